@@ -1,0 +1,38 @@
+"""A provider-neutral conversation: what each wire format converts to its own request shape."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+Role = Literal["user", "assistant"]
+
+
+@dataclass(slots=True)
+class ThinkingBlock:
+    """One reasoning block of an assistant answer, with what is needed to send it back."""
+
+    text: str = ""
+    signature: str | None = None  # Anthropic: required to send the block back
+    redacted: str | None = None  # Anthropic redacted_thinking data (opaque)
+    provider: str | None = None  # who produced it: blocks go back only to the same provider
+
+
+@dataclass(slots=True)
+class ChatMessage:
+    role: Role
+    text: str
+    thinking: list[ThinkingBlock] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Conversation:
+    """The turns so far plus an optional system prompt."""
+
+    messages: list[ChatMessage] = field(default_factory=list)
+    system: str | None = None
+
+    def add_user(self, text: str) -> ChatMessage:
+        message = ChatMessage("user", text)
+        self.messages.append(message)
+        return message

@@ -1,0 +1,152 @@
+"""The one event vocabulary every provider's stream is decoded into.
+
+The UI, the store, `rtchat ask --jsonl` and the benchmarks consume these and
+nothing else, so no consumer ever needs to know a provider's field names.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Literal, Union
+
+DoneReason = str  # "complete" | "interrupted" | "length" | "refusal" | "error" | "tool_use" | ...
+ErrorKind = str  # "auth" | "not_found" | "rate_limit" | "server" | "timeout" | "connection" | "protocol" | "bad_request" | ...
+
+
+@dataclass(frozen=True, slots=True)
+class TextDelta:
+    """A piece of the answer text."""
+
+    text: str
+    type: Literal["text"] = field(default="text", init=False)
+
+
+@dataclass(frozen=True, slots=True)
+class ThinkingDelta:
+    """A piece of the model's reasoning (or reasoning summary)."""
+
+    text: str
+    type: Literal["thinking"] = field(default="thinking", init=False)
+
+
+@dataclass(frozen=True, slots=True)
+class ThinkingSignature:
+    """Anthropic's signature for the thinking block just streamed; sent back in later turns."""
+
+    signature: str
+    type: Literal["thinking_signature"] = field(default="thinking_signature", init=False)
+
+
+@dataclass(frozen=True, slots=True)
+class RedactedThinking:
+    """Reasoning the provider encrypted; shown as redacted, kept opaque for later turns."""
+
+    data: str
+    type: Literal["redacted_thinking"] = field(default="redacted_thinking", init=False)
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCallDelta:
+    """A fragment of a tool call the model asked for (rtchat defines no tools; shown, not run)."""
+
+    index: int
+    id: str | None = None
+    name: str | None = None
+    arguments: str = ""
+    type: Literal["tool_call"] = field(default="tool_call", init=False)
+
+
+@dataclass(frozen=True, slots=True)
+class AudioChunk:
+    """PCM16 mono audio from the model."""
+
+    pcm: bytes
+    rate: int
+    type: Literal["audio"] = field(default="audio", init=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Transcript:
+    """Text of spoken audio: the user's (input) or the model's (output)."""
+
+    role: Literal["user", "assistant"]
+    text: str
+    final: bool = False
+    type: Literal["transcript"] = field(default="transcript", init=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    """Token counts; None where the provider did not say."""
+
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    cached_tokens: int | None = None
+    reasoning_tokens: int | None = None
+    type: Literal["usage"] = field(default="usage", init=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """Something the user should see that is not an error (a retry, a skipped frame)."""
+
+    text: str
+    level: Literal["info", "warning"] = "info"
+    type: Literal["notice"] = field(default="notice", init=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Metrics:
+    """Latency figures of one turn, in milliseconds (None where not measured)."""
+
+    connect_ms: float | None = None
+    headers_ms: float | None = None
+    ttft_ms: float | None = None
+    total_ms: float | None = None
+    tokens_per_s: float | None = None
+    output_chunks: int = 0
+    attempts: int = 1
+    type: Literal["metrics"] = field(default="metrics", init=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Error:
+    """A failure the user must see: what happened and whether trying again may help."""
+
+    kind: ErrorKind
+    message: str
+    retryable: bool = False
+    type: Literal["error"] = field(default="error", init=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Done:
+    """Always the last event of a turn."""
+
+    reason: DoneReason
+    type: Literal["done"] = field(default="done", init=False)
+
+
+Event = Union[
+    TextDelta,
+    ThinkingDelta,
+    ThinkingSignature,
+    RedactedThinking,
+    ToolCallDelta,
+    AudioChunk,
+    Transcript,
+    Usage,
+    Notice,
+    Metrics,
+    Error,
+    Done,
+]
+
+
+def event_to_dict(event: Event) -> dict:
+    """The `--jsonl` shape of an event: `type` first, then the fields."""
+    data = asdict(event)
+    kind = data.pop("type")
+    if isinstance(event, AudioChunk):
+        data = {"bytes": len(event.pcm), "rate": event.rate}
+    return {"type": kind, **data}
