@@ -1,0 +1,3 @@
+from rtchat.cli import entry
+
+entry()

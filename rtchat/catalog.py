@@ -1,0 +1,191 @@
+"""Which providers and models exist, and what each can do.
+
+Built-in providers are defined here; the config file can override their base
+URL or add any number of OpenAI-compatible endpoints. Nothing here does I/O.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+EFFORTS = ("off", "low", "medium", "high", "max")
+PROTOCOLS = ("sse", "websocket", "webrtc")
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    id: str
+    thinking: bool | None = None  # None: unknown (a model only the server's list told us about)
+    protocols: tuple[str, ...] = ("sse",)
+    voice: bool = False
+    default_effort: str | None = None
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Provider:
+    id: str
+    label: str
+    wire: str  # a key of rtchat.wire.WIRES
+    base_url: str  # "" for the built-in loopback: started on demand
+    key_env: tuple[str, ...] = ()
+    needs_key: bool = True
+    effort_style: str = "openai"  # openai | deepseek | openrouter | generic | budget | level
+    models: tuple[ModelInfo, ...] = ()
+    default_model: str = ""
+    allow_insecure: bool = False
+    lists_models: bool = True
+    custom: bool = False
+
+    def model(self, model_id: str) -> ModelInfo:
+        for info in self.models:
+            if info.id == model_id:
+                return info
+        base = model_id.split("@", 1)[0]
+        for info in self.models:
+            if info.id == base:
+                return replace(info, id=model_id)
+        return ModelInfo(model_id)
+
+
+def _models(*items: ModelInfo) -> tuple[ModelInfo, ...]:
+    return items
+
+
+BUILTIN: dict[str, Provider] = {
+    "openai": Provider(
+        "openai", "OpenAI", "openai_chat", "https://api.openai.com/v1", ("OPENAI_API_KEY",),
+        models=_models(
+            ModelInfo("gpt-5", True, default_effort="low"),
+            ModelInfo("gpt-5-mini", True, default_effort="low"),
+            ModelInfo("gpt-4.1", False),
+            ModelInfo("o4-mini", True, default_effort="medium"),
+            ModelInfo("gpt-realtime", False, ("websocket", "webrtc"), voice=True),
+        ),
+        default_model="gpt-5-mini",
+    ),
+    "anthropic": Provider(
+        "anthropic", "Anthropic", "anthropic", "https://api.anthropic.com", ("ANTHROPIC_API_KEY",), effort_style="budget",
+        models=_models(
+            ModelInfo("claude-sonnet-4-5", True, default_effort="low"),
+            ModelInfo("claude-opus-4-1", True, default_effort="low"),
+            ModelInfo("claude-haiku-4-5", True, default_effort="off"),
+        ),
+        default_model="claude-sonnet-4-5",
+    ),
+    "gemini": Provider(
+        "gemini", "Google Gemini", "gemini", "https://generativelanguage.googleapis.com", ("GEMINI_API_KEY", "GOOGLE_API_KEY"),
+        effort_style="budget",
+        models=_models(
+            ModelInfo("gemini-2.5-pro", True),
+            ModelInfo("gemini-2.5-flash", True),
+            ModelInfo("gemini-live-2.5-flash-preview", False, ("websocket",), voice=True),
+        ),
+        default_model="gemini-2.5-flash",
+    ),
+    "deepseek": Provider(
+        "deepseek", "DeepSeek", "openai_chat", "https://api.deepseek.com", ("DEEPSEEK_API_KEY",), effort_style="deepseek",
+        models=_models(ModelInfo("deepseek-chat", False), ModelInfo("deepseek-reasoner", True)),
+        default_model="deepseek-chat",
+    ),
+    "openrouter": Provider(
+        "openrouter", "OpenRouter", "openai_chat", "https://openrouter.ai/api/v1", ("OPENROUTER_API_KEY",),
+        effort_style="openrouter",
+        models=_models(ModelInfo("openai/gpt-5", True), ModelInfo("anthropic/claude-sonnet-4.5", True), ModelInfo("deepseek/deepseek-r1", True)),
+        default_model="openai/gpt-5",
+    ),
+    "ollama": Provider(
+        "ollama", "Ollama (local)", "openai_chat", "http://localhost:11434/v1", ("OLLAMA_API_KEY",), needs_key=False,
+        effort_style="generic", models=_models(ModelInfo("llama3.2"), ModelInfo("qwen3", True)), default_model="llama3.2",
+    ),
+    "loopback": Provider(
+        "loopback", "Loopback (built in, offline)", "openai_chat", "", (), needs_key=False, effort_style="generic",
+        models=_models(
+            ModelInfo("echo", True, PROTOCOLS, voice=True, note="thinks, then repeats your prompt"),
+            ModelInfo("lorem", True, PROTOCOLS, note="a long markdown document at ~50 tokens/s"),
+            ModelInfo("redacted", True, note="Anthropic wire: a redacted thinking block"),
+            ModelInfo("refusal", False, note="refuses"),
+        ),
+        default_model="echo",
+    ),
+}
+
+# Providers tried, in order, for the default model when the config names none.
+DEFAULT_ORDER = ("openai", "anthropic", "gemini", "deepseek", "openrouter")
+
+
+class UnknownProvider(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class ModelRef:
+    provider: str
+    model: str
+
+    def __str__(self) -> str:
+        return f"{self.provider}/{self.model}"
+
+
+def parse_model_ref(text: str) -> ModelRef:
+    """`PROVIDER/MODEL`, split at the first slash (`openrouter/openai/gpt-5`)."""
+    provider, sep, model = text.strip().partition("/")
+    if not sep or not provider or not model:
+        raise ValueError(f"model ids look like PROVIDER/MODEL (e.g. loopback/echo), not {text!r}")
+    return ModelRef(provider, model)
+
+
+def provider_from_config(name: str, table: dict[str, Any], base: Provider | None) -> Provider:
+    """A built-in provider with config overrides, or a custom OpenAI-compatible one."""
+    models = table.get("models")
+    model_infos = tuple(ModelInfo(str(m)) for m in models) if isinstance(models, list) else None
+    key_env = table.get("key_env")
+    fields: dict[str, Any] = {}
+    if "base_url" in table:
+        fields["base_url"] = str(table["base_url"])
+    if key_env:
+        fields["key_env"] = (str(key_env),) if isinstance(key_env, str) else tuple(map(str, key_env))
+    if "allow_insecure" in table:
+        fields["allow_insecure"] = bool(table["allow_insecure"])
+    if "effort_style" in table:
+        fields["effort_style"] = str(table["effort_style"])
+    if "api" in table:
+        fields["wire"] = {"responses": "openai_responses", "chat": "openai_chat"}.get(str(table["api"]), str(table["api"]))
+    if "needs_key" in table:
+        fields["needs_key"] = bool(table["needs_key"])
+    if base is not None:
+        if model_infos:
+            known = {m.id for m in base.models}
+            fields["models"] = base.models + tuple(m for m in model_infos if m.id not in known)
+        if "default_model" in table:
+            fields["default_model"] = str(table["default_model"])
+        return replace(base, **fields)
+    if "base_url" not in table:
+        raise ValueError(f"provider '{name}' needs a base_url")
+    model_infos = model_infos or ()
+    return Provider(
+        id=name,
+        label=str(table.get("label", name)),
+        wire=fields.pop("wire", "openai_chat"),
+        base_url=fields.pop("base_url"),
+        key_env=fields.pop("key_env", (f"{name.upper().replace('-', '_')}_API_KEY",)),
+        needs_key=fields.pop("needs_key", True),
+        effort_style=fields.pop("effort_style", "generic"),
+        models=model_infos,
+        default_model=str(table.get("default_model") or (model_infos[0].id if model_infos else "")),
+        allow_insecure=fields.pop("allow_insecure", False),
+        custom=True,
+    )
+
+
+@dataclass
+class Catalog:
+    providers: dict[str, Provider] = field(default_factory=lambda: dict(BUILTIN))
+
+    def provider(self, provider_id: str) -> Provider:
+        try:
+            return self.providers[provider_id]
+        except KeyError:
+            known = ", ".join(sorted(self.providers))
+            raise UnknownProvider(f"unknown provider '{provider_id}' (known: {known}; add others in the config file)") from None

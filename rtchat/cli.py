@@ -1,0 +1,91 @@
+"""`rtchat` command line: parse, then hand over to one command module."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from rtchat import __version__
+from rtchat.catalog import EFFORTS, PROTOCOLS
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="rtchat", description="Chat with LLMs in the terminal over SSE, WebSocket and WebRTC.")
+    parser.add_argument("--version", action="version", version=f"rtchat {__version__}")
+    parser.add_argument("-m", "--model", help="PROVIDER/MODEL to start with (default: config, else the first provider with a key, else loopback/echo)")
+    parser.add_argument("--protocol", choices=PROTOCOLS, help="transport to start with")
+    parser.add_argument("--theme", help="theme name (see themes/ and your config dir)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    ask = sub.add_parser("ask", help="stream one answer to stdout (for scripts)")
+    ask.add_argument("prompt", nargs="*", help="the prompt; read from stdin when omitted or '-'")
+    ask.add_argument("-m", "--model", dest="ask_model", help="PROVIDER/MODEL")
+    ask.add_argument("--base-url", help="override the provider's base URL (SDK convention: OpenAI-style includes /v1)")
+    ask.add_argument("--api", choices=["chat", "responses"], help="OpenAI: Chat Completions (default) or the Responses API")
+    ask.add_argument("--system", help="system prompt")
+    ask.add_argument("--effort", choices=EFFORTS, help="reasoning effort, mapped to the provider's own knob")
+    ask.add_argument("--no-thinking", action="store_true", help="hide reasoning and ask the provider not to think where it can")
+    ask.add_argument("--jsonl", action="store_true", help="print one JSON object per event")
+    ask.add_argument("--protocol", dest="ask_protocol", choices=PROTOCOLS, default="sse", help="transport (default sse)")
+    ask.add_argument("--no-history", action="store_true", help="do not store this turn in the history")
+    ask.add_argument("--continue", dest="continue_last", action="store_true", help="continue the last conversation")
+
+    models = sub.add_parser("models", help="list known models and their capabilities")
+    models.add_argument("--provider", help="only this provider")
+    models.add_argument("--refresh", action="store_true", help="ask the providers' /models endpoints again")
+
+    keys = sub.add_parser("keys", help="manage API keys in the OS keyring")
+    keys_sub = keys.add_subparsers(dest="keys_command", metavar="ACTION", required=True)
+    keys_set = keys_sub.add_parser("set", help="store a key (hidden prompt, or stdin when piped)")
+    keys_set.add_argument("provider")
+    keys_delete = keys_sub.add_parser("delete", help="remove a stored key")
+    keys_delete.add_argument("provider")
+    keys_sub.add_parser("list", help="providers that have a key (never the key)")
+    keys_where = keys_sub.add_parser("where", help="where a provider's key comes from (env or keyring)")
+    keys_where.add_argument("provider")
+
+    config = sub.add_parser("config", help="the config file")
+    config_sub = config.add_subparsers(dest="config_command", metavar="ACTION", required=True)
+    config_sub.add_parser("path", help="print the config file's path")
+    config_sub.add_parser("check", help="read the config file and report problems")
+
+    serve = sub.add_parser("serve", help="run the loopback reference server")
+    serve.add_argument("--port", type=int, default=8765)
+    serve.add_argument("--host", default="127.0.0.1", help="a loopback address (127.0.0.1 or ::1)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    command = args.command
+    if command == "ask":
+        from rtchat.commands.ask import run_ask
+
+        return run_ask(args)
+    if command == "models":
+        from rtchat.commands.models import run_models
+
+        return run_models(args)
+    if command == "keys":
+        from rtchat.commands.keys import run_keys
+
+        return run_keys(args)
+    if command == "config":
+        from rtchat.commands.config_cmd import run_config
+
+        return run_config(args)
+    if command == "serve":
+        from rtchat.commands.serve import run_serve
+
+        return run_serve(args)
+    from rtchat.commands.tui import run_tui
+
+    return run_tui(args)
+
+
+def entry() -> None:
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    entry()

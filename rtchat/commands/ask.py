@@ -1,0 +1,124 @@
+"""`rtchat ask`: one streamed answer on stdout, for people and for scripts."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+import sys
+from dataclasses import replace
+
+from rtchat.catalog import parse_model_ref
+from rtchat.commands.common import fail, load_config_or_report
+from rtchat.config import default_model_ref
+from rtchat.conversation import Conversation
+from rtchat.events import Done, Error, Event, Notice, TextDelta, ThinkingDelta, event_to_dict
+from rtchat.sanitize import json_line_safe, terminal_safe
+from rtchat.secrets import has_key
+
+DIM, RESET = "\x1b[2m", "\x1b[0m"
+
+
+def read_prompt(parts: list[str]) -> str | None:
+    if parts and parts != ["-"]:
+        return " ".join(parts)
+    if sys.stdin is None or sys.stdin.isatty():
+        return None
+    return sys.stdin.read()
+
+
+class TextPrinter:
+    """Answer to stdout, reasoning dimmed to stderr (only when stderr is a terminal)."""
+
+    def __init__(self, show_thinking: bool) -> None:
+        self.show_thinking = show_thinking and sys.stderr.isatty()
+        self.wrote_text = False
+        self.last_char = "\n"
+        self.thinking_open = False
+
+    def __call__(self, event: Event) -> None:
+        if isinstance(event, ThinkingDelta):
+            if self.show_thinking:
+                sys.stderr.write(DIM + terminal_safe(event.text) + RESET)
+                sys.stderr.flush()
+                self.thinking_open = True
+        elif isinstance(event, TextDelta):
+            if self.thinking_open:
+                sys.stderr.write("\n\n")
+                self.thinking_open = False
+            text = terminal_safe(event.text)
+            if text:
+                sys.stdout.write(text)
+                sys.stdout.flush()
+                self.wrote_text = True
+                self.last_char = text[-1]
+        elif isinstance(event, Notice):
+            sys.stderr.write(f"rtchat: {terminal_safe(event.text)}\n")
+        elif isinstance(event, Error):
+            self.end_line()
+            sys.stderr.write(f"rtchat: error: {terminal_safe(event.message)}\n")
+        elif isinstance(event, Done):
+            self.end_line()
+            if event.reason == "interrupted":
+                sys.stderr.write("rtchat: interrupted\n")
+
+    def end_line(self) -> None:
+        if self.wrote_text and self.last_char != "\n":
+            sys.stdout.write("\n")
+            self.last_char = "\n"
+        sys.stdout.flush()
+
+
+def print_jsonl(event: Event) -> None:
+    sys.stdout.write(json_line_safe(json.dumps(event_to_dict(event), ensure_ascii=False)) + "\n")
+    sys.stdout.flush()
+
+
+async def ask(args, prompt: str) -> int:
+    from rtchat.session import Session
+
+    config = load_config_or_report()
+    if config is None:
+        return 2
+    if args.api:
+        provider = config.catalog.providers.get("openai")
+        if provider:
+            config.catalog.providers["openai"] = replace(provider, wire="openai_responses" if args.api == "responses" else "openai_chat")
+    try:
+        ref = parse_model_ref(args.ask_model) if args.ask_model else default_model_ref(config, has_key)
+        session = Session(config)
+    except ValueError as exc:
+        return fail(str(exc))
+    if args.ask_protocol != "sse":
+        return fail(f"--protocol {args.ask_protocol} is not available yet; use sse")
+    emit = print_jsonl if args.jsonl else TextPrinter(show_thinking=not args.no_thinking)
+    loop = asyncio.get_running_loop()
+    try:
+        target = await session.resolve(ref, args.base_url)
+        conversation = Conversation(system=args.system)
+        conversation.add_user(prompt)
+        turn = session.turn(target, conversation, "off" if args.no_thinking and not args.effort else args.effort)
+        loop.add_signal_handler(signal.SIGINT, turn.cancel)
+        reason = "error"
+        async for event in turn.events():
+            if isinstance(event, ThinkingDelta) and args.no_thinking:
+                continue
+            emit(event)
+            if isinstance(event, Done):
+                reason = event.reason
+    except ValueError as exc:  # unknown provider
+        return fail(str(exc))
+    finally:
+        loop.remove_signal_handler(signal.SIGINT)
+        await session.aclose()
+    return {"interrupted": 130, "error": 1}.get(reason, 0)
+
+
+def run_ask(args) -> int:
+    prompt = read_prompt(args.prompt)
+    if prompt is None or not prompt.strip():
+        return fail('give a prompt: rtchat ask "PROMPT" (or pipe it on stdin)')
+    try:
+        return asyncio.run(ask(args, prompt))
+    except KeyboardInterrupt:
+        return 130

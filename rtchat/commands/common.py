@@ -1,0 +1,20 @@
+"""What several commands share: loading the config with a clear message on failure."""
+
+from __future__ import annotations
+
+import sys
+
+from rtchat.config import Config, ConfigError, load_config
+
+
+def fail(message: str, code: int = 2) -> int:
+    print(f"rtchat: {message}", file=sys.stderr)
+    return code
+
+
+def load_config_or_report() -> Config | None:
+    try:
+        return load_config()
+    except ConfigError as exc:
+        fail(str(exc))
+        return None

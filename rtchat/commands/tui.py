@@ -1,0 +1,16 @@
+"""`rtchat` with no command: the Textual app."""
+
+from __future__ import annotations
+
+from rtchat.commands.common import fail, load_config_or_report
+
+
+def run_tui(args) -> int:
+    config = load_config_or_report()
+    if config is None:
+        return 2
+    try:
+        from rtchat.ui.app import run_app
+    except ImportError as exc:
+        return fail(f"the terminal app is not available: {exc}")
+    return run_app(config, model=args.model, protocol=args.protocol, theme=args.theme)

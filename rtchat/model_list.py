@@ -1,0 +1,65 @@
+"""Models a provider offers: the catalogue's, plus its own `GET /models`, cached for a day."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import httpx
+
+from rtchat.catalog import ModelInfo, Provider
+from rtchat.config import cache_dir
+from rtchat.secrets import lookup_key
+
+MAX_AGE = 24 * 3600
+
+
+def _cache_file(provider: Provider) -> Path:
+    return cache_dir() / "models" / f"{provider.id}.json"
+
+
+def cached_ids(provider: Provider, max_age: float = MAX_AGE) -> list[str] | None:
+    try:
+        data = json.loads(_cache_file(provider).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if time.time() - data.get("fetched", 0) > max_age:
+        return None
+    return [str(m) for m in data.get("models", [])]
+
+
+def _listing_request(provider: Provider, base_url: str, key: str | None) -> tuple[str, dict]:
+    if provider.wire == "anthropic":
+        headers = {"anthropic-version": "2023-06-01"} | ({"x-api-key": key} if key else {})
+        return f"{base_url}/v1/models", headers
+    if provider.wire == "gemini":
+        return f"{base_url}/v1beta/models", ({"x-goog-api-key": key} if key else {})
+    return f"{base_url}/models", ({"Authorization": f"Bearer {key}"} if key else {})
+
+
+def _ids_from(payload: dict) -> list[str]:
+    if "models" in payload:  # Gemini
+        return [m["name"].removeprefix("models/") for m in payload["models"] if isinstance(m, dict) and "name" in m]
+    return [m["id"] for m in payload.get("data", []) if isinstance(m, dict) and "id" in m]
+
+
+async def fetch_ids(provider: Provider, base_url: str, client: httpx.AsyncClient) -> list[str]:
+    """Ask the provider; raises httpx errors or ValueError with a readable message."""
+    key = lookup_key(provider).value
+    url, headers = _listing_request(provider, base_url.rstrip("/"), key)
+    response = await client.get(url, headers=headers, timeout=5.0)
+    if response.status_code != 200:
+        raise ValueError(f"{provider.id} answered {response.status_code} to {url}")
+    ids = _ids_from(response.json())
+    path = _cache_file(provider)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"fetched": time.time(), "models": ids}), encoding="utf-8")
+    return ids
+
+
+def merged(provider: Provider, server_ids: list[str] | None) -> list[ModelInfo]:
+    """Catalogue entries first (they know capabilities), then anything else the server listed."""
+    known = {m.id for m in provider.models}
+    extra = [ModelInfo(model_id) for model_id in server_ids or [] if model_id not in known]
+    return list(provider.models) + extra

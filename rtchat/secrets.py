@@ -1,0 +1,95 @@
+"""API keys: the OS keyring first-class, environment variables as the fallback.
+
+The environment wins when both exist (it is the more deliberate, more local
+choice). A key is never written to a file of ours; on a machine with no
+keyring backend, setting one explains how to use the environment instead.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from rtchat.catalog import Provider
+
+SERVICE = "rtchat"
+
+
+class KeyStoreUnavailable(RuntimeError):
+    """No OS keyring backend; the message says what to do instead."""
+
+
+@dataclass(frozen=True)
+class KeyLookup:
+    value: str | None
+    source: str | None  # "env:NAME" | "keyring" | None
+
+    def __repr__(self) -> str:  # never show the key, even in a debugger or traceback
+        return f"KeyLookup(source={self.source!r}, value={'<set>' if self.value else None})"
+
+
+def no_keyring_message(provider: Provider) -> str:
+    env = provider.key_env[0] if provider.key_env else f"{provider.id.upper()}_API_KEY"
+    return (
+        "No OS keyring is available on this machine (keyring found no backend, as on a headless Linux "
+        f"without a Secret Service). Put the key in the environment instead: export {env}=... "
+        "in your shell profile, or install and unlock a keyring (e.g. gnome-keyring or KWallet). "
+        "rtchat never writes keys to a plain file."
+    )
+
+
+def _keyring():
+    import keyring  # imported on first use: it costs start-up time
+
+    return keyring
+
+
+def keyring_get(provider_id: str) -> str | None:
+    try:
+        return _keyring().get_password(SERVICE, provider_id)
+    except Exception:  # NoKeyringError, a locked keyring, a broken backend: fall back to env
+        return None
+
+
+def lookup_key(provider: Provider) -> KeyLookup:
+    for name in provider.key_env:
+        value = os.environ.get(name)
+        if value:
+            return KeyLookup(value.strip(), f"env:{name}")
+    value = keyring_get(provider.id)
+    if value:
+        return KeyLookup(value, "keyring")
+    return KeyLookup(None, None)
+
+
+def has_key(provider: Provider) -> bool:
+    return lookup_key(provider).value is not None
+
+
+def set_key(provider: Provider, value: str) -> None:
+    keyring = _keyring()
+    try:
+        keyring.set_password(SERVICE, provider.id, value)
+    except keyring.errors.NoKeyringError:
+        raise KeyStoreUnavailable(no_keyring_message(provider)) from None
+    except keyring.errors.KeyringError as exc:
+        raise KeyStoreUnavailable(f"the keyring refused the key ({type(exc).__name__}). {no_keyring_message(provider)}") from None
+
+
+def delete_key(provider: Provider) -> bool:
+    keyring = _keyring()
+    try:
+        keyring.delete_password(SERVICE, provider.id)
+        return True
+    except keyring.errors.PasswordDeleteError:
+        return False
+    except keyring.errors.NoKeyringError:
+        raise KeyStoreUnavailable(no_keyring_message(provider)) from None
+
+
+def redact(text: str, *secrets: str | None) -> str:
+    """Remove any key that found its way into a message."""
+    for secret in secrets:
+        if secret and len(secret) >= 4:
+            text = text.replace(secret, "[redacted]")
+    return text

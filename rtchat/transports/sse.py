@@ -1,0 +1,111 @@
+"""HTTP streaming: send one request, feed the raw bytes through the wire decoder.
+
+Retries and error wording live in the session; this module reports what the
+network did, precisely: a status it did not like, a connection that failed,
+or a stream that went silent.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+import httpx
+
+from rtchat.events import Event
+from rtchat.wire.base import HttpRequest, StreamDecoder
+from rtchat.wire.sse import DEFAULT_MAX_EVENT_BYTES, FrameTooLarge, SSEFramer
+
+MAX_ERROR_BODY = 64 * 1024
+
+
+class HttpStatusFailure(Exception):
+    """The server answered with a status other than 200 before any stream."""
+
+    def __init__(self, status: int, body: bytes, headers: httpx.Headers) -> None:
+        super().__init__(f"HTTP {status}")
+        self.status = status
+        self.body = body
+        self.retry_after = _retry_after(headers.get("retry-after"))
+        self.location = headers.get("location")
+
+
+class StreamTooLarge(Exception):
+    pass
+
+
+def _retry_after(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        from email.utils import parsedate_to_datetime
+
+        try:
+            return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
+        except (TypeError, ValueError):
+            return None
+
+
+@dataclass
+class ConnectionTiming:
+    """Filled from httpx's trace hooks: how long TCP (+TLS) took, or 0 for a reused connection."""
+
+    started: float = 0.0
+    connect_started: float | None = None
+    connected: float | None = None
+    headers: float | None = None
+    events: list[str] = field(default_factory=list)
+
+    async def trace(self, name: str, info: dict) -> None:
+        now = time.perf_counter()
+        if name == "connection.connect_tcp.started":
+            self.connect_started = now
+        elif name in ("connection.connect_tcp.complete", "connection.start_tls.complete"):
+            self.connected = now
+
+    @property
+    def connect_ms(self) -> float:
+        if self.connect_started is None or self.connected is None:
+            return 0.0
+        return (self.connected - self.connect_started) * 1000
+
+
+async def stream_events(
+    client: httpx.AsyncClient,
+    request: HttpRequest,
+    decoder: StreamDecoder,
+    timing: ConnectionTiming,
+    stall_timeout: float,
+    connect_timeout: float,
+    max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES,
+) -> AsyncIterator[Event]:
+    timeout = httpx.Timeout(connect=connect_timeout, read=stall_timeout, write=connect_timeout, pool=connect_timeout)
+    async with client.stream(
+        "POST", request.url, json=request.body, headers=request.headers, timeout=timeout, extensions={"trace": timing.trace}
+    ) as response:
+        timing.headers = time.perf_counter()
+        if response.status_code != 200:
+            body = b""
+            async for chunk in response.aiter_bytes():
+                body += chunk
+                if len(body) > MAX_ERROR_BODY:
+                    break
+            raise HttpStatusFailure(response.status_code, body[:MAX_ERROR_BODY], response.headers)
+        framer = SSEFramer(max_event_bytes)
+        try:
+            async for chunk in response.aiter_bytes():
+                for sse in framer.feed(chunk):
+                    for event in decoder.feed(sse):
+                        yield event
+                if decoder.done:
+                    return
+            for sse in framer.close():
+                for event in decoder.feed(sse):
+                    yield event
+        except FrameTooLarge as exc:
+            raise StreamTooLarge(str(exc)) from None
+        for event in decoder.finish():
+            yield event

@@ -1,0 +1,152 @@
+"""Anthropic Messages over SSE, with extended thinking.
+
+Thinking streams as `thinking_delta`, its signature as one `signature_delta`;
+`redacted_thinking` blocks arrive whole. The signature is kept so the block
+can be sent back unchanged in a later turn, which Anthropic requires.
+"""
+
+from __future__ import annotations
+
+from httpx_sse import ServerSentEvent
+
+from rtchat.conversation import Conversation
+from rtchat.events import (
+    Done,
+    Event,
+    RedactedThinking,
+    TextDelta,
+    ThinkingDelta,
+    ThinkingSignature,
+    ToolCallDelta,
+    Usage,
+)
+from rtchat.wire.base import HttpRequest, RequestOptions, StreamDecoder, alternating_turns, in_stream_error, parse_json
+
+API_VERSION = "2023-06-01"
+THINKING_BUDGET = {"low": 2048, "medium": 8192, "high": 16384, "max": 32000}
+DEFAULT_MAX_TOKENS = 8192
+
+STOP_REASONS = {
+    "end_turn": "complete",
+    "stop_sequence": "complete",
+    "max_tokens": "length",
+    "model_context_window_exceeded": "length",
+    "refusal": "refusal",
+    "tool_use": "tool_use",
+    "pause_turn": "pause",
+}
+
+ERROR_KINDS = {
+    "overloaded_error": ("overloaded", True),
+    "rate_limit_error": ("rate_limit", True),
+    "api_error": ("server", True),
+    "authentication_error": ("auth", False),
+    "permission_error": ("auth", False),
+    "not_found_error": ("not_found", False),
+    "invalid_request_error": ("bad_request", False),
+    "request_too_large": ("bad_request", False),
+}
+
+
+def build_request(base_url: str, key: str | None, model: str, conversation: Conversation, options: RequestOptions) -> HttpRequest:
+    thinking_on = options.effort not in (None, "off")
+    messages = []
+    for message in alternating_turns(conversation):
+        if message.role == "user":
+            messages.append({"role": "user", "content": message.text})
+            continue
+        content: list[dict] = []
+        if thinking_on:
+            for block in message.thinking:
+                if block.provider != options.provider_id:
+                    continue  # another provider's signature would be rejected
+                if block.redacted:
+                    content.append({"type": "redacted_thinking", "data": block.redacted})
+                elif block.signature:
+                    content.append({"type": "thinking", "thinking": block.text, "signature": block.signature})
+        content.append({"type": "text", "text": message.text})
+        messages.append({"role": "assistant", "content": content})
+    body: dict = {"model": model, "max_tokens": options.max_tokens or DEFAULT_MAX_TOKENS, "messages": messages, "stream": True}
+    if conversation.system:
+        body["system"] = conversation.system
+    if thinking_on:
+        budget = THINKING_BUDGET[options.effort]
+        body["thinking"] = {"type": "enabled", "budget_tokens": budget}
+        body["max_tokens"] = max(body["max_tokens"], budget + DEFAULT_MAX_TOKENS)
+    body.update(options.extra_body)
+    headers = {"anthropic-version": API_VERSION, "Accept": "text/event-stream"}
+    if key:
+        headers["x-api-key"] = key
+    return HttpRequest(f"{base_url.rstrip('/')}/v1/messages", headers, body)
+
+
+class MessagesDecoder(StreamDecoder):
+    wire = "anthropic"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.reason: str | None = None
+        self.input_tokens: int | None = None
+        self.cached_tokens: int | None = None
+        self.output_tokens: int | None = None
+        self.blocks: dict[int, str] = {}
+
+    def _usage(self, usage: dict) -> Usage:
+        if "input_tokens" in usage or "cache_read_input_tokens" in usage:
+            fresh = usage.get("input_tokens") or 0
+            read = usage.get("cache_read_input_tokens") or 0
+            written = usage.get("cache_creation_input_tokens") or 0
+            self.input_tokens = fresh + read + written
+            self.cached_tokens = read
+        if usage.get("output_tokens") is not None:
+            self.output_tokens = usage["output_tokens"]
+        return Usage(self.input_tokens, self.output_tokens, self.cached_tokens, None)
+
+    def _decode(self, sse: ServerSentEvent) -> list[Event]:
+        if not sse.data.strip():
+            return []
+        payload = parse_json(sse.data)
+        if not isinstance(payload, dict):
+            return self.malformed(sse)
+        kind = payload.get("type") or sse.event
+        if kind == "message_start":
+            usage = (payload.get("message") or {}).get("usage")
+            return [self._usage(usage)] if usage else []
+        if kind == "content_block_start":
+            block = payload.get("content_block") or {}
+            index = payload.get("index", 0)
+            self.blocks[index] = block.get("type", "")
+            if block.get("type") == "redacted_thinking":
+                return [RedactedThinking(block.get("data", ""))]
+            if block.get("type") == "tool_use":
+                return [ToolCallDelta(index, block.get("id"), block.get("name"), "")]
+            if block.get("type") == "text" and block.get("text"):
+                return [TextDelta(block["text"])]
+            if block.get("type") == "thinking" and block.get("thinking"):
+                return [ThinkingDelta(block["thinking"])]
+            return []
+        if kind == "content_block_delta":
+            delta = payload.get("delta") or {}
+            delta_type = delta.get("type")
+            if delta_type == "text_delta":
+                return [TextDelta(delta.get("text", ""))] if delta.get("text") else []
+            if delta_type == "thinking_delta":
+                return [ThinkingDelta(delta.get("thinking", ""))] if delta.get("thinking") else []
+            if delta_type == "signature_delta":
+                return [ThinkingSignature(delta.get("signature", ""))]
+            if delta_type == "input_json_delta":
+                return [ToolCallDelta(payload.get("index", 0), None, None, delta.get("partial_json", ""))]
+            return []
+        if kind == "message_delta":
+            stop = (payload.get("delta") or {}).get("stop_reason")
+            if stop:
+                self.reason = STOP_REASONS.get(stop, stop)
+            usage = payload.get("usage")
+            return [self._usage(usage)] if usage else []
+        if kind == "message_stop":
+            return [Done(self.reason or "complete")]
+        if kind == "error":
+            error = payload.get("error") or {}
+            error_kind, retryable = ERROR_KINDS.get(error.get("type", ""), ("server", False))
+            return in_stream_error(error_kind, f"Anthropic reported {error.get('type', 'an error')}: {error.get('message', '')}".rstrip(": "), retryable)
+        return []  # ping, content_block_stop and anything newer

@@ -1,0 +1,121 @@
+"""What every wire format shares: the request it builds and the decoder contract."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from httpx_sse import ServerSentEvent
+
+from rtchat.conversation import ChatMessage, Conversation
+from rtchat.events import Done, Error, Event, Notice
+
+EFFORT_LEVELS = ("off", "low", "medium", "high", "max")
+
+
+@dataclass(slots=True)
+class RequestOptions:
+    """What the user chose for this turn, before any provider's naming."""
+
+    effort: str | None = None  # None: the provider's own default
+    max_tokens: int | None = None
+    provider_id: str = ""  # thinking blocks are sent back only to the provider that made them
+    effort_style: str = "openai"  # dialect of the OpenAI-compatible reasoning knob
+    extra_body: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class HttpRequest:
+    url: str
+    headers: dict[str, str]
+    body: dict[str, Any]
+
+
+def parse_json(data: str) -> Any:
+    """JSON or None; tolerates the padding some servers add."""
+    try:
+        return json.loads(data)
+    except (ValueError, RecursionError):
+        return None
+
+
+def preview(data: str, limit: int = 60) -> str:
+    text = data.strip().replace("\n", " ")
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def alternating_turns(conversation: Conversation) -> list[ChatMessage]:
+    """Messages as strict user/assistant alternation, which Anthropic and Gemini require.
+
+    Empty assistant answers (an error before any text) are dropped and
+    consecutive messages of one role are joined, so nothing the user typed is lost.
+    """
+    turns: list[ChatMessage] = []
+    for message in conversation.messages:
+        if message.role == "assistant" and not message.text.strip():
+            continue
+        if turns and turns[-1].role == message.role:
+            previous = turns[-1]
+            turns[-1] = ChatMessage(
+                previous.role,
+                f"{previous.text}\n\n{message.text}",
+                previous.thinking + message.thinking,
+            )
+        else:
+            turns.append(message)
+    return turns
+
+
+class StreamDecoder:
+    """Turns one provider's SSE events into rtchat events.
+
+    Subclasses implement `_decode`. The base class guarantees: a bad frame
+    becomes a warning notice, never an exception; nothing is emitted after
+    `Done`; and `finish()` at end of stream always yields exactly one `Done`.
+    """
+
+    wire = "base"
+
+    def __init__(self) -> None:
+        self.done = False
+        self.saw_content = False
+
+    def feed(self, sse: ServerSentEvent) -> list[Event]:
+        if self.done:
+            return []
+        try:
+            events = self._decode(sse)
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+            events = [Notice(f"skipped a frame rtchat could not read ({type(exc).__name__}): {preview(sse.data)}", "warning")]
+        for event in events:
+            if isinstance(event, Done):
+                self.done = True
+        return events
+
+    def finish(self) -> list[Event]:
+        """The byte stream ended: close the turn with the right reason."""
+        if self.done:
+            return []
+        self.done = True
+        return self._finish()
+
+    def _decode(self, sse: ServerSentEvent) -> list[Event]:
+        raise NotImplementedError
+
+    def _finish(self) -> list[Event]:
+        return truncated()
+
+    def malformed(self, sse: ServerSentEvent) -> list[Event]:
+        return [Notice(f"skipped a malformed frame: {preview(sse.data)}", "warning")]
+
+
+def truncated() -> list[Event]:
+    return [
+        Error("connection", "the stream ended before the answer was complete; what arrived is kept", retryable=True),
+        Done("error"),
+    ]
+
+
+def in_stream_error(kind: str, message: str, retryable: bool = False) -> list[Event]:
+    return [Error(kind, message, retryable), Done("error")]

@@ -1,0 +1,145 @@
+"""OpenAI-compatible Chat Completions over SSE.
+
+One decoder serves OpenAI, DeepSeek, OpenRouter, Ollama, llama.cpp, vLLM and
+gateways: reasoning arrives as `delta.reasoning_content` or `delta.reasoning`
+depending on the server, usage on a `choices: []` chunk or on the last content
+chunk, errors as `data: {"error": ...}` or an `event: error` frame.
+"""
+
+from __future__ import annotations
+
+from httpx_sse import ServerSentEvent
+
+from rtchat.conversation import Conversation
+from rtchat.events import Done, Event, TextDelta, ThinkingDelta, ToolCallDelta, Usage
+from rtchat.wire.base import HttpRequest, RequestOptions, StreamDecoder, in_stream_error, parse_json
+
+FINISH_REASONS = {
+    "stop": "complete",
+    "length": "length",
+    "content_filter": "refusal",
+    "tool_calls": "tool_use",
+    "function_call": "tool_use",
+    "error": "error",
+}
+
+OPENAI_EFFORT = {"off": "minimal", "low": "low", "medium": "medium", "high": "high", "max": "high"}
+GENERIC_EFFORT = {"off": "none", "low": "low", "medium": "medium", "high": "high", "max": "high"}
+
+
+def reasoning_fields(effort: str | None, style: str) -> dict:
+    """Each OpenAI-compatible server names its reasoning knob differently."""
+    if effort is None:
+        return {}
+    if style == "deepseek":
+        if effort == "off":
+            return {"thinking": {"type": "disabled"}}
+        return {"thinking": {"type": "enabled"}, "reasoning_effort": GENERIC_EFFORT[effort]}
+    if style == "openrouter":
+        if effort == "off":
+            return {"reasoning": {"enabled": False}}
+        return {"reasoning": {"effort": GENERIC_EFFORT[effort]}}
+    if style == "openai":
+        return {"reasoning_effort": OPENAI_EFFORT[effort]}
+    return {"reasoning_effort": GENERIC_EFFORT[effort]}
+
+
+def build_request(base_url: str, key: str | None, model: str, conversation: Conversation, options: RequestOptions) -> HttpRequest:
+    messages: list[dict] = []
+    if conversation.system:
+        messages.append({"role": "system", "content": conversation.system})
+    for message in conversation.messages:
+        if message.role == "assistant" and not message.text:
+            continue
+        messages.append({"role": message.role, "content": message.text})
+    body: dict = {
+        "model": model,
+        "messages": messages,
+        "stream": True,
+        "stream_options": {"include_usage": True},
+    }
+    if options.max_tokens:
+        body["max_completion_tokens" if options.effort_style == "openai" else "max_tokens"] = options.max_tokens
+    body.update(reasoning_fields(options.effort, options.effort_style))
+    body.update(options.extra_body)
+    headers = {"Accept": "text/event-stream"}
+    if key:
+        headers["Authorization"] = f"Bearer {key}"
+    return HttpRequest(f"{base_url.rstrip('/')}/chat/completions", headers, body)
+
+
+def usage_from(usage: dict) -> Usage:
+    prompt_details = usage.get("prompt_tokens_details") or {}
+    completion_details = usage.get("completion_tokens_details") or {}
+    cached = prompt_details.get("cached_tokens")
+    if cached is None:
+        cached = usage.get("prompt_cache_hit_tokens")  # DeepSeek
+    return Usage(
+        input_tokens=usage.get("prompt_tokens"),
+        output_tokens=usage.get("completion_tokens"),
+        cached_tokens=cached,
+        reasoning_tokens=completion_details.get("reasoning_tokens"),
+    )
+
+
+def error_message(error: object) -> tuple[str, str]:
+    """(kind, message) from an OpenAI-style error object or string."""
+    if isinstance(error, dict):
+        message = str(error.get("message") or error)
+        code = str(error.get("code") or error.get("type") or "")
+        kind = "rate_limit" if "rate" in code or code == "429" else "server"
+        return kind, message
+    return "server", str(error)
+
+
+class ChatCompletionsDecoder(StreamDecoder):
+    wire = "openai_chat"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.reason: str | None = None
+
+    def _decode(self, sse: ServerSentEvent) -> list[Event]:
+        data = sse.data.strip()
+        if data == "[DONE]":
+            return [Done(self.reason or "complete")]
+        if not data:
+            return []
+        chunk = parse_json(data)
+        if not isinstance(chunk, dict):
+            return self.malformed(sse)
+        if sse.event == "error" or chunk.get("error"):
+            kind, message = error_message(chunk.get("error", chunk))
+            return in_stream_error(kind, f"the server reported an error mid-stream: {message}")
+        events: list[Event] = []
+        for choice in chunk.get("choices") or []:
+            if choice.get("index", 0) != 0:
+                continue
+            delta = choice.get("delta") or {}
+            reasoning = delta.get("reasoning_content") or delta.get("reasoning")
+            if isinstance(reasoning, str) and reasoning:
+                events.append(ThinkingDelta(reasoning))
+            refusal = delta.get("refusal")
+            if refusal:
+                self.reason = "refusal"
+                events.append(TextDelta(refusal))
+            content = delta.get("content")
+            if isinstance(content, str) and content:
+                events.append(TextDelta(content))
+            for call in delta.get("tool_calls") or []:
+                function = call.get("function") or {}
+                events.append(
+                    ToolCallDelta(call.get("index", 0), call.get("id"), function.get("name"), function.get("arguments") or "")
+                )
+            finish = choice.get("finish_reason")
+            if finish and self.reason != "refusal":
+                self.reason = FINISH_REASONS.get(finish, finish)
+        if chunk.get("usage"):
+            events.append(usage_from(chunk["usage"]))
+        return events
+
+    def _finish(self) -> list[Event]:
+        # Some servers omit [DONE]; a finish_reason is enough to call it whole.
+        if self.reason is not None:
+            return [Done(self.reason)]
+        return super()._finish()

@@ -1,0 +1,106 @@
+"""OpenAI Responses API: the same `response.*` events over SSE or the Responses WebSocket."""
+
+from __future__ import annotations
+
+from httpx_sse import ServerSentEvent
+
+from rtchat.conversation import Conversation
+from rtchat.events import Done, Event, TextDelta, ThinkingDelta, ToolCallDelta, Usage
+from rtchat.wire.base import HttpRequest, RequestOptions, StreamDecoder, in_stream_error, parse_json
+
+EFFORT = {"off": "minimal", "low": "low", "medium": "medium", "high": "high", "max": "high"}
+
+INCOMPLETE_REASONS = {"max_output_tokens": "length", "content_filter": "refusal"}
+
+
+def response_body(model: str, conversation: Conversation, options: RequestOptions) -> dict:
+    """The fields shared by `POST /responses` and the WebSocket `response.create`."""
+    body: dict = {
+        "model": model,
+        "input": [
+            {"role": message.role, "content": message.text}
+            for message in conversation.messages
+            if message.text or message.role == "user"
+        ],
+    }
+    if conversation.system:
+        body["instructions"] = conversation.system
+    if options.effort is not None:
+        body["reasoning"] = {"effort": EFFORT[options.effort]}
+        if options.effort != "off":
+            body["reasoning"]["summary"] = "auto"
+    if options.max_tokens:
+        body["max_output_tokens"] = options.max_tokens
+    body.update(options.extra_body)
+    return body
+
+
+def build_request(base_url: str, key: str | None, model: str, conversation: Conversation, options: RequestOptions) -> HttpRequest:
+    body = response_body(model, conversation, options) | {"stream": True}
+    headers = {"Accept": "text/event-stream"}
+    if key:
+        headers["Authorization"] = f"Bearer {key}"
+    return HttpRequest(f"{base_url.rstrip('/')}/responses", headers, body)
+
+
+def usage_from(usage: dict) -> Usage:
+    return Usage(
+        input_tokens=usage.get("input_tokens"),
+        output_tokens=usage.get("output_tokens"),
+        cached_tokens=(usage.get("input_tokens_details") or {}).get("cached_tokens"),
+        reasoning_tokens=(usage.get("output_tokens_details") or {}).get("reasoning_tokens"),
+    )
+
+
+class ResponsesDecoder(StreamDecoder):
+    wire = "openai_responses"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.refused = False
+
+    def decode_payload(self, payload: dict) -> list[Event]:
+        """Shared with the WebSocket transport, where each frame is one payload."""
+        kind = payload.get("type", "")
+        if kind in ("response.output_text.delta", "response.refusal.delta"):
+            if kind == "response.refusal.delta":
+                self.refused = True
+            return [TextDelta(payload["delta"])] if payload.get("delta") else []
+        if kind in ("response.reasoning_summary_text.delta", "response.reasoning_text.delta"):
+            return [ThinkingDelta(payload["delta"])] if payload.get("delta") else []
+        if kind == "response.reasoning_summary_part.added" and payload.get("summary_index", 0) > 0:
+            return [ThinkingDelta("\n\n")]
+        if kind == "response.output_item.added":
+            item = payload.get("item") or {}
+            if item.get("type") == "function_call":
+                return [ToolCallDelta(payload.get("output_index", 0), item.get("call_id"), item.get("name"), "")]
+            return []
+        if kind == "response.function_call_arguments.delta":
+            return [ToolCallDelta(payload.get("output_index", 0), None, None, payload.get("delta", ""))]
+        if kind in ("response.completed", "response.done", "response.incomplete", "response.failed"):
+            response = payload.get("response") or {}
+            events: list[Event] = []
+            if response.get("usage"):
+                events.append(usage_from(response["usage"]))
+            status = response.get("status") or kind.removeprefix("response.")
+            if status == "failed" or kind == "response.failed":
+                error = response.get("error") or {}
+                return events + in_stream_error("server", f"the response failed: {error.get('message', 'no reason given')}")
+            if status == "incomplete":
+                reason = (response.get("incomplete_details") or {}).get("reason", "")
+                return events + [Done(INCOMPLETE_REASONS.get(reason, "length"))]
+            if status == "cancelled":
+                return events + [Done("interrupted")]
+            return events + [Done("refusal" if self.refused else "complete")]
+        if kind == "error":
+            error = payload.get("error") if isinstance(payload.get("error"), dict) else payload
+            return in_stream_error("server", f"OpenAI reported an error: {error.get('message', '')}")
+        return []
+
+    def _decode(self, sse: ServerSentEvent) -> list[Event]:
+        if not sse.data.strip():
+            return []
+        payload = parse_json(sse.data)
+        if not isinstance(payload, dict):
+            return self.malformed(sse)
+        return self.decode_payload(payload)
