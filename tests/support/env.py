@@ -1,0 +1,24 @@
+"""An isolated environment for subprocess runs of `rtchat`: own dirs, no real keys."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+KEY_VARS = ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "GEMINI_API_KEY", "GOOGLE_API_KEY", "DEEPSEEK_API_KEY", "OPENROUTER_API_KEY", "OLLAMA_API_KEY")
+REPO = Path(__file__).resolve().parents[2]
+
+
+def isolated_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in KEY_VARS and not k.startswith("RTCHAT_")}
+    for name in ("CONFIG", "DATA", "STATE", "CACHE"):
+        env[f"RTCHAT_{name}_DIR"] = str(tmp_path / name.lower())
+    env["PYTHONPATH"] = str(REPO)
+    env["PYTHONUNBUFFERED"] = "1"
+    env.update(extra)
+    return env
+
+
+def rtchat_cmd(*args: str) -> list[str]:
+    return [sys.executable, "-m", "rtchat", *args]
