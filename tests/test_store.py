@@ -74,11 +74,24 @@ def committed(db_path: Path, sql: str, params: tuple = ()) -> list[tuple]:
 
 
 def fts_is_consistent(store: Store) -> bool:
+    """The trigger-maintained index holds exactly what a fresh rebuild would."""
+    conn = store._conn
+    conn.execute(
+        "CREATE VIRTUAL TABLE check_fts USING fts5(text, thinking_text, transcript,"
+        " content='messages_indexed', content_rowid='id',"
+        " tokenize='porter unicode61 remove_diacritics 2')"
+    )
     try:
-        store._conn.execute("INSERT INTO messages_fts(messages_fts) VALUES ('integrity-check')")
-    except sqlite3.DatabaseError:
-        return False
-    return True
+        conn.execute("INSERT INTO check_fts(check_fts) VALUES ('rebuild')")
+        conn.execute("CREATE VIRTUAL TABLE temp.live_terms USING fts5vocab(main, messages_fts, instance)")
+        conn.execute("CREATE VIRTUAL TABLE temp.fresh_terms USING fts5vocab(main, check_fts, instance)")
+        live = conn.execute("SELECT term, doc, col, offset FROM live_terms").fetchall()
+        fresh = conn.execute("SELECT term, doc, col, offset FROM fresh_terms").fetchall()
+        return [tuple(r) for r in live] == [tuple(r) for r in fresh]
+    finally:
+        conn.execute("DROP TABLE IF EXISTS temp.live_terms")
+        conn.execute("DROP TABLE IF EXISTS temp.fresh_terms")
+        conn.execute("DROP TABLE check_fts")
 
 
 # --------------------------------------------------------------------------- round trip
