@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import signal
 import sys
 from dataclasses import replace
@@ -69,6 +70,11 @@ class TextPrinter:
         sys.stdout.flush()
 
 
+def silence_stdout() -> None:
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+
+
 def print_jsonl(event: Event) -> None:
     sys.stdout.write(json_line_safe(json.dumps(event_to_dict(event), ensure_ascii=False)) + "\n")
     sys.stdout.flush()
@@ -103,7 +109,12 @@ async def ask(args, prompt: str) -> int:
         async for event in turn.events():
             if isinstance(event, ThinkingDelta) and args.no_thinking:
                 continue
-            emit(event)
+            try:
+                emit(event)
+            except BrokenPipeError:  # the reader went away (`| head`): stop quietly
+                turn.cancel()
+                silence_stdout()
+                return 0
             if isinstance(event, Done):
                 reason = event.reason
     except ValueError as exc:  # unknown provider
