@@ -109,8 +109,10 @@ class ChatCompletionsDecoder(StreamDecoder):
         if not isinstance(chunk, dict):
             return self.malformed(sse)
         if sse.event == "error" or chunk.get("error"):
+            # OpenRouter puts the usage on the error chunk itself: keep it.
+            usage = [usage_from(chunk["usage"])] if isinstance(chunk.get("usage"), dict) else []
             kind, message = error_message(chunk.get("error", chunk))
-            return in_stream_error(kind, f"the server reported an error mid-stream: {message}")
+            return usage + in_stream_error(kind, f"the server reported an error mid-stream: {message}")
         events: list[Event] = []
         for choice in chunk.get("choices") or []:
             if choice.get("index", 0) != 0:
