@@ -223,7 +223,9 @@ class Turn:
             emit(_END)
 
     def _finish(self, *events: Event) -> list[Event]:
-        return [*events, self.stats.metrics()]
+        """The closing events: any error, then the turn's metrics, then `Done` last."""
+        *leading, done = events
+        return [*leading, self.stats.metrics(), done]
 
     def _preflight(self) -> Error | None:
         target = self.target

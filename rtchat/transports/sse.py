@@ -7,13 +7,14 @@ or a stream that went silent.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 import httpx
 
-from rtchat.events import Event
+from rtchat.events import Done, Event
 from rtchat.wire.base import HttpRequest, StreamDecoder
 from rtchat.wire.sse import DEFAULT_MAX_EVENT_BYTES, FrameTooLarge, SSEFramer
 
@@ -73,6 +74,19 @@ class ConnectionTiming:
         return (self.connected - self.connect_started) * 1000
 
 
+async def _drain(chunks: AsyncIterator[bytes], limit: int = 64 * 1024, seconds: float = 0.2) -> None:
+    """Read the (normally empty) rest of a finished stream so the connection can be reused."""
+    read = 0
+    try:
+        async with asyncio.timeout(seconds):
+            async for chunk in chunks:
+                read += len(chunk)
+                if read > limit:
+                    return
+    except (TimeoutError, httpx.HTTPError):
+        pass
+
+
 async def stream_events(
     client: httpx.AsyncClient,
     request: HttpRequest,
@@ -95,10 +109,13 @@ async def stream_events(
                     break
             raise HttpStatusFailure(response.status_code, body[:MAX_ERROR_BODY], response.headers)
         framer = SSEFramer(max_event_bytes)
+        chunks = response.aiter_bytes()
         try:
-            async for chunk in response.aiter_bytes():
+            async for chunk in chunks:
                 for sse in framer.feed(chunk):
                     for event in decoder.feed(sse):
+                        if isinstance(event, Done):
+                            await _drain(chunks)
                         yield event
                 if decoder.done:
                     return
