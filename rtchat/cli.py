@@ -49,6 +49,16 @@ def build_parser() -> argparse.ArgumentParser:
     config_sub.add_parser("path", help="print the config file's path")
     config_sub.add_parser("check", help="read the config file and report problems")
 
+    history = sub.add_parser("history", help="list or search stored conversations")
+    history.add_argument("--search", nargs="+", metavar="WORD", help="full-text search over all messages")
+    history.add_argument("--json", action="store_true", help="machine-readable output")
+    history.add_argument("--limit", type=int, default=50)
+
+    export = sub.add_parser("export", help="write one conversation as Markdown or JSON")
+    export.add_argument("id", help="a conversation id from `rtchat history`, or 'last'")
+    export.add_argument("--format", choices=["md", "json"], default="md")
+    export.add_argument("-o", "--output", help="file to write (default: stdout)")
+
     serve = sub.add_parser("serve", help="run the loopback reference server")
     serve.add_argument("--port", type=int, default=8765)
     serve.add_argument("--host", default="127.0.0.1", help="a loopback address (127.0.0.1 or ::1)")
@@ -74,6 +84,14 @@ def main(argv: list[str] | None = None) -> int:
         from rtchat.commands.config_cmd import run_config
 
         return run_config(args)
+    if command == "history":
+        from rtchat.commands.history_cmd import run_history
+
+        return run_history(args)
+    if command == "export":
+        from rtchat.commands.history_cmd import run_export
+
+        return run_export(args)
     if command == "serve":
         from rtchat.commands.serve import run_serve
 

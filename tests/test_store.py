@@ -217,7 +217,7 @@ def test_long_title_is_cut_at_a_word_boundary() -> None:
     assert len(title) <= 61 and title.endswith("…")
     assert title[:-1].split() == ["word"] * len(title[:-1].split())
     assert title_from_prompt("x" * 100).startswith("x" * 60)
-    assert title_from_prompt("bell\x07 esc\x1b[31m") == "bell  esc [31m"
+    assert title_from_prompt("bell\x07 esc\x1b[31m") == "bell esc [31m"
 
 
 def test_rename(store: Store) -> None:
@@ -492,7 +492,7 @@ def test_search_ignores_signatures_and_streaming_rows(store: Store) -> None:
 
 @pytest.mark.parametrize(
     "hostile",
-    ['"', "*", "NEAR(", "-", ":", 'a"b', "col:word", "NEAR(a b", "AND OR NOT", "^x", "(", ")", "{a b}:c", "'", "\\", "\x00", ""],
+    ['"', "*", "NEAR(", "-", ":", 'a"b', "col:word", "NEAR(a b", "AND OR NOT", "^x", "(", ")", "{a b}:c", "'", "\\", "\x00", "0\x00", "a\x00b", ""],
 )
 def test_hostile_search_strings_never_raise(store: Store, hostile: str) -> None:
     conv = store.create_conversation("m")
@@ -669,3 +669,28 @@ def test_full_disk_never_breaks_the_stream(store: Store, clock: FakeClock) -> No
     writer.apply(Done("complete"))
     assert store.load_conversation(conv)[1][-1].text == chunk * 20
     assert fts_is_consistent(store)
+
+
+# --------------------------------------------------------------------------- properties
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(words=st.text(max_size=40))
+def test_any_search_text_is_safe(store: Store, words: str) -> None:
+    store.search(words)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(prompt=st.text(max_size=200), answer=st.lists(st.text(max_size=20), max_size=20))
+def test_any_text_round_trips(store: Store, prompt: str, answer: list[str]) -> None:
+    conv = store.create_conversation("m")
+    store.add_user_message(conv, prompt)
+    with store.begin_answer(conv, "m") as writer:
+        for piece in answer:
+            writer.apply(TextDelta(piece))
+        writer.apply(Done("complete"))
+    _, (saved_prompt, saved_answer) = store.load_conversation(conv)
+    assert (saved_prompt.text, saved_answer.text) == (prompt, "".join(answer))

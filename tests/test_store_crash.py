@@ -53,7 +53,9 @@ def test_kill_9_mid_answer_keeps_prompt_and_flushed_text(tmp_path: Path) -> None
     deadline = time.monotonic() + 20
     try:
         assert child.stdout is not None
-        while flushes < 3:
+        third_flush_at = None
+        # Kill between flushes: a quarter second after the third one.
+        while third_flush_at is None or time.monotonic() < third_flush_at + 0.25:
             line = child.stdout.readline()
             assert line, f"child ended early: {child.stderr.read() if child.stderr else ''}"
             assert time.monotonic() < deadline, "child too slow"
@@ -62,6 +64,8 @@ def test_kill_9_mid_answer_keeps_prompt_and_flushed_text(tmp_path: Path) -> None
                 applied_at[int(number)] = time.monotonic()
             else:
                 flushes = int(number)
+                if flushes == 3:
+                    third_flush_at = time.monotonic()
     finally:
         killed_at = time.monotonic()
         child.send_signal(signal.SIGKILL)
@@ -86,4 +90,3 @@ def test_kill_9_mid_answer_keeps_prompt_and_flushed_text(tmp_path: Path) -> None
     old_enough = [i for i, seen in applied_at.items() if seen < killed_at - 1.0]
     assert old_enough, "the child streamed for more than a second"
     assert max(old_enough) < len(saved), "text applied over a second before the kill was lost"
-    print(f"saved {len(saved)} deltas of {len(applied_at)}; {len(old_enough)} older than 1 s")

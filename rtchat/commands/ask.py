@@ -13,6 +13,7 @@ from rtchat.catalog import parse_model_ref
 from rtchat.commands.common import fail, load_config_or_report
 from rtchat.config import default_model_ref
 from rtchat.conversation import Conversation
+from rtchat.history import TurnRecorder
 from rtchat.events import Done, Error, Event, Notice, TextDelta, ThinkingDelta, event_to_dict
 from rtchat.sanitize import json_line_safe, terminal_safe
 from rtchat.secrets import has_key
@@ -70,6 +71,17 @@ class TextPrinter:
         sys.stdout.flush()
 
 
+def continue_last(recorder: TurnRecorder) -> tuple[Conversation, str | None]:
+    """The last stored conversation and its model, to carry on from."""
+    if recorder.store is None:
+        raise LookupError("--continue needs the history, which is off for this run")
+    last = recorder.store.last_conversation_id()
+    if last is None:
+        raise LookupError("--continue: there is no earlier conversation yet")
+    record, _ = recorder.store.load_conversation(last)
+    return recorder.resume(last), record.model
+
+
 def silence_stdout() -> None:
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, sys.stdout.fileno())
@@ -98,15 +110,26 @@ async def ask(args, prompt: str) -> int:
     if args.ask_protocol != "sse":
         return fail(f"--protocol {args.ask_protocol} is not available yet; use sse")
     emit = print_jsonl if args.jsonl else TextPrinter(show_thinking=not args.no_thinking)
+    warn = (lambda text: print_jsonl(Notice(text, "warning"))) if args.jsonl else (lambda text: print(f"rtchat: {text}", file=sys.stderr))
+    recorder = TurnRecorder.open(warn, enabled=not args.no_history)
+    conversation = Conversation(system=args.system)
     loop = asyncio.get_running_loop()
     try:
+        if args.continue_last:
+            conversation, stored_model = continue_last(recorder)
+            if not args.ask_model and stored_model:
+                ref = parse_model_ref(stored_model)
         target = await session.resolve(ref, args.base_url)
-        conversation = Conversation(system=args.system)
+        if recorder.conversation_id is None:
+            recorder.start(target.ref, args.ask_protocol, args.system)
         conversation.add_user(prompt)
+        recorder.prompt(prompt)  # committed before the request leaves
         turn = session.turn(target, conversation, "off" if args.no_thinking and not args.effort else args.effort)
+        recorder.begin_answer(target.ref, target.provider.id)
         loop.add_signal_handler(signal.SIGINT, turn.cancel)
         reason = "error"
         async for event in turn.events():
+            recorder.apply(event)
             if isinstance(event, ThinkingDelta) and args.no_thinking:
                 continue
             try:
@@ -117,10 +140,11 @@ async def ask(args, prompt: str) -> int:
                 return 0
             if isinstance(event, Done):
                 reason = event.reason
-    except ValueError as exc:  # unknown provider
+    except (ValueError, LookupError) as exc:  # unknown provider, nothing to continue
         return fail(str(exc))
     finally:
         loop.remove_signal_handler(signal.SIGINT)
+        recorder.close()
         await session.aclose()
     return {"interrupted": 130, "error": 1}.get(reason, 0)
 

@@ -1,0 +1,79 @@
+"""`rtchat history` (list or search) and `rtchat export` (Markdown or JSON)."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+from rtchat.commands.common import fail
+from rtchat.sanitize import terminal_safe
+
+
+def _open_store():
+    from rtchat.store import Store, StoreError
+
+    try:
+        return Store.open()
+    except StoreError as exc:
+        fail(str(exc))
+        return None
+
+
+def _when(timestamp: float) -> str:
+    return time.strftime("%Y-%m-%d %H:%M", time.localtime(timestamp))
+
+
+def run_history(args) -> int:
+    store = _open_store()
+    if store is None:
+        return 2
+    try:
+        if args.search:
+            hits = store.search(" ".join(args.search), limit=args.limit)
+            if args.json:
+                print(json.dumps([{"conversation_id": h.conversation_id, "title": h.title, "message_id": h.message_id, "role": h.role, "snippet": h.snippet, "created": h.created} for h in hits], ensure_ascii=False, indent=2))
+            for hit in [] if args.json else hits:
+                print(f"{hit.conversation_id:>6}  {_when(hit.created)}  {terminal_safe(hit.title)[:40]:40}  {hit.role:9}  {terminal_safe(hit.snippet)}")
+            return 0
+        rows = store.list_conversations(limit=args.limit)
+        if args.json:
+            print(json.dumps([{"id": r.id, "title": r.title, "model": r.model, "protocol": r.protocol, "created": r.created, "updated": r.updated, "messages": r.message_count} for r in rows], ensure_ascii=False, indent=2))
+            return 0
+        for row in rows:
+            print(f"{row.id:>6}  {_when(row.updated)}  {row.message_count:>4} msgs  {terminal_safe(row.model)[:28]:28}  {terminal_safe(row.title)}")
+        return 0
+    finally:
+        store.close()
+
+
+def run_export(args) -> int:
+    from rtchat.export import dump_json, export_json, export_markdown
+
+    store = _open_store()
+    if store is None:
+        return 2
+    try:
+        if args.id == "last":
+            conv_id = store.last_conversation_id()
+            if conv_id is None:
+                return fail("there is no conversation to export yet", 1)
+        else:
+            try:
+                conv_id = int(args.id)
+            except ValueError:
+                return fail(f"export takes a conversation id (see `rtchat history`) or 'last', not {args.id!r}")
+        try:
+            record, messages = store.load_conversation(conv_id)
+        except KeyError:
+            return fail(f"no conversation {conv_id} (see `rtchat history`)", 1)
+        text = export_markdown(record, messages) if args.format == "md" else dump_json(export_json(record, messages))
+        if args.output:
+            Path(args.output).write_text(text, encoding="utf-8")
+            print(f"wrote {args.output}", file=sys.stderr)
+        else:
+            sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        return 0
+    finally:
+        store.close()

@@ -1,0 +1,90 @@
+"""Keeps a running chat in the history store, and keeps the chat going when the store fails.
+
+Both `rtchat ask` and the app record turns through this one class: the prompt
+is committed before the request leaves, the answer streams into its row, and
+the first storage failure is reported once while the chat goes on in memory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from rtchat.conversation import Conversation
+from rtchat.events import Event
+from rtchat.store import AnswerWriter, Store, StoreError
+
+
+class TurnRecorder:
+    def __init__(self, store: Store | None, warn: Callable[[str], None]) -> None:
+        self.store = store
+        self.warn = warn
+        self.conversation_id: int | None = None
+        self.writer: AnswerWriter | None = None
+
+    @classmethod
+    def open(cls, warn: Callable[[str], None], enabled: bool = True) -> "TurnRecorder":
+        if not enabled:
+            return cls(None, warn)
+        try:
+            return cls(Store.open(), warn)
+        except StoreError as exc:
+            warn(f"history is off for this session: {exc}")
+            return cls(None, warn)
+
+    def _fail(self, exc: StoreError) -> None:
+        self.warn(f"history is off for the rest of this session (the chat goes on): {exc}")
+        self.store = None
+        self.writer = None
+
+    def start(self, model: str, protocol: str, system: str | None) -> None:
+        if self.store is None:
+            return
+        try:
+            self.conversation_id = self.store.create_conversation(model, protocol, system=system)
+        except StoreError as exc:
+            self._fail(exc)
+
+    def resume(self, conversation_id: int) -> Conversation:
+        """Load a stored conversation to continue it (raises StoreError/KeyError)."""
+        assert self.store is not None
+        conversation = self.store.to_conversation(conversation_id)
+        self.conversation_id = conversation_id
+        return conversation
+
+    def prompt(self, text: str) -> None:
+        if self.store is None or self.conversation_id is None:
+            return
+        try:
+            self.store.add_user_message(self.conversation_id, text)
+        except StoreError as exc:
+            self._fail(exc)
+
+    def begin_answer(self, model: str, provider: str) -> None:
+        if self.store is None or self.conversation_id is None:
+            return
+        try:
+            self.writer = self.store.begin_answer(self.conversation_id, model, provider=provider)
+        except StoreError as exc:
+            self._fail(exc)
+
+    def apply(self, event: Event) -> None:
+        writer = self.writer
+        if writer is None:
+            return
+        writer.apply(event)
+        if writer.failed is not None:
+            self._fail(writer.failed)
+
+    def end_answer(self) -> None:
+        writer, self.writer = self.writer, None
+        if writer is None:
+            return
+        writer.close()
+        if writer.failed is not None:
+            self._fail(writer.failed)
+
+    def close(self) -> None:
+        self.end_answer()
+        if self.store is not None:
+            self.store.close()
+            self.store = None
