@@ -1,0 +1,146 @@
+"""Gemini Live API (BidiGenerateContent over WebSocket): messages to send, messages decoded.
+
+The server's JSON uses camelCase; python-genai's own test fixtures sometimes
+use snake_case, so both are read.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from typing import Any
+
+from rtchat.conversation import ChatMessage
+from rtchat.events import AudioChunk, Done, Event, Notice, TextDelta, ThinkingDelta, Transcript, Usage
+from rtchat.wire.base import preview
+
+INPUT_RATE = 16000
+OUTPUT_RATE = 24000
+PATH = "/ws/google.ai.generativelanguage.v1beta.GenerativeService.BidiGenerateContent"
+
+
+def field(mapping: Any, camel: str) -> Any:
+    if not isinstance(mapping, dict):
+        return None
+    if camel in mapping:
+        return mapping[camel]
+    snake = re.sub(r"(?<!^)(?=[A-Z])", "_", camel).lower()
+    return mapping.get(snake)
+
+
+# ---- client messages
+
+
+def setup(model: str, modalities: list[str], system: str | None = None, resumption_handle: str | None = None, manual_activity: bool = False) -> dict:
+    config: dict[str, Any] = {
+        "model": model if model.startswith("models/") else f"models/{model}",
+        "generationConfig": {"responseModalities": modalities},
+        "inputAudioTranscription": {},
+        "sessionResumption": {"handle": resumption_handle} if resumption_handle else {},
+    }
+    if "AUDIO" in modalities:
+        config["outputAudioTranscription"] = {}
+    if manual_activity:  # push-to-talk: we say when the user starts and stops
+        config["realtimeInputConfig"] = {"automaticActivityDetection": {"disabled": True}}
+    if system:
+        config["systemInstruction"] = {"parts": [{"text": system}]}
+    return {"setup": config}
+
+
+def client_content(messages: list[ChatMessage], turn_complete: bool = True) -> dict:
+    turns = [{"role": "user" if m.role == "user" else "model", "parts": [{"text": m.text}]} for m in messages if m.text]
+    return {"clientContent": {"turns": turns, "turnComplete": turn_complete}}
+
+
+def realtime_audio(pcm16: bytes) -> dict:
+    return {"realtimeInput": {"audio": {"data": base64.b64encode(pcm16).decode("ascii"), "mimeType": f"audio/pcm;rate={INPUT_RATE}"}}}
+
+
+def activity_start() -> dict:
+    return {"realtimeInput": {"activityStart": {}}}
+
+
+def activity_end() -> dict:
+    return {"realtimeInput": {"activityEnd": {}}}
+
+
+def audio_stream_end() -> dict:
+    return {"realtimeInput": {"audioStreamEnd": True}}
+
+
+# ---- server messages
+
+
+def _rate(mime: str) -> int:
+    match = re.search(r"rate=(\d+)", mime or "")
+    return int(match.group(1)) if match else OUTPUT_RATE
+
+
+class LiveDecoder:
+    """Server messages to rtchat events; keeps the resumption handle and goAway state."""
+
+    def __init__(self) -> None:
+        self.setup_complete = False
+        self.resumption_handle: str | None = None
+        self.go_away_in: str | None = None
+        self.usage: Usage | None = None
+
+    def feed_text(self, frame: str | bytes) -> list[Event]:
+        try:
+            payload = json.loads(frame)
+        except (ValueError, RecursionError):
+            return [Notice(f"skipped a malformed frame: {preview(str(frame)[:200])}", "warning")]
+        if not isinstance(payload, dict):
+            return [Notice("skipped a frame that is not a message", "warning")]
+        try:
+            return self.feed(payload)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            return [Notice(f"skipped a frame rtchat could not read ({type(exc).__name__})", "warning")]
+
+    def feed(self, message: dict) -> list[Event]:
+        events: list[Event] = []
+        if field(message, "setupComplete") is not None:
+            self.setup_complete = True
+        update = field(message, "sessionResumptionUpdate")
+        if update:
+            resumable = field(update, "resumable")
+            handle = field(update, "newHandle")
+            if handle and resumable in (True, "true", "True"):
+                self.resumption_handle = handle
+        go_away = field(message, "goAway")
+        if go_away is not None:
+            self.go_away_in = str(field(go_away, "timeLeft") or "0s")
+            events.append(Notice(f"the server will close this session in {self.go_away_in}; rtchat will resume it"))
+        usage = field(message, "usageMetadata")
+        if usage:
+            thoughts = field(usage, "thoughtsTokenCount")
+            response = field(usage, "responseTokenCount") or field(usage, "candidatesTokenCount")
+            output = None if response is None and thoughts is None else (response or 0) + (thoughts or 0)
+            self.usage = Usage(field(usage, "promptTokenCount"), output, field(usage, "cachedContentTokenCount"), thoughts)
+        content = field(message, "serverContent")
+        if content:
+            model_turn = field(content, "modelTurn") or {}
+            for part in field(model_turn, "parts") or []:
+                text = field(part, "text")
+                if isinstance(text, str) and text:
+                    events.append(ThinkingDelta(text) if field(part, "thought") else TextDelta(text))
+                inline = field(part, "inlineData")
+                if inline and str(field(inline, "mimeType") or "").startswith("audio/"):
+                    events.append(AudioChunk(base64.b64decode(field(inline, "data") or ""), _rate(field(inline, "mimeType"))))
+            for name, role in (("inputTranscription", "user"), ("outputTranscription", "assistant")):
+                transcription = field(content, name)
+                if transcription and field(transcription, "text"):
+                    events.append(Transcript(role, field(transcription, "text")))
+            if field(content, "interrupted"):
+                events += self._end("interrupted")
+            elif field(content, "turnComplete"):
+                events += self._end("complete")
+        elif usage and self.usage is not None:
+            events.append(self.usage)
+        return events
+
+    def _end(self, reason: str) -> list[Event]:
+        events: list[Event] = [self.usage] if self.usage else []
+        self.usage = None
+        return events + [Done(reason)]
