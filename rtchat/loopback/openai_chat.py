@@ -1,0 +1,174 @@
+"""OpenAI-compatible Chat Completions (`POST /v1/chat/completions`), DeepSeek flavoured.
+
+Reasoning goes out as `delta.reasoning_content`; usage carries both OpenAI's
+`*_tokens_details` and DeepSeek's `prompt_cache_hit/miss_tokens`.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+
+from .pacing import sse
+from .scripts import Conversation, Message, Script, Usage
+
+if TYPE_CHECKING:
+    from .server import Exchange
+
+FINISH_REASON = {"complete": "stop", "length": "length", "refusal": "stop"}
+DELTA_FIELD = {"thinking": "reasoning_content", "text": "content", "refusal": "refusal"}
+
+ERROR_SHAPES = {  # kind -> (type, code)
+    "bad_request": ("invalid_request_error", None),
+    "auth": ("invalid_request_error", "invalid_api_key"),
+    "permission": ("permission_error", "permission_denied"),
+    "not_found": ("invalid_request_error", "model_not_found"),
+    "rate_limit": ("requests", "rate_limit_exceeded"),
+    "server": ("server_error", None),
+    "overloaded": ("server_error", "overloaded"),
+}
+
+
+def error_body(kind: str, message: str) -> dict[str, Any]:
+    """OpenAI's error envelope, shared by Chat Completions and Responses."""
+    error_type, code = ERROR_SHAPES.get(kind, ("invalid_request_error", None))
+    return {"error": {"message": message, "type": error_type, "param": None, "code": code}}
+
+
+def model_list(models: dict[str, str]) -> dict[str, Any]:
+    data = [{"id": name, "object": "model", "created": 0, "owned_by": "loopback"} for name in models]
+    return {"object": "list", "data": data}
+
+
+def content_text(content: Any) -> str:
+    """A message's text, whether content is a string or a list of typed parts."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "".join(part.get("text", "") for part in content if isinstance(part, dict))
+    return ""
+
+
+def usage_json(usage: Usage) -> dict[str, Any]:
+    return {
+        "prompt_tokens": usage.input_tokens,
+        "completion_tokens": usage.output_tokens,
+        "total_tokens": usage.total_tokens,
+        "prompt_tokens_details": {"cached_tokens": usage.cached_tokens},
+        "completion_tokens_details": {"reasoning_tokens": usage.thinking_tokens},
+        "prompt_cache_hit_tokens": usage.cached_tokens,
+        "prompt_cache_miss_tokens": usage.input_tokens - usage.cached_tokens,
+    }
+
+
+def register(app: web.Application, exchange: Exchange) -> None:
+    app.router.add_post("/v1/chat/completions", exchange.handler(OpenAIChat()))
+
+
+class OpenAIChat:
+    name = "openai_chat"
+
+    def model_name(self, request: web.Request, body: dict) -> str:
+        return body.get("model", "")
+
+    def wants_stream(self, request: web.Request, body: dict) -> bool:
+        return bool(body.get("stream"))
+
+    def wants_thinking(self, body: dict) -> bool:
+        thinking = body.get("thinking")
+        if isinstance(thinking, dict) and thinking.get("type") == "disabled":
+            return False
+        return body.get("reasoning_effort") not in ("none", "minimal")
+
+    def validate(self, body: dict) -> tuple[str, str] | None:
+        if not isinstance(body.get("messages"), list) or not body["messages"]:
+            return "bad_request", "`messages` must be a non-empty array"
+        return None
+
+    def conversation(self, body: dict) -> Conversation:
+        system: list[str] = []
+        messages: list[Message] = []
+        for message in body.get("messages", []):
+            if not isinstance(message, dict):
+                continue
+            role, text = message.get("role"), content_text(message.get("content"))
+            if role in ("system", "developer"):
+                system.append(text)
+            elif role in ("user", "assistant"):
+                messages.append(Message(role, text))
+        return Conversation("\n\n".join(system), tuple(messages))
+
+    def error_body(self, kind: str, message: str) -> dict[str, Any]:
+        return error_body(kind, message)
+
+    def renderer(self, model: str, body: dict, script: Script, usage: Usage) -> ChatStream:
+        options = body.get("stream_options") or {}
+        return ChatStream(model, include_usage=bool(options.get("include_usage")))
+
+    def whole(self, model: str, body: dict, script: Script, usage: Usage) -> dict[str, Any]:
+        message: dict[str, Any] = {"role": "assistant", "content": None, "refusal": None}
+        message["refusal" if script.answer_kind == "refusal" else "content"] = script.text
+        if script.thinking:
+            message["reasoning_content"] = script.thinking
+        choice = {"index": 0, "message": message, "logprobs": None, "finish_reason": FINISH_REASON[script.stop]}
+        return {
+            "id": f"chatcmpl-{uuid.uuid4().hex[:24]}",
+            "object": "chat.completion",
+            "created": int(time.time()),
+            "model": model,
+            "system_fingerprint": "fp_loopback",
+            "choices": [choice],
+            "usage": usage_json(usage),
+        }
+
+
+class ChatStream:
+    """The `chat.completion.chunk` frames of one streamed answer."""
+
+    def __init__(self, model: str, *, include_usage: bool):
+        self.model = model
+        self.include_usage = include_usage
+        self.id = f"chatcmpl-{uuid.uuid4().hex[:24]}"
+        self.created = int(time.time())
+
+    def _chunk(self, choices: list[dict[str, Any]], **extra: Any) -> str:
+        chunk = {
+            "id": self.id,
+            "object": "chat.completion.chunk",
+            "created": self.created,
+            "model": self.model,
+            "system_fingerprint": "fp_loopback",
+            "choices": choices,
+        }
+        if self.include_usage:
+            chunk["usage"] = None
+        chunk.update(extra)
+        return sse(chunk)
+
+    def _choice(self, delta: dict[str, Any], finish_reason: str | None = None) -> list[dict[str, Any]]:
+        return [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish_reason}]
+
+    def opening(self) -> list[str]:
+        return [self._chunk(self._choice({"role": "assistant", "content": ""}))]
+
+    def token(self, kind: str, piece: str) -> list[str]:
+        return [self._chunk(self._choice({DELTA_FIELD[kind]: piece}))]
+
+    def closing(self, stop: str, usage: Usage) -> list[str]:
+        frames = [self._chunk(self._choice({}, FINISH_REASON[stop]))]
+        if self.include_usage:
+            frames.append(self._chunk([], usage=usage_json(usage)))
+        frames.append(sse("[DONE]"))
+        return frames
+
+    def error_frames(self, message: str) -> list[str]:
+        return [sse({"error": {"message": message, "type": "server_error", "code": 500}})]
+
+    def malformed_frame(self) -> str:
+        return 'data: {"choices": [\n\n'
+
+    def keepalive(self) -> str:
+        return ": keep-alive\n\n"

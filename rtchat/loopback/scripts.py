@@ -1,0 +1,363 @@
+"""The loopback's built-in models: what they say, how they misbehave, how they count.
+
+Everything here is pure (no I/O, no clocks), so every wire format renders the
+very same script and tests can compute the expected text without a server.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import hashlib
+import json
+import random
+import re
+from dataclasses import dataclass, field
+
+TOKEN_PATTERN = re.compile(r"\S+\s*|\s+")
+
+
+def tokenize(text: str) -> list[str]:
+    """Split text into loopback tokens; joining them gives the text back exactly."""
+    return TOKEN_PATTERN.findall(text)
+
+
+def count_tokens(text: str) -> int:
+    return sum(1 for _ in TOKEN_PATTERN.finditer(text))
+
+
+# ---------------------------------------------------------------- catalogue
+
+MODELS: dict[str, str] = {
+    "echo": "thinks briefly, then repeats your last message verbatim in a short markdown reply",
+    "lorem": "a long seeded markdown document (>5,000 tokens) with lists, code and a table",
+    "redacted": "echo, preceded by a redacted (encrypted) thinking block",
+    "refusal": "always declines (OpenAI refusal deltas, Anthropic/Gemini refusal stop)",
+    "fault-length": "echo cut short with a max-tokens finish reason",
+    "fault-error-midstream": "10 answer tokens, then an in-stream error frame",
+    "fault-stall": "5 answer tokens, then silence until the client goes away",
+    "fault-stall-first": "status 200 and headers, then silence",
+    "fault-keepalive": "keep-alive comments every 100 ms for 1 s, then a normal echo",
+    "fault-429": "always HTTP 429 with Retry-After: 1",
+    "fault-429-once": "HTTP 429 (Retry-After: 1) the first time a body is seen, then echo",
+    "fault-500": "always HTTP 500",
+    "fault-500-once": "HTTP 500 the first time a body is seen, then echo",
+    "fault-529": "always HTTP 529 (overloaded)",
+    "fault-401": "always HTTP 401 (authentication)",
+    "fault-403": "always HTTP 403 (permission)",
+    "fault-malformed": "5 answer tokens, one frame of broken JSON, then the rest of the echo",
+    "fault-drop": "5 answer tokens, then the TCP connection is aborted mid-body",
+}
+
+DEFAULT_RATE = {"lorem": 50.0}  # tokens per second; everything else uses ECHO_RATE
+ECHO_RATE = 100.0
+
+
+@dataclass(frozen=True)
+class Fault:
+    """How a fault model misbehaves; `action` fires after `after_tokens` answer tokens."""
+
+    status: int | None = None  # answer with this HTTP error instead of a stream
+    kind: str = ""  # provider-neutral error kind, rendered in each wire's native shape
+    once: bool = False  # only the first time a request body is seen
+    retry_after: int | None = None
+    action: str | None = None  # "error" | "stall" | "stall_first" | "keepalive" | "malformed" | "drop"
+    after_tokens: int = 0
+
+
+FAULTS: dict[str, Fault] = {
+    "fault-error-midstream": Fault(action="error", after_tokens=10),
+    "fault-stall": Fault(action="stall", after_tokens=5),
+    "fault-stall-first": Fault(action="stall_first"),
+    "fault-keepalive": Fault(action="keepalive"),
+    "fault-malformed": Fault(action="malformed", after_tokens=5),
+    "fault-drop": Fault(action="drop", after_tokens=5),
+    "fault-429": Fault(status=429, kind="rate_limit", retry_after=1),
+    "fault-429-once": Fault(status=429, kind="rate_limit", retry_after=1, once=True),
+    "fault-500": Fault(status=500, kind="server"),
+    "fault-500-once": Fault(status=500, kind="server", once=True),
+    "fault-529": Fault(status=529, kind="overloaded"),
+    "fault-401": Fault(status=401, kind="auth"),
+    "fault-403": Fault(status=403, kind="permission"),
+}
+
+ERROR_STATUS = {
+    "bad_request": 400,
+    "auth": 401,
+    "permission": 403,
+    "not_found": 404,
+    "rate_limit": 429,
+    "server": 500,
+    "overloaded": 529,
+}
+
+
+# ---------------------------------------------------------------- model names
+
+
+class ModelError(ValueError):
+    """A model name the loopback cannot serve; `kind` is "not_found" or "bad_request"."""
+
+    def __init__(self, kind: str, message: str):
+        super().__init__(message)
+        self.kind = kind
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A model name split into the built-in model and its pacing options."""
+
+    name: str
+    base: str
+    rate: float  # tokens per second, 0 = as fast as possible
+    ttft: float  # seconds before the first token
+
+
+def parse_model(name: str) -> ModelSpec:
+    """Read `lorem`, `lorem@1000` or `lorem@rate=1000,ttft=250` (ttft in ms)."""
+    if not isinstance(name, str) or not name:
+        raise ModelError("bad_request", "you must provide a model parameter")
+    base, _, options = name.partition("@")
+    if base not in MODELS:
+        raise ModelError("not_found", f"The model `{name}` does not exist")
+    rate = DEFAULT_RATE.get(base, ECHO_RATE)
+    ttft_ms = 0.0
+    for option in filter(None, options.split(",")):
+        key, eq, value = option.partition("=")
+        if not eq:
+            key, value = "rate", key
+        try:
+            number = float(value)
+        except ValueError:
+            raise ModelError("bad_request", f"bad pacing option {option!r} in model `{name}`") from None
+        if key not in ("rate", "ttft") or number < 0 or number != number:
+            raise ModelError("bad_request", f"bad pacing option {option!r} in model `{name}`")
+        if key == "rate":
+            rate = number
+        else:
+            ttft_ms = number
+    return ModelSpec(name=name, base=base, rate=rate, ttft=ttft_ms / 1000.0)
+
+
+# ---------------------------------------------------------------- conversations
+
+
+@dataclass(frozen=True)
+class Message:
+    role: str  # "user" | "assistant"
+    text: str
+
+
+@dataclass(frozen=True)
+class Conversation:
+    """A request's messages with every wire's field names stripped away."""
+
+    system: str = ""
+    messages: tuple[Message, ...] = ()
+
+    @property
+    def turn(self) -> int:
+        return sum(1 for message in self.messages if message.role == "user")
+
+    @property
+    def prompt(self) -> str:
+        """The last user message, which echo repeats verbatim."""
+        for message in reversed(self.messages):
+            if message.role == "user":
+                return message.text
+        return ""
+
+    def prefix_items(self) -> list[str]:
+        """The message list as the prompt cache sees it (system first, if any)."""
+        items = [f"system\n{self.system}"] if self.system else []
+        items.extend(f"{message.role}\n{message.text}" for message in self.messages)
+        return items
+
+    def item_tokens(self) -> list[int]:
+        counts = [count_tokens(self.system)] if self.system else []
+        counts.extend(count_tokens(message.text) for message in self.messages)
+        return counts
+
+    @property
+    def input_tokens(self) -> int:
+        return sum(self.item_tokens())
+
+
+@dataclass(frozen=True)
+class Usage:
+    """Token counts as the model reports them; output counts only what was really sent."""
+
+    input_tokens: int = 0
+    cached_tokens: int = 0
+    thinking_tokens: int = 0
+    text_tokens: int = 0
+
+    @property
+    def output_tokens(self) -> int:
+        return self.thinking_tokens + self.text_tokens
+
+    @property
+    def total_tokens(self) -> int:
+        return self.input_tokens + self.output_tokens
+
+
+# ---------------------------------------------------------------- scripts
+
+
+@dataclass(frozen=True)
+class Script:
+    """What one model turn says: optional thinking, then the answer."""
+
+    thinking: str = ""
+    text: str = ""
+    answer_kind: str = "text"  # "text" | "refusal"
+    stop: str = "complete"  # "complete" | "length" | "refusal"
+    redacted: str | None = None  # opaque data of a redacted thinking block
+    parts: tuple[tuple[str, str], ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        parts = [("thinking", piece) for piece in tokenize(self.thinking)]
+        parts += [(self.answer_kind, piece) for piece in tokenize(self.text)]
+        object.__setattr__(self, "parts", tuple(parts))
+
+    def full_usage(self, input_tokens: int = 0, cached_tokens: int = 0) -> Usage:
+        """Usage when every token of the script was sent."""
+        thinking = count_tokens(self.thinking)
+        return Usage(input_tokens, cached_tokens, thinking, len(self.parts) - thinking)
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
+def echo_thinking(conversation: Conversation) -> str:
+    prompt = conversation.prompt
+    return (
+        f"This is turn {conversation.turn} of the conversation. "
+        f"The latest message has {_plural(len(prompt.split()), 'word')} "
+        f"and {_plural(len(prompt), 'character')}. "
+        "I will repeat it back verbatim in a short markdown reply."
+    )
+
+
+def echo_text(conversation: Conversation) -> str:
+    prompt = conversation.prompt
+    return (
+        f"**Echo** (turn {conversation.turn})\n\nYou said:\n\n{prompt}\n\n"
+        f"_{_plural(len(prompt.split()), 'word')}, {_plural(len(prompt), 'character')}._"
+    )
+
+
+REFUSAL_TEXT = "I can't help with that. The loopback `refusal` model declines every request."
+LENGTH_LIMIT_TOKENS = 8
+
+
+def write_script(base: str, conversation: Conversation, *, thinking: bool) -> Script:
+    """The script of model `base` for this conversation; `thinking` asks for visible reasoning."""
+    if base == "lorem":
+        thought = (
+            f"Turn {conversation.turn} asks for the long document. "
+            "I will write the seeded markdown text with headings, lists, code and a table."
+        )
+        return Script(thinking=thought if thinking else "", text=lorem_text())
+    if base == "refusal":
+        return Script(text=REFUSAL_TEXT, answer_kind="refusal", stop="refusal")
+    if base == "redacted":
+        return Script(text=echo_text(conversation), redacted=redacted_data(conversation))
+    thought = echo_thinking(conversation) if thinking else ""
+    if base == "fault-length":
+        cut = "".join(tokenize(echo_text(conversation))[:LENGTH_LIMIT_TOKENS])
+        return Script(thinking=thought, text=cut, stop="length")
+    return Script(thinking=thought, text=echo_text(conversation))
+
+
+def redacted_data(conversation: Conversation) -> str:
+    """Stable opaque bytes standing in for encrypted reasoning."""
+    digest = hashlib.sha256(conversation.prompt.encode()).digest()
+    return base64.b64encode(b"loopback-redacted-thinking:" + digest).decode()
+
+
+# ---------------------------------------------------------------- lorem
+
+_WORDS = (
+    "lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor incididunt ut "
+    "labore et dolore magna aliqua enim ad minim veniam quis nostrud exercitation ullamco laboris "
+    "nisi aliquip ex ea commodo consequat duis aute irure in reprehenderit voluptate velit esse "
+    "cillum fugiat nulla pariatur excepteur sint occaecat cupidatat non proident sunt culpa qui "
+    "officia deserunt mollit anim id est laborum"
+).split()
+LOREM_SEED = 20240601
+LOREM_MIN_TOKENS = 5_200
+
+
+def _sentence(rng: random.Random) -> str:
+    words = [rng.choice(_WORDS) for _ in range(rng.randint(8, 16))]
+    return " ".join(words).capitalize() + "."
+
+
+def _paragraph(rng: random.Random) -> str:
+    return " ".join(_sentence(rng) for _ in range(rng.randint(4, 7)))
+
+
+def _python_block(number: int, rng: random.Random) -> str:
+    factor = rng.randint(2, 9)
+    return (
+        "```python\n"
+        f"def section_{number}(values: list[int]) -> int:\n"
+        f'    """Weigh the values of section {number} by {factor}."""\n'
+        "    total = 0\n"
+        "    for value in values:\n"
+        f"        total += value * {factor}\n"
+        "    return total\n"
+        "```"
+    )
+
+
+def _json_block(number: int, rng: random.Random) -> str:
+    data = {
+        "section": number,
+        "title": " ".join(rng.choice(_WORDS) for _ in range(3)),
+        "tags": [rng.choice(_WORDS) for _ in range(4)],
+        "weights": [rng.randint(1, 99) for _ in range(5)],
+        "published": number % 2 == 0,
+    }
+    return "```json\n" + json.dumps(data, indent=2) + "\n```"
+
+
+def _table(rng: random.Random) -> str:
+    rows = ["| Term | Count | Note |", "|------|------:|------|"]
+    for _ in range(5):
+        note = " ".join(rng.choice(_WORDS) for _ in range(3))
+        rows.append(f"| {rng.choice(_WORDS)} | {rng.randint(1, 999)} | {note} |")
+    return "\n".join(rows)
+
+
+def _section(number: int, rng: random.Random) -> str:
+    title = " ".join(rng.choice(_WORDS) for _ in range(3)).title()
+    bullets = "\n".join(f"- {_sentence(rng)}" for _ in range(4))
+    steps = "\n".join(f"{i}. {_sentence(rng)}" for i in range(1, 5))
+    blocks = [
+        f"## {number}. {title}",
+        _paragraph(rng),
+        bullets,
+        _paragraph(rng),
+        steps,
+        _python_block(number, rng),
+        f"### {number}.1 Data",
+        _json_block(number, rng),
+        _table(rng),
+        _paragraph(rng),
+    ]
+    return "\n\n".join(blocks)
+
+
+@functools.cache
+def lorem_text() -> str:
+    """The same long markdown document every time (seeded), at least 5,000 tokens."""
+    rng = random.Random(LOREM_SEED)
+    parts = ["# Lorem Ipsum: A Loopback Document", _paragraph(rng)]
+    number = 0
+    while count_tokens("\n\n".join(parts)) < LOREM_MIN_TOKENS:
+        number += 1
+        parts.append(_section(number, rng))
+    return "\n\n".join(parts) + "\n"

@@ -1,0 +1,188 @@
+"""The official openai and anthropic SDKs read the loopback's streams and get what scripts.py says.
+
+The `read_with_*` helpers are the SDK side of a cross-check: another reader
+(rtchat's own client) can be compared against them on the same server.
+"""
+
+from __future__ import annotations
+
+import anthropic
+import openai
+import pytest
+from anthropic import AsyncAnthropic
+from openai import AsyncOpenAI
+
+from rtchat.loopback.anthropic_messages import sign_thinking
+from rtchat.loopback.scripts import Conversation, Message, count_tokens, lorem_text, write_script
+
+PROMPT = "Cross-check me:\n\n- *markdown* stays\n- `code` stays\n\tünïcödé — and  double  spaces."
+
+
+def script_for(model: str, prompt: str, *, thinking: bool = True):
+    return write_script(model, Conversation(messages=(Message("user", prompt),)), thinking=thinking)
+
+
+async def read_with_openai_sdk(url: str, model: str, prompt: str) -> tuple[str, str]:
+    """(text, thinking) of a Chat Completions stream, as the openai SDK delivers it."""
+    text = thinking = ""
+    async with AsyncOpenAI(base_url=url + "/v1", api_key="test", max_retries=0) as client:
+        stream = await client.chat.completions.create(
+            model=model,
+            messages=[{"role": "user", "content": prompt}],
+            stream=True,
+            stream_options={"include_usage": True},
+        )
+        async for chunk in stream:
+            for choice in chunk.choices:
+                text += choice.delta.content or ""
+                thinking += getattr(choice.delta, "reasoning_content", None) or ""
+    return text, thinking
+
+
+async def read_with_openai_responses_sdk(url: str, model: str, prompt: str) -> tuple[str, str]:
+    """(text, reasoning summary) of a Responses stream, as the openai SDK delivers it."""
+    text = thinking = ""
+    async with AsyncOpenAI(base_url=url + "/v1", api_key="test", max_retries=0) as client:
+        stream = await client.responses.create(
+            model=model, input=prompt, stream=True, reasoning={"effort": "low", "summary": "auto"}
+        )
+        async for event in stream:
+            if event.type == "response.output_text.delta":
+                text += event.delta
+            elif event.type == "response.reasoning_summary_text.delta":
+                thinking += event.delta
+    return text, thinking
+
+
+async def read_with_anthropic_sdk(url: str, model: str, prompt: str) -> tuple[str, str, str]:
+    """(text, thinking, signature) of the final message the anthropic SDK assembles."""
+    async with AsyncAnthropic(base_url=url, api_key="test", max_retries=0) as client:
+        async with client.messages.stream(
+            model=model,
+            max_tokens=2048,
+            thinking={"type": "enabled", "budget_tokens": 1024},
+            messages=[{"role": "user", "content": prompt}],
+        ) as stream:
+            message = await stream.get_final_message()
+    text = "".join(block.text for block in message.content if block.type == "text")
+    thinking = "".join(block.thinking for block in message.content if block.type == "thinking")
+    signature = "".join(block.signature for block in message.content if block.type == "thinking")
+    return text, thinking, signature
+
+
+# ---------------------------------------------------------------- the cross-checks
+
+
+async def test_openai_sdk_reads_chat_stream(loopback):
+    text, thinking = await read_with_openai_sdk(loopback.url, "echo@0", PROMPT)
+    script = script_for("echo", PROMPT)
+    assert (text, thinking) == (script.text, script.thinking)
+    assert PROMPT in text
+
+
+async def test_openai_sdk_reads_usage_with_extra_fields(loopback):
+    async with AsyncOpenAI(base_url=loopback.url + "/v1", api_key="test", max_retries=0) as client:
+        stream = await client.chat.completions.create(
+            model="echo@0",
+            messages=[{"role": "user", "content": PROMPT}],
+            stream=True,
+            stream_options={"include_usage": True},
+        )
+        usages = [chunk.usage async for chunk in stream if chunk.usage]
+    (usage,) = usages
+    script = script_for("echo", PROMPT)
+    assert usage.prompt_tokens == count_tokens(PROMPT)
+    assert usage.completion_tokens == len(script.parts)
+    assert usage.completion_tokens_details.reasoning_tokens == count_tokens(script.thinking)
+    assert usage.model_extra["prompt_cache_miss_tokens"] == usage.prompt_tokens
+
+
+async def test_openai_sdk_reads_responses_stream(loopback):
+    text, thinking = await read_with_openai_responses_sdk(loopback.url, "echo@0", PROMPT)
+    script = script_for("echo", PROMPT)
+    assert (text, thinking) == (script.text, script.thinking)
+
+
+async def test_openai_sdk_responses_helper_assembles_final_response(loopback):
+    async with AsyncOpenAI(base_url=loopback.url + "/v1", api_key="test", max_retries=0) as client:
+        async with client.responses.stream(model="echo@0", input=PROMPT) as stream:
+            final = await stream.get_final_response()
+    assert final.output_text == script_for("echo", PROMPT).text
+    assert final.usage.output_tokens == count_tokens(final.output_text)
+
+
+async def test_anthropic_sdk_reads_signed_thinking(loopback):
+    text, thinking, signature = await read_with_anthropic_sdk(loopback.url, "echo@0", PROMPT)
+    script = script_for("echo", PROMPT)
+    assert (text, thinking) == (script.text, script.thinking)
+    assert signature == sign_thinking(thinking)
+
+
+async def test_anthropic_sdk_sends_thinking_back_and_forgeries_are_refused(loopback):
+    async with AsyncAnthropic(base_url=loopback.url, api_key="test", max_retries=0) as client:
+        options = {"model": "echo@0", "max_tokens": 2048, "thinking": {"type": "enabled", "budget_tokens": 1024}}
+        first = await client.messages.create(messages=[{"role": "user", "content": "one"}], **options)
+        history = [{"role": "user", "content": "one"}, {"role": "assistant", "content": first.content}]
+        second = await client.messages.create(messages=history + [{"role": "user", "content": "two"}], **options)
+        assert second.content[-1].text == script_for("echo", "two").text.replace("(turn 1)", "(turn 2)")
+        assert second.usage.cache_read_input_tokens == count_tokens("one")
+        forged = [{"type": "thinking", "thinking": "not what I thought", "signature": first.content[0].signature}]
+        with pytest.raises(anthropic.BadRequestError, match="signature"):
+            await client.messages.create(
+                messages=[history[0], {"role": "assistant", "content": forged}, {"role": "user", "content": "two"}],
+                **options,
+            )
+
+
+async def test_sdks_read_redacted_and_refusal(loopback):
+    async with AsyncAnthropic(base_url=loopback.url, api_key="test", max_retries=0) as client:
+        async with client.messages.stream(
+            model="redacted@0", max_tokens=1024, messages=[{"role": "user", "content": PROMPT}]
+        ) as stream:
+            message = await stream.get_final_message()
+        assert [block.type for block in message.content] == ["redacted_thinking", "text"]
+        async with client.messages.stream(
+            model="refusal@0", max_tokens=1024, messages=[{"role": "user", "content": PROMPT}]
+        ) as stream:
+            refused = await stream.get_final_message()
+        assert refused.stop_reason == "refusal"
+    async with AsyncOpenAI(base_url=loopback.url + "/v1", api_key="test", max_retries=0) as client:
+        stream = await client.chat.completions.create(
+            model="refusal@0", messages=[{"role": "user", "content": PROMPT}], stream=True
+        )
+        refusal = "".join([chunk.choices[0].delta.refusal or "" async for chunk in stream if chunk.choices])
+    assert refusal == script_for("refusal", PROMPT).text
+
+
+async def test_openai_sdk_reads_lorem_whole(loopback):
+    text, _ = await read_with_openai_sdk(loopback.url, "lorem@0", "write a lot")
+    assert text == lorem_text()
+
+
+async def test_sdks_raise_their_own_errors(loopback):
+    async with AsyncOpenAI(base_url=loopback.url + "/v1", api_key="test", max_retries=0) as client:
+        with pytest.raises(openai.NotFoundError):
+            await client.chat.completions.create(model="nope", messages=[{"role": "user", "content": "x"}])
+        with pytest.raises(openai.RateLimitError):
+            await client.chat.completions.create(model="fault-429", messages=[{"role": "user", "content": "x"}])
+        with pytest.raises(openai.AuthenticationError):
+            await client.chat.completions.create(model="fault-401", messages=[{"role": "user", "content": "x"}])
+        with pytest.raises(openai.APIError, match="middle of the stream"):
+            await read_with_openai_sdk(loopback.url, "fault-error-midstream@0", "x")
+    async with AsyncAnthropic(base_url=loopback.url, api_key="test", max_retries=0) as client:
+        with pytest.raises(anthropic.InternalServerError) as overloaded:
+            await client.messages.create(
+                model="fault-529", max_tokens=10, messages=[{"role": "user", "content": "x"}]
+            )
+        assert overloaded.value.status_code == 529
+        with pytest.raises(anthropic.APIStatusError, match="overloaded_error"):
+            await read_with_anthropic_sdk(loopback.url, "fault-error-midstream@0", "x")
+
+
+async def test_openai_sdk_retries_429_once_after_retry_after(loopback):
+    async with AsyncOpenAI(base_url=loopback.url + "/v1", api_key="test", max_retries=2) as client:
+        reply = await client.chat.completions.create(
+            model="fault-429-once@0", messages=[{"role": "user", "content": PROMPT}]
+        )
+    assert reply.choices[0].message.content == script_for("echo", PROMPT).text
+    assert [record.status for record in loopback.records] == [429, 200]
