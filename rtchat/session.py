@@ -343,6 +343,7 @@ class Session:
             root = await self.loopback_url()
             url = root + "/v1" if provider.wire in ("openai_chat", "openai_responses") else root
         key = lookup_key(provider)
+        self.client_for(url)  # build the client (and its TLS context) now, not inside the first turn's TTFT
         return Target(provider, ref.model, provider.model(ref.model), url.rstrip("/"), key.value, key.source)
 
     def effort_for(self, target: Target, requested: str | None) -> tuple[str | None, list[Notice]]:
