@@ -15,6 +15,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-m", "--model", help="PROVIDER/MODEL to start with (default: config, else the first provider with a key, else loopback/echo)")
     parser.add_argument("--protocol", choices=PROTOCOLS, help="transport to start with")
     parser.add_argument("--theme", help="theme name (see themes/ and your config dir)")
+    parser.add_argument("--debug", action="store_true", help="write a redacted wire log (frames, timings, headers minus credentials) to the state dir")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     ask = sub.add_parser("ask", help="stream one answer to stdout (for scripts)")
@@ -29,6 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--protocol", dest="ask_protocol", choices=PROTOCOLS, default="sse", help="transport (default sse)")
     ask.add_argument("--no-history", action="store_true", help="do not store this turn in the history")
     ask.add_argument("--continue", dest="continue_last", action="store_true", help="continue the last conversation")
+    ask.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="write a redacted wire log to the state dir")
 
     models = sub.add_parser("models", help="list known models and their capabilities")
     models.add_argument("--provider", help="only this provider")

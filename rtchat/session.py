@@ -255,7 +255,7 @@ class Turn:
             failure: Error | None = None
             delay = 2.0 ** (attempt - 1)
             try:
-                async for event in stream_events(client, request, wire.decoder(), timing, network.stall_timeout, network.connect_timeout):
+                async for event in stream_events(client, request, wire.decoder(), timing, network.stall_timeout, network.connect_timeout, wire_log=self.session.wire_log):
                     if stats.headers_at is None:
                         stats.headers_at = timing.headers
                     stats.connect_ms = timing.connect_ms
@@ -315,6 +315,7 @@ class Session:
         self._clients: dict[bool, httpx.AsyncClient] = {}
         self._loopback = None
         self._loopback_lock = asyncio.Lock()
+        self.wire_log = None  # a rtchat.debuglog.WireLog under --debug
 
     def client_for(self, base_url: str) -> httpx.AsyncClient:
         local = is_local(base_url)
@@ -343,6 +344,8 @@ class Session:
             root = await self.loopback_url()
             url = root + "/v1" if provider.wire in ("openai_chat", "openai_responses") else root
         key = lookup_key(provider)
+        if self.wire_log is not None:
+            self.wire_log.add_secret(key.value)
         self.client_for(url)  # build the client (and its TLS context) now, not inside the first turn's TTFT
         return Target(provider, ref.model, provider.model(ref.model), url.rstrip("/"), key.value, key.source)
 
@@ -368,3 +371,5 @@ class Session:
         if self._loopback is not None:
             await self._loopback.close()
             self._loopback = None
+        if self.wire_log is not None:
+            self.wire_log.close()

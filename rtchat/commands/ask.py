@@ -107,6 +107,11 @@ async def ask(args, prompt: str) -> int:
         session = Session(config)
     except ValueError as exc:
         return fail(str(exc))
+    if getattr(args, "debug", False):
+        from rtchat.debuglog import WireLog
+
+        session.wire_log = WireLog.create()
+        print(f"rtchat: writing a redacted wire log to {session.wire_log.path}", file=sys.stderr)
     if args.ask_protocol != "sse":
         return fail(f"--protocol {args.ask_protocol} is not available yet; use sse")
     emit = print_jsonl if args.jsonl else TextPrinter(show_thinking=not args.no_thinking)

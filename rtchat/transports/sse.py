@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import httpx
 
+from rtchat.debuglog import WireLog
 from rtchat.events import Done, Event
 from rtchat.wire.base import HttpRequest, StreamDecoder
 from rtchat.wire.sse import DEFAULT_MAX_EVENT_BYTES, FrameTooLarge, SSEFramer
@@ -95,23 +96,32 @@ async def stream_events(
     stall_timeout: float,
     connect_timeout: float,
     max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES,
+    wire_log: "WireLog | None" = None,
 ) -> AsyncIterator[Event]:
     timeout = httpx.Timeout(connect=connect_timeout, read=stall_timeout, write=connect_timeout, pool=connect_timeout)
+    if wire_log:
+        wire_log.request("POST", request.url, request.headers, request.body)
     async with client.stream(
         "POST", request.url, json=request.body, headers=request.headers, timeout=timeout, extensions={"trace": timing.trace}
     ) as response:
         timing.headers = time.perf_counter()
+        if wire_log:
+            wire_log.response(response.status_code, response.headers)
         if response.status_code != 200:
             body = b""
             async for chunk in response.aiter_bytes():
                 body += chunk
                 if len(body) > MAX_ERROR_BODY:
                     break
+            if wire_log:
+                wire_log.frame(body[:MAX_ERROR_BODY])
             raise HttpStatusFailure(response.status_code, body[:MAX_ERROR_BODY], response.headers)
         framer = SSEFramer(max_event_bytes)
         chunks = response.aiter_bytes()
         try:
             async for chunk in chunks:
+                if wire_log:
+                    wire_log.frame(chunk)
                 for sse in framer.feed(chunk):
                     for event in decoder.feed(sse):
                         if isinstance(event, Done):
