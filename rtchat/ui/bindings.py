@@ -1,0 +1,49 @@
+"""Every key binding of the app in one place, each with an `id` users can remap.
+
+Remap in the config file: `[keys]` maps a binding id to a key, e.g.
+`pick_model = "f2"`. Keys avoid ctrl+m, ctrl+i, ctrl+[ and ctrl+h, which
+terminals send as Enter, Tab, Escape and Backspace.
+"""
+
+from __future__ import annotations
+
+from textual.binding import Binding
+
+APP_BINDINGS = [
+    Binding("ctrl+c", "interrupt", "Stop / clear", id="interrupt", priority=True, tooltip="Stop the streaming answer; when idle, clear the input"),
+    Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
+    Binding("f1", "help", "Help", id="help"),
+    Binding("ctrl+o", "pick_model", "Model", id="pick_model", priority=True),
+    Binding("ctrl+r", "cycle_effort", "Effort", id="cycle_effort", priority=True),
+    Binding("ctrl+n", "cycle_protocol", "Protocol", id="cycle_protocol", priority=True),
+    Binding("f4", "pick_protocol", "Protocols", id="pick_protocol", show=False),
+    Binding("ctrl+t", "toggle_all_thinking", "Thinking", id="toggle_all_thinking", priority=True),
+    Binding("f5", "pick_theme", "Theme", id="pick_theme", show=False),
+    Binding("ctrl+g", "jump_to_latest", "Latest", id="jump_to_latest", show=False, priority=True),
+    Binding("f8", "copy_last_answer", "Copy answer", id="copy_last_answer", show=False),
+    Binding("escape", "focus_transcript", "Messages", id="focus_transcript", show=False),
+]
+
+INPUT_BINDINGS = [
+    Binding("enter", "send", "Send", id="send", show=False),
+    Binding("ctrl+j,alt+enter,shift+enter", "newline", "Newline", id="newline", show=False, key_display="ctrl+j"),
+    Binding("up", "history_previous", "Earlier prompt", id="history_previous", show=False),
+    Binding("down", "history_next", "Later prompt", id="history_next", show=False),
+]
+
+MESSAGE_BINDINGS = [
+    Binding("c", "copy_message", "Copy", id="copy_message"),
+    Binding("t", "toggle_thinking", "Thinking", id="toggle_thinking"),
+    Binding("i,escape", "focus_input", "Input", id="focus_input"),
+    Binding("up,k", "focus_previous_message", "Previous", id="focus_previous_message", show=False),
+    Binding("down,j", "focus_next_message", "Next", id="focus_next_message", show=False),
+]
+
+SECTIONS = (("Everywhere", APP_BINDINGS), ("Input", INPUT_BINDINGS), ("Focused message", MESSAGE_BINDINGS))
+
+
+def effective_key(binding: Binding, keymap: dict[str, str]) -> str:
+    """The key(s) a binding answers to once the user's `[keys]` table is applied."""
+    if binding.id and binding.id in keymap:
+        return keymap[binding.id]
+    return binding.key_display or binding.key

@@ -1,0 +1,56 @@
+"""What the user has chosen for the conversation: model, effort, protocol, and the rules for cycling them."""
+
+from __future__ import annotations
+
+from rtchat.catalog import EFFORTS, PROTOCOLS, ModelInfo
+
+PROTOCOL_NAMES = {"sse": "SSE", "websocket": "WebSocket", "webrtc": "WebRTC"}
+IMPLEMENTED_PROTOCOLS = ("sse",)
+
+
+def efforts_for(info: ModelInfo) -> tuple[str, ...]:
+    """Models that cannot think only offer "off"."""
+    return ("off",) if info.thinking is False else EFFORTS
+
+
+def next_effort(current: str, info: ModelInfo) -> str:
+    options = efforts_for(info)
+    if current not in options:
+        return options[0]
+    return options[(options.index(current) + 1) % len(options)]
+
+
+def protocol_options(info: ModelInfo) -> list[tuple[str, str | None]]:
+    """Every protocol with the reason it cannot be used (None when it can)."""
+    options = []
+    for protocol in PROTOCOLS:
+        if protocol not in info.protocols:
+            reason = f"{info.id} does not support {PROTOCOL_NAMES[protocol]}"
+        else:
+            reason = None
+        options.append((protocol, reason))
+    return options
+
+
+def next_protocol(current: str, info: ModelInfo) -> str:
+    usable = [p for p in PROTOCOLS if p in info.protocols] or ["sse"]
+    if current not in usable:
+        return usable[0]
+    return usable[(usable.index(current) + 1) % len(usable)]
+
+
+def initial_protocol(ref: str, info: ModelInfo, remembered: dict[str, str], requested: str | None) -> str:
+    """--protocol, else the one remembered for this model, else the first the model supports."""
+    for choice in (requested, remembered.get(ref)):
+        if choice and choice in info.protocols:
+            return choice
+    return "sse" if "sse" in info.protocols else (info.protocols[0] if info.protocols else "sse")
+
+
+def not_implemented_message(protocol: str) -> str | None:
+    if protocol in IMPLEMENTED_PROTOCOLS:
+        return None
+    return (
+        f"the {PROTOCOL_NAMES.get(protocol, protocol)} transport is not implemented yet in this version of rtchat; "
+        "only SSE works today. Press ctrl+n to switch protocol (or pick a model that speaks SSE)."
+    )

@@ -1,0 +1,38 @@
+"""Every app action in the command palette (ctrl+p), so nothing needs a key to be found."""
+
+from __future__ import annotations
+
+from functools import partial
+
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+# (title, help, action) - the action runs on the app
+COMMANDS = (
+    ("Switch model", "fuzzy-find a model of any configured provider", "pick_model"),
+    ("Cycle reasoning effort", "off → low → medium → high → max", "cycle_effort"),
+    ("Cycle protocol", "SSE → WebSocket → WebRTC among those the model supports", "cycle_protocol"),
+    ("Choose protocol", "all protocols, with why some are unavailable", "pick_protocol"),
+    ("Change theme", "live preview; the choice is saved in the config", "pick_theme"),
+    ("Toggle all thinking", "hide or show every reasoning section", "toggle_all_thinking"),
+    ("Copy last answer", "put the latest answer on the clipboard (OSC 52)", "copy_last_answer"),
+    ("Jump to latest", "scroll to the end and follow the stream again", "jump_to_latest"),
+    ("Stop answer / clear input", "interrupt the streaming answer, or clear the input when idle", "interrupt"),
+    ("Focus messages", "move focus to the latest message (c copies, t toggles thinking)", "focus_transcript"),
+    ("Keys and help", "every key binding", "help"),
+    ("Quit", "leave rtchat (a streaming answer is kept)", "quit"),
+)
+
+
+class RtChatCommands(Provider):
+    """The app's own actions, searchable by name."""
+
+    async def discover(self) -> Hits:
+        for title, help_text, action in COMMANDS:
+            yield DiscoveryHit(title, partial(self.app.run_action, action), help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for title, help_text, action in COMMANDS:
+            score = matcher.match(title)
+            if score > 0:
+                yield Hit(score, matcher.highlight(title), partial(self.app.run_action, action), help=help_text)

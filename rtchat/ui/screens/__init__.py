@@ -1,0 +1,1 @@
+"""Modal screens: pickers, key entry and help."""

@@ -1,0 +1,51 @@
+"""All protocols for the current model; unusable ones are disabled with the reason."""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.widgets import OptionList, Static
+from textual.widgets.option_list import Option
+
+from rtchat.ui.choices import IMPLEMENTED_PROTOCOLS, PROTOCOL_NAMES
+
+
+class ProtocolPicker(ModalScreen[str | None]):
+    BINDINGS = [Binding("escape", "dismiss(None)", "Cancel", id="protocol_picker.cancel")]
+    DEFAULT_CSS = """
+    ProtocolPicker { align: center middle; }
+    ProtocolPicker > Vertical { width: 80; max-width: 95%; height: auto; border: thick $primary; background: $surface; padding: 0 1; }
+    ProtocolPicker OptionList { height: auto; }
+    """
+
+    def __init__(self, model: str, options: list[tuple[str, str | None]], current: str) -> None:
+        super().__init__()
+        self.model = model
+        self.options = options
+        self.current = current
+
+    def compose(self) -> ComposeResult:
+        items = []
+        for protocol, reason in self.options:
+            mark = "● " if protocol == self.current else "  "
+            note = reason or ("" if protocol in IMPLEMENTED_PROTOCOLS else "supported by the model; not implemented in rtchat yet")
+            label = f"{mark}{PROTOCOL_NAMES[protocol]:<10} {note}"
+            items.append(Option(Content(label), id=protocol, disabled=reason is not None))
+        with Vertical():
+            yield Static(Content(f"Protocol for {self.model} — Enter to choose, Esc to cancel"))
+            yield OptionList(*items, id="protocol-list")
+
+    def on_mount(self) -> None:
+        options = self.query_one(OptionList)
+        ids = [p for p, _ in self.options]
+        if self.current in ids:
+            options.highlighted = ids.index(self.current)
+        options.focus()
+
+    @on(OptionList.OptionSelected)
+    def _choose(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(event.option.id)

@@ -1,0 +1,103 @@
+"""The one place a turn's events are consumed by the app.
+
+Everything that must see every event of a turn (the transcript, the status
+line, later the history store via `observers`) is driven from `TurnRunner.run`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Protocol
+
+from rtchat.conversation import ChatMessage, ThinkingBlock
+from rtchat.events import (
+    Done,
+    Error,
+    Event,
+    Metrics,
+    Notice,
+    RedactedThinking,
+    TextDelta,
+    ThinkingDelta,
+    ThinkingSignature,
+    Usage,
+)
+from rtchat.session import Turn
+from rtchat.ui.widgets.messages import AssistantMessage
+
+FRAME_SECONDS = 1 / 25  # deltas are coalesced and painted at most this often
+
+Observer = Callable[[Event], None]
+
+
+class TurnHost(Protocol):
+    """What the runner needs from the app around it."""
+
+    def set_interval(self, interval: float, callback, *, name: str | None = None): ...
+    async def show_error(self, error: Error) -> None: ...
+    async def show_notice(self, notice: Notice) -> None: ...
+    def turn_progress(self, state: str, turn: Turn) -> None: ...
+
+
+class TurnRunner:
+    """Feeds one streaming answer into its widget and builds the message kept in the conversation."""
+
+    def __init__(self, turn: Turn, view: AssistantMessage, host: TurnHost, observers: list[Observer] | None = None) -> None:
+        self.turn = turn
+        self.view = view
+        self.host = host
+        self.observers = list(observers or [])  # e.g. the history store's writer.apply
+        self.text_parts: list[str] = []
+        self.thinking = ThinkingBlock(provider=turn.target.provider.id)
+        self.reason = "error"
+        self.error: Error | None = None
+        self.metrics: Metrics | None = None
+
+    async def run(self) -> ChatMessage | None:
+        """Stream to the end (or cancellation); return the assistant message to append, if any."""
+        timer = self.host.set_interval(FRAME_SECONDS, self.view.flush, name="answer-frame")
+        self.host.turn_progress("connecting", self.turn)
+        try:
+            async for event in self.turn.events():
+                for observe in self.observers:
+                    observe(event)
+                await self._apply(event)
+        finally:
+            timer.stop()
+            await self.view.finish(self.reason)
+            self.host.turn_progress(self.reason if self.reason != "complete" else "done", self.turn)
+        return self.message()
+
+    async def _apply(self, event: Event) -> None:
+        view = self.view
+        if isinstance(event, TextDelta):
+            self.text_parts.append(event.text)
+            view.append_text(event.text)
+            self.host.turn_progress("streaming", self.turn)
+        elif isinstance(event, ThinkingDelta):
+            self.thinking.text += event.text
+            view.append_thinking(event.text)
+            self.host.turn_progress("thinking", self.turn)
+        elif isinstance(event, ThinkingSignature):
+            self.thinking.signature = event.signature
+        elif isinstance(event, RedactedThinking):
+            self.thinking.redacted = event.data
+            view.mark_redacted()
+        elif isinstance(event, Usage):
+            view.set_usage(event)
+        elif isinstance(event, Notice):
+            await self.host.show_notice(event)
+        elif isinstance(event, Error):
+            self.error = event
+            await self.host.show_error(event)
+        elif isinstance(event, Metrics):
+            self.metrics = event
+        elif isinstance(event, Done):
+            self.reason = event.reason
+
+    def message(self) -> ChatMessage | None:
+        text = "".join(self.text_parts)
+        has_thinking = bool(self.thinking.text or self.thinking.redacted)
+        if not text and not has_thinking:
+            return None
+        return ChatMessage("assistant", text, [self.thinking] if has_thinking else [])

@@ -1,0 +1,213 @@
+"""One widget per transcript entry: the user's prompt, an answer, an error, a notice.
+
+Each is focusable so it can be copied with a key; all model-provided text is
+shown literally (see rtchat.ui.safe_text).
+"""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.message import Message
+from textual.widgets import Static
+
+from rtchat.events import Usage
+from rtchat.ui.bindings import MESSAGE_BINDINGS
+from rtchat.ui.safe_text import literal
+from rtchat.ui.widgets.streaming_markdown import MarkdownPiece, StreamingMarkdown
+from rtchat.ui.widgets.thinking import ThinkingPanel
+
+
+class MessageView(Vertical, can_focus=True):
+    """A focusable transcript entry with the text a copy puts on the clipboard."""
+
+    BINDINGS = MESSAGE_BINDINGS
+    DEFAULT_CSS = """
+    MessageView { height: auto; padding: 0 1; margin: 0 0 1 0; }
+    MessageView:focus { background: $boost; }
+    MessageView .label { color: $text-muted; text-style: bold; }
+    """
+
+    class Copied(Message):
+        """A message's text went to the clipboard; the app tells the user."""
+
+        def __init__(self, chars: int) -> None:
+            super().__init__()
+            self.chars = chars
+
+    def copy_text(self) -> str:
+        return ""
+
+    def action_copy_message(self) -> None:
+        text = self.copy_text()
+        self.app.copy_to_clipboard(text)
+        self.post_message(self.Copied(len(text)))
+
+    def action_toggle_thinking(self) -> None:
+        for panel in self.query(ThinkingPanel):
+            panel.collapsed = not panel.collapsed
+
+    def action_focus_input(self) -> None:
+        self.app.action_focus_input()
+
+    def _sibling(self, step: int) -> "MessageView | None":
+        siblings = [w for w in self.parent.children if isinstance(w, MessageView)] if self.parent else []
+        index = siblings.index(self) + step if self in siblings else -1
+        return siblings[index] if 0 <= index < len(siblings) else None
+
+    def action_focus_previous_message(self) -> None:
+        if target := self._sibling(-1):
+            target.focus()
+            target.scroll_visible()
+
+    def action_focus_next_message(self) -> None:
+        if target := self._sibling(1):
+            target.focus()
+            target.scroll_visible()
+        else:
+            self.app.action_focus_input()
+
+
+class UserMessage(MessageView):
+    DEFAULT_CSS = """
+    UserMessage { border-left: thick $primary; }
+    """
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+
+    def compose(self) -> ComposeResult:
+        yield Static("you", classes="label")
+        yield Static(literal(self.text), classes="user-text")
+
+    def copy_text(self) -> str:
+        return self.text
+
+
+class ErrorMessage(MessageView):
+    """A failed turn, in words, with what to do; the prompt stays in the transcript."""
+
+    DEFAULT_CSS = """
+    ErrorMessage { border-left: thick $error; }
+    ErrorMessage .label { color: $error; }
+    """
+
+    def __init__(self, text: str, kind: str = "error") -> None:
+        super().__init__(classes="error")
+        self.text = text
+        self.kind = kind
+
+    def compose(self) -> ComposeResult:
+        yield Static(f"error · {self.kind}", classes="label")
+        yield Static(literal(self.text), classes="error-text")
+
+    def copy_text(self) -> str:
+        return self.text
+
+
+class NoticeMessage(MessageView):
+    DEFAULT_CSS = """
+    NoticeMessage { color: $text-muted; border-left: thick $warning; margin: 0 0 1 0; }
+    """
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+
+    def compose(self) -> ComposeResult:
+        yield Static(literal(self.text))
+
+    def copy_text(self) -> str:
+        return self.text
+
+
+class AssistantMessage(MessageView):
+    """An answer: optional thinking panel, then Markdown; streams when `streaming`."""
+
+    DEFAULT_CSS = """
+    AssistantMessage { border-left: thick $accent; }
+    AssistantMessage .status { color: $warning; text-style: bold; }
+    AssistantMessage.hide-thinking ThinkingPanel { display: none; }
+    """
+
+    def __init__(
+        self,
+        model: str,
+        text: str = "",
+        thinking: str = "",
+        streaming: bool = False,
+        effort: str | None = None,
+        redacted: bool = False,
+    ) -> None:
+        super().__init__()
+        self.model = model
+        self.streaming = streaming
+        self.effort = effort
+        self.thinking: ThinkingPanel | None = None
+        if thinking or redacted:
+            self.thinking = ThinkingPanel(effort, thinking, finished=not streaming)
+            if redacted:
+                self.thinking.mark_redacted()
+        self.body: StreamingMarkdown | MarkdownPiece = StreamingMarkdown() if streaming else MarkdownPiece(text)
+        self._text = text
+        self.status = Static("", classes="status")
+        self.status.display = False
+        self.reason: str | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static(literal(self.model), classes="label")
+        if self.thinking is not None:
+            yield self.thinking
+        yield self.body
+        yield self.status
+
+    @property
+    def text(self) -> str:
+        return self.body.source if isinstance(self.body, StreamingMarkdown) else self._text
+
+    def copy_text(self) -> str:
+        return self.text
+
+    # --- streaming, driven by rtchat.ui.turn_runner.TurnRunner -------------------------
+
+    def _ensure_thinking(self) -> ThinkingPanel:
+        if self.thinking is None:
+            self.thinking = ThinkingPanel(self.effort)
+            self.mount(self.thinking, before=self.body)
+        return self.thinking
+
+    def append_thinking(self, text: str) -> None:
+        self._ensure_thinking().append(text)
+
+    def mark_redacted(self) -> None:
+        self._ensure_thinking().mark_redacted()
+
+    def append_text(self, text: str) -> None:
+        if self.thinking is not None and self.thinking.state == "thinking":
+            self.thinking.settle()
+        self.body.append(text)
+
+    def set_usage(self, usage: Usage) -> None:
+        if self.thinking is not None and usage.reasoning_tokens:
+            self.thinking.reasoning_tokens = usage.reasoning_tokens
+
+    async def flush(self) -> None:
+        if self.thinking is not None:
+            self.thinking.flush()
+        if isinstance(self.body, StreamingMarkdown):
+            await self.body.flush()
+
+    async def finish(self, reason: str) -> None:
+        """The turn ended: render everything, freeze the thinking clock, say why if not complete."""
+        self.streaming = False
+        self.reason = reason
+        if self.thinking is not None:
+            self.thinking.settle(interrupted=reason == "interrupted")
+        if isinstance(self.body, StreamingMarkdown):
+            await self.body.flush(final=True)
+        if reason != "complete":
+            words = {"interrupted": "interrupted", "length": "cut short: the output limit was reached", "refusal": "the model refused", "error": "stopped by an error"}
+            self.status.update(words.get(reason, reason))
+            self.status.display = True

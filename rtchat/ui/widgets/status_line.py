@@ -1,0 +1,56 @@
+"""One line of facts: model, protocol, connection state, effort, and the live turn figures."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.widgets import Static
+
+from rtchat.events import Usage
+from rtchat.ui.safe_text import literal
+
+
+@dataclass
+class StatusFacts:
+    model: str = ""
+    protocol: str = "sse"
+    state: str = "idle"  # idle | connecting | streaming | done | interrupted | error
+    effort: str = "off"
+    connect_ms: float | None = None
+    ttft_ms: float | None = None
+    tokens_per_s: float | None = None
+    usage: Usage | None = None
+
+
+def _ms(value: float | None) -> str:
+    return "–" if value is None else f"{value:.0f} ms"
+
+
+def _tokens(value: int | None) -> str:
+    return "–" if value is None else str(value)
+
+
+def format_status(facts: StatusFacts) -> str:
+    usage = facts.usage or Usage()
+    rate = "–" if facts.tokens_per_s is None else f"{facts.tokens_per_s:.0f} tok/s"
+    return (
+        f"{facts.model} · {facts.protocol.upper() if facts.protocol == 'sse' else facts.protocol} · {facts.state}"
+        f" · effort {facts.effort}"
+        f" │ connect {_ms(facts.connect_ms)} · ttft {_ms(facts.ttft_ms)} · {rate}"
+        f" · in {_tokens(usage.input_tokens)} out {_tokens(usage.output_tokens)} cached {_tokens(usage.cached_tokens)}"
+    )
+
+
+class StatusLine(Static):
+    DEFAULT_CSS = """
+    StatusLine { height: 1; padding: 0 1; background: $panel; color: $text; }
+    """
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__("", **kwargs)
+        self.facts = StatusFacts()
+
+    def show(self, **changes) -> None:
+        for name, value in changes.items():
+            setattr(self.facts, name, value)
+        self.update(literal(format_status(self.facts)))

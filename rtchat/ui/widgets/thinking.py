@@ -1,0 +1,83 @@
+"""The collapsible reasoning section above an answer, titled with its live state."""
+
+from __future__ import annotations
+
+import time
+
+from textual.widgets import Collapsible, Static
+
+from rtchat.ui.safe_text import literal
+
+
+def thinking_title(state: str, seconds: float | None, tokens: int | None, approx: bool, effort: str | None) -> str:
+    """'thinking… 3.2 s' while it streams, 'thought for 8.1 s · 412 tokens' after."""
+    cost = ""
+    if tokens:
+        cost = f" · {tokens} tokens{' (approx)' if approx else ''}"
+    effort_note = f" · effort {effort}" if effort else ""
+    if state == "thinking":
+        return f"thinking… {seconds:.1f} s{cost}"
+    if state == "redacted":
+        return f"thinking redacted by the provider{effort_note}"
+    if state == "interrupted":
+        return f"thinking interrupted after {seconds:.1f} s{cost}{effort_note}"
+    if seconds is None:  # from history: the duration was not kept
+        return f"thought{cost}{effort_note}"
+    return f"thought for {seconds:.1f} s{cost}{effort_note}"
+
+
+class ThinkingPanel(Collapsible):
+    """Streams reasoning live; collapses itself when the answer begins."""
+
+    DEFAULT_CSS = """
+    ThinkingPanel { border: none; padding: 0; margin: 0 0 0 0; background: transparent; }
+    ThinkingPanel > Contents { padding: 0 0 0 2; }
+    ThinkingPanel .thinking-text { color: $text-muted; }
+    """
+
+    def __init__(self, effort: str | None = None, text: str = "", finished: bool = False, seconds: float | None = None) -> None:
+        self.text_body = Static(literal(text), classes="thinking-text")
+        super().__init__(self.text_body, title="thinking…", collapsed=finished)
+        self.effort = effort
+        self.source = text
+        self.redacted = False
+        self.deltas = 0
+        self.reasoning_tokens: int | None = None
+        self.started = time.perf_counter()
+        self.seconds = seconds
+        self.state = "thought" if finished else "thinking"
+        self._shown_len = len(text)
+
+    def on_mount(self) -> None:
+        self.refresh_title()
+
+    def append(self, text: str) -> None:
+        self.source += text
+        self.deltas += 1
+
+    def mark_redacted(self) -> None:
+        self.redacted = True
+        if not self.source:
+            self.state = "redacted"
+            self.source = "[redacted thinking: the provider encrypted this reasoning; it is kept and sent back, never shown]"
+
+    def flush(self) -> None:
+        if self._shown_len != len(self.source):
+            self.text_body.update(literal(self.source))
+            self._shown_len = len(self.source)
+        self.refresh_title()
+
+    def settle(self, interrupted: bool = False) -> None:
+        """Thinking is over (the answer began, or the turn ended): freeze the clock and fold."""
+        if self.state == "thinking":
+            self.seconds = time.perf_counter() - self.started
+            self.state = "interrupted" if interrupted else "thought"
+            self.collapsed = True
+        self.flush()
+
+    def refresh_title(self) -> None:
+        seconds = time.perf_counter() - self.started if self.state == "thinking" else self.seconds
+        if self.state == "thinking" or seconds is None:
+            seconds = seconds if self.state != "thinking" else time.perf_counter() - self.started
+        tokens, approx = (self.reasoning_tokens, False) if self.reasoning_tokens else (self.deltas or None, True)
+        self.title = thinking_title(self.state, seconds, tokens, approx, self.effort)

@@ -1,0 +1,143 @@
+"""Drive the app headless against the loopback and save SVG screenshots into screenshots/.
+
+Config and key locations point at a throwaway directory and every provider key
+variable is removed first, so no key can appear in a screenshot.
+
+    python scripts/screenshots.py [--out screenshots]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+KEY_VARS = ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "GEMINI_API_KEY", "GOOGLE_API_KEY", "DEEPSEEK_API_KEY", "OPENROUTER_API_KEY", "OLLAMA_API_KEY")
+SIZE = (110, 34)
+
+
+def isolate(home: str) -> None:
+    for name in ("CONFIG", "DATA", "STATE", "CACHE"):
+        os.environ[f"RTCHAT_{name}_DIR"] = f"{home}/{name.lower()}"
+    for name in KEY_VARS:
+        os.environ.pop(name, None)
+    os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
+
+
+async def until(pilot, condition, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError("screenshot scene did not settle")
+        await pilot.pause(0.05)
+
+
+def new_app(**kwargs):
+    from rtchat.config import load_config
+    from rtchat.ui.app import RtChatApp
+
+    return RtChatApp(load_config(), **kwargs)
+
+
+async def ready(pilot) -> None:
+    await until(pilot, lambda: pilot.app.target is not None and pilot.app._model_ready.is_set())
+
+
+async def send(pilot, text: str) -> None:
+    pilot.app.prompt.load_text(text)
+    await pilot.press("enter")
+
+
+async def streaming_with_thinking(out: Path) -> None:
+    app = new_app(model="loopback/lorem@rate=150")
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await pilot.press("ctrl+r", "ctrl+r", "ctrl+r")  # effort medium
+        await send(pilot, "Write a long markdown document")
+        await until(pilot, lambda: app.runner is not None and app.runner.view.thinking is not None and len(app.runner.thinking.text) > 60)
+        app.runner.view.thinking.collapsed = False
+        await until(pilot, lambda: len("".join(app.runner.text_parts)) > 900)
+        app.runner.view.thinking.collapsed = False
+        await pilot.pause(0.2)
+        app.save_screenshot(str(out / "streaming-thinking.svg"))
+        await pilot.press("ctrl+c")
+        await until(pilot, lambda: app.runner is None)
+        await pilot.pause(0.1)
+        app.save_screenshot(str(out / "interrupted.svg"))
+
+
+async def model_picker(out: Path) -> None:
+    app = new_app(model="loopback/echo")
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await pilot.press("ctrl+o", *"gpt")
+        await pilot.pause(0.2)
+        app.save_screenshot(str(out / "model-picker.svg"))
+        await pilot.press("enter")
+        await pilot.pause(0.2)
+        app.save_screenshot(str(out / "key-entry.svg"))
+
+
+async def protocol_selector(out: Path) -> None:
+    app = new_app(model="loopback/echo")
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await pilot.press("f4")
+        await pilot.pause(0.2)
+        app.save_screenshot(str(out / "protocol-selector.svg"))
+
+
+async def error(out: Path) -> None:
+    app = new_app(model="loopback/fault-401")
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await send(pilot, "hello?")
+        await until(pilot, lambda: app.runner is None and app._prompts.empty() and len(app.transcript.children) >= 2)
+        await pilot.pause(0.2)
+        app.save_screenshot(str(out / "error.svg"))
+
+
+async def themes(out: Path) -> None:
+    for theme in ("dark", "light", "high-contrast"):
+        app = new_app(model="loopback/echo", theme=theme)
+        async with app.run_test(size=SIZE) as pilot:
+            await ready(pilot)
+            await send(pilot, "Show me **markdown**: a list, a table and `code`.")
+            await until(pilot, lambda: app.runner is None and len(app.conversation.messages) == 2)
+            await pilot.press("f1")
+            await pilot.press("escape")
+            await pilot.pause(0.2)
+            app.save_screenshot(str(out / f"theme-{theme}.svg"))
+
+
+async def help_screen(out: Path) -> None:
+    app = new_app(model="loopback/echo")
+    async with app.run_test(size=(110, 44)) as pilot:
+        await ready(pilot)
+        await pilot.press("f1")
+        await pilot.pause(0.2)
+        app.save_screenshot(str(out / "help.svg"))
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", default=str(ROOT / "screenshots"))
+    args = parser.parse_args()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as home:
+        isolate(home)
+        for scene in (streaming_with_thinking, model_picker, protocol_selector, error, themes, help_screen):
+            await scene(out)
+            print(f"saved {scene.__name__}")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

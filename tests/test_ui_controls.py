@@ -1,0 +1,175 @@
+"""Pilot tests of the model picker, key entry, effort, protocol, help, palette and keymap."""
+
+from __future__ import annotations
+
+import pytest
+
+from rtchat.config import load_config
+from rtchat.ui.screens.help import HelpScreen
+from rtchat.ui.screens.key_entry import KeyEntry
+from rtchat.ui.screens.model_picker import ModelPicker
+from rtchat.ui.screens.protocol_picker import ProtocolPicker
+from rtchat.ui.widgets.messages import ErrorMessage
+from tests.test_ui_support import idle, isolate, make_app, ready, send, wait_for
+
+
+@pytest.fixture(autouse=True)
+def _isolated(monkeypatch, tmp_path):
+    isolate(monkeypatch, tmp_path)
+
+
+async def test_model_picker_filters_and_switches():
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        await pilot.press("ctrl+o")
+        assert isinstance(app.screen, ModelPicker)
+        await pilot.press(*"lorem")
+        picker = app.screen
+        assert picker.shown[0].ref == "loopback/lorem"
+        assert "no key needed" in picker.shown[0].describe()
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.target.ref == "loopback/lorem")
+        assert app.status.facts.model == "loopback/lorem"
+        assert "loopback/lorem" in str(app.status.render())
+
+
+async def test_model_without_key_asks_for_it_and_explains_missing_keyring():
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        await pilot.press("ctrl+o", *"gpt-4.1")
+        assert "no key" in app.screen.shown[0].describe()
+        await pilot.press("enter")
+        assert isinstance(app.screen, KeyEntry)
+        await pilot.press(*"sk-secret-value", "enter")
+        problem = str(app.screen.query_one("#key-problem").render())
+        assert "OPENAI_API_KEY" in problem  # the fail backend: explain the env var
+        assert "sk-secret-value" not in problem
+        assert app.screen.query_one("#key-input").password
+        await pilot.press("escape")
+        assert app.target.ref == "loopback/echo"
+
+
+async def test_effort_cycles_and_only_off_for_non_thinking_models():
+    app = make_app()
+    async with app.run_test() as pilot:
+        await ready(pilot)
+        seen = []
+        for _ in range(6):
+            await pilot.press("ctrl+r")
+            seen.append(app.status.facts.effort)
+        assert seen == ["off", "low", "medium", "high", "max", "off"]
+        app.switch_model("loopback/refusal")
+        await wait_for(pilot, lambda: app.target.ref == "loopback/refusal")
+        await pilot.press("ctrl+r")
+        assert app.status.facts.effort == "off"
+
+
+async def test_effort_is_sent_and_thinking_title_shows_cost():
+    app = make_app()
+    async with app.run_test() as pilot:
+        await ready(pilot)
+        await pilot.press("ctrl+r", "ctrl+r")  # low
+        await send(pilot, "think")
+        await wait_for(pilot, lambda: app.conversation.messages and idle(app))
+        answer = app.transcript.query("AssistantMessage").last()
+        assert "tokens" in answer.thinking.title and "effort low" in answer.thinking.title
+
+
+async def test_protocol_cycles_is_remembered_and_unimplemented_one_errors_inline():
+    app = make_app()
+    async with app.run_test() as pilot:
+        await ready(pilot)
+        assert app.status.facts.protocol == "sse"
+        await pilot.press("ctrl+n")
+        assert app.status.facts.protocol == "websocket"
+        assert load_config().protocols["loopback/echo"] == "websocket"
+        await send(pilot, "hi")
+        await wait_for(pilot, lambda: app.transcript.query(ErrorMessage) and idle(app))
+        assert "not implemented" in app.transcript.query_one(ErrorMessage).text
+        await pilot.press("ctrl+n", "ctrl+n")
+        assert app.status.facts.protocol == "sse"
+
+
+async def test_protocol_picker_disables_unsupported_with_reason():
+    app = make_app(model="loopback/redacted")
+    async with app.run_test(size=(120, 30)) as pilot:
+        await ready(pilot)
+        await pilot.press("ctrl+n")  # only SSE: stays
+        assert app.protocol == "sse"
+        await pilot.press("f4")
+        assert isinstance(app.screen, ProtocolPicker)
+        from textual.widgets import OptionList
+
+        options = app.screen.query_one(OptionList)
+        disabled = [options.get_option_at_index(i) for i in range(options.option_count)]
+        assert [o.disabled for o in disabled] == [False, True, True]
+        assert "does not support" in str(disabled[1].prompt)
+        await pilot.press("escape")
+
+
+async def test_remembered_protocol_and_cli_protocol_preselect(tmp_path):
+    app = make_app(protocol="webrtc")
+    async with app.run_test() as pilot:
+        await ready(pilot)
+        assert app.status.facts.protocol == "webrtc"
+
+
+async def test_help_lists_every_binding():
+    from rtchat.ui.bindings import SECTIONS
+
+    app = make_app()
+    async with app.run_test(size=(120, 50)) as pilot:
+        await ready(pilot)
+        await pilot.press("f1")
+        assert isinstance(app.screen, HelpScreen)
+        text = str(app.screen.query_one("#help-text").render())
+        for _, bindings in SECTIONS:
+            for binding in bindings:
+                assert binding.id in text
+        await pilot.press("escape")
+        assert not isinstance(app.screen, HelpScreen)
+
+
+async def test_every_binding_has_an_id_and_avoids_terminal_aliases():
+    from rtchat.ui.bindings import SECTIONS
+
+    for _, bindings in SECTIONS:
+        for binding in bindings:
+            assert binding.id
+            for key in binding.key.split(","):
+                assert key not in ("ctrl+m", "ctrl+i", "ctrl+left_square_bracket", "ctrl+h")
+
+
+async def test_command_palette_runs_actions():
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        await pilot.press("ctrl+p")
+        await pilot.press(*"cycle reasoning")
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.status.facts.effort == "off")
+
+
+async def test_keymap_from_config_remaps_bindings(tmp_path):
+    config_dir = tmp_path / "config"
+    config_dir.mkdir(parents=True, exist_ok=True)
+    (config_dir / "config.toml").write_text('[keys]\ncycle_effort = "f6"\n')
+    app = make_app()
+    async with app.run_test() as pilot:
+        await ready(pilot)
+        await pilot.press("f6")
+        assert app.status.facts.effort == "off"
+        await pilot.press("ctrl+r")  # the old key no longer cycles
+        assert app.status.facts.effort == "off"
+
+
+async def test_no_voice_libraries_imported_at_start():
+    import sys
+
+    app = make_app()
+    async with app.run_test() as pilot:
+        await ready(pilot)
+        assert not {"aiortc", "sounddevice", "numpy"} & set(sys.modules)

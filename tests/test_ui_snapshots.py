@@ -1,0 +1,55 @@
+"""Snapshot tests of the main screens with deterministic content (no live streaming)."""
+
+from __future__ import annotations
+
+import pytest
+
+from rtchat.conversation import ChatMessage, Conversation, ThinkingBlock
+from tests.test_ui_support import isolate, make_app, ready
+
+SIZE = (100, 30)
+
+
+@pytest.fixture(autouse=True)
+def _isolated(monkeypatch, tmp_path):
+    isolate(monkeypatch, tmp_path)
+
+
+def history() -> Conversation:
+    conversation = Conversation()
+    conversation.messages.append(ChatMessage("user", "Show **markdown** and [bold]markup[/bold]"))
+    conversation.messages.append(
+        ChatMessage(
+            "assistant",
+            "## Heading\n\n- one\n- two\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n```python\nprint('hi')\n```\n\n[bold]stays literal[/bold] and [a link](https://example.com)\n",
+            [ThinkingBlock("First I consider the question.")],
+        )
+    )
+    return conversation
+
+
+async def settle(pilot) -> None:
+    await ready(pilot)
+    await pilot.pause(0.1)
+
+
+def test_transcript_with_history(snap_compare):
+    assert snap_compare(make_app(history=history()), terminal_size=SIZE, run_before=settle)
+
+
+def test_help_screen(snap_compare):
+    async def open_help(pilot):
+        await settle(pilot)
+        await pilot.press("f1")
+        await pilot.pause(0.1)
+
+    assert snap_compare(make_app(), terminal_size=(100, 44), run_before=open_help)
+
+
+def test_model_picker_light_theme(snap_compare):
+    async def open_picker(pilot):
+        await settle(pilot)
+        await pilot.press("ctrl+o", *"loop")
+        await pilot.pause(0.1)
+
+    assert snap_compare(make_app(theme="light"), terminal_size=SIZE, run_before=open_picker)

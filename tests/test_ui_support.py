@@ -1,0 +1,59 @@
+"""Shared helpers for the UI tests: an isolated config and waiting for the app to settle."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+
+KEY_VARS = ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "GEMINI_API_KEY", "GOOGLE_API_KEY", "DEEPSEEK_API_KEY", "OPENROUTER_API_KEY", "OLLAMA_API_KEY")
+
+
+def isolate(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    for name in ("CONFIG", "DATA", "STATE", "CACHE"):
+        monkeypatch.setenv(f"RTCHAT_{name}_DIR", str(tmp_path / name.lower()))
+    for name in KEY_VARS:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+
+
+def make_app(**kwargs):
+    from rtchat.config import load_config
+    from rtchat.ui.app import RtChatApp
+
+    kwargs.setdefault("model", "loopback/echo")
+    return RtChatApp(load_config(), **kwargs)
+
+
+async def wait_for(pilot, condition, timeout: float = 15.0, step: float = 0.05) -> None:
+    """Poll until `condition()` is true (the loopback streams in real time)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout} s")
+        await pilot.pause(step)
+
+
+async def ready(pilot) -> None:
+    await wait_for(pilot, lambda: pilot.app.target is not None and pilot.app._model_ready.is_set())
+
+
+async def send(pilot, text: str) -> None:
+    pilot.app.prompt.load_text(text)
+    await pilot.press("enter")
+
+
+def idle(app) -> bool:
+    return app.runner is None and app._prompts.empty()
+
+
+def plain(widget) -> str:
+    """All text a widget tree shows, as plain text."""
+    from textual.widgets import Static
+
+    parts = []
+    for child in widget.query(Static):
+        visual = child.visual if hasattr(child, "visual") else None
+        parts.append(str(getattr(child, "_content", "") or visual or child.render()))
+    return "\n".join(parts)
