@@ -30,6 +30,8 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--protocol", dest="ask_protocol", choices=PROTOCOLS, default="sse", help="transport (default sse)")
     ask.add_argument("--no-history", action="store_true", help="do not store this turn in the history")
     ask.add_argument("--continue", dest="continue_last", action="store_true", help="continue the last conversation")
+    ask.add_argument("--audio-in", metavar="FILE.wav", help="send this WAV as a spoken user turn (voice models; WebRTC unless --protocol websocket)")
+    ask.add_argument("--save-audio", metavar="OUT.wav", help="with --audio-in: write the spoken answer to this WAV")
     ask.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="write a redacted wire log to the state dir")
 
     models = sub.add_parser("models", help="list known models and their capabilities")
@@ -64,6 +66,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run the loopback reference server")
     serve.add_argument("--port", type=int, default=8765)
     serve.add_argument("--host", default="127.0.0.1", help="a loopback address (127.0.0.1 or ::1)")
+
+    from rtchat.commands.bench import add_bench_parser
+
+    add_bench_parser(sub)
     return parser
 
 
@@ -98,6 +104,10 @@ def main(argv: list[str] | None = None) -> int:
         from rtchat.commands.serve import run_serve
 
         return run_serve(args)
+    if command == "bench":
+        from rtchat.commands.bench import run_bench_command
+
+        return run_bench_command(args)
     from rtchat.commands.tui import run_tui
 
     return run_tui(args)

@@ -1,0 +1,50 @@
+"""Whether a bench spends money, and roughly how much, before any request leaves.
+
+Token counts are estimated at ~4 characters a token: good enough to tell a
+few cents from a few dollars, which is all a confirmation prompt needs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from rtchat.bench.plan import CACHE_REPLY_LIMIT, Plan
+from rtchat.bench.prefix import shared_prefix
+
+FREE_PROVIDERS = {"loopback", "ollama"}
+LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
+CHARS_PER_TOKEN = 4
+REQUEST_OVERHEAD_TOKENS = 10  # role markers and framing around the prompt
+
+
+def is_free(provider_id: str, base_url: str) -> bool:
+    """Loopback, Ollama, or any endpoint on this machine: no per-token bill."""
+    host = urlsplit(base_url).hostname or ""
+    return provider_id in FREE_PROVIDERS or host in LOCAL_HOSTS or host.startswith("127.")
+
+
+@dataclass(frozen=True)
+class Estimate:
+    turns: int
+    input_tokens: int
+    output_tokens: int  # an upper bound: measured turns are cut at the token limit
+
+    def describe(self) -> str:
+        return (
+            f"about {self.turns} turns, ~{self.input_tokens:,} input tokens "
+            f"and at most ~{self.output_tokens:,} output tokens"
+        )
+
+
+def estimate(plan: Plan, prompt: str, stop_after: int, interrupt_after: int) -> Estimate:
+    prompt_tokens = len(prompt) // CHARS_PER_TOKEN + REQUEST_OVERHEAD_TOKENS
+    protocols = len(plan.protocols)
+    plain = protocols * (1 + 2 * plan.runs)  # warm-up + measured + interrupt
+    output = protocols * (interrupt_after + plan.runs * (stop_after + interrupt_after * 4))  # a cancel lands a few tokens late
+    inputs = plain * prompt_tokens
+    if plan.cache_pass:
+        cached = protocols * (1 + 2 * plan.runs)
+        inputs += cached * (prompt_tokens + len(shared_prefix()) // CHARS_PER_TOKEN)
+        output += cached * CACHE_REPLY_LIMIT
+    return Estimate(plan.turns(), inputs, output)

@@ -1,0 +1,136 @@
+"""What a bench run produced: the raw samples, and the summaries read from them.
+
+Samples are kept raw (every gap of every turn) so `--json` can be re-analysed
+later; summaries are computed from them on demand, never stored separately.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+from rtchat.bench.stats import Summary, median, percentile, summarize
+
+# Kinds of turn: "measured" streams up to the token limit, "interrupt" is cancelled after a
+# few tokens, "cache_cold"/"cache_warm" run with a fresh or a repeated long prefix.
+MEASURED, INTERRUPT, CACHE_COLD, CACHE_WARM = "measured", "interrupt", "cache_cold", "cache_warm"
+
+# The table's rows, in order: key, label, unit.
+METRICS: tuple[tuple[str, str, str], ...] = (
+    ("connect_ms", "connection set-up", "ms"),
+    ("ttft_ms", "time to first token", "ms"),
+    ("itl_p50_ms", "inter-token p50", "ms"),
+    ("itl_p95_ms", "inter-token p95", "ms"),
+    ("tokens_per_s", "tokens/s", "tok/s"),
+    ("interrupt_ms", "interrupt latency", "ms"),
+)
+
+
+@dataclass
+class Sample:
+    """One turn's figures; None where that turn kind does not measure it."""
+
+    protocol: str
+    kind: str
+    run: int
+    connect_ms: float | None = None
+    ttft_ms: float | None = None
+    gaps_ms: list[float] = field(default_factory=list)
+    tokens: int = 0
+    tokens_per_s: float | None = None
+    interrupt_ms: float | None = None
+    tokens_after_cancel: int = 0
+    input_tokens: int | None = None
+    cached_tokens: int | None = None
+    done: str | None = None
+    error: str | None = None
+
+    @property
+    def itl_p50_ms(self) -> float | None:
+        return percentile(self.gaps_ms, 0.5)
+
+    @property
+    def itl_p95_ms(self) -> float | None:
+        return percentile(self.gaps_ms, 0.95)
+
+
+@dataclass
+class ProtocolStatus:
+    name: str
+    setup: str
+    available: bool
+    reason: str | None = None
+
+
+@dataclass
+class BenchResult:
+    model: str
+    prompt: str
+    runs: int
+    stop_after: int
+    interrupt_after: int
+    cache_model: str | None
+    protocols: list[ProtocolStatus]
+    samples: list[Sample] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def available(self) -> list[str]:
+        return [status.name for status in self.protocols if status.available]
+
+    def of(self, protocol: str, kind: str) -> list[Sample]:
+        return [s for s in self.samples if s.protocol == protocol and s.kind == kind and s.error is None]
+
+    def metric(self, protocol: str, key: str) -> Summary | None:
+        """A table cell: the metric over this protocol's turns of the kind that measures it."""
+        kind = INTERRUPT if key == "interrupt_ms" else MEASURED
+        return summarize(getattr(sample, key) for sample in self.of(protocol, kind))
+
+    def gaps(self, protocol: str) -> list[float]:
+        """Every inter-token gap of the measured turns, pooled: the distribution the chart draws."""
+        return [gap for sample in self.of(protocol, MEASURED) for gap in sample.gaps_ms]
+
+    def ttfts(self, protocol: str) -> list[float]:
+        return [s.ttft_ms for s in self.of(protocol, MEASURED) if s.ttft_ms is not None]
+
+    def cache(self, protocol: str) -> dict | None:
+        """TTFT with a fresh vs a repeated prefix and the tokens the provider said it cached."""
+        cold, warm = self.of(protocol, CACHE_COLD), self.of(protocol, CACHE_WARM)
+        if not cold and not warm:
+            return None
+        reported = [s.cached_tokens for s in warm if s.cached_tokens is not None]
+        return {
+            "ttft_cold_ms": _dict(summarize(s.ttft_ms for s in cold)),
+            "ttft_warm_ms": _dict(summarize(s.ttft_ms for s in warm)),
+            "input_tokens": median([s.input_tokens for s in warm if s.input_tokens is not None]),
+            "cached_tokens_cold": median([s.cached_tokens for s in cold if s.cached_tokens is not None]),
+            "cached_tokens_warm": median(reported),
+            "reported": bool(reported),
+        }
+
+    def late_tokens(self, protocol: str) -> Summary | None:
+        """Tokens still delivered after cancel() on the interrupt turns (0 = stopped at once)."""
+        return summarize(s.tokens_after_cancel for s in self.of(protocol, INTERRUPT))
+
+    def summary(self) -> dict:
+        return {
+            name: {key: _dict(self.metric(name, key)) for key, _, _ in METRICS}
+            | {"tokens_after_cancel": _dict(self.late_tokens(name)), "cache": self.cache(name)}
+            for name in self.available()
+        }
+
+    def to_json(self) -> dict:
+        return {
+            "model": self.model,
+            "prompt": self.prompt,
+            "runs": self.runs,
+            "stop_after_tokens": self.stop_after,
+            "interrupt_after_tokens": self.interrupt_after,
+            "cache_model": self.cache_model,
+            "seconds": round(self.seconds, 3),
+            "protocols": {s.name: {"available": s.available, "reason": s.reason, "setup": s.setup} for s in self.protocols},
+            "summary": self.summary(),
+            "samples": [asdict(s) for s in self.samples],
+        }
+
+
+def _dict(summary: Summary | None) -> dict | None:
+    return None if summary is None else summary.to_dict()

@@ -1,0 +1,118 @@
+"""`rtchat bench`: latency of each protocol against one model, as a table, JSON and a chart.
+
+Paid providers are asked before any token is spent; with no terminal to ask
+on and no --yes, the bench refuses rather than guess.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+import shutil
+import sys
+from pathlib import Path
+
+DEFAULT_MODEL = "loopback/lorem@rate=1000"
+DEFAULT_PROMPT = "Write a few short paragraphs about the sea."
+DEFAULT_PROTOCOLS = "sse,websocket,webrtc"
+
+
+def add_bench_parser(sub) -> None:
+    """The `bench` subcommand's arguments (kept here so cli.py only wires it in)."""
+    bench = sub.add_parser("bench", help="measure connection set-up, TTFT, inter-token and interrupt latency per protocol")
+    bench.add_argument("-m", "--model", dest="bench_model", default=DEFAULT_MODEL, help=f"PROVIDER/MODEL (default {DEFAULT_MODEL}: no key, no network)")
+    bench.add_argument("--protocols", default=DEFAULT_PROTOCOLS, help=f"comma-separated (default {DEFAULT_PROTOCOLS})")
+    bench.add_argument("--runs", type=int, default=10, help="turns per protocol and kind (default 10)")
+    bench.add_argument("--prompt", default=DEFAULT_PROMPT, help="the prompt of every turn")
+    bench.add_argument("--max-tokens", type=int, default=None, help="stop each measured turn after this many tokens (default 200)")
+    bench.add_argument("--base-url", help="override the provider's base URL")
+    bench.add_argument("--no-cache-pass", action="store_true", help="skip the repeated-prefix (prompt cache) pass")
+    bench.add_argument("--json", dest="bench_json", action="store_true", help="print the raw samples and the summary as JSON")
+    bench.add_argument("--chart", metavar="FILE.svg", help="also save the distributions as an SVG chart")
+    bench.add_argument("-y", "--yes", action="store_true", help="do not ask before spending tokens on a paid provider")
+
+
+def run_bench_command(args) -> int:
+    from rtchat.bench.cost import estimate, is_free
+    from rtchat.bench.plan import STOP_AFTER, INTERRUPT_AFTER, Plan
+    from rtchat.catalog import parse_model_ref
+    from rtchat.commands.common import fail, load_config_or_report
+
+    config = load_config_or_report()
+    if config is None:
+        return 2
+    if args.runs < 1:
+        return fail("--runs must be at least 1")
+    stop_after = args.max_tokens or STOP_AFTER
+    protocols = [p.strip() for p in args.protocols.split(",") if p.strip()]
+    if not protocols:
+        return fail("--protocols needs at least one of sse, websocket, webrtc")
+    try:
+        ref = parse_model_ref(args.bench_model)
+        provider = config.catalog.provider(ref.provider)
+    except ValueError as exc:
+        return fail(str(exc))
+    if not is_free(provider.id, args.base_url or provider.base_url) and not args.yes:
+        plan = Plan(tuple(protocols), args.runs, not args.no_cache_pass)
+        cost = estimate(plan, args.prompt, stop_after, INTERRUPT_AFTER).describe()
+        if not confirm(f"this bench spends tokens on {provider.id} (paid): {cost}."):
+            return 2
+    return asyncio.run(_bench(args, config, protocols, stop_after))
+
+
+def confirm(message: str) -> bool:
+    from rtchat.commands.common import fail
+
+    if not (sys.stdin and sys.stdin.isatty() and sys.stderr.isatty()):
+        fail(f"{message} Refusing without a terminal to ask on; pass --yes to run anyway.")
+        return False
+    sys.stderr.write(f"rtchat: {message}\nContinue? [y/N] ")
+    sys.stderr.flush()
+    answer = sys.stdin.readline().strip().lower()
+    if answer not in ("y", "yes"):
+        fail("bench cancelled; nothing was sent", 0)
+        return False
+    return True
+
+
+async def _bench(args, config, protocols: list[str], stop_after: int) -> int:
+    from rtchat.bench.chart_svg import render_svg
+    from rtchat.bench.chart_terminal import render_terminal_chart
+    from rtchat.bench.progress import ProgressBar
+    from rtchat.bench.runner import run_bench
+    from rtchat.bench.table import render_table
+    from rtchat.commands.common import fail
+
+    progress = ProgressBar()
+    try:
+        result = await run_bench(
+            config, args.bench_model, protocols, args.runs, args.prompt, progress,
+            base_url=args.base_url, stop_after=stop_after, cache_pass=not args.no_cache_pass,
+        )
+    except (ValueError, RuntimeError, OSError) as exc:
+        progress.close()
+        return fail(f"bench failed: {exc}", 1)
+    progress.close()
+    if args.bench_json:
+        print(json.dumps(finite(result.to_json()), indent=2))
+    else:
+        print(render_table(result))
+        chart = render_terminal_chart(result, width=min(60, shutil.get_terminal_size((80, 24)).columns - 30))
+        if chart:
+            print("\n" + chart)
+    if args.chart:
+        Path(args.chart).write_text(render_svg(result), encoding="utf-8")
+        print(f"rtchat: chart saved to {args.chart}", file=sys.stderr)
+    return 0 if result.available() else 1
+
+
+def finite(data):
+    """JSON has no NaN or infinity: write them as null rather than emit invalid JSON."""
+    if isinstance(data, float):
+        return data if math.isfinite(data) else None
+    if isinstance(data, dict):
+        return {key: finite(value) for key, value in data.items()}
+    if isinstance(data, list):
+        return [finite(value) for value in data]
+    return data
