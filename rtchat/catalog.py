@@ -11,6 +11,7 @@ from typing import Any
 
 EFFORTS = ("off", "low", "medium", "high", "max")
 PROTOCOLS = ("sse", "websocket", "webrtc")
+SSE_WS = ("sse", "websocket")
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,7 @@ class ModelInfo:
     voice: bool = False
     default_effort: str | None = None
     note: str = ""
+    ws_wire: str | None = None  # WebSocket wire when it differs from the provider's: "openai_realtime" | "openai_responses_ws" | "gemini_live"
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,7 @@ class Provider:
     allow_insecure: bool = False
     lists_models: bool = True
     custom: bool = False
+    ws_wire: str | None = None  # the WebSocket wire of its models (None: no WebSocket API)
 
     def model(self, model_id: str) -> ModelInfo:
         for info in self.models:
@@ -46,6 +49,10 @@ class Provider:
         for info in self.models:
             if info.id == base:
                 return replace(info, id=model_id)
+        if self.wire.startswith("openai") and model_id.startswith("gpt-realtime"):
+            return ModelInfo(model_id, False, ("websocket", "webrtc"), voice=True, ws_wire="openai_realtime")
+        if "live" in model_id and self.wire == "gemini":
+            return ModelInfo(model_id, False, ("websocket",), voice=True, ws_wire="gemini_live")
         return ModelInfo(model_id)
 
 
@@ -57,13 +64,14 @@ BUILTIN: dict[str, Provider] = {
     "openai": Provider(
         "openai", "OpenAI", "openai_chat", "https://api.openai.com/v1", ("OPENAI_API_KEY",),
         models=_models(
-            ModelInfo("gpt-5", True, default_effort="low"),
-            ModelInfo("gpt-5-mini", True, default_effort="low"),
-            ModelInfo("gpt-4.1", False),
-            ModelInfo("o4-mini", True, default_effort="medium"),
-            ModelInfo("gpt-realtime", False, ("websocket", "webrtc"), voice=True),
+            ModelInfo("gpt-5", True, SSE_WS, default_effort="low"),
+            ModelInfo("gpt-5-mini", True, SSE_WS, default_effort="low"),
+            ModelInfo("gpt-4.1", False, SSE_WS),
+            ModelInfo("o4-mini", True, SSE_WS, default_effort="medium"),
+            ModelInfo("gpt-realtime", False, ("websocket", "webrtc"), voice=True, ws_wire="openai_realtime"),
         ),
         default_model="gpt-5-mini",
+        ws_wire="openai_responses_ws",  # Responses API WebSocket mode
     ),
     "anthropic": Provider(
         "anthropic", "Anthropic", "anthropic", "https://api.anthropic.com", ("ANTHROPIC_API_KEY",), effort_style="budget",
@@ -80,7 +88,7 @@ BUILTIN: dict[str, Provider] = {
         models=_models(
             ModelInfo("gemini-2.5-pro", True),
             ModelInfo("gemini-2.5-flash", True),
-            ModelInfo("gemini-live-2.5-flash-preview", False, ("websocket",), voice=True),
+            ModelInfo("gemini-live-2.5-flash-preview", False, ("websocket",), voice=True, ws_wire="gemini_live"),
         ),
         default_model="gemini-2.5-flash",
     ),
@@ -108,6 +116,7 @@ BUILTIN: dict[str, Provider] = {
             ModelInfo("refusal", False, note="refuses"),
         ),
         default_model="echo",
+        ws_wire="openai_realtime",  # {loopback}/v1/realtime
     ),
 }
 

@@ -160,6 +160,19 @@ def describe_network_error(target: Target, exc: Exception, network: NetworkSetti
     return Error("connection", f"the connection to {host} failed ({type(exc).__name__}: {exc})", retryable=True)
 
 
+def preflight(target: Target) -> Error | None:
+    """A problem to report before anything leaves (no key, a key about to travel unencrypted)."""
+    if target.provider.needs_key and not target.key:
+        env = " or ".join(target.provider.key_env) or "an env var"
+        return Error("auth", f"no key for {target.provider.id}: set one with `rtchat keys set {target.provider.id}` or export {env}")
+    scheme = urlsplit(target.base_url).scheme
+    if scheme not in ("http", "https"):
+        return Error("config", f"the base URL of {target.provider.id} must start with https:// (got {target.base_url!r})")
+    if scheme == "http" and not is_local(target.base_url) and not target.provider.allow_insecure:
+        return Error("insecure", f"refusing to send your {target.provider.id} key over plain http to {target.host}; use https, or set allow_insecure = true under [providers.{target.provider.id}]")
+    return None
+
+
 class _RetryInStream(Exception):
     def __init__(self, error: Error) -> None:
         self.error = error
@@ -228,16 +241,7 @@ class Turn:
         return [*leading, self.stats.metrics(), done]
 
     def _preflight(self) -> Error | None:
-        target = self.target
-        if target.provider.needs_key and not target.key:
-            env = " or ".join(target.provider.key_env) or "an env var"
-            return Error("auth", f"no key for {target.provider.id}: set one with `rtchat keys set {target.provider.id}` or export {env}")
-        scheme = urlsplit(target.base_url).scheme
-        if scheme not in ("http", "https"):
-            return Error("config", f"the base URL of {target.provider.id} must start with https:// (got {target.base_url!r})")
-        if scheme == "http" and not is_local(target.base_url) and not target.provider.allow_insecure:
-            return Error("insecure", f"refusing to send your {target.provider.id} key over plain http to {target.host}; use https, or set allow_insecure = true under [providers.{target.provider.id}]")
-        return None
+        return preflight(self.target)
 
     async def _run(self, emit: Callable[[Event], None]) -> list[Event]:
         target, network, stats = self.target, self.session.network, self.stats
@@ -315,6 +319,7 @@ class Session:
         self._clients: dict[bool, httpx.AsyncClient] = {}
         self._loopback = None
         self._loopback_lock = asyncio.Lock()
+        self._live = None  # rtchat.live.LivePool, made on the first WebSocket turn
         self.wire_log = None  # a rtchat.debuglog.WireLog under --debug
 
     def client_for(self, base_url: str) -> httpx.AsyncClient:
@@ -360,11 +365,25 @@ class Session:
             return None, []
         return effort, []
 
-    def turn(self, target: Target, conversation: Conversation, effort: str | None = None) -> Turn:
+    def turn(self, target: Target, conversation: Conversation, effort: str | None = None, protocol: str = "sse"):
+        """A `Turn` (SSE) or a `SocketTurn` (WebSocket, on the conversation's persistent socket)."""
         chosen, notices = self.effort_for(target, effort)
+        if protocol == "websocket":
+            return self.live_pool().turn(target, conversation, chosen, notices)
         return Turn(self, target, conversation, chosen, notices)
 
+    def live_pool(self):
+        """The persistent sockets, one per conversation and model (`.connection(target, conv).state`)."""
+        if self._live is None:
+            from rtchat.live import LivePool
+
+            self._live = LivePool(self.network)
+        return self._live
+
     async def aclose(self) -> None:
+        if self._live is not None:
+            await self._live.aclose()
+            self._live = None
         for client in self._clients.values():
             await client.aclose()
         self._clients.clear()

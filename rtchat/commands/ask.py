@@ -112,8 +112,8 @@ async def ask(args, prompt: str) -> int:
 
         session.wire_log = WireLog.create()
         print(f"rtchat: writing a redacted wire log to {session.wire_log.path}", file=sys.stderr)
-    if args.ask_protocol != "sse":
-        return fail(f"--protocol {args.ask_protocol} is not available yet; use sse")
+    if args.ask_protocol not in ("sse", "websocket"):
+        return fail(f"--protocol {args.ask_protocol} is not available for `ask` yet; use sse or websocket")
     emit = print_jsonl if args.jsonl else TextPrinter(show_thinking=not args.no_thinking)
     warn = (lambda text: print_jsonl(Notice(text, "warning"))) if args.jsonl else (lambda text: print(f"rtchat: {text}", file=sys.stderr))
     recorder = TurnRecorder.open(warn, enabled=not args.no_history)
@@ -129,7 +129,8 @@ async def ask(args, prompt: str) -> int:
             recorder.start(target.ref, args.ask_protocol, args.system)
         conversation.add_user(prompt)
         recorder.prompt(prompt)  # committed before the request leaves
-        turn = session.turn(target, conversation, "off" if args.no_thinking and not args.effort else args.effort)
+        effort = "off" if args.no_thinking and not args.effort else args.effort
+        turn = session.turn(target, conversation, effort, protocol=args.ask_protocol)
         recorder.begin_answer(target.ref, target.provider.id)
         loop.add_signal_handler(signal.SIGINT, turn.cancel)
         reason = "error"
@@ -155,6 +156,10 @@ async def ask(args, prompt: str) -> int:
 
 
 def run_ask(args) -> int:
+    if getattr(args, "audio_in", None):
+        from rtchat.commands.ask_voice import run_ask_voice
+
+        return run_ask_voice(args)
     prompt = read_prompt(args.prompt)
     if prompt is None or not prompt.strip():
         return fail('give a prompt: rtchat ask "PROMPT" (or pipe it on stdin)')

@@ -47,6 +47,9 @@ MODELS: dict[str, str] = {
     "fault-403": "always HTTP 403 (permission)",
     "fault-malformed": "5 answer tokens, one frame of broken JSON, then the rest of the echo",
     "fault-drop": "5 answer tokens, then the TCP connection is aborted mid-body",
+    "fault-close-midreply": "5 answer tokens, then the connection drops (WebSocket: close code 1011)",
+    "fault-error-frame": "5 answer tokens, then an error frame (Realtime: an `error` event and a failed response)",
+    "fault-goaway": "WebSocket (Gemini Live): goAway after the first turn, then close; resumable with the handle",
 }
 
 DEFAULT_RATE = {"lorem": 50.0}  # tokens per second; everything else uses ECHO_RATE
@@ -72,6 +75,9 @@ FAULTS: dict[str, Fault] = {
     "fault-keepalive": Fault(action="keepalive"),
     "fault-malformed": Fault(action="malformed", after_tokens=5),
     "fault-drop": Fault(action="drop", after_tokens=5),
+    "fault-close-midreply": Fault(action="drop", after_tokens=5),
+    "fault-error-frame": Fault(action="error", after_tokens=5),
+    "fault-goaway": Fault(action="goaway"),  # only the Live socket acts on it; SSE answers as echo
     "fault-429": Fault(status=429, kind="rate_limit", retry_after=1),
     "fault-429-once": Fault(status=429, kind="rate_limit", retry_after=1, once=True),
     "fault-500": Fault(status=500, kind="server"),

@@ -21,7 +21,7 @@ from typing import Any, Protocol
 
 from aiohttp import web
 
-from . import anthropic_messages, gemini, openai_chat, openai_responses
+from . import anthropic_messages, gemini, gemini_live_ws, openai_chat, openai_responses, realtime_ws
 from .pacing import (
     KEEPALIVE_COUNT,
     KEEPALIVE_INTERVAL,
@@ -32,6 +32,7 @@ from .pacing import (
     play,
     wait_until_gone,
 )
+from .records import ConnectionRecord, RequestRecord
 from .scripts import (
     ERROR_STATUS,
     FAULTS,
@@ -47,6 +48,7 @@ from .scripts import (
 )
 
 WIRE_MODULES = (openai_chat, anthropic_messages, gemini, openai_responses)
+SOCKET_MODULES = (realtime_ws, gemini_live_ws)  # WebSocket and WebRTC routes: register(app, state)
 SHUTDOWN_TIMEOUT = 0.25  # seconds a closing server waits for streams still running
 clock = time.monotonic
 
@@ -63,25 +65,6 @@ FAULT_MESSAGES = {
     "auth": "Incorrect API key provided (the loopback model `{model}` always refuses it).",
     "permission": "You do not have permission to use model `{model}`.",
 }
-
-
-@dataclasses.dataclass
-class RequestRecord:
-    """What happened to one model request; benchmarks read these (times are time.monotonic())."""
-
-    path: str
-    wire: str
-    model: str = ""
-    status: int = 0
-    tokens_sent: int = 0
-    outcome: str = "streaming"  # then "complete" | "disconnected" | "fault" | "error"
-    started: float | None = None
-    first_byte: float | None = None
-    ended: float | None = None
-    request_json: dict[str, Any] = dataclasses.field(default_factory=dict)
-
-    def to_json(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
 
 
 class PromptCache:
@@ -117,6 +100,8 @@ class LoopbackState:
 
     def __init__(self) -> None:
         self.records: list[RequestRecord] = []
+        self.connections: list[ConnectionRecord] = []  # one per WebSocket (or data channel) session
+        self.resumable: dict[str, Any] = {}  # Gemini Live resumption handle -> saved session
         self.prompt_cache = PromptCache()
         self._bodies_seen: set[str] = set()
 
@@ -310,13 +295,16 @@ async def list_models(request: web.Request) -> web.Response:
 
 
 async def get_stats(request: web.Request) -> web.Response:
-    records = request.app[STATE_KEY].records
-    return web.json_response({"records": [record.to_json() for record in records]})
+    state = request.app[STATE_KEY]
+    return web.json_response(
+        {"records": [record.to_json() for record in state.records], "connections": [c.to_json() for c in state.connections]}
+    )
 
 
 async def clear_stats(request: web.Request) -> web.Response:
     request.app[STATE_KEY].records.clear()
-    return web.json_response({"records": []})
+    request.app[STATE_KEY].connections.clear()
+    return web.json_response({"records": [], "connections": []})
 
 
 def build_app(state: LoopbackState) -> web.Application:
@@ -325,6 +313,8 @@ def build_app(state: LoopbackState) -> web.Application:
     exchange = Exchange(state)
     for module in WIRE_MODULES:
         module.register(app, exchange)
+    for module in SOCKET_MODULES:
+        module.register(app, state)
     app.router.add_get("/v1/models", list_models)
     app.router.add_get("/loopback/stats", get_stats)
     app.router.add_delete("/loopback/stats", clear_stats)
@@ -363,6 +353,14 @@ class LoopbackServer:
     @property
     def records(self) -> list[RequestRecord]:
         return self._state.records
+
+    @property
+    def connections(self) -> list[ConnectionRecord]:
+        return self._state.connections
+
+    @property
+    def state(self) -> LoopbackState:
+        return self._state
 
     async def close(self) -> None:
         await self._runner.cleanup()

@@ -1,0 +1,94 @@
+"""Which socket a turn runs on: one live connection per conversation and model."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from rtchat.conversation import Conversation
+from rtchat.events import Done, Error, Notice
+from rtchat.live.connection import LiveConnection
+from rtchat.live.turn import SocketTurn
+
+if TYPE_CHECKING:
+    from rtchat.config import NetworkSettings
+    from rtchat.session import Target
+
+
+def ws_wire_for(target: Target) -> str | None:
+    """The WebSocket wire a model speaks, or None when it offers no WebSocket."""
+    from rtchat.session import is_local
+
+    wire = target.info.ws_wire or target.provider.ws_wire
+    if wire is None and target.provider.wire == "gemini" and is_local(target.base_url):
+        return "gemini_live"  # the loopback speaks Live for every model
+    return wire
+
+
+def connection_class(wire: str) -> type[LiveConnection]:
+    if wire == "openai_realtime":
+        from rtchat.live.realtime import RealtimeConnection
+
+        return RealtimeConnection
+    if wire == "gemini_live":
+        from rtchat.live.gemini import GeminiLiveConnection
+
+        return GeminiLiveConnection
+    if wire == "openai_responses_ws":
+        from rtchat.live.responses import ResponsesSocketConnection
+
+        return ResponsesSocketConnection
+    raise KeyError(wire)
+
+
+class LivePool:
+    """Keeps one open connection per conversation (by identity) and model; closes the rest."""
+
+    def __init__(self, network: NetworkSettings) -> None:
+        self.network = network
+        self._entries: dict[tuple[int, str], tuple[Conversation, LiveConnection]] = {}
+
+    def connection(self, target: Target, conversation: Conversation) -> LiveConnection | None:
+        """The connection a turn of this conversation would use (the status line reads `.state`)."""
+        entry = self._entries.get((id(conversation), target.ref))
+        return entry[1] if entry and entry[0] is conversation else None
+
+    def turn(self, target: Target, conversation: Conversation, effort: str | None, notices: list[Notice]) -> SocketTurn:
+        wire = ws_wire_for(target)
+        if wire is None:
+            return refused_turn(target, conversation, effort, notices, f"{target.ref} offers no WebSocket API; use --protocol sse")
+        key = (id(conversation), target.ref)
+        entry = self._entries.get(key)
+        if entry is None or entry[0] is not conversation or entry[1].target != target:
+            if entry is not None:
+                entry[1].spawn(entry[1].aclose())
+            self._close_others(conversation, keep=key)
+            entry = (conversation, connection_class(wire)(target, self.network))
+            self._entries[key] = entry
+        return SocketTurn(entry[1], target, conversation, effort, notices)
+
+    def _close_others(self, conversation: Conversation, keep: tuple[int, str]) -> None:
+        """The model changed: the old model's socket is no longer needed."""
+        for key, (owner, connection) in list(self._entries.items()):
+            if owner is conversation and key != keep:
+                del self._entries[key]
+                connection.spawn(connection.aclose())
+
+    async def aclose(self) -> None:
+        entries, self._entries = list(self._entries.values()), {}
+        for _, connection in entries:
+            await connection.aclose()
+
+
+class _Refused(LiveConnection):
+    """A connection that never opens: for a model without a WebSocket API."""
+
+    def __init__(self, target: Target, message: str) -> None:
+        super().__init__(target, None)  # type: ignore[arg-type]
+        self.message = message
+
+    async def run(self, turn: SocketTurn) -> None:
+        turn.end(Error("protocol", self.message), Done("error"))
+
+
+def refused_turn(target: Target, conversation: Conversation, effort: str | None, notices: list[Notice], message: str) -> SocketTurn:
+    return SocketTurn(_Refused(target, message), target, conversation, effort, notices)

@@ -1,0 +1,50 @@
+"""OpenAI Responses API in WebSocket mode: `response.create` on a kept-open `/v1/responses` socket.
+
+Each turn sends the whole conversation (as the POST body would, `store` left to
+the account default), so nothing depends on server-side state and a fresh
+socket needs no rebuilding. The protocol has no cancel message and runs one
+response at a time per socket, so an interrupt closes the socket (the server
+stops generating when the client leaves) and the next turn opens a new one.
+"""
+
+from __future__ import annotations
+
+import json
+
+from rtchat.conversation import ChatMessage
+from rtchat.events import Event, Notice
+from rtchat.live.connection import LiveConnection
+from rtchat.live.turn import SocketTurn
+from rtchat.transports.websocket import SocketAddress, socket_url
+from rtchat.wire.base import RequestOptions, preview
+from rtchat.wire.openai_responses import ResponsesDecoder, response_body
+
+TRANSPORT_ONLY = ("stream", "background")
+
+
+class ResponsesSocketConnection(LiveConnection):
+    wire = "openai_responses_ws"
+    cancels_in_band = False
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.decoder = ResponsesDecoder()
+
+    def address(self) -> SocketAddress:
+        headers = (("Authorization", f"Bearer {self.target.key}"),) if self.target.key else ()
+        return SocketAddress(socket_url(self.target.base_url, "/responses"), headers)
+
+    def decode(self, frame: str | bytes) -> list[Event]:
+        try:
+            payload = json.loads(frame)
+        except (ValueError, RecursionError):
+            return [Notice(f"skipped a malformed frame: {preview(str(frame)[:200])}", "warning")]
+        if not isinstance(payload, dict):
+            return []
+        return self.decoder.decode_payload(payload)
+
+    async def send_turn(self, turn: SocketTurn, unsent: list[ChatMessage]) -> None:
+        self.decoder = ResponsesDecoder()
+        options = RequestOptions(effort=turn.effort, provider_id=self.target.provider.id, effort_style=self.target.provider.effort_style)
+        body = {k: v for k, v in response_body(self.target.model, turn.conversation, options).items() if k not in TRANSPORT_ONLY}
+        await self.send_json({"type": "response.create", **body})

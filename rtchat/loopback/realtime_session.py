@@ -1,0 +1,396 @@
+"""The loopback's OpenAI Realtime (GA) conversation, independent of the transport.
+
+The WebSocket route (`realtime_ws.py`) and the WebRTC data channel both drive
+one `RealtimeServerSession`: client events go in through `handle()`, server
+events come out through `send_event`, and with WebRTC the answer's audio goes
+to `audio_out` (PCM16 24 kHz mono) instead of `response.output_audio.delta`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from .audio_meter import Heard, measure, tone
+from .pacing import MIDSTREAM_ERROR, Schedule, fault_position
+from .records import ConnectionRecord, RequestRecord
+from .scripts import FAULTS, Conversation, Message, Script, parse_model, write_script
+
+RATE = 24000
+AUDIO_CHUNK_BYTES = RATE * 2 // 10  # 100 ms per output_audio.delta
+ANSWER_TONE_SECONDS = 0.3
+WIRE = "openai_realtime"
+clock = time.monotonic
+
+SendEvent = Callable[[dict], Awaitable[None]]
+AudioOut = Callable[[bytes], Awaitable[None]]
+Close = Callable[[int, str], Awaitable[None]]
+
+
+def new_id(prefix: str) -> str:
+    return f"{prefix}_{uuid.uuid4().hex[:20]}"
+
+
+@dataclass
+class Item:
+    """One conversation item as the loopback keeps it."""
+
+    id: str
+    role: str
+    text: str
+    heard: Heard | None = None  # a spoken user turn: what the meter measured
+    audio: bytes = b""
+
+
+@dataclass
+class ActiveResponse:
+    id: str
+    item_id: str
+    record: RequestRecord
+    modalities: list[str]
+    pieces: list[str] = field(default_factory=list)
+    finishing: bool = False  # closing events are going out: too late to cancel
+    task: asyncio.Task | None = None
+    usage: Callable[[], dict] | None = None  # usage of what was really sent, when it ends
+
+
+def usage_json(input_tokens: int, cached: int, output_tokens: int) -> dict[str, Any]:
+    return {
+        "total_tokens": input_tokens + output_tokens,
+        "input_tokens": input_tokens,
+        "output_tokens": output_tokens,
+        "input_token_details": {"cached_tokens": cached, "text_tokens": input_tokens, "audio_tokens": 0},
+        "output_token_details": {"text_tokens": output_tokens, "audio_tokens": 0},
+    }
+
+
+class RealtimeServerSession:
+    """One Realtime session: items, the audio input buffer, at most one response at a time.
+
+    `server` is the `LoopbackServer` (or its `LoopbackState`): records and the
+    prompt cache live there. `close(code, reason)` lets a fault model drop the
+    transport (WebSocket close 1011); without it the fault becomes an error event.
+    """
+
+    def __init__(
+        self,
+        send_event: SendEvent,
+        model: str,
+        server: Any,
+        *,
+        audio_out: AudioOut | None = None,
+        close: Close | None = None,
+        path: str = "/v1/realtime",
+    ) -> None:
+        self.state = getattr(server, "state", server)
+        self.spec = parse_model(model)  # raises ModelError: check before accepting the transport
+        self.model = model
+        self.path = path
+        self._send_event = send_event
+        self._audio_out = audio_out
+        self._close = close
+        self._send_lock = asyncio.Lock()
+        self.session_id = new_id("sess")
+        self.modalities = ["audio"]
+        self.instructions = ""
+        self.items: list[Item] = []
+        self.audio_buffer = bytearray()
+        self.active: ActiveResponse | None = None
+        self.connection = ConnectionRecord(path, WIRE, model, opened=clock())
+        self.state.connections.append(self.connection)
+        self.connection_index = len(self.state.connections) - 1
+
+    # ---------------------------------------------------------------- lifecycle
+
+    async def open(self) -> None:
+        await self.send("session.created", session=self.session_json())
+
+    async def close(self) -> None:
+        active = self.active
+        if active is not None and active.task is not None and not active.task.done():
+            active.task.cancel()
+            await asyncio.gather(active.task, return_exceptions=True)
+            self._end_record(active, "disconnected")
+        self.active = None
+        if self.connection.closed is None:
+            self.connection.closed = clock()
+
+    async def send(self, kind: str, **fields: Any) -> None:
+        async with self._send_lock:
+            await self._send_event({"type": kind, "event_id": new_id("event"), **fields})
+
+    def session_json(self) -> dict[str, Any]:
+        audio_format = {"type": "audio/pcm", "rate": RATE}
+        return {
+            "type": "realtime",
+            "object": "realtime.session",
+            "id": self.session_id,
+            "model": self.model,
+            "output_modalities": list(self.modalities),
+            "instructions": self.instructions,
+            "audio": {"input": {"format": audio_format, "turn_detection": None}, "output": {"format": audio_format, "voice": "alloy"}},
+        }
+
+    # ---------------------------------------------------------------- client events
+
+    async def handle(self, event: dict) -> None:
+        kind = event.get("type") if isinstance(event, dict) else None
+        if not kind:
+            return await self.error("invalid_request_error", "invalid_event", "The 'type' field is missing.", event)
+        handler = self.HANDLERS.get(kind)
+        if handler is None:
+            return await self.error("invalid_request_error", "invalid_event", f"Invalid value: '{kind}'. Supported values are: {', '.join(self.HANDLERS)}.", event)
+        try:
+            await handler(self, event)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            await self.error("invalid_request_error", "invalid_event", f"The event could not be read ({type(exc).__name__}: {exc}).", event)
+
+    async def error(self, kind: str, code: str, message: str, event: Any = None) -> None:
+        client_id = event.get("event_id") if isinstance(event, dict) else None
+        await self.send("error", error={"type": kind, "code": code, "message": message, "param": None, "event_id": client_id})
+
+    async def on_session_update(self, event: dict) -> None:
+        session = event.get("session") or {}
+        modalities = session.get("output_modalities")
+        if modalities is not None:
+            if not isinstance(modalities, list) or not modalities or not set(modalities) <= {"text", "audio"}:
+                return await self.error("invalid_request_error", "invalid_value", "output_modalities must be ['text'] or ['audio'].", event)
+            self.modalities = list(modalities)
+        if isinstance(session.get("instructions"), str):
+            self.instructions = session["instructions"]
+        await self.send("session.updated", session=self.session_json())
+
+    async def on_item_create(self, event: dict) -> None:
+        item = event["item"]
+        if item.get("type", "message") != "message" or item.get("role") not in ("user", "assistant", "system"):
+            return await self.error("invalid_request_error", "invalid_value", "only message items with role user, assistant or system are supported.", event)
+        texts, audio = [], b""
+        for part in item.get("content") or []:
+            if part.get("type") == "input_audio" and part.get("audio"):
+                audio += base64.b64decode(part["audio"], validate=True)
+            text = part.get("text") or part.get("transcript")
+            if isinstance(text, str):
+                texts.append(text)
+        heard = measure(audio, RATE) if audio else None
+        text = "".join(texts) or (heard.transcript() if heard else "")
+        await self.add_item(Item(item.get("id") or new_id("item"), item["role"], text, heard, audio))
+
+    async def add_item(self, item: Item) -> None:
+        previous = self.items[-1].id if self.items else None
+        self.items.append(item)
+        kind = "output_text" if item.role == "assistant" else ("input_audio" if item.heard else "input_text")
+        body = {"id": item.id, "type": "message", "status": "completed", "role": item.role, "content": [{"type": kind, "text": item.text}]}
+        await self.send("conversation.item.added", previous_item_id=previous, item=body)
+        await self.send("conversation.item.done", previous_item_id=previous, item=body)
+
+    async def on_audio_append(self, event: dict) -> None:
+        try:
+            self.audio_buffer += base64.b64decode(event["audio"], validate=True)
+        except (binascii.Error, ValueError):
+            await self.error("invalid_request_error", "invalid_value", "audio must be base64-encoded PCM16.", event)
+
+    def feed_audio(self, pcm16_24k: bytes) -> None:
+        """Audio that arrived on a media track (WebRTC) instead of input_audio_buffer.append."""
+        self.audio_buffer += pcm16_24k
+
+    async def on_audio_commit(self, event: dict) -> None:
+        if len(self.audio_buffer) < RATE * 2 // 10:
+            got = len(self.audio_buffer) / (RATE * 2) * 1000
+            return await self.error("invalid_request_error", "input_audio_buffer_commit_empty", f"buffer too small. Expected at least 100ms of audio, but buffer only has {got:.2f}ms of audio.", event)
+        audio = bytes(self.audio_buffer)
+        self.audio_buffer.clear()
+        heard = measure(audio, RATE)
+        item = Item(new_id("item"), "user", heard.transcript(), heard, audio)
+        await self.send("input_audio_buffer.committed", previous_item_id=self.items[-1].id if self.items else None, item_id=item.id)
+        await self.add_item(item)
+        await self.send("conversation.item.input_audio_transcription.completed", item_id=item.id, content_index=0, transcript=heard.transcript())
+
+    async def on_audio_clear(self, event: dict) -> None:
+        self.audio_buffer.clear()
+        await self.send("input_audio_buffer.cleared")
+
+    async def on_truncate(self, event: dict) -> None:
+        item_id = event["item_id"]
+        if not any(item.id == item_id for item in self.items):
+            return await self.error("invalid_request_error", "item_truncate_invalid_item_id", f"Item with id '{item_id}' not found.", event)
+        await self.send("conversation.item.truncated", item_id=item_id, content_index=event.get("content_index", 0), audio_end_ms=event.get("audio_end_ms", 0))
+
+    async def on_output_audio_clear(self, event: dict) -> None:
+        await self.send("output_audio_buffer.cleared", response_id=self.active.id if self.active else None)
+
+    async def on_response_create(self, event: dict) -> None:
+        if self.active is not None:
+            return await self.error("invalid_request_error", "conversation_already_has_active_response", f"Conversation already has an active response in progress: {self.active.id}. Wait until the response is finished before creating a new one.", event)
+        options = event.get("response") or {}
+        modalities = options.get("output_modalities") or self.modalities
+        record = RequestRecord(path=self.path, wire=WIRE, model=self.model, status=200, started=clock(), request_json=event, connection=self.connection_index)
+        self.state.records.append(record)
+        self.connection.responses += 1
+        active = ActiveResponse(new_id("resp"), new_id("item"), record, list(modalities))
+        self.active = active
+        active.task = asyncio.create_task(self._respond(active))
+
+    async def on_response_cancel(self, event: dict) -> None:
+        active = self.active
+        if active is None or active.finishing:
+            return await self.error("invalid_request_error", "response_cancel_not_active", "Cancellation failed: no active response found.", event)
+        active.record.cancel_received = clock()
+        await self.interrupt(active)
+
+    HANDLERS: dict[str, Callable[["RealtimeServerSession", dict], Awaitable[None]]] = {
+        "session.update": on_session_update,
+        "conversation.item.create": on_item_create,
+        "input_audio_buffer.append": on_audio_append,
+        "input_audio_buffer.commit": on_audio_commit,
+        "input_audio_buffer.clear": on_audio_clear,
+        "conversation.item.truncate": on_truncate,
+        "output_audio_buffer.clear": on_output_audio_clear,
+        "response.create": on_response_create,
+        "response.cancel": on_response_cancel,
+    }
+
+    # ---------------------------------------------------------------- answering
+
+    def conversation(self) -> Conversation:
+        messages = tuple(Message("assistant" if item.role == "assistant" else "user", item.text) for item in self.items if item.role != "system")
+        system = "\n".join(item.text for item in self.items if item.role == "system") or self.instructions
+        return Conversation(system=system, messages=messages)
+
+    def script(self, conversation: Conversation) -> Script:
+        last_user = next((item for item in reversed(self.items) if item.role == "user"), None)
+        if self.spec.base == "echo" and last_user is not None and last_user.heard is not None:
+            return Script(text=last_user.heard.answer())
+        return write_script(self.spec.base, conversation, thinking=False)
+
+    def answer_audio(self) -> bytes:
+        last_user = next((item for item in reversed(self.items) if item.role == "user"), None)
+        if last_user is not None and last_user.audio:
+            return last_user.audio  # echo: the user's own voice back
+        return tone(ANSWER_TONE_SECONDS, RATE)
+
+    def _part_ids(self, active: ActiveResponse) -> dict[str, Any]:
+        return {"response_id": active.id, "item_id": active.item_id, "output_index": 0, "content_index": 0}
+
+    def _response_json(self, active: ActiveResponse, status: str, details: dict | None = None, usage: dict | None = None) -> dict[str, Any]:
+        text = "".join(active.pieces)
+        content = [{"type": "output_text", "text": text}] if "text" in active.modalities else [{"type": "output_audio", "transcript": text}]
+        output = [] if status == "in_progress" else [{"id": active.item_id, "type": "message", "status": "completed" if status == "completed" else "incomplete", "role": "assistant", "content": content}]
+        return {
+            "object": "realtime.response",
+            "id": active.id,
+            "status": status,
+            "status_details": details,
+            "output": output,
+            "output_modalities": active.modalities,
+            "usage": usage,
+        }
+
+    async def _respond(self, active: ActiveResponse) -> None:
+        conversation = self.conversation()
+        script = self.script(conversation)
+        cached = self.state.prompt_cache.remember(self.spec.base, conversation)
+        fault = FAULTS.get(self.spec.base)
+        fire_at = fault_position(script, fault)
+        audio_mode = "audio" in active.modalities
+        ids = self._part_ids(active)
+        active.usage = lambda: usage_json(conversation.input_tokens, cached, len(active.pieces))
+        await self.send("response.created", response=self._response_json(active, "in_progress"))
+        item = {"id": active.item_id, "type": "message", "status": "in_progress", "role": "assistant", "content": []}
+        await self.send("response.output_item.added", response_id=active.id, output_index=0, item=item)
+        await self.send("conversation.item.added", previous_item_id=self.items[-1].id if self.items else None, item=item)
+        part = {"type": "audio", "transcript": ""} if audio_mode else {"type": "text", "text": ""}
+        await self.send("response.content_part.added", **ids, part=part)
+        schedule = Schedule(self.spec.rate, self.spec.ttft, origin=active.record.started or clock())
+        pieces = [piece for kind, piece in script.parts if kind != "thinking"]
+        for index, piece in enumerate(pieces):
+            if index == fire_at:
+                return await self._fire(active, fault.action if fault else None)
+            wait = schedule.due(index) - clock()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            if audio_mode:
+                await self.send("response.output_audio_transcript.delta", **ids, delta=piece)
+                if index == 0:
+                    await self._speak(active)
+            else:
+                await self.send("response.output_text.delta", **ids, delta=piece)
+            active.pieces.append(piece)
+            active.record.tokens_sent += 1
+            if active.record.first_byte is None:
+                active.record.first_byte = clock()
+        if fire_at is not None and fire_at >= len(pieces) and fault is not None:
+            return await self._fire(active, fault.action)
+        active.finishing = True
+        text = "".join(active.pieces)
+        if audio_mode:
+            await self.send("response.output_audio.done", **ids)
+            await self.send("response.output_audio_transcript.done", **ids, transcript=text)
+            part = {"type": "audio", "transcript": text}
+        else:
+            await self.send("response.output_text.done", **ids, text=text)
+            part = {"type": "text", "text": text}
+        await self.send("response.content_part.done", **ids, part=part)
+        await self._finish(active, "completed", None, "complete")
+
+    async def _speak(self, active: ActiveResponse) -> None:
+        """The answer's audio: to the media track (WebRTC) or as base64 deltas (WebSocket)."""
+        audio = self.answer_audio()
+        if self._audio_out is not None:
+            await self.send("output_audio_buffer.started", response_id=active.id)
+            await self._audio_out(audio)
+            return
+        ids = self._part_ids(active)
+        for start in range(0, len(audio), AUDIO_CHUNK_BYTES):
+            chunk = audio[start : start + AUDIO_CHUNK_BYTES]
+            await self.send("response.output_audio.delta", **ids, delta=base64.b64encode(chunk).decode("ascii"))
+
+    async def _finish(self, active: ActiveResponse, status: str, details: dict | None, outcome: str) -> None:
+        """Closing events of a response; keeps what was said as an assistant item."""
+        active.finishing = True
+        text = "".join(active.pieces)
+        item = {"id": active.item_id, "type": "message", "status": "completed" if status == "completed" else "incomplete", "role": "assistant", "content": [{"type": "output_text", "text": text}]}
+        await self.send("conversation.item.done", previous_item_id=self.items[-1].id if self.items else None, item=item)
+        await self.send("response.output_item.done", response_id=active.id, output_index=0, item=item)
+        self.items.append(Item(active.item_id, "assistant", text))
+        usage = active.usage() if active.usage else None
+        await self.send("response.done", response=self._response_json(active, status, details, usage))
+        if self._audio_out is not None and "audio" in active.modalities:
+            await self.send("output_audio_buffer.stopped", response_id=active.id)
+        self._end_record(active, outcome)
+        if self.active is active:
+            self.active = None
+
+    def _end_record(self, active: ActiveResponse, outcome: str) -> None:
+        if active.record.ended is None:
+            active.record.ended = clock()
+            active.record.outcome = outcome
+
+    async def interrupt(self, active: ActiveResponse, reason: str = "client_cancelled") -> None:
+        """Stop the answer at once (response.cancel, or a barge-in) and say so."""
+        if active.task is not None and active.task is not asyncio.current_task():
+            active.task.cancel()
+            await asyncio.gather(active.task, return_exceptions=True)
+        active.record.ended = clock()
+        active.record.outcome = "cancelled"
+        await self._finish(active, "cancelled", {"type": "cancelled", "reason": reason}, "cancelled")
+
+    async def _fire(self, active: ActiveResponse, action: str | None) -> None:
+        """A fault model misbehaves mid-answer."""
+        if action == "stall":
+            await asyncio.Event().wait()  # silent until cancelled or the client leaves
+        if action == "drop" and self._close is not None:
+            self._end_record(active, "fault")
+            self.active = None
+            await self._close(1011, "internal error (loopback fault-close-midreply)")
+            return
+        message = MIDSTREAM_ERROR.replace("fault-error-midstream", self.spec.base)
+        await self.error("server_error", "server_error", message)
+        error = {"type": "server_error", "code": "server_error", "message": message}
+        await self._finish(active, "failed", {"type": "failed", "error": error}, "fault")
+

@@ -1,0 +1,196 @@
+"""OpenAI Realtime over a real WebSocket against the loopback: one socket per conversation."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+import subprocess
+import time
+
+from rtchat.conversation import Conversation
+from rtchat.events import Metrics, TextDelta
+from rtchat.loopback.scripts import Conversation as ScriptConversation, Message, echo_text, tokenize
+from tests.support.env import isolated_env, rtchat_cmd
+from tests.ws_support import ask, done_of, errors_of, isolated, make_session, text_of  # noqa: F401
+
+
+async def test_several_turns_share_one_socket_and_later_turns_skip_the_handshake(isolated, loopback):
+    session = make_session()
+    try:
+        target = await session.resolve("loopback/echo", loopback.url + "/v1")
+        conversation = Conversation()
+        turns = [await ask(session, target, conversation, prompt) for prompt in ("first", "second", "third")]
+    finally:
+        await session.aclose()
+    assert len(loopback.connections) == 1 and loopback.connections[0].responses == 3
+    first, second, third = (turn for _, turn in turns)
+    assert first.stats.connect_ms > 0
+    assert second.stats.connect_ms == 0 and third.stats.connect_ms == 0
+    assert "(turn 3)" in text_of(turns[2][0]) and "third" in text_of(turns[2][0])  # context kept on the server
+    for events, _ in turns:
+        assert done_of(events) == "complete" and isinstance(events[-2], Metrics)
+    assert loopback.connections[0].closed is not None  # aclose() closed it
+
+
+async def test_cancel_goes_over_the_socket_and_the_next_turn_reuses_it(isolated, loopback):
+    session = make_session()
+    try:
+        target = await session.resolve("loopback/echo@rate=40", loopback.url + "/v1")
+        conversation = Conversation()
+        events, turn = await ask(session, target, conversation, "write", cancel_after=3)
+        assert done_of(events) == "interrupted"
+        assert turn.cancel_requested_at is not None
+        partial = text_of(events)
+        assert partial and conversation.messages[-1].text == partial  # the partial answer is kept
+        record = loopback.records[-1]
+        assert record.cancel_received is not None and record.outcome == "cancelled"
+        assert record.ended >= record.cancel_received and record.tokens_sent < len(record_text_tokens())
+        events, turn = await ask(session, target, conversation, "again")
+        assert done_of(events) == "complete"
+        assert turn.stats.connect_ms == 0
+    finally:
+        await session.aclose()
+    assert len(loopback.connections) == 1 and loopback.connections[0].responses == 2
+
+
+async def test_typing_while_it_streams_interrupts_and_sends_the_new_message_on_the_same_socket(isolated, loopback):
+    session = make_session()
+    try:
+        target = await session.resolve("loopback/echo@rate=40", loopback.url + "/v1")
+        conversation = Conversation()
+        conversation.add_user("long answer please")
+        first = session.turn(target, conversation, protocol="websocket")
+        first_events = []
+        started = asyncio.Event()
+
+        async def consume():
+            async for event in first.events():
+                first_events.append(event)
+                if isinstance(event, TextDelta):
+                    started.set()
+
+        reader = asyncio.create_task(consume())
+        await started.wait()
+        conversation.add_user("never mind, short one")  # the caller has not appended the partial answer
+        conversation.messages.pop()  # (ask() adds the prompt itself)
+        events, second = await ask(session, target, conversation, "never mind, short one")
+        await reader
+    finally:
+        await session.aclose()
+    assert done_of(first_events) == "interrupted"
+    assert done_of(events) == "complete" and second.stats.connect_ms == 0
+    assert len(loopback.connections) == 1
+    first_record, second_record = loopback.records[-2:]
+    assert first_record.cancel_received is not None and first_record.outcome == "cancelled"
+    assert second_record.outcome == "complete"
+
+
+async def test_a_server_drop_mid_reply_is_a_clear_error_and_the_next_turn_reconnects_with_context(isolated, loopback):
+    session = make_session()
+    try:
+        target = await session.resolve("loopback/fault-close-midreply", loopback.url + "/v1")
+        conversation = Conversation()
+        events, first = await ask(session, target, conversation, "one")
+        assert done_of(events) == "error"
+        [error] = errors_of(events)
+        assert "1011" in error.message and "partial answer is kept" in error.message
+        assert text_of(events).startswith("**Echo** (turn 1)")
+        assert first.connection.state == "closed"
+        events, second = await ask(session, target, conversation, "two")
+        assert second.stats.connect_ms > 0  # a new handshake
+        assert "(turn 2)" in text_of(events)  # earlier messages were sent again as items
+    finally:
+        await session.aclose()
+    assert len(loopback.connections) == 2
+
+
+async def test_an_error_frame_is_one_clear_message_and_the_socket_stays_usable(isolated, loopback):
+    session = make_session()
+    try:
+        target = await session.resolve("loopback/fault-error-frame", loopback.url + "/v1")
+        conversation = Conversation()
+        events, _ = await ask(session, target, conversation, "one")
+        assert done_of(events) == "error"
+        [error] = errors_of(events)
+        assert "server_error" in error.message or "failed" in error.message
+        events, turn = await ask(session, target, conversation, "two")
+        assert done_of(events) == "error" and turn.stats.connect_ms == 0
+    finally:
+        await session.aclose()
+    assert len(loopback.connections) == 1
+
+
+async def test_a_refused_upgrade_names_the_problem_and_never_the_key(isolated, loopback):
+    session = make_session()
+    try:
+        target = await session.resolve("loopback/fault-401", loopback.url + "/v1")
+        target.key = "sk-loopback-secret-123456"
+        events, _ = await ask(session, target, Conversation(), "hi")
+    finally:
+        await session.aclose()
+    [error] = errors_of(events)
+    assert error.kind == "auth" and "401" in error.message
+    assert "sk-loopback-secret" not in repr(events)
+    assert done_of(events) == "error" and loopback.connections == []
+
+
+async def test_the_socket_state_is_observable(isolated, loopback):
+    session = make_session()
+    seen = []
+    try:
+        target = await session.resolve("loopback/echo", loopback.url + "/v1")
+        conversation = Conversation()
+        conversation.add_user("hi")
+        turn = session.turn(target, conversation, protocol="websocket")
+        turn.connection.add_listener(seen.append)
+        assert session.live_pool().connection(target, conversation) is turn.connection
+        [event async for event in turn.events()]
+        assert turn.connection.state == "open"
+    finally:
+        await session.aclose()
+    assert seen[:2] == ["connecting", "open"] and seen[-1] == "closed"
+
+
+async def test_a_model_change_closes_the_old_socket(isolated, loopback):
+    session = make_session()
+    try:
+        conversation = Conversation()
+        echo = await session.resolve("loopback/echo", loopback.url + "/v1")
+        await ask(session, echo, conversation, "one")
+        lorem = await session.resolve("loopback/lorem@rate=0", loopback.url + "/v1")
+        await ask(session, lorem, conversation, "two", cancel_after=3)
+        await asyncio.sleep(0.05)
+        assert loopback.connections[0].closed is not None
+    finally:
+        await session.aclose()
+
+
+def record_text_tokens() -> list[str]:
+    return tokenize(echo_text(ScriptConversation(messages=(Message("user", "write"),))))
+
+
+def test_ask_over_websocket_streams_like_sse(tmp_path):
+    result = subprocess.run(rtchat_cmd("ask", "--protocol", "websocket", "-m", "loopback/echo", "hi over ws"), env=isolated_env(tmp_path), capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "hi over ws" in result.stdout and "(turn 1)" in result.stdout and "Traceback" not in result.stderr
+
+
+def test_ask_over_websocket_sigint_cancels_over_the_socket_and_exits_130(tmp_path):
+    proc = subprocess.Popen(
+        rtchat_cmd("ask", "--jsonl", "--protocol", "websocket", "-m", "loopback/lorem@rate=100", "write"),
+        env=isolated_env(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    lines = []
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        lines.append(proc.stdout.readline())
+        if sum('"type": "text"' in line for line in lines) >= 3:
+            break
+    proc.send_signal(signal.SIGINT)
+    rest, _ = proc.communicate(timeout=10)
+    events = [json.loads(line) for line in lines + rest.splitlines() if line.strip()]
+    assert proc.returncode == 130
+    assert events[-1] == {"type": "done", "reason": "interrupted"}
+    assert events[-2]["type"] == "metrics"
+    assert sum(1 for e in events if e["type"] == "text") >= 3
