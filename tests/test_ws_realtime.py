@@ -9,7 +9,7 @@ import subprocess
 import time
 
 from rtchat.conversation import Conversation
-from rtchat.events import Metrics, TextDelta
+from rtchat.events import Done, Metrics, TextDelta
 from rtchat.loopback.scripts import Conversation as ScriptConversation, Message, echo_text, tokenize
 from tests.support.env import isolated_env, rtchat_cmd
 from tests.ws_support import ask, done_of, errors_of, isolated, make_session, text_of  # noqa: F401
@@ -194,3 +194,46 @@ def test_ask_over_websocket_sigint_cancels_over_the_socket_and_exits_130(tmp_pat
     assert events[-1] == {"type": "done", "reason": "interrupted"}
     assert events[-2]["type"] == "metrics"
     assert sum(1 for e in events if e["type"] == "text") >= 3
+
+
+async def test_after_cancel_no_more_text_reaches_the_user(isolated, loopback):
+    """Ctrl-C stops the answer at once: tokens the server flushed before it saw the cancel are dropped."""
+    session = make_session()
+    try:
+        target = await session.resolve("loopback/lorem@rate=2000", loopback.url + "/v1")
+        conversation = Conversation()
+        conversation.add_user("write")
+        turn = session.turn(target, conversation, protocol="websocket")
+        after_cancel = []
+        async for event in turn.events():
+            if turn.cancel_requested_at is not None:
+                after_cancel.append(event)
+            elif isinstance(event, TextDelta):
+                turn.cancel()
+    finally:
+        await session.aclose()
+    assert [e.type for e in after_cancel if e.type in ("text", "thinking")] == []
+    assert after_cancel[-1] == Done("interrupted")
+
+
+async def test_after_a_fast_cancel_the_next_turn_still_reuses_the_socket(isolated, loopback):
+    """The context the client tracks is the answer as the user saw it, so no rebuild is needed."""
+    session = make_session()
+    try:
+        target = await session.resolve("loopback/lorem@rate=2000", loopback.url + "/v1")
+        conversation = Conversation()
+        conversation.add_user("write")
+        turn = session.turn(target, conversation, protocol="websocket")
+        shown = []
+        async for event in turn.events():
+            if isinstance(event, TextDelta):
+                shown.append(event.text)
+                turn.cancel()
+        from rtchat.conversation import ChatMessage
+
+        conversation.messages.append(ChatMessage("assistant", "".join(shown)))
+        events, turn = await ask(session, target, conversation, "next", cancel_after=1)
+    finally:
+        await session.aclose()
+    assert done_of(events) == "interrupted" and turn.stats.connect_ms == 0
+    assert len(loopback.connections) == 1

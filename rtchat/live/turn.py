@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING
 
 from rtchat.conversation import Conversation
-from rtchat.events import Done, Error, Event, Notice, Usage
+from rtchat.events import Done, Error, Event, Notice, TextDelta, Usage
 from rtchat.sanitize import terminal_safe
 from rtchat.secrets import redact
 
@@ -22,6 +22,9 @@ if TYPE_CHECKING:
     from rtchat.session import Target
 
 _END = object()
+
+
+CONTENT_TYPES = ("text", "thinking", "tool_call", "redacted_thinking", "transcript", "audio")
 
 
 class SocketTurn:
@@ -41,6 +44,7 @@ class SocketTurn:
         self.finished = asyncio.Event()
         self.sent = False  # the request left: from now on cancel goes over the socket
         self.text_parts: list[str] = []
+        self._shown_text: list[str] = []
         self._notices = notices
         self._queue: asyncio.Queue = asyncio.Queue()
         self._task: asyncio.Task | None = None
@@ -55,6 +59,7 @@ class SocketTurn:
         if self.finished.is_set() or self.cancel_requested_at is not None:
             return
         self.cancel_requested_at = time.perf_counter()
+        self.text_parts = list(self._shown_text)  # the answer as the user saw it: the context from now on
         if not self.sent:
             if self._task is not None and not self._task.done():
                 self._task.cancel()
@@ -68,6 +73,10 @@ class SocketTurn:
                 item = await self._queue.get()
                 if item is _END:
                     return
+                if self.cancel_requested_at is not None and getattr(item, "type", None) in CONTENT_TYPES:
+                    continue  # already queued when the user cancelled: not shown
+                if isinstance(item, TextDelta):
+                    self._shown_text.append(item.text)
                 yield item
         finally:
             if not self._task.done():
@@ -110,7 +119,9 @@ class SocketTurn:
             event = Error(event.kind, redact(terminal_safe(event.message), self.target.key), event.retryable)
         elif isinstance(event, Usage):
             stats.usage = event
-        elif event.type in ("text", "thinking", "tool_call", "redacted_thinking", "transcript", "audio"):
+        elif event.type in CONTENT_TYPES:
+            if self.cancel_requested_at is not None:
+                return  # Ctrl-C stops the answer at once: what the server sends before it sees the cancel is dropped
             now = time.perf_counter()
             if stats.first_token_at is None:
                 stats.first_token_at = now
