@@ -126,6 +126,33 @@ async def help_screen(out: Path) -> None:
         app.save_screenshot(str(out / "help.svg"))
 
 
+async def history_screens(out: Path) -> None:
+    """A few stored conversations, then the conversation list (filtered) and a search."""
+    app = new_app(model="loopback/echo")
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        for prompt in ("Plan a weekend in Lisbon", "Explain SSE vs WebSocket for streaming tokens", "Draft a haiku about SQLite", "Lisbon: where to eat pastel de nata?"):
+            answers = len(app.conversation.messages)
+            await send(pilot, prompt)
+            await until(pilot, lambda: app.runner is None and len(app.conversation.messages) == answers + 2)
+            await pilot.press("ctrl+k")
+            await until(pilot, lambda: not app.transcript.children)
+        await pilot.press("ctrl+l")
+        await pilot.pause(0.2)
+        app.save_screenshot(str(out / "conversation-list.svg"))
+        await pilot.press(*"lisbon")
+        await pilot.pause(0.2)
+        app.save_screenshot(str(out / "conversation-list-filtered.svg"))
+        await pilot.press("escape", "ctrl+f", *"lisbon")
+        await until(pilot, lambda: len(getattr(app.screen, "hits", [])) >= 2)
+        await pilot.pause(0.2)
+        app.save_screenshot(str(out / "search.svg"))
+        await pilot.press("enter")
+        await until(pilot, lambda: len(app.conversation.messages) == 2)
+        await pilot.pause(0.3)
+        app.save_screenshot(str(out / "conversation-reopened.svg"))
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=str(ROOT / "screenshots"))
@@ -134,7 +161,7 @@ async def main() -> None:
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as home:
         isolate(home)
-        for scene in (streaming_with_thinking, model_picker, protocol_selector, error, themes, help_screen):
+        for scene in (streaming_with_thinking, model_picker, protocol_selector, error, themes, help_screen, history_screens):
             await scene(out)
             print(f"saved {scene.__name__}")
 

@@ -77,7 +77,7 @@ async def test_effort_is_sent_and_thinking_title_shows_cost():
         assert "tokens" in answer.thinking.title and "effort low" in answer.thinking.title
 
 
-async def test_protocol_cycles_is_remembered_and_unimplemented_one_errors_inline():
+async def test_protocol_cycles_is_remembered_websocket_answers_and_webrtc_errors_inline():
     app = make_app()
     async with app.run_test() as pilot:
         await ready(pilot)
@@ -86,9 +86,15 @@ async def test_protocol_cycles_is_remembered_and_unimplemented_one_errors_inline
         assert app.status.facts.protocol == "websocket"
         assert load_config().protocols["loopback/echo"] == "websocket"
         await send(pilot, "hi")
+        await wait_for(pilot, lambda: len(app.conversation.messages) == 2 and idle(app))
+        assert "hi" in app.conversation.messages[1].text
+        assert app.status.facts.socket == "open"  # the socket stays open for the next turn
+        await pilot.press("ctrl+n")
+        assert app.status.facts.protocol == "webrtc"
+        await send(pilot, "hi")
         await wait_for(pilot, lambda: app.transcript.query(ErrorMessage) and idle(app))
         assert "not implemented" in app.transcript.query_one(ErrorMessage).text
-        await pilot.press("ctrl+n", "ctrl+n")
+        await pilot.press("ctrl+n")
         assert app.status.facts.protocol == "sse"
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import inspect
 
 from textual import on, work
 from textual.app import App, ComposeResult
@@ -18,6 +19,8 @@ from rtchat.session import Session, Target, Turn
 from rtchat.ui.bindings import APP_BINDINGS
 from rtchat.ui.choices import initial_protocol, next_effort, next_protocol, not_implemented_message, protocol_options
 from rtchat.ui.commands import RtChatCommands
+from rtchat.ui.conversations import ConversationActions
+from rtchat.ui.history_views import message_factory
 from rtchat.ui.themes import DEFAULT_THEME, load_themes, theme_dirs
 from rtchat.ui.turn_runner import Observer, TurnRunner
 from rtchat.ui.widgets.messages import AssistantMessage, ErrorMessage, MessageView, NoticeMessage, UserMessage
@@ -26,9 +29,10 @@ from rtchat.ui.widgets.status_line import StatusLine
 from rtchat.ui.widgets.transcript import Transcript
 
 STATUS_SECONDS = 0.1  # how often live turn figures refresh
+SESSION_TURN_PARAMETERS = inspect.signature(Session.turn).parameters  # "protocol" once WebSocket turns exist
 
 
-class RtChatApp(App[int]):
+class RtChatApp(ConversationActions, App[int]):
     """One conversation with one model at a time; the model can change between turns."""
 
     TITLE = "rtchat"
@@ -50,6 +54,7 @@ class RtChatApp(App[int]):
         theme: str | None = None,
         session: Session | None = None,
         history: Conversation | None = None,
+        store_history: bool = True,
     ) -> None:
         super().__init__()
         self.config = config
@@ -63,10 +68,12 @@ class RtChatApp(App[int]):
         self.protocol = protocol or "sse"
         self.show_thinking = True
         self.runner: TurnRunner | None = None
-        self.observers: list[Observer] = []  # extra consumers of every turn event (history store)
+        self.observers: list[Observer] = []  # extra consumers of every turn event (the history store first)
+        self.store_history = store_history
         self._prompts: asyncio.Queue[str] = asyncio.Queue()
         self._model_ready = asyncio.Event()
         self.theme_problems: list[str] = []
+        self._watched_socket = None  # the live connection whose state the status line shows
 
     # --- layout ---------------------------------------------------------------------------
 
@@ -88,6 +95,7 @@ class RtChatApp(App[int]):
         if self.config.keys:
             self.set_keymap(self.config.keys)
         self.prompt.focus()
+        self.open_history(self.store_history)
         if self.conversation.messages:
             await self._show_history(self.conversation)
         self.set_interval(STATUS_SECONDS, self._refresh_live_figures, name="status")
@@ -97,6 +105,7 @@ class RtChatApp(App[int]):
     async def on_unmount(self) -> None:
         if self.runner is not None:
             self.runner.turn.cancel()
+        self.recorder.close()
         await self.session.aclose()
 
     # --- themes ---------------------------------------------------------------------------
@@ -225,13 +234,16 @@ class RtChatApp(App[int]):
 
     @on(PromptInput.Submitted)
     async def _queue_prompt(self, event: PromptInput.Submitted) -> None:
+        """A new message while an answer streams interrupts it (kept, marked interrupted), then goes out."""
+        if self.runner is not None:
+            self.runner.turn.cancel()
         await self.transcript.add(UserMessage(event.text))
         self.transcript.jump_to_latest()
         self._prompts.put_nowait(event.text)
 
     @work(group="turns")
     async def _turn_loop(self) -> None:
-        """Turns run one at a time, in order; the input stays usable meanwhile."""
+        """Turns run one at a time, in order: the next starts once the previous one's Done is in."""
         while True:
             text = await self._prompts.get()
             await self._model_ready.wait()
@@ -244,14 +256,17 @@ class RtChatApp(App[int]):
             await self.show_error(Error("protocol", problem or "no model is selected"))
             return None
         self.conversation.add_user(text)
-        turn = self.session.turn(target, self.conversation, self.effort)
+        self.record_prompt(text, target.ref, self.protocol)
+        turn = self.start_turn(target)
         view = AssistantMessage(target.ref, streaming=True, effort=turn.effort)
         await self.transcript.add(view)
+        self.recorder.begin_answer(target.ref, target.provider.id)
         self.runner = TurnRunner(turn, view, self, self.observers)
         try:
             message = await self.runner.run()
         finally:
             self.runner = None
+            self.recorder.end_answer()
         if message is None:
             self.conversation.messages.pop()  # no answer: the next prompt must not follow a dangling one
             if not view.text and view.thinking is None and view.reason == "error":
@@ -259,6 +274,28 @@ class RtChatApp(App[int]):
         else:
             self.conversation.messages.append(message)
         return message
+
+    def start_turn(self, target: Target) -> Turn:
+        """The turn over the chosen protocol; a socket's state goes to the status line."""
+        if "protocol" not in SESSION_TURN_PARAMETERS:
+            return self.session.turn(target, self.conversation, self.effort)
+        turn = self.session.turn(target, self.conversation, self.effort, protocol=self.protocol)
+        self._watch_socket(getattr(turn, "connection", None))
+        return turn
+
+    def _watch_socket(self, connection) -> None:
+        if connection is None or not hasattr(connection, "add_listener"):
+            self.status.show(socket=None)
+            return
+        if connection is not self._watched_socket:
+            self._watched_socket = connection
+
+            def changed(state: str) -> None:
+                if connection is self._watched_socket:
+                    self.status.show(socket=state)
+
+            connection.add_listener(changed)
+        self.status.show(socket=connection.state)
 
     def turn_progress(self, state: str, turn: Turn) -> None:
         if self.status.facts.state != state:
@@ -343,15 +380,7 @@ class RtChatApp(App[int]):
 
     async def _show_history(self, conversation: Conversation) -> None:
         model = self.requested_model or "assistant"
-
-        def factory(message: ChatMessage):
-            if message.role == "user":
-                return lambda: UserMessage(message.text)
-            thinking = "".join(block.text for block in message.thinking)
-            redacted = any(block.redacted for block in message.thinking)
-            return lambda: AssistantMessage(model, message.text, thinking=thinking, redacted=redacted)
-
-        await self.transcript.load_history([factory(m) for m in conversation.messages])
+        await self.transcript.load_history([message_factory(m, model) for m in conversation.messages])
 
 
 def tune_gc() -> None:

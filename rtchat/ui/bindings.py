@@ -22,6 +22,9 @@ APP_BINDINGS = [
     Binding("ctrl+g", "jump_to_latest", "Latest", id="jump_to_latest", show=False, priority=True),
     Binding("f8", "copy_last_answer", "Copy answer", id="copy_last_answer", show=False),
     Binding("escape", "focus_transcript", "Messages", id="focus_transcript", show=False),
+    Binding("ctrl+l", "list_conversations", "History", id="list_conversations", priority=True),
+    Binding("ctrl+k", "new_conversation", "New chat", id="new_conversation", priority=True, show=False),
+    Binding("ctrl+f", "search_history", "Search", id="search_history", priority=True, show=False),
 ]
 
 INPUT_BINDINGS = [

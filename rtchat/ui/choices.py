@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
+import inspect
+
 from rtchat.catalog import EFFORTS, PROTOCOLS, ModelInfo
+from rtchat.session import Session
 
 PROTOCOL_NAMES = {"sse": "SSE", "websocket": "WebSocket", "webrtc": "WebRTC"}
-IMPLEMENTED_PROTOCOLS = ("sse",)
+
+
+def implemented_protocols() -> tuple[str, ...]:
+    """What text turns can run over: SSE always, WebSocket once `Session.turn` takes a protocol.
+    WebRTC carries voice only (no text turns), so it stays out."""
+    if "protocol" in inspect.signature(Session.turn).parameters:
+        return ("sse", "websocket")
+    return ("sse",)
+
+
+IMPLEMENTED_PROTOCOLS = implemented_protocols()
 
 
 def efforts_for(info: ModelInfo) -> tuple[str, ...]:
@@ -51,6 +64,6 @@ def not_implemented_message(protocol: str) -> str | None:
     if protocol in IMPLEMENTED_PROTOCOLS:
         return None
     return (
-        f"the {PROTOCOL_NAMES.get(protocol, protocol)} transport is not implemented yet in this version of rtchat; "
-        "only SSE works today. Press ctrl+n to switch protocol (or pick a model that speaks SSE)."
+        f"the {PROTOCOL_NAMES.get(protocol, protocol)} transport is not implemented for text chat in this version of rtchat; "
+        f"{' and '.join(PROTOCOL_NAMES[p] for p in IMPLEMENTED_PROTOCOLS)} work. Press ctrl+n to switch protocol."
     )

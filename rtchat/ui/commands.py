@@ -8,6 +8,9 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 # (title, help, action) - the action runs on the app
 COMMANDS = (
+    ("Conversations", "stored conversations: filter, open, rename (F2), delete (ctrl+d)", "list_conversations"),
+    ("New conversation", "start afresh; the current one stays in the history", "new_conversation"),
+    ("Search history", "full-text search over every stored message", "search_history"),
     ("Switch model", "fuzzy-find a model of any configured provider", "pick_model"),
     ("Cycle reasoning effort", "off → low → medium → high → max", "cycle_effort"),
     ("Cycle protocol", "SSE → WebSocket → WebRTC among those the model supports", "cycle_protocol"),

@@ -19,6 +19,14 @@ from rtchat.ui.widgets.streaming_markdown import MarkdownPiece, StreamingMarkdow
 from rtchat.ui.widgets.thinking import ThinkingPanel
 
 
+REASON_WORDS = {
+    "interrupted": "interrupted",
+    "length": "cut short: the output limit was reached",
+    "refusal": "the model refused",
+    "error": "stopped by an error",
+}
+
+
 class MessageView(Vertical, can_focus=True):
     """A focusable transcript entry with the text a copy puts on the clipboard."""
 
@@ -207,7 +215,13 @@ class AssistantMessage(MessageView):
             self.thinking.settle(interrupted=reason == "interrupted")
         if isinstance(self.body, StreamingMarkdown):
             await self.body.flush(final=True)
-        if reason != "complete":
-            words = {"interrupted": "interrupted", "length": "cut short: the output limit was reached", "refusal": "the model refused", "error": "stopped by an error"}
-            self.status.update(words.get(reason, reason))
-            self.status.display = True
+        self.mark(reason)
+
+    def mark(self, reason: str, detail: str | None = None) -> None:
+        """Say under the answer why it ended, unless it simply completed."""
+        self.reason = reason
+        if reason == "complete":
+            return
+        words = REASON_WORDS.get(reason, reason)
+        self.status.update(literal(f"{words}: {detail}" if detail else words))
+        self.status.display = True

@@ -14,6 +14,7 @@ from rtchat.ui.safe_text import literal
 class StatusFacts:
     model: str = ""
     protocol: str = "sse"
+    socket: str | None = None  # a live connection's state (idle | connecting | open | reconnecting | closed)
     state: str = "idle"  # idle | connecting | streaming | done | interrupted | error
     effort: str = "off"
     connect_ms: float | None = None
@@ -33,8 +34,11 @@ def _tokens(value: int | None) -> str:
 def format_status(facts: StatusFacts) -> str:
     usage = facts.usage or Usage()
     rate = "–" if facts.tokens_per_s is None else f"{facts.tokens_per_s:.0f} tok/s"
+    protocol = facts.protocol.upper() if facts.protocol == "sse" else facts.protocol
+    if facts.socket and facts.protocol != "sse":
+        protocol += f" ({facts.socket})"
     return (
-        f"{facts.model} · {facts.protocol.upper() if facts.protocol == 'sse' else facts.protocol} · {facts.state}"
+        f"{facts.model} · {protocol} · {facts.state}"
         f" · effort {facts.effort}"
         f" │ connect {_ms(facts.connect_ms)} · ttft {_ms(facts.ttft_ms)} · {rate}"
         f" · in {_tokens(usage.input_tokens)} out {_tokens(usage.output_tokens)} cached {_tokens(usage.cached_tokens)}"
@@ -49,8 +53,12 @@ class StatusLine(Static):
     def __init__(self, **kwargs) -> None:
         super().__init__("", **kwargs)
         self.facts = StatusFacts()
+        self._shown = ""
 
     def show(self, **changes) -> None:
         for name, value in changes.items():
             setattr(self.facts, name, value)
-        self.update(literal(format_status(self.facts)))
+        text = format_status(self.facts)
+        if text != self._shown:
+            self._shown = text
+            self.update(literal(text), layout=False)  # one line, always: no re-layout

@@ -1,10 +1,13 @@
 """Markdown that grows while an answer streams, at a cost independent of its length.
 
 Deltas are only accumulated on arrival; `flush()` (called by a frame timer)
-repaints at most two small widgets: the segment receiving newly *final* text
-(text up to the last blank line outside a code fence, see markdown_blocks) and
-the still-growing tail. A segment is sealed once it holds SEGMENT_CHARS and is
-never rendered again, so neither parsing nor layout grows with the answer.
+repaints one widget: the tail, holding everything after the last sealed piece.
+Once the tail holds SEGMENT_CHARS of *final* text (up to the last blank line
+outside a code fence, see markdown_blocks) that text is sealed into a piece of
+its own that is never rendered again, so neither parsing nor layout grows with
+the answer. The tail reserves its height in steps of TAIL_STEP lines, so most
+frames repaint the tail's own lines without re-laying out the screen; layout
+happens when the tail outgrows its reservation or a piece is sealed.
 Each piece is one line-rendered widget holding Rich Markdown: far fewer widgets
 for the compositor to lay out than one widget per Markdown block.
 """
@@ -27,6 +30,7 @@ from rtchat.ui.safe_text import markdown_source
 
 RenderedHook = Callable[[int, float], None]
 SEGMENT_CHARS = 1200
+TAIL_STEP = 8  # lines the streaming tail reserves at a time
 
 
 def rich_markdown(text: str, dark: bool = True) -> RichMarkdown:
@@ -45,16 +49,26 @@ class MarkdownPiece(Widget):
     MarkdownPiece { height: auto; width: 1fr; }
     """
 
-    def __init__(self, text: str = "", dark: bool = True, **kwargs) -> None:
+    def __init__(self, text: str = "", dark: bool = True, step: int = 1, **kwargs) -> None:
         super().__init__(**kwargs)
         self.text = text
         self.dark = dark
+        self.step = step  # the height is rounded up to a multiple of this (the streaming tail)
         self._by_width: dict[int, list[Strip]] = {}  # layout and painting may ask for different widths
 
-    def show(self, text: str, dark: bool) -> None:
-        if text != self.text or dark != self.dark:
-            self.text, self.dark = text, dark
-            self._by_width.clear()
+    def show(self, text: str, dark: bool, step: int | None = None) -> None:
+        """Change the text; re-lay out the screen only when the (reserved) height changes."""
+        if text == self.text and dark == self.dark and (step is None or step == self.step):
+            return
+        width = self.content_size.width
+        before = self.height_for(width) if width > 0 and width in self._by_width else None
+        self.text, self.dark = text, dark
+        if step is not None:
+            self.step = step
+        self._by_width.clear()
+        if before is not None and self.height_for(width) == before:
+            self.refresh()  # same height: repaint these lines only
+        else:
             self.refresh(layout=True)
 
     def _lines(self, width: int) -> list[Strip]:
@@ -69,8 +83,12 @@ class MarkdownPiece(Widget):
             self._by_width[width] = strips
         return strips
 
+    def height_for(self, width: int) -> int:
+        lines = len(self._lines(width))
+        return -(-lines // self.step) * self.step
+
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
-        return len(self._lines(width))
+        return self.height_for(width)
 
     def render_line(self, y: int) -> Strip:
         width = self.content_size.width
@@ -91,15 +109,13 @@ class StreamingMarkdown(Vertical):
         super().__init__(**kwargs)
         self.source = text
         self._final_upto = 0  # source[:_final_upto] can no longer change meaning
-        self._segment_start = 0  # where the open segment begins
+        self._sealed_upto = 0  # source[:_sealed_upto] is in sealed pieces
         self._rendered_upto = 0
-        self._segment = MarkdownPiece(classes="segment")
-        self._tail = MarkdownPiece(classes="tail")
+        self._tail = MarkdownPiece(classes="tail", step=TAIL_STEP)
         self._lock = asyncio.Lock()  # the frame timer and the final flush must not interleave
         self.on_rendered: list[RenderedHook] = []  # (chars now on screen, perf_counter) - for benchmarks
 
     def compose(self):
-        yield self._segment
         yield self._tail
 
     @property
@@ -124,22 +140,20 @@ class StreamingMarkdown(Vertical):
 
     async def _paint(self, final: bool) -> None:
         source, dark = self.source, self._dark()
-        cut = len(source) if final else final_boundary(source, self._final_upto)
-        if cut > self._final_upto:
-            self._final_upto = cut
-            self._segment.show(source[self._segment_start : cut], dark)
-            if cut - self._segment_start >= SEGMENT_CHARS and not final:
-                await self._seal_segment(cut)
-        self._tail.show(source[self._final_upto :], dark)
+        if not final:
+            self._final_upto = final_boundary(source, self._final_upto)
+            if self._final_upto - self._sealed_upto >= SEGMENT_CHARS:
+                await self._seal(self._final_upto, dark)
+        self._tail.show(source[self._sealed_upto :], dark, step=1 if final else TAIL_STEP)
         self._rendered_upto = len(source)
         if self.on_rendered:
             self.call_after_refresh(self._report_rendered, len(source))
 
-    async def _seal_segment(self, cut: int) -> None:
-        """The open segment is full: it stays as it is; new final text goes to a fresh one."""
-        self._segment_start = cut
-        self._segment = MarkdownPiece(classes="segment")
-        await self.mount(self._segment, before=self._tail)
+    async def _seal(self, cut: int, dark: bool) -> None:
+        """The tail holds enough final text: that text becomes a piece that is never rendered again."""
+        piece = MarkdownPiece(self.source[self._sealed_upto : cut], dark, classes="segment")
+        self._sealed_upto = cut
+        await self.mount(piece, before=self._tail)
 
     def _report_rendered(self, upto: int) -> None:
         now = time.perf_counter()

@@ -40,6 +40,12 @@ class Transcript(VerticalScroll, can_focus=False):
     async def add(self, widget: Widget) -> None:
         await self.mount(widget)
 
+    async def clear(self) -> None:
+        """Empty the transcript, for another conversation."""
+        self._unmounted = []
+        await self.remove_children()
+        self.jump_to_latest()
+
     async def load_history(self, factories: list[WidgetFactory]) -> None:
         """Show a past conversation: mount the newest page now, keep the rest for scrolling up."""
         self._unmounted = list(factories[:-PAGE]) if len(factories) > PAGE else []

@@ -1,0 +1,113 @@
+"""Full-text search over every stored message: type words, see hits with snippets, Enter opens."""
+
+from __future__ import annotations
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.widgets import Input, OptionList, Static
+from textual.widgets.option_list import Option
+
+from rtchat.sanitize import terminal_safe
+from rtchat.store import SearchHit, Store, StoreError
+
+MARK = ("\x02", "\x03")  # around matched words in a snippet; never in stored text shown (controls are stripped)
+TYPING_PAUSE = 0.15  # search once typing pauses, not on every key
+
+
+def snippet_content(snippet: str) -> Content:
+    """A snippet with its matches highlighted; the text itself is shown literally."""
+    parts: list[tuple[str, str] | str] = []
+    rest = " ".join(snippet.split())  # one line: newlines and runs of spaces become one space
+    while MARK[0] in rest:
+        before, _, after = rest.partition(MARK[0])
+        found, _, rest = after.partition(MARK[1])
+        parts.append(terminal_safe(before))
+        parts.append((terminal_safe(found), "bold reverse"))
+    parts.append(terminal_safe(rest))
+    return Content.assemble(*parts)
+
+
+def hit_label(hit: SearchHit) -> Content:
+    head = Content.assemble((terminal_safe(hit.title or "(untitled)"), "bold"), f"  · {hit.role}\n")
+    return head + Content("   ") + snippet_content(hit.snippet)
+
+
+class SearchScreen(ModalScreen[int | None]):
+    """Dismisses with the conversation id of the chosen hit, or None."""
+
+    BINDINGS = [
+        Binding("escape", "dismiss(None)", "Close", id="search.close"),
+        Binding("down", "move(1)", "Next", id="search.next", show=False),
+        Binding("up", "move(-1)", "Previous", id="search.previous", show=False),
+    ]
+    DEFAULT_CSS = """
+    SearchScreen { align: center middle; }
+    SearchScreen > Vertical { width: 120; max-width: 98%; height: 90%; border: thick $primary; background: $surface; padding: 0 1; }
+    SearchScreen OptionList { height: 1fr; }
+    SearchScreen #search-status { color: $text-muted; height: auto; }
+    SearchScreen .hint { color: $text-muted; }
+    """
+
+    def __init__(self, store: Store, words: str = "") -> None:
+        super().__init__()
+        self.store = store
+        self.words = words
+        self.hits: list[SearchHit] = []
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static("Search all conversations — type words · Enter opens the conversation · Esc closes", classes="hint", markup=False)
+            yield Input(self.words, placeholder="words to find (all must match)", id="search-words")
+            yield OptionList(id="search-hits")
+            yield Static("", id="search-status", markup=False)
+
+    def on_mount(self) -> None:
+        self.query_one(Input).focus()
+        if self.words:
+            self.run_search(self.words, pause=0)
+
+    @on(Input.Changed, "#search-words")
+    def _typed(self, event: Input.Changed) -> None:
+        self.run_search(event.value)
+
+    @work(exclusive=True, group="search")
+    async def run_search(self, words: str, pause: float = TYPING_PAUSE) -> None:
+        import asyncio
+
+        await asyncio.sleep(pause)  # a newer keystroke cancels this worker first
+        self.show_hits(words)
+
+    def show_hits(self, words: str) -> None:
+        status = self.query_one("#search-status", Static)
+        try:
+            self.hits = self.store.search(words, mark=MARK) if words.strip() else []
+        except StoreError as exc:
+            self.hits = []
+            status.update(str(exc))
+            return
+        hits = self.query_one("#search-hits", OptionList)
+        hits.clear_options()
+        hits.add_options([Option(hit_label(hit), id=str(index)) for index, hit in enumerate(self.hits)])
+        if self.hits:
+            hits.highlighted = 0
+        status.update(f"{len(self.hits)} matching messages" if words.strip() else "")
+
+    def action_move(self, step: int) -> None:
+        hits = self.query_one("#search-hits", OptionList)
+        hits.action_cursor_down() if step > 0 else hits.action_cursor_up()
+
+    def _open(self, index: int | None) -> None:
+        if index is not None and 0 <= index < len(self.hits):
+            self.dismiss(self.hits[index].conversation_id)
+
+    @on(Input.Submitted, "#search-words")
+    def _open_highlighted(self) -> None:
+        self._open(self.query_one("#search-hits", OptionList).highlighted)
+
+    @on(OptionList.OptionSelected, "#search-hits")
+    def _open_chosen(self, event: OptionList.OptionSelected) -> None:
+        self._open(event.option_index)
