@@ -8,7 +8,7 @@ import signal
 import subprocess
 import time
 
-from rtchat.conversation import Conversation
+from rtchat.conversation import ChatMessage, Conversation
 from rtchat.events import Done, Metrics, TextDelta
 from rtchat.loopback.scripts import Conversation as ScriptConversation, Message, echo_text, tokenize
 from tests.support.env import isolated_env, rtchat_cmd
@@ -229,11 +229,26 @@ async def test_after_a_fast_cancel_the_next_turn_still_reuses_the_socket(isolate
             if isinstance(event, TextDelta):
                 shown.append(event.text)
                 turn.cancel()
-        from rtchat.conversation import ChatMessage
-
         conversation.messages.append(ChatMessage("assistant", "".join(shown)))
         events, turn = await ask(session, target, conversation, "next", cancel_after=1)
     finally:
         await session.aclose()
     assert done_of(events) == "interrupted" and turn.stats.connect_ms == 0
     assert len(loopback.connections) == 1
+
+
+async def test_a_silent_server_is_a_stall_timeout_not_a_hang(isolated, loopback):
+    session = make_session(stall_timeout=0.5)
+    try:
+        target = await session.resolve("loopback/fault-stall", loopback.url + "/v1")
+        conversation = Conversation()
+        events, _ = await ask(session, target, conversation, "hi")
+        errors = [e for e in events if e.type == "error"]
+        assert errors and errors[0].kind == "timeout" and "stall timeout" in errors[0].message
+        assert done_of(events) == "error" and text_of(events), "the partial answer is kept"
+        conversation.messages.append(ChatMessage("assistant", text_of(events)))
+        target = await session.resolve("loopback/echo", loopback.url + "/v1")
+        events, _ = await ask(session, target, conversation, "still there?")
+        assert done_of(events) == "complete"
+    finally:
+        await session.aclose()

@@ -67,6 +67,7 @@ class LiveConnection:
         self._tasks: set[asyncio.Task] = set()
         self._closing = False
         self.system: str | None = None  # the conversation's system prompt, for handshakes that carry it
+        self.last_frame_at = time.perf_counter()  # any frame is a sign of life (the stall watchdog reads it)
 
     # ---------------------------------------------------------------- protocol hooks
 
@@ -201,6 +202,7 @@ class LiveConnection:
         reason = ""
         try:
             async for frame in socket:
+                self.last_frame_at = time.perf_counter()
                 for event in self.decode(frame):
                     self.route(event)
             code, reason = socket.close_code, socket.close_reason or ""
@@ -268,6 +270,7 @@ class LiveConnection:
             unsent = list(messages[len(self.known) :]) if behind else list(messages[-1:])
             self.current = turn
             turn.sent = True
+            turn.sent_at = time.perf_counter()
             try:
                 await self.send_turn(turn, unsent)
             except SocketFailure as exc:
@@ -283,6 +286,22 @@ class LiveConnection:
                 self.known.append(("assistant", turn.answer_text))
             elif turn.sent and reason == "error" and self.is_open:
                 self.known.append(("assistant", turn.answer_text))  # kept by the server as far as it got
+
+    async def watch_for_stall(self, turn: SocketTurn) -> None:
+        """End a turn whose server went silent (pings may still be answered) with a clear timeout."""
+        stall = self.network.stall_timeout
+        while not turn.finished.is_set():
+            since = max(self.last_frame_at, turn.sent_at or 0.0)
+            remaining = since + stall - time.perf_counter()
+            if remaining <= 0:
+                when = "mid-answer; the partial answer is kept" if turn.stats.first_token_at else "after the request"
+                turn.end(Error("timeout", f"{self.target.host} sent nothing for {stall:g} s {when} (stall timeout); raise [network] stall_timeout if the model needs longer", retryable=True), Done("error"))
+                await self.drop()  # the socket's state is unknown now: the next turn starts clean
+                return
+            try:
+                await asyncio.wait_for(turn.finished.wait(), remaining)
+            except (TimeoutError, asyncio.TimeoutError):
+                pass
 
     async def interrupt(self, turn: SocketTurn) -> None:
         """Cancel over the socket, then wait (briefly) for the server to confirm."""

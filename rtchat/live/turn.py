@@ -43,6 +43,7 @@ class SocketTurn:
         self.cancel_requested_at: float | None = None
         self.finished = asyncio.Event()
         self.sent = False  # the request left: from now on cancel goes over the socket
+        self.sent_at: float | None = None
         self.text_parts: list[str] = []
         self._shown_text: list[str] = []
         self._notices = notices
@@ -89,7 +90,7 @@ class SocketTurn:
             for notice in self._notices:
                 self._queue.put_nowait(notice)
             await self.connection.run(self)
-            await self.finished.wait()
+            await self.connection.watch_for_stall(self)
         except asyncio.CancelledError:
             self.end(Done("interrupted"))
         except Exception as exc:  # a bug must not lose the partial answer or hang the UI
