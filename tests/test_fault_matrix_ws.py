@@ -1,0 +1,62 @@
+"""Fault matrix rows for WebSocket not covered by test_ws_*.py (see docs/faults.md)."""
+
+from __future__ import annotations
+
+import socket
+
+from rtchat.conversation import ChatMessage, Conversation
+from rtchat.loopback import start_loopback
+from tests.ws_support import ask, done_of, isolated, make_session, text_of  # noqa: F401
+
+
+def errors(events):
+    return [e for e in events if e.type == "error"]
+
+
+async def test_connection_refused_is_retried_then_explained(isolated):
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    session = make_session(retries=2)
+    try:
+        target = await session.resolve("loopback/echo", f"http://127.0.0.1:{port}/v1")
+        conversation = Conversation()
+        events, _ = await ask(session, target, conversation, "hello?")
+    finally:
+        await session.aclose()
+    assert any(e.type == "notice" and "retrying" in e.text for e in events)
+    [error] = errors(events)
+    assert error.kind == "connection" and "127.0.0.1" in error.message
+    assert conversation.messages[-1].text == "hello?", "the prompt is kept"
+
+
+async def test_dns_failure_is_explained(isolated, monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-dns")
+    session = make_session(retries=1)
+    try:
+        target = await session.resolve("openai/gpt-realtime", "https://no-such-host.invalid/v1")
+        events, _ = await ask(session, target, Conversation(), "hi")
+    finally:
+        await session.aclose()
+    [error] = errors(events)
+    assert error.kind == "connection" and "no-such-host.invalid" in error.message and "sk-test-dns" not in error.message
+
+
+async def test_server_restart_mid_session_reconnects_and_rebuilds_context(isolated):
+    server = await start_loopback()
+    port = server.port
+    session = make_session()
+    conversation = Conversation()
+    try:
+        target = await session.resolve("loopback/echo", server.url + "/v1")
+        events, _ = await ask(session, target, conversation, "remember the word pelican")
+        conversation.messages.append(ChatMessage("assistant", text_of(events)))
+        await server.close()
+        server = await start_loopback(port=port)
+        events, turn = await ask(session, target, conversation, "what was the word?")
+    finally:
+        await session.aclose()
+        await server.close()
+    assert done_of(events) == "complete" and turn.stats.connect_ms > 0, "a new socket was opened"
+    assert "(turn 2)" in text_of(events), "the restarted server was given the earlier turns again"
+    assert len(server.connections) == 1
