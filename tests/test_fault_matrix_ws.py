@@ -60,3 +60,33 @@ async def test_server_restart_mid_session_reconnects_and_rebuilds_context(isolat
     assert done_of(events) == "complete" and turn.stats.connect_ms > 0, "a new socket was opened"
     assert "(turn 2)" in text_of(events), "the restarted server was given the earlier turns again"
     assert len(server.connections) == 1
+
+
+async def test_a_normal_close_1000_is_explained_and_the_next_turn_reopens(isolated):
+    """A bare peer (not the loopback) that closes with 1000 as soon as an answer is asked for."""
+    import json
+
+    from websockets.asyncio.server import serve
+
+    opened = []
+
+    async def handler(ws):
+        opened.append(ws)
+        await ws.send(json.dumps({"type": "session.created", "session": {"type": "realtime"}}))
+        async for frame in ws:
+            if json.loads(frame).get("type") == "response.create":
+                await ws.close(1000, "bye")
+
+    async with serve(handler, "127.0.0.1", 0) as server:
+        port = server.sockets[0].getsockname()[1]
+        session = make_session(retries=1)
+        try:
+            target = await session.resolve("loopback/echo", f"http://127.0.0.1:{port}/v1")
+            conversation = Conversation()
+            events, _ = await ask(session, target, conversation, "one")
+            [error] = errors(events)
+            assert "1000" in error.message and "normally" in error.message
+            events, _ = await ask(session, target, conversation, "two")
+        finally:
+            await session.aclose()
+    assert len(opened) == 2, "the next turn opened a new socket"
