@@ -21,7 +21,7 @@ from typing import Any, Protocol
 
 from aiohttp import web
 
-from . import anthropic_messages, gemini, gemini_live_ws, openai_chat, openai_responses, realtime_ws
+from . import anthropic_messages, gemini, gemini_live_ws, openai_chat, openai_responses, realtime_ws, webrtc_peer
 from .pacing import (
     KEEPALIVE_COUNT,
     KEEPALIVE_INTERVAL,
@@ -48,7 +48,7 @@ from .scripts import (
 )
 
 WIRE_MODULES = (openai_chat, anthropic_messages, gemini, openai_responses)
-SOCKET_MODULES = (realtime_ws, gemini_live_ws)  # WebSocket and WebRTC routes: register(app, state)
+SOCKET_MODULES = (realtime_ws, gemini_live_ws, webrtc_peer)  # WebSocket and WebRTC routes: register(app, state)
 SHUTDOWN_TIMEOUT = 0.25  # seconds a closing server waits for streams still running
 clock = time.monotonic
 

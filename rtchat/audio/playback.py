@@ -1,0 +1,83 @@
+"""Playing the model's voice: a jitter buffer drained by the sound card, or by
+a clock when there is no sound card (`ask --audio-in`, tests), so the played
+milliseconds a barge-in reports are right either way.
+
+`on_played(real_samples, when, peak)` is called after each block with how much
+real audio left and its peak (so "first sound heard" can skip leading silence); on a device it runs on PortAudio's thread, so it must be
+thread-safe (the voice session hands it to its loop).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+
+from rtchat.audio.jitter import JitterBuffer
+from rtchat.audio.support import AudioUnavailable, load_sounddevice
+
+OnPlayed = Callable[[int, float, float], None]
+BLOCK_MS = 20
+
+
+class DeviceSpeaker:
+    """The default output device, opened once for the voice session."""
+
+    def __init__(self, buffer: JitterBuffer, device: str | int | None = None, on_played: OnPlayed | None = None) -> None:
+        self.buffer = buffer
+        self.device = device
+        self.on_played = on_played
+        self._stream = None
+
+    def start(self) -> None:
+        sd = load_sounddevice()
+
+        def callback(outdata, frames, time_info, status) -> None:  # PortAudio's thread
+            samples, real = self.buffer.read(frames)
+            outdata[:, 0] = samples
+            if real and self.on_played is not None:
+                self.on_played(real, time.perf_counter(), float(abs(samples).max()))
+
+        try:
+            self._stream = sd.OutputStream(
+                samplerate=self.buffer.rate, channels=1, dtype="float32", blocksize=self.buffer.rate * BLOCK_MS // 1000,
+                device=self.device, callback=callback, latency="low",
+            )
+            self._stream.start()
+        except (sd.PortAudioError, ValueError) as exc:
+            self._stream = None
+            raise AudioUnavailable(f"no usable output device was found ({exc})") from None
+
+    def stop(self) -> None:
+        if self._stream is not None:
+            self._stream.stop()
+            self._stream.close()
+            self._stream = None
+
+
+class ClockSpeaker:
+    """Drains the buffer in real time without a device: a silent speaker that keeps time."""
+
+    def __init__(self, buffer: JitterBuffer, on_played: OnPlayed | None = None) -> None:
+        self.buffer = buffer
+        self.on_played = on_played
+        self._task: asyncio.Task | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._run())
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        block = self.buffer.rate * BLOCK_MS // 1000
+        began, ticks = loop.time(), 0
+        while True:
+            ticks += 1
+            await asyncio.sleep(max(0.0, began + ticks * BLOCK_MS / 1000 - loop.time()))
+            samples, real = self.buffer.read(block)
+            if real and self.on_played is not None:
+                self.on_played(real, time.perf_counter(), float(abs(samples).max()))
+
+    def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            self._task = None

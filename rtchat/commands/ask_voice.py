@@ -1,0 +1,159 @@
+"""`rtchat ask --audio-in FILE.wav`: one spoken user turn from a file, the
+reply printed as events (text, or --jsonl), optionally saved with --save-audio.
+
+The file goes through the same capture path and voice session as a
+microphone: push-to-talk down, the file's audio, push-to-talk up. The answer
+is "played" on a silent clock-driven speaker so its timing (and a Ctrl-C
+barge-in's truncate) is what a listener would get.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+
+from rtchat.catalog import parse_model_ref
+from rtchat.commands.common import fail, load_config_or_report
+from rtchat.config import default_model_ref
+from rtchat.events import AudioChunk, Done, Event, TextDelta, Transcript
+from rtchat.history import TurnRecorder
+from rtchat.sanitize import terminal_safe
+from rtchat.secrets import has_key
+
+
+class VoicePrinter:
+    """The answer's transcript on stdout; what the user said and notices on stderr."""
+
+    def __init__(self, text_printer) -> None:
+        self.text = text_printer
+
+    def __call__(self, event: Event) -> None:
+        if isinstance(event, Transcript):
+            if event.role == "assistant":
+                self.text(TextDelta(event.text))
+            elif event.final:
+                sys.stderr.write(f"rtchat: you said: {terminal_safe(event.text)}\n")
+        elif not isinstance(event, AudioChunk):
+            self.text(event)
+
+
+def voice_protocol(requested: str) -> str:
+    return "webrtc" if requested == "sse" else requested  # sse carries no audio: WebRTC is the default
+
+
+async def build_link(session, target, protocol: str, settings):
+    """The link for this model and protocol, or a one-line reason it cannot be made."""
+    if protocol == "webrtc":
+        if target.provider.wire not in ("openai_chat", "openai_responses") or target.provider.id == "gemini":
+            raise LookupError(f"{target.provider.id} offers no WebRTC endpoint; use --protocol websocket")
+        from rtchat.transports.webrtc import calls_url
+        from rtchat.voice.links import WebRTCLink
+
+        return WebRTCLink(session.client_for(target.base_url), calls_url(target.base_url, target.model), target.key, settings.ice_servers)
+    if target.provider.id == "gemini":
+        raise LookupError("spoken turns to Gemini Live are not wired in yet; use an OpenAI Realtime model or loopback/echo")
+    from rtchat.voice.links import RealtimeSocketLink
+
+    return RealtimeSocketLink(target.base_url, target.model, target.key, session.network.connect_timeout)
+
+
+async def ask_voice(args) -> int:
+    from rtchat.audio.support import AudioUnavailable, load_aiortc
+    from rtchat.commands.ask import TextPrinter, print_jsonl
+
+    try:
+        load_aiortc()
+        from rtchat.audio.capture import Capture
+        from rtchat.audio.playback import ClockSpeaker
+        from rtchat.audio.sources import wav_source
+        from rtchat.audio.wavfile import WavError, write_wav
+        from rtchat.session import Session
+        from rtchat.voice.session import VoiceSession
+        from rtchat.voice.settings import voice_settings
+    except (AudioUnavailable, ImportError) as exc:
+        return fail(str(exc) if isinstance(exc, AudioUnavailable) else "voice needs the voice extra: pip install 'rtchat[voice]'")
+    config = load_config_or_report()
+    if config is None:
+        return 2
+    try:
+        source = wav_source(args.audio_in)
+    except (OSError, WavError) as exc:
+        return fail(f"cannot read --audio-in {args.audio_in}: {exc}")
+    try:
+        ref = parse_model_ref(args.ask_model) if args.ask_model else default_model_ref(config, has_key)
+    except ValueError as exc:
+        return fail(str(exc))
+    protocol = voice_protocol(args.ask_protocol)
+    settings = voice_settings(config.raw)
+    emit = print_jsonl if args.jsonl else VoicePrinter(TextPrinter(show_thinking=False))
+    warn = (lambda text: print(f"rtchat: {text}", file=sys.stderr))
+    session = Session(config)
+    recorder = TurnRecorder.open(warn, enabled=not args.no_history)
+    audio: list[bytes] = []
+    rate = 0
+    reason = "error"
+    loop = asyncio.get_running_loop()
+    voice = None
+    try:
+        target = await session.resolve(ref, args.base_url)
+        if not target.key and target.provider.needs_key:
+            return fail(f"no key for {target.provider.id}: set one with `rtchat keys set {target.provider.id}`")
+        link = await build_link(session, target, protocol, settings)
+        capture = Capture(source)
+        voice = VoiceSession(link, capture, ClockSpeaker, instructions=args.system, jitter_ms=settings.jitter_ms)
+        recorder.start(target.ref, protocol, args.system)
+        recorder.prompt(f"[spoken: {args.audio_in}, {source.duration:.1f} s]")
+        recorder.begin_answer(target.ref, target.provider.id)
+        await voice.start(open_microphone=False)
+        loop.add_signal_handler(signal.SIGINT, lambda: asyncio.ensure_future(voice.interrupt()))
+
+        async def speak() -> None:
+            await voice.start_talking()
+            capture.start()
+            await source.finished.wait()
+            await voice.stop_talking()
+
+        talking = asyncio.create_task(speak())
+        async for event in voice.events():
+            recorder.apply(event)
+            if isinstance(event, AudioChunk):
+                audio.append(event.pcm)
+                rate = event.rate
+            try:
+                emit(event)
+            except BrokenPipeError:
+                break
+            if isinstance(event, Done):
+                reason = event.reason
+                break
+            if talking.done() and talking.exception() is not None:
+                raise talking.exception()
+    except (ValueError, LookupError, AudioUnavailable) as exc:
+        return fail(str(exc))
+    except Exception as exc:
+        from rtchat.transports.webrtc import WebRTCError
+
+        if isinstance(exc, (WebRTCError, ConnectionError)):
+            return fail(str(exc), 1)
+        raise
+    finally:
+        loop.remove_signal_handler(signal.SIGINT)
+        if voice is not None:
+            await voice.close()
+        recorder.close()
+        await session.aclose()
+    if args.save_audio:
+        import numpy as np
+
+        pcm = b"".join(audio)
+        write_wav(args.save_audio, np.frombuffer(pcm, "<i2").astype(np.float32) / 32768.0, rate or 48000)
+        print(f"rtchat: saved {len(pcm) / 2 / (rate or 48000):.1f} s of the answer to {args.save_audio}", file=sys.stderr)
+    return {"interrupted": 130, "error": 1}.get(reason, 0)
+
+
+def run_ask_voice(args) -> int:
+    try:
+        return asyncio.run(ask_voice(args))
+    except KeyboardInterrupt:
+        return 130

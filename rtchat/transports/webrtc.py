@@ -1,0 +1,180 @@
+"""OpenAI Realtime over WebRTC (aiortc, imported when a call starts).
+
+The JSON events of the Realtime API travel on the `oai-events` data channel;
+the user's voice goes out on an Opus track and the model's voice comes back on
+the remote track. Signalling is one HTTP POST: our SDP offer to
+`{base}/realtime/calls`, the SDP answer in the 201 body.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import httpx
+
+from rtchat.audio.support import AudioUnavailable, load_aiortc
+
+CONNECT_TIMEOUT = 10.0
+CHANNEL = "oai-events"
+
+OnEvent = Callable[[dict], None]
+OnAudio = Callable[[Any, int, int | None], None]  # samples (float32 mono), rate, timestamp
+OnState = Callable[[str], None]
+
+
+class WebRTCError(Exception):
+    """The call could not be set up; the message is meant for the user."""
+
+
+def calls_url(base_url: str, model: str) -> str:
+    return f"{base_url.rstrip('/')}/realtime/calls?model={model}"
+
+
+def ice_servers_from(config_entries: Sequence[Any]) -> list:
+    """`[voice] ice_servers` entries (a URL string, or {urls, username, credential}) for aiortc."""
+    from aiortc import RTCIceServer
+
+    servers = []
+    for entry in config_entries or ():
+        if isinstance(entry, str):
+            servers.append(RTCIceServer(urls=entry))
+        elif isinstance(entry, dict) and entry.get("urls"):
+            servers.append(RTCIceServer(urls=entry["urls"], username=entry.get("username"), credential=entry.get("credential")))
+    return servers
+
+
+def describe_refusal(status: int, body: bytes) -> str:
+    from rtchat.session import server_message
+
+    detail = server_message(body)
+    if status in (401, 403):
+        return f"the server refused the WebRTC offer: the key was rejected ({status}){': ' + detail if detail else ''}"
+    return f"the server refused the WebRTC offer ({status}){': ' + detail if detail else ''}"
+
+
+class RealtimeCall:
+    """One WebRTC call: `connect()`, then `send()` events and push audio into `mic`."""
+
+    def __init__(self, on_event: OnEvent, on_audio: OnAudio, on_state: OnState | None = None, ice_servers: Sequence[Any] = ()) -> None:
+        load_aiortc()
+        from rtchat.audio.tracks import PacedAudioTrack
+
+        self.on_event = on_event
+        self.on_audio = on_audio
+        self.on_state = on_state or (lambda state: None)
+        self.ice_servers = list(ice_servers)
+        self.mic = PacedAudioTrack()
+        self.state = "new"
+        self.connect_ms: float | None = None  # offer created -> data channel open
+        self._pc = None
+        self._channel = None
+        self._tasks: set[asyncio.Task] = set()
+
+    def _set_state(self, state: str) -> None:
+        if state != self.state:
+            self.state = state
+            self.on_state(state)
+
+    async def connect(self, client: httpx.AsyncClient, url: str, key: str | None, timeout: float = CONNECT_TIMEOUT) -> None:
+        from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
+
+        began = time.perf_counter()
+        deadline = began + timeout
+        self._set_state("connecting")
+        pc = RTCPeerConnection(RTCConfiguration(iceServers=ice_servers_from(self.ice_servers)))
+        self._pc = pc
+        opened, failed = asyncio.Event(), asyncio.Event()
+        channel = pc.createDataChannel(CHANNEL)  # before the offer, so the SDP carries it
+        self._channel = channel
+        channel.on("open", opened.set)
+        channel.on("message", self._on_message)
+        channel.on("close", lambda: self._set_state("closed"))
+        pc.addTransceiver(self.mic, direction="sendrecv")
+
+        @pc.on("track")
+        def on_track(track) -> None:
+            if track.kind == "audio":
+                self._spawn(self._read_remote(track))
+
+        @pc.on("connectionstatechange")
+        def on_change() -> None:
+            if pc.connectionState == "failed":
+                failed.set()
+                self._set_state("failed")
+            elif pc.connectionState == "closed":
+                self._set_state("closed")
+
+        try:
+            await pc.setLocalDescription(await pc.createOffer())  # aiortc gathers ICE here
+            headers = {"Content-Type": "application/sdp"}
+            if key:
+                headers["Authorization"] = f"Bearer {key}"
+            try:
+                response = await client.post(url, content=pc.localDescription.sdp.encode(), headers=headers, timeout=max(0.1, deadline - time.perf_counter()))
+            except httpx.TimeoutException:
+                raise WebRTCError(f"no answer to the WebRTC offer within {timeout:g} s from {httpx.URL(url).host}") from None
+            except httpx.TransportError as exc:
+                raise WebRTCError(f"could not reach {httpx.URL(url).host} to start the WebRTC call ({type(exc).__name__}: {exc})") from None
+            if response.status_code not in (200, 201):
+                raise WebRTCError(describe_refusal(response.status_code, response.content))
+            await pc.setRemoteDescription(RTCSessionDescription(sdp=response.text, type="answer"))
+            waits = [asyncio.ensure_future(opened.wait()), asyncio.ensure_future(failed.wait())]
+            done, pending = await asyncio.wait(waits, timeout=max(0.0, deadline - time.perf_counter()), return_when=asyncio.FIRST_COMPLETED)
+            for waiter in pending:
+                waiter.cancel()
+            if not opened.is_set():
+                why = "ICE failed" if failed.is_set() else f"no connection within {timeout:g} s"
+                raise WebRTCError(f"the WebRTC call to {httpx.URL(url).host} did not connect ({why}); on a strict network set STUN/TURN servers under [voice] ice_servers")
+        except BaseException:
+            self._set_state("failed")
+            await self.close()
+            raise
+        self.connect_ms = (time.perf_counter() - began) * 1000
+        self._set_state("connected")
+
+    def send(self, event: dict) -> None:
+        if self._channel is None or self._channel.readyState != "open":
+            raise WebRTCError("the WebRTC data channel is not open")
+        self._channel.send(json.dumps(event, separators=(",", ":")))
+
+    def _on_message(self, message: Any) -> None:
+        if isinstance(message, bytes):
+            message = message.decode("utf-8", "replace")
+        try:
+            event = json.loads(message)
+        except ValueError:
+            event = {"type": "rtchat.malformed", "raw": str(message)[:200]}
+        self.on_event(event if isinstance(event, dict) else {"type": "rtchat.malformed", "raw": str(message)[:200]})
+
+    async def _read_remote(self, track) -> None:
+        from aiortc.mediastreams import MediaStreamError
+
+        from rtchat.audio.tracks import frame_to_mono
+
+        while True:
+            try:
+                frame = await track.recv()
+            except MediaStreamError:
+                return
+            self.on_audio(frame_to_mono(frame), frame.sample_rate, frame.pts)
+
+    def _spawn(self, coro) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def close(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        if self._pc is not None:
+            pc, self._pc = self._pc, None
+            await pc.close()
+        self.mic.stop()
+        self._set_state("closed")
+
+
+__all__ = ["RealtimeCall", "WebRTCError", "AudioUnavailable", "calls_url", "CONNECT_TIMEOUT"]

@@ -1,0 +1,342 @@
+"""A live voice conversation: the object the TUI binds to.
+
+It wires one capture path, one link (WebRTC or WebSocket) and one speaker,
+runs the push-to-talk machine, and turns everything the server says into
+rtchat events (Transcript, TextDelta, AudioChunk, Usage, Metrics, Done) on
+`events()`, so the store records a voice turn like any other.
+
+For the UI: `state` (idle / listening / thinking / speaking), `level_dbfs`
+(input meter), `connection` (new / connecting / connected / failed / closed)
+and `latency` (ms figures of the last turn), each with a callback
+(`on_state`, `on_level`, `on_connection`).
+
+Over WebRTC the answer's audio outlives `response.done` (the server streams
+it in real time on the track), so a turn ends when the server says its audio
+buffer stopped and our own playback has drained.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from rtchat.audio.capture import Capture
+from rtchat.audio.jitter import JitterBuffer
+from rtchat.audio.pcm import level_dbfs, to_pcm16
+from rtchat.events import AudioChunk, Done, Error, Event, Metrics, Notice, TextDelta, Transcript
+from rtchat.voice import bargein
+from rtchat.voice.ptt import Action, PushToTalk, VoiceState
+from rtchat.wire import openai_realtime as rt
+
+MIN_TURN_S = 0.1  # the server refuses a commit of less than 100 ms
+LOUD_DBFS = -60.0  # a received frame above this is the answer speaking, not line silence
+LOUD_PEAK = 10 ** (LOUD_DBFS / 20)
+QUIET_END_S = 0.25  # after the server's audio stopped: this long without sound ends the turn
+NO_AUDIO_GRACE_S = 0.5  # an audio answer that never started sounding
+MAX_TAIL_S = 60.0
+_CLOSED = object()
+
+
+@dataclass
+class VoiceTurn:
+    """Timing and progress of one spoken exchange (press to send -> answer over)."""
+
+    released_at: float = field(default_factory=time.perf_counter)
+    first_text_at: float | None = None
+    first_audio_at: float | None = None  # first reply audio frame played
+    audio_expected: bool = False  # output_audio_buffer.started, or audio in the events
+    audio_received: bool = False  # the answer's audio began arriving
+    audio_stopped: bool = False  # output_audio_buffer.stopped / .cleared
+    last_loud_at: float = 0.0
+    response_done: Done | None = None
+    chunks: int = 0
+    ended: bool = False
+
+    def ms(self, at: float | None) -> float | None:
+        return None if at is None else round((at - self.released_at) * 1000, 2)
+
+
+class VoiceSession:
+    def __init__(
+        self,
+        link: Any,
+        capture: Capture | None,
+        speaker_factory: Callable[[JitterBuffer, Callable[[int, float], None]], Any],
+        *,
+        modalities: tuple[str, ...] = ("audio",),
+        instructions: str | None = None,
+        transcribe: bool = True,
+        jitter_ms: float = 60.0,
+        on_state: Callable[[VoiceState], None] | None = None,
+        on_level: Callable[[float], None] | None = None,
+        on_connection: Callable[[str], None] | None = None,
+    ) -> None:
+        self.link = link
+        self.capture = capture
+        self.modalities = list(modalities)
+        self.instructions = instructions
+        self.transcribe = transcribe
+        self.on_state = on_state or (lambda state: None)
+        self.on_level = on_level or (lambda level: None)
+        self.on_connection = on_connection or (lambda state: None)
+        self.ptt = PushToTalk()
+        self._announced = self.ptt.state
+        self.decoder = rt.RealtimeDecoder()
+        self.buffer = JitterBuffer(link.output_rate, prefill_ms=jitter_ms)
+        self.speaker = speaker_factory(self.buffer, self._played_threadsafe)
+        self.connection = "new"
+        self.latency: dict[str, float | None] = {"connect_ms": None, "first_text_ms": None, "first_audio_ms": None}
+        self.turn: VoiceTurn | None = None
+        self._queue: asyncio.Queue = asyncio.Queue()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._finisher: asyncio.Task | None = None
+        self._spoken: asyncio.Event = asyncio.Event()
+        link.on_event = self._on_server_event
+        link.on_audio = self._on_remote_audio
+        link.on_state = self._on_connection
+        if capture is not None:
+            capture.add_sink(link.input_rate, link.push_audio)
+            capture.on_level = self._on_level
+
+    # ---------------------------------------------------------------- what the UI reads
+
+    @property
+    def state(self) -> VoiceState:
+        return self.ptt.state
+
+    @property
+    def level_dbfs(self) -> float:
+        return self.capture.level_dbfs if self.capture is not None else -100.0
+
+    async def events(self) -> AsyncIterator[Event]:
+        while True:
+            item = await self._queue.get()
+            if item is _CLOSED:
+                return
+            yield item
+
+    # ---------------------------------------------------------------- lifecycle
+
+    async def start(self, open_microphone: bool = True) -> None:
+        """Connect, configure push-to-talk, start playback, and open the microphone once."""
+        self._loop = asyncio.get_running_loop()
+        await self.link.connect()
+        self.latency["connect_ms"] = self.link.connect_ms
+        self.link.send(rt.session_update(self.modalities, self.instructions, transcribe=self.transcribe))
+        self.speaker.start()
+        if self.capture is not None and open_microphone:
+            self.capture.start()
+
+    async def close(self) -> None:
+        if self._finisher is not None:
+            self._finisher.cancel()
+        if self.capture is not None:
+            self.capture.stop()
+        self.speaker.stop()
+        await self.link.close()
+        self._queue.put_nowait(_CLOSED)
+
+    # ---------------------------------------------------------------- the user's keys
+
+    async def toggle(self) -> None:
+        """The push-to-talk key: start talking (barging in if needed), or send."""
+        await self._run(self.ptt.toggle())
+
+    async def start_talking(self) -> None:
+        if self.state is not VoiceState.LISTENING:
+            await self.toggle()
+
+    async def stop_talking(self) -> None:
+        if self.state is VoiceState.LISTENING:
+            await self.toggle()
+
+    async def interrupt(self) -> None:
+        """Ctrl-C: stop the spoken answer exactly as a barge-in does."""
+        await self._run(self.ptt.interrupt())
+
+    async def wait_answer(self) -> None:
+        """Until the current turn has ended (its Done is queued)."""
+        while self.turn is not None and not self.turn.ended:
+            self._spoken.clear()
+            await self._spoken.wait()
+
+    # ---------------------------------------------------------------- actions
+
+    async def _run(self, actions: list[Action]) -> None:
+        for action in actions:
+            if action is Action.BARGE_IN:
+                self._barge_in()
+            elif action is Action.CLEAR_INPUT:
+                self.link.drop_input()
+                self.link.send(rt.audio_clear())
+            elif action is Action.OPEN_GATE:
+                if self.capture is not None:
+                    self.capture.open_gate()
+            elif action is Action.CLOSE_GATE:
+                if self.capture is not None:
+                    self.capture.close_gate()
+            elif action is Action.COMMIT:
+                await self._commit()
+        self._announce()
+
+    async def _commit(self) -> None:
+        released = time.perf_counter()
+        spoken = self.capture.sent_seconds if self.capture is not None else 0.0
+        if spoken < MIN_TURN_S:
+            await self._run(self.ptt.abandon())
+            self._emit(Notice(f"nothing was said ({spoken * 1000:.0f} ms of audio); press the talk key, speak, then press it again"))
+            return
+        self.turn = VoiceTurn(released_at=released)
+        self.buffer.flush()
+        self.buffer.restart_count()
+        drained_at = await self.link.flush_input()
+        # A file pushes its audio faster than real time: the user "lets go" when it has all left.
+        self.turn.released_at = max(released, drained_at)
+        self.link.send(rt.audio_commit())
+        self.link.send(rt.response_create())
+
+    def _barge_in(self) -> None:
+        for event in bargein.stop_events(self.decoder.response_active, self.link.webrtc):
+            self.link.send(event)
+        self.buffer.flush()
+        turn = self.turn
+        played = self.buffer.played_ms
+        if turn is not None and turn.first_audio_at is not None:
+            for event in bargein.truncate_event(self.decoder.current_item_id, played):
+                self.link.send(event)
+        self._end_turn(Done("interrupted"))
+
+    # ---------------------------------------------------------------- from the server
+
+    def _on_server_event(self, payload: dict) -> None:
+        kind = payload.get("type", "")
+        turn = self.turn
+        if kind in ("output_audio_buffer.stopped", "output_audio_buffer.cleared") and turn is not None:
+            turn.audio_stopped = True
+        if kind == "output_audio_buffer.started" and turn is not None:
+            turn.audio_expected = True
+        for event in self.decoder.feed(payload) if kind != "rtchat.malformed" else [Notice("skipped a malformed data channel message", "warning")]:
+            if isinstance(event, Done):
+                if turn is not None and not turn.ended:
+                    turn.response_done = event
+                    self._finish_soon()
+                continue
+            if isinstance(event, AudioChunk):  # WebSocket links: audio rides in the events
+                if turn is not None:
+                    turn.audio_expected = True
+                self._answer_audio(np.frombuffer(event.pcm, "<i2").astype(np.float32) / 32768.0, event.rate, None)
+                continue
+            if isinstance(event, (TextDelta, Transcript)) and turn is not None and turn.first_text_at is None and not (isinstance(event, Transcript) and event.role == "user"):
+                turn.first_text_at = time.perf_counter()
+            if isinstance(event, Error) and turn is not None and not turn.ended and self.decoder.response_active is False and turn.response_done is None:
+                self._emit(event)
+                self._end_turn(Done("error"))
+                continue
+            self._emit(event)
+
+    def _on_remote_audio(self, samples: np.ndarray, rate: int, timestamp: int | None) -> None:
+        self._answer_audio(samples, rate, timestamp)
+
+    def _answer_audio(self, samples: np.ndarray, rate: int, timestamp: int | None) -> None:
+        """The answer's audio: from its first loud frame until the turn ends, played and emitted."""
+        turn = self.turn
+        if turn is None or turn.ended:
+            return
+        loud = level_dbfs(samples) > LOUD_DBFS
+        if loud:
+            turn.last_loud_at = time.perf_counter()
+        if not turn.audio_received:
+            if not (loud or turn.audio_expected):
+                return  # line silence before the answer starts
+            turn.audio_received = True
+        if turn.audio_stopped and not loud:
+            return  # line silence after the server's audio buffer stopped
+        if rate != self.buffer.rate:
+            from rtchat.audio.resample import resample
+
+            samples, timestamp = resample(samples, rate, self.buffer.rate), None
+        self.buffer.put(samples, timestamp)
+        turn.chunks += 1
+        self._emit(AudioChunk(to_pcm16(samples), self.buffer.rate))
+
+    def _played_threadsafe(self, real: int, when: float, peak: float) -> None:
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(self._played, real, when, peak)
+
+    def _played(self, real: int, when: float, peak: float) -> None:
+        """The first block of the answer that makes a sound: the user starts hearing it."""
+        turn = self.turn
+        if turn is None or turn.ended or turn.first_audio_at is not None or peak < LOUD_PEAK:
+            return
+        turn.first_audio_at = when
+        self.latency["first_audio_ms"] = turn.ms(when)
+        self.ptt.audio_started()
+        self._announce()
+
+    def _on_connection(self, state: str) -> None:
+        self.connection = state
+        self.on_connection(state)
+        if state in ("failed", "closed") and self.turn is not None and not self.turn.ended:
+            self._emit(Error("connection", f"the voice connection {state} mid-turn; what arrived is kept", True))
+            self._end_turn(Done("error"))
+
+    def _on_level(self, level: float) -> None:
+        self.on_level(level)
+
+    # ---------------------------------------------------------------- ending a turn
+
+    def _finish_soon(self) -> None:
+        if self._finisher is None or self._finisher.done():
+            self._finisher = asyncio.ensure_future(self._finish_when_heard())
+
+    async def _finish_when_heard(self) -> None:
+        """After response.done: wait for the audio to finish playing, then close the turn."""
+        turn = self.turn
+        if turn is None:
+            return
+        done = turn.response_done or Done("complete")
+        audio = "audio" in self.modalities and done.reason == "complete"
+        began = time.perf_counter()
+        while audio and not turn.ended:
+            now = time.perf_counter()
+            if now - began > MAX_TAIL_S:
+                break
+            if not turn.audio_expected and not turn.audio_received and now - began > NO_AUDIO_GRACE_S:
+                break
+            if turn.audio_received and (turn.audio_stopped or not self.link.webrtc) and self.buffer.buffered_samples == 0 and now - turn.last_loud_at > QUIET_END_S:
+                break
+            await asyncio.sleep(0.02)
+        self._end_turn(done)
+
+    def _end_turn(self, done: Done) -> None:
+        turn = self.turn
+        if turn is None or turn.ended:
+            return
+        turn.ended = True
+        self.latency["first_text_ms"] = turn.ms(turn.first_text_at)
+        first = turn.first_audio_at if turn.first_audio_at is not None else turn.first_text_at
+        self._emit(Metrics(
+            connect_ms=None if self.link.connect_ms is None else round(self.link.connect_ms, 2),
+            ttft_ms=turn.ms(first),
+            total_ms=turn.ms(time.perf_counter()),
+            output_chunks=turn.chunks,
+        ))
+        self._emit(done)
+        self.ptt.answer_done()
+        self._announce()
+        self._spoken.set()
+
+    def _announce(self) -> None:
+        """Tell the UI about a state change (once per change)."""
+        if self.ptt.state is not self._announced:
+            self._announced = self.ptt.state
+            self.on_state(self._announced)
+
+    def _emit(self, event: Event) -> None:
+        self._queue.put_nowait(event)

@@ -1,0 +1,183 @@
+"""Push-to-talk and barge-in: the pure state machine, then the voice session's
+event order against a scripted link (no sockets, no sound card)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import numpy as np
+
+from rtchat.audio.capture import Capture
+from rtchat.audio.playback import ClockSpeaker
+from rtchat.audio.sources import ArraySource
+from rtchat.events import AudioChunk, Done, Metrics, Notice, Transcript
+from rtchat.voice.ptt import Action, PushToTalk, VoiceState
+from rtchat.voice.session import VoiceSession
+
+
+def test_the_key_toggles_between_talking_and_sending():
+    ptt = PushToTalk()
+    assert ptt.toggle() == [Action.CLEAR_INPUT, Action.OPEN_GATE] and ptt.state is VoiceState.LISTENING
+    assert ptt.toggle() == [Action.CLOSE_GATE, Action.COMMIT] and ptt.state is VoiceState.THINKING
+    ptt.audio_started()
+    assert ptt.state is VoiceState.SPEAKING
+    ptt.answer_done()
+    assert ptt.state is VoiceState.IDLE
+
+
+def test_pressing_during_an_answer_barges_in_first():
+    for answering in (VoiceState.THINKING, VoiceState.SPEAKING):
+        ptt = PushToTalk()
+        ptt.state = answering
+        assert ptt.toggle() == [Action.BARGE_IN, Action.CLEAR_INPUT, Action.OPEN_GATE]
+        assert ptt.state is VoiceState.LISTENING
+
+
+def test_interrupt_stops_an_answer_or_drops_what_is_being_said():
+    ptt = PushToTalk()
+    assert ptt.interrupt() == []
+    ptt.state = VoiceState.SPEAKING
+    assert ptt.interrupt() == [Action.BARGE_IN] and ptt.state is VoiceState.IDLE
+    ptt.state = VoiceState.LISTENING
+    assert ptt.interrupt() == [Action.CLOSE_GATE, Action.CLEAR_INPUT] and ptt.state is VoiceState.IDLE
+
+
+def test_audio_started_only_moves_a_thinking_session():
+    ptt = PushToTalk()
+    ptt.audio_started()
+    assert ptt.state is VoiceState.IDLE
+
+
+class ScriptedLink:
+    """A link that records what the session sends; the test plays the server."""
+
+    webrtc = True
+    input_rate = 48000
+    output_rate = 48000
+    connect_ms = 1.0
+
+    def __init__(self) -> None:
+        self.sent: list[dict] = []
+        self.pushed = 0
+        self.on_event = self.on_audio = self.on_state = None
+
+    async def connect(self) -> None:
+        self.on_state("connected")
+
+    def send(self, event: dict) -> None:
+        self.sent.append(event)
+
+    def push_audio(self, samples) -> None:
+        self.pushed += len(samples)
+
+    def drop_input(self) -> None:
+        pass
+
+    async def flush_input(self) -> float:
+        return time.perf_counter()
+
+    async def close(self) -> None:
+        self.on_state("closed")
+
+    def types(self) -> list[str]:
+        return [event["type"] for event in self.sent]
+
+
+def tone_frame(pts: int) -> tuple[np.ndarray, int, int]:
+    t = (pts + np.arange(960)) / 48000
+    return (0.3 * np.sin(2 * np.pi * 300 * t)).astype(np.float32), 48000, pts
+
+
+async def spoken_session(states: list) -> tuple[VoiceSession, ScriptedLink, ArraySource]:
+    link = ScriptedLink()
+    source = ArraySource(np.full(48000 // 2, 0.1, dtype=np.float32), 48000)
+    voice = VoiceSession(link, Capture(source), ClockSpeaker, jitter_ms=20, on_state=states.append)
+    await voice.start(open_microphone=False)
+    await voice.start_talking()
+    voice.capture.start()
+    await source.finished.wait()
+    await voice.stop_talking()
+    return voice, link, source
+
+
+def server_answers(link: ScriptedLink, item_id: str = "item_answer") -> None:
+    link.on_event({"type": "response.created", "response": {"id": "resp_1"}})
+    link.on_event({"type": "response.output_item.added", "item": {"id": item_id, "type": "message"}})
+    link.on_event({"type": "output_audio_buffer.started"})
+    link.on_event({"type": "response.output_audio_transcript.delta", "delta": "hello "})
+
+
+async def test_a_spoken_turn_sends_push_to_talk_events_in_order():
+    states: list = []
+    voice, link, _ = await spoken_session(states)
+    assert link.types() == ["session.update", "input_audio_buffer.clear", "input_audio_buffer.commit", "response.create"]
+    assert link.sent[0]["session"]["audio"]["input"]["turn_detection"] is None
+    assert link.pushed == 48000 // 2  # the file's audio went out on the track at 48 kHz
+    assert states == [VoiceState.LISTENING, VoiceState.THINKING]
+    server_answers(link)
+    for index in range(10):
+        link.on_audio(*tone_frame(index * 960))
+    link.on_event({"type": "response.done", "response": {"status": "completed", "usage": {"input_tokens": 3, "output_tokens": 2}}})
+    await asyncio.sleep(0.1)
+    link.on_event({"type": "output_audio_buffer.stopped"})
+    await asyncio.wait_for(voice.wait_answer(), 3)
+    events = []
+    while not voice._queue.empty():
+        events.append(voice._queue.get_nowait())
+    kinds = [type(event).__name__ for event in events]
+    assert kinds.count("AudioChunk") == 10 and isinstance(events[-1], Done) and events[-1].reason == "complete"
+    assert isinstance(events[-2], Metrics) and events[-2].ttft_ms is not None
+    assert any(isinstance(e, Transcript) and e.text == "hello " for e in events)
+    assert states[-2:] == [VoiceState.SPEAKING, VoiceState.IDLE]
+    assert voice.latency["first_audio_ms"] is not None
+    await voice.close()
+
+
+async def test_barge_in_cancels_clears_flushes_and_truncates_at_the_played_ms():
+    states: list = []
+    voice, link, _ = await spoken_session(states)
+    server_answers(link, "item_42")
+    for index in range(50):  # one second of answer arrives at once
+        link.on_audio(*tone_frame(index * 960))
+    await asyncio.sleep(0.3)  # about 300 ms of it is heard
+    assert voice.state is VoiceState.SPEAKING
+    link.sent.clear()
+    await voice.toggle()  # the user presses the key mid-answer
+    assert link.types() == ["response.cancel", "output_audio_buffer.clear", "conversation.item.truncate", "input_audio_buffer.clear"]
+    truncate = link.sent[2]
+    assert truncate["item_id"] == "item_42" and truncate["content_index"] == 0
+    assert 150 <= truncate["audio_end_ms"] <= 400  # what was played, not what was received (1000)
+    assert voice.buffer.buffered_samples == 0  # local playback flushed
+    assert voice.state is VoiceState.LISTENING
+    events = []
+    while not voice._queue.empty():
+        events.append(voice._queue.get_nowait())
+    assert isinstance(events[-1], Done) and events[-1].reason == "interrupted"
+    await voice.close()
+
+
+async def test_interrupt_after_response_done_skips_the_cancel():
+    voice, link, _ = await spoken_session([])
+    server_answers(link)
+    for index in range(50):
+        link.on_audio(*tone_frame(index * 960))
+    link.on_event({"type": "response.done", "response": {"status": "completed"}})
+    await asyncio.sleep(0.2)
+    link.sent.clear()
+    await voice.interrupt()
+    assert link.types() == ["output_audio_buffer.clear", "conversation.item.truncate"]
+    assert voice.state is VoiceState.IDLE
+    await voice.close()
+
+
+async def test_a_turn_too_short_to_send_is_dropped_with_a_notice():
+    link = ScriptedLink()
+    voice = VoiceSession(link, Capture(ArraySource(np.zeros(10, dtype=np.float32), 48000)), ClockSpeaker)
+    await voice.start(open_microphone=False)
+    await voice.start_talking()
+    await voice.stop_talking()
+    assert "input_audio_buffer.commit" not in link.types()
+    assert voice.state is VoiceState.IDLE
+    assert isinstance(voice._queue.get_nowait(), Notice)
+    await voice.close()

@@ -1,0 +1,59 @@
+"""The same spoken turn over the Realtime WebSocket to the loopback: audio as
+input_audio_buffer.append, the answer's audio as output_audio.delta events."""
+
+from __future__ import annotations
+
+import asyncio
+
+from rtchat.audio.capture import Capture
+from rtchat.audio.playback import ClockSpeaker
+from rtchat.audio.sources import wav_source
+from rtchat.events import AudioChunk, Done, Transcript
+from rtchat.voice.links import RealtimeSocketLink
+from rtchat.voice.session import VoiceSession
+from tests.voice_support import heard_seconds, speech_wav, wav_speech_seconds
+
+
+async def test_a_spoken_turn_over_the_realtime_websocket(loopback, tmp_path):
+    speech = speech_wav(tmp_path)
+    source = wav_source(speech)
+    voice = VoiceSession(RealtimeSocketLink(loopback.url + "/v1", "echo", None), Capture(source), ClockSpeaker)
+    await voice.start(open_microphone=False)
+    events: list = []
+
+    async def collect() -> None:
+        async for event in voice.events():
+            events.append(event)
+            if isinstance(event, Done):
+                return
+
+    collector = asyncio.create_task(collect())
+    await voice.start_talking()
+    voice.capture.start()
+    await source.finished.wait()
+    await voice.stop_talking()
+    await asyncio.wait_for(collector, 20)
+    await voice.close()
+    answer = "".join(e.text for e in events if isinstance(e, Transcript) and e.role == "assistant")
+    expected = wav_speech_seconds(speech)
+    assert abs(heard_seconds(answer) - expected) <= max(0.1 * expected, 0.1), (answer, expected)
+    audio = [e for e in events if isinstance(e, AudioChunk)]
+    assert audio and audio[0].rate == 24000
+    assert abs(sum(len(e.pcm) for e in audio) / 2 / 24000 - source.duration) < 0.3
+    assert events[-1].reason == "complete"
+
+
+def test_ask_audio_in_over_the_websocket(tmp_path):
+    import json
+    import subprocess
+
+    from tests.support.env import isolated_env, rtchat_cmd
+
+    speech = speech_wav(tmp_path)
+    command = rtchat_cmd("ask", "-m", "loopback/echo", "--audio-in", str(speech), "--protocol", "websocket", "--jsonl")
+    result = subprocess.run(command, env=isolated_env(tmp_path), capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    answer = "".join(line["text"] for line in lines if line["type"] == "transcript" and line["role"] == "assistant")
+    assert abs(heard_seconds(answer) - wav_speech_seconds(speech)) <= 0.1 * wav_speech_seconds(speech) + 0.05
+    assert lines[-1] == {"type": "done", "reason": "complete"}

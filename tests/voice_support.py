@@ -1,0 +1,100 @@
+"""Shared by the voice tests: real speech WAVs, PulseAudio, and a loopback voice session."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import httpx
+import numpy as np
+
+from rtchat.audio.pcm import speech_duration
+from rtchat.audio.wavfile import read_wav, write_wav
+
+SENTENCE = "Push to talk works over the loopback."
+
+
+def speech_wav(folder: Path, text: str = SENTENCE) -> Path:
+    """A real espeak-ng recording; a synthetic syllable train when espeak-ng is absent."""
+    path = folder / "speech.wav"
+    if shutil.which("espeak-ng"):
+        subprocess.run(["espeak-ng", "-s", "150", "-w", str(path), text], check=True, capture_output=True, timeout=20)
+        return path
+    rate = 22050
+    t = np.arange(int(0.18 * rate)) / rate
+    syllable = 0.3 * np.sin(2 * np.pi * 180 * t) * np.hanning(len(t))
+    clip = np.concatenate([np.zeros(rate // 5)] + [np.concatenate([syllable, np.zeros(rate // 20)]) for _ in range(12)] + [np.zeros(rate // 5)])
+    write_wav(path, clip, rate)
+    return path
+
+
+def wav_speech_seconds(path: Path) -> float:
+    """The same -45 dBFS first-to-last-loud-frame rule the loopback applies."""
+    samples, rate = read_wav(path)
+    return speech_duration(samples, rate)
+
+
+def heard_seconds(text: str) -> float:
+    """N.N from the echo model's `heard N.N s of audio (level -XX dBFS)`."""
+    assert text.startswith("heard "), text
+    return float(text.split()[1])
+
+
+def pulse_problem() -> str | None:
+    """None once a PulseAudio server with a null sink answers; else why not."""
+    if not shutil.which("pactl") or not shutil.which("pulseaudio"):
+        return "PulseAudio is not installed (apt-get install pulseaudio libasound2-plugins)"
+    if subprocess.run(["pactl", "info"], capture_output=True, timeout=10).returncode != 0:
+        subprocess.run(["pulseaudio", "-D", "--exit-idle-time=-1"], capture_output=True, timeout=20)
+        for _ in range(50):
+            if subprocess.run(["pactl", "info"], capture_output=True, timeout=10).returncode == 0:
+                break
+            time.sleep(0.1)
+        else:
+            return "PulseAudio could not be started headless (pulseaudio -D --exit-idle-time=-1 failed)"
+    sources = subprocess.run(["pactl", "list", "short", "sources"], capture_output=True, text=True, timeout=10).stdout
+    if ".monitor" not in sources:
+        subprocess.run(["pactl", "load-module", "module-null-sink", "sink_name=rtchat_null"], capture_output=True, timeout=10)
+    return None
+
+
+def monitor_source() -> str:
+    sinks = subprocess.run(["pactl", "get-default-sink"], capture_output=True, text=True, timeout=10).stdout.strip()
+    return f"{sinks}.monitor"
+
+
+async def loopback_voice(server, capture, speaker_factory, model: str = "echo", **options):
+    """A started VoiceSession over WebRTC to the loopback server."""
+    from rtchat.transports.webrtc import calls_url
+    from rtchat.voice.links import WebRTCLink
+    from rtchat.voice.session import VoiceSession
+
+    client = httpx.AsyncClient()
+    link = WebRTCLink(client, calls_url(server.url + "/v1", model), None)
+    voice = VoiceSession(link, capture, speaker_factory, **options)
+    voice.http_client = client
+    return voice
+
+
+async def run_spoken_turn(voice, source, talk) -> list:
+    """Press, let `talk()` deliver the speech, press again; collect events up to Done."""
+    from rtchat.events import Done
+
+    events: list = []
+
+    async def collect() -> None:
+        async for event in voice.events():
+            events.append(event)
+            if isinstance(event, Done):
+                return
+
+    import asyncio
+
+    collector = asyncio.create_task(collect())
+    await voice.start_talking()
+    await talk()
+    await voice.stop_talking()
+    await asyncio.wait_for(collector, 20)
+    return events
