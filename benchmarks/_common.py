@@ -50,3 +50,20 @@ def describe(samples: list[float]) -> dict:
 def write_json(path: str | None, data: dict) -> None:
     if path:
         Path(path).write_text(json.dumps(data, indent=2))
+
+
+def run_per_protocol(measure, *args, protocols=("sse", "websocket")) -> dict:
+    """`asyncio.run(measure(url, protocol, *args))` for each protocol, against one loopback process,
+    with a throwaway config dir and no keyring (a benchmark must not read the user's)."""
+    import asyncio
+    import os
+    import tempfile
+
+    os.environ.setdefault("RTCHAT_CONFIG_DIR", tempfile.mkdtemp())
+    os.environ.setdefault("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+    results = {}
+    with loopback_process() as url:
+        for protocol in protocols:
+            results[protocol] = asyncio.run(measure(url, protocol, *args))
+            print(protocol, results[protocol])
+    return results

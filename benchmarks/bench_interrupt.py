@@ -11,13 +11,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import tempfile
 import time
 
 import httpx
 
-from benchmarks._common import describe, loopback_process, write_json
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks._common import run_per_protocol, describe, write_json
 
 
 async def measure(url: str, protocol: str, runs: int, after: int) -> dict:
@@ -59,13 +62,7 @@ def main() -> None:
     parser.add_argument("--after", type=int, default=20)
     parser.add_argument("--json")
     args = parser.parse_args()
-    os.environ.setdefault("RTCHAT_CONFIG_DIR", tempfile.mkdtemp())
-    os.environ.setdefault("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
-    results = {}
-    with loopback_process() as url:
-        for protocol in ("sse", "websocket"):
-            results[protocol] = asyncio.run(measure(url, protocol, args.runs, args.after))
-            print(protocol, results[protocol])
+    results = run_per_protocol(measure, args.runs, args.after)
     write_json(args.json, results)
 
 

@@ -9,11 +9,13 @@ socket, so their TTFT shows what the saved handshake is worth.
 from __future__ import annotations
 
 import argparse
-import asyncio
-import os
-import tempfile
 
-from benchmarks._common import describe, loopback_process, write_json
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks._common import run_per_protocol, describe, write_json
 
 
 async def measure(url: str, protocol: str, conversations: int, turns: int) -> dict:
@@ -51,13 +53,7 @@ def main() -> None:
     parser.add_argument("--turns", type=int, default=4)
     parser.add_argument("--json")
     args = parser.parse_args()
-    os.environ.setdefault("RTCHAT_CONFIG_DIR", tempfile.mkdtemp())
-    os.environ.setdefault("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
-    results = {}
-    with loopback_process() as url:
-        for protocol in ("sse", "websocket"):
-            results[protocol] = asyncio.run(measure(url, protocol, args.conversations, args.turns))
-            print(protocol, results[protocol])
+    results = run_per_protocol(measure, args.conversations, args.turns)
     write_json(args.json, results)
 
 

@@ -4,7 +4,6 @@ bounded memory, and the text before the fault is kept."""
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings

@@ -8,9 +8,9 @@ from dataclasses import replace
 
 import pytest
 
-from rtchat.config import Config, NetworkSettings, load_config
+from rtchat.config import NetworkSettings, load_config
 from rtchat.conversation import ChatMessage, Conversation, ThinkingBlock
-from rtchat.events import Done, Error, Metrics, Notice, TextDelta, ThinkingDelta, ThinkingSignature, Usage
+from rtchat.events import Done, Error, Metrics, Notice, TextDelta, ThinkingDelta, ThinkingSignature
 from rtchat.session import Session
 from tests.support.streams import summary
 

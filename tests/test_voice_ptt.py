@@ -11,7 +11,7 @@ import numpy as np
 from rtchat.audio.capture import Capture
 from rtchat.audio.playback import ClockSpeaker
 from rtchat.audio.sources import ArraySource
-from rtchat.events import AudioChunk, Done, Metrics, Notice, Transcript
+from rtchat.events import Done, Metrics, Notice, Transcript
 from rtchat.voice.ptt import Action, PushToTalk, VoiceState
 from rtchat.voice.session import VoiceSession
 

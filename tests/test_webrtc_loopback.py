@@ -3,7 +3,6 @@ on `oai-events`, the spoken turn on the Opus track and the answer back on it."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import subprocess
 import time

@@ -1,7 +1,7 @@
 """Decoder behaviour on the quirks each provider has (synthetic streams; real ones are in test_wire_fixtures)."""
 
 from rtchat.conversation import ChatMessage, Conversation, ThinkingBlock
-from rtchat.events import Done, Error, Notice, RedactedThinking, TextDelta, ThinkingSignature, ToolCallDelta
+from rtchat.events import Done, Error, Notice, RedactedThinking, ThinkingSignature, ToolCallDelta
 from rtchat.wire import anthropic, gemini, openai_chat, openai_responses
 from rtchat.wire.base import RequestOptions
 from tests.support.streams import decode_chunks, summary
