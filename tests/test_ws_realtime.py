@@ -196,20 +196,24 @@ def test_ask_over_websocket_sigint_cancels_over_the_socket_and_exits_130(tmp_pat
     assert sum(1 for e in events if e["type"] == "text") >= 3
 
 
+async def cancel_at_first_text(session, target, conversation) -> tuple[list, list]:
+    """A fast (2,000 tok/s) answer cancelled at its first text: (events before, events after the cancel)."""
+    conversation.add_user("write")
+    turn = session.turn(target, conversation, protocol="websocket")
+    before, after = [], []
+    async for event in turn.events():
+        (after if turn.cancel_requested_at is not None else before).append(event)
+        if isinstance(event, TextDelta):
+            turn.cancel()
+    return before, after
+
+
 async def test_after_cancel_no_more_text_reaches_the_user(isolated, loopback):
     """Ctrl-C stops the answer at once: tokens the server flushed before it saw the cancel are dropped."""
     session = make_session()
     try:
         target = await session.resolve("loopback/lorem@rate=2000", loopback.url + "/v1")
-        conversation = Conversation()
-        conversation.add_user("write")
-        turn = session.turn(target, conversation, protocol="websocket")
-        after_cancel = []
-        async for event in turn.events():
-            if turn.cancel_requested_at is not None:
-                after_cancel.append(event)
-            elif isinstance(event, TextDelta):
-                turn.cancel()
+        _, after_cancel = await cancel_at_first_text(session, target, Conversation())
     finally:
         await session.aclose()
     assert [e.type for e in after_cancel if e.type in ("text", "thinking")] == []
@@ -222,14 +226,8 @@ async def test_after_a_fast_cancel_the_next_turn_still_reuses_the_socket(isolate
     try:
         target = await session.resolve("loopback/lorem@rate=2000", loopback.url + "/v1")
         conversation = Conversation()
-        conversation.add_user("write")
-        turn = session.turn(target, conversation, protocol="websocket")
-        shown = []
-        async for event in turn.events():
-            if isinstance(event, TextDelta):
-                shown.append(event.text)
-                turn.cancel()
-        conversation.messages.append(ChatMessage("assistant", "".join(shown)))
+        before, _ = await cancel_at_first_text(session, target, conversation)
+        conversation.messages.append(ChatMessage("assistant", text_of(before)))
         events, turn = await ask(session, target, conversation, "next", cancel_after=1)
     finally:
         await session.aclose()
