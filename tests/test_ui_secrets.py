@@ -7,11 +7,17 @@ from tests.test_ui_support import idle, isolate, make_app, plain, ready, send, w
 CANARY = "sk-canary-9f86d081884c7d659a2feaa0c55ad015"
 
 
-async def test_typed_and_env_keys_never_reach_a_screenshot(monkeypatch, tmp_path):
+async def test_typed_and_env_keys_never_reach_a_screenshot(monkeypatch, tmp_path, request):
     isolate(monkeypatch, tmp_path)
     monkeypatch.setenv("ANTHROPIC_API_KEY", CANARY)  # a key in the environment, used by a provider
-    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "tests.support.file_keyring.TestKeyring")
     monkeypatch.setenv("RTCHAT_TEST_KEYRING", str(tmp_path / "ring.json"))
+    import keyring
+
+    from tests.support.file_keyring import TestKeyring
+
+    previous = keyring.get_keyring()  # keyring caches its backend per process: set ours explicitly
+    keyring.set_keyring(TestKeyring())
+    request.addfinalizer(lambda: keyring.set_keyring(previous))
     app = make_app()
     shots = []
     async with app.run_test(size=(120, 40)) as pilot:

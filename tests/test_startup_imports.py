@@ -1,0 +1,30 @@
+"""Voice and WebRTC libraries cost ~300 ms: they must not load until voice is first used.
+
+Checked in a fresh interpreter (the test process itself has imported them for other tests).
+"""
+
+import json
+import subprocess
+import sys
+
+from tests.support.env import isolated_env
+
+PROBE = """
+import asyncio, json, sys
+from rtchat.config import load_config
+from rtchat.ui.app import RtChatApp
+
+async def main():
+    app = RtChatApp(load_config(), model="loopback/echo")
+    async with app.run_test() as pilot:
+        await pilot.pause(0.5)
+asyncio.run(main())
+import rtchat.cli, rtchat.session, rtchat.loopback, rtchat.commands.ask
+print(json.dumps(sorted(name for name in ("aiortc", "sounddevice", "numpy", "av") if name in sys.modules)))
+"""
+
+
+def test_app_cli_session_and_loopback_load_no_voice_libraries(tmp_path):
+    result = subprocess.run([sys.executable, "-c", PROBE], env=isolated_env(tmp_path), capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == []
