@@ -320,6 +320,7 @@ class Session:
         self._loopback = None
         self._loopback_lock = asyncio.Lock()
         self._live = None  # rtchat.live.LivePool, made on the first WebSocket turn
+        self._calls = None  # rtchat.live.webrtc.WebRTCPool, made on the first WebRTC turn
         self.wire_log = None  # a rtchat.debuglog.WireLog under --debug
 
     def client_for(self, base_url: str) -> httpx.AsyncClient:
@@ -366,10 +367,18 @@ class Session:
         return effort, []
 
     def turn(self, target: Target, conversation: Conversation, effort: str | None = None, protocol: str = "sse"):
-        """A `Turn` (SSE) or a `SocketTurn` (WebSocket, on the conversation's persistent socket)."""
+        """A `Turn` (SSE) or a `SocketTurn` (WebSocket or WebRTC, on the conversation's persistent connection)."""
         chosen, notices = self.effort_for(target, effort)
         if protocol == "websocket":
             return self.live_pool().turn(target, conversation, chosen, notices)
+        if protocol == "webrtc":
+            return self.call_pool().turn(target, conversation, chosen, notices)
+        if protocol != "sse":  # never a silent fallback: the user asked for something else
+            from rtchat.live.pool import refused_turn
+
+            turn = refused_turn(target, conversation, chosen, notices, f"unknown protocol {protocol!r}; use sse, websocket or webrtc")
+            turn.protocol = protocol
+            return turn
         return Turn(self, target, conversation, chosen, notices)
 
     def live_pool(self):
@@ -380,7 +389,19 @@ class Session:
             self._live = LivePool(self.network)
         return self._live
 
+    def call_pool(self):
+        """The WebRTC calls, one per conversation and model (`.connection(target, conv).state`)."""
+        if self._calls is None:
+            from rtchat.live.webrtc import WebRTCPool
+            from rtchat.voice.settings import voice_settings
+
+            self._calls = WebRTCPool(self.network, self.client_for, voice_settings(self.config.raw).ice_servers)
+        return self._calls
+
     async def aclose(self) -> None:
+        if self._calls is not None:
+            await self._calls.aclose()
+            self._calls = None
         if self._live is not None:
             await self._live.aclose()
             self._live = None

@@ -1,9 +1,11 @@
 """Which protocols the bench can drive, and why one cannot run in this checkout.
 
-A small registry so WebSocket and WebRTC plug in as they land: support for
-`Session.turn(..., protocol=...)` is read from its signature at run time, not
-assumed, and a protocol that is missing is reported as "not available" with the
-reason instead of failing the whole bench.
+A small registry: SSE, WebSocket and WebRTC all open their turns through
+`Session.turn(..., protocol=...)` (WebRTC's set-up is ICE+DTLS up to the data
+channel opening). Support is read from the signature at run time, not assumed,
+and a protocol that is missing (an older checkout, a model the catalog says does
+not offer it) is reported as "not available" with the reason instead of failing
+the whole bench.
 """
 
 from __future__ import annotations

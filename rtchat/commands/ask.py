@@ -112,8 +112,8 @@ async def ask(args, prompt: str) -> int:
 
         session.wire_log = WireLog.create()
         print(f"rtchat: writing a redacted wire log to {session.wire_log.path}", file=sys.stderr)
-    if args.ask_protocol not in ("sse", "websocket"):
-        return fail(f"--protocol {args.ask_protocol} is not available for `ask` yet; use sse or websocket")
+    if args.ask_protocol not in ("sse", "websocket", "webrtc"):
+        return fail(f"--protocol {args.ask_protocol} is not available for `ask`; use sse, websocket or webrtc")
     emit = print_jsonl if args.jsonl else TextPrinter(show_thinking=not args.no_thinking)
     warn = (lambda text: print_jsonl(Notice(text, "warning"))) if args.jsonl else (lambda text: print(f"rtchat: {text}", file=sys.stderr))
     recorder = TurnRecorder.open(warn, enabled=not args.no_history)

@@ -152,7 +152,7 @@ class LoopbackPeer:
         self.speaker.push(resample(to_float(pcm16_24k), SESSION_RATE, self.speaker.rate))
 
     async def _run_session(self) -> None:
-        self.session = RealtimeServerSession(self._send, self.model, self.state, audio_out=self._speak, path=PATH)
+        self.session = RealtimeServerSession(self._send, self.model, self.state, audio_out=self._speak, close=self._hang_up, path=PATH)
         await self.session.open()
         while True:
             message = await self._inbox.get()
@@ -164,6 +164,10 @@ class LoopbackPeer:
             if isinstance(event, dict) and event.get("type") == "output_audio_buffer.clear":
                 self.speaker.clear()
             await self.session.handle(event)
+
+    async def _hang_up(self, code: int, reason: str) -> None:
+        """A drop fault (fault-close-midreply): the call ends, as a crashed server's would."""
+        await self.close()
 
     async def _listen(self, track) -> None:
         """The caller's voice, as 24 kHz PCM16 for the session's input buffer."""

@@ -24,14 +24,26 @@ CHANNEL = "oai-events"
 OnEvent = Callable[[dict], None]
 OnAudio = Callable[[Any, int, int | None], None]  # samples (float32 mono), rate, timestamp
 OnState = Callable[[str], None]
+OnText = Callable[[str], None]  # a raw data-channel message, for callers that decode it themselves
 
 
 class WebRTCError(Exception):
-    """The call could not be set up; the message is meant for the user."""
+    """The call could not be set up; the message is meant for the user.
+
+    `status` and `body` are kept when the server refused the offer, so a caller
+    can word the refusal its own way (naming the provider's key, say).
+    """
+
+    def __init__(self, message: str, status: int | None = None, body: bytes = b"") -> None:
+        super().__init__(message)
+        self.status = status
+        self.body = body
 
 
 def calls_url(base_url: str, model: str) -> str:
-    return f"{base_url.rstrip('/')}/realtime/calls?model={model}"
+    from urllib.parse import quote
+
+    return f"{base_url.rstrip('/')}/realtime/calls?model={quote(model)}"
 
 
 def ice_servers_from(config_entries: Sequence[Any]) -> list:
@@ -59,13 +71,14 @@ def describe_refusal(status: int, body: bytes) -> str:
 class RealtimeCall:
     """One WebRTC call: `connect()`, then `send()` events and push audio into `mic`."""
 
-    def __init__(self, on_event: OnEvent, on_audio: OnAudio, on_state: OnState | None = None, ice_servers: Sequence[Any] = ()) -> None:
+    def __init__(self, on_event: OnEvent, on_audio: OnAudio, on_state: OnState | None = None, ice_servers: Sequence[Any] = (), on_text: OnText | None = None) -> None:
         load_aiortc()
         from rtchat.audio.tracks import PacedAudioTrack
 
         self.on_event = on_event
         self.on_audio = on_audio
         self.on_state = on_state or (lambda state: None)
+        self.on_text = on_text  # set: messages go here undecoded, and on_event is not called
         self.ice_servers = list(ice_servers)
         self.mic = PacedAudioTrack()
         self.state = "new"
@@ -79,7 +92,10 @@ class RealtimeCall:
             self.state = state
             self.on_state(state)
 
-    async def connect(self, client: httpx.AsyncClient, url: str, key: str | None, timeout: float = CONNECT_TIMEOUT) -> None:
+    async def connect(self, client: httpx.AsyncClient, url: str, key: str | None, timeout: float = CONNECT_TIMEOUT, session: dict | None = None) -> None:
+        """Offer, answer, ICE+DTLS until the data channel opens. With `session`, the
+        offer goes as the documented multipart form (`sdp` + `session`), so the
+        session starts configured; without it, as a bare `application/sdp` body."""
         from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 
         began = time.perf_counter()
@@ -110,17 +126,20 @@ class RealtimeCall:
 
         try:
             await pc.setLocalDescription(await pc.createOffer())  # aiortc gathers ICE here
-            headers = {"Content-Type": "application/sdp"}
-            if key:
-                headers["Authorization"] = f"Bearer {key}"
+            headers = {"Authorization": f"Bearer {key}"} if key else {}
+            if session is None:
+                body: dict[str, Any] = {"content": pc.localDescription.sdp.encode(), "headers": {**headers, "Content-Type": "application/sdp"}}
+            else:
+                form = {"sdp": (None, pc.localDescription.sdp, "application/sdp"), "session": (None, json.dumps(session), "application/json")}
+                body = {"files": form, "headers": headers}
             try:
-                response = await client.post(url, content=pc.localDescription.sdp.encode(), headers=headers, timeout=max(0.1, deadline - time.perf_counter()))
+                response = await client.post(url, **body, timeout=max(0.1, deadline - time.perf_counter()))
             except httpx.TimeoutException:
                 raise WebRTCError(f"no answer to the WebRTC offer within {timeout:g} s from {httpx.URL(url).host}") from None
             except httpx.TransportError as exc:
                 raise WebRTCError(f"could not reach {httpx.URL(url).host} to start the WebRTC call ({type(exc).__name__}: {exc})") from None
             if response.status_code not in (200, 201):
-                raise WebRTCError(describe_refusal(response.status_code, response.content))
+                raise WebRTCError(describe_refusal(response.status_code, response.content), response.status_code, response.content)
             await pc.setRemoteDescription(RTCSessionDescription(sdp=response.text, type="answer"))
             waits = [asyncio.ensure_future(opened.wait()), asyncio.ensure_future(failed.wait())]
             done, pending = await asyncio.wait(waits, timeout=max(0.0, deadline - time.perf_counter()), return_when=asyncio.FIRST_COMPLETED)
@@ -136,6 +155,11 @@ class RealtimeCall:
         self.connect_ms = (time.perf_counter() - began) * 1000
         self._set_state("connected")
 
+    @property
+    def is_open(self) -> bool:
+        """Connected and the data channel can carry events."""
+        return self.state == "connected" and self._channel is not None and self._channel.readyState == "open"
+
     def send(self, event: dict) -> None:
         if self._channel is None or self._channel.readyState != "open":
             raise WebRTCError("the WebRTC data channel is not open")
@@ -144,6 +168,9 @@ class RealtimeCall:
     def _on_message(self, message: Any) -> None:
         if isinstance(message, bytes):
             message = message.decode("utf-8", "replace")
+        if self.on_text is not None:
+            self.on_text(message)
+            return
         try:
             event = json.loads(message)
         except ValueError:

@@ -1,0 +1,188 @@
+"""Realtime text turns over a WebRTC call: the `oai-events` data channel is the socket.
+
+Over WebRTC the Realtime conversation is the same as over the WebSocket (items,
+`response.create`, `response.cancel`, the same server events); only the pipe
+differs. So `RealtimeCallConnection` subclasses `RealtimeConnection` and swaps
+the transport hooks only: opening is an SDP offer POSTed to
+`{base}/realtime/calls` and then ICE+DTLS until the data channel opens; sending
+goes on the data channel; the call ending plays the part of the socket closing.
+Context tracking, interrupts, the stall watchdog and turn routing are reused
+as they are. The audio track is negotiated sendrecv (the API requires an audio
+section) and stays silent; the answer comes as text.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+import httpx
+
+from rtchat.conversation import Conversation
+from rtchat.events import Done, Error, Event, Notice
+from rtchat.live.pool import LivePool, refused_turn
+from rtchat.live.realtime import RealtimeConnection
+from rtchat.live.turn import SocketTurn
+from rtchat.transports.websocket import SocketFailure
+from rtchat.wire import openai_realtime as wire
+
+if TYPE_CHECKING:
+    from rtchat.config import NetworkSettings
+    from rtchat.session import Target
+    from rtchat.transports.webrtc import RealtimeCall, WebRTCError
+
+ClientFor = Callable[[str], httpx.AsyncClient]
+
+
+def offers_webrtc(target: Target) -> bool:
+    return "webrtc" in target.info.protocols
+
+
+class RealtimeCallConnection(RealtimeConnection):
+    """One WebRTC call per conversation, kept across its turns; see the module docstring."""
+
+    def __init__(self, target: Target, network: NetworkSettings, client_for: ClientFor, ice_servers: Sequence[Any] = ()) -> None:
+        super().__init__(target, network)
+        self.client_for = client_for
+        self.ice_servers = list(ice_servers)
+        self.call: RealtimeCall | None = None
+
+    @property
+    def is_open(self) -> bool:
+        return self.call is not None and self.call.is_open
+
+    # ---------------------------------------------------------------- opening
+
+    async def _open_once(self) -> float:
+        from rtchat.audio.support import AudioUnavailable
+        from rtchat.session import is_local
+        from rtchat.transports.webrtc import CONNECT_TIMEOUT, RealtimeCall, WebRTCError, calls_url
+
+        local = is_local(self.target.base_url)
+        began = time.perf_counter()  # the budget counts loading aiortc too: the user waits for both
+        try:
+            call = RealtimeCall(_ignore, _ignore, ice_servers=() if local else self.ice_servers)
+        except AudioUnavailable as exc:
+            raise SocketFailure(Error("unavailable", f"WebRTC is not available here ({exc}); use --protocol websocket")) from None
+        call.on_text = lambda text: self._on_frame(call, text)
+        call.on_state = lambda state: self._on_call_state(call, state)
+        timeout = min(self.network.connect_timeout, CONNECT_TIMEOUT) - (time.perf_counter() - began)
+        try:
+            url = calls_url(self.target.base_url, self.target.model)
+            await call.connect(self.client_for(self.target.base_url), url, self.target.key, timeout, session={"type": "realtime", "model": self.target.model, "output_modalities": ["text"]})
+        except WebRTCError as exc:
+            raise SocketFailure(self.setup_failure(exc)) from None
+        self.decoder = wire.RealtimeDecoder()
+        self.known = []  # a new call is a new session: the context is rebuilt
+        self.call = call
+        self.opened += 1
+        self.last_frame_at = time.perf_counter()
+        call.send(wire.session_update(["text"]))  # ordered channel: applied before the first response.create
+        self.set_state("open")
+        return call.connect_ms or 0.0
+
+    def setup_failure(self, exc: WebRTCError) -> Error:
+        """Why the call did not start, worded like the other transports' refusals."""
+        if exc.status in (401, 403, 404):
+            return self.refused(exc.status, exc.body)  # names the key (or the model) and how to fix it
+        if exc.status is not None:
+            from rtchat.session import server_message
+
+            detail = server_message(exc.body)
+            return Error("server" if exc.status >= 500 else "bad_request", f"{self.target.provider.id} refused the WebRTC offer ({exc.status}){': ' + detail if detail else ''}")
+        return Error("connection", str(exc))  # not retried: an ICE failure already took the whole timeout
+
+    # ---------------------------------------------------------------- the call's events
+
+    def _on_frame(self, call: RealtimeCall, text: str) -> None:
+        if call is not self.call:
+            return  # a call we hung up on, or one still being set up (only session.created)
+        self.last_frame_at = time.perf_counter()
+        for event in self.decode(text):
+            self.route(event)
+
+    def decode(self, frame: str | bytes) -> list[Event]:
+        events = super().decode(frame)
+        turn = self.current
+        if turn is not None and turn.cancel_requested_at is not None and any(isinstance(e, Error) for e in events):
+            # e.g. `output_audio_buffer.clear` refused in text mode: no news after a cancel
+            events = [e for e in events if not isinstance(e, Error) and not (isinstance(e, Done) and e.reason == "error")]
+        return events
+
+    def _on_call_state(self, call: RealtimeCall, state: str) -> None:
+        if call is not self.call or state not in ("closed", "failed"):
+            return
+        self.call = None
+        self.spawn(call.close())
+        self.on_closed(None, state)
+
+    def on_closed(self, code: int | None, reason: str) -> None:
+        """The peer hung up, or the connection failed (ICE consent lost)."""
+        self.set_state("closed")
+        self.orphans = 0
+        self._orphans_drained.set()
+        turn = self.current
+        if turn is not None and not turn.finished.is_set():
+            when = "mid-answer; the partial answer is kept" if turn.stats.first_token_at else "before the answer began"
+            how = "failed" if reason == "failed" else "was closed by the other end"
+            turn.end(Error("connection", f"the WebRTC call to {self.target.host} {how} {when}", retryable=True), Done("error"))
+
+    # ---------------------------------------------------------------- sending
+
+    async def send_json(self, payload: dict) -> None:
+        from aiortc.exceptions import InvalidStateError
+
+        from rtchat.transports.webrtc import WebRTCError
+
+        call = self.call
+        try:
+            if call is None:
+                raise WebRTCError("no call")
+            call.send(payload)
+        except (WebRTCError, InvalidStateError):
+            raise SocketFailure(Error("connection", f"the WebRTC call to {self.target.host} has ended", retryable=True)) from None
+
+    async def send_cancel(self) -> None:
+        await self.send_json(wire.response_cancel())
+        await self.send_json(wire.output_audio_clear())  # WebRTC: drop any audio queued for the track too
+
+    async def drop(self) -> None:
+        """Hang up on purpose (no error shown); the next turn places a new call."""
+        call, self.call = self.call, None
+        if call is None:
+            return
+        await call.close()
+        self.known = []
+        self.orphans = 0
+        self.set_state("idle")
+
+
+def _ignore(*args: Any) -> None:
+    """The call's parsed-event and audio callbacks: text turns read raw frames and no audio."""
+
+
+class WebRTCPool(LivePool):
+    """One call per conversation (by identity) and model, like the WebSocket pool."""
+
+    def __init__(self, network: NetworkSettings, client_for: ClientFor, ice_servers: Sequence[Any] = ()) -> None:
+        super().__init__(network)
+        self.client_for = client_for
+        self.ice_servers = list(ice_servers)
+
+    def turn(self, target: Target, conversation: Conversation, effort: str | None, notices: list[Notice]) -> SocketTurn:
+        if not offers_webrtc(target):
+            offered = ", ".join(target.info.protocols)
+            turn = refused_turn(target, conversation, effort, notices, f"{target.ref} offers no WebRTC API ({offered} only); use --protocol {target.info.protocols[0]}")
+        else:
+            key = (id(conversation), target.ref)
+            entry = self._entries.get(key)
+            if entry is None or entry[0] is not conversation or entry[1].target != target:
+                if entry is not None:
+                    entry[1].spawn(entry[1].aclose())
+                self._close_others(conversation, keep=key)
+                entry = (conversation, RealtimeCallConnection(target, self.network, self.client_for, self.ice_servers))
+                self._entries[key] = entry
+            turn = SocketTurn(entry[1], target, conversation, effort, notices)
+        turn.protocol = "webrtc"
+        return turn

@@ -1,0 +1,177 @@
+"""Fault matrix rows for WebRTC (see docs/faults.md): each against the loopback
+peer or a tiny local one, through `Session.turn(..., protocol="webrtc")`."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import signal
+import subprocess
+import time
+
+import pytest
+from aiohttp import web
+
+from rtchat.conversation import Conversation
+from rtchat.loopback import start_loopback
+from tests.support.env import isolated_env, rtchat_cmd
+from tests.webrtc_support import ask, calls, make_session, tiny_peer
+from tests.ws_support import done_of, errors_of, isolated, text_of  # noqa: F401
+
+
+async def test_an_offer_refused_with_401_names_the_key_and_never_shows_it(isolated, loopback):
+    session = make_session()
+    try:
+        target = await session.resolve("loopback/fault-401", loopback.url + "/v1")
+        target.key = "sk-loopback-secret-123456"
+        events, _ = await ask(session, target, Conversation(), "hi")
+    finally:
+        await session.aclose()
+    [error] = errors_of(events)
+    assert error.kind == "auth" and "401" in error.message and "rtchat keys set loopback" in error.message
+    assert "sk-loopback-secret" not in repr(events)
+    assert done_of(events) == "error" and calls(loopback) == []
+
+
+@pytest.mark.parametrize("status", [400, 500])
+async def test_an_offer_refused_with_a_status_names_it_and_is_not_retried(isolated, status):
+    posts = []
+
+    async def refuse(request: web.Request) -> web.Response:
+        posts.append((request.content_type, await request.text()))
+        return web.json_response({"error": {"message": f"loopback says no ({status})"}}, status=status)
+
+    async with tiny_peer(refuse) as base_url:
+        session = make_session()
+        try:
+            target = await session.resolve("loopback/echo", base_url)
+            events, _ = await ask(session, target, Conversation(), "hi")
+        finally:
+            await session.aclose()
+    [error] = errors_of(events)
+    assert f"refused the WebRTC offer ({status}): loopback says no" in error.message
+    assert done_of(events) == "error" and len(posts) == 1, "not retried"
+    content_type, body = posts[0]
+    assert content_type == "multipart/form-data" and "m=audio" in body and '"model": "echo"' in body, "the documented form: sdp + session"
+
+
+async def test_a_refused_offer_is_one_line_from_ask_without_a_traceback(tmp_path):
+    async def refuse(request: web.Request) -> web.Response:
+        return web.json_response({"error": {"message": "Incorrect API key provided."}}, status=401)
+
+    async with tiny_peer(refuse) as base_url:
+        process = await asyncio.create_subprocess_exec(
+            *rtchat_cmd("ask", "--protocol", "webrtc", "-m", "loopback/echo", "--base-url", base_url, "hi"),
+            env=isolated_env(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        )
+        out, err = await asyncio.wait_for(process.communicate(), 60)
+    stderr = err.decode()
+    assert process.returncode == 1 and out == b""
+    assert "the key for loopback was rejected (401)" in stderr and "Traceback" not in stderr
+
+
+async def answer_then_vanish(request: web.Request) -> web.Response:
+    """A real SDP answer whose peer is closed at once: nobody answers ICE checks.
+    With `?model=lorem` its candidates also point at TEST-NET-1, which never routes."""
+    from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
+
+    pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+    await pc.setRemoteDescription(RTCSessionDescription(await request.text(), "offer"))
+    await pc.setLocalDescription(await pc.createAnswer())
+    sdp = pc.localDescription.sdp
+    await pc.close()
+    if request.query.get("model") == "lorem":
+        sdp = re.sub(r"(a=candidate:\S+ \d \S+ \d+) \S+ ", r"\1 192.0.2.1 ", sdp)
+    return web.Response(status=201, text=sdp, content_type="application/sdp")
+
+
+@pytest.mark.parametrize("model", ["echo", "lorem"], ids=["peer-gone", "unreachable-candidates"])
+async def test_an_answer_that_cannot_connect_is_a_clear_error_within_the_connect_timeout(isolated, model):
+    async with tiny_peer(answer_then_vanish) as base_url:
+        session = make_session(connect_timeout=2)
+        began = time.perf_counter()
+        try:
+            target = await session.resolve(f"loopback/{model}", base_url)
+            events, turn = await ask(session, target, Conversation(), "hi")
+        finally:
+            await session.aclose()
+    elapsed = time.perf_counter() - began
+    [error] = errors_of(events)
+    assert "did not connect" in error.message and "ice_servers" in error.message
+    assert done_of(events) == "error" and turn.connection.state == "closed"
+    assert elapsed < 2.5, "the budget covers loading aiortc, ICE and DTLS, and is not retried"
+
+
+async def test_a_server_drop_mid_reply_keeps_the_partial_and_the_next_turn_reconnects(isolated, loopback):
+    session = make_session()
+    try:
+        target = await session.resolve("loopback/fault-close-midreply", loopback.url + "/v1")
+        conversation = Conversation()
+        events, first = await ask(session, target, conversation, "one")
+        assert done_of(events) == "error"
+        [error] = errors_of(events)
+        assert "closed by the other end mid-answer" in error.message and "partial answer is kept" in error.message
+        assert text_of(events).startswith("**Echo** (turn 1)")
+        assert first.connection.state == "closed"
+        events, second = await ask(session, target, conversation, "two")
+        assert second.stats.connect_ms > 0, "a new call was placed"
+        assert "(turn 2)" in text_of(events), "earlier messages were sent again as items"
+    finally:
+        await session.aclose()
+    assert len(calls(loopback)) == 2
+
+
+async def test_a_stall_mid_reply_is_a_timeout_and_the_next_turn_places_a_new_call(isolated, loopback):
+    session = make_session(stall_timeout=0.5)
+    try:
+        target = await session.resolve("loopback/fault-stall", loopback.url + "/v1")
+        conversation = Conversation()
+        events, _ = await ask(session, target, conversation, "hi")
+        [error] = errors_of(events)
+        assert error.kind == "timeout" and "stall timeout" in error.message and "mid-answer" in error.message
+        assert done_of(events) == "error" and text_of(events), "the partial answer is kept"
+        target = await session.resolve("loopback/echo", loopback.url + "/v1")
+        events, turn = await ask(session, target, conversation, "still there?")
+        assert done_of(events) == "complete" and "(turn 2)" in text_of(events)
+    finally:
+        await session.aclose()
+
+
+def test_ctrl_c_in_ask_cancels_over_the_data_channel_and_exits_130(tmp_path):
+    proc = subprocess.Popen(
+        rtchat_cmd("ask", "--jsonl", "--protocol", "webrtc", "-m", "loopback/lorem@rate=100", "write"),
+        env=isolated_env(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    lines = []
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        lines.append(proc.stdout.readline())
+        if sum('"type": "text"' in line for line in lines) >= 3:
+            break
+    proc.send_signal(signal.SIGINT)
+    rest, err = proc.communicate(timeout=10)
+    events = [json.loads(line) for line in lines + rest.splitlines() if line.strip()]
+    assert proc.returncode == 130, err
+    assert events[-1] == {"type": "done", "reason": "interrupted"} and events[-2]["type"] == "metrics"
+    assert not any(e["type"] == "error" for e in events) and "Traceback" not in err
+
+
+async def test_server_restart_mid_session_places_a_new_call_and_rebuilds_context(isolated):
+    server = await start_loopback()
+    port = server.port
+    session = make_session()
+    conversation = Conversation()
+    try:
+        target = await session.resolve("loopback/echo", server.url + "/v1")
+        events, first = await ask(session, target, conversation, "remember the word pelican")
+        await server.close()
+        server = await start_loopback(port=port)
+        events, turn = await ask(session, target, conversation, "what was the word?")
+    finally:
+        await session.aclose()
+        await server.close()
+    assert errors_of(events) == [] and done_of(events) == "complete"
+    assert turn.stats.connect_ms > 0, "a new call was placed"
+    assert "(turn 2)" in text_of(events), "the restarted server was given the earlier turns again"
+    assert len(calls(server)) == 1

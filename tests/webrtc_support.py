@@ -1,0 +1,74 @@
+"""Helpers for the WebRTC text tests: a session whose loopback fault models offer
+WebRTC (the catalog lists them as SSE-only), turns run to the end, tiny peers."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from contextlib import asynccontextmanager
+from dataclasses import replace
+
+from aiohttp import web
+
+from rtchat.catalog import PROTOCOLS, ModelInfo
+from rtchat.config import NetworkSettings, load_config
+from rtchat.conversation import ChatMessage, Conversation
+from rtchat.events import TextDelta
+from rtchat.session import Session
+
+FAULT_MODELS = ("fault-401", "fault-close-midreply", "fault-stall")
+
+
+def make_session(**network) -> Session:
+    config = load_config()
+    config.network = replace(NetworkSettings(), **{"retries": 2, **network})
+    loopback = config.catalog.providers["loopback"]
+    faults = tuple(ModelInfo(name, False, PROTOCOLS) for name in FAULT_MODELS)
+    config.catalog.providers["loopback"] = replace(loopback, models=loopback.models + faults)
+    return Session(config)
+
+
+async def ask(session: Session, target, conversation: Conversation, prompt: str, *, cancel_after: int | None = None, protocol: str = "webrtc"):
+    """One turn over WebRTC; returns (events, turn). `cancel_after` text deltas, then cancel()."""
+    conversation.add_user(prompt)
+    turn = session.turn(target, conversation, protocol=protocol)
+    events = []
+    async for event in turn.events():
+        events.append(event)
+        if cancel_after is not None and sum(isinstance(e, TextDelta) for e in events) == cancel_after:
+            turn.cancel()
+    text = "".join(e.text for e in events if isinstance(e, TextDelta))
+    if text:
+        conversation.messages.append(ChatMessage("assistant", text))
+    return events, turn
+
+
+def calls(loopback) -> list:
+    """The loopback's WebRTC sessions (one per call placed)."""
+    return [c for c in loopback.connections if c.path == "/v1/realtime/calls"]
+
+
+@asynccontextmanager
+async def tiny_peer(handler):
+    """An aiohttp app answering `POST /v1/realtime/calls` with `handler`; yields its base URL."""
+    app = web.Application()
+    app.router.add_post("/v1/realtime/calls", handler)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    try:
+        yield f"http://127.0.0.1:{runner.addresses[0][1]}/v1"
+    finally:
+        await runner.cleanup()
+
+
+async def eventually(condition: Callable[[], bool], within: float = 3.0) -> bool:
+    """The far end of a call learns of a hang-up a moment later: poll for it."""
+    deadline = time.monotonic() + within
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        await asyncio.sleep(0.02)
+    return True
