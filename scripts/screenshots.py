@@ -3,7 +3,7 @@
 Config and key locations point at a throwaway directory and every provider key
 variable is removed first, so no key can appear in a screenshot.
 
-    python scripts/screenshots.py [--out screenshots]
+    python scripts/screenshots.py [--out screenshots] [--only voice_mode bench_screen]
 """
 
 from __future__ import annotations
@@ -153,15 +153,88 @@ async def history_screens(out: Path) -> None:
         app.save_screenshot(str(out / "conversation-reopened.svg"))
 
 
+class SpeakingMicrophone:
+    """Stands in for a microphone: syllable-like bursts in 20 ms blocks, in real time, for as long as it is open."""
+
+    rate = 48000
+
+    def __init__(self) -> None:
+        self._task = None
+
+    def start(self, deliver) -> None:
+        import numpy as np
+
+        block = self.rate // 50
+        t = np.arange(int(0.18 * self.rate)) / self.rate
+        syllable = (0.3 * np.sin(2 * np.pi * 180 * t) * np.hanning(len(t))).astype(np.float32)
+        speech = np.concatenate([syllable, np.zeros(self.rate // 20, dtype=np.float32)])
+
+        async def feed() -> None:
+            loop = asyncio.get_running_loop()
+            began, index = loop.time(), 0
+            while True:
+                offset = (index * block) % (len(speech) - block)
+                deliver(speech[offset : offset + block])
+                index += 1
+                await asyncio.sleep(max(0.0, began + index * 0.02 - loop.time()))
+
+        self._task = asyncio.get_running_loop().create_task(feed())
+
+    def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+
+
+async def voice_mode(out: Path) -> None:
+    """One spoken exchange over WebRTC, then listening again with the level meter moving."""
+    from rtchat.ui.voice_devices import silent_devices
+
+    microphone = SpeakingMicrophone()
+    app = new_app(model="loopback/echo", protocol="webrtc", voice_devices=silent_devices(lambda: microphone))
+    state = lambda: app.voice.state.value if app.voice is not None else None  # noqa: E731
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        app.simulate_key("f3")
+        await until(pilot, lambda: state() == "listening")
+        await asyncio.sleep(1.2)
+        app.simulate_key("f3")
+        await until(pilot, lambda: state() == "idle" and app.runner is None and len(app.conversation.messages) == 2)
+        app.simulate_key("f3")
+        await until(pilot, lambda: state() == "listening")
+        await until(pilot, lambda: (app.status.facts.level_dbfs or -100) > -30)
+        await asyncio.sleep(0.25)
+        app.save_screenshot(str(out / "voice-listening.svg"))
+        app.simulate_key("ctrl+c")
+        await until(pilot, lambda: state() == "idle")
+
+
+async def bench_screen(out: Path) -> None:
+    from rtchat.ui.screens.bench_screen import BenchScreen
+
+    app = new_app(model="loopback/echo")
+    async with app.run_test(size=(110, 48)) as pilot:
+        await ready(pilot)
+        await pilot.press("ctrl+p", *"Benchmark protocols")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, BenchScreen))
+        await until(pilot, lambda: app.screen.result is not None, timeout=120)
+        await pilot.pause(0.3)
+        app.save_screenshot(str(out / "bench.svg"))
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=str(ROOT / "screenshots"))
+    parser.add_argument("--only", nargs="*", help="scene names (e.g. voice_mode bench_screen); default all")
     args = parser.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as home:
         isolate(home)
-        for scene in (streaming_with_thinking, model_picker, protocol_selector, error, themes, help_screen, history_screens):
+        for scene in (streaming_with_thinking, model_picker, protocol_selector, error, themes, help_screen, history_screens, voice_mode, bench_screen):
+            if args.only and scene.__name__ not in args.only:
+                continue
             await scene(out)
             print(f"saved {scene.__name__}")
 

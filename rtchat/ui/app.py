@@ -16,13 +16,17 @@ from rtchat.conversation import ChatMessage, Conversation
 from rtchat.events import Error, Notice
 from rtchat.secrets import has_key
 from rtchat.session import Session, Target, Turn
-from rtchat.ui.bindings import APP_BINDINGS
+from rtchat.ui.bench_actions import BenchActions
+from rtchat.ui.bindings import APP_BINDINGS, effective_key
 from rtchat.ui.choices import initial_protocol, next_effort, next_protocol, not_implemented_message, protocol_options
 from rtchat.ui.commands import RtChatCommands
 from rtchat.ui.conversations import ConversationActions
 from rtchat.ui.history_views import message_factory
 from rtchat.ui.themes import DEFAULT_THEME, load_themes, theme_dirs
 from rtchat.ui.turn_runner import Observer, TurnRunner
+from rtchat.ui.voice_actions import VoiceActions
+from rtchat.ui.voice_devices import VoiceDevices, system_devices
+from rtchat.ui.voice_mode import VoiceChanged, VoiceMode
 from rtchat.ui.widgets.messages import AssistantMessage, ErrorMessage, MessageView, NoticeMessage, UserMessage
 from rtchat.ui.widgets.prompt_input import PromptInput
 from rtchat.ui.widgets.status_line import StatusLine
@@ -32,7 +36,7 @@ STATUS_SECONDS = 0.1  # how often live turn figures refresh
 SESSION_TURN_PARAMETERS = inspect.signature(Session.turn).parameters  # "protocol" once WebSocket turns exist
 
 
-class RtChatApp(ConversationActions, App[int]):
+class RtChatApp(ConversationActions, VoiceActions, BenchActions, App[int]):
     """One conversation with one model at a time; the model can change between turns."""
 
     TITLE = "rtchat"
@@ -55,7 +59,10 @@ class RtChatApp(ConversationActions, App[int]):
         session: Session | None = None,
         history: Conversation | None = None,
         store_history: bool = True,
+        voice_devices: VoiceDevices | None = None,
+        bench_runs: int = 3,
     ) -> None:
+        """`voice_devices` replaces the microphone and speaker (tests inject an array source)."""
         super().__init__()
         self.config = config
         self.session = session or Session(config)
@@ -74,6 +81,12 @@ class RtChatApp(ConversationActions, App[int]):
         self._model_ready = asyncio.Event()
         self.theme_problems: list[str] = []
         self._watched_socket = None  # the live connection whose state the status line shows
+        from rtchat.voice.settings import voice_settings
+
+        settings = voice_settings(config.raw)
+        self.voice_mode = VoiceMode(voice_devices or system_devices(settings), settings)
+        self._voice_lock = asyncio.Lock()
+        self.bench_runs = bench_runs
 
     # --- layout ---------------------------------------------------------------------------
 
@@ -105,6 +118,7 @@ class RtChatApp(ConversationActions, App[int]):
     async def on_unmount(self) -> None:
         if self.runner is not None:
             self.runner.turn.cancel()
+        await self.close_voice()
         self.recorder.close()
         await self.session.aclose()
 
@@ -170,6 +184,7 @@ class RtChatApp(ConversationActions, App[int]):
         self.protocol = initial_protocol(target.ref, target.info, self.config.protocols, protocol)
         self._model_ready.set()
         self._show_choices()
+        self.voice_follows_choice()
 
     def _show_choices(self, state: str | None = None) -> None:
         if self.target is None:
@@ -193,6 +208,7 @@ class RtChatApp(ConversationActions, App[int]):
             self.config.protocols[self.target.ref] = protocol
             self._save(f"protocols.{self.target.ref}", protocol)
         self._show_choices()
+        self.voice_follows_choice()
 
     def action_cycle_protocol(self) -> None:
         if self.target is not None:
@@ -247,11 +263,12 @@ class RtChatApp(ConversationActions, App[int]):
         while True:
             text = await self._prompts.get()
             await self._model_ready.wait()
+            await self.wait_for_runner()  # a spoken answer still running stops first
             await self.run_turn(text)
 
     async def run_turn(self, text: str) -> ChatMessage | None:
         target = self.target
-        problem = not_implemented_message(self.protocol)
+        problem = not_implemented_message(self.protocol, self.talk_key())
         if target is None or problem:
             await self.show_error(Error("protocol", problem or "no model is selected"))
             return None
@@ -303,6 +320,7 @@ class RtChatApp(ConversationActions, App[int]):
             self._show_figures(turn)
 
     def _refresh_live_figures(self) -> None:
+        self._show_voice()  # the input level meter moves while listening
         runner = self.runner
         if runner is None:
             self._show_jump_hint(False)
@@ -311,12 +329,16 @@ class RtChatApp(ConversationActions, App[int]):
         self._show_jump_hint(not self.transcript.following)
 
     def _show_figures(self, turn: Turn) -> None:
-        stats = turn.stats
+        """TTFT and tokens/s by the bench's own arithmetic (rtchat.ui.live_figures)."""
+        runner = self.runner
+        if runner is None or runner.turn is not turn:
+            return
+        figures = runner.figures
         self.status.show(
-            connect_ms=stats.connect_ms,
-            ttft_ms=stats.ttft_ms(),
-            tokens_per_s=stats.tokens_per_s(),
-            usage=stats.usage,
+            connect_ms=turn.stats.connect_ms,
+            ttft_ms=figures.ttft_ms,
+            tokens_per_s=figures.tokens_per_s,
+            usage=figures.usage,
         )
 
     def _show_jump_hint(self, visible: bool) -> None:
@@ -333,7 +355,9 @@ class RtChatApp(ConversationActions, App[int]):
     def action_interrupt(self) -> None:
         """ctrl+c: stop the answer at once (keeping it); when idle, clear the input. Never quits."""
         if self.runner is not None:
-            self.runner.turn.cancel()
+            self.runner.turn.cancel()  # a spoken answer stops as a barge-in does
+        elif self.interrupt_voice():
+            pass
         elif len(self.screen_stack) == 1:
             self.prompt.clear()
         if len(self.screen_stack) == 1:
@@ -371,6 +395,14 @@ class RtChatApp(ConversationActions, App[int]):
         answers = list(self.transcript.query(AssistantMessage))
         if answers:
             answers[-1].action_copy_message()
+
+    def talk_key(self) -> str:
+        binding = next(b for b in APP_BINDINGS if b.id == "push_to_talk")
+        return effective_key(binding, self.config.keys or {})
+
+    @on(VoiceChanged)
+    def _voice_changed_shown(self) -> None:
+        self._show_voice()
 
     @on(MessageView.Copied)
     def _copied(self, event: MessageView.Copied) -> None:

@@ -3,6 +3,11 @@
 Remap in the config file: `[keys]` maps a binding id to a key, e.g.
 `pick_model = "f2"`. Keys avoid ctrl+m, ctrl+i, ctrl+[ and ctrl+h, which
 terminals send as Enter, Tab, Escape and Backspace.
+
+Push-to-talk is F3: every common terminal sends it, and it means nothing to
+the input box. ctrl+space also works where the terminal sends it (most send
+NUL, which Textual names ctrl+@; kitty-protocol terminals say ctrl+space).
+Terminals send no key-release, so the key toggles: press to talk, press to send.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ APP_BINDINGS = [
     Binding("ctrl+o", "pick_model", "Model", id="pick_model", priority=True),
     Binding("ctrl+r", "cycle_effort", "Effort", id="cycle_effort", priority=True),
     Binding("ctrl+n", "cycle_protocol", "Protocol", id="cycle_protocol", priority=True),
+    Binding("f3,ctrl+@,ctrl+space", "push_to_talk", "Talk", id="push_to_talk", priority=True, key_display="f3", tooltip="Voice: press to talk (stops a spoken answer), press again to send"),
     Binding("f4", "pick_protocol", "Protocols", id="pick_protocol", show=False),
     Binding("ctrl+t", "toggle_all_thinking", "Thinking", id="toggle_all_thinking", priority=True),
     Binding("f5", "pick_theme", "Theme", id="pick_theme", show=False),
@@ -25,6 +31,7 @@ APP_BINDINGS = [
     Binding("ctrl+l", "list_conversations", "History", id="list_conversations", priority=True),
     Binding("ctrl+k", "new_conversation", "New chat", id="new_conversation", priority=True, show=False),
     Binding("ctrl+f", "search_history", "Search", id="search_history", priority=True, show=False),
+    Binding("f9", "run_bench", "Bench", id="run_bench", show=False, tooltip="Benchmark the protocols of the current model"),
 ]
 
 INPUT_BINDINGS = [

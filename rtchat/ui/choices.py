@@ -11,11 +11,14 @@ PROTOCOL_NAMES = {"sse": "SSE", "websocket": "WebSocket", "webrtc": "WebRTC"}
 
 
 def implemented_protocols() -> tuple[str, ...]:
-    """What text turns can run over: SSE always, WebSocket once `Session.turn` takes a protocol.
-    WebRTC carries voice only (no text turns), so it stays out."""
-    if "protocol" in inspect.signature(Session.turn).parameters:
-        return ("sse", "websocket")
-    return ("sse",)
+    """What text turns can run over: SSE always, WebSocket once `Session.turn` takes a protocol,
+    WebRTC once the session has its pool of calls (text on the data channel); until then
+    WebRTC carries voice only."""
+    if "protocol" not in inspect.signature(Session.turn).parameters:
+        return ("sse",)
+    if hasattr(Session, "call_pool"):
+        return ("sse", "websocket", "webrtc")
+    return ("sse", "websocket")
 
 
 IMPLEMENTED_PROTOCOLS = implemented_protocols()
@@ -60,9 +63,14 @@ def initial_protocol(ref: str, info: ModelInfo, remembered: dict[str, str], requ
     return "sse" if "sse" in info.protocols else (info.protocols[0] if info.protocols else "sse")
 
 
-def not_implemented_message(protocol: str) -> str | None:
+def not_implemented_message(protocol: str, talk_key: str = "f3") -> str | None:
     if protocol in IMPLEMENTED_PROTOCOLS:
         return None
+    if protocol == "webrtc":
+        return (
+            f"WebRTC in rtchat carries voice: press {talk_key} to talk and {talk_key} again to send. "
+            f"For typed messages switch to {' or '.join(PROTOCOL_NAMES[p] for p in IMPLEMENTED_PROTOCOLS)} with ctrl+n."
+        )
     return (
         f"the {PROTOCOL_NAMES.get(protocol, protocol)} transport is not implemented for text chat in this version of rtchat; "
         f"{' and '.join(PROTOCOL_NAMES[p] for p in IMPLEMENTED_PROTOCOLS)} work. Press ctrl+n to switch protocol."

@@ -25,7 +25,8 @@ def record_factory(record: MessageRecord, default_model: str) -> WidgetFactory:
     """A stored message as a widget, with its interrupted/error mark and its thinking."""
     text = record.text or record.transcript
     if record.role == "user":
-        return lambda: UserMessage(text)
+        said = record.transcript or text  # a spoken prompt: its words, not the "[spoken, N s]" placeholder
+        return lambda: UserMessage(said)
     thinking = "".join(block.text for block in record.thinking)
     redacted = any(block.redacted for block in record.thinking)
     reason = stored_reason(record)

@@ -1,11 +1,14 @@
 """The one place a turn's events are consumed by the app.
 
 Everything that must see every event of a turn (the transcript, the status
-line, later the history store via `observers`) is driven from `TurnRunner.run`.
+line, the history store via `observers`) is driven from `TurnRunner.run`.
+Spoken turns (rtchat.ui.spoken_turn) go through the same runner, so a voice
+answer is shown, measured and stored exactly like a typed one.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Protocol
 
@@ -20,9 +23,11 @@ from rtchat.events import (
     TextDelta,
     ThinkingDelta,
     ThinkingSignature,
+    Transcript,
     Usage,
 )
 from rtchat.session import Turn
+from rtchat.ui.live_figures import LiveFigures
 from rtchat.ui.widgets.messages import AssistantMessage
 
 FRAME_SECONDS = 1 / 25  # deltas are coalesced and painted at most this often
@@ -37,6 +42,7 @@ class TurnHost(Protocol):
     async def show_error(self, error: Error) -> None: ...
     async def show_notice(self, notice: Notice) -> None: ...
     def turn_progress(self, state: str, turn: Turn) -> None: ...
+    async def show_user_transcript(self, event: Transcript) -> None: ...
 
 
 class TurnRunner:
@@ -52,13 +58,16 @@ class TurnRunner:
         self.reason = "error"
         self.error: Error | None = None
         self.metrics: Metrics | None = None
+        stats = getattr(turn, "stats", None)
+        self.figures = LiveFigures(started=getattr(stats, "started", None) or time.perf_counter())
 
     async def run(self) -> ChatMessage | None:
         """Stream to the end (or cancellation); return the assistant message to append, if any."""
         timer = self.host.set_interval(FRAME_SECONDS, self.view.flush, name="answer-frame")
-        self.host.turn_progress("connecting", self.turn)
+        self.host.turn_progress(getattr(self.turn, "opening_state", "connecting"), self.turn)
         try:
             async for event in self.turn.events():
+                self.figures.observe(event)
                 for observe in self.observers:
                     observe(event)
                 await self._apply(event)
@@ -74,6 +83,8 @@ class TurnRunner:
             self.text_parts.append(event.text)
             view.append_text(event.text)
             self.host.turn_progress("streaming", self.turn)
+        elif isinstance(event, Transcript):
+            await self._apply_transcript(event)
         elif isinstance(event, ThinkingDelta):
             self.thinking.text += event.text
             view.append_thinking(event.text)
@@ -94,6 +105,17 @@ class TurnRunner:
             self.metrics = event
         elif isinstance(event, Done):
             self.reason = event.reason
+
+    async def _apply_transcript(self, event: Transcript) -> None:
+        """A spoken answer's words stream like text; what the user said replaces their placeholder."""
+        if event.role == "user":
+            await self.host.show_user_transcript(event)
+            return
+        if event.final and "".join(self.text_parts) == event.text:
+            return  # a final transcript repeating what already streamed
+        self.text_parts.append(event.text)
+        self.view.append_text(event.text)
+        self.host.turn_progress("streaming", self.turn)
 
     def message(self) -> ChatMessage | None:
         text = "".join(self.text_parts)

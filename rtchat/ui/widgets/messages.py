@@ -90,6 +90,12 @@ class UserMessage(MessageView):
         yield Static("you", classes="label")
         yield Static(literal(self.text), classes="user-text")
 
+    def set_text(self, text: str) -> None:
+        """A spoken prompt: its transcript replaces the placeholder once it arrives."""
+        self.text = text
+        if self.is_mounted:
+            self.query_one(".user-text", Static).update(literal(text))
+
     def copy_text(self) -> str:
         return self.text
 

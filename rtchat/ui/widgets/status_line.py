@@ -1,4 +1,9 @@
-"""One line of facts: model, protocol, connection state, effort, and the live turn figures."""
+"""One line of facts: model, protocol, connection state, effort, and the live turn figures.
+
+In voice mode the turn state gives way to the voice state (idle / listening /
+thinking / speaking), with an input level meter while listening and the
+voice connection's state and latency.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,9 @@ from textual.widgets import Static
 
 from rtchat.events import Usage
 from rtchat.ui.safe_text import literal
+
+METER_CELLS = 8
+METER_FLOOR_DBFS = -60.0  # quieter than this shows an empty meter
 
 
 @dataclass
@@ -21,6 +29,10 @@ class StatusFacts:
     ttft_ms: float | None = None
     tokens_per_s: float | None = None
     usage: Usage | None = None
+    voice: str | None = None  # None outside voice mode; else opening | idle | listening | thinking | speaking
+    voice_link: str | None = None  # "WebRTC connected", "WebSocket connecting", ...
+    level_dbfs: float | None = None  # the microphone's level while listening
+    first_audio_ms: float | None = None  # press-to-send -> first sound of the answer
 
 
 def _ms(value: float | None) -> str:
@@ -31,12 +43,36 @@ def _tokens(value: int | None) -> str:
     return "–" if value is None else str(value)
 
 
+def level_meter(dbfs: float | None, cells: int = METER_CELLS) -> str:
+    """A small bar: empty at the floor (-60 dBFS), full at 0 dBFS."""
+    if dbfs is None:
+        return ""
+    fraction = min(1.0, max(0.0, (dbfs - METER_FLOOR_DBFS) / -METER_FLOOR_DBFS))
+    filled = round(fraction * cells)
+    return "█" * filled + "░" * (cells - filled)
+
+
+def _voice_part(facts: StatusFacts) -> str:
+    part = f"voice {facts.voice}"
+    if facts.level_dbfs is not None:
+        part += f" {level_meter(facts.level_dbfs)} {facts.level_dbfs:.0f} dB"
+    if facts.voice_link:
+        part += f" · {facts.voice_link}"
+    return part
+
+
 def format_status(facts: StatusFacts) -> str:
     usage = facts.usage or Usage()
     rate = "–" if facts.tokens_per_s is None else f"{facts.tokens_per_s:.0f} tok/s"
     protocol = facts.protocol.upper() if facts.protocol == "sse" else facts.protocol
     if facts.socket and facts.protocol != "sse":
         protocol += f" ({facts.socket})"
+    if facts.voice is not None:
+        return (
+            f"{facts.model} · {_voice_part(facts)}"
+            f" │ connect {_ms(facts.connect_ms)} · first audio {_ms(facts.first_audio_ms)}"
+            f" · in {_tokens(usage.input_tokens)} out {_tokens(usage.output_tokens)}"
+        )
     return (
         f"{facts.model} · {protocol} · {facts.state}"
         f" · effort {facts.effort}"

@@ -1,0 +1,53 @@
+"""Where voice mode's sound comes from and goes to.
+
+The app asks for its devices only on the first push-to-talk press, so the
+sound libraries are imported then and text chat never needs them. Tests (and
+machines without a microphone) inject another `VoiceDevices`: an array or WAV
+source and a silent clock-driven speaker.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+SourceFactory = Callable[[], Any]  # -> an AudioSource; raises AudioUnavailable with the one line to show
+SpeakerFactory = Callable[[Any, Callable], Any]  # (jitter buffer, on_played) -> a speaker
+
+
+@dataclass(frozen=True)
+class VoiceDevices:
+    source: SourceFactory
+    speaker: SpeakerFactory
+
+
+def system_devices(settings) -> VoiceDevices:
+    """The configured (or default) microphone and output device, through PortAudio."""
+
+    def microphone():
+        from rtchat.audio.support import load_sounddevice, require_input_device
+
+        load_sounddevice()
+        require_input_device(settings.input_device)
+        from rtchat.audio.sources import MicrophoneSource
+
+        return MicrophoneSource(device=settings.input_device)
+
+    def speaker(buffer, on_played):
+        from rtchat.audio.playback import DeviceSpeaker
+
+        return DeviceSpeaker(buffer, settings.output_device, on_played)
+
+    return VoiceDevices(microphone, speaker)
+
+
+def silent_devices(make_source: SourceFactory) -> VoiceDevices:
+    """A given source and a speaker that keeps time without a sound card (tests, screenshots)."""
+
+    def speaker(buffer, on_played):
+        from rtchat.audio.playback import ClockSpeaker
+
+        return ClockSpeaker(buffer, on_played)
+
+    return VoiceDevices(make_source, speaker)

@@ -1,0 +1,61 @@
+"""The bench from the command palette, against the loopback (no key, no cost)."""
+
+from __future__ import annotations
+
+import pytest
+from textual.widgets import Static
+
+from rtchat.bench.stats import tokens_per_second
+from rtchat.events import TextDelta, Usage
+from rtchat.ui.live_figures import LiveFigures
+from rtchat.ui.screens.bench_screen import BenchScreen
+from rtchat.ui.screens.confirm import ConfirmDialog
+from tests.test_ui_support import isolate, make_app, ready, wait_for
+
+SIZE = (120, 44)
+
+
+@pytest.fixture(autouse=True)
+def _isolated(monkeypatch, tmp_path):
+    isolate(monkeypatch, tmp_path)
+
+
+async def test_bench_from_the_palette_shows_table_and_chart():
+    app = make_app(bench_runs=1)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await pilot.press("ctrl+p", *"Benchmark protocols")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, BenchScreen))
+        screen = app.screen
+        await wait_for(pilot, lambda: screen.result is not None, timeout=60)
+        table = str(screen.query_one("#bench-table", Static).render())
+        chart = str(screen.query_one("#bench-chart", Static).render())
+        assert "time to first token" in table and "sse" in table and "websocket" in table
+        assert "time to first token (ms)" in chart and "┃" in chart
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not isinstance(app.screen, BenchScreen))
+
+
+async def test_a_paid_provider_is_asked_first(monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-not-used")
+    app = make_app(model="openai/gpt-4.1")
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        app.action_run_bench()
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+        assert "spends tokens on openai" in app.screen.question and "output tokens" in app.screen.question
+        await pilot.press("n")
+        await pilot.pause(0.1)
+        assert not isinstance(app.screen, (ConfirmDialog, BenchScreen))
+
+
+def test_status_figures_are_the_bench_arithmetic():
+    figures = LiveFigures(started=10.0)
+    for at in (10.2, 10.3, 10.5):
+        figures.observe(TextDelta("x"), at)
+    figures.observe(Usage(output_tokens=3))
+    assert figures.ttft_ms == pytest.approx(200.0)
+    assert figures.tokens_per_s == tokens_per_second([10.2, 10.3, 10.5]) == pytest.approx(2 / 0.3)
+    assert figures.usage.output_tokens == 3

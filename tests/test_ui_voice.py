@@ -1,0 +1,174 @@
+"""Voice in the app: push-to-talk against the loopback with an injected audio
+source (no microphone, no sound card), the one-line message when PortAudio is
+missing, and WebRTC chosen for typed text."""
+
+from __future__ import annotations
+
+
+import numpy as np
+import pytest
+
+from rtchat.audio.pcm import speech_duration
+from rtchat.audio.support import AudioUnavailable
+from rtchat.store import Store, default_path
+from rtchat.ui.choices import IMPLEMENTED_PROTOCOLS
+from rtchat.ui.voice_devices import silent_devices
+from rtchat.ui.widgets.messages import AssistantMessage, ErrorMessage, UserMessage
+from rtchat.ui.widgets.status_line import StatusFacts, format_status, level_meter
+from tests.test_ui_support import idle, isolate, make_app, ready, send, wait_for
+
+SIZE = (120, 40)
+RATE = 48000
+
+
+@pytest.fixture(autouse=True)
+def _isolated(monkeypatch, tmp_path):
+    isolate(monkeypatch, tmp_path)
+
+
+class HandFedSource:
+    """A microphone the test speaks into: open for the whole session, fed block by block."""
+
+    rate = RATE
+
+    def __init__(self) -> None:
+        self.deliver = None
+
+    def start(self, deliver) -> None:
+        self.deliver = deliver
+
+    def stop(self) -> None:
+        self.deliver = None
+
+    def say(self, samples: np.ndarray) -> None:
+        block = RATE // 50
+        for offset in range(0, len(samples), block):
+            self.deliver(samples[offset : offset + block])
+
+
+def syllables(count: int = 4) -> np.ndarray:
+    """Speech-like energy: short voiced bursts with gaps (what the loopback measures as speech)."""
+    t = np.arange(int(0.18 * RATE)) / RATE
+    syllable = (0.3 * np.sin(2 * np.pi * 180 * t) * np.hanning(len(t))).astype(np.float32)
+    gap = np.zeros(RATE // 20, dtype=np.float32)
+    return np.concatenate([np.concatenate([syllable, gap]) for _ in range(count)])
+
+
+def tap(pilot, key: str) -> None:
+    """A key through the app's bindings without the pilot's idle wait (aiortc's threads keep the CPU busy)."""
+    pilot.app.simulate_key(key)
+
+
+def voice_state(app) -> str | None:
+    return app.voice.state.value if app.voice is not None else None
+
+
+async def test_push_to_talk_turn_over_webrtc_is_shown_and_stored():
+    source = HandFedSource()
+    app = make_app(protocol="webrtc", voice_devices=silent_devices(lambda: source))
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        tap(pilot, "f3")
+        await wait_for(pilot, lambda: voice_state(app) == "listening", timeout=20)
+        speech = syllables()
+        source.say(speech)
+        await wait_for(pilot, lambda: (app.status.facts.level_dbfs or -100) > -30)
+        assert "voice listening" in format_status(app.status.facts) and "█" in format_status(app.status.facts)
+        tap(pilot, "f3")
+        await wait_for(pilot, lambda: app.transcript.query(AssistantMessage) and idle(app) and voice_state(app) == "idle", timeout=20)
+        said = app.transcript.query_one(UserMessage).text
+        answer = app.transcript.query_one(AssistantMessage)
+        expected = speech_duration(speech, RATE)
+        assert said.startswith("[") and said.endswith(" s of audio]"), said  # the loopback's "transcription"
+        assert abs(float(said[1:].split()[0]) - expected) <= 0.15, (said, expected)
+        assert answer.text.startswith("heard ") and abs(float(answer.text.split()[1]) - expected) <= 0.15, answer.text
+        assert answer.reason == "complete"
+        assert app.status.facts.voice == "idle" and app.status.facts.first_audio_ms is not None
+        assert [m.role for m in app.conversation.messages] == ["user", "assistant"]
+        assert app.conversation.messages[0].text == said
+        conversation_id = app.recorder.conversation_id
+        # a second exchange, cut short with ctrl+c while the answer speaks
+        tap(pilot, "f3")
+        await wait_for(pilot, lambda: voice_state(app) == "listening")
+        source.say(syllables(3))
+        tap(pilot, "f3")
+        await wait_for(pilot, lambda: voice_state(app) == "speaking", timeout=20)
+        tap(pilot, "ctrl+c")
+        await wait_for(pilot, lambda: idle(app) and voice_state(app) == "idle")
+        assert app.transcript.query(AssistantMessage).last().reason == "interrupted"
+    store = Store.open(default_path())
+    record, messages = store.load_conversation(conversation_id)
+    assert record.protocol == "webrtc"
+    assert [(m.role, m.transcript) for m in messages[:2]] == [("user", said), ("assistant", answer.text)]
+    assert messages[1].status == "complete" and messages[3].status == "interrupted"
+    store.close()
+
+
+async def test_ctrl_c_while_talking_drops_the_speech():
+    source = HandFedSource()
+    app = make_app(protocol="websocket", voice_devices=silent_devices(lambda: source))
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        tap(pilot, "f3")
+        await wait_for(pilot, lambda: voice_state(app) == "listening", timeout=20)
+        assert app.voice_mode.opened_for == ("loopback/echo", "websocket")
+        source.say(syllables(2))
+        tap(pilot, "ctrl+c")
+        await wait_for(pilot, lambda: voice_state(app) == "idle")
+        await pilot.pause(0.3)
+        assert not app.transcript.query(AssistantMessage) and app.runner is None
+
+
+async def test_missing_portaudio_is_one_line_and_text_chat_goes_on():
+    def no_portaudio():
+        raise AudioUnavailable("voice needs PortAudio: install libportaudio2 (e.g. apt-get install libportaudio2)")
+
+    app = make_app(voice_devices=silent_devices(no_portaudio))
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        tap(pilot, "f3")
+        await wait_for(pilot, lambda: app.transcript.query(ErrorMessage))
+        error = app.transcript.query_one(ErrorMessage)
+        assert error.text == "voice needs PortAudio: install libportaudio2 (e.g. apt-get install libportaudio2)"
+        assert app.voice is None and app.status.facts.voice is None
+        await send(pilot, "still typing")
+        await wait_for(pilot, lambda: app.transcript.query(AssistantMessage) and idle(app))
+        assert "still typing" in app.transcript.query_one(AssistantMessage).text
+
+
+async def test_a_model_without_voice_says_so():
+    app = make_app(model="loopback/lorem", voice_devices=silent_devices(HandFedSource))
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        tap(pilot, "f3")
+        await wait_for(pilot, lambda: app.transcript.query(ErrorMessage))
+        assert "does not take voice" in app.transcript.query_one(ErrorMessage).text
+
+
+async def test_typing_over_webrtc_answers_or_points_at_the_talk_key():
+    app = make_app(protocol="webrtc")
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await send(pilot, "hello over webrtc")
+        await wait_for(pilot, lambda: (app.transcript.query(ErrorMessage) or app.transcript.query(AssistantMessage)) and idle(app), timeout=20)
+        if "webrtc" in IMPLEMENTED_PROTOCOLS:  # text on the data channel has landed
+            assert "hello over webrtc" in app.transcript.query_one(AssistantMessage).text
+        else:
+            assert "WebRTC in rtchat carries voice: press f3" in app.transcript.query_one(ErrorMessage).text
+        assert app.voice is None  # typing never opens voice mode
+
+
+def test_the_voice_only_message_names_the_talk_key(monkeypatch):
+    from rtchat.ui import choices
+
+    monkeypatch.setattr(choices, "IMPLEMENTED_PROTOCOLS", ("sse", "websocket"))
+    text = choices.not_implemented_message("webrtc", "ctrl+@")
+    assert text.startswith("WebRTC in rtchat carries voice: press ctrl+@ to talk") and "SSE or WebSocket with ctrl+n" in text
+
+
+def test_level_meter_and_voice_status():
+    assert level_meter(-60) == "░" * 8 and level_meter(0) == "█" * 8 and level_meter(-30) == "████░░░░"
+    facts = StatusFacts(model="loopback/echo", voice="listening", voice_link="WebRTC connected", level_dbfs=-12.0, connect_ms=40)
+    line = format_status(facts)
+    assert line.startswith("loopback/echo · voice listening ██████░░ -12 dB · WebRTC connected │")
+    assert "first audio –" in line and "connect 40 ms" in line
