@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from typing import TYPE_CHECKING
 
 from rtchat.conversation import Conversation
@@ -40,8 +42,16 @@ def connection_class(wire: str) -> type[LiveConnection]:
     raise KeyError(wire)
 
 
+MAX_OPEN = 4  # connections kept for conversations not in use; older ones are closed (they reopen on demand)
+
+
 class LivePool:
-    """Keeps one open connection per conversation (by identity) and model; closes the rest."""
+    """Keeps one open connection per conversation (by identity) and model; closes the rest.
+
+    Only the most recently used few stay open: a user who switches among many
+    conversations must not collect sockets (and the conversations they pin).
+    Going back to a closed one costs a handshake and a context rebuild.
+    """
 
     def __init__(self, network: NetworkSettings) -> None:
         self.network = network
@@ -56,15 +66,28 @@ class LivePool:
         wire = ws_wire_for(target)
         if wire is None:
             return refused_turn(target, conversation, effort, notices, f"{target.ref} offers no WebSocket API; use --protocol sse")
+        connection = self._connection_for(target, conversation, lambda: connection_class(wire)(target, self.network))
+        return SocketTurn(connection, target, conversation, effort, notices)
+
+    def _connection_for(self, target: Target, conversation: Conversation, make: Callable[[], LiveConnection]) -> LiveConnection:
+        """This conversation's connection for this model, made (and the model's old one closed) when needed."""
         key = (id(conversation), target.ref)
         entry = self._entries.get(key)
         if entry is None or entry[0] is not conversation or entry[1].target != target:
             if entry is not None:
                 entry[1].spawn(entry[1].aclose())
             self._close_others(conversation, keep=key)
-            entry = (conversation, connection_class(wire)(target, self.network))
-            self._entries[key] = entry
-        return SocketTurn(entry[1], target, conversation, effort, notices)
+            entry = (conversation, make())
+        self._entries.pop(key, None)
+        self._entries[key] = entry  # most recently used last
+        self._close_least_recently_used()
+        return entry[1]
+
+    def _close_least_recently_used(self) -> None:
+        for key, (_, connection) in list(self._entries.items())[: max(0, len(self._entries) - MAX_OPEN)]:
+            if connection.current is None:  # never one with an answer still streaming
+                del self._entries[key]
+                connection.spawn(connection.aclose())
 
     def _close_others(self, conversation: Conversation, keep: tuple[int, str]) -> None:
         """The model changed: the old model's socket is no longer needed."""

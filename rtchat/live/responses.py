@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 
 from rtchat.conversation import ChatMessage
-from rtchat.events import Event, Notice
+from rtchat.events import Done, Event, Notice
 from rtchat.live.connection import LiveConnection
 from rtchat.live.turn import SocketTurn
 from rtchat.transports.websocket import SocketAddress, socket_url
@@ -41,7 +41,20 @@ class ResponsesSocketConnection(LiveConnection):
             return [Notice(f"skipped a malformed frame: {preview(str(frame)[:200])}", "warning")]
         if not isinstance(payload, dict):
             return []
+        if payload.get("type") == "error" and isinstance(payload.get("status"), int):
+            return self.refused_in_band(payload["status"], payload.get("error"))
         return self.decoder.decode_payload(payload)
+
+    def refused_in_band(self, status: int, error: object) -> list[Event]:
+        """WebSocket mode reports what HTTP would refuse (bad key, unknown model, rate limit)
+        as an `error` event with the HTTP status: word it exactly as the SSE path does."""
+        body = json.dumps({"error": error if isinstance(error, dict) else {}}).encode()
+        return [self.refused(status, body), Done("error")]
+
+    def turn_ended(self, turn: SocketTurn, reason: str) -> None:
+        """The server keeps no conversation here, so an edited history needs no fresh socket."""
+        super().turn_ended(turn, reason)
+        self.known = []
 
     async def send_turn(self, turn: SocketTurn, unsent: list[ChatMessage]) -> None:
         self.decoder = ResponsesDecoder()

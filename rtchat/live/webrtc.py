@@ -175,14 +175,7 @@ class WebRTCPool(LivePool):
             offered = ", ".join(target.info.protocols)
             turn = refused_turn(target, conversation, effort, notices, f"{target.ref} offers no WebRTC API ({offered} only); use --protocol {target.info.protocols[0]}")
         else:
-            key = (id(conversation), target.ref)
-            entry = self._entries.get(key)
-            if entry is None or entry[0] is not conversation or entry[1].target != target:
-                if entry is not None:
-                    entry[1].spawn(entry[1].aclose())
-                self._close_others(conversation, keep=key)
-                entry = (conversation, RealtimeCallConnection(target, self.network, self.client_for, self.ice_servers))
-                self._entries[key] = entry
-            turn = SocketTurn(entry[1], target, conversation, effort, notices)
+            connection = self._connection_for(target, conversation, lambda: RealtimeCallConnection(target, self.network, self.client_for, self.ice_servers))
+            turn = SocketTurn(connection, target, conversation, effort, notices)
         turn.protocol = "webrtc"
         return turn

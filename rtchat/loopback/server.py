@@ -21,7 +21,7 @@ from typing import Any, Protocol
 
 from aiohttp import web
 
-from . import anthropic_messages, gemini, gemini_live_ws, openai_chat, openai_responses, realtime_ws, webrtc_peer
+from . import anthropic_messages, gemini, gemini_live_ws, openai_chat, openai_responses, realtime_ws, responses_ws, webrtc_peer
 from .pacing import (
     KEEPALIVE_COUNT,
     KEEPALIVE_INTERVAL,
@@ -48,7 +48,7 @@ from .scripts import (
 )
 
 WIRE_MODULES = (openai_chat, anthropic_messages, gemini, openai_responses)
-SOCKET_MODULES = (realtime_ws, gemini_live_ws, webrtc_peer)  # WebSocket and WebRTC routes: register(app, state)
+SOCKET_MODULES = (realtime_ws, gemini_live_ws, webrtc_peer, responses_ws)  # WebSocket and WebRTC routes: register(app, state)
 SHUTDOWN_TIMEOUT = 0.25  # seconds a closing server waits for streams still running
 clock = time.monotonic
 
@@ -95,12 +95,28 @@ class PromptCache:
         return cached
 
 
+class RecentLog(list):
+    """A list that keeps only its newest entries: a server left running for days must not grow without end."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__()
+        self.limit = limit
+
+    def append(self, item: Any) -> None:
+        super().append(item)
+        if len(self) > self.limit:
+            del self[: len(self) - self.limit]
+
+
+RECORDS_KEPT = 1000
+
+
 class LoopbackState:
     """Everything one server instance remembers across requests."""
 
     def __init__(self) -> None:
-        self.records: list[RequestRecord] = []
-        self.connections: list[ConnectionRecord] = []  # one per WebSocket (or data channel) session
+        self.records: list[RequestRecord] = RecentLog(RECORDS_KEPT)
+        self.connections: list[ConnectionRecord] = RecentLog(RECORDS_KEPT)  # one per WebSocket (or data channel) session
         self.resumable: dict[str, Any] = {}  # Gemini Live resumption handle -> saved session
         self.prompt_cache = PromptCache()
         self._bodies_seen: set[str] = set()

@@ -85,22 +85,53 @@ class RealtimeSocketLink:
         self._pending = bytearray()
         self._tasks: list[asyncio.Task] = []
 
-    async def connect(self) -> None:
+    def address(self):
         from urllib.parse import quote
 
-        from rtchat.session import is_local
-        from rtchat.transports.websocket import SocketAddress, SocketFailure, open_socket, socket_url
+        from rtchat.transports.websocket import SocketAddress, socket_url
 
         headers = (("Authorization", f"Bearer {self.key}"),) if self.key else ()
-        address = SocketAddress(socket_url(self.base_url, "/realtime", f"model={quote(self.model)}"), headers)
+        return SocketAddress(socket_url(self.base_url, "/realtime", f"model={quote(self.model)}"), headers)
+
+    async def handshake(self, socket) -> None:
+        """After the upgrade, before the reader starts (Live: `setup` / `setupComplete`)."""
+
+    async def connect(self) -> None:
+        from websockets.exceptions import ConnectionClosed, InvalidStatus
+
+        from rtchat.session import is_local
+        from rtchat.transports.websocket import (
+            SocketFailure,
+            close_of,
+            describe_close,
+            open_socket,
+        )
+
+        address = self.address()
         self.on_state("connecting")
         try:
             self._socket, self.connect_ms = await open_socket(address, self.connect_timeout, local=is_local(self.base_url))
+            await asyncio.wait_for(self.handshake(self._socket), self.connect_timeout)
         except SocketFailure as exc:
-            self.on_state("failed")
+            await self._give_up()
             raise ConnectionError(exc.error.message) from None
+        except InvalidStatus as exc:
+            await self._give_up()
+            raise ConnectionError(f"{address.host} refused the WebSocket ({exc.response.status_code})") from None
+        except ConnectionClosed as exc:
+            await self._give_up()
+            raise ConnectionError(describe_close(address.host, *close_of(exc), "while setting up the session").message) from None
+        except TimeoutError:
+            await self._give_up()
+            raise ConnectionError(f"{address.host} did not set up the session within {self.connect_timeout:g} s") from None
         self._tasks = [asyncio.ensure_future(self._read()), asyncio.ensure_future(self._write())]
         self.on_state("connected")
+
+    async def _give_up(self) -> None:
+        if self._socket is not None:
+            await self._socket.close()
+            self._socket = None
+        self.on_state("failed")
 
     def send(self, event: dict) -> None:
         if event.get("type") == "input_audio_buffer.commit":
@@ -115,11 +146,27 @@ class RealtimeSocketLink:
             self._send_pending()
 
     def _send_pending(self) -> None:
+        if self._pending:
+            self._outbox.put_nowait(self.audio_message(bytes(self._pending)))
+            self._pending.clear()
+
+    def audio_message(self, pcm16: bytes) -> dict:
         from rtchat.wire import openai_realtime as rt
 
-        if self._pending:
-            self._outbox.put_nowait(rt.audio_append(bytes(self._pending)))
-            self._pending.clear()
+        return rt.audio_append(pcm16)
+
+    def decode(self, frame: str | bytes) -> list[dict]:
+        """A server frame as session events (Realtime's own dialect: the JSON as it is)."""
+        import json
+
+        try:
+            event = json.loads(frame)
+        except ValueError:
+            event = None
+        return [event if isinstance(event, dict) else {"type": "rtchat.malformed"}]
+
+    def closed_by_server(self, code: int | None, reason: str) -> None:
+        """Realtime reports errors as `error` events, so a close says nothing more."""
 
     def drop_input(self) -> None:
         self._pending.clear()
@@ -136,19 +183,20 @@ class RealtimeSocketLink:
             await self._socket.send(json.dumps(event, separators=(",", ":")))
 
     async def _read(self) -> None:
-        import json
-
         from websockets.exceptions import ConnectionClosed
 
+        from rtchat.transports.websocket import close_of
+
+        socket = self._socket
+        code, reason = None, ""
         try:
-            async for frame in self._socket:
-                try:
-                    event = json.loads(frame)
-                except ValueError:
-                    event = {"type": "rtchat.malformed"}
-                self.on_event(event if isinstance(event, dict) else {"type": "rtchat.malformed"})
-        except ConnectionClosed:
-            pass
+            async for frame in socket:
+                for event in self.decode(frame):
+                    self.on_event(event)
+            code, reason = socket.close_code, socket.close_reason or ""
+        except ConnectionClosed as exc:
+            code, reason = close_of(exc)
+        self.closed_by_server(code, reason)
         self.on_state("closed")
 
     async def close(self) -> None:
@@ -158,3 +206,71 @@ class RealtimeSocketLink:
             await self._socket.close()
             self._socket = None
         self.on_state("closed")
+
+
+class GeminiLiveLink(RealtimeSocketLink):
+    """Gemini Live (BidiGenerateContent) over WebSocket: `setup` with AUDIO answers and
+    manual activity detection, the user's audio as `realtimeInput.audio` (PCM16 16 kHz),
+    the answer's audio (PCM16 24 kHz) and transcriptions in `serverContent`. The session's
+    Realtime events are translated both ways by `LiveDialect`."""
+
+    input_rate = 16000
+    output_rate = 24000
+
+    def __init__(self, base_url: str, model: str, key: str | None, connect_timeout: float = 10.0, system: str | None = None) -> None:
+        from rtchat.voice.live_dialect import LiveDialect
+
+        super().__init__(base_url, model, key, connect_timeout)
+        self.system = system  # Live fixes instructions at setup, before the session's session.update
+        self.dialect = LiveDialect()
+        self.sent_log: list[str] = []  # the kinds of message sent, in order (tests read the barge-in order)
+
+    def address(self):
+        from rtchat.transports.websocket import SocketAddress, socket_url
+        from rtchat.wire import gemini_live as live
+
+        headers = (("x-goog-api-key", self.key),) if self.key else ()
+        return SocketAddress(socket_url(self.base_url, live.PATH), headers)
+
+    async def handshake(self, socket) -> None:
+        import json
+
+        from rtchat.wire import gemini_live as live
+
+        await socket.send(json.dumps(live.setup(self.model, ["AUDIO"], self.system, manual_activity=True)))
+        while not self.dialect.decoder.setup_complete:
+            self.dialect.decoder.feed_text(await socket.recv())
+
+    def send(self, event: dict) -> None:
+        kind = event.get("type")
+        if kind == "input_audio_buffer.commit":
+            self._send_pending()
+        for message in self.dialect.to_live(event):
+            self._outbox.put_nowait(message)
+        if kind == "response.create":  # Live answers an activityEnd unasked; the session tracks it as a response
+            asyncio.get_running_loop().call_soon(self.on_event, {"type": "response.created"})
+
+    def audio_message(self, pcm16: bytes) -> dict:
+        from rtchat.wire import gemini_live as live
+
+        return live.realtime_audio(pcm16)
+
+    def decode(self, frame: str | bytes) -> list[dict]:
+        return self.dialect.from_live(frame)
+
+    def closed_by_server(self, code: int | None, reason: str) -> None:
+        from rtchat.voice.live_dialect import closed_event
+
+        event = closed_event(code, reason)
+        if event is not None:
+            self.on_event(event)
+
+    async def _write(self) -> None:
+        import json
+
+        from rtchat.voice.live_dialect import message_kind
+
+        while True:
+            message = await self._outbox.get()
+            self.sent_log.append(message_kind(message))
+            await self._socket.send(json.dumps(message, separators=(",", ":")))

@@ -1,0 +1,97 @@
+"""Gemini Live spoken in the voice session's (OpenAI Realtime) event dialect.
+
+`VoiceSession` drives push-to-talk with Realtime client events and reads
+Realtime server events. Rather than a second session, the Gemini link
+translates at the edge, both ways:
+
+  press (`input_audio_buffer.clear`)  -> `activityStart`
+  barge-in (`response.cancel`)        -> `activityStart` (Live's default
+                                         START_OF_ACTIVITY_INTERRUPTS cuts the
+                                         answer off; the server says `interrupted`)
+  release (`input_audio_buffer.commit`) -> `activityEnd` (manual activity
+                                         detection: Live answers by itself)
+
+and Live's `serverContent` (answer audio, transcriptions, `turnComplete`,
+`interrupted`) becomes `response.output_audio.delta`, transcript and
+`response.done` events. Parsing stays in rtchat.wire.gemini_live. Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+from rtchat.events import AudioChunk, Done, Event, Notice, TextDelta, Transcript, Usage
+from rtchat.wire import gemini_live as live
+
+DONE_STATUS = {"complete": "completed", "interrupted": "cancelled"}
+
+
+class LiveDialect:
+    """Realtime client events -> Live messages; Live server frames -> Realtime events."""
+
+    def __init__(self) -> None:
+        self.decoder = live.LiveDecoder()
+        self.active = False  # an activity (the user's turn) is open on the server
+        self.usage: Usage | None = None
+
+    # ---------------------------------------------------------------- ours -> Live
+
+    def to_live(self, event: dict) -> list[dict]:
+        kind = event.get("type")
+        if kind in ("input_audio_buffer.clear", "response.cancel"):
+            if self.active:
+                return []  # one activity per turn: a press after a barge-in keeps the open one
+            self.active = True
+            return [live.activity_start()]
+        if kind == "input_audio_buffer.commit":
+            self.active = False
+            return [live.activity_end()]
+        return []  # session.update, response.create, truncate: Live has no counterpart
+
+    # ---------------------------------------------------------------- Live -> ours
+
+    def from_live(self, frame: str | bytes) -> list[dict]:
+        return [translated for event in self.decoder.feed_text(frame) for translated in self._translate(event)]
+
+    def _translate(self, event: Event) -> list[dict]:
+        if isinstance(event, AudioChunk):
+            return [{"type": "response.output_audio.delta", "delta": base64.b64encode(event.pcm).decode("ascii")}]
+        if isinstance(event, Transcript):
+            if event.role == "user":
+                return [{"type": "conversation.item.input_audio_transcription.completed", "transcript": event.text}]
+            return [{"type": "response.output_audio_transcript.delta", "delta": event.text}]
+        if isinstance(event, TextDelta):
+            return [{"type": "response.output_text.delta", "delta": event.text}]
+        if isinstance(event, Usage):
+            self.usage = event
+            return []
+        if isinstance(event, Done):
+            return [self._response_done(event.reason)]
+        if isinstance(event, Notice) and event.level == "warning":
+            return [{"type": "rtchat.malformed"}]
+        return []  # goAway: a voice session is not resumed; the close that follows is reported
+
+    def _response_done(self, reason: str) -> dict:
+        response: dict[str, Any] = {"status": DONE_STATUS.get(reason, reason)}
+        usage, self.usage = self.usage, None
+        if usage is not None:
+            response["usage"] = {
+                "input_tokens": usage.input_tokens,
+                "output_tokens": usage.output_tokens,
+                "input_token_details": {"cached_tokens": usage.cached_tokens},
+            }
+        return {"type": "response.done", "response": response}
+
+
+def closed_event(code: int | None, reason: str) -> dict | None:
+    """Live reports errors as close frames: one `error` event says why, before the link closes."""
+    if code in (None, 1000):
+        return None
+    return {"type": "error", "error": {"code": f"close {code}", "message": reason or "no reason given"}}
+
+
+def message_kind(message: dict) -> str:
+    """`setup`, `audio`, `activityStart`, `activityEnd`...: what a client message is, for logs and tests."""
+    inner = message.get("realtimeInput")
+    return next(iter(inner), "realtimeInput") if isinstance(inner, dict) else next(iter(message), "empty")
