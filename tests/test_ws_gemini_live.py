@@ -8,7 +8,7 @@ import json
 import websockets
 
 from rtchat.conversation import Conversation
-from rtchat.loopback.audio_meter import tone
+from rtchat.loopback.audio_meter import resample, tone
 from rtchat.wire import gemini_live as live
 from tests.ws_support import ask, done_of, errors_of, isolated, make_session, text_of  # noqa: F401
 
@@ -119,4 +119,4 @@ async def test_spoken_input_is_measured_and_echoed(loopback):
             break
     assert heard == "[0.8 s of audio]"
     assert said == "heard 0.8 s of audio (level -15 dBFS)"
-    assert audio == speech  # echo speaks the user's own audio back
+    assert audio == resample(speech, 16000, 24000)  # echo speaks the user's own audio back, at Live's 24 kHz

@@ -69,3 +69,24 @@ def tone(seconds: float, rate: int, hz: float = 440.0, level_dbfs: float = -12.0
     if sys.byteorder != "little":
         values.byteswap()
     return values.tobytes()
+
+
+def resample(pcm16: bytes, from_rate: int, to_rate: int) -> bytes:
+    """Linear-interpolation resampling, good enough for the echo model to play back speech at
+    the rate it declares (numpy stays out of the loopback: it serves text users too)."""
+    if from_rate == to_rate or not pcm16:
+        return pcm16
+    source = samples(pcm16)
+    count = len(source) * to_rate // from_rate
+    step = from_rate / to_rate
+    last = len(source) - 1
+    out = array("h", bytes(2 * count))
+    for index in range(count):
+        position = index * step
+        left = int(position)
+        right = min(left + 1, last)
+        fraction = position - left
+        out[index] = int(source[left] + (source[right] - source[left]) * fraction)
+    if sys.byteorder != "little":
+        out.byteswap()
+    return out.tobytes()

@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .audio_meter import Heard, measure, tone
+from .audio_meter import Heard, measure, resample, tone
 from .pacing import Schedule, fault_position
 from .records import ConnectionRecord, RequestRecord
 from .scripts import FAULTS, Conversation, Message, ModelError, Script, parse_model, write_script
@@ -251,7 +251,7 @@ class LiveServerSession:
 
     async def _speak(self) -> None:
         last = next((t for t in reversed(self.turns) if t.role == "user"), None)
-        audio = tone(0.3, OUTPUT_RATE) if last is None or not last.audio else last.audio
+        audio = tone(0.3, OUTPUT_RATE) if last is None or not last.audio else resample(last.audio, self.audio_rate, OUTPUT_RATE)
         for start in range(0, len(audio), AUDIO_CHUNK_BYTES):
             data = base64.b64encode(audio[start : start + AUDIO_CHUNK_BYTES]).decode("ascii")
             await self.send({"serverContent": {"modelTurn": {"parts": [{"inlineData": {"mimeType": f"audio/pcm;rate={OUTPUT_RATE}", "data": data}}]}}})

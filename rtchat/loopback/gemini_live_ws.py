@@ -54,8 +54,9 @@ async def serve_live(request: web.Request, state: LoopbackState) -> web.StreamRe
     except ConnectionError:
         pass
     finally:
-        await session.close()
+        # Record the end first: a client that drops cancels this handler at the next await.
+        session.connection.closed = clock()
         if session.connection.close_code is None:
             session.connection.close_code = socket.close_code
-        session.connection.closed = clock()
+        await session.close()
     return socket

@@ -71,8 +71,9 @@ async def serve_realtime(request: web.Request, state: LoopbackState) -> web.Stre
     except ConnectionError:
         pass
     finally:
-        await session.close()
+        # Record the end first: a client that drops cancels this handler at the next await.
+        session.connection.closed = clock()
         if session.connection.close_code is None:
             session.connection.close_code = socket.close_code
-        session.connection.closed = clock()
+        await session.close()
     return socket
