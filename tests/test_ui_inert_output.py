@@ -1,0 +1,24 @@
+"""Model output is data: escape sequences in an answer never reach the terminal from the app."""
+
+from __future__ import annotations
+
+import re
+
+from tests.test_ui_support import idle, isolate, make_app, plain, ready, send, wait_for
+
+HOSTILE = "clip \x1b]52;c;ZXZpbA==\x07 clear \x1b[2J title \x1b]0;pwned\x07 c1 \x9b31m end"
+CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+async def test_escape_sequences_in_an_answer_are_shown_inert(monkeypatch, tmp_path):
+    isolate(monkeypatch, tmp_path)
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        await send(pilot, HOSTILE)
+        await wait_for(pilot, lambda: idle(app) and "end" in plain(app.screen) and "characters" in plain(app.screen))
+        shown = plain(app.screen)
+        screenshot = app.export_screenshot()
+    assert "␛]52;c;ZXZpbA==" in shown, "the sequence is visible as text"
+    assert not CONTROL.search(shown)
+    assert "\x1b" not in screenshot and "\x9b" not in screenshot and "\x07" not in screenshot
