@@ -174,30 +174,3 @@ async def test_keymap_from_config_remaps_bindings(tmp_path):
         assert app.status.facts.effort == "off"
         await pilot.press("ctrl+r")  # the old key no longer cycles
         assert app.status.facts.effort == "off"
-
-
-NO_VOICE_AT_START = """
-import asyncio, sys
-from tests.test_ui_support import make_app, ready
-
-async def main():
-    app = make_app()
-    async with app.run_test() as pilot:
-        await ready(pilot)
-        await pilot.press("ctrl+p", "escape")  # the palette lists Push to talk without importing voice
-        print(sorted({"aiortc", "sounddevice", "numpy"} & set(sys.modules)))
-
-asyncio.run(main())
-"""
-
-
-def test_no_voice_libraries_imported_at_start():
-    """In a fresh interpreter: other test modules import numpy, this process cannot tell."""
-    import subprocess
-    import sys
-    from pathlib import Path
-
-    root = Path(__file__).resolve().parents[1]
-    result = subprocess.run([sys.executable, "-c", NO_VOICE_AT_START], cwd=root, capture_output=True, text=True, timeout=60)
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip().splitlines()[-1] == "[]"
