@@ -42,15 +42,17 @@ def rss_mb() -> float:
     return float("nan")
 
 
-async def soak(minutes: float, seed: int) -> dict:
+async def soak(minutes: float, seed: int, server_url: str | None) -> dict:
     rng = random.Random(seed)
     folder = Path(tempfile.mkdtemp(prefix="rtchat-soak-"))
     store = Store.open(folder / "history.db")
-    server = await start_loopback()
+    server = None if server_url else await start_loopback()
+    base = (server_url or server.url) + "/v1"
     session = Session(load_config())
+    started = time.monotonic()
+    timeline: list[tuple[float, float]] = [(0.0, rss_mb())]
     expected: list[tuple[int, str, str, str]] = []  # (conversation id, prompt, shown text, status)
     reasons: dict[str, int] = {}
-    memory = [rss_mb()]
     turns = 0
     deadline = time.monotonic() + minutes * 60
     try:
@@ -61,7 +63,7 @@ async def soak(minutes: float, seed: int) -> dict:
             conversation = Conversation()
             for _ in range(rng.randint(1, 4)):
                 model = rng.choice(MODELS)
-                target = await session.resolve(f"loopback/{model}", server.url + "/v1")
+                target = await session.resolve(f"loopback/{model}", base)
                 prompt = f"turn {turns} {rng.random():.6f}"
                 conversation.add_user(prompt)
                 recorder.prompt(prompt)
@@ -84,15 +86,16 @@ async def soak(minutes: float, seed: int) -> dict:
                 expected.append((recorder.conversation_id, prompt, text, STATUS.get(reason, "complete")))
                 reasons[reason] = reasons.get(reason, 0) + 1
                 turns += 1
-            if turns % 50 < 4:
-                memory.append(rss_mb())
+            if time.monotonic() - started > len(timeline) * 60:
+                timeline.append((round((time.monotonic() - started) / 60, 1), round(rss_mb(), 1)))
     finally:
         await session.aclose()
-        await server.close()
-    memory.append(rss_mb())
+        if server is not None:
+            await server.close()
+    memory = [rss for _, rss in timeline] + [rss_mb()]
     lost = check(store, expected)
     store.close()
-    return {"minutes": minutes, "turns": turns, "reasons": reasons, "rss_mb_start": round(memory[0], 1), "rss_mb_end": round(memory[-1], 1), "rss_mb_max": round(max(memory), 1), "lost": lost, "db": str(folder / "history.db")}
+    return {"minutes": minutes, "turns": turns, "reasons": reasons, "rss_mb_start": round(memory[0], 1), "rss_mb_end": round(memory[-1], 1), "rss_mb_max": round(max(memory), 1), "rss_mb_by_minute": timeline, "lost": lost, "db": str(folder / "history.db")}
 
 
 def check(store: Store, expected) -> list[str]:
@@ -119,9 +122,16 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--minutes", type=float, default=30)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--in-process-server", action="store_true", help="run the loopback in this process (its memory then counts too)")
     parser.add_argument("--json")
     args = parser.parse_args()
-    result = asyncio.run(soak(args.minutes, args.seed))
+    if args.in_process_server:
+        result = asyncio.run(soak(args.minutes, args.seed, None))
+    else:
+        from benchmarks._common import loopback_process
+
+        with loopback_process() as url:  # the server's memory is not rtchat's: measure the client alone
+            result = asyncio.run(soak(args.minutes, args.seed, url))
     print(json.dumps({k: v for k, v in result.items() if k != "lost"}, indent=2))
     print(f"lost or wrong: {len(result['lost'])}")
     for problem in result["lost"][:20]:
