@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from .body_wire import BodyNamedModel
 from .pacing import sse
 from .scripts import Conversation, Message, Script, Usage
 
@@ -85,14 +86,8 @@ def register(app: web.Application, exchange: Exchange) -> None:
     app.router.add_post("/v1/messages", exchange.handler(AnthropicMessages()))
 
 
-class AnthropicMessages:
+class AnthropicMessages(BodyNamedModel):
     name = "anthropic"
-
-    def model_name(self, request: web.Request, body: dict) -> str:
-        return body.get("model", "")
-
-    def wants_stream(self, request: web.Request, body: dict) -> bool:
-        return bool(body.get("stream"))
 
     def wants_thinking(self, body: dict) -> bool:
         thinking = body.get("thinking")

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from .body_wire import BodyNamedModel
 from .openai_chat import content_text, error_body
 from .pacing import sse
 from .scripts import Conversation, Message, Script, Usage
@@ -99,14 +100,8 @@ def register(app: web.Application, exchange: Exchange) -> None:
     app.router.add_post("/v1/responses", exchange.handler(OpenAIResponses()))
 
 
-class OpenAIResponses:
+class OpenAIResponses(BodyNamedModel):
     name = "openai_responses"
-
-    def model_name(self, request: web.Request, body: dict) -> str:
-        return body.get("model", "")
-
-    def wants_stream(self, request: web.Request, body: dict) -> bool:
-        return bool(body.get("stream"))
 
     def reasons(self, body: dict) -> bool:
         """Whether a reasoning item is produced at all (summary or not)."""
