@@ -373,10 +373,16 @@ class Session:
             return self.live_pool().turn(target, conversation, chosen, notices)
         if protocol == "webrtc":
             return self.call_pool().turn(target, conversation, chosen, notices)
+        problem = None
         if protocol != "sse":  # never a silent fallback: the user asked for something else
+            problem = f"unknown protocol {protocol!r}; use sse, websocket or webrtc"
+        elif "sse" not in target.info.protocols:
+            offered = ", ".join(target.info.protocols)
+            problem = f"{target.ref} offers no SSE API ({offered} only); use --protocol {target.info.protocols[0]}"
+        if problem:
             from rtchat.live.pool import refused_turn
 
-            turn = refused_turn(target, conversation, chosen, notices, f"unknown protocol {protocol!r}; use sse, websocket or webrtc")
+            turn = refused_turn(target, conversation, chosen, notices, problem)
             turn.protocol = protocol
             return turn
         return Turn(self, target, conversation, chosen, notices)

@@ -256,3 +256,15 @@ async def test_effort_off_asks_the_server_not_to_think(isolated, loopback):
         await session.aclose()
     assert loopback.records[-1].request_json["reasoning_effort"] == "none"
     assert summary(events)["thinking"] == ""
+
+
+async def test_a_model_without_sse_is_told_so_before_anything_is_sent(isolated, monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-no-sse")
+    session = make_session()
+    try:
+        events, _ = await run(session, "openai/gpt-realtime", "hi", "http://127.0.0.1:9/v1")
+    finally:
+        await session.aclose()
+    [error] = [e for e in events if isinstance(e, Error)]
+    assert "offers no SSE API" in error.message and "--protocol websocket" in error.message
+    assert events[-1] == Done("error")
