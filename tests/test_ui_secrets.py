@@ -41,3 +41,33 @@ async def test_typed_and_env_keys_never_reach_a_screenshot(monkeypatch, tmp_path
     for path in tmp_path.rglob("*"):
         if path.is_file() and path.name != "ring.json":
             assert CANARY.encode() not in path.read_bytes(), path
+
+
+async def test_the_apps_debug_wire_log_has_frames_but_no_key(monkeypatch, tmp_path):
+    """`rtchat --debug`: the app's session writes a redacted wire log."""
+    from dataclasses import replace
+
+    from rtchat.config import load_config
+    from rtchat.debuglog import WireLog
+    from rtchat.session import Session
+    from rtchat.ui.app import RtChatApp
+
+    isolate(monkeypatch, tmp_path)
+    monkeypatch.setenv("OPENAI_API_KEY", CANARY)
+    config = load_config()
+    session = Session(config)
+    session.wire_log = WireLog.create()
+    app = RtChatApp(config, model="openai/echo", session=session)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: app.target is not None)
+        app.switch_model("loopback/echo")  # the loopback server is up now; point openai at it
+        await wait_for(pilot, lambda: app.target.ref == "loopback/echo")
+        providers = app.session.config.catalog.providers
+        providers["openai"] = replace(providers["openai"], base_url=app.target.base_url)
+        app.switch_model("openai/echo")
+        await wait_for(pilot, lambda: app.target.ref == "openai/echo")
+        await send(pilot, "log me")
+        await wait_for(pilot, lambda: idle(app) and "log me" in plain(app.screen) and "characters" in plain(app.screen))
+    log = session.wire_log.path.read_text()
+    assert "frame" in log and "Authorization': '[redacted]'" in log
+    assert CANARY not in log

@@ -13,4 +13,4 @@ def run_tui(args) -> int:
         from rtchat.ui.app import run_app
     except ImportError as exc:
         return fail(f"the terminal app is not available: {exc}")
-    return run_app(config, model=args.model, protocol=args.protocol, theme=args.theme)
+    return run_app(config, model=args.model, protocol=args.protocol, theme=args.theme, debug=args.debug)

@@ -431,8 +431,15 @@ def _advice(error: Error) -> str:
     return ""
 
 
-def run_app(config: Config, model: str | None = None, protocol: str | None = None, theme: str | None = None) -> int:
+def run_app(config: Config, model: str | None = None, protocol: str | None = None, theme: str | None = None, debug: bool = False) -> int:
     """Entry point of `rtchat` with no subcommand; returns the exit code."""
-    app = RtChatApp(config, model=model, protocol=protocol, theme=theme)
+    session = Session(config)
+    if debug:
+        from rtchat.debuglog import WireLog
+
+        session.wire_log = WireLog.create()
+    app = RtChatApp(config, model=model, protocol=protocol, theme=theme, session=session)
     result = app.run()
+    if session.wire_log is not None:
+        print(f"rtchat: the redacted wire log of this session is in {session.wire_log.path}")
     return app.return_code if app.return_code is not None else (result or 0)
