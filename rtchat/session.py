@@ -214,6 +214,8 @@ class Turn:
                 item = await queue.get()
                 if item is _END:
                     return
+                if self.cancel_requested_at is not None and isinstance(item, CONTENT_EVENTS):
+                    continue  # queued before Ctrl-C but not yet shown: the answer stops at once
                 yield item
         finally:
             if not self._task.done():

@@ -268,3 +268,23 @@ async def test_a_model_without_sse_is_told_so_before_anything_is_sent(isolated, 
     [error] = [e for e in events if isinstance(e, Error)]
     assert "offers no SSE API" in error.message and "--protocol websocket" in error.message
     assert events[-1] == Done("error")
+
+
+async def test_after_cancel_no_more_text_reaches_the_user_over_sse(isolated, loopback):
+    session = make_session()
+    target = await session.resolve("loopback/lorem@rate=5000", loopback.url + "/v1")
+    conversation = Conversation()
+    conversation.add_user("go")
+    turn = session.turn(target, conversation)
+    after_cancel = []
+    try:
+        async for event in turn.events():
+            if turn.cancel_requested_at is not None:
+                after_cancel.append(event)
+            elif isinstance(event, TextDelta):
+                await asyncio.sleep(0.02)  # let the stream queue up more than the user has seen
+                turn.cancel()
+    finally:
+        await session.aclose()
+    assert [e.type for e in after_cancel if e.type in ("text", "thinking")] == []
+    assert after_cancel[-1] == Done("interrupted")
