@@ -47,20 +47,39 @@ async def test_openai_sdk_realtime_client_cancels(loopback):
     assert loopback.records[-1].cancel_received is not None
 
 
-@pytest.mark.skip(reason=(
-    "google-genai cannot reach a plain ws:// loopback: with an api_key it rewrites base_url to wss://, "
-    "it refuses to start without one, and it always passes an ssl context, which websockets rejects for ws:// "
-    "(ValueError: ssl argument is incompatible with a ws:// URI). Needs a TLS loopback with a test CA."
-))
-async def test_google_genai_live_client_completes_a_text_turn(loopback, monkeypatch):
+@pytest.fixture
+async def tls_loopback(tmp_path, monkeypatch):
+    """The loopback over TLS with a throwaway certificate that only this test trusts.
+
+    google-genai's live client always uses wss:// with an SSL context built from
+    SSL_CERT_FILE (else certifi), so this is how it reaches a local server through its
+    public options alone.
+    """
+    import ssl
+    import subprocess
+
+    from rtchat.loopback import start_loopback
+
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
+         "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+        check=True, capture_output=True,
+    )
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+    server = await start_loopback(ssl_context=context)
+    try:
+        yield server
+    finally:
+        await server.close()
+
+
+async def test_google_genai_live_client_completes_a_text_turn(tls_loopback):
     genai = pytest.importorskip("google.genai")
     types = pytest.importorskip("google.genai.types")
-    # google-genai forces wss:// onto base_url whenever an api_key is set (and refuses to start
-    # without one), so a plain-ws loopback is unreachable through public options; point its
-    # private websocket-URL helper at the loopback instead (test only).
-    client = genai.Client(api_key="test", http_options={"base_url": loopback.url, "api_version": "v1beta"})
-    ws_url = loopback.url.replace("http://", "ws://")
-    monkeypatch.setattr(client._api_client, "_websocket_base_url", lambda *args, **kwargs: ws_url)
+    client = genai.Client(api_key="test", http_options={"base_url": tls_loopback.url, "api_version": "v1beta"})
     config = types.LiveConnectConfig(response_modalities=["TEXT"])
     text = ""
     async with client.aio.live.connect(model="echo", config=config) as live:
@@ -71,4 +90,4 @@ async def test_google_genai_live_client_completes_a_text_turn(loopback, monkeypa
             if message.server_content and message.server_content.turn_complete:
                 break
     assert text == echo_text(Conversation(messages=(Message("user", "hello genai"),)))
-    assert loopback.connections[0].setup["model"] == "models/echo"
+    assert tls_loopback.connections[0].setup["model"] == "models/echo"

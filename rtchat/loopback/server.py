@@ -13,6 +13,7 @@ import dataclasses
 import hashlib
 import ipaddress
 import json
+import ssl
 import time
 import uuid
 from collections import OrderedDict
@@ -355,16 +356,17 @@ def require_loopback(host: str) -> None:
 class LoopbackServer:
     """A running loopback server; `close()` it when done."""
 
-    def __init__(self, runner: web.AppRunner, state: LoopbackState, host: str, port: int):
+    def __init__(self, runner: web.AppRunner, state: LoopbackState, host: str, port: int, scheme: str = "http"):
         self._runner = runner
         self._state = state
         self.host = host
         self.port = port
+        self.scheme = scheme
 
     @property
     def url(self) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}"
+        return f"{self.scheme}://{host}:{self.port}"
 
     @property
     def records(self) -> list[RequestRecord]:
@@ -388,8 +390,11 @@ class LoopbackServer:
         await self.close()
 
 
-async def start_loopback(host: str = "127.0.0.1", port: int = 0) -> LoopbackServer:
-    """Start listening (port 0 picks a free port) and return once connections are accepted."""
+async def start_loopback(host: str = "127.0.0.1", port: int = 0, ssl_context: ssl.SSLContext | None = None) -> LoopbackServer:
+    """Start listening (port 0 picks a free port) and return once connections are accepted.
+
+    `ssl_context` serves https/wss, for clients that insist on TLS (google-genai's live client).
+    """
     require_loopback(host)
     state = LoopbackState()
     runner = web.AppRunner(
@@ -400,11 +405,11 @@ async def start_loopback(host: str = "127.0.0.1", port: int = 0) -> LoopbackServ
     )
     await runner.setup()
     try:
-        await web.TCPSite(runner, host, port).start()
+        await web.TCPSite(runner, host, port, ssl_context=ssl_context).start()
     except BaseException:
         await runner.cleanup()
         raise
-    return LoopbackServer(runner, state, host, runner.addresses[0][1])
+    return LoopbackServer(runner, state, host, runner.addresses[0][1], "https" if ssl_context else "http")
 
 
 def run_forever(host: str = "127.0.0.1", port: int = 8765) -> None:
