@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import json
-import signal
 import subprocess
-import time
 
 from tests.support.env import isolated_env, rtchat_cmd
+from tests.support.interrupt import interrupt_ask
 
 
 def ask(tmp_path, *args, timeout=60, **env):
@@ -70,20 +69,7 @@ def test_control_sequences_from_the_model_never_reach_the_terminal(tmp_path):
 
 
 def test_sigint_interrupts_keeps_output_and_exits_130(tmp_path):
-    proc = subprocess.Popen(
-        rtchat_cmd("ask", "--jsonl", "-m", "loopback/lorem", "write"),
-        env=isolated_env(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )
-    lines = []
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        line = proc.stdout.readline()
-        lines.append(line)
-        if sum('"type": "text"' in l for l in lines) >= 3:
-            break
-    proc.send_signal(signal.SIGINT)
-    rest, _ = proc.communicate(timeout=10)
-    events = [json.loads(l) for l in lines + rest.splitlines() if l.strip()]
-    assert proc.returncode == 130
+    code, events, _ = interrupt_ask(tmp_path, "-m", "loopback/lorem", "write")
+    assert code == 130
     assert events[-1] == {"type": "done", "reason": "interrupted"}
     assert sum(1 for e in events if e["type"] == "text") >= 3

@@ -4,9 +4,7 @@ peer or a tiny local one, through `Session.turn(..., protocol="webrtc")`."""
 from __future__ import annotations
 
 import asyncio
-import json
 import re
-import signal
 import subprocess
 import time
 
@@ -16,6 +14,7 @@ from aiohttp import web
 from rtchat.conversation import Conversation
 from rtchat.loopback import start_loopback
 from tests.support.env import isolated_env, rtchat_cmd
+from tests.support.interrupt import interrupt_ask
 from tests.webrtc_support import ask, calls, make_session, tiny_peer
 from tests.ws_support import done_of, errors_of, isolated, text_of  # noqa: F401
 
@@ -139,20 +138,8 @@ async def test_a_stall_mid_reply_is_a_timeout_and_the_next_turn_places_a_new_cal
 
 
 def test_ctrl_c_in_ask_cancels_over_the_data_channel_and_exits_130(tmp_path):
-    proc = subprocess.Popen(
-        rtchat_cmd("ask", "--jsonl", "--protocol", "webrtc", "-m", "loopback/lorem@rate=100", "write"),
-        env=isolated_env(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )
-    lines = []
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        lines.append(proc.stdout.readline())
-        if sum('"type": "text"' in line for line in lines) >= 3:
-            break
-    proc.send_signal(signal.SIGINT)
-    rest, err = proc.communicate(timeout=10)
-    events = [json.loads(line) for line in lines + rest.splitlines() if line.strip()]
-    assert proc.returncode == 130, err
+    code, events, err = interrupt_ask(tmp_path, "--protocol", "webrtc", "-m", "loopback/lorem@rate=100", "write")
+    assert code == 130, err
     assert events[-1] == {"type": "done", "reason": "interrupted"} and events[-2]["type"] == "metrics"
     assert not any(e["type"] == "error" for e in events) and "Traceback" not in err
 

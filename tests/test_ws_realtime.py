@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import json
-import signal
 import subprocess
-import time
 
 from rtchat.conversation import ChatMessage, Conversation
 from rtchat.events import Done, Metrics, TextDelta
-from rtchat.loopback.scripts import Conversation as ScriptConversation, Message, echo_text, tokenize
+from rtchat.loopback.scripts import Conversation as ScriptConversation
+from rtchat.loopback.scripts import Message, echo_text, tokenize
 from tests.support.env import isolated_env, rtchat_cmd
+from tests.support.interrupt import interrupt_ask
 from tests.ws_support import ask, done_of, errors_of, isolated, make_session, text_of  # noqa: F401
 
 
@@ -177,20 +176,8 @@ def test_ask_over_websocket_streams_like_sse(tmp_path):
 
 
 def test_ask_over_websocket_sigint_cancels_over_the_socket_and_exits_130(tmp_path):
-    proc = subprocess.Popen(
-        rtchat_cmd("ask", "--jsonl", "--protocol", "websocket", "-m", "loopback/lorem@rate=100", "write"),
-        env=isolated_env(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )
-    lines = []
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        lines.append(proc.stdout.readline())
-        if sum('"type": "text"' in line for line in lines) >= 3:
-            break
-    proc.send_signal(signal.SIGINT)
-    rest, _ = proc.communicate(timeout=10)
-    events = [json.loads(line) for line in lines + rest.splitlines() if line.strip()]
-    assert proc.returncode == 130
+    code, events, _ = interrupt_ask(tmp_path, "--protocol", "websocket", "-m", "loopback/lorem@rate=100", "write")
+    assert code == 130
     assert events[-1] == {"type": "done", "reason": "interrupted"}
     assert events[-2]["type"] == "metrics"
     assert sum(1 for e in events if e["type"] == "text") >= 3
