@@ -65,6 +65,19 @@ def usage_json(usage: Usage) -> dict[str, Any]:
     }
 
 
+def conversation_of(messages: list[dict], system: list[str] | None = None) -> Conversation:
+    """OpenAI-style role/content messages (Chat Completions `messages`, Responses `input`) as a script conversation."""
+    system = list(system or [])
+    turns: list[Message] = []
+    for message in messages:
+        role, text = message.get("role"), content_text(message.get("content"))
+        if role in ("system", "developer"):
+            system.append(text)
+        elif role in ("user", "assistant"):
+            turns.append(Message(role, text))
+    return Conversation("\n\n".join(system), tuple(turns))
+
+
 def register(app: web.Application, exchange: Exchange) -> None:
     app.router.add_post("/v1/chat/completions", exchange.handler(OpenAIChat()))
 
@@ -84,17 +97,7 @@ class OpenAIChat(BodyNamedModel):
         return None
 
     def conversation(self, body: dict) -> Conversation:
-        system: list[str] = []
-        messages: list[Message] = []
-        for message in body.get("messages", []):
-            if not isinstance(message, dict):
-                continue
-            role, text = message.get("role"), content_text(message.get("content"))
-            if role in ("system", "developer"):
-                system.append(text)
-            elif role in ("user", "assistant"):
-                messages.append(Message(role, text))
-        return Conversation("\n\n".join(system), tuple(messages))
+        return conversation_of([m for m in body.get("messages", []) if isinstance(m, dict)])
 
     def error_body(self, kind: str, message: str) -> dict[str, Any]:
         return error_body(kind, message)

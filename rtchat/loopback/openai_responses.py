@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from .body_wire import BodyNamedModel
-from .openai_chat import content_text, error_body
+from .openai_chat import conversation_of, error_body
 from .pacing import sse
-from .scripts import Conversation, Message, Script, Usage
+from .scripts import Conversation, Script, Usage
 
 if TYPE_CHECKING:
     from .server import Exchange
@@ -120,16 +120,8 @@ class OpenAIResponses(BodyNamedModel):
         items = body.get("input")
         if isinstance(items, str):
             items = [{"role": "user", "content": items}]
-        messages: list[Message] = []
-        for item in items or []:
-            if not isinstance(item, dict) or item.get("type", "message") != "message":
-                continue
-            role, text = item.get("role"), content_text(item.get("content"))
-            if role in ("system", "developer"):
-                system.append(text)
-            elif role in ("user", "assistant"):
-                messages.append(Message(role, text))
-        return Conversation("\n\n".join(system), tuple(messages))
+        messages = [item for item in items or [] if isinstance(item, dict) and item.get("type", "message") == "message"]
+        return conversation_of(messages, system)
 
     def error_body(self, kind: str, message: str) -> dict[str, Any]:
         return error_body(kind, message)
