@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from textual.widgets import Markdown
 
 from rtchat.ui.widgets.messages import AssistantMessage, ErrorMessage, UserMessage
 from rtchat.ui.widgets.prompt_input import PromptInput

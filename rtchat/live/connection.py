@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from rtchat.conversation import ChatMessage, Conversation
+from rtchat.conversation import ChatMessage
 from rtchat.events import Done, Error, Event, Notice
 from rtchat.secrets import redact
 from rtchat.transports.websocket import SocketAddress, SocketFailure, close_of, describe_close, open_socket

@@ -9,7 +9,6 @@ line in `WIRE_MODULES`.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import hashlib
 import ipaddress
 import json

@@ -6,7 +6,6 @@ shown literally (see rtchat.ui.safe_text).
 
 from __future__ import annotations
 
-from textual import on
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.message import Message
