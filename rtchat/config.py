@@ -14,12 +14,13 @@ from typing import Any
 
 import platformdirs
 
+from rtchat.errors import ConfigFailure
 from rtchat.catalog import BUILTIN, DEFAULT_ORDER, Catalog, ModelRef, parse_model_ref, provider_from_config
 
 APP = "rtchat"
 
 
-class ConfigError(ValueError):
+class ConfigError(ConfigFailure, ValueError):
     """The config file is unusable; the message names the file and line."""
 
 

@@ -7,10 +7,34 @@ nothing else, so no consumer ever needs to know a provider's field names.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Literal, Union
+from enum import StrEnum
+from typing import Literal, Union, get_args
 
-DoneReason = str  # "complete" | "interrupted" | "length" | "refusal" | "error" | "tool_use" | ...
-ErrorKind = str  # "auth" | "not_found" | "rate_limit" | "server" | "timeout" | "connection" | "protocol" | "bad_request" | ...
+# How a turn ended, in rtchat's words; each wire module maps its provider's words to one of these.
+DoneReason = Literal["complete", "interrupted", "length", "refusal", "error", "tool_use", "pause"]
+DONE_REASONS: frozenset[str] = frozenset(get_args(DoneReason))
+
+
+class ErrorKind(StrEnum):
+    """What went wrong, as a person would sort it; the `kind` of `--jsonl` error events."""
+
+    AUTH = "auth"
+    NOT_FOUND = "not_found"
+    RATE_LIMIT = "rate_limit"
+    OVERLOADED = "overloaded"
+    SERVER = "server"
+    BAD_REQUEST = "bad_request"
+    TIMEOUT = "timeout"  # a stall: the server went silent
+    CONNECTION = "connection"
+    TLS = "tls"
+    REDIRECT = "redirect"
+    INSECURE = "insecure"
+    PROTOCOL = "protocol"
+    CONFIG = "config"
+    UNAVAILABLE = "unavailable"  # the model or protocol cannot do what was asked
+    VOICE = "voice"
+    STORAGE = "storage"
+    INTERNAL = "internal"
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +142,9 @@ class Error:
     retryable: bool = False
     type: Literal["error"] = field(default="error", init=False)
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "kind", ErrorKind(self.kind))  # an unknown kind is a bug: fail loudly
+
 
 @dataclass(frozen=True, slots=True)
 class Done:
@@ -125,6 +152,10 @@ class Done:
 
     reason: DoneReason
     type: Literal["done"] = field(default="done", init=False)
+
+    def __post_init__(self) -> None:
+        if self.reason not in DONE_REASONS:  # provider words must be mapped in wire/, never passed on
+            raise ValueError(f"unknown done reason {self.reason!r}")
 
 
 Event = Union[

@@ -29,18 +29,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from rtchat.answer import Answer, AnswerBuilder
 from rtchat.conversation import ChatMessage, Conversation, ThinkingBlock
-from rtchat.events import (
-    Done,
-    Error,
-    Metrics,
-    RedactedThinking,
-    TextDelta,
-    ThinkingDelta,
-    ThinkingSignature,
-    Transcript,
-    Usage,
-)
+from rtchat.events import Metrics, Usage
 
 DATA_DIR_ENV = "RTCHAT_DATA_DIR"
 DB_FILENAME = "history.db"
@@ -49,8 +40,6 @@ BUSY_TIMEOUT_S = 2.0
 TITLE_MAX_CHARS = 60
 
 STATUSES = ("complete", "streaming", "interrupted", "error")
-# Done reasons that mean "the model finished its answer" (length/refusal are still an answer).
-_COMPLETE_REASONS = {"complete", "length", "refusal", "tool_use", "stop", "end_turn"}
 
 
 # --------------------------------------------------------------------------- schema
@@ -713,26 +702,12 @@ class Store:
 # --------------------------------------------------------------------------- the answer writer
 
 
-class _BlockBuffer:
-    """A thinking block being streamed: text kept as parts so appending stays O(1)."""
-
-    __slots__ = ("parts", "signature", "redacted")
-
-    def __init__(self, redacted: str | None = None) -> None:
-        self.parts: list[str] = []
-        self.signature: str | None = None
-        self.redacted = redacted
-
-    def block(self, provider: str | None) -> ThinkingBlock:
-        return ThinkingBlock("".join(self.parts), self.signature, self.redacted, provider)
-
-
 class AnswerWriter:
-    """Streams one answer into its row: events are buffered in memory, written at most
-    every `flush_interval` seconds and at once on Done.
+    """Streams one answer into its row: events are folded by the one answer fold
+    (rtchat.answer), written at most every `flush_interval` seconds and at once on Done.
 
     `apply` never raises for a storage failure: the first one is kept in `failed` (show
-    it once) and the buffer keeps growing, so a later flush can still save everything.
+    it once) and the fold keeps growing, so a later flush can still save everything.
     """
 
     def __init__(
@@ -748,148 +723,76 @@ class AnswerWriter:
         self.message_id = message_id
         self.prompt_id = prompt_id
         self.provider = provider
-        self.status = "streaming"
-        self.finish_reason: str | None = None
+        self.builder = AnswerBuilder(provider)
+        self.forced_status: str | None = None
         self.failed: StoreError | None = None
         self.flushes = 0
         self.closed = False
-        self._text: list[str] = []
-        self._blocks: list[_BlockBuffer] = []
-        self._transcript: list[str] = []
-        self._prompt_transcript: list[str] | None = None
-        self._error_kind: str | None = None
-        self._error: str | None = None
-        self._usage: dict[str, int | None] = {
-            "input_tokens": None,
-            "output_tokens": None,
-            "cached_tokens": None,
-            "reasoning_tokens": None,
-        }
-        self._metrics: dict[str, Any] = {}
         self._dirty = False
         self._clock = store.clock
         self._interval = store.flush_interval
         self._last_flush = self._clock()
-        self._handlers: dict[type, Callable[[Any], None]] = {
-            TextDelta: self._on_text,
-            ThinkingDelta: self._on_thinking,
-            ThinkingSignature: self._on_signature,
-            RedactedThinking: self._on_redacted,
-            Transcript: self._on_transcript,
-            Usage: self._on_usage,
-            Metrics: self._on_metrics,
-            Error: self._on_error,
-            Done: self._on_done,
-        }
 
     # ---- what has been received so far
 
+    def answer(self) -> Answer:
+        return self.builder.answer()
+
+    @property
+    def status(self) -> str:
+        return self.forced_status or self.builder.answer().status
+
+    @property
+    def finish_reason(self) -> str | None:
+        return self.builder.answer().reason
+
     @property
     def text(self) -> str:
-        return "".join(self._text)
+        return self.builder.text
 
     @property
     def thinking(self) -> list[ThinkingBlock]:
-        return [b.block(self.provider) for b in self._blocks]
+        return list(self.builder.answer().thinking)
 
     @property
     def transcript(self) -> str:
-        return "".join(self._transcript)
+        return self.builder.answer().transcript
 
     # ---- events
 
     def apply(self, event: object) -> None:
         """Take one rtchat event; events the history does not keep are ignored."""
-        if self.closed:
+        if self.closed or not self.builder.apply(event):  # type: ignore[arg-type]
             return
-        handler = self._handlers.get(type(event))
-        if handler is None:
-            return
-        handler(event)
         self._dirty = True
-        if self.status != "streaming" or self._clock() - self._last_flush >= self._interval:
+        if self.builder.finished or self._clock() - self._last_flush >= self._interval:
             self.flush()
-
-    def _on_text(self, event: TextDelta) -> None:
-        self._text.append(event.text)
-
-    def _open_block(self) -> _BlockBuffer:
-        if not self._blocks or self._blocks[-1].signature is not None or self._blocks[-1].redacted:
-            self._blocks.append(_BlockBuffer())
-        return self._blocks[-1]
-
-    def _on_thinking(self, event: ThinkingDelta) -> None:
-        self._open_block().parts.append(event.text)
-
-    def _on_signature(self, event: ThinkingSignature) -> None:
-        self._open_block().signature = event.signature
-
-    def _on_redacted(self, event: RedactedThinking) -> None:
-        self._blocks.append(_BlockBuffer(redacted=event.data))
-
-    def _on_transcript(self, event: Transcript) -> None:
-        if event.role == "user":
-            if self._prompt_transcript is None:
-                self._prompt_transcript = []
-            parts = self._prompt_transcript
-        else:
-            parts = self._transcript
-        so_far = "".join(parts)
-        if event.final and event.text and event.text.startswith(so_far):
-            parts[:] = [event.text]  # a final transcript repeats the whole text
-        else:
-            parts.append(event.text)
-
-    def _on_usage(self, event: Usage) -> None:
-        for name in self._usage:
-            value = getattr(event, name)
-            if value is not None:
-                self._usage[name] = value
-
-    def _on_metrics(self, event: Metrics) -> None:
-        for name in ("connect_ms", "headers_ms", "ttft_ms", "total_ms", "tokens_per_s", "output_chunks", "attempts"):
-            value = getattr(event, name)
-            if value is not None:
-                self._metrics[name] = value
-
-    def _on_error(self, event: Error) -> None:
-        self._error_kind = event.kind
-        self._error = event.message
-
-    def _on_done(self, event: Done) -> None:
-        self.finish_reason = event.reason
-        if event.reason == "interrupted":
-            self.status = "interrupted"
-        elif event.reason == "error":
-            self.status = "error"
-        elif event.reason in _COMPLETE_REASONS or self._error is None:
-            self.status = "complete"
-        else:
-            self.status = "error"
 
     # ---- saving
 
     def _state(self) -> dict[str, Any]:
-        blocks = self.thinking
-        if len(self._text) > 1:
-            self._text[:] = ["".join(self._text)]  # keep later joins cheap
+        answer = self.builder.answer()
+        status = self.forced_status or answer.status
+        usage = answer.usage or Usage()
+        metrics = answer.metrics
         return {
             "id": self.message_id,
             "conversation_id": self.conversation_id,
-            "text": self.text,
-            "thinking": thinking_to_json(blocks),
-            "thinking_text": _thinking_plain_text(blocks),
-            "transcript": self.transcript,
-            "status": self.status,
-            "finish_reason": self.finish_reason,
-            "error_kind": self._error_kind,
-            "error": self._error,
-            **self._usage,
-            "metrics": json.dumps(self._metrics),
+            "text": answer.text,
+            "thinking": thinking_to_json(list(answer.thinking)),
+            "thinking_text": _thinking_plain_text(list(answer.thinking)),
+            "transcript": answer.transcript,
+            "status": status,
+            "finish_reason": answer.reason,
+            "error_kind": None if answer.error is None else str(answer.error.kind),
+            "error": None if answer.error is None else answer.error.message,
+            "input_tokens": usage.input_tokens,
+            "output_tokens": usage.output_tokens,
+            "cached_tokens": usage.cached_tokens,
+            "reasoning_tokens": usage.reasoning_tokens,
+            "metrics": json.dumps(_metrics_dict(metrics)),
             "prompt_id": self.prompt_id,
-            "prompt_transcript": (
-                None if self._prompt_transcript is None else "".join(self._prompt_transcript)
-            ),
+            "prompt_transcript": answer.user_transcript,
         }
 
     def flush(self) -> bool:
@@ -898,7 +801,8 @@ class AnswerWriter:
             return True
         self._last_flush = self._clock()  # a failing disk is retried at the normal pace, not per event
         try:
-            self.store._save_answer(self._state(), final=self.status != "streaming")
+            state = self._state()
+            self.store._save_answer(state, final=state["status"] != "streaming")
         except StoreError as exc:
             if self.failed is None:
                 self.failed = exc
@@ -915,9 +819,9 @@ class AnswerWriter:
         if status is not None:
             if status not in STATUSES:
                 raise ValueError(f"unknown status {status!r}")
-            self.status = status
-        if self.status == "streaming":
-            self.status = "error" if self._error is not None else "interrupted"
+            self.forced_status = status
+        elif not self.builder.finished:
+            self.forced_status = "error" if self.builder.answer().error is not None else "interrupted"
         self._dirty = True
         self.flush()
         self.closed = True
@@ -927,3 +831,10 @@ class AnswerWriter:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+def _metrics_dict(metrics: Metrics | None) -> dict[str, Any]:
+    if metrics is None:
+        return {}
+    fields = ("connect_ms", "headers_ms", "ttft_ms", "total_ms", "tokens_per_s", "output_chunks", "attempts")
+    return {name: getattr(metrics, name) for name in fields if getattr(metrics, name) is not None}

@@ -1,35 +1,15 @@
-"""The bench's protocol registry: protocols that are not there yet are named, with the reason."""
+"""The bench's protocol registry: a protocol the model does not offer is named, with the reason."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-import pytest
-
 from rtchat.bench.plan import Plan, cache_model_for
-from rtchat.bench.protocols import looks_unimplemented, runner_for, turn_accepts_protocol
+from rtchat.bench.protocols import runner_for
 from rtchat.catalog import ModelInfo
-
-
-class SessionBefore:
-    def turn(self, target, conversation, effort=None):
-        return ("sse-only", None)
-
-
-class FakeTurn:
-    def __init__(self, protocol):
-        if protocol != "sse":
-            self.protocol = protocol
-
-
-class SessionAfter:
-    def turn(self, target, conversation, effort=None, protocol="sse"):
-        return FakeTurn(protocol)
-
-
-class SessionFallingBackToSse:
-    def turn(self, target, conversation, effort=None, protocol="sse"):
-        return FakeTurn("sse")
+from rtchat.config import load_config
+from rtchat.conversation import Conversation
+from rtchat.session import Session
 
 
 @dataclass
@@ -41,37 +21,21 @@ class FakeTarget:
 EVERYWHERE = FakeTarget(ModelInfo("lorem", protocols=("sse", "websocket", "webrtc")))
 
 
-def test_protocol_support_is_read_from_the_turn_signature():
-    assert not turn_accepts_protocol(SessionBefore)
-    assert turn_accepts_protocol(SessionAfter)
-
-
-def test_websocket_is_unavailable_until_turn_takes_a_protocol():
-    websocket = runner_for("websocket")
-    assert "protocol" in websocket.unavailable_reason(SessionBefore(), EVERYWHERE)
-    assert websocket.unavailable_reason(SessionAfter(), EVERYWHERE) is None
-    assert runner_for("sse").unavailable_reason(SessionBefore(), EVERYWHERE) is None
-
-
 def test_a_protocol_the_model_does_not_offer_is_unavailable_by_catalog():
     sse_only = FakeTarget(ModelInfo("refusal"))
-    assert "catalog" in runner_for("webrtc").unavailable_reason(SessionAfter(), sse_only)
+    assert "catalog" in runner_for("webrtc").unavailable_reason(sse_only)
+    assert runner_for("webrtc").unavailable_reason(EVERYWHERE) is None
 
 
-def test_turns_are_opened_with_the_protocol_once_supported():
-    assert runner_for("websocket").open_turn(SessionAfter(), EVERYWHERE, None).protocol == "websocket"
-    assert runner_for("sse").open_turn(SessionAfter(), EVERYWHERE, None).__class__ is FakeTurn
-    assert runner_for("sse").open_turn(SessionBefore(), EVERYWHERE, None) == ("sse-only", None)
-
-
-def test_a_session_that_silently_falls_back_to_sse_does_not_pass_for_webrtc():
-    with pytest.raises(NotImplementedError, match="sse turn"):
-        runner_for("webrtc").open_turn(SessionFallingBackToSse(), EVERYWHERE, None)
-
-
-def test_not_implemented_errors_are_recognised():
-    assert looks_unimplemented("rtchat hit an unexpected error: NotImplementedError: webrtc")
-    assert not looks_unimplemented("the key for openai was rejected (401)", "auth")
+async def test_turns_are_opened_over_the_protocol_asked_for(tmp_path, monkeypatch):
+    monkeypatch.setenv("RTCHAT_CONFIG_DIR", str(tmp_path))
+    session = Session(load_config())
+    try:
+        target = await session.resolve("loopback/echo")
+        for name in ("sse", "websocket", "webrtc"):
+            assert runner_for(name).open_turn(session, target, Conversation()).protocol == name
+    finally:
+        await session.aclose()
 
 
 def test_protocol_order_rotates_by_run_and_turns_are_counted():

@@ -9,7 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from rtchat.bench.scale import Scale
-from rtchat.bench.stats import gaps_ms, median, percentile, summarize, tokens_per_second
+from rtchat.bench.stats import median, percentile, summarize
+from rtchat.metrics import gaps_ms, tokens_per_second
 
 
 def test_median_of_odd_and_even_samples():

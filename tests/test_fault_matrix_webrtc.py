@@ -114,7 +114,7 @@ async def test_a_server_drop_mid_reply_keeps_the_partial_and_the_next_turn_recon
         assert text_of(events).startswith("**Echo** (turn 1)")
         assert first.connection.state == "closed"
         events, second = await ask(session, target, conversation, "two")
-        assert second.stats.connect_ms > 0, "a new call was placed"
+        assert second.clock.connect_ms > 0, "a new call was placed"
         assert "(turn 2)" in text_of(events), "earlier messages were sent again as items"
     finally:
         await session.aclose()
@@ -159,6 +159,6 @@ async def test_server_restart_mid_session_places_a_new_call_and_rebuilds_context
         await session.aclose()
         await server.close()
     assert errors_of(events) == [] and done_of(events) == "complete"
-    assert turn.stats.connect_ms > 0, "a new call was placed"
+    assert turn.clock.connect_ms > 0, "a new call was placed"
     assert "(turn 2)" in text_of(events), "the restarted server was given the earlier turns again"
     assert len(calls(server)) == 1

@@ -119,7 +119,7 @@ async def test_429_once_is_retried_with_a_notice(isolated, loopback):
     notices = [e.text for e in events if isinstance(e, Notice)]
     assert any("429" in n and "retrying in 1.0 s" in n for n in notices)
     assert "retry me" in summary(events)["text"] and events[-1] == Done("complete")
-    assert turn.stats.attempts == 2
+    assert turn.clock.attempts == 2
 
 
 @pytest.mark.parametrize(
@@ -150,7 +150,7 @@ async def test_midstream_error_keeps_partial_and_does_not_retry(isolated, loopba
     finally:
         await session.aclose()
     got = summary(events)
-    assert got["text"] and got["error"] and got["done"] == "error" and turn.stats.attempts == 1
+    assert got["text"] and got["error"] and got["done"] == "error" and turn.clock.attempts == 1
 
 
 async def test_malformed_frame_skipped_answer_complete(isolated, loopback):
@@ -227,7 +227,7 @@ async def test_connection_refused_is_retried_then_explained(isolated):
     finally:
         await session.aclose()
     errors = [e for e in events if isinstance(e, Error)]
-    assert errors[0].kind == "connection" and "could not connect" in errors[0].message and turn.stats.attempts == 2
+    assert errors[0].kind == "connection" and "could not connect" in errors[0].message and turn.clock.attempts == 2
 
 
 async def test_missing_key_and_plain_http_are_refused_before_sending(isolated, loopback):

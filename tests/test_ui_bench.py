@@ -5,9 +5,6 @@ from __future__ import annotations
 import pytest
 from textual.widgets import Static
 
-from rtchat.bench.stats import tokens_per_second
-from rtchat.events import TextDelta, Usage
-from rtchat.ui.live_figures import LiveFigures
 from rtchat.ui.screens.bench_screen import BenchScreen
 from rtchat.ui.screens.confirm import ConfirmDialog
 from tests.test_ui_support import isolate, make_app, ready, wait_for
@@ -49,13 +46,3 @@ async def test_a_paid_provider_is_asked_first(monkeypatch):
         await pilot.press("n")
         await pilot.pause(0.1)
         assert not isinstance(app.screen, (ConfirmDialog, BenchScreen))
-
-
-def test_status_figures_are_the_bench_arithmetic():
-    figures = LiveFigures(started=10.0)
-    for at in (10.2, 10.3, 10.5):
-        figures.observe(TextDelta("x"), at)
-    figures.observe(Usage(output_tokens=3))
-    assert figures.ttft_ms == pytest.approx(200.0)
-    assert figures.tokens_per_s == tokens_per_second([10.2, 10.3, 10.5]) == pytest.approx(2 / 0.3)
-    assert figures.usage.output_tokens == 3

@@ -26,7 +26,7 @@ async def test_several_turns_share_one_call_and_later_turns_skip_ice_and_dtls(is
     assert call.responses == 3 and len(loopback.connections) == 1
     first, second, third = (turn for _, turn in turns)
     assert {t.protocol for t in (first, second, third)} == {"webrtc"}
-    assert first.stats.connect_ms > 0 and second.stats.connect_ms == 0 and third.stats.connect_ms == 0
+    assert first.clock.connect_ms > 0 and second.clock.connect_ms == 0 and third.clock.connect_ms == 0
     assert "(turn 3)" in text_of(turns[2][0]) and "third" in text_of(turns[2][0])  # context kept on the server
     for events, _ in turns:
         assert done_of(events) == "complete" and isinstance(events[-2], Metrics)
@@ -47,7 +47,7 @@ async def test_cancel_goes_over_the_data_channel_and_the_next_turn_reuses_the_ca
         record = loopback.records[-1]
         assert record.cancel_received is not None and record.outcome == "cancelled"
         events, turn = await ask(session, target, conversation, "again")
-        assert done_of(events) == "complete" and turn.stats.connect_ms == 0
+        assert done_of(events) == "complete" and turn.clock.connect_ms == 0
         assert "(turn 2)" in text_of(events)
     finally:
         await session.aclose()
@@ -82,7 +82,7 @@ async def test_an_edited_conversation_places_a_new_call_with_the_context_rebuilt
         events, turn = await ask(session, target, conversation, "two")
     finally:
         await session.aclose()
-    assert done_of(events) == "complete" and turn.stats.connect_ms > 0
+    assert done_of(events) == "complete" and turn.clock.connect_ms > 0
     assert "(turn 2)" in text_of(events), "the new call was given the earlier turn as items"
     assert len(calls(loopback)) == 2
 

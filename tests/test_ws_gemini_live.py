@@ -25,7 +25,7 @@ async def test_turns_share_one_live_session(isolated, loopback):
     assert connection.wire == "gemini_live" and connection.responses == 2
     assert connection.setup["model"] == "models/echo"
     assert connection.setup["systemInstruction"]["parts"][0]["text"] == "be brief"
-    assert turns[1][1].stats.connect_ms == 0 and "(turn 2)" in text_of(turns[1][0])
+    assert turns[1][1].clock.connect_ms == 0 and "(turn 2)" in text_of(turns[1][0])
 
 
 async def test_interrupt_uses_activity_start_and_keeps_the_socket(isolated, loopback):
@@ -39,7 +39,7 @@ async def test_interrupt_uses_activity_start_and_keeps_the_socket(isolated, loop
         events, turn = await ask(session, target, conversation, "again")
     finally:
         await session.aclose()
-    assert done_of(events) == "complete" and turn.stats.connect_ms == 0 and "(turn 2)" in text_of(events)
+    assert done_of(events) == "complete" and turn.clock.connect_ms == 0 and "(turn 2)" in text_of(events)
     assert len(loopback.connections) == 1
 
 
@@ -61,7 +61,7 @@ async def test_goaway_resumes_with_the_handle_and_keeps_context(isolated, loopba
     handle = second.setup["sessionResumption"]["handle"]
     assert handle.startswith("loopback-")
     assert done_of(events) == "complete" and "(turn 2)" in text_of(events) and not errors_of(events)
-    assert turn.stats.connect_ms == 0  # the resumed socket was already open
+    assert turn.clock.connect_ms == 0  # the resumed socket was already open
 
 
 def turn_state(session, target, conversation):
@@ -80,7 +80,7 @@ async def test_a_drop_mid_reply_reconnects_and_rebuilds_context(isolated, loopba
         events, turn = await ask(session, target, conversation, "two")
     finally:
         await session.aclose()
-    assert turn.stats.connect_ms > 0 and "(turn 2)" in text_of(events)
+    assert turn.clock.connect_ms > 0 and "(turn 2)" in text_of(events)
 
 
 async def test_close_codes_become_clear_messages(isolated, loopback):

@@ -24,8 +24,8 @@ async def test_several_turns_share_one_socket_and_later_turns_skip_the_handshake
         await session.aclose()
     assert len(loopback.connections) == 1 and loopback.connections[0].responses == 3
     first, second, third = (turn for _, turn in turns)
-    assert first.stats.connect_ms > 0
-    assert second.stats.connect_ms == 0 and third.stats.connect_ms == 0
+    assert first.clock.connect_ms > 0
+    assert second.clock.connect_ms == 0 and third.clock.connect_ms == 0
     assert "(turn 3)" in text_of(turns[2][0]) and "third" in text_of(turns[2][0])  # context kept on the server
     for events, _ in turns:
         assert done_of(events) == "complete" and isinstance(events[-2], Metrics)
@@ -47,7 +47,7 @@ async def test_cancel_goes_over_the_socket_and_the_next_turn_reuses_it(isolated,
         assert record.ended >= record.cancel_received and record.tokens_sent < len(record_text_tokens())
         events, turn = await ask(session, target, conversation, "again")
         assert done_of(events) == "complete"
-        assert turn.stats.connect_ms == 0
+        assert turn.clock.connect_ms == 0
     finally:
         await session.aclose()
     assert len(loopback.connections) == 1 and loopback.connections[0].responses == 2
@@ -78,7 +78,7 @@ async def test_typing_while_it_streams_interrupts_and_sends_the_new_message_on_t
     finally:
         await session.aclose()
     assert done_of(first_events) == "interrupted"
-    assert done_of(events) == "complete" and second.stats.connect_ms == 0
+    assert done_of(events) == "complete" and second.clock.connect_ms == 0
     assert len(loopback.connections) == 1
     first_record, second_record = loopback.records[-2:]
     assert first_record.cancel_received is not None and first_record.outcome == "cancelled"
@@ -97,7 +97,7 @@ async def test_a_server_drop_mid_reply_is_a_clear_error_and_the_next_turn_reconn
         assert text_of(events).startswith("**Echo** (turn 1)")
         assert first.connection.state == "closed"
         events, second = await ask(session, target, conversation, "two")
-        assert second.stats.connect_ms > 0  # a new handshake
+        assert second.clock.connect_ms > 0  # a new handshake
         assert "(turn 2)" in text_of(events)  # earlier messages were sent again as items
     finally:
         await session.aclose()
@@ -114,7 +114,7 @@ async def test_an_error_frame_is_one_clear_message_and_the_socket_stays_usable(i
         [error] = errors_of(events)
         assert "server_error" in error.message or "failed" in error.message
         events, turn = await ask(session, target, conversation, "two")
-        assert done_of(events) == "error" and turn.stats.connect_ms == 0
+        assert done_of(events) == "error" and turn.clock.connect_ms == 0
     finally:
         await session.aclose()
     assert len(loopback.connections) == 1
@@ -218,7 +218,7 @@ async def test_after_a_fast_cancel_the_next_turn_still_reuses_the_socket(isolate
         events, turn = await ask(session, target, conversation, "next", cancel_after=1)
     finally:
         await session.aclose()
-    assert done_of(events) == "interrupted" and turn.stats.connect_ms == 0
+    assert done_of(events) == "interrupted" and turn.clock.connect_ms == 0
     assert len(loopback.connections) == 1
 
 

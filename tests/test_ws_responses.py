@@ -59,7 +59,7 @@ async def test_a_text_turn(isolated, loopback, monkeypatch):
     [record] = loopback.records
     assert record.wire == "openai_responses_ws" and record.outcome == "complete"
     assert record.request_json["instructions"] == "be brief" and "type" not in record.request_json
-    assert turn.stats.connect_ms > 0
+    assert turn.clock.connect_ms > 0
 
 
 async def test_two_turns_share_one_socket_and_carry_the_history(isolated, loopback, monkeypatch):
@@ -73,7 +73,7 @@ async def test_two_turns_share_one_socket_and_carry_the_history(isolated, loopba
     finally:
         await session.aclose()
     assert done_of(first) == done_of(second) == "complete"
-    assert "(turn 2)" in text_of(second) and turn.stats.connect_ms == 0
+    assert "(turn 2)" in text_of(second) and turn.clock.connect_ms == 0
     [connection] = loopback.connections
     assert connection.wire == "openai_responses_ws" and connection.responses == 2
     roles = [item["role"] for item in loopback.records[-1].request_json["input"]]
@@ -97,7 +97,7 @@ async def test_an_interrupt_closes_the_socket_and_the_next_turn_reconnects(isola
         await session.aclose()
     assert done_of(events) == "interrupted" and text_of(events)
     assert stopped.outcome == "disconnected" and stopped.tokens_sent < 30
-    assert done_of(again) == "complete" and turn.stats.connect_ms > 0
+    assert done_of(again) == "complete" and turn.clock.connect_ms > 0
     assert len(loopback.connections) == 2 and loopback.connections[0].closed is not None
     assert loopback.records[1].request_json["input"][1]["role"] == "assistant"  # the partial answer, as shown
 
@@ -196,6 +196,6 @@ async def test_an_edited_history_keeps_the_socket(isolated, loopback, monkeypatc
         events, turn = await ask(session, target, conversation, "three")
     finally:
         await session.aclose()
-    assert done_of(events) == "complete" and turn.stats.connect_ms == 0
+    assert done_of(events) == "complete" and turn.clock.connect_ms == 0
     assert len(loopback.connections) == 1
     assert [item["content"] for item in loopback.records[-1].request_json["input"]][::2] == ["one, edited", "two", "three"]

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from rtchat.errors import VoiceUnavailable
 
-class AudioUnavailable(RuntimeError):
+
+class AudioUnavailable(VoiceUnavailable):
     """Voice cannot start here; the message says what to install or plug in."""
 
 

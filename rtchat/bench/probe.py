@@ -1,7 +1,8 @@
 """One turn, timed from the consumer's side: what a person watching the stream would see.
 
-Times are taken as events come out of `Turn.events()`, after decoding and the
-session's queue, so rtchat's own overhead is inside every figure.
+The figures are the turn's own clock (rtchat.metrics), stamped as events come
+out of `Turn.events()`, so rtchat's own overhead is inside every figure and the
+bench means by TTFT and tokens/s exactly what the status line and history do.
 """
 
 from __future__ import annotations
@@ -9,25 +10,17 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
-from rtchat.events import Done, Error, TextDelta, ThinkingDelta, Transcript, Usage
-
-
-def is_token(event: Any) -> bool:
-    if isinstance(event, (TextDelta, ThinkingDelta)):
-        return bool(event.text)
-    return isinstance(event, Transcript) and event.role == "assistant" and bool(event.text)
+from rtchat.events import Done, Error, Usage
+from rtchat.metrics import TurnClock, is_token
+from rtchat.turns.base import Turn
 
 
 @dataclass
 class Probe:
-    """What one turn did: arrival times of its tokens and how it ended."""
+    """What one turn did: its clock and how it ended."""
 
-    started: float
-    arrivals: list[float] = field(default_factory=list)
-    connect_ms: float | None = None
-    usage: Usage | None = None
+    clock: TurnClock = field(default_factory=TurnClock)
     error: Error | None = None
     done: str | None = None
     cancel_sent: float | None = None
@@ -35,8 +28,20 @@ class Probe:
     after_cancel: int = 0  # tokens still delivered after cancel(): the stream had not stopped yet
 
     @property
+    def arrivals(self) -> list[float]:
+        return self.clock.arrivals
+
+    @property
     def ttft_ms(self) -> float | None:
-        return (self.arrivals[0] - self.started) * 1000.0 if self.arrivals else None
+        return self.clock.ttft_ms
+
+    @property
+    def connect_ms(self) -> float | None:
+        return self.clock.connect_ms
+
+    @property
+    def usage(self) -> Usage | None:
+        return self.clock.usage
 
     @property
     def interrupt_ms(self) -> float | None:
@@ -46,28 +51,21 @@ class Probe:
         return (self.done_at - self.cancel_sent) * 1000.0
 
 
-async def probe_turn(open_turn: Callable[[], Any], stop_after: int | None) -> Probe:
+async def probe_turn(open_turn: Callable[[], Turn], stop_after: int | None) -> Probe:
     """Run one turn; cancel it once `stop_after` tokens have arrived (None: let it finish)."""
-    probe = Probe(started=time.perf_counter())
     turn = open_turn()
+    probe = Probe(clock=turn.clock)
     async for event in turn.events():
         now = time.perf_counter()
         if is_token(event) and probe.cancel_sent is not None:
             probe.after_cancel += 1
         elif is_token(event):
-            probe.arrivals.append(now)
             if stop_after is not None and len(probe.arrivals) >= stop_after and probe.cancel_sent is None:
                 turn.cancel()
-                probe.cancel_sent = getattr(turn, "cancel_requested_at", None) or now
-        elif isinstance(event, Usage):
-            probe.usage = event
+                probe.cancel_sent = turn.cancel_requested_at
         elif isinstance(event, Error):
             probe.error = event
         elif isinstance(event, Done):
             probe.done, probe.done_at = event.reason, now
             break
-    if probe.cancel_sent is not None and getattr(turn, "cancel_requested_at", 1.0) is None:
-        probe.cancel_sent = None  # the stream had already ended: cancel() did nothing to time
-    stats = getattr(turn, "stats", None)
-    probe.connect_ms = getattr(stats, "connect_ms", None)
     return probe

@@ -17,19 +17,21 @@ from rtchat.bench.loopback_host import loopback_process
 from rtchat.bench.plan import CACHE_REPLY_LIMIT, INTERRUPT_AFTER, STOP_AFTER, Plan, cache_model_for
 from rtchat.bench.prefix import fresh_prefix, shared_prefix
 from rtchat.bench.probe import Probe, probe_turn
-from rtchat.bench.protocols import ProtocolRunner, looks_unimplemented, runner_for
+from rtchat.bench.protocols import ProtocolRunner, runner_for
 from rtchat.bench.result import CACHE_COLD, CACHE_WARM, INTERRUPT, MEASURED, BenchResult, ProtocolStatus, Sample
-from rtchat.bench.stats import gaps_ms, tokens_per_second
 from rtchat.catalog import parse_model_ref
 from rtchat.config import Config
 from rtchat.conversation import Conversation
-from rtchat.session import Session, Target
+from rtchat.events import ErrorKind
+from rtchat.metrics import gaps_ms, tokens_per_second
+from rtchat.session import Session
+from rtchat.target import Target
 
 ProgressCallback = Callable[[int, int, str], None]  # (turns done, turns in all, what runs now)
 
 
 class ProtocolUnavailable(Exception):
-    """A transport that is not written yet said so while the bench drove it."""
+    """The protocol cannot run for this model; the bench drops it with the reason."""
 
 
 async def run_bench(
@@ -96,7 +98,7 @@ class _Bench:
         runner = runner_for(name)
         if runner is None:
             return ProtocolStatus(name, "?", False, "unknown protocol")
-        reason = runner.unavailable_reason(session, target)
+        reason = runner.unavailable_reason(target)
         return ProtocolStatus(name, runner.setup, reason is None, reason)
 
     def _step(self, name: str, label: str) -> None:
@@ -107,14 +109,10 @@ class _Bench:
     async def _turn(self, runner: ProtocolRunner, target: Target, conversation: Conversation, stop_after: int | None) -> Probe:
         session = Session(self.config)
         try:
-            if hasattr(session, "client_for"):
-                session.client_for(target.base_url)  # build the HTTP client (and its TLS context) outside the timing
-            try:
-                probe = await probe_turn(lambda: runner.open_turn(session, target, conversation), stop_after)
-            except NotImplementedError as exc:
-                raise ProtocolUnavailable(f"{runner.name} transport not implemented yet ({exc or 'NotImplementedError'})") from None
-            if probe.error is not None and looks_unimplemented(probe.error.message, probe.error.kind):
-                raise ProtocolUnavailable(f"{runner.name} transport not implemented yet: {probe.error.message}")
+            session.client_for(target.base_url)  # build the HTTP client (and its TLS context) outside the timing
+            probe = await probe_turn(lambda: runner.open_turn(session, target, conversation), stop_after)
+            if probe.error is not None and probe.error.kind == ErrorKind.UNAVAILABLE:
+                raise ProtocolUnavailable(f"{runner.name} is not available: {probe.error.message}")
             return probe
         finally:
             await session.aclose()
@@ -177,7 +175,7 @@ class _Bench:
 
 
 def to_sample(protocol: str, kind: str, run: int, probe: Probe) -> Sample:
-    usage: Any = probe.usage
+    usage = probe.usage
     error = probe.error.message if probe.error else None
     if error is None and not probe.arrivals:
         error = f"no tokens arrived (the turn ended: {probe.done})"
@@ -192,8 +190,8 @@ def to_sample(protocol: str, kind: str, run: int, probe: Probe) -> Sample:
         tokens_per_s=tokens_per_second(probe.arrivals) if kind == MEASURED else None,
         interrupt_ms=probe.interrupt_ms if kind == INTERRUPT else None,
         tokens_after_cancel=probe.after_cancel,
-        input_tokens=getattr(usage, "input_tokens", None),
-        cached_tokens=getattr(usage, "cached_tokens", None),
+        input_tokens=usage.input_tokens if usage else None,
+        cached_tokens=usage.cached_tokens if usage else None,
         done=probe.done,
         error=error,
     )

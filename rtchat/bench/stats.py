@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 
 
+
 def percentile(values: Sequence[float], fraction: float) -> float | None:
     """The `fraction` quantile (0..1) by linear interpolation between ranks; None when empty.
 
@@ -32,22 +33,6 @@ def percentile(values: Sequence[float], fraction: float) -> float | None:
 
 def median(values: Sequence[float]) -> float | None:
     return percentile(values, 0.5)
-
-
-def gaps_ms(arrivals: Sequence[float]) -> list[float]:
-    """Inter-token latency: milliseconds between consecutive arrival times (seconds)."""
-    return [(later - earlier) * 1000.0 for earlier, later in zip(arrivals, arrivals[1:])]
-
-
-def tokens_per_second(arrivals: Sequence[float]) -> float | None:
-    """Streaming rate after the first token: (n - 1) tokens over the first-to-last span.
-
-    The first token is excluded because its wait is time to first token, not rate.
-    """
-    if len(arrivals) < 2:
-        return None
-    span = arrivals[-1] - arrivals[0]
-    return (len(arrivals) - 1) / span if span > 0 else None
 
 
 @dataclass(frozen=True, slots=True)

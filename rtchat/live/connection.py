@@ -20,14 +20,16 @@ from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from rtchat.conversation import ChatMessage
-from rtchat.events import Done, Error, Event, Notice
+from rtchat.errors import describe_status, stall_error
+from rtchat.events import Done, Error, ErrorKind, Event, Notice
+from rtchat.retry import Backoff
 from rtchat.secrets import redact
+from rtchat.target import Target, is_local, preflight
 from rtchat.transports.websocket import SocketAddress, SocketFailure, close_of, describe_close, open_socket
 
 if TYPE_CHECKING:
     from rtchat.config import NetworkSettings
-    from rtchat.live.turn import SocketTurn
-    from rtchat.session import Target
+    from rtchat.turns.socket import SocketTurn
 
 CANCEL_GRACE = 1.0  # seconds a cancelled turn waits for the server's confirmation
 STATES = ("idle", "connecting", "open", "reconnecting", "closed")
@@ -88,12 +90,7 @@ class LiveConnection:
         raise NotImplementedError
 
     def refused(self, status: int, body: bytes) -> Error:
-        from rtchat.session import describe_status
-        from rtchat.transports.sse import HttpStatusFailure
-
-        import httpx
-
-        return describe_status(self.target, HttpStatusFailure(status, body, httpx.Headers()), 1)
+        return describe_status(self.target, status, body, 1)
 
     def resumed_known(self) -> list[Known] | None:
         """What a reopened socket still knows (Live resumption); None: a fresh session."""
@@ -126,7 +123,7 @@ class LiveConnection:
 
     async def send_json(self, payload: dict) -> None:
         if self.socket is None:
-            raise SocketFailure(Error("connection", f"the connection to {self.target.host} is closed", retryable=True))
+            raise SocketFailure(Error(ErrorKind.CONNECTION, f"the connection to {self.target.host} is closed", retryable=True))
         try:
             await self.socket.send(json.dumps(payload, ensure_ascii=False, separators=(",", ":")))
         except ConnectionClosed as exc:
@@ -146,17 +143,18 @@ class LiveConnection:
     async def _open_with_backoff(self, turn: SocketTurn | None) -> float:
         network = self.network
         failure: Error | None = None
+        backoff = Backoff(network.retries, network.max_retry_wait)
         for attempt in range(1, network.retries + 1):
             self.set_state("connecting" if self.opened == 0 else "reconnecting")
             if turn is not None:
-                turn.stats.attempts = attempt
+                turn.clock.attempts = attempt
             try:
                 return await self._open_once()
             except SocketFailure as exc:
                 failure = exc.error
-            if not failure.retryable or attempt == network.retries:
+            delay = backoff.delay(attempt) if failure.retryable else None
+            if delay is None:
                 break
-            delay = min(2.0 ** (attempt - 1), network.max_retry_wait)
             if turn is not None:
                 turn.notice(Notice(f"{self.target.host} could not be reached over WebSocket; retrying in {delay:.1f} s (try {attempt + 1} of {network.retries})"))
             await asyncio.sleep(delay)
@@ -166,8 +164,6 @@ class LiveConnection:
 
     async def _open_once(self) -> float:
         address = self.address()
-        from rtchat.session import is_local
-
         try:
             socket, connect_ms = await open_socket(address, self.network.connect_timeout, local=is_local(self.target.base_url))
         except InvalidStatus as exc:
@@ -183,7 +179,7 @@ class LiveConnection:
             raise SocketFailure(describe_close(address.host, code, reason, "right after the handshake")) from None
         except (TimeoutError, asyncio.TimeoutError):
             await socket.close()
-            raise SocketFailure(Error("timeout", f"{address.host} did not finish setting up the session within {self.network.connect_timeout:g} s", retryable=True)) from None
+            raise SocketFailure(Error(ErrorKind.TIMEOUT, f"{address.host} did not finish setting up the session within {self.network.connect_timeout:g} s", retryable=True)) from None
         except BaseException:
             await socket.close()
             raise
@@ -231,7 +227,7 @@ class LiveConnection:
         self._orphans_drained.set()
         turn = self.current
         if turn is not None and not turn.finished.is_set():
-            when = "mid-answer; the partial answer is kept" if turn.stats.first_token_at else "before the answer began"
+            when = "mid-answer; the partial answer is kept" if turn.content_sent else "before the answer began"
             error = describe_close(self.target.host, code, reason, when)
             turn.end(Error(error.kind, redact(error.message, self.target.key), error.retryable), Done("error"))
 
@@ -244,8 +240,6 @@ class LiveConnection:
             previous.cancel()  # type while it streams: the new message wins
             await asyncio.wait_for(previous.finished.wait(), CANCEL_GRACE * 3)
         async with self._lock:
-            from rtchat.session import preflight
-
             problem = preflight(self.target)
             if problem is not None:
                 turn.end(problem, Done("error"))
@@ -261,11 +255,10 @@ class LiveConnection:
             if self.is_open and not fits(self.known, history):
                 await self.drop()  # the conversation was edited: the socket's context is wrong
             try:
-                turn.stats.connect_ms = await self.ensure_open(turn)
+                turn.clock.connect_ms = await self.ensure_open(turn)
             except SocketFailure as exc:
                 turn.end(exc.error, Done("error"))
                 return
-            turn.stats.attempts = max(1, turn.stats.attempts)
             behind = history[: len(self.known)] == self.known
             unsent = list(messages[len(self.known) :]) if behind else list(messages[-1:])
             self.current = turn
@@ -294,8 +287,7 @@ class LiveConnection:
             since = max(self.last_frame_at, turn.sent_at or 0.0)
             remaining = since + stall - time.perf_counter()
             if remaining <= 0:
-                when = "mid-answer; the partial answer is kept" if turn.stats.first_token_at else "after the request"
-                turn.end(Error("timeout", f"{self.target.host} sent nothing for {stall:g} s {when} (stall timeout); raise [network] stall_timeout if the model needs longer", retryable=True), Done("error"))
+                turn.end(stall_error(self.target.host, stall, turn.content_sent), Done("error"))
                 await self.drop()  # the socket's state is unknown now: the next turn starts clean
                 return
             try:

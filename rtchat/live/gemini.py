@@ -17,7 +17,7 @@ from websockets.asyncio.client import ClientConnection
 from rtchat.conversation import ChatMessage
 from rtchat.events import Event
 from rtchat.live.connection import Known, LiveConnection
-from rtchat.live.turn import SocketTurn
+from rtchat.turns.socket import SocketTurn
 from rtchat.transports.websocket import SocketAddress, socket_url
 from rtchat.wire import gemini_live as wire
 

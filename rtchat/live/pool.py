@@ -3,23 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-
 from typing import TYPE_CHECKING
 
 from rtchat.conversation import Conversation
-from rtchat.events import Done, Error, Notice
+from rtchat.events import Done, Error, ErrorKind, Notice
 from rtchat.live.connection import LiveConnection
-from rtchat.live.turn import SocketTurn
+from rtchat.target import Target, is_local
+from rtchat.turns.socket import SocketTurn
 
 if TYPE_CHECKING:
     from rtchat.config import NetworkSettings
-    from rtchat.session import Target
 
 
 def ws_wire_for(target: Target) -> str | None:
     """The WebSocket wire a model speaks, or None when it offers no WebSocket."""
-    from rtchat.session import is_local
-
     wire = target.info.ws_wire or target.provider.ws_wire
     if wire is None and target.provider.wire == "gemini" and is_local(target.base_url):
         return "gemini_live"  # the loopback speaks Live for every model
@@ -110,8 +107,9 @@ class _Refused(LiveConnection):
         self.message = message
 
     async def run(self, turn: SocketTurn) -> None:
-        turn.end(Error("protocol", self.message), Done("error"))
+        turn.end(Error(ErrorKind.UNAVAILABLE, self.message), Done("error"))
 
 
-def refused_turn(target: Target, conversation: Conversation, effort: str | None, notices: list[Notice], message: str) -> SocketTurn:
-    return SocketTurn(_Refused(target, message), target, conversation, effort, notices)
+def refused_turn(target: Target, conversation: Conversation, effort: str | None, notices: list[Notice], message: str, protocol: str = "websocket") -> SocketTurn:
+    """A turn that ends at once with `message`: what the user asked for cannot be done."""
+    return SocketTurn(_Refused(target, message), target, conversation, effort, notices, protocol)

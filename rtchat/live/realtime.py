@@ -9,7 +9,7 @@ from websockets.asyncio.client import ClientConnection
 from rtchat.conversation import ChatMessage
 from rtchat.events import Done, Error, Event
 from rtchat.live.connection import LiveConnection
-from rtchat.live.turn import SocketTurn
+from rtchat.turns.socket import SocketTurn
 from rtchat.transports.websocket import SocketAddress, SocketFailure, socket_url
 from rtchat.wire import openai_realtime as wire
 
@@ -41,7 +41,7 @@ class RealtimeConnection(LiveConnection):
         events = self.decoder.feed_text(frame)
         if any(isinstance(e, Error) for e in events) and not self.decoder.response_active and not any(isinstance(e, Done) for e in events):
             turn = self.current
-            if turn is not None and turn.sent and turn.stats.first_token_at is None:
+            if turn is not None and turn.sent and not turn.content_sent:
                 events.append(Done("error"))  # the request itself was refused: no answer will come
         return events
 

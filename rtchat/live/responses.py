@@ -14,7 +14,7 @@ import json
 from rtchat.conversation import ChatMessage
 from rtchat.events import Done, Event, Notice
 from rtchat.live.connection import LiveConnection
-from rtchat.live.turn import SocketTurn
+from rtchat.turns.socket import SocketTurn
 from rtchat.transports.websocket import SocketAddress, socket_url
 from rtchat.wire.base import RequestOptions, preview
 from rtchat.wire.openai_responses import ResponsesDecoder, response_body

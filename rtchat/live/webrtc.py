@@ -20,16 +20,18 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from rtchat.conversation import Conversation
-from rtchat.events import Done, Error, Event, Notice
+from rtchat.errors import server_message
+from rtchat.events import Done, Error, ErrorKind, Event, Notice
 from rtchat.live.pool import LivePool, refused_turn
 from rtchat.live.realtime import RealtimeConnection
-from rtchat.live.turn import SocketTurn
+from rtchat.turns.socket import SocketTurn
 from rtchat.transports.websocket import SocketFailure
 from rtchat.wire import openai_realtime as wire
 
+from rtchat.target import Target, is_local
+
 if TYPE_CHECKING:
     from rtchat.config import NetworkSettings
-    from rtchat.session import Target
     from rtchat.transports.webrtc import RealtimeCall, WebRTCError
 
 ClientFor = Callable[[str], httpx.AsyncClient]
@@ -56,7 +58,6 @@ class RealtimeCallConnection(RealtimeConnection):
 
     async def _open_once(self) -> float:
         from rtchat.audio.support import AudioUnavailable
-        from rtchat.session import is_local
         from rtchat.transports.webrtc import CONNECT_TIMEOUT, RealtimeCall, WebRTCError, calls_url
 
         local = is_local(self.target.base_url)
@@ -87,8 +88,6 @@ class RealtimeCallConnection(RealtimeConnection):
         if exc.status in (401, 403, 404):
             return self.refused(exc.status, exc.body)  # names the key (or the model) and how to fix it
         if exc.status is not None:
-            from rtchat.session import server_message
-
             detail = server_message(exc.body)
             return Error("server" if exc.status >= 500 else "bad_request", f"{self.target.provider.id} refused the WebRTC offer ({exc.status}){': ' + detail if detail else ''}")
         return Error("connection", str(exc))  # not retried: an ICE failure already took the whole timeout
@@ -124,7 +123,7 @@ class RealtimeCallConnection(RealtimeConnection):
         self._orphans_drained.set()
         turn = self.current
         if turn is not None and not turn.finished.is_set():
-            when = "mid-answer; the partial answer is kept" if turn.stats.first_token_at else "before the answer began"
+            when = "mid-answer; the partial answer is kept" if turn.content_sent else "before the answer began"
             how = "failed" if reason == "failed" else "was closed by the other end"
             turn.end(Error("connection", f"the WebRTC call to {self.target.host} {how} {when}", retryable=True), Done("error"))
 
@@ -173,9 +172,6 @@ class WebRTCPool(LivePool):
     def turn(self, target: Target, conversation: Conversation, effort: str | None, notices: list[Notice]) -> SocketTurn:
         if not offers_webrtc(target):
             offered = ", ".join(target.info.protocols)
-            turn = refused_turn(target, conversation, effort, notices, f"{target.ref} offers no WebRTC API ({offered} only); use --protocol {target.info.protocols[0]}")
-        else:
-            connection = self._connection_for(target, conversation, lambda: RealtimeCallConnection(target, self.network, self.client_for, self.ice_servers))
-            turn = SocketTurn(connection, target, conversation, effort, notices)
-        turn.protocol = "webrtc"
-        return turn
+            return refused_turn(target, conversation, effort, notices, f"{target.ref} offers no WebRTC API ({offered} only); use --protocol {target.info.protocols[0]}", "webrtc")
+        connection = self._connection_for(target, conversation, lambda: RealtimeCallConnection(target, self.network, self.client_for, self.ice_servers))
+        return SocketTurn(connection, target, conversation, effort, notices, "webrtc")

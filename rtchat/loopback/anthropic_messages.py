@@ -16,7 +16,7 @@ from aiohttp import web
 
 from .body_wire import BodyNamedModel
 from .pacing import sse
-from .scripts import Conversation, Message, Script, Usage
+from .scripts import Conversation, Message, Script, Usage, redacted_is_valid
 
 if TYPE_CHECKING:
     from .server import Exchange
@@ -37,16 +37,19 @@ ERROR_TYPES = {
 }
 
 
-def sign_thinking(thinking: str) -> str:
-    """The signature the loopback gives (and expects back on) a thinking block."""
-    digest = hmac.new(SIGNING_SECRET, thinking.encode(), hashlib.sha256).digest()
+def sign_thinking(thinking: str, position: int = 0) -> str:
+    """The signature the loopback gives (and expects back on) a thinking block.
+
+    It binds the text and the block's place in its message: an edited, merged,
+    reordered or unsigned block gets the real API's 400."""
+    digest = hmac.new(SIGNING_SECRET, f"{position}:{thinking}".encode(), hashlib.sha256).digest()
     return base64.b64encode(digest).decode()
 
 
-def signature_is_valid(thinking: Any, signature: Any) -> bool:
+def signature_is_valid(thinking: Any, signature: Any, position: int = 0) -> bool:
     if not isinstance(thinking, str) or not isinstance(signature, str):
         return False
-    return hmac.compare_digest(sign_thinking(thinking), signature)
+    return hmac.compare_digest(sign_thinking(thinking, position), signature)
 
 
 def error_body(kind: str, message: str) -> dict[str, Any]:
@@ -125,9 +128,11 @@ class AnthropicMessages(BodyNamedModel):
                 continue
             content = message.get("content")
             for b, block in enumerate(content if isinstance(content, list) else []):
-                if isinstance(block, dict) and block.get("type") == "thinking":
-                    if not signature_is_valid(block.get("thinking"), block.get("signature")):
-                        return "bad_request", f"messages.{m}.content.{b}: Invalid `signature` in `thinking` block"
+                kind = block.get("type") if isinstance(block, dict) else None
+                if kind == "thinking" and not signature_is_valid(block.get("thinking"), block.get("signature"), b):
+                    return "bad_request", f"messages.{m}.content.{b}: Invalid `signature` in `thinking` block"
+                if kind == "redacted_thinking" and not redacted_is_valid(block.get("data"), b):
+                    return "bad_request", f"messages.{m}.content.{b}: Invalid `data` in `redacted_thinking` block"
         return None
 
     def conversation(self, body: dict) -> Conversation:
@@ -146,11 +151,13 @@ class AnthropicMessages(BodyNamedModel):
 
     def whole(self, model: str, body: dict, script: Script, usage: Usage) -> dict[str, Any]:
         content: list[dict[str, Any]] = []
-        if script.redacted:
+        if script.redacted and not script.thinking_after:
             content.append({"type": "redacted_thinking", "data": script.redacted})
         if script.thinking:
-            signature = sign_thinking(script.thinking)
-            content.append({"type": "thinking", "thinking": script.thinking, "signature": signature})
+            content.append({"type": "thinking", "thinking": script.thinking, "signature": sign_thinking(script.thinking, len(content))})
+        if script.thinking_after:
+            content.append({"type": "redacted_thinking", "data": script.redacted})
+            content.append({"type": "thinking", "thinking": script.thinking_after, "signature": sign_thinking(script.thinking_after, len(content))})
         content.append({"type": "text", "text": script.text})
         return {
             "id": f"msg_{uuid.uuid4().hex[:24]}",
@@ -173,6 +180,8 @@ class MessagesStream:
         self.input_usage = input_usage
         self.index = -1
         self.block: str | None = None  # "thinking" | "text" while a block is open
+        self.block_text = ""  # the open thinking block's text, which its signature covers
+        self.sent = 0  # parts sent so far (the redacted block stands at `script.block_break`)
 
     def _event(self, name: str, **fields: Any) -> str:
         return sse({"type": name, **fields}, event=name)
@@ -189,7 +198,7 @@ class MessagesStream:
             "usage": {**usage_json(self.input_usage), "output_tokens": 1},
         }
         frames = [self._event("message_start", message=message), self._event("ping")]
-        if self.script.redacted:
+        if self.script.redacted and self.script.block_break is None:
             self.index += 1
             block = {"type": "redacted_thinking", "data": self.script.redacted}
             frames.append(self._event("content_block_start", index=self.index, content_block=block))
@@ -198,17 +207,29 @@ class MessagesStream:
 
     def token(self, kind: str, piece: str) -> list[str]:
         block = "thinking" if kind == "thinking" else "text"
-        frames = [] if block == self.block else self._close() + self._open(block)
+        frames = []
+        if self.sent == self.script.block_break:
+            frames += self._close() + self._redacted_block()
+        self.sent += 1
+        if block != self.block:
+            frames += self._close() + self._open(block)
         if block == "thinking":
+            self.block_text += piece
             delta = {"type": "thinking_delta", "thinking": piece}
         else:
             delta = {"type": "text_delta", "text": piece}
         frames.append(self._event("content_block_delta", index=self.index, delta=delta))
         return frames
 
+    def _redacted_block(self) -> list[str]:
+        self.index += 1
+        block = {"type": "redacted_thinking", "data": self.script.redacted}
+        return [self._event("content_block_start", index=self.index, content_block=block), self._event("content_block_stop", index=self.index)]
+
     def _open(self, block: str) -> list[str]:
         self.index += 1
         self.block = block
+        self.block_text = ""
         if block == "thinking":
             start = {"type": "thinking", "thinking": "", "signature": ""}
         else:
@@ -220,7 +241,7 @@ class MessagesStream:
             return []
         frames = []
         if self.block == "thinking":
-            delta = {"type": "signature_delta", "signature": sign_thinking(self.script.thinking)}
+            delta = {"type": "signature_delta", "signature": sign_thinking(self.block_text, self.index)}
             frames.append(self._event("content_block_delta", index=self.index, delta=delta))
         frames.append(self._event("content_block_stop", index=self.index))
         self.block = None

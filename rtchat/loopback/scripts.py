@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import functools
 import hashlib
+import hmac
 import json
 import random
 import re
@@ -32,6 +33,7 @@ MODELS: dict[str, str] = {
     "echo": "thinks briefly, then repeats your last message verbatim in a short markdown reply",
     "lorem": "a long seeded markdown document (>5,000 tokens) with lists, code and a table",
     "redacted": "echo, preceded by a redacted (encrypted) thinking block",
+    "deliberate": "echo after two signed thinking blocks with a redacted one between them (Anthropic's hardest shape)",
     "refusal": "always declines (OpenAI refusal deltas, Anthropic/Gemini refusal stop)",
     "fault-length": "echo cut short with a max-tokens finish reason",
     "fault-error-midstream": "10 answer tokens, then an in-stream error frame",
@@ -219,16 +221,23 @@ class Script:
     answer_kind: str = "text"  # "text" | "refusal"
     stop: str = "complete"  # "complete" | "length" | "refusal"
     redacted: str | None = None  # opaque data of a redacted thinking block
+    thinking_after: str = ""  # a second thinking block, after the redacted one (Anthropic shows them apart)
     parts: tuple[tuple[str, str], ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         parts = [("thinking", piece) for piece in tokenize(self.thinking)]
+        parts += [("thinking", piece) for piece in tokenize(self.thinking_after)]
         parts += [(self.answer_kind, piece) for piece in tokenize(self.text)]
         object.__setattr__(self, "parts", tuple(parts))
 
+    @property
+    def block_break(self) -> int | None:
+        """The part index where the first thinking block ends and the redacted one stands, if split."""
+        return count_tokens(self.thinking) if self.thinking_after else None
+
     def full_usage(self, input_tokens: int = 0, cached_tokens: int = 0) -> Usage:
         """Usage when every token of the script was sent."""
-        thinking = count_tokens(self.thinking)
+        thinking = count_tokens(self.thinking) + count_tokens(self.thinking_after)
         return Usage(input_tokens, cached_tokens, thinking, len(self.parts) - thinking)
 
 
@@ -270,6 +279,10 @@ def write_script(base: str, conversation: Conversation, *, thinking: bool) -> Sc
         return Script(text=REFUSAL_TEXT, answer_kind="refusal", stop="refusal")
     if base == "redacted":
         return Script(text=echo_text(conversation), redacted=redacted_data(conversation))
+    if base == "deliberate":
+        first = f"First thought on turn {conversation.turn}: the message has {_plural(len(conversation.prompt.split()), 'word')}."
+        second = "Second thought, after the hidden one: I will echo it."
+        return Script(thinking=first, redacted=redacted_data(conversation, 1), thinking_after=second, text=echo_text(conversation))
     thought = echo_thinking(conversation) if thinking else ""
     if base == "fault-length":
         cut = "".join(tokenize(echo_text(conversation))[:LENGTH_LIMIT_TOKENS])
@@ -277,10 +290,30 @@ def write_script(base: str, conversation: Conversation, *, thinking: bool) -> Sc
     return Script(thinking=thought, text=echo_text(conversation))
 
 
-def redacted_data(conversation: Conversation) -> str:
-    """Stable opaque bytes standing in for encrypted reasoning."""
-    digest = hashlib.sha256(conversation.prompt.encode()).digest()
-    return base64.b64encode(b"loopback-redacted-thinking:" + digest).decode()
+REDACTED_SECRET = b"rtchat-loopback-redacted-thinking-v1"
+
+
+def redacted_data(conversation: Conversation, position: int = 0) -> str:
+    """Opaque bytes standing in for encrypted reasoning, verifiable when sent back.
+
+    They bind the block's position in its message, so a client that drops,
+    merges or reorders blocks is caught like the real API catches it."""
+    nonce = hashlib.sha256(conversation.prompt.encode()).hexdigest()[:16]
+    return base64.b64encode(f"{position}:{nonce}:{_redacted_mac(position, nonce)}".encode()).decode()
+
+
+def redacted_is_valid(data: object, position: int) -> bool:
+    if not isinstance(data, str):
+        return False
+    try:
+        found, nonce, mac = base64.b64decode(data, validate=True).decode().split(":")
+    except (ValueError, UnicodeDecodeError):
+        return False
+    return found == str(position) and hmac.compare_digest(mac, _redacted_mac(position, nonce))
+
+
+def _redacted_mac(position: int, nonce: str) -> str:
+    return hmac.new(REDACTED_SECRET, f"{position}:{nonce}".encode(), hashlib.sha256).hexdigest()
 
 
 # ---------------------------------------------------------------- lorem

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import httpx
 
 from rtchat.debuglog import WireLog
+from rtchat.errors import HttpStatusFailure, ProtocolFailure
 from rtchat.events import Done, Event
 from rtchat.wire.base import HttpRequest, StreamDecoder
 from rtchat.wire.sse import DEFAULT_MAX_EVENT_BYTES, FrameTooLarge, SSEFramer
@@ -22,19 +23,12 @@ from rtchat.wire.sse import DEFAULT_MAX_EVENT_BYTES, FrameTooLarge, SSEFramer
 MAX_ERROR_BODY = 64 * 1024
 
 
-class HttpStatusFailure(Exception):
-    """The server answered with a status other than 200 before any stream."""
-
-    def __init__(self, status: int, body: bytes, headers: httpx.Headers) -> None:
-        super().__init__(f"HTTP {status}")
-        self.status = status
-        self.body = body
-        self.retry_after = _retry_after(headers.get("retry-after"))
-        self.location = headers.get("location")
+def status_failure(status: int, body: bytes, headers: httpx.Headers) -> HttpStatusFailure:
+    return HttpStatusFailure(status, body, _retry_after(headers.get("retry-after")), headers.get("location"))
 
 
-class StreamTooLarge(Exception):
-    pass
+class StreamTooLarge(ProtocolFailure):
+    """One event was larger than rtchat accepts."""
 
 
 def _retry_after(value: str | None) -> float | None:
@@ -115,7 +109,7 @@ async def stream_events(
                     break
             if wire_log:
                 wire_log.frame(body[:MAX_ERROR_BODY])
-            raise HttpStatusFailure(response.status_code, body[:MAX_ERROR_BODY], response.headers)
+            raise status_failure(response.status_code, body[:MAX_ERROR_BODY], response.headers)
         framer = SSEFramer(max_event_bytes)
         chunks = response.aiter_bytes()
         try:

@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 
 from rtchat.audio.support import AudioUnavailable, load_aiortc
+from rtchat.errors import ConnectionFailure, server_message
 
 CONNECT_TIMEOUT = 10.0
 CHANNEL = "oai-events"
@@ -27,7 +28,7 @@ OnState = Callable[[str], None]
 OnText = Callable[[str], None]  # a raw data-channel message, for callers that decode it themselves
 
 
-class WebRTCError(Exception):
+class WebRTCError(ConnectionFailure):
     """The call could not be set up; the message is meant for the user.
 
     `status` and `body` are kept when the server refused the offer, so a caller
@@ -60,8 +61,6 @@ def ice_servers_from(config_entries: Sequence[Any]) -> list:
 
 
 def describe_refusal(status: int, body: bytes) -> str:
-    from rtchat.session import server_message
-
     detail = server_message(body)
     if status in (401, 403):
         return f"the server refused the WebRTC offer: the key was rejected ({status}){': ' + detail if detail else ''}"

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit, urlunsplit
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
 
+from rtchat.errors import ReportedFailure
 from rtchat.events import Error
 
 PING_INTERVAL = 20.0  # seconds between keepalive pings
@@ -38,12 +39,8 @@ CLOSE_MEANINGS = {
 RETRYABLE_CLOSE = {1001, 1006, 1011, 1012, 1013}
 
 
-class SocketFailure(Exception):
+class SocketFailure(ReportedFailure):
     """A socket could not be opened or died; `error` is the message for the user."""
-
-    def __init__(self, error: Error) -> None:
-        super().__init__(error.message)
-        self.error = error
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,9 @@ from rtchat.config import Config, default_model_ref, save_setting
 from rtchat.conversation import ChatMessage, Conversation
 from rtchat.events import Error, Notice
 from rtchat.secrets import has_key
-from rtchat.session import Session, Target, Turn
+from rtchat.session import Session
+from rtchat.target import Target
+from rtchat.turns.base import Turn
 from rtchat.ui.bench_actions import BenchActions
 from rtchat.ui.bindings import APP_BINDINGS, effective_key
 from rtchat.ui.choices import initial_protocol, next_effort, next_protocol, not_implemented_message, protocol_options
@@ -33,7 +35,6 @@ from rtchat.ui.widgets.status_line import StatusLine
 from rtchat.ui.widgets.transcript import Transcript
 
 STATUS_SECONDS = 0.1  # how often live turn figures refresh
-SESSION_TURN_PARAMETERS = inspect.signature(Session.turn).parameters  # "protocol" once WebSocket turns exist
 
 
 class RtChatApp(ConversationActions, VoiceActions, BenchActions, App[int]):
@@ -294,14 +295,12 @@ class RtChatApp(ConversationActions, VoiceActions, BenchActions, App[int]):
 
     def start_turn(self, target: Target) -> Turn:
         """The turn over the chosen protocol; a socket's state goes to the status line."""
-        if "protocol" not in SESSION_TURN_PARAMETERS:
-            return self.session.turn(target, self.conversation, self.effort)
         turn = self.session.turn(target, self.conversation, self.effort, protocol=self.protocol)
-        self._watch_socket(getattr(turn, "connection", None))
+        self._watch_socket(turn.connection)
         return turn
 
     def _watch_socket(self, connection) -> None:
-        if connection is None or not hasattr(connection, "add_listener"):
+        if connection is None:
             self.status.show(socket=None)
             return
         if connection is not self._watched_socket:
@@ -329,16 +328,16 @@ class RtChatApp(ConversationActions, VoiceActions, BenchActions, App[int]):
         self._show_jump_hint(not self.transcript.following)
 
     def _show_figures(self, turn: Turn) -> None:
-        """TTFT and tokens/s by the bench's own arithmetic (rtchat.ui.live_figures)."""
+        """The turn's own clock (rtchat.metrics): the same figures the history and the bench keep."""
         runner = self.runner
         if runner is None or runner.turn is not turn:
             return
-        figures = runner.figures
+        clock = turn.clock
         self.status.show(
-            connect_ms=turn.stats.connect_ms,
-            ttft_ms=figures.ttft_ms,
-            tokens_per_s=figures.tokens_per_s,
-            usage=figures.usage,
+            connect_ms=clock.connect_ms,
+            ttft_ms=clock.ttft_ms,
+            tokens_per_s=clock.tokens_per_s,
+            usage=clock.usage,
         )
 
     def _show_jump_hint(self, visible: bool) -> None:

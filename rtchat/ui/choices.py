@@ -2,26 +2,10 @@
 
 from __future__ import annotations
 
-import inspect
-
 from rtchat.catalog import EFFORTS, PROTOCOLS, ModelInfo
-from rtchat.session import Session
+from rtchat.session import PROTOCOLS as IMPLEMENTED_PROTOCOLS
 
 PROTOCOL_NAMES = {"sse": "SSE", "websocket": "WebSocket", "webrtc": "WebRTC"}
-
-
-def implemented_protocols() -> tuple[str, ...]:
-    """What text turns can run over: SSE always, WebSocket once `Session.turn` takes a protocol,
-    WebRTC once the session has its pool of calls (text on the data channel); until then
-    WebRTC carries voice only."""
-    if "protocol" not in inspect.signature(Session.turn).parameters:
-        return ("sse",)
-    if hasattr(Session, "call_pool"):
-        return ("sse", "websocket", "webrtc")
-    return ("sse", "websocket")
-
-
-IMPLEMENTED_PROTOCOLS = implemented_protocols()
 
 
 def efforts_for(info: ModelInfo) -> tuple[str, ...]:

@@ -2,32 +2,29 @@
 
 Everything that must see every event of a turn (the transcript, the status
 line, the history store via `observers`) is driven from `TurnRunner.run`.
-Spoken turns (rtchat.ui.spoken_turn) go through the same runner, so a voice
-answer is shown, measured and stored exactly like a typed one.
+Spoken turns go through the same runner, so a voice answer is shown, measured
+and stored exactly like a typed one. The answer kept in the conversation is the
+turn's own fold (`turn.answer`): what was shown is what is sent back.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import Protocol
 
-from rtchat.conversation import ChatMessage, ThinkingBlock
+from rtchat.conversation import ChatMessage
 from rtchat.events import (
     Done,
     Error,
     Event,
-    Metrics,
     Notice,
     RedactedThinking,
     TextDelta,
     ThinkingDelta,
-    ThinkingSignature,
     Transcript,
     Usage,
 )
-from rtchat.session import Turn
-from rtchat.ui.live_figures import LiveFigures
+from rtchat.turns.base import Turn, TurnPhase
 from rtchat.ui.widgets.messages import AssistantMessage
 
 FRAME_SECONDS = 1 / 25  # deltas are coalesced and painted at most this often
@@ -46,63 +43,49 @@ class TurnHost(Protocol):
 
 
 class TurnRunner:
-    """Feeds one streaming answer into its widget and builds the message kept in the conversation."""
+    """Feeds one streaming answer into its widget; the answer itself is the turn's fold."""
 
     def __init__(self, turn: Turn, view: AssistantMessage, host: TurnHost, observers: list[Observer] | None = None) -> None:
         self.turn = turn
         self.view = view
         self.host = host
         self.observers = list(observers or [])  # e.g. the history store's writer.apply
-        self.text_parts: list[str] = []
-        self.thinking = ThinkingBlock(provider=turn.target.provider.id)
         self.reason = "error"
-        self.error: Error | None = None
-        self.metrics: Metrics | None = None
-        stats = getattr(turn, "stats", None)
-        self.figures = LiveFigures(started=getattr(stats, "started", None) or time.perf_counter())
+        self._shown_transcript = ""  # the spoken answer's words already painted
 
     async def run(self) -> ChatMessage | None:
         """Stream to the end (or cancellation); return the assistant message to append, if any."""
         timer = self.host.set_interval(FRAME_SECONDS, self.view.flush, name="answer-frame")
-        self.host.turn_progress(getattr(self.turn, "opening_state", "connecting"), self.turn)
+        self.host.turn_progress(self.turn.opening_phase.value, self.turn)
         try:
             async for event in self.turn.events():
-                self.figures.observe(event)
                 for observe in self.observers:
                     observe(event)
                 await self._apply(event)
         finally:
             timer.stop()
             await self.view.finish(self.reason)
-            self.host.turn_progress(self.reason if self.reason != "complete" else "done", self.turn)
-        return self.message()
+            self.host.turn_progress(self.reason if self.reason != "complete" else TurnPhase.DONE.value, self.turn)
+        return self.turn.answer.answer().message()
 
     async def _apply(self, event: Event) -> None:
         view = self.view
         if isinstance(event, TextDelta):
-            self.text_parts.append(event.text)
             view.append_text(event.text)
-            self.host.turn_progress("streaming", self.turn)
+            self.host.turn_progress(TurnPhase.STREAMING.value, self.turn)
         elif isinstance(event, Transcript):
             await self._apply_transcript(event)
         elif isinstance(event, ThinkingDelta):
-            self.thinking.text += event.text
             view.append_thinking(event.text)
-            self.host.turn_progress("thinking", self.turn)
-        elif isinstance(event, ThinkingSignature):
-            self.thinking.signature = event.signature
+            self.host.turn_progress(TurnPhase.THINKING.value, self.turn)
         elif isinstance(event, RedactedThinking):
-            self.thinking.redacted = event.data
             view.mark_redacted()
         elif isinstance(event, Usage):
             view.set_usage(event)
         elif isinstance(event, Notice):
             await self.host.show_notice(event)
         elif isinstance(event, Error):
-            self.error = event
             await self.host.show_error(event)
-        elif isinstance(event, Metrics):
-            self.metrics = event
         elif isinstance(event, Done):
             self.reason = event.reason
 
@@ -111,15 +94,12 @@ class TurnRunner:
         if event.role == "user":
             await self.host.show_user_transcript(event)
             return
-        if event.final and "".join(self.text_parts) == event.text:
-            return  # a final transcript repeating what already streamed
-        self.text_parts.append(event.text)
-        self.view.append_text(event.text)
-        self.host.turn_progress("streaming", self.turn)
-
-    def message(self) -> ChatMessage | None:
-        text = "".join(self.text_parts)
-        has_thinking = bool(self.thinking.text or self.thinking.redacted)
-        if not text and not has_thinking:
-            return None
-        return ChatMessage("assistant", text, [self.thinking] if has_thinking else [])
+        words = self.turn.answer.answer().transcript  # the fold already took this event
+        if words.startswith(self._shown_transcript):
+            new = words[len(self._shown_transcript):]
+        else:
+            new = event.text  # a correction that does not extend what was shown: add it as it came
+        self._shown_transcript = words
+        if new:
+            self.view.append_text(new)
+            self.host.turn_progress(TurnPhase.STREAMING.value, self.turn)

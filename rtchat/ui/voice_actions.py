@@ -14,7 +14,7 @@ from textual import work
 
 from rtchat.events import Done, Error, Notice, Transcript
 from rtchat.ui.choices import PROTOCOL_NAMES
-from rtchat.ui.spoken_turn import SpokenTurn
+from rtchat.turns.spoken import SpokenTurn
 from rtchat.ui.turn_runner import TurnRunner
 from rtchat.ui.voice_mode import VoiceChanged, VoiceMode, failure_text, no_voice_message, voice_protocol_for
 from rtchat.ui.widgets.messages import AssistantMessage, UserMessage
@@ -45,7 +45,7 @@ class VoiceActions:
             await voice.toggle()
             if sending and voice.state is VoiceState.THINKING and voice.turn is not None and not voice.turn.ended:
                 # No await before `spoken` is set: the answer's first events must reach it.
-                self.spoken = SpokenTurn(voice, self.target, voice.capture.sent_seconds if voice.capture else 0.0)
+                self.spoken = SpokenTurn(voice, self.target, self.conversation, voice.capture.sent_seconds if voice.capture else 0.0)
                 self._run_spoken_turn(self.spoken)
             self._show_voice()
 
@@ -108,7 +108,7 @@ class VoiceActions:
         async for event in voice.events():
             spoken = self.spoken
             if spoken is not None and not spoken.done:
-                spoken.put(event)
+                spoken.feed(event)
                 if isinstance(event, Done):
                     self.spoken = None
             elif isinstance(event, Notice):

@@ -60,10 +60,7 @@ class VoiceMode:
         from rtchat.commands.ask_voice import build_link
         from rtchat.voice.session import VoiceSession
 
-        import inspect
-
-        extra = {"system": system} if "system" in inspect.signature(build_link).parameters else {}  # Gemini Live takes it at connect
-        link = await build_link(session, target, protocol, self.settings, **extra)
+        link = await build_link(session, target, protocol, self.settings, system=system)  # Gemini Live takes it at connect
         voice = VoiceSession(
             link, Capture(source), self.devices.speaker,
             instructions=system, jitter_ms=self.settings.jitter_ms,

@@ -99,7 +99,7 @@ class RealtimeSocketLink:
     async def connect(self) -> None:
         from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-        from rtchat.session import is_local
+        from rtchat.target import is_local
         from rtchat.transports.websocket import (
             SocketFailure,
             close_of,

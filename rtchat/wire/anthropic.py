@@ -20,7 +20,7 @@ from rtchat.events import (
     ToolCallDelta,
     Usage,
 )
-from rtchat.wire.base import HttpRequest, RequestOptions, StreamDecoder, alternating_turns, in_stream_error, parse_json
+from rtchat.wire.base import done_reason, HttpRequest, RequestOptions, StreamDecoder, alternating_turns, in_stream_error, parse_json
 
 API_VERSION = "2023-06-01"
 THINKING_BUDGET = {"low": 2048, "medium": 8192, "high": 16384, "max": 32000}
@@ -140,7 +140,7 @@ class MessagesDecoder(StreamDecoder):
         if kind == "message_delta":
             stop = (payload.get("delta") or {}).get("stop_reason")
             if stop:
-                self.reason = STOP_REASONS.get(stop, stop)
+                self.reason = done_reason(STOP_REASONS, stop)
             usage = payload.get("usage")
             return [self._usage(usage)] if usage else []
         if kind == "message_stop":

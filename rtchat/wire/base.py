@@ -9,7 +9,7 @@ from typing import Any
 from httpx_sse import ServerSentEvent
 
 from rtchat.conversation import ChatMessage, Conversation
-from rtchat.events import Done, Error, Event, Notice
+from rtchat.events import DONE_REASONS, Done, DoneReason, Error, Event, Notice
 
 EFFORT_LEVELS = ("off", "low", "medium", "high", "max")
 
@@ -30,6 +30,15 @@ class HttpRequest:
     url: str
     headers: dict[str, str]
     body: dict[str, Any]
+
+
+def done_reason(words: dict[str, str], word: str | None, unknown: DoneReason = "complete") -> DoneReason:
+    """A provider's stop word in rtchat's words: provider words never leave `wire/`.
+
+    An unknown word means the model stopped for a reason rtchat does not know
+    yet; what it said is still an answer (`unknown`, "complete" by default)."""
+    reason = words.get(word or "", unknown)
+    return reason if reason in DONE_REASONS else unknown  # type: ignore[return-value]
 
 
 def parse_json(data: str) -> Any:

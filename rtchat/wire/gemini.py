@@ -13,7 +13,7 @@ from httpx_sse import ServerSentEvent
 
 from rtchat.conversation import Conversation
 from rtchat.events import Done, Event, TextDelta, ThinkingDelta, Usage
-from rtchat.wire.base import HttpRequest, RequestOptions, StreamDecoder, alternating_turns, in_stream_error, parse_json
+from rtchat.wire.base import done_reason, HttpRequest, RequestOptions, StreamDecoder, alternating_turns, in_stream_error, parse_json
 
 THINKING_BUDGET = {"off": 0, "low": 1024, "medium": 8192, "high": 24576, "max": 32768}
 THINKING_LEVEL = {"off": "low", "low": "low", "medium": "high", "high": "high", "max": "high"}
@@ -90,7 +90,7 @@ class GeminiDecoder(StreamDecoder):
                 events.append(ThinkingDelta(text) if part.get("thought") else TextDelta(text))
             finish = candidate.get("finishReason")
             if finish and finish != "FINISH_REASON_UNSPECIFIED":
-                self.reason = FINISH_REASONS.get(finish, finish.lower())
+                self.reason = done_reason(FINISH_REASONS, finish)
         blocked = (response.get("promptFeedback") or {}).get("blockReason")
         if blocked:
             self.reason = "refusal"

@@ -12,7 +12,7 @@ from httpx_sse import ServerSentEvent
 
 from rtchat.conversation import Conversation
 from rtchat.events import Done, Event, TextDelta, ThinkingDelta, ToolCallDelta, Usage
-from rtchat.wire.base import HttpRequest, RequestOptions, StreamDecoder, in_stream_error, parse_json
+from rtchat.wire.base import done_reason, HttpRequest, RequestOptions, StreamDecoder, in_stream_error, parse_json
 
 FINISH_REASONS = {
     "stop": "complete",
@@ -135,7 +135,7 @@ class ChatCompletionsDecoder(StreamDecoder):
                 )
             finish = choice.get("finish_reason")
             if finish and self.reason != "refusal":
-                self.reason = FINISH_REASONS.get(finish, finish)
+                self.reason = done_reason(FINISH_REASONS, finish)
         if chunk.get("usage"):
             events.append(usage_from(chunk["usage"]))
         return events

@@ -12,7 +12,7 @@ from typing import Any
 
 from rtchat.conversation import ChatMessage
 from rtchat.events import AudioChunk, Done, Error, Event, Notice, TextDelta, Transcript, Usage
-from rtchat.wire.base import preview
+from rtchat.wire.base import done_reason, preview
 
 AUDIO_RATE = 24000
 
@@ -141,7 +141,7 @@ class RealtimeDecoder:
                 return events + [Error("server", f"the response failed: {error.get('message') or error.get('type') or 'no reason given'}"), Done("error")]
             if status == "incomplete":
                 return events + [Done(INCOMPLETE_REASONS.get(details.get("reason", ""), "length"))]
-            return events + [Done(DONE_STATUS.get(status, status))]
+            return events + [Done(done_reason(DONE_STATUS, status))]
         if kind == "error":
             error = payload.get("error") or {}
             code = error.get("code") or error.get("type") or "error"

@@ -1,0 +1,84 @@
+"""The one clock: what TTFT, inter-token gaps and tokens/s mean, defined once.
+
+The status line, the history, `--jsonl` and `rtchat bench` all read a
+`TurnClock`, so no two of them can disagree about a figure. Token arrivals are
+stamped where the consumer receives them (after decoding and the turn's queue),
+so rtchat's own overhead is inside every figure, as a person watching sees it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from rtchat.events import Event, Metrics, TextDelta, ThinkingDelta, Transcript, Usage
+
+
+def is_token(event: Event) -> bool:
+    """A piece of the answer a person sees arrive: text, thinking, or the spoken answer's words."""
+    if isinstance(event, (TextDelta, ThinkingDelta)):
+        return bool(event.text)
+    return isinstance(event, Transcript) and event.role == "assistant" and bool(event.text)
+
+
+def gaps_ms(arrivals: Sequence[float]) -> list[float]:
+    """Inter-token latency: milliseconds between consecutive arrival times (seconds)."""
+    return [(later - earlier) * 1000.0 for earlier, later in zip(arrivals, arrivals[1:])]
+
+
+def tokens_per_second(arrivals: Sequence[float]) -> float | None:
+    """Streaming rate after the first token: (n - 1) arrivals over the first-to-last span.
+
+    Counted from what arrived, never from a provider's running usage count (Anthropic's
+    `message_start` count is provisional). The first arrival is excluded: its wait is TTFT."""
+    if len(arrivals) < 2:
+        return None
+    span = arrivals[-1] - arrivals[0]
+    return (len(arrivals) - 1) / span if span > 0 else None
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 2)
+
+
+@dataclass
+class TurnClock:
+    """The figures of one turn, read live by the status line and frozen into `Metrics` at the end."""
+
+    started: float = field(default_factory=time.perf_counter)
+    connect_ms: float | None = None
+    headers_at: float | None = None
+    attempts: int = 0
+    arrivals: list[float] = field(default_factory=list)
+    usage: Usage | None = None
+
+    def observe(self, event: Event, now: float | None = None) -> None:
+        if is_token(event):
+            self.arrivals.append(time.perf_counter() if now is None else now)
+        elif isinstance(event, Usage):
+            self.usage = event
+
+    @property
+    def first_token_at(self) -> float | None:
+        return self.arrivals[0] if self.arrivals else None
+
+    @property
+    def ttft_ms(self) -> float | None:
+        return None if not self.arrivals else (self.arrivals[0] - self.started) * 1000.0
+
+    @property
+    def tokens_per_s(self) -> float | None:
+        return tokens_per_second(self.arrivals)
+
+    def metrics(self, now: float | None = None) -> Metrics:
+        end = time.perf_counter() if now is None else now
+        return Metrics(
+            connect_ms=_round(self.connect_ms),
+            headers_ms=_round(None if self.headers_at is None else (self.headers_at - self.started) * 1000),
+            ttft_ms=_round(self.ttft_ms),
+            total_ms=_round((end - self.started) * 1000),
+            tokens_per_s=_round(self.tokens_per_s),
+            output_chunks=len(self.arrivals),
+            attempts=max(1, self.attempts),
+        )

@@ -1,0 +1,58 @@
+"""Where a request may go: a resolved model, whether its host is this machine, and
+what must be refused before anything leaves."""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from rtchat.catalog import ModelInfo, Provider
+from rtchat.events import Error, ErrorKind
+
+
+@dataclass
+class Target:
+    """A resolved model: where to send, with which key, in which format."""
+
+    provider: Provider
+    model: str
+    info: ModelInfo
+    base_url: str
+    key: str | None = field(repr=False, default=None)
+    key_source: str | None = None
+
+    @property
+    def ref(self) -> str:
+        return f"{self.provider.id}/{self.model}"
+
+    @property
+    def host(self) -> str:
+        return urlsplit(self.base_url).hostname or self.base_url
+
+
+def is_local(url: str) -> bool:
+    """True only for this machine: an IP literal in 127.0.0.0/8 or ::1, or exactly `localhost`.
+
+    Decided from the URL alone, before any DNS lookup: `127.attacker.example` is a
+    name anyone can point anywhere, so it is not local."""
+    host = (urlsplit(url).hostname or "").rstrip(".").lower()
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def preflight(target: Target) -> Error | None:
+    """A problem to report before anything leaves (no key, a key about to travel unencrypted)."""
+    if target.provider.needs_key and not target.key:
+        env = " or ".join(target.provider.key_env) or "an env var"
+        return Error(ErrorKind.AUTH, f"no key for {target.provider.id}: set one with `rtchat keys set {target.provider.id}` or export {env}")
+    scheme = urlsplit(target.base_url).scheme
+    if scheme not in ("http", "https"):
+        return Error(ErrorKind.CONFIG, f"the base URL of {target.provider.id} must start with https:// (or http:// for this machine) (got {target.base_url!r})")
+    if scheme == "http" and not is_local(target.base_url) and not target.provider.allow_insecure:
+        return Error(ErrorKind.INSECURE, f"refusing to send your {target.provider.id} key over plain http to {target.host}; use https, or set allow_insecure = true under [providers.{target.provider.id}]")
+    return None

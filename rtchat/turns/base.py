@@ -1,0 +1,163 @@
+"""The turn interface and the queue every turn streams through.
+
+Why one queue class: the answer must stop the instant the user presses Ctrl-C
+(nothing queued before it is shown), the clock must stamp tokens where the user
+sees them, and the answer must be folded from exactly what was shown. Doing
+that once, here, is what keeps SSE, WebSocket, WebRTC and voice turns alike.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from enum import Enum
+from typing import TYPE_CHECKING, Protocol
+
+from rtchat.answer import AnswerBuilder
+from rtchat.conversation import Conversation
+from rtchat.errors import unexpected
+from rtchat.events import AudioChunk, Done, Error, Event, Notice, RedactedThinking, TextDelta, ThinkingDelta, ToolCallDelta, Transcript
+from rtchat.metrics import TurnClock
+from rtchat.sanitize import terminal_safe
+from rtchat.secrets import redact
+from rtchat.target import Target
+
+if TYPE_CHECKING:
+    from rtchat.live.connection import LiveConnection
+
+CONTENT = (TextDelta, ThinkingDelta, ToolCallDelta, RedactedThinking, Transcript, AudioChunk)
+
+
+class TurnPhase(Enum):
+    """Where a turn is, for the status line."""
+
+    CONNECTING = "connecting"
+    WAITING = "waiting"  # the request is out; no answer yet
+    THINKING = "thinking"
+    STREAMING = "streaming"
+    DONE = "done"
+
+
+class Turn(Protocol):
+    """What every turn offers; the app, `ask` and the bench use nothing else."""
+
+    target: Target
+    conversation: Conversation
+    protocol: str
+    clock: TurnClock
+    answer: AnswerBuilder
+    opening_phase: TurnPhase
+    cancel_requested_at: float | None
+    connection: LiveConnection | None
+
+    def events(self) -> AsyncIterator[Event]: ...
+
+    def cancel(self) -> None: ...
+
+
+_END = object()
+_METRICS = object()  # stands for the Metrics event, made from the clock when it is handed out
+
+
+class QueuedTurn:
+    """A producer task puts events on a queue; `events()` hands them out, stamping and folding.
+
+    Subclasses implement `_produce()` (put events with `put`, end with `finish`) and,
+    where cancelling needs more than stopping the task, `_cancel_sent()`."""
+
+    protocol = "sse"
+    opening_phase = TurnPhase.CONNECTING
+    connection: LiveConnection | None = None  # the persistent socket or call a turn runs on, if any
+
+    def __init__(self, target: Target, conversation: Conversation, effort: str | None = None, notices: list[Notice] | None = None) -> None:
+        self.target = target
+        self.conversation = conversation
+        self.effort = effort
+        self.clock = TurnClock()
+        self.answer = AnswerBuilder(target.provider.id)  # what the user was shown
+        self.cancel_requested_at: float | None = None
+        self.content_sent = False  # a piece of the answer left the producer: no silent retry from here
+        self.finished = asyncio.Event()
+        self._notices = list(notices or [])
+        self._queue: asyncio.Queue = asyncio.Queue()
+        self._task: asyncio.Task | None = None
+
+    # ---- the consumer's side
+
+    async def events(self) -> AsyncIterator[Event]:
+        self._task = asyncio.create_task(self._run())
+        try:
+            while True:
+                item = await self._queue.get()
+                if item is _END:
+                    return
+                if item is _METRICS:
+                    item = self.clock.metrics()
+                elif self.cancel_requested_at is not None and isinstance(item, CONTENT):
+                    continue  # queued before Ctrl-C but not yet shown: the answer stops at once
+                self.clock.observe(item)
+                self.answer.apply(item)
+                yield item
+        finally:
+            if not self._task.done():
+                self._task.cancel()
+                self._abandoned()
+
+    def cancel(self) -> None:
+        """Stop the answer at once; what was shown stays."""
+        if self.finished.is_set() or self.cancel_requested_at is not None:
+            return
+        self.cancel_requested_at = time.perf_counter()
+        self._cancel_sent()
+
+    def _cancel_sent(self) -> None:
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+
+    def _abandoned(self) -> None:
+        """The consumer stopped reading before the end (hook for sockets that must cancel)."""
+
+    # ---- the producer's side
+
+    async def _run(self) -> None:
+        try:
+            for notice in self._notices:
+                self.put(notice)
+            await self._produce()
+        except asyncio.CancelledError:
+            self.finish(Done("interrupted"))
+        except Exception as exc:  # a bug must not lose the partial answer or hang the UI
+            self.finish(self.redacted(unexpected(exc)), Done("error"))
+        finally:
+            self.finish(Done("error"))  # no-op when already finished
+            self._queue.put_nowait(_END)
+
+    async def _produce(self) -> None:
+        raise NotImplementedError
+
+    def put(self, event: Event) -> None:
+        if self.finished.is_set():
+            return
+        if isinstance(event, CONTENT):
+            self.content_sent = True
+        self._queue.put_nowait(event)
+
+    def finish(self, *events: Event) -> None:
+        """End once: any leading events (an error), the turn's metrics, then `Done` last."""
+        if self.finished.is_set():
+            return
+        *leading, done = events
+        for event in leading:
+            self.put(event)
+        self._queue.put_nowait(_METRICS)
+        self._queue.put_nowait(done)
+        self.finished.set()
+        self._ended(done)
+
+    def _ended(self, done: Done) -> None:
+        """Hook: the producer finished (sockets record the answer the server now holds)."""
+
+    def redacted(self, error: Error) -> Error:
+        """A provider's words with the key taken out and made inert, before anyone sees them."""
+        return Error(error.kind, redact(terminal_safe(error.message), self.target.key), error.retryable)

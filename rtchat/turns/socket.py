@@ -1,0 +1,83 @@
+"""A turn on a persistent connection (a WebSocket, or a WebRTC call's data channel).
+
+The connection's reader pushes decoded events in (`push`); cancelling sends the
+protocol's cancel over the open socket, so the socket outlives the turn.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from rtchat.answer import AnswerBuilder
+from rtchat.conversation import Conversation
+from rtchat.events import Done, Error, Event, Notice
+from rtchat.target import Target
+from rtchat.turns.base import CONTENT, QueuedTurn
+
+if TYPE_CHECKING:
+    from rtchat.live.connection import LiveConnection
+
+
+class SocketTurn(QueuedTurn):
+    protocol = "websocket"
+
+    def __init__(self, connection: LiveConnection, target: Target, conversation: Conversation, effort: str | None, notices: list[Notice], protocol: str = "websocket") -> None:
+        super().__init__(target, conversation, effort, notices)
+        self.connection = connection
+        self.protocol = protocol
+        self.received = AnswerBuilder(target.provider.id)  # what the server sent, shown or not
+        self.sent = False  # the request left: from now on cancel goes over the socket
+        self.sent_at: float | None = None
+        self._error_seen = False
+
+    @property
+    def answer_text(self) -> str:
+        """The answer as the server now holds it in its context: after Ctrl-C, what the user saw."""
+        builder = self.answer if self.cancel_requested_at is not None else self.received
+        return builder.answer().spoken_text
+
+    async def _produce(self) -> None:
+        await self.connection.run(self)
+        await self.connection.watch_for_stall(self)
+
+    def _cancel_sent(self) -> None:
+        if not self.sent:
+            super()._cancel_sent()
+            return
+        self.connection.spawn(self.connection.interrupt(self))
+
+    def _abandoned(self) -> None:
+        if self.sent and not self.finished.is_set():
+            self.connection.spawn(self.connection.interrupt(self))
+
+    def _ended(self, done: Done) -> None:
+        self.connection.turn_ended(self, done.reason)
+
+    # ---- fed by the connection
+
+    def notice(self, notice: Notice) -> None:
+        self.put(notice)
+
+    def push(self, event: Event) -> None:
+        """One decoded event of this turn's answer."""
+        if self.finished.is_set():
+            return
+        if isinstance(event, Done):
+            self.finish(event)
+            return
+        if isinstance(event, Error):
+            if self._error_seen:
+                return  # one failure, one message (Realtime sends `error` and then a failed response)
+            self._error_seen = True
+            event = self.redacted(event)
+        elif isinstance(event, CONTENT) and self.cancel_requested_at is not None:
+            return  # Ctrl-C stops the answer at once: what the server sends before it sees the cancel is dropped
+        self.received.apply(event)
+        self.put(event)
+
+    def end(self, *events: Event) -> None:
+        """Finish once with any leading events (an error), then Done."""
+        *leading, done = events
+        for event in leading:
+            self.push(event)
+        self.finish(done)

@@ -1,0 +1,108 @@
+"""A turn over HTTP streaming (SSE): one request, retried only before its first token."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING
+
+import httpx
+
+from rtchat.conversation import Conversation
+from rtchat.errors import RETRY_STATUS, HttpStatusFailure, describe_network_error, describe_status
+from rtchat.events import Done, Error, ErrorKind, Notice, Usage
+from rtchat.retry import Backoff
+from rtchat.target import Target, preflight
+from rtchat.transports.sse import ConnectionTiming, StreamTooLarge, stream_events
+from rtchat.turns.base import QueuedTurn
+from rtchat.wire import WIRES
+from rtchat.wire.base import RequestOptions
+
+if TYPE_CHECKING:
+    from rtchat.config import NetworkSettings
+    from rtchat.debuglog import WireLog
+
+
+class _RetryInStream(Exception):
+    def __init__(self, error: Error) -> None:
+        self.error = error
+
+
+class HttpTurn(QueuedTurn):
+    """Iterate `events()`; `cancel()` closes the response at once."""
+
+    protocol = "sse"
+
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        network: NetworkSettings,
+        target: Target,
+        conversation: Conversation,
+        effort: str | None,
+        notices: list[Notice] | None = None,
+        wire_log: WireLog | None = None,
+    ) -> None:
+        super().__init__(target, conversation, effort, notices)
+        self.client = client
+        self.network = network
+        self.wire_log = wire_log
+
+    async def _produce(self) -> None:
+        target, network, clock = self.target, self.network, self.clock
+        problem = preflight(target)
+        if problem:
+            self.finish(problem, Done("error"))
+            return
+        wire = WIRES[target.provider.wire]
+        options = RequestOptions(effort=self.effort, provider_id=target.provider.id, effort_style=target.provider.effort_style)
+        request = wire.build_request(target.base_url, target.key, target.model, self.conversation, options)
+        backoff = Backoff(network.retries, network.max_retry_wait)
+        for attempt in range(1, network.retries + 1):
+            clock.attempts = attempt
+            timing = ConnectionTiming()
+            asked: float | None = None
+            try:
+                async for event in stream_events(self.client, request, wire.decoder(), timing, network.stall_timeout, network.connect_timeout, wire_log=self.wire_log):
+                    if clock.headers_at is None:
+                        clock.headers_at = timing.headers
+                    clock.connect_ms = timing.connect_ms
+                    if isinstance(event, Error):
+                        event = self.redacted(event)
+                        if event.retryable and not self.content_sent and attempt < network.retries:
+                            raise _RetryInStream(event)
+                    elif isinstance(event, Done):
+                        self.finish(event)
+                        return
+                    self.put(event)
+                self.finish(Done("complete"))
+                return
+            except HttpStatusFailure as exc:
+                clock.connect_ms = timing.connect_ms
+                failure = describe_status(target, exc.status, exc.body, attempt, exc.location)
+                if exc.status not in RETRY_STATUS:
+                    self.finish(self.redacted(failure), Done("error"))
+                    return
+                asked = exc.retry_after
+                reason = f"answered {exc.status}"
+            except _RetryInStream as exc:
+                failure, reason = exc.error, f"reported {exc.error.kind}"
+            except StreamTooLarge as exc:
+                self.finish(Error(ErrorKind.PROTOCOL, f"{target.host} sent a frame too large to accept ({exc}); what arrived is kept"), Done("error"))
+                return
+            except (httpx.TransportError, OSError) as exc:
+                failure = describe_network_error(target, exc, network, self.content_sent)
+                if self.content_sent or isinstance(exc, httpx.ReadTimeout) or not failure.retryable:
+                    self.finish(self.redacted(failure), Done("error"))
+                    return
+                reason = "could not be reached" if isinstance(exc, httpx.ConnectError) else "dropped the connection"
+            failure = self.redacted(failure)
+            delay = backoff.delay(attempt, asked)
+            if delay is None:
+                if attempt < network.retries:
+                    wanted = asked if asked is not None else 2.0 ** (attempt - 1)
+                    failure = Error(failure.kind, f"{failure.message} (the server asked to wait {wanted:g} s; rtchat waits at most {network.max_retry_wait:g} s in all)", True)
+                self.finish(failure, Done("error"))
+                return
+            self.put(Notice(f"{target.provider.id} {reason}; retrying in {delay:.1f} s (try {attempt + 1} of {network.retries})"))
+            await asyncio.sleep(delay)
+        self.finish(Done("error"))  # unreachable: every try returns or retries

@@ -1,0 +1,130 @@
+"""One answer: what is shown, what is stored and what is sent back are the same blocks in the same order.
+
+The property drives the real fold (rtchat.answer), the real history writer into
+a real SQLite file (flushing at arbitrary points of the stream), and the real
+Anthropic request builder, for any event sequence.
+"""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from rtchat.answer import AnswerBuilder, fold
+from rtchat.conversation import Conversation
+from rtchat.events import (
+    Done,
+    Error,
+    RedactedThinking,
+    TextDelta,
+    ThinkingDelta,
+    ThinkingSignature,
+    ToolCallDelta,
+    Transcript,
+    Usage,
+)
+from rtchat.store import Store
+from rtchat.wire import anthropic
+from rtchat.wire.base import RequestOptions
+
+words = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=12)
+content_events = st.one_of(
+    words.map(TextDelta),
+    words.map(ThinkingDelta),
+    words.map(ThinkingSignature),
+    words.map(RedactedThinking),
+    st.builds(ToolCallDelta, st.integers(0, 2), st.none() | words, st.none() | words, words),
+    st.builds(Transcript, st.just("assistant"), words, st.booleans()),
+    st.builds(Usage, st.none() | st.integers(0, 10_000), st.none() | st.integers(0, 10_000)),
+)
+endings = st.sampled_from(["complete", "interrupted", "length", "error"]).map(Done)
+
+
+def sent_blocks(answer_message) -> list[dict]:
+    """The assistant content Anthropic would receive for this answer in the next request."""
+    conversation = Conversation()
+    conversation.add_user("q")
+    conversation.messages.append(answer_message)
+    conversation.add_user("next")
+    request = anthropic.build_request("http://127.0.0.1:1", "k", "m", conversation, RequestOptions(effort="low", provider_id="anthropic"))
+    return request.body["messages"][1]["content"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(events=st.lists(content_events, max_size=25), ending=endings, flush_points=st.sets(st.integers(0, 25)))
+def test_shown_stored_and_sent_back_are_the_same_blocks(tmp_path_factory, events, ending, flush_points):
+    events = [*events, ending]
+    shown = fold(events, provider="anthropic")
+
+    now = [0.0]
+    store = Store.open(tmp_path_factory.mktemp("db") / "history.db", flush_interval=1.0, clock=lambda: now[0])
+    try:
+        conv = store.create_conversation("anthropic/m", "sse")
+        store.add_user_message(conv, "q")
+        writer = store.begin_answer(conv, "anthropic/m", provider="anthropic")
+        builder = AnswerBuilder("anthropic")
+        for index, event in enumerate(events):
+            if index in flush_points:
+                now[0] += 2.0  # the writer's flush interval has passed: this event is written at once
+            writer.apply(event)
+            builder.apply(event)
+            if index in flush_points and not builder.finished:
+                stored_so_far = store.load_conversation(conv)[1][-1]
+                assert stored_so_far.text == builder.answer().text
+                assert list(stored_so_far.thinking) == list(builder.answer().thinking)
+        writer.close()
+        stored = store.to_conversation(conv).messages
+    finally:
+        store.close()
+
+    message = shown.message()
+    if message is None:
+        assert len(stored) == 1  # only the prompt: nothing to send back
+        return
+    stored_message = stored[-1]
+    assert (stored_message.role, stored_message.text) == ("assistant", message.text)
+    assert stored_message.thinking == message.thinking == list(shown.thinking)
+    expected = []
+    for block in shown.thinking:
+        if block.redacted is not None:
+            expected.append({"type": "redacted_thinking", "data": block.redacted})
+        elif block.signature:
+            expected.append({"type": "thinking", "thinking": block.text, "signature": block.signature})
+    expected.append({"type": "text", "text": message.text})
+    assert sent_blocks(message) == expected == sent_blocks(stored_message)
+
+
+def test_two_signed_blocks_and_a_redacted_one_stay_apart():
+    """The case the app used to merge: [thinking, sig 1, redacted, thinking, sig 2, text]."""
+    events = [ThinkingDelta("first "), ThinkingDelta("thought"), ThinkingSignature("sig-1"), RedactedThinking("opaque"), ThinkingDelta("second"), ThinkingSignature("sig-2"), TextDelta("answer"), Done("complete")]
+    answer = fold(events, provider="anthropic")
+    assert [(b.text, b.signature, b.redacted) for b in answer.thinking] == [
+        ("first thought", "sig-1", None),
+        ("", None, "opaque"),
+        ("second", "sig-2", None),
+    ]
+    assert sent_blocks(answer.message()) == [
+        {"type": "thinking", "thinking": "first thought", "signature": "sig-1"},
+        {"type": "redacted_thinking", "data": "opaque"},
+        {"type": "thinking", "thinking": "second", "signature": "sig-2"},
+        {"type": "text", "text": "answer"},
+    ]
+
+
+def test_nothing_after_done_changes_the_answer():
+    builder = AnswerBuilder()
+    for event in (TextDelta("kept"), Done("interrupted"), TextDelta(" late"), Error("server", "late")):
+        builder.apply(event)
+    answer = builder.answer()
+    assert (answer.text, answer.reason, answer.error, answer.status) == ("kept", "interrupted", None, "interrupted")
+
+
+def test_tool_call_fragments_assemble_by_index():
+    answer = fold([ToolCallDelta(1, "b", "second", '{"x"'), ToolCallDelta(0, "a", "first", "{}"), ToolCallDelta(1, arguments=": 1}"), Done("tool_use")])
+    assert [(c.index, c.id, c.name, c.arguments) for c in answer.tool_calls] == [(0, "a", "first", "{}"), (1, "b", "second", '{"x": 1}')]
+    assert answer.status == "complete"
+
+
+def test_usage_frames_merge_later_counts_over_earlier():
+    answer = fold([Usage(input_tokens=10, output_tokens=1), Usage(output_tokens=40, cached_tokens=3), Done("complete")])
+    assert (answer.usage.input_tokens, answer.usage.output_tokens, answer.usage.cached_tokens) == (10, 40, 3)
