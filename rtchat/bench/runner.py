@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
 
 from rtchat.bench.loopback_host import loopback_process
 from rtchat.bench.plan import CACHE_REPLY_LIMIT, INTERRUPT_AFTER, STOP_AFTER, Plan, cache_model_for

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
-import os
 import signal
 import sys
 from dataclasses import replace
@@ -12,13 +10,11 @@ from dataclasses import replace
 from rtchat.catalog import parse_model_ref
 from rtchat.commands.common import fail, load_config_or_report
 from rtchat.config import default_model_ref
+from rtchat.commands.printers import TextPrinter, print_jsonl, silence_stdout
 from rtchat.conversation import Conversation
+from rtchat.events import Done, Notice, ThinkingDelta
 from rtchat.history import TurnRecorder
-from rtchat.events import Done, Error, Event, Notice, TextDelta, ThinkingDelta, event_to_dict
-from rtchat.sanitize import json_line_safe, terminal_safe
 from rtchat.secrets import has_key
-
-DIM, RESET = "\x1b[2m", "\x1b[0m"
 
 
 def read_prompt(parts: list[str]) -> str | None:
@@ -28,47 +24,6 @@ def read_prompt(parts: list[str]) -> str | None:
         return None
     return sys.stdin.read()
 
-
-class TextPrinter:
-    """Answer to stdout, reasoning dimmed to stderr (only when stderr is a terminal)."""
-
-    def __init__(self, show_thinking: bool) -> None:
-        self.show_thinking = show_thinking and sys.stderr.isatty()
-        self.wrote_text = False
-        self.last_char = "\n"
-        self.thinking_open = False
-
-    def __call__(self, event: Event) -> None:
-        if isinstance(event, ThinkingDelta):
-            if self.show_thinking:
-                sys.stderr.write(DIM + terminal_safe(event.text) + RESET)
-                sys.stderr.flush()
-                self.thinking_open = True
-        elif isinstance(event, TextDelta):
-            if self.thinking_open:
-                sys.stderr.write("\n\n")
-                self.thinking_open = False
-            text = terminal_safe(event.text)
-            if text:
-                sys.stdout.write(text)
-                sys.stdout.flush()
-                self.wrote_text = True
-                self.last_char = text[-1]
-        elif isinstance(event, Notice):
-            sys.stderr.write(f"rtchat: {terminal_safe(event.text)}\n")
-        elif isinstance(event, Error):
-            self.end_line()
-            sys.stderr.write(f"rtchat: error: {terminal_safe(event.message)}\n")
-        elif isinstance(event, Done):
-            self.end_line()
-            if event.reason == "interrupted":
-                sys.stderr.write("rtchat: interrupted\n")
-
-    def end_line(self) -> None:
-        if self.wrote_text and self.last_char != "\n":
-            sys.stdout.write("\n")
-            self.last_char = "\n"
-        sys.stdout.flush()
 
 
 def continue_last(recorder: TurnRecorder) -> tuple[Conversation, str | None]:
@@ -80,16 +35,6 @@ def continue_last(recorder: TurnRecorder) -> tuple[Conversation, str | None]:
         raise LookupError("--continue: there is no earlier conversation yet")
     record, _ = recorder.store.load_conversation(last)
     return recorder.resume(last), record.model
-
-
-def silence_stdout() -> None:
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, sys.stdout.fileno())
-
-
-def print_jsonl(event: Event) -> None:
-    sys.stdout.write(json_line_safe(json.dumps(event_to_dict(event), ensure_ascii=False)) + "\n")
-    sys.stdout.flush()
 
 
 async def ask(args, prompt: str) -> int:

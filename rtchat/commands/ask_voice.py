@@ -15,11 +15,13 @@ import sys
 
 from rtchat.catalog import parse_model_ref
 from rtchat.commands.common import fail, load_config_or_report
+from rtchat.commands.printers import TextPrinter, print_jsonl
 from rtchat.config import default_model_ref
 from rtchat.events import AudioChunk, Done, Event, TextDelta, Transcript
 from rtchat.history import TurnRecorder
 from rtchat.sanitize import terminal_safe
 from rtchat.secrets import has_key
+from rtchat.voice.links import link_for
 
 
 class VoicePrinter:
@@ -42,30 +44,8 @@ def voice_protocol(requested: str) -> str:
     return "webrtc" if requested == "sse" else requested  # sse carries no audio: WebRTC is the default
 
 
-async def build_link(session, target, protocol: str, settings, system: str | None = None):
-    """The link for this model and protocol, or a one-line reason it cannot be made."""
-    if protocol == "webrtc":
-        if target.provider.wire not in ("openai_chat", "openai_responses") or target.provider.id == "gemini":
-            raise LookupError(f"{target.provider.id} offers no WebRTC endpoint; use --protocol websocket")
-        from rtchat.transports.webrtc import calls_url
-        from rtchat.voice.links import WebRTCLink
-
-        return WebRTCLink(session.client_for(target.base_url), calls_url(target.base_url, target.model), target.key, settings.ice_servers)
-    if target.provider.id == "gemini":
-        from rtchat.live.pool import ws_wire_for
-        from rtchat.voice.links import GeminiLiveLink
-
-        if ws_wire_for(target) != "gemini_live":
-            raise LookupError(f"{target.ref} is not a Gemini Live model; spoken turns need one (e.g. gemini/gemini-live-2.5-flash-preview)")
-        return GeminiLiveLink(target.base_url, target.model, target.key, session.network.connect_timeout, system)
-    from rtchat.voice.links import RealtimeSocketLink
-
-    return RealtimeSocketLink(target.base_url, target.model, target.key, session.network.connect_timeout)
-
-
 async def ask_voice(args) -> int:
     from rtchat.audio.support import AudioUnavailable, load_aiortc
-    from rtchat.commands.ask import TextPrinter, print_jsonl
 
     try:
         load_aiortc()
@@ -104,7 +84,7 @@ async def ask_voice(args) -> int:
         target = await session.resolve(ref, args.base_url)
         if not target.key and target.provider.needs_key:
             return fail(f"no key for {target.provider.id}: set one with `rtchat keys set {target.provider.id}`")
-        link = await build_link(session, target, protocol, settings, args.system)
+        link = link_for(target, protocol, settings, session.client_for(target.base_url), session.network.connect_timeout, args.system)
         capture = Capture(source)
         voice = VoiceSession(link, capture, ClockSpeaker, instructions=args.system, jitter_ms=settings.jitter_ms)
         recorder.start(target.ref, protocol, args.system)

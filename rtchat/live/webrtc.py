@@ -21,7 +21,7 @@ import httpx
 
 from rtchat.conversation import Conversation
 from rtchat.errors import server_message
-from rtchat.events import Done, Error, ErrorKind, Event, Notice
+from rtchat.events import Done, Error, Event, Notice
 from rtchat.live.pool import LivePool, refused_turn
 from rtchat.live.realtime import RealtimeConnection
 from rtchat.turns.socket import SocketTurn

@@ -22,7 +22,7 @@ from .openai_chat import error_body
 from .openai_responses import OpenAIResponses, ResponsesStream
 from .pacing import Abort, Action, End, Pause, Schedule, Send, Stall, compose
 from .records import ConnectionRecord, RequestRecord
-from .scripts import ERROR_STATUS, FAULTS, ModelError, Usage, parse_model, write_script
+from .scripts import ERROR_STATUS, FAULT_MESSAGES, FAULTS, ModelError, Usage, parse_model, write_script
 
 if TYPE_CHECKING:
     from .server import LoopbackState
@@ -112,10 +112,6 @@ class ResponsesSocket:
             spec = parse_model(record.model)
         except ModelError as problem:
             return await self.refuse(record, problem.kind, str(problem))
-        from .server import (
-            FAULT_MESSAGES,  # server.py imports this module: read it at run time
-        )
-
         fault = FAULTS.get(spec.base)
         if fault and fault.status and (not fault.once or self.state.first_sight(PATH, body)):
             return await self.refuse(record, fault.kind, FAULT_MESSAGES[fault.kind].format(model=record.model), fault.status)

@@ -54,6 +54,15 @@ MODELS: dict[str, str] = {
     "fault-goaway": "WebSocket (Gemini Live): goAway after the first turn, then close; resumable with the handle",
 }
 
+# What a fault model says when it refuses, by kind (the wire module words the body).
+FAULT_MESSAGES = {
+    "rate_limit": "Rate limit reached for model `{model}`. Please try again in 1s.",
+    "server": "The server had an error while processing your request.",
+    "overloaded": "Overloaded",
+    "auth": "Incorrect API key provided (the loopback model `{model}` always refuses it).",
+    "permission": "You do not have permission to use model `{model}`.",
+}
+
 DEFAULT_RATE = {"lorem": 50.0}  # tokens per second; everything else uses ECHO_RATE
 ECHO_RATE = 100.0
 

@@ -35,6 +35,7 @@ from .pacing import (
 from .records import ConnectionRecord, RequestRecord
 from .scripts import (
     ERROR_STATUS,
+    FAULT_MESSAGES,
     FAULTS,
     MODELS,
     Conversation,
@@ -57,15 +58,6 @@ SSE_HEADERS = {
     "Cache-Control": "no-cache",
     "X-Accel-Buffering": "no",
 }
-
-FAULT_MESSAGES = {
-    "rate_limit": "Rate limit reached for model `{model}`. Please try again in 1s.",
-    "server": "The server had an error while processing your request.",
-    "overloaded": "Overloaded",
-    "auth": "Incorrect API key provided (the loopback model `{model}` always refuses it).",
-    "permission": "You do not have permission to use model `{model}`.",
-}
-
 
 class PromptCache:
     """Remembers every message-list prefix it has served, like a provider's prompt cache."""

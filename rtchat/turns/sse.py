@@ -9,7 +9,7 @@ import httpx
 
 from rtchat.conversation import Conversation
 from rtchat.errors import RETRY_STATUS, HttpStatusFailure, describe_network_error, describe_status
-from rtchat.events import Done, Error, ErrorKind, Notice, Usage
+from rtchat.events import Done, Error, ErrorKind, Notice
 from rtchat.retry import Backoff
 from rtchat.target import Target, preflight
 from rtchat.transports.sse import ConnectionTiming, StreamTooLarge, stream_events

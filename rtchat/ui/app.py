@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import inspect
 
 from textual import on, work
 from textual.app import App, ComposeResult

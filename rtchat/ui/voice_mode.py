@@ -57,10 +57,10 @@ class VoiceMode:
         if protocol == "webrtc":
             load_aiortc()
         from rtchat.audio.capture import Capture
-        from rtchat.commands.ask_voice import build_link
+        from rtchat.voice.links import link_for
         from rtchat.voice.session import VoiceSession
 
-        link = await build_link(session, target, protocol, self.settings, system=system)  # Gemini Live takes it at connect
+        link = link_for(target, protocol, self.settings, session.client_for(target.base_url), session.network.connect_timeout, system)  # Gemini Live takes the system prompt at connect
         voice = VoiceSession(
             link, Capture(source), self.devices.speaker,
             instructions=system, jitter_ms=self.settings.jitter_ms,

@@ -12,6 +12,11 @@ from typing import Any
 
 import httpx
 
+from rtchat.live.pool import ws_wire_for
+from rtchat.target import Target
+from rtchat.transports.webrtc import calls_url
+from rtchat.voice.settings import VoiceSettings
+
 INPUT_TAIL_S = 0.12  # after the last frame leaves: RTP + the far end's jitter buffer
 
 
@@ -274,3 +279,16 @@ class GeminiLiveLink(RealtimeSocketLink):
             message = await self._outbox.get()
             self.sent_log.append(message_kind(message))
             await self._socket.send(json.dumps(message, separators=(",", ":")))
+
+
+def link_for(target: Target, protocol: str, settings: VoiceSettings, client: httpx.AsyncClient, connect_timeout: float, system: str | None = None):
+    """The link for this model and protocol, or LookupError with a one-line reason it cannot be made."""
+    if protocol == "webrtc":
+        if target.provider.wire not in ("openai_chat", "openai_responses") or target.provider.id == "gemini":
+            raise LookupError(f"{target.provider.id} offers no WebRTC endpoint; use --protocol websocket")
+        return WebRTCLink(client, calls_url(target.base_url, target.model), target.key, settings.ice_servers)
+    if target.provider.id == "gemini":
+        if ws_wire_for(target) != "gemini_live":
+            raise LookupError(f"{target.ref} is not a Gemini Live model; spoken turns need one (e.g. gemini/gemini-live-2.5-flash-preview)")
+        return GeminiLiveLink(target.base_url, target.model, target.key, connect_timeout, system)
+    return RealtimeSocketLink(target.base_url, target.model, target.key, connect_timeout)

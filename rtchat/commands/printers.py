@@ -1,0 +1,64 @@
+"""How `rtchat ask` prints events: the answer for people, or one JSON object per line for scripts."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+from rtchat.events import Done, Error, Event, Notice, TextDelta, ThinkingDelta, event_to_dict
+from rtchat.sanitize import json_line_safe, terminal_safe
+
+DIM, RESET = "\x1b[2m", "\x1b[0m"
+
+
+class TextPrinter:
+    """Answer to stdout, reasoning dimmed to stderr (only when stderr is a terminal)."""
+
+    def __init__(self, show_thinking: bool) -> None:
+        self.show_thinking = show_thinking and sys.stderr.isatty()
+        self.wrote_text = False
+        self.last_char = "\n"
+        self.thinking_open = False
+
+    def __call__(self, event: Event) -> None:
+        if isinstance(event, ThinkingDelta):
+            if self.show_thinking:
+                sys.stderr.write(DIM + terminal_safe(event.text) + RESET)
+                sys.stderr.flush()
+                self.thinking_open = True
+        elif isinstance(event, TextDelta):
+            if self.thinking_open:
+                sys.stderr.write("\n\n")
+                self.thinking_open = False
+            text = terminal_safe(event.text)
+            if text:
+                sys.stdout.write(text)
+                sys.stdout.flush()
+                self.wrote_text = True
+                self.last_char = text[-1]
+        elif isinstance(event, Notice):
+            sys.stderr.write(f"rtchat: {terminal_safe(event.text)}\n")
+        elif isinstance(event, Error):
+            self.end_line()
+            sys.stderr.write(f"rtchat: error: {terminal_safe(event.message)}\n")
+        elif isinstance(event, Done):
+            self.end_line()
+            if event.reason == "interrupted":
+                sys.stderr.write("rtchat: interrupted\n")
+
+    def end_line(self) -> None:
+        if self.wrote_text and self.last_char != "\n":
+            sys.stdout.write("\n")
+            self.last_char = "\n"
+        sys.stdout.flush()
+
+
+def silence_stdout() -> None:
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+
+
+def print_jsonl(event: Event) -> None:
+    sys.stdout.write(json_line_safe(json.dumps(event_to_dict(event), ensure_ascii=False)) + "\n")
+    sys.stdout.flush()

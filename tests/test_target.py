@@ -1,0 +1,25 @@
+"""Where a key may go: "local" is decided from the URL alone, before any DNS lookup."""
+
+from __future__ import annotations
+
+import pytest
+
+from rtchat.target import is_local
+
+
+@pytest.mark.parametrize("url", ["http://localhost:8080/v1", "http://127.0.0.1/v1", "http://127.45.6.7:1/", "http://[::1]:8765", "http://LOCALHOST./v1"])
+def test_this_machine_is_local(url):
+    assert is_local(url)
+
+
+@pytest.mark.parametrize("url", [
+    "http://127.attacker.example/v1",  # a name anyone can point anywhere
+    "http://127.0.0.1.nip.io/v1",
+    "http://localhost.example.com/v1",
+    "http://10.0.0.1/v1",
+    "http://[::2]/v1",
+    "https://api.openai.com/v1",
+    "http://0x7f000001/v1",  # not an IP literal to ipaddress: treated as a name
+])
+def test_anything_else_is_not(url):
+    assert not is_local(url)
