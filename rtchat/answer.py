@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from rtchat.conversation import ChatMessage, ThinkingBlock
+from rtchat.conversation import ChatMessage, ThinkingBlock, has_words
 from rtchat.events import (
     Done,
     DoneReason,
@@ -82,7 +82,7 @@ class Answer:
         still thinking): providers reject empty turns, and a half-thought without its
         answer is no use to the model."""
         words = self.spoken_text
-        if not words:
+        if not has_words(words):
             return None
         return ChatMessage("assistant", words, [replace(block) for block in self.thinking])
 

@@ -8,6 +8,11 @@ from typing import Literal
 Role = Literal["user", "assistant"]
 
 
+def has_words(text: str) -> bool:
+    """Whether an answer says anything: providers reject empty (or blank) turns, so those are not sent back."""
+    return bool(text.strip())
+
+
 @dataclass(slots=True)
 class ThinkingBlock:
     """One reasoning block of an assistant answer, with what is needed to send it back."""

@@ -26,6 +26,7 @@ class ErrorKind(StrEnum):
     BAD_REQUEST = "bad_request"
     TIMEOUT = "timeout"  # a stall: the server went silent
     CONNECTION = "connection"
+    CLOSED = "closed"  # the server ended the socket normally (1000) before the answer ended
     TLS = "tls"
     REDIRECT = "redirect"
     INSECURE = "insecure"

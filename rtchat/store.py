@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from rtchat.answer import Answer, AnswerBuilder
-from rtchat.conversation import ChatMessage, Conversation, ThinkingBlock
+from rtchat.conversation import ChatMessage, Conversation, ThinkingBlock, has_words
 from rtchat.events import Metrics, Usage
 
 DATA_DIR_ENV = "RTCHAT_DATA_DIR"
@@ -658,7 +658,7 @@ class Store:
         conversation = Conversation(system=record.system)
         for message in messages:
             text = message.text or message.transcript  # voice turns have only a transcript
-            if not text:
+            if not has_words(text):
                 continue
             conversation.messages.append(ChatMessage(message.role, text, list(message.thinking)))
         return conversation

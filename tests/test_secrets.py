@@ -107,12 +107,12 @@ async def test_internal_failure_message_is_redacted(tmp_path, monkeypatch, loopb
     """Even an unexpected exception that quotes the key is shown without it."""
     monkeypatch.setenv("RTCHAT_CONFIG_DIR", str(tmp_path))
     monkeypatch.setenv("OPENAI_API_KEY", CANARY)
-    from rtchat import session as session_module
+    from rtchat.turns import sse as sse_turn  # the fake is at a true edge: the HTTP stream itself blows up
 
     def explode(*args, **kwargs):
         raise RuntimeError(f"boom with {CANARY} inside")
 
-    monkeypatch.setattr(session_module, "stream_events", explode)
+    monkeypatch.setattr(sse_turn, "stream_events", explode)
     session = Session(load_config())
     try:
         target = await session.resolve("openai/echo", loopback.url + "/v1")

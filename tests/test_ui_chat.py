@@ -50,13 +50,14 @@ async def test_ctrl_c_interrupts_and_keeps_partial_answer():
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(pilot)
         await send(pilot, "write")
-        await wait_for(pilot, lambda: app.runner is not None and len(app.runner.text_parts) > 5)
+        await wait_for(pilot, lambda: app.runner is not None and len(app.runner.turn.answer.text) > 20)
         await pilot.press("ctrl+c")
         await wait_for(pilot, lambda: idle(app))
         answer = app.transcript.query_one(AssistantMessage)
         assert answer.reason == "interrupted"
         assert "interrupted" in str(answer.status.render())
-        assert len(answer.text) > 10
+        assert len(answer.text) > 20
+        assert app.conversation.messages[-1].text == answer.text, "what is kept for the next turn is what was shown"
         assert isinstance(app.focused, PromptInput)
         assert app.is_running
 
@@ -77,7 +78,7 @@ async def test_ctrl_q_quits_while_streaming():
     async with app.run_test() as pilot:
         await ready(pilot)
         await send(pilot, "write")
-        await wait_for(pilot, lambda: app.runner is not None and app.runner.text_parts)
+        await wait_for(pilot, lambda: app.runner is not None and app.runner.turn.answer.text)
         await pilot.press("ctrl+q")
         await pilot.pause(0.2)
     assert app.return_code == 0
@@ -163,7 +164,7 @@ async def test_follow_tail_and_jump_hint():
     async with app.run_test(size=(100, 24)) as pilot:
         await ready(pilot)
         await send(pilot, "write")
-        await wait_for(pilot, lambda: app.runner is not None and len("".join(app.runner.text_parts)) > 3000)
+        await wait_for(pilot, lambda: app.runner is not None and len(app.runner.turn.answer.text) > 3000)
         transcript = app.transcript
         assert transcript.following
         transcript.release_anchor()

@@ -160,11 +160,11 @@ async def test_typing_while_it_streams_interrupts_then_sends(protocol):
         await ready(pilot)
         assert app.protocol == protocol
         await send(pilot, "write")
-        await wait_for(pilot, lambda: app.runner is not None and len(app.runner.text_parts) > 5)
+        await wait_for(pilot, lambda: app.runner is not None and len(app.runner.turn.answer.text) > 5)
         first = app.runner.view
         await send(pilot, "stop, and say hi")
         await wait_for(pilot, lambda: first.reason == "interrupted")
-        await wait_for(pilot, lambda: app.runner is not None and app.runner.view is not first and app.runner.text_parts)
+        await wait_for(pilot, lambda: app.runner is not None and app.runner.view is not first and app.runner.turn.answer.text)
         assert [m.role for m in app.conversation.messages] == ["user", "assistant", "user"]
         assert app.conversation.messages[1].text == first.text  # the partial answer is kept
         await pilot.press("ctrl+c")

@@ -8,7 +8,7 @@ from typing import Any
 
 from httpx_sse import ServerSentEvent
 
-from rtchat.conversation import ChatMessage, Conversation
+from rtchat.conversation import ChatMessage, Conversation, has_words
 from rtchat.events import DONE_REASONS, Done, DoneReason, Error, Event, Notice
 
 EFFORT_LEVELS = ("off", "low", "medium", "high", "max")
@@ -62,7 +62,7 @@ def alternating_turns(conversation: Conversation) -> list[ChatMessage]:
     """
     turns: list[ChatMessage] = []
     for message in conversation.messages:
-        if message.role == "assistant" and not message.text.strip():
+        if message.role == "assistant" and not has_words(message.text):
             continue
         if turns and turns[-1].role == message.role:
             previous = turns[-1]
