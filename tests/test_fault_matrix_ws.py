@@ -6,7 +6,8 @@ import socket
 
 from rtchat.conversation import ChatMessage, Conversation
 from rtchat.loopback import start_loopback
-from tests.ws_support import ask, done_of, isolated, make_session, text_of  # noqa: F401
+from tests.support.turns import done_of, text_of
+from tests.support.ws import ask, make_session
 
 
 def errors(events):

@@ -15,15 +15,6 @@ from rtchat.session import Session
 from tests.support.streams import summary
 
 
-@pytest.fixture
-def isolated(monkeypatch, tmp_path):
-    for var in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "GEMINI_API_KEY", "GOOGLE_API_KEY", "DEEPSEEK_API_KEY", "OPENROUTER_API_KEY"):
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.setenv("RTCHAT_CONFIG_DIR", str(tmp_path / "config"))
-    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
-    return tmp_path
-
-
 def make_session(**network) -> Session:
     config = load_config()
     config.network = replace(NetworkSettings(), **network)

@@ -10,14 +10,12 @@ from rtchat.events import TextDelta, Usage
 from rtchat.ui.live_figures import LiveFigures
 from rtchat.ui.screens.bench_screen import BenchScreen
 from rtchat.ui.screens.confirm import ConfirmDialog
-from tests.test_ui_support import isolate, make_app, ready, wait_for
+from tests.support.ui import make_app, ready, wait_for
 
 SIZE = (120, 44)
 
 
-@pytest.fixture(autouse=True)
-def _isolated(monkeypatch, tmp_path):
-    isolate(monkeypatch, tmp_path)
+pytestmark = pytest.mark.usefixtures("isolated")
 
 
 async def test_bench_from_the_palette_shows_table_and_chart():

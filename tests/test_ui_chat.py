@@ -6,12 +6,10 @@ import pytest
 
 from rtchat.ui.widgets.messages import AssistantMessage, ErrorMessage, UserMessage
 from rtchat.ui.widgets.prompt_input import PromptInput
-from tests.test_ui_support import idle, isolate, make_app, ready, send, wait_for
+from tests.support.ui import idle, make_app, ready, send, wait_for
 
 
-@pytest.fixture(autouse=True)
-def _isolated(monkeypatch, tmp_path):
-    isolate(monkeypatch, tmp_path)
+pytestmark = pytest.mark.usefixtures("isolated")
 
 
 def shown_text(widget) -> str:

@@ -5,14 +5,12 @@ from __future__ import annotations
 import pytest
 
 from rtchat.conversation import ChatMessage, Conversation, ThinkingBlock
-from tests.test_ui_support import isolate, make_app, ready
+from tests.support.ui import make_app, ready
 
 SIZE = (100, 30)
 
 
-@pytest.fixture(autouse=True)
-def _isolated(monkeypatch, tmp_path):
-    isolate(monkeypatch, tmp_path)
+pytestmark = pytest.mark.usefixtures("isolated")
 
 
 def history() -> Conversation:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_ui_support import KEY_VARS
+from tests.support.env import KEY_VARS
 
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
 RTCHAT = Path(sys.executable).parent / "rtchat"

@@ -15,15 +15,13 @@ from rtchat.ui.choices import IMPLEMENTED_PROTOCOLS
 from rtchat.ui.voice_devices import silent_devices
 from rtchat.ui.widgets.messages import AssistantMessage, ErrorMessage, UserMessage
 from rtchat.ui.widgets.status_line import StatusFacts, format_status, level_meter
-from tests.test_ui_support import idle, isolate, make_app, ready, send, wait_for
+from tests.support.ui import idle, make_app, ready, send, wait_for
 
 SIZE = (120, 40)
 RATE = 48000
 
 
-@pytest.fixture(autouse=True)
-def _isolated(monkeypatch, tmp_path):
-    isolate(monkeypatch, tmp_path)
+pytestmark = pytest.mark.usefixtures("isolated")
 
 
 class HandFedSource:

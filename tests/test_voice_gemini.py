@@ -16,7 +16,7 @@ from rtchat.events import AudioChunk, Done, Transcript
 from rtchat.voice.links import GeminiLiveLink
 from rtchat.voice.ptt import VoiceState
 from rtchat.voice.session import VoiceSession
-from tests.voice_support import (
+from tests.support.voice import (
     heard_seconds,
     run_spoken_turn,
     speech_wav,

@@ -9,7 +9,7 @@ import asyncio
 
 import pytest
 
-from tests.voice_support import heard_seconds, loopback_voice, monitor_source, pulse_problem, run_spoken_turn, speech_wav, wav_speech_seconds
+from tests.support.voice import heard_seconds, loopback_voice, monitor_source, pulse_problem, run_spoken_turn, speech_wav, wav_speech_seconds
 
 problem = pulse_problem()
 pytestmark = pytest.mark.skipif(problem is not None, reason=problem or "")

@@ -10,8 +10,8 @@ import subprocess
 from rtchat.conversation import ChatMessage, Conversation
 from rtchat.events import AudioChunk, Done, Metrics, TextDelta, Transcript
 from tests.support.env import isolated_env, rtchat_cmd
-from tests.webrtc_support import ask, calls, eventually, make_session
-from tests.ws_support import done_of, errors_of, isolated, text_of  # noqa: F401
+from tests.support.turns import done_of, errors_of, text_of
+from tests.support.webrtc import ask, calls, eventually, make_session
 
 
 async def test_several_turns_share_one_call_and_later_turns_skip_ice_and_dtls(isolated, loopback):

@@ -10,7 +10,8 @@ import websockets
 from rtchat.conversation import Conversation
 from rtchat.loopback.audio_meter import resample, tone
 from rtchat.wire import gemini_live as live
-from tests.ws_support import ask, done_of, errors_of, isolated, make_session, text_of  # noqa: F401
+from tests.support.turns import done_of, errors_of, text_of
+from tests.support.ws import ask, make_session
 
 
 async def test_turns_share_one_live_session(isolated, loopback):

@@ -11,7 +11,8 @@ from rtchat.loopback.scripts import Conversation as ScriptConversation
 from rtchat.loopback.scripts import Message, echo_text, tokenize
 from tests.support.env import isolated_env, rtchat_cmd
 from tests.support.interrupt import interrupt_ask
-from tests.ws_support import ask, done_of, errors_of, isolated, make_session, text_of  # noqa: F401
+from tests.support.turns import done_of, errors_of, text_of
+from tests.support.ws import ask, make_session
 
 
 async def test_several_turns_share_one_socket_and_later_turns_skip_the_handshake(isolated, loopback):

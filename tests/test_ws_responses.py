@@ -16,7 +16,8 @@ from rtchat.conversation import Conversation
 from rtchat.events import Usage
 from rtchat.session import Session
 from tests.support.env import isolated_env, rtchat_cmd
-from tests.ws_support import ask, done_of, errors_of, isolated, text_of  # noqa: F401
+from tests.support.turns import done_of, errors_of, text_of
+from tests.support.ws import ask
 
 
 def openai_session(loopback, api: str = "openai_chat") -> Session:

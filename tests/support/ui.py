@@ -1,20 +1,8 @@
-"""Shared helpers for the UI tests: an isolated config and waiting for the app to settle."""
+"""Shared helpers for the UI tests: the app under test and waiting for it to settle."""
 
 from __future__ import annotations
 
 import time
-
-import pytest
-
-KEY_VARS = ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "GEMINI_API_KEY", "GOOGLE_API_KEY", "DEEPSEEK_API_KEY", "OPENROUTER_API_KEY", "OLLAMA_API_KEY")
-
-
-def isolate(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
-    for name in ("CONFIG", "DATA", "STATE", "CACHE"):
-        monkeypatch.setenv(f"RTCHAT_{name}_DIR", str(tmp_path / name.lower()))
-    for name in KEY_VARS:
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
 
 
 def make_app(**kwargs):
