@@ -25,3 +25,12 @@ def isolated(monkeypatch, tmp_path):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
     return tmp_path
+
+
+@pytest.fixture(scope="session")
+def pulseaudio_monitor():
+    """A PulseAudio null sink's monitor source (started on first use, not at import); skips without PulseAudio."""
+    from tests.support.voice import headless_pulseaudio
+
+    with headless_pulseaudio() as monitor:
+        yield monitor
