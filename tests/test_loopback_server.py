@@ -22,6 +22,7 @@ from rtchat.loopback.scripts import (
     tokenize,
     write_script,
 )
+from tests.support.wait import until
 
 WIRES = ["openai_chat", "anthropic", "gemini", "openai_responses"]
 PROMPT = "Hello, loopback! Keep *this* `exactly`:\n\tünïcödé — 42 spaces  here."
@@ -142,11 +143,7 @@ async def post(server, wire: str, model: str, **options) -> httpx.Response:
 
 async def wait_for_outcome(server, index: int, outcome: str, timeout: float = 3.0) -> None:
     """The server may notice a departed client a moment after we leave."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while server.records[index].outcome != outcome and loop.time() < deadline:
-        await asyncio.sleep(0.01)
-    assert server.records[index].outcome == outcome
+    await until(lambda: server.records[index].outcome == outcome, timeout, f"record {index} {outcome}")
 
 
 # ---------------------------------------------------------------- echo on every wire

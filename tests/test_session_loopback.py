@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import socket
 from dataclasses import replace
 
@@ -13,6 +12,7 @@ from rtchat.conversation import ChatMessage, Conversation, ThinkingBlock
 from rtchat.events import Done, Error, Metrics, Notice, TextDelta, ThinkingDelta, ThinkingSignature
 from rtchat.session import Session
 from tests.support.streams import summary
+from tests.support.wait import until
 
 
 def make_session(**network) -> Session:
@@ -201,11 +201,7 @@ async def test_cancel_stops_the_stream_and_the_server_sees_it(isolated, loopback
     finally:
         await session.aclose()
     assert events[-1] == Done("interrupted") and summary(events)["text"]
-    for _ in range(50):
-        if loopback.records[-1].outcome == "disconnected":
-            break
-        await asyncio.sleep(0.05)
-    assert loopback.records[-1].outcome == "disconnected"
+    await until(lambda: loopback.records[-1].outcome == "disconnected")  # the server sees the hang-up a moment later
 
 
 async def test_connection_refused_is_retried_then_explained(isolated):
@@ -273,7 +269,8 @@ async def test_after_cancel_no_more_text_reaches_the_user_over_sse(isolated, loo
             if turn.cancel_requested_at is not None:
                 after_cancel.append(event)
             elif isinstance(event, TextDelta):
-                await asyncio.sleep(0.02)  # let the stream queue up more than the user has seen
+                # the server has sent well past what the user has seen before the cancel
+                await until(lambda: loopback.records[-1].tokens_sent >= 50)
                 turn.cancel()
     finally:
         await session.aclose()

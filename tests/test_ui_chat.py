@@ -77,7 +77,7 @@ async def test_ctrl_q_quits_while_streaming():
         await send(pilot, "write")
         await wait_for(pilot, lambda: app.runner is not None and app.runner.text_parts)
         await pilot.press("ctrl+q")
-        await pilot.pause(0.2)
+        await wait_for(pilot, lambda: app.return_code is not None)  # only exit() sets it; leaving run_test does not
     assert app.return_code == 0
 
 

@@ -113,7 +113,7 @@ async def test_ctrl_c_while_talking_drops_the_speech():
         source.say(syllables(2))
         tap(pilot, "ctrl+c")
         await wait_for(pilot, lambda: voice_state(app) == "idle")
-        await pilot.pause(0.3)
+        await pilot.pause(0.3)  # the scenario: the app must stay silent; an answer to the dropped speech would show by now
         assert not app.transcript.query(AssistantMessage) and app.runner is None
 
 

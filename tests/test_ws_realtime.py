@@ -12,6 +12,7 @@ from rtchat.loopback.scripts import Message, echo_text, tokenize
 from tests.support.env import isolated_env, rtchat_cmd
 from tests.support.interrupt import interrupt_ask
 from tests.support.turns import done_of, errors_of, text_of
+from tests.support.wait import until
 from tests.support.ws import ask, make_session
 
 
@@ -160,8 +161,7 @@ async def test_a_model_change_closes_the_old_socket(isolated, loopback):
         await ask(session, echo, conversation, "one")
         lorem = await session.resolve("loopback/lorem@rate=0", loopback.url + "/v1")
         await ask(session, lorem, conversation, "two", cancel_after=3)
-        await asyncio.sleep(0.05)
-        assert loopback.connections[0].closed is not None
+        await until(lambda: loopback.connections[0].closed is not None, what="the old socket closed")  # the server learns of it a moment later
     finally:
         await session.aclose()
 

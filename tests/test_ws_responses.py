@@ -17,6 +17,7 @@ from rtchat.events import Usage
 from rtchat.session import Session
 from tests.support.env import isolated_env, rtchat_cmd
 from tests.support.turns import done_of, errors_of, text_of
+from tests.support.wait import until
 from tests.support.ws import ask
 
 
@@ -88,10 +89,7 @@ async def test_an_interrupt_closes_the_socket_and_the_next_turn_reconnects(isola
         target = await session.resolve("openai/echo@rate=40")
         conversation = Conversation()
         events, _ = await ask(session, target, conversation, "talk " * 40, cancel_after=3)
-        for _ in range(100):  # the loopback sees the close and stops generating
-            if loopback.records[0].outcome != "streaming":
-                break
-            await asyncio.sleep(0.01)
+        await until(lambda: loopback.records[0].outcome != "streaming")  # the loopback sees the close and stops generating
         stopped = loopback.records[0]
         again, turn = await ask(session, target, conversation, "again")
     finally:

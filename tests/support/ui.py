@@ -44,3 +44,15 @@ def plain(widget) -> str:
         visual = child.visual if hasattr(child, "visual") else None
         parts.append(str(getattr(child, "_content", "") or visual or child.render()))
     return "\n".join(parts)
+
+
+def palette_offers(app, title: str) -> bool:
+    """The command palette is open and highlights the command `title`: its search has caught up with the typing."""
+    from textual.command import CommandList, CommandPalette
+
+    if not isinstance(app.screen, CommandPalette):
+        return False
+    commands = app.screen.query_one(CommandList)
+    if commands.highlighted is None:
+        return False
+    return commands.get_option_at_index(commands.highlighted).hit.text == title

@@ -3,9 +3,6 @@ WebRTC (the catalog lists them as SSE-only), turns run to the end, tiny peers.""
 
 from __future__ import annotations
 
-import asyncio
-import time
-from collections.abc import Callable
 from contextlib import asynccontextmanager
 from dataclasses import replace
 
@@ -53,12 +50,3 @@ async def tiny_peer(handler):
     finally:
         await runner.cleanup()
 
-
-async def eventually(condition: Callable[[], bool], within: float = 3.0) -> bool:
-    """The far end of a call learns of a hang-up a moment later: poll for it."""
-    deadline = time.monotonic() + within
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        await asyncio.sleep(0.02)
-    return True
