@@ -11,6 +11,7 @@ from rtchat.config import NetworkSettings, load_config
 from rtchat.conversation import ChatMessage, Conversation, ThinkingBlock
 from rtchat.events import Done, Error, Metrics, Notice, TextDelta, ThinkingDelta, ThinkingSignature
 from rtchat.session import Session
+from tests.support.dns import unresolvable
 from tests.support.streams import summary
 from tests.support.wait import until
 
@@ -217,20 +218,17 @@ async def test_connection_refused_is_retried_then_explained(isolated):
     assert errors[0].kind == "connection" and "could not connect" in errors[0].message and turn.stats.attempts == 2
 
 
-async def test_missing_key_and_plain_http_are_refused_before_sending(isolated, loopback):
+async def test_missing_key_and_plain_http_are_refused_before_sending(isolated, monkeypatch):
     session = make_session()
     try:
         events, _ = await run(session, "openai/gpt-5", "hi")
         assert "rtchat keys set openai" in [e for e in events if isinstance(e, Error)][0].message
-        import os
-
-        os.environ["OPENAI_API_KEY"] = "sk-test-plain-http"
-        try:
-            events, _ = await run(session, "openai/gpt-5", "hi", "http://example.invalid/v1")
-        finally:
-            del os.environ["OPENAI_API_KEY"]
-        error = [e for e in events if isinstance(e, Error)][0]
+        monkeypatch.setenv("OPENAI_API_KEY", "sk-test-plain-http")
+        lookups = unresolvable(monkeypatch, "example.invalid")  # were it looked up, no real resolver is asked
+        events, _ = await run(session, "openai/gpt-5", "hi", "http://example.invalid/v1")
+        [error] = [e for e in events if isinstance(e, Error)]
         assert error.kind == "insecure" and "sk-test" not in error.message
+        assert lookups == [], "refused before any lookup"
     finally:
         await session.aclose()
 
