@@ -12,7 +12,7 @@ import pytest
 
 from rtchat.loopback import MODELS, start_loopback
 from rtchat.loopback.anthropic_messages import sign_thinking
-from rtchat.loopback.pacing import End, Schedule, Send, play
+from rtchat.loopback.pacing import MIDSTREAM_ERROR, End, Schedule, Send, play
 from rtchat.loopback.scripts import (
     Conversation,
     Message,
@@ -484,9 +484,7 @@ async def test_anthropic_adaptive_thinking_needs_no_budget(loopback):
 def assert_midstream_error(wire: str, raw: str) -> None:
     events = decoded(raw)
     if wire == "openai_chat":
-        assert events[-1][1]["error"] == {
-            "message": events[-1][1]["error"]["message"], "type": "server_error", "code": 500
-        }
+        assert events[-1][1]["error"] == {"message": MIDSTREAM_ERROR, "type": "server_error", "code": 500}
         assert "[DONE]" not in raw
     elif wire == "anthropic":
         assert events[-1][0] == "error" and events[-1][1]["error"]["type"] == "overloaded_error"
