@@ -3,6 +3,7 @@
 import pytest
 
 from rtchat.loopback import start_loopback
+from tests.support.env import KEY_VARS
 
 
 @pytest.fixture
@@ -13,3 +14,23 @@ async def loopback():
         yield server
     finally:
         await server.close()
+
+
+@pytest.fixture
+def isolated(monkeypatch, tmp_path):
+    """rtchat in this process sees only `tmp_path`: own config/data/state/cache dirs, no keys, no OS keyring."""
+    for name in ("CONFIG", "DATA", "STATE", "CACHE"):
+        monkeypatch.setenv(f"RTCHAT_{name}_DIR", str(tmp_path / name.lower()))
+    for name in KEY_VARS:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+    return tmp_path
+
+
+@pytest.fixture(scope="session")
+def pulseaudio_monitor():
+    """A PulseAudio null sink's monitor source (started on first use, not at import); skips without PulseAudio."""
+    from tests.support.voice import headless_pulseaudio
+
+    with headless_pulseaudio() as monitor:
+        yield monitor

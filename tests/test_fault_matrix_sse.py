@@ -14,6 +14,7 @@ from rtchat.conversation import Conversation
 from rtchat.events import Done, Error, Notice, TextDelta
 from rtchat.loopback import start_loopback
 from rtchat.session import Session
+from tests.support.dns import unresolvable
 
 
 @pytest.fixture
@@ -42,13 +43,15 @@ async def ask(session, ref, base_url, prompt="hi", conversation=None):
     return events, conversation
 
 
-async def test_dns_failure_is_explained(session_factory):
+async def test_dns_failure_is_explained(session_factory, monkeypatch):
+    lookups = unresolvable(monkeypatch, "no-such-host.invalid")  # the resolver fails the name; no real lookup
     session = session_factory(retries=1)
     events, conversation = await ask(session, "openai/gpt-5", "https://no-such-host.invalid/v1")
     await session.aclose()
     error = next(e for e in events if isinstance(e, Error))
     assert error.kind == "connection" and "no-such-host.invalid" in error.message and "check the network" in error.message
     assert conversation.messages[-1].text == "hi", "the prompt is kept"
+    assert "no-such-host.invalid" in lookups
 
 
 async def test_tls_failure_is_a_clear_error_never_bypassed(session_factory, tmp_path):

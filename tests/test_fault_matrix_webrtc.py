@@ -15,8 +15,8 @@ from rtchat.conversation import Conversation
 from rtchat.loopback import start_loopback
 from tests.support.env import isolated_env, rtchat_cmd
 from tests.support.interrupt import interrupt_ask
-from tests.webrtc_support import ask, calls, make_session, tiny_peer
-from tests.ws_support import done_of, errors_of, isolated, text_of  # noqa: F401
+from tests.support.turns import done_of, errors_of, text_of
+from tests.support.webrtc import ask, calls, make_session, tiny_peer
 
 
 async def test_an_offer_refused_with_401_names_the_key_and_never_shows_it(isolated, loopback):

@@ -6,7 +6,9 @@ import socket
 
 from rtchat.conversation import ChatMessage, Conversation
 from rtchat.loopback import start_loopback
-from tests.ws_support import ask, done_of, isolated, make_session, text_of  # noqa: F401
+from tests.support.dns import unresolvable
+from tests.support.turns import done_of, text_of
+from tests.support.ws import ask, make_session
 
 
 def errors(events):
@@ -32,6 +34,7 @@ async def test_connection_refused_is_retried_then_explained(isolated):
 
 async def test_dns_failure_is_explained(isolated, monkeypatch):
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test-dns")
+    lookups = unresolvable(monkeypatch, "no-such-host.invalid")  # the resolver fails the name; no real lookup
     session = make_session(retries=1)
     try:
         target = await session.resolve("openai/gpt-realtime", "https://no-such-host.invalid/v1")
@@ -40,6 +43,7 @@ async def test_dns_failure_is_explained(isolated, monkeypatch):
         await session.aclose()
     [error] = errors(events)
     assert error.kind == "connection" and "no-such-host.invalid" in error.message and "sk-test-dns" not in error.message
+    assert "no-such-host.invalid" in lookups
 
 
 async def test_server_restart_mid_session_reconnects_and_rebuilds_context(isolated):

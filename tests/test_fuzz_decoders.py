@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from rtchat.events import Done, TextDelta
 from rtchat.wire.sse import FrameTooLarge, SSEFramer
 from tests.support.streams import decode_chunks
-from tests.test_wire_fixtures import CASES, wire_for
+from tests.support.wire_fixtures import CASES, wire_for
 
 WIRES = ["openai_chat", "anthropic", "gemini", "openai_responses"]
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])

@@ -12,7 +12,7 @@ import pytest
 
 from rtchat.loopback import MODELS, start_loopback
 from rtchat.loopback.anthropic_messages import sign_thinking
-from rtchat.loopback.pacing import End, Schedule, Send, play
+from rtchat.loopback.pacing import MIDSTREAM_ERROR, End, Schedule, Send, play
 from rtchat.loopback.scripts import (
     Conversation,
     Message,
@@ -22,6 +22,7 @@ from rtchat.loopback.scripts import (
     tokenize,
     write_script,
 )
+from tests.support.wait import until
 
 WIRES = ["openai_chat", "anthropic", "gemini", "openai_responses"]
 PROMPT = "Hello, loopback! Keep *this* `exactly`:\n\tünïcödé — 42 spaces  here."
@@ -142,11 +143,7 @@ async def post(server, wire: str, model: str, **options) -> httpx.Response:
 
 async def wait_for_outcome(server, index: int, outcome: str, timeout: float = 3.0) -> None:
     """The server may notice a departed client a moment after we leave."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while server.records[index].outcome != outcome and loop.time() < deadline:
-        await asyncio.sleep(0.01)
-    assert server.records[index].outcome == outcome
+    await until(lambda: server.records[index].outcome == outcome, timeout, f"record {index} {outcome}")
 
 
 # ---------------------------------------------------------------- echo on every wire
@@ -487,9 +484,7 @@ async def test_anthropic_adaptive_thinking_needs_no_budget(loopback):
 def assert_midstream_error(wire: str, raw: str) -> None:
     events = decoded(raw)
     if wire == "openai_chat":
-        assert events[-1][1]["error"] == {
-            "message": events[-1][1]["error"]["message"], "type": "server_error", "code": 500
-        }
+        assert events[-1][1]["error"] == {"message": MIDSTREAM_ERROR, "type": "server_error", "code": 500}
         assert "[DONE]" not in raw
     elif wire == "anthropic":
         assert events[-1][0] == "error" and events[-1][1]["error"]["type"] == "overloaded_error"

@@ -11,7 +11,7 @@ from rtchat.config import load_config
 from rtchat.conversation import Conversation
 from rtchat.events import TextDelta, ThinkingDelta, ThinkingSignature
 from rtchat.session import Session
-from tests.test_loopback_sdk_crosscheck import PROMPT, read_with_anthropic_sdk, read_with_openai_responses_sdk, read_with_openai_sdk
+from tests.support.sdk import PROMPT, read_with_anthropic_sdk, read_with_openai_responses_sdk, read_with_openai_sdk
 
 
 async def read_with_rtchat(ref: str, base_url: str, prompt: str, effort: str = "low") -> tuple[str, str, str]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import socket
 from dataclasses import replace
 
@@ -12,16 +11,9 @@ from rtchat.config import NetworkSettings, load_config
 from rtchat.conversation import ChatMessage, Conversation, ThinkingBlock
 from rtchat.events import Done, Error, Metrics, Notice, TextDelta, ThinkingDelta, ThinkingSignature
 from rtchat.session import Session
+from tests.support.dns import unresolvable
 from tests.support.streams import summary
-
-
-@pytest.fixture
-def isolated(monkeypatch, tmp_path):
-    for var in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "GEMINI_API_KEY", "GOOGLE_API_KEY", "DEEPSEEK_API_KEY", "OPENROUTER_API_KEY"):
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.setenv("RTCHAT_CONFIG_DIR", str(tmp_path / "config"))
-    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
-    return tmp_path
+from tests.support.wait import until
 
 
 def make_session(**network) -> Session:
@@ -210,11 +202,7 @@ async def test_cancel_stops_the_stream_and_the_server_sees_it(isolated, loopback
     finally:
         await session.aclose()
     assert events[-1] == Done("interrupted") and summary(events)["text"]
-    for _ in range(50):
-        if loopback.records[-1].outcome == "disconnected":
-            break
-        await asyncio.sleep(0.05)
-    assert loopback.records[-1].outcome == "disconnected"
+    await until(lambda: loopback.records[-1].outcome == "disconnected")  # the server sees the hang-up a moment later
 
 
 async def test_connection_refused_is_retried_then_explained(isolated):
@@ -230,20 +218,17 @@ async def test_connection_refused_is_retried_then_explained(isolated):
     assert errors[0].kind == "connection" and "could not connect" in errors[0].message and turn.clock.attempts == 2
 
 
-async def test_missing_key_and_plain_http_are_refused_before_sending(isolated, loopback):
+async def test_missing_key_and_plain_http_are_refused_before_sending(isolated, monkeypatch):
     session = make_session()
     try:
         events, _ = await run(session, "openai/gpt-5", "hi")
         assert "rtchat keys set openai" in [e for e in events if isinstance(e, Error)][0].message
-        import os
-
-        os.environ["OPENAI_API_KEY"] = "sk-test-plain-http"
-        try:
-            events, _ = await run(session, "openai/gpt-5", "hi", "http://example.invalid/v1")
-        finally:
-            del os.environ["OPENAI_API_KEY"]
-        error = [e for e in events if isinstance(e, Error)][0]
+        monkeypatch.setenv("OPENAI_API_KEY", "sk-test-plain-http")
+        lookups = unresolvable(monkeypatch, "example.invalid")  # were it looked up, no real resolver is asked
+        events, _ = await run(session, "openai/gpt-5", "hi", "http://example.invalid/v1")
+        [error] = [e for e in events if isinstance(e, Error)]
         assert error.kind == "insecure" and "sk-test" not in error.message
+        assert lookups == [], "refused before any lookup"
     finally:
         await session.aclose()
 
@@ -282,7 +267,8 @@ async def test_after_cancel_no_more_text_reaches_the_user_over_sse(isolated, loo
             if turn.cancel_requested_at is not None:
                 after_cancel.append(event)
             elif isinstance(event, TextDelta):
-                await asyncio.sleep(0.02)  # let the stream queue up more than the user has seen
+                # the server has sent well past what the user has seen before the cancel
+                await until(lambda: loopback.records[-1].tokens_sent >= 50)
                 turn.cancel()
     finally:
         await session.aclose()

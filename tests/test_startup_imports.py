@@ -13,11 +13,12 @@ PROBE = """
 import asyncio, json, sys
 from rtchat.config import load_config
 from rtchat.ui.app import RtChatApp
+from tests.support.ui import ready
 
 async def main():
     app = RtChatApp(load_config(), model="loopback/echo")
     async with app.run_test() as pilot:
-        await pilot.pause(0.5)
+        await ready(pilot)  # started up: the model resolved and the loopback answering
 asyncio.run(main())
 import rtchat.cli, rtchat.session, rtchat.loopback, rtchat.commands.ask
 print(json.dumps(sorted(name for name in ("aiortc", "sounddevice", "numpy", "av") if name in sys.modules)))

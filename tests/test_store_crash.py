@@ -34,7 +34,7 @@ while True:
         seen = writer.flushes
         print(f"flushed {seen}", flush=True)
     i += 1
-    time.sleep(0.02)
+    time.sleep(0.02)  # the scenario: a model's answer drips in until the kill
 """
 
 

@@ -16,7 +16,7 @@ import pytest
 
 from rtchat.loopback.anthropic_messages import sign_thinking
 from tests.support.env import isolated_env, rtchat_cmd
-from tests.test_ui_support import idle, isolate, make_app, ready, send, wait_for
+from tests.support.ui import idle, make_app, ready, send, wait_for
 
 DELIBERATE = "anthropic/deliberate"
 
@@ -67,10 +67,9 @@ def test_a_signature_binds_the_block_position():
 
 
 @pytest.fixture
-def anthropic_on_loopback(monkeypatch, tmp_path, loopback):
+def anthropic_on_loopback(isolated, monkeypatch, loopback):
     """The app's config points the `anthropic` provider at the loopback; a dummy key is set."""
-    isolate(monkeypatch, tmp_path)
-    config_dir = tmp_path / "config"
+    config_dir = isolated / "config"
     config_dir.mkdir(parents=True, exist_ok=True)
     (config_dir / "config.toml").write_text(f'[providers.anthropic]\nbase_url = "{loopback.url}"\n\n[efforts]\n"{DELIBERATE}" = "low"\n')
     monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-loopback-test")

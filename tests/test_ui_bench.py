@@ -7,14 +7,12 @@ from textual.widgets import Static
 
 from rtchat.ui.screens.bench_screen import BenchScreen
 from rtchat.ui.screens.confirm import ConfirmDialog
-from tests.test_ui_support import isolate, make_app, ready, wait_for
+from tests.support.ui import make_app, palette_offers, ready, wait_for
 
 SIZE = (120, 44)
 
 
-@pytest.fixture(autouse=True)
-def _isolated(monkeypatch, tmp_path):
-    isolate(monkeypatch, tmp_path)
+pytestmark = pytest.mark.usefixtures("isolated")
 
 
 async def test_bench_from_the_palette_shows_table_and_chart():
@@ -22,7 +20,7 @@ async def test_bench_from_the_palette_shows_table_and_chart():
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
         await pilot.press("ctrl+p", *"Benchmark protocols")
-        await pilot.pause(0.3)
+        await wait_for(pilot, lambda: palette_offers(app, "Benchmark protocols for this model"))
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, BenchScreen))
         screen = app.screen
@@ -44,5 +42,6 @@ async def test_a_paid_provider_is_asked_first(monkeypatch):
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog))
         assert "spends tokens on openai" in app.screen.question and "output tokens" in app.screen.question
         await pilot.press("n")
-        await pilot.pause(0.1)
-        assert not isinstance(app.screen, (ConfirmDialog, BenchScreen))
+        await wait_for(pilot, lambda: not isinstance(app.screen, ConfirmDialog))
+        await pilot.pause()  # a yield: a bench screen pushed on the answer would be up now
+        assert not isinstance(app.screen, BenchScreen)

@@ -11,12 +11,10 @@ from rtchat.ui.screens.key_entry import KeyEntry
 from rtchat.ui.screens.model_picker import ModelPicker
 from rtchat.ui.screens.protocol_picker import ProtocolPicker
 from rtchat.ui.widgets.messages import ErrorMessage
-from tests.test_ui_support import idle, isolate, make_app, ready, send, wait_for
+from tests.support.ui import idle, make_app, palette_offers, ready, send, wait_for
 
 
-@pytest.fixture(autouse=True)
-def _isolated(monkeypatch, tmp_path):
-    isolate(monkeypatch, tmp_path)
+pytestmark = pytest.mark.usefixtures("isolated")
 
 
 async def test_model_picker_filters_and_switches():
@@ -158,7 +156,7 @@ async def test_command_palette_runs_actions():
         await ready(pilot)
         await pilot.press("ctrl+p")
         await pilot.press(*"cycle reasoning")
-        await pilot.pause(0.5)
+        await wait_for(pilot, lambda: palette_offers(app, "Cycle reasoning effort"))
         await pilot.press("enter")
         await wait_for(pilot, lambda: app.status.facts.effort == "off")
 

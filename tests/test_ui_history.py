@@ -12,14 +12,12 @@ from rtchat.ui.screens.conversation_list import ConversationList
 from rtchat.ui.screens.rename import RenameDialog
 from rtchat.ui.screens.search import SearchScreen
 from rtchat.ui.widgets.messages import AssistantMessage, NoticeMessage, UserMessage
-from tests.test_ui_support import idle, isolate, make_app, ready, send, wait_for
+from tests.support.ui import idle, make_app, ready, send, wait_for
 
 SIZE = (120, 40)
 
 
-@pytest.fixture(autouse=True)
-def _isolated(monkeypatch, tmp_path):
-    isolate(monkeypatch, tmp_path)
+pytestmark = pytest.mark.usefixtures("isolated")
 
 
 def stored() -> Store:

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import re
 
-from tests.test_ui_support import idle, isolate, make_app, plain, ready, send, wait_for
+from tests.support.ui import idle, make_app, plain, ready, send, wait_for
 
 HOSTILE = "clip \x1b]52;c;ZXZpbA==\x07 clear \x1b[2J title \x1b]0;pwned\x07 c1 \x9b31m end"
 CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
-async def test_escape_sequences_in_an_answer_are_shown_inert(monkeypatch, tmp_path):
-    isolate(monkeypatch, tmp_path)
+async def test_escape_sequences_in_an_answer_are_shown_inert(isolated):
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(pilot)

@@ -7,12 +7,10 @@ import pytest
 from rtchat.conversation import ChatMessage, Conversation
 from rtchat.ui.markdown_blocks import final_boundary, reveal_links
 from rtchat.ui.widgets.messages import MessageView
-from tests.test_ui_support import isolate, make_app, ready, wait_for
+from tests.support.ui import make_app, ready, wait_for
 
 
-@pytest.fixture(autouse=True)
-def _isolated(monkeypatch, tmp_path):
-    isolate(monkeypatch, tmp_path)
+pytestmark = pytest.mark.usefixtures("isolated")
 
 
 def test_final_boundary_is_last_blank_line_outside_fences():

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from tests.test_ui_support import idle, isolate, make_app, plain, ready, send, wait_for
+from tests.support.ui import idle, make_app, plain, ready, send, wait_for
 
 CANARY = "sk-canary-9f86d081884c7d659a2feaa0c55ad015"
 
 
-async def test_typed_and_env_keys_never_reach_a_screenshot(monkeypatch, tmp_path, request):
-    isolate(monkeypatch, tmp_path)
+async def test_typed_and_env_keys_never_reach_a_screenshot(isolated, monkeypatch, tmp_path, request):
     monkeypatch.setenv("ANTHROPIC_API_KEY", CANARY)  # a key in the environment, used by a provider
     monkeypatch.setenv("RTCHAT_TEST_KEYRING", str(tmp_path / "ring.json"))
     import keyring
@@ -43,7 +42,7 @@ async def test_typed_and_env_keys_never_reach_a_screenshot(monkeypatch, tmp_path
             assert CANARY.encode() not in path.read_bytes(), path
 
 
-async def test_the_apps_debug_wire_log_has_frames_but_no_key(monkeypatch, tmp_path):
+async def test_the_apps_debug_wire_log_has_frames_but_no_key(isolated, monkeypatch):
     """`rtchat --debug`: the app's session writes a redacted wire log."""
     from dataclasses import replace
 
@@ -52,7 +51,6 @@ async def test_the_apps_debug_wire_log_has_frames_but_no_key(monkeypatch, tmp_pa
     from rtchat.session import Session
     from rtchat.ui.app import RtChatApp
 
-    isolate(monkeypatch, tmp_path)
     monkeypatch.setenv("OPENAI_API_KEY", CANARY)
     config = load_config()
     session = Session(config)

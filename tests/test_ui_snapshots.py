@@ -5,14 +5,12 @@ from __future__ import annotations
 import pytest
 
 from rtchat.conversation import ChatMessage, Conversation, ThinkingBlock
-from tests.test_ui_support import isolate, make_app, ready
+from tests.support.ui import make_app, ready
 
 SIZE = (100, 30)
 
 
-@pytest.fixture(autouse=True)
-def _isolated(monkeypatch, tmp_path):
-    isolate(monkeypatch, tmp_path)
+pytestmark = pytest.mark.usefixtures("isolated")
 
 
 def history() -> Conversation:
@@ -30,7 +28,7 @@ def history() -> Conversation:
 
 async def settle(pilot) -> None:
     await ready(pilot)
-    await pilot.pause(0.1)
+    await pilot.pause()  # a yield: what ready() set off is laid out
 
 
 def test_transcript_with_history(snap_compare):
@@ -41,7 +39,7 @@ def test_help_screen(snap_compare):
     async def open_help(pilot):
         await settle(pilot)
         await pilot.press("f1")
-        await pilot.pause(0.1)
+        await pilot.pause()  # a yield: the help screen is laid out
 
     assert snap_compare(make_app(), terminal_size=(100, 44), run_before=open_help)
 
@@ -50,6 +48,6 @@ def test_model_picker_light_theme(snap_compare):
     async def open_picker(pilot):
         await settle(pilot)
         await pilot.press("ctrl+o", *"loop")
-        await pilot.pause(0.1)
+        await pilot.pause()  # a yield: the filtered list is laid out
 
     assert snap_compare(make_app(theme="light"), terminal_size=SIZE, run_before=open_picker)

@@ -9,12 +9,10 @@ import pytest
 from rtchat.config import load_config
 from rtchat.ui.screens.theme_picker import ThemePicker
 from rtchat.ui.themes import BUNDLED_DIR, ThemeFileError, load_themes, parse_theme
-from tests.test_ui_support import isolate, make_app, ready
+from tests.support.ui import make_app, ready
 
 
-@pytest.fixture(autouse=True)
-def _isolated(monkeypatch, tmp_path):
-    isolate(monkeypatch, tmp_path)
+pytestmark = pytest.mark.usefixtures("isolated")
 
 
 def test_three_bundled_themes_parse():

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_ui_support import KEY_VARS
+from tests.support.env import KEY_VARS
 
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
 RTCHAT = Path(sys.executable).parent / "rtchat"
@@ -33,7 +33,7 @@ def wait_screen(session: str, predicate, timeout: float = 20.0) -> str:
             return text
         if time.monotonic() > deadline:
             raise AssertionError(f"screen never matched; last screen:\n{text}")
-        time.sleep(0.2)
+        time.sleep(0.2)  # the poll interval: the pane offers nothing to wait on
 
 
 def test_real_process_in_tmux(tmp_path):
@@ -52,13 +52,12 @@ def test_real_process_in_tmux(tmp_path):
         tmux("send-keys", "-t", session, "C-o")
         wait_screen(session, lambda s: "filter models" in s or "Switch model" in s)
         tmux("send-keys", "-t", session, "-l", "lorem")
-        time.sleep(0.3)
+        wait_screen(session, lambda s: "loopback/lorem" in s and "openai/gpt-5" not in s)  # the list is filtered
         tmux("send-keys", "-t", session, "Enter")
         wait_screen(session, lambda s: "loopback/lorem" in s and "Switch model" not in s)
         tmux("send-keys", "-t", session, "-l", "write")
         tmux("send-keys", "-t", session, "Enter")
-        wait_screen(session, lambda s: "streaming" in s)
-        time.sleep(0.5)
+        wait_screen(session, lambda s: "streaming" in s and "Loopback Document" in s)  # some of the answer is shown
         tmux("send-keys", "-t", session, "C-c")
         wait_screen(session, lambda s: "interrupted" in s)
         assert "RTCHAT-EXITED" not in screen(session)  # ctrl+c never quits

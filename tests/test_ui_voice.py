@@ -15,15 +15,13 @@ from rtchat.ui.choices import IMPLEMENTED_PROTOCOLS
 from rtchat.ui.voice_devices import silent_devices
 from rtchat.ui.widgets.messages import AssistantMessage, ErrorMessage, UserMessage
 from rtchat.ui.widgets.status_line import StatusFacts, format_status, level_meter
-from tests.test_ui_support import idle, isolate, make_app, ready, send, wait_for
+from tests.support.ui import idle, make_app, ready, send, wait_for
 
 SIZE = (120, 40)
 RATE = 48000
 
 
-@pytest.fixture(autouse=True)
-def _isolated(monkeypatch, tmp_path):
-    isolate(monkeypatch, tmp_path)
+pytestmark = pytest.mark.usefixtures("isolated")
 
 
 class HandFedSource:
@@ -115,7 +113,7 @@ async def test_ctrl_c_while_talking_drops_the_speech():
         source.say(syllables(2))
         tap(pilot, "ctrl+c")
         await wait_for(pilot, lambda: voice_state(app) == "idle")
-        await pilot.pause(0.3)
+        await pilot.pause(0.3)  # the scenario: the app must stay silent; an answer to the dropped speech would show by now
         assert not app.transcript.query(AssistantMessage) and app.runner is None
 
 

@@ -16,12 +16,13 @@ from rtchat.events import AudioChunk, Done, Transcript
 from rtchat.voice.links import GeminiLiveLink
 from rtchat.voice.ptt import VoiceState
 from rtchat.voice.session import VoiceSession
-from tests.voice_support import (
+from tests.support.voice import (
     heard_seconds,
     run_spoken_turn,
     speech_wav,
     wav_speech_seconds,
 )
+from tests.support.wait import until
 
 
 def within_ten_percent(answer: str, expected: float) -> bool:
@@ -84,19 +85,12 @@ async def test_barge_in_is_an_activity_start_and_flushes_playback(loopback, tmp_
         voice.capture.start()
         await source.finished.wait()
         await voice.stop_talking()
-        for _ in range(300):
-            if voice.state is VoiceState.SPEAKING:
-                break
-            await asyncio.sleep(0.01)
-        assert voice.state is VoiceState.SPEAKING
+        await until(lambda: voice.state is VoiceState.SPEAKING, 3)
         answered_at = len(link.sent_log)
         await voice.start_talking()  # the talk key while the answer plays
         await asyncio.wait_for(collector, 5)
         assert voice.buffer.buffered_samples == 0  # local playback flushed at once
-        for _ in range(200):
-            if "response.done" in seen:
-                break
-            await asyncio.sleep(0.01)
+        await until(lambda: "response.done" in seen, 2)  # the loopback's record of the answer is final
     finally:
         await voice.close()
     assert events[-1] == Done("interrupted")

@@ -14,6 +14,7 @@ from rtchat.audio.sources import ArraySource
 from rtchat.events import Done, Metrics, Notice, Transcript
 from rtchat.voice.ptt import Action, PushToTalk, VoiceState
 from rtchat.voice.session import VoiceSession
+from tests.support.wait import until
 
 
 def test_the_key_toggles_between_talking_and_sending():
@@ -89,6 +90,26 @@ def tone_frame(pts: int) -> tuple[np.ndarray, int, int]:
     return (0.3 * np.sin(2 * np.pi * 300 * t)).astype(np.float32), 48000, pts
 
 
+class States(list):
+    """The voice states the session announced, in order (its on_state); `reached` waits for one."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._changed = asyncio.Event()
+
+    def append(self, state: VoiceState) -> None:
+        super().append(state)
+        self._changed.set()
+
+    async def reached(self, state: VoiceState, within: float = 3.0) -> None:
+        async def seen() -> None:
+            while state not in self:
+                self._changed.clear()
+                await self._changed.wait()
+
+        await asyncio.wait_for(seen(), within)
+
+
 async def spoken_session(states: list) -> tuple[VoiceSession, ScriptedLink, ArraySource]:
     link = ScriptedLink()
     source = ArraySource(np.full(48000 // 2, 0.1, dtype=np.float32), 48000)
@@ -109,7 +130,7 @@ def server_answers(link: ScriptedLink, item_id: str = "item_answer") -> None:
 
 
 async def test_a_spoken_turn_sends_push_to_talk_events_in_order():
-    states: list = []
+    states = States()
     voice, link, _ = await spoken_session(states)
     assert link.types() == ["session.update", "input_audio_buffer.clear", "input_audio_buffer.commit", "response.create"]
     assert link.sent[0]["session"]["audio"]["input"]["turn_detection"] is None
@@ -119,7 +140,7 @@ async def test_a_spoken_turn_sends_push_to_talk_events_in_order():
     for index in range(10):
         link.on_audio(*tone_frame(index * 960))
     link.on_event({"type": "response.done", "response": {"status": "completed", "usage": {"input_tokens": 3, "output_tokens": 2}}})
-    await asyncio.sleep(0.1)
+    await states.reached(VoiceState.SPEAKING)  # the answer is heard before the server says its buffer stopped
     link.on_event({"type": "output_audio_buffer.stopped"})
     await asyncio.wait_for(voice.wait_answer(), 3)
     events = []
@@ -135,19 +156,19 @@ async def test_a_spoken_turn_sends_push_to_talk_events_in_order():
 
 
 async def test_barge_in_cancels_clears_flushes_and_truncates_at_the_played_ms():
-    states: list = []
-    voice, link, _ = await spoken_session(states)
+    voice, link, _ = await spoken_session(States())
     server_answers(link, "item_42")
     for index in range(50):  # one second of answer arrives at once
         link.on_audio(*tone_frame(index * 960))
-    await asyncio.sleep(0.3)  # about 300 ms of it is heard
+    await until(lambda: voice.buffer.played_ms >= 300, 3)  # the speaker plays in real time: 300 ms of it is heard
+    played = voice.buffer.played_ms
     assert voice.state is VoiceState.SPEAKING
     link.sent.clear()
     await voice.toggle()  # the user presses the key mid-answer
     assert link.types() == ["response.cancel", "output_audio_buffer.clear", "conversation.item.truncate", "input_audio_buffer.clear"]
     truncate = link.sent[2]
     assert truncate["item_id"] == "item_42" and truncate["content_index"] == 0
-    assert 150 <= truncate["audio_end_ms"] <= 400  # what was played, not what was received (1000)
+    assert played <= truncate["audio_end_ms"] <= played + 40 < 1000  # what was played, not what was received (1000)
     assert voice.buffer.buffered_samples == 0  # local playback flushed
     assert voice.state is VoiceState.LISTENING
     events = []
@@ -158,12 +179,13 @@ async def test_barge_in_cancels_clears_flushes_and_truncates_at_the_played_ms():
 
 
 async def test_interrupt_after_response_done_skips_the_cancel():
-    voice, link, _ = await spoken_session([])
+    states = States()
+    voice, link, _ = await spoken_session(states)
     server_answers(link)
     for index in range(50):
         link.on_audio(*tone_frame(index * 960))
     link.on_event({"type": "response.done", "response": {"status": "completed"}})
-    await asyncio.sleep(0.2)
+    await states.reached(VoiceState.SPEAKING)  # interrupted while the answer is heard
     link.sent.clear()
     await voice.interrupt()
     assert link.types() == ["output_audio_buffer.clear", "conversation.item.truncate"]

@@ -7,32 +7,48 @@ from __future__ import annotations
 
 import asyncio
 
-import pytest
+from tests.support.voice import heard_seconds, loopback_voice, run_spoken_turn, speech_wav, wav_speech_seconds
 
-from tests.voice_support import heard_seconds, loopback_voice, monitor_source, pulse_problem, run_spoken_turn, speech_wav, wav_speech_seconds
-
-problem = pulse_problem()
-pytestmark = pytest.mark.skipif(problem is not None, reason=problem or "")
+QUIET_DBFS = -60.0  # below this a block is line silence, not speech
+QUIET_BLOCKS = 15  # 0.3 s of 20 ms blocks
 
 
-async def test_speech_played_into_pulseaudio_is_captured_and_heard(loopback, tmp_path, monkeypatch):
+async def test_speech_played_into_pulseaudio_is_captured_and_heard(pulseaudio_monitor, loopback, tmp_path, monkeypatch):
     from rtchat.audio.capture import Capture
     from rtchat.audio.playback import ClockSpeaker
     from rtchat.audio.sources import MicrophoneSource
     from rtchat.events import Transcript
 
-    monkeypatch.setenv("PULSE_SOURCE", monitor_source())  # the null sink's monitor is our microphone
+    monkeypatch.setenv("PULSE_SOURCE", pulseaudio_monitor)  # the null sink's monitor is our microphone
     speech = speech_wav(tmp_path, "Testing the microphone path through Pulse Audio.")
     source = MicrophoneSource()
     levels: list[float] = []
-    voice = await loopback_voice(loopback, Capture(source), ClockSpeaker, on_level=levels.append)
+    block_heard = asyncio.Event()  # the microphone delivered a block
+    quiet_after_playback = asyncio.Event()  # ...and, once paplay has exited, QUIET_BLOCKS quiet ones in a row
+    playback_over = False
+    quiet_run = 0
+
+    def on_level(level: float) -> None:  # runs on the loop: MicrophoneSource delivers blocks with call_soon_threadsafe
+        nonlocal quiet_run
+        levels.append(level)
+        block_heard.set()
+        if playback_over:
+            quiet_run = quiet_run + 1 if level < QUIET_DBFS else 0
+            if quiet_run >= QUIET_BLOCKS:
+                quiet_after_playback.set()
+
+    voice = await loopback_voice(loopback, Capture(source), ClockSpeaker, on_level=on_level)
     await voice.start()  # opens the input stream once
 
     async def talk() -> None:
-        await asyncio.sleep(0.2)
+        nonlocal playback_over
+        block_heard.clear()
+        await asyncio.wait_for(block_heard.wait(), 10)  # the key is down and the microphone is delivering
         player = await asyncio.create_subprocess_exec("paplay", str(speech))
-        assert await player.wait() == 0
-        await asyncio.sleep(0.3)
+        assert await player.wait() == 0  # paplay drains: the sink has played all of it
+        playback_over = True
+        # the speech's tail still travels from the monitor through PortAudio: release the key once it is heard out
+        await asyncio.wait_for(quiet_after_playback.wait(), 10)
 
     try:
         events = await run_spoken_turn(voice, source, talk)

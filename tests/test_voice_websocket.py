@@ -11,7 +11,7 @@ from rtchat.audio.sources import wav_source
 from rtchat.events import AudioChunk, Done, Transcript
 from rtchat.voice.links import RealtimeSocketLink
 from rtchat.voice.session import VoiceSession
-from tests.voice_support import heard_seconds, speech_wav, wav_speech_seconds
+from tests.support.voice import heard_seconds, speech_wav, wav_speech_seconds
 
 
 async def test_a_spoken_turn_over_the_realtime_websocket(loopback, tmp_path):

@@ -17,7 +17,7 @@ from rtchat.events import AudioChunk, Done, Metrics, TextDelta, Transcript
 from rtchat.transports.webrtc import RealtimeCall, WebRTCError, calls_url
 from rtchat.voice.ptt import VoiceState
 from tests.support.env import isolated_env, rtchat_cmd
-from tests.voice_support import heard_seconds, loopback_voice, run_spoken_turn, speech_wav, wav_speech_seconds
+from tests.support.voice import heard_seconds, loopback_voice, run_spoken_turn, speech_wav, wav_speech_seconds
 
 
 @pytest.fixture(scope="module")

@@ -10,8 +10,9 @@ import subprocess
 from rtchat.conversation import ChatMessage, Conversation
 from rtchat.events import AudioChunk, Done, Metrics, TextDelta, Transcript
 from tests.support.env import isolated_env, rtchat_cmd
-from tests.webrtc_support import ask, calls, eventually, make_session
-from tests.ws_support import done_of, errors_of, isolated, text_of  # noqa: F401
+from tests.support.turns import done_of, errors_of, text_of
+from tests.support.wait import until
+from tests.support.webrtc import ask, calls, make_session
 
 
 async def test_several_turns_share_one_call_and_later_turns_skip_ice_and_dtls(isolated, loopback):
@@ -32,7 +33,7 @@ async def test_several_turns_share_one_call_and_later_turns_skip_ice_and_dtls(is
         assert done_of(events) == "complete" and isinstance(events[-2], Metrics)
         assert not any(isinstance(e, (AudioChunk, Transcript)) for e in events), "text mode: no audio"
     assert loopback.records[-1].request_json["type"] == "response.create"
-    assert await eventually(lambda: call.closed is not None), "aclose() hung up"
+    await until(lambda: call.closed is not None, 3, "aclose() hung up")  # the far end learns of it a moment later
 
 
 async def test_cancel_goes_over_the_data_channel_and_the_next_turn_reuses_the_call(isolated, loopback):

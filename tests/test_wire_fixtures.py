@@ -5,33 +5,13 @@ independently of rtchat's code.
 """
 
 import json
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.support.streams import decode_chunks, summary
-
-FIXTURES = Path(__file__).parent / "fixtures" / "sse"
-PREFIX_TO_WIRE = {
-    "anthropic": "anthropic",
-    "openai_chat": "openai_chat",
-    "deepseek": "openai_chat",
-    "openrouter": "openai_chat",
-    "gemini": "gemini",
-    "openai_responses": "openai_responses",
-}
-
-
-def wire_for(path: Path) -> str:
-    for prefix, wire in PREFIX_TO_WIRE.items():
-        if path.name.startswith(prefix):
-            return wire
-    raise AssertionError(f"no wire for {path.name}")
-
-
-CASES = sorted(p for p in FIXTURES.glob("*.sse") if p.with_suffix(".expected.json").exists()) if FIXTURES.exists() else []
+from tests.support.wire_fixtures import CASES, wire_for
 
 
 def test_fixtures_present():

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 
 import websockets
@@ -10,7 +9,9 @@ import websockets
 from rtchat.conversation import Conversation
 from rtchat.loopback.audio_meter import resample, tone
 from rtchat.wire import gemini_live as live
-from tests.ws_support import ask, done_of, errors_of, isolated, make_session, text_of  # noqa: F401
+from tests.support.turns import done_of, errors_of, text_of
+from tests.support.wait import until
+from tests.support.ws import ask, make_session
 
 
 async def test_turns_share_one_live_session(isolated, loopback):
@@ -49,10 +50,8 @@ async def test_goaway_resumes_with_the_handle_and_keeps_context(isolated, loopba
         target = await session.resolve("gemini/fault-goaway")
         conversation = Conversation()
         await ask(session, target, conversation, "one")
-        for _ in range(100):  # the server says goAway, closes, and rtchat resumes in the background
-            if len(loopback.connections) == 2 and turn_state(session, target, conversation) == "open":
-                break
-            await asyncio.sleep(0.02)
+        # the server says goAway, closes, and rtchat resumes in the background
+        await until(lambda: len(loopback.connections) == 2 and turn_state(session, target, conversation) == "open")
         events, turn = await ask(session, target, conversation, "two")
     finally:
         await session.aclose()

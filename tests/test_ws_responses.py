@@ -16,7 +16,9 @@ from rtchat.conversation import Conversation
 from rtchat.events import Usage
 from rtchat.session import Session
 from tests.support.env import isolated_env, rtchat_cmd
-from tests.ws_support import ask, done_of, errors_of, isolated, text_of  # noqa: F401
+from tests.support.turns import done_of, errors_of, text_of
+from tests.support.wait import until
+from tests.support.ws import ask
 
 
 def openai_session(loopback, api: str = "openai_chat") -> Session:
@@ -87,10 +89,7 @@ async def test_an_interrupt_closes_the_socket_and_the_next_turn_reconnects(isola
         target = await session.resolve("openai/echo@rate=40")
         conversation = Conversation()
         events, _ = await ask(session, target, conversation, "talk " * 40, cancel_after=3)
-        for _ in range(100):  # the loopback sees the close and stops generating
-            if loopback.records[0].outcome != "streaming":
-                break
-            await asyncio.sleep(0.01)
+        await until(lambda: loopback.records[0].outcome != "streaming")  # the loopback sees the close and stops generating
         stopped = loopback.records[0]
         again, turn = await ask(session, target, conversation, "again")
     finally:
@@ -162,19 +161,17 @@ async def test_ask_over_the_responses_socket(tmp_path, loopback):
 
 async def test_the_official_sdk_reads_the_loopback_socket(loopback):
     """The openai SDK's own Responses WebSocket client parses every event into its types."""
-    import pytest
+    import openai  # a test dependency, at a version with the Responses WebSocket client
 
-    openai = pytest.importorskip("openai")
     client = openai.AsyncOpenAI(base_url=loopback.url + "/v1", api_key="sk-fake")
-    if not hasattr(client.responses, "connect"):
-        pytest.skip("this openai SDK has no Responses WebSocket client")
     ends: list = []
     text = ""
     async with client.responses.connect() as connection:
         for model in ("echo", "gpt-5"):
             await connection.send({"type": "response.create", "model": model, "input": "hi sdk"})
             async for event in connection:
-                text += getattr(event, "delta", "") if event.type == "response.output_text.delta" else ""
+                if event.type == "response.output_text.delta":
+                    text += event.delta
                 if event.type in ("response.completed", "response.failed", "error"):
                     ends.append(event)
                     break

@@ -1,20 +1,8 @@
-"""Shared helpers for the UI tests: an isolated config and waiting for the app to settle."""
+"""Shared helpers for the UI tests: the app under test and waiting for it to settle."""
 
 from __future__ import annotations
 
 import time
-
-import pytest
-
-KEY_VARS = ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "GEMINI_API_KEY", "GOOGLE_API_KEY", "DEEPSEEK_API_KEY", "OPENROUTER_API_KEY", "OLLAMA_API_KEY")
-
-
-def isolate(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
-    for name in ("CONFIG", "DATA", "STATE", "CACHE"):
-        monkeypatch.setenv(f"RTCHAT_{name}_DIR", str(tmp_path / name.lower()))
-    for name in KEY_VARS:
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
 
 
 def make_app(**kwargs):
@@ -56,3 +44,15 @@ def plain(widget) -> str:
         visual = child.visual if hasattr(child, "visual") else None
         parts.append(str(getattr(child, "_content", "") or visual or child.render()))
     return "\n".join(parts)
+
+
+def palette_offers(app, title: str) -> bool:
+    """The command palette is open and highlights the command `title`: its search has caught up with the typing."""
+    from textual.command import CommandList, CommandPalette
+
+    if not isinstance(app.screen, CommandPalette):
+        return False
+    commands = app.screen.query_one(CommandList)
+    if commands.highlighted is None:
+        return False
+    return commands.get_option_at_index(commands.highlighted).hit.text == title

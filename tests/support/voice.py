@@ -1,14 +1,17 @@
-"""Shared by the voice tests: real speech WAVs, PulseAudio, and a loopback voice session."""
+"""Shared by the voice tests: real speech WAVs, a headless PulseAudio, and a loopback voice session."""
 
 from __future__ import annotations
 
 import shutil
 import subprocess
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 import numpy as np
+import pytest
 
 from rtchat.audio.pcm import speech_duration
 from rtchat.audio.wavfile import read_wav, write_wav
@@ -42,27 +45,40 @@ def heard_seconds(text: str) -> float:
     return float(text.split()[1])
 
 
-def pulse_problem() -> str | None:
-    """None once a PulseAudio server with a null sink answers; else why not."""
+@contextmanager
+def headless_pulseaudio() -> Iterator[str]:
+    """The monitor source of a PulseAudio null sink, to record from; skips when PulseAudio is missing.
+
+    The daemon and the null sink are started only when absent, and what this started is undone on exit."""
     if not shutil.which("pactl") or not shutil.which("pulseaudio"):
-        return "PulseAudio is not installed (apt-get install pulseaudio libasound2-plugins)"
-    if subprocess.run(["pactl", "info"], capture_output=True, timeout=10).returncode != 0:
+        pytest.skip("PulseAudio is not installed (apt-get install pulseaudio libasound2-plugins)")
+    started = not _pulse_answers()
+    if started:
         subprocess.run(["pulseaudio", "-D", "--exit-idle-time=-1"], capture_output=True, timeout=20)
-        for _ in range(50):
-            if subprocess.run(["pactl", "info"], capture_output=True, timeout=10).returncode == 0:
-                break
+        deadline = time.monotonic() + 5
+        while not _pulse_answers():  # the daemon answers a moment after it forks
+            if time.monotonic() > deadline:
+                pytest.skip("PulseAudio could not be started headless (pulseaudio -D --exit-idle-time=-1 failed)")
             time.sleep(0.1)
-        else:
-            return "PulseAudio could not be started headless (pulseaudio -D --exit-idle-time=-1 failed)"
-    sources = subprocess.run(["pactl", "list", "short", "sources"], capture_output=True, text=True, timeout=10).stdout
-    if ".monitor" not in sources:
-        subprocess.run(["pactl", "load-module", "module-null-sink", "sink_name=rtchat_null"], capture_output=True, timeout=10)
-    return None
+    module = None
+    try:
+        sources = _pactl("list", "short", "sources")
+        if ".monitor" not in sources:
+            module = _pactl("load-module", "module-null-sink", "sink_name=rtchat_null").strip()
+        yield f"{_pactl('get-default-sink').strip()}.monitor"
+    finally:
+        if module:
+            _pactl("unload-module", module)
+        if started:
+            subprocess.run(["pulseaudio", "--kill"], capture_output=True, timeout=20)
 
 
-def monitor_source() -> str:
-    sinks = subprocess.run(["pactl", "get-default-sink"], capture_output=True, text=True, timeout=10).stdout.strip()
-    return f"{sinks}.monitor"
+def _pulse_answers() -> bool:
+    return subprocess.run(["pactl", "info"], capture_output=True, timeout=10).returncode == 0
+
+
+def _pactl(*args: str) -> str:
+    return subprocess.run(["pactl", *args], capture_output=True, text=True, timeout=10).stdout
 
 
 async def loopback_voice(server, capture, speaker_factory, model: str = "echo", **options):

@@ -3,9 +3,6 @@ WebRTC (the catalog lists them as SSE-only), turns run to the end, tiny peers.""
 
 from __future__ import annotations
 
-import asyncio
-import time
-from collections.abc import Callable
 from contextlib import asynccontextmanager
 from dataclasses import replace
 
@@ -13,9 +10,9 @@ from aiohttp import web
 
 from rtchat.catalog import PROTOCOLS, ModelInfo
 from rtchat.config import NetworkSettings, load_config
-from rtchat.conversation import ChatMessage, Conversation
-from rtchat.events import TextDelta
+from rtchat.conversation import Conversation
 from rtchat.session import Session
+from tests.support.turns import run_turn
 
 FAULT_MODELS = ("fault-401", "fault-close-midreply", "fault-stall")
 
@@ -31,17 +28,7 @@ def make_session(**network) -> Session:
 
 async def ask(session: Session, target, conversation: Conversation, prompt: str, *, cancel_after: int | None = None, protocol: str = "webrtc"):
     """One turn over WebRTC; returns (events, turn). `cancel_after` text deltas, then cancel()."""
-    conversation.add_user(prompt)
-    turn = session.turn(target, conversation, protocol=protocol)
-    events = []
-    async for event in turn.events():
-        events.append(event)
-        if cancel_after is not None and sum(isinstance(e, TextDelta) for e in events) == cancel_after:
-            turn.cancel()
-    text = "".join(e.text for e in events if isinstance(e, TextDelta))
-    if text:
-        conversation.messages.append(ChatMessage("assistant", text))
-    return events, turn
+    return await run_turn(session, target, conversation, prompt, protocol=protocol, cancel_after=cancel_after)
 
 
 def calls(loopback) -> list:
@@ -63,12 +50,3 @@ async def tiny_peer(handler):
     finally:
         await runner.cleanup()
 
-
-async def eventually(condition: Callable[[], bool], within: float = 3.0) -> bool:
-    """The far end of a call learns of a hang-up a moment later: poll for it."""
-    deadline = time.monotonic() + within
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        await asyncio.sleep(0.02)
-    return True

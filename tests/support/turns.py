@@ -1,0 +1,37 @@
+"""Run one turn of a session to the end, for the WebSocket and WebRTC tests."""
+
+from __future__ import annotations
+
+from rtchat.conversation import ChatMessage, Conversation
+from rtchat.events import Done, Error, TextDelta
+from rtchat.session import Session
+
+
+async def run_turn(session: Session, target, conversation: Conversation, prompt: str, *, protocol: str, cancel_after: int | None = None, keep: bool = True):
+    """One turn over `protocol`; returns (events, turn). `cancel_after` text deltas, then cancel().
+
+    With `keep`, the reply text joins the conversation as the assistant's message."""
+    conversation.add_user(prompt)
+    turn = session.turn(target, conversation, protocol=protocol)
+    events = []
+    async for event in turn.events():
+        events.append(event)
+        if cancel_after is not None and sum(isinstance(e, TextDelta) for e in events) == cancel_after:
+            turn.cancel()
+    text = text_of(events)
+    if keep and text:
+        conversation.messages.append(ChatMessage("assistant", text))
+    return events, turn
+
+
+def text_of(events) -> str:
+    return "".join(e.text for e in events if isinstance(e, TextDelta))
+
+
+def done_of(events) -> str:
+    assert isinstance(events[-1], Done), events[-1]
+    return events[-1].reason
+
+
+def errors_of(events) -> list[Error]:
+    return [e for e in events if isinstance(e, Error)]
