@@ -575,7 +575,7 @@ def test_a_newer_schema_is_refused(db_path: Path) -> None:
     connection.close()
     with pytest.raises(StoreError, match="newer rtchat") as raised:
         Store.open(db_path)
-    assert raised.value.kind == "version"
+    assert raised.value.problem == "version"
 
 
 def test_reopening_keeps_data_and_version(db_path: Path) -> None:
@@ -616,14 +616,14 @@ def test_locked_database_gives_a_clear_message(db_path: Path) -> None:
         try:
             with pytest.raises(StoreError) as raised:
                 Store.open(db_path, busy_timeout=0.1)
-            assert raised.value.kind == "locked"
+            assert raised.value.problem == "locked"
             assert str(db_path) in str(raised.value) and "locked" in str(raised.value)
             with pytest.raises(StoreError, match="locked"):
                 store.add_user_message(conv, "blocked")
 
             writer.apply(TextDelta("kept in memory"))
             writer.apply(Done("complete"))  # must not raise into the stream
-            assert writer.failed is not None and writer.failed.kind == "locked"
+            assert writer.failed is not None and writer.failed.problem == "locked"
         finally:
             holder.execute("ROLLBACK")
             holder.close()
@@ -635,7 +635,7 @@ def test_corrupt_file_gives_a_clear_message(db_path: Path) -> None:
     db_path.write_bytes(b"this is certainly not SQLite \x00\xff" * 200)
     with pytest.raises(StoreError) as raised:
         Store.open(db_path)
-    assert raised.value.kind == "corrupt"
+    assert raised.value.problem == "corrupt"
     assert str(db_path) in str(raised.value) and "Move it aside" in str(raised.value)
 
 
@@ -644,7 +644,7 @@ def test_unwritable_location_gives_a_clear_message(tmp_path: Path) -> None:
     blocker.write_text("a file where the data folder should be")
     with pytest.raises(StoreError) as raised:
         Store.open(blocker / "history.db")
-    assert raised.value.kind == "unwritable"
+    assert raised.value.problem == "unwritable"
     assert DATA_DIR_ENV in str(raised.value)
 
 
@@ -659,7 +659,7 @@ def test_full_disk_never_breaks_the_stream(store: Store, clock: FakeClock) -> No
     for _ in range(20):
         writer.apply(TextDelta(chunk))
         clock.advance(0.6)
-    assert writer.failed is not None and writer.failed.kind == "full"
+    assert writer.failed is not None and writer.failed.problem == "full"
     assert "disk is full" in str(writer.failed) and store.path in str(writer.failed)
     assert writer.text == chunk * 20  # nothing lost in memory
     with pytest.raises(StoreError, match="disk is full"):
