@@ -1,4 +1,9 @@
-"""One open history file: opening it, and reading and writing conversations in it."""
+"""One open history file: opening it, and reading and writing conversations in it.
+
+Reads run on the caller's thread through the readers' connection (WAL: they never
+wait for a writer). Every write runs on the store's writer thread (`worker`): the
+one-off writes here wait for it, the streaming writer never does.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TypeVar
 
 from rtchat.conversation import ChatMessage, Conversation
 from rtchat.store import search as fts
@@ -29,9 +34,11 @@ from rtchat.store.records import (
     title_from_prompt,
 )
 from rtchat.store.schema import migrate
+from rtchat.store.worker import WriteWorker
 from rtchat.store.writer import AnswerWriter
 
 FLUSH_INTERVAL_S = 0.5
+R = TypeVar("R")
 
 
 class Store:
@@ -40,17 +47,23 @@ class Store:
     def __init__(
         self,
         connection: sqlite3.Connection,
+        worker: WriteWorker,
         path: str,
         *,
+        busy_timeout: float,
         flush_interval: float,
         clock: Callable[[], float],
         now: Callable[[], float],
     ) -> None:
-        self._conn = connection
+        self._conn = connection  # the readers' connection, shared by threads under _lock
+        self.worker = worker
         self.path = path
         self.flush_interval = flush_interval
         self.clock = clock  # monotonic: when to flush
         self.now = now  # wall clock: what to record
+        # close() waits this long for pending writes: one running and one queued
+        # snapshot per writer, each of which gives up after the busy timeout.
+        self.close_timeout = 2 * busy_timeout + 1.0
         self._lock = threading.RLock()
 
     # ---- opening
@@ -65,7 +78,9 @@ class Store:
         clock: Callable[[], float] = time.monotonic,
         now: Callable[[], float] = time.time,
     ) -> Store:
-        """Open (creating and migrating as needed) and recover a crashed session's answers."""
+        """Open (creating and migrating as needed) and recover a crashed session's answers.
+
+        A file, not ":memory:": readers and the writer thread use separate connections."""
         db_path = Path(path) if path is not None else default_path()
         shown = str(db_path)
         try:
@@ -73,23 +88,35 @@ class Store:
         except OSError as exc:
             raise explain(exc, shown, "open") from exc
         connection = connect(shown, busy_timeout, check_same_thread=False)
-        store = cls(connection, shown, flush_interval=flush_interval, clock=clock, now=now)
         try:
             fts.install_functions(connection)
-            with store._lock:
-                migrate(connection, shown)
-            store.recover()
-        except StoreError:
+            worker = WriteWorker(shown, busy_timeout)
+        except BaseException:
             connection.close()
             raise
+        store = cls(
+            connection, worker, shown, busy_timeout=busy_timeout, flush_interval=flush_interval, clock=clock, now=now
+        )
+        try:
+            worker.run(lambda conn: migrate(conn, shown))
+            store.recover()
+        except StoreError:
+            store.close()
+            raise
         except (sqlite3.Error, OSError) as exc:
-            connection.close()
+            store.close()
             raise explain(exc, shown, "open") from exc
         return store
 
-    def close(self) -> None:
+    def close(self, timeout: float | None = None) -> bool:
+        """Write what is pending (waiting at most `timeout`, default `close_timeout`), then close.
+
+        False if pending writes were still waiting for a lock: the writer thread keeps
+        trying in the background and closes its connection when done."""
+        landed = self.worker.close(self.close_timeout if timeout is None else timeout)
         with self._lock:
             self._conn.close()
+        return landed
 
     def __enter__(self) -> Store:
         return self
@@ -99,10 +126,14 @@ class Store:
 
     # ---- transactions
 
-    @contextmanager
-    def _write(self, doing: str = "save to") -> Iterator[sqlite3.Connection]:
-        with self._lock, write_transaction(self._conn, self.path, doing) as conn:
-            yield conn
+    def _write(self, job: Callable[[sqlite3.Connection], R], doing: str = "save to") -> R:
+        """Run `job` in one committed transaction on the writer thread, and wait for it."""
+
+        def transaction(conn: sqlite3.Connection) -> R:
+            with write_transaction(conn, self.path, doing):
+                return job(conn)
+
+        return self.worker.run(transaction)
 
     @contextmanager
     def _read(self) -> Iterator[sqlite3.Connection]:
@@ -121,13 +152,16 @@ class Store:
         self, model: str, protocol: str = "sse", system: str | None = None, title: str | None = None
     ) -> int:
         now = self.now()
-        with self._write() as conn:
+
+        def insert(conn: sqlite3.Connection) -> int:
             cursor = conn.execute(
                 "INSERT INTO conversations (title, model, protocol, system, created, updated)"
                 " VALUES (?, ?, ?, ?, ?, ?)",
                 (title or "", model, protocol, system, now, now),
             )
             return int(cursor.lastrowid)
+
+        return self._write(insert)
 
     def _next_seq(self, conn: sqlite3.Connection, conv_id: int) -> int:
         row = conn.execute(
@@ -136,9 +170,12 @@ class Store:
         return int(row[0])
 
     def add_user_message(self, conv_id: int, text: str) -> int:
-        """Commit a prompt (before its request leaves); the first prompt names an untitled conversation."""
+        """Commit a prompt (before its request leaves); the first prompt names an untitled conversation.
+
+        Waits for the commit: the guarantee is that a sent prompt is on disk."""
         now = self.now()
-        with self._write() as conn:
+
+        def insert(conn: sqlite3.Connection) -> int:
             conversation = self._require_conversation(conn, conv_id)
             cursor = conn.execute(
                 "INSERT INTO messages (conversation_id, seq, role, text, status, created, updated)"
@@ -151,6 +188,8 @@ class Store:
             )
             return int(cursor.lastrowid)
 
+        return self._write(insert)
+
     def begin_answer(self, conv_id: int, model: str, *, provider: str | None = None) -> AnswerWriter:
         """Commit an empty 'streaming' answer row and return the writer that fills it.
 
@@ -158,7 +197,8 @@ class Store:
         that made them).
         """
         now = self.now()
-        with self._write() as conn:
+
+        def insert(conn: sqlite3.Connection) -> tuple[int, int | None]:
             self._require_conversation(conn, conv_id)
             previous = conn.execute(
                 "SELECT id, role FROM messages WHERE conversation_id = ? ORDER BY seq DESC LIMIT 1",
@@ -170,37 +210,11 @@ class Store:
                 (conv_id, self._next_seq(conn, conv_id), model, now, now),
             )
             conn.execute("UPDATE conversations SET updated = ? WHERE id = ?", (now, conv_id))
-            message_id = int(cursor.lastrowid)
-        prompt_id = previous["id"] if previous is not None and previous["role"] == "user" else None
-        return AnswerWriter(self, conv_id, message_id, prompt_id, provider)
+            prompt_id = previous["id"] if previous is not None and previous["role"] == "user" else None
+            return int(cursor.lastrowid), prompt_id
 
-    def _save_answer(self, writer_state: dict[str, Any], final: bool) -> None:
-        now = self.now()
-        with self._write() as conn:
-            conn.execute(
-                "UPDATE messages SET text = :text, thinking = :thinking, thinking_text = :thinking_text,"
-                " transcript = :transcript, status = :status, finish_reason = :finish_reason,"
-                " error_kind = :error_kind, error = :error, input_tokens = :input_tokens,"
-                " output_tokens = :output_tokens, cached_tokens = :cached_tokens,"
-                " reasoning_tokens = :reasoning_tokens, metrics = :metrics, updated = :now"
-                " WHERE id = :id",
-                {**writer_state, "now": now},
-            )
-            prompt_transcript = writer_state.get("prompt_transcript")
-            if prompt_transcript is not None and writer_state.get("prompt_id") is not None:
-                conn.execute(
-                    "UPDATE messages SET transcript = ?, updated = ? WHERE id = ?",
-                    (prompt_transcript, now, writer_state["prompt_id"]),
-                )
-                conn.execute(
-                    "UPDATE conversations SET title = ? WHERE id = ? AND title = ''",
-                    (title_from_prompt(prompt_transcript), writer_state["conversation_id"]),
-                )
-            if final:
-                conn.execute(
-                    "UPDATE conversations SET updated = ? WHERE id = ?",
-                    (now, writer_state["conversation_id"]),
-                )
+        message_id, prompt_id = self._write(insert)
+        return AnswerWriter(self, conv_id, message_id, prompt_id, provider)
 
     def recover(self) -> int:
         """Mark answers left 'streaming' by a crash or kill as 'interrupted'; return how many.
@@ -208,26 +222,31 @@ class Store:
         A second rtchat streaming into the same file at this moment loses nothing: its
         writer sets 'streaming' again on its next flush.
         """
-        with self._write("recover") as conn:
+        now = self.now()
+
+        def mark(conn: sqlite3.Connection) -> int:
             cursor = conn.execute(
-                "UPDATE messages SET status = 'interrupted', updated = ? WHERE status = 'streaming'",
-                (self.now(),),
+                "UPDATE messages SET status = 'interrupted', updated = ? WHERE status = 'streaming'", (now,)
             )
             return cursor.rowcount
 
+        return self._write(mark, "recover")
+
     def rename(self, conv_id: int, title: str) -> None:
-        with self._write() as conn:
+        def update(conn: sqlite3.Connection) -> None:
             self._require_conversation(conn, conv_id)
-            conn.execute(
-                "UPDATE conversations SET title = ? WHERE id = ?", (one_line(title), conv_id)
-            )
+            conn.execute("UPDATE conversations SET title = ? WHERE id = ?", (one_line(title), conv_id))
+
+        self._write(update)
 
     def delete(self, conv_id: int) -> bool:
         """Remove a conversation and its messages; False if there was none."""
-        with self._write("delete from") as conn:
+
+        def remove(conn: sqlite3.Connection) -> bool:
             conn.execute("DELETE FROM messages WHERE conversation_id = ?", (conv_id,))
-            cursor = conn.execute("DELETE FROM conversations WHERE id = ?", (conv_id,))
-            return cursor.rowcount > 0
+            return conn.execute("DELETE FROM conversations WHERE id = ?", (conv_id,)).rowcount > 0
+
+        return self._write(remove, "delete from")
 
     # ---- reading
 
