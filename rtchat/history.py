@@ -3,6 +3,10 @@
 Both `rtchat ask` and the app record turns through this one class: the prompt
 is committed before the request leaves, the answer streams into its row, and
 the first storage failure is reported once while the chat goes on in memory.
+
+`prompt` waits for its commit (once per turn, before sending: that wait is the
+guarantee). Answer writes never wait: they happen on the store's writer thread,
+so the failure of an answer's last write is reported at the next call.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ class TurnRecorder:
         self.warn = warn
         self.conversation_id: int | None = None
         self.writer: AnswerWriter | None = None
+        self._finished: AnswerWriter | None = None  # its final write may still be on the way
 
     @classmethod
     def open(cls, warn: Callable[[str], None], enabled: bool = True) -> "TurnRecorder":
@@ -35,6 +40,17 @@ class TurnRecorder:
         self.warn(f"history is off for the rest of this session (the chat goes on): {exc}")
         self.store = None
         self.writer = None
+        self._finished = None
+
+    def _check_finished(self) -> None:
+        """Report the last answer's failed final write, if it has failed by now."""
+        writer = self._finished
+        if writer is None:
+            return
+        if writer.failed is not None:
+            self._fail(writer.failed)
+        elif writer.wait(timeout=0):
+            self._finished = None
 
     def start(self, model: str, protocol: str, system: str | None) -> None:
         if self.store is None:
@@ -52,6 +68,7 @@ class TurnRecorder:
         return conversation
 
     def prompt(self, text: str) -> None:
+        self._check_finished()
         if self.store is None or self.conversation_id is None:
             return
         try:
@@ -60,6 +77,7 @@ class TurnRecorder:
             self._fail(exc)
 
     def begin_answer(self, model: str, provider: str) -> None:
+        self._check_finished()
         if self.store is None or self.conversation_id is None:
             return
         try:
@@ -79,12 +97,18 @@ class TurnRecorder:
         writer, self.writer = self.writer, None
         if writer is None:
             return
-        writer.close()
-        if writer.failed is not None:
-            self._fail(writer.failed)
+        writer.close()  # hands the final state to the writer thread; does not wait
+        self._finished = writer
+        self._check_finished()
 
     def close(self) -> None:
+        """End the answer, wait (bounded) for the writes still pending, and say if they failed."""
         self.end_answer()
-        if self.store is not None:
-            self.store.close()
-            self.store = None
+        store = self.store
+        if store is None:
+            return
+        landed = store.close()
+        self._check_finished()
+        if not landed and self.store is not None:
+            self.warn(f"the chat history at {store.path} was still locked; the last answer may not be saved")
+        self.store = None

@@ -69,10 +69,12 @@ def test_shown_stored_and_sent_back_are_the_same_blocks(tmp_path_factory, events
             writer.apply(event)
             builder.apply(event)
             if index in flush_points and not builder.finished:
+                writer.wait()  # the flush is written on the store's writer thread
                 stored_so_far = store.load_conversation(conv)[1][-1]
                 assert stored_so_far.text == builder.answer().text
                 assert list(stored_so_far.thinking) == list(builder.answer().thinking)
         writer.close()
+        writer.wait()
         stored = store.to_conversation(conv).messages
     finally:
         store.close()

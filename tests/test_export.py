@@ -43,6 +43,7 @@ def conversation(store: Store):
     failed = store.begin_answer(conv, "model-b")
     failed.apply(Error("rate_limit", "Too many requests"))
     failed.apply(Done("error"))
+    failed.wait()  # the writer thread saves it; jobs run in order, so the others are saved too
     return store.load_conversation(conv)
 
 
@@ -83,6 +84,7 @@ def test_markdown_neutralises_terminal_control_sequences(store: Store) -> None:
     writer.apply(ThinkingDelta("think\x1b[2J"))
     writer.apply(TextDelta("clip\x1b]52;c;ZXZpbA==\x07board\x7f \x85 tab\tok\r\nline\rover\x00"))
     writer.apply(Done("complete"))
+    writer.wait()
     markdown = export_markdown(*store.load_conversation(conv))
     unsafe = [ch for ch in markdown if (ord(ch) < 0x20 and ch not in "\n\t") or 0x7F <= ord(ch) <= 0x9F]
     assert unsafe == []

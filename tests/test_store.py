@@ -114,7 +114,7 @@ def test_round_trip_keeps_exactly_what_was_given(store: Store, clock: FakeClock)
         Done("complete"),
     ]:
         writer.apply(event)
-    assert writer.failed is None
+    assert writer.wait() and writer.failed is None
 
     record, messages = store.load_conversation(conv)
     assert (record.id, record.title, record.model, record.protocol, record.system) == (
@@ -154,6 +154,7 @@ def test_no_field_can_hold_credentials(store: Store, db_path: Path) -> None:
     with store.begin_answer(conv, "gpt-x") as writer:
         writer.apply(TextDelta("hi"))
         writer.apply(Done("complete"))
+    writer.wait()
 
     forbidden = ("key", "secret", "password", "credential", "auth", "bearer")
     for table in ("conversations", "messages"):
@@ -241,6 +242,7 @@ def test_many_events_stream_into_one_row(store: Store, clock: FakeClock, db_path
         clock.advance(0.01)
     assert 90 <= writer.flushes <= 100  # one every 0.5 s of 50 s
     writer.apply(Done("complete"))
+    writer.wait()
     assert committed(db_path, "SELECT text, status FROM messages WHERE id = ?", (writer.message_id,)) == [
         ("".join(expected), "complete")
     ]
@@ -257,16 +259,17 @@ def test_flush_happens_once_half_a_second_has_passed(store: Store, clock: FakeCl
     writer.apply(TextDelta("a"))
     clock.advance(0.29)  # 0.49 s since begin
     writer.apply(TextDelta("b"))
-    assert saved_text() == "" and writer.flushes == 0
+    assert writer.flushes == 0 and writer.wait() and saved_text() == ""
     clock.advance(0.01)  # 0.50 s
     writer.apply(TextDelta("c"))
-    assert saved_text() == "abc" and writer.flushes == 1
+    assert writer.flushes == 1 and writer.wait() and saved_text() == "abc"
     clock.advance(0.3)
     writer.apply(TextDelta("d"))
-    assert saved_text() == "abc"
+    assert writer.flushes == 1 and writer.wait() and saved_text() == "abc"
     clock.advance(0.2)
     writer.apply(Usage(output_tokens=4))
-    assert saved_text() == "abcd" and writer.flushes == 2
+    assert writer.flushes == 2 and writer.wait() and saved_text() == "abcd"
+    assert writer.saved == 2
 
 
 def test_done_flushes_at_once(store: Store, db_path: Path) -> None:
@@ -274,6 +277,7 @@ def test_done_flushes_at_once(store: Store, db_path: Path) -> None:
     writer = store.begin_answer(conv, "m")
     writer.apply(TextDelta("quick"))
     writer.apply(Done("complete"))
+    writer.wait()
     assert committed(db_path, "SELECT text, status FROM messages WHERE id = ?", (writer.message_id,)) == [
         ("quick", "complete")
     ]
@@ -295,6 +299,7 @@ def test_done_reason_sets_status(store: Store, reason: str, status: str) -> None
     writer = store.begin_answer(conv, "m")
     writer.apply(TextDelta("x"))
     writer.apply(Done(reason))
+    writer.wait()
     message = store.load_conversation(conv)[1][0]
     assert (message.status, message.finish_reason) == (status, reason)
 
@@ -304,6 +309,7 @@ def test_error_event_is_stored(store: Store) -> None:
     writer = store.begin_answer(conv, "m")
     writer.apply(Error("rate_limit", "Slow down", retryable=True))
     writer.apply(Done("error"))
+    writer.wait()
     message = store.load_conversation(conv)[1][0]
     assert (message.status, message.error_kind, message.error) == ("error", "rate_limit", "Slow down")
 
@@ -313,6 +319,7 @@ def test_close_marks_an_unfinished_answer_interrupted(store: Store, db_path: Pat
     writer = store.begin_answer(conv, "m")
     writer.apply(TextDelta("half"))
     writer.close()
+    writer.wait()
     assert committed(db_path, "SELECT text, status FROM messages") == [("half", "interrupted")]
     writer.apply(TextDelta("ignored after close"))
     assert store.load_conversation(conv)[1][0].text == "half"
@@ -325,6 +332,7 @@ def test_close_keeps_a_finished_status_and_takes_an_explicit_one(store: Store) -
     done.close()
     explicit = store.begin_answer(conv, "m")
     explicit.close(status="error")
+    assert done.wait() and explicit.wait()
     assert [m.status for m in store.load_conversation(conv)[1]] == ["complete", "error"]
 
 
@@ -334,6 +342,7 @@ def test_events_the_history_does_not_keep_are_ignored(store: Store) -> None:
     for event in [Notice("retrying"), AudioChunk(b"\0\0", 24000), ToolCallDelta(0, "id", "f", "{}")]:
         writer.apply(event)
     writer.apply(Done("complete"))
+    writer.wait()
     assert store.load_conversation(conv)[1][0].text == ""
 
 
@@ -347,6 +356,7 @@ def test_transcripts_go_to_the_answer_and_its_prompt(store: Store) -> None:
     writer.apply(Transcript("assistant", "noon."))
     writer.apply(Transcript("assistant", "It is noon.", final=True))
     writer.apply(Done("complete"))
+    writer.wait()
     record, (prompt, answer) = store.load_conversation(conv)
     assert prompt.transcript == "What time is it?"
     assert answer.transcript == "It is noon."
@@ -361,6 +371,7 @@ def test_a_new_thinking_block_starts_after_a_signature(store: Store) -> None:
     for event in [ThinkingDelta("one"), ThinkingSignature("s1"), ThinkingDelta("two"), ThinkingSignature("s2")]:
         writer.apply(event)
     writer.apply(Done("complete"))
+    writer.wait()
     blocks = store.load_conversation(conv)[1][0].thinking
     assert [(b.text, b.signature) for b in blocks] == [("one", "s1"), ("two", "s2")]
 
@@ -443,6 +454,7 @@ def test_to_conversation_skips_failed_empty_answers(store: Store) -> None:
     partial.apply(ThinkingSignature("sig"))
     partial.apply(TextDelta("half an ans"))
     partial.close()
+    partial.wait()
 
     conversation = store.to_conversation(conv)
     assert conversation.system == "You are terse."
@@ -464,6 +476,7 @@ def test_search_finds_text_and_thinking_newest_first(store: Store) -> None:
     writer.apply(ThinkingDelta("The user wants database internals"))
     writer.apply(TextDelta("B-trees everywhere"))
     writer.apply(Done("complete"))
+    writer.wait()
 
     hits = store.search("database")  # stemmed: also matches "databases"
     assert [(h.conversation_id, h.title) for h in hits] == [(new, "New"), (old, "Old")]
@@ -483,9 +496,11 @@ def test_search_ignores_signatures_and_streaming_rows(store: Store) -> None:
     streaming = store.begin_answer(conv, "m")
     streaming.apply(TextDelta("unfinished"))
     streaming.flush()
+    assert done.wait() and streaming.wait()
     assert store.search("zzsignaturezz") == [] and store.search("signature") == []
     assert store.search("unfinished") == []
     streaming.apply(Done("complete"))
+    streaming.wait()
     assert [h.message_id for h in store.search("unfinished")] == [streaming.message_id]
     assert fts_is_consistent(store)
 
@@ -575,7 +590,7 @@ def test_a_newer_schema_is_refused(db_path: Path) -> None:
     connection.close()
     with pytest.raises(StoreError, match="newer rtchat") as raised:
         Store.open(db_path)
-    assert raised.value.kind == "version"
+    assert raised.value.problem == "version"
 
 
 def test_reopening_keeps_data_and_version(db_path: Path) -> None:
@@ -616,18 +631,19 @@ def test_locked_database_gives_a_clear_message(db_path: Path) -> None:
         try:
             with pytest.raises(StoreError) as raised:
                 Store.open(db_path, busy_timeout=0.1)
-            assert raised.value.kind == "locked"
+            assert raised.value.problem == "locked"
             assert str(db_path) in str(raised.value) and "locked" in str(raised.value)
             with pytest.raises(StoreError, match="locked"):
                 store.add_user_message(conv, "blocked")
 
             writer.apply(TextDelta("kept in memory"))
             writer.apply(Done("complete"))  # must not raise into the stream
-            assert writer.failed is not None and writer.failed.kind == "locked"
+            assert writer.wait() and writer.failed is not None and writer.failed.problem == "locked"
         finally:
             holder.execute("ROLLBACK")
             holder.close()
         writer.close()  # the lock is gone: everything buffered is saved now
+        writer.wait()
         assert [(m.text, m.status) for m in store.load_conversation(conv)[1]] == [("kept in memory", "complete")]
 
 
@@ -635,7 +651,7 @@ def test_corrupt_file_gives_a_clear_message(db_path: Path) -> None:
     db_path.write_bytes(b"this is certainly not SQLite \x00\xff" * 200)
     with pytest.raises(StoreError) as raised:
         Store.open(db_path)
-    assert raised.value.kind == "corrupt"
+    assert raised.value.problem == "corrupt"
     assert str(db_path) in str(raised.value) and "Move it aside" in str(raised.value)
 
 
@@ -644,7 +660,7 @@ def test_unwritable_location_gives_a_clear_message(tmp_path: Path) -> None:
     blocker.write_text("a file where the data folder should be")
     with pytest.raises(StoreError) as raised:
         Store.open(blocker / "history.db")
-    assert raised.value.kind == "unwritable"
+    assert raised.value.problem == "unwritable"
     assert DATA_DIR_ENV in str(raised.value)
 
 
@@ -652,21 +668,23 @@ def test_full_disk_never_breaks_the_stream(store: Store, clock: FakeClock) -> No
     conv = store.create_conversation("m")
     store.add_user_message(conv, "fill it")
     writer = store.begin_answer(conv, "m")
-    page_count = store._conn.execute("PRAGMA page_count").fetchone()[0]
-    store._conn.execute(f"PRAGMA max_page_count = {page_count}")  # no room to grow: SQLITE_FULL
+    # max_page_count belongs to a connection: set it on the one that writes.
+    page_count = store.worker.run(lambda conn: conn.execute("PRAGMA page_count").fetchone()[0])
+    store.worker.run(lambda conn: conn.execute(f"PRAGMA max_page_count = {page_count}"))  # SQLITE_FULL
 
     chunk = "x" * 10_000
     for _ in range(20):
         writer.apply(TextDelta(chunk))
         clock.advance(0.6)
-    assert writer.failed is not None and writer.failed.kind == "full"
+    assert writer.wait() and writer.failed is not None and writer.failed.problem == "full"
     assert "disk is full" in str(writer.failed) and store.path in str(writer.failed)
     assert writer.text == chunk * 20  # nothing lost in memory
     with pytest.raises(StoreError, match="disk is full"):
         store.add_user_message(conv, "y" * 50_000)
 
-    store._conn.execute("PRAGMA max_page_count = 1073741823")  # space freed
+    store.worker.run(lambda conn: conn.execute("PRAGMA max_page_count = 1073741823"))  # space freed
     writer.apply(Done("complete"))
+    writer.wait()
     assert store.load_conversation(conv)[1][-1].text == chunk * 20
     assert fts_is_consistent(store)
 
@@ -692,5 +710,6 @@ def test_any_text_round_trips(store: Store, prompt: str, answer: list[str]) -> N
         for piece in answer:
             writer.apply(TextDelta(piece))
         writer.apply(Done("complete"))
+    writer.wait()
     _, (saved_prompt, saved_answer) = store.load_conversation(conv)
     assert (saved_prompt.text, saved_answer.text) == (prompt, "".join(answer))

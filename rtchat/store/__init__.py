@@ -1,0 +1,62 @@
+"""The chat history: every conversation in one SQLite file, safe against crashes.
+
+Why SQLite in WAL mode: a prompt is committed before its request leaves, an
+answer is committed every half second while it streams, and a `kill -9` at any
+moment leaves a readable file whose half-written answers `recover()` marks as
+interrupted. Readers (a second rtchat, the history browser) never block the
+writer.
+
+Failures never take the running chat with them: every SQLite error becomes a
+`StoreError` whose message names the file and says what to do, and an
+`AnswerWriter` keeps write failures in `writer.failed` so the streaming loop
+goes on; the app keeps its own in-memory conversation.
+
+One module per job: `schema` (migrations), `records` (rows as values),
+`connection` (open, transactions), `errors` (wording), `search` (FTS),
+`writer` (the streaming answer), `database` (the `Store`).
+"""
+
+from rtchat.store.connection import BUSY_TIMEOUT_S
+from rtchat.store.database import FLUSH_INTERVAL_S, Store
+from rtchat.store.errors import StoreError, explain
+from rtchat.store.location import DATA_DIR_ENV, DB_FILENAME, default_path
+from rtchat.store.records import (
+    STATUSES,
+    TITLE_MAX_CHARS,
+    ConversationRecord,
+    ConversationSummary,
+    MessageRecord,
+    SearchHit,
+    one_line,
+    thinking_from_json,
+    thinking_to_json,
+    title_from_prompt,
+)
+from rtchat.store.schema import MIGRATIONS, SCHEMA_VERSION
+from rtchat.store.search import fts_query
+from rtchat.store.writer import AnswerWriter
+
+__all__ = [
+    "BUSY_TIMEOUT_S",
+    "DATA_DIR_ENV",
+    "DB_FILENAME",
+    "FLUSH_INTERVAL_S",
+    "MIGRATIONS",
+    "SCHEMA_VERSION",
+    "STATUSES",
+    "TITLE_MAX_CHARS",
+    "AnswerWriter",
+    "ConversationRecord",
+    "ConversationSummary",
+    "MessageRecord",
+    "SearchHit",
+    "Store",
+    "StoreError",
+    "default_path",
+    "explain",
+    "fts_query",
+    "one_line",
+    "thinking_from_json",
+    "thinking_to_json",
+    "title_from_prompt",
+]

@@ -1,0 +1,304 @@
+"""One open history file: opening it, and reading and writing conversations in it.
+
+Reads run on the caller's thread through the readers' connection (WAL: they never
+wait for a writer). Every write runs on the store's writer thread (`worker`): the
+one-off writes here wait for it, the streaming writer never does.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TypeVar
+
+from rtchat.conversation import ChatMessage, Conversation, has_words
+from rtchat.store import search as fts
+from rtchat.store.connection import BUSY_TIMEOUT_S, connect, read_snapshot, write_transaction
+from rtchat.store.errors import StoreError, explain
+from rtchat.store.location import default_path
+from rtchat.store.records import (
+    CONVERSATION_COLUMNS,
+    MESSAGE_COLUMNS,
+    ConversationRecord,
+    ConversationSummary,
+    MessageRecord,
+    SearchHit,
+    message_from_row,
+    one_line,
+    record_from_row,
+    title_from_prompt,
+)
+from rtchat.store.schema import migrate
+from rtchat.store.worker import WriteWorker
+from rtchat.store.writer import AnswerWriter
+
+FLUSH_INTERVAL_S = 0.5
+R = TypeVar("R")
+
+
+class Store:
+    """One open history file. Create with `Store.open()`."""
+
+    def __init__(
+        self,
+        connection: sqlite3.Connection,
+        worker: WriteWorker,
+        path: str,
+        *,
+        busy_timeout: float,
+        flush_interval: float,
+        clock: Callable[[], float],
+        now: Callable[[], float],
+    ) -> None:
+        self._conn = connection  # the readers' connection, shared by threads under _lock
+        self.worker = worker
+        self.path = path
+        self.flush_interval = flush_interval
+        self.clock = clock  # monotonic: when to flush
+        self.now = now  # wall clock: what to record
+        # close() waits this long for pending writes: one running and one queued
+        # snapshot per writer, each of which gives up after the busy timeout.
+        self.close_timeout = 2 * busy_timeout + 1.0
+        self._lock = threading.RLock()
+
+    # ---- opening
+
+    @classmethod
+    def open(
+        cls,
+        path: str | os.PathLike[str] | None = None,
+        *,
+        busy_timeout: float = BUSY_TIMEOUT_S,
+        flush_interval: float = FLUSH_INTERVAL_S,
+        clock: Callable[[], float] = time.monotonic,
+        now: Callable[[], float] = time.time,
+    ) -> Store:
+        """Open (creating and migrating as needed) and recover a crashed session's answers.
+
+        A file, not ":memory:": readers and the writer thread use separate connections."""
+        db_path = Path(path) if path is not None else default_path()
+        shown = str(db_path)
+        try:
+            db_path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise explain(exc, shown, "open") from exc
+        connection = connect(shown, busy_timeout, check_same_thread=False)
+        try:
+            fts.install_functions(connection)
+            worker = WriteWorker(shown, busy_timeout)
+        except BaseException:
+            connection.close()
+            raise
+        store = cls(
+            connection, worker, shown, busy_timeout=busy_timeout, flush_interval=flush_interval, clock=clock, now=now
+        )
+        try:
+            worker.run(lambda conn: migrate(conn, shown))
+            store.recover()
+        except StoreError:
+            store.close()
+            raise
+        except (sqlite3.Error, OSError) as exc:
+            store.close()
+            raise explain(exc, shown, "open") from exc
+        return store
+
+    def close(self, timeout: float | None = None) -> bool:
+        """Write what is pending (waiting at most `timeout`, default `close_timeout`), then close.
+
+        False if pending writes were still waiting for a lock: the writer thread keeps
+        trying in the background and closes its connection when done."""
+        landed = self.worker.close(self.close_timeout if timeout is None else timeout)
+        with self._lock:
+            self._conn.close()
+        return landed
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # ---- transactions
+
+    def _write(self, job: Callable[[sqlite3.Connection], R], doing: str = "save to") -> R:
+        """Run `job` in one committed transaction on the writer thread, and wait for it."""
+
+        def transaction(conn: sqlite3.Connection) -> R:
+            with write_transaction(conn, self.path, doing):
+                return job(conn)
+
+        return self.worker.run(transaction)
+
+    @contextmanager
+    def _read(self) -> Iterator[sqlite3.Connection]:
+        with self._lock, read_snapshot(self._conn, self.path) as conn:
+            yield conn
+
+    def _require_conversation(self, conn: sqlite3.Connection, conv_id: int) -> sqlite3.Row:
+        row = conn.execute(f"SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE id = ?", (conv_id,)).fetchone()
+        if row is None:
+            raise KeyError(f"no conversation {conv_id} in {self.path}")
+        return row
+
+    # ---- writing
+
+    def create_conversation(
+        self, model: str, protocol: str = "sse", system: str | None = None, title: str | None = None
+    ) -> int:
+        now = self.now()
+
+        def insert(conn: sqlite3.Connection) -> int:
+            cursor = conn.execute(
+                "INSERT INTO conversations (title, model, protocol, system, created, updated)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (title or "", model, protocol, system, now, now),
+            )
+            return int(cursor.lastrowid)
+
+        return self._write(insert)
+
+    def _next_seq(self, conn: sqlite3.Connection, conv_id: int) -> int:
+        row = conn.execute(
+            "SELECT coalesce(max(seq), 0) + 1 FROM messages WHERE conversation_id = ?", (conv_id,)
+        ).fetchone()
+        return int(row[0])
+
+    def add_user_message(self, conv_id: int, text: str) -> int:
+        """Commit a prompt (before its request leaves); the first prompt names an untitled conversation.
+
+        Waits for the commit: the guarantee is that a sent prompt is on disk."""
+        now = self.now()
+
+        def insert(conn: sqlite3.Connection) -> int:
+            conversation = self._require_conversation(conn, conv_id)
+            cursor = conn.execute(
+                "INSERT INTO messages (conversation_id, seq, role, text, status, created, updated)"
+                " VALUES (?, ?, 'user', ?, 'complete', ?, ?)",
+                (conv_id, self._next_seq(conn, conv_id), text, now, now),
+            )
+            title = conversation["title"] or title_from_prompt(text)
+            conn.execute(
+                "UPDATE conversations SET title = ?, updated = ? WHERE id = ?", (title, now, conv_id)
+            )
+            return int(cursor.lastrowid)
+
+        return self._write(insert)
+
+    def begin_answer(self, conv_id: int, model: str, *, provider: str | None = None) -> AnswerWriter:
+        """Commit an empty 'streaming' answer row and return the writer that fills it.
+
+        `provider` is stamped on thinking blocks (they go back only to the provider
+        that made them).
+        """
+        now = self.now()
+
+        def insert(conn: sqlite3.Connection) -> tuple[int, int | None]:
+            self._require_conversation(conn, conv_id)
+            previous = conn.execute(
+                "SELECT id, role FROM messages WHERE conversation_id = ? ORDER BY seq DESC LIMIT 1",
+                (conv_id,),
+            ).fetchone()
+            cursor = conn.execute(
+                "INSERT INTO messages (conversation_id, seq, role, status, model, created, updated)"
+                " VALUES (?, ?, 'assistant', 'streaming', ?, ?, ?)",
+                (conv_id, self._next_seq(conn, conv_id), model, now, now),
+            )
+            conn.execute("UPDATE conversations SET updated = ? WHERE id = ?", (now, conv_id))
+            prompt_id = previous["id"] if previous is not None and previous["role"] == "user" else None
+            return int(cursor.lastrowid), prompt_id
+
+        message_id, prompt_id = self._write(insert)
+        return AnswerWriter(self, conv_id, message_id, prompt_id, provider)
+
+    def recover(self) -> int:
+        """Mark answers left 'streaming' by a crash or kill as 'interrupted'; return how many.
+
+        A second rtchat streaming into the same file at this moment loses nothing: its
+        writer sets 'streaming' again on its next flush.
+        """
+        now = self.now()
+
+        def mark(conn: sqlite3.Connection) -> int:
+            cursor = conn.execute(
+                "UPDATE messages SET status = 'interrupted', updated = ? WHERE status = 'streaming'", (now,)
+            )
+            return cursor.rowcount
+
+        return self._write(mark, "recover")
+
+    def rename(self, conv_id: int, title: str) -> None:
+        def update(conn: sqlite3.Connection) -> None:
+            self._require_conversation(conn, conv_id)
+            conn.execute("UPDATE conversations SET title = ? WHERE id = ?", (one_line(title), conv_id))
+
+        self._write(update)
+
+    def delete(self, conv_id: int) -> bool:
+        """Remove a conversation and its messages; False if there was none."""
+
+        def remove(conn: sqlite3.Connection) -> bool:
+            conn.execute("DELETE FROM messages WHERE conversation_id = ?", (conv_id,))
+            return conn.execute("DELETE FROM conversations WHERE id = ?", (conv_id,)).rowcount > 0
+
+        return self._write(remove, "delete from")
+
+    # ---- reading
+
+    def list_conversations(
+        self, filter_text: str | None = None, limit: int = 200
+    ) -> list[ConversationSummary]:
+        """Newest first; `filter_text` keeps titles containing it, ignoring case."""
+        where, params = "", []
+        needle = (filter_text or "").strip().casefold()
+        if needle:
+            where, params = "WHERE rtchat_contains(c.title, ?)", [needle]
+        sql = (
+            "SELECT c.id, c.title, c.model, c.protocol, c.created, c.updated,"
+            " (SELECT count(*) FROM messages m WHERE m.conversation_id = c.id) AS message_count"
+            f" FROM conversations c {where} ORDER BY c.updated DESC, c.id DESC LIMIT ?"
+        )
+        with self._read() as conn:
+            rows = conn.execute(sql, (*params, limit)).fetchall()
+        return [ConversationSummary(*row) for row in rows]
+
+    def load_conversation(self, conv_id: int) -> tuple[ConversationRecord, list[MessageRecord]]:
+        with self._read() as conn:
+            row = self._require_conversation(conn, conv_id)
+            rows = conn.execute(
+                f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation_id = ? ORDER BY seq",
+                (conv_id,),
+            ).fetchall()
+        return record_from_row(ConversationRecord, row), [message_from_row(r) for r in rows]
+
+    def to_conversation(self, conv_id: int) -> Conversation:
+        """The history as the next request sends it. Messages with no text (a failed
+        answer, one interrupted before its first word) are left out: providers reject
+        empty turns, and a half-thought without its answer is no use to the model."""
+        record, messages = self.load_conversation(conv_id)
+        conversation = Conversation(system=record.system)
+        for message in messages:
+            text = message.text or message.transcript  # voice turns have only a transcript
+            if not has_words(text):
+                continue
+            conversation.messages.append(ChatMessage(message.role, text, list(message.thinking)))
+        return conversation
+
+    def last_conversation_id(self) -> int | None:
+        with self._read() as conn:
+            row = conn.execute(
+                "SELECT id FROM conversations ORDER BY updated DESC, id DESC LIMIT 1"
+            ).fetchone()
+        return None if row is None else int(row[0])
+
+    def search(
+        self, words: str, limit: int = 50, *, mark: tuple[str, str] = ("[", "]")
+    ) -> list[SearchHit]:
+        """Messages containing all the words (stemmed), newest first, with a marked snippet."""
+        with self._read() as conn:
+            return fts.search(conn, words, limit, mark)

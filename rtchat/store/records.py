@@ -1,0 +1,182 @@
+"""What the history holds, as Python values, and how they map to and from rows.
+
+Rows hold rtchat's own vocabulary only (statuses, done reasons, error kinds from
+`rtchat.events`); provider words never reach the file. There is no field for
+credentials: keys live in the keyring and config, never here.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from rtchat.answer import Answer
+from rtchat.conversation import ThinkingBlock
+from rtchat.events import Metrics, Usage
+
+T = TypeVar("T")
+
+STATUSES = ("complete", "streaming", "interrupted", "error")
+TITLE_MAX_CHARS = 60
+
+
+@dataclass(slots=True)
+class ConversationRecord:
+    id: int
+    title: str
+    model: str
+    protocol: str
+    system: str | None
+    created: float
+    updated: float
+
+
+@dataclass(slots=True)
+class ConversationSummary:
+    """One row of the history browser."""
+
+    id: int
+    title: str
+    model: str
+    protocol: str
+    created: float
+    updated: float
+    message_count: int
+
+
+@dataclass(slots=True)
+class MessageRecord:
+    id: int
+    conversation_id: int
+    seq: int
+    role: str
+    text: str
+    thinking: list[ThinkingBlock] = field(default_factory=list)
+    transcript: str = ""
+    status: str = "complete"
+    finish_reason: str | None = None
+    error_kind: str | None = None
+    error: str | None = None
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    cached_tokens: int | None = None
+    reasoning_tokens: int | None = None
+    metrics: dict[str, Any] = field(default_factory=dict)
+    model: str | None = None
+    created: float = 0.0
+    updated: float = 0.0
+
+
+@dataclass(slots=True)
+class SearchHit:
+    conversation_id: int
+    title: str
+    message_id: int
+    role: str
+    snippet: str
+    created: float
+
+
+# --------------------------------------------------------------------------- titles
+
+
+def one_line(text: str) -> str:
+    """Text fit for a title: unprintable characters become spaces, runs of space one."""
+    return " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())
+
+
+def title_from_prompt(text: str, limit: int = TITLE_MAX_CHARS) -> str:
+    """A conversation title from its first prompt: first non-empty line, cut at a word boundary."""
+    line = one_line(next((line for line in text.splitlines() if line.strip()), ""))
+    if len(line) <= limit:
+        return line
+    cut = line[:limit]
+    space = cut.rfind(" ")
+    if space >= limit // 2:
+        cut = cut[:space]
+    return cut.rstrip(" ,.;:-") + "…"
+
+
+# --------------------------------------------------------------------------- thinking
+
+
+def thinking_to_json(blocks: list[ThinkingBlock]) -> str:
+    return json.dumps(
+        [
+            {"text": b.text, "signature": b.signature, "redacted": b.redacted, "provider": b.provider}
+            for b in blocks
+        ],
+        ensure_ascii=False,
+    )
+
+
+def thinking_from_json(data: str | None) -> list[ThinkingBlock]:
+    if not data:
+        return []
+    return [
+        ThinkingBlock(
+            text=item.get("text") or "",
+            signature=item.get("signature"),
+            redacted=item.get("redacted"),
+            provider=item.get("provider"),
+        )
+        for item in json.loads(data)
+    ]
+
+
+def thinking_plain_text(blocks: list[ThinkingBlock]) -> str:
+    """What search indexes of the thinking: its words, not signatures or JSON keys."""
+    return "\n".join(b.text for b in blocks if b.text)
+
+
+# --------------------------------------------------------------------------- rows
+
+CONVERSATION_COLUMNS = "id, title, model, protocol, system, created, updated"
+MESSAGE_COLUMNS = (
+    "id, conversation_id, seq, role, text, thinking, transcript, status, finish_reason, "
+    "error_kind, error, input_tokens, output_tokens, cached_tokens, reasoning_tokens, "
+    "metrics, model, created, updated"
+)
+
+
+def record_from_row(cls: type[T], row: sqlite3.Row) -> T:
+    """A record from a row whose column names are its field names."""
+    return cls(**{name: row[name] for name in row.keys()})
+
+
+def message_from_row(row: sqlite3.Row) -> MessageRecord:
+    values = {name: row[name] for name in row.keys()}
+    values["thinking"] = thinking_from_json(values["thinking"])
+    values["metrics"] = json.loads(values["metrics"] or "{}")
+    return MessageRecord(**values)
+
+
+def answer_row(answer: Answer, status: str) -> dict[str, Any]:
+    """The answer's columns as named SQL parameters (its row id and times are added by the writer)."""
+    usage = answer.usage or Usage()
+    thinking = list(answer.thinking)
+    return {
+        "text": answer.text,
+        "thinking": thinking_to_json(thinking),
+        "thinking_text": thinking_plain_text(thinking),
+        "transcript": answer.transcript,
+        "status": status,
+        "finish_reason": answer.reason,
+        "error_kind": None if answer.error is None else str(answer.error.kind),
+        "error": None if answer.error is None else answer.error.message,
+        "input_tokens": usage.input_tokens,
+        "output_tokens": usage.output_tokens,
+        "cached_tokens": usage.cached_tokens,
+        "reasoning_tokens": usage.reasoning_tokens,
+        "metrics": json.dumps(metrics_dict(answer.metrics)),
+        "prompt_transcript": answer.user_transcript,
+    }
+
+
+def metrics_dict(metrics: Metrics | None) -> dict[str, Any]:
+    if metrics is None:
+        return {}
+    fields = ("connect_ms", "headers_ms", "ttft_ms", "total_ms", "tokens_per_s", "output_chunks", "attempts")
+    return {name: getattr(metrics, name) for name in fields if getattr(metrics, name) is not None}

@@ -1,0 +1,117 @@
+"""The history's schema: numbered migrations recorded in PRAGMA user_version.
+
+Why numbered and append-only: a file written by any older rtchat is upgraded by
+replaying exactly the steps it lacks, and a newer file is refused, not damaged.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+from rtchat.store.connection import write_transaction
+from rtchat.store.errors import StoreError
+from rtchat.store.location import DATA_DIR_ENV
+
+# Each entry migrates from version i to i+1 (PRAGMA user_version). Never edit a
+# shipped entry: old files are upgraded by replaying the ones they lack.
+MIGRATIONS: list[list[str]] = [
+    # v1: conversations and messages.
+    [
+        """CREATE TABLE conversations (
+            id INTEGER PRIMARY KEY,
+            title TEXT NOT NULL DEFAULT '',
+            model TEXT NOT NULL,
+            protocol TEXT NOT NULL DEFAULT 'sse',
+            system TEXT,
+            created REAL NOT NULL,
+            updated REAL NOT NULL
+        )""",
+        "CREATE INDEX conversations_by_updated ON conversations(updated)",
+        """CREATE TABLE messages (
+            id INTEGER PRIMARY KEY,
+            conversation_id INTEGER NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+            seq INTEGER NOT NULL,
+            role TEXT NOT NULL CHECK (role IN ('user', 'assistant')),
+            text TEXT NOT NULL DEFAULT '',
+            thinking TEXT NOT NULL DEFAULT '[]',
+            status TEXT NOT NULL DEFAULT 'complete'
+                CHECK (status IN ('complete', 'streaming', 'interrupted', 'error')),
+            finish_reason TEXT,
+            error_kind TEXT,
+            error TEXT,
+            input_tokens INTEGER,
+            output_tokens INTEGER,
+            cached_tokens INTEGER,
+            reasoning_tokens INTEGER,
+            metrics TEXT NOT NULL DEFAULT '{}',
+            model TEXT,
+            created REAL NOT NULL,
+            updated REAL NOT NULL,
+            UNIQUE (conversation_id, seq)
+        )""",
+        "CREATE INDEX messages_streaming ON messages(status) WHERE status = 'streaming'",
+    ],
+    # v2: what was spoken (voice sessions).
+    [
+        "ALTER TABLE messages ADD COLUMN transcript TEXT NOT NULL DEFAULT ''",
+    ],
+    # v3: full-text search over text, thinking and transcript. Streaming rows are
+    # left out of the index (their text changes every flush) and enter it when they
+    # end. `thinking_text` is the plain text of the thinking blocks, so signatures
+    # and JSON keys are not indexed.
+    [
+        "ALTER TABLE messages ADD COLUMN thinking_text TEXT NOT NULL DEFAULT ''",
+        """UPDATE messages SET thinking_text = coalesce((
+               SELECT group_concat(json_extract(value, '$.text'), char(10))
+               FROM json_each(messages.thinking)
+               WHERE coalesce(json_extract(value, '$.text'), '') != ''), '')
+           WHERE thinking != '[]'""",
+        """CREATE VIEW messages_indexed AS
+           SELECT id, text, thinking_text, transcript FROM messages WHERE status != 'streaming'""",
+        """CREATE VIRTUAL TABLE messages_fts USING fts5(
+               text, thinking_text, transcript,
+               content='messages_indexed', content_rowid='id',
+               tokenize='porter unicode61 remove_diacritics 2')""",
+        """CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages
+           WHEN new.status != 'streaming' BEGIN
+               INSERT INTO messages_fts(rowid, text, thinking_text, transcript)
+               VALUES (new.id, new.text, new.thinking_text, new.transcript);
+           END""",
+        """CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages
+           WHEN old.status != 'streaming' BEGIN
+               INSERT INTO messages_fts(messages_fts, rowid, text, thinking_text, transcript)
+               VALUES ('delete', old.id, old.text, old.thinking_text, old.transcript);
+           END""",
+        """CREATE TRIGGER messages_fts_update
+           AFTER UPDATE OF text, thinking_text, transcript, status ON messages BEGIN
+               INSERT INTO messages_fts(messages_fts, rowid, text, thinking_text, transcript)
+               SELECT 'delete', old.id, old.text, old.thinking_text, old.transcript
+               WHERE old.status != 'streaming';
+               INSERT INTO messages_fts(rowid, text, thinking_text, transcript)
+               SELECT new.id, new.text, new.thinking_text, new.transcript
+               WHERE new.status != 'streaming';
+           END""",
+        "INSERT INTO messages_fts(messages_fts) VALUES ('rebuild')",
+    ],
+]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+def migrate(conn: sqlite3.Connection, path: str) -> None:
+    """Bring the file up to SCHEMA_VERSION, one committed step at a time."""
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    if version > SCHEMA_VERSION:
+        raise StoreError(
+            f"The chat history at {path} was written by a newer rtchat "
+            f"(schema {version}, this one knows {SCHEMA_VERSION}). Upgrade rtchat, "
+            f"or point {DATA_DIR_ENV} at another folder.",
+            path=path,
+            problem="version",
+        )
+    for target in range(version + 1, SCHEMA_VERSION + 1):
+        with write_transaction(conn, path, "upgrade"):
+            # Re-read under the write lock: another rtchat may have migrated meanwhile.
+            if conn.execute("PRAGMA user_version").fetchone()[0] >= target:
+                continue
+            for statement in MIGRATIONS[target - 1]:
+                conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {target}")

@@ -1,0 +1,203 @@
+"""The streaming writer: one answer's events folded on the event loop, saved on the writer thread.
+
+Why split that way: `apply` runs inside the streaming loop, so it only folds the
+event and, every `flush_interval`, hands a snapshot of the row to the store's
+writer thread. A write that waits for another program's lock waits there.
+Snapshots coalesce: while one waits to be written, a newer one replaces it, so a
+locked file never builds a queue.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from concurrent.futures import Future
+from concurrent.futures import wait as wait_for
+from typing import TYPE_CHECKING, Any
+
+from rtchat.answer import Answer, AnswerBuilder
+from rtchat.conversation import ThinkingBlock
+from rtchat.store.connection import write_transaction
+from rtchat.store.errors import StoreError
+from rtchat.store.records import STATUSES, answer_row, title_from_prompt
+
+if TYPE_CHECKING:
+    from rtchat.store.database import Store
+
+
+class AnswerWriter:
+    """Streams one answer into its row: events are folded by the one answer fold
+    (rtchat.answer), written at most every `flush_interval` seconds and at once on Done.
+
+    Nothing here waits for SQLite: `failed` is set by the writer thread on the first
+    storage failure (show it once); the fold keeps growing, so a later flush can still
+    save everything. `wait()` blocks until what was handed over is written.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        conversation_id: int,
+        message_id: int,
+        prompt_id: int | None,
+        provider: str | None,
+    ) -> None:
+        self.store = store
+        self.conversation_id = conversation_id
+        self.message_id = message_id
+        self.prompt_id = prompt_id
+        self.provider = provider
+        self.builder = AnswerBuilder(provider)
+        self.forced_status: str | None = None
+        self.failed: StoreError | None = None  # set on the writer thread
+        self.flushes = 0  # snapshots handed to the writer thread
+        self.saved = 0  # snapshots committed (counted on the writer thread)
+        self.closed = False
+        self._dirty = False
+        self._clock = store.clock
+        self._interval = store.flush_interval
+        self._last_flush = self._clock()
+        self._slot = threading.Lock()
+        self._pending: dict[str, Any] | None = None  # the newest snapshot not yet taken by the thread
+        self._last_job: Future[None] | None = None
+
+    # ---- what has been received so far
+
+    def answer(self) -> Answer:
+        return self.builder.answer()
+
+    @property
+    def status(self) -> str:
+        return self.forced_status or self.builder.answer().status
+
+    @property
+    def finish_reason(self) -> str | None:
+        return self.builder.answer().reason
+
+    @property
+    def text(self) -> str:
+        return self.builder.text
+
+    @property
+    def thinking(self) -> list[ThinkingBlock]:
+        return list(self.builder.answer().thinking)
+
+    @property
+    def transcript(self) -> str:
+        return self.builder.answer().transcript
+
+    # ---- events
+
+    def apply(self, event: object) -> None:
+        """Take one rtchat event; events the history does not keep are ignored. Never waits."""
+        if self.closed or not self.builder.apply(event):  # type: ignore[arg-type]
+            return
+        self._dirty = True
+        if self.builder.finished or self._clock() - self._last_flush >= self._interval:
+            self.flush()
+
+    # ---- saving
+
+    def _state(self) -> dict[str, Any]:
+        answer = self.builder.answer()
+        return {
+            **answer_row(answer, self.forced_status or answer.status),
+            "id": self.message_id,
+            "conversation_id": self.conversation_id,
+            "prompt_id": self.prompt_id,
+            "now": self.store.now(),  # when it was received, not when the lock let it through
+        }
+
+    def flush(self) -> None:
+        """Hand what has been received to the writer thread; returns at once."""
+        if not self._dirty:
+            return
+        self._last_flush = self._clock()
+        self._dirty = False
+        state = self._state()  # taken here: the builder belongs to this thread
+        with self._slot:
+            queued, self._pending = self._pending is not None, state
+        self.flushes += 1
+        if queued:
+            return  # the job already queued takes this newer snapshot
+        try:
+            self._last_job = self.store.worker.submit(self._save_pending)
+        except StoreError as exc:
+            self._note(exc)
+
+    def _save_pending(self, conn: sqlite3.Connection) -> None:
+        """On the writer thread: write the newest snapshot."""
+        with self._slot:
+            state, self._pending = self._pending, None
+        if state is None:
+            return
+        try:
+            with write_transaction(conn, self.store.path):
+                save_answer(conn, state)
+        except StoreError as exc:
+            self._note(exc)
+            return
+        self.saved += 1
+
+    def _note(self, exc: StoreError) -> None:
+        if self.failed is None:
+            self.failed = exc
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until every snapshot handed over is written or has failed; False on timeout.
+
+        For shutdown and tests, never for the event loop. The last job suffices: jobs run
+        in order, and it takes the newest snapshot."""
+        job = self._last_job
+        return job is None or not wait_for([job], timeout).not_done
+
+    def close(self, status: str | None = None) -> None:
+        """Finish the row: an explicit `status` wins; an answer still streaming is 'interrupted'
+        ('error' if an Error event came). Hands the final state over and returns at once;
+        never raises for storage, see `failed`."""
+        if self.closed:
+            return
+        if status is not None:
+            if status not in STATUSES:
+                raise ValueError(f"unknown status {status!r}")
+            self.forced_status = status
+        elif not self.builder.finished:
+            self.forced_status = "error" if self.builder.answer().error is not None else "interrupted"
+        self._dirty = True
+        self.flush()
+        self.closed = True
+
+    def __enter__(self) -> AnswerWriter:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+def save_answer(conn: sqlite3.Connection, state: dict[str, Any]) -> None:
+    """Write one snapshot into its row (and a spoken prompt's transcript into the prompt's)."""
+    now = state["now"]
+    conn.execute(
+        "UPDATE messages SET text = :text, thinking = :thinking, thinking_text = :thinking_text,"
+        " transcript = :transcript, status = :status, finish_reason = :finish_reason,"
+        " error_kind = :error_kind, error = :error, input_tokens = :input_tokens,"
+        " output_tokens = :output_tokens, cached_tokens = :cached_tokens,"
+        " reasoning_tokens = :reasoning_tokens, metrics = :metrics, updated = :now"
+        " WHERE id = :id",
+        state,
+    )
+    prompt_transcript = state["prompt_transcript"]
+    if prompt_transcript is not None and state["prompt_id"] is not None:
+        conn.execute(
+            "UPDATE messages SET transcript = ?, updated = ? WHERE id = ?",
+            (prompt_transcript, now, state["prompt_id"]),
+        )
+        conn.execute(
+            "UPDATE conversations SET title = ? WHERE id = ? AND title = ''",
+            (title_from_prompt(prompt_transcript), state["conversation_id"]),
+        )
+    if state["status"] != "streaming":
+        conn.execute(
+            "UPDATE conversations SET updated = max(updated, ?) WHERE id = ?",
+            (now, state["conversation_id"]),
+        )
