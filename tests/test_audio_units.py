@@ -42,10 +42,18 @@ def test_streaming_in_odd_chunks_matches_one_shot():
         pieces.append(stream.process(signal[offset : offset + size]))
         offset += size
     pieces.append(stream.process(signal[offset:]))
+    pieces.append(stream.flush())
     joined = np.concatenate(pieces)
-    assert abs(len(joined) - len(whole)) <= 1
+    assert len(joined) == len(whole)
     n = min(len(joined), len(whole))
     assert np.max(np.abs(joined[:n] - whole[:n])) < 1e-4  # no clicks at the joins
+
+
+def test_streaming_holds_back_under_a_millisecond():
+    stream = Resampler(48000, 24000)
+    out = [len(stream.process(block)) for block in np.split(sine(440.0, 0.1, 48000), 10)]  # 10 ms blocks
+    assert sum(out) >= 2400 - 24  # what is spoken reaches the wire without waiting for the next block
+    assert abs(sum(out) + len(stream.flush()) - 2400) <= 1
 
 
 def test_downsampling_removes_what_the_new_rate_cannot_carry():

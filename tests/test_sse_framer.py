@@ -6,6 +6,7 @@ from hypothesis import strategies as st
 import pytest
 
 from rtchat.wire.sse import FrameTooLarge, SSEFramer
+from rtchat.wire.sse_lines import LineSplitter
 
 STREAM = (
     b": keep-alive\r\n\r\n"
@@ -58,3 +59,24 @@ def test_many_small_events_never_trip_the_limit():
     for _ in range(2000):
         total += len(framer.feed(b"data: {\"x\": 1}\n\n"))
     assert total == 2000
+
+
+def test_lone_cr_ends_lines_too():
+    assert frames([b"data: a\rdata: b\r\r", b"data: c\r\n\r\n"]) == [("message", "a\nb"), ("message", "c")]
+
+
+def test_blocks_without_data_dispatch_nothing():
+    """The spec's rule: an id, event or retry without data is no event, so keep-alives after an id stay silent."""
+    assert frames([b"id: 7\n\n\n\nevent: ping\n\nretry: 10\n\ndata: x\n\n"]) == [("message", "x")]
+    framer = SSEFramer()
+    (event,) = framer.feed(b"id: 7\n\ndata: x\n\n")
+    assert event.id == "7"
+
+
+def test_every_two_cuts_of_mixed_line_ends_give_the_same_lines():
+    text = "a\r\n\nb\r\rc\n\r\nd"
+    for first in range(len(text) + 1):
+        for second in range(first, len(text) + 1):
+            splitter = LineSplitter()
+            lines = [line for piece in (text[:first], text[first:second], text[second:]) for line in splitter.split(piece)]
+            assert lines + splitter.flush() == ["a", "", "b", "", "c", "", "d"], (first, second)

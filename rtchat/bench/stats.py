@@ -8,31 +8,37 @@ summary is a median with its spread rather than a mean a single stall can skew.
 from __future__ import annotations
 
 import math
+import statistics
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
+from fractions import Fraction
 
 
 
 def percentile(values: Sequence[float], fraction: float) -> float | None:
     """The `fraction` quantile (0..1) by linear interpolation between ranks; None when empty.
 
-    Linear interpolation (NumPy's default) keeps small samples honest: the
-    median of [1, 2] is 1.5, not whichever value a nearest-rank rule picks.
+    Linear interpolation (NumPy's default, statistics' "inclusive" method) keeps small
+    samples honest: the median of [1, 2] is 1.5, not whichever value a nearest-rank rule picks.
     """
     if not values:
         return None
     if not 0.0 <= fraction <= 1.0:
         raise ValueError(f"fraction must be within 0..1, got {fraction}")
-    ordered = sorted(values)
-    position = fraction * (len(ordered) - 1)
-    low = math.floor(position)
-    high = min(low + 1, len(ordered) - 1)
-    weight = position - low
-    return ordered[low] + (ordered[high] - ordered[low]) * weight
+    share = Fraction(fraction).limit_denominator(1000)  # quantiles() cuts at i/n: 0.95 is cut 19 of 20
+    return cut_points(values, share.denominator)[share.numerator]
+
+
+def cut_points(values: Sequence[float], n: int) -> list[float]:
+    """The minimum, the n - 1 cut points dividing the values into n equal shares, and the maximum."""
+    if len(values) == 1:
+        return [values[0]] * (n + 1)  # quantiles() wants two values before Python 3.13
+    inner = statistics.quantiles(values, n=n, method="inclusive") if n > 1 else []
+    return [min(values), *inner, max(values)]
 
 
 def median(values: Sequence[float]) -> float | None:
-    return percentile(values, 0.5)
+    return statistics.median(values) if values else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,5 +63,5 @@ def summarize(values: Iterable[float | None]) -> Summary | None:
     kept = sorted(v for v in values if v is not None and math.isfinite(v))
     if not kept:
         return None
-    q = lambda fraction: percentile(kept, fraction)  # noqa: E731 - local shorthand
-    return Summary(n=len(kept), median=q(0.5), min=kept[0], max=kept[-1], p5=q(0.05), p25=q(0.25), p75=q(0.75), p95=q(0.95))
+    cuts = cut_points(kept, 20)  # every 5 %
+    return Summary(n=len(kept), median=cuts[10], min=kept[0], max=kept[-1], p5=cuts[1], p25=cuts[5], p75=cuts[15], p95=cuts[19])

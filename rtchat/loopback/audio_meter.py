@@ -2,6 +2,7 @@
 
 Pure and numpy-free: voice tests and the WebRTC loopback read the same figure
 ("heard 1.2 s of audio (level -18 dBFS)") whatever transport carried the audio.
+Only `resample` loads PyAV, when there is audio to convert.
 """
 
 from __future__ import annotations
@@ -72,21 +73,12 @@ def tone(seconds: float, rate: int, hz: float = 440.0, level_dbfs: float = -12.0
 
 
 def resample(pcm16: bytes, from_rate: int, to_rate: int) -> bytes:
-    """Linear-interpolation resampling, good enough for the echo model to play back speech at
-    the rate it declares (numpy stays out of the loopback: it serves text users too)."""
+    """PCM16 mono at another rate, so the echo model plays speech back at the rate it declares."""
     if from_rate == to_rate or not pcm16:
         return pcm16
-    source = samples(pcm16)
-    count = len(source) * to_rate // from_rate
-    step = from_rate / to_rate
-    last = len(source) - 1
-    out = array("h", bytes(2 * count))
-    for index in range(count):
-        position = index * step
-        left = int(position)
-        right = min(left + 1, last)
-        fraction = position - left
-        out[index] = int(source[left] + (source[right] - source[left]) * fraction)
-    if sys.byteorder != "little":
-        out.byteswap()
-    return out.tobytes()
+    # PyAV and numpy cost ~300 ms of start-up and the loopback serves text users too: load them
+    # only when the echo first speaks.
+    from rtchat.audio.pcm import to_float, to_pcm16
+    from rtchat.audio.resample import resample as resample_float
+
+    return to_pcm16(resample_float(to_float(pcm16), from_rate, to_rate))

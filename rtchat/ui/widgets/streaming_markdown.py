@@ -18,24 +18,24 @@ import asyncio
 import time
 from collections.abc import Callable
 
-from rich.markdown import Markdown as RichMarkdown
 from textual.containers import Vertical
 from rich.segment import Segment
 from textual.geometry import Size
 from textual.strip import Strip
 from textual.widget import Widget
 
+from rtchat.sanitize import terminal_safe
+from rtchat.ui.inert_markdown import InertMarkdown
 from rtchat.ui.markdown_blocks import final_boundary
-from rtchat.ui.safe_text import markdown_source
 
 RenderedHook = Callable[[int, float], None]
 SEGMENT_CHARS = 1200
 TAIL_STEP = 8  # lines the streaming tail reserves at a time
 
 
-def rich_markdown(text: str, dark: bool = True) -> RichMarkdown:
-    """Model text as Markdown data: no console markup, no raw HTML, links revealed, syntax-highlighted code."""
-    return RichMarkdown(markdown_source(text), code_theme="monokai" if dark else "friendly", hyperlinks=False)
+def rich_markdown(text: str, dark: bool = True) -> InertMarkdown:
+    """Model text as Markdown data: no controls, no console markup, no raw HTML, links revealed, code highlighted."""
+    return InertMarkdown(terminal_safe(text), code_theme="monokai" if dark else "friendly")
 
 
 class MarkdownPiece(Widget):
