@@ -47,9 +47,11 @@ def config_path() -> Path:
 @dataclass
 class NetworkSettings:
     connect_timeout: float = 10.0
-    stall_timeout: float = 60.0  # seconds with no byte at all (keep-alives count)
+    stall_timeout: float = 60.0  # seconds with no decoded event (keep-alives and drips do not count)
     retries: int = 3  # tries in all, before the first token only
     max_retry_wait: float = 30.0
+    first_token_timeout: float = 0.0  # seconds from the request to the first piece of the answer; 0: only the stall timeout
+    total_timeout: float = 0.0  # seconds for a whole answer; 0: no limit
 
 
 @dataclass

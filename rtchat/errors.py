@@ -8,7 +8,9 @@ into one line that says whose fault it is and what to do.
 
 from __future__ import annotations
 
+import html
 import json
+import re
 from typing import TYPE_CHECKING, ClassVar
 
 from rtchat.events import Error, ErrorKind
@@ -71,6 +73,18 @@ class ReportedFailure(RtchatError):
         return self.error
 
 
+class DeadlinePassed(RtchatError):
+    """A turn deadline passed (stall, first_token or total); `which` names it for the message."""
+
+    kind = ErrorKind.TIMEOUT
+    retryable = True
+
+    def __init__(self, which: str, seconds: float) -> None:
+        super().__init__(f"{which} deadline of {seconds:g} s")
+        self.which = which
+        self.seconds = seconds
+
+
 class HttpStatusFailure(RtchatError):
     """The server answered with a status other than 200 before any stream.
 
@@ -87,46 +101,101 @@ class HttpStatusFailure(RtchatError):
         self.location = location
 
 
+def shorten(text: str, limit: int = MESSAGE_LIMIT) -> str:
+    """One line of at most `limit` characters, cut at a word with an ellipsis."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    if " " in cut[limit // 2 :]:
+        cut = cut[: cut.rindex(" ")]
+    return cut.rstrip(" ,;:.") + "…"
+
+
 def server_message(body: bytes) -> str:
-    """The human part of an error body, whatever the provider's shape."""
+    """The human part of an error body, whatever its shape: JSON `error` or `detail`
+    (FastAPI servers), an SSE-framed JSON error, plain text, or an HTML page."""
     text = body.decode("utf-8", "replace").strip()
+    if text.startswith(("data:", "event:")):
+        data = [line[5:].strip() for line in text.splitlines() if line.startswith("data:")]
+        text = "\n".join(data).strip() or text
     try:
         data = json.loads(text)
     except ValueError:
-        return text[:MESSAGE_LIMIT]
-    if isinstance(data, list) and data:
-        data = data[0]
-    if isinstance(data, dict):
-        error = data.get("error", data)
-        if isinstance(error, dict):
-            return str(error.get("message") or error.get("type") or error)[:MESSAGE_LIMIT]
-        return str(error)[:MESSAGE_LIMIT]
-    return text[:MESSAGE_LIMIT]
+        return shorten(_html_text(text) if _looks_like_html(text) else text)
+    return shorten(_json_message(data) or text)
+
+
+def _json_message(data: object) -> str:
+    if isinstance(data, list):
+        return "; ".join(filter(None, (_json_message(item) for item in data[:3])))
+    if isinstance(data, str):
+        return data
+    if not isinstance(data, dict):
+        return ""
+    for field in ("error", "detail", "message", "msg"):
+        value = data.get(field)
+        if isinstance(value, (dict, list)):
+            found = _json_message(value)
+            if found:
+                return found
+        elif value:
+            return str(value)
+    return str(data.get("type") or data.get("code") or "")
+
+
+def _looks_like_html(text: str) -> bool:
+    return text[:200].lstrip().lower().startswith(("<!doctype html", "<html", "<head", "<body"))
+
+
+def _html_text(text: str) -> str:
+    match = re.search(r"<title[^>]*>(.*?)</title>", text, re.IGNORECASE | re.DOTALL)
+    title = html.unescape(match.group(1)).strip() if match else ""
+    return f"an HTML page ({title})" if title else "an HTML page, likely a login or proxy page"
+
+
+UPSTREAM_WORDS = ("upstream", "litellm.", "provider returned", "openrouter")
+UNKNOWN_MODEL_WORDS = ("invalid model", "model not found", "unknown model", "does not exist", "no such model", "model_not_found")
 
 
 def describe_status(target: Target, status: int, body: bytes, tries: int, location: str | None = None) -> Error:
+    """A refused request in words that say whose fault it is and what to do."""
     provider = target.provider.id
     detail = server_message(body)
     suffix = f": {detail}" if detail else ""
+    lowered = detail.lower()
     if status in (401, 403):
+        if not target.key:
+            return Error(ErrorKind.AUTH, f"{target.address} wants a key ({status}), and rtchat sent none for {provider}; set one with `rtchat keys set {provider}`{suffix}")
+        if any(word in lowered for word in UPSTREAM_WORDS):
+            return Error(ErrorKind.AUTH, f"{provider} accepted your key but its upstream provider refused the request ({status}); check the gateway's own keys{suffix}")
         return Error(ErrorKind.AUTH, f"the key for {provider} was rejected ({status}); set it with `rtchat keys set {provider}`{suffix}")
-    if status == 404:
-        return Error(ErrorKind.NOT_FOUND, f"{provider} does not know the model '{target.model}' (404); see `rtchat models --provider {provider}`{suffix}")
+    if status == 404 or (status == 400 and any(word in lowered for word in UNKNOWN_MODEL_WORDS)):
+        return Error(ErrorKind.NOT_FOUND, f"{provider} does not know the model '{target.model}' ({status}); see `rtchat models --provider {provider} --refresh`{suffix}")
     if 300 <= status < 400:
         return Error(ErrorKind.REDIRECT, f"{provider} redirected the request to {location or 'another address'}; rtchat does not follow redirects, so your key stays with {target.host}. Check the base_url")
     if status == 429:
-        return Error(ErrorKind.RATE_LIMIT, f"{provider} is rate limiting (429) after {tries} tries{suffix}", retryable=True)
+        return Error(ErrorKind.RATE_LIMIT, f"{provider} is rate limiting (429) after {_tries(tries)}{suffix}", retryable=True)
     if status == 529:
-        return Error(ErrorKind.OVERLOADED, f"{provider} is overloaded (529) after {tries} tries; try again shortly{suffix}", retryable=True)
+        return Error(ErrorKind.OVERLOADED, f"{provider} is overloaded (529) after {_tries(tries)}; try again shortly{suffix}", retryable=True)
     if status >= 500:
-        return Error(ErrorKind.SERVER, f"{provider} had a server error ({status}) after {tries} tries{suffix}", retryable=True)
+        return Error(ErrorKind.SERVER, f"{provider} had a server error ({status}) after {_tries(tries)}{suffix}", retryable=True)
     return Error(ErrorKind.BAD_REQUEST, f"{provider} refused the request ({status}){suffix}")
+
+
+def _tries(count: int) -> str:
+    return "1 try" if count == 1 else f"{count} tries"
+
+
+def retry_notice(what: str, delay: float, attempt: int, tries: int) -> str:
+    """One sentence for a retry: what happened, how long rtchat waits, which try comes next."""
+    return f"{what}; retrying in {delay:.1f} s (try {attempt + 1} of {tries})"
 
 
 def describe_network_error(target: Target, exc: Exception, network: NetworkSettings, after_first_token: bool) -> Error:
     import httpx  # noqa: PLC0415 - only the HTTP path needs httpx's exception classes; already loaded there
 
-    host = target.host
+    host = target.address
     if isinstance(exc, httpx.ReadTimeout):
         when = "mid-answer" if after_first_token else "after the request"
         return Error(ErrorKind.TIMEOUT, f"{host} sent nothing for {network.stall_timeout:g} s {when} (stall timeout); raise [network] stall_timeout if the model needs longer", retryable=True)
@@ -140,6 +209,16 @@ def describe_network_error(target: Target, exc: Exception, network: NetworkSetti
     if after_first_token:
         return Error(ErrorKind.CONNECTION, f"the connection to {host} dropped mid-answer ({type(exc).__name__}); the partial answer is kept", retryable=True)
     return Error(ErrorKind.CONNECTION, f"the connection to {host} failed ({type(exc).__name__}: {exc})", retryable=True)
+
+
+def deadline_error(host: str, passed: DeadlinePassed, after_first_token: bool) -> Error:
+    """A turn that ran out of time: which deadline, and what is kept."""
+    kept = "; the partial answer is kept" if after_first_token else ""
+    if passed.which == "first_token":
+        return Error(ErrorKind.TIMEOUT, f"{host} sent no answer within {passed.seconds:g} s (first-token deadline); raise [network] first_token_timeout if the model needs longer")
+    if passed.which == "total":
+        return Error(ErrorKind.TIMEOUT, f"the answer from {host} took longer than {passed.seconds:g} s in all (total deadline){kept}; raise [network] total_timeout to allow more")
+    return stall_error(host, passed.seconds, after_first_token)
 
 
 def stall_error(host: str, seconds: float, after_first_token: bool) -> Error:

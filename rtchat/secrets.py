@@ -7,8 +7,10 @@ keyring backend, setting one explains how to use the environment instead.
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
+from urllib.parse import quote, quote_plus
 
 from rtchat.catalog import Provider
 
@@ -88,8 +90,11 @@ def delete_key(provider: Provider) -> bool:
 
 
 def redact(text: str, *secrets: str | None) -> str:
-    """Remove any key that found its way into a message."""
+    """Remove any key that found its way into a message: raw (also after `Bearer `),
+    URL-encoded, or JSON-escaped, as an error body may echo it."""
     for secret in secrets:
-        if secret and len(secret) >= 4:
-            text = text.replace(secret, "[redacted]")
+        if not secret or len(secret) < 4:
+            continue
+        for form in sorted({secret, quote(secret, safe=""), quote_plus(secret), json.dumps(secret)[1:-1]}, key=len, reverse=True):
+            text = text.replace(form, "[redacted]")
     return text

@@ -30,6 +30,19 @@ class Target:
     def host(self) -> str:
         return urlsplit(self.base_url).hostname or self.base_url
 
+    @property
+    def address(self) -> str:
+        """host:port, for messages about connecting (the port is often the whole story locally)."""
+        return host_and_port(self.base_url)
+
+
+def host_and_port(url: str) -> str:
+    parts = urlsplit(url)
+    host = parts.hostname or url
+    port = parts.port or {"https": 443, "wss": 443, "http": 80, "ws": 80}.get(parts.scheme)
+    shown = f"[{host}]" if ":" in host else host
+    return f"{shown}:{port}" if port else shown
+
 
 def is_local(url: str) -> bool:
     """True only for this machine: an IP literal in 127.0.0.0/8 or ::1, or exactly `localhost`.

@@ -67,7 +67,7 @@ async def test_a_refused_offer_is_one_line_from_ask_without_a_traceback(tmp_path
         out, err = await asyncio.wait_for(process.communicate(), 60)
     stderr = err.decode()
     assert process.returncode == 1 and out == b""
-    assert "the key for loopback was rejected (401)" in stderr and "Traceback" not in stderr
+    assert "wants a key (401), and rtchat sent none for loopback" in stderr and "Traceback" not in stderr
 
 
 async def answer_then_vanish(request: web.Request) -> web.Response:

@@ -118,7 +118,7 @@ async def test_429_once_is_retried_with_a_notice(isolated, loopback):
     "model,kind,words",
     [
         ("fault-401", "auth", "rtchat keys set loopback"),
-        ("fault-403", "auth", "rejected"),
+        ("fault-403", "auth", "wants a key (403), and rtchat sent none"),  # the loopback takes no key: the server's demand, not a bad key
         ("no-such-model", "not_found", "rtchat models"),
         ("fault-500", "server", "server error (500) after 2 tries"),
         ("fault-429", "rate_limit", "429"),
@@ -167,8 +167,19 @@ async def test_stall_gives_a_timeout_error(isolated, loopback, model, partial):
     assert bool(summary(events)["text"]) is partial
 
 
-async def test_keepalive_comments_count_as_life(isolated, loopback):
-    session = make_session(stall_timeout=0.5)
+async def test_keepalive_comments_are_not_progress(isolated, loopback):
+    """Only a decoded event is a sign of progress: 1 s of keep-alive comments outlasts a 0.5 s stall timeout."""
+    session = make_session(stall_timeout=0.5, retries=1)
+    try:
+        events, _ = await run(session, "loopback/fault-keepalive", "patience", loopback.url + "/v1")
+    finally:
+        await session.aclose()
+    errors = [e for e in events if isinstance(e, Error)]
+    assert events[-1] == Done("error") and errors[0].kind == "timeout" and "stall" in errors[0].message
+
+
+async def test_keepalive_comments_within_the_stall_timeout_are_fine(isolated, loopback):
+    session = make_session(stall_timeout=3.0)
     try:
         events, _ = await run(session, "loopback/fault-keepalive", "patience", loopback.url + "/v1")
     finally:

@@ -20,7 +20,7 @@ from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from rtchat.conversation import ChatMessage
-from rtchat.errors import describe_status, stall_error
+from rtchat.errors import describe_status, retry_notice, stall_error
 from rtchat.events import Done, Error, ErrorKind, Event, Notice
 from rtchat.retry import Backoff
 from rtchat.secrets import redact
@@ -156,7 +156,7 @@ class LiveConnection:
             if delay is None:
                 break
             if turn is not None:
-                turn.notice(Notice(f"{self.target.host} could not be reached over WebSocket; retrying in {delay:.1f} s (try {attempt + 1} of {network.retries})"))
+                turn.notice(Notice(retry_notice(f"could not open the WebSocket to {self.target.address}", delay, attempt, network.retries)))
             await asyncio.sleep(delay)
         self.set_state("closed")
         assert failure is not None

@@ -128,7 +128,7 @@ class QueuedTurn:
         except asyncio.CancelledError:
             self.finish(Done("interrupted"))
         except Exception as exc:  # a bug must not lose the partial answer or hang the UI
-            self.finish(self.redacted(unexpected(exc)), Done("error"))
+            self.finish(unexpected(exc), Done("error"))
         finally:
             self.finish(Done("error"))  # no-op when already finished
             self._queue.put_nowait(_END)
@@ -137,10 +137,16 @@ class QueuedTurn:
         raise NotImplementedError
 
     def put(self, event: Event) -> None:
+        """Queue one event for the consumer. Every provider-reported text (errors, notices) is
+        made inert and has the key taken out here, whatever path it came by."""
         if self.finished.is_set():
             return
         if isinstance(event, CONTENT):
             self.content_sent = True
+        elif isinstance(event, Error):
+            event = self.redacted(event)
+        elif isinstance(event, Notice):
+            event = Notice(redact(terminal_safe(event.text), self.target.key), event.level)
         self._queue.put_nowait(event)
 
     def finish(self, *events: Event) -> None:
@@ -149,7 +155,7 @@ class QueuedTurn:
             return
         *leading, done = events
         for event in leading:
-            self.put(event)
+            self.put(event)  # redacted there
         self._queue.put_nowait(_METRICS)
         self._queue.put_nowait(done)
         self.finished.set()

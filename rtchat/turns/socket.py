@@ -69,7 +69,6 @@ class SocketTurn(QueuedTurn):
             if self._error_seen:
                 return  # one failure, one message (Realtime sends `error` and then a failed response)
             self._error_seen = True
-            event = self.redacted(event)
         elif isinstance(event, CONTENT) and self.cancel_requested_at is not None:
             return  # Ctrl-C stops the answer at once: what the server sends before it sees the cancel is dropped
         self.received.apply(event)

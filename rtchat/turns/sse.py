@@ -8,11 +8,11 @@ from typing import TYPE_CHECKING
 import httpx
 
 from rtchat.conversation import Conversation
-from rtchat.errors import RETRY_STATUS, HttpStatusFailure, describe_network_error, describe_status
+from rtchat.errors import RETRY_STATUS, DeadlinePassed, HttpStatusFailure, deadline_error, describe_network_error, describe_status, retry_notice
 from rtchat.events import Done, Error, ErrorKind, Notice
 from rtchat.retry import Backoff
 from rtchat.target import Target, preflight
-from rtchat.transports.sse import ConnectionTiming, StreamTooLarge, stream_events
+from rtchat.transports.sse import ConnectionTiming, Deadlines, StreamTooLarge, stream_events
 from rtchat.turns.base import QueuedTurn
 from rtchat.wire import WIRES
 from rtchat.wire.base import RequestOptions
@@ -57,17 +57,17 @@ class HttpTurn(QueuedTurn):
         options = RequestOptions(effort=self.effort, provider_id=target.provider.id, effort_style=target.provider.effort_style)
         request = wire.build_request(target.base_url, target.key, target.model, self.conversation, options)
         backoff = Backoff(network.retries, network.max_retry_wait)
+        deadlines = Deadlines(network.stall_timeout, network.first_token_timeout or None, network.total_timeout or None)
         for attempt in range(1, network.retries + 1):
             clock.attempts = attempt
             timing = ConnectionTiming()
             asked: float | None = None
             try:
-                async for event in stream_events(self.client, request, wire.decoder(), timing, network.stall_timeout, network.connect_timeout, wire_log=self.wire_log):
+                async for event in stream_events(self.client, request, wire.decoder(), timing, deadlines, network.connect_timeout, wire_log=self.wire_log):
                     if clock.headers_at is None:
                         clock.headers_at = timing.headers
                     clock.connect_ms = timing.connect_ms
                     if isinstance(event, Error):
-                        event = self.redacted(event)
                         if event.retryable and not self.content_sent and attempt < network.retries:
                             raise _RetryInStream(event)
                     elif isinstance(event, Done):
@@ -80,22 +80,24 @@ class HttpTurn(QueuedTurn):
                 clock.connect_ms = timing.connect_ms
                 failure = describe_status(target, exc.status, exc.body, attempt, exc.location)
                 if exc.status not in RETRY_STATUS:
-                    self.finish(self.redacted(failure), Done("error"))
+                    self.finish(failure, Done("error"))
                     return
                 asked = exc.retry_after
-                reason = f"answered {exc.status}"
+                reason = f"{target.provider.id} answered {exc.status}"
             except _RetryInStream as exc:
-                failure, reason = exc.error, f"reported {exc.error.kind}"
+                failure, reason = exc.error, f"{target.provider.id} reported an error ({exc.error.kind}) before the answer began"
+            except DeadlinePassed as exc:
+                self.finish(deadline_error(target.host, exc, self.content_sent), Done("error"))
+                return
             except StreamTooLarge as exc:
                 self.finish(Error(ErrorKind.PROTOCOL, f"{target.host} sent a frame too large to accept ({exc}); what arrived is kept"), Done("error"))
                 return
             except (httpx.TransportError, OSError) as exc:
                 failure = describe_network_error(target, exc, network, self.content_sent)
                 if self.content_sent or isinstance(exc, httpx.ReadTimeout) or not failure.retryable:
-                    self.finish(self.redacted(failure), Done("error"))
+                    self.finish(failure, Done("error"))
                     return
-                reason = "could not be reached" if isinstance(exc, httpx.ConnectError) else "dropped the connection"
-            failure = self.redacted(failure)
+                reason = f"could not connect to {target.address}" if isinstance(exc, httpx.ConnectError) else f"the connection to {target.address} dropped"
             delay = backoff.delay(attempt, asked)
             if delay is None:
                 if attempt < network.retries:
@@ -103,6 +105,6 @@ class HttpTurn(QueuedTurn):
                     failure = Error(failure.kind, f"{failure.message} (the server asked to wait {wanted:g} s; rtchat waits at most {network.max_retry_wait:g} s in all)", True)
                 self.finish(failure, Done("error"))
                 return
-            self.put(Notice(f"{target.provider.id} {reason}; retrying in {delay:.1f} s (try {attempt + 1} of {network.retries})"))
+            self.put(Notice(retry_notice(reason, delay, attempt, network.retries)))
             await asyncio.sleep(delay)
         self.finish(Done("error"))  # unreachable: every try returns or retries

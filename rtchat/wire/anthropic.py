@@ -7,6 +7,8 @@ can be sent back unchanged in a later turn, which Anthropic requires.
 
 from __future__ import annotations
 
+import json
+
 from httpx_sse import ServerSentEvent
 
 from rtchat.conversation import Conversation
@@ -150,3 +152,27 @@ class MessagesDecoder(StreamDecoder):
             error_kind, retryable = ERROR_KINDS.get(error.get("type", ""), ("server", False))
             return in_stream_error(error_kind, f"Anthropic reported {error.get('type', 'an error')}: {error.get('message', '')}".rstrip(": "), retryable)
         return []  # ping, content_block_stop and anything newer
+
+    def _as_stream(self, payload: object) -> list[dict] | None:
+        if not isinstance(payload, dict):
+            return None
+        if payload.get("type") == "error":
+            return [payload]
+        if payload.get("type") != "message" or not isinstance(payload.get("content"), list):
+            return None
+        usage = payload.get("usage") or {}
+        frames: list[dict] = [{"type": "message_start", "message": {"usage": usage}}]
+        for index, block in enumerate(payload["content"]):
+            start = dict(block)
+            start.pop("signature", None)
+            if block.get("type") == "tool_use":
+                start["input"] = {}
+            frames.append({"type": "content_block_start", "index": index, "content_block": start})
+            if block.get("type") == "thinking" and block.get("signature"):
+                frames.append({"type": "content_block_delta", "index": index, "delta": {"type": "signature_delta", "signature": block["signature"]}})
+            if block.get("type") == "tool_use" and block.get("input") is not None:
+                frames.append({"type": "content_block_delta", "index": index, "delta": {"type": "input_json_delta", "partial_json": json.dumps(block["input"])}})
+            frames.append({"type": "content_block_stop", "index": index})
+        frames.append({"type": "message_delta", "delta": {"stop_reason": payload.get("stop_reason")}, "usage": usage})
+        frames.append({"type": "message_stop"})
+        return frames

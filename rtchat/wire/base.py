@@ -112,6 +112,27 @@ class StreamDecoder:
     def _decode(self, sse: ServerSentEvent) -> list[Event]:
         raise NotImplementedError
 
+    def whole(self, payload: object) -> list[Event]:
+        """A server that answered a streaming request with the complete answer as JSON
+        (LiteLLM's `/v1/messages` does): the same events, ending in one `Done`.
+
+        Each wire rewrites its non-streaming body as the frames it would have streamed,
+        so one decoder reads both and nothing is parsed twice."""
+        try:
+            frames = self._as_stream(payload)
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError):
+            frames = None
+        if frames is None:
+            return [Error("protocol", f"the server answered with JSON that is not a {self.wire} answer: {preview(json.dumps(payload, ensure_ascii=False, default=str))}"), Done("error")]
+        events: list[Event] = []
+        for frame in frames:
+            events += self.feed(ServerSentEvent(data=json.dumps(frame), event=frame.get("type", "") if isinstance(frame, dict) else ""))
+        return events + self.finish()
+
+    def _as_stream(self, payload: object) -> list[dict] | None:
+        """The frames equivalent to a whole JSON answer; None when it is not one."""
+        return None
+
     def _finish(self) -> list[Event]:
         return truncated()
 

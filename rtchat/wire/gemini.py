@@ -102,6 +102,13 @@ class GeminiDecoder(StreamDecoder):
             events.append(Usage(usage.get("promptTokenCount"), output, usage.get("cachedContentTokenCount"), thoughts))
         return events
 
+    def _as_stream(self, payload: object) -> list[dict] | None:
+        """`generateContent` answers with one GenerateContentResponse (or a list of them): stream chunks already."""
+        responses = payload if isinstance(payload, list) else [payload]
+        if not all(isinstance(r, dict) and ("candidates" in r or "error" in r or "usageMetadata" in r) for r in responses):
+            return None
+        return responses
+
     def _finish(self) -> list[Event]:
         if self.reason is not None:
             return [Done(self.reason)]

@@ -140,6 +140,21 @@ class ChatCompletionsDecoder(StreamDecoder):
             events.append(usage_from(chunk["usage"]))
         return events
 
+    def _as_stream(self, payload: object) -> list[dict] | None:
+        if not isinstance(payload, dict):
+            return None
+        if payload.get("error"):
+            return [payload]
+        choices = payload.get("choices")
+        if not isinstance(choices, list):
+            return None
+        streamed = []
+        for choice in choices:
+            message = dict(choice.get("message") or {})
+            message["tool_calls"] = [{**call, "index": i} for i, call in enumerate(message.get("tool_calls") or [])]
+            streamed.append({"index": choice.get("index", 0), "delta": message, "finish_reason": choice.get("finish_reason")})
+        return [{"choices": streamed, **({"usage": payload["usage"]} if payload.get("usage") else {})}]
+
     def _finish(self) -> list[Event]:
         # Some servers omit [DONE]; a finish_reason is enough to call it whole.
         if self.reason is not None:

@@ -97,6 +97,28 @@ class ResponsesDecoder(StreamDecoder):
             return in_stream_error("server", f"OpenAI reported an error: {error.get('message', '')}")
         return []
 
+    def _as_stream(self, payload: object) -> list[dict] | None:
+        if not isinstance(payload, dict):
+            return None
+        if payload.get("error") and payload.get("object") != "response":
+            return [{"type": "error", "error": payload["error"]}]
+        if payload.get("object") != "response" or not isinstance(payload.get("output"), list):
+            return None
+        frames: list[dict] = []
+        for index, item in enumerate(payload["output"]):
+            if item.get("type") == "reasoning":
+                for summary in item.get("summary") or []:
+                    frames.append({"type": "response.reasoning_summary_text.delta", "delta": summary.get("text", "")})
+            elif item.get("type") == "message":
+                for part in item.get("content") or []:
+                    kind = "response.refusal.delta" if part.get("type") == "refusal" else "response.output_text.delta"
+                    frames.append({"type": kind, "delta": part.get("text") or part.get("refusal") or ""})
+            elif item.get("type") == "function_call":
+                frames.append({"type": "response.output_item.added", "output_index": index, "item": item})
+                frames.append({"type": "response.function_call_arguments.delta", "output_index": index, "delta": item.get("arguments", "")})
+        frames.append({"type": "response.completed", "response": payload})
+        return frames
+
     def _decode(self, sse: ServerSentEvent) -> list[Event]:
         if not sse.data.strip():
             return []
