@@ -48,7 +48,10 @@ async def fetch_ids(provider: Provider, base_url: str, client: httpx.AsyncClient
     """Ask the provider; raises httpx errors or ValueError with a readable message."""
     key = lookup_key(provider).value
     url, headers = _listing_request(provider, base_url.rstrip("/"), key)
-    response = await client.get(url, headers=headers, timeout=5.0)
+    response = await client.get(url, headers=headers, timeout=5.0)  # the client never follows a redirect
+    if 300 <= response.status_code < 400:
+        where = response.headers.get("location") or "another address"
+        raise ValueError(f"{provider.id} redirected the model list to {where}; rtchat does not follow redirects, so your key stays with {response.url.host}")
     if response.status_code != 200:
         raise ValueError(f"{provider.id} answered {response.status_code} to {url}")
     ids = _ids_from(response.json())

@@ -272,3 +272,25 @@ async def test_error_bodies_that_echo_the_key_are_redacted_everywhere(tmp_path, 
     assert peer.requests[0]["headers"]["Authorization"] == f"Bearer {CANARY}", "the key did go to its own provider"
     leaked = [path for path in tmp_path.rglob("*") if path.is_file() and CANARY.encode() in path.read_bytes()]
     assert leaked == [], "the history and logs hold no key"
+
+
+async def test_the_model_list_does_not_follow_a_redirect_with_the_key(tmp_path):
+    async def elsewhere(request):
+        return web.json_response({"data": [{"id": "stolen"}]})
+
+    async with http_peer(elsewhere) as thief:
+        async def redirect(request):
+            raise web.HTTPTemporaryRedirect(thief.url + "/v1/models")
+
+        async with http_peer(redirect) as peer:
+            config = tmp_path / "config"
+            config.mkdir()
+            (config / "config.toml").write_text(f'[providers.openai]\nbase_url = "{peer.url}/v1"\n')
+            process = await asyncio.create_subprocess_exec(
+                *rtchat_cmd("models", "--provider", "openai", "--refresh"),
+                env=isolated_env(tmp_path, OPENAI_API_KEY=CANARY), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+            )
+            out, err = await asyncio.wait_for(process.communicate(), 60)
+    assert thief.requests == [], "the key went nowhere but its own provider"
+    assert f"redirected the model list to {thief.url}/v1/models" in err.decode()
+    assert CANARY.encode() not in out + err

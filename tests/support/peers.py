@@ -1,4 +1,4 @@
-"""Tiny hostile HTTP peers on 127.0.0.1: a server that answers every POST with a handler.
+"""Tiny hostile HTTP peers on 127.0.0.1: a server that answers every request with a handler.
 
 Each records the requests it saw, so a test can prove what rtchat sent (or did
 not send, or did not retry)."""
@@ -27,10 +27,10 @@ class Peer:
 
 @contextlib.asynccontextmanager
 async def http_peer(handler: Handler) -> AsyncIterator[Peer]:
-    """A server for every POST path; `peer.url` is its base (`http://127.0.0.1:PORT`)."""
+    """A server for every path and method; `peer.url` is its base (`http://127.0.0.1:PORT`)."""
     peer = Peer(handler)
     app = web.Application()
-    app.router.add_post("/{tail:.*}", peer._handle)
+    app.router.add_route("*", "/{tail:.*}", peer._handle)
     runner = web.AppRunner(app)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
