@@ -17,12 +17,14 @@ from dataclasses import dataclass, field, replace
 
 from rtchat.conversation import ChatMessage, ThinkingBlock, has_words
 from rtchat.events import (
+    Cost,
     Done,
     DoneReason,
     Error,
     Event,
     Metrics,
     RedactedThinking,
+    ServerTimings,
     TextDelta,
     ThinkingDelta,
     ThinkingSignature,
@@ -55,6 +57,8 @@ class Answer:
     transcript: str = ""  # what the model said aloud
     user_transcript: str | None = None  # what the user said, when the turn was spoken
     usage: Usage | None = None
+    cost: Cost | None = None
+    server_timings: ServerTimings | None = None
     metrics: Metrics | None = None
     error: Error | None = None
     reason: DoneReason | None = None  # None while streaming
@@ -112,6 +116,8 @@ class AnswerBuilder:
         self._transcript: list[str] = []
         self._user_transcript: list[str] | None = None
         self._usage: Usage | None = None
+        self._cost: Cost | None = None
+        self._timings: ServerTimings | None = None
         self._metrics: Metrics | None = None
         self._error: Error | None = None
         self._reason: DoneReason | None = None
@@ -144,6 +150,10 @@ class AnswerBuilder:
             self._add_transcript(event)
         elif isinstance(event, Usage):
             self._usage = _merge_usage(self._usage, event)
+        elif isinstance(event, Cost):
+            self._cost = event if self._cost is None or event.source == "server" or self._cost.source != "server" else self._cost
+        elif isinstance(event, ServerTimings):
+            self._timings = event
         elif isinstance(event, Metrics):
             self._metrics = event
         elif isinstance(event, Error):
@@ -189,6 +199,8 @@ class AnswerBuilder:
             transcript="".join(self._transcript),
             user_transcript=None if self._user_transcript is None else "".join(self._user_transcript),
             usage=self._usage,
+            cost=self._cost,
+            server_timings=self._timings,
             metrics=self._metrics,
             error=self._error,
             reason=self._reason,

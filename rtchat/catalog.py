@@ -94,14 +94,68 @@ BUILTIN: dict[str, Provider] = {
     ),
     "deepseek": Provider(
         "deepseek", "DeepSeek", "openai_chat", "https://api.deepseek.com", ("DEEPSEEK_API_KEY",), effort_style="deepseek",
-        models=_models(ModelInfo("deepseek-chat", False), ModelInfo("deepseek-reasoner", True)),
+        models=_models(
+            ModelInfo("deepseek-chat", False),
+            ModelInfo("deepseek-reasoner", True),
+            ModelInfo("deepseek-v4-flash", True, note="DeepSeek V4 (the article's ids)"),
+            ModelInfo("deepseek-v4-pro", True, note="DeepSeek V4 (the article's ids)"),
+        ),
         default_model="deepseek-chat",
+    ),
+    "tokenpapa": Provider(
+        "tokenpapa", "TokenPAPA (unified gateway)", "openai_chat", "https://api.tokenpapa.ai/v1", ("TOKENPAPA_API_KEY",),
+        effort_style="generic",
+        models=_models(
+            ModelInfo("deepseek-v4-flash", True),
+            ModelInfo("deepseek-v4-pro", True),
+            ModelInfo("gpt-5", True),
+            ModelInfo("claude-sonnet-4-5", True),
+            ModelInfo("gemini-2.5-pro", True),
+        ),
+        default_model="deepseek-v4-flash",
     ),
     "openrouter": Provider(
         "openrouter", "OpenRouter", "openai_chat", "https://openrouter.ai/api/v1", ("OPENROUTER_API_KEY",),
         effort_style="openrouter",
         models=_models(ModelInfo("openai/gpt-5", True), ModelInfo("anthropic/claude-sonnet-4.5", True), ModelInfo("deepseek/deepseek-r1", True)),
         default_model="openai/gpt-5",
+    ),
+    # Servers and gateways people run: OpenAI-compatible, each with its address, key variable and reasoning dialect.
+    "litellm": Provider(
+        "litellm", "LiteLLM proxy (local)", "openai_chat", "http://localhost:4000/v1", ("LITELLM_API_KEY",), needs_key=False,
+        effort_style="openai",
+    ),
+    "vllm": Provider(
+        "vllm", "vLLM (local)", "openai_chat", "http://localhost:8000/v1", ("VLLM_API_KEY",), needs_key=False, effort_style="generic",
+    ),
+    "llamacpp": Provider(
+        "llamacpp", "llama.cpp server (local)", "openai_chat", "http://localhost:8080/v1", ("LLAMACPP_API_KEY",), needs_key=False,
+        effort_style="generic",
+    ),
+    "lmstudio": Provider(
+        "lmstudio", "LM Studio (local)", "openai_chat", "http://localhost:1234/v1", ("LMSTUDIO_API_KEY",), needs_key=False,
+        effort_style="generic",
+    ),
+    "groq": Provider(
+        "groq", "Groq", "openai_chat", "https://api.groq.com/openai/v1", ("GROQ_API_KEY",), effort_style="generic",
+        models=_models(ModelInfo("llama-3.3-70b-versatile", False), ModelInfo("qwen/qwen3-32b", True)), default_model="llama-3.3-70b-versatile",
+    ),
+    "together": Provider(
+        "together", "Together AI", "openai_chat", "https://api.together.xyz/v1", ("TOGETHER_API_KEY",), effort_style="generic",
+        models=_models(ModelInfo("deepseek-ai/DeepSeek-R1", True), ModelInfo("meta-llama/Llama-3.3-70B-Instruct-Turbo", False)),
+        default_model="meta-llama/Llama-3.3-70B-Instruct-Turbo",
+    ),
+    "fireworks": Provider(
+        "fireworks", "Fireworks AI", "openai_chat", "https://api.fireworks.ai/inference/v1", ("FIREWORKS_API_KEY",), effort_style="generic",
+        models=_models(ModelInfo("accounts/fireworks/models/deepseek-r1", True)), default_model="accounts/fireworks/models/deepseek-r1",
+    ),
+    "mistral": Provider(
+        "mistral", "Mistral", "openai_chat", "https://api.mistral.ai/v1", ("MISTRAL_API_KEY",), effort_style="generic",
+        models=_models(ModelInfo("mistral-large-latest", False), ModelInfo("magistral-medium-latest", True)), default_model="mistral-large-latest",
+    ),
+    "xai": Provider(
+        "xai", "xAI", "openai_chat", "https://api.x.ai/v1", ("XAI_API_KEY",), effort_style="openai",
+        models=_models(ModelInfo("grok-4", True), ModelInfo("grok-3-mini", True, default_effort="low")), default_model="grok-4",
     ),
     "ollama": Provider(
         "ollama", "Ollama (local)", "openai_chat", "http://localhost:11434/v1", ("OLLAMA_API_KEY",), needs_key=False,

@@ -112,6 +112,28 @@ class Usage:
 
 
 @dataclass(frozen=True, slots=True)
+class Cost:
+    """What the turn cost in US dollars: reported by the server (LiteLLM, OpenRouter) or
+    computed from rtchat's price table; `saved_usd` is what cached input tokens saved."""
+
+    usd: float
+    source: Literal["server", "table"]
+    saved_usd: float | None = None
+    type: Literal["cost"] = field(default="cost", init=False)
+
+
+@dataclass(frozen=True, slots=True)
+class ServerTimings:
+    """The server's own account of its speed (llama.cpp's `timings`): prompt and generation
+    tokens per second and how many prompt tokens came from its cache."""
+
+    prompt_tokens_per_s: float | None = None
+    output_tokens_per_s: float | None = None
+    cached_tokens: int | None = None
+    type: Literal["server_timings"] = field(default="server_timings", init=False)
+
+
+@dataclass(frozen=True, slots=True)
 class Notice:
     """Something the user should see that is not an error (a retry, a skipped frame)."""
 
@@ -168,6 +190,8 @@ Event = Union[
     AudioChunk,
     Transcript,
     Usage,
+    Cost,
+    ServerTimings,
     Notice,
     Metrics,
     Error,

@@ -1,15 +1,17 @@
 
+from pathlib import Path
+
 import pytest
 
 from rtchat.catalog import parse_model_ref
 from rtchat.config import ConfigError, default_model_ref, load_config, parse_config, save_setting
 
 EXAMPLE = """
-default_model = "tokenpapa/gpt-5"
+default_model = "mygateway/gpt-5"
 
-[providers.tokenpapa]
-base_url = "https://api.tokenpapa.com/v1"
-key_env = "TOKENPAPA_API_KEY"
+[providers.mygateway]
+base_url = "https://gateway.internal.example/v1"
+key_env = "MYGATEWAY_API_KEY"
 models = ["gpt-5", "claude-sonnet-4-5"]
 
 [providers.openai]
@@ -29,12 +31,18 @@ def test_model_ref_splits_at_first_slash():
 
 def test_custom_provider_and_override(tmp_path):
     config = parse_config(EXAMPLE, tmp_path / "config.toml")
-    custom = config.catalog.provider("tokenpapa")
-    assert custom.custom and custom.wire == "openai_chat" and custom.key_env == ("TOKENPAPA_API_KEY",)
+    custom = config.catalog.provider("mygateway")
+    assert custom.custom and custom.wire == "openai_chat" and custom.key_env == ("MYGATEWAY_API_KEY",)
     assert [m.id for m in custom.models] == ["gpt-5", "claude-sonnet-4-5"]
     assert config.catalog.provider("openai").base_url == "https://gateway.example/v1"
     assert config.network.stall_timeout == 5.0
-    assert str(default_model_ref(config, lambda p: False)) == "tokenpapa/gpt-5"
+    assert str(default_model_ref(config, lambda p: False)) == "mygateway/gpt-5"
+
+
+def test_tokenpapa_is_built_in_and_reads_its_key_from_the_environment():
+    tokenpapa = parse_config("", Path("config.toml")).catalog.provider("tokenpapa")
+    assert tokenpapa.base_url == "https://api.tokenpapa.ai/v1" and tokenpapa.key_env == ("TOKENPAPA_API_KEY",)
+    assert tokenpapa.wire == "openai_chat" and "deepseek-v4-flash" in [m.id for m in tokenpapa.models]
 
 
 def test_bad_toml_names_file_and_line(tmp_path):

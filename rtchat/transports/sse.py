@@ -189,6 +189,8 @@ async def _stream(
             if wire_log:
                 wire_log.frame(body[:MAX_ERROR_BODY])
             raise status_failure(response.status_code, body[:MAX_ERROR_BODY], response.headers)
+        for event in decoder.headers(response.headers):
+            yield event
         content_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
         if content_type in ("application/json", "text/html") or content_type.endswith("+json"):
             body = await _read_whole(response, max_event_bytes)

@@ -135,7 +135,7 @@ class MessagesDecoder(StreamDecoder):
             if delta_type == "thinking_delta":
                 return [ThinkingDelta(delta.get("thinking", ""))] if delta.get("thinking") else []
             if delta_type == "signature_delta":
-                return [ThinkingSignature(delta.get("signature", ""))]
+                return [ThinkingSignature(delta["signature"])] if delta.get("signature") else []  # an empty one is no event
             if delta_type == "input_json_delta":
                 return [ToolCallDelta(payload.get("index", 0), None, None, delta.get("partial_json", ""))]
             return []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -111,6 +112,10 @@ class StreamDecoder:
 
     def _decode(self, sse: ServerSentEvent) -> list[Event]:
         raise NotImplementedError
+
+    def headers(self, headers: Mapping[str, str]) -> list[Event]:
+        """Events a response's headers carry (a gateway's cost); most wires have none."""
+        return []
 
     def whole(self, payload: object) -> list[Event]:
         """A server that answered a streaming request with the complete answer as JSON

@@ -4,15 +4,24 @@ One decoder serves OpenAI, DeepSeek, OpenRouter, Ollama, llama.cpp, vLLM and
 gateways: reasoning arrives as `delta.reasoning_content` or `delta.reasoning`
 depending on the server, usage on a `choices: []` chunk or on the last content
 chunk, errors as `data: {"error": ...}` or an `event: error` frame.
+
+What gateways add is kept, not dropped: LiteLLM's `usage.cost` and
+`x-litellm-response-cost` header (the turn's cost), its `thinking_blocks`
+(Anthropic thinking with signatures, sent back on the next turn), and
+llama.cpp's `timings` (the server's own speeds and cache hits).
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
+
 from httpx_sse import ServerSentEvent
 
 from rtchat.conversation import Conversation
-from rtchat.events import Done, Event, TextDelta, ThinkingDelta, ToolCallDelta, Usage
-from rtchat.wire.base import done_reason, HttpRequest, RequestOptions, StreamDecoder, in_stream_error, parse_json
+from rtchat.events import Cost, Done, Event, RedactedThinking, ServerTimings, TextDelta, ThinkingDelta, ThinkingSignature, ToolCallDelta, Usage
+from rtchat.conversation import has_words
+from rtchat.wire.base import HttpRequest, RequestOptions, StreamDecoder, done_reason, in_stream_error, parse_json
 
 FINISH_REASONS = {
     "stop": "complete",
@@ -49,9 +58,16 @@ def build_request(base_url: str, key: str | None, model: str, conversation: Conv
     if conversation.system:
         messages.append({"role": "system", "content": conversation.system})
     for message in conversation.messages:
-        if message.role == "assistant" and not message.text:
+        if message.role == "assistant" and not has_words(message.text):
             continue
-        messages.append({"role": message.role, "content": message.text})
+        entry: dict = {"role": message.role, "content": message.text}
+        signed = [block for block in message.thinking if block.provider == options.provider_id and (block.signature or block.redacted)]
+        if message.role == "assistant" and signed:  # LiteLLM relays these to Anthropic, which needs them back as sent
+            entry["thinking_blocks"] = [
+                {"type": "redacted_thinking", "data": block.redacted} if block.redacted else {"type": "thinking", "thinking": block.text, "signature": block.signature}
+                for block in signed
+            ]
+        messages.append(entry)
     body: dict = {
         "model": model,
         "messages": messages,
@@ -80,6 +96,35 @@ def usage_from(usage: dict) -> Usage:
         cached_tokens=cached,
         reasoning_tokens=completion_details.get("reasoning_tokens"),
     )
+
+
+def thinking_block_events(blocks: list, streamed_text: bool) -> list[Event]:
+    """LiteLLM's `thinking_blocks`: thinking text (unless it also came as reasoning_content) and signatures."""
+    events: list[Event] = []
+    for block in blocks:
+        if not isinstance(block, dict):
+            continue
+        if block.get("type") == "redacted_thinking" and block.get("data"):
+            events.append(RedactedThinking(block["data"]))
+            continue
+        if block.get("thinking") and not streamed_text:
+            events.append(ThinkingDelta(block["thinking"]))
+        if block.get("signature"):
+            events.append(ThinkingSignature(block["signature"]))
+    return events
+
+
+def timings_from(timings: dict) -> ServerTimings:
+    def rate(name: str) -> float | None:
+        value = timings.get(name)
+        return float(value) if _is_amount(value) else None
+
+    cached = timings.get("cache_n")
+    return ServerTimings(rate("prompt_per_second"), rate("predicted_per_second"), cached if isinstance(cached, int) and not isinstance(cached, bool) else None)
+
+
+def _is_amount(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and value >= 0
 
 
 def error_message(error: object) -> tuple[str, str]:
@@ -121,6 +166,9 @@ class ChatCompletionsDecoder(StreamDecoder):
             reasoning = delta.get("reasoning_content") or delta.get("reasoning")
             if isinstance(reasoning, str) and reasoning:
                 events.append(ThinkingDelta(reasoning))
+            blocks = delta.get("thinking_blocks")
+            if isinstance(blocks, list) and blocks:
+                events += thinking_block_events(blocks, streamed_text=bool(reasoning))
             refusal = delta.get("refusal")
             if refusal:
                 self.reason = "refusal"
@@ -138,7 +186,19 @@ class ChatCompletionsDecoder(StreamDecoder):
                 self.reason = done_reason(FINISH_REASONS, finish)
         if chunk.get("usage"):
             events.append(usage_from(chunk["usage"]))
+            cost = chunk["usage"].get("cost")
+            if _is_amount(cost):
+                events.append(Cost(float(cost), "server"))
+        if isinstance(chunk.get("timings"), dict):
+            events.append(timings_from(chunk["timings"]))
         return events
+
+    def headers(self, headers: Mapping[str, str]) -> list[Event]:
+        cost = headers.get("x-litellm-response-cost")
+        try:
+            return [Cost(float(cost), "server")] if cost and _is_amount(float(cost)) else []
+        except ValueError:
+            return []
 
     def _as_stream(self, payload: object) -> list[dict] | None:
         if not isinstance(payload, dict):
