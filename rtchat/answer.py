@@ -216,6 +216,7 @@ def _merge_usage(old: Usage | None, new: Usage) -> Usage:
         output_tokens=new.output_tokens if new.output_tokens is not None else old.output_tokens,
         cached_tokens=new.cached_tokens if new.cached_tokens is not None else old.cached_tokens,
         reasoning_tokens=new.reasoning_tokens if new.reasoning_tokens is not None else old.reasoning_tokens,
+        cache_write_tokens=new.cache_write_tokens if new.cache_write_tokens is not None else old.cache_write_tokens,
     )
 
 

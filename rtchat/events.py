@@ -104,10 +104,11 @@ class Transcript:
 class Usage:
     """Token counts; None where the provider did not say."""
 
-    input_tokens: int | None = None
-    output_tokens: int | None = None
-    cached_tokens: int | None = None
+    input_tokens: int | None = None  # all prompt tokens, cached and cache-written ones included
+    output_tokens: int | None = None  # reasoning included
+    cached_tokens: int | None = None  # read from the provider's cache (billed at the cached price)
     reasoning_tokens: int | None = None
+    cache_write_tokens: int | None = None  # written to the cache this turn (Anthropic bills them at a premium)
     type: Literal["usage"] = field(default="usage", init=False)
 
 

@@ -20,6 +20,7 @@ from rtchat.events import Notice
 from rtchat.live import LivePool
 from rtchat.live.pool import refused_turn
 from rtchat.live.webrtc import WebRTCPool
+from rtchat.pricing import price_for, prices_from_config
 from rtchat.secrets import lookup_key
 from rtchat.target import Target, is_local
 from rtchat.turns.base import Turn
@@ -42,6 +43,7 @@ class Session:
         self._live: LivePool | None = None
         self._calls: WebRTCPool | None = None
         self.wire_log = None  # a rtchat.debuglog.WireLog under --debug
+        self._prices = prices_from_config(config.raw)
 
     def client_for(self, base_url: str) -> httpx.AsyncClient:
         local = is_local(base_url)
@@ -74,7 +76,8 @@ class Session:
         if self.wire_log is not None:
             self.wire_log.add_secret(key.value)
         self.client_for(url)  # build the client (and its TLS context) now, not inside the first turn's TTFT
-        return Target(provider, ref.model, provider.model(ref.model), url.rstrip("/"), key.value, key.source)
+        price = price_for(f"{provider.id}/{ref.model}", self._prices)
+        return Target(provider, ref.model, provider.model(ref.model), url.rstrip("/"), key.value, key.source, price)
 
     def effort_for(self, target: Target, requested: str | None) -> tuple[str | None, list[Notice]]:
         """The effort to send: asked for, else the config's, else the catalogue's default."""

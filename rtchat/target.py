@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 
 from rtchat.catalog import ModelInfo, Provider
 from rtchat.events import Error, ErrorKind
+from rtchat.pricing import Price
 
 
 @dataclass
@@ -21,6 +22,7 @@ class Target:
     base_url: str
     key: str | None = field(repr=False, default=None)
     key_source: str | None = None
+    price: Price | None = None  # None: rtchat does not know what this model costs
 
     @property
     def ref(self) -> str:

@@ -29,7 +29,9 @@ def test_jsonl_contract(tmp_path):
     assert types[-2] == "metrics" and lines[-2]["ttft_ms"] > 0
     assert "thinking" in types and "usage" in types
     usage = next(line for line in lines if line["type"] == "usage")
-    assert set(usage) == {"type", "input_tokens", "output_tokens", "cached_tokens", "reasoning_tokens"}
+    assert set(usage) == {"type", "input_tokens", "output_tokens", "cached_tokens", "reasoning_tokens", "cache_write_tokens"}
+    cost = next(line for line in lines if line["type"] == "cost")
+    assert cost["source"] == "table" and cost["usd"] > 0 and types.index("cost") < types.index("metrics")
     text = "".join(line["text"] for line in lines if line["type"] == "text")
     assert "json please" in text
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Protocol
 from rtchat.answer import AnswerBuilder
 from rtchat.conversation import Conversation
 from rtchat.errors import unexpected
-from rtchat.events import AudioChunk, Done, Error, Event, Notice, RedactedThinking, TextDelta, ThinkingDelta, ToolCallDelta, Transcript
+from rtchat.events import AudioChunk, Cost, Done, Error, Event, Notice, RedactedThinking, TextDelta, ThinkingDelta, ToolCallDelta, Transcript
 from rtchat.metrics import TurnClock
 from rtchat.sanitize import terminal_safe
 from rtchat.secrets import redact
@@ -93,6 +93,10 @@ class QueuedTurn:
                 if item is _END:
                     return
                 if item is _METRICS:
+                    cost = self._table_cost()
+                    if cost is not None:
+                        self.answer.apply(cost)
+                        yield cost
                     item = self.clock.metrics()
                 elif self.cancel_requested_at is not None and isinstance(item, CONTENT):
                     continue  # queued before Ctrl-C but not yet shown: the answer stops at once
@@ -103,6 +107,13 @@ class QueuedTurn:
             if not self._task.done():
                 self._task.cancel()
                 self._abandoned()
+
+    def _table_cost(self) -> Cost | None:
+        """The turn's cost from the price table, unless the server said what it cost."""
+        answer = self.answer.answer()
+        if self.target.price is None or answer.usage is None or (answer.cost is not None and answer.cost.source == "server"):
+            return None
+        return self.target.price.cost(answer.usage)
 
     def cancel(self) -> None:
         """Stop the answer at once; what was shown stays."""

@@ -90,6 +90,7 @@ class MessagesDecoder(StreamDecoder):
         self.reason: str | None = None
         self.input_tokens: int | None = None
         self.cached_tokens: int | None = None
+        self.written_tokens: int | None = None
         self.output_tokens: int | None = None
         self.blocks: dict[int, str] = {}
 
@@ -100,9 +101,10 @@ class MessagesDecoder(StreamDecoder):
             written = usage.get("cache_creation_input_tokens") or 0
             self.input_tokens = fresh + read + written
             self.cached_tokens = read
+            self.written_tokens = written
         if usage.get("output_tokens") is not None:
             self.output_tokens = usage["output_tokens"]
-        return Usage(self.input_tokens, self.output_tokens, self.cached_tokens, None)
+        return Usage(self.input_tokens, self.output_tokens, self.cached_tokens, None, self.written_tokens)
 
     def _decode(self, sse: ServerSentEvent) -> list[Event]:
         if not sse.data.strip():

@@ -1,0 +1,73 @@
+"""Cost arithmetic against hand-computed figures, for each provider's usage shape as it
+arrives on the wire (decoded by the real decoders)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from rtchat.answer import fold
+from rtchat.events import Cost, Usage
+from rtchat.pricing import FREE, Price, format_usd, price_for, prices_from_config
+from tests.support.streams import decode_chunks
+
+
+def usage_of(wire: str, stream: str) -> Usage:
+    return fold(decode_chunks(wire, [stream.encode()])).usage
+
+
+def sse(payload: dict, event: str | None = None) -> str:
+    head = f"event: {event}\n" if event else ""
+    return f"{head}data: {json.dumps(payload)}\n\n"
+
+
+def test_openai_cached_tokens():
+    # 10,000 prompt tokens of which 8,000 cached, 500 out, gpt-5: 2,000 x 1.25 + 8,000 x 0.125 + 500 x 10 per million
+    stream = sse({"choices": [], "usage": {"prompt_tokens": 10_000, "completion_tokens": 500, "prompt_tokens_details": {"cached_tokens": 8_000}}}) + "data: [DONE]\n\n"
+    cost = price_for("openai/gpt-5").cost(usage_of("openai_chat", stream))
+    assert cost.usd == pytest.approx((2_000 * 1.25 + 8_000 * 0.125 + 500 * 10.0) / 1e6)  # 0.0085
+    assert cost.saved_usd == pytest.approx(8_000 * (1.25 - 0.125) / 1e6)  # 0.009
+
+
+def test_anthropic_cache_read_and_creation():
+    # input 100 fresh + 2,000 read + 1,000 written; 300 out; claude-sonnet-4-5
+    stream = (
+        sse({"type": "message_start", "message": {"usage": {"input_tokens": 100, "cache_read_input_tokens": 2_000, "cache_creation_input_tokens": 1_000, "output_tokens": 1}}}, "message_start")
+        + sse({"type": "message_delta", "delta": {"stop_reason": "end_turn"}, "usage": {"output_tokens": 300}}, "message_delta")
+        + sse({"type": "message_stop"}, "message_stop")
+    )
+    usage = usage_of("anthropic", stream)
+    assert (usage.input_tokens, usage.cached_tokens, usage.cache_write_tokens, usage.output_tokens) == (3_100, 2_000, 1_000, 300)
+    cost = price_for("anthropic/claude-sonnet-4-5").cost(usage)
+    assert cost.usd == pytest.approx((100 * 3.0 + 2_000 * 0.30 + 1_000 * 3.75 + 300 * 15.0) / 1e6)  # 0.00915
+    assert cost.saved_usd == pytest.approx(2_000 * 2.70 / 1e6)
+
+
+def test_gemini_cached_content():
+    stream = sse({"candidates": [{"content": {"parts": [{"text": "x"}]}, "finishReason": "STOP"}], "usageMetadata": {"promptTokenCount": 4_000, "cachedContentTokenCount": 3_000, "candidatesTokenCount": 200, "thoughtsTokenCount": 50}})
+    usage = usage_of("gemini", stream)
+    cost = price_for("gemini/gemini-2.5-flash").cost(usage)
+    assert usage.output_tokens == 250  # candidates plus thoughts: both are billed as output
+    assert cost.usd == pytest.approx((1_000 * 0.30 + 3_000 * 0.075 + 250 * 2.50) / 1e6)
+
+
+def test_deepseek_hit_and_miss():
+    stream = sse({"choices": [], "usage": {"prompt_tokens": 1_800, "completion_tokens": 100, "prompt_cache_hit_tokens": 1_669, "prompt_cache_miss_tokens": 131}}) + "data: [DONE]\n\n"
+    cost = price_for("deepseek/deepseek-chat").cost(usage_of("openai_chat", stream))
+    assert cost.usd == pytest.approx((131 * 0.28 + 1_669 * 0.028 + 100 * 0.42) / 1e6)
+    assert cost.saved_usd == pytest.approx(1_669 * (0.28 - 0.028) / 1e6)
+    assert format_usd(cost.saved_usd) == "$0.0004"
+
+
+def test_a_server_reported_cost_wins_over_the_table():
+    answer = fold([Cost(0.5, "server"), Cost(0.1, "table")])
+    assert answer.cost == Cost(0.5, "server")
+
+
+def test_prices_resolve_variants_overrides_and_local_servers():
+    assert price_for("openai/gpt-5@rate=10") == price_for("openai/gpt-5")
+    assert price_for("ollama/llama3.2") == FREE and price_for("vllm/any") == FREE
+    assert price_for("someone/unknown-model") is None
+    overrides = prices_from_config({"prices": {"openai/gpt-5": {"input": 2, "output": 20}}})
+    assert price_for("openai/gpt-5", overrides) == Price(2.0, 20.0, 0.125)
