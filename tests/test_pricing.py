@@ -71,3 +71,23 @@ def test_prices_resolve_variants_overrides_and_local_servers():
     assert price_for("someone/unknown-model") is None
     overrides = prices_from_config({"prices": {"openai/gpt-5": {"input": 2, "output": 20}}})
     assert price_for("openai/gpt-5", overrides) == Price(2.0, 20.0, 0.125)
+
+
+def test_each_turn_cost_is_stored_and_summed_per_conversation(tmp_path):
+    import subprocess
+
+    from rtchat.store import Store
+    from tests.support.env import isolated_env, rtchat_cmd
+
+    env = isolated_env(tmp_path)
+    for args in (["-m", "loopback/echo", "first"], ["--continue", "second"]):
+        done = subprocess.run(rtchat_cmd("ask", "--jsonl", *args), env=env, capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+    printed = [json.loads(line) for line in done.stdout.splitlines() if '"type": "cost"' in line]
+    with Store.open(tmp_path / "data" / "history.db") as store:
+        summary = store.list_conversations()[0]
+        _, messages = store.load_conversation(summary.id)
+    answers = [m for m in messages if m.role == "assistant"]
+    assert [m.cost_source for m in answers] == ["table", "table"]
+    assert answers[-1].cost_usd == pytest.approx(printed[-1]["usd"])
+    assert summary.cost_usd == pytest.approx(sum(m.cost_usd for m in answers))

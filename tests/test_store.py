@@ -552,6 +552,8 @@ def build_old_database(path: Path, version: int) -> None:
         )
     if version >= 2:
         connection.execute("UPDATE messages SET transcript = 'spoken lava words' WHERE id = 2")
+    if version >= 3:  # v3 rtchat wrote the plain thinking text beside the JSON, for search
+        connection.execute("UPDATE messages SET thinking_text = 'geology pondering' WHERE id = 2")
     connection.commit()
     connection.close()
 
@@ -575,6 +577,8 @@ def test_migrates_from_every_earlier_version(tmp_path: Path, version: int) -> No
         if version >= 2:
             assert messages[1].transcript == "spoken lava words"
             assert [h.message_id for h in store.search("lava")] == [2]
+        assert messages[1].cost_usd is None, "an answer from before costs were kept has no cost, not zero"
+        assert store.list_conversations()[0].cost_usd is None
     # The upgraded file works like a new one.
     conv = store.create_conversation("new-model")
     store.add_user_message(conv, "fresh prompt")

@@ -260,7 +260,8 @@ class Store:
             where, params = "WHERE rtchat_contains(c.title, ?)", [needle]
         sql = (
             "SELECT c.id, c.title, c.model, c.protocol, c.created, c.updated,"
-            " (SELECT count(*) FROM messages m WHERE m.conversation_id = c.id) AS message_count"
+            " (SELECT count(*) FROM messages m WHERE m.conversation_id = c.id) AS message_count,"
+            " (SELECT sum(m.cost_usd) FROM messages m WHERE m.conversation_id = c.id) AS cost_usd"
             f" FROM conversations c {where} ORDER BY c.updated DESC, c.id DESC LIMIT ?"
         )
         with self._read() as conn:

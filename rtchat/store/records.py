@@ -44,6 +44,7 @@ class ConversationSummary:
     created: float
     updated: float
     message_count: int
+    cost_usd: float | None = None  # the sum over its answers; None when no answer had a known cost
 
 
 @dataclass(slots=True)
@@ -67,6 +68,10 @@ class MessageRecord:
     model: str | None = None
     created: float = 0.0
     updated: float = 0.0
+    cost_usd: float | None = None
+    cost_source: str | None = None  # "server" (the provider said) or "table" (rtchat's price list)
+    saved_usd: float | None = None
+    cache_write_tokens: int | None = None
 
 
 @dataclass(slots=True)
@@ -137,7 +142,7 @@ CONVERSATION_COLUMNS = "id, title, model, protocol, system, created, updated"
 MESSAGE_COLUMNS = (
     "id, conversation_id, seq, role, text, thinking, transcript, status, finish_reason, "
     "error_kind, error, input_tokens, output_tokens, cached_tokens, reasoning_tokens, "
-    "metrics, model, created, updated"
+    "metrics, model, created, updated, cost_usd, cost_source, saved_usd, cache_write_tokens"
 )
 
 
@@ -170,6 +175,10 @@ def answer_row(answer: Answer, status: str) -> dict[str, Any]:
         "output_tokens": usage.output_tokens,
         "cached_tokens": usage.cached_tokens,
         "reasoning_tokens": usage.reasoning_tokens,
+        "cache_write_tokens": usage.cache_write_tokens,
+        "cost_usd": None if answer.cost is None else answer.cost.usd,
+        "cost_source": None if answer.cost is None else answer.cost.source,
+        "saved_usd": None if answer.cost is None else answer.cost.saved_usd,
         "metrics": json.dumps(metrics_dict(answer.metrics)),
         "prompt_transcript": answer.user_transcript,
     }

@@ -93,6 +93,13 @@ MIGRATIONS: list[list[str]] = [
            END""",
         "INSERT INTO messages_fts(messages_fts) VALUES ('rebuild')",
     ],
+    # v4: what each answer cost (US dollars), where the figure came from, what the cache saved.
+    [
+        "ALTER TABLE messages ADD COLUMN cost_usd REAL",
+        "ALTER TABLE messages ADD COLUMN cost_source TEXT",
+        "ALTER TABLE messages ADD COLUMN saved_usd REAL",
+        "ALTER TABLE messages ADD COLUMN cache_write_tokens INTEGER",
+    ],
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -182,7 +182,9 @@ def save_answer(conn: sqlite3.Connection, state: dict[str, Any]) -> None:
         " transcript = :transcript, status = :status, finish_reason = :finish_reason,"
         " error_kind = :error_kind, error = :error, input_tokens = :input_tokens,"
         " output_tokens = :output_tokens, cached_tokens = :cached_tokens,"
-        " reasoning_tokens = :reasoning_tokens, metrics = :metrics, updated = :now"
+        " reasoning_tokens = :reasoning_tokens, cache_write_tokens = :cache_write_tokens,"
+        " cost_usd = :cost_usd, cost_source = :cost_source, saved_usd = :saved_usd,"
+        " metrics = :metrics, updated = :now"
         " WHERE id = :id",
         state,
     )
