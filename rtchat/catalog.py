@@ -23,6 +23,7 @@ class ModelInfo:
     default_effort: str | None = None
     note: str = ""
     ws_wire: str | None = None  # WebSocket wire when it differs from the provider's: "openai_realtime" | "openai_responses_ws" | "gemini_live"
+    context_window: int | None = None  # tokens the model reads at most (prompt and history); None: unknown
 
 
 @dataclass(frozen=True)
@@ -64,11 +65,11 @@ BUILTIN: dict[str, Provider] = {
     "openai": Provider(
         "openai", "OpenAI", "openai_chat", "https://api.openai.com/v1", ("OPENAI_API_KEY",),
         models=_models(
-            ModelInfo("gpt-5", True, SSE_WS, default_effort="low"),
-            ModelInfo("gpt-5-mini", True, SSE_WS, default_effort="low"),
-            ModelInfo("gpt-4.1", False, SSE_WS),
-            ModelInfo("o4-mini", True, SSE_WS, default_effort="medium"),
-            ModelInfo("gpt-realtime", False, ("websocket", "webrtc"), voice=True, ws_wire="openai_realtime"),
+            ModelInfo("gpt-5", True, SSE_WS, default_effort="low", context_window=400_000),
+            ModelInfo("gpt-5-mini", True, SSE_WS, default_effort="low", context_window=400_000),
+            ModelInfo("gpt-4.1", False, SSE_WS, context_window=1_047_576),
+            ModelInfo("o4-mini", True, SSE_WS, default_effort="medium", context_window=200_000),
+            ModelInfo("gpt-realtime", False, ("websocket", "webrtc"), voice=True, ws_wire="openai_realtime", context_window=32_000),
         ),
         default_model="gpt-5-mini",
         ws_wire="openai_responses_ws",  # Responses API WebSocket mode
@@ -76,9 +77,9 @@ BUILTIN: dict[str, Provider] = {
     "anthropic": Provider(
         "anthropic", "Anthropic", "anthropic", "https://api.anthropic.com", ("ANTHROPIC_API_KEY",), effort_style="budget",
         models=_models(
-            ModelInfo("claude-sonnet-4-5", True, default_effort="low"),
-            ModelInfo("claude-opus-4-1", True, default_effort="low"),
-            ModelInfo("claude-haiku-4-5", True, default_effort="off"),
+            ModelInfo("claude-sonnet-4-5", True, default_effort="low", context_window=200_000),
+            ModelInfo("claude-opus-4-1", True, default_effort="low", context_window=200_000),
+            ModelInfo("claude-haiku-4-5", True, default_effort="off", context_window=200_000),
         ),
         default_model="claude-sonnet-4-5",
     ),
@@ -86,17 +87,17 @@ BUILTIN: dict[str, Provider] = {
         "gemini", "Google Gemini", "gemini", "https://generativelanguage.googleapis.com", ("GEMINI_API_KEY", "GOOGLE_API_KEY"),
         effort_style="budget",
         models=_models(
-            ModelInfo("gemini-2.5-pro", True),
-            ModelInfo("gemini-2.5-flash", True),
-            ModelInfo("gemini-live-2.5-flash-preview", False, ("websocket",), voice=True, ws_wire="gemini_live"),
+            ModelInfo("gemini-2.5-pro", True, context_window=1_048_576),
+            ModelInfo("gemini-2.5-flash", True, context_window=1_048_576),
+            ModelInfo("gemini-live-2.5-flash-preview", False, ("websocket",), voice=True, ws_wire="gemini_live", context_window=32_768),
         ),
         default_model="gemini-2.5-flash",
     ),
     "deepseek": Provider(
         "deepseek", "DeepSeek", "openai_chat", "https://api.deepseek.com", ("DEEPSEEK_API_KEY",), effort_style="deepseek",
         models=_models(
-            ModelInfo("deepseek-chat", False),
-            ModelInfo("deepseek-reasoner", True),
+            ModelInfo("deepseek-chat", False, context_window=128_000),
+            ModelInfo("deepseek-reasoner", True, context_window=128_000),
             ModelInfo("deepseek-v4-flash", True, note="DeepSeek V4 (the article's ids)"),
             ModelInfo("deepseek-v4-pro", True, note="DeepSeek V4 (the article's ids)"),
         ),
@@ -164,8 +165,8 @@ BUILTIN: dict[str, Provider] = {
     "loopback": Provider(
         "loopback", "Loopback (built in, offline)", "openai_chat", "", (), needs_key=False, effort_style="generic",
         models=_models(
-            ModelInfo("echo", True, PROTOCOLS, voice=True, note="thinks, then repeats your prompt"),
-            ModelInfo("lorem", True, PROTOCOLS, note="a long markdown document at ~50 tokens/s"),
+            ModelInfo("echo", True, PROTOCOLS, voice=True, note="thinks, then repeats your prompt", context_window=32_000),
+            ModelInfo("lorem", True, PROTOCOLS, note="a long markdown document at ~50 tokens/s", context_window=32_000),
             ModelInfo("redacted", True, note="Anthropic wire: a redacted thinking block"),
             ModelInfo("refusal", False, note="refuses"),
         ),

@@ -41,3 +41,12 @@ class Conversation:
         message = ChatMessage("user", text)
         self.messages.append(message)
         return message
+
+    def estimated_tokens(self) -> int:
+        """Roughly how many tokens this conversation is (4 characters a token, as tokenizers average
+        for English), for warnings before a request; the provider's own count replaces it once known."""
+        characters = len(self.system or "") + sum(len(m.text) + sum(len(b.text) for b in m.thinking) for m in self.messages)
+        return characters // CHARS_PER_TOKEN + 4 * len(self.messages)
+
+
+CHARS_PER_TOKEN = 4

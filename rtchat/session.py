@@ -31,6 +31,15 @@ from rtchat.wire.base import EFFORT_LEVELS
 PROTOCOLS = ("sse", "websocket", "webrtc")
 
 
+def context_warning(target: Target, conversation: Conversation) -> list[Notice]:
+    """A clear warning before a request that would not fit the model's context window."""
+    window = target.info.context_window
+    tokens = conversation.estimated_tokens()
+    if window is None or tokens <= window:
+        return []
+    return [Notice(f"this conversation is about {tokens:,} tokens, more than {target.ref}'s context window of {window:,}; the provider will likely refuse it: start a new conversation (ctrl+k) or trim it", "warning")]
+
+
 class Session:
     """Shared state across turns: config, connection pools, the on-demand loopback server."""
 
@@ -93,6 +102,7 @@ class Session:
     def turn(self, target: Target, conversation: Conversation, effort: str | None = None, protocol: str = "sse") -> Turn:
         """A turn over `protocol`; WebSocket and WebRTC turns run on the conversation's persistent connection."""
         chosen, notices = self.effort_for(target, effort)
+        notices += context_warning(target, conversation)
         if protocol == "websocket":
             return self.live_pool().turn(target, conversation, chosen, notices)
         if protocol == "webrtc":

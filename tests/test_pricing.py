@@ -91,3 +91,22 @@ def test_each_turn_cost_is_stored_and_summed_per_conversation(tmp_path):
     assert [m.cost_source for m in answers] == ["table", "table"]
     assert answers[-1].cost_usd == pytest.approx(printed[-1]["usd"])
     assert summary.cost_usd == pytest.approx(sum(m.cost_usd for m in answers))
+
+
+async def test_a_request_past_the_context_window_is_warned_about_first(loopback, monkeypatch, tmp_path):
+    from rtchat.config import load_config
+    from rtchat.conversation import Conversation
+    from rtchat.events import Notice
+    from rtchat.session import Session
+
+    monkeypatch.setenv("RTCHAT_CONFIG_DIR", str(tmp_path))
+    session = Session(load_config())
+    try:
+        target = await session.resolve("loopback/echo")
+        conversation = Conversation()
+        conversation.add_user("word " * 30_000)  # ~37,500 tokens against echo's 32,000
+        events = [event async for event in session.turn(target, conversation).events()]
+    finally:
+        await session.aclose()
+    [warning] = [e for e in events if isinstance(e, Notice) and e.level == "warning"]
+    assert "context window of 32,000" in warning.text and events.index(warning) == 0
