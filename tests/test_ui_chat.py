@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from rtchat.ui.widgets.messages import AssistantMessage, ErrorMessage, UserMessage
-from rtchat.ui.widgets.prompt_input import PromptInput
+from rtchat.ui.widgets.transcript.messages import AssistantMessage, ErrorMessage, UserMessage
+from rtchat.ui.widgets.input.prompt_input import PromptInput
 from tests.support.ui import idle, make_app, ready, send, wait_for
 
 
@@ -14,7 +14,7 @@ pytestmark = pytest.mark.usefixtures("isolated")
 
 def shown_text(widget) -> str:
     """The plain text of every Markdown block under `widget`, as rendered."""
-    from rtchat.ui.widgets.streaming_markdown import MarkdownPiece
+    from rtchat.ui.widgets.transcript.streaming_markdown import MarkdownPiece
 
     lines = []
     for piece in widget.query(MarkdownPiece):

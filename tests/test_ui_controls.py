@@ -10,7 +10,7 @@ from rtchat.ui.screens.help import HelpScreen
 from rtchat.ui.screens.key_entry import KeyEntry
 from rtchat.ui.screens.model_picker import ModelPicker
 from rtchat.ui.screens.protocol_picker import ProtocolPicker
-from rtchat.ui.widgets.messages import ErrorMessage
+from rtchat.ui.widgets.transcript.messages import ErrorMessage
 from tests.support.ui import idle, make_app, palette_offers, ready, send, wait_for
 
 

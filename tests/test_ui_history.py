@@ -11,7 +11,7 @@ from rtchat.ui.screens.confirm import ConfirmDialog
 from rtchat.ui.screens.conversation_list import ConversationList
 from rtchat.ui.screens.rename import RenameDialog
 from rtchat.ui.screens.search import SearchScreen
-from rtchat.ui.widgets.messages import AssistantMessage, NoticeMessage, UserMessage
+from rtchat.ui.widgets.transcript.messages import AssistantMessage, NoticeMessage, UserMessage
 from tests.support.ui import idle, make_app, ready, send, wait_for
 
 SIZE = (120, 40)

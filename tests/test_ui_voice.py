@@ -13,8 +13,8 @@ from rtchat.audio.support import AudioUnavailable
 from rtchat.store import Store, default_path
 from rtchat.ui.choices import IMPLEMENTED_PROTOCOLS
 from rtchat.ui.voice_devices import silent_devices
-from rtchat.ui.widgets.messages import AssistantMessage, ErrorMessage, UserMessage
-from rtchat.ui.widgets.status_line import StatusFacts, format_status, level_meter
+from rtchat.ui.widgets.transcript.messages import AssistantMessage, ErrorMessage, UserMessage
+from rtchat.ui.widgets.status.status_line import StatusFacts, format_status, level_meter
 from tests.support.ui import idle, make_app, ready, send, wait_for
 
 SIZE = (120, 40)

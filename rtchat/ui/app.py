@@ -22,16 +22,16 @@ from rtchat.ui.bindings import APP_BINDINGS, effective_key
 from rtchat.ui.choices import initial_protocol, next_effort, next_protocol, not_implemented_message, protocol_options
 from rtchat.ui.commands import RtChatCommands
 from rtchat.ui.conversations import ConversationActions
-from rtchat.ui.history_views import message_factory
+from rtchat.ui.widgets.transcript.history_views import message_factory
 from rtchat.ui.themes import DEFAULT_THEME, load_themes, theme_dirs
 from rtchat.ui.turn_runner import Observer, TurnRunner
 from rtchat.ui.voice_actions import VoiceActions
 from rtchat.ui.voice_devices import VoiceDevices, system_devices
 from rtchat.ui.voice_mode import VoiceChanged, VoiceMode
-from rtchat.ui.widgets.messages import AssistantMessage, ErrorMessage, MessageView, NoticeMessage, UserMessage
-from rtchat.ui.widgets.prompt_input import PromptInput
-from rtchat.ui.widgets.status_line import StatusLine
-from rtchat.ui.widgets.transcript import Transcript
+from rtchat.ui.widgets.transcript.messages import AssistantMessage, ErrorMessage, MessageView, NoticeMessage, UserMessage
+from rtchat.ui.widgets.input.prompt_input import PromptInput
+from rtchat.ui.widgets.status.status_line import StatusLine
+from rtchat.ui.widgets.transcript.transcript import Transcript
 
 STATUS_SECONDS = 0.1  # how often live turn figures refresh
 

@@ -17,7 +17,7 @@ from rtchat.conversation import Conversation
 from rtchat.events import Notice
 from rtchat.history import TurnRecorder
 from rtchat.store import StoreError
-from rtchat.ui.history_views import record_factory
+from rtchat.ui.widgets.transcript.history_views import record_factory
 from rtchat.ui.screens.conversation_list import ConversationList
 
 

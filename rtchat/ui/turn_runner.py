@@ -25,7 +25,7 @@ from rtchat.events import (
     Usage,
 )
 from rtchat.turns.base import Turn, TurnPhase
-from rtchat.ui.widgets.messages import AssistantMessage
+from rtchat.ui.widgets.transcript.messages import AssistantMessage
 
 FRAME_SECONDS = 1 / 25  # deltas are coalesced and painted at most this often
 

@@ -17,7 +17,7 @@ from rtchat.ui.choices import PROTOCOL_NAMES
 from rtchat.turns.spoken import SpokenTurn
 from rtchat.ui.turn_runner import TurnRunner
 from rtchat.ui.voice_mode import VoiceChanged, VoiceMode, failure_text, no_voice_message, voice_protocol_for
-from rtchat.ui.widgets.messages import AssistantMessage, UserMessage
+from rtchat.ui.widgets.transcript.messages import AssistantMessage, UserMessage
 
 class VoiceActions:
     """Mixed into RtChatApp; uses its session, target, protocol, transcript, recorder and observers."""

@@ -14,8 +14,8 @@ from textual.widgets import Static
 from rtchat.events import Usage
 from rtchat.ui.bindings import MESSAGE_BINDINGS
 from rtchat.ui.safe_text import literal
-from rtchat.ui.widgets.streaming_markdown import MarkdownPiece, StreamingMarkdown
-from rtchat.ui.widgets.thinking import ThinkingPanel
+from rtchat.ui.widgets.transcript.streaming_markdown import MarkdownPiece, StreamingMarkdown
+from rtchat.ui.widgets.transcript.thinking import ThinkingPanel
 
 
 REASON_WORDS = {
