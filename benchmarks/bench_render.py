@@ -79,8 +79,8 @@ async def measure(url: str, model: str, prompt: str, seconds: float) -> dict:
 
     def observe(event) -> None:
         now = time.perf_counter()
-        if not state["hooked"] and app.runner is not None:
-            app.runner.view.body.on_rendered.append(lambda upto, t: renders.append((upto, t)))
+        if not state["hooked"] and app.turns.runner is not None:
+            app.turns.runner.view.body.on_rendered.append(lambda upto, t: renders.append((upto, t)))
             state["hooked"] = True
         if isinstance(event, TextDelta):
             if state["cpu0"] is None:
@@ -91,18 +91,18 @@ async def measure(url: str, model: str, prompt: str, seconds: float) -> dict:
             state["done_at"] = now
             state["cpu1"], state["wall1"] = time.process_time(), now
 
-    app.observers.append(observe)
+    app.turns.observers.append(observe)
     async with app.run_test(size=(120, 40)) as pilot:
-        while not app._model_ready.is_set():
+        while not app.state.ready.is_set():
             await pilot.pause(0.02)
         app.prompt.load_text(prompt)
         await pilot.press("enter")
         started = time.perf_counter()
         while state["done_at"] is None:
             await asyncio.sleep(0.05)
-            if time.perf_counter() - started > seconds and app.runner is not None:
-                app.runner.turn.cancel()
-        while app.runner is not None:
+            if time.perf_counter() - started > seconds and app.turns.runner is not None:
+                app.turns.runner.turn.cancel()
+        while app.turns.runner is not None:
             await asyncio.sleep(0.01)
         await pilot.pause(0.1)
     lags = []

@@ -47,7 +47,7 @@ def new_app(**kwargs):
 
 
 async def ready(pilot) -> None:
-    await until(pilot, lambda: pilot.app.target is not None and pilot.app._model_ready.is_set())
+    await until(pilot, lambda: pilot.app.state.target is not None and pilot.app.state.ready.is_set())
 
 
 async def send(pilot, text: str) -> None:
@@ -61,14 +61,14 @@ async def streaming_with_thinking(out: Path) -> None:
         await ready(pilot)
         await pilot.press("ctrl+r", "ctrl+r", "ctrl+r")  # effort medium
         await send(pilot, "Write a long markdown document")
-        await until(pilot, lambda: app.runner is not None and app.runner.view.thinking is not None and len(app.runner.thinking.text) > 60)
-        app.runner.view.thinking.collapsed = False
-        await until(pilot, lambda: len("".join(app.runner.text_parts)) > 900)
-        app.runner.view.thinking.collapsed = False
+        await until(pilot, lambda: app.turns.runner is not None and app.turns.runner.view.thinking is not None and sum(len(b.text) for b in app.turns.runner.turn.answer.answer().thinking) > 60)
+        app.turns.runner.view.thinking.collapsed = False
+        await until(pilot, lambda: len(app.turns.runner.turn.answer.text) > 900)
+        app.turns.runner.view.thinking.collapsed = False
         await pilot.pause(0.2)
         app.save_screenshot(str(out / "streaming-thinking.svg"))
         await pilot.press("ctrl+c")
-        await until(pilot, lambda: app.runner is None)
+        await until(pilot, lambda: app.turns.runner is None)
         await pilot.pause(0.1)
         app.save_screenshot(str(out / "interrupted.svg"))
 
@@ -99,7 +99,7 @@ async def error(out: Path) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
         await send(pilot, "hello?")
-        await until(pilot, lambda: app.runner is None and app._prompts.empty() and len(app.transcript.children) >= 2)
+        await until(pilot, lambda: app.turns.idle and len(app.transcript.children) >= 2)
         await pilot.pause(0.2)
         app.save_screenshot(str(out / "error.svg"))
 
@@ -110,7 +110,7 @@ async def themes(out: Path) -> None:
         async with app.run_test(size=SIZE) as pilot:
             await ready(pilot)
             await send(pilot, "Show me **markdown**: a list, a table and `code`.")
-            await until(pilot, lambda: app.runner is None and len(app.conversation.messages) == 2)
+            await until(pilot, lambda: app.turns.runner is None and len(app.state.conversation.messages) == 2)
             await pilot.press("f1")
             await pilot.press("escape")
             await pilot.pause(0.2)
@@ -132,9 +132,9 @@ async def history_screens(out: Path) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
         for prompt in ("Plan a weekend in Lisbon", "Explain SSE vs WebSocket for streaming tokens", "Draft a haiku about SQLite", "Lisbon: where to eat pastel de nata?"):
-            answers = len(app.conversation.messages)
+            answers = len(app.state.conversation.messages)
             await send(pilot, prompt)
-            await until(pilot, lambda: app.runner is None and len(app.conversation.messages) == answers + 2)
+            await until(pilot, lambda: app.turns.runner is None and len(app.state.conversation.messages) == answers + 2)
             await pilot.press("ctrl+k")
             await until(pilot, lambda: not app.transcript.children)
         await pilot.press("ctrl+l")
@@ -148,7 +148,7 @@ async def history_screens(out: Path) -> None:
         await pilot.pause(0.2)
         app.save_screenshot(str(out / "search.svg"))
         await pilot.press("enter")
-        await until(pilot, lambda: len(app.conversation.messages) == 2)
+        await until(pilot, lambda: len(app.state.conversation.messages) == 2)
         await pilot.pause(0.3)
         app.save_screenshot(str(out / "conversation-reopened.svg"))
 
@@ -187,18 +187,18 @@ class SpeakingMicrophone:
 
 async def voice_mode(out: Path) -> None:
     """One spoken exchange over WebRTC, then listening again with the level meter moving."""
-    from rtchat.ui.voice_devices import silent_devices
+    from rtchat.ui.controllers.voice_devices import silent_devices
 
     microphone = SpeakingMicrophone()
     app = new_app(model="loopback/echo", protocol="webrtc", voice_devices=silent_devices(lambda: microphone))
-    state = lambda: app.voice.state.value if app.voice is not None else None  # noqa: E731
+    state = lambda: app.voice.current.state.value if app.voice.current is not None else None  # noqa: E731
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
         app.simulate_key("f3")
         await until(pilot, lambda: state() == "listening")
         await asyncio.sleep(1.2)
         app.simulate_key("f3")
-        await until(pilot, lambda: state() == "idle" and app.runner is None and len(app.conversation.messages) == 2)
+        await until(pilot, lambda: state() == "idle" and app.turns.runner is None and len(app.state.conversation.messages) == 2)
         app.simulate_key("f3")
         await until(pilot, lambda: state() == "listening")
         await until(pilot, lambda: (app.status.facts.level_dbfs or -100) > -30)

@@ -83,13 +83,13 @@ async def test_the_app_sends_back_every_block_of_the_last_answer(anthropic_on_lo
     async with app.run_test(size=(100, 30)) as pilot:
         await ready(pilot)
         await send(pilot, "first")
-        await wait_for(pilot, lambda: idle(app) and len(app.conversation.messages) == 2)
+        await wait_for(pilot, lambda: idle(app) and len(app.state.conversation.messages) == 2)
         await send(pilot, "second")
-        await wait_for(pilot, lambda: idle(app) and len(app.conversation.messages) == 4)
+        await wait_for(pilot, lambda: idle(app) and len(app.state.conversation.messages) == 4)
     follow = loopback.records[-1]
     assert follow.status == 200, "Anthropic would have refused the follow-up"
     assert assistant_blocks(follow) == expected
-    assert "(turn 2)" in app.conversation.messages[-1].text
+    assert "(turn 2)" in app.state.conversation.messages[-1].text
 
 
 async def run_ask(tmp_path, loopback, *args: str) -> tuple[int, str, str]:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from rtchat.ui.widgets.messages import AssistantMessage, ErrorMessage, UserMessage
-from rtchat.ui.widgets.prompt_input import PromptInput
+from rtchat.ui.widgets.transcript.messages import AssistantMessage, ErrorMessage, UserMessage
+from rtchat.ui.widgets.input.prompt_input import PromptInput
 from tests.support.ui import idle, make_app, ready, send, wait_for
 
 
@@ -14,7 +14,7 @@ pytestmark = pytest.mark.usefixtures("isolated")
 
 def shown_text(widget) -> str:
     """The plain text of every Markdown block under `widget`, as rendered."""
-    from rtchat.ui.widgets.streaming_markdown import MarkdownPiece
+    from rtchat.ui.widgets.transcript.streaming_markdown import MarkdownPiece
 
     lines = []
     for piece in widget.query(MarkdownPiece):
@@ -39,8 +39,8 @@ async def test_echo_answer_with_thinking_and_markup_literal():
         assert app.status.facts.usage is not None and app.status.facts.usage.output_tokens
         assert isinstance(app.focused, PromptInput)
         # multi-turn: the conversation keeps the answer with its thinking
-        assert [m.role for m in app.conversation.messages] == ["user", "assistant"]
-        assert app.conversation.messages[1].thinking[0].provider == "loopback"
+        assert [m.role for m in app.state.conversation.messages] == ["user", "assistant"]
+        assert app.state.conversation.messages[1].thinking[0].provider == "loopback"
 
 
 async def test_ctrl_c_interrupts_and_keeps_partial_answer():
@@ -48,14 +48,14 @@ async def test_ctrl_c_interrupts_and_keeps_partial_answer():
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(pilot)
         await send(pilot, "write")
-        await wait_for(pilot, lambda: app.runner is not None and len(app.runner.turn.answer.text) > 20)
+        await wait_for(pilot, lambda: app.turns.runner is not None and len(app.turns.runner.turn.answer.text) > 20)
         await pilot.press("ctrl+c")
         await wait_for(pilot, lambda: idle(app))
         answer = app.transcript.query_one(AssistantMessage)
         assert answer.reason == "interrupted"
         assert "interrupted" in str(answer.status.render())
         assert len(answer.text) > 20
-        assert app.conversation.messages[-1].text == answer.text, "what is kept for the next turn is what was shown"
+        assert app.state.conversation.messages[-1].text == answer.text, "what is kept for the next turn is what was shown"
         assert isinstance(app.focused, PromptInput)
         assert app.is_running
 
@@ -76,7 +76,7 @@ async def test_ctrl_q_quits_while_streaming():
     async with app.run_test() as pilot:
         await ready(pilot)
         await send(pilot, "write")
-        await wait_for(pilot, lambda: app.runner is not None and app.runner.turn.answer.text)
+        await wait_for(pilot, lambda: app.turns.runner is not None and app.turns.runner.turn.answer.text)
         await pilot.press("ctrl+q")
         await wait_for(pilot, lambda: app.return_code is not None)  # only exit() sets it; leaving run_test does not
     assert app.return_code == 0
@@ -89,7 +89,7 @@ async def test_input_newline_history_and_typing_while_streaming():
         await pilot.press("a", "ctrl+j", "b")
         assert app.prompt.text == "a\nb"
         await pilot.press("enter")
-        await wait_for(pilot, lambda: app.runner is not None)
+        await wait_for(pilot, lambda: app.turns.runner is not None)
         await pilot.press("x", "y")  # usable while the answer streams
         assert app.prompt.text == "xy"
         await pilot.press("ctrl+c")  # stops the answer; the draft stays
@@ -112,7 +112,7 @@ async def test_auth_error_shows_inline_with_advice():
         error = app.transcript.query_one(ErrorMessage)
         assert "rtchat keys set" in error.text
         assert app.transcript.query_one(UserMessage).text == "hi"  # the prompt is not lost
-        assert app.conversation.messages == []
+        assert app.state.conversation.messages == []
         assert app.is_running
 
 
@@ -161,7 +161,7 @@ async def test_follow_tail_and_jump_hint():
     async with app.run_test(size=(100, 24)) as pilot:
         await ready(pilot)
         await send(pilot, "write")
-        await wait_for(pilot, lambda: app.runner is not None and len(app.runner.turn.answer.text) > 3000)
+        await wait_for(pilot, lambda: app.turns.runner is not None and len(app.turns.runner.turn.answer.text) > 3000)
         transcript = app.transcript
         assert transcript.following
         transcript.release_anchor()

@@ -10,7 +10,7 @@ from rtchat.ui.screens.help import HelpScreen
 from rtchat.ui.screens.key_entry import KeyEntry
 from rtchat.ui.screens.model_picker import ModelPicker
 from rtchat.ui.screens.protocol_picker import ProtocolPicker
-from rtchat.ui.widgets.messages import ErrorMessage
+from rtchat.ui.widgets.transcript.messages import ErrorMessage
 from tests.support.ui import idle, make_app, palette_offers, ready, send, wait_for
 
 
@@ -28,7 +28,7 @@ async def test_model_picker_filters_and_switches():
         assert picker.shown[0].ref == "loopback/lorem"
         assert "no key needed" in picker.shown[0].describe()
         await pilot.press("enter")
-        await wait_for(pilot, lambda: app.target.ref == "loopback/lorem")
+        await wait_for(pilot, lambda: app.state.target.ref == "loopback/lorem")
         assert app.status.facts.model == "loopback/lorem"
         assert "loopback/lorem" in str(app.status.render())
 
@@ -47,7 +47,7 @@ async def test_model_without_key_asks_for_it_and_explains_missing_keyring():
         assert "sk-secret-value" not in problem
         assert app.screen.query_one("#key-input").password
         await pilot.press("escape")
-        assert app.target.ref == "loopback/echo"
+        assert app.state.target.ref == "loopback/echo"
 
 
 async def test_effort_cycles_and_only_off_for_non_thinking_models():
@@ -60,7 +60,7 @@ async def test_effort_cycles_and_only_off_for_non_thinking_models():
             seen.append(app.status.facts.effort)
         assert seen == ["off", "low", "medium", "high", "max", "off"]
         app.switch_model("loopback/refusal")
-        await wait_for(pilot, lambda: app.target.ref == "loopback/refusal")
+        await wait_for(pilot, lambda: app.state.target.ref == "loopback/refusal")
         await pilot.press("ctrl+r")
         assert app.status.facts.effort == "off"
 
@@ -71,7 +71,7 @@ async def test_effort_is_sent_and_thinking_title_shows_cost():
         await ready(pilot)
         await pilot.press("ctrl+r", "ctrl+r")  # low
         await send(pilot, "think")
-        await wait_for(pilot, lambda: app.conversation.messages and idle(app))
+        await wait_for(pilot, lambda: app.state.conversation.messages and idle(app))
         answer = app.transcript.query("AssistantMessage").last()
         assert "tokens" in answer.thinking.title and "effort low" in answer.thinking.title
 
@@ -85,15 +85,15 @@ async def test_protocol_cycles_is_remembered_websocket_and_webrtc_answer():
         assert app.status.facts.protocol == "websocket"
         assert load_config().protocols["loopback/echo"] == "websocket"
         await send(pilot, "hi")
-        await wait_for(pilot, lambda: len(app.conversation.messages) == 2 and idle(app))
-        assert "hi" in app.conversation.messages[1].text
+        await wait_for(pilot, lambda: len(app.state.conversation.messages) == 2 and idle(app))
+        assert "hi" in app.state.conversation.messages[1].text
         assert app.status.facts.socket == "open"  # the socket stays open for the next turn
         await pilot.press("ctrl+n")
         assert app.status.facts.protocol == "webrtc"
         await send(pilot, "hi again")
-        await wait_for(pilot, lambda: (len(app.conversation.messages) == 4 or app.transcript.query(ErrorMessage)) and idle(app), timeout=20)
+        await wait_for(pilot, lambda: (len(app.state.conversation.messages) == 4 or app.transcript.query(ErrorMessage)) and idle(app), timeout=20)
         if "webrtc" in IMPLEMENTED_PROTOCOLS:  # text over the data channel
-            assert "hi again" in app.conversation.messages[3].text
+            assert "hi again" in app.state.conversation.messages[3].text
         else:
             assert "WebRTC in rtchat carries voice: press f3" in app.transcript.query_one(ErrorMessage).text
         await pilot.press("ctrl+n")
@@ -105,7 +105,7 @@ async def test_protocol_picker_disables_unsupported_with_reason():
     async with app.run_test(size=(120, 30)) as pilot:
         await ready(pilot)
         await pilot.press("ctrl+n")  # only SSE: stays
-        assert app.protocol == "sse"
+        assert app.state.protocol == "sse"
         await pilot.press("f4")
         assert isinstance(app.screen, ProtocolPicker)
         from textual.widgets import OptionList

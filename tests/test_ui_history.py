@@ -11,7 +11,7 @@ from rtchat.ui.screens.confirm import ConfirmDialog
 from rtchat.ui.screens.conversation_list import ConversationList
 from rtchat.ui.screens.rename import RenameDialog
 from rtchat.ui.screens.search import SearchScreen
-from rtchat.ui.widgets.messages import AssistantMessage, NoticeMessage, UserMessage
+from rtchat.ui.widgets.transcript.messages import AssistantMessage, NoticeMessage, UserMessage
 from tests.support.ui import idle, make_app, ready, send, wait_for
 
 SIZE = (120, 40)
@@ -114,7 +114,7 @@ async def test_search_shows_snippets_and_opens_the_conversation():
         await pilot.press("enter")
         await wait_for(pilot, lambda: not isinstance(app.screen, SearchScreen) and app.transcript.query(UserMessage))
         await wait_for(pilot, lambda: app.transcript.query_one(UserMessage).text == "tell me about zeppelins")
-        assert [m.role for m in app.conversation.messages] == ["user", "assistant"]
+        assert [m.role for m in app.state.conversation.messages] == ["user", "assistant"]
 
 
 async def test_broken_history_file_gives_one_notice_and_chat_goes_on():
@@ -129,7 +129,7 @@ async def test_broken_history_file_gives_one_notice_and_chat_goes_on():
         await chat(pilot, "and again")
         notices = app.transcript.query(NoticeMessage)
         assert len(notices) == 1 and "damaged" in notices.first().text
-        assert len(app.conversation.messages) == 4
+        assert len(app.state.conversation.messages) == 4
         await pilot.press("ctrl+l")  # no list without a store: a toast, no screen
         assert not isinstance(app.screen, ConversationList)
 
@@ -156,15 +156,15 @@ async def test_typing_while_it_streams_interrupts_then_sends(protocol):
     app = make_app(model="loopback/lorem", protocol=protocol)
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
-        assert app.protocol == protocol
+        assert app.state.protocol == protocol
         await send(pilot, "write")
-        await wait_for(pilot, lambda: app.runner is not None and len(app.runner.turn.answer.text) > 5)
-        first = app.runner.view
+        await wait_for(pilot, lambda: app.turns.runner is not None and len(app.turns.runner.turn.answer.text) > 5)
+        first = app.turns.runner.view
         await send(pilot, "stop, and say hi")
         await wait_for(pilot, lambda: first.reason == "interrupted")
-        await wait_for(pilot, lambda: app.runner is not None and app.runner.view is not first and app.runner.turn.answer.text)
-        assert [m.role for m in app.conversation.messages] == ["user", "assistant", "user"]
-        assert app.conversation.messages[1].text == first.text  # the partial answer is kept
+        await wait_for(pilot, lambda: app.turns.runner is not None and app.turns.runner.view is not first and app.turns.runner.turn.answer.text)
+        assert [m.role for m in app.state.conversation.messages] == ["user", "assistant", "user"]
+        assert app.state.conversation.messages[1].text == first.text  # the partial answer is kept
         await pilot.press("ctrl+c")
         await wait_for(pilot, lambda: idle(app))
         if protocol == "websocket":
@@ -173,3 +173,37 @@ async def test_typing_while_it_streams_interrupts_then_sends(protocol):
     with stored() as store:
         _, messages = store.load_conversation(store.last_conversation_id())
         assert [(m.role, m.status) for m in messages] == [("user", "complete"), ("assistant", "interrupted"), ("user", "complete"), ("assistant", "interrupted")]
+
+
+async def test_deleting_the_open_conversation_starts_afresh():
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await chat(pilot, "soon gone")
+        opened = app.history.conversation_id
+        await pilot.press("ctrl+l")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConversationList))
+        await pilot.press("ctrl+d")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+        await pilot.press("y")  # ConversationList.Deleted bubbles to the app, which starts a new conversation
+        await wait_for(pilot, lambda: not app.transcript.children and app.history.conversation_id is None)
+        assert opened is not None and app.state.conversation.messages == []
+        await pilot.press("escape")
+        await chat(pilot, "a fresh start")
+    with stored() as store:
+        assert [s.title for s in store.list_conversations()] == ["a fresh start"]
+
+
+async def test_new_conversation_while_streaming_keeps_the_partial_answer_first():
+    app = make_app(model="loopback/lorem")
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await send(pilot, "write")
+        await wait_for(pilot, lambda: app.turns.runner is not None and len(app.turns.runner.turn.answer.text) > 5)
+        first = app.history.conversation_id
+        await pilot.press("ctrl+k")  # waits for the running answer to be kept before switching
+        await wait_for(pilot, lambda: idle(app) and not app.transcript.children)
+        assert app.state.conversation.messages == [] and app.history.conversation_id is None
+    with stored() as store:
+        _, messages = store.load_conversation(first)
+        assert [(m.role, m.status) for m in messages] == [("user", "complete"), ("assistant", "interrupted")]

@@ -6,9 +6,9 @@ import pytest
 from rich.console import Console
 
 from rtchat.conversation import ChatMessage, Conversation
-from rtchat.ui.markdown_blocks import final_boundary
-from rtchat.ui.widgets.messages import MessageView
-from rtchat.ui.widgets.streaming_markdown import rich_markdown
+from rtchat.ui.widgets.transcript.markdown_blocks import final_boundary
+from rtchat.ui.widgets.transcript.messages import MessageView
+from rtchat.ui.widgets.transcript.streaming_markdown import rich_markdown
 from tests.support.ui import make_app, ready, wait_for
 
 

@@ -25,10 +25,10 @@ async def test_typed_and_env_keys_never_reach_a_screenshot(isolated, monkeypatch
         await pilot.press(*CANARY)
         shots.append(app.export_screenshot())
         await pilot.press("enter")  # stored in the (test) keyring
-        await wait_for(pilot, lambda: app.target is not None and app.target.ref == "openai/gpt-4.1")
+        await wait_for(pilot, lambda: app.state.target is not None and app.state.target.ref == "openai/gpt-4.1")
         shots.append(app.export_screenshot())
         app.switch_model("loopback/fault-401")
-        await wait_for(pilot, lambda: app.target.ref == "loopback/fault-401")
+        await wait_for(pilot, lambda: app.state.target.ref == "loopback/fault-401")
         await send(pilot, "hi")
         await wait_for(pilot, lambda: idle(app) and "rtchat keys set" in plain(app.screen))
         shots.append(app.export_screenshot())
@@ -57,13 +57,13 @@ async def test_the_apps_debug_wire_log_has_frames_but_no_key(isolated, monkeypat
     session.wire_log = WireLog.create()
     app = RtChatApp(config, model="openai/echo", session=session)
     async with app.run_test(size=(120, 40)) as pilot:
-        await wait_for(pilot, lambda: app.target is not None)
+        await wait_for(pilot, lambda: app.state.target is not None)
         app.switch_model("loopback/echo")  # the loopback server is up now; point openai at it
-        await wait_for(pilot, lambda: app.target.ref == "loopback/echo")
+        await wait_for(pilot, lambda: app.state.target.ref == "loopback/echo")
         providers = app.session.config.catalog.providers
-        providers["openai"] = replace(providers["openai"], base_url=app.target.base_url)
+        providers["openai"] = replace(providers["openai"], base_url=app.state.target.base_url)
         app.switch_model("openai/echo")
-        await wait_for(pilot, lambda: app.target.ref == "openai/echo")
+        await wait_for(pilot, lambda: app.state.target.ref == "openai/echo")
         await send(pilot, "log me")
         await wait_for(pilot, lambda: idle(app) and "log me" in plain(app.screen) and "characters" in plain(app.screen))
     log = session.wire_log.path.read_text()

@@ -12,9 +12,9 @@ from rtchat.audio.pcm import speech_duration
 from rtchat.audio.support import AudioUnavailable
 from rtchat.store import Store, default_path
 from rtchat.ui.choices import IMPLEMENTED_PROTOCOLS
-from rtchat.ui.voice_devices import silent_devices
-from rtchat.ui.widgets.messages import AssistantMessage, ErrorMessage, UserMessage
-from rtchat.ui.widgets.status_line import StatusFacts, format_status, level_meter
+from rtchat.ui.controllers.voice_devices import silent_devices
+from rtchat.ui.widgets.transcript.messages import AssistantMessage, ErrorMessage, UserMessage
+from rtchat.ui.widgets.status.status_line import StatusFacts, format_status, level_meter
 from tests.support.ui import idle, make_app, ready, send, wait_for
 
 SIZE = (120, 40)
@@ -58,7 +58,7 @@ def tap(pilot, key: str) -> None:
 
 
 def voice_state(app) -> str | None:
-    return app.voice.state.value if app.voice is not None else None
+    return app.voice.current.state.value if app.voice.current is not None else None
 
 
 async def test_push_to_talk_turn_over_webrtc_is_shown_and_stored():
@@ -82,9 +82,9 @@ async def test_push_to_talk_turn_over_webrtc_is_shown_and_stored():
         assert answer.text.startswith("heard ") and abs(float(answer.text.split()[1]) - expected) <= 0.15, answer.text
         assert answer.reason == "complete"
         assert app.status.facts.voice == "idle" and app.status.facts.first_audio_ms is not None
-        assert [m.role for m in app.conversation.messages] == ["user", "assistant"]
-        assert app.conversation.messages[0].text == said
-        conversation_id = app.recorder.conversation_id
+        assert [m.role for m in app.state.conversation.messages] == ["user", "assistant"]
+        assert app.state.conversation.messages[0].text == said
+        conversation_id = app.history.conversation_id
         # a second exchange, cut short with ctrl+c while the answer speaks
         tap(pilot, "f3")
         await wait_for(pilot, lambda: voice_state(app) == "listening")
@@ -109,12 +109,12 @@ async def test_ctrl_c_while_talking_drops_the_speech():
         await ready(pilot)
         tap(pilot, "f3")
         await wait_for(pilot, lambda: voice_state(app) == "listening", timeout=20)
-        assert app.voice_mode.opened_for == ("loopback/echo", "websocket")
+        assert app.voice.mode.opened_for == ("loopback/echo", "websocket")
         source.say(syllables(2))
         tap(pilot, "ctrl+c")
         await wait_for(pilot, lambda: voice_state(app) == "idle")
         await pilot.pause(0.3)  # the scenario: the app must stay silent; an answer to the dropped speech would show by now
-        assert not app.transcript.query(AssistantMessage) and app.runner is None
+        assert not app.transcript.query(AssistantMessage) and app.turns.runner is None
 
 
 async def test_missing_portaudio_is_one_line_and_text_chat_goes_on():
@@ -128,7 +128,7 @@ async def test_missing_portaudio_is_one_line_and_text_chat_goes_on():
         await wait_for(pilot, lambda: app.transcript.query(ErrorMessage))
         error = app.transcript.query_one(ErrorMessage)
         assert error.text == "voice needs PortAudio: install libportaudio2 (e.g. apt-get install libportaudio2)"
-        assert app.voice is None and app.status.facts.voice is None
+        assert app.voice.current is None and app.status.facts.voice is None
         await send(pilot, "still typing")
         await wait_for(pilot, lambda: app.transcript.query(AssistantMessage) and idle(app))
         assert "still typing" in app.transcript.query_one(AssistantMessage).text
@@ -153,7 +153,7 @@ async def test_typing_over_webrtc_answers_or_points_at_the_talk_key():
             assert "hello over webrtc" in app.transcript.query_one(AssistantMessage).text
         else:
             assert "WebRTC in rtchat carries voice: press f3" in app.transcript.query_one(ErrorMessage).text
-        assert app.voice is None  # typing never opens voice mode
+        assert app.voice.current is None  # typing never opens voice mode
 
 
 def test_the_voice_only_message_names_the_talk_key(monkeypatch):

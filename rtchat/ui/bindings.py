@@ -57,3 +57,8 @@ def effective_key(binding: Binding, keymap: dict[str, str]) -> str:
     if binding.id and binding.id in keymap:
         return keymap[binding.id]
     return binding.key_display or binding.key
+
+
+def key_for(binding_id: str, keymap: dict[str, str]) -> str:
+    """The key(s) the app binding `binding_id` answers to, for messages that name it."""
+    return effective_key(next(b for b in APP_BINDINGS if b.id == binding_id), keymap)

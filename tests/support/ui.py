@@ -23,7 +23,7 @@ async def wait_for(pilot, condition, timeout: float = 15.0, step: float = 0.05) 
 
 
 async def ready(pilot) -> None:
-    await wait_for(pilot, lambda: pilot.app.target is not None and pilot.app._model_ready.is_set())
+    await wait_for(pilot, lambda: pilot.app.state.target is not None and pilot.app.state.ready.is_set())
 
 
 async def send(pilot, text: str) -> None:
@@ -32,7 +32,7 @@ async def send(pilot, text: str) -> None:
 
 
 def idle(app) -> bool:
-    return app.runner is None and app._prompts.empty()
+    return app.turns.idle
 
 
 def plain(widget) -> str:

@@ -37,8 +37,8 @@ def summary_label(summary: ConversationSummary, current: int | None) -> Content:
     return literal(f"{mark}{title[:46]:<46} {summary.model[:22]:<22} {summary.message_count:>4} msgs  {when(summary.updated)}")
 
 
-class ConversationList(ModalScreen[int | None]):
-    """Dismisses with the id of the conversation to open, or None."""
+class ConversationList(ModalScreen[None]):
+    """Posts `Resume` with the conversation to open (and closes), `Deleted` for each one deleted."""
 
     BINDINGS = LIST_BINDINGS
     DEFAULT_CSS = """
@@ -101,11 +101,11 @@ class ConversationList(ModalScreen[int | None]):
     def _open_highlighted(self) -> None:
         summary = self.selected()
         if summary is not None:
-            self.dismiss(summary.id)
+            self.post_message(self.Resume(summary.id))
 
     @on(OptionList.OptionSelected, "#conversations")
     def _open_chosen(self, event: OptionList.OptionSelected) -> None:
-        self.dismiss(int(event.option.id))
+        self.post_message(self.Resume(int(event.option.id)))
 
     def action_move(self, step: int) -> None:
         if step > 0:
@@ -136,7 +136,7 @@ class ConversationList(ModalScreen[int | None]):
         def confirmed(yes: bool | None) -> None:
             if yes:
                 self._change(lambda: self.store.delete(summary.id))
-                self.app.post_message(self.Deleted(summary.id))
+                self.post_message(self.Deleted(summary.id))
 
         question = f"Delete “{summary.title or '(untitled)'}” and its {summary.message_count} messages? This cannot be undone."
         self.app.push_screen(ConfirmDialog(question), confirmed)
@@ -148,9 +148,20 @@ class ConversationList(ModalScreen[int | None]):
             self.query_one("#conversations-problem", Static).update(str(exc))
         self.reload()
 
+    class Resume(Message):
+        """Open this stored conversation and continue it; the list closes as it bubbles to the app."""
+
+        def __init__(self, conversation_id: int) -> None:
+            super().__init__()
+            self.conversation_id = conversation_id
+
     class Deleted(Message):
         """A conversation is gone; the app starts afresh if it was the open one."""
 
         def __init__(self, conversation_id: int) -> None:
             super().__init__()
             self.conversation_id = conversation_id
+
+    @on(Resume)
+    def _close(self) -> None:
+        self.dismiss()

@@ -10,6 +10,7 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
 from textual.fuzzy import Matcher
+from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
@@ -59,8 +60,13 @@ def filter_choices(choices: list[ModelChoice], query: str) -> list[ModelChoice]:
     return [c for score, _, c in sorted(scored, key=lambda t: (-t[0], t[1])) if score > 0]
 
 
-class ModelPicker(ModalScreen[ModelChoice | None]):
-    """Returns the chosen model (the caller asks for a key if it has none)."""
+class ModelPicker(ModalScreen[None]):
+    """Posts `Chosen` with the model picked (the app asks for a key if it has none), and closes."""
+
+    class Chosen(Message):
+        def __init__(self, choice: ModelChoice) -> None:
+            super().__init__()
+            self.choice = choice
 
     BINDINGS = [
         Binding("escape", "dismiss(None)", "Cancel", id="model_picker.cancel"),
@@ -111,8 +117,12 @@ class ModelPicker(ModalScreen[ModelChoice | None]):
     def _choose_highlighted(self) -> None:
         options = self.query_one(OptionList)
         if self.shown and options.highlighted is not None:
-            self.dismiss(self.shown[options.highlighted])
+            self.post_message(self.Chosen(self.shown[options.highlighted]))
 
     @on(OptionList.OptionSelected, "#model-list")
     def _choose(self, event: OptionList.OptionSelected) -> None:
-        self.dismiss(self.shown[event.option_index])
+        self.post_message(self.Chosen(self.shown[event.option_index]))
+
+    @on(Chosen)
+    def _close(self) -> None:
+        self.dismiss()

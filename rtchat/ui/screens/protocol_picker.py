@@ -7,6 +7,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
+from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
@@ -14,7 +15,14 @@ from textual.widgets.option_list import Option
 from rtchat.ui.choices import IMPLEMENTED_PROTOCOLS, PROTOCOL_NAMES
 
 
-class ProtocolPicker(ModalScreen[str | None]):
+class ProtocolPicker(ModalScreen[None]):
+    """Posts `Chosen` with the protocol picked, and closes."""
+
+    class Chosen(Message):
+        def __init__(self, protocol: str) -> None:
+            super().__init__()
+            self.protocol = protocol
+
     BINDINGS = [Binding("escape", "dismiss(None)", "Cancel", id="protocol_picker.cancel")]
     DEFAULT_CSS = """
     ProtocolPicker { align: center middle; }
@@ -48,4 +56,8 @@ class ProtocolPicker(ModalScreen[str | None]):
 
     @on(OptionList.OptionSelected)
     def _choose(self, event: OptionList.OptionSelected) -> None:
-        self.dismiss(event.option.id)
+        self.post_message(self.Chosen(event.option.id))
+
+    @on(Chosen)
+    def _close(self) -> None:
+        self.dismiss()

@@ -6,6 +6,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.message import Message
 from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
@@ -36,8 +37,15 @@ def hit_label(hit: SearchHit) -> Content:
     return head + Content("   ") + snippet_content(hit.snippet)
 
 
-class SearchScreen(ModalScreen[int | None]):
-    """Dismisses with the conversation id of the chosen hit, or None."""
+class SearchScreen(ModalScreen[None]):
+    """Posts `Resume` with the conversation of the chosen hit, and closes."""
+
+    class Resume(Message):
+        """Open the conversation a hit belongs to; the search closes as it bubbles to the app."""
+
+        def __init__(self, conversation_id: int) -> None:
+            super().__init__()
+            self.conversation_id = conversation_id
 
     BINDINGS = [
         Binding("escape", "dismiss(None)", "Close", id="search.close"),
@@ -102,7 +110,7 @@ class SearchScreen(ModalScreen[int | None]):
 
     def _open(self, index: int | None) -> None:
         if index is not None and 0 <= index < len(self.hits):
-            self.dismiss(self.hits[index].conversation_id)
+            self.post_message(self.Resume(self.hits[index].conversation_id))
 
     @on(Input.Submitted, "#search-words")
     def _open_highlighted(self) -> None:
@@ -111,3 +119,7 @@ class SearchScreen(ModalScreen[int | None]):
     @on(OptionList.OptionSelected, "#search-hits")
     def _open_chosen(self, event: OptionList.OptionSelected) -> None:
         self._open(event.option_index)
+
+    @on(Resume)
+    def _close(self) -> None:
+        self.dismiss()

@@ -7,12 +7,20 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
+from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 
-class ThemePicker(ModalScreen[str | None]):
+class ThemePicker(ModalScreen[None]):
+    """Previews by setting the app's theme; posts `Chosen` (to be saved) when one is kept."""
+
+    class Chosen(Message):
+        def __init__(self, theme: str) -> None:
+            super().__init__()
+            self.theme = theme
+
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="theme_picker.cancel")]
     DEFAULT_CSS = """
     ThemePicker { align: center middle; }
@@ -42,7 +50,11 @@ class ThemePicker(ModalScreen[str | None]):
 
     @on(OptionList.OptionSelected)
     def _choose(self, event: OptionList.OptionSelected) -> None:
-        self.dismiss(event.option.id)
+        self.post_message(self.Chosen(event.option.id))
+
+    @on(Chosen)
+    def _close(self) -> None:
+        self.dismiss()
 
     def action_cancel(self) -> None:
         self.app.theme = self.original

@@ -1,1 +1,1 @@
-"""Widgets of the chat screen, one job per module."""
+"""Widgets of the chat screen, grouped by domain: transcript/, input/, status/."""

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from rtchat.conversation import ChatMessage
 from rtchat.store import MessageRecord
-from rtchat.ui.widgets.messages import AssistantMessage, UserMessage
-from rtchat.ui.widgets.transcript import WidgetFactory
+from rtchat.ui.widgets.transcript.messages import AssistantMessage, UserMessage
+from rtchat.ui.widgets.transcript.transcript import WidgetFactory
 
 
 def stored_reason(record: MessageRecord) -> str:

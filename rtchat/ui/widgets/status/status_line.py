@@ -8,11 +8,16 @@ voice connection's state and latency.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from textual.widgets import Static
 
 from rtchat.events import Usage
+from rtchat.metrics import TurnClock
 from rtchat.ui.safe_text import literal
+
+if TYPE_CHECKING:
+    from rtchat.live.connection import LiveConnection
 
 METER_CELLS = 8
 METER_FLOOR_DBFS = -60.0  # quieter than this shows an empty meter
@@ -90,6 +95,7 @@ class StatusLine(Static):
         super().__init__("", **kwargs)
         self.facts = StatusFacts()
         self._shown = ""
+        self._watched: LiveConnection | None = None  # the live connection whose state is shown
 
     def show(self, **changes) -> None:
         for name, value in changes.items():
@@ -98,3 +104,22 @@ class StatusLine(Static):
         if text != self._shown:
             self._shown = text
             self.update(literal(text), layout=False)  # one line, always: no re-layout
+
+    def show_clock(self, clock: TurnClock) -> None:
+        """A turn's own clock (rtchat.metrics): the same figures the history and the bench keep."""
+        self.show(connect_ms=clock.connect_ms, ttft_ms=clock.ttft_ms, tokens_per_s=clock.tokens_per_s, usage=clock.usage)
+
+    def watch_connection(self, connection: LiveConnection | None) -> None:
+        """Show the state of the socket or call a turn runs on, and follow it until another is watched."""
+        if connection is None:
+            self.show(socket=None)
+            return
+        if connection is not self._watched:
+            self._watched = connection
+
+            def changed(state: str) -> None:
+                if connection is self._watched:
+                    self.show(socket=state)
+
+            connection.add_listener(changed)
+        self.show(socket=connection.state)

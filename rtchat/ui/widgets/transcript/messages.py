@@ -14,8 +14,8 @@ from textual.widgets import Static
 from rtchat.events import Usage
 from rtchat.ui.bindings import MESSAGE_BINDINGS
 from rtchat.ui.safe_text import literal
-from rtchat.ui.widgets.streaming_markdown import MarkdownPiece, StreamingMarkdown
-from rtchat.ui.widgets.thinking import ThinkingPanel
+from rtchat.ui.widgets.transcript.streaming_markdown import MarkdownPiece, StreamingMarkdown
+from rtchat.ui.widgets.transcript.thinking import ThinkingPanel
 
 
 REASON_WORDS = {
@@ -43,6 +43,9 @@ class MessageView(Vertical, can_focus=True):
             super().__init__()
             self.chars = chars
 
+    class LeaveRequested(Message):
+        """The user wants the input box back (i, Escape, or Down past the last message)."""
+
     def copy_text(self) -> str:
         return ""
 
@@ -56,7 +59,7 @@ class MessageView(Vertical, can_focus=True):
             panel.collapsed = not panel.collapsed
 
     def action_focus_input(self) -> None:
-        self.app.action_focus_input()
+        self.post_message(self.LeaveRequested())
 
     def _sibling(self, step: int) -> "MessageView | None":
         siblings = [w for w in self.parent.children if isinstance(w, MessageView)] if self.parent else []
@@ -73,7 +76,7 @@ class MessageView(Vertical, can_focus=True):
             target.focus()
             target.scroll_visible()
         else:
-            self.app.action_focus_input()
+            self.post_message(self.LeaveRequested())
 
 
 class UserMessage(MessageView):
@@ -183,7 +186,7 @@ class AssistantMessage(MessageView):
     def copy_text(self) -> str:
         return self.text
 
-    # --- streaming, driven by rtchat.ui.turn_runner.TurnRunner -------------------------
+    # --- streaming, driven by rtchat.ui.controllers.turn_runner.TurnRunner -------------------------
 
     def _ensure_thinking(self) -> ThinkingPanel:
         if self.thinking is None:

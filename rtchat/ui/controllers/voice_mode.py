@@ -14,7 +14,7 @@ from typing import Any
 from textual.message import Message
 
 from rtchat.catalog import ModelInfo
-from rtchat.ui.voice_devices import VoiceDevices
+from rtchat.ui.controllers.voice_devices import VoiceDevices
 
 
 class VoiceChanged(Message):

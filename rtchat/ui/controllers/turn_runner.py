@@ -2,6 +2,7 @@
 
 Everything that must see every event of a turn (the transcript, the status
 line, the history store via `observers`) is driven from `TurnRunner.run`.
+Its host is the `TurnController`, which owns the one running turn.
 Spoken turns go through the same runner, so a voice answer is shown, measured
 and stored exactly like a typed one. The answer kept in the conversation is the
 turn's own fold (`turn.answer`): what was shown is what is sent back.
@@ -25,37 +26,46 @@ from rtchat.events import (
     Usage,
 )
 from rtchat.turns.base import Turn, TurnPhase
-from rtchat.ui.widgets.messages import AssistantMessage
+from rtchat.ui.widgets.transcript.messages import AssistantMessage
 
 FRAME_SECONDS = 1 / 25  # deltas are coalesced and painted at most this often
 
 Observer = Callable[[Event], None]
 
 
-class TurnHost(Protocol):
-    """What the runner needs from the app around it."""
+UserWords = Callable[[str], None]  # what the user said, for a spoken turn's placeholder
 
-    def set_interval(self, interval: float, callback, *, name: str | None = None): ...
+
+class Timer(Protocol):
+    def stop(self) -> None: ...
+
+
+class TurnHost(Protocol):
+    """What the runner needs around it: a frame timer, the transcript's inline messages, the status line."""
+
+    def every(self, seconds: float, callback: Callable[[], object]) -> Timer: ...
     async def show_error(self, error: Error) -> None: ...
     async def show_notice(self, notice: Notice) -> None: ...
     def turn_progress(self, state: str, turn: Turn) -> None: ...
-    async def show_user_transcript(self, event: Transcript) -> None: ...
 
 
 class TurnRunner:
     """Feeds one streaming answer into its widget; the answer itself is the turn's fold."""
 
-    def __init__(self, turn: Turn, view: AssistantMessage, host: TurnHost, observers: list[Observer] | None = None) -> None:
+    def __init__(
+        self, turn: Turn, view: AssistantMessage, host: TurnHost, observers: list[Observer] | None = None, on_user_words: UserWords | None = None
+    ) -> None:
         self.turn = turn
         self.view = view
         self.host = host
         self.observers = list(observers or [])  # e.g. the history store's writer.apply
+        self.on_user_words = on_user_words
         self.reason = "error"
         self._shown_transcript = ""  # the spoken answer's words already painted
 
     async def run(self) -> ChatMessage | None:
         """Stream to the end (or cancellation); return the assistant message to append, if any."""
-        timer = self.host.set_interval(FRAME_SECONDS, self.view.flush, name="answer-frame")
+        timer = self.host.every(FRAME_SECONDS, self.view.flush)
         self.host.turn_progress(self.turn.opening_phase.value, self.turn)
         try:
             async for event in self.turn.events():
@@ -92,7 +102,8 @@ class TurnRunner:
     async def _apply_transcript(self, event: Transcript) -> None:
         """A spoken answer's words stream like text; what the user said replaces their placeholder."""
         if event.role == "user":
-            await self.host.show_user_transcript(event)
+            if event.text and self.on_user_words is not None:
+                self.on_user_words(event.text)
             return
         words = self.turn.answer.answer().transcript  # the fold already took this event
         if words.startswith(self._shown_transcript):

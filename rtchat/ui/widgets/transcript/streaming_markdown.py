@@ -25,8 +25,8 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 from rtchat.sanitize import terminal_safe
-from rtchat.ui.inert_markdown import InertMarkdown
-from rtchat.ui.markdown_blocks import final_boundary
+from rtchat.ui.widgets.transcript.inert_markdown import InertMarkdown
+from rtchat.ui.widgets.transcript.markdown_blocks import final_boundary
 
 RenderedHook = Callable[[int, float], None]
 SEGMENT_CHARS = 1200

@@ -11,6 +11,9 @@ from collections.abc import Callable
 from textual.containers import VerticalScroll
 from textual.widget import Widget
 
+from rtchat.events import Error, Notice
+from rtchat.ui.widgets.transcript.messages import AssistantMessage, ErrorMessage, MessageView, NoticeMessage
+
 PAGE = 30
 
 WidgetFactory = Callable[[], Widget]
@@ -19,6 +22,7 @@ WidgetFactory = Callable[[], Widget]
 class Transcript(VerticalScroll, can_focus=False):
     DEFAULT_CSS = """
     Transcript { height: 1fr; padding: 0 1; scrollbar-size-vertical: 1; }
+    Transcript.hide-thinking ThinkingPanel { display: none; }
     """
 
     def __init__(self, **kwargs) -> None:
@@ -39,6 +43,29 @@ class Transcript(VerticalScroll, can_focus=False):
 
     async def add(self, widget: Widget) -> None:
         await self.mount(widget)
+
+    async def show_error(self, error: Error) -> None:
+        """A failure inline, in words, with what the user can do next."""
+        await self.add(ErrorMessage(error.message + advice(error), error.kind))
+
+    async def show_notice(self, notice: Notice) -> None:
+        await self.add(NoticeMessage(notice.text))
+
+    def focus_latest(self) -> None:
+        """Escape from the input: the newest message takes focus (c copies it, t toggles its thinking)."""
+        messages = list(self.query(MessageView))
+        if messages:
+            messages[-1].focus()
+            messages[-1].scroll_visible()
+
+    def copy_latest_answer(self) -> None:
+        answers = list(self.query(AssistantMessage))
+        if answers:
+            answers[-1].action_copy_message()
+
+    def show_thinking(self, shown: bool) -> None:
+        """Show or hide every reasoning section at once (ctrl+t)."""
+        self.set_class(not shown, "hide-thinking")
 
     async def clear(self) -> None:
         """Empty the transcript, for another conversation."""
@@ -73,3 +100,12 @@ class Transcript(VerticalScroll, can_focus=False):
         super().watch_scroll_y(old, new)
         if new <= 0 and self._unmounted:
             self.run_worker(self.mount_earlier(), exclusive=True, group="history")
+
+
+def advice(error: Error) -> str:
+    """What the user can do next, when the message itself does not say."""
+    if error.kind == "auth" and "rtchat keys set" not in error.message:
+        return " — set a key with `rtchat keys set PROVIDER` or pick another model with ctrl+o"
+    if error.retryable:
+        return " — send the prompt again (Up recalls it) or pick another model with ctrl+o"
+    return ""

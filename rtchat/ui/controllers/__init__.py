@@ -1,0 +1,1 @@
+"""The app's behaviour, one domain per object; each gets what it needs in its constructor."""

@@ -1,0 +1,158 @@
+"""Push-to-talk: open voice mode on first use, talk, send, barge in.
+
+Terminals send no key-release, so the key toggles: press to talk (stopping a
+spoken answer first), press again to send. Each sent exchange becomes a
+`SpokenTurn` run by the `TurnController` like a typed turn, so the transcript,
+the status line and the history treat both alike.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from rtchat.events import Done, Error, Notice
+from rtchat.session import Session
+from rtchat.turns.spoken import SpokenTurn
+from rtchat.ui.choices import PROTOCOL_NAMES
+from rtchat.ui.controllers.state import ChatState
+from rtchat.ui.controllers.turns import TurnController
+from rtchat.ui.controllers.voice_mode import VoiceMode, failure_text, no_voice_message, voice_protocol_for
+from rtchat.ui.widgets.status.status_line import StatusLine
+from rtchat.ui.widgets.transcript.transcript import Transcript
+
+Spawn = Callable[[Coroutine[Any, Any, None], str], object]  # run a coroutine as a worker of the app, in a group
+Notify = Callable[[str], None]
+
+
+class VoiceController:
+    def __init__(
+        self,
+        state: ChatState,
+        session: Session,
+        mode: VoiceMode,
+        turns: TurnController,
+        transcript: Transcript,
+        status: StatusLine,
+        notify: Notify,
+        spawn: Spawn,
+        on_change: Callable[[], None],
+    ) -> None:
+        self.state = state
+        self.session = session
+        self.mode = mode
+        self.turns = turns
+        self.transcript = transcript
+        self.status = status
+        self.notify = notify
+        self.spawn = spawn
+        self.on_change = on_change  # the voice session's state or connection changed (from its own callbacks)
+        self.spoken: SpokenTurn | None = None  # the exchange the voice events go to now
+        self._lock = asyncio.Lock()  # one press, follow or close at a time
+
+    @property
+    def current(self):
+        """The open rtchat.voice.session.VoiceSession, or None outside voice mode."""
+        return self.mode.voice
+
+    # --- the key ------------------------------------------------------------------------------
+
+    async def push_to_talk(self) -> None:
+        async with self._lock:
+            voice = await self._voice_for_current_model()
+            if voice is None:
+                return
+            from rtchat.voice.ptt import VoiceState  # with voice mode open, its modules are loaded already
+
+            sending = voice.state is VoiceState.LISTENING
+            await voice.toggle()
+            if sending and voice.state is VoiceState.THINKING and voice.turn is not None and not voice.turn.ended:
+                # No await before `spoken` is set: the answer's first events must reach it.
+                seconds = voice.capture.sent_seconds if voice.capture else 0.0
+                self.spoken = SpokenTurn(voice, self.state.target, self.state.conversation, seconds)
+                self.spawn(self._run_spoken(self.spoken), "voice-turns")
+            self.show()
+
+    def interrupt(self) -> bool:
+        """Ctrl-C while talking: drop what was said. True when there was something to stop."""
+        voice = self.current
+        if voice is None or voice.state.value != "listening":
+            return False
+        asyncio.ensure_future(voice.interrupt())
+        return True
+
+    async def _voice_for_current_model(self):
+        await self.state.ready.wait()
+        target = self.state.target
+        if target is None:
+            return None
+        protocol = voice_protocol_for(self.state.protocol, target.info) if target.info.voice else None
+        if protocol is None:
+            await self.transcript.show_error(Error("voice", no_voice_message(target.ref)))
+            return None
+        if self.mode.is_open_for(target.ref, protocol):
+            return self.current
+        self.status.show(voice="opening", voice_link=PROTOCOL_NAMES.get(protocol, protocol))
+        try:
+            voice = await self.mode.open(self.session, target, protocol, self.state.conversation.system, self.on_change)
+        except Exception as exc:  # missing PortAudio/device/extra, no endpoint, refused: one line, never a traceback
+            self.status.show(voice=None, voice_link=None, level_dbfs=None)
+            await self.transcript.show_error(Error("voice", failure_text(exc)))
+            return None
+        self.spawn(self._read_events(voice), "voice-events")
+        self.notify(f"voice mode: {target.ref} over {protocol}; press the talk key again to send")
+        return voice
+
+    def follow_choice(self) -> None:
+        """A new model or protocol ends voice mode; the next press opens it for the new choice."""
+        target = self.state.target
+        if self.current is None or target is None:
+            return
+        wanted = voice_protocol_for(self.state.protocol, target.info) if target.info.voice else None
+        if not self.mode.is_open_for(target.ref, wanted or ""):
+            self.status.show(voice=None, voice_link=None, level_dbfs=None, first_audio_ms=None)
+            self.spawn(self._close_locked(), "voice")
+
+    async def _close_locked(self) -> None:
+        async with self._lock:
+            await self.close()
+
+    async def close(self) -> None:
+        await self.mode.close()
+
+    # --- the voice session's events -----------------------------------------------------------
+
+    async def _read_events(self, voice) -> None:
+        """The one reader of the session's events: each exchange's share goes to its SpokenTurn."""
+        async for event in voice.events():
+            spoken = self.spoken
+            if spoken is not None and not spoken.done:
+                spoken.feed(event)
+                if isinstance(event, Done):
+                    self.spoken = None
+            elif isinstance(event, Notice):
+                await self.transcript.show_notice(event)
+            elif isinstance(event, Error):
+                await self.transcript.show_error(event)
+
+    async def _run_spoken(self, spoken: SpokenTurn) -> None:
+        protocol = self.mode.opened_for[1] if self.mode.opened_for else "voice"
+        await self.turns.run_spoken(spoken, protocol)
+        self.show()
+
+    # --- the status line ----------------------------------------------------------------------
+
+    def show(self) -> None:
+        """Voice state, link, input level and latency; the level meter moves while listening."""
+        voice = self.current
+        if voice is None:
+            return
+        state = voice.state.value
+        self.status.show(
+            voice=state,
+            voice_link=f"{PROTOCOL_NAMES.get(self.mode.opened_for[1], '') if self.mode.opened_for else ''} {voice.connection}",
+            level_dbfs=self.mode.take_level() if state == "listening" else None,
+            first_audio_ms=voice.latency.get("first_audio_ms"),
+            **({} if self.turns.runner is not None else {"connect_ms": voice.latency.get("connect_ms")}),
+        )

@@ -1,0 +1,1 @@
+"""One line of facts about the model, the connection and the running turn."""
