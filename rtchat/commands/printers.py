@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 
 from rtchat.events import Done, Error, Event, Notice, TextDelta, ThinkingDelta, event_to_dict
-from rtchat.sanitize import json_line_safe, terminal_safe
+from rtchat.sanitize import strict_json, terminal_safe
 
 DIM, RESET = "\x1b[2m", "\x1b[0m"
 
@@ -60,5 +59,5 @@ def silence_stdout() -> None:
 
 
 def print_jsonl(event: Event) -> None:
-    sys.stdout.write(json_line_safe(json.dumps(event_to_dict(event), ensure_ascii=False)) + "\n")
+    sys.stdout.write(strict_json(event_to_dict(event)) + "\n")
     sys.stdout.flush()
