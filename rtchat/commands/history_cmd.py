@@ -11,13 +11,22 @@ from rtchat.sanitize import strict_json, terminal_safe
 
 
 def _open_store():
+    """The history to read; read-only when its folder cannot be written (read-only or full)."""
     from rtchat.store import Store, StoreError
 
     try:
         return Store.open()
     except StoreError as exc:
-        fail(str(exc))
-        return None
+        if exc.problem not in ("unwritable", "full"):
+            fail(str(exc))
+            return None
+        try:
+            store = Store.open_read_only()
+        except StoreError:
+            fail(str(exc))
+            return None
+        print(f"rtchat: reading the history read-only ({exc.problem}: {exc.path})", file=sys.stderr)
+        return store
 
 
 def _when(timestamp: float) -> str:
