@@ -7,6 +7,7 @@ import sys
 
 from rtchat import __version__
 from rtchat.catalog import EFFORTS, PROTOCOLS
+from rtchat.commands.printers import silence_stdout
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -114,7 +115,14 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def entry() -> None:
-    sys.exit(main())
+    """Run, and end quietly when the reader of stdout went away (`rtchat history | head -1`)."""
+    try:
+        code = main()
+        sys.stdout.flush()  # here, not at exit, so a closed pipe is caught below
+    except BrokenPipeError:
+        silence_stdout()  # Python's own flush at exit would fail again
+        code = 0
+    sys.exit(code)
 
 
 if __name__ == "__main__":

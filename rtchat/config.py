@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -16,12 +16,19 @@ import platformdirs
 
 from rtchat.errors import ConfigFailure
 from rtchat.catalog import BUILTIN, DEFAULT_ORDER, Catalog, ModelRef, parse_model_ref, provider_from_config
+from rtchat.config_rules import check_settings
 
 APP = "rtchat"
 
 
 class ConfigError(ConfigFailure, ValueError):
-    """The config file is unusable; the message names the file and line."""
+    """The config file is unusable; the message names the file and line.
+
+    `problems` holds every problem found (the message shows the first)."""
+
+    def __init__(self, message: str, problems: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.problems = problems or [message]
 
 
 def config_dir() -> Path:
@@ -65,6 +72,7 @@ class Config:
     protocols: dict[str, str] = field(default_factory=dict)  # "provider/model" -> protocol
     keys: dict[str, str] = field(default_factory=dict)  # binding id -> key
     raw: dict[str, Any] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)  # unknown keys, each naming its line
 
 
 def _section(data: dict, name: str, path: Path) -> dict:
@@ -79,6 +87,11 @@ def parse_config(text: str, path: Path) -> Config:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    findings = check_settings(data, text, path, {f.name for f in fields(NetworkSettings)})
+    if findings.problems:
+        first, more = findings.problems[0], len(findings.problems) - 1
+        extra = f" (and {more} more: see `rtchat config check`)" if more else ""
+        raise ConfigError(first + extra, findings.problems)
     catalog = Catalog()
     for name, table in _section(data, "providers", path).items():
         if not isinstance(table, dict):
@@ -89,9 +102,8 @@ def parse_config(text: str, path: Path) -> Config:
             raise ConfigError(f"{path}: [providers.{name}]: {exc}") from None
     network = NetworkSettings()
     for key, value in _section(data, "network", path).items():
-        if not hasattr(network, key) or not isinstance(value, (int, float)) or isinstance(value, bool):
-            raise ConfigError(f"{path}: [network] {key} = {value!r} is not a known numeric setting")
-        setattr(network, key, type(getattr(network, key))(value))
+        if hasattr(network, key):  # checked above: in range; unknown keys were warned about
+            setattr(network, key, type(getattr(network, key))(value))
     default_model = data.get("default_model")
     if default_model is not None:
         try:
@@ -108,6 +120,7 @@ def parse_config(text: str, path: Path) -> Config:
         protocols={str(k): str(v) for k, v in _section(data, "protocols", path).items()},
         keys={str(k): str(v) for k, v in _section(data, "keys", path).items()},
         raw=data,
+        warnings=findings.warnings,
     )
 
 

@@ -1,34 +1,112 @@
 """Conversations out of the history: Markdown to read, JSON to keep everything.
 
-Model output is untrusted text: an exported file may later be `cat` to a
+Model output is untrusted text. An exported file may later be `cat` to a
 terminal, so the Markdown export turns control characters (ESC, the other C0
-controls but newline and tab, DEL, C1) into U+FFFD. The JSON text written by
-`dump_json` escapes them instead, losslessly.
+controls but newline and tab, DEL, C1) into U+FFFD and names bidi controls;
+`dump_json` escapes them instead, losslessly, and writes strict JSON.
+
+It may also be opened in a viewer that renders HTML, so no model text carries
+raw HTML into the Markdown: `<` outside code becomes `&lt;` (code blocks and
+spans show it as it is, where it cannot act), a fence left open is closed, and
+the result is checked with a CommonMark parser; if that parser still finds
+HTML, every `<` is escaped. Thinking therefore cannot close its `<details>`.
 """
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
+from markdown_it import MarkdownIt
+
 from rtchat.conversation import ThinkingBlock
+from rtchat.sanitize import strict_json, terminal_safe
 from rtchat.store import ConversationRecord, MessageRecord
 
 EXPORT_FORMAT = "rtchat.conversation"
 EXPORT_VERSION = 1
 
 _CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-_JSON_RAW_UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029]")
+_CODE_SPAN = re.compile(r"(?<!`)(`+)(?!`)(?:[^\n]|\n(?![ \t]*\n))+?(?<!`)\1(?!`)")  # within a paragraph
+_COMMONMARK = MarkdownIt("commonmark")  # html on: it must see what a renderer would
 
 
 def inert(text: str | None) -> str:
-    """Text safe to print: CRLF becomes LF, every other control character becomes U+FFFD."""
+    """Text safe to print: CRLF becomes LF, every other control character becomes U+FFFD,
+    bidi controls a visible [U+202E]."""
     if not text:
         return ""
-    return _CONTROLS.sub("\ufffd", text.replace("\r\n", "\n"))
+    return terminal_safe(_CONTROLS.sub("\ufffd", text.replace("\r\n", "\n")))
+
+
+def _escape_outside_spans(chunk: str) -> str:
+    out, start = [], 0
+    for span in _CODE_SPAN.finditer(chunk):
+        out += [chunk[start : span.start()].replace("<", "&lt;"), span.group()]
+        start = span.end()
+    out.append(chunk[start:].replace("<", "&lt;"))
+    return "".join(out)
+
+
+def _code_lines(text: str) -> set[int]:
+    return {
+        line
+        for token in _COMMONMARK.parse(text)
+        if token.type in ("fence", "code_block") and token.map
+        for line in range(*token.map)
+    }
+
+
+def _has_html(text: str) -> bool:
+    for token in _COMMONMARK.parse(text):
+        if token.type == "html_block" or any(child.type == "html_inline" for child in token.children or ()):
+            return True
+    return False
+
+
+def _close_open_fence(text: str) -> str:
+    """A top-level fence still open at the end would swallow what follows (a `</details>`)."""
+    lines = text.split("\n")
+    content_lines = len(text.rstrip("\n").split("\n"))
+    for token in _COMMONMARK.parse(text):
+        if token.type == "fence" and token.level == 0 and token.map and token.map[1] >= content_lines:
+            start, end = token.map
+            line = lines[end - 1] if end - 1 < len(lines) else ""
+            last = line.strip()
+            indent = len(line) - len(line.lstrip(" "))
+            closed = end - start > 1 and indent <= 3 and last.startswith(token.markup) and set(last) == {token.markup[0]}
+            if not closed:
+                return f"{text.rstrip(chr(10))}\n{token.markup}"
+    return text
+
+
+def markdown_text(text: str) -> str:
+    """Model text as Markdown that renders as text: no raw HTML, no open fence."""
+    lines = text.split("\n")
+    code = _code_lines(text)
+    out: list[str] = []
+    chunk: list[str] = []
+    for number, line in enumerate(lines):
+        if number in code:
+            if chunk:
+                out.append(_escape_outside_spans("\n".join(chunk)))
+                chunk = []
+            out.append(line)
+        else:
+            chunk.append(line)
+    if chunk:
+        out.append(_escape_outside_spans("\n".join(chunk)))
+    escaped = "\n".join(out)
+    if _has_html(escaped):
+        escaped = text.replace("<", "&lt;")
+    return _close_open_fence(escaped)
+
+
+def _plain(text: str | None) -> str:
+    """A one-line field (title, model, error) with no markup of its own."""
+    return inert(text).replace("<", "&lt;")
 
 
 def _when(timestamp: float) -> str:
@@ -43,7 +121,7 @@ def _thinking_markdown(blocks: list[ThinkingBlock]) -> str:
     parts = []
     for block in blocks:
         if block.text:
-            parts.append(inert(block.text))
+            parts.append(markdown_text(inert(block.text)))
         elif block.redacted:
             parts.append("_(redacted by the provider)_")
     if not parts:
@@ -58,8 +136,8 @@ def _status_line(message: MessageRecord) -> str:
     if message.status == "streaming":
         return "_(still streaming when exported)_"
     if message.status == "error":
-        kind = f" ({inert(message.error_kind)})" if message.error_kind else ""
-        detail = f": {inert(message.error)}" if message.error else ""
+        kind = f" ({_plain(message.error_kind)})" if message.error_kind else ""
+        detail = f": {_plain(message.error)}" if message.error else ""
         return f"**Error{kind}**{detail}"
     return ""
 
@@ -67,22 +145,22 @@ def _status_line(message: MessageRecord) -> str:
 def export_markdown(record: ConversationRecord, messages: list[MessageRecord]) -> str:
     """A readable document: title, model and date, then each prompt and answer."""
     lines = [
-        f"# {inert(record.title) or 'Untitled conversation'}",
+        f"# {_plain(record.title) or 'Untitled conversation'}",
         "",
-        f"- Model: {inert(record.model)}",
-        f"- Protocol: {inert(record.protocol)}",
+        f"- Model: {_plain(record.model)}",
+        f"- Protocol: {_plain(record.protocol)}",
         f"- Started: {_when(record.created)}",
     ]
     if record.system:
-        lines += ["", "**System prompt**", "", _quote(inert(record.system))]
+        lines += ["", "**System prompt**", "", _quote(markdown_text(inert(record.system)))]
     for message in messages:
         lines += ["", "---", ""]
-        text = inert(message.text)
-        spoken = inert(message.transcript)
+        text = markdown_text(inert(message.text)) if message.text else ""
+        spoken = markdown_text(inert(message.transcript)) if message.transcript else ""
         if message.role == "user":
             lines += ["**You**", "", _quote(text or spoken)]
             continue
-        model = f" ({inert(message.model)})" if message.model else ""
+        model = f" ({_plain(message.model)})" if message.model else ""
         lines.append(f"**Assistant**{model}")
         thinking = _thinking_markdown(message.thinking)
         if thinking:
@@ -123,7 +201,6 @@ def records_from_json(data: dict[str, Any]) -> tuple[ConversationRecord, list[Me
 
 
 def dump_json(data: dict[str, Any]) -> str:
-    """JSON text that keeps non-ASCII readable but escapes DEL, C1 and line separators
-    (json.dumps already escapes C0 and ESC), so no control byte reaches a terminal."""
-    text = json.dumps(data, ensure_ascii=False, indent=2)
-    return _JSON_RAW_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    """Strict JSON (RFC 8259) that keeps non-ASCII readable and escapes every control and
+    bidi character, so none reaches a terminal; numbers JSON cannot hold become null."""
+    return strict_json(data, indent=2)

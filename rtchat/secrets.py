@@ -46,6 +46,34 @@ def _keyring():
     return keyring
 
 
+BACKEND_ENV = "PYTHON_KEYRING_BACKEND"
+
+
+def keyring_problem() -> str | None:
+    """Why the keyring backend cannot even be loaded (an unimportable PYTHON_KEYRING_BACKEND), or None.
+
+    keyring imports whatever module that variable names, so any exception can come out."""
+    try:
+        _keyring().get_keyring()
+    except Exception as exc:  # noqa: BLE001 - a user-named module failed to import
+        name = os.environ.get(BACKEND_ENV)
+        detail = f"{type(exc).__name__}: {exc}"
+        if name:
+            return (
+                f"{BACKEND_ENV}={name} cannot be loaded ({detail}); unset it, or name an installed "
+                "backend such as keyring.backends.SecretService.Keyring"
+            )
+        return f"the OS keyring could not be loaded ({detail})"
+    return None
+
+
+def _usable_keyring():
+    problem = keyring_problem()
+    if problem:
+        raise KeyStoreUnavailable(problem)
+    return _keyring()
+
+
 def keyring_get(provider_id: str) -> str | None:
     try:
         return _keyring().get_password(SERVICE, provider_id)
@@ -69,7 +97,7 @@ def has_key(provider: Provider) -> bool:
 
 
 def set_key(provider: Provider, value: str) -> None:
-    keyring = _keyring()
+    keyring = _usable_keyring()
     try:
         keyring.set_password(SERVICE, provider.id, value)
     except keyring.errors.NoKeyringError:
@@ -79,7 +107,7 @@ def set_key(provider: Provider, value: str) -> None:
 
 
 def delete_key(provider: Provider) -> bool:
-    keyring = _keyring()
+    keyring = _usable_keyring()
     try:
         keyring.delete_password(SERVICE, provider.id)
         return True

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import pty
 import subprocess
 
 from tests.support.env import isolated_env, rtchat_cmd
@@ -75,3 +77,49 @@ def test_sigint_interrupts_keeps_output_and_exits_130(tmp_path):
     assert code == 130
     assert events[-1] == {"type": "done", "reason": "interrupted"}
     assert sum(1 for e in events if e["type"] == "text") >= 3
+
+
+def test_a_cut_or_refused_answer_says_so_on_stderr_and_exits_0(tmp_path):
+    cut = ask(tmp_path, "-m", "loopback/fault-length", "a long prompt that will not fit in eight tokens at all")
+    assert cut.returncode == 0 and cut.stdout
+    assert cut.stderr.splitlines()[-1] == "rtchat: the answer was cut at the token limit (length)"
+    refused = ask(tmp_path, "-m", "loopback/refusal", "hi")
+    assert refused.returncode == 0 and "declines" in refused.stdout
+    assert refused.stderr.splitlines()[-1] == "rtchat: the model refused (refusal)"
+    whole = ask(tmp_path, "-m", "loopback/echo", "hi")
+    assert whole.stderr == ""
+
+
+def ask_with_terminal_stderr(tmp_path, *args, **env) -> bytes:
+    """Run `ask` with stderr on a pseudo-terminal (thinking is shown only to a terminal)."""
+    leader, follower = pty.openpty()
+    try:
+        process = subprocess.Popen(rtchat_cmd("ask", *args), env=isolated_env(tmp_path, **env), stdout=subprocess.DEVNULL, stderr=follower, stdin=subprocess.DEVNULL)
+        os.close(follower)
+        seen = b""
+        while True:
+            try:
+                chunk = os.read(leader, 4096)
+            except OSError:  # EIO: every writer of the terminal has closed it
+                break
+            if not chunk:
+                break
+            seen += chunk
+        assert process.wait(timeout=60) == 0
+        return seen
+    finally:
+        os.close(leader)
+
+
+def test_no_color_and_dumb_terminals_get_no_escape_sequences(tmp_path):
+    coloured = ask_with_terminal_stderr(tmp_path, "-m", "loopback/echo", "hi", TERM="xterm")
+    assert b"\x1b[2mThis \x1b[0m" in coloured  # the control case: thinking shown, dimmed
+    for env in ({"NO_COLOR": "1", "TERM": "xterm"}, {"TERM": "dumb"}):
+        plain = ask_with_terminal_stderr(tmp_path, "-m", "loopback/echo", "--no-history", "hi", **env)
+        assert b"This is turn" in plain and b"\x1b" not in plain, env
+
+
+def test_a_prompt_that_is_not_utf8_is_one_clear_line(tmp_path):
+    result = subprocess.run(rtchat_cmd("ask"), input=b"\xff\xfe hi", env=isolated_env(tmp_path), capture_output=True, timeout=60)
+    assert result.returncode == 2 and result.stdout == b""
+    assert result.stderr.decode() == "rtchat: the prompt on stdin is not UTF-8 text (byte 0xff at offset 0); convert it first, e.g. with `iconv -f latin1 -t utf-8`\n"

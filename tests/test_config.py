@@ -68,3 +68,51 @@ def test_save_setting_keeps_comments(tmp_path):
     assert "# mine" in text
     config = load_config(path)
     assert config.theme == "light" and config.protocols == {"loopback/echo": "websocket"}
+
+
+RANGES = """# my settings
+theme = "dark"
+
+[providers.local]
+base_url = "http://127.0.0.1:8080/v1"
+needs_key = "no"
+
+[network]
+connect_timeout = 10
+retries = 0
+stall_timeout = -1
+retry = 3
+
+[efforts]
+"anthropic/claude-sonnet-4-5" = "hard"
+"""
+
+
+def test_every_setting_is_checked_with_its_file_line_and_range(tmp_path):
+    path = tmp_path / "config.toml"
+    path.write_text(RANGES)
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    problems = info.value.problems
+    assert problems == [
+        f"{path} line 10: [network] retries must be a whole number between 1 and 10 (got 0)",
+        f"{path} line 11: [network] stall_timeout must be a number of seconds between 1 and 3600 (got -1)",
+        f"{path} line 6: [providers.local] needs_key must be true or false (got 'no')",
+        f'{path} line 15: [efforts] "anthropic/claude-sonnet-4-5" must be one of off, low, medium, high, max (got \'hard\')',
+    ]
+    assert str(info.value) == problems[0] + " (and 3 more: see `rtchat config check`)"
+
+
+def test_unknown_keys_in_known_tables_warn_and_are_ignored(tmp_path):
+    text = "[network]\n\nretry = 3\nretries = 2\n\n[voice]\njiter_ms = 5\n"
+    config = parse_config(text, tmp_path / "config.toml")
+    assert config.network.retries == 2
+    assert config.warnings[0].startswith(f"{tmp_path / 'config.toml'} line 3: unknown setting [network] retry (ignored; known: ")
+    assert config.warnings[1].startswith(f"{tmp_path / 'config.toml'} line 7: unknown setting [voice] jiter_ms")
+
+
+def test_a_whole_number_and_a_finite_one_are_required(tmp_path):
+    for value, shown in (("2.5", "2.5"), ("nan", "nan"), ("true", "True")):
+        with pytest.raises(ConfigError) as info:
+            parse_config(f"[network]\nretries = {value}\n", tmp_path / "config.toml")
+        assert str(info.value).endswith(f"line 2: [network] retries must be a whole number between 1 and 10 (got {shown})")

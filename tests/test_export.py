@@ -10,6 +10,7 @@ import pytest
 from rtchat.events import Done, Error, Metrics, RedactedThinking, TextDelta, ThinkingDelta, ThinkingSignature, Usage
 from rtchat.export import dump_json, export_json, export_markdown, inert, records_from_json
 from rtchat.store import Store
+from tests.support.html_render import render, rendered_elements
 
 
 @pytest.fixture
@@ -105,3 +106,68 @@ def test_json_text_escapes_controls_losslessly(store: Store) -> None:
 def test_inert_leaves_ordinary_text_alone() -> None:
     assert inert("plain\ttext\nwith ünïcode ✓") == "plain\ttext\nwith ünïcode ✓"
     assert inert(None) == ""
+
+
+HOSTILE_THINKING = "plan</details><script>alert('thinking')</script>\n\n</details>\n\n<details><summary>x"
+HOSTILE_TEXT = (
+    "Look: <img src=x onerror=alert(1)> and `<b>inline</b>` code.\n\n"
+    "```html\n<script>kept as code</script>\n```\n\n"
+    "<div>\n<script>alert('block')</script>\n</div>\n\n"
+    "<!-- comment --> <a href=\"javascript:alert(2)\">link</a>"
+)
+
+
+@pytest.fixture
+def hostile(store: Store):
+    conv = store.create_conversation("m", title="<script>alert('title')</script>", system="<iframe src=evil>")
+    store.add_user_message(conv, "<style>body{display:none}</style> hi")
+    writer = store.begin_answer(conv, "m<b>")
+    writer.apply(ThinkingDelta(HOSTILE_THINKING))
+    writer.apply(TextDelta(HOSTILE_TEXT))
+    writer.apply(Done("complete"))
+    second = store.begin_answer(conv, "m")
+    second.apply(ThinkingDelta("an open fence\n```\n"))  # left open: must not swallow </details>
+    second.apply(TextDelta("```\n<script>x</script>"))
+    second.apply(Done("complete"))
+    second.wait()
+    return store.load_conversation(conv)
+
+
+def test_model_html_cannot_act_or_escape_the_thinking_container(hostile) -> None:
+    markdown = export_markdown(*hostile)
+    elements = rendered_elements(markdown)
+    for tag in ("script", "img", "iframe", "style", "a", "div", "b"):
+        assert elements.opened[tag] == 0, (tag, markdown)
+    assert elements.opened["details"] == 2 == elements.closed["details"]
+    assert elements.opened["summary"] == 2 == elements.closed["summary"]
+
+
+def test_html_stays_readable_as_text_and_code_as_code(hostile) -> None:
+    markdown = export_markdown(*hostile)
+    html = render(markdown)
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html  # shown, not run
+    assert "<code>&lt;b&gt;inline&lt;/b&gt;</code>" in html  # a code span shows its text once, not &amp;lt;
+    assert '<code class="language-html">&lt;script&gt;kept as code&lt;/script&gt;' in html
+    assert "&amp;lt;" not in html
+
+
+def test_markdown_names_bidi_controls_and_keeps_rtl_text(store: Store) -> None:
+    conv = store.create_conversation("m")
+    store.add_user_message(conv, "if (admin\u202e) { } שלום 👩\u200d💻")
+    markdown = export_markdown(*store.load_conversation(conv))
+    assert "\u202e" not in markdown and "admin[U+202E])" in markdown
+    assert "שלום 👩\u200d💻" in markdown
+
+
+def test_json_export_is_strict_when_usage_is_not_finite(store: Store) -> None:
+    conv = store.create_conversation("m")
+    writer = store.begin_answer(conv, "m")
+    writer.apply(TextDelta("kept"))
+    writer.apply(Usage(input_tokens=float("nan"), output_tokens=float("inf")))
+    writer.apply(Metrics(tokens_per_s=float("inf")))
+    writer.apply(Done("complete"))
+    writer.wait()
+    text = dump_json(export_json(*store.load_conversation(conv)))
+    data = json.loads(text, parse_constant=lambda name: pytest.fail(f"{name} is not JSON"))
+    answer = data["messages"][0]
+    assert answer["text"] == "kept" and answer["output_tokens"] is None

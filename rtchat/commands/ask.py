@@ -18,11 +18,20 @@ from rtchat.secrets import has_key
 
 
 def read_prompt(parts: list[str]) -> str | None:
+    """The prompt from the arguments, else from piped stdin (raises UnicodeDecodeError)."""
     if parts and parts != ["-"]:
         return " ".join(parts)
     if sys.stdin is None or sys.stdin.isatty():
         return None
-    return sys.stdin.read()
+    return sys.stdin.buffer.read().decode("utf-8")
+
+
+def not_utf8(exc: UnicodeDecodeError) -> str:
+    byte = exc.object[exc.start : exc.start + 1].hex()
+    return (
+        f"the prompt on stdin is not UTF-8 text (byte 0x{byte} at offset {exc.start}); "
+        "convert it first, e.g. with `iconv -f latin1 -t utf-8`"
+    )
 
 
 
@@ -105,7 +114,10 @@ def run_ask(args) -> int:
         from rtchat.commands.ask_voice import run_ask_voice
 
         return run_ask_voice(args)
-    prompt = read_prompt(args.prompt)
+    try:
+        prompt = read_prompt(args.prompt)
+    except UnicodeDecodeError as exc:
+        return fail(not_utf8(exc))
     if prompt is None or not prompt.strip():
         return fail('give a prompt: rtchat ask "PROMPT" (or pipe it on stdin)')
     try:

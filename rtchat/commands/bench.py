@@ -7,11 +7,11 @@ on and no --yes, the bench refuses rather than guess.
 from __future__ import annotations
 
 import asyncio
-import json
-import math
 import shutil
 import sys
 from pathlib import Path
+
+from rtchat.sanitize import strict_json
 
 DEFAULT_MODEL = "loopback/lorem@rate=1000"
 DEFAULT_PROMPT = "Write a few short paragraphs about the sea."
@@ -95,7 +95,7 @@ async def _bench(args, config, protocols: list[str], stop_after: int) -> int:
         return fail(f"bench failed: {exc}", 1)
     progress.close()
     if args.bench_json:
-        print(json.dumps(finite(result.to_json()), indent=2))
+        print(strict_json(result.to_json(), indent=2))
     else:
         print(render_table(result))
         chart = render_terminal_chart(result, width=min(60, shutil.get_terminal_size((80, 24)).columns - 30))
@@ -106,13 +106,3 @@ async def _bench(args, config, protocols: list[str], stop_after: int) -> int:
         print(f"rtchat: chart saved to {args.chart}", file=sys.stderr)
     return 0 if result.available() else 1
 
-
-def finite(data):
-    """JSON has no NaN or infinity: write them as null rather than emit invalid JSON."""
-    if isinstance(data, float):
-        return data if math.isfinite(data) else None
-    if isinstance(data, dict):
-        return {key: finite(value) for key, value in data.items()}
-    if isinstance(data, list):
-        return [finite(value) for value in data]
-    return data

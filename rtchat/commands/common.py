@@ -13,8 +13,12 @@ def fail(message: str, code: int = 2) -> int:
 
 
 def load_config_or_report() -> Config | None:
+    """The config, its warnings said on stderr; None (after saying why) when it is unusable."""
     try:
-        return load_config()
+        config = load_config()
     except ConfigError as exc:
         fail(str(exc))
         return None
+    for warning in config.warnings:
+        print(f"rtchat: warning: {warning}", file=sys.stderr)
+    return config

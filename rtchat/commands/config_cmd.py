@@ -1,9 +1,31 @@
-"""`rtchat config path|check`."""
+"""`rtchat config path|check`: check reports every problem the file has, each with its line."""
 
 from __future__ import annotations
 
+import sys
+
 from rtchat.commands.common import fail
-from rtchat.config import ConfigError, config_path, load_config
+from rtchat.config import Config, ConfigError, config_path, load_config
+from rtchat.config_rules import line_of
+from rtchat.theme_names import theme_names
+
+
+def theme_problem(config: Config) -> str | None:
+    """A configured theme the app could not find (it would fall back to the default)."""
+    if not config.theme:
+        return None
+    names = theme_names(config.path)
+    if config.theme in names:
+        return None
+    try:
+        line = line_of(config.path.read_text(encoding="utf-8"), (), "theme")
+    except (OSError, UnicodeDecodeError):
+        line = None
+    where = f"{config.path} line {line}" if line else str(config.path)
+    return (
+        f"{where}: theme {config.theme!r} does not exist (themes: {', '.join(sorted(names))}; "
+        f"add your own as TOML files in {config.path.parent / 'themes'})"
+    )
 
 
 def run_config(args) -> int:
@@ -13,7 +35,14 @@ def run_config(args) -> int:
     try:
         config = load_config()
     except ConfigError as exc:
-        return fail(str(exc))
+        for problem in exc.problems:
+            fail(problem)
+        return 2
+    for warning in config.warnings:
+        print(f"rtchat: warning: {warning}", file=sys.stderr)
+    problem = theme_problem(config)
+    if problem:
+        return fail(problem)
     state = "exists" if config.path.exists() else "does not exist (defaults in use)"
     print(f"{config.path}: {state}; {len(config.catalog.providers)} providers")
     return 0

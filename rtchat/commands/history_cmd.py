@@ -2,23 +2,31 @@
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 from pathlib import Path
 
 from rtchat.commands.common import fail
-from rtchat.sanitize import terminal_safe
+from rtchat.sanitize import strict_json, terminal_safe
 
 
 def _open_store():
+    """The history to read; read-only when its folder cannot be written (read-only or full)."""
     from rtchat.store import Store, StoreError
 
     try:
         return Store.open()
     except StoreError as exc:
-        fail(str(exc))
-        return None
+        if exc.problem not in ("unwritable", "full"):
+            fail(str(exc))
+            return None
+        try:
+            store = Store.open_read_only()
+        except StoreError:
+            fail(str(exc))
+            return None
+        print(f"rtchat: reading the history read-only ({exc.problem}: {exc.path})", file=sys.stderr)
+        return store
 
 
 def _when(timestamp: float) -> str:
@@ -33,13 +41,13 @@ def run_history(args) -> int:
         if args.search:
             hits = store.search(" ".join(args.search), limit=args.limit)
             if args.json:
-                print(json.dumps([{"conversation_id": h.conversation_id, "title": h.title, "message_id": h.message_id, "role": h.role, "snippet": h.snippet, "created": h.created} for h in hits], ensure_ascii=False, indent=2))
+                print(strict_json([{"conversation_id": h.conversation_id, "title": h.title, "message_id": h.message_id, "role": h.role, "snippet": h.snippet, "created": h.created} for h in hits], indent=2))
             for hit in [] if args.json else hits:
                 print(f"{hit.conversation_id:>6}  {_when(hit.created)}  {terminal_safe(hit.title)[:40]:40}  {hit.role:9}  {terminal_safe(hit.snippet)}")
             return 0
         rows = store.list_conversations(limit=args.limit)
         if args.json:
-            print(json.dumps([{"id": r.id, "title": r.title, "model": r.model, "protocol": r.protocol, "created": r.created, "updated": r.updated, "messages": r.message_count} for r in rows], ensure_ascii=False, indent=2))
+            print(strict_json([{"id": r.id, "title": r.title, "model": r.model, "protocol": r.protocol, "created": r.created, "updated": r.updated, "messages": r.message_count} for r in rows], indent=2))
             return 0
         for row in rows:
             print(f"{row.id:>6}  {_when(row.updated)}  {row.message_count:>4} msgs  {terminal_safe(row.model)[:28]:28}  {terminal_safe(row.title)}")

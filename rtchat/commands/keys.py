@@ -7,7 +7,7 @@ import sys
 
 from rtchat.catalog import UnknownProvider
 from rtchat.commands.common import fail, load_config_or_report
-from rtchat.secrets import KeyStoreUnavailable, delete_key, lookup_key, set_key
+from rtchat.secrets import KeyStoreUnavailable, delete_key, keyring_problem, lookup_key, set_key
 
 
 def read_secret(provider_id: str) -> str:
@@ -21,6 +21,8 @@ def run_keys(args) -> int:
     if config is None:
         return 2
     action = args.keys_command
+    if action in ("list", "where") and (problem := keyring_problem()):
+        print(f"rtchat: warning: {problem}; showing keys from the environment only", file=sys.stderr)
     if action == "list":
         for provider in config.catalog.providers.values():
             if not provider.needs_key:

@@ -2,21 +2,32 @@
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 
 from rtchat.events import Done, Error, Event, Notice, TextDelta, ThinkingDelta, event_to_dict
-from rtchat.sanitize import json_line_safe, terminal_safe
+from rtchat.sanitize import strict_json, terminal_safe
 
 DIM, RESET = "\x1b[2m", "\x1b[0m"
 
+# Why a note: without one, a cut or refused answer looks like a whole one on a terminal.
+ENDING_NOTES = {
+    "length": "the answer was cut at the token limit (length)",
+    "refusal": "the model refused (refusal)",
+}
+
+
+def color_allowed(environ=os.environ) -> bool:
+    """https://no-color.org: any non-empty NO_COLOR; and a dumb terminal has no attributes."""
+    return not environ.get("NO_COLOR") and environ.get("TERM") != "dumb"
+
 
 class TextPrinter:
-    """Answer to stdout, reasoning dimmed to stderr (only when stderr is a terminal)."""
+    """Answer to stdout, reasoning to stderr (only when stderr is a terminal; dimmed where colour is allowed)."""
 
     def __init__(self, show_thinking: bool) -> None:
         self.show_thinking = show_thinking and sys.stderr.isatty()
+        self.dim, self.reset = (DIM, RESET) if color_allowed() else ("", "")
         self.wrote_text = False
         self.last_char = "\n"
         self.thinking_open = False
@@ -24,7 +35,7 @@ class TextPrinter:
     def __call__(self, event: Event) -> None:
         if isinstance(event, ThinkingDelta):
             if self.show_thinking:
-                sys.stderr.write(DIM + terminal_safe(event.text) + RESET)
+                sys.stderr.write(self.dim + terminal_safe(event.text) + self.reset)
                 sys.stderr.flush()
                 self.thinking_open = True
         elif isinstance(event, TextDelta):
@@ -46,6 +57,8 @@ class TextPrinter:
             self.end_line()
             if event.reason == "interrupted":
                 sys.stderr.write("rtchat: interrupted\n")
+            elif event.reason in ENDING_NOTES:
+                sys.stderr.write(f"rtchat: {ENDING_NOTES[event.reason]}\n")
 
     def end_line(self) -> None:
         if self.wrote_text and self.last_char != "\n":
@@ -60,5 +73,5 @@ def silence_stdout() -> None:
 
 
 def print_jsonl(event: Event) -> None:
-    sys.stdout.write(json_line_safe(json.dumps(event_to_dict(event), ensure_ascii=False)) + "\n")
+    sys.stdout.write(strict_json(event_to_dict(event)) + "\n")
     sys.stdout.flush()

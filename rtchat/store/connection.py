@@ -8,6 +8,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from rtchat.store.errors import explain
 
@@ -34,6 +35,28 @@ def connect(path: str, busy_timeout: float, *, check_same_thread: bool = True) -
         conn.close()
         raise explain(exc, path, "open") from exc
     return conn
+
+
+def connect_read_only(path: str) -> sqlite3.Connection:
+    """A connection that never writes: for reading a history in a folder rtchat cannot write
+    (read-only or full). `immutable` is the fallback when WAL's -shm file cannot be created:
+    nobody can be writing a file in such a folder."""
+    uri = Path(path).resolve().as_uri()
+    last: Exception | None = None
+    for query in ("mode=ro", "mode=ro&immutable=1"):
+        try:
+            conn = sqlite3.connect(f"{uri}?{query}", uri=True, isolation_level=None, check_same_thread=False)
+        except (sqlite3.Error, OSError) as exc:
+            last = exc
+            continue
+        try:
+            conn.row_factory = sqlite3.Row
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            return conn
+        except (sqlite3.Error, OSError) as exc:
+            conn.close()
+            last = exc
+    raise explain(last or OSError("cannot open"), path, "read") from last
 
 
 @contextmanager

@@ -18,7 +18,7 @@ from typing import TypeVar
 
 from rtchat.conversation import ChatMessage, Conversation, has_words
 from rtchat.store import search as fts
-from rtchat.store.connection import BUSY_TIMEOUT_S, connect, read_snapshot, write_transaction
+from rtchat.store.connection import BUSY_TIMEOUT_S, connect, connect_read_only, read_snapshot, write_transaction
 from rtchat.store.errors import StoreError, explain
 from rtchat.store.location import default_path
 from rtchat.store.records import (
@@ -34,7 +34,7 @@ from rtchat.store.records import (
     title_from_prompt,
 )
 from rtchat.store.schema import migrate
-from rtchat.store.worker import WriteWorker
+from rtchat.store.worker import ReadOnlyWorker, WriteWorker
 from rtchat.store.writer import AnswerWriter
 
 FLUSH_INTERVAL_S = 0.5
@@ -107,6 +107,20 @@ class Store:
             store.close()
             raise explain(exc, shown, "open") from exc
         return store
+
+    @classmethod
+    def open_read_only(cls, path: str | os.PathLike[str] | None = None) -> Store:
+        """Open an existing history only to read it (`history`, `export` when the folder is
+        read-only or full). No migration, no recovery; a write raises StoreError."""
+        shown = str(Path(path) if path is not None else default_path())
+        if not Path(shown).is_file():
+            raise StoreError(f"There is no chat history at {shown} yet.", path=shown, problem="other")
+        connection = connect_read_only(shown)
+        fts.install_functions(connection)
+        return cls(
+            connection, ReadOnlyWorker(shown), shown,
+            busy_timeout=BUSY_TIMEOUT_S, flush_interval=FLUSH_INTERVAL_S, clock=time.monotonic, now=time.time,
+        )
 
     def close(self, timeout: float | None = None) -> bool:
         """Write what is pending (waiting at most `timeout`, default `close_timeout`), then close.

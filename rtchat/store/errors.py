@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import os
 from pathlib import Path
 
 from rtchat.errors import StorageFailure
@@ -22,9 +24,25 @@ class StoreError(StorageFailure):
         self.problem = problem
 
 
-def classify(exc: BaseException) -> str:
+NO_SPACE = (errno.ENOSPC, errno.EDQUOT)
+
+
+def _no_space_left(path: str | None) -> bool:
+    """SQLite says only "disk I/O error" when a full disk stops its -shm or -wal file."""
+    folder = Path(path).parent if path else None
+    while folder is not None and not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    try:
+        return folder is not None and os.statvfs(folder).f_bavail == 0
+    except OSError:
+        return False
+
+
+def classify(exc: BaseException, path: str | None = None) -> str:
     text = str(exc).lower()
-    if "full" in text:
+    if "full" in text or "no space left" in text or getattr(exc, "errno", None) in NO_SPACE:
+        return "full"
+    if "i/o error" in text and _no_space_left(path):
         return "full"
     if "locked" in text or "busy" in text:
         return "locked"
@@ -39,7 +57,7 @@ def classify(exc: BaseException) -> str:
 
 def explain(exc: BaseException, path: str, doing: str) -> StoreError:
     """Turn an sqlite3/OS error into a StoreError a user can act on."""
-    problem = classify(exc)
+    problem = classify(exc, path)
     if problem == "full":
         message = (
             f"Could not {doing} the chat history at {path}: the disk is full. "

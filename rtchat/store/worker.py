@@ -78,3 +78,19 @@ class WriteWorker:
                     future.set_result(result)
         finally:
             conn.close()
+
+
+class ReadOnlyWorker:
+    """Stands in for the writer of a history opened read-only: every write is refused."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def submit(self, job: Callable[[sqlite3.Connection], R]) -> Future[R]:
+        raise StoreError(f"The chat history at {self.path} is open read-only for this run.", path=self.path, problem="unwritable")
+
+    def run(self, job: Callable[[sqlite3.Connection], R]) -> R:
+        return self.submit(job).result()
+
+    def close(self, timeout: float | None) -> bool:
+        return True

@@ -1,0 +1,166 @@
+"""What each setting of config.toml may hold, checked with the file and line of the offender.
+
+Why here and not at the point of use: `retries = 0` used to make `ask` print
+nothing and exit 1, and `stall_timeout = -1` was taken as is. A value out of
+range is refused before anything runs, naming the line to fix; a key rtchat does
+not know in a table it knows is a warning (a typo, or a setting from a newer
+rtchat), never fatal.
+
+tomllib keeps no positions, so the line is found by scanning the text for the
+key inside its table's header.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rtchat.catalog import EFFORTS, PROTOCOLS
+
+# [network]: (low, high, whole number?)
+NETWORK_RANGES: dict[str, tuple[float, float, bool]] = {
+    "connect_timeout": (0.1, 300, False),
+    "stall_timeout": (1, 3600, False),
+    "retries": (1, 10, True),
+    "max_retry_wait": (0, 600, False),
+}
+DEFAULT_RANGE = (0, 86400, False)  # a NetworkSettings field this table does not name yet
+
+TOP_LEVEL = {"default_model", "theme", "providers", "network", "efforts", "protocols", "keys", "voice"}
+PROVIDER_KEYS = {
+    "base_url": str, "key_env": (str, list), "models": list, "allow_insecure": bool, "effort_style": str,
+    "api": str, "needs_key": bool, "default_model": str, "label": str,
+}
+EFFORT_STYLES = ("openai", "deepseek", "openrouter", "generic", "budget", "level")
+VOICE_KEYS = {"ice_servers", "input_device", "output_device", "jitter_ms"}
+JITTER_RANGE = (0, 1000)
+
+
+@dataclass
+class Findings:
+    problems: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def _header(table: tuple[str, ...]) -> re.Pattern[str]:
+    parts = r"\s*\.\s*".join(rf"(?:{re.escape(p)}|\"{re.escape(p)}\"|'{re.escape(p)}')" for p in table)
+    return re.compile(rf"^[ \t]*\[\s*{parts}\s*\]", re.MULTILINE)
+
+
+def line_of(text: str, table: tuple[str, ...], key: str | None = None) -> int | None:
+    """The 1-based line of `key` inside `[table]` (or of the header itself); None if not found."""
+    start, end = 0, len(text)
+    if table:
+        header = _header(table).search(text)
+        if header is None:
+            return None
+        start = header.start()
+        following = re.compile(r"^[ \t]*\[", re.MULTILINE).search(text, header.end())
+        end = following.start() if following else len(text)
+    else:
+        first = re.compile(r"^[ \t]*\[", re.MULTILINE).search(text)
+        end = first.start() if first else len(text)
+    if key is not None:
+        quoted = rf"(?:{re.escape(key)}|\"{re.escape(key)}\"|'{re.escape(key)}')"
+        found = re.compile(rf"^[ \t]*{quoted}[ \t]*=", re.MULTILINE).search(text, start, end)
+        if found is not None:
+            start = found.start()
+        elif not table:
+            return None
+    return text.count("\n", 0, start) + 1
+
+
+class _Checker:
+    def __init__(self, text: str, path: Path) -> None:
+        self.text, self.path, self.found = text, path, Findings()
+
+    def where(self, table: tuple[str, ...], key: str | None) -> str:
+        line = line_of(self.text, table, key)
+        return f"{self.path} line {line}" if line else str(self.path)
+
+    def problem(self, table: tuple[str, ...], key: str | None, message: str) -> None:
+        self.found.problems.append(f"{self.where(table, key)}: {message}")
+
+    def warn_unknown(self, table: tuple[str, ...], key: str, known: set[str] | dict) -> None:
+        name = f"[{'.'.join(table)}] {key}" if table else key
+        self.found.warnings.append(
+            f"{self.where(table, key)}: unknown setting {name} (ignored; known: {', '.join(sorted(known))})"
+        )
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _check_network(check: _Checker, table: dict, known: set[str]) -> None:
+    for key, value in table.items():
+        if key not in known:
+            check.warn_unknown(("network",), key, known)
+            continue
+        low, high, whole = NETWORK_RANGES.get(key, DEFAULT_RANGE)
+        kind = "a whole number" if whole else "a number of seconds"
+        ok = _number(value) and math.isfinite(value) and low <= value <= high and (not whole or value == int(value))
+        if not ok:
+            check.problem(("network",), key, f"[network] {key} must be {kind} between {low:g} and {high:g} (got {value!r})")
+
+
+def _check_provider(check: _Checker, name: str, table: Any) -> None:
+    where = ("providers", name)
+    if not isinstance(table, dict):
+        check.problem(("providers",), name, f"[providers.{name}] must be a table")
+        return
+    for key, value in table.items():
+        expected = PROVIDER_KEYS.get(key)
+        if expected is None:
+            check.warn_unknown(where, key, PROVIDER_KEYS)
+        elif not isinstance(value, expected) or (key == "key_env" and isinstance(value, list) and not all(isinstance(v, str) for v in value)):
+            what = {str: "a string", bool: "true or false", list: "a list"}.get(expected, "a string or a list of strings")  # type: ignore[arg-type]
+            check.problem(where, key, f"[providers.{name}] {key} must be {what} (got {value!r})")
+        elif key == "effort_style" and value not in EFFORT_STYLES:
+            check.problem(where, key, f"[providers.{name}] effort_style must be one of {', '.join(EFFORT_STYLES)} (got {value!r})")
+        elif key == "base_url" and not re.match(r"^https?://", value):
+            check.problem(where, key, f"[providers.{name}] base_url must start with http:// or https:// (got {value!r})")
+
+
+def _check_choices(check: _Checker, name: str, table: dict, allowed: tuple[str, ...]) -> None:
+    for key, value in table.items():
+        if value not in allowed:
+            check.problem((name,), key, f'[{name}] "{key}" must be one of {", ".join(allowed)} (got {value!r})')
+
+
+def _check_voice(check: _Checker, table: dict) -> None:
+    for key, value in table.items():
+        if key not in VOICE_KEYS:
+            check.warn_unknown(("voice",), key, VOICE_KEYS)
+        elif key == "jitter_ms" and not (_number(value) and JITTER_RANGE[0] <= value <= JITTER_RANGE[1]):
+            check.problem(("voice",), key, f"[voice] jitter_ms must be a number between {JITTER_RANGE[0]} and {JITTER_RANGE[1]} (got {value!r})")
+        elif key.endswith("_device") and not isinstance(value, (str, int)):
+            check.problem(("voice",), key, f"[voice] {key} must be a device name or index (got {value!r})")
+
+
+def check_settings(data: dict, text: str, path: Path, network_fields: set[str]) -> Findings:
+    """Every problem and warning in a parsed config, each naming the file and line.
+
+    `network_fields`: the settings `[network]` holds (config.NetworkSettings)."""
+    check = _Checker(text, path)
+    for key, value in data.items():
+        if key not in TOP_LEVEL:
+            check.warn_unknown((), key, TOP_LEVEL)
+        elif key in ("default_model", "theme") and not isinstance(value, str):
+            check.problem((), key, f"{key} must be a string (got {value!r})")
+        elif key not in ("default_model", "theme") and not isinstance(value, dict):
+            check.problem((), key, f"[{key}] must be a table")
+    tables = {key: value for key, value in data.items() if isinstance(value, dict)}
+    _check_network(check, tables.get("network", {}), network_fields)
+    for name, table in tables.get("providers", {}).items():
+        _check_provider(check, name, table)
+    _check_choices(check, "efforts", tables.get("efforts", {}), EFFORTS)
+    _check_choices(check, "protocols", tables.get("protocols", {}), PROTOCOLS)
+    for key, value in tables.get("keys", {}).items():
+        if not isinstance(value, str):
+            check.problem(("keys",), key, f"[keys] {key} must be a key name such as \"ctrl+s\" (got {value!r})")
+    _check_voice(check, tables.get("voice", {}))
+    return check.found
