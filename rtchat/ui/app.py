@@ -17,6 +17,7 @@ from textual.widgets import Footer
 from rtchat.config import Config
 from rtchat.conversation import Conversation
 from rtchat.events import Notice
+from rtchat.sanitize import clipboard_safe
 from rtchat.secrets import has_key
 from rtchat.session import Session
 from rtchat.store import StoreError
@@ -253,6 +254,11 @@ class RtChatApp(App[int]):
 
     def action_copy_last_answer(self) -> None:
         self.transcript.copy_latest_answer()
+
+    def copy_to_clipboard(self, text: str) -> None:
+        """Everything rtchat copies is made inert first: a pasted answer cannot end bracketed
+        paste (ESC[201~) and run what follows, nor reorder itself with bidi controls."""
+        super().copy_to_clipboard(clipboard_safe(text))
 
     @on(MessageView.LeaveRequested)
     def _leave_message(self) -> None:
