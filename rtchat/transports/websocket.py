@@ -214,8 +214,9 @@ class SocketOwner(Watched):
     """One WebSocket at a time: `open()` it with a protocol's handshake, `send()`, `close()`.
 
     Every frame that arrives after the handshake goes to `on_frame`; a close the
-    owner did not ask for goes to `on_closed` (code, reason), after the state
-    (IDLE for a normal close, else CLOSED). State changes go to the listeners.
+    owner did not ask for goes to `on_closed` (code, reason); unless that reopened
+    it, the state then goes IDLE (a normal close) or CLOSED. State changes go to
+    the listeners.
     """
 
     def __init__(self, on_frame: OnFrame, on_closed: OnClosed, refused: Refused = _refused_plainly) -> None:
@@ -292,8 +293,9 @@ class SocketOwner(Watched):
             if self._socket is socket:
                 self._socket = None
             if not self._closing:
-                self.set_state(ConnectionState.IDLE if code == 1000 else ConnectionState.CLOSED)
-                self.on_closed(code, reason)
+                self.on_closed(code, reason)  # may reopen (and say RECONNECTING) rather than stay closed
+                if self.state is ConnectionState.OPEN:
+                    self.set_state(ConnectionState.IDLE if code == 1000 else ConnectionState.CLOSED)
 
     async def send(self, data: str | bytes) -> None:
         socket = self._socket

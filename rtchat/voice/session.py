@@ -42,7 +42,7 @@ QUIET_END_S = 0.25  # after the server's audio stopped: this long without sound 
 NO_AUDIO_GRACE_S = 0.5  # an audio answer that never started sounding
 MAX_TAIL_S = 60.0
 _CLOSED = object()
-SHOWN_AS = {ConnectionState.IDLE: "new", ConnectionState.OPEN: "connected"}  # the voice status line's words
+SHOWN_AS = {ConnectionState.OPEN: "connected"}  # the voice status line's word for an open link
 
 
 @dataclass
@@ -298,6 +298,8 @@ class VoiceSession:
         self._announce()
 
     def _on_connection(self, state: ConnectionState | str) -> None:
+        if state == ConnectionState.IDLE:
+            return  # a link closing on purpose passes through idle on its way to closed
         self.connection = SHOWN_AS.get(state, str(state))
         self.on_connection(self.connection)
         if state in ("failed", "closed") and self.turn is not None and not self.turn.ended:
