@@ -129,3 +129,34 @@ def test_ask_audio_in_refuses_a_gemini_model_without_live(tmp_path):
     command = rtchat_cmd("ask", "--audio-in", str(speech_wav(tmp_path)), "-m", "gemini/gemini-2.5-flash", "--protocol", "websocket")
     result = subprocess.run(command, check=False, env=isolated_env(tmp_path, GEMINI_API_KEY="x"), capture_output=True, text=True, timeout=60)
     assert result.returncode == 2 and "not a Gemini Live model" in result.stderr
+
+
+async def test_a_voice_session_resumes_after_goaway_with_the_handle(loopback, tmp_path):
+    """fault-goaway: after the first answer the server says goAway and closes (1001);
+    the link reopens with the resumption handle, and the next spoken turn just works."""
+    speech = speech_wav(tmp_path)
+    source = wav_source(speech)
+    voice, link = await started_voice(loopback, source, model="fault-goaway")
+    shown: list[str] = []
+    voice.on_connection = shown.append
+
+    async def talk() -> None:
+        voice.capture.stop()
+        source.finished.clear()
+        voice.capture.start()
+        await source.finished.wait()
+
+    try:
+        first = await run_spoken_turn(voice, source, talk)
+        await until(lambda: link.resumed == 1 and voice.connection == "connected", 5, "the session resumed")
+        second = await run_spoken_turn(voice, source, talk)
+    finally:
+        await voice.close()
+    assert first[-1] == Done("complete") and second[-1] == Done("complete")
+    assert not [e for e in first + second if e.type == "error"], "the goAway close is not an error"
+    assert shown[:2] == ["reconnecting", "connected"], shown
+    before, after = loopback.connections
+    assert before.close_code == 1001
+    assert after.setup["sessionResumption"]["handle"].startswith("loopback-")
+    answer = "".join(e.text for e in second if isinstance(e, Transcript) and e.role == "assistant")
+    assert "(turn 2)" in answer, "the resumed session kept the first turn"

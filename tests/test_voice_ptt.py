@@ -4,14 +4,17 @@ event order against a scripted link (no sockets, no sound card)."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import time
 
 import numpy as np
 
 from rtchat.audio.capture import Capture
+from rtchat.audio.pcm import to_pcm16
 from rtchat.audio.playback import ClockSpeaker
+from rtchat.audio.resample import resample
 from rtchat.audio.sources import ArraySource
-from rtchat.events import Done, Metrics, Notice, Transcript
+from rtchat.events import AudioChunk, Done, Metrics, Notice, Transcript
 from rtchat.voice.ptt import Action, PushToTalk, VoiceState
 from rtchat.voice.session import VoiceSession
 from tests.support.wait import until
@@ -203,3 +206,35 @@ async def test_a_turn_too_short_to_send_is_dropped_with_a_notice():
     assert voice.state is VoiceState.IDLE
     assert isinstance(voice._queue.get_nowait(), Notice)
     await voice.close()
+
+
+async def test_answer_audio_at_another_rate_is_resampled_as_one_stream():
+    """24 kHz answer audio into a 48 kHz player, in 20 ms pieces: the same samples as
+    resampling the whole answer at once (no filter restart, so no click, at each join)."""
+    link = ScriptedLink()
+    link.webrtc = False  # a socket link: the answer's audio comes in the events, all in by response.done
+    source = ArraySource(np.full(48000 // 2, 0.1, dtype=np.float32), 48000)
+    voice = VoiceSession(link, Capture(source), ClockSpeaker, jitter_ms=20)
+    await voice.start(open_microphone=False)
+    await voice.start_talking()
+    voice.capture.start()
+    await source.finished.wait()
+    await voice.stop_talking()
+    server_answers(link)
+    t = np.arange(24000 // 2) / 24000
+    answer = (0.3 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)
+    for start in range(0, len(answer), 480):
+        pcm = to_pcm16(answer[start : start + 480])
+        link.on_event({"type": "response.output_audio.delta", "delta": base64.b64encode(pcm).decode()})
+    link.on_event({"type": "response.done", "response": {"status": "completed"}})
+    await asyncio.wait_for(voice.wait_answer(), 5)
+    await voice.close()
+    played = []
+    while not voice._queue.empty():
+        event = voice._queue.get_nowait()
+        if isinstance(event, AudioChunk):
+            played.append(np.frombuffer(event.pcm, "<i2"))
+    got = np.concatenate(played).astype(np.int32)
+    expected = np.frombuffer(to_pcm16(resample(np.frombuffer(to_pcm16(answer), "<i2").astype(np.float32) / 32768.0, 24000, 48000)), "<i2").astype(np.int32)
+    assert len(got) == len(expected)
+    assert np.max(np.abs(got - expected)) <= 1

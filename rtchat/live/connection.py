@@ -1,53 +1,36 @@
-"""One persistent socket per conversation, shared by its turns.
+"""One persistent connection per conversation, shared by its turns.
 
-`LiveConnection` owns what every live protocol shares: opening (with backoff),
-the reader task that routes decoded events to the running turn, what the
-server already knows of the conversation (so a turn sends only what is new,
-or rebuilds it all on a fresh socket), interrupts, and the socket state the
-status line shows. Subclasses (realtime.py, gemini.py, responses.py) supply the
-protocol: address, handshake, how to send a turn, how (or whether) to cancel.
+`LiveConnection` owns what every live protocol shares at the turn level:
+opening (with backoff), routing decoded events to the running turn, interrupts,
+the stall watchdog, and the state the status line shows. Bytes move through the
+transport's one owner (`SocketOwner` here; a WebRTC call in webrtc.py); what to
+send and what the server holds live in the wire's pure protocol object.
+Subclasses (realtime.py, gemini.py, responses.py) name the protocol and address.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any
 
-from websockets.asyncio.client import ClientConnection
-from websockets.exceptions import ConnectionClosed, InvalidStatus
-
-from rtchat.conversation import ChatMessage
 from rtchat.errors import describe_status, retry_notice, stall_error
-from rtchat.events import Done, Error, ErrorKind, Event, Notice
+from rtchat.events import Done, Error, Event, Notice
 from rtchat.retry import Backoff
 from rtchat.secrets import redact
 from rtchat.target import Target, is_local, preflight
-from rtchat.transports.websocket import SocketAddress, SocketFailure, close_of, describe_close, open_socket
+from rtchat.transports.websocket import ConnectionState, SocketAddress, SocketFailure, SocketOwner, Watched, describe_close
 
 if TYPE_CHECKING:
     from rtchat.config import NetworkSettings
     from rtchat.turns.socket import SocketTurn
 
 CANCEL_GRACE = 1.0  # seconds a cancelled turn waits for the server's confirmation
-STATES = ("idle", "connecting", "open", "reconnecting", "closed")
-Known = tuple[str, str]  # (role, text) of a message the server holds
 
 
-def fits(known: list[Known], history: list[Known]) -> bool:
-    """Whether the server's context can serve this history by adding messages only.
-
-    The server may be behind (send what it lacks) or ahead by what the caller
-    dropped: an interrupted partial answer or an unanswered prompt, both of which
-    the server keeps. Anything else means the history was edited.
-    """
-    return history[: len(known)] == known or known[: len(history)] == history
-
-
-class LiveConnection:
-    """Socket lifecycle and turn routing; see the module docstring."""
+class LiveConnection(Watched):
+    """Turn routing over one transport owner; see the module docstring."""
 
     wire = ""
     cancels_in_band = True  # False: the protocol has no cancel message, so interrupt = close the socket
@@ -55,65 +38,44 @@ class LiveConnection:
     def __init__(self, target: Target, network: NetworkSettings) -> None:
         self.target = target
         self.network = network
-        self.state = "idle"
-        self.listeners: list[Callable[[str], None]] = []
-        self.socket: ClientConnection | None = None
-        self.known: list[Known] = []
+        super().__init__()
+        self.protocol = self.make_protocol()
+        self.owner = self.make_owner()
         self.current: SocketTurn | None = None
-        self.opened = 0  # sockets opened so far (the first handshake, then reconnects)
+        self.opened = 0  # sockets (or calls) opened so far: the first, then reconnects
         self.orphans = 0  # answers given up on (grace ran out) whose end has not arrived yet
         self._orphans_drained = asyncio.Event()
         self._lock = asyncio.Lock()
-        self._reader: asyncio.Task | None = None
         self._opening: asyncio.Task | None = None
         self._tasks: set[asyncio.Task] = set()
-        self._closing = False
         self.system: str | None = None  # the conversation's system prompt, for handshakes that carry it
         self.last_frame_at = time.perf_counter()  # any frame is a sign of life (the stall watchdog reads it)
 
     # ---------------------------------------------------------------- protocol hooks
 
+    def make_protocol(self) -> Any:
+        """The wire's protocol object (receive_data / events_received / data_to_send)."""
+        return None  # a connection that never opens (pool._Refused)
+
     def address(self) -> SocketAddress:
         raise NotImplementedError
 
-    async def handshake(self, socket: ClientConnection) -> None:
-        """After the upgrade, before the first turn (e.g. Live `setup` / `setupComplete`)."""
+    def queue_turn(self, turn: SocketTurn) -> None:
+        self.protocol.send_turn(turn.conversation)
 
-    def decode(self, frame: str | bytes) -> list[Event]:
-        raise NotImplementedError
-
-    async def send_turn(self, turn: SocketTurn, unsent: list[ChatMessage]) -> None:
-        """Send the messages the server lacks (earlier ones first), then ask for an answer."""
-        raise NotImplementedError
-
-    async def send_cancel(self) -> None:
-        raise NotImplementedError
+    def queue_cancel(self) -> None:
+        self.protocol.send_cancel()
 
     def refused(self, status: int, body: bytes) -> Error:
         return describe_status(self.target, status, body, 1)
 
-    def resumed_known(self) -> list[Known] | None:
-        """What a reopened socket still knows (Live resumption); None: a fresh session."""
-        return None
-
-    # ---------------------------------------------------------------- state
-
-    def set_state(self, state: str) -> None:
-        if state == self.state:
-            return
-        self.state = state
-        for listener in list(self.listeners):
-            try:
-                listener(state)
-            except Exception:  # a UI callback must not break the socket
-                pass
-
-    def add_listener(self, listener: Callable[[str], None]) -> None:
-        self.listeners.append(listener)
+    def received(self, events: list[Event]) -> list[Event]:
+        """Hook: what of a frame's events reaches the turn."""
+        return events
 
     @property
     def is_open(self) -> bool:
-        return self.socket is not None and self.socket.state.name == "OPEN"
+        return self.owner.is_open
 
     def spawn(self, coroutine: Coroutine[Any, Any, Any]) -> asyncio.Task:
         task = asyncio.create_task(coroutine)
@@ -121,14 +83,30 @@ class LiveConnection:
         task.add_done_callback(self._tasks.discard)
         return task
 
-    async def send_json(self, payload: dict) -> None:
-        if self.socket is None:
-            raise SocketFailure(Error(ErrorKind.CONNECTION, f"the connection to {self.target.host} is closed", retryable=True))
-        try:
-            await self.socket.send(json.dumps(payload, ensure_ascii=False, separators=(",", ":")))
-        except ConnectionClosed as exc:
-            code, reason = close_of(exc)
-            raise SocketFailure(describe_close(self.target.host, code, reason, "while sending")) from None
+    # ---------------------------------------------------------------- the transport (WebSocket; webrtc.py overrides)
+
+    def make_owner(self) -> SocketOwner | None:
+        return SocketOwner(self._on_frame, self.on_closed, self.refused)
+
+    async def _open_once(self) -> float:
+        """Open a socket and set the session up; the time it took in ms."""
+        connect_ms = await self.owner.open(self.address(), self.protocol, self.network.connect_timeout, local=is_local(self.target.base_url))
+        self.opened += 1
+        return connect_ms
+
+    async def flush(self) -> None:
+        """Write what the protocol object queued. Raises SocketFailure."""
+        await self.owner.flush(self.protocol)
+
+    async def _hang_up(self) -> bool:
+        """Close on purpose; whether there was anything to close."""
+        return await self.owner.close()
+
+    def _on_frame(self, frame: str | bytes) -> None:
+        self.last_frame_at = time.perf_counter()
+        self.protocol.receive_data(frame)
+        for event in self.received(self.protocol.events_received()):
+            self.route(event)
 
     # ---------------------------------------------------------------- opening
 
@@ -145,11 +123,14 @@ class LiveConnection:
         failure: Error | None = None
         backoff = Backoff(network.retries, network.max_retry_wait)
         for attempt in range(1, network.retries + 1):
-            self.set_state("connecting" if self.opened == 0 else "reconnecting")
+            self.set_state(ConnectionState.CONNECTING if self.opened == 0 else ConnectionState.RECONNECTING)
             if turn is not None:
                 turn.clock.attempts = attempt
             try:
-                return await self._open_once()
+                connect_ms = await self._open_once()
+                self.last_frame_at = time.perf_counter()
+                self.set_state(ConnectionState.OPEN)
+                return connect_ms
             except SocketFailure as exc:
                 failure = exc.error
             delay = backoff.delay(attempt) if failure.retryable else None
@@ -158,57 +139,11 @@ class LiveConnection:
             if turn is not None:
                 turn.notice(Notice(retry_notice(f"could not open the WebSocket to {self.target.address}", delay, attempt, network.retries)))
             await asyncio.sleep(delay)
-        self.set_state("closed")
+        self.set_state(ConnectionState.CLOSED)
         assert failure is not None
         raise SocketFailure(Error(failure.kind, redact(failure.message, self.target.key), failure.retryable))
 
-    async def _open_once(self) -> float:
-        address = self.address()
-        try:
-            socket, connect_ms = await open_socket(address, self.network.connect_timeout, local=is_local(self.target.base_url))
-        except InvalidStatus as exc:
-            response = exc.response
-            error = self.refused(response.status_code, bytes(response.body or b""))
-            raise SocketFailure(error) from None
-        started = time.perf_counter()
-        try:
-            await asyncio.wait_for(self.handshake(socket), self.network.connect_timeout)
-        except ConnectionClosed as exc:
-            await socket.close()
-            code, reason = close_of(exc)
-            raise SocketFailure(describe_close(address.host, code, reason, "right after the handshake")) from None
-        except (TimeoutError, asyncio.TimeoutError):
-            await socket.close()
-            raise SocketFailure(Error(ErrorKind.TIMEOUT, f"{address.host} did not finish setting up the session within {self.network.connect_timeout:g} s", retryable=True)) from None
-        except BaseException:
-            await socket.close()
-            raise
-        resumed = self.resumed_known()
-        self.known = list(resumed) if resumed is not None else []
-        self.socket = socket
-        self.opened += 1
-        self._reader = asyncio.create_task(self._read(socket))
-        self.set_state("open")
-        return connect_ms + (time.perf_counter() - started) * 1000
-
     # ---------------------------------------------------------------- reading
-
-    async def _read(self, socket: ClientConnection) -> None:
-        code: int | None = None
-        reason = ""
-        try:
-            async for frame in socket:
-                self.last_frame_at = time.perf_counter()
-                for event in self.decode(frame):
-                    self.route(event)
-            code, reason = socket.close_code, socket.close_reason or ""
-        except ConnectionClosed as exc:
-            code, reason = close_of(exc)
-        finally:
-            if self.socket is socket:
-                self.socket = None
-            if not self._closing:
-                self.on_closed(code, reason)
 
     def route(self, event: Event) -> None:
         turn = self.current
@@ -222,7 +157,7 @@ class LiveConnection:
 
     def on_closed(self, code: int | None, reason: str) -> None:
         """The server (or the network) ended the socket."""
-        self.set_state("idle" if code == 1000 else "closed")
+        self.set_state(ConnectionState.IDLE if code == 1000 else ConnectionState.CLOSED)
         self.orphans = 0
         self._orphans_drained.set()
         turn = self.current
@@ -250,35 +185,30 @@ class LiveConnection:
                 except (TimeoutError, asyncio.TimeoutError):
                     await self.drop()  # the old answer never ended: start clean rather than mix them
             self.system = turn.conversation.system
-            messages = turn.conversation.messages
-            history = [(m.role, m.text) for m in messages[:-1]]
-            if self.is_open and not fits(self.known, history):
+            if self.is_open and not self.protocol.context.serves(turn.conversation.messages):
                 await self.drop()  # the conversation was edited: the socket's context is wrong
             try:
                 turn.clock.connect_ms = await self.ensure_open(turn)
             except SocketFailure as exc:
                 turn.end(exc.error, Done("error"))
                 return
-            behind = history[: len(self.known)] == self.known
-            unsent = list(messages[len(self.known) :]) if behind else list(messages[-1:])
             self.current = turn
             turn.sent = True
             turn.sent_at = time.perf_counter()
+            self.queue_turn(turn)
             try:
-                await self.send_turn(turn, unsent)
+                await self.flush()
             except SocketFailure as exc:
                 turn.end(exc.error, Done("error"))
-                return
-            self.known = [(m.role, m.text) for m in messages]
 
     def turn_ended(self, turn: SocketTurn, reason: str) -> None:
         """Remember the answer as the server holds it; free the socket for the next turn."""
         if self.current is turn:
             self.current = None
             if turn.sent and turn.answer_text and reason != "error":
-                self.known.append(("assistant", turn.answer_text))
+                self.protocol.answered(turn.answer_text)
             elif turn.sent and reason == "error" and self.is_open:
-                self.known.append(("assistant", turn.answer_text))  # kept by the server as far as it got
+                self.protocol.answered(turn.answer_text)  # kept by the server as far as it got
 
     async def watch_for_stall(self, turn: SocketTurn) -> None:
         """End a turn whose server went silent (pings may still be answered) with a clear timeout."""
@@ -303,8 +233,9 @@ class LiveConnection:
             await self.drop()
             turn.end(Done("interrupted"))
             return
+        self.queue_cancel()
         try:
-            await self.send_cancel()
+            await self.flush()
         except SocketFailure:
             turn.end(Done("interrupted"))
             return
@@ -318,19 +249,10 @@ class LiveConnection:
 
     async def drop(self) -> None:
         """Close the socket on purpose (no error shown); the next turn opens a fresh one."""
-        socket, self.socket = self.socket, None
-        if socket is None:
+        if not await self._hang_up():
             return
-        self._closing = True
-        try:
-            await socket.close()
-            if self._reader is not None:
-                await asyncio.gather(self._reader, return_exceptions=True)
-        finally:
-            self._closing = False
-        self.known = []
         self.orphans = 0
-        self.set_state("idle")
+        self.set_state(ConnectionState.IDLE)
 
     async def aclose(self) -> None:
         turn = self.current
@@ -341,4 +263,4 @@ class LiveConnection:
         await self.drop()
         for task in list(self._tasks):
             task.cancel()
-        self.set_state("closed")
+        self.set_state(ConnectionState.CLOSED)

@@ -19,16 +19,15 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from rtchat.audio.support import AudioUnavailable
 from rtchat.conversation import Conversation
 from rtchat.errors import server_message
 from rtchat.events import Done, Error, Event, Notice
 from rtchat.live.pool import LivePool, refused_turn
 from rtchat.live.realtime import RealtimeConnection
-from rtchat.turns.socket import SocketTurn
-from rtchat.transports.websocket import SocketFailure
-from rtchat.wire import openai_realtime as wire
-
 from rtchat.target import Target, is_local
+from rtchat.transports.websocket import ConnectionState, SocketFailure
+from rtchat.turns.socket import SocketTurn
 
 if TYPE_CHECKING:
     from rtchat.config import NetworkSettings
@@ -50,6 +49,9 @@ class RealtimeCallConnection(RealtimeConnection):
         self.ice_servers = list(ice_servers)
         self.call: RealtimeCall | None = None
 
+    def make_owner(self) -> None:
+        return None  # the owner is the call, made per call in _open_once
+
     @property
     def is_open(self) -> bool:
         return self.call is not None and self.call.is_open
@@ -57,8 +59,7 @@ class RealtimeCallConnection(RealtimeConnection):
     # ---------------------------------------------------------------- opening
 
     async def _open_once(self) -> float:
-        from rtchat.audio.support import AudioUnavailable
-        from rtchat.transports.webrtc import CONNECT_TIMEOUT, RealtimeCall, WebRTCError, calls_url
+        from rtchat.transports.webrtc import CONNECT_TIMEOUT, RealtimeCall, WebRTCError, calls_url  # aiortc: loaded on first use
 
         local = is_local(self.target.base_url)
         began = time.perf_counter()  # the budget counts loading aiortc too: the user waits for both
@@ -66,7 +67,7 @@ class RealtimeCallConnection(RealtimeConnection):
             call = RealtimeCall(_ignore, _ignore, ice_servers=() if local else self.ice_servers)
         except AudioUnavailable as exc:
             raise SocketFailure(Error("unavailable", f"WebRTC is not available here ({exc}); use --protocol websocket")) from None
-        call.on_text = lambda text: self._on_frame(call, text)
+        call.on_text = lambda text: self._on_call_frame(call, text)
         call.on_state = lambda state: self._on_call_state(call, state)
         timeout = min(self.network.connect_timeout, CONNECT_TIMEOUT) - (time.perf_counter() - began)
         try:
@@ -74,13 +75,11 @@ class RealtimeCallConnection(RealtimeConnection):
             await call.connect(self.client_for(self.target.base_url), url, self.target.key, timeout, session={"type": "realtime", "model": self.target.model, "output_modalities": ["text"]})
         except WebRTCError as exc:
             raise SocketFailure(self.setup_failure(exc)) from None
-        self.decoder = wire.RealtimeDecoder()
-        self.known = []  # a new call is a new session: the context is rebuilt
+        self.protocol.begin()  # a new call is a new session: the context is rebuilt
+        self.protocol.configure()  # ordered channel: applied before the first response.create
         self.call = call
         self.opened += 1
-        self.last_frame_at = time.perf_counter()
-        call.send(wire.session_update(["text"]))  # ordered channel: applied before the first response.create
-        self.set_state("open")
+        await self.flush()
         return call.connect_ms or 0.0
 
     def setup_failure(self, exc: WebRTCError) -> Error:
@@ -94,23 +93,20 @@ class RealtimeCallConnection(RealtimeConnection):
 
     # ---------------------------------------------------------------- the call's events
 
-    def _on_frame(self, call: RealtimeCall, text: str) -> None:
+    def _on_call_frame(self, call: RealtimeCall, text: str) -> None:
         if call is not self.call:
             return  # a call we hung up on, or one still being set up (only session.created)
-        self.last_frame_at = time.perf_counter()
-        for event in self.decode(text):
-            self.route(event)
+        self._on_frame(text)
 
-    def decode(self, frame: str | bytes) -> list[Event]:
-        events = super().decode(frame)
+    def received(self, events: list[Event]) -> list[Event]:
         turn = self.current
         if turn is not None and turn.cancel_requested_at is not None and any(isinstance(e, Error) for e in events):
             # e.g. `output_audio_buffer.clear` refused in text mode: no news after a cancel
             events = [e for e in events if not isinstance(e, Error) and not (isinstance(e, Done) and e.reason == "error")]
         return events
 
-    def _on_call_state(self, call: RealtimeCall, state: str) -> None:
-        if call is not self.call or state not in ("closed", "failed"):
+    def _on_call_state(self, call: RealtimeCall, state: ConnectionState) -> None:
+        if call is not self.call or state not in (ConnectionState.CLOSED, ConnectionState.FAILED):
             return
         self.call = None
         self.spawn(call.close())
@@ -118,43 +114,32 @@ class RealtimeCallConnection(RealtimeConnection):
 
     def on_closed(self, code: int | None, reason: str) -> None:
         """The peer hung up, or the connection failed (ICE consent lost)."""
-        self.set_state("closed")
+        self.set_state(ConnectionState.CLOSED)
         self.orphans = 0
         self._orphans_drained.set()
         turn = self.current
         if turn is not None and not turn.finished.is_set():
             when = "mid-answer; the partial answer is kept" if turn.content_sent else "before the answer began"
-            how = "failed" if reason == "failed" else "was closed by the other end"
+            how = "failed" if reason == ConnectionState.FAILED else "was closed by the other end"
             turn.end(Error("connection", f"the WebRTC call to {self.target.host} {how} {when}", retryable=True), Done("error"))
 
     # ---------------------------------------------------------------- sending
 
-    async def send_json(self, payload: dict) -> None:
-        from aiortc.exceptions import InvalidStateError
-
-        from rtchat.transports.webrtc import WebRTCError
-
+    async def flush(self) -> None:
         call = self.call
-        try:
-            if call is None:
-                raise WebRTCError("no call")
-            call.send(payload)
-        except (WebRTCError, InvalidStateError):
-            raise SocketFailure(Error("connection", f"the WebRTC call to {self.target.host} has ended", retryable=True)) from None
+        if call is None or not call.flush(self.protocol):
+            raise SocketFailure(Error("connection", f"the WebRTC call to {self.target.host} has ended", retryable=True))
 
-    async def send_cancel(self) -> None:
-        await self.send_json(wire.response_cancel())
-        await self.send_json(wire.output_audio_clear())  # WebRTC: drop any audio queued for the track too
+    def queue_cancel(self) -> None:
+        self.protocol.send_cancel(webrtc=True)  # WebRTC: drop any audio queued for the track too
 
-    async def drop(self) -> None:
+    async def _hang_up(self) -> bool:
         """Hang up on purpose (no error shown); the next turn places a new call."""
         call, self.call = self.call, None
         if call is None:
-            return
+            return False
         await call.close()
-        self.known = []
-        self.orphans = 0
-        self.set_state("idle")
+        return True
 
 
 def _ignore(*args: Any) -> None:

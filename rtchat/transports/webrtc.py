@@ -1,9 +1,11 @@
-"""OpenAI Realtime over WebRTC (aiortc, imported when a call starts).
+"""The one WebRTC call owner (aiortc, imported when a call starts), for text turns and voice.
 
 The JSON events of the Realtime API travel on the `oai-events` data channel;
 the user's voice goes out on an Opus track and the model's voice comes back on
 the remote track. Signalling is one HTTP POST: our SDP offer to
-`{base}/realtime/calls`, the SDP answer in the 201 body.
+`{base}/realtime/calls`, the SDP answer in the 201 body. What to send and what
+a message means live in `wire.openai_realtime.RealtimeProtocol`; the call only
+moves messages and audio, and reports its state as a `ConnectionState`.
 """
 
 from __future__ import annotations
@@ -13,18 +15,20 @@ import json
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
 from rtchat.audio.support import AudioUnavailable, load_aiortc
 from rtchat.errors import ConnectionFailure, server_message
+from rtchat.transports.websocket import ConnectionState, SessionProtocol
 
 CONNECT_TIMEOUT = 10.0
 CHANNEL = "oai-events"
 
 OnEvent = Callable[[dict], None]
 OnAudio = Callable[[Any, int, int | None], None]  # samples (float32 mono), rate, timestamp
-OnState = Callable[[str], None]
+OnState = Callable[[ConnectionState], None]
 OnText = Callable[[str], None]  # a raw data-channel message, for callers that decode it themselves
 
 
@@ -42,14 +46,12 @@ class WebRTCError(ConnectionFailure):
 
 
 def calls_url(base_url: str, model: str) -> str:
-    from urllib.parse import quote
-
     return f"{base_url.rstrip('/')}/realtime/calls?model={quote(model)}"
 
 
 def ice_servers_from(config_entries: Sequence[Any]) -> list:
     """`[voice] ice_servers` entries (a URL string, or {urls, username, credential}) for aiortc."""
-    from aiortc import RTCIceServer
+    from aiortc import RTCIceServer  # heavy: loaded only when a call starts
 
     servers = []
     for entry in config_entries or ():
@@ -72,7 +74,7 @@ class RealtimeCall:
 
     def __init__(self, on_event: OnEvent, on_audio: OnAudio, on_state: OnState | None = None, ice_servers: Sequence[Any] = (), on_text: OnText | None = None) -> None:
         load_aiortc()
-        from rtchat.audio.tracks import PacedAudioTrack
+        from rtchat.audio.tracks import PacedAudioTrack  # imports aiortc and av: only once a call is wanted
 
         self.on_event = on_event
         self.on_audio = on_audio
@@ -80,13 +82,13 @@ class RealtimeCall:
         self.on_text = on_text  # set: messages go here undecoded, and on_event is not called
         self.ice_servers = list(ice_servers)
         self.mic = PacedAudioTrack()
-        self.state = "new"
+        self.state = ConnectionState.IDLE
         self.connect_ms: float | None = None  # offer created -> data channel open
         self._pc = None
         self._channel = None
         self._tasks: set[asyncio.Task] = set()
 
-    def _set_state(self, state: str) -> None:
+    def _set_state(self, state: ConnectionState) -> None:
         if state != self.state:
             self.state = state
             self.on_state(state)
@@ -95,11 +97,11 @@ class RealtimeCall:
         """Offer, answer, ICE+DTLS until the data channel opens. With `session`, the
         offer goes as the documented multipart form (`sdp` + `session`), so the
         session starts configured; without it, as a bare `application/sdp` body."""
-        from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
+        from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription  # heavy: see the module docstring
 
         began = time.perf_counter()
         deadline = began + timeout
-        self._set_state("connecting")
+        self._set_state(ConnectionState.CONNECTING)
         pc = RTCPeerConnection(RTCConfiguration(iceServers=ice_servers_from(self.ice_servers)))
         self._pc = pc
         opened, failed = asyncio.Event(), asyncio.Event()
@@ -107,7 +109,7 @@ class RealtimeCall:
         self._channel = channel
         channel.on("open", opened.set)
         channel.on("message", self._on_message)
-        channel.on("close", lambda: self._set_state("closed"))
+        channel.on("close", lambda: self._set_state(ConnectionState.CLOSED))
         pc.addTransceiver(self.mic, direction="sendrecv")
 
         @pc.on("track")
@@ -119,9 +121,9 @@ class RealtimeCall:
         def on_change() -> None:
             if pc.connectionState == "failed":
                 failed.set()
-                self._set_state("failed")
+                self._set_state(ConnectionState.FAILED)
             elif pc.connectionState == "closed":
-                self._set_state("closed")
+                self._set_state(ConnectionState.CLOSED)
 
         try:
             await pc.setLocalDescription(await pc.createOffer())  # aiortc gathers ICE here
@@ -148,21 +150,35 @@ class RealtimeCall:
                 why = "ICE failed" if failed.is_set() else f"no connection within {timeout:g} s"
                 raise WebRTCError(f"the WebRTC call to {httpx.URL(url).host} did not connect ({why}); on a strict network set STUN/TURN servers under [voice] ice_servers")
         except BaseException:
-            self._set_state("failed")
+            self._set_state(ConnectionState.FAILED)
             await self.close()
             raise
         self.connect_ms = (time.perf_counter() - began) * 1000
-        self._set_state("connected")
+        self._set_state(ConnectionState.OPEN)
 
     @property
     def is_open(self) -> bool:
         """Connected and the data channel can carry events."""
-        return self.state == "connected" and self._channel is not None and self._channel.readyState == "open"
+        return self.state is ConnectionState.OPEN and self._channel is not None and self._channel.readyState == "open"
 
     def send(self, event: dict) -> None:
+        self.send_text(json.dumps(event, separators=(",", ":")))
+
+    def send_text(self, text: str) -> None:
         if self._channel is None or self._channel.readyState != "open":
             raise WebRTCError("the WebRTC data channel is not open")
-        self._channel.send(json.dumps(event, separators=(",", ":")))
+        self._channel.send(text)
+
+    def flush(self, protocol: SessionProtocol) -> bool:
+        """Send what the protocol object queued; False when the channel is gone (the rest is dropped)."""
+        from aiortc.exceptions import InvalidStateError  # heavy: already loaded by the time a call exists
+
+        for text in protocol.data_to_send():
+            try:
+                self.send_text(text)
+            except (WebRTCError, InvalidStateError):  # not open, or closing under us
+                return False
+        return True
 
     def _on_message(self, message: Any) -> None:
         if isinstance(message, bytes):
@@ -177,9 +193,9 @@ class RealtimeCall:
         self.on_event(event if isinstance(event, dict) else {"type": "rtchat.malformed", "raw": str(message)[:200]})
 
     async def _read_remote(self, track) -> None:
-        from aiortc.mediastreams import MediaStreamError
+        from aiortc.mediastreams import MediaStreamError  # heavy: see the module docstring
 
-        from rtchat.audio.tracks import frame_to_mono
+        from rtchat.audio.tracks import frame_to_mono  # imports av
 
         while True:
             try:
@@ -200,7 +216,7 @@ class RealtimeCall:
             pc, self._pc = self._pc, None
             await pc.close()
         self.mic.stop()
-        self._set_state("closed")
+        self._set_state(ConnectionState.CLOSED)
 
 
 __all__ = ["RealtimeCall", "WebRTCError", "AudioUnavailable", "calls_url", "CONNECT_TIMEOUT"]

@@ -1,23 +1,34 @@
 """The pipe between a voice session and a voice model: events one way and the
 other, the user's audio out, the model's audio back. One class per transport,
-so the session's push-to-talk and barge-in logic is written once.
+so the session's push-to-talk and barge-in logic is written once, and each
+class speaks through the transport's one connection owner (the `SocketOwner`
+text turns use, or a `RealtimeCall`) and the wire's protocol object.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
+from rtchat.audio.pcm import to_pcm16
+from rtchat.events import Error
 from rtchat.live.pool import ws_wire_for
-from rtchat.target import Target
+from rtchat.target import Target, is_local
 from rtchat.transports.webrtc import calls_url
+from rtchat.transports.websocket import ConnectionState, SocketAddress, SocketFailure, SocketOwner, socket_url
+from rtchat.voice.live_dialect import LiveDialect, closed_event, message_kind
 from rtchat.voice.settings import VoiceSettings
+from rtchat.wire import gemini_live as live
+from rtchat.wire.openai_realtime import RealtimeProtocol
 
 INPUT_TAIL_S = 0.12  # after the last frame leaves: RTP + the far end's jitter buffer
+MALFORMED = {"type": "rtchat.malformed"}
 
 
 class WebRTCLink:
@@ -28,12 +39,12 @@ class WebRTCLink:
     output_rate = 48000
 
     def __init__(self, client: httpx.AsyncClient, url: str, key: str | None, ice_servers: Sequence[Any] = ()) -> None:
-        from rtchat.transports.webrtc import RealtimeCall
+        from rtchat.transports.webrtc import RealtimeCall  # loads aiortc: only when a call is wanted
 
         self.client, self.url, self.key = client, url, key
         self.on_event: Callable[[dict], None] = lambda event: None
         self.on_audio: Callable[[Any, int, int | None], None] = lambda samples, rate, ts: None
-        self.on_state: Callable[[str], None] = lambda state: None
+        self.on_state: Callable[[ConnectionState], None] = lambda state: None
         self.call = RealtimeCall(
             lambda event: self.on_event(event),
             lambda samples, rate, ts: self.on_audio(samples, rate, ts),
@@ -69,109 +80,76 @@ class WebRTCLink:
         await self.call.close()
 
 
-class RealtimeSocketLink:
-    """OpenAI Realtime over WebSocket: the user's audio as `input_audio_buffer.append`
-    (PCM16 24 kHz) and the answer's audio as `response.output_audio.delta` events."""
+class SocketLink:
+    """Voice over a WebSocket: the session's events and the user's audio go through the
+    protocol object's queue and the owner's one writer; frames come back from its reader."""
 
     webrtc = False
     input_rate = 24000
     output_rate = 24000
-    CHUNK_S = 0.1  # append in 100 ms pieces: few frames, little added delay
+    CHUNK_S = 0.1  # audio in 100 ms pieces: few frames, little added delay
 
-    def __init__(self, base_url: str, model: str, key: str | None, connect_timeout: float = 10.0) -> None:
+    def __init__(self, base_url: str, model: str, key: str | None, connect_timeout: float, protocol: Any) -> None:
         self.base_url, self.model, self.key = base_url, model, key
         self.connect_timeout = connect_timeout
+        self.protocol = protocol
         self.on_event: Callable[[dict], None] = lambda event: None
         self.on_audio: Callable[[Any, int, int | None], None] = lambda samples, rate, ts: None
-        self.on_state: Callable[[str], None] = lambda state: None
+        self.on_state: Callable[[ConnectionState], None] = lambda state: None
         self.connect_ms: float | None = None
-        self._socket = None
-        self._outbox: asyncio.Queue = asyncio.Queue()
+        self.owner = SocketOwner(self.on_frame, self._on_closed, self._refused)
+        self.owner.add_listener(lambda state: self.on_state(state))
         self._pending = bytearray()
-        self._tasks: list[asyncio.Task] = []
+        self._wake = asyncio.Event()
+        self._writer: asyncio.Task | None = None
 
-    def address(self):
-        from urllib.parse import quote
+    def address(self) -> SocketAddress:
+        raise NotImplementedError
 
-        from rtchat.transports.websocket import SocketAddress, socket_url
+    def on_frame(self, frame: str | bytes) -> None:
+        raise NotImplementedError
 
-        headers = (("Authorization", f"Bearer {self.key}"),) if self.key else ()
-        return SocketAddress(socket_url(self.base_url, "/realtime", f"model={quote(self.model)}"), headers)
+    def closed_by_server(self, code: int | None, reason: str) -> bool:
+        """Hook: the server closed the socket; True when the link reopens it."""
+        return False
 
-    async def handshake(self, socket) -> None:
-        """After the upgrade, before the reader starts (Live: `setup` / `setupComplete`)."""
+    def _refused(self, status: int, body: bytes) -> Error:
+        return Error("connection", f"{self.address().host} refused the WebSocket ({status})")
 
     async def connect(self) -> None:
-        from websockets.exceptions import ConnectionClosed, InvalidStatus
-
-        from rtchat.target import is_local
-        from rtchat.transports.websocket import (
-            SocketFailure,
-            close_of,
-            describe_close,
-            open_socket,
-        )
-
-        address = self.address()
-        self.on_state("connecting")
+        self.owner.set_state(ConnectionState.CONNECTING)
         try:
-            self._socket, self.connect_ms = await open_socket(address, self.connect_timeout, local=is_local(self.base_url))
-            await asyncio.wait_for(self.handshake(self._socket), self.connect_timeout)
+            self.connect_ms = await self._open()
         except SocketFailure as exc:
-            await self._give_up()
+            self.owner.set_state(ConnectionState.FAILED)
             raise ConnectionError(exc.error.message) from None
-        except InvalidStatus as exc:
-            await self._give_up()
-            raise ConnectionError(f"{address.host} refused the WebSocket ({exc.response.status_code})") from None
-        except ConnectionClosed as exc:
-            await self._give_up()
-            raise ConnectionError(describe_close(address.host, *close_of(exc), "while setting up the session").message) from None
-        except TimeoutError:
-            await self._give_up()
-            raise ConnectionError(f"{address.host} did not set up the session within {self.connect_timeout:g} s") from None
-        self._tasks = [asyncio.ensure_future(self._read()), asyncio.ensure_future(self._write())]
-        self.on_state("connected")
+        self._writer = asyncio.ensure_future(self._write())
 
-    async def _give_up(self) -> None:
-        if self._socket is not None:
-            await self._socket.close()
-            self._socket = None
-        self.on_state("failed")
+    async def _open(self) -> float:
+        return await self.owner.open(self.address(), self.protocol, self.connect_timeout, local=is_local(self.base_url))
+
+    def _on_closed(self, code: int | None, reason: str) -> None:
+        if not self.closed_by_server(code, reason):
+            self.owner.set_state(ConnectionState.CLOSED)
+
+    # ---------------------------------------------------------------- sending
 
     def send(self, event: dict) -> None:
         if event.get("type") == "input_audio_buffer.commit":
             self._send_pending()
-        self._outbox.put_nowait(event)
+        self.protocol.send(event)
+        self._wake.set()
 
     def push_audio(self, samples) -> None:
-        from rtchat.audio.pcm import to_pcm16
-
         self._pending += to_pcm16(samples)
         if len(self._pending) >= int(self.input_rate * self.CHUNK_S) * 2:
             self._send_pending()
 
     def _send_pending(self) -> None:
         if self._pending:
-            self._outbox.put_nowait(self.audio_message(bytes(self._pending)))
+            self.protocol.send_audio(bytes(self._pending))
             self._pending.clear()
-
-    def audio_message(self, pcm16: bytes) -> dict:
-        from rtchat.wire import openai_realtime as rt
-
-        return rt.audio_append(pcm16)
-
-    def decode(self, frame: str | bytes) -> list[dict]:
-        """A server frame as session events (Realtime's own dialect: the JSON as it is)."""
-        import json
-
-        try:
-            event = json.loads(frame)
-        except ValueError:
-            event = None
-        return [event if isinstance(event, dict) else {"type": "rtchat.malformed"}]
-
-    def closed_by_server(self, code: int | None, reason: str) -> None:
-        """Realtime reports errors as `error` events, so a close says nothing more."""
+            self._wake.set()
 
     def drop_input(self) -> None:
         self._pending.clear()
@@ -181,104 +159,102 @@ class RealtimeSocketLink:
         return time.perf_counter()
 
     async def _write(self) -> None:
-        import json
-
+        """The one writer: whatever the protocol object queued, in order."""
         while True:
-            event = await self._outbox.get()
-            await self._socket.send(json.dumps(event, separators=(",", ":")))
-
-    async def _read(self) -> None:
-        from websockets.exceptions import ConnectionClosed
-
-        from rtchat.transports.websocket import close_of
-
-        socket = self._socket
-        code, reason = None, ""
-        try:
-            async for frame in socket:
-                for event in self.decode(frame):
-                    self.on_event(event)
-            code, reason = socket.close_code, socket.close_reason or ""
-        except ConnectionClosed as exc:
-            code, reason = close_of(exc)
-        self.closed_by_server(code, reason)
-        self.on_state("closed")
+            await self._wake.wait()
+            self._wake.clear()
+            try:
+                await self.owner.flush(self.protocol)
+            except SocketFailure:
+                pass  # the socket is gone; its reader reports why (frames queued meanwhile are dropped)
 
     async def close(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        if self._socket is not None:
-            await self._socket.close()
-            self._socket = None
-        self.on_state("closed")
+        if self._writer is not None:
+            self._writer.cancel()
+        await self.owner.close()
+        self.owner.set_state(ConnectionState.CLOSED)
 
 
-class GeminiLiveLink(RealtimeSocketLink):
+class RealtimeSocketLink(SocketLink):
+    """OpenAI Realtime over WebSocket: the user's audio as `input_audio_buffer.append`
+    (PCM16 24 kHz) and the answer's audio as `response.output_audio.delta` events.
+    The voice session reads Realtime's own events, so frames go to it as they are."""
+
+    def __init__(self, base_url: str, model: str, key: str | None, connect_timeout: float = 10.0) -> None:
+        super().__init__(base_url, model, key, connect_timeout, RealtimeProtocol())  # the session sends its own session.update
+
+    def address(self) -> SocketAddress:
+        headers = (("Authorization", f"Bearer {self.key}"),) if self.key else ()
+        return SocketAddress(socket_url(self.base_url, "/realtime", f"model={quote(self.model)}"), headers)
+
+    def on_frame(self, frame: str | bytes) -> None:
+        try:
+            event = json.loads(frame)
+        except (ValueError, RecursionError):
+            event = None
+        self.on_event(event if isinstance(event, dict) else MALFORMED)
+
+
+class GeminiLiveLink(SocketLink):
     """Gemini Live (BidiGenerateContent) over WebSocket: `setup` with AUDIO answers and
     manual activity detection, the user's audio as `realtimeInput.audio` (PCM16 16 kHz),
     the answer's audio (PCM16 24 kHz) and transcriptions in `serverContent`. The session's
-    Realtime events are translated both ways by `LiveDialect`."""
+    Realtime events are translated both ways by `LiveDialect`. After a `goAway` between
+    answers the session is resumed with its handle, as text sessions are."""
 
-    input_rate = 16000
-    output_rate = 24000
+    input_rate = live.INPUT_RATE
+    output_rate = live.OUTPUT_RATE
 
     def __init__(self, base_url: str, model: str, key: str | None, connect_timeout: float = 10.0, system: str | None = None) -> None:
-        from rtchat.voice.live_dialect import LiveDialect
-
-        super().__init__(base_url, model, key, connect_timeout)
-        self.system = system  # Live fixes instructions at setup, before the session's session.update
+        # Live fixes instructions at setup, before the session's session.update
+        super().__init__(base_url, model, key, connect_timeout, live.LiveProtocol(model, ["AUDIO"], system, manual_activity=True))
         self.dialect = LiveDialect()
         self.sent_log: list[str] = []  # the kinds of message sent, in order (tests read the barge-in order)
+        self.resumed = 0  # sessions resumed after a goAway
 
-    def address(self):
-        from rtchat.transports.websocket import SocketAddress, socket_url
-        from rtchat.wire import gemini_live as live
-
+    def address(self) -> SocketAddress:
         headers = (("x-goog-api-key", self.key),) if self.key else ()
         return SocketAddress(socket_url(self.base_url, live.PATH), headers)
-
-    async def handshake(self, socket) -> None:
-        import json
-
-        from rtchat.wire import gemini_live as live
-
-        await socket.send(json.dumps(live.setup(self.model, ["AUDIO"], self.system, manual_activity=True)))
-        while not self.dialect.decoder.setup_complete:
-            self.dialect.decoder.feed_text(await socket.recv())
 
     def send(self, event: dict) -> None:
         kind = event.get("type")
         if kind == "input_audio_buffer.commit":
             self._send_pending()
         for message in self.dialect.to_live(event):
-            self._outbox.put_nowait(message)
+            self.sent_log.append(message_kind(message))
+            self.protocol.send(message)
+        self._wake.set()
         if kind == "response.create":  # Live answers an activityEnd unasked; the session tracks it as a response
             asyncio.get_running_loop().call_soon(self.on_event, {"type": "response.created"})
 
-    def audio_message(self, pcm16: bytes) -> dict:
-        from rtchat.wire import gemini_live as live
+    def _send_pending(self) -> None:
+        if self._pending:
+            self.sent_log.append("audio")
+        super()._send_pending()
 
-        return live.realtime_audio(pcm16)
-
-    def decode(self, frame: str | bytes) -> list[dict]:
-        return self.dialect.from_live(frame)
-
-    def closed_by_server(self, code: int | None, reason: str) -> None:
-        from rtchat.voice.live_dialect import closed_event
-
-        event = closed_event(code, reason)
-        if event is not None:
+    def on_frame(self, frame: str | bytes) -> None:
+        self.protocol.receive_data(frame)
+        for event in self.dialect.from_events(self.protocol.events_received()):
             self.on_event(event)
 
-    async def _write(self) -> None:
-        import json
+    def closed_by_server(self, code: int | None, reason: str) -> bool:
+        if self.protocol.going_away and not self.dialect.answering:
+            self.owner.set_state(ConnectionState.RECONNECTING)
+            asyncio.ensure_future(self._resume())
+            return True
+        event = closed_event(code, reason)  # Live reports errors as close frames
+        if event is not None:
+            self.on_event(event)
+        return False
 
-        from rtchat.voice.live_dialect import message_kind
-
-        while True:
-            message = await self._outbox.get()
-            self.sent_log.append(message_kind(message))
-            await self._socket.send(json.dumps(message, separators=(",", ":")))
+    async def _resume(self) -> None:
+        try:
+            await self._open()
+        except SocketFailure as exc:
+            self.on_event({"type": "error", "error": {"code": "resume", "message": exc.error.message}})
+            self.owner.set_state(ConnectionState.CLOSED)
+            return
+        self.resumed += 1
 
 
 def link_for(target: Target, protocol: str, settings: VoiceSettings, client: httpx.AsyncClient, connect_timeout: float, system: str | None = None):

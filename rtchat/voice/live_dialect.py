@@ -13,7 +13,8 @@ translates at the edge, both ways:
 
 and Live's `serverContent` (answer audio, transcriptions, `turnComplete`,
 `interrupted`) becomes `response.output_audio.delta`, transcript and
-`response.done` events. Parsing stays in rtchat.wire.gemini_live. Pure: no I/O.
+`response.done` events. Parsing and the session (setup, resumption) stay in
+rtchat.wire.gemini_live's `LiveProtocol`. Pure: no I/O.
 """
 
 from __future__ import annotations
@@ -31,8 +32,8 @@ class LiveDialect:
     """Realtime client events -> Live messages; Live server frames -> Realtime events."""
 
     def __init__(self) -> None:
-        self.decoder = live.LiveDecoder()
         self.active = False  # an activity (the user's turn) is open on the server
+        self.answering = False  # the user's turn ended and its answer has not (goAway resumes only between answers)
         self.usage: Usage | None = None
 
     # ---------------------------------------------------------------- ours -> Live
@@ -46,13 +47,15 @@ class LiveDialect:
             return [live.activity_start()]
         if kind == "input_audio_buffer.commit":
             self.active = False
+            self.answering = True
             return [live.activity_end()]
         return []  # session.update, response.create, truncate: Live has no counterpart
 
     # ---------------------------------------------------------------- Live -> ours
 
-    def from_live(self, frame: str | bytes) -> list[dict]:
-        return [translated for event in self.decoder.feed_text(frame) for translated in self._translate(event)]
+    def from_events(self, events: list[Event]) -> list[dict]:
+        """What `LiveProtocol` made of a frame, as the session's events."""
+        return [translated for event in events for translated in self._translate(event)]
 
     def _translate(self, event: Event) -> list[dict]:
         if isinstance(event, AudioChunk):
@@ -67,10 +70,11 @@ class LiveDialect:
             self.usage = event
             return []
         if isinstance(event, Done):
+            self.answering = False
             return [self._response_done(event.reason)]
         if isinstance(event, Notice) and event.level == "warning":
             return [{"type": "rtchat.malformed"}]
-        return []  # goAway: a voice session is not resumed; the close that follows is reported
+        return []  # goAway's notice: the link resumes the session when the socket closes
 
     def _response_done(self, reason: str) -> dict:
         response: dict[str, Any] = {"status": DONE_STATUS.get(reason, reason)}

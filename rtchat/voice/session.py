@@ -28,7 +28,9 @@ import numpy as np
 from rtchat.audio.capture import Capture
 from rtchat.audio.jitter import JitterBuffer
 from rtchat.audio.pcm import level_dbfs, to_pcm16
+from rtchat.audio.resample import Resampler
 from rtchat.events import AudioChunk, Done, Error, Event, Metrics, Notice, TextDelta, Transcript
+from rtchat.transports.websocket import ConnectionState
 from rtchat.voice import bargein
 from rtchat.voice.ptt import Action, PushToTalk, VoiceState
 from rtchat.wire import openai_realtime as rt
@@ -40,6 +42,7 @@ QUIET_END_S = 0.25  # after the server's audio stopped: this long without sound 
 NO_AUDIO_GRACE_S = 0.5  # an audio answer that never started sounding
 MAX_TAIL_S = 60.0
 _CLOSED = object()
+SHOWN_AS = {ConnectionState.OPEN: "connected"}  # the voice status line's word for an open link
 
 
 @dataclass
@@ -56,6 +59,7 @@ class VoiceTurn:
     response_done: Done | None = None
     chunks: int = 0
     ended: bool = False
+    resampler: Resampler | None = None  # the answer's audio is one stream: resampled with state, no clicks at joins
 
     def ms(self, at: float | None) -> float | None:
         return None if at is None else round((at - self.released_at) * 1000, 2)
@@ -224,6 +228,8 @@ class VoiceSession:
             if isinstance(event, Done):
                 if turn is not None and not turn.ended:
                     turn.response_done = event
+                    if not self.link.webrtc:  # socket links: the answer's audio is all in
+                        self._flush_resampler(turn)
                     self._finish_soon()
                 continue
             if isinstance(event, AudioChunk):  # WebSocket links: audio rides in the events
@@ -257,12 +263,24 @@ class VoiceSession:
         if turn.audio_stopped and not loud:
             return  # line silence after the server's audio buffer stopped
         if rate != self.buffer.rate:
-            from rtchat.audio.resample import resample
+            if turn.resampler is None or turn.resampler.src_rate != rate:
+                self._flush_resampler(turn)
+                turn.resampler = Resampler(rate, self.buffer.rate)
+            samples, timestamp = turn.resampler.process(samples), None
+        self._play(turn, samples, timestamp)
 
-            samples, timestamp = resample(samples, rate, self.buffer.rate), None
+    def _play(self, turn: VoiceTurn, samples: np.ndarray, timestamp: int | None) -> None:
         self.buffer.put(samples, timestamp)
         turn.chunks += 1
         self._emit(AudioChunk(to_pcm16(samples), self.buffer.rate))
+
+    def _flush_resampler(self, turn: VoiceTurn) -> None:
+        """The last few samples held in the resampler's filter, when the answer's audio ends."""
+        resampler, turn.resampler = turn.resampler, None
+        if resampler is not None:
+            tail = resampler.flush()
+            if len(tail):
+                self._play(turn, tail, None)
 
     def _played_threadsafe(self, real: int, when: float, peak: float) -> None:
         loop = self._loop
@@ -279,9 +297,11 @@ class VoiceSession:
         self.ptt.audio_started()
         self._announce()
 
-    def _on_connection(self, state: str) -> None:
-        self.connection = state
-        self.on_connection(state)
+    def _on_connection(self, state: ConnectionState | str) -> None:
+        if state == ConnectionState.IDLE:
+            return  # a link closing on purpose passes through idle on its way to closed
+        self.connection = SHOWN_AS.get(state, str(state))
+        self.on_connection(self.connection)
         if state in ("failed", "closed") and self.turn is not None and not self.turn.ended:
             self._emit(Error("connection", f"the voice connection {state} mid-turn; what arrived is kept", True))
             self._end_turn(Done("error"))

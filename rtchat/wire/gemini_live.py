@@ -1,4 +1,5 @@
-"""Gemini Live API (BidiGenerateContent over WebSocket): messages to send, messages decoded.
+"""Gemini Live API (BidiGenerateContent over WebSocket): messages to send, messages decoded,
+and `LiveProtocol`, the session object text turns and voice share (setup, resumption). Pure.
 
 The server's JSON uses camelCase; python-genai's own test fixtures sometimes
 use snake_case, so both are read.
@@ -7,13 +8,12 @@ use snake_case, so both are read.
 from __future__ import annotations
 
 import base64
-import json
 import re
 from typing import Any
 
-from rtchat.conversation import ChatMessage
+from rtchat.conversation import ChatMessage, Conversation
 from rtchat.events import AudioChunk, Done, Event, Notice, TextDelta, ThinkingDelta, Transcript, Usage
-from rtchat.wire.base import preview
+from rtchat.wire.socket_protocol import FrameQueues, decode_frame, Known, ServerContext
 
 INPUT_RATE = 16000
 OUTPUT_RATE = 24000
@@ -87,16 +87,7 @@ class LiveDecoder:
         self.usage: Usage | None = None
 
     def feed_text(self, frame: str | bytes) -> list[Event]:
-        try:
-            payload = json.loads(frame)
-        except (ValueError, RecursionError):
-            return [Notice(f"skipped a malformed frame: {preview(str(frame)[:200])}", "warning")]
-        if not isinstance(payload, dict):
-            return [Notice("skipped a frame that is not a message", "warning")]
-        try:
-            return self.feed(payload)
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            return [Notice(f"skipped a frame rtchat could not read ({type(exc).__name__})", "warning")]
+        return decode_frame(frame, self.feed)
 
     def feed(self, message: dict) -> list[Event]:
         events: list[Event] = []
@@ -144,3 +135,74 @@ class LiveDecoder:
         events: list[Event] = [self.usage] if self.usage else []
         self.usage = None
         return events + [Done(reason)]
+
+
+class LiveProtocol(FrameQueues):
+    """One Live session, resumable: `setup` (with the latest resumption handle), turns, interrupts.
+
+    A `goAway` or a dropped socket is resumed by opening a new socket and calling
+    `begin()` again: the setup then carries the handle, and the context the server
+    held when it gave that handle is what a turn builds on, so nothing is sent twice.
+    """
+
+    def __init__(self, model: str, modalities: list[str], system: str | None = None, manual_activity: bool = True) -> None:
+        super().__init__()
+        self.model = model
+        self.modalities = modalities
+        self.system = system  # Live fixes instructions at setup
+        self.manual_activity = manual_activity
+        self.decoder = LiveDecoder()
+        self.context = ServerContext()
+        self.handle: str | None = None  # the latest resumption handle
+        self.handle_known: list[Known] = []  # what the server held when it gave that handle
+        self.resuming_with: str | None = None
+        self.going_away = False
+
+    @property
+    def ready(self) -> bool:
+        return self.decoder.setup_complete
+
+    def begin(self) -> None:
+        """A new socket: `setup`, resuming the last session when there is a handle."""
+        handle = self.handle
+        self.decoder = LiveDecoder()
+        self.decoder.resumption_handle = handle
+        self.resuming_with = handle
+        self.going_away = False
+        self.context = ServerContext(self.handle_known if handle else None)
+        self._events.clear()
+        self._outgoing.clear()
+        self.send(setup(self.model, self.modalities, self.system, resumption_handle=handle, manual_activity=self.manual_activity))
+
+    def setup_failed(self) -> None:
+        if self.resuming_with:
+            self.handle = None  # a stale handle must not block the next try: start a fresh session
+
+    def receive_data(self, data: str | bytes) -> None:
+        before = self.decoder.resumption_handle
+        self._events += self.decoder.feed_text(data)
+        if self.decoder.go_away_in is not None:
+            self.going_away = True
+        handle = self.decoder.resumption_handle
+        if handle and handle != before:
+            self.handle = handle
+            self.handle_known = list(self.context.known)
+
+    def send_turn(self, conversation: Conversation) -> None:
+        """What the server lacks as context, then the latest message with `turnComplete`."""
+        *earlier, latest = self.context.unsent(conversation.messages)
+        if earlier:
+            self.send(client_content(earlier, turn_complete=False))
+        self.send(client_content([latest], turn_complete=True))
+        self.context.sent(conversation.messages)
+
+    def send_cancel(self) -> None:
+        """Live has no cancel: an activity start cuts the answer off (the server says `interrupted`)."""
+        self.send(activity_start())
+        self.send(activity_end())
+
+    def send_audio(self, pcm16: bytes) -> None:
+        self.send(realtime_audio(pcm16))
+
+    def answered(self, text: str) -> None:
+        self.context.answered(text)

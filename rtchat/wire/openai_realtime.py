@@ -1,18 +1,19 @@
-"""OpenAI Realtime (GA names): client events to send, server events decoded.
+"""OpenAI Realtime (GA names): client events to send, server events decoded, the session.
 
 The same JSON events travel over the WebSocket and over the WebRTC data
-channel, so both transports share this module. Pure: dicts in, dicts out.
+channel, so both transports share this module, and `RealtimeProtocol` is the
+one session object text turns and voice use over either. Pure: no I/O.
 """
 
 from __future__ import annotations
 
 import base64
-import json
 from typing import Any
 
-from rtchat.conversation import ChatMessage
-from rtchat.events import AudioChunk, Done, Error, Event, Notice, TextDelta, Transcript, Usage
-from rtchat.wire.base import done_reason, preview
+from rtchat.conversation import ChatMessage, Conversation
+from rtchat.events import AudioChunk, Done, Error, Event, TextDelta, Transcript, Usage
+from rtchat.wire.base import done_reason
+from rtchat.wire.socket_protocol import FrameQueues, decode_frame, ServerContext
 
 AUDIO_RATE = 24000
 
@@ -96,16 +97,7 @@ class RealtimeDecoder:
         self.current_item_id: str | None = None
 
     def feed_text(self, frame: str | bytes) -> list[Event]:
-        try:
-            payload = json.loads(frame)
-        except (ValueError, RecursionError):
-            return [Notice(f"skipped a malformed frame: {preview(str(frame)[:200])}", "warning")]
-        if not isinstance(payload, dict):
-            return [Notice(f"skipped a frame that is not an event: {preview(str(frame)[:200])}", "warning")]
-        try:
-            return self.feed(payload)
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            return [Notice(f"skipped a frame rtchat could not read ({type(exc).__name__})", "warning")]
+        return decode_frame(frame, self.feed)
 
     def feed(self, payload: dict) -> list[Event]:
         kind = payload.get("type", "")
@@ -150,3 +142,82 @@ class RealtimeDecoder:
             kind_name = "auth" if "auth" in str(code) or "key" in str(code) else "server"
             return [Error(kind_name, f"the realtime server reported {code}: {error.get('message', '')}".rstrip(": "))]
         return []
+
+
+CONTENT = (TextDelta, Transcript, AudioChunk)
+
+
+class RealtimeProtocol(FrameQueues):
+    """One Realtime session: what the server holds, what a turn, a cancel or audio sends.
+
+    `modalities` set: once the server says `session.created`, a `session.update`
+    asks for answers in them (text turns). None: the caller configures the session
+    itself (voice sends its own `session.update`).
+    """
+
+    def __init__(self, modalities: list[str] | None = None) -> None:
+        super().__init__()
+        self.modalities = modalities
+        self.decoder = RealtimeDecoder()
+        self.context = ServerContext()
+        self.awaiting = False  # a request is out and its answer has not begun
+        self._configured = False
+
+    @property
+    def ready(self) -> bool:
+        return self.decoder.session_ready
+
+    @property
+    def response_active(self) -> bool:
+        return self.decoder.response_active
+
+    def begin(self) -> None:
+        """A new session (fresh socket or call): the server knows nothing yet."""
+        self.decoder = RealtimeDecoder()
+        self.context = ServerContext()
+        self.awaiting = False
+        self._configured = False
+        self._events.clear()
+        self._outgoing.clear()
+
+    def configure(self) -> None:
+        """Ask for answers in `modalities` (once per session)."""
+        if self.modalities is not None and not self._configured:
+            self._configured = True
+            self.send(session_update(self.modalities))
+
+    # ---- received
+
+    def receive_data(self, data: str | bytes) -> None:
+        events = self.decoder.feed_text(data)
+        if self.decoder.session_ready:
+            self.configure()
+        if self.awaiting and any(isinstance(e, Error) for e in events) and not self.decoder.response_active and not any(isinstance(e, Done) for e in events):
+            events.append(Done("error"))  # the request itself was refused: no answer will come
+        if any(isinstance(e, (*CONTENT, Done)) for e in events):
+            self.awaiting = False
+        self._events += events
+
+    # ---- to send
+
+    def send_turn(self, conversation: Conversation) -> None:
+        """The messages the server lacks (the system prompt first on a new session), then `response.create`."""
+        if conversation.system and not self.context.known:
+            self.send({"type": "session.update", "session": {"type": "realtime", "instructions": conversation.system}})
+        for message in self.context.unsent(conversation.messages):
+            self.send(item_create(message))
+        self.send(response_create())
+        self.context.sent(conversation.messages)
+        self.awaiting = True
+
+    def send_cancel(self, webrtc: bool = False) -> None:
+        self.send(response_cancel())
+        if webrtc:
+            self.send(output_audio_clear())  # WebRTC: drop any audio queued for the track too
+
+    def send_audio(self, pcm16: bytes) -> None:
+        self.send(audio_append(pcm16))
+
+    def answered(self, text: str) -> None:
+        """The answer as the server now holds it (all of it, or what the user heard before a cancel)."""
+        self.context.answered(text)

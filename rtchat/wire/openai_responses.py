@@ -1,12 +1,21 @@
-"""OpenAI Responses API: the same `response.*` events over SSE or the Responses WebSocket."""
+"""OpenAI Responses API: the same `response.*` events over SSE or the Responses WebSocket.
+
+`ResponsesSocketProtocol` is WebSocket mode's session object (pure, like the
+other socket protocols): each turn sends the whole conversation, so a fresh
+socket needs no rebuilding and the server's context is never relied on.
+"""
 
 from __future__ import annotations
+
+import json
+from collections.abc import Callable
 
 from httpx_sse import ServerSentEvent
 
 from rtchat.conversation import Conversation
-from rtchat.events import Done, Event, TextDelta, ThinkingDelta, ToolCallDelta, Usage
+from rtchat.events import Done, Error, Event, TextDelta, ThinkingDelta, ToolCallDelta, Usage
 from rtchat.wire.base import HttpRequest, RequestOptions, StreamDecoder, in_stream_error, parse_json
+from rtchat.wire.socket_protocol import FrameQueues, ServerContext, decode_frame
 
 EFFORT = {"off": "minimal", "low": "low", "medium": "medium", "high": "high", "max": "high"}
 
@@ -126,3 +135,49 @@ class ResponsesDecoder(StreamDecoder):
         if not isinstance(payload, dict):
             return self.malformed(sse)
         return self.decode_payload(payload)
+
+
+TRANSPORT_ONLY = ("stream", "background")  # POST-body fields WebSocket mode does not take
+
+
+def _plain_refusal(status: int, body: bytes) -> Error:
+    return Error("bad_request", f"the request was refused ({status})")
+
+
+class ResponsesSocketProtocol(FrameQueues):
+    """`response.create` on a kept-open `/v1/responses` socket; one response at a time, no cancel message.
+
+    `refused` words an in-band HTTP status (bad key, unknown model, rate limit)
+    exactly as the SSE path words the same status."""
+
+    ready = True  # the server sends nothing before the first request
+
+    def __init__(self, model: str, refused: Callable[[int, bytes], Error] = _plain_refusal) -> None:
+        super().__init__()
+        self.model = model
+        self.refused = refused
+        self.decoder = ResponsesDecoder()
+        self.context = ServerContext()  # stays empty: every turn carries the whole conversation
+
+    def begin(self) -> None:
+        self.decoder = ResponsesDecoder()
+        self._events.clear()
+        self._outgoing.clear()
+
+    def receive_data(self, data: str | bytes) -> None:
+        self._events += decode_frame(data, self._decode_payload)
+
+    def _decode_payload(self, payload: dict) -> list[Event]:
+        if payload.get("type") == "error" and isinstance(payload.get("status"), int):
+            error = payload.get("error")
+            body = json.dumps({"error": error if isinstance(error, dict) else {}}).encode()
+            return [self.refused(payload["status"], body), Done("error")]
+        return self.decoder.decode_payload(payload)
+
+    def send_turn(self, conversation: Conversation, options: RequestOptions) -> None:
+        self.decoder = ResponsesDecoder()
+        body = {k: v for k, v in response_body(self.model, conversation, options).items() if k not in TRANSPORT_ONLY}
+        self.send({"type": "response.create", **body})
+
+    def answered(self, text: str) -> None:
+        """The server keeps no conversation here, so an edited history needs no fresh socket."""
