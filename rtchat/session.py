@@ -11,22 +11,26 @@ from __future__ import annotations
 
 import asyncio
 
+from typing import TYPE_CHECKING
+
 import httpx
 
 from rtchat.catalog import ModelRef, parse_model_ref
 from rtchat.config import Config
 from rtchat.conversation import Conversation
 from rtchat.events import Notice
-from rtchat.live import LivePool
-from rtchat.live.pool import refused_turn
-from rtchat.live.webrtc import WebRTCPool
 from rtchat.pricing import price_for, prices_from_config
 from rtchat.secrets import lookup_key
 from rtchat.target import Target, is_local
 from rtchat.turns.base import Turn
+from rtchat.turns.refused import RefusedTurn
 from rtchat.turns.sse import HttpTurn
 from rtchat.voice.settings import voice_settings
 from rtchat.wire.base import EFFORT_LEVELS
+
+if TYPE_CHECKING:
+    from rtchat.live import LivePool
+    from rtchat.live.webrtc import WebRTCPool
 
 PROTOCOLS = ("sse", "websocket", "webrtc")
 
@@ -114,18 +118,23 @@ class Session:
             offered = ", ".join(target.info.protocols)
             problem = f"{target.ref} offers no SSE API ({offered} only); use --protocol {target.info.protocols[0]}"
         if problem:
-            return refused_turn(target, conversation, chosen, notices, problem, protocol)
+            return RefusedTurn(target, conversation, chosen, notices, problem, protocol)
         return HttpTurn(self.client_for(target.base_url), self.network, target, conversation, chosen, notices, self.wire_log)
 
     def live_pool(self) -> LivePool:
         """The persistent sockets, one per conversation and model (`.connection(target, conv).state`)."""
         if self._live is None:
+            # websockets (and its proxy support) costs ~20 ms of start-up that an SSE turn never needs.
+            from rtchat.live import LivePool  # noqa: PLC0415
+
             self._live = LivePool(self.network)
         return self._live
 
     def call_pool(self) -> WebRTCPool:
         """The WebRTC calls, one per conversation and model (`.connection(target, conv).state`)."""
         if self._calls is None:
+            from rtchat.live.webrtc import WebRTCPool  # noqa: PLC0415 - the socket stack, as above; aiortc loads later still
+
             self._calls = WebRTCPool(self.network, self.client_for, voice_settings(self.config.raw).ice_servers)
         return self._calls
 

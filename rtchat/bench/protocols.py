@@ -1,4 +1,4 @@
-"""Which protocols the bench can drive, and why one cannot run in this checkout.
+"""Which protocols the bench can drive, and why one cannot run for a model.
 
 A small registry: SSE, WebSocket and WebRTC all open their turns through
 `Session.turn(..., protocol=...)` (WebRTC's set-up is ICE+DTLS up to the data

@@ -55,7 +55,7 @@ class LiveConnection(Watched):
 
     def make_protocol(self) -> Any:
         """The wire's protocol object (receive_data / events_received / data_to_send)."""
-        return None  # a connection that never opens (pool._Refused)
+        return None
 
     def address(self) -> SocketAddress:
         raise NotImplementedError

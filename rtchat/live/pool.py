@@ -6,9 +6,10 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from rtchat.conversation import Conversation
-from rtchat.events import Done, Error, ErrorKind, Notice
+from rtchat.events import Notice
 from rtchat.live.connection import LiveConnection
 from rtchat.target import Target, is_local
+from rtchat.turns.refused import RefusedTurn
 from rtchat.turns.socket import SocketTurn
 
 if TYPE_CHECKING:
@@ -62,7 +63,7 @@ class LivePool:
     def turn(self, target: Target, conversation: Conversation, effort: str | None, notices: list[Notice]) -> SocketTurn:
         wire = ws_wire_for(target)
         if wire is None:
-            return refused_turn(target, conversation, effort, notices, f"{target.ref} offers no WebSocket API; use --protocol sse")
+            return RefusedTurn(target, conversation, effort, notices, f"{target.ref} offers no WebSocket API; use --protocol sse", "websocket")
         connection = self._connection_for(target, conversation, lambda: connection_class(wire)(target, self.network))
         return SocketTurn(connection, target, conversation, effort, notices)
 
@@ -97,19 +98,3 @@ class LivePool:
         entries, self._entries = list(self._entries.values()), {}
         for _, connection in entries:
             await connection.aclose()
-
-
-class _Refused(LiveConnection):
-    """A connection that never opens: for a model without a WebSocket API."""
-
-    def __init__(self, target: Target, message: str) -> None:
-        super().__init__(target, None)  # type: ignore[arg-type]
-        self.message = message
-
-    async def run(self, turn: SocketTurn) -> None:
-        turn.end(Error(ErrorKind.UNAVAILABLE, self.message), Done("error"))
-
-
-def refused_turn(target: Target, conversation: Conversation, effort: str | None, notices: list[Notice], message: str, protocol: str = "websocket") -> SocketTurn:
-    """A turn that ends at once with `message`: what the user asked for cannot be done."""
-    return SocketTurn(_Refused(target, message), target, conversation, effort, notices, protocol)

@@ -23,7 +23,8 @@ from rtchat.audio.support import AudioUnavailable
 from rtchat.conversation import Conversation
 from rtchat.errors import server_message
 from rtchat.events import Done, Error, Event, Notice
-from rtchat.live.pool import LivePool, refused_turn
+from rtchat.live.pool import LivePool
+from rtchat.turns.refused import RefusedTurn
 from rtchat.live.realtime import RealtimeConnection
 from rtchat.target import Target, is_local
 from rtchat.transports.websocket import ConnectionState, SocketFailure
@@ -157,6 +158,6 @@ class WebRTCPool(LivePool):
     def turn(self, target: Target, conversation: Conversation, effort: str | None, notices: list[Notice]) -> SocketTurn:
         if not offers_webrtc(target):
             offered = ", ".join(target.info.protocols)
-            return refused_turn(target, conversation, effort, notices, f"{target.ref} offers no WebRTC API ({offered} only); use --protocol {target.info.protocols[0]}", "webrtc")
+            return RefusedTurn(target, conversation, effort, notices, f"{target.ref} offers no WebRTC API ({offered} only); use --protocol {target.info.protocols[0]}", "webrtc")
         connection = self._connection_for(target, conversation, lambda: RealtimeCallConnection(target, self.network, self.client_for, self.ice_servers))
         return SocketTurn(connection, target, conversation, effort, notices, "webrtc")
