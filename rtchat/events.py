@@ -111,6 +111,18 @@ class Usage:
     cache_write_tokens: int | None = None  # written to the cache this turn (Anthropic bills them at a premium)
     type: Literal["usage"] = field(default="usage", init=False)
 
+    def __post_init__(self) -> None:
+        # A count is a whole number >= 0; anything else a server sends (NaN, Infinity, -1, "12", 1.5)
+        # is "not said" rather than a figure that breaks the status line, JSON output or a cost.
+        for name in ("input_tokens", "output_tokens", "cached_tokens", "reasoning_tokens", "cache_write_tokens"):
+            value = getattr(self, name)
+            if value is not None and not _is_count(value):
+                object.__setattr__(self, name, int(value) if isinstance(value, float) and value.is_integer() and value >= 0 else None)
+
+
+def _is_count(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
 
 @dataclass(frozen=True, slots=True)
 class Cost:

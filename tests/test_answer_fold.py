@@ -130,3 +130,9 @@ def test_tool_call_fragments_assemble_by_index():
 def test_usage_frames_merge_later_counts_over_earlier():
     answer = fold([Usage(input_tokens=10, output_tokens=1), Usage(output_tokens=40, cached_tokens=3), Done("complete")])
     assert (answer.usage.input_tokens, answer.usage.output_tokens, answer.usage.cached_tokens) == (10, 40, 3)
+
+
+def test_odd_usage_counts_read_as_not_said():
+    """NaN, Infinity, negatives and strings from a server never become a figure (status line "in nan out inf")."""
+    usage = Usage(float("nan"), float("inf"), -1, 3.0, "12")  # type: ignore[arg-type]
+    assert (usage.input_tokens, usage.output_tokens, usage.cached_tokens, usage.reasoning_tokens, usage.cache_write_tokens) == (None, None, None, 3, None)

@@ -294,3 +294,30 @@ async def test_the_model_list_does_not_follow_a_redirect_with_the_key(tmp_path):
     assert thief.requests == [], "the key went nowhere but its own provider"
     assert f"redirected the model list to {thief.url}/v1/models" in err.decode()
     assert CANARY.encode() not in out + err
+
+
+@pytest.mark.parametrize("ending", ["error frame", "close reason"])
+async def test_socket_error_frames_and_close_reasons_that_echo_the_key_are_redacted(tmp_path, ending):
+    from websockets.asyncio.server import serve
+
+    async def hostile(ws):
+        await ws.send(json.dumps({"type": "session.created", "session": {"type": "realtime", "object": "realtime.session"}}))
+        async for frame in ws:
+            if json.loads(frame).get("type") == "response.create":
+                if ending == "error frame":
+                    await ws.send(json.dumps({"type": "error", "error": {"type": "invalid_request_error", "code": "bad", "message": f"key {CANARY} rejected"}}))
+                    await ws.send(json.dumps({"type": "response.done", "response": {"status": "failed", "status_details": {"error": {"message": f"again {CANARY}"}}}}))
+                else:
+                    await ws.close(1008, f"bad key {CANARY[:60]}")
+
+    async with serve(hostile, "127.0.0.1", 0) as server:
+        port = server.sockets[0].getsockname()[1]
+        process = await asyncio.create_subprocess_exec(
+            *rtchat_cmd("ask", "--jsonl", "--protocol", "websocket", "-m", "openai/gpt-realtime", "--base-url", f"http://127.0.0.1:{port}/v1", "hi"),
+            env=isolated_env(tmp_path, OPENAI_API_KEY=CANARY[:60]), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        )
+        out, err = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode == 1
+    assert b"[redacted]" in out and CANARY[:60].encode() not in out + err
+    leaked = [path for path in tmp_path.rglob("*") if path.is_file() and CANARY[:60].encode() in path.read_bytes()]
+    assert leaked == []
