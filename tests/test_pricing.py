@@ -105,8 +105,11 @@ async def test_a_request_past_the_context_window_is_warned_about_first(loopback,
         target = await session.resolve("loopback/echo")
         conversation = Conversation()
         conversation.add_user("word " * 30_000)  # ~37,500 tokens against echo's 32,000
-        events = [event async for event in session.turn(target, conversation).events()]
+        turn = session.turn(target, conversation)
+        async for first in turn.events():
+            turn.cancel()  # the warning comes before anything else: no need to hear the echo out
+            break
     finally:
         await session.aclose()
-    [warning] = [e for e in events if isinstance(e, Notice) and e.level == "warning"]
-    assert "context window of 32,000" in warning.text and events.index(warning) == 0
+    assert isinstance(first, Notice) and first.level == "warning"
+    assert "context window of 32,000" in first.text
