@@ -22,7 +22,7 @@ class ModelInfo:
     voice: bool = False
     default_effort: str | None = None
     note: str = ""
-    ws_wire: str | None = None  # WebSocket wire when it differs from the provider's: "openai_realtime" | "openai_responses_ws" | "gemini_live"
+    ws_wire: str | None = None  # WebSocket wire when it differs from the provider's: "openai_realtime" | "openai_responses_ws" | "gemini_live" | "deepseek_socket"
     context_window: int | None = None  # tokens the model reads at most (prompt and history); None: unknown
 
 
@@ -41,6 +41,8 @@ class Provider:
     lists_models: bool = True
     custom: bool = False
     ws_wire: str | None = None  # the WebSocket wire of its models (None: no WebSocket API)
+    realtime_dialect: str | None = None  # "ga" | "beta"; None: as the server's session.created says
+    api_version: str = ""  # Azure OpenAI: the `api-version` query parameter
 
     def model(self, model_id: str) -> ModelInfo:
         for info in self.models:
@@ -50,6 +52,8 @@ class Provider:
         for info in self.models:
             if info.id == base:
                 return replace(info, id=model_id)
+        if self.wire == "azure_chat" and "realtime" in model_id:  # an Azure deployment of a Realtime model
+            return ModelInfo(model_id, False, ("websocket",), voice=True, ws_wire="openai_realtime")
         if self.wire.startswith("openai") and model_id.startswith("gpt-realtime"):
             return ModelInfo(model_id, False, ("websocket", "webrtc"), voice=True, ws_wire="openai_realtime")
         if "live" in model_id and self.wire == "gemini":
@@ -98,10 +102,11 @@ BUILTIN: dict[str, Provider] = {
         models=_models(
             ModelInfo("deepseek-chat", False, context_window=128_000),
             ModelInfo("deepseek-reasoner", True, context_window=128_000),
-            ModelInfo("deepseek-v4-flash", True, note="DeepSeek V4 (the article's ids)"),
-            ModelInfo("deepseek-v4-pro", True, note="DeepSeek V4 (the article's ids)"),
+            ModelInfo("deepseek-v4-flash", True, SSE_WS, note="DeepSeek V4 (the article's ids; WebSocket: the article's /v4/chat socket)"),
+            ModelInfo("deepseek-v4-pro", True, SSE_WS, note="DeepSeek V4 (the article's ids; WebSocket: the article's /v4/chat socket)"),
         ),
         default_model="deepseek-chat",
+        ws_wire="deepseek_socket",  # the article's wss://api.deepseek.com/v4/chat (opt-in: --protocol websocket)
     ),
     "tokenpapa": Provider(
         "tokenpapa", "TokenPAPA (unified gateway)", "openai_chat", "https://api.tokenpapa.ai/v1", ("TOKENPAPA_API_KEY",),
@@ -200,8 +205,12 @@ def parse_model_ref(text: str) -> ModelRef:
     return ModelRef(provider, model)
 
 
+AZURE_API_VERSION = "2025-04-01-preview"  # a version whose Realtime deployments speak the beta dialect
+WIRE_NAMES = {"responses": "openai_responses", "chat": "openai_chat", "azure": "azure_chat"}
+
+
 def provider_from_config(name: str, table: dict[str, Any], base: Provider | None) -> Provider:
-    """A built-in provider with config overrides, or a custom OpenAI-compatible one."""
+    """A built-in provider with config overrides, or a custom OpenAI-compatible (or Azure) one."""
     models = table.get("models")
     model_infos = tuple(ModelInfo(str(m)) for m in models) if isinstance(models, list) else None
     key_env = table.get("key_env")
@@ -214,8 +223,22 @@ def provider_from_config(name: str, table: dict[str, Any], base: Provider | None
         fields["allow_insecure"] = bool(table["allow_insecure"])
     if "effort_style" in table:
         fields["effort_style"] = str(table["effort_style"])
-    if "api" in table:
-        fields["wire"] = {"responses": "openai_responses", "chat": "openai_chat"}.get(str(table["api"]), str(table["api"]))
+    kind = table.get("kind", table.get("api"))
+    if kind is not None:
+        fields["wire"] = WIRE_NAMES.get(str(kind), str(kind))
+    if fields.get("wire") == "azure_chat":
+        fields["api_version"] = str(table.get("api_version", AZURE_API_VERSION))
+        fields["ws_wire"] = "openai_realtime"
+        fields["effort_style"] = fields.get("effort_style", "openai")
+    elif "api_version" in table:
+        fields["api_version"] = str(table["api_version"])
+    if "realtime_dialect" in table:
+        dialect = str(table["realtime_dialect"])
+        if dialect not in ("ga", "beta"):
+            raise ValueError(f"provider '{name}': realtime_dialect must be \"ga\" or \"beta\", not {dialect!r}")
+        fields["realtime_dialect"] = dialect
+    if table.get("chat_socket"):
+        fields["ws_wire"] = "deepseek_socket"  # the article's DeepSeek V4 socket at {base}/v4/chat
     if "needs_key" in table:
         fields["needs_key"] = bool(table["needs_key"])
     if base is not None:
@@ -240,6 +263,7 @@ def provider_from_config(name: str, table: dict[str, Any], base: Provider | None
         default_model=str(table.get("default_model") or (model_infos[0].id if model_infos else "")),
         allow_insecure=fields.pop("allow_insecure", False),
         custom=True,
+        **fields,
     )
 
 

@@ -33,6 +33,7 @@ TOP_LEVEL = {"default_model", "theme", "providers", "network", "efforts", "proto
 PROVIDER_KEYS = {
     "base_url": str, "key_env": (str, list), "models": list, "allow_insecure": bool, "effort_style": str,
     "api": str, "needs_key": bool, "default_model": str, "label": str,
+    "kind": str, "api_version": str, "realtime_dialect": str, "chat_socket": bool,
 }
 EFFORT_STYLES = ("openai", "deepseek", "openrouter", "generic", "budget", "level")
 VOICE_KEYS = {"ice_servers", "input_device", "output_device", "jitter_ms"}

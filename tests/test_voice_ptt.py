@@ -57,6 +57,7 @@ class ScriptedLink:
     """A link that records what the session sends; the test plays the server."""
 
     webrtc = True
+    dialect = "ga"
     input_rate = 48000
     output_rate = 48000
     connect_ms = 1.0

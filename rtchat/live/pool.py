@@ -37,6 +37,10 @@ def connection_class(wire: str) -> type[LiveConnection]:
         from rtchat.live.responses import ResponsesSocketConnection
 
         return ResponsesSocketConnection
+    if wire == "deepseek_socket":
+        from rtchat.live.deepseek import DeepSeekSocketConnection
+
+        return DeepSeekSocketConnection
     raise KeyError(wire)
 
 

@@ -5,18 +5,29 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from rtchat.live.connection import LiveConnection
+from rtchat.target import Target
 from rtchat.transports.websocket import SocketAddress, socket_url
+from rtchat.wire import azure
 from rtchat.wire.openai_realtime import RealtimeProtocol
 
 
+def realtime_address(target: Target) -> SocketAddress:
+    """OpenAI: `wss://.../v1/realtime?model=M` with a Bearer key; Azure: `/openai/realtime?api-version=V&deployment=D` with `api-key`."""
+    provider = target.provider
+    if provider.wire == "azure_chat":
+        headers = tuple(azure.key_headers(target.key).items())
+        return SocketAddress(socket_url(target.base_url, azure.REALTIME_PATH, azure.realtime_query(target.model, provider.api_version)), headers)
+    headers = (("Authorization", f"Bearer {target.key}"),) if target.key else ()
+    return SocketAddress(socket_url(target.base_url, "/realtime", f"model={quote(target.model)}"), headers)
+
+
 class RealtimeConnection(LiveConnection):
-    """`wss://.../v1/realtime?model=M`; the conversation lives on the server as items."""
+    """The conversation lives on the server as items; the dialect (GA or beta) follows the server."""
 
     wire = "openai_realtime"
 
     def make_protocol(self) -> RealtimeProtocol:
-        return RealtimeProtocol(["text"])
+        return RealtimeProtocol(["text"], self.target.provider.realtime_dialect)
 
     def address(self) -> SocketAddress:
-        headers = (("Authorization", f"Bearer {self.target.key}"),) if self.target.key else ()
-        return SocketAddress(socket_url(self.target.base_url, "/realtime", f"model={quote(self.target.model)}"), headers)
+        return realtime_address(self.target)

@@ -80,6 +80,7 @@ def conversation_of(messages: list[dict], system: list[str] | None = None) -> Co
 
 def register(app: web.Application, exchange: Exchange) -> None:
     app.router.add_post("/v1/chat/completions", exchange.handler(OpenAIChat()))
+    app.router.add_post(AZURE_CHAT_PATH, exchange.handler(AzureChat()))
 
 
 class OpenAIChat(BodyNamedModel):
@@ -170,3 +171,13 @@ class ChatStream:
 
     def keepalive(self) -> str:
         return ": keep-alive\n\n"
+
+
+AZURE_CHAT_PATH = "/openai/deployments/{deployment}/chat/completions"
+
+
+class AzureChat(OpenAIChat):
+    """Azure OpenAI's Chat Completions: the deployment in the path, the body's `model` ignored."""
+
+    def model_name(self, request: web.Request, body: dict) -> str:
+        return request.match_info["deployment"]

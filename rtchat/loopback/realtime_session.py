@@ -4,6 +4,11 @@ The WebSocket route (`realtime_ws.py`) and the WebRTC data channel both drive
 one `RealtimeServerSession`: client events go in through `handle()`, server
 events come out through `send_event`, and with WebRTC the answer's audio goes
 to `audio_out` (PCM16 24 kHz mono) instead of `response.output_audio.delta`.
+
+`dialect="beta"` makes a server that speaks only the beta dialect (Azure preview
+deployments, many Realtime-compatible servers): beta `session.*` shapes, beta
+event names, and GA-only session fields refused with `unknown_parameter`, as a
+real beta server refuses them (and the GA server refuses the beta ones).
 """
 
 from __future__ import annotations
@@ -17,6 +22,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from rtchat.wire.openai_realtime import BETA_NAMES
+
 from .audio_meter import Heard, measure, tone
 from .pacing import MIDSTREAM_ERROR, Schedule, fault_position
 from .records import ConnectionRecord, RequestRecord
@@ -27,6 +34,11 @@ AUDIO_CHUNK_BYTES = RATE * 2 // 10  # 100 ms per output_audio.delta
 ANSWER_TONE_SECONDS = 0.3
 WIRE = "openai_realtime"
 clock = time.monotonic
+TO_BETA = {ga: beta for beta, ga in BETA_NAMES.items()}
+SESSION_KEYS = {  # what each dialect's session.update accepts
+    "ga": {"type", "output_modalities", "instructions", "audio", "tools", "tool_choice", "max_output_tokens", "tracing", "truncation", "prompt", "include", "model"},
+    "beta": {"modalities", "instructions", "voice", "input_audio_format", "output_audio_format", "input_audio_transcription", "turn_detection", "tools", "tool_choice", "temperature", "max_response_output_tokens", "input_audio_noise_reduction", "model"},
+}
 
 SendEvent = Callable[[dict], Awaitable[None]]
 AudioOut = Callable[[bytes], Awaitable[None]]
@@ -87,6 +99,7 @@ class RealtimeServerSession:
         audio_out: AudioOut | None = None,
         close: Close | None = None,
         path: str = "/v1/realtime",
+        dialect: str = "ga",
     ) -> None:
         self.state = getattr(server, "state", server)
         self.spec = parse_model(model)  # raises ModelError: check before accepting the transport
@@ -102,7 +115,8 @@ class RealtimeServerSession:
         self.items: list[Item] = []
         self.audio_buffer = bytearray()
         self.active: ActiveResponse | None = None
-        self.connection = ConnectionRecord(path, WIRE, model, opened=clock())
+        self.dialect = dialect
+        self.connection = ConnectionRecord(path, WIRE, model, opened=clock(), dialect=dialect)
         self.state.connections.append(self.connection)
         self.connection_index = len(self.state.connections) - 1
 
@@ -122,10 +136,25 @@ class RealtimeServerSession:
             self.connection.closed = clock()
 
     async def send(self, kind: str, **fields: Any) -> None:
+        if self.dialect == "beta":
+            kind = TO_BETA.get(kind, kind)
         async with self._send_lock:
             await self._send_event({"type": kind, "event_id": new_id("event"), **fields})
 
     def session_json(self) -> dict[str, Any]:
+        if self.dialect == "beta":
+            return {
+                "object": "realtime.session",
+                "id": self.session_id,
+                "model": self.model,
+                "modalities": list(self.modalities),
+                "instructions": self.instructions,
+                "voice": "alloy",
+                "input_audio_format": "pcm16",
+                "output_audio_format": "pcm16",
+                "input_audio_transcription": None,
+                "turn_detection": None,
+            }
         audio_format = {"type": "audio/pcm", "rate": RATE}
         return {
             "type": "realtime",
@@ -157,10 +186,14 @@ class RealtimeServerSession:
 
     async def on_session_update(self, event: dict) -> None:
         session = event.get("session") or {}
-        modalities = session.get("output_modalities")
+        for key in session:
+            if key not in SESSION_KEYS[self.dialect]:
+                return await self.error("invalid_request_error", "unknown_parameter", f"Unknown parameter: 'session.{key}'.", event)
+        field_name = "modalities" if self.dialect == "beta" else "output_modalities"
+        modalities = session.get(field_name)
         if modalities is not None:
             if not isinstance(modalities, list) or not modalities or not set(modalities) <= {"text", "audio"}:
-                return await self.error("invalid_request_error", "invalid_value", "output_modalities must be ['text'] or ['audio'].", event)
+                return await self.error("invalid_request_error", "invalid_value", f"{field_name} must be ['text'] or ['audio'].", event)
             self.modalities = list(modalities)
         if isinstance(session.get("instructions"), str):
             self.instructions = session["instructions"]
@@ -228,7 +261,7 @@ class RealtimeServerSession:
         if self.active is not None:
             return await self.error("invalid_request_error", "conversation_already_has_active_response", f"Conversation already has an active response in progress: {self.active.id}. Wait until the response is finished before creating a new one.", event)
         options = event.get("response") or {}
-        modalities = options.get("output_modalities") or self.modalities
+        modalities = options.get("modalities" if self.dialect == "beta" else "output_modalities") or self.modalities
         record = RequestRecord(path=self.path, wire=WIRE, model=self.model, status=200, started=clock(), request_json=event, connection=self.connection_index)
         self.state.records.append(record)
         self.connection.responses += 1
@@ -287,7 +320,7 @@ class RealtimeServerSession:
             "status": status,
             "status_details": details,
             "output": output,
-            "output_modalities": active.modalities,
+            "modalities" if self.dialect == "beta" else "output_modalities": active.modalities,
             "usage": usage,
         }
 

@@ -13,12 +13,15 @@ from aiohttp import WSMsgType, web
 
 from .openai_chat import error_body
 from .realtime_session import RealtimeServerSession, clock
+from .records import credentials
 from .scripts import ERROR_STATUS, FAULTS, ModelError, parse_model
 
 if TYPE_CHECKING:
     from .server import LoopbackState
 
 PATH = "/v1/realtime"
+BETA_PATH = "/beta/v1/realtime"  # a server that speaks only the beta dialect (base_url {loopback}/beta/v1)
+AZURE_PATH = "/openai/realtime"  # Azure OpenAI: ?api-version=V&deployment=D, `api-key` header; preview deployments speak beta
 HEARTBEAT = None  # the client pings; aiohttp answers pings by itself
 
 
@@ -26,7 +29,17 @@ def register(app: web.Application, state: LoopbackState) -> None:
     async def handle(request: web.Request) -> web.StreamResponse:
         return await serve_realtime(request, state)
 
+    async def handle_beta(request: web.Request) -> web.StreamResponse:
+        return await serve_realtime(request, state, dialect="beta")
+
+    async def handle_azure(request: web.Request) -> web.StreamResponse:
+        if "api-version" not in request.query:
+            return web.json_response({"error": {"code": "404", "message": "Resource not found"}}, status=404)
+        return await serve_realtime(request, state, model=request.query.get("deployment", ""), dialect="beta")
+
     app.router.add_get(PATH, handle)
+    app.router.add_get(BETA_PATH, handle_beta)
+    app.router.add_get(AZURE_PATH, handle_azure)
 
 
 def refusal(model: str) -> web.Response | None:
@@ -41,8 +54,8 @@ def refusal(model: str) -> web.Response | None:
     return None
 
 
-async def serve_realtime(request: web.Request, state: LoopbackState) -> web.StreamResponse:
-    model = request.query.get("model", "")
+async def serve_realtime(request: web.Request, state: LoopbackState, *, model: str | None = None, dialect: str = "ga") -> web.StreamResponse:
+    model = request.query.get("model", "") if model is None else model
     refused = refusal(model)
     if refused is not None:
         return refused
@@ -56,7 +69,9 @@ async def serve_realtime(request: web.Request, state: LoopbackState) -> web.Stre
         session.connection.close_code = code
         await socket.close(code=code, message=reason.encode())
 
-    session = RealtimeServerSession(send, model, state, close=close, path=PATH)
+    session = RealtimeServerSession(send, model, state, close=close, path=request.path, dialect=dialect)
+    session.connection.auth = credentials(request.headers)
+    session.connection.query = dict(request.query)
     try:
         await session.open()
         async for message in socket:

@@ -10,6 +10,14 @@ import dataclasses
 from typing import Any
 
 
+AUTH_HEADERS = ("Authorization", "api-key", "x-api-key", "x-goog-api-key")
+
+
+def credentials(headers: Any) -> dict[str, str]:
+    """The credential headers a request carried (tests assert which scheme arrived)."""
+    return {name.lower(): headers[name] for name in AUTH_HEADERS if name in headers}
+
+
 @dataclasses.dataclass
 class RequestRecord:
     """What happened to one model request; benchmarks read these (times are time.monotonic())."""
@@ -26,6 +34,8 @@ class RequestRecord:
     request_json: dict[str, Any] = dataclasses.field(default_factory=dict)
     cancel_received: float | None = None  # WebSocket: when response.cancel (or an interrupt) arrived
     connection: int | None = None  # WebSocket: index into LoopbackState.connections
+    auth: dict[str, str] = dataclasses.field(default_factory=dict)  # the credential headers that arrived (Authorization, api-key...)
+    query: dict[str, str] = dataclasses.field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -43,6 +53,9 @@ class ConnectionRecord:
     close_code: int | None = None
     responses: int = 0
     setup: dict[str, Any] = dataclasses.field(default_factory=dict)  # Gemini Live: the setup message
+    auth: dict[str, str] = dataclasses.field(default_factory=dict)  # the credential headers of the upgrade
+    query: dict[str, str] = dataclasses.field(default_factory=dict)
+    dialect: str = ""  # Realtime: "ga" or "beta"
 
     def to_json(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

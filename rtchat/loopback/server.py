@@ -21,7 +21,7 @@ from typing import Any, Protocol
 
 from aiohttp import web
 
-from . import anthropic_messages, gemini, gemini_live_ws, openai_chat, openai_responses, realtime_ws, responses_ws, webrtc_peer
+from . import anthropic_messages, deepseek_ws, gemini, gemini_live_ws, openai_chat, openai_responses, realtime_ws, responses_ws, webrtc_peer
 from .pacing import (
     KEEPALIVE_COUNT,
     KEEPALIVE_INTERVAL,
@@ -32,7 +32,7 @@ from .pacing import (
     play,
     wait_until_gone,
 )
-from .records import ConnectionRecord, RequestRecord
+from .records import ConnectionRecord, RequestRecord, credentials
 from .scripts import (
     ERROR_STATUS,
     FAULT_MESSAGES,
@@ -49,7 +49,7 @@ from .scripts import (
 )
 
 WIRE_MODULES = (openai_chat, anthropic_messages, gemini, openai_responses)
-SOCKET_MODULES = (realtime_ws, gemini_live_ws, webrtc_peer, responses_ws)  # WebSocket and WebRTC routes: register(app, state)
+SOCKET_MODULES = (realtime_ws, gemini_live_ws, webrtc_peer, responses_ws, deepseek_ws)  # WebSocket and WebRTC routes: register(app, state)
 SHUTDOWN_TIMEOUT = 0.25  # seconds a closing server waits for streams still running
 clock = time.monotonic
 
@@ -149,7 +149,7 @@ class Exchange:
 
     def handler(self, wire: Wire) -> Handler:
         async def handle(request: web.Request) -> web.StreamResponse:
-            record = RequestRecord(path=request.path, wire=wire.name, started=clock())
+            record = RequestRecord(path=request.path, wire=wire.name, started=clock(), auth=credentials(request.headers), query=dict(request.query))
             self.state.records.append(record)
             try:
                 return await self._serve(request, wire, record)

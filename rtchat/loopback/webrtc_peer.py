@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from .server import LoopbackState
 
 PATH = "/v1/realtime/calls"
+BETA_PATH = "/beta/v1/realtime/calls"  # the beta-only server (see realtime_ws.BETA_PATH)
 CHANNEL = "oai-events"
 SESSION_RATE = 24000
 PEERS_KEY = web.AppKey("webrtc_peers", set)
@@ -38,10 +39,14 @@ def register(app: web.Application, state: LoopbackState) -> None:
     async def handle(request: web.Request) -> web.StreamResponse:
         return await answer_call(request, state)
 
+    async def handle_beta(request: web.Request) -> web.StreamResponse:
+        return await answer_call(request, state, dialect="beta")
+
     async def hang_up_all(app: web.Application) -> None:
         await asyncio.gather(*(peer.close() for peer in list(app[PEERS_KEY])), return_exceptions=True)
 
     app.router.add_post(PATH, handle)
+    app.router.add_post(BETA_PATH, handle_beta)
     app.on_shutdown.append(hang_up_all)
 
 
@@ -62,7 +67,7 @@ async def read_offer(request: web.Request) -> tuple[str, dict[str, Any]]:
     return await request.text(), {}
 
 
-async def answer_call(request: web.Request, state: LoopbackState) -> web.StreamResponse:
+async def answer_call(request: web.Request, state: LoopbackState, dialect: str = "ga") -> web.StreamResponse:
     sdp, session_config = await read_offer(request)
     model = request.query.get("model") or str(session_config.get("model") or "")
     refused = refusal(model)
@@ -70,7 +75,7 @@ async def answer_call(request: web.Request, state: LoopbackState) -> web.StreamR
         return refused
     if "v=0" not in sdp or "m=audio" not in sdp:
         return web.json_response(error_body("bad_request", "The request body must be an SDP offer with an audio section."), status=400)
-    peer = LoopbackPeer(state, model)
+    peer = LoopbackPeer(state, model, dialect)
     try:
         answer = await peer.answer(sdp)
     except Exception as exc:  # a malformed offer: aiortc raises plain ValueErrors and friends
@@ -84,13 +89,14 @@ async def answer_call(request: web.Request, state: LoopbackState) -> web.StreamR
 class LoopbackPeer:
     """The server end of one call: a peer connection driving one RealtimeServerSession."""
 
-    def __init__(self, state: LoopbackState, model: str) -> None:
+    def __init__(self, state: LoopbackState, model: str, dialect: str = "ga") -> None:
         from aiortc import RTCConfiguration, RTCPeerConnection
 
         from rtchat.audio.tracks import PacedAudioTrack
 
         self.state = state
         self.model = model
+        self.dialect = dialect
         self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
         self.speaker = PacedAudioTrack()  # our voice, 48 kHz for Opus
         self.session: RealtimeServerSession | None = None
@@ -152,7 +158,7 @@ class LoopbackPeer:
         self.speaker.push(resample(to_float(pcm16_24k), SESSION_RATE, self.speaker.rate))
 
     async def _run_session(self) -> None:
-        self.session = RealtimeServerSession(self._send, self.model, self.state, audio_out=self._speak, close=self._hang_up, path=PATH)
+        self.session = RealtimeServerSession(self._send, self.model, self.state, audio_out=self._speak, close=self._hang_up, path=PATH, dialect=self.dialect)
         await self.session.open()
         while True:
             message = await self._inbox.get()

@@ -54,7 +54,7 @@ class HttpTurn(QueuedTurn):
             self.finish(problem, Done("error"))
             return
         wire = WIRES[target.provider.wire]
-        options = RequestOptions(effort=self.effort, provider_id=target.provider.id, effort_style=target.provider.effort_style)
+        options = RequestOptions(effort=self.effort, provider_id=target.provider.id, effort_style=target.provider.effort_style, api_version=target.provider.api_version)
         request = wire.build_request(target.base_url, target.key, target.model, self.conversation, options)
         backoff = Backoff(network.retries, network.max_retry_wait)
         deadlines = Deadlines(network.stall_timeout, network.first_token_timeout or None, network.total_timeout or None)

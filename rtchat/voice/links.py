@@ -19,6 +19,7 @@ import httpx
 from rtchat.audio.pcm import to_pcm16
 from rtchat.events import Error
 from rtchat.live.pool import ws_wire_for
+from rtchat.live.realtime import realtime_address
 from rtchat.target import Target, is_local
 from rtchat.transports.webrtc import calls_url
 from rtchat.transports.websocket import ConnectionState, SocketAddress, SocketFailure, SocketOwner, socket_url
@@ -38,10 +39,11 @@ class WebRTCLink:
     input_rate = 48000
     output_rate = 48000
 
-    def __init__(self, client: httpx.AsyncClient, url: str, key: str | None, ice_servers: Sequence[Any] = ()) -> None:
+    def __init__(self, client: httpx.AsyncClient, url: str, key: str | None, ice_servers: Sequence[Any] = (), dialect: str | None = None) -> None:
         from rtchat.transports.webrtc import RealtimeCall  # loads aiortc: only when a call is wanted
 
         self.client, self.url, self.key = client, url, key
+        self.dialect = dialect  # None: the session waits for session.created on the data channel to learn it
         self.on_event: Callable[[dict], None] = lambda event: None
         self.on_audio: Callable[[Any, int, int | None], None] = lambda samples, rate, ts: None
         self.on_state: Callable[[ConnectionState], None] = lambda state: None
@@ -180,10 +182,18 @@ class RealtimeSocketLink(SocketLink):
     (PCM16 24 kHz) and the answer's audio as `response.output_audio.delta` events.
     The voice session reads Realtime's own events, so frames go to it as they are."""
 
-    def __init__(self, base_url: str, model: str, key: str | None, connect_timeout: float = 10.0) -> None:
-        super().__init__(base_url, model, key, connect_timeout, RealtimeProtocol())  # the session sends its own session.update
+    def __init__(self, base_url: str, model: str, key: str | None, connect_timeout: float = 10.0, dialect: str | None = None, address: SocketAddress | None = None) -> None:
+        super().__init__(base_url, model, key, connect_timeout, RealtimeProtocol(dialect=dialect))  # the session sends its own session.update
+        self._address = address
+
+    @property
+    def dialect(self) -> str | None:
+        """Configured, or announced by the session.created the handshake read."""
+        return self.protocol.forced_dialect or self.protocol.decoder.dialect
 
     def address(self) -> SocketAddress:
+        if self._address is not None:
+            return self._address
         headers = (("Authorization", f"Bearer {self.key}"),) if self.key else ()
         return SocketAddress(socket_url(self.base_url, "/realtime", f"model={quote(self.model)}"), headers)
 
@@ -262,9 +272,9 @@ def link_for(target: Target, protocol: str, settings: VoiceSettings, client: htt
     if protocol == "webrtc":
         if target.provider.wire not in ("openai_chat", "openai_responses") or target.provider.id == "gemini":
             raise LookupError(f"{target.provider.id} offers no WebRTC endpoint; use --protocol websocket")
-        return WebRTCLink(client, calls_url(target.base_url, target.model), target.key, settings.ice_servers)
+        return WebRTCLink(client, calls_url(target.base_url, target.model), target.key, settings.ice_servers, target.provider.realtime_dialect)
     if target.provider.id == "gemini":
         if ws_wire_for(target) != "gemini_live":
             raise LookupError(f"{target.ref} is not a Gemini Live model; spoken turns need one (e.g. gemini/gemini-live-2.5-flash-preview)")
         return GeminiLiveLink(target.base_url, target.model, target.key, connect_timeout, system)
-    return RealtimeSocketLink(target.base_url, target.model, target.key, connect_timeout)
+    return RealtimeSocketLink(target.base_url, target.model, target.key, connect_timeout, target.provider.realtime_dialect, realtime_address(target))

@@ -36,6 +36,7 @@ from rtchat.voice.ptt import Action, PushToTalk, VoiceState
 from rtchat.wire import openai_realtime as rt
 
 MIN_TURN_S = 0.1  # the server refuses a commit of less than 100 ms
+SESSION_CREATED_WAIT_S = 5.0  # a WebRTC call with no session.created by then is spoken to in GA
 LOUD_DBFS = -60.0  # a received frame above this is the answer speaking, not line silence
 LOUD_PEAK = 10 ** (LOUD_DBFS / 20)
 QUIET_END_S = 0.25  # after the server's audio stopped: this long without sound ends the turn
@@ -91,6 +92,7 @@ class VoiceSession:
         self.ptt = PushToTalk()
         self._announced = self.ptt.state
         self.decoder = rt.RealtimeDecoder()
+        self._session_seen = asyncio.Event()  # session.created read: the dialect is known
         self.buffer = JitterBuffer(link.output_rate, prefill_ms=jitter_ms)
         self.speaker = speaker_factory(self.buffer, self._played_threadsafe)
         self.connection = "new"
@@ -131,10 +133,19 @@ class VoiceSession:
         self._loop = asyncio.get_running_loop()
         await self.link.connect()
         self.latency["connect_ms"] = self.link.connect_ms
-        self.link.send(rt.session_update(self.modalities, self.instructions, transcribe=self.transcribe))
+        dialect = self.link.dialect or await self._announced_dialect()
+        self.link.send(rt.session_update(self.modalities, self.instructions, transcribe=self.transcribe, dialect=dialect))
         self.speaker.start()
         if self.capture is not None and open_microphone:
             self.capture.start()
+
+    async def _announced_dialect(self) -> str:
+        """A WebRTC call learns the dialect from session.created on its data channel: wait for it (bounded)."""
+        try:
+            await asyncio.wait_for(self._session_seen.wait(), SESSION_CREATED_WAIT_S)
+        except (TimeoutError, asyncio.TimeoutError):
+            pass
+        return self.decoder.dialect or rt.GA
 
     async def close(self) -> None:
         if self._finisher is not None:
@@ -224,7 +235,10 @@ class VoiceSession:
             turn.audio_stopped = True
         if kind == "output_audio_buffer.started" and turn is not None:
             turn.audio_expected = True
-        for event in self.decoder.feed(payload) if kind != "rtchat.malformed" else [Notice("skipped a malformed data channel message", "warning")]:
+        events = self.decoder.feed(payload) if kind != "rtchat.malformed" else [Notice("skipped a malformed data channel message", "warning")]
+        if self.decoder.session_ready:
+            self._session_seen.set()
+        for event in events:
             if isinstance(event, Done):
                 if turn is not None and not turn.ended:
                     turn.response_done = event

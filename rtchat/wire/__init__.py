@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from rtchat.wire import anthropic, gemini, openai_chat, openai_responses
+from rtchat.wire import anthropic, azure, gemini, openai_chat, openai_responses
 from rtchat.wire.base import HttpRequest, RequestOptions, StreamDecoder
 
 
@@ -19,6 +19,7 @@ class WireFormat:
 WIRES: dict[str, WireFormat] = {
     "openai_chat": WireFormat("openai_chat", openai_chat.build_request, openai_chat.ChatCompletionsDecoder),
     "openai_responses": WireFormat("openai_responses", openai_responses.build_request, openai_responses.ResponsesDecoder),
+    "azure_chat": WireFormat("azure_chat", azure.build_request, openai_chat.ChatCompletionsDecoder),
     "anthropic": WireFormat("anthropic", anthropic.build_request, anthropic.MessagesDecoder),
     "gemini": WireFormat("gemini", gemini.build_request, gemini.GeminiDecoder),
 }

@@ -23,6 +23,7 @@ class RequestOptions:
     max_tokens: int | None = None
     provider_id: str = ""  # thinking blocks are sent back only to the provider that made them
     effort_style: str = "openai"  # dialect of the OpenAI-compatible reasoning knob
+    api_version: str = ""  # Azure OpenAI's `api-version` query parameter
     extra_body: dict[str, Any] = field(default_factory=dict)
 
 

@@ -1,8 +1,16 @@
-"""OpenAI Realtime (GA names): client events to send, server events decoded, the session.
+"""OpenAI Realtime, both dialects: client events to send, server events decoded, the session.
 
 The same JSON events travel over the WebSocket and over the WebRTC data
 channel, so both transports share this module, and `RealtimeProtocol` is the
 one session object text turns and voice use over either. Pure: no I/O.
+
+Two dialects are alive: GA (`session.type: "realtime"`, `output_modalities`,
+`audio.*`, `response.output_text.delta`) and beta (`modalities`,
+`input_audio_format`, `response.text.delta`), still spoken by Azure preview
+deployments and many Realtime-compatible servers. The decoder reads both name
+sets always; what rtchat *sends* follows the dialect the server announced in
+`session.created` (or the provider's `realtime_dialect`), because a beta server
+refuses GA fields with `unknown_parameter` and vice versa.
 """
 
 from __future__ import annotations
@@ -16,6 +24,20 @@ from rtchat.wire.base import done_reason
 from rtchat.wire.socket_protocol import FrameQueues, decode_frame, ServerContext
 
 AUDIO_RATE = 24000
+GA, BETA = "ga", "beta"
+DIALECTS = (GA, BETA)
+TRANSCRIBER = "gpt-4o-mini-transcribe"
+
+# beta server event names -> the GA name the decoder handles
+BETA_NAMES = {
+    "response.text.delta": "response.output_text.delta",
+    "response.text.done": "response.output_text.done",
+    "response.audio.delta": "response.output_audio.delta",
+    "response.audio.done": "response.output_audio.done",
+    "response.audio_transcript.delta": "response.output_audio_transcript.delta",
+    "response.audio_transcript.done": "response.output_audio_transcript.done",
+    "conversation.item.created": "conversation.item.added",
+}
 
 DONE_STATUS = {"completed": "complete", "cancelled": "interrupted"}
 INCOMPLETE_REASONS = {"max_output_tokens": "length", "content_filter": "refusal"}
@@ -24,11 +46,22 @@ INCOMPLETE_REASONS = {"max_output_tokens": "length", "content_filter": "refusal"
 # ---- client events
 
 
-def session_update(modalities: list[str], instructions: str | None = None, voice: str | None = None, transcribe: bool = False) -> dict:
-    """Push-to-talk: no server VAD, PCM16 at 24 kHz in and out."""
+def dialect_of(session: dict) -> str | None:
+    """The dialect a `session.created` announces: GA has `type: "realtime"`, beta has `modalities`."""
+    if session.get("type") == "realtime" or "output_modalities" in session:
+        return GA
+    if session.get("object") == "realtime.session" and "modalities" in session:
+        return BETA
+    return None
+
+
+def session_update(modalities: list[str], instructions: str | None = None, voice: str | None = None, transcribe: bool = False, dialect: str = GA) -> dict:
+    """Push-to-talk: no server VAD, PCM16 at 24 kHz in and out, in the server's dialect."""
+    if dialect == BETA:
+        return beta_session_update(modalities, instructions, voice, transcribe)
     audio_input: dict[str, Any] = {"format": {"type": "audio/pcm", "rate": AUDIO_RATE}, "turn_detection": None}
     if transcribe:
-        audio_input["transcription"] = {"model": "gpt-4o-mini-transcribe"}
+        audio_input["transcription"] = {"model": TRANSCRIBER}
     session: dict[str, Any] = {
         "type": "realtime",
         "output_modalities": modalities,
@@ -38,6 +71,31 @@ def session_update(modalities: list[str], instructions: str | None = None, voice
         session["audio"]["output"]["voice"] = voice
     if instructions:
         session["instructions"] = instructions
+    return {"type": "session.update", "session": session}
+
+
+def beta_session_update(modalities: list[str], instructions: str | None, voice: str | None, transcribe: bool) -> dict:
+    """The beta shape: flat formats, and audio answers always come with their text (`["audio", "text"]`)."""
+    session: dict[str, Any] = {
+        "modalities": ["audio", "text"] if "audio" in modalities else ["text"],
+        "input_audio_format": "pcm16",
+        "output_audio_format": "pcm16",
+        "turn_detection": None,
+    }
+    if transcribe:
+        session["input_audio_transcription"] = {"model": TRANSCRIBER}
+    if voice:
+        session["voice"] = voice
+    if instructions:
+        session["instructions"] = instructions
+    return {"type": "session.update", "session": session}
+
+
+def instructions_update(instructions: str, dialect: str = GA) -> dict:
+    """Only the system prompt; GA needs the session type on every update, beta refuses it."""
+    session: dict[str, Any] = {"instructions": instructions}
+    if dialect != BETA:
+        session["type"] = "realtime"
     return {"type": "session.update", "session": session}
 
 
@@ -95,14 +153,18 @@ class RealtimeDecoder:
         self.session_ready = False
         self.response_active = False
         self.current_item_id: str | None = None
+        self.dialect: str | None = None  # as the server's session.created announced it
 
     def feed_text(self, frame: str | bytes) -> list[Event]:
         return decode_frame(frame, self.feed)
 
     def feed(self, payload: dict) -> list[Event]:
         kind = payload.get("type", "")
+        kind = BETA_NAMES.get(kind, kind)
         if kind in ("session.created", "session.updated"):
             self.session_ready = True
+            if self.dialect is None and isinstance(payload.get("session"), dict):
+                self.dialect = dialect_of(payload["session"])
             return []
         if kind == "response.created":
             self.response_active = True
@@ -117,7 +179,7 @@ class RealtimeDecoder:
         if kind == "response.output_audio_transcript.delta":
             return [Transcript("assistant", payload["delta"])] if payload.get("delta") else []
         if kind == "response.output_audio.delta":
-            return [AudioChunk(base64.b64decode(payload.get("delta", "")), AUDIO_RATE)]
+            return [AudioChunk(base64.b64decode(payload.get("delta", ""), validate=True), AUDIO_RATE)]
         if kind == "conversation.item.input_audio_transcription.completed":
             return [Transcript("user", payload.get("transcript", ""), final=True)]
         if kind == "response.done":
@@ -155,9 +217,10 @@ class RealtimeProtocol(FrameQueues):
     itself (voice sends its own `session.update`).
     """
 
-    def __init__(self, modalities: list[str] | None = None) -> None:
+    def __init__(self, modalities: list[str] | None = None, dialect: str | None = None) -> None:
         super().__init__()
         self.modalities = modalities
+        self.forced_dialect = dialect  # from the provider's config; None: as the server announces
         self.decoder = RealtimeDecoder()
         self.context = ServerContext()
         self.awaiting = False  # a request is out and its answer has not begun
@@ -170,6 +233,10 @@ class RealtimeProtocol(FrameQueues):
     @property
     def response_active(self) -> bool:
         return self.decoder.response_active
+
+    @property
+    def dialect(self) -> str:
+        return self.forced_dialect or self.decoder.dialect or GA
 
     def begin(self) -> None:
         """A new session (fresh socket or call): the server knows nothing yet."""
@@ -184,7 +251,7 @@ class RealtimeProtocol(FrameQueues):
         """Ask for answers in `modalities` (once per session)."""
         if self.modalities is not None and not self._configured:
             self._configured = True
-            self.send(session_update(self.modalities))
+            self.send(session_update(self.modalities, dialect=self.dialect))
 
     # ---- received
 
@@ -203,7 +270,7 @@ class RealtimeProtocol(FrameQueues):
     def send_turn(self, conversation: Conversation) -> None:
         """The messages the server lacks (the system prompt first on a new session), then `response.create`."""
         if conversation.system and not self.context.known:
-            self.send({"type": "session.update", "session": {"type": "realtime", "instructions": conversation.system}})
+            self.send(instructions_update(conversation.system, self.dialect))
         for message in self.context.unsent(conversation.messages):
             self.send(item_create(message))
         self.send(response_create())
