@@ -4,6 +4,8 @@ input_audio_buffer.append, the answer's audio as output_audio.delta events."""
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import wave
 
 from rtchat.audio.capture import Capture
 from rtchat.audio.playback import ClockSpeaker
@@ -11,6 +13,7 @@ from rtchat.audio.sources import wav_source
 from rtchat.events import AudioChunk, Done, Transcript
 from rtchat.voice.links import RealtimeSocketLink
 from rtchat.voice.session import VoiceSession
+from tests.support.env import isolated_env, rtchat_cmd
 from tests.support.voice import heard_seconds, speech_wav, wav_speech_seconds
 
 
@@ -57,3 +60,15 @@ def test_ask_audio_in_over_the_websocket(tmp_path):
     answer = "".join(line["text"] for line in lines if line["type"] == "transcript" and line["role"] == "assistant")
     assert abs(heard_seconds(answer) - wav_speech_seconds(speech)) <= 0.1 * wav_speech_seconds(speech) + 0.05
     assert lines[-1] == {"type": "done", "reason": "complete"}
+
+
+def test_ask_audio_in_refuses_a_model_without_voice(tmp_path):
+    wav = tmp_path / "silence.wav"
+    with wave.open(str(wav), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(16000)
+        out.writeframes(b"\0\0" * 1600)
+    done = subprocess.run(rtchat_cmd("ask", "--audio-in", str(wav), "--protocol", "websocket", "-m", "loopback/refusal"), env=isolated_env(tmp_path), capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.strip() == "rtchat: loopback/refusal has no voice; a spoken turn needs a voice model (loopback/echo, openai/gpt-realtime or a Gemini Live model)"

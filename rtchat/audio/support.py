@@ -2,7 +2,23 @@
 
 from __future__ import annotations
 
+import sys
+
 from rtchat.errors import VoiceUnavailable
+
+PORTAUDIO_HINT = {
+    "linux": "install PortAudio: sudo apt-get install libportaudio2 (Debian/Ubuntu) or your distribution's portaudio package",
+    "darwin": "install PortAudio: brew install portaudio",
+}
+
+
+def missing_voice_packages() -> str:
+    """Voice packages are ordinary dependencies: missing ones mean a broken install, fixed with this Python's pip."""
+    return f"rtchat's voice packages are missing from this Python; reinstall them with: {sys.executable} -m pip install aiortc sounddevice numpy"
+
+
+def portaudio_hint() -> str:
+    return PORTAUDIO_HINT.get(sys.platform, "install PortAudio for your system")
 
 
 class AudioUnavailable(VoiceUnavailable):
@@ -14,9 +30,9 @@ def load_sounddevice():
     try:
         import sounddevice
     except ImportError:
-        raise AudioUnavailable("voice needs the voice extra: pip install 'rtchat[voice]'") from None
+        raise AudioUnavailable(missing_voice_packages()) from None
     except OSError:
-        raise AudioUnavailable("voice needs PortAudio: install libportaudio2 (e.g. apt-get install libportaudio2)") from None
+        raise AudioUnavailable(f"voice needs PortAudio, which this system lacks: {portaudio_hint()}; text chat works without it") from None
     return sounddevice
 
 
@@ -24,7 +40,7 @@ def load_aiortc():
     try:
         import aiortc
     except ImportError:
-        raise AudioUnavailable("WebRTC needs the voice extra: pip install 'rtchat[voice]'") from None
+        raise AudioUnavailable(missing_voice_packages()) from None
     return aiortc
 
 

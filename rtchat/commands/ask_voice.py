@@ -15,6 +15,7 @@ import sys
 
 from rtchat.catalog import parse_model_ref
 from rtchat.commands.common import fail, load_config_or_report
+from rtchat.audio.support import missing_voice_packages
 from rtchat.commands.printers import TextPrinter, print_jsonl
 from rtchat.config import default_model_ref
 from rtchat.events import AudioChunk, Done, Event, TextDelta, Transcript
@@ -48,7 +49,8 @@ async def ask_voice(args) -> int:
     from rtchat.audio.support import AudioUnavailable, load_aiortc
 
     try:
-        load_aiortc()
+        if voice_protocol(args.ask_protocol) == "webrtc":
+            load_aiortc()
         from rtchat.audio.capture import Capture
         from rtchat.audio.playback import ClockSpeaker
         from rtchat.audio.sources import wav_source
@@ -57,7 +59,7 @@ async def ask_voice(args) -> int:
         from rtchat.voice.session import VoiceSession
         from rtchat.voice.settings import voice_settings
     except (AudioUnavailable, ImportError) as exc:
-        return fail(str(exc) if isinstance(exc, AudioUnavailable) else "voice needs the voice extra: pip install 'rtchat[voice]'")
+        return fail(str(exc) if isinstance(exc, AudioUnavailable) else missing_voice_packages())
     config = load_config_or_report()
     if config is None:
         return 2
@@ -82,6 +84,8 @@ async def ask_voice(args) -> int:
     voice = None
     try:
         target = await session.resolve(ref, args.base_url)
+        if not target.info.voice:
+            return fail(f"{target.ref} has no voice; a spoken turn needs a voice model (loopback/echo, openai/gpt-realtime or a Gemini Live model)")
         if not target.key and target.provider.needs_key:
             return fail(f"no key for {target.provider.id}: set one with `rtchat keys set {target.provider.id}`")
         link = link_for(target, protocol, settings, session.client_for(target.base_url), session.network.connect_timeout, args.system)
