@@ -4,6 +4,7 @@ input_audio_buffer.append, the answer's audio as output_audio.delta events."""
 from __future__ import annotations
 
 import asyncio
+import json
 import subprocess
 import wave
 
@@ -47,11 +48,6 @@ async def test_a_spoken_turn_over_the_realtime_websocket(loopback, tmp_path):
 
 
 def test_ask_audio_in_over_the_websocket(tmp_path):
-    import json
-    import subprocess
-
-    from tests.support.env import isolated_env, rtchat_cmd
-
     speech = speech_wav(tmp_path)
     command = rtchat_cmd("ask", "-m", "loopback/echo", "--audio-in", str(speech), "--protocol", "websocket", "--jsonl")
     result = subprocess.run(command, env=isolated_env(tmp_path), capture_output=True, text=True, timeout=60)
