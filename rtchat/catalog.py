@@ -24,6 +24,7 @@ class ModelInfo:
     note: str = ""
     ws_wire: str | None = None  # WebSocket wire when it differs from the provider's: "openai_realtime" | "openai_responses_ws" | "gemini_live" | "deepseek_socket"
     context_window: int | None = None  # tokens the model reads at most (prompt and history); None: unknown
+    accepts: tuple[str, ...] | None = None  # attachment kinds it reads (image, pdf, text); None: unknown, the provider decides
 
 
 @dataclass(frozen=True)
@@ -100,8 +101,8 @@ BUILTIN: dict[str, Provider] = {
     "deepseek": Provider(
         "deepseek", "DeepSeek", "openai_chat", "https://api.deepseek.com", ("DEEPSEEK_API_KEY",), effort_style="deepseek",
         models=_models(
-            ModelInfo("deepseek-chat", False, context_window=128_000),
-            ModelInfo("deepseek-reasoner", True, context_window=128_000),
+            ModelInfo("deepseek-chat", False, context_window=128_000, accepts=("text",)),
+            ModelInfo("deepseek-reasoner", True, context_window=128_000, accepts=("text",)),
             ModelInfo("deepseek-v4-flash", True, SSE_WS, note="DeepSeek V4 (the article's ids; WebSocket: the article's /v4/chat socket)"),
             ModelInfo("deepseek-v4-pro", True, SSE_WS, note="DeepSeek V4 (the article's ids; WebSocket: the article's /v4/chat socket)"),
         ),
@@ -173,7 +174,7 @@ BUILTIN: dict[str, Provider] = {
             ModelInfo("echo", True, PROTOCOLS, voice=True, note="thinks, then repeats your prompt", context_window=32_000),
             ModelInfo("lorem", True, PROTOCOLS, note="a long markdown document at ~50 tokens/s", context_window=32_000),
             ModelInfo("redacted", True, note="Anthropic wire: a redacted thinking block"),
-            ModelInfo("refusal", False, note="refuses"),
+            ModelInfo("refusal", False, note="refuses", accepts=("text",)),
         ),
         default_model="echo",
         ws_wire="openai_realtime",  # {loopback}/v1/realtime

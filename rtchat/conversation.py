@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from rtchat.attachments import Attachment
+
 Role = Literal["user", "assistant"]
 
 
@@ -28,6 +30,7 @@ class ChatMessage:
     role: Role
     text: str
     thinking: list[ThinkingBlock] = field(default_factory=list)
+    attachments: list[Attachment] = field(default_factory=list)  # files sent with a user message
 
 
 @dataclass(slots=True)

@@ -11,8 +11,9 @@ so the failure of an answer's last write is reported at the next call.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
+from rtchat.attachments import Attachment
 from rtchat.conversation import Conversation
 from rtchat.events import Event
 from rtchat.store import AnswerWriter, Store, StoreError
@@ -67,12 +68,12 @@ class TurnRecorder:
         self.conversation_id = conversation_id
         return conversation
 
-    def prompt(self, text: str) -> None:
+    def prompt(self, text: str, attachments: Sequence[Attachment] = ()) -> None:
         self._check_finished()
         if self.store is None or self.conversation_id is None:
             return
         try:
-            self.store.add_user_message(self.conversation_id, text)
+            self.store.add_user_message(self.conversation_id, text, attachments)
         except StoreError as exc:
             self._fail(exc)
 

@@ -7,6 +7,8 @@ import signal
 import sys
 from dataclasses import replace
 
+from rtchat.attachments import Attachment, AttachmentError, problem_for
+from rtchat.attachments import load as load_attachment
 from rtchat.catalog import parse_model_ref
 from rtchat.commands.common import fail, load_config_or_report
 from rtchat.config import default_model_ref
@@ -46,7 +48,8 @@ def continue_last(recorder: TurnRecorder) -> tuple[Conversation, str | None]:
     return recorder.resume(last), record.model
 
 
-async def ask(args, prompt: str) -> int:
+async def ask(args, prompt: str, attachments: list[Attachment] | None = None) -> int:
+    attachments = attachments or []
     from rtchat.session import Session
 
     config = load_config_or_report()
@@ -79,10 +82,14 @@ async def ask(args, prompt: str) -> int:
             if not args.ask_model and stored_model:
                 ref = parse_model_ref(stored_model)
         target = await session.resolve(ref, args.base_url)
+        for attachment in attachments:  # refused before anything is sent or stored
+            problem = problem_for(attachment, target.provider.wire, target.info.accepts, target.ref)
+            if problem:
+                return fail(problem)
         if recorder.conversation_id is None:
             recorder.start(target.ref, args.ask_protocol, args.system)
-        conversation.add_user(prompt)
-        recorder.prompt(prompt)  # committed before the request leaves
+        conversation.add_user(prompt).attachments.extend(attachments)
+        recorder.prompt(prompt, attachments)  # committed before the request leaves
         effort = "off" if args.no_thinking and not args.effort else args.effort
         turn = session.turn(target, conversation, effort, protocol=args.ask_protocol)
         recorder.begin_answer(target.ref, target.provider.id)
@@ -120,7 +127,13 @@ def run_ask(args) -> int:
         return fail(not_utf8(exc))
     if prompt is None or not prompt.strip():
         return fail('give a prompt: rtchat ask "PROMPT" (or pipe it on stdin)')
+    if "-" in args.attach and not (args.prompt and args.prompt != ["-"]):
+        return fail("-a - reads the file from stdin, so give the prompt as an argument")
     try:
-        return asyncio.run(ask(args, prompt))
+        attachments = [load_attachment(path) for path in args.attach]
+    except AttachmentError as exc:
+        return fail(str(exc))
+    try:
+        return asyncio.run(ask(args, prompt, attachments))
     except KeyboardInterrupt:
         return 130

@@ -16,7 +16,7 @@ from aiohttp import web
 
 from .body_wire import BodyNamedModel
 from .pacing import sse
-from .scripts import Conversation, Message, Script, Usage, redacted_is_valid
+from .scripts import Conversation, Message, Script, Usage, decoded_size, redacted_is_valid
 
 if TYPE_CHECKING:
     from .server import Exchange
@@ -73,6 +73,14 @@ def blocks_text(content: Any) -> str:
             block.get("text", "") for block in content if isinstance(block, dict) and block.get("type") == "text"
         )
     return ""
+
+
+def block_files(content: Any) -> tuple[tuple[str, int], ...]:
+    """(media type, bytes) of base64 image and document blocks."""
+    if not isinstance(content, list):
+        return ()
+    sources = [block.get("source") for block in content if isinstance(block, dict) and block.get("type") in ("image", "document")]
+    return tuple((s.get("media_type", ""), decoded_size(s.get("data", ""))) for s in sources if isinstance(s, dict) and s.get("type") == "base64")
 
 
 def usage_json(usage: Usage) -> dict[str, Any]:
@@ -137,7 +145,7 @@ class AnthropicMessages(BodyNamedModel):
 
     def conversation(self, body: dict) -> Conversation:
         messages = tuple(
-            Message(message["role"], blocks_text(message.get("content")))
+            Message(message["role"], blocks_text(message.get("content")), block_files(message.get("content")))
             for message in body.get("messages", [])
             if isinstance(message, dict) and message.get("role") in ("user", "assistant")
         )

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from .pacing import sse
-from .scripts import ERROR_STATUS, MODELS, Conversation, Message, Script, Usage
+from .scripts import Conversation, ERROR_STATUS, MODELS, Message, Script, Usage, decoded_size
 
 if TYPE_CHECKING:
     from .server import Exchange
@@ -61,6 +61,17 @@ def _field(mapping: Any, camel: str, snake: str) -> Any:
     if not isinstance(mapping, dict):
         return None
     return mapping.get(camel, mapping.get(snake))
+
+
+def inline_files(content: Any) -> tuple[tuple[str, int], ...]:
+    """(media type, bytes) of `inlineData` (or `inline_data`) parts."""
+    parts = _field(content, "parts", "parts")
+    found = []
+    for part in parts if isinstance(parts, list) else []:
+        inline = _field(part, "inlineData", "inline_data") if isinstance(part, dict) else None
+        if isinstance(inline, dict):
+            found.append((str(_field(inline, "mimeType", "mime_type") or ""), decoded_size(str(inline.get("data", "")))))
+    return tuple(found)
 
 
 def parts_text(content: Any) -> str:
@@ -117,7 +128,7 @@ class Gemini:
 
     def conversation(self, body: dict) -> Conversation:
         messages = tuple(
-            Message("assistant" if content.get("role") == "model" else "user", parts_text(content))
+            Message("assistant" if content.get("role") == "model" else "user", parts_text(content), inline_files(content))
             for content in body.get("contents", [])
             if isinstance(content, dict)
         )

@@ -14,7 +14,7 @@ from aiohttp import web
 
 from .body_wire import BodyNamedModel
 from .pacing import sse
-from .scripts import Conversation, Message, Script, Usage
+from .scripts import Conversation, Message, Script, Usage, decoded_size
 
 if TYPE_CHECKING:
     from .server import Exchange
@@ -53,6 +53,22 @@ def content_text(content: Any) -> str:
     return ""
 
 
+def content_files(content: Any) -> tuple[tuple[str, int], ...]:
+    """(media type, bytes) of the data-URL parts: Chat `image_url`/`file`, Responses `input_image`/`input_file`."""
+    if not isinstance(content, list):
+        return ()
+    found = []
+    for part in content:
+        if not isinstance(part, dict):
+            continue
+        url = (part.get("image_url") or {}).get("url") if isinstance(part.get("image_url"), dict) else part.get("image_url")
+        url = url or (part.get("file") or {}).get("file_data") or part.get("file_data")
+        if isinstance(url, str) and url.startswith("data:") and ";base64," in url:
+            media_type, data = url[5:].split(";base64,", 1)
+            found.append((media_type, decoded_size(data)))
+    return tuple(found)
+
+
 def usage_json(usage: Usage) -> dict[str, Any]:
     return {
         "prompt_tokens": usage.input_tokens,
@@ -74,7 +90,7 @@ def conversation_of(messages: list[dict], system: list[str] | None = None) -> Co
         if role in ("system", "developer"):
             system.append(text)
         elif role in ("user", "assistant"):
-            turns.append(Message(role, text))
+            turns.append(Message(role, text, content_files(message.get("content"))))
     return Conversation("\n\n".join(system), tuple(turns))
 
 

@@ -163,6 +163,7 @@ def parse_model(name: str) -> ModelSpec:
 class Message:
     role: str  # "user" | "assistant"
     text: str
+    files: tuple[tuple[str, int], ...] = ()  # (media type, bytes) of each binary part received with it
 
 
 @dataclass(frozen=True)
@@ -266,10 +267,38 @@ def echo_thinking(conversation: Conversation) -> str:
 
 def echo_text(conversation: Conversation) -> str:
     prompt = conversation.prompt
-    return (
+    text = (
         f"**Echo** (turn {conversation.turn})\n\nYou said:\n\n{prompt}\n\n"
         f"_{_plural(len(prompt.split()), 'word')}, {_plural(len(prompt), 'character')}._"
     )
+    received = received_line(conversation)
+    return f"{text}\n\n{received}" if received else text
+
+
+def received_line(conversation: Conversation) -> str:
+    """What came with the prompt, so tests can prove what went over the wire:
+    "_got a 12 KB PNG and a system prompt of 40 characters._" (empty when nothing did)."""
+    last = next((m for m in reversed(conversation.messages) if m.role == "user"), None)
+    things = [f"a {_size(size)} {_kind(media_type)}" for media_type, size in (last.files if last else ())]
+    if conversation.system:
+        things.append(f"a system prompt of {_plural(len(conversation.system), 'character')}")
+    if not things:
+        return ""
+    listed = things[0] if len(things) == 1 else ", ".join(things[:-1]) + " and " + things[-1]
+    return f"_got {listed}._"
+
+
+def decoded_size(data: str) -> int:
+    """Bytes a base64 string decodes to, without decoding it."""
+    return len(data) * 3 // 4 - data[-2:].count("=") if data else 0
+
+
+def _size(size: int) -> str:
+    return f"{size} B" if size < 1024 else f"{round(size / 1024)} KB"
+
+
+def _kind(media_type: str) -> str:
+    return {"application/pdf": "PDF", "image/jpeg": "JPEG"}.get(media_type, media_type.split("/")[-1].upper())
 
 
 REFUSAL_TEXT = "I can't help with that. The loopback `refusal` model declines every request."

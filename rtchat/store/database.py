@@ -11,11 +11,12 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
 
+from rtchat.attachments import Attachment
 from rtchat.conversation import ChatMessage, Conversation, has_words
 from rtchat.store import search as fts
 from rtchat.store.connection import BUSY_TIMEOUT_S, connect, connect_read_only, read_snapshot, write_transaction
@@ -183,7 +184,7 @@ class Store:
         ).fetchone()
         return int(row[0])
 
-    def add_user_message(self, conv_id: int, text: str) -> int:
+    def add_user_message(self, conv_id: int, text: str, attachments: Sequence[Attachment] = ()) -> int:
         """Commit a prompt (before its request leaves); the first prompt names an untitled conversation.
 
         Waits for the commit: the guarantee is that a sent prompt is on disk."""
@@ -196,11 +197,21 @@ class Store:
                 " VALUES (?, ?, 'user', ?, 'complete', ?, ?)",
                 (conv_id, self._next_seq(conn, conv_id), text, now, now),
             )
+            message_id = int(cursor.lastrowid)
+            for position, attachment in enumerate(attachments):
+                conn.execute(
+                    "INSERT OR IGNORE INTO blobs (sha256, media_type, data) VALUES (?, ?, ?)",
+                    (attachment.sha256, attachment.media_type, attachment.data),
+                )
+                conn.execute(
+                    "INSERT INTO attachments (message_id, position, name, sha256) VALUES (?, ?, ?, ?)",
+                    (message_id, position, attachment.name, attachment.sha256),
+                )
             title = conversation["title"] or title_from_prompt(text)
             conn.execute(
                 "UPDATE conversations SET title = ?, updated = ? WHERE id = ?", (title, now, conv_id)
             )
-            return int(cursor.lastrowid)
+            return message_id
 
         return self._write(insert)
 
@@ -289,7 +300,18 @@ class Store:
                 f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation_id = ? ORDER BY seq",
                 (conv_id,),
             ).fetchall()
-        return record_from_row(ConversationRecord, row), [message_from_row(r) for r in rows]
+            files = conn.execute(
+                "SELECT a.message_id, a.name, b.media_type, b.data FROM attachments a JOIN blobs b ON b.sha256 = a.sha256"
+                " JOIN messages m ON m.id = a.message_id WHERE m.conversation_id = ? ORDER BY a.message_id, a.position",
+                (conv_id,),
+            ).fetchall()
+        by_message: dict[int, list[Attachment]] = {}
+        for message_id, name, media_type, data in files:
+            by_message.setdefault(message_id, []).append(Attachment(name, media_type, bytes(data)))
+        messages = [message_from_row(r) for r in rows]
+        for message in messages:
+            message.attachments = by_message.get(message.id, [])
+        return record_from_row(ConversationRecord, row), messages
 
     def to_conversation(self, conv_id: int) -> Conversation:
         """The history as the next request sends it. Messages with no text (a failed
@@ -301,7 +323,7 @@ class Store:
             text = message.text or message.transcript  # voice turns have only a transcript
             if not has_words(text):
                 continue
-            conversation.messages.append(ChatMessage(message.role, text, list(message.thinking)))
+            conversation.messages.append(ChatMessage(message.role, text, list(message.thinking), list(message.attachments)))
         return conversation
 
     def last_conversation_id(self) -> int | None:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from rtchat.answer import Answer
+from rtchat.attachments import Attachment
 from rtchat.conversation import ThinkingBlock
 from rtchat.events import Metrics, Usage
 
@@ -72,6 +73,7 @@ class MessageRecord:
     cost_source: str | None = None  # "server" (the provider said) or "table" (rtchat's price list)
     saved_usd: float | None = None
     cache_write_tokens: int | None = None
+    attachments: list[Attachment] = field(default_factory=list)  # filled from the attachments table
 
 
 @dataclass(slots=True)

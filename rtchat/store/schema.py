@@ -100,6 +100,21 @@ MIGRATIONS: list[list[str]] = [
         "ALTER TABLE messages ADD COLUMN saved_usd REAL",
         "ALTER TABLE messages ADD COLUMN cache_write_tokens INTEGER",
     ],
+    # v5: files sent with a prompt, stored once by content hash however often they are sent.
+    [
+        """CREATE TABLE blobs (
+            sha256 TEXT PRIMARY KEY,
+            media_type TEXT NOT NULL,
+            data BLOB NOT NULL
+        )""",
+        """CREATE TABLE attachments (
+            message_id INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+            position INTEGER NOT NULL,
+            name TEXT NOT NULL,
+            sha256 TEXT NOT NULL REFERENCES blobs(sha256),
+            PRIMARY KEY (message_id, position)
+        )""",
+    ],
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -11,7 +11,7 @@ import json
 
 from httpx_sse import ServerSentEvent
 
-from rtchat.conversation import Conversation
+from rtchat.conversation import ChatMessage, Conversation
 from rtchat.events import (
     Done,
     Event,
@@ -22,7 +22,7 @@ from rtchat.events import (
     ToolCallDelta,
     Usage,
 )
-from rtchat.wire.base import done_reason, HttpRequest, RequestOptions, StreamDecoder, alternating_turns, in_stream_error, parse_json
+from rtchat.wire.base import HttpRequest, RequestOptions, StreamDecoder, alternating_turns, binary_attachments, done_reason, in_stream_error, parse_json, user_text
 
 API_VERSION = "2023-06-01"
 THINKING_BUDGET = {"low": 2048, "medium": 8192, "high": 16384, "max": 32000}
@@ -55,7 +55,7 @@ def build_request(base_url: str, key: str | None, model: str, conversation: Conv
     messages = []
     for message in alternating_turns(conversation):
         if message.role == "user":
-            messages.append({"role": "user", "content": message.text})
+            messages.append({"role": "user", "content": user_content(message)})
             continue
         content: list[dict] = []
         if thinking_on:
@@ -80,6 +80,18 @@ def build_request(base_url: str, key: str | None, model: str, conversation: Conv
     if key:
         headers["x-api-key"] = key
     return HttpRequest(f"{base_url.rstrip('/')}/v1/messages", headers, body)
+
+
+def user_content(message: ChatMessage) -> str | list[dict]:
+    """Text, or image and document blocks then the text, as Anthropic recommends for files."""
+    binary = binary_attachments(message)
+    if not binary:
+        return user_text(message)
+    blocks: list[dict] = [
+        {"type": "image" if a.kind == "image" else "document", "source": {"type": "base64", "media_type": a.media_type, "data": a.base64()}}
+        for a in binary
+    ]
+    return [*blocks, {"type": "text", "text": user_text(message)}]
 
 
 class MessagesDecoder(StreamDecoder):

@@ -9,6 +9,7 @@ from typing import Any
 
 from httpx_sse import ServerSentEvent
 
+from rtchat.attachments import Attachment
 from rtchat.conversation import ChatMessage, Conversation, has_words
 from rtchat.events import DONE_REASONS, Done, DoneReason, Error, Event, Notice
 
@@ -43,6 +44,16 @@ def done_reason(words: dict[str, str], word: str | None, unknown: DoneReason = "
     return reason if reason in DONE_REASONS else unknown  # type: ignore[return-value]
 
 
+def user_text(message: ChatMessage) -> str:
+    """The words of a user message with its text attachments after them (binary ones travel as parts)."""
+    texts = [attachment.text() for attachment in message.attachments if attachment.kind == "text"]
+    return "\n\n".join([message.text, *texts]) if texts else message.text
+
+
+def binary_attachments(message: ChatMessage) -> list[Attachment]:
+    return [attachment for attachment in message.attachments if attachment.kind != "text"]
+
+
 def parse_json(data: str) -> Any:
     """JSON or None; tolerates the padding some servers add."""
     try:
@@ -72,6 +83,7 @@ def alternating_turns(conversation: Conversation) -> list[ChatMessage]:
                 previous.role,
                 f"{previous.text}\n\n{message.text}",
                 previous.thinking + message.thinking,
+                previous.attachments + message.attachments,
             )
         else:
             turns.append(message)

@@ -11,9 +11,9 @@ from urllib.parse import quote
 
 from httpx_sse import ServerSentEvent
 
-from rtchat.conversation import Conversation
+from rtchat.conversation import ChatMessage, Conversation
 from rtchat.events import Done, Event, TextDelta, ThinkingDelta, Usage
-from rtchat.wire.base import done_reason, HttpRequest, RequestOptions, StreamDecoder, alternating_turns, in_stream_error, parse_json
+from rtchat.wire.base import HttpRequest, RequestOptions, StreamDecoder, alternating_turns, binary_attachments, done_reason, in_stream_error, parse_json, user_text
 
 THINKING_BUDGET = {"off": 0, "low": 1024, "medium": 8192, "high": 24576, "max": 32768}
 THINKING_LEVEL = {"off": "low", "low": "low", "medium": "high", "high": "high", "max": "high"}
@@ -41,9 +41,15 @@ def thinking_config(effort: str | None, style: str) -> dict:
     return {"includeThoughts": True, "thinkingBudget": THINKING_BUDGET[effort]}
 
 
+def user_parts(message: ChatMessage) -> list[dict]:
+    """Files as inline data parts, then the text."""
+    inline = [{"inlineData": {"mimeType": a.media_type, "data": a.base64()}} for a in binary_attachments(message)]
+    return [*inline, {"text": user_text(message)}]
+
+
 def build_request(base_url: str, key: str | None, model: str, conversation: Conversation, options: RequestOptions) -> HttpRequest:
     contents = [
-        {"role": "user" if message.role == "user" else "model", "parts": [{"text": message.text}]}
+        {"role": "user", "parts": user_parts(message)} if message.role == "user" else {"role": "model", "parts": [{"text": message.text}]}
         for message in alternating_turns(conversation)
     ]
     generation: dict = {"thinkingConfig": thinking_config(options.effort, options.effort_style)}

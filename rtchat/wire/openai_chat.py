@@ -18,10 +18,9 @@ from collections.abc import Mapping
 
 from httpx_sse import ServerSentEvent
 
-from rtchat.conversation import Conversation
+from rtchat.conversation import ChatMessage, Conversation, has_words
 from rtchat.events import Cost, Done, Event, RedactedThinking, ServerTimings, TextDelta, ThinkingDelta, ThinkingSignature, ToolCallDelta, Usage
-from rtchat.conversation import has_words
-from rtchat.wire.base import HttpRequest, RequestOptions, StreamDecoder, done_reason, in_stream_error, parse_json
+from rtchat.wire.base import HttpRequest, RequestOptions, StreamDecoder, binary_attachments, done_reason, in_stream_error, parse_json, user_text
 
 FINISH_REASONS = {
     "stop": "complete",
@@ -60,7 +59,7 @@ def build_request(base_url: str, key: str | None, model: str, conversation: Conv
     for message in conversation.messages:
         if message.role == "assistant" and not has_words(message.text):
             continue
-        entry: dict = {"role": message.role, "content": message.text}
+        entry: dict = {"role": message.role, "content": chat_content(message) if message.role == "user" else message.text}
         signed = [block for block in message.thinking if block.provider == options.provider_id and (block.signature or block.redacted)]
         if message.role == "assistant" and signed:  # LiteLLM relays these to Anthropic, which needs them back as sent
             entry["thinking_blocks"] = [
@@ -96,6 +95,20 @@ def usage_from(usage: dict) -> Usage:
         cached_tokens=cached,
         reasoning_tokens=completion_details.get("reasoning_tokens"),
     )
+
+
+def chat_content(message: ChatMessage) -> str | list[dict]:
+    """A user message's content: plain text, or text and image/file parts when files go with it."""
+    binary = binary_attachments(message)
+    if not binary:
+        return user_text(message)
+    parts: list[dict] = [{"type": "text", "text": user_text(message)}]
+    for attachment in binary:
+        if attachment.kind == "image":
+            parts.append({"type": "image_url", "image_url": {"url": attachment.data_url()}})
+        else:
+            parts.append({"type": "file", "file": {"filename": attachment.name, "file_data": attachment.data_url()}})
+    return parts
 
 
 def thinking_block_events(blocks: list, streamed_text: bool) -> list[Event]:

@@ -12,9 +12,9 @@ from collections.abc import Callable
 
 from httpx_sse import ServerSentEvent
 
-from rtchat.conversation import Conversation
+from rtchat.conversation import ChatMessage, Conversation
 from rtchat.events import Done, Error, Event, TextDelta, ThinkingDelta, ToolCallDelta, Usage
-from rtchat.wire.base import HttpRequest, RequestOptions, StreamDecoder, in_stream_error, parse_json
+from rtchat.wire.base import HttpRequest, RequestOptions, StreamDecoder, binary_attachments, in_stream_error, parse_json, user_text
 from rtchat.wire.socket_protocol import FrameQueues, ServerContext, decode_frame
 
 EFFORT = {"off": "minimal", "low": "low", "medium": "medium", "high": "high", "max": "high"}
@@ -22,12 +22,25 @@ EFFORT = {"off": "minimal", "low": "low", "medium": "medium", "high": "high", "m
 INCOMPLETE_REASONS = {"max_output_tokens": "length", "content_filter": "refusal"}
 
 
+def input_content(message: ChatMessage) -> str | list[dict]:
+    binary = binary_attachments(message)
+    if not binary:
+        return user_text(message)
+    parts: list[dict] = [{"type": "input_text", "text": user_text(message)}]
+    for attachment in binary:
+        if attachment.kind == "image":
+            parts.append({"type": "input_image", "image_url": attachment.data_url()})
+        else:
+            parts.append({"type": "input_file", "filename": attachment.name, "file_data": attachment.data_url()})
+    return parts
+
+
 def response_body(model: str, conversation: Conversation, options: RequestOptions) -> dict:
     """The fields shared by `POST /responses` and the WebSocket `response.create`."""
     body: dict = {
         "model": model,
         "input": [
-            {"role": message.role, "content": message.text}
+            {"role": message.role, "content": input_content(message) if message.role == "user" else message.text}
             for message in conversation.messages
             if message.text or message.role == "user"
         ],
