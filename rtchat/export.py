@@ -14,6 +14,7 @@ HTML, every `<` is escaped. Thinking therefore cannot close its `<details>`.
 
 from __future__ import annotations
 
+import base64
 import re
 from dataclasses import asdict
 from datetime import datetime
@@ -21,7 +22,9 @@ from typing import Any
 
 from markdown_it import MarkdownIt
 
+from rtchat.attachments import Attachment
 from rtchat.conversation import ThinkingBlock
+from rtchat.pricing import format_usd
 from rtchat.sanitize import strict_json, terminal_safe
 from rtchat.store import ConversationRecord, MessageRecord
 
@@ -159,6 +162,7 @@ def export_markdown(record: ConversationRecord, messages: list[MessageRecord]) -
         spoken = markdown_text(inert(message.transcript)) if message.transcript else ""
         if message.role == "user":
             lines += ["**You**", "", _quote(text or spoken)]
+            lines += [f"> 📎 {_plain(a.name)} ({a.size_label}, {_plain(a.media_type)})" for a in message.attachments]
             continue
         model = f" ({_plain(message.model)})" if message.model else ""
         lines.append(f"**Assistant**{model}")
@@ -172,6 +176,9 @@ def export_markdown(record: ConversationRecord, messages: list[MessageRecord]) -
         status = _status_line(message)
         if status:
             lines += ["", status]
+        if message.cost_usd is not None:
+            saved = f" · cache saved {format_usd(message.saved_usd)}" if message.saved_usd else ""
+            lines += ["", f"_cost {format_usd(message.cost_usd)} ({_plain(message.cost_source or 'table')}){saved}_"]
     return "\n".join(lines) + "\n"
 
 
@@ -181,8 +188,17 @@ def export_json(record: ConversationRecord, messages: list[MessageRecord]) -> di
         "format": EXPORT_FORMAT,
         "version": EXPORT_VERSION,
         "conversation": asdict(record),
-        "messages": [asdict(message) for message in messages],
+        "messages": [_message_json(message) for message in messages],
     }
+
+
+def _message_json(message: MessageRecord) -> dict[str, Any]:
+    data = asdict(message)
+    data["attachments"] = [
+        {"name": a.name, "media_type": a.media_type, "bytes": len(a.data), "sha256": a.sha256, "data_base64": a.base64()}
+        for a in message.attachments
+    ]
+    return data
 
 
 def records_from_json(data: dict[str, Any]) -> tuple[ConversationRecord, list[MessageRecord]]:
@@ -196,6 +212,7 @@ def records_from_json(data: dict[str, Any]) -> tuple[ConversationRecord, list[Me
     for item in data["messages"]:
         fields = dict(item)
         fields["thinking"] = [ThinkingBlock(**block) for block in fields.get("thinking", [])]
+        fields["attachments"] = [Attachment(a["name"], a["media_type"], base64.b64decode(a["data_base64"])) for a in fields.get("attachments", [])]
         messages.append(MessageRecord(**fields))
     return record, messages
 

@@ -4,12 +4,14 @@ one clear line for a model that cannot take a file, stored once by content hash.
 from __future__ import annotations
 
 import asyncio
+import json
 import sqlite3
 import struct
 import zlib
 
 import pytest
 
+from rtchat.export import records_from_json
 from tests.support.env import isolated_env, rtchat_cmd
 
 SYSTEM = "You are terse. Answer in one line."  # 34 characters
@@ -125,3 +127,22 @@ async def test_a_file_from_stdin(tmp_path, loopback):
     code, out, err = await run(tmp_path, loopback, "-m", "loopback/echo", "-a", "-", "look", stdin=png())
     assert code == 0, err
     assert "got a" in out and "PNG" in out
+
+
+async def test_exports_show_files_and_cost_and_json_round_trips_them(tmp_path, loopback, files):
+    picture, _, _ = files
+    code, _, err = await run(tmp_path, loopback, "--base-url", loopback.url + "/v1", "-m", "loopback/echo", "-a", str(picture), "look")
+    assert code == 0, err
+    _, markdown, _ = await run_export(tmp_path, "md")
+    assert f"📎 pic.png ({round(len(png()) / 1024)} KB, image/png)" in markdown and "_cost $" in markdown
+    _, exported, _ = await run_export(tmp_path, "json")
+    _, messages = records_from_json(json.loads(exported))
+    assert messages[0].attachments[0].data == png()
+
+
+async def run_export(tmp_path, fmt: str) -> tuple[int, str, str]:
+    process = await asyncio.create_subprocess_exec(
+        *rtchat_cmd("export", "last", "--format", fmt), env=isolated_env(tmp_path), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(process.communicate(), 60)
+    return process.returncode, out.decode(), err.decode()
