@@ -25,6 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--base-url", help="override the provider's base URL (SDK convention: OpenAI-style includes /v1)")
     ask.add_argument("--api", choices=["chat", "responses"], help="OpenAI: Chat Completions (default) or the Responses API")
     ask.add_argument("--system", help="system prompt")
+    ask.add_argument("--persona", help="a [personas.NAME] from the config: its system prompt, model and effort (each flag given here wins)")
     ask.add_argument("-a", "--attach", action="append", default=[], metavar="FILE", help="send an image, PDF or text file with the prompt (repeatable; '-' reads stdin)")
     ask.add_argument("--effort", choices=EFFORTS, help="reasoning effort, mapped to the provider's own knob")
     ask.add_argument("--no-thinking", action="store_true", help="hide reasoning and ask the provider not to think where it can")

@@ -61,6 +61,16 @@ class NetworkSettings:
     total_timeout: float = 0.0  # seconds for a whole answer; 0: no limit
 
 
+@dataclass(frozen=True)
+class Persona:
+    """A named way to start a conversation: its system prompt, and optionally a model and an effort."""
+
+    name: str
+    prompt: str | None = None
+    model: str | None = None
+    effort: str | None = None
+
+
 @dataclass
 class Config:
     path: Path
@@ -71,6 +81,7 @@ class Config:
     efforts: dict[str, str] = field(default_factory=dict)  # "provider/model" -> effort
     protocols: dict[str, str] = field(default_factory=dict)  # "provider/model" -> protocol
     keys: dict[str, str] = field(default_factory=dict)  # binding id -> key
+    personas: dict[str, Persona] = field(default_factory=dict)
     raw: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)  # unknown keys, each naming its line
 
@@ -119,6 +130,11 @@ def parse_config(text: str, path: Path) -> Config:
         efforts={str(k): str(v) for k, v in _section(data, "efforts", path).items()},
         protocols={str(k): str(v) for k, v in _section(data, "protocols", path).items()},
         keys={str(k): str(v) for k, v in _section(data, "keys", path).items()},
+        personas={
+            str(name): Persona(str(name), table.get("prompt"), table.get("model"), table.get("effort"))
+            for name, table in _section(data, "personas", path).items()
+            if isinstance(table, dict)
+        },
         raw=data,
         warnings=findings.warnings,
     )

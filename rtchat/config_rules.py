@@ -29,7 +29,9 @@ NETWORK_RANGES: dict[str, tuple[float, float, bool]] = {
 }
 DEFAULT_RANGE = (0, 86400, False)  # a NetworkSettings field this table does not name yet
 
-TOP_LEVEL = {"default_model", "theme", "providers", "network", "efforts", "protocols", "keys", "voice"}
+TOP_LEVEL = {"default_model", "theme", "providers", "network", "efforts", "protocols", "keys", "voice", "prices", "personas", "app"}
+PERSONA_FIELDS = {"prompt", "model", "effort"}
+PRICE_FIELDS = {"input", "output", "cached_input", "cache_write"}
 PROVIDER_KEYS = {
     "base_url": str, "key_env": (str, list), "models": list, "allow_insecure": bool, "effort_style": str,
     "api": str, "needs_key": bool, "default_model": str, "label": str,
@@ -142,6 +144,34 @@ def _check_voice(check: _Checker, table: dict) -> None:
             check.problem(("voice",), key, f"[voice] {key} must be a device name or index (got {value!r})")
 
 
+def _check_persona(check: _Checker, name: str, table: object) -> None:
+    where = ("personas", name)
+    if not isinstance(table, dict):
+        check.problem(("personas",), name, f"[personas.{name}] must be a table with prompt, model and effort")
+        return
+    for key, value in table.items():
+        if key not in PERSONA_FIELDS:
+            check.warn_unknown(where, key, PERSONA_FIELDS)
+        elif not isinstance(value, str):
+            check.problem(where, key, f"[personas.{name}] {key} must be a string (got {value!r})")
+        elif key == "effort" and value not in EFFORTS:
+            check.problem(where, key, f"[personas.{name}] effort must be one of {', '.join(EFFORTS)} (got {value!r})")
+        elif key == "model" and "/" not in value:
+            check.problem(where, key, f"[personas.{name}] model must look like PROVIDER/MODEL (got {value!r})")
+
+
+def _check_price(check: _Checker, ref: str, table: object) -> None:
+    where = ("prices", ref)
+    if not isinstance(table, dict) or not {"input", "output"} <= set(table):
+        check.problem(("prices",), ref, f"[prices.\"{ref}\"] needs input and output (US dollars per million tokens)")
+        return
+    for key, value in table.items():
+        if key not in PRICE_FIELDS:
+            check.warn_unknown(where, key, PRICE_FIELDS)
+        elif isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 10_000:
+            check.problem(where, key, f"[prices.\"{ref}\"] {key} must be a number of dollars between 0 and 10000 (got {value!r})")
+
+
 def check_settings(data: dict, text: str, path: Path, network_fields: set[str]) -> Findings:
     """Every problem and warning in a parsed config, each naming the file and line.
 
@@ -164,4 +194,8 @@ def check_settings(data: dict, text: str, path: Path, network_fields: set[str]) 
         if not isinstance(value, str):
             check.problem(("keys",), key, f"[keys] {key} must be a key name such as \"ctrl+s\" (got {value!r})")
     _check_voice(check, tables.get("voice", {}))
+    for name, table in tables.get("personas", {}).items():
+        _check_persona(check, name, table)
+    for ref, table in tables.get("prices", {}).items():
+        _check_price(check, ref, table)
     return check.found

@@ -146,3 +146,18 @@ async def run_export(tmp_path, fmt: str) -> tuple[int, str, str]:
     )
     out, err = await asyncio.wait_for(process.communicate(), 60)
     return process.returncode, out.decode(), err.decode()
+
+
+async def test_a_persona_brings_its_system_prompt_model_and_effort_and_flags_win(tmp_path, loopback):
+    config = tmp_path / "config"
+    config.mkdir()
+    (config / "config.toml").write_text('[personas.terse]\nprompt = "You are terse. Answer in one line."\nmodel = "loopback/echo"\neffort = "off"\n')
+    code, out, err = await run(tmp_path, loopback, "--base-url", loopback.url + "/v1", "--persona", "terse", "hello")
+    assert code == 0, err
+    assert "a system prompt of 34 characters" in out
+    sent = loopback.records[-1].request_json
+    assert sent["messages"][0] == {"role": "system", "content": SYSTEM} and sent["model"] == "echo"
+    code, out, _ = await run(tmp_path, loopback, "--base-url", loopback.url + "/v1", "--persona", "terse", "--system", "Be brief.", "hello")
+    assert "a system prompt of 9 characters" in out
+    code, _, err = await run(tmp_path, loopback, "--persona", "nobody", "hello")
+    assert code == 2 and err.strip() == "rtchat: no persona named 'nobody' (known: terse)"

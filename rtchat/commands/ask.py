@@ -59,6 +59,14 @@ async def ask(args, prompt: str, attachments: list[Attachment] | None = None) ->
         provider = config.catalog.providers.get("openai")
         if provider:
             config.catalog.providers["openai"] = replace(provider, wire="openai_responses" if args.api == "responses" else "openai_chat")
+    if args.persona:
+        persona = config.personas.get(args.persona)
+        if persona is None:
+            known = ", ".join(sorted(config.personas)) or "none yet: add [personas.NAME] to the config"
+            return fail(f"no persona named {args.persona!r} (known: {known})")
+        args.system = args.system or persona.prompt
+        args.ask_model = args.ask_model or persona.model
+        args.effort = args.effort or persona.effort
     try:
         ref = parse_model_ref(args.ask_model) if args.ask_model else default_model_ref(config, has_key)
         session = Session(config)
