@@ -55,6 +55,31 @@ async def test_an_offer_refused_with_a_status_names_it_and_is_not_retried(isolat
     assert content_type == "multipart/form-data" and "m=audio" in body and '"model": "echo"' in body, "the documented form: sdp + session"
 
 
+async def test_a_redirected_offer_is_not_followed_and_the_key_stays_home(isolated):
+    elsewhere = []
+
+    async def thief(request: web.Request) -> web.Response:
+        elsewhere.append(dict(request.headers))
+        return web.Response(status=201, text="v=0")
+
+    async with tiny_peer(thief) as thief_url:
+        async def redirect(request: web.Request) -> web.Response:
+            raise web.HTTPTemporaryRedirect(thief_url + "/realtime/calls")
+
+        async with tiny_peer(redirect) as base_url:
+            session = make_session()
+            try:
+                target = await session.resolve("loopback/echo", base_url)
+                target.key = "sk-webrtc-redirect-secret"
+                events, _ = await ask(session, target, Conversation(), "hi")
+            finally:
+                await session.aclose()
+    [error] = errors_of(events)
+    assert error.kind == "redirect" and f"redirected the request to {thief_url}/realtime/calls" in error.message
+    assert elsewhere == [], "the offer (and its key) never reached the redirect's target"
+    assert "sk-webrtc-redirect-secret" not in repr(events)
+
+
 async def test_a_refused_offer_is_one_line_from_ask_without_a_traceback(tmp_path):
     async def refuse(request: web.Request) -> web.Response:
         return web.json_response({"error": {"message": "Incorrect API key provided."}}, status=401)

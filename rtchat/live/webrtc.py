@@ -21,7 +21,7 @@ import httpx
 
 from rtchat.audio.support import AudioUnavailable
 from rtchat.conversation import Conversation
-from rtchat.errors import server_message
+from rtchat.errors import describe_status, server_message
 from rtchat.events import Done, Error, Event, Notice
 from rtchat.live.pool import LivePool
 from rtchat.turns.refused import RefusedTurn
@@ -85,8 +85,8 @@ class RealtimeCallConnection(RealtimeConnection):
 
     def setup_failure(self, exc: WebRTCError) -> Error:
         """Why the call did not start, worded like the other transports' refusals."""
-        if exc.status in (401, 403, 404):
-            return self.refused(exc.status, exc.body)  # names the key (or the model) and how to fix it
+        if exc.status in (401, 403, 404) or (exc.status is not None and 300 <= exc.status < 400):
+            return describe_status(self.target, exc.status, exc.body, 1, exc.location)  # names the key, the model or where a redirect pointed
         if exc.status is not None:
             detail = server_message(exc.body)
             return Error("server" if exc.status >= 500 else "bad_request", f"{self.target.provider.id} refused the WebRTC offer ({exc.status}){': ' + detail if detail else ''}")

@@ -39,10 +39,11 @@ class WebRTCError(ConnectionFailure):
     can word the refusal its own way (naming the provider's key, say).
     """
 
-    def __init__(self, message: str, status: int | None = None, body: bytes = b"") -> None:
+    def __init__(self, message: str, status: int | None = None, body: bytes = b"", location: str | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.body = body
+        self.location = location  # where a 3xx pointed (never followed: the offer carries the key)
 
 
 def calls_url(base_url: str, model: str) -> str:
@@ -140,7 +141,7 @@ class RealtimeCall:
             except httpx.TransportError as exc:
                 raise WebRTCError(f"could not reach {httpx.URL(url).host} to start the WebRTC call ({type(exc).__name__}: {exc})") from None
             if response.status_code not in (200, 201):
-                raise WebRTCError(describe_refusal(response.status_code, response.content), response.status_code, response.content)
+                raise WebRTCError(describe_refusal(response.status_code, response.content), response.status_code, response.content, response.headers.get("location"))
             await pc.setRemoteDescription(RTCSessionDescription(sdp=response.text, type="answer"))
             waits = [asyncio.ensure_future(opened.wait()), asyncio.ensure_future(failed.wait())]
             done, pending = await asyncio.wait(waits, timeout=max(0.0, deadline - time.perf_counter()), return_when=asyncio.FIRST_COMPLETED)
