@@ -13,6 +13,7 @@ section) and stays silent; the answer comes as text.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
     from rtchat.transports.webrtc import RealtimeCall, WebRTCError
 
 ClientFor = Callable[[str], httpx.AsyncClient]
+SESSION_WAIT = 2.0  # seconds a new call waits for session.created (which names the dialect) before speaking GA
 
 
 def offers_webrtc(target: Target) -> bool:
@@ -49,6 +51,8 @@ class RealtimeCallConnection(RealtimeConnection):
         self.client_for = client_for
         self.ice_servers = list(ice_servers)
         self.call: RealtimeCall | None = None
+        self._setting_up: RealtimeCall | None = None  # the call being placed: its session.created counts
+        self._session_seen = asyncio.Event()
 
     def make_owner(self) -> None:
         return None  # the owner is the call, made per call in _open_once
@@ -71,13 +75,20 @@ class RealtimeCallConnection(RealtimeConnection):
         call.on_text = lambda text: self._on_call_frame(call, text)
         call.on_state = lambda state: self._on_call_state(call, state)
         timeout = min(self.network.connect_timeout, CONNECT_TIMEOUT) - (time.perf_counter() - began)
+        self.protocol.begin()  # a new call is a new session: the context is rebuilt
+        self._setting_up, self._session_seen = call, asyncio.Event()  # session.created may come as the channel opens
         try:
             url = calls_url(self.target.base_url, self.target.model)
             await call.connect(self.client_for(self.target.base_url), url, self.target.key, timeout, session={"type": "realtime", "model": self.target.model, "output_modalities": ["text"]})
+            if not self.protocol.ready:  # the dialect (GA or beta) is read from session.created
+                await asyncio.wait_for(self._session_seen.wait(), SESSION_WAIT)
         except WebRTCError as exc:
             raise SocketFailure(self.setup_failure(exc)) from None
-        self.protocol.begin()  # a new call is a new session: the context is rebuilt
-        self.protocol.configure()  # ordered channel: applied before the first response.create
+        except (TimeoutError, asyncio.TimeoutError):
+            pass  # a server that announces nothing: speak the provider's configured dialect (GA by default)
+        finally:
+            self._setting_up = None
+        self.protocol.configure()  # once only; ordered channel: applied before the first response.create
         self.call = call
         self.opened += 1
         await self.flush()
@@ -95,9 +106,11 @@ class RealtimeCallConnection(RealtimeConnection):
     # ---------------------------------------------------------------- the call's events
 
     def _on_call_frame(self, call: RealtimeCall, text: str) -> None:
-        if call is not self.call:
-            return  # a call we hung up on, or one still being set up (only session.created)
+        if call is not self.call and call is not self._setting_up:
+            return  # a call we hung up on
         self._on_frame(text)
+        if self.protocol.ready:
+            self._session_seen.set()
 
     def received(self, events: list[Event]) -> list[Event]:
         turn = self.current
