@@ -14,6 +14,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from rtchat.errors import InputFailure
+
 IMAGE_TYPES = ("image/png", "image/jpeg", "image/gif", "image/webp")
 PDF = "application/pdf"
 MAGIC = ((b"\x89PNG\r\n\x1a\n", "image/png"), (b"\xff\xd8\xff", "image/jpeg"), (b"GIF8", "image/gif"), (b"%PDF-", PDF))
@@ -78,7 +80,7 @@ def media_type_of(name: str, data: bytes) -> str:
     return "text/plain"
 
 
-class AttachmentError(ValueError):
+class AttachmentError(InputFailure, ValueError):
     """One line: why this file cannot go with the prompt."""
 
 

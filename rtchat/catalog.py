@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from rtchat.errors import UnavailableFailure
+
 EFFORTS = ("off", "low", "medium", "high", "max")
 PROTOCOLS = ("sse", "websocket", "webrtc")
 SSE_WS = ("sse", "websocket")
@@ -185,7 +187,7 @@ BUILTIN: dict[str, Provider] = {
 DEFAULT_ORDER = ("openai", "anthropic", "gemini", "deepseek", "openrouter")
 
 
-class UnknownProvider(ValueError):
+class UnknownProvider(UnavailableFailure, ValueError):
     pass
 
 

@@ -41,6 +41,18 @@ class ConfigFailure(RtchatError):
     kind = ErrorKind.CONFIG
 
 
+class InputFailure(RtchatError):
+    """Something the user handed rtchat cannot be used (a file, a prompt): one line saying why."""
+
+    kind = ErrorKind.BAD_REQUEST
+
+
+class UnavailableFailure(RtchatError):
+    """What was asked for does not exist here (a protocol a model lacks, an unknown provider)."""
+
+    kind = ErrorKind.UNAVAILABLE
+
+
 class StorageFailure(RtchatError):
     kind = ErrorKind.STORAGE
 

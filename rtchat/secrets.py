@@ -13,11 +13,12 @@ from dataclasses import dataclass
 from urllib.parse import quote, quote_plus
 
 from rtchat.catalog import Provider
+from rtchat.errors import ConfigFailure
 
 SERVICE = "rtchat"
 
 
-class KeyStoreUnavailable(RuntimeError):
+class KeyStoreUnavailable(ConfigFailure, RuntimeError):
     """No OS keyring backend; the message says what to do instead."""
 
 

@@ -140,3 +140,23 @@ def test_no_circles():
         if node not in index:
             connect(node)
     assert cycles == []
+
+
+def test_every_exception_rtchat_defines_is_in_the_error_tree():
+    """One base (rtchat.errors.RtchatError): a caller catches rtchat's failures without a list of unrelated classes."""
+    import importlib
+
+    from rtchat.errors import RtchatError
+
+    outside = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        name = module_name(path)
+        if name.startswith("rtchat.loopback"):  # the reference server's own errors never reach a user of rtchat
+            continue
+        tree = ast.parse(path.read_text())
+        for node in tree.body:
+            if isinstance(node, ast.ClassDef) and any(isinstance(b, ast.Name) and b.id.endswith(("Error", "Exception", "Failure", "Unavailable")) for b in node.bases):
+                cls = getattr(importlib.import_module(name), node.name)
+                if issubclass(cls, BaseException) and not issubclass(cls, RtchatError) and not node.name.startswith("_"):
+                    outside.append(f"{name}.{node.name}")
+    assert outside == []

@@ -8,9 +8,10 @@ from pathlib import Path
 import numpy as np
 
 from rtchat.audio.pcm import mono, to_pcm16
+from rtchat.errors import InputFailure
 
 
-class WavError(ValueError):
+class WavError(InputFailure, ValueError):
     pass
 
 

@@ -13,14 +13,29 @@ import time
 from collections.abc import Callable
 
 from rtchat.bench.loopback_host import loopback_process
-from rtchat.bench.plan import CACHE_REPLY_LIMIT, INTERRUPT_AFTER, STOP_AFTER, Plan, cache_model_for
+from rtchat.bench.plan import (
+    CACHE_REPLY_LIMIT,
+    INTERRUPT_AFTER,
+    STOP_AFTER,
+    Plan,
+    cache_model_for,
+)
 from rtchat.bench.prefix import fresh_prefix, shared_prefix
 from rtchat.bench.probe import Probe, probe_turn
 from rtchat.bench.protocols import ProtocolRunner, runner_for
-from rtchat.bench.result import CACHE_COLD, CACHE_WARM, INTERRUPT, MEASURED, BenchResult, ProtocolStatus, Sample
+from rtchat.bench.result import (
+    CACHE_COLD,
+    CACHE_WARM,
+    INTERRUPT,
+    MEASURED,
+    BenchResult,
+    ProtocolStatus,
+    Sample,
+)
 from rtchat.catalog import parse_model_ref
 from rtchat.config import Config
 from rtchat.conversation import Conversation
+from rtchat.errors import UnavailableFailure
 from rtchat.events import ErrorKind
 from rtchat.metrics import gaps_ms, tokens_per_second
 from rtchat.session import Session
@@ -29,7 +44,7 @@ from rtchat.target import Target
 ProgressCallback = Callable[[int, int, str], None]  # (turns done, turns in all, what runs now)
 
 
-class ProtocolUnavailable(Exception):
+class ProtocolUnavailable(UnavailableFailure):
     """The protocol cannot run for this model; the bench drops it with the reason."""
 
 

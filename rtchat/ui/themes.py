@@ -14,13 +14,15 @@ from pathlib import Path
 from textual.color import Color, ColorParseError
 from textual.theme import Theme
 
+from rtchat.errors import ConfigFailure
+
 DEFAULT_THEME = "dark"
 BUNDLED_DIR = Path(__file__).resolve().parents[2] / "themes"
 COLOR_FIELDS = ("primary", "secondary", "accent", "warning", "error", "success", "foreground", "background", "surface", "panel", "boost")
 REQUIRED = ("primary",)
 
 
-class ThemeFileError(ValueError):
+class ThemeFileError(ConfigFailure, ValueError):
     """A theme file is unusable; the message names the file and line."""
 
 

@@ -14,12 +14,13 @@ import codecs
 
 from httpx_sse import ServerSentEvent
 
+from rtchat.errors import ProtocolFailure
 from rtchat.wire.sse_lines import LineSplitter
 
 DEFAULT_MAX_EVENT_BYTES = 16 * 1024 * 1024
 
 
-class FrameTooLarge(ValueError):
+class FrameTooLarge(ProtocolFailure, ValueError):
     """An event grew past the framer's limit; the stream cannot be trusted further."""
 
 
