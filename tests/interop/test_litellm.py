@@ -20,6 +20,7 @@ from tests.interop.procs import (
 )
 
 REPO = Path(__file__).resolve().parents[2]
+SERVER = "LiteLLM proxy"
 MOCK_TEXT = "Hello from the LiteLLM mock: one, two, three."
 
 
@@ -99,6 +100,7 @@ def streamed(tmp_path: Path, path: str, headers: dict[str, str], *args: str, **e
     return run, raw, lambda: ask(tmp_path / "again", *args, **env)
 
 
+@pytest.mark.route("chat SSE, mock model")
 def test_chat_sse_mock_model(proxy, tmp_path):
     run, raw, _ = streamed(tmp_path, "/v1/chat/completions", proxy.bearer(),
                            "-m", "litellm/mock-chat", "--base-url", f"{proxy.url}/v1", "say hello", LITELLM_API_KEY=proxy.key)
@@ -107,6 +109,7 @@ def test_chat_sse_mock_model(proxy, tmp_path):
     assert usage is not None and run.usage("input_tokens", "output_tokens") == usage
 
 
+@pytest.mark.route("chat SSE → rtchat serve as OpenAI backend")
 def test_chat_sse_routed_to_an_openai_backend(proxy, tmp_path):
     run, raw, again = streamed(tmp_path, "/v1/chat/completions", proxy.bearer(), "-m", "litellm/loop-echo",
                                "--base-url", f"{proxy.url}/v1", "interop through litellm", LITELLM_API_KEY=proxy.key)
@@ -118,6 +121,7 @@ def test_chat_sse_routed_to_an_openai_backend(proxy, tmp_path):
     assert warm.text() == text and warm.usage("input_tokens", "output_tokens", "cached_tokens") == chat_usage_with_cache(raw)
 
 
+@pytest.mark.route("/v1/messages SSE → rtchat serve as Anthropic backend")
 def test_messages_sse_routed_to_an_anthropic_backend(proxy, tmp_path):
     run, raw, again = streamed(tmp_path, "/v1/messages", proxy.anthropic_headers(), "-m", "anthropic/loop-claude",
                                "--base-url", proxy.url, "interop as claude", ANTHROPIC_API_KEY=proxy.key)
@@ -129,6 +133,7 @@ def test_messages_sse_routed_to_an_anthropic_backend(proxy, tmp_path):
     assert usage["cached_tokens"] > 0, "the replay came second: the loopback's prompt cache had seen the prompt"
 
 
+@pytest.mark.route("/v1/responses SSE → rtchat serve as OpenAI backend")
 def test_responses_sse_routed_to_an_openai_backend(proxy, tmp_path):
     run, raw, again = streamed(tmp_path, "/v1/responses", proxy.bearer(), "-m", "openai/loop-echo", "--api", "responses",
                                "--base-url", f"{proxy.url}/v1", "interop via responses", OPENAI_API_KEY=proxy.key)
@@ -139,6 +144,7 @@ def test_responses_sse_routed_to_an_openai_backend(proxy, tmp_path):
     assert warm.text() == text and warm.usage("input_tokens", "output_tokens", "cached_tokens") == responses_usage_with_cache(raw)
 
 
+@pytest.mark.route("200 JSON answer to a streaming request (/v1/messages, mock)")
 def test_messages_answered_with_200_json_to_a_streaming_request(proxy, tmp_path):
     """LiteLLM's /v1/messages answers a mock (non-Anthropic) model with one JSON message, not a stream."""
     run = ask(home(tmp_path), "-m", "anthropic/mock-chat", "--base-url", proxy.url, "whole please",
@@ -154,6 +160,7 @@ def test_messages_answered_with_200_json_to_a_streaming_request(proxy, tmp_path)
     assert run.events[-1] == {"type": "done", "reason": "complete"}
 
 
+@pytest.mark.route("errors (429 mock, 401 from backend, 500 + SSE error frame)")
 def test_error_from_a_failing_model_is_one_error_event(proxy, tmp_path):
     run = ask(home(tmp_path), "-m", "litellm/mock-fail", "--base-url", f"{proxy.url}/v1", "fail please",
               LITELLM_API_KEY=proxy.key)
@@ -168,6 +175,7 @@ def test_error_from_a_failing_model_is_one_error_event(proxy, tmp_path):
     assert "Traceback" not in run.stderr
 
 
+@pytest.mark.route("errors (429 mock, 401 from backend, 500 + SSE error frame)")
 def test_error_from_the_backend_passes_through_the_proxy(proxy, tmp_path):
     run = ask(home(tmp_path), "-m", "litellm/loop-401", "--base-url", f"{proxy.url}/v1", "hi", LITELLM_API_KEY=proxy.key)
     _, url, body = run.requests[-1]
@@ -177,6 +185,7 @@ def test_error_from_the_backend_passes_through_the_proxy(proxy, tmp_path):
     assert run.error()["kind"] == "auth" and run.text() == ""
 
 
+@pytest.mark.route("errors (429 mock, 401 from backend, 500 + SSE error frame)")
 def test_error_inside_a_responses_stream(proxy, tmp_path):
     """LiteLLM's /v1/responses on a mock chat model: HTTP 500 with an SSE body holding one `error` frame."""
     run = ask(home(tmp_path), "-m", "openai/mock-chat", "--api", "responses", "--base-url", f"{proxy.url}/v1", "hi",
@@ -189,6 +198,7 @@ def test_error_inside_a_responses_stream(proxy, tmp_path):
     assert server_message in run.error()["message"]
 
 
+@pytest.mark.route("SIGINT mid-stream (exit 130, partial kept, backend sees the hang-up)")
 def test_sigint_mid_stream_keeps_the_partial_answer_and_exits_130(proxy, tmp_path):
     run = interrupt(home(tmp_path), "-m", "litellm/loop-lorem", "--base-url", f"{proxy.url}/v1", "write",
                     LITELLM_API_KEY=proxy.key)

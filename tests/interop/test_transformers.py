@@ -14,6 +14,7 @@ import pytest
 
 from tests.interop.procs import Server, ask, chat_truth, free_port, interrupt, replay, responses_truth, server_env, sse
 
+SERVER = "transformers serve"
 REPO = Path(__file__).resolve().parents[2]
 OFFLINE = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "HF_HUB_DISABLE_TELEMETRY": "1", "HF_DATASETS_OFFLINE": "1"}
 
@@ -50,6 +51,7 @@ def serve(tmp_path_factory):
         yield Peer(port, str(model))
 
 
+@pytest.mark.route("chat SSE (tiny random Llama)")
 def test_chat_sse_matches_the_servers_bytes(serve, tmp_path):
     run = ask(tmp_path / "home", "-m", f"vllm/{serve.model}", "--base-url", f"{serve.url}/v1", "hello there how are you")
     assert run.returncode == 0, run.stderr
@@ -65,6 +67,7 @@ def test_chat_sse_matches_the_servers_bytes(serve, tmp_path):
     assert run.events[-1] == {"type": "done", "reason": "length"}
 
 
+@pytest.mark.route("/v1/responses SSE (data-only frames)")
 def test_responses_sse_matches_the_servers_bytes(serve, tmp_path):
     """transformers serve's Responses stream has `data:` lines only, no `event:` lines."""
     run = ask(tmp_path / "home", "-m", f"openai/{serve.model}", "--api", "responses", "--base-url", f"{serve.url}/v1",
@@ -82,6 +85,7 @@ def test_responses_sse_matches_the_servers_bytes(serve, tmp_path):
     assert run.events[-1] == {"type": "done", "reason": "length" if ends == ["response.incomplete"] else "complete"}, ends
 
 
+@pytest.mark.route("SIGINT mid-stream (exit 130, partial kept)")
 def test_sigint_mid_stream_keeps_the_partial_answer_and_exits_130(serve, tmp_path):
     run = interrupt(tmp_path / "home", "-m", f"vllm/{serve.model}", "--base-url", f"{serve.url}/v1", "one two three")
     assert run.returncode == 130, run.stderr
