@@ -71,8 +71,11 @@ def pytest_terminal_summary(terminalreporter):
     if not ROWS or os.environ.get("RTCHAT_INTEROP") != "1":
         return
     terminalreporter.write_sep("=", "interop pass table")
-    terminalreporter.write_line(table())
+    from tests.interop.procs import VERSIONS
+
+    text = table() + "".join(f"\n\n{server}: {versions}" for server, versions in VERSIONS.items())
+    terminalreporter.write_line(text)
     out = os.environ.get("RTCHAT_INTEROP_TABLE")
     if out:
         with open(out, "w") as handle:
-            handle.write(table() + "\n")
+            handle.write(text + "\n")

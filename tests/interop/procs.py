@@ -35,6 +35,16 @@ PROVIDER_KEYS = ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "GEMINI_API_KEY", "GOOGL
                  "OPENROUTER_API_KEY", "HF_TOKEN", "HUGGING_FACE_HUB_TOKEN", "AZURE_API_KEY", "LITELLM_MASTER_KEY")
 
 
+VERSIONS: dict[str, str] = {}  # server -> the package versions it ran with, for the pass table
+
+
+def record_versions(server: str, python: Path, *packages: str) -> None:
+    """Ask the server's own virtualenv which versions it holds."""
+    code = "import importlib.metadata as m, sys; print(', '.join(f'{p} {m.version(p)}' for p in sys.argv[1:]))"
+    result = subprocess.run([str(python), "-c", code, *packages], capture_output=True, text=True, timeout=60)
+    VERSIONS[server] = result.stdout.strip() or f"unknown ({result.stderr.strip()[-200:]})"
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))

@@ -15,8 +15,8 @@ import httpx
 import pytest
 
 from tests.interop.procs import (
-    Server, ask, chat_reasoning, chat_truth, chat_usage_with_cache, responses_usage_with_cache, free_port, interrupt, loopback_server, messages_truth, replay,
-    responses_truth, server_env,
+    Server, ask, chat_reasoning, chat_truth, chat_usage_with_cache, free_port, interrupt, loopback_server, messages_truth,
+    record_versions, replay, responses_truth, responses_usage_with_cache, server_env,
 )
 
 REPO = Path(__file__).resolve().parents[2]
@@ -67,6 +67,7 @@ class Proxy:
 @pytest.fixture(scope="module")
 def proxy(tmp_path_factory):
     binary = litellm_binary()
+    record_versions(SERVER, binary.with_name("python"), "litellm")
     tmp = tmp_path_factory.mktemp("litellm")
     key = "sk-interop-" + secrets.token_hex(16)
     with loopback_server(tmp) as loopback:

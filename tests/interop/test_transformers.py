@@ -12,7 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.interop.procs import Server, ask, chat_truth, free_port, interrupt, replay, responses_truth, server_env, sse
+from tests.interop.procs import (
+    Server, ask, chat_truth, free_port, interrupt, record_versions, replay, responses_truth, server_env, sse,
+)
 
 SERVER = "transformers serve"
 REPO = Path(__file__).resolve().parents[2]
@@ -37,6 +39,7 @@ class Peer:
 @pytest.fixture(scope="module")
 def serve(tmp_path_factory):
     bin_dir = hf_bin()
+    record_versions(SERVER, bin_dir / "python", "transformers", "torch")
     tmp = tmp_path_factory.mktemp("transformers")
     model = tmp / "tiny-llama"
     env = server_env(HF_HOME=str(tmp / "hf-home"), **OFFLINE)
