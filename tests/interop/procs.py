@@ -13,6 +13,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,14 +23,6 @@ import httpx
 from tests.support.env import isolated_env, rtchat_cmd
 
 POLL_INTERVAL = 0.1  # seconds between readiness probes (a poll interval, not a synchronisation)
-# Every request a server under test makes to anything but 127.0.0.1 goes to this dead proxy and fails
-# at once: no real DNS, no internet, whatever the server's own defaults are.
-DEAD_PROXY = "http://127.0.0.1:9"
-OFFLINE_ENV = {
-    "HTTP_PROXY": DEAD_PROXY, "HTTPS_PROXY": DEAD_PROXY, "ALL_PROXY": DEAD_PROXY,
-    "http_proxy": DEAD_PROXY, "https_proxy": DEAD_PROXY, "all_proxy": DEAD_PROXY,
-    "NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost",
-}
 # Credentials a server process must never see (LiteLLM would use them for real providers).
 PROVIDER_KEYS = ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "GEMINI_API_KEY", "GOOGLE_API_KEY", "DEEPSEEK_API_KEY",
                  "OPENROUTER_API_KEY", "HF_TOKEN", "HUGGING_FACE_HUB_TOKEN", "AZURE_API_KEY", "LITELLM_MASTER_KEY")
@@ -51,9 +44,46 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def server_env(**extra: str) -> dict[str, str]:
+class Sentinel:
+    """A stand-in HTTP proxy on 127.0.0.1 for the servers under test: it forwards nothing, refuses every
+    request with 403, and writes down each request line. Every address a server tries beyond 127.0.0.1
+    (a price list, telemetry, a model hub) lands here instead of in DNS and on the internet."""
+
+    def __init__(self) -> None:
+        self._sock = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self._sock.getsockname()[1]}"
+        self.seen: list[str] = []
+        threading.Thread(target=self._serve, name="sentinel-proxy", daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self._sock.accept()
+            except OSError:  # closed
+                return
+            with conn:
+                conn.settimeout(5)
+                try:
+                    self.seen.append(conn.recv(4096).split(b"\r\n", 1)[0].decode("latin-1"))
+                    conn.sendall(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+                except OSError:
+                    self.seen.append("(a connection that sent nothing)")
+
+    def close(self) -> None:
+        self._sock.close()
+
+    def env(self) -> dict[str, str]:
+        env = {}
+        for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):
+            env[name] = env[name.lower()] = self.url
+        env["NO_PROXY"] = env["no_proxy"] = "127.0.0.1,localhost"
+        return env
+
+
+def server_env(sentinel: Sentinel, **extra: str) -> dict[str, str]:
+    """The environment of a server under test: no provider keys, no rtchat dirs, every proxy the sentinel."""
     env = {k: v for k, v in os.environ.items() if k not in PROVIDER_KEYS and not k.startswith("RTCHAT_")}
-    env.update(OFFLINE_ENV)
+    env.update(sentinel.env())
     env.update(extra)
     return env
 

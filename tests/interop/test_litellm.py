@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import subprocess
 import time
 from pathlib import Path
 
@@ -15,7 +16,7 @@ import httpx
 import pytest
 
 from tests.interop.procs import (
-    Server, ask, chat_reasoning, chat_truth, chat_usage_with_cache, free_port, interrupt, loopback_server, messages_truth,
+    Sentinel, Server, ask, chat_reasoning, chat_truth, chat_usage_with_cache, free_port, interrupt, loopback_server, messages_truth,
     record_versions, replay, responses_truth, responses_usage_with_cache, server_env,
 )
 
@@ -53,8 +54,8 @@ def config(loopback_port: int, master_key: str) -> str:
 
 
 class Proxy:
-    def __init__(self, port: int, key: str, loopback_port: int) -> None:
-        self.port, self.key, self.loopback_port = port, key, loopback_port
+    def __init__(self, port: int, key: str, loopback_port: int, sentinel: Sentinel) -> None:
+        self.port, self.key, self.loopback_port, self.sentinel = port, key, loopback_port, sentinel
         self.url = f"http://127.0.0.1:{port}"
 
     def bearer(self) -> dict[str, str]:
@@ -70,16 +71,18 @@ def proxy(tmp_path_factory):
     record_versions(SERVER, binary.with_name("python"), "litellm")
     tmp = tmp_path_factory.mktemp("litellm")
     key = "sk-interop-" + secrets.token_hex(16)
+    sentinel = Sentinel()
     with loopback_server(tmp) as loopback:
         loopback_port = int(loopback.ready_url.split(":")[2].split("/")[0])
         (tmp / "config.yaml").write_text(config(loopback_port, key))
         port = free_port()
-        env = server_env(LITELLM_LOCAL_MODEL_COST_MAP="True", LITELLM_TELEMETRY="False", NO_DOCS="True",
+        env = server_env(sentinel, LITELLM_LOCAL_MODEL_COST_MAP="True", LITELLM_TELEMETRY="False", NO_DOCS="True",
                          LITELLM_LOG="ERROR")
         argv = [str(binary), "--config", str(tmp / "config.yaml"), "--host", "127.0.0.1", "--port", str(port)]
         with Server("litellm", argv, ready_url=f"http://127.0.0.1:{port}/health/liveliness", log_path=tmp / "litellm.log",
                     env=env, within=120, cwd=tmp):
-            yield Proxy(port, key, loopback_port)
+            yield Proxy(port, key, loopback_port, sentinel)
+    sentinel.close()
 
 
 def home(tmp_path: Path) -> Path:
@@ -218,3 +221,24 @@ def test_sigint_mid_stream_keeps_the_partial_answer_and_exits_130(proxy, tmp_pat
             assert time.monotonic() < deadline, f"the loopback still streams lorem 30 s after the interrupt: {lorem}"
             time.sleep(0.1)  # poll interval
     assert lorem[-1]["outcome"] == "disconnected"
+
+
+@pytest.mark.route("nothing left 127.0.0.1 (sentinel proxy saw no request)")
+def test_the_sentinel_sees_what_the_servers_venv_would_send_out(tmp_path):
+    """The control: a request for the internet from LiteLLM's own virtualenv (its httpx, the same environment)
+    reaches the sentinel and no further."""
+    sentinel = Sentinel()
+    try:
+        code = "import httpx\ntry:\n    httpx.get('https://raw.githubusercontent.com/x', timeout=5)\nexcept httpx.HTTPError as e:\n    print(type(e).__name__)"
+        out = subprocess.run([str(litellm_binary().with_name("python")), "-c", code], env=server_env(sentinel),
+                             capture_output=True, text=True, timeout=60)
+        assert out.returncode == 0, out.stderr
+        assert sentinel.seen == ["CONNECT raw.githubusercontent.com:443 HTTP/1.1"], (sentinel.seen, out.stdout)
+    finally:
+        sentinel.close()
+
+
+@pytest.mark.route("nothing left 127.0.0.1 (sentinel proxy saw no request)")
+def test_the_proxy_reached_for_nothing_beyond_loopback(proxy):
+    """Runs last in this module: by now every request above has gone through the proxy."""
+    assert proxy.sentinel.seen == []

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.interop.procs import (
-    Server, ask, chat_truth, free_port, interrupt, record_versions, replay, responses_truth, server_env, sse,
+    Sentinel, Server, ask, chat_truth, free_port, interrupt, record_versions, replay, responses_truth, server_env, sse,
 )
 
 SERVER = "transformers serve"
@@ -32,8 +32,8 @@ def hf_bin() -> Path:
 
 
 class Peer:
-    def __init__(self, port: int, model: str) -> None:
-        self.url, self.model = f"http://127.0.0.1:{port}", model
+    def __init__(self, port: int, model: str, sentinel: Sentinel) -> None:
+        self.url, self.model, self.sentinel = f"http://127.0.0.1:{port}", model, sentinel
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +42,8 @@ def serve(tmp_path_factory):
     record_versions(SERVER, bin_dir / "python", "transformers", "torch")
     tmp = tmp_path_factory.mktemp("transformers")
     model = tmp / "tiny-llama"
-    env = server_env(HF_HOME=str(tmp / "hf-home"), **OFFLINE)
+    sentinel = Sentinel()
+    env = server_env(sentinel, HF_HOME=str(tmp / "hf-home"), **OFFLINE)
     built = subprocess.run([str(bin_dir / "python"), str(Path(__file__).with_name("tiny_model.py")), str(model)],
                            env=env, capture_output=True, text=True, timeout=300)
     assert built.returncode == 0, built.stderr[-3000:]
@@ -51,7 +52,8 @@ def serve(tmp_path_factory):
             "--device", "cpu", "--default-seed", "0"]
     with Server("transformers serve", argv, ready_url=f"http://127.0.0.1:{port}/health", log_path=tmp / "serve.log",
                 env=env, within=180, cwd=tmp):
-        yield Peer(port, str(model))
+        yield Peer(port, str(model), sentinel)
+    sentinel.close()
 
 
 @pytest.mark.route("chat SSE (tiny random Llama)")
@@ -95,3 +97,9 @@ def test_sigint_mid_stream_keeps_the_partial_answer_and_exits_130(serve, tmp_pat
     assert run.events[-1] == {"type": "done", "reason": "interrupted"}
     assert sum(1 for e in run.events if e["type"] == "text") >= 3 and run.text().strip()
     assert "Traceback" not in run.stderr
+
+
+@pytest.mark.route("nothing left 127.0.0.1 (sentinel proxy saw no request)")
+def test_the_server_reached_for_nothing_beyond_loopback(serve):
+    """Runs last in this module: building the model and every request above are done."""
+    assert serve.sentinel.seen == []
