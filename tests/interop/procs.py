@@ -26,8 +26,6 @@ POLL_INTERVAL = 0.1  # seconds between readiness probes (a poll interval, not a 
 # Credentials a server process must never see (LiteLLM would use them for real providers).
 PROVIDER_KEYS = ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "GEMINI_API_KEY", "GOOGLE_API_KEY", "DEEPSEEK_API_KEY",
                  "OPENROUTER_API_KEY", "HF_TOKEN", "HUGGING_FACE_HUB_TOKEN", "AZURE_API_KEY", "LITELLM_MASTER_KEY")
-
-
 VERSIONS: dict[str, str] = {}  # server -> the package versions it ran with, for the pass table
 
 
@@ -137,15 +135,19 @@ class Server:
 
     def stop(self) -> None:
         proc = self.proc
-        if proc is not None and proc.poll() is None:
-            try:
-                os.killpg(proc.pid, signal.SIGTERM)  # the group this Popen started (start_new_session)
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(timeout=10)
-            except ProcessLookupError:
-                pass
+        if proc is not None:
+            # The group this Popen started (start_new_session), even when its leader has already gone:
+            # workers it forked must not outlive the test.
+            for sig in (signal.SIGTERM, signal.SIGKILL):
+                try:
+                    os.killpg(proc.pid, sig)
+                except ProcessLookupError:
+                    break
+                try:
+                    proc.wait(timeout=10)
+                    break
+                except subprocess.TimeoutExpired:
+                    continue
         if not self._log.closed:
             self._log.close()
 
