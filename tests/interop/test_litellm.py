@@ -1,0 +1,244 @@
+"""LiteLLM proxy, installed in its own virtualenv, between `rtchat ask` and two kinds of backend:
+LiteLLM's own mock responses, and rtchat's loopback (`rtchat serve`) as an OpenAI and as an
+Anthropic backend. Every answer rtchat prints is compared with the bytes the proxy sends for the
+very request rtchat made (read from rtchat's `--debug` wire log and sent again with httpx)."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import subprocess
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.interop.procs import (
+    Sentinel, Server, ask, chat_reasoning, chat_truth, chat_usage_with_cache, free_port, interrupt, loopback_server, messages_truth,
+    record_versions, replay, responses_truth, responses_usage_with_cache, server_env,
+)
+
+REPO = Path(__file__).resolve().parents[2]
+SERVER = "LiteLLM proxy"
+MOCK_TEXT = "Hello from the LiteLLM mock: one, two, three."
+
+
+def litellm_binary() -> Path:
+    path = Path(os.environ.get("RTCHAT_INTEROP_LITELLM", REPO / ".interop" / "litellm" / "bin" / "litellm"))
+    if not path.exists():
+        pytest.skip(f"LiteLLM proxy is not installed at {path} (scripts/interop installs it)")
+    return path
+
+
+def config(loopback_port: int, master_key: str) -> str:
+    openai_base = f"http://127.0.0.1:{loopback_port}/v1"
+    anthropic_base = f"http://127.0.0.1:{loopback_port}"
+    models = {
+        "mock-chat": {"model": "openai/mock-chat", "api_key": "not-a-key", "mock_response": MOCK_TEXT},
+        "mock-fail": {"model": "openai/mock-fail", "api_key": "not-a-key", "mock_response": "litellm.RateLimitError"},
+        "loop-echo": {"model": "openai/echo", "api_base": openai_base, "api_key": "loopback"},
+        "loop-lorem": {"model": "openai/lorem", "api_base": openai_base, "api_key": "loopback"},
+        "loop-401": {"model": "openai/fault-401", "api_base": openai_base, "api_key": "loopback"},
+        "loop-claude": {"model": "anthropic/echo", "api_base": anthropic_base, "api_key": "loopback"},
+    }
+    body = {
+        "model_list": [{"model_name": name, "litellm_params": params} for name, params in models.items()],
+        "litellm_settings": {"telemetry": False, "num_retries": 0},
+        # A failing deployment is not benched: the replay of a failed request must meet the same failure.
+        "router_settings": {"disable_cooldowns": True},
+        "general_settings": {"master_key": master_key},
+    }
+    return json.dumps(body, indent=2)  # YAML is a superset of JSON
+
+
+class Proxy:
+    def __init__(self, port: int, key: str, loopback_port: int, sentinel: Sentinel) -> None:
+        self.port, self.key, self.loopback_port, self.sentinel = port, key, loopback_port, sentinel
+        self.url = f"http://127.0.0.1:{port}"
+
+    def bearer(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.key}"}
+
+    def anthropic_headers(self) -> dict[str, str]:
+        return {"x-api-key": self.key, "anthropic-version": "2023-06-01"}
+
+
+@pytest.fixture(scope="module")
+def proxy(tmp_path_factory):
+    binary = litellm_binary()
+    record_versions(SERVER, binary.with_name("python"), "litellm")
+    tmp = tmp_path_factory.mktemp("litellm")
+    key = "sk-interop-" + secrets.token_hex(16)
+    sentinel = Sentinel()
+    with loopback_server(tmp) as loopback:
+        loopback_port = int(loopback.ready_url.split(":")[2].split("/")[0])
+        (tmp / "config.yaml").write_text(config(loopback_port, key))
+        port = free_port()
+        env = server_env(sentinel, LITELLM_LOCAL_MODEL_COST_MAP="True", LITELLM_TELEMETRY="False", NO_DOCS="True",
+                         LITELLM_LOG="ERROR")
+        argv = [str(binary), "--config", str(tmp / "config.yaml"), "--host", "127.0.0.1", "--port", str(port)]
+        with Server("litellm", argv, ready_url=f"http://127.0.0.1:{port}/health/liveliness", log_path=tmp / "litellm.log",
+                    env=env, within=120, cwd=tmp):
+            yield Proxy(port, key, loopback_port, sentinel)
+    sentinel.close()
+
+
+def home(tmp_path: Path) -> Path:
+    return tmp_path / "home"
+
+
+def streamed(tmp_path: Path, path: str, headers: dict[str, str], *args: str, **env: str):
+    """`rtchat ask ARGS` must finish complete after one streamed POST to `path`; that request is sent again with
+    httpx, and the proxy's own raw SSE bytes for it come back with the run, and a function that runs the same
+    `ask` once more (the replay has warmed the loopback's prompt cache: that run's usage, cached tokens
+    included, must be the replay's)."""
+    run = ask(home(tmp_path), *args, **env)
+    assert run.returncode == 0, run.stderr
+    assert run.events[-1] == {"type": "done", "reason": "complete"}
+    (method, url, body), = run.requests
+    assert method == "POST" and url.endswith(path) and body["stream"] is True
+    status, ctype, raw = replay(url, body, headers)
+    assert status == 200 and ctype.startswith("text/event-stream"), (status, ctype)
+    return run, raw, lambda: ask(tmp_path / "again", *args, **env)
+
+
+@pytest.mark.route("chat SSE, mock model")
+def test_chat_sse_mock_model(proxy, tmp_path):
+    run, raw, _ = streamed(tmp_path, "/v1/chat/completions", proxy.bearer(),
+                           "-m", "litellm/mock-chat", "--base-url", f"{proxy.url}/v1", "say hello", LITELLM_API_KEY=proxy.key)
+    text, usage = chat_truth(raw)
+    assert text == MOCK_TEXT and run.text() == text
+    assert usage is not None and run.usage("input_tokens", "output_tokens") == usage
+
+
+@pytest.mark.route("chat SSE → rtchat serve as OpenAI backend")
+def test_chat_sse_routed_to_an_openai_backend(proxy, tmp_path):
+    run, raw, again = streamed(tmp_path, "/v1/chat/completions", proxy.bearer(), "-m", "litellm/loop-echo",
+                               "--base-url", f"{proxy.url}/v1", "interop through litellm", LITELLM_API_KEY=proxy.key)
+    text, usage = chat_truth(raw)
+    assert "interop through litellm" in text and run.text() == text
+    assert run.thinking() == chat_reasoning(raw) != ""
+    assert run.usage("input_tokens", "output_tokens") == usage  # the first run met a cold prompt cache
+    warm = again()
+    assert warm.text() == text and warm.usage("input_tokens", "output_tokens", "cached_tokens") == chat_usage_with_cache(raw)
+
+
+@pytest.mark.route("/v1/messages SSE → rtchat serve as Anthropic backend")
+def test_messages_sse_routed_to_an_anthropic_backend(proxy, tmp_path):
+    run, raw, again = streamed(tmp_path, "/v1/messages", proxy.anthropic_headers(), "-m", "anthropic/loop-claude",
+                               "--base-url", proxy.url, "interop as claude", ANTHROPIC_API_KEY=proxy.key)
+    text, usage = messages_truth(raw)
+    assert "interop as claude" in text and run.text() == text
+    assert run.usage("input_tokens", "output_tokens") == {k: usage[k] for k in ("input_tokens", "output_tokens")}
+    warm = again()
+    assert warm.text() == text and warm.usage("input_tokens", "output_tokens", "cached_tokens") == usage
+    assert usage["cached_tokens"] > 0, "the replay came second: the loopback's prompt cache had seen the prompt"
+
+
+@pytest.mark.route("/v1/responses SSE → rtchat serve as OpenAI backend")
+def test_responses_sse_routed_to_an_openai_backend(proxy, tmp_path):
+    run, raw, again = streamed(tmp_path, "/v1/responses", proxy.bearer(), "-m", "openai/loop-echo", "--api", "responses",
+                               "--base-url", f"{proxy.url}/v1", "interop via responses", OPENAI_API_KEY=proxy.key)
+    text, usage = responses_truth(raw)
+    assert "interop via responses" in text and run.text() == text
+    assert run.usage("input_tokens", "output_tokens") == usage
+    warm = again()
+    assert warm.text() == text and warm.usage("input_tokens", "output_tokens", "cached_tokens") == responses_usage_with_cache(raw)
+
+
+@pytest.mark.route("200 JSON answer to a streaming request (/v1/messages, mock)")
+def test_messages_answered_with_200_json_to_a_streaming_request(proxy, tmp_path):
+    """LiteLLM's /v1/messages answers a mock (non-Anthropic) model with one JSON message, not a stream."""
+    run = ask(home(tmp_path), "-m", "anthropic/mock-chat", "--base-url", proxy.url, "whole please",
+              ANTHROPIC_API_KEY=proxy.key)
+    (_, url, body), = run.requests
+    status, ctype, raw = replay(url, body, proxy.anthropic_headers())
+    assert body["stream"] is True and status == 200 and ctype.startswith("application/json"), (status, ctype)
+    message = json.loads(raw)
+    truth = "".join(block["text"] for block in message["content"] if block["type"] == "text")
+    assert run.returncode == 0, run.stderr
+    assert run.text() == truth == MOCK_TEXT
+    assert run.usage("input_tokens", "output_tokens") == {k: message["usage"][k] for k in ("input_tokens", "output_tokens")}
+    assert run.events[-1] == {"type": "done", "reason": "complete"}
+
+
+@pytest.mark.route("errors (429 mock, 401 from backend, 500 + SSE error frame)")
+def test_error_from_a_failing_model_is_one_error_event(proxy, tmp_path):
+    run = ask(home(tmp_path), "-m", "litellm/mock-fail", "--base-url", f"{proxy.url}/v1", "fail please",
+              LITELLM_API_KEY=proxy.key)
+    _, url, body = run.requests[-1]
+    status, ctype, raw = replay(url, body, proxy.bearer())
+    assert status == 429 and ctype.startswith("application/json")
+    server_message = json.loads(raw)["error"]["message"]
+    assert run.returncode == 1 and run.events[-1] == {"type": "done", "reason": "error"}
+    error = run.error()
+    assert error is not None and error["kind"] == "rate_limit"
+    assert "mock rate limit error" in server_message and "mock rate limit error" in error["message"]
+    assert "Traceback" not in run.stderr
+
+
+@pytest.mark.route("errors (429 mock, 401 from backend, 500 + SSE error frame)")
+def test_error_from_the_backend_passes_through_the_proxy(proxy, tmp_path):
+    run = ask(home(tmp_path), "-m", "litellm/loop-401", "--base-url", f"{proxy.url}/v1", "hi", LITELLM_API_KEY=proxy.key)
+    _, url, body = run.requests[-1]
+    status, _, raw = replay(url, body, proxy.bearer())
+    assert status == 401, raw
+    assert run.returncode == 1 and run.events[-1] == {"type": "done", "reason": "error"}
+    assert run.error()["kind"] == "auth" and run.text() == ""
+
+
+@pytest.mark.route("errors (429 mock, 401 from backend, 500 + SSE error frame)")
+def test_error_inside_a_responses_stream(proxy, tmp_path):
+    """LiteLLM's /v1/responses on a mock chat model: HTTP 500 with an SSE body holding one `error` frame."""
+    run = ask(home(tmp_path), "-m", "openai/mock-chat", "--api", "responses", "--base-url", f"{proxy.url}/v1", "hi",
+              OPENAI_API_KEY=proxy.key)
+    _, url, body = run.requests[-1]
+    status, _, raw = replay(url, body, proxy.bearer())
+    server_message = json.loads(raw.split(b"data: ", 1)[1].split(b"\n", 1)[0])["error"]["message"]
+    assert status == 500
+    assert run.returncode == 1 and run.events[-1] == {"type": "done", "reason": "error"}
+    assert server_message in run.error()["message"]
+
+
+@pytest.mark.route("SIGINT mid-stream (exit 130, partial kept, backend sees the hang-up)")
+def test_sigint_mid_stream_keeps_the_partial_answer_and_exits_130(proxy, tmp_path):
+    run = interrupt(home(tmp_path), "-m", "litellm/loop-lorem", "--base-url", f"{proxy.url}/v1", "write",
+                    LITELLM_API_KEY=proxy.key)
+    assert run.returncode == 130, run.stderr
+    assert run.events[-1] == {"type": "done", "reason": "interrupted"}
+    assert sum(1 for e in run.events if e["type"] == "text") >= 3 and run.text().strip()
+    assert "Traceback" not in run.stderr
+    # The hang-up travels through the proxy: the loopback sees its lorem stream end early.
+    deadline = time.monotonic() + 30
+    with httpx.Client(trust_env=False) as client:
+        while True:
+            records = client.get(f"http://127.0.0.1:{proxy.loopback_port}/loopback/stats").json()["records"]
+            lorem = [r for r in records if r["model"] == "lorem"]
+            if lorem and lorem[-1]["outcome"] != "streaming":
+                break
+            assert time.monotonic() < deadline, f"the loopback still streams lorem 30 s after the interrupt: {lorem}"
+            time.sleep(0.1)  # poll interval
+    assert lorem[-1]["outcome"] == "disconnected"
+
+
+@pytest.mark.route("nothing left 127.0.0.1 (sentinel proxy saw no request)")
+def test_the_sentinel_sees_what_the_servers_venv_would_send_out(tmp_path):
+    """The control: a request for the internet from LiteLLM's own virtualenv (its httpx, the same environment)
+    reaches the sentinel and no further."""
+    sentinel = Sentinel()
+    try:
+        code = "import httpx\ntry:\n    httpx.get('https://raw.githubusercontent.com/x', timeout=5)\nexcept httpx.HTTPError as e:\n    print(type(e).__name__)"
+        out = subprocess.run([str(litellm_binary().with_name("python")), "-c", code], env=server_env(sentinel),
+                             capture_output=True, text=True, timeout=60)
+        assert out.returncode == 0, out.stderr
+        assert sentinel.seen == ["CONNECT raw.githubusercontent.com:443 HTTP/1.1"], (sentinel.seen, out.stdout)
+    finally:
+        sentinel.close()
+
+
+@pytest.mark.route("nothing left 127.0.0.1 (sentinel proxy saw no request)")
+def test_the_proxy_reached_for_nothing_beyond_loopback(proxy):
+    """Runs last in this module: by now every request above has gone through the proxy."""
+    assert proxy.sentinel.seen == []

@@ -1,0 +1,105 @@
+"""`transformers serve`, installed with torch in its own virtualenv, serving a tiny randomly initialised
+Llama built on the spot (tests/interop/tiny_model.py: no hub download). Its words are gibberish, so
+rtchat's text is compared with the server's own bytes for the very same request, never with an
+expectation of what the model says."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.interop.procs import (
+    Sentinel, Server, ask, chat_truth, free_port, interrupt, record_versions, replay, responses_truth, server_env, sse,
+)
+
+SERVER = "transformers serve"
+REPO = Path(__file__).resolve().parents[2]
+OFFLINE = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "HF_HUB_DISABLE_TELEMETRY": "1", "HF_DATASETS_OFFLINE": "1"}
+
+
+def hf_bin() -> Path:
+    reason = os.environ.get("RTCHAT_INTEROP_HF_SKIP")
+    if reason:
+        pytest.skip(f"transformers serve: {reason}")
+    path = Path(os.environ.get("RTCHAT_INTEROP_HF_BIN", REPO / ".interop" / "hf" / "bin"))
+    if not (path / "transformers").exists():
+        pytest.skip(f"transformers is not installed in {path} (scripts/interop installs it)")
+    return path
+
+
+class Peer:
+    def __init__(self, port: int, model: str, sentinel: Sentinel) -> None:
+        self.url, self.model, self.sentinel = f"http://127.0.0.1:{port}", model, sentinel
+
+
+@pytest.fixture(scope="module")
+def serve(tmp_path_factory):
+    bin_dir = hf_bin()
+    record_versions(SERVER, bin_dir / "python", "transformers", "torch")
+    tmp = tmp_path_factory.mktemp("transformers")
+    model = tmp / "tiny-llama"
+    sentinel = Sentinel()
+    env = server_env(sentinel, HF_HOME=str(tmp / "hf-home"), **OFFLINE)
+    built = subprocess.run([str(bin_dir / "python"), str(Path(__file__).with_name("tiny_model.py")), str(model)],
+                           env=env, capture_output=True, text=True, timeout=300)
+    assert built.returncode == 0, built.stderr[-3000:]
+    port = free_port()
+    argv = [str(bin_dir / "transformers"), "serve", str(model), "--host", "127.0.0.1", "--port", str(port),
+            "--device", "cpu", "--default-seed", "0"]
+    with Server("transformers serve", argv, ready_url=f"http://127.0.0.1:{port}/health", log_path=tmp / "serve.log",
+                env=env, within=180, cwd=tmp):
+        yield Peer(port, str(model), sentinel)
+    sentinel.close()
+
+
+@pytest.mark.route("chat SSE (tiny random Llama)")
+def test_chat_sse_matches_the_servers_bytes(serve, tmp_path):
+    run = ask(tmp_path / "home", "-m", f"vllm/{serve.model}", "--base-url", f"{serve.url}/v1", "hello there how are you")
+    assert run.returncode == 0, run.stderr
+    (method, url, body), = run.requests
+    assert (method, url, body["model"], body["stream"]) == ("POST", f"{serve.url}/v1/chat/completions", serve.model, True)
+    status, ctype, raw = replay(url, body, {})
+    assert status == 200 and ctype.startswith("text/event-stream")
+    text, usage = chat_truth(raw)
+    assert text.strip() and run.text() == text
+    assert usage is not None and run.usage("input_tokens", "output_tokens") == usage
+    finish = [c["finish_reason"] for _, d in sse(raw) for c in json.loads(d)["choices"] if c.get("finish_reason")]
+    assert finish == ["length"], "the tiny model cannot say its end token: it runs to the server's limit"
+    assert run.events[-1] == {"type": "done", "reason": "length"}
+
+
+@pytest.mark.route("/v1/responses SSE (data-only frames)")
+def test_responses_sse_matches_the_servers_bytes(serve, tmp_path):
+    """transformers serve's Responses stream has `data:` lines only, no `event:` lines."""
+    run = ask(tmp_path / "home", "-m", f"openai/{serve.model}", "--api", "responses", "--base-url", f"{serve.url}/v1",
+              "the quick brown fox", OPENAI_API_KEY="not-a-key")
+    assert run.returncode == 0, run.stderr
+    (_, url, body), = run.requests
+    assert url == f"{serve.url}/v1/responses" and body["stream"] is True
+    status, ctype, raw = replay(url, body, {"Authorization": "Bearer not-a-key"})
+    assert status == 200 and ctype.startswith("text/event-stream")
+    text, usage = responses_truth(raw)
+    assert text.strip() and run.text() == text
+    if usage is not None:
+        assert run.usage("input_tokens", "output_tokens") == usage
+    ends = [json.loads(d)["type"] for _, d in sse(raw) if json.loads(d)["type"] in ("response.completed", "response.incomplete")]
+    assert run.events[-1] == {"type": "done", "reason": "length" if ends == ["response.incomplete"] else "complete"}, ends
+
+
+@pytest.mark.route("SIGINT mid-stream (exit 130, partial kept)")
+def test_sigint_mid_stream_keeps_the_partial_answer_and_exits_130(serve, tmp_path):
+    run = interrupt(tmp_path / "home", "-m", f"vllm/{serve.model}", "--base-url", f"{serve.url}/v1", "one two three")
+    assert run.returncode == 130, run.stderr
+    assert run.events[-1] == {"type": "done", "reason": "interrupted"}
+    assert sum(1 for e in run.events if e["type"] == "text") >= 3 and run.text().strip()
+    assert "Traceback" not in run.stderr
+
+
+@pytest.mark.route("nothing left 127.0.0.1 (sentinel proxy saw no request)")
+def test_the_server_reached_for_nothing_beyond_loopback(serve):
+    """Runs last in this module: building the model and every request above are done."""
+    assert serve.sentinel.seen == []
