@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-
-import pytest
 from dataclasses import replace
 
 from rtchat.catalog import provider_from_config
 from rtchat.conversation import Conversation
 from rtchat.events import Done, Error, Notice, TextDelta
+from rtchat.loopback.records import fingerprint
 from rtchat.wire.deepseek_socket import DeepSeekSocketProtocol, chat_message
 from tests.support.env import isolated_env, rtchat_cmd
 from tests.support.turns import done_of, errors_of, run_turn, text_of
@@ -45,7 +44,7 @@ async def test_rtchat_ask_over_the_articles_deepseek_socket(tmp_path, loopback):
     assert code == 0, err
     assert "hello socket" in out and "Echo" in out
     (connection,) = loopback.connections
-    assert connection.path == "/v4/chat" and connection.auth == {"authorization": "Bearer sk-test-deepseek"}
+    assert connection.path == "/v4/chat" and connection.auth == {"authorization": f"Bearer {fingerprint('sk-test-deepseek')}"}
     record = loopback.records[-1]
     assert record.request_json["type"] == "chat" and record.request_json["model"] == "deepseek-v4-flash" and record.request_json["stream"] is True
     assert record.request_json["messages"][-1] == {"role": "user", "content": "hello socket"}
@@ -105,7 +104,7 @@ async def test_azure_chat_completions_sends_api_key_and_api_version_to_the_deplo
     assert errors_of(events) == [] and "hello azure" in text_of(events)
     record = loopback.records[-1]
     assert record.path == "/openai/deployments/echo/chat/completions" and record.query == {"api-version": "2025-04-01-preview"}
-    assert record.auth == {"api-key": "az-secret"}  # no Authorization header
+    assert record.auth == {"api-key": fingerprint("az-secret")}  # no Authorization header
 
 
 async def test_azure_realtime_speaks_beta_over_the_deployment_socket(isolated, loopback, monkeypatch):
@@ -120,4 +119,4 @@ async def test_azure_realtime_speaks_beta_over_the_deployment_socket(isolated, l
     assert errors_of(events) == [] and "hello realtime" in text_of(events) and done_of(events) == "complete"
     (connection,) = loopback.connections
     assert connection.path == "/openai/realtime" and connection.dialect == "beta"
-    assert connection.query == {"api-version": "2025-04-01-preview", "deployment": "echo"} and connection.auth == {"api-key": "az-secret"}
+    assert connection.query == {"api-version": "2025-04-01-preview", "deployment": "echo"} and connection.auth == {"api-key": fingerprint("az-secret")}

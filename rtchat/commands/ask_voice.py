@@ -84,7 +84,7 @@ async def ask_voice(args) -> int:
     voice = None
     try:
         target = await session.resolve(ref, args.base_url)
-        if not target.info.voice:
+        if not target.info.voice and target.provider.id != "gemini":  # Gemini: link_for names the Live models
             return fail(f"{target.ref} has no voice; a spoken turn needs a voice model (loopback/echo, openai/gpt-realtime or a Gemini Live model)")
         if not target.key and target.provider.needs_key:
             return fail(f"no key for {target.provider.id}: set one with `rtchat keys set {target.provider.id}`")

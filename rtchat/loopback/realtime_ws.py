@@ -13,7 +13,7 @@ from aiohttp import WSMsgType, web
 
 from .openai_chat import error_body
 from .realtime_session import RealtimeServerSession, clock
-from .records import credentials
+from .records import credentials, safe_query
 from .scripts import ERROR_STATUS, FAULTS, ModelError, parse_model
 
 if TYPE_CHECKING:
@@ -71,7 +71,7 @@ async def serve_realtime(request: web.Request, state: LoopbackState, *, model: s
 
     session = RealtimeServerSession(send, model, state, close=close, path=request.path, dialect=dialect)
     session.connection.auth = credentials(request.headers)
-    session.connection.query = dict(request.query)
+    session.connection.query = safe_query(request.query)
     try:
         await session.open()
         async for message in socket:

@@ -7,15 +7,34 @@ time.monotonic()); kept apart from server.py so the socket modules can use them.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 from typing import Any
-
 
 AUTH_HEADERS = ("Authorization", "api-key", "x-api-key", "x-goog-api-key")
 
 
+SECRET_QUERY = ("key", "api-key", "api_key")
+
+
+def fingerprint(secret: str) -> str:
+    """A key as the records keep it: never the key itself, but enough to tell which one arrived."""
+    return "sha256:" + hashlib.sha256(secret.encode()).hexdigest()[:16]
+
+
 def credentials(headers: Any) -> dict[str, str]:
-    """The credential headers a request carried (tests assert which scheme arrived)."""
-    return {name.lower(): headers[name] for name in AUTH_HEADERS if name in headers}
+    """Which credential headers a request carried, each value fingerprinted (tests assert which scheme
+    and which key arrived; the loopback keeps no key, whatever a client sends it)."""
+    found = {}
+    for name in AUTH_HEADERS:
+        if name in headers:
+            scheme, _, value = headers[name].rpartition(" ")
+            found[name.lower()] = f"{scheme} {fingerprint(value)}".lstrip()
+    return found
+
+
+def safe_query(query: Any) -> dict[str, str]:
+    """The query string with any key in it fingerprinted (Gemini's `?key=`)."""
+    return {name: fingerprint(value) if name in SECRET_QUERY else value for name, value in dict(query).items()}
 
 
 @dataclasses.dataclass

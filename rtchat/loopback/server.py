@@ -21,7 +21,17 @@ from typing import Any, Protocol
 
 from aiohttp import web
 
-from . import anthropic_messages, deepseek_ws, gemini, gemini_live_ws, openai_chat, openai_responses, realtime_ws, responses_ws, webrtc_peer
+from . import (
+    anthropic_messages,
+    deepseek_ws,
+    gemini,
+    gemini_live_ws,
+    openai_chat,
+    openai_responses,
+    realtime_ws,
+    responses_ws,
+    webrtc_peer,
+)
 from .pacing import (
     KEEPALIVE_COUNT,
     KEEPALIVE_INTERVAL,
@@ -32,7 +42,7 @@ from .pacing import (
     play,
     wait_until_gone,
 )
-from .records import ConnectionRecord, RequestRecord, credentials
+from .records import ConnectionRecord, RequestRecord, credentials, safe_query
 from .scripts import (
     ERROR_STATUS,
     FAULT_MESSAGES,
@@ -149,7 +159,7 @@ class Exchange:
 
     def handler(self, wire: Wire) -> Handler:
         async def handle(request: web.Request) -> web.StreamResponse:
-            record = RequestRecord(path=request.path, wire=wire.name, started=clock(), auth=credentials(request.headers), query=dict(request.query))
+            record = RequestRecord(path=request.path, wire=wire.name, started=clock(), auth=credentials(request.headers), query=safe_query(request.query))
             self.state.records.append(record)
             try:
                 return await self._serve(request, wire, record)
