@@ -345,7 +345,7 @@ class RtChatApp(App[int]):
 
     def action_race(self) -> None:
         """Race the current prompt over every protocol of the current model, side by side."""
-        from rtchat.ui.controllers.race import open_race
+        from rtchat.ui.race_launch import open_race
 
         open_race(self)
 

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from rtchat.config import Config
 from rtchat.race import RaceSpec
 from rtchat.ui.app import RtChatApp
-from rtchat.ui.controllers.race import open_race
+from rtchat.ui.race_launch import open_race
 
 
 class RaceApp(RtChatApp):

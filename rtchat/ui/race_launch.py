@@ -1,4 +1,4 @@
-"""Starting a race from the app and keeping the chosen answer.
+"""Starting a race from the app and keeping the chosen answer (app-level glue, like race_app: it works on the app itself).
 
 The kept answer becomes the conversation's reply: the prompt and that answer
 are stored in the history like any turn (replaying the events its column
