@@ -73,6 +73,9 @@ def build_parser() -> argparse.ArgumentParser:
     from rtchat.commands.bench import add_bench_parser
 
     add_bench_parser(sub)
+    from rtchat.commands.race import add_race_parser
+
+    add_race_parser(sub)
     return parser
 
 
@@ -111,6 +114,10 @@ def main(argv: list[str] | None = None) -> int:
         from rtchat.commands.bench import run_bench_command
 
         return run_bench_command(args)
+    if command == "race":
+        from rtchat.commands.race import run_race_command
+
+        return run_race_command(args)
     from rtchat.commands.tui import run_tui
 
     return run_tui(args)

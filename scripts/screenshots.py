@@ -223,6 +223,28 @@ async def bench_screen(out: Path) -> None:
         app.save_screenshot(str(out / "bench.svg"))
 
 
+async def race_scene(out: Path) -> None:
+    """The same prompt raced twice over SSE, WebSocket and WebRTC: the second race shows the cache hit."""
+    from rtchat.ui.screens.race import RaceScreen
+
+    for size, name in (((120, 40), "race.svg"), ((80, 24), "race-stacked.svg")):
+        app = new_app(model="loopback/echo@rate=80")
+        async with app.run_test(size=size) as pilot:
+            await ready(pilot)
+            for _ in range(2):
+                app.prompt.load_text("Which protocol answers first: SSE, WebSocket or WebRTC?")
+                await pilot.press("ctrl+p", *"Race this prompt")
+                await pilot.pause(0.3)
+                await pilot.press("enter")
+                await until(pilot, lambda: isinstance(app.screen, RaceScreen))
+                await until(pilot, lambda: app.screen.finished, timeout=60)
+                await pilot.pause(0.2)
+                if _ == 0:
+                    await pilot.press("escape")
+                    await until(pilot, lambda: not isinstance(app.screen, RaceScreen))
+            app.save_screenshot(str(out / name))
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=str(ROOT / "screenshots"))
@@ -232,7 +254,7 @@ async def main() -> None:
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as home:
         isolate(home)
-        for scene in (streaming_with_thinking, model_picker, protocol_selector, error, themes, help_screen, history_screens, voice_mode, bench_screen):
+        for scene in (streaming_with_thinking, model_picker, protocol_selector, error, themes, help_screen, history_screens, voice_mode, bench_screen, race_scene):
             if args.only and scene.__name__ not in args.only:
                 continue
             await scene(out)

@@ -24,7 +24,7 @@ LAYERS = {
     "turns": 6, "live": 6,
     "voice": 7,
     "session": 8,
-    "bench": 9,
+    "bench": 9, "race": 9,
     "commands": 10, "ui": 10,
     "cli": 11, "__main__": 12, "__init__": 0,
 }

@@ -61,7 +61,8 @@ def run_bench_command(args) -> int:
     return asyncio.run(_bench(args, config, protocols, stop_after))
 
 
-def confirm(message: str) -> bool:
+def confirm(message: str, what: str = "bench") -> bool:
+    """y/N on the terminal before spending money; with no terminal to ask on, refuse rather than spend."""
     from rtchat.commands.common import fail
 
     if not (sys.stdin and sys.stdin.isatty() and sys.stderr.isatty()):
@@ -71,7 +72,7 @@ def confirm(message: str) -> bool:
     sys.stderr.flush()
     answer = sys.stdin.readline().strip().lower()
     if answer not in ("y", "yes"):
-        fail("bench cancelled; nothing was sent", 0)
+        fail(f"{what} cancelled; nothing was sent", 0)
         return False
     return True
 

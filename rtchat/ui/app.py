@@ -214,7 +214,11 @@ class RtChatApp(App[int]):
 
     def action_interrupt(self) -> None:
         """ctrl+c: stop the answer at once (keeping it); when idle, clear the input. Never quits."""
-        if self.turns.cancel():  # a spoken answer stops as a barge-in does
+        from rtchat.ui.screens.race import RaceScreen
+
+        if isinstance(self.screen, RaceScreen):  # the race view: ctrl+c stops every racer
+            self.screen.stop_all()
+        elif self.turns.cancel():  # a spoken answer stops as a barge-in does
             pass
         elif self.voice.interrupt():
             pass
@@ -338,6 +342,12 @@ class RtChatApp(App[int]):
             self.push_screen(offer.screen)
         else:
             self.push_screen(ConfirmDialog(offer.question, yes="Run bench"), lambda yes: self.push_screen(offer.screen) if yes else None)
+
+    def action_race(self) -> None:
+        """Race the current prompt over every protocol of the current model, side by side."""
+        from rtchat.ui.race_launch import open_race
+
+        open_race(self)
 
 
 def tune_gc() -> None:

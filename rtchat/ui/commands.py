@@ -15,6 +15,7 @@ COMMANDS = (
     ("Cycle reasoning effort", "off → low → medium → high → max", "cycle_effort"),
     ("Cycle protocol", "SSE → WebSocket → WebRTC among those the model supports", "cycle_protocol"),
     ("Push to talk", "voice: press to talk, again to send (F3); opens voice mode on first use", "push_to_talk"),
+    ("Race this prompt across protocols", "the prompt in the input (else the last one) over every protocol of this model, side by side", "race"),
     ("Benchmark protocols for this model", "connection set-up, time to first token, inter-token and interrupt latency per protocol", "run_bench"),
     ("Choose protocol", "all protocols, with why some are unavailable", "pick_protocol"),
     ("Change theme", "live preview; the choice is saved in the config", "pick_theme"),

@@ -1,0 +1,98 @@
+"""One racer's state: its turn, the events it showed, and its figures.
+
+Figures come from the turn's own clock and answer fold (never recomputed here),
+so a race reports exactly what `ask --jsonl` and the status line would.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+from rtchat.events import Done, Error, Event, Metrics
+from rtchat.race.targets import RaceSpec
+from rtchat.turns.base import Turn
+
+FINISHED = ("complete", "length", "refusal", "tool_use", "pause")  # a real end, not an error or a stop
+
+
+@dataclass(frozen=True)
+class Figures:
+    """What a column shows and `--json` prints; None where not (yet) measured."""
+
+    connect_ms: float | None = None
+    ttft_ms: float | None = None
+    tokens_per_s: float | None = None
+    total_ms: float | None = None
+    input_tokens: int | None = None
+    cached_tokens: int | None = None
+    output_tokens: int | None = None
+    cost_usd: float | None = None
+    saved_usd: float | None = None
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class Lane:
+    spec: RaceSpec
+    turn: Turn | None = None  # None when the target could not be resolved
+    events: list[Event] = field(default_factory=list)
+    reason: str | None = None  # the Done reason once it ended
+    error: str | None = None
+    first_answer: bool = False  # marked: the first lane to show a token
+    first_finish: bool = False  # marked: the first lane to end with a whole answer
+    metrics: Metrics | None = None
+
+    @property
+    def running(self) -> bool:
+        return self.reason is None
+
+    @property
+    def text(self) -> str:
+        return "" if self.turn is None else self.turn.answer.text
+
+    def record(self, event: Event) -> None:
+        self.events.append(event)
+        if isinstance(event, Metrics):
+            self.metrics = event
+        elif isinstance(event, Error):
+            self.error = event.message
+        elif isinstance(event, Done):
+            self.reason = event.reason
+
+    def figures(self) -> Figures:
+        """Live while running (from the clock), frozen once the turn handed out its Metrics."""
+        if self.turn is None:
+            return Figures()
+        clock = self.turn.clock
+        answer = self.turn.answer.answer()
+        usage, cost = answer.usage, answer.cost
+        metrics = self.metrics
+        return Figures(
+            connect_ms=_round(clock.connect_ms),
+            ttft_ms=metrics.ttft_ms if metrics else _round(clock.ttft_ms),
+            tokens_per_s=metrics.tokens_per_s if metrics else _round(clock.tokens_per_s),
+            total_ms=metrics.total_ms if metrics else None,
+            input_tokens=usage.input_tokens if usage else None,
+            cached_tokens=usage.cached_tokens if usage else None,
+            output_tokens=usage.output_tokens if usage else None,
+            cost_usd=cost.usd if cost else None,
+            saved_usd=cost.saved_usd if cost else None,
+        )
+
+    def to_json(self) -> dict:
+        return {
+            "model": self.spec.model,
+            "protocol": self.spec.protocol,
+            "reason": self.reason,
+            "error": self.error,
+            "first_answer": self.first_answer,
+            "first_finish": self.first_finish,
+            "figures": self.figures().to_json(),
+            "answer": self.text,
+        }
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 2)

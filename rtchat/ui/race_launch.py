@@ -1,0 +1,107 @@
+"""Starting a race from the app and keeping the chosen answer (app-level glue, like race_app: it works on the app itself).
+
+The kept answer becomes the conversation's reply: the prompt and that answer
+are stored in the history like any turn (replaying the events its column
+showed, so the store holds exactly what was seen). The history has no sibling
+answers, so the other racers' answers stay in the race view and in a summary
+notice in the transcript; they are not stored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from rtchat.conversation import Conversation
+from rtchat.events import Notice
+from rtchat.race import Lane, Race, RaceSpec
+from rtchat.race.cost import paid_question
+from rtchat.race.targets import MIN_TARGETS
+from rtchat.ui.screens.race import RaceScreen
+from rtchat.ui.widgets.race.figures import figure_lines
+from rtchat.ui.widgets.transcript.messages import AssistantMessage, UserMessage
+
+if TYPE_CHECKING:
+    from rtchat.ui.app import RtChatApp
+
+
+def race_prompt(app: RtChatApp) -> tuple[str, Conversation] | None:
+    """The text in the input (after the whole conversation), else the last prompt (after what preceded it)."""
+    conversation = app.state.conversation
+    typed = app.prompt.text.strip()
+    if typed:
+        return typed, conversation
+    for index in range(len(conversation.messages) - 1, -1, -1):
+        message = conversation.messages[index]
+        if message.role == "user":
+            return message.text, Conversation(list(conversation.messages[:index]), conversation.system)
+    return None
+
+
+def open_race(app: RtChatApp, specs: Sequence[RaceSpec] | None = None, prompt: str | None = None, confirmed: bool = False) -> None:
+    """Race `prompt` (else the current one) over `specs` (else the current model over each of its protocols)."""
+    from rtchat.ui.screens.confirm import ConfirmDialog
+
+    if not app.turns.idle:
+        app.notify("an answer is streaming: stop it (ctrl+c) before racing", severity="warning")
+        return
+    base = app.state.conversation
+    if prompt is None:
+        found = race_prompt(app)
+        if found is None:
+            app.notify("type a prompt first: the race sends the text in the input", severity="warning")
+            return
+        prompt, base = found
+    if specs is None:
+        target = app.state.target
+        if target is None:
+            app.notify("no model is selected yet", severity="warning")
+            return
+        specs = [RaceSpec(target.ref, protocol) for protocol in target.info.protocols]
+    if len(specs) < MIN_TARGETS:
+        app.notify(f"a race needs at least {MIN_TARGETS} targets; {specs[0].model} offers one protocol", severity="warning")
+        return
+    race = Race(app.session, specs, base, prompt, app.state.effort)
+    app.prompt.clear()
+
+    def push() -> None:
+        app.push_screen(RaceScreen(race), lambda lane: app.run_worker(keep(app, race, lane), group="race-keep") if lane else None)
+
+    question = paid_question(app.config, specs, prompt)
+    if question is None or confirmed:
+        push()
+    else:
+        app.push_screen(ConfirmDialog(f"{question} Race?", yes="Race"), lambda yes: push() if yes else None)
+
+
+async def keep(app: RtChatApp, race: Race, lane: Lane) -> None:
+    """The chosen answer becomes the reply: in the conversation, the history and the transcript."""
+    turn = lane.turn
+    assert turn is not None
+    answer = turn.answer.answer()
+    message = answer.message()
+    if message is None:
+        return
+    target = turn.target
+    app.state.conversation.add_user(race.prompt)
+    app.state.conversation.messages.append(message)
+    app.history.record_prompt(race.prompt, target.ref, lane.spec.protocol)
+    app.history.begin_answer(target)
+    for event in lane.events:
+        app.history.observe(event)
+    app.history.end_answer()
+    await app.transcript.add(UserMessage(race.prompt))
+    view = AssistantMessage(target.ref, answer.text, thinking="".join(block.text for block in answer.thinking))
+    view.mark(answer.status)
+    await app.transcript.add(view)
+    await app.transcript.show_notice(Notice(summary(race, lane)))
+    app.transcript.jump_to_latest()
+
+
+def summary(race: Race, kept: Lane) -> str:
+    """One line per racer, so the race's outcome stays readable in the transcript."""
+    lines = [f"race of {len(race.lanes)}: kept {kept.spec.label}"]
+    for lane in race.lanes:
+        marks = "".join(mark for mark, on in ((" ★", lane.first_answer), (" ⚑", lane.first_finish)) if on)
+        lines.append(f"{lane.spec.label}{marks}: " + figure_lines(lane.figures()).replace("\n", " · "))
+    return "\n".join(lines)

@@ -1,0 +1,1 @@
+"""Widgets of the race view: one column per racer."""
