@@ -29,7 +29,8 @@ NETWORK_RANGES: dict[str, tuple[float, float, bool]] = {
 }
 DEFAULT_RANGE = (0, 86400, False)  # a NetworkSettings field this table does not name yet
 
-TOP_LEVEL = {"default_model", "theme", "providers", "network", "efforts", "protocols", "keys", "voice"}
+TOP_LEVEL = {"default_model", "theme", "providers", "network", "efforts", "protocols", "keys", "voice", "app"}
+APP_KEYS = {"reopen_last": bool, "last_model": str}  # [app]: what the app remembers between runs
 PROVIDER_KEYS = {
     "base_url": str, "key_env": (str, list), "models": list, "allow_insecure": bool, "effort_style": str,
     "api": str, "needs_key": bool, "default_model": str, "label": str,
@@ -163,4 +164,9 @@ def check_settings(data: dict, text: str, path: Path, network_fields: set[str]) 
         if not isinstance(value, str):
             check.problem(("keys",), key, f"[keys] {key} must be a key name such as \"ctrl+s\" (got {value!r})")
     _check_voice(check, tables.get("voice", {}))
+    for key, value in tables.get("app", {}).items():
+        if key not in APP_KEYS:
+            check.warn_unknown(("app",), key, set(APP_KEYS))
+        elif not isinstance(value, APP_KEYS[key]):
+            check.problem(("app",), key, f"[app] {key} must be a {APP_KEYS[key].__name__} (got {value!r})")
     return check.found
