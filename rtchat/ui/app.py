@@ -108,7 +108,7 @@ class RtChatApp(App[int]):
         yield self.jump_hint
         yield self.prompt
         yield self.status
-        yield Footer()
+        yield Footer(compact=True)
 
     async def on_mount(self) -> None:
         tune_gc()
@@ -192,7 +192,9 @@ class RtChatApp(App[int]):
             self.voice.follow_choice()
 
     def action_pick_model(self) -> None:
-        choices = model_choices(self.config.catalog.providers.values(), has_key)
+        from rtchat.loopback.scripts import MODELS as LOOPBACK_MODELS  # aiohttp comes with it: load once the picker opens
+
+        choices = model_choices(self.config.catalog.providers.values(), has_key, LOOPBACK_MODELS)
         self.push_screen(ModelPicker(choices, self.state.ref))
 
     @on(ModelPicker.Chosen)

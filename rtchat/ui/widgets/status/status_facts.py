@@ -103,7 +103,11 @@ def _text_parts(facts: StatusFacts, usage: Usage) -> tuple[list[Part], list[Part
         protocol += f" ({facts.socket})"
     left: list[Part] = [(2, facts.model), (3, protocol)]
     left += [(0, _state(facts)), (9, f"effort {facts.effort}")]
-    right: list[Part] = [(11, f"connect {_ms(facts.connect_ms)}"), (5, f"ttft {_ms(facts.ttft_ms)}")]
+    right: list[Part] = []
+    if facts.connect_ms is not None:
+        right.append((11, f"connect {_ms(facts.connect_ms)}"))
+    if facts.ttft_ms is not None or streaming:
+        right.append((5, f"ttft {_ms(facts.ttft_ms)}"))
     if facts.tokens_per_s is not None or streaming:
         rate = "–" if facts.tokens_per_s is None else f"{facts.tokens_per_s:.0f}"
         right.append((1 if streaming else 4, f"{rate} tok/s"))

@@ -15,8 +15,8 @@ def welcome_text(keymap: dict[str, str]) -> str:
         "Welcome to rtchat\n\n"
         "• Type a message and press Enter (ctrl+j adds a line).\n"
         "• The built-in loopback model answers offline: no key, no network.\n"
-        f"• {key('pick_model')} picks another model and asks for its API key; "
-        f"{key('cycle_protocol')} switches SSE / WebSocket / WebRTC.\n"
+        f"• {key('pick_model')} picks a model and asks for its API key.\n"
+        f"• {key('cycle_protocol')} switches protocol: SSE, WebSocket, WebRTC.\n"
         f"• {key('help').upper()} lists every key; ctrl+p finds every command."
     )
 
