@@ -131,6 +131,7 @@ class TurnController:
         finally:
             self.runner = None
             self.history.end_answer()
+        await self.history.keep_only_answered(message is not None)
         if message is None:
             conversation.messages.pop()  # no answer: the next prompt must not follow a dangling one
         else:
