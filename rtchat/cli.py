@@ -75,6 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run the loopback reference server")
     serve.add_argument("--port", type=int, default=8765)
     serve.add_argument("--host", default="127.0.0.1", help="a loopback address (127.0.0.1 or ::1)")
+    serve.add_argument("--with-parent", action="store_true", help=argparse.SUPPRESS)  # the bench's child: end when stdin closes
 
     from rtchat.commands.bench import add_bench_parser
 
