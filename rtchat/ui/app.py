@@ -122,11 +122,19 @@ class RtChatApp(App[int]):
             model = self.requested_model or "assistant"
             await self.transcript.load_history([message_factory(m, model) for m in self.state.conversation.messages])
         self.set_interval(STATUS_SECONDS, self._refresh_live_figures, name="status")
-        ref, problem = self.models.initial_ref(self.requested_model)
+        self.status.show(model=self.requested_model or "", state="starting")
+        self.run_worker(self.turns.serve(), group="turns")  # prompts wait until a model is ready
+        self._open_first_model(reopen)
+
+    @work(exclusive=True, group="resolve")
+    async def _open_first_model(self, reopen: int | None) -> None:
+        """The keyring and the loopback server load in threads: the first frame does not wait for them."""
+        ref, problem = await self.models.start(self.requested_model)
         if problem is not None:
-            self.call_later(self.transcript.show_error, problem)
-        self.switch_model(ref, protocol=self.requested_protocol)
-        self.run_worker(self.turns.serve(), group="turns")
+            await self.transcript.show_error(problem)
+        if await self.models.switch(ref, self.requested_protocol):
+            self.voice.follow_choice()
+        self.status.show(state="idle")
         if reopen is not None:
             self.open_conversation(reopen, quiet=True)
 

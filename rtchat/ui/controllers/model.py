@@ -6,6 +6,9 @@ worker of the app; the status line shows every change.
 
 from __future__ import annotations
 
+import asyncio
+import importlib
+
 from rtchat.catalog import UnknownProvider, parse_model_ref
 from rtchat.config import Config, default_model_ref
 from rtchat.events import Error
@@ -47,10 +50,28 @@ class ModelController:
         self.config.raw.setdefault("app", {})["last_model"] = ref
         self.settings.save("app.last_model", ref)
 
+    def _warm(self, ref: str) -> None:
+        """The slow, blocking part of resolving: the OS keyring's first use (~100 ms) and, for the
+        loopback, importing its server (aiohttp, ~150 ms). Run in a thread, so the screen paints meanwhile."""
+        try:
+            provider = self.config.catalog.provider(parse_model_ref(ref).provider)
+        except (UnknownProvider, ValueError):
+            return
+        if not provider.base_url:
+            importlib.import_module("rtchat.loopback")  # the in-process loopback server
+        has_key(provider)
+
+    async def start(self, requested: str | None) -> tuple[str, Error | None]:
+        """The model to open with (`initial_ref`, which may ask the keyring), found off the event loop."""
+        ref, problem = await asyncio.to_thread(self.initial_ref, requested)
+        await asyncio.to_thread(self._warm, ref)
+        return ref, problem
+
     async def switch(self, ref: str, protocol: str | None = None) -> bool:
         """Resolve `ref` and make it current; False when it could not be used and nothing changed."""
         state = self.state
         state.ready.clear()
+        await asyncio.to_thread(self._warm, ref)
         try:
             target = await self.session.resolve(ref)
         except (UnknownProvider, ValueError, KeyError) as exc:
