@@ -108,7 +108,7 @@ class RtChatApp(App[int]):
         yield self.jump_hint
         yield self.prompt
         yield self.status
-        yield Footer(compact=True)
+        yield Footer(compact=True, show_command_palette=False)  # ctrl+p is named in the welcome and F1; 80 columns fit the keys
 
     async def on_mount(self) -> None:
         tune_gc()

@@ -44,7 +44,7 @@ INPUT_BINDINGS = [
 MESSAGE_BINDINGS = [
     Binding("c", "copy_message", "Copy", id="copy_message"),
     Binding("t", "toggle_thinking", "Thinking", id="toggle_thinking"),
-    Binding("i,escape", "focus_input", "Input", id="focus_input"),
+    Binding("i,escape", "focus_input", "Input", id="focus_input", show=False),
     Binding("up,k", "focus_previous_message", "Previous", id="focus_previous_message", show=False),
     Binding("down,j", "focus_next_message", "Next", id="focus_next_message", show=False),
 ]

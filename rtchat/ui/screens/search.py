@@ -68,7 +68,7 @@ class SearchScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static("Search all conversations — type words · Enter opens the conversation · Esc closes", classes="hint", markup=False)
+            yield Static("Search every conversation — type words · Enter opens · Esc closes", classes="hint", markup=False)
             yield Input(self.words, placeholder="words to find (all must match)", id="search-words")
             yield OptionList(id="search-hits")
             yield Static("", id="search-status", markup=False)

@@ -53,6 +53,8 @@ def _tokens(value: int | None) -> str:
 
 
 def usd(value: float) -> str:
+    if 0 < value < 0.00005:
+        return "<$0.0001"  # never "$0.0000" for something that cost something
     return f"${value:.4f}" if value < 1 else f"${value:,.2f}"
 
 
