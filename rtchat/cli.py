@@ -10,10 +10,18 @@ from rtchat.catalog import EFFORTS, PROTOCOLS
 from rtchat.commands.printers import silence_stdout
 
 
+class Parser(argparse.ArgumentParser):
+    """One error prefix for every message: `rtchat: ...`, then the usage of the command at fault."""
+
+    def error(self, message: str):
+        self.print_usage(sys.stderr)
+        self.exit(2, f"rtchat: {message}\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="rtchat", description="Chat with LLMs in the terminal over SSE, WebSocket and WebRTC.")
+    parser = Parser(prog="rtchat", description="Chat with LLMs in the terminal over SSE, WebSocket and WebRTC.")
     parser.add_argument("--version", action="version", version=f"rtchat {__version__}")
-    parser.add_argument("-m", "--model", help="PROVIDER/MODEL to start with (default: config, else the first provider with a key, else loopback/echo)")
+    parser.add_argument("-m", "--model", metavar="PROVIDER/MODEL", help="PROVIDER/MODEL to start with (default: config, else the first provider with a key, else loopback/echo)")
     parser.add_argument("--protocol", choices=PROTOCOLS, help="transport to start with")
     parser.add_argument("--theme", help="theme name (see themes/ and your config dir)")
     parser.add_argument("--debug", action="store_true", help="write a redacted wire log (frames, timings, headers minus credentials) to the state dir")
@@ -21,7 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     ask = sub.add_parser("ask", help="stream one answer to stdout (for scripts)")
     ask.add_argument("prompt", nargs="*", help="the prompt; read from stdin when omitted or '-'")
-    ask.add_argument("-m", "--model", dest="ask_model", help="PROVIDER/MODEL")
+    ask.add_argument("-m", "--model", dest="ask_model", metavar="PROVIDER/MODEL", help="the model (default: as the app picks)")
     ask.add_argument("--base-url", help="override the provider's base URL (SDK convention: OpenAI-style includes /v1)")
     ask.add_argument("--api", choices=["chat", "responses"], help="OpenAI: Chat Completions (default) or the Responses API")
     ask.add_argument("--system", help="system prompt")
@@ -69,6 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run the loopback reference server")
     serve.add_argument("--port", type=int, default=8765)
     serve.add_argument("--host", default="127.0.0.1", help="a loopback address (127.0.0.1 or ::1)")
+    serve.add_argument("--with-parent", action="store_true", help=argparse.SUPPRESS)  # the bench's child: end when stdin closes
 
     from rtchat.commands.bench import add_bench_parser
 
@@ -80,7 +89,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    if extra:  # said by the command at fault, with its own usage (`ask --bogus` shows ask's usage)
+        subcommands = next((a.choices for a in parser._actions if isinstance(a, argparse._SubParsersAction)), {})
+        (subcommands.get(args.command) or parser).error(f"unrecognized arguments: {' '.join(extra)}")
     command = args.command
     if command == "ask":
         from rtchat.commands.ask import run_ask

@@ -32,6 +32,7 @@ DEFAULT_RANGE = (0, 86400, False)  # a NetworkSettings field this table does not
 TOP_LEVEL = {"default_model", "theme", "providers", "network", "efforts", "protocols", "keys", "voice", "prices", "personas", "app"}
 PERSONA_FIELDS = {"prompt", "model", "effort"}
 PRICE_FIELDS = {"input", "output", "cached_input", "cache_write"}
+APP_KEYS = {"reopen_last": bool, "last_model": str}  # [app]: what the app remembers between runs
 PROVIDER_KEYS = {
     "base_url": str, "key_env": (str, list), "models": list, "allow_insecure": bool, "effort_style": str,
     "api": str, "needs_key": bool, "default_model": str, "label": str,
@@ -198,4 +199,9 @@ def check_settings(data: dict, text: str, path: Path, network_fields: set[str]) 
         _check_persona(check, name, table)
     for ref, table in tables.get("prices", {}).items():
         _check_price(check, ref, table)
+    for key, value in tables.get("app", {}).items():
+        if key not in APP_KEYS:
+            check.warn_unknown(("app",), key, set(APP_KEYS))
+        elif not isinstance(value, APP_KEYS[key]):
+            check.problem(("app",), key, f"[app] {key} must be a {APP_KEYS[key].__name__} (got {value!r})")
     return check.found

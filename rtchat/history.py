@@ -102,6 +102,20 @@ class TurnRecorder:
         self._finished = writer
         self._check_finished()
 
+    def discard(self, conversation_id: int) -> None:
+        """Forget a conversation whose first turn got no answer (no key, a refused protocol,
+        an unreachable URL): a list of "hi · 2 msgs" helps nobody. Blocks until the answer's
+        last write has landed, so call it off the event loop."""
+        finished, store = self._finished, self.store
+        if finished is not None:
+            finished.wait(timeout=5)
+        if store is None:
+            return
+        try:
+            store.delete(conversation_id)
+        except StoreError as exc:
+            self._fail(exc)
+
     def close(self) -> None:
         """End the answer, wait (bounded) for the writes still pending, and say if they failed."""
         self.end_answer()

@@ -4,6 +4,9 @@ Config and key locations point at a throwaway directory and every provider key
 variable is removed first, so no key can appear in a screenshot.
 
     python scripts/screenshots.py [--out screenshots] [--only voice_mode bench_screen]
+
+Every scene is saved twice: at 120x40 into screenshots/ and at 80x24 into
+screenshots/80x24/, the two sizes the layout is tested at.
 """
 
 from __future__ import annotations
@@ -20,7 +23,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 KEY_VARS = ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "GEMINI_API_KEY", "GOOGLE_API_KEY", "DEEPSEEK_API_KEY", "OPENROUTER_API_KEY", "OLLAMA_API_KEY")
-SIZE = (110, 34)
+SIZES = {(120, 40): "", (80, 24): "80x24"}  # terminal size -> sub-folder
+SIZE = (120, 40)  # the size of the pass being saved
 
 
 def isolate(home: str) -> None:
@@ -53,6 +57,14 @@ async def ready(pilot) -> None:
 async def send(pilot, text: str) -> None:
     pilot.app.prompt.load_text(text)
     await pilot.press("enter")
+
+
+async def welcome(out: Path) -> None:
+    app = new_app(model="loopback/echo")
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await until(pilot, lambda: app.status.facts.state == "idle")
+        app.save_screenshot(str(out / "welcome.svg"))
 
 
 async def streaming_with_thinking(out: Path) -> None:
@@ -119,7 +131,7 @@ async def themes(out: Path) -> None:
 
 async def help_screen(out: Path) -> None:
     app = new_app(model="loopback/echo")
-    async with app.run_test(size=(110, 44)) as pilot:
+    async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
         await pilot.press("f1")
         await pilot.pause(0.2)
@@ -136,7 +148,7 @@ async def history_screens(out: Path) -> None:
             await send(pilot, prompt)
             await until(pilot, lambda: app.turns.runner is None and len(app.state.conversation.messages) == answers + 2)
             await pilot.press("ctrl+k")
-            await until(pilot, lambda: not app.transcript.children)
+            await until(pilot, lambda: app.transcript.empty)
         await pilot.press("ctrl+l")
         await pilot.pause(0.2)
         app.save_screenshot(str(out / "conversation-list.svg"))
@@ -212,7 +224,7 @@ async def bench_screen(out: Path) -> None:
     from rtchat.ui.screens.bench_screen import BenchScreen
 
     app = new_app(model="loopback/echo")
-    async with app.run_test(size=(110, 48)) as pilot:
+    async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
         await pilot.press("ctrl+p", *"Benchmark protocols")
         await pilot.pause(0.3)
@@ -250,15 +262,18 @@ async def main() -> None:
     parser.add_argument("--out", default=str(ROOT / "screenshots"))
     parser.add_argument("--only", nargs="*", help="scene names (e.g. voice_mode bench_screen); default all")
     args = parser.parse_args()
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory() as home:
-        isolate(home)
-        for scene in (streaming_with_thinking, model_picker, protocol_selector, error, themes, help_screen, history_screens, voice_mode, bench_screen, race_scene):
-            if args.only and scene.__name__ not in args.only:
-                continue
-            await scene(out)
-            print(f"saved {scene.__name__}")
+    global SIZE
+    for size, folder in SIZES.items():
+        SIZE = size
+        out = Path(args.out) / folder
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory() as home:
+            isolate(home)
+            for scene in (welcome, streaming_with_thinking, model_picker, protocol_selector, error, themes, help_screen, history_screens, voice_mode, bench_screen, race_scene):
+                if args.only and scene.__name__ not in args.only:
+                    continue
+                await scene(out)
+                print(f"saved {scene.__name__} at {size[0]}x{size[1]}")
 
 
 if __name__ == "__main__":

@@ -52,7 +52,7 @@ def test_prompt_from_stdin(tmp_path):
 def test_errors_are_one_clear_line_and_exit_1(tmp_path):
     result = ask(tmp_path, "-m", "loopback/fault-401", "hi")
     assert result.returncode == 1
-    assert "rtchat: error:" in result.stderr and "rtchat keys set loopback" in result.stderr and "Traceback" not in result.stderr
+    assert "rtchat: " in result.stderr and "rtchat keys set loopback" in result.stderr and "Traceback" not in result.stderr
     result = ask(tmp_path, "-m", "nosuch/model", "hi")
     assert result.returncode == 2 and "unknown provider 'nosuch'" in result.stderr
 

@@ -61,7 +61,7 @@ def test_a_protocol_the_model_does_not_offer_is_reported_not_available(tmp_path)
     data = json.loads(result.stdout)
     assert data["protocols"]["sse"]["available"]
     websocket = data["protocols"]["websocket"]
-    assert websocket["available"] is False and "sse only" in websocket["reason"]
+    assert websocket["available"] is False and "SSE only" in websocket["reason"]
     assert list(data["summary"]) == ["sse"]
 
 

@@ -517,7 +517,14 @@ def test_hostile_search_strings_never_raise(store: Store, hostile: str) -> None:
 
 
 def test_fts_query_quotes_every_word() -> None:
-    assert fts_query('say "hi" NEAR(x) -y') == '"say" """hi""" "NEAR(x)" "-y"'
+    assert fts_query('say "hi" NEAR(x) -y') == '"say"* """hi"""* "NEAR(x)"* "-y"*'  # each a quoted prefix
+
+
+def test_search_matches_word_prefixes(store: Store) -> None:
+    conv = store.create_conversation("m")
+    store.add_user_message(conv, "I was typing slowly")
+    assert [h.conversation_id for h in store.search("typi")] == [conv]
+    assert store.search("typx") == []
     assert fts_query("* - : ") == ""
 
 

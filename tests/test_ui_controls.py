@@ -54,11 +54,12 @@ async def test_effort_cycles_and_only_off_for_non_thinking_models():
     app = make_app()
     async with app.run_test() as pilot:
         await ready(pilot)
+        assert app.status.facts.effort == "default"  # no effort sent: the provider decides
         seen = []
         for _ in range(6):
             await pilot.press("ctrl+r")
             seen.append(app.status.facts.effort)
-        assert seen == ["off", "low", "medium", "high", "max", "off"]
+        assert seen == ["off", "low", "medium", "high", "max", "default"]  # ctrl+r comes back to default
         app.switch_model("loopback/refusal")
         await wait_for(pilot, lambda: app.state.target.ref == "loopback/refusal")
         await pilot.press("ctrl+r")

@@ -41,7 +41,7 @@ async def test_turns_are_stored_listed_filtered_and_resumed():
         await ready(pilot)
         await chat(pilot, "apple pie recipe")
         await pilot.press("ctrl+k")  # new conversation
-        await wait_for(pilot, lambda: not app.transcript.children)
+        await wait_for(pilot, lambda: app.transcript.empty)
         await chat(pilot, "banana split")
         await pilot.press("ctrl+l")
         await wait_for(pilot, lambda: isinstance(app.screen, ConversationList))
@@ -71,7 +71,7 @@ async def test_rename_and_delete_with_confirmation():
         await ready(pilot)
         await chat(pilot, "first chat")
         await pilot.press("ctrl+k")
-        await wait_for(pilot, lambda: not app.transcript.children)
+        await wait_for(pilot, lambda: app.transcript.empty)
         await chat(pilot, "second chat")
         await pilot.press("ctrl+l")
         await wait_for(pilot, lambda: isinstance(app.screen, ConversationList))
@@ -102,7 +102,7 @@ async def test_search_shows_snippets_and_opens_the_conversation():
         await ready(pilot)
         await chat(pilot, "tell me about zeppelins")
         await pilot.press("ctrl+k")
-        await wait_for(pilot, lambda: not app.transcript.children)
+        await wait_for(pilot, lambda: app.transcript.empty)
         await chat(pilot, "something else")
         await pilot.press("ctrl+f")
         await wait_for(pilot, lambda: isinstance(app.screen, SearchScreen))
@@ -169,7 +169,7 @@ async def test_typing_while_it_streams_interrupts_then_sends(protocol):
         await wait_for(pilot, lambda: idle(app))
         if protocol == "websocket":
             assert app.status.facts.socket in ("open", "idle")
-            assert "websocket (" in str(app.status.render())
+            assert "WebSocket (" in str(app.status.render())
     with stored() as store:
         _, messages = store.load_conversation(store.last_conversation_id())
         assert [(m.role, m.status) for m in messages] == [("user", "complete"), ("assistant", "interrupted"), ("user", "complete"), ("assistant", "interrupted")]
@@ -186,7 +186,7 @@ async def test_deleting_the_open_conversation_starts_afresh():
         await pilot.press("ctrl+d")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog))
         await pilot.press("y")  # ConversationList.Deleted bubbles to the app, which starts a new conversation
-        await wait_for(pilot, lambda: not app.transcript.children and app.history.conversation_id is None)
+        await wait_for(pilot, lambda: app.transcript.empty and app.history.conversation_id is None)
         assert opened is not None and app.state.conversation.messages == []
         await pilot.press("escape")
         await chat(pilot, "a fresh start")
@@ -202,7 +202,7 @@ async def test_new_conversation_while_streaming_keeps_the_partial_answer_first()
         await wait_for(pilot, lambda: app.turns.runner is not None and len(app.turns.runner.turn.answer.text) > 5)
         first = app.history.conversation_id
         await pilot.press("ctrl+k")  # waits for the running answer to be kept before switching
-        await wait_for(pilot, lambda: idle(app) and not app.transcript.children)
+        await wait_for(pilot, lambda: idle(app) and app.transcript.empty)
         assert app.state.conversation.messages == [] and app.history.conversation_id is None
     with stored() as store:
         _, messages = store.load_conversation(first)

@@ -36,13 +36,56 @@ def wait_screen(session: str, predicate, timeout: float = 20.0) -> str:
         time.sleep(0.2)  # the poll interval: the pane offers nothing to wait on
 
 
-def test_real_process_in_tmux(tmp_path):
+def start(tmp_path, model: str, width: int, height: int) -> str:
     session = f"rtchat-test-{uuid.uuid4().hex[:8]}"
     env_parts = [f"RTCHAT_{n}_DIR={tmp_path / n.lower()}" for n in ("CONFIG", "DATA", "STATE", "CACHE")]
     env_parts += ["PYTHON_KEYRING_BACKEND=keyring.backends.fail.Keyring", "TERM=xterm-256color"]
     unset = " ".join(f"-u {name}" for name in KEY_VARS)
-    command = f"env {unset} {' '.join(env_parts)} {RTCHAT} --model loopback/echo; echo RTCHAT-EXITED-$?; sleep 30"
-    tmux("new-session", "-d", "-s", session, "-x", "120", "-y", "40", command)
+    command = f"env {unset} {' '.join(env_parts)} {RTCHAT} --model {model}; echo RTCHAT-EXITED-$?; sleep 30"
+    tmux("new-session", "-d", "-s", session, "-x", str(width), "-y", str(height), command)
+    return session
+
+
+def blank_rows_under_text(text: str) -> int | None:
+    """Empty rows between the last line of the transcript and the input box; None until the
+    transcript is full (before that, room under a short answer is simply unused screen)."""
+    rows = text.splitlines()
+    top = next((i for i, row in enumerate(rows) if row.lstrip().startswith("▊▔")), None)
+    if top is None:
+        return None
+    transcript = [row.replace("█", " ").strip() for row in rows[:top]]
+    if not transcript or not transcript[0]:
+        return None
+    return len(transcript) - len("\n".join(transcript).rstrip().splitlines())
+
+
+def test_80_columns_keep_tokens_per_second_and_no_gap_under_the_stream(tmp_path):
+    session = start(tmp_path, "loopback/lorem", 80, 24)
+    try:
+        wait_screen(session, lambda s: "loopback/lorem" in s and "idle" in s)
+        tmux("send-keys", "-t", session, "-l", "write")
+        tmux("send-keys", "-t", session, "Enter")
+        seen = []
+
+        def full_and_streaming(text: str) -> bool:
+            status = text.splitlines()[-2] if len(text.splitlines()) > 1 else ""
+            gap = blank_rows_under_text(text)
+            if "streaming" in status and gap is not None:
+                seen.append((status, gap))
+            return len(seen) >= 5
+
+        wait_screen(session, full_and_streaming, timeout=30)
+        for status, gap in seen:
+            assert "tok/s" in status, status  # the status line drops other facts first
+            assert gap <= 2, f"{gap} empty rows under the streaming text"
+        tmux("send-keys", "-t", session, "C-q")
+        wait_screen(session, lambda s: "RTCHAT-EXITED-0" in s)
+    finally:
+        tmux("kill-session", "-t", session)
+
+
+def test_real_process_in_tmux(tmp_path):
+    session = start(tmp_path, "loopback/echo", 120, 40)
     try:
         wait_screen(session, lambda s: "loopback/echo" in s and "SSE" in s)
         tmux("send-keys", "-t", session, "-l", "hello tmux world")
@@ -50,11 +93,11 @@ def test_real_process_in_tmux(tmp_path):
         wait_screen(session, lambda s: "You said" in s and "hello tmux world" in s and "done" in s)
         # switch to lorem through the model picker, then interrupt it
         tmux("send-keys", "-t", session, "C-o")
-        wait_screen(session, lambda s: "filter models" in s or "Switch model" in s)
+        wait_screen(session, lambda s: "PROVIDER/MODEL" in s)
         tmux("send-keys", "-t", session, "-l", "lorem")
         wait_screen(session, lambda s: "loopback/lorem" in s and "openai/gpt-5" not in s)  # the list is filtered
         tmux("send-keys", "-t", session, "Enter")
-        wait_screen(session, lambda s: "loopback/lorem" in s and "Switch model" not in s)
+        wait_screen(session, lambda s: "loopback/lorem" in s and "PROVIDER/MODEL" not in s)
         tmux("send-keys", "-t", session, "-l", "write")
         tmux("send-keys", "-t", session, "Enter")
         wait_screen(session, lambda s: "streaming" in s and "Loopback Document" in s)  # some of the answer is shown

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -17,16 +18,24 @@ READY_PREFIX = "loopback server on "
 
 @asynccontextmanager
 async def loopback_process(start_timeout: float = 20.0) -> AsyncIterator[str]:
-    """Run `rtchat serve --port 0` and yield its base URL (http://127.0.0.1:PORT)."""
+    """Run `rtchat serve --port 0` and yield its base URL (http://127.0.0.1:PORT).
+
+    `-P`: the current folder is not put first on the path, so a folder named `rtchat`
+    there cannot stand in for the package. `--with-parent`: the child watches its
+    stdin, a pipe from this process, and ends when it closes, which happens however
+    this process ends (even SIGKILL), so no server is left orphaned."""
+    errors = tempfile.TemporaryFile()
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "rtchat", "serve", "--port", "0",
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL, stdin=asyncio.subprocess.DEVNULL,
+        sys.executable, "-P", "-m", "rtchat", "serve", "--port", "0", "--with-parent",
+        stdout=asyncio.subprocess.PIPE, stderr=errors, stdin=asyncio.subprocess.PIPE,
     )
     try:
         line = await asyncio.wait_for(proc.stdout.readline(), start_timeout)
         text = line.decode(errors="replace").strip()
         if not text.startswith(READY_PREFIX):
-            raise RuntimeError(f"the loopback server did not start (said {text!r})")
+            errors.seek(0)
+            said = errors.read()[-2000:].decode(errors="replace").strip().splitlines()
+            raise RuntimeError(f"the loopback server did not start: {said[-1] if said else text or 'no output'}")
         yield text[len(READY_PREFIX):].rstrip("/")
     finally:
         if proc.returncode is None:
@@ -36,3 +45,4 @@ async def loopback_process(start_timeout: float = 20.0) -> AsyncIterator[str]:
             except asyncio.TimeoutError:
                 proc.kill()
                 await proc.wait()
+        errors.close()

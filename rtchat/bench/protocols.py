@@ -26,13 +26,21 @@ class ProtocolRunner:
     def unavailable_reason(self, target: Target) -> str | None:
         offered = target.info.protocols
         if self.name not in offered:
-            return f"{target.ref} offers {', '.join(offered) or 'no protocol'} only (catalog)"
+            names = ", ".join(PROTOCOL_NAMES.get(p, p) for p in offered) or "no protocol"
+            return f"{target.ref} offers {names} only (catalog)"
         return None
+
+    def setup_for(self, target: Target) -> str:
+        """What set-up measures here: plain http (the loopback) has no TLS to count."""
+        if target.base_url.startswith("http://"):
+            return self.setup.replace("+TLS", "")
+        return self.setup
 
     def open_turn(self, session: Session, target: Target, conversation: Conversation) -> Turn:
         return session.turn(target, conversation, protocol=self.name)
 
 
+PROTOCOL_NAMES = {"sse": "SSE", "websocket": "WebSocket", "webrtc": "WebRTC"}
 RUNNERS: dict[str, ProtocolRunner] = {}
 
 

@@ -9,6 +9,7 @@ pool the others cannot have.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 
@@ -113,7 +114,7 @@ class _Bench:
         if runner is None:
             return ProtocolStatus(name, "?", False, "unknown protocol")
         reason = runner.unavailable_reason(target)
-        return ProtocolStatus(name, runner.setup, reason is None, reason)
+        return ProtocolStatus(name, runner.setup_for(target), reason is None, reason)
 
     def _step(self, name: str, label: str) -> None:
         self.done += 1
@@ -126,19 +127,22 @@ class _Bench:
             session.client_for(target.base_url)  # build the HTTP client (and its TLS context) outside the timing
             probe = await probe_turn(lambda: runner.open_turn(session, target, conversation), stop_after)
             if probe.error is not None and probe.error.kind == ErrorKind.UNAVAILABLE:
-                raise ProtocolUnavailable(f"{runner.name} is not available: {probe.error.message}")
+                raise ProtocolUnavailable(f"{runner.name} is not available: {bench_words(probe.error.message)}")
             return probe
         finally:
             await session.aclose()
 
     def _drop(self, result: BenchResult, runners: dict[str, ProtocolRunner], name: str, reason: str) -> None:
-        """Take a protocol out of the bench, and its remaining turns out of the progress total."""
+        """Take a protocol out of the bench; its remaining turns count as done, so the total never jumps."""
         for status in result.protocols:
             if status.name == name:
                 status.available, status.reason = False, reason
         runners.pop(name, None)
         result.samples = [s for s in result.samples if s.protocol != name]
-        self.total -= self.per_protocol - self.done_by.get(name, 0)
+        skipped = self.per_protocol - self.done_by.get(name, 0)
+        self.done_by[name] = self.per_protocol
+        self.done += skipped
+        self.on_progress(self.done, self.total, f"{name} skipped")
 
     async def _warm_up(self, result: BenchResult, runners: dict[str, ProtocolRunner], target: Target) -> None:
         """One unmeasured turn each: imports, first connections, and whether the transport runs at all."""
@@ -209,3 +213,8 @@ def to_sample(protocol: str, kind: str, run: int, probe: Probe) -> Sample:
         done=probe.done,
         error=error,
     )
+
+
+def bench_words(message: str) -> str:
+    """A turn's advice names `ask`'s --protocol flag; the bench's own flag is --protocols."""
+    return re.sub(r";? ?use --protocol \w+\.?$", "", message).rstrip("; ")

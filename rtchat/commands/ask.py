@@ -14,7 +14,9 @@ from rtchat.commands.common import fail, load_config_or_report
 from rtchat.config import default_model_ref
 from rtchat.commands.printers import TextPrinter, print_jsonl, silence_stdout
 from rtchat.conversation import Conversation
-from rtchat.events import Done, Notice, ThinkingDelta
+from rtchat.events import Done, Error, ErrorKind, Notice, ThinkingDelta
+
+USAGE_ERRORS = (ErrorKind.UNAVAILABLE, ErrorKind.CONFIG)  # refused before anything was sent
 from rtchat.history import TurnRecorder
 from rtchat.secrets import has_key
 
@@ -103,6 +105,7 @@ async def ask(args, prompt: str, attachments: list[Attachment] | None = None) ->
         recorder.begin_answer(target.ref, target.provider.id)
         loop.add_signal_handler(signal.SIGINT, turn.cancel)
         reason = "error"
+        refused = False  # the turn never left (a protocol the model lacks, a bad base URL): bad usage
         async for event in turn.events():
             recorder.apply(event)
             if isinstance(event, ThinkingDelta) and args.no_thinking:
@@ -115,12 +118,16 @@ async def ask(args, prompt: str, attachments: list[Attachment] | None = None) ->
                 return 0
             if isinstance(event, Done):
                 reason = event.reason
+            elif isinstance(event, Error) and event.kind in USAGE_ERRORS:
+                refused = True
     except (ValueError, LookupError) as exc:  # unknown provider, nothing to continue
         return fail(str(exc))
     finally:
         loop.remove_signal_handler(signal.SIGINT)
         recorder.close()
         await session.aclose()
+    if refused:
+        return 2  # as argparse does for bad usage (README: exit codes)
     return {"interrupted": 130, "error": 1}.get(reason, 0)
 
 

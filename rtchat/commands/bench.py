@@ -46,8 +46,12 @@ def run_bench_command(args) -> int:
         return fail("--runs must be at least 1")
     stop_after = args.max_tokens or STOP_AFTER
     protocols = [p.strip() for p in args.protocols.split(",") if p.strip()]
-    if not protocols:
-        return fail("--protocols needs at least one of sse, websocket, webrtc")
+    from rtchat.bench.protocols import RUNNERS
+
+    unknown = [p for p in protocols if p not in RUNNERS]
+    if not protocols or unknown:
+        said = f"unknown protocol {', '.join(unknown)}; " if unknown else ""
+        return fail(f"{said}--protocols takes a comma-separated list of {', '.join(RUNNERS)}")
     try:
         ref = parse_model_ref(args.bench_model)
         provider = config.catalog.provider(ref.provider)

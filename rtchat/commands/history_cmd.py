@@ -29,6 +29,11 @@ def _open_store():
         return store
 
 
+def _one_line(text: str | None) -> str:
+    """One row per hit: newlines and runs of spaces become one space."""
+    return " ".join(terminal_safe(text or "").split())
+
+
 def _when(timestamp: float) -> str:
     return time.strftime("%Y-%m-%d %H:%M", time.localtime(timestamp))
 
@@ -42,15 +47,20 @@ def run_history(args) -> int:
             hits = store.search(" ".join(args.search), limit=args.limit)
             if args.json:
                 print(strict_json([{"conversation_id": h.conversation_id, "title": h.title, "message_id": h.message_id, "role": h.role, "snippet": h.snippet, "created": h.created} for h in hits], indent=2))
-            for hit in [] if args.json else hits:
-                print(f"{hit.conversation_id:>6}  {_when(hit.created)}  {terminal_safe(hit.title)[:40]:40}  {hit.role:9}  {terminal_safe(hit.snippet)}")
+            if args.json:
+                return 0
+            if not hits:
+                print(f"rtchat: no message matches {' '.join(args.search)!r}", file=sys.stderr)
+                return 0
+            for hit in hits:
+                print(f"{hit.conversation_id:>6}  {_when(hit.created)}  {_one_line(hit.title)[:32]:32}  {hit.role:9}  {_one_line(hit.snippet)}")
             return 0
         rows = store.list_conversations(limit=args.limit)
         if args.json:
             print(strict_json([{"id": r.id, "title": r.title, "model": r.model, "protocol": r.protocol, "created": r.created, "updated": r.updated, "messages": r.message_count} for r in rows], indent=2))
             return 0
         for row in rows:
-            print(f"{row.id:>6}  {_when(row.updated)}  {row.message_count:>4} msgs  {terminal_safe(row.model)[:28]:28}  {terminal_safe(row.title)}")
+            print(f"{row.id:>6}  {_when(row.updated)}  {row.message_count:>4} msgs  {terminal_safe(row.model):28}  {_one_line(row.title)}")
         return 0
     finally:
         store.close()

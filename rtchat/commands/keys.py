@@ -24,12 +24,16 @@ def run_keys(args) -> int:
     if action in ("list", "where") and (problem := keyring_problem()):
         print(f"rtchat: warning: {problem}; showing keys from the environment only", file=sys.stderr)
     if action == "list":
+        listed = 0
         for provider in config.catalog.providers.values():
             if not provider.needs_key:
                 continue
             found = lookup_key(provider)
             if found.value:
                 print(f"{provider.id}\t{found.source}")
+                listed += 1
+        if not listed:
+            print("rtchat: no keys yet; add one with `rtchat keys set PROVIDER` (or ctrl+o in the app)", file=sys.stderr)
         return 0
     try:
         provider = config.catalog.provider(args.provider)
@@ -57,5 +61,9 @@ def run_keys(args) -> int:
                 return 0
             return fail(f"the keyring has no key for {provider.id}", 1)
     except KeyStoreUnavailable as exc:
+        if action == "delete":  # nothing can be stored without a keyring, so nothing is deleted
+            env = " or ".join(provider.key_env)
+            unset = f"; a key from the environment goes when you unset {env}" if env else ""
+            return fail(f"no OS keyring is available, so it holds no key for {provider.id}{unset}", 1)
         return fail(str(exc))
     return fail(f"unknown action {action}")

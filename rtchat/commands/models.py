@@ -14,10 +14,15 @@ from rtchat.sanitize import terminal_safe
 from rtchat.secrets import has_key
 
 
+PROTOCOL_NAMES = {"sse": "SSE", "websocket": "WebSocket", "webrtc": "WebRTC"}  # one naming everywhere
+PROTOCOLS_WIDTH = len("SSE,WebSocket,WebRTC")
+
+
 def describe(info: ModelInfo) -> str:
-    thinking = {True: "thinking", False: "-", None: "?"}[info.thinking]
+    thinking = {True: "thinking", False: "-", None: "unknown"}[info.thinking]  # None: the server listed it, nothing more
     voice = "voice" if info.voice else "-"
-    return f"{thinking:9} {','.join(info.protocols):20} {voice:6}"
+    protocols = ",".join(PROTOCOL_NAMES.get(p, p) for p in info.protocols)
+    return f"{thinking:9} {protocols:{PROTOCOLS_WIDTH}} {voice:6}"
 
 
 async def gather(config, providers: list[Provider], refresh: bool) -> dict[str, list[str] | None]:
@@ -52,7 +57,7 @@ def run_models(args) -> int:
         except UnknownProvider as exc:
             return fail(str(exc))
     server_ids = asyncio.run(gather(config, providers, args.refresh))
-    print(f"{'MODEL':44} {'THINKING':9} {'PROTOCOLS':20} {'VOICE':6} KEY")
+    print(f"{'MODEL':44} {'THINKING':9} {'PROTOCOLS':{PROTOCOLS_WIDTH}} {'VOICE':6} KEY")
     for provider in providers:
         key = "not needed" if not provider.needs_key else ("set" if has_key(provider) else "missing")
         for info in merged(provider, server_ids.get(provider.id)):

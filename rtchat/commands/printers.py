@@ -52,7 +52,7 @@ class TextPrinter:
             sys.stderr.write(f"rtchat: {terminal_safe(event.text)}\n")
         elif isinstance(event, Error):
             self.end_line()
-            sys.stderr.write(f"rtchat: error: {terminal_safe(event.message)}\n")
+            sys.stderr.write(f"rtchat: {terminal_safe(event.message)}\n")
         elif isinstance(event, Done):
             self.end_line()
             if event.reason == "interrupted":

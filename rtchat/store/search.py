@@ -17,10 +17,11 @@ _CONTROL_CHARS = re.compile("[\x00-\x1f\x7f-\x9f]")
 def fts_query(words: str) -> str:
     """User words as an FTS5 query that matches all of them: every word is a quoted
     string, so `"`, `*`, `NEAR(`, `-`, `:` and the like are text, never syntax.
+    Each is also a prefix (`"typi"*` finds "typing"), as people search while typing.
     Control characters go too: FTS5 reads NUL as the end of the query."""
     words = _CONTROL_CHARS.sub(" ", words)
     terms = [w for w in words.split() if any(ch.isalnum() for ch in w)]
-    return " ".join('"' + w.replace('"', '""') + '"' for w in terms)
+    return " ".join('"' + w.replace('"', '""') + '"*' for w in terms)
 
 
 def casefold_contains(haystack: str | None, needle: str) -> bool:
@@ -41,10 +42,45 @@ _SEARCH_SQL = (
 )
 
 
+_PARTIAL_SQL = (
+    "SELECT m.conversation_id, c.title, m.id, m.role,"
+    " coalesce(nullif(m.text, ''), m.transcript, ''), m.created"
+    " FROM messages m JOIN conversations c ON c.id = m.conversation_id"
+    " WHERE m.status != 'streaming' AND {where} ORDER BY m.id DESC LIMIT ?"
+)
+SNIPPET_CHARS = 60
+
+
 def search(conn: sqlite3.Connection, words: str, limit: int, mark: tuple[str, str]) -> list[SearchHit]:
-    """Messages containing all the words (stemmed), newest first, with a marked snippet."""
+    """Messages containing all the words (stemmed, as prefixes), newest first, with a marked
+    snippet; when none do, messages containing them as parts of words ("typi" in "typing",
+    which the stemmer indexed as "type")."""
     query = fts_query(words)
     if not query:
         return []
     rows = conn.execute(_SEARCH_SQL, (mark[0], mark[1], query, limit)).fetchall()
-    return [record_from_row(SearchHit, row) for row in rows]
+    if rows:
+        return [record_from_row(SearchHit, row) for row in rows]
+    return _partial(conn, words, limit, mark)
+
+
+def _partial(conn: sqlite3.Connection, words: str, limit: int, mark: tuple[str, str]) -> list[SearchHit]:
+    terms = [w.casefold() for w in _CONTROL_CHARS.sub(" ", words).split() if any(ch.isalnum() for ch in w)]
+    where = " AND ".join(["rtchat_contains(coalesce(m.text, '') || ' ' || coalesce(m.transcript, ''), ?)"] * len(terms))
+    rows = conn.execute(_PARTIAL_SQL.format(where=where), (*terms, limit)).fetchall()
+    hits = []
+    for conversation_id, title, message_id, role, text, created in rows:
+        hits.append(SearchHit(conversation_id, title, message_id, role, _marked(text, terms[0], mark), created))
+    return hits
+
+
+def _marked(text: str, term: str, mark: tuple[str, str]) -> str:
+    """A short stretch of `text` around the first `term`, marked as FTS5's snippet() marks."""
+    at = text.casefold().find(term)
+    if at < 0:
+        return text[:SNIPPET_CHARS]
+    start = max(0, at - SNIPPET_CHARS // 2)
+    end = at + len(term)
+    prefix = "…" if start else ""
+    suffix = "…" if end + SNIPPET_CHARS // 2 < len(text) else ""
+    return f"{prefix}{text[start:at]}{mark[0]}{text[at:end]}{mark[1]}{text[end:end + SNIPPET_CHARS // 2]}{suffix}"

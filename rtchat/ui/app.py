@@ -45,6 +45,7 @@ from rtchat.ui.widgets.transcript.history_views import message_factory
 from rtchat.ui.widgets.transcript.jump_hint import JumpHint
 from rtchat.ui.widgets.transcript.messages import MessageView
 from rtchat.ui.widgets.transcript.transcript import Transcript
+from rtchat.ui.widgets.transcript.welcome import Welcome
 
 STATUS_SECONDS = 0.1  # how often live turn figures refresh
 
@@ -54,7 +55,7 @@ class RtChatApp(App[int]):
 
     TITLE = "rtchat"
     BINDINGS = APP_BINDINGS
-    COMMANDS = App.COMMANDS | {RtChatCommands}
+    COMMANDS = {RtChatCommands}  # rtchat's own commands only: Textual's Keys/Maximize/Screenshot are not ours
     ENABLE_COMMAND_PALETTE = True
     CSS = "Screen { layout: vertical; }"
 
@@ -80,9 +81,10 @@ class RtChatApp(App[int]):
         self.store_history = store_history
         self.bench_runs = bench_runs
         self.theme_problems: list[str] = []
+        self.theme_names: list[str] = []  # rtchat's themes and the user's own, for F5
         self.show_thinking = True
         # Kept as attributes: App.query_one searches the *current* screen, which may be a modal.
-        self.transcript = Transcript(id="transcript")
+        self.transcript = Transcript(welcome=lambda: Welcome(config.keys or {}), id="transcript")
         self.jump_hint = JumpHint(id="jump-hint")
         self.prompt = PromptInput(id="prompt")
         self.status = StatusLine(id="status")
@@ -106,7 +108,7 @@ class RtChatApp(App[int]):
         yield self.jump_hint
         yield self.prompt
         yield self.status
-        yield Footer()
+        yield Footer(compact=True, show_command_palette=False)  # ctrl+p is named in the welcome and F1; 80 columns fit the keys
 
     async def on_mount(self) -> None:
         tune_gc()
@@ -115,15 +117,36 @@ class RtChatApp(App[int]):
             self.set_keymap(self.config.keys)
         self.prompt.focus()
         self.history.open(self.store_history)
+        reopen = self._last_conversation()
         if self.state.conversation.messages:
             model = self.requested_model or "assistant"
             await self.transcript.load_history([message_factory(m, model) for m in self.state.conversation.messages])
         self.set_interval(STATUS_SECONDS, self._refresh_live_figures, name="status")
-        ref, problem = self.models.initial_ref(self.requested_model)
+        self.status.show(model=self.requested_model or "", state="starting")
+        self.run_worker(self.turns.serve(), group="turns")  # prompts wait until a model is ready
+        self._open_first_model(reopen)
+
+    @work(exclusive=True, group="resolve")
+    async def _open_first_model(self, reopen: int | None) -> None:
+        """The keyring and the loopback server load in threads: the first frame does not wait for them."""
+        ref, problem = await self.models.start(self.requested_model)
         if problem is not None:
-            self.call_later(self.transcript.show_error, problem)
-        self.switch_model(ref, protocol=self.requested_protocol)
-        self.run_worker(self.turns.serve(), group="turns")
+            await self.transcript.show_error(problem)
+        if await self.models.switch(ref, self.requested_protocol):
+            self.voice.follow_choice()
+        self.status.show(state="idle")
+        if reopen is not None:
+            self.open_conversation(reopen, quiet=True)
+
+    def _last_conversation(self) -> int | None:
+        """With `[app] reopen_last = true`, the conversation to continue at start-up."""
+        store = self.history.store
+        if store is None or self.state.conversation.messages or self.config.raw.get("app", {}).get("reopen_last") is not True:
+            return None
+        try:
+            return store.last_conversation_id()
+        except StoreError:
+            return None
 
     async def on_unmount(self) -> None:
         self.turns.cancel()
@@ -149,6 +172,7 @@ class RtChatApp(App[int]):
         for theme in catalog.themes.values():
             self.register_theme(theme)
         self.theme_problems = catalog.problems
+        self.theme_names = sorted(catalog.themes)
         for problem in catalog.problems:
             self.notify(f"theme skipped: {problem}", severity="error", timeout=10, markup=False)
         wanted = self.requested_theme or self.config.theme or DEFAULT_THEME
@@ -158,12 +182,14 @@ class RtChatApp(App[int]):
         self.theme = wanted
 
     def action_pick_theme(self) -> None:
-        self.push_screen(ThemePicker(sorted(self.available_themes), self.theme))
+        names = self.theme_names if self.theme in self.theme_names else sorted({*self.theme_names, self.theme})
+        self.push_screen(ThemePicker(names, self.theme))
 
     @on(ThemePicker.Chosen)
     def _theme_chosen(self, event: ThemePicker.Chosen) -> None:
         self.theme = event.theme
         self.settings.save("theme", event.theme)
+        self.notify(f"theme {event.theme}, saved", markup=False, timeout=2)
 
     # --- model, effort, protocol ----------------------------------------------------------
 
@@ -174,7 +200,9 @@ class RtChatApp(App[int]):
             self.voice.follow_choice()
 
     def action_pick_model(self) -> None:
-        choices = model_choices(self.config.catalog.providers.values(), has_key)
+        from rtchat.loopback.scripts import MODELS as LOOPBACK_MODELS  # aiohttp comes with it: load once the picker opens
+
+        choices = model_choices(self.config.catalog.providers.values(), has_key, LOOPBACK_MODELS)
         self.push_screen(ModelPicker(choices, self.state.ref))
 
     @on(ModelPicker.Chosen)
@@ -182,19 +210,27 @@ class RtChatApp(App[int]):
         from rtchat.ui.screens.key_entry import KeyEntry
 
         ref = event.choice.ref
-        if event.choice.key_set:
+
+        def use() -> None:
             self.switch_model(ref)
+            self.models.remember(ref)
+            self.notify(f"model {ref}", markup=False, timeout=2)
+
+        if event.choice.key_set:
+            use()
         else:
-            self.push_screen(KeyEntry(event.choice.provider), lambda stored: self.switch_model(ref) if stored else None)
+            self.push_screen(KeyEntry(event.choice.provider), lambda stored: use() if stored else None)
 
     def action_cycle_effort(self) -> None:
         note = self.models.cycle_effort()
         if note:
-            self.notify(note, markup=False)
+            self.notify(note, markup=False, timeout=2)
 
     def action_cycle_protocol(self) -> None:
-        if self.models.cycle_protocol():
+        note = self.models.cycle_protocol()
+        if note:
             self.voice.follow_choice()
+            self.notify(note, markup=False, timeout=2)
 
     def action_pick_protocol(self) -> None:
         target = self.state.target
@@ -203,8 +239,9 @@ class RtChatApp(App[int]):
 
     @on(ProtocolPicker.Chosen)
     def _protocol_chosen(self, event: ProtocolPicker.Chosen) -> None:
-        self.models.set_protocol(event.protocol)
+        note = self.models.set_protocol(event.protocol)
         self.voice.follow_choice()
+        self.notify(note, markup=False, timeout=2)
 
     # --- sending, stopping, voice ---------------------------------------------------------
 
@@ -244,7 +281,7 @@ class RtChatApp(App[int]):
     def action_toggle_all_thinking(self) -> None:
         self.show_thinking = not self.show_thinking
         self.transcript.show_thinking(self.show_thinking)
-        self.notify("thinking shown" if self.show_thinking else "thinking hidden")
+        self.notify("thinking shown" if self.show_thinking else "thinking hidden", timeout=2)
 
     def action_jump_to_latest(self) -> None:
         self.transcript.jump_to_latest()
@@ -307,11 +344,12 @@ class RtChatApp(App[int]):
     async def action_new_conversation(self) -> None:
         await self.turns.stop()
         await self.history.start_new()
-        self.notify("new conversation")
+        self.status.reset_turn()  # no figure or error of the old conversation stays
+        self.notify("new conversation", timeout=2)
         self.prompt.focus()
 
     @work(exclusive=True, group="conversation")
-    async def open_conversation(self, conversation_id: int) -> None:
+    async def open_conversation(self, conversation_id: int, quiet: bool = False) -> None:
         """Show a stored conversation and continue it, with the model that last answered in it."""
         if self.history.store is None:
             return
@@ -323,9 +361,12 @@ class RtChatApp(App[int]):
             return
         if reopened is None:
             return
+        self.status.reset_turn()
+        self.turns.show_context()
         if reopened.model and reopened.model != self.state.ref:
             self.switch_model(reopened.model, protocol=reopened.protocol)
-        self.notify(f"opened “{reopened.title}”", markup=False)
+        if not quiet:
+            self.notify(f"opened “{reopened.title}”", markup=False, timeout=2)
         self.prompt.focus()
 
     # --- bench --------------------------------------------------------------------------------

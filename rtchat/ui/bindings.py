@@ -15,15 +15,15 @@ from __future__ import annotations
 from textual.binding import Binding
 
 APP_BINDINGS = [
-    Binding("ctrl+c", "interrupt", "Stop / clear", id="interrupt", priority=True, tooltip="Stop the streaming answer; when idle, clear the input"),
+    Binding("ctrl+c", "interrupt", "Stop", id="interrupt", priority=True, tooltip="Stop the streaming answer; when idle, clear the input"),
     Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
     Binding("f1", "help", "Help", id="help"),
     Binding("ctrl+o", "pick_model", "Model", id="pick_model", priority=True),
-    Binding("ctrl+r", "cycle_effort", "Effort", id="cycle_effort", priority=True),
+    Binding("ctrl+r", "cycle_effort", "Effort", id="cycle_effort", priority=True, show=False),
     Binding("ctrl+n", "cycle_protocol", "Protocol", id="cycle_protocol", priority=True),
     Binding("f3,ctrl+@,ctrl+space", "push_to_talk", "Talk", id="push_to_talk", priority=True, key_display="f3", tooltip="Voice: press to talk (stops a spoken answer), press again to send"),
     Binding("f4", "pick_protocol", "Protocols", id="pick_protocol", show=False),
-    Binding("ctrl+t", "toggle_all_thinking", "Thinking", id="toggle_all_thinking", priority=True),
+    Binding("ctrl+t", "toggle_all_thinking", "Thinking", id="toggle_all_thinking", priority=True, show=False),
     Binding("f5", "pick_theme", "Theme", id="pick_theme", show=False),
     Binding("ctrl+g", "jump_to_latest", "Latest", id="jump_to_latest", show=False, priority=True),
     Binding("f8", "copy_last_answer", "Copy answer", id="copy_last_answer", show=False),
@@ -44,7 +44,7 @@ INPUT_BINDINGS = [
 MESSAGE_BINDINGS = [
     Binding("c", "copy_message", "Copy", id="copy_message"),
     Binding("t", "toggle_thinking", "Thinking", id="toggle_thinking"),
-    Binding("i,escape", "focus_input", "Input", id="focus_input"),
+    Binding("i,escape", "focus_input", "Input", id="focus_input", show=False),
     Binding("up,k", "focus_previous_message", "Previous", id="focus_previous_message", show=False),
     Binding("down,j", "focus_next_message", "Next", id="focus_next_message", show=False),
 ]

@@ -8,9 +8,15 @@ from rtchat.session import PROTOCOLS as IMPLEMENTED_PROTOCOLS
 PROTOCOL_NAMES = {"sse": "SSE", "websocket": "WebSocket", "webrtc": "WebRTC"}
 
 
+DEFAULT_EFFORT = "default"  # no effort is sent: the provider's own default applies
+
+
 def efforts_for(info: ModelInfo) -> tuple[str, ...]:
-    """Models that cannot think only offer "off"."""
-    return ("off",) if info.thinking is False else EFFORTS
+    """Models that cannot think only offer "off"; those without a catalogued default also offer
+    "default" (send none), which ctrl+r returns to after "max"."""
+    if info.thinking is False:
+        return ("off",)
+    return EFFORTS if info.default_effort else EFFORTS + (DEFAULT_EFFORT,)
 
 
 def next_effort(current: str, info: ModelInfo) -> str:

@@ -8,6 +8,7 @@ the chat goes on in memory. Callers stop the running turn before switching.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -38,6 +39,7 @@ class HistoryController:
         self.transcript = transcript
         self.warn = warn
         self.recorder = TurnRecorder(None, warn)  # off until `open`: the store opens once the app runs
+        self._fresh: int | None = None  # the stored conversation the running turn created
 
     def open(self, enabled: bool) -> None:
         self.recorder = TurnRecorder.open(self.warn, enabled=enabled)
@@ -54,9 +56,19 @@ class HistoryController:
 
     def record_prompt(self, text: str, model: str, protocol: str) -> None:
         """Commit the prompt before the request leaves (creating the stored conversation on the first one)."""
+        self._fresh = None
         if self.recorder.conversation_id is None:
             self.recorder.start(model, protocol, self.state.conversation.system)
+            self._fresh = self.recorder.conversation_id
         self.recorder.prompt(text)
+
+    async def keep_only_answered(self, answered: bool) -> None:
+        """A conversation whose first turn got no answer is not kept in the history."""
+        fresh, self._fresh = self._fresh, None
+        if answered or fresh is None or fresh != self.recorder.conversation_id:
+            return
+        self.recorder.conversation_id = None
+        await asyncio.to_thread(self.recorder.discard, fresh)
 
     def begin_answer(self, target: Target) -> None:
         self.recorder.begin_answer(target.ref, target.provider.id)

@@ -6,12 +6,15 @@ worker of the app; the status line shows every change.
 
 from __future__ import annotations
 
+import asyncio
+import importlib
+
 from rtchat.catalog import UnknownProvider, parse_model_ref
 from rtchat.config import Config, default_model_ref
 from rtchat.events import Error
 from rtchat.secrets import has_key
 from rtchat.session import Session
-from rtchat.ui.choices import initial_protocol, next_effort, next_protocol
+from rtchat.ui.choices import DEFAULT_EFFORT, PROTOCOL_NAMES, initial_protocol, next_effort, next_protocol
 from rtchat.ui.controllers.settings import Settings
 from rtchat.ui.controllers.state import ChatState
 from rtchat.ui.widgets.status.status_line import StatusLine
@@ -30,16 +33,45 @@ class ModelController:
         self.transcript = transcript
 
     def initial_ref(self, requested: str | None) -> tuple[str, Error | None]:
-        """--model, else the config's default for the keys at hand; a bad one falls back to the echo model."""
+        """--model, else the config's default_model, else the model last chosen in the app, else the
+        default for the keys at hand; a bad one falls back to the echo model."""
+        remembered = self.config.raw.get("app", {}).get("last_model")
         try:
-            return (str(parse_model_ref(requested)) if requested else str(default_model_ref(self.config, has_key))), None
+            if requested:
+                return str(parse_model_ref(requested)), None
+            if not self.config.default_model and isinstance(remembered, str):
+                return str(parse_model_ref(remembered)), None
+            return str(default_model_ref(self.config, has_key)), None
         except ValueError as exc:
             return FALLBACK, Error("config", f"{exc}; using {FALLBACK}")
+
+    def remember(self, ref: str) -> None:
+        """The model chosen in the app is the one the next start-up opens with."""
+        self.config.raw.setdefault("app", {})["last_model"] = ref
+        self.settings.save("app.last_model", ref)
+
+    def _warm(self, ref: str) -> None:
+        """The slow, blocking part of resolving: the OS keyring's first use (~100 ms) and, for the
+        loopback, importing its server (aiohttp, ~150 ms). Run in a thread, so the screen paints meanwhile."""
+        try:
+            provider = self.config.catalog.provider(parse_model_ref(ref).provider)
+        except (UnknownProvider, ValueError):
+            return
+        if not provider.base_url:
+            importlib.import_module("rtchat.loopback")  # the in-process loopback server
+        has_key(provider)
+
+    async def start(self, requested: str | None) -> tuple[str, Error | None]:
+        """The model to open with (`initial_ref`, which may ask the keyring), found off the event loop."""
+        ref, problem = await asyncio.to_thread(self.initial_ref, requested)
+        await asyncio.to_thread(self._warm, ref)
+        return ref, problem
 
     async def switch(self, ref: str, protocol: str | None = None) -> bool:
         """Resolve `ref` and make it current; False when it could not be used and nothing changed."""
         state = self.state
         state.ready.clear()
+        await asyncio.to_thread(self._warm, ref)
         try:
             target = await self.session.resolve(ref)
         except (UnknownProvider, ValueError, KeyError) as exc:
@@ -57,27 +89,33 @@ class ModelController:
 
     def show(self) -> None:
         if self.state.target is not None:
-            self.status.show(model=self.state.target.ref, protocol=self.state.protocol, effort=self.state.effort or "auto")
+            self.status.show(model=self.state.target.ref, protocol=self.state.protocol, effort=self.state.effort or DEFAULT_EFFORT)
 
     def cycle_effort(self) -> str | None:
-        """The next effort; returns a note for the user when the model cannot think."""
+        """The next effort; returns what to tell the user (a short toast)."""
         target = self.state.target
         if target is None:
             return None
-        self.state.effort = next_effort(self.state.effort or "auto", target.info)
+        chosen = next_effort(self.state.effort or DEFAULT_EFFORT, target.info)
+        self.state.effort = None if chosen == DEFAULT_EFFORT else chosen
         self.show()
-        return f"{target.ref} cannot think: effort stays off" if target.info.thinking is False else None
+        if target.info.thinking is False:
+            return f"{target.ref} cannot think: effort stays off"
+        if chosen == DEFAULT_EFFORT:
+            return "effort default: none is sent, the provider decides"
+        return f"effort {chosen}"
 
-    def set_protocol(self, protocol: str) -> None:
-        """Use `protocol` from the next turn on, and remember it for this model."""
+    def set_protocol(self, protocol: str) -> str:
+        """Use `protocol` from the next turn on, and remember it for this model; returns the toast."""
         self.state.protocol = protocol
         if self.state.target is not None:
             self.config.protocols[self.state.target.ref] = protocol
             self.settings.save(f"protocols.{self.state.target.ref}", protocol)
         self.show()
+        return f"protocol {PROTOCOL_NAMES.get(protocol, protocol)}, remembered for {self.state.ref}"
 
-    def cycle_protocol(self) -> bool:
+    def cycle_protocol(self) -> str | None:
+        """The next protocol the model supports; returns the toast (None without a model)."""
         if self.state.target is None:
-            return False
-        self.set_protocol(next_protocol(self.state.protocol, self.state.target.info))
-        return True
+            return None
+        return self.set_protocol(next_protocol(self.state.protocol, self.state.target.info))

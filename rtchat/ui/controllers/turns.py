@@ -8,6 +8,7 @@ answer is kept. Typed prompts queue up and a worker of the app serves them.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
@@ -44,6 +45,7 @@ class TurnController:
         self._prompts: asyncio.Queue[str] = asyncio.Queue()
         self._taken = 0  # prompts taken off the queue and not yet answered
         self._slot = asyncio.Lock()
+        self.now: Callable[[], float] = time.perf_counter  # the waiting indicator's clock; tests freeze it
 
     @property
     def idle(self) -> bool:
@@ -79,6 +81,7 @@ class TurnController:
                 await self.transcript.show_error(Error("protocol", problem or "no model is selected"))
                 return None
             state.conversation.add_user(text)
+            self.status.show(first_audio_ms=None)  # a typed turn: no spoken figure stays from before
             self.history.record_prompt(text, target.ref, state.protocol)
             effort = self.session.effort_for(target, state.effort)[0]  # what the turn sends, for the thinking title
             turn = self.session.turn(target, state.conversation, state.effort, protocol=state.protocol)
@@ -128,11 +131,33 @@ class TurnController:
         finally:
             self.runner = None
             self.history.end_answer()
+        await self.history.keep_only_answered(message is not None)
         if message is None:
             conversation.messages.pop()  # no answer: the next prompt must not follow a dangling one
         else:
             conversation.messages.append(message)
+        self.show_cost(turn)
         return message
+
+    def show_cost(self, turn: Turn) -> None:
+        """The turn's cost, the conversation's running cost and how full its context is."""
+        answer = turn.answer.answer()
+        facts = self.status.facts
+        total = facts.total_usd
+        if answer.cost is not None:
+            total = (total or 0.0) + answer.cost.usd
+        self.status.show(cost=answer.cost, total_usd=total, waiting_s=None)
+        self.show_context(answer.usage)
+
+    def show_context(self, usage=None) -> None:
+        """Tokens in the conversation (the last turn's count, else an estimate) against the model's window."""
+        target = self.state.target
+        tokens = None
+        if usage is not None and (usage.input_tokens or usage.output_tokens):
+            tokens = (usage.input_tokens or 0) + (usage.output_tokens or 0)
+        elif self.state.conversation.messages:
+            tokens = self.state.conversation.estimated_tokens()
+        self.status.show(context_tokens=tokens, context_window=target.info.context_window if target else None)
 
     def cancel(self) -> bool:
         """Stop the running answer at once (it is kept); False when nothing runs."""
@@ -169,5 +194,9 @@ class TurnController:
         runner = self.runner
         if runner is None or (turn is not None and runner.turn is not turn):
             return False
-        self.status.show_clock(runner.turn.clock)
+        clock = runner.turn.clock
+        self.status.show_clock(clock)
+        waiting = None if clock.ttft_ms is not None else self.now() - clock.started
+        self.status.show(waiting_s=waiting)
+        runner.view.show_waiting(waiting)
         return True

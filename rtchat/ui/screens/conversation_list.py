@@ -31,10 +31,15 @@ def when(timestamp: float) -> str:
     return time.strftime("%Y-%m-%d %H:%M", time.localtime(timestamp))
 
 
-def summary_label(summary: ConversationSummary, current: int | None) -> Content:
+def summary_label(summary: ConversationSummary, current: int | None, width: int = 110) -> Content:
+    """One row of at most `width` cells: the whole model name and the date; the title takes the rest."""
     mark = "● " if summary.id == current else "  "
-    title = summary.title or "(untitled)"
-    return literal(f"{mark}{title[:46]:<46} {summary.model[:22]:<22} {summary.message_count:>4} msgs  {when(summary.updated)}")
+    title = " ".join((summary.title or "(untitled)").split())
+    tail = f"  {summary.model}  {summary.message_count:>3} msgs  {when(summary.updated)}"
+    room = max(8, width - len(mark) - len(tail))
+    if len(title) > room:
+        title = title[: room - 1] + "…"
+    return literal(f"{mark}{title:<{room}}{tail}")
 
 
 class ConversationList(ModalScreen[None]):
@@ -57,7 +62,7 @@ class ConversationList(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static("Conversations — type to filter · Enter opens · F2 renames · ctrl+d deletes · Esc closes", classes="hint", markup=False)
+            yield Static("Conversations — filter · Enter opens · F2 renames · ctrl+d deletes · Esc", classes="hint", markup=False)
             yield Input(placeholder="filter titles", id="conversations-filter")
             yield OptionList(id="conversations")
             yield Static("", id="conversations-problem", markup=False)
@@ -65,6 +70,7 @@ class ConversationList(ModalScreen[None]):
     def on_mount(self) -> None:
         self.query_one(Input).focus()
         self.reload()
+        self.call_after_refresh(self.reload)  # now the list's width is known: rows fit it
 
     @property
     def options(self) -> OptionList:
@@ -80,7 +86,8 @@ class ConversationList(ModalScreen[None]):
             self.query_one("#conversations-problem", Static).update(str(exc))
         options = self.options
         options.clear_options()
-        options.add_options([Option(summary_label(s, self.current), id=str(s.id)) for s in self.shown])
+        width = (options.scrollable_content_region.width or min(120, int(self.app.size.width * 0.98)) - 8) - 1
+        options.add_options([Option(summary_label(s, self.current, width), id=str(s.id)) for s in self.shown])
         ids = [s.id for s in self.shown]
         if ids:
             options.highlighted = ids.index(wanted) if wanted in ids else 0

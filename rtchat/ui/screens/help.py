@@ -12,12 +12,15 @@ from rtchat.ui.bindings import SECTIONS, effective_key
 
 
 def help_text(keymap: dict[str, str]) -> str:
-    lines = []
-    for title, bindings in SECTIONS:
+    """Columns as wide as their widest entry, so the table fits 80 columns without wrapping."""
+    rows = [(title, [(effective_key(b, keymap), b.description or b.action, b.id or "") for b in bindings]) for title, bindings in SECTIONS]
+    key_width = max(len(key) for _, entries in rows for key, _, _ in entries)
+    text_width = max(len(text) for _, entries in rows for _, text, _ in entries)
+    lines = [f"  {'key':<{key_width}}  {'does':<{text_width}}  id (remap under [keys])", ""]
+    for title, entries in rows:
         lines.append(title)
-        for binding in bindings:
-            key = effective_key(binding, keymap)
-            lines.append(f"  {key:<28} {binding.description or binding.action:<16} (id: {binding.id})")
+        for key, text, binding_id in entries:
+            lines.append(f"  {key:<{key_width}}  {text:<{text_width}}  {binding_id}")
         lines.append("")
     lines.append("ctrl+p opens the command palette: every action by name.")
     lines.append("Remap keys in the config file under [keys], e.g.  pick_model = \"f2\"")

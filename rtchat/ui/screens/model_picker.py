@@ -1,63 +1,20 @@
-"""A modal to switch model: fuzzy filter over every configured provider's models."""
+"""A modal to switch model: filter every configured provider's models, or type any PROVIDER/MODEL."""
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
-from textual.fuzzy import Matcher
 from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from rtchat.catalog import ModelInfo, Provider
-from rtchat.ui.choices import PROTOCOL_NAMES
+from rtchat.ui.screens.model_choices import ModelChoice, filter_choices, model_choices
 
-
-@dataclass(frozen=True)
-class ModelChoice:
-    provider: Provider
-    info: ModelInfo
-    key_set: bool
-
-    @property
-    def ref(self) -> str:
-        return f"{self.provider.id}/{self.info.id}"
-
-    def describe(self) -> str:
-        abilities = []
-        if self.info.thinking:
-            abilities.append("thinking")
-        abilities.append(" ".join(PROTOCOL_NAMES[p] for p in self.info.protocols if p in PROTOCOL_NAMES))
-        if self.info.voice:
-            abilities.append("voice")
-        if not self.provider.needs_key:
-            key = "no key needed"
-        else:
-            key = "key set" if self.key_set else "no key"
-        return f"{self.ref:<42} {' · '.join(abilities):<36} {key}"
-
-
-def model_choices(providers, has_key) -> list[ModelChoice]:
-    choices = []
-    for provider in providers:
-        key_set = (not provider.needs_key) or has_key(provider)
-        for info in provider.models:
-            choices.append(ModelChoice(provider, info, key_set))
-    return choices
-
-
-def filter_choices(choices: list[ModelChoice], query: str) -> list[ModelChoice]:
-    if not query.strip():
-        return choices
-    matcher = Matcher(query)
-    scored = [(matcher.match(f"{c.ref} {c.provider.label}"), i, c) for i, c in enumerate(choices)]
-    return [c for score, _, c in sorted(scored, key=lambda t: (-t[0], t[1])) if score > 0]
+__all__ = ["ModelChoice", "ModelPicker", "filter_choices", "model_choices"]
 
 
 class ModelPicker(ModalScreen[None]):
@@ -75,7 +32,7 @@ class ModelPicker(ModalScreen[None]):
     ]
     DEFAULT_CSS = """
     ModelPicker { align: center middle; }
-    ModelPicker > Vertical { width: 100; max-width: 95%; height: 70%; border: thick $primary; background: $surface; padding: 0 1; }
+    ModelPicker > Vertical { width: 110; max-width: 96%; height: 80%; border: thick $primary; background: $surface; padding: 0 1; }
     ModelPicker OptionList { height: 1fr; }
     ModelPicker .hint { color: $text-muted; }
     """
@@ -88,21 +45,30 @@ class ModelPicker(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static("Switch model — type to filter, Enter to choose, Esc to cancel", classes="hint")
-            yield Input(placeholder="filter models…", id="model-filter")
+            yield Static("Model — type to filter or a PROVIDER/MODEL id; Enter chooses", classes="hint")
+            yield Input(placeholder="filter, or e.g. loopback/lorem@1000", id="model-filter")
             yield OptionList(id="model-list")
 
     def on_mount(self) -> None:
         self._fill("")
         self.query_one(Input).focus()
+        self.call_after_refresh(lambda: self._fill(self.query_one(Input).value))  # now the list's width is known
 
     def _fill(self, query: str) -> None:
+        """Rows sized to the list's width (none wraps); with no filter the current model is highlighted."""
         self.shown = filter_choices(self.choices, query)
         options = self.query_one(OptionList)
+        inner = options.scrollable_content_region.width or min(110, int(self.app.size.width * 0.96)) - 10
+        width = max(20, inner - 3)  # the marker and a scrollbar
+        ref_width = min(34, max((len(c.ref) for c in self.shown), default=10))
         options.clear_options()
-        options.add_options([Option(Content(("● " if c.ref == self.current else "  ") + c.describe()), id=c.ref) for c in self.shown])
+        options.add_options([Option(Content(("● " if c.ref == self.current else "  ") + c.describe(width, ref_width))) for c in self.shown])
         if self.shown:
-            options.highlighted = 0
+            refs = [c.ref for c in self.shown]
+            options.highlighted = refs.index(self.current) if not query.strip() and self.current in refs else 0
+
+    def on_resize(self) -> None:
+        self._fill(self.query_one(Input).value)
 
     @on(Input.Changed, "#model-filter")
     def _filter(self, event: Input.Changed) -> None:

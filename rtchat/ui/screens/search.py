@@ -68,7 +68,7 @@ class SearchScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static("Search all conversations — type words · Enter opens the conversation · Esc closes", classes="hint", markup=False)
+            yield Static("Search every conversation — type words · Enter opens · Esc closes", classes="hint", markup=False)
             yield Input(self.words, placeholder="words to find (all must match)", id="search-words")
             yield OptionList(id="search-hits")
             yield Static("", id="search-status", markup=False)
@@ -102,7 +102,12 @@ class SearchScreen(ModalScreen[None]):
         hits.add_options([Option(hit_label(hit), id=str(index)) for index, hit in enumerate(self.hits)])
         if self.hits:
             hits.highlighted = 0
-        status.update(f"{len(self.hits)} matching messages" if words.strip() else "")
+        if not words.strip():
+            status.update("")
+        elif self.hits:
+            status.update(f"{len(self.hits)} matching messages")
+        else:
+            status.update(f"no message matches “{words.strip()}” — fewer or shorter words find more")
 
     def action_move(self, step: int) -> None:
         hits = self.query_one("#search-hits", OptionList)

@@ -35,7 +35,7 @@ class ThemePicker(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static("Theme — arrows preview, Enter keeps, Esc restores")
+            yield Static("Theme — arrows preview · Enter keeps · Esc")
             yield OptionList(*[Option(Content(name), id=name) for name in self.names], id="theme-list")
 
     def on_mount(self) -> None:

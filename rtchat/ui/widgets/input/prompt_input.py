@@ -6,7 +6,11 @@ from textual import events
 from textual.message import Message
 from textual.widgets import TextArea
 
+from rtchat.ui import alt_enter
 from rtchat.ui.bindings import INPUT_BINDINGS
+
+alt_enter.install()  # alt+enter arrives as its own key, not as Enter
+PLACEHOLDER = "Message rtchat — Enter sends · ctrl+j new line · F1 keys"
 
 
 class PromptInput(TextArea):
@@ -24,6 +28,7 @@ class PromptInput(TextArea):
             self.text = text
 
     def __init__(self, **kwargs) -> None:
+        kwargs.setdefault("placeholder", PLACEHOLDER)
         super().__init__(soft_wrap=True, show_line_numbers=False, tab_behavior="focus", compact=False, **kwargs)
         self.sent: list[str] = []
         self._recall_index: int | None = None  # position in history while recalling

@@ -145,6 +145,7 @@ class AssistantMessage(MessageView):
     DEFAULT_CSS = """
     AssistantMessage { border-left: thick $accent; }
     AssistantMessage .status { color: $warning; text-style: bold; }
+    AssistantMessage .waiting { color: $text-muted; }
     AssistantMessage.hide-thinking ThinkingPanel { display: none; }
     """
 
@@ -195,6 +196,8 @@ class AssistantMessage(MessageView):
         return self.thinking
 
     def append_thinking(self, text: str) -> None:
+        if self.status.has_class("waiting"):
+            self.show_waiting(None)
         self._ensure_thinking().append(text)
 
     def mark_redacted(self) -> None:
@@ -203,7 +206,18 @@ class AssistantMessage(MessageView):
     def append_text(self, text: str) -> None:
         if self.thinking is not None and self.thinking.state == "thinking":
             self.thinking.settle()
+        if self.status.has_class("waiting"):
+            self.show_waiting(None)
         self.body.append(text)
+
+    def show_waiting(self, seconds: float | None) -> None:
+        """A sign of life until the first token: "waiting for the first token · 1.2 s"."""
+        waiting = seconds is not None and self.streaming and not self.text and self.thinking is None
+        if waiting:
+            self.status.update(f"waiting for the first token · {seconds:.1f} s")
+        if waiting != self.status.has_class("waiting"):
+            self.status.set_class(waiting, "waiting")
+            self.status.display = waiting
 
     def set_usage(self, usage: Usage) -> None:
         if self.thinking is not None and usage.reasoning_tokens:
@@ -217,6 +231,7 @@ class AssistantMessage(MessageView):
 
     async def finish(self, reason: str) -> None:
         """The turn ended: render everything, freeze the thinking clock, say why if not complete."""
+        self.show_waiting(None)
         self.streaming = False
         self.reason = reason
         if self.thinking is not None:

@@ -5,7 +5,7 @@ repaints one widget: the tail, holding everything after the last sealed piece.
 Once the tail holds SEGMENT_CHARS of *final* text (up to the last blank line
 outside a code fence, see markdown_blocks) that text is sealed into a piece of
 its own that is never rendered again, so neither parsing nor layout grows with
-the answer. The tail reserves its height in steps of TAIL_STEP lines, so most
+the answer. The tail reserves its height in steps of TAIL_STEP (2) lines, so half the
 frames repaint the tail's own lines without re-laying out the screen; layout
 happens when the tail outgrows its reservation or a piece is sealed.
 Each piece is one line-rendered widget holding Rich Markdown: far fewer widgets
@@ -30,7 +30,7 @@ from rtchat.ui.widgets.transcript.markdown_blocks import final_boundary
 
 RenderedHook = Callable[[int, float], None]
 SEGMENT_CHARS = 1200
-TAIL_STEP = 8  # lines the streaming tail reserves at a time
+TAIL_STEP = 2  # lines the streaming tail reserves at a time: at most one blank row under the text
 
 
 def rich_markdown(text: str, dark: bool = True) -> InertMarkdown:

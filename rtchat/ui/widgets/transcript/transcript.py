@@ -25,12 +25,27 @@ class Transcript(VerticalScroll, can_focus=False):
     Transcript.hide-thinking ThinkingPanel { display: none; }
     """
 
-    def __init__(self, **kwargs) -> None:
+    def __init__(self, welcome: WidgetFactory | None = None, **kwargs) -> None:
         super().__init__(**kwargs)
         self._unmounted: list[WidgetFactory] = []  # oldest first, not yet on screen
+        self._welcome = welcome  # what an empty transcript shows (a first-run hint)
 
-    def on_mount(self) -> None:
+    async def on_mount(self) -> None:
         self.anchor()
+        await self._show_welcome()
+
+    async def _show_welcome(self) -> None:
+        if self._welcome is not None and not self.children:
+            await self.mount(self._welcome())
+
+    async def _drop_welcome(self) -> None:
+        for welcome in self.query("#welcome"):
+            await welcome.remove()
+
+    @property
+    def empty(self) -> bool:
+        """No message is on screen (the welcome may be)."""
+        return not any(child.id != "welcome" for child in self.children)
 
     @property
     def following(self) -> bool:
@@ -42,6 +57,7 @@ class Transcript(VerticalScroll, can_focus=False):
         self.scroll_end(animate=False, immediate=True)
 
     async def add(self, widget: Widget) -> None:
+        await self._drop_welcome()
         await self.mount(widget)
 
     async def show_error(self, error: Error) -> None:
@@ -71,12 +87,15 @@ class Transcript(VerticalScroll, can_focus=False):
         """Empty the transcript, for another conversation."""
         self._unmounted = []
         await self.remove_children()
+        await self._show_welcome()
         self.jump_to_latest()
 
     async def load_history(self, factories: list[WidgetFactory]) -> None:
         """Show a past conversation: mount the newest page now, keep the rest for scrolling up."""
         self._unmounted = list(factories[:-PAGE]) if len(factories) > PAGE else []
         newest = factories[-PAGE:]
+        if newest:
+            await self._drop_welcome()
         await self.mount_all([make() for make in newest])
         self.jump_to_latest()
 

@@ -1,0 +1,90 @@
+"""The rows of the model picker: every configured model, the loopback's fault models, and a typed id.
+
+A typed `PROVIDER/MODEL` (with a variant such as `loopback/lorem@1000`) is a
+row of its own, so any model a provider serves can be chosen. Filtering prefers
+plain substring matches and falls back to fuzzy matching only when none match,
+so "fault" lists the fault models rather than fuzzy-matching "refusal".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from textual.fuzzy import Matcher
+
+from rtchat.catalog import ModelInfo, Provider, parse_model_ref
+from rtchat.ui.choices import PROTOCOL_NAMES
+
+
+@dataclass(frozen=True)
+class ModelChoice:
+    provider: Provider
+    info: ModelInfo
+    key_set: bool
+    typed: bool = False  # made from what the user typed, not from the catalogue
+
+    @property
+    def ref(self) -> str:
+        return f"{self.provider.id}/{self.info.id}"
+
+    def key_state(self) -> str:
+        if not self.provider.needs_key:
+            return "no key needed"
+        return "key set" if self.key_set else "no key"
+
+    def abilities(self) -> str:
+        parts = ["thinking"] if self.info.thinking else []
+        parts.append(" ".join(PROTOCOL_NAMES[p] for p in self.info.protocols if p in PROTOCOL_NAMES))
+        if self.info.voice:
+            parts.append("voice")
+        return " · ".join(parts)
+
+    def describe(self, width: int = 100, ref_width: int = 32) -> str:
+        """One row of at most `width` cells: id, key state, then abilities (cut first)."""
+        ref = self.ref + ("  (typed)" if self.typed else "")
+        line = f"{ref:<{ref_width}}  {self.key_state():<13}  {self.abilities()}"
+        return line if len(line) <= width else line[: max(1, width - 1)] + "…"
+
+
+def model_choices(providers, has_key, extra_loopback: dict[str, str] | None = None) -> list[ModelChoice]:
+    """Every model of every provider; `extra_loopback` adds the loopback's scripted (fault) models."""
+    choices = []
+    for provider in providers:
+        key_set = (not provider.needs_key) or has_key(provider)
+        for info in provider.models:
+            choices.append(ModelChoice(provider, info, key_set))
+        if provider.id == "loopback" and extra_loopback:
+            known = {info.id for info in provider.models}
+            for model_id, note in extra_loopback.items():
+                if model_id not in known:
+                    choices.append(ModelChoice(provider, replace(provider.model(model_id), note=note), key_set))
+    return choices
+
+
+def typed_choice(choices: list[ModelChoice], query: str) -> ModelChoice | None:
+    """A row for a typed `PROVIDER/MODEL` of a known provider that no listed row is."""
+    try:
+        ref = parse_model_ref(query)
+    except ValueError:
+        return None
+    text = str(ref)
+    if any(c.ref == text for c in choices):
+        return None
+    for c in choices:
+        if c.provider.id == ref.provider:
+            return ModelChoice(c.provider, c.provider.model(ref.model), c.key_set, typed=True)
+    return None
+
+
+def filter_choices(choices: list[ModelChoice], query: str) -> list[ModelChoice]:
+    query = query.strip()
+    if not query:
+        return choices
+    typed = typed_choice(choices, query)
+    needle = query.casefold()
+    found = [c for c in choices if needle in f"{c.ref} {c.provider.label} {c.info.note}".casefold()]
+    if not found and typed is None:
+        matcher = Matcher(query)
+        scored = [(matcher.match(f"{c.ref} {c.provider.label}"), i, c) for i, c in enumerate(choices)]
+        found = [c for score, _, c in sorted(scored, key=lambda t: (-t[0], t[1])) if score > 0]
+    return ([typed] if typed else []) + found

@@ -1,0 +1,158 @@
+"""What the status line knows, and how it fits any width: facts are dropped by priority.
+
+Each fact has a priority (0 matters most); when the line is wider than the
+terminal, the least important facts go first, so tokens/s survives at 80
+columns while an answer streams. Pure: no widgets, easy to test.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rtchat.events import Cost, Usage
+from rtchat.ui.choices import PROTOCOL_NAMES
+
+METER_CELLS = 8
+METER_FLOOR_DBFS = -60.0  # quieter than this shows an empty meter
+CONTEXT_SHOWN_FROM = 0.5  # the context meter appears past half the model's window
+
+
+@dataclass
+class StatusFacts:
+    model: str = ""
+    protocol: str = "sse"
+    socket: str | None = None  # a live connection's state (idle | connecting | open | reconnecting | closed)
+    state: str = "idle"  # idle | connecting | waiting | thinking | streaming | done | interrupted | error
+    waiting_s: float | None = None  # seconds since the request left, until the first token
+    effort: str = "off"
+    connect_ms: float | None = None
+    ttft_ms: float | None = None
+    tokens_per_s: float | None = None
+    usage: Usage | None = None
+    cost: Cost | None = None  # the last turn's
+    total_usd: float | None = None  # the conversation's running cost
+    context_tokens: int | None = None  # tokens the conversation holds now
+    context_window: int | None = None
+    voice: str | None = None  # None outside voice mode; else opening | idle | listening | thinking | speaking
+    voice_link: str | None = None  # "WebRTC connected", "WebSocket connecting", ...
+    level_dbfs: float | None = None  # the microphone's level while listening
+    first_audio_ms: float | None = None  # press-to-send -> first sound of the answer
+
+    def reset_turn(self) -> None:
+        """A new or reopened conversation: no figures of another conversation's turn stay."""
+        self.state, self.waiting_s, self.connect_ms, self.ttft_ms, self.tokens_per_s = "idle", None, None, None, None
+        self.usage, self.cost, self.total_usd, self.context_tokens, self.first_audio_ms = None, None, None, None, None
+
+
+def _ms(value: float | None) -> str:
+    return "–" if value is None else f"{value:.0f} ms"
+
+
+def _tokens(value: int | None) -> str:
+    return "–" if value is None else f"{value:,}"
+
+
+def usd(value: float) -> str:
+    if 0 < value < 0.00005:
+        return "<$0.0001"  # never "$0.0000" for something that cost something
+    return f"${value:.4f}" if value < 1 else f"${value:,.2f}"
+
+
+def _short(tokens: int) -> str:
+    return f"{tokens / 1_000_000:.1f}M" if tokens >= 1_000_000 else f"{tokens // 1000}k" if tokens >= 1000 else str(tokens)
+
+
+def level_meter(dbfs: float | None, cells: int = METER_CELLS) -> str:
+    """A small bar: empty at the floor (-60 dBFS), full at 0 dBFS."""
+    if dbfs is None:
+        return ""
+    fraction = min(1.0, max(0.0, (dbfs - METER_FLOOR_DBFS) / -METER_FLOOR_DBFS))
+    filled = round(fraction * cells)
+    return "█" * filled + "░" * (cells - filled)
+
+
+def protocol_name(protocol: str) -> str:
+    """One naming everywhere: SSE, WebSocket, WebRTC."""
+    return PROTOCOL_NAMES.get(protocol, protocol)
+
+
+# (priority, text); the first group holds the settings, the second the figures
+Part = tuple[int, str]
+
+
+def _voice_parts(facts: StatusFacts, usage: Usage) -> tuple[list[Part], list[Part]]:
+    voice = f"voice {facts.voice}"
+    if facts.level_dbfs is not None:
+        voice += f" {level_meter(facts.level_dbfs)} {facts.level_dbfs:.0f} dB"
+    left = [(1, facts.model), (0, voice)]
+    if facts.voice_link:
+        left.append((4, facts.voice_link))
+    right = [(5, f"connect {_ms(facts.connect_ms)}"), (2, f"first audio {_ms(facts.first_audio_ms)}"),
+             (3, f"in {_tokens(usage.input_tokens)} out {_tokens(usage.output_tokens)}")]
+    return left, right
+
+
+def _state(facts: StatusFacts) -> str:
+    if facts.waiting_s is not None and facts.state in ("connecting", "waiting"):
+        return f"{facts.state} {facts.waiting_s:.1f} s"
+    return facts.state
+
+
+def _text_parts(facts: StatusFacts, usage: Usage) -> tuple[list[Part], list[Part]]:
+    streaming = facts.state in ("streaming", "thinking")
+    protocol = protocol_name(facts.protocol)
+    if facts.socket and facts.protocol != "sse":
+        protocol += f" ({facts.socket})"
+    left: list[Part] = [(2, facts.model), (3, protocol)]
+    left += [(0, _state(facts)), (9, f"effort {facts.effort}")]
+    right: list[Part] = []
+    if facts.connect_ms is not None:
+        right.append((11, f"connect {_ms(facts.connect_ms)}"))
+    if facts.ttft_ms is not None or streaming:
+        right.append((5, f"ttft {_ms(facts.ttft_ms)}"))
+    if facts.tokens_per_s is not None or streaming:
+        rate = "–" if facts.tokens_per_s is None else f"{facts.tokens_per_s:.0f}"
+        right.append((1 if streaming else 4, f"{rate} tok/s"))
+    if usage.input_tokens is not None or usage.output_tokens is not None:
+        right.append((6, f"in {_tokens(usage.input_tokens)} out {_tokens(usage.output_tokens)}"))
+    if usage.cached_tokens:
+        saved = f" · saved {usd(facts.cost.saved_usd)}" if facts.cost and facts.cost.saved_usd else ""
+        right.append((13, f"cached {_tokens(usage.cached_tokens)} of {_tokens(usage.input_tokens)}{saved}"))
+    if facts.cost is not None and (facts.cost.usd or facts.total_usd):
+        total = f" · total {usd(facts.total_usd)}" if facts.total_usd is not None and facts.total_usd != facts.cost.usd else ""
+        right.append((7, f"{usd(facts.cost.usd)}{total}"))
+    meter = context_meter(facts.context_tokens, facts.context_window)
+    if meter:
+        right.append((8, meter))
+    return left, right
+
+
+def context_meter(tokens: int | None, window: int | None) -> str:
+    """'context 62% of 128k' once the conversation fills more than half the model's window."""
+    if not tokens or not window or tokens / window <= CONTEXT_SHOWN_FROM:
+        return ""
+    return f"context {min(999, round(100 * tokens / window))}% of {_short(window)}"
+
+
+def _join(left: list[Part], right: list[Part]) -> str:
+    head = " · ".join(text for _, text in left)
+    tail = " · ".join(text for _, text in right)
+    return f"{head} │ {tail}" if head and tail else head or tail
+
+
+def format_status(facts: StatusFacts, width: int | None = None) -> str:
+    """The line for `width` cells (None: everything), dropping the least important facts first."""
+    usage = facts.usage or Usage()
+    left, right = (_voice_parts if facts.voice is not None else _text_parts)(facts, usage)
+    line = _join(left, right)
+    if width is None:
+        return line
+    while len(line) > width:
+        parts = left + right
+        if len(parts) <= 1:
+            return line[: max(0, width - 1)] + "…"
+        worst = max(priority for priority, _ in parts)
+        left = [p for p in left if p[0] != worst]
+        right = [p for p in right if p[0] != worst]
+        line = _join(left, right)
+    return line
