@@ -53,6 +53,8 @@ def test_errors_are_one_clear_line_and_exit_1(tmp_path):
     result = ask(tmp_path, "-m", "loopback/fault-401", "hi")
     assert result.returncode == 1
     assert "rtchat: " in result.stderr and "rtchat keys set loopback" in result.stderr and "Traceback" not in result.stderr
+    listed = subprocess.run(rtchat_cmd("history", "--json"), env=isolated_env(tmp_path), capture_output=True, text=True, timeout=60)
+    assert listed.stdout.strip() == "[]"  # a first turn without an answer leaves no conversation
     result = ask(tmp_path, "-m", "nosuch/model", "hi")
     assert result.returncode == 2 and "unknown provider 'nosuch'" in result.stderr
 

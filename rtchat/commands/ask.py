@@ -96,8 +96,10 @@ async def ask(args, prompt: str, attachments: list[Attachment] | None = None) ->
             problem = problem_for(attachment, target.provider.wire, target.info.accepts, target.ref)
             if problem:
                 return fail(problem)
+        started = None  # the stored conversation this call created, if any
         if recorder.conversation_id is None:
             recorder.start(target.ref, args.ask_protocol, args.system)
+            started = recorder.conversation_id
         conversation.add_user(prompt).attachments.extend(attachments)
         recorder.prompt(prompt, attachments)  # committed before the request leaves
         effort = "off" if args.no_thinking and not args.effort else args.effort
@@ -120,6 +122,9 @@ async def ask(args, prompt: str, attachments: list[Attachment] | None = None) ->
                 reason = event.reason
             elif isinstance(event, Error) and event.kind in USAGE_ERRORS:
                 refused = True
+        if started is not None and turn.answer.answer().message() is None:
+            recorder.end_answer()
+            recorder.discard(started)  # no answer: no "hi · 2 msgs" left in the history
     except (ValueError, LookupError) as exc:  # unknown provider, nothing to continue
         return fail(str(exc))
     finally:
