@@ -3,7 +3,6 @@ input_audio_buffer.append, the answer's audio as output_audio.delta events."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import subprocess
 import wave
@@ -11,11 +10,16 @@ import wave
 from rtchat.audio.capture import Capture
 from rtchat.audio.playback import ClockSpeaker
 from rtchat.audio.sources import wav_source
-from rtchat.events import AudioChunk, Done, Transcript
+from rtchat.events import AudioChunk, Transcript
 from rtchat.voice.links import RealtimeSocketLink
 from rtchat.voice.session import VoiceSession
 from tests.support.env import isolated_env, rtchat_cmd
-from tests.support.voice import heard_seconds, speech_wav, wav_speech_seconds
+from tests.support.voice import (
+    heard_seconds,
+    run_spoken_turn,
+    speech_wav,
+    wav_speech_seconds,
+)
 
 
 async def test_a_spoken_turn_over_the_realtime_websocket(loopback, tmp_path):
@@ -23,20 +27,12 @@ async def test_a_spoken_turn_over_the_realtime_websocket(loopback, tmp_path):
     source = wav_source(speech)
     voice = VoiceSession(RealtimeSocketLink(loopback.url + "/v1", "echo", None), Capture(source), ClockSpeaker)
     await voice.start(open_microphone=False)
-    events: list = []
 
-    async def collect() -> None:
-        async for event in voice.events():
-            events.append(event)
-            if isinstance(event, Done):
-                return
+    async def talk() -> None:
+        voice.capture.start()
+        await source.finished.wait()
 
-    collector = asyncio.create_task(collect())
-    await voice.start_talking()
-    voice.capture.start()
-    await source.finished.wait()
-    await voice.stop_talking()
-    await asyncio.wait_for(collector, 20)
+    events = await run_spoken_turn(voice, source, talk)
     await voice.close()
     answer = "".join(e.text for e in events if isinstance(e, Transcript) and e.role == "assistant")
     expected = wav_speech_seconds(speech)
