@@ -113,3 +113,17 @@ async def test_a_request_past_the_context_window_is_warned_about_first(loopback,
         await session.aclose()
     assert isinstance(first, Notice) and first.level == "warning"
     assert "context window of 32,000" in first.text
+
+
+def test_history_lists_each_conversations_cost(tmp_path):
+    import subprocess
+
+    from tests.support.env import isolated_env, rtchat_cmd
+
+    env = isolated_env(tmp_path)
+    assert subprocess.run(rtchat_cmd("ask", "-m", "loopback/echo", "what does it cost"), env=env, capture_output=True, timeout=60).returncode == 0
+    listing = subprocess.run(rtchat_cmd("history", "--json"), env=env, capture_output=True, text=True, timeout=60)
+    [row] = json.loads(listing.stdout)
+    assert row["cost_usd"] > 0
+    plain = subprocess.run(rtchat_cmd("history"), env=env, capture_output=True, text=True, timeout=60).stdout
+    assert format_usd(row["cost_usd"]) in plain.splitlines()[0]

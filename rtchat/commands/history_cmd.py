@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 from rtchat.commands.common import fail
+from rtchat.pricing import format_usd
 from rtchat.sanitize import strict_json, terminal_safe
 
 
@@ -57,10 +58,11 @@ def run_history(args) -> int:
             return 0
         rows = store.list_conversations(limit=args.limit)
         if args.json:
-            print(strict_json([{"id": r.id, "title": r.title, "model": r.model, "protocol": r.protocol, "created": r.created, "updated": r.updated, "messages": r.message_count} for r in rows], indent=2))
+            print(strict_json([{"id": r.id, "title": r.title, "model": r.model, "protocol": r.protocol, "created": r.created, "updated": r.updated, "messages": r.message_count, "cost_usd": r.cost_usd} for r in rows], indent=2))
             return 0
         for row in rows:
-            print(f"{row.id:>6}  {_when(row.updated)}  {row.message_count:>4} msgs  {terminal_safe(row.model):28}  {_one_line(row.title)}")
+            cost = "" if row.cost_usd is None else format_usd(row.cost_usd)
+            print(f"{row.id:>6}  {_when(row.updated)}  {row.message_count:>4} msgs  {cost:>8}  {terminal_safe(row.model):28}  {_one_line(row.title)}")
         return 0
     finally:
         store.close()
