@@ -212,6 +212,11 @@ Event = Union[
 ]
 
 
+# Pieces of the answer itself (as opposed to figures, notices and the end): what Ctrl-C stops
+# showing at once, and what makes a turn "answered" (no silent retry, deadlines move on).
+ANSWER_EVENTS = (TextDelta, ThinkingDelta, ToolCallDelta, RedactedThinking, Transcript, AudioChunk)
+
+
 def event_to_dict(event: Event) -> dict:
     """The `--jsonl` shape of an event: `type` first, then the fields."""
     data = asdict(event)

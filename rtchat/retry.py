@@ -17,11 +17,16 @@ class Backoff:
     max_wait: float
     waited: float = 0.0
 
+    @staticmethod
+    def wanted(attempt: int, asked: float | None = None) -> float:
+        """The wait before try `attempt + 1`: what the server asked for, else exponential."""
+        return asked if asked is not None else 2.0 ** (attempt - 1)
+
     def delay(self, attempt: int, asked: float | None = None) -> float | None:
         """Seconds to wait before try `attempt + 1`, or None when the budget is spent."""
         if attempt >= self.tries:
             return None
-        delay = asked if asked is not None else 2.0 ** (attempt - 1)
+        delay = self.wanted(attempt, asked)
         if self.waited + delay > self.max_wait:
             return None
         self.waited += delay

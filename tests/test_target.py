@@ -23,3 +23,11 @@ def test_this_machine_is_local(url):
 ])
 def test_anything_else_is_not(url):
     assert not is_local(url)
+
+
+def test_the_bench_and_race_call_only_this_machine_free():
+    """`is_free` follows `is_local`: a name that merely starts with 127. still costs money, so it is asked about first."""
+    from rtchat.bench.cost import is_free
+
+    assert is_free("openai", "http://127.0.0.1:8765/v1") and is_free("loopback", "")
+    assert not is_free("openai", "http://127.attacker.example/v1")

@@ -7,21 +7,21 @@ few cents from a few dollars, which is all a confirmation prompt needs.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 from rtchat.bench.plan import CACHE_REPLY_LIMIT, Plan
 from rtchat.bench.prefix import shared_prefix
+from rtchat.target import is_local
 
 FREE_PROVIDERS = {"loopback", "ollama"}
-LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
 CHARS_PER_TOKEN = 4
 REQUEST_OVERHEAD_TOKENS = 10  # role markers and framing around the prompt
 
 
 def is_free(provider_id: str, base_url: str) -> bool:
-    """Loopback, Ollama, or any endpoint on this machine: no per-token bill."""
-    host = urlsplit(base_url).hostname or ""
-    return provider_id in FREE_PROVIDERS or host in LOCAL_HOSTS or host.startswith("127.")
+    """Loopback, Ollama, or any endpoint on this machine: no per-token bill.
+
+    "This machine" is `target.is_local`'s rule: a name like `127.attacker.example` is not local."""
+    return provider_id in FREE_PROVIDERS or is_local(base_url)
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ import httpx
 
 from rtchat.debuglog import WireLog
 from rtchat.errors import DeadlinePassed, HttpStatusFailure, ProtocolFailure
-from rtchat.events import Done, Error, ErrorKind, Event, Notice, RedactedThinking, TextDelta, ThinkingDelta, ToolCallDelta
+from rtchat.events import ANSWER_EVENTS, Done, Error, ErrorKind, Event, Notice
 from rtchat.wire.base import HttpRequest, StreamDecoder, parse_json, preview
 from rtchat.wire.sse import DEFAULT_MAX_EVENT_BYTES, FrameTooLarge, SSEFramer
 
@@ -29,9 +29,6 @@ def status_failure(status: int, body: bytes, headers: httpx.Headers) -> HttpStat
 
 class StreamTooLarge(ProtocolFailure):
     """One event was larger than rtchat accepts."""
-
-
-CONTENT_EVENTS = (TextDelta, ThinkingDelta, ToolCallDelta, RedactedThinking)
 
 
 async def _read_whole(response: httpx.Response, limit: int) -> bytes:
@@ -151,7 +148,7 @@ async def stream_events(
             reschedule(scope)
             async for event in _stream(client, request, decoder, timing, deadlines.stall, connect_timeout, max_event_bytes, wire_log):
                 if not isinstance(event, Notice):
-                    answered = answered or isinstance(event, CONTENT_EVENTS)
+                    answered = answered or isinstance(event, ANSWER_EVENTS)
                     reschedule(scope)
                 yield event
     except TimeoutError:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Protocol
 from rtchat.answer import AnswerBuilder
 from rtchat.conversation import Conversation
 from rtchat.errors import unexpected
-from rtchat.events import AudioChunk, Cost, Done, Error, Event, Notice, RedactedThinking, TextDelta, ThinkingDelta, ToolCallDelta, Transcript
+from rtchat.events import ANSWER_EVENTS, Cost, Done, Error, Event, Notice
 from rtchat.metrics import TurnClock
 from rtchat.sanitize import terminal_safe
 from rtchat.secrets import redact
@@ -26,7 +26,6 @@ from rtchat.target import Target
 if TYPE_CHECKING:
     from rtchat.live.connection import LiveConnection
 
-CONTENT = (TextDelta, ThinkingDelta, ToolCallDelta, RedactedThinking, Transcript, AudioChunk)
 
 
 class TurnPhase(Enum):
@@ -98,7 +97,7 @@ class QueuedTurn:
                         self.answer.apply(cost)
                         yield cost
                     item = self.clock.metrics()
-                elif self.cancel_requested_at is not None and isinstance(item, CONTENT):
+                elif self.cancel_requested_at is not None and isinstance(item, ANSWER_EVENTS):
                     continue  # queued before Ctrl-C but not yet shown: the answer stops at once
                 self.clock.observe(item)
                 self.answer.apply(item)
@@ -152,7 +151,7 @@ class QueuedTurn:
         made inert and has the key taken out here, whatever path it came by."""
         if self.finished.is_set():
             return
-        if isinstance(event, CONTENT):
+        if isinstance(event, ANSWER_EVENTS):
             self.content_sent = True
         elif isinstance(event, Error):
             event = self.redacted(event)

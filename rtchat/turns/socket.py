@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING
 
 from rtchat.answer import AnswerBuilder
 from rtchat.conversation import Conversation
-from rtchat.events import Done, Error, Event, Notice
+from rtchat.events import ANSWER_EVENTS, Done, Error, Event, Notice
 from rtchat.target import Target
-from rtchat.turns.base import CONTENT, QueuedTurn
+from rtchat.turns.base import QueuedTurn
 
 if TYPE_CHECKING:
     from rtchat.live.connection import LiveConnection
@@ -69,7 +69,7 @@ class SocketTurn(QueuedTurn):
             if self._error_seen:
                 return  # one failure, one message (Realtime sends `error` and then a failed response)
             self._error_seen = True
-        elif isinstance(event, CONTENT) and self.cancel_requested_at is not None:
+        elif isinstance(event, ANSWER_EVENTS) and self.cancel_requested_at is not None:
             return  # Ctrl-C stops the answer at once: what the server sends before it sees the cancel is dropped
         self.received.apply(event)
         self.put(event)

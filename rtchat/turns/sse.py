@@ -101,7 +101,7 @@ class HttpTurn(QueuedTurn):
             delay = backoff.delay(attempt, asked)
             if delay is None:
                 if attempt < network.retries:
-                    wanted = asked if asked is not None else 2.0 ** (attempt - 1)
+                    wanted = Backoff.wanted(attempt, asked)
                     failure = Error(failure.kind, f"{failure.message} (the server asked to wait {wanted:g} s; rtchat waits at most {network.max_retry_wait:g} s in all)", True)
                 self.finish(failure, Done("error"))
                 return
