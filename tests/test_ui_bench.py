@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from textual.widgets import Static
 
@@ -41,6 +43,7 @@ async def test_a_paid_provider_is_asked_first(monkeypatch):
         app.action_run_bench()
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog))
         assert "spends tokens on openai" in app.screen.question and "output tokens" in app.screen.question
+        assert re.search(r"at most ~\$\d+\.\d+", app.screen.question)  # dollars from the same price table as the status line
         await pilot.press("n")
         await wait_for(pilot, lambda: not isinstance(app.screen, ConfirmDialog))
         await pilot.pause()  # a yield: a bench screen pushed on the answer would be up now

@@ -1,7 +1,8 @@
 """Whether a bench spends money, and roughly how much, before any request leaves.
 
 Token counts are estimated at ~4 characters a token: good enough to tell a
-few cents from a few dollars, which is all a confirmation prompt needs.
+few cents from a few dollars, which is all a confirmation prompt needs. The
+dollars come from the same price table the status line uses (`rtchat.pricing`).
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from dataclasses import dataclass
 
 from rtchat.bench.plan import CACHE_REPLY_LIMIT, Plan
 from rtchat.bench.prefix import shared_prefix
+from rtchat.events import Usage
+from rtchat.pricing import Price, format_usd
 from rtchat.target import is_local
 
 FREE_PROVIDERS = {"loopback", "ollama"}
@@ -30,11 +33,18 @@ class Estimate:
     input_tokens: int
     output_tokens: int  # an upper bound: measured turns are cut at the token limit
 
-    def describe(self) -> str:
-        return (
+    def dollars(self, price: Price) -> float:
+        """An upper bound: every input token at the full (uncached) price, every output token counted."""
+        return price.cost(Usage(input_tokens=self.input_tokens, output_tokens=self.output_tokens)).usd
+
+    def describe(self, price: Price | None = None) -> str:
+        tokens = (
             f"about {self.turns} turns, ~{self.input_tokens:,} input tokens "
             f"and at most ~{self.output_tokens:,} output tokens"
         )
+        if price is None:
+            return f"{tokens} (no price known for this model)"
+        return f"at most ~{format_usd(self.dollars(price))}: {tokens}"
 
 
 def estimate(plan: Plan, prompt: str, stop_after: int, interrupt_after: int) -> Estimate:

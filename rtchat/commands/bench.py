@@ -59,7 +59,10 @@ def run_bench_command(args) -> int:
         return fail(str(exc))
     if not is_free(provider.id, args.base_url or provider.base_url) and not args.yes:
         plan = Plan(tuple(protocols), args.runs, not args.no_cache_pass)
-        cost = estimate(plan, args.prompt, stop_after, INTERRUPT_AFTER).describe()
+        from rtchat.pricing import price_for, prices_from_config
+
+        price = price_for(f"{provider.id}/{ref.model}", prices_from_config(config.raw))
+        cost = estimate(plan, args.prompt, stop_after, INTERRUPT_AFTER).describe(price)
         if not confirm(f"this bench spends tokens on {provider.id} (paid): {cost}."):
             return 2
     return asyncio.run(_bench(args, config, protocols, stop_after))

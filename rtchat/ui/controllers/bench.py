@@ -27,5 +27,5 @@ def bench_offer(config: Config, target: Target, runs: int) -> BenchOffer:
     screen = BenchScreen(config, target.ref, protocols, runs, base_url=None if target.provider.id == "loopback" else target.base_url)
     if is_free(target.provider.id, target.base_url):
         return BenchOffer(screen, None)
-    cost = estimate(Plan(protocols, runs), BENCH_PROMPT, STOP_AFTER, INTERRUPT_AFTER).describe()
+    cost = estimate(Plan(protocols, runs), BENCH_PROMPT, STOP_AFTER, INTERRUPT_AFTER).describe(target.price)
     return BenchOffer(screen, f"This bench spends tokens on {target.provider.id} (paid): {cost}. Run it?")
