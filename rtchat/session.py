@@ -10,12 +10,9 @@ wording, the clock) lives below it.
 from __future__ import annotations
 
 import asyncio
-
 from typing import TYPE_CHECKING
 
-import httpx
-
-from rtchat.catalog import ModelRef, parse_model_ref
+from rtchat.catalog import EFFORTS, ModelRef, parse_model_ref
 from rtchat.config import Config
 from rtchat.conversation import Conversation
 from rtchat.events import Notice
@@ -24,11 +21,11 @@ from rtchat.secrets import lookup_key
 from rtchat.target import Target, is_local
 from rtchat.turns.base import Turn
 from rtchat.turns.refused import RefusedTurn
-from rtchat.turns.sse import HttpTurn
 from rtchat.voice.settings import voice_settings
-from rtchat.wire.base import EFFORT_LEVELS
 
 if TYPE_CHECKING:
+    import httpx
+
     from rtchat.live import LivePool
     from rtchat.live.webrtc import WebRTCPool
 
@@ -67,6 +64,8 @@ class Session:
             # the environment for loopback addresses. A client that only ever speaks plain HTTP
             # (it follows no redirect to https) has no TLS to verify: skipping the CA bundle
             # saves ~30 ms of `rtchat ask` start-up against a local server.
+            import httpx  # noqa: PLC0415 - ~40 ms the app's first frame does not wait for
+
             client = httpx.AsyncClient(follow_redirects=False, verify=tls, trust_env=not local)
             self._clients[(local, tls)] = client
         return client
@@ -98,8 +97,8 @@ class Session:
     def effort_for(self, target: Target, requested: str | None) -> tuple[str | None, list[Notice]]:
         """The effort to send: asked for, else the config's, else the catalogue's default."""
         effort = requested or self.config.efforts.get(target.ref) or target.info.default_effort
-        if effort is not None and effort not in EFFORT_LEVELS:
-            return None, [Notice(f"unknown effort {effort!r}; use one of {', '.join(EFFORT_LEVELS)}", "warning")]
+        if effort is not None and effort not in EFFORTS:
+            return None, [Notice(f"unknown effort {effort!r}; use one of {', '.join(EFFORTS)}", "warning")]
         if requested and requested != "off" and target.info.thinking is False:
             return None, [Notice(f"{target.ref} cannot think; effort {requested} ignored")]
         if target.info.thinking is False:
@@ -122,6 +121,8 @@ class Session:
             problem = f"{target.ref} offers no SSE API ({offered} only); use --protocol {target.info.protocols[0]}"
         if problem:
             return RefusedTurn(target, conversation, chosen, notices, problem, protocol)
+        from rtchat.turns.sse import HttpTurn  # noqa: PLC0415 - with httpx: loaded after the app's first frame
+
         return HttpTurn(self.client_for(target.base_url), self.network, target, conversation, chosen, notices, self.wire_log)
 
     def live_pool(self) -> LivePool:

@@ -124,7 +124,9 @@ class RtChatApp(App[int]):
         self.set_interval(STATUS_SECONDS, self._refresh_live_figures, name="status")
         self.status.show(model=self.requested_model or "", state="starting")
         self.run_worker(self.turns.serve(), group="turns")  # prompts wait until a model is ready
-        self._open_first_model(reopen)
+        # After the first frame: resolving the model loads httpx, the keyring and the loopback in threads
+        # that would otherwise compete with the first paint for the GIL.
+        self.call_after_refresh(self._open_first_model, reopen)
 
     @work(exclusive=True, group="resolve")
     async def _open_first_model(self, reopen: int | None) -> None:

@@ -13,8 +13,6 @@ from rtchat.attachments import Attachment
 from rtchat.conversation import ChatMessage, Conversation, has_words
 from rtchat.events import DONE_REASONS, Done, DoneReason, Error, Event, Notice
 
-EFFORT_LEVELS = ("off", "low", "medium", "high", "max")
-
 
 @dataclass(slots=True)
 class RequestOptions:
