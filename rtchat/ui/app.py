@@ -116,21 +116,21 @@ class RtChatApp(App[int]):
         if self.config.keys:
             self.set_keymap(self.config.keys)
         self.prompt.focus()
-        self.history.open(self.store_history)
-        reopen = self._last_conversation()
         if self.state.conversation.messages:
             model = self.requested_model or "assistant"
             await self.transcript.load_history([message_factory(m, model) for m in self.state.conversation.messages])
         self.set_interval(STATUS_SECONDS, self._refresh_live_figures, name="status")
         self.status.show(model=self.requested_model or "", state="starting")
         self.run_worker(self.turns.serve(), group="turns")  # prompts wait until a model is ready
-        # After the first frame: resolving the model loads httpx, the keyring and the loopback in threads
-        # that would otherwise compete with the first paint for the GIL.
-        self.call_after_refresh(self._open_first_model, reopen)
+        # After the first frame: the history's SQLite file, and the model (httpx, the keyring and the
+        # loopback, loaded in threads that would otherwise compete with the first paint for the GIL).
+        self.call_after_refresh(self._open_first_model)
 
     @work(exclusive=True, group="resolve")
-    async def _open_first_model(self, reopen: int | None) -> None:
+    async def _open_first_model(self) -> None:
         """The keyring and the loopback server load in threads: the first frame does not wait for them."""
+        self.history.open(self.store_history)
+        reopen = self._last_conversation()
         ref, problem = await self.models.start(self.requested_model)
         if problem is not None:
             await self.transcript.show_error(problem)
