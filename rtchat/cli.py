@@ -41,6 +41,9 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--protocol", dest="ask_protocol", choices=PROTOCOLS, default="sse", help="transport (default sse)")
     ask.add_argument("--no-history", action="store_true", help="do not store this turn in the history")
     ask.add_argument("--continue", dest="continue_last", action="store_true", help="continue the last conversation")
+    ask.add_argument("--conversation", type=int, metavar="ID", help="continue conversation ID (from `rtchat history`) instead of the last one")
+    ask.add_argument("--regenerate", action="store_true", help="answer the conversation's last prompt again, kept beside the old answer (no prompt argument)")
+    ask.add_argument("--edit", action="store_true", help="the prompt replaces the conversation's last prompt, as a new branch (the old one is kept)")
     ask.add_argument("--audio-in", metavar="FILE.wav", help="send this WAV as a spoken user turn (voice models; WebRTC unless --protocol websocket)")
     ask.add_argument("--save-audio", metavar="OUT.wav", help="with --audio-in: write the spoken answer to this WAV")
     ask.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="write a redacted wire log to the state dir")
@@ -73,6 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("id", help="a conversation id from `rtchat history`, or 'last'")
     export.add_argument("--format", choices=["md", "json"], default="md")
     export.add_argument("-o", "--output", help="file to write (default: stdout)")
+    export.add_argument("--all-branches", action="store_true", help="every branch (regenerated answers, edited prompts), not only the current one")
 
     serve = sub.add_parser("serve", help="run the loopback reference server")
     serve.add_argument("--port", type=int, default=8765)

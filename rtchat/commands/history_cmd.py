@@ -1,4 +1,4 @@
-"""`rtchat history` (list or search) and `rtchat export` (Markdown or JSON)."""
+"""`rtchat history` (list or search) and `rtchat export` (Markdown or JSON; the current branch, or every one)."""
 
 from __future__ import annotations
 
@@ -85,7 +85,7 @@ def run_export(args) -> int:
             except ValueError:
                 return fail(f"export takes a conversation id (see `rtchat history`) or 'last', not {args.id!r}")
         try:
-            record, messages = store.load_conversation(conv_id)
+            record, messages = store.load_conversation(conv_id, all_branches=args.all_branches)
         except KeyError:
             return fail(f"no conversation {conv_id} (see `rtchat history`)", 1)
         text = export_markdown(record, messages) if args.format == "md" else dump_json(export_json(record, messages))
