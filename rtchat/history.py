@@ -72,6 +72,7 @@ class TurnRecorder:
         self.writer: AnswerWriter | None = None
         self._finished: AnswerWriter | None = None  # its final write may still be on the way
         self.last_answer_id: int | None = None  # the stored row of the latest answer begun
+        self.last_prompt_id: int | None = None  # and of the latest prompt
 
     @classmethod
     def open(cls, warn: Callable[[str], None], enabled: bool = True) -> "TurnRecorder":
@@ -117,10 +118,11 @@ class TurnRecorder:
     def prompt(self, text: str, attachments: Sequence[Attachment] = (), parent: Parent = LEAF) -> None:
         """Commit a prompt after the current leaf, or after `parent` (an edited prompt: a new branch)."""
         self._check_finished()
+        self.last_prompt_id = None
         if self.store is None or self.conversation_id is None:
             return
         try:
-            self.store.add_user_message(self.conversation_id, text, attachments, parent=parent)
+            self.last_prompt_id = self.store.add_user_message(self.conversation_id, text, attachments, parent=parent)
         except StoreError as exc:
             self._fail(exc)
 

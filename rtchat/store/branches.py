@@ -75,3 +75,15 @@ def sibling_groups(conn: sqlite3.Connection, conv_id: int) -> dict[int | None, l
     ):
         groups.setdefault(parent_id, []).append(message_id)
     return groups
+
+
+def siblings(conn: sqlite3.Connection, message_id: int) -> list[int]:
+    """The ids sharing `message_id`'s parent (itself included), oldest first."""
+    return [
+        int(row[0])
+        for row in conn.execute(
+            "SELECT s.id FROM messages m JOIN messages s ON s.conversation_id = m.conversation_id"
+            " AND s.parent_id IS m.parent_id WHERE m.id = ? ORDER BY s.seq",
+            (message_id,),
+        )
+    ]

@@ -354,6 +354,11 @@ class Store:
         record, messages = self.load_conversation(conv_id)
         return as_conversation(record, messages)
 
+    def siblings(self, message_id: int) -> list[int]:
+        """The messages sharing this one's parent (itself included), oldest first."""
+        with self._read() as conn:
+            return branches.siblings(conn, message_id)
+
     def last_conversation_id(self) -> int | None:
         with self._read() as conn:
             row = conn.execute(
