@@ -4,6 +4,7 @@ and the v6 migration of older files (every conversation one linear path)."""
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
 from pathlib import Path
 
@@ -13,6 +14,8 @@ from rtchat.events import Done, TextDelta
 from rtchat.history import edit_point, regenerate_point
 from rtchat.store import SCHEMA_VERSION, Store
 from tests.test_store import build_old_database, fts_is_consistent
+
+FIXTURES = Path(__file__).parent / "fixtures" / "history"
 
 
 def answer(store: Store, conv: int, text: str, model: str = "m", **where) -> int:
@@ -157,3 +160,26 @@ def test_a_v1_file_migrates_to_one_linear_path(tmp_path: Path) -> None:
         assert [m.parent_id for m in messages] == [None, 1, 2]
         store.add_user_message(7, "after the upgrade")
         assert texts(store, 7)[-1] == "after the upgrade"
+
+
+def test_a_history_written_by_rtchat_5_migrates_with_nothing_lost(tmp_path: Path) -> None:
+    """A file the real v5 rtchat wrote (tests/fixtures/history/README.md says how)."""
+    path = tmp_path / "history.db"
+    shutil.copyfile(FIXTURES / "v5.db", path)
+    with sqlite3.connect(path) as before:
+        assert before.execute("PRAGMA user_version").fetchone() == (5,)
+        rows_before = before.execute("SELECT id, text, thinking, cost_usd, metrics FROM messages ORDER BY id").fetchall()
+    with Store.open(path) as store:
+        assert [(c.id, c.message_count) for c in store.list_conversations()] == [(2, 2), (1, 4)]
+        _, first = store.load_conversation(1)
+        assert [m.parent_id for m in first] == [None, 1, 2, 3] and all(m.on_path for m in first)
+        assert first[0].attachments[0].name == "notes.txt" and first[0].attachments[0].data == b"notes about lava\n"
+        assert first[1].thinking and first[1].cost_usd is not None
+        after = [(m.id, m.text, m.thinking, m.cost_usd, m.metrics) for c in (1, 2) for m in store.load_conversation(c)[1]]
+        assert [(i, t, c) for i, t, _, c, _ in after] == [(i, t, c) for i, t, _, c, _ in rows_before]
+        assert [m.text for m in store.to_conversation(1).messages] == [r[1] for r in rows_before[:4]]
+        assert [h.conversation_id for h in store.search("geysers")] == [1, 1]
+        edit = edit_point(store, 1)
+        store.add_user_message(1, "and hot springs", parent=edit.parent)
+        assert texts(store, 1)[-1] == "and hot springs" and len(texts(store, 1, all_branches=True)) == 5
+        assert fts_is_consistent(store)
