@@ -40,7 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--jsonl", action="store_true", help="print one JSON object per event")
     ask.add_argument("--protocol", dest="ask_protocol", choices=PROTOCOLS, default="sse", help="transport (default sse)")
     ask.add_argument("--no-history", action="store_true", help="do not store this turn in the history")
-    ask.add_argument("--continue", dest="continue_last", action="store_true", help="continue the last conversation")
+    ask.add_argument("--continue", dest="continue_last", action="store_true", help="continue the last conversation (on its current branch)")
     ask.add_argument("--conversation", type=int, metavar="ID", help="continue conversation ID (from `rtchat history`) instead of the last one")
     ask.add_argument("--regenerate", action="store_true", help="answer the conversation's last prompt again, kept beside the old answer (no prompt argument)")
     ask.add_argument("--edit", action="store_true", help="the prompt replaces the conversation's last prompt, as a new branch (the old one is kept)")

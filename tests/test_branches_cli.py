@@ -55,6 +55,9 @@ async def test_regenerate_and_edit_branch_the_stored_conversation(tmp_path, loop
 
     code, history, _ = await rtchat(tmp_path, "history", "--json")
     assert json.loads(history)[0]["messages"] == 6, "the list counts the current branch"
+    assert json.loads(history)[0]["branches"] == 3
+    code, history, _ = await rtchat(tmp_path, "history")
+    assert history.rstrip().endswith("first question  (3 branches)")
 
     code, markdown, err = await rtchat(tmp_path, "export", "last", "--all-branches")
     assert code == 0, err

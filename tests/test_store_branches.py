@@ -56,6 +56,7 @@ def test_a_regenerated_answer_is_a_sibling_and_the_branch_follows_it(store: Stor
     assert [h.message_id for h in store.search("red")] == [first]
     assert store.search("blue") == []
     assert store.list_conversations()[0].message_count == 2
+    assert store.list_conversations()[0].branches == 2
     assert texts(store, conv, all_branches=True) == ["name a colour", "red", "blue"]
 
 

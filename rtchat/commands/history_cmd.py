@@ -58,11 +58,12 @@ def run_history(args) -> int:
             return 0
         rows = store.list_conversations(limit=args.limit)
         if args.json:
-            print(strict_json([{"id": r.id, "title": r.title, "model": r.model, "protocol": r.protocol, "created": r.created, "updated": r.updated, "messages": r.message_count, "cost_usd": r.cost_usd} for r in rows], indent=2))
+            print(strict_json([{"id": r.id, "title": r.title, "model": r.model, "protocol": r.protocol, "created": r.created, "updated": r.updated, "messages": r.message_count, "cost_usd": r.cost_usd, "branches": r.branches} for r in rows], indent=2))
             return 0
         for row in rows:
             cost = "" if row.cost_usd is None else format_usd(row.cost_usd)
-            print(f"{row.id:>6}  {_when(row.updated)}  {row.message_count:>4} msgs  {cost:>8}  {terminal_safe(row.model):28}  {_one_line(row.title)}")
+            branches = f"  ({row.branches} branches)" if row.branches > 1 else ""
+            print(f"{row.id:>6}  {_when(row.updated)}  {row.message_count:>4} msgs  {cost:>8}  {terminal_safe(row.model):28}  {_one_line(row.title)}{branches}")
         return 0
     finally:
         store.close()

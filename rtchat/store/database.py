@@ -313,7 +313,9 @@ class Store:
         sql = (
             "SELECT c.id, c.title, c.model, c.protocol, c.created, c.updated,"
             " (SELECT count(*) FROM messages m WHERE m.conversation_id = c.id AND m.on_path) AS message_count,"
-            " (SELECT sum(m.cost_usd) FROM messages m WHERE m.conversation_id = c.id) AS cost_usd"
+            " (SELECT sum(m.cost_usd) FROM messages m WHERE m.conversation_id = c.id) AS cost_usd,"
+            " (SELECT max(1, count(*)) FROM messages m WHERE m.conversation_id = c.id"
+            "  AND NOT EXISTS (SELECT 1 FROM messages k WHERE k.parent_id = m.id)) AS branches"
             f" FROM conversations c {where} ORDER BY c.updated DESC, c.id DESC LIMIT ?"
         )
         with self._read() as conn:

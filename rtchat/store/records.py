@@ -46,6 +46,7 @@ class ConversationSummary:
     updated: float
     message_count: int
     cost_usd: float | None = None  # the sum over its answers; None when no answer had a known cost
+    branches: int = 1  # how many branches (leaves) it has; the count above is the current one's
 
 
 @dataclass(slots=True)
