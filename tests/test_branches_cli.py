@@ -8,6 +8,8 @@ import asyncio
 import json
 import sqlite3
 
+import pytest
+
 from tests.support.env import isolated_env, rtchat_cmd
 
 
@@ -87,3 +89,47 @@ async def test_regenerate_with_another_model_and_bad_usage(tmp_path, loopback):
     with sqlite3.connect(tmp_path / "data" / "history.db") as db:
         models = db.execute("SELECT model, on_path FROM messages WHERE role = 'assistant' ORDER BY seq").fetchall()
     assert models == [("loopback/echo", 0), ("loopback/redacted", 1)]
+
+
+WIRES = {  # as tests/test_attachments.py: each wire format the loopback speaks, with a dummy key
+    "openai_chat": ("loopback/echo", "/v1", {}),
+    "anthropic": ("anthropic/echo", "", {"ANTHROPIC_API_KEY": "k"}),
+    "gemini": ("gemini/echo", "", {"GEMINI_API_KEY": "k"}),
+    "openai_responses": ("openai/echo", "/v1", {"OPENAI_API_KEY": "k"}),
+}
+
+
+def turns(body: dict) -> list[tuple[str, str]]:
+    """(user|assistant, text) of each turn of a request body, in any of the four wire formats."""
+    out = []
+    for item in body.get("messages") or body.get("contents") or body.get("input") or []:
+        role = item.get("role") if isinstance(item, dict) else None
+        if role is None:
+            continue  # a Responses reasoning item, say
+        content = item.get("content", item.get("parts", ""))
+        text = content if isinstance(content, str) else "".join(p.get("text", "") for p in content if isinstance(p, dict))
+        out.append(("user" if role == "user" else "assistant", text))
+    return out
+
+
+@pytest.mark.parametrize("wire", list(WIRES))
+async def test_regenerate_and_edit_send_the_branch_in_every_wire_format(tmp_path, loopback, wire):
+    ref, suffix, env = WIRES[wire]
+    base = ["--base-url", loopback.url + suffix]
+
+    async def ask(*args: str) -> None:
+        process = await asyncio.create_subprocess_exec(
+            *rtchat_cmd("ask", *base, *args), env=isolated_env(tmp_path, **env), stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        )
+        _, err = await asyncio.wait_for(process.communicate(), 60)
+        assert process.returncode == 0, err.decode()
+
+    await ask("-m", ref, "one")
+    await ask("--continue", "two")
+    await ask("--regenerate")
+    sent = turns(loopback.records[-1].request_json)
+    assert [role for role, _ in sent] == ["user", "assistant", "user"] and [sent[0][1], sent[2][1]] == ["one", "two"]
+    await ask("--edit", "two, edited")
+    sent = turns(loopback.records[-1].request_json)
+    assert [role for role, _ in sent] == ["user", "assistant", "user"] and [sent[0][1], sent[2][1]] == ["one", "two, edited"]

@@ -184,3 +184,20 @@ def test_a_history_written_by_rtchat_5_migrates_with_nothing_lost(tmp_path: Path
         store.add_user_message(1, "and hot springs", parent=edit.parent)
         assert texts(store, 1)[-1] == "and hot springs" and len(texts(store, 1, all_branches=True)) == 5
         assert fts_is_consistent(store)
+
+
+def test_regenerating_an_earlier_answer_branches_there_and_keeps_what_followed(store: Store) -> None:
+    conv = store.create_conversation("m")
+    q1 = store.add_user_message(conv, "q1")
+    a1 = answer(store, conv, "a1")
+    store.add_user_message(conv, "q2")
+    answer(store, conv, "a2")
+    point = regenerate_point(store, conv, a1)
+    assert point.parent == q1 and point.replaced is not None and point.replaced.id == a1
+    assert [m.text for m in point.context.messages] == ["q1"]
+    answer(store, conv, "a1, second take", parent=point.parent)
+    assert texts(store, conv) == ["q1", "a1, second take"]
+    with pytest.raises(LookupError):
+        regenerate_point(store, conv, q1)  # a prompt is edited, not regenerated
+    store.select_branch(conv, a1)
+    assert texts(store, conv) == ["q1", "a1", "q2", "a2"]
