@@ -60,12 +60,18 @@ def test_a_regenerated_answer_is_a_sibling_and_the_branch_follows_it(store: Stor
     assert texts(store, conv, all_branches=True) == ["name a colour", "red", "blue"]
 
 
-def test_a_flip_lands_on_the_newest_turn_below_the_sibling(store: Store) -> None:
+def two_turns(store: Store) -> tuple[int, int, int]:
+    """A conversation q1, a1, q2, a2; returns its id and those of q1 and a1."""
     conv = store.create_conversation("m")
-    prompt = store.add_user_message(conv, "q1")
-    old = answer(store, conv, "a1")
+    q1 = store.add_user_message(conv, "q1")
+    a1 = answer(store, conv, "a1")
     store.add_user_message(conv, "q2")
     answer(store, conv, "a2")
+    return conv, q1, a1
+
+
+def test_a_flip_lands_on_the_newest_turn_below_the_sibling(store: Store) -> None:
+    conv, prompt, old = two_turns(store)
     new = answer(store, conv, "a1 again", parent=prompt)
     assert texts(store, conv) == ["q1", "a1 again"]
     store.add_user_message(conv, "q2 on the new branch")
@@ -187,11 +193,7 @@ def test_a_history_written_by_rtchat_5_migrates_with_nothing_lost(tmp_path: Path
 
 
 def test_regenerating_an_earlier_answer_branches_there_and_keeps_what_followed(store: Store) -> None:
-    conv = store.create_conversation("m")
-    q1 = store.add_user_message(conv, "q1")
-    a1 = answer(store, conv, "a1")
-    store.add_user_message(conv, "q2")
-    answer(store, conv, "a2")
+    conv, q1, a1 = two_turns(store)
     point = regenerate_point(store, conv, a1)
     assert point.parent == q1 and point.replaced is not None and point.replaced.id == a1
     assert [m.text for m in point.context.messages] == ["q1"]
