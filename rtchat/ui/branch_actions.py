@@ -17,18 +17,16 @@ from rtchat.ui.widgets.transcript.messages import AssistantMessage, MessageView
 if TYPE_CHECKING:
     from rtchat.ui.app import RtChatApp
 
-    _Base = RtChatApp
-else:
-    _Base = object
 
+class BranchActions:
+    """Mixed into `RtChatApp`: `self` is the app."""
 
-class BranchActions(_Base):
-    def action_regenerate(self, answer_id: int | None = None) -> None:
+    def action_regenerate(self: RtChatApp, answer_id: int | None = None) -> None:
         """Answer the last prompt (or that of `answer_id`) again; the old answer stays as a sibling."""
         self.prompt.focus()
         self.run_worker(self.turns.regenerate(answer_id), group="branches")
 
-    def action_edit_prompt(self, prompt_id: int | None = None) -> None:
+    def action_edit_prompt(self: RtChatApp, prompt_id: int | None = None) -> None:
         """Put the last prompt (or `prompt_id`) in the input; sending it makes a new branch."""
         try:
             point = self.history.branch_point("edit", prompt_id)
@@ -42,26 +40,26 @@ class BranchActions(_Base):
         self.prompt.focus()
         self.notify("editing a prompt: Enter sends it as a new branch (the old one stays); ctrl+c cancels", markup=False, timeout=4)
 
-    def action_cancel_edit(self) -> None:
+    def action_cancel_edit(self: RtChatApp) -> None:
         if self.turns.editing is not None:
             self.turns.editing = None
             self.prompt.clear()
 
-    def action_previous_branch(self) -> None:
+    def action_previous_branch(self: RtChatApp) -> None:
         self._flip_last_answer(-1)
 
-    def action_next_branch(self) -> None:
+    def action_next_branch(self: RtChatApp) -> None:
         self._flip_last_answer(1)
 
-    def _flip_last_answer(self, step: int) -> None:
+    def _flip_last_answer(self: RtChatApp, step: int) -> None:
         answers = [a for a in self.transcript.query(AssistantMessage) if a.message_id is not None]
         if answers:
             self.flip_branch(answers[-1].message_id, step)
 
-    def flip_branch(self, message_id: int, step: int) -> None:
+    def flip_branch(self: RtChatApp, message_id: int, step: int) -> None:
         self.run_worker(self._flip(message_id, step), group="conversation", exclusive=True)
 
-    async def _flip(self, message_id: int, step: int) -> None:
+    async def _flip(self: RtChatApp, message_id: int, step: int) -> None:
         await self.turns.stop()
         shown = await self.history.flip(message_id, step)
         if shown is None:
@@ -75,11 +73,11 @@ class BranchActions(_Base):
 
     # --- what the transcript's widgets ask for ------------------------------------------------
 
-    def on_branch_switcher_flip(self, event: BranchSwitcher.Flip) -> None:
+    def on_branch_switcher_flip(self: RtChatApp, event: BranchSwitcher.Flip) -> None:
         self.flip_branch(event.message_id, event.step)
 
-    def on_regenerate_requested(self, event: RegenerateRequested) -> None:
+    def on_regenerate_requested(self: RtChatApp, event: RegenerateRequested) -> None:
         self.action_regenerate(event.message_id)
 
-    def on_edit_requested(self, event: EditRequested) -> None:
+    def on_edit_requested(self: RtChatApp, event: EditRequested) -> None:
         self.action_edit_prompt(event.message_id)
