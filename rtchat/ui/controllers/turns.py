@@ -83,10 +83,14 @@ class TurnController:
             finally:
                 self._taken -= 1
 
-    async def _target_or_error(self) -> Target | None:
+    async def _target_or_error(self, unshown: str | None = None) -> Target | None:
+        """The model to answer with, else the reason in the transcript (after `unshown`, an
+        edited prompt not on screen yet: the text the user sent is never lost)."""
         target = self.state.target
         problem = not_implemented_message(self.state.protocol, self.talk_key)
         if target is None or problem:
+            if unshown is not None:
+                await self.transcript.add(UserMessage(unshown))
             await self.transcript.show_error(Error("protocol", problem or "no model is selected"))
             return None
         return target
@@ -94,7 +98,7 @@ class TurnController:
     async def run_typed(self, text: str, said: UserMessage | None = None, edits: int | None = None) -> ChatMessage | None:
         async with self._exclusive():
             state = self.state
-            target = await self._target_or_error()
+            target = await self._target_or_error(unshown=text if said is None else None)
             if target is None:
                 return None
             parent: Parent = LEAF
