@@ -67,12 +67,13 @@ class MessageView(Vertical, can_focus=True):
         self.post_message(self.LeaveRequested())
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Branch keys act on stored messages only (an answer still streaming has no row yet)."""
         if action in ("previous_branch", "next_branch"):
             return self.switcher is not None
         if action == "regenerate_message":
-            return self.can_regenerate
+            return self.can_regenerate and self.message_id is not None
         if action == "edit_message":
-            return self.can_edit
+            return self.can_edit and self.message_id is not None
         return True
 
     def action_previous_branch(self) -> None:
