@@ -146,7 +146,52 @@ def _status_line(message: MessageRecord) -> str:
 
 
 def export_markdown(record: ConversationRecord, messages: list[MessageRecord]) -> str:
-    """A readable document: title, model and date, then each prompt and answer."""
+    """A readable document: title, model and date, then each prompt and answer.
+
+    Given every branch (`load_conversation(..., all_branches=True)`), the current
+    branch comes first, whole, then each other branch from where it forks."""
+    lines = _markdown_head(record)
+    if all(m.on_path for m in messages):  # one branch: the conversation as it reads
+        for message in messages:
+            lines += _message_markdown(message)
+        return "\n".join(lines) + "\n"
+    paths = branch_paths(messages)
+    shown: set[int] = set()
+    for number, path in enumerate(paths, start=1):
+        current = " (current)" if path[-1].on_path else ""
+        lines += ["", "---", "", f"## Branch {number} of {len(paths)}{current}"]
+        fork = next((i for i, m in enumerate(path) if m.id not in shown), len(path))
+        if fork:
+            who = "your prompt" if path[fork - 1].role == "user" else "the answer"
+            lines += ["", f"_Forks after #{fork}, {who} “{_snippet(path[fork - 1])}”._"]
+        for position, message in enumerate(path[fork:], start=fork + 1):
+            shown.add(message.id)
+            lines += _message_markdown(message, position)
+    return "\n".join(lines) + "\n"
+
+
+def branch_paths(messages: list[MessageRecord]) -> list[list[MessageRecord]]:
+    """Every branch from its first prompt to its last message: the current one first, the
+    others in the order they were last written to."""
+    by_id = {m.id: m for m in messages}
+    parents = {m.parent_id for m in messages}
+    leaves = [m for m in messages if m.id not in parents]
+    paths = []
+    for leaf in leaves:
+        path, node = [], leaf
+        while node is not None:
+            path.append(node)
+            node = by_id.get(node.parent_id) if node.parent_id is not None else None
+        paths.append(path[::-1])
+    return sorted(paths, key=lambda path: (not path[-1].on_path, path[-1].seq))
+
+
+def _snippet(message: MessageRecord, limit: int = 40) -> str:
+    words = " ".join(inert(message.text or message.transcript).split())
+    return _plain(words if len(words) <= limit else words[:limit] + "…")
+
+
+def _markdown_head(record: ConversationRecord) -> list[str]:
     lines = [
         f"# {_plain(record.title) or 'Untitled conversation'}",
         "",
@@ -156,39 +201,47 @@ def export_markdown(record: ConversationRecord, messages: list[MessageRecord]) -
     ]
     if record.system:
         lines += ["", "**System prompt**", "", _quote(markdown_text(inert(record.system)))]
-    for message in messages:
-        lines += ["", "---", ""]
-        text = markdown_text(inert(message.text)) if message.text else ""
-        spoken = markdown_text(inert(message.transcript)) if message.transcript else ""
-        if message.role == "user":
-            lines += ["**You**", "", _quote(text or spoken)]
-            lines += [f"> 📎 {_plain(a.name)} ({a.size_label}, {_plain(a.media_type)})" for a in message.attachments]
-            continue
-        model = f" ({_plain(message.model)})" if message.model else ""
-        lines.append(f"**Assistant**{model}")
-        thinking = _thinking_markdown(message.thinking)
-        if thinking:
-            lines += ["", thinking]
-        if text:
-            lines += ["", text]
-        if spoken and spoken != text:
-            lines += ["", "_Spoken:_", "", _quote(spoken)]
-        status = _status_line(message)
-        if status:
-            lines += ["", status]
-        if message.cost_usd is not None:
-            saved = f" · cache saved {format_usd(message.saved_usd)}" if message.saved_usd else ""
-            lines += ["", f"_cost {format_usd(message.cost_usd)} ({_plain(message.cost_source or 'table')}){saved}_"]
-    return "\n".join(lines) + "\n"
+    return lines
+
+
+def _message_markdown(message: MessageRecord, position: int | None = None) -> list[str]:
+    """One prompt or answer (numbered on its branch when the export has branches)."""
+    lines = ["", "---", ""]
+    number = "" if position is None else f" #{position}"
+    text = markdown_text(inert(message.text)) if message.text else ""
+    spoken = markdown_text(inert(message.transcript)) if message.transcript else ""
+    if message.role == "user":
+        lines += [f"**You**{number}", "", _quote(text or spoken)]
+        lines += [f"> 📎 {_plain(a.name)} ({a.size_label}, {_plain(a.media_type)})" for a in message.attachments]
+        return lines
+    model = f" ({_plain(message.model)})" if message.model else ""
+    lines.append(f"**Assistant**{number}{model}")
+    thinking = _thinking_markdown(message.thinking)
+    if thinking:
+        lines += ["", thinking]
+    if text:
+        lines += ["", text]
+    if spoken and spoken != text:
+        lines += ["", "_Spoken:_", "", _quote(spoken)]
+    status = _status_line(message)
+    if status:
+        lines += ["", status]
+    if message.cost_usd is not None:
+        saved = f" · cache saved {format_usd(message.saved_usd)}" if message.saved_usd else ""
+        lines += ["", f"_cost {format_usd(message.cost_usd)} ({_plain(message.cost_source or 'table')}){saved}_"]
+    return lines
 
 
 def export_json(record: ConversationRecord, messages: list[MessageRecord]) -> dict[str, Any]:
-    """Everything the history holds about one conversation, as plain JSON data."""
+    """Everything the history holds about one conversation, as plain JSON data. Each message
+    names its `parent_id` and whether it is `on_path`; `branches` lists each branch's message
+    ids, first prompt to last message, the current branch first."""
     return {
         "format": EXPORT_FORMAT,
         "version": EXPORT_VERSION,
         "conversation": asdict(record),
         "messages": [_message_json(message) for message in messages],
+        "branches": [[m.id for m in path] for path in branch_paths(messages)],
     }
 
 

@@ -12,11 +12,56 @@ so the failure of an answer's last write is reported at the next call.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from rtchat.attachments import Attachment
 from rtchat.conversation import Conversation
 from rtchat.events import Event
-from rtchat.store import AnswerWriter, Store, StoreError
+from rtchat.store import LEAF, AnswerWriter, MessageRecord, Parent, Store, StoreError, as_conversation
+
+
+@dataclass(frozen=True)
+class BranchPoint:
+    """Where a regenerated answer or an edited prompt goes, and what its turn sends before it."""
+
+    parent: int | None  # the new message follows this one (None: a new first prompt)
+    context: Conversation  # the conversation up to it (for a regenerate, ending with the prompt)
+    replaced: MessageRecord | None  # the message that gains a sibling (None: a prompt that had no answer)
+
+
+def regenerate_point(store: Store, conv_id: int, answer_id: int | None = None) -> BranchPoint:
+    """A new answer to the prompt of `answer_id` (default: the last prompt of the current branch).
+    Raises LookupError when there is no prompt to answer, KeyError for an unknown id."""
+    record, path = store.load_conversation(conv_id)
+    if answer_id is None:
+        prompts = [i for i, m in enumerate(path) if m.role == "user"]
+        if not prompts:
+            raise LookupError("there is no prompt to answer again yet")
+        at = prompts[-1]
+        replaced = path[at + 1] if at + 1 < len(path) else None
+    else:
+        at = _index(path, answer_id) - 1
+        replaced = path[at + 1]
+        if replaced.role != "assistant" or at < 0:
+            raise LookupError("only an answer can be regenerated")
+    return BranchPoint(path[at].id, as_conversation(record, path[: at + 1]), replaced)
+
+
+def edit_point(store: Store, conv_id: int, prompt_id: int | None = None) -> BranchPoint:
+    """A replacement for the prompt `prompt_id` (default: the last one of the current branch)."""
+    record, path = store.load_conversation(conv_id)
+    prompts = [i for i, m in enumerate(path) if m.role == "user" and (prompt_id is None or m.id == prompt_id)]
+    if not prompts:
+        raise LookupError("there is no prompt to edit yet" if prompt_id is None else f"no prompt {prompt_id} on this branch")
+    at = prompts[-1]
+    return BranchPoint(path[at].parent_id, as_conversation(record, path[:at]), path[at])
+
+
+def _index(path: list[MessageRecord], message_id: int) -> int:
+    for index, message in enumerate(path):
+        if message.id == message_id:
+            return index
+    raise KeyError(f"message {message_id} is not on the current branch")
 
 
 class TurnRecorder:
@@ -26,6 +71,8 @@ class TurnRecorder:
         self.conversation_id: int | None = None
         self.writer: AnswerWriter | None = None
         self._finished: AnswerWriter | None = None  # its final write may still be on the way
+        self.last_answer_id: int | None = None  # the stored row of the latest answer begun
+        self.last_prompt_id: int | None = None  # and of the latest prompt
 
     @classmethod
     def open(cls, warn: Callable[[str], None], enabled: bool = True) -> "TurnRecorder":
@@ -68,21 +115,26 @@ class TurnRecorder:
         self.conversation_id = conversation_id
         return conversation
 
-    def prompt(self, text: str, attachments: Sequence[Attachment] = ()) -> None:
+    def prompt(self, text: str, attachments: Sequence[Attachment] = (), parent: Parent = LEAF) -> None:
+        """Commit a prompt after the current leaf, or after `parent` (an edited prompt: a new branch)."""
         self._check_finished()
+        self.last_prompt_id = None
         if self.store is None or self.conversation_id is None:
             return
         try:
-            self.store.add_user_message(self.conversation_id, text, attachments)
+            self.last_prompt_id = self.store.add_user_message(self.conversation_id, text, attachments, parent=parent)
         except StoreError as exc:
             self._fail(exc)
 
-    def begin_answer(self, model: str, provider: str) -> None:
+    def begin_answer(self, model: str, provider: str, parent: Parent = LEAF) -> None:
+        """Start the answer's row after the current leaf, or after `parent` (a regenerated answer)."""
         self._check_finished()
+        self.last_answer_id = None
         if self.store is None or self.conversation_id is None:
             return
         try:
-            self.writer = self.store.begin_answer(self.conversation_id, model, provider=provider)
+            self.writer = self.store.begin_answer(self.conversation_id, model, provider=provider, parent=parent)
+            self.last_answer_id = self.writer.message_id
         except StoreError as exc:
             self._fail(exc)
 

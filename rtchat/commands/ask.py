@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import signal
 import sys
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from rtchat.attachments import Attachment, AttachmentError, problem_for
 from rtchat.attachments import load as load_attachment
@@ -17,7 +17,8 @@ from rtchat.conversation import Conversation
 from rtchat.events import Done, Error, ErrorKind, Notice, ThinkingDelta
 
 USAGE_ERRORS = (ErrorKind.UNAVAILABLE, ErrorKind.CONFIG)  # refused before anything was sent
-from rtchat.history import TurnRecorder
+from rtchat.history import TurnRecorder, edit_point, regenerate_point
+from rtchat.store import LEAF, MessageRecord, Parent
 from rtchat.secrets import has_key
 
 
@@ -30,6 +31,18 @@ def read_prompt(parts: list[str]) -> str | None:
     return sys.stdin.buffer.read().decode("utf-8")
 
 
+def given_prompt(parts: list[str], missing: str) -> str:
+    """The prompt from the arguments or stdin; ValueError with the one line to show
+    (`missing` when there is none)."""
+    try:
+        prompt = read_prompt(parts)
+    except UnicodeDecodeError as exc:
+        raise ValueError(not_utf8(exc)) from None
+    if prompt is None or not prompt.strip():
+        raise ValueError(missing)
+    return prompt
+
+
 def not_utf8(exc: UnicodeDecodeError) -> str:
     byte = exc.object[exc.start : exc.start + 1].hex()
     return (
@@ -39,15 +52,41 @@ def not_utf8(exc: UnicodeDecodeError) -> str:
 
 
 
-def continue_last(recorder: TurnRecorder) -> tuple[Conversation, str | None]:
-    """The last stored conversation and its model, to carry on from."""
-    if recorder.store is None:
-        raise LookupError("--continue needs the history, which is off for this run")
-    last = recorder.store.last_conversation_id()
-    if last is None:
-        raise LookupError("--continue: there is no earlier conversation yet")
-    record, _ = recorder.store.load_conversation(last)
-    return recorder.resume(last), record.model
+@dataclass
+class Resumed:
+    """A stored conversation `ask` carries on from, and where its new message goes."""
+
+    conversation: Conversation
+    model: str | None
+    prompt_parent: Parent = LEAF  # --edit: the edited prompt's parent
+    answer_parent: Parent = LEAF  # --regenerate: the prompt answered again
+
+
+def resume(recorder: TurnRecorder, args) -> Resumed:
+    """The stored conversation named by --conversation (else the last one), set up for
+    --continue, --regenerate or --edit."""
+    store = recorder.store
+    if store is None:
+        raise LookupError("continuing a conversation needs the history, which is off for this run")
+    conv_id = args.conversation if args.conversation is not None else store.last_conversation_id()
+    if conv_id is None:
+        raise LookupError("there is no earlier conversation to continue yet")
+    try:
+        record, _ = store.load_conversation(conv_id)
+    except KeyError:
+        raise LookupError(f"no conversation {conv_id} (see `rtchat history`)") from None
+    recorder.conversation_id = conv_id
+    if args.regenerate:
+        point = regenerate_point(store, conv_id)
+        return Resumed(point.context, last_model(point.replaced, record.model), answer_parent=point.parent)
+    if args.edit:
+        point = edit_point(store, conv_id)
+        return Resumed(point.context, record.model, prompt_parent=point.parent)
+    return Resumed(recorder.resume(conv_id), record.model)
+
+
+def last_model(answer: MessageRecord | None, fallback: str) -> str:
+    return answer.model if answer is not None and answer.model else fallback
 
 
 async def ask(args, prompt: str, attachments: list[Attachment] | None = None) -> int:
@@ -87,10 +126,12 @@ async def ask(args, prompt: str, attachments: list[Attachment] | None = None) ->
     conversation = Conversation(system=args.system)
     loop = asyncio.get_running_loop()
     try:
-        if args.continue_last:
-            conversation, stored_model = continue_last(recorder)
-            if not args.ask_model and stored_model:
-                ref = parse_model_ref(stored_model)
+        resumed = None
+        if args.continue_last or args.conversation is not None or args.regenerate or args.edit:
+            resumed = resume(recorder, args)
+            conversation = resumed.conversation
+            if not args.ask_model and resumed.model:
+                ref = parse_model_ref(resumed.model)
         target = await session.resolve(ref, args.base_url)
         for attachment in attachments:  # refused before anything is sent or stored
             problem = problem_for(attachment, target.provider.wire, target.info.accepts, target.ref)
@@ -100,11 +141,12 @@ async def ask(args, prompt: str, attachments: list[Attachment] | None = None) ->
         if recorder.conversation_id is None:
             recorder.start(target.ref, args.ask_protocol, args.system)
             started = recorder.conversation_id
-        conversation.add_user(prompt).attachments.extend(attachments)
-        recorder.prompt(prompt, attachments)  # committed before the request leaves
+        if not args.regenerate:  # a regenerate answers the stored prompt, already at the end of `conversation`
+            conversation.add_user(prompt).attachments.extend(attachments)
+            recorder.prompt(prompt, attachments, parent=resumed.prompt_parent if resumed else LEAF)  # committed before the request leaves
         effort = "off" if args.no_thinking and not args.effort else args.effort
         turn = session.turn(target, conversation, effort, protocol=args.ask_protocol)
-        recorder.begin_answer(target.ref, target.provider.id)
+        recorder.begin_answer(target.ref, target.provider.id, parent=resumed.answer_parent if resumed else LEAF)
         loop.add_signal_handler(signal.SIGINT, turn.cancel)
         reason = "error"
         refused = False  # the turn never left (a protocol the model lacks, a bad base URL): bad usage
@@ -141,12 +183,15 @@ def run_ask(args) -> int:
         from rtchat.commands.ask_voice import run_ask_voice
 
         return run_ask_voice(args)
-    try:
-        prompt = read_prompt(args.prompt)
-    except UnicodeDecodeError as exc:
-        return fail(not_utf8(exc))
-    if prompt is None or not prompt.strip():
-        return fail('give a prompt: rtchat ask "PROMPT" (or pipe it on stdin)')
+    if args.regenerate:
+        if args.prompt or args.edit or args.attach:
+            return fail("--regenerate answers the stored prompt again: give no prompt, --edit or -a with it")
+        prompt = ""
+    else:
+        try:
+            prompt = given_prompt(args.prompt, 'give a prompt: rtchat ask "PROMPT" (or pipe it on stdin)')
+        except ValueError as exc:
+            return fail(str(exc))
     if "-" in args.attach and not (args.prompt and args.prompt != ["-"]):
         return fail("-a - reads the file from stdin, so give the prompt as an argument")
     try:

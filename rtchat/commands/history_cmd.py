@@ -1,4 +1,4 @@
-"""`rtchat history` (list or search) and `rtchat export` (Markdown or JSON)."""
+"""`rtchat history` (list or search) and `rtchat export` (Markdown or JSON; the current branch, or every one)."""
 
 from __future__ import annotations
 
@@ -58,11 +58,12 @@ def run_history(args) -> int:
             return 0
         rows = store.list_conversations(limit=args.limit)
         if args.json:
-            print(strict_json([{"id": r.id, "title": r.title, "model": r.model, "protocol": r.protocol, "created": r.created, "updated": r.updated, "messages": r.message_count, "cost_usd": r.cost_usd} for r in rows], indent=2))
+            print(strict_json([{"id": r.id, "title": r.title, "model": r.model, "protocol": r.protocol, "created": r.created, "updated": r.updated, "messages": r.message_count, "cost_usd": r.cost_usd, "branches": r.branches} for r in rows], indent=2))
             return 0
         for row in rows:
             cost = "" if row.cost_usd is None else format_usd(row.cost_usd)
-            print(f"{row.id:>6}  {_when(row.updated)}  {row.message_count:>4} msgs  {cost:>8}  {terminal_safe(row.model):28}  {_one_line(row.title)}")
+            branches = f"  ({row.branches} branches)" if row.branches > 1 else ""
+            print(f"{row.id:>6}  {_when(row.updated)}  {row.message_count:>4} msgs  {cost:>8}  {terminal_safe(row.model):28}  {_one_line(row.title)}{branches}")
         return 0
     finally:
         store.close()
@@ -85,7 +86,7 @@ def run_export(args) -> int:
             except ValueError:
                 return fail(f"export takes a conversation id (see `rtchat history`) or 'last', not {args.id!r}")
         try:
-            record, messages = store.load_conversation(conv_id)
+            record, messages = store.load_conversation(conv_id, all_branches=args.all_branches)
         except KeyError:
             return fail(f"no conversation {conv_id} (see `rtchat history`)", 1)
         text = export_markdown(record, messages) if args.format == "md" else dump_json(export_json(record, messages))

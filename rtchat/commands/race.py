@@ -26,7 +26,7 @@ def add_race_parser(sub) -> None:
 
 
 def run_race_command(args) -> int:
-    from rtchat.commands.ask import not_utf8, read_prompt
+    from rtchat.commands.ask import given_prompt
     from rtchat.race import parse_protocols, race_specs
     from rtchat.race.cost import paid_question
 
@@ -34,11 +34,9 @@ def run_race_command(args) -> int:
     if config is None:
         return 2
     try:
-        prompt = read_prompt(args.prompt)
-    except UnicodeDecodeError as exc:
-        return fail(not_utf8(exc))
-    if prompt is None or not prompt.strip():
-        return fail('give a prompt: rtchat race "PROMPT" -m MODEL -m MODEL')
+        prompt = given_prompt(args.prompt, 'give a prompt: rtchat race "PROMPT" -m MODEL -m MODEL')
+    except ValueError as exc:
+        return fail(str(exc))
     try:
         protocols = parse_protocols(args.protocols) if args.protocols else None
         specs = race_specs(args.race_models, protocols, lambda model: offered(config, model))

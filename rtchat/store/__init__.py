@@ -13,11 +13,12 @@ goes on; the app keeps its own in-memory conversation.
 
 One module per job: `schema` (migrations), `records` (rows as values),
 `connection` (open, transactions), `errors` (wording), `search` (FTS),
-`writer` (the streaming answer), `database` (the `Store`).
+`writer` (the streaming answer), `branches` (the conversation tree), `database` (the `Store`).
 """
 
+from rtchat.store.branches import LEAF, Parent
 from rtchat.store.connection import BUSY_TIMEOUT_S
-from rtchat.store.database import FLUSH_INTERVAL_S, Store
+from rtchat.store.database import FLUSH_INTERVAL_S, Store, as_conversation
 from rtchat.store.errors import StoreError, explain
 from rtchat.store.location import DATA_DIR_ENV, DB_FILENAME, default_path
 from rtchat.store.records import (
@@ -41,6 +42,7 @@ __all__ = [
     "DATA_DIR_ENV",
     "DB_FILENAME",
     "FLUSH_INTERVAL_S",
+    "LEAF",
     "MIGRATIONS",
     "SCHEMA_VERSION",
     "STATUSES",
@@ -49,9 +51,11 @@ __all__ = [
     "ConversationRecord",
     "ConversationSummary",
     "MessageRecord",
+    "Parent",
     "SearchHit",
     "Store",
     "StoreError",
+    "as_conversation",
     "default_path",
     "explain",
     "fts_query",

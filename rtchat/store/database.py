@@ -18,7 +18,9 @@ from typing import TypeVar
 
 from rtchat.attachments import Attachment
 from rtchat.conversation import ChatMessage, Conversation, has_words
+from rtchat.store import branches
 from rtchat.store import search as fts
+from rtchat.store.branches import LEAF, Parent
 from rtchat.store.connection import BUSY_TIMEOUT_S, connect, connect_read_only, read_snapshot, write_transaction
 from rtchat.store.errors import StoreError, explain
 from rtchat.store.location import default_path
@@ -184,20 +186,34 @@ class Store:
         ).fetchone()
         return int(row[0])
 
-    def add_user_message(self, conv_id: int, text: str, attachments: Sequence[Attachment] = ()) -> int:
+    def _insert_message(self, conn: sqlite3.Connection, conv_id: int, parent: Parent, columns: dict[str, object]) -> int:
+        """Insert a message after `parent` and make it the conversation's current leaf."""
+        parent_id = branches.resolve_parent(conn, conv_id, parent)
+        extends = branches.follows_leaf(conn, conv_id, parent_id)
+        values = {**columns, "conversation_id": conv_id, "seq": self._next_seq(conn, conv_id), "parent_id": parent_id}
+        names = ", ".join(values)
+        cursor = conn.execute(
+            f"INSERT INTO messages ({names}) VALUES ({', '.join('?' for _ in values)})", tuple(values.values())
+        )
+        message_id = int(cursor.lastrowid)
+        if not extends:  # a new branch: the old one stays, off the path
+            branches.set_path(conn, conv_id, message_id)
+        return message_id
+
+    def add_user_message(
+        self, conv_id: int, text: str, attachments: Sequence[Attachment] = (), *, parent: Parent = LEAF
+    ) -> int:
         """Commit a prompt (before its request leaves); the first prompt names an untitled conversation.
 
-        Waits for the commit: the guarantee is that a sent prompt is on disk."""
+        `parent` other than the leaf starts a branch (an edited prompt). Waits for the
+        commit: the guarantee is that a sent prompt is on disk."""
         now = self.now()
 
         def insert(conn: sqlite3.Connection) -> int:
             conversation = self._require_conversation(conn, conv_id)
-            cursor = conn.execute(
-                "INSERT INTO messages (conversation_id, seq, role, text, status, created, updated)"
-                " VALUES (?, ?, 'user', ?, 'complete', ?, ?)",
-                (conv_id, self._next_seq(conn, conv_id), text, now, now),
+            message_id = self._insert_message(
+                conn, conv_id, parent, {"role": "user", "text": text, "status": "complete", "created": now, "updated": now}
             )
-            message_id = int(cursor.lastrowid)
             for position, attachment in enumerate(attachments):
                 conn.execute(
                     "INSERT OR IGNORE INTO blobs (sha256, media_type, data) VALUES (?, ?, ?)",
@@ -215,28 +231,27 @@ class Store:
 
         return self._write(insert)
 
-    def begin_answer(self, conv_id: int, model: str, *, provider: str | None = None) -> AnswerWriter:
+    def begin_answer(
+        self, conv_id: int, model: str, *, provider: str | None = None, parent: Parent = LEAF
+    ) -> AnswerWriter:
         """Commit an empty 'streaming' answer row and return the writer that fills it.
 
         `provider` is stamped on thinking blocks (they go back only to the provider
-        that made them).
+        that made them). `parent` other than the leaf makes a sibling answer (a
+        regenerated one): it answers that prompt, and its branch becomes the current one.
         """
         now = self.now()
 
         def insert(conn: sqlite3.Connection) -> tuple[int, int | None]:
             self._require_conversation(conn, conv_id)
-            previous = conn.execute(
-                "SELECT id, role FROM messages WHERE conversation_id = ? ORDER BY seq DESC LIMIT 1",
-                (conv_id,),
-            ).fetchone()
-            cursor = conn.execute(
-                "INSERT INTO messages (conversation_id, seq, role, status, model, created, updated)"
-                " VALUES (?, ?, 'assistant', 'streaming', ?, ?, ?)",
-                (conv_id, self._next_seq(conn, conv_id), model, now, now),
+            parent_id = branches.resolve_parent(conn, conv_id, parent)
+            previous = None if parent_id is None else conn.execute("SELECT id, role FROM messages WHERE id = ?", (parent_id,)).fetchone()
+            message_id = self._insert_message(
+                conn, conv_id, parent_id, {"role": "assistant", "status": "streaming", "model": model, "created": now, "updated": now}
             )
             conn.execute("UPDATE conversations SET updated = ? WHERE id = ?", (now, conv_id))
             prompt_id = previous["id"] if previous is not None and previous["role"] == "user" else None
-            return int(cursor.lastrowid), prompt_id
+            return message_id, prompt_id
 
         message_id, prompt_id = self._write(insert)
         return AnswerWriter(self, conv_id, message_id, prompt_id, provider)
@@ -264,6 +279,18 @@ class Store:
 
         self._write(update)
 
+    def select_branch(self, conv_id: int, message_id: int) -> int:
+        """Put the conversation on the branch through `message_id` (down its newest children);
+        returns the new leaf. What the next turn sends changes with it, and it persists."""
+
+        def move(conn: sqlite3.Connection) -> int:
+            branches.resolve_parent(conn, conv_id, message_id)  # KeyError if not in this conversation
+            new_leaf = branches.newest_leaf_under(conn, message_id)
+            branches.set_path(conn, conv_id, new_leaf)
+            return new_leaf
+
+        return self._write(move)
+
     def delete(self, conv_id: int) -> bool:
         """Remove a conversation and its messages; False if there was none."""
 
@@ -285,21 +312,29 @@ class Store:
             where, params = "WHERE rtchat_contains(c.title, ?)", [needle]
         sql = (
             "SELECT c.id, c.title, c.model, c.protocol, c.created, c.updated,"
-            " (SELECT count(*) FROM messages m WHERE m.conversation_id = c.id) AS message_count,"
-            " (SELECT sum(m.cost_usd) FROM messages m WHERE m.conversation_id = c.id) AS cost_usd"
+            " (SELECT count(*) FROM messages m WHERE m.conversation_id = c.id AND m.on_path) AS message_count,"
+            " (SELECT sum(m.cost_usd) FROM messages m WHERE m.conversation_id = c.id) AS cost_usd,"
+            " (SELECT max(1, count(*)) FROM messages m WHERE m.conversation_id = c.id"
+            "  AND NOT EXISTS (SELECT 1 FROM messages k WHERE k.parent_id = m.id)) AS branches"
             f" FROM conversations c {where} ORDER BY c.updated DESC, c.id DESC LIMIT ?"
         )
         with self._read() as conn:
             rows = conn.execute(sql, (*params, limit)).fetchall()
         return [ConversationSummary(*row) for row in rows]
 
-    def load_conversation(self, conv_id: int) -> tuple[ConversationRecord, list[MessageRecord]]:
+    def load_conversation(
+        self, conv_id: int, *, all_branches: bool = False
+    ) -> tuple[ConversationRecord, list[MessageRecord]]:
+        """The conversation and the messages of its current branch in order (every branch's,
+        in the order they were written, with `all_branches`). Each knows its siblings."""
+        path_only = "" if all_branches else " AND on_path"
         with self._read() as conn:
             row = self._require_conversation(conn, conv_id)
             rows = conn.execute(
-                f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation_id = ? ORDER BY seq",
+                f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation_id = ?{path_only} ORDER BY seq",
                 (conv_id,),
             ).fetchall()
+            groups = branches.sibling_groups(conn, conv_id)
             files = conn.execute(
                 "SELECT a.message_id, a.name, b.media_type, b.data FROM attachments a JOIN blobs b ON b.sha256 = a.sha256"
                 " JOIN messages m ON m.id = a.message_id WHERE m.conversation_id = ? ORDER BY a.message_id, a.position",
@@ -311,6 +346,7 @@ class Store:
         messages = [message_from_row(r) for r in rows]
         for message in messages:
             message.attachments = by_message.get(message.id, [])
+            message.siblings = groups.get(message.parent_id, [message.id])
         return record_from_row(ConversationRecord, row), messages
 
     def to_conversation(self, conv_id: int) -> Conversation:
@@ -318,13 +354,12 @@ class Store:
         answer, one interrupted before its first word) are left out: providers reject
         empty turns, and a half-thought without its answer is no use to the model."""
         record, messages = self.load_conversation(conv_id)
-        conversation = Conversation(system=record.system)
-        for message in messages:
-            text = message.text or message.transcript  # voice turns have only a transcript
-            if not has_words(text):
-                continue
-            conversation.messages.append(ChatMessage(message.role, text, list(message.thinking), list(message.attachments)))
-        return conversation
+        return as_conversation(record, messages)
+
+    def siblings(self, message_id: int) -> list[int]:
+        """The messages sharing this one's parent (itself included), oldest first."""
+        with self._read() as conn:
+            return branches.siblings(conn, message_id)
 
     def last_conversation_id(self) -> int | None:
         with self._read() as conn:
@@ -339,3 +374,14 @@ class Store:
         """Messages containing all the words (stemmed), newest first, with a marked snippet."""
         with self._read() as conn:
             return fts.search(conn, words, limit, mark)
+
+
+def as_conversation(record: ConversationRecord, messages: Sequence[MessageRecord]) -> Conversation:
+    """Stored messages as a request sends them: those with no words are left out (see `to_conversation`)."""
+    conversation = Conversation(system=record.system)
+    for message in messages:
+        text = message.text or message.transcript  # voice turns have only a transcript
+        if not has_words(text):
+            continue
+        conversation.messages.append(ChatMessage(message.role, text, list(message.thinking), list(message.attachments)))
+    return conversation

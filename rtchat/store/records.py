@@ -46,6 +46,7 @@ class ConversationSummary:
     updated: float
     message_count: int
     cost_usd: float | None = None  # the sum over its answers; None when no answer had a known cost
+    branches: int = 1  # how many branches (leaves) it has; the count above is the current one's
 
 
 @dataclass(slots=True)
@@ -74,6 +75,16 @@ class MessageRecord:
     saved_usd: float | None = None
     cache_write_tokens: int | None = None
     attachments: list[Attachment] = field(default_factory=list)  # filled from the attachments table
+    parent_id: int | None = None  # the message this one follows; None for a first prompt
+    on_path: bool = True  # on the branch the conversation is on
+    siblings: list[int] = field(default_factory=list)  # ids sharing its parent, oldest first (itself included)
+
+    @property
+    def branch(self) -> tuple[int, int]:
+        """Which of its siblings this is, 1-based, and how many there are: (2, 3) reads "2/3"."""
+        if len(self.siblings) < 2 or self.id not in self.siblings:
+            return 1, 1
+        return self.siblings.index(self.id) + 1, len(self.siblings)
 
 
 @dataclass(slots=True)
@@ -144,7 +155,8 @@ CONVERSATION_COLUMNS = "id, title, model, protocol, system, created, updated"
 MESSAGE_COLUMNS = (
     "id, conversation_id, seq, role, text, thinking, transcript, status, finish_reason, "
     "error_kind, error, input_tokens, output_tokens, cached_tokens, reasoning_tokens, "
-    "metrics, model, created, updated, cost_usd, cost_source, saved_usd, cache_write_tokens"
+    "metrics, model, created, updated, cost_usd, cost_source, saved_usd, cache_write_tokens, "
+    "parent_id, on_path"
 )
 
 
@@ -157,6 +169,7 @@ def message_from_row(row: sqlite3.Row) -> MessageRecord:
     values = {name: row[name] for name in row.keys()}
     values["thinking"] = thinking_from_json(values["thinking"])
     values["metrics"] = json.loads(values["metrics"] or "{}")
+    values["on_path"] = bool(values["on_path"])
     return MessageRecord(**values)
 
 

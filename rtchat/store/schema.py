@@ -115,6 +115,20 @@ MIGRATIONS: list[list[str]] = [
             PRIMARY KEY (message_id, position)
         )""",
     ],
+    # v6: branches. History is a tree: each message points at the one it follows
+    # (NULL for a conversation's first prompts), and `on_path` marks the branch the
+    # conversation is on (what is shown, sent, listed, searched and exported by
+    # default). A regenerated answer or an edited prompt is a sibling: same parent.
+    # Every older conversation becomes one linear path, in its `seq` order.
+    [
+        "ALTER TABLE messages ADD COLUMN parent_id INTEGER REFERENCES messages(id) ON DELETE CASCADE",
+        "ALTER TABLE messages ADD COLUMN on_path INTEGER NOT NULL DEFAULT 1",
+        """UPDATE messages SET parent_id = (
+               SELECT p.id FROM messages p
+               WHERE p.conversation_id = messages.conversation_id AND p.seq < messages.seq
+               ORDER BY p.seq DESC LIMIT 1)""",
+        "CREATE INDEX messages_by_parent ON messages(parent_id)",
+    ],
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -36,7 +36,8 @@ def install_functions(conn: sqlite3.Connection) -> None:
 _SEARCH_SQL = (
     "SELECT m.conversation_id, c.title, h.id AS message_id, m.role, h.snippet, m.created FROM ("
     "  SELECT rowid AS id, snippet(messages_fts, -1, ?, ?, '…', 12) AS snippet"
-    "  FROM messages_fts WHERE messages_fts MATCH ? ORDER BY rowid DESC LIMIT ?"
+    "  FROM messages_fts WHERE messages_fts MATCH ? AND rowid IN (SELECT id FROM messages WHERE on_path)"
+    "  ORDER BY rowid DESC LIMIT ?"
     ") h JOIN messages m ON m.id = h.id JOIN conversations c ON c.id = m.conversation_id"
     " ORDER BY h.id DESC"
 )
@@ -46,14 +47,14 @@ _PARTIAL_SQL = (
     "SELECT m.conversation_id, c.title, m.id, m.role,"
     " coalesce(nullif(m.text, ''), m.transcript, ''), m.created"
     " FROM messages m JOIN conversations c ON c.id = m.conversation_id"
-    " WHERE m.status != 'streaming' AND {where} ORDER BY m.id DESC LIMIT ?"
+    " WHERE m.status != 'streaming' AND m.on_path AND {where} ORDER BY m.id DESC LIMIT ?"
 )
 SNIPPET_CHARS = 60
 
 
 def search(conn: sqlite3.Connection, words: str, limit: int, mark: tuple[str, str]) -> list[SearchHit]:
-    """Messages containing all the words (stemmed, as prefixes), newest first, with a marked
-    snippet; when none do, messages containing them as parts of words ("typi" in "typing",
+    """Messages of current branches containing all the words (stemmed, as prefixes), newest
+    first, with a marked snippet; when none do, messages containing them as parts of words ("typi" in "typing",
     which the stemmer indexed as "type")."""
     query = fts_query(words)
     if not query:

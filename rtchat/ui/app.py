@@ -22,6 +22,7 @@ from rtchat.secrets import has_key
 from rtchat.session import Session
 from rtchat.store import StoreError
 from rtchat.ui.bindings import APP_BINDINGS, key_for
+from rtchat.ui.branch_actions import BranchActions
 from rtchat.ui.choices import protocol_options
 from rtchat.ui.commands import RtChatCommands
 from rtchat.ui.controllers.bench import bench_offer
@@ -50,7 +51,7 @@ from rtchat.ui.widgets.transcript.welcome import Welcome
 STATUS_SECONDS = 0.1  # how often live turn figures refresh
 
 
-class RtChatApp(App[int]):
+class RtChatApp(BranchActions, App[int]):
     """One conversation with one model at a time; the model can change between turns."""
 
     TITLE = "rtchat"
@@ -262,6 +263,7 @@ class RtChatApp(App[int]):
         elif self.voice.interrupt():
             pass
         elif len(self.screen_stack) == 1:
+            self.turns.editing = None  # an edit in progress is dropped with its text
             self.prompt.clear()
         if len(self.screen_stack) == 1:
             self.prompt.focus()

@@ -47,6 +47,10 @@ MESSAGE_BINDINGS = [
     Binding("i,escape", "focus_input", "Input", id="focus_input", show=False),
     Binding("up,k", "focus_previous_message", "Previous", id="focus_previous_message", show=False),
     Binding("down,j", "focus_next_message", "Next", id="focus_next_message", show=False),
+    Binding("left_square_bracket,ctrl+left", "previous_branch", "Previous branch", id="previous_branch", show=False, key_display="["),
+    Binding("right_square_bracket,ctrl+right", "next_branch", "Next branch", id="next_branch", show=False, key_display="]"),
+    Binding("r", "regenerate_message", "Regenerate", id="regenerate_message", show=False, tooltip="Answer this prompt again; the old answer stays as a sibling"),
+    Binding("e", "edit_message", "Edit and resend", id="edit_message", show=False, tooltip="Put this prompt in the input; sending it makes a new branch"),
 ]
 
 SECTIONS = (("Everywhere", APP_BINDINGS), ("Input", INPUT_BINDINGS), ("Focused message", MESSAGE_BINDINGS))

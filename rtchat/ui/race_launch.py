@@ -2,9 +2,9 @@
 
 The kept answer becomes the conversation's reply: the prompt and that answer
 are stored in the history like any turn (replaying the events its column
-showed, so the store holds exactly what was seen). The history has no sibling
-answers, so the other racers' answers stay in the race view and in a summary
-notice in the transcript; they are not stored.
+showed, so the store holds exactly what was seen). The other racers' answers
+are stored as its siblings, so the branch switcher flips to them; a race of the
+last prompt again (nothing typed) puts them beside that prompt's old answer.
 """
 
 from __future__ import annotations
@@ -75,27 +75,56 @@ def open_race(app: RtChatApp, specs: Sequence[RaceSpec] | None = None, prompt: s
 
 
 async def keep(app: RtChatApp, race: Race, lane: Lane) -> None:
-    """The chosen answer becomes the reply: in the conversation, the history and the transcript."""
+    """The chosen answer becomes the reply: in the conversation, the history and the transcript.
+    The other racers' answers are stored beside it as siblings (‹ › flips to them)."""
     turn = lane.turn
     assert turn is not None
     answer = turn.answer.answer()
     message = answer.message()
     if message is None:
         return
-    target = turn.target
-    app.state.conversation.add_user(race.prompt)
-    app.state.conversation.messages.append(message)
-    app.history.record_prompt(race.prompt, target.ref, lane.spec.protocol)
-    app.history.begin_answer(target)
-    for event in lane.events:
-        app.history.observe(event)
-    app.history.end_answer()
-    await app.transcript.add(UserMessage(race.prompt))
-    view = AssistantMessage(target.ref, answer.text, thinking="".join(block.text for block in answer.thinking))
-    view.mark(answer.status)
-    await app.transcript.add(view)
+    kept_id = store_race(app, race, lane) if app.history.store is not None else None
+    if kept_id is not None:
+        await app.history.select(kept_id)
+    else:  # the history is off: the kept answer lives in memory only
+        app.state.conversation.add_user(race.prompt)
+        app.state.conversation.messages.append(message)
+        await app.transcript.add(UserMessage(race.prompt))
+        view = AssistantMessage(turn.target.ref, answer.text, thinking="".join(block.text for block in answer.thinking))
+        view.mark(answer.status)
+        await app.transcript.add(view)
     await app.transcript.show_notice(Notice(summary(race, lane)))
     app.transcript.jump_to_latest()
+
+
+def store_race(app: RtChatApp, race: Race, kept: Lane) -> int | None:
+    """Store the prompt (unless the race answered the last stored prompt again) and every
+    racer's answer after it, replaying the events each column showed; returns the kept one's id."""
+    history = app.history
+    target = kept.turn.target if kept.turn is not None else None
+    assert target is not None
+    answered_again = len(race.conversation.messages) < len(app.state.conversation.messages)
+    parent = None
+    if answered_again:
+        try:
+            parent = history.branch_point("regenerate").parent
+        except LookupError:
+            parent = None
+    if parent is None:
+        parent = history.record_prompt(race.prompt, target.ref, kept.spec.protocol)
+    if parent is None:
+        return None
+    kept_id = None
+    for lane in race.lanes:
+        if lane.turn is None or (lane is not kept and lane.turn.answer.answer().message() is None):
+            continue  # a racer that said nothing leaves no sibling
+        answer_id = history.begin_answer(lane.turn.target, parent=parent)
+        for event in lane.events:
+            history.observe(event)
+        history.end_answer()
+        if lane is kept:
+            kept_id = answer_id
+    return kept_id
 
 
 def summary(race: Race, kept: Lane) -> str:

@@ -14,11 +14,13 @@ from dataclasses import dataclass
 
 from rtchat.conversation import Conversation
 from rtchat.events import Event
-from rtchat.history import TurnRecorder
-from rtchat.store import Store
+from rtchat.history import BranchPoint, TurnRecorder, edit_point, regenerate_point
+from rtchat.store import LEAF, Parent, Store, as_conversation
 from rtchat.target import Target
 from rtchat.ui.controllers.state import ChatState
+from rtchat.ui.widgets.transcript.branch_switcher import show_branch
 from rtchat.ui.widgets.transcript.history_views import record_factory
+from rtchat.ui.widgets.transcript.messages import MessageView
 from rtchat.ui.widgets.transcript.transcript import Transcript
 
 Warn = Callable[[str], None]
@@ -54,13 +56,15 @@ class HistoryController:
 
     # --- recording, driven by the TurnController ------------------------------------------
 
-    def record_prompt(self, text: str, model: str, protocol: str) -> None:
-        """Commit the prompt before the request leaves (creating the stored conversation on the first one)."""
+    def record_prompt(self, text: str, model: str, protocol: str, parent: Parent = LEAF) -> int | None:
+        """Commit the prompt before the request leaves (creating the stored conversation on the first one);
+        after `parent` it starts a branch (an edited prompt). Returns its stored id."""
         self._fresh = None
         if self.recorder.conversation_id is None:
             self.recorder.start(model, protocol, self.state.conversation.system)
             self._fresh = self.recorder.conversation_id
-        self.recorder.prompt(text)
+        self.recorder.prompt(text, parent=parent)
+        return self.recorder.last_prompt_id
 
     async def keep_only_answered(self, answered: bool) -> None:
         """A conversation whose first turn got no answer is not kept in the history."""
@@ -70,8 +74,10 @@ class HistoryController:
         self.recorder.conversation_id = None
         await asyncio.to_thread(self.recorder.discard, fresh)
 
-    def begin_answer(self, target: Target) -> None:
-        self.recorder.begin_answer(target.ref, target.provider.id)
+    def begin_answer(self, target: Target, parent: Parent = LEAF) -> int | None:
+        """Start the answer's row (after `parent`: a regenerated answer, a sibling); returns its id."""
+        self.recorder.begin_answer(target.ref, target.provider.id, parent=parent)
+        return self.recorder.last_answer_id
 
     def observe(self, event: Event) -> None:
         self.recorder.apply(event)
@@ -88,6 +94,66 @@ class HistoryController:
         self.state.conversation = Conversation()
         self.recorder.conversation_id = None  # stored on its first prompt: no empty rows in the list
         await self.transcript.clear()
+
+    # --- branches ------------------------------------------------------------------------------
+
+    def branch_point(self, kind: str, message_id: int | None = None) -> BranchPoint:
+        """Where a regenerated answer ("regenerate") or an edited prompt ("edit") goes.
+        LookupError with the reason when there is none (the history off, nothing to redo)."""
+        store, conv_id = self.store, self.conversation_id
+        if store is None or conv_id is None:
+            raise LookupError("regenerate and edit keep both versions in the history, which is off or empty here")
+        try:
+            return (regenerate_point if kind == "regenerate" else edit_point)(store, conv_id, message_id)
+        except KeyError as exc:
+            raise LookupError(str(exc.args[0])) from None
+
+    async def show_before(self, point: BranchPoint) -> None:
+        """The transcript and the next turn's context up to where the new message goes."""
+        store, conv_id = self.store, self.conversation_id
+        assert store is not None and conv_id is not None
+        _, path = store.load_conversation(conv_id)
+        cut = next((i + 1 for i, m in enumerate(path) if m.id == point.parent), 0)
+        self.state.conversation = point.context
+        await self._show(path[:cut])
+
+    async def mark_branch(self, view: MessageView, message_id: int | None) -> None:
+        """A live entry learns its stored id and, if it has siblings, shows its switcher."""
+        store = self.store
+        siblings = store.siblings(message_id) if store is not None and message_id is not None else []
+        index = siblings.index(message_id) + 1 if message_id in siblings else 1
+        await show_branch(view, message_id, index, len(siblings))
+
+    async def flip(self, message_id: int, step: int) -> int | None:
+        """Put the conversation on the sibling `step` away from `message_id` and redraw it;
+        returns the sibling shown (None at either end or when the history is off)."""
+        store, conv_id = self.store, self.conversation_id
+        if store is None or conv_id is None:
+            return None
+        siblings = store.siblings(message_id)
+        index = siblings.index(message_id) + step if message_id in siblings else -1
+        if not 0 <= index < len(siblings):
+            return None
+        await self.select(siblings[index])
+        return siblings[index]
+
+    async def select(self, message_id: int) -> None:
+        """Put the conversation on the branch through `message_id` and redraw it."""
+        assert self.store is not None and self.conversation_id is not None
+        self.store.select_branch(self.conversation_id, message_id)
+        await self.show_current()
+
+    async def show_current(self) -> None:
+        """Redraw the current branch and make it what the next turn sends."""
+        store, conv_id = self.store, self.conversation_id
+        assert store is not None and conv_id is not None
+        record, path = store.load_conversation(conv_id)
+        self.state.conversation = as_conversation(record, path)
+        await self._show(path)
+
+    async def _show(self, path: list, model: str = "assistant") -> None:
+        await self.transcript.clear()
+        await self.transcript.load_history([record_factory(m, model) for m in path])
 
     async def reopen(self, conversation_id: int) -> Reopened | None:
         """Show a stored conversation and continue it: later turns send its history.

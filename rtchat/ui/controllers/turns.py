@@ -3,6 +3,10 @@
 Turns never overlap and run in order: a new one stops the running one (which
 keeps its partial answer) and waits on the turn slot, a lock released once that
 answer is kept. Typed prompts queue up and a worker of the app serves them.
+
+Branches: a regenerated answer goes beside the old one (same prompt), an edited
+prompt beside the old prompt (same parent); both redraw the transcript up to
+that point first, so what is on screen is what the turn sends.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from contextlib import asynccontextmanager
 
 from rtchat.conversation import ChatMessage
 from rtchat.events import Error, Notice
+from rtchat.store import LEAF, Parent
 from rtchat.session import Session
 from rtchat.target import Target
 from rtchat.turns.base import Turn
@@ -42,7 +47,8 @@ class TurnController:
         self.talk_key = talk_key  # named in the "WebRTC carries voice" message
         self.runner: TurnRunner | None = None
         self.observers: list[Observer] = [history.observe]  # every consumer of every turn event; the store first
-        self._prompts: asyncio.Queue[str] = asyncio.Queue()
+        self._prompts: asyncio.Queue[tuple[str, UserMessage | None, int | None]] = asyncio.Queue()  # text, its view, the prompt it edits
+        self.editing: int | None = None  # the stored prompt the input's text will replace when sent
         self._taken = 0  # prompts taken off the queue and not yet answered
         self._slot = asyncio.Lock()
         self.now: Callable[[], float] = time.perf_counter  # the waiting indicator's clock; tests freeze it
@@ -55,43 +61,92 @@ class TurnController:
     # --- typed prompts -------------------------------------------------------------------
 
     async def submit(self, text: str) -> None:
-        """A new message while an answer streams interrupts it (kept, marked interrupted), then goes out."""
+        """A new message while an answer streams interrupts it (kept, marked interrupted), then goes out.
+        While a prompt is being edited (`editing`), it goes out as that prompt's new version."""
         self.cancel()
-        await self.transcript.add(UserMessage(text))
-        self.transcript.jump_to_latest()
-        self._prompts.put_nowait(text)
+        edits, self.editing = self.editing, None
+        said = None
+        if edits is None:  # an edit is shown once the transcript is redrawn up to its branch point
+            said = UserMessage(text)
+            await self.transcript.add(said)
+            self.transcript.jump_to_latest()
+        self._prompts.put_nowait((text, said, edits))
 
     async def serve(self) -> None:
         """Answer queued prompts one at a time, in order, once a model is ready; runs for the app's life."""
         while True:
-            text = await self._prompts.get()
+            text, said, edits = await self._prompts.get()
             self._taken += 1
             try:
                 await self.state.ready.wait()
-                await self.run_typed(text)
+                await self.run_typed(text, said, edits)
             finally:
                 self._taken -= 1
 
-    async def run_typed(self, text: str) -> ChatMessage | None:
+    async def _target_or_error(self, unshown: str | None = None) -> Target | None:
+        """The model to answer with, else the reason in the transcript (after `unshown`, an
+        edited prompt not on screen yet: the text the user sent is never lost)."""
+        target = self.state.target
+        problem = not_implemented_message(self.state.protocol, self.talk_key)
+        if target is None or problem:
+            if unshown is not None:
+                await self.transcript.add(UserMessage(unshown))
+            await self.transcript.show_error(Error("protocol", problem or "no model is selected"))
+            return None
+        return target
+
+    async def run_typed(self, text: str, said: UserMessage | None = None, edits: int | None = None) -> ChatMessage | None:
         async with self._exclusive():
             state = self.state
-            target = state.target
-            problem = not_implemented_message(state.protocol, self.talk_key)
-            if target is None or problem:
-                await self.transcript.show_error(Error("protocol", problem or "no model is selected"))
+            target = await self._target_or_error(unshown=text if said is None else None)
+            if target is None:
                 return None
+            parent: Parent = LEAF
+            if edits is not None:
+                try:
+                    point = self.history.branch_point("edit", edits)
+                except LookupError as exc:
+                    await self.transcript.show_notice(Notice(f"sent as a new prompt: {exc}"))
+                else:
+                    parent = point.parent
+                    await self.history.show_before(point)
+            if said is None:
+                said = UserMessage(text)
+                await self.transcript.add(said)
+                self.transcript.jump_to_latest()
             state.conversation.add_user(text)
-            self.status.show(first_audio_ms=None)  # a typed turn: no spoken figure stays from before
-            self.history.record_prompt(text, target.ref, state.protocol)
-            effort = self.session.effort_for(target, state.effort)[0]  # what the turn sends, for the thinking title
-            turn = self.session.turn(target, state.conversation, state.effort, protocol=state.protocol)
-            self.status.watch_connection(turn.connection)
-            view = AssistantMessage(target.ref, streaming=True, effort=effort)
-            await self.transcript.add(view)
-            message = await self._drive(turn, view, target)
-            if message is None and not view.text and view.thinking is None and view.reason == "error":
-                await view.remove()  # the error says it all; an empty answer adds nothing
-            return message
+            prompt_id = self.history.record_prompt(text, target.ref, state.protocol, parent=parent)
+            await self.history.mark_branch(said, prompt_id)
+            return await self._answer(target)
+
+    async def regenerate(self, answer_id: int | None = None) -> ChatMessage | None:
+        """Answer a prompt again (that of `answer_id`, else the last), with the current model,
+        protocol and effort; the old answer stays as a sibling, reachable by the switcher."""
+        async with self._exclusive():
+            try:
+                point = self.history.branch_point("regenerate", answer_id)
+            except LookupError as exc:
+                await self.transcript.show_notice(Notice(str(exc)))
+                return None
+            target = await self._target_or_error()
+            if target is None:
+                return None
+            await self.history.show_before(point)
+            return await self._answer(target, parent=point.parent)
+
+    async def _answer(self, target: Target, parent: Parent = LEAF) -> ChatMessage | None:
+        """Stream the answer to the conversation as it stands (its last message is the prompt)."""
+        state = self.state
+        self.status.show(first_audio_ms=None)  # a typed turn: no spoken figure stays from before
+        effort = self.session.effort_for(target, state.effort)[0]  # what the turn sends, for the thinking title
+        turn = self.session.turn(target, state.conversation, state.effort, protocol=state.protocol)
+        self.status.watch_connection(turn.connection)
+        view = AssistantMessage(target.ref, streaming=True, effort=effort)
+        await self.transcript.add(view)
+        message = await self._drive(turn, view, target, parent=parent)
+        if message is None and not view.text and view.thinking is None and view.reason == "error":
+            await view.remove()  # the error says it all; an empty answer adds nothing
+        return message
 
     # --- spoken exchanges ------------------------------------------------------------------
 
@@ -122,9 +177,11 @@ class TurnController:
         async with self._slot:
             yield
 
-    async def _drive(self, turn: Turn, view: AssistantMessage, target: Target, on_user_words: UserWords | None = None) -> ChatMessage | None:
+    async def _drive(
+        self, turn: Turn, view: AssistantMessage, target: Target, on_user_words: UserWords | None = None, parent: Parent = LEAF
+    ) -> ChatMessage | None:
         conversation = turn.conversation
-        self.history.begin_answer(target)
+        answer_id = self.history.begin_answer(target, parent=parent)
         self.runner = TurnRunner(turn, view, self, self.observers, on_user_words)
         try:
             message = await self.runner.run()
@@ -136,6 +193,8 @@ class TurnController:
             conversation.messages.pop()  # no answer: the next prompt must not follow a dangling one
         else:
             conversation.messages.append(message)
+        if view.is_attached:
+            await self.history.mark_branch(view, answer_id)
         self.show_cost(turn)
         return message
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from rtchat.conversation import ChatMessage
 from rtchat.store import MessageRecord
-from rtchat.ui.widgets.transcript.messages import AssistantMessage, UserMessage
+from rtchat.ui.widgets.transcript.branch_switcher import BranchSwitcher
+from rtchat.ui.widgets.transcript.messages import AssistantMessage, MessageView, UserMessage
 from rtchat.ui.widgets.transcript.transcript import WidgetFactory
 
 
@@ -22,11 +23,12 @@ def stored_reason(record: MessageRecord) -> str:
 
 
 def record_factory(record: MessageRecord, default_model: str) -> WidgetFactory:
-    """A stored message as a widget, with its interrupted/error mark and its thinking."""
+    """A stored message as a widget, with its interrupted/error mark, its thinking and,
+    when it has siblings, its branch switcher."""
     text = record.text or record.transcript
     if record.role == "user":
         said = record.transcript or text  # a spoken prompt: its words, not the "[spoken, N s]" placeholder
-        return lambda: UserMessage(said)
+        return lambda: stored(UserMessage(said), record)
     thinking = "".join(block.text for block in record.thinking)
     redacted = any(block.redacted for block in record.thinking)
     reason = stored_reason(record)
@@ -35,9 +37,17 @@ def record_factory(record: MessageRecord, default_model: str) -> WidgetFactory:
     def make() -> AssistantMessage:
         view = AssistantMessage(record.model or default_model, text, thinking=thinking, redacted=redacted)
         view.mark(reason, detail)
-        return view
+        return stored(view, record)
 
     return make
+
+
+def stored(view: MessageView, record: MessageRecord) -> MessageView:
+    view.message_id = record.id
+    index, count = record.branch
+    if count > 1:
+        view.switcher = BranchSwitcher(record.id, index, count)
+    return view
 
 
 def message_factory(message: ChatMessage, model: str) -> WidgetFactory:

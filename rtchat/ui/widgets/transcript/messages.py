@@ -14,6 +14,7 @@ from textual.widgets import Static
 from rtchat.events import Usage
 from rtchat.ui.bindings import MESSAGE_BINDINGS
 from rtchat.ui.safe_text import literal
+from rtchat.ui.widgets.transcript.branch_switcher import BranchSwitcher, EditRequested, RegenerateRequested
 from rtchat.ui.widgets.transcript.streaming_markdown import MarkdownPiece, StreamingMarkdown
 from rtchat.ui.widgets.transcript.thinking import ThinkingPanel
 
@@ -30,6 +31,10 @@ class MessageView(Vertical, can_focus=True):
     """A focusable transcript entry with the text a copy puts on the clipboard."""
 
     BINDINGS = MESSAGE_BINDINGS
+    message_id: int | None = None  # its row in the history, once stored
+    switcher: BranchSwitcher | None = None  # shown when it has siblings (see branch_switcher)
+    can_regenerate = False
+    can_edit = False
     DEFAULT_CSS = """
     MessageView { height: auto; padding: 0 1; margin: 0 0 1 0; }
     MessageView:focus { background: $boost; }
@@ -61,6 +66,30 @@ class MessageView(Vertical, can_focus=True):
     def action_focus_input(self) -> None:
         self.post_message(self.LeaveRequested())
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Branch keys act on stored messages only (an answer still streaming has no row yet)."""
+        if action in ("previous_branch", "next_branch"):
+            return self.switcher is not None
+        if action == "regenerate_message":
+            return self.can_regenerate and self.message_id is not None
+        if action == "edit_message":
+            return self.can_edit and self.message_id is not None
+        return True
+
+    def action_previous_branch(self) -> None:
+        if self.switcher is not None and self.message_id is not None:
+            self.post_message(BranchSwitcher.Flip(self.message_id, -1))
+
+    def action_next_branch(self) -> None:
+        if self.switcher is not None and self.message_id is not None:
+            self.post_message(BranchSwitcher.Flip(self.message_id, 1))
+
+    def action_regenerate_message(self) -> None:
+        self.post_message(RegenerateRequested(self.message_id))
+
+    def action_edit_message(self) -> None:
+        self.post_message(EditRequested(self.message_id))
+
     def _sibling(self, step: int) -> "MessageView | None":
         siblings = [w for w in self.parent.children if isinstance(w, MessageView)] if self.parent else []
         index = siblings.index(self) + step if self in siblings else -1
@@ -83,6 +112,7 @@ class UserMessage(MessageView):
     DEFAULT_CSS = """
     UserMessage { border-left: thick $primary; }
     """
+    can_edit = True
 
     def __init__(self, text: str) -> None:
         super().__init__()
@@ -90,6 +120,8 @@ class UserMessage(MessageView):
 
     def compose(self) -> ComposeResult:
         yield Static("you", classes="label")
+        if self.switcher is not None:
+            yield self.switcher
         yield Static(literal(self.text), classes="user-text")
 
     def set_text(self, text: str) -> None:
@@ -148,6 +180,7 @@ class AssistantMessage(MessageView):
     AssistantMessage .waiting { color: $text-muted; }
     AssistantMessage.hide-thinking ThinkingPanel { display: none; }
     """
+    can_regenerate = True
 
     def __init__(
         self,
@@ -175,6 +208,8 @@ class AssistantMessage(MessageView):
 
     def compose(self) -> ComposeResult:
         yield Static(literal(self.model), classes="label")
+        if self.switcher is not None:
+            yield self.switcher
         if self.thinking is not None:
             yield self.thinking
         yield self.body
