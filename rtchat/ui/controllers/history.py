@@ -12,6 +12,7 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from rtchat.attachments import Attachment
 from rtchat.conversation import Conversation
 from rtchat.events import Event
 from rtchat.history import TurnRecorder
@@ -54,13 +55,13 @@ class HistoryController:
 
     # --- recording, driven by the TurnController ------------------------------------------
 
-    def record_prompt(self, text: str, model: str, protocol: str) -> None:
+    def record_prompt(self, text: str, model: str, protocol: str, attachments: list[Attachment] | None = None) -> None:
         """Commit the prompt before the request leaves (creating the stored conversation on the first one)."""
         self._fresh = None
         if self.recorder.conversation_id is None:
             self.recorder.start(model, protocol, self.state.conversation.system)
             self._fresh = self.recorder.conversation_id
-        self.recorder.prompt(text)
+        self.recorder.prompt(text, attachments or [])
 
     async def keep_only_answered(self, answered: bool) -> None:
         """A conversation whose first turn got no answer is not kept in the history."""

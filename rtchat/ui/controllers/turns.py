@@ -12,6 +12,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
+from rtchat.attachments import Attachment
 from rtchat.conversation import ChatMessage
 from rtchat.events import Error, Notice
 from rtchat.session import Session
@@ -42,7 +43,7 @@ class TurnController:
         self.talk_key = talk_key  # named in the "WebRTC carries voice" message
         self.runner: TurnRunner | None = None
         self.observers: list[Observer] = [history.observe]  # every consumer of every turn event; the store first
-        self._prompts: asyncio.Queue[str] = asyncio.Queue()
+        self._prompts: asyncio.Queue[tuple[str, list[Attachment]]] = asyncio.Queue()
         self._taken = 0  # prompts taken off the queue and not yet answered
         self._slot = asyncio.Lock()
         self.now: Callable[[], float] = time.perf_counter  # the waiting indicator's clock; tests freeze it
@@ -54,25 +55,26 @@ class TurnController:
 
     # --- typed prompts -------------------------------------------------------------------
 
-    async def submit(self, text: str) -> None:
+    async def submit(self, text: str, attachments: list[Attachment] | None = None) -> None:
         """A new message while an answer streams interrupts it (kept, marked interrupted), then goes out."""
         self.cancel()
-        await self.transcript.add(UserMessage(text))
+        files = list(attachments or [])
+        await self.transcript.add(UserMessage(text, files))
         self.transcript.jump_to_latest()
-        self._prompts.put_nowait(text)
+        self._prompts.put_nowait((text, files))
 
     async def serve(self) -> None:
         """Answer queued prompts one at a time, in order, once a model is ready; runs for the app's life."""
         while True:
-            text = await self._prompts.get()
+            text, files = await self._prompts.get()
             self._taken += 1
             try:
                 await self.state.ready.wait()
-                await self.run_typed(text)
+                await self.run_typed(text, files)
             finally:
                 self._taken -= 1
 
-    async def run_typed(self, text: str) -> ChatMessage | None:
+    async def run_typed(self, text: str, attachments: list[Attachment] | None = None) -> ChatMessage | None:
         async with self._exclusive():
             state = self.state
             target = state.target
@@ -80,9 +82,9 @@ class TurnController:
             if target is None or problem:
                 await self.transcript.show_error(Error("protocol", problem or "no model is selected"))
                 return None
-            state.conversation.add_user(text)
+            state.conversation.add_user(text).attachments.extend(attachments or [])
             self.status.show(first_audio_ms=None)  # a typed turn: no spoken figure stays from before
-            self.history.record_prompt(text, target.ref, state.protocol)
+            self.history.record_prompt(text, target.ref, state.protocol, attachments or [])
             effort = self.session.effort_for(target, state.effort)[0]  # what the turn sends, for the thinking title
             turn = self.session.turn(target, state.conversation, state.effort, protocol=state.protocol)
             self.status.watch_connection(turn.connection)

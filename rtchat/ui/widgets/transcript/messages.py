@@ -11,9 +11,11 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import Static
 
+from rtchat.attachments import Attachment
 from rtchat.events import Usage
 from rtchat.ui.bindings import MESSAGE_BINDINGS
 from rtchat.ui.safe_text import literal
+from rtchat.ui.widgets.input.chips import ChipRow
 from rtchat.ui.widgets.transcript.streaming_markdown import MarkdownPiece, StreamingMarkdown
 from rtchat.ui.widgets.transcript.thinking import ThinkingPanel
 
@@ -84,12 +86,15 @@ class UserMessage(MessageView):
     UserMessage { border-left: thick $primary; }
     """
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, attachments: list[Attachment] | None = None) -> None:
         super().__init__()
         self.text = text
+        self.attachments = list(attachments or [])
 
     def compose(self) -> ComposeResult:
         yield Static("you", classes="label")
+        if self.attachments:
+            yield ChipRow(self.attachments, classes="files")
         yield Static(literal(self.text), classes="user-text")
 
     def set_text(self, text: str) -> None:
