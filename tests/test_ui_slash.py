@@ -8,13 +8,9 @@ import pytest
 from rtchat.ui.controllers.slash import SLASH_COMMANDS, Completion, Sources, completions, enter_completes, parse, path_completions
 from rtchat.ui.screens.help import HelpScreen
 from rtchat.ui.screens.model_picker import ModelPicker
-from tests.support.ui import make_app, ready, wait_for
+from tests.support.ui import make_app, notices, ready, wait_for
 
 pytestmark = pytest.mark.usefixtures("isolated")
-
-
-def notices(app) -> list[str]:
-    return [str(n.message) for n in app._notifications]
 
 
 def popup_rows(app) -> list[str]:

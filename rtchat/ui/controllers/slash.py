@@ -46,7 +46,7 @@ SLASH_COMMANDS: tuple[Slash, ...] = (
     Slash("attach", "attach a file (image, PDF or text) to the next prompt", None, "attach_file", "PATH", "path"),
     Slash("new", "start a new conversation", "new_conversation"),
     Slash("clear", "clear the conversation, keeping its system prompt", "clear_conversation"),
-    Slash("export", "write this conversation as Markdown (or .json) to PATH or the current folder", "export_conversation", "export_conversation", "PATH", "path"),
+    Slash("export", "write this conversation to PATH (.md or .json; ./rtchat-ID.md)", "export_conversation", "export_conversation", "PATH", "path"),
     Slash("help", "every key and slash command", "help"),
     # The lead's hook for the branches work: Slash("regenerate", ...), Slash("edit", ...) rows go here.
 )

@@ -14,7 +14,7 @@ class SlashPopup(OptionList, can_focus=False):
     """Never takes focus: the input keeps it and moves the highlight (Up/Down, Tab/Enter take it)."""
 
     DEFAULT_CSS = """
-    SlashPopup { height: auto; max-height: 8; border: none; padding: 0 1; background: $panel; display: none; }
+    SlashPopup { height: auto; max-height: 8; border: none; padding: 0 1; background: $panel; display: none; text-wrap: nowrap; text-overflow: ellipsis; }
     """
 
     def __init__(self, **kwargs) -> None:
@@ -24,7 +24,8 @@ class SlashPopup(OptionList, can_focus=False):
     def offer(self, items: list[Completion]) -> None:
         self.items = items
         self.clear_options()
-        self.add_options([Option(row(item)) for item in items])
+        width = max((len(item.label) for item in items), default=0)
+        self.add_options([Option(row(item, width)) for item in items])
         self.display = bool(items)
         if items:
             self.highlighted = 0
@@ -46,9 +47,9 @@ class SlashPopup(OptionList, can_focus=False):
             self.highlighted = ((self.highlighted or 0) + step) % len(self.items)
 
 
-def row(item: Completion) -> Content:
-    """Label then help, literal (file names are not markup)."""
-    label = Content.styled(terminal_safe(item.label), "bold")
+def row(item: Completion, width: int) -> Content:
+    """Label, then help in a column after the widest label; literal (file names are not markup)."""
+    label = Content.styled(terminal_safe(item.label).ljust(width), "bold")
     if not item.help:
         return label
     return Content.assemble(label, "  ", Content.styled(terminal_safe(item.help), "dim"))
