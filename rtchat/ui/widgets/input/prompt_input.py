@@ -108,8 +108,7 @@ class PromptInput(TextArea):
     async def _on_paste(self, event: events.Paste) -> None:
         path = None if self.text else looks_like_path(event.text)
         if path is None:
-            await super()._on_paste(event)
-            return
+            return  # TextArea's own handler (Textual calls each class's) inserts the text
         event.stop()
         event.prevent_default()
         self.post_message(self.PathPasted(path))
