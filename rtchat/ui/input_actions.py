@@ -239,7 +239,8 @@ class InputActions(Base):
 
     def _copy_block(self, block: CodeBlock) -> None:
         self.copy_to_clipboard(block.code)
-        self.notify(f"copied the {block.language or 'text'} block ({block.lines} lines)", markup=False, timeout=2)
+        lines = f"{block.lines} line" + ("s" if block.lines != 1 else "")
+        self.notify(f"copied the {block.language or 'text'} block ({lines})", markup=False, timeout=2)
 
     # --- new, clear, export ------------------------------------------------------------------
 
