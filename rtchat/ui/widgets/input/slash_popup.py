@@ -22,6 +22,8 @@ class SlashPopup(OptionList, can_focus=False):
         self.items: list[Completion] = []
 
     def offer(self, items: list[Completion]) -> None:
+        if not items and not self.items:
+            return  # ordinary typing: nothing to redo on each key
         self.items = items
         self.clear_options()
         width = max((len(item.label) for item in items), default=0)
