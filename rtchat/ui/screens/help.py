@@ -28,7 +28,7 @@ def help_text(keymap: dict[str, str]) -> str:
     lines += [f"  {c.usage:<{usage_width}}  {c.help}" for c in SLASH_COMMANDS]
     lines.append("")
     lines.append("ctrl+p opens the command palette: every action by name.")
-    lines.append("Remap keys in the config file under [keys], e.g.  pick_model = \"f2\"")
+    lines.append("Remap keys in the config file under [keys], e.g.  pick_model = \"f12\"")
     return "\n".join(lines)
 
 
