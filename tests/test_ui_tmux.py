@@ -36,10 +36,11 @@ def wait_screen(session: str, predicate, timeout: float = 20.0) -> str:
         time.sleep(0.2)  # the poll interval: the pane offers nothing to wait on
 
 
-def start(tmp_path, model: str, width: int, height: int) -> str:
+def start(tmp_path, model: str, width: int, height: int, **env: str) -> str:
     session = f"rtchat-test-{uuid.uuid4().hex[:8]}"
     env_parts = [f"RTCHAT_{n}_DIR={tmp_path / n.lower()}" for n in ("CONFIG", "DATA", "STATE", "CACHE")]
     env_parts += ["PYTHON_KEYRING_BACKEND=keyring.backends.fail.Keyring", "TERM=xterm-256color"]
+    env_parts += [f"{name}={value}" for name, value in env.items()]
     unset = " ".join(f"-u {name}" for name in KEY_VARS)
     command = f"env {unset} {' '.join(env_parts)} {RTCHAT} --model {model}; echo RTCHAT-EXITED-$?; sleep 30"
     tmux("new-session", "-d", "-s", session, "-x", str(width), "-y", str(height), command)
@@ -106,5 +107,24 @@ def test_real_process_in_tmux(tmp_path):
         assert "RTCHAT-EXITED" not in screen(session)  # ctrl+c never quits
         tmux("send-keys", "-t", session, "C-q")
         wait_screen(session, lambda s: "RTCHAT-EXITED-0" in s)
+    finally:
+        tmux("kill-session", "-t", session)
+
+
+def test_ctrl_e_hands_the_terminal_to_the_editor_and_takes_the_text_back(tmp_path):
+    """The real suspend: the editor (a script that reads the terminal, so it needs it) runs with
+    the app suspended, and its edit comes back into the input."""
+    editor = tmp_path / "editor"
+    editor.write_text('#!/bin/sh\nprintf "editor has the terminal"\nread answer\nprintf " plus %s\\n" "$answer" >> "$1"\n')
+    editor.chmod(0o755)
+    session = start(tmp_path, "loopback/echo", 80, 24, VISUAL=str(editor))
+    try:
+        wait_screen(session, lambda s: "idle" in s)
+        tmux("send-keys", "-t", session, "-l", "draft")
+        tmux("send-keys", "-t", session, "C-e")
+        wait_screen(session, lambda s: "editor has the terminal" in s)
+        tmux("send-keys", "-t", session, "-l", "typed in the editor")
+        tmux("send-keys", "-t", session, "Enter")
+        wait_screen(session, lambda s: "draft plus typed in the editor" in s and "idle" in s)
     finally:
         tmux("kill-session", "-t", session)

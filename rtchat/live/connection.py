@@ -184,9 +184,10 @@ class LiveConnection(Watched):
                     await asyncio.wait_for(self._orphans_drained.wait(), CANCEL_GRACE)
                 except (TimeoutError, asyncio.TimeoutError):
                     await self.drop()  # the old answer never ended: start clean rather than mix them
+            edited = not self.protocol.context.serves(turn.conversation.messages) or turn.conversation.system != self.system
+            if self.is_open and edited:
+                await self.drop()  # the conversation (or its system prompt) was edited: the socket's context is wrong
             self.system = turn.conversation.system
-            if self.is_open and not self.protocol.context.serves(turn.conversation.messages):
-                await self.drop()  # the conversation was edited: the socket's context is wrong
             try:
                 turn.clock.connect_ms = await self.ensure_open(turn)
             except SocketFailure as exc:

@@ -291,6 +291,15 @@ class Store:
 
         return self._write(move)
 
+    def set_system(self, conv_id: int, system: str | None) -> None:
+        """The conversation's system prompt from now on (None: none)."""
+
+        def update(conn: sqlite3.Connection) -> None:
+            self._require_conversation(conn, conv_id)
+            conn.execute("UPDATE conversations SET system = ? WHERE id = ?", (system, conv_id))
+
+        self._write(update)
+
     def delete(self, conv_id: int) -> bool:
         """Remove a conversation and its messages; False if there was none."""
 

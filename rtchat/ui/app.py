@@ -25,21 +25,25 @@ from rtchat.ui.bindings import APP_BINDINGS, key_for
 from rtchat.ui.branch_actions import BranchActions
 from rtchat.ui.choices import protocol_options
 from rtchat.ui.commands import RtChatCommands
+from rtchat.ui.controllers.attach import PendingFiles
 from rtchat.ui.controllers.bench import bench_offer
 from rtchat.ui.controllers.history import HistoryController
 from rtchat.ui.controllers.model import ModelController
 from rtchat.ui.controllers.settings import Settings
 from rtchat.ui.controllers.state import ChatState
+from rtchat.ui.controllers.system_prompt import SystemPrompt
 from rtchat.ui.controllers.turns import TurnController
 from rtchat.ui.controllers.voice import VoiceController
 from rtchat.ui.controllers.voice_devices import VoiceDevices, system_devices
 from rtchat.ui.controllers.voice_mode import VoiceChanged, VoiceMode
+from rtchat.ui.input_actions import InputActions
 from rtchat.ui.screens.conversation_list import ConversationList
 from rtchat.ui.screens.model_picker import ModelPicker, model_choices
 from rtchat.ui.screens.protocol_picker import ProtocolPicker
 from rtchat.ui.screens.search import SearchScreen
 from rtchat.ui.screens.theme_picker import ThemePicker
 from rtchat.ui.themes import DEFAULT_THEME, load_themes, theme_dirs
+from rtchat.ui.widgets.input.composer import Composer
 from rtchat.ui.widgets.input.prompt_input import PromptInput
 from rtchat.ui.widgets.status.status_line import StatusLine
 from rtchat.ui.widgets.transcript.history_views import message_factory
@@ -51,7 +55,7 @@ from rtchat.ui.widgets.transcript.welcome import Welcome
 STATUS_SECONDS = 0.1  # how often live turn figures refresh
 
 
-class RtChatApp(BranchActions, App[int]):
+class RtChatApp(BranchActions, InputActions, App[int]):
     """One conversation with one model at a time; the model can change between turns."""
 
     TITLE = "rtchat"
@@ -95,6 +99,9 @@ class RtChatApp(BranchActions, App[int]):
         self.models = ModelController(self.state, self.session, config, self.settings, self.status, self.transcript)
         talk_key = key_for("push_to_talk", config.keys or {})
         self.turns = TurnController(self.state, self.session, self.history, self.transcript, self.status, self._every, talk_key)
+        self.pending = PendingFiles(self.state)  # files for the next prompt (input_actions.py)
+        self.system_prompt = SystemPrompt(self.state, self.history, config)
+        self.composer = Composer(self.prompt, self.slash_sources(), id="composer")
         voice_config = voice_settings(config.raw)
         mode = VoiceMode(voice_devices or system_devices(voice_config), voice_config)
         self.voice = VoiceController(
@@ -107,7 +114,7 @@ class RtChatApp(BranchActions, App[int]):
     def compose(self) -> ComposeResult:
         yield self.transcript
         yield self.jump_hint
-        yield self.prompt
+        yield self.composer  # the prompt, with its completions, pending files and system prompt line
         yield self.status
         yield Footer(compact=True, show_command_palette=False)  # ctrl+p is named in the welcome and F1; 80 columns fit the keys
 
@@ -117,6 +124,7 @@ class RtChatApp(BranchActions, App[int]):
         if self.config.keys:
             self.set_keymap(self.config.keys)
         self.prompt.focus()
+        self.show_system_prompt()
         if self.state.conversation.messages:
             model = self.requested_model or "assistant"
             await self.transcript.load_history([message_factory(m, model) for m in self.state.conversation.messages])
@@ -250,7 +258,7 @@ class RtChatApp(BranchActions, App[int]):
 
     @on(PromptInput.Submitted)
     async def _prompt_submitted(self, event: PromptInput.Submitted) -> None:
-        await self.turns.submit(event.text)
+        await self.submit_prompt(event.text)
 
     def action_interrupt(self) -> None:
         """ctrl+c: stop the answer at once (keeping it); when idle, clear the input. Never quits."""
@@ -346,11 +354,8 @@ class RtChatApp(BranchActions, App[int]):
 
     @work(exclusive=True, group="conversation")
     async def action_new_conversation(self) -> None:
-        await self.turns.stop()
-        await self.history.start_new()
-        self.status.reset_turn()  # no figure or error of the old conversation stays
+        await self.start_afresh(keep_system=False)
         self.notify("new conversation", timeout=2)
-        self.prompt.focus()
 
     @work(exclusive=True, group="conversation")
     async def open_conversation(self, conversation_id: int, quiet: bool = False) -> None:
@@ -366,6 +371,8 @@ class RtChatApp(BranchActions, App[int]):
         if reopened is None:
             return
         self.status.reset_turn()
+        self.system_prompt.forget_persona()
+        self.show_system_prompt()
         self.turns.show_context()
         if reopened.model and reopened.model != self.state.ref:
             self.switch_model(reopened.model, protocol=reopened.protocol)

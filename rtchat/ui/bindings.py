@@ -31,6 +31,8 @@ APP_BINDINGS = [
     Binding("ctrl+l", "list_conversations", "History", id="list_conversations", priority=True),
     Binding("ctrl+k", "new_conversation", "New chat", id="new_conversation", priority=True, show=False),
     Binding("ctrl+f", "search_history", "Search", id="search_history", priority=True, show=False),
+    Binding("f6", "edit_system_prompt", "System prompt", id="edit_system_prompt", priority=True, show=False, tooltip="Show or change this conversation's system prompt (/system)"),
+    Binding("f2", "copy_code_block", "Copy code block", id="copy_code_block", show=False, tooltip="Copy one code block of the focused (else the last) answer"),
     Binding("f9", "run_bench", "Bench", id="run_bench", show=False, tooltip="Benchmark the protocols of the current model"),
 ]
 
@@ -39,6 +41,7 @@ INPUT_BINDINGS = [
     Binding("ctrl+j,alt+enter,shift+enter", "newline", "Newline", id="newline", show=False, key_display="ctrl+j"),
     Binding("up", "history_previous", "Earlier prompt", id="history_previous", show=False),
     Binding("down", "history_next", "Later prompt", id="history_next", show=False),
+    Binding("ctrl+e", "open_editor", "Editor", id="open_editor", show=False, tooltip="Edit the prompt in $VISUAL / $EDITOR (End still ends the line)"),
 ]
 
 MESSAGE_BINDINGS = [

@@ -56,3 +56,8 @@ def palette_offers(app, title: str) -> bool:
     if commands.highlighted is None:
         return False
     return commands.get_option_at_index(commands.highlighted).hit.text == title
+
+
+def notices(app) -> list[str]:
+    """The toasts the app has shown, oldest first (each refusal is one of these lines)."""
+    return [str(notification.message) for notification in app._notifications]

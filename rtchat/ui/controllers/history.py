@@ -12,6 +12,7 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from rtchat.attachments import Attachment
 from rtchat.conversation import Conversation
 from rtchat.events import Event
 from rtchat.history import BranchPoint, TurnRecorder, edit_point, regenerate_point
@@ -56,14 +57,14 @@ class HistoryController:
 
     # --- recording, driven by the TurnController ------------------------------------------
 
-    def record_prompt(self, text: str, model: str, protocol: str, parent: Parent = LEAF) -> int | None:
+    def record_prompt(self, text: str, model: str, protocol: str, attachments: list[Attachment] | None = None, parent: Parent = LEAF) -> int | None:
         """Commit the prompt before the request leaves (creating the stored conversation on the first one);
         after `parent` it starts a branch (an edited prompt). Returns its stored id."""
         self._fresh = None
         if self.recorder.conversation_id is None:
             self.recorder.start(model, protocol, self.state.conversation.system)
             self._fresh = self.recorder.conversation_id
-        self.recorder.prompt(text, parent=parent)
+        self.recorder.prompt(text, attachments or [], parent=parent)
         return self.recorder.last_prompt_id
 
     async def keep_only_answered(self, answered: bool) -> None:

@@ -97,13 +97,17 @@ class ModelController:
         if target is None:
             return None
         chosen = next_effort(self.state.effort or DEFAULT_EFFORT, target.info)
-        self.state.effort = None if chosen == DEFAULT_EFFORT else chosen
-        self.show()
+        self.set_effort(chosen)
         if target.info.thinking is False:
             return f"{target.ref} cannot think: effort stays off"
         if chosen == DEFAULT_EFFORT:
             return "effort default: none is sent, the provider decides"
         return f"effort {chosen}"
+
+    def set_effort(self, chosen: str) -> None:
+        """Use effort `chosen` (one of `efforts_for` the model) from the next turn on."""
+        self.state.effort = None if chosen == DEFAULT_EFFORT else chosen
+        self.show()
 
     def set_protocol(self, protocol: str) -> str:
         """Use `protocol` from the next turn on, and remember it for this model; returns the toast."""

@@ -16,6 +16,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
+from rtchat.attachments import Attachment
 from rtchat.conversation import ChatMessage
 from rtchat.events import Error, Notice
 from rtchat.store import LEAF, Parent
@@ -47,7 +48,7 @@ class TurnController:
         self.talk_key = talk_key  # named in the "WebRTC carries voice" message
         self.runner: TurnRunner | None = None
         self.observers: list[Observer] = [history.observe]  # every consumer of every turn event; the store first
-        self._prompts: asyncio.Queue[tuple[str, UserMessage | None, int | None]] = asyncio.Queue()  # text, its view, the prompt it edits
+        self._prompts: asyncio.Queue[tuple[str, list[Attachment], UserMessage | None, int | None]] = asyncio.Queue()  # text, files, its view, the prompt it edits
         self.editing: int | None = None  # the stored prompt the input's text will replace when sent
         self._taken = 0  # prompts taken off the queue and not yet answered
         self._slot = asyncio.Lock()
@@ -60,26 +61,27 @@ class TurnController:
 
     # --- typed prompts -------------------------------------------------------------------
 
-    async def submit(self, text: str) -> None:
+    async def submit(self, text: str, attachments: list[Attachment] | None = None) -> None:
         """A new message while an answer streams interrupts it (kept, marked interrupted), then goes out.
         While a prompt is being edited (`editing`), it goes out as that prompt's new version."""
         self.cancel()
+        files = list(attachments or [])
         edits, self.editing = self.editing, None
         said = None
         if edits is None:  # an edit is shown once the transcript is redrawn up to its branch point
-            said = UserMessage(text)
+            said = UserMessage(text, files)
             await self.transcript.add(said)
             self.transcript.jump_to_latest()
-        self._prompts.put_nowait((text, said, edits))
+        self._prompts.put_nowait((text, files, said, edits))
 
     async def serve(self) -> None:
         """Answer queued prompts one at a time, in order, once a model is ready; runs for the app's life."""
         while True:
-            text, said, edits = await self._prompts.get()
+            text, files, said, edits = await self._prompts.get()
             self._taken += 1
             try:
                 await self.state.ready.wait()
-                await self.run_typed(text, said, edits)
+                await self.run_typed(text, files, said, edits)
             finally:
                 self._taken -= 1
 
@@ -95,7 +97,9 @@ class TurnController:
             return None
         return target
 
-    async def run_typed(self, text: str, said: UserMessage | None = None, edits: int | None = None) -> ChatMessage | None:
+    async def run_typed(
+        self, text: str, attachments: list[Attachment] | None = None, said: UserMessage | None = None, edits: int | None = None
+    ) -> ChatMessage | None:
         async with self._exclusive():
             state = self.state
             target = await self._target_or_error(unshown=text if said is None else None)
@@ -111,11 +115,11 @@ class TurnController:
                     parent = point.parent
                     await self.history.show_before(point)
             if said is None:
-                said = UserMessage(text)
+                said = UserMessage(text, list(attachments or []))
                 await self.transcript.add(said)
                 self.transcript.jump_to_latest()
-            state.conversation.add_user(text)
-            prompt_id = self.history.record_prompt(text, target.ref, state.protocol, parent=parent)
+            state.conversation.add_user(text).attachments.extend(attachments or [])
+            prompt_id = self.history.record_prompt(text, target.ref, state.protocol, attachments or [], parent=parent)
             await self.history.mark_branch(said, prompt_id)
             return await self._answer(target)
 

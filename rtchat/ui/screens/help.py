@@ -9,6 +9,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from rtchat.ui.bindings import SECTIONS, effective_key
+from rtchat.ui.controllers.slash import SLASH_COMMANDS
 
 
 def help_text(keymap: dict[str, str]) -> str:
@@ -22,8 +23,12 @@ def help_text(keymap: dict[str, str]) -> str:
         for key, text, binding_id in entries:
             lines.append(f"  {key:<{key_width}}  {text:<{text_width}}  {binding_id}")
         lines.append("")
+    lines.append("Slash commands (type / in the input; Tab or Enter completes, // sends a leading /)")
+    usage_width = max(len(c.usage) for c in SLASH_COMMANDS)
+    lines += [f"  {c.usage:<{usage_width}}  {c.help}" for c in SLASH_COMMANDS]
+    lines.append("")
     lines.append("ctrl+p opens the command palette: every action by name.")
-    lines.append("Remap keys in the config file under [keys], e.g.  pick_model = \"f2\"")
+    lines.append("Remap keys in the config file under [keys], e.g.  pick_model = \"f12\"")
     return "\n".join(lines)
 
 

@@ -1,4 +1,10 @@
-"""The multi-line prompt: Enter sends, ctrl+j (or alt+enter) breaks the line, Up/Down recall."""
+"""The multi-line prompt: Enter sends, ctrl+j (or alt+enter) breaks the line, Up/Down recall.
+
+A line starting with `/` is a slash command: a popup offers completions (Tab or
+Enter takes one, Up/Down move, Escape closes it) and Enter posts `Command`
+rather than `Submitted`; the app clears the input once the command has run, so
+a mistyped one is kept to fix.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +14,8 @@ from textual.widgets import TextArea
 
 from rtchat.ui import alt_enter
 from rtchat.ui.bindings import INPUT_BINDINGS
+from rtchat.ui.controllers.slash import enter_completes, is_command, literal_message, looks_like_path
+from rtchat.ui.widgets.input.slash_popup import SlashPopup
 
 alt_enter.install()  # alt+enter arrives as its own key, not as Enter
 PLACEHOLDER = "Message rtchat — Enter sends · ctrl+j new line · F1 keys"
@@ -27,13 +35,47 @@ class PromptInput(TextArea):
             super().__init__()
             self.text = text
 
+    class Command(Message):
+        """A slash command line; the input keeps it until `accept_command`."""
+
+        def __init__(self, text: str) -> None:
+            super().__init__()
+            self.text = text
+
+    class PathPasted(Message):
+        """A lone path to an existing file was pasted into the empty input."""
+
+        def __init__(self, path: str) -> None:
+            super().__init__()
+            self.path = path
+
+    class EmptyBackspace(Message):
+        """Backspace in the empty input: the last pending attachment goes."""
+
+    class EditorRequested(Message):
+        """Open the input's text in the user's editor."""
+
+        def __init__(self, text: str) -> None:
+            super().__init__()
+            self.text = text
+
     def __init__(self, **kwargs) -> None:
         kwargs.setdefault("placeholder", PLACEHOLDER)
         super().__init__(soft_wrap=True, show_line_numbers=False, tab_behavior="focus", compact=False, **kwargs)
         self.sent: list[str] = []
         self._recall_index: int | None = None  # position in history while recalling
+        self.popup: SlashPopup | None = None  # given by the Composer that holds both
 
     async def _on_key(self, event: events.Key) -> None:
+        if self._popup_key(event.key):
+            event.stop()
+            event.prevent_default()
+            return
+        if event.key == "backspace" and not self.text:
+            event.stop()
+            event.prevent_default()
+            self.post_message(self.EmptyBackspace())
+            return
         if event.key == "enter":
             # TextArea would insert a newline before bindings see the key; Enter sends here.
             event.stop()
@@ -42,14 +84,58 @@ class PromptInput(TextArea):
             return
         await super()._on_key(event)
 
+    def _popup_key(self, key: str) -> bool:
+        """Keys the open completion popup takes; True when it took this one."""
+        popup = self.popup
+        if popup is None or not popup.open:
+            return False
+        if key in ("up", "down"):
+            popup.move(-1 if key == "up" else 1)
+        elif key == "escape":
+            popup.close()
+        elif key == "tab" or (key == "enter" and enter_completes(self.text, popup.chosen)):
+            self.take_completion()
+        else:
+            return False
+        return True
+
+    def take_completion(self) -> None:
+        chosen = self.popup.chosen if self.popup is not None else None
+        if chosen is not None:
+            self.load_text(chosen.text)
+            self.move_cursor(self.document.end)
+
+    async def _on_paste(self, event: events.Paste) -> None:
+        path = None if self.text else looks_like_path(event.text)
+        if path is None:
+            return  # TextArea's own handler (Textual calls each class's) inserts the text
+        event.stop()
+        event.prevent_default()
+        self.post_message(self.PathPasted(path))
+
     def action_send(self) -> None:
         text = self.text
         if not text.strip():
             return
+        if is_command(text):
+            if self.popup is not None:
+                self.popup.close()
+            self.post_message(self.Command(text))
+            return
+        self._accept(text)
+        self.post_message(self.Submitted(literal_message(text)))
+
+    def accept_command(self) -> None:
+        """The command ran: it joins the recalled lines and the input empties."""
+        self._accept(self.text)
+
+    def action_open_editor(self) -> None:
+        self.post_message(self.EditorRequested(self.text))
+
+    def _accept(self, text: str) -> None:
         self.sent.append(text)
         self._recall_index = None
         self.clear()
-        self.post_message(self.Submitted(text))
 
     def action_newline(self) -> None:
         self.insert("\n")

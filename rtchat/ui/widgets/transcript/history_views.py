@@ -28,7 +28,7 @@ def record_factory(record: MessageRecord, default_model: str) -> WidgetFactory:
     text = record.text or record.transcript
     if record.role == "user":
         said = record.transcript or text  # a spoken prompt: its words, not the "[spoken, N s]" placeholder
-        return lambda: stored(UserMessage(said), record)
+        return lambda: stored(UserMessage(said, record.attachments), record)
     thinking = "".join(block.text for block in record.thinking)
     redacted = any(block.redacted for block in record.thinking)
     reason = stored_reason(record)
@@ -52,7 +52,7 @@ def stored(view: MessageView, record: MessageRecord) -> MessageView:
 
 def message_factory(message: ChatMessage, model: str) -> WidgetFactory:
     if message.role == "user":
-        return lambda: UserMessage(message.text)
+        return lambda: UserMessage(message.text, message.attachments)
     thinking = "".join(block.text for block in message.thinking)
     redacted = any(block.redacted for block in message.thinking)
     return lambda: AssistantMessage(model, message.text, thinking=thinking, redacted=redacted)

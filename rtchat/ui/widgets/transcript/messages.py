@@ -11,10 +11,12 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import Static
 
+from rtchat.attachments import Attachment
 from rtchat.events import Usage
 from rtchat.ui.bindings import MESSAGE_BINDINGS
 from rtchat.ui.safe_text import literal
 from rtchat.ui.widgets.transcript.branch_switcher import BranchSwitcher, EditRequested, RegenerateRequested
+from rtchat.ui.widgets.input.chips import ChipRow
 from rtchat.ui.widgets.transcript.streaming_markdown import MarkdownPiece, StreamingMarkdown
 from rtchat.ui.widgets.transcript.thinking import ThinkingPanel
 
@@ -114,14 +116,17 @@ class UserMessage(MessageView):
     """
     can_edit = True
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, attachments: list[Attachment] | None = None) -> None:
         super().__init__()
         self.text = text
+        self.attachments = list(attachments or [])
 
     def compose(self) -> ComposeResult:
         yield Static("you", classes="label")
         if self.switcher is not None:
             yield self.switcher
+        if self.attachments:
+            yield ChipRow(self.attachments, classes="files")
         yield Static(literal(self.text), classes="user-text")
 
     def set_text(self, text: str) -> None:

@@ -1,0 +1,45 @@
+"""Write a long prompt in the user's own editor ($VISUAL, else $EDITOR, else vi).
+
+The text goes to a temporary file, the editor runs on it in the foreground (the
+caller hands it the terminal), and what comes back is the file's text with the
+one trailing newline editors add taken off, nothing else changed.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import tempfile
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+Run = Callable[[list[str]], int]  # runs a command in the foreground; its exit code
+
+
+def editor_command(env: Mapping[str, str]) -> list[str]:
+    """The editor the user asked for, with its own arguments (`code --wait`)."""
+    for name in ("VISUAL", "EDITOR"):
+        words = shlex.split(env.get(name, "") or "")
+        if words:
+            return words
+    return ["vi"]
+
+
+def edit_text(text: str, run: Run, env: Mapping[str, str] | None = None) -> tuple[str | None, str | None]:
+    """(the edited text, None), or (None, the one line that says why the input is unchanged)."""
+    command = editor_command(os.environ if env is None else env)
+    handle, name = tempfile.mkstemp(prefix="rtchat-prompt-", suffix=".md")
+    path = Path(name)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="") as file:
+            file.write(text)
+        try:
+            code = run([*command, str(path)])
+        except OSError as exc:
+            return None, f"cannot start the editor {command[0]!r}: {exc.strerror or exc}; set $VISUAL or $EDITOR"
+        if code != 0:
+            return None, f"the editor {command[0]!r} exited with status {code}; the input is unchanged"
+        edited = path.read_bytes().decode("utf-8", "replace")
+    finally:
+        path.unlink(missing_ok=True)
+    return edited.removesuffix("\n"), None  # the one newline editors add on save

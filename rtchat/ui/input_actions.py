@@ -1,0 +1,274 @@
+"""The app's actions around the input: slash commands, the system prompt and personas,
+attachments, the external editor, copying one code block, /clear and /export.
+
+A mixin of RtChatApp, kept out of app.py so the app stays a composition. Every
+action here has a key or a palette entry (rtchat/ui/commands.py) and the slash
+command that names it (rtchat/ui/controllers/slash.py); a slash command runs the
+very action its key runs. Handlers use Textual's `on_<widget>_<message>` names
+(a plain mixin has no `@on` table).
+"""
+
+from __future__ import annotations
+
+import subprocess
+from typing import TYPE_CHECKING
+
+from textual import work
+from textual.app import SuspendNotSupported
+
+from rtchat.catalog import PROTOCOLS, UnknownProvider, parse_model_ref
+from rtchat.config import Persona
+from rtchat.secrets import has_key
+from rtchat.ui.choices import DEFAULT_EFFORT, efforts_for, protocol_options
+from rtchat.ui.controllers.code_blocks import CodeBlock, code_blocks
+from rtchat.ui.controllers.editor import Run, edit_text
+from rtchat.ui.controllers.export_file import export_conversation
+from rtchat.ui.controllers.slash import Sources, parse
+from rtchat.ui.screens.model_choices import ModelChoice
+from rtchat.ui.screens.model_picker import ModelPicker
+from rtchat.ui.screens.protocol_picker import ProtocolPicker
+from rtchat.ui.widgets.input.chips import Chip
+from rtchat.ui.widgets.input.prompt_input import PromptInput
+from rtchat.ui.widgets.transcript.messages import AssistantMessage
+
+if TYPE_CHECKING:
+    from rtchat.ui.app import RtChatApp
+
+    Base = RtChatApp
+else:
+    Base = object
+
+
+def run_in_terminal(app, command: list[str]) -> int:
+    """Hand the terminal to `command` (the app suspends) and wait for it."""
+    with app.suspend():
+        return subprocess.call(command)
+
+
+class InputActions(Base):
+    editor_runner: Run | None = None  # None: the editor gets the terminal (tests run it without one)
+    _refused = False  # set when an action said why it could not run: its slash command stays in the input
+
+    def slash_sources(self) -> Sources:
+        def models() -> list[str]:
+            return [f"{p.id}/{m.id}" for p in self.config.catalog.providers.values() for m in p.models]
+
+        def protocols() -> list[str]:
+            target = self.state.target
+            return [p for p, why in protocol_options(target.info) if why is None] if target else list(PROTOCOLS)
+
+        def efforts() -> list[str]:
+            return list(efforts_for(self.state.target.info)) if self.state.target else []
+
+        return Sources(models=models, protocols=protocols, efforts=efforts, personas=self.system_prompt.names)
+
+    def refuse(self, line: str) -> None:
+        """One clear line; the slash command that asked stays in the input to be fixed."""
+        self._refused = True
+        self.notify(line, severity="warning", markup=False)
+
+    # --- slash commands ------------------------------------------------------------------
+
+    async def on_prompt_input_command(self, event: PromptInput.Command) -> None:
+        call = parse(event.text)
+        if isinstance(call, str):
+            self.refuse(call)
+            return
+        self._refused = False
+        await self.run_action(call.action)
+        if not self._refused:
+            self.prompt.accept_command()
+
+    def action_start_slash(self, name: str) -> None:
+        """From the palette: the input gets `/name ` and offers its completions."""
+        self.prompt.load_text(f"/{name} ")
+        self.prompt.move_cursor(self.prompt.document.end)
+        self.prompt.focus()
+
+    def action_use_model(self, typed: str) -> None:
+        try:
+            ref = parse_model_ref(typed.strip())
+            provider = self.config.catalog.provider(ref.provider)
+        except (ValueError, UnknownProvider) as exc:
+            self.refuse(str(exc))
+            return
+        key_set = not provider.needs_key or has_key(provider)
+        self.post_message(ModelPicker.Chosen(ModelChoice(provider, provider.model(ref.model), key_set)))
+
+    def action_use_protocol(self, typed: str) -> None:
+        target, name = self.state.target, typed.strip().lower()
+        if target is None:
+            self.refuse("no model is selected yet")
+            return
+        reasons = dict(protocol_options(target.info))
+        if name not in reasons:
+            self.refuse(f"unknown protocol {typed.strip()!r}: one of {', '.join(PROTOCOLS)}")
+        elif reasons[name]:
+            self.refuse(reasons[name])
+        else:
+            self.post_message(ProtocolPicker.Chosen(name))
+
+    def action_use_effort(self, typed: str) -> None:
+        target, level = self.state.target, typed.strip().lower()
+        if target is None:
+            self.refuse("no model is selected yet")
+            return
+        options = efforts_for(target.info)
+        if level not in options:
+            self.refuse(f"{target.ref} takes effort {', '.join(options)}, not {typed.strip()!r}")
+            return
+        self.models.set_effort(level)
+        self.notify(f"effort {level}" if level != DEFAULT_EFFORT else "effort default: none is sent", markup=False, timeout=2)
+
+    # --- system prompt and personas ------------------------------------------------------
+
+    def action_edit_system_prompt(self) -> None:
+        from rtchat.ui.screens.system_prompt import SystemPromptScreen
+
+        def chosen(text: str | None) -> None:
+            if text is not None:
+                self.action_set_system_prompt(text)
+
+        prompt = self.system_prompt
+        self.push_screen(SystemPromptScreen(prompt.text, prompt.names(), prompt.persona), chosen)
+
+    def action_set_system_prompt(self, text: str, persona: str | None = None) -> None:
+        problem = self.system_prompt.set(text, persona)
+        self.show_system_prompt()
+        if problem:
+            self.notify(problem, severity="error", markup=False)
+        elif not persona:
+            self.notify("system prompt set" if self.system_prompt.text else "system prompt cleared", markup=False, timeout=2)
+
+    def show_system_prompt(self) -> None:
+        self.composer.show_system(self.system_prompt.text, self.system_prompt.persona)
+
+    def action_use_persona(self, name: str) -> None:
+        persona = self.system_prompt.find(name)
+        if isinstance(persona, str):
+            self.refuse(persona)
+            return
+        self._apply_persona(persona)
+
+    @work(exclusive=True, group="resolve")
+    async def _apply_persona(self, persona: Persona) -> None:
+        """Prompt first, then the model (switching resets the effort), then the effort."""
+        if persona.prompt is not None:
+            self.action_set_system_prompt(persona.prompt, persona.name)
+        if persona.model and persona.model != self.state.ref and await self.models.switch(persona.model):
+            self.voice.follow_choice()
+        if persona.effort and self.state.target is not None and persona.effort in efforts_for(self.state.target.info):
+            self.models.set_effort(persona.effort)
+        self.notify(f"persona {persona.name}", markup=False, timeout=2)
+
+    # --- attachments -----------------------------------------------------------------------
+
+    async def action_attach_file(self, typed: str) -> None:
+        problem = await self.pending.add(typed)
+        if problem:
+            self.refuse(problem)
+            return
+        await self.composer.show_pending(self.pending.files)
+
+    def on_prompt_input_path_pasted(self, event: PromptInput.PathPasted) -> None:
+        """A pasted file path becomes `/attach PATH`: Enter attaches, editing the line sends it as text."""
+        self.prompt.load_text(f"/attach {event.path}")
+        self.prompt.move_cursor(self.prompt.document.end)
+        self.notify("Enter attaches this file (or edit the line to send the path as text)", markup=False, timeout=4)
+
+    async def on_chip_removed(self, event: Chip.Removed) -> None:
+        self.pending.remove(event.index)
+        await self.composer.show_pending(self.pending.files)
+
+    async def on_prompt_input_empty_backspace(self) -> None:
+        if self.pending.files:
+            self.pending.remove(len(self.pending.files) - 1)
+            await self.composer.show_pending(self.pending.files)
+
+    async def submit_prompt(self, text: str) -> None:
+        """Send with the pending files, unless one cannot go: then one line, and the text comes back."""
+        problem = self.pending.first_problem()
+        if problem:
+            self.notify(problem, severity="warning", markup=False)
+            self.prompt.load_text(text)
+            self.prompt.move_cursor(self.prompt.document.end)
+            return
+        files = self.pending.take()
+        if files:
+            await self.composer.show_pending([])
+        await self.turns.submit(text, files)
+
+    # --- the external editor -------------------------------------------------------------
+
+    def on_prompt_input_editor_requested(self, event: PromptInput.EditorRequested) -> None:
+        self.action_open_editor()
+
+    def action_open_editor(self) -> None:
+        def run(command: list[str]) -> int:
+            if self.editor_runner is not None:
+                return self.editor_runner(command)
+            return run_in_terminal(self, command)
+
+        try:
+            text, problem = edit_text(self.prompt.text, run)
+        except SuspendNotSupported:
+            text, problem = None, "this terminal cannot be handed to an editor"
+        if text is None:
+            self.notify(problem or "the input is unchanged", severity="warning", markup=False)
+            return
+        self.prompt.load_text(text)
+        self.prompt.move_cursor(self.prompt.document.end)
+        self.prompt.focus()
+
+    # --- copying one code block ------------------------------------------------------------
+
+    def action_copy_code_block(self) -> None:
+        focused = self.focused
+        answers = list(self.transcript.query(AssistantMessage))
+        answer = focused if isinstance(focused, AssistantMessage) else (answers[-1] if answers else None)
+        blocks = code_blocks(answer.text) if answer is not None else []
+        if not blocks:
+            self.notify("no code block in that answer" if answer else "no answer yet", severity="warning")
+            return
+        if len(blocks) == 1:
+            self._copy_block(blocks[0])
+            return
+        from rtchat.ui.screens.code_block_picker import CodeBlockPicker
+
+        self.push_screen(CodeBlockPicker(blocks), lambda index: self._copy_block(blocks[index]) if index is not None else None)
+
+    def _copy_block(self, block: CodeBlock) -> None:
+        self.copy_to_clipboard(block.code)
+        lines = f"{block.lines} line" + ("s" if block.lines != 1 else "")
+        self.notify(f"copied the {block.language or 'text'} block ({lines})", markup=False, timeout=2)
+
+    # --- new, clear, export ------------------------------------------------------------------
+
+    async def start_afresh(self, keep_system: bool) -> None:
+        """A new conversation on screen and in the history; `/clear` keeps the system prompt."""
+        system, persona = self.system_prompt.text, self.system_prompt.persona
+        await self.turns.stop()
+        await self.history.start_new()
+        self.status.reset_turn()  # no figure or error of the old conversation stays
+        self.system_prompt.set(system if keep_system else None, persona if keep_system else None)
+        self.show_system_prompt()
+        self.prompt.focus()
+
+    @work(exclusive=True, group="conversation")
+    async def action_clear_conversation(self) -> None:
+        await self.start_afresh(keep_system=True)
+        self.notify("conversation cleared" + ("; the system prompt stays" if self.system_prompt.text else ""), timeout=2)
+
+    def action_export_conversation(self, typed: str = "") -> None:
+        store, conversation_id = self.history.store, self.history.conversation_id
+        if store is None:
+            self.refuse("the history is off for this session: nothing to export")
+            return
+        if conversation_id is None:
+            self.refuse("nothing to export yet: send a prompt first")
+            return
+        written, line = export_conversation(store, conversation_id, typed)
+        if written is None:
+            self.refuse(line)
+        else:
+            self.notify(line, markup=False)

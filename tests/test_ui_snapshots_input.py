@@ -1,0 +1,66 @@
+"""Snapshots at 80x24 of what the input gained: the slash completion popup, the
+system-prompt screen, and attachment chips (pending above the input, sent in the prompt).
+Driven by key presses against the real loopback; timings frozen (tests/support/snap.py)."""
+
+from __future__ import annotations
+
+import pytest
+from textual.widgets import TextArea
+
+from rtchat.config import config_path
+from tests.support.snap import freeze, settle_figures
+from tests.support.ui import idle, make_app, ready, wait_for
+
+pytestmark = pytest.mark.usefixtures("isolated")
+
+SIZE = (80, 24)
+
+
+def run(monkeypatch, steps):
+    async def before(pilot):
+        freeze(pilot.app, monkeypatch)
+        await ready(pilot)
+        await wait_for(pilot, lambda: pilot.app.status.facts.state == "idle")
+        await steps(pilot)
+        pilot.app.clear_notifications()  # toasts time out: not part of the picture
+        settle_figures(pilot.app)
+        await pilot.pause()
+
+    return before
+
+
+def test_slash_completion_popup(snap_compare, monkeypatch):
+    async def steps(pilot):
+        await pilot.press("/", "e")
+
+    assert snap_compare(make_app(), terminal_size=SIZE, run_before=run(monkeypatch, steps))
+
+
+def test_system_prompt_screen(snap_compare, monkeypatch):
+    config_path().parent.mkdir(parents=True, exist_ok=True)
+    config_path().write_text('[personas.coder]\nprompt = "You write Python."\n\n[personas.poet]\nprompt = "Rhyme."\n')
+
+    async def steps(pilot):
+        await pilot.press("f6")
+        pilot.app.screen.query_one(TextArea).cursor_blink = False
+        await pilot.press(*"You are a careful reviewer. Point at the line, say why, stop.")
+
+    assert snap_compare(make_app(), terminal_size=SIZE, run_before=run(monkeypatch, steps))
+
+
+def test_attachment_chips(snap_compare, monkeypatch, tmp_path):
+    notes, plan = tmp_path / "notes.txt", tmp_path / "plan.md"
+    notes.write_text("the pelican is in the notes file\n")
+    plan.write_text("# plan\n")
+
+    async def steps(pilot):
+        app = pilot.app
+        await pilot.press(*"/system Be brief.", "enter")
+        await pilot.press(*f"/attach {notes}", "enter")
+        await pilot.press(*"summarise", "enter")
+        await wait_for(pilot, lambda: idle(app) and len(app.state.conversation.messages) == 2)
+        await pilot.press(*f"/attach {plan}", "enter")
+        await wait_for(pilot, lambda: len(app.composer.pending.children) == 1)
+        app.transcript.scroll_home(animate=False, immediate=True)  # the sent prompt's chip in view
+
+    assert snap_compare(make_app(), terminal_size=SIZE, run_before=run(monkeypatch, steps))
