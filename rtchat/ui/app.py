@@ -272,6 +272,10 @@ class RtChatApp(App[int]):
     async def action_push_to_talk(self) -> None:
         await self.voice.push_to_talk()
 
+    @work(group="voice")
+    async def action_toggle_hands_free(self) -> None:
+        await self.voice.toggle_hands_free()
+
     @on(VoiceChanged)
     def _voice_changed(self) -> None:
         self.voice.show()
