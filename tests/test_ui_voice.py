@@ -207,3 +207,11 @@ async def test_hands_free_turns_and_a_barge_in(protocol):
         tap(pilot, "f6")  # back to push-to-talk: the server's detector is off again
         await wait_for(pilot, lambda: app.status.facts.voice == "idle")
         assert app.voice.current.capture.gate_open is False
+        conversation_id = app.history.conversation_id
+    store = Store.open(default_path())
+    _, messages = store.load_conversation(conversation_id)
+    assert (messages[0].role, messages[0].transcript, messages[1].transcript) == ("user", said, answer.text)
+    hits = store.search("heard audio")
+    assert {(hit.conversation_id, hit.role) for hit in hits} >= {(conversation_id, "assistant")}
+    assert any(hit.role == "user" for hit in store.search(said.strip("[]").split()[0] + " audio"))  # the user's words are found too
+    store.close()

@@ -112,6 +112,7 @@ class VoiceSession:
         self._queue: asyncio.Queue = asyncio.Queue()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._finisher: asyncio.Task | None = None
+        self._finishing: VoiceTurn | None = None  # the turn the finisher waits on
         self._spoken: asyncio.Event = asyncio.Event()
         link.on_event = self._on_server_event
         link.on_audio = self._on_remote_audio
@@ -386,14 +387,13 @@ class VoiceSession:
     # ---------------------------------------------------------------- ending a turn
 
     def _finish_soon(self) -> None:
-        if self._finisher is None or self._finisher.done():
-            self._finisher = asyncio.ensure_future(self._finish_when_heard())
-
-    async def _finish_when_heard(self) -> None:
-        """After response.done: wait for the audio to finish playing, then close the turn."""
         turn = self.turn
-        if turn is None:
-            return
+        if turn is not None and (self._finisher is None or self._finisher.done() or self._finishing is not turn):
+            self._finishing = turn
+            self._finisher = asyncio.ensure_future(self._finish_when_heard(turn))
+
+    async def _finish_when_heard(self, turn: VoiceTurn) -> None:
+        """After response.done: wait for the audio to finish playing, then close the turn."""
         done = turn.response_done or Done("complete")
         audio = "audio" in self.modalities and done.reason == "complete"
         began = time.perf_counter()
@@ -406,10 +406,11 @@ class VoiceSession:
             if turn.audio_received and (turn.audio_stopped or not self.link.webrtc) and self.buffer.buffered_samples == 0 and now - turn.last_loud_at > QUIET_END_S:
                 break
             await asyncio.sleep(0.02)
-        self._end_turn(done)
+        self._end_turn(done, turn)
 
-    def _end_turn(self, done: Done) -> None:
-        turn = self.turn
+    def _end_turn(self, done: Done, turn: VoiceTurn | None = None) -> None:
+        """End `turn` (the current one by default); a turn already over stays as it ended."""
+        turn = turn or self.turn
         if turn is None or turn.ended:
             return
         turn.ended = True
@@ -422,7 +423,8 @@ class VoiceSession:
             output_chunks=turn.chunks,
         ))
         self._emit(done)
-        self.ptt.answer_done()
+        if turn is self.turn:
+            self.ptt.answer_done()
         self._announce()
         self._spoken.set()
 
