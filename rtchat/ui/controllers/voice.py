@@ -111,6 +111,26 @@ class VoiceController:
         asyncio.ensure_future(voice.interrupt())
         return True
 
+    def unusable_protocols(self) -> dict[str, str]:
+        """For the protocol picker and ctrl+n: protocols that cannot work here, with why
+        (WebRTC without aiortc). Cheap: nothing is imported."""
+        target = self.state.target
+        if target is None or "webrtc" not in target.info.protocols:
+            return {}
+        from rtchat.audio.support import webrtc_problem
+
+        missing = webrtc_problem()
+        return {"webrtc": missing} if missing else {}
+
+    def partial_protocols(self) -> dict[str, str]:
+        """For the picker: WebRTC without PortAudio or a microphone still carries typed text over its
+        data channel, so it is offered as text only, with what voice lacks (devices re-scanned)."""
+        target = self.state.target
+        if target is None or "webrtc" not in target.info.protocols or self.unusable_protocols():
+            return {}
+        problem = self.mode.problem()
+        return {"webrtc": f"text only here; voice: {problem}"} if problem else {}
+
     async def _voice_for_current_model(self):
         await self.state.ready.wait()
         target = self.state.target

@@ -75,6 +75,10 @@ class VoiceMode:
         self.voice, self.opened_for = voice, (target.ref, protocol)
         return voice
 
+    def problem(self) -> str | None:
+        """Why voice cannot run on this machine now (None: it can, or it already does)."""
+        return None if self.voice is not None else self.devices.problem()
+
     def _heard_level(self, dbfs: float) -> None:
         self._peak_dbfs = dbfs if self._peak_dbfs is None else max(self._peak_dbfs, dbfs)
 
