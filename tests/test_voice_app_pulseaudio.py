@@ -47,17 +47,23 @@ def tap(pilot, key: str) -> None:
     pilot.app.simulate_key(key)  # no idle wait: aiortc's threads keep the app from idling
 
 
+async def open_voice(pilot, key: str, opened, recorder: MonitorRecorder) -> list[str]:
+    """Press `key`, wait until voice mode is `opened()`, start recording the speaker; the states seen from then on."""
+    await ready(pilot)
+    tap(pilot, key)
+    await wait_for(pilot, opened, timeout=30)
+    seen = watch_states(pilot.app)
+    await recorder.start()
+    return seen
+
+
 async def test_push_to_talk_through_pulseaudio(pulse, tmp_path):
     mic, speaker = pulse
     speech = speech_wav(tmp_path, "What is the capital of France?")
     recorder = MonitorRecorder(speaker)
     app = make_app(protocol="webrtc")
     async with app.run_test(size=SIZE) as pilot:
-        await ready(pilot)
-        tap(pilot, "f3")
-        await wait_for(pilot, lambda: app.voice.current is not None and app.voice.current.state.value == "listening", timeout=30)
-        seen = watch_states(app)
-        await recorder.start()
+        seen = await open_voice(pilot, "f3", lambda: app.voice.current is not None and app.voice.current.state.value == "listening", recorder)
         await play(mic, speech)
         await wait_for(pilot, lambda: app.voice.current.capture.level_dbfs < QUIET_DBFS)  # its tail has come through
         tap(pilot, "f3")
@@ -81,11 +87,7 @@ async def test_hands_free_and_a_barge_in_through_pulseaudio(pulse, tmp_path):
     recorder = MonitorRecorder(speaker)
     app = make_app(protocol="webrtc")
     async with app.run_test(size=SIZE) as pilot:
-        await ready(pilot)
-        tap(pilot, "f6")
-        await wait_for(pilot, lambda: app.status.facts.voice == "hands-free", timeout=30)
-        seen = watch_states(app)
-        await recorder.start()
+        seen = await open_voice(pilot, "f6", lambda: app.status.facts.voice == "hands-free", recorder)
         await play(mic, long_speech)  # no key: the server hears it start and stop
         await wait_for(pilot, lambda: app.voice.current.state.value == "speaking", timeout=30)
         await wait_for(pilot, lambda: app.voice.current.buffer.played_ms >= 500, timeout=30)
