@@ -86,8 +86,12 @@ class VoiceController:
                 if voice is None:
                     self.hands_free = False
                     return
-            elif voice is not None:
+            elif voice is not None and voice.link.vad_in_session:
                 await voice.set_hands_free(self.hands_free)
+            elif voice is not None:  # Gemini Live fixes activity detection at setup: a new session in the new mode
+                await self.mode.close()
+                if await self._voice_for_current_model() is None:
+                    return
             self.notify("hands-free: just speak; the talk key stops an answer" if self.hands_free else "push-to-talk: press the talk key, speak, press it again")
             self.show()
 
