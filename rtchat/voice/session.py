@@ -77,7 +77,7 @@ class VoiceSession:
         modalities: tuple[str, ...] = ("audio",),
         instructions: str | None = None,
         transcribe: bool = True,
-        jitter_ms: float = 60.0,
+        jitter_ms: float = 20.0,
         on_state: Callable[[VoiceState], None] | None = None,
         on_level: Callable[[float], None] | None = None,
         on_connection: Callable[[str], None] | None = None,
