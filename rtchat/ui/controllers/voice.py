@@ -154,7 +154,8 @@ class VoiceController:
             await self.transcript.show_error(Error("voice", failure_text(exc)))
             return None
         self.spawn(self._read_events(voice), "voice-events")
-        self.notify(f"voice mode: {target.ref} over {protocol}; press the talk key again to send")
+        if not self.hands_free:  # hands-free says its own line
+            self.notify(f"voice mode: {target.ref} over {protocol}; press the talk key again to send")
         return voice
 
     def follow_choice(self) -> None:
