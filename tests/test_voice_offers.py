@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 from textual.widgets import OptionList
 
-import rtchat.audio.support as support
+from rtchat.audio import support
 from rtchat.audio.sources import MicrophoneSource
 from rtchat.audio.support import AudioUnavailable
 from rtchat.ui.controllers.voice_devices import system_devices
