@@ -198,7 +198,7 @@ class SpeakingMicrophone:
 
 
 async def voice_mode(out: Path) -> None:
-    """One spoken exchange over WebRTC, then listening again with the level meter moving."""
+    """Spoken exchanges over WebRTC: an answer speaking, listening with the level meter moving, then hands-free."""
     from rtchat.ui.controllers.voice_devices import silent_devices
 
     microphone = SpeakingMicrophone()
@@ -211,6 +211,14 @@ async def voice_mode(out: Path) -> None:
         await asyncio.sleep(1.2)
         app.simulate_key("f3")
         await until(pilot, lambda: state() == "idle" and app.turns.runner is None and len(app.state.conversation.messages) == 2)
+        app.simulate_key("f3")  # a second exchange, caught while the answer speaks
+        await until(pilot, lambda: state() == "listening")
+        await asyncio.sleep(1.2)
+        app.simulate_key("f3")
+        await until(pilot, lambda: state() == "speaking")
+        await asyncio.sleep(0.3)
+        app.save_screenshot(str(out / "voice-speaking.svg"))
+        await until(pilot, lambda: state() == "idle" and app.turns.runner is None and len(app.state.conversation.messages) == 4)
         app.simulate_key("f3")
         await until(pilot, lambda: state() == "listening")
         await until(pilot, lambda: (app.status.facts.level_dbfs or -100) > -30)
@@ -218,6 +226,10 @@ async def voice_mode(out: Path) -> None:
         app.save_screenshot(str(out / "voice-listening.svg"))
         app.simulate_key("ctrl+c")
         await until(pilot, lambda: state() == "idle")
+        app.simulate_key("f7")  # hands-free: the server hears the (endless) speech begin
+        await until(pilot, lambda: app.status.facts.voice == "hands-free listening" and (app.status.facts.level_dbfs or -100) > -30)
+        await asyncio.sleep(0.25)
+        app.save_screenshot(str(out / "voice-hands-free.svg"))
 
 
 async def bench_screen(out: Path) -> None:

@@ -170,3 +170,48 @@ def test_level_meter_and_voice_status():
     line = format_status(facts)
     assert line.startswith("loopback/echo · voice listening ██████░░ -12 dB · WebRTC connected │")
     assert "first audio –" in line and "connect 40 ms" in line
+
+
+def spoken_then_quiet(count: int = 4) -> np.ndarray:
+    """Syllables, then the 0.7 s of silence that tells the server's voice detector the speaker stopped."""
+    return np.concatenate([syllables(count), np.zeros(int(0.7 * RATE), np.float32)])
+
+
+@pytest.mark.parametrize("protocol", ["websocket", "webrtc"])
+async def test_hands_free_turns_and_a_barge_in(protocol):
+    source = HandFedSource()
+    app = make_app(protocol=protocol, voice_devices=silent_devices(lambda: source))
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        tap(pilot, "f7")
+        await wait_for(pilot, lambda: app.status.facts.voice == "hands-free", timeout=20)
+        seen: list[str] = []
+        app.voice.current.on_state = lambda state: seen.append(state.value) or app.voice.on_change()
+        speech = spoken_then_quiet()
+        source.say(speech)  # no key: the server hears the speech start and stop
+        await wait_for(pilot, lambda: app.transcript.query(AssistantMessage) and idle(app) and voice_state(app) == "idle", timeout=20)
+        assert seen[:3] == ["listening", "thinking", "speaking"]
+        said = app.transcript.query_one(UserMessage).text
+        answer = app.transcript.query_one(AssistantMessage)
+        assert said.endswith(" s of audio]") and answer.text.startswith("heard ") and answer.reason == "complete"
+        assert app.status.facts.voice == "hands-free"
+        # speaking over the next answer cuts it where it was heard
+        source.say(spoken_then_quiet(12))
+        await wait_for(pilot, lambda: voice_state(app) == "speaking", timeout=20)
+        await wait_for(pilot, lambda: app.voice.current.buffer.played_ms >= 300, timeout=20)
+        source.say(spoken_then_quiet(3))
+        await wait_for(pilot, lambda: len(app.transcript.query(AssistantMessage)) == 3 and idle(app) and voice_state(app) == "idle", timeout=30)
+        assert [m.reason for m in app.transcript.query(AssistantMessage)] == ["complete", "interrupted", "complete"]
+        connection = app.session._loopback.state.connections[-1]
+        assert connection.truncated_ms == [app.voice.current.truncated_at_ms] and connection.truncated_ms[0] >= 300
+        tap(pilot, "f7")  # back to push-to-talk: the server's detector is off again
+        await wait_for(pilot, lambda: app.status.facts.voice == "idle")
+        assert app.voice.current.capture.gate_open is False
+        conversation_id = app.history.conversation_id
+    store = Store.open(default_path())
+    _, messages = store.load_conversation(conversation_id)
+    assert (messages[0].role, messages[0].transcript, messages[1].transcript) == ("user", said, answer.text)
+    hits = store.search("heard audio")
+    assert {(hit.conversation_id, hit.role) for hit in hits} >= {(conversation_id, "assistant")}
+    assert any(hit.role == "user" for hit in store.search(said.strip("[]").split()[0] + " audio"))  # the user's words are found too
+    store.close()

@@ -17,7 +17,15 @@ from rtchat.audio.jitter import JitterBuffer
 from rtchat.audio.support import AudioUnavailable, load_sounddevice
 
 OnPlayed = Callable[[int, float, float], None]
-BLOCK_MS = 20
+BLOCK_MS = 20  # the silent clock's tick
+DEVICE_BLOCK_MS = 10  # PortAudio keeps ~3 blocks queued: 10 ms blocks put the answer ~30 ms from the DAC, not ~60 (bench_voice.py)
+
+
+def dac_delay(time_info) -> float:
+    """Seconds until this block's first sample leaves the device (PortAudio's DAC time), so
+    "first audio heard" means heard, not handed over; 0 where the host API reports no times."""
+    ahead = time_info.outputBufferDacTime - time_info.currentTime
+    return ahead if time_info.currentTime and 0.0 < ahead < 2.0 else 0.0
 
 
 class DeviceSpeaker:
@@ -36,11 +44,11 @@ class DeviceSpeaker:
             samples, real = self.buffer.read(frames)
             outdata[:, 0] = samples
             if real and self.on_played is not None:
-                self.on_played(real, time.perf_counter(), float(abs(samples).max()))
+                self.on_played(real, time.perf_counter() + dac_delay(time_info), float(abs(samples).max()))
 
         try:
             self._stream = sd.OutputStream(
-                samplerate=self.buffer.rate, channels=1, dtype="float32", blocksize=self.buffer.rate * BLOCK_MS // 1000,
+                samplerate=self.buffer.rate, channels=1, dtype="float32", blocksize=self.buffer.rate * DEVICE_BLOCK_MS // 1000,
                 device=self.device, callback=callback, latency="low",
             )
             self._stream.start()

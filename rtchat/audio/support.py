@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from importlib.util import find_spec
 
 from rtchat.errors import VoiceUnavailable
 
@@ -59,12 +60,27 @@ def require_input_device(device=None) -> None:
         raise AudioUnavailable("no input device was found (PortAudio lists no microphone); text chat still works")
 
 
-def voice_problem(need_input: bool = True) -> str | None:
+def rescan_devices() -> None:
+    """PortAudio lists the devices once, when it starts: start it afresh so a microphone (or a
+    PulseAudio) that appeared since is seen. Only while no stream is open (voice mode closed)."""
+    sd = load_sounddevice()
+    sd._terminate()  # sounddevice's documented way to re-scan: terminate and initialise again
+    sd._initialize()
+
+
+def voice_problem(need_input: bool = True, device=None, rescan: bool = False) -> str | None:
     """None when voice can run, else the one line to show."""
     try:
         load_sounddevice()
+        if rescan:
+            rescan_devices()
         if need_input:
-            require_input_device()
+            require_input_device(device)
     except AudioUnavailable as exc:
         return str(exc)
     return None
+
+
+def webrtc_problem() -> str | None:
+    """None when aiortc is installed (found without importing it: that costs ~300 ms), else the one line."""
+    return None if find_spec("aiortc") is not None else missing_voice_packages()

@@ -20,6 +20,7 @@ from .audio_meter import Heard, measure, resample, tone
 from .pacing import Schedule, fault_position
 from .records import ConnectionRecord, RequestRecord
 from .scripts import FAULTS, Conversation, Message, ModelError, Script, parse_model, write_script
+from .vad import EnergyVad
 
 INPUT_RATE = 16000
 OUTPUT_RATE = 24000
@@ -79,6 +80,9 @@ class LiveServerSession:
         self.generation: Generation | None = None
         self.resumed = False
         self.said_goodbye = False
+        self.automatic_activity = True  # Live's default: the server hears speech start and stop itself
+        self.vad: EnergyVad | None = None
+        self.playing_until = 0.0  # when the last answer's audio has played out at the client
 
     async def send(self, message: dict) -> None:
         async with self._lock:
@@ -123,6 +127,8 @@ class LiveServerSession:
                 return await self._close(1008, "Invalid session resumption handle.")
             self.turns = list(saved)
             self.resumed = True
+        detection = get(get(setup, "realtimeInputConfig") or {}, "automaticActivityDetection") or {}
+        self.automatic_activity = not get(detection, "disabled")
         self.spec = spec
         await self.send({"setupComplete": {}})
         await self.offer_handle()
@@ -144,7 +150,7 @@ class LiveServerSession:
         if audio:
             match = re.search(r"rate=(\d+)", str(get(audio, "mimeType") or ""))
             self.audio_rate = int(match.group(1)) if match else INPUT_RATE
-            self.audio += base64.b64decode(get(audio, "data") or "")
+            await self.hear(base64.b64decode(get(audio, "data") or ""))
         if get(realtime, "activityStart") is not None:
             await self.interrupt()  # START_OF_ACTIVITY_INTERRUPTS, the default activity handling
         if get(realtime, "activityEnd") is not None or get(realtime, "audioStreamEnd"):
@@ -156,6 +162,23 @@ class LiveServerSession:
 
     def feed_audio(self, pcm16_16k: bytes) -> None:
         self.audio += pcm16_16k
+
+    async def hear(self, pcm16: bytes) -> None:
+        """Audio in; with automatic activity detection the loopback's energy detector decides the turns:
+        speech starting cuts the answer (`interrupted`), speech stopping commits and answers it."""
+        self.audio += pcm16
+        if not self.automatic_activity or "AUDIO" not in self.modalities:
+            return
+        if self.vad is None or self.vad.rate != self.audio_rate:
+            self.vad = EnergyVad(self.audio_rate)
+        for edge in self.vad.feed(pcm16):
+            if edge.started:
+                await self.barge_in()
+            else:
+                await self.commit_audio()
+        if not self.vad.speaking:  # between utterances keep only 300 ms before speech
+            keep = int(self.audio_rate * 0.3) * 2
+            del self.audio[: max(0, len(self.audio) - keep)]
 
     async def commit_audio(self) -> None:
         if not self.audio:
@@ -187,6 +210,14 @@ class LiveServerSession:
         generation = Generation(record)
         self.generation = generation
         generation.task = asyncio.create_task(self._generate(generation))
+
+    async def barge_in(self) -> None:
+        """Speech heard during an answer: stop generating, or (all of it sent) stop it playing, as Live does."""
+        if self.generation is not None and not self.generation.finishing:
+            await self.interrupt()
+        elif clock() < self.playing_until:
+            self.playing_until = 0.0
+            await self.send({"serverContent": {"interrupted": True}})
 
     async def interrupt(self) -> None:
         generation = self.generation
@@ -252,6 +283,7 @@ class LiveServerSession:
     async def _speak(self) -> None:
         last = next((t for t in reversed(self.turns) if t.role == "user"), None)
         audio = tone(0.3, OUTPUT_RATE) if last is None or not last.audio else resample(last.audio, self.audio_rate, OUTPUT_RATE)
+        self.playing_until = clock() + len(audio) / 2 / OUTPUT_RATE  # sent faster than real time; heard until then
         for start in range(0, len(audio), AUDIO_CHUNK_BYTES):
             data = base64.b64encode(audio[start : start + AUDIO_CHUNK_BYTES]).decode("ascii")
             await self.send({"serverContent": {"modelTurn": {"parts": [{"inlineData": {"mimeType": f"audio/pcm;rate={OUTPUT_RATE}", "data": data}}]}}})

@@ -28,10 +28,12 @@ from .audio_meter import Heard, measure, tone
 from .pacing import MIDSTREAM_ERROR, Schedule, fault_position
 from .records import ConnectionRecord, RequestRecord
 from .scripts import FAULTS, Conversation, Message, Script, parse_model, write_script
+from .vad import EnergyVad
 
 RATE = 24000
 AUDIO_CHUNK_BYTES = RATE * 2 // 10  # 100 ms per output_audio.delta
 ANSWER_TONE_SECONDS = 0.3
+TRANSCRIPT_PIECE = 6  # characters per input_audio_transcription.delta
 WIRE = "openai_realtime"
 clock = time.monotonic
 TO_BETA = {ga: beta for beta, ga in BETA_NAMES.items()}
@@ -40,6 +42,7 @@ SESSION_KEYS = {  # what each dialect's session.update accepts
     "beta": {"modalities", "instructions", "voice", "input_audio_format", "output_audio_format", "input_audio_transcription", "turn_detection", "tools", "tool_choice", "temperature", "max_response_output_tokens", "input_audio_noise_reduction", "model"},
 }
 
+VAD_TYPES = ("server_vad", "semantic_vad")
 SendEvent = Callable[[dict], Awaitable[None]]
 AudioOut = Callable[[bytes], Awaitable[None]]
 Close = Callable[[int, str], Awaitable[None]]
@@ -114,6 +117,9 @@ class RealtimeServerSession:
         self.instructions = ""
         self.items: list[Item] = []
         self.audio_buffer = bytearray()
+        self.turn_detection: dict[str, Any] | None = None  # hands-free: the client's server_vad / semantic_vad
+        self.vad: EnergyVad | None = None
+        self.speech_item: str | None = None  # the item id the speech being heard will become
         self.active: ActiveResponse | None = None
         self.dialect = dialect
         self.connection = ConnectionRecord(path, WIRE, model, opened=clock(), dialect=dialect)
@@ -153,7 +159,7 @@ class RealtimeServerSession:
                 "input_audio_format": "pcm16",
                 "output_audio_format": "pcm16",
                 "input_audio_transcription": None,
-                "turn_detection": None,
+                "turn_detection": self.turn_detection,
             }
         audio_format = {"type": "audio/pcm", "rate": RATE}
         return {
@@ -163,13 +169,15 @@ class RealtimeServerSession:
             "model": self.model,
             "output_modalities": list(self.modalities),
             "instructions": self.instructions,
-            "audio": {"input": {"format": audio_format, "turn_detection": None}, "output": {"format": audio_format, "voice": "alloy"}},
+            "audio": {"input": {"format": audio_format, "turn_detection": self.turn_detection}, "output": {"format": audio_format, "voice": "alloy"}},
         }
 
     # ---------------------------------------------------------------- client events
 
     async def handle(self, event: dict) -> None:
         kind = event.get("type") if isinstance(event, dict) else None
+        if kind and kind != "input_audio_buffer.append":
+            self.connection.received.append(kind)
         if not kind:
             return await self.error("invalid_request_error", "invalid_event", "The 'type' field is missing.", event)
         handler = self.HANDLERS.get(kind)
@@ -197,7 +205,19 @@ class RealtimeServerSession:
             self.modalities = list(modalities)
         if isinstance(session.get("instructions"), str):
             self.instructions = session["instructions"]
+        holder = session if self.dialect == "beta" else ((session.get("audio") or {}).get("input") or {})
+        if "turn_detection" in holder:
+            detection = holder["turn_detection"]
+            if detection is not None and (not isinstance(detection, dict) or detection.get("type") not in VAD_TYPES):
+                return await self.error("invalid_request_error", "invalid_value", f"turn_detection.type must be one of {', '.join(VAD_TYPES)}, or turn_detection null.", event)
+            self.set_turn_detection(detection)
         await self.send("session.updated", session=self.session_json())
+
+    def set_turn_detection(self, detection: dict | None) -> None:
+        """Hands-free on (a fresh detector: speech is measured from here) or off (push-to-talk)."""
+        self.turn_detection = detection
+        self.vad = None if detection is None else EnergyVad(RATE, int(detection.get("silence_duration_ms") or 500))
+        self.speech_item = None
 
     async def on_item_create(self, event: dict) -> None:
         item = event["item"]
@@ -224,25 +244,61 @@ class RealtimeServerSession:
 
     async def on_audio_append(self, event: dict) -> None:
         try:
-            self.audio_buffer += base64.b64decode(event["audio"], validate=True)
+            pcm16 = base64.b64decode(event["audio"], validate=True)
         except (binascii.Error, ValueError):
-            await self.error("invalid_request_error", "invalid_value", "audio must be base64-encoded PCM16.", event)
+            return await self.error("invalid_request_error", "invalid_value", "audio must be base64-encoded PCM16.", event)
+        await self.feed_audio(pcm16)
 
-    def feed_audio(self, pcm16_24k: bytes) -> None:
-        """Audio that arrived on a media track (WebRTC) instead of input_audio_buffer.append."""
+    async def feed_audio(self, pcm16_24k: bytes) -> None:
+        """Audio in (input_audio_buffer.append, or a WebRTC media track); hands-free, the detector hears it."""
         self.audio_buffer += pcm16_24k
+        if self.vad is None:
+            return
+        for edge in self.vad.feed(pcm16_24k):
+            if edge.started:
+                await self._speech_started(edge.ms)
+            else:
+                await self._speech_stopped(edge.ms)
+        if not self.vad.speaking:  # between utterances keep only the prefix padding
+            keep = int(RATE * (self.turn_detection or {}).get("prefix_padding_ms", 300) / 1000) * 2
+            del self.audio_buffer[: max(0, len(self.audio_buffer) - keep)]
+
+    async def _speech_started(self, at_ms: int) -> None:
+        """As OpenAI's server VAD: say so, and with interrupt_response cut the answer being given."""
+        self.speech_item = new_id("item")
+        await self.send("input_audio_buffer.speech_started", audio_start_ms=at_ms, item_id=self.speech_item)
+        active = self.active
+        if active is not None and not active.finishing and (self.turn_detection or {}).get("interrupt_response", True):
+            active.record.cancel_received = clock()
+            await self.interrupt(active, "turn_detected")
+
+    async def _speech_stopped(self, at_ms: int) -> None:
+        """Commit what was said, and with create_response answer it."""
+        item_id = self.speech_item or new_id("item")
+        self.speech_item = None
+        await self.send("input_audio_buffer.speech_stopped", audio_end_ms=at_ms, item_id=item_id)
+        await self.commit(item_id)
+        if self.active is None and (self.turn_detection or {}).get("create_response", True):
+            await self.on_response_create({"type": "response.create"})
 
     async def on_audio_commit(self, event: dict) -> None:
         if len(self.audio_buffer) < RATE * 2 // 10:
             got = len(self.audio_buffer) / (RATE * 2) * 1000
             return await self.error("invalid_request_error", "input_audio_buffer_commit_empty", f"buffer too small. Expected at least 100ms of audio, but buffer only has {got:.2f}ms of audio.", event)
+        await self.commit(new_id("item"))
+
+    async def commit(self, item_id: str) -> None:
+        """The input buffer becomes a user item, 'transcribed' as it streams and then whole."""
         audio = bytes(self.audio_buffer)
         self.audio_buffer.clear()
         heard = measure(audio, RATE)
-        item = Item(new_id("item"), "user", heard.transcript(), heard, audio)
+        item = Item(item_id, "user", heard.transcript(), heard, audio)
         await self.send("input_audio_buffer.committed", previous_item_id=self.items[-1].id if self.items else None, item_id=item.id)
         await self.add_item(item)
-        await self.send("conversation.item.input_audio_transcription.completed", item_id=item.id, content_index=0, transcript=heard.transcript())
+        words = heard.transcript()
+        for start in range(0, len(words), TRANSCRIPT_PIECE):  # recognised as it streams, as gpt-4o-transcribe does
+            await self.send("conversation.item.input_audio_transcription.delta", item_id=item.id, content_index=0, delta=words[start : start + TRANSCRIPT_PIECE])
+        await self.send("conversation.item.input_audio_transcription.completed", item_id=item.id, content_index=0, transcript=words)
 
     async def on_audio_clear(self, event: dict) -> None:
         self.audio_buffer.clear()
@@ -250,6 +306,7 @@ class RealtimeServerSession:
 
     async def on_truncate(self, event: dict) -> None:
         item_id = event["item_id"]
+        self.connection.truncated_ms.append(event.get("audio_end_ms", 0))
         if not any(item.id == item_id for item in self.items):
             return await self.error("invalid_request_error", "item_truncate_invalid_item_id", f"Item with id '{item_id}' not found.", event)
         await self.send("conversation.item.truncated", item_id=item_id, content_index=event.get("content_index", 0), audio_end_ms=event.get("audio_end_ms", 0))

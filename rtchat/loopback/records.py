@@ -75,6 +75,8 @@ class ConnectionRecord:
     auth: dict[str, str] = dataclasses.field(default_factory=dict)  # the credential headers of the upgrade
     query: dict[str, str] = dataclasses.field(default_factory=dict)
     dialect: str = ""  # Realtime: "ga" or "beta"
+    received: list[str] = dataclasses.field(default_factory=list)  # Realtime: client event types in order (audio appends left out)
+    truncated_ms: list[int] = dataclasses.field(default_factory=list)  # Realtime: each conversation.item.truncate's audio_end_ms
 
     def to_json(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -192,7 +192,7 @@ class LoopbackPeer:
             if resampler is None:
                 resampler = Resampler(frame.sample_rate, SESSION_RATE)
             if self.session is not None:
-                self.session.feed_audio(to_pcm16(resampler.process(frame_to_mono(frame))))
+                await self.session.feed_audio(to_pcm16(resampler.process(frame_to_mono(frame))))
 
     def _spawn(self, coro) -> None:
         task = asyncio.ensure_future(coro)

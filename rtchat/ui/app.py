@@ -238,7 +238,7 @@ class RtChatApp(BranchActions, InputActions, App[int]):
             self.notify(note, markup=False, timeout=2)
 
     def action_cycle_protocol(self) -> None:
-        note = self.models.cycle_protocol()
+        note = self.models.cycle_protocol(self.voice.unusable_protocols())
         if note:
             self.voice.follow_choice()
             self.notify(note, markup=False, timeout=2)
@@ -246,7 +246,8 @@ class RtChatApp(BranchActions, InputActions, App[int]):
     def action_pick_protocol(self) -> None:
         target = self.state.target
         if target is not None:
-            self.push_screen(ProtocolPicker(target.ref, protocol_options(target.info), self.state.protocol))
+            unusable = self.voice.unusable_protocols()
+            self.push_screen(ProtocolPicker(target.ref, protocol_options(target.info, unusable), self.state.protocol, self.voice.partial_protocols()))
 
     @on(ProtocolPicker.Chosen)
     def _protocol_chosen(self, event: ProtocolPicker.Chosen) -> None:
@@ -283,6 +284,10 @@ class RtChatApp(BranchActions, InputActions, App[int]):
     @work(group="voice")
     async def action_push_to_talk(self) -> None:
         await self.voice.push_to_talk()
+
+    @work(group="voice")
+    async def action_toggle_hands_free(self) -> None:
+        await self.voice.toggle_hands_free()
 
     @on(VoiceChanged)
     def _voice_changed(self) -> None:

@@ -22,6 +22,7 @@ APP_BINDINGS = [
     Binding("ctrl+r", "cycle_effort", "Effort", id="cycle_effort", priority=True, show=False),
     Binding("ctrl+n", "cycle_protocol", "Protocol", id="cycle_protocol", priority=True),
     Binding("f3,ctrl+@,ctrl+space", "push_to_talk", "Talk", id="push_to_talk", priority=True, key_display="f3", tooltip="Voice: press to talk (stops a spoken answer), press again to send"),
+    Binding("f7", "toggle_hands_free", "Hands-free", id="toggle_hands_free", priority=True, show=False, tooltip="Voice: switch between push-to-talk and hands-free (the server hears when you start and stop)"),
     Binding("f4", "pick_protocol", "Protocols", id="pick_protocol", show=False),
     Binding("ctrl+t", "toggle_all_thinking", "Thinking", id="toggle_all_thinking", priority=True, show=False),
     Binding("f5", "pick_theme", "Theme", id="pick_theme", show=False),

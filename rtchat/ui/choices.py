@@ -26,20 +26,20 @@ def next_effort(current: str, info: ModelInfo) -> str:
     return options[(options.index(current) + 1) % len(options)]
 
 
-def protocol_options(info: ModelInfo) -> list[tuple[str, str | None]]:
-    """Every protocol with the reason it cannot be used (None when it can)."""
+def protocol_options(info: ModelInfo, unusable: dict[str, str] | None = None) -> list[tuple[str, str | None]]:
+    """Every protocol with the reason it cannot be used (None when it can); `unusable`: what this machine lacks."""
     options = []
     for protocol in PROTOCOLS:
         if protocol not in info.protocols:
             reason = f"{info.id} does not support {PROTOCOL_NAMES[protocol]}"
         else:
-            reason = None
+            reason = (unusable or {}).get(protocol)
         options.append((protocol, reason))
     return options
 
 
-def next_protocol(current: str, info: ModelInfo) -> str:
-    usable = [p for p in PROTOCOLS if p in info.protocols] or ["sse"]
+def next_protocol(current: str, info: ModelInfo, unusable: dict[str, str] | None = None) -> str:
+    usable = [p for p in PROTOCOLS if p in info.protocols and p not in (unusable or {})] or ["sse"]
     if current not in usable:
         return usable[0]
     return usable[(usable.index(current) + 1) % len(usable)]

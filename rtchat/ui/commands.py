@@ -15,6 +15,7 @@ COMMANDS = (
     ("Cycle reasoning effort", "off → low → medium → high → max", "cycle_effort"),
     ("Cycle protocol", "SSE → WebSocket → WebRTC among those the model supports", "cycle_protocol"),
     ("Push to talk", "voice: press to talk, again to send (F3); opens voice mode on first use", "push_to_talk"),
+    ("Hands-free voice", "voice: switch between push-to-talk and hands-free, the server hears when you start and stop (F7)", "toggle_hands_free"),
     ("Regenerate answer", "answer the last prompt again with the current model; the old answer stays ([ ] flip)", "regenerate"),
     ("Edit last prompt", "put the last prompt in the input; sending makes a new branch, the old one stays", "edit_prompt"),
     ("Race this prompt across protocols", "the prompt in the input (else the last one) over every protocol of this model, side by side", "race"),

@@ -36,6 +36,7 @@ class WebRTCLink:
     """OpenAI Realtime over WebRTC: events on the data channel, audio on the tracks."""
 
     webrtc = True
+    vad_in_session = True  # hands-free switches with a session.update
     input_rate = 48000
     output_rate = 48000
 
@@ -87,6 +88,7 @@ class SocketLink:
     protocol object's queue and the owner's one writer; frames come back from its reader."""
 
     webrtc = False
+    vad_in_session = True
     input_rate = 24000
     output_rate = 24000
     CHUNK_S = 0.1  # audio in 100 ms pieces: few frames, little added delay
@@ -214,11 +216,12 @@ class GeminiLiveLink(SocketLink):
 
     input_rate = live.INPUT_RATE
     output_rate = live.OUTPUT_RATE
+    vad_in_session = False  # activity detection is fixed at setup: switching modes opens a new session
 
-    def __init__(self, base_url: str, model: str, key: str | None, connect_timeout: float = 10.0, system: str | None = None) -> None:
-        # Live fixes instructions at setup, before the session's session.update
-        super().__init__(base_url, model, key, connect_timeout, live.LiveProtocol(model, ["AUDIO"], system, manual_activity=True))
-        self.dialect = LiveDialect()
+    def __init__(self, base_url: str, model: str, key: str | None, connect_timeout: float = 10.0, system: str | None = None, hands_free: bool = False) -> None:
+        # Live fixes instructions and activity detection at setup, before the session's session.update
+        super().__init__(base_url, model, key, connect_timeout, live.LiveProtocol(model, ["AUDIO"], system, manual_activity=not hands_free))
+        self.dialect = LiveDialect(hands_free)
         self.sent_log: list[str] = []  # the kinds of message sent, in order (tests read the barge-in order)
         self.resumed = 0  # sessions resumed after a goAway
 
@@ -234,7 +237,7 @@ class GeminiLiveLink(SocketLink):
             self.sent_log.append(message_kind(message))
             self.protocol.send(message)
         self._wake.set()
-        if kind == "response.create":  # Live answers an activityEnd unasked; the session tracks it as a response
+        if kind == "response.create" and not self.dialect.hands_free:  # Live answers an activityEnd unasked; the session tracks it as a response
             asyncio.get_running_loop().call_soon(self.on_event, {"type": "response.created"})
 
     def _send_pending(self) -> None:
@@ -267,7 +270,7 @@ class GeminiLiveLink(SocketLink):
         self.resumed += 1
 
 
-def link_for(target: Target, protocol: str, settings: VoiceSettings, client: httpx.AsyncClient, connect_timeout: float, system: str | None = None):
+def link_for(target: Target, protocol: str, settings: VoiceSettings, client: httpx.AsyncClient, connect_timeout: float, system: str | None = None, hands_free: bool = False):
     """The link for this model and protocol, or LookupError with a one-line reason it cannot be made."""
     if protocol == "webrtc":
         if target.provider.wire not in ("openai_chat", "openai_responses") or target.provider.id == "gemini":
@@ -276,5 +279,5 @@ def link_for(target: Target, protocol: str, settings: VoiceSettings, client: htt
     if target.provider.id == "gemini":
         if ws_wire_for(target) != "gemini_live":
             raise LookupError(f"{target.ref} is not a Gemini Live model; spoken turns need one (e.g. gemini/gemini-live-2.5-flash-preview)")
-        return GeminiLiveLink(target.base_url, target.model, target.key, connect_timeout, system)
+        return GeminiLiveLink(target.base_url, target.model, target.key, connect_timeout, system, hands_free)
     return RealtimeSocketLink(target.base_url, target.model, target.key, connect_timeout, target.provider.realtime_dialect, realtime_address(target))

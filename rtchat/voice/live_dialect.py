@@ -13,7 +13,13 @@ translates at the edge, both ways:
 
 and Live's `serverContent` (answer audio, transcriptions, `turnComplete`,
 `interrupted`) becomes `response.output_audio.delta`, transcript and
-`response.done` events. Parsing and the session (setup, resumption) stay in
+`response.done` events.
+
+Hands-free, Live's automatic activity detection decides the turns and says
+nothing of where speech starts or stops, so the dialect infers it as Realtime's
+server VAD would say it: the user's words or an `interrupted` mean speech
+started; the first of an answer means it stopped. Our activity and cancel
+events are then not sent (Live refuses activity messages in that mode). Parsing and the session (setup, resumption) stay in
 rtchat.wire.gemini_live's `LiveProtocol`. Pure: no I/O.
 """
 
@@ -31,7 +37,10 @@ DONE_STATUS = {"complete": "completed", "interrupted": "cancelled"}
 class LiveDialect:
     """Realtime client events -> Live messages; Live server frames -> Realtime events."""
 
-    def __init__(self) -> None:
+    def __init__(self, hands_free: bool = False) -> None:
+        self.hands_free = hands_free
+        self.hearing = False  # hands-free: the user is speaking (as far as we can tell)
+        self._heard: list[dict] = []  # hands-free: the user's words, until their turn begins
         self.active = False  # an activity (the user's turn) is open on the server
         self.answering = False  # the user's turn ended and its answer has not (goAway resumes only between answers)
         self.usage: Usage | None = None
@@ -40,6 +49,8 @@ class LiveDialect:
 
     def to_live(self, event: dict) -> list[dict]:
         kind = event.get("type")
+        if self.hands_free:
+            return []  # the server's activity detection has the turns
         if kind in ("input_audio_buffer.clear", "response.cancel"):
             if self.active:
                 return []  # one activity per turn: a press after a barge-in keeps the open one
@@ -58,6 +69,26 @@ class LiveDialect:
         return [translated for event in events for translated in self._translate(event)]
 
     def _translate(self, event: Event) -> list[dict]:
+        translated = self._translate_content(event)
+        if not self.hands_free:
+            return translated
+        user_words = isinstance(event, Transcript) and event.role == "user"
+        if user_words or isinstance(event, Done) and event.reason == "interrupted":
+            started = [] if self.hearing else [{"type": "input_audio_buffer.speech_started"}]
+            self.hearing = True
+            if user_words:  # held until the turn they belong to begins
+                self._heard += translated
+                return started
+            return translated + started
+        if isinstance(event, (AudioChunk, TextDelta)) or isinstance(event, Transcript) and event.role == "assistant":
+            if not self.answering:
+                self.answering = True
+                begun = [] if self.hearing else [{"type": "input_audio_buffer.speech_started"}]
+                heard, self._heard, self.hearing = self._heard, [], False
+                return begun + [{"type": "input_audio_buffer.speech_stopped"}] + heard + [{"type": "response.created"}] + translated
+        return translated
+
+    def _translate_content(self, event: Event) -> list[dict]:
         if isinstance(event, AudioChunk):
             return [{"type": "response.output_audio.delta", "delta": base64.b64encode(event.pcm).decode("ascii")}]
         if isinstance(event, Transcript):

@@ -1,6 +1,10 @@
 """The push-to-talk state machine. Terminals send no key-release, so one key
 toggles: press to talk, press again to send. Pure: it returns the actions to
 take and the voice session carries them out.
+
+Hands-free mode drives the same states from the server's voice activity
+detection instead of the key: speech started -> listening (barging in on an
+answer), speech stopped -> thinking; the key then only stops an answer.
 """
 
 from __future__ import annotations
@@ -35,6 +39,18 @@ class PushToTalk:
         actions = [Action.BARGE_IN] if self.answering else []
         self.state = VoiceState.LISTENING
         return actions + [Action.CLEAR_INPUT, Action.OPEN_GATE]
+
+    def speech_started(self) -> list[Action]:
+        """Hands-free: the server heard the user begin (interrupting any answer)."""
+        actions = [Action.BARGE_IN] if self.answering else []
+        self.state = VoiceState.LISTENING
+        return actions
+
+    def speech_stopped(self) -> list[Action]:
+        """Hands-free: the server heard the user stop; it commits and answers by itself."""
+        if self.state is VoiceState.LISTENING:
+            self.state = VoiceState.THINKING
+        return []
 
     def interrupt(self) -> list[Action]:
         """Ctrl-C: stop a spoken answer (or drop what is being said)."""

@@ -1,7 +1,8 @@
 """A live voice conversation: the object the TUI binds to.
 
 It wires one capture path, one link (WebRTC or WebSocket) and one speaker,
-runs the push-to-talk machine, and turns everything the server says into
+runs the push-to-talk machine (or, hands-free, follows the server's voice
+activity detection), and turns everything the server says into
 rtchat events (Transcript, TextDelta, AudioChunk, Usage, Metrics, Done) on
 `events()`, so the store records a voice turn like any other.
 
@@ -76,10 +77,13 @@ class VoiceSession:
         modalities: tuple[str, ...] = ("audio",),
         instructions: str | None = None,
         transcribe: bool = True,
-        jitter_ms: float = 60.0,
+        jitter_ms: float = 20.0,
         on_state: Callable[[VoiceState], None] | None = None,
         on_level: Callable[[float], None] | None = None,
         on_connection: Callable[[str], None] | None = None,
+        hands_free: bool = False,
+        vad: str = "server_vad",
+        on_turn: Callable[[], None] | None = None,
     ) -> None:
         self.link = link
         self.capture = capture
@@ -89,6 +93,13 @@ class VoiceSession:
         self.on_state = on_state or (lambda state: None)
         self.on_level = on_level or (lambda level: None)
         self.on_connection = on_connection or (lambda state: None)
+        self.hands_free = hands_free
+        self.vad = vad  # the server's turn detection when hands-free: server_vad or semantic_vad
+        self.on_turn = on_turn or (lambda: None)  # hands-free: the server heard the end of speech, a turn began
+        self.dialect = rt.GA
+        self.speech_seconds = 0.0  # hands-free: the length of the last speech the server heard
+        self._speech_start_ms = 0
+        self.truncated_at_ms: int | None = None  # the last barge-in: how much of the answer had been heard
         self.ptt = PushToTalk()
         self._announced = self.ptt.state
         self.decoder = rt.RealtimeDecoder()
@@ -101,6 +112,7 @@ class VoiceSession:
         self._queue: asyncio.Queue = asyncio.Queue()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._finisher: asyncio.Task | None = None
+        self._finishing: VoiceTurn | None = None  # the turn the finisher waits on
         self._spoken: asyncio.Event = asyncio.Event()
         link.on_event = self._on_server_event
         link.on_audio = self._on_remote_audio
@@ -133,11 +145,13 @@ class VoiceSession:
         self._loop = asyncio.get_running_loop()
         await self.link.connect()
         self.latency["connect_ms"] = self.link.connect_ms
-        dialect = self.link.dialect or await self._announced_dialect()
-        self.link.send(rt.session_update(self.modalities, self.instructions, transcribe=self.transcribe, dialect=dialect))
+        self.dialect = self.link.dialect or await self._announced_dialect()
+        self.link.send(rt.session_update(self.modalities, self.instructions, transcribe=self.transcribe, dialect=self.dialect, vad=self.vad if self.hands_free else None))
         self.speaker.start()
         if self.capture is not None and open_microphone:
             self.capture.start()
+            if self.hands_free:
+                self.capture.open_gate()
 
     async def _announced_dialect(self) -> str:
         """A WebRTC call learns the dialect from session.created on its data channel: wait for it (bounded)."""
@@ -159,8 +173,29 @@ class VoiceSession:
     # ---------------------------------------------------------------- the user's keys
 
     async def toggle(self) -> None:
-        """The push-to-talk key: start talking (barging in if needed), or send."""
+        """The push-to-talk key: start talking (barging in if needed), or send.
+        Hands-free, the server decides when speech starts and stops: the key only stops an answer."""
+        if self.hands_free:
+            await self._run(self.ptt.interrupt() if self.ptt.answering else [])
+            return
         await self._run(self.ptt.toggle())
+
+    async def set_hands_free(self, on: bool) -> None:
+        """Switch between push-to-talk and the server's voice activity detection, mid-session."""
+        if on == self.hands_free:
+            return
+        self.hands_free = on
+        if self.ptt.state is VoiceState.LISTENING:
+            await self._run(self.ptt.abandon())  # half-said push-to-talk speech is dropped, not sent
+        self.link.send(rt.vad_update(self.vad if on else None, self.dialect))
+        if self.capture is not None:
+            if on:
+                self.capture.open_gate()
+            else:
+                self.capture.close_gate()
+                self.link.drop_input()
+                self.link.send(rt.audio_clear())
+        self._announce()
 
     async def start_talking(self) -> None:
         if self.state is not VoiceState.LISTENING:
@@ -222,6 +257,7 @@ class VoiceSession:
         turn = self.turn
         played = self.buffer.played_ms
         if turn is not None and turn.first_audio_at is not None:
+            self.truncated_at_ms = played
             for event in bargein.truncate_event(self.decoder.current_item_id, played):
                 self.link.send(event)
         self._end_turn(Done("interrupted"))
@@ -235,6 +271,10 @@ class VoiceSession:
             turn.audio_stopped = True
         if kind == "output_audio_buffer.started" and turn is not None:
             turn.audio_expected = True
+        if self.hands_free and kind == "input_audio_buffer.speech_started":
+            self._speech_started(payload)
+        elif self.hands_free and kind == "input_audio_buffer.speech_stopped":
+            self._speech_stopped(payload)
         events = self.decoder.feed(payload) if kind != "rtchat.malformed" else [Notice("skipped a malformed data channel message", "warning")]
         if self.decoder.session_ready:
             self._session_seen.set()
@@ -258,6 +298,27 @@ class VoiceSession:
                 self._end_turn(Done("error"))
                 continue
             self._emit(event)
+
+    def _speech_started(self, payload: dict) -> None:
+        """Hands-free: the user began speaking; an answer still playing is cut where it was heard."""
+        self._speech_start_ms = int(payload.get("audio_start_ms") or 0)
+        for action in self.ptt.speech_started():
+            if action is Action.BARGE_IN:
+                self._barge_in()
+        self._announce()
+
+    def _speech_stopped(self, payload: dict) -> None:
+        """Hands-free: the user stopped; the server commits and answers, so a turn begins now."""
+        if self.ptt.state is not VoiceState.LISTENING:
+            return
+        self.ptt.speech_stopped()
+        end_ms = int(payload.get("audio_end_ms") or 0)
+        self.speech_seconds = max(0.0, (end_ms - self._speech_start_ms) / 1000)
+        self.turn = VoiceTurn()
+        self.buffer.flush()
+        self.buffer.restart_count()
+        self.on_turn()
+        self._announce()
 
     def _on_remote_audio(self, samples: np.ndarray, rate: int, timestamp: int | None) -> None:
         self._answer_audio(samples, rate, timestamp)
@@ -326,14 +387,13 @@ class VoiceSession:
     # ---------------------------------------------------------------- ending a turn
 
     def _finish_soon(self) -> None:
-        if self._finisher is None or self._finisher.done():
-            self._finisher = asyncio.ensure_future(self._finish_when_heard())
-
-    async def _finish_when_heard(self) -> None:
-        """After response.done: wait for the audio to finish playing, then close the turn."""
         turn = self.turn
-        if turn is None:
-            return
+        if turn is not None and (self._finisher is None or self._finisher.done() or self._finishing is not turn):
+            self._finishing = turn
+            self._finisher = asyncio.ensure_future(self._finish_when_heard(turn))
+
+    async def _finish_when_heard(self, turn: VoiceTurn) -> None:
+        """After response.done: wait for the audio to finish playing, then close the turn."""
         done = turn.response_done or Done("complete")
         audio = "audio" in self.modalities and done.reason == "complete"
         began = time.perf_counter()
@@ -346,10 +406,11 @@ class VoiceSession:
             if turn.audio_received and (turn.audio_stopped or not self.link.webrtc) and self.buffer.buffered_samples == 0 and now - turn.last_loud_at > QUIET_END_S:
                 break
             await asyncio.sleep(0.02)
-        self._end_turn(done)
+        self._end_turn(done, turn)
 
-    def _end_turn(self, done: Done) -> None:
-        turn = self.turn
+    def _end_turn(self, done: Done, turn: VoiceTurn | None = None) -> None:
+        """End `turn` (the current one by default); a turn already over stays as it ended."""
+        turn = turn or self.turn
         if turn is None or turn.ended:
             return
         turn.ended = True
@@ -362,7 +423,8 @@ class VoiceSession:
             output_chunks=turn.chunks,
         ))
         self._emit(done)
-        self.ptt.answer_done()
+        if turn is self.turn:
+            self.ptt.answer_done()
         self._announce()
         self._spoken.set()
 

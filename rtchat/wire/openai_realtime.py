@@ -27,6 +27,7 @@ AUDIO_RATE = 24000
 GA, BETA = "ga", "beta"
 DIALECTS = (GA, BETA)
 TRANSCRIBER = "gpt-4o-mini-transcribe"
+VAD_MODES = ("server_vad", "semantic_vad")  # hands-free; None is push-to-talk
 
 # beta server event names -> the GA name the decoder handles
 BETA_NAMES = {
@@ -55,11 +56,27 @@ def dialect_of(session: dict) -> str | None:
     return None
 
 
-def session_update(modalities: list[str], instructions: str | None = None, voice: str | None = None, transcribe: bool = False, dialect: str = GA) -> dict:
-    """Push-to-talk: no server VAD, PCM16 at 24 kHz in and out, in the server's dialect."""
+def turn_detection(vad: str | None) -> dict | None:
+    """Hands-free (`server_vad` / `semantic_vad`): the server hears where speech starts and stops,
+    answers at the stop and cuts its own answer at a start. None: push-to-talk, the client commits.
+    The same object in both dialects (GA under `audio.input`, beta at the session's top level)."""
+    if vad is None:
+        return None
+    if vad not in VAD_MODES:
+        raise ValueError(f"turn detection is one of {', '.join(VAD_MODES)}")
+    detection: dict[str, Any] = {"type": vad, "create_response": True, "interrupt_response": True}
+    if vad == "server_vad":
+        detection.update(threshold=0.5, prefix_padding_ms=300, silence_duration_ms=500)
+    else:
+        detection["eagerness"] = "auto"
+    return detection
+
+
+def session_update(modalities: list[str], instructions: str | None = None, voice: str | None = None, transcribe: bool = False, dialect: str = GA, vad: str | None = None) -> dict:
+    """PCM16 at 24 kHz in and out, in the server's dialect; `vad` None is push-to-talk (no server VAD)."""
     if dialect == BETA:
-        return beta_session_update(modalities, instructions, voice, transcribe)
-    audio_input: dict[str, Any] = {"format": {"type": "audio/pcm", "rate": AUDIO_RATE}, "turn_detection": None}
+        return beta_session_update(modalities, instructions, voice, transcribe, vad)
+    audio_input: dict[str, Any] = {"format": {"type": "audio/pcm", "rate": AUDIO_RATE}, "turn_detection": turn_detection(vad)}
     if transcribe:
         audio_input["transcription"] = {"model": TRANSCRIBER}
     session: dict[str, Any] = {
@@ -74,13 +91,13 @@ def session_update(modalities: list[str], instructions: str | None = None, voice
     return {"type": "session.update", "session": session}
 
 
-def beta_session_update(modalities: list[str], instructions: str | None, voice: str | None, transcribe: bool) -> dict:
+def beta_session_update(modalities: list[str], instructions: str | None, voice: str | None, transcribe: bool, vad: str | None = None) -> dict:
     """The beta shape: flat formats, and audio answers always come with their text (`["audio", "text"]`)."""
     session: dict[str, Any] = {
         "modalities": ["audio", "text"] if "audio" in modalities else ["text"],
         "input_audio_format": "pcm16",
         "output_audio_format": "pcm16",
-        "turn_detection": None,
+        "turn_detection": turn_detection(vad),
     }
     if transcribe:
         session["input_audio_transcription"] = {"model": TRANSCRIBER}
@@ -89,6 +106,13 @@ def beta_session_update(modalities: list[str], instructions: str | None, voice: 
     if instructions:
         session["instructions"] = instructions
     return {"type": "session.update", "session": session}
+
+
+def vad_update(vad: str | None, dialect: str = GA) -> dict:
+    """Switch between push-to-talk and hands-free mid-session, touching nothing else."""
+    if dialect == BETA:
+        return {"type": "session.update", "session": {"turn_detection": turn_detection(vad)}}
+    return {"type": "session.update", "session": {"type": "realtime", "audio": {"input": {"turn_detection": turn_detection(vad)}}}}
 
 
 def instructions_update(instructions: str, dialect: str = GA) -> dict:
@@ -180,6 +204,8 @@ class RealtimeDecoder:
             return [Transcript("assistant", payload["delta"])] if payload.get("delta") else []
         if kind == "response.output_audio.delta":
             return [AudioChunk(base64.b64decode(payload.get("delta", ""), validate=True), AUDIO_RATE)]
+        if kind == "conversation.item.input_audio_transcription.delta":
+            return [Transcript("user", payload["delta"])] if payload.get("delta") else []
         if kind == "conversation.item.input_audio_transcription.completed":
             return [Transcript("user", payload.get("transcript", ""), final=True)]
         if kind == "response.done":

@@ -114,3 +114,55 @@ async def run_spoken_turn(voice, source, talk) -> list:
     await voice.stop_talking()
     await asyncio.wait_for(collector, 20)
     return events
+
+
+@contextmanager
+def pulse_mic_and_speaker() -> Iterator[tuple[str, str]]:
+    """Two PulseAudio null sinks: what is played into `mic` is heard on its monitor (rtchat's
+    microphone), and rtchat plays into `speaker`, whose monitor the test records. Separate sinks,
+    so the answer never leaks back into the microphone. Yields (mic sink, speaker sink)."""
+    with headless_pulseaudio():
+        modules = [_pactl("load-module", "module-null-sink", f"sink_name={name}").strip() for name in ("rtchat_mic", "rtchat_speaker")]
+        try:
+            yield "rtchat_mic", "rtchat_speaker"
+        finally:
+            for module in modules:
+                if module:
+                    _pactl("unload-module", module)
+
+
+class MonitorRecorder:
+    """`parec` on a sink's monitor: the PCM16 48 kHz mono that reached the sink, for the test to measure."""
+
+    RATE = 48000
+
+    def __init__(self, sink: str) -> None:
+        self.sink = sink
+        self.pcm = bytearray()
+        self._process = None
+        self._reader = None
+
+    async def start(self) -> None:
+        import asyncio
+
+        self._process = await asyncio.create_subprocess_exec(
+            "parec", f"--device={self.sink}.monitor", "--raw", "--format=s16le", f"--rate={self.RATE}", "--channels=1", "--latency-msec=20",
+            stdout=asyncio.subprocess.PIPE,
+        )
+        self._reader = asyncio.ensure_future(self._read())
+
+    async def _read(self) -> None:
+        while chunk := await self._process.stdout.read(4096):
+            self.pcm += chunk
+
+    def speech_seconds(self) -> float:
+        """The span of sound recorded (first to last frame above -45 dBFS: the loopback's own rule)."""
+        samples = np.frombuffer(bytes(self.pcm[: len(self.pcm) - len(self.pcm) % 2]), "<i2").astype(np.float32) / 32768
+        return speech_duration(samples, self.RATE)
+
+    async def stop(self) -> None:
+        if self._process is not None and self._process.returncode is None:
+            self._process.terminate()
+            await self._process.wait()
+        if self._reader is not None:
+            await self._reader

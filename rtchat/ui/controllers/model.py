@@ -118,8 +118,8 @@ class ModelController:
         self.show()
         return f"protocol {PROTOCOL_NAMES.get(protocol, protocol)}, remembered for {self.state.ref}"
 
-    def cycle_protocol(self) -> str | None:
-        """The next protocol the model supports; returns the toast (None without a model)."""
+    def cycle_protocol(self, unusable: dict[str, str] | None = None) -> str | None:
+        """The next protocol the model supports and this machine can run; returns the toast (None without a model)."""
         if self.state.target is None:
             return None
-        return self.set_protocol(next_protocol(self.state.protocol, self.state.target.info))
+        return self.set_protocol(next_protocol(self.state.protocol, self.state.target.info, unusable))

@@ -102,8 +102,9 @@ class TurnRunner:
     async def _apply_transcript(self, event: Transcript) -> None:
         """A spoken answer's words stream like text; what the user said replaces their placeholder."""
         if event.role == "user":
-            if event.text and self.on_user_words is not None:
-                self.on_user_words(event.text)
+            words = self.turn.answer.answer().user_transcript  # deltas as recognised, then the whole
+            if words and self.on_user_words is not None:
+                self.on_user_words(words)
             return
         words = self.turn.answer.answer().transcript  # the fold already took this event
         if words.startswith(self._shown_transcript):

@@ -1,7 +1,8 @@
-"""Push-to-talk: open voice mode on first use, talk, send, barge in.
+"""Push-to-talk and hands-free: open voice mode on first use, talk, send, barge in.
 
 Terminals send no key-release, so the key toggles: press to talk (stopping a
-spoken answer first), press again to send. Each sent exchange becomes a
+spoken answer first), press again to send. Hands-free (its own key), the
+server hears where speech starts and stops; the talk key then stops an answer. Each sent exchange becomes a
 `SpokenTurn` run by the `TurnController` like a typed turn, so the transcript,
 the status line and the history treat both alike.
 """
@@ -9,6 +10,7 @@ the status line and the history treat both alike.
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -48,7 +50,10 @@ class VoiceController:
         self.notify = notify
         self.spawn = spawn
         self.on_change = on_change  # the voice session's state or connection changed (from its own callbacks)
-        self.spoken: SpokenTurn | None = None  # the exchange the voice events go to now
+        # The exchanges the voice events go to, oldest first: hands-free, a barge-in's Done may still be
+        # queued when the next speech has already begun its turn.
+        self.spoken: deque[SpokenTurn] = deque()
+        self.hands_free = False  # the user's choice; kept when voice mode reopens for another model
         self._lock = asyncio.Lock()  # one press, follow or close at a time
 
     @property
@@ -65,14 +70,42 @@ class VoiceController:
                 return
             from rtchat.voice.ptt import VoiceState  # with voice mode open, its modules are loaded already
 
-            sending = voice.state is VoiceState.LISTENING
+            sending = voice.state is VoiceState.LISTENING and not voice.hands_free
             await voice.toggle()
             if sending and voice.state is VoiceState.THINKING and voice.turn is not None and not voice.turn.ended:
-                # No await before `spoken` is set: the answer's first events must reach it.
-                seconds = voice.capture.sent_seconds if voice.capture else 0.0
-                self.spoken = SpokenTurn(voice, self.state.target, self.state.conversation, seconds)
-                self.spawn(self._run_spoken(self.spoken), "voice-turns")
+                self._begin_spoken(voice, voice.capture.sent_seconds if voice.capture else 0.0)
             self.show()
+
+    async def toggle_hands_free(self) -> None:
+        """The mode key: hands-free opens voice mode at once (the microphone must listen); back to push-to-talk keeps it open."""
+        async with self._lock:
+            self.hands_free = not self.hands_free
+            voice = self.current
+            if voice is None and self.hands_free:
+                voice = await self._voice_for_current_model()
+                if voice is None:
+                    self.hands_free = False
+                    return
+            elif voice is not None and voice.link.vad_in_session:
+                await voice.set_hands_free(self.hands_free)
+            elif voice is not None:  # Gemini Live fixes activity detection at setup: a new session in the new mode
+                await self.mode.close()
+                if await self._voice_for_current_model() is None:
+                    return
+            self.notify("hands-free: just speak; the talk key stops an answer" if self.hands_free else "push-to-talk: press the talk key, speak, press it again")
+            self.show()
+
+    def _heard_turn(self) -> None:
+        """Hands-free: the server heard the end of speech and is answering; show it as a turn."""
+        voice = self.current
+        if voice is not None and voice.turn is not None and not voice.turn.ended:
+            self._begin_spoken(voice, voice.speech_seconds)
+
+    def _begin_spoken(self, voice, seconds: float) -> None:
+        # No await before `spoken` is set: the answer's first events must reach it.
+        spoken = SpokenTurn(voice, self.state.target, self.state.conversation, seconds)
+        self.spoken.append(spoken)
+        self.spawn(self._run_spoken(spoken), "voice-turns")
 
     def interrupt(self) -> bool:
         """Ctrl-C while talking: drop what was said. True when there was something to stop."""
@@ -81,6 +114,26 @@ class VoiceController:
             return False
         asyncio.ensure_future(voice.interrupt())
         return True
+
+    def unusable_protocols(self) -> dict[str, str]:
+        """For the protocol picker and ctrl+n: protocols that cannot work here, with why
+        (WebRTC without aiortc). Cheap: nothing is imported."""
+        target = self.state.target
+        if target is None or "webrtc" not in target.info.protocols:
+            return {}
+        from rtchat.audio.support import webrtc_problem
+
+        missing = webrtc_problem()
+        return {"webrtc": missing} if missing else {}
+
+    def partial_protocols(self) -> dict[str, str]:
+        """For the picker: WebRTC without PortAudio or a microphone still carries typed text over its
+        data channel, so it is offered as text only, with what voice lacks (devices re-scanned)."""
+        target = self.state.target
+        if target is None or "webrtc" not in target.info.protocols or self.unusable_protocols():
+            return {}
+        problem = self.mode.problem()
+        return {"webrtc": f"text only here; voice: {problem}"} if problem else {}
 
     async def _voice_for_current_model(self):
         await self.state.ready.wait()
@@ -95,13 +148,14 @@ class VoiceController:
             return self.current
         self.status.show(voice="opening", voice_link=PROTOCOL_NAMES.get(protocol, protocol))
         try:
-            voice = await self.mode.open(self.session, target, protocol, self.state.conversation.system, self.on_change)
+            voice = await self.mode.open(self.session, target, protocol, self.state.conversation.system, self.on_change, self.hands_free, self._heard_turn)
         except Exception as exc:  # missing PortAudio/device/extra, no endpoint, refused: one line, never a traceback
             self.status.show(voice=None, voice_link=None, level_dbfs=None)
             await self.transcript.show_error(Error("voice", failure_text(exc)))
             return None
         self.spawn(self._read_events(voice), "voice-events")
-        self.notify(f"voice mode: {target.ref} over {protocol}; press the talk key again to send")
+        if not self.hands_free:  # hands-free says its own line
+            self.notify(f"voice mode: {target.ref} over {protocol}; press the talk key again to send")
         return voice
 
     def follow_choice(self) -> None:
@@ -126,11 +180,13 @@ class VoiceController:
     async def _read_events(self, voice) -> None:
         """The one reader of the session's events: each exchange's share goes to its SpokenTurn."""
         async for event in voice.events():
-            spoken = self.spoken
-            if spoken is not None and not spoken.done:
+            while self.spoken and self.spoken[0].done:
+                self.spoken.popleft()
+            spoken = self.spoken[0] if self.spoken else None
+            if spoken is not None:
                 spoken.feed(event)
                 if isinstance(event, Done):
-                    self.spoken = None
+                    self.spoken.popleft()
             elif isinstance(event, Notice):
                 await self.transcript.show_notice(event)
             elif isinstance(event, Error):
@@ -149,10 +205,13 @@ class VoiceController:
         if voice is None:
             return
         state = voice.state.value
+        shown = state
+        if voice.hands_free:
+            shown = "hands-free" if state == "idle" else f"hands-free {state}"
         self.status.show(
-            voice=state,
+            voice=shown,
             voice_link=f"{PROTOCOL_NAMES.get(self.mode.opened_for[1], '') if self.mode.opened_for else ''} {voice.connection}",
-            level_dbfs=self.mode.take_level() if state == "listening" else None,
+            level_dbfs=self.mode.take_level() if state == "listening" or (voice.hands_free and state == "idle") else None,
             first_audio_ms=voice.latency.get("first_audio_ms"),
             **({} if self.turns.runner is not None else {"connect_ms": voice.latency.get("connect_ms")}),
         )

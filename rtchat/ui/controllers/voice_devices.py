@@ -14,21 +14,28 @@ from typing import Any
 
 SourceFactory = Callable[[], Any]  # -> an AudioSource; raises AudioUnavailable with the one line to show
 SpeakerFactory = Callable[[Any, Callable], Any]  # (jitter buffer, on_played) -> a speaker
+ProblemCheck = Callable[[], "str | None"]  # None when voice can run here, else the one line why not
+
+
+def no_problem() -> str | None:
+    return None
 
 
 @dataclass(frozen=True)
 class VoiceDevices:
     source: SourceFactory
     speaker: SpeakerFactory
+    problem: ProblemCheck = no_problem  # asked each time the protocols are offered; re-scans the devices
 
 
 def system_devices(settings) -> VoiceDevices:
     """The configured (or default) microphone and output device, through PortAudio."""
 
     def microphone():
-        from rtchat.audio.support import load_sounddevice, require_input_device
+        from rtchat.audio.support import load_sounddevice, require_input_device, rescan_devices
 
         load_sounddevice()
+        rescan_devices()  # each press looks again: a PulseAudio started after rtchat is found
         require_input_device(settings.input_device)
         from rtchat.audio.sources import MicrophoneSource
 
@@ -39,7 +46,12 @@ def system_devices(settings) -> VoiceDevices:
 
         return DeviceSpeaker(buffer, settings.output_device, on_played)
 
-    return VoiceDevices(microphone, speaker)
+    def problem() -> str | None:
+        from rtchat.audio.support import voice_problem, webrtc_problem
+
+        return webrtc_problem() or voice_problem(device=settings.input_device, rescan=True)
+
+    return VoiceDevices(microphone, speaker, problem)
 
 
 def silent_devices(make_source: SourceFactory) -> VoiceDevices:

@@ -48,7 +48,7 @@ class VoiceMode:
     def is_open_for(self, ref: str, protocol: str) -> bool:
         return self.voice is not None and self.opened_for == (ref, protocol)
 
-    async def open(self, session, target, protocol: str, system: str | None, on_change: Callable[[], None]):
+    async def open(self, session, target, protocol: str, system: str | None, on_change: Callable[[], None], hands_free: bool = False, on_turn: Callable[[], None] | None = None):
         """A started voice session; raises AudioUnavailable, LookupError or a connection error with a one-line message."""
         await self.close()
         source = self.devices.source()  # first: no microphone means nothing connects
@@ -60,12 +60,12 @@ class VoiceMode:
         from rtchat.voice.links import link_for
         from rtchat.voice.session import VoiceSession
 
-        link = link_for(target, protocol, self.settings, session.client_for(target.base_url), session.network.connect_timeout, system)  # Gemini Live takes the system prompt at connect
+        link = link_for(target, protocol, self.settings, session.client_for(target.base_url), session.network.connect_timeout, system, hands_free)  # Gemini Live takes the system prompt at connect
         voice = VoiceSession(
             link, Capture(source), self.devices.speaker,
             instructions=system, jitter_ms=self.settings.jitter_ms,
             on_state=lambda state: on_change(), on_connection=lambda state: on_change(),
-            on_level=self._heard_level,
+            on_level=self._heard_level, hands_free=hands_free, on_turn=on_turn,
         )
         try:
             await voice.start(open_microphone=True)
@@ -74,6 +74,10 @@ class VoiceMode:
             raise
         self.voice, self.opened_for = voice, (target.ref, protocol)
         return voice
+
+    def problem(self) -> str | None:
+        """Why voice cannot run on this machine now (None: it can, or it already does)."""
+        return None if self.voice is not None else self.devices.problem()
 
     def _heard_level(self, dbfs: float) -> None:
         self._peak_dbfs = dbfs if self._peak_dbfs is None else max(self._peak_dbfs, dbfs)

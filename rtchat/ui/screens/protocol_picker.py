@@ -1,4 +1,5 @@
-"""All protocols for the current model; unusable ones are disabled with the reason."""
+"""All protocols for the current model; unusable ones are disabled with the reason, and ones
+that work only in part (WebRTC without a microphone: text only) say so."""
 
 from __future__ import annotations
 
@@ -30,17 +31,18 @@ class ProtocolPicker(ModalScreen[None]):
     ProtocolPicker OptionList { height: auto; }
     """
 
-    def __init__(self, model: str, options: list[tuple[str, str | None]], current: str) -> None:
+    def __init__(self, model: str, options: list[tuple[str, str | None]], current: str, notes: dict[str, str] | None = None) -> None:
         super().__init__()
         self.model = model
         self.options = options
         self.current = current
+        self.notes = notes or {}
 
     def compose(self) -> ComposeResult:
         items = []
         for protocol, reason in self.options:
             mark = "● " if protocol == self.current else "  "
-            note = reason or ("" if protocol in IMPLEMENTED_PROTOCOLS else "supported by the model; not implemented in rtchat yet")
+            note = reason or self.notes.get(protocol) or ("" if protocol in IMPLEMENTED_PROTOCOLS else "supported by the model; not implemented in rtchat yet")
             label = f"{mark}{PROTOCOL_NAMES[protocol]:<10} {note}"
             items.append(Option(Content(label), id=protocol, disabled=reason is not None))
         with Vertical():
