@@ -14,9 +14,11 @@ from textual.widgets import Static
 from rtchat.events import Usage
 from rtchat.ui.bindings import MESSAGE_BINDINGS
 from rtchat.ui.safe_text import literal
-from rtchat.ui.widgets.transcript.streaming_markdown import MarkdownPiece, StreamingMarkdown
+from rtchat.ui.widgets.transcript.streaming_markdown import (
+    MarkdownPiece,
+    StreamingMarkdown,
+)
 from rtchat.ui.widgets.transcript.thinking import ThinkingPanel
-
 
 REASON_WORDS = {
     "interrupted": "interrupted",
@@ -61,7 +63,7 @@ class MessageView(Vertical, can_focus=True):
     def action_focus_input(self) -> None:
         self.post_message(self.LeaveRequested())
 
-    def _sibling(self, step: int) -> "MessageView | None":
+    def _sibling(self, step: int) -> MessageView | None:
         siblings = [w for w in self.parent.children if isinstance(w, MessageView)] if self.parent else []
         index = siblings.index(self) + step if self in siblings else -1
         return siblings[index] if 0 <= index < len(siblings) else None
@@ -210,6 +212,11 @@ class AssistantMessage(MessageView):
             self.show_waiting(None)
         self.body.append(text)
 
+    async def keep_up(self) -> None:
+        """Wait while the screen is far behind the text received (see StreamingMarkdown.keep_up)."""
+        if isinstance(self.body, StreamingMarkdown):
+            await self.body.keep_up()
+
     def show_waiting(self, seconds: float | None) -> None:
         """A sign of life until the first token: "waiting for the first token · 1.2 s"."""
         waiting = seconds is not None and self.streaming and not self.text and self.thinking is None
@@ -236,9 +243,9 @@ class AssistantMessage(MessageView):
         self.reason = reason
         if self.thinking is not None:
             self.thinking.settle(interrupted=reason == "interrupted")
+        self.mark(reason)  # said at once; the rest of a long answer may take a few frames to lay out
         if isinstance(self.body, StreamingMarkdown):
             await self.body.flush(final=True)
-        self.mark(reason)
 
     def mark(self, reason: str, detail: str | None = None) -> None:
         """Say under the answer why it ended, unless it simply completed."""
