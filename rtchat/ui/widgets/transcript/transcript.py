@@ -12,12 +12,7 @@ from textual.containers import VerticalScroll
 from textual.widget import Widget
 
 from rtchat.events import Error, Notice
-from rtchat.ui.widgets.transcript.messages import (
-    AssistantMessage,
-    ErrorMessage,
-    MessageView,
-    NoticeMessage,
-)
+from rtchat.ui.widgets.transcript.messages import AssistantMessage, ErrorMessage, MessageView, NoticeMessage
 
 PAGE = 30
 
