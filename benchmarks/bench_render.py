@@ -41,7 +41,7 @@ CASES = "floor:keys,floor:reader,rate:100,rate:1000,long:3000,long:20000,shape:t
 SIZE = (120, 40)
 KEY_EVERY_S = 0.05
 KEYS = 20
-KEYS_BEFORE_CTRL_C = 0  # Ctrl-C first: at full speed a shape has fully arrived within about a second
+KEYS_BEFORE_CTRL_C = 15  # typed while the answer streams; the rest while the screen catches up after Ctrl-C
 
 
 def free_port() -> int:

@@ -90,7 +90,7 @@ class TurnRunner:
         if isinstance(event, TextDelta):
             view.append_text(event.text)
             self.host.turn_progress(TurnPhase.STREAMING.value, self.turn)
-            await view.keep_up()
+            await view.keep_up(lambda: self.turn.cancel_requested_at is not None)  # Ctrl-C stops the wait
         elif isinstance(event, Transcript):
             await self._apply_transcript(event)
         elif isinstance(event, ThinkingDelta):

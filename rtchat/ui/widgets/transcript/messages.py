@@ -6,6 +6,8 @@ shown literally (see rtchat.ui.safe_text).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.message import Message
@@ -14,11 +16,9 @@ from textual.widgets import Static
 from rtchat.events import Usage
 from rtchat.ui.bindings import MESSAGE_BINDINGS
 from rtchat.ui.safe_text import literal
-from rtchat.ui.widgets.transcript.streaming_markdown import (
-    MarkdownPiece,
-    StreamingMarkdown,
-)
+from rtchat.ui.widgets.transcript.streaming_markdown import MarkdownPiece, StreamingMarkdown
 from rtchat.ui.widgets.transcript.thinking import ThinkingPanel
+
 
 REASON_WORDS = {
     "interrupted": "interrupted",
@@ -63,7 +63,7 @@ class MessageView(Vertical, can_focus=True):
     def action_focus_input(self) -> None:
         self.post_message(self.LeaveRequested())
 
-    def _sibling(self, step: int) -> MessageView | None:
+    def _sibling(self, step: int) -> "MessageView | None":
         siblings = [w for w in self.parent.children if isinstance(w, MessageView)] if self.parent else []
         index = siblings.index(self) + step if self in siblings else -1
         return siblings[index] if 0 <= index < len(siblings) else None
@@ -212,10 +212,10 @@ class AssistantMessage(MessageView):
             self.show_waiting(None)
         self.body.append(text)
 
-    async def keep_up(self) -> None:
-        """Wait while the screen is far behind the text received (see StreamingMarkdown.keep_up)."""
+    async def keep_up(self, stop: Callable[[], bool]) -> None:
+        """Wait while the screen is far behind the text received, until `stop()` (see StreamingMarkdown.keep_up)."""
         if isinstance(self.body, StreamingMarkdown):
-            await self.body.keep_up()
+            await self.body.keep_up(stop)
 
     def show_waiting(self, seconds: float | None) -> None:
         """A sign of life until the first token: "waiting for the first token · 1.2 s"."""

@@ -159,12 +159,12 @@ class StreamingMarkdown(Widget):
         """Characters received and not yet sealed."""
         return self._sealer.length - self._sealer.sealed_upto
 
-    async def keep_up(self) -> None:
+    async def keep_up(self, stop: Callable[[], bool] = lambda: False) -> None:
         """Backpressure: while far behind, render a bounded step per frame before more text is taken.
 
         What was taken is what can be shown soon, so Ctrl-C stops the answer about where the
         screen is, and a stream faster than layout waits in the turn's queue, not on the screen."""
-        while self.backlog > BACKLOG_CHARS:
+        while self.backlog > BACKLOG_CHARS and not stop():
             before = self._sealer.sealed_upto
             async with self._lock:
                 self._paint(False)
