@@ -4,23 +4,17 @@ from __future__ import annotations
 
 import pytest
 
+from rtchat.ui.widgets.transcript.messages import AssistantMessage, ErrorMessage, UserMessage
 from rtchat.ui.widgets.input.prompt_input import PromptInput
-from rtchat.ui.widgets.transcript.messages import (
-    AssistantMessage,
-    ErrorMessage,
-    UserMessage,
-)
 from tests.support.ui import idle, make_app, ready, send, wait_for
+
 
 pytestmark = pytest.mark.usefixtures("isolated")
 
 
 def shown_text(widget) -> str:
     """The plain text of every Markdown block under `widget`, as rendered."""
-    from rtchat.ui.widgets.transcript.streaming_markdown import (
-        MarkdownPiece,
-        StreamingMarkdown,
-    )
+    from rtchat.ui.widgets.transcript.streaming_markdown import MarkdownPiece, StreamingMarkdown
 
     lines = []
     for piece in widget.query(MarkdownPiece):

@@ -251,6 +251,7 @@ class AssistantMessage(MessageView):
         """Say under the answer why it ended, unless it simply completed."""
         self.reason = reason
         if reason == "complete":
+            self.status.display = False  # Ctrl-C came after the last word: the early "interrupted" goes
             return
         words = REASON_WORDS.get(reason, reason)
         self.status.update(literal(f"{words}: {detail}" if detail else words))

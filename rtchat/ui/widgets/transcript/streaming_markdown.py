@@ -1,15 +1,15 @@
-"""Markdown that grows while an answer streams, at a cost independent of its length.
+"""Markdown that grows while an answer streams, at a cost that follows the stream.
 
 Deltas are only accumulated on arrival; `flush()` (called by a frame timer)
-repaints one widget: the tail, holding everything after the last sealed piece.
-Once the tail holds SEGMENT_CHARS of *final* text (up to the last blank line
-outside a code fence, see markdown_blocks) that text is sealed into a piece of
-its own that is never rendered again, so neither parsing nor layout grows with
-the answer. The tail reserves its height in steps of TAIL_STEP (2) lines, so half the
-frames repaint the tail's own lines without re-laying out the screen; layout
-happens when the tail outgrows its reservation or a piece is sealed.
-Each piece is one line-rendered widget holding Rich Markdown: far fewer widgets
-for the compositor to lay out than one widget per Markdown block.
+does one bounded step: text that can no longer change is sealed into rendered
+lines (see sealing: between blocks, and inside a long table, code block or line),
+the short tail after it is rendered again, and only the lines from the first one
+that changed are repainted. The whole answer is one Line-API widget, so layout
+costs the same at 20,000 tokens as at 300. The height is reserved TAIL_STEP (2)
+lines at a time, so half the frames repaint without re-laying out the screen.
+When the screen falls far behind (a huge table at full speed), `keep_up` makes
+the turn wait a frame at a time, so keys and Ctrl-C are served between steps.
+`MarkdownPiece` renders a finished message once per width (history).
 """
 
 from __future__ import annotations
