@@ -18,7 +18,7 @@ loopback server in another process (its CPU is not counted):
 Rounds alternate the variants (this tree, and `--baseline DIR`, another checkout)
 and the report gives medians of the rounds.
 
-    python benchmarks/bench_render.py [--rounds 3] [--baseline /work/wt/render-base] [--cases ...] [--json OUT]
+    python benchmarks/bench_render.py [--rounds 3] [--baseline OTHER_CHECKOUT] [--cases ...] [--json OUT] [--quick]
 """
 
 from __future__ import annotations
@@ -311,6 +311,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=6.0, help="length of each `rate:` stream")
     parser.add_argument("--baseline", help="another checkout to measure alternately (before/after)")
     parser.add_argument("--json", help="write every round and the medians here")
+    parser.add_argument("--quick", action="store_true", help="one round of a few short cases (run_all --quick)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -318,6 +319,8 @@ def main() -> None:
         sys.path.insert(0, os.getcwd())
         print(json.dumps(asyncio.run(run_case(args.child, args.url, args.seconds))), flush=True)
         return
+    if args.quick:
+        args.rounds, args.seconds, args.cases = 1, 2.0, "floor:reader,rate:100,rate:1000,long:3000,shape:table"
     roots = {"this": HERE}
     if args.baseline:
         roots["baseline"] = Path(args.baseline).resolve()
