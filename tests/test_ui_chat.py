@@ -14,11 +14,13 @@ pytestmark = pytest.mark.usefixtures("isolated")
 
 def shown_text(widget) -> str:
     """The plain text of every Markdown block under `widget`, as rendered."""
-    from rtchat.ui.widgets.transcript.streaming_markdown import MarkdownPiece
+    from rtchat.ui.widgets.transcript.streaming_markdown import MarkdownPiece, StreamingMarkdown
 
     lines = []
     for piece in widget.query(MarkdownPiece):
         lines.extend(strip.text for strip in piece._lines(max(piece.content_size.width, 40)))
+    for body in widget.query(StreamingMarkdown):
+        lines.extend(body.render_line(y).text for y in range(body.size.height))
     return "\n".join(lines)
 
 

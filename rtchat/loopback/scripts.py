@@ -54,6 +54,14 @@ MODELS: dict[str, str] = {
     "fault-goaway": "WebSocket (Gemini Live): goAway after the first turn, then close; resumable with the handle",
 }
 
+# Answers shaped to stress a renderer: one huge block each, streamed like any answer. Not in the
+# served model list (pickers stay short); benchmarks and tests name them directly.
+SHAPES: dict[str, str] = {
+    "shape-table": "one Markdown table of 10,000 rows",
+    "shape-code": "one fenced code block of 5,000 lines",
+    "shape-line": "one paragraph of about 1 MB without a newline",
+}
+
 # What a fault model says when it refuses, by kind (the wire module words the body).
 FAULT_MESSAGES = {
     "rate_limit": "Rate limit reached for model `{model}`. Please try again in 1s.",
@@ -63,7 +71,7 @@ FAULT_MESSAGES = {
     "permission": "You do not have permission to use model `{model}`.",
 }
 
-DEFAULT_RATE = {"lorem": 50.0}  # tokens per second; everything else uses ECHO_RATE
+DEFAULT_RATE = {"lorem": 50.0, **dict.fromkeys(SHAPES, 0.0)}  # tokens per second (0: at once); everything else uses ECHO_RATE
 ECHO_RATE = 100.0
 
 
@@ -135,7 +143,7 @@ def parse_model(name: str) -> ModelSpec:
     if not isinstance(name, str) or not name:
         raise ModelError("bad_request", "you must provide a model parameter")
     base, _, options = name.partition("@")
-    if base not in MODELS:
+    if base not in MODELS and base not in SHAPES:
         raise ModelError("not_found", f"The model `{name}` does not exist")
     rate = DEFAULT_RATE.get(base, ECHO_RATE)
     ttft_ms = 0.0
@@ -313,6 +321,8 @@ def write_script(base: str, conversation: Conversation, *, thinking: bool) -> Sc
             "I will write the seeded markdown text with headings, lists, code and a table."
         )
         return Script(thinking=thought if thinking else "", text=lorem_text())
+    if base in SHAPES:
+        return shape_script(base)
     if base == "refusal":
         return Script(text=REFUSAL_TEXT, answer_kind="refusal", stop="refusal")
     if base == "redacted":
@@ -438,3 +448,35 @@ def lorem_text() -> str:
         number += 1
         parts.append(_section(number, rng))
     return "\n\n".join(parts) + "\n"
+
+
+# ---------------------------------------------------------------- shapes
+
+SHAPE_TABLE_ROWS = 10_000
+SHAPE_CODE_LINES = 5_000
+SHAPE_LINE_BYTES = 1_000_000
+
+
+@functools.cache
+def shape_script(base: str) -> Script:
+    """The same pathological answer every time: the shape is the point, the words are filler."""
+    return Script(text=shape_text(base))
+
+
+def shape_text(base: str) -> str:
+    if base == "shape-table":
+        rows = ["| Row | Word | Note |", "|----:|------|------|"]
+        rows += [f"| {n} | {_WORDS[n % len(_WORDS)]} | {_WORDS[n * 7 % len(_WORDS)]} {_WORDS[n * 13 % len(_WORDS)]} |" for n in range(1, SHAPE_TABLE_ROWS + 1)]
+        return "Here is the table:\n\n" + "\n".join(rows) + "\n"
+    if base == "shape-code":
+        lines = [f"value_{n} = {n} * {n % 7 + 2}  # {_WORDS[n % len(_WORDS)]}" for n in range(1, SHAPE_CODE_LINES + 1)]
+        return "Here is the code:\n\n```python\n" + "\n".join(lines) + "\n```\n"
+    words = []
+    size = 0
+    n = 0
+    while size < SHAPE_LINE_BYTES:
+        word = _WORDS[n * 7 % len(_WORDS)]
+        words.append(word)
+        size += len(word) + 1
+        n += 1
+    return " ".join(words)

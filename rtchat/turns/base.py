@@ -80,6 +80,7 @@ class QueuedTurn:
         self.finished = asyncio.Event()
         self._notices = list(notices or [])
         self._queue: asyncio.Queue = asyncio.Queue()
+        self._cut_short = False  # answer events were dropped after Ctrl-C
         self._task: asyncio.Task | None = None
 
     # ---- the consumer's side
@@ -98,7 +99,10 @@ class QueuedTurn:
                         yield cost
                     item = self.clock.metrics()
                 elif self.cancel_requested_at is not None and isinstance(item, ANSWER_EVENTS):
+                    self._cut_short = True
                     continue  # queued before Ctrl-C but not yet shown: the answer stops at once
+                elif self._cut_short and isinstance(item, Done) and item.reason == "complete":
+                    item = Done("interrupted")  # it all arrived, but the user stopped it part way
                 self.clock.observe(item)
                 self.answer.apply(item)
                 yield item
@@ -116,8 +120,8 @@ class QueuedTurn:
 
     def cancel(self) -> None:
         """Stop the answer at once; what was shown stays."""
-        if self.finished.is_set() or self.cancel_requested_at is not None:
-            return
+        if self.cancel_requested_at is not None or (self.finished.is_set() and self._queue.empty()):
+            return  # a finished answer still being consumed (the screen catching up) can be cut
         self.cancel_requested_at = time.perf_counter()
         self._cancel_sent()
 

@@ -10,6 +10,8 @@ turn's own fold (`turn.answer`): what was shown is what is sent back.
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Callable
 from typing import Protocol
 
@@ -29,6 +31,7 @@ from rtchat.turns.base import Turn, TurnPhase
 from rtchat.ui.widgets.transcript.messages import AssistantMessage
 
 FRAME_SECONDS = 1 / 25  # deltas are coalesced and painted at most this often
+YIELD_SECONDS = 0.001  # a burst of queued events is applied in slices this long, so keys and Ctrl-C get in between
 
 Observer = Callable[[Event], None]
 
@@ -68,10 +71,14 @@ class TurnRunner:
         timer = self.host.every(FRAME_SECONDS, self.view.flush)
         self.host.turn_progress(self.turn.opening_phase.value, self.turn)
         try:
+            slice_started = time.perf_counter()
             async for event in self.turn.events():
                 for observe in self.observers:
                     observe(event)
                 await self._apply(event)
+                if time.perf_counter() - slice_started > YIELD_SECONDS:
+                    await asyncio.sleep(0)  # a queue that is never empty never suspends the loop
+                    slice_started = time.perf_counter()
         finally:
             timer.stop()
             await self.view.finish(self.reason)
@@ -83,6 +90,7 @@ class TurnRunner:
         if isinstance(event, TextDelta):
             view.append_text(event.text)
             self.host.turn_progress(TurnPhase.STREAMING.value, self.turn)
+            await view.keep_up(lambda: self.turn.cancel_requested_at is not None)  # Ctrl-C stops the wait
         elif isinstance(event, Transcript):
             await self._apply_transcript(event)
         elif isinstance(event, ThinkingDelta):

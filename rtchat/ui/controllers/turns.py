@@ -227,6 +227,8 @@ class TurnController:
         if self.runner is None:
             return False
         self.runner.turn.cancel()
+        if self.runner.turn.cancel_requested_at is not None:
+            self.runner.view.mark("interrupted")  # said now, not once the queued text is dropped
         return True
 
     async def stop(self) -> None:

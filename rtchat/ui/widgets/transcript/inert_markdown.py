@@ -10,10 +10,18 @@ where it stands, and raw HTML and `<autolinks>` are parsed as plain text, so
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from markdown_it import MarkdownIt
 from markdown_it.rules_core import StateCore
 from markdown_it.token import Token
+from rich import box
+from rich.console import Console, ConsoleOptions, RenderResult
+from rich.markdown import CodeBlock, TableElement
 from rich.markdown import Markdown as RichMarkdown
+from rich.segment import Segment
+from rich.syntax import Syntax
+from rich.table import Table
 
 
 def images_as_text(state: StateCore) -> None:
@@ -37,10 +45,109 @@ def markdown_parser() -> MarkdownIt:
 PARSER = markdown_parser()
 
 
-class InertMarkdown(RichMarkdown):
-    """Rich Markdown with links as `label (target)`, images as `alt (image: target)`, HTML as text."""
+class ContinuedTable(TableElement):
+    """A table that may be one stretch of a longer one: rows only, in columns whose widths were fixed
+    by the first stretch, with no top edge (continued) or no bottom edge (open: more rows follow)."""
 
-    def __init__(self, markup: str, code_theme: str = "monokai") -> None:
+    @classmethod
+    def create(cls, markdown: InertMarkdown, token) -> ContinuedTable:
+        element = cls()
+        element.owner = markdown
+        element.index = markdown.count("table")
+        return element
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        owner: InertMarkdown = self.owner
+        continued = owner.continues == "row" and self.index == 0
+        open_end = owner.open_end == "row" and self.index == owner.tables - 1
+        table = Table(box=box.SIMPLE, pad_edge=False, style="markdown.table.border", show_edge=True, collapse_padding=True, show_header=not continued)
+        for cell in self.header.row.cells if self.header is not None and self.header.row is not None else []:
+            heading = cell.content.copy()
+            heading.stylize("markdown.table.header")
+            table.add_column(heading)
+        for row in self.body.rows if self.body is not None else []:
+            table.add_row(*[cell.content for cell in row.cells])
+        if not (continued or open_end):
+            yield table  # a whole table: exactly Rich's
+            return
+        widths = owner.table_widths if continued else None
+        if widths is None or len(widths) != len(table.columns):
+            # Rich's own sizing of this first stretch (a private method, the one way to get its numbers)
+            widths = table._calculate_column_widths(console, options.update_width(options.max_width - table._extra_width))
+            owner.table_widths = widths
+        for index, (column, width) in enumerate(zip(table.columns, widths)):
+            column.width = max(1, width - table._get_padding_width(index))
+            column.overflow = "fold"  # a word wider than the fixed column breaks, it is never cut off
+        lines = console.render_lines(table, options, pad=False)
+        lines = lines[1 if continued else 0 : len(lines) - 1 if open_end else len(lines)]
+        for number, line in enumerate(lines):
+            if number:
+                yield Segment.line()
+            yield from line
+
+
+class ContinuedCode(CodeBlock):
+    """A fenced code block that may be one stretch of a longer one: no top (continued) or bottom (open) padding."""
+
+    @classmethod
+    def create(cls, markdown: InertMarkdown, token) -> ContinuedCode:
+        element = super().create(markdown, token)
+        element.owner = markdown
+        element.index = markdown.count("code")
+        return element
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        owner: InertMarkdown = self.owner
+        top = 0 if owner.continues == "code" and self.index == 0 else 1
+        bottom = 0 if owner.open_end == "code" and self.index == owner.codes - 1 else 1
+        yield Syntax(str(self.text).rstrip(), self.lexer_name, theme=self.theme, word_wrap=True, padding=(top, 1, bottom, 1))
+
+
+class InertMarkdown(RichMarkdown):
+    """Rich Markdown with links as `label (target)`, images as `alt (image: target)`, HTML as text.
+
+    It can also render one stretch of a long block (see markdown_blocks): `continues` says the
+    first table ("row") or code block ("code") goes on from an earlier stretch, `open_end` that the
+    last one goes on in the next; `table_widths` carries the column widths between stretches.
+    """
+
+    elements: ClassVar[dict] = {**RichMarkdown.elements, "table_open": ContinuedTable, "fence": ContinuedCode, "code_block": ContinuedCode}
+
+    def __init__(
+        self,
+        markup: str,
+        code_theme: str = "monokai",
+        continues: str | None = None,
+        open_end: str | None = None,
+        table_widths: list[int] | None = None,
+    ) -> None:
         super().__init__("", code_theme=code_theme, hyperlinks=False)  # "": parse once, with PARSER below
         self.markup = markup
         self.parsed = PARSER.parse(markup)
+        self.continues = continues
+        self.open_end = open_end
+        self.table_widths = table_widths
+        top = [token.type for token in self.parsed if token.level == 0]
+        self.tables = top.count("table_open")
+        self.codes = top.count("fence") + top.count("code_block")
+        self._seen = {"table": 0, "code": 0}
+
+    def count(self, kind: str) -> int:
+        """The index of the next table or code block met while rendering."""
+        index = self._seen[kind]
+        self._seen[kind] += 1
+        return index
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        rendered = super().__rich_console__(console, options)
+        if self.continues == "row":
+            first = next(rendered, None)  # Rich opens every table with a line break: not mid-table
+            if first is not None and first.text != "\n":
+                yield first
+        yield from rendered
+
+    @property
+    def ends_with_rule(self) -> bool:
+        """Rich puts no blank line after a horizontal rule."""
+        top = [token.type for token in self.parsed if token.level == 0]
+        return bool(top) and top[-1] == "hr"

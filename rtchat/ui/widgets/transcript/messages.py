@@ -6,6 +6,8 @@ shown literally (see rtchat.ui.safe_text).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.message import Message
@@ -250,6 +252,11 @@ class AssistantMessage(MessageView):
             self.show_waiting(None)
         self.body.append(text)
 
+    async def keep_up(self, stop: Callable[[], bool]) -> None:
+        """Wait while the screen is far behind the text received, until `stop()` (see StreamingMarkdown.keep_up)."""
+        if isinstance(self.body, StreamingMarkdown):
+            await self.body.keep_up(stop)
+
     def show_waiting(self, seconds: float | None) -> None:
         """A sign of life until the first token: "waiting for the first token · 1.2 s"."""
         waiting = seconds is not None and self.streaming and not self.text and self.thinking is None
@@ -276,14 +283,15 @@ class AssistantMessage(MessageView):
         self.reason = reason
         if self.thinking is not None:
             self.thinking.settle(interrupted=reason == "interrupted")
+        self.mark(reason)  # said at once; the rest of a long answer may take a few frames to lay out
         if isinstance(self.body, StreamingMarkdown):
             await self.body.flush(final=True)
-        self.mark(reason)
 
     def mark(self, reason: str, detail: str | None = None) -> None:
         """Say under the answer why it ended, unless it simply completed."""
         self.reason = reason
         if reason == "complete":
+            self.status.display = False  # Ctrl-C came after the last word: the early "interrupted" goes
             return
         words = REASON_WORDS.get(reason, reason)
         self.status.update(literal(f"{words}: {detail}" if detail else words))
