@@ -105,7 +105,8 @@ def first_byte_ms(command: list[str], env: dict) -> float:
 def ask_process_first_byte(url: str, runs: int) -> dict:
     """`rtchat ask` to its first byte on stdout, alternating with the bare-script floor."""
     home = tempfile.mkdtemp(prefix="rtchat-bench-ttft-")  # history is written, as by default, but not the user's
-    env = dict(os.environ, PYTHONUNBUFFERED="1", PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring")
+    # The keyring is left as a user has it: a stand-in backend would hide what loading it costs.
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
     env.update({f"RTCHAT_{name}_DIR": f"{home}/{name.lower()}" for name in ("CONFIG", "DATA", "STATE", "CACHE")})
     env.pop("PYTHONDONTWRITEBYTECODE", None)  # a user's Python caches bytecode
     rtchat = [sys.executable, "-m", "rtchat", "ask", "-m", f"loopback/{MODEL}", "--base-url", url + "/v1", "ping"]

@@ -269,6 +269,37 @@ async def race_scene(out: Path) -> None:
             app.save_screenshot(str(out / name))
 
 
+async def input_features(out: Path) -> None:
+    """What the input gained: the slash popup, the system-prompt screen, attachment chips, a branch switcher."""
+    from textual.widgets import TextArea
+
+    home = Path(os.environ["RTCHAT_CONFIG_DIR"]).parent
+    notes = home / "notes.txt"
+    notes.write_text("the pelican is in the notes file\n")
+    app = new_app(model="loopback/echo")
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await pilot.press("/", "e")
+        await pilot.pause(0.2)
+        app.save_screenshot(str(out / "slash-commands.svg"))
+        await pilot.press("escape", "ctrl+c", "f6")
+        await until(pilot, lambda: app.screen.query(TextArea))
+        app.screen.query_one(TextArea).cursor_blink = False
+        await pilot.press(*"You are a careful reviewer. Point at the line, say why, stop.")
+        await pilot.pause(0.2)
+        app.save_screenshot(str(out / "system-prompt.svg"))
+        await pilot.press("ctrl+s")
+        await pilot.press(*f"/attach {notes}", "enter")
+        await until(pilot, lambda: len(app.composer.pending.children) == 1)
+        await pilot.press(*"Summarise the notes", "enter")
+        await until(pilot, lambda: app.turns.idle and len(app.state.conversation.messages) == 2)
+        app.action_regenerate()
+        await until(pilot, lambda: app.turns.idle and any(view.switcher is not None for view in app.transcript.query("AssistantMessage")))
+        app.clear_notifications()
+        await pilot.pause(0.3)
+        app.save_screenshot(str(out / "branches.svg"))
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=str(ROOT / "screenshots"))
@@ -281,7 +312,7 @@ async def main() -> None:
         out.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory() as home:
             isolate(home)
-            for scene in (welcome, streaming_with_thinking, model_picker, protocol_selector, error, themes, help_screen, history_screens, voice_mode, bench_screen, race_scene):
+            for scene in (welcome, streaming_with_thinking, model_picker, protocol_selector, error, themes, help_screen, history_screens, input_features, voice_mode, bench_screen, race_scene):
                 if args.only and scene.__name__ not in args.only:
                     continue
                 await scene(out)
