@@ -93,6 +93,8 @@ def format_usd(amount: float) -> str:
     """$0.0021 for small sums, $1.23 for larger ones."""
     if amount == 0:
         return "$0"
+    if amount < 0.00005:
+        return "<$0.0001"  # never "$0.0000" for something that cost something
     if amount < 0.01:
         return f"${amount:.4f}"
     return f"${amount:,.2f}"

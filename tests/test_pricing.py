@@ -127,3 +127,9 @@ def test_history_lists_each_conversations_cost(tmp_path):
     assert row["cost_usd"] > 0
     plain = subprocess.run(rtchat_cmd("history"), env=env, capture_output=True, text=True, timeout=60).stdout
     assert format_usd(row["cost_usd"]) in plain.splitlines()[0]
+
+
+def test_a_sum_too_small_for_four_places_is_never_shown_as_zero():
+    from rtchat.pricing import format_usd
+
+    assert format_usd(0.00002) == "<$0.0001" and format_usd(0.0) == "$0" and format_usd(0.0021) == "$0.0021"
