@@ -204,7 +204,7 @@ class LiveServerSession:
     async def start(self) -> None:
         await self.interrupt()  # new input while answering: the old answer stops
         record = RequestRecord(path=self.path, wire=WIRE, model=self.model, status=200, started=clock(), connection=self.index)
-        record.request_json = {"turns": len(self.turns)}
+        record.request_json = {"turns": len(self.turns), "context": [[t.role, t.text] for t in self.turns]}  # what this answer builds on
         self.state.records.append(record)
         self.connection.responses += 1
         generation = Generation(record)

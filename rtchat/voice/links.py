@@ -17,6 +17,7 @@ from urllib.parse import quote
 import httpx
 
 from rtchat.audio.pcm import to_pcm16
+from rtchat.conversation import ChatMessage
 from rtchat.events import Error
 from rtchat.live.pool import ws_wire_for
 from rtchat.live.realtime import realtime_address
@@ -212,15 +213,22 @@ class GeminiLiveLink(SocketLink):
     manual activity detection, the user's audio as `realtimeInput.audio` (PCM16 16 kHz),
     the answer's audio (PCM16 24 kHz) and transcriptions in `serverContent`. The session's
     Realtime events are translated both ways by `LiveDialect`. After a `goAway` between
-    answers the session is resumed with its handle, as text sessions are."""
+    answers the session is resumed with its handle, as text sessions are.
+
+    A new session (voice opened on a conversation, or hands-free switched: Live fixes
+    activity detection at setup) is seeded with the conversation so far as
+    `clientContent` turns with `turnComplete` false, so the next answer builds on them.
+    Not the old session's handle: the Live docs do not say a resumed session may take
+    a different `realtimeInputConfig`, and a fresh conversation has no handle at all."""
 
     input_rate = live.INPUT_RATE
     output_rate = live.OUTPUT_RATE
     vad_in_session = False  # activity detection is fixed at setup: switching modes opens a new session
 
-    def __init__(self, base_url: str, model: str, key: str | None, connect_timeout: float = 10.0, system: str | None = None, hands_free: bool = False) -> None:
+    def __init__(self, base_url: str, model: str, key: str | None, connect_timeout: float = 10.0, system: str | None = None, hands_free: bool = False, history: Sequence[ChatMessage] = ()) -> None:
         # Live fixes instructions and activity detection at setup, before the session's session.update
         super().__init__(base_url, model, key, connect_timeout, live.LiveProtocol(model, ["AUDIO"], system, manual_activity=not hands_free))
+        self.history = [message for message in history if message.text]  # the context a new session starts from
         self.dialect = LiveDialect(hands_free)
         self.sent_log: list[str] = []  # the kinds of message sent, in order (tests read the barge-in order)
         self.resumed = 0  # sessions resumed after a goAway
@@ -228,6 +236,14 @@ class GeminiLiveLink(SocketLink):
     def address(self) -> SocketAddress:
         headers = (("x-goog-api-key", self.key),) if self.key else ()
         return SocketAddress(socket_url(self.base_url, live.PATH), headers)
+
+    async def connect(self) -> None:
+        await super().connect()
+        if self.history:  # once: a goAway's resumption carries the server's own context
+            message = live.client_content(self.history, turn_complete=False)
+            self.sent_log.append(next(iter(message)))
+            self.protocol.send(message)
+            self._wake.set()
 
     def send(self, event: dict) -> None:
         kind = event.get("type")
@@ -270,7 +286,7 @@ class GeminiLiveLink(SocketLink):
         self.resumed += 1
 
 
-def link_for(target: Target, protocol: str, settings: VoiceSettings, client: httpx.AsyncClient, connect_timeout: float, system: str | None = None, hands_free: bool = False):
+def link_for(target: Target, protocol: str, settings: VoiceSettings, client: httpx.AsyncClient, connect_timeout: float, system: str | None = None, hands_free: bool = False, history: Sequence[ChatMessage] = ()):
     """The link for this model and protocol, or LookupError with a one-line reason it cannot be made."""
     if protocol == "webrtc":
         if target.provider.wire not in ("openai_chat", "openai_responses") or target.provider.id == "gemini":
@@ -279,5 +295,5 @@ def link_for(target: Target, protocol: str, settings: VoiceSettings, client: htt
     if target.provider.id == "gemini":
         if ws_wire_for(target) != "gemini_live":
             raise LookupError(f"{target.ref} is not a Gemini Live model; spoken turns need one (e.g. gemini/gemini-live-2.5-flash-preview)")
-        return GeminiLiveLink(target.base_url, target.model, target.key, connect_timeout, system, hands_free)
+        return GeminiLiveLink(target.base_url, target.model, target.key, connect_timeout, system, hands_free, history)  # Realtime sessions start empty; Live is seeded
     return RealtimeSocketLink(target.base_url, target.model, target.key, connect_timeout, target.provider.realtime_dialect, realtime_address(target))

@@ -148,7 +148,7 @@ class VoiceController:
             return self.current
         self.status.show(voice="opening", voice_link=PROTOCOL_NAMES.get(protocol, protocol))
         try:
-            voice = await self.mode.open(self.session, target, protocol, self.state.conversation.system, self.on_change, self.hands_free, self._heard_turn)
+            voice = await self.mode.open(self.session, target, protocol, self.state.conversation.system, self.on_change, self.hands_free, self._heard_turn, self.state.conversation.messages)
         except Exception as exc:  # missing PortAudio/device/extra, no endpoint, refused: one line, never a traceback
             self.status.show(voice=None, voice_link=None, level_dbfs=None)
             await self.transcript.show_error(Error("voice", failure_text(exc)))

@@ -8,7 +8,7 @@ protocol changes or the app closes.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from textual.message import Message
@@ -48,7 +48,7 @@ class VoiceMode:
     def is_open_for(self, ref: str, protocol: str) -> bool:
         return self.voice is not None and self.opened_for == (ref, protocol)
 
-    async def open(self, session, target, protocol: str, system: str | None, on_change: Callable[[], None], hands_free: bool = False, on_turn: Callable[[], None] | None = None):
+    async def open(self, session, target, protocol: str, system: str | None, on_change: Callable[[], None], hands_free: bool = False, on_turn: Callable[[], None] | None = None, history: Sequence[Any] = ()):
         """A started voice session; raises AudioUnavailable, LookupError or a connection error with a one-line message."""
         await self.close()
         source = self.devices.source()  # first: no microphone means nothing connects
@@ -60,7 +60,7 @@ class VoiceMode:
         from rtchat.voice.links import link_for
         from rtchat.voice.session import VoiceSession
 
-        link = link_for(target, protocol, self.settings, session.client_for(target.base_url), session.network.connect_timeout, system, hands_free)  # Gemini Live takes the system prompt at connect
+        link = link_for(target, protocol, self.settings, session.client_for(target.base_url), session.network.connect_timeout, system, hands_free, history)  # Gemini Live takes the system prompt and the turns so far at connect
         voice = VoiceSession(
             link, Capture(source), self.devices.speaker,
             instructions=system, jitter_ms=self.settings.jitter_ms,
