@@ -85,3 +85,12 @@ async def test_the_app_attaches_an_image_and_sends_it_over_the_websocket(isolate
         [connection] = app.session._loopback.connections
         assert connection.wire == "openai_realtime" and connection.files == [("image/png", len(png()))]
         assert chips(app.transcript.query_one(UserMessage)) == [f"pic.png · {round(len(png()) / 1024)} KB"]
+
+
+async def test_a_responses_socket_carries_images_and_pdfs_as_its_sse_twin_does(tmp_path, loopback, picture):
+    document = tmp_path / "doc.pdf"
+    document.write_bytes(PDF)
+    code, out, err = await run(tmp_path, loopback, "-m", "openai/echo", "--base-url", loopback.url + "/v1", "--protocol", "websocket", "-a", str(picture), "-a", str(document), "hi", OPENAI_API_KEY="k")
+    assert code == 0, err
+    assert f"{SIZE} and a {round(len(PDF) / 1024)} KB PDF" in out
+    assert [c.wire for c in loopback.connections] == ["openai_responses_ws"]
