@@ -107,3 +107,25 @@ def problem_for(attachment: Attachment, wire: str, accepts: tuple[str, ...] | No
     if len(attachment.data) > limit:
         return f"{attachment.name} is {attachment.size_label}, over the {human_size(limit)} {wire} accepts for a {attachment.kind}"
     return None
+
+
+# What a socket session can take besides words (the providers' published client events):
+# Realtime GA `input_image` (PNG and JPEG only), Live `inlineData` images (Gemini's image formats:
+# PNG, JPEG, WebP; no GIF). Neither has a document part.
+SOCKET_IMAGES = {"openai_realtime": ("image/png", "image/jpeg"), "gemini_live": ("image/png", "image/jpeg", "image/webp")}
+SOCKET_NAMES = {"openai_realtime": "a Realtime session", "gemini_live": "a Live session"}
+BINARY_SOCKETS = ("openai_responses_ws",)  # a Responses socket sends the same input parts as its SSE twin
+
+
+def socket_problem(attachment: Attachment, socket_wire: str | None, dialect: str | None = None) -> str | None:
+    """Why a WebSocket/WebRTC session cannot take this file (None when it can); one line naming what it takes."""
+    if attachment.kind == "text" or socket_wire in BINARY_SOCKETS:
+        return None
+    images = SOCKET_IMAGES.get(socket_wire or "", ())
+    session = SOCKET_NAMES.get(socket_wire or "", "this socket session")
+    if images and dialect == "beta":
+        return f"{attachment.name}: this Realtime server speaks the beta dialect, which has no field for image bytes; switch to SSE to send it (--protocol sse; ctrl+n in the app)"
+    if attachment.media_type in images:
+        return None
+    takes = f"{', '.join(t.split('/')[1].upper() for t in images)} images and text" if images else "text only"
+    return f"{attachment.name}: {session} takes {takes}; switch to SSE to send this {attachment.kind} (--protocol sse; ctrl+n in the app)"

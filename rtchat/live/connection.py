@@ -63,6 +63,10 @@ class LiveConnection(Watched):
     def queue_turn(self, turn: SocketTurn) -> None:
         self.protocol.send_turn(turn.conversation)
 
+    def turn_problem(self, turn: SocketTurn) -> Error | None:
+        """Why this open session cannot take this turn (None: it can)."""
+        return None
+
     def queue_cancel(self) -> None:
         self.protocol.send_cancel()
 
@@ -192,6 +196,10 @@ class LiveConnection(Watched):
                 turn.clock.connect_ms = await self.ensure_open(turn)
             except SocketFailure as exc:
                 turn.end(exc.error, Done("error"))
+                return
+            refusal = self.turn_problem(turn)  # what only the open session reveals (a Realtime server's dialect)
+            if refusal is not None:
+                turn.end(refusal, Done("error"))
                 return
             self.current = turn
             turn.sent = True

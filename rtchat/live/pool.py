@@ -24,6 +24,11 @@ def ws_wire_for(target: Target) -> str | None:
     return wire
 
 
+def socket_wire_for(target: Target, protocol: str) -> str | None:
+    """The wire a WebSocket or WebRTC turn of this model speaks (a WebRTC call is always Realtime)."""
+    return "openai_realtime" if protocol == "webrtc" else ws_wire_for(target)
+
+
 def connection_class(wire: str) -> type[LiveConnection]:
     if wire == "openai_realtime":
         from rtchat.live.realtime import RealtimeConnection

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
+from rtchat.attachments import socket_problem
+from rtchat.events import Error, ErrorKind
 from rtchat.live.connection import LiveConnection
 from rtchat.target import Target
 from rtchat.transports.websocket import SocketAddress, socket_url
 from rtchat.wire import azure
 from rtchat.wire.openai_realtime import RealtimeProtocol
+
+if TYPE_CHECKING:
+    from rtchat.turns.socket import SocketTurn
 
 
 def realtime_address(target: Target) -> SocketAddress:
@@ -31,3 +37,12 @@ class RealtimeConnection(LiveConnection):
 
     def address(self) -> SocketAddress:
         return realtime_address(self.target)
+
+    def turn_problem(self, turn: SocketTurn) -> Error | None:
+        """A beta server has no field for image bytes: refuse its images (only now is its dialect known)."""
+        for message in self.protocol.context.unsent(turn.conversation.messages):
+            for attachment in message.attachments:
+                problem = socket_problem(attachment, self.wire, self.protocol.dialect)
+                if problem:
+                    return Error(ErrorKind.UNAVAILABLE, problem)
+        return None

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .audio_meter import Heard, measure, resample, tone
+from .gemini import inline_files
 from .pacing import Schedule, fault_position
 from .records import ConnectionRecord, RequestRecord
 from .scripts import FAULTS, Conversation, Message, ModelError, Script, parse_model, write_script
@@ -48,6 +49,7 @@ class Turn:
     text: str
     heard: Heard | None = None
     audio: bytes = b""
+    files: tuple[tuple[str, int], ...] = ()  # (media type, bytes) of its inlineData parts
 
 
 @dataclass
@@ -141,7 +143,9 @@ class LiveServerSession:
     async def on_client_content(self, content: dict) -> None:
         for turn in get(content, "turns") or []:
             text = "".join(str(get(part, "text") or "") for part in get(turn, "parts") or [])
-            self.turns.append(Turn("model" if get(turn, "role") == "model" else "user", text))
+            files = inline_files(turn)
+            self.connection.files += files
+            self.turns.append(Turn("model" if get(turn, "role") == "model" else "user", text, files=files))
         if get(content, "turnComplete"):
             await self.start()
 
@@ -192,7 +196,7 @@ class LiveServerSession:
     # ---------------------------------------------------------------- answering
 
     def conversation(self) -> Conversation:
-        messages = tuple(Message("assistant" if t.role == "model" else "user", t.text) for t in self.turns)
+        messages = tuple(Message("assistant" if t.role == "model" else "user", t.text, t.files) for t in self.turns)
         return Conversation(system=self.system, messages=messages)
 
     def script(self, conversation: Conversation) -> Script:

@@ -25,6 +25,7 @@ from typing import Any
 from rtchat.wire.openai_realtime import BETA_NAMES
 
 from .audio_meter import Heard, measure, tone
+from .openai_chat import content_files
 from .pacing import MIDSTREAM_ERROR, Schedule, fault_position
 from .records import ConnectionRecord, RequestRecord
 from .scripts import FAULTS, Conversation, Message, Script, parse_model, write_script
@@ -61,6 +62,7 @@ class Item:
     text: str
     heard: Heard | None = None  # a spoken user turn: what the meter measured
     audio: bytes = b""
+    files: tuple[tuple[str, int], ...] = ()  # (media type, bytes) of its `input_image` parts
 
 
 @dataclass
@@ -223,8 +225,12 @@ class RealtimeServerSession:
         item = event["item"]
         if item.get("type", "message") != "message" or item.get("role") not in ("user", "assistant", "system"):
             return await self.error("invalid_request_error", "invalid_value", "only message items with role user, assistant or system are supported.", event)
+        content = item.get("content") or []
+        images = [part for part in content if isinstance(part, dict) and part.get("type") == "input_image"]
+        if images and (self.dialect == "beta" or not all(isinstance(p.get("image_url"), str) for p in images)):
+            return await self.error("invalid_request_error", "invalid_value", "input_image needs an image_url data URL (GA sessions only).", event)
         texts, audio = [], b""
-        for part in item.get("content") or []:
+        for part in content:
             if part.get("type") == "input_audio" and part.get("audio"):
                 audio += base64.b64decode(part["audio"], validate=True)
             text = part.get("text") or part.get("transcript")
@@ -232,7 +238,9 @@ class RealtimeServerSession:
                 texts.append(text)
         heard = measure(audio, RATE) if audio else None
         text = "".join(texts) or (heard.transcript() if heard else "")
-        await self.add_item(Item(item.get("id") or new_id("item"), item["role"], text, heard, audio))
+        files = content_files(images)
+        self.connection.files += files
+        await self.add_item(Item(item.get("id") or new_id("item"), item["role"], text, heard, audio, files))
 
     async def add_item(self, item: Item) -> None:
         previous = self.items[-1].id if self.items else None
@@ -348,7 +356,7 @@ class RealtimeServerSession:
     # ---------------------------------------------------------------- answering
 
     def conversation(self) -> Conversation:
-        messages = tuple(Message("assistant" if item.role == "assistant" else "user", item.text) for item in self.items if item.role != "system")
+        messages = tuple(Message("assistant" if item.role == "assistant" else "user", item.text, item.files) for item in self.items if item.role != "system")
         system = "\n".join(item.text for item in self.items if item.role == "system") or self.instructions
         return Conversation(system=system, messages=messages)
 

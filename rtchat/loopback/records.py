@@ -77,6 +77,7 @@ class ConnectionRecord:
     dialect: str = ""  # Realtime: "ga" or "beta"
     received: list[str] = dataclasses.field(default_factory=list)  # Realtime: client event types in order (audio appends left out)
     truncated_ms: list[int] = dataclasses.field(default_factory=list)  # Realtime: each conversation.item.truncate's audio_end_ms
+    files: list[tuple[str, int]] = dataclasses.field(default_factory=list)  # (media type, bytes) of each image a turn carried
 
     def to_json(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -13,6 +13,7 @@ from typing import Any
 
 from rtchat.conversation import ChatMessage, Conversation
 from rtchat.events import AudioChunk, Done, Event, Notice, TextDelta, ThinkingDelta, Transcript, Usage
+from rtchat.wire.base import binary_attachments, user_text
 from rtchat.wire.socket_protocol import FrameQueues, decode_frame, Known, ServerContext
 
 INPUT_RATE = 16000
@@ -49,8 +50,16 @@ def setup(model: str, modalities: list[str], system: str | None = None, resumpti
 
 
 def client_content(messages: list[ChatMessage], turn_complete: bool = True) -> dict:
-    turns = [{"role": "user" if m.role == "user" else "model", "parts": [{"text": m.text}]} for m in messages if m.text]
+    """Turns as Live `Content`: words (text files inside them), then each image as an `inlineData` part."""
+    turns = [{"role": "user" if m.role == "user" else "model", "parts": content_parts(m)} for m in messages if m.text or m.attachments]
     return {"clientContent": {"turns": turns, "turnComplete": turn_complete}}
+
+
+def content_parts(message: ChatMessage) -> list[dict]:
+    if message.role != "user":
+        return [{"text": message.text}]
+    parts: list[dict] = [{"text": user_text(message)}]
+    return parts + [{"inlineData": {"mimeType": a.media_type, "data": a.base64()}} for a in binary_attachments(message)]
 
 
 def realtime_audio(pcm16: bytes) -> dict:

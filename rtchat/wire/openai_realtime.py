@@ -20,7 +20,7 @@ from typing import Any
 
 from rtchat.conversation import ChatMessage, Conversation
 from rtchat.events import AudioChunk, Done, Error, Event, TextDelta, Transcript, Usage
-from rtchat.wire.base import done_reason
+from rtchat.wire.base import binary_attachments, done_reason, user_text
 from rtchat.wire.socket_protocol import FrameQueues, decode_frame, ServerContext
 
 AUDIO_RATE = 24000
@@ -124,12 +124,17 @@ def instructions_update(instructions: str, dialect: str = GA) -> dict:
 
 
 def item_create(message: ChatMessage) -> dict:
-    """One conversation message, to (re)build context on a fresh socket."""
-    kind = "input_text" if message.role == "user" else "output_text"
-    return {
-        "type": "conversation.item.create",
-        "item": {"type": "message", "role": message.role, "content": [{"type": kind, "text": message.text}]},
-    }
+    """One conversation message, to (re)build context on a fresh socket.
+
+    A user's images go as GA `input_image` parts (a data URL in `image_url`);
+    text files go inside the words. Beta has no field for image bytes, so a
+    beta session is refused images before this is built (`attachments.socket_problem`)."""
+    if message.role != "user":
+        content = [{"type": "output_text", "text": message.text}]
+    else:
+        content = [{"type": "input_text", "text": user_text(message)}]
+        content += [{"type": "input_image", "image_url": a.data_url()} for a in binary_attachments(message)]
+    return {"type": "conversation.item.create", "item": {"type": "message", "role": message.role, "content": content}}
 
 
 def response_create(**response: Any) -> dict:

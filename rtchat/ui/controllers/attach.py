@@ -10,7 +10,7 @@ import asyncio
 import os
 from pathlib import Path
 
-from rtchat.attachments import Attachment, AttachmentError, human_size, load, problem_for
+from rtchat.attachments import Attachment, AttachmentError, human_size, load, problem_for, socket_problem
 from rtchat.ui.controllers.state import ChatState
 
 LARGEST = 64 * 2**20  # no provider takes more inline: a bigger file is refused before it is read
@@ -48,8 +48,12 @@ class PendingFiles:
         target = self.state.target
         if target is None:
             return None
-        if self.state.protocol != "sse" and attachment.kind != "text":
-            return f"files other than text go with SSE turns only; switch protocol (ctrl+n) to send {attachment.name}"
+        if self.state.protocol != "sse":
+            from rtchat.live.pool import socket_wire_for  # noqa: PLC0415 - the socket stack loads with the first socket turn
+
+            problem = socket_problem(attachment, socket_wire_for(target, self.state.protocol), target.provider.realtime_dialect)
+            if problem:
+                return problem
         return problem_for(attachment, target.provider.wire, target.info.accepts, target.ref)
 
     def first_problem(self) -> str | None:
