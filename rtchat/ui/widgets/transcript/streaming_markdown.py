@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable
 
 from rich.segment import Segment
+from rich.style import Style
 from textual.geometry import Region, Size
 from textual.strip import Strip
 from textual.widget import Widget
@@ -119,6 +120,7 @@ class StreamingMarkdown(Widget):
             self._sealer.append(text)
         self._tail: list = []
         self._reserved = 0  # the height last given to layout
+        self._style: Style | None = None  # the widget's style, taken once per paint
         self._finished = False
         self._rendered_upto = 0
         self._step = TAIL_STEP
@@ -228,7 +230,7 @@ class StreamingMarkdown(Widget):
     def render_line(self, y: int) -> Strip:
         """Textual caches painted lines and asks again only for those `refresh` marked."""
         width = self.content_size.width
-        style = getattr(self, "_style", None) or self.rich_style
+        style = self._style or self.rich_style
         sealed = self._sealer.sealed
         if y < len(sealed):
             line = sealed[y]
