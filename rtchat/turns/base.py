@@ -123,7 +123,10 @@ class QueuedTurn:
         if self.cancel_requested_at is not None or (self.finished.is_set() and self._queue.empty()):
             return  # a finished answer still being consumed (the screen catching up) can be cut
         self.cancel_requested_at = time.perf_counter()
-        self._cancel_sent()
+        if not self.finished.is_set():
+            self._cancel_sent()  # the server is still answering: tell it to stop
+        # else everything has arrived and only the unshown rest is dropped here: a cancel sent now
+        # would reach the server's *next* response (a hands-free turn that has already begun)
 
     def _cancel_sent(self) -> None:
         if self._task is not None and not self._task.done():
