@@ -3,6 +3,8 @@ Live session take them in each provider's own shape; what a socket cannot take i
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from rtchat.ui.widgets.transcript.messages import UserMessage
@@ -64,9 +66,11 @@ async def test_a_beta_realtime_server_is_refused_images_once_it_names_its_dialec
     assert connection.dialect == "beta" and "conversation.item.create" not in connection.received and connection.files == []
 
 
-async def test_the_app_attaches_an_image_and_sends_it_over_the_websocket(isolated, tmp_path, picture):
+async def test_the_app_attaches_an_image_and_sends_it_over_the_websocket(isolated, tmp_path, picture, monkeypatch):
     document = tmp_path / "doc.pdf"
     document.write_bytes(PDF)
+    monkeypatch.chdir(tmp_path)  # typed as short relative paths: Pilot types ~60 ms a key
+    document = Path(document.name)  # the picture fixture is already pic.png in this folder
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot)

@@ -4,6 +4,8 @@ one-line refusals that lose nothing, and the files back when the conversation re
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from textual import events
 
@@ -29,10 +31,11 @@ def chips(widget) -> list[str]:
 
 
 @pytest.fixture
-def picture(tmp_path):
-    path = tmp_path / "pic.png"
-    path.write_bytes(png())
-    return path
+def picture(tmp_path, monkeypatch):
+    """pic.png in the current folder: typed as a short relative path (Pilot types ~60 ms a key)."""
+    (tmp_path / "pic.png").write_bytes(png())
+    monkeypatch.chdir(tmp_path)
+    return Path("pic.png")
 
 
 @pytest.mark.parametrize("wire", list(WIRES))
@@ -65,8 +68,9 @@ async def test_path_completion_tab_and_a_pasted_path(tmp_path, monkeypatch, pict
         assert app.pending.files[0].name == "pic.png"
         await pilot.press("backspace")  # in the empty input: the last pending file goes
         await wait_for(pilot, lambda: not app.pending.files and not chips(app.composer))
-        app.post_message(events.Paste(f"'{picture}'"))  # as the terminal driver delivers a dragged file
-        await wait_for(pilot, lambda: app.prompt.text == f"/attach {picture}")
+        dragged = picture.resolve()
+        app.post_message(events.Paste(f"'{dragged}'"))  # as the terminal driver delivers a dragged file
+        await wait_for(pilot, lambda: app.prompt.text == f"/attach {dragged}")
         assert "Enter attaches this file" in notices(app)[-1]
         await pilot.press("enter")
         await wait_for(pilot, lambda: len(chips(app.composer)) == 1)
@@ -86,12 +90,12 @@ async def test_refusals_are_one_line_and_lose_nothing(tmp_path, picture):
         assert app.prompt.text == f"/attach {picture}", "the command stays to be fixed"
         assert notices(app)[-1] == "loopback/refusal cannot read image attachments (pic.png); it takes text only"
         app.prompt.clear()
-        await pilot.press(*f"/attach {tmp_path}/nothing.png", "enter")
-        assert notices(app)[-1].startswith(f"cannot read {tmp_path}/nothing.png")
+        await pilot.press(*"/attach nothing.png", "enter")
+        assert notices(app)[-1].startswith("cannot read nothing.png")
         app.switch_model("loopback/echo")
         await wait_for(pilot, lambda: app.state.ref == "loopback/echo" and app.state.ready.is_set())
         app.prompt.clear()
-        await pilot.press(*f"/attach {big}", "enter")
+        await pilot.press(*f"/attach {big.name}", "enter")
         assert notices(app)[-1].startswith("big.png is 21.0 MB, over the 20.0 MB")
         app.prompt.clear()
         await pilot.press(*f"/attach {picture}", "enter")
