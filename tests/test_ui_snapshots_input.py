@@ -49,9 +49,10 @@ def test_system_prompt_screen(snap_compare, monkeypatch):
 
 
 def test_attachment_chips(snap_compare, monkeypatch, tmp_path):
-    notes, plan = tmp_path / "notes.txt", tmp_path / "plan.md"
-    notes.write_text("the pelican is in the notes file\n")
-    plan.write_text("# plan\n")
+    (tmp_path / "notes.txt").write_text("the pelican is in the notes file\n")
+    (tmp_path / "plan.md").write_text("# plan\n")
+    monkeypatch.chdir(tmp_path)  # typed as short relative paths: Pilot types ~60 ms a key
+    notes, plan = "notes.txt", "plan.md"
 
     async def steps(pilot):
         app = pilot.app
