@@ -4,8 +4,6 @@ missing, and WebRTC chosen for typed text."""
 
 from __future__ import annotations
 
-
-import numpy as np
 import pytest
 
 from rtchat.audio.pcm import speech_duration
@@ -16,49 +14,12 @@ from rtchat.ui.controllers.voice_devices import silent_devices
 from rtchat.ui.widgets.transcript.messages import AssistantMessage, ErrorMessage, UserMessage
 from rtchat.ui.widgets.status.status_line import StatusFacts, format_status, level_meter
 from tests.support.ui import idle, make_app, ready, send, wait_for
+from tests.support.voice import MIC_RATE as RATE, HandFedSource, spoken_then_quiet, syllables, tap, voice_state
 
 SIZE = (120, 40)
-RATE = 48000
 
 
 pytestmark = pytest.mark.usefixtures("isolated")
-
-
-class HandFedSource:
-    """A microphone the test speaks into: open for the whole session, fed block by block."""
-
-    rate = RATE
-
-    def __init__(self) -> None:
-        self.deliver = None
-
-    def start(self, deliver) -> None:
-        self.deliver = deliver
-
-    def stop(self) -> None:
-        self.deliver = None
-
-    def say(self, samples: np.ndarray) -> None:
-        block = RATE // 50
-        for offset in range(0, len(samples), block):
-            self.deliver(samples[offset : offset + block])
-
-
-def syllables(count: int = 4) -> np.ndarray:
-    """Speech-like energy: short voiced bursts with gaps (what the loopback measures as speech)."""
-    t = np.arange(int(0.18 * RATE)) / RATE
-    syllable = (0.3 * np.sin(2 * np.pi * 180 * t) * np.hanning(len(t))).astype(np.float32)
-    gap = np.zeros(RATE // 20, dtype=np.float32)
-    return np.concatenate([np.concatenate([syllable, gap]) for _ in range(count)])
-
-
-def tap(pilot, key: str) -> None:
-    """A key through the app's bindings without the pilot's idle wait (aiortc's threads keep the CPU busy)."""
-    pilot.app.simulate_key(key)
-
-
-def voice_state(app) -> str | None:
-    return app.voice.current.state.value if app.voice.current is not None else None
 
 
 async def test_push_to_talk_turn_over_webrtc_is_shown_and_stored():
@@ -170,11 +131,6 @@ def test_level_meter_and_voice_status():
     line = format_status(facts)
     assert line.startswith("loopback/echo · voice listening ██████░░ -12 dB · WebRTC connected │")
     assert "first audio –" in line and "connect 40 ms" in line
-
-
-def spoken_then_quiet(count: int = 4) -> np.ndarray:
-    """Syllables, then the 0.7 s of silence that tells the server's voice detector the speaker stopped."""
-    return np.concatenate([syllables(count), np.zeros(int(0.7 * RATE), np.float32)])
 
 
 @pytest.mark.parametrize("protocol", ["websocket", "webrtc"])

@@ -21,8 +21,9 @@ from rtchat.ui.widgets.transcript.messages import AssistantMessage
 from rtchat.voice.links import GeminiLiveLink
 from rtchat.voice.session import VoiceSession
 from tests.support.ui import idle, ready, send, wait_for
-from tests.support.voice import run_spoken_turn, speech_wav
-from tests.test_ui_voice import SIZE, HandFedSource, spoken_then_quiet, syllables, tap, voice_state
+from tests.support.voice import HandFedSource, run_spoken_turn, speech_wav, spoken_then_quiet, syllables, tap, voice_state
+
+SIZE = (120, 40)
 
 EARLIER = [ChatMessage("user", "the password is plum"), ChatMessage("assistant", "noted: plum")]
 

@@ -19,6 +19,51 @@ from rtchat.audio.wavfile import read_wav, write_wav
 SENTENCE = "Push to talk works over the loopback."
 
 
+MIC_RATE = 48000  # what the app's microphone path delivers
+
+
+def syllables(count: int = 4, rate: int = MIC_RATE) -> np.ndarray:
+    """Speech-like energy: short voiced bursts with gaps (what the loopback measures as speech)."""
+    t = np.arange(int(0.18 * rate)) / rate
+    syllable = (0.3 * np.sin(2 * np.pi * 180 * t) * np.hanning(len(t))).astype(np.float32)
+    gap = np.zeros(rate // 20, dtype=np.float32)
+    return np.concatenate([np.concatenate([syllable, gap]) for _ in range(count)])
+
+
+def spoken_then_quiet(count: int = 4) -> np.ndarray:
+    """Syllables, then the 0.7 s of silence that tells the server's voice detector the speaker stopped."""
+    return np.concatenate([syllables(count), np.zeros(int(0.7 * MIC_RATE), np.float32)])
+
+
+class HandFedSource:
+    """A microphone the test speaks into: open for the whole session, fed block by block."""
+
+    rate = MIC_RATE
+
+    def __init__(self) -> None:
+        self.deliver = None
+
+    def start(self, deliver) -> None:
+        self.deliver = deliver
+
+    def stop(self) -> None:
+        self.deliver = None
+
+    def say(self, samples: np.ndarray) -> None:
+        block = MIC_RATE // 50
+        for offset in range(0, len(samples), block):
+            self.deliver(samples[offset : offset + block])
+
+
+def tap(pilot, key: str) -> None:
+    """A key through the app's bindings without the pilot's idle wait (aiortc's threads keep the CPU busy)."""
+    pilot.app.simulate_key(key)
+
+
+def voice_state(app) -> str | None:
+    return app.voice.current.state.value if app.voice.current is not None else None
+
+
 def speech_wav(folder: Path, text: str = SENTENCE) -> Path:
     """A real espeak-ng recording; a synthetic syllable train when espeak-ng is absent."""
     path = folder / "speech.wav"
@@ -26,9 +71,7 @@ def speech_wav(folder: Path, text: str = SENTENCE) -> Path:
         subprocess.run(["espeak-ng", "-s", "150", "-w", str(path), text], check=True, capture_output=True, timeout=20)
         return path
     rate = 22050
-    t = np.arange(int(0.18 * rate)) / rate
-    syllable = 0.3 * np.sin(2 * np.pi * 180 * t) * np.hanning(len(t))
-    clip = np.concatenate([np.zeros(rate // 5)] + [np.concatenate([syllable, np.zeros(rate // 20)]) for _ in range(12)] + [np.zeros(rate // 5)])
+    clip = np.concatenate([np.zeros(rate // 5), syllables(12, rate), np.zeros(rate // 5)])
     write_wav(path, clip, rate)
     return path
 
