@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rtchat.events import Cost, Usage
+from rtchat.pricing import format_usd
 from rtchat.ui.choices import PROTOCOL_NAMES
 
 METER_CELLS = 8
@@ -53,8 +54,9 @@ def _tokens(value: int | None) -> str:
 
 
 def usd(value: float) -> str:
-    if 0 < value < 0.00005:
-        return "<$0.0001"  # never "$0.0000" for something that cost something
+    """Four places up to a dollar (a running total moves visibly); tiny sums as `format_usd` says them."""
+    if 0 < value < 0.01:
+        return format_usd(value)  # "$0.0021", and never "$0.0000" for something that cost something
     return f"${value:.4f}" if value < 1 else f"${value:,.2f}"
 
 
