@@ -137,7 +137,7 @@ class RtChatApp(BranchActions, InputActions, App[int]):
 
     @work(exclusive=True, group="resolve")
     async def _open_first_model(self) -> None:
-        """The keyring and the loopback server load in threads: the first frame does not wait for them."""
+        """After the first frame: the history opens, then the keyring and the loopback load in threads."""
         self.history.open(self.store_history)
         reopen = self._last_conversation()
         ref, problem = await self.models.start(self.requested_model)
