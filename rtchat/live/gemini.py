@@ -3,7 +3,7 @@
 Live has no cancel message. rtchat sets up the session with manual activity
 detection, so an interrupt is `activityStart` (the default activity handling,
 START_OF_ACTIVITY_INTERRUPTS, cuts the answer off and the server says
-`interrupted`) followed by an empty `activityEnd`. After a `goAway` the socket
+`interrupted`) followed by an empty `activityEnd`. When the server says it is going away, the socket
 is reopened at once and the session resumed with the latest handle
 (`LiveProtocol`), so the server keeps the context and nothing is sent twice.
 """
@@ -31,7 +31,7 @@ class GeminiLiveConnection(LiveConnection):
 
     def on_closed(self, code: int | None, reason: str) -> None:
         if self.protocol.going_away and self.current is None:
-            self.set_state(ConnectionState.RECONNECTING)  # goAway: resume at once with the handle, quietly
+            self.set_state(ConnectionState.RECONNECTING)  # going away: resume with the handle, quietly
             self.spawn(self._resume())
             return
         super().on_closed(code, reason)

@@ -8,7 +8,6 @@ text turns use, or a `RealtimeCall`) and the wire's protocol object.
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -18,22 +17,72 @@ import httpx
 
 from rtchat.audio.pcm import to_pcm16
 from rtchat.conversation import ChatMessage
-from rtchat.events import Error
+from rtchat.events import Error, ErrorKind, Event
 from rtchat.live.pool import ws_wire_for
 from rtchat.live.realtime import realtime_address
 from rtchat.target import Target, is_local
 from rtchat.transports.webrtc import calls_url
 from rtchat.transports.websocket import ConnectionState, SocketAddress, SocketFailure, SocketOwner, socket_url
-from rtchat.voice.live_dialect import LiveDialect, closed_event, message_kind
 from rtchat.voice.settings import VoiceSettings
 from rtchat.wire import gemini_live as live
+from rtchat.wire.gemini_live_voice import LiveVoiceProtocol
 from rtchat.wire.openai_realtime import RealtimeProtocol
 
 INPUT_TAIL_S = 0.12  # after the last frame leaves: RTP + the far end's jitter buffer
-MALFORMED = {"type": "rtchat.malformed"}
 
 
-class WebRTCLink:
+class ProtocolVoice:
+    """The voice session's verbs, said in the wire's words by the link's protocol object,
+    and what the server said, decoded there into events for the session's `on_event`.
+    A link sets `protocol` and writes what was queued in `_sent()`."""
+
+    protocol: Any
+    webrtc = False
+    on_event: Callable[[Event], None]
+
+    @property
+    def ready(self) -> bool:
+        """The server announced the session (its dialect is known)."""
+        return self.protocol.ready
+
+    @property
+    def response_active(self) -> bool:
+        return self.protocol.response_active
+
+    def voice_setup(self, modalities: list[str], instructions: str | None, transcribe: bool, vad: str | None) -> None:
+        self.protocol.send_voice_setup(modalities, instructions, transcribe, vad)
+        self._sent()
+
+    def set_vad(self, vad: str | None) -> None:
+        self.protocol.send_vad(vad)
+        self._sent()
+
+    def clear_input(self) -> None:
+        self.protocol.send_clear_input()
+        self._sent()
+
+    def speech_begins(self) -> None:
+        self.protocol.send_speech_begins()
+        self._sent()
+
+    def speech_ends(self) -> None:
+        self.protocol.send_speech_ends()
+        self._sent()
+
+    def barge_in(self, heard_ms: int | None) -> None:
+        self.protocol.send_barge_in(heard_ms, self.webrtc)
+        self._sent()
+
+    def _sent(self) -> None:
+        raise NotImplementedError
+
+    def _received(self, frame: str | bytes) -> None:
+        self.protocol.receive_data(frame)
+        for event in self.protocol.events_received():
+            self.on_event(event)
+
+
+class WebRTCLink(ProtocolVoice):
     """OpenAI Realtime over WebRTC: events on the data channel, audio on the tracks."""
 
     webrtc = True
@@ -45,16 +94,22 @@ class WebRTCLink:
         from rtchat.transports.webrtc import RealtimeCall  # loads aiortc: only when a call is wanted
 
         self.client, self.url, self.key = client, url, key
-        self.dialect = dialect  # None: the session waits for session.created on the data channel to learn it
-        self.on_event: Callable[[dict], None] = lambda event: None
+        self.protocol = RealtimeProtocol(dialect=dialect)  # the session sends its own session setup
+        self.on_event: Callable[[Event], None] = lambda event: None
         self.on_audio: Callable[[Any, int, int | None], None] = lambda samples, rate, ts: None
         self.on_state: Callable[[ConnectionState], None] = lambda state: None
         self.call = RealtimeCall(
-            lambda event: self.on_event(event),
+            lambda event: None,  # unused: messages arrive undecoded at on_text, for the protocol object
             lambda samples, rate, ts: self.on_audio(samples, rate, ts),
             lambda state: self.on_state(state),
             ice_servers,
+            on_text=self._received,
         )
+
+    @property
+    def dialect(self) -> str | None:
+        """Configured, or announced on the data channel; None: the session waits for the announcement."""
+        return self.protocol.forced_dialect or self.protocol.decoder.dialect
 
     @property
     def connect_ms(self) -> float | None:
@@ -63,8 +118,8 @@ class WebRTCLink:
     async def connect(self) -> None:
         await self.call.connect(self.client, self.url, self.key)
 
-    def send(self, event: dict) -> None:
-        self.call.send(event)
+    def _sent(self) -> None:
+        self.call.flush(self.protocol)
 
     def push_audio(self, samples) -> None:
         self.call.mic.push(samples)
@@ -84,7 +139,7 @@ class WebRTCLink:
         await self.call.close()
 
 
-class SocketLink:
+class SocketLink(ProtocolVoice):
     """Voice over a WebSocket: the session's events and the user's audio go through the
     protocol object's queue and the owner's one writer; frames come back from its reader."""
 
@@ -98,20 +153,17 @@ class SocketLink:
         self.base_url, self.model, self.key = base_url, model, key
         self.connect_timeout = connect_timeout
         self.protocol = protocol
-        self.on_event: Callable[[dict], None] = lambda event: None
+        self.on_event: Callable[[Event], None] = lambda event: None
         self.on_audio: Callable[[Any, int, int | None], None] = lambda samples, rate, ts: None
         self.on_state: Callable[[ConnectionState], None] = lambda state: None
         self.connect_ms: float | None = None
-        self.owner = SocketOwner(self.on_frame, self._on_closed, self._refused)
+        self.owner = SocketOwner(self._received, self._on_closed, self._refused)
         self.owner.add_listener(lambda state: self.on_state(state))
         self._pending = bytearray()
         self._wake = asyncio.Event()
         self._writer: asyncio.Task | None = None
 
     def address(self) -> SocketAddress:
-        raise NotImplementedError
-
-    def on_frame(self, frame: str | bytes) -> None:
         raise NotImplementedError
 
     def closed_by_server(self, code: int | None, reason: str) -> bool:
@@ -139,11 +191,12 @@ class SocketLink:
 
     # ---------------------------------------------------------------- sending
 
-    def send(self, event: dict) -> None:
-        if event.get("type") == "input_audio_buffer.commit":
-            self._send_pending()
-        self.protocol.send(event)
+    def _sent(self) -> None:
         self._wake.set()
+
+    def speech_ends(self) -> None:
+        self._send_pending()  # the last of the speech goes before the end of it
+        super().speech_ends()
 
     def push_audio(self, samples) -> None:
         self._pending += to_pcm16(samples)
@@ -181,12 +234,11 @@ class SocketLink:
 
 
 class RealtimeSocketLink(SocketLink):
-    """OpenAI Realtime over WebSocket: the user's audio as `input_audio_buffer.append`
-    (PCM16 24 kHz) and the answer's audio as `response.output_audio.delta` events.
-    The voice session reads Realtime's own events, so frames go to it as they are."""
+    """OpenAI Realtime over WebSocket: the user's audio and the answer's ride in the events
+    (PCM16 24 kHz); `RealtimeProtocol` says and reads them."""
 
     def __init__(self, base_url: str, model: str, key: str | None, connect_timeout: float = 10.0, dialect: str | None = None, address: SocketAddress | None = None) -> None:
-        super().__init__(base_url, model, key, connect_timeout, RealtimeProtocol(dialect=dialect))  # the session sends its own session.update
+        super().__init__(base_url, model, key, connect_timeout, RealtimeProtocol(dialect=dialect))  # the session sends its own session setup
         self._address = address
 
     @property
@@ -200,20 +252,13 @@ class RealtimeSocketLink(SocketLink):
         headers = (("Authorization", f"Bearer {self.key}"),) if self.key else ()
         return SocketAddress(socket_url(self.base_url, "/realtime", f"model={quote(self.model)}"), headers)
 
-    def on_frame(self, frame: str | bytes) -> None:
-        try:
-            event = json.loads(frame)
-        except (ValueError, RecursionError):
-            event = None
-        self.on_event(event if isinstance(event, dict) else MALFORMED)
-
 
 class GeminiLiveLink(SocketLink):
     """Gemini Live (BidiGenerateContent) over WebSocket: `setup` with AUDIO answers and
-    manual activity detection, the user's audio as `realtimeInput.audio` (PCM16 16 kHz),
-    the answer's audio (PCM16 24 kHz) and transcriptions in `serverContent`. The session's
-    Realtime events are translated both ways by `LiveDialect`. After a `goAway` between
-    answers the session is resumed with its handle, as text sessions are.
+    (push-to-talk) manual activity detection, the user's audio PCM16 16 kHz, the answer's
+    PCM16 24 kHz; `LiveVoiceProtocol` says the session's verbs in Live's words and decodes
+    what comes back. When the server says it is going away between answers, the session is resumed with its
+    handle, as text sessions are.
 
     A new session (voice opened on a conversation, or hands-free switched: Live fixes
     activity detection at setup) is seeded with the conversation so far as
@@ -224,14 +269,18 @@ class GeminiLiveLink(SocketLink):
     input_rate = live.INPUT_RATE
     output_rate = live.OUTPUT_RATE
     vad_in_session = False  # activity detection is fixed at setup: switching modes opens a new session
+    dialect = "live"  # nothing to wait for: Live announces no dialect
 
     def __init__(self, base_url: str, model: str, key: str | None, connect_timeout: float = 10.0, system: str | None = None, hands_free: bool = False, history: Sequence[ChatMessage] = ()) -> None:
-        # Live fixes instructions and activity detection at setup, before the session's session.update
-        super().__init__(base_url, model, key, connect_timeout, live.LiveProtocol(model, ["AUDIO"], system, manual_activity=not hands_free))
+        # Live fixes instructions and activity detection at setup, before the session's own setup
+        super().__init__(base_url, model, key, connect_timeout, LiveVoiceProtocol(model, system, hands_free))
         self.history = [message for message in history if message.text]  # the context a new session starts from
-        self.dialect = LiveDialect(hands_free)
-        self.sent_log: list[str] = []  # the kinds of message sent, in order (tests read the barge-in order)
-        self.resumed = 0  # sessions resumed after a goAway
+        self.resumed = 0  # sessions resumed after the server went away
+
+    @property
+    def sent_log(self) -> list[str]:
+        """The kinds of message sent after setup, in order (tests read the barge-in order)."""
+        return self.protocol.sent_log
 
     def address(self) -> SocketAddress:
         headers = (("x-goog-api-key", self.key),) if self.key else ()
@@ -239,48 +288,24 @@ class GeminiLiveLink(SocketLink):
 
     async def connect(self) -> None:
         await super().connect()
-        if self.history:  # once: a goAway's resumption carries the server's own context
-            message = live.client_content(self.history, turn_complete=False)
-            self.sent_log.append(next(iter(message)))
-            self.protocol.send(message)
+        if self.history:  # once: a resumed session carries the server's own context
+            self.protocol.send(live.client_content(self.history, turn_complete=False))
             self._wake.set()
 
-    def send(self, event: dict) -> None:
-        kind = event.get("type")
-        if kind == "input_audio_buffer.commit":
-            self._send_pending()
-        for message in self.dialect.to_live(event):
-            self.sent_log.append(message_kind(message))
-            self.protocol.send(message)
-        self._wake.set()
-        if kind == "response.create" and not self.dialect.hands_free:  # Live answers an activityEnd unasked; the session tracks it as a response
-            asyncio.get_running_loop().call_soon(self.on_event, {"type": "response.created"})
-
-    def _send_pending(self) -> None:
-        if self._pending:
-            self.sent_log.append("audio")
-        super()._send_pending()
-
-    def on_frame(self, frame: str | bytes) -> None:
-        self.protocol.receive_data(frame)
-        for event in self.dialect.from_events(self.protocol.events_received()):
-            self.on_event(event)
-
     def closed_by_server(self, code: int | None, reason: str) -> bool:
-        if self.protocol.going_away and not self.dialect.answering:
+        if self.protocol.going_away and not self.protocol.answering:
             self.owner.set_state(ConnectionState.RECONNECTING)
             asyncio.ensure_future(self._resume())
             return True
-        event = closed_event(code, reason)  # Live reports errors as close frames
-        if event is not None:
-            self.on_event(event)
+        if code not in (None, 1000):  # Live reports errors as close frames: say why, before the link closes
+            self.on_event(Error(ErrorKind.SERVER, f"the Live server closed the session ({code}): {reason or 'no reason given'}"))
         return False
 
     async def _resume(self) -> None:
         try:
             await self._open()
         except SocketFailure as exc:
-            self.on_event({"type": "error", "error": {"code": "resume", "message": exc.error.message}})
+            self.on_event(Error(ErrorKind.CONNECTION, f"could not resume the Live session: {exc.error.message}"))
             self.owner.set_state(ConnectionState.CLOSED)
             return
         self.resumed += 1

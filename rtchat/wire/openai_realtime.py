@@ -19,7 +19,7 @@ import base64
 from typing import Any
 
 from rtchat.conversation import ChatMessage, Conversation
-from rtchat.events import AudioChunk, Done, Error, Event, TextDelta, Transcript, Usage
+from rtchat.events import AnswerAudioStarted, AnswerAudioStopped, AudioChunk, Done, Error, Event, SpeechStarted, SpeechStopped, TextDelta, Transcript, Truncated, Usage
 from rtchat.wire.base import binary_attachments, done_reason, user_text
 from rtchat.wire.socket_protocol import FrameQueues, decode_frame, ServerContext
 
@@ -175,6 +175,11 @@ def usage_from(usage: dict) -> Usage:
     return Usage(usage.get("input_tokens"), usage.get("output_tokens"), details.get("cached_tokens"), None)
 
 
+def _ms(value: Any) -> int:
+    """A millisecond figure as the server says it; 0 when it says none (or nonsense)."""
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
+
+
 class RealtimeDecoder:
     """Server events to rtchat events; remembers what a transport needs (ids, state)."""
 
@@ -198,6 +203,16 @@ class RealtimeDecoder:
         if kind == "response.created":
             self.response_active = True
             return []
+        if kind == "input_audio_buffer.speech_started":
+            return [SpeechStarted(_ms(payload.get("audio_start_ms")))]
+        if kind == "input_audio_buffer.speech_stopped":
+            return [SpeechStopped(_ms(payload.get("audio_end_ms")))]
+        if kind == "output_audio_buffer.started":
+            return [AnswerAudioStarted()]
+        if kind in ("output_audio_buffer.stopped", "output_audio_buffer.cleared"):
+            return [AnswerAudioStopped()]
+        if kind == "conversation.item.truncated":
+            return [Truncated(_ms(payload.get("audio_end_ms")))]
         if kind == "response.output_item.added":
             item = payload.get("item") or {}
             if item.get("type") == "message":
@@ -319,3 +334,34 @@ class RealtimeProtocol(FrameQueues):
     def answered(self, text: str) -> None:
         """The answer as the server now holds it (all of it, or what the user heard before a cancel)."""
         self.context.answered(text)
+
+    # ---- a voice session's verbs (push-to-talk, hands-free, barge-in)
+
+    def send_voice_setup(self, modalities: list[str], instructions: str | None, transcribe: bool, vad: str | None) -> None:
+        self.send(session_update(modalities, instructions, transcribe=transcribe, dialect=self.dialect, vad=vad))
+
+    def send_vad(self, vad: str | None) -> None:
+        self.send(vad_update(vad, self.dialect))
+
+    def send_clear_input(self) -> None:
+        self.send(audio_clear())
+
+    def send_speech_begins(self) -> None:
+        """Push-to-talk down: whatever the input buffer held is not part of this turn."""
+        self.send(audio_clear())
+
+    def send_speech_ends(self) -> None:
+        """Push-to-talk up: the speech is the user's turn; answer it."""
+        self.send(audio_commit())
+        self.send(response_create())
+
+    def send_barge_in(self, heard_ms: int | None, webrtc: bool = False) -> None:
+        """Stop generating, drop the server's queued audio (WebRTC), then say how much was heard
+        (`heard_ms` None: none of it played), so the conversation keeps only that."""
+        if self.decoder.response_active:
+            self.send(response_cancel())
+        if webrtc:
+            self.send(output_audio_clear())
+        item = self.decoder.current_item_id
+        if heard_ms is not None and item:
+            self.send(item_truncate(item, heard_ms))
