@@ -9,6 +9,7 @@ import asyncio
 import json
 import subprocess
 
+from rtchat.config import NetworkSettings
 from rtchat.audio.capture import Capture
 from rtchat.audio.playback import ClockSpeaker
 from rtchat.audio.sources import wav_source
@@ -22,6 +23,7 @@ from tests.support.voice import (
     speech_wav,
     wav_speech_seconds,
 )
+from tests.support.voice import voice_target
 from tests.support.wait import until
 
 
@@ -30,7 +32,7 @@ def within_ten_percent(answer: str, expected: float) -> bool:
 
 
 async def started_voice(loopback, source, model: str = "echo") -> tuple[VoiceSession, GeminiLiveLink]:
-    link = GeminiLiveLink(loopback.url, model, "fake-key", system="answer briefly")
+    link = GeminiLiveLink(voice_target(loopback.url, model, "fake-key", "gemini"), NetworkSettings(), system="answer briefly")
     voice = VoiceSession(link, Capture(source), ClockSpeaker)
     await voice.start(open_microphone=False)
     return voice, link

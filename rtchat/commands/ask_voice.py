@@ -88,7 +88,7 @@ async def ask_voice(args) -> int:
             return fail(f"{target.ref} has no voice; a spoken turn needs a voice model (loopback/echo, openai/gpt-realtime or a Gemini Live model)")
         if not target.key and target.provider.needs_key:
             return fail(f"no key for {target.provider.id}: set one with `rtchat keys set {target.provider.id}`")
-        link = link_for(target, protocol, settings, session.client_for(target.base_url), session.network.connect_timeout, args.system)
+        link = link_for(target, protocol, settings, session.client_for(target.base_url), session.network, args.system)
         capture = Capture(source)
         voice = VoiceSession(link, capture, ClockSpeaker, instructions=args.system, jitter_ms=settings.jitter_ms)
         recorder.start(target.ref, protocol, args.system)

@@ -77,6 +77,10 @@ class LiveConnection(Watched):
         """Hook: what of a frame's events reaches the turn."""
         return events
 
+    def resumes(self) -> bool:
+        """Hook: whether a close the server made now is resumed on a new socket (Live's going away)."""
+        return False
+
     @property
     def is_open(self) -> bool:
         return self.owner.is_open

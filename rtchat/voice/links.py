@@ -1,7 +1,7 @@
 """The pipe between a voice session and a voice model: events one way and the
 other, the user's audio out, the model's audio back. One class per transport,
 so the session's push-to-talk and barge-in logic is written once, and each
-class speaks through the transport's one connection owner (the `SocketOwner`
+class speaks through the transport's one connection owner (the live connection
 text turns use, or a `RealtimeCall`) and the wire's protocol object.
 """
 
@@ -11,21 +11,20 @@ import asyncio
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
-from urllib.parse import quote
 
 import httpx
 
 from rtchat.audio.pcm import to_pcm16
 from rtchat.conversation import ChatMessage
-from rtchat.events import Error, ErrorKind, Event
+from rtchat.config import NetworkSettings
+from rtchat.events import Event
 from rtchat.live.pool import ws_wire_for
-from rtchat.live.realtime import realtime_address
-from rtchat.target import Target, is_local
+from rtchat.live.voice import GeminiLiveVoiceConnection, RealtimeVoiceConnection
+from rtchat.target import Target
 from rtchat.transports.webrtc import calls_url
-from rtchat.transports.websocket import ConnectionState, SocketAddress, SocketFailure, SocketOwner, socket_url
+from rtchat.transports.websocket import ConnectionState, SocketFailure
 from rtchat.voice.settings import VoiceSettings
 from rtchat.wire import gemini_live as live
-from rtchat.wire.gemini_live_voice import LiveVoiceProtocol
 from rtchat.wire.openai_realtime import RealtimeProtocol
 
 INPUT_TAIL_S = 0.12  # after the last frame leaves: RTP + the far end's jitter buffer
@@ -140,8 +139,9 @@ class WebRTCLink(ProtocolVoice):
 
 
 class SocketLink(ProtocolVoice):
-    """Voice over a WebSocket: the session's events and the user's audio go through the
-    protocol object's queue and the owner's one writer; frames come back from its reader."""
+    """Voice over a WebSocket, on the live connection text turns use (live/voice.py): the
+    same address, auth, redirect refusal, retry and resume. The session's verbs and the
+    user's audio go through the protocol object's queue and the connection's one writer."""
 
     webrtc = False
     vad_in_session = True
@@ -149,45 +149,26 @@ class SocketLink(ProtocolVoice):
     output_rate = 24000
     CHUNK_S = 0.1  # audio in 100 ms pieces: few frames, little added delay
 
-    def __init__(self, base_url: str, model: str, key: str | None, connect_timeout: float, protocol: Any) -> None:
-        self.base_url, self.model, self.key = base_url, model, key
-        self.connect_timeout = connect_timeout
-        self.protocol = protocol
+    def __init__(self, connection: Any) -> None:
+        self.connection = connection
+        self.protocol = connection.protocol
         self.on_event: Callable[[Event], None] = lambda event: None
         self.on_audio: Callable[[Any, int, int | None], None] = lambda samples, rate, ts: None
         self.on_state: Callable[[ConnectionState], None] = lambda state: None
         self.connect_ms: float | None = None
-        self.owner = SocketOwner(self._received, self._on_closed, self._refused)
-        self.owner.add_listener(lambda state: self.on_state(state))
+        connection.on_event = lambda event: self.on_event(event)
+        connection.add_listener(lambda state: self.on_state(state))
         self._pending = bytearray()
         self._wake = asyncio.Event()
         self._writer: asyncio.Task | None = None
 
-    def address(self) -> SocketAddress:
-        raise NotImplementedError
-
-    def closed_by_server(self, code: int | None, reason: str) -> bool:
-        """Hook: the server closed the socket; True when the link reopens it."""
-        return False
-
-    def _refused(self, status: int, body: bytes) -> Error:
-        return Error("connection", f"{self.address().host} refused the WebSocket ({status})")
-
     async def connect(self) -> None:
-        self.owner.set_state(ConnectionState.CONNECTING)
         try:
-            self.connect_ms = await self._open()
+            self.connect_ms = await self.connection.ensure_open()
         except SocketFailure as exc:
-            self.owner.set_state(ConnectionState.FAILED)
+            self.connection.set_state(ConnectionState.FAILED)
             raise ConnectionError(exc.error.message) from None
         self._writer = asyncio.ensure_future(self._write())
-
-    async def _open(self) -> float:
-        return await self.owner.open(self.address(), self.protocol, self.connect_timeout, local=is_local(self.base_url))
-
-    def _on_closed(self, code: int | None, reason: str) -> None:
-        if not self.closed_by_server(code, reason):
-            self.owner.set_state(ConnectionState.CLOSED)
 
     # ---------------------------------------------------------------- sending
 
@@ -222,43 +203,35 @@ class SocketLink(ProtocolVoice):
             await self._wake.wait()
             self._wake.clear()
             try:
-                await self.owner.flush(self.protocol)
+                await self.connection.flush()
             except SocketFailure:
                 pass  # the socket is gone; its reader reports why (frames queued meanwhile are dropped)
 
     async def close(self) -> None:
         if self._writer is not None:
             self._writer.cancel()
-        await self.owner.close()
-        self.owner.set_state(ConnectionState.CLOSED)
+        await self.connection.aclose()
 
 
 class RealtimeSocketLink(SocketLink):
     """OpenAI Realtime over WebSocket: the user's audio and the answer's ride in the events
     (PCM16 24 kHz); `RealtimeProtocol` says and reads them."""
 
-    def __init__(self, base_url: str, model: str, key: str | None, connect_timeout: float = 10.0, dialect: str | None = None, address: SocketAddress | None = None) -> None:
-        super().__init__(base_url, model, key, connect_timeout, RealtimeProtocol(dialect=dialect))  # the session sends its own session setup
-        self._address = address
+    def __init__(self, target: Target, network: NetworkSettings) -> None:
+        super().__init__(RealtimeVoiceConnection(target, network))  # the session sends its own session setup
 
     @property
     def dialect(self) -> str | None:
         """Configured, or announced by the session.created the handshake read."""
         return self.protocol.forced_dialect or self.protocol.decoder.dialect
 
-    def address(self) -> SocketAddress:
-        if self._address is not None:
-            return self._address
-        headers = (("Authorization", f"Bearer {self.key}"),) if self.key else ()
-        return SocketAddress(socket_url(self.base_url, "/realtime", f"model={quote(self.model)}"), headers)
-
 
 class GeminiLiveLink(SocketLink):
     """Gemini Live (BidiGenerateContent) over WebSocket: `setup` with AUDIO answers and
     (push-to-talk) manual activity detection, the user's audio PCM16 16 kHz, the answer's
     PCM16 24 kHz; `LiveVoiceProtocol` says the session's verbs in Live's words and decodes
-    what comes back. When the server says it is going away between answers, the session is resumed with its
-    handle, as text sessions are.
+    what comes back. When the server says it is going away between answers, the connection
+    resumes the session with its handle, as it does for text turns.
 
     A new session (voice opened on a conversation, or hands-free switched: Live fixes
     activity detection at setup) is seeded with the conversation so far as
@@ -271,20 +244,19 @@ class GeminiLiveLink(SocketLink):
     vad_in_session = False  # activity detection is fixed at setup: switching modes opens a new session
     dialect = "live"  # nothing to wait for: Live announces no dialect
 
-    def __init__(self, base_url: str, model: str, key: str | None, connect_timeout: float = 10.0, system: str | None = None, hands_free: bool = False, history: Sequence[ChatMessage] = ()) -> None:
+    def __init__(self, target: Target, network: NetworkSettings, system: str | None = None, hands_free: bool = False, history: Sequence[ChatMessage] = ()) -> None:
         # Live fixes instructions and activity detection at setup, before the session's own setup
-        super().__init__(base_url, model, key, connect_timeout, LiveVoiceProtocol(model, system, hands_free))
+        super().__init__(GeminiLiveVoiceConnection(target, network, system, hands_free))
         self.history = [message for message in history if message.text]  # the context a new session starts from
-        self.resumed = 0  # sessions resumed after the server went away
 
     @property
     def sent_log(self) -> list[str]:
         """The kinds of message sent after setup, in order (tests read the barge-in order)."""
         return self.protocol.sent_log
 
-    def address(self) -> SocketAddress:
-        headers = (("x-goog-api-key", self.key),) if self.key else ()
-        return SocketAddress(socket_url(self.base_url, live.PATH), headers)
+    @property
+    def resumed(self) -> int:
+        return self.connection.resumed
 
     async def connect(self) -> None:
         await super().connect()
@@ -292,26 +264,8 @@ class GeminiLiveLink(SocketLink):
             self.protocol.send(live.client_content(self.history, turn_complete=False))
             self._wake.set()
 
-    def closed_by_server(self, code: int | None, reason: str) -> bool:
-        if self.protocol.going_away and not self.protocol.answering:
-            self.owner.set_state(ConnectionState.RECONNECTING)
-            asyncio.ensure_future(self._resume())
-            return True
-        if code not in (None, 1000):  # Live reports errors as close frames: say why, before the link closes
-            self.on_event(Error(ErrorKind.SERVER, f"the Live server closed the session ({code}): {reason or 'no reason given'}"))
-        return False
 
-    async def _resume(self) -> None:
-        try:
-            await self._open()
-        except SocketFailure as exc:
-            self.on_event(Error(ErrorKind.CONNECTION, f"could not resume the Live session: {exc.error.message}"))
-            self.owner.set_state(ConnectionState.CLOSED)
-            return
-        self.resumed += 1
-
-
-def link_for(target: Target, protocol: str, settings: VoiceSettings, client: httpx.AsyncClient, connect_timeout: float, system: str | None = None, hands_free: bool = False, history: Sequence[ChatMessage] = ()):
+def link_for(target: Target, protocol: str, settings: VoiceSettings, client: httpx.AsyncClient, network: NetworkSettings, system: str | None = None, hands_free: bool = False, history: Sequence[ChatMessage] = ()):
     """The link for this model and protocol, or LookupError with a one-line reason it cannot be made."""
     if protocol == "webrtc":
         if target.provider.wire not in ("openai_chat", "openai_responses") or target.provider.id == "gemini":
@@ -320,5 +274,5 @@ def link_for(target: Target, protocol: str, settings: VoiceSettings, client: htt
     if target.provider.id == "gemini":
         if ws_wire_for(target) != "gemini_live":
             raise LookupError(f"{target.ref} is not a Gemini Live model; spoken turns need one (e.g. gemini/gemini-live-2.5-flash-preview)")
-        return GeminiLiveLink(target.base_url, target.model, target.key, connect_timeout, system, hands_free, history)  # Realtime sessions start empty; Live is seeded
-    return RealtimeSocketLink(target.base_url, target.model, target.key, connect_timeout, target.provider.realtime_dialect, realtime_address(target))
+        return GeminiLiveLink(target, network, system, hands_free, history)  # Realtime sessions start empty; Live is seeded
+    return RealtimeSocketLink(target, network)

@@ -60,7 +60,7 @@ class VoiceMode:
         from rtchat.voice.links import link_for
         from rtchat.voice.session import VoiceSession
 
-        link = link_for(target, protocol, self.settings, session.client_for(target.base_url), session.network.connect_timeout, system, hands_free, history)  # Gemini Live takes the system prompt and the turns so far at connect
+        link = link_for(target, protocol, self.settings, session.client_for(target.base_url), session.network, system, hands_free, history)  # Gemini Live takes the system prompt and the turns so far at connect
         voice = VoiceSession(
             link, Capture(source), self.devices.speaker,
             instructions=system, jitter_ms=self.settings.jitter_ms,
