@@ -166,6 +166,8 @@ class Metrics:
     tokens_per_s: float | None = None
     output_chunks: int = 0
     attempts: int = 1
+    first_audio_ms: float | None = None  # spoken turns (metrics.TurnClock defines both)
+    speech_to_audio_ms: float | None = None
     type: Literal["metrics"] = field(default="metrics", init=False)
 
 

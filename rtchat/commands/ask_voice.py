@@ -2,7 +2,8 @@
 reply printed as events (text, or --jsonl), optionally saved with --save-audio.
 
 The file goes through the same capture path and voice session as a
-microphone: push-to-talk down, the file's audio, push-to-talk up. The answer
+microphone: push-to-talk down, the file's audio, push-to-talk up; the exchange
+then runs as a `SpokenTurn` (the Turn interface, its queue and clock). The answer
 is "played" on a silent clock-driven speaker so its timing (and a Ctrl-C
 barge-in's truncate) is what a listener would get.
 """
@@ -18,10 +19,12 @@ from rtchat.commands.common import fail, load_config_or_report
 from rtchat.audio.support import missing_voice_packages
 from rtchat.commands.printers import TextPrinter, print_jsonl
 from rtchat.config import default_model_ref
-from rtchat.events import AudioChunk, Done, Event, TextDelta, Transcript
+from rtchat.conversation import Conversation
+from rtchat.events import AudioChunk, Done, Event, Notice, TextDelta, Transcript
 from rtchat.history import TurnRecorder
 from rtchat.sanitize import terminal_safe
 from rtchat.secrets import has_key
+from rtchat.turns.spoken import SpokenTurn
 from rtchat.voice.links import link_for
 
 
@@ -39,6 +42,14 @@ class VoicePrinter:
                 sys.stderr.write(f"rtchat: you said: {terminal_safe(event.text)}\n")
         elif not isinstance(event, AudioChunk):
             self.text(event)
+
+
+async def feed_until_done(voice, spoken: SpokenTurn) -> None:
+    """The one reader of the voice session's events: the exchange's share goes to its turn."""
+    async for event in voice.events():
+        spoken.feed(event)
+        if isinstance(event, Done):
+            return
 
 
 def voice_protocol(requested: str) -> str:
@@ -95,16 +106,29 @@ async def ask_voice(args) -> int:
         recorder.prompt(f"[spoken: {args.audio_in}, {source.duration:.1f} s]")
         recorder.begin_answer(target.ref, target.provider.id)
         await voice.start(open_microphone=False)
-        loop.add_signal_handler(signal.SIGINT, lambda: asyncio.ensure_future(voice.interrupt()))
+        spoken: SpokenTurn | None = None
+        stopped = asyncio.Event()
 
-        async def speak() -> None:
-            await voice.start_talking()
-            capture.start()
-            await source.finished.wait()
-            await voice.stop_talking()
+        def on_ctrl_c() -> None:
+            stopped.set()
+            if spoken is not None:
+                spoken.cancel()  # as a barge-in: the answer stops where it was heard
+            else:
+                asyncio.ensure_future(voice.interrupt())  # what was being said is dropped
 
-        talking = asyncio.create_task(speak())
-        async for event in voice.events():
+        loop.add_signal_handler(signal.SIGINT, on_ctrl_c)
+        await voice.start_talking()
+        capture.start()
+        await asyncio.wait([asyncio.ensure_future(source.finished.wait()), asyncio.ensure_future(stopped.wait())], return_when=asyncio.FIRST_COMPLETED)
+        await voice.stop_talking()
+        if voice.turn is None:
+            if stopped.is_set():
+                return 130
+            return fail(next((event.text for event in voice.pending() if isinstance(event, Notice)), "nothing was said"))  # too short to send
+        # The spoken exchange runs as a turn, like a typed one: the same queue, clock and figures.
+        spoken = SpokenTurn(voice, target, Conversation(system=args.system), source.duration)
+        feeder = asyncio.create_task(feed_until_done(voice, spoken))
+        async for event in spoken.events():
             recorder.apply(event)
             if isinstance(event, AudioChunk):
                 audio.append(event.pcm)
@@ -116,8 +140,7 @@ async def ask_voice(args) -> int:
             if isinstance(event, Done):
                 reason = event.reason
                 break
-            if talking.done() and talking.exception() is not None:
-                raise talking.exception()
+        feeder.cancel()
     except (ValueError, LookupError, AudioUnavailable) as exc:
         return fail(str(exc))
     except Exception as exc:

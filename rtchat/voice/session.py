@@ -3,8 +3,10 @@
 It wires one capture path, one link (WebRTC or WebSocket) and one speaker,
 runs the push-to-talk machine (or, hands-free, follows the server's voice
 activity detection), and turns everything the server says into
-rtchat events (Transcript, TextDelta, AudioChunk, Usage, Metrics, Done) on
-`events()`, so the store records a voice turn like any other.
+rtchat events (Transcript, TextDelta, AudioChunk, Usage, Done) on `events()`;
+each exchange's share of them runs through a `SpokenTurn` (turns/spoken.py), whose
+clock (the exchange's own, `VoiceTurn.clock`) makes the figures, so the store records
+a voice turn like any other and TTFT means what it means everywhere.
 
 For the UI: `state` (idle / listening / thinking / speaking), `level_dbfs`
 (input meter), `connection` (new / connecting / connected / failed / closed)
@@ -30,7 +32,8 @@ from rtchat.audio.capture import Capture
 from rtchat.audio.jitter import JitterBuffer
 from rtchat.audio.pcm import level_dbfs, to_pcm16
 from rtchat.audio.resample import Resampler
-from rtchat.events import AnswerAudioStarted, AnswerAudioStopped, AudioChunk, Done, Error, Event, Metrics, Notice, SpeechStarted, SpeechStopped, TextDelta, Transcript, VOICE_SIGNALS
+from rtchat.events import AnswerAudioStarted, AnswerAudioStopped, AudioChunk, Done, Error, Event, Notice, SpeechStarted, SpeechStopped, VOICE_SIGNALS
+from rtchat.metrics import TurnClock
 from rtchat.transports.websocket import ConnectionState
 from rtchat.voice.ptt import Action, PushToTalk, VoiceState
 
@@ -47,22 +50,20 @@ SHOWN_AS = {ConnectionState.OPEN: "connected"}  # the voice status line's word f
 
 @dataclass
 class VoiceTurn:
-    """Timing and progress of one spoken exchange (press to send -> answer over)."""
+    """Progress of one spoken exchange (press to send -> answer over); its figures are on
+    `clock`, the one clock the exchange's `SpokenTurn` also reads."""
 
-    released_at: float = field(default_factory=time.perf_counter)
-    first_text_at: float | None = None
-    first_audio_at: float | None = None  # first reply audio frame played
+    clock: TurnClock = field(default_factory=TurnClock)
     audio_expected: bool = False  # output_audio_buffer.started, or audio in the events
     audio_received: bool = False  # the answer's audio began arriving
     audio_stopped: bool = False  # output_audio_buffer.stopped / .cleared
     last_loud_at: float = 0.0
     response_done: Done | None = None
-    chunks: int = 0
     ended: bool = False
     resampler: Resampler | None = None  # the answer's audio is one stream: resampled with state, no clicks at joins
 
-    def ms(self, at: float | None) -> float | None:
-        return None if at is None else round((at - self.released_at) * 1000, 2)
+    def __post_init__(self) -> None:
+        self.clock.speech_ended_at = self.clock.started  # until the session knows better
 
 
 class VoiceSession:
@@ -103,7 +104,7 @@ class VoiceSession:
         self.buffer = JitterBuffer(link.output_rate, prefill_ms=jitter_ms)
         self.speaker = speaker_factory(self.buffer, self._played_threadsafe)
         self.connection = "new"
-        self.latency: dict[str, float | None] = {"connect_ms": None, "first_text_ms": None, "first_audio_ms": None}
+        self.latency: dict[str, float | None] = {"connect_ms": None, "first_audio_ms": None}  # for the status line, from the turn's clock
         self.turn: VoiceTurn | None = None
         self._queue: asyncio.Queue = asyncio.Queue()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -133,6 +134,15 @@ class VoiceSession:
             if item is _CLOSED:
                 return
             yield item
+
+    def pending(self) -> list[Event]:
+        """What is queued on `events()` now, taken without waiting (for a caller that will not read on)."""
+        events = []
+        while not self._queue.empty():
+            item = self._queue.get_nowait()
+            if item is not _CLOSED:
+                events.append(item)
+        return events
 
     # ---------------------------------------------------------------- lifecycle
 
@@ -238,12 +248,12 @@ class VoiceSession:
             await self._run(self.ptt.abandon())
             self._emit(Notice(f"nothing was said ({spoken * 1000:.0f} ms of audio); press the talk key, speak, then press it again"))
             return
-        self.turn = VoiceTurn(released_at=released)
+        self.turn = VoiceTurn(TurnClock(started=released))
         self.buffer.flush()
         self.buffer.restart_count()
         drained_at = await self.link.flush_input()
         # A file pushes its audio faster than real time: the user "lets go" when it has all left.
-        self.turn.released_at = max(released, drained_at)
+        self.turn.clock.started = self.turn.clock.speech_ended_at = max(released, drained_at)
         self.link.speech_ends()
 
     def _barge_in(self) -> None:
@@ -251,7 +261,7 @@ class VoiceSession:
         so the milliseconds heard are final when the link tells the server."""
         self.buffer.flush()
         turn = self.turn
-        heard = self.buffer.played_ms if turn is not None and turn.first_audio_at is not None else None
+        heard = self.buffer.played_ms if turn is not None and turn.clock.first_audio_at is not None else None
         if heard is not None:
             self.truncated_at_ms = heard
         self.link.barge_in(heard)
@@ -286,8 +296,6 @@ class VoiceSession:
                 turn.audio_expected = True
             self._answer_audio(np.frombuffer(event.pcm, "<i2").astype(np.float32) / 32768.0, event.rate, None)
             return
-        if isinstance(event, (TextDelta, Transcript)) and turn is not None and turn.first_text_at is None and not (isinstance(event, Transcript) and event.role == "user"):
-            turn.first_text_at = time.perf_counter()
         if isinstance(event, Error) and turn is not None and not turn.ended and not self.link.response_active and turn.response_done is None:
             self._emit(event)
             self._end_turn(Done("error"))
@@ -340,7 +348,6 @@ class VoiceSession:
 
     def _play(self, turn: VoiceTurn, samples: np.ndarray, timestamp: int | None) -> None:
         self.buffer.put(samples, timestamp)
-        turn.chunks += 1
         self._emit(AudioChunk(to_pcm16(samples), self.buffer.rate))
 
     def _flush_resampler(self, turn: VoiceTurn) -> None:
@@ -359,10 +366,11 @@ class VoiceSession:
     def _played(self, real: int, when: float, peak: float) -> None:
         """The first block of the answer that makes a sound: the user starts hearing it."""
         turn = self.turn
-        if turn is None or turn.ended or turn.first_audio_at is not None or peak < LOUD_PEAK:
+        if turn is None or turn.ended or turn.clock.first_audio_at is not None or peak < LOUD_PEAK:
             return
-        turn.first_audio_at = when
-        self.latency["first_audio_ms"] = turn.ms(when)
+        turn.clock.first_audio_at = when
+        figure = turn.clock.first_audio_ms
+        self.latency["first_audio_ms"] = None if figure is None else round(figure, 2)
         self.ptt.audio_started()
         self._announce()
 
@@ -408,15 +416,7 @@ class VoiceSession:
         if turn is None or turn.ended:
             return
         turn.ended = True
-        self.latency["first_text_ms"] = turn.ms(turn.first_text_at)
-        first = turn.first_audio_at if turn.first_audio_at is not None else turn.first_text_at
-        self._emit(Metrics(
-            connect_ms=None if self.link.connect_ms is None else round(self.link.connect_ms, 2),
-            ttft_ms=turn.ms(first),
-            total_ms=turn.ms(time.perf_counter()),
-            output_chunks=turn.chunks,
-        ))
-        self._emit(done)
+        self._emit(done)  # the figures are the turn's clock's, made by the SpokenTurn that reads this
         if turn is self.turn:
             self.ptt.answer_done()
         self._announce()
