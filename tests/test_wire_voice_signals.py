@@ -91,3 +91,13 @@ def test_live_going_away_is_no_notice_for_a_voice_session():
     protocol.begin()
     assert live_frame(protocol, {"goAway": {"timeLeft": "1s"}}) == []
     assert protocol.going_away
+
+
+def test_an_odd_length_audio_part_keeps_its_whole_samples():
+    """Issue 23: `ask --audio-in` to Gemini Live died with a ValueError on an odd-length part."""
+    protocol = LiveVoiceProtocol("echo")
+    protocol.begin()
+    odd = b"\x01\x00\x02"
+    events = live_frame(protocol, {"serverContent": {"modelTurn": {"parts": [{"inlineData": {"mimeType": "audio/pcm;rate=24000", "data": base64.b64encode(odd).decode()}}]}}})
+    assert events == [AudioChunk(b"\x01\x00", 24000)]
+    assert realtime_events({"type": "response.output_audio.delta", "delta": base64.b64encode(odd).decode()}) == [AudioChunk(b"\x01\x00", 24000)]

@@ -20,7 +20,7 @@ from typing import Any
 
 from rtchat.conversation import ChatMessage, Conversation
 from rtchat.events import AnswerAudioStarted, AnswerAudioStopped, AudioChunk, Done, Error, Event, SpeechStarted, SpeechStopped, TextDelta, Transcript, Truncated, Usage
-from rtchat.wire.base import binary_attachments, done_reason, user_text
+from rtchat.wire.base import binary_attachments, done_reason, pcm16_audio, user_text
 from rtchat.wire.socket_protocol import FrameQueues, decode_frame, ServerContext
 
 AUDIO_RATE = 24000
@@ -223,7 +223,7 @@ class RealtimeDecoder:
         if kind == "response.output_audio_transcript.delta":
             return [Transcript("assistant", payload["delta"])] if payload.get("delta") else []
         if kind == "response.output_audio.delta":
-            return [AudioChunk(base64.b64decode(payload.get("delta", ""), validate=True), AUDIO_RATE)]
+            return [pcm16_audio(base64.b64decode(payload.get("delta", ""), validate=True), AUDIO_RATE)]
         if kind == "conversation.item.input_audio_transcription.delta":
             return [Transcript("user", payload["delta"])] if payload.get("delta") else []
         if kind == "conversation.item.input_audio_transcription.completed":
