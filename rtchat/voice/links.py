@@ -45,6 +45,11 @@ class ProtocolVoice:
         return self.protocol.ready
 
     @property
+    def dialect(self) -> str | None:
+        """The dialect the protocol speaks; None: the session waits (bounded) for the server to announce it."""
+        return self.protocol.announced_dialect
+
+    @property
     def response_active(self) -> bool:
         return self.protocol.response_active
 
@@ -104,11 +109,6 @@ class WebRTCLink(ProtocolVoice):
             ice_servers,
             on_text=self._received,
         )
-
-    @property
-    def dialect(self) -> str | None:
-        """Configured, or announced on the data channel; None: the session waits for the announcement."""
-        return self.protocol.forced_dialect or self.protocol.decoder.dialect
 
     @property
     def connect_ms(self) -> float | None:
@@ -220,11 +220,6 @@ class RealtimeSocketLink(SocketLink):
     def __init__(self, target: Target, network: NetworkSettings) -> None:
         super().__init__(RealtimeVoiceConnection(target, network))  # the session sends its own session setup
 
-    @property
-    def dialect(self) -> str | None:
-        """Configured, or announced by the session.created the handshake read."""
-        return self.protocol.forced_dialect or self.protocol.decoder.dialect
-
 
 class GeminiLiveLink(SocketLink):
     """Gemini Live (BidiGenerateContent) over WebSocket: `setup` with AUDIO answers and
@@ -242,7 +237,6 @@ class GeminiLiveLink(SocketLink):
     input_rate = live.INPUT_RATE
     output_rate = live.OUTPUT_RATE
     vad_in_session = False  # activity detection is fixed at setup: switching modes opens a new session
-    dialect = "live"  # nothing to wait for: Live announces no dialect
 
     def __init__(self, target: Target, network: NetworkSettings, system: str | None = None, hands_free: bool = False, history: Sequence[ChatMessage] = ()) -> None:
         # Live fixes instructions and activity detection at setup, before the session's own setup

@@ -45,6 +45,10 @@ class LiveVoiceProtocol(LiveProtocol):
     def response_active(self) -> bool:
         return self.answering
 
+    @property
+    def announced_dialect(self) -> str:
+        return "live"  # nothing to wait for: Live has one dialect
+
     # ---- the session's verbs
 
     def send_voice_setup(self, modalities: list[str], instructions: str | None, transcribe: bool, vad: str | None) -> None:

@@ -284,6 +284,11 @@ class RealtimeProtocol(FrameQueues):
     def dialect(self) -> str:
         return self.forced_dialect or self.decoder.dialect or GA
 
+    @property
+    def announced_dialect(self) -> str | None:
+        """Configured, or announced by the server's session.created; None until then."""
+        return self.forced_dialect or self.decoder.dialect
+
     def begin(self) -> None:
         """A new session (fresh socket or call): the server knows nothing yet."""
         self.decoder = RealtimeDecoder()
