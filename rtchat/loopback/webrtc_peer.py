@@ -24,7 +24,7 @@ from .realtime_session import RealtimeServerSession, clock
 from .realtime_ws import refusal
 
 if TYPE_CHECKING:
-    from .server import LoopbackState
+    from .exchange import LoopbackState
 
 PATH = "/v1/realtime/calls"
 BETA_PATH = "/beta/v1/realtime/calls"  # the beta-only server (see realtime_ws.BETA_PATH)
