@@ -7,6 +7,7 @@ import sys
 
 from rtchat import __version__
 from rtchat.catalog import EFFORTS, PROTOCOLS
+from rtchat.compat import subcommand_parsers
 from rtchat.commands.printers import silence_stdout
 
 
@@ -96,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args, extra = parser.parse_known_args(argv)
     if extra:  # said by the command at fault, with its own usage (`ask --bogus` shows ask's usage)
-        subcommands = next((a.choices for a in parser._actions if isinstance(a, argparse._SubParsersAction)), {})
+        subcommands = subcommand_parsers(parser)
         (subcommands.get(args.command) or parser).error(f"unrecognized arguments: {' '.join(extra)}")
     command = args.command
     if command == "ask":
