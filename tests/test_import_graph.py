@@ -81,6 +81,17 @@ def test_the_graph_sees_type_only_and_deferred_imports(graph):
     assert kinds[("rtchat.session", "rtchat.turns.sse")] == DEFERRED
 
 
+def test_wire_formats_import_no_network_library():
+    """wire/ is pure (bytes in, events out), so it can be fuzzed and split anywhere: no HTTP or socket client."""
+    network = {"httpx", "httpx_sse", "aiohttp", "websockets", "aiortc", "socket", "ssl", "asyncio"}
+    found = []
+    for path in sorted((PACKAGE / "wire").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = [alias.name for alias in node.names] if isinstance(node, ast.Import) else [node.module or ""] if isinstance(node, ast.ImportFrom) and not node.level else []
+            found += [f"{path.name}: {name}" for name in names if name.split(".")[0] in network]
+    assert found == []
+
+
 def test_every_exception_rtchat_defines_is_in_the_error_tree():
     """One base (rtchat.errors.RtchatError): a caller catches rtchat's failures without a list of unrelated classes."""
     from rtchat.errors import RtchatError
