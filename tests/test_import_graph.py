@@ -23,6 +23,7 @@ from tests.support.import_graph import (
     module_name,
     read_graph,
     read_layer_table,
+    unexplained_deferred_imports,
     unit_circles,
     unused_same_layer,
 )
@@ -79,6 +80,12 @@ def test_the_graph_sees_type_only_and_deferred_imports(graph):
     kinds = {(edge.source, edge.target): edge.kind for edge in graph.edges}
     assert kinds[("rtchat.request_errors", "rtchat.target")] == TYPE_ONLY
     assert kinds[("rtchat.session", "rtchat.turns.sse")] == DEFERRED
+
+
+def test_every_import_inside_a_function_says_why():
+    """An import inside a function defers a heavy library (or catches a missing one) and says so;
+    any other import belongs at the top of its module."""
+    assert unexplained_deferred_imports(PACKAGE) == []
 
 
 def test_wire_formats_import_no_network_library():
@@ -187,6 +194,15 @@ def test_importlib_calls_are_edges_and_a_computed_name_is_reported(tmp_path):
     graph = read_graph(package)
     assert [(edge.target, edge.kind) for edge in graph.edges] == [("fakepkg.lower", IMPORTLIB)]
     assert graph.dynamic == ["fakepkg.app:4"]
+
+
+def test_an_import_inside_a_function_without_a_comment_is_reported(tmp_path):
+    package = fake_package(tmp_path, {"app.py": (
+        "def quiet():\n    import json\n"
+        "def said():\n    import numpy  # deferred: numpy, ~100 ms\n    import numpy.linalg\n"
+        "def above():\n    # deferred: the voice libraries\n    import wave\n"
+    )})
+    assert unexplained_deferred_imports(package) == ["fakepkg.app:2"]
 
 
 def test_a_circle_between_packages_fails_though_no_module_circle_exists(tmp_path):

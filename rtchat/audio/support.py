@@ -30,7 +30,7 @@ class AudioUnavailable(VoiceUnavailable):
 def load_sounddevice():
     """The sounddevice module, or AudioUnavailable naming the missing piece."""
     try:
-        import sounddevice
+        import sounddevice  # deferred: sounddevice loads PortAudio, with the first voice use
     except ImportError:
         raise AudioUnavailable(missing_voice_packages()) from None
     except OSError:
@@ -40,7 +40,7 @@ def load_sounddevice():
 
 def load_aiortc():
     try:
-        import aiortc
+        import aiortc  # deferred: aiortc and PyAV (~300 ms), with the first WebRTC call
     except ImportError:
         raise AudioUnavailable(missing_voice_packages()) from None
     return aiortc

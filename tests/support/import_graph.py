@@ -236,3 +236,36 @@ def unused_same_layer(graph: Graph, table: LayerTable) -> list[str]:
     """Listed same-layer pairs no import uses any more: the table says more than the code."""
     used = {(graph.unit(edge.source), graph.unit(edge.target)) for edge in graph.edges}
     return sorted(f"{a} -> {b}" for a, b in table.same_layer - used)
+
+
+def unexplained_deferred_imports(package_dir: Path) -> list[str]:
+    """Imports inside a function with no comment saying why: none on the statement, on another import
+    of the same run of imports, or on the line just above that run. (The why is a heavy library
+    deferred until needed, or a missing package caught as one line.)"""
+    found = []
+    for path in sorted(package_dir.rglob("*.py")):
+        lines = path.read_text().splitlines()
+        tree = ast.parse("\n".join(lines), str(path))
+
+        def said(first: int, last: int) -> bool:
+            above = lines[first - 2].strip() if first >= 2 else ""
+            return above.startswith("#") or any("#" in lines[number - 1] for number in range(first, last + 1))
+
+        for function in ast.walk(tree):
+            if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            for node in ast.walk(function):
+                for body in (getattr(node, field, None) for field in ("body", "orelse", "finalbody", "handlers")):
+                    if not isinstance(body, list):
+                        continue
+                    runs: list[list[ast.stmt]] = []
+                    for statement in body:
+                        if isinstance(statement, (ast.Import, ast.ImportFrom)):
+                            if runs and runs[-1][-1] is not None and body.index(runs[-1][-1]) == body.index(statement) - 1:
+                                runs[-1].append(statement)
+                            else:
+                                runs.append([statement])
+                    for run in runs:
+                        if not said(run[0].lineno, run[-1].end_lineno or run[-1].lineno):
+                            found += [f"{module_name(path, package_dir)}:{statement.lineno}" for statement in run]
+    return sorted(set(found))
