@@ -79,7 +79,7 @@ def test_the_graph_sees_type_only_and_deferred_imports(graph):
     # Guards the reader itself on the real tree: these edges exist in rtchat today.
     kinds = {(edge.source, edge.target): edge.kind for edge in graph.edges}
     assert kinds[("rtchat.request_errors", "rtchat.target")] == TYPE_ONLY
-    assert kinds[("rtchat.session", "rtchat.turns.sse")] == DEFERRED
+    assert kinds[("rtchat.cli", "rtchat.commands.tui")] == DEFERRED
 
 
 def test_every_import_inside_a_function_says_why():
