@@ -9,8 +9,8 @@ from rtchat import __version__
 from rtchat.catalog import EFFORTS, PROTOCOLS
 from rtchat.commands.bench import add_bench_parser
 from rtchat.commands.race import add_race_parser
-from rtchat.compat import subcommand_parsers
 from rtchat.commands.printers import silence_stdout
+from rtchat.compat import subcommand_parsers
 
 
 class Parser(argparse.ArgumentParser):
