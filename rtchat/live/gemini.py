@@ -55,6 +55,7 @@ class GeminiLiveConnection(LiveConnection):
         notice, self.gave_up = self.gave_up, None
         if notice is not None:
             turn.notice(notice)
+        self.resume_backoff.in_a_row = 0  # the user asked for this socket: its own going away may be resumed again
         await super().run(turn)
 
     def between_answers(self) -> bool:
