@@ -6,6 +6,7 @@ protocol's cancel over the open socket, so the socket outlives the turn.
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING
 
 from rtchat.answer import AnswerBuilder
@@ -28,12 +29,14 @@ class SocketTurn(QueuedTurn):
         self.received = AnswerBuilder(target.provider.id)  # what the server sent, shown or not
         self.sent = False  # the request left: from now on cancel goes over the socket
         self.sent_at: float | None = None
+        self.progress_at: float | None = None  # the last decoded event (not a ping, not a notice): the stall clock
+        self.answer_cap = connection.network.max_answer_chars
         self._error_seen = False
 
     @property
     def answer_text(self) -> str:
         """The answer as the server now holds it in its context: after Ctrl-C, what the user saw."""
-        builder = self.answer if self.cancel_requested_at is not None else self.received
+        builder = self.answer if self.cancel_requested_at is not None or self.capped else self.received
         return builder.answer().spoken_text
 
     async def _produce(self) -> None:
@@ -45,6 +48,12 @@ class SocketTurn(QueuedTurn):
             super()._cancel_sent()
             return
         self.connection.spawn(self.connection.interrupt(self))
+
+    def _stop_capped(self) -> None:
+        if self.sent:
+            self.connection.spawn(self.connection.stop_capped(self))
+        else:
+            super()._stop_capped()
 
     def _abandoned(self) -> None:
         if self.sent and not self.finished.is_set():
@@ -71,8 +80,11 @@ class SocketTurn(QueuedTurn):
             self._error_seen = True
         elif isinstance(event, ANSWER_EVENTS) and self.cancel_requested_at is not None:
             return  # Ctrl-C stops the answer at once: what the server sends before it sees the cancel is dropped
-        self.received.apply(event)
+        if not isinstance(event, Notice):
+            self.progress_at = time.perf_counter()
         self.put(event)
+        if not self.capped:
+            self.received.apply(event)
 
     def end(self, *events: Event) -> None:
         """Finish once with any leading events (an error), then Done."""
