@@ -10,6 +10,7 @@ from dataclasses import replace
 from rtchat.catalog import provider_from_config
 from rtchat.conversation import Conversation
 from rtchat.events import Notice
+from rtchat.turns.queue import QUEUE_LIMIT
 from tests.support.measure import ask_measured
 from tests.support.turns import done_of, errors_of, text_of
 from tests.support.wait import until
@@ -37,6 +38,25 @@ async def test_the_cap_on_a_socket_stops_the_server_too(tmp_path, loopback):
     assert "reached rtchat's cap of 200,000 characters" in run.stderr, run.stderr
     assert len(run.stdout.rstrip("\n")) == CAP and run.peak_rss_mb < RSS_TARGET_MB
     await until(lambda: loopback.records and loopback.records[-1].outcome == "disconnected", what="the loopback stopped sending")
+
+
+async def test_a_consumer_that_falls_behind_holds_the_stream_reader_back(isolated, loopback):
+    session = make_session()
+    conversation = Conversation()
+    conversation.add_user("go")
+    turn = session.turn(await session.resolve("loopback/endless", loopback.url + "/v1"), conversation, protocol="sse")
+    events = turn.events()
+    try:
+        await anext(events)  # then read nothing: the screen is behind
+        await until(lambda: turn.held_back, what="the stream reader waits for the screen")
+        await until(lambda: loopback.records[-1].tokens_sent > 8 * QUEUE_LIMIT, what="the server sent far more than the queue holds")
+        assert turn.queued <= QUEUE_LIMIT  # the rest waits in the socket, not in memory
+        assert turn.received_chars < QUEUE_LIMIT * 50  # a few KB taken in, however much the server sent
+        turn.cancel()
+        rest = [event async for event in events]
+        assert rest[-1].reason == "interrupted"
+    finally:
+        await session.aclose()
 
 
 def test_a_flood_of_malformed_frames_is_a_few_lines_and_a_count(tmp_path):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from enum import Enum
 from typing import TYPE_CHECKING, Protocol
 
@@ -207,9 +207,25 @@ class QueuedTurn:
             event = self.inert(event)
         self._queue.put_nowait(event)
 
-    async def room(self) -> None:
-        """Wait while the consumer is behind (backpressure for producers that can wait)."""
-        await self._queue.wait_for_room()
+    @property
+    def queued(self) -> int:
+        """Events received but not yet handed to the consumer."""
+        return len(self._queue)
+
+    @property
+    def held_back(self) -> bool:
+        """The producer is waiting for the consumer to catch up (backpressure at work)."""
+        return self._queue.holding
+
+    @property
+    def received_chars(self) -> int:
+        """Characters of answer taken from the producer so far (what the cap counts)."""
+        return self._answer_chars
+
+    def backlog(self) -> Awaitable[None] | None:
+        """None while the consumer keeps up; else something to await until it has caught up
+        (backpressure, for producers that can wait)."""
+        return self._queue.room_wait()
 
     def _reach_cap(self, event: Event) -> None:
         """Keep what fits of `event`, say why the answer ends here, end it, and stop the server."""

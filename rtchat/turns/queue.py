@@ -5,11 +5,13 @@ unbounded queue held hundreds of megabytes of answer nobody had seen yet. Two
 rules keep it small without slowing the interrupt:
 
 - a producer that can wait (the HTTP stream reader) waits for room
-  (`wait_for_room`) once `limit` items are queued: backpressure to the socket;
+  (`room_wait`) once `limit` events are queued: backpressure to the socket;
 - a producer that cannot wait (a socket's frame callback, voice) never blocks:
   once `merge_at` items are queued, a text or thinking piece joins the run of
   the same kind at the tail instead of adding an item, so the item count stays
   bounded and the pieces are joined once, when handed out.
+
+A merged piece still counts as one event towards `limit`.
 
 The total size of the answer is bounded elsewhere (the turn's answer cap).
 """
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
+from collections.abc import Awaitable
 from typing import Any
 
 from rtchat.events import TextDelta, ThinkingDelta
@@ -45,14 +48,16 @@ class TurnQueue:
 
     def __init__(self, limit: int = QUEUE_LIMIT, merge_at: int = MERGE_AT) -> None:
         self._items: deque[Any] = deque()
+        self._events = 0  # events queued, merged pieces each counted
         self._limit = limit
         self._merge_at = merge_at
         self._readable = asyncio.Event()
         self._room = asyncio.Event()
         self._room.set()
+        self.holding = False  # a producer is waiting for room right now
 
     def __len__(self) -> int:
-        return len(self._items)
+        return self._events
 
     def empty(self) -> bool:
         return not self._items
@@ -60,6 +65,9 @@ class TurnQueue:
     def put_nowait(self, item: Any) -> None:
         """Queue one item; never blocks (pieces of text merge at the tail when the queue is long)."""
         items = self._items
+        self._events += 1
+        if self._events >= self._limit:
+            self._room.clear()
         if isinstance(item, MERGEABLE) and len(items) >= self._merge_at:
             last = items[-1]
             if isinstance(last, _Run) and last.kind is type(item):
@@ -71,19 +79,25 @@ class TurnQueue:
                 return
         items.append(item)
         self._readable.set()
-        if len(items) >= self._limit:
-            self._room.clear()
 
-    async def wait_for_room(self) -> None:
-        """Return once the consumer has caught up below the limit (backpressure)."""
-        await self._room.wait()
+    def room_wait(self) -> Awaitable[None] | None:
+        """None while there is room; else an awaitable that ends once the consumer has caught up."""
+        return None if self._room.is_set() else self._wait_for_room()
+
+    async def _wait_for_room(self) -> None:
+        self.holding = True
+        try:
+            await self._room.wait()
+        finally:
+            self.holding = False
 
     async def get(self) -> Any:
         while not self._items:
             self._readable.clear()
             await self._readable.wait()
         item = self._items.popleft()
-        if len(self._items) < self._limit // 2:
+        self._events -= len(item.pieces) if isinstance(item, _Run) else 1
+        if self._events < self._limit // 2:
             self._room.set()
         return item.event() if isinstance(item, _Run) else item
 

@@ -65,7 +65,7 @@ class HttpTurn(QueuedTurn):
             timing = ConnectionTiming()
             asked: float | None = None
             try:
-                async for event in stream_events(self.client, request, wire.decoder(), timing, deadlines, network.connect_timeout, wire_log=self.wire_log, backpressure=self.room):
+                async for event in stream_events(self.client, request, wire.decoder(), timing, deadlines, network.connect_timeout, wire_log=self.wire_log, backpressure=self.backlog):
                     if clock.headers_at is None:
                         clock.headers_at = timing.headers
                     clock.connect_ms = timing.connect_ms
