@@ -6,10 +6,11 @@ responses interleaved, an end before a beginning)."""
 from __future__ import annotations
 
 import contextlib
-import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 
-from aiohttp import WSMsgType, web
+from aiohttp import web
+
+from tests.support.peers import serving
 
 SocketHandler = Callable[[web.WebSocketResponse], Awaitable[None]]
 
@@ -17,7 +18,6 @@ SocketHandler = Callable[[web.WebSocketResponse], Awaitable[None]]
 class SocketPeer:
     def __init__(self, handler: SocketHandler) -> None:
         self.handler = handler
-        self.received: list[dict] = []  # every JSON message a client sent
         self.opened = 0
         self.url = ""
 
@@ -30,15 +30,6 @@ class SocketPeer:
         await socket.close()
         return socket
 
-    async def next_message(self, socket: web.WebSocketResponse) -> dict | None:
-        """The client's next JSON message (recorded), or None when it left."""
-        message = await socket.receive()
-        if message.type != WSMsgType.TEXT:
-            return None
-        payload = json.loads(message.data)
-        self.received.append(payload)
-        return payload
-
 
 @contextlib.asynccontextmanager
 async def socket_peer(handler: SocketHandler) -> AsyncIterator[SocketPeer]:
@@ -46,12 +37,5 @@ async def socket_peer(handler: SocketHandler) -> AsyncIterator[SocketPeer]:
     peer = SocketPeer(handler)
     app = web.Application()
     app.router.add_get("/{tail:.*}", peer._handle)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    peer.url = f"http://127.0.0.1:{runner.addresses[0][1]}"
-    try:
+    async with serving(app) as peer.url:
         yield peer
-    finally:
-        await runner.cleanup()
