@@ -218,3 +218,48 @@ async def test_the_cap_closes_a_deepseek_socket_while_the_session_lives_on(isola
         assert done_of(again) == "complete" and "after" in text_of(again)
     finally:
         await session.aclose()
+
+
+async def test_the_cap_cancels_a_realtime_response_and_the_next_turn_is_clean():
+    received: list[str] = []
+    responses = 0  # over every socket: rtchat may give up on the old one and open another
+
+    async def endless_until_cancelled(socket):
+        nonlocal responses
+        await socket.send_json({"type": "session.created", "session": {"type": "realtime", "id": "sess_1"}})
+        streaming: asyncio.Task | None = None
+
+        async def stream(rid):
+            while True:
+                await socket.send_json(delta(rid, "lorem ipsum "))
+                await asyncio.sleep(0)
+
+        async for message in socket:
+            kind = json.loads(message.data).get("type")
+            received.append(kind)
+            if kind == "response.create":
+                responses += 1
+                rid = f"r{responses}"
+                await socket.send_json(created(rid))
+                if responses == 1:
+                    streaming = asyncio.create_task(stream(rid))
+                else:
+                    await socket.send_json(delta(rid, "second answer"))
+                    await socket.send_json(finished(rid))
+            elif kind == "response.cancel" and streaming is not None:
+                streaming.cancel()
+                await socket.send_json(delta("r1", "sent before the cancel was seen "))
+                await socket.send_json({"type": "response.done", "response": {"id": "r1", "status": "cancelled"}})
+
+    async with socket_peer(endless_until_cancelled) as peer:
+        session = make_session(max_answer_chars=5000)
+        try:
+            target = await session.resolve("loopback/echo", peer.url + "/v1")
+            conversation = Conversation()
+            first, _ = await asyncio.wait_for(ask(session, target, conversation, "go"), 30)
+            second, _ = await asyncio.wait_for(ask(session, target, conversation, "again"), 30)
+        finally:
+            await session.aclose()
+    assert done_of(first) == "length" and len(text_of(first)) == 5000
+    assert "response.cancel" in received, received  # the server was told to stop
+    assert text_of(second) == "second answer" and done_of(second) == "complete"  # nothing of the cancelled answer leaked in
