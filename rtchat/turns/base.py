@@ -187,9 +187,11 @@ class QueuedTurn:
         raise NotImplementedError
 
     def put(self, event: Event) -> None:
-        """Queue one event for the consumer. Every provider-reported text (errors, notices) is
-        made inert and has the key taken out here, whatever path it came by; a repeated warning
-        is counted rather than queued; the answer is stopped at `answer_cap` characters."""
+        """Queue one event for the consumer.
+
+        Every provider-reported text (errors, notices) is made inert and has the key
+        taken out here, whatever path it came by; a repeated warning is counted rather
+        than queued; the answer is cut and stopped at `answer_cap` characters."""
         if self.finished.is_set():
             return
         if isinstance(event, ANSWER_EVENTS):
@@ -205,7 +207,11 @@ class QueuedTurn:
             if not self._merger.admit(event):
                 return
             event = self.inert(event)
+        self._accepted(event)
         self._queue.put_nowait(event)
+
+    def _accepted(self, event: Event) -> None:
+        """Hook: an event goes to the consumer as it is (cut at the cap, redacted, inert)."""
 
     @property
     def queued(self) -> int:
@@ -233,6 +239,7 @@ class QueuedTurn:
         if rest is not None:
             self._answer_chars += answer_chars(rest)
             self.content_sent = True
+            self._accepted(rest)
             self._queue.put_nowait(rest)
         self.capped = True
         self.finish(cap_notice(self.answer_cap), Done("length"))

@@ -36,7 +36,7 @@ class SocketTurn(QueuedTurn):
     @property
     def answer_text(self) -> str:
         """The answer as the server now holds it in its context: after Ctrl-C, what the user saw."""
-        builder = self.answer if self.cancel_requested_at is not None or self.capped else self.received
+        builder = self.answer if self.cancel_requested_at is not None else self.received
         return builder.answer().spoken_text
 
     async def _produce(self) -> None:
@@ -48,6 +48,9 @@ class SocketTurn(QueuedTurn):
             super()._cancel_sent()
             return
         self.connection.spawn(self.connection.interrupt(self))
+
+    def _accepted(self, event: Event) -> None:
+        self.received.apply(event)  # as the user will see it: cut at the answer cap, an error without the key
 
     def _stop_capped(self) -> None:
         if self.sent:
@@ -83,8 +86,6 @@ class SocketTurn(QueuedTurn):
         if not isinstance(event, Notice):
             self.progress_at = time.perf_counter()
         self.put(event)
-        if not self.capped:
-            self.received.apply(event)
 
     def end(self, *events: Event) -> None:
         """Finish once with any leading events (an error), then Done."""
