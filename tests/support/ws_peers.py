@@ -18,13 +18,11 @@ SocketHandler = Callable[[web.WebSocketResponse], Awaitable[None]]
 class SocketPeer:
     def __init__(self, handler: SocketHandler) -> None:
         self.handler = handler
-        self.opened = 0
         self.url = ""
 
     async def _handle(self, request: web.Request) -> web.WebSocketResponse:
         socket = web.WebSocketResponse()
         await socket.prepare(request)
-        self.opened += 1
         with contextlib.suppress(ConnectionError):
             await self.handler(socket)
         await socket.close()
