@@ -1,4 +1,4 @@
-"""Merging repeated notices: a flood of the same warning is a few lines and a count.
+"""Merging repeated warnings: a flood of the same warning is a few lines and a count.
 
 Why: 20,000 malformed frames became 20,000 transcript widgets and stderr lines,
 and "interrupted" waited behind them. The first few of each kind are shown; the
@@ -14,8 +14,8 @@ KEY_CHARS = 60
 
 
 def notice_kind(notice: Notice) -> str:
-    """What makes two notices "alike": the words before any detail (`skipped a malformed frame: ...`)."""
-    return notice.level + "|" + notice.text.split(":", 1)[0][:KEY_CHARS]
+    """What makes two warnings "alike": the words before any detail (`skipped a malformed frame: ...`)."""
+    return notice.text.split(":", 1)[0][:KEY_CHARS]
 
 
 class NoticeMerger:
@@ -27,7 +27,10 @@ class NoticeMerger:
         self._first: dict[str, Notice] = {}
 
     def admit(self, notice: Notice) -> bool:
-        """Whether to show this notice now (False: it is only counted)."""
+        """Whether to show this notice now (False: it is only counted). Only warnings are
+        merged: information (each retry, say) is few by construction and each one is news."""
+        if notice.level != "warning":
+            return True
         kind = notice_kind(notice)
         seen = self._seen.get(kind, 0) + 1
         self._seen[kind] = seen
