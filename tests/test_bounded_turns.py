@@ -4,7 +4,9 @@ socket deadlines (progress is a decoded event) and routing of replies to the rig
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
+import weakref
 from dataclasses import replace
 
 from rtchat.catalog import provider_from_config
@@ -12,7 +14,7 @@ from rtchat.conversation import Conversation
 from rtchat.events import Notice
 from rtchat.turns.queue import QUEUE_LIMIT
 from tests.support.measure import ask_measured
-from tests.support.turns import done_of, errors_of, text_of
+from tests.support.turns import done_of, errors_of, run_turn, text_of
 from tests.support.wait import until
 from tests.support.ws import ask, make_session
 from tests.support.ws_peers import socket_peer
@@ -263,3 +265,16 @@ async def test_the_cap_cancels_a_realtime_response_and_the_next_turn_is_clean():
     assert done_of(first) == "length" and len(text_of(first)) == 5000
     assert "response.cancel" in received, received  # the server was told to stop
     assert text_of(second) == "second answer" and done_of(second) == "complete"  # nothing of the cancelled answer leaked in
+
+
+async def test_a_capped_turn_is_freed_once_its_reader_lets_go(isolated, loopback):
+    session = make_session(max_answer_chars=100_000)
+    try:
+        events, turn = await run_turn(session, await session.resolve("loopback/endless", loopback.url + "/v1"), Conversation(), "go", protocol="sse", keep=False)
+        assert done_of(events) == "length" and len(text_of(events)) == 100_000
+        freed = weakref.ref(turn)
+        del events, turn
+        gc.collect()
+        assert freed() is None  # nothing (a task, a queue, a callback) still holds the answer
+    finally:
+        await session.aclose()
