@@ -59,6 +59,7 @@ class NetworkSettings:
     max_retry_wait: float = 30.0
     first_token_timeout: float = 0.0  # seconds from the request to the first piece of the answer; 0: only the stall timeout
     total_timeout: float = 0.0  # seconds for a whole answer; 0: no limit
+    max_answer_chars: int = 4_000_000  # an answer is stopped (partial kept) at this many characters
 
 
 @dataclass(frozen=True)

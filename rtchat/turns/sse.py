@@ -47,6 +47,7 @@ class HttpTurn(QueuedTurn):
         self.client = client
         self.network = network
         self.wire_log = wire_log
+        self.answer_cap = network.max_answer_chars
 
     async def _produce(self) -> None:
         target, network, clock = self.target, self.network, self.clock
@@ -64,7 +65,7 @@ class HttpTurn(QueuedTurn):
             timing = ConnectionTiming()
             asked: float | None = None
             try:
-                async for event in stream_events(self.client, request, wire.decoder(), timing, deadlines, network.connect_timeout, wire_log=self.wire_log):
+                async for event in stream_events(self.client, request, wire.decoder(), timing, deadlines, network.connect_timeout, wire_log=self.wire_log, backpressure=self.backlog):
                     if clock.headers_at is None:
                         clock.headers_at = timing.headers
                     clock.connect_ms = timing.connect_ms

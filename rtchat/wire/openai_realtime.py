@@ -19,7 +19,7 @@ import base64
 from typing import Any
 
 from rtchat.conversation import ChatMessage, Conversation
-from rtchat.events import AnswerAudioStarted, AnswerAudioStopped, AudioChunk, Done, Error, Event, SpeechStarted, SpeechStopped, TextDelta, Transcript, Truncated, Usage
+from rtchat.events import AnswerAudioStarted, AnswerAudioStopped, AudioChunk, Done, Error, Event, Notice, SpeechStarted, SpeechStopped, TextDelta, Transcript, Truncated, Usage
 from rtchat.wire.base import binary_attachments, done_reason, pcm16_audio, user_text
 from rtchat.wire.socket_protocol import FrameQueues, decode_frame, ServerContext
 
@@ -180,12 +180,29 @@ def _ms(value: Any) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
 
 
+RESPONSE_EVENTS = ("response.output_text.delta", "response.output_audio_transcript.delta", "response.output_audio.delta", "response.output_item.added")
+
+
+def _response_id(payload: dict) -> str | None:
+    """The response a server event belongs to (`response_id`, or `response.id` on created/done)."""
+    found = payload.get("response_id")
+    if found is None and isinstance(payload.get("response"), dict):
+        found = payload["response"].get("id")
+    return found if isinstance(found, str) and found else None
+
+
 class RealtimeDecoder:
-    """Server events to rtchat events; remembers what a transport needs (ids, state)."""
+    """Server events to rtchat events; remembers what a transport needs (ids, state).
+
+    One response streams at a time: events are routed by response id, so a second
+    response the server interleaves (or a `response.done` for a response that never
+    began) is skipped with a notice instead of being merged into the answer or ending it."""
 
     def __init__(self) -> None:
         self.session_ready = False
         self.response_active = False
+        self.response_id: str | None = None  # the response now streaming, as `response.created` named it
+        self._foreign: set[str] = set()  # responses begun while another streamed: not ours to show
         self.current_item_id: str | None = None
         self.dialect: str | None = None  # as the server's session.created announced it
 
@@ -195,6 +212,18 @@ class RealtimeDecoder:
     def feed(self, payload: dict) -> list[Event]:
         kind = payload.get("type", "")
         kind = BETA_NAMES.get(kind, kind)
+        response_id = _response_id(payload) if kind.startswith("response.") else None
+        if response_id is not None and response_id in self._foreign:
+            if kind == "response.done":
+                self._foreign.discard(response_id)
+            return []
+        if kind == "response.created" and self.response_active and response_id not in (None, self.response_id):
+            self._foreign.add(response_id)  # type: ignore[arg-type]
+            return [Notice(f"the server began response {response_id} while {self.response_id} was still streaming (a protocol error); rtchat skips it", "warning")]
+        if kind in RESPONSE_EVENTS and self.response_active and self.response_id and response_id not in (None, self.response_id):
+            return []  # a response rtchat never saw begin, mid-answer: not part of this answer
+        if kind == "response.done" and not self.response_active and response_id is not None:
+            return [Notice(f"the server ended response {response_id} before it began it (a protocol error); rtchat skipped that end", "warning")]
         if kind in ("session.created", "session.updated"):
             self.session_ready = True
             if self.dialect is None and isinstance(payload.get("session"), dict):
@@ -202,6 +231,7 @@ class RealtimeDecoder:
             return []
         if kind == "response.created":
             self.response_active = True
+            self.response_id = response_id
             return []
         if kind == "input_audio_buffer.speech_started":
             return [SpeechStarted(_ms(payload.get("audio_start_ms")))]
@@ -230,6 +260,7 @@ class RealtimeDecoder:
             return [Transcript("user", payload.get("transcript", ""), final=True)]
         if kind == "response.done":
             self.response_active = False
+            self.response_id = None
             response = payload.get("response") or {}
             events: list[Event] = []
             if response.get("usage"):
