@@ -8,10 +8,11 @@ Local servers cost nothing. Pure: no I/O.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 from typing import Any
 
-from rtchat.events import Cost, Usage
+from rtchat.events import Cost, Usage, plausible_usd
 
 CHECKED = "2026-11-15"  # when the built-in list prices below were last compared with the providers' pages
 
@@ -37,6 +38,15 @@ class Price:
         usd = (fresh * self.input + cached * cached_price + written * write_price + (usage.output_tokens or 0) * self.output) / 1e6
         saved = cached * (self.input - cached_price) / 1e6
         return Cost(usd, "table", saved)
+
+
+def turn_cost(price: Price, usage: Usage) -> Cost | None:
+    """A turn's cost from the table; None (cost unknown, never $0) when the server said no token
+    count, or when the counts, each believable alone, price past `MOST_USD`."""
+    if usage.input_tokens is None and usage.output_tokens is None:
+        return None
+    cost = price.cost(usage)
+    return cost if plausible_usd(cost.usd) is not None else None
 
 
 FREE = Price(0.0, 0.0, note="runs here: no bill")
@@ -90,7 +100,10 @@ def prices_from_config(raw: dict[str, Any]) -> dict[str, Price]:
 
 
 def format_usd(amount: float) -> str:
-    """$0.0021 for small sums, $1.23 for larger ones."""
+    """$0.0021 for small sums, $1.23 for larger ones; "cost unknown" for what no bill can be
+    (a sum of stored costs from before they were bounded: 1e308 + 1e308 is inf)."""
+    if not math.isfinite(amount) or amount < 0:
+        return "cost unknown"
     if amount == 0:
         return "$0"
     if amount < 0.00005:

@@ -11,7 +11,7 @@ from httpx_sse import ServerSentEvent
 
 from rtchat.attachments import Attachment
 from rtchat.conversation import ChatMessage, Conversation, has_words
-from rtchat.events import DONE_REASONS, Done, DoneReason, Error, Event, Notice
+from rtchat.events import DONE_REASONS, USAGE_FIELDS, Cost, Done, DoneReason, Error, Event, Notice, Usage, plausible_usd
 
 
 @dataclass(slots=True)
@@ -58,6 +58,35 @@ def parse_json(data: str) -> Any:
         return json.loads(data)
     except (ValueError, RecursionError):
         return None
+
+
+def mapping(value: object) -> Mapping[str, Any]:
+    """`value` when it is a JSON object, else an empty one: a server's odd `usage` ("12", [1])
+    must not cost the frame's text."""
+    return value if isinstance(value, Mapping) else {}
+
+
+def reported_usage(usage: Usage, said: Mapping[str, object]) -> list[Event]:
+    """The usage event, and a notice when a count the server `said` (by Usage field name) was
+    implausible and is left out: "not said" rather than a bill of 10^18 tokens."""
+    odd = [name for name in USAGE_FIELDS if said.get(name) is not None and getattr(usage, name) is None]
+    if not odd:
+        return [usage]
+    shown = ", ".join(f"{name}={preview(repr(said[name]), 24)}" for name in odd)
+    return [usage, Notice(f"the server's token counts make no sense ({shown}); they are left out", "warning")]
+
+
+def reported_cost(value: object) -> list[Event]:
+    """A cost the server reports (LiteLLM, OpenRouter): believed up to `MOST_USD`, else a notice."""
+    if value is None or value == "":
+        return []
+    try:
+        usd = plausible_usd(float(value) if isinstance(value, str) else value)
+    except ValueError:
+        usd = None
+    if usd is None:
+        return [Notice(f"the server reported a cost of {preview(str(value), 24)} dollars, which is not plausible; the cost is left out", "warning")]
+    return [Cost(usd, "server")]
 
 
 def preview(data: str, limit: int = 60) -> str:
