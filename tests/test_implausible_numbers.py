@@ -45,6 +45,12 @@ def test_a_chat_chunk_with_odd_usage_keeps_its_text(usage):
     assert said.input_tokens is None and said.output_tokens is None
 
 
+def test_a_count_too_long_for_int_keeps_the_frames_text():
+    frame = '{"choices":[{"index":0,"delta":{"content":"kept"}}],"usage":{"prompt_tokens":' + "9" * 5000 + "}}"
+    events = ChatCompletionsDecoder().feed(ServerSentEvent(data=frame))
+    assert text_of(events) == "kept" and warnings_of(events)
+
+
 def test_implausible_counts_are_not_said_with_a_notice():
     events = feed(ChatCompletionsDecoder(), {"choices": [], "usage": {"prompt_tokens": 10**18, "completion_tokens": 7}})
     assert Usage(None, 7) in events

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -52,10 +53,16 @@ def binary_attachments(message: ChatMessage) -> list[Attachment]:
     return [attachment for attachment in message.attachments if attachment.kind != "text"]
 
 
+def _whole_number(digits: str) -> int | float:
+    # Past 4,300 digits int() refuses (CPython's guard), which would cost the whole frame and
+    # its text; no count or id has 40 digits, so a longer number reads as "too big" (inf).
+    return int(digits) if len(digits) <= 40 else math.inf
+
+
 def parse_json(data: str) -> Any:
     """JSON or None; tolerates the padding some servers add."""
     try:
-        return json.loads(data)
+        return json.loads(data, parse_int=_whole_number)
     except (ValueError, RecursionError):
         return None
 
