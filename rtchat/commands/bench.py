@@ -65,7 +65,10 @@ def run_bench_command(args) -> int:
         cost = estimate(plan, args.prompt, stop_after, INTERRUPT_AFTER).describe(price)
         if not confirm(f"this bench spends tokens on {provider.id} (paid): {cost}."):
             return 2
-    return asyncio.run(_bench(args, config, protocols, stop_after))
+    try:
+        return asyncio.run(_bench(args, config, protocols, stop_after))
+    except KeyboardInterrupt:
+        return fail("bench interrupted (ctrl+c); nothing was measured to the end, so nothing is printed", 130)
 
 
 def confirm(message: str, what: str = "bench") -> bool:
@@ -99,9 +102,9 @@ async def _bench(args, config, protocols: list[str], stop_after: int) -> int:
             base_url=args.base_url, stop_after=stop_after, cache_pass=not args.no_cache_pass,
         )
     except (ValueError, RuntimeError, OSError) as exc:
-        progress.close()
         return fail(f"bench failed: {exc}", 1)
-    progress.close()
+    finally:
+        progress.close()  # on ctrl+c too: the line after it starts at the left edge
     if args.bench_json:
         print(strict_json(result.to_json(), indent=2))
     else:
