@@ -3,7 +3,8 @@
 Prices are the providers' public list prices as rtchat knows them (`CHECKED`);
 a config table `[prices."PROVIDER/MODEL"]` overrides any of them, and a cost
 the server reports itself (LiteLLM, OpenRouter) always wins over this table.
-Local servers cost nothing. Pure: no I/O.
+Servers on this machine cost nothing (`target.is_free` decides which); any other
+model without a price is "cost unknown", never $0. Pure: no I/O.
 """
 
 from __future__ import annotations
@@ -72,20 +73,18 @@ BUILTIN_PRICES: dict[str, Price] = {
     # The loopback bills nothing; it shows the arithmetic with DeepSeek's prices so cache savings are visible offline.
     "loopback/*": Price(0.28, 0.42, 0.028, note="demo: DeepSeek's prices, nothing is billed"),
 }
-LOCAL_PROVIDERS = frozenset({"ollama", "vllm", "llamacpp", "lmstudio", "litellm"})  # litellm reports its own cost when it has one
 
 
-def price_for(ref: str, overrides: dict[str, Price] | None = None) -> Price | None:
-    """The price of `provider/model` (a config override first), FREE for local servers, None when unknown."""
+def price_for(ref: str, overrides: dict[str, Price] | None = None, free: bool = False) -> Price | None:
+    """The price of `provider/model` (a config override first); FREE for a `free` server (one on
+    this machine, `target.is_free`) with no price of its own; None when unknown."""
     provider, _, model = ref.partition("/")
     base = f"{provider}/{model.split('@', 1)[0]}"
     for table in (overrides or {}, BUILTIN_PRICES):
         for key in (ref, base, f"{provider}/*"):
             if key in table:
                 return table[key]
-    if provider in LOCAL_PROVIDERS:
-        return FREE
-    return None
+    return FREE if free else None
 
 
 def prices_from_config(raw: dict[str, Any]) -> dict[str, Price]:

@@ -60,6 +60,16 @@ def is_local(url: str) -> bool:
         return False
 
 
+GATEWAYS = frozenset({"litellm"})  # relay to paid providers upstream, even from this machine
+
+
+def is_free(provider_id: str, base_url: str | None) -> bool:
+    """No per-token bill: the loopback, or a server on this machine (`is_local`) that is not a
+    gateway. A self-hosted server elsewhere, or any gateway, may bill: its cost is unknown unless
+    it says it or a price is configured."""
+    return provider_id == "loopback" or (provider_id not in GATEWAYS and is_local(base_url or ""))
+
+
 def preflight(target: Target) -> Error | None:
     """A problem to report before anything leaves (no key, a key about to travel unencrypted)."""
     if target.provider.needs_key and not target.key:

@@ -12,6 +12,7 @@ from httpx_sse import ServerSentEvent
 
 from rtchat.events import MOST_TOKENS, Cost, Notice, ServerTimings, TextDelta, Usage
 from rtchat.pricing import format_usd
+from rtchat.ui.widgets.status.status_facts import StatusFacts, format_status, usd
 from rtchat.wire.anthropic import MessagesDecoder
 from rtchat.wire.gemini import GeminiDecoder
 from rtchat.wire.openai_chat import ChatCompletionsDecoder
@@ -91,6 +92,14 @@ def test_gemini_anthropic_and_responses_keep_text_beside_odd_usage():
     assert Usage(None, None, 5, None, 0) in started and warnings_of(started)
     responses = feed(ResponsesDecoder(), {"type": "response.completed", "response": {"usage": {"input_tokens": 3, "output_tokens": 10**13, "input_tokens_details": "x"}}})
     assert Usage(3, None) in responses and warnings_of(responses)
+
+
+def test_the_status_line_says_cost_unknown_for_counted_but_unpriced_turns_never_0():
+    assert "cost unknown" in format_status(StatusFacts(model="vllm/any", state="done", usage=Usage(12, 30)))
+    free = format_status(StatusFacts(model="vllm/any", state="done", usage=Usage(12, 30), cost=Cost(0.0, "table")))
+    assert "cost unknown" not in free and "$0" not in free, "a server on this machine is free: no figure"
+    assert "cost unknown" not in format_status(StatusFacts(model="vllm/any", state="streaming", usage=Usage(12, 30)))
+    assert usd(float("inf")) == "cost unknown"
 
 
 def test_a_sum_that_is_no_bill_reads_cost_unknown():

@@ -27,7 +27,15 @@ def test_anything_else_is_not(url):
 
 def test_the_bench_and_race_call_only_this_machine_free():
     """`is_free` follows `is_local`: a name that merely starts with 127. still costs money, so it is asked about first."""
-    from rtchat.bench.cost import is_free
+    from rtchat.target import is_free
 
     assert is_free("openai", "http://127.0.0.1:8765/v1") and is_free("loopback", "")
     assert not is_free("openai", "http://127.attacker.example/v1")
+
+
+def test_a_self_hosted_server_elsewhere_or_a_gateway_is_not_free():
+    from rtchat.target import is_free
+
+    assert is_free("vllm", "http://localhost:8000/v1") and is_free("ollama", "http://[::1]:11434/v1")
+    assert not is_free("vllm", "https://gpu.example.com/v1") and not is_free("ollama", "https://ollama.com/v1")
+    assert not is_free("litellm", "http://localhost:4000/v1"), "a gateway relays to paid providers upstream"

@@ -34,7 +34,8 @@ def add_bench_parser(sub) -> None:
 
 
 def run_bench_command(args) -> int:
-    from rtchat.bench.cost import estimate, is_free
+    from rtchat.bench.cost import estimate
+    from rtchat.target import is_free
     from rtchat.bench.plan import STOP_AFTER, INTERRUPT_AFTER, Plan
     from rtchat.catalog import parse_model_ref
     from rtchat.commands.common import fail, load_config_or_report
@@ -61,7 +62,7 @@ def run_bench_command(args) -> int:
         plan = Plan(tuple(protocols), args.runs, not args.no_cache_pass)
         from rtchat.pricing import price_for, prices_from_config
 
-        price = price_for(f"{provider.id}/{ref.model}", prices_from_config(config.raw))
+        price = price_for(f"{provider.id}/{ref.model}", prices_from_config(config.raw))  # is_free said no: no FREE price
         cost = estimate(plan, args.prompt, stop_after, INTERRUPT_AFTER).describe(price)
         if not confirm(f"this bench spends tokens on {provider.id} (paid): {cost}."):
             return 2
