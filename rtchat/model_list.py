@@ -12,6 +12,7 @@ import httpx
 from rtchat.catalog import ModelInfo, Provider
 from rtchat.config import cache_dir
 from rtchat.secrets import lookup_key
+from rtchat.target import key_headers
 
 MAX_AGE = 24 * 3600
 LIST_READ_S = 5.0  # the listing is a few kB: after connecting, this long for all of it
@@ -32,12 +33,12 @@ def cached_ids(provider: Provider, max_age: float = MAX_AGE) -> list[str] | None
 
 
 def _listing_request(provider: Provider, base_url: str, key: str | None) -> tuple[str, dict]:
+    headers = key_headers(provider.wire, key)
     if provider.wire == "anthropic":
-        headers = {"anthropic-version": "2023-06-01"} | ({"x-api-key": key} if key else {})
-        return f"{base_url}/v1/models", headers
+        return f"{base_url}/v1/models", {"anthropic-version": "2023-06-01", **headers}
     if provider.wire == "gemini":
-        return f"{base_url}/v1beta/models", ({"x-goog-api-key": key} if key else {})
-    return f"{base_url}/models", ({"Authorization": f"Bearer {key}"} if key else {})
+        return f"{base_url}/v1beta/models", headers
+    return f"{base_url}/models", headers
 
 
 def _ids_from(payload: object) -> list[str]:

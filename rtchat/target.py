@@ -70,6 +70,24 @@ def is_free(provider_id: str, base_url: str | None) -> bool:
     return provider_id == "loopback" or (provider_id not in GATEWAYS and is_local(base_url or ""))
 
 
+KEY_HEADERS = {"anthropic": "x-api-key", "gemini": "x-goog-api-key", "gemini_live": "x-goog-api-key", "azure_chat": "api-key"}
+
+
+def key_headers(wire: str, key: str | None) -> dict[str, str]:
+    """How an API takes its key, by wire (a provider's `wire` or a socket's `ws_wire`): Anthropic
+    `x-api-key`, Gemini (REST and Live) `x-goog-api-key`, Azure `api-key`, everything else
+    `Authorization: Bearer`. No key, no header. Wire builders, which get only the key, use this."""
+    if not key:
+        return {}
+    header = KEY_HEADERS.get(wire)
+    return {header: key} if header else {"Authorization": f"Bearer {key}"}
+
+
+def auth_headers(target: Target) -> dict[str, str]:
+    """The key headers for a resolved target, on any transport (HTTP, WebSocket, WebRTC offer)."""
+    return key_headers(target.provider.wire, target.key)
+
+
 def preflight(target: Target) -> Error | None:
     """A problem to report before anything leaves (no key, a key about to travel unencrypted)."""
     if target.provider.needs_key and not target.key:

@@ -11,6 +11,7 @@ is reopened at once and the session resumed with the latest handle
 from __future__ import annotations
 
 from rtchat.live.connection import LiveConnection
+from rtchat.target import auth_headers
 from rtchat.transports.websocket import ConnectionState, SocketAddress, socket_url
 from rtchat.wire import gemini_live as wire
 
@@ -22,7 +23,7 @@ class GeminiLiveConnection(LiveConnection):
         return wire.LiveProtocol(self.target.model, ["TEXT"], manual_activity=True)
 
     def address(self) -> SocketAddress:
-        headers = (("x-goog-api-key", self.target.key),) if self.target.key else ()
+        headers = tuple(auth_headers(self.target).items())
         return SocketAddress(socket_url(self.target.base_url, wire.PATH), headers)
 
     async def _open_once(self) -> float:

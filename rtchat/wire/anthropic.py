@@ -12,6 +12,7 @@ import json
 from httpx_sse import ServerSentEvent
 
 from rtchat.conversation import ChatMessage, Conversation
+from rtchat.target import key_headers
 from rtchat.events import (
     Done,
     Event,
@@ -89,9 +90,7 @@ def build_request(base_url: str, key: str | None, model: str, conversation: Conv
         body["thinking"] = {"type": "enabled", "budget_tokens": budget}
         body["max_tokens"] = max(body["max_tokens"], budget + DEFAULT_MAX_TOKENS)
     body.update(options.extra_body)
-    headers = {"anthropic-version": API_VERSION, "Accept": "text/event-stream"}
-    if key:
-        headers["x-api-key"] = key
+    headers = {"anthropic-version": API_VERSION, "Accept": "text/event-stream", **key_headers("anthropic", key)}
     return HttpRequest(f"{base_url.rstrip('/')}/v1/messages", headers, body)
 
 

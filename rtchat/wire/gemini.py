@@ -12,6 +12,7 @@ from urllib.parse import quote
 from httpx_sse import ServerSentEvent
 
 from rtchat.conversation import ChatMessage, Conversation
+from rtchat.target import key_headers
 from rtchat.events import Done, Event, TextDelta, ThinkingDelta, Usage, plausible_count
 from rtchat.wire.base import (
     HttpRequest,
@@ -71,9 +72,7 @@ def build_request(base_url: str, key: str | None, model: str, conversation: Conv
     if conversation.system:
         body["systemInstruction"] = {"parts": [{"text": conversation.system}]}
     body.update(options.extra_body)
-    headers = {"Accept": "text/event-stream"}
-    if key:
-        headers["x-goog-api-key"] = key
+    headers = {"Accept": "text/event-stream", **key_headers("gemini", key)}
     url = f"{base_url.rstrip('/')}/v1beta/models/{quote(model, safe='@=,.-_')}:streamGenerateContent?alt=sse"
     return HttpRequest(url, headers, body)
 

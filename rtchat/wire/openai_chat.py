@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from httpx_sse import ServerSentEvent
 
 from rtchat.conversation import ChatMessage, Conversation, has_words
+from rtchat.target import key_headers
 from rtchat.events import Done, Event, RedactedThinking, ServerTimings, TextDelta, ThinkingDelta, ThinkingSignature, ToolCallDelta, Usage
 from rtchat.wire.base import (
     HttpRequest,
@@ -89,9 +90,7 @@ def build_request(base_url: str, key: str | None, model: str, conversation: Conv
         body["max_completion_tokens" if options.effort_style == "openai" else "max_tokens"] = options.max_tokens
     body.update(reasoning_fields(options.effort, options.effort_style))
     body.update(options.extra_body)
-    headers = {"Accept": "text/event-stream"}
-    if key:
-        headers["Authorization"] = f"Bearer {key}"
+    headers = {"Accept": "text/event-stream", **key_headers("openai_chat", key)}
     return HttpRequest(f"{base_url.rstrip('/')}/chat/completions", headers, body)
 
 

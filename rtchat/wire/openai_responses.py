@@ -13,6 +13,7 @@ from collections.abc import Callable
 from httpx_sse import ServerSentEvent
 
 from rtchat.conversation import ChatMessage, Conversation
+from rtchat.target import key_headers
 from rtchat.events import Done, Error, Event, TextDelta, ThinkingDelta, ToolCallDelta, Usage
 from rtchat.wire.base import HttpRequest, RequestOptions, StreamDecoder, binary_attachments, in_stream_error, mapping, parse_json, reported_usage, user_text
 from rtchat.wire.socket_protocol import FrameQueues, ServerContext, decode_frame
@@ -59,9 +60,7 @@ def response_body(model: str, conversation: Conversation, options: RequestOption
 
 def build_request(base_url: str, key: str | None, model: str, conversation: Conversation, options: RequestOptions) -> HttpRequest:
     body = response_body(model, conversation, options) | {"stream": True}
-    headers = {"Accept": "text/event-stream"}
-    if key:
-        headers["Authorization"] = f"Bearer {key}"
+    headers = {"Accept": "text/event-stream", **key_headers("openai_responses", key)}
     return HttpRequest(f"{base_url.rstrip('/')}/responses", headers, body)
 
 
