@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 from rtchat.bench.plan import CACHE_REPLY_LIMIT, Plan
 from rtchat.bench.prefix import shared_prefix
+from rtchat.conversation import CHARS_PER_TOKEN
 from rtchat.events import Usage
 from rtchat.pricing import Price, format_usd
-from rtchat.conversation import CHARS_PER_TOKEN
 
 REQUEST_OVERHEAD_TOKENS = 10  # role markers and framing around the prompt
 

@@ -12,7 +12,6 @@ import json
 from httpx_sse import ServerSentEvent
 
 from rtchat.conversation import ChatMessage, Conversation
-from rtchat.target import key_headers
 from rtchat.events import (
     Done,
     Event,
@@ -24,19 +23,8 @@ from rtchat.events import (
     Usage,
     plausible_count,
 )
-from rtchat.wire.base import (
-    HttpRequest,
-    RequestOptions,
-    StreamDecoder,
-    alternating_turns,
-    binary_attachments,
-    done_reason,
-    in_stream_error,
-    mapping,
-    parse_json,
-    reported_usage,
-    user_text,
-)
+from rtchat.target import key_headers
+from rtchat.wire.base import HttpRequest, RequestOptions, StreamDecoder, alternating_turns, binary_attachments, done_reason, in_stream_error, mapping, parse_json, reported_usage, user_text
 
 API_VERSION = "2023-06-01"
 THINKING_BUDGET = {"low": 2048, "medium": 8192, "high": 16384, "max": 32000}

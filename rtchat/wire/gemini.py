@@ -12,21 +12,9 @@ from urllib.parse import quote
 from httpx_sse import ServerSentEvent
 
 from rtchat.conversation import ChatMessage, Conversation
-from rtchat.target import key_headers
 from rtchat.events import Done, Event, TextDelta, ThinkingDelta, Usage, plausible_count
-from rtchat.wire.base import (
-    HttpRequest,
-    RequestOptions,
-    StreamDecoder,
-    alternating_turns,
-    binary_attachments,
-    done_reason,
-    in_stream_error,
-    mapping,
-    parse_json,
-    reported_usage,
-    user_text,
-)
+from rtchat.target import key_headers
+from rtchat.wire.base import HttpRequest, RequestOptions, StreamDecoder, alternating_turns, binary_attachments, done_reason, in_stream_error, mapping, parse_json, reported_usage, user_text
 
 THINKING_BUDGET = {"off": 0, "low": 1024, "medium": 8192, "high": 24576, "max": 32768}
 THINKING_LEVEL = {"off": "low", "low": "low", "medium": "high", "high": "high", "max": "high"}

@@ -19,21 +19,9 @@ from collections.abc import Mapping
 from httpx_sse import ServerSentEvent
 
 from rtchat.conversation import ChatMessage, Conversation, has_words
-from rtchat.target import key_headers
 from rtchat.events import Done, Event, RedactedThinking, ServerTimings, TextDelta, ThinkingDelta, ThinkingSignature, ToolCallDelta, Usage
-from rtchat.wire.base import (
-    HttpRequest,
-    RequestOptions,
-    StreamDecoder,
-    binary_attachments,
-    done_reason,
-    in_stream_error,
-    mapping,
-    parse_json,
-    reported_cost,
-    reported_usage,
-    user_text,
-)
+from rtchat.target import key_headers
+from rtchat.wire.base import HttpRequest, RequestOptions, StreamDecoder, binary_attachments, done_reason, in_stream_error, mapping, parse_json, reported_cost, reported_usage, user_text
 
 FINISH_REASONS = {
     "stop": "complete",

@@ -13,8 +13,8 @@ from collections.abc import Callable
 from httpx_sse import ServerSentEvent
 
 from rtchat.conversation import ChatMessage, Conversation
-from rtchat.target import key_headers
 from rtchat.events import Done, Error, Event, TextDelta, ThinkingDelta, ToolCallDelta, Usage
+from rtchat.target import key_headers
 from rtchat.wire.base import HttpRequest, RequestOptions, StreamDecoder, binary_attachments, in_stream_error, mapping, parse_json, reported_usage, user_text
 from rtchat.wire.socket_protocol import FrameQueues, ServerContext, decode_frame
 
