@@ -150,3 +150,15 @@ def test_ask_keeps_the_text_and_says_no_absurd_number(tmp_path, absurd_server):
     assert listed.returncode == 0 and "$" not in listed.stdout and "inf" not in listed.stdout, listed.stdout
     exported = run(tmp_path, "export", "last")
     assert "one two three" in exported.stdout and "_cost" not in exported.stdout
+
+
+def test_socket_decoders_keep_text_beside_odd_usage():
+    from rtchat.wire.deepseek_socket import decode_payload
+    from rtchat.wire.gemini_live import LiveDecoder
+    from rtchat.wire.openai_realtime import usage_from
+
+    realtime = usage_from({"input_tokens": "12", "output_tokens": 10**19, "input_token_details": [1]})
+    assert realtime[0] == Usage() and warnings_of(realtime)
+    assert Usage() in decode_payload({"type": "done", "usage": {"prompt_tokens": [1], "prompt_tokens_details": "x"}})
+    live = LiveDecoder().feed({"serverContent": {"modelTurn": {"parts": [{"text": "kept"}]}}, "usageMetadata": {"responseTokenCount": "7", "thoughtsTokenCount": [1]}})
+    assert text_of(live) == "kept"
