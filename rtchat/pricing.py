@@ -13,7 +13,7 @@ import math
 from dataclasses import dataclass, replace
 from typing import Any
 
-from rtchat.events import Cost, Usage, plausible_usd
+from rtchat.events import MOST_USD, Cost, Notice, Usage, plausible_usd
 
 CHECKED = "2026-11-15"  # when the built-in list prices below were last compared with the providers' pages
 
@@ -41,13 +41,15 @@ class Price:
         return Cost(usd, "table", saved)
 
 
-def turn_cost(price: Price, usage: Usage) -> Cost | None:
+def turn_cost(price: Price, usage: Usage) -> Cost | Notice | None:
     """A turn's cost from the table; None (cost unknown, never $0) when the server said no token
-    count, or when the counts, each believable alone, price past `MOST_USD`."""
+    count; a notice instead of a cost when the counts, each believable alone, price past `MOST_USD`."""
     if usage.input_tokens is None and usage.output_tokens is None:
         return None
     cost = price.cost(usage)
-    return cost if plausible_usd(cost.usd) is not None else None
+    if plausible_usd(cost.usd) is None:
+        return Notice(f"the server's token counts would make this turn cost {format_usd(cost.usd)}, more than rtchat believes of one turn (${MOST_USD:,.0f}); the cost is left out", "warning")
+    return cost
 
 
 FREE = Price(0.0, 0.0, note="runs here: no bill")

@@ -11,7 +11,7 @@ import pytest
 from httpx_sse import ServerSentEvent
 
 from rtchat.events import MOST_TOKENS, Cost, Notice, ServerTimings, TextDelta, Usage
-from rtchat.pricing import format_usd
+from rtchat.pricing import Price, format_usd, turn_cost
 from rtchat.ui.widgets.status.status_facts import StatusFacts, format_status, usd
 from rtchat.wire.anthropic import MessagesDecoder
 from rtchat.wire.gemini import GeminiDecoder
@@ -100,6 +100,14 @@ def test_the_status_line_says_cost_unknown_for_counted_but_unpriced_turns_never_
     assert "cost unknown" not in free and "$0" not in free, "a server on this machine is free: no figure"
     assert "cost unknown" not in format_status(StatusFacts(model="vllm/any", state="streaming", usage=Usage(12, 30)))
     assert usd(float("inf")) == "cost unknown"
+
+
+def test_a_table_cost_past_belief_is_a_notice_and_no_counts_is_no_cost():
+    dear = Price(75.0, 75.0)
+    assert turn_cost(dear, Usage(1_000, 2_000)) == Cost(0.225, "table", 0.0)
+    notice = turn_cost(dear, Usage(MOST_TOKENS, MOST_TOKENS))
+    assert isinstance(notice, Notice) and "the cost is left out" in notice.text
+    assert turn_cost(dear, Usage(cached_tokens=5)) is None, "no count said: cost unknown, never $0"
 
 
 def test_a_sum_that_is_no_bill_reads_cost_unknown():

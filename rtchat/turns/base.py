@@ -112,7 +112,7 @@ class QueuedTurn:
                 self._task.cancel()
                 self._abandoned()
 
-    def _table_cost(self) -> Cost | None:
+    def _table_cost(self) -> Cost | Notice | None:
         """The turn's cost from the price table, unless the server said what it cost."""
         answer = self.answer.answer()
         if self.target.price is None or answer.usage is None or (answer.cost is not None and answer.cost.source == "server"):
