@@ -378,11 +378,32 @@ class Store:
         return None if row is None else int(row[0])
 
     def search(
-        self, words: str, limit: int = 50, *, mark: tuple[str, str] = ("[", "]")
+        self,
+        words: str,
+        limit: int = 50,
+        *,
+        mark: tuple[str, str] = ("[", "]"),
+        cancelled: threading.Event | None = None,
     ) -> list[SearchHit]:
-        """Messages containing all the words (stemmed), newest first, with a marked snippet."""
+        """Messages of every branch containing all the words (stemmed), newest first, with a
+        marked snippet. Setting `cancelled` (from another thread) stops the query within a
+        few thousand SQLite steps and raises `SearchCancelled`: the readers' lock is free again."""
         with self._read() as conn:
-            return fts.search(conn, words, limit, mark)
+            if cancelled is None:
+                return fts.search(conn, words, limit, mark)
+            conn.set_progress_handler(cancelled.is_set, 1000)
+            try:
+                return fts.search(conn, words, limit, mark)
+            except sqlite3.OperationalError as exc:
+                if cancelled.is_set():
+                    raise SearchCancelled(words) from exc
+                raise
+            finally:
+                conn.set_progress_handler(None, 0)
+
+
+class SearchCancelled(Exception):
+    """A search stopped because whoever asked no longer wants it (a newer keystroke, Escape)."""
 
 
 def as_conversation(record: ConversationRecord, messages: Sequence[MessageRecord]) -> Conversation:

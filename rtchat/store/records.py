@@ -95,6 +95,7 @@ class SearchHit:
     role: str
     snippet: str
     created: float
+    on_path: bool = True  # False: the hit is on a branch its conversation is not on now
 
 
 # --------------------------------------------------------------------------- titles

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
+
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -33,7 +36,8 @@ def snippet_content(snippet: str) -> Content:
 
 
 def hit_label(hit: SearchHit) -> Content:
-    head = Content.assemble((terminal_safe(hit.title or "(untitled)"), "bold"), f"  · {hit.role}\n")
+    branch = "" if hit.on_path else " · on another branch"
+    head = Content.assemble((terminal_safe(hit.title or "(untitled)"), "bold"), f"  · {hit.role}{branch}\n")
     return head + Content("   ") + snippet_content(hit.snippet)
 
 
@@ -84,19 +88,29 @@ class SearchScreen(ModalScreen[None]):
 
     @work(exclusive=True, group="search")
     async def run_search(self, words: str, pause: float = TYPING_PAUSE) -> None:
-        import asyncio
-
-        await asyncio.sleep(pause)  # a newer keystroke cancels this worker first
-        self.show_hits(words)
-
-    def show_hits(self, words: str) -> None:
+        """Search on a thread once typing pauses. A newer keystroke or Escape cancels this
+        worker; the query running on the thread is then stopped too, not left to finish."""
+        await asyncio.sleep(pause)
         status = self.query_one("#search-status", Static)
+        if not words.strip():
+            self.show_hits(words, [])
+            return
+        status.update("searching…")
+        cancelled = threading.Event()
         try:
-            self.hits = self.store.search(words, mark=MARK) if words.strip() else []
+            hits = await asyncio.to_thread(self.store.search, words, mark=MARK, cancelled=cancelled)
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
         except StoreError as exc:
             self.hits = []
             status.update(str(exc))
             return
+        self.show_hits(words, hits)
+
+    def show_hits(self, words: str, found: list[SearchHit]) -> None:
+        self.hits = found
+        status = self.query_one("#search-status", Static)
         hits = self.query_one("#search-hits", OptionList)
         hits.clear_options()
         hits.add_options([Option(hit_label(hit), id=str(index)) for index, hit in enumerate(self.hits)])
