@@ -387,23 +387,19 @@ class Store:
     ) -> list[SearchHit]:
         """Messages of every branch containing all the words (stemmed), newest first, with a
         marked snippet. Setting `cancelled` (from another thread) stops the query within a
-        few thousand SQLite steps and raises `SearchCancelled`: the readers' lock is free again."""
+        few thousand SQLite steps and returns no hits: the readers' lock is free again."""
         with self._read() as conn:
             if cancelled is None:
                 return fts.search(conn, words, limit, mark)
             conn.set_progress_handler(cancelled.is_set, 1000)
             try:
                 return fts.search(conn, words, limit, mark)
-            except sqlite3.OperationalError as exc:
+            except sqlite3.OperationalError:
                 if cancelled.is_set():
-                    raise SearchCancelled(words) from exc
+                    return []
                 raise
             finally:
                 conn.set_progress_handler(None, 0)
-
-
-class SearchCancelled(Exception):
-    """A search stopped because whoever asked no longer wants it (a newer keystroke, Escape)."""
 
 
 def as_conversation(record: ConversationRecord, messages: Sequence[MessageRecord]) -> Conversation:
