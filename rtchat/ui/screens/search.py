@@ -52,7 +52,7 @@ class SearchScreen(ModalScreen[None]):
             self.conversation_id = conversation_id
 
     BINDINGS = [
-        Binding("escape", "dismiss(None)", "Close", id="search.close"),
+        Binding("escape", "close", "Close", id="search.close"),
         Binding("down", "move(1)", "Next", id="search.next", show=False),
         Binding("up", "move(-1)", "Previous", id="search.previous", show=False),
     ]
@@ -122,6 +122,11 @@ class SearchScreen(ModalScreen[None]):
             status.update(f"{len(self.hits)} matching messages")
         else:
             status.update(f"no message matches “{words.strip()}” — fewer or shorter words find more")
+
+    def action_close(self) -> None:
+        """Stop the search still running (its thread query too), then close."""
+        self.workers.cancel_group(self, "search")
+        self.dismiss(None)
 
     def action_move(self, step: int) -> None:
         hits = self.query_one("#search-hits", OptionList)
