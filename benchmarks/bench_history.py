@@ -170,6 +170,38 @@ def stream_cost(path: Path) -> dict[str, float]:
     }
 
 
+def written_bytes() -> int:
+    """Bytes this process (the writer thread included) has handed to write(2) so far."""
+    for line in Path("/proc/self/io").read_text().splitlines():
+        if line.startswith("wchar:"):
+            return int(line.split()[1])
+    raise OSError("no wchar in /proc/self/io")
+
+
+def answer_writes(folder: Path, answer_mb: float, chunk_chars: int = 400) -> dict[str, float]:
+    """What streaming one long answer writes: bytes written per byte of answer. A flush
+    every 20 events; linear if each flush appends only what is new."""
+    path = folder / "long-answer.db"
+    store = Store.open(path, clock=SteppingClock(1 / EVENTS_PER_SECOND))
+    conv = store.create_conversation("bench-model")
+    store.add_user_message(conv, "write forever")
+    writer = store.begin_answer(conv, "bench-model", provider="bench")
+    piece = ("lorem ipsum dolor sit amet " * (chunk_chars // 27 + 1))[:chunk_chars]
+    events = int(answer_mb * 1e6 / chunk_chars)
+    before = written_bytes()
+    for _ in range(events):
+        writer.apply(TextDelta(piece))
+        writer.wait()  # each flush lands before the next: the worst case, no coalescing
+    writer.apply(Done("complete"))
+    assert writer.wait() and writer.failed is None
+    store.close()
+    written = written_bytes() - before
+    answer = events * chunk_chars
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    return {"answer_mb": answer / 1e6, "written_mb": written / 1e6, "written_per_answer_byte": written / answer}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--conversations", type=int, default=10_000)
@@ -177,6 +209,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=9)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--json", metavar="OUT", help="also write the results here")
+    parser.add_argument("--answer-mb", type=float, nargs="*", default=[2.0, 8.0],
+                        help="long answers to stream, measuring the bytes written (linear: the same per byte)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     args = parser.parse_args(argv)
     if args.messages <= BIG_CONVERSATION_MESSAGES or args.conversations < 2:
@@ -222,6 +256,10 @@ def main(argv: list[str] | None = None) -> int:
     assert len(store.list_conversations()) == min(200, args.conversations)
     store.close()
     results.update(stream_cost(path))
+    for size in args.answer_mb:
+        writes = answer_writes(folder, size)
+        results[f"answer_{size:g}mb_written_mb"] = round(writes["written_mb"], 1)
+        results[f"answer_{size:g}mb_written_per_byte"] = round(writes["written_per_answer_byte"], 1)
 
     targets = {
         "list_ms": 300,
@@ -246,6 +284,9 @@ def main(argv: list[str] | None = None) -> int:
             target = f"< {targets[name]}" if name in targets else ""
             print(f"{name:<26}{value:>9.3f} ms{target:>10}")
     print(f"{'events / flushes':<26}{results['events']:>9} / {results['flushes']}")
+    for name, value in results.items():
+        if name.startswith("answer_"):
+            print(f"{name:<34}{value:>9}")
     print("all targets met" if results["targets_met"] else "SOME TARGETS MISSED")
 
     if args.json:

@@ -18,7 +18,7 @@ from typing import TypeVar
 
 from rtchat.attachments import Attachment
 from rtchat.conversation import ChatMessage, Conversation, has_words
-from rtchat.store import branches
+from rtchat.store import branches, chunks
 from rtchat.store import search as fts
 from rtchat.store.branches import LEAF, Parent
 from rtchat.store.connection import BUSY_TIMEOUT_S, connect, connect_read_only, read_snapshot, write_transaction
@@ -265,6 +265,8 @@ class Store:
         now = self.now()
 
         def mark(conn: sqlite3.Connection) -> int:
+            streaming = [row[0] for row in conn.execute("SELECT id FROM messages WHERE status = 'streaming'")]
+            chunks.join_into_text(conn, streaming)
             cursor = conn.execute(
                 "UPDATE messages SET status = 'interrupted', updated = ? WHERE status = 'streaming'", (now,)
             )
@@ -344,6 +346,7 @@ class Store:
                 (conv_id,),
             ).fetchall()
             groups = branches.sibling_groups(conn, conv_id)
+            streamed = chunks.pending(conn, [r["id"] for r in rows if r["status"] == "streaming"])
             files = conn.execute(
                 "SELECT a.message_id, a.name, b.media_type, b.data FROM attachments a JOIN blobs b ON b.sha256 = a.sha256"
                 " JOIN messages m ON m.id = a.message_id WHERE m.conversation_id = ? ORDER BY a.message_id, a.position",
@@ -354,6 +357,7 @@ class Store:
             by_message.setdefault(message_id, []).append(Attachment(name, media_type, bytes(data)))
         messages = [message_from_row(r) for r in rows]
         for message in messages:
+            message.text += streamed.get(message.id, "")
             message.attachments = by_message.get(message.id, [])
             message.siblings = groups.get(message.parent_id, [message.id])
         return record_from_row(ConversationRecord, row), messages
