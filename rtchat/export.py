@@ -178,8 +178,9 @@ def branch_paths(messages: list[MessageRecord]) -> list[list[MessageRecord]]:
     leaves = [m for m in messages if m.id not in parents]
     paths = []
     for leaf in leaves:
-        path, node = [], leaf
-        while node is not None:
+        path, node, seen = [], leaf, set()
+        while node is not None and node.id not in seen:  # a damaged file's parent_id cycle ends the walk
+            seen.add(node.id)
             path.append(node)
             node = by_id.get(node.parent_id) if node.parent_id is not None else None
         paths.append(path[::-1])

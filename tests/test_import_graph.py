@@ -16,7 +16,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "rtchat"
 # Lower number = lower layer. A module's layer is its first path part under rtchat/.
 LAYERS = {
     "events": 0, "sanitize": 0,
-    "catalog": 1, "errors": 1, "secrets": 1, "pricing": 1, "attachments": 1,
+    "catalog": 1, "errors": 1, "secrets": 1, "private_files": 1, "pricing": 1, "attachments": 1,
     "target": 2, "config": 2, "config_rules": 2, "theme_names": 2, "conversation": 2, "answer": 2, "metrics": 2, "retry": 2, "model_list": 2,
     "wire": 3, "debuglog": 3,
     "loopback": 4, "audio": 4, "store": 4, "history": 5, "export": 5,

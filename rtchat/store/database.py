@@ -18,6 +18,7 @@ from typing import TypeVar
 
 from rtchat.attachments import Attachment
 from rtchat.conversation import ChatMessage, Conversation, has_words
+from rtchat.private_files import FILE_MODE, private_file, private_folder, tighten
 from rtchat.store import branches, chunks
 from rtchat.store import search as fts
 from rtchat.store.branches import LEAF, Parent
@@ -87,7 +88,7 @@ class Store:
         db_path = Path(path) if path is not None else default_path()
         shown = str(db_path)
         try:
-            db_path.parent.mkdir(parents=True, exist_ok=True)
+            make_private(db_path)
         except OSError as exc:
             raise explain(exc, shown, "open") from exc
         connection = connect(shown, busy_timeout, check_same_thread=False)
@@ -404,6 +405,18 @@ class Store:
                 raise
             finally:
                 conn.set_progress_handler(None, 0)
+
+
+def make_private(db_path: Path) -> None:
+    """The history file and its WAL and SHM are 0600 (SQLite gives those two the main file's
+    mode), created so or tightened; rtchat's data folder is 0700. A folder named by the caller
+    is created 0700 but otherwise left alone: it may be shared."""
+    folder = db_path.parent
+    if folder == default_path().parent or not folder.exists():
+        private_folder(folder)
+    private_file(db_path)
+    for suffix in ("-wal", "-shm"):
+        tighten(Path(f"{db_path}{suffix}"), FILE_MODE)
 
 
 def as_conversation(record: ConversationRecord, messages: Sequence[MessageRecord]) -> Conversation:

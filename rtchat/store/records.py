@@ -8,6 +8,7 @@ credentials: keys live in the keyring and config, never here.
 from __future__ import annotations
 
 import json
+import math
 import sqlite3
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -174,8 +175,30 @@ def message_from_row(row: sqlite3.Row) -> MessageRecord:
     return MessageRecord(**values)
 
 
+SQLITE_INT_MAX = 2**63 - 1
+MONEY_MAX_USD = 1e9  # more than any one answer can cost: a bigger figure is a server's mistake
+
+
+def stored_count(value: object) -> int | None:
+    """A token count as SQLite can hold it: a whole number 0..2^63-1, else None ("not said").
+
+    Why here: a server's 10^19 tokens raised OverflowError on the writer thread, and the
+    answer was stored empty. Whatever the layers above let through, the row is written."""
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= SQLITE_INT_MAX:
+        return value
+    return None
+
+
+def stored_money(value: object) -> float | None:
+    """A dollar figure as stored: finite and plausible, else None."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and abs(value) <= MONEY_MAX_USD:
+        return float(value)
+    return None
+
+
 def answer_row(answer: Answer, status: str) -> dict[str, Any]:
-    """The answer's columns as named SQL parameters (its row id and times are added by the writer)."""
+    """The answer's columns as named SQL parameters (its row id and times are added by the writer).
+    Counts and money pass `stored_count`/`stored_money`: no value from a server fails the write."""
     usage = answer.usage or Usage()
     thinking = list(answer.thinking)
     return {
@@ -187,14 +210,14 @@ def answer_row(answer: Answer, status: str) -> dict[str, Any]:
         "finish_reason": answer.reason,
         "error_kind": None if answer.error is None else str(answer.error.kind),
         "error": None if answer.error is None else answer.error.message,
-        "input_tokens": usage.input_tokens,
-        "output_tokens": usage.output_tokens,
-        "cached_tokens": usage.cached_tokens,
-        "reasoning_tokens": usage.reasoning_tokens,
-        "cache_write_tokens": usage.cache_write_tokens,
-        "cost_usd": None if answer.cost is None else answer.cost.usd,
+        "input_tokens": stored_count(usage.input_tokens),
+        "output_tokens": stored_count(usage.output_tokens),
+        "cached_tokens": stored_count(usage.cached_tokens),
+        "reasoning_tokens": stored_count(usage.reasoning_tokens),
+        "cache_write_tokens": stored_count(usage.cache_write_tokens),
+        "cost_usd": None if answer.cost is None else stored_money(answer.cost.usd),
         "cost_source": None if answer.cost is None else answer.cost.source,
-        "saved_usd": None if answer.cost is None else answer.cost.saved_usd,
+        "saved_usd": None if answer.cost is None else stored_money(answer.cost.saved_usd),
         "metrics": json.dumps(metrics_dict(answer.metrics)),
         "prompt_transcript": answer.user_transcript,
     }

@@ -140,6 +140,9 @@ class AnswerWriter:
         except StoreError as exc:
             self._note(exc)
             return
+        except Exception as exc:  # noqa: BLE001 - a value SQLite refuses: said once, never lost silently
+            self._note(StoreError(f"could not save the answer to the chat history at {self.store.path}: {exc}", path=self.store.path))
+            return
         self._saved = saved
         self.saved += 1
 

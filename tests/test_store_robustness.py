@@ -1,0 +1,90 @@
+"""The history against absurd server numbers, other local users, and a damaged file: real `rtchat`
+processes, a real server on 127.0.0.1 and the real SQLite file."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import stat
+import subprocess
+from pathlib import Path
+
+from rtchat.events import Done, TextDelta, Usage
+from rtchat.store import Store
+from tests.support.canned_sse import canned_provider_config, canned_sse, chat_frames
+from tests.support.env import isolated_env, rtchat_cmd
+
+
+def run(tmp_path, *args, **env):
+    return subprocess.run(rtchat_cmd(*args), env=isolated_env(tmp_path, **env), capture_output=True, text=True, timeout=60)
+
+
+def mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+HUGE_USAGE = chat_frames(
+    '{"choices":[{"index":0,"delta":{"content":"a perfectly good answer"},"finish_reason":"stop"}]}',
+    '{"choices":[],"usage":{"prompt_tokens":10000000000000000000,"completion_tokens":7}}',
+)
+
+
+def test_token_counts_sqlite_cannot_hold_still_leave_the_answer_saved(tmp_path):
+    with canned_sse(HUGE_USAGE) as url:
+        canned_provider_config(tmp_path / "config", url)
+        asked = run(tmp_path, "ask", "-m", "canned/m", "hi")
+    assert asked.returncode == 0, asked.stderr
+    assert "a perfectly good answer" in asked.stdout
+    exported = run(tmp_path, "export", "last", "--format", "json")
+    assert exported.returncode == 0, exported.stderr
+    answer = json.loads(exported.stdout)["messages"][-1]
+    assert (answer["text"], answer["status"]) == ("a perfectly good answer", "complete")
+    assert answer["input_tokens"] is None and answer["output_tokens"] == 7
+
+
+def test_the_store_boundary_turns_impossible_numbers_into_not_said(tmp_path):
+    """Whatever the usage parser lets through, SQLite's integer range and plausible money hold here."""
+    with Store.open(tmp_path / "history.db") as store:
+        conv = store.create_conversation("m")
+        writer = store.begin_answer(conv, "m")
+        writer.apply(TextDelta("kept"))
+        writer.apply(Usage(input_tokens=10**19, output_tokens=2**63 - 1, cached_tokens=10**400))
+        writer.apply(Done("complete"))
+        assert writer.wait() and writer.failed is None
+        answer = store.load_conversation(conv)[1][-1]
+        assert (answer.text, answer.status) == ("kept", "complete")
+        assert (answer.input_tokens, answer.output_tokens, answer.cached_tokens) == (None, 2**63 - 1, None)
+
+
+def test_history_and_wire_log_are_private_and_old_ones_are_tightened(tmp_path):
+    data = tmp_path / "data"
+    data.mkdir(mode=0o755)
+    data.chmod(0o755)
+    db = data / "history.db"
+    sqlite3.connect(db).close()  # an older rtchat's file: 0644 under the usual umask
+    db.chmod(0o644)
+    asked = run(tmp_path, "ask", "--debug", "hello")
+    assert asked.returncode == 0, asked.stderr
+    assert mode(data) == 0o700
+    for path in (db, Path(f"{db}-wal"), Path(f"{db}-shm")):
+        if path.exists():
+            assert mode(path) == 0o600, path
+    logs = tmp_path / "state" / "logs"
+    assert mode(logs) == 0o700 and [mode(p) for p in logs.iterdir()] == [0o600]
+
+    fresh = tmp_path / "fresh"
+    assert run(fresh, "ask", "hello").returncode == 0
+    assert mode(fresh / "data") == 0o700 and mode(fresh / "data" / "history.db") == 0o600
+
+
+def test_a_parent_cycle_in_a_damaged_history_does_not_hang_export_or_branch_moves(tmp_path):
+    assert run(tmp_path, "ask", "first").returncode == 0
+    assert run(tmp_path, "ask", "--continue", "second").returncode == 0
+    db = tmp_path / "data" / "history.db"
+    with sqlite3.connect(db) as conn:  # damage: the first prompt now follows the last answer
+        conn.execute("UPDATE messages SET parent_id = (SELECT max(id) FROM messages) WHERE id = 1")
+    exported = run(tmp_path, "export", "last", "--all-branches")
+    assert exported.returncode == 0, exported.stderr
+    assert "first" in exported.stdout and "second" in exported.stdout
+    with Store.open(db) as store:  # a branch move walks the tree both ways
+        assert store.select_branch(1, 1) in {1, 2, 3, 4}
