@@ -10,6 +10,7 @@ import subprocess
 from pathlib import Path
 
 from rtchat.events import Done, TextDelta, Usage
+from rtchat.history import TurnRecorder
 from rtchat.store import Store
 from tests.support.canned_sse import canned_provider_config, canned_sse, chat_frames
 from tests.support.env import isolated_env, rtchat_cmd
@@ -88,3 +89,38 @@ def test_a_parent_cycle_in_a_damaged_history_does_not_hang_export_or_branch_move
     assert "first" in exported.stdout and "second" in exported.stdout
     with Store.open(db) as store:  # a branch move walks the tree both ways
         assert store.select_branch(1, 1) in {1, 2, 3, 4}
+
+
+def test_a_huge_answer_still_being_written_at_exit_is_not_called_locked(tmp_path):
+    """Writing and indexing 60 MB takes seconds, far past the close timeout (here 1.1 s), yet
+    nothing waits for a lock: close waits for it, says nothing, and the answer is saved."""
+    warnings: list[str] = []
+    recorder = TurnRecorder(Store.open(tmp_path / "history.db", busy_timeout=0.05), warnings.append)
+    recorder.start("m", "sse", None)
+    recorder.prompt("say a lot")
+    recorder.begin_answer("m", "p")
+    recorder.apply(TextDelta("word " * 12_000_000))
+    recorder.apply(Done("complete"))
+    recorder.close()
+    assert warnings == []
+    with Store.open(tmp_path / "history.db") as store:
+        answer = store.load_conversation(1)[1][-1]
+        assert (len(answer.text), answer.status) == (60_000_000, "complete")
+
+
+def test_a_history_locked_by_another_program_at_exit_is_still_said(tmp_path):
+    warnings: list[str] = []
+    recorder = TurnRecorder(Store.open(tmp_path / "history.db", busy_timeout=0.05), warnings.append)
+    recorder.start("m", "sse", None)
+    recorder.prompt("hello")
+    recorder.begin_answer("m", "p")
+    locker = sqlite3.connect(tmp_path / "history.db", isolation_level=None)
+    locker.execute("BEGIN EXCLUSIVE")
+    try:
+        recorder.apply(TextDelta("hi"))
+        recorder.apply(Done("complete"))
+        recorder.close()
+    finally:
+        locker.execute("COMMIT")
+        locker.close()
+    assert len(warnings) == 1 and "locked" in warnings[0]
