@@ -214,6 +214,7 @@ def _message_markdown(message: MessageRecord, position: int | None = None) -> li
     if message.role == "user":
         lines += [f"**You**{number}", "", _quote(text or spoken)]
         lines += [f"> 📎 {_plain(a.name)} ({a.size_label}, {_plain(a.media_type)})" for a in message.attachments]
+        lines += [f"> 📎 {_plain(name)} (missing: its file is no longer in the history)" for name in message.missing_attachments]
         return lines
     model = f" ({_plain(message.model)})" if message.model else ""
     lines.append(f"**Assistant**{number}{model}")

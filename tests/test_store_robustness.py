@@ -124,3 +124,45 @@ def test_a_history_locked_by_another_program_at_exit_is_still_said(tmp_path):
         locker.execute("COMMIT")
         locker.close()
     assert len(warnings) == 1 and "locked" in warnings[0]
+
+
+def test_an_attachment_whose_file_is_gone_is_said_in_export_and_resume(tmp_path):
+    notes = tmp_path / "notes.txt"
+    notes.write_text("lava notes\n")
+    assert run(tmp_path, "ask", "-a", str(notes), "summarise").returncode == 0
+    db = tmp_path / "data" / "history.db"
+    with sqlite3.connect(db) as conn:  # damage: the blob is gone, the attachment row stays
+        conn.execute("PRAGMA foreign_keys = OFF")
+        conn.execute("DELETE FROM blobs")
+    exported = run(tmp_path, "export", "last")
+    assert exported.returncode == 0, exported.stderr
+    assert "> 📎 notes.txt (missing: its file is no longer in the history)" in exported.stdout
+    as_json = json.loads(run(tmp_path, "export", "last", "--format", "json").stdout)
+    assert as_json["messages"][0]["missing_attachments"] == ["notes.txt"]
+    resumed = run(tmp_path, "ask", "--continue", "and now?")
+    assert resumed.returncode == 0, resumed.stderr
+    said = [line for line in resumed.stderr.splitlines() if "missing from the history" in line]
+    assert len(said) == 1 and "notes.txt" in said[0]
+
+
+def test_two_processes_on_one_conversation_never_make_a_prompt_follow_a_prompt(tmp_path):
+    """`ask --conversation 1 --edit X & ask --conversation 1 Y &`: each new message follows what
+    its own process loaded and sent (a branch if another wrote meanwhile), so the tree keeps
+    alternating roles: providers reject a prompt after a prompt."""
+    assert run(tmp_path, "ask", "first question").returncode == 0
+    env = isolated_env(tmp_path)
+    for round_ in range(3):
+        edit = subprocess.Popen(rtchat_cmd("ask", "--conversation", "1", "--edit", f"edited {round_}"), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        more = subprocess.Popen(rtchat_cmd("ask", "--conversation", "1", f"more {round_}"), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for process in (edit, more):
+            _, err = process.communicate(timeout=60)
+            assert process.returncode == 0, err
+    with sqlite3.connect(tmp_path / "data" / "history.db") as conn:
+        edges = conn.execute(
+            "SELECT c.role, p.role FROM messages c JOIN messages p ON p.id = c.parent_id"
+        ).fetchall()
+        kinds = conn.execute("SELECT role, count(*) FROM messages GROUP BY role ORDER BY role").fetchall()
+        roots = conn.execute("SELECT role FROM messages WHERE parent_id IS NULL").fetchall()
+    assert kinds == [("assistant", 7), ("user", 7)]
+    assert len(edges) + len(roots) == 14 and set(roots) == {("user",)}
+    assert all(child != parent for child, parent in edges), edges

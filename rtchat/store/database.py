@@ -349,17 +349,22 @@ class Store:
             groups = branches.sibling_groups(conn, conv_id)
             streamed = chunks.pending(conn, [r["id"] for r in rows if r["status"] == "streaming"])
             files = conn.execute(
-                "SELECT a.message_id, a.name, b.media_type, b.data FROM attachments a JOIN blobs b ON b.sha256 = a.sha256"
+                "SELECT a.message_id, a.name, b.media_type, b.data FROM attachments a LEFT JOIN blobs b ON b.sha256 = a.sha256"
                 " JOIN messages m ON m.id = a.message_id WHERE m.conversation_id = ? ORDER BY a.message_id, a.position",
                 (conv_id,),
             ).fetchall()
         by_message: dict[int, list[Attachment]] = {}
+        missing: dict[int, list[str]] = {}
         for message_id, name, media_type, data in files:
-            by_message.setdefault(message_id, []).append(Attachment(name, media_type, bytes(data)))
+            if data is None:  # a damaged history: the attachment's file is gone; said, not dropped silently
+                missing.setdefault(message_id, []).append(name)
+            else:
+                by_message.setdefault(message_id, []).append(Attachment(name, media_type, bytes(data)))
         messages = [message_from_row(r) for r in rows]
         for message in messages:
             message.text += streamed.get(message.id, "")
             message.attachments = by_message.get(message.id, [])
+            message.missing_attachments = missing.get(message.id, [])
             message.siblings = groups.get(message.parent_id, [message.id])
         return record_from_row(ConversationRecord, row), messages
 

@@ -76,6 +76,7 @@ class MessageRecord:
     saved_usd: float | None = None
     cache_write_tokens: int | None = None
     attachments: list[Attachment] = field(default_factory=list)  # filled from the attachments table
+    missing_attachments: list[str] = field(default_factory=list)  # names whose stored file is gone (a damaged history)
     parent_id: int | None = None  # the message this one follows; None for a first prompt
     on_path: bool = True  # on the branch the conversation is on
     siblings: list[int] = field(default_factory=list)  # ids sharing its parent, oldest first (itself included)
@@ -100,6 +101,15 @@ class SearchHit:
 
 
 # --------------------------------------------------------------------------- titles
+
+
+def missing_attachments_line(messages: list[MessageRecord]) -> str | None:
+    """One line naming the attachments a damaged history lost (None when none is missing)."""
+    names = [name for message in messages for name in message.missing_attachments]
+    if not names:
+        return None
+    listed = ", ".join(one_line(name) for name in names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+    return f"{len(names)} attached file{'s are' if len(names) > 1 else ' is'} missing from the history ({listed}); the conversation goes on without {'them' if len(names) > 1 else 'it'}"
 
 
 def one_line(text: str) -> str:

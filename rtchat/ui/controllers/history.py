@@ -22,7 +22,7 @@ from rtchat.attachments import Attachment
 from rtchat.conversation import Conversation
 from rtchat.events import Event
 from rtchat.history import BranchPoint, TurnRecorder, edit_point, regenerate_point
-from rtchat.store import LEAF, Parent, Store, as_conversation
+from rtchat.store import LEAF, Parent, Store, as_conversation, missing_attachments_line
 from rtchat.target import Target
 from rtchat.ui.controllers.state import ChatState
 from rtchat.ui.widgets.transcript.branch_switcher import show_branch
@@ -191,6 +191,9 @@ class HistoryController:
         record, messages = await asyncio.to_thread(store.load_conversation, conversation_id)
         self.state.conversation = as_conversation(record, messages)
         self.recorder.conversation_id = conversation_id
+        missing = missing_attachments_line(messages)
+        if missing is not None:
+            self.warn(missing)
         answered_by = [m.model for m in messages if m.role == "assistant" and m.model]
         model = answered_by[-1] if answered_by else record.model
         await self.transcript.clear()
