@@ -153,7 +153,7 @@ def load_config(path: Path | None = None) -> Config:
 
 def save_setting(path: Path, dotted_key: str, value: Any) -> None:
     """Set one value (e.g. `theme` or `protocols."loopback/echo"`) keeping comments intact."""
-    import tomlkit
+    import tomlkit  # deferred: tomlkit, only when the config file is written
 
     document = tomlkit.parse(path.read_text(encoding="utf-8")) if path.exists() else tomlkit.document()
     *tables, leaf = dotted_key.split(".", 1) if "." in dotted_key else ("", dotted_key)

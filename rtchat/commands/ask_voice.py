@@ -15,13 +15,14 @@ import sys
 
 from rtchat.catalog import parse_model_ref
 from rtchat.commands.common import fail, load_config_or_report
-from rtchat.audio.support import missing_voice_packages
+from rtchat.audio.support import AudioUnavailable, load_aiortc, missing_voice_packages
 from rtchat.commands.printers import TextPrinter, print_jsonl
 from rtchat.config import default_model_ref
 from rtchat.events import AudioChunk, Done, Event, TextDelta, Transcript
 from rtchat.history import TurnRecorder
 from rtchat.sanitize import terminal_safe
 from rtchat.secrets import has_key
+from rtchat.transports.webrtc import WebRTCError
 from rtchat.voice.links import link_for
 
 
@@ -46,12 +47,10 @@ def voice_protocol(requested: str) -> str:
 
 
 async def ask_voice(args) -> int:
-    from rtchat.audio.support import AudioUnavailable, load_aiortc
-
     try:
         if voice_protocol(args.ask_protocol) == "webrtc":
             load_aiortc()
-        from rtchat.audio.capture import Capture
+        from rtchat.audio.capture import Capture  # inside the try: a missing voice package or PortAudio becomes one line
         from rtchat.audio.playback import ClockSpeaker
         from rtchat.audio.sources import wav_source
         from rtchat.audio.wavfile import WavError, write_wav
@@ -121,8 +120,6 @@ async def ask_voice(args) -> int:
     except (ValueError, LookupError, AudioUnavailable) as exc:
         return fail(str(exc))
     except Exception as exc:
-        from rtchat.transports.webrtc import WebRTCError
-
         if isinstance(exc, (WebRTCError, ConnectionError)):
             return fail(str(exc), 1)
         raise
@@ -133,7 +130,7 @@ async def ask_voice(args) -> int:
         recorder.close()
         await session.aclose()
     if args.save_audio:
-        import numpy as np
+        import numpy as np  # numpy: a voice package, imported once the check above has passed
 
         pcm = b"".join(audio)
         write_wav(args.save_audio, np.frombuffer(pcm, "<i2").astype(np.float32) / 32768.0, rate or 48000)

@@ -15,8 +15,9 @@ import time
 from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any
 
-from rtchat.errors import describe_status, retry_notice, stall_error
+from rtchat.errors import retry_notice, stall_error
 from rtchat.events import Done, Error, Event, Notice
+from rtchat.request_errors import describe_status
 from rtchat.retry import Backoff
 from rtchat.secrets import redact
 from rtchat.target import Target, is_local, preflight

@@ -25,7 +25,7 @@ from .realtime_session import clock
 from .scripts import FAULTS, ModelError, parse_model, write_script
 
 if TYPE_CHECKING:
-    from .server import LoopbackState
+    from .exchange import LoopbackState
 
 WIRE = "deepseek_socket"
 ARTICLE_MODELS = {"deepseek-v4-flash": "echo", "deepseek-v4-pro": "echo"}  # the article's ids, answered as echo

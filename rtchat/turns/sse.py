@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING
 import httpx
 
 from rtchat.conversation import Conversation
-from rtchat.errors import RETRY_STATUS, DeadlinePassed, HttpStatusFailure, deadline_error, describe_network_error, describe_status, retry_notice
+from rtchat.errors import RETRY_STATUS, DeadlinePassed, HttpStatusFailure, deadline_error, retry_notice
 from rtchat.events import Done, Error, ErrorKind, Notice
+from rtchat.request_errors import describe_network_error, describe_status
 from rtchat.retry import Backoff
 from rtchat.target import Target, preflight
 from rtchat.transports.sse import ConnectionTiming, Deadlines, StreamTooLarge, stream_events

@@ -7,11 +7,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from httpx_sse import ServerSentEvent
-
 from rtchat.attachments import Attachment
 from rtchat.conversation import ChatMessage, Conversation, has_words
 from rtchat.events import DONE_REASONS, Done, DoneReason, Error, Event, Notice
+from rtchat.wire.sse import ServerSentEvent
 
 
 @dataclass(slots=True)
