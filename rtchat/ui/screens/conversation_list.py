@@ -70,8 +70,7 @@ class ConversationList(ModalScreen[None]):
 
     def on_mount(self) -> None:
         self.query_one(Input).focus()
-        self.reload()
-        self.call_after_refresh(self.reload)  # now the list's width is known: rows fit it
+        self.call_after_refresh(self.reload)  # once the list's width is known: rows fit it
 
     @property
     def options(self) -> OptionList:
