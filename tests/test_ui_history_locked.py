@@ -68,12 +68,12 @@ async def test_a_locked_history_file_never_holds_up_typing(monkeypatch):
 
         # A branch flip writes which branch is current: it waits, typing does not.
         app.action_regenerate()
-        await wait_for(pilot, lambda: idle(app) and answers(app)[-1].query("BranchSwitcher"))
+        await wait_for(pilot, lambda: idle(app) and answers(app) and answers(app)[-1].query("BranchSwitcher"))
         lock = Lock()
         app.action_previous_branch()
         await type_and_see(pilot, "flipping")
         lock.release()
-        await wait_for(pilot, lambda: answers(app)[-1].query("BranchSwitcher") and answers(app)[-1].query("BranchSwitcher").first().label == "1/2")
+        await wait_for(pilot, lambda: answers(app) and answers(app)[-1].query("BranchSwitcher") and answers(app)[-1].query("BranchSwitcher").first().label == "1/2")
 
         # Reopening reads (WAL readers do not wait for the lock) and the chat goes on after it.
         lock = Lock()
