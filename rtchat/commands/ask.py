@@ -7,7 +7,7 @@ import signal
 import sys
 from dataclasses import dataclass, replace
 
-from rtchat.attachments import Attachment, AttachmentError, problem_for, socket_problem
+from rtchat.attachments import Attachment, AttachmentError
 from rtchat.attachments import load as load_attachment
 from rtchat.catalog import parse_model_ref
 from rtchat.commands.common import fail, load_config_or_report
@@ -91,7 +91,7 @@ def last_model(answer: MessageRecord | None, fallback: str) -> str:
 
 async def ask(args, prompt: str, attachments: list[Attachment] | None = None) -> int:
     attachments = attachments or []
-    from rtchat.session import Session
+    from rtchat.session import Session, attachment_problem
 
     config = load_config_or_report()
     if config is None:
@@ -133,15 +133,8 @@ async def ask(args, prompt: str, attachments: list[Attachment] | None = None) ->
             if not args.ask_model and resumed.model:
                 ref = parse_model_ref(resumed.model)
         target = await session.resolve(ref, args.base_url)
-        socket_wire = None
-        if attachments and args.ask_protocol != "sse":
-            from rtchat.live.pool import socket_wire_for  # noqa: PLC0415 - the socket stack, only for socket turns
-
-            socket_wire = socket_wire_for(target, args.ask_protocol)
         for attachment in attachments:  # refused before anything is sent or stored
-            problem = problem_for(attachment, target.provider.wire, target.info.accepts, target.ref)
-            if args.ask_protocol != "sse":
-                problem = socket_problem(attachment, socket_wire, target.provider.realtime_dialect) or problem
+            problem = attachment_problem(attachment, target, args.ask_protocol)
             if problem:
                 return fail(problem)
         started = None  # the stored conversation this call created, if any
