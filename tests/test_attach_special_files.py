@@ -8,12 +8,14 @@ the real app under App.run_test and the real `rtchat` process."""
 from __future__ import annotations
 
 import asyncio
+import io
 import os
 from pathlib import Path
 
 import pytest
 from textual import events
 
+from rtchat.attachments import Attachment, AttachmentError, load
 from rtchat.ui.widgets.input.chips import Chip
 from tests.support.env import isolated_env, rtchat_cmd
 from tests.support.ui import make_app, notices, ready, wait_for
@@ -159,3 +161,33 @@ async def test_a_paste_too_large_for_any_model_is_one_line_and_keys_still_echo()
         assert notices(app) == ["paste.txt is 5.0 MB, over the 2.0 MB openai_chat accepts for a text"]
         assert app.prompt.text == "" and app.pending.files == []
         await typing_echoes(pilot, app)
+
+
+def test_a_regular_file_whose_size_stat_does_not_tell_is_read_to_the_limit_plus_one_byte():
+    # /proc files are regular and say 0 bytes, like the special files did: the read itself is bounded.
+    assert os.stat("/proc/self/status").st_size == 0
+    with pytest.raises(AttachmentError, match=r"^status is over the 100 B any provider takes inline$"):
+        load("/proc/self/status", limit=100)
+    with pytest.raises(AttachmentError, match=r"^stdin is over the 100 B any provider takes inline$"):
+        load("-", stdin=io.BytesIO(b"x" * 101), limit=100)
+    assert load("-", stdin=io.BytesIO(b"x" * 100), limit=100).data == b"x" * 100
+
+
+def test_the_bytes_say_what_a_file_is(tmp_path):
+    jpeg = tmp_path / "photo.png"
+    jpeg.write_bytes(b"\xff\xd8\xff\xe0" + b"\x00" * 100)
+    assert load(str(jpeg)).media_type == "image/jpeg", "a JPEG named .png is sent as what it is"
+    webp = tmp_path / "photo.bin"
+    webp.write_bytes(b"RIFF\x10\x00\x00\x00WEBPVP8 " + b"\x00" * 100)
+    assert load(str(webp)).media_type == "image/webp"
+    fake = tmp_path / "report.pdf"
+    fake.write_text("just words")
+    with pytest.raises(AttachmentError, match=r"^report\.pdf is named like a PDF but its bytes are not one; "):
+        load(str(fake))
+
+
+def test_a_name_is_one_inert_line_whatever_made_the_attachment():
+    # as the history or an imported JSON export hands it back
+    attachment = Attachment("a\r\nb\x1b]0;PWNED\x07\u2028c\td.txt", "text/plain", b"hi")
+    assert attachment.name == "a␤b␛]0;PWNED\ufffd␤c d.txt"
+    assert attachment.text().split("\n") == [f"--- attached file: {attachment.name} (2 B) ---", "hi", f"--- end of {attachment.name} ---"]
