@@ -10,6 +10,9 @@ from __future__ import annotations
 import asyncio
 import io
 import os
+import signal
+import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -191,3 +194,22 @@ def test_a_name_is_one_inert_line_whatever_made_the_attachment():
     attachment = Attachment("a\r\nb\x1b]0;PWNED\x07\u2028c\td.txt", "text/plain", b"hi")
     assert attachment.name == "a␤b␛]0;PWNED\ufffd␤c d.txt"
     assert attachment.text().split("\n") == [f"--- attached file: {attachment.name} (2 B) ---", "hi", f"--- end of {attachment.name} ---"]
+
+
+def test_ctrl_c_while_ask_waits_on_a_stdin_attachment_is_one_line_and_130(tmp_path):
+    process = subprocess.Popen(
+        rtchat_cmd("ask", "-a", "-", "hi"), env=isolated_env(tmp_path), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # as a shell in the foreground runs it
+    )
+    try:
+        wchan = Path(f"/proc/{process.pid}/wchan")
+        deadline = time.monotonic() + 30
+        while "pipe" not in wchan.read_text():  # blocked reading the attachment from stdin, which never ends
+            assert process.poll() is None and time.monotonic() < deadline, "ask never waited on stdin"
+            time.sleep(0.02)
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=30)
+    finally:
+        process.kill()
+    assert process.returncode == 130 and out == b""
+    assert err.decode() == "rtchat: interrupted while reading the attachments; nothing was sent\n"

@@ -198,6 +198,9 @@ def run_ask(args) -> int:
         attachments = [load_attachment(path) for path in args.attach]
     except AttachmentError as exc:
         return fail(str(exc))
+    except KeyboardInterrupt:  # Ctrl-C while `-a -` waited on a stdin that never ended
+        print("rtchat: interrupted while reading the attachments; nothing was sent", file=sys.stderr)
+        return 130
     try:
         return asyncio.run(ask(args, prompt, attachments))
     except KeyboardInterrupt:
