@@ -12,12 +12,13 @@ from textual import events
 from textual.message import Message
 from textual.widgets import TextArea
 
-from rtchat.ui import alt_enter
+from rtchat.ui import alt_enter, fast_paste
 from rtchat.ui.bindings import INPUT_BINDINGS
 from rtchat.ui.controllers.slash import enter_completes, is_command, literal_message, looks_like_path
 from rtchat.ui.widgets.input.slash_popup import SlashPopup
 
 alt_enter.install()  # alt+enter arrives as its own key, not as Enter
+fast_paste.install()  # a bracketed paste is parsed whole, not a character at a time
 PLACEHOLDER = "Message rtchat — Enter sends · ctrl+j new line · F1 keys"
 # A paste longer than this goes with the prompt as a file instead: a TextArea re-lays out its
 # whole text, so 256 KB in the input costs ~0.8 s to paste and 5 MB froze the app for seconds a key.
