@@ -11,7 +11,8 @@ very action its key runs. Handlers use Textual's `on_<widget>_<message>` names
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import TYPE_CHECKING
 
 from textual import work
@@ -168,15 +169,15 @@ class InputActions(Base):
         """The file is read by a worker, never in this handler: a slow or huge file cannot
         freeze the input. The command leaves the input once the file is attached."""
         self._refused = True  # not yet accepted: `_attach` accepts it when the file is in
-        self._attach(self.pending.add(typed), command=self.prompt.text)
+        self._attach(partial(self.pending.add, typed), command=self.prompt.text)
 
     def on_prompt_input_large_paste(self, event: PromptInput.LargePaste) -> None:
         """A paste too large for the input becomes a pending text file; the input is left as it was."""
-        self._attach(self.pending.add_paste(event.text), command=None)
+        self._attach(partial(self.pending.add_paste, event.text), command=None)
 
     @work(group="attach")
-    async def _attach(self, adding: Awaitable[str | None], command: str | None) -> None:
-        problem = await adding
+    async def _attach(self, adding: Callable[[], Awaitable[str | None]], command: str | None) -> None:
+        problem = await adding()
         if problem:
             self.notify(problem, severity="warning", markup=False)  # a command stays in the input, to be fixed
             return
