@@ -112,16 +112,37 @@ class Usage:
     type: Literal["usage"] = field(default="usage", init=False)
 
     def __post_init__(self) -> None:
-        # A count is a whole number >= 0; anything else a server sends (NaN, Infinity, -1, "12", 1.5)
-        # is "not said" rather than a figure that breaks the status line, JSON output or a cost.
-        for name in ("input_tokens", "output_tokens", "cached_tokens", "reasoning_tokens", "cache_write_tokens"):
-            value = getattr(self, name)
-            if value is not None and not _is_count(value):
-                object.__setattr__(self, name, int(value) if isinstance(value, float) and value.is_integer() and value >= 0 else None)
+        # Anything but a plausible count (NaN, Infinity, -1, "12", 1.5, 10**400) is "not said"
+        # rather than a figure that breaks the status line, JSON output, a cost or the history.
+        for name in USAGE_FIELDS:
+            object.__setattr__(self, name, plausible_count(getattr(self, name)))
 
 
-def _is_count(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+USAGE_FIELDS = ("input_tokens", "output_tokens", "cached_tokens", "reasoning_tokens", "cache_write_tokens")
+
+# Plausibility bounds for what a server says. The largest context windows of 2026 hold ~10^7
+# tokens, so a turn past 10^12 tokens (SQLite's integers end near 9.2 * 10^18, Python's floats
+# overflow on 10^400 * a price) is a broken or hostile server, not a bill. The dearest model
+# rtchat knows costs $75 per million output tokens: $10,000 is ~130 million output tokens in
+# one turn, far past any context window, so a larger per-turn cost is not believed either.
+MOST_TOKENS = 10**12
+MOST_USD = 10_000.0
+
+
+def plausible_count(value: object) -> int | None:
+    """A token count a server said: a whole number from 0 to `MOST_TOKENS`, else None (not said)."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MOST_TOKENS:
+        return value
+    return None
+
+
+def plausible_usd(value: object) -> float | None:
+    """A turn's cost in dollars: a finite number from 0 to `MOST_USD`, else None (not said)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value <= MOST_USD:
+        return float(value)  # NaN fails both comparisons; 10**400 compares fine as an int
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +166,9 @@ class ServerTimings:
     cached_tokens: int | None = None
     type: Literal["server_timings"] = field(default="server_timings", init=False)
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "cached_tokens", plausible_count(self.cached_tokens))  # llama.cpp's cache_n can be -1
+
 
 @dataclass(frozen=True, slots=True)
 class Notice:
@@ -166,6 +190,8 @@ class Metrics:
     tokens_per_s: float | None = None
     output_chunks: int = 0
     attempts: int = 1
+    first_audio_ms: float | None = None  # spoken turns (metrics.TurnClock defines both)
+    speech_to_audio_ms: float | None = None
     type: Literal["metrics"] = field(default="metrics", init=False)
 
 
@@ -194,6 +220,51 @@ class Done:
             raise ValueError(f"unknown done reason {self.reason!r}")
 
 
+# ---- the voice session's signals: where speech starts and stops, the server's playback.
+# Decoded in wire/ from each provider's words, read by the voice session, never shown or stored.
+
+
+@dataclass(frozen=True, slots=True)
+class SpeechStarted:
+    """The server heard the user start speaking (`at_ms` into the input audio; 0 when not said)."""
+
+    at_ms: int = 0
+    type: Literal["speech_started"] = field(default="speech_started", init=False)
+
+
+@dataclass(frozen=True, slots=True)
+class SpeechStopped:
+    """The server heard the user stop speaking; hands-free, a turn begins here."""
+
+    at_ms: int = 0
+    type: Literal["speech_stopped"] = field(default="speech_stopped", init=False)
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerAudioStarted:
+    """The server began streaming the answer's audio (WebRTC: its output buffer started)."""
+
+    type: Literal["answer_audio_started"] = field(default="answer_audio_started", init=False)
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerAudioStopped:
+    """The server has no more of the answer's audio to stream (stopped, or cleared on a barge-in)."""
+
+    type: Literal["answer_audio_stopped"] = field(default="answer_audio_stopped", init=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Truncated:
+    """The server cut its copy of the answer to what the user heard (`heard_ms`)."""
+
+    heard_ms: int = 0
+    type: Literal["truncated"] = field(default="truncated", init=False)
+
+
+VOICE_SIGNALS = (SpeechStarted, SpeechStopped, AnswerAudioStarted, AnswerAudioStopped, Truncated)
+
+
 Event = Union[
     TextDelta,
     ThinkingDelta,
@@ -209,6 +280,11 @@ Event = Union[
     Metrics,
     Error,
     Done,
+    SpeechStarted,
+    SpeechStopped,
+    AnswerAudioStarted,
+    AnswerAudioStopped,
+    Truncated,
 ]
 
 

@@ -10,14 +10,16 @@ from dataclasses import dataclass, replace
 from rtchat.attachments import Attachment, AttachmentError
 from rtchat.attachments import load as load_attachment
 from rtchat.catalog import parse_model_ref
-from rtchat.commands.common import fail, load_config_or_report
+from rtchat.commands.common import fail, load_config_or_report, stored_id
 from rtchat.config import default_model_ref
 from rtchat.commands.printers import TextPrinter, print_jsonl, silence_stdout
 from rtchat.conversation import Conversation
+from rtchat.debuglog import WireLog
 from rtchat.events import Done, Error, ErrorKind, Notice, ThinkingDelta
 
 USAGE_ERRORS = (ErrorKind.UNAVAILABLE, ErrorKind.CONFIG)  # refused before anything was sent
 from rtchat.history import TurnRecorder, edit_point, regenerate_point
+from rtchat.session import Session, attachment_problem
 from rtchat.store import LEAF, MessageRecord, Parent
 from rtchat.secrets import has_key
 
@@ -25,7 +27,9 @@ from rtchat.secrets import has_key
 def read_prompt(parts: list[str]) -> str | None:
     """The prompt from the arguments, else from piped stdin (raises UnicodeDecodeError)."""
     if parts and parts != ["-"]:
-        return " ".join(parts)
+        # Python reads argv bytes that are not UTF-8 as lone surrogates ("surrogateescape"):
+        # turned back into bytes and decoded strictly, they raise here, before anything is stored.
+        return " ".join(parts).encode("utf-8", "surrogateescape").decode("utf-8")
     if sys.stdin is None or sys.stdin.isatty():
         return None
     return sys.stdin.buffer.read().decode("utf-8")
@@ -37,16 +41,16 @@ def given_prompt(parts: list[str], missing: str) -> str:
     try:
         prompt = read_prompt(parts)
     except UnicodeDecodeError as exc:
-        raise ValueError(not_utf8(exc)) from None
+        raise ValueError(not_utf8(exc, "on stdin" if not parts or parts == ["-"] else "argument")) from None
     if prompt is None or not prompt.strip():
         raise ValueError(missing)
     return prompt
 
 
-def not_utf8(exc: UnicodeDecodeError) -> str:
+def not_utf8(exc: UnicodeDecodeError, where: str = "on stdin") -> str:
     byte = exc.object[exc.start : exc.start + 1].hex()
     return (
-        f"the prompt on stdin is not UTF-8 text (byte 0x{byte} at offset {exc.start}); "
+        f"the prompt {where} is not UTF-8 text (byte 0x{byte} at offset {exc.start}); "
         "convert it first, e.g. with `iconv -f latin1 -t utf-8`"
     )
 
@@ -72,6 +76,8 @@ def resume(recorder: TurnRecorder, args) -> Resumed:
     if conv_id is None:
         raise LookupError("there is no earlier conversation to continue yet")
     try:
+        if stored_id(conv_id) is None:
+            raise KeyError(conv_id)
         record, _ = store.load_conversation(conv_id)
     except KeyError:
         raise LookupError(f"no conversation {conv_id} (see `rtchat history`)") from None
@@ -91,7 +97,6 @@ def last_model(answer: MessageRecord | None, fallback: str) -> str:
 
 async def ask(args, prompt: str, attachments: list[Attachment] | None = None) -> int:
     attachments = attachments or []
-    from rtchat.session import Session, attachment_problem
 
     config = load_config_or_report()
     if config is None:
@@ -114,8 +119,6 @@ async def ask(args, prompt: str, attachments: list[Attachment] | None = None) ->
     except ValueError as exc:
         return fail(str(exc))
     if getattr(args, "debug", False):
-        from rtchat.debuglog import WireLog
-
         session.wire_log = WireLog.create()
         print(f"rtchat: writing a redacted wire log to {session.wire_log.path}", file=sys.stderr)
     if args.ask_protocol not in ("sse", "websocket", "webrtc"):
@@ -180,7 +183,7 @@ async def ask(args, prompt: str, attachments: list[Attachment] | None = None) ->
 
 def run_ask(args) -> int:
     if getattr(args, "audio_in", None):
-        from rtchat.commands.ask_voice import run_ask_voice
+        from rtchat.commands.ask_voice import run_ask_voice  # deferred: the voice libraries (numpy, PyAV, aiortc), for --audio-in only
 
         return run_ask_voice(args)
     if args.regenerate:
@@ -192,6 +195,11 @@ def run_ask(args) -> int:
             prompt = given_prompt(args.prompt, 'give a prompt: rtchat ask "PROMPT" (or pipe it on stdin)')
         except ValueError as exc:
             return fail(str(exc))
+    if args.system:
+        try:
+            given_prompt([args.system], "")
+        except ValueError as exc:
+            return fail(str(exc).replace("the prompt argument", "--system", 1))
     if "-" in args.attach and not (args.prompt and args.prompt != ["-"]):
         return fail("-a - reads the file from stdin, so give the prompt as an argument")
     try:

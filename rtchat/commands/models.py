@@ -12,6 +12,7 @@ from rtchat.commands.common import fail, load_config_or_report
 from rtchat.model_list import cached_ids, fetch_ids, merged
 from rtchat.sanitize import terminal_safe
 from rtchat.secrets import has_key
+from rtchat.session import Session
 
 
 PROTOCOL_NAMES = {"sse": "SSE", "websocket": "WebSocket", "webrtc": "WebRTC"}  # one naming everywhere
@@ -26,8 +27,6 @@ def describe(info: ModelInfo) -> str:
 
 
 async def gather(config, providers: list[Provider], refresh: bool) -> dict[str, list[str] | None]:
-    from rtchat.session import Session
-
     session = Session(config)
     found: dict[str, list[str] | None] = {}
     try:
@@ -37,7 +36,7 @@ async def gather(config, providers: list[Provider], refresh: bool) -> dict[str, 
             if ids is None and can_ask and (refresh or provider.id not in ("loopback", "ollama")):
                 try:
                     target = await session.resolve(f"{provider.id}/{provider.default_model or 'x'}")
-                    ids = await fetch_ids(provider, target.base_url, session.client_for(target.base_url))
+                    ids = await fetch_ids(provider, target.base_url, session.client_for(target.base_url), config.network.connect_timeout)
                 except (httpx.HTTPError, ValueError, KeyError) as exc:
                     print(f"rtchat: could not list {provider.id}'s models: {terminal_safe(str(exc)) or type(exc).__name__}", file=sys.stderr)
             found[provider.id] = ids

@@ -16,6 +16,7 @@ from textual.widgets import Footer
 
 from rtchat.config import Config
 from rtchat.conversation import Conversation
+from rtchat.debuglog import WireLog
 from rtchat.events import Notice
 from rtchat.sanitize import clipboard_safe
 from rtchat.secrets import has_key
@@ -51,6 +52,7 @@ from rtchat.ui.widgets.transcript.jump_hint import JumpHint
 from rtchat.ui.widgets.transcript.messages import MessageView
 from rtchat.ui.widgets.transcript.transcript import Transcript
 from rtchat.ui.widgets.transcript.welcome import Welcome
+from rtchat.voice.settings import voice_settings
 
 STATUS_SECONDS = 0.1  # how often live turn figures refresh
 
@@ -78,8 +80,6 @@ class RtChatApp(BranchActions, InputActions, App[int]):
     ) -> None:
         """`voice_devices` replaces the microphone and speaker (tests inject an array source)."""
         super().__init__()
-        from rtchat.voice.settings import voice_settings
-
         self.config = config
         self.session = session or Session(config)
         self.requested_model, self.requested_protocol, self.requested_theme = model, protocol, theme
@@ -218,7 +218,7 @@ class RtChatApp(BranchActions, InputActions, App[int]):
 
     @on(ModelPicker.Chosen)
     def _model_chosen(self, event: ModelPicker.Chosen) -> None:
-        from rtchat.ui.screens.key_entry import KeyEntry
+        from rtchat.ui.screens.key_entry import KeyEntry  # deferred: a screen loads when first opened, off the app's first frame
 
         ref = event.choice.ref
 
@@ -263,7 +263,7 @@ class RtChatApp(BranchActions, InputActions, App[int]):
 
     def action_interrupt(self) -> None:
         """ctrl+c: stop the answer at once (keeping it); when idle, clear the input. Never quits."""
-        from rtchat.ui.screens.race import RaceScreen
+        from rtchat.ui.screens.race import RaceScreen  # deferred: a screen loads when first opened, off the app's first frame
 
         if isinstance(self.screen, RaceScreen):  # the race view: ctrl+c stops every racer
             self.screen.stop_all()
@@ -327,7 +327,7 @@ class RtChatApp(BranchActions, InputActions, App[int]):
         self.notify(f"copied {event.chars} characters to the clipboard")
 
     def action_help(self) -> None:
-        from rtchat.ui.screens.help import HelpScreen
+        from rtchat.ui.screens.help import HelpScreen  # deferred: a screen loads when first opened, off the app's first frame
 
         self.push_screen(HelpScreen(self.config.keys))
 
@@ -388,7 +388,7 @@ class RtChatApp(BranchActions, InputActions, App[int]):
     # --- bench --------------------------------------------------------------------------------
 
     def action_run_bench(self) -> None:
-        from rtchat.ui.screens.confirm import ConfirmDialog
+        from rtchat.ui.screens.confirm import ConfirmDialog  # deferred: a screen loads when first opened, off the app's first frame
 
         target = self.state.target
         if target is None:
@@ -402,7 +402,7 @@ class RtChatApp(BranchActions, InputActions, App[int]):
 
     def action_race(self) -> None:
         """Race the current prompt over every protocol of the current model, side by side."""
-        from rtchat.ui.race_launch import open_race
+        from rtchat.ui.race_launch import open_race  # deferred: the race (its screens and the bench), off the app's first frame
 
         open_race(self)
 
@@ -418,8 +418,6 @@ def run_app(config: Config, model: str | None = None, protocol: str | None = Non
     """Entry point of `rtchat` with no subcommand; returns the exit code."""
     session = Session(config)
     if debug:
-        from rtchat.debuglog import WireLog
-
         session.wire_log = WireLog.create()
     app = RtChatApp(config, model=model, protocol=protocol, theme=theme, session=session)
     result = app.run()

@@ -68,7 +68,7 @@ class FastPasteParser(XTermParser):
 def install() -> None:
     """The terminal drivers parse input with FastPasteParser from now on."""
     try:
-        from textual.drivers import linux_driver, linux_inline_driver
+        from textual.drivers import linux_driver, linux_inline_driver  # needs termios: POSIX only
     except ImportError:  # not a POSIX terminal (termios): the stock parser stays
         return
     for driver in (linux_driver, linux_inline_driver):

@@ -40,7 +40,7 @@ def race_prompt(app: RtChatApp) -> tuple[str, Conversation] | None:
 
 def open_race(app: RtChatApp, specs: Sequence[RaceSpec] | None = None, prompt: str | None = None, confirmed: bool = False) -> None:
     """Race `prompt` (else the current one) over `specs` (else the current model over each of its protocols)."""
-    from rtchat.ui.screens.confirm import ConfirmDialog
+    from rtchat.ui.screens.confirm import ConfirmDialog  # deferred: a screen loads when first opened, off the app's first frame
 
     if not app.turns.idle:
         app.notify("an answer is streaming: stop it (ctrl+c) before racing", severity="warning")
