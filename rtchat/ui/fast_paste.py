@@ -8,8 +8,8 @@ marker with `str.find` and hands everything between the markers over as one
 A start marker cut in two by the terminal's reads leaves that paste to the stock
 parser (slow, but the same events).
 
-Private API of Textual (`textual._xterm_parser.XTermParser`, the drivers'
-module-level name for it): `install` swaps the class the Linux drivers create.
+Textual's parser class and the drivers' choice of it are private: both go
+through rtchat.compat.
 """
 
 from __future__ import annotations
@@ -17,8 +17,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from textual import events
-from textual._xterm_parser import XTermParser
 from textual.message import Message
+
+from rtchat import compat
 
 PASTE_START = "\x1b[200~"
 PASTE_END = "\x1b[201~"
@@ -32,7 +33,7 @@ def end_marker_start(tail: str) -> int:
     return len(tail)
 
 
-class FastPasteParser(XTermParser):
+class FastPasteParser(compat.xterm_parser()):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self._pasted: list[str] | None = None  # inside a paste: the text so far
@@ -67,10 +68,4 @@ class FastPasteParser(XTermParser):
 
 def install() -> None:
     """The terminal drivers parse input with FastPasteParser from now on."""
-    try:
-        from textual.drivers import linux_driver, linux_inline_driver  # needs termios: POSIX only
-    except ImportError:  # not a POSIX terminal (termios): the stock parser stays
-        return
-    for driver in (linux_driver, linux_inline_driver):
-        if driver.XTermParser is XTermParser:
-            driver.XTermParser = FastPasteParser
+    compat.use_input_parser(FastPasteParser)
