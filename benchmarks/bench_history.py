@@ -1,11 +1,12 @@
 """How fast the history stays with a big file: listing, filtering, searching,
 opening a long conversation, and what streaming costs per event.
 
-    python benchmarks/bench_history.py [--conversations 10000 --messages 200000] [--json OUT]
+    python benchmarks/bench_history.py [--conversations 10000 --messages 40000] [--json OUT]
 
 Builds the file in a temporary folder with bulk inserts (triggers and all, as the
-app would have written it), then reports medians. Targets: list < 300 ms,
-search < 200 ms, open a 1,000-message conversation < 1 s, < 1 ms per event.
+app would have written it), then reports medians, and for search also the p95 over
+all its queries (a word in every branch, a common word, two words, part of a word,
+a word in no message). Targets: list < 300 ms, search < 200 ms (p95 too), open a 1,000-message conversation < 1 s, < 1 ms per event.
 """
 
 from __future__ import annotations
@@ -102,14 +103,29 @@ def build(store: Store, conversations: int, messages: int, seed: int) -> dict[st
     return {"big_id": big_id, "common_word": common_word, "filter_word": filter_word}
 
 
-def median_ms(action, repeats: int) -> float:
+def timings_ms(action, repeats: int) -> list[float]:
     action()  # warm the page cache, as a second look in the app would
     timings = []
     for _ in range(repeats):
         began = time.perf_counter()
         action()
         timings.append((time.perf_counter() - began) * 1000)
-    return statistics.median(timings)
+    return timings
+
+
+def median_ms(action, repeats: int) -> float:
+    return statistics.median(timings_ms(action, repeats))
+
+
+def p95_ms(timings: list[float]) -> float:
+    ordered = sorted(timings)
+    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+
+
+def search_p95(store: Store, queries: list[str], repeats: int) -> float:
+    """p95 over every query's timings together: what someone typing searches meets, the slow
+    ones (a word in no message scans every message for parts of words) included."""
+    return p95_ms([t for q in queries for t in timings_ms(lambda q=q: store.search(q), repeats)])
 
 
 class SteppingClock:
@@ -154,13 +170,47 @@ def stream_cost(path: Path) -> dict[str, float]:
     }
 
 
+def written_bytes() -> int:
+    """Bytes this process (the writer thread included) has handed to write(2) so far."""
+    for line in Path("/proc/self/io").read_text().splitlines():
+        if line.startswith("wchar:"):
+            return int(line.split()[1])
+    raise OSError("no wchar in /proc/self/io")
+
+
+def answer_writes(folder: Path, answer_mb: float, chunk_chars: int = 400) -> dict[str, float]:
+    """What streaming one long answer writes: bytes written per byte of answer. A flush
+    every 20 events; linear if each flush appends only what is new."""
+    path = folder / "long-answer.db"
+    store = Store.open(path, clock=SteppingClock(1 / EVENTS_PER_SECOND))
+    conv = store.create_conversation("bench-model")
+    store.add_user_message(conv, "write forever")
+    writer = store.begin_answer(conv, "bench-model", provider="bench")
+    piece = ("lorem ipsum dolor sit amet " * (chunk_chars // 27 + 1))[:chunk_chars]
+    events = int(answer_mb * 1e6 / chunk_chars)
+    before = written_bytes()
+    for _ in range(events):
+        writer.apply(TextDelta(piece))
+        writer.wait()  # each flush lands before the next: the worst case, no coalescing
+    writer.apply(Done("complete"))
+    assert writer.wait() and writer.failed is None
+    store.close()
+    written = written_bytes() - before
+    answer = events * chunk_chars
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    return {"answer_mb": answer / 1e6, "written_mb": written / 1e6, "written_per_answer_byte": written / answer}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--conversations", type=int, default=10_000)
-    parser.add_argument("--messages", type=int, default=200_000)
+    parser.add_argument("--messages", type=int, default=40_000)
     parser.add_argument("--repeats", type=int, default=9)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--json", metavar="OUT", help="also write the results here")
+    parser.add_argument("--answer-mb", type=float, nargs="*", default=[2.0, 8.0],
+                        help="long answers to stream, measuring the bytes written (linear: the same per byte)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     args = parser.parse_args(argv)
     if args.messages <= BIG_CONVERSATION_MESSAGES or args.conversations < 2:
@@ -189,15 +239,27 @@ def main(argv: list[str] | None = None) -> int:
         "search_two_words_ms": median_ms(
             lambda: store.search(f"{corpus['common_word']} {RARE_WORD}"), args.repeats
         ),
+        "search_part_of_word_ms": median_ms(lambda: store.search(RARE_WORD[1:]), args.repeats),
+        "search_no_match_ms": median_ms(lambda: store.search("qqzzqqzz"), args.repeats),
+        "search_p95_ms": search_p95(
+            store,
+            [RARE_WORD, corpus["common_word"], f"{corpus['common_word']} {RARE_WORD}", RARE_WORD[1:], "qqzzqqzz"],
+            args.repeats,
+        ),
         "load_1000_ms": median_ms(lambda: store.load_conversation(big_id), args.repeats),
         "to_conversation_1000_ms": median_ms(lambda: store.to_conversation(big_id), args.repeats),
     }
     assert len(store.load_conversation(big_id)[1]) == BIG_CONVERSATION_MESSAGES
     assert store.search(RARE_WORD), "the planted word is found"
+    assert store.search(RARE_WORD[1:]), "and a part of it"
     assert len(store.search(corpus["common_word"])) == 50, "a common word fills the page"
     assert len(store.list_conversations()) == min(200, args.conversations)
     store.close()
     results.update(stream_cost(path))
+    for size in args.answer_mb:
+        writes = answer_writes(folder, size)
+        results[f"long_answer_{size:g}mb_written_mb"] = round(writes["written_mb"], 1)
+        results[f"long_answer_{size:g}mb_written_per_byte"] = round(writes["written_per_answer_byte"], 1)
 
     targets = {
         "list_ms": 300,
@@ -206,6 +268,9 @@ def main(argv: list[str] | None = None) -> int:
         "search_rare_ms": 200,
         "search_common_ms": 200,
         "search_two_words_ms": 200,
+        "search_part_of_word_ms": 200,
+        "search_no_match_ms": 200,
+        "search_p95_ms": 200,
         "load_1000_ms": 1000,
         "apply_avg_ms": 1,
     }
@@ -219,6 +284,9 @@ def main(argv: list[str] | None = None) -> int:
             target = f"< {targets[name]}" if name in targets else ""
             print(f"{name:<26}{value:>9.3f} ms{target:>10}")
     print(f"{'events / flushes':<26}{results['events']:>9} / {results['flushes']}")
+    for name, value in results.items():
+        if name.startswith("long_answer_"):
+            print(f"{name:<34}{value:>9}")
     print("all targets met" if results["targets_met"] else "SOME TARGETS MISSED")
 
     if args.json:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from rtchat.config import state_dir
+from rtchat.private_files import private_file, private_folder
 from rtchat.secrets import redact
 
 SECRET_HEADERS = {"authorization", "x-api-key", "x-goog-api-key", "api-key", "cookie", "set-cookie", "proxy-authorization", "openai-organization"}
@@ -22,7 +23,8 @@ class WireLog:
         self.path = path
         self.secrets = {s for s in (secrets or set()) if s and len(s) >= 4}
         self.started = time.perf_counter()
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_folder(path.parent)  # every request is in it: only its owner reads it
+        private_file(path)
         self._file = path.open("a", encoding="utf-8")
 
     @classmethod

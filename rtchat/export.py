@@ -178,8 +178,9 @@ def branch_paths(messages: list[MessageRecord]) -> list[list[MessageRecord]]:
     leaves = [m for m in messages if m.id not in parents]
     paths = []
     for leaf in leaves:
-        path, node = [], leaf
-        while node is not None:
+        path, node, seen = [], leaf, set()
+        while node is not None and node.id not in seen:  # a damaged file's parent_id cycle ends the walk
+            seen.add(node.id)
             path.append(node)
             node = by_id.get(node.parent_id) if node.parent_id is not None else None
         paths.append(path[::-1])
@@ -213,6 +214,7 @@ def _message_markdown(message: MessageRecord, position: int | None = None) -> li
     if message.role == "user":
         lines += [f"**You**{number}", "", _quote(text or spoken)]
         lines += [f"> 📎 {_plain(a.name)} ({a.size_label}, {_plain(a.media_type)})" for a in message.attachments]
+        lines += [f"> 📎 {_plain(name)} (missing: its file is no longer in the history)" for name in message.missing_attachments]
         return lines
     model = f" ({_plain(message.model)})" if message.model else ""
     lines.append(f"**Assistant**{number}{model}")

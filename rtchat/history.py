@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from rtchat.attachments import Attachment
 from rtchat.conversation import Conversation
 from rtchat.events import Event
-from rtchat.store import LEAF, AnswerWriter, MessageRecord, Parent, Store, StoreError, as_conversation
+from rtchat.store import LEAF, AnswerWriter, MessageRecord, Parent, Store, StoreError, as_conversation, missing_attachments_line
 
 
 @dataclass(frozen=True)
@@ -108,12 +108,18 @@ class TurnRecorder:
         except StoreError as exc:
             self._fail(exc)
 
-    def resume(self, conversation_id: int) -> Conversation:
-        """Load a stored conversation to continue it (raises StoreError/KeyError)."""
+    def resume(self, conversation_id: int) -> tuple[Conversation, int | None]:
+        """Load a stored conversation to continue it (raises StoreError/KeyError): what the
+        next request sends, and the leaf it was loaded up to. Pass that leaf as the next
+        prompt's parent, so a second rtchat writing to the same conversation meanwhile makes
+        a branch, never a prompt after a prompt the model did not see."""
         assert self.store is not None
-        conversation = self.store.to_conversation(conversation_id)
+        record, path = self.store.load_conversation(conversation_id)
         self.conversation_id = conversation_id
-        return conversation
+        missing = missing_attachments_line(path)
+        if missing is not None:
+            self.warn(missing)
+        return as_conversation(record, path), (path[-1].id if path else None)
 
     def prompt(self, text: str, attachments: Sequence[Attachment] = (), parent: Parent = LEAF) -> None:
         """Commit a prompt after the current leaf, or after `parent` (an edited prompt: a new branch)."""
@@ -127,8 +133,12 @@ class TurnRecorder:
             self._fail(exc)
 
     def begin_answer(self, model: str, provider: str, parent: Parent = LEAF) -> None:
-        """Start the answer's row after the current leaf, or after `parent` (a regenerated answer)."""
+        """Start the answer's row after the prompt this recorder just committed (not whatever
+        is the leaf by then: another rtchat may have added to the conversation), or after
+        `parent` (a regenerated answer)."""
         self._check_finished()
+        if parent == LEAF and self.last_prompt_id is not None:
+            parent = self.last_prompt_id
         self.last_answer_id = None
         if self.store is None or self.conversation_id is None:
             return

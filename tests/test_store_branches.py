@@ -49,12 +49,13 @@ def test_a_regenerated_answer_is_a_sibling_and_the_branch_follows_it(store: Stor
     assert [m.text for m in path] == ["name a colour", "blue"]
     assert path[1].siblings == [first, second] and path[1].branch == (2, 2)
     assert [m.text for m in store.to_conversation(conv).messages] == ["name a colour", "blue"]
-    # Flipping back: what is listed, sent and searched follows the branch.
+    # Flipping back: what is listed and sent follows the branch; search finds every branch
+    # and says which hits are off the current one.
     assert store.select_branch(conv, first) == first
     assert texts(store, conv) == ["name a colour", "red"]
     assert [m.text for m in store.to_conversation(conv).messages] == ["name a colour", "red"]
-    assert [h.message_id for h in store.search("red")] == [first]
-    assert store.search("blue") == []
+    assert [(h.message_id, h.on_path) for h in store.search("red")] == [(first, True)]
+    assert [(h.snippet, h.on_path) for h in store.search("blue")] == [("[blue]", False)]
     assert store.list_conversations()[0].message_count == 2
     assert store.list_conversations()[0].branches == 2
     assert texts(store, conv, all_branches=True) == ["name a colour", "red", "blue"]

@@ -45,7 +45,8 @@ async def test_export_writes_the_conversation_and_refuses_to_overwrite(tmp_path,
         conversation_id = app.history.conversation_id
         await pilot.press(*"/export", "enter")
         written = tmp_path / f"rtchat-{conversation_id}.md"
-        assert notices(app)[-1] == f"exported to {written}" and "export me" in written.read_text()
+        await wait_for(pilot, lambda: notices(app)[-1] == f"exported to {written}")  # written on a thread
+        assert "export me" in written.read_text()
         await pilot.press(*"/export", "enter")
         assert notices(app)[-1] == f"{written} exists; give /export another PATH"
         app.prompt.clear()

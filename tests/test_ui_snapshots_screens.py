@@ -123,6 +123,9 @@ def test_conversation_list(snap_compare, monkeypatch, size):
         await type_and_send(pilot, "a first question about the sea")
         await wait_for(pilot, lambda: len(app.state.conversation.messages) == 2 and idle(app))
         await pilot.press("ctrl+l")
+        # The list is read on a thread: wait for its row, and for no read still running.
+        await wait_for(pilot, lambda: app.screen.query("#conversations") and app.screen.query_one("#conversations").option_count == 1)
+        await wait_for(pilot, lambda: not any(w.group == "list" and w.is_running for w in app.workers))
 
     assert snap_compare(make_app(), terminal_size=size, run_before=run(monkeypatch, steps))
 

@@ -88,7 +88,8 @@ def resume(recorder: TurnRecorder, args) -> Resumed:
     if args.edit:
         point = edit_point(store, conv_id)
         return Resumed(point.context, record.model, prompt_parent=point.parent)
-    return Resumed(recorder.resume(conv_id), record.model)
+    conversation, leaf = recorder.resume(conv_id)
+    return Resumed(conversation, record.model, prompt_parent=leaf)
 
 
 def last_model(answer: MessageRecord | None, fallback: str) -> str:

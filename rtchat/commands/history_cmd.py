@@ -48,14 +48,14 @@ def run_history(args) -> int:
         if args.search:
             hits = store.search(" ".join(args.search), limit=args.limit)
             if args.json:
-                print(strict_json([{"conversation_id": h.conversation_id, "title": h.title, "message_id": h.message_id, "role": h.role, "snippet": h.snippet, "created": h.created} for h in hits], indent=2))
+                print(strict_json([{"conversation_id": h.conversation_id, "title": h.title, "message_id": h.message_id, "role": h.role, "snippet": h.snippet, "created": h.created, "on_path": h.on_path} for h in hits], indent=2))
             if args.json:
                 return 0
             if not hits:
                 print(f"rtchat: no message matches {' '.join(args.search)!r}", file=sys.stderr)
                 return 0
             for hit in hits:
-                print(f"{hit.conversation_id:>6}  {_when(hit.created)}  {_one_line(hit.title)[:32]:32}  {hit.role:9}  {_one_line(hit.snippet)}")
+                print(f"{hit.conversation_id:>6}  {_when(hit.created)}  {_one_line(hit.title)[:32]:32}  {hit.role:9}  {_one_line(hit.snippet)}{'' if hit.on_path else '  (another branch)'}")
             return 0
         rows = store.list_conversations(limit=args.limit)
         if args.json:

@@ -19,7 +19,7 @@ LEAF: Literal["leaf"] = "leaf"
 
 _PATH_SQL = """
 WITH RECURSIVE path(id) AS (
-    SELECT ? UNION ALL
+    SELECT ? UNION
     SELECT m.parent_id FROM messages m JOIN path ON m.id = path.id WHERE m.parent_id IS NOT NULL
 )
 UPDATE messages SET on_path = (id IN (SELECT id FROM path)) WHERE conversation_id = ?
@@ -51,20 +51,22 @@ def follows_leaf(conn: sqlite3.Connection, conv_id: int, parent_id: int | None) 
 
 
 def set_path(conn: sqlite3.Connection, conv_id: int, new_leaf: int) -> None:
-    """Make the branch ending at `new_leaf` the current one."""
+    """Make the branch ending at `new_leaf` the current one. (UNION, not UNION ALL: in a
+    damaged file whose parent_ids form a cycle, the walk stops at the first repeat.)"""
     conn.execute(_PATH_SQL, (new_leaf, conv_id))
 
 
 def newest_leaf_under(conn: sqlite3.Connection, message_id: int) -> int:
     """Going down from a message, always into its newest child: where a flip to it lands."""
-    current = message_id
+    current, seen = message_id, {message_id}
     while True:
         row = conn.execute(
             "SELECT id FROM messages WHERE parent_id = ? ORDER BY seq DESC LIMIT 1", (current,)
         ).fetchone()
-        if row is None:
+        if row is None or int(row[0]) in seen:  # the end, or a damaged file's cycle
             return current
         current = int(row[0])
+        seen.add(current)
 
 
 def sibling_groups(conn: sqlite3.Connection, conv_id: int) -> dict[int | None, list[int]]:

@@ -16,9 +16,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
 
-from rtchat.attachments import Attachment
+from rtchat.attachments import Attachment, one_line_name
 from rtchat.conversation import ChatMessage, Conversation, has_words
-from rtchat.store import branches
+from rtchat.private_files import FILE_MODE, private_file, private_folder, tighten
+from rtchat.store import branches, chunks
 from rtchat.store import search as fts
 from rtchat.store.branches import LEAF, Parent
 from rtchat.store.connection import BUSY_TIMEOUT_S, connect, connect_read_only, read_snapshot, write_transaction
@@ -87,7 +88,7 @@ class Store:
         db_path = Path(path) if path is not None else default_path()
         shown = str(db_path)
         try:
-            db_path.parent.mkdir(parents=True, exist_ok=True)
+            make_private(db_path)
         except OSError as exc:
             raise explain(exc, shown, "open") from exc
         connection = connect(shown, busy_timeout, check_same_thread=False)
@@ -265,6 +266,8 @@ class Store:
         now = self.now()
 
         def mark(conn: sqlite3.Connection) -> int:
+            streaming = [row[0] for row in conn.execute("SELECT id FROM messages WHERE status = 'streaming'")]
+            chunks.join_into_text(conn, streaming)
             cursor = conn.execute(
                 "UPDATE messages SET status = 'interrupted', updated = ? WHERE status = 'streaming'", (now,)
             )
@@ -344,17 +347,24 @@ class Store:
                 (conv_id,),
             ).fetchall()
             groups = branches.sibling_groups(conn, conv_id)
+            streamed = chunks.pending(conn, [r["id"] for r in rows if r["status"] == "streaming"])
             files = conn.execute(
-                "SELECT a.message_id, a.name, b.media_type, b.data FROM attachments a JOIN blobs b ON b.sha256 = a.sha256"
+                "SELECT a.message_id, a.name, b.media_type, b.data FROM attachments a LEFT JOIN blobs b ON b.sha256 = a.sha256"
                 " JOIN messages m ON m.id = a.message_id WHERE m.conversation_id = ? ORDER BY a.message_id, a.position",
                 (conv_id,),
             ).fetchall()
         by_message: dict[int, list[Attachment]] = {}
+        missing: dict[int, list[str]] = {}
         for message_id, name, media_type, data in files:
-            by_message.setdefault(message_id, []).append(Attachment(name, media_type, bytes(data)))
+            if data is None:  # a damaged history: the attachment's file is gone; said, not dropped silently
+                missing.setdefault(message_id, []).append(one_line_name(name))  # as every attachment name: one inert line
+            else:
+                by_message.setdefault(message_id, []).append(Attachment(name, media_type, bytes(data)))
         messages = [message_from_row(r) for r in rows]
         for message in messages:
+            message.text += streamed.get(message.id, "")
             message.attachments = by_message.get(message.id, [])
+            message.missing_attachments = missing.get(message.id, [])
             message.siblings = groups.get(message.parent_id, [message.id])
         return record_from_row(ConversationRecord, row), messages
 
@@ -378,11 +388,40 @@ class Store:
         return None if row is None else int(row[0])
 
     def search(
-        self, words: str, limit: int = 50, *, mark: tuple[str, str] = ("[", "]")
+        self,
+        words: str,
+        limit: int = 50,
+        *,
+        mark: tuple[str, str] = ("[", "]"),
+        cancelled: threading.Event | None = None,
     ) -> list[SearchHit]:
-        """Messages containing all the words (stemmed), newest first, with a marked snippet."""
+        """Messages of every branch containing all the words (stemmed), newest first, with a
+        marked snippet. Setting `cancelled` (from another thread) stops the query within a
+        few thousand SQLite steps and returns no hits: the readers' lock is free again."""
         with self._read() as conn:
-            return fts.search(conn, words, limit, mark)
+            if cancelled is None:
+                return fts.search(conn, words, limit, mark)
+            conn.set_progress_handler(cancelled.is_set, 1000)
+            try:
+                return fts.search(conn, words, limit, mark)
+            except sqlite3.OperationalError:
+                if cancelled.is_set():
+                    return []
+                raise
+            finally:
+                conn.set_progress_handler(None, 0)
+
+
+def make_private(db_path: Path) -> None:
+    """The history file and its WAL and SHM are 0600 (SQLite gives those two the main file's
+    mode), created so or tightened; rtchat's data folder is 0700. A folder named by the caller
+    is created 0700 but otherwise left alone: it may be shared."""
+    folder = db_path.parent
+    if folder == default_path().parent or not folder.exists():
+        private_folder(folder)
+    private_file(db_path)
+    for suffix in ("-wal", "-shm"):
+        tighten(Path(f"{db_path}{suffix}"), FILE_MODE)
 
 
 def as_conversation(record: ConversationRecord, messages: Sequence[MessageRecord]) -> Conversation:

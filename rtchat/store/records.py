@@ -8,6 +8,7 @@ credentials: keys live in the keyring and config, never here.
 from __future__ import annotations
 
 import json
+import math
 import sqlite3
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -75,6 +76,7 @@ class MessageRecord:
     saved_usd: float | None = None
     cache_write_tokens: int | None = None
     attachments: list[Attachment] = field(default_factory=list)  # filled from the attachments table
+    missing_attachments: list[str] = field(default_factory=list)  # names whose stored file is gone (a damaged history)
     parent_id: int | None = None  # the message this one follows; None for a first prompt
     on_path: bool = True  # on the branch the conversation is on
     siblings: list[int] = field(default_factory=list)  # ids sharing its parent, oldest first (itself included)
@@ -95,9 +97,19 @@ class SearchHit:
     role: str
     snippet: str
     created: float
+    on_path: bool = True  # False: the hit is on a branch its conversation is not on now
 
 
 # --------------------------------------------------------------------------- titles
+
+
+def missing_attachments_line(messages: list[MessageRecord]) -> str | None:
+    """One line naming the attachments a damaged history lost (None when none is missing)."""
+    names = [name for message in messages for name in message.missing_attachments]
+    if not names:
+        return None
+    listed = ", ".join(one_line(name) for name in names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+    return f"{len(names)} attached file{'s are' if len(names) > 1 else ' is'} missing from the history ({listed}); the conversation goes on without {'them' if len(names) > 1 else 'it'}"
 
 
 def one_line(text: str) -> str:
@@ -173,8 +185,30 @@ def message_from_row(row: sqlite3.Row) -> MessageRecord:
     return MessageRecord(**values)
 
 
+SQLITE_INT_MAX = 2**63 - 1
+MONEY_MAX_USD = 1e9  # more than any one answer can cost: a bigger figure is a server's mistake
+
+
+def stored_count(value: object) -> int | None:
+    """A token count as SQLite can hold it: a whole number 0..2^63-1, else None ("not said").
+
+    Why here: a server's 10^19 tokens raised OverflowError on the writer thread, and the
+    answer was stored empty. Whatever the layers above let through, the row is written."""
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= SQLITE_INT_MAX:
+        return value
+    return None
+
+
+def stored_money(value: object) -> float | None:
+    """A dollar figure as stored: finite and plausible, else None."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and abs(value) <= MONEY_MAX_USD:
+        return float(value)
+    return None
+
+
 def answer_row(answer: Answer, status: str) -> dict[str, Any]:
-    """The answer's columns as named SQL parameters (its row id and times are added by the writer)."""
+    """The answer's columns as named SQL parameters (its row id and times are added by the writer).
+    Counts and money pass `stored_count`/`stored_money`: no value from a server fails the write."""
     usage = answer.usage or Usage()
     thinking = list(answer.thinking)
     return {
@@ -186,14 +220,14 @@ def answer_row(answer: Answer, status: str) -> dict[str, Any]:
         "finish_reason": answer.reason,
         "error_kind": None if answer.error is None else str(answer.error.kind),
         "error": None if answer.error is None else answer.error.message,
-        "input_tokens": usage.input_tokens,
-        "output_tokens": usage.output_tokens,
-        "cached_tokens": usage.cached_tokens,
-        "reasoning_tokens": usage.reasoning_tokens,
-        "cache_write_tokens": usage.cache_write_tokens,
-        "cost_usd": None if answer.cost is None else answer.cost.usd,
+        "input_tokens": stored_count(usage.input_tokens),
+        "output_tokens": stored_count(usage.output_tokens),
+        "cached_tokens": stored_count(usage.cached_tokens),
+        "reasoning_tokens": stored_count(usage.reasoning_tokens),
+        "cache_write_tokens": stored_count(usage.cache_write_tokens),
+        "cost_usd": None if answer.cost is None else stored_money(answer.cost.usd),
         "cost_source": None if answer.cost is None else answer.cost.source,
-        "saved_usd": None if answer.cost is None else answer.cost.saved_usd,
+        "saved_usd": None if answer.cost is None else stored_money(answer.cost.saved_usd),
         "metrics": json.dumps(metrics_dict(answer.metrics)),
         "prompt_transcript": answer.user_transcript,
     }

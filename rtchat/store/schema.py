@@ -129,6 +129,17 @@ MIGRATIONS: list[list[str]] = [
                ORDER BY p.seq DESC LIMIT 1)""",
         "CREATE INDEX messages_by_parent ON messages(parent_id)",
     ],
+    # v7: a streaming answer's text arrives in chunks (appended each flush, joined into
+    # `messages.text` when it ends; see store/chunks.py), so writes grow with the answer,
+    # not with its square.
+    [
+        """CREATE TABLE answer_chunks (
+            id INTEGER PRIMARY KEY,
+            message_id INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+            text TEXT NOT NULL
+        )""",
+        "CREATE INDEX answer_chunks_by_message ON answer_chunks(message_id, id)",
+    ],
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import queue
 import sqlite3
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from typing import TypeVar
@@ -24,6 +25,7 @@ from rtchat.store.errors import StoreError
 
 R = TypeVar("R")
 Job = Callable[[sqlite3.Connection], object]
+WORK_CAP_S = 120.0  # close() waits at most this long for writes that are working, not waiting
 
 
 class WriteWorker:
@@ -31,6 +33,7 @@ class WriteWorker:
         self.path = path
         self._jobs: queue.SimpleQueue[tuple[Job, Future] | None] = queue.SimpleQueue()
         self._closed = False
+        self._waiting_for_lock = False  # set on the writer thread by its statement trace
         opened: Future[None] = Future()
         # Daemon: a write stuck behind another program's lock must not keep rtchat from
         # exiting; close() has already waited for it as long as is reasonable.
@@ -53,12 +56,31 @@ class WriteWorker:
         return self.submit(job).result()
 
     def close(self, timeout: float | None) -> bool:
-        """Finish the queued jobs, then close; False if they took longer than `timeout`."""
+        """Finish the queued jobs, then close; False if they waited for a lock `timeout` s.
+
+        Why only lock waits count: writing a 60 MB answer (and indexing it) can take longer
+        than any fixed wait without ever waiting for a lock; giving up on it said "still
+        locked; may not be saved" about an answer that was being saved. In WAL mode a write
+        waits for another program only in BEGIN IMMEDIATE, so time spent after it is work.
+        WORK_CAP_S still bounds a write that never ends (a hung network disk)."""
         if not self._closed:
             self._closed = True
             self._jobs.put(None)
-        self._thread.join(timeout)
+        if timeout is None:
+            self._thread.join()
+            return True
+        waited = 0.0
+        worked_until = time.monotonic() + WORK_CAP_S
+        while self._thread.is_alive() and waited <= timeout and time.monotonic() < worked_until:
+            began = time.monotonic()
+            self._thread.join(min(0.05, timeout))
+            if self._waiting_for_lock:
+                waited += time.monotonic() - began
         return not self._thread.is_alive()
+
+    def _traced(self, statement: str) -> None:
+        """Each statement the writer's connection starts: is it the one that waits for the lock?"""
+        self._waiting_for_lock = statement.startswith("BEGIN IMMEDIATE")
 
     def _run(self, busy_timeout: float, opened: Future[None]) -> None:
         try:
@@ -66,6 +88,7 @@ class WriteWorker:
         except StoreError as exc:
             opened.set_exception(exc)
             return
+        conn.set_trace_callback(self._traced)
         opened.set_result(None)
         try:
             while (item := self._jobs.get()) is not None:
@@ -76,6 +99,7 @@ class WriteWorker:
                     future.set_exception(exc)
                 else:
                     future.set_result(result)
+                self._waiting_for_lock = False
         finally:
             conn.close()
 

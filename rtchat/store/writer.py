@@ -14,10 +14,12 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import Future
 from concurrent.futures import wait as wait_for
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from rtchat.answer import Answer, AnswerBuilder
 from rtchat.conversation import ThinkingBlock
+from rtchat.store import chunks
 from rtchat.store.connection import write_transaction
 from rtchat.store.errors import StoreError
 from rtchat.store.records import STATUSES, answer_row, title_from_prompt
@@ -70,6 +72,7 @@ class AnswerWriter:
         self._slot = threading.Lock()
         self._pending: dict[str, Any] | None = None  # the newest snapshot not yet taken by the thread
         self._last_job: Future[None] | None = None
+        self._saved = Saved()  # what is in the file: read and replaced on the writer thread only
 
     # ---- what has been received so far
 
@@ -143,10 +146,14 @@ class AnswerWriter:
             return
         try:
             with write_transaction(conn, self.store.path):
-                save_answer(conn, state)
+                saved = save_answer(conn, state, self._saved)
         except StoreError as exc:
             self._note(exc)
             return
+        except Exception as exc:  # noqa: BLE001 - a value SQLite refuses: said once, never lost silently
+            self._note(StoreError(f"could not save the answer to the chat history at {self.store.path}: {exc}", path=self.store.path))
+            return
+        self._saved = saved
         self.saved += 1
 
     def _note(self, exc: StoreError) -> None:
@@ -184,11 +191,35 @@ class AnswerWriter:
         self.close()
 
 
-def save_answer(conn: sqlite3.Connection, state: dict[str, Any]) -> None:
-    """Write one snapshot into its row (and a spoken prompt's transcript into the prompt's)."""
+@dataclass(frozen=True)
+class Saved:
+    """What of an answer is already in the file (kept on the writer thread, replaced only
+    after a commit, so a failed write is simply redone bigger by the next one)."""
+
+    text_chars: int = 0  # of the text: in `messages.text` plus the answer's chunks
+    thinking: str | None = None  # the thinking JSON last written
+
+
+def save_answer(conn: sqlite3.Connection, state: dict[str, Any], saved: Saved = Saved()) -> Saved:
+    """Write one snapshot into its row (and a spoken prompt's transcript into the prompt's).
+
+    While the answer streams, only the text's new part is written (a chunk row) and the
+    thinking only when it changed; the final snapshot writes the whole text once and drops
+    the chunks. So an answer of N bytes costs O(N) bytes of writes, not O(N²)."""
     now = state["now"]
+    text: str = state["text"]
+    streaming = state["status"] == "streaming"
+    sets = []
+    if streaming and len(text) >= saved.text_chars:
+        if len(text) > saved.text_chars:
+            chunks.append(conn, state["id"], text[saved.text_chars:])
+    else:
+        sets.append("text = :text")
+        chunks.drop(conn, state["id"])
+    if not streaming or state["thinking"] != saved.thinking:
+        sets.append("thinking = :thinking, thinking_text = :thinking_text")
     conn.execute(
-        "UPDATE messages SET text = :text, thinking = :thinking, thinking_text = :thinking_text,"
+        "UPDATE messages SET " + "".join(f"{column}, " for column in sets) +
         " transcript = :transcript, status = :status, finish_reason = :finish_reason,"
         " error_kind = :error_kind, error = :error, input_tokens = :input_tokens,"
         " output_tokens = :output_tokens, cached_tokens = :cached_tokens,"
@@ -208,8 +239,9 @@ def save_answer(conn: sqlite3.Connection, state: dict[str, Any]) -> None:
             "UPDATE conversations SET title = ? WHERE id = ? AND title = ''",
             (title_from_prompt(prompt_transcript), state["conversation_id"]),
         )
-    if state["status"] != "streaming":
+    if not streaming:
         conn.execute(
             "UPDATE conversations SET updated = max(updated, ?) WHERE id = ?",
             (now, state["conversation_id"]),
         )
+    return Saved(len(text), state["thinking"])

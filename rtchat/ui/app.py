@@ -138,8 +138,8 @@ class RtChatApp(BranchActions, InputActions, App[int]):
     @work(exclusive=True, group="resolve")
     async def _open_first_model(self) -> None:
         """After the first frame: the history opens, then the keyring and the loopback load in threads."""
-        self.history.open(self.store_history)
-        reopen = self._last_conversation()
+        await self.history.open(self.store_history)
+        reopen = await self._last_conversation()
         ref, problem = await self.models.start(self.requested_model)
         if problem is not None:
             await self.transcript.show_error(problem)
@@ -149,20 +149,20 @@ class RtChatApp(BranchActions, InputActions, App[int]):
         if reopen is not None:
             self.open_conversation(reopen, quiet=True)
 
-    def _last_conversation(self) -> int | None:
+    async def _last_conversation(self) -> int | None:
         """With `[app] reopen_last = true`, the conversation to continue at start-up."""
         store = self.history.store
         if store is None or self.state.conversation.messages or self.config.raw.get("app", {}).get("reopen_last") is not True:
             return None
         try:
-            return store.last_conversation_id()
+            return await self.history.last_conversation_id()
         except StoreError:
             return None
 
     async def on_unmount(self) -> None:
         self.turns.cancel()
         await self.voice.close()
-        self.history.close()
+        await self.history.close()
         await self.session.aclose()
 
     def _every(self, seconds: float, callback):

@@ -28,8 +28,11 @@ class BranchActions:
 
     def action_edit_prompt(self: RtChatApp, prompt_id: int | None = None) -> None:
         """Put the last prompt (or `prompt_id`) in the input; sending it makes a new branch."""
+        self.run_worker(self._edit_prompt(prompt_id), group="branches")
+
+    async def _edit_prompt(self: RtChatApp, prompt_id: int | None) -> None:
         try:
-            point = self.history.branch_point("edit", prompt_id)
+            point = await self.history.branch_point("edit", prompt_id)
         except LookupError as exc:
             self.notify(str(exc), severity="warning", markup=False)
             return

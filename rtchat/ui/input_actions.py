@@ -10,9 +10,11 @@ very action its key runs. Handlers use Textual's `on_<widget>_<message>` names
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 from collections.abc import Awaitable, Callable
 from functools import partial
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from textual import work
@@ -21,10 +23,11 @@ from textual.app import SuspendNotSupported
 from rtchat.catalog import PROTOCOLS, UnknownProvider, parse_model_ref
 from rtchat.config import Persona
 from rtchat.secrets import has_key
+from rtchat.store import Store
 from rtchat.ui.choices import DEFAULT_EFFORT, efforts_for, protocol_options
 from rtchat.ui.controllers.code_blocks import CodeBlock, code_blocks
 from rtchat.ui.controllers.editor import Run, edit_text
-from rtchat.ui.controllers.export_file import export_conversation
+from rtchat.ui.controllers.export_file import export_path, write_export
 from rtchat.ui.controllers.slash import Sources, parse
 from rtchat.ui.screens.model_choices import ModelChoice
 from rtchat.ui.screens.model_picker import ModelPicker
@@ -135,7 +138,10 @@ class InputActions(Base):
         self.push_screen(SystemPromptScreen(prompt.text, prompt.names(), prompt.persona), chosen)
 
     def action_set_system_prompt(self, text: str, persona: str | None = None) -> None:
-        problem = self.system_prompt.set(text, persona)
+        self.run_worker(self._set_system_prompt(text, persona), group="system_prompt")
+
+    async def _set_system_prompt(self, text: str, persona: str | None) -> None:
+        problem = await self.system_prompt.set(text, persona)
         self.show_system_prompt()
         if problem:
             self.notify(problem, severity="error", markup=False)
@@ -268,7 +274,7 @@ class InputActions(Base):
         await self.turns.stop()
         await self.history.start_new()
         self.status.reset_turn()  # no figure or error of the old conversation stays
-        self.system_prompt.set(system if keep_system else None, persona if keep_system else None)
+        await self.system_prompt.set(system if keep_system else None, persona if keep_system else None)
         self.show_system_prompt()
         self.prompt.focus()
 
@@ -285,8 +291,13 @@ class InputActions(Base):
         if conversation_id is None:
             self.refuse("nothing to export yet: send a prompt first")
             return
-        written, line = export_conversation(store, conversation_id, typed)
-        if written is None:
-            self.refuse(line)
-        else:
-            self.notify(line, markup=False)
+        path = export_path(conversation_id, typed)
+        if isinstance(path, str):
+            self.refuse(path)
+            return
+        self.run_worker(self._export_conversation(store, conversation_id, path), group="export")
+
+    async def _export_conversation(self, store: Store, conversation_id: int, path: Path) -> None:
+        """Read and write on a thread: SQLite and the file never run on the event loop."""
+        written, line = await asyncio.to_thread(write_export, store, conversation_id, path)
+        self.notify(line, severity="information" if written is not None else "warning", markup=False)

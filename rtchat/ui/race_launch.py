@@ -83,7 +83,7 @@ async def keep(app: RtChatApp, race: Race, lane: Lane) -> None:
     message = answer.message()
     if message is None:
         return
-    kept_id = store_race(app, race, lane) if app.history.store is not None else None
+    kept_id = await store_race(app, race, lane) if app.history.store is not None else None
     if kept_id is not None:
         await app.history.select(kept_id)
     else:  # the history is off: the kept answer lives in memory only
@@ -97,7 +97,7 @@ async def keep(app: RtChatApp, race: Race, lane: Lane) -> None:
     app.transcript.jump_to_latest()
 
 
-def store_race(app: RtChatApp, race: Race, kept: Lane) -> int | None:
+async def store_race(app: RtChatApp, race: Race, kept: Lane) -> int | None:
     """Store the prompt (unless the race answered the last stored prompt again) and every
     racer's answer after it, replaying the events each column showed; returns the kept one's id."""
     history = app.history
@@ -107,18 +107,18 @@ def store_race(app: RtChatApp, race: Race, kept: Lane) -> int | None:
     parent = None
     if answered_again:
         try:
-            parent = history.branch_point("regenerate").parent
+            parent = (await history.branch_point("regenerate")).parent
         except LookupError:
             parent = None
     if parent is None:
-        parent = history.record_prompt(race.prompt, target.ref, kept.spec.protocol)
+        parent = await history.record_prompt(race.prompt, target.ref, kept.spec.protocol)
     if parent is None:
         return None
     kept_id = None
     for lane in race.lanes:
         if lane.turn is None or (lane is not kept and lane.turn.answer.answer().message() is None):
             continue  # a racer that said nothing leaves no sibling
-        answer_id = history.begin_answer(lane.turn.target, parent=parent)
+        answer_id = await history.begin_answer(lane.turn.target, parent=parent)
         for event in lane.events:
             history.observe(event)
         history.end_answer()

@@ -223,6 +223,9 @@ class RealtimeDecoder:
             return [Notice(f"the server began response {response_id} while {self.response_id} was still streaming (a protocol error); rtchat skips it", "warning")]
         if kind in RESPONSE_EVENTS and self.response_active and self.response_id and response_id not in (None, self.response_id):
             return []  # a response rtchat never saw begin, mid-answer: not part of this answer
+        if kind in RESPONSE_EVENTS and not self.response_active:
+            self.response_active = True  # a server that skips `response.created`: its first content begins the response
+            self.response_id = response_id
         if kind == "response.done" and not self.response_active and response_id is not None:
             return [Notice(f"the server ended response {response_id} before it began it (a protocol error); rtchat skipped that end", "warning")]
         if kind in ("session.created", "session.updated"):

@@ -4,11 +4,17 @@ Recording goes through `TurnRecorder` (shared with `rtchat ask`): the prompt is
 committed before its request leaves, the answer streams into its row as the
 turn's observer, and the first storage failure becomes one inline notice while
 the chat goes on in memory. Callers stop the running turn before switching.
+
+SQLite never runs on the event loop: every read and write here goes through
+`asyncio.to_thread` (writes then wait on the store's writer thread), so a file
+another program holds locked delays the history, never a keystroke. Warnings the
+recorder raises on those threads reach the transcript through the loop.
 """
 
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -16,7 +22,7 @@ from rtchat.attachments import Attachment
 from rtchat.conversation import Conversation
 from rtchat.events import Event
 from rtchat.history import BranchPoint, TurnRecorder, edit_point, regenerate_point
-from rtchat.store import LEAF, Parent, Store, as_conversation
+from rtchat.store import LEAF, Parent, Store, as_conversation, missing_attachments_line
 from rtchat.target import Target
 from rtchat.ui.controllers.state import ChatState
 from rtchat.ui.widgets.transcript.history_views import record_factory
@@ -40,11 +46,25 @@ class HistoryController:
         self.state = state
         self.transcript = transcript
         self.warn = warn
-        self.recorder = TurnRecorder(None, warn)  # off until `open`: the store opens once the app runs
+        self.recorder = TurnRecorder(None, self._warn)  # off until `open`: the store opens once the app runs
         self._fresh: int | None = None  # the stored conversation the running turn created
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._loop_thread: int | None = None
 
-    def open(self, enabled: bool) -> None:
-        self.recorder = TurnRecorder.open(self.warn, enabled=enabled)
+    def _warn(self, text: str) -> None:
+        """`warn` on the loop's thread, wherever the recorder found the problem."""
+        if self._loop is not None and threading.get_ident() != self._loop_thread:
+            self._loop.call_soon_threadsafe(self.warn, text)
+        else:
+            self.warn(text)
+
+    async def open(self, enabled: bool) -> None:
+        self._loop, self._loop_thread = asyncio.get_running_loop(), threading.get_ident()
+        self.recorder = await asyncio.to_thread(TurnRecorder.open, self._warn, enabled)
+
+    async def last_conversation_id(self) -> int | None:
+        store = self.store
+        return None if store is None else await asyncio.to_thread(store.last_conversation_id)
 
     @property
     def store(self) -> Store | None:
@@ -56,15 +76,20 @@ class HistoryController:
 
     # --- recording, driven by the TurnController ------------------------------------------
 
-    def record_prompt(self, text: str, model: str, protocol: str, attachments: list[Attachment] | None = None, parent: Parent = LEAF) -> int | None:
+    async def record_prompt(self, text: str, model: str, protocol: str, attachments: list[Attachment] | None = None, parent: Parent = LEAF) -> int | None:
         """Commit the prompt before the request leaves (creating the stored conversation on the first one);
         after `parent` it starts a branch (an edited prompt). Returns its stored id."""
         self._fresh = None
-        if self.recorder.conversation_id is None:
-            self.recorder.start(model, protocol, self.state.conversation.system)
-            self._fresh = self.recorder.conversation_id
-        self.recorder.prompt(text, attachments or [], parent=parent)
-        return self.recorder.last_prompt_id
+        system = self.state.conversation.system
+
+        def commit() -> int | None:
+            if self.recorder.conversation_id is None:
+                self.recorder.start(model, protocol, system)
+                self._fresh = self.recorder.conversation_id
+            self.recorder.prompt(text, attachments or [], parent=parent)
+            return self.recorder.last_prompt_id
+
+        return await asyncio.to_thread(commit)
 
     async def keep_only_answered(self, answered: bool) -> None:
         """A conversation whose first turn got no answer is not kept in the history."""
@@ -74,9 +99,9 @@ class HistoryController:
         self.recorder.conversation_id = None
         await asyncio.to_thread(self.recorder.discard, fresh)
 
-    def begin_answer(self, target: Target, parent: Parent = LEAF) -> int | None:
+    async def begin_answer(self, target: Target, parent: Parent = LEAF) -> int | None:
         """Start the answer's row (after `parent`: a regenerated answer, a sibling); returns its id."""
-        self.recorder.begin_answer(target.ref, target.provider.id, parent=parent)
+        await asyncio.to_thread(self.recorder.begin_answer, target.ref, target.provider.id, parent)
         return self.recorder.last_answer_id
 
     def observe(self, event: Event) -> None:
@@ -85,8 +110,8 @@ class HistoryController:
     def end_answer(self) -> None:
         self.recorder.end_answer()
 
-    def close(self) -> None:
-        self.recorder.close()
+    async def close(self) -> None:
+        await asyncio.to_thread(self.recorder.close)
 
     # --- switching conversations ------------------------------------------------------------
 
@@ -97,14 +122,14 @@ class HistoryController:
 
     # --- branches ------------------------------------------------------------------------------
 
-    def branch_point(self, kind: str, message_id: int | None = None) -> BranchPoint:
+    async def branch_point(self, kind: str, message_id: int | None = None) -> BranchPoint:
         """Where a regenerated answer ("regenerate") or an edited prompt ("edit") goes.
         LookupError with the reason when there is none (the history off, nothing to redo)."""
         store, conv_id = self.store, self.conversation_id
         if store is None or conv_id is None:
             raise LookupError("regenerate and edit keep both versions in the history, which is off or empty here")
         try:
-            return (regenerate_point if kind == "regenerate" else edit_point)(store, conv_id, message_id)
+            return await asyncio.to_thread(regenerate_point if kind == "regenerate" else edit_point, store, conv_id, message_id)
         except KeyError as exc:
             raise LookupError(str(exc.args[0])) from None
 
@@ -112,7 +137,7 @@ class HistoryController:
         """The transcript and the next turn's context up to where the new message goes."""
         store, conv_id = self.store, self.conversation_id
         assert store is not None and conv_id is not None
-        _, path = store.load_conversation(conv_id)
+        _, path = await asyncio.to_thread(store.load_conversation, conv_id)
         cut = next((i + 1 for i, m in enumerate(path) if m.id == point.parent), 0)
         self.state.conversation = point.context
         await self._show(path[:cut])
@@ -120,7 +145,7 @@ class HistoryController:
     async def mark_branch(self, view: MessageView, message_id: int | None) -> None:
         """A live entry learns its stored id and, if it has siblings, shows its switcher."""
         store = self.store
-        siblings = store.siblings(message_id) if store is not None and message_id is not None else []
+        siblings = await asyncio.to_thread(store.siblings, message_id) if store is not None and message_id is not None else []
         index = siblings.index(message_id) + 1 if message_id in siblings else 1
         await show_branch(view, message_id, index, len(siblings))
 
@@ -130,7 +155,7 @@ class HistoryController:
         store, conv_id = self.store, self.conversation_id
         if store is None or conv_id is None:
             return None
-        siblings = store.siblings(message_id)
+        siblings = await asyncio.to_thread(store.siblings, message_id)
         index = siblings.index(message_id) + step if message_id in siblings else -1
         if not 0 <= index < len(siblings):
             return None
@@ -140,14 +165,14 @@ class HistoryController:
     async def select(self, message_id: int) -> None:
         """Put the conversation on the branch through `message_id` and redraw it."""
         assert self.store is not None and self.conversation_id is not None
-        self.store.select_branch(self.conversation_id, message_id)
+        await asyncio.to_thread(self.store.select_branch, self.conversation_id, message_id)
         await self.show_current()
 
     async def show_current(self) -> None:
         """Redraw the current branch and make it what the next turn sends."""
         store, conv_id = self.store, self.conversation_id
         assert store is not None and conv_id is not None
-        record, path = store.load_conversation(conv_id)
+        record, path = await asyncio.to_thread(store.load_conversation, conv_id)
         self.state.conversation = as_conversation(record, path)
         await self._show(path)
 
@@ -162,10 +187,12 @@ class HistoryController:
         store = self.store
         if store is None:
             return None
-        record, messages = store.load_conversation(conversation_id)
-        conversation = store.to_conversation(conversation_id)
-        self.state.conversation = conversation
+        record, messages = await asyncio.to_thread(store.load_conversation, conversation_id)
+        self.state.conversation = as_conversation(record, messages)
         self.recorder.conversation_id = conversation_id
+        missing = missing_attachments_line(messages)
+        if missing is not None:
+            self.warn(missing)
         answered_by = [m.model for m in messages if m.role == "assistant" and m.model]
         model = answered_by[-1] if answered_by else record.model
         await self.transcript.clear()

@@ -7,6 +7,8 @@ conversation, so it comes back when the conversation is reopened.
 
 from __future__ import annotations
 
+import asyncio
+
 from rtchat.config import Config, Persona
 from rtchat.store import StoreError
 from rtchat.ui.controllers.history import HistoryController
@@ -24,8 +26,9 @@ class SystemPrompt:
     def text(self) -> str | None:
         return self.state.conversation.system
 
-    def set(self, text: str | None, persona: str | None = None) -> str | None:
-        """Use `text` from the next turn on; the one line that says storing it failed, else None."""
+    async def set(self, text: str | None, persona: str | None = None) -> str | None:
+        """Use `text` from the next turn on; the one line that says storing it failed, else None.
+        The store's write runs on a thread: a locked history file never holds up the screen."""
         system = text.strip() if text and text.strip() else None
         self.state.conversation.system = system
         self.persona = persona if system else None
@@ -33,7 +36,7 @@ class SystemPrompt:
         if store is None or conversation_id is None:
             return None  # a conversation is stored with its system prompt on its first prompt
         try:
-            store.set_system(conversation_id, system)
+            await asyncio.to_thread(store.set_system, conversation_id, system)
         except StoreError as exc:
             return f"the system prompt is used but could not be saved: {exc}"
         return None

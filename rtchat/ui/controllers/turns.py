@@ -108,7 +108,7 @@ class TurnController:
             parent: Parent = LEAF
             if edits is not None:
                 try:
-                    point = self.history.branch_point("edit", edits)
+                    point = await self.history.branch_point("edit", edits)
                 except LookupError as exc:
                     await self.transcript.show_notice(Notice(f"sent as a new prompt: {exc}"))
                 else:
@@ -119,7 +119,7 @@ class TurnController:
                 await self.transcript.add(said)
                 self.transcript.jump_to_latest()
             state.conversation.add_user(text).attachments.extend(attachments or [])
-            prompt_id = self.history.record_prompt(text, target.ref, state.protocol, attachments or [], parent=parent)
+            prompt_id = await self.history.record_prompt(text, target.ref, state.protocol, attachments or [], parent=parent)
             await self.history.mark_branch(said, prompt_id)
             return await self._answer(target)
 
@@ -128,7 +128,7 @@ class TurnController:
         protocol and effort; the old answer stays as a sibling, reachable by the switcher."""
         async with self._exclusive():
             try:
-                point = self.history.branch_point("regenerate", answer_id)
+                point = await self.history.branch_point("regenerate", answer_id)
             except LookupError as exc:
                 await self.transcript.show_notice(Notice(str(exc)))
                 return None
@@ -162,7 +162,7 @@ class TurnController:
             await self.transcript.add(said)
             self.transcript.jump_to_latest()
             prompt = spoken.conversation.add_user(spoken.placeholder)
-            self.history.record_prompt(spoken.placeholder, target.ref, protocol)
+            await self.history.record_prompt(spoken.placeholder, target.ref, protocol)
             view = AssistantMessage(target.ref, streaming=True)
             await self.transcript.add(view)
 
@@ -185,7 +185,7 @@ class TurnController:
         self, turn: Turn, view: AssistantMessage, target: Target, on_user_words: UserWords | None = None, parent: Parent = LEAF
     ) -> ChatMessage | None:
         conversation = turn.conversation
-        answer_id = self.history.begin_answer(target, parent=parent)
+        answer_id = await self.history.begin_answer(target, parent=parent)
         self.runner = TurnRunner(turn, view, self, self.observers, on_user_words)
         try:
             message = await self.runner.run()

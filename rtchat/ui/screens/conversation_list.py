@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -69,18 +70,19 @@ class ConversationList(ModalScreen[None]):
 
     def on_mount(self) -> None:
         self.query_one(Input).focus()
-        self.reload()
-        self.call_after_refresh(self.reload)  # now the list's width is known: rows fit it
+        self.call_after_refresh(self.reload)  # once the list's width is known: rows fit it
 
     @property
     def options(self) -> OptionList:
         return self.query_one("#conversations", OptionList)
 
-    def reload(self) -> None:
-        """List again with the current filter, keeping the highlight where it was if possible."""
+    @work(exclusive=True, group="list")
+    async def reload(self) -> None:
+        """List again with the current filter (read on a thread: never SQLite on the event loop),
+        keeping the highlight where it was if possible."""
         wanted = self.selected_id()
         try:
-            self.shown = self.store.list_conversations(self.query_one(Input).value)
+            self.shown = await asyncio.to_thread(self.store.list_conversations, self.query_one(Input).value)
         except StoreError as exc:
             self.shown = []
             self.query_one("#conversations-problem", Static).update(str(exc))
@@ -148,9 +150,10 @@ class ConversationList(ModalScreen[None]):
         question = f"Delete “{summary.title or '(untitled)'}” and its {summary.message_count} messages? This cannot be undone."
         self.app.push_screen(ConfirmDialog(question), confirmed)
 
-    def _change(self, change) -> None:
+    @work(group="change")
+    async def _change(self, change) -> None:
         try:
-            change()
+            await asyncio.to_thread(change)
         except (StoreError, KeyError) as exc:
             self.query_one("#conversations-problem", Static).update(str(exc))
         self.reload()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -35,7 +36,8 @@ def snippet_content(snippet: str) -> Content:
 
 
 def hit_label(hit: SearchHit) -> Content:
-    head = Content.assemble((terminal_safe(hit.title or "(untitled)"), "bold"), f"  · {hit.role}\n")
+    branch = "" if hit.on_path else " · on another branch"
+    head = Content.assemble((terminal_safe(hit.title or "(untitled)"), "bold"), f"  · {hit.role}{branch}\n")
     return head + Content("   ") + snippet_content(hit.snippet)
 
 
@@ -50,7 +52,7 @@ class SearchScreen(ModalScreen[None]):
             self.conversation_id = conversation_id
 
     BINDINGS = [
-        Binding("escape", "dismiss(None)", "Close", id="search.close"),
+        Binding("escape", "close", "Close", id="search.close"),
         Binding("down", "move(1)", "Next", id="search.next", show=False),
         Binding("up", "move(-1)", "Previous", id="search.previous", show=False),
     ]
@@ -86,17 +88,29 @@ class SearchScreen(ModalScreen[None]):
 
     @work(exclusive=True, group="search")
     async def run_search(self, words: str, pause: float = TYPING_PAUSE) -> None:
-        await asyncio.sleep(pause)  # a newer keystroke cancels this worker first
-        self.show_hits(words)
-
-    def show_hits(self, words: str) -> None:
+        """Search on a thread once typing pauses. A newer keystroke or Escape cancels this
+        worker; the query running on the thread is then stopped too, not left to finish."""
+        await asyncio.sleep(pause)
         status = self.query_one("#search-status", Static)
+        if not words.strip():
+            self.show_hits(words, [])
+            return
+        status.update("searching…")
+        cancelled = threading.Event()
         try:
-            self.hits = self.store.search(words, mark=MARK) if words.strip() else []
+            hits = await asyncio.to_thread(self.store.search, words, mark=MARK, cancelled=cancelled)
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
         except StoreError as exc:
             self.hits = []
             status.update(str(exc))
             return
+        self.show_hits(words, hits)
+
+    def show_hits(self, words: str, found: list[SearchHit]) -> None:
+        self.hits = found
+        status = self.query_one("#search-status", Static)
         hits = self.query_one("#search-hits", OptionList)
         hits.clear_options()
         hits.add_options([Option(hit_label(hit), id=str(index)) for index, hit in enumerate(self.hits)])
@@ -108,6 +122,11 @@ class SearchScreen(ModalScreen[None]):
             status.update(f"{len(self.hits)} matching messages")
         else:
             status.update(f"no message matches “{words.strip()}” — fewer or shorter words find more")
+
+    def action_close(self) -> None:
+        """Stop the search still running (its thread query too), then close."""
+        self.workers.cancel_group(self, "search")
+        self.dismiss(None)
 
     def action_move(self, step: int) -> None:
         hits = self.query_one("#search-hits", OptionList)

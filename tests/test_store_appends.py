@@ -1,0 +1,104 @@
+"""A streaming answer is appended, not rewritten: bytes written grow with the answer, not its square.
+Measured as what a real process hands to write(2) (/proc/PID/io `wchar`), the writer thread included."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from rtchat.events import Done, TextDelta
+from rtchat.store import Store
+
+FIXTURES = Path(__file__).parent / "fixtures" / "history"
+
+STREAM = r"""
+import sys
+from pathlib import Path
+from rtchat.events import Done, TextDelta
+from rtchat.store import Store
+
+def wchar():
+    return int(next(l for l in Path("/proc/self/io").read_text().splitlines() if l.startswith("wchar:")).split()[1])
+
+class Steps:  # every reading is one event later: a flush every 20 events
+    now = 0.0
+    def __call__(self):
+        self.now += 0.025
+        return self.now
+
+path, size = sys.argv[1], int(sys.argv[2])
+store = Store.open(path, clock=Steps())
+conv = store.create_conversation("m")
+store.add_user_message(conv, "go on forever")
+writer = store.begin_answer(conv, "m")
+piece = "lorem ipsum dolor sit amet, " * 16
+before = wchar()
+for _ in range(size // len(piece)):
+    writer.apply(TextDelta(piece))
+    writer.wait()  # every flush lands before the next: no coalescing hides the cost
+writer.apply(Done("complete"))
+assert writer.wait() and writer.failed is None
+store.close()
+print(wchar() - before)
+"""
+
+
+def bytes_written(tmp_path: Path, name: str, size: int) -> int:
+    done = subprocess.run(
+        [sys.executable, "-c", STREAM, str(tmp_path / name), str(size)], capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    return int(done.stdout)
+
+
+@pytest.mark.skipif(not Path("/proc/self/io").exists(), reason="needs Linux's /proc/PID/io")
+def test_streaming_writes_grow_linearly_with_the_answer(tmp_path):
+    small, big = 500_000, 2_000_000
+    written_small = bytes_written(tmp_path, "small.db", small)
+    written_big = bytes_written(tmp_path, "big.db", big)
+    # Rewriting the answer every flush wrote 60 MB for the small one and 980 MB for the big one
+    # (4x the answer, 16x the writes); appending writes a few bytes per answer byte, 4x for 4x.
+    assert written_big < 6 * written_small
+    assert written_big < 20 * big
+    with Store.open(tmp_path / "big.db") as store:
+        (_, answer) = store.load_conversation(1)[1]
+        assert len(answer.text) == big // 448 * 448 and answer.status == "complete"
+        assert store.search("lorem")  # indexed once, when it ended
+
+
+def test_an_answer_cut_mid_stream_keeps_every_chunk_and_reads_whole(tmp_path):
+    path = tmp_path / "history.db"
+    store = Store.open(path, flush_interval=0)
+    conv = store.create_conversation("m")
+    store.add_user_message(conv, "count")
+    writer = store.begin_answer(conv, "m")
+    for word in ("one ", "two ", "three "):
+        writer.apply(TextDelta(word))
+        writer.wait()
+    # Another rtchat reads it while it streams: the text so far, from the chunks.
+    with Store.open_read_only(path) as reader:
+        assert reader.load_conversation(conv)[1][-1].text == "one two three "
+    assert sqlite3.connect(path).execute("SELECT count(*) FROM answer_chunks").fetchone() == (3,)
+    store.worker.close(5)  # rtchat dies here: the row is left streaming, its text in chunks
+    with Store.open(path) as reopened:  # recovery joins the chunks into the text
+        answer = reopened.load_conversation(conv)[1][-1]
+        assert (answer.text, answer.status) == ("one two three ", "interrupted")
+        assert [h.message_id for h in reopened.search("three")] == [answer.id]
+    assert sqlite3.connect(path).execute("SELECT count(*) FROM answer_chunks").fetchone() == (0,)
+
+
+def test_every_earlier_schema_upgrades_to_chunked_answers(tmp_path):
+    path = tmp_path / "history.db"
+    shutil.copyfile(FIXTURES / "v5.db", path)
+    with Store.open(path) as store:
+        assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone() == (7,)
+        writer = store.begin_answer(1, "m")
+        writer.apply(TextDelta("after the upgrade"))
+        writer.apply(Done("complete"))
+        assert writer.wait() and writer.failed is None
+        assert store.load_conversation(1)[1][-1].text == "after the upgrade"
