@@ -56,6 +56,28 @@ def add_key_sequence(sequence: str, key: ExtraKey) -> None:
     ANSI_SEQUENCES_KEYS.setdefault(sequence, (key,))  # type: ignore[arg-type]
 
 
+# ---- Textual: the input parser its terminal drivers create
+
+
+def xterm_parser() -> type:
+    """Textual's input parser class, private (`textual._xterm_parser.XTermParser`): rtchat's
+    subclass takes a bracketed paste whole (ui/fast_paste.py)."""
+    from textual._xterm_parser import XTermParser  # noqa: PLC0415 - deferred: Textual loads only for the app
+
+    return XTermParser
+
+
+def use_input_parser(parser_class: type) -> None:
+    """Make Textual's POSIX terminal drivers parse their input with `parser_class`. Each driver
+    creates its parser from its own module's name `XTermParser`; there is no public way to choose."""
+    try:
+        from textual.drivers import linux_driver, linux_inline_driver  # noqa: PLC0415 - deferred; needs termios: POSIX only
+    except ImportError:  # not a POSIX terminal: the stock parser stays
+        return
+    for driver in (linux_driver, linux_inline_driver):
+        driver.XTermParser = parser_class
+
+
 # ---- Rich: a table's own column sizing, and the parts of its Markdown elements
 
 

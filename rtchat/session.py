@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING
 
+from rtchat.attachments import Attachment, problem_for, socket_problem
 from rtchat.catalog import EFFORTS, ModelRef, parse_model_ref
 from rtchat.config import Config
 from rtchat.conversation import Conversation
@@ -39,6 +40,18 @@ def context_warning(target: Target, conversation: Conversation) -> list[Notice]:
     if window is None or tokens <= window:
         return []
     return [Notice(f"this conversation is about {tokens:,} tokens, more than {target.ref}'s context window of {window:,}; the provider will likely refuse it: start a new conversation (ctrl+k) or trim it", "warning")]
+
+
+def attachment_problem(attachment: Attachment, target: Target, protocol: str) -> str | None:
+    """Why this model, over this protocol, cannot take this file (None when it can): the one
+    gate `ask` and the app both ask, before anything is sent or stored."""
+    if protocol != "sse":
+        from rtchat.live.pool import socket_wire_for  # noqa: PLC0415 - the socket stack loads with the first socket turn
+
+        problem = socket_problem(attachment, socket_wire_for(target, protocol), target.provider.realtime_dialect)
+        if problem:
+            return problem
+    return problem_for(attachment, target.provider.wire, target.info.accepts, target.ref)
 
 
 class Session:

@@ -129,3 +129,16 @@ def test_rich_markdown_tables_and_code_blocks_expose_their_parts():
     assert [cell.plain for cell in header] == ["a", "b"] and all(isinstance(cell, Text) for cell in header)
     assert [[cell.plain for cell in row] for row in rows] == [["1", "2"]]
     assert seen["code"] == ("print(1)\n", "python", "monokai")
+
+
+def test_textual_drivers_create_their_input_parser_from_a_module_name_rtchat_can_set():
+    from textual._xterm_parser import XTermParser
+    from textual.drivers import linux_driver, linux_inline_driver
+
+    assert compat.xterm_parser() is XTermParser and callable(XTermParser().feed)
+    before = linux_driver.XTermParser, linux_inline_driver.XTermParser
+    try:
+        compat.use_input_parser(dict)
+        assert linux_driver.XTermParser is dict and linux_inline_driver.XTermParser is dict
+    finally:
+        linux_driver.XTermParser, linux_inline_driver.XTermParser = before

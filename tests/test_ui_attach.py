@@ -45,7 +45,7 @@ async def test_attach_sends_each_wires_own_part_and_shows_a_chip(monkeypatch, pi
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot)
         await pilot.press(*f"/attach {picture}", "enter")
-        assert app.prompt.text == ""
+        await wait_for(pilot, lambda: app.prompt.text == "")
         size = f"{round(len(png()) / 1024)} KB"
         assert chips(app.composer) == [f"pic.png · {size} ✕"]
         await send(pilot, "what is this")
@@ -86,17 +86,17 @@ async def test_refusals_are_one_line_and_lose_nothing(tmp_path, picture):
     app = make_app(model="loopback/refusal")  # reads text attachments only
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot)
-        await pilot.press(*f"/attach {picture}", "enter")
+        await pilot.press(*f"/attach {picture}", "enter")  # the file is read by a worker: its line comes when read
+        await wait_for(pilot, lambda: notices(app)[-1:] == ["loopback/refusal cannot read image attachments (pic.png); it takes text only"])
         assert app.prompt.text == f"/attach {picture}", "the command stays to be fixed"
-        assert notices(app)[-1] == "loopback/refusal cannot read image attachments (pic.png); it takes text only"
         app.prompt.clear()
         await pilot.press(*"/attach nothing.png", "enter")
-        assert notices(app)[-1].startswith("cannot read nothing.png")
+        await wait_for(pilot, lambda: notices(app)[-1].startswith("cannot read nothing.png"))
         app.switch_model("loopback/echo")
         await wait_for(pilot, lambda: app.state.ref == "loopback/echo" and app.state.ready.is_set())
         app.prompt.clear()
         await pilot.press(*f"/attach {big.name}", "enter")
-        assert notices(app)[-1].startswith("big.png is 21.0 MB, over the 20.0 MB")
+        await wait_for(pilot, lambda: notices(app)[-1].startswith("big.png is 21.0 MB, over the 20.0 MB"))
         app.prompt.clear()
         await pilot.press(*f"/attach {picture}", "enter")
         await wait_for(pilot, lambda: len(app.pending.files) == 1)
@@ -113,6 +113,7 @@ async def test_files_are_stored_and_come_back_with_the_conversation(picture):
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot)
         await pilot.press(*f"/attach {picture}", "enter")
+        await wait_for(pilot, lambda: len(app.pending.files) == 1)
         await send(pilot, "keep this")
         await wait_for(pilot, lambda: idle(app) and len(answers(app)) == 1)
         conversation_id = app.history.conversation_id

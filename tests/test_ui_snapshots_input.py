@@ -58,6 +58,7 @@ def test_attachment_chips(snap_compare, monkeypatch, tmp_path):
         app = pilot.app
         await pilot.press(*"/system Be brief.", "enter")
         await pilot.press(*f"/attach {notes}", "enter")
+        await wait_for(pilot, lambda: len(app.pending.files) == 1)  # read by a worker
         await pilot.press(*"summarise", "enter")
         await wait_for(pilot, lambda: idle(app) and len(app.state.conversation.messages) == 2)
         await pilot.press(*f"/attach {plan}", "enter")

@@ -128,3 +128,21 @@ def test_ctrl_e_hands_the_terminal_to_the_editor_and_takes_the_text_back(tmp_pat
         wait_screen(session, lambda s: "draft plus typed in the editor" in s and "idle" in s)
     finally:
         tmux("kill-session", "-t", session)
+
+
+def test_a_1_mb_bracketed_paste_becomes_a_pending_file_and_the_keys_after_it_echo(tmp_path):
+    """A real terminal paste (tmux sends it bracketed): parsed whole, offered as paste.txt, the
+    input left to the keys typed after it (before: seconds of parsing, then a 1 MB input)."""
+    pasted = tmp_path / "paste"
+    pasted.write_text("lorem ipsum dolor sit amet\n" * 40_000)  # 1.0 MB
+    session = start(tmp_path, "loopback/echo", 100, 30)
+    buffer = f"{session}-paste"
+    try:
+        wait_screen(session, lambda s: "idle" in s)
+        tmux("load-buffer", "-b", buffer, str(pasted))
+        tmux("paste-buffer", "-p", "-d", "-b", buffer, "-t", session)  # -p: bracketed, as the app asked
+        tmux("send-keys", "-t", session, "-l", "QQQ")
+        text = wait_screen(session, lambda s: "paste.txt · 1.0 MB ✕" in s and "QQQ" in s, timeout=60)
+        assert "lorem ipsum" not in text, "the paste is a file, not text in the input"
+    finally:
+        tmux("kill-session", "-t", session)

@@ -7,7 +7,7 @@ import signal
 import sys
 from dataclasses import dataclass, replace
 
-from rtchat.attachments import Attachment, AttachmentError, problem_for, socket_problem
+from rtchat.attachments import Attachment, AttachmentError
 from rtchat.attachments import load as load_attachment
 from rtchat.catalog import parse_model_ref
 from rtchat.commands.common import fail, load_config_or_report, stored_id
@@ -19,7 +19,7 @@ from rtchat.events import Done, Error, ErrorKind, Notice, ThinkingDelta
 
 USAGE_ERRORS = (ErrorKind.UNAVAILABLE, ErrorKind.CONFIG)  # refused before anything was sent
 from rtchat.history import TurnRecorder, edit_point, regenerate_point
-from rtchat.session import Session
+from rtchat.session import Session, attachment_problem
 from rtchat.store import LEAF, MessageRecord, Parent
 from rtchat.secrets import has_key
 
@@ -137,15 +137,8 @@ async def ask(args, prompt: str, attachments: list[Attachment] | None = None) ->
             if not args.ask_model and resumed.model:
                 ref = parse_model_ref(resumed.model)
         target = await session.resolve(ref, args.base_url)
-        socket_wire = None
-        if attachments and args.ask_protocol != "sse":
-            from rtchat.live.pool import socket_wire_for  # noqa: PLC0415 - the socket stack, only for socket turns
-
-            socket_wire = socket_wire_for(target, args.ask_protocol)
         for attachment in attachments:  # refused before anything is sent or stored
-            problem = problem_for(attachment, target.provider.wire, target.info.accepts, target.ref)
-            if args.ask_protocol != "sse":
-                problem = socket_problem(attachment, socket_wire, target.provider.realtime_dialect) or problem
+            problem = attachment_problem(attachment, target, args.ask_protocol)
             if problem:
                 return fail(problem)
         started = None  # the stored conversation this call created, if any
@@ -214,6 +207,9 @@ def run_ask(args) -> int:
         attachments = [load_attachment(path) for path in args.attach]
     except AttachmentError as exc:
         return fail(str(exc))
+    except KeyboardInterrupt:  # Ctrl-C while `-a -` waited on a stdin that never ended
+        print("rtchat: interrupted while reading the attachments; nothing was sent", file=sys.stderr)
+        return 130
     try:
         return asyncio.run(ask(args, prompt, attachments))
     except KeyboardInterrupt:

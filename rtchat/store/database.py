@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
 
-from rtchat.attachments import Attachment
+from rtchat.attachments import Attachment, one_line_name
 from rtchat.conversation import ChatMessage, Conversation, has_words
 from rtchat.private_files import FILE_MODE, private_file, private_folder, tighten
 from rtchat.store import branches, chunks
@@ -357,7 +357,7 @@ class Store:
         missing: dict[int, list[str]] = {}
         for message_id, name, media_type, data in files:
             if data is None:  # a damaged history: the attachment's file is gone; said, not dropped silently
-                missing.setdefault(message_id, []).append(name)
+                missing.setdefault(message_id, []).append(one_line_name(name))  # as every attachment name: one inert line
             else:
                 by_message.setdefault(message_id, []).append(Attachment(name, media_type, bytes(data)))
         messages = [message_from_row(r) for r in rows]

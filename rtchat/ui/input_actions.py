@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import subprocess
+from collections.abc import Awaitable, Callable
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -169,12 +171,28 @@ class InputActions(Base):
 
     # --- attachments -----------------------------------------------------------------------
 
-    async def action_attach_file(self, typed: str) -> None:
-        problem = await self.pending.add(typed)
+    def action_attach_file(self, typed: str) -> None:
+        """The file is read by a worker, never in this handler: a slow or huge file cannot
+        freeze the input. The command leaves the input once the file is attached."""
+        self._refused = True  # not yet accepted: `_attach` accepts it when the file is in
+        self._attach(partial(self.pending.add, typed), command=self.prompt.text)
+
+    def on_prompt_input_large_paste(self, event: PromptInput.LargePaste) -> None:
+        """A paste too large for the input becomes a pending text file; the input is left as it was."""
+        self._attach(partial(self.pending.add_paste, event.text), command=None)
+
+    @work(group="attach")
+    async def _attach(self, adding: Callable[[], Awaitable[str | None]], command: str | None) -> None:
+        problem = await adding()
         if problem:
-            self.refuse(problem)
+            self.notify(problem, severity="warning", markup=False)  # a command stays in the input, to be fixed
             return
+        added = self.pending.files[-1]
         await self.composer.show_pending(self.pending.files)
+        if command is None:
+            self.notify(f"the {added.size_label} paste is attached as {added.name} (✕ removes it)", markup=False, timeout=4)
+        elif self.prompt.text == command:  # unless the input was changed meanwhile
+            self.prompt.accept_command()
 
     def on_prompt_input_path_pasted(self, event: PromptInput.PathPasted) -> None:
         """A pasted file path becomes `/attach PATH`: Enter attaches, editing the line sends it as text."""

@@ -12,13 +12,17 @@ from textual import events
 from textual.message import Message
 from textual.widgets import TextArea
 
-from rtchat.ui import alt_enter
+from rtchat.ui import alt_enter, fast_paste
 from rtchat.ui.bindings import INPUT_BINDINGS
 from rtchat.ui.controllers.slash import enter_completes, is_command, literal_message, looks_like_path
 from rtchat.ui.widgets.input.slash_popup import SlashPopup
 
 alt_enter.install()  # alt+enter arrives as its own key, not as Enter
+fast_paste.install()  # a bracketed paste is parsed whole, not a character at a time
 PLACEHOLDER = "Message rtchat — Enter sends · ctrl+j new line · F1 keys"
+# A paste longer than this goes with the prompt as a file instead: a TextArea re-lays out its
+# whole text, so 256 KB in the input costs ~0.8 s to paste and 5 MB froze the app for seconds a key.
+LARGE_PASTE = 32 * 1024
 
 
 class PromptInput(TextArea):
@@ -48,6 +52,13 @@ class PromptInput(TextArea):
         def __init__(self, path: str) -> None:
             super().__init__()
             self.path = path
+
+    class LargePaste(Message):
+        """A paste over LARGE_PASTE characters: offered as a text attachment, the input left alone."""
+
+        def __init__(self, text: str) -> None:
+            super().__init__()
+            self.text = text
 
     class EmptyBackspace(Message):
         """Backspace in the empty input: the last pending attachment goes."""
@@ -106,12 +117,13 @@ class PromptInput(TextArea):
             self.move_cursor(self.document.end)
 
     async def _on_paste(self, event: events.Paste) -> None:
-        path = None if self.text else looks_like_path(event.text)
-        if path is None:
+        large = len(event.text) > LARGE_PASTE
+        path = None if large or self.text else looks_like_path(event.text)
+        if path is None and not large:
             return  # TextArea's own handler (Textual calls each class's) inserts the text
         event.stop()
         event.prevent_default()
-        self.post_message(self.PathPasted(path))
+        self.post_message(self.LargePaste(event.text) if large else self.PathPasted(path))
 
     def action_send(self) -> None:
         text = self.text
