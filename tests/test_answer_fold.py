@@ -66,8 +66,8 @@ def test_shown_stored_and_sent_back_are_the_same_blocks(tmp_path_factory, events
         for index, event in enumerate(events):
             if index in flush_points:
                 now[0] += 2.0  # the writer's flush interval has passed: this event is written at once
-            writer.apply(event)
             builder.apply(event)
+            writer.update(builder.answer, final=isinstance(event, Done))  # as the TurnService hands it over
             if index in flush_points and not builder.finished:
                 writer.wait()  # the flush is written on the store's writer thread
                 stored_so_far = store.load_conversation(conv)[1][-1]

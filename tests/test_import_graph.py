@@ -23,7 +23,7 @@ LAYERS = {
     "transports": 5,
     "turns": 6, "live": 6,
     "voice": 7,
-    "session": 8,
+    "session": 8, "run": 8,
     "bench": 9, "race": 9,
     "commands": 10, "ui": 10,
     "cli": 11, "__main__": 12, "__init__": 0,

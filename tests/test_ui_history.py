@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from textual.widgets import Input, OptionList
 
+from tests.support.answers import Feed
 from rtchat.events import TextDelta
 from rtchat.store import Store, default_path
 from rtchat.ui.screens.confirm import ConfirmDialog
@@ -139,7 +140,8 @@ async def test_answer_cut_by_a_crash_opens_as_interrupted():
         conversation_id = store.create_conversation("loopback/echo")
         store.add_user_message(conversation_id, "crash course")
         writer = store.begin_answer(conversation_id, "loopback/echo", provider="loopback")
-        writer.apply(TextDelta("the partial ans"))
+        feed = Feed(writer)
+        feed(TextDelta("the partial ans"))
         writer.flush()
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:

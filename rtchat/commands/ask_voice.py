@@ -19,6 +19,7 @@ from rtchat.audio.support import missing_voice_packages
 from rtchat.commands.printers import TextPrinter, print_jsonl
 from rtchat.config import default_model_ref
 from rtchat.events import AudioChunk, Done, Event, TextDelta, Transcript
+from rtchat.answer import AnswerBuilder
 from rtchat.history import TurnRecorder
 from rtchat.sanitize import terminal_safe
 from rtchat.secrets import has_key
@@ -94,6 +95,7 @@ async def ask_voice(args) -> int:
         recorder.start(target.ref, protocol, args.system)
         recorder.prompt(f"[spoken: {args.audio_in}, {source.duration:.1f} s]")
         recorder.begin_answer(target.ref, target.provider.id)
+        answer = AnswerBuilder(target.provider.id)  # until this runs a SpokenTurn, whose answer the recorder would read
         await voice.start(open_microphone=False)
         loop.add_signal_handler(signal.SIGINT, lambda: asyncio.ensure_future(voice.interrupt()))
 
@@ -105,7 +107,8 @@ async def ask_voice(args) -> int:
 
         talking = asyncio.create_task(speak())
         async for event in voice.events():
-            recorder.apply(event)
+            answer.apply(event)
+            recorder.update(answer.answer, final=isinstance(event, Done))
             if isinstance(event, AudioChunk):
                 audio.append(event.pcm)
                 rate = event.rate

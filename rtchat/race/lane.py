@@ -1,4 +1,4 @@
-"""One racer's state: its turn, the events it showed, and its figures.
+"""One racer's state: its turn, how it ended, and its figures.
 
 Figures come from the turn's own clock and answer fold (never recomputed here),
 so a race reports exactly what `ask --jsonl` and the status line would.
@@ -6,7 +6,7 @@ so a race reports exactly what `ask --jsonl` and the status line would.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 
 from rtchat.events import Done, Error, Event, Metrics
 from rtchat.race.targets import RaceSpec
@@ -37,7 +37,6 @@ class Figures:
 class Lane:
     spec: RaceSpec
     turn: Turn | None = None  # None when the target could not be resolved
-    events: list[Event] = field(default_factory=list)
     reason: str | None = None  # the Done reason once it ended
     error: str | None = None
     first_answer: bool = False  # marked: the first lane to show a token
@@ -53,7 +52,6 @@ class Lane:
         return "" if self.turn is None else self.turn.answer.text
 
     def record(self, event: Event) -> None:
-        self.events.append(event)
         if isinstance(event, Metrics):
             self.metrics = event
         elif isinstance(event, Error):

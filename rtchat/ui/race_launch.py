@@ -1,8 +1,8 @@
 """Starting a race from the app and keeping the chosen answer (app-level glue, like race_app: it works on the app itself).
 
 The kept answer becomes the conversation's reply: the prompt and that answer
-are stored in the history like any turn (replaying the events its column
-showed, so the store holds exactly what was seen). The other racers' answers
+are stored in the history like any turn, through the one `TurnService`, from each
+racer's own answer (the fold its column showed, so the store holds exactly what was seen). The other racers' answers
 are stored as its siblings, so the branch switcher flips to them; a race of the
 last prompt again (nothing typed) puts them beside that prompt's old answer.
 """
@@ -99,7 +99,7 @@ async def keep(app: RtChatApp, race: Race, lane: Lane) -> None:
 
 def store_race(app: RtChatApp, race: Race, kept: Lane) -> int | None:
     """Store the prompt (unless the race answered the last stored prompt again) and every
-    racer's answer after it, replaying the events each column showed; returns the kept one's id."""
+    racer's answer after it, as each column showed it; returns the kept one's id."""
     history = app.history
     target = kept.turn.target if kept.turn is not None else None
     assert target is not None
@@ -111,17 +111,14 @@ def store_race(app: RtChatApp, race: Race, kept: Lane) -> int | None:
         except LookupError:
             parent = None
     if parent is None:
-        parent = history.record_prompt(race.prompt, target.ref, kept.spec.protocol)
+        parent = history.service.prompt(race.prompt, target, kept.spec.protocol, app.state.conversation.system)
     if parent is None:
         return None
     kept_id = None
     for lane in race.lanes:
         if lane.turn is None or (lane is not kept and lane.turn.answer.answer().message() is None):
             continue  # a racer that said nothing leaves no sibling
-        answer_id = history.begin_answer(lane.turn.target, parent=parent)
-        for event in lane.events:
-            history.observe(event)
-        history.end_answer()
+        answer_id = history.service.record(lane.turn, parent)
         if lane is kept:
             kept_id = answer_id
     return kept_id

@@ -1,23 +1,20 @@
 """The app's side of the history store: record every turn, and open or start conversations.
 
-Recording goes through `TurnRecorder` (shared with `rtchat ask`): the prompt is
-committed before its request leaves, the answer streams into its row as the
-turn's observer, and the first storage failure becomes one inline notice while
-the chat goes on in memory. Callers stop the running turn before switching.
+Recording goes through the `TurnService` (rtchat/run.py, shared with `rtchat ask`
+and the race): the prompt is committed before its request leaves, the answer
+streams into its row from the turn's own answer, and the first storage failure
+becomes one inline notice while the chat goes on in memory. Callers stop the running turn before switching.
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from rtchat.attachments import Attachment
 from rtchat.conversation import Conversation
-from rtchat.events import Event
 from rtchat.history import BranchPoint, TurnRecorder, edit_point, regenerate_point
-from rtchat.store import LEAF, Parent, Store, as_conversation
-from rtchat.target import Target
+from rtchat.run import TurnService
+from rtchat.store import Store, as_conversation
 from rtchat.ui.controllers.state import ChatState
 from rtchat.ui.widgets.transcript.branch_switcher import show_branch
 from rtchat.ui.widgets.transcript.history_views import record_factory
@@ -41,11 +38,14 @@ class HistoryController:
         self.state = state
         self.transcript = transcript
         self.warn = warn
-        self.recorder = TurnRecorder(None, warn)  # off until `open`: the store opens once the app runs
-        self._fresh: int | None = None  # the stored conversation the running turn created
+        self.service = TurnService(TurnRecorder(None, warn))  # off until `open`: the store opens once the app runs
 
     def open(self, enabled: bool) -> None:
-        self.recorder = TurnRecorder.open(self.warn, enabled=enabled)
+        self.service.recorder = TurnRecorder.open(self.warn, enabled=enabled)
+
+    @property
+    def recorder(self) -> TurnRecorder:
+        return self.service.recorder
 
     @property
     def store(self) -> Store | None:
@@ -54,37 +54,6 @@ class HistoryController:
     @property
     def conversation_id(self) -> int | None:
         return self.recorder.conversation_id
-
-    # --- recording, driven by the TurnController ------------------------------------------
-
-    def record_prompt(self, text: str, model: str, protocol: str, attachments: list[Attachment] | None = None, parent: Parent = LEAF) -> int | None:
-        """Commit the prompt before the request leaves (creating the stored conversation on the first one);
-        after `parent` it starts a branch (an edited prompt). Returns its stored id."""
-        self._fresh = None
-        if self.recorder.conversation_id is None:
-            self.recorder.start(model, protocol, self.state.conversation.system)
-            self._fresh = self.recorder.conversation_id
-        self.recorder.prompt(text, attachments or [], parent=parent)
-        return self.recorder.last_prompt_id
-
-    async def keep_only_answered(self, answered: bool) -> None:
-        """A conversation whose first turn got no answer is not kept in the history."""
-        fresh, self._fresh = self._fresh, None
-        if answered or fresh is None or fresh != self.recorder.conversation_id:
-            return
-        self.recorder.conversation_id = None
-        await asyncio.to_thread(self.recorder.discard, fresh)
-
-    def begin_answer(self, target: Target, parent: Parent = LEAF) -> int | None:
-        """Start the answer's row (after `parent`: a regenerated answer, a sibling); returns its id."""
-        self.recorder.begin_answer(target.ref, target.provider.id, parent=parent)
-        return self.recorder.last_answer_id
-
-    def observe(self, event: Event) -> None:
-        self.recorder.apply(event)
-
-    def end_answer(self) -> None:
-        self.recorder.end_answer()
 
     def close(self) -> None:
         self.recorder.close()

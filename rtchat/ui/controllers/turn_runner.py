@@ -1,7 +1,7 @@
 """The one place a turn's events are consumed by the app.
 
-Everything that must see every event of a turn (the transcript, the status
-line, the history store via `observers`) is driven from `TurnRunner.run`.
+The transcript and the status line see every event of a turn here, handed over
+by the `TurnService` (rtchat/run.py), which also records the turn's answer.
 Its host is the `TurnController`, which owns the one running turn.
 Spoken turns go through the same runner, so a voice answer is shown, measured
 and stored exactly like a typed one. The answer kept in the conversation is the
@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from typing import Protocol
 
-from rtchat.conversation import ChatMessage
+from rtchat.answer import Answer
 from rtchat.events import (
     Done,
     Error,
@@ -27,14 +27,13 @@ from rtchat.events import (
     Transcript,
     Usage,
 )
+from rtchat.run import TurnService
+from rtchat.store import Parent
 from rtchat.turns.base import Turn, TurnPhase
 from rtchat.ui.widgets.transcript.messages import AssistantMessage
 
 FRAME_SECONDS = 1 / 25  # deltas are coalesced and painted at most this often
 YIELD_SECONDS = 0.001  # a burst of queued events is applied in slices this long, so keys and Ctrl-C get in between
-
-Observer = Callable[[Event], None]
-
 
 UserWords = Callable[[str], None]  # what the user said, for a spoken turn's placeholder
 
@@ -56,34 +55,32 @@ class TurnRunner:
     """Feeds one streaming answer into its widget; the answer itself is the turn's fold."""
 
     def __init__(
-        self, turn: Turn, view: AssistantMessage, host: TurnHost, observers: list[Observer] | None = None, on_user_words: UserWords | None = None
+        self, turn: Turn, view: AssistantMessage, host: TurnHost, on_user_words: UserWords | None = None
     ) -> None:
         self.turn = turn
         self.view = view
         self.host = host
-        self.observers = list(observers or [])  # e.g. the history store's writer.apply
         self.on_user_words = on_user_words
         self.reason = "error"
         self._shown_transcript = ""  # the spoken answer's words already painted
 
-    async def run(self) -> ChatMessage | None:
-        """Stream to the end (or cancellation); return the assistant message to append, if any."""
+    async def run(self, service: TurnService, parent: Parent) -> Answer:
+        """Stream to the end (or cancellation) through the service, which records the answer."""
         timer = self.host.every(FRAME_SECONDS, self.view.flush)
         self.host.turn_progress(self.turn.opening_phase.value, self.turn)
+        self._slice_started = time.perf_counter()
         try:
-            slice_started = time.perf_counter()
-            async for event in self.turn.events():
-                for observe in self.observers:
-                    observe(event)
-                await self._apply(event)
-                if time.perf_counter() - slice_started > YIELD_SECONDS:
-                    await asyncio.sleep(0)  # a queue that is never empty never suspends the loop
-                    slice_started = time.perf_counter()
+            return await service.run(self.turn, self._show, parent)
         finally:
             timer.stop()
             await self.view.finish(self.reason)
             self.host.turn_progress(self.reason if self.reason != "complete" else TurnPhase.DONE.value, self.turn)
-        return self.turn.answer.answer().message()
+
+    async def _show(self, event: Event) -> None:
+        await self._apply(event)
+        if time.perf_counter() - self._slice_started > YIELD_SECONDS:
+            await asyncio.sleep(0)  # a queue that is never empty never suspends the loop
+            self._slice_started = time.perf_counter()
 
     async def _apply(self, event: Event) -> None:
         view = self.view

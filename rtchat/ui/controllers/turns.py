@@ -27,7 +27,7 @@ from rtchat.turns.spoken import SpokenTurn
 from rtchat.ui.choices import not_implemented_message
 from rtchat.ui.controllers.history import HistoryController
 from rtchat.ui.controllers.state import ChatState
-from rtchat.ui.controllers.turn_runner import Observer, Timer, TurnRunner, UserWords
+from rtchat.ui.controllers.turn_runner import Timer, TurnRunner, UserWords
 from rtchat.ui.widgets.status.status_line import StatusLine
 from rtchat.ui.widgets.transcript.messages import AssistantMessage, UserMessage
 from rtchat.ui.widgets.transcript.transcript import Transcript
@@ -47,7 +47,6 @@ class TurnController:
         self._every = every
         self.talk_key = talk_key  # named in the "WebRTC carries voice" message
         self.runner: TurnRunner | None = None
-        self.observers: list[Observer] = [history.observe]  # every consumer of every turn event; the store first
         self._prompts: asyncio.Queue[tuple[str, list[Attachment], UserMessage | None, int | None]] = asyncio.Queue()  # text, files, its view, the prompt it edits
         self.editing: int | None = None  # the stored prompt the input's text will replace when sent
         self._taken = 0  # prompts taken off the queue and not yet answered
@@ -119,7 +118,7 @@ class TurnController:
                 await self.transcript.add(said)
                 self.transcript.jump_to_latest()
             state.conversation.add_user(text).attachments.extend(attachments or [])
-            prompt_id = self.history.record_prompt(text, target.ref, state.protocol, attachments or [], parent=parent)
+            prompt_id = self.history.service.prompt(text, target, state.protocol, state.conversation.system, attachments or [], parent=parent)
             await self.history.mark_branch(said, prompt_id)
             return await self._answer(target)
 
@@ -147,7 +146,7 @@ class TurnController:
         self.status.watch_connection(turn.connection)
         view = AssistantMessage(target.ref, streaming=True, effort=effort)
         await self.transcript.add(view)
-        message = await self._drive(turn, view, target, parent=parent)
+        message = await self._drive(turn, view, parent=parent)
         if message is None and not view.text and view.thinking is None and view.reason == "error":
             await view.remove()  # the error says it all; an empty answer adds nothing
         return message
@@ -162,7 +161,7 @@ class TurnController:
             await self.transcript.add(said)
             self.transcript.jump_to_latest()
             prompt = spoken.conversation.add_user(spoken.placeholder)
-            self.history.record_prompt(spoken.placeholder, target.ref, protocol)
+            self.history.service.prompt(spoken.placeholder, target, protocol, spoken.conversation.system)
             view = AssistantMessage(target.ref, streaming=True)
             await self.transcript.add(view)
 
@@ -171,7 +170,7 @@ class TurnController:
                 said.set_text(words)
                 prompt.text = words
 
-            return await self._drive(spoken, view, target, heard)
+            return await self._drive(spoken, view, heard)
 
     # --- the running turn ------------------------------------------------------------------
 
@@ -182,25 +181,18 @@ class TurnController:
             yield
 
     async def _drive(
-        self, turn: Turn, view: AssistantMessage, target: Target, on_user_words: UserWords | None = None, parent: Parent = LEAF
+        self, turn: Turn, view: AssistantMessage, on_user_words: UserWords | None = None, parent: Parent = LEAF
     ) -> ChatMessage | None:
-        conversation = turn.conversation
-        answer_id = self.history.begin_answer(target, parent=parent)
-        self.runner = TurnRunner(turn, view, self, self.observers, on_user_words)
+        service = self.history.service
+        self.runner = TurnRunner(turn, view, self, on_user_words)
         try:
-            message = await self.runner.run()
+            answer = await self.runner.run(service, parent)
         finally:
             self.runner = None
-            self.history.end_answer()
-        await self.history.keep_only_answered(message is not None)
-        if message is None:
-            conversation.messages.pop()  # no answer: the next prompt must not follow a dangling one
-        else:
-            conversation.messages.append(message)
         if view.is_attached:
-            await self.history.mark_branch(view, answer_id)
+            await self.history.mark_branch(view, service.answer_id)
         self.show_cost(turn)
-        return message
+        return answer.message()
 
     def show_cost(self, turn: Turn) -> None:
         """The turn's cost, the conversation's running cost and how full its context is."""
