@@ -50,13 +50,13 @@ class TurnService:
         self.answer_id = recorder.last_answer_id
         try:
             async for event in turn.events():
-                recorder.update(turn.answer.answer, final=isinstance(event, Done))
+                recorder.update(turn.answer, final=isinstance(event, Done))
                 shown = show(event)
                 if shown is not None:
                     await shown
         finally:
             recorder.end_answer()
-        answer = turn.answer.answer()
+        answer = turn.answer()
         message = answer.message()
         await self._forget_unanswered(message is not None)
         messages = turn.conversation.messages
@@ -70,7 +70,7 @@ class TurnService:
         """Store an ended turn's answer after `parent` (a race's racers); returns its row id."""
         recorder = self.recorder
         recorder.begin_answer(turn.target.ref, turn.target.provider.id, parent=parent)
-        recorder.update(turn.answer.answer, final=True)
+        recorder.update(turn.answer, final=True)
         recorder.end_answer()
         return recorder.last_answer_id
 

@@ -160,11 +160,11 @@ async def test_typing_while_it_streams_interrupts_then_sends(protocol):
         await ready(pilot)
         assert app.state.protocol == protocol
         await send(pilot, "write")
-        await wait_for(pilot, lambda: app.turns.runner is not None and len(app.turns.runner.turn.answer.text) > 5)
+        await wait_for(pilot, lambda: app.turns.runner is not None and len(app.turns.runner.turn.answer().text) > 5)
         first = app.turns.runner.view
         await send(pilot, "stop, and say hi")
         await wait_for(pilot, lambda: first.reason == "interrupted")
-        await wait_for(pilot, lambda: app.turns.runner is not None and app.turns.runner.view is not first and app.turns.runner.turn.answer.text)
+        await wait_for(pilot, lambda: app.turns.runner is not None and app.turns.runner.view is not first and app.turns.runner.turn.answer().text)
         assert [m.role for m in app.state.conversation.messages] == ["user", "assistant", "user"]
         assert app.state.conversation.messages[1].text == first.text  # the partial answer is kept
         await pilot.press("ctrl+c")
@@ -201,7 +201,7 @@ async def test_new_conversation_while_streaming_keeps_the_partial_answer_first()
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
         await send(pilot, "write")
-        await wait_for(pilot, lambda: app.turns.runner is not None and len(app.turns.runner.turn.answer.text) > 5)
+        await wait_for(pilot, lambda: app.turns.runner is not None and len(app.turns.runner.turn.answer().text) > 5)
         first = app.history.conversation_id
         await pilot.press("ctrl+k")  # waits for the running answer to be kept before switching
         await wait_for(pilot, lambda: idle(app) and app.transcript.empty)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 from rtchat.events import Done, Error, Event, Metrics
+from rtchat.metrics import is_token
 from rtchat.race.targets import RaceSpec
 from rtchat.turns.base import Turn
 
@@ -41,6 +42,7 @@ class Lane:
     error: str | None = None
     first_answer: bool = False  # marked: the first lane to show a token
     first_finish: bool = False  # marked: the first lane to end with a whole answer
+    tokens: int = 0  # pieces of the answer shown so far
     metrics: Metrics | None = None
 
     @property
@@ -49,10 +51,12 @@ class Lane:
 
     @property
     def text(self) -> str:
-        return "" if self.turn is None else self.turn.answer.text
+        return "" if self.turn is None else self.turn.answer().text
 
     def record(self, event: Event) -> None:
-        if isinstance(event, Metrics):
+        if is_token(event):
+            self.tokens += 1
+        elif isinstance(event, Metrics):
             self.metrics = event
         elif isinstance(event, Error):
             self.error = event.message
@@ -63,8 +67,8 @@ class Lane:
         """Live while running (from the clock), frozen once the turn handed out its Metrics."""
         if self.turn is None:
             return Figures()
-        clock = self.turn.clock
-        answer = self.turn.answer.answer()
+        clock = self.turn.stats()
+        answer = self.turn.answer()
         usage, cost = answer.usage, answer.cost
         metrics = self.metrics
         return Figures(

@@ -79,7 +79,7 @@ async def keep(app: RtChatApp, race: Race, lane: Lane) -> None:
     The other racers' answers are stored beside it as siblings (‹ › flips to them)."""
     turn = lane.turn
     assert turn is not None
-    answer = turn.answer.answer()
+    answer = turn.answer()
     message = answer.message()
     if message is None:
         return
@@ -116,7 +116,7 @@ def store_race(app: RtChatApp, race: Race, kept: Lane) -> int | None:
         return None
     kept_id = None
     for lane in race.lanes:
-        if lane.turn is None or (lane is not kept and lane.turn.answer.answer().message() is None):
+        if lane.turn is None or (lane is not kept and lane.turn.answer().message() is None):
             continue  # a racer that said nothing leaves no sibling
         answer_id = history.service.record(lane.turn, parent)
         if lane is kept:

@@ -5,7 +5,7 @@ by the `TurnService` (rtchat/run.py), which also records the turn's answer.
 Its host is the `TurnController`, which owns the one running turn.
 Spoken turns go through the same runner, so a voice answer is shown, measured
 and stored exactly like a typed one. The answer kept in the conversation is the
-turn's own fold (`turn.answer`): what was shown is what is sent back.
+turn's own fold (`turn.answer()`): what was shown is what is sent back.
 """
 
 from __future__ import annotations
@@ -67,7 +67,7 @@ class TurnRunner:
     async def run(self, service: TurnService, parent: Parent) -> Answer:
         """Stream to the end (or cancellation) through the service, which records the answer."""
         timer = self.host.every(FRAME_SECONDS, self.view.flush)
-        self.host.turn_progress(self.turn.opening_phase.value, self.turn)
+        self.host.turn_progress(self.turn.state.value, self.turn)
         self._slice_started = time.perf_counter()
         try:
             return await service.run(self.turn, self._show, parent)
@@ -87,7 +87,7 @@ class TurnRunner:
         if isinstance(event, TextDelta):
             view.append_text(event.text)
             self.host.turn_progress(TurnPhase.STREAMING.value, self.turn)
-            await view.keep_up(lambda: self.turn.cancel_requested_at is not None)  # Ctrl-C stops the wait
+            await view.keep_up(lambda: self.turn.state is TurnPhase.STOPPING)  # Ctrl-C stops the wait
         elif isinstance(event, Transcript):
             await self._apply_transcript(event)
         elif isinstance(event, ThinkingDelta):
@@ -107,11 +107,11 @@ class TurnRunner:
     async def _apply_transcript(self, event: Transcript) -> None:
         """A spoken answer's words stream like text; what the user said replaces their placeholder."""
         if event.role == "user":
-            words = self.turn.answer.answer().user_transcript  # deltas as recognised, then the whole
+            words = self.turn.answer().user_transcript  # deltas as recognised, then the whole
             if words and self.on_user_words is not None:
                 self.on_user_words(words)
             return
-        words = self.turn.answer.answer().transcript  # the fold already took this event
+        words = self.turn.answer().transcript  # the fold already took this event
         if words.startswith(self._shown_transcript):
             new = words[len(self._shown_transcript):]
         else:

@@ -22,7 +22,7 @@ from rtchat.events import Error, Notice
 from rtchat.store import LEAF, Parent
 from rtchat.session import Session
 from rtchat.target import Target
-from rtchat.turns.base import Turn
+from rtchat.turns.base import Turn, TurnPhase
 from rtchat.turns.spoken import SpokenTurn
 from rtchat.ui.choices import not_implemented_message
 from rtchat.ui.controllers.history import HistoryController
@@ -143,7 +143,7 @@ class TurnController:
         self.status.show(first_audio_ms=None)  # a typed turn: no spoken figure stays from before
         effort = self.session.effort_for(target, state.effort)[0]  # what the turn sends, for the thinking title
         turn = self.session.turn(target, state.conversation, state.effort, protocol=state.protocol)
-        self.status.watch_connection(turn.connection)
+        self.status.watch_connection(self.session.connection_for(target, state.conversation, state.protocol))
         view = AssistantMessage(target.ref, streaming=True, effort=effort)
         await self.transcript.add(view)
         message = await self._drive(turn, view, parent=parent)
@@ -196,7 +196,7 @@ class TurnController:
 
     def show_cost(self, turn: Turn) -> None:
         """The turn's cost, the conversation's running cost and how full its context is."""
-        answer = turn.answer.answer()
+        answer = turn.answer()
         facts = self.status.facts
         total = facts.total_usd
         if answer.cost is not None:
@@ -219,7 +219,7 @@ class TurnController:
         if self.runner is None:
             return False
         self.runner.turn.cancel()
-        if self.runner.turn.cancel_requested_at is not None:
+        if self.runner.turn.state is TurnPhase.STOPPING:
             self.runner.view.mark("interrupted")  # said now, not once the queued text is dropped
         return True
 
@@ -251,9 +251,9 @@ class TurnController:
         runner = self.runner
         if runner is None or (turn is not None and runner.turn is not turn):
             return False
-        clock = runner.turn.clock
-        self.status.show_clock(clock)
-        waiting = None if clock.ttft_ms is not None else self.now() - clock.started
+        stats = runner.turn.stats()
+        self.status.show_clock(stats)
+        waiting = None if stats.ttft_ms is not None else self.now() - stats.started
         self.status.show(waiting_s=waiting)
         runner.view.show_waiting(waiting)
         return True
