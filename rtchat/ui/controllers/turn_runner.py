@@ -61,6 +61,7 @@ class TurnRunner:
         self.view = view
         self.host = host
         self.on_user_words = on_user_words
+        view.follow(turn.answer)  # the widget draws thinking from the turn's own blocks
         self.reason = "error"
         self._shown_transcript = ""  # the spoken answer's words already painted
 
@@ -91,10 +92,10 @@ class TurnRunner:
         elif isinstance(event, Transcript):
             await self._apply_transcript(event)
         elif isinstance(event, ThinkingDelta):
-            view.append_thinking(event.text)
+            view.thinking_grew()
             self.host.turn_progress(TurnPhase.THINKING.value, self.turn)
         elif isinstance(event, RedactedThinking):
-            view.mark_redacted()
+            view.thinking_grew(delta=False)
         elif isinstance(event, Usage):
             view.set_usage(event)
         elif isinstance(event, Notice):
