@@ -4,7 +4,7 @@ The behaviour lives in controllers (rtchat/ui/controllers/), one per domain, eac
 given what it needs when it is made: `ModelController` (model, effort, protocol),
 `TurnController` (the prompt queue and the running turn), `HistoryController`
 (the store and switching conversations), `BranchController` (regenerate, edit,
-flip) and `VoiceController` (push-to-talk).
+flip), `RaceController` (a race from the input) and `VoiceController` (push-to-talk).
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from rtchat.ui.controllers.bench import bench_offer
 from rtchat.ui.controllers.branches import BranchController
 from rtchat.ui.controllers.history import HistoryController
 from rtchat.ui.controllers.model import ModelController
+from rtchat.ui.controllers.races import RaceController
 from rtchat.ui.controllers.settings import Settings
 from rtchat.ui.controllers.state import ChatState
 from rtchat.ui.controllers.system_prompt import SystemPrompt
@@ -107,6 +108,12 @@ class RtChatApp(InputActions, App[int]):
             notify=lambda text: self.notify(text, severity="warning", markup=False),
             spawn=lambda work, group, exclusive: self.run_worker(work, group=group, exclusive=exclusive),
             bell=self.bell,
+        )
+        self.races = RaceController(
+            self.state, self.session, config, self.turns, self.history, self.transcript, self.prompt,
+            notify=lambda text: self.notify(text, severity="warning", markup=False),
+            push_screen=self.push_screen,
+            spawn=lambda work: self.run_worker(work, group="race-keep"),
         )
         self.pending = PendingFiles(self.state)  # files for the next prompt (input_actions.py)
         self.system_prompt = SystemPrompt(self.state, self.history, config)
@@ -448,9 +455,7 @@ class RtChatApp(InputActions, App[int]):
 
     def action_race(self) -> None:
         """Race the current prompt over every protocol of the current model, side by side."""
-        from rtchat.ui.race_launch import open_race
-
-        open_race(self)
+        self.races.open()
 
 
 def tune_gc() -> None:

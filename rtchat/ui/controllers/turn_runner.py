@@ -35,6 +35,7 @@ from rtchat.ui.widgets.transcript.messages import AssistantMessage
 FRAME_SECONDS = 1 / 25  # deltas are coalesced and painted at most this often
 YIELD_SECONDS = 0.001  # a burst of queued events is applied in slices this long, so keys and Ctrl-C get in between
 
+Observer = Callable[[Event], None]
 UserWords = Callable[[str], None]  # what the user said, for a spoken turn's placeholder
 
 
@@ -55,11 +56,12 @@ class TurnRunner:
     """Feeds one streaming answer into its widget; the answer itself is the turn's fold."""
 
     def __init__(
-        self, turn: Turn, view: AssistantMessage, host: TurnHost, on_user_words: UserWords | None = None
+        self, turn: Turn, view: AssistantMessage, host: TurnHost, observers: list[Observer] | None = None, on_user_words: UserWords | None = None
     ) -> None:
         self.turn = turn
         self.view = view
         self.host = host
+        self.observers = list(observers or [])
         self.on_user_words = on_user_words
         view.follow(turn.answer)  # the widget draws thinking from the turn's own blocks
         self.reason = "error"
@@ -78,6 +80,8 @@ class TurnRunner:
             self.host.turn_progress(self.reason if self.reason != "complete" else TurnPhase.DONE.value, self.turn)
 
     async def _show(self, event: Event) -> None:
+        for observe in self.observers:
+            observe(event)
         await self._apply(event)
         if time.perf_counter() - self._slice_started > YIELD_SECONDS:
             await asyncio.sleep(0)  # a queue that is never empty never suspends the loop

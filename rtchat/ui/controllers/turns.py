@@ -27,7 +27,7 @@ from rtchat.turns.spoken import SpokenTurn
 from rtchat.ui.choices import not_implemented_message
 from rtchat.ui.controllers.history import HistoryController
 from rtchat.ui.controllers.state import ChatState
-from rtchat.ui.controllers.turn_runner import Timer, TurnRunner, UserWords
+from rtchat.ui.controllers.turn_runner import Observer, Timer, TurnRunner, UserWords
 from rtchat.ui.widgets.status.status_line import StatusLine
 from rtchat.ui.widgets.transcript.messages import AssistantMessage, UserMessage
 from rtchat.ui.widgets.transcript.transcript import Transcript
@@ -47,6 +47,7 @@ class TurnController:
         self._every = every
         self.talk_key = talk_key  # named in the "WebRTC carries voice" message
         self.runner: TurnRunner | None = None
+        self.observers: list[Observer] = []  # anything else that must see every event as shown (the render benchmark)
         self._prompts: asyncio.Queue[tuple[str, list[Attachment], UserMessage | None, int | None]] = asyncio.Queue()  # text, files, its view, the prompt it edits
         self.editing: int | None = None  # the stored prompt the input's text will replace when sent
         self._taken = 0  # prompts taken off the queue and not yet answered
@@ -184,7 +185,7 @@ class TurnController:
         self, turn: Turn, view: AssistantMessage, on_user_words: UserWords | None = None, parent: Parent = LEAF
     ) -> ChatMessage | None:
         service = self.history.service
-        self.runner = TurnRunner(turn, view, self, on_user_words)
+        self.runner = TurnRunner(turn, view, self, self.observers, on_user_words)
         try:
             answer = await self.runner.run(service, parent)
         finally:
