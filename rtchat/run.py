@@ -69,6 +69,7 @@ class TurnService:
     def record(self, turn: Turn, parent: Parent) -> int | None:
         """Store an ended turn's answer after `parent` (a race's racers); returns its row id."""
         recorder = self.recorder
+        self._fresh = None  # the conversation has an answer now: a later unanswered turn keeps it
         recorder.begin_answer(turn.target.ref, turn.target.provider.id, parent=parent)
         recorder.update(turn.answer, final=True)
         recorder.end_answer()

@@ -15,18 +15,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from textual.app import App, ComposeResult
 
-from rtchat.catalog import parse_model_ref
-from rtchat.config import load_config
 from rtchat.events import Done, Error, Event, RedactedThinking, TextDelta, ThinkingDelta, ThinkingSignature, Usage
 from rtchat.conversation import Conversation
 from rtchat.history import TurnRecorder
 from rtchat.run import TurnService
 from rtchat.store import LEAF, Store
-from rtchat.target import Target
-from rtchat.turns.base import QueuedTurn
 from rtchat.ui.controllers.turn_runner import TurnRunner
 from rtchat.ui.widgets.transcript.messages import AssistantMessage
 from tests.support.answers import sent_blocks
+from tests.support.turns import ScriptedTurn, anthropic_target
 
 words = st.text(alphabet=st.characters(whitelist_categories=("L", "N", "Zs")), min_size=1, max_size=10)
 content_events = st.one_of(
@@ -37,19 +34,6 @@ content_events = st.one_of(
     st.builds(Usage, st.none() | st.integers(0, 10_000), st.none() | st.integers(0, 10_000)),
 )
 endings = st.sampled_from(["complete", "interrupted", "length", "error"]).map(Done)
-
-
-class ScriptedTurn(QueuedTurn):
-    """The provider's side, faked: hands out the given events, then ends with `done`."""
-
-    def __init__(self, target: Target, conversation: Conversation, events: list[Event], done: Done) -> None:
-        super().__init__(target, conversation)
-        self.script, self.done = events, done
-
-    async def _produce(self) -> None:
-        for event in self.script:
-            self.put(event)
-        self.finish(self.done)
 
 
 class Host(App):
@@ -73,13 +57,6 @@ class Host(App):
 
     def turn_progress(self, state: str, turn) -> None:
         pass
-
-
-def anthropic_target() -> Target:
-    config = load_config()
-    ref = parse_model_ref("anthropic/claude-sonnet-4-5")
-    provider = config.catalog.provider(ref.provider)
-    return Target(provider, ref.model, provider.model(ref.model), "http://127.0.0.1:1")
 
 
 async def shown_and_stored(db, events: list[Event], done: Done):

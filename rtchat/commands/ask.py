@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import signal
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from rtchat.attachments import Attachment, AttachmentError, problem_for, socket_problem
@@ -170,7 +171,7 @@ async def ask(args, prompt: str, attachments: list[Attachment] | None = None) ->
 class Shown:
     """Prints a turn's events as they come, and remembers how it ended."""
 
-    def __init__(self, emit, stop, no_thinking: bool) -> None:
+    def __init__(self, emit: Callable[[Event], None], stop: Callable[[], None], no_thinking: bool) -> None:
         self.emit = emit
         self.stop = stop
         self.no_thinking = no_thinking
