@@ -7,7 +7,10 @@ import sys
 
 from rtchat import __version__
 from rtchat.catalog import EFFORTS, PROTOCOLS
+from rtchat.commands.bench import add_bench_parser
+from rtchat.commands.race import add_race_parser
 from rtchat.commands.printers import silence_stdout
+from rtchat.compat import subcommand_parsers
 
 
 class Parser(argparse.ArgumentParser):
@@ -83,11 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help="a loopback address (127.0.0.1 or ::1)")
     serve.add_argument("--with-parent", action="store_true", help=argparse.SUPPRESS)  # the bench's child: end when stdin closes
 
-    from rtchat.commands.bench import add_bench_parser
-
     add_bench_parser(sub)
-    from rtchat.commands.race import add_race_parser
-
     add_race_parser(sub)
     return parser
 
@@ -96,46 +95,46 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args, extra = parser.parse_known_args(argv)
     if extra:  # said by the command at fault, with its own usage (`ask --bogus` shows ask's usage)
-        subcommands = next((a.choices for a in parser._actions if isinstance(a, argparse._SubParsersAction)), {})
+        subcommands = subcommand_parsers(parser)
         (subcommands.get(args.command) or parser).error(f"unrecognized arguments: {' '.join(extra)}")
     command = args.command
     if command == "ask":
-        from rtchat.commands.ask import run_ask
+        from rtchat.commands.ask import run_ask  # deferred: the session and the store, for ask only
 
         return run_ask(args)
     if command == "models":
-        from rtchat.commands.models import run_models
+        from rtchat.commands.models import run_models  # deferred: only this command's modules load
 
         return run_models(args)
     if command == "keys":
-        from rtchat.commands.keys import run_keys
+        from rtchat.commands.keys import run_keys  # deferred: only this command's modules load
 
         return run_keys(args)
     if command == "config":
-        from rtchat.commands.config_cmd import run_config
+        from rtchat.commands.config_cmd import run_config  # deferred: only this command's modules load
 
         return run_config(args)
     if command == "history":
-        from rtchat.commands.history_cmd import run_history
+        from rtchat.commands.history_cmd import run_history  # deferred: the store (sqlite3), for history only
 
         return run_history(args)
     if command == "export":
-        from rtchat.commands.history_cmd import run_export
+        from rtchat.commands.history_cmd import run_export  # deferred: the store (sqlite3), for export only
 
         return run_export(args)
     if command == "serve":
-        from rtchat.commands.serve import run_serve
+        from rtchat.commands.serve import run_serve  # deferred: the loopback server (aiohttp), for serve only
 
         return run_serve(args)
     if command == "bench":
-        from rtchat.commands.bench import run_bench_command
+        from rtchat.commands.bench import run_bench_command  # deferred: only this command's modules load
 
         return run_bench_command(args)
     if command == "race":
-        from rtchat.commands.race import run_race_command
+        from rtchat.commands.race import run_race_command  # deferred: only this command's modules load
 
         return run_race_command(args)
-    from rtchat.commands.tui import run_tui
+    from rtchat.commands.tui import run_tui  # deferred: Textual and the app, for the app only
 
     return run_tui(args)
 

@@ -59,6 +59,7 @@ class NetworkSettings:
     max_retry_wait: float = 30.0
     first_token_timeout: float = 0.0  # seconds from the request to the first piece of the answer; 0: only the stall timeout
     total_timeout: float = 0.0  # seconds for a whole answer; 0: no limit
+    max_answer_chars: int = 4_000_000  # an answer is stopped (partial kept) at this many characters
 
 
 @dataclass(frozen=True)
@@ -153,7 +154,7 @@ def load_config(path: Path | None = None) -> Config:
 
 def save_setting(path: Path, dotted_key: str, value: Any) -> None:
     """Set one value (e.g. `theme` or `protocols."loopback/echo"`) keeping comments intact."""
-    import tomlkit
+    import tomlkit  # deferred: tomlkit, only when the config file is written
 
     document = tomlkit.parse(path.read_text(encoding="utf-8")) if path.exists() else tomlkit.document()
     *tables, leaf = dotted_key.split(".", 1) if "." in dotted_key else ("", dotted_key)

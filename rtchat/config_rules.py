@@ -26,6 +26,7 @@ NETWORK_RANGES: dict[str, tuple[float, float, bool]] = {
     "stall_timeout": (1, 3600, False),
     "retries": (1, 10, True),
     "max_retry_wait": (0, 600, False),
+    "max_answer_chars": (1000, 1_000_000_000, True),
 }
 DEFAULT_RANGE = (0, 86400, False)  # a NetworkSettings field this table does not name yet
 

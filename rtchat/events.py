@@ -166,6 +166,8 @@ class Metrics:
     tokens_per_s: float | None = None
     output_chunks: int = 0
     attempts: int = 1
+    first_audio_ms: float | None = None  # spoken turns (metrics.TurnClock defines both)
+    speech_to_audio_ms: float | None = None
     type: Literal["metrics"] = field(default="metrics", init=False)
 
 
@@ -194,6 +196,51 @@ class Done:
             raise ValueError(f"unknown done reason {self.reason!r}")
 
 
+# ---- the voice session's signals: where speech starts and stops, the server's playback.
+# Decoded in wire/ from each provider's words, read by the voice session, never shown or stored.
+
+
+@dataclass(frozen=True, slots=True)
+class SpeechStarted:
+    """The server heard the user start speaking (`at_ms` into the input audio; 0 when not said)."""
+
+    at_ms: int = 0
+    type: Literal["speech_started"] = field(default="speech_started", init=False)
+
+
+@dataclass(frozen=True, slots=True)
+class SpeechStopped:
+    """The server heard the user stop speaking; hands-free, a turn begins here."""
+
+    at_ms: int = 0
+    type: Literal["speech_stopped"] = field(default="speech_stopped", init=False)
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerAudioStarted:
+    """The server began streaming the answer's audio (WebRTC: its output buffer started)."""
+
+    type: Literal["answer_audio_started"] = field(default="answer_audio_started", init=False)
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerAudioStopped:
+    """The server has no more of the answer's audio to stream (stopped, or cleared on a barge-in)."""
+
+    type: Literal["answer_audio_stopped"] = field(default="answer_audio_stopped", init=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Truncated:
+    """The server cut its copy of the answer to what the user heard (`heard_ms`)."""
+
+    heard_ms: int = 0
+    type: Literal["truncated"] = field(default="truncated", init=False)
+
+
+VOICE_SIGNALS = (SpeechStarted, SpeechStopped, AnswerAudioStarted, AnswerAudioStopped, Truncated)
+
+
 Event = Union[
     TextDelta,
     ThinkingDelta,
@@ -209,6 +256,11 @@ Event = Union[
     Metrics,
     Error,
     Done,
+    SpeechStarted,
+    SpeechStopped,
+    AnswerAudioStarted,
+    AnswerAudioStopped,
+    Truncated,
 ]
 
 

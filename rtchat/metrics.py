@@ -4,6 +4,11 @@ The status line, the history, `--jsonl` and `rtchat bench` all read a
 `TurnClock`, so no two of them can disagree about a figure. Token arrivals are
 stamped where the consumer receives them (after decoding and the turn's queue),
 so rtchat's own overhead is inside every figure, as a person watching sees it.
+
+A spoken turn has the same TTFT (its first answer event: the words of the spoken
+answer) and two figures of its own, defined here too: first audio (the clock's
+start to the first audible sample of the answer) and end of speech to first
+audio (what a listener waits after they stop talking).
 """
 
 from __future__ import annotations
@@ -42,6 +47,10 @@ def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 2)
 
 
+def _since(start: float, at: float | None) -> float | None:
+    return None if at is None else (at - start) * 1000.0
+
+
 @dataclass
 class TurnClock:
     """The figures of one turn, read live by the status line and frozen into `Metrics` at the end."""
@@ -52,6 +61,8 @@ class TurnClock:
     attempts: int = 0
     arrivals: list[float] = field(default_factory=list)
     usage: Usage | None = None
+    speech_ended_at: float | None = None  # spoken turns: the user's speech ended (released, or the server heard it stop)
+    first_audio_at: float | None = None  # spoken turns: the first audible sample of the answer played
 
     def observe(self, event: Event, now: float | None = None) -> None:
         if is_token(event):
@@ -71,6 +82,16 @@ class TurnClock:
     def tokens_per_s(self) -> float | None:
         return tokens_per_second(self.arrivals)
 
+    @property
+    def first_audio_ms(self) -> float | None:
+        """Spoken turns: from the clock's start to the first sound of the answer."""
+        return _since(self.started, self.first_audio_at)
+
+    @property
+    def speech_to_audio_ms(self) -> float | None:
+        """Spoken turns: from the end of the user's speech to the first sound of the answer."""
+        return None if self.speech_ended_at is None else _since(self.speech_ended_at, self.first_audio_at)
+
     def metrics(self, now: float | None = None) -> Metrics:
         end = time.perf_counter() if now is None else now
         return Metrics(
@@ -81,4 +102,6 @@ class TurnClock:
             tokens_per_s=_round(self.tokens_per_s),
             output_chunks=len(self.arrivals),
             attempts=max(1, self.attempts),
+            first_audio_ms=_round(self.first_audio_ms),
+            speech_to_audio_ms=_round(self.speech_to_audio_ms),
         )

@@ -31,3 +31,26 @@ class Backoff:
             return None
         self.waited += delay
         return delay
+
+
+@dataclass
+class ResumeBackoff:
+    """Reopening a socket the server itself closed (Gemini Live's going away), the same rule
+    for every socket that reconnects on its own: wait a little longer before each resume in
+    a row, and give up after a few, so a server that answers every setup with a close
+    cannot make rtchat open sockets (each carrying the key) as fast as the network allows.
+    A resumed session that lasted `held_s` was a success: the count starts again."""
+
+    waits: tuple[float, ...] = (0.5, 1.0, 2.0)
+    held_s: float = 30.0
+    in_a_row: int = 0
+
+    def next_wait(self, lasted_s: float) -> float | None:
+        """Seconds to wait before the next resume, or None: stop resuming (`lasted_s`: how long the closed socket was open)."""
+        if lasted_s >= self.held_s:
+            self.in_a_row = 0
+        if self.in_a_row >= len(self.waits):
+            return None
+        wait = self.waits[self.in_a_row]
+        self.in_a_row += 1
+        return wait

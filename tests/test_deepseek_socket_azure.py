@@ -22,11 +22,16 @@ def test_the_protocol_speaks_the_articles_frames_exactly():
         "type": "chat", "messages": [{"role": "system", "content": "be brief"}, {"role": "user", "content": "hi"}], "model": "deepseek-v4-flash", "stream": True,
     }
     protocol = DeepSeekSocketProtocol("deepseek-v4-flash")
+    protocol.send_turn(conversation)
     for frame in ('{"type": "token", "content": "Hel"}', '{"type":"token","content":"lo"}', '{"type": "ping"}', "{oops", '{"type": "done"}'):
         protocol.receive_data(frame)
     events = protocol.events_received()
     assert [e.text for e in events if isinstance(e, TextDelta)] == ["Hel", "lo"]
     assert sum(isinstance(e, Notice) for e in events) == 2 and isinstance(events[-1], Done) and events[-1].reason == "complete"
+    protocol.receive_data('{"type": "done"}')  # a second end with no answer open: said, never an end
+    (stray,) = protocol.events_received()
+    assert isinstance(stray, Notice) and "no answer open" in stray.text
+    protocol.send_turn(conversation)
     protocol.receive_data('{"type": "error", "message": "quota exceeded"}')
     error, done = protocol.events_received()
     assert isinstance(error, Error) and "quota exceeded" in error.message and done.reason == "error"

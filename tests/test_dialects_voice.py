@@ -8,6 +8,7 @@ from dataclasses import replace
 import httpx
 import pytest
 
+from rtchat.config import NetworkSettings
 from rtchat.audio.capture import Capture
 from rtchat.audio.playback import ClockSpeaker
 from rtchat.audio.sources import wav_source
@@ -18,7 +19,7 @@ from rtchat.transports.webrtc import calls_url
 from rtchat.voice.links import RealtimeSocketLink, WebRTCLink
 from rtchat.voice.session import VoiceSession
 from tests.support.turns import done_of, errors_of, run_turn, text_of
-from tests.support.voice import heard_seconds, run_spoken_turn, speech_wav, wav_speech_seconds
+from tests.support.voice import heard_seconds, run_spoken_turn, speech_wav, voice_target, wav_speech_seconds
 from tests.support.ws import make_session
 
 
@@ -49,7 +50,7 @@ async def test_a_beta_only_server_hears_and_answers_voice(loopback, speech, tran
     source = wav_source(speech)
     client = httpx.AsyncClient()
     base = loopback.url + "/beta/v1"
-    link = RealtimeSocketLink(base, "echo", None) if transport == "websocket" else WebRTCLink(client, calls_url(base, "echo"), None)
+    link = RealtimeSocketLink(voice_target(base), NetworkSettings()) if transport == "websocket" else WebRTCLink(client, calls_url(base, "echo"), None)
     try:
         events = await spoken(VoiceSession(link, Capture(source), ClockSpeaker), source)
     finally:

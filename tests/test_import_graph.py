@@ -1,156 +1,111 @@
-"""The import graph of rtchat/: no circles, and arrows only point down the layers.
+"""The import graph of rtchat/ against the layer table in docs/architecture.md.
 
-Read from the source with `ast` (every import, at module level or inside a
-function, outside `if TYPE_CHECKING:`), so a function-level import cannot hide a
-cycle. Layers follow shared/ARCHITECTURE.md: a module may import its own layer
-or any layer below, never one above.
+Every import counts (module level, inside a function, under `if TYPE_CHECKING:`,
+`importlib.import_module`), read from the source with `ast` by tests/support/import_graph.py.
+The last tests run that checker on tiny package trees built in tmp_path, to show it
+catches what it claims to: a type-only circle, an unlisted same-layer import, an arrow up.
 """
 
 from __future__ import annotations
 
 import ast
+import importlib
 from pathlib import Path
 
-PACKAGE = Path(__file__).resolve().parents[1] / "rtchat"
+import pytest
 
-# Lower number = lower layer. A module's layer is its first path part under rtchat/.
-LAYERS = {
-    "events": 0, "sanitize": 0,
-    "catalog": 1, "errors": 1, "secrets": 1, "pricing": 1, "attachments": 1,
-    "target": 2, "config": 2, "config_rules": 2, "theme_names": 2, "conversation": 2, "answer": 2, "metrics": 2, "retry": 2, "model_list": 2,
-    "wire": 3, "debuglog": 3,
-    "loopback": 4, "audio": 4, "store": 4, "history": 5, "export": 5,
-    "transports": 5,
-    "turns": 6, "live": 6,
-    "voice": 7,
-    "session": 8, "run": 8,
-    "bench": 9, "race": 9,
-    "commands": 10, "ui": 10,
-    "cli": 11, "__main__": 12, "__init__": 0,
+from tests.support.import_graph import (
+    DEFERRED,
+    IMPORTLIB,
+    TYPE_ONLY,
+    layer_problems,
+    module_circles,
+    module_name,
+    read_graph,
+    read_layer_table,
+    unexplained_deferred_imports,
+    unit_circles,
+    unused_same_layer,
+)
+
+REPO = Path(__file__).resolve().parents[1]
+PACKAGE = REPO / "rtchat"
+ARCHITECTURE = REPO / "docs" / "architecture.md"
+
+# Circles other tasks of issue 22 are removing right now (turns <-> live: the socket turn and its
+# connection; app <-> mixins: the app becomes a screen with controllers). Listed here, and only here,
+# so the test passes meanwhile; the lead empties this after merging them. A circle not listed fails,
+# and so does a listed one that is gone (so the list cannot outlive the circles).
+KNOWN_CIRCLES = {
+    frozenset({"rtchat.live.connection", "rtchat.turns.socket"}),  # turns.base no longer names the connection
+    frozenset({"live", "turns"}),  # the same circle, between the two packages
+    frozenset({"rtchat.ui.app", "rtchat.ui.input_actions"}),  # the last mixin (branches and races are controllers now)
 }
 
-
-def module_name(path: Path) -> str:
-    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
-    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+# `importlib.import_module("rtchat....")` calls rtchat may make (counted as edges above); none today.
+IMPORTLIB_IMPORTS: set[tuple[str, str]] = set()
 
 
-def _is_module(dotted: str) -> bool:
-    path = PACKAGE.parent.joinpath(*dotted.split("."))
-    return path.with_suffix(".py").exists() or (path / "__init__.py").exists()
+@pytest.fixture(scope="module")
+def graph():
+    return read_graph(PACKAGE)
 
 
-def _is_type_checking(node: ast.If) -> bool:
-    test = node.test
-    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
+@pytest.fixture(scope="module")
+def table():
+    return read_layer_table(ARCHITECTURE.read_text())
 
 
-def imports_of(path: Path) -> set[str]:
-    tree = ast.parse(path.read_text(), str(path))
-    found: set[str] = set()
-    package = module_name(path)
-    if path.name != "__init__.py":
-        package = package.rpartition(".")[0]
-
-    def visit(node: ast.AST) -> None:
-        if isinstance(node, ast.If) and _is_type_checking(node):
-            for child in node.orelse:
-                visit(child)
-            return
-        if isinstance(node, ast.Import):
-            found.update(alias.name for alias in node.names if alias.name.startswith("rtchat"))
-        elif isinstance(node, ast.ImportFrom):
-            if node.level:
-                base = package.split(".")[: len(package.split(".")) - node.level + 1]
-                target = ".".join(base + ([node.module] if node.module else []))
-            else:
-                target = node.module or ""
-            if target.startswith("rtchat"):
-                submodules = {f"{target}.{alias.name}" for alias in node.names}
-                found.update(submodules)
-                if not all(_is_module(name) for name in submodules):
-                    found.add(target)  # `from package import module` needs the module, not the package's own names
-        for child in ast.iter_child_nodes(node):
-            visit(child)
-
-    visit(tree)
-    return found
+def test_arrows_point_down_the_documented_layers(graph, table):
+    assert layer_problems(graph, table) == []
 
 
-def graph() -> dict[str, set[str]]:
-    modules = {module_name(path): path for path in PACKAGE.rglob("*.py")}
-    edges: dict[str, set[str]] = {}
-    for name, path in modules.items():
-        targets = {t for t in imports_of(path) if t in modules and t != name}
-        edges[name] = targets
-    return edges
+def test_every_listed_same_layer_import_is_used(graph, table):
+    assert unused_same_layer(graph, table) == []
 
 
-def layer(module: str) -> int:
-    parts = module.split(".")
-    key = parts[1] if len(parts) > 1 else "__init__"
-    return LAYERS[key]
+def test_no_circles_at_runtime_in_functions_or_through_type_only_imports(graph):
+    found = set(module_circles(graph)) | set(unit_circles(graph))
+    assert sorted(map(sorted, found - KNOWN_CIRCLES)) == [], "a circle: move the type or function to the module where it belongs"
+    assert sorted(map(sorted, KNOWN_CIRCLES - found)) == [], "a known circle is gone: remove it from KNOWN_CIRCLES"
 
 
-def test_every_module_has_a_layer():
-    missing = sorted({m.split(".")[1] for m in graph() if "." in m and m.split(".")[1] not in LAYERS})
-    assert missing == []
+def test_every_dynamic_import_names_its_module(graph):
+    assert graph.dynamic == []
+    assert {(edge.source, edge.target) for edge in graph.edges if edge.kind == IMPORTLIB} == IMPORTLIB_IMPORTS
 
 
-def test_arrows_point_down():
-    upward = sorted(
-        f"{source} -> {target}"
-        for source, targets in graph().items()
-        for target in targets
-        if layer(target) > layer(source) and not target.startswith(source + ".")  # a package's __init__ may re-export its own modules
-    )
-    assert upward == []
+def test_the_graph_sees_type_only_and_deferred_imports(graph):
+    # Guards the reader itself on the real tree: these edges exist in rtchat today.
+    kinds = {(edge.source, edge.target): edge.kind for edge in graph.edges}
+    assert kinds[("rtchat.request_errors", "rtchat.target")] == TYPE_ONLY
+    assert kinds[("rtchat.cli", "rtchat.commands.tui")] == DEFERRED
 
 
-def test_no_circles():
-    edges = graph()
-    index: dict[str, int] = {}
-    low: dict[str, int] = {}
-    stack: list[str] = []
-    on_stack: set[str] = set()
-    cycles: list[list[str]] = []
+def test_every_import_inside_a_function_says_why():
+    """An import inside a function defers a heavy library (or catches a missing one) and says so;
+    any other import belongs at the top of its module."""
+    assert unexplained_deferred_imports(PACKAGE) == []
 
-    def connect(node: str) -> None:
-        index[node] = low[node] = len(index)
-        stack.append(node)
-        on_stack.add(node)
-        for target in edges[node]:
-            if target not in index:
-                connect(target)
-                low[node] = min(low[node], low[target])
-            elif target in on_stack:
-                low[node] = min(low[node], index[target])
-        if low[node] == index[node]:
-            component = []
-            while True:
-                member = stack.pop()
-                on_stack.discard(member)
-                component.append(member)
-                if member == node:
-                    break
-            if len(component) > 1:
-                cycles.append(sorted(component))
 
-    for node in sorted(edges):
-        if node not in index:
-            connect(node)
-    assert cycles == []
+def test_wire_formats_import_no_network_library():
+    """wire/ is pure (bytes in, events out), so it can be fuzzed and split anywhere: no HTTP or socket client."""
+    network = {"httpx", "httpx_sse", "aiohttp", "websockets", "aiortc", "socket", "ssl", "asyncio"}
+    found = []
+    for path in sorted((PACKAGE / "wire").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = [alias.name for alias in node.names] if isinstance(node, ast.Import) else [node.module or ""] if isinstance(node, ast.ImportFrom) and not node.level else []
+            found += [f"{path.name}: {name}" for name in names if name.split(".")[0] in network]
+    assert found == []
 
 
 def test_every_exception_rtchat_defines_is_in_the_error_tree():
     """One base (rtchat.errors.RtchatError): a caller catches rtchat's failures without a list of unrelated classes."""
-    import importlib
-
     from rtchat.errors import RtchatError
 
     outside = []
     for path in sorted(PACKAGE.rglob("*.py")):
-        name = module_name(path)
+        name = module_name(path, PACKAGE)
         if name.startswith("rtchat.loopback"):  # the reference server's own errors never reach a user of rtchat
             continue
         tree = ast.parse(path.read_text())
@@ -160,3 +115,101 @@ def test_every_exception_rtchat_defines_is_in_the_error_tree():
                 if issubclass(cls, BaseException) and not issubclass(cls, RtchatError) and not node.name.startswith("_"):
                     outside.append(f"{name}.{node.name}")
     assert outside == []
+
+
+# ---- the checker on package trees built for the purpose
+
+TABLE = """
+## Layers
+
+| units | job |
+|---|---|
+| `app` | top |
+| `lower`, `side` | one row |
+| `base`, `__init__` | bottom |
+
+## Same-layer imports
+
+| importer | imported | why |
+|---|---|---|
+{same_layer}
+"""
+
+
+def fake_package(root: Path, files: dict[str, str]) -> Path:
+    package = root / "fakepkg"
+    for relative, source in {"__init__.py": "", **files}.items():
+        path = package / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(source)
+    return package
+
+
+def test_a_circle_through_a_type_checking_import_fails(tmp_path):
+    package = fake_package(tmp_path, {
+        "base/__init__.py": "",
+        "base/errors.py": "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from fakepkg.base.config import Settings\n",
+        "base/config.py": "from fakepkg.base.errors import Failure\n",
+    })
+    graph = read_graph(package)
+    assert [edge.kind for edge in graph.edges if edge.source == "fakepkg.base.errors"] == [TYPE_ONLY]
+    assert module_circles(graph) == [frozenset({"fakepkg.base.errors", "fakepkg.base.config"})]
+
+
+def test_a_circle_through_an_import_inside_a_function_fails(tmp_path):
+    package = fake_package(tmp_path, {
+        "base/__init__.py": "",
+        "base/a.py": "def later():\n    from fakepkg.base import b  # deferred\n",
+        "base/b.py": "from . import a\n",
+    })
+    assert module_circles(read_graph(package)) == [frozenset({"fakepkg.base.a", "fakepkg.base.b"})]
+
+
+def test_an_unlisted_same_layer_import_fails_and_a_listed_one_passes(tmp_path):
+    package = fake_package(tmp_path, {"app.py": "", "lower.py": "import fakepkg.side\n", "side.py": "", "base.py": ""})
+    graph = read_graph(package)
+    unlisted = read_layer_table(TABLE.format(same_layer=""))
+    assert layer_problems(graph, unlisted) == ["same layer, not listed: fakepkg.lower -> fakepkg.side (runtime, line 1)"]
+    listed = read_layer_table(TABLE.format(same_layer="| `lower` | `side` | why not |"))
+    assert layer_problems(graph, listed) == []
+    assert unused_same_layer(graph, listed) == []
+    assert unused_same_layer(read_graph(fake_package(tmp_path / "other", {"app.py": "", "lower.py": "", "side.py": "", "base.py": ""})), listed) == ["lower -> side"]
+
+
+def test_an_arrow_up_fails_even_when_type_only_and_a_unit_without_a_row_fails(tmp_path):
+    package = fake_package(tmp_path, {
+        "app.py": "", "lower.py": "", "side.py": "",
+        "base.py": "import typing\nif typing.TYPE_CHECKING:\n    from fakepkg.app import App\n",
+        "stray.py": "",
+    })
+    problems = layer_problems(read_graph(package), read_layer_table(TABLE.format(same_layer="")))
+    assert problems == ["stray has no row in the layer table", "upward: fakepkg.base -> fakepkg.app (type-only, line 3)"]
+
+
+def test_importlib_calls_are_edges_and_a_computed_name_is_reported(tmp_path):
+    package = fake_package(tmp_path, {
+        "app.py": "import importlib\ndef load(name):\n    importlib.import_module('fakepkg.lower')\n    return importlib.import_module(name)\n",
+        "lower.py": "", "side.py": "", "base.py": "",
+    })
+    graph = read_graph(package)
+    assert [(edge.target, edge.kind) for edge in graph.edges] == [("fakepkg.lower", IMPORTLIB)]
+    assert graph.dynamic == ["fakepkg.app:4"]
+
+
+def test_an_import_inside_a_function_without_a_comment_is_reported(tmp_path):
+    package = fake_package(tmp_path, {"app.py": (
+        "def quiet():\n    import json\n"
+        "def said():\n    import numpy  # deferred: numpy, ~100 ms\n    import numpy.linalg\n"
+        "def above():\n    # deferred: the voice libraries\n    import wave\n"
+    )})
+    assert unexplained_deferred_imports(package) == ["fakepkg.app:2"]
+
+
+def test_a_circle_between_packages_fails_though_no_module_circle_exists(tmp_path):
+    package = fake_package(tmp_path, {
+        "lower/__init__.py": "", "lower/a.py": "from fakepkg.side import c\n", "lower/b.py": "",
+        "side/__init__.py": "", "side/c.py": "", "side/d.py": "from fakepkg.lower import b\n",
+    })
+    graph = read_graph(package)
+    assert module_circles(graph) == []
+    assert unit_circles(graph) == [frozenset({"lower", "side"})]

@@ -6,7 +6,7 @@ from rtchat.config import load_config
 from rtchat.conversation import Conversation
 from rtchat.events import Done
 from rtchat.live.pool import MAX_OPEN
-from rtchat.loopback.server import RECORDS_KEPT, RecentLog
+from rtchat.loopback.exchange import RECORDS_KEPT, RecentLog
 from rtchat.session import Session
 
 

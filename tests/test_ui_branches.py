@@ -87,7 +87,7 @@ async def test_regenerate_flip_by_key_and_mouse_and_the_choice_survives_a_restar
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
-        app.open_conversation(conv_id)
+        await app.open_conversation(conv_id).wait()
         await wait_for(pilot, lambda: len(answers(app)) == 2)
         first = answers(app)[0]
         assert first.model == "loopback/echo" and switcher_of(first) == "1/2"

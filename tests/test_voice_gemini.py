@@ -9,6 +9,7 @@ import asyncio
 import json
 import subprocess
 
+from rtchat.config import NetworkSettings
 from rtchat.audio.capture import Capture
 from rtchat.audio.playback import ClockSpeaker
 from rtchat.audio.sources import wav_source
@@ -22,6 +23,7 @@ from tests.support.voice import (
     speech_wav,
     wav_speech_seconds,
 )
+from tests.support.voice import voice_target
 from tests.support.wait import until
 
 
@@ -30,7 +32,7 @@ def within_ten_percent(answer: str, expected: float) -> bool:
 
 
 async def started_voice(loopback, source, model: str = "echo") -> tuple[VoiceSession, GeminiLiveLink]:
-    link = GeminiLiveLink(loopback.url, model, "fake-key", system="answer briefly")
+    link = GeminiLiveLink(voice_target(loopback.url, model, "fake-key", "gemini"), NetworkSettings(), system="answer briefly")
     voice = VoiceSession(link, Capture(source), ClockSpeaker)
     await voice.start(open_microphone=False)
     return voice, link
@@ -68,9 +70,9 @@ async def test_a_spoken_turn_over_gemini_live(loopback, tmp_path):
 async def test_barge_in_is_an_activity_start_and_flushes_playback(loopback, tmp_path):
     source = wav_source(speech_wav(tmp_path))
     voice, link = await started_voice(loopback, source, model="echo@rate=5")  # a slow answer: still going when we cut in
-    seen: list[str] = []
+    seen: list = []
     session_handler = link.on_event
-    link.on_event = lambda event: (seen.append(event.get("type")), session_handler(event))
+    link.on_event = lambda event: (seen.append(event), session_handler(event))
     events: list = []
 
     async def collect() -> None:
@@ -90,7 +92,7 @@ async def test_barge_in_is_an_activity_start_and_flushes_playback(loopback, tmp_
         await voice.start_talking()  # the talk key while the answer plays
         await asyncio.wait_for(collector, 5)
         assert voice.buffer.buffered_samples == 0  # local playback flushed at once
-        await until(lambda: "response.done" in seen, 2)  # the loopback's record of the answer is final
+        await until(lambda: Done("interrupted") in seen, 2)  # the loopback's record of the answer is final
     finally:
         await voice.close()
     assert events[-1] == Done("interrupted")
@@ -98,7 +100,7 @@ async def test_barge_in_is_an_activity_start_and_flushes_playback(loopback, tmp_
     assert link.sent_log[answered_at:].count("activityStart") == 1
     record = loopback.records[-1]
     assert record.cancel_received is not None and record.outcome == "cancelled"  # the server stopped generating
-    assert "response.done" in seen  # Live's `interrupted`, as the session's response.done
+    assert Done("interrupted") in seen  # Live's `interrupted`, decoded as the answer's end
     assert voice.state is VoiceState.LISTENING
 
 

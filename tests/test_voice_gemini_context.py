@@ -13,7 +13,7 @@ from rtchat.audio.capture import Capture
 from rtchat.audio.playback import ClockSpeaker
 from rtchat.audio.sources import wav_source
 from rtchat.catalog import ModelInfo
-from rtchat.config import load_config
+from rtchat.config import NetworkSettings, load_config
 from rtchat.conversation import ChatMessage
 from rtchat.ui.app import RtChatApp
 from rtchat.ui.controllers.voice_devices import silent_devices
@@ -21,7 +21,7 @@ from rtchat.ui.widgets.transcript.messages import AssistantMessage
 from rtchat.voice.links import GeminiLiveLink
 from rtchat.voice.session import VoiceSession
 from tests.support.ui import idle, ready, send, wait_for
-from tests.support.voice import HandFedSource, run_spoken_turn, speech_wav, spoken_then_quiet, syllables, tap, voice_state
+from tests.support.voice import HandFedSource, run_spoken_turn, speech_wav, spoken_then_quiet, syllables, tap, voice_state, voice_target
 
 SIZE = (120, 40)
 
@@ -35,7 +35,7 @@ def answered_on(loopback_state, connection: int) -> list[dict]:
 
 async def test_a_new_live_voice_session_starts_from_the_conversation(loopback, tmp_path):
     source = wav_source(speech_wav(tmp_path))
-    link = GeminiLiveLink(loopback.url, "echo", "fake-key", history=EARLIER)
+    link = GeminiLiveLink(voice_target(loopback.url, "echo", "fake-key", "gemini"), NetworkSettings(), history=EARLIER)
     voice = VoiceSession(link, Capture(source), ClockSpeaker)
     await voice.start(open_microphone=False)
 

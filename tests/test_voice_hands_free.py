@@ -10,6 +10,7 @@ import httpx
 import numpy as np
 import pytest
 
+from rtchat.config import NetworkSettings
 from rtchat.audio.capture import Capture
 from rtchat.audio.playback import ClockSpeaker
 from rtchat.audio.sources import ArraySource
@@ -22,6 +23,7 @@ from rtchat.voice.ptt import VoiceState
 from rtchat.voice.session import VoiceSession
 from rtchat.wire import openai_realtime as rt
 from tests.support.voice import heard_seconds, speech_wav
+from tests.support.voice import voice_target
 from tests.support.wait import until
 
 TRANSPORTS = ("websocket", "webrtc", "gemini")
@@ -44,9 +46,9 @@ def make_voice(loopback, transport: str, source: ArraySource, states: list, **op
     if transport == "webrtc":
         link = WebRTCLink(httpx.AsyncClient(), calls_url(loopback.url + "/v1", "echo"), None)
     elif transport == "gemini":
-        link = GeminiLiveLink(loopback.url, "echo", "fake-key", hands_free=options.get("hands_free", False))
+        link = GeminiLiveLink(voice_target(loopback.url, "echo", "fake-key", "gemini"), NetworkSettings(), hands_free=options.get("hands_free", False))
     else:
-        link = RealtimeSocketLink(loopback.url + "/v1", "echo", None)
+        link = RealtimeSocketLink(voice_target(loopback.url + "/v1"), NetworkSettings())
     return VoiceSession(link, Capture(source), ClockSpeaker, on_state=states.append, **options)
 
 

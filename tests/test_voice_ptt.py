@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
 import time
 
 import numpy as np
@@ -15,8 +16,10 @@ from rtchat.audio.playback import ClockSpeaker
 from rtchat.audio.resample import resample
 from rtchat.audio.sources import ArraySource
 from rtchat.events import AudioChunk, Done, Metrics, Notice, Transcript
+from rtchat.voice.links import ProtocolVoice
 from rtchat.voice.ptt import Action, PushToTalk, VoiceState
 from rtchat.voice.session import VoiceSession
+from rtchat.wire.openai_realtime import RealtimeProtocol
 from tests.support.wait import until
 
 
@@ -53,8 +56,10 @@ def test_audio_started_only_moves_a_thinking_session():
     assert ptt.state is VoiceState.IDLE
 
 
-class ScriptedLink:
-    """A link that records what the session sends; the test plays the server."""
+class ScriptedLink(ProtocolVoice):
+    """A link whose transport is a list: what the session says goes through the real
+    Realtime protocol object into `sent`; the test plays the server with `serve`,
+    whose frames the same protocol object decodes. No sockets."""
 
     webrtc = True
     dialect = "ga"
@@ -63,15 +68,19 @@ class ScriptedLink:
     connect_ms = 1.0
 
     def __init__(self) -> None:
+        self.protocol = RealtimeProtocol(dialect="ga")
         self.sent: list[dict] = []
         self.pushed = 0
         self.on_event = self.on_audio = self.on_state = None
 
+    def _sent(self) -> None:
+        self.sent += [json.loads(frame) for frame in self.protocol.data_to_send()]
+
+    def serve(self, payload: dict) -> None:
+        self._received(json.dumps(payload))
+
     async def connect(self) -> None:
         self.on_state("connected")
-
-    def send(self, event: dict) -> None:
-        self.sent.append(event)
 
     def push_audio(self, samples) -> None:
         self.pushed += len(samples)
@@ -127,10 +136,10 @@ async def spoken_session(states: list) -> tuple[VoiceSession, ScriptedLink, Arra
 
 
 def server_answers(link: ScriptedLink, item_id: str = "item_answer") -> None:
-    link.on_event({"type": "response.created", "response": {"id": "resp_1"}})
-    link.on_event({"type": "response.output_item.added", "item": {"id": item_id, "type": "message"}})
-    link.on_event({"type": "output_audio_buffer.started"})
-    link.on_event({"type": "response.output_audio_transcript.delta", "delta": "hello "})
+    link.serve({"type": "response.created", "response": {"id": "resp_1"}})
+    link.serve({"type": "response.output_item.added", "item": {"id": item_id, "type": "message"}})
+    link.serve({"type": "output_audio_buffer.started"})
+    link.serve({"type": "response.output_audio_transcript.delta", "delta": "hello "})
 
 
 async def test_a_spoken_turn_sends_push_to_talk_events_in_order():
@@ -143,16 +152,17 @@ async def test_a_spoken_turn_sends_push_to_talk_events_in_order():
     server_answers(link)
     for index in range(10):
         link.on_audio(*tone_frame(index * 960))
-    link.on_event({"type": "response.done", "response": {"status": "completed", "usage": {"input_tokens": 3, "output_tokens": 2}}})
+    link.serve({"type": "response.done", "response": {"status": "completed", "usage": {"input_tokens": 3, "output_tokens": 2}}})
     await states.reached(VoiceState.SPEAKING)  # the answer is heard before the server says its buffer stopped
-    link.on_event({"type": "output_audio_buffer.stopped"})
+    link.serve({"type": "output_audio_buffer.stopped"})
     await asyncio.wait_for(voice.wait_answer(), 3)
     events = []
     while not voice._queue.empty():
         events.append(voice._queue.get_nowait())
     kinds = [type(event).__name__ for event in events]
     assert kinds.count("AudioChunk") == 10 and isinstance(events[-1], Done) and events[-1].reason == "complete"
-    assert isinstance(events[-2], Metrics) and events[-2].ttft_ms is not None
+    assert not any(isinstance(e, Metrics) for e in events)  # the exchange's SpokenTurn makes the figures, from its clock
+    assert voice.turn.clock.first_audio_ms is not None and voice.turn.clock.speech_ended_at == voice.turn.clock.started
     assert any(isinstance(e, Transcript) and e.text == "hello " for e in events)
     assert states[-2:] == [VoiceState.SPEAKING, VoiceState.IDLE]
     assert voice.latency["first_audio_ms"] is not None
@@ -188,7 +198,7 @@ async def test_interrupt_after_response_done_skips_the_cancel():
     server_answers(link)
     for index in range(50):
         link.on_audio(*tone_frame(index * 960))
-    link.on_event({"type": "response.done", "response": {"status": "completed"}})
+    link.serve({"type": "response.done", "response": {"status": "completed"}})
     await states.reached(VoiceState.SPEAKING)  # interrupted while the answer is heard
     link.sent.clear()
     await voice.interrupt()
@@ -226,8 +236,8 @@ async def test_answer_audio_at_another_rate_is_resampled_as_one_stream():
     answer = (0.3 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)
     for start in range(0, len(answer), 480):
         pcm = to_pcm16(answer[start : start + 480])
-        link.on_event({"type": "response.output_audio.delta", "delta": base64.b64encode(pcm).decode()})
-    link.on_event({"type": "response.done", "response": {"status": "completed"}})
+        link.serve({"type": "response.output_audio.delta", "delta": base64.b64encode(pcm).decode()})
+    link.serve({"type": "response.done", "response": {"status": "completed"}})
     await asyncio.wait_for(voice.wait_answer(), 5)
     await voice.close()
     played = []

@@ -7,6 +7,7 @@ import json
 import subprocess
 import wave
 
+from rtchat.config import NetworkSettings
 from rtchat.audio.capture import Capture
 from rtchat.audio.playback import ClockSpeaker
 from rtchat.audio.sources import wav_source
@@ -18,6 +19,7 @@ from tests.support.voice import (
     heard_seconds,
     run_spoken_turn,
     speech_wav,
+    voice_target,
     wav_speech_seconds,
 )
 
@@ -25,7 +27,7 @@ from tests.support.voice import (
 async def test_a_spoken_turn_over_the_realtime_websocket(loopback, tmp_path):
     speech = speech_wav(tmp_path)
     source = wav_source(speech)
-    voice = VoiceSession(RealtimeSocketLink(loopback.url + "/v1", "echo", None), Capture(source), ClockSpeaker)
+    voice = VoiceSession(RealtimeSocketLink(voice_target(loopback.url + "/v1"), NetworkSettings()), Capture(source), ClockSpeaker)
     await voice.start(open_microphone=False)
 
     async def talk() -> None:

@@ -18,10 +18,12 @@ from contextlib import asynccontextmanager
 import pytest
 from websockets.asyncio.server import serve
 
+from rtchat.config import NetworkSettings
 from rtchat.conversation import Conversation
 from rtchat.transports.websocket import MAX_FRAME
 from rtchat.voice.links import GeminiLiveLink, RealtimeSocketLink
 from tests.support.turns import errors_of
+from tests.support.voice import voice_target
 from tests.support.ws import ask, make_session
 
 KEY = "gk-redirect-secret-1234"
@@ -83,10 +85,10 @@ async def test_a_text_turn_never_follows_a_redirect_and_the_key_stays_home(isola
     assert elsewhere.received == [], "the redirect target was never contacted"
 
 
-@pytest.mark.parametrize("link_class", [GeminiLiveLink, RealtimeSocketLink])
-async def test_a_voice_socket_never_follows_a_redirect(link_class):
+@pytest.mark.parametrize(("link_class", "provider"), [(GeminiLiveLink, "gemini"), (RealtimeSocketLink, "loopback")])
+async def test_a_voice_socket_never_follows_a_redirect(link_class, provider):
     async with redirecting(to_ws) as (redirector, elsewhere):
-        link = link_class(f"http://127.0.0.1:{redirector.port}/v1", "echo", KEY, 5.0)
+        link = link_class(voice_target(f"http://127.0.0.1:{redirector.port}/v1", "echo", KEY, provider), NetworkSettings(connect_timeout=5.0))
         with pytest.raises(ConnectionError) as raised:
             await link.connect()
         await link.close()
@@ -98,7 +100,7 @@ async def test_a_voice_socket_never_follows_a_redirect(link_class):
 
 async def test_a_redirect_to_http_says_it_is_not_a_websocket_address():
     async with redirecting(lambda port: f"http://127.0.0.1:{port}/login") as (redirector, elsewhere):
-        link = GeminiLiveLink(f"http://127.0.0.1:{redirector.port}", "echo", KEY, 5.0)
+        link = GeminiLiveLink(voice_target(f"http://127.0.0.1:{redirector.port}", "echo", KEY, "gemini"), NetworkSettings(connect_timeout=5.0))
         with pytest.raises(ConnectionError) as raised:
             await link.connect()
         await link.close()

@@ -17,6 +17,7 @@ from typing import Protocol
 import numpy as np
 
 from rtchat.audio.support import AudioUnavailable, load_sounddevice
+from rtchat.audio.wavfile import read_wav
 
 Deliver = Callable[[np.ndarray], None]
 BLOCK_MS = 20
@@ -99,7 +100,5 @@ class ArraySource:
 
 
 def wav_source(path: str | Path, realtime: bool = False) -> ArraySource:
-    from rtchat.audio.wavfile import read_wav
-
     samples, rate = read_wav(path)
     return ArraySource(samples, rate, realtime)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from importlib.util import find_spec
 
+from rtchat.compat import rescan_portaudio
 from rtchat.errors import VoiceUnavailable
 
 PORTAUDIO_HINT = {
@@ -29,7 +30,7 @@ class AudioUnavailable(VoiceUnavailable):
 def load_sounddevice():
     """The sounddevice module, or AudioUnavailable naming the missing piece."""
     try:
-        import sounddevice
+        import sounddevice  # deferred: sounddevice loads PortAudio, with the first voice use
     except ImportError:
         raise AudioUnavailable(missing_voice_packages()) from None
     except OSError:
@@ -39,7 +40,7 @@ def load_sounddevice():
 
 def load_aiortc():
     try:
-        import aiortc
+        import aiortc  # deferred: aiortc and PyAV (~300 ms), with the first WebRTC call
     except ImportError:
         raise AudioUnavailable(missing_voice_packages()) from None
     return aiortc
@@ -63,9 +64,7 @@ def require_input_device(device=None) -> None:
 def rescan_devices() -> None:
     """PortAudio lists the devices once, when it starts: start it afresh so a microphone (or a
     PulseAudio) that appeared since is seen. Only while no stream is open (voice mode closed)."""
-    sd = load_sounddevice()
-    sd._terminate()  # sounddevice's documented way to re-scan: terminate and initialise again
-    sd._initialize()
+    rescan_portaudio(load_sounddevice())
 
 
 def voice_problem(need_input: bool = True, device=None, rescan: bool = False) -> str | None:

@@ -15,11 +15,13 @@ from rtchat.commands.common import fail, load_config_or_report
 from rtchat.config import default_model_ref
 from rtchat.commands.printers import TextPrinter, print_jsonl, silence_stdout
 from rtchat.conversation import Conversation
+from rtchat.debuglog import WireLog
 from rtchat.events import Done, Error, ErrorKind, Event, Notice, ThinkingDelta
 
 USAGE_ERRORS = (ErrorKind.UNAVAILABLE, ErrorKind.CONFIG)  # refused before anything was sent
 from rtchat.history import TurnRecorder, edit_point, regenerate_point
 from rtchat.run import TurnService
+from rtchat.session import Session
 from rtchat.store import LEAF, MessageRecord, Parent
 from rtchat.secrets import has_key
 
@@ -93,7 +95,6 @@ def last_model(answer: MessageRecord | None, fallback: str) -> str:
 
 async def ask(args, prompt: str, attachments: list[Attachment] | None = None) -> int:
     attachments = attachments or []
-    from rtchat.session import Session
 
     config = load_config_or_report()
     if config is None:
@@ -116,8 +117,6 @@ async def ask(args, prompt: str, attachments: list[Attachment] | None = None) ->
     except ValueError as exc:
         return fail(str(exc))
     if getattr(args, "debug", False):
-        from rtchat.debuglog import WireLog
-
         session.wire_log = WireLog.create()
         print(f"rtchat: writing a redacted wire log to {session.wire_log.path}", file=sys.stderr)
     if args.ask_protocol not in ("sse", "websocket", "webrtc"):
@@ -196,7 +195,7 @@ class Shown:
 
 def run_ask(args) -> int:
     if getattr(args, "audio_in", None):
-        from rtchat.commands.ask_voice import run_ask_voice
+        from rtchat.commands.ask_voice import run_ask_voice  # deferred: the voice libraries (numpy, PyAV, aiortc), for --audio-in only
 
         return run_ask_voice(args)
     if args.regenerate:

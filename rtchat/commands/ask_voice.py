@@ -2,7 +2,8 @@
 reply printed as events (text, or --jsonl), optionally saved with --save-audio.
 
 The file goes through the same capture path and voice session as a
-microphone: push-to-talk down, the file's audio, push-to-talk up. The answer
+microphone: push-to-talk down, the file's audio, push-to-talk up; the exchange
+then runs as a `SpokenTurn` (the Turn interface, its queue and clock). The answer
 is "played" on a silent clock-driven speaker so its timing (and a Ctrl-C
 barge-in's truncate) is what a listener would get.
 """
@@ -15,14 +16,16 @@ import sys
 
 from rtchat.catalog import parse_model_ref
 from rtchat.commands.common import fail, load_config_or_report
-from rtchat.audio.support import missing_voice_packages
+from rtchat.audio.support import AudioUnavailable, load_aiortc, missing_voice_packages
 from rtchat.commands.printers import TextPrinter, print_jsonl
 from rtchat.config import default_model_ref
-from rtchat.events import AudioChunk, Done, Event, TextDelta, Transcript
-from rtchat.answer import AnswerBuilder
+from rtchat.conversation import Conversation
+from rtchat.events import AudioChunk, Done, Event, Notice, TextDelta, Transcript
 from rtchat.history import TurnRecorder
 from rtchat.sanitize import terminal_safe
 from rtchat.secrets import has_key
+from rtchat.transports.webrtc import WebRTCError
+from rtchat.turns.spoken import SpokenTurn
 from rtchat.voice.links import link_for
 
 
@@ -42,17 +45,23 @@ class VoicePrinter:
             self.text(event)
 
 
+async def feed_until_done(voice, spoken: SpokenTurn) -> None:
+    """The one reader of the voice session's events: the exchange's share goes to its turn."""
+    async for event in voice.events():
+        spoken.feed(event)
+        if isinstance(event, Done):
+            return
+
+
 def voice_protocol(requested: str) -> str:
     return "webrtc" if requested == "sse" else requested  # sse carries no audio: WebRTC is the default
 
 
 async def ask_voice(args) -> int:
-    from rtchat.audio.support import AudioUnavailable, load_aiortc
-
     try:
         if voice_protocol(args.ask_protocol) == "webrtc":
             load_aiortc()
-        from rtchat.audio.capture import Capture
+        from rtchat.audio.capture import Capture  # inside the try: a missing voice package or PortAudio becomes one line
         from rtchat.audio.playback import ClockSpeaker
         from rtchat.audio.sources import wav_source
         from rtchat.audio.wavfile import WavError, write_wav
@@ -89,26 +98,37 @@ async def ask_voice(args) -> int:
             return fail(f"{target.ref} has no voice; a spoken turn needs a voice model (loopback/echo, openai/gpt-realtime or a Gemini Live model)")
         if not target.key and target.provider.needs_key:
             return fail(f"no key for {target.provider.id}: set one with `rtchat keys set {target.provider.id}`")
-        link = link_for(target, protocol, settings, session.client_for(target.base_url), session.network.connect_timeout, args.system)
+        link = link_for(target, protocol, settings, session.client_for(target.base_url), session.network, args.system)
         capture = Capture(source)
         voice = VoiceSession(link, capture, ClockSpeaker, instructions=args.system, jitter_ms=settings.jitter_ms)
         recorder.start(target.ref, protocol, args.system)
         recorder.prompt(f"[spoken: {args.audio_in}, {source.duration:.1f} s]")
         recorder.begin_answer(target.ref, target.provider.id)
-        answer = AnswerBuilder(target.provider.id)  # until this runs a SpokenTurn, whose answer the recorder would read
         await voice.start(open_microphone=False)
-        loop.add_signal_handler(signal.SIGINT, lambda: asyncio.ensure_future(voice.interrupt()))
+        spoken: SpokenTurn | None = None
+        stopped = asyncio.Event()
 
-        async def speak() -> None:
-            await voice.start_talking()
-            capture.start()
-            await source.finished.wait()
-            await voice.stop_talking()
+        def on_ctrl_c() -> None:
+            stopped.set()
+            if spoken is not None:
+                spoken.cancel()  # as a barge-in: the answer stops where it was heard
+            else:
+                asyncio.ensure_future(voice.interrupt())  # what was being said is dropped
 
-        talking = asyncio.create_task(speak())
-        async for event in voice.events():
-            answer.apply(event)
-            recorder.update(answer.answer, final=isinstance(event, Done))
+        loop.add_signal_handler(signal.SIGINT, on_ctrl_c)
+        await voice.start_talking()
+        capture.start()
+        await asyncio.wait([asyncio.ensure_future(source.finished.wait()), asyncio.ensure_future(stopped.wait())], return_when=asyncio.FIRST_COMPLETED)
+        await voice.stop_talking()
+        if voice.turn is None:
+            if stopped.is_set():
+                return 130
+            return fail(next((event.text for event in voice.pending() if isinstance(event, Notice)), "nothing was said"))  # too short to send
+        # The spoken exchange runs as a turn, like a typed one: the same queue, clock and figures.
+        spoken = SpokenTurn(voice, target, Conversation(system=args.system), source.duration)
+        feeder = asyncio.create_task(feed_until_done(voice, spoken))
+        async for event in spoken.events():
+            recorder.update(spoken.answer, final=isinstance(event, Done))  # the turn's one answer
             if isinstance(event, AudioChunk):
                 audio.append(event.pcm)
                 rate = event.rate
@@ -119,13 +139,10 @@ async def ask_voice(args) -> int:
             if isinstance(event, Done):
                 reason = event.reason
                 break
-            if talking.done() and talking.exception() is not None:
-                raise talking.exception()
+        feeder.cancel()
     except (ValueError, LookupError, AudioUnavailable) as exc:
         return fail(str(exc))
     except Exception as exc:
-        from rtchat.transports.webrtc import WebRTCError
-
         if isinstance(exc, (WebRTCError, ConnectionError)):
             return fail(str(exc), 1)
         raise
@@ -136,7 +153,7 @@ async def ask_voice(args) -> int:
         recorder.close()
         await session.aclose()
     if args.save_audio:
-        import numpy as np
+        import numpy as np  # numpy: a voice package, imported once the check above has passed
 
         pcm = b"".join(audio)
         write_wav(args.save_audio, np.frombuffer(pcm, "<i2").astype(np.float32) / 32768.0, rate or 48000)

@@ -34,7 +34,7 @@ def add_bench_parser(sub) -> None:
 
 
 def run_bench_command(args) -> int:
-    from rtchat.bench.cost import estimate, is_free
+    from rtchat.bench.cost import estimate, is_free  # deferred: the CLI imports this module for its parser; the bench loads when run
     from rtchat.bench.plan import STOP_AFTER, INTERRUPT_AFTER, Plan
     from rtchat.catalog import parse_model_ref
     from rtchat.commands.common import fail, load_config_or_report
@@ -46,7 +46,7 @@ def run_bench_command(args) -> int:
         return fail("--runs must be at least 1")
     stop_after = args.max_tokens or STOP_AFTER
     protocols = [p.strip() for p in args.protocols.split(",") if p.strip()]
-    from rtchat.bench.protocols import RUNNERS
+    from rtchat.bench.protocols import RUNNERS  # deferred: the CLI imports this module for its parser; the bench loads when run
 
     unknown = [p for p in protocols if p not in RUNNERS]
     if not protocols or unknown:
@@ -59,7 +59,7 @@ def run_bench_command(args) -> int:
         return fail(str(exc))
     if not is_free(provider.id, args.base_url or provider.base_url) and not args.yes:
         plan = Plan(tuple(protocols), args.runs, not args.no_cache_pass)
-        from rtchat.pricing import price_for, prices_from_config
+        from rtchat.pricing import price_for, prices_from_config  # deferred: the CLI imports this module for its parser; the bench loads when run
 
         price = price_for(f"{provider.id}/{ref.model}", prices_from_config(config.raw))
         cost = estimate(plan, args.prompt, stop_after, INTERRUPT_AFTER).describe(price)
@@ -70,7 +70,7 @@ def run_bench_command(args) -> int:
 
 def confirm(message: str, what: str = "bench") -> bool:
     """y/N on the terminal before spending money; with no terminal to ask on, refuse rather than spend."""
-    from rtchat.commands.common import fail
+    from rtchat.commands.common import fail  # deferred: the CLI imports this module for its parser; the bench loads when run
 
     if not (sys.stdin and sys.stdin.isatty() and sys.stderr.isatty()):
         fail(f"{message} Refusing without a terminal to ask on; pass --yes to run anyway.")
@@ -85,7 +85,7 @@ def confirm(message: str, what: str = "bench") -> bool:
 
 
 async def _bench(args, config, protocols: list[str], stop_after: int) -> int:
-    from rtchat.bench.chart_svg import render_svg
+    from rtchat.bench.chart_svg import render_svg  # deferred: the CLI imports this module for its parser; the bench loads when run
     from rtchat.bench.chart_terminal import render_terminal_chart
     from rtchat.bench.progress import ProgressBar
     from rtchat.bench.runner import run_bench

@@ -7,14 +7,14 @@ import time
 from pathlib import Path
 
 from rtchat.commands.common import fail
+from rtchat.export import dump_json, export_json, export_markdown
 from rtchat.pricing import format_usd
 from rtchat.sanitize import strict_json, terminal_safe
+from rtchat.store import Store, StoreError
 
 
 def _open_store():
     """The history to read; read-only when its folder cannot be written (read-only or full)."""
-    from rtchat.store import Store, StoreError
-
     try:
         return Store.open()
     except StoreError as exc:
@@ -70,8 +70,6 @@ def run_history(args) -> int:
 
 
 def run_export(args) -> int:
-    from rtchat.export import dump_json, export_json, export_markdown
-
     store = _open_store()
     if store is None:
         return 2

@@ -12,6 +12,7 @@ from rtchat.commands.common import fail, load_config_or_report
 from rtchat.model_list import cached_ids, fetch_ids, merged
 from rtchat.sanitize import terminal_safe
 from rtchat.secrets import has_key
+from rtchat.session import Session
 
 
 PROTOCOL_NAMES = {"sse": "SSE", "websocket": "WebSocket", "webrtc": "WebRTC"}  # one naming everywhere
@@ -26,8 +27,6 @@ def describe(info: ModelInfo) -> str:
 
 
 async def gather(config, providers: list[Provider], refresh: bool) -> dict[str, list[str] | None]:
-    from rtchat.session import Session
-
     session = Session(config)
     found: dict[str, list[str] | None] = {}
     try:

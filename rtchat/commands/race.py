@@ -26,7 +26,7 @@ def add_race_parser(sub) -> None:
 
 
 def run_race_command(args) -> int:
-    from rtchat.commands.ask import given_prompt
+    from rtchat.commands.ask import given_prompt  # deferred: the CLI imports this module for its parser; the race loads when run
     from rtchat.race import parse_protocols, race_specs
     from rtchat.race.cost import paid_question
 
@@ -44,7 +44,7 @@ def run_race_command(args) -> int:
         return fail(str(exc))
     question = paid_question(config, specs, prompt)
     if question and not args.yes:
-        from rtchat.commands.bench import confirm
+        from rtchat.commands.bench import confirm  # deferred: the CLI imports this module for its parser; the race loads when run
 
         if not confirm(question, "race"):
             return 2
@@ -53,21 +53,21 @@ def run_race_command(args) -> int:
             return asyncio.run(race_json(config, specs, prompt, args.system))
         except KeyboardInterrupt:
             return 130
-    from rtchat.ui.race_app import run_race_app
+    from rtchat.ui.race_app import run_race_app  # deferred: Textual and the app, for the race screen only
 
     return run_race_app(config, specs, prompt, theme=getattr(args, "theme", None))
 
 
 def offered(config, model: str) -> tuple[str, ...]:
     """The protocols a model offers, from the catalogue (ValueError for an unknown provider)."""
-    from rtchat.catalog import parse_model_ref
+    from rtchat.catalog import parse_model_ref  # deferred: the CLI imports this module for its parser; the race loads when run
 
     ref = parse_model_ref(model)
     return tuple(config.catalog.provider(ref.provider).model(ref.model).protocols)
 
 
 async def race_json(config, specs, prompt: str, system: str | None) -> int:
-    from rtchat.conversation import Conversation
+    from rtchat.conversation import Conversation  # deferred: the CLI imports this module for its parser; the race loads when run
     from rtchat.race import Race
     from rtchat.session import Session
 

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import sys
+import threading
+
 from rtchat.commands.common import fail
 
 LOOPBACK_HOSTS = {"127.0.0.1", "::1", "localhost"}
@@ -9,10 +13,6 @@ LOOPBACK_HOSTS = {"127.0.0.1", "::1", "localhost"}
 
 def end_with_parent() -> None:
     """Exit once stdin (a pipe from the parent) closes: the parent has ended, however it ended."""
-    import os
-    import sys
-    import threading
-
     def watch() -> None:
         while sys.stdin.buffer.read(4096):
             pass
@@ -24,7 +24,7 @@ def end_with_parent() -> None:
 def run_serve(args) -> int:
     if args.host not in LOOPBACK_HOSTS:
         return fail(f"the loopback server binds to loopback addresses only (127.0.0.1 or ::1), not {args.host}")
-    from rtchat.loopback import run_forever
+    from rtchat.loopback import run_forever  # deferred: aiohttp, once the address is known to be a loopback one
 
     if getattr(args, "with_parent", False):
         end_with_parent()

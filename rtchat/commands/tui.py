@@ -10,7 +10,7 @@ def run_tui(args) -> int:
     if config is None:
         return 2
     try:
-        from rtchat.ui.app import run_app
+        from rtchat.ui.app import run_app  # deferred: Textual, once the config is known good; inside the try: a missing piece is one line
     except ImportError as exc:
         return fail(f"the terminal app is not available: {exc}")
     return run_app(config, model=args.model, protocol=args.protocol, theme=args.theme, debug=args.debug)

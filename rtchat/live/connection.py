@@ -15,11 +15,13 @@ import time
 from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any
 
-from rtchat.errors import describe_status, retry_notice, stall_error
+from rtchat.errors import DeadlinePassed, deadline_error, retry_notice
 from rtchat.events import Done, Error, Event, Notice
+from rtchat.request_errors import describe_status
 from rtchat.retry import Backoff
 from rtchat.secrets import redact
 from rtchat.target import Target, is_local, preflight
+from rtchat.transports.sse import Deadlines
 from rtchat.transports.websocket import ConnectionState, SocketAddress, SocketFailure, SocketOwner, Watched, describe_close
 
 if TYPE_CHECKING:
@@ -27,6 +29,7 @@ if TYPE_CHECKING:
     from rtchat.turns.socket import SocketTurn
 
 CANCEL_GRACE = 1.0  # seconds a cancelled turn waits for the server's confirmation
+UNHEARD_KEPT = 3  # notices kept for the next turn when none is running
 
 
 class LiveConnection(Watched):
@@ -49,6 +52,7 @@ class LiveConnection(Watched):
         self._opening: asyncio.Task | None = None
         self._tasks: set[asyncio.Task] = set()
         self.system: str | None = None  # the conversation's system prompt, for handshakes that carry it
+        self.unheard: list[Notice] = []  # notices that arrived between turns (a server breaking the protocol), for the next turn
         self.last_frame_at = time.perf_counter()  # any frame is a sign of life (the stall watchdog reads it)
 
     # ---------------------------------------------------------------- protocol hooks
@@ -76,6 +80,10 @@ class LiveConnection(Watched):
     def received(self, events: list[Event]) -> list[Event]:
         """Hook: what of a frame's events reaches the turn."""
         return events
+
+    def resumes(self) -> bool:
+        """Hook: whether a close the server made now is resumed on a new socket (Live's going away)."""
+        return False
 
     @property
     def is_open(self) -> bool:
@@ -152,6 +160,8 @@ class LiveConnection(Watched):
     def route(self, event: Event) -> None:
         turn = self.current
         if turn is None:
+            if isinstance(event, Notice) and len(self.unheard) < UNHEARD_KEPT:
+                self.unheard.append(event)
             if isinstance(event, Done) and self.orphans:
                 self.orphans -= 1
                 if not self.orphans:
@@ -202,6 +212,9 @@ class LiveConnection(Watched):
                 turn.end(refusal, Done("error"))
                 return
             self.current = turn
+            for notice in self.unheard:
+                turn.notice(notice)
+            self.unheard.clear()
             turn.sent = True
             turn.sent_at = time.perf_counter()
             self.queue_turn(turn)
@@ -220,19 +233,39 @@ class LiveConnection(Watched):
                 self.protocol.answered(turn.answer_text)  # kept by the server as far as it got
 
     async def watch_for_stall(self, turn: SocketTurn) -> None:
-        """End a turn whose server went silent (pings may still be answered) with a clear timeout."""
-        stall = self.network.stall_timeout
+        """End a turn whose server stopped answering, with a clear timeout, as over HTTP.
+
+        Progress is a decoded event of the turn, not a frame: pings, `rate_limits.updated`
+        and frames rtchat skips keep the socket alive but not the answer. The first-token
+        and total deadlines apply too."""
+        network = self.network
+        deadlines = Deadlines(network.stall_timeout, network.first_token_timeout or None, network.total_timeout or None)
+        started = turn.sent_at or time.perf_counter()
         while not turn.finished.is_set():
-            since = max(self.last_frame_at, turn.sent_at or 0.0)
-            remaining = since + stall - time.perf_counter()
+            when, which = deadlines.next(started, turn.progress_at or started, turn.content_sent)
+            remaining = when - time.perf_counter()
             if remaining <= 0:
-                turn.end(stall_error(self.target.host, stall, turn.content_sent), Done("error"))
+                seconds = {"stall": deadlines.stall, "first_token": deadlines.first_token, "total": deadlines.total}[which] or 0.0
+                turn.end(deadline_error(self.target.host, DeadlinePassed(which, seconds), turn.content_sent), Done("error"))
                 await self.drop()  # the socket's state is unknown now: the next turn starts clean
                 return
             try:
                 await asyncio.wait_for(turn.finished.wait(), remaining)
             except (TimeoutError, asyncio.TimeoutError):
                 pass
+
+    async def stop_capped(self, turn: SocketTurn) -> None:
+        """The turn reached its answer cap (it has ended): tell the server to stop answering."""
+        if not self.cancels_in_band:
+            await self.drop()
+            return
+        self.orphans += 1  # the cancelled response's own end is still to come: the next turn waits for it
+        self._orphans_drained.clear()
+        self.queue_cancel()
+        try:
+            await self.flush()
+        except SocketFailure:
+            await self.drop()
 
     async def interrupt(self, turn: SocketTurn) -> None:
         """Cancel over the socket, then wait (briefly) for the server to confirm."""

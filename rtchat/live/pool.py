@@ -31,19 +31,19 @@ def socket_wire_for(target: Target, protocol: str) -> str | None:
 
 def connection_class(wire: str) -> type[LiveConnection]:
     if wire == "openai_realtime":
-        from rtchat.live.realtime import RealtimeConnection
+        from rtchat.live.realtime import RealtimeConnection  # deferred: the wire formats load with the first socket, after the app's first frame
 
         return RealtimeConnection
     if wire == "gemini_live":
-        from rtchat.live.gemini import GeminiLiveConnection
+        from rtchat.live.gemini import GeminiLiveConnection  # deferred: the wire formats load with the first socket, after the app's first frame
 
         return GeminiLiveConnection
     if wire == "openai_responses_ws":
-        from rtchat.live.responses import ResponsesSocketConnection
+        from rtchat.live.responses import ResponsesSocketConnection  # deferred: the wire formats load with the first socket, after the app's first frame
 
         return ResponsesSocketConnection
     if wire == "deepseek_socket":
-        from rtchat.live.deepseek import DeepSeekSocketConnection
+        from rtchat.live.deepseek import DeepSeekSocketConnection  # deferred: the wire formats load with the first socket, after the app's first frame
 
         return DeepSeekSocketConnection
     raise KeyError(wire)

@@ -22,8 +22,9 @@ import httpx
 
 from rtchat.audio.support import AudioUnavailable
 from rtchat.conversation import Conversation
-from rtchat.errors import describe_status, server_message
+from rtchat.errors import server_message
 from rtchat.events import Done, Error, Event, Notice
+from rtchat.request_errors import describe_status
 from rtchat.live.pool import LivePool
 from rtchat.turns.refused import RefusedTurn
 from rtchat.live.realtime import RealtimeConnection

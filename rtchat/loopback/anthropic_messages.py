@@ -19,7 +19,7 @@ from .pacing import sse
 from .scripts import Conversation, Message, Script, Usage, decoded_size, redacted_is_valid
 
 if TYPE_CHECKING:
-    from .server import Exchange
+    from .exchange import Exchange
 
 SIGNING_SECRET = b"rtchat-loopback-thinking-signature-v1"
 MIN_THINKING_BUDGET = 1024

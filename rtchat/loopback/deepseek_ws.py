@@ -11,6 +11,7 @@ frame mid-answer, `fault-401` refuses the upgrade).
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 from typing import TYPE_CHECKING
 
@@ -22,10 +23,10 @@ from .openai_chat import conversation_of
 from .pacing import MIDSTREAM_ERROR, Schedule, fault_position
 from .records import ConnectionRecord, RequestRecord, credentials
 from .realtime_session import clock
-from .scripts import FAULTS, ModelError, parse_model, write_script
+from .scripts import FAULTS, FLOOD_FRAMES, ModelError, parse_model, write_script
 
 if TYPE_CHECKING:
-    from .server import LoopbackState
+    from .exchange import LoopbackState
 
 WIRE = "deepseek_socket"
 ARTICLE_MODELS = {"deepseek-v4-flash": "echo", "deepseek-v4-pro": "echo"}  # the article's ids, answered as echo
@@ -97,8 +98,11 @@ async def answer(body: dict, send, state: LoopbackState, index: int, socket: web
     pieces = [piece for kind, piece in script.parts if kind != "thinking"]
     schedule = Schedule(spec.rate, spec.ttft, origin=record.started or clock())
     try:
-        for position, piece in enumerate(pieces):
-            if position == fire_at and fault is not None:
+        for position, piece in enumerate(itertools.cycle(pieces) if script.endless else pieces):
+            if position == fire_at and fault is not None and fault.action == "flood":
+                for number in range(FLOOD_FRAMES):
+                    await send({"type": "loopback.flood", "n": number})  # a type rtchat does not know
+            elif position == fire_at and fault is not None:
                 return await misbehave(fault.action, spec.base, send, record, socket)
             wait = schedule.due(position) - clock()
             if wait > 0:

@@ -15,7 +15,7 @@ from .pacing import sse
 from .scripts import Conversation, ERROR_STATUS, MODELS, Message, Script, Usage, decoded_size
 
 if TYPE_CHECKING:
-    from .server import Exchange
+    from .exchange import Exchange
 
 FINISH_REASON = {"complete": "STOP", "length": "MAX_TOKENS", "refusal": "SAFETY"}
 

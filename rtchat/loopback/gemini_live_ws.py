@@ -16,7 +16,7 @@ from rtchat.wire.gemini_live import PATH
 from .gemini_live_session import LiveServerSession, clock
 
 if TYPE_CHECKING:
-    from .server import LoopbackState
+    from .exchange import LoopbackState
 
 
 def register(app: web.Application, state: LoopbackState) -> None:

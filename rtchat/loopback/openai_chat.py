@@ -17,7 +17,7 @@ from .pacing import sse
 from .scripts import Conversation, Message, Script, Usage, decoded_size
 
 if TYPE_CHECKING:
-    from .server import Exchange
+    from .exchange import Exchange
 
 FINISH_REASON = {"complete": "stop", "length": "length", "refusal": "stop"}
 DELTA_FIELD = {"thinking": "reasoning_content", "text": "content", "refusal": "refusal"}

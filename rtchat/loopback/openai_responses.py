@@ -18,7 +18,7 @@ from .pacing import sse
 from .scripts import Conversation, Script, Usage
 
 if TYPE_CHECKING:
-    from .server import Exchange
+    from .exchange import Exchange
 
 INCOMPLETE = {"reason": "max_output_tokens"}
 

@@ -8,6 +8,7 @@ and records what really happened on the request's record.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import time
 from collections.abc import Awaitable, Callable, Iterable, Iterator
@@ -16,7 +17,7 @@ from typing import Any, Protocol
 
 from aiohttp import web
 
-from .scripts import Fault, Script, Usage
+from .scripts import FLOOD_FRAMES, Fault, Script, Usage
 
 KEEPALIVE_INTERVAL = 0.1
 KEEPALIVE_COUNT = 10
@@ -83,7 +84,7 @@ Action = Send | Pause | Stall | Abort | End
 MIDSTREAM_ERROR = "The loopback model failed in the middle of the stream (fault-error-midstream)."
 
 
-MIDSTREAM_ACTIONS = ("error", "stall", "malformed", "drop")
+MIDSTREAM_ACTIONS = ("error", "stall", "malformed", "flood", "drop")
 
 
 def fault_position(script: Script, fault: Fault | None) -> int | None:
@@ -111,7 +112,8 @@ def compose(renderer: Renderer, script: Script, fault: Fault | None, usage: Usag
         yield Send(frame)
     fire_at = fault_position(script, fault)
     thinking_sent = answer_sent = 0
-    for position, (kind, piece) in enumerate(script.parts):
+    parts = itertools.cycle(script.parts) if script.endless else script.parts
+    for position, (kind, piece) in enumerate(parts):
         if position == fire_at and (yield from _fire(action, renderer)):
             return
         for index, frame in enumerate(renderer.token(kind, piece)):
@@ -141,7 +143,8 @@ def _fire(action: str | None, renderer: Renderer) -> Iterator[Action]:
     if action == "drop":
         yield Abort()
         return True
-    yield Send(renderer.malformed_frame())
+    for _ in range(FLOOD_FRAMES if action == "flood" else 1):
+        yield Send(renderer.malformed_frame())
     return False
 
 

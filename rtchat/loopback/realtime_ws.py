@@ -17,7 +17,7 @@ from .records import credentials, safe_query
 from .scripts import ERROR_STATUS, FAULTS, ModelError, parse_model
 
 if TYPE_CHECKING:
-    from .server import LoopbackState
+    from .exchange import LoopbackState
 
 PATH = "/v1/realtime"
 BETA_PATH = "/beta/v1/realtime"  # a server that speaks only the beta dialect (base_url {loopback}/beta/v1)

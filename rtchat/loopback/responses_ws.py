@@ -25,7 +25,7 @@ from .records import ConnectionRecord, RequestRecord
 from .scripts import ERROR_STATUS, FAULT_MESSAGES, FAULTS, ModelError, Usage, parse_model, write_script
 
 if TYPE_CHECKING:
-    from .server import LoopbackState
+    from .exchange import LoopbackState
 
 PATH = "/v1/responses"
 WIRE = "openai_responses_ws"

@@ -62,6 +62,13 @@ SHAPES: dict[str, str] = {
     "shape-line": "one paragraph of about 1 MB without a newline",
 }
 
+# Models that never end or flood: for soaks and bounds tests. Not served in the model list either.
+SOAKS: dict[str, str] = {
+    "endless": "the lorem document over and over, never finishing (as fast as asked: `endless@rate=0`)",
+    "fault-flood": "5 answer tokens, then 20,000 malformed frames (sockets: frames of an unknown type), then the rest of the echo",
+}
+FLOOD_FRAMES = 20_000
+
 # What a fault model says when it refuses, by kind (the wire module words the body).
 FAULT_MESSAGES = {
     "rate_limit": "Rate limit reached for model `{model}`. Please try again in 1s.",
@@ -71,7 +78,7 @@ FAULT_MESSAGES = {
     "permission": "You do not have permission to use model `{model}`.",
 }
 
-DEFAULT_RATE = {"lorem": 50.0, **dict.fromkeys(SHAPES, 0.0)}  # tokens per second (0: at once); everything else uses ECHO_RATE
+DEFAULT_RATE = {"lorem": 50.0, "endless": 0.0, **dict.fromkeys(SHAPES, 0.0)}  # tokens per second (0: at once); everything else uses ECHO_RATE
 ECHO_RATE = 100.0
 
 
@@ -83,7 +90,7 @@ class Fault:
     kind: str = ""  # provider-neutral error kind, rendered in each wire's native shape
     once: bool = False  # only the first time a request body is seen
     retry_after: int | None = None
-    action: str | None = None  # "error" | "stall" | "stall_first" | "keepalive" | "malformed" | "drop"
+    action: str | None = None  # "error" | "stall" | "stall_first" | "keepalive" | "malformed" | "flood" | "drop"
     after_tokens: int = 0
 
 
@@ -93,6 +100,7 @@ FAULTS: dict[str, Fault] = {
     "fault-stall-first": Fault(action="stall_first"),
     "fault-keepalive": Fault(action="keepalive"),
     "fault-malformed": Fault(action="malformed", after_tokens=5),
+    "fault-flood": Fault(action="flood", after_tokens=5),
     "fault-drop": Fault(action="drop", after_tokens=5),
     "fault-close-midreply": Fault(action="drop", after_tokens=5),
     "fault-error-frame": Fault(action="error", after_tokens=5),
@@ -143,7 +151,7 @@ def parse_model(name: str) -> ModelSpec:
     if not isinstance(name, str) or not name:
         raise ModelError("bad_request", "you must provide a model parameter")
     base, _, options = name.partition("@")
-    if base not in MODELS and base not in SHAPES:
+    if base not in MODELS and base not in SHAPES and base not in SOAKS:
         raise ModelError("not_found", f"The model `{name}` does not exist")
     rate = DEFAULT_RATE.get(base, ECHO_RATE)
     ttft_ms = 0.0
@@ -240,6 +248,7 @@ class Script:
     stop: str = "complete"  # "complete" | "length" | "refusal"
     redacted: str | None = None  # opaque data of a redacted thinking block
     thinking_after: str = ""  # a second thinking block, after the redacted one (Anthropic shows them apart)
+    endless: bool = False  # the parts repeat forever: the answer never ends
     parts: tuple[tuple[str, str], ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -323,6 +332,8 @@ def write_script(base: str, conversation: Conversation, *, thinking: bool) -> Sc
         return Script(thinking=thought if thinking else "", text=lorem_text())
     if base in SHAPES:
         return shape_script(base)
+    if base == "endless":
+        return Script(text=lorem_text(), endless=True)
     if base == "refusal":
         return Script(text=REFUSAL_TEXT, answer_kind="refusal", stop="refusal")
     if base == "redacted":

@@ -24,7 +24,7 @@ from .realtime_session import RealtimeServerSession, clock
 from .realtime_ws import refusal
 
 if TYPE_CHECKING:
-    from .server import LoopbackState
+    from .exchange import LoopbackState
 
 PATH = "/v1/realtime/calls"
 BETA_PATH = "/beta/v1/realtime/calls"  # the beta-only server (see realtime_ws.BETA_PATH)
@@ -90,7 +90,7 @@ class LoopbackPeer:
     """The server end of one call: a peer connection driving one RealtimeServerSession."""
 
     def __init__(self, state: LoopbackState, model: str, dialect: str = "ga") -> None:
-        from aiortc import RTCConfiguration, RTCPeerConnection
+        from aiortc import RTCConfiguration, RTCPeerConnection  # deferred: aiortc and PyAV (~300 ms), with the first WebRTC call
 
         from rtchat.audio.tracks import PacedAudioTrack
 
@@ -107,7 +107,7 @@ class LoopbackPeer:
         self._closed = False
 
     async def answer(self, offer_sdp: str) -> str:
-        from aiortc import RTCSessionDescription
+        from aiortc import RTCSessionDescription  # deferred: aiortc and PyAV (~300 ms), with the first WebRTC call
 
         pc = self.pc
 
@@ -152,7 +152,7 @@ class LoopbackPeer:
         self._send_now(event)
 
     async def _speak(self, pcm16_24k: bytes) -> None:
-        from rtchat.audio.pcm import to_float
+        from rtchat.audio.pcm import to_float  # deferred: numpy and PyAV, with the first voice use
         from rtchat.audio.resample import resample
 
         self.speaker.push(resample(to_float(pcm16_24k), SESSION_RATE, self.speaker.rate))
@@ -177,7 +177,7 @@ class LoopbackPeer:
 
     async def _listen(self, track) -> None:
         """The caller's voice, as 24 kHz PCM16 for the session's input buffer."""
-        from aiortc.mediastreams import MediaStreamError
+        from aiortc.mediastreams import MediaStreamError  # deferred: aiortc and PyAV (~300 ms), with the first WebRTC call
 
         from rtchat.audio.pcm import to_pcm16
         from rtchat.audio.resample import Resampler

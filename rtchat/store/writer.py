@@ -3,8 +3,8 @@
 Why split that way: `update` runs inside the streaming loop, so it only notes that
 the answer grew and, every `flush_interval`, hands a snapshot of the row to the
 store's writer thread. The answer is the turn's own fold (rtchat.answer), read
-only when a write is due: nothing here folds events a second time. A write that waits for another program's lock waits there.
-Snapshots coalesce: while one waits to be written, a newer one replaces it, so a
+only when a write is due: nothing here folds events a second time. A write that
+waits for another program's lock waits there. Snapshots coalesce: while one waits to be written, a newer one replaces it, so a
 locked file never builds a queue.
 """
 
@@ -12,19 +12,28 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future
 from concurrent.futures import wait as wait_for
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from rtchat.answer import Answer
 from rtchat.conversation import ThinkingBlock
 from rtchat.store.connection import write_transaction
 from rtchat.store.errors import StoreError
 from rtchat.store.records import STATUSES, answer_row, title_from_prompt
+from rtchat.store.worker import WriteWorker
 
-if TYPE_CHECKING:
-    from rtchat.store.database import Store
+
+class WriterHome(Protocol):
+    """What a writer uses of the store that made it (a `database.Store`): declared here, below the
+    store, so the writer needs no import of the module that imports it."""
+
+    path: str
+    worker: WriteWorker
+    flush_interval: float
+    clock: Callable[[], float]  # monotonic: when to flush
+    now: Callable[[], float]  # wall clock: what to record
 
 
 class AnswerWriter:
@@ -38,7 +47,7 @@ class AnswerWriter:
 
     def __init__(
         self,
-        store: Store,
+        store: WriterHome,
         conversation_id: int,
         message_id: int,
         prompt_id: int | None,

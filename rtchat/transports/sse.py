@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
 
 import httpx
 
@@ -57,8 +58,6 @@ def _retry_after(value: str | None) -> float | None:
     try:
         return max(0.0, float(value))
     except ValueError:
-        from email.utils import parsedate_to_datetime
-
         try:
             return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
         except (TypeError, ValueError):
@@ -130,9 +129,14 @@ async def stream_events(
     connect_timeout: float,
     max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES,
     wire_log: "WireLog | None" = None,
+    backpressure: Callable[[], Awaitable[object] | None] | None = None,
 ) -> AsyncIterator[Event]:
     """The decoded events of one streamed answer; raises `HttpStatusFailure`, `DeadlinePassed`,
-    `StreamTooLarge` or httpx's transport errors."""
+    `StreamTooLarge` or httpx's transport errors.
+
+    `backpressure()`, asked after each event, gives something to await while the consumer is
+    behind (None when it keeps up); that wait is not the server's silence, so the deadlines
+    move by its length."""
     loop = asyncio.get_running_loop()
     started = loop.time()
     answered = False
@@ -151,6 +155,12 @@ async def stream_events(
                     answered = answered or isinstance(event, ANSWER_EVENTS)
                     reschedule(scope)
                 yield event
+                wait = backpressure() if backpressure is not None else None
+                if wait is not None:
+                    deadline, paused = scope.when(), loop.time()
+                    scope.reschedule(None)
+                    await wait
+                    scope.reschedule(None if deadline is None else deadline + loop.time() - paused)
     except TimeoutError:
         if not scope.expired():
             raise

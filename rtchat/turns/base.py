@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from dataclasses import dataclass
 from enum import Enum
 from typing import Protocol
@@ -18,11 +18,13 @@ from typing import Protocol
 from rtchat.answer import Answer, AnswerBuilder
 from rtchat.conversation import Conversation
 from rtchat.errors import unexpected
-from rtchat.events import ANSWER_EVENTS, Cost, Done, Error, Event, Notice, TextDelta, ThinkingDelta, Transcript, Usage
+from rtchat.events import ANSWER_EVENTS, Cost, Done, Error, Event, Notice, TextDelta, ThinkingDelta, ToolCallDelta, Transcript, Usage
 from rtchat.metrics import TurnClock
 from rtchat.sanitize import terminal_safe
 from rtchat.secrets import redact
 from rtchat.target import Target
+from rtchat.turns.notices import NoticeMerger
+from rtchat.turns.queue import TurnQueue
 
 
 class TurnPhase(Enum):
@@ -96,6 +98,30 @@ _END = object()
 _METRICS = object()  # stands for the Metrics event, made from the clock when it is handed out
 
 
+def answer_chars(event: Event) -> int:
+    """How much of the answer cap an event uses (audio is bounded per spoken turn, not here)."""
+    if isinstance(event, (TextDelta, ThinkingDelta, Transcript)):
+        return len(event.text)
+    if isinstance(event, ToolCallDelta):
+        return len(event.arguments)
+    return 0
+
+
+def cut_to(event: Event, chars: int) -> Event | None:
+    """The event with its text cut to `chars` characters (None: nothing of it fits)."""
+    if chars <= 0:
+        return None
+    if isinstance(event, (TextDelta, ThinkingDelta)):
+        return type(event)(event.text[:chars])
+    if isinstance(event, Transcript):
+        return Transcript(event.role, event.text[:chars], event.final)
+    return None
+
+
+def cap_notice(cap: int) -> Notice:
+    return Notice(f"the answer reached rtchat's cap of {cap:,} characters ([network] max_answer_chars), so rtchat stopped it there; the partial answer is kept", "warning")
+
+
 class QueuedTurn:
     """A producer task puts events on a queue; `events()` hands them out, stamping and folding.
 
@@ -104,6 +130,7 @@ class QueuedTurn:
 
     protocol = "sse"
     opening_phase = TurnPhase.CONNECTING
+    answer_cap: int = 0  # characters of answer accepted before the turn is stopped; 0: no cap
 
     def __init__(self, target: Target, conversation: Conversation, effort: str | None = None, notices: list[Notice] | None = None) -> None:
         self.target = target
@@ -116,7 +143,10 @@ class QueuedTurn:
         self.content_sent = False  # a piece of the answer left the producer: no silent retry from here
         self.finished = asyncio.Event()
         self._notices = list(notices or [])
-        self._queue: asyncio.Queue = asyncio.Queue()
+        self._queue = TurnQueue()
+        self._merger = NoticeMerger()  # a flood of the same warning is one line and a count
+        self._answer_chars = 0
+        self.capped = False  # the answer reached `answer_cap` and was stopped there
         self._cut_short = False  # answer events were dropped after Ctrl-C
         self._task: asyncio.Task | None = None
 
@@ -138,6 +168,8 @@ class QueuedTurn:
                 elif self.cancel_requested_at is not None and isinstance(item, ANSWER_EVENTS):
                     self._cut_short = True
                     continue  # queued before Ctrl-C but not yet shown: the answer stops at once
+                elif self.cancel_requested_at is not None and isinstance(item, Notice):
+                    continue  # so is a queued flood of warnings: "interrupted" must not wait behind it
                 elif self._cut_short and isinstance(item, Done) and item.reason == "complete":
                     item = Done("interrupted")  # it all arrived, but the user stopped it part way
                 self.clock.observe(item)
@@ -145,6 +177,7 @@ class QueuedTurn:
                 self._phase = phase_after(self._phase, item)
                 yield item
         finally:
+            self._queue.release()
             if not self._task.done():
                 self._task.cancel()
                 self._abandoned()
@@ -209,17 +242,68 @@ class QueuedTurn:
         raise NotImplementedError
 
     def put(self, event: Event) -> None:
-        """Queue one event for the consumer. Every provider-reported text (errors, notices) is
-        made inert and has the key taken out here, whatever path it came by."""
+        """Queue one event for the consumer.
+
+        Every provider-reported text (errors, notices) is made inert and has the key
+        taken out here, whatever path it came by; a repeated warning is counted rather
+        than queued; the answer is cut and stopped at `answer_cap` characters."""
         if self.finished.is_set():
             return
         if isinstance(event, ANSWER_EVENTS):
+            size = answer_chars(event)
+            if self.answer_cap and self._answer_chars + size > self.answer_cap:
+                self._reach_cap(event)
+                return
+            self._answer_chars += size
             self.content_sent = True
         elif isinstance(event, Error):
             event = self.redacted(event)
         elif isinstance(event, Notice):
-            event = Notice(redact(terminal_safe(event.text), self.target.key), event.level)
+            if not self._merger.admit(event):
+                return
+            event = self.inert(event)
+        self._accepted(event)
         self._queue.put_nowait(event)
+
+    def _accepted(self, event: Event) -> None:
+        """Hook: an event goes to the consumer as it is (cut at the cap, redacted, inert)."""
+
+    @property
+    def queued(self) -> int:
+        """Events received but not yet handed to the consumer."""
+        return len(self._queue)
+
+    @property
+    def held_back(self) -> bool:
+        """The producer is waiting for the consumer to catch up (backpressure at work)."""
+        return self._queue.holding
+
+    @property
+    def received_chars(self) -> int:
+        """Characters of answer taken from the producer so far (what the cap counts)."""
+        return self._answer_chars
+
+    def backlog(self) -> Awaitable[None] | None:
+        """None while the consumer keeps up; else something to await until it has caught up
+        (backpressure, for producers that can wait)."""
+        return self._queue.room_wait()
+
+    def _reach_cap(self, event: Event) -> None:
+        """Keep what fits of `event`, say why the answer ends here, end it, and stop the server."""
+        rest = cut_to(event, self.answer_cap - self._answer_chars)
+        if rest is not None:
+            self._answer_chars += answer_chars(rest)
+            self.content_sent = True
+            self._accepted(rest)
+            self._queue.put_nowait(rest)
+        self.capped = True
+        self.finish(cap_notice(self.answer_cap), Done("length"))
+        self._stop_capped()
+
+    def _stop_capped(self) -> None:
+        """Hook: the answer reached its cap; stop the producer (sockets tell the server)."""
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
 
     def finish(self, *events: Event) -> None:
         """End once: any leading events (an error), the turn's metrics, then `Done` last."""
@@ -228,6 +312,8 @@ class QueuedTurn:
         *leading, done = events
         for event in leading:
             self.put(event)  # redacted there
+        for summary in self._merger.summaries():
+            self._queue.put_nowait(self.inert(summary))
         self._queue.put_nowait(_METRICS)
         self._queue.put_nowait(done)
         self.finished.set()
@@ -235,6 +321,10 @@ class QueuedTurn:
 
     def _ended(self, done: Done) -> None:
         """Hook: the producer finished (sockets record the answer the server now holds)."""
+
+    def inert(self, notice: Notice) -> Notice:
+        """A notice with the key taken out and made inert, before anyone sees it."""
+        return Notice(redact(terminal_safe(notice.text), self.target.key), notice.level)
 
     def redacted(self, error: Error) -> Error:
         """A provider's words with the key taken out and made inert, before anyone sees them."""

@@ -6,6 +6,7 @@ protocol's cancel over the open socket, so the socket outlives the turn.
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING
 
 from rtchat.answer import AnswerBuilder
@@ -28,6 +29,8 @@ class SocketTurn(QueuedTurn):
         self.received = AnswerBuilder(target.provider.id)  # what the server sent, shown or not
         self.sent = False  # the request left: from now on cancel goes over the socket
         self.sent_at: float | None = None
+        self.progress_at: float | None = None  # the last decoded event (not a ping, not a notice): the stall clock
+        self.answer_cap = connection.network.max_answer_chars
         self._error_seen = False
 
     @property
@@ -45,6 +48,15 @@ class SocketTurn(QueuedTurn):
             super()._cancel_sent()
             return
         self.connection.spawn(self.connection.interrupt(self))
+
+    def _accepted(self, event: Event) -> None:
+        self.received.apply(event)  # as the user will see it: cut at the answer cap, an error without the key
+
+    def _stop_capped(self) -> None:
+        if self.sent:
+            self.connection.spawn(self.connection.stop_capped(self))
+        else:
+            super()._stop_capped()
 
     def _abandoned(self) -> None:
         if self.sent and not self.finished.is_set():
@@ -71,7 +83,8 @@ class SocketTurn(QueuedTurn):
             self._error_seen = True
         elif isinstance(event, ANSWER_EVENTS) and self.cancel_requested_at is not None:
             return  # Ctrl-C stops the answer at once: what the server sends before it sees the cancel is dropped
-        self.received.apply(event)
+        if not isinstance(event, Notice):
+            self.progress_at = time.perf_counter()
         self.put(event)
 
     def end(self, *events: Event) -> None:

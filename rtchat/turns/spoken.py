@@ -1,7 +1,11 @@
 """One spoken exchange shaped like any other turn, so the app shows, measures and stores it alike.
 
 A voice session yields one endless stream of events for the whole voice mode;
-the app hands each exchange's share of it (up to its `Done`) to a SpokenTurn.
+the app (and `ask --audio-in`) hands each exchange's share of it (up to its `Done`)
+to a SpokenTurn. The turn's clock is the exchange's own (`voice.turn.clock`): it
+starts when the speech was sent, the session stamps the first sound of the answer
+on it, and the queue stamps the answer's words, so TTFT is "first answer event" as
+for every turn and the voice figures come from the same clock.
 """
 
 from __future__ import annotations
@@ -9,7 +13,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from rtchat.events import Done, Event, Metrics
+from rtchat.events import Done, Event
 from rtchat.conversation import Conversation
 from rtchat.target import Target
 from rtchat.turns.base import QueuedTurn, TurnPhase
@@ -23,9 +27,9 @@ class SpokenTurn(QueuedTurn):
         super().__init__(target, conversation)
         self.voice = voice
         self.spoken_seconds = spoken_seconds
-        self.clock.connect_ms = voice.latency.get("connect_ms")
         if voice.turn is not None:
-            self.clock.started = voice.turn.released_at  # figures count from "press to send"
+            self.clock = voice.turn.clock  # figures count from "press to send"
+        self.clock.connect_ms = voice.latency.get("connect_ms")
         self._ended_event = asyncio.Event()
 
     @property
@@ -38,9 +42,7 @@ class SpokenTurn(QueuedTurn):
         return self.finished.is_set()
 
     def feed(self, event: Event) -> None:
-        """Called by the app's one reader of the voice session's events."""
-        if isinstance(event, Metrics):
-            return  # the turn's own clock makes the figures, as for every other turn
+        """Called by the one reader of the voice session's events."""
         if isinstance(event, Done):
             self.finish(event)
         else:

@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING
 import httpx
 
 from rtchat.conversation import Conversation
-from rtchat.errors import RETRY_STATUS, DeadlinePassed, HttpStatusFailure, deadline_error, describe_network_error, describe_status, retry_notice
+from rtchat.errors import RETRY_STATUS, DeadlinePassed, HttpStatusFailure, deadline_error, retry_notice
 from rtchat.events import Done, Error, ErrorKind, Notice
+from rtchat.request_errors import describe_network_error, describe_status
 from rtchat.retry import Backoff
 from rtchat.target import Target, preflight
 from rtchat.transports.sse import ConnectionTiming, Deadlines, StreamTooLarge, stream_events
@@ -46,6 +47,7 @@ class HttpTurn(QueuedTurn):
         self.client = client
         self.network = network
         self.wire_log = wire_log
+        self.answer_cap = network.max_answer_chars
 
     async def _produce(self) -> None:
         target, network, clock = self.target, self.network, self.clock
@@ -63,7 +65,7 @@ class HttpTurn(QueuedTurn):
             timing = ConnectionTiming()
             asked: float | None = None
             try:
-                async for event in stream_events(self.client, request, wire.decoder(), timing, deadlines, network.connect_timeout, wire_log=self.wire_log):
+                async for event in stream_events(self.client, request, wire.decoder(), timing, deadlines, network.connect_timeout, wire_log=self.wire_log, backpressure=self.backlog):
                     if clock.headers_at is None:
                         clock.headers_at = timing.headers
                     clock.connect_ms = timing.connect_ms

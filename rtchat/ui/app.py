@@ -10,6 +10,7 @@ flip), `RaceController` (a race from the input) and `VoiceController` (push-to-t
 from __future__ import annotations
 
 import gc
+from typing import TYPE_CHECKING
 
 from textual import on, work
 from textual.app import App, ComposeResult
@@ -17,6 +18,7 @@ from textual.widgets import Footer
 
 from rtchat.config import Config
 from rtchat.conversation import Conversation
+from rtchat.debuglog import WireLog
 from rtchat.events import Notice
 from rtchat.sanitize import clipboard_safe
 from rtchat.secrets import has_key
@@ -30,7 +32,6 @@ from rtchat.ui.controllers.bench import bench_offer
 from rtchat.ui.controllers.branches import BranchController
 from rtchat.ui.controllers.history import HistoryController
 from rtchat.ui.controllers.model import ModelController
-from rtchat.ui.controllers.races import RaceController
 from rtchat.ui.controllers.settings import Settings
 from rtchat.ui.controllers.state import ChatState
 from rtchat.ui.controllers.system_prompt import SystemPrompt
@@ -55,6 +56,10 @@ from rtchat.ui.widgets.transcript.branch_switcher import BranchSwitcher, EditReq
 from rtchat.ui.widgets.transcript.messages import MessageView
 from rtchat.ui.widgets.transcript.transcript import Transcript
 from rtchat.ui.widgets.transcript.welcome import Welcome
+from rtchat.voice.settings import voice_settings
+
+if TYPE_CHECKING:
+    from rtchat.ui.controllers.races import RaceController
 
 STATUS_SECONDS = 0.1  # how often live turn figures refresh
 
@@ -82,8 +87,6 @@ class RtChatApp(InputActions, App[int]):
     ) -> None:
         """`voice_devices` replaces the microphone and speaker (tests inject an array source)."""
         super().__init__()
-        from rtchat.voice.settings import voice_settings
-
         self.config = config
         self.session = session or Session(config)
         self.requested_model, self.requested_protocol, self.requested_theme = model, protocol, theme
@@ -109,12 +112,7 @@ class RtChatApp(InputActions, App[int]):
             spawn=lambda work, group, exclusive: self.run_worker(work, group=group, exclusive=exclusive),
             bell=self.bell,
         )
-        self.races = RaceController(
-            self.state, self.session, config, self.turns, self.history, self.transcript, self.prompt,
-            notify=lambda text: self.notify(text, severity="warning", markup=False),
-            push_screen=self.push_screen,
-            spawn=lambda work: self.run_worker(work, group="race-keep"),
-        )
+        self._races: RaceController | None = None  # made on the first race (`races`)
         self.pending = PendingFiles(self.state)  # files for the next prompt (input_actions.py)
         self.system_prompt = SystemPrompt(self.state, self.history, config)
         self.composer = Composer(self.prompt, self.slash_sources(), id="composer")
@@ -238,7 +236,7 @@ class RtChatApp(InputActions, App[int]):
 
     def choose_model(self, choice: ModelChoice) -> None:
         """Switch to the model chosen (in the picker or by /model), asking for its key first if it has none."""
-        from rtchat.ui.screens.key_entry import KeyEntry
+        from rtchat.ui.screens.key_entry import KeyEntry  # deferred: a screen loads when first opened, off the app's first frame
 
         ref = choice.ref
 
@@ -286,7 +284,7 @@ class RtChatApp(InputActions, App[int]):
 
     def action_interrupt(self) -> None:
         """ctrl+c: stop the answer at once (keeping it); when idle, clear the input. Never quits."""
-        from rtchat.ui.screens.race import RaceScreen
+        from rtchat.ui.screens.race import RaceScreen  # deferred: a screen loads when first opened, off the app's first frame
 
         if isinstance(self.screen, RaceScreen):  # the race view: ctrl+c stops every racer
             self.screen.stop_all()
@@ -350,7 +348,7 @@ class RtChatApp(InputActions, App[int]):
         self.notify(f"copied {event.chars} characters to the clipboard")
 
     def action_help(self) -> None:
-        from rtchat.ui.screens.help import HelpScreen
+        from rtchat.ui.screens.help import HelpScreen  # deferred: a screen loads when first opened, off the app's first frame
 
         self.push_screen(HelpScreen(self.config.keys))
 
@@ -441,7 +439,7 @@ class RtChatApp(InputActions, App[int]):
     # --- bench --------------------------------------------------------------------------------
 
     def action_run_bench(self) -> None:
-        from rtchat.ui.screens.confirm import ConfirmDialog
+        from rtchat.ui.screens.confirm import ConfirmDialog  # deferred: a screen loads when first opened, off the app's first frame
 
         target = self.state.target
         if target is None:
@@ -457,6 +455,20 @@ class RtChatApp(InputActions, App[int]):
         """Race the current prompt over every protocol of the current model, side by side."""
         self.races.open()
 
+    @property
+    def races(self) -> RaceController:
+        """Made on the first race, so the race (its screens and the bench) stays off the app's first frame."""
+        if self._races is None:
+            from rtchat.ui.controllers.races import RaceController  # deferred: the race (its screens and the bench), off the app's first frame
+
+            self._races = RaceController(
+                self.state, self.session, self.config, self.turns, self.history, self.transcript, self.prompt,
+                notify=lambda text: self.notify(text, severity="warning", markup=False),
+                push_screen=self.push_screen,
+                spawn=lambda work: self.run_worker(work, group="race-keep"),
+            )
+        return self._races
+
 
 def tune_gc() -> None:
     """Fewer, cheaper collections: streaming makes many short-lived strips, and a full
@@ -469,8 +481,6 @@ def run_app(config: Config, model: str | None = None, protocol: str | None = Non
     """Entry point of `rtchat` with no subcommand; returns the exit code."""
     session = Session(config)
     if debug:
-        from rtchat.debuglog import WireLog
-
         session.wire_log = WireLog.create()
     app = RtChatApp(config, model=model, protocol=protocol, theme=theme, session=session)
     result = app.run()

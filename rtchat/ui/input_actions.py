@@ -121,7 +121,7 @@ class InputActions(Base):
     # --- system prompt and personas ------------------------------------------------------
 
     def action_edit_system_prompt(self) -> None:
-        from rtchat.ui.screens.system_prompt import SystemPromptScreen
+        from rtchat.ui.screens.system_prompt import SystemPromptScreen  # deferred: a screen loads when first opened, off the app's first frame
 
         def chosen(text: str | None) -> None:
             if text is not None:
@@ -231,7 +231,7 @@ class InputActions(Base):
         if len(blocks) == 1:
             self._copy_block(blocks[0])
             return
-        from rtchat.ui.screens.code_block_picker import CodeBlockPicker
+        from rtchat.ui.screens.code_block_picker import CodeBlockPicker  # deferred: a screen loads when first opened, off the app's first frame
 
         self.push_screen(CodeBlockPicker(blocks), lambda index: self._copy_block(blocks[index]) if index is not None else None)
 

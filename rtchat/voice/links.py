@@ -1,39 +1,92 @@
 """The pipe between a voice session and a voice model: events one way and the
 other, the user's audio out, the model's audio back. One class per transport,
 so the session's push-to-talk and barge-in logic is written once, and each
-class speaks through the transport's one connection owner (the `SocketOwner`
+class speaks through the transport's one connection owner (the live connection
 text turns use, or a `RealtimeCall`) and the wire's protocol object.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
-from urllib.parse import quote
 
 import httpx
 
 from rtchat.audio.pcm import to_pcm16
 from rtchat.conversation import ChatMessage
-from rtchat.events import Error
+from rtchat.config import NetworkSettings
+from rtchat.events import Event
 from rtchat.live.pool import ws_wire_for
-from rtchat.live.realtime import realtime_address
-from rtchat.target import Target, is_local
+from rtchat.live.voice import GeminiLiveVoiceConnection, RealtimeVoiceConnection
+from rtchat.target import Target
 from rtchat.transports.webrtc import calls_url
-from rtchat.transports.websocket import ConnectionState, SocketAddress, SocketFailure, SocketOwner, socket_url
-from rtchat.voice.live_dialect import LiveDialect, closed_event, message_kind
+from rtchat.transports.websocket import ConnectionState, SocketFailure
 from rtchat.voice.settings import VoiceSettings
 from rtchat.wire import gemini_live as live
 from rtchat.wire.openai_realtime import RealtimeProtocol
 
 INPUT_TAIL_S = 0.12  # after the last frame leaves: RTP + the far end's jitter buffer
-MALFORMED = {"type": "rtchat.malformed"}
 
 
-class WebRTCLink:
+class ProtocolVoice:
+    """The voice session's verbs, said in the wire's words by the link's protocol object,
+    and what the server said, decoded there into events for the session's `on_event`.
+    A link sets `protocol` and writes what was queued in `_sent()`."""
+
+    protocol: Any
+    webrtc = False
+    on_event: Callable[[Event], None]
+
+    @property
+    def ready(self) -> bool:
+        """The server announced the session (its dialect is known)."""
+        return self.protocol.ready
+
+    @property
+    def dialect(self) -> str | None:
+        """The dialect the protocol speaks; None: the session waits (bounded) for the server to announce it."""
+        return self.protocol.announced_dialect
+
+    @property
+    def response_active(self) -> bool:
+        return self.protocol.response_active
+
+    def voice_setup(self, modalities: list[str], instructions: str | None, transcribe: bool, vad: str | None) -> None:
+        self.protocol.send_voice_setup(modalities, instructions, transcribe, vad)
+        self._sent()
+
+    def set_vad(self, vad: str | None) -> None:
+        self.protocol.send_vad(vad)
+        self._sent()
+
+    def clear_input(self) -> None:
+        self.protocol.send_clear_input()
+        self._sent()
+
+    def speech_begins(self) -> None:
+        self.protocol.send_speech_begins()
+        self._sent()
+
+    def speech_ends(self) -> None:
+        self.protocol.send_speech_ends()
+        self._sent()
+
+    def barge_in(self, heard_ms: int | None) -> None:
+        self.protocol.send_barge_in(heard_ms, self.webrtc)
+        self._sent()
+
+    def _sent(self) -> None:
+        raise NotImplementedError
+
+    def _received(self, frame: str | bytes) -> None:
+        self.protocol.receive_data(frame)
+        for event in self.protocol.events_received():
+            self.on_event(event)
+
+
+class WebRTCLink(ProtocolVoice):
     """OpenAI Realtime over WebRTC: events on the data channel, audio on the tracks."""
 
     webrtc = True
@@ -45,15 +98,16 @@ class WebRTCLink:
         from rtchat.transports.webrtc import RealtimeCall  # loads aiortc: only when a call is wanted
 
         self.client, self.url, self.key = client, url, key
-        self.dialect = dialect  # None: the session waits for session.created on the data channel to learn it
-        self.on_event: Callable[[dict], None] = lambda event: None
+        self.protocol = RealtimeProtocol(dialect=dialect)  # the session sends its own session setup
+        self.on_event: Callable[[Event], None] = lambda event: None
         self.on_audio: Callable[[Any, int, int | None], None] = lambda samples, rate, ts: None
         self.on_state: Callable[[ConnectionState], None] = lambda state: None
         self.call = RealtimeCall(
-            lambda event: self.on_event(event),
+            lambda event: None,  # unused: messages arrive undecoded at on_text, for the protocol object
             lambda samples, rate, ts: self.on_audio(samples, rate, ts),
             lambda state: self.on_state(state),
             ice_servers,
+            on_text=self._received,
         )
 
     @property
@@ -63,8 +117,8 @@ class WebRTCLink:
     async def connect(self) -> None:
         await self.call.connect(self.client, self.url, self.key)
 
-    def send(self, event: dict) -> None:
-        self.call.send(event)
+    def _sent(self) -> None:
+        self.call.flush(self.protocol)
 
     def push_audio(self, samples) -> None:
         self.call.mic.push(samples)
@@ -84,9 +138,10 @@ class WebRTCLink:
         await self.call.close()
 
 
-class SocketLink:
-    """Voice over a WebSocket: the session's events and the user's audio go through the
-    protocol object's queue and the owner's one writer; frames come back from its reader."""
+class SocketLink(ProtocolVoice):
+    """Voice over a WebSocket, on the live connection text turns use (live/voice.py): the
+    same address, auth, redirect refusal, retry and resume. The session's verbs and the
+    user's audio go through the protocol object's queue and the connection's one writer."""
 
     webrtc = False
     vad_in_session = True
@@ -94,56 +149,35 @@ class SocketLink:
     output_rate = 24000
     CHUNK_S = 0.1  # audio in 100 ms pieces: few frames, little added delay
 
-    def __init__(self, base_url: str, model: str, key: str | None, connect_timeout: float, protocol: Any) -> None:
-        self.base_url, self.model, self.key = base_url, model, key
-        self.connect_timeout = connect_timeout
-        self.protocol = protocol
-        self.on_event: Callable[[dict], None] = lambda event: None
+    def __init__(self, connection: Any) -> None:
+        self.connection = connection
+        self.protocol = connection.protocol
+        self.on_event: Callable[[Event], None] = lambda event: None
         self.on_audio: Callable[[Any, int, int | None], None] = lambda samples, rate, ts: None
         self.on_state: Callable[[ConnectionState], None] = lambda state: None
         self.connect_ms: float | None = None
-        self.owner = SocketOwner(self.on_frame, self._on_closed, self._refused)
-        self.owner.add_listener(lambda state: self.on_state(state))
+        connection.on_event = lambda event: self.on_event(event)
+        connection.add_listener(lambda state: self.on_state(state))
         self._pending = bytearray()
         self._wake = asyncio.Event()
         self._writer: asyncio.Task | None = None
 
-    def address(self) -> SocketAddress:
-        raise NotImplementedError
-
-    def on_frame(self, frame: str | bytes) -> None:
-        raise NotImplementedError
-
-    def closed_by_server(self, code: int | None, reason: str) -> bool:
-        """Hook: the server closed the socket; True when the link reopens it."""
-        return False
-
-    def _refused(self, status: int, body: bytes) -> Error:
-        return Error("connection", f"{self.address().host} refused the WebSocket ({status})")
-
     async def connect(self) -> None:
-        self.owner.set_state(ConnectionState.CONNECTING)
         try:
-            self.connect_ms = await self._open()
+            self.connect_ms = await self.connection.ensure_open()
         except SocketFailure as exc:
-            self.owner.set_state(ConnectionState.FAILED)
+            self.connection.set_state(ConnectionState.FAILED)
             raise ConnectionError(exc.error.message) from None
         self._writer = asyncio.ensure_future(self._write())
 
-    async def _open(self) -> float:
-        return await self.owner.open(self.address(), self.protocol, self.connect_timeout, local=is_local(self.base_url))
-
-    def _on_closed(self, code: int | None, reason: str) -> None:
-        if not self.closed_by_server(code, reason):
-            self.owner.set_state(ConnectionState.CLOSED)
-
     # ---------------------------------------------------------------- sending
 
-    def send(self, event: dict) -> None:
-        if event.get("type") == "input_audio_buffer.commit":
-            self._send_pending()
-        self.protocol.send(event)
+    def _sent(self) -> None:
         self._wake.set()
+
+    def speech_ends(self) -> None:
+        self._send_pending()  # the last of the speech goes before the end of it
+        super().speech_ends()
 
     def push_audio(self, samples) -> None:
         self._pending += to_pcm16(samples)
@@ -169,51 +203,30 @@ class SocketLink:
             await self._wake.wait()
             self._wake.clear()
             try:
-                await self.owner.flush(self.protocol)
+                await self.connection.flush()
             except SocketFailure:
                 pass  # the socket is gone; its reader reports why (frames queued meanwhile are dropped)
 
     async def close(self) -> None:
         if self._writer is not None:
             self._writer.cancel()
-        await self.owner.close()
-        self.owner.set_state(ConnectionState.CLOSED)
+        await self.connection.aclose()
 
 
 class RealtimeSocketLink(SocketLink):
-    """OpenAI Realtime over WebSocket: the user's audio as `input_audio_buffer.append`
-    (PCM16 24 kHz) and the answer's audio as `response.output_audio.delta` events.
-    The voice session reads Realtime's own events, so frames go to it as they are."""
+    """OpenAI Realtime over WebSocket: the user's audio and the answer's ride in the events
+    (PCM16 24 kHz); `RealtimeProtocol` says and reads them."""
 
-    def __init__(self, base_url: str, model: str, key: str | None, connect_timeout: float = 10.0, dialect: str | None = None, address: SocketAddress | None = None) -> None:
-        super().__init__(base_url, model, key, connect_timeout, RealtimeProtocol(dialect=dialect))  # the session sends its own session.update
-        self._address = address
-
-    @property
-    def dialect(self) -> str | None:
-        """Configured, or announced by the session.created the handshake read."""
-        return self.protocol.forced_dialect or self.protocol.decoder.dialect
-
-    def address(self) -> SocketAddress:
-        if self._address is not None:
-            return self._address
-        headers = (("Authorization", f"Bearer {self.key}"),) if self.key else ()
-        return SocketAddress(socket_url(self.base_url, "/realtime", f"model={quote(self.model)}"), headers)
-
-    def on_frame(self, frame: str | bytes) -> None:
-        try:
-            event = json.loads(frame)
-        except (ValueError, RecursionError):
-            event = None
-        self.on_event(event if isinstance(event, dict) else MALFORMED)
+    def __init__(self, target: Target, network: NetworkSettings) -> None:
+        super().__init__(RealtimeVoiceConnection(target, network))  # the session sends its own session setup
 
 
 class GeminiLiveLink(SocketLink):
     """Gemini Live (BidiGenerateContent) over WebSocket: `setup` with AUDIO answers and
-    manual activity detection, the user's audio as `realtimeInput.audio` (PCM16 16 kHz),
-    the answer's audio (PCM16 24 kHz) and transcriptions in `serverContent`. The session's
-    Realtime events are translated both ways by `LiveDialect`. After a `goAway` between
-    answers the session is resumed with its handle, as text sessions are.
+    (push-to-talk) manual activity detection, the user's audio PCM16 16 kHz, the answer's
+    PCM16 24 kHz; `LiveVoiceProtocol` says the session's verbs in Live's words and decodes
+    what comes back. When the server says it is going away between answers, the connection
+    resumes the session with its handle, as it does for text turns.
 
     A new session (voice opened on a conversation, or hands-free switched: Live fixes
     activity detection at setup) is seeded with the conversation so far as
@@ -225,68 +238,28 @@ class GeminiLiveLink(SocketLink):
     output_rate = live.OUTPUT_RATE
     vad_in_session = False  # activity detection is fixed at setup: switching modes opens a new session
 
-    def __init__(self, base_url: str, model: str, key: str | None, connect_timeout: float = 10.0, system: str | None = None, hands_free: bool = False, history: Sequence[ChatMessage] = ()) -> None:
-        # Live fixes instructions and activity detection at setup, before the session's session.update
-        super().__init__(base_url, model, key, connect_timeout, live.LiveProtocol(model, ["AUDIO"], system, manual_activity=not hands_free))
+    def __init__(self, target: Target, network: NetworkSettings, system: str | None = None, hands_free: bool = False, history: Sequence[ChatMessage] = ()) -> None:
+        # Live fixes instructions and activity detection at setup, before the session's own setup
+        super().__init__(GeminiLiveVoiceConnection(target, network, system, hands_free))
         self.history = [message for message in history if message.text]  # the context a new session starts from
-        self.dialect = LiveDialect(hands_free)
-        self.sent_log: list[str] = []  # the kinds of message sent, in order (tests read the barge-in order)
-        self.resumed = 0  # sessions resumed after a goAway
 
-    def address(self) -> SocketAddress:
-        headers = (("x-goog-api-key", self.key),) if self.key else ()
-        return SocketAddress(socket_url(self.base_url, live.PATH), headers)
+    @property
+    def sent_log(self) -> list[str]:
+        """The kinds of message sent after setup, in order (tests read the barge-in order)."""
+        return self.protocol.sent_log
+
+    @property
+    def resumed(self) -> int:
+        return self.connection.resumed
 
     async def connect(self) -> None:
         await super().connect()
-        if self.history:  # once: a goAway's resumption carries the server's own context
-            message = live.client_content(self.history, turn_complete=False)
-            self.sent_log.append(next(iter(message)))
-            self.protocol.send(message)
+        if self.history:  # once: a resumed session carries the server's own context
+            self.protocol.send(live.client_content(self.history, turn_complete=False))
             self._wake.set()
 
-    def send(self, event: dict) -> None:
-        kind = event.get("type")
-        if kind == "input_audio_buffer.commit":
-            self._send_pending()
-        for message in self.dialect.to_live(event):
-            self.sent_log.append(message_kind(message))
-            self.protocol.send(message)
-        self._wake.set()
-        if kind == "response.create" and not self.dialect.hands_free:  # Live answers an activityEnd unasked; the session tracks it as a response
-            asyncio.get_running_loop().call_soon(self.on_event, {"type": "response.created"})
 
-    def _send_pending(self) -> None:
-        if self._pending:
-            self.sent_log.append("audio")
-        super()._send_pending()
-
-    def on_frame(self, frame: str | bytes) -> None:
-        self.protocol.receive_data(frame)
-        for event in self.dialect.from_events(self.protocol.events_received()):
-            self.on_event(event)
-
-    def closed_by_server(self, code: int | None, reason: str) -> bool:
-        if self.protocol.going_away and not self.dialect.answering:
-            self.owner.set_state(ConnectionState.RECONNECTING)
-            asyncio.ensure_future(self._resume())
-            return True
-        event = closed_event(code, reason)  # Live reports errors as close frames
-        if event is not None:
-            self.on_event(event)
-        return False
-
-    async def _resume(self) -> None:
-        try:
-            await self._open()
-        except SocketFailure as exc:
-            self.on_event({"type": "error", "error": {"code": "resume", "message": exc.error.message}})
-            self.owner.set_state(ConnectionState.CLOSED)
-            return
-        self.resumed += 1
-
-
-def link_for(target: Target, protocol: str, settings: VoiceSettings, client: httpx.AsyncClient, connect_timeout: float, system: str | None = None, hands_free: bool = False, history: Sequence[ChatMessage] = ()):
+def link_for(target: Target, protocol: str, settings: VoiceSettings, client: httpx.AsyncClient, network: NetworkSettings, system: str | None = None, hands_free: bool = False, history: Sequence[ChatMessage] = ()):
     """The link for this model and protocol, or LookupError with a one-line reason it cannot be made."""
     if protocol == "webrtc":
         if target.provider.wire not in ("openai_chat", "openai_responses") or target.provider.id == "gemini":
@@ -295,5 +268,5 @@ def link_for(target: Target, protocol: str, settings: VoiceSettings, client: htt
     if target.provider.id == "gemini":
         if ws_wire_for(target) != "gemini_live":
             raise LookupError(f"{target.ref} is not a Gemini Live model; spoken turns need one (e.g. gemini/gemini-live-2.5-flash-preview)")
-        return GeminiLiveLink(target.base_url, target.model, target.key, connect_timeout, system, hands_free, history)  # Realtime sessions start empty; Live is seeded
-    return RealtimeSocketLink(target.base_url, target.model, target.key, connect_timeout, target.provider.realtime_dialect, realtime_address(target))
+        return GeminiLiveLink(target, network, system, hands_free, history)  # Realtime sessions start empty; Live is seeded
+    return RealtimeSocketLink(target, network)

@@ -24,7 +24,7 @@ class Action(str, Enum):
     CLEAR_INPUT = "clear_input"  # forget audio the server got while nobody was talking
     OPEN_GATE = "open_gate"
     CLOSE_GATE = "close_gate"
-    COMMIT = "commit"  # input_audio_buffer.commit + response.create
+    COMMIT = "commit"  # the speech is the turn: the link says so and asks for the answer
 
 
 class PushToTalk:

@@ -3,8 +3,10 @@
 It wires one capture path, one link (WebRTC or WebSocket) and one speaker,
 runs the push-to-talk machine (or, hands-free, follows the server's voice
 activity detection), and turns everything the server says into
-rtchat events (Transcript, TextDelta, AudioChunk, Usage, Metrics, Done) on
-`events()`, so the store records a voice turn like any other.
+rtchat events (Transcript, TextDelta, AudioChunk, Usage, Done) on `events()`;
+each exchange's share of them runs through a `SpokenTurn` (turns/spoken.py), whose
+clock (the exchange's own, `VoiceTurn.clock`) makes the figures, so the store records
+a voice turn like any other and TTFT means what it means everywhere.
 
 For the UI: `state` (idle / listening / thinking / speaking), `level_dbfs`
 (input meter), `connection` (new / connecting / connected / failed / closed)
@@ -30,11 +32,10 @@ from rtchat.audio.capture import Capture
 from rtchat.audio.jitter import JitterBuffer
 from rtchat.audio.pcm import level_dbfs, to_pcm16
 from rtchat.audio.resample import Resampler
-from rtchat.events import AudioChunk, Done, Error, Event, Metrics, Notice, TextDelta, Transcript
+from rtchat.events import AnswerAudioStarted, AnswerAudioStopped, AudioChunk, Done, Error, Event, Notice, SpeechStarted, SpeechStopped, VOICE_SIGNALS
+from rtchat.metrics import TurnClock
 from rtchat.transports.websocket import ConnectionState
-from rtchat.voice import bargein
 from rtchat.voice.ptt import Action, PushToTalk, VoiceState
-from rtchat.wire import openai_realtime as rt
 
 MIN_TURN_S = 0.1  # the server refuses a commit of less than 100 ms
 SESSION_CREATED_WAIT_S = 5.0  # a WebRTC call with no session.created by then is spoken to in GA
@@ -49,22 +50,20 @@ SHOWN_AS = {ConnectionState.OPEN: "connected"}  # the voice status line's word f
 
 @dataclass
 class VoiceTurn:
-    """Timing and progress of one spoken exchange (press to send -> answer over)."""
+    """Progress of one spoken exchange (press to send -> answer over); its figures are on
+    `clock`, the one clock the exchange's `SpokenTurn` also reads."""
 
-    released_at: float = field(default_factory=time.perf_counter)
-    first_text_at: float | None = None
-    first_audio_at: float | None = None  # first reply audio frame played
+    clock: TurnClock = field(default_factory=TurnClock)
     audio_expected: bool = False  # output_audio_buffer.started, or audio in the events
     audio_received: bool = False  # the answer's audio began arriving
     audio_stopped: bool = False  # output_audio_buffer.stopped / .cleared
     last_loud_at: float = 0.0
     response_done: Done | None = None
-    chunks: int = 0
     ended: bool = False
     resampler: Resampler | None = None  # the answer's audio is one stream: resampled with state, no clicks at joins
 
-    def ms(self, at: float | None) -> float | None:
-        return None if at is None else round((at - self.released_at) * 1000, 2)
+    def __post_init__(self) -> None:
+        self.clock.speech_ended_at = self.clock.started  # until the session knows better
 
 
 class VoiceSession:
@@ -96,18 +95,16 @@ class VoiceSession:
         self.hands_free = hands_free
         self.vad = vad  # the server's turn detection when hands-free: server_vad or semantic_vad
         self.on_turn = on_turn or (lambda: None)  # hands-free: the server heard the end of speech, a turn began
-        self.dialect = rt.GA
         self.speech_seconds = 0.0  # hands-free: the length of the last speech the server heard
         self._speech_start_ms = 0
         self.truncated_at_ms: int | None = None  # the last barge-in: how much of the answer had been heard
         self.ptt = PushToTalk()
         self._announced = self.ptt.state
-        self.decoder = rt.RealtimeDecoder()
-        self._session_seen = asyncio.Event()  # session.created read: the dialect is known
+        self._session_seen = asyncio.Event()  # the server announced its session: its dialect is known
         self.buffer = JitterBuffer(link.output_rate, prefill_ms=jitter_ms)
         self.speaker = speaker_factory(self.buffer, self._played_threadsafe)
         self.connection = "new"
-        self.latency: dict[str, float | None] = {"connect_ms": None, "first_text_ms": None, "first_audio_ms": None}
+        self.latency: dict[str, float | None] = {"connect_ms": None, "first_audio_ms": None}  # for the status line, from the turn's clock
         self.turn: VoiceTurn | None = None
         self._queue: asyncio.Queue = asyncio.Queue()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -138,6 +135,15 @@ class VoiceSession:
                 return
             yield item
 
+    def pending(self) -> list[Event]:
+        """What is queued on `events()` now, taken without waiting (for a caller that will not read on)."""
+        events = []
+        while not self._queue.empty():
+            item = self._queue.get_nowait()
+            if item is not _CLOSED:
+                events.append(item)
+        return events
+
     # ---------------------------------------------------------------- lifecycle
 
     async def start(self, open_microphone: bool = True) -> None:
@@ -145,21 +151,22 @@ class VoiceSession:
         self._loop = asyncio.get_running_loop()
         await self.link.connect()
         self.latency["connect_ms"] = self.link.connect_ms
-        self.dialect = self.link.dialect or await self._announced_dialect()
-        self.link.send(rt.session_update(self.modalities, self.instructions, transcribe=self.transcribe, dialect=self.dialect, vad=self.vad if self.hands_free else None))
+        if self.link.dialect is None:
+            await self._announced_dialect()
+        self.link.voice_setup(self.modalities, self.instructions, self.transcribe, self.vad if self.hands_free else None)
         self.speaker.start()
         if self.capture is not None and open_microphone:
             self.capture.start()
             if self.hands_free:
                 self.capture.open_gate()
 
-    async def _announced_dialect(self) -> str:
-        """A WebRTC call learns the dialect from session.created on its data channel: wait for it (bounded)."""
+    async def _announced_dialect(self) -> None:
+        """A WebRTC call learns the dialect from the session the server announces: wait for it (bounded;
+        the protocol speaks GA when none came)."""
         try:
             await asyncio.wait_for(self._session_seen.wait(), SESSION_CREATED_WAIT_S)
         except (TimeoutError, asyncio.TimeoutError):
             pass
-        return self.decoder.dialect or rt.GA
 
     async def close(self) -> None:
         if self._finisher is not None:
@@ -187,14 +194,14 @@ class VoiceSession:
         self.hands_free = on
         if self.ptt.state is VoiceState.LISTENING:
             await self._run(self.ptt.abandon())  # half-said push-to-talk speech is dropped, not sent
-        self.link.send(rt.vad_update(self.vad if on else None, self.dialect))
+        self.link.set_vad(self.vad if on else None)
         if self.capture is not None:
             if on:
                 self.capture.open_gate()
             else:
                 self.capture.close_gate()
                 self.link.drop_input()
-                self.link.send(rt.audio_clear())
+                self.link.clear_input()
         self._announce()
 
     async def start_talking(self) -> None:
@@ -223,7 +230,7 @@ class VoiceSession:
                 self._barge_in()
             elif action is Action.CLEAR_INPUT:
                 self.link.drop_input()
-                self.link.send(rt.audio_clear())
+                self.link.speech_begins()
             elif action is Action.OPEN_GATE:
                 if self.capture is not None:
                     self.capture.open_gate()
@@ -241,78 +248,73 @@ class VoiceSession:
             await self._run(self.ptt.abandon())
             self._emit(Notice(f"nothing was said ({spoken * 1000:.0f} ms of audio); press the talk key, speak, then press it again"))
             return
-        self.turn = VoiceTurn(released_at=released)
+        self.turn = VoiceTurn(TurnClock(started=released))
         self.buffer.flush()
         self.buffer.restart_count()
         drained_at = await self.link.flush_input()
         # A file pushes its audio faster than real time: the user "lets go" when it has all left.
-        self.turn.released_at = max(released, drained_at)
-        self.link.send(rt.audio_commit())
-        self.link.send(rt.response_create())
+        self.turn.clock.started = self.turn.clock.speech_ended_at = max(released, drained_at)
+        self.link.speech_ends()
 
     def _barge_in(self) -> None:
-        for event in bargein.stop_events(self.decoder.response_active, self.link.webrtc):
-            self.link.send(event)
+        """Stop the answer where the user stopped hearing it: local playback is flushed first,
+        so the milliseconds heard are final when the link tells the server."""
         self.buffer.flush()
         turn = self.turn
-        played = self.buffer.played_ms
-        if turn is not None and turn.first_audio_at is not None:
-            self.truncated_at_ms = played
-            for event in bargein.truncate_event(self.decoder.current_item_id, played):
-                self.link.send(event)
+        heard = self.buffer.played_ms if turn is not None and turn.clock.first_audio_at is not None else None
+        if heard is not None:
+            self.truncated_at_ms = heard
+        self.link.barge_in(heard)
         self._end_turn(Done("interrupted"))
 
     # ---------------------------------------------------------------- from the server
 
-    def _on_server_event(self, payload: dict) -> None:
-        kind = payload.get("type", "")
+    def _on_server_event(self, event: Event) -> None:
+        """One decoded event from the link: the voice signals steer the session, the rest is the answer."""
         turn = self.turn
-        if kind in ("output_audio_buffer.stopped", "output_audio_buffer.cleared") and turn is not None:
+        if isinstance(event, AnswerAudioStopped) and turn is not None:
             turn.audio_stopped = True
-        if kind == "output_audio_buffer.started" and turn is not None:
+        if isinstance(event, AnswerAudioStarted) and turn is not None:
             turn.audio_expected = True
-        if self.hands_free and kind == "input_audio_buffer.speech_started":
-            self._speech_started(payload)
-        elif self.hands_free and kind == "input_audio_buffer.speech_stopped":
-            self._speech_stopped(payload)
-        events = self.decoder.feed(payload) if kind != "rtchat.malformed" else [Notice("skipped a malformed data channel message", "warning")]
-        if self.decoder.session_ready:
+        if self.hands_free and isinstance(event, SpeechStarted):
+            self._speech_started(event.at_ms)
+        elif self.hands_free and isinstance(event, SpeechStopped):
+            self._speech_stopped(event.at_ms)
+        if self.link.ready:
             self._session_seen.set()
-        for event in events:
-            if isinstance(event, Done):
-                if turn is not None and not turn.ended:
-                    turn.response_done = event
-                    if not self.link.webrtc:  # socket links: the answer's audio is all in
-                        self._flush_resampler(turn)
-                    self._finish_soon()
-                continue
-            if isinstance(event, AudioChunk):  # WebSocket links: audio rides in the events
-                if turn is not None:
-                    turn.audio_expected = True
-                self._answer_audio(np.frombuffer(event.pcm, "<i2").astype(np.float32) / 32768.0, event.rate, None)
-                continue
-            if isinstance(event, (TextDelta, Transcript)) and turn is not None and turn.first_text_at is None and not (isinstance(event, Transcript) and event.role == "user"):
-                turn.first_text_at = time.perf_counter()
-            if isinstance(event, Error) and turn is not None and not turn.ended and self.decoder.response_active is False and turn.response_done is None:
-                self._emit(event)
-                self._end_turn(Done("error"))
-                continue
+        if isinstance(event, VOICE_SIGNALS):
+            return
+        if isinstance(event, Done):
+            if turn is not None and not turn.ended:
+                turn.response_done = event
+                if not self.link.webrtc:  # socket links: the answer's audio is all in
+                    self._flush_resampler(turn)
+                self._finish_soon()
+            return
+        if isinstance(event, AudioChunk):  # WebSocket links: audio rides in the events
+            if turn is not None:
+                turn.audio_expected = True
+            self._answer_audio(np.frombuffer(event.pcm, "<i2").astype(np.float32) / 32768.0, event.rate, None)
+            return
+        if isinstance(event, Error) and turn is not None and not turn.ended and not self.link.response_active and turn.response_done is None:
             self._emit(event)
+            self._end_turn(Done("error"))
+            return
+        self._emit(event)
 
-    def _speech_started(self, payload: dict) -> None:
+    def _speech_started(self, at_ms: int) -> None:
         """Hands-free: the user began speaking; an answer still playing is cut where it was heard."""
-        self._speech_start_ms = int(payload.get("audio_start_ms") or 0)
+        self._speech_start_ms = at_ms
         for action in self.ptt.speech_started():
             if action is Action.BARGE_IN:
                 self._barge_in()
         self._announce()
 
-    def _speech_stopped(self, payload: dict) -> None:
+    def _speech_stopped(self, end_ms: int) -> None:
         """Hands-free: the user stopped; the server commits and answers, so a turn begins now."""
         if self.ptt.state is not VoiceState.LISTENING:
             return
         self.ptt.speech_stopped()
-        end_ms = int(payload.get("audio_end_ms") or 0)
         self.speech_seconds = max(0.0, (end_ms - self._speech_start_ms) / 1000)
         self.turn = VoiceTurn()
         self.buffer.flush()
@@ -346,7 +348,6 @@ class VoiceSession:
 
     def _play(self, turn: VoiceTurn, samples: np.ndarray, timestamp: int | None) -> None:
         self.buffer.put(samples, timestamp)
-        turn.chunks += 1
         self._emit(AudioChunk(to_pcm16(samples), self.buffer.rate))
 
     def _flush_resampler(self, turn: VoiceTurn) -> None:
@@ -365,10 +366,11 @@ class VoiceSession:
     def _played(self, real: int, when: float, peak: float) -> None:
         """The first block of the answer that makes a sound: the user starts hearing it."""
         turn = self.turn
-        if turn is None or turn.ended or turn.first_audio_at is not None or peak < LOUD_PEAK:
+        if turn is None or turn.ended or turn.clock.first_audio_at is not None or peak < LOUD_PEAK:
             return
-        turn.first_audio_at = when
-        self.latency["first_audio_ms"] = turn.ms(when)
+        turn.clock.first_audio_at = when
+        figure = turn.clock.first_audio_ms
+        self.latency["first_audio_ms"] = None if figure is None else round(figure, 2)
         self.ptt.audio_started()
         self._announce()
 
@@ -414,15 +416,7 @@ class VoiceSession:
         if turn is None or turn.ended:
             return
         turn.ended = True
-        self.latency["first_text_ms"] = turn.ms(turn.first_text_at)
-        first = turn.first_audio_at if turn.first_audio_at is not None else turn.first_text_at
-        self._emit(Metrics(
-            connect_ms=None if self.link.connect_ms is None else round(self.link.connect_ms, 2),
-            ttft_ms=turn.ms(first),
-            total_ms=turn.ms(time.perf_counter()),
-            output_chunks=turn.chunks,
-        ))
-        self._emit(done)
+        self._emit(done)  # the figures are the turn's clock's, made by the SpokenTurn that reads this
         if turn is self.turn:
             self.ptt.answer_done()
         self._announce()

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import json
 
-from httpx_sse import ServerSentEvent
-
 from rtchat.conversation import ChatMessage, Conversation
 from rtchat.events import (
     Done,
@@ -23,6 +21,7 @@ from rtchat.events import (
     Usage,
 )
 from rtchat.wire.base import HttpRequest, RequestOptions, StreamDecoder, alternating_turns, binary_attachments, done_reason, in_stream_error, parse_json, user_text
+from rtchat.wire.sse import ServerSentEvent
 
 API_VERSION = "2023-06-01"
 THINKING_BUDGET = {"low": 2048, "medium": 8192, "high": 16384, "max": 32000}

@@ -7,11 +7,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from httpx_sse import ServerSentEvent
-
 from rtchat.attachments import Attachment
 from rtchat.conversation import ChatMessage, Conversation, has_words
-from rtchat.events import DONE_REASONS, Done, DoneReason, Error, Event, Notice
+from rtchat.events import DONE_REASONS, AudioChunk, Done, DoneReason, Error, Event, Notice
+from rtchat.wire.sse import ServerSentEvent
 
 
 @dataclass(slots=True)
@@ -165,3 +164,9 @@ def truncated() -> list[Event]:
 
 def in_stream_error(kind: str, message: str, retryable: bool = False) -> list[Event]:
     return [Error(kind, message, retryable), Done("error")]
+
+
+def pcm16_audio(data: bytes, rate: int) -> AudioChunk:
+    """Answer audio as whole PCM16 samples: a server's odd trailing byte (half a sample) is dropped,
+    never passed on to fail in whatever plays or saves it."""
+    return AudioChunk(data[: len(data) // 2 * 2], rate)

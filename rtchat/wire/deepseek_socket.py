@@ -52,16 +52,27 @@ class DeepSeekSocketProtocol(FrameQueues):
         super().__init__()
         self.model = model
         self.context = ServerContext()  # stays empty: every turn carries the whole conversation
+        self.answering = False  # a `chat` went out and its `done` (or error) has not come back
 
     def begin(self) -> None:
         self._events.clear()
         self._outgoing.clear()
+        self.answering = False
 
     def receive_data(self, data: str | bytes) -> None:
-        self._events += decode_frame(data, decode_payload)
+        """Decode one frame; what arrives with no answer open (a second `done`) is skipped with a
+        notice, so it can never end the next turn."""
+        events = decode_frame(data, decode_payload)
+        if not self.answering and any(isinstance(e, (Done, TextDelta)) for e in events):
+            kind = "done" if any(isinstance(e, Done) for e in events) else "token"
+            events = [Notice(f"the server sent a `{kind}` frame with no answer open (a protocol error); rtchat skipped it", "warning")]
+        elif any(isinstance(e, Done) for e in events):
+            self.answering = False
+        self._events += events
 
     def send_turn(self, conversation: Conversation) -> None:
         self.send(chat_message(self.model, conversation))
+        self.answering = True
 
     def send_cancel(self) -> None:
         """No cancel message exists: the connection closes the socket instead."""

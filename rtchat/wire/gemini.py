@@ -9,11 +9,10 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from httpx_sse import ServerSentEvent
-
 from rtchat.conversation import ChatMessage, Conversation
 from rtchat.events import Done, Event, TextDelta, ThinkingDelta, Usage
 from rtchat.wire.base import HttpRequest, RequestOptions, StreamDecoder, alternating_turns, binary_attachments, done_reason, in_stream_error, parse_json, user_text
+from rtchat.wire.sse import ServerSentEvent
 
 THINKING_BUDGET = {"off": 0, "low": 1024, "medium": 8192, "high": 24576, "max": 32768}
 THINKING_LEVEL = {"off": "low", "low": "low", "medium": "high", "high": "high", "max": "high"}

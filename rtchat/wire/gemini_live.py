@@ -12,8 +12,8 @@ import re
 from typing import Any
 
 from rtchat.conversation import ChatMessage, Conversation
-from rtchat.events import AudioChunk, Done, Event, Notice, TextDelta, ThinkingDelta, Transcript, Usage
-from rtchat.wire.base import binary_attachments, user_text
+from rtchat.events import Done, Event, Notice, TextDelta, ThinkingDelta, Transcript, Usage
+from rtchat.wire.base import binary_attachments, pcm16_audio, user_text
 from rtchat.wire.socket_protocol import FrameQueues, decode_frame, Known, ServerContext
 
 INPUT_RATE = 16000
@@ -127,7 +127,7 @@ class LiveDecoder:
                     events.append(ThinkingDelta(text) if field(part, "thought") else TextDelta(text))
                 inline = field(part, "inlineData")
                 if inline and str(field(inline, "mimeType") or "").startswith("audio/"):
-                    events.append(AudioChunk(base64.b64decode(field(inline, "data") or ""), _rate(field(inline, "mimeType"))))
+                    events.append(pcm16_audio(base64.b64decode(field(inline, "data") or ""), _rate(field(inline, "mimeType"))))
             for name, role in (("inputTranscription", "user"), ("outputTranscription", "assistant")):
                 transcription = field(content, name)
                 if transcription and field(transcription, "text"):

@@ -16,11 +16,10 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 
-from httpx_sse import ServerSentEvent
-
 from rtchat.conversation import ChatMessage, Conversation, has_words
 from rtchat.events import Cost, Done, Event, RedactedThinking, ServerTimings, TextDelta, ThinkingDelta, ThinkingSignature, ToolCallDelta, Usage
 from rtchat.wire.base import HttpRequest, RequestOptions, StreamDecoder, binary_attachments, done_reason, in_stream_error, parse_json, user_text
+from rtchat.wire.sse import ServerSentEvent
 
 FINISH_REASONS = {
     "stop": "complete",

@@ -19,8 +19,8 @@ import base64
 from typing import Any
 
 from rtchat.conversation import ChatMessage, Conversation
-from rtchat.events import AudioChunk, Done, Error, Event, TextDelta, Transcript, Usage
-from rtchat.wire.base import binary_attachments, done_reason, user_text
+from rtchat.events import AnswerAudioStarted, AnswerAudioStopped, AudioChunk, Done, Error, Event, Notice, SpeechStarted, SpeechStopped, TextDelta, Transcript, Truncated, Usage
+from rtchat.wire.base import binary_attachments, done_reason, pcm16_audio, user_text
 from rtchat.wire.socket_protocol import FrameQueues, decode_frame, ServerContext
 
 AUDIO_RATE = 24000
@@ -175,12 +175,34 @@ def usage_from(usage: dict) -> Usage:
     return Usage(usage.get("input_tokens"), usage.get("output_tokens"), details.get("cached_tokens"), None)
 
 
+def _ms(value: Any) -> int:
+    """A millisecond figure as the server says it; 0 when it says none (or nonsense)."""
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
+
+
+RESPONSE_EVENTS = ("response.output_text.delta", "response.output_audio_transcript.delta", "response.output_audio.delta", "response.output_item.added")
+
+
+def _response_id(payload: dict) -> str | None:
+    """The response a server event belongs to (`response_id`, or `response.id` on created/done)."""
+    found = payload.get("response_id")
+    if found is None and isinstance(payload.get("response"), dict):
+        found = payload["response"].get("id")
+    return found if isinstance(found, str) and found else None
+
+
 class RealtimeDecoder:
-    """Server events to rtchat events; remembers what a transport needs (ids, state)."""
+    """Server events to rtchat events; remembers what a transport needs (ids, state).
+
+    One response streams at a time: events are routed by response id, so a second
+    response the server interleaves (or a `response.done` for a response that never
+    began) is skipped with a notice instead of being merged into the answer or ending it."""
 
     def __init__(self) -> None:
         self.session_ready = False
         self.response_active = False
+        self.response_id: str | None = None  # the response now streaming, as `response.created` named it
+        self._foreign: set[str] = set()  # responses begun while another streamed: not ours to show
         self.current_item_id: str | None = None
         self.dialect: str | None = None  # as the server's session.created announced it
 
@@ -190,6 +212,18 @@ class RealtimeDecoder:
     def feed(self, payload: dict) -> list[Event]:
         kind = payload.get("type", "")
         kind = BETA_NAMES.get(kind, kind)
+        response_id = _response_id(payload) if kind.startswith("response.") else None
+        if response_id is not None and response_id in self._foreign:
+            if kind == "response.done":
+                self._foreign.discard(response_id)
+            return []
+        if kind == "response.created" and self.response_active and response_id not in (None, self.response_id):
+            self._foreign.add(response_id)  # type: ignore[arg-type]
+            return [Notice(f"the server began response {response_id} while {self.response_id} was still streaming (a protocol error); rtchat skips it", "warning")]
+        if kind in RESPONSE_EVENTS and self.response_active and self.response_id and response_id not in (None, self.response_id):
+            return []  # a response rtchat never saw begin, mid-answer: not part of this answer
+        if kind == "response.done" and not self.response_active and response_id is not None:
+            return [Notice(f"the server ended response {response_id} before it began it (a protocol error); rtchat skipped that end", "warning")]
         if kind in ("session.created", "session.updated"):
             self.session_ready = True
             if self.dialect is None and isinstance(payload.get("session"), dict):
@@ -197,7 +231,18 @@ class RealtimeDecoder:
             return []
         if kind == "response.created":
             self.response_active = True
+            self.response_id = response_id
             return []
+        if kind == "input_audio_buffer.speech_started":
+            return [SpeechStarted(_ms(payload.get("audio_start_ms")))]
+        if kind == "input_audio_buffer.speech_stopped":
+            return [SpeechStopped(_ms(payload.get("audio_end_ms")))]
+        if kind == "output_audio_buffer.started":
+            return [AnswerAudioStarted()]
+        if kind in ("output_audio_buffer.stopped", "output_audio_buffer.cleared"):
+            return [AnswerAudioStopped()]
+        if kind == "conversation.item.truncated":
+            return [Truncated(_ms(payload.get("audio_end_ms")))]
         if kind == "response.output_item.added":
             item = payload.get("item") or {}
             if item.get("type") == "message":
@@ -208,13 +253,14 @@ class RealtimeDecoder:
         if kind == "response.output_audio_transcript.delta":
             return [Transcript("assistant", payload["delta"])] if payload.get("delta") else []
         if kind == "response.output_audio.delta":
-            return [AudioChunk(base64.b64decode(payload.get("delta", ""), validate=True), AUDIO_RATE)]
+            return [pcm16_audio(base64.b64decode(payload.get("delta", ""), validate=True), AUDIO_RATE)]
         if kind == "conversation.item.input_audio_transcription.delta":
             return [Transcript("user", payload["delta"])] if payload.get("delta") else []
         if kind == "conversation.item.input_audio_transcription.completed":
             return [Transcript("user", payload.get("transcript", ""), final=True)]
         if kind == "response.done":
             self.response_active = False
+            self.response_id = None
             response = payload.get("response") or {}
             events: list[Event] = []
             if response.get("usage"):
@@ -269,6 +315,11 @@ class RealtimeProtocol(FrameQueues):
     def dialect(self) -> str:
         return self.forced_dialect or self.decoder.dialect or GA
 
+    @property
+    def announced_dialect(self) -> str | None:
+        """Configured, or announced by the server's session.created; None until then."""
+        return self.forced_dialect or self.decoder.dialect
+
     def begin(self) -> None:
         """A new session (fresh socket or call): the server knows nothing yet."""
         self.decoder = RealtimeDecoder()
@@ -319,3 +370,34 @@ class RealtimeProtocol(FrameQueues):
     def answered(self, text: str) -> None:
         """The answer as the server now holds it (all of it, or what the user heard before a cancel)."""
         self.context.answered(text)
+
+    # ---- a voice session's verbs (push-to-talk, hands-free, barge-in)
+
+    def send_voice_setup(self, modalities: list[str], instructions: str | None, transcribe: bool, vad: str | None) -> None:
+        self.send(session_update(modalities, instructions, transcribe=transcribe, dialect=self.dialect, vad=vad))
+
+    def send_vad(self, vad: str | None) -> None:
+        self.send(vad_update(vad, self.dialect))
+
+    def send_clear_input(self) -> None:
+        self.send(audio_clear())
+
+    def send_speech_begins(self) -> None:
+        """Push-to-talk down: whatever the input buffer held is not part of this turn."""
+        self.send(audio_clear())
+
+    def send_speech_ends(self) -> None:
+        """Push-to-talk up: the speech is the user's turn; answer it."""
+        self.send(audio_commit())
+        self.send(response_create())
+
+    def send_barge_in(self, heard_ms: int | None, webrtc: bool = False) -> None:
+        """Stop generating, drop the server's queued audio (WebRTC), then say how much was heard
+        (`heard_ms` None: none of it played), so the conversation keeps only that."""
+        if self.decoder.response_active:
+            self.send(response_cancel())
+        if webrtc:
+            self.send(output_audio_clear())
+        item = self.decoder.current_item_id
+        if heard_ms is not None and item:
+            self.send(item_truncate(item, heard_ms))

@@ -10,12 +10,11 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
-from httpx_sse import ServerSentEvent
-
 from rtchat.conversation import ChatMessage, Conversation
 from rtchat.events import Done, Error, Event, TextDelta, ThinkingDelta, ToolCallDelta, Usage
 from rtchat.wire.base import HttpRequest, RequestOptions, StreamDecoder, binary_attachments, in_stream_error, parse_json, user_text
 from rtchat.wire.socket_protocol import FrameQueues, ServerContext, decode_frame
+from rtchat.wire.sse import ServerSentEvent
 
 EFFORT = {"off": "minimal", "low": "low", "medium": "medium", "high": "high", "max": "high"}
 

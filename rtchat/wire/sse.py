@@ -3,21 +3,34 @@
 What a byte stream needs on top of the format's line and field rules: incremental
 UTF-8 decoding that survives multi-byte characters split across chunks, a hard cap
 on how much an unfinished event may buffer (a 100 MB frame is refused, not
-buffered), and dispatch of a final event that has no trailing blank line. Events
-are httpx-sse's public `ServerSentEvent`; its decoders are private, so the field
-rule (WHATWG "interpret an event stream") is written out here.
+buffered), and dispatch of a final event that has no trailing blank line. The field
+rule (WHATWG "interpret an event stream") is written out here, and the event is
+rtchat's own small `ServerSentEvent`, so `wire/` imports no HTTP library.
 """
 
 from __future__ import annotations
 
 import codecs
-
-from httpx_sse import ServerSentEvent
+from dataclasses import dataclass
 
 from rtchat.errors import ProtocolFailure
 from rtchat.wire.sse_lines import LineSplitter
 
 DEFAULT_MAX_EVENT_BYTES = 16 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class ServerSentEvent:
+    """One dispatched event; an event with no `event:` field is a "message", as the format says."""
+
+    event: str = "message"
+    data: str = ""
+    id: str = ""
+    retry: int | None = None
+
+    def __post_init__(self) -> None:
+        if not self.event:
+            object.__setattr__(self, "event", "message")
 
 
 class FrameTooLarge(ProtocolFailure, ValueError):

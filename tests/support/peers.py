@@ -31,13 +31,19 @@ async def http_peer(handler: Handler) -> AsyncIterator[Peer]:
     peer = Peer(handler)
     app = web.Application()
     app.router.add_route("*", "/{tail:.*}", peer._handle)
+    async with serving(app) as peer.url:
+        yield peer
+
+
+@contextlib.asynccontextmanager
+async def serving(app: web.Application) -> AsyncIterator[str]:
+    """Serve `app` on an ephemeral 127.0.0.1 port; yields its base URL (`http://127.0.0.1:PORT`)."""
     runner = web.AppRunner(app)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
-    peer.url = f"http://127.0.0.1:{runner.addresses[0][1]}"
     try:
-        yield peer
+        yield f"http://127.0.0.1:{runner.addresses[0][1]}"
     finally:
         await runner.cleanup()
 

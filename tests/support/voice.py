@@ -15,6 +15,8 @@ import pytest
 
 from rtchat.audio.pcm import speech_duration
 from rtchat.audio.wavfile import read_wav, write_wav
+from rtchat.catalog import BUILTIN, PROTOCOLS, ModelInfo
+from rtchat.target import Target
 
 SENTENCE = "Push to talk works over the loopback."
 
@@ -209,3 +211,8 @@ class MonitorRecorder:
             await self._process.wait()
         if self._reader is not None:
             await self._reader
+
+
+def voice_target(base_url: str, model: str = "echo", key: str | None = None, provider: str = "loopback") -> Target:
+    """A voice model at `base_url` (the loopback, or a peer a test runs), as a voice link takes it."""
+    return Target(BUILTIN[provider], model, ModelInfo(model, protocols=PROTOCOLS, voice=True), base_url, key)

@@ -16,9 +16,8 @@ from rtchat.history import BranchPoint, TurnRecorder, edit_point, regenerate_poi
 from rtchat.run import TurnService
 from rtchat.store import Store, as_conversation
 from rtchat.ui.controllers.state import ChatState
-from rtchat.ui.widgets.transcript.branch_switcher import show_branch
 from rtchat.ui.widgets.transcript.history_views import record_factory
-from rtchat.ui.widgets.transcript.messages import MessageView
+from rtchat.ui.widgets.transcript.messages import MessageView, show_branch
 from rtchat.ui.widgets.transcript.transcript import Transcript
 
 Warn = Callable[[str], None]

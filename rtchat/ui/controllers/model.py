@@ -7,7 +7,6 @@ worker of the app; the status line shows every change.
 from __future__ import annotations
 
 import asyncio
-import importlib
 
 from rtchat.catalog import UnknownProvider, parse_model_ref
 from rtchat.config import Config, default_model_ref
@@ -58,7 +57,7 @@ class ModelController:
         except (UnknownProvider, ValueError):
             return
         if not provider.base_url:
-            importlib.import_module("rtchat.loopback")  # the in-process loopback server
+            import rtchat.loopback  # noqa: F401, PLC0415 - deferred: the in-process server loads aiohttp (~150 ms), here in a thread
         has_key(provider)
 
     async def start(self, requested: str | None) -> tuple[str, Error | None]:

@@ -1,4 +1,4 @@
-"""Starting a race from the app and keeping the chosen answer.
+"""Starting a race from the app and keeping the chosen answer (loaded on the first race).
 
 The kept answer becomes the conversation's reply: the prompt and that answer
 are stored in the history like any turn, through the one `TurnService`, from each
@@ -23,6 +23,9 @@ from rtchat.session import Session
 from rtchat.ui.controllers.history import HistoryController
 from rtchat.ui.controllers.state import ChatState
 from rtchat.ui.controllers.turns import TurnController
+from rtchat.ui.screens.confirm import ConfirmDialog
+from rtchat.ui.screens.race import RaceScreen
+from rtchat.ui.widgets.race.figures import figure_lines
 from rtchat.ui.widgets.input.prompt_input import PromptInput
 from rtchat.ui.widgets.transcript.messages import AssistantMessage, UserMessage
 from rtchat.ui.widgets.transcript.transcript import Transcript
@@ -61,9 +64,6 @@ class RaceController:
 
     def open(self, specs: Sequence[RaceSpec] | None = None, prompt: str | None = None, confirmed: bool = False) -> None:
         """Race `prompt` (else the current one) over `specs` (else the current model over each of its protocols)."""
-        from rtchat.ui.screens.confirm import ConfirmDialog  # noqa: PLC0415 - Textual screens load when first shown
-        from rtchat.ui.screens.race import RaceScreen  # noqa: PLC0415 - as above
-
         if not self.turns.idle:
             self.notify("an answer is streaming: stop it (ctrl+c) before racing")
             return
@@ -146,8 +146,6 @@ class RaceController:
 
 def summary(race: Race, kept: Lane) -> str:
     """One line per racer, so the race's outcome stays readable in the transcript."""
-    from rtchat.ui.widgets.race.figures import figure_lines  # noqa: PLC0415 - the race widgets load with the race
-
     lines = [f"race of {len(race.lanes)}: kept {kept.spec.label}"]
     for lane in race.lanes:
         marks = "".join(mark for mark, on in ((" ★", lane.first_answer), (" ⚑", lane.first_finish)) if on)

@@ -14,6 +14,7 @@ from collections import deque
 from collections.abc import Callable, Coroutine
 from typing import Any
 
+from rtchat.audio.support import webrtc_problem
 from rtchat.events import Done, Error, Notice
 from rtchat.session import Session
 from rtchat.turns.spoken import SpokenTurn
@@ -121,7 +122,6 @@ class VoiceController:
         target = self.state.target
         if target is None or "webrtc" not in target.info.protocols:
             return {}
-        from rtchat.audio.support import webrtc_problem
 
         missing = webrtc_problem()
         return {"webrtc": missing} if missing else {}

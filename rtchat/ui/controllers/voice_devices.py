@@ -12,6 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from rtchat.audio.support import load_sounddevice, require_input_device, rescan_devices, voice_problem, webrtc_problem
+
 SourceFactory = Callable[[], Any]  # -> an AudioSource; raises AudioUnavailable with the one line to show
 SpeakerFactory = Callable[[Any, Callable], Any]  # (jitter buffer, on_played) -> a speaker
 ProblemCheck = Callable[[], "str | None"]  # None when voice can run here, else the one line why not
@@ -32,23 +34,19 @@ def system_devices(settings) -> VoiceDevices:
     """The configured (or default) microphone and output device, through PortAudio."""
 
     def microphone():
-        from rtchat.audio.support import load_sounddevice, require_input_device, rescan_devices
-
         load_sounddevice()
         rescan_devices()  # each press looks again: a PulseAudio started after rtchat is found
         require_input_device(settings.input_device)
-        from rtchat.audio.sources import MicrophoneSource
+        from rtchat.audio.sources import MicrophoneSource  # deferred: numpy, with the first voice use
 
         return MicrophoneSource(device=settings.input_device)
 
     def speaker(buffer, on_played):
-        from rtchat.audio.playback import DeviceSpeaker
+        from rtchat.audio.playback import DeviceSpeaker  # deferred: numpy, with the first voice use
 
         return DeviceSpeaker(buffer, settings.output_device, on_played)
 
     def problem() -> str | None:
-        from rtchat.audio.support import voice_problem, webrtc_problem
-
         return webrtc_problem() or voice_problem(device=settings.input_device, rescan=True)
 
     return VoiceDevices(microphone, speaker, problem)
@@ -58,7 +56,7 @@ def silent_devices(make_source: SourceFactory) -> VoiceDevices:
     """A given source and a speaker that keeps time without a sound card (tests, screenshots)."""
 
     def speaker(buffer, on_played):
-        from rtchat.audio.playback import ClockSpeaker
+        from rtchat.audio.playback import ClockSpeaker  # deferred: numpy, with the first voice use
 
         return ClockSpeaker(buffer, on_played)
 

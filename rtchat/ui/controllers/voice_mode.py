@@ -13,6 +13,7 @@ from typing import Any
 
 from textual.message import Message
 
+from rtchat.audio.support import AudioUnavailable, load_aiortc
 from rtchat.catalog import ModelInfo
 from rtchat.ui.controllers.voice_devices import VoiceDevices
 
@@ -52,15 +53,14 @@ class VoiceMode:
         """A started voice session; raises AudioUnavailable, LookupError or a connection error with a one-line message."""
         await self.close()
         source = self.devices.source()  # first: no microphone means nothing connects
-        from rtchat.audio.support import load_aiortc
 
         if protocol == "webrtc":
             load_aiortc()
-        from rtchat.audio.capture import Capture
+        from rtchat.audio.capture import Capture  # deferred: PyAV, numpy and websockets, with the first voice use
         from rtchat.voice.links import link_for
         from rtchat.voice.session import VoiceSession
 
-        link = link_for(target, protocol, self.settings, session.client_for(target.base_url), session.network.connect_timeout, system, hands_free, history)  # Gemini Live takes the system prompt and the turns so far at connect
+        link = link_for(target, protocol, self.settings, session.client_for(target.base_url), session.network, system, hands_free, history)  # Gemini Live takes the system prompt and the turns so far at connect
         voice = VoiceSession(
             link, Capture(source), self.devices.speaker,
             instructions=system, jitter_ms=self.settings.jitter_ms,
@@ -97,8 +97,6 @@ class VoiceMode:
 
 def failure_text(exc: BaseException) -> str:
     """One line for the transcript, whatever stopped voice mode from opening."""
-    from rtchat.audio.support import AudioUnavailable
-
     if isinstance(exc, AudioUnavailable):
         return str(exc)  # already says what to install or plug in
     return f"voice mode could not start: {str(exc).strip() or type(exc).__name__}"

@@ -56,7 +56,7 @@ class BenchScreen(ModalScreen[None]):
 
     @work(exclusive=True, group="bench")
     async def run_bench(self) -> None:
-        from rtchat.bench.chart_terminal import render_terminal_chart
+        from rtchat.bench.chart_terminal import render_terminal_chart  # deferred: the bench's runner and charts load when a bench runs
         from rtchat.bench.runner import run_bench
         from rtchat.bench.table import render_table
 

@@ -121,7 +121,7 @@ class ConversationList(ModalScreen[None]):
             self.options.action_cursor_up()
 
     def action_rename(self) -> None:
-        from rtchat.ui.screens.rename import RenameDialog
+        from rtchat.ui.screens.rename import RenameDialog  # deferred: a screen loads when first opened, off the app's first frame
 
         summary = self.selected()
         if summary is None:
@@ -134,7 +134,7 @@ class ConversationList(ModalScreen[None]):
         self.app.push_screen(RenameDialog(summary.title), renamed)
 
     def action_delete(self) -> None:
-        from rtchat.ui.screens.confirm import ConfirmDialog
+        from rtchat.ui.screens.confirm import ConfirmDialog  # deferred: a screen loads when first opened, off the app's first frame
 
         summary = self.selected()
         if summary is None:

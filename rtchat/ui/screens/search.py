@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -84,8 +86,6 @@ class SearchScreen(ModalScreen[None]):
 
     @work(exclusive=True, group="search")
     async def run_search(self, words: str, pause: float = TYPING_PAUSE) -> None:
-        import asyncio
-
         await asyncio.sleep(pause)  # a newer keystroke cancels this worker first
         self.show_hits(words)
 

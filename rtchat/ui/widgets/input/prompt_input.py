@@ -66,7 +66,9 @@ class PromptInput(TextArea):
         self._recall_index: int | None = None  # position in history while recalling
         self.popup: SlashPopup | None = None  # given by the Composer that holds both
 
-    async def _on_key(self, event: events.Key) -> None:
+    async def on_key(self, event: events.Key) -> None:
+        """Runs before TextArea's own key handler (Textual walks the classes from this one down);
+        a key taken here stops it with `prevent_default`, any other goes on to TextArea."""
         if self._popup_key(event.key):
             event.stop()
             event.prevent_default()
@@ -81,8 +83,6 @@ class PromptInput(TextArea):
             event.stop()
             event.prevent_default()
             self.action_send()
-            return
-        await super()._on_key(event)
 
     def _popup_key(self, key: str) -> bool:
         """Keys the open completion popup takes; True when it took this one."""

@@ -8,16 +8,11 @@ only ask: the app's `BranchController` moves the stored conversation and redraws
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from textual import events
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import Static
-
-if TYPE_CHECKING:
-    from rtchat.ui.widgets.transcript.messages import MessageView
 
 
 class BranchSwitcher(Horizontal):
@@ -74,17 +69,3 @@ class RegenerateRequested(BranchRequest):
 
 class EditRequested(BranchRequest):
     pass
-
-
-async def show_branch(view: MessageView, message_id: int | None, index: int, count: int) -> None:
-    """Give a transcript entry its stored id and, with siblings, its switcher (after its label)."""
-    view.message_id = message_id
-    for old in view.query(BranchSwitcher):
-        await old.remove()
-    view.switcher = None
-    if message_id is not None and count > 1:
-        view.switcher = BranchSwitcher(message_id, index, count)
-        if view.is_mounted:
-            labels = view.query(".label")
-            await view.mount(view.switcher, after=labels.first() if labels else None)
-    view.refresh_bindings()

@@ -23,6 +23,8 @@ from rich.segment import Segment
 from rich.syntax import Syntax
 from rich.table import Table
 
+from rtchat.compat import code_block_parts, markdown_elements, set_markdown_tokens, table_column_widths, table_element_cells, table_padding_width
+
 
 def images_as_text(state: StateCore) -> None:
     """A markdown-it core rule: each image becomes the text `alt (image: target)`."""
@@ -61,22 +63,22 @@ class ContinuedTable(TableElement):
         continued = owner.continues == "row" and self.index == 0
         open_end = owner.open_end == "row" and self.index == owner.tables - 1
         table = Table(box=box.SIMPLE, pad_edge=False, style="markdown.table.border", show_edge=True, collapse_padding=True, show_header=not continued)
-        for cell in self.header.row.cells if self.header is not None and self.header.row is not None else []:
-            heading = cell.content.copy()
+        header, rows = table_element_cells(self)
+        for cell in header:
+            heading = cell.copy()
             heading.stylize("markdown.table.header")
             table.add_column(heading)
-        for row in self.body.rows if self.body is not None else []:
-            table.add_row(*[cell.content for cell in row.cells])
+        for row in rows:
+            table.add_row(*row)
         if not (continued or open_end):
             yield table  # a whole table: exactly Rich's
             return
         widths = owner.table_widths if continued else None
         if widths is None or len(widths) != len(table.columns):
-            # Rich's own sizing of this first stretch (a private method, the one way to get its numbers)
-            widths = table._calculate_column_widths(console, options.update_width(options.max_width - table._extra_width))
+            widths = table_column_widths(table, console, options)  # Rich's own sizing of this first stretch
             owner.table_widths = widths
         for index, (column, width) in enumerate(zip(table.columns, widths)):
-            column.width = max(1, width - table._get_padding_width(index))
+            column.width = max(1, width - table_padding_width(table, index))
             column.overflow = "fold"  # a word wider than the fixed column breaks, it is never cut off
         lines = console.render_lines(table, options, pad=False)
         lines = lines[1 if continued else 0 : len(lines) - 1 if open_end else len(lines)]
@@ -100,7 +102,8 @@ class ContinuedCode(CodeBlock):
         owner: InertMarkdown = self.owner
         top = 0 if owner.continues == "code" and self.index == 0 else 1
         bottom = 0 if owner.open_end == "code" and self.index == owner.codes - 1 else 1
-        yield Syntax(str(self.text).rstrip(), self.lexer_name, theme=self.theme, word_wrap=True, padding=(top, 1, bottom, 1))
+        text, lexer_name, theme = code_block_parts(self)
+        yield Syntax(text.rstrip(), lexer_name, theme=theme, word_wrap=True, padding=(top, 1, bottom, 1))
 
 
 class InertMarkdown(RichMarkdown):
@@ -111,7 +114,7 @@ class InertMarkdown(RichMarkdown):
     last one goes on in the next; `table_widths` carries the column widths between stretches.
     """
 
-    elements: ClassVar[dict] = {**RichMarkdown.elements, "table_open": ContinuedTable, "fence": ContinuedCode, "code_block": ContinuedCode}
+    elements: ClassVar[dict] = markdown_elements(table_open=ContinuedTable, fence=ContinuedCode, code_block=ContinuedCode)
 
     def __init__(
         self,
@@ -123,11 +126,12 @@ class InertMarkdown(RichMarkdown):
     ) -> None:
         super().__init__("", code_theme=code_theme, hyperlinks=False)  # "": parse once, with PARSER below
         self.markup = markup
-        self.parsed = PARSER.parse(markup)
+        tokens = PARSER.parse(markup)
+        set_markdown_tokens(self, tokens)
         self.continues = continues
         self.open_end = open_end
         self.table_widths = table_widths
-        top = [token.type for token in self.parsed if token.level == 0]
+        top = [token.type for token in tokens if token.level == 0]
         self.tables = top.count("table_open")
         self.codes = top.count("fence") + top.count("code_block")
         self._seen = {"table": 0, "code": 0}

@@ -113,6 +113,20 @@ class MessageView(Vertical, can_focus=True):
             self.post_message(self.LeaveRequested())
 
 
+async def show_branch(view: MessageView, message_id: int | None, index: int, count: int) -> None:
+    """Give a transcript entry its stored id and, with siblings, its switcher (after its label)."""
+    view.message_id = message_id
+    for old in view.query(BranchSwitcher):
+        await old.remove()
+    view.switcher = None
+    if message_id is not None and count > 1:
+        view.switcher = BranchSwitcher(message_id, index, count)
+        if view.is_mounted:
+            labels = view.query(".label")
+            await view.mount(view.switcher, after=labels.first() if labels else None)
+    view.refresh_bindings()
+
+
 class UserMessage(MessageView):
     DEFAULT_CSS = """
     UserMessage { border-left: thick $primary; }
