@@ -52,4 +52,4 @@ class Conversation:
         return characters // CHARS_PER_TOKEN + 4 * len(self.messages)
 
 
-CHARS_PER_TOKEN = 4
+CHARS_PER_TOKEN = 4  # the one token estimate (context warnings, bench and race cost questions)

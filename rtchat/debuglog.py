@@ -7,16 +7,14 @@ still appears anywhere in a line is replaced before the line is written.
 
 from __future__ import annotations
 
-import re
 import time
 from pathlib import Path
 from typing import Any
 
 from rtchat.config import state_dir
+from rtchat.secrets import redact
 
 SECRET_HEADERS = {"authorization", "x-api-key", "x-goog-api-key", "api-key", "cookie", "set-cookie", "proxy-authorization", "openai-organization"}
-_KEY_PARAM = re.compile(r"([?&](?:key|api_key|access_token)=)[^&\s]+", re.IGNORECASE)
-_BEARER = re.compile(r"(Bearer\s+)[A-Za-z0-9._\-]{8,}")
 
 
 class WireLog:
@@ -36,20 +34,13 @@ class WireLog:
         if secret and len(secret) >= 4:
             self.secrets.add(secret)
 
-    def redact(self, text: str) -> str:
-        text = _KEY_PARAM.sub(r"\1[redacted]", text)
-        text = _BEARER.sub(r"\1[redacted]", text)
-        for secret in self.secrets:
-            text = text.replace(secret, "[redacted]")
-        return text
-
     def headers(self, headers: Any) -> dict[str, str]:
         items = headers.items() if hasattr(headers, "items") else headers
         return {k: ("[redacted]" if k.lower() in SECRET_HEADERS else v) for k, v in items}
 
     def write(self, kind: str, text: str) -> None:
         elapsed = (time.perf_counter() - self.started) * 1000
-        line = self.redact(f"{elapsed:10.2f} ms  {kind:9} {text}")
+        line = redact(f"{elapsed:10.2f} ms  {kind:9} {text}", *self.secrets)
         self._file.write(line.replace("\n", "\\n") + "\n")
         self._file.flush()
 

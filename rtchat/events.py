@@ -112,16 +112,37 @@ class Usage:
     type: Literal["usage"] = field(default="usage", init=False)
 
     def __post_init__(self) -> None:
-        # A count is a whole number >= 0; anything else a server sends (NaN, Infinity, -1, "12", 1.5)
-        # is "not said" rather than a figure that breaks the status line, JSON output or a cost.
-        for name in ("input_tokens", "output_tokens", "cached_tokens", "reasoning_tokens", "cache_write_tokens"):
-            value = getattr(self, name)
-            if value is not None and not _is_count(value):
-                object.__setattr__(self, name, int(value) if isinstance(value, float) and value.is_integer() and value >= 0 else None)
+        # Anything but a plausible count (NaN, Infinity, -1, "12", 1.5, 10**400) is "not said"
+        # rather than a figure that breaks the status line, JSON output, a cost or the history.
+        for name in USAGE_FIELDS:
+            object.__setattr__(self, name, plausible_count(getattr(self, name)))
 
 
-def _is_count(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+USAGE_FIELDS = ("input_tokens", "output_tokens", "cached_tokens", "reasoning_tokens", "cache_write_tokens")
+
+# Plausibility bounds for what a server says. The largest context windows of 2026 hold ~10^7
+# tokens, so a turn past 10^12 tokens (SQLite's integers end near 9.2 * 10^18, Python's floats
+# overflow on 10^400 * a price) is a broken or hostile server, not a bill. The dearest model
+# rtchat knows costs $75 per million output tokens: $10,000 is ~130 million output tokens in
+# one turn, far past any context window, so a larger per-turn cost is not believed either.
+MOST_TOKENS = 10**12
+MOST_USD = 10_000.0
+
+
+def plausible_count(value: object) -> int | None:
+    """A token count a server said: a whole number from 0 to `MOST_TOKENS`, else None (not said)."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MOST_TOKENS:
+        return value
+    return None
+
+
+def plausible_usd(value: object) -> float | None:
+    """A turn's cost in dollars: a finite number from 0 to `MOST_USD`, else None (not said)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value <= MOST_USD:
+        return float(value)  # NaN fails both comparisons; 10**400 compares fine as an int
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +165,9 @@ class ServerTimings:
     output_tokens_per_s: float | None = None
     cached_tokens: int | None = None
     type: Literal["server_timings"] = field(default="server_timings", init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "cached_tokens", plausible_count(self.cached_tokens))  # llama.cpp's cache_n can be -1
 
 
 @dataclass(frozen=True, slots=True)

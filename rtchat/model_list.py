@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from pathlib import Path
@@ -11,8 +12,10 @@ import httpx
 from rtchat.catalog import ModelInfo, Provider
 from rtchat.config import cache_dir
 from rtchat.secrets import lookup_key
+from rtchat.target import key_headers
 
 MAX_AGE = 24 * 3600
+LIST_READ_S = 5.0  # the listing is a few kB: after connecting, this long for all of it
 
 
 def _cache_file(provider: Provider) -> Path:
@@ -30,25 +33,35 @@ def cached_ids(provider: Provider, max_age: float = MAX_AGE) -> list[str] | None
 
 
 def _listing_request(provider: Provider, base_url: str, key: str | None) -> tuple[str, dict]:
+    headers = key_headers(provider.wire, key)
     if provider.wire == "anthropic":
-        headers = {"anthropic-version": "2023-06-01"} | ({"x-api-key": key} if key else {})
-        return f"{base_url}/v1/models", headers
+        return f"{base_url}/v1/models", {"anthropic-version": "2023-06-01", **headers}
     if provider.wire == "gemini":
-        return f"{base_url}/v1beta/models", ({"x-goog-api-key": key} if key else {})
-    return f"{base_url}/models", ({"Authorization": f"Bearer {key}"} if key else {})
+        return f"{base_url}/v1beta/models", headers
+    return f"{base_url}/models", headers
 
 
-def _ids_from(payload: dict) -> list[str]:
-    if "models" in payload:  # Gemini
-        return [m["name"].removeprefix("models/") for m in payload["models"] if isinstance(m, dict) and "name" in m]
-    return [m["id"] for m in payload.get("data", []) if isinstance(m, dict) and "id" in m]
+def _ids_from(payload: object) -> list[str]:
+    """The model ids of a listing; entries that are not objects with a string id are skipped."""
+    if not isinstance(payload, dict):
+        raise ValueError("the model list is not a JSON object")
+    entries, field = (payload.get("models"), "name") if "models" in payload else (payload.get("data"), "id")  # Gemini: models[].name
+    ids = [entry.get(field) for entry in entries if isinstance(entry, dict)] if isinstance(entries, list) else []
+    return [model_id.removeprefix("models/") for model_id in ids if isinstance(model_id, str) and model_id]
 
 
-async def fetch_ids(provider: Provider, base_url: str, client: httpx.AsyncClient) -> list[str]:
-    """Ask the provider; raises httpx errors or ValueError with a readable message."""
+async def fetch_ids(provider: Provider, base_url: str, client: httpx.AsyncClient, connect_timeout: float = 10.0) -> list[str]:
+    """Ask the provider; raises httpx errors or ValueError with a readable message. The whole
+    listing has `connect_timeout` plus `LIST_READ_S` seconds: httpx's timeouts are per read,
+    so a server dripping a byte at a time would otherwise hold `rtchat models` forever."""
+    deadline = connect_timeout + LIST_READ_S
     key = lookup_key(provider).value
     url, headers = _listing_request(provider, base_url.rstrip("/"), key)
-    response = await client.get(url, headers=headers, timeout=5.0)  # the client never follows a redirect
+    try:
+        async with asyncio.timeout(deadline):
+            response = await client.get(url, headers=headers, timeout=5.0)  # the client never follows a redirect
+    except TimeoutError:
+        raise ValueError(f"{provider.id} did not send its model list within {deadline:g} s") from None
     if 300 <= response.status_code < 400:
         where = response.headers.get("location") or "another address"
         raise ValueError(f"{provider.id} redirected the model list to {where}; rtchat does not follow redirects, so your key stays with {response.url.host}")

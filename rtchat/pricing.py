@@ -3,15 +3,17 @@
 Prices are the providers' public list prices as rtchat knows them (`CHECKED`);
 a config table `[prices."PROVIDER/MODEL"]` overrides any of them, and a cost
 the server reports itself (LiteLLM, OpenRouter) always wins over this table.
-Local servers cost nothing. Pure: no I/O.
+Servers on this machine cost nothing (`target.is_free` decides which); any other
+model without a price is "cost unknown", never $0. Pure: no I/O.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 from typing import Any
 
-from rtchat.events import Cost, Usage
+from rtchat.events import MOST_USD, Cost, Notice, Usage, plausible_usd
 
 CHECKED = "2026-11-15"  # when the built-in list prices below were last compared with the providers' pages
 
@@ -39,6 +41,17 @@ class Price:
         return Cost(usd, "table", saved)
 
 
+def turn_cost(price: Price, usage: Usage) -> Cost | Notice | None:
+    """A turn's cost from the table; None (cost unknown, never $0) when the server said no token
+    count; a notice instead of a cost when the counts, each believable alone, price past `MOST_USD`."""
+    if usage.input_tokens is None and usage.output_tokens is None:
+        return None
+    cost = price.cost(usage)
+    if plausible_usd(cost.usd) is None:
+        return Notice(f"the server's token counts would make this turn cost {format_usd(cost.usd)}, more than rtchat believes of one turn (${MOST_USD:,.0f}); the cost is left out", "warning")
+    return cost
+
+
 FREE = Price(0.0, 0.0, note="runs here: no bill")
 
 # provider/model -> price. Ids carrying a variant (`model@...`) use the base id's price.
@@ -62,20 +75,18 @@ BUILTIN_PRICES: dict[str, Price] = {
     # The loopback bills nothing; it shows the arithmetic with DeepSeek's prices so cache savings are visible offline.
     "loopback/*": Price(0.28, 0.42, 0.028, note="demo: DeepSeek's prices, nothing is billed"),
 }
-LOCAL_PROVIDERS = frozenset({"ollama", "vllm", "llamacpp", "lmstudio", "litellm"})  # litellm reports its own cost when it has one
 
 
-def price_for(ref: str, overrides: dict[str, Price] | None = None) -> Price | None:
-    """The price of `provider/model` (a config override first), FREE for local servers, None when unknown."""
+def price_for(ref: str, overrides: dict[str, Price] | None = None, free: bool = False) -> Price | None:
+    """The price of `provider/model` (a config override first); FREE for a `free` server (one on
+    this machine, `target.is_free`) with no price of its own; None when unknown."""
     provider, _, model = ref.partition("/")
     base = f"{provider}/{model.split('@', 1)[0]}"
     for table in (overrides or {}, BUILTIN_PRICES):
         for key in (ref, base, f"{provider}/*"):
             if key in table:
                 return table[key]
-    if provider in LOCAL_PROVIDERS:
-        return FREE
-    return None
+    return FREE if free else None
 
 
 def prices_from_config(raw: dict[str, Any]) -> dict[str, Price]:
@@ -90,7 +101,10 @@ def prices_from_config(raw: dict[str, Any]) -> dict[str, Price]:
 
 
 def format_usd(amount: float) -> str:
-    """$0.0021 for small sums, $1.23 for larger ones."""
+    """$0.0021 for small sums, $1.23 for larger ones; "cost unknown" for what no bill can be
+    (a sum of stored costs from before they were bounded: 1e308 + 1e308 is inf)."""
+    if not math.isfinite(amount) or amount < 0:
+        return "cost unknown"
     if amount == 0:
         return "$0"
     if amount < 0.00005:

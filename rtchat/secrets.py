@@ -7,10 +7,10 @@ keyring backend, setting one explains how to use the environment instead.
 
 from __future__ import annotations
 
-import json
+import functools
 import os
+import re
 from dataclasses import dataclass
-from urllib.parse import quote, quote_plus
 
 from rtchat.catalog import Provider
 from rtchat.errors import ConfigFailure
@@ -122,12 +122,35 @@ def delete_key(provider: Provider) -> bool:
         raise KeyStoreUnavailable(no_keyring_message(provider)) from None
 
 
+_KEY_PARAM = re.compile(r"([?&](?:key|api_key|access_token)=)[^&\s]+", re.IGNORECASE)
+_BEARER = re.compile(r"(Bearer\s+)[A-Za-z0-9._\-]{8,}")
+
+
 def redact(text: str, *secrets: str | None) -> str:
-    """Remove any key that found its way into a message: raw (also after `Bearer `),
-    URL-encoded, or JSON-escaped, as an error body may echo it."""
-    for secret in secrets:
-        if not secret or len(secret) < 4:
-            continue
-        for form in sorted({secret, quote(secret, safe=""), quote_plus(secret), json.dumps(secret)[1:-1]}, key=len, reverse=True):
-            text = text.replace(form, "[redacted]")
-    return text
+    """The one redactor (messages, the `--debug` wire log): any of `secrets` that found its way
+    into `text`, raw, URL-encoded or JSON-escaped (`\u0073k-...`, any mix, either hex case), and
+    any bearer token or `key=` query parameter, known or not, become `[redacted]`."""
+    for secret in secrets:  # known keys first: a generic pattern could take only part of one
+        if secret and len(secret) >= 4:
+            text = _echoes(secret).sub("[redacted]", text)
+    text = _KEY_PARAM.sub(r"\1[redacted]", text)
+    return _BEARER.sub(r"\1[redacted]", text)
+
+
+@functools.lru_cache(maxsize=32)
+def _echoes(secret: str) -> re.Pattern[str]:
+    """A pattern for `secret` as a server may echo it: each character raw, `%XX` or `\\uXXXX`."""
+
+    def hex_digits(number: int, width: int) -> str:
+        return "".join(f"[{d}{d.upper()}]" if d.isalpha() else d for d in f"{number:0{width}x}")
+
+    def forms(char: str) -> str:
+        code = ord(char)
+        alternatives = [re.escape(char), r"\\u" + hex_digits(code, 4)]
+        if code < 0x80:
+            alternatives.append("%" + hex_digits(code, 2))
+        if char == "/":
+            alternatives.append(r"\\/")  # JSON may escape a slash
+        return "(?:" + "|".join(alternatives) + ")"
+
+    return re.compile("".join(forms(char) for char in secret))

@@ -18,7 +18,7 @@ from rtchat.conversation import Conversation
 from rtchat.events import Notice
 from rtchat.pricing import price_for, prices_from_config
 from rtchat.secrets import lookup_key
-from rtchat.target import Target, is_local
+from rtchat.target import Target, is_free, is_local
 from rtchat.turns.base import Turn
 from rtchat.turns.refused import RefusedTurn
 from rtchat.voice.settings import voice_settings
@@ -92,7 +92,7 @@ class Session:
         if self.wire_log is not None:
             self.wire_log.add_secret(key.value)
         self.client_for(url)  # build the client (and its TLS context) now, not inside the first turn's TTFT
-        price = price_for(f"{provider.id}/{ref.model}", self._prices)
+        price = price_for(f"{provider.id}/{ref.model}", self._prices, free=is_free(provider.id, url))
         return Target(provider, ref.model, provider.model(ref.model), url.rstrip("/"), key.value, key.source, price)
 
     def effort_for(self, target: Target, requested: str | None) -> tuple[str | None, list[Notice]]:

@@ -60,6 +60,34 @@ def is_local(url: str) -> bool:
         return False
 
 
+GATEWAYS = frozenset({"litellm"})  # relay to paid providers upstream, even from this machine
+
+
+def is_free(provider_id: str, base_url: str | None) -> bool:
+    """No per-token bill: the loopback, or a server on this machine (`is_local`) that is not a
+    gateway. A self-hosted server elsewhere, or any gateway, may bill: its cost is unknown unless
+    it says it or a price is configured."""
+    return provider_id == "loopback" or (provider_id not in GATEWAYS and is_local(base_url or ""))
+
+
+KEY_HEADERS = {"anthropic": "x-api-key", "gemini": "x-goog-api-key", "gemini_live": "x-goog-api-key", "azure_chat": "api-key"}
+
+
+def key_headers(wire: str, key: str | None) -> dict[str, str]:
+    """How an API takes its key, by wire (a provider's `wire` or a socket's `ws_wire`): Anthropic
+    `x-api-key`, Gemini (REST and Live) `x-goog-api-key`, Azure `api-key`, everything else
+    `Authorization: Bearer`. No key, no header. Wire builders, which get only the key, use this."""
+    if not key:
+        return {}
+    header = KEY_HEADERS.get(wire)
+    return {header: key} if header else {"Authorization": f"Bearer {key}"}
+
+
+def auth_headers(target: Target) -> dict[str, str]:
+    """The key headers for a resolved target, on any transport (HTTP, WebSocket, WebRTC offer)."""
+    return key_headers(target.provider.wire, target.key)
+
+
 def preflight(target: Target) -> Error | None:
     """A problem to report before anything leaves (no key, a key about to travel unencrypted)."""
     if target.provider.needs_key and not target.key:

@@ -67,7 +67,9 @@ def test_a_server_reported_cost_wins_over_the_table():
 
 def test_prices_resolve_variants_overrides_and_local_servers():
     assert price_for("openai/gpt-5@rate=10") == price_for("openai/gpt-5")
-    assert price_for("ollama/llama3.2") == FREE and price_for("vllm/any") == FREE
+    assert price_for("ollama/llama3.2", free=True) == FREE and price_for("vllm/any", free=True) == FREE
+    assert price_for("vllm/any") is None and price_for("litellm/gpt-5") is None, "not on this machine: cost unknown, never $0"
+    assert price_for("loopback/echo", free=True).input == 0.28, "the loopback shows the arithmetic with DeepSeek's prices"
     assert price_for("someone/unknown-model") is None
     overrides = prices_from_config({"prices": {"openai/gpt-5": {"input": 2, "output": 20}}})
     assert price_for("openai/gpt-5", overrides) == Price(2.0, 20.0, 0.125)
@@ -133,3 +135,19 @@ def test_a_sum_too_small_for_four_places_is_never_shown_as_zero():
     from rtchat.pricing import format_usd
 
     assert format_usd(0.00002) == "<$0.0001" and format_usd(0.0) == "$0" and format_usd(0.0021) == "$0.0021"
+
+
+async def test_a_remote_self_hosted_server_or_a_gateway_is_priced_unknown_never_free():
+    """Resolving picks the price by where the model runs: nothing is contacted (no DNS) to decide."""
+    from rtchat.config import load_config
+    from rtchat.session import Session
+
+    session = Session(load_config())
+    try:
+        assert (await session.resolve("vllm/any", "https://gpu.example.com/v1")).price is None
+        assert (await session.resolve("ollama/llama3.2", "https://ollama.com/v1")).price is None
+        assert (await session.resolve("litellm/gpt-x", "http://localhost:4000/v1")).price is None
+        assert (await session.resolve("vllm/any", "http://127.0.0.1:8000/v1")).price == FREE
+        assert (await session.resolve("openai/gpt-5", "http://127.0.0.1:8000/v1")).price == price_for("openai/gpt-5"), "a listed price wins"
+    finally:
+        await session.aclose()

@@ -127,3 +127,36 @@ async def test_internal_failure_message_is_redacted(tmp_path, monkeypatch, loopb
 
 def test_key_lookup_repr_hides_the_value():
     assert CANARY not in repr(KeyLookup(CANARY, "env:OPENAI_API_KEY"))
+
+
+async def test_the_debug_log_holds_no_key_a_server_echoes_url_encoded_or_u_escaped(tmp_path):
+    """The wire log uses the one redactor: a key echoed in a frame as `%2D` or `\\u0073` forms
+    (in a field rtchat does not show, so only the log could keep it) is `[redacted]` there."""
+    import asyncio
+    from urllib.parse import quote
+
+    from tests.support.peers import http_peer, sse_head
+
+    def u_escaped(text: str, upper: bool) -> str:
+        return "".join((f"\\u{ord(c):04X}" if upper else f"\\u{ord(c):04x}") for c in text)
+
+    async def echo(request):
+        key = request.headers["Authorization"].removeprefix("Bearer ")
+        response = await sse_head(request)
+        chunk = '{"id":"%s","echo":"%s","mixed":"%s","choices":[{"index":0,"delta":{"content":"ok"},"finish_reason":"stop"}]}'
+        mixed = key[:6] + u_escaped(key[6:12], upper=False) + quote(key[12:], safe="")
+        await response.write(f"data: {chunk % (quote(key, safe=''), u_escaped(key, upper=True), mixed)}\n\ndata: [DONE]\n\n".encode())
+        return response
+
+    async with http_peer(echo) as peer:
+        process = await asyncio.create_subprocess_exec(
+            *rtchat_cmd("--debug", "ask", "-m", "openai/gpt-x", "--base-url", peer.url + "/v1", "hi"),
+            env=isolated_env(tmp_path, OPENAI_API_KEY=CANARY), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        )
+        out, err = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode == 0 and out.decode().strip() == "ok", err.decode()
+    [log] = (tmp_path / "state" / "logs").glob("*.log")
+    text = log.read_text()
+    assert '"echo":"[redacted]"' in text and '"mixed":"[redacted]"' in text, "the frame is logged, minus the key"
+    for form in (CANARY, quote(CANARY, safe=""), u_escaped(CANARY, True), u_escaped(CANARY, False), CANARY[6:12]):
+        assert form not in text

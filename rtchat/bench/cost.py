@@ -1,4 +1,5 @@
-"""Whether a bench spends money, and roughly how much, before any request leaves.
+"""Roughly how much a bench spends, before any request leaves (whether it spends at all is
+`target.is_free`).
 
 Token counts are estimated at ~4 characters a token: good enough to tell a
 few cents from a few dollars, which is all a confirmation prompt needs. The
@@ -11,20 +12,11 @@ from dataclasses import dataclass
 
 from rtchat.bench.plan import CACHE_REPLY_LIMIT, Plan
 from rtchat.bench.prefix import shared_prefix
+from rtchat.conversation import CHARS_PER_TOKEN
 from rtchat.events import Usage
 from rtchat.pricing import Price, format_usd
-from rtchat.target import is_local
 
-FREE_PROVIDERS = {"loopback", "ollama"}
-CHARS_PER_TOKEN = 4
 REQUEST_OVERHEAD_TOKENS = 10  # role markers and framing around the prompt
-
-
-def is_free(provider_id: str, base_url: str) -> bool:
-    """Loopback, Ollama, or any endpoint on this machine: no per-token bill.
-
-    "This machine" is `target.is_local`'s rule: a name like `127.attacker.example` is not local."""
-    return provider_id in FREE_PROVIDERS or is_local(base_url)
 
 
 @dataclass(frozen=True)

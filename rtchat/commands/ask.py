@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from rtchat.attachments import Attachment, AttachmentError, problem_for, socket_problem
 from rtchat.attachments import load as load_attachment
 from rtchat.catalog import parse_model_ref
-from rtchat.commands.common import fail, load_config_or_report
+from rtchat.commands.common import fail, load_config_or_report, stored_id
 from rtchat.config import default_model_ref
 from rtchat.commands.printers import TextPrinter, print_jsonl, silence_stdout
 from rtchat.conversation import Conversation
@@ -29,7 +29,9 @@ from rtchat.secrets import has_key
 def read_prompt(parts: list[str]) -> str | None:
     """The prompt from the arguments, else from piped stdin (raises UnicodeDecodeError)."""
     if parts and parts != ["-"]:
-        return " ".join(parts)
+        # Python reads argv bytes that are not UTF-8 as lone surrogates ("surrogateescape"):
+        # turned back into bytes and decoded strictly, they raise here, before anything is stored.
+        return " ".join(parts).encode("utf-8", "surrogateescape").decode("utf-8")
     if sys.stdin is None or sys.stdin.isatty():
         return None
     return sys.stdin.buffer.read().decode("utf-8")
@@ -41,16 +43,16 @@ def given_prompt(parts: list[str], missing: str) -> str:
     try:
         prompt = read_prompt(parts)
     except UnicodeDecodeError as exc:
-        raise ValueError(not_utf8(exc)) from None
+        raise ValueError(not_utf8(exc, "on stdin" if not parts or parts == ["-"] else "argument")) from None
     if prompt is None or not prompt.strip():
         raise ValueError(missing)
     return prompt
 
 
-def not_utf8(exc: UnicodeDecodeError) -> str:
+def not_utf8(exc: UnicodeDecodeError, where: str = "on stdin") -> str:
     byte = exc.object[exc.start : exc.start + 1].hex()
     return (
-        f"the prompt on stdin is not UTF-8 text (byte 0x{byte} at offset {exc.start}); "
+        f"the prompt {where} is not UTF-8 text (byte 0x{byte} at offset {exc.start}); "
         "convert it first, e.g. with `iconv -f latin1 -t utf-8`"
     )
 
@@ -76,6 +78,8 @@ def resume(recorder: TurnRecorder, args) -> Resumed:
     if conv_id is None:
         raise LookupError("there is no earlier conversation to continue yet")
     try:
+        if stored_id(conv_id) is None:
+            raise KeyError(conv_id)
         record, _ = store.load_conversation(conv_id)
     except KeyError:
         raise LookupError(f"no conversation {conv_id} (see `rtchat history`)") from None
@@ -207,6 +211,11 @@ def run_ask(args) -> int:
             prompt = given_prompt(args.prompt, 'give a prompt: rtchat ask "PROMPT" (or pipe it on stdin)')
         except ValueError as exc:
             return fail(str(exc))
+    if args.system:
+        try:
+            given_prompt([args.system], "")
+        except ValueError as exc:
+            return fail(str(exc).replace("the prompt argument", "--system", 1))
     if "-" in args.attach and not (args.prompt and args.prompt != ["-"]):
         return fail("-a - reads the file from stdin, so give the prompt as an argument")
     try:

@@ -34,7 +34,8 @@ def add_bench_parser(sub) -> None:
 
 
 def run_bench_command(args) -> int:
-    from rtchat.bench.cost import estimate, is_free  # deferred: the CLI imports this module for its parser; the bench loads when run
+    from rtchat.bench.cost import estimate  # deferred: the CLI imports this module for its parser; the bench loads when run
+    from rtchat.target import is_free  # deferred with it
     from rtchat.bench.plan import STOP_AFTER, INTERRUPT_AFTER, Plan
     from rtchat.catalog import parse_model_ref
     from rtchat.commands.common import fail, load_config_or_report
@@ -61,11 +62,14 @@ def run_bench_command(args) -> int:
         plan = Plan(tuple(protocols), args.runs, not args.no_cache_pass)
         from rtchat.pricing import price_for, prices_from_config  # deferred: the CLI imports this module for its parser; the bench loads when run
 
-        price = price_for(f"{provider.id}/{ref.model}", prices_from_config(config.raw))
+        price = price_for(f"{provider.id}/{ref.model}", prices_from_config(config.raw))  # is_free said no: no FREE price
         cost = estimate(plan, args.prompt, stop_after, INTERRUPT_AFTER).describe(price)
         if not confirm(f"this bench spends tokens on {provider.id} (paid): {cost}."):
             return 2
-    return asyncio.run(_bench(args, config, protocols, stop_after))
+    try:
+        return asyncio.run(_bench(args, config, protocols, stop_after))
+    except KeyboardInterrupt:
+        return fail("bench interrupted (ctrl+c); nothing was measured to the end, so nothing is printed", 130)
 
 
 def confirm(message: str, what: str = "bench") -> bool:
@@ -99,9 +103,9 @@ async def _bench(args, config, protocols: list[str], stop_after: int) -> int:
             base_url=args.base_url, stop_after=stop_after, cache_pass=not args.no_cache_pass,
         )
     except (ValueError, RuntimeError, OSError) as exc:
-        progress.close()
         return fail(f"bench failed: {exc}", 1)
-    progress.close()
+    finally:
+        progress.close()  # on ctrl+c too: the line after it starts at the left edge
     if args.bench_json:
         print(strict_json(result.to_json(), indent=2))
     else:

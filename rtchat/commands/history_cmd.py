@@ -6,7 +6,7 @@ import sys
 import time
 from pathlib import Path
 
-from rtchat.commands.common import fail
+from rtchat.commands.common import SQLITE_MAX_INT, fail, stored_id
 from rtchat.export import dump_json, export_json, export_markdown
 from rtchat.pricing import format_usd
 from rtchat.sanitize import strict_json, terminal_safe
@@ -40,6 +40,7 @@ def _when(timestamp: float) -> str:
 
 
 def run_history(args) -> int:
+    args.limit = min(args.limit, SQLITE_MAX_INT)  # a larger LIMIT means "all" to a person, OverflowError to SQLite
     store = _open_store()
     if store is None:
         return 2
@@ -84,6 +85,8 @@ def run_export(args) -> int:
             except ValueError:
                 return fail(f"export takes a conversation id (see `rtchat history`) or 'last', not {args.id!r}")
         try:
+            if stored_id(conv_id) is None:
+                raise KeyError(conv_id)
             record, messages = store.load_conversation(conv_id, all_branches=args.all_branches)
         except KeyError:
             return fail(f"no conversation {conv_id} (see `rtchat history`)", 1)

@@ -36,7 +36,7 @@ async def gather(config, providers: list[Provider], refresh: bool) -> dict[str, 
             if ids is None and can_ask and (refresh or provider.id not in ("loopback", "ollama")):
                 try:
                     target = await session.resolve(f"{provider.id}/{provider.default_model or 'x'}")
-                    ids = await fetch_ids(provider, target.base_url, session.client_for(target.base_url))
+                    ids = await fetch_ids(provider, target.base_url, session.client_for(target.base_url), config.network.connect_timeout)
                 except (httpx.HTTPError, ValueError, KeyError) as exc:
                     print(f"rtchat: could not list {provider.id}'s models: {terminal_safe(str(exc)) or type(exc).__name__}", file=sys.stderr)
             found[provider.id] = ids

@@ -8,6 +8,7 @@ whole conversation, so nothing is lost by reconnecting.
 from __future__ import annotations
 
 from rtchat.live.connection import LiveConnection
+from rtchat.target import auth_headers
 from rtchat.transports.websocket import SocketAddress, socket_url
 from rtchat.wire.deepseek_socket import PATH, DeepSeekSocketProtocol
 
@@ -20,5 +21,4 @@ class DeepSeekSocketConnection(LiveConnection):
         return DeepSeekSocketProtocol(self.target.model)
 
     def address(self) -> SocketAddress:
-        headers = (("Authorization", f"Bearer {self.target.key}"),) if self.target.key else ()
-        return SocketAddress(socket_url(self.target.base_url, PATH), headers)
+        return SocketAddress(socket_url(self.target.base_url, PATH), tuple(auth_headers(self.target).items()))

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from rtchat.events import Notice
 from rtchat.live.connection import LiveConnection
 from rtchat.retry import ResumeBackoff
-from rtchat.target import Target
+from rtchat.target import Target, auth_headers
 from rtchat.transports.websocket import ConnectionState, SocketAddress, socket_url
 from rtchat.wire import gemini_live as wire
 
@@ -42,7 +42,7 @@ class GeminiLiveConnection(LiveConnection):
         return wire.LiveProtocol(self.target.model, ["TEXT"], manual_activity=True)
 
     def address(self) -> SocketAddress:
-        headers = (("x-goog-api-key", self.target.key),) if self.target.key else ()
+        headers = tuple(auth_headers(self.target).items())
         return SocketAddress(socket_url(self.target.base_url, wire.PATH), headers)
 
     async def _open_once(self) -> float:

@@ -8,7 +8,7 @@ from urllib.parse import quote
 from rtchat.attachments import socket_problem
 from rtchat.events import Error, ErrorKind
 from rtchat.live.connection import LiveConnection
-from rtchat.target import Target
+from rtchat.target import Target, auth_headers
 from rtchat.transports.websocket import SocketAddress, socket_url
 from rtchat.wire import azure
 from rtchat.wire.openai_realtime import RealtimeProtocol
@@ -20,10 +20,9 @@ if TYPE_CHECKING:
 def realtime_address(target: Target) -> SocketAddress:
     """OpenAI: `wss://.../v1/realtime?model=M` with a Bearer key; Azure: `/openai/realtime?api-version=V&deployment=D` with `api-key`."""
     provider = target.provider
+    headers = tuple(auth_headers(target).items())
     if provider.wire == "azure_chat":
-        headers = tuple(azure.key_headers(target.key).items())
         return SocketAddress(socket_url(target.base_url, azure.REALTIME_PATH, azure.realtime_query(target.model, provider.api_version)), headers)
-    headers = (("Authorization", f"Bearer {target.key}"),) if target.key else ()
     return SocketAddress(socket_url(target.base_url, "/realtime", f"model={quote(target.model)}"), headers)
 
 

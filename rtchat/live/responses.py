@@ -10,6 +10,7 @@ stops generating when the client leaves) and the next turn opens a new one.
 from __future__ import annotations
 
 from rtchat.live.connection import LiveConnection
+from rtchat.target import auth_headers
 from rtchat.turns.socket import SocketTurn
 from rtchat.transports.websocket import SocketAddress, socket_url
 from rtchat.wire.base import RequestOptions
@@ -24,7 +25,7 @@ class ResponsesSocketConnection(LiveConnection):
         return ResponsesSocketProtocol(self.target.model, self.refused)
 
     def address(self) -> SocketAddress:
-        headers = (("Authorization", f"Bearer {self.target.key}"),) if self.target.key else ()
+        headers = tuple(auth_headers(self.target).items())
         return SocketAddress(socket_url(self.target.base_url, "/responses"), headers)
 
     def queue_turn(self, turn: SocketTurn) -> None:

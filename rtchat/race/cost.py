@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from rtchat.bench.cost import CHARS_PER_TOKEN, REQUEST_OVERHEAD_TOKENS, is_free
+from rtchat.bench.cost import REQUEST_OVERHEAD_TOKENS
 from rtchat.catalog import parse_model_ref
 from rtchat.config import Config
+from rtchat.conversation import CHARS_PER_TOKEN
 from rtchat.race.targets import RaceSpec
+from rtchat.target import is_free
 
 
 def paid_question(config: Config, specs: Sequence[RaceSpec], prompt: str) -> str | None:

@@ -21,6 +21,7 @@ import httpx
 
 from rtchat.audio.support import AudioUnavailable, load_aiortc
 from rtchat.errors import ConnectionFailure, server_message
+from rtchat.target import key_headers
 from rtchat.transports.websocket import ConnectionState, SessionProtocol
 
 CONNECT_TIMEOUT = 10.0
@@ -128,7 +129,7 @@ class RealtimeCall:
 
         try:
             await pc.setLocalDescription(await pc.createOffer())  # aiortc gathers ICE here
-            headers = {"Authorization": f"Bearer {key}"} if key else {}
+            headers = key_headers("openai_realtime", key)
             if session is None:
                 body: dict[str, Any] = {"content": pc.localDescription.sdp.encode(), "headers": {**headers, "Content-Type": "application/sdp"}}
             else:

@@ -20,6 +20,7 @@ from rtchat.conversation import Conversation
 from rtchat.errors import unexpected
 from rtchat.events import ANSWER_EVENTS, Cost, Done, Error, Event, Notice, TextDelta, ThinkingDelta, ToolCallDelta, Transcript, Usage
 from rtchat.metrics import TurnClock
+from rtchat.pricing import turn_cost
 from rtchat.sanitize import terminal_safe
 from rtchat.secrets import redact
 from rtchat.target import Target
@@ -199,12 +200,12 @@ class QueuedTurn:
     def count_from(self, started: float) -> None:
         self.clock.started = started
 
-    def _table_cost(self) -> Cost | None:
+    def _table_cost(self) -> Cost | Notice | None:
         """The turn's cost from the price table, unless the server said what it cost."""
         answer = self.answer()
         if self.target.price is None or answer.usage is None or (answer.cost is not None and answer.cost.source == "server"):
             return None
-        return self.target.price.cost(answer.usage)
+        return turn_cost(self.target.price, answer.usage)
 
     def cancel(self) -> None:
         """Stop the answer at once; what was shown stays."""

@@ -19,8 +19,10 @@ from rtchat.events import (
     ThinkingSignature,
     ToolCallDelta,
     Usage,
+    plausible_count,
 )
-from rtchat.wire.base import HttpRequest, RequestOptions, StreamDecoder, alternating_turns, binary_attachments, done_reason, in_stream_error, parse_json, user_text
+from rtchat.target import key_headers
+from rtchat.wire.base import HttpRequest, RequestOptions, StreamDecoder, alternating_turns, binary_attachments, done_reason, in_stream_error, mapping, parse_json, reported_usage, user_text
 from rtchat.wire.sse import ServerSentEvent
 
 API_VERSION = "2023-06-01"
@@ -75,9 +77,7 @@ def build_request(base_url: str, key: str | None, model: str, conversation: Conv
         body["thinking"] = {"type": "enabled", "budget_tokens": budget}
         body["max_tokens"] = max(body["max_tokens"], budget + DEFAULT_MAX_TOKENS)
     body.update(options.extra_body)
-    headers = {"anthropic-version": API_VERSION, "Accept": "text/event-stream"}
-    if key:
-        headers["x-api-key"] = key
+    headers = {"anthropic-version": API_VERSION, "Accept": "text/event-stream", **key_headers("anthropic", key)}
     return HttpRequest(f"{base_url.rstrip('/')}/v1/messages", headers, body)
 
 
@@ -105,17 +105,20 @@ class MessagesDecoder(StreamDecoder):
         self.output_tokens: int | None = None
         self.blocks: dict[int, str] = {}
 
-    def _usage(self, usage: dict) -> Usage:
+    def _usage(self, usage: object) -> list[Event]:
+        usage = mapping(usage)
+        said: dict[str, object] = {}
         if "input_tokens" in usage or "cache_read_input_tokens" in usage:
-            fresh = usage.get("input_tokens") or 0
-            read = usage.get("cache_read_input_tokens") or 0
-            written = usage.get("cache_creation_input_tokens") or 0
-            self.input_tokens = fresh + read + written
+            counts = [usage.get(name) for name in ("input_tokens", "cache_read_input_tokens", "cache_creation_input_tokens")]
+            fresh, read, written = (0 if count is None else plausible_count(count) for count in counts)  # None: implausible
+            said = {"input_tokens": counts[0], "cached_tokens": counts[1], "cache_write_tokens": counts[2]}
+            self.input_tokens = None if None in (fresh, read, written) else fresh + read + written
             self.cached_tokens = read
             self.written_tokens = written
         if usage.get("output_tokens") is not None:
-            self.output_tokens = usage["output_tokens"]
-        return Usage(self.input_tokens, self.output_tokens, self.cached_tokens, None, self.written_tokens)
+            said["output_tokens"] = self.output_tokens = usage["output_tokens"]
+        reported = Usage(self.input_tokens, self.output_tokens, self.cached_tokens, None, self.written_tokens)
+        return reported_usage(reported, said)
 
     def _decode(self, sse: ServerSentEvent) -> list[Event]:
         if not sse.data.strip():
@@ -126,7 +129,7 @@ class MessagesDecoder(StreamDecoder):
         kind = payload.get("type") or sse.event
         if kind == "message_start":
             usage = (payload.get("message") or {}).get("usage")
-            return [self._usage(usage)] if usage else []
+            return self._usage(usage) if usage else []
         if kind == "content_block_start":
             block = payload.get("content_block") or {}
             index = payload.get("index", 0)
@@ -157,7 +160,7 @@ class MessagesDecoder(StreamDecoder):
             if stop:
                 self.reason = done_reason(STOP_REASONS, stop)
             usage = payload.get("usage")
-            return [self._usage(usage)] if usage else []
+            return self._usage(usage) if usage else []
         if kind == "message_stop":
             return [Done(self.reason or "complete")]
         if kind == "error":

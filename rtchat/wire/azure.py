@@ -11,12 +11,9 @@ from __future__ import annotations
 from urllib.parse import quote, urlencode
 
 from rtchat.conversation import Conversation
+from rtchat.target import key_headers
 from rtchat.wire import openai_chat
 from rtchat.wire.base import HttpRequest, RequestOptions
-
-
-def key_headers(key: str | None) -> dict[str, str]:
-    return {"api-key": key} if key else {}
 
 
 def chat_url(base_url: str, deployment: str, api_version: str) -> str:
@@ -35,5 +32,5 @@ REALTIME_PATH = "/openai/realtime"
 def build_request(base_url: str, key: str | None, model: str, conversation: Conversation, options: RequestOptions) -> HttpRequest:
     """Chat Completions as OpenAI builds it, sent to the deployment with `api-key`."""
     request = openai_chat.build_request(base_url, None, model, conversation, options)
-    headers = {**request.headers, **key_headers(key)}
+    headers = {**request.headers, **key_headers("azure_chat", key)}
     return HttpRequest(chat_url(base_url, model, options.api_version), headers, request.body)

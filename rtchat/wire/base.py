@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from rtchat.attachments import Attachment
 from rtchat.conversation import ChatMessage, Conversation, has_words
-from rtchat.events import DONE_REASONS, AudioChunk, Done, DoneReason, Error, Event, Notice
+from rtchat.events import DONE_REASONS, USAGE_FIELDS, AudioChunk, Cost, Done, DoneReason, Error, Event, Notice, Usage, plausible_usd
 from rtchat.wire.sse import ServerSentEvent
 
 
@@ -51,12 +52,47 @@ def binary_attachments(message: ChatMessage) -> list[Attachment]:
     return [attachment for attachment in message.attachments if attachment.kind != "text"]
 
 
+def _whole_number(digits: str) -> int | float:
+    # Past 4,300 digits int() refuses (CPython's guard), which would cost the whole frame and
+    # its text; no count or id has 40 digits, so a longer number reads as "too big" (inf).
+    return int(digits) if len(digits) <= 40 else math.inf
+
+
 def parse_json(data: str) -> Any:
     """JSON or None; tolerates the padding some servers add."""
     try:
-        return json.loads(data)
+        return json.loads(data, parse_int=_whole_number)
     except (ValueError, RecursionError):
         return None
+
+
+def mapping(value: object) -> Mapping[str, Any]:
+    """`value` when it is a JSON object, else an empty one: a server's odd `usage` ("12", [1])
+    must not cost the frame's text."""
+    return value if isinstance(value, Mapping) else {}
+
+
+def reported_usage(usage: Usage, said: Mapping[str, object]) -> list[Event]:
+    """The usage event, and a notice when a count the server `said` (by Usage field name) was
+    implausible and is left out: "not said" rather than a bill of 10^18 tokens."""
+    odd = [name for name in USAGE_FIELDS if said.get(name) is not None and getattr(usage, name) is None]
+    if not odd:
+        return [usage]
+    shown = ", ".join(f"{name}={preview(repr(said[name]), 24)}" for name in odd)
+    return [usage, Notice(f"the server's token counts make no sense ({shown}); they are left out", "warning")]
+
+
+def reported_cost(value: object) -> list[Event]:
+    """A cost the server reports (LiteLLM, OpenRouter): believed up to `MOST_USD`, else a notice."""
+    if value is None or value == "":
+        return []
+    try:
+        usd = plausible_usd(float(value) if isinstance(value, str) else value)
+    except ValueError:
+        usd = None
+    if usd is None:
+        return [Notice(f"the server reported a cost of {preview(str(value), 24)} dollars, which is not plausible; the cost is left out", "warning")]
+    return [Cost(usd, "server")]
 
 
 def preview(data: str, limit: int = 60) -> str:

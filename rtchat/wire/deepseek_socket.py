@@ -35,7 +35,7 @@ def decode_payload(payload: dict) -> list[Event]:
         return [TextDelta(content)] if isinstance(content, str) and content else []
     if kind == "done":
         usage = payload.get("usage")
-        return ([usage_from(usage)] if isinstance(usage, dict) else []) + [Done("complete")]
+        return (usage_from(usage) if isinstance(usage, dict) else []) + [Done("complete")]
     if kind == "error":
         error = payload.get("error", payload.get("message"))
         message = error.get("message") if isinstance(error, dict) else error

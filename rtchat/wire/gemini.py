@@ -10,8 +10,9 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from rtchat.conversation import ChatMessage, Conversation
-from rtchat.events import Done, Event, TextDelta, ThinkingDelta, Usage
-from rtchat.wire.base import HttpRequest, RequestOptions, StreamDecoder, alternating_turns, binary_attachments, done_reason, in_stream_error, parse_json, user_text
+from rtchat.events import Done, Event, TextDelta, ThinkingDelta, Usage, plausible_count
+from rtchat.target import key_headers
+from rtchat.wire.base import HttpRequest, RequestOptions, StreamDecoder, alternating_turns, binary_attachments, done_reason, in_stream_error, mapping, parse_json, reported_usage, user_text
 from rtchat.wire.sse import ServerSentEvent
 
 THINKING_BUDGET = {"off": 0, "low": 1024, "medium": 8192, "high": 24576, "max": 32768}
@@ -58,9 +59,7 @@ def build_request(base_url: str, key: str | None, model: str, conversation: Conv
     if conversation.system:
         body["systemInstruction"] = {"parts": [{"text": conversation.system}]}
     body.update(options.extra_body)
-    headers = {"Accept": "text/event-stream"}
-    if key:
-        headers["x-goog-api-key"] = key
+    headers = {"Accept": "text/event-stream", **key_headers("gemini", key)}
     url = f"{base_url.rstrip('/')}/v1beta/models/{quote(model, safe='@=,.-_')}:streamGenerateContent?alt=sse"
     return HttpRequest(url, headers, body)
 
@@ -99,12 +98,18 @@ class GeminiDecoder(StreamDecoder):
         blocked = (response.get("promptFeedback") or {}).get("blockReason")
         if blocked:
             self.reason = "refusal"
-        usage = response.get("usageMetadata")
+        usage = mapping(response.get("usageMetadata"))
         if usage:
-            candidates_tokens = usage.get("candidatesTokenCount")
-            thoughts = usage.get("thoughtsTokenCount")
+            candidates_tokens = plausible_count(usage.get("candidatesTokenCount"))
+            thoughts = plausible_count(usage.get("thoughtsTokenCount"))
             output = None if candidates_tokens is None and thoughts is None else (candidates_tokens or 0) + (thoughts or 0)
-            events.append(Usage(usage.get("promptTokenCount"), output, usage.get("cachedContentTokenCount"), thoughts))
+            said = {
+                "input_tokens": usage.get("promptTokenCount"),
+                "output_tokens": usage.get("candidatesTokenCount") if output is None else output,
+                "cached_tokens": usage.get("cachedContentTokenCount"),
+                "reasoning_tokens": usage.get("thoughtsTokenCount"),
+            }
+            events += reported_usage(Usage(**said), said)
         return events
 
     def _as_stream(self, payload: object) -> list[dict] | None:

@@ -12,7 +12,7 @@ import re
 from typing import Any
 
 from rtchat.conversation import ChatMessage, Conversation
-from rtchat.events import Done, Event, Notice, TextDelta, ThinkingDelta, Transcript, Usage
+from rtchat.events import Done, Event, Notice, TextDelta, ThinkingDelta, Transcript, Usage, plausible_count
 from rtchat.wire.base import binary_attachments, pcm16_audio, user_text
 from rtchat.wire.socket_protocol import FrameQueues, decode_frame, Known, ServerContext
 
@@ -114,8 +114,8 @@ class LiveDecoder:
             events.append(Notice(f"the server will close this session in {self.go_away_in}; rtchat will resume it"))
         usage = field(message, "usageMetadata")
         if usage:
-            thoughts = field(usage, "thoughtsTokenCount")
-            response = field(usage, "responseTokenCount") or field(usage, "candidatesTokenCount")
+            thoughts = plausible_count(field(usage, "thoughtsTokenCount"))  # an odd count must not cost the message's text
+            response = plausible_count(field(usage, "responseTokenCount") or field(usage, "candidatesTokenCount"))
             output = None if response is None and thoughts is None else (response or 0) + (thoughts or 0)
             self.usage = Usage(field(usage, "promptTokenCount"), output, field(usage, "cachedContentTokenCount"), thoughts)
         content = field(message, "serverContent")

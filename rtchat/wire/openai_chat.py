@@ -17,8 +17,9 @@ import math
 from collections.abc import Mapping
 
 from rtchat.conversation import ChatMessage, Conversation, has_words
-from rtchat.events import Cost, Done, Event, RedactedThinking, ServerTimings, TextDelta, ThinkingDelta, ThinkingSignature, ToolCallDelta, Usage
-from rtchat.wire.base import HttpRequest, RequestOptions, StreamDecoder, binary_attachments, done_reason, in_stream_error, parse_json, user_text
+from rtchat.events import Done, Event, RedactedThinking, ServerTimings, TextDelta, ThinkingDelta, ThinkingSignature, ToolCallDelta, Usage
+from rtchat.target import key_headers
+from rtchat.wire.base import HttpRequest, RequestOptions, StreamDecoder, binary_attachments, done_reason, in_stream_error, mapping, parse_json, reported_cost, reported_usage, user_text
 from rtchat.wire.sse import ServerSentEvent
 
 FINISH_REASONS = {
@@ -76,24 +77,23 @@ def build_request(base_url: str, key: str | None, model: str, conversation: Conv
         body["max_completion_tokens" if options.effort_style == "openai" else "max_tokens"] = options.max_tokens
     body.update(reasoning_fields(options.effort, options.effort_style))
     body.update(options.extra_body)
-    headers = {"Accept": "text/event-stream"}
-    if key:
-        headers["Authorization"] = f"Bearer {key}"
+    headers = {"Accept": "text/event-stream", **key_headers("openai_chat", key)}
     return HttpRequest(f"{base_url.rstrip('/')}/chat/completions", headers, body)
 
 
-def usage_from(usage: dict) -> Usage:
-    prompt_details = usage.get("prompt_tokens_details") or {}
-    completion_details = usage.get("completion_tokens_details") or {}
-    cached = prompt_details.get("cached_tokens")
+def usage_from(usage: object) -> list[Event]:
+    """The usage event (and a notice for counts that make no sense) from a `usage` object."""
+    usage = mapping(usage)
+    cached = mapping(usage.get("prompt_tokens_details")).get("cached_tokens")
     if cached is None:
         cached = usage.get("prompt_cache_hit_tokens")  # DeepSeek
-    return Usage(
-        input_tokens=usage.get("prompt_tokens"),
-        output_tokens=usage.get("completion_tokens"),
-        cached_tokens=cached,
-        reasoning_tokens=completion_details.get("reasoning_tokens"),
-    )
+    said = {
+        "input_tokens": usage.get("prompt_tokens"),
+        "output_tokens": usage.get("completion_tokens"),
+        "cached_tokens": cached,
+        "reasoning_tokens": mapping(usage.get("completion_tokens_details")).get("reasoning_tokens"),
+    }
+    return reported_usage(Usage(**said), said)
 
 
 def chat_content(message: ChatMessage) -> str | list[dict]:
@@ -131,8 +131,7 @@ def timings_from(timings: dict) -> ServerTimings:
         value = timings.get(name)
         return float(value) if _is_amount(value) else None
 
-    cached = timings.get("cache_n")
-    return ServerTimings(rate("prompt_per_second"), rate("predicted_per_second"), cached if isinstance(cached, int) and not isinstance(cached, bool) else None)
+    return ServerTimings(rate("prompt_per_second"), rate("predicted_per_second"), timings.get("cache_n"))
 
 
 def _is_amount(value: object) -> bool:
@@ -167,7 +166,7 @@ class ChatCompletionsDecoder(StreamDecoder):
             return self.malformed(sse)
         if sse.event == "error" or chunk.get("error"):
             # OpenRouter puts the usage on the error chunk itself: keep it.
-            usage = [usage_from(chunk["usage"])] if isinstance(chunk.get("usage"), dict) else []
+            usage = usage_from(chunk["usage"]) if isinstance(chunk.get("usage"), dict) else []
             kind, message = error_message(chunk.get("error", chunk))
             return usage + in_stream_error(kind, f"the server reported an error mid-stream: {message}")
         events: list[Event] = []
@@ -197,20 +196,14 @@ class ChatCompletionsDecoder(StreamDecoder):
             if finish and self.reason != "refusal":
                 self.reason = done_reason(FINISH_REASONS, finish)
         if chunk.get("usage"):
-            events.append(usage_from(chunk["usage"]))
-            cost = chunk["usage"].get("cost")
-            if _is_amount(cost):
-                events.append(Cost(float(cost), "server"))
+            events += usage_from(chunk["usage"])
+            events += reported_cost(mapping(chunk["usage"]).get("cost"))
         if isinstance(chunk.get("timings"), dict):
             events.append(timings_from(chunk["timings"]))
         return events
 
     def headers(self, headers: Mapping[str, str]) -> list[Event]:
-        cost = headers.get("x-litellm-response-cost")
-        try:
-            return [Cost(float(cost), "server")] if cost and _is_amount(float(cost)) else []
-        except ValueError:
-            return []
+        return reported_cost(headers.get("x-litellm-response-cost"))
 
     def _as_stream(self, payload: object) -> list[dict] | None:
         if not isinstance(payload, dict):

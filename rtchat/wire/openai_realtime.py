@@ -20,7 +20,7 @@ from typing import Any
 
 from rtchat.conversation import ChatMessage, Conversation
 from rtchat.events import AnswerAudioStarted, AnswerAudioStopped, AudioChunk, Done, Error, Event, Notice, SpeechStarted, SpeechStopped, TextDelta, Transcript, Truncated, Usage
-from rtchat.wire.base import binary_attachments, done_reason, pcm16_audio, user_text
+from rtchat.wire.base import binary_attachments, done_reason, mapping, pcm16_audio, reported_usage, user_text
 from rtchat.wire.socket_protocol import FrameQueues, decode_frame, ServerContext
 
 AUDIO_RATE = 24000
@@ -170,9 +170,10 @@ def item_truncate(item_id: str, audio_end_ms: int, content_index: int = 0) -> di
 # ---- server events
 
 
-def usage_from(usage: dict) -> Usage:
-    details = usage.get("input_token_details") or {}
-    return Usage(usage.get("input_tokens"), usage.get("output_tokens"), details.get("cached_tokens"), None)
+def usage_from(usage: object) -> list[Event]:
+    usage = mapping(usage)
+    said = {"input_tokens": usage.get("input_tokens"), "output_tokens": usage.get("output_tokens"), "cached_tokens": mapping(usage.get("input_token_details")).get("cached_tokens")}
+    return reported_usage(Usage(**said), said)
 
 
 def _ms(value: Any) -> int:
@@ -222,6 +223,9 @@ class RealtimeDecoder:
             return [Notice(f"the server began response {response_id} while {self.response_id} was still streaming (a protocol error); rtchat skips it", "warning")]
         if kind in RESPONSE_EVENTS and self.response_active and self.response_id and response_id not in (None, self.response_id):
             return []  # a response rtchat never saw begin, mid-answer: not part of this answer
+        if kind in RESPONSE_EVENTS and not self.response_active:
+            self.response_active = True  # a server that skips `response.created`: its first content begins the response
+            self.response_id = response_id
         if kind == "response.done" and not self.response_active and response_id is not None:
             return [Notice(f"the server ended response {response_id} before it began it (a protocol error); rtchat skipped that end", "warning")]
         if kind in ("session.created", "session.updated"):
@@ -264,7 +268,7 @@ class RealtimeDecoder:
             response = payload.get("response") or {}
             events: list[Event] = []
             if response.get("usage"):
-                events.append(usage_from(response["usage"]))
+                events += usage_from(response["usage"])
             status = response.get("status", "completed")
             details = response.get("status_details") or {}
             if status == "failed":

@@ -12,7 +12,8 @@ from collections.abc import Callable
 
 from rtchat.conversation import ChatMessage, Conversation
 from rtchat.events import Done, Error, Event, TextDelta, ThinkingDelta, ToolCallDelta, Usage
-from rtchat.wire.base import HttpRequest, RequestOptions, StreamDecoder, binary_attachments, in_stream_error, parse_json, user_text
+from rtchat.target import key_headers
+from rtchat.wire.base import HttpRequest, RequestOptions, StreamDecoder, binary_attachments, in_stream_error, mapping, parse_json, reported_usage, user_text
 from rtchat.wire.socket_protocol import FrameQueues, ServerContext, decode_frame
 from rtchat.wire.sse import ServerSentEvent
 
@@ -58,19 +59,19 @@ def response_body(model: str, conversation: Conversation, options: RequestOption
 
 def build_request(base_url: str, key: str | None, model: str, conversation: Conversation, options: RequestOptions) -> HttpRequest:
     body = response_body(model, conversation, options) | {"stream": True}
-    headers = {"Accept": "text/event-stream"}
-    if key:
-        headers["Authorization"] = f"Bearer {key}"
+    headers = {"Accept": "text/event-stream", **key_headers("openai_responses", key)}
     return HttpRequest(f"{base_url.rstrip('/')}/responses", headers, body)
 
 
-def usage_from(usage: dict) -> Usage:
-    return Usage(
-        input_tokens=usage.get("input_tokens"),
-        output_tokens=usage.get("output_tokens"),
-        cached_tokens=(usage.get("input_tokens_details") or {}).get("cached_tokens"),
-        reasoning_tokens=(usage.get("output_tokens_details") or {}).get("reasoning_tokens"),
-    )
+def usage_from(usage: object) -> list[Event]:
+    usage = mapping(usage)
+    said = {
+        "input_tokens": usage.get("input_tokens"),
+        "output_tokens": usage.get("output_tokens"),
+        "cached_tokens": mapping(usage.get("input_tokens_details")).get("cached_tokens"),
+        "reasoning_tokens": mapping(usage.get("output_tokens_details")).get("reasoning_tokens"),
+    }
+    return reported_usage(Usage(**said), said)
 
 
 class ResponsesDecoder(StreamDecoder):
@@ -102,7 +103,7 @@ class ResponsesDecoder(StreamDecoder):
             response = payload.get("response") or {}
             events: list[Event] = []
             if response.get("usage"):
-                events.append(usage_from(response["usage"]))
+                events += usage_from(response["usage"])
             status = response.get("status") or kind.removeprefix("response.")
             if status == "failed" or kind == "response.failed":
                 error = response.get("error") or {}

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rtchat.config import Config
-from rtchat.target import Target
+from rtchat.target import Target, is_free
 from rtchat.ui.screens.bench_screen import BENCH_PROMPT, BenchScreen
 
 
@@ -20,7 +20,7 @@ class BenchOffer:
 
 
 def bench_offer(config: Config, target: Target, runs: int) -> BenchOffer:
-    from rtchat.bench.cost import estimate, is_free  # deferred: the bench's modules load when a bench is first asked for
+    from rtchat.bench.cost import estimate  # deferred: the bench's modules load when a bench is first asked for
     from rtchat.bench.plan import INTERRUPT_AFTER, STOP_AFTER, Plan
 
     protocols = tuple(target.info.protocols)

@@ -7,6 +7,8 @@ columns while an answer streams. Pure: no widgets, easy to test.
 
 from __future__ import annotations
 
+import math
+
 from dataclasses import dataclass
 
 from rtchat.events import Cost, Usage
@@ -55,8 +57,8 @@ def _tokens(value: int | None) -> str:
 
 def usd(value: float) -> str:
     """Four places up to a dollar (a running total moves visibly); tiny sums as `format_usd` says them."""
-    if 0 < value < 0.01:
-        return format_usd(value)  # "$0.0021", and never "$0.0000" for something that cost something
+    if 0 < value < 0.01 or not math.isfinite(value):
+        return format_usd(value)  # "$0.0021", never "$0.0000" for something that cost something, nor "$inf"
     return f"${value:.4f}" if value < 1 else f"${value:,.2f}"
 
 
@@ -123,6 +125,8 @@ def _text_parts(facts: StatusFacts, usage: Usage) -> tuple[list[Part], list[Part
     if facts.cost is not None and (facts.cost.usd or facts.total_usd):
         total = f" · total {usd(facts.total_usd)}" if facts.total_usd is not None and facts.total_usd != facts.cost.usd else ""
         right.append((7, f"{usd(facts.cost.usd)}{total}"))
+    elif facts.cost is None and not streaming and (usage.input_tokens is not None or usage.output_tokens is not None):
+        right.append((7, "cost unknown"))  # counted but not priced (a gateway or remote server that says no cost): never $0
     meter = context_meter(facts.context_tokens, facts.context_window)
     if meter:
         right.append((8, meter))
