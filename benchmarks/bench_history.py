@@ -23,6 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from rtchat.answer import AnswerBuilder  # noqa: E402
 from rtchat.events import Done, TextDelta, ThinkingDelta, ThinkingSignature, Usage  # noqa: E402
 from rtchat.store import Store, thinking_to_json  # noqa: E402
 from rtchat.conversation import ThinkingBlock  # noqa: E402
@@ -141,7 +142,8 @@ class SteppingClock:
 
 
 def stream_cost(path: Path) -> dict[str, float]:
-    """writer.apply cost per event over a long answer, flushes included."""
+    """The writer's cost per event over a long answer, flushes included: `update` hands it the
+    answer (folded by the turn, untimed here: the turn folds once whoever reads it)."""
     clock = SteppingClock(1 / EVENTS_PER_SECOND)
     store = Store.open(path, clock=clock)
     conv = store.create_conversation("bench-model")
@@ -152,9 +154,11 @@ def stream_cost(path: Path) -> dict[str, float]:
     events += [TextDelta(f"word{i} ") for i in range(STREAM_EVENTS - len(events) - 2)]
     events += [Usage(input_tokens=10, output_tokens=STREAM_EVENTS), Done("complete")]
     timings = []
+    fold = AnswerBuilder("bench")
     for event in events:
+        fold.apply(event)
         began = time.perf_counter()
-        writer.apply(event)
+        writer.update(fold.answer, final=isinstance(event, Done))
         timings.append(time.perf_counter() - began)
     assert writer.failed is None and writer.status == "complete"
     store.close()

@@ -35,8 +35,8 @@ async def measure(url: str, protocol: str, conversations: int, turns: int) -> di
                 turn = session.turn(target, conversation, "off", protocol=protocol)
                 text = "".join([e.text async for e in turn.events() if isinstance(e, TextDelta)])
                 conversation.messages.append(ChatMessage("assistant", text))
-                (first if index == 0 else later).append(turn.clock.ttft_ms)
-                (connect_first if index == 0 else connect_later).append(turn.clock.connect_ms or 0.0)
+                (first if index == 0 else later).append(turn.stats().ttft_ms)
+                (connect_first if index == 0 else connect_later).append(turn.stats().connect_ms or 0.0)
         finally:
             await session.aclose()
     return {

@@ -78,7 +78,7 @@ async def soak(minutes: float, seed: int, server_url: str | None) -> dict:
                 shown: list[str] = []
                 reason = "error"
                 async for event in turn.events():
-                    recorder.apply(event)
+                    recorder.update(turn.answer, final=isinstance(event, Done))
                     if isinstance(event, TextDelta):
                         shown.append(event.text)
                         if cancel_after is not None and len(shown) >= cancel_after:

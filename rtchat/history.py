@@ -14,9 +14,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from rtchat.answer import Answer
 from rtchat.attachments import Attachment
 from rtchat.conversation import Conversation
-from rtchat.events import Event
 from rtchat.store import LEAF, AnswerWriter, MessageRecord, Parent, Store, StoreError, as_conversation, missing_attachments_line
 
 
@@ -148,11 +148,12 @@ class TurnRecorder:
         except StoreError as exc:
             self._fail(exc)
 
-    def apply(self, event: Event) -> None:
+    def update(self, snapshot: Callable[[], Answer], final: bool = False) -> None:
+        """The answer grew; `snapshot` reads the turn's one Answer when a write is due."""
         writer = self.writer
         if writer is None:
             return
-        writer.apply(event)
+        writer.update(snapshot, final)
         if writer.failed is not None:
             self._fail(writer.failed)
 

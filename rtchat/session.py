@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     import httpx
 
     from rtchat.live import LivePool
+    from rtchat.live.connection import LiveConnection
     from rtchat.live.webrtc import WebRTCPool
 
 PROTOCOLS = ("sse", "websocket", "webrtc")
@@ -137,6 +138,14 @@ class Session:
         from rtchat.turns.sse import HttpTurn  # noqa: PLC0415 - with httpx: loaded after the app's first frame
 
         return HttpTurn(self.client_for(target.base_url), self.network, target, conversation, chosen, notices, self.wire_log)
+
+    def connection_for(self, target: Target, conversation: Conversation, protocol: str) -> LiveConnection | None:
+        """The persistent socket or call a turn of `conversation` over `protocol` runs on (None for SSE)."""
+        if protocol == "websocket":
+            return self.live_pool().connection(target, conversation)
+        if protocol == "webrtc":
+            return self.call_pool().connection(target, conversation)
+        return None
 
     def live_pool(self) -> LivePool:
         """The persistent sockets, one per conversation and model (`.connection(target, conv).state`)."""

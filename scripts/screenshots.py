@@ -73,9 +73,9 @@ async def streaming_with_thinking(out: Path) -> None:
         await ready(pilot)
         await pilot.press("ctrl+r", "ctrl+r", "ctrl+r")  # effort medium
         await send(pilot, "Write a long markdown document")
-        await until(pilot, lambda: app.turns.runner is not None and app.turns.runner.view.thinking is not None and sum(len(b.text) for b in app.turns.runner.turn.answer.answer().thinking) > 60)
+        await until(pilot, lambda: app.turns.runner is not None and app.turns.runner.view.thinking is not None and sum(len(b.text) for b in app.turns.runner.turn.answer().thinking) > 60)
         app.turns.runner.view.thinking.collapsed = False
-        await until(pilot, lambda: len(app.turns.runner.turn.answer.text) > 900)
+        await until(pilot, lambda: len(app.turns.runner.turn.answer().text) > 900)
         app.turns.runner.view.thinking.collapsed = False
         await pilot.pause(0.2)
         app.save_screenshot(str(out / "streaming-thinking.svg"))

@@ -1,8 +1,9 @@
 """One answer: what is shown, what is stored and what is sent back are the same blocks in the same order.
 
 The property drives the real fold (rtchat.answer), the real history writer into
-a real SQLite file (flushing at arbitrary points of the stream), and the real
-Anthropic request builder, for any event sequence.
+a real SQLite file (handed the fold's answer at arbitrary points of the stream, as
+the TurnService does), and the real Anthropic request builder, for any event
+sequence. What the screen shows is checked in test_answer_on_screen.py.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rtchat.answer import AnswerBuilder, fold
-from rtchat.conversation import Conversation
 from rtchat.events import (
     Done,
     Error,
@@ -24,8 +24,7 @@ from rtchat.events import (
     Usage,
 )
 from rtchat.store import Store
-from rtchat.wire import anthropic
-from rtchat.wire.base import RequestOptions
+from tests.support.answers import sent_blocks
 
 words = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=12)
 content_events = st.one_of(
@@ -38,16 +37,6 @@ content_events = st.one_of(
     st.builds(Usage, st.none() | st.integers(0, 10_000), st.none() | st.integers(0, 10_000)),
 )
 endings = st.sampled_from(["complete", "interrupted", "length", "error"]).map(Done)
-
-
-def sent_blocks(answer_message) -> list[dict]:
-    """The assistant content Anthropic would receive for this answer in the next request."""
-    conversation = Conversation()
-    conversation.add_user("q")
-    conversation.messages.append(answer_message)
-    conversation.add_user("next")
-    request = anthropic.build_request("http://127.0.0.1:1", "k", "m", conversation, RequestOptions(effort="low", provider_id="anthropic"))
-    return request.body["messages"][1]["content"]
 
 
 @settings(max_examples=150, deadline=None)
@@ -66,8 +55,8 @@ def test_shown_stored_and_sent_back_are_the_same_blocks(tmp_path_factory, events
         for index, event in enumerate(events):
             if index in flush_points:
                 now[0] += 2.0  # the writer's flush interval has passed: this event is written at once
-            writer.apply(event)
             builder.apply(event)
+            writer.update(builder.answer, final=isinstance(event, Done))  # as the TurnService hands it over
             if index in flush_points and not builder.finished:
                 writer.wait()  # the flush is written on the store's writer thread
                 stored_so_far = store.load_conversation(conv)[1][-1]

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.answers import Feed
 from rtchat.events import Done, Error, Metrics, RedactedThinking, TextDelta, ThinkingDelta, ThinkingSignature, Usage
 from rtchat.export import dump_json, export_json, export_markdown, inert, records_from_json
 from rtchat.store import Store
@@ -25,6 +26,7 @@ def conversation(store: Store):
     conv = store.create_conversation("model-a", protocol="sse", system="Answer in haiku.")
     store.add_user_message(conv, "Why is the sky blue?\nBe precise.")
     writer = store.begin_answer(conv, "model-a", provider="anthropic")
+    feed = Feed(writer)
     for event in [
         ThinkingDelta("Rayleigh scattering, "),
         ThinkingDelta("shorter wavelengths."),
@@ -35,15 +37,17 @@ def conversation(store: Store):
         Metrics(connect_ms=10.0, ttft_ms=200.0, total_ms=1500.0, tokens_per_s=30.0),
         Done("complete"),
     ]:
-        writer.apply(event)
+        feed(event)
     store.add_user_message(conv, "And at sunset?")
     cut = store.begin_answer(conv, "model-a")
-    cut.apply(TextDelta("Longer paths"))
+    feed_cut = Feed(cut)
+    feed_cut(TextDelta("Longer paths"))
     cut.close()
     store.add_user_message(conv, "Try again")
     failed = store.begin_answer(conv, "model-b")
-    failed.apply(Error("rate_limit", "Too many requests"))
-    failed.apply(Done("error"))
+    feed_failed = Feed(failed)
+    feed_failed(Error("rate_limit", "Too many requests"))
+    feed_failed(Done("error"))
     failed.wait()  # the writer thread saves it; jobs run in order, so the others are saved too
     return store.load_conversation(conv)
 
@@ -82,9 +86,10 @@ def test_markdown_neutralises_terminal_control_sequences(store: Store) -> None:
     conv = store.create_conversation("m", title="evil\x1b]0;pwned\x07 title")
     store.add_user_message(conv, "hi\x9b31m")
     writer = store.begin_answer(conv, "m")
-    writer.apply(ThinkingDelta("think\x1b[2J"))
-    writer.apply(TextDelta("clip\x1b]52;c;ZXZpbA==\x07board\x7f \x85 tab\tok\r\nline\rover\x00"))
-    writer.apply(Done("complete"))
+    feed = Feed(writer)
+    feed(ThinkingDelta("think\x1b[2J"))
+    feed(TextDelta("clip\x1b]52;c;ZXZpbA==\x07board\x7f \x85 tab\tok\r\nline\rover\x00"))
+    feed(Done("complete"))
     writer.wait()
     markdown = export_markdown(*store.load_conversation(conv))
     unsafe = [ch for ch in markdown if (ord(ch) < 0x20 and ch not in "\n\t") or 0x7F <= ord(ch) <= 0x9F]
@@ -122,13 +127,15 @@ def hostile(store: Store):
     conv = store.create_conversation("m", title="<script>alert('title')</script>", system="<iframe src=evil>")
     store.add_user_message(conv, "<style>body{display:none}</style> hi")
     writer = store.begin_answer(conv, "m<b>")
-    writer.apply(ThinkingDelta(HOSTILE_THINKING))
-    writer.apply(TextDelta(HOSTILE_TEXT))
-    writer.apply(Done("complete"))
+    feed = Feed(writer)
+    feed(ThinkingDelta(HOSTILE_THINKING))
+    feed(TextDelta(HOSTILE_TEXT))
+    feed(Done("complete"))
     second = store.begin_answer(conv, "m")
-    second.apply(ThinkingDelta("an open fence\n```\n"))  # left open: must not swallow </details>
-    second.apply(TextDelta("```\n<script>x</script>"))
-    second.apply(Done("complete"))
+    feed_second = Feed(second)
+    feed_second(ThinkingDelta("an open fence\n```\n"))  # left open: must not swallow </details>
+    feed_second(TextDelta("```\n<script>x</script>"))
+    feed_second(Done("complete"))
     second.wait()
     return store.load_conversation(conv)
 
@@ -162,10 +169,11 @@ def test_markdown_names_bidi_controls_and_keeps_rtl_text(store: Store) -> None:
 def test_json_export_is_strict_when_usage_is_not_finite(store: Store) -> None:
     conv = store.create_conversation("m")
     writer = store.begin_answer(conv, "m")
-    writer.apply(TextDelta("kept"))
-    writer.apply(Usage(input_tokens=float("nan"), output_tokens=float("inf")))
-    writer.apply(Metrics(tokens_per_s=float("inf")))
-    writer.apply(Done("complete"))
+    feed = Feed(writer)
+    feed(TextDelta("kept"))
+    feed(Usage(input_tokens=float("nan"), output_tokens=float("inf")))
+    feed(Metrics(tokens_per_s=float("inf")))
+    feed(Done("complete"))
     writer.wait()
     text = dump_json(export_json(*store.load_conversation(conv)))
     data = json.loads(text, parse_constant=lambda name: pytest.fail(f"{name} is not JSON"))

@@ -46,7 +46,7 @@ async def run_turns(peer_url: str, ref: str, prompts: list[str]) -> list[list]:
             conversation.add_user(prompt)
             turn = session.turn(target, conversation, "low")
             events = [event async for event in turn.events()]
-            conversation.messages.append(turn.answer.answer().message())
+            conversation.messages.append(turn.answer().message())
             turns.append(events)
     finally:
         await session.aclose()

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.answers import Feed
 from rtchat.conversation import ChatMessage, ThinkingBlock
 from rtchat.events import (
     AudioChunk,
@@ -101,6 +102,7 @@ def test_round_trip_keeps_exactly_what_was_given(store: Store, clock: FakeClock)
     conv = store.create_conversation("claude-x", protocol="websocket", system="Be brief.")
     store.add_user_message(conv, "What is WAL?")
     writer = store.begin_answer(conv, "claude-x", provider="anthropic")
+    feed = Feed(writer)
     for event in [
         ThinkingDelta("The user asks "),
         ThinkingDelta("about journaling."),
@@ -113,7 +115,7 @@ def test_round_trip_keeps_exactly_what_was_given(store: Store, clock: FakeClock)
         Metrics(connect_ms=12.5, ttft_ms=80.0, total_ms=900.0, tokens_per_s=42.0),
         Done("complete"),
     ]:
-        writer.apply(event)
+        feed(event)
     assert writer.wait() and writer.failed is None
 
     record, messages = store.load_conversation(conv)
@@ -152,8 +154,9 @@ def test_no_field_can_hold_credentials(store: Store, db_path: Path) -> None:
     conv = store.create_conversation("gpt-x", system="sys")
     store.add_user_message(conv, "hello")
     with store.begin_answer(conv, "gpt-x") as writer:
-        writer.apply(TextDelta("hi"))
-        writer.apply(Done("complete"))
+        feed = Feed(writer)
+        feed(TextDelta("hi"))
+        feed(Done("complete"))
     writer.wait()
 
     forbidden = ("key", "secret", "password", "credential", "auth", "bearer")
@@ -183,6 +186,7 @@ def test_prompt_is_committed_before_returning(store: Store, db_path: Path) -> No
 def test_begin_answer_commits_a_streaming_row(store: Store, db_path: Path) -> None:
     conv = store.create_conversation("m")
     writer = store.begin_answer(conv, "m")
+    feed = Feed(writer)
     assert committed(db_path, "SELECT status, model FROM messages WHERE id = ?", (writer.message_id,)) == [
         ("streaming", "m")
     ]
@@ -234,14 +238,15 @@ def test_many_events_stream_into_one_row(store: Store, clock: FakeClock, db_path
     conv = store.create_conversation("m")
     store.add_user_message(conv, "count")
     writer = store.begin_answer(conv, "m")
+    feed = Feed(writer)
     expected = []
     for i in range(5000):
         piece = f"{i} "
         expected.append(piece)
-        writer.apply(TextDelta(piece))
+        feed(TextDelta(piece))
         clock.advance(0.01)
     assert 90 <= writer.flushes <= 100  # one every 0.5 s of 50 s
-    writer.apply(Done("complete"))
+    feed(Done("complete"))
     writer.wait()
     assert committed(db_path, "SELECT text, status FROM messages WHERE id = ?", (writer.message_id,)) == [
         ("".join(expected), "complete")
@@ -251,6 +256,7 @@ def test_many_events_stream_into_one_row(store: Store, clock: FakeClock, db_path
 def test_flush_happens_once_half_a_second_has_passed(store: Store, clock: FakeClock, db_path: Path) -> None:
     conv = store.create_conversation("m")
     writer = store.begin_answer(conv, "m")
+    feed = Feed(writer)
 
     def saved_text() -> str:  # as another rtchat reads it: the row's text and the chunks streamed so far
         reader = Store.open_read_only(db_path)
@@ -260,18 +266,18 @@ def test_flush_happens_once_half_a_second_has_passed(store: Store, clock: FakeCl
             reader.close()
 
     clock.advance(0.2)
-    writer.apply(TextDelta("a"))
+    feed(TextDelta("a"))
     clock.advance(0.29)  # 0.49 s since begin
-    writer.apply(TextDelta("b"))
+    feed(TextDelta("b"))
     assert writer.flushes == 0 and writer.wait() and saved_text() == ""
     clock.advance(0.01)  # 0.50 s
-    writer.apply(TextDelta("c"))
+    feed(TextDelta("c"))
     assert writer.flushes == 1 and writer.wait() and saved_text() == "abc"
     clock.advance(0.3)
-    writer.apply(TextDelta("d"))
+    feed(TextDelta("d"))
     assert writer.flushes == 1 and writer.wait() and saved_text() == "abc"
     clock.advance(0.2)
-    writer.apply(Usage(output_tokens=4))
+    feed(Usage(output_tokens=4))
     assert writer.flushes == 2 and writer.wait() and saved_text() == "abcd"
     assert writer.saved == 2
 
@@ -279,8 +285,9 @@ def test_flush_happens_once_half_a_second_has_passed(store: Store, clock: FakeCl
 def test_done_flushes_at_once(store: Store, db_path: Path) -> None:
     conv = store.create_conversation("m")
     writer = store.begin_answer(conv, "m")
-    writer.apply(TextDelta("quick"))
-    writer.apply(Done("complete"))
+    feed = Feed(writer)
+    feed(TextDelta("quick"))
+    feed(Done("complete"))
     writer.wait()
     assert committed(db_path, "SELECT text, status FROM messages WHERE id = ?", (writer.message_id,)) == [
         ("quick", "complete")
@@ -301,8 +308,9 @@ def test_done_flushes_at_once(store: Store, db_path: Path) -> None:
 def test_done_reason_sets_status(store: Store, reason: str, status: str) -> None:
     conv = store.create_conversation("m")
     writer = store.begin_answer(conv, "m")
-    writer.apply(TextDelta("x"))
-    writer.apply(Done(reason))
+    feed = Feed(writer)
+    feed(TextDelta("x"))
+    feed(Done(reason))
     writer.wait()
     message = store.load_conversation(conv)[1][0]
     assert (message.status, message.finish_reason) == (status, reason)
@@ -311,8 +319,9 @@ def test_done_reason_sets_status(store: Store, reason: str, status: str) -> None
 def test_error_event_is_stored(store: Store) -> None:
     conv = store.create_conversation("m")
     writer = store.begin_answer(conv, "m")
-    writer.apply(Error("rate_limit", "Slow down", retryable=True))
-    writer.apply(Done("error"))
+    feed = Feed(writer)
+    feed(Error("rate_limit", "Slow down", retryable=True))
+    feed(Done("error"))
     writer.wait()
     message = store.load_conversation(conv)[1][0]
     assert (message.status, message.error_kind, message.error) == ("error", "rate_limit", "Slow down")
@@ -321,18 +330,20 @@ def test_error_event_is_stored(store: Store) -> None:
 def test_close_marks_an_unfinished_answer_interrupted(store: Store, db_path: Path) -> None:
     conv = store.create_conversation("m")
     writer = store.begin_answer(conv, "m")
-    writer.apply(TextDelta("half"))
+    feed = Feed(writer)
+    feed(TextDelta("half"))
     writer.close()
     writer.wait()
     assert committed(db_path, "SELECT text, status FROM messages") == [("half", "interrupted")]
-    writer.apply(TextDelta("ignored after close"))
+    feed(TextDelta("ignored after close"))
     assert store.load_conversation(conv)[1][0].text == "half"
 
 
 def test_close_keeps_a_finished_status_and_takes_an_explicit_one(store: Store) -> None:
     conv = store.create_conversation("m")
     done = store.begin_answer(conv, "m")
-    done.apply(Done("complete"))
+    feed_done = Feed(done)
+    feed_done(Done("complete"))
     done.close()
     explicit = store.begin_answer(conv, "m")
     explicit.close(status="error")
@@ -343,9 +354,10 @@ def test_close_keeps_a_finished_status_and_takes_an_explicit_one(store: Store) -
 def test_events_the_history_does_not_keep_are_ignored(store: Store) -> None:
     conv = store.create_conversation("m")
     writer = store.begin_answer(conv, "m")
+    feed = Feed(writer)
     for event in [Notice("retrying"), AudioChunk(b"\0\0", 24000), ToolCallDelta(0, "id", "f", "{}")]:
-        writer.apply(event)
-    writer.apply(Done("complete"))
+        feed(event)
+    feed(Done("complete"))
     writer.wait()
     assert store.load_conversation(conv)[1][0].text == ""
 
@@ -354,12 +366,13 @@ def test_transcripts_go_to_the_answer_and_its_prompt(store: Store) -> None:
     conv = store.create_conversation("m", protocol="webrtc")
     store.add_user_message(conv, "")
     writer = store.begin_answer(conv, "m")
-    writer.apply(Transcript("user", "What time "))
-    writer.apply(Transcript("user", "is it?", final=True))
-    writer.apply(Transcript("assistant", "It is "))
-    writer.apply(Transcript("assistant", "noon."))
-    writer.apply(Transcript("assistant", "It is noon.", final=True))
-    writer.apply(Done("complete"))
+    feed = Feed(writer)
+    feed(Transcript("user", "What time "))
+    feed(Transcript("user", "is it?", final=True))
+    feed(Transcript("assistant", "It is "))
+    feed(Transcript("assistant", "noon."))
+    feed(Transcript("assistant", "It is noon.", final=True))
+    feed(Done("complete"))
     writer.wait()
     record, (prompt, answer) = store.load_conversation(conv)
     assert prompt.transcript == "What time is it?"
@@ -372,9 +385,10 @@ def test_transcripts_go_to_the_answer_and_its_prompt(store: Store) -> None:
 def test_a_new_thinking_block_starts_after_a_signature(store: Store) -> None:
     conv = store.create_conversation("m")
     writer = store.begin_answer(conv, "m", provider="p")
+    feed = Feed(writer)
     for event in [ThinkingDelta("one"), ThinkingSignature("s1"), ThinkingDelta("two"), ThinkingSignature("s2")]:
-        writer.apply(event)
-    writer.apply(Done("complete"))
+        feed(event)
+    feed(Done("complete"))
     writer.wait()
     blocks = store.load_conversation(conv)[1][0].thinking
     assert [(b.text, b.signature) for b in blocks] == [("one", "s1"), ("two", "s2")]
@@ -387,7 +401,8 @@ def test_recover_marks_streaming_rows_interrupted(db_path: Path) -> None:
     store = Store.open(db_path)
     conv = store.create_conversation("m")
     writer = store.begin_answer(conv, "m")
-    writer.apply(TextDelta("partial"))
+    feed = Feed(writer)
+    feed(TextDelta("partial"))
     writer.flush()
     store.close()  # no writer.close(): as if the process died
 
@@ -450,13 +465,15 @@ def test_to_conversation_skips_failed_empty_answers(store: Store) -> None:
     conv = store.create_conversation("m", system="You are terse.")
     store.add_user_message(conv, "first")
     failed = store.begin_answer(conv, "m")
-    failed.apply(Error("server", "boom"))
-    failed.apply(Done("error"))
+    feed_failed = Feed(failed)
+    feed_failed(Error("server", "boom"))
+    feed_failed(Done("error"))
     store.add_user_message(conv, "again")
     partial = store.begin_answer(conv, "m", provider="anthropic")
-    partial.apply(ThinkingDelta("hmm"))
-    partial.apply(ThinkingSignature("sig"))
-    partial.apply(TextDelta("half an ans"))
+    feed_partial = Feed(partial)
+    feed_partial(ThinkingDelta("hmm"))
+    feed_partial(ThinkingSignature("sig"))
+    feed_partial(TextDelta("half an ans"))
     partial.close()
     partial.wait()
 
@@ -477,9 +494,10 @@ def test_search_finds_text_and_thinking_newest_first(store: Store) -> None:
     store.add_user_message(old, "tell me about databases")
     new = store.create_conversation("m", title="New")
     writer = store.begin_answer(new, "m")
-    writer.apply(ThinkingDelta("The user wants database internals"))
-    writer.apply(TextDelta("B-trees everywhere"))
-    writer.apply(Done("complete"))
+    feed = Feed(writer)
+    feed(ThinkingDelta("The user wants database internals"))
+    feed(TextDelta("B-trees everywhere"))
+    feed(Done("complete"))
     writer.wait()
 
     hits = store.search("database")  # stemmed: also matches "databases"
@@ -494,16 +512,18 @@ def test_search_finds_text_and_thinking_newest_first(store: Store) -> None:
 def test_search_ignores_signatures_and_streaming_rows(store: Store) -> None:
     conv = store.create_conversation("m")
     done = store.begin_answer(conv, "m")
-    done.apply(ThinkingDelta("plain"))
-    done.apply(ThinkingSignature("zzsignaturezz"))
-    done.apply(Done("complete"))
+    feed_done = Feed(done)
+    feed_done(ThinkingDelta("plain"))
+    feed_done(ThinkingSignature("zzsignaturezz"))
+    feed_done(Done("complete"))
     streaming = store.begin_answer(conv, "m")
-    streaming.apply(TextDelta("unfinished"))
+    feed_streaming = Feed(streaming)
+    feed_streaming(TextDelta("unfinished"))
     streaming.flush()
     assert done.wait() and streaming.wait()
     assert store.search("zzsignaturezz") == [] and store.search("signature") == []
     assert store.search("unfinished") == []
-    streaming.apply(Done("complete"))
+    feed_streaming(Done("complete"))
     streaming.wait()
     assert [h.message_id for h in store.search("unfinished")] == [streaming.message_id]
     assert fts_is_consistent(store)
@@ -641,6 +661,7 @@ def test_locked_database_gives_a_clear_message(db_path: Path) -> None:
     with Store.open(db_path, busy_timeout=0.1) as store:
         conv = store.create_conversation("m")
         writer = store.begin_answer(conv, "m")
+        feed = Feed(writer)
         holder = sqlite3.connect(db_path, isolation_level=None)
         holder.execute("BEGIN EXCLUSIVE")
         try:
@@ -651,8 +672,8 @@ def test_locked_database_gives_a_clear_message(db_path: Path) -> None:
             with pytest.raises(StoreError, match="locked"):
                 store.add_user_message(conv, "blocked")
 
-            writer.apply(TextDelta("kept in memory"))
-            writer.apply(Done("complete"))  # must not raise into the stream
+            feed(TextDelta("kept in memory"))
+            feed(Done("complete"))  # must not raise into the stream
             assert writer.wait() and writer.failed is not None and writer.failed.problem == "locked"
         finally:
             holder.execute("ROLLBACK")
@@ -683,13 +704,14 @@ def test_full_disk_never_breaks_the_stream(store: Store, clock: FakeClock) -> No
     conv = store.create_conversation("m")
     store.add_user_message(conv, "fill it")
     writer = store.begin_answer(conv, "m")
+    feed = Feed(writer)
     # max_page_count belongs to a connection: set it on the one that writes.
     page_count = store.worker.run(lambda conn: conn.execute("PRAGMA page_count").fetchone()[0])
     store.worker.run(lambda conn: conn.execute(f"PRAGMA max_page_count = {page_count}"))  # SQLITE_FULL
 
     chunk = "x" * 10_000
     for _ in range(20):
-        writer.apply(TextDelta(chunk))
+        feed(TextDelta(chunk))
         clock.advance(0.6)
     assert writer.wait() and writer.failed is not None and writer.failed.problem == "full"
     assert "disk is full" in str(writer.failed) and store.path in str(writer.failed)
@@ -698,7 +720,7 @@ def test_full_disk_never_breaks_the_stream(store: Store, clock: FakeClock) -> No
         store.add_user_message(conv, "y" * 50_000)
 
     store.worker.run(lambda conn: conn.execute("PRAGMA max_page_count = 1073741823"))  # space freed
-    writer.apply(Done("complete"))
+    feed(Done("complete"))
     writer.wait()
     assert store.load_conversation(conv)[1][-1].text == chunk * 20
     assert fts_is_consistent(store)
@@ -722,9 +744,10 @@ def test_any_text_round_trips(store: Store, prompt: str, answer: list[str]) -> N
     conv = store.create_conversation("m")
     store.add_user_message(conv, prompt)
     with store.begin_answer(conv, "m") as writer:
+        feed = Feed(writer)
         for piece in answer:
-            writer.apply(TextDelta(piece))
-        writer.apply(Done("complete"))
+            feed(TextDelta(piece))
+        feed(Done("complete"))
     writer.wait()
     _, (saved_prompt, saved_answer) = store.load_conversation(conv)
     assert (saved_prompt.text, saved_answer.text) == (prompt, "".join(answer))

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.answers import Feed
 from rtchat.events import Done, TextDelta
 from rtchat.history import edit_point, regenerate_point
 from rtchat.store import SCHEMA_VERSION, Store
@@ -20,8 +21,9 @@ FIXTURES = Path(__file__).parent / "fixtures" / "history"
 
 def answer(store: Store, conv: int, text: str, model: str = "m", **where) -> int:
     writer = store.begin_answer(conv, model, **where)
-    writer.apply(TextDelta(text))
-    writer.apply(Done("complete"))
+    feed = Feed(writer)
+    feed(TextDelta(text))
+    feed(Done("complete"))
     writer.close()
     assert writer.wait(5)
     return writer.message_id

@@ -18,6 +18,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 
 CHILD = r"""
 import sys, time
+from rtchat.answer import AnswerBuilder
 from rtchat.events import TextDelta
 from rtchat.store import Store
 
@@ -25,10 +26,12 @@ store = Store.open(sys.argv[1])
 conv = store.create_conversation("crash-model")
 store.add_user_message(conv, "the prompt that must survive")
 writer = store.begin_answer(conv, "crash-model")
+answer = AnswerBuilder()  # the turn's fold: the writer is handed its answer
 seen = 0
 i = 0
 while True:
-    writer.apply(TextDelta(f"<{i}>"))
+    answer.apply(TextDelta(f"<{i}>"))
+    writer.update(answer.answer)
     print(f"applied {i}", flush=True)
     if writer.flushes != seen:
         seen = writer.flushes

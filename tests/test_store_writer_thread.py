@@ -9,6 +9,7 @@ import sqlite3
 import threading
 from pathlib import Path
 
+from tests.support.answers import Feed
 from rtchat.events import Done, TextDelta
 from rtchat.store import Store
 
@@ -29,6 +30,7 @@ async def test_a_locked_file_does_not_stall_the_loop(tmp_path: Path) -> None:
     conv = store.create_conversation("m")
     store.add_user_message(conv, "prompt")
     writer = store.begin_answer(conv, "m")
+    feed = Feed(writer)
 
     waiting_for_lock = threading.Event()
 
@@ -51,15 +53,15 @@ async def test_a_locked_file_does_not_stall_the_loop(tmp_path: Path) -> None:
     ticking = asyncio.create_task(ticker())
     try:
         clock.t += 1.0
-        writer.apply(TextDelta("<0>"))  # a flush: the writer thread now waits for the lock
+        feed(TextDelta("<0>"))  # a flush: the writer thread now waits for the lock
         assert await asyncio.to_thread(waiting_for_lock.wait, 30)
         for i in range(1, 200):
             clock.t += 0.6  # every event is due a flush
             before = ticks
-            writer.apply(TextDelta(f"<{i}>"))
+            feed(TextDelta(f"<{i}>"))
             await asyncio.sleep(0)
             assert ticks > before, "the loop went on between two events"
-        writer.apply(Done("complete"))
+        feed(Done("complete"))
         assert writer.flushes == 201
         # Every apply returned while the first write was still waiting for the lock.
         assert not writer.wait(timeout=0) and writer.saved == 0 and writer.failed is None
@@ -83,7 +85,8 @@ def test_close_waits_for_pending_writes(tmp_path: Path) -> None:
     store = Store.open(path)
     conv = store.create_conversation("m")
     writer = store.begin_answer(conv, "m")
-    writer.apply(TextDelta("last words"))
+    feed = Feed(writer)
+    feed(TextDelta("last words"))
     writer.close()
     assert store.close()
     connection = sqlite3.connect(path)

@@ -50,7 +50,7 @@ async def test_ctrl_c_interrupts_and_keeps_partial_answer():
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(pilot)
         await send(pilot, "write")
-        await wait_for(pilot, lambda: app.turns.runner is not None and len(app.turns.runner.turn.answer.text) > 20)
+        await wait_for(pilot, lambda: app.turns.runner is not None and len(app.turns.runner.turn.answer().text) > 20)
         await pilot.press("ctrl+c")
         await wait_for(pilot, lambda: idle(app))
         answer = app.transcript.query_one(AssistantMessage)
@@ -78,7 +78,7 @@ async def test_ctrl_q_quits_while_streaming():
     async with app.run_test() as pilot:
         await ready(pilot)
         await send(pilot, "write")
-        await wait_for(pilot, lambda: app.turns.runner is not None and app.turns.runner.turn.answer.text)
+        await wait_for(pilot, lambda: app.turns.runner is not None and app.turns.runner.turn.answer().text)
         await pilot.press("ctrl+q")
         await wait_for(pilot, lambda: app.return_code is not None)  # only exit() sets it; leaving run_test does not
     assert app.return_code == 0
@@ -163,7 +163,7 @@ async def test_follow_tail_and_jump_hint():
     async with app.run_test(size=(100, 24)) as pilot:
         await ready(pilot)
         await send(pilot, "write")
-        await wait_for(pilot, lambda: app.turns.runner is not None and len(app.turns.runner.turn.answer.text) > 3000)
+        await wait_for(pilot, lambda: app.turns.runner is not None and len(app.turns.runner.turn.answer().text) > 3000)
         transcript = app.transcript
         assert transcript.following
         transcript.release_anchor()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from textual.widgets import Input, OptionList
 
+from tests.support.answers import Feed
 from rtchat.events import TextDelta
 from rtchat.store import Store, default_path
 from rtchat.ui.screens.confirm import ConfirmDialog
@@ -139,7 +140,8 @@ async def test_answer_cut_by_a_crash_opens_as_interrupted():
         conversation_id = store.create_conversation("loopback/echo")
         store.add_user_message(conversation_id, "crash course")
         writer = store.begin_answer(conversation_id, "loopback/echo", provider="loopback")
-        writer.apply(TextDelta("the partial ans"))
+        feed = Feed(writer)
+        feed(TextDelta("the partial ans"))
         writer.flush()
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
@@ -158,11 +160,11 @@ async def test_typing_while_it_streams_interrupts_then_sends(protocol):
         await ready(pilot)
         assert app.state.protocol == protocol
         await send(pilot, "write")
-        await wait_for(pilot, lambda: app.turns.runner is not None and len(app.turns.runner.turn.answer.text) > 5)
+        await wait_for(pilot, lambda: app.turns.runner is not None and len(app.turns.runner.turn.answer().text) > 5)
         first = app.turns.runner.view
         await send(pilot, "stop, and say hi")
         await wait_for(pilot, lambda: first.reason == "interrupted")
-        await wait_for(pilot, lambda: app.turns.runner is not None and app.turns.runner.view is not first and app.turns.runner.turn.answer.text)
+        await wait_for(pilot, lambda: app.turns.runner is not None and app.turns.runner.view is not first and app.turns.runner.turn.answer().text)
         assert [m.role for m in app.state.conversation.messages] == ["user", "assistant", "user"]
         assert app.state.conversation.messages[1].text == first.text  # the partial answer is kept
         await pilot.press("ctrl+c")
@@ -199,7 +201,7 @@ async def test_new_conversation_while_streaming_keeps_the_partial_answer_first()
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
         await send(pilot, "write")
-        await wait_for(pilot, lambda: app.turns.runner is not None and len(app.turns.runner.turn.answer.text) > 5)
+        await wait_for(pilot, lambda: app.turns.runner is not None and len(app.turns.runner.turn.answer().text) > 5)
         first = app.history.conversation_id
         await pilot.press("ctrl+k")  # waits for the running answer to be kept before switching
         await wait_for(pilot, lambda: idle(app) and app.transcript.empty)

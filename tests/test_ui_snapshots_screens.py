@@ -19,7 +19,7 @@ pytestmark = pytest.mark.usefixtures("isolated")
 def stalled(app) -> bool:
     """fault-stall has sent its five answer tokens ("Echo (turn 1)\n\nYou said:") and gone silent."""
     runner = app.turns.runner
-    return runner is not None and runner.turn.answer.answer().text.rstrip().endswith("You said:")
+    return runner is not None and runner.turn.answer().text.rstrip().endswith("You said:")
 
 
 async def type_and_send(pilot, text: str) -> None:

@@ -9,18 +9,19 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from rtchat.events import Done, Error, Usage
-from rtchat.metrics import TurnClock, is_token
-from rtchat.turns.base import Turn
+from rtchat.metrics import is_token
+from rtchat.turns.base import Turn, TurnStats
 
 
 @dataclass
 class Probe:
-    """What one turn did: its clock and how it ended."""
+    """What one turn did: its figures (read from its clock once it ended) and how it ended."""
 
-    clock: TurnClock = field(default_factory=TurnClock)
+    stats: TurnStats | None = None
+    shown: int = 0  # tokens handed out so far
     error: Error | None = None
     done: str | None = None
     cancel_sent: float | None = None
@@ -28,20 +29,20 @@ class Probe:
     after_cancel: int = 0  # tokens still delivered after cancel(): the stream had not stopped yet
 
     @property
-    def arrivals(self) -> list[float]:
-        return self.clock.arrivals
+    def arrivals(self) -> tuple[float, ...]:
+        return self.stats.arrivals if self.stats else ()
 
     @property
     def ttft_ms(self) -> float | None:
-        return self.clock.ttft_ms
+        return self.stats.ttft_ms if self.stats else None
 
     @property
     def connect_ms(self) -> float | None:
-        return self.clock.connect_ms
+        return self.stats.connect_ms if self.stats else None
 
     @property
     def usage(self) -> Usage | None:
-        return self.clock.usage
+        return self.stats.usage if self.stats else None
 
     @property
     def interrupt_ms(self) -> float | None:
@@ -54,18 +55,20 @@ class Probe:
 async def probe_turn(open_turn: Callable[[], Turn], stop_after: int | None) -> Probe:
     """Run one turn; cancel it once `stop_after` tokens have arrived (None: let it finish)."""
     turn = open_turn()
-    probe = Probe(clock=turn.clock)
+    probe = Probe()
     async for event in turn.events():
         now = time.perf_counter()
         if is_token(event) and probe.cancel_sent is not None:
             probe.after_cancel += 1
         elif is_token(event):
-            if stop_after is not None and len(probe.arrivals) >= stop_after and probe.cancel_sent is None:
+            probe.shown += 1
+            if stop_after is not None and probe.shown >= stop_after and probe.cancel_sent is None:
                 turn.cancel()
-                probe.cancel_sent = turn.cancel_requested_at
+                probe.cancel_sent = turn.stats().cancelled_at
         elif isinstance(event, Error):
             probe.error = event
         elif isinstance(event, Done):
             probe.done, probe.done_at = event.reason, now
             break
+    probe.stats = turn.stats()
     return probe

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import signal
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from rtchat.attachments import Attachment, AttachmentError
@@ -15,10 +16,11 @@ from rtchat.config import default_model_ref
 from rtchat.commands.printers import TextPrinter, print_jsonl, silence_stdout
 from rtchat.conversation import Conversation
 from rtchat.debuglog import WireLog
-from rtchat.events import Done, Error, ErrorKind, Notice, ThinkingDelta
+from rtchat.events import Done, Error, ErrorKind, Event, Notice, ThinkingDelta
 
 USAGE_ERRORS = (ErrorKind.UNAVAILABLE, ErrorKind.CONFIG)  # refused before anything was sent
 from rtchat.history import TurnRecorder, edit_point, regenerate_point
+from rtchat.run import TurnService
 from rtchat.session import Session, attachment_problem
 from rtchat.store import LEAF, MessageRecord, Parent
 from rtchat.secrets import has_key
@@ -141,45 +143,52 @@ async def ask(args, prompt: str, attachments: list[Attachment] | None = None) ->
             problem = attachment_problem(attachment, target, args.ask_protocol)
             if problem:
                 return fail(problem)
-        started = None  # the stored conversation this call created, if any
-        if recorder.conversation_id is None:
-            recorder.start(target.ref, args.ask_protocol, args.system)
-            started = recorder.conversation_id
+        service = TurnService(recorder)
         if not args.regenerate:  # a regenerate answers the stored prompt, already at the end of `conversation`
             conversation.add_user(prompt).attachments.extend(attachments)
-            recorder.prompt(prompt, attachments, parent=resumed.prompt_parent if resumed else LEAF)  # committed before the request leaves
+            await service.prompt(prompt, target, args.ask_protocol, args.system, attachments, parent=resumed.prompt_parent if resumed else LEAF)
         effort = "off" if args.no_thinking and not args.effort else args.effort
         turn = session.turn(target, conversation, effort, protocol=args.ask_protocol)
-        recorder.begin_answer(target.ref, target.provider.id, parent=resumed.answer_parent if resumed else LEAF)
         loop.add_signal_handler(signal.SIGINT, turn.cancel)
-        reason = "error"
-        refused = False  # the turn never left (a protocol the model lacks, a bad base URL): bad usage
-        async for event in turn.events():
-            recorder.apply(event)
-            if isinstance(event, ThinkingDelta) and args.no_thinking:
-                continue
-            try:
-                emit(event)
-            except BrokenPipeError:  # the reader went away (`| head`): stop quietly
-                turn.cancel()
-                silence_stdout()
-                return 0
-            if isinstance(event, Done):
-                reason = event.reason
-            elif isinstance(event, Error) and event.kind in USAGE_ERRORS:
-                refused = True
-        if started is not None and turn.answer.answer().message() is None:
-            recorder.end_answer()
-            recorder.discard(started)  # no answer: no "hi · 2 msgs" left in the history
+        shown = Shown(emit, turn.cancel, args.no_thinking)
+        await service.run(turn, shown.show, parent=resumed.answer_parent if resumed else LEAF)
+        if shown.broken_pipe:
+            return 0
     except (ValueError, LookupError) as exc:  # unknown provider, nothing to continue
         return fail(str(exc))
     finally:
         loop.remove_signal_handler(signal.SIGINT)
         recorder.close()
         await session.aclose()
-    if refused:
+    if shown.refused:
         return 2  # as argparse does for bad usage (README: exit codes)
-    return {"interrupted": 130, "error": 1}.get(reason, 0)
+    return {"interrupted": 130, "error": 1}.get(shown.reason, 0)
+
+
+class Shown:
+    """Prints a turn's events as they come, and remembers how it ended."""
+
+    def __init__(self, emit: Callable[[Event], None], stop: Callable[[], None], no_thinking: bool) -> None:
+        self.emit = emit
+        self.stop = stop
+        self.no_thinking = no_thinking
+        self.reason = "error"
+        self.refused = False  # the turn never left (a protocol the model lacks, a bad base URL): bad usage
+        self.broken_pipe = False
+
+    def show(self, event: Event) -> None:
+        if isinstance(event, Done):
+            self.reason = event.reason
+        elif isinstance(event, Error) and event.kind in USAGE_ERRORS:
+            self.refused = True
+        if self.broken_pipe or (isinstance(event, ThinkingDelta) and self.no_thinking):
+            return
+        try:
+            self.emit(event)
+        except BrokenPipeError:  # the reader went away (`| head`): stop quietly
+            self.broken_pipe = True
+            self.stop()
+            silence_stdout()
 
 
 def run_ask(args) -> int:

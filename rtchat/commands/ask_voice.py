@@ -128,7 +128,7 @@ async def ask_voice(args) -> int:
         spoken = SpokenTurn(voice, target, Conversation(system=args.system), source.duration)
         feeder = asyncio.create_task(feed_until_done(voice, spoken))
         async for event in spoken.events():
-            recorder.apply(event)
+            recorder.update(spoken.answer, final=isinstance(event, Done))  # the turn's one answer
             if isinstance(event, AudioChunk):
                 audio.append(event.pcm)
                 rate = event.rate

@@ -1,4 +1,4 @@
-"""One racer's state: its turn, the events it showed, and its figures.
+"""One racer's state: its turn, how it ended, and its figures.
 
 Figures come from the turn's own clock and answer fold (never recomputed here),
 so a race reports exactly what `ask --jsonl` and the status line would.
@@ -6,9 +6,10 @@ so a race reports exactly what `ask --jsonl` and the status line would.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 
 from rtchat.events import Done, Error, Event, Metrics
+from rtchat.metrics import is_token
 from rtchat.race.targets import RaceSpec
 from rtchat.turns.base import Turn
 
@@ -37,11 +38,11 @@ class Figures:
 class Lane:
     spec: RaceSpec
     turn: Turn | None = None  # None when the target could not be resolved
-    events: list[Event] = field(default_factory=list)
     reason: str | None = None  # the Done reason once it ended
     error: str | None = None
     first_answer: bool = False  # marked: the first lane to show a token
     first_finish: bool = False  # marked: the first lane to end with a whole answer
+    tokens: int = 0  # pieces of the answer shown so far
     metrics: Metrics | None = None
 
     @property
@@ -50,11 +51,12 @@ class Lane:
 
     @property
     def text(self) -> str:
-        return "" if self.turn is None else self.turn.answer.text
+        return "" if self.turn is None else self.turn.answer().text
 
     def record(self, event: Event) -> None:
-        self.events.append(event)
-        if isinstance(event, Metrics):
+        if is_token(event):
+            self.tokens += 1
+        elif isinstance(event, Metrics):
             self.metrics = event
         elif isinstance(event, Error):
             self.error = event.message
@@ -65,8 +67,8 @@ class Lane:
         """Live while running (from the clock), frozen once the turn handed out its Metrics."""
         if self.turn is None:
             return Figures()
-        clock = self.turn.clock
-        answer = self.turn.answer.answer()
+        clock = self.turn.stats()
+        answer = self.turn.answer()
         usage, cost = answer.usage, answer.cost
         metrics = self.metrics
         return Figures(

@@ -59,7 +59,7 @@ class Race:
             if lane.turn is not None:
                 # One start for all: turns are made one after another (the first socket turn loads
                 # the socket stack), and a lane must not lose the race for being made last.
-                lane.turn.clock.started = start
+                lane.turn.count_from(start)
         try:
             await asyncio.gather(*(self._drive(lane, watch) for lane in self.lanes if lane.turn is not None))
         finally:

@@ -1,9 +1,10 @@
-"""The streaming writer: one answer's events folded on the event loop, saved on the writer thread.
+"""The streaming writer: snapshots of one turn's answer, saved on the writer thread.
 
-Why split that way: `apply` runs inside the streaming loop, so it only folds the
-event and, every `flush_interval`, hands a snapshot of the row to the store's
-writer thread. A write that waits for another program's lock waits there.
-Snapshots coalesce: while one waits to be written, a newer one replaces it, so a
+Why split that way: `update` runs inside the streaming loop, so it only notes that
+the answer grew and, every `flush_interval`, hands a snapshot of the row to the
+store's writer thread. The answer is the turn's own fold (rtchat.answer), read
+only when a write is due: nothing here folds events a second time. A write that
+waits for another program's lock waits there. Snapshots coalesce: while one waits to be written, a newer one replaces it, so a
 locked file never builds a queue.
 """
 
@@ -17,7 +18,7 @@ from concurrent.futures import wait as wait_for
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from rtchat.answer import Answer, AnswerBuilder
+from rtchat.answer import Answer
 from rtchat.conversation import ThinkingBlock
 from rtchat.store import chunks
 from rtchat.store.connection import write_transaction
@@ -38,11 +39,11 @@ class WriterHome(Protocol):
 
 
 class AnswerWriter:
-    """Streams one answer into its row: events are folded by the one answer fold
-    (rtchat.answer), written at most every `flush_interval` seconds and at once on Done.
+    """Streams one answer into its row: snapshots of the turn's answer, written at most
+    every `flush_interval` seconds and at once when it ends.
 
     Nothing here waits for SQLite: `failed` is set by the writer thread on the first
-    storage failure (show it once); the fold keeps growing, so a later flush can still
+    storage failure (show it once); the answer keeps growing, so a later flush can still
     save everything. `wait()` blocks until what was handed over is written.
     """
 
@@ -59,7 +60,7 @@ class AnswerWriter:
         self.message_id = message_id
         self.prompt_id = prompt_id
         self.provider = provider
-        self.builder = AnswerBuilder(provider)
+        self._snapshot: Callable[[], Answer] = Answer  # reads the turn's answer as it stands
         self.forced_status: str | None = None
         self.failed: StoreError | None = None  # set on the writer thread
         self.flushes = 0  # snapshots handed to the writer thread
@@ -77,42 +78,44 @@ class AnswerWriter:
     # ---- what has been received so far
 
     def answer(self) -> Answer:
-        return self.builder.answer()
+        return self._snapshot()
 
     @property
     def status(self) -> str:
-        return self.forced_status or self.builder.answer().status
+        return self.forced_status or self.answer().status
 
     @property
     def finish_reason(self) -> str | None:
-        return self.builder.answer().reason
+        return self.answer().reason
 
     @property
     def text(self) -> str:
-        return self.builder.text
+        return self.answer().text
 
     @property
     def thinking(self) -> list[ThinkingBlock]:
-        return list(self.builder.answer().thinking)
+        return list(self.answer().thinking)
 
     @property
     def transcript(self) -> str:
-        return self.builder.answer().transcript
+        return self.answer().transcript
 
-    # ---- events
+    # ---- the answer
 
-    def apply(self, event: object) -> None:
-        """Take one rtchat event; events the history does not keep are ignored. Never waits."""
-        if self.closed or not self.builder.apply(event):  # type: ignore[arg-type]
+    def update(self, snapshot: Callable[[], Answer], final: bool = False) -> None:
+        """The answer grew: `snapshot` reads it (the turn's `answer`), called only when a write is
+        due, so a long answer is not copied per token. `final`: it has ended, write now. Never waits."""
+        if self.closed:
             return
+        self._snapshot = snapshot
         self._dirty = True
-        if self.builder.finished or self._clock() - self._last_flush >= self._interval:
+        if final or self._clock() - self._last_flush >= self._interval:
             self.flush()
 
     # ---- saving
 
     def _state(self) -> dict[str, Any]:
-        answer = self.builder.answer()
+        answer = self.answer()
         return {
             **answer_row(answer, self.forced_status or answer.status),
             "id": self.message_id,
@@ -127,7 +130,7 @@ class AnswerWriter:
             return
         self._last_flush = self._clock()
         self._dirty = False
-        state = self._state()  # taken here: the builder belongs to this thread
+        state = self._state()  # taken here: the turn's answer belongs to this thread
         with self._slot:
             queued, self._pending = self._pending is not None, state
         self.flushes += 1
@@ -178,8 +181,10 @@ class AnswerWriter:
             if status not in STATUSES:
                 raise ValueError(f"unknown status {status!r}")
             self.forced_status = status
-        elif not self.builder.finished:
-            self.forced_status = "error" if self.builder.answer().error is not None else "interrupted"
+        else:
+            answer = self.answer()
+            if answer.reason is None:
+                self.forced_status = "error" if answer.error is not None else "interrupted"
         self._dirty = True
         self.flush()
         self.closed = True

@@ -11,13 +11,14 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable
+from dataclasses import dataclass
 from enum import Enum
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
-from rtchat.answer import AnswerBuilder
+from rtchat.answer import Answer, AnswerBuilder
 from rtchat.conversation import Conversation
 from rtchat.errors import unexpected
-from rtchat.events import ANSWER_EVENTS, Cost, Done, Error, Event, Notice, TextDelta, ThinkingDelta, ToolCallDelta, Transcript
+from rtchat.events import ANSWER_EVENTS, Cost, Done, Error, Event, Notice, TextDelta, ThinkingDelta, ToolCallDelta, Transcript, Usage
 from rtchat.metrics import TurnClock
 from rtchat.pricing import turn_cost
 from rtchat.sanitize import terminal_safe
@@ -25,10 +26,6 @@ from rtchat.secrets import redact
 from rtchat.target import Target
 from rtchat.turns.notices import NoticeMerger
 from rtchat.turns.queue import TurnQueue
-
-if TYPE_CHECKING:
-    from rtchat.live.connection import LiveConnection
-
 
 
 class TurnPhase(Enum):
@@ -38,24 +35,64 @@ class TurnPhase(Enum):
     WAITING = "waiting"  # the request is out; no answer yet
     THINKING = "thinking"
     STREAMING = "streaming"
+    STOPPING = "stopping"  # Ctrl-C came: what was not shown yet is dropped
     DONE = "done"
 
 
-class Turn(Protocol):
-    """What every turn offers; the app, `ask` and the bench use nothing else."""
+@dataclass(frozen=True, slots=True)
+class TurnStats:
+    """A turn's figures as they stand: a read-only copy of its clock (rtchat.metrics)."""
 
-    target: Target
-    conversation: Conversation
-    protocol: str
-    clock: TurnClock
-    answer: AnswerBuilder
-    opening_phase: TurnPhase
-    cancel_requested_at: float | None
-    connection: LiveConnection | None
+    started: float
+    connect_ms: float | None
+    ttft_ms: float | None
+    tokens_per_s: float | None
+    usage: Usage | None
+    attempts: int
+    arrivals: tuple[float, ...]  # when each piece of the answer reached the consumer
+    cancelled_at: float | None  # when Ctrl-C came, if it did
+
+
+class Turn(Protocol):
+    """What every turn offers; the app, `ask`, the race and the bench use nothing else.
+
+    Everything read is a snapshot (`answer()`, `stats()`), so no caller can change
+    what was shown or measured."""
+
+    @property
+    def target(self) -> Target: ...
+
+    @property
+    def conversation(self) -> Conversation: ...
+
+    @property
+    def protocol(self) -> str: ...
+
+    @property
+    def state(self) -> TurnPhase: ...
+
+    def answer(self) -> Answer: ...
+
+    def stats(self) -> TurnStats: ...
 
     def events(self) -> AsyncIterator[Event]: ...
 
     def cancel(self) -> None: ...
+
+    def count_from(self, started: float) -> None:
+        """The clock counts from `started` (a race starts every racer at the same instant)."""
+        ...
+
+
+def phase_after(phase: TurnPhase, event: Event) -> TurnPhase:
+    """Where a turn is once `event` has been shown."""
+    if isinstance(event, Done):
+        return TurnPhase.DONE
+    if isinstance(event, TextDelta) or (isinstance(event, Transcript) and event.role == "assistant"):
+        return TurnPhase.STREAMING
+    if isinstance(event, ThinkingDelta):
+        return TurnPhase.THINKING
+    return phase
 
 
 _END = object()
@@ -94,7 +131,6 @@ class QueuedTurn:
 
     protocol = "sse"
     opening_phase = TurnPhase.CONNECTING
-    connection: LiveConnection | None = None  # the persistent socket or call a turn runs on, if any
     answer_cap: int = 0  # characters of answer accepted before the turn is stopped; 0: no cap
 
     def __init__(self, target: Target, conversation: Conversation, effort: str | None = None, notices: list[Notice] | None = None) -> None:
@@ -102,7 +138,8 @@ class QueuedTurn:
         self.conversation = conversation
         self.effort = effort
         self.clock = TurnClock()
-        self.answer = AnswerBuilder(target.provider.id)  # what the user was shown
+        self._answer = AnswerBuilder(target.provider.id)  # what the user was shown
+        self._phase = self.opening_phase
         self.cancel_requested_at: float | None = None
         self.content_sent = False  # a piece of the answer left the producer: no silent retry from here
         self.finished = asyncio.Event()
@@ -126,7 +163,7 @@ class QueuedTurn:
                 if item is _METRICS:
                     cost = self._table_cost()
                     if cost is not None:
-                        self.answer.apply(cost)
+                        self._answer.apply(cost)
                         yield cost
                     item = self.clock.metrics()
                 elif self.cancel_requested_at is not None and isinstance(item, ANSWER_EVENTS):
@@ -137,7 +174,8 @@ class QueuedTurn:
                 elif self._cut_short and isinstance(item, Done) and item.reason == "complete":
                     item = Done("interrupted")  # it all arrived, but the user stopped it part way
                 self.clock.observe(item)
-                self.answer.apply(item)
+                self._answer.apply(item)
+                self._phase = phase_after(self._phase, item)
                 yield item
         finally:
             self._queue.release()
@@ -145,9 +183,26 @@ class QueuedTurn:
                 self._task.cancel()
                 self._abandoned()
 
+    def answer(self) -> Answer:
+        """The answer as the user was shown it so far (the one fold: stored and sent back alike)."""
+        return self._answer.answer()
+
+    @property
+    def state(self) -> TurnPhase:
+        if self._phase is not TurnPhase.DONE and self.cancel_requested_at is not None:
+            return TurnPhase.STOPPING
+        return self._phase
+
+    def stats(self) -> TurnStats:
+        clock = self.clock
+        return TurnStats(clock.started, clock.connect_ms, clock.ttft_ms, clock.tokens_per_s, clock.usage, clock.attempts, tuple(clock.arrivals), self.cancel_requested_at)
+
+    def count_from(self, started: float) -> None:
+        self.clock.started = started
+
     def _table_cost(self) -> Cost | Notice | None:
         """The turn's cost from the price table, unless the server said what it cost."""
-        answer = self.answer.answer()
+        answer = self.answer()
         if self.target.price is None or answer.usage is None or (answer.cost is not None and answer.cost.source == "server"):
             return None
         return turn_cost(self.target.price, answer.usage)

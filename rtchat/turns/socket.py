@@ -36,8 +36,8 @@ class SocketTurn(QueuedTurn):
     @property
     def answer_text(self) -> str:
         """The answer as the server now holds it in its context: after Ctrl-C, what the user saw."""
-        builder = self.answer if self.cancel_requested_at is not None else self.received
-        return builder.answer().spoken_text
+        answer = self.answer() if self.cancel_requested_at is not None else self.received.answer()
+        return answer.spoken_text
 
     async def _produce(self) -> None:
         await self.connection.run(self)

@@ -3,12 +3,14 @@
 The behaviour lives in controllers (rtchat/ui/controllers/), one per domain, each
 given what it needs when it is made: `ModelController` (model, effort, protocol),
 `TurnController` (the prompt queue and the running turn), `HistoryController`
-(the store and switching conversations) and `VoiceController` (push-to-talk).
+(the store and switching conversations), `BranchController` (regenerate, edit,
+flip), `RaceController` (a race from the input) and `VoiceController` (push-to-talk).
 """
 
 from __future__ import annotations
 
 import gc
+from typing import TYPE_CHECKING
 
 from textual import on, work
 from textual.app import App, ComposeResult
@@ -23,11 +25,11 @@ from rtchat.secrets import has_key
 from rtchat.session import Session
 from rtchat.store import StoreError
 from rtchat.ui.bindings import APP_BINDINGS, key_for
-from rtchat.ui.branch_actions import BranchActions
 from rtchat.ui.choices import protocol_options
 from rtchat.ui.commands import RtChatCommands
 from rtchat.ui.controllers.attach import PendingFiles
 from rtchat.ui.controllers.bench import bench_offer
+from rtchat.ui.controllers.branches import BranchController
 from rtchat.ui.controllers.history import HistoryController
 from rtchat.ui.controllers.model import ModelController
 from rtchat.ui.controllers.settings import Settings
@@ -39,6 +41,7 @@ from rtchat.ui.controllers.voice_devices import VoiceDevices, system_devices
 from rtchat.ui.controllers.voice_mode import VoiceChanged, VoiceMode
 from rtchat.ui.input_actions import InputActions
 from rtchat.ui.screens.conversation_list import ConversationList
+from rtchat.ui.screens.model_choices import ModelChoice
 from rtchat.ui.screens.model_picker import ModelPicker, model_choices
 from rtchat.ui.screens.protocol_picker import ProtocolPicker
 from rtchat.ui.screens.search import SearchScreen
@@ -49,15 +52,19 @@ from rtchat.ui.widgets.input.prompt_input import PromptInput
 from rtchat.ui.widgets.status.status_line import StatusLine
 from rtchat.ui.widgets.transcript.history_views import message_factory
 from rtchat.ui.widgets.transcript.jump_hint import JumpHint
+from rtchat.ui.widgets.transcript.branch_switcher import BranchSwitcher, EditRequested, RegenerateRequested
 from rtchat.ui.widgets.transcript.messages import MessageView
 from rtchat.ui.widgets.transcript.transcript import Transcript
 from rtchat.ui.widgets.transcript.welcome import Welcome
 from rtchat.voice.settings import voice_settings
 
+if TYPE_CHECKING:
+    from rtchat.ui.controllers.races import RaceController
+
 STATUS_SECONDS = 0.1  # how often live turn figures refresh
 
 
-class RtChatApp(BranchActions, InputActions, App[int]):
+class RtChatApp(InputActions, App[int]):
     """One conversation with one model at a time; the model can change between turns."""
 
     TITLE = "rtchat"
@@ -99,6 +106,13 @@ class RtChatApp(BranchActions, InputActions, App[int]):
         self.models = ModelController(self.state, self.session, config, self.settings, self.status, self.transcript)
         talk_key = key_for("push_to_talk", config.keys or {})
         self.turns = TurnController(self.state, self.session, self.history, self.transcript, self.status, self._every, talk_key)
+        self.branches = BranchController(
+            self.turns, self.history, self.transcript, self.prompt,
+            notify=lambda text: self.notify(text, severity="warning", markup=False),
+            spawn=lambda work, group, exclusive: self.run_worker(work, group=group, exclusive=exclusive),
+            bell=self.bell,
+        )
+        self._races: RaceController | None = None  # made on the first race (`races`)
         self.pending = PendingFiles(self.state)  # files for the next prompt (input_actions.py)
         self.system_prompt = SystemPrompt(self.state, self.history, config)
         self.composer = Composer(self.prompt, self.slash_sources(), id="composer")
@@ -218,19 +232,23 @@ class RtChatApp(BranchActions, InputActions, App[int]):
 
     @on(ModelPicker.Chosen)
     def _model_chosen(self, event: ModelPicker.Chosen) -> None:
+        self.choose_model(event.choice)
+
+    def choose_model(self, choice: ModelChoice) -> None:
+        """Switch to the model chosen (in the picker or by /model), asking for its key first if it has none."""
         from rtchat.ui.screens.key_entry import KeyEntry  # deferred: a screen loads when first opened, off the app's first frame
 
-        ref = event.choice.ref
+        ref = choice.ref
 
         def use() -> None:
             self.switch_model(ref)
             self.models.remember(ref)
             self.notify(f"model {ref}", markup=False, timeout=2)
 
-        if event.choice.key_set:
+        if choice.key_set:
             use()
         else:
-            self.push_screen(KeyEntry(event.choice.provider), lambda stored: use() if stored else None)
+            self.push_screen(KeyEntry(choice.provider), lambda stored: use() if stored else None)
 
     def action_cycle_effort(self) -> None:
         note = self.models.cycle_effort()
@@ -251,7 +269,10 @@ class RtChatApp(BranchActions, InputActions, App[int]):
 
     @on(ProtocolPicker.Chosen)
     def _protocol_chosen(self, event: ProtocolPicker.Chosen) -> None:
-        note = self.models.set_protocol(event.protocol)
+        self.choose_protocol(event.protocol)
+
+    def choose_protocol(self, protocol: str) -> None:
+        note = self.models.set_protocol(protocol)
         self.voice.follow_choice()
         self.notify(note, markup=False, timeout=2)
 
@@ -331,6 +352,39 @@ class RtChatApp(BranchActions, InputActions, App[int]):
 
         self.push_screen(HelpScreen(self.config.keys))
 
+    # --- branches: regenerate, edit, flip (the BranchController) -----------------------------
+
+    def action_regenerate(self, answer_id: int | None = None) -> None:
+        self.branches.regenerate(answer_id)
+
+    def action_edit_prompt(self, prompt_id: int | None = None) -> None:
+        self.run_worker(self._edit_prompt(prompt_id), group="branches")
+
+    async def _edit_prompt(self, prompt_id: int | None) -> None:
+        if await self.branches.edit_prompt(prompt_id):
+            self.notify("editing a prompt: Enter sends it as a new branch (the old one stays); ctrl+c cancels", markup=False, timeout=4)
+
+    def action_cancel_edit(self) -> None:
+        self.branches.cancel_edit()
+
+    def action_previous_branch(self) -> None:
+        self.branches.flip_last(-1)
+
+    def action_next_branch(self) -> None:
+        self.branches.flip_last(1)
+
+    @on(BranchSwitcher.Flip)
+    def _flip(self, event: BranchSwitcher.Flip) -> None:
+        self.branches.flip(event.message_id, event.step)
+
+    @on(RegenerateRequested)
+    def _regenerate_requested(self, event: RegenerateRequested) -> None:
+        self.branches.regenerate(event.message_id)
+
+    @on(EditRequested)
+    def _edit_requested(self, event: EditRequested) -> None:
+        self.action_edit_prompt(event.message_id)
+
     # --- history ----------------------------------------------------------------------------
 
     def _history_off(self) -> bool:
@@ -402,9 +456,21 @@ class RtChatApp(BranchActions, InputActions, App[int]):
 
     def action_race(self) -> None:
         """Race the current prompt over every protocol of the current model, side by side."""
-        from rtchat.ui.race_launch import open_race  # deferred: the race (its screens and the bench), off the app's first frame
+        self.races.open()
 
-        open_race(self)
+    @property
+    def races(self) -> RaceController:
+        """Made on the first race, so the race (its screens and the bench) stays off the app's first frame."""
+        if self._races is None:
+            from rtchat.ui.controllers.races import RaceController  # deferred: the race (its screens and the bench), off the app's first frame
+
+            self._races = RaceController(
+                self.state, self.session, self.config, self.turns, self.history, self.transcript, self.prompt,
+                notify=lambda text: self.notify(text, severity="warning", markup=False),
+                push_screen=self.push_screen,
+                spawn=lambda work: self.run_worker(work, group="race-keep"),
+            )
+        return self._races
 
 
 def tune_gc() -> None:

@@ -30,8 +30,6 @@ from rtchat.ui.controllers.editor import Run, edit_text
 from rtchat.ui.controllers.export_file import export_path, write_export
 from rtchat.ui.controllers.slash import Sources, parse
 from rtchat.ui.screens.model_choices import ModelChoice
-from rtchat.ui.screens.model_picker import ModelPicker
-from rtchat.ui.screens.protocol_picker import ProtocolPicker
 from rtchat.ui.widgets.input.chips import Chip
 from rtchat.ui.widgets.input.prompt_input import PromptInput
 from rtchat.ui.widgets.transcript.messages import AssistantMessage
@@ -98,7 +96,7 @@ class InputActions(Base):
             self.refuse(str(exc))
             return
         key_set = not provider.needs_key or has_key(provider)
-        self.post_message(ModelPicker.Chosen(ModelChoice(provider, provider.model(ref.model), key_set)))
+        self.choose_model(ModelChoice(provider, provider.model(ref.model), key_set))
 
     def action_use_protocol(self, typed: str) -> None:
         target, name = self.state.target, typed.strip().lower()
@@ -111,7 +109,7 @@ class InputActions(Base):
         elif reasons[name]:
             self.refuse(reasons[name])
         else:
-            self.post_message(ProtocolPicker.Chosen(name))
+            self.choose_protocol(name)
 
     def action_use_effort(self, typed: str) -> None:
         target, level = self.state.target, typed.strip().lower()

@@ -11,7 +11,6 @@ from collections.abc import Sequence
 from rtchat.config import Config
 from rtchat.race import RaceSpec
 from rtchat.ui.app import RtChatApp
-from rtchat.ui.race_launch import open_race
 
 
 class RaceApp(RtChatApp):
@@ -24,7 +23,7 @@ class RaceApp(RtChatApp):
 
     def on_ready(self) -> None:
         """Asked once already on the command line (or --yes): a paid race is not asked again."""
-        open_race(self, self.race_specs, self.race_prompt, confirmed=True)
+        self.races.open(self.race_specs, self.race_prompt, confirmed=True)
 
 
 def run_race_app(config: Config, specs: Sequence[RaceSpec], prompt: str, theme: str | None = None) -> int:

@@ -1,10 +1,35 @@
-"""Run one turn of a session to the end, for the WebSocket and WebRTC tests."""
+"""Run one turn of a session to the end, for the WebSocket and WebRTC tests; a scripted turn
+for tests whose subject is what consumes a turn (the screen, the history), not the wire."""
 
 from __future__ import annotations
 
+from rtchat.catalog import parse_model_ref
+from rtchat.config import load_config
 from rtchat.conversation import ChatMessage, Conversation
-from rtchat.events import Done, Error, TextDelta
+from rtchat.events import Done, Error, Event, TextDelta
 from rtchat.session import Session
+from rtchat.target import Target
+from rtchat.turns.base import QueuedTurn
+
+
+class ScriptedTurn(QueuedTurn):
+    """The provider's side, faked: hands out the given events, then ends with `done`."""
+
+    def __init__(self, target: Target, conversation: Conversation, events: list[Event], done: Done) -> None:
+        super().__init__(target, conversation)
+        self.script, self.done = events, done
+
+    async def _produce(self) -> None:
+        for event in self.script:
+            self.put(event)
+        self.finish(self.done)
+
+
+def anthropic_target() -> Target:
+    """A resolved Anthropic model that is never called (its thinking blocks go back signed)."""
+    provider = load_config().catalog.provider("anthropic")
+    ref = parse_model_ref("anthropic/claude-sonnet-4-5")
+    return Target(provider, ref.model, provider.model(ref.model), "http://127.0.0.1:1")
 
 
 async def run_turn(session: Session, target, conversation: Conversation, prompt: str, *, protocol: str, cancel_after: int | None = None, keep: bool = True):

@@ -1,9 +1,9 @@
 """The app's side of the history store: record every turn, and open or start conversations.
 
-Recording goes through `TurnRecorder` (shared with `rtchat ask`): the prompt is
-committed before its request leaves, the answer streams into its row as the
-turn's observer, and the first storage failure becomes one inline notice while
-the chat goes on in memory. Callers stop the running turn before switching.
+Recording goes through the `TurnService` (rtchat/run.py, shared with `rtchat ask`
+and the race): the prompt is committed before its request leaves, the answer
+streams into its row from the turn's own answer, and the first storage failure
+becomes one inline notice while the chat goes on in memory. Callers stop the running turn before switching.
 
 SQLite never runs on the event loop: every read and write here goes through
 `asyncio.to_thread` (writes then wait on the store's writer thread), so a file
@@ -18,12 +18,10 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from rtchat.attachments import Attachment
 from rtchat.conversation import Conversation
-from rtchat.events import Event
 from rtchat.history import BranchPoint, TurnRecorder, edit_point, regenerate_point
-from rtchat.store import LEAF, Parent, Store, as_conversation, missing_attachments_line
-from rtchat.target import Target
+from rtchat.run import TurnService
+from rtchat.store import Store, as_conversation, missing_attachments_line
 from rtchat.ui.controllers.state import ChatState
 from rtchat.ui.widgets.transcript.history_views import record_factory
 from rtchat.ui.widgets.transcript.messages import MessageView, show_branch
@@ -46,8 +44,7 @@ class HistoryController:
         self.state = state
         self.transcript = transcript
         self.warn = warn
-        self.recorder = TurnRecorder(None, self._warn)  # off until `open`: the store opens once the app runs
-        self._fresh: int | None = None  # the stored conversation the running turn created
+        self.service = TurnService(TurnRecorder(None, self._warn))  # off until `open`: the store opens once the app runs
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_thread: int | None = None
 
@@ -60,7 +57,11 @@ class HistoryController:
 
     async def open(self, enabled: bool) -> None:
         self._loop, self._loop_thread = asyncio.get_running_loop(), threading.get_ident()
-        self.recorder = await asyncio.to_thread(TurnRecorder.open, self._warn, enabled)
+        self.service.recorder = await asyncio.to_thread(TurnRecorder.open, self._warn, enabled)
+
+    @property
+    def recorder(self) -> TurnRecorder:
+        return self.service.recorder
 
     async def last_conversation_id(self) -> int | None:
         store = self.store
@@ -73,42 +74,6 @@ class HistoryController:
     @property
     def conversation_id(self) -> int | None:
         return self.recorder.conversation_id
-
-    # --- recording, driven by the TurnController ------------------------------------------
-
-    async def record_prompt(self, text: str, model: str, protocol: str, attachments: list[Attachment] | None = None, parent: Parent = LEAF) -> int | None:
-        """Commit the prompt before the request leaves (creating the stored conversation on the first one);
-        after `parent` it starts a branch (an edited prompt). Returns its stored id."""
-        self._fresh = None
-        system = self.state.conversation.system
-
-        def commit() -> int | None:
-            if self.recorder.conversation_id is None:
-                self.recorder.start(model, protocol, system)
-                self._fresh = self.recorder.conversation_id
-            self.recorder.prompt(text, attachments or [], parent=parent)
-            return self.recorder.last_prompt_id
-
-        return await asyncio.to_thread(commit)
-
-    async def keep_only_answered(self, answered: bool) -> None:
-        """A conversation whose first turn got no answer is not kept in the history."""
-        fresh, self._fresh = self._fresh, None
-        if answered or fresh is None or fresh != self.recorder.conversation_id:
-            return
-        self.recorder.conversation_id = None
-        await asyncio.to_thread(self.recorder.discard, fresh)
-
-    async def begin_answer(self, target: Target, parent: Parent = LEAF) -> int | None:
-        """Start the answer's row (after `parent`: a regenerated answer, a sibling); returns its id."""
-        await asyncio.to_thread(self.recorder.begin_answer, target.ref, target.provider.id, parent)
-        return self.recorder.last_answer_id
-
-    def observe(self, event: Event) -> None:
-        self.recorder.apply(event)
-
-    def end_answer(self) -> None:
-        self.recorder.end_answer()
 
     async def close(self) -> None:
         await asyncio.to_thread(self.recorder.close)

@@ -1,11 +1,11 @@
 """The one place a turn's events are consumed by the app.
 
-Everything that must see every event of a turn (the transcript, the status
-line, the history store via `observers`) is driven from `TurnRunner.run`.
+The transcript and the status line see every event of a turn here, handed over
+by the `TurnService` (rtchat/run.py), which also records the turn's answer.
 Its host is the `TurnController`, which owns the one running turn.
 Spoken turns go through the same runner, so a voice answer is shown, measured
 and stored exactly like a typed one. The answer kept in the conversation is the
-turn's own fold (`turn.answer`): what was shown is what is sent back.
+turn's own fold (`turn.answer()`): what was shown is what is sent back.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from typing import Protocol
 
-from rtchat.conversation import ChatMessage
+from rtchat.answer import Answer
 from rtchat.events import (
     Done,
     Error,
@@ -27,6 +27,8 @@ from rtchat.events import (
     Transcript,
     Usage,
 )
+from rtchat.run import TurnService
+from rtchat.store import Parent
 from rtchat.turns.base import Turn, TurnPhase
 from rtchat.ui.widgets.transcript.messages import AssistantMessage
 
@@ -34,8 +36,6 @@ FRAME_SECONDS = 1 / 25  # deltas are coalesced and painted at most this often
 YIELD_SECONDS = 0.001  # a burst of queued events is applied in slices this long, so keys and Ctrl-C get in between
 
 Observer = Callable[[Event], None]
-
-
 UserWords = Callable[[str], None]  # what the user said, for a spoken turn's placeholder
 
 
@@ -61,43 +61,45 @@ class TurnRunner:
         self.turn = turn
         self.view = view
         self.host = host
-        self.observers = list(observers or [])  # e.g. the history store's writer.apply
+        self.observers = list(observers or [])
         self.on_user_words = on_user_words
+        view.follow(turn.answer)  # the widget draws thinking from the turn's own blocks
         self.reason = "error"
         self._shown_transcript = ""  # the spoken answer's words already painted
 
-    async def run(self) -> ChatMessage | None:
-        """Stream to the end (or cancellation); return the assistant message to append, if any."""
+    async def run(self, service: TurnService, parent: Parent) -> Answer:
+        """Stream to the end (or cancellation) through the service, which records the answer."""
         timer = self.host.every(FRAME_SECONDS, self.view.flush)
-        self.host.turn_progress(self.turn.opening_phase.value, self.turn)
+        self.host.turn_progress(self.turn.state.value, self.turn)
+        self._slice_started = time.perf_counter()
         try:
-            slice_started = time.perf_counter()
-            async for event in self.turn.events():
-                for observe in self.observers:
-                    observe(event)
-                await self._apply(event)
-                if time.perf_counter() - slice_started > YIELD_SECONDS:
-                    await asyncio.sleep(0)  # a queue that is never empty never suspends the loop
-                    slice_started = time.perf_counter()
+            return await service.run(self.turn, self._show, parent)
         finally:
             timer.stop()
             await self.view.finish(self.reason)
             self.host.turn_progress(self.reason if self.reason != "complete" else TurnPhase.DONE.value, self.turn)
-        return self.turn.answer.answer().message()
+
+    async def _show(self, event: Event) -> None:
+        for observe in self.observers:
+            observe(event)
+        await self._apply(event)
+        if time.perf_counter() - self._slice_started > YIELD_SECONDS:
+            await asyncio.sleep(0)  # a queue that is never empty never suspends the loop
+            self._slice_started = time.perf_counter()
 
     async def _apply(self, event: Event) -> None:
         view = self.view
         if isinstance(event, TextDelta):
             view.append_text(event.text)
             self.host.turn_progress(TurnPhase.STREAMING.value, self.turn)
-            await view.keep_up(lambda: self.turn.cancel_requested_at is not None)  # Ctrl-C stops the wait
+            await view.keep_up(lambda: self.turn.state is TurnPhase.STOPPING)  # Ctrl-C stops the wait
         elif isinstance(event, Transcript):
             await self._apply_transcript(event)
         elif isinstance(event, ThinkingDelta):
-            view.append_thinking(event.text)
+            view.thinking_grew()
             self.host.turn_progress(TurnPhase.THINKING.value, self.turn)
         elif isinstance(event, RedactedThinking):
-            view.mark_redacted()
+            view.thinking_grew(delta=False)
         elif isinstance(event, Usage):
             view.set_usage(event)
         elif isinstance(event, Notice):
@@ -110,11 +112,11 @@ class TurnRunner:
     async def _apply_transcript(self, event: Transcript) -> None:
         """A spoken answer's words stream like text; what the user said replaces their placeholder."""
         if event.role == "user":
-            words = self.turn.answer.answer().user_transcript  # deltas as recognised, then the whole
+            words = self.turn.answer().user_transcript  # deltas as recognised, then the whole
             if words and self.on_user_words is not None:
                 self.on_user_words(words)
             return
-        words = self.turn.answer.answer().transcript  # the fold already took this event
+        words = self.turn.answer().transcript  # the fold already took this event
         if words.startswith(self._shown_transcript):
             new = words[len(self._shown_transcript):]
         else:

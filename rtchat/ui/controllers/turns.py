@@ -22,7 +22,7 @@ from rtchat.events import Error, Notice
 from rtchat.store import LEAF, Parent
 from rtchat.session import Session
 from rtchat.target import Target
-from rtchat.turns.base import Turn
+from rtchat.turns.base import Turn, TurnPhase
 from rtchat.turns.spoken import SpokenTurn
 from rtchat.ui.choices import not_implemented_message
 from rtchat.ui.controllers.history import HistoryController
@@ -47,7 +47,7 @@ class TurnController:
         self._every = every
         self.talk_key = talk_key  # named in the "WebRTC carries voice" message
         self.runner: TurnRunner | None = None
-        self.observers: list[Observer] = [history.observe]  # every consumer of every turn event; the store first
+        self.observers: list[Observer] = []  # anything else that must see every event as shown (the render benchmark)
         self._prompts: asyncio.Queue[tuple[str, list[Attachment], UserMessage | None, int | None]] = asyncio.Queue()  # text, files, its view, the prompt it edits
         self.editing: int | None = None  # the stored prompt the input's text will replace when sent
         self._taken = 0  # prompts taken off the queue and not yet answered
@@ -119,7 +119,7 @@ class TurnController:
                 await self.transcript.add(said)
                 self.transcript.jump_to_latest()
             state.conversation.add_user(text).attachments.extend(attachments or [])
-            prompt_id = await self.history.record_prompt(text, target.ref, state.protocol, attachments or [], parent=parent)
+            prompt_id = await self.history.service.prompt(text, target, state.protocol, state.conversation.system, attachments or [], parent=parent)
             await self.history.mark_branch(said, prompt_id)
             return await self._answer(target)
 
@@ -144,10 +144,10 @@ class TurnController:
         self.status.show(first_audio_ms=None)  # a typed turn: no spoken figure stays from before
         effort = self.session.effort_for(target, state.effort)[0]  # what the turn sends, for the thinking title
         turn = self.session.turn(target, state.conversation, state.effort, protocol=state.protocol)
-        self.status.watch_connection(turn.connection)
+        self.status.watch_connection(self.session.connection_for(target, state.conversation, state.protocol))
         view = AssistantMessage(target.ref, streaming=True, effort=effort)
         await self.transcript.add(view)
-        message = await self._drive(turn, view, target, parent=parent)
+        message = await self._drive(turn, view, parent=parent)
         if message is None and not view.text and view.thinking is None and view.reason == "error":
             await view.remove()  # the error says it all; an empty answer adds nothing
         return message
@@ -162,7 +162,7 @@ class TurnController:
             await self.transcript.add(said)
             self.transcript.jump_to_latest()
             prompt = spoken.conversation.add_user(spoken.placeholder)
-            await self.history.record_prompt(spoken.placeholder, target.ref, protocol)
+            await self.history.service.prompt(spoken.placeholder, target, protocol, spoken.conversation.system)
             view = AssistantMessage(target.ref, streaming=True)
             await self.transcript.add(view)
 
@@ -171,7 +171,7 @@ class TurnController:
                 said.set_text(words)
                 prompt.text = words
 
-            return await self._drive(spoken, view, target, heard)
+            return await self._drive(spoken, view, heard)
 
     # --- the running turn ------------------------------------------------------------------
 
@@ -182,29 +182,22 @@ class TurnController:
             yield
 
     async def _drive(
-        self, turn: Turn, view: AssistantMessage, target: Target, on_user_words: UserWords | None = None, parent: Parent = LEAF
+        self, turn: Turn, view: AssistantMessage, on_user_words: UserWords | None = None, parent: Parent = LEAF
     ) -> ChatMessage | None:
-        conversation = turn.conversation
-        answer_id = await self.history.begin_answer(target, parent=parent)
+        service = self.history.service
         self.runner = TurnRunner(turn, view, self, self.observers, on_user_words)
         try:
-            message = await self.runner.run()
+            answer = await self.runner.run(service, parent)
         finally:
             self.runner = None
-            self.history.end_answer()
-        await self.history.keep_only_answered(message is not None)
-        if message is None:
-            conversation.messages.pop()  # no answer: the next prompt must not follow a dangling one
-        else:
-            conversation.messages.append(message)
         if view.is_attached:
-            await self.history.mark_branch(view, answer_id)
+            await self.history.mark_branch(view, service.answer_id)
         self.show_cost(turn)
-        return message
+        return answer.message()
 
     def show_cost(self, turn: Turn) -> None:
         """The turn's cost, the conversation's running cost and how full its context is."""
-        answer = turn.answer.answer()
+        answer = turn.answer()
         facts = self.status.facts
         total = facts.total_usd
         if answer.cost is not None:
@@ -227,7 +220,7 @@ class TurnController:
         if self.runner is None:
             return False
         self.runner.turn.cancel()
-        if self.runner.turn.cancel_requested_at is not None:
+        if self.runner.turn.state is TurnPhase.STOPPING:
             self.runner.view.mark("interrupted")  # said now, not once the queued text is dropped
         return True
 
@@ -259,9 +252,9 @@ class TurnController:
         runner = self.runner
         if runner is None or (turn is not None and runner.turn is not turn):
             return False
-        clock = runner.turn.clock
-        self.status.show_clock(clock)
-        waiting = None if clock.ttft_ms is not None else self.now() - clock.started
+        stats = runner.turn.stats()
+        self.status.show_clock(stats)
+        waiting = None if stats.ttft_ms is not None else self.now() - stats.started
         self.status.show(waiting_s=waiting)
         runner.view.show_waiting(waiting)
         return True

@@ -74,7 +74,7 @@ class RaceScreen(Screen[Lane | None]):
 
     def _watch(self, lane: Lane, event: Event) -> None:
         """Marks and ends show at once; the steady stream waits for the next refresh."""
-        if isinstance(event, Done) or (is_token(event) and lane.first_answer and len(lane.turn.clock.arrivals) == 1):
+        if isinstance(event, Done) or (is_token(event) and lane.first_answer and lane.tokens == 1):
             self.refresh_columns()
 
     def refresh_columns(self) -> None:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from textual.widget import Widget
 
-from rtchat.metrics import TurnClock
+from rtchat.turns.base import TurnStats
 from rtchat.ui.safe_text import literal
 from rtchat.ui.widgets.status.status_facts import StatusFacts, format_status, level_meter
 
@@ -55,8 +55,8 @@ class StatusLine(Widget):
             self._shown = text
             self.refresh()  # one line, always: no re-layout
 
-    def show_clock(self, clock: TurnClock) -> None:
-        """A turn's own clock (rtchat.metrics): the same figures the history and the bench keep."""
+    def show_clock(self, clock: TurnStats) -> None:
+        """A turn's figures, read from its own clock (rtchat.metrics): the same the history and the bench keep."""
         self.show(connect_ms=clock.connect_ms, ttft_ms=clock.ttft_ms, tokens_per_s=clock.tokens_per_s, usage=clock.usage)
 
     def watch_connection(self, connection: LiveConnection | None) -> None:

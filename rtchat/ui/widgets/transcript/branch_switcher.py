@@ -3,7 +3,7 @@
 A message with siblings (a regenerated answer, an edited prompt, a race's other
 answers) shows which one it is; `‹`/`›` by mouse, or `[`/`]` (ctrl+left/right)
 on the focused message, flip to the previous or next sibling in place. Widgets
-only ask: the app's `BranchActions` move the stored conversation and redraw.
+only ask: the app's `BranchController` moves the stored conversation and redraws.
 """
 
 from __future__ import annotations

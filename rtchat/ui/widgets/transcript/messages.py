@@ -13,6 +13,7 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import Static
 
+from rtchat.answer import Answer
 from rtchat.attachments import Attachment
 from rtchat.events import Usage
 from rtchat.ui.bindings import MESSAGE_BINDINGS
@@ -226,6 +227,8 @@ class AssistantMessage(MessageView):
         self.status = Static("", classes="status")
         self.status.display = False
         self.reason: str | None = None
+        self._answer: Callable[[], Answer] | None = None  # a streaming answer's own fold
+        self._thinking_grew = False
 
     def compose(self) -> ComposeResult:
         yield Static(literal(self.model), classes="label")
@@ -251,16 +254,27 @@ class AssistantMessage(MessageView):
             self.mount(self.thinking, before=self.body)
         return self.thinking
 
-    def append_thinking(self, text: str) -> None:
+    def follow(self, answer: Callable[[], Answer]) -> None:
+        """Thinking is drawn from the turn's answer (its blocks), read at most once a frame."""
+        self._answer = answer
+
+    def thinking_grew(self, delta: bool = True) -> None:
+        """The answer's thinking changed (`delta`: a piece of it arrived; else a redacted block)."""
         if self.status.has_class("waiting"):
             self.show_waiting(None)
-        self._ensure_thinking().append(text)
+        panel = self._ensure_thinking()
+        if delta:
+            panel.deltas += 1
+        self._thinking_grew = True
 
-    def mark_redacted(self) -> None:
-        self._ensure_thinking().mark_redacted()
+    def _draw_thinking(self) -> None:
+        if self._thinking_grew and self._answer is not None and self.thinking is not None:
+            self._thinking_grew = False
+            self.thinking.show(self._answer().thinking)
 
     def append_text(self, text: str) -> None:
         if self.thinking is not None and self.thinking.state == "thinking":
+            self._draw_thinking()
             self.thinking.settle()
         if self.status.has_class("waiting"):
             self.show_waiting(None)
@@ -286,6 +300,7 @@ class AssistantMessage(MessageView):
 
     async def flush(self) -> None:
         if self.thinking is not None:
+            self._draw_thinking()
             self.thinking.flush()
         if isinstance(self.body, StreamingMarkdown):
             await self.body.flush()
@@ -296,6 +311,7 @@ class AssistantMessage(MessageView):
         self.streaming = False
         self.reason = reason
         if self.thinking is not None:
+            self._draw_thinking()
             self.thinking.settle(interrupted=reason == "interrupted")
         self.mark(reason)  # said at once; the rest of a long answer may take a few frames to lay out
         if isinstance(self.body, StreamingMarkdown):

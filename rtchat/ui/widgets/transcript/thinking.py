@@ -3,10 +3,23 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 
 from textual.widgets import Collapsible, Static
 
+from rtchat.conversation import ThinkingBlock
 from rtchat.ui.safe_text import literal
+
+REDACTED = "[redacted thinking: the provider encrypted this reasoning; it is kept and sent back, never shown]"
+
+
+def shown_thinking(blocks: Sequence[ThinkingBlock]) -> str:
+    """What the panel shows for an answer's thinking blocks: the words of every readable block,
+    in order; the redacted notice only when no block has words to show."""
+    words = "".join(block.text for block in blocks if block.redacted is None)
+    if not words and any(block.redacted is not None for block in blocks):
+        return REDACTED
+    return words
 
 
 def thinking_title(state: str, seconds: float | None, tokens: int | None, approx: bool, effort: str | None) -> str:
@@ -51,15 +64,20 @@ class ThinkingPanel(Collapsible):
     def on_mount(self) -> None:
         self.refresh_title()
 
-    def append(self, text: str) -> None:
-        self.source += text
-        self.deltas += 1
+    def show(self, blocks: Sequence[ThinkingBlock]) -> None:
+        """Draw a streaming answer's thinking from its blocks (the turn's one fold), as they stand."""
+        self.source = shown_thinking(blocks)
+        self.redacted = any(block.redacted is not None for block in blocks)
+        if self.source == REDACTED:
+            self.state = "redacted"
+        elif self.state == "redacted":
+            self.state = "thinking"  # words came after a redacted block
 
     def mark_redacted(self) -> None:
         self.redacted = True
         if not self.source:
             self.state = "redacted"
-            self.source = "[redacted thinking: the provider encrypted this reasoning; it is kept and sent back, never shown]"
+            self.source = REDACTED
 
     def flush(self) -> None:
         if self._shown_len != len(self.source):
