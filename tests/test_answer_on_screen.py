@@ -67,7 +67,7 @@ async def shown_and_stored(db, events: list[Event], done: Done):
     target = anthropic_target()
     conversation = Conversation()
     conversation.add_user("q")
-    service.prompt("q", target, "sse", None)
+    await service.prompt("q", target, "sse", None)
     turn = ScriptedTurn(target, conversation, events, done)
     view = AssistantMessage(target.ref, streaming=True)
     app = Host(view)

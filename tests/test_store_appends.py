@@ -13,12 +13,14 @@ import pytest
 
 from rtchat.events import Done, TextDelta
 from rtchat.store import Store
+from tests.support.answers import Feed
 
 FIXTURES = Path(__file__).parent / "fixtures" / "history"
 
 STREAM = r"""
 import sys
 from pathlib import Path
+from rtchat.answer import AnswerBuilder
 from rtchat.events import Done, TextDelta
 from rtchat.store import Store
 
@@ -36,12 +38,16 @@ store = Store.open(path, clock=Steps())
 conv = store.create_conversation("m")
 store.add_user_message(conv, "go on forever")
 writer = store.begin_answer(conv, "m")
+fold = AnswerBuilder("m")  # the turn's fold: the writer reads its answer when a write is due
+def feed(event):
+    fold.apply(event)
+    writer.update(fold.answer, final=isinstance(event, Done))
 piece = "lorem ipsum dolor sit amet, " * 16
 before = wchar()
 for _ in range(size // len(piece)):
-    writer.apply(TextDelta(piece))
+    feed(TextDelta(piece))
     writer.wait()  # every flush lands before the next: no coalescing hides the cost
-writer.apply(Done("complete"))
+feed(Done("complete"))
 assert writer.wait() and writer.failed is None
 store.close()
 print(wchar() - before)
@@ -77,8 +83,9 @@ def test_an_answer_cut_mid_stream_keeps_every_chunk_and_reads_whole(tmp_path):
     conv = store.create_conversation("m")
     store.add_user_message(conv, "count")
     writer = store.begin_answer(conv, "m")
+    feed = Feed(writer)
     for word in ("one ", "two ", "three "):
-        writer.apply(TextDelta(word))
+        feed(TextDelta(word))
         writer.wait()
     # Another rtchat reads it while it streams: the text so far, from the chunks.
     with Store.open_read_only(path) as reader:
@@ -97,8 +104,9 @@ def test_every_earlier_schema_upgrades_to_chunked_answers(tmp_path):
     shutil.copyfile(FIXTURES / "v5.db", path)
     with Store.open(path) as store:
         assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone() == (7,)
-        writer = store.begin_answer(1, "m")
-        writer.apply(TextDelta("after the upgrade"))
-        writer.apply(Done("complete"))
+        feed = Feed(store.begin_answer(1, "m"))
+        feed(TextDelta("after the upgrade"))
+        feed(Done("complete"))
+        writer = feed.writer
         assert writer.wait() and writer.failed is None
         assert store.load_conversation(1)[1][-1].text == "after the upgrade"

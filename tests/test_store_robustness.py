@@ -12,6 +12,7 @@ from pathlib import Path
 from rtchat.events import Done, TextDelta, Usage
 from rtchat.history import TurnRecorder
 from rtchat.store import Store
+from tests.support.answers import Feed, answer_of
 from tests.support.canned_sse import canned_provider_config, canned_sse, chat_frames
 from tests.support.env import isolated_env, rtchat_cmd
 
@@ -47,10 +48,11 @@ def test_the_store_boundary_turns_impossible_numbers_into_not_said(tmp_path):
     """Whatever the usage parser lets through, SQLite's integer range and plausible money hold here."""
     with Store.open(tmp_path / "history.db") as store:
         conv = store.create_conversation("m")
-        writer = store.begin_answer(conv, "m")
-        writer.apply(TextDelta("kept"))
-        writer.apply(Usage(input_tokens=10**19, output_tokens=10**12, cached_tokens=10**400))
-        writer.apply(Done("complete"))
+        feed = Feed(store.begin_answer(conv, "m"))
+        feed(TextDelta("kept"))
+        feed(Usage(input_tokens=10**19, output_tokens=10**12, cached_tokens=10**400))
+        feed(Done("complete"))
+        writer = feed.writer
         assert writer.wait() and writer.failed is None
         answer = store.load_conversation(conv)[1][-1]
         assert (answer.text, answer.status) == ("kept", "complete")
@@ -99,8 +101,8 @@ def test_a_huge_answer_still_being_written_at_exit_is_not_called_locked(tmp_path
     recorder.start("m", "sse", None)
     recorder.prompt("say a lot")
     recorder.begin_answer("m", "p")
-    recorder.apply(TextDelta("word " * 12_000_000))
-    recorder.apply(Done("complete"))
+    fold = answer_of(TextDelta("word " * 12_000_000), Done("complete"))
+    recorder.update(fold.answer, final=True)
     recorder.close()
     assert warnings == []
     with Store.open(tmp_path / "history.db") as store:
@@ -117,8 +119,7 @@ def test_a_history_locked_by_another_program_at_exit_is_still_said(tmp_path):
     locker = sqlite3.connect(tmp_path / "history.db", isolation_level=None)
     locker.execute("BEGIN EXCLUSIVE")
     try:
-        recorder.apply(TextDelta("hi"))
-        recorder.apply(Done("complete"))
+        recorder.update(answer_of(TextDelta("hi"), Done("complete")).answer, final=True)
         recorder.close()
     finally:
         locker.execute("COMMIT")

@@ -26,6 +26,14 @@ class Feed:
         self.writer.update(self.fold.answer, final=isinstance(event, Done))
 
 
+def answer_of(*events: Event, provider: str = "p") -> AnswerBuilder:
+    """A turn's fold of these events (its `.answer` is what a recorder is handed)."""
+    fold = AnswerBuilder(provider)
+    for event in events:
+        fold.apply(event)
+    return fold
+
+
 def sent_blocks(answer_message: ChatMessage) -> list[dict]:
     """The assistant content Anthropic would receive for this answer in the next request."""
     conversation = Conversation()
