@@ -8,7 +8,7 @@ import json
 import subprocess
 
 import pytest
-from httpx_sse import ServerSentEvent
+from rtchat.wire.sse import ServerSentEvent
 
 from rtchat.events import MOST_TOKENS, Cost, Notice, ServerTimings, TextDelta, Usage
 from rtchat.pricing import Price, format_usd, turn_cost
