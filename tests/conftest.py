@@ -28,9 +28,10 @@ def isolated(monkeypatch, tmp_path):
 
 
 @pytest.fixture(scope="session")
-def pulseaudio_monitor():
-    """A PulseAudio null sink's monitor source (started on first use, not at import); skips without PulseAudio."""
-    from tests.support.voice import headless_pulseaudio
+def pulseaudio_sink():
+    """This worker's own PulseAudio null sink (started on first use, not at import); record from
+    `f"{sink}.monitor"`. Skips without PulseAudio."""
+    from tests.support.voice import null_sinks
 
-    with headless_pulseaudio() as monitor:
-        yield monitor
+    with null_sinks("null") as (sink,):
+        yield sink
