@@ -3,7 +3,17 @@
 import pytest
 
 from rtchat.loopback import start_loopback
-from tests.support.env import KEY_VARS
+from tests.support.env import KEY_VARS, REPO
+
+
+@pytest.fixture(scope="session", autouse=True)
+def repo_root_stays_clean():
+    """Fails the run when a test leaves a file at the repo root (a test editor once wrote one named
+    `--wait` there from its working directory): tests write under tmp_path only."""
+    before = {path.name for path in REPO.iterdir()}
+    yield
+    left = sorted(path.name for path in REPO.iterdir() if path.name not in before and not path.name.startswith("."))
+    assert not left, f"tests left files at the repo root: {left}"
 
 
 @pytest.fixture
