@@ -26,7 +26,6 @@ class SpokenTurn(QueuedTurn):
         self.clock.connect_ms = voice.latency.get("connect_ms")
         if voice.turn is not None:
             self.clock.started = voice.turn.released_at  # figures count from "press to send"
-        self._ended_event = asyncio.Event()
 
     @property
     def placeholder(self) -> str:
