@@ -13,7 +13,7 @@ import pytest
 from rtchat.events import Done, TextDelta
 from rtchat.history import edit_point, regenerate_point
 from rtchat.store import SCHEMA_VERSION, Store
-from tests.test_store import build_old_database, fts_is_consistent
+from tests.support.store import build_old_database, fts_is_consistent
 
 FIXTURES = Path(__file__).parent / "fixtures" / "history"
 
