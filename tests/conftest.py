@@ -1,8 +1,11 @@
 """Shared fixtures."""
 
+from pathlib import Path
+
 import pytest
 
 from rtchat.loopback import start_loopback
+from tests.support.attachments import png
 from tests.support.env import KEY_VARS, REPO
 
 
@@ -45,3 +48,11 @@ def pulseaudio_sink():
 
     with null_sinks("null") as (sink,):
         yield sink
+
+
+@pytest.fixture
+def picture(tmp_path, monkeypatch):
+    """pic.png in the current folder: typed as a short relative path (Pilot types ~60 ms a key)."""
+    (tmp_path / "pic.png").write_bytes(png())
+    monkeypatch.chdir(tmp_path)
+    return Path("pic.png")
