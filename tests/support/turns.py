@@ -1,4 +1,4 @@
-"""Run one turn of a session to the end, for the WebSocket and WebRTC tests."""
+"""Run one turn of a session to the end (any protocol), and read what it yielded."""
 
 from __future__ import annotations
 
@@ -7,12 +7,12 @@ from rtchat.events import Done, Error, TextDelta
 from rtchat.session import Session
 
 
-async def run_turn(session: Session, target, conversation: Conversation, prompt: str, *, protocol: str, cancel_after: int | None = None, keep: bool = True):
+async def run_turn(session: Session, target, conversation: Conversation, prompt: str, *, protocol: str = "sse", effort: str | None = None, cancel_after: int | None = None, keep: bool = True):
     """One turn over `protocol`; returns (events, turn). `cancel_after` text deltas, then cancel().
 
     With `keep`, the reply text joins the conversation as the assistant's message."""
     conversation.add_user(prompt)
-    turn = session.turn(target, conversation, protocol=protocol)
+    turn = session.turn(target, conversation, effort, protocol=protocol)
     events = []
     async for event in turn.events():
         events.append(event)
