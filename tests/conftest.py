@@ -7,6 +7,7 @@ import pytest
 from rtchat.loopback import start_loopback
 from tests.support.attachments import png
 from tests.support.env import KEY_VARS, REPO
+from tests.support.transports import TRANSPORTS
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -56,3 +57,9 @@ def picture(tmp_path, monkeypatch):
     (tmp_path / "pic.png").write_bytes(png())
     monkeypatch.chdir(tmp_path)
     return Path("pic.png")
+
+
+@pytest.fixture(params=list(TRANSPORTS))
+def transport(request):
+    """Each Realtime transport in turn (tests/support/transports.py): WebSocket, then WebRTC."""
+    return TRANSPORTS[request.param]

@@ -24,6 +24,18 @@ async def run_turn(session: Session, target, conversation: Conversation, prompt:
     return events, turn
 
 
+async def cancel_at_first_text(session: Session, target, conversation: Conversation, protocol: str) -> tuple[list, list]:
+    """Ask for "write" and cancel at the first text: (events before, events after the cancel)."""
+    conversation.add_user("write")
+    turn = session.turn(target, conversation, protocol=protocol)
+    before, after = [], []
+    async for event in turn.events():
+        (after if turn.cancel_requested_at is not None else before).append(event)
+        if isinstance(event, TextDelta):
+            turn.cancel()
+    return before, after
+
+
 def text_of(events) -> str:
     return "".join(e.text for e in events if isinstance(e, TextDelta))
 
