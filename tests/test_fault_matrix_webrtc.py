@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import re
 import subprocess
-import time
 
 import pytest
 from aiohttp import web
@@ -96,18 +95,24 @@ async def answer_then_vanish(request: web.Request) -> web.Response:
 
 @pytest.mark.parametrize("model", ["echo", "lorem"], ids=["peer-gone", "unreachable-candidates"])
 async def test_an_answer_that_cannot_connect_is_a_clear_error_within_the_connect_timeout(isolated, model):
-    async with tiny_peer(answer_then_vanish) as base_url:
+    offers = []
+
+    async def counted(request: web.Request) -> web.Response:
+        offers.append(request.path)
+        return await answer_then_vanish(request)
+
+    async with tiny_peer(counted) as base_url:
         session = make_session(connect_timeout=2)
-        began = time.perf_counter()
         try:
             target = await session.resolve(f"loopback/{model}", base_url)
             events, turn = await ask(session, target, Conversation(), "hi")
         finally:
             await session.aclose()
-    elapsed = time.perf_counter() - began
     [error] = errors_of(events)
     assert "did not connect" in error.message and "ice_servers" in error.message
     assert done_of(events) == "error" and turn.connection.state == "closed"
-    assert elapsed < 2.5, "the budget covers loading aiortc, ICE and DTLS, and is not retried"
+    # The budget covers loading aiortc, ICE and DTLS, and the call is not retried (a wall-clock bound
+    # can flake on a loaded machine: the count is the evidence).
+    assert offers == ["/v1/realtime/calls"], "one offer: the connect timeout ended it and nothing retried it"
 
 
