@@ -37,7 +37,7 @@ async def test_several_turns_share_one_connection_and_later_turns_skip_the_setup
     if transport.hangs_up_at_once:
         assert place.closed is not None  # aclose() closed it
     else:
-        await until(lambda: place.closed is not None, 3, "aclose() hung up")  # the far end learns of it a moment later
+        await until(lambda: place.closed is not None, what="aclose() hung up")  # the far end learns of it a moment later
 
 
 def echo_tokens(prompt: str) -> list[str]:
