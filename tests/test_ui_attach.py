@@ -103,7 +103,7 @@ async def test_files_are_stored_and_come_back_with_the_conversation(picture):
         conversation_id = app.history.conversation_id
         await pilot.press("ctrl+k")
         await wait_for(pilot, lambda: app.history.conversation_id is None and app.transcript.empty)
-        app.open_conversation(conversation_id)
+        await app.open_conversation(conversation_id).wait()  # the worker has shown it, switched the model and focused the prompt
         await wait_for(pilot, lambda: bool(app.transcript.query(UserMessage)))
         assert chips(app.transcript.query_one(UserMessage))[0].startswith("pic.png · ")
         await send(pilot, "and again")

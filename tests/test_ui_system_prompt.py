@@ -68,7 +68,7 @@ async def test_screen_sets_changes_and_the_prompt_comes_back_on_reopen():
         await pilot.press(*"/new", "enter")
         await wait_for(pilot, lambda: app.state.conversation.system is None)
         assert not app.composer.system_line.display
-        app.open_conversation(conversation_id)
+        await app.open_conversation(conversation_id).wait()  # the worker has shown it, switched the model and focused the prompt
         await wait_for(pilot, lambda: "system (8 chars): Be kind." in str(app.composer.system_line.render()))
         assert app.history.conversation_id == conversation_id and app.state.conversation.system == "Be kind."
         await pilot.press("f6", "ctrl+a", "shift+end", "backspace", "ctrl+s")  # empty clears it

@@ -57,6 +57,14 @@ def settle_figures(app) -> None:
         app.status.show(connect_ms=12.0)
 
 
+def steady_cursors(app) -> None:
+    """Every input's cursor on the screen stops blinking and shows: a blink is caught in either
+    phase, and on a loaded machine a screen opened by the steps (the conversation list's filter,
+    the search box) was caught with its cursor off."""
+    for widget in app.screen.query("Input, TextArea"):
+        widget.cursor_blink = False
+
+
 def run_before(monkeypatch, steps, *, from_idle: bool = False, without_toasts: bool = False):
     """A run_before for snap_compare: freeze, wait for the model (`from_idle`: and for the idle
     status), the given steps, then settle the figures; `without_toasts` drops notifications,
@@ -70,6 +78,7 @@ def run_before(monkeypatch, steps, *, from_idle: bool = False, without_toasts: b
         if without_toasts:
             pilot.app.clear_notifications()
         settle_figures(pilot.app)
+        steady_cursors(pilot.app)
         await pilot.pause()  # a yield: what the steps set off is laid out
 
     return before

@@ -52,6 +52,13 @@ async def wait_for(pilot, condition, timeout: float = 15.0, step: float = 0.05) 
         await pilot.pause(step)
 
 
+async def focus(pilot, widget) -> None:
+    """Focus `widget` and wait until it has the focus: `focus()` takes effect a message later, and
+    a key pressed before that goes to the widget focused before (seen on a loaded machine)."""
+    widget.focus()
+    await wait_for(pilot, lambda: pilot.app.focused is widget)
+
+
 async def ready(pilot) -> None:
     await wait_for(pilot, lambda: pilot.app.state.target is not None and pilot.app.state.ready.is_set())
 
