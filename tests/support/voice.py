@@ -14,7 +14,7 @@ import httpx
 import numpy as np
 import pytest
 
-from rtchat.audio.pcm import speech_duration
+from rtchat.audio.pcm import SPEECH_THRESHOLD_DBFS, WINDOW_MS, speech_duration, window_levels
 from rtchat.audio.wavfile import read_wav, write_wav
 
 SENTENCE = "Push to talk works over the loopback."
@@ -75,6 +75,17 @@ def speech_wav(folder: Path, text: str = SENTENCE) -> Path:
     clip = np.concatenate([np.zeros(rate // 5), syllables(12, rate), np.zeros(rate // 5)])
     write_wav(path, clip, rate)
     return path
+
+
+def loud_seconds(samples: np.ndarray, rate: int) -> float:
+    """How long the sound is above -45 dBFS, summed over 20 ms windows: unlike the first-to-last
+    span, silence slipped in between (an ALSA underrun on a loaded machine) adds nothing."""
+    return float((window_levels(samples, rate) > SPEECH_THRESHOLD_DBFS).sum() * WINDOW_MS / 1000)
+
+
+def wav_loud_seconds(path: Path) -> float:
+    samples, rate = read_wav(path)
+    return loud_seconds(samples, rate)
 
 
 def wav_speech_seconds(path: Path) -> float:
@@ -206,10 +217,16 @@ class MonitorRecorder:
         while chunk := await self._process.stdout.read(4096):
             self.pcm += chunk
 
+    def samples(self) -> np.ndarray:
+        return np.frombuffer(bytes(self.pcm[: len(self.pcm) - len(self.pcm) % 2]), "<i2").astype(np.float32) / 32768
+
     def speech_seconds(self) -> float:
         """The span of sound recorded (first to last frame above -45 dBFS: the loopback's own rule)."""
-        samples = np.frombuffer(bytes(self.pcm[: len(self.pcm) - len(self.pcm) % 2]), "<i2").astype(np.float32) / 32768
-        return speech_duration(samples, self.RATE)
+        return speech_duration(self.samples(), self.RATE)
+
+    def loud_seconds(self) -> float:
+        """How long what was recorded is loud, gaps left out (see `loud_seconds`)."""
+        return loud_seconds(self.samples(), self.RATE)
 
     async def stop(self) -> None:
         if self._process is not None and self._process.returncode is None:
