@@ -71,10 +71,6 @@ class TurnClock:
             self.usage = event
 
     @property
-    def first_token_at(self) -> float | None:
-        return self.arrivals[0] if self.arrivals else None
-
-    @property
     def ttft_ms(self) -> float | None:
         return None if not self.arrivals else (self.arrivals[0] - self.started) * 1000.0
 

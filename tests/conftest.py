@@ -1,9 +1,24 @@
 """Shared fixtures."""
 
+from pathlib import Path
+
 import pytest
 
 from rtchat.loopback import start_loopback
-from tests.support.env import KEY_VARS
+from tests.support.attachments import png
+from tests.support.env import KEY_VARS, REPO
+from tests.support.transports import TRANSPORTS
+
+
+@pytest.fixture(scope="session", autouse=True)
+def repo_root_stays_clean():
+    """Fails the run when a test leaves a file at the repo root (a test editor once wrote one named
+    `--wait` there from its working directory): tests write under tmp_path only."""
+    before = {path.name for path in REPO.iterdir()}
+    yield
+    made_by_pytest = {"snapshot_report.html"}  # pytest-textual-snapshot's report of a failed run
+    left = sorted(path.name for path in REPO.iterdir() if path.name not in before | made_by_pytest and not path.name.startswith("."))
+    assert not left, f"tests left files at the repo root: {left}"
 
 
 @pytest.fixture
@@ -28,9 +43,24 @@ def isolated(monkeypatch, tmp_path):
 
 
 @pytest.fixture(scope="session")
-def pulseaudio_monitor():
-    """A PulseAudio null sink's monitor source (started on first use, not at import); skips without PulseAudio."""
-    from tests.support.voice import headless_pulseaudio
+def pulseaudio_sink():
+    """This worker's own PulseAudio null sink (started on first use, not at import); record from
+    `f"{sink}.monitor"`. Skips without PulseAudio."""
+    from tests.support.voice import null_sinks
 
-    with headless_pulseaudio() as monitor:
-        yield monitor
+    with null_sinks("null") as (sink,):
+        yield sink
+
+
+@pytest.fixture
+def picture(tmp_path, monkeypatch):
+    """pic.png in the current folder: typed as a short relative path (Pilot types ~60 ms a key)."""
+    (tmp_path / "pic.png").write_bytes(png())
+    monkeypatch.chdir(tmp_path)
+    return Path("pic.png")
+
+
+@pytest.fixture(params=list(TRANSPORTS))
+def transport(request):
+    """Each Realtime transport in turn (tests/support/transports.py): WebSocket, then WebRTC."""
+    return TRANSPORTS[request.param]

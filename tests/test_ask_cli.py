@@ -7,16 +7,12 @@ import os
 import pty
 import subprocess
 
-from tests.support.env import isolated_env, rtchat_cmd
+from tests.support.env import isolated_env, rtchat_cmd, run_rtchat
 from tests.support.interrupt import interrupt_ask
 
 
-def ask(tmp_path, *args, timeout=60, **env):
-    return subprocess.run(rtchat_cmd("ask", *args), env=isolated_env(tmp_path, **env), capture_output=True, text=True, timeout=timeout)
-
-
 def test_no_key_defaults_to_loopback_and_streams_the_answer(tmp_path):
-    result = ask(tmp_path, "hello from a fresh machine")
+    result = run_rtchat(tmp_path, "ask", "hello from a fresh machine")
     assert result.returncode == 0, result.stderr
     assert "hello from a fresh machine" in result.stdout
     assert result.stdout.endswith("\n")
@@ -24,7 +20,7 @@ def test_no_key_defaults_to_loopback_and_streams_the_answer(tmp_path):
 
 
 def test_jsonl_contract(tmp_path):
-    result = ask(tmp_path, "--jsonl", "--model", "loopback/echo", "json please")
+    result = run_rtchat(tmp_path, "ask", "--jsonl", "--model", "loopback/echo", "json please")
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     types = [line["type"] for line in lines]
     assert types[-1] == "done" and lines[-1]["reason"] == "complete"
@@ -39,23 +35,23 @@ def test_jsonl_contract(tmp_path):
 
 
 def test_no_thinking_hides_and_disables_reasoning(tmp_path):
-    result = ask(tmp_path, "--jsonl", "--no-thinking", "-m", "loopback/echo", "no thoughts")
+    result = run_rtchat(tmp_path, "ask", "--jsonl", "--no-thinking", "-m", "loopback/echo", "no thoughts")
     types = [json.loads(line)["type"] for line in result.stdout.splitlines()]
     assert "thinking" not in types and types[-1] == "done"
 
 
 def test_prompt_from_stdin(tmp_path):
-    result = subprocess.run(rtchat_cmd("ask"), input="piped prompt", env=isolated_env(tmp_path), capture_output=True, text=True, timeout=60)
+    result = run_rtchat(tmp_path, "ask", input="piped prompt")
     assert result.returncode == 0 and "piped prompt" in result.stdout
 
 
 def test_errors_are_one_clear_line_and_exit_1(tmp_path):
-    result = ask(tmp_path, "-m", "loopback/fault-401", "hi")
+    result = run_rtchat(tmp_path, "ask", "-m", "loopback/fault-401", "hi")
     assert result.returncode == 1
     assert "rtchat: " in result.stderr and "rtchat keys set loopback" in result.stderr and "Traceback" not in result.stderr
-    listed = subprocess.run(rtchat_cmd("history", "--json"), env=isolated_env(tmp_path), capture_output=True, text=True, timeout=60)
+    listed = run_rtchat(tmp_path, "history", "--json")
     assert listed.stdout.strip() == "[]"  # a first turn without an answer leaves no conversation
-    result = ask(tmp_path, "-m", "nosuch/model", "hi")
+    result = run_rtchat(tmp_path, "ask", "-m", "nosuch/model", "hi")
     assert result.returncode == 2 and "unknown provider 'nosuch'" in result.stderr
 
 
@@ -63,7 +59,7 @@ def test_bad_config_names_the_line(tmp_path):
     config = tmp_path / "config"
     config.mkdir()
     (config / "config.toml").write_text("default_model = \n")
-    result = ask(tmp_path, "hi")
+    result = run_rtchat(tmp_path, "ask", "hi")
     assert result.returncode == 2 and "config.toml" in result.stderr and "line 1" in result.stderr and "Traceback" not in result.stderr
 
 
@@ -82,13 +78,13 @@ def test_sigint_interrupts_keeps_output_and_exits_130(tmp_path):
 
 
 def test_a_cut_or_refused_answer_says_so_on_stderr_and_exits_0(tmp_path):
-    cut = ask(tmp_path, "-m", "loopback/fault-length", "a long prompt that will not fit in eight tokens at all")
+    cut = run_rtchat(tmp_path, "ask", "-m", "loopback/fault-length", "a long prompt that will not fit in eight tokens at all")
     assert cut.returncode == 0 and cut.stdout
     assert cut.stderr.splitlines()[-1] == "rtchat: the answer was cut at the token limit (length)"
-    refused = ask(tmp_path, "-m", "loopback/refusal", "hi")
+    refused = run_rtchat(tmp_path, "ask", "-m", "loopback/refusal", "hi")
     assert refused.returncode == 0 and "declines" in refused.stdout
     assert refused.stderr.splitlines()[-1] == "rtchat: the model refused (refusal)"
-    whole = ask(tmp_path, "-m", "loopback/echo", "hi")
+    whole = run_rtchat(tmp_path, "ask", "-m", "loopback/echo", "hi")
     assert whole.stderr == ""
 
 

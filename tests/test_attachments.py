@@ -6,29 +6,14 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
-import struct
-import zlib
 
 import pytest
 
 from rtchat.export import records_from_json
+from tests.support.attachments import PDF, ask_process, png
 from tests.support.env import isolated_env, rtchat_cmd
 
 SYSTEM = "You are terse. Answer in one line."  # 34 characters
-
-
-def png(width: int = 64, height: int = 48) -> bytes:
-    """A real PNG (grey), made here so the test needs no image library."""
-    raw = b"".join(b"\x00" + bytes([128]) * width for _ in range(height))
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw) + b"\x00" * 12_000) + chunk(b"IEND", b"")
-
-
-PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n" + b"%" * 3000
 
 
 @pytest.fixture
@@ -38,16 +23,6 @@ def files(tmp_path):
     document.write_bytes(PDF)
     notes.write_text("the pelican is in the notes file\n")
     return picture, document, notes
-
-
-async def run(tmp_path, loopback, *args: str, stdin: bytes | None = None, **env: str) -> tuple[int, str, str]:
-    process = await asyncio.create_subprocess_exec(
-        *rtchat_cmd("ask", *args), env=isolated_env(tmp_path, **env),
-        stdin=asyncio.subprocess.PIPE if stdin is not None else asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(process.communicate(stdin), 60)
-    return process.returncode, out.decode(), err.decode()
 
 
 WIRES = {
@@ -73,7 +48,7 @@ async def test_each_wire_sends_files_its_own_way_and_the_loopback_reports_them(t
     picture, document, notes = files
     extra = ["--api", "responses"] if wire == "openai_responses" else []
     base = [] if suffix is None else ["--base-url", loopback.url + suffix]
-    code, out, err = await run(tmp_path, loopback, "-m", ref, *base, *extra, "--system", SYSTEM, "-a", str(picture), "-a", str(document), "-a", str(notes), "what is this", **env)
+    code, out, err = await ask_process(tmp_path, "-m", ref, *base, *extra, "--system", SYSTEM, "-a", str(picture), "-a", str(document), "-a", str(notes), "what is this", **env)
     assert code == 0, err
     size_png, size_pdf = round(len(png()) / 1024), round(len(PDF) / 1024)
     assert f"got a {size_png} KB PNG, a {size_pdf} KB PDF and a system prompt of 34 characters" in out
@@ -89,7 +64,7 @@ async def test_each_wire_sends_files_its_own_way_and_the_loopback_reports_them(t
 
 async def test_a_model_that_cannot_read_images_is_refused_before_anything_is_sent(tmp_path, loopback, files):
     picture, _, _ = files
-    code, out, err = await run(tmp_path, loopback, "-m", "loopback/refusal", "-a", str(picture), "hi")
+    code, out, err = await ask_process(tmp_path, "-m", "loopback/refusal", "-a", str(picture), "hi")
     assert code == 2 and out == ""
     assert err.strip() == "rtchat: loopback/refusal cannot read image attachments (pic.png); it takes text only"
     assert loopback.records == [], "nothing was sent"
@@ -98,23 +73,23 @@ async def test_a_model_that_cannot_read_images_is_refused_before_anything_is_sen
 async def test_a_file_over_the_providers_limit_is_one_line(tmp_path, loopback):
     big = tmp_path / "big.png"
     big.write_bytes(png()[:8] + b"\x00" * (5 * 2**20 + 1))
-    code, _, err = await run(tmp_path, loopback, "-m", "anthropic/echo", "--base-url", loopback.url, "-a", str(big), "hi", ANTHROPIC_API_KEY="k")
+    code, _, err = await ask_process(tmp_path, "-m", "anthropic/echo", "--base-url", loopback.url, "-a", str(big), "hi", ANTHROPIC_API_KEY="k")
     assert code == 2 and err.strip() == "rtchat: big.png is 5.0 MB, over the 5.0 MB anthropic accepts for a image"
 
 
 async def test_unknown_binary_files_and_missing_files_are_one_line(tmp_path, loopback):
     blob = tmp_path / "blob.bin"
     blob.write_bytes(b"\x00\xff\xfe" * 10)
-    code, _, err = await run(tmp_path, loopback, "-a", str(blob), "hi")
+    code, _, err = await ask_process(tmp_path, "-a", str(blob), "hi")
     assert code == 2 and "neither an image" in err and err.count("\n") == 1
-    code, _, err = await run(tmp_path, loopback, "-a", str(tmp_path / "missing.png"), "hi")
+    code, _, err = await ask_process(tmp_path, "-a", str(tmp_path / "missing.png"), "hi")
     assert code == 2 and "cannot read" in err and err.count("\n") == 1
 
 
 async def test_files_are_stored_once_and_go_back_with_the_conversation(tmp_path, loopback, files):
     picture, _, _ = files
     for args in (["-m", "loopback/echo", "-a", str(picture), "first"], ["--continue", "-a", str(picture), "second"], ["--continue", "third"]):
-        code, _, err = await run(tmp_path, loopback, "--base-url", loopback.url + "/v1", *args)
+        code, _, err = await ask_process(tmp_path, "--base-url", loopback.url + "/v1", *args)
         assert code == 0, err
     with sqlite3.connect(tmp_path / "data" / "history.db") as db:
         assert db.execute("SELECT count(*) FROM blobs").fetchone() == (1,)
@@ -124,14 +99,14 @@ async def test_files_are_stored_once_and_go_back_with_the_conversation(tmp_path,
 
 
 async def test_a_file_from_stdin(tmp_path, loopback):
-    code, out, err = await run(tmp_path, loopback, "-m", "loopback/echo", "-a", "-", "look", stdin=png())
+    code, out, err = await ask_process(tmp_path, "-m", "loopback/echo", "-a", "-", "look", stdin=png())
     assert code == 0, err
     assert "got a" in out and "PNG" in out
 
 
 async def test_exports_show_files_and_cost_and_json_round_trips_them(tmp_path, loopback, files):
     picture, _, _ = files
-    code, _, err = await run(tmp_path, loopback, "--base-url", loopback.url + "/v1", "-m", "loopback/echo", "-a", str(picture), "look")
+    code, _, err = await ask_process(tmp_path, "--base-url", loopback.url + "/v1", "-m", "loopback/echo", "-a", str(picture), "look")
     assert code == 0, err
     _, markdown, _ = await run_export(tmp_path, "md")
     assert f"📎 pic.png ({round(len(png()) / 1024)} KB, image/png)" in markdown and "_cost <$0.0001 (table)_" in markdown  # a loopback turn costs a fraction of a cent
@@ -152,12 +127,12 @@ async def test_a_persona_brings_its_system_prompt_model_and_effort_and_flags_win
     config = tmp_path / "config"
     config.mkdir()
     (config / "config.toml").write_text('[personas.terse]\nprompt = "You are terse. Answer in one line."\nmodel = "loopback/echo"\neffort = "off"\n')
-    code, out, err = await run(tmp_path, loopback, "--base-url", loopback.url + "/v1", "--persona", "terse", "hello")
+    code, out, err = await ask_process(tmp_path, "--base-url", loopback.url + "/v1", "--persona", "terse", "hello")
     assert code == 0, err
     assert "a system prompt of 34 characters" in out
     sent = loopback.records[-1].request_json
     assert sent["messages"][0] == {"role": "system", "content": SYSTEM} and sent["model"] == "echo"
-    code, out, _ = await run(tmp_path, loopback, "--base-url", loopback.url + "/v1", "--persona", "terse", "--system", "Be brief.", "hello")
+    code, out, _ = await ask_process(tmp_path, "--base-url", loopback.url + "/v1", "--persona", "terse", "--system", "Be brief.", "hello")
     assert "a system prompt of 9 characters" in out
-    code, _, err = await run(tmp_path, loopback, "--persona", "nobody", "hello")
+    code, _, err = await ask_process(tmp_path, "--persona", "nobody", "hello")
     assert code == 2 and err.strip() == "rtchat: no persona named 'nobody' (known: terse)"

@@ -2,13 +2,8 @@
 
 from __future__ import annotations
 
-import subprocess
 
-from tests.support.env import isolated_env, rtchat_cmd
-
-
-def run(tmp_path, *args):
-    return subprocess.run(rtchat_cmd(*args), env=isolated_env(tmp_path), capture_output=True, text=True, timeout=60)
+from tests.support.env import run_rtchat
 
 
 def write_config(tmp_path, text: str):
@@ -21,14 +16,14 @@ def write_config(tmp_path, text: str):
 
 def test_retries_zero_is_refused_by_ask_with_the_line_to_fix(tmp_path):
     path = write_config(tmp_path, "[network]\nretries = 0\n")
-    result = run(tmp_path, "ask", "-m", "loopback/echo", "hi")
+    result = run_rtchat(tmp_path, "ask", "-m", "loopback/echo", "hi")
     assert result.returncode == 2 and result.stdout == ""
     assert result.stderr == f"rtchat: {path} line 2: [network] retries must be a whole number between 1 and 10 (got 0)\n"
 
 
 def test_config_check_lists_every_problem_and_exits_2(tmp_path):
     path = write_config(tmp_path, 'theme = "dark"\n[network]\nstall_timeout = -1\nretries = 0\n')
-    result = run(tmp_path, "config", "check")
+    result = run_rtchat(tmp_path, "config", "check")
     assert result.returncode == 2
     assert result.stderr.splitlines() == [
         f"rtchat: {path} line 3: [network] stall_timeout must be a number of seconds between 1 and 3600 (got -1)",
@@ -38,19 +33,19 @@ def test_config_check_lists_every_problem_and_exits_2(tmp_path):
 
 def test_config_check_names_a_theme_that_does_not_exist(tmp_path):
     path = write_config(tmp_path, '\ntheme = "rtchat-dark"\n')
-    result = run(tmp_path, "config", "check")
+    result = run_rtchat(tmp_path, "config", "check")
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert result.stderr.startswith(f"rtchat: {path} line 2: theme 'rtchat-dark' does not exist (themes: ")
     assert "dark, " in result.stderr and "high-contrast" in result.stderr
     (path.parent / "themes").mkdir()
     (path.parent / "themes" / "mine.toml").write_text('name = "rtchat-dark"\nprimary = "#ff0000"\n')
-    assert run(tmp_path, "config", "check").returncode == 0
+    assert run_rtchat(tmp_path, "config", "check").returncode == 0
 
 
 def test_unknown_keys_warn_with_their_line_and_do_not_stop_anything(tmp_path):
     path = write_config(tmp_path, "[network]\nretry = 3\n")
-    checked = run(tmp_path, "config", "check")
+    checked = run_rtchat(tmp_path, "config", "check")
     assert checked.returncode == 0 and checked.stdout.startswith(f"{path}: exists")
     assert checked.stderr.startswith(f"rtchat: warning: {path} line 2: unknown setting [network] retry (ignored; known: ")
-    asked = run(tmp_path, "ask", "-m", "loopback/echo", "hi")
+    asked = run_rtchat(tmp_path, "ask", "-m", "loopback/echo", "hi")
     assert asked.returncode == 0 and "hi" in asked.stdout and "unknown setting [network] retry" in asked.stderr

@@ -15,6 +15,7 @@ from rtchat.events import Done, Error, Notice, TextDelta
 from rtchat.loopback import start_loopback
 from rtchat.session import Session
 from tests.support.dns import unresolvable
+from tests.support.turns import run_turn
 
 
 @pytest.fixture
@@ -37,9 +38,8 @@ async def session_factory(monkeypatch, tmp_path):
 
 async def ask(session, ref, base_url, prompt="hi", conversation=None):
     conversation = conversation or Conversation()
-    conversation.add_user(prompt)
     target = await session.resolve(ref, base_url)
-    events = [e async for e in session.turn(target, conversation).events()]
+    events, _ = await run_turn(session, target, conversation, prompt, keep=False)
     return events, conversation
 
 

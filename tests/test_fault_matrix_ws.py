@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import socket
 
-from rtchat.conversation import ChatMessage, Conversation
-from rtchat.loopback import start_loopback
+from rtchat.conversation import Conversation
 from tests.support.dns import unresolvable
-from tests.support.turns import done_of, text_of
 from tests.support.ws import ask, make_session
 
 
@@ -44,26 +42,6 @@ async def test_dns_failure_is_explained(isolated, monkeypatch):
     [error] = errors(events)
     assert error.kind == "connection" and "no-such-host.invalid" in error.message and "sk-test-dns" not in error.message
     assert "no-such-host.invalid" in lookups
-
-
-async def test_server_restart_mid_session_reconnects_and_rebuilds_context(isolated):
-    server = await start_loopback()
-    port = server.port
-    session = make_session()
-    conversation = Conversation()
-    try:
-        target = await session.resolve("loopback/echo", server.url + "/v1")
-        events, _ = await ask(session, target, conversation, "remember the word pelican")
-        conversation.messages.append(ChatMessage("assistant", text_of(events)))
-        await server.close()
-        server = await start_loopback(port=port)
-        events, turn = await ask(session, target, conversation, "what was the word?")
-    finally:
-        await session.aclose()
-        await server.close()
-    assert done_of(events) == "complete" and turn.clock.connect_ms > 0, "a new socket was opened"
-    assert "(turn 2)" in text_of(events), "the restarted server was given the earlier turns again"
-    assert len(server.connections) == 1
 
 
 async def test_a_normal_close_1000_is_explained_and_the_next_turn_reopens(isolated):

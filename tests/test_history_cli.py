@@ -8,37 +8,33 @@ import sqlite3
 import subprocess
 import time
 
-from tests.support.env import isolated_env, rtchat_cmd
-
-
-def rtchat(tmp_path, *args, **kw):
-    return subprocess.run(rtchat_cmd(*args), env=isolated_env(tmp_path), capture_output=True, text=True, timeout=60, **kw)
+from tests.support.env import isolated_env, rtchat_cmd, run_rtchat
 
 
 def test_ask_continue_search_and_export(tmp_path):
-    assert rtchat(tmp_path, "ask", "tell me about llamas").returncode == 0
-    second = rtchat(tmp_path, "ask", "--continue", "and alpacas")
+    assert run_rtchat(tmp_path, "ask", "tell me about llamas").returncode == 0
+    second = run_rtchat(tmp_path, "ask", "--continue", "and alpacas")
     assert "(turn 2)" in second.stdout
-    listing = json.loads(rtchat(tmp_path, "history", "--json").stdout)
+    listing = json.loads(run_rtchat(tmp_path, "history", "--json").stdout)
     assert len(listing) == 1 and listing[0]["messages"] == 4 and listing[0]["title"] == "tell me about llamas"
-    hits = json.loads(rtchat(tmp_path, "history", "--json", "--search", "alpacas").stdout)
+    hits = json.loads(run_rtchat(tmp_path, "history", "--json", "--search", "alpacas").stdout)
     assert hits and hits[0]["conversation_id"] == listing[0]["id"]
-    markdown = rtchat(tmp_path, "export", "last").stdout
+    markdown = run_rtchat(tmp_path, "export", "last").stdout
     assert "tell me about llamas" in markdown and "<details>" in markdown and "and alpacas" in markdown
-    exported = json.loads(rtchat(tmp_path, "export", str(listing[0]["id"]), "--format", "json").stdout)
+    exported = json.loads(run_rtchat(tmp_path, "export", str(listing[0]["id"]), "--format", "json").stdout)
     assert [m["role"] for m in exported["messages"]] == ["user", "assistant", "user", "assistant"]
 
 
 def test_no_history_stores_nothing(tmp_path):
-    assert rtchat(tmp_path, "ask", "--no-history", "secret musings").returncode == 0
-    assert json.loads(rtchat(tmp_path, "history", "--json").stdout) == []
+    assert run_rtchat(tmp_path, "ask", "--no-history", "secret musings").returncode == 0
+    assert json.loads(run_rtchat(tmp_path, "history", "--json").stdout) == []
 
 
 def test_broken_database_warns_once_and_the_answer_still_streams(tmp_path):
     data = tmp_path / "data"
     data.mkdir()
     (data / "history.db").write_bytes(b"this is not a database" * 100)
-    result = rtchat(tmp_path, "ask", "still answer me")
+    result = run_rtchat(tmp_path, "ask", "still answer me")
     assert result.returncode == 0 and "still answer me" in result.stdout
     assert "history is off" in result.stderr and "Traceback" not in result.stderr
 
@@ -58,8 +54,8 @@ def test_kill_9_mid_answer_keeps_prompt_and_partial(tmp_path):
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=10)
     # The next start recovers the answer; read it back through the real store.
-    listing = json.loads(rtchat(tmp_path, "history", "--json").stdout)
-    exported = json.loads(rtchat(tmp_path, "export", str(listing[0]["id"]), "--format", "json").stdout)
+    listing = json.loads(run_rtchat(tmp_path, "history", "--json").stdout)
+    exported = json.loads(run_rtchat(tmp_path, "export", str(listing[0]["id"]), "--format", "json").stdout)
     prompt, answer = exported["messages"]
     assert prompt["text"] == "write at length"
     assert answer["status"] == "interrupted"

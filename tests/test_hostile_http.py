@@ -16,10 +16,11 @@ from aiohttp import web
 from rtchat.config import NetworkSettings, load_config
 from rtchat.conversation import Conversation
 from rtchat.errors import server_message, shorten
-from rtchat.events import Done, Error, Notice, TextDelta
+from rtchat.events import Done, Notice, TextDelta
 from rtchat.session import Session
 from tests.support.env import isolated_env, rtchat_cmd
 from tests.support.peers import http_peer, sse_head
+from tests.support.turns import errors_of, run_turn, text_of
 
 pytestmark = pytest.mark.usefixtures("isolated")
 
@@ -36,24 +37,13 @@ async def ask(peer_url: str, ref: str = "openai/gpt-x", suffix: str = "/v1", **n
     session = session_with(**network)
     try:
         target = await session.resolve(ref, peer_url + suffix)
-        conversation = Conversation()
-        conversation.add_user("hi")
-        turn = session.turn(target, conversation)
-        return [event async for event in turn.events()], turn
+        return await run_turn(session, target, Conversation(), "hi", keep=False)
     finally:
         await session.aclose()
 
 
 def chunk(text: str) -> bytes:
     return f'data: {json.dumps({"choices": [{"index": 0, "delta": {"content": text}}]})}\n\n'.encode()
-
-
-def text_of(events) -> str:
-    return "".join(e.text for e in events if isinstance(e, TextDelta))
-
-
-def errors_of(events) -> list[Error]:
-    return [e for e in events if isinstance(e, Error)]
 
 
 @pytest.fixture

@@ -1,17 +1,12 @@
 """`rtchat models`: the catalogue plus the provider's own /models, cached."""
 
 import json
-import subprocess
 
-from tests.support.env import isolated_env, rtchat_cmd
-
-
-def models(tmp_path, *args):
-    return subprocess.run(rtchat_cmd("models", *args), env=isolated_env(tmp_path), capture_output=True, text=True, timeout=60)
+from tests.support.env import run_rtchat
 
 
 def test_lists_capabilities_and_key_state(tmp_path):
-    out = models(tmp_path).stdout
+    out = run_rtchat(tmp_path, "models").stdout
     assert "loopback/echo" in out and "openai/gpt-realtime" in out
     line = next(l for l in out.splitlines() if l.startswith("anthropic/claude-sonnet-4-5"))
     assert "thinking" in line and line.rstrip().endswith("missing")
@@ -19,13 +14,13 @@ def test_lists_capabilities_and_key_state(tmp_path):
 
 
 def test_refresh_asks_the_server_and_caches(tmp_path):
-    out = models(tmp_path, "--provider", "loopback", "--refresh").stdout
+    out = run_rtchat(tmp_path, "models", "--provider", "loopback", "--refresh").stdout
     assert "loopback/fault-429" in out  # only the server's own list has the fault models
     cache = json.loads((tmp_path / "cache" / "models" / "loopback.json").read_text())
     assert "fault-429" in cache["models"]
-    assert "loopback/fault-429" in models(tmp_path, "--provider", "loopback").stdout  # from the cache now
+    assert "loopback/fault-429" in run_rtchat(tmp_path, "models", "--provider", "loopback").stdout  # from the cache now
 
 
 def test_unknown_provider(tmp_path):
-    result = models(tmp_path, "--provider", "nope")
+    result = run_rtchat(tmp_path, "models", "--provider", "nope")
     assert result.returncode == 2 and "unknown provider 'nope'" in result.stderr

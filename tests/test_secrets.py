@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 
 from aiohttp import web
@@ -13,7 +12,7 @@ from rtchat.conversation import Conversation
 from rtchat.events import Error
 from rtchat.secrets import KeyLookup
 from rtchat.session import Session
-from tests.support.env import isolated_env, rtchat_cmd
+from tests.support.env import isolated_env, rtchat_cmd, run_rtchat
 
 CANARY = "sk-canary-2b7e151628aed2a6abf7158809cf4f3c"
 
@@ -22,24 +21,19 @@ def scan_tree(root: Path) -> list[Path]:
     return [p for p in root.rglob("*") if p.is_file() and CANARY.encode() in p.read_bytes()]
 
 
-def run(tmp_path, *args, **extra):
-    env = isolated_env(tmp_path, **extra)
-    return subprocess.run(rtchat_cmd(*args), env=env, capture_output=True, text=True, timeout=60)
-
-
 def test_canary_never_leaks_through_cli_logs_db_or_config(tmp_path):
     ring = tmp_path / "ring.json"
     keyring_env = {"PYTHON_KEYRING_BACKEND": "tests.support.file_keyring.TestKeyring", "RTCHAT_TEST_KEYRING": str(ring)}
-    outputs = [subprocess.run(rtchat_cmd("keys", "set", "openai"), input=CANARY, env=isolated_env(tmp_path, **keyring_env), capture_output=True, text=True, timeout=30)]
+    outputs = [run_rtchat(tmp_path, "keys", "set", "openai", input=CANARY, **keyring_env)]
     # keyring key, rejected by the server, with the debug wire log on
-    outputs.append(run(tmp_path, "--debug", "ask", "-m", "openai/fault-401", "--base-url", "http://127.0.0.1:9/v1", "hi", **keyring_env))
+    outputs.append(run_rtchat(tmp_path, "--debug", "ask", "-m", "openai/fault-401", "--base-url", "http://127.0.0.1:9/v1", "hi", **keyring_env))
     # env key, a good answer, stored in history, exported
-    outputs.append(run(tmp_path, "ask", "--debug", "-m", "loopback/echo", "hello", OPENAI_API_KEY=CANARY))
-    outputs.append(run(tmp_path, "ask", "--jsonl", "-m", "loopback/fault-401", "hello", OPENAI_API_KEY=CANARY))
-    outputs.append(run(tmp_path, "export", "last", "--format", "json"))
-    outputs.append(run(tmp_path, "history", "--json"))
-    outputs.append(run(tmp_path, "keys", "list", **keyring_env))
-    outputs.append(run(tmp_path, "models", "--provider", "loopback", **keyring_env))
+    outputs.append(run_rtchat(tmp_path, "ask", "--debug", "-m", "loopback/echo", "hello", OPENAI_API_KEY=CANARY))
+    outputs.append(run_rtchat(tmp_path, "ask", "--jsonl", "-m", "loopback/fault-401", "hello", OPENAI_API_KEY=CANARY))
+    outputs.append(run_rtchat(tmp_path, "export", "last", "--format", "json"))
+    outputs.append(run_rtchat(tmp_path, "history", "--json"))
+    outputs.append(run_rtchat(tmp_path, "keys", "list", **keyring_env))
+    outputs.append(run_rtchat(tmp_path, "models", "--provider", "loopback", **keyring_env))
     assert CANARY not in outputs[2].stdout + outputs[2].stderr
     for result in outputs:
         assert CANARY not in result.stdout + result.stderr, result.args

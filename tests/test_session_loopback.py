@@ -13,6 +13,7 @@ from rtchat.events import Done, Error, Metrics, Notice, TextDelta, ThinkingDelta
 from rtchat.session import Session
 from tests.support.dns import unresolvable
 from tests.support.streams import summary
+from tests.support.turns import run_turn
 from tests.support.wait import until
 
 
@@ -24,10 +25,7 @@ def make_session(**network) -> Session:
 
 async def run(session: Session, ref: str, prompt: str, base_url: str | None = None, effort: str | None = None, conversation: Conversation | None = None):
     target = await session.resolve(ref, base_url)
-    conversation = conversation or Conversation()
-    conversation.add_user(prompt)
-    turn = session.turn(target, conversation, effort)
-    return [event async for event in turn.events()], turn
+    return await run_turn(session, target, conversation or Conversation(), prompt, effort=effort, keep=False)
 
 
 WIRE_TARGETS = [
@@ -179,7 +177,7 @@ async def test_keepalive_comments_are_not_progress(isolated, loopback):
 
 
 async def test_keepalive_comments_within_the_stall_timeout_are_fine(isolated, loopback):
-    session = make_session(stall_timeout=3.0)
+    session = make_session(stall_timeout=10.0)  # 1 s of keep-alives, well inside it even on a loaded machine
     try:
         events, _ = await run(session, "loopback/fault-keepalive", "patience", loopback.url + "/v1")
     finally:

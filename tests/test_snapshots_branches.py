@@ -8,10 +8,9 @@ import pytest
 
 from rtchat.ui.widgets.transcript.branch_switcher import BranchSwitcher
 from rtchat.ui.widgets.transcript.messages import AssistantMessage
-from tests.support.snap import freeze, settle_figures
+from tests.support.snap import SIZES, freeze, settle_figures
 from tests.support.ui import idle, make_app, ready, wait_for
 
-SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40")]
 
 pytestmark = pytest.mark.usefixtures("isolated")
 

@@ -8,9 +8,8 @@ from pathlib import Path
 import pytest
 
 from rtchat.ui.widgets.transcript.messages import UserMessage
-from tests.support.ui import idle, make_app, notices, ready, send, wait_for
-from tests.test_attachments import PDF, png, run
-from tests.test_ui_attach import chips, picture  # noqa: F401 - `picture` is a fixture
+from tests.support.attachments import PDF, ask_process, png
+from tests.support.ui import chips, idle, make_app, notices, ready, send, wait_for
 
 SIZE = f"got a {round(len(png()) / 1024)} KB PNG"
 SOCKETS = {  # (model, base-URL suffix, protocol, env, the loopback's wire)
@@ -25,7 +24,7 @@ async def test_an_image_goes_over_the_socket_and_the_echo_names_it(tmp_path, loo
     model, suffix, protocol, env, wire = SOCKETS[socket]
     notes = tmp_path / "notes.txt"
     notes.write_text("the heron is in the notes file")
-    code, out, err = await run(tmp_path, loopback, "-m", model, "--base-url", loopback.url + suffix, "--protocol", protocol, "-a", str(picture), "-a", str(notes), "what is this", **env)
+    code, out, err = await ask_process(tmp_path, "-m", model, "--base-url", loopback.url + suffix, "--protocol", protocol, "-a", str(picture), "-a", str(notes), "what is this", **env)
     assert code == 0, err
     assert SIZE in out, out
     assert "the heron is in the notes file" in out, "a text file travels inside the words"
@@ -38,7 +37,7 @@ async def test_an_image_goes_over_the_socket_and_the_echo_names_it(tmp_path, loo
 async def test_a_pdf_to_a_socket_is_one_line_naming_what_it_takes(tmp_path, loopback):
     document = tmp_path / "doc.pdf"
     document.write_bytes(PDF)
-    code, out, err = await run(tmp_path, loopback, "-m", "loopback/echo", "--base-url", loopback.url + "/v1", "--protocol", "websocket", "-a", str(document), "hi")
+    code, out, err = await ask_process(tmp_path, "-m", "loopback/echo", "--base-url", loopback.url + "/v1", "--protocol", "websocket", "-a", str(document), "hi")
     assert code == 2 and out == ""
     assert err.strip() == "rtchat: doc.pdf: a Realtime session takes PNG, JPEG images and text; switch to SSE to send this pdf (--protocol sse; ctrl+n in the app)"
     assert loopback.connections == [] and loopback.records == [], "nothing was sent"
@@ -47,19 +46,19 @@ async def test_a_pdf_to_a_socket_is_one_line_naming_what_it_takes(tmp_path, loop
 async def test_a_webp_goes_to_gemini_live_but_realtime_takes_png_and_jpeg_only(tmp_path, loopback):
     webp = tmp_path / "pic.webp"
     webp.write_bytes(b"RIFF" + (56).to_bytes(4, "little") + b"WEBP" + b"\x00" * 56)
-    code, _, err = await run(tmp_path, loopback, "-m", "loopback/echo", "--base-url", loopback.url + "/v1", "--protocol", "webrtc", "-a", str(webp), "hi")
+    code, _, err = await ask_process(tmp_path, "-m", "loopback/echo", "--base-url", loopback.url + "/v1", "--protocol", "webrtc", "-a", str(webp), "hi")
     assert code == 2 and "pic.webp: a Realtime session takes PNG, JPEG images and text" in err
-    code, out, err = await run(tmp_path, loopback, "-m", "gemini/echo", "--base-url", loopback.url, "--protocol", "websocket", "-a", str(webp), "hi", GEMINI_API_KEY="k")
+    code, out, err = await ask_process(tmp_path, "-m", "gemini/echo", "--base-url", loopback.url, "--protocol", "websocket", "-a", str(webp), "hi", GEMINI_API_KEY="k")
     assert code == 0, err
     assert "got a 68 B WEBP" in out
     gif = tmp_path / "anim.gif"
     gif.write_bytes(b"GIF89a" + b"\x00" * 64)
-    code, _, err = await run(tmp_path, loopback, "-m", "gemini/echo", "--base-url", loopback.url, "--protocol", "websocket", "-a", str(gif), "hi", GEMINI_API_KEY="k")
+    code, _, err = await ask_process(tmp_path, "-m", "gemini/echo", "--base-url", loopback.url, "--protocol", "websocket", "-a", str(gif), "hi", GEMINI_API_KEY="k")
     assert code == 2 and "anim.gif: a Live session takes PNG, JPEG, WEBP images and text" in err
 
 
 async def test_a_beta_realtime_server_is_refused_images_once_it_names_its_dialect(tmp_path, loopback, picture):
-    code, out, err = await run(tmp_path, loopback, "-m", "loopback/echo", "--base-url", loopback.url + "/beta/v1", "--protocol", "websocket", "-a", str(picture), "hi")
+    code, out, err = await ask_process(tmp_path, "-m", "loopback/echo", "--base-url", loopback.url + "/beta/v1", "--protocol", "websocket", "-a", str(picture), "hi")
     assert code == 2, (out, err)
     assert "pic.png: this Realtime server speaks the beta dialect, which has no field for image bytes" in err
     [connection] = loopback.connections
@@ -94,7 +93,7 @@ async def test_the_app_attaches_an_image_and_sends_it_over_the_websocket(isolate
 async def test_a_responses_socket_carries_images_and_pdfs_as_its_sse_twin_does(tmp_path, loopback, picture):
     document = tmp_path / "doc.pdf"
     document.write_bytes(PDF)
-    code, out, err = await run(tmp_path, loopback, "-m", "openai/echo", "--base-url", loopback.url + "/v1", "--protocol", "websocket", "-a", str(picture), "-a", str(document), "hi", OPENAI_API_KEY="k")
+    code, out, err = await ask_process(tmp_path, "-m", "openai/echo", "--base-url", loopback.url + "/v1", "--protocol", "websocket", "-a", str(picture), "-a", str(document), "hi", OPENAI_API_KEY="k")
     assert code == 0, err
     assert f"{SIZE} and a {round(len(PDF) / 1024)} KB PDF" in out
     assert [c.wire for c in loopback.connections] == ["openai_responses_ws"]

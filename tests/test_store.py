@@ -26,13 +26,13 @@ from rtchat.events import (
 )
 from rtchat.store import (
     DATA_DIR_ENV,
-    MIGRATIONS,
     SCHEMA_VERSION,
     Store,
     StoreError,
     fts_query,
     title_from_prompt,
 )
+from tests.support.store import build_old_database, fts_is_consistent
 
 
 class FakeClock:
@@ -72,27 +72,6 @@ def committed(db_path: Path, sql: str, params: tuple = ()) -> list[tuple]:
         return connection.execute(sql, params).fetchall()
     finally:
         connection.close()
-
-
-def fts_is_consistent(store: Store) -> bool:
-    """The trigger-maintained index holds exactly what a fresh rebuild would."""
-    conn = store._conn
-    conn.execute(
-        "CREATE VIRTUAL TABLE check_fts USING fts5(text, thinking_text, transcript,"
-        " content='messages_indexed', content_rowid='id',"
-        " tokenize='porter unicode61 remove_diacritics 2')"
-    )
-    try:
-        conn.execute("INSERT INTO check_fts(check_fts) VALUES ('rebuild')")
-        conn.execute("CREATE VIRTUAL TABLE temp.live_terms USING fts5vocab(main, messages_fts, instance)")
-        conn.execute("CREATE VIRTUAL TABLE temp.fresh_terms USING fts5vocab(main, check_fts, instance)")
-        live = conn.execute("SELECT term, doc, col, offset FROM live_terms").fetchall()
-        fresh = conn.execute("SELECT term, doc, col, offset FROM fresh_terms").fetchall()
-        return [tuple(r) for r in live] == [tuple(r) for r in fresh]
-    finally:
-        conn.execute("DROP TABLE IF EXISTS temp.live_terms")
-        conn.execute("DROP TABLE IF EXISTS temp.fresh_terms")
-        conn.execute("DROP TABLE check_fts")
 
 
 # --------------------------------------------------------------------------- round trip
@@ -186,7 +165,6 @@ def test_prompt_is_committed_before_returning(store: Store, db_path: Path) -> No
 def test_begin_answer_commits_a_streaming_row(store: Store, db_path: Path) -> None:
     conv = store.create_conversation("m")
     writer = store.begin_answer(conv, "m")
-    feed = Feed(writer)
     assert committed(db_path, "SELECT status, model FROM messages WHERE id = ?", (writer.message_id,)) == [
         ("streaming", "m")
     ]
@@ -553,40 +531,6 @@ def test_search_matches_word_prefixes(store: Store) -> None:
 
 
 # --------------------------------------------------------------------------- migrations
-
-
-def build_old_database(path: Path, version: int) -> None:
-    """A file exactly as an older rtchat left it, with data in that schema."""
-    connection = sqlite3.connect(path)
-    for migration in MIGRATIONS[:version]:
-        for statement in migration:
-            connection.execute(statement)
-    connection.execute(f"PRAGMA user_version = {version}")
-    if version >= 1:
-        connection.execute(
-            "INSERT INTO conversations (id, title, model, protocol, system, created, updated)"
-            " VALUES (7, 'Legacy chat', 'old-model', 'sse', 'sys', 1.0, 2.0)"
-        )
-        connection.execute(
-            "INSERT INTO messages (id, conversation_id, seq, role, text, status, created, updated)"
-            " VALUES (1, 7, 1, 'user', 'ancient question about volcanoes', 'complete', 1.0, 1.0)"
-        )
-        connection.execute(
-            "INSERT INTO messages (id, conversation_id, seq, role, text, thinking, status, model,"
-            " input_tokens, created, updated) VALUES (2, 7, 2, 'assistant', 'Magma rises.',"
-            ' \'[{"text": "geology pondering", "signature": "s", "redacted": null, "provider": "p"}]\','
-            " 'complete', 'old-model', 5, 2.0, 2.0)"
-        )
-        connection.execute(
-            "INSERT INTO messages (id, conversation_id, seq, role, text, status, created, updated)"
-            " VALUES (3, 7, 3, 'assistant', 'cut off mid', 'streaming', 3.0, 3.0)"
-        )
-    if version >= 2:
-        connection.execute("UPDATE messages SET transcript = 'spoken lava words' WHERE id = 2")
-    if version >= 3:  # v3 rtchat wrote the plain thinking text beside the JSON, for search
-        connection.execute("UPDATE messages SET thinking_text = 'geology pondering' WHERE id = 2")
-    connection.commit()
-    connection.close()
 
 
 @pytest.mark.parametrize("version", range(SCHEMA_VERSION))

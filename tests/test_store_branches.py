@@ -14,7 +14,7 @@ from tests.support.answers import Feed
 from rtchat.events import Done, TextDelta
 from rtchat.history import edit_point, regenerate_point
 from rtchat.store import SCHEMA_VERSION, Store
-from tests.test_store import build_old_database, fts_is_consistent
+from tests.support.store import build_old_database, fts_is_consistent
 
 FIXTURES = Path(__file__).parent / "fixtures" / "history"
 

@@ -4,16 +4,13 @@ one-line refusals that lose nothing, and the files back when the conversation re
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from textual import events
 
 from rtchat.ui.widgets.input.chips import Chip
 from rtchat.ui.widgets.transcript.messages import UserMessage
-from tests.support.ui import idle, make_app, notices, ready, send, wait_for
-from tests.test_attachments import png
-from tests.test_ui_system_prompt import answers, loopback_app
+from tests.support.attachments import png
+from tests.support.ui import answers, chips, idle, loopback_app, make_app, notices, ready, send, wait_for
 
 pytestmark = pytest.mark.usefixtures("isolated")
 
@@ -24,18 +21,6 @@ WIRES = {
     "gemini": ("gemini/echo", lambda body: [next(iter(p)) for p in body["contents"][-1]["parts"] if "text" not in p], ["inlineData"]),
     "openai_responses": ("responses/echo", lambda body: [p["type"] for p in body["input"][-1]["content"] if p["type"] != "input_text"], ["input_image"]),
 }
-
-
-def chips(widget) -> list[str]:
-    return [str(chip.render()) for chip in widget.query(Chip)]
-
-
-@pytest.fixture
-def picture(tmp_path, monkeypatch):
-    """pic.png in the current folder: typed as a short relative path (Pilot types ~60 ms a key)."""
-    (tmp_path / "pic.png").write_bytes(png())
-    monkeypatch.chdir(tmp_path)
-    return Path("pic.png")
 
 
 @pytest.mark.parametrize("wire", list(WIRES))
@@ -119,7 +104,7 @@ async def test_files_are_stored_and_come_back_with_the_conversation(picture):
         conversation_id = app.history.conversation_id
         await pilot.press("ctrl+k")
         await wait_for(pilot, lambda: app.history.conversation_id is None and app.transcript.empty)
-        await app.open_conversation(conversation_id).wait()
+        await app.open_conversation(conversation_id).wait()  # the worker has shown it, switched the model and focused the prompt
         await wait_for(pilot, lambda: bool(app.transcript.query(UserMessage)))
         assert chips(app.transcript.query_one(UserMessage))[0].startswith("pic.png · ")
         await send(pilot, "and again")

@@ -9,7 +9,7 @@ import pytest
 from rtchat.store import Store, default_path
 from rtchat.ui.widgets.transcript.branch_switcher import BranchSwitcher
 from rtchat.ui.widgets.transcript.messages import AssistantMessage, UserMessage
-from tests.support.ui import idle, make_app, ready, send, wait_for
+from tests.support.ui import focus, idle, make_app, ready, send, wait_for
 
 SIZE = (100, 40)
 REFUSAL = "I can't help with that."
@@ -35,7 +35,7 @@ def switcher_of(view) -> str | None:
 async def chat(pilot, text: str) -> None:
     app = pilot.app
     before = len(answers(app))
-    app.prompt.focus()
+    await focus(pilot, app.prompt)
     await send(pilot, text)
     await wait_for(pilot, lambda: len(answers(app)) > before and idle(app))
 
@@ -87,11 +87,11 @@ async def test_regenerate_flip_by_key_and_mouse_and_the_choice_survives_a_restar
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
-        await app.open_conversation(conv_id).wait()
+        await app.open_conversation(conv_id).wait()  # the worker has shown it, switched the model and focused the prompt
         await wait_for(pilot, lambda: len(answers(app)) == 2)
         first = answers(app)[0]
         assert first.model == "loopback/echo" and switcher_of(first) == "1/2"
-        first.focus()
+        await focus(pilot, first)
         await pilot.press("right_square_bracket")
         await wait_for(pilot, lambda: len(answers(app)) == 1 and answers(app)[0].model == "loopback/refusal")
         await chat(pilot, "why not?")
@@ -115,7 +115,7 @@ async def test_edit_and_resend_makes_a_branch_and_the_old_one_stays_reachable():
         assert [p.text for p in prompts] == ["first question", "second question, fixed"]
         await wait_for(pilot, lambda: switcher_of(list(app.transcript.query(UserMessage))[-1]) == "2/2")
 
-        list(app.transcript.query(UserMessage))[-1].focus()
+        await focus(pilot, list(app.transcript.query(UserMessage))[-1])
         await pilot.press("left_square_bracket")
         await wait_for(pilot, lambda: [p.text for p in app.transcript.query(UserMessage)][-1:] == ["second question with a typo"])
         assert len(answers(app)) == 2, "the old branch comes back with its answer"
@@ -156,7 +156,7 @@ async def test_race_losers_are_stored_as_siblings_of_the_kept_answer():
             ("user", None, True), ("assistant", "loopback/echo@rate=0", False), ("assistant", "loopback/refusal", True)
         ]
         assert everything[1].text == screen.race.lanes[0].text, "the loser is stored as its column showed it"
-        answers(app)[0].focus()
+        await focus(pilot, answers(app)[0])
         await pilot.press("left_square_bracket")
         await wait_for(pilot, lambda: answers(app) and answers(app)[0].model == "loopback/echo@rate=0")
         await chat(pilot, "next")

@@ -6,7 +6,7 @@ import pytest
 
 from rtchat.ui.widgets.transcript.messages import AssistantMessage, ErrorMessage, UserMessage
 from rtchat.ui.widgets.input.prompt_input import PromptInput
-from tests.support.ui import idle, make_app, ready, send, wait_for
+from tests.support.ui import focus, idle, make_app, ready, send, wait_for
 
 
 pytestmark = pytest.mark.usefixtures("isolated")
@@ -153,7 +153,7 @@ async def test_thinking_toggles_and_message_copy():
         assert not app.transcript.has_class("hide-thinking") and answer.thinking.styles.display == "block"
         await pilot.press("f8")  # copy last answer from anywhere
         assert len(copied) == 2
-        answer.focus()
+        await focus(pilot, answer)
         await pilot.press("i")
         assert isinstance(app.focused, PromptInput)
 

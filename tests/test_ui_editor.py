@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import subprocess
 import tempfile
+from pathlib import Path
 
 import pytest
 
@@ -32,6 +33,9 @@ def without_terminal(command: list[str]) -> int:
 
 async def open_editor(monkeypatch, visual: str, text: str) -> tuple[str, list[str]]:
     monkeypatch.setenv("VISUAL", visual)
+    # The editor runs in the working directory: an editor script that wrote to "$1" (`--wait`)
+    # once left a file named `--wait` in the repo. The tests' scripts take tmp_path's as theirs.
+    monkeypatch.chdir(Path(visual.split()[0]).parent)
     app = make_app()
     app.editor_runner = without_terminal
     async with app.run_test(size=(80, 24)) as pilot:

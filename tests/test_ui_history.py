@@ -146,7 +146,7 @@ async def test_answer_cut_by_a_crash_opens_as_interrupted():
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
-        await app.open_conversation(conversation_id).wait()
+        await app.open_conversation(conversation_id).wait()  # the worker has shown it, switched the model and focused the prompt
         await wait_for(pilot, lambda: app.transcript.query(AssistantMessage))
         answer = app.transcript.query_one(AssistantMessage)
         assert answer.text == "the partial ans" and answer.reason == "interrupted"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from rtchat.conversation import ChatMessage, Conversation, ThinkingBlock
+from tests.support.snap import steady_cursors
 from tests.support.ui import make_app, ready
 
 SIZE = (100, 30)
@@ -28,6 +29,7 @@ def history() -> Conversation:
 
 async def settle(pilot) -> None:
     await ready(pilot)
+    steady_cursors(pilot.app)
     await pilot.pause()  # a yield: what ready() set off is laid out
 
 

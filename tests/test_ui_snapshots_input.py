@@ -8,32 +8,19 @@ import pytest
 from textual.widgets import TextArea
 
 from rtchat.config import config_path
-from tests.support.snap import freeze, settle_figures
-from tests.support.ui import idle, make_app, ready, wait_for
+from tests.support.snap import run_before
+from tests.support.ui import idle, make_app, wait_for
 
 pytestmark = pytest.mark.usefixtures("isolated")
 
 SIZE = (80, 24)
 
 
-def run(monkeypatch, steps):
-    async def before(pilot):
-        freeze(pilot.app, monkeypatch)
-        await ready(pilot)
-        await wait_for(pilot, lambda: pilot.app.status.facts.state == "idle")
-        await steps(pilot)
-        pilot.app.clear_notifications()  # toasts time out: not part of the picture
-        settle_figures(pilot.app)
-        await pilot.pause()
-
-    return before
-
-
 def test_slash_completion_popup(snap_compare, monkeypatch):
     async def steps(pilot):
         await pilot.press("/", "e")
 
-    assert snap_compare(make_app(), terminal_size=SIZE, run_before=run(monkeypatch, steps))
+    assert snap_compare(make_app(), terminal_size=SIZE, run_before=run_before(monkeypatch, steps, from_idle=True, without_toasts=True))
 
 
 def test_system_prompt_screen(snap_compare, monkeypatch):
@@ -45,7 +32,7 @@ def test_system_prompt_screen(snap_compare, monkeypatch):
         pilot.app.screen.query_one(TextArea).cursor_blink = False
         await pilot.press(*"You are a careful reviewer. Point at the line, say why, stop.")
 
-    assert snap_compare(make_app(), terminal_size=SIZE, run_before=run(monkeypatch, steps))
+    assert snap_compare(make_app(), terminal_size=SIZE, run_before=run_before(monkeypatch, steps, from_idle=True, without_toasts=True))
 
 
 def test_attachment_chips(snap_compare, monkeypatch, tmp_path):
@@ -65,4 +52,4 @@ def test_attachment_chips(snap_compare, monkeypatch, tmp_path):
         await wait_for(pilot, lambda: len(app.composer.pending.children) == 1)
         app.transcript.scroll_home(animate=False, immediate=True)  # the sent prompt's chip in view
 
-    assert snap_compare(make_app(), terminal_size=SIZE, run_before=run(monkeypatch, steps))
+    assert snap_compare(make_app(), terminal_size=SIZE, run_before=run_before(monkeypatch, steps, from_idle=True, without_toasts=True))

@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.snap import freeze, settle_figures
-from tests.support.ui import idle, make_app, ready, wait_for
-
-SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40")]
+from tests.support.snap import SIZES, run_before
+from tests.support.ui import idle, make_app, wait_for
 
 pytestmark = pytest.mark.usefixtures("isolated")
 
@@ -26,25 +24,12 @@ async def type_and_send(pilot, text: str) -> None:
     await pilot.press(*text, "enter")
 
 
-def run(monkeypatch, steps):
-    """A run_before for snap_compare: freeze, wait for the model, then the given steps."""
-
-    async def before(pilot):
-        freeze(pilot.app, monkeypatch)
-        await ready(pilot)
-        await steps(pilot)
-        settle_figures(pilot.app)
-        await pilot.pause()  # a yield: what the steps set off is laid out
-
-    return before
-
-
 @pytest.mark.parametrize("size", SIZES)
 def test_welcome(snap_compare, monkeypatch, size):
     async def steps(pilot):
         await wait_for(pilot, lambda: pilot.app.status.facts.state == "idle")
 
-    assert snap_compare(make_app(), terminal_size=size, run_before=run(monkeypatch, steps))
+    assert snap_compare(make_app(), terminal_size=size, run_before=run_before(monkeypatch, steps))
 
 
 @pytest.mark.parametrize("size", SIZES)
@@ -56,7 +41,7 @@ def test_streaming(snap_compare, monkeypatch, size):
         app.turns.show_figures()
         await wait_for(pilot, lambda: app.turns.runner.view.body._rendered_upto == len(app.turns.runner.view.body.source))
 
-    assert snap_compare(make_app(model="loopback/fault-stall"), terminal_size=size, run_before=run(monkeypatch, steps))
+    assert snap_compare(make_app(model="loopback/fault-stall"), terminal_size=size, run_before=run_before(monkeypatch, steps))
 
 
 @pytest.mark.parametrize("size", SIZES)
@@ -67,7 +52,7 @@ def test_thinking_open(snap_compare, monkeypatch, size):
         await wait_for(pilot, lambda: len(app.state.conversation.messages) == 2 and idle(app))
         await pilot.press("escape", "t")  # the latest message takes focus; t opens its thinking
 
-    assert snap_compare(make_app(), terminal_size=size, run_before=run(monkeypatch, steps))
+    assert snap_compare(make_app(), terminal_size=size, run_before=run_before(monkeypatch, steps))
 
 
 @pytest.mark.parametrize("size", SIZES)
@@ -79,7 +64,7 @@ def test_interrupted(snap_compare, monkeypatch, size):
         await pilot.press("ctrl+c")
         await wait_for(pilot, lambda: idle(app) and app.status.facts.state == "interrupted")
 
-    assert snap_compare(make_app(model="loopback/fault-stall"), terminal_size=size, run_before=run(monkeypatch, steps))
+    assert snap_compare(make_app(model="loopback/fault-stall"), terminal_size=size, run_before=run_before(monkeypatch, steps))
 
 
 @pytest.mark.parametrize("size", SIZES)
@@ -89,7 +74,7 @@ def test_error(snap_compare, monkeypatch, size):
         await type_and_send(pilot, "hello")
         await wait_for(pilot, lambda: idle(app) and app.status.facts.state == "error")
 
-    assert snap_compare(make_app(model="loopback/fault-401"), terminal_size=size, run_before=run(monkeypatch, steps))
+    assert snap_compare(make_app(model="loopback/fault-401"), terminal_size=size, run_before=run_before(monkeypatch, steps))
 
 
 @pytest.mark.parametrize("size", SIZES)
@@ -97,7 +82,7 @@ def test_model_picker_typed_filter(snap_compare, monkeypatch, size):
     async def steps(pilot):
         await pilot.press("ctrl+o", *"fault-5")
 
-    assert snap_compare(make_app(), terminal_size=size, run_before=run(monkeypatch, steps))
+    assert snap_compare(make_app(), terminal_size=size, run_before=run_before(monkeypatch, steps))
 
 
 @pytest.mark.parametrize("size", SIZES)
@@ -105,7 +90,7 @@ def test_protocol_picker_disabled_rows(snap_compare, monkeypatch, size):
     async def steps(pilot):
         await pilot.press("f4")
 
-    assert snap_compare(make_app(model="loopback/redacted"), terminal_size=size, run_before=run(monkeypatch, steps))
+    assert snap_compare(make_app(model="loopback/redacted"), terminal_size=size, run_before=run_before(monkeypatch, steps))
 
 
 @pytest.mark.parametrize("size", SIZES)
@@ -113,7 +98,7 @@ def test_help(snap_compare, monkeypatch, size):
     async def steps(pilot):
         await pilot.press("f1")
 
-    assert snap_compare(make_app(), terminal_size=size, run_before=run(monkeypatch, steps))
+    assert snap_compare(make_app(), terminal_size=size, run_before=run_before(monkeypatch, steps))
 
 
 @pytest.mark.parametrize("size", SIZES)
@@ -127,7 +112,7 @@ def test_conversation_list(snap_compare, monkeypatch, size):
         await wait_for(pilot, lambda: app.screen.query("#conversations") and app.screen.query_one("#conversations").option_count == 1)
         await wait_for(pilot, lambda: not any(w.group == "list" and w.is_running for w in app.workers))
 
-    assert snap_compare(make_app(), terminal_size=size, run_before=run(monkeypatch, steps))
+    assert snap_compare(make_app(), terminal_size=size, run_before=run_before(monkeypatch, steps))
 
 
 @pytest.mark.parametrize("size", SIZES)
@@ -141,4 +126,4 @@ def test_search_without_matches(snap_compare, monkeypatch, size):
         await pilot.press("ctrl+f", *"zebra")
         await wait_for(pilot, lambda: "no message matches" in str(app.screen.query_one("#search-status", Static).render()))
 
-    assert snap_compare(make_app(), terminal_size=size, run_before=run(monkeypatch, steps))
+    assert snap_compare(make_app(), terminal_size=size, run_before=run_before(monkeypatch, steps))

@@ -9,8 +9,8 @@ from __future__ import annotations
 import pytest
 
 from rtchat.ui.controllers.voice_devices import silent_devices
+from tests.support.snap import SIZES, run_before
 from tests.support.ui import make_app, wait_for
-from tests.test_ui_snapshots_screens import SIZES, run
 
 pytestmark = pytest.mark.usefixtures("isolated")
 
@@ -39,4 +39,4 @@ def test_voice_mode(snap_compare, monkeypatch, size, key, shown):
         app.clear_notifications()  # the toasts would hide the status line this snapshot is about
 
     app = make_app(protocol="websocket", voice_devices=silent_devices(SilentMicrophone))
-    assert snap_compare(app, terminal_size=size, run_before=run(monkeypatch, steps))
+    assert snap_compare(app, terminal_size=size, run_before=run_before(monkeypatch, steps))

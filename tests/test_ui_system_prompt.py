@@ -4,15 +4,12 @@ echo model says it got); kept with the conversation and back when it is reopened
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pytest
 
-from rtchat.config import config_path, load_config
+from rtchat.config import config_path
 from rtchat.store import Store
-from rtchat.ui.app import RtChatApp
 from rtchat.ui.screens.system_prompt import SystemPromptScreen
-from tests.support.ui import idle, make_app, notices, ready, send, wait_for
+from tests.support.ui import answers, idle, loopback_app, make_app, notices, ready, send, wait_for
 
 pytestmark = pytest.mark.usefixtures("isolated")
 
@@ -25,23 +22,6 @@ WIRES = {
     "gemini": ("gemini/echo", lambda body: body["systemInstruction"] == {"parts": [{"text": SYSTEM}]}),
     "openai_responses": ("responses/echo", lambda body: body["instructions"] == SYSTEM),
 }
-
-
-def loopback_app(monkeypatch, model: str) -> RtChatApp:
-    """The app with Anthropic, Gemini and an OpenAI Responses provider served by its own loopback
-    (an empty base URL means the built-in loopback; the keys are dummies it accepts)."""
-    for name in ("ANTHROPIC_API_KEY", "GEMINI_API_KEY", "OPENAI_API_KEY"):
-        monkeypatch.setenv(name, "k")
-    config = load_config()
-    providers = config.catalog.providers
-    providers["anthropic"] = replace(providers["anthropic"], base_url="")
-    providers["gemini"] = replace(providers["gemini"], base_url="")
-    providers["responses"] = replace(providers["openai"], id="responses", wire="openai_responses", base_url="")
-    return RtChatApp(config, model=model)
-
-
-def answers(app) -> list[str]:
-    return [m.text for m in app.state.conversation.messages if m.role == "assistant"]
 
 
 @pytest.mark.parametrize("wire", list(WIRES))
@@ -88,7 +68,7 @@ async def test_screen_sets_changes_and_the_prompt_comes_back_on_reopen():
         await pilot.press(*"/new", "enter")
         await wait_for(pilot, lambda: app.state.conversation.system is None)
         assert not app.composer.system_line.display
-        await app.open_conversation(conversation_id).wait()
+        await app.open_conversation(conversation_id).wait()  # the worker has shown it, switched the model and focused the prompt
         await wait_for(pilot, lambda: "system (8 chars): Be kind." in str(app.composer.system_line.render()))
         assert app.history.conversation_id == conversation_id and app.state.conversation.system == "Be kind."
         await pilot.press("f6", "ctrl+a", "shift+end", "backspace", "ctrl+s")  # empty clears it

@@ -17,12 +17,14 @@ pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is no
 RTCHAT = Path(sys.executable).parent / "rtchat"
 
 
-def tmux(*args: str) -> str:
-    return subprocess.run(["tmux", *args], capture_output=True, text=True, check=False).stdout
+def tmux(session: str, *args: str) -> str:
+    """tmux on the session's own server (`-L`, a socket named after it): tests on other
+    pytest-xdist workers, and the developer's own tmux, never see it."""
+    return subprocess.run(["tmux", "-L", session, *args], capture_output=True, text=True, check=False).stdout
 
 
 def screen(session: str) -> str:
-    return tmux("capture-pane", "-p", "-t", session)
+    return tmux(session, "capture-pane", "-p", "-t", session)
 
 
 def wait_screen(session: str, predicate, timeout: float = 20.0) -> str:
@@ -43,7 +45,7 @@ def start(tmp_path, model: str, width: int, height: int, **env: str) -> str:
     env_parts += [f"{name}={value}" for name, value in env.items()]
     unset = " ".join(f"-u {name}" for name in KEY_VARS)
     command = f"env {unset} {' '.join(env_parts)} {RTCHAT} --model {model}; echo RTCHAT-EXITED-$?; sleep 30"
-    tmux("new-session", "-d", "-s", session, "-x", str(width), "-y", str(height), command)
+    tmux(session, "new-session", "-d", "-s", session, "-x", str(width), "-y", str(height), command)
     return session
 
 
@@ -64,8 +66,8 @@ def test_80_columns_keep_tokens_per_second_and_no_gap_under_the_stream(tmp_path)
     session = start(tmp_path, "loopback/lorem", 80, 24)
     try:
         wait_screen(session, lambda s: "loopback/lorem" in s and "idle" in s)
-        tmux("send-keys", "-t", session, "-l", "write")
-        tmux("send-keys", "-t", session, "Enter")
+        tmux(session, "send-keys", "-t", session, "-l", "write")
+        tmux(session, "send-keys", "-t", session, "Enter")
         seen = []
 
         def full_and_streaming(text: str) -> bool:
@@ -79,36 +81,36 @@ def test_80_columns_keep_tokens_per_second_and_no_gap_under_the_stream(tmp_path)
         for status, gap in seen:
             assert "tok/s" in status, status  # the status line drops other facts first
             assert gap <= 2, f"{gap} empty rows under the streaming text"
-        tmux("send-keys", "-t", session, "C-q")
+        tmux(session, "send-keys", "-t", session, "C-q")
         wait_screen(session, lambda s: "RTCHAT-EXITED-0" in s)
     finally:
-        tmux("kill-session", "-t", session)
+        tmux(session, "kill-server")
 
 
 def test_real_process_in_tmux(tmp_path):
     session = start(tmp_path, "loopback/echo", 120, 40)
     try:
         wait_screen(session, lambda s: "loopback/echo" in s and "SSE" in s)
-        tmux("send-keys", "-t", session, "-l", "hello tmux world")
-        tmux("send-keys", "-t", session, "Enter")
+        tmux(session, "send-keys", "-t", session, "-l", "hello tmux world")
+        tmux(session, "send-keys", "-t", session, "Enter")
         wait_screen(session, lambda s: "You said" in s and "hello tmux world" in s and "done" in s)
         # switch to lorem through the model picker, then interrupt it
-        tmux("send-keys", "-t", session, "C-o")
+        tmux(session, "send-keys", "-t", session, "C-o")
         wait_screen(session, lambda s: "PROVIDER/MODEL" in s)
-        tmux("send-keys", "-t", session, "-l", "lorem")
+        tmux(session, "send-keys", "-t", session, "-l", "lorem")
         wait_screen(session, lambda s: "loopback/lorem" in s and "openai/gpt-5" not in s)  # the list is filtered
-        tmux("send-keys", "-t", session, "Enter")
+        tmux(session, "send-keys", "-t", session, "Enter")
         wait_screen(session, lambda s: "loopback/lorem" in s and "PROVIDER/MODEL" not in s)
-        tmux("send-keys", "-t", session, "-l", "write")
-        tmux("send-keys", "-t", session, "Enter")
+        tmux(session, "send-keys", "-t", session, "-l", "write")
+        tmux(session, "send-keys", "-t", session, "Enter")
         wait_screen(session, lambda s: "streaming" in s and "Loopback Document" in s)  # some of the answer is shown
-        tmux("send-keys", "-t", session, "C-c")
+        tmux(session, "send-keys", "-t", session, "C-c")
         wait_screen(session, lambda s: "interrupted" in s)
         assert "RTCHAT-EXITED" not in screen(session)  # ctrl+c never quits
-        tmux("send-keys", "-t", session, "C-q")
+        tmux(session, "send-keys", "-t", session, "C-q")
         wait_screen(session, lambda s: "RTCHAT-EXITED-0" in s)
     finally:
-        tmux("kill-session", "-t", session)
+        tmux(session, "kill-server")
 
 
 def test_ctrl_e_hands_the_terminal_to_the_editor_and_takes_the_text_back(tmp_path):
@@ -120,14 +122,14 @@ def test_ctrl_e_hands_the_terminal_to_the_editor_and_takes_the_text_back(tmp_pat
     session = start(tmp_path, "loopback/echo", 80, 24, VISUAL=str(editor))
     try:
         wait_screen(session, lambda s: "idle" in s)
-        tmux("send-keys", "-t", session, "-l", "draft")
-        tmux("send-keys", "-t", session, "C-e")
+        tmux(session, "send-keys", "-t", session, "-l", "draft")
+        tmux(session, "send-keys", "-t", session, "C-e")
         wait_screen(session, lambda s: "editor has the terminal" in s)
-        tmux("send-keys", "-t", session, "-l", "typed in the editor")
-        tmux("send-keys", "-t", session, "Enter")
+        tmux(session, "send-keys", "-t", session, "-l", "typed in the editor")
+        tmux(session, "send-keys", "-t", session, "Enter")
         wait_screen(session, lambda s: "draft plus typed in the editor" in s and "idle" in s)
     finally:
-        tmux("kill-session", "-t", session)
+        tmux(session, "kill-server")
 
 
 def test_a_1_mb_bracketed_paste_becomes_a_pending_file_and_the_keys_after_it_echo(tmp_path):
@@ -139,10 +141,10 @@ def test_a_1_mb_bracketed_paste_becomes_a_pending_file_and_the_keys_after_it_ech
     buffer = f"{session}-paste"
     try:
         wait_screen(session, lambda s: "idle" in s)
-        tmux("load-buffer", "-b", buffer, str(pasted))
-        tmux("paste-buffer", "-p", "-d", "-b", buffer, "-t", session)  # -p: bracketed, as the app asked
-        tmux("send-keys", "-t", session, "-l", "QQQ")
+        tmux(session, "load-buffer", "-b", buffer, str(pasted))
+        tmux(session, "paste-buffer", "-p", "-d", "-b", buffer, "-t", session)  # -p: bracketed, as the app asked
+        tmux(session, "send-keys", "-t", session, "-l", "QQQ")
         text = wait_screen(session, lambda s: "paste.txt · 1.0 MB ✕" in s and "QQQ" in s, timeout=60)
         assert "lorem ipsum" not in text, "the paste is a file, not text in the input"
     finally:
-        tmux("kill-session", "-t", session)
+        tmux(session, "kill-server")

@@ -4,6 +4,8 @@ missing, and WebRTC chosen for typed text."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from rtchat.audio.pcm import speech_duration
@@ -22,6 +24,20 @@ SIZE = (120, 40)
 pytestmark = pytest.mark.usefixtures("isolated")
 
 
+def status_lines(app) -> list:
+    """Every state of the status line from now on, in order (a copy of its facts at each update)."""
+    seen: list = []
+    show = app.status.show
+
+    def recording(**facts):
+        result = show(**facts)
+        seen.append(replace(app.status.facts))
+        return result
+
+    app.status.show = recording
+    return seen
+
+
 async def test_push_to_talk_turn_over_webrtc_is_shown_and_stored():
     source = HandFedSource()
     app = make_app(protocol="webrtc", voice_devices=silent_devices(lambda: source))
@@ -29,10 +45,14 @@ async def test_push_to_talk_turn_over_webrtc_is_shown_and_stored():
         await ready(pilot)
         tap(pilot, "f3")
         await wait_for(pilot, lambda: voice_state(app) == "listening", timeout=20)
+        shown = status_lines(app)
         speech = syllables()
         source.say(speech)
-        await wait_for(pilot, lambda: (app.status.facts.level_dbfs or -100) > -30)
-        assert "voice listening" in format_status(app.status.facts) and "█" in format_status(app.status.facts)
+        # The meter shows the speech for one redraw (0.1 s): wait for a status line that showed it,
+        # not for the live facts, which a poll on a loaded machine can miss.
+        await wait_for(pilot, lambda: any((facts.level_dbfs or -100) > -30 for facts in shown))
+        loud = next(facts for facts in shown if (facts.level_dbfs or -100) > -30)
+        assert "voice listening" in format_status(loud) and "█" in format_status(loud)
         tap(pilot, "f3")
         await wait_for(pilot, lambda: app.transcript.query(AssistantMessage) and idle(app) and voice_state(app) == "idle", timeout=20)
         said = app.transcript.query_one(UserMessage).text

@@ -12,7 +12,7 @@ import pytest
 
 from rtchat.ui.widgets.transcript.messages import AssistantMessage, UserMessage
 from tests.support.ui import idle, make_app, ready, wait_for
-from tests.support.voice import MonitorRecorder, pulse_mic_and_speaker, speech_wav, wav_speech_seconds
+from tests.support.voice import MonitorRecorder, pulse_mic_and_speaker, speech_wav, wav_loud_seconds, wav_speech_seconds
 
 SIZE = (120, 40)
 QUIET_DBFS = -60.0
@@ -75,7 +75,10 @@ async def test_push_to_talk_through_pulseaudio(pulse, tmp_path):
     assert abs(float(said[1:].split()[0]) - expected) <= 0.1 * expected + 0.05, (said, expected)
     assert answer.reason == "complete" and answer.text.startswith("heard ")
     assert seen == ["thinking", "speaking", "idle"]  # listening came before the watch began
-    assert abs(recorder.speech_seconds() - expected) <= 0.15 * expected, (recorder.speech_seconds(), expected)  # the echo of the speech reached the speaker's sink
+    # the echo of the speech reached the speaker's sink: as much loud sound as the speech has (the
+    # span is no measure there: PortAudio's underruns on a loaded machine slip silence into it)
+    loud = wav_loud_seconds(speech)
+    assert abs(recorder.loud_seconds() - loud) <= 0.15 * loud, (recorder.loud_seconds(), loud)
 
 
 async def test_hands_free_and_a_barge_in_through_pulseaudio(pulse, tmp_path):

@@ -87,12 +87,12 @@ async def test_barge_in_is_an_activity_start_and_flushes_playback(loopback, tmp_
         voice.capture.start()
         await source.finished.wait()
         await voice.stop_talking()
-        await until(lambda: voice.state is VoiceState.SPEAKING, 3)
+        await until(lambda: voice.state is VoiceState.SPEAKING)
         answered_at = len(link.sent_log)
         await voice.start_talking()  # the talk key while the answer plays
         await asyncio.wait_for(collector, 5)
         assert voice.buffer.buffered_samples == 0  # local playback flushed at once
-        await until(lambda: Done("interrupted") in seen, 2)  # the loopback's record of the answer is final
+        await until(lambda: Done("interrupted") in seen)  # the loopback's record of the answer is final
     finally:
         await voice.close()
     assert events[-1] == Done("interrupted")
@@ -150,7 +150,7 @@ async def test_a_voice_session_resumes_after_goaway_with_the_handle(loopback, tm
 
     try:
         first = await run_spoken_turn(voice, source, talk)
-        await until(lambda: link.resumed == 1 and voice.connection == "connected", 5, "the session resumed")
+        await until(lambda: link.resumed == 1 and voice.connection == "connected", what="the session resumed")
         second = await run_spoken_turn(voice, source, talk)
     finally:
         await voice.close()

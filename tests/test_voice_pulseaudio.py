@@ -13,13 +13,13 @@ QUIET_DBFS = -60.0  # below this a block is line silence, not speech
 QUIET_BLOCKS = 15  # 0.3 s of 20 ms blocks
 
 
-async def test_speech_played_into_pulseaudio_is_captured_and_heard(pulseaudio_monitor, loopback, tmp_path, monkeypatch):
+async def test_speech_played_into_pulseaudio_is_captured_and_heard(pulseaudio_sink, loopback, tmp_path, monkeypatch):
     from rtchat.audio.capture import Capture
     from rtchat.audio.playback import ClockSpeaker
     from rtchat.audio.sources import MicrophoneSource
     from rtchat.events import Transcript
 
-    monkeypatch.setenv("PULSE_SOURCE", pulseaudio_monitor)  # the null sink's monitor is our microphone
+    monkeypatch.setenv("PULSE_SOURCE", f"{pulseaudio_sink}.monitor")  # the null sink's monitor is our microphone
     speech = speech_wav(tmp_path, "Testing the microphone path through Pulse Audio.")
     source = MicrophoneSource()
     levels: list[float] = []
@@ -44,7 +44,7 @@ async def test_speech_played_into_pulseaudio_is_captured_and_heard(pulseaudio_mo
         nonlocal playback_over
         block_heard.clear()
         await asyncio.wait_for(block_heard.wait(), 10)  # the key is down and the microphone is delivering
-        player = await asyncio.create_subprocess_exec("paplay", str(speech))
+        player = await asyncio.create_subprocess_exec("paplay", f"--device={pulseaudio_sink}", str(speech))
         assert await player.wait() == 0  # paplay drains: the sink has played all of it
         playback_over = True
         # the speech's tail still travels from the monitor through PortAudio: release the key once it is heard out

@@ -11,7 +11,6 @@ can act on; a key never appears in anything it returns.
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -306,9 +305,6 @@ class SocketOwner(Watched):
             await socket.send(data)
         except ConnectionClosed as exc:
             raise SocketFailure(describe_close(host, *close_of(exc), "while sending")) from None
-
-    async def send_json(self, payload: dict) -> None:
-        await self.send(json.dumps(payload, ensure_ascii=False, separators=(",", ":")))
 
     async def flush(self, protocol: SessionProtocol) -> None:
         """Send whatever the protocol object has queued, in order."""

@@ -32,7 +32,6 @@ class TurnPhase(Enum):
     """Where a turn is, for the status line."""
 
     CONNECTING = "connecting"
-    WAITING = "waiting"  # the request is out; no answer yet
     THINKING = "thinking"
     STREAMING = "streaming"
     STOPPING = "stopping"  # Ctrl-C came: what was not shown yet is dropped

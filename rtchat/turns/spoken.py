@@ -30,7 +30,6 @@ class SpokenTurn(QueuedTurn):
         if voice.turn is not None:
             self.clock = voice.turn.clock  # figures count from "press to send"
         self.clock.connect_ms = voice.latency.get("connect_ms")
-        self._ended_event = asyncio.Event()
 
     @property
     def placeholder(self) -> str:

@@ -135,7 +135,6 @@ class StreamDecoder:
 
     def __init__(self) -> None:
         self.done = False
-        self.saw_content = False
 
     def feed(self, sse: ServerSentEvent) -> list[Event]:
         if self.done:

@@ -74,10 +74,6 @@ def activity_end() -> dict:
     return {"realtimeInput": {"activityEnd": {}}}
 
 
-def audio_stream_end() -> dict:
-    return {"realtimeInput": {"audioStreamEnd": True}}
-
-
 # ---- server messages
 
 

@@ -25,7 +25,6 @@ from rtchat.wire.socket_protocol import FrameQueues, decode_frame, ServerContext
 
 AUDIO_RATE = 24000
 GA, BETA = "ga", "beta"
-DIALECTS = (GA, BETA)
 TRANSCRIBER = "gpt-4o-mini-transcribe"
 VAD_MODES = ("server_vad", "semantic_vad")  # hands-free; None is push-to-talk
 

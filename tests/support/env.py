@@ -1,8 +1,9 @@
-"""An isolated environment for subprocess runs of `rtchat`: own dirs, no real keys."""
+"""An isolated environment for subprocess runs of `rtchat`: own dirs, no real keys; and such a run."""
 
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -22,3 +23,8 @@ def isolated_env(tmp_path: Path, **extra: str) -> dict[str, str]:
 
 def rtchat_cmd(*args: str) -> list[str]:
     return [sys.executable, "-m", "rtchat", *args]
+
+
+def run_rtchat(tmp_path: Path, *args: str, input: str | None = None, timeout: float = 60, **extra: str) -> subprocess.CompletedProcess[str]:
+    """`rtchat ARGS` as a process in `isolated_env(tmp_path, **extra)`, run to its end, output captured as text."""
+    return subprocess.run(rtchat_cmd(*args), env=isolated_env(tmp_path, **extra), input=input, capture_output=True, text=True, timeout=timeout)

@@ -5,9 +5,13 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
+import pytest
+
 from rtchat.events import Error, Usage
+from tests.support.ui import ready, wait_for
 
 FIXED_NOW = 1_000.0
+SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40")]
 
 
 def freeze(app, monkeypatch) -> None:
@@ -51,3 +55,30 @@ def settle_figures(app) -> None:
         app.status.show(connect_ms=12.0, ttft_ms=34.0, tokens_per_s=56.0)
     if app.status.facts.connect_ms is not None:
         app.status.show(connect_ms=12.0)
+
+
+def steady_cursors(app) -> None:
+    """Every input's cursor on the screen stops blinking and shows: a blink is caught in either
+    phase, and on a loaded machine a screen opened by the steps (the conversation list's filter,
+    the search box) was caught with its cursor off."""
+    for widget in app.screen.query("Input, TextArea"):
+        widget.cursor_blink = False
+
+
+def run_before(monkeypatch, steps, *, from_idle: bool = False, without_toasts: bool = False):
+    """A run_before for snap_compare: freeze, wait for the model (`from_idle`: and for the idle
+    status), the given steps, then settle the figures; `without_toasts` drops notifications,
+    which time out and so are not part of the picture."""
+    async def before(pilot):
+        freeze(pilot.app, monkeypatch)
+        await ready(pilot)
+        if from_idle:
+            await wait_for(pilot, lambda: pilot.app.status.facts.state == "idle")
+        await steps(pilot)
+        if without_toasts:
+            pilot.app.clear_notifications()
+        settle_figures(pilot.app)
+        steady_cursors(pilot.app)
+        await pilot.pause()  # a yield: what the steps set off is laid out
+
+    return before

@@ -1,4 +1,4 @@
-"""Run one turn of a session to the end, for the WebSocket and WebRTC tests; a scripted turn
+"""Run one turn of a session to the end (any protocol), and read what it yielded; a scripted turn
 for tests whose subject is what consumes a turn (the screen, the history), not the wire."""
 
 from __future__ import annotations
@@ -32,12 +32,12 @@ def anthropic_target() -> Target:
     return Target(provider, ref.model, provider.model(ref.model), "http://127.0.0.1:1")
 
 
-async def run_turn(session: Session, target, conversation: Conversation, prompt: str, *, protocol: str, cancel_after: int | None = None, keep: bool = True):
+async def run_turn(session: Session, target, conversation: Conversation, prompt: str, *, protocol: str = "sse", effort: str | None = None, cancel_after: int | None = None, keep: bool = True):
     """One turn over `protocol`; returns (events, turn). `cancel_after` text deltas, then cancel().
 
     With `keep`, the reply text joins the conversation as the assistant's message."""
     conversation.add_user(prompt)
-    turn = session.turn(target, conversation, protocol=protocol)
+    turn = session.turn(target, conversation, effort, protocol=protocol)
     events = []
     async for event in turn.events():
         events.append(event)
@@ -47,6 +47,18 @@ async def run_turn(session: Session, target, conversation: Conversation, prompt:
     if keep and text:
         conversation.messages.append(ChatMessage("assistant", text))
     return events, turn
+
+
+async def cancel_at_first_text(session: Session, target, conversation: Conversation, protocol: str) -> tuple[list, list]:
+    """Ask for "write" and cancel at the first text: (events before, events after the cancel)."""
+    conversation.add_user("write")
+    turn = session.turn(target, conversation, protocol=protocol)
+    before, after = [], []
+    async for event in turn.events():
+        (after if turn.cancel_requested_at is not None else before).append(event)
+        if isinstance(event, TextDelta):
+            turn.cancel()
+    return before, after
 
 
 def text_of(events) -> str:

@@ -13,6 +13,36 @@ def make_app(**kwargs):
     return RtChatApp(load_config(), **kwargs)
 
 
+def loopback_app(monkeypatch, model: str):
+    """The app with Anthropic, Gemini and an OpenAI Responses provider served by its own loopback
+    (an empty base URL means the built-in loopback; the keys are dummies it accepts)."""
+    from dataclasses import replace
+
+    from rtchat.config import load_config
+    from rtchat.ui.app import RtChatApp
+
+    for name in ("ANTHROPIC_API_KEY", "GEMINI_API_KEY", "OPENAI_API_KEY"):
+        monkeypatch.setenv(name, "k")
+    config = load_config()
+    providers = config.catalog.providers
+    providers["anthropic"] = replace(providers["anthropic"], base_url="")
+    providers["gemini"] = replace(providers["gemini"], base_url="")
+    providers["responses"] = replace(providers["openai"], id="responses", wire="openai_responses", base_url="")
+    return RtChatApp(config, model=model)
+
+
+def answers(app) -> list[str]:
+    """The text of every assistant message in the app's conversation."""
+    return [m.text for m in app.state.conversation.messages if m.role == "assistant"]
+
+
+def chips(widget) -> list[str]:
+    """What each attachment chip under `widget` shows."""
+    from rtchat.ui.widgets.input.chips import Chip
+
+    return [str(chip.render()) for chip in widget.query(Chip)]
+
+
 async def wait_for(pilot, condition, timeout: float = 15.0, step: float = 0.05) -> None:
     """Poll until `condition()` is true (the loopback streams in real time)."""
     deadline = time.monotonic() + timeout
@@ -20,6 +50,13 @@ async def wait_for(pilot, condition, timeout: float = 15.0, step: float = 0.05) 
         if time.monotonic() > deadline:
             raise AssertionError(f"condition not met within {timeout} s")
         await pilot.pause(step)
+
+
+async def focus(pilot, widget) -> None:
+    """Focus `widget` and wait until it has the focus: `focus()` takes effect a message later, and
+    a key pressed before that goes to the widget focused before (seen on a loaded machine)."""
+    widget.focus()
+    await wait_for(pilot, lambda: pilot.app.focused is widget)
 
 
 async def ready(pilot) -> None:

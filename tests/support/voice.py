@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import time
@@ -13,7 +14,7 @@ import httpx
 import numpy as np
 import pytest
 
-from rtchat.audio.pcm import speech_duration
+from rtchat.audio.pcm import SPEECH_THRESHOLD_DBFS, WINDOW_MS, speech_duration, window_levels
 from rtchat.audio.wavfile import read_wav, write_wav
 from rtchat.catalog import BUILTIN, PROTOCOLS, ModelInfo
 from rtchat.target import Target
@@ -78,6 +79,17 @@ def speech_wav(folder: Path, text: str = SENTENCE) -> Path:
     return path
 
 
+def loud_seconds(samples: np.ndarray, rate: int) -> float:
+    """How long the sound is above -45 dBFS, summed over 20 ms windows: unlike the first-to-last
+    span, silence slipped in between (an ALSA underrun on a loaded machine) adds nothing."""
+    return float((window_levels(samples, rate) > SPEECH_THRESHOLD_DBFS).sum() * WINDOW_MS / 1000)
+
+
+def wav_loud_seconds(path: Path) -> float:
+    samples, rate = read_wav(path)
+    return loud_seconds(samples, rate)
+
+
 def wav_speech_seconds(path: Path) -> float:
     """The same -45 dBFS first-to-last-loud-frame rule the loopback applies."""
     samples, rate = read_wav(path)
@@ -91,31 +103,44 @@ def heard_seconds(text: str) -> float:
 
 
 @contextmanager
-def headless_pulseaudio() -> Iterator[str]:
-    """The monitor source of a PulseAudio null sink, to record from; skips when PulseAudio is missing.
+def headless_pulseaudio() -> Iterator[None]:
+    """A PulseAudio daemon to play into and record from; skips when PulseAudio is missing.
 
-    The daemon and the null sink are started only when absent, and what this started is undone on exit."""
+    Started only when absent. Under pytest-xdist the daemon is shared by the workers, so one
+    started here is left running (scripts/test starts it that way anyway); run alone, it is stopped on exit."""
     if not shutil.which("pactl") or not shutil.which("pulseaudio"):
         pytest.skip("PulseAudio is not installed (apt-get install pulseaudio libasound2-plugins)")
     started = not _pulse_answers()
     if started:
+        # Two workers may race here: the second `pulseaudio -D` fails and both wait for the first.
         subprocess.run(["pulseaudio", "-D", "--exit-idle-time=-1"], capture_output=True, timeout=20)
         deadline = time.monotonic() + 5
         while not _pulse_answers():  # the daemon answers a moment after it forks
             if time.monotonic() > deadline:
                 pytest.skip("PulseAudio could not be started headless (pulseaudio -D --exit-idle-time=-1 failed)")
             time.sleep(0.1)
-    module = None
     try:
-        sources = _pactl("list", "short", "sources")
-        if ".monitor" not in sources:
-            module = _pactl("load-module", "module-null-sink", "sink_name=rtchat_null").strip()
-        yield f"{_pactl('get-default-sink').strip()}.monitor"
+        yield
     finally:
-        if module:
-            _pactl("unload-module", module)
-        if started:
+        if started and not os.environ.get("PYTEST_XDIST_WORKER"):
             subprocess.run(["pulseaudio", "--kill"], capture_output=True, timeout=20)
+
+
+@contextmanager
+def null_sinks(*roles: str) -> Iterator[tuple[str, ...]]:
+    """One PulseAudio null sink per role, named for this worker and process (`rtchat_mic_gw1_4242`),
+    so tests on two pytest-xdist workers never play into or record from each other's sink.
+    Yields the sink names; a sink's source to record from is `NAME.monitor`."""
+    owner = f"{os.environ.get('PYTEST_XDIST_WORKER', 'main')}_{os.getpid()}"
+    names = tuple(f"rtchat_{role}_{owner}" for role in roles)
+    with headless_pulseaudio():
+        modules = [_pactl("load-module", "module-null-sink", f"sink_name={name}").strip() for name in names]
+        try:
+            yield names
+        finally:
+            for module in modules:
+                if module:
+                    _pactl("unload-module", module)
 
 
 def _pulse_answers() -> bool:
@@ -166,14 +191,8 @@ def pulse_mic_and_speaker() -> Iterator[tuple[str, str]]:
     """Two PulseAudio null sinks: what is played into `mic` is heard on its monitor (rtchat's
     microphone), and rtchat plays into `speaker`, whose monitor the test records. Separate sinks,
     so the answer never leaks back into the microphone. Yields (mic sink, speaker sink)."""
-    with headless_pulseaudio():
-        modules = [_pactl("load-module", "module-null-sink", f"sink_name={name}").strip() for name in ("rtchat_mic", "rtchat_speaker")]
-        try:
-            yield "rtchat_mic", "rtchat_speaker"
-        finally:
-            for module in modules:
-                if module:
-                    _pactl("unload-module", module)
+    with null_sinks("mic", "speaker") as (mic, speaker):
+        yield mic, speaker
 
 
 class MonitorRecorder:
@@ -200,10 +219,16 @@ class MonitorRecorder:
         while chunk := await self._process.stdout.read(4096):
             self.pcm += chunk
 
+    def samples(self) -> np.ndarray:
+        return np.frombuffer(bytes(self.pcm[: len(self.pcm) - len(self.pcm) % 2]), "<i2").astype(np.float32) / 32768
+
     def speech_seconds(self) -> float:
         """The span of sound recorded (first to last frame above -45 dBFS: the loopback's own rule)."""
-        samples = np.frombuffer(bytes(self.pcm[: len(self.pcm) - len(self.pcm) % 2]), "<i2").astype(np.float32) / 32768
-        return speech_duration(samples, self.RATE)
+        return speech_duration(self.samples(), self.RATE)
+
+    def loud_seconds(self) -> float:
+        """How long what was recorded is loud, gaps left out (see `loud_seconds`)."""
+        return loud_seconds(self.samples(), self.RATE)
 
     async def stop(self) -> None:
         if self._process is not None and self._process.returncode is None:

@@ -6,8 +6,9 @@ import asyncio
 from collections.abc import Callable
 
 
-async def until(condition: Callable[[], bool], within: float = 5.0, what: str = "") -> None:
+async def until(condition: Callable[[], bool], within: float = 20.0, what: str = "") -> None:
     """Check `condition` on the event loop until it holds; AssertionError after `within` s.
+    The deadline only stops a hang: it is generous, since a loaded machine is slow, not wrong.
 
     For state that changes on the far side of a socket or in a background task and
     offers nothing to await (the loopback learns of a hang-up a moment later)."""

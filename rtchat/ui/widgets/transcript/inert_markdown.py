@@ -150,8 +150,3 @@ class InertMarkdown(RichMarkdown):
                 yield first
         yield from rendered
 
-    @property
-    def ends_with_rule(self) -> bool:
-        """Rich puts no blank line after a horizontal rule."""
-        top = [token.type for token in self.parsed if token.level == 0]
-        return bool(top) and top[-1] == "hr"

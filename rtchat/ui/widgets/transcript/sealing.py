@@ -17,11 +17,9 @@ from __future__ import annotations
 
 import re
 import time
-from dataclasses import dataclass
 
 from rich.console import Console
 from rich.segment import Segment
-from rich.style import Style
 from rich.text import Text
 
 from rtchat.sanitize import terminal_safe
@@ -34,16 +32,6 @@ SPLIT_CHARS = 1_000  # an open block longer than this is cut inside
 TAIL_CHARS = 1_000  # the most of the tail one frame renders (the rest shows as it is sealed)
 _MARKUP = re.compile(r"[\\`*_\[\]<>!|~]")  # inline markup: a stretch with it is not just words
 _BLOCK_START = re.compile(r"^([-+*#>=]|\d+[.)])")  # a word that would open a block if a stretch began with it
-
-
-@dataclass
-class Stretch:
-    """One sealed piece of source and how it joins its neighbours."""
-
-    start: int
-    end: int
-    continues: str | None  # "row" | "code" | "line" | "words" | None (starts a block)
-    open_end: str | None
 
 
 class Sealer:
@@ -211,10 +199,6 @@ class Sealer:
         elif continues is not None and lines and not any(segment.text for segment in lines[0]):
             lines = lines[1:]
         return lines, end
-
-
-def blank_style_line(width: int, style: Style | None = None) -> Line:
-    return [Segment(" " * width, style)]
 
 
 def plain(lines: list[Line]) -> str:
