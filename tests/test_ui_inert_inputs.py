@@ -13,10 +13,12 @@ import re
 import subprocess
 
 import pytest
-from textual.widgets import TextArea
+from textual import events
+from textual.widgets import Input, TextArea
 
 from rtchat.events import TextDelta
 from rtchat.store import Store, default_path
+from rtchat.ui.screens.rename import RenameDialog
 from rtchat.ui.screens.system_prompt import SystemPromptScreen
 from rtchat.ui.widgets.transcript.messages import UserMessage
 from tests.support.ui import make_app, ready, wait_for
@@ -31,14 +33,15 @@ CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 HOSTILE = re.compile("\x1b\\]|\x1b\\[[23]J|\x1b\\[H|[\x80-\x9f]")  # title, clear, home, any C1
 
 
-def terminal_output(app, area: TextArea) -> str:
-    """What the area's visible lines become on the terminal (styles as CSI SGR, then the text)."""
+def terminal_output(app, area: TextArea | Input) -> str:
+    """What the widget's visible lines become on the terminal (styles as CSI SGR, then the text)."""
     return "".join(area.render_line(y).render(app.console) for y in range(area.size.height))
 
 
-def assert_inert(app, area: TextArea, shown: str) -> None:
-    assert not CONTROLS.search(area.text), repr(area.text)
-    assert shown in area.text, "the words stay, only the controls are made visible and inert"
+def assert_inert(app, area: TextArea | Input, shown: str) -> None:
+    text = area.text if isinstance(area, TextArea) else area.value
+    assert not CONTROLS.search(text), repr(text)
+    assert shown in text, "the words stay, only the controls are made visible and inert"
     written = terminal_output(app, area)
     assert shown in written, "the check looks at the lines that hold the text"
     assert not HOSTILE.search(written), repr(written)
@@ -90,3 +93,21 @@ async def test_what_the_editor_hands_back_is_made_inert(tmp_path, monkeypatch):
         await wait_for(pilot, lambda: "PWNED-EDITOR" in app.prompt.text)
         await pilot.pause()
         assert_inert(app, app.prompt, "PWNED-EDITOR")
+
+
+async def test_a_paste_and_a_hostile_title_in_the_rename_box_are_made_inert():
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        app.prompt.focus()
+        app.post_message(events.Paste("pasted \x1b]0;PWNED-PASTE\x07\x1b[2J\x9b2J"))  # as the driver delivers a paste
+        await wait_for(pilot, lambda: "PWNED-PASTE" in app.prompt.text)
+        await pilot.pause()
+        assert_inert(app, app.prompt, "PWNED-PASTE")
+
+        app.push_screen(RenameDialog("title \x1b]2;PWNED-TITLE\x07\x1b[2J\x9d0;x\x9c"))
+        await wait_for(pilot, lambda: isinstance(app.screen, RenameDialog))
+        await pilot.pause()
+        box = app.screen.query_one(Input)
+        assert box.value.startswith("title ␛]2;PWNED-TITLE")
+        assert_inert(app, box, "PWNED-TITLE")

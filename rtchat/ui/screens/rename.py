@@ -9,7 +9,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
-from rtchat.sanitize import terminal_safe
+from rtchat.ui.widgets.input.inert import InertInput
 
 
 class RenameDialog(ModalScreen[str | None]):
@@ -28,7 +28,7 @@ class RenameDialog(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static("New title — Enter to save, Esc to cancel", markup=False)
-            yield Input(terminal_safe(self.current), id="rename-input", select_on_focus=True)  # a title is a prompt's words: inert
+            yield InertInput(self.current, id="rename-input", select_on_focus=True)  # a title is a prompt's words
 
     def on_mount(self) -> None:
         self.query_one(Input).focus()

@@ -9,7 +9,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static, TextArea
 
 from rtchat.ui.safe_text import literal
-from rtchat.ui.widgets.input.inert_text_area import InertTextArea
+from rtchat.ui.widgets.input.inert import InertTextArea
 
 
 class SystemPromptScreen(ModalScreen[str | None]):

@@ -14,7 +14,7 @@ from textual.message import Message
 from rtchat.ui import alt_enter, fast_paste
 from rtchat.ui.bindings import INPUT_BINDINGS
 from rtchat.ui.controllers.slash import enter_completes, is_command, literal_message, looks_like_path
-from rtchat.ui.widgets.input.inert_text_area import InertTextArea
+from rtchat.ui.widgets.input.inert import InertTextArea
 from rtchat.ui.widgets.input.slash_popup import SlashPopup
 
 alt_enter.install()  # alt+enter arrives as its own key, not as Enter
