@@ -4,9 +4,11 @@
 from __future__ import annotations
 
 import re
+from dataclasses import fields
 from pathlib import Path
 
 from rtchat.config import AppSettings, VoiceSettings, load_config, parse_config
+from rtchat.config_rules import APP_KEYS, TOP_LEVEL, VOICE_KEYS, Sections
 from rtchat.pricing import Price, price_for
 
 TEXT = """
@@ -62,3 +64,9 @@ def test_no_module_reads_the_toml_outside_the_config_modules():
         if path.name not in ("config.py", "config_rules.py") and re.search(r"\.raw\b", path.read_text(encoding="utf-8"))
     ]
     assert readers == []
+
+
+def test_the_known_keys_are_the_sections_fields():
+    assert set(APP_KEYS) == {f.name for f in fields(AppSettings)}
+    assert VOICE_KEYS == {f.name for f in fields(VoiceSettings)}
+    assert TOP_LEVEL == {f.name for f in fields(Sections)} | {"providers"}
