@@ -76,7 +76,7 @@ class Sections:
     theme: str | None = None
     network: NetworkSettings = field(default_factory=NetworkSettings)
     voice: VoiceSettings = field(default_factory=VoiceSettings)
-    app: AppSettings = field(default_factory=AppSettings)
+    remembered: AppSettings = field(default_factory=AppSettings, metadata={"table": "app"})  # `.app` is Textual's app in the UI
     efforts: dict[str, str] = field(default_factory=dict)  # "provider/model" -> effort
     protocols: dict[str, str] = field(default_factory=dict)  # "provider/model" -> protocol
     keys: dict[str, str] = field(default_factory=dict)  # binding id -> key
@@ -85,7 +85,8 @@ class Sections:
 
 
 def _names(section: type) -> set[str]:
-    return {f.name for f in fields(section)}
+    """The keys a section's table holds: its fields' names, or the table a field says it reads."""
+    return {f.metadata.get("table", f.name) for f in fields(section)}
 
 # [network]: (low, high, whole number?)
 NETWORK_RANGES: dict[str, tuple[float, float, bool]] = {
@@ -296,7 +297,7 @@ def _sections(data: dict) -> Sections:
             output_device=voice.get("output_device"),
             jitter_ms=float(voice.get("jitter_ms", 20.0)),
         ),
-        app=AppSettings(reopen_last=app.get("reopen_last") is True, last_model=app.get("last_model")),
+        remembered=AppSettings(reopen_last=app.get("reopen_last") is True, last_model=app.get("last_model")),
         efforts=_strings(tables.get("efforts", {})),
         protocols=_strings(tables.get("protocols", {})),
         keys=_strings(tables.get("keys", {})),

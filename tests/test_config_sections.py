@@ -40,14 +40,14 @@ def test_every_section_is_typed_once(tmp_path):
     assert isinstance(config.voice.jitter_ms, float)
     assert config.prices["openai/gpt-5"] == Price(2.0, 20.0, 0.125), "an override keeps the built-in cached price"
     assert price_for("mine/model", config.prices) == Price(1.0, 2.0)
-    assert config.app == AppSettings(reopen_last=True, last_model="loopback/lorem")
+    assert config.remembered == AppSettings(reopen_last=True, last_model="loopback/lorem")
     assert config.network.retries == 2 and isinstance(config.network.retries, int)
     assert not hasattr(config, "raw")
 
 
 def test_a_missing_file_has_the_defaults(tmp_path):
     config = load_config(tmp_path / "missing.toml")
-    assert (config.voice, config.app, config.prices) == (VoiceSettings(), AppSettings(), {})
+    assert (config.voice, config.remembered, config.prices) == (VoiceSettings(), AppSettings(), {})
 
 
 def test_where_names_the_line_of_a_setting(tmp_path):
@@ -69,4 +69,4 @@ def test_no_module_reads_the_toml_outside_the_config_modules():
 def test_the_known_keys_are_the_sections_fields():
     assert set(APP_KEYS) == {f.name for f in fields(AppSettings)}
     assert VOICE_KEYS == {f.name for f in fields(VoiceSettings)}
-    assert TOP_LEVEL == {f.name for f in fields(Sections)} | {"providers"}
+    assert TOP_LEVEL == {f.name for f in fields(Sections)} - {"remembered"} | {"app", "providers"}

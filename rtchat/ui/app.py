@@ -165,7 +165,7 @@ class RtChatApp(InputActions, App[int]):
     async def _last_conversation(self) -> int | None:
         """With `[app] reopen_last = true`, the conversation to continue at start-up."""
         store = self.history.store
-        if store is None or self.state.conversation.messages or not self.config.app.reopen_last:
+        if store is None or self.state.conversation.messages or not self.config.remembered.reopen_last:
             return None
         try:
             return await self.history.last_conversation_id()
