@@ -16,7 +16,6 @@ import pytest
 from textual import events
 from textual.widgets import Input, TextArea
 
-from rtchat.events import TextDelta
 from rtchat.store import Store, default_path
 from rtchat.ui.screens.rename import RenameDialog
 from rtchat.ui.screens.system_prompt import SystemPromptScreen
@@ -50,10 +49,7 @@ def assert_inert(app, area: TextArea | Input, shown: str) -> None:
 def stored_conversation() -> int:
     with Store.open(default_path()) as store:
         conversation = store.create_conversation("loopback/echo", system=SYSTEM)
-        store.add_user_message(conversation, PROMPT)
-        writer = store.begin_answer(conversation, "loopback/echo", provider="loopback")
-        writer.apply(TextDelta("an answer"))
-        writer.flush()
+        store.add_user_message(conversation, PROMPT)  # unanswered: the edit needs only the prompt
     return conversation
 
 
