@@ -1,14 +1,16 @@
 """The TOML config file in the platform config dir, and the catalogue it shapes.
 
-Reading uses the stdlib parser (its errors name the line); writing a single
-setting back goes through tomlkit so the user's comments and layout survive.
+Reading uses the stdlib parser (its errors name the line), then config_rules'
+one validator, which also types every section: the rest of rtchat gets a `Config`
+passed down and never reads the TOML itself. Writing a single setting back goes
+through tomlkit so the user's comments and layout survive.
 """
 
 from __future__ import annotations
 
 import os
 import tomllib
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +18,8 @@ import platformdirs
 
 from rtchat.errors import ConfigFailure
 from rtchat.catalog import BUILTIN, DEFAULT_ORDER, Catalog, ModelRef, parse_model_ref, provider_from_config
-from rtchat.config_rules import check_settings
+from rtchat.config_rules import Sections, line_of, read_settings
+from rtchat.config_rules import AppSettings as AppSettings, NetworkSettings as NetworkSettings, Persona as Persona, VoiceSettings as VoiceSettings  # the sections, imported with Config
 
 APP = "rtchat"
 
@@ -51,47 +54,19 @@ def config_path() -> Path:
     return config_dir() / "config.toml"
 
 
-@dataclass
-class NetworkSettings:
-    connect_timeout: float = 10.0
-    stall_timeout: float = 60.0  # seconds with no decoded event (keep-alives and drips do not count)
-    retries: int = 3  # tries in all, before the first token only
-    max_retry_wait: float = 30.0
-    first_token_timeout: float = 0.0  # seconds from the request to the first piece of the answer; 0: only the stall timeout
-    total_timeout: float = 0.0  # seconds for a whole answer; 0: no limit
-    max_answer_chars: int = 4_000_000  # an answer is stopped (partial kept) at this many characters
+@dataclass(kw_only=True)
+class Config(Sections):
+    """The config file, read once: the catalogue, and every section typed (the fields of `Sections`)."""
 
-
-@dataclass(frozen=True)
-class Persona:
-    """A named way to start a conversation: its system prompt, and optionally a model and an effort."""
-
-    name: str
-    prompt: str | None = None
-    model: str | None = None
-    effort: str | None = None
-
-
-@dataclass
-class Config:
     path: Path
     catalog: Catalog
-    default_model: str | None = None
-    theme: str | None = None
-    network: NetworkSettings = field(default_factory=NetworkSettings)
-    efforts: dict[str, str] = field(default_factory=dict)  # "provider/model" -> effort
-    protocols: dict[str, str] = field(default_factory=dict)  # "provider/model" -> protocol
-    keys: dict[str, str] = field(default_factory=dict)  # binding id -> key
-    personas: dict[str, Persona] = field(default_factory=dict)
-    raw: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)  # unknown keys, each naming its line
+    text: str = ""  # the file as read, for `where`
 
-
-def _section(data: dict, name: str, path: Path) -> dict:
-    value = data.get(name, {})
-    if not isinstance(value, dict):
-        raise ConfigError(f"{path}: [{name}] must be a table")
-    return value
+    def where(self, table: tuple[str, ...], key: str | None = None) -> str:
+        """`FILE line N` of a setting (or just the file when the line cannot be told)."""
+        line = line_of(self.text, table, key)
+        return f"{self.path} line {line}" if line else str(self.path)
 
 
 def parse_config(text: str, path: Path) -> Config:
@@ -99,46 +74,23 @@ def parse_config(text: str, path: Path) -> Config:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
-    findings = check_settings(data, text, path, {f.name for f in fields(NetworkSettings)})
-    if findings.problems:
+    sections, findings = read_settings(data, text, path)
+    if sections is None:
         first, more = findings.problems[0], len(findings.problems) - 1
         extra = f" (and {more} more: see `rtchat config check`)" if more else ""
         raise ConfigError(first + extra, findings.problems)
     catalog = Catalog()
-    for name, table in _section(data, "providers", path).items():
-        if not isinstance(table, dict):
-            raise ConfigError(f"{path}: [providers.{name}] must be a table")
+    for name, table in data.get("providers", {}).items():  # each checked to be a table
         try:
             catalog.providers[name] = provider_from_config(name, table, BUILTIN.get(name))
         except ValueError as exc:
             raise ConfigError(f"{path}: [providers.{name}]: {exc}") from None
-    network = NetworkSettings()
-    for key, value in _section(data, "network", path).items():
-        if hasattr(network, key):  # checked above: in range; unknown keys were warned about
-            setattr(network, key, type(getattr(network, key))(value))
-    default_model = data.get("default_model")
-    if default_model is not None:
+    if sections.default_model is not None:
         try:
-            parse_model_ref(str(default_model))
+            parse_model_ref(sections.default_model)
         except ValueError as exc:
             raise ConfigError(f"{path}: default_model: {exc}") from None
-    return Config(
-        path=path,
-        catalog=catalog,
-        default_model=default_model,
-        theme=data.get("theme"),
-        network=network,
-        efforts={str(k): str(v) for k, v in _section(data, "efforts", path).items()},
-        protocols={str(k): str(v) for k, v in _section(data, "protocols", path).items()},
-        keys={str(k): str(v) for k, v in _section(data, "keys", path).items()},
-        personas={
-            str(name): Persona(str(name), table.get("prompt"), table.get("model"), table.get("effort"))
-            for name, table in _section(data, "personas", path).items()
-            if isinstance(table, dict)
-        },
-        raw=data,
-        warnings=findings.warnings,
-    )
+    return Config(path=path, catalog=catalog, warnings=findings.warnings, text=text, **vars(sections))
 
 
 def load_config(path: Path | None = None) -> Config:

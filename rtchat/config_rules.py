@@ -1,4 +1,9 @@
-"""What each setting of config.toml may hold, checked with the file and line of the offender.
+"""The typed sections of config.toml, what each setting may hold, and the one reading of both.
+
+`read_settings` checks every setting (each problem and warning naming the file and
+line of the offender) and, when nothing is wrong, builds the typed sections from
+them: nothing else in rtchat reads the TOML's dicts. The sections' field names are
+the known keys of their tables, so a setting added to a dataclass is known here too.
 
 Why here and not at the point of use: `retries = 0` used to make `ask` print
 nothing and exit 1, and `stall_timeout = -1` was taken as is. A value out of
@@ -6,19 +11,82 @@ range is refused before anything runs, naming the line to fix; a key rtchat does
 not know in a table it knows is a warning (a typo, or a setting from a newer
 rtchat), never fatal.
 
-tomllib keeps no positions, so the line is found by scanning the text for the
-key inside its table's header.
+tomllib keeps no positions, and tomlkit's items carry none either (only the text
+round-trips), so the line is found by scanning the text for the key inside its
+table's header: one small function, exact for the `[table]` and `key =` forms the
+messages name; a dotted or inline-table key falls back to the file name alone.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
 from rtchat.catalog import EFFORTS, PROTOCOLS
+from rtchat.pricing import BUILTIN_PRICES, Price
+
+
+@dataclass
+class NetworkSettings:
+    connect_timeout: float = 10.0
+    stall_timeout: float = 60.0  # seconds with no decoded event (keep-alives and drips do not count)
+    retries: int = 3  # tries in all, before the first token only
+    max_retry_wait: float = 30.0
+    first_token_timeout: float = 0.0  # seconds from the request to the first piece of the answer; 0: only the stall timeout
+    total_timeout: float = 0.0  # seconds for a whole answer; 0: no limit
+    max_answer_chars: int = 4_000_000  # an answer is stopped (partial kept) at this many characters
+
+
+@dataclass
+class VoiceSettings:
+    """`[voice]`: ICE servers (strings or `{urls, username, credential}` tables), devices, playback prefill."""
+
+    ice_servers: list[Any] = field(default_factory=list)  # none: right for loopback and most home networks
+    input_device: str | int | None = None  # a PortAudio device name or index
+    output_device: str | int | None = None
+    jitter_ms: float = 20.0  # aiortc already holds 4 frames (80 ms) against network jitter
+
+
+@dataclass
+class AppSettings:
+    """`[app]`: what the app remembers between runs."""
+
+    reopen_last: bool = False
+    last_model: str | None = None
+
+
+@dataclass(frozen=True)
+class Persona:
+    """A named way to start a conversation: its system prompt, and optionally a model and an effort."""
+
+    name: str
+    prompt: str | None = None
+    model: str | None = None
+    effort: str | None = None
+
+
+@dataclass
+class Sections:
+    """Every setting but the providers (the catalogue builds those), typed."""
+
+    default_model: str | None = None
+    theme: str | None = None
+    network: NetworkSettings = field(default_factory=NetworkSettings)
+    voice: VoiceSettings = field(default_factory=VoiceSettings)
+    remembered: AppSettings = field(default_factory=AppSettings, metadata={"table": "app"})  # `.app` is Textual's app in the UI
+    efforts: dict[str, str] = field(default_factory=dict)  # "provider/model" -> effort
+    protocols: dict[str, str] = field(default_factory=dict)  # "provider/model" -> protocol
+    keys: dict[str, str] = field(default_factory=dict)  # binding id -> key
+    personas: dict[str, Persona] = field(default_factory=dict)
+    prices: dict[str, Price] = field(default_factory=dict)  # "provider/model" -> a price overriding the built-in one
+
+
+def _names(section: type) -> set[str]:
+    """The keys a section's table holds: its fields' names, or the table a field says it reads."""
+    return {f.metadata.get("table", f.name) for f in fields(section)}
 
 # [network]: (low, high, whole number?)
 NETWORK_RANGES: dict[str, tuple[float, float, bool]] = {
@@ -30,17 +98,17 @@ NETWORK_RANGES: dict[str, tuple[float, float, bool]] = {
 }
 DEFAULT_RANGE = (0, 86400, False)  # a NetworkSettings field this table does not name yet
 
-TOP_LEVEL = {"default_model", "theme", "providers", "network", "efforts", "protocols", "keys", "voice", "prices", "personas", "app"}
-PERSONA_FIELDS = {"prompt", "model", "effort"}
-PRICE_FIELDS = {"input", "output", "cached_input", "cache_write"}
-APP_KEYS = {"reopen_last": bool, "last_model": str}  # [app]: what the app remembers between runs
+TOP_LEVEL = _names(Sections) | {"providers"}
+PERSONA_FIELDS = _names(Persona) - {"name"}
+PRICE_FIELDS = _names(Price) - {"note"}
+APP_KEYS = {"reopen_last": bool, "last_model": str}  # the types of AppSettings' fields, as a TOML value holds them
 PROVIDER_KEYS = {
     "base_url": str, "key_env": (str, list), "models": list, "allow_insecure": bool, "effort_style": str,
     "api": str, "needs_key": bool, "default_model": str, "label": str,
     "kind": str, "api_version": str, "realtime_dialect": str, "chat_socket": bool,
 }
 EFFORT_STYLES = ("openai", "deepseek", "openrouter", "generic", "budget", "level")
-VOICE_KEYS = {"ice_servers", "input_device", "output_device", "jitter_ms"}
+VOICE_KEYS = _names(VoiceSettings)
 JITTER_RANGE = (0, 1000)
 
 
@@ -174,10 +242,8 @@ def _check_price(check: _Checker, ref: str, table: object) -> None:
             check.problem(where, key, f"[prices.\"{ref}\"] {key} must be a number of dollars between 0 and 10000 (got {value!r})")
 
 
-def check_settings(data: dict, text: str, path: Path, network_fields: set[str]) -> Findings:
-    """Every problem and warning in a parsed config, each naming the file and line.
-
-    `network_fields`: the settings `[network]` holds (config.NetworkSettings)."""
+def check_settings(data: dict, text: str, path: Path) -> Findings:
+    """Every problem and warning in a parsed config, each naming the file and line."""
     check = _Checker(text, path)
     for key, value in data.items():
         if key not in TOP_LEVEL:
@@ -187,7 +253,7 @@ def check_settings(data: dict, text: str, path: Path, network_fields: set[str]) 
         elif key not in ("default_model", "theme") and not isinstance(value, dict):
             check.problem((), key, f"[{key}] must be a table")
     tables = {key: value for key, value in data.items() if isinstance(value, dict)}
-    _check_network(check, tables.get("network", {}), network_fields)
+    _check_network(check, tables.get("network", {}), _names(NetworkSettings))
     for name, table in tables.get("providers", {}).items():
         _check_provider(check, name, table)
     _check_choices(check, "efforts", tables.get("efforts", {}), EFFORTS)
@@ -206,3 +272,47 @@ def check_settings(data: dict, text: str, path: Path, network_fields: set[str]) 
         elif not isinstance(value, APP_KEYS[key]):
             check.problem(("app",), key, f"[app] {key} must be a {APP_KEYS[key].__name__} (got {value!r})")
     return check.found
+
+
+def _strings(table: dict) -> dict[str, str]:
+    return {str(key): str(value) for key, value in table.items()}
+
+
+def _sections(data: dict) -> Sections:
+    """The typed sections of a config `check_settings` found no problem in (so every value has its type)."""
+    tables = {key: value for key, value in data.items() if isinstance(value, dict)}
+    network = tables.get("network", {})
+    voice = tables.get("voice", {})
+    servers = voice.get("ice_servers") or []
+    app = tables.get("app", {})
+    return Sections(
+        default_model=data.get("default_model"),
+        theme=data.get("theme"),
+        network=NetworkSettings(**{
+            f.name: type(f.default)(network[f.name]) for f in fields(NetworkSettings) if f.name in network
+        }),
+        voice=VoiceSettings(
+            ice_servers=list(servers) if isinstance(servers, list) else [servers],
+            input_device=voice.get("input_device"),
+            output_device=voice.get("output_device"),
+            jitter_ms=float(voice.get("jitter_ms", 20.0)),
+        ),
+        remembered=AppSettings(reopen_last=app.get("reopen_last") is True, last_model=app.get("last_model")),
+        efforts=_strings(tables.get("efforts", {})),
+        protocols=_strings(tables.get("protocols", {})),
+        keys=_strings(tables.get("keys", {})),
+        personas={
+            str(name): Persona(str(name), table.get("prompt"), table.get("model"), table.get("effort"))
+            for name, table in tables.get("personas", {}).items()
+        },
+        prices={
+            ref: replace(BUILTIN_PRICES.get(ref, Price(0.0, 0.0)), **{k: float(v) for k, v in table.items() if k in PRICE_FIELDS})
+            for ref, table in tables.get("prices", {}).items()
+        },
+    )
+
+
+def read_settings(data: dict, text: str, path: Path) -> tuple[Sections | None, Findings]:
+    """The one reading of a parsed config: its findings, and its typed sections when it has no problem."""
+    findings = check_settings(data, text, path)
+    return (None if findings.problems else _sections(data)), findings

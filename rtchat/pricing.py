@@ -10,8 +10,7 @@ model without a price is "cost unknown", never $0. Pure: no I/O.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
-from typing import Any
+from dataclasses import dataclass
 
 from rtchat.events import MOST_USD, Cost, Notice, Usage, plausible_usd
 
@@ -87,17 +86,6 @@ def price_for(ref: str, overrides: dict[str, Price] | None = None, free: bool = 
             if key in table:
                 return table[key]
     return FREE if free else None
-
-
-def prices_from_config(raw: dict[str, Any]) -> dict[str, Price]:
-    """`[prices."openai/gpt-5"] input = 1.25, output = 10, cached_input = 0.125` tables, by model."""
-    table = raw.get("prices") or {}
-    prices = {}
-    for ref, fields in table.items() if isinstance(table, dict) else ():
-        if isinstance(fields, dict) and "input" in fields and "output" in fields:
-            base = BUILTIN_PRICES.get(ref, Price(0.0, 0.0))
-            prices[ref] = replace(base, **{k: float(v) for k, v in fields.items() if k in ("input", "output", "cached_input", "cache_write")})
-    return prices
 
 
 def format_usd(amount: float) -> str:

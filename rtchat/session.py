@@ -17,12 +17,11 @@ from rtchat.catalog import EFFORTS, ModelRef, parse_model_ref
 from rtchat.config import Config
 from rtchat.conversation import Conversation
 from rtchat.events import Notice
-from rtchat.pricing import price_for, prices_from_config
+from rtchat.pricing import price_for
 from rtchat.secrets import lookup_key
 from rtchat.target import Target, is_free, is_local
 from rtchat.turns.base import Turn
 from rtchat.turns.refused import RefusedTurn
-from rtchat.voice.settings import voice_settings
 
 if TYPE_CHECKING:
     import httpx
@@ -67,7 +66,7 @@ class Session:
         self._live: LivePool | None = None
         self._calls: WebRTCPool | None = None
         self.wire_log = None  # a rtchat.debuglog.WireLog under --debug
-        self._prices = prices_from_config(config.raw)
+        self._prices = config.prices
 
     def client_for(self, base_url: str) -> httpx.AsyncClient:
         local = is_local(base_url)
@@ -161,7 +160,7 @@ class Session:
         if self._calls is None:
             from rtchat.live.webrtc import WebRTCPool  # noqa: PLC0415 - the socket stack, as above; aiortc loads later still
 
-            self._calls = WebRTCPool(self.network, self.client_for, voice_settings(self.config.raw).ice_servers)
+            self._calls = WebRTCPool(self.network, self.client_for, self.config.voice.ice_servers)
         return self._calls
 
     async def aclose(self) -> None:

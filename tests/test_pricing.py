@@ -4,12 +4,14 @@ arrives on the wire (decoded by the real decoders)."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
 from rtchat.answer import fold
+from rtchat.config import parse_config
 from rtchat.events import Cost, Usage
-from rtchat.pricing import FREE, Price, format_usd, price_for, prices_from_config
+from rtchat.pricing import FREE, Price, format_usd, price_for
 from tests.support.streams import decode_chunks
 
 
@@ -71,7 +73,7 @@ def test_prices_resolve_variants_overrides_and_local_servers():
     assert price_for("vllm/any") is None and price_for("litellm/gpt-5") is None, "not on this machine: cost unknown, never $0"
     assert price_for("loopback/echo", free=True).input == 0.28, "the loopback shows the arithmetic with DeepSeek's prices"
     assert price_for("someone/unknown-model") is None
-    overrides = prices_from_config({"prices": {"openai/gpt-5": {"input": 2, "output": 20}}})
+    overrides = parse_config('[prices."openai/gpt-5"]\ninput = 2\noutput = 20\n', Path("config.toml")).prices
     assert price_for("openai/gpt-5", overrides) == Price(2.0, 20.0, 0.125)
 
 

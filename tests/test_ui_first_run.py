@@ -87,7 +87,7 @@ async def test_typed_variant_is_chosen_and_remembered():
         assert picker.shown[0].typed and picker.shown[0].ref == "loopback/lorem@1000"
         await pilot.press("enter")
         await wait_for(pilot, lambda: app.state.ref == "loopback/lorem@1000")
-    assert load_config().raw["app"]["last_model"] == "loopback/lorem@1000"
+    assert load_config().remembered.last_model == "loopback/lorem@1000"
     again = make_app(model=None)
     async with again.run_test() as pilot:
         await ready(pilot)

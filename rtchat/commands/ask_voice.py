@@ -67,7 +67,6 @@ async def ask_voice(args) -> int:
         from rtchat.audio.wavfile import WavError, write_wav
         from rtchat.session import Session
         from rtchat.voice.session import VoiceSession
-        from rtchat.voice.settings import voice_settings
     except (AudioUnavailable, ImportError) as exc:
         return fail(str(exc) if isinstance(exc, AudioUnavailable) else missing_voice_packages())
     config = load_config_or_report()
@@ -82,7 +81,7 @@ async def ask_voice(args) -> int:
     except ValueError as exc:
         return fail(str(exc))
     protocol = voice_protocol(args.ask_protocol)
-    settings = voice_settings(config.raw)
+    settings = config.voice
     emit = print_jsonl if args.jsonl else VoicePrinter(TextPrinter(show_thinking=False))
     warn = (lambda text: print(f"rtchat: {text}", file=sys.stderr))
     session = Session(config)

@@ -60,9 +60,9 @@ def run_bench_command(args) -> int:
         return fail(str(exc))
     if not is_free(provider.id, args.base_url or provider.base_url) and not args.yes:
         plan = Plan(tuple(protocols), args.runs, not args.no_cache_pass)
-        from rtchat.pricing import price_for, prices_from_config  # deferred: the CLI imports this module for its parser; the bench loads when run
+        from rtchat.pricing import price_for  # deferred: the CLI imports this module for its parser; the bench loads when run
 
-        price = price_for(f"{provider.id}/{ref.model}", prices_from_config(config.raw))  # is_free said no: no FREE price
+        price = price_for(f"{provider.id}/{ref.model}", config.prices)  # is_free said no: no FREE price
         cost = estimate(plan, args.prompt, stop_after, INTERRUPT_AFTER).describe(price)
         if not confirm(f"this bench spends tokens on {provider.id} (paid): {cost}."):
             return 2

@@ -6,7 +6,6 @@ import sys
 
 from rtchat.commands.common import fail
 from rtchat.config import Config, ConfigError, config_path, load_config
-from rtchat.config_rules import line_of
 from rtchat.theme_names import theme_names
 
 
@@ -17,13 +16,8 @@ def theme_problem(config: Config) -> str | None:
     names = theme_names(config.path)
     if config.theme in names:
         return None
-    try:
-        line = line_of(config.path.read_text(encoding="utf-8"), (), "theme")
-    except (OSError, UnicodeDecodeError):
-        line = None
-    where = f"{config.path} line {line}" if line else str(config.path)
     return (
-        f"{where}: theme {config.theme!r} does not exist (themes: {', '.join(sorted(names))}; "
+        f"{config.where((), 'theme')}: theme {config.theme!r} does not exist (themes: {', '.join(sorted(names))}; "
         f"add your own as TOML files in {config.path.parent / 'themes'})"
     )
 

@@ -56,7 +56,6 @@ from rtchat.ui.widgets.transcript.branch_switcher import BranchSwitcher, EditReq
 from rtchat.ui.widgets.transcript.messages import MessageView
 from rtchat.ui.widgets.transcript.transcript import Transcript
 from rtchat.ui.widgets.transcript.welcome import Welcome
-from rtchat.voice.settings import voice_settings
 
 if TYPE_CHECKING:
     from rtchat.ui.controllers.races import RaceController
@@ -116,7 +115,7 @@ class RtChatApp(InputActions, App[int]):
         self.pending = PendingFiles(self.state)  # files for the next prompt (input_actions.py)
         self.system_prompt = SystemPrompt(self.state, self.history, config)
         self.composer = Composer(self.prompt, self.slash_sources(), id="composer")
-        voice_config = voice_settings(config.raw)
+        voice_config = config.voice
         mode = VoiceMode(voice_devices or system_devices(voice_config), voice_config)
         self.voice = VoiceController(
             self.state, self.session, mode, self.turns, self.transcript, self.status,
@@ -166,7 +165,7 @@ class RtChatApp(InputActions, App[int]):
     async def _last_conversation(self) -> int | None:
         """With `[app] reopen_last = true`, the conversation to continue at start-up."""
         store = self.history.store
-        if store is None or self.state.conversation.messages or self.config.raw.get("app", {}).get("reopen_last") is not True:
+        if store is None or self.state.conversation.messages or not self.config.remembered.reopen_last:
             return None
         try:
             return await self.history.last_conversation_id()

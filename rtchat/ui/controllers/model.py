@@ -34,7 +34,7 @@ class ModelController:
     def initial_ref(self, requested: str | None) -> tuple[str, Error | None]:
         """--model, else the config's default_model, else the model last chosen in the app, else the
         default for the keys at hand; a bad one falls back to the echo model."""
-        remembered = self.config.raw.get("app", {}).get("last_model")
+        remembered = self.config.remembered.last_model
         try:
             if requested:
                 return str(parse_model_ref(requested)), None
@@ -46,7 +46,7 @@ class ModelController:
 
     def remember(self, ref: str) -> None:
         """The model chosen in the app is the one the next start-up opens with."""
-        self.config.raw.setdefault("app", {})["last_model"] = ref
+        self.config.remembered.last_model = ref
         self.settings.save("app.last_model", ref)
 
     def _warm(self, ref: str) -> None:

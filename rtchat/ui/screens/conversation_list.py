@@ -17,6 +17,7 @@ from textual.widgets.option_list import Option
 
 from rtchat.store import ConversationSummary, Store, StoreError
 from rtchat.ui.safe_text import literal
+from rtchat.ui.widgets.input.inert import InertInput
 
 LIST_BINDINGS = [
     Binding("escape", "dismiss(None)", "Close", id="conversations.close"),
@@ -64,7 +65,7 @@ class ConversationList(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static("Conversations — filter · Enter opens · F2 renames · ctrl+d deletes · Esc", classes="hint", markup=False)
-            yield Input(placeholder="filter titles", id="conversations-filter")
+            yield InertInput(placeholder="filter titles", id="conversations-filter")
             yield OptionList(id="conversations")
             yield Static("", id="conversations-problem", markup=False)
 

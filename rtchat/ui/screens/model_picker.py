@@ -13,6 +13,7 @@ from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from rtchat.ui.screens.model_choices import ModelChoice, filter_choices, model_choices
+from rtchat.ui.widgets.input.inert import InertInput
 
 __all__ = ["ModelChoice", "ModelPicker", "filter_choices", "model_choices"]
 
@@ -46,7 +47,7 @@ class ModelPicker(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static("Model — type to filter or a PROVIDER/MODEL id; Enter chooses", classes="hint")
-            yield Input(placeholder="filter, or e.g. loopback/lorem@1000", id="model-filter")
+            yield InertInput(placeholder="filter, or e.g. loopback/lorem@1000", id="model-filter")
             yield OptionList(id="model-list")
 
     def on_mount(self) -> None:

@@ -9,6 +9,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
+from rtchat.ui.widgets.input.inert import InertInput
+
 
 class RenameDialog(ModalScreen[str | None]):
     """Dismisses with the new title, or None when cancelled or left empty."""
@@ -26,7 +28,7 @@ class RenameDialog(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static("New title — Enter to save, Esc to cancel", markup=False)
-            yield Input(self.current, id="rename-input", select_on_focus=True)
+            yield InertInput(self.current, id="rename-input", select_on_focus=True)  # a title is a prompt's words
 
     def on_mount(self) -> None:
         self.query_one(Input).focus()

@@ -17,6 +17,7 @@ from textual.widgets.option_list import Option
 
 from rtchat.sanitize import terminal_safe
 from rtchat.store import SearchHit, Store, StoreError
+from rtchat.ui.widgets.input.inert import InertInput
 
 MARK = ("\x02", "\x03")  # around matched words in a snippet; never in stored text shown (controls are stripped)
 TYPING_PAUSE = 0.15  # search once typing pauses, not on every key
@@ -73,7 +74,7 @@ class SearchScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static("Search every conversation — type words · Enter opens · Esc closes", classes="hint", markup=False)
-            yield Input(self.words, placeholder="words to find (all must match)", id="search-words")
+            yield InertInput(self.words, placeholder="words to find (all must match)", id="search-words")
             yield OptionList(id="search-hits")
             yield Static("", id="search-status", markup=False)
 

@@ -9,6 +9,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static, TextArea
 
 from rtchat.ui.safe_text import literal
+from rtchat.ui.widgets.input.inert import InertTextArea
 
 
 class SystemPromptScreen(ModalScreen[str | None]):
@@ -35,7 +36,7 @@ class SystemPromptScreen(ModalScreen[str | None]):
         with Vertical():
             title = "System prompt for this conversation" + (f" (persona {self.persona})" if self.persona else "")
             yield Static(literal(title))
-            yield TextArea(self.current, soft_wrap=True, id="system-text")
+            yield InertTextArea(self.current, soft_wrap=True, id="system-text")
             yield Static(literal(self._count()), classes="hint", id="system-count")
             known = ", ".join(self.personas) if self.personas else "none: add [personas.NAME] to the config"
             yield Static(literal(f"personas: {known} — /persona NAME applies one"), classes="hint")

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from textual import events
 from textual.message import Message
-from textual.widgets import TextArea
 
 from rtchat.ui import alt_enter, fast_paste
 from rtchat.ui.bindings import INPUT_BINDINGS
 from rtchat.ui.controllers.slash import enter_completes, is_command, literal_message, looks_like_path
+from rtchat.ui.widgets.input.inert import InertTextArea
 from rtchat.ui.widgets.input.slash_popup import SlashPopup
 
 alt_enter.install()  # alt+enter arrives as its own key, not as Enter
@@ -25,7 +25,7 @@ PLACEHOLDER = "Message rtchat — Enter sends · ctrl+j new line · F1 keys"
 LARGE_PASTE = 32 * 1024
 
 
-class PromptInput(TextArea):
+class PromptInput(InertTextArea):
     """Stays usable while an answer streams; sending posts `Submitted`."""
 
     BINDINGS = INPUT_BINDINGS
