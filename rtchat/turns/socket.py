@@ -6,23 +6,37 @@ protocol's cancel over the open socket, so the socket outlives the turn.
 
 from __future__ import annotations
 
+import asyncio
 import time
-from typing import TYPE_CHECKING
+from collections.abc import Coroutine
+from typing import Any, Protocol
 
 from rtchat.answer import AnswerBuilder
+from rtchat.config_rules import NetworkSettings
 from rtchat.conversation import Conversation
 from rtchat.events import ANSWER_EVENTS, Done, Error, Event, Notice
 from rtchat.target import Target
 from rtchat.turns.base import QueuedTurn
 
-if TYPE_CHECKING:
-    from rtchat.live.connection import LiveConnection
+
+class TurnHost(Protocol):
+    """What a socket turn asks of the connection it runs on (`live.connection.LiveConnection`
+    is the one): declared here, below `live/`, so a turn needs no import of the layer above it."""
+
+    network: NetworkSettings
+
+    def spawn(self, coroutine: Coroutine[Any, Any, Any]) -> asyncio.Task: ...
+    async def run(self, turn: SocketTurn) -> None: ...
+    async def watch_for_stall(self, turn: SocketTurn) -> None: ...
+    async def interrupt(self, turn: SocketTurn) -> None: ...
+    async def stop_capped(self, turn: SocketTurn) -> None: ...
+    def turn_ended(self, turn: SocketTurn, reason: str) -> None: ...
 
 
 class SocketTurn(QueuedTurn):
     protocol = "websocket"
 
-    def __init__(self, connection: LiveConnection, target: Target, conversation: Conversation, effort: str | None, notices: list[Notice], protocol: str = "websocket") -> None:
+    def __init__(self, connection: TurnHost, target: Target, conversation: Conversation, effort: str | None, notices: list[Notice], protocol: str = "websocket") -> None:
         super().__init__(target, conversation, effort, notices)
         self.connection = connection
         self.protocol = protocol
