@@ -8,8 +8,10 @@ process against `rtchat serve` in another, with a fresh data folder; after
 (Textual's `run_test`) in its own process too, streaming for `--seconds`,
 then Ctrl-C. Reported per command: its
 peak RSS (from the kernel, `wait4`), how long it ran, what it printed, whether
-the answer cap ended it, and the bytes of its history folder. Target: peak RSS
-under 300 MB (issue 23: `ask` held 2.2 GB and `race --json` reached 19 GB).
+the answer cap ended it, the bytes of its history folder, and the bytes it wrote
+(the kernel's block-output count from `wait4`, charged when a page is dirtied: the
+history's writes, linear in the answer, not its square). Target: peak RSS under
+300 MB (issue 23: `ask` held 2.2 GB and `race --json` reached 19 GB).
 """
 
 from __future__ import annotations
@@ -62,6 +64,7 @@ def run_measured(label: str, argv: list[str], seconds: float) -> dict:
         "app_shown_chars": next((int(line.split()[1]) for line in stderr.splitlines() if line.startswith("shown ")), None),
         "cap_reached": CAP_LINE in stderr,
         "history_bytes": folder_bytes(home / "data"),
+        "written_bytes": usage.ru_oublock * 512,  # ru_oublock counts 512-byte blocks
         "under_target": usage.ru_maxrss / 1024 < TARGET_MB,
     }
 
@@ -110,7 +113,7 @@ def main() -> None:
             result = run_measured(label, argv, stop_after)
             results.append(result)
             print(f"{result['command']:<42} peak {result['peak_rss_mb']:>7.1f} MB  {result['seconds']:>5.1f} s  printed {result['printed_bytes']:>10,} B  "
-                  f"history {result['history_bytes']:>10,} B  cap {'yes' if result['cap_reached'] else 'no'}  exit {result['exit_code']}"
+                  f"history {result['history_bytes']:>10,} B  wrote {result['written_bytes']:>12,} B  cap {'yes' if result['cap_reached'] else 'no'}  exit {result['exit_code']}"
                   + (f"  app kept {result['app_shown_chars']:,} chars" if result["app_shown_chars"] is not None else ""))
     write_json(options.json, {"target_mb": TARGET_MB, "runs": results})
 
