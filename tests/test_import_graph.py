@@ -32,13 +32,10 @@ REPO = Path(__file__).resolve().parents[1]
 PACKAGE = REPO / "rtchat"
 ARCHITECTURE = REPO / "docs" / "architecture.md"
 
-# Circles other tasks of issue 22 are removing right now (turns <-> live: the socket turn and its
-# connection; app <-> mixins: the app becomes a screen with controllers). Listed here, and only here,
-# so the test passes meanwhile; the lead empties this after merging them. A circle not listed fails,
+# Circles a task is removing right now, listed here, and only here, so the test passes meanwhile;
+# none today (turns <-> live and app <-> its last mixin are gone). A circle not listed fails,
 # and so does a listed one that is gone (so the list cannot outlive the circles).
-KNOWN_CIRCLES = {
-    frozenset({"rtchat.ui.app", "rtchat.ui.input_actions"}),  # the last mixin (branches and races are controllers now)
-}
+KNOWN_CIRCLES: set[frozenset[str]] = set()
 
 # `importlib.import_module("rtchat....")` calls rtchat may make (counted as edges above); none today.
 IMPORTLIB_IMPORTS: set[tuple[str, str]] = set()

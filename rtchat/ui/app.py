@@ -4,16 +4,20 @@ The behaviour lives in controllers (rtchat/ui/controllers/), one per domain, eac
 given what it needs when it is made: `ModelController` (model, effort, protocol),
 `TurnController` (the prompt queue and the running turn), `HistoryController`
 (the store and switching conversations), `BranchController` (regenerate, edit,
-flip), `RaceController` (a race from the input) and `VoiceController` (push-to-talk).
+flip), `RaceController` (a race from the input), `VoiceController` (push-to-talk)
+and `InputController` (slash commands, the system prompt, attachments, the editor).
+The app's actions and message handlers each call one of their methods.
 """
 
 from __future__ import annotations
 
 import gc
+import subprocess
+from functools import partial
 from typing import TYPE_CHECKING
 
 from textual import on, work
-from textual.app import App, ComposeResult
+from textual.app import App, ComposeResult, SuspendNotSupported
 from textual.widgets import Footer
 
 from rtchat.config import Config
@@ -30,7 +34,9 @@ from rtchat.ui.commands import RtChatCommands
 from rtchat.ui.controllers.attach import PendingFiles
 from rtchat.ui.controllers.bench import bench_offer
 from rtchat.ui.controllers.branches import BranchController
+from rtchat.ui.controllers.editor import NoTerminal, Run
 from rtchat.ui.controllers.history import HistoryController
+from rtchat.ui.controllers.input import InputController, slash_sources
 from rtchat.ui.controllers.model import ModelController
 from rtchat.ui.controllers.settings import Settings
 from rtchat.ui.controllers.state import ChatState
@@ -38,8 +44,7 @@ from rtchat.ui.controllers.system_prompt import SystemPrompt
 from rtchat.ui.controllers.turns import TurnController
 from rtchat.ui.controllers.voice import VoiceController
 from rtchat.ui.controllers.voice_devices import VoiceDevices, system_devices
-from rtchat.ui.controllers.voice_mode import VoiceChanged, VoiceMode
-from rtchat.ui.input_actions import InputActions
+from rtchat.ui.controllers.voice_mode import VoiceMode
 from rtchat.ui.screens.conversation_list import ConversationList
 from rtchat.ui.screens.model_choices import ModelChoice
 from rtchat.ui.screens.model_picker import ModelPicker, model_choices
@@ -47,6 +52,7 @@ from rtchat.ui.screens.protocol_picker import ProtocolPicker
 from rtchat.ui.screens.search import SearchScreen
 from rtchat.ui.screens.theme_picker import ThemePicker
 from rtchat.ui.themes import DEFAULT_THEME, load_themes, theme_dirs
+from rtchat.ui.widgets.input.chips import Chip
 from rtchat.ui.widgets.input.composer import Composer
 from rtchat.ui.widgets.input.prompt_input import PromptInput
 from rtchat.ui.widgets.status.status_line import StatusLine
@@ -63,7 +69,7 @@ if TYPE_CHECKING:
 STATUS_SECONDS = 0.1  # how often live turn figures refresh
 
 
-class RtChatApp(InputActions, App[int]):
+class RtChatApp(App[int]):
     """One conversation with one model at a time; the model can change between turns."""
 
     TITLE = "rtchat"
@@ -71,6 +77,7 @@ class RtChatApp(InputActions, App[int]):
     COMMANDS = {RtChatCommands}  # rtchat's own commands only: Textual's Keys/Maximize/Screenshot are not ours
     ENABLE_COMMAND_PALETTE = True
     CSS = "Screen { layout: vertical; }"
+    editor_runner: Run | None = None  # None: the editor gets the terminal (tests run it without one)
 
     def __init__(
         self,
@@ -112,16 +119,29 @@ class RtChatApp(InputActions, App[int]):
             bell=self.bell,
         )
         self._races: RaceController | None = None  # made on the first race (`races`)
-        self.pending = PendingFiles(self.state)  # files for the next prompt (input_actions.py)
+        self.pending = PendingFiles(self.state)  # files for the next prompt
         self.system_prompt = SystemPrompt(self.state, self.history, config)
-        self.composer = Composer(self.prompt, self.slash_sources(), id="composer")
+        self.composer = Composer(self.prompt, slash_sources(config, self.state, self.system_prompt), id="composer")
         voice_config = config.voice
         mode = VoiceMode(voice_devices or system_devices(voice_config), voice_config)
         self.voice = VoiceController(
             self.state, self.session, mode, self.turns, self.transcript, self.status,
             notify=lambda text: self.notify(text, markup=False),
             spawn=lambda work, group: self.run_worker(work, group=group),
-            on_change=lambda: self.post_message(VoiceChanged()),
+            on_change=lambda: self.voice.show(),
+        )
+        self.input = InputController(
+            config, self.state, self.prompt, self.composer, self.pending, self.system_prompt,
+            self.models, self.voice, self.turns, self.history, self.transcript, self.status,
+            notify=self.notify,
+            spawn=lambda work, group, exclusive: self.run_worker(work, group=group, exclusive=exclusive),
+            push_screen=self.push_screen,
+            run_action=self.run_action,
+            choose_model=self.choose_model,
+            choose_protocol=self.choose_protocol,
+            copy=self.copy_to_clipboard,
+            focused=lambda: self.focused,
+            run_editor=lambda command: (self.editor_runner or partial(run_in_terminal, self))(command),
         )
 
     def compose(self) -> ComposeResult:
@@ -137,7 +157,7 @@ class RtChatApp(InputActions, App[int]):
         if self.config.keys:
             self.set_keymap(self.config.keys)
         self.prompt.focus()
-        self.show_system_prompt()
+        self.input.show_system_prompt()
         if self.state.conversation.messages:
             model = self.requested_model or "assistant"
             await self.transcript.load_history([message_factory(m, model) for m in self.state.conversation.messages])
@@ -279,7 +299,7 @@ class RtChatApp(InputActions, App[int]):
 
     @on(PromptInput.Submitted)
     async def _prompt_submitted(self, event: PromptInput.Submitted) -> None:
-        await self.submit_prompt(event.text)
+        await self.input.submit(event.text)
 
     def action_interrupt(self) -> None:
         """ctrl+c: stop the answer at once (keeping it); when idle, clear the input. Never quits."""
@@ -309,9 +329,68 @@ class RtChatApp(InputActions, App[int]):
     async def action_toggle_hands_free(self) -> None:
         await self.voice.toggle_hands_free()
 
-    @on(VoiceChanged)
-    def _voice_changed(self) -> None:
-        self.voice.show()
+    # --- the input: slash commands, system prompt, files, editor (the InputController) ------
+
+    @on(PromptInput.Command)
+    async def _command(self, event: PromptInput.Command) -> None:
+        await self.input.run_command(event.text)
+
+    def action_start_slash(self, name: str) -> None:
+        self.input.start_slash(name)
+
+    def action_use_model(self, typed: str) -> None:
+        self.input.use_model(typed)
+
+    def action_use_protocol(self, typed: str) -> None:
+        self.input.use_protocol(typed)
+
+    def action_use_effort(self, typed: str) -> None:
+        self.input.use_effort(typed)
+
+    def action_edit_system_prompt(self) -> None:
+        self.input.edit_system_prompt()
+
+    def action_set_system_prompt(self, text: str, persona: str | None = None) -> None:
+        self.input.set_system_prompt(text, persona)
+
+    def action_use_persona(self, name: str) -> None:
+        self.input.use_persona(name)
+
+    def action_attach_file(self, typed: str) -> None:
+        self.input.attach_file(typed)
+
+    @on(PromptInput.LargePaste)
+    def _large_paste(self, event: PromptInput.LargePaste) -> None:
+        self.input.attach_paste(event.text)
+
+    @on(PromptInput.PathPasted)
+    def _path_pasted(self, event: PromptInput.PathPasted) -> None:
+        self.input.offer_path(event.path)
+
+    @on(Chip.Removed)
+    async def _chip_removed(self, event: Chip.Removed) -> None:
+        await self.input.remove_file(event.index)
+
+    @on(PromptInput.EmptyBackspace)
+    async def _empty_backspace(self) -> None:
+        await self.input.remove_last_file()
+
+    @on(PromptInput.EditorRequested)
+    def _editor_requested(self) -> None:
+        self.input.open_editor()
+
+    def action_open_editor(self) -> None:
+        self.input.open_editor()
+
+    def action_copy_code_block(self) -> None:
+        self.input.copy_code_block()
+
+    @work(exclusive=True, group="conversation")
+    async def action_clear_conversation(self) -> None:
+        await self.input.clear_conversation()
+
+    def action_export_conversation(self, typed: str = "") -> None:
+        self.input.export_conversation(typed)
 
     # --- the transcript -------------------------------------------------------------------
 
@@ -412,7 +491,7 @@ class RtChatApp(InputActions, App[int]):
 
     @work(exclusive=True, group="conversation")
     async def action_new_conversation(self) -> None:
-        await self.start_afresh(keep_system=False)
+        await self.input.start_afresh(keep_system=False)
         self.notify("new conversation", timeout=2)
 
     @work(exclusive=True, group="conversation")
@@ -430,7 +509,7 @@ class RtChatApp(InputActions, App[int]):
             return
         self.status.reset_turn()
         self.system_prompt.forget_persona()
-        self.show_system_prompt()
+        self.input.show_system_prompt()
         self.turns.show_context()
         if reopened.model and reopened.model != self.state.ref:
             self.switch_model(reopened.model, protocol=reopened.protocol)
@@ -470,6 +549,15 @@ class RtChatApp(InputActions, App[int]):
                 spawn=lambda work: self.run_worker(work, group="race-keep"),
             )
         return self._races
+
+
+def run_in_terminal(app: App, command: list[str]) -> int:
+    """Hand the terminal to `command` (the app suspends) and wait for it."""
+    try:
+        with app.suspend():
+            return subprocess.call(command)
+    except SuspendNotSupported as exc:
+        raise NoTerminal(str(exc)) from exc
 
 
 def tune_gc() -> None:

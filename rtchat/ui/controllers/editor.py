@@ -13,7 +13,13 @@ import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
+from rtchat.errors import UnavailableFailure
+
 Run = Callable[[list[str]], int]  # runs a command in the foreground; its exit code
+
+
+class NoTerminal(UnavailableFailure):
+    """The terminal cannot be handed to the editor (a `Run` raises it)."""
 
 
 def editor_command(env: Mapping[str, str]) -> list[str]:

@@ -50,7 +50,7 @@ class VoiceController:
         self.status = status
         self.notify = notify
         self.spawn = spawn
-        self.on_change = on_change  # the voice session's state or connection changed (from its own callbacks)
+        self.on_change = on_change  # the voice session's state or connection changed (called from its own callbacks, on the loop)
         # The exchanges the voice events go to, oldest first: hands-free, a barge-in's Done may still be
         # queued when the next speech has already begun its turn.
         self.spoken: deque[SpokenTurn] = deque()
@@ -154,6 +154,7 @@ class VoiceController:
             await self.transcript.show_error(Error("voice", failure_text(exc)))
             return None
         self.spawn(self._read_events(voice), "voice-events")
+        self.show()  # what the session said while it opened (not yet `current` then)
         if not self.hands_free:  # hands-free says its own line
             self.notify(f"voice mode: {target.ref} over {protocol}; press the talk key again to send")
         return voice

@@ -11,15 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from textual.message import Message
-
 from rtchat.audio.support import AudioUnavailable, load_aiortc
 from rtchat.catalog import ModelInfo
 from rtchat.ui.controllers.voice_devices import VoiceDevices
-
-
-class VoiceChanged(Message):
-    """The voice session's state or connection changed; the status line reads the rest."""
 
 
 def voice_protocol_for(protocol: str, info: ModelInfo) -> str | None:

@@ -1,94 +1,143 @@
-"""The app's actions around the input: slash commands, the system prompt and personas,
-attachments, the external editor, copying one code block, /clear and /export.
+"""The input's commands: slash commands, the system prompt and personas, attachments,
+the external editor, copying one code block, /clear and /export.
 
-A mixin of RtChatApp, kept out of app.py so the app stays a composition. Every
-action here has a key or a palette entry (rtchat/ui/commands.py) and the slash
-command that names it (rtchat/ui/controllers/slash.py); a slash command runs the
-very action its key runs. Handlers use Textual's `on_<widget>_<message>` names
-(a plain mixin has no `@on` table).
+Given what it works on when it is made (the input, the composer, the pending files,
+the turn, history, model and voice controllers) and the few app services it needs
+(notify, workers, screens, the clipboard). Every action has a key or a palette entry
+(rtchat/ui/commands.py) and the slash command that names it
+(rtchat/ui/controllers/slash.py): the app's action of that name calls the method
+here, so a slash command runs the very code its key runs.
 """
 
 from __future__ import annotations
 
 import asyncio
-import subprocess
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any
 
-from textual import work
-from textual.app import SuspendNotSupported
+from textual.widget import Widget
 
 from rtchat.catalog import PROTOCOLS, UnknownProvider, parse_model_ref
-from rtchat.config import Persona
+from rtchat.config import Config, Persona
 from rtchat.secrets import has_key
 from rtchat.store import Store
 from rtchat.ui.choices import DEFAULT_EFFORT, efforts_for, protocol_options
+from rtchat.ui.controllers.attach import PendingFiles
 from rtchat.ui.controllers.code_blocks import CodeBlock, code_blocks
-from rtchat.ui.controllers.editor import Run, edit_text
+from rtchat.ui.controllers.editor import NoTerminal, Run, edit_text
 from rtchat.ui.controllers.export_file import export_path, write_export
+from rtchat.ui.controllers.history import HistoryController
+from rtchat.ui.controllers.model import ModelController
 from rtchat.ui.controllers.slash import Sources, parse
+from rtchat.ui.controllers.state import ChatState
+from rtchat.ui.controllers.system_prompt import SystemPrompt
+from rtchat.ui.controllers.turns import TurnController
+from rtchat.ui.controllers.voice import VoiceController
 from rtchat.ui.screens.model_choices import ModelChoice
-from rtchat.ui.widgets.input.chips import Chip
+from rtchat.ui.widgets.input.composer import Composer
 from rtchat.ui.widgets.input.prompt_input import PromptInput
+from rtchat.ui.widgets.status.status_line import StatusLine
 from rtchat.ui.widgets.transcript.messages import AssistantMessage
+from rtchat.ui.widgets.transcript.transcript import Transcript
 
-if TYPE_CHECKING:
-    from rtchat.ui.app import RtChatApp
-
-    Base = RtChatApp
-else:
-    Base = object
-
-
-def run_in_terminal(app, command: list[str]) -> int:
-    """Hand the terminal to `command` (the app suspends) and wait for it."""
-    with app.suspend():
-        return subprocess.call(command)
+Notify = Callable[..., None]  # App.notify(message, severity=..., timeout=..., markup=...)
+Spawn = Callable[[Coroutine[Any, Any, Any], str, bool], object]  # runs work in a worker group (exclusive or not)
+PushScreen = Callable[..., object]  # App.push_screen(screen, callback)
+RunAction = Callable[[str], Awaitable[object]]  # App.run_action("name('argument')")
 
 
-class InputActions(Base):
-    editor_runner: Run | None = None  # None: the editor gets the terminal (tests run it without one)
-    _refused = False  # set when an action said why it could not run: its slash command stays in the input
+def slash_sources(config: Config, state: ChatState, system_prompt: SystemPrompt) -> Sources:
+    """What the slash commands complete: models, the current model's protocols and efforts, personas."""
 
-    def slash_sources(self) -> Sources:
-        def models() -> list[str]:
-            return [f"{p.id}/{m.id}" for p in self.config.catalog.providers.values() for m in p.models]
+    def models() -> list[str]:
+        return [f"{p.id}/{m.id}" for p in config.catalog.providers.values() for m in p.models]
 
-        def protocols() -> list[str]:
-            target = self.state.target
-            return [p for p, why in protocol_options(target.info) if why is None] if target else list(PROTOCOLS)
+    def protocols() -> list[str]:
+        target = state.target
+        return [p for p, why in protocol_options(target.info) if why is None] if target else list(PROTOCOLS)
 
-        def efforts() -> list[str]:
-            return list(efforts_for(self.state.target.info)) if self.state.target else []
+    def efforts() -> list[str]:
+        return list(efforts_for(state.target.info)) if state.target else []
 
-        return Sources(models=models, protocols=protocols, efforts=efforts, personas=self.system_prompt.names)
+    return Sources(models=models, protocols=protocols, efforts=efforts, personas=system_prompt.names)
+
+
+class InputController:
+    def __init__(
+        self,
+        config: Config,
+        state: ChatState,
+        prompt: PromptInput,
+        composer: Composer,
+        pending: PendingFiles,
+        system_prompt: SystemPrompt,
+        models: ModelController,
+        voice: VoiceController,
+        turns: TurnController,
+        history: HistoryController,
+        transcript: Transcript,
+        status: StatusLine,
+        *,
+        notify: Notify,
+        spawn: Spawn,
+        push_screen: PushScreen,
+        run_action: RunAction,
+        choose_model: Callable[[ModelChoice], None],
+        choose_protocol: Callable[[str], None],
+        copy: Callable[[str], None],
+        focused: Callable[[], Widget | None],
+        run_editor: Run,
+    ) -> None:
+        self.config = config
+        self.state = state
+        self.prompt = prompt
+        self.composer = composer
+        self.pending = pending
+        self.system_prompt = system_prompt
+        self.models = models
+        self.voice = voice
+        self.turns = turns
+        self.history = history
+        self.transcript = transcript
+        self.status = status
+        self.notify = notify
+        self.spawn = spawn
+        self.push_screen = push_screen
+        self.run_action = run_action
+        self.choose_model = choose_model
+        self.choose_protocol = choose_protocol
+        self.copy = copy
+        self.focused = focused
+        self.run_editor = run_editor
+        self.refused = False  # set when an action said why it could not run: its slash command stays in the input
 
     def refuse(self, line: str) -> None:
         """One clear line; the slash command that asked stays in the input to be fixed."""
-        self._refused = True
+        self.refused = True
         self.notify(line, severity="warning", markup=False)
 
     # --- slash commands ------------------------------------------------------------------
 
-    async def on_prompt_input_command(self, event: PromptInput.Command) -> None:
-        call = parse(event.text)
+    async def run_command(self, text: str) -> None:
+        """Run a typed slash command as the app action it names; the input keeps it if refused."""
+        call = parse(text)
         if isinstance(call, str):
             self.refuse(call)
             return
-        self._refused = False
+        self.refused = False
         await self.run_action(call.action)
-        if not self._refused:
+        if not self.refused:
             self.prompt.accept_command()
 
-    def action_start_slash(self, name: str) -> None:
+    def start_slash(self, name: str) -> None:
         """From the palette: the input gets `/name ` and offers its completions."""
         self.prompt.load_text(f"/{name} ")
         self.prompt.move_cursor(self.prompt.document.end)
         self.prompt.focus()
 
-    def action_use_model(self, typed: str) -> None:
+    def use_model(self, typed: str) -> None:
         try:
             ref = parse_model_ref(typed.strip())
             provider = self.config.catalog.provider(ref.provider)
@@ -98,7 +147,7 @@ class InputActions(Base):
         key_set = not provider.needs_key or has_key(provider)
         self.choose_model(ModelChoice(provider, provider.model(ref.model), key_set))
 
-    def action_use_protocol(self, typed: str) -> None:
+    def use_protocol(self, typed: str) -> None:
         target, name = self.state.target, typed.strip().lower()
         if target is None:
             self.refuse("no model is selected yet")
@@ -111,7 +160,7 @@ class InputActions(Base):
         else:
             self.choose_protocol(name)
 
-    def action_use_effort(self, typed: str) -> None:
+    def use_effort(self, typed: str) -> None:
         target, level = self.state.target, typed.strip().lower()
         if target is None:
             self.refuse("no model is selected yet")
@@ -125,18 +174,18 @@ class InputActions(Base):
 
     # --- system prompt and personas ------------------------------------------------------
 
-    def action_edit_system_prompt(self) -> None:
+    def edit_system_prompt(self) -> None:
         from rtchat.ui.screens.system_prompt import SystemPromptScreen  # deferred: a screen loads when first opened, off the app's first frame
 
         def chosen(text: str | None) -> None:
             if text is not None:
-                self.action_set_system_prompt(text)
+                self.set_system_prompt(text)
 
         prompt = self.system_prompt
         self.push_screen(SystemPromptScreen(prompt.text, prompt.names(), prompt.persona), chosen)
 
-    def action_set_system_prompt(self, text: str, persona: str | None = None) -> None:
-        self.run_worker(self._set_system_prompt(text, persona), group="system_prompt")
+    def set_system_prompt(self, text: str, persona: str | None = None) -> None:
+        self.spawn(self._set_system_prompt(text, persona), "system_prompt", False)
 
     async def _set_system_prompt(self, text: str, persona: str | None) -> None:
         problem = await self.system_prompt.set(text, persona)
@@ -149,18 +198,17 @@ class InputActions(Base):
     def show_system_prompt(self) -> None:
         self.composer.show_system(self.system_prompt.text, self.system_prompt.persona)
 
-    def action_use_persona(self, name: str) -> None:
+    def use_persona(self, name: str) -> None:
         persona = self.system_prompt.find(name)
         if isinstance(persona, str):
             self.refuse(persona)
             return
-        self._apply_persona(persona)
+        self.spawn(self._apply_persona(persona), "resolve", True)
 
-    @work(exclusive=True, group="resolve")
     async def _apply_persona(self, persona: Persona) -> None:
         """Prompt first, then the model (switching resets the effort), then the effort."""
         if persona.prompt is not None:
-            self.action_set_system_prompt(persona.prompt, persona.name)
+            self.set_system_prompt(persona.prompt, persona.name)
         if persona.model and persona.model != self.state.ref and await self.models.switch(persona.model):
             self.voice.follow_choice()
         if persona.effort and self.state.target is not None and persona.effort in efforts_for(self.state.target.info):
@@ -169,17 +217,16 @@ class InputActions(Base):
 
     # --- attachments -----------------------------------------------------------------------
 
-    def action_attach_file(self, typed: str) -> None:
+    def attach_file(self, typed: str) -> None:
         """The file is read by a worker, never in this handler: a slow or huge file cannot
         freeze the input. The command leaves the input once the file is attached."""
-        self._refused = True  # not yet accepted: `_attach` accepts it when the file is in
-        self._attach(partial(self.pending.add, typed), command=self.prompt.text)
+        self.refused = True  # not yet accepted: `_attach` accepts it when the file is in
+        self.spawn(self._attach(partial(self.pending.add, typed), command=self.prompt.text), "attach", False)
 
-    def on_prompt_input_large_paste(self, event: PromptInput.LargePaste) -> None:
+    def attach_paste(self, text: str) -> None:
         """A paste too large for the input becomes a pending text file; the input is left as it was."""
-        self._attach(partial(self.pending.add_paste, event.text), command=None)
+        self.spawn(self._attach(partial(self.pending.add_paste, text), command=None), "attach", False)
 
-    @work(group="attach")
     async def _attach(self, adding: Callable[[], Awaitable[str | None]], command: str | None) -> None:
         problem = await adding()
         if problem:
@@ -192,22 +239,22 @@ class InputActions(Base):
         elif self.prompt.text == command:  # unless the input was changed meanwhile
             self.prompt.accept_command()
 
-    def on_prompt_input_path_pasted(self, event: PromptInput.PathPasted) -> None:
+    def offer_path(self, path: str) -> None:
         """A pasted file path becomes `/attach PATH`: Enter attaches, editing the line sends it as text."""
-        self.prompt.load_text(f"/attach {event.path}")
+        self.prompt.load_text(f"/attach {path}")
         self.prompt.move_cursor(self.prompt.document.end)
         self.notify("Enter attaches this file (or edit the line to send the path as text)", markup=False, timeout=4)
 
-    async def on_chip_removed(self, event: Chip.Removed) -> None:
-        self.pending.remove(event.index)
+    async def remove_file(self, index: int) -> None:
+        self.pending.remove(index)
         await self.composer.show_pending(self.pending.files)
 
-    async def on_prompt_input_empty_backspace(self) -> None:
+    async def remove_last_file(self) -> None:
+        """Backspace in an empty input takes back the last pending file."""
         if self.pending.files:
-            self.pending.remove(len(self.pending.files) - 1)
-            await self.composer.show_pending(self.pending.files)
+            await self.remove_file(len(self.pending.files) - 1)
 
-    async def submit_prompt(self, text: str) -> None:
+    async def submit(self, text: str) -> None:
         """Send with the pending files, unless one cannot go: then one line, and the text comes back."""
         problem = self.pending.first_problem()
         if problem:
@@ -222,18 +269,10 @@ class InputActions(Base):
 
     # --- the external editor -------------------------------------------------------------
 
-    def on_prompt_input_editor_requested(self, event: PromptInput.EditorRequested) -> None:
-        self.action_open_editor()
-
-    def action_open_editor(self) -> None:
-        def run(command: list[str]) -> int:
-            if self.editor_runner is not None:
-                return self.editor_runner(command)
-            return run_in_terminal(self, command)
-
+    def open_editor(self) -> None:
         try:
-            text, problem = edit_text(self.prompt.text, run)
-        except SuspendNotSupported:
+            text, problem = edit_text(self.prompt.text, self.run_editor)
+        except NoTerminal:
             text, problem = None, "this terminal cannot be handed to an editor"
         if text is None:
             self.notify(problem or "the input is unchanged", severity="warning", markup=False)
@@ -244,8 +283,8 @@ class InputActions(Base):
 
     # --- copying one code block ------------------------------------------------------------
 
-    def action_copy_code_block(self) -> None:
-        focused = self.focused
+    def copy_code_block(self) -> None:
+        focused = self.focused()
         answers = list(self.transcript.query(AssistantMessage))
         answer = focused if isinstance(focused, AssistantMessage) else (answers[-1] if answers else None)
         blocks = code_blocks(answer.text) if answer is not None else []
@@ -260,7 +299,7 @@ class InputActions(Base):
         self.push_screen(CodeBlockPicker(blocks), lambda index: self._copy_block(blocks[index]) if index is not None else None)
 
     def _copy_block(self, block: CodeBlock) -> None:
-        self.copy_to_clipboard(block.code)
+        self.copy(block.code)
         lines = f"{block.lines} line" + ("s" if block.lines != 1 else "")
         self.notify(f"copied the {block.language or 'text'} block ({lines})", markup=False, timeout=2)
 
@@ -276,12 +315,11 @@ class InputActions(Base):
         self.show_system_prompt()
         self.prompt.focus()
 
-    @work(exclusive=True, group="conversation")
-    async def action_clear_conversation(self) -> None:
+    async def clear_conversation(self) -> None:
         await self.start_afresh(keep_system=True)
         self.notify("conversation cleared" + ("; the system prompt stays" if self.system_prompt.text else ""), timeout=2)
 
-    def action_export_conversation(self, typed: str = "") -> None:
+    def export_conversation(self, typed: str = "") -> None:
         store, conversation_id = self.history.store, self.history.conversation_id
         if store is None:
             self.refuse("the history is off for this session: nothing to export")
@@ -293,7 +331,7 @@ class InputActions(Base):
         if isinstance(path, str):
             self.refuse(path)
             return
-        self.run_worker(self._export_conversation(store, conversation_id, path), group="export")
+        self.spawn(self._export_conversation(store, conversation_id, path), "export", False)
 
     async def _export_conversation(self, store: Store, conversation_id: int, path: Path) -> None:
         """Read and write on a thread: SQLite and the file never run on the event loop."""
