@@ -1,4 +1,5 @@
-"""The one retry policy: how long to wait before trying again, for every transport.
+"""The one retry policy (how long to wait before trying again) and the one loop that applies
+it (`run_with_retries`), for every transport: an HTTP turn and a socket opening alike.
 
 Exponential (1 s, 2 s, 4 s ...) unless the server said how long (Retry-After),
 and never more than `max_wait` seconds in all, so a turn cannot hang on a
