@@ -162,11 +162,6 @@ def _html_text(text: str) -> str:
     return f"an HTML page ({title})" if title else "an HTML page, likely a login or proxy page"
 
 
-def retry_notice(what: str, delay: float, attempt: int, tries: int) -> str:
-    """One sentence for a retry: what happened, how long rtchat waits, which try comes next."""
-    return f"{what}; retrying in {delay:.1f} s (try {attempt + 1} of {tries})"
-
-
 def deadline_error(host: str, passed: DeadlinePassed, after_first_token: bool) -> Error:
     """A turn that ran out of time: which deadline, and what is kept."""
     kept = "; the partial answer is kept" if after_first_token else ""

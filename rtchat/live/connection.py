@@ -15,10 +15,10 @@ import time
 from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any
 
-from rtchat.errors import DeadlinePassed, deadline_error, retry_notice
+from rtchat.errors import DeadlinePassed, deadline_error
 from rtchat.events import Done, Error, Event, Notice
 from rtchat.request_errors import describe_status
-from rtchat.retry import Backoff
+from rtchat.retry import GaveUp, TryAgain, run_with_retries
 from rtchat.secrets import redact
 from rtchat.target import Target, is_local, preflight
 from rtchat.transports.sse import Deadlines
@@ -131,29 +131,31 @@ class LiveConnection(Watched):
         return await asyncio.shield(self._opening)
 
     async def _open_with_backoff(self, turn: SocketTurn | None) -> float:
-        network = self.network
-        failure: Error | None = None
-        backoff = Backoff(network.retries, network.max_retry_wait)
-        for attempt in range(1, network.retries + 1):
-            self.set_state(ConnectionState.CONNECTING if self.opened == 0 else ConnectionState.RECONNECTING)
-            if turn is not None:
-                turn.clock.attempts = attempt
-            try:
-                connect_ms = await self._open_once()
-                self.last_frame_at = time.perf_counter()
-                self.set_state(ConnectionState.OPEN)
-                return connect_ms
-            except SocketFailure as exc:
-                failure = exc.error
-            delay = backoff.delay(attempt) if failure.retryable else None
-            if delay is None:
-                break
-            if turn is not None:
-                turn.notice(Notice(retry_notice(f"could not open the WebSocket to {self.target.address}", delay, attempt, network.retries)))
-            await asyncio.sleep(delay)
+        notify = (lambda text: turn.notice(Notice(text))) if turn is not None else (lambda text: None)
+        try:
+            opened = await run_with_retries(lambda attempt: self._try_to_open(attempt, turn), self.network.retries, self.network.max_retry_wait, notify)
+            if not isinstance(opened, GaveUp):
+                return opened
+            failure = opened.error
+        except SocketFailure as exc:  # one retrying cannot mend (a refused upgrade)
+            failure = exc.error
         self.set_state(ConnectionState.CLOSED)
-        assert failure is not None
         raise SocketFailure(Error(failure.kind, redact(failure.message, self.target.key), failure.retryable))
+
+    async def _try_to_open(self, attempt: int, turn: SocketTurn | None) -> float | TryAgain:
+        """One opening, its handshake time in ms; `TryAgain` for a failure worth retrying (no turn is on the socket yet)."""
+        self.set_state(ConnectionState.CONNECTING if self.opened == 0 else ConnectionState.RECONNECTING)
+        if turn is not None:
+            turn.clock.attempts = attempt
+        try:
+            connect_ms = await self._open_once()
+        except SocketFailure as exc:
+            if not exc.error.retryable:
+                raise
+            return TryAgain(exc.error, f"could not open the WebSocket to {self.target.address}")
+        self.last_frame_at = time.perf_counter()
+        self.set_state(ConnectionState.OPEN)
+        return connect_ms
 
     # ---------------------------------------------------------------- reading
 

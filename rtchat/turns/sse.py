@@ -2,30 +2,24 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import TYPE_CHECKING
 
 import httpx
 
 from rtchat.conversation import Conversation
-from rtchat.errors import RETRY_STATUS, DeadlinePassed, HttpStatusFailure, deadline_error, retry_notice
+from rtchat.errors import RETRY_STATUS, DeadlinePassed, HttpStatusFailure, deadline_error
 from rtchat.events import Done, Error, ErrorKind, Notice
 from rtchat.request_errors import describe_network_error, describe_status
-from rtchat.retry import Backoff
+from rtchat.retry import GaveUp, TryAgain, run_with_retries
 from rtchat.target import Target, preflight
 from rtchat.transports.sse import ConnectionTiming, Deadlines, StreamTooLarge, stream_events
 from rtchat.turns.base import QueuedTurn
-from rtchat.wire import WIRES
-from rtchat.wire.base import RequestOptions
+from rtchat.wire import WIRES, WireFormat
+from rtchat.wire.base import HttpRequest, RequestOptions
 
 if TYPE_CHECKING:
     from rtchat.config import NetworkSettings
     from rtchat.debuglog import WireLog
-
-
-class _RetryInStream(Exception):
-    def __init__(self, error: Error) -> None:
-        self.error = error
 
 
 class HttpTurn(QueuedTurn):
@@ -50,7 +44,7 @@ class HttpTurn(QueuedTurn):
         self.answer_cap = network.max_answer_chars
 
     async def _produce(self) -> None:
-        target, network, clock = self.target, self.network, self.clock
+        target, network = self.target, self.network
         problem = preflight(target)
         if problem:
             self.finish(problem, Done("error"))
@@ -58,55 +52,44 @@ class HttpTurn(QueuedTurn):
         wire = WIRES[target.provider.wire]
         options = RequestOptions(effort=self.effort, provider_id=target.provider.id, effort_style=target.provider.effort_style, api_version=target.provider.api_version)
         request = wire.build_request(target.base_url, target.key, target.model, self.conversation, options)
-        backoff = Backoff(network.retries, network.max_retry_wait)
         deadlines = Deadlines(network.stall_timeout, network.first_token_timeout or None, network.total_timeout or None)
-        for attempt in range(1, network.retries + 1):
-            clock.attempts = attempt
-            timing = ConnectionTiming()
-            asked: float | None = None
-            try:
-                async for event in stream_events(self.client, request, wire.decoder(), timing, deadlines, network.connect_timeout, wire_log=self.wire_log, backpressure=self.backlog):
-                    if clock.headers_at is None:
-                        clock.headers_at = timing.headers
-                    clock.connect_ms = timing.connect_ms
-                    if isinstance(event, Error):
-                        if event.retryable and not self.content_sent and attempt < network.retries:
-                            raise _RetryInStream(event)
-                    elif isinstance(event, Done):
-                        self.finish(event)
-                        return
-                    self.put(event)
-                self.finish(Done("complete"))
-                return
-            except HttpStatusFailure as exc:
+        ended = await run_with_retries(lambda attempt: self._one_try(attempt, request, wire, deadlines), network.retries, network.max_retry_wait, lambda text: self.put(Notice(text)))
+        if isinstance(ended, GaveUp):
+            self.finish(ended.error, Done("error"))
+
+    async def _one_try(self, attempt: int, request: HttpRequest, wire: WireFormat, deadlines: Deadlines) -> TryAgain | None:
+        """One request; `TryAgain` for a failure worth retrying while nothing reached the user."""
+        target, network, clock = self.target, self.network, self.clock
+        clock.attempts = attempt
+        timing = ConnectionTiming()
+        try:
+            async for event in stream_events(self.client, request, wire.decoder(), timing, deadlines, network.connect_timeout, wire_log=self.wire_log, backpressure=self.backlog):
+                if clock.headers_at is None:
+                    clock.headers_at = timing.headers
                 clock.connect_ms = timing.connect_ms
-                failure = describe_status(target, exc.status, exc.body, attempt, exc.location)
-                if exc.status not in RETRY_STATUS:
-                    self.finish(failure, Done("error"))
-                    return
-                asked = exc.retry_after
-                reason = f"{target.provider.id} answered {exc.status}"
-            except _RetryInStream as exc:
-                failure, reason = exc.error, f"{target.provider.id} reported an error ({exc.error.kind}) before the answer began"
-            except DeadlinePassed as exc:
-                self.finish(deadline_error(target.host, exc, self.content_sent), Done("error"))
-                return
-            except StreamTooLarge as exc:
-                self.finish(Error(ErrorKind.PROTOCOL, f"{target.host} sent a frame too large to accept ({exc}); what arrived is kept"), Done("error"))
-                return
-            except (httpx.TransportError, OSError) as exc:
-                failure = describe_network_error(target, exc, network, self.content_sent)
-                if self.content_sent or isinstance(exc, httpx.ReadTimeout) or not failure.retryable:
-                    self.finish(failure, Done("error"))
-                    return
-                reason = f"could not connect to {target.address}" if isinstance(exc, httpx.ConnectError) else f"the connection to {target.address} dropped"
-            delay = backoff.delay(attempt, asked)
-            if delay is None:
-                if attempt < network.retries:
-                    wanted = Backoff.wanted(attempt, asked)
-                    failure = Error(failure.kind, f"{failure.message} (the server asked to wait {wanted:g} s; rtchat waits at most {network.max_retry_wait:g} s in all)", True)
+                if isinstance(event, Error):
+                    if event.retryable and not self.content_sent and attempt < network.retries:
+                        return TryAgain(event, f"{target.provider.id} reported an error ({event.kind}) before the answer began")
+                elif isinstance(event, Done):
+                    self.finish(event)
+                    return None
+                self.put(event)
+            self.finish(Done("complete"))
+        except HttpStatusFailure as exc:
+            clock.connect_ms = timing.connect_ms
+            failure = describe_status(target, exc.status, exc.body, attempt, exc.location)
+            if exc.status not in RETRY_STATUS:
                 self.finish(failure, Done("error"))
-                return
-            self.put(Notice(retry_notice(reason, delay, attempt, network.retries)))
-            await asyncio.sleep(delay)
-        self.finish(Done("error"))  # unreachable: every try returns or retries
+                return None
+            return TryAgain(failure, f"{target.provider.id} answered {exc.status}", exc.retry_after)
+        except DeadlinePassed as exc:
+            self.finish(deadline_error(target.host, exc, self.content_sent), Done("error"))
+        except StreamTooLarge as exc:
+            self.finish(Error(ErrorKind.PROTOCOL, f"{target.host} sent a frame too large to accept ({exc}); what arrived is kept"), Done("error"))
+        except (httpx.TransportError, OSError) as exc:
+            failure = describe_network_error(target, exc, network, self.content_sent)
+            if self.content_sent or isinstance(exc, httpx.ReadTimeout) or not failure.retryable:
+                self.finish(failure, Done("error"))
+                return None
+            reason = f"could not connect to {target.address}" if isinstance(exc, httpx.ConnectError) else f"the connection to {target.address} dropped"
+            return TryAgain(failure, reason)
