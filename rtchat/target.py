@@ -70,6 +70,12 @@ def is_free(provider_id: str, base_url: str | None) -> bool:
     return provider_id == "loopback" or (provider_id not in GATEWAYS and is_local(base_url or ""))
 
 
+def cost_unknown(target: Target, cost: object | None) -> bool:
+    """An answer's cost is unknown when neither the server nor a price said it and the target
+    may bill (`is_free` says no): shown as "cost unknown", never as $0 or left out silently."""
+    return cost is None and not is_free(target.provider.id, target.base_url)
+
+
 KEY_HEADERS = {"anthropic": "x-api-key", "gemini": "x-goog-api-key", "gemini_live": "x-goog-api-key", "azure_chat": "api-key"}
 
 
