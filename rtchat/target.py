@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 from rtchat.catalog import ModelInfo, Provider
 from rtchat.events import Error, ErrorKind
-from rtchat.pricing import Price
+from rtchat.pricing import FREE, Price
 
 
 @dataclass
@@ -71,9 +71,10 @@ def is_free(provider_id: str, base_url: str | None) -> bool:
 
 
 def cost_unknown(target: Target, cost: object | None) -> bool:
-    """An answer's cost is unknown when neither the server nor a price said it and the target
-    may bill (`is_free` says no): shown as "cost unknown", never as $0 or left out silently."""
-    return cost is None and not is_free(target.provider.id, target.base_url)
+    """An answer with no cost has an unknown one unless its target bills nothing (`is_free` and no
+    price of its own, so `FREE`): a gateway or remote server that said none and has no price, or a
+    priced model whose counts were missing or not believed. Shown as "cost unknown", never $0."""
+    return cost is None and target.price != FREE
 
 
 KEY_HEADERS = {"anthropic": "x-api-key", "gemini": "x-goog-api-key", "gemini_live": "x-goog-api-key", "azure_chat": "api-key"}
