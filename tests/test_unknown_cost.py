@@ -12,10 +12,14 @@ import re
 
 import pytest
 
-from rtchat.race import Figures
+from rtchat.config import load_config
+from rtchat.race import Figures, RaceSpec
+from rtchat.ui.race_app import RaceApp
+from rtchat.ui.screens.race import RaceScreen
 from rtchat.ui.widgets.race.figures import figure_lines
 from tests.support.canned_sse import canned_sse, chat_frames
 from tests.support.env import run_rtchat
+from tests.support.ui import wait_for
 
 pytestmark = pytest.mark.usefixtures("isolated")
 
@@ -65,6 +69,20 @@ def test_race_json_and_its_column_say_cost_unknown_for_a_gateway(tmp_path):
     assert loopback["cost_usd"] > 0 and loopback["cost_source"] == "table"
     column = figure_lines(Figures(**gateway))
     assert "cost unknown" in column and "$" not in column
+
+
+async def test_the_race_screen_column_of_a_gateway_reads_cost_unknown(tmp_path):
+    with canned_sse(ANSWER) as url:
+        gateway_config(tmp_path, url)
+        app = RaceApp(load_config(), [RaceSpec("litellm/gpt-x", "sse"), RaceSpec("loopback/echo", "sse")], "hi")
+        async with app.run_test(size=(120, 40)) as pilot:
+            await wait_for(pilot, lambda: isinstance(pilot.app.screen, RaceScreen))
+            screen = pilot.app.screen
+            await wait_for(pilot, lambda: screen.finished, timeout=30)
+            await pilot.pause()  # a yield: the last refresh is laid out
+            gateway, loopback = (str(column.query_one(".race-figures").render()) for column in screen.columns)
+    assert "cost unknown" in gateway and "$" not in gateway
+    assert "cost unknown" not in loopback and "$0.0" in loopback
 
 
 def test_history_and_export_sum_known_costs_as_a_lower_bound(tmp_path):
