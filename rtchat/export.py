@@ -26,7 +26,7 @@ from rtchat.attachments import Attachment
 from rtchat.conversation import ThinkingBlock
 from rtchat.pricing import format_usd
 from rtchat.sanitize import strict_json, terminal_safe
-from rtchat.store import ConversationRecord, MessageRecord
+from rtchat.store import ConversationRecord, MessageRecord, is_unpriced
 
 EXPORT_FORMAT = "rtchat.conversation"
 EXPORT_VERSION = 1
@@ -231,6 +231,8 @@ def _message_markdown(message: MessageRecord, position: int | None = None) -> li
     if message.cost_usd is not None:
         saved = f" · cache saved {format_usd(message.saved_usd)}" if message.saved_usd else ""
         lines += ["", f"_cost {format_usd(message.cost_usd)} ({_plain(message.cost_source or 'table')}){saved}_"]
+    elif is_unpriced(message):
+        lines += ["", "_cost unknown (no price for this model, and the server said none)_"]
     return lines
 
 

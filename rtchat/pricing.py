@@ -100,3 +100,14 @@ def format_usd(amount: float) -> str:
     if amount < 0.01:
         return f"${amount:.4f}"
     return f"${amount:,.2f}"
+
+
+def format_total(known_usd: float | None, unknown: int) -> str:
+    """A conversation's cost: the sum of its known costs, marked as a lower bound when some answers'
+    cost is unknown ("≥ $0.0021, 1 answer cost unknown"); "cost unknown" when none is known; ""
+    when it has no cost at all."""
+    if not unknown:
+        return "" if known_usd is None else format_usd(known_usd)
+    if not known_usd:
+        return "cost unknown"
+    return f"≥ {format_usd(known_usd)}, {unknown} answer{'s' if unknown != 1 else ''} cost unknown"

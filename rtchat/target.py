@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 from rtchat.catalog import ModelInfo, Provider
 from rtchat.events import Error, ErrorKind
-from rtchat.pricing import Price
+from rtchat.pricing import FREE, Price
 
 
 @dataclass
@@ -68,6 +68,13 @@ def is_free(provider_id: str, base_url: str | None) -> bool:
     gateway. A self-hosted server elsewhere, or any gateway, may bill: its cost is unknown unless
     it says it or a price is configured."""
     return provider_id == "loopback" or (provider_id not in GATEWAYS and is_local(base_url or ""))
+
+
+def cost_unknown(target: Target, cost: object | None) -> bool:
+    """An answer with no cost has an unknown one unless its target bills nothing (`is_free` and no
+    price of its own, so `FREE`): a gateway or remote server that said none and has no price, or a
+    priced model whose counts were missing or not believed. Shown as "cost unknown", never $0."""
+    return cost is None and target.price != FREE
 
 
 KEY_HEADERS = {"anthropic": "x-api-key", "gemini": "x-goog-api-key", "gemini_live": "x-goog-api-key", "azure_chat": "api-key"}

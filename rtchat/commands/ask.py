@@ -13,10 +13,10 @@ from rtchat.attachments import load as load_attachment
 from rtchat.catalog import parse_model_ref
 from rtchat.commands.common import fail, load_config_or_report, stored_id
 from rtchat.config import default_model_ref
-from rtchat.commands.printers import TextPrinter, print_jsonl, silence_stdout
+from rtchat.commands.printers import UNKNOWN_COST_LINE, TextPrinter, print_json_line, print_jsonl, silence_stdout
 from rtchat.conversation import Conversation
 from rtchat.debuglog import WireLog
-from rtchat.events import Done, Error, ErrorKind, Event, Notice, ThinkingDelta
+from rtchat.events import Done, Error, ErrorKind, Event, Metrics, Notice, ThinkingDelta
 
 USAGE_ERRORS = (ErrorKind.UNAVAILABLE, ErrorKind.CONFIG)  # refused before anything was sent
 from rtchat.history import TurnRecorder, edit_point, regenerate_point
@@ -24,6 +24,8 @@ from rtchat.run import TurnService
 from rtchat.session import Session, attachment_problem
 from rtchat.store import LEAF, MessageRecord, Parent
 from rtchat.secrets import has_key
+from rtchat.target import cost_unknown
+from rtchat.turns.base import Turn
 
 
 def read_prompt(parts: list[str]) -> str | None:
@@ -150,7 +152,7 @@ async def ask(args, prompt: str, attachments: list[Attachment] | None = None) ->
         effort = "off" if args.no_thinking and not args.effort else args.effort
         turn = session.turn(target, conversation, effort, protocol=args.ask_protocol)
         loop.add_signal_handler(signal.SIGINT, turn.cancel)
-        shown = Shown(emit, turn.cancel, args.no_thinking)
+        shown = Shown(with_unknown_cost(turn) if args.jsonl else emit, turn.cancel, args.no_thinking)
         await service.run(turn, shown.show, parent=resumed.answer_parent if resumed else LEAF)
         if shown.broken_pipe:
             return 0
@@ -163,6 +165,20 @@ async def ask(args, prompt: str, attachments: list[Attachment] | None = None) ->
     if shown.refused:
         return 2  # as argparse does for bad usage (README: exit codes)
     return {"interrupted": 130, "error": 1}.get(shown.reason, 0)
+
+
+def with_unknown_cost(turn: Turn) -> Callable[[Event], None]:
+    """`--jsonl` printing that says `"usd": null, "source": "unknown"` in a `cost` line (just before
+    `metrics`, where a known cost comes) when the turn answered and nobody said what it cost."""
+
+    def emit(event: Event) -> None:
+        if isinstance(event, Metrics):
+            answer = turn.answer()
+            if (answer.usage is not None or answer.spoken_text) and cost_unknown(turn.target, answer.cost):
+                print_json_line(UNKNOWN_COST_LINE)
+        print_jsonl(event)
+
+    return emit
 
 
 class Shown:

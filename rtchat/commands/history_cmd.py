@@ -8,7 +8,7 @@ from pathlib import Path
 
 from rtchat.commands.common import SQLITE_MAX_INT, fail, stored_id
 from rtchat.export import dump_json, export_json, export_markdown
-from rtchat.pricing import format_usd
+from rtchat.pricing import format_total
 from rtchat.sanitize import strict_json, terminal_safe
 from rtchat.store import Store, StoreError
 
@@ -59,10 +59,10 @@ def run_history(args) -> int:
             return 0
         rows = store.list_conversations(limit=args.limit)
         if args.json:
-            print(strict_json([{"id": r.id, "title": r.title, "model": r.model, "protocol": r.protocol, "created": r.created, "updated": r.updated, "messages": r.message_count, "cost_usd": r.cost_usd, "branches": r.branches} for r in rows], indent=2))
+            print(strict_json([{"id": r.id, "title": r.title, "model": r.model, "protocol": r.protocol, "created": r.created, "updated": r.updated, "messages": r.message_count, "cost_usd": r.cost_usd, "cost_unknown_answers": r.unpriced, "branches": r.branches} for r in rows], indent=2))
             return 0
         for row in rows:
-            cost = "" if row.cost_usd is None else format_usd(row.cost_usd)
+            cost = format_total(row.cost_usd, row.unpriced)
             branches = f"  ({row.branches} branches)" if row.branches > 1 else ""
             print(f"{row.id:>6}  {_when(row.updated)}  {row.message_count:>4} msgs  {cost:>8}  {terminal_safe(row.model):28}  {_one_line(row.title)}{branches}")
         return 0

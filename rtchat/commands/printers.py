@@ -73,5 +73,14 @@ def silence_stdout() -> None:
 
 
 def print_jsonl(event: Event) -> None:
-    sys.stdout.write(strict_json(event_to_dict(event)) + "\n")
+    print_json_line(event_to_dict(event))
+
+
+def print_json_line(data: dict) -> None:
+    sys.stdout.write(strict_json(data) + "\n")
     sys.stdout.flush()
+
+
+# The `cost` line of a turn whose cost nobody said (a gateway or remote server with no price):
+# the same shape as a known cost, so a script reads `usd` in one place and finds null, never 0.
+UNKNOWN_COST_LINE = {"type": "cost", "usd": None, "source": "unknown", "saved_usd": None}

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+from rtchat.answer import Answer
 from rtchat.events import Done, Error, Event, Metrics
 from rtchat.metrics import is_token
 from rtchat.race.targets import RaceSpec
+from rtchat.target import cost_unknown
 from rtchat.turns.base import Turn
 
 FINISHED = ("complete", "length", "refusal", "tool_use", "pause")  # a real end, not an error or a stop
@@ -29,6 +31,7 @@ class Figures:
     output_tokens: int | None = None
     cost_usd: float | None = None
     saved_usd: float | None = None
+    cost_source: str | None = None  # server | table | unknown (ended, and nobody said: never $0); None while running
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -81,7 +84,13 @@ class Lane:
             output_tokens=usage.output_tokens if usage else None,
             cost_usd=cost.usd if cost else None,
             saved_usd=cost.saved_usd if cost else None,
+            cost_source=cost.source if cost else self._unknown_cost(answer),
         )
+
+    def _unknown_cost(self, answer: Answer) -> str | None:
+        assert self.turn is not None
+        said_something = answer.usage is not None or bool(answer.spoken_text)
+        return "unknown" if self.reason is not None and said_something and cost_unknown(self.turn.target, None) else None
 
     def to_json(self) -> dict:
         return {

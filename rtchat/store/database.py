@@ -26,6 +26,7 @@ from rtchat.store.connection import BUSY_TIMEOUT_S, connect, connect_read_only, 
 from rtchat.store.errors import StoreError, explain
 from rtchat.store.location import default_path
 from rtchat.store.records import (
+    UNPRICED_ANSWER,
     CONVERSATION_COLUMNS,
     MESSAGE_COLUMNS,
     ConversationRecord,
@@ -327,7 +328,8 @@ class Store:
             " (SELECT count(*) FROM messages m WHERE m.conversation_id = c.id AND m.on_path) AS message_count,"
             " (SELECT sum(m.cost_usd) FROM messages m WHERE m.conversation_id = c.id) AS cost_usd,"
             " (SELECT max(1, count(*)) FROM messages m WHERE m.conversation_id = c.id"
-            "  AND NOT EXISTS (SELECT 1 FROM messages k WHERE k.parent_id = m.id)) AS branches"
+            "  AND NOT EXISTS (SELECT 1 FROM messages k WHERE k.parent_id = m.id)) AS branches,"
+            f" (SELECT count(*) FROM messages m WHERE m.conversation_id = c.id AND {UNPRICED_ANSWER}) AS unpriced"
             f" FROM conversations c {where} ORDER BY c.updated DESC, c.id DESC LIMIT ?"
         )
         with self._read() as conn:

@@ -48,6 +48,17 @@ class ConversationSummary:
     message_count: int
     cost_usd: float | None = None  # the sum over its answers; None when no answer had a known cost
     branches: int = 1  # how many branches (leaves) it has; the count above is the current one's
+    unpriced: int = 0  # answers (every branch's) stored with no cost: "cost unknown", not $0
+
+
+# An answer that said something but was stored with no cost: nobody said what it cost (a gateway or
+# a remote server with no price); a cost of nothing is stored as 0, not as NULL.
+UNPRICED_ANSWER = "m.role = 'assistant' AND m.cost_usd IS NULL AND (m.text != '' OR m.output_tokens > 0)"
+
+
+def is_unpriced(message: MessageRecord) -> bool:
+    """`UNPRICED_ANSWER` for one loaded message."""
+    return message.role == "assistant" and message.cost_usd is None and bool(message.text or (message.output_tokens or 0) > 0)
 
 
 @dataclass(slots=True)

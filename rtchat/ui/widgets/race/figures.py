@@ -15,7 +15,10 @@ def _ms(value: float | None) -> str:
 def figure_lines(figures: Figures) -> str:
     """connect · TTFT on one line, tokens/s · cost (and what the cache saved) on the next."""
     rate = "…" if figures.tokens_per_s is None else f"{figures.tokens_per_s:,.0f} tok/s"
-    cost = "cost …" if figures.cost_usd is None else f"${figures.cost_usd:.6f}"
+    if figures.cost_source == "unknown":
+        cost = "cost unknown"  # a gateway or remote server that said no cost, with no price: never $0
+    else:
+        cost = "cost …" if figures.cost_usd is None else f"${figures.cost_usd:.6f}"
     lines = [f"connect {_ms(figures.connect_ms)} · TTFT {_ms(figures.ttft_ms)}", f"{rate} · {cost}"]
     if figures.cached_tokens:
         saved = f" · saved ${figures.saved_usd:.6f}" if figures.saved_usd else ""
