@@ -191,6 +191,23 @@ class AnswerBuilder:
         else:
             parts.append(event.text)
 
+    def extended(self, events) -> Answer:
+        """The answer this fold makes with `events` folded on after it; this fold is left as it is.
+
+        For the answer as received when only part of it was shown (a socket turn's server
+        holds what it sent, while the rest still waits in the turn's queue)."""
+        more = AnswerBuilder(self.provider)
+        more._text = [self.text]
+        more._blocks = [_OpenBlock(list(block.parts), block.signature, block.redacted) for block in self._blocks]
+        more._tools = dict(self._tools)
+        more._transcript = list(self._transcript)
+        more._user_transcript = None if self._user_transcript is None else list(self._user_transcript)
+        more._usage, more._cost, more._timings, more._metrics, more._error, more._reason = (
+            self._usage, self._cost, self._timings, self._metrics, self._error, self._reason)
+        for event in events:
+            more.apply(event)
+        return more.answer()
+
     def answer(self) -> Answer:
         return Answer(
             text=self.text,

@@ -102,6 +102,20 @@ def test_two_signed_blocks_and_a_redacted_one_stay_apart():
     ]
 
 
+@settings(max_examples=150, deadline=None)
+@given(events=st.lists(content_events, max_size=25), ending=endings, split=st.integers(0, 26))
+def test_the_answer_as_received_is_the_shown_fold_carried_on_and_leaves_it_as_it_was(events, ending, split):
+    """A socket turn's server holds what was shown plus what still waits unshown: one fold, read further."""
+    events = [*events, ending]
+    shown, rest = events[:split], events[split:]
+    builder = AnswerBuilder("anthropic")
+    for event in shown:
+        builder.apply(event)
+    before = builder.answer()
+    assert builder.extended(rest) == fold(events, provider="anthropic")
+    assert builder.answer() == before
+
+
 def test_nothing_after_done_changes_the_answer():
     builder = AnswerBuilder()
     for event in (TextDelta("kept"), Done("interrupted"), TextDelta(" late"), Error("server", "late")):

@@ -106,3 +106,26 @@ async def test_after_a_fast_cancel_the_next_turn_still_reuses_the_socket(isolate
     assert len(loopback.connections) == 1
 
 
+
+
+async def test_an_answer_the_screen_has_not_caught_up_with_is_the_context_the_server_holds(isolated, loopback):
+    """The server holds all it sent, shown yet or not: read before the screen catches up, the
+    answer the socket remembers is the whole of it, so the next turn reuses the socket."""
+    session = make_session()
+    try:
+        target = await session.resolve("loopback/lorem", loopback.url + "/v1")
+        conversation = Conversation()
+        conversation.add_user("first")
+        first = session.turn(target, conversation, protocol="websocket")
+        stream = first.events()
+        events = [await anext(stream)]  # the turn runs; the consumer then stops reading
+        await first.finished.wait()  # every event has arrived and waits in the queue, unshown
+        assert first.queued > 1  # most of the answer is not shown yet
+        events += [event async for event in stream]
+        conversation.messages.append(first.answer().message())
+        events_after, second = await ask(session, target, conversation, "next")
+    finally:
+        await session.aclose()
+    assert done_of(events) == "complete" and text_of(events)
+    assert done_of(events_after) == "complete" and second.clock.connect_ms == 0
+    assert len(loopback.connections) == 1

@@ -186,6 +186,11 @@ class QueuedTurn:
         """The answer as the user was shown it so far (the one fold: stored and sent back alike)."""
         return self._answer.answer()
 
+    def received_answer(self) -> Answer:
+        """The answer as the producer handed it over: what was shown, then what is queued and not
+        shown yet (a socket's server holds all of it). A view of the same fold, not a second one."""
+        return self._answer.extended(item for item in self._queue.pending() if item is not _END and item is not _METRICS)
+
     @property
     def state(self) -> TurnPhase:
         if self._phase is not TurnPhase.DONE and self.cancel_requested_at is not None:
@@ -262,11 +267,7 @@ class QueuedTurn:
             if not self._merger.admit(event):
                 return
             event = self.inert(event)
-        self._accepted(event)
         self._queue.put_nowait(event)
-
-    def _accepted(self, event: Event) -> None:
-        """Hook: an event goes to the consumer as it is (cut at the cap, redacted, inert)."""
 
     @property
     def queued(self) -> int:
@@ -294,7 +295,6 @@ class QueuedTurn:
         if rest is not None:
             self._answer_chars += answer_chars(rest)
             self.content_sent = True
-            self._accepted(rest)
             self._queue.put_nowait(rest)
         self.capped = True
         self.finish(cap_notice(self.answer_cap), Done("length"))

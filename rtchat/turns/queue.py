@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Iterator
 from typing import Any
 
 from rtchat.events import TextDelta, ThinkingDelta
@@ -90,6 +90,11 @@ class TurnQueue:
             await self._room.wait()
         finally:
             self.holding = False
+
+    def pending(self) -> Iterator[Any]:
+        """The items queued and not yet handed out, in order (a merged run as one piece); nothing is taken."""
+        for item in self._items:
+            yield item.event() if isinstance(item, _Run) else item
 
     async def get(self) -> Any:
         while not self._items:

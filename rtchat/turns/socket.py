@@ -11,7 +11,6 @@ import time
 from collections.abc import Coroutine
 from typing import Any, Protocol
 
-from rtchat.answer import AnswerBuilder
 from rtchat.config_rules import NetworkSettings
 from rtchat.conversation import Conversation
 from rtchat.events import ANSWER_EVENTS, Done, Error, Event, Notice
@@ -40,7 +39,6 @@ class SocketTurn(QueuedTurn):
         super().__init__(target, conversation, effort, notices)
         self.connection = connection
         self.protocol = protocol
-        self.received = AnswerBuilder(target.provider.id)  # what the server sent, shown or not
         self.sent = False  # the request left: from now on cancel goes over the socket
         self.sent_at: float | None = None
         self.progress_at: float | None = None  # the last decoded event (not a ping, not a notice): the stall clock
@@ -49,8 +47,9 @@ class SocketTurn(QueuedTurn):
 
     @property
     def answer_text(self) -> str:
-        """The answer as the server now holds it in its context: after Ctrl-C, what the user saw."""
-        answer = self.answer() if self.cancel_requested_at is not None else self.received.answer()
+        """The answer as the server now holds it in its context: after Ctrl-C, what the user saw;
+        else all it sent, shown or still queued (as the user will see it: cut at the answer cap)."""
+        answer = self.answer() if self.cancel_requested_at is not None else self.received_answer()
         return answer.spoken_text
 
     async def _produce(self) -> None:
@@ -62,9 +61,6 @@ class SocketTurn(QueuedTurn):
             super()._cancel_sent()
             return
         self.connection.spawn(self.connection.interrupt(self))
-
-    def _accepted(self, event: Event) -> None:
-        self.received.apply(event)  # as the user will see it: cut at the answer cap, an error without the key
 
     def _stop_capped(self) -> None:
         if self.sent:

@@ -107,6 +107,15 @@ class StreamingMarkdown(Widget):
     tail. A frame renders what arrived (bounded, see SEAL_BUDGET_S) and repaints only the lines
     from the first one that changed; the screen is laid out again only when the height changes,
     and the height is reserved TAIL_STEP lines at a time.
+
+    Its source text (the Sealer's) is a render cache of the turn's answer, kept on purpose rather
+    than read from `turn.answer()`: the sealer scans and slices one contiguous string twice a frame
+    and measures its backlog on every delta (`keep_up`), while the turn offers only whole `Answer`
+    snapshots (each freezes every thinking block) and a spoken answer's words are its transcript,
+    not its text. Both sides join their pieces once per read, so sharing would save no copying,
+    only the ~2 bytes a character of a second string. The one fold stays the answer: what is
+    stored and sent back comes from the turn, never from here, and test_answer_on_screen checks
+    that this text equals the turn's answer for any stream.
     """
 
     DEFAULT_CSS = """
