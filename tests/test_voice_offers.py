@@ -13,9 +13,9 @@ from textual.widgets import OptionList
 from rtchat.audio import support
 from rtchat.audio.sources import MicrophoneSource
 from rtchat.audio.support import AudioUnavailable
+from rtchat.config import VoiceSettings
 from rtchat.ui.controllers.voice_devices import system_devices
 from rtchat.ui.screens.protocol_picker import ProtocolPicker
-from rtchat.voice.settings import VoiceSettings
 from tests.support.ui import make_app, ready
 
 pytestmark = pytest.mark.usefixtures("isolated")

@@ -15,15 +15,14 @@ from typing import Any
 import httpx
 
 from rtchat.audio.pcm import to_pcm16
+from rtchat.config import NetworkSettings, VoiceSettings
 from rtchat.conversation import ChatMessage
-from rtchat.config import NetworkSettings
 from rtchat.events import Event
 from rtchat.live.pool import ws_wire_for
 from rtchat.live.voice import GeminiLiveVoiceConnection, RealtimeVoiceConnection
 from rtchat.target import Target
 from rtchat.transports.webrtc import calls_url
 from rtchat.transports.websocket import ConnectionState, SocketFailure
-from rtchat.voice.settings import VoiceSettings
 from rtchat.wire import gemini_live as live
 from rtchat.wire.openai_realtime import RealtimeProtocol
 
