@@ -6,8 +6,9 @@ given what it needs when it is made: `ModelController` (model, effort, protocol)
 (the store and switching conversations), `BranchController` (regenerate, edit,
 flip), `RaceController` (a race from the input), `VoiceController` (push-to-talk)
 and `InputController` (slash commands, the system prompt, attachments, the editor).
-The screen's actions and message handlers each call one of their methods; the app
-only builds the session and config, installs this screen and keeps app-wide keys.
+The screen's actions and message handlers each call one of their methods. The app
+builds the session and config, installs this screen, and holds the key bindings (so
+they work over dialogs too); `RtChatApp.run_action` runs this screen's actions here.
 """
 
 from __future__ import annotations
