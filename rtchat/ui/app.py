@@ -1,82 +1,58 @@
-"""The rtchat terminal app: composition, keys, screens, and the messages its widgets post.
+"""The rtchat terminal app: the session and config, the chat screen, and what is app-wide.
 
-The behaviour lives in controllers (rtchat/ui/controllers/), one per domain, each
-given what it needs when it is made: `ModelController` (model, effort, protocol),
-`TurnController` (the prompt queue and the running turn), `HistoryController`
-(the store and switching conversations), `BranchController` (regenerate, edit,
-flip), `RaceController` (a race from the input), `VoiceController` (push-to-talk)
-and `InputController` (slash commands, the system prompt, attachments, the editor).
-The app's actions and message handlers each call one of their methods.
+The chat itself (its widgets, controllers, keys and messages) is `ChatScreen`
+(rtchat/ui/screens/chat.py). The app builds the session, installs that screen,
+and keeps what works over every screen: ctrl+c, quitting, themes, the clipboard,
+and the choices that dialogs (which post to the app) hand back to the chat.
 """
 
 from __future__ import annotations
 
 import gc
 import subprocess
+from collections.abc import Mapping
 from functools import partial
-from typing import TYPE_CHECKING
+from operator import attrgetter
 
-from textual import on, work
-from textual.app import App, ComposeResult, SuspendNotSupported
-from textual.widgets import Footer
+from textual import on
+from textual.actions import ActionParseResult
+from textual.app import App, SuspendNotSupported
+from textual.dom import DOMNode
 
 from rtchat.config import Config
 from rtchat.conversation import Conversation
 from rtchat.debuglog import WireLog
-from rtchat.events import Notice
 from rtchat.sanitize import clipboard_safe
-from rtchat.secrets import has_key
 from rtchat.session import Session
-from rtchat.store import StoreError
-from rtchat.ui.bindings import APP_BINDINGS, key_for
-from rtchat.ui.choices import protocol_options
+from rtchat.ui.bindings import APP_BINDINGS
 from rtchat.ui.commands import RtChatCommands
-from rtchat.ui.controllers.attach import PendingFiles
-from rtchat.ui.controllers.bench import bench_offer
-from rtchat.ui.controllers.branches import BranchController
 from rtchat.ui.controllers.editor import NoTerminal, Run
-from rtchat.ui.controllers.history import HistoryController
-from rtchat.ui.controllers.input import InputController, slash_sources
-from rtchat.ui.controllers.model import ModelController
-from rtchat.ui.controllers.settings import Settings
-from rtchat.ui.controllers.state import ChatState
-from rtchat.ui.controllers.system_prompt import SystemPrompt
-from rtchat.ui.controllers.turns import TurnController
-from rtchat.ui.controllers.voice import VoiceController
-from rtchat.ui.controllers.voice_devices import VoiceDevices, system_devices
-from rtchat.ui.controllers.voice_mode import VoiceMode
+from rtchat.ui.controllers.voice_devices import VoiceDevices
+from rtchat.ui.screens.chat import ChatScreen
 from rtchat.ui.screens.conversation_list import ConversationList
-from rtchat.ui.screens.model_choices import ModelChoice
-from rtchat.ui.screens.model_picker import ModelPicker, model_choices
+from rtchat.ui.screens.model_picker import ModelPicker
 from rtchat.ui.screens.protocol_picker import ProtocolPicker
 from rtchat.ui.screens.search import SearchScreen
 from rtchat.ui.screens.theme_picker import ThemePicker
 from rtchat.ui.themes import DEFAULT_THEME, load_themes, theme_dirs
-from rtchat.ui.widgets.input.chips import Chip
-from rtchat.ui.widgets.input.composer import Composer
-from rtchat.ui.widgets.input.prompt_input import PromptInput
-from rtchat.ui.widgets.status.status_line import StatusLine
-from rtchat.ui.widgets.transcript.history_views import message_factory
-from rtchat.ui.widgets.transcript.jump_hint import JumpHint
-from rtchat.ui.widgets.transcript.branch_switcher import BranchSwitcher, EditRequested, RegenerateRequested
-from rtchat.ui.widgets.transcript.messages import MessageView
-from rtchat.ui.widgets.transcript.transcript import Transcript
-from rtchat.ui.widgets.transcript.welcome import Welcome
 
-if TYPE_CHECKING:
-    from rtchat.ui.controllers.races import RaceController
 
-STATUS_SECONDS = 0.1  # how often live turn figures refresh
+CHAT_ACTIONS = frozenset(name.removeprefix("action_") for name in vars(ChatScreen) if name.startswith("action_"))
+
+
+def _chat_attribute(name: str) -> property:
+    """An attribute of the chat screen, read through the app (tests and callers reach `app.prompt` etc.)."""
+    read = attrgetter(name)
+    return property(lambda app: read(app.chat), doc=f"The chat screen's `{name}`.")
 
 
 class RtChatApp(App[int]):
     """One conversation with one model at a time; the model can change between turns."""
 
     TITLE = "rtchat"
-    BINDINGS = APP_BINDINGS
+    BINDINGS = APP_BINDINGS  # on the app, as before: they work over dialogs and the race view too
     COMMANDS = {RtChatCommands}  # rtchat's own commands only: Textual's Keys/Maximize/Screenshot are not ours
     ENABLE_COMMAND_PALETTE = True
-    CSS = "Screen { layout: vertical; }"
     editor_runner: Run | None = None  # None: the editor gets the terminal (tests run it without one)
 
     def __init__(
@@ -94,120 +70,84 @@ class RtChatApp(App[int]):
         """`voice_devices` replaces the microphone and speaker (tests inject an array source)."""
         super().__init__()
         self.config = config
-        self.session = session or Session(config)
-        self.requested_model, self.requested_protocol, self.requested_theme = model, protocol, theme
-        self.store_history = store_history
-        self.bench_runs = bench_runs
+        self.requested_theme = theme
         self.theme_problems: list[str] = []
         self.theme_names: list[str] = []  # rtchat's themes and the user's own, for F5
-        self.show_thinking = True
-        # Kept as attributes: App.query_one searches the *current* screen, which may be a modal.
-        self.transcript = Transcript(welcome=lambda: Welcome(config.keys or {}), id="transcript")
-        self.jump_hint = JumpHint(id="jump-hint")
-        self.prompt = PromptInput(id="prompt")
-        self.status = StatusLine(id="status")
-        self.state = ChatState(conversation=history or Conversation())
-        self.settings = Settings(config, lambda text: self.notify(text, severity="warning", markup=False))
-        self.history = HistoryController(self.state, self.transcript, self._history_problem)
-        self.models = ModelController(self.state, self.session, config, self.settings, self.status, self.transcript)
-        talk_key = key_for("push_to_talk", config.keys or {})
-        self.turns = TurnController(self.state, self.session, self.history, self.transcript, self.status, self._every, talk_key)
-        self.branches = BranchController(
-            self.turns, self.history, self.transcript, self.prompt,
-            notify=lambda text: self.notify(text, severity="warning", markup=False),
-            spawn=lambda work, group, exclusive: self.run_worker(work, group=group, exclusive=exclusive),
-            bell=self.bell,
-        )
-        self._races: RaceController | None = None  # made on the first race (`races`)
-        self.pending = PendingFiles(self.state)  # files for the next prompt
-        self.system_prompt = SystemPrompt(self.state, self.history, config)
-        self.composer = Composer(self.prompt, slash_sources(config, self.state, self.system_prompt), id="composer")
-        voice_config = config.voice
-        mode = VoiceMode(voice_devices or system_devices(voice_config), voice_config)
-        self.voice = VoiceController(
-            self.state, self.session, mode, self.turns, self.transcript, self.status,
-            notify=lambda text: self.notify(text, markup=False),
-            spawn=lambda work, group: self.run_worker(work, group=group),
-            on_change=lambda: self.voice.show(),
-        )
-        self.input = InputController(
-            config, self.state, self.prompt, self.composer, self.pending, self.system_prompt,
-            self.models, self.voice, self.turns, self.history, self.transcript, self.status,
-            notify=self.notify,
-            spawn=lambda work, group, exclusive: self.run_worker(work, group=group, exclusive=exclusive),
-            push_screen=self.push_screen,
-            run_action=self.run_action,
-            choose_model=self.choose_model,
-            choose_protocol=self.choose_protocol,
-            copy=self.copy_to_clipboard,
-            focused=lambda: self.focused,
+        self.chat = ChatScreen(
+            config, session or Session(config), model, protocol, history, store_history, voice_devices, bench_runs,
             run_editor=lambda command: (self.editor_runner or partial(run_in_terminal, self))(command),
         )
 
-    def compose(self) -> ComposeResult:
-        yield self.transcript
-        yield self.jump_hint
-        yield self.composer  # the prompt, with its completions, pending files and system prompt line
-        yield self.status
-        yield Footer(compact=True, show_command_palette=False)  # ctrl+p is named in the welcome and F1; 80 columns fit the keys
+    async def run_action(
+        self, action: str | ActionParseResult, default_namespace: DOMNode | None = None, namespaces: Mapping[str, DOMNode] | None = None
+    ) -> bool:
+        """Keys, the palette and slash commands name the chat's actions without a namespace, as
+        app actions (so they work over any screen, as before): those run on the chat screen."""
+        if default_namespace in (None, self) and isinstance(action, str) and action.split("(", 1)[0].strip() in CHAT_ACTIONS:
+            default_namespace = self.chat
+        return await super().run_action(action, default_namespace, namespaces)
+
+    for _name in (
+        "session", "state", "settings", "transcript", "jump_hint", "prompt", "status", "composer", "history",
+        "models", "turns", "branches", "races", "pending", "system_prompt", "voice", "input", "show_thinking",
+        "requested_model", "requested_protocol", "store_history", "bench_runs",
+        "switch_model", "choose_model", "choose_protocol", "open_conversation",
+        "action_regenerate", "action_edit_prompt", "action_previous_branch", "action_next_branch", "action_run_bench",
+    ):
+        vars()[_name] = _chat_attribute(_name)  # the class body's namespace: one forwarding property each
+    del _name
+
+    def get_default_screen(self) -> ChatScreen:
+        return self.chat
 
     async def on_mount(self) -> None:
         tune_gc()
         self._apply_themes()
         if self.config.keys:
             self.set_keymap(self.config.keys)
-        self.prompt.focus()
-        self.input.show_system_prompt()
-        if self.state.conversation.messages:
-            model = self.requested_model or "assistant"
-            await self.transcript.load_history([message_factory(m, model) for m in self.state.conversation.messages])
-        self.set_interval(STATUS_SECONDS, self._refresh_live_figures, name="status")
-        self.status.show(model=self.requested_model or "", state="starting")
-        self.run_worker(self.turns.serve(), group="turns")  # prompts wait until a model is ready
-        # After the first frame: the history's SQLite file, and the model (httpx, the keyring and the
-        # loopback, loaded in threads that would otherwise compete with the first paint for the GIL).
-        self.call_after_refresh(self._open_first_model)
-
-    @work(exclusive=True, group="resolve")
-    async def _open_first_model(self) -> None:
-        """After the first frame: the history opens, then the keyring and the loopback load in threads."""
-        await self.history.open(self.store_history)
-        reopen = await self._last_conversation()
-        ref, problem = await self.models.start(self.requested_model)
-        if problem is not None:
-            await self.transcript.show_error(problem)
-        if await self.models.switch(ref, self.requested_protocol):
-            self.voice.follow_choice()
-        self.status.show(state="idle")
-        if reopen is not None:
-            self.open_conversation(reopen, quiet=True)
-
-    async def _last_conversation(self) -> int | None:
-        """With `[app] reopen_last = true`, the conversation to continue at start-up."""
-        store = self.history.store
-        if store is None or self.state.conversation.messages or not self.config.remembered.reopen_last:
-            return None
-        try:
-            return await self.history.last_conversation_id()
-        except StoreError:
-            return None
 
     async def on_unmount(self) -> None:
-        self.turns.cancel()
-        await self.voice.close()
-        await self.history.close()
-        await self.session.aclose()
+        await self.chat.close()
+        await self.chat.session.aclose()
 
-    def _every(self, seconds: float, callback):
-        return self.set_interval(seconds, callback)
+    def action_interrupt(self) -> None:
+        """ctrl+c: stop the answer at once (keeping it); when idle, clear the input. Never quits."""
+        from rtchat.ui.screens.race import RaceScreen  # deferred: a screen loads when first opened, off the app's first frame
 
-    def _history_problem(self, text: str) -> None:
-        self.call_later(self.transcript.show_notice, Notice(text, "warning"))
+        if isinstance(self.screen, RaceScreen):  # the race view: ctrl+c stops every racer
+            self.screen.stop_all()
+            if len(self.screen_stack) == 1:
+                self.chat.prompt.focus()
+        else:
+            self.chat.interrupt(alone=len(self.screen_stack) == 1)
 
-    def _refresh_live_figures(self) -> None:
-        self.voice.show()  # the input level meter moves while listening
-        running = self.turns.show_figures()
-        self.jump_hint.show(running and not self.transcript.following)
+    async def action_quit(self) -> None:
+        self.chat.turns.cancel()
+        self.exit(0)
+
+    def copy_to_clipboard(self, text: str) -> None:
+        """Everything rtchat copies is made inert first: a pasted answer cannot end bracketed
+        paste (ESC[201~) and run what follows, nor reorder itself with bidi controls."""
+        super().copy_to_clipboard(clipboard_safe(text))
+
+    # --- what dialogs choose (they post to the app) goes to the chat ------------------------
+
+    @on(ModelPicker.Chosen)
+    def _model_chosen(self, event: ModelPicker.Chosen) -> None:
+        self.chat.choose_model(event.choice)
+
+    @on(ProtocolPicker.Chosen)
+    def _protocol_chosen(self, event: ProtocolPicker.Chosen) -> None:
+        self.chat.choose_protocol(event.protocol)
+
+    @on(ConversationList.Resume)
+    @on(SearchScreen.Resume)
+    def _resume(self, event: ConversationList.Resume | SearchScreen.Resume) -> None:
+        self.chat.open_conversation(event.conversation_id)
+
+    @on(ConversationList.Deleted)
+    def _deleted(self, event: ConversationList.Deleted) -> None:
+        self.chat.forget_deleted(event.conversation_id)
 
     # --- themes ---------------------------------------------------------------------------
 
@@ -232,323 +172,8 @@ class RtChatApp(App[int]):
     @on(ThemePicker.Chosen)
     def _theme_chosen(self, event: ThemePicker.Chosen) -> None:
         self.theme = event.theme
-        self.settings.save("theme", event.theme)
+        self.chat.settings.save("theme", event.theme)
         self.notify(f"theme {event.theme}, saved", markup=False, timeout=2)
-
-    # --- model, effort, protocol ----------------------------------------------------------
-
-    @work(exclusive=True, group="resolve")
-    async def switch_model(self, ref: str, protocol: str | None = None) -> None:
-        """Resolve a model (starting the loopback server when needed) and make it current."""
-        if await self.models.switch(ref, protocol):
-            self.voice.follow_choice()
-
-    def action_pick_model(self) -> None:
-        from rtchat.loopback.scripts import MODELS as LOOPBACK_MODELS  # aiohttp comes with it: load once the picker opens
-
-        choices = model_choices(self.config.catalog.providers.values(), has_key, LOOPBACK_MODELS)
-        self.push_screen(ModelPicker(choices, self.state.ref))
-
-    @on(ModelPicker.Chosen)
-    def _model_chosen(self, event: ModelPicker.Chosen) -> None:
-        self.choose_model(event.choice)
-
-    def choose_model(self, choice: ModelChoice) -> None:
-        """Switch to the model chosen (in the picker or by /model), asking for its key first if it has none."""
-        from rtchat.ui.screens.key_entry import KeyEntry  # deferred: a screen loads when first opened, off the app's first frame
-
-        ref = choice.ref
-
-        def use() -> None:
-            self.switch_model(ref)
-            self.models.remember(ref)
-            self.notify(f"model {ref}", markup=False, timeout=2)
-
-        if choice.key_set:
-            use()
-        else:
-            self.push_screen(KeyEntry(choice.provider), lambda stored: use() if stored else None)
-
-    def action_cycle_effort(self) -> None:
-        note = self.models.cycle_effort()
-        if note:
-            self.notify(note, markup=False, timeout=2)
-
-    def action_cycle_protocol(self) -> None:
-        note = self.models.cycle_protocol(self.voice.unusable_protocols())
-        if note:
-            self.voice.follow_choice()
-            self.notify(note, markup=False, timeout=2)
-
-    def action_pick_protocol(self) -> None:
-        target = self.state.target
-        if target is not None:
-            unusable = self.voice.unusable_protocols()
-            self.push_screen(ProtocolPicker(target.ref, protocol_options(target.info, unusable), self.state.protocol, self.voice.partial_protocols()))
-
-    @on(ProtocolPicker.Chosen)
-    def _protocol_chosen(self, event: ProtocolPicker.Chosen) -> None:
-        self.choose_protocol(event.protocol)
-
-    def choose_protocol(self, protocol: str) -> None:
-        note = self.models.set_protocol(protocol)
-        self.voice.follow_choice()
-        self.notify(note, markup=False, timeout=2)
-
-    # --- sending, stopping, voice ---------------------------------------------------------
-
-    @on(PromptInput.Submitted)
-    async def _prompt_submitted(self, event: PromptInput.Submitted) -> None:
-        await self.input.submit(event.text)
-
-    def action_interrupt(self) -> None:
-        """ctrl+c: stop the answer at once (keeping it); when idle, clear the input. Never quits."""
-        from rtchat.ui.screens.race import RaceScreen  # deferred: a screen loads when first opened, off the app's first frame
-
-        if isinstance(self.screen, RaceScreen):  # the race view: ctrl+c stops every racer
-            self.screen.stop_all()
-        elif self.turns.cancel():  # a spoken answer stops as a barge-in does
-            pass
-        elif self.voice.interrupt():
-            pass
-        elif len(self.screen_stack) == 1:
-            self.turns.editing = None  # an edit in progress is dropped with its text
-            self.prompt.clear()
-        if len(self.screen_stack) == 1:
-            self.prompt.focus()
-
-    async def action_quit(self) -> None:
-        self.turns.cancel()
-        self.exit(0)
-
-    @work(group="voice")
-    async def action_push_to_talk(self) -> None:
-        await self.voice.push_to_talk()
-
-    @work(group="voice")
-    async def action_toggle_hands_free(self) -> None:
-        await self.voice.toggle_hands_free()
-
-    # --- the input: slash commands, system prompt, files, editor (the InputController) ------
-
-    @on(PromptInput.Command)
-    async def _command(self, event: PromptInput.Command) -> None:
-        await self.input.run_command(event.text)
-
-    def action_start_slash(self, name: str) -> None:
-        self.input.start_slash(name)
-
-    def action_use_model(self, typed: str) -> None:
-        self.input.use_model(typed)
-
-    def action_use_protocol(self, typed: str) -> None:
-        self.input.use_protocol(typed)
-
-    def action_use_effort(self, typed: str) -> None:
-        self.input.use_effort(typed)
-
-    def action_edit_system_prompt(self) -> None:
-        self.input.edit_system_prompt()
-
-    def action_set_system_prompt(self, text: str, persona: str | None = None) -> None:
-        self.input.set_system_prompt(text, persona)
-
-    def action_use_persona(self, name: str) -> None:
-        self.input.use_persona(name)
-
-    def action_attach_file(self, typed: str) -> None:
-        self.input.attach_file(typed)
-
-    @on(PromptInput.LargePaste)
-    def _large_paste(self, event: PromptInput.LargePaste) -> None:
-        self.input.attach_paste(event.text)
-
-    @on(PromptInput.PathPasted)
-    def _path_pasted(self, event: PromptInput.PathPasted) -> None:
-        self.input.offer_path(event.path)
-
-    @on(Chip.Removed)
-    async def _chip_removed(self, event: Chip.Removed) -> None:
-        await self.input.remove_file(event.index)
-
-    @on(PromptInput.EmptyBackspace)
-    async def _empty_backspace(self) -> None:
-        await self.input.remove_last_file()
-
-    @on(PromptInput.EditorRequested)
-    def _editor_requested(self) -> None:
-        self.input.open_editor()
-
-    def action_open_editor(self) -> None:
-        self.input.open_editor()
-
-    def action_copy_code_block(self) -> None:
-        self.input.copy_code_block()
-
-    @work(exclusive=True, group="conversation")
-    async def action_clear_conversation(self) -> None:
-        await self.input.clear_conversation()
-
-    def action_export_conversation(self, typed: str = "") -> None:
-        self.input.export_conversation(typed)
-
-    # --- the transcript -------------------------------------------------------------------
-
-    def action_toggle_all_thinking(self) -> None:
-        self.show_thinking = not self.show_thinking
-        self.transcript.show_thinking(self.show_thinking)
-        self.notify("thinking shown" if self.show_thinking else "thinking hidden", timeout=2)
-
-    def action_jump_to_latest(self) -> None:
-        self.transcript.jump_to_latest()
-        self.jump_hint.show(False)
-
-    def action_focus_input(self) -> None:
-        self.prompt.focus()
-
-    def action_focus_transcript(self) -> None:
-        self.transcript.focus_latest()
-
-    def action_copy_last_answer(self) -> None:
-        self.transcript.copy_latest_answer()
-
-    def copy_to_clipboard(self, text: str) -> None:
-        """Everything rtchat copies is made inert first: a pasted answer cannot end bracketed
-        paste (ESC[201~) and run what follows, nor reorder itself with bidi controls."""
-        super().copy_to_clipboard(clipboard_safe(text))
-
-    @on(MessageView.LeaveRequested)
-    def _leave_message(self) -> None:
-        self.prompt.focus()
-
-    @on(MessageView.Copied)
-    def _copied(self, event: MessageView.Copied) -> None:
-        self.notify(f"copied {event.chars} characters to the clipboard")
-
-    def action_help(self) -> None:
-        from rtchat.ui.screens.help import HelpScreen  # deferred: a screen loads when first opened, off the app's first frame
-
-        self.push_screen(HelpScreen(self.config.keys))
-
-    # --- branches: regenerate, edit, flip (the BranchController) -----------------------------
-
-    def action_regenerate(self, answer_id: int | None = None) -> None:
-        self.branches.regenerate(answer_id)
-
-    def action_edit_prompt(self, prompt_id: int | None = None) -> None:
-        self.run_worker(self._edit_prompt(prompt_id), group="branches")
-
-    async def _edit_prompt(self, prompt_id: int | None) -> None:
-        if await self.branches.edit_prompt(prompt_id):
-            self.notify("editing a prompt: Enter sends it as a new branch (the old one stays); ctrl+c cancels", markup=False, timeout=4)
-
-    def action_cancel_edit(self) -> None:
-        self.branches.cancel_edit()
-
-    def action_previous_branch(self) -> None:
-        self.branches.flip_last(-1)
-
-    def action_next_branch(self) -> None:
-        self.branches.flip_last(1)
-
-    @on(BranchSwitcher.Flip)
-    def _flip(self, event: BranchSwitcher.Flip) -> None:
-        self.branches.flip(event.message_id, event.step)
-
-    @on(RegenerateRequested)
-    def _regenerate_requested(self, event: RegenerateRequested) -> None:
-        self.branches.regenerate(event.message_id)
-
-    @on(EditRequested)
-    def _edit_requested(self, event: EditRequested) -> None:
-        self.action_edit_prompt(event.message_id)
-
-    # --- history ----------------------------------------------------------------------------
-
-    def _history_off(self) -> bool:
-        if self.history.store is None:
-            self.notify("the history is off for this session (see the notice in the transcript)", severity="warning")
-            return True
-        return False
-
-    def action_list_conversations(self) -> None:
-        if not self._history_off():
-            self.push_screen(ConversationList(self.history.store, self.history.conversation_id))
-
-    def action_search_history(self) -> None:
-        if not self._history_off():
-            self.push_screen(SearchScreen(self.history.store))
-
-    @on(ConversationList.Resume)
-    @on(SearchScreen.Resume)
-    def _resume(self, event: ConversationList.Resume | SearchScreen.Resume) -> None:
-        self.open_conversation(event.conversation_id)
-
-    @on(ConversationList.Deleted)
-    def _deleted(self, event: ConversationList.Deleted) -> None:
-        if event.conversation_id == self.history.conversation_id:
-            self.action_new_conversation()
-
-    @work(exclusive=True, group="conversation")
-    async def action_new_conversation(self) -> None:
-        await self.input.start_afresh(keep_system=False)
-        self.notify("new conversation", timeout=2)
-
-    @work(exclusive=True, group="conversation")
-    async def open_conversation(self, conversation_id: int, quiet: bool = False) -> None:
-        """Show a stored conversation and continue it, with the model that last answered in it."""
-        if self.history.store is None:
-            return
-        await self.turns.stop()
-        try:
-            reopened = await self.history.reopen(conversation_id)
-        except (StoreError, KeyError) as exc:
-            self.notify(str(exc), severity="error", markup=False)
-            return
-        if reopened is None:
-            return
-        self.status.reset_turn()
-        self.system_prompt.forget_persona()
-        self.input.show_system_prompt()
-        self.turns.show_context()
-        if reopened.model and reopened.model != self.state.ref:
-            self.switch_model(reopened.model, protocol=reopened.protocol)
-        if not quiet:
-            self.notify(f"opened “{reopened.title}”", markup=False, timeout=2)
-        self.prompt.focus()
-
-    # --- bench --------------------------------------------------------------------------------
-
-    def action_run_bench(self) -> None:
-        from rtchat.ui.screens.confirm import ConfirmDialog  # deferred: a screen loads when first opened, off the app's first frame
-
-        target = self.state.target
-        if target is None:
-            self.notify("no model is selected yet", severity="warning")
-            return
-        offer = bench_offer(self.config, target, self.bench_runs)
-        if offer.question is None:
-            self.push_screen(offer.screen)
-        else:
-            self.push_screen(ConfirmDialog(offer.question, yes="Run bench"), lambda yes: self.push_screen(offer.screen) if yes else None)
-
-    def action_race(self) -> None:
-        """Race the current prompt over every protocol of the current model, side by side."""
-        self.races.open()
-
-    @property
-    def races(self) -> RaceController:
-        """Made on the first race, so the race (its screens and the bench) stays off the app's first frame."""
-        if self._races is None:
-            from rtchat.ui.controllers.races import RaceController  # deferred: the race (its screens and the bench), off the app's first frame
-
-            self._races = RaceController(
-                self.state, self.session, self.config, self.turns, self.history, self.transcript, self.prompt,
-                notify=lambda text: self.notify(text, severity="warning", markup=False),
-                push_screen=self.push_screen,
-                spawn=lambda work: self.run_worker(work, group="race-keep"),
-            )
-        return self._races
 
 
 def run_in_terminal(app: App, command: list[str]) -> int:
