@@ -40,6 +40,15 @@ from rtchat.ui.themes import DEFAULT_THEME, load_themes, theme_dirs
 CHAT_ACTIONS = frozenset(name.removeprefix("action_") for name in vars(ChatScreen) if name.startswith("action_"))
 
 
+CHAT_ATTRIBUTES = (
+    "session", "state", "settings", "transcript", "jump_hint", "prompt", "status", "composer", "history",
+    "models", "turns", "branches", "races", "pending", "system_prompt", "voice", "input", "show_thinking",
+    "requested_model", "requested_protocol", "store_history", "bench_runs",
+    "switch_model", "choose_model", "choose_protocol", "open_conversation",
+    "action_regenerate", "action_edit_prompt", "action_previous_branch", "action_next_branch", "action_run_bench",
+)  # what tests and callers reach as `app.X`: each is the chat screen's
+
+
 def _chat_attribute(name: str) -> property:
     """An attribute of the chat screen, read through the app (tests and callers reach `app.prompt` etc.)."""
     read = attrgetter(name)
@@ -87,15 +96,6 @@ class RtChatApp(App[int]):
             default_namespace = self.chat
         return await super().run_action(action, default_namespace, namespaces)
 
-    for _name in (
-        "session", "state", "settings", "transcript", "jump_hint", "prompt", "status", "composer", "history",
-        "models", "turns", "branches", "races", "pending", "system_prompt", "voice", "input", "show_thinking",
-        "requested_model", "requested_protocol", "store_history", "bench_runs",
-        "switch_model", "choose_model", "choose_protocol", "open_conversation",
-        "action_regenerate", "action_edit_prompt", "action_previous_branch", "action_next_branch", "action_run_bench",
-    ):
-        vars()[_name] = _chat_attribute(_name)  # the class body's namespace: one forwarding property each
-    del _name
 
     def get_default_screen(self) -> ChatScreen:
         return self.chat
@@ -174,6 +174,11 @@ class RtChatApp(App[int]):
         self.theme = event.theme
         self.chat.settings.save("theme", event.theme)
         self.notify(f"theme {event.theme}, saved", markup=False, timeout=2)
+
+
+for _name in CHAT_ATTRIBUTES:
+    setattr(RtChatApp, _name, _chat_attribute(_name))  # one forwarding property each
+del _name
 
 
 def run_in_terminal(app: App, command: list[str]) -> int:
