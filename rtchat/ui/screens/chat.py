@@ -31,7 +31,6 @@ from rtchat.ui.choices import protocol_options
 from rtchat.ui.controllers.attach import PendingFiles
 from rtchat.ui.controllers.bench import bench_offer
 from rtchat.ui.controllers.branches import BranchController
-from rtchat.ui.controllers.editor import Run
 from rtchat.ui.controllers.history import HistoryController
 from rtchat.ui.controllers.input import InputController, slash_sources
 from rtchat.ui.controllers.model import ModelController
