@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from rtchat.conversation import ChatMessage, ThinkingBlock, has_words
+from rtchat.conversation import ChatMessage, ThinkingBlock, ToolCall, ToolResult, ToolRound, has_words
 from rtchat.events import (
     Cost,
     Done,
@@ -29,6 +29,7 @@ from rtchat.events import (
     ThinkingDelta,
     ThinkingSignature,
     ToolCallDelta,
+    ToolCallResult,
     Transcript,
     Usage,
 )
@@ -37,14 +38,7 @@ from rtchat.events import (
 FINISHED_REASONS = frozenset({"complete", "length", "refusal", "tool_use", "pause"})
 
 
-@dataclass(frozen=True, slots=True)
-class ToolCall:
-    """A tool call the model asked for, assembled from its fragments (shown, never run)."""
-
-    index: int
-    id: str | None = None
-    name: str | None = None
-    arguments: str = ""
+INTERRUPTED_CALL = "The user interrupted this call before it returned a result."
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +47,8 @@ class Answer:
 
     text: str = ""
     thinking: tuple[ThinkingBlock, ...] = ()
-    tool_calls: tuple[ToolCall, ...] = ()
+    tool_calls: tuple[ToolCall, ...] = ()  # the calls of the step still open (no result yet)
+    rounds: tuple[ToolRound, ...] = ()  # the steps that called tools and got results, before `thinking`/`text`
     transcript: str = ""  # what the model said aloud
     user_transcript: str | None = None  # what the user said, when the turn was spoken
     usage: Usage | None = None
@@ -79,16 +74,43 @@ class Answer:
             return "complete"
         return "error"
 
-    def message(self) -> ChatMessage | None:
-        """The context entry sent back to the provider: the words and every thinking block, in order.
+    @property
+    def tool_time_ms(self) -> float:
+        """The tools' own time in this answer (the status line's "tools 2 · 340 ms")."""
+        return sum(result.ms or 0.0 for step in self.rounds for result in step.results)
 
-        None when no word of the answer arrived (an error, or an interrupt while it was
-        still thinking): providers reject empty turns, and a half-thought without its
-        answer is no use to the model."""
+    @property
+    def tool_results(self) -> tuple[ToolResult, ...]:
+        return tuple(result for step in self.rounds for result in step.results)
+
+    def message(self) -> ChatMessage | None:
+        """The context entry sent back to the provider: its tool steps, then the words and every
+        thinking block, in order.
+
+        None when neither a word nor a tool step arrived (an error, or an interrupt while it
+        was still thinking): providers reject empty turns, and a half-thought without its
+        answer is no use to the model. Calls of a step that got no result (the user stopped
+        the turn before they were answered) are left out, and a call of a closed step that got
+        none is answered "interrupted": every provider rejects a call without its result."""
         words = self.spoken_text
+        rounds = [_answered(step) for step in self.rounds]
         if not has_words(words):
-            return None
-        return ChatMessage("assistant", words, [replace(block) for block in self.thinking])
+            if not rounds:
+                return None
+            return ChatMessage("assistant", "", rounds=rounds)
+        return ChatMessage("assistant", words, [replace(block) for block in self.thinking], rounds=rounds)
+
+
+def _answered(step: ToolRound) -> ToolRound:
+    """A copy of `step` in which every call has its result (an interrupted one says so)."""
+    answered = {result.call_id for result in step.results}
+    missing = [ToolResult(call.id, call.name, INTERRUPTED_CALL, is_error=True, status="cancelled") for call in step.calls if call.id not in answered]
+    return ToolRound(
+        [replace(block) for block in step.thinking],
+        step.text,
+        [replace(call, extra=dict(call.extra)) for call in step.calls],
+        [replace(result) for result in step.results] + missing,
+    )
 
 
 @dataclass(slots=True)
@@ -113,6 +135,9 @@ class AnswerBuilder:
         self._text: list[str] = []
         self._blocks: list[_OpenBlock] = []
         self._tools: dict[int, ToolCall] = {}
+        self._rounds: list[ToolRound] = []
+        self._banked_usage: Usage | None = None  # earlier steps' usage: each step is a request of its own
+        self._banked_cost: Cost | None = None
         self._transcript: list[str] = []
         self._user_transcript: list[str] | None = None
         self._usage: Usage | None = None
@@ -146,6 +171,8 @@ class AnswerBuilder:
             self._blocks.append(_OpenBlock(redacted=event.data))
         elif isinstance(event, ToolCallDelta):
             self._add_tool_fragment(event)
+        elif isinstance(event, ToolCallResult):
+            return self._add_tool_result(event)
         elif isinstance(event, Transcript):
             self._add_transcript(event)
         elif isinstance(event, Usage):
@@ -170,13 +197,32 @@ class AnswerBuilder:
         return self._blocks[-1]
 
     def _add_tool_fragment(self, event: ToolCallDelta) -> None:
-        call = self._tools.get(event.index) or ToolCall(event.index)
-        self._tools[event.index] = ToolCall(
-            event.index,
-            call.id or event.id,
-            call.name or event.name,
-            call.arguments + event.arguments,
-        )
+        call = self._tools.get(event.index)
+        if call is None:
+            call = self._tools[event.index] = ToolCall(provider=self.provider)
+        call.id = call.id or event.id or ""
+        call.name = call.name or event.name or ""
+        call.arguments += event.arguments
+        call.extra.update(event.extra)
+
+    def _add_tool_result(self, event: ToolCallResult) -> bool:
+        """A result closes the open step (its thinking, text and calls become a round) and
+        joins that round; what streams after it starts the next step."""
+        if self._tools:
+            self._close_round()
+        if not self._rounds:
+            return False  # a result for no call: nothing to attach it to
+        self._rounds[-1].results.append(ToolResult(event.id, event.name, event.output, event.is_error, event.status, event.ms, event.server))
+        return True
+
+    def _close_round(self) -> None:
+        blocks = [block.freeze(self.provider) for block in self._blocks]
+        calls = [self._tools[i] for i in sorted(self._tools)]
+        self._rounds.append(ToolRound(blocks, self.text, calls, []))
+        self._text, self._blocks, self._tools = [], [], {}
+        self._banked_usage = _add_usage(self._banked_usage, self._usage)
+        self._banked_cost = _add_cost(self._banked_cost, self._cost)
+        self._usage = self._cost = None
 
     def _add_transcript(self, event: Transcript) -> None:
         if event.role == "user":
@@ -199,7 +245,9 @@ class AnswerBuilder:
         more = AnswerBuilder(self.provider)
         more._text = [self.text]
         more._blocks = [_OpenBlock(list(block.parts), block.signature, block.redacted) for block in self._blocks]
-        more._tools = dict(self._tools)
+        more._tools = {i: replace(call, extra=dict(call.extra)) for i, call in self._tools.items()}
+        more._rounds = [_copy_round(step) for step in self._rounds]
+        more._banked_usage, more._banked_cost = self._banked_usage, self._banked_cost
         more._transcript = list(self._transcript)
         more._user_transcript = None if self._user_transcript is None else list(self._user_transcript)
         more._usage, more._cost, more._timings, more._metrics, more._error, more._reason = (
@@ -212,11 +260,12 @@ class AnswerBuilder:
         return Answer(
             text=self.text,
             thinking=tuple(block.freeze(self.provider) for block in self._blocks),
-            tool_calls=tuple(self._tools[i] for i in sorted(self._tools)),
+            tool_calls=tuple(replace(self._tools[i], extra=dict(self._tools[i].extra)) for i in sorted(self._tools)),
+            rounds=tuple(_copy_round(step) for step in self._rounds),
             transcript="".join(self._transcript),
             user_transcript=None if self._user_transcript is None else "".join(self._user_transcript),
-            usage=self._usage,
-            cost=self._cost,
+            usage=_add_usage(self._banked_usage, self._usage),
+            cost=_add_cost(self._banked_cost, self._cost),
             server_timings=self._timings,
             metrics=self._metrics,
             error=self._error,
@@ -235,6 +284,36 @@ def _merge_usage(old: Usage | None, new: Usage) -> Usage:
         reasoning_tokens=new.reasoning_tokens if new.reasoning_tokens is not None else old.reasoning_tokens,
         cache_write_tokens=new.cache_write_tokens if new.cache_write_tokens is not None else old.cache_write_tokens,
     )
+
+
+def _copy_round(step: ToolRound) -> ToolRound:
+    return ToolRound([replace(b) for b in step.thinking], step.text, [replace(c, extra=dict(c.extra)) for c in step.calls], [replace(r) for r in step.results])
+
+
+def _add_usage(old: Usage | None, new: Usage | None) -> Usage | None:
+    """Two steps' usage added up (a count either step did not say stays unsaid only if both did not)."""
+    if old is None or new is None:
+        return new if old is None else old
+
+    def plus(a: int | None, b: int | None) -> int | None:
+        return b if a is None else a if b is None else a + b
+
+    return Usage(
+        plus(old.input_tokens, new.input_tokens),
+        plus(old.output_tokens, new.output_tokens),
+        plus(old.cached_tokens, new.cached_tokens),
+        plus(old.reasoning_tokens, new.reasoning_tokens),
+        plus(old.cache_write_tokens, new.cache_write_tokens),
+    )
+
+
+def _add_cost(old: Cost | None, new: Cost | None) -> Cost | None:
+    """Two steps' cost added up; "server" only when every step's came from the server."""
+    if old is None or new is None:
+        return new if old is None else old
+    saved = None if old.saved_usd is None and new.saved_usd is None else (old.saved_usd or 0.0) + (new.saved_usd or 0.0)
+    source = "server" if old.source == new.source == "server" else "table"
+    return Cost(old.usd + new.usd, source, saved)
 
 
 def fold(events, provider: str | None = None) -> Answer:

@@ -72,13 +72,52 @@ class RedactedThinking:
 
 @dataclass(frozen=True, slots=True)
 class ToolCallDelta:
-    """A fragment of a tool call the model asked for (rtchat defines no tools; shown, not run)."""
+    """A fragment of a tool call the model is asking for, as it streams.
+
+    Fragments with the same `index` (within one step of the answer) make one call: the id and
+    name come in the first, `arguments` in pieces, joined exactly as sent (never re-serialised).
+    `extra` carries what a provider needs back on the same call, byte for byte: Gemini's
+    `thought_signature`, a Responses item `id`."""
 
     index: int
     id: str | None = None
     name: str | None = None
     arguments: str = ""
+    extra: tuple[tuple[str, str], ...] = ()
+    type: Literal["tool_call_delta"] = field(default="tool_call_delta", init=False)
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCallRequest:
+    """A whole tool call, about to be put to the user for approval (`--jsonl`'s `tool_call`).
+
+    Put by the turn's tool step, not a wire: `server` is the MCP server that owns `name`
+    (None for a tool no server offers: that call is refused with a result saying so)."""
+
+    id: str
+    name: str
+    server: str | None
+    arguments: str
     type: Literal["tool_call"] = field(default="tool_call", init=False)
+
+
+ToolStatus = Literal["ok", "error", "denied", "cancelled", "timeout", "unknown_tool"]
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCallResult:
+    """What a tool call gave back (or why it did not run), as sent to the model (`--jsonl`'s
+    `tool_result`). `output` is the text the wire sends, already cut to the result limit;
+    `ms` is the tool's own time (None when it never ran)."""
+
+    id: str
+    name: str
+    output: str
+    is_error: bool = False
+    ms: float | None = None
+    server: str | None = None
+    status: ToolStatus = "ok"
+    type: Literal["tool_result"] = field(default="tool_result", init=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -271,6 +310,8 @@ Event = Union[
     ThinkingSignature,
     RedactedThinking,
     ToolCallDelta,
+    ToolCallRequest,
+    ToolCallResult,
     AudioChunk,
     Transcript,
     Usage,
@@ -290,7 +331,7 @@ Event = Union[
 
 # Pieces of the answer itself (as opposed to figures, notices and the end): what Ctrl-C stops
 # showing at once, and what makes a turn "answered" (no silent retry, deadlines move on).
-ANSWER_EVENTS = (TextDelta, ThinkingDelta, ToolCallDelta, RedactedThinking, Transcript, AudioChunk)
+ANSWER_EVENTS = (TextDelta, ThinkingDelta, ToolCallDelta, ToolCallResult, RedactedThinking, Transcript, AudioChunk)
 
 
 def event_to_dict(event: Event) -> dict:
@@ -299,4 +340,6 @@ def event_to_dict(event: Event) -> dict:
     kind = data.pop("type")
     if isinstance(event, AudioChunk):
         data = {"bytes": len(event.pcm), "rate": event.rate}
+    elif isinstance(event, ToolCallDelta):
+        data["extra"] = dict(event.extra)
     return {"type": kind, **data}

@@ -22,6 +22,7 @@ from rtchat.secrets import lookup_key
 from rtchat.target import Target, is_free, is_local
 from rtchat.turns.base import Turn
 from rtchat.turns.refused import RefusedTurn
+from rtchat.turns.tool_steps import ToolRunner
 
 if TYPE_CHECKING:
     import httpx
@@ -118,8 +119,9 @@ class Session:
             return None, []
         return effort, []
 
-    def turn(self, target: Target, conversation: Conversation, effort: str | None = None, protocol: str = "sse") -> Turn:
-        """A turn over `protocol`; WebSocket and WebRTC turns run on the conversation's persistent connection."""
+    def turn(self, target: Target, conversation: Conversation, effort: str | None = None, protocol: str = "sse", tools: ToolRunner | None = None) -> Turn:
+        """A turn over `protocol`; WebSocket and WebRTC turns run on the conversation's persistent
+        connection. With `tools`, the model is offered them and its calls run through them."""
         chosen, notices = self.effort_for(target, effort)
         notices += context_warning(target, conversation)
         if protocol == "websocket":
@@ -136,7 +138,7 @@ class Session:
             return RefusedTurn(target, conversation, chosen, notices, problem, protocol)
         from rtchat.turns.sse import HttpTurn  # noqa: PLC0415 - with httpx: loaded after the app's first frame
 
-        return HttpTurn(self.client_for(target.base_url), self.network, target, conversation, chosen, notices, self.wire_log)
+        return HttpTurn(self.client_for(target.base_url), self.network, target, conversation, chosen, notices, self.wire_log, tools)
 
     def connection_for(self, target: Target, conversation: Conversation, protocol: str) -> LiveConnection | None:
         """The persistent socket or call a turn of `conversation` over `protocol` runs on (None for SSE)."""

@@ -126,7 +126,7 @@ def test_nothing_after_done_changes_the_answer():
 
 def test_tool_call_fragments_assemble_by_index():
     answer = fold([ToolCallDelta(1, "b", "second", '{"x"'), ToolCallDelta(0, "a", "first", "{}"), ToolCallDelta(1, arguments=": 1}"), Done("tool_use")])
-    assert [(c.index, c.id, c.name, c.arguments) for c in answer.tool_calls] == [(0, "a", "first", "{}"), (1, "b", "second", '{"x": 1}')]
+    assert [(c.id, c.name, c.arguments) for c in answer.tool_calls] == [("a", "first", "{}"), ("b", "second", '{"x": 1}')]
     assert answer.status == "complete"
 
 
@@ -139,3 +139,39 @@ def test_odd_usage_counts_read_as_not_said():
     """NaN, Infinity, negatives and strings from a server never become a figure (status line "in nan out inf")."""
     usage = Usage(float("nan"), float("inf"), -1, 3.0, "12")  # type: ignore[arg-type]
     assert (usage.input_tokens, usage.output_tokens, usage.cached_tokens, usage.reasoning_tokens, usage.cache_write_tokens) == (None, None, None, 3, None)
+
+
+def test_a_tool_result_closes_the_step_into_a_round_and_the_next_step_streams_after_it():
+    from rtchat.events import ToolCallResult
+
+    events = [
+        ThinkingDelta("need the time"), ThinkingSignature("sig-1"), TextDelta("Let me check."),
+        ToolCallDelta(0, "call_1", "time__now", '{"zone":', (("thought_signature", "abc"),)), ToolCallDelta(0, arguments=' "UTC"}'),
+        Usage(input_tokens=10, output_tokens=5),
+        ToolCallResult("call_1", "time__now", "12:00", ms=3.5, server="time"),
+        TextDelta("It is noon."), Usage(input_tokens=20, output_tokens=4), Done("complete"),
+    ]
+    answer = fold(events, "anthropic")
+    assert answer.text == "It is noon." and answer.tool_calls == ()
+    (step,) = answer.rounds
+    assert step.text == "Let me check." and [b.signature for b in step.thinking] == ["sig-1"]
+    assert [(c.id, c.name, c.arguments, c.extra) for c in step.calls] == [("call_1", "time__now", '{"zone": "UTC"}', {"thought_signature": "abc"})]
+    assert [(r.call_id, r.output, r.ms) for r in step.results] == [("call_1", "12:00", 3.5)]
+    assert (answer.usage.input_tokens, answer.usage.output_tokens) == (30, 9)  # each step is a request: counts add up
+    message = answer.message()
+    assert message.text == "It is noon." and message.rounds[0].calls[0].parsed() == {"zone": "UTC"}
+
+
+def test_the_context_never_holds_a_call_without_its_result():
+    from rtchat.events import ToolCallResult
+
+    answer = fold([
+        ToolCallDelta(0, "a", "f", "{}"), ToolCallDelta(1, "b", "g", "{}"),
+        ToolCallResult("a", "f", "done"),
+        ToolCallDelta(0, "c", "h", "{}"),  # the next step's call, interrupted before it ran
+        Done("interrupted"),
+    ])
+    message = answer.message()
+    (step,) = message.rounds
+    assert [r.call_id for r in step.results] == ["a", "b"] and step.results[1].status == "cancelled" and step.results[1].is_error
+    assert answer.tool_calls[0].id == "c"  # kept in the answer (shown, stored) but not sent back

@@ -14,6 +14,7 @@ from rtchat.retry import GaveUp, TryAgain, run_with_retries
 from rtchat.target import Target, preflight
 from rtchat.transports.sse import ConnectionTiming, Deadlines, StreamTooLarge, stream_events
 from rtchat.turns.base import QueuedTurn
+from rtchat.turns.tool_steps import ToolRunner, step_limit_notice
 from rtchat.wire import WIRES, WireFormat
 from rtchat.wire.base import HttpRequest, RequestOptions
 
@@ -36,12 +37,15 @@ class HttpTurn(QueuedTurn):
         effort: str | None,
         notices: list[Notice] | None = None,
         wire_log: WireLog | None = None,
+        tools: ToolRunner | None = None,
     ) -> None:
         super().__init__(target, conversation, effort, notices)
         self.client = client
         self.network = network
         self.wire_log = wire_log
+        self.tools = tools
         self.answer_cap = network.max_answer_chars
+        self._wants_tools = False  # the step just read ended asking for tool calls
 
     async def _produce(self) -> None:
         target, network = self.target, self.network
@@ -50,12 +54,26 @@ class HttpTurn(QueuedTurn):
             self.finish(problem, Done("error"))
             return
         wire = WIRES[target.provider.wire]
-        options = RequestOptions(effort=self.effort, provider_id=target.provider.id, effort_style=target.provider.effort_style, api_version=target.provider.api_version)
-        request = wire.build_request(target.base_url, target.key, target.model, self.conversation, options)
+        specs = await self.tools.offer(self.put) if self.tools is not None else ()
+        options = RequestOptions(effort=self.effort, provider_id=target.provider.id, effort_style=target.provider.effort_style, api_version=target.provider.api_version, tools=specs)
         deadlines = Deadlines(network.stall_timeout, network.first_token_timeout or None, network.total_timeout or None)
-        ended = await run_with_retries(lambda attempt: self._one_try(attempt, request, wire, deadlines), network.retries, network.max_retry_wait, lambda text: self.put(Notice(text)))
-        if isinstance(ended, GaveUp):
-            self.finish(ended.error, Done("error"))
+        conversation, steps = self.conversation, 0
+        while True:
+            request = wire.build_request(target.base_url, target.key, target.model, conversation, options)
+            self._wants_tools = False
+            ended = await run_with_retries(lambda attempt: self._one_try(attempt, request, wire, deadlines), network.retries, network.max_retry_wait, lambda text: self.put(Notice(text)))
+            if isinstance(ended, GaveUp):
+                self.finish(ended.error, Done("error"))
+                return
+            if not self._wants_tools or self.tools is None:
+                return
+            if steps >= self.tools.max_steps:
+                self.finish(step_limit_notice(steps), Done("length"))
+                return
+            steps += 1
+            await self.tools.run(self.received_answer().tool_calls, self.put)
+            # The next step sends the answer so far (its calls as received, then their results).
+            conversation = Conversation([*self.conversation.messages, self.received_answer().message()], self.conversation.system)
 
     async def _one_try(self, attempt: int, request: HttpRequest, wire: WireFormat, deadlines: Deadlines) -> TryAgain | None:
         """One request; `TryAgain` for a failure worth retrying while nothing reached the user."""
@@ -71,7 +89,10 @@ class HttpTurn(QueuedTurn):
                     if event.retryable and not self.content_sent and attempt < network.retries:
                         return TryAgain(event, f"{target.provider.id} reported an error ({event.kind}) before the answer began")
                 elif isinstance(event, Done):
-                    self.finish(event)
+                    if self._asks_for_tools(event):
+                        self._wants_tools = True  # not the end: the calls run, then the next step
+                    else:
+                        self.finish(event)
                     return None
                 self.put(event)
             self.finish(Done("complete"))
@@ -93,3 +114,7 @@ class HttpTurn(QueuedTurn):
                 return None
             reason = f"could not connect to {target.address}" if isinstance(exc, httpx.ConnectError) else f"the connection to {target.address} dropped"
             return TryAgain(failure, reason)
+
+    def _asks_for_tools(self, done: Done) -> bool:
+        """The step ended with calls to run (some servers say "stop" beside their tool calls)."""
+        return self.tools is not None and done.reason in ("tool_use", "complete") and bool(self.received_answer().tool_calls)

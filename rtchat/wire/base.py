@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rtchat.attachments import Attachment
-from rtchat.conversation import ChatMessage, Conversation, has_words
+from rtchat.conversation import ChatMessage, Conversation, ToolSpec, has_words
 from rtchat.events import DONE_REASONS, USAGE_FIELDS, AudioChunk, Cost, Done, DoneReason, Error, Event, Notice, Usage, plausible_usd
 from rtchat.wire.sse import ServerSentEvent
 
@@ -23,6 +23,8 @@ class RequestOptions:
     provider_id: str = ""  # thinking blocks are sent back only to the provider that made them
     effort_style: str = "openai"  # dialect of the OpenAI-compatible reasoning knob
     api_version: str = ""  # Azure OpenAI's `api-version` query parameter
+    tools: tuple[ToolSpec, ...] = ()  # offered to the model; none: the request carries no tools field
+    tool_choice: str = "auto"  # "auto" | "none" | "required", in each wire's own words
     extra_body: dict[str, Any] = field(default_factory=dict)
 
 
