@@ -68,6 +68,33 @@ class Persona:
     effort: str | None = None
 
 
+@dataclass(frozen=True)
+class McpServer:
+    """`[mcp.servers.NAME]`: an MCP server, either a command rtchat starts and stops (stdio) or
+    a URL (streamable HTTP). Header values are secrets: redacted like keys wherever shown."""
+
+    name: str
+    command: tuple[str, ...] = ()  # argv; rtchat starts it lazily, stops it when it exits
+    env: dict[str, str] = field(default_factory=dict)
+    cwd: str | None = None
+    url: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    tools: tuple[str, ...] | None = None  # an allow-list of the server's tool names; None: all of them
+    enabled: bool = True
+    always_allow: tuple[str, ...] = ()  # the server's tools the user chose to run without asking
+
+
+@dataclass
+class ToolSettings:
+    """`[tools]`: how long servers and calls may take, how much of a result goes back, the loop limit."""
+
+    start_timeout: float = 15.0  # seconds for a server to start and list its tools
+    call_timeout: float = 60.0  # seconds for one tool call
+    max_result_chars: int = 20_000  # a longer result is cut with a note, never sent whole
+    max_steps: int = 10  # tool steps in one answer before rtchat ends it
+    demo: bool = True  # offer rtchat's demo MCP server to the loopback models (only them)
+
+
 @dataclass
 class Sections:
     """Every setting but the providers (the catalogue builds those), typed."""
@@ -82,6 +109,8 @@ class Sections:
     keys: dict[str, str] = field(default_factory=dict)  # binding id -> key
     personas: dict[str, Persona] = field(default_factory=dict)
     prices: dict[str, Price] = field(default_factory=dict)  # "provider/model" -> a price overriding the built-in one
+    mcp_servers: dict[str, McpServer] = field(default_factory=dict, metadata={"table": "mcp"})  # `[mcp.servers.NAME]`
+    tools: ToolSettings = field(default_factory=ToolSettings)
 
 
 def _names(section: type) -> set[str]:

@@ -69,4 +69,4 @@ def test_no_module_reads_the_toml_outside_the_config_modules():
 def test_the_known_keys_are_the_sections_fields():
     assert set(APP_KEYS) == {f.name for f in fields(AppSettings)}
     assert VOICE_KEYS == {f.name for f in fields(VoiceSettings)}
-    assert TOP_LEVEL == {f.name for f in fields(Sections)} - {"remembered"} | {"app", "providers"}
+    assert TOP_LEVEL == {f.name for f in fields(Sections)} - {"remembered", "mcp_servers"} | {"app", "mcp", "providers"}
