@@ -90,6 +90,14 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help="a loopback address (127.0.0.1 or ::1)")
     serve.add_argument("--with-parent", action="store_true", help=argparse.SUPPRESS)  # the bench's child: end when stdin closes
 
+    mcp = sub.add_parser("mcp", help="MCP servers: list them with their tools, import a Claude-Desktop-style file")
+    mcp_sub = mcp.add_subparsers(dest="mcp_command", metavar="ACTION", required=True)
+    listing = mcp_sub.add_parser("list", help="start each configured server and show its state and tools")
+    listing.add_argument("--json", action="store_true", help="machine-readable output")
+    imported = mcp_sub.add_parser("import", help='add the servers of a {"mcpServers": {...}} JSON file to the config')
+    imported.add_argument("file", help="the JSON file (Claude Desktop's claude_desktop_config.json, .cursor/mcp.json, ...)")
+    imported.add_argument("--replace", action="store_true", help="overwrite servers the config already has")
+
     add_bench_parser(sub)
     add_race_parser(sub)
     return parser
@@ -138,6 +146,10 @@ def main(argv: list[str] | None = None) -> int:
         from rtchat.commands.race import run_race_command  # deferred: only this command's modules load
 
         return run_race_command(args)
+    if command == "mcp":
+        from rtchat.commands.mcp import run_mcp  # deferred: only this command's modules load
+
+        return run_mcp(args)
     from rtchat.commands.tui import run_tui  # deferred: Textual and the app, for the app only
 
     return run_tui(args)
