@@ -3,7 +3,7 @@ tests: run as `python tests/support/mcp_cli_server.py`. Its tools:
 
 - `shout(text)`: the text in capitals (a description of two lines: `mcp list` shows the first);
 - `sleepy(seconds)`: sleeps, then says so; writes "sleeping" to the file named by
-  $MCP_CLI_SLEEP_FLAG first, so a test knows the call is in flight without a timer;
+  $MCP_CLI_SLEEP_FLAG first ("sleeping PID"), so a test knows the call is in flight without a timer;
 - `hostile()`: its description holds terminal controls (OSC 52, a clear screen): shown inert.
 """
 
@@ -26,8 +26,9 @@ def shout(text: str) -> str:
 @server.tool(description="Sleep for a while, then say so.")
 async def sleepy(seconds: float) -> str:
     flag = os.environ.get("MCP_CLI_SLEEP_FLAG")
-    if flag:
-        Path(flag).write_text("sleeping")
+    if flag:  # written whole, then renamed: a reader never sees it half written
+        Path(flag + ".tmp").write_text(f"sleeping {os.getpid()}")
+        os.replace(flag + ".tmp", flag)
     await anyio.sleep(seconds)
     return f"slept {seconds} s"
 
