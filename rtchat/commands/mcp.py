@@ -24,6 +24,7 @@ from rtchat.commands.printers import one_line
 from rtchat.config import Config, add_mcp_servers, config_path
 from rtchat.config_rules import MCP_SERVER_NAME
 from rtchat.debuglog import WireLog
+from rtchat.errors import InputFailure
 from rtchat.sanitize import strict_json, terminal_safe
 from rtchat.session import Session
 from rtchat.tools.registry import DEMO_SERVER, LOOPBACK_PROVIDER, ServerState, ServerStatus, ToolRegistry
@@ -121,7 +122,7 @@ def disabled_json(name: str, config: Config) -> dict[str, Any]:
 # ---- import
 
 
-class ImportProblem(ValueError):
+class ImportProblem(InputFailure):
     """A file `mcp import` cannot take; the message is the one line to show."""
 
 
