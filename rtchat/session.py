@@ -194,7 +194,7 @@ class Session:
         if protocol != "sse" or choices.off:
             return []
         names = self.tool_registry().servers_for(target.provider.id)
-        if target.provider.id == LOOPBACK_PROVIDER and target.model != TOOLS_MODEL:
+        if target.provider.id == LOOPBACK_PROVIDER and target.model.split("@", 1)[0] != TOOLS_MODEL:  # `tools@rate=0` too
             names = [name for name in names if name != DEMO_SERVER]  # echo and lorem never call tools: no demo server started for them
         return [name for name in names if choices.servers is None or name in choices.servers]
 
