@@ -310,7 +310,7 @@ def _check_mcp_server(check: _Checker, name: str, table: Any) -> None:
         elif key == "command" and not (_strings_list(value) and value and all(value)):
             check.problem(where, key, f'{label} command must be a non-empty list of strings, e.g. ["uvx", "mcp-server-time"] (got {value!r})')
         elif key == "url" and not (isinstance(value, str) and re.match(r"^https?://[^/\s]", value)):
-            check.problem(where, key, f"{label} url must start with http:// or https:// (got {value!r})")
+            check.problem(where, key, f"{label} url must start with http:// or https://")  # not echoed: a URL may carry a token
         elif key in MCP_SECRET_TABLES and not (isinstance(value, dict) and all(isinstance(v, str) for v in value.values())):
             check.problem(where, key, f"{label} {key} must be a table of strings, e.g. {key} = {{ NAME = \"value\" }}")
         elif key == "cwd" and not isinstance(value, str):

@@ -111,6 +111,14 @@ def test_an_unknown_server_name_is_one_line(tmp_path):
     assert result.stderr == "rtchat: --tools: no MCP server 'nope' for loopback/tools (servers: notes)\n"
 
 
+def test_tools_over_a_socket_are_not_offered_yet_and_ask_says_so(tmp_path):
+    configure(tmp_path)
+    result = ask(tmp_path, "-m", "loopback/echo", "--protocol", "websocket", "--tools", "notes", "hi")
+    assert result.returncode == 0, result.stderr
+    assert "hi" in result.stdout
+    assert "rtchat: tools are offered over sse only for now; this websocket turn goes without them\n" in result.stderr
+
+
 def test_the_demo_server_gives_the_loopback_tools_model_a_tool_call_end_to_end(tmp_path):
     result = ask(tmp_path, "-m", "loopback/tools", "--approve-tools", "--jsonl", "hi")  # no config file at all
     assert result.returncode == 0, result.stderr
