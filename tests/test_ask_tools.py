@@ -210,6 +210,22 @@ def test_on_a_terminal_n_denies_and_a_allows_the_rest_of_the_run(tmp_path):
     assert results[0]["status"] == "denied"
 
 
+def test_ctrl_c_at_the_prompt_stops_the_turn_and_runs_nothing(tmp_path):
+    configure(tmp_path)
+    proc, terminal = ask_on_a_terminal(tmp_path, *TOOLS, "--jsonl", "shout(text=hello)")
+    try:
+        read_until(terminal, PROMPT_END)
+        os.write(terminal, b"\x03")  # the terminal's interrupt key: SIGINT to ask, as a user's Ctrl-C
+        out, err = proc.communicate(timeout=60)
+    finally:
+        os.close(terminal)
+    assert proc.returncode == 130, err
+    events = jsonl(out)
+    assert of_type(events, "done")[-1]["reason"] == "interrupted"
+    assert [r["status"] for r in of_type(events, "tool_result")] in ([], ["cancelled"]), "the call never ran"
+    assert "HELLO" not in out
+
+
 def test_arguments_on_the_prompt_are_inert_and_shortened(tmp_path):
     configure(tmp_path)
     hostile = "\x1b]52;c;ZXZpbA==\x07" + "x" * 400

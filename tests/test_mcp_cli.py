@@ -106,6 +106,25 @@ def test_a_header_secret_is_never_shown_nor_logged(tmp_path):
         assert "sk-header-secret" not in text
 
 
+async def test_list_reaches_a_streamable_http_server_with_its_headers_never_shown(tmp_path):
+    import asyncio
+
+    from tests.support.env import isolated_env, rtchat_cmd
+    from tests.support.mcp_servers import http_server
+
+    async with http_server("remote") as served:
+        write_config(tmp_path, f'[tools]\ndemo = false\n[mcp.servers.remote]\nurl = "{served.url}"\nheaders = {{ Authorization = "{SECRET}" }}\n')
+        proc = await asyncio.create_subprocess_exec(*rtchat_cmd("--debug", "mcp", "list"), env=isolated_env(tmp_path), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        out, err = (data.decode() for data in await asyncio.wait_for(proc.communicate(), 60))
+    assert proc.returncode == 0, err
+    first, *tools = out.splitlines()
+    assert first.startswith("remote: ready (http), ") and any(line.split()[0] == "echo" for line in tools)
+    assert any(seen.get("authorization") == SECRET for seen in served.headers_seen), "the header went to the server"
+    [log] = (tmp_path / "state" / "logs").glob("wire-*.log")
+    for text in (out, err, log.read_text()):
+        assert "sk-header-secret" not in text
+
+
 CLAUDE_FILE = {
     "mcpServers": {
         "notes": {"command": sys.executable, "args": [SERVER], "env": {"NOTES_DIR": "/tmp/notes"}},
