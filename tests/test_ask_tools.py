@@ -18,7 +18,7 @@ import sys
 import time
 from pathlib import Path
 
-from tests.support.env import REPO, isolated_env, rtchat_cmd
+from tests.support.env import REPO, isolated_env, rtchat_cmd, write_config
 
 SERVER = str(REPO / "tests" / "support" / "mcp_cli_server.py")
 TOOLS = ["-m", "loopback/tools", "--tools", "notes"]
@@ -27,9 +27,8 @@ TOOLS = ["-m", "loopback/tools", "--tools", "notes"]
 def configure(tmp_path: Path, demo: bool = False) -> Path:
     """A config with the `notes` server; its `sleepy` tool writes the returned file when a call starts."""
     flag = tmp_path / "sleeping"
-    folder = tmp_path / "config"
-    folder.mkdir(exist_ok=True)
-    (folder / "config.toml").write_text(
+    write_config(
+        tmp_path,
         f"[tools]\ndemo = {str(demo).lower()}\nstart_timeout = 30\n\n"
         f"[mcp.servers.notes]\ncommand = [{json.dumps(sys.executable)}, {json.dumps(SERVER)}]\n"
         f"env = {{ MCP_CLI_SLEEP_FLAG = {json.dumps(str(flag))} }}\n"

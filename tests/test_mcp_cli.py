@@ -3,23 +3,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sys
 
 from rtchat.config import load_config
-from tests.support.env import REPO, run_rtchat
+from tests.support.env import REPO, closed_port, isolated_env, rtchat_cmd, run_rtchat, write_config
 
 SERVER = str(REPO / "tests" / "support" / "mcp_cli_server.py")
 FAILING = "import sys; sys.stderr.write('first words\\nboom: no such database\\n'); sys.exit(3)"
 SECRET = "Bearer sk-header-secret-7f3a"
-
-
-def write_config(tmp_path, text: str):
-    folder = tmp_path / "config"
-    folder.mkdir(exist_ok=True)
-    path = folder / "config.toml"
-    path.write_text(text)
-    return path
 
 
 def servers_config(*, demo: bool = True) -> str:
@@ -90,11 +83,7 @@ def test_list_json_has_every_server_and_its_tools(tmp_path):
 
 def test_a_header_secret_is_never_shown_nor_logged(tmp_path):
     # A closed port: the server fails to start, and its failure must not carry the header.
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = closed_port()
     write_config(tmp_path, f'[tools]\ndemo = false\nstart_timeout = 10\n[mcp.servers.remote]\nurl = "http://127.0.0.1:{port}/mcp"\nheaders = {{ Authorization = "{SECRET}" }}\n')
     listed = run_rtchat(tmp_path, "--debug", "mcp", "list")
     assert listed.stdout.startswith("remote: failed (http)")
@@ -107,10 +96,7 @@ def test_a_header_secret_is_never_shown_nor_logged(tmp_path):
 
 
 async def test_list_reaches_a_streamable_http_server_with_its_headers_never_shown(tmp_path):
-    import asyncio
-
-    from tests.support.env import isolated_env, rtchat_cmd
-    from tests.support.mcp_servers import http_server
+    from tests.support.mcp_servers import http_server  # the mcp branch's SDK servers
 
     async with http_server("remote") as served:
         write_config(tmp_path, f'[tools]\ndemo = false\n[mcp.servers.remote]\nurl = "{served.url}"\nheaders = {{ Authorization = "{SECRET}" }}\n')
@@ -125,19 +111,25 @@ async def test_list_reaches_a_streamable_http_server_with_its_headers_never_show
         assert "sk-header-secret" not in text
 
 
+REMOTE = f"http://127.0.0.1:{closed_port()}/mcp"  # nothing listens: no lookup, no network
 CLAUDE_FILE = {
     "mcpServers": {
         "notes": {"command": sys.executable, "args": [SERVER], "env": {"NOTES_DIR": "/tmp/notes"}},
-        "remote": {"url": "https://mcp.example.com/mcp", "headers": {"Authorization": SECRET}},
+        "remote": {"url": REMOTE, "headers": {"Authorization": SECRET}},
     }
 }
 
 
+def run_import(tmp_path, name: str, content: str, *flags: str):
+    """`rtchat mcp import FLAGS FILE` of a file `name` holding `content`; (the file, the run)."""
+    source = tmp_path / name
+    source.write_text(content)
+    return source, run_rtchat(tmp_path, "mcp", "import", *flags, str(source))
+
+
 def test_import_writes_each_server_keeping_comments_and_lists_them(tmp_path):
     path = write_config(tmp_path, "# my settings\ntheme = \"dark\"  # the best one\n")
-    source = tmp_path / "claude_desktop_config.json"
-    source.write_text(json.dumps(CLAUDE_FILE))
-    result = run_rtchat(tmp_path, "mcp", "import", str(source))
+    _, result = run_import(tmp_path, "claude_desktop_config.json", json.dumps(CLAUDE_FILE))
     assert (result.returncode, result.stderr) == (0, "")
     assert result.stdout.splitlines() == [f"imported notes (stdio: {sys.executable}) into {path}", f"imported remote (http) into {path}"]
     assert "sk-header-secret" not in result.stdout
@@ -145,7 +137,7 @@ def test_import_writes_each_server_keeping_comments_and_lists_them(tmp_path):
     assert text.startswith("# my settings\ntheme = \"dark\"  # the best one\n")
     servers = load_config(path).mcp_servers
     assert servers["notes"].command == (sys.executable, SERVER) and servers["notes"].env == {"NOTES_DIR": "/tmp/notes"}
-    assert servers["remote"].url == "https://mcp.example.com/mcp" and servers["remote"].headers == {"Authorization": SECRET}
+    assert servers["remote"].url == REMOTE and servers["remote"].headers == {"Authorization": SECRET}
     listed = run_rtchat(tmp_path, "mcp", "list", "--json")
     states = {server["name"]: server["state"] for server in json.loads(listed.stdout)}
     assert states["notes"] == "ready", "the imported command really starts"
@@ -153,13 +145,11 @@ def test_import_writes_each_server_keeping_comments_and_lists_them(tmp_path):
 
 def test_import_refuses_names_the_config_has_unless_replace(tmp_path):
     path = write_config(tmp_path, '[mcp.servers.notes]\ncommand = ["old"]\n')
-    source = tmp_path / "servers.json"
-    source.write_text(json.dumps(CLAUDE_FILE))
-    refused = run_rtchat(tmp_path, "mcp", "import", str(source))
+    _, refused = run_import(tmp_path, "servers.json", json.dumps(CLAUDE_FILE))
     assert (refused.returncode, refused.stdout) == (2, "")
     assert refused.stderr == f"rtchat: nothing imported: {path} already has notes: use --replace to overwrite\n"
     assert path.read_text() == '[mcp.servers.notes]\ncommand = ["old"]\n'
-    replaced = run_rtchat(tmp_path, "mcp", "import", "--replace", str(source))
+    _, replaced = run_import(tmp_path, "servers.json", json.dumps(CLAUDE_FILE), "--replace")
     assert replaced.returncode == 0, replaced.stderr
     assert load_config(path).mcp_servers["notes"].command == (sys.executable, SERVER)
 
@@ -173,9 +163,7 @@ def test_a_bad_file_is_one_line_and_exit_2(tmp_path):
         "name.json": ('{"mcpServers": {"my server": {"command": "a"}}}', "server 'my server': a server's name may hold only letters"),
     }
     for name, (content, words) in cases.items():
-        source = tmp_path / name
-        source.write_text(content)
-        result = run_rtchat(tmp_path, "mcp", "import", str(source))
+        source, result = run_import(tmp_path, name, content)
         assert result.returncode == 2 and result.stdout == "", name
         assert result.stderr.count("\n") == 1 and result.stderr.startswith(f"rtchat: {source}: ") and words in result.stderr, result.stderr
     missing = run_rtchat(tmp_path, "mcp", "import", str(tmp_path / "nope.json"))
