@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from rtchat.attachments import Attachment, AttachmentError
 from rtchat.attachments import load as load_attachment
 from rtchat.catalog import parse_model_ref
-from rtchat.commands.ask_approval import ask_approver
+from rtchat.commands.ask_approval import AllowAll, TerminalApprover
 from rtchat.commands.common import fail, load_config_or_report, stored_id
 from rtchat.config import default_model_ref
 from rtchat.commands.printers import UNKNOWN_COST_LINE, TextPrinter, print_json_line, print_jsonl, silence_stdout
@@ -158,8 +158,8 @@ async def ask(args, prompt: str, attachments: list[Attachment] | None = None) ->
             return 2
         if choices.servers and args.ask_protocol != "sse":
             warn(f"tools are offered over sse only for now; this {args.ask_protocol} turn goes without them")
-        approver, terminal = ask_approver(args.approve_tools)
-        tools = session.tool_runner(target, args.ask_protocol, approver, choices)
+        terminal = None if args.approve_tools else TerminalApprover()
+        tools = session.tool_runner(target, args.ask_protocol, terminal or AllowAll(), choices)
         turn = session.turn(target, conversation, effort, protocol=args.ask_protocol, tools=tools)
         loop.add_signal_handler(signal.SIGINT, turn.cancel)
         shown = Shown(with_unknown_cost(turn) if args.jsonl else emit, turn.cancel, args.no_thinking)

@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
-from typing import TextIO
 
 from rtchat.commands.printers import one_line, tool_name
 from rtchat.tools.approval import Decision, ToolRequest
@@ -31,70 +30,77 @@ class AllowAll:
 class DenyAll:
     """No terminal to ask on and no flag: each call is denied, saying how to allow it."""
 
-    def __init__(self, err: TextIO | None = None) -> None:
-        self.err = err
-
     async def decide(self, request: ToolRequest) -> Decision:
-        err = self.err or sys.stderr
-        err.write(f"rtchat: tool call {tool_name(request.tool, request.server)} denied: no terminal to ask on; pass --approve-tools to allow the calls of this run\n")
-        err.flush()
+        sys.stderr.write(f"rtchat: tool call {tool_name(request.tool, request.server)} denied: no terminal to ask on; pass --approve-tools to allow the calls of this run\n")
+        sys.stderr.flush()
         return Decision.DENY
 
 
 class TerminalApprover:
     """Asks on the controlling terminal: "allow time.now {"zone":"UTC"}? [y]es / [a]lways / [n]o".
 
-    Enter alone (or end of input) denies: a call runs only on a yes."""
+    The terminal is opened at the first call (a run the model calls no tool in never touches
+    it); with none to open, each call is denied as `DenyAll` says. Enter alone (or the end of
+    input) denies: a call runs only on a yes."""
 
-    def __init__(self, fd: int) -> None:
-        self.fd = fd
+    def __init__(self, path: str = "/dev/tty") -> None:
+        self.path = path
+        self.fd: int | None = None
+        self._tried = False
+        self._without = DenyAll()
         self._pending = b""
 
-    @classmethod
-    def open(cls) -> TerminalApprover | None:
-        """The approver of this process's terminal; None when it has none."""
-        try:
-            fd = os.open("/dev/tty", os.O_RDWR | os.O_NOCTTY)
-        except OSError:
-            return None
-        os.set_blocking(fd, False)
-        return cls(fd)
+    def _open(self) -> int | None:
+        if not self._tried:
+            self._tried = True
+            try:
+                self.fd = os.open(self.path, os.O_RDWR | os.O_NOCTTY)
+            except OSError:  # no controlling terminal (cron, CI, a detached session)
+                return None
+            os.set_blocking(self.fd, False)
+        return self.fd
 
     def close(self) -> None:
-        os.close(self.fd)
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
 
     async def decide(self, request: ToolRequest) -> Decision:
+        fd = self._open()
+        if fd is None:
+            return await self._without.decide(request)
         question = f"allow {tool_name(request.tool, request.server)} {one_line(request.call.arguments)}? [y]es / [a]lways / [n]o "
         while True:
-            self._write(question)
-            reply = await self._read_line()
+            self._write(fd, question)
+            reply = await self._read_line(fd)
             if reply is None:
-                self._write("\n")
+                self._write(fd, "\n")
                 return Decision.DENY
             decision = ANSWERS.get(reply.strip().lower())
             if decision is not None:
                 return decision
 
-    def _write(self, text: str) -> None:
+    @staticmethod
+    def _write(fd: int, text: str) -> None:
         data = text.encode("utf-8", "replace")
         while data:
             try:
-                data = data[os.write(self.fd, data):]
+                data = data[os.write(fd, data):]
             except BlockingIOError:
                 continue
 
-    async def _read_line(self) -> str | None:
+    async def _read_line(self, fd: int) -> str | None:
         """One line typed on the terminal (None at its end), without blocking the loop."""
         loop = asyncio.get_running_loop()
         while b"\n" not in self._pending:
             ready: asyncio.Future[None] = loop.create_future()
-            loop.add_reader(self.fd, lambda: ready.done() or ready.set_result(None))
+            loop.add_reader(fd, lambda: ready.done() or ready.set_result(None))
             try:
                 await ready
             finally:
-                loop.remove_reader(self.fd)
+                loop.remove_reader(fd)
             try:
-                chunk = os.read(self.fd, 1024)
+                chunk = os.read(fd, 1024)
             except BlockingIOError:
                 continue
             except OSError:  # the terminal went away (hangup)
@@ -104,11 +110,3 @@ class TerminalApprover:
             self._pending += chunk
         line, _, self._pending = self._pending.partition(b"\n")
         return line.decode("utf-8", "replace")
-
-
-def ask_approver(approve_all: bool) -> tuple[AllowAll | DenyAll | TerminalApprover, TerminalApprover | None]:
-    """The approver of an `ask` run, and the terminal to close after it (if one was opened)."""
-    if approve_all:
-        return AllowAll(), None
-    terminal = TerminalApprover.open()
-    return (terminal, terminal) if terminal is not None else (DenyAll(), None)
