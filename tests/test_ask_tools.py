@@ -24,16 +24,34 @@ SERVER = str(REPO / "tests" / "support" / "mcp_cli_server.py")
 TOOLS = ["-m", "loopback/tools", "--tools", "notes"]
 
 
-def configure(tmp_path: Path, demo: bool = False) -> Path:
-    """A config with the `notes` server; its `sleepy` tool writes the returned file when a call starts."""
+def configure(tmp_path: Path, demo: bool = False, linger: bool = False) -> Path:
+    """A config with the `notes` server; its `sleepy` tool writes the returned file when a call
+    starts. `linger`: the server outlives its stdin, so only rtchat stopping it ends it."""
     flag = tmp_path / "sleeping"
+    lingers = ', MCP_CLI_LINGER = "1"' if linger else ""
     write_config(
         tmp_path,
         f"[tools]\ndemo = {str(demo).lower()}\nstart_timeout = 30\n\n"
         f"[mcp.servers.notes]\ncommand = [{json.dumps(sys.executable)}, {json.dumps(SERVER)}]\n"
-        f"env = {{ MCP_CLI_SLEEP_FLAG = {json.dumps(str(flag))} }}\n"
+        f"env = {{ MCP_CLI_SLEEP_FLAG = {json.dumps(str(flag))}{lingers} }}\n"
     )
     return flag
+
+
+def process_gone(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1][0]
+    except (FileNotFoundError, ProcessLookupError):
+        return True
+    return state == "Z"  # a zombie no one reaped yet has ended all the same
+
+
+def wait_until_gone(pid: int) -> None:
+    """The server process `pid` ends soon after ask did (killed with ask's session, not left behind)."""
+    deadline = time.monotonic() + 30
+    while not process_gone(pid):
+        assert time.monotonic() < deadline, "the MCP server outlived rtchat ask"
+        time.sleep(0.01)  # the poll interval
 
 
 def ask(tmp_path: Path, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
@@ -129,6 +147,36 @@ def test_the_demo_server_gives_the_loopback_tools_model_a_tool_call_end_to_end(t
     assert echo.returncode == 0
     log = Path(echo.stderr.split("writing a redacted wire log to ", 1)[1].splitlines()[0]).read_text()
     assert "'tools': [" not in log and " mcp " not in log, "echo never calls tools: no demo server is started for it"
+
+
+def test_no_server_process_outlives_ask(tmp_path):
+    flag = configure(tmp_path, linger=True)
+    result = ask(tmp_path, *TOOLS, "--approve-tools", "sleepy(seconds=0)")
+    assert result.returncode == 0, result.stderr
+    assert "slept 0.0 s" in result.stdout
+    server_pid = int(flag.read_text().split()[1])
+    wait_until_gone(server_pid)
+
+
+async def test_the_session_stops_its_servers_when_it_closes(tmp_path):
+    """In process: `Session.aclose` (what ask and the app call on the way out) ends the servers
+    while the event loop still runs, not only when the process ends."""
+    from rtchat.config import load_config
+    from rtchat.session import Session
+    from tests.support.wait import until
+
+    flag = configure(tmp_path, linger=True)
+    session = Session(load_config(tmp_path / "config" / "config.toml"))
+    try:
+        registry = session.tool_registry()
+        await registry.start(["notes"], lambda line: None)
+        [sleepy] = [tool for tool in registry.tools(["notes"]) if tool.original == "sleepy"]
+        assert (await registry.call(sleepy, {"seconds": 0}, 30)).status == "ok"
+        server_pid = int(flag.read_text().split()[1])
+        assert not process_gone(server_pid)
+    finally:
+        await session.aclose()
+    await until(lambda: process_gone(server_pid), 30, "the server ends with the session")
 
 
 # ---- the terminal prompt (a pty: the user's terminal is the true edge)
@@ -243,16 +291,10 @@ def test_arguments_on_the_prompt_are_inert_and_shortened(tmp_path):
 # ---- Ctrl-C during a call
 
 
-def process_gone(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1][0]
-    except (FileNotFoundError, ProcessLookupError):
-        return True
-    return state == "Z"  # a zombie no one reaped yet has ended all the same
 
 
 def test_ctrl_c_during_a_call_exits_130_keeps_the_answer_and_marks_it_interrupted(tmp_path):
-    flag = configure(tmp_path)
+    flag = configure(tmp_path, linger=True)
     proc = subprocess.Popen(
         rtchat_cmd("ask", *TOOLS, "--approve-tools", "--jsonl", "shout(text=first) then sleepy(seconds=600)"),
         env=isolated_env(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True, stdin=subprocess.DEVNULL,
@@ -280,7 +322,4 @@ def test_ctrl_c_during_a_call_exits_130_keeps_the_answer_and_marks_it_interrupte
     assert answer["status"] == "interrupted"
     kept = json.dumps(answer)
     assert shout["id"] in kept and "FIRST" in kept, "the step that ran is kept in the history"
-    deadline = time.monotonic() + 30
-    while not process_gone(server_pid):
-        assert time.monotonic() < deadline, "the MCP server outlived rtchat ask"
-        time.sleep(0.01)  # the poll interval
+    wait_until_gone(server_pid)

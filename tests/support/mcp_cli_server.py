@@ -5,11 +5,15 @@ tests: run as `python tests/support/mcp_cli_server.py`. Its tools:
 - `sleepy(seconds)`: sleeps, then says so; writes "sleeping" to the file named by
   $MCP_CLI_SLEEP_FLAG first ("sleeping PID"), so a test knows the call is in flight without a timer;
 - `hostile()`: its description holds terminal controls (OSC 52, a clear screen): shown inert.
+
+With $MCP_CLI_LINGER set it stays alive after its stdin closes (as some servers do), so only
+a client that stops it leaves no process behind.
 """
 
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import anyio
@@ -40,3 +44,5 @@ def hostile() -> str:
 
 if __name__ == "__main__":
     server.run()
+    if os.environ.get("MCP_CLI_LINGER"):  # a server that outlives its stdin: only a kill ends it
+        time.sleep(3600)
