@@ -94,7 +94,7 @@ def _row(step: ToolRound, answered: bool) -> tuple[int, str, str, str, str]:
     body = json.dumps(asdict(step), ensure_ascii=False)
     if not _encodable(body):  # a lone surrogate from a hostile stream: escaped, still exact
         body = json.dumps(asdict(step))
-    names = " ".join(dict.fromkeys(call.name for call in step.calls))
+    names = ", ".join(dict.fromkeys(call.name for call in step.calls))
     arguments = "\n".join(call.arguments for call in step.calls)
     output = "\n".join(result.output for result in step.results)
     return int(answered), body, *(_searchable(text) for text in (names, arguments, output))
