@@ -163,6 +163,9 @@ async def test_search_finds_tool_results_and_arguments_and_says_so(tmp_path: Pat
         assert hit.snippet.startswith("tool time_now, calc result: 2026-12-07T19:00:00+09:00 [lighthouse]")
         [hit] = store.search("Asia")
         assert (hit.message_id, hit.tool) == (answer_id, "call") and hit.snippet.startswith("tool time_now, calc call: ")
+        [hit] = store.search("ighthous")  # part of a word: the stemmed index cannot, the scan can
+        assert (hit.message_id, hit.tool) == (answer_id, "result") and "[ighthous]e" in hit.snippet
+        assert hit.snippet.startswith("tool time_now, calc result: ")
         # In the answer's words and in its arguments: one hit, for the words (and the prompt's).
         assert [(h.message_id, h.tool) for h in store.search("tokyo")] == [(answer_id, None), (answer_id - 1, None)]
         # (No index check before the delete: SQLite 3.40 fails one cascading DELETE on a connection
