@@ -1,11 +1,15 @@
 """An answer's tool steps in the history: one `tool_blocks` row per step, keyed by message and position.
 
-Why a table of its own, not a JSON column on the answer's row: SQLite rewrites a whole row
-on any UPDATE, and the answer's row is updated every flush while it streams (status, usage,
-metrics). A 10 MB tool result in that row would be rewritten every half second. In its own
-row a step is written only when it changes, and a step changes at step boundaries only: it
-is written when its calls are known and again as each of its results arrives (a step with
-k parallel calls is written k+1 times, the text streamed around it never rewrites it).
+Why a table of its own, not a JSON column on the answer's row: the answer's row is updated
+every flush while it streams (status, usage, metrics), and SQLite rewrites a row's record when
+it changes size, so a big tool result in that row is written again and again (measured by
+benchmarks/bench_history_tools.py: an answer with a 1 MB result and 500 flushed text deltas
+writes 23-31 MB with the megabyte in the answer's row, 13.1 MB with it here, 8.8 MB with a
+10-byte result). In its own row a step is written
+only when it changes, and a step changes at step boundaries only: when its calls are known and
+as each of its results arrives (once per call that appears, once per result; the text
+streamed around it never rewrites it). Its search index is its own too, and indexes a step at
+once (the answer's index waits for the answer to end).
 
 Each row holds the step whole as JSON (`body`: thinking with signatures, text, the calls
 with their arguments exactly as the model sent them and their provider extras, the results),
