@@ -21,7 +21,7 @@ import pytest
 
 from rtchat.answer import AnswerBuilder, fold
 from rtchat.conversation import ChatMessage, Conversation, ToolCall
-from rtchat.events import Done, TextDelta, ToolCallDelta, ToolCallResult
+from rtchat.events import Done, TextDelta, ToolCallDelta, ToolCallRequest, ToolCallResult
 from rtchat.history import TurnRecorder, edit_point, regenerate_point
 from rtchat.run import TurnService
 from rtchat.store import SCHEMA_VERSION, Store
@@ -151,6 +151,32 @@ async def test_tool_rows_are_written_at_step_boundaries_only(tmp_path: Path) -> 
         writes = [row[0] for row in sqlite3.connect(path).execute("SELECT position FROM tool_writes")]
         assert len(writes) == boundaries == 6 and writes == [0, 0, 0, 0, 1, 1]
         assert store.load_conversation(conversation_id)[1][1].rounds == list(fold(events, "anthropic").rounds)
+
+
+async def test_a_call_waiting_for_approval_is_already_in_the_file_whole(tmp_path: Path) -> None:
+    """The user may take minutes to approve a call: its arguments are saved when it is asked
+    (a tool step boundary, through the one way turns are recorded), not at the next flush."""
+    path = tmp_path / "history.db"
+    service, live = TurnService(TurnRecorder(Store.open(path), quiet)), Conversation()
+    in_file: list[list[ToolCall]] = []
+
+    def show(event) -> None:
+        if isinstance(event, ToolCallRequest):  # the approval card is up now
+            writer = service.recorder.writer
+            assert writer is not None and writer.wait(10)
+            with Store.open_read_only(path) as reader:
+                in_file.append(reader.load_conversation(writer.conversation_id)[1][-1].open_calls)
+
+    live.add_user("time?")
+    await service.prompt("time?", anthropic_target(), "sse", None)
+    script = [
+        ToolCallDelta(0, "call_a", "time_now", '{"zone"'),
+        ToolCallDelta(0, None, None, ': "UTC"}'),
+        ToolCallRequest("call_a", "time_now", "time", '{"zone": "UTC"}'),
+    ]
+    await service.run(ScriptedTurn(anthropic_target(), live, script, Done("interrupted")), show)
+    service.recorder.close()
+    assert in_file == [[ToolCall("call_a", "time_now", '{"zone": "UTC"}', {}, "anthropic")]]
 
 
 async def test_search_finds_tool_results_and_arguments_and_says_so(tmp_path: Path) -> None:
