@@ -276,6 +276,17 @@ async def test_a_v6_history_upgrades_with_nothing_lost_and_stores_tool_steps(tmp
         assert fts_is_consistent(store) and fts_is_consistent(store, "tool_blocks_fts")
 
 
+def test_an_older_file_opened_read_only_reads_and_searches_without_tool_steps(tmp_path: Path) -> None:
+    """`rtchat history` in a folder it cannot write does not upgrade the file."""
+    path = tmp_path / "history.db"
+    build_v6_file(path)
+    with Store.open_read_only(path) as reader:
+        assert [m.rounds for m in reader.load_conversation(1)[1]] == [[], [], []]
+        assert [h.message_id for h in reader.search("pressure")] == [3]
+        assert [h.message_id for h in reader.search("ressur")] == [3]  # the part-of-a-word scan too
+    assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone() == (6,)
+
+
 @pytest.mark.parametrize("version", range(SCHEMA_VERSION))
 def test_every_earlier_schema_upgrades_to_tool_steps(tmp_path: Path, version: int) -> None:
     path = tmp_path / "history.db"

@@ -10,6 +10,7 @@ import itertools
 import re
 import sqlite3
 
+from rtchat.store import tool_blocks
 from rtchat.store.records import SearchHit, one_line
 
 _CONTROL_CHARS = re.compile("[\x00-\x1f\x7f-\x9f]")
@@ -87,6 +88,8 @@ def _tool_hits(conn: sqlite3.Connection, query: str, limit: int, mark: tuple[str
     """Messages whose tool calls or results hold all the words, one hit per message (its newest
     step), the snippet saying which tool and where: "tool time_now result: …"."""
     hits: dict[int, SearchHit] = {}
+    if not tool_blocks.present(conn):  # an older file opened read-only
+        return []
     rows = conn.execute(_TOOL_SEARCH_SQL, (f"output : ({query})", mark[0], mark[1], query, limit)).fetchall()
     for conversation_id, title, message_id, role, snippet, created, on_path, names, in_output in rows:
         if message_id in hits:
@@ -116,6 +119,8 @@ def _partial(conn: sqlite3.Connection, words: str, limit: int, mark: tuple[str, 
 
 def _tool_partial(conn: sqlite3.Connection, terms: list[str], limit: int, mark: tuple[str, str]) -> list[SearchHit]:
     """`_partial` for tool steps: calls and results containing every term as part of a word."""
+    if not tool_blocks.present(conn):
+        return []
     wheres, params = zip(*(_contains(term, ("t.arguments", "t.output")) for term in terms))
     rows = conn.execute(_TOOL_PARTIAL_SQL.format(where=" AND ".join(wheres)), (*itertools.chain(*params), limit)).fetchall()
     hits: dict[int, SearchHit] = {}

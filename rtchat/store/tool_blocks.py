@@ -32,6 +32,7 @@ from dataclasses import asdict, fields
 from typing import Any
 
 from rtchat.conversation import ThinkingBlock, ToolCall, ToolResult, ToolRound
+from rtchat.store.connection import has_table
 
 # What `Saved.tools` keeps per row: enough to tell the step changed without comparing its text.
 Fingerprint = tuple[Any, ...]
@@ -87,9 +88,16 @@ def save(
     return tuple(written)
 
 
+def present(conn: sqlite3.Connection) -> bool:
+    """Whether the file can hold tool steps (one an older rtchat wrote, opened read-only, cannot)."""
+    return has_table(conn, "tool_blocks")
+
+
 def load(conn: sqlite3.Connection, conversation_id: int) -> dict[int, tuple[list[ToolRound], list[ToolCall]]]:
     """The tool steps and open calls of each of a conversation's messages that has any."""
     found: dict[int, tuple[list[ToolRound], list[ToolCall]]] = {}
+    if not present(conn):
+        return found
     for message_id, answered, body in conn.execute(
         "SELECT t.message_id, t.answered, t.body FROM tool_blocks t JOIN messages m ON m.id = t.message_id"
         " WHERE m.conversation_id = ? ORDER BY t.message_id, t.position",
