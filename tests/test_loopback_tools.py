@@ -111,10 +111,11 @@ def test_check_steps_accepts_what_the_model_sent_and_names_what_differs():
     results = (Result("call_1", "3"), Result("call_2", "now"))
     assert check_steps(TOOLS, prompt, [Step(calls, results)]) is None
     altered = (Call("call_1", "calc__add", '{"a":1,"b":3}'), calls[1])
-    assert "arguments" in check_steps(TOOLS, prompt, [Step(altered, results)])
-    assert "call_9" in check_steps(TOOLS, prompt, [Step(calls, (results[0], Result("call_9", "x")))])
-    assert "no result" in check_steps(TOOLS, prompt, [Step(calls, results[:1])])
-    assert "missing" in check_steps(TOOLS, prompt, [Step(calls[:1], results[:1])])
+    assert check_steps(TOOLS, prompt, [Step(altered, results)]).kind == "altered_arguments"
+    unknown = check_steps(TOOLS, prompt, [Step(calls, (results[0], Result("call_9", "x")))])
+    assert (unknown.kind, unknown.call_ids) == ("unknown_result", ("call_9",))
+    assert check_steps(TOOLS, prompt, [Step(calls, results[:1])]).call_ids == ("call_2",)
+    assert check_steps(TOOLS, prompt, [Step(calls[:1], results[:1])]).kind == "missing_call"
     respaced = (Call("call_1", "calc__add", '{"b": 2, "a": 1}'), calls[1])
     assert check_steps(TOOLS, prompt, [Step(respaced, results)]) is not None
     assert check_steps(TOOLS, prompt, [Step(respaced, results)], same_arguments=same_json) is None

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -270,6 +270,16 @@ def _resolve(reference: str, root: dict[str, Any]) -> Any:
 # ---------------------------------------------------------------- checking a follow-up
 
 
+@dataclass(frozen=True)
+class Mismatch:
+    """How a follow-up's tool rounds differ from what the model sent; each wire words it its own way."""
+
+    kind: str  # "unknown_call" | "wrong_name" | "altered_arguments" | "missing_call" | "unknown_result" | "duplicate_result" | "no_result"
+    step: int  # which round (0: the first after the prompt)
+    call_ids: tuple[str, ...]
+    message: str
+
+
 def check_steps(
     tools: Sequence[Tool],
     prompt: str,
@@ -277,9 +287,9 @@ def check_steps(
     *,
     first_number: int = 1,
     id_prefix: str = "call_",
-    same_arguments: Any = None,
-) -> str | None:
-    """Why the follow-up's tool rounds are not what this model sent (None when they are).
+    same_arguments: Callable[[str, str], bool] | None = None,
+) -> Mismatch | None:
+    """How the follow-up's tool rounds are not what this model sent (None when they are).
 
     Each round is replayed: its calls must be exactly those the model made at that step (ids,
     names, arguments; `same_arguments(sent, received)` compares arguments, exact text by
@@ -287,45 +297,48 @@ def check_steps(
     same = same_arguments or (lambda sent, received: sent == received)
     for index, step in enumerate(steps):
         expected = next_reply(tools, prompt, steps[:index], first_number=first_number, id_prefix=id_prefix)
-        problem = _compare_calls(expected.calls, step.calls, same)
-        if problem:
-            return problem
-        problem = _compare_results(step)
+        problem = _compare_calls(index, expected.calls, step.calls, same) or _compare_results(index, step)
         if problem:
             return problem
     return None
 
 
-def _compare_calls(expected: tuple[Call, ...], received: tuple[Call, ...], same: Any) -> str | None:
+def _compare_calls(step: int, expected: tuple[Call, ...], received: tuple[Call, ...], same: Callable[[str, str], bool]) -> Mismatch | None:
     sent = {call.id: call for call in expected}
     for call in received:
         mine = sent.get(call.id)
         if mine is None:
-            known = ", ".join(sent) or "none"
-            return f"tool call `{call.id}` was not made by this model at this step (it made: {known})"
+            made = ", ".join(sent) or "none"
+            return Mismatch("unknown_call", step, (call.id,), f"tool call `{call.id}` was not made by this model at this step (it made: {made})")
         if call.name != mine.name:
-            return f"tool call `{call.id}` names `{call.name}`, but the model called `{mine.name}`"
+            return Mismatch("wrong_name", step, (call.id,), f"tool call `{call.id}` names `{call.name}`, but the model called `{mine.name}`")
         if not same(mine.arguments, call.arguments):
-            return f"tool call `{call.id}` has arguments {call.arguments!r}, but the model sent {mine.arguments!r}"
-    missing = [call.id for call in expected if call.id not in {c.id for c in received}]
+            message = f"tool call `{call.id}` has arguments {call.arguments!r}, but the model sent {mine.arguments!r}"
+            return Mismatch("altered_arguments", step, (call.id,), message)
+    missing = tuple(call.id for call in expected if call.id not in {c.id for c in received})
     if missing:
-        return f"tool call(s) {', '.join(f'`{m}`' for m in missing)} made by the model are missing from the follow-up"
+        return Mismatch("missing_call", step, missing, f"tool call(s) {_ids(missing)} made by the model are missing from the follow-up")
     return None
 
 
-def _compare_results(step: Step) -> str | None:
+def _compare_results(step_index: int, step: Step) -> Mismatch | None:
     calls = {call.id for call in step.calls}
     seen: set[str] = set()
     for result in step.results:
         if result.call_id not in calls:
-            return f"tool result for `{result.call_id or '(no id)'}` answers no tool call of the step before it"
+            message = f"tool result for `{result.call_id or '(no id)'}` answers no tool call of the step before it"
+            return Mismatch("unknown_result", step_index, (result.call_id,), message)
         if result.call_id in seen:
-            return f"tool call `{result.call_id}` has more than one result"
+            return Mismatch("duplicate_result", step_index, (result.call_id,), f"tool call `{result.call_id}` has more than one result")
         seen.add(result.call_id)
-    unanswered = [call.id for call in step.calls if call.id not in seen]
+    unanswered = tuple(call.id for call in step.calls if call.id not in seen)
     if unanswered:
-        return f"tool call(s) {', '.join(f'`{u}`' for u in unanswered)} have no result"
+        return Mismatch("no_result", step_index, unanswered, f"tool call(s) {_ids(unanswered)} have no result")
     return None
+
+
+def _ids(ids: Sequence[str]) -> str:
+    return ", ".join(f"`{i}`" for i in ids)
 
 
 def same_json(sent: str, received: str) -> bool:
