@@ -227,7 +227,9 @@ def sample(schema: Any, root: dict[str, Any], depth: int) -> Any:
             return sample((usable or options)[0], root, depth + 1)
     kind = schema.get("type")
     if isinstance(kind, list):
-        kind = next((k for k in kind if k != "null"), "null")
+        kind = next((k for k in kind if str(k).lower() != "null"), "null")
+    if isinstance(kind, str):
+        kind = kind.lower()  # Gemini's schema subset spells types in capitals (OBJECT, STRING)
     if kind is None:
         kind = "object" if "properties" in schema else "array" if "items" in schema else "string"
     if kind == "object":
