@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import copy
 import json
-import re
 from dataclasses import dataclass, field
+
+from tests.support.sse_frames import parse_sse
 
 WIRES = ["openai_chat", "anthropic", "gemini", "openai_responses"]
 MODEL = "tools@0"
@@ -59,17 +60,7 @@ def first_request(wire: str, prompt: str, *, thinking: bool = True, tools: bool 
 
 def sse_json(raw: str) -> list[tuple[str | None, dict]]:
     """(event name, JSON object) of each SSE frame (LF or CRLF); `[DONE]` drops out."""
-    frames = []
-    for block in re.split(r"\r?\n\r?\n", raw):
-        event, data = None, []
-        for line in block.splitlines():
-            if line.startswith("event:"):
-                event = line[6:].strip()
-            elif line.startswith("data:"):
-                data.append(line[5:].lstrip(" "))
-        if data and data != ["[DONE]"]:
-            frames.append((event, json.loads("\n".join(data))))
-    return frames
+    return [(event, json.loads(data)) for event, data in parse_sse(raw) if data != "[DONE]"]
 
 
 @dataclass
