@@ -137,7 +137,7 @@ async def genai_round_trip(client: genai.Client) -> None:
     text = ""
     async for chunk in await client.aio.models.generate_content_stream(model=MODEL, contents=contents, config=config):
         text += chunk.text or ""
-    assert text == 'calc__add returned: {"result": "2.5"}\n\ntime__now returned: {"result": "13:00"}'
+    assert text == ANSWER
 
     unsigned = [part.model_copy(update={"thought_signature": None}) for part in parts]
     with pytest.raises(genai_errors.ClientError) as refused:
