@@ -28,6 +28,7 @@ WAIT_STARTED = "wait: started"
 WAIT_CANCELLED = "wait: cancelled by the client"
 DIED = "boom: the database went away"
 HUGE_CHARS = 10_000_000
+PROTOCOL_FD = 1  # the protocol's stdout, kept by `main` (the SDK points fd 1 at stderr while it serves)
 
 
 def stdio_config(name: str, mode: str = "normal", **fields) -> McpServer:
@@ -100,8 +101,7 @@ def build(name: str = "test"):
     @server.tool()
     async def garbage() -> str:
         """Answer with a line that is not JSON, then nothing."""
-        sys.stdout.buffer.write(b"{this is not json\n")
-        sys.stdout.buffer.flush()
+        os.write(PROTOCOL_FD, b"{this is not json\n")
         await anyio.sleep_forever()
         return "never"
 
@@ -145,6 +145,8 @@ async def http_server(name: str = "test") -> AsyncIterator[HttpServer]:
 
 
 def main(mode: str) -> None:
+    global PROTOCOL_FD
+    PROTOCOL_FD = os.dup(1)
     if mode == "hang":  # reads the initialize request and never answers
         sys.stdin.read()
         return
