@@ -492,3 +492,37 @@ async def test_rtchat_http_turn_runs_a_whole_tool_loop_on_each_wire(isolated, lo
     assert not [e for e in events if isinstance(e, Error)]
     records = [r for r in loopback.records if r.model == "tools@0"]
     assert [(r.status, r.outcome) for r in records] == [(200, "complete"), (200, "complete")]  # the follow-up matched what was sent
+
+
+MALFORMED = {  # wire -> bodies' tool parts a careless or hostile client might send
+    "openai_chat": [
+        {"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "tool_calls": [{"id": 5, "function": "x"}]}, {"role": "tool", "tool_call_id": 5, "content": [1]}]},
+        {"messages": [{"role": "user", "content": "hi"}], "tools": [{"type": "function", "function": {"name": "", "parameters": "nope"}}]},
+        {"messages": [{"role": "user", "content": "hi"}, {"role": "tool", "content": "x"}]},
+    ],
+    "anthropic": [
+        {"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": [{"type": "tool_use"}]}, {"role": "user", "content": [{"type": "tool_result", "content": [None, 3]}]}]},
+        {"messages": [{"role": "user", "content": [{"type": "tool_result", "tool_use_id": "toolu_1"}]}]},
+        {"messages": [{"role": "user", "content": "hi"}], "tools": [{"name": "t(", "input_schema": {"type": ["null"], "$ref": "#/x/y"}}]},
+    ],
+    "gemini": [
+        {"contents": [{"role": "user", "parts": [{"text": "hi"}]}, {"role": "model", "parts": [{"functionCall": {"args": [1]}}]}, {"role": "user", "parts": [{"functionResponse": {"response": 7}}]}]},
+        {"contents": [{"role": "user", "parts": [{"functionResponse": {"name": "x"}}]}]},
+        {"contents": [{"role": "user", "parts": [{"text": "hi"}]}], "tools": [{"functionDeclarations": [{"name": "t", "parameters": {"type": "OBJECT", "properties": {"n": {"type": "INTEGER"}}, "required": ["n"]}}]}]},
+    ],
+    "openai_responses": [
+        {"input": [{"role": "user", "content": "hi"}, {"type": "function_call", "call_id": 3, "arguments": {"a": 1}}, {"type": "function_call_output", "call_id": 3, "output": [1]}]},
+        {"input": [{"type": "function_call_output", "output": "x"}]},
+        {"input": "hi", "tools": [{"type": "function", "name": 7}, "junk"]},
+    ],
+}
+
+
+@pytest.mark.parametrize("wire", WIRES)
+async def test_malformed_tool_parts_get_an_answer_or_a_400_never_a_server_error(loopback, wire):
+    path, base = first_request(wire, "hi", tools=False)
+    for malformed in MALFORMED[wire]:
+        response = await post(loopback, path, {**base, **malformed})
+        assert response.status_code in (200, 400), (malformed, response.status_code, response.text)
+        if response.status_code == 400:
+            assert_error_shape(wire, response.json(), "")
