@@ -226,6 +226,16 @@ async def test_chat_refuses_a_tool_message_with_an_unknown_tool_call_id(loopback
     }
 
 
+async def test_chat_refuses_a_tool_message_without_a_tool_call_id(loopback):
+    path, body, step = await first_step(loopback, "openai_chat")
+    bad = follow_up("openai_chat", body, step, {"call_1": "12:00"})
+    del bad["messages"][-1]["tool_call_id"]
+    response = await post(loopback, path, bad)
+    assert response.status_code == 400
+    assert response.json()["error"]["message"] == "Missing parameter 'tool_call_id': messages with role 'tool' must have a 'tool_call_id'."
+    assert response.json()["error"]["param"] == "messages.[2].tool_call_id"
+
+
 async def test_chat_refuses_a_call_left_without_its_tool_message(loopback):
     path, body, step = await first_step(loopback, "openai_chat")
     bad = follow_up("openai_chat", body, step, {"call_1": "12:00"})
