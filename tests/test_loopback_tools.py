@@ -495,6 +495,8 @@ async def test_rtchat_http_turn_runs_a_whole_tool_loop_on_each_wire(isolated, lo
     (ran,) = runner.ran
     assert ran[:2] == (ID_PREFIX[wire] + "1", "time__now")
     assert json.loads(ran[2]) == {"timezone": "UTC"}  # Gemini sends an object: its decoder writes the text
+    if wire != "gemini":
+        assert ran[2] == '{"timezone":"UTC"}', "arguments reach the tool exactly as the model sent them"
     requested = [e for e in events if isinstance(e, ToolCallRequest)]
     assert [(e.id, e.name, e.arguments) for e in requested] == runner.ran
     assert "".join(e.text for e in events if isinstance(e, TextDelta)) == "time__now returned: 12:00 UTC"
