@@ -7,8 +7,8 @@ benchmarks/bench_history_tools.py: an answer with a 1 MB result and 500 flushed 
 writes 23-31 MB with the megabyte in the answer's row, 13.1 MB with it here, 8.8 MB with a
 10-byte result). In its own row a step is written only when it changes, and a step changes
 at step boundaries only: when its calls are known and as each of its results arrives (once
-per call that appears, once per result; the text streamed around it never rewrites it). Its search index is its own too, and indexes a step at
-once (the answer's index waits for the answer to end).
+per call that appears, once per result; the text streamed around it never rewrites it). Its
+search index is its own too, and indexes a step at once (the answer's waits for its end).
 
 Each row holds the step whole as JSON (`body`: thinking with signatures, text, the calls
 with their arguments exactly as the model sent them and their provider extras, the results),
