@@ -212,6 +212,16 @@ def test_responses_offers_flat_non_strict_tools():
     assert body["tool_choice"] == "auto"
 
 
+def test_responses_asks_for_encrypted_reasoning_only_when_tools_meet_store_false():
+    """With `store: false` (set by the user's extra_body) a reasoning item cannot be found by its
+    id, so it must come back with its encrypted content, which the server sends only on request."""
+    conversation = Conversation([ChatMessage("user", "hi")])
+    stateless = openai_responses.build_request("http://h/v1", "k", "m", conversation, RequestOptions(tools=(WEATHER,), extra_body={"store": False})).body
+    assert stateless["include"] == ["reasoning.encrypted_content"] and stateless["store"] is False
+    assert "include" not in openai_responses.build_request("http://h/v1", "k", "m", conversation, RequestOptions(tools=(WEATHER,))).body
+    assert "include" not in openai_responses.build_request("http://h/v1", "k", "m", conversation, RequestOptions(extra_body={"store": False})).body
+
+
 NO_TOOLS = Conversation(
     [ChatMessage("user", "hi"), ChatMessage("assistant", "hello", [ThinkingBlock("mm", "sig", None, "litellm")]), ChatMessage("assistant", "  "), ChatMessage("user", "more")],
     system="be brief",

@@ -77,6 +77,10 @@ def response_body(model: str, conversation: Conversation, options: RequestOption
         # and strict mode refuses most JSON Schemas an MCP server offers (optional properties).
         body["tools"] = [{"type": "function", "name": tool.name, "description": tool.description, "parameters": tool.parameters, "strict": False} for tool in options.tools]
         body["tool_choice"] = options.tool_choice
+        if options.extra_body.get("store") is False:
+            # Nothing is kept server-side, so a reasoning item can only go back with its
+            # encrypted content, which the server sends only when asked.
+            body["include"] = ["reasoning.encrypted_content"]
     if options.effort is not None:
         body["reasoning"] = {"effort": EFFORT[options.effort]}
         if options.effort != "off":
@@ -228,7 +232,8 @@ class ResponsesDecoder(StreamDecoder):
                 return events + [Done("interrupted")]
             if self.refused:
                 return events + [Done("refusal")]
-            called = self.calls.made or any(mapping(item).get("type") == "function_call" for item in response.get("output") or [])
+            output = response.get("output")
+            called = self.calls.made or any(mapping(item).get("type") == "function_call" for item in (output if isinstance(output, list) else []))
             return events + [Done("tool_use" if called else "complete")]
         if kind == "error":
             error = payload.get("error") if isinstance(payload.get("error"), dict) else payload
