@@ -114,6 +114,14 @@ def test_every_call_at_index_0_with_its_own_id_is_its_own_call():
     assert calls_of(decode_chunks("openai_chat", [data])) == [("a", "f", '{"x":1}'), ("b", "g", "{}")]
 
 
+def test_an_id_that_comes_after_the_first_fragment_does_not_split_the_call():
+    data = chat_frames(
+        '{"id":"c","choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"function":{"name":"f","arguments":"{\\"x\\""}}]}}]}',
+        '{"id":"c","choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"id":"late","function":{"arguments":":1}"}}]},"finish_reason":"tool_calls"}]}',
+    )
+    assert calls_of(decode_chunks("openai_chat", [data])) == [("c-0", "f", '{"x":1}')]
+
+
 def test_a_call_without_an_id_gets_a_synthetic_one_that_goes_back_consistently():
     data = chat_frames('{"id":"chatcmpl-9","choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"function":{"name":"f","arguments":{"x":1}}}]},"finish_reason":"tool_calls"}]}')
     builder = _step(AnswerBuilder("ollama"), decode_chunks("openai_chat", [data]))

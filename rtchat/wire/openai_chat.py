@@ -198,6 +198,7 @@ class StreamedCalls:
     def __init__(self) -> None:
         self.ids: list[str] = []  # slot -> call id
         self._slot_of_index: dict[int, int] = {}
+        self._synthetic: set[int] = set()  # slots whose id rtchat made up: a later real id joins them
 
     def fragments(self, calls: list, chunk_id: object) -> list[Event]:
         events: list[Event] = []
@@ -215,6 +216,7 @@ class StreamedCalls:
         if new:
             if given is None:
                 given, extra = f"{chunk_id if isinstance(chunk_id, str) and chunk_id else 'call'}-{slot}", (("synthetic_id", "1"),)
+                self._synthetic.add(slot)
             self.ids.append(given)
         name = function.get("name")
         return ToolCallDelta(slot, given if new else None, name if isinstance(name, str) and name else None, arguments_text(function.get("arguments")), extra)
@@ -223,7 +225,7 @@ class StreamedCalls:
         known = self._slot_of_index.get(index) if index is not None else (len(self.ids) - 1 if self.ids else None)
         if given is not None and given in self.ids:
             slot = self.ids.index(given)
-        elif known is None or (given is not None and self.ids[known] != given):
+        elif known is None or (given is not None and self.ids[known] != given and known not in self._synthetic):
             slot = len(self.ids)  # a new call
         else:
             slot = known
