@@ -9,6 +9,10 @@ What gateways add is kept, not dropped: LiteLLM's `usage.cost` and
 `x-litellm-response-cost` header (the turn's cost), its `thinking_blocks`
 (Anthropic thinking with signatures, sent back on the next turn), and
 llama.cpp's `timings` (the server's own speeds and cache hits).
+
+Tool calls: the offered tools go out as `tools` + `tool_choice`; streamed `delta.tool_calls[]`
+become `ToolCallDelta`s however the server numbers them (`StreamedCalls`); an answer's tool
+steps go back as assistant `tool_calls` messages, then one `tool` message per result.
 """
 
 from __future__ import annotations

@@ -3,6 +3,10 @@
 `ResponsesSocketProtocol` is WebSocket mode's session object (pure, like the
 other socket protocols): each turn sends the whole conversation, so a fresh
 socket needs no rebuilding and the server's context is never relied on.
+
+Tool calls: flat `function` tools out; `function_call` items in (`ResponseCalls`), with the
+reasoning items before each call kept in its extra; an answer's tool steps go back as those
+reasoning items, `function_call` items and `function_call_output` items.
 """
 
 from __future__ import annotations
