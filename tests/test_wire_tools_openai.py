@@ -20,7 +20,7 @@ from openai import OpenAI
 from rtchat.answer import AnswerBuilder, fold
 from rtchat.conversation import ChatMessage, Conversation, ThinkingBlock, ToolCall, ToolResult, ToolRound, ToolSpec
 from rtchat.events import Done, ToolCallDelta, ToolCallResult
-from rtchat.wire import openai_chat, openai_responses
+from rtchat.wire import azure, openai_chat, openai_responses
 from rtchat.wire.base import RequestOptions
 from rtchat.wire.openai_responses import ResponsesSocketProtocol
 from tests.support.canned_sse import canned_sse, chat_frames
@@ -174,6 +174,37 @@ def test_a_mutated_tool_stream_never_raises(name, data):
         mutated[data.draw(st.integers(0, len(mutated) - 1))] = data.draw(st.integers(0, 255))
     events = decode_chunks(wire_of(name), [bytes(mutated)])
     assert isinstance(events[-1], Done) and sum(isinstance(e, Done) for e in events) == 1
+
+
+ODD_FRAMES = {
+    "openai_chat": [
+        '{"choices":[{"delta":{"tool_calls":[{"index":true,"id":5,"function":"x"}]}}]}',
+        '{"choices":[{"delta":{"tool_calls":"call"}}]}',
+        '{"choices":[{"delta":{"tool_calls":[null,1,{"function":{"name":[],"arguments":7}}]}}]}',
+    ],
+    "openai_responses": [
+        '{"type":"response.output_item.added","item":"x"}',
+        '{"type":"response.output_item.added","output_index":"0","item":{"type":"function_call","call_id":3,"name":{}}}',
+        '{"type":"response.function_call_arguments.delta","output_index":"0","delta":5}',
+        '{"type":"response.function_call_arguments.done","item_id":[],"arguments":null}',
+        '{"type":"response.output_item.done","item":{"type":"reasoning"}}',
+        '{"type":"response.completed","response":{"status":"completed","output":5}}',
+    ],
+}
+
+
+@pytest.mark.parametrize("wire", sorted(ODD_FRAMES))
+def test_oddly_shaped_tool_frames_never_raise_and_every_call_has_an_id(wire):
+    data = "".join(f"data: {frame}\n\n" for frame in ODD_FRAMES[wire]).encode()
+    events = decode_chunks(wire, [data])
+    assert isinstance(events[-1], Done) and sum(isinstance(e, Done) for e in events) == 1
+    assert all(call.id for call in fold(events).tool_calls)
+
+
+def test_azure_sends_the_chat_completions_tools_unchanged():
+    conversation = Conversation([ChatMessage("user", "hi")])
+    options = RequestOptions(tools=(WEATHER,), api_version="2024-10-21")
+    assert azure.build_request("https://r.openai.azure.com", "k", "dep", conversation, options).body["tools"] == openai_chat.build_request("https://x", "k", "dep", conversation, options).body["tools"]
 
 
 # ---- the official SDK reads the same bytes
