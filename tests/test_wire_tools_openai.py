@@ -385,19 +385,22 @@ def test_responses_follow_up_matches_what_openai_accepted_with_the_arguments_exa
     accepted = json.loads(raw("openai_responses_reasoning_followup_request.json"))
     user = accepted["input"][0]
     conversation = Conversation([ChatMessage("user", user["content"]), builder.answer().message()])
-    body = openai_responses.build_request("http://h/v1", "k", "gpt-5.5", conversation, RequestOptions(tools=(WEATHER,))).body
+    body = openai_responses.build_request("http://h/v1", "k", "gpt-5.5", conversation, RequestOptions(provider_id="openai", tools=(WEATHER,))).body
     expected = [dict(item) for item in accepted["input"]]
     expected[2]["arguments"] = '{"country":"Pundora"}'  # the recording re-serialised it as '{"country": "Pundora"}'
     assert body["input"] == expected
+    # Another provider on the Responses wire cannot read OpenAI's reasoning items: they stay home.
+    elsewhere = openai_responses.build_request("http://h/v1", "k", "m", conversation, RequestOptions(provider_id="azure")).body
+    assert elsewhere["input"] == [expected[0], *expected[2:]]
 
 
 def test_responses_follow_up_puts_a_steps_words_after_its_reasoning_and_before_its_calls():
     reasoning = json.dumps([{"id": "rs_1", "type": "reasoning", "summary": []}])
-    first = ToolCall("call_1", "f", '{"x":1}', {"item_id": "fc_1", "reasoning": reasoning})
-    second = ToolCall("call_2", "g", "{}", {"item_id": "fc_2"})
+    first = ToolCall("call_1", "f", '{"x":1}', {"item_id": "fc_1", "reasoning": reasoning}, "openai")
+    second = ToolCall("call_2", "g", "{}", {"item_id": "fc_2"}, "openai")
     step = ToolRound([ThinkingBlock("", provider="openai")], "Checking.", [first, second], [ToolResult("call_1", "f", "1"), ToolResult("call_2", "g", "2")])
     message = ChatMessage("assistant", "Both done.", rounds=[step])
-    body = openai_responses.build_request("http://h/v1", None, "m", Conversation([ChatMessage("user", "go"), message]), RequestOptions()).body
+    body = openai_responses.build_request("http://h/v1", None, "m", Conversation([ChatMessage("user", "go"), message]), RequestOptions(provider_id="openai")).body
     assert body["input"] == [
         {"role": "user", "content": "go"},
         {"id": "rs_1", "type": "reasoning", "summary": []},

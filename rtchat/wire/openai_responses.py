@@ -39,17 +39,19 @@ def input_content(message: ChatMessage) -> str | list[dict]:
     return parts
 
 
-def round_items(step: ToolRound) -> list[dict]:
+def round_items(step: ToolRound, provider_id: str) -> list[dict]:
     """One tool step as input items, in the order the model produced them: each call's reasoning
     items as received (they must come back with the calls they led to), the step's words as an
     assistant message, the `function_call` items with their arguments exactly as sent, then one
     `function_call_output` per result.
 
-    The function_call items go without their item `id` (kept in the call's extra): inline items
-    need none, and an item id whose reasoning item is not sent is refused."""
+    Reasoning items go back only to the provider that made them (like thinking blocks: another
+    server cannot read them). The function_call items go without their item `id` (kept in the
+    call's extra): inline items need none, and an item id whose reasoning item is not sent is refused."""
     items: list[dict] = []
     for position, call in enumerate(step.calls):
-        items += reasoning_items(call.extra.get("reasoning", ""))
+        if call.provider == provider_id:
+            items += reasoning_items(call.extra.get("reasoning", ""))
         if position == 0 and has_words(step.text):
             items.append({"role": "assistant", "content": step.text})
         items.append({"type": "function_call", "call_id": call.id, "name": call.name, "arguments": call.arguments})
@@ -70,7 +72,7 @@ def response_body(model: str, conversation: Conversation, options: RequestOption
     items: list[dict] = []
     for message in conversation.messages:
         if message.role == "assistant":
-            items += [item for step in message.rounds for item in round_items(step)]
+            items += [item for step in message.rounds for item in round_items(step, options.provider_id)]
         if message.text or message.role == "user":
             items.append({"role": message.role, "content": input_content(message) if message.role == "user" else message.text})
     body: dict = {"model": model, "input": items}
