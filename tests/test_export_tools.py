@@ -98,6 +98,14 @@ def test_the_answer_reads_in_the_order_it_happened(store: Store) -> None:
     assert "tool calc · denied</summary>" in markdown
 
 
+def test_a_branch_forking_after_an_answer_of_only_tool_calls_names_them(store: Store) -> None:
+    record, messages = record_tool_answer(store, [ToolCallDelta(0, "call_1", "time_now", "{}"), ToolCallResult("call_1", "time_now", "noon"), Done("interrupted")])
+    store.add_user_message(record.id, "first follow-up", parent=messages[1].id)
+    store.add_user_message(record.id, "second follow-up", parent=messages[1].id)
+    markdown = export_markdown(*store.load_conversation(record.id, all_branches=True))
+    assert "_Forks after #2, the answer “tools: time_now”._" in markdown
+
+
 def test_json_export_carries_the_steps_whole(hostile) -> None:
     record, messages = hostile
     text = dump_json(export_json(record, messages))
