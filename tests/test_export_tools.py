@@ -13,9 +13,8 @@ from markdown_it import MarkdownIt
 from rtchat.events import Done, TextDelta, ToolCallDelta, ToolCallResult
 from rtchat.export import dump_json, export_json, export_markdown, inert, records_from_json
 from rtchat.store import Store
-from tests.support.answers import Feed
 from tests.support.html_render import render, rendered_elements
-from tests.support.tool_answers import FIRST_ARGUMENTS, tool_answer_events
+from tests.support.tool_answers import FIRST_ARGUMENTS, store_tool_answer, tool_answer_events
 
 HOSTILE_OUTPUT = (
     "```\n````` still code\n~~~\n</details></summary>\n<script>alert('tool')</script>\n"
@@ -35,11 +34,7 @@ def store(tmp_path: Path):
 def record_tool_answer(store: Store, events) -> tuple:
     conversation_id = store.create_conversation("m")
     store.add_user_message(conversation_id, "use the tools")
-    writer = store.begin_answer(conversation_id, "m", provider="anthropic")
-    feed = Feed(writer)
-    for event in events:
-        feed(event)
-    assert writer.wait() and writer.failed is None
+    store_tool_answer(store, conversation_id, events, provider="anthropic")
     return store.load_conversation(conversation_id)
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from rtchat.answer import AnswerBuilder, fold
+from rtchat.answer import fold
 from rtchat.conversation import ChatMessage, Conversation, ToolCall
 from rtchat.events import Done, TextDelta, ToolCallDelta, ToolCallRequest, ToolCallResult
 from rtchat.history import TurnRecorder, edit_point, regenerate_point
@@ -27,7 +27,7 @@ from rtchat.run import TurnService
 from rtchat.store import SCHEMA_VERSION, Store
 from tests.support.answers import Feed
 from tests.support.store import build_old_database, fts_is_consistent
-from tests.support.tool_answers import FIRST_ARGUMENTS, SECOND_ARGUMENTS, tool_answer_events
+from tests.support.tool_answers import FIRST_ARGUMENTS, SECOND_ARGUMENTS, store_tool_answer, tool_answer_events
 from tests.support.turns import ScriptedTurn, anthropic_target
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -264,11 +264,7 @@ async def test_a_v6_history_upgrades_with_nothing_lost_and_stores_tool_steps(tmp
 
         # The new table works in the upgraded file: a tool answer on the old conversation.
         store.add_user_message(1, "what time is it in Tokyo?")
-        writer = store.begin_answer(1, "anthropic/claude", provider="anthropic")
-        feed = Feed(writer)
-        for event in tool_answer_events():
-            feed(event)
-        assert writer.wait() and writer.failed is None
+        writer = store_tool_answer(store, 1, provider="anthropic")
         sent = fold(tool_answer_events(), "anthropic").message()
         assert store.to_conversation(1).messages[-1] == sent
         assert [h.message_id for h in store.search("lighthouse")] == [writer.message_id]
@@ -294,11 +290,7 @@ def test_every_earlier_schema_upgrades_to_tool_steps(tmp_path: Path, version: in
     with Store.open(path) as store:
         conversation_id = store.create_conversation("m")
         store.add_user_message(conversation_id, "time?")
-        writer = store.begin_answer(conversation_id, "m", provider="p")
-        feed = Feed(writer)
-        for event in tool_answer_events():
-            feed(event)
-        assert writer.wait() and writer.failed is None
+        store_tool_answer(store, conversation_id)
         assert store.to_conversation(conversation_id).messages[-1] == fold(tool_answer_events(), "p").message()
 
 

@@ -11,8 +11,7 @@ from rtchat.answer import fold
 from rtchat.store import Store, default_path
 from rtchat.ui.screens.search import SearchScreen
 from rtchat.ui.widgets.transcript.messages import AssistantMessage
-from tests.support.answers import Feed
-from tests.support.tool_answers import tool_answer_events
+from tests.support.tool_answers import store_tool_answer, tool_answer_events
 from tests.support.ui import make_app, ready, wait_for
 
 SIZE = (120, 40)
@@ -24,11 +23,7 @@ def stored_tool_answer() -> int:
     with Store.open(default_path()) as store:
         conversation_id = store.create_conversation("loopback/echo")
         store.add_user_message(conversation_id, "what time is it in Tokyo?")
-        writer = store.begin_answer(conversation_id, "loopback/echo", provider="anthropic")
-        feed = Feed(writer)
-        for event in tool_answer_events():
-            feed(event)
-        assert writer.wait() and writer.failed is None
+        store_tool_answer(store, conversation_id, provider="anthropic")
     return conversation_id
 
 

@@ -17,53 +17,22 @@ from pathlib import Path
 
 import pytest
 
-from rtchat.config import load_config
-from rtchat.conversation import ChatMessage, Conversation, ToolSpec
-from rtchat.events import Done, Error, TextDelta, ToolCallRequest, ToolCallResult
+from rtchat.conversation import ChatMessage, Conversation
+from rtchat.events import Done, Error, TextDelta
 from rtchat.history import TurnRecorder
 from rtchat.run import TurnService
 from rtchat.session import Session
 from rtchat.store import Store
+from tests.support.tool_turns import TURN_TARGETS, ClockTool, tool_session
+from tests.support.tool_wires import WIRES
 
-WIRES = ["openai_chat", "anthropic", "gemini", "openai_responses"]
-TARGETS = {  # wire -> (model ref, base URL suffix, key variable, provider wire override)
-    "openai_chat": ("openai/tools@0", "/v1", "OPENAI_API_KEY", None),
-    "openai_responses": ("openai/tools@0", "/v1", "OPENAI_API_KEY", "openai_responses"),
-    "anthropic": ("anthropic/tools@0", "", "ANTHROPIC_API_KEY", None),
-    "gemini": ("gemini/tools@0", "", "GEMINI_API_KEY", None),
-}
-SCHEMA = {"type": "object", "properties": {"timezone": {"type": "string", "enum": ["UTC", "Europe/Paris"]}}, "required": ["timezone"]}
 PROMPT = "What time is it?"
 
 
-class Clock:
-    """The tool layer at its edge: one tool, approved, always "12:00 UTC"."""
-
-    max_steps = 4
-
-    async def offer(self, put) -> tuple[ToolSpec, ...]:
-        return (ToolSpec("time__now", "The time in a zone", SCHEMA),)
-
-    async def run(self, calls, put) -> None:
-        for call in calls:
-            put(ToolCallRequest(call.id, call.name, "clock", call.arguments))
-            put(ToolCallResult(call.id, call.name, "12:00 UTC", ms=0.5, server="clock"))
-
-
-async def session_for(wire: str, monkeypatch) -> Session:
-    _, _, key_var, wire_override = TARGETS[wire]
-    monkeypatch.setenv(key_var, "test-key-123")
-    session = Session(load_config())
-    if wire_override:
-        providers = session.config.catalog.providers
-        providers["openai"] = replace(providers["openai"], wire=wire_override)
-    return session
-
-
 async def run_turn(session: Session, loopback, wire: str, conversation: Conversation, service: TurnService | None = None) -> list:
-    ref, suffix, _, _ = TARGETS[wire]
+    ref, suffix, _, _ = TURN_TARGETS[wire]
     target = await session.resolve(ref, loopback.url + suffix)
-    turn = session.turn(target, conversation, "low", tools=Clock())
+    turn = session.turn(target, conversation, "low", tools=ClockTool())
     if service is None:
         return [event async for event in turn.events()]
     shown: list = []
@@ -75,7 +44,7 @@ async def run_turn(session: Session, loopback, wire: str, conversation: Conversa
 @pytest.mark.parametrize("wire", WIRES)
 async def test_a_stored_tool_step_is_accepted_back_by_the_model_that_made_it(isolated, loopback, monkeypatch, wire: str) -> None:
     path = Path(isolated) / "history.db"
-    session = await session_for(wire, monkeypatch)
+    session = tool_session(wire, monkeypatch)
     try:
         service, live = TurnService(TurnRecorder(Store.open(path), warn=lambda text: None)), Conversation()
         live.add_user(PROMPT)
