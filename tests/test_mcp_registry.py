@@ -6,7 +6,10 @@ the approver is the one fake here, at the true edge (a person pressing y, a or n
 from __future__ import annotations
 
 import asyncio
+import json
 import os
+import subprocess
+import sys
 
 import pytest
 
@@ -16,6 +19,7 @@ from rtchat.events import ToolCallRequest, ToolCallResult
 from rtchat.tools.approval import ConversationTools, Decision
 from rtchat.tools.registry import TOOL_NAME, ServerState, ToolRegistry
 from rtchat.tools.runner import DECLINED, ToolSession
+from tests.support.env import isolated_env
 from tests.support.mcp_servers import HUGE_CHARS, http_server, stdio_config
 
 
@@ -268,3 +272,15 @@ async def test_cancelling_the_turn_while_the_user_decides_runs_nothing(registry_
     with pytest.raises(asyncio.CancelledError):
         await task
     assert [type(event).__name__ for event in events] == ["ToolCallRequest"]
+
+
+def test_importing_the_tool_layer_loads_no_mcp(tmp_path):
+    # The SDK costs start-up time: it loads when the first server starts, not when rtchat does.
+    probe = (
+        "import json, pkgutil, sys, importlib, rtchat.tools\n"
+        "for module in pkgutil.iter_modules(rtchat.tools.__path__): importlib.import_module('rtchat.tools.' + module.name)\n"
+        "print(json.dumps(sorted(m for m in ('mcp', 'mcp_types', 'httpx2', 'anyio', 'pydantic', 'uvicorn') if m in sys.modules)))"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], env=isolated_env(tmp_path), capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == []

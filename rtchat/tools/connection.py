@@ -27,6 +27,14 @@ STDERR_LINE_LIMIT = 2_000  # a longer stderr line is logged and remembered cut t
 STDERR_SETTLE = 2.0  # seconds a dead server's stderr may take to reach its end after its stdout
 
 
+def load_sdk() -> None:
+    """Import the SDK's client (a second or more of pydantic models): called in a worker thread
+    before the first server starts, so the event loop (the app's screen) keeps running meanwhile."""
+    import httpx2  # noqa: F401 - deferred: mcp costs start-up time
+    import mcp.client.stdio  # noqa: F401
+    import mcp.client.streamable_http  # noqa: F401
+
+
 class ServerState(StrEnum):
     STOPPED = "stopped"
     STARTING = "starting"

@@ -13,13 +13,13 @@ import hashlib
 import re
 import sys
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from rtchat.config_rules import McpServer, ToolSettings
 from rtchat.conversation import ToolSpec
 from rtchat.secrets import redact
-from rtchat.tools.connection import McpToolInfo, ServerConnection, ServerState, route_sdk_logs
+from rtchat.tools.connection import McpToolInfo, ServerConnection, ServerState, load_sdk, route_sdk_logs
 from rtchat.tools.results import ToolOutcome
 
 __all__ = ["DEMO_SERVER", "ServerState", "ServerStatus", "Tool", "ToolOutcome", "ToolRegistry"]
@@ -65,6 +65,7 @@ class ToolRegistry:
         self._log: Callable[[str], None] = lambda line: sink(redact(line, *secrets))
         self._connections: dict[str, ServerConnection] = {}
         self._unroute_sdk_logs: Callable[[], None] | None = None
+        self._sdk_loaded = False
 
     def servers_for(self, provider_id: str) -> list[str]:
         """Enabled configured servers, plus the demo server for the loopback provider when `[tools] demo`."""
@@ -87,23 +88,21 @@ class ToolRegistry:
         """Start the servers in `names` not started yet, in parallel, each with `[tools] start_timeout`.
         A failure is one line through `notify` (once per failure); the others go on. Idempotent:
         a running server is left alone, a failed one stays failed until the registry is made again."""
-        waits = []
-        for name in dict.fromkeys(names):
-            connection = self._connections.get(name)
-            if connection is None:
-                config = self.config_of(name)
-                if config is None:
-                    continue
-                if self._unroute_sdk_logs is None:
-                    self._unroute_sdk_logs = route_sdk_logs(self._log)
-                connection = self._connections[name] = ServerConnection(config, self._log)
-                connection.launch(self._settings.start_timeout)
-            waits.append(connection.wait_started())
-        if waits:
-            await asyncio.gather(*waits)
-        for name in dict.fromkeys(names):
-            connection = self._connections.get(name)
-            if connection is not None and (line := connection.unreported_problem()):
+        names = list(dict.fromkeys(names))
+        new = [(name, config) for name in names if name not in self._connections and (config := self.config_of(name)) is not None]
+        if new and not self._sdk_loaded:
+            await asyncio.to_thread(load_sdk)  # two starts at once may both load it: the import lock makes that harmless
+            self._sdk_loaded = True
+        if new and self._unroute_sdk_logs is None:
+            self._unroute_sdk_logs = route_sdk_logs(self._log)
+        for name, config in new:
+            if name not in self._connections:  # another start() may have launched it meanwhile
+                self._connections[name] = ServerConnection(replace(config, name=name), self._log)
+                self._connections[name].launch(self._settings.start_timeout)
+        started = [self._connections[name] for name in names if name in self._connections]
+        await asyncio.gather(*(connection.wait_started() for connection in started))
+        for connection in started:
+            if line := connection.unreported_problem():
                 notify(line)
 
     def status(self) -> list[ServerStatus]:
