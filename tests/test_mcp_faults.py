@@ -81,7 +81,7 @@ async def test_a_command_that_does_not_exist_is_one_line(make):
 async def test_a_server_that_exits_at_once_says_its_last_stderr_line(make):
     registry = make(McpServer(name="broken", command=(sys.executable, "-c", "import sys; print('config file missing: ~/.notes.toml', file=sys.stderr); sys.exit(1)")))
     assert await start(registry, "broken") == ["mcp server 'broken' exited: config file missing: ~/.notes.toml"]
-    assert registry.status()[0].problem == "mcp server 'broken' exited: config file missing: ~/.notes.toml"
+    assert registry.status()[0].problem == "exited: config file missing: ~/.notes.toml"
 
 
 async def test_a_server_that_dies_mid_call_is_an_error_result_one_line_and_its_tools_leave(make):

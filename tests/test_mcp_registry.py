@@ -154,6 +154,8 @@ async def test_aclose_leaves_no_server_process_behind(registry_of):
         with pytest.raises(ProcessLookupError):
             os.kill(pid, 0)
     assert {status.state for status in registry.status()} == {ServerState.STOPPED}
+    await started(registry, "one")  # closed is not broken: a later start starts it afresh
+    assert int((await registry.call(by_name(registry, ["one"])["pid"], {}, timeout=30)).output) not in pids
 
 
 async def test_start_is_idempotent_and_parallel_starts_share_one_process(registry_of):

@@ -52,7 +52,8 @@ class McpToolInfo:
 
 
 class ServerConnection:
-    """See the module docstring. `problem` is one line for the user (secrets redacted)."""
+    """See the module docstring. `problem` says why it failed, in words that follow "failed: "
+    (secrets redacted); `problem_line()` is the notice that names the server."""
 
     def __init__(self, config: McpServer, log: Callable[[str], None]) -> None:
         self.config = config
@@ -94,11 +95,15 @@ class ServerConnection:
                 self._fail(f"did not start within {self._start_timeout:g} s" + self._clue())
                 await self._end_task()
 
+    def problem_line(self) -> str:
+        """The failure as one line for the user: "mcp server 'time' exited: <last stderr line>"."""
+        return f"mcp server '{self.name}' {self.problem or 'is not running'}"
+
     def unreported_problem(self) -> str | None:
         """The failure line, the first time it is asked for (so each failure is one notice)."""
         if self.state is ServerState.FAILED and self.problem and not self._reported:
             self._reported = True
-            return self.problem
+            return self.problem_line()
         return None
 
     async def call(self, tool: str, arguments: dict, timeout: float, limit: int) -> ToolOutcome:
@@ -120,7 +125,7 @@ class ServerConnection:
             if exc.code == CONNECTION_CLOSED:
                 elapsed = ms()
                 await self._connection_lost()
-                return ToolOutcome(self.problem or f"mcp server '{self.name}' closed the connection", True, "error", elapsed)
+                return ToolOutcome(self.problem_line(), True, "error", elapsed)
             return ToolOutcome(self._redact(f"The server refused the call: {exc.message}"), True, "error", ms())
         except (RuntimeError, ValueError, ValidationError) as exc:  # a result that breaks the protocol or the tool's own output schema
             return ToolOutcome(self._redact(f"The server's result could not be read: {one_line(exc)}"), True, "error", ms())
@@ -257,7 +262,7 @@ class ServerConnection:
         if self.state is ServerState.FAILED:
             return  # the first explanation is the one that counts
         self.state = ServerState.FAILED
-        self.problem = self._redact(f"mcp server '{self.name}' {words}")
+        self.problem = self._redact(words)
         self._started.set()
 
     def _exit_words(self) -> str:

@@ -13,7 +13,7 @@ import hashlib
 import re
 import sys
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from rtchat.config_rules import McpServer, ToolSettings
@@ -37,15 +37,16 @@ class Tool:
     server: str
     original: str
     description: str = ""
-    schema: dict | None = None
+    schema: dict = field(default_factory=lambda: {"type": "object", "properties": {}}, hash=False)
 
     def spec(self) -> ToolSpec:
-        return ToolSpec(self.name, self.description, self.schema or {"type": "object", "properties": {}})
+        return ToolSpec(self.name, self.description, self.schema)
 
 
 @dataclass(frozen=True, slots=True)
 class ServerStatus:
-    """One server as `rtchat mcp list` and the /tools screen show it (never a header or env value)."""
+    """One server as `rtchat mcp list` and the /tools screen show it (never a header or env value);
+    `problem` is why it failed, worded to follow "failed: " ("exited: <its last stderr line>")."""
 
     name: str
     state: ServerState
@@ -139,7 +140,7 @@ class ToolRegistry:
         """Run one call. Cancelling the task sends MCP's cancellation; a deadline gives status "timeout"."""
         connection = self._connections.get(tool.server)
         if connection is None or connection.state is not ServerState.READY:
-            why = connection.problem if connection is not None and connection.problem else f"mcp server '{tool.server}' is not running"
+            why = connection.problem_line() if connection is not None else f"mcp server '{tool.server}' is not running"
             return ToolOutcome(why, True, "error", None)
         return await connection.call(tool.original, arguments, timeout, self._settings.max_result_chars)
 
@@ -147,6 +148,7 @@ class ToolRegistry:
         """Stop every server this registry started (no process left behind)."""
         connections = list(self._connections.values())
         await asyncio.gather(*(connection.stop() for connection in connections), return_exceptions=True)
+        self._connections.clear()  # a later start() starts them afresh
         if self._unroute_sdk_logs is not None:
             self._unroute_sdk_logs()
             self._unroute_sdk_logs = None
