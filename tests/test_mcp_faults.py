@@ -151,3 +151,26 @@ async def test_a_call_past_its_deadline_is_a_timeout_and_the_server_is_told(make
     outcome = await registry.call(tool(registry, "local", "wait"), {}, 0.5)
     assert (outcome.status, outcome.is_error, outcome.output) == ("timeout", True, "The tool did not answer within 0.5 s.")
     await log.saw(WAIT_CANCELLED)
+
+
+async def test_ctrl_c_during_a_call_in_a_turn_cancels_it_at_the_server(make):
+    from rtchat.conversation import ToolCall
+    from rtchat.tools.approval import ConversationTools, Decision
+    from rtchat.tools.runner import ToolSession
+
+    class Yes:  # the person at the keyboard (the true edge) pressing y
+        async def decide(self, request):
+            return Decision.ONCE
+
+    log = Log()
+    registry = make(stdio_config("local", tools=("wait",)), log=log)
+    session = ToolSession(registry, Yes(), ConversationTools(), ToolSettings(), "openai")
+    await session.offer(lambda event: None)
+    events = []
+    turn = asyncio.create_task(session.run([ToolCall("call_1", "wait", "{}")], events.append))
+    await log.saw(WAIT_STARTED)
+    turn.cancel()  # what Ctrl-C does to the turn's task
+    with pytest.raises(asyncio.CancelledError):
+        await turn
+    await log.saw(WAIT_CANCELLED)
+    assert [type(event).__name__ for event in events] == ["ToolCallRequest"]  # the fold answers the open call as interrupted

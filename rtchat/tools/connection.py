@@ -81,6 +81,9 @@ class ServerConnection:
         return "http" if self.config.url else "stdio"
 
     def launch(self, start_timeout: float) -> None:
+        import anyio  # deferred with mcp (anyio is its async layer; load_sdk has loaded it)
+
+        self._scope = anyio.CancelScope()  # made here, so a stop before the task runs still ends it at once
         self.state = ServerState.STARTING
         self._start_timeout = start_timeout
         self._deadline = time.monotonic() + start_timeout
@@ -144,9 +147,6 @@ class ServerConnection:
     # --- the connection's own task ---
 
     async def _keep(self) -> None:
-        import anyio  # deferred with mcp (anyio is its async layer)
-
-        self._scope = anyio.CancelScope()
         try:
             with self._scope:
                 async with AsyncExitStack() as stack:
