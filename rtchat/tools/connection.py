@@ -156,6 +156,8 @@ class ServerConnection:
                     self._session = session
                     self.state = ServerState.READY
                     self._started.set()
+                    waited = self._start_timeout - (self._deadline - time.monotonic())
+                    self._log(f"mcp {self.name}: ready in {waited * 1000:.0f} ms, {len(self.tools)} tools: {', '.join(tool.name for tool in self.tools)}")
                     await self._lost.wait()  # until the process is gone, or the scope is cancelled (a stop)
                 if self.state is ServerState.READY:
                     self._fail(self._exit_words())
@@ -263,6 +265,7 @@ class ServerConnection:
             return  # the first explanation is the one that counts
         self.state = ServerState.FAILED
         self.problem = self._redact(words)
+        self._log(self.problem_line())
         self._started.set()
 
     def _exit_words(self) -> str:
