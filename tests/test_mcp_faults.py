@@ -94,6 +94,9 @@ async def test_a_server_that_dies_mid_call_is_an_error_result_one_line_and_its_t
     assert await start(registry, "flaky", "good") == [f"mcp server 'flaky' exited: {DIED}"]
     assert [tool.server for tool in registry.tools(["flaky", "good"])] == ["good"] * len(registry.tools(["good"]))
     assert any(DIED in line for line in log.lines)  # stderr went to the debug log
+    await registry.restart("flaky", notices := [])  # the user's retry
+    assert notices == [] and registry.status()[0].state is ServerState.READY
+    assert (await registry.call(tool(registry, "flaky", "echo"), {"text": "back"}, 30)).output == "back"
 
 
 async def test_a_tool_error_is_an_error_result_and_a_protocol_error_says_the_server_refused(make):

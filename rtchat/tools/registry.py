@@ -106,6 +106,13 @@ class ToolRegistry:
             if line := connection.unreported_problem():
                 notify(line)
 
+    async def restart(self, name: str, notify: Callable[[str], None]) -> None:
+        """Stop `name` if it runs and start it afresh (the user's retry of a failed server)."""
+        connection = self._connections.pop(name, None)
+        if connection is not None:
+            await connection.stop()
+        await self.start([name], notify)
+
     def status(self) -> list[ServerStatus]:
         """Every server this registry knows of (configured or started), in config order."""
         names = list(self._configured) + [name for name in self._connections if name not in self._configured]
