@@ -17,7 +17,7 @@ from rtchat.config_rules import McpServer, ToolSettings
 from rtchat.conversation import ToolCall
 from rtchat.events import ToolCallRequest, ToolCallResult
 from rtchat.tools.approval import ConversationTools, Decision
-from rtchat.tools.registry import TOOL_NAME, ServerState, ToolRegistry
+from rtchat.tools.registry import TOOL_NAME, ServerState, ToolRegistry, safe_name
 from rtchat.tools.runner import DECLINED, ToolSession
 from tests.support.env import isolated_env
 from tests.support.mcp_servers import HUGE_CHARS, http_server, stdio_config
@@ -286,3 +286,16 @@ def test_importing_the_tool_layer_loads_no_mcp(tmp_path):
     result = subprocess.run([sys.executable, "-c", probe], env=isolated_env(tmp_path), capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr[-2000:]
     assert json.loads(result.stdout.strip().splitlines()[-1]) == []
+
+
+@pytest.mark.parametrize(
+    ("name", "offered"),
+    [("files.read", "files_read"), ("2fa-check", "_2fa-check"), ("-x", "_-x"), ("héllo wörld", "h_llo_w_rld"), ("", "_")],
+)
+def test_a_tool_name_is_cleaned_into_one_every_provider_accepts(name, offered):
+    assert safe_name(name) == offered and TOOL_NAME.match(offered)
+
+
+def test_long_names_stay_within_64_characters_and_apart():
+    first, second = safe_name("a" * 70 + "one"), safe_name("a" * 70 + "two")
+    assert len(first) == len(second) == 64 and first != second and TOOL_NAME.match(first)

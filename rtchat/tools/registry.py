@@ -170,9 +170,12 @@ TOOL_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")  # what every provider accepts 
 
 
 def safe_name(name: str) -> str:
-    """`name` as a tool name every provider accepts: other characters become "_", a long one is
-    shortened with a hash of the whole so two long names stay apart."""
+    """`name` as a tool name every provider accepts: other characters become "_", one that does
+    not start with a letter gets a leading "_" (Gemini's rule), and a long one is shortened with a
+    hash of the whole so two long names stay apart."""
     cleaned = re.sub(r"[^a-zA-Z0-9_-]", "_", name) or "_"
+    if not (cleaned[0].isascii() and cleaned[0].isalpha()) and cleaned[0] != "_":
+        cleaned = "_" + cleaned
     if len(cleaned) <= 64:
         return cleaned
     return f"{cleaned[:55]}_{hashlib.sha1(name.encode()).hexdigest()[:8]}"
