@@ -11,7 +11,7 @@ import pytest
 
 from rtchat.config_rules import McpServer, ToolSettings
 from rtchat.tools.registry import ServerState, ToolRegistry
-from tests.support.mcp_servers import DIED, WAIT_CANCELLED, WAIT_STARTED, stdio_config
+from tests.support.mcp_servers import DIED, WAIT_CANCELLED, WAIT_STARTED, http_server, stdio_config
 
 
 class Log:
@@ -177,3 +177,17 @@ async def test_ctrl_c_during_a_call_in_a_turn_cancels_it_at_the_server(make):
         await turn
     await log.saw(WAIT_CANCELLED)
     assert [type(event).__name__ for event in events] == ["ToolCallRequest"]  # the fold answers the open call as interrupted
+
+
+async def test_cancelling_a_call_over_streamable_http_posts_the_cancellation(make):
+    async with http_server() as served:
+        registry = make(McpServer(name="remote", url=served.url))
+        await start(registry, "remote")
+        call = asyncio.create_task(registry.call(tool(registry, "remote", "wait"), {}, 300))
+        await served.saw('"name":"wait"')
+        call.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await call
+        await served.saw('"method":"notifications/cancelled"')
+        assert (await registry.call(tool(registry, "remote", "echo"), {"text": "next"}, 30)).output == "next"
+        await registry.aclose()

@@ -112,6 +112,18 @@ def build(name: str = "test"):
 class HttpServer:
     url: str
     headers_seen: list[dict[str, str]] = field(default_factory=list)
+    bodies: list[bytes] = field(default_factory=list)  # every request body, as it arrived
+    arrived: asyncio.Event = field(default_factory=asyncio.Event)  # set at each body; a test clears it to wait for the next
+
+    async def saw(self, text: str, within: float = 60.0) -> None:
+        """Wait until a request body holding `text` has arrived (the deadline only stops a hang)."""
+
+        async def wait() -> None:
+            while not any(text.encode() in body for body in self.bodies):
+                self.arrived.clear()
+                await self.arrived.wait()
+
+        await asyncio.wait_for(wait(), within)
 
 
 @contextlib.asynccontextmanager
@@ -125,10 +137,22 @@ async def http_server(name: str = "test") -> AsyncIterator[HttpServer]:
     port = sock.getsockname()[1]
     served = HttpServer(f"http://127.0.0.1:{port}/mcp")
 
-    async def recording(scope, receive, send):  # the headers each request carried, as the server saw them
-        if scope["type"] == "http":
-            served.headers_seen.append({key.decode(): value.decode() for key, value in scope["headers"]})
-        await app(scope, receive, send)
+    async def recording(scope, receive, send):  # the headers and body of each request, as the server saw them
+        if scope["type"] != "http":
+            return await app(scope, receive, send)
+        served.headers_seen.append({key.decode(): value.decode() for key, value in scope["headers"]})
+        body = bytearray()
+
+        async def receive_recorded():
+            message = await receive()
+            if message["type"] == "http.request":
+                body.extend(message.get("body", b""))
+                if not message.get("more_body"):
+                    served.bodies.append(bytes(body))
+                    served.arrived.set()
+            return message
+
+        await app(scope, receive_recorded, send)
 
     server = uvicorn.Server(uvicorn.Config(recording, log_level="warning", lifespan="on"))
     task = asyncio.create_task(server.serve(sockets=[sock]))
