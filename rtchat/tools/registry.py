@@ -22,7 +22,7 @@ from rtchat.secrets import redact
 from rtchat.tools.connection import McpToolInfo, ServerConnection, ServerState, load_sdk, route_sdk_logs
 from rtchat.tools.results import ToolOutcome
 
-__all__ = ["DEMO_SERVER", "ServerState", "ServerStatus", "Tool", "ToolOutcome", "ToolRegistry"]
+__all__ = ["DEMO_SERVER", "TOOL_NAME", "ServerState", "ServerStatus", "Tool", "ToolOutcome", "ToolRegistry", "safe_name"]
 
 DEMO_SERVER = "demo"  # rtchat's own demo server, offered to the loopback models only
 LOOPBACK_PROVIDER = "loopback"
