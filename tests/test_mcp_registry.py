@@ -299,3 +299,22 @@ def test_a_tool_name_is_cleaned_into_one_every_provider_accepts(name, offered):
 def test_long_names_stay_within_64_characters_and_apart():
     first, second = safe_name("a" * 70 + "one"), safe_name("a" * 70 + "two")
     assert len(first) == len(second) == 64 and first != second and TOOL_NAME.match(first)
+
+
+async def test_a_server_that_says_its_tools_changed_is_listed_again(registry_of):
+    lines: list[str] = []
+    changed = asyncio.Event()
+
+    def log(line: str) -> None:
+        lines.append(line)
+        if "tools changed" in line:
+            changed.set()
+
+    registry = registry_of(stdio_config("local"), log=log)
+    await started(registry)
+    assert "extra" not in by_name(registry, ["local"])
+    assert (await registry.call(by_name(registry, ["local"])["grow"], {}, timeout=30)).output == "grown"
+    await asyncio.wait_for(changed.wait(), 60)
+    extra = by_name(registry, ["local"])["extra"]
+    assert extra.description == "Added while running."
+    assert (await registry.call(extra, {}, timeout=30)).output == "extra here"

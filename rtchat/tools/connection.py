@@ -66,6 +66,7 @@ class ServerConnection:
         self._session: Any = None
         self._task: asyncio.Task | None = None
         self._stderr_task: asyncio.Task | None = None
+        self._relist_task: asyncio.Task | None = None
         self._scope: Any = None  # the anyio cancel scope that stops the connection's task
         self._started = asyncio.Event()  # ready or failed
         self._lost = asyncio.Event()  # a stdio server's stderr ended: the process is gone
@@ -137,6 +138,9 @@ class ServerConnection:
 
     async def stop(self) -> None:
         await self._end_task()
+        if self._relist_task is not None:
+            self._relist_task.cancel()
+            await asyncio.gather(self._relist_task, return_exceptions=True)
         if self._stderr_task is not None:
             await self._settle_stderr()  # the process is gone: its stderr ends
             self._stderr_task.cancel()
@@ -239,6 +243,17 @@ class ServerConnection:
         if isinstance(message, Exception):  # output on the protocol stream that is not JSON-RPC
             self._garbage = one_line(message)[:200]
             self._log(self._redact(f"mcp {self.name}: not JSON-RPC: {one_line(message)[:STDERR_LINE_LIMIT]}"))
+        elif getattr(message, "method", None) == "notifications/tools/list_changed" and self._session is not None:
+            self._relist_task = asyncio.get_running_loop().create_task(self._relist(self._session))  # not awaited here: the read loop delivers the answer
+
+    async def _relist(self, session: Any) -> None:
+        """The server said its tools changed: the next offer has the new list."""
+        try:
+            self.tools = await list_tools(session)
+        except Exception as exc:  # noqa: BLE001 - the old list stays; the log says why
+            self._log(self._redact(f"mcp {self.name}: listing the changed tools failed: {one_line(exc)}"))
+            return
+        self._log(f"mcp {self.name}: tools changed, {len(self.tools)} tools: {', '.join(tool.name for tool in self.tools)}")
 
     # --- failures in words ---
 

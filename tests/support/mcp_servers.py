@@ -9,8 +9,6 @@ What a server sees (a call waiting, a cancellation) it says on stderr, which rea
 registry's log: a test awaits that line instead of sleeping.
 """
 
-from __future__ import annotations
-
 import asyncio
 import base64
 import contextlib
@@ -39,7 +37,7 @@ def stdio_config(name: str, mode: str = "normal", **fields) -> McpServer:
 def build(name: str = "test"):
     """The SDK server with the test tools."""
     import anyio
-    from mcp.server.mcpserver import MCPServer
+    from mcp.server.mcpserver import Context, MCPServer
     from mcp.server.mcpserver.exceptions import ToolError
     from mcp.types import CallToolResult, ImageContent
 
@@ -91,6 +89,13 @@ def build(name: str = "test"):
             print(WAIT_CANCELLED, file=sys.stderr, flush=True)
             raise
         return "never"
+
+    @server.tool()
+    async def grow(ctx: Context) -> str:
+        """Add a tool named `extra` and tell the client the list changed."""
+        server.add_tool(lambda: "extra here", name="extra", description="Added while running.")
+        await ctx.session.send_tool_list_changed()
+        return "grown"
 
     @server.tool()
     def die() -> str:
