@@ -191,3 +191,12 @@ async def test_cancelling_a_call_over_streamable_http_posts_the_cancellation(mak
         await served.saw('"method":"notifications/cancelled"')
         assert (await registry.call(tool(registry, "remote", "echo"), {"text": "next"}, 30)).output == "next"
         await registry.aclose()
+
+
+async def test_an_env_secret_a_server_prints_is_redacted_in_the_notice_status_and_log(make):
+    log = Log()
+    leaky = McpServer(name="leaky", command=(sys.executable, "-c", "import os, sys; print('bad token', os.environ['NOTES_TOKEN'], file=sys.stderr); sys.exit(2)"), env={"NOTES_TOKEN": "s3cr3t-token-value"})
+    registry = make(leaky, log=log)
+    assert await start(registry, "leaky") == ["mcp server 'leaky' exited: bad token [redacted]"]
+    assert "s3cr3t" not in repr(registry.status()) and not any("s3cr3t" in line for line in log.lines)
+    assert any("bad token [redacted]" in line for line in log.lines)
