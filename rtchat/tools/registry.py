@@ -86,9 +86,10 @@ class ToolRegistry:
         return self._configured.get(name)
 
     async def start(self, names: Iterable[str], notify: Callable[[str], None]) -> None:
-        """Start the servers in `names` not started yet, in parallel, each with `[tools] start_timeout`.
-        A failure is one line through `notify` (once per failure); the others go on. Idempotent:
-        a running server is left alone, a failed one stays failed until the registry is made again."""
+        """Start the servers in `names` not started yet, in parallel, each with `[tools] start_timeout`
+        (counted from its launch, after the SDK has loaded). A failure is one line through `notify`
+        (once per failure); the others go on. Idempotent: a running server is left alone, a failed
+        one stays failed until `restart`."""
         names = list(dict.fromkeys(names))
         new = [(name, config) for name in names if name not in self._connections and (config := self.config_of(name)) is not None]
         if new and not self._sdk_loaded:
