@@ -20,7 +20,7 @@ from rtchat.tools.approval import ConversationTools, Decision
 from rtchat.tools.registry import TOOL_NAME, ServerState, ToolRegistry, safe_name
 from rtchat.tools.runner import DECLINED, ToolSession
 from tests.support.env import isolated_env
-from tests.support.mcp_servers import HUGE_CHARS, http_server, stdio_config
+from tests.support.mcp_servers import http_server, stdio_config
 
 
 class Log(list):
@@ -132,7 +132,7 @@ async def test_an_allow_list_offers_only_the_tools_named(registry_of):
     assert [tool.name for tool in registry.status()[0].tools] == ["echo", "pid"]
 
 
-async def test_results_in_words_images_described_structured_content_as_json_a_huge_one_cut(registry_of):
+async def test_results_in_words_images_described_structured_content_as_json_a_long_one_cut(registry_of):
     registry = registry_of(stdio_config("local"), max_result_chars=1000)
     await started(registry)
     tools = by_name(registry, ["local"])
@@ -140,9 +140,9 @@ async def test_results_in_words_images_described_structured_content_as_json_a_hu
     assert picture.output == "[image/png, 12 KB]"
     numbers = await registry.call(tools["numbers"], {}, timeout=30)
     assert numbers.output == '{"sum":3,"items":[1,2]}'
-    huge = await registry.call(tools["huge"], {}, timeout=60)
-    assert huge.output == "x" * 1000 + f"\n[cut: {HUGE_CHARS - 1000} more characters]"
-    assert (huge.is_error, huge.status) == (False, "ok")
+    long = await registry.call(tools["echo"], {"text": "y" * 1500}, timeout=60)
+    assert long.output == "y" * 1000 + "\n[cut: 500 more characters]"
+    assert (long.is_error, long.status) == (False, "ok")
 
 
 async def test_aclose_leaves_no_server_process_behind(registry_of):
