@@ -95,9 +95,7 @@ def _convert(schema: object, defs: dict, depth: int, seen: tuple[str, ...]) -> d
     for key in NUMBERS:
         if isinstance(schema.get(key), (int, float)) and not isinstance(schema.get(key), bool):
             out[key] = schema[key]
-    _enum(schema, out)
-    if out.get("enum") is not None and None in schema.get("enum", ()):
-        nullable = True
+    nullable = _enum(schema, out) or nullable
     fmt = schema.get("format")
     if isinstance(fmt, str) and fmt in FORMATS.get(out.get("type", ""), ()):
         out.setdefault("format", fmt)
@@ -161,24 +159,24 @@ def _merge_all_of(schema: dict, parts: list, defs: dict, depth: int, seen: tuple
     return merged
 
 
-def _enum(schema: dict, out: dict) -> None:
+def _enum(schema: dict, out: dict) -> bool:
     """`enum` as strings (google-genai's `enum: list[str]`; integers say `format: enum`);
-    `const` is a one-value enum."""
+    `const` is a one-value enum. True when the values allow null (said as `nullable`)."""
     values = schema.get("enum")
     if not isinstance(values, list):
         values = [schema["const"]] if "const" in schema else None
     if values is None:
-        return
+        return False
     kept = [v for v in values if v is not None and not isinstance(v, (dict, list))]
-    if not kept:
-        return
-    out["enum"] = [v if isinstance(v, str) else _scalar_text(v) for v in kept]
-    if out.get("type") in (None, "STRING") and all(isinstance(v, str) for v in kept):
-        out["type"] = "STRING"
-    elif out.get("type") == "INTEGER":
-        out["format"] = "enum"
-    elif out.get("type") != "STRING":
-        out["type"] = "STRING"  # mixed or non-integer values: Gemini enums are strings
+    if kept:
+        out["enum"] = [v if isinstance(v, str) else _scalar_text(v) for v in kept]
+        if out.get("type") in (None, "STRING") and all(isinstance(v, str) for v in kept):
+            out["type"] = "STRING"
+        elif out.get("type") == "INTEGER":
+            out["format"] = "enum"
+        elif out.get("type") != "STRING":
+            out["type"] = "STRING"  # mixed or non-integer values: Gemini enums are strings
+    return None in values
 
 
 def _scalar_text(value: object) -> str:
