@@ -423,3 +423,21 @@ def test_any_json_becomes_a_schema_google_genai_accepts(schema):
     if translated is not None:
         assert translated["type"] == "OBJECT" and translated["properties"]
         types.Schema.model_validate(translated)  # field names and value types the SDK knows (extra is forbidden)
+
+
+# --- hostile and broken tool streams ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("wire", "name"), STREAMS, ids=[name for _, name in STREAMS])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(data=st.data())
+def test_cut_or_mangled_tool_streams_never_raise_and_every_call_has_an_id(wire, name, data):
+    raw = bytearray(tool_fixture(f"{name}.sse").read_bytes())
+    for position in data.draw(st.lists(st.integers(0, len(raw) - 1), max_size=3)):
+        raw[position] = data.draw(st.sampled_from(b'{}[]":,0x \n'))
+    cut = data.draw(st.integers(0, len(raw)))
+    events = decode_chunks(wire, [bytes(raw[:cut])])
+    assert isinstance(events[-1], Done) and sum(isinstance(e, Done) for e in events) == 1
+    builder = fold(events, wire)
+    assert all(call.id for call in builder.answer().tool_calls)
+    assert all(isinstance(d.index, int) and isinstance(d.arguments, str) for d in events if isinstance(d, ToolCallDelta))
