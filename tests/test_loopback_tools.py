@@ -3,6 +3,7 @@ follow-up and rejection over real sockets to a started loopback."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 
 import aiohttp
@@ -497,7 +498,9 @@ async def test_rtchat_http_turn_runs_a_whole_tool_loop_on_each_wire(isolated, lo
     assert runner.ran == [(call_id, "time__now", '{"timezone":"UTC"}')]
     requested = [e for e in events if isinstance(e, ToolCallRequest)]
     assert [(e.id, e.name, e.arguments) for e in requested] == runner.ran
-    assert "".join(e.text for e in events if isinstance(e, TextDelta)) == f"time__now returned: {result_text(wire, '12:00 UTC')}"
+    # rtchat's Gemini wire sends a result as `{"output": ...}`, the key google-genai's FunctionResponse documents.
+    quoted = json.dumps({"output": "12:00 UTC"}) if wire == "gemini" else result_text(wire, "12:00 UTC")
+    assert "".join(e.text for e in events if isinstance(e, TextDelta)) == f"time__now returned: {quoted}"
     assert isinstance(events[-1], Done) and events[-1].reason == "complete"
     assert not [e for e in events if isinstance(e, Error)]
     records = [r for r in loopback.records if r.model == "tools@0"]

@@ -78,10 +78,10 @@ def test_anthropic_server_tool_input_is_not_a_call():
     assert call.arguments == '{"from_currency": "USD", "to_currency": "EUR"}'  # the pieces joined exactly as sent
 
 
-def test_gemini_arguments_are_readable_json_of_args():
+def test_gemini_arguments_are_compact_json_of_args():
     events = decoded("gemini", "gemini_tool_call_args.sse")
     (call,) = fold(events, "gemini").answer().tool_calls
-    assert call.arguments == '{"country": "France"}'
+    assert call.arguments == '{"country":"France"}'
     assert call.id.startswith("gemini_") and call.extra == {"synthetic_id": "1"}
 
 
@@ -376,25 +376,25 @@ def test_mcp_sdk_schemas_translate_to_gemini_subset():
         "type": "OBJECT",
         "properties": {
             "query": {"type": "STRING", "description": "what to look for"},
-            "limit": {"type": "INTEGER", "minimum": 1, "maximum": 50},
-            "filters": {"type": "ARRAY", "items": {"type": "OBJECT", "properties": {
+            "limit": {"type": "INTEGER", "default": 10, "minimum": 1, "maximum": 50},
+            "filters": {"type": "ARRAY", "default": None, "items": {"type": "OBJECT", "properties": {
                 "field": {"type": "STRING"},
-                "op": {"type": "STRING", "enum": ["eq", "lt", "gt"]},
-                "value": {"anyOf": [{"type": "STRING"}, {"type": "INTEGER"}], "nullable": True},
+                "op": {"type": "STRING", "default": "eq", "enum": ["eq", "lt", "gt"]},
+                "value": {"anyOf": [{"type": "STRING"}, {"type": "INTEGER"}], "default": None, "nullable": True},
             }, "required": ["field"]}, "nullable": True},
-            "mode": {"type": "STRING", "enum": ["fast", "exact"]},
+            "mode": {"type": "STRING", "default": "fast", "enum": ["fast", "exact"]},
         },
         "required": ["query"],
     }
     node = gemini_parameters(schemas["tree"])["properties"]["root"]
     # A recursive model is unrolled twice, then cut to its bare type.
     assert node["properties"]["children"]["items"]["properties"]["children"]["items"] == {"type": "OBJECT"}
-    assert gemini_parameters(schemas["tree"])["properties"]["meta"] == {"type": "OBJECT", "nullable": True}  # additionalProperties dropped
+    assert gemini_parameters(schemas["tree"])["properties"]["meta"] == {"type": "OBJECT", "default": None, "nullable": True}  # additionalProperties dropped
     assert gemini_parameters(schemas["now"]) is None
 
 
 @pytest.mark.parametrize(("schema", "expected"), [
-    ({"type": ["string", "null"], "format": "uri", "title": "U", "default": "x"}, {"type": "STRING", "nullable": True}),
+    ({"type": ["string", "null"], "format": "uri", "title": "U", "default": "x"}, {"type": "STRING", "default": "x", "nullable": True}),
     ({"const": "only"}, {"type": "STRING", "enum": ["only"]}),
     ({"type": "integer", "enum": [1, 2]}, {"type": "INTEGER", "enum": ["1", "2"], "format": "enum"}),
     ({"oneOf": [{"type": "string"}, {"type": "number", "format": "double"}]}, {"anyOf": [{"type": "STRING"}, {"type": "NUMBER", "format": "double"}]}),

@@ -20,8 +20,9 @@ REF_REPEATS = 2  # a recursive model (a tree's `children: list[Node]`) is unroll
 # JSON Schema type -> OpenAPI type, as google-genai's `types.Type` spells it.
 TYPES = {"string": "STRING", "number": "NUMBER", "integer": "INTEGER", "boolean": "BOOLEAN", "array": "ARRAY", "object": "OBJECT"}
 
-# Kept as they are: `types.Schema` has them with the same meaning.
-PLAIN = ("description", "minItems", "maxItems", "minLength", "maxLength", "minProperties", "maxProperties", "pattern")
+# Kept as they are: `types.Schema` has them with the same meaning. `default` stays because the
+# model fills arguments better knowing it (the API's Schema documents it as a note, not a check).
+PLAIN = ("description", "default", "minItems", "maxItems", "minLength", "maxLength", "minProperties", "maxProperties", "pattern")
 NUMBERS = ("minimum", "maximum")
 
 # The formats the Gemini API accepts for each type: any other (`uri`, `email` on a string) is a 400
@@ -31,8 +32,9 @@ FORMATS = {"STRING": {"enum", "date-time"}, "NUMBER": {"float", "double"}, "INTE
 # Dropped on purpose (everything not named above is dropped too):
 # - `additionalProperties`, `propertyNames`, `patternProperties`: the Gemini Developer API rejects
 #   them (google-genai raises for `additionalProperties` outside Vertex AI);
-# - `$schema`, `$id`, `$comment`, `title`, `examples`, `default`, `readOnly`, `deprecated`: notes for
-#   people and validators, which the model does not need and older API versions reject;
+# - `$schema`, `$id`, `$comment`, `title`, `examples`, `readOnly`, `deprecated`: notes for people and
+#   validators that tell the model nothing the names and descriptions do not (pydantic's titles
+#   repeat the property name), and older API versions rejected;
 # - `exclusiveMinimum`/`exclusiveMaximum`, `multipleOf`, `uniqueItems`, `not`, `if`/`then`/`else`:
 #   no OpenAPI-subset equivalent; the tool validates its own input anyway.
 
