@@ -410,7 +410,8 @@ def test_json_schema_keywords_gemini_rejects_are_translated_or_dropped(schema, e
 
 
 JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
-                    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.sampled_from(["type", "properties", "items", "anyOf", "oneOf", "allOf", "$ref", "$defs", "enum", "const", "required", "format", "nullable", "x"]), inner, max_size=5),
+                    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.sampled_from(["type", "properties", "items", "anyOf", "oneOf", "allOf", "$ref", "$defs", "enum", "const", "required", "format", "nullable",
+                                                                                      "description", "default", "minItems", "maxLength", "minimum", "pattern", "propertyOrdering", "prefixItems", "x"]), inner, max_size=5),
                     max_leaves=30)
 
 
@@ -423,6 +424,20 @@ def test_any_json_becomes_a_schema_google_genai_accepts(schema):
     if translated is not None:
         assert translated["type"] == "OBJECT" and translated["properties"]
         types.Schema.model_validate(translated)  # field names and value types the SDK knows (extra is forbidden)
+        assert not _keys_outside_the_subset(translated)
+
+
+SUBSET = {"type", "format", "description", "nullable", "enum", "properties", "required", "items", "anyOf", "propertyOrdering", "default",
+          "minItems", "maxItems", "minLength", "maxLength", "minProperties", "maxProperties", "pattern", "minimum", "maximum"}
+
+
+def _keys_outside_the_subset(schema: dict) -> set[str]:
+    """Keys the SDK's Schema knows but the Gemini Developer API refuses (additionalProperties, $ref...)."""
+    odd = set(schema) - SUBSET
+    children = [*schema.get("properties", {}).values(), *schema.get("anyOf", []), *([schema["items"]] if "items" in schema else [])]
+    for child in children:
+        odd |= _keys_outside_the_subset(child)
+    return odd
 
 
 # --- hostile and broken tool streams ----------------------------------------------------------------

@@ -20,9 +20,11 @@ REF_REPEATS = 2  # a recursive model (a tree's `children: list[Node]`) is unroll
 # JSON Schema type -> OpenAPI type, as google-genai's `types.Type` spells it.
 TYPES = {"string": "STRING", "number": "NUMBER", "integer": "INTEGER", "boolean": "BOOLEAN", "array": "ARRAY", "object": "OBJECT"}
 
-# Kept as they are: `types.Schema` has them with the same meaning. `default` stays because the
-# model fills arguments better knowing it (the API's Schema documents it as a note, not a check).
-PLAIN = ("description", "default", "minItems", "maxItems", "minLength", "maxLength", "minProperties", "maxProperties", "pattern")
+# Kept as they are when of the type `types.Schema` gives them (a wrong one would be a 400 for the
+# whole request). `default` stays because the model fills arguments better knowing it (the API's
+# Schema documents it as a note, not a check).
+TEXTS = ("description", "pattern")
+COUNTS = ("minItems", "maxItems", "minLength", "maxLength", "minProperties", "maxProperties")
 NUMBERS = ("minimum", "maximum")
 
 # The formats the Gemini API accepts for each type: any other (`uri`, `email` on a string) is a 400
@@ -91,11 +93,16 @@ def _convert(schema: object, defs: dict, depth: int, seen: tuple[str, ...]) -> d
             out["anyOf"] = converted
     if kind:
         out.setdefault("type", kind)
-    for key in PLAIN:
-        if key in schema and key not in out:
+    for key in TEXTS:
+        if isinstance(schema.get(key), str) and key not in out:
             out[key] = schema[key]
+    if "default" in schema and "default" not in out:
+        out["default"] = schema["default"]
+    for key in COUNTS:
+        if _number(schema.get(key)) and schema[key] == int(schema[key]) and 0 <= schema[key] < 2**63:
+            out[key] = int(schema[key])
     for key in NUMBERS:
-        if isinstance(schema.get(key), (int, float)) and not isinstance(schema.get(key), bool):
+        if _number(schema.get(key)):
             out[key] = schema[key]
     nullable = _enum(schema, out) or nullable
     fmt = schema.get("format")
@@ -108,6 +115,10 @@ def _convert(schema: object, defs: dict, depth: int, seen: tuple[str, ...]) -> d
     if nullable:
         out["nullable"] = True
     return out
+
+
+def _number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and value == value and abs(value) != float("inf")
 
 
 def _type(value: object) -> tuple[str | None, bool, list[str]]:
