@@ -3,6 +3,10 @@
 Each frame is a whole GenerateContentResponse; thought parts carry
 `thought: true`. There is no end marker: the stream just ends, so the last
 `finishReason` seen decides how the turn ended.
+
+Tools: `functionCall` parts arrive whole (`args` an object, `id` only sometimes, the part's
+`thoughtSignature` to be sent back on that same part); results go back as `functionResponse`
+parts. Parameters are sent in the schema subset Gemini takes (`gemini_schema`).
 """
 
 from __future__ import annotations
