@@ -26,6 +26,7 @@ TYPES = {"string": "STRING", "number": "NUMBER", "integer": "INTEGER", "boolean"
 TEXTS = ("description", "pattern")
 COUNTS = ("minItems", "maxItems", "minLength", "maxLength", "minProperties", "maxProperties")
 NUMBERS = ("minimum", "maximum")
+KEPT = frozenset((*TEXTS, *COUNTS, *NUMBERS, "default"))
 
 # The formats the Gemini API accepts for each type: any other (`uri`, `email` on a string) is a 400
 # ("only 'enum' and 'date-time' are supported for STRING type"), so it is dropped, not sent.
@@ -93,17 +94,20 @@ def _convert(schema: object, defs: dict, depth: int, seen: tuple[str, ...]) -> d
             out["anyOf"] = converted
     if kind:
         out.setdefault("type", kind)
-    for key in TEXTS:
-        if isinstance(schema.get(key), str) and key not in out:
-            out[key] = schema[key]
-    if "default" in schema and "default" not in out:
-        out["default"] = schema["default"]
-    for key in COUNTS:
-        if _number(schema.get(key)) and schema[key] == int(schema[key]) and 0 <= schema[key] < 2**63:
-            out[key] = int(schema[key])
-    for key in NUMBERS:
-        if _number(schema.get(key)):
-            out[key] = schema[key]
+    for key, value in schema.items():  # in the schema's order, so a request's bytes never vary
+        if key not in KEPT or key in out:
+            continue
+        if key in TEXTS:
+            if isinstance(value, str):
+                out[key] = value
+        elif key in COUNTS:
+            if _number(value) and value == int(value) and 0 <= value < 2**63:
+                out[key] = int(value)
+        elif key in NUMBERS:
+            if _number(value):
+                out[key] = value
+        else:
+            out[key] = value  # default
     nullable = _enum(schema, out) or nullable
     fmt = schema.get("format")
     if isinstance(fmt, str) and fmt in FORMATS.get(out.get("type", ""), ()):
