@@ -20,7 +20,7 @@ from typing import Any, Protocol
 
 from rtchat.answer import Answer
 from rtchat.conversation import ThinkingBlock
-from rtchat.store import chunks
+from rtchat.store import chunks, tool_blocks
 from rtchat.store.connection import write_transaction
 from rtchat.store.errors import StoreError
 from rtchat.store.records import STATUSES, answer_row, title_from_prompt
@@ -102,37 +102,43 @@ class AnswerWriter:
 
     # ---- the answer
 
-    def update(self, snapshot: Callable[[], Answer], final: bool = False) -> None:
+    def update(self, snapshot: Callable[[], Answer], final: bool = False, step: bool = False) -> None:
         """The answer grew: `snapshot` reads it (the turn's `answer`), called only when a write is
-        due, so a long answer is not copied per token. `final`: it has ended, write now. Never waits."""
+        due, so a long answer is not copied per token. `final`: it has ended, write now. `step`:
+        a tool step's boundary (a call about to run, a result back), write now: a tool's result
+        may not be had again, and the user may take minutes to approve a call. Never waits."""
         if self.closed:
             return
         self._snapshot = snapshot
         self._dirty = True
-        if final or self._clock() - self._last_flush >= self._interval:
-            self.flush()
+        if final or step or self._clock() - self._last_flush >= self._interval:
+            self.flush(step)
 
     # ---- saving
 
-    def _state(self) -> dict[str, Any]:
+    def _state(self, step: bool = False) -> dict[str, Any]:
         answer = self.answer()
         return {
             **answer_row(answer, self.forced_status or answer.status),
+            "step": step,  # at a step boundary: the open step's calls are whole
             "id": self.message_id,
             "conversation_id": self.conversation_id,
             "prompt_id": self.prompt_id,
             "now": self.store.now(),  # when it was received, not when the lock let it through
         }
 
-    def flush(self) -> None:
+    def flush(self, step: bool = False) -> None:
         """Hand what has been received to the writer thread; returns at once."""
         if not self._dirty:
             return
         self._last_flush = self._clock()
         self._dirty = False
-        state = self._state()  # taken here: the turn's answer belongs to this thread
+        state = self._state(step)  # taken here: the turn's answer belongs to this thread
         with self._slot:
-            queued, self._pending = self._pending is not None, state
+            queued = self._pending is not None
+            if queued and self._pending["step"]:  # the snapshot it replaces was a step boundary: still is
+                state["step"] = True
+            self._pending = state
         self.flushes += 1
         if queued:
             return  # the job already queued takes this newer snapshot
@@ -203,6 +209,7 @@ class Saved:
 
     text_chars: int = 0  # of the text: in `messages.text` plus the answer's chunks
     thinking: str | None = None  # the thinking JSON last written
+    tools: tuple[tool_blocks.Fingerprint, ...] = ()  # of each tool step row written
 
 
 def save_answer(conn: sqlite3.Connection, state: dict[str, Any], saved: Saved = Saved()) -> Saved:
@@ -210,7 +217,8 @@ def save_answer(conn: sqlite3.Connection, state: dict[str, Any], saved: Saved = 
 
     While the answer streams, only the text's new part is written (a chunk row) and the
     thinking only when it changed; the final snapshot writes the whole text once and drops
-    the chunks. So an answer of N bytes costs O(N) bytes of writes, not O(N²)."""
+    the chunks. So an answer of N bytes costs O(N) bytes of writes, not O(N²). Tool steps
+    are written when one begins or gets a result (store/tool_blocks.py)."""
     now = state["now"]
     text: str = state["text"]
     streaming = state["status"] == "streaming"
@@ -223,6 +231,9 @@ def save_answer(conn: sqlite3.Connection, state: dict[str, Any], saved: Saved = 
         chunks.drop(conn, state["id"])
     if not streaming or state["thinking"] != saved.thinking:
         sets.append("thinking = :thinking, thinking_text = :thinking_text")
+    # A tool step's row is written only when a step began, got a result, or its calls are whole.
+    wanted = tool_blocks.fingerprints(state["rounds"], state["open_calls"], whole=not streaming or state["step"])
+    tools = tool_blocks.save(conn, state["id"], state["rounds"], state["open_calls"], wanted, saved.tools)
     conn.execute(
         "UPDATE messages SET " + "".join(f"{column}, " for column in sets) +
         " transcript = :transcript, status = :status, finish_reason = :finish_reason,"
@@ -249,4 +260,4 @@ def save_answer(conn: sqlite3.Connection, state: dict[str, Any], saved: Saved = 
             "UPDATE conversations SET updated = max(updated, ?) WHERE id = ?",
             (now, state["conversation_id"]),
         )
-    return Saved(len(text), state["thinking"])
+    return Saved(len(text), state["thinking"], tools)
