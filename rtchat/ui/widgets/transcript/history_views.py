@@ -55,4 +55,4 @@ def message_factory(message: ChatMessage, model: str) -> WidgetFactory:
         return lambda: UserMessage(message.text, message.attachments)
     thinking = "".join(block.text for block in message.thinking)
     redacted = any(block.redacted for block in message.thinking)
-    return lambda: AssistantMessage(model, message.text, thinking=thinking, redacted=redacted)
+    return lambda: AssistantMessage(model, message.text, thinking=thinking, redacted=redacted, rounds=message.rounds)

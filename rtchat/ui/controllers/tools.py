@@ -1,0 +1,123 @@
+"""The app's approver: every tool call is put to the user on its card in the transcript.
+
+`decide(request)` is awaited by the turn's tool runner (in the turn's task): it finds the
+card of that call (it may not be on screen yet, as the screen draws the turn's events a
+little behind the turn), asks there and waits for the user's key, which the card posts
+as `ToolCard.Decided` and the chat screen hands to `answered`. Calls are asked one at a
+time, in order. Ctrl-C cancels the turn's task, so the wait ends with it and the card
+says "cancelled". Only a key on an asking card decides: no text a model or a tool sends,
+and nothing typed in the prompt input, can.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+from rtchat.target import Target
+from rtchat.tools.approval import ConversationTools, Decision, ToolRequest
+from rtchat.turns.tool_steps import ToolRunner
+from rtchat.ui.widgets.transcript.tool_card import ToolCard
+
+SaveAlways = Callable[[str, str], None]  # (server, tool): remember "always allow" in the config
+
+
+class AppApprover:
+    """Implements `rtchat.tools.approval.Approver` with the transcript's tool cards."""
+
+    def __init__(self, save_always: SaveAlways | None = None) -> None:
+        self.save_always = save_always
+        self._cards: dict[str, ToolCard] = {}  # this turn's cards by call id
+        self._card_wanted: dict[str, asyncio.Future[ToolCard]] = {}
+        self._answers: dict[str, asyncio.Future[Decision]] = {}
+        self._one_at_a_time = asyncio.Lock()
+        self.asked: list[str] = []  # call ids asked, in order (what the user was shown)
+
+    def begin_turn(self) -> None:
+        """A new answer: call ids of earlier answers (the loopback's repeat) name other cards."""
+        self._cards.clear()
+        for wanted in self._card_wanted.values():
+            wanted.cancel()
+        self._card_wanted.clear()
+
+    def card_shown(self, card: ToolCard) -> None:
+        """The runner put `card` on screen (or learnt its id): a question waiting for it can be asked."""
+        if not card.call_id:
+            return
+        self._cards[card.call_id] = card
+        wanted = self._card_wanted.pop(card.call_id, None)
+        if wanted is not None and not wanted.done():
+            wanted.set_result(card)
+
+    @property
+    def asking(self) -> bool:
+        return bool(self._answers)
+
+    async def decide(self, request: ToolRequest) -> Decision:
+        async with self._one_at_a_time:
+            card = await self._card(request.call.id)
+            answer: asyncio.Future[Decision] = asyncio.get_running_loop().create_future()
+            self._answers[request.call.id] = answer
+            self.asked.append(request.call.id)
+            card.ask(request.server, request.tool)
+            try:
+                decision = await answer
+            except asyncio.CancelledError:
+                card.cancel()  # Ctrl-C: the turn stops here, the card says so
+                raise
+            finally:
+                self._answers.pop(request.call.id, None)
+            card.decided(decision)
+            return decision
+
+    async def _card(self, call_id: str) -> ToolCard:
+        card = self._cards.get(call_id)
+        if card is not None:
+            return card
+        wanted = self._card_wanted.get(call_id)
+        if wanted is None:
+            wanted = self._card_wanted[call_id] = asyncio.get_running_loop().create_future()
+        return await wanted
+
+    def answered(self, call_id: str, decision: Decision) -> bool:
+        """A card's key: the decision for the call it asks about (False when nothing asks about it)."""
+        answer = self._answers.get(call_id)
+        if answer is None or answer.done():
+            return False
+        answer.set_result(decision)
+        return True
+
+    def save(self, server: str, tool: str) -> str:
+        """`a` again on a card: "always allow" goes into the config; the line to tell the user."""
+        if self.save_always is None:
+            return "cannot save to the config in this session"
+        self.save_always(server, tool)
+        return f"{server}/{tool} is always allowed (saved to the config)"
+
+
+RunnerFactory = Callable[[Target, ConversationTools, AppApprover], ToolRunner | None]
+
+
+class ToolsController:
+    """The conversation's tool choices and the runner each turn gets from them.
+
+    The choices (`ConversationTools`: which servers and tools are on, which run without
+    asking) live as long as the conversation on screen; a new or reopened conversation
+    starts from the defaults. `make_runner` builds one turn's runner (the session's
+    registry, this approver, these choices); None: no tools this turn."""
+
+    def __init__(self, make_runner: RunnerFactory | None = None, save_always: SaveAlways | None = None) -> None:
+        self.approver = AppApprover(save_always)
+        self.choices = ConversationTools()
+        self.make_runner = make_runner
+
+    def reset(self) -> None:
+        """Another conversation: its own choices, from the defaults."""
+        self.choices = ConversationTools()
+
+    def runner_for(self, target: Target, protocol: str) -> ToolRunner | None:
+        """The tools of a turn: HTTP turns only (sockets get theirs in issue 25), when tools are on."""
+        if protocol != "sse" or self.choices.off or self.make_runner is None:
+            return None
+        self.approver.begin_turn()
+        return self.make_runner(target, self.choices, self.approver)
