@@ -50,6 +50,10 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--audio-in", metavar="FILE.wav", help="send this WAV as a spoken user turn (voice models; WebRTC unless --protocol websocket)")
     ask.add_argument("--save-audio", metavar="OUT.wav", help="with --audio-in: write the spoken answer to this WAV")
     ask.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="write a redacted wire log to the state dir")
+    offered = ask.add_mutually_exclusive_group()
+    offered.add_argument("--tools", metavar="SERVER[,SERVER]", help="offer only these MCP servers' tools (default: every enabled server for the model)")
+    offered.add_argument("--no-tools", action="store_true", help="offer no tools")
+    ask.add_argument("--approve-tools", action="store_true", help="allow every tool call of this run without asking (else asked on the terminal; with no terminal, denied)")
 
     models = sub.add_parser("models", help="list known models and their capabilities")
     models.add_argument("--provider", help="only this provider")

@@ -21,6 +21,9 @@ from rtchat.events import Notice
 from rtchat.pricing import price_for
 from rtchat.secrets import lookup_key
 from rtchat.target import Target, is_free, is_local
+from rtchat.tools.approval import Approver, ConversationTools
+from rtchat.tools.registry import DEMO_SERVER, LOOPBACK_PROVIDER, ToolRegistry
+from rtchat.tools.runner import ToolSession
 from rtchat.turns.base import Turn
 from rtchat.turns.refused import RefusedTurn
 from rtchat.turns.tool_steps import ToolRunner
@@ -31,12 +34,11 @@ if TYPE_CHECKING:
     from rtchat.live import LivePool
     from rtchat.live.connection import LiveConnection
     from rtchat.live.webrtc import WebRTCPool
-    from rtchat.tools.approval import Approver, ConversationTools
-    from rtchat.tools.registry import ToolRegistry
 
 SaveAlways = Callable[[str, str], None]  # (server, tool): remember "always allow" in the config
 
 PROTOCOLS = ("sse", "websocket", "webrtc")
+TOOLS_MODEL = "tools"  # the loopback model that calls tools: the one the demo MCP server is for
 
 
 def context_warning(target: Target, conversation: Conversation) -> list[Notice]:
@@ -175,8 +177,6 @@ class Session:
         """The MCP servers of this session, made on first use (no server starts until a turn
         offers tools); their log lines go to the --debug wire log, header and env values redacted."""
         if self._tools is None:
-            from rtchat.tools.registry import ToolRegistry  # noqa: PLC0415 - the MCP SDK and its deps: loaded with the first tool turn
-
             for server in self.config.mcp_servers.values():
                 for secret in (*server.headers.values(), *server.env.values()):
                     if self.wire_log is not None:
@@ -194,16 +194,20 @@ class Session:
         if protocol != "sse" or choices.off:
             return []
         names = self.tool_registry().servers_for(target.provider.id)
+        if target.provider.id == LOOPBACK_PROVIDER and target.model != TOOLS_MODEL:
+            names = [name for name in names if name != DEMO_SERVER]  # echo and lorem never call tools: no demo server started for them
         return [name for name in names if choices.servers is None or name in choices.servers]
 
     def tool_runner(self, target: Target, protocol: str, approver: Approver, choices: ConversationTools, save_always: SaveAlways | None = None) -> ToolRunner | None:
         """The `tools=` of a turn (`ask` and the app): None when it offers none, so the request
         carries no tools field at all."""
-        if not self.tool_servers(target, protocol, choices):
+        names = self.tool_servers(target, protocol, choices)
+        if not names:
             return None
-        from rtchat.tools.runner import ToolSession  # noqa: PLC0415 - with the registry, as above
-
-        return ToolSession(self.tool_registry(), approver, choices, self.config.tools, target.provider.id, save_always=save_always)
+        # This turn's servers; the conversation's "always" and switched-off tools are shared, so a
+        # choice made during the turn holds for the next.
+        turn_choices = ConversationTools(set(names), choices.disabled_tools, choices.always)
+        return ToolSession(self.tool_registry(), approver, turn_choices, self.config.tools, target.provider.id, save_always=save_always)
 
     async def aclose(self) -> None:
         if self._tools is not None:  # first: no server process outlives the session, Ctrl-C included
