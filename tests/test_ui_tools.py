@@ -107,7 +107,7 @@ async def tool_app(peer_url: str, block: bool = False):
     app = RtChatApp(config, model="tooltest/caller")
     made: list[StandInTools] = []
 
-    def make_runner(target, choices, approver):
+    def make_runner(target, protocol, choices, approver):
         made.append(StandInTools(choices, approver, block))
         return made[-1]
 
@@ -233,3 +233,20 @@ def test_a_huge_result_shows_its_first_lines_only():
     assert clipped(one_line).endswith("more characters") and len(clipped(one_line)) < 5000
     assert pretty_arguments('{"a": [1, 2]}') == '{\n  "a": [\n    1,\n    2\n  ]\n}'
     assert pretty_arguments('{"a": ') == '{"a": '  # not JSON: exactly as sent
+
+
+async def test_real_demo_server_over_the_loopback_tools_model():
+    from tests.support.ui import make_app
+
+    app = make_app(model="loopback/tools")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        await send(pilot, "calculate(expression=\"2+3\")")
+        await wait_for(pilot, lambda: asking_card(app) is not None, timeout=30)
+        card = asking_card(app)
+        print(card.head, card.arguments)
+        await pilot.press("y")
+        await wait_for(pilot, lambda: idle(app), timeout=30)
+        print(card.state, card.result)
+        print(app.transcript.query_one(AssistantMessage).text)
+        print(app.status.text)

@@ -13,11 +13,18 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
 
+from rtchat.config import ConfigError
+from rtchat.session import Session
 from rtchat.target import Target
 from rtchat.tools.approval import ConversationTools, Decision, ToolRequest
 from rtchat.turns.tool_steps import ToolRunner
 from rtchat.ui.widgets.transcript.tool_card import ToolCard
+
+if TYPE_CHECKING:
+    from rtchat.tools.registry import ServerStatus
 
 SaveAlways = Callable[[str, str], None]  # (server, tool): remember "always allow" in the config
 
@@ -90,34 +97,59 @@ class AppApprover:
     def save(self, server: str, tool: str) -> str:
         """`a` again on a card: "always allow" goes into the config; the line to tell the user."""
         if self.save_always is None:
-            return "cannot save to the config in this session"
-        self.save_always(server, tool)
-        return f"{server}/{tool} is always allowed (saved to the config)"
+            return "there is no config file to save to in this session"
+        try:
+            self.save_always(server, tool)
+        except (LookupError, OSError, ConfigError) as exc:
+            return f"not saved: {exc}"
+        return f"{server}/{tool}: always allowed, saved to [mcp.servers.{server}] always_allow"
 
 
-RunnerFactory = Callable[[Target, ConversationTools, AppApprover], ToolRunner | None]
+RunnerFactory = Callable[[Target, str, ConversationTools, AppApprover], ToolRunner | None]
 
 
 class ToolsController:
-    """The conversation's tool choices and the runner each turn gets from them.
+    """The conversation's tool choices, the runner each turn gets from them, and the servers' list.
 
     The choices (`ConversationTools`: which servers and tools are on, which run without
     asking) live as long as the conversation on screen; a new or reopened conversation
     starts from the defaults. `make_runner` builds one turn's runner (the session's
     registry, this approver, these choices); None: no tools this turn."""
 
-    def __init__(self, make_runner: RunnerFactory | None = None, save_always: SaveAlways | None = None) -> None:
-        self.approver = AppApprover(save_always)
+    def __init__(self, session: Session | None = None, config_path: Path | None = None) -> None:
+        self.session = session
+        self.config_path = config_path
+        self.approver = AppApprover(self._save_always if config_path is not None else None)
         self.choices = ConversationTools()
-        self.make_runner = make_runner
+        self.make_runner: RunnerFactory | None = self._session_runner if session is not None else None
 
     def reset(self) -> None:
         """Another conversation: its own choices, from the defaults."""
         self.choices = ConversationTools()
 
     def runner_for(self, target: Target, protocol: str) -> ToolRunner | None:
-        """The tools of a turn: HTTP turns only (sockets get theirs in issue 25), when tools are on."""
-        if protocol != "sse" or self.choices.off or self.make_runner is None:
+        """The tools of a turn (None: the request offers none, and carries no tools field)."""
+        if self.make_runner is None or self.choices.off:
             return None
         self.approver.begin_turn()
-        return self.make_runner(target, self.choices, self.approver)
+        return self.make_runner(target, protocol, self.choices, self.approver)
+
+    def _session_runner(self, target: Target, protocol: str, choices: ConversationTools, approver: AppApprover) -> ToolRunner | None:
+        assert self.session is not None
+        return self.session.tool_runner(target, protocol, approver, choices, self.approver.save_always)
+
+    def _save_always(self, server: str, tool: str) -> None:
+        from rtchat.config import save_always_allow  # deferred with tomlkit: only when the user saves
+
+        assert self.config_path is not None
+        save_always_allow(self.config_path, server, tool)
+
+    async def servers(self, target: Target, notify: Callable[[str], None]) -> list[ServerStatus]:
+        """The servers the model's provider may use, started (in parallel, each with its deadline)
+        so their tools can be listed; a server that fails says why in its status."""
+        if self.session is None:
+            return []
+        registry = self.session.tool_registry()
+        names = self.session.tool_servers(target, "sse", ConversationTools())  # every server the model may use
+        await registry.start(names, notify)
+        return [status for status in registry.status() if status.name in names]

@@ -101,7 +101,7 @@ class ChatScreen(Screen[None]):
         self.history = HistoryController(self.state, self.transcript, self._history_problem)
         self.models = ModelController(self.state, self.session, config, self.settings, self.status, self.transcript)
         talk_key = key_for("push_to_talk", config.keys or {})
-        self.tools = ToolsController()
+        self.tools = ToolsController(session, config.path)
         self.turns = TurnController(self.state, self.session, self.history, self.transcript, self.status, self._every, talk_key, self.tools)
         self.branches = BranchController(
             self.turns, self.history, self.transcript, self.prompt,
@@ -364,6 +364,17 @@ class ChatScreen(Screen[None]):
         self.prompt.focus()
 
     # --- tool calls: the user's answer on a card (the ToolsController's approver) --------------
+
+    def action_pick_tools(self) -> None:
+        """/tools: this conversation's MCP servers and tools, on or off (the servers start to list them)."""
+        from rtchat.ui.screens.tools import ToolsScreen  # deferred: a screen loads when first opened, off the app's first frame
+
+        target = self.state.target
+        if target is None:
+            self.notify("no model is selected yet", severity="warning")
+            return
+        note = "" if self.state.protocol == "sse" else "tools are offered on SSE turns (this model is on another protocol now)"
+        self.app.push_screen(ToolsScreen(target.ref, lambda: self.tools.servers(target, lambda line: None), self.tools.choices, note))
 
     @on(ToolCard.LeaveRequested)
     def _leave_card(self, event: ToolCard.LeaveRequested) -> None:
