@@ -60,6 +60,7 @@ async def test_allow_once_runs_the_call_and_the_answer_continues_below_its_card(
         assert json.loads(card.arguments) == {"expression": "6*7"}
         assert '"expression": "6*7"' in str(card._arguments.render()), "arguments pretty-printed"
         assert "allow?" in str(card._question.render()) and card._question.display
+        await wait_for(pilot, lambda: "allow calculate? y a n" in app.status.text)
         await pilot.press("y")
         await wait_for(pilot, lambda: idle(app), timeout=START)
         assert card.state == "ok" and str(card._result_text.render()) == "42"

@@ -39,6 +39,7 @@ from rtchat.ui.widgets.transcript.tool_card import ToolCard
 FRAME_SECONDS = 1 / 25  # deltas are coalesced and painted at most this often
 YIELD_SECONDS = 0.001  # a burst of queued events is applied in slices this long, so keys and Ctrl-C get in between
 
+TOOL_CALL = "tool call"  # the status line's state while the model's calls are shown, asked and run
 Observer = Callable[[Event], None]
 UserWords = Callable[[str], None]  # what the user said, for a spoken turn's placeholder
 
@@ -108,8 +109,10 @@ class TurnRunner:
             view.thinking_grew(delta=False)
         elif isinstance(event, ToolCallDelta):
             self.host.tool_card_shown(await view.tool_delta(event))
+            self.host.turn_progress(TOOL_CALL, self.turn)
         elif isinstance(event, ToolCallRequest):
             self.host.tool_card_shown(await view.tool_requested(event))
+            self.host.turn_progress(TOOL_CALL, self.turn)
         elif isinstance(event, ToolCallResult):
             view.tool_result(event)
             self.host.tool_finished(self.turn)

@@ -38,6 +38,15 @@ from rtchat.ui.widgets.transcript.transcript import Transcript
 Every = Callable[[float, Callable[[], object]], Timer]  # a repeating timer on the app's loop
 
 
+def calling_words(card: ToolCard | None) -> str | None:
+    """The status line while a call is asked or runs: "allow time_now? y a n", "calling time_now · 1.2 s"."""
+    if card is None:
+        return None
+    if card.state == "asking":
+        return f"allow {card.call_name}? y a n"
+    return f"calling {card.call_name} · {duration(card.elapsed_ms)}"
+
+
 class TurnController:
     def __init__(
         self,
@@ -280,8 +289,6 @@ class TurnController:
         stats = runner.turn.stats()
         self.status.show_clock(stats)
         waiting = None if stats.ttft_ms is not None else self.now() - stats.started
-        running = runner.view.running_card()
-        calling = f"{running.call_name} · {duration(running.elapsed_ms)}" if running is not None else None
-        self.status.show(waiting_s=waiting, calling=calling)
+        self.status.show(waiting_s=waiting, calling=calling_words(runner.view.active_card()))
         runner.view.show_waiting(waiting)
         return True

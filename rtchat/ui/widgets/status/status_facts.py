@@ -42,7 +42,7 @@ class StatusFacts:
     first_audio_ms: float | None = None  # press-to-send -> first sound of the answer
     tool_count: int = 0  # tool results in this answer so far
     tool_ms: float = 0.0  # the tools' own time in this answer
-    calling: str | None = None  # the call running now: "time_now · 1.2 s"
+    calling: str | None = None  # the call asked or running now: "calling time_now · 1.2 s"
 
     def reset_turn(self) -> None:
         """A new or reopened conversation: no figures of another conversation's turn stay."""
@@ -127,7 +127,7 @@ def _text_parts(facts: StatusFacts, usage: Usage) -> tuple[list[Part], list[Part
         rate = "–" if facts.tokens_per_s is None else f"{facts.tokens_per_s:.0f}"
         right.append((1 if streaming else 4, f"{rate} tok/s"))
     if facts.calling:
-        right.append((1, f"calling {facts.calling}"))
+        right.append((1, facts.calling))
     elif facts.tool_count:
         right.append((6, f"tools {facts.tool_count} · {duration(facts.tool_ms)}"))
     if usage.input_tokens is not None or usage.output_tokens is not None:

@@ -293,7 +293,8 @@ class AssistantMessage(MessageView):
     def _draw_thinking(self) -> None:
         if self._thinking_grew and self._answer is not None and self.thinking is not None:
             self._thinking_grew = False
-            self.thinking.show(self._answer().thinking)
+            answer = self._answer()
+            self.thinking.show([*(block for step in answer.rounds for block in step.thinking), *answer.thinking])  # every step's
 
     def append_text(self, text: str) -> None:
         if self.thinking is not None and self.thinking.state == "thinking":
@@ -339,13 +340,16 @@ class AssistantMessage(MessageView):
             card.show_result(ToolResult(event.id, event.name, event.output, event.is_error, event.status, event.ms, event.server))
         return card
 
-    def running_card(self) -> ToolCard | None:
-        """The call running now, if any (the status line's "calling time_now · 1.2 s")."""
-        return next((card for card in self.cards.values() if card.state == "running"), None)
+    def active_card(self) -> ToolCard | None:
+        """The call asked or running now, if any (the status line's "calling time_now · 1.2 s")."""
+        return next((card for card in self.cards.values() if card.state in ("asking", "running")), None)
 
     async def _add_card(self, card: ToolCard) -> ToolCard:
         if self.status.has_class("waiting"):
             self.show_waiting(None)
+        if self.thinking is not None and self.thinking.state == "thinking":
+            self._draw_thinking()
+            self.thinking.settle()  # the model thought, then called: the thinking is over
         if not self._after_cards and isinstance(self.body, StreamingMarkdown):
             await self.body.flush(final=True)  # the text before the call is all there is of it
         self._after_cards = True

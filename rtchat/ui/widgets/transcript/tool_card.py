@@ -15,13 +15,13 @@ import json
 import time
 
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import Collapsible, Static
 
 from rtchat.conversation import ToolCall, ToolResult
 from rtchat.tools.approval import Decision
+from rtchat.ui.bindings import TOOL_CARD_BINDINGS
 from rtchat.ui.safe_text import literal
 from rtchat.ui.widgets.status.status_facts import duration
 
@@ -91,12 +91,7 @@ class ToolCard(Vertical, can_focus=True):
     ToolCard.-denied .tool-state, ToolCard.-cancelled .tool-state { color: $warning; text-style: italic; }
     """
 
-    BINDINGS = [
-        Binding("y", "decide('once')", "Allow once", id="tool_allow_once"),
-        Binding("a", "decide('always')", "Always allow", id="tool_allow_always"),
-        Binding("n", "decide('deny')", "Deny", id="tool_deny"),
-        Binding("i,escape", "focus_input", "Input", id="tool_focus_input", show=False),
-    ]
+    BINDINGS = TOOL_CARD_BINDINGS
 
     class Decided(Message):
         """The user answered the card's question (handled by the app's approver)."""
@@ -235,6 +230,7 @@ class ToolCard(Vertical, can_focus=True):
         self.state = state
         self.add_class(f"-{state}")
         self._question.display = state == "asking"
+        self._state.display = state != "asking"  # the question says it
         if state in ENDED and self._timer is not None:
             self._timer.stop()
             self._timer = None
