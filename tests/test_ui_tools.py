@@ -149,6 +149,90 @@ async def test_ctrl_c_while_asked_cancels_the_call_and_keeps_the_answer():
         assert card.state == "cancelled"
 
 
+SLOW_SERVER = """
+import anyio
+from mcp.server.mcpserver import MCPServer
+
+server = MCPServer("slow", log_level="WARNING")
+
+
+@server.tool()
+async def wait() -> str:
+    \"\"\"Wait until the client cancels the call.\"\"\"
+    await anyio.sleep_forever()
+    return "never"
+
+
+server.run("stdio")
+"""
+
+
+async def test_ctrl_c_during_a_call_cancels_it_and_keeps_the_answer(isolated):
+    path = isolated / "config" / "config.toml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f"[tools]\ndemo = false\n\n[mcp.servers.slow]\ncommand = {json.dumps([sys.executable, '-c', SLOW_SERVER])}\n", encoding="utf-8")
+    from rtchat.ui.app import RtChatApp
+
+    app = RtChatApp(load_config(), model="loopback/tools")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        await send(pilot, "wait()")
+        card = await asked(pilot)
+        await pilot.press("y")
+        await wait_for(pilot, lambda: card.state == "running" and "calling wait · " in app.status.text)
+        assert card.state_text.startswith("running · ")
+        await pilot.press("ctrl+c")
+        await wait_for(pilot, lambda: idle(app))
+        assert card.state == "cancelled" and "cancelled" in str(card._state.render())
+        answer = app.transcript.query_one(AssistantMessage)
+        assert answer.reason == "interrupted" and "interrupted" in str(answer.status.render())
+        assert app.status.facts.calling is None and "calling" not in app.status.text
+        assert isinstance(app.focused, PromptInput)
+
+
+async def test_tools_screen_lists_servers_and_switches_a_tool_off_for_the_conversation():
+    from textual.widgets import Switch
+
+    from rtchat.ui.screens.tools import ToolsScreen
+
+    app = make_app(model="loopback/tools")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        await send(pilot, "/tools")
+        await wait_for(pilot, lambda: isinstance(app.screen, ToolsScreen) and isinstance(app.focused, Switch), timeout=START)  # listed
+        screen = app.screen
+        rows = {" ".join(str(static.render()) for static in row.query("Static")): row.query_one(Switch) for row in screen.query(".row")}
+        server = next(label for label in rows if label.startswith("demo (stdio) · ready"))
+        assert "2 tools" in server and rows[server].value
+        calculate = next(label for label in rows if label.startswith("calculate — "))
+        await focus(pilot, rows[calculate])
+        await pilot.press("space")
+        await wait_for(pilot, lambda: app.chat.tools.choices.disabled_tools == {"calculate"})
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not isinstance(app.screen, ToolsScreen))
+        await send(pilot, 'calculate(expression="6*7")')  # not offered now: the model calls the tool it has
+        card = await asked(pilot)
+        assert card.head == "⚙ demo · time_now"
+        await pilot.press("n")
+        await wait_for(pilot, lambda: idle(app))
+
+
+async def test_tool_text_is_shown_inert():
+    from rtchat.conversation import ToolCall, ToolResult
+
+    hostile = "[bold red]x[/bold red] \x1b]52;c;ZXZpbA==\x07 \x1b[31m"
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        card = ToolCard.finished(ToolCall("c1", "echo", json.dumps({"text": hostile})), ToolResult("c1", "echo", hostile, server="x[/]"))
+        await app.transcript.add(card)
+        card._result.collapsed = False
+        await pilot.pause()
+        shown = "\n".join(str(widget.render()) for widget in card.query("Static"))
+        assert "[bold red]x[/bold red]" in shown and "x[/]" in shown, "markup stays literal"
+        assert "\x1b" not in shown and "\x07" not in shown, "no terminal control reaches the screen"
+
+
 def test_a_huge_result_shows_its_first_lines_only():
     many = "\n".join(f"line {i}" for i in range(100_000))
     shown = clipped(many)
