@@ -8,8 +8,10 @@ registry: rtchat's demo server (stdio), or the same server configured by the use
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
+from collections.abc import AsyncIterator
 
 import pytest
 
@@ -42,20 +44,29 @@ async def asked(pilot, previous: ToolCard | None = None) -> ToolCard:
     return asking_card(app)
 
 
-def clock_server_config(isolated) -> None:
-    """The user's config: the demo server under their own name ("clock"), rtchat's demo off."""
+def app_with_server(isolated, name: str, *command: str):
+    """The app on loopback/tools with the user's config naming one MCP server, rtchat's demo off."""
+    from rtchat.ui.app import RtChatApp
+
     path = isolated / "config" / "config.toml"
     path.parent.mkdir(parents=True, exist_ok=True)
-    command = json.dumps([sys.executable, "-m", "rtchat.tools.demo_server"])
-    path.write_text(f"[tools]\ndemo = false\n\n[mcp.servers.clock]\ncommand = {command}\n", encoding="utf-8")
+    path.write_text(f"[tools]\ndemo = false\n\n[mcp.servers.{name}]\ncommand = {json.dumps([sys.executable, *command])}\n", encoding="utf-8")
+    return RtChatApp(load_config(), model="loopback/tools")
+
+
+@contextlib.asynccontextmanager
+async def asked_after(prompt: str, app=None) -> AsyncIterator[tuple[object, ToolCard]]:
+    """The app (else loopback/tools with the demo server) once `prompt` was sent and a card asks."""
+    app = app or make_app(model="loopback/tools")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        await send(pilot, prompt)
+        yield pilot, await asked(pilot)
 
 
 async def test_allow_once_runs_the_call_and_the_answer_continues_below_its_card():
-    app = make_app(model="loopback/tools")
-    async with app.run_test(size=(120, 40)) as pilot:
-        await ready(pilot)
-        await send(pilot, 'calculate(expression="6*7")')
-        card = await asked(pilot)
+    async with asked_after('calculate(expression="6*7")') as (pilot, card):
+        app = pilot.app
         assert card.head == "⚙ demo · calculate"
         assert json.loads(card.arguments) == {"expression": "6*7"}
         assert '"expression": "6*7"' in str(card._arguments.render()), "arguments pretty-printed"
@@ -77,11 +88,8 @@ async def test_allow_once_runs_the_call_and_the_answer_continues_below_its_card(
 
 
 async def test_deny_tells_the_model_the_user_declined():
-    app = make_app(model="loopback/tools")
-    async with app.run_test(size=(120, 40)) as pilot:
-        await ready(pilot)
-        await send(pilot, 'calculate(expression="6*7")')
-        card = await asked(pilot)
+    async with asked_after('calculate(expression="6*7")') as (pilot, card):
+        app = pilot.app
         await pilot.press("n")
         await wait_for(pilot, lambda: idle(app), timeout=START)
         assert card.state == "denied" and "denied by you" in card.state_text
@@ -92,14 +100,8 @@ async def test_deny_tells_the_model_the_user_declined():
 
 
 async def test_always_allows_the_tool_without_asking_again_and_a_again_saves_it(isolated):
-    clock_server_config(isolated)
-    from rtchat.ui.app import RtChatApp
-
-    app = RtChatApp(load_config(), model="loopback/tools")
-    async with app.run_test(size=(120, 40)) as pilot:
-        await ready(pilot)
-        await send(pilot, 'calculate(expression="1+1") then calculate(expression="2+2")')
-        first = await asked(pilot)
+    app = app_with_server(isolated, "clock", "-m", "rtchat.tools.demo_server")  # the demo server under the user's own name
+    async with asked_after('calculate(expression="1+1") then calculate(expression="2+2")', app) as (pilot, first):
         assert first.head == "⚙ clock · calculate"
         await pilot.press("a")
         await wait_for(pilot, lambda: idle(app), timeout=START)
@@ -117,11 +119,8 @@ async def test_always_allows_the_tool_without_asking_again_and_a_again_saves_it(
 
 
 async def test_typing_y_in_the_prompt_does_not_approve():
-    app = make_app(model="loopback/tools")
-    async with app.run_test(size=(120, 40)) as pilot:
-        await ready(pilot)
-        await send(pilot, 'calculate(expression="6*7")')
-        card = await asked(pilot)
+    async with asked_after('calculate(expression="6*7")') as (pilot, card):
+        app = pilot.app
         await focus(pilot, app.prompt)
         await pilot.press("y", "a", "n")
         await pilot.pause()
@@ -134,11 +133,8 @@ async def test_typing_y_in_the_prompt_does_not_approve():
 
 
 async def test_ctrl_c_while_asked_cancels_the_call_and_keeps_the_answer():
-    app = make_app(model="loopback/tools")
-    async with app.run_test(size=(120, 40)) as pilot:
-        await ready(pilot)
-        await send(pilot, 'calculate(expression="6*7")')
-        card = await asked(pilot)
+    async with asked_after('calculate(expression="6*7")') as (pilot, card):
+        app = pilot.app
         await pilot.press("ctrl+c")
         await wait_for(pilot, lambda: idle(app))
         assert card.state == "cancelled" and "cancelled" in str(card._state.render())
@@ -168,16 +164,8 @@ server.run("stdio")
 
 
 async def test_ctrl_c_during_a_call_cancels_it_and_keeps_the_answer(isolated):
-    path = isolated / "config" / "config.toml"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(f"[tools]\ndemo = false\n\n[mcp.servers.slow]\ncommand = {json.dumps([sys.executable, '-c', SLOW_SERVER])}\n", encoding="utf-8")
-    from rtchat.ui.app import RtChatApp
-
-    app = RtChatApp(load_config(), model="loopback/tools")
-    async with app.run_test(size=(120, 40)) as pilot:
-        await ready(pilot)
-        await send(pilot, "wait()")
-        card = await asked(pilot)
+    async with asked_after("wait()", app_with_server(isolated, "slow", "-c", SLOW_SERVER)) as (pilot, card):
+        app = pilot.app
         await pilot.press("y")
         await wait_for(pilot, lambda: card.state == "running" and "calling wait · " in app.status.text)
         assert card.state_text.startswith("running · ")
