@@ -108,7 +108,7 @@ class ServerConnection:
             result = await self._session.call_tool(tool, arguments, read_timeout_seconds=timeout)
         except MCPError as exc:
             if exc.code == REQUEST_TIMEOUT:
-                return ToolOutcome(f"The tool did not answer within {timeout:g} s." + self._clue(), True, "timeout", ms())
+                return ToolOutcome(f"The tool did not answer within {timeout:g} s." + self._clue(stderr=False), True, "timeout", ms())
             if exc.code == CONNECTION_CLOSED:
                 elapsed = ms()
                 await self._connection_lost()
@@ -271,9 +271,9 @@ class ServerConnection:
         where = f" at {self.config.url}" if self.config.url else ""
         return f"failed{where}: {one_line(exc)}" + self._clue()
 
-    def _clue(self) -> str:
+    def _clue(self, stderr: bool = True) -> str:
         """What the server last said that may explain a failure: its stderr, or stdout that was not JSON-RPC."""
-        if self._last_stderr:
+        if stderr and self._last_stderr:
             return f": {self._last_stderr}"
         if self._garbage:
             return f" (it wrote output that is not JSON-RPC: {self._garbage})"

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import copy
 import json
-import re
 from dataclasses import dataclass, field
+
+from tests.support.sse_frames import parse_sse
 
 WIRES = ["openai_chat", "anthropic", "gemini", "openai_responses"]
 MODEL = "tools@0"
@@ -59,17 +60,7 @@ def first_request(wire: str, prompt: str, *, thinking: bool = True, tools: bool 
 
 def sse_json(raw: str) -> list[tuple[str | None, dict]]:
     """(event name, JSON object) of each SSE frame (LF or CRLF); `[DONE]` drops out."""
-    frames = []
-    for block in re.split(r"\r?\n\r?\n", raw):
-        event, data = None, []
-        for line in block.splitlines():
-            if line.startswith("event:"):
-                event = line[6:].strip()
-            elif line.startswith("data:"):
-                data.append(line[5:].lstrip(" "))
-        if data and data != ["[DONE]"]:
-            frames.append((event, json.loads("\n".join(data))))
-    return frames
+    return [(event, json.loads(data)) for event, data in parse_sse(raw) if data != "[DONE]"]
 
 
 @dataclass
@@ -194,7 +185,7 @@ def follow_up(wire: str, body: dict, step: Received, outputs: dict[str, str]) ->
         results = [{"type": "tool_result", "tool_use_id": i, "content": outputs[i]} for i, _, _ in step.calls]
         body["messages"] += [echo, {"role": "user", "content": results}]
     elif wire == "gemini":
-        responses = [{"functionResponse": {"id": i, "name": n, "response": {"result": outputs[i]}}} for i, n, _ in step.calls]
+        responses = [{"functionResponse": {"id": i, "name": n, "response": {"output": outputs[i]}}} for i, n, _ in step.calls]
         body["contents"] += [echo, {"role": "user", "parts": responses}]
     else:
         body["input"] += echo + [{"type": "function_call_output", "call_id": i, "output": outputs[i]} for i, _, _ in step.calls]
@@ -202,5 +193,5 @@ def follow_up(wire: str, body: dict, step: Received, outputs: dict[str, str]) ->
 
 
 def result_text(wire: str, output: str) -> str:
-    """How the tools model quotes a result: Gemini's `response` object arrives as JSON."""
-    return json.dumps({"result": output}) if wire == "gemini" else output
+    """How the tools model quotes a result: Gemini's `response` object (`{"output": ...}`, as google-genai recommends and rtchat sends) arrives as JSON."""
+    return json.dumps({"output": output}) if wire == "gemini" else output
