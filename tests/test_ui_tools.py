@@ -87,6 +87,21 @@ async def test_allow_once_runs_the_call_and_the_answer_continues_below_its_card(
         assert isinstance(app.focused, PromptInput), "the input gets the keys back"
 
 
+async def test_a_reopened_conversation_shows_its_tool_calls():
+    async with asked_after('calculate(expression="6*7")') as (pilot, card):
+        app = pilot.app
+        await pilot.press("y")
+        await wait_for(pilot, lambda: idle(app) and app.history.service.answer_id is not None, timeout=START)
+        conversation_id = app.history.conversation_id
+        await pilot.press("ctrl+k")
+        await wait_for(pilot, lambda: not app.transcript.query(ToolCard))
+        app.chat.open_conversation(conversation_id)
+        await wait_for(pilot, lambda: app.transcript.query(ToolCard))
+        card = app.transcript.query_one(ToolCard)
+        assert (card.head, card.state, str(card._result_text.render())) == ("⚙ demo · calculate", "ok", "42")
+        assert "calculate returned: 42" in app.transcript.query_one(AssistantMessage).text
+
+
 async def test_deny_tells_the_model_the_user_declined():
     async with asked_after('calculate(expression="6*7")') as (pilot, card):
         app = pilot.app
