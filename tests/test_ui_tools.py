@@ -236,6 +236,37 @@ async def test_tool_text_is_shown_inert():
         assert "\x1b" not in shown and "\x07" not in shown, "no terminal control reaches the screen"
 
 
+async def test_a_card_grows_with_the_streamed_arguments_then_shows_them_pretty():
+    from rtchat.events import ToolCallDelta, ToolCallRequest
+
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        view = AssistantMessage("loopback/tools", streaming=True)
+        await app.transcript.add(view)
+        view.append_text("Let me work it out.")
+        card = await view.tool_delta(ToolCallDelta(0, "c1", "calculate", ""))
+        await view.tool_delta(ToolCallDelta(0, None, None, '{"expression": "6'))
+        await pilot.pause()
+        assert (card.state, str(card._arguments.render())) == ("streaming", '{"expression": "6')
+        assert "receiving" in str(card._state.render())
+        await view.tool_delta(ToolCallDelta(0, None, None, '*7"}'))
+        await view.tool_requested(ToolCallRequest("c1", "calculate", "demo", '{"expression": "6*7"}'))
+        assert str(card._arguments.render()) == '{\n  "expression": "6*7"\n}'
+        view.append_text("It is 42.")  # text after the call: a new segment below the card
+        await pilot.pause()
+        assert list(view.children).index(card) < list(view.children).index(view.body)
+        assert view.text == "Let me work it out.\n\nIt is 42."
+
+
+async def test_a_failing_tool_shows_its_error():
+    async with asked_after('calculate(expression="2**")') as (pilot, card):
+        await pilot.press("y")
+        await wait_for(pilot, lambda: idle(pilot.app), timeout=START)
+        assert card.state == "error" and card.state_text.startswith("failed after ")
+        assert card.has_class("-error") and card._result.display
+
+
 def test_a_huge_result_shows_its_first_lines_only():
     many = "\n".join(f"line {i}" for i in range(100_000))
     shown = clipped(many)
