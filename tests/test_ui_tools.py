@@ -147,6 +147,25 @@ async def test_typing_y_in_the_prompt_does_not_approve():
         assert card.state == "ok"
 
 
+async def test_a_card_asking_while_the_user_types_leaves_the_keys_in_the_input():
+    app = make_app(model="loopback/tools")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        await send(pilot, 'calculate(expression="6*7")')
+        app.prompt.load_text("my next question, yes")  # written while the server starts
+        await wait_for(pilot, lambda: asking_card(app) is not None, timeout=START)
+        card = asking_card(app)
+        await pilot.press("y")
+        assert app.focused is app.prompt and app.prompt.text in ("ymy next question, yes", "my next question, yesy")
+        assert card.state == "asking"
+        assert "allow calculate? Esc, then y a n" in app.status.text
+        await pilot.press("escape")  # the asking card takes the keys
+        await wait_for(pilot, lambda: app.focused is card)
+        await pilot.press("y")
+        await wait_for(pilot, lambda: idle(app), timeout=START)
+        assert card.state == "ok" and "my next question, yes" in app.prompt.text, "the draft is kept"
+
+
 async def test_ctrl_c_while_asked_cancels_the_call_and_keeps_the_answer():
     async with asked_after('calculate(expression="6*7")') as (pilot, card):
         app = pilot.app

@@ -39,6 +39,7 @@ class AppApprover:
         self._answers: dict[str, asyncio.Future[Decision]] = {}
         self._one_at_a_time = asyncio.Lock()
         self.asked: list[str] = []  # call ids asked, in order (what the user was shown)
+        self.typing: Callable[[], bool] = lambda: False  # the user is writing in the input: a card does not take the keys
 
     def begin_turn(self) -> None:
         """A new answer: call ids of earlier answers (the loopback's repeat) name other cards."""
@@ -66,7 +67,7 @@ class AppApprover:
             answer: asyncio.Future[Decision] = asyncio.get_running_loop().create_future()
             self._answers[request.call.id] = answer
             self.asked.append(request.call.id)
-            card.ask(request.server, request.tool)
+            card.ask(request.server, request.tool, take_focus=not self.typing())
             try:
                 decision = await answer
             except asyncio.CancelledError:

@@ -43,7 +43,7 @@ def calling_words(card: ToolCard | None) -> str | None:
     if card is None:
         return None
     if card.state == "asking":
-        return f"allow {card.call_name}? y a n"
+        return f"allow {card.call_name}? y a n" if card.has_focus else f"allow {card.call_name}? Esc, then y a n"
     return f"calling {card.call_name} · {duration(card.elapsed_ms)}"
 
 

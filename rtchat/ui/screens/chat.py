@@ -102,6 +102,7 @@ class ChatScreen(Screen[None]):
         self.models = ModelController(self.state, self.session, config, self.settings, self.status, self.transcript)
         talk_key = key_for("push_to_talk", config.keys or {})
         self.tools = ToolsController(session, config.path)
+        self.tools.approver.typing = lambda: self.app.focused is self.prompt and bool(self.prompt.text.strip())
         self.turns = TurnController(self.state, self.session, self.history, self.transcript, self.status, self._every, talk_key, self.tools)
         self.branches = BranchController(
             self.turns, self.history, self.transcript, self.prompt,

@@ -182,13 +182,14 @@ class ToolCard(Vertical, can_focus=True):
             self.running()  # allowed already ("always"), else the approver's question comes next
         self._draw()
 
-    def ask(self, server: str | None, tool: str) -> None:
-        """The approver asks: show the question and take the keys."""
+    def ask(self, server: str | None, tool: str, take_focus: bool = True) -> None:
+        """The approver asks: show the question and (unless the user is typing) take the keys."""
         self.server = server
         self.tool = tool
         self.set_state("asking")
         self._draw()
-        self.focus()
+        if take_focus:
+            self.focus()
         self.scroll_visible()
 
     def decided(self, decision: Decision) -> None:
