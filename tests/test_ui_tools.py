@@ -114,6 +114,21 @@ async def test_deny_tells_the_model_the_user_declined():
         assert DECLINED in answer.text, "the follow-up carried the denial: the model quotes it"
 
 
+async def test_parallel_calls_are_asked_one_after_the_other_in_order():
+    async with asked_after('calculate(expression="1+1") calculate(expression="2+2")') as (pilot, first):
+        app = pilot.app
+        cards = list(app.transcript.query(ToolCard))
+        assert cards[0] is first and len(cards) == 2 and cards[1].state != "asking", "one question at a time"
+        await pilot.press("y")
+        second = await asked(pilot, first)
+        assert second is cards[1] and json.loads(second.arguments) == {"expression": "2+2"}
+        await pilot.press("n")
+        await wait_for(pilot, lambda: idle(app), timeout=START)
+        assert [card.state for card in cards] == ["ok", "denied"]
+        assert app.chat.tools.approver.asked == [first.call_id, second.call_id]
+        assert [r.status for r in app.state.conversation.messages[-1].rounds[0].results] == ["ok", "denied"]
+
+
 async def test_always_allows_the_tool_without_asking_again_and_a_again_saves_it(isolated):
     app = app_with_server(isolated, "clock", "-m", "rtchat.tools.demo_server")  # the demo server under the user's own name
     async with asked_after('calculate(expression="1+1") then calculate(expression="2+2")', app) as (pilot, first):
