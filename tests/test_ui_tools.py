@@ -293,6 +293,30 @@ async def test_a_card_grows_with_the_streamed_arguments_then_shows_them_pretty()
         assert view.text == "Let me work it out.\n\nIt is 42."
 
 
+async def test_the_question_shows_the_whole_call_even_before_the_screen_drew_every_fragment():
+    import asyncio
+
+    from rtchat.conversation import ToolCall
+    from rtchat.events import ToolCallDelta
+    from rtchat.tools.approval import Decision, ToolRequest
+
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        view = AssistantMessage("loopback/tools", streaming=True)
+        await app.transcript.add(view)
+        approver = app.chat.tools.approver
+        approver.card_shown(await view.tool_delta(ToolCallDelta(0, "c1", "calculate", '{"expression": "6')))
+        call = ToolCall("c1", "calculate", '{"expression": "6*7"}')
+        decision = asyncio.ensure_future(approver.decide(ToolRequest(call, "demo", "calculate")))
+        await wait_for(pilot, lambda: approver.asking)
+        card = view.cards["c1"]
+        await view.tool_delta(ToolCallDelta(0, None, None, '*7"}'))  # drawn late: adds nothing now
+        assert json.loads(card.arguments) == {"expression": "6*7"} and card.state == "asking"
+        await pilot.press("n")
+        assert await decision is Decision.DENY and card.state == "denied"
+
+
 async def test_a_failing_tool_shows_its_error():
     async with asked_after('calculate(expression="2**")') as (pilot, card):
         await pilot.press("y")

@@ -67,7 +67,7 @@ class AppApprover:
             answer: asyncio.Future[Decision] = asyncio.get_running_loop().create_future()
             self._answers[request.call.id] = answer
             self.asked.append(request.call.id)
-            card.ask(request.server, request.tool, take_focus=not self.typing())
+            card.ask(request.server, request.tool, request.call.arguments, take_focus=not self.typing())
             try:
                 decision = await answer
             except asyncio.CancelledError:

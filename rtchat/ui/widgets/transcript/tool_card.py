@@ -129,6 +129,7 @@ class ToolCard(Vertical, can_focus=True):
         self.server: str | None = None
         self.tool = name
         self.arguments = ""
+        self.whole = False  # the arguments are the whole call's (what runs): late fragments add nothing
         self.state = "streaming"
         self.result: ToolResult | None = None
         self.started: float | None = None  # when the call began running (perf_counter)
@@ -148,7 +149,7 @@ class ToolCard(Vertical, can_focus=True):
     def finished(cls, call: ToolCall, result: ToolResult | None) -> ToolCard:
         """A stored call with its result (history): drawn as it ended."""
         card = cls(call_id=call.id, name=call.name)
-        card.arguments = call.arguments
+        card.arguments, card.whole = call.arguments, True
         if result is not None:
             card.server = result.server
             card.show_result(result)
@@ -170,22 +171,25 @@ class ToolCard(Vertical, can_focus=True):
         self.call_id = self.call_id or call_id or ""
         self.call_name = self.call_name or name or ""
         self.tool = self.tool or self.call_name
-        self.arguments += arguments
-        self._draw()
+        if not self.whole:
+            self.arguments += arguments
+            self._draw()
 
     def requested(self, server: str | None, name: str, arguments: str) -> None:
         """The whole call, about to be approved: its server and the arguments as sent."""
         self.server = server
         self.call_name = name or self.call_name
-        self.arguments = arguments
+        self.arguments, self.whole = arguments, True
         if self.state == "streaming":
             self.running()  # allowed already ("always"), else the approver's question comes next
         self._draw()
 
-    def ask(self, server: str | None, tool: str, take_focus: bool = True) -> None:
-        """The approver asks: show the question and (unless the user is typing) take the keys."""
+    def ask(self, server: str | None, tool: str, arguments: str, take_focus: bool = True) -> None:
+        """The approver asks: the call exactly as it will run (the screen may not have drawn every
+        fragment yet), the question, and (unless the user is typing) the keys."""
         self.server = server
         self.tool = tool
+        self.arguments, self.whole = arguments, True
         self.set_state("asking")
         self._draw()
         if take_focus:
