@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rtchat.config import ConfigError
-from rtchat.session import Session
+from rtchat.session import SaveAlways, Session
 from rtchat.target import Target
 from rtchat.tools.approval import ConversationTools, Decision, ToolRequest
 from rtchat.turns.tool_steps import ToolRunner
@@ -25,8 +25,6 @@ from rtchat.ui.widgets.transcript.tool_card import ToolCard
 
 if TYPE_CHECKING:
     from rtchat.tools.registry import ServerStatus
-
-SaveAlways = Callable[[str, str], None]  # (server, tool): remember "always allow" in the config
 
 
 class AppApprover:
@@ -38,7 +36,7 @@ class AppApprover:
         self._card_wanted: dict[str, asyncio.Future[ToolCard]] = {}
         self._answers: dict[str, asyncio.Future[Decision]] = {}
         self._one_at_a_time = asyncio.Lock()
-        self.asked: list[str] = []  # call ids asked, in order (what the user was shown)
+        self.asked: list[str] = []  # call ids asked this session, in order (what the user was shown)
         self.typing: Callable[[], bool] = lambda: False  # the user is writing in the input: a card does not take the keys
 
     def begin_turn(self) -> None:
