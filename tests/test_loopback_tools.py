@@ -5,15 +5,12 @@ from __future__ import annotations
 
 import json
 
-from dataclasses import replace
-
 import aiohttp
 import httpx
 import pytest
 
-from rtchat.config import load_config
-from rtchat.conversation import Conversation, ToolSpec
-from rtchat.events import Done, Error, TextDelta, ToolCallRequest, ToolCallResult
+from rtchat.conversation import Conversation
+from rtchat.events import Done, Error, TextDelta, ToolCallRequest
 from rtchat.loopback.anthropic_messages import sign_thinking
 from rtchat.loopback.gemini import thought_signature
 from rtchat.loopback.tool_model import (
@@ -27,10 +24,8 @@ from rtchat.loopback.tool_model import (
     same_json,
     sample_arguments,
 )
-from rtchat.session import Session
-from rtchat.wire import WIRES as WIRE_FORMATS
-from rtchat.wire import RequestOptions
-from tests.support.tool_wires import ID_PREFIX, WIRES, Received, first_request, follow_up, read_stream, result_text, sse_json
+from tests.support.tool_turns import TURN_TARGETS, ClockTool, tool_session
+from tests.support.tool_wires import ID_PREFIX, WIRES, Received, first_request, follow_up, read_stream, sse_json
 
 TIME = Tool(
     "time__now",
@@ -176,7 +171,7 @@ async def test_each_wire_answers_from_the_results_of_a_correct_follow_up(loopbac
     assert response.status_code == 200, response.text
     final = read_stream(wire, response.text)
     assert final.calls == []
-    assert final.text == f"time__now returned: {result_text(wire, '12:00 UTC')}"
+    assert final.text == "time__now returned: 12:00 UTC"
     assert final.stop == {"openai_chat": "stop", "anthropic": "end_turn", "gemini": "STOP", "openai_responses": "completed"}[wire]
 
 
@@ -227,6 +222,16 @@ async def test_chat_refuses_a_tool_message_with_an_unknown_tool_call_id(loopback
         "param": "messages.[2].role",
         "code": None,
     }
+
+
+async def test_chat_refuses_a_tool_message_without_a_tool_call_id(loopback):
+    path, body, step = await first_step(loopback, "openai_chat")
+    bad = follow_up("openai_chat", body, step, {"call_1": "12:00"})
+    del bad["messages"][-1]["tool_call_id"]
+    response = await post(loopback, path, bad)
+    assert response.status_code == 400
+    assert response.json()["error"]["message"] == "Missing parameter 'tool_call_id': messages with role 'tool' must have a 'tool_call_id'."
+    assert response.json()["error"]["param"] == "messages.[2].tool_call_id"
 
 
 async def test_chat_refuses_a_call_left_without_its_tool_message(loopback):
@@ -319,7 +324,7 @@ async def test_gemini_accepts_a_follow_up_without_the_optional_ids(loopback):
     del bare["contents"][2]["parts"][0]["functionResponse"]["id"]
     response = await post(loopback, path, bare)
     assert response.status_code == 200, response.text
-    assert read_stream("gemini", response.text).text == 'time__now returned: {"output": "12:00"}'
+    assert read_stream("gemini", response.text).text == "time__now returned: 12:00"
 
 
 async def test_responses_refuses_an_output_without_its_function_call(loopback):
@@ -369,7 +374,7 @@ async def test_named_calls_go_out_in_parallel_and_a_chain_one_step_at_a_time(loo
     assert second.calls == [(prefix + "2", "time__now", "{}")]
     body = follow_up(wire, body, second, {prefix + "2": "noon"})
     final = read_stream(wire, (await post(loopback, path, body)).text)
-    assert final.text == f"calc__add returned: {result_text(wire, '3')}\n\ntime__now returned: {result_text(wire, 'noon')}"
+    assert final.text == "calc__add returned: 3\n\ntime__now returned: noon"
 
 
 @pytest.mark.parametrize("wire", WIRES)
@@ -437,54 +442,10 @@ async def socket_events(socket) -> list[dict]:
 # ---------------------------------------------------------------- rtchat's own turn, through a whole tool loop
 
 
-class ClockTool:
-    """A ToolRunner with one tool that always says the same time.
-
-    A fake at a true edge: the tool itself (what an MCP server would run, approved by a user).
-    The turn, its wire builder and decoder, the sockets and the loopback model are all real."""
-
-    max_steps = 4
-
-    def __init__(self) -> None:
-        self.ran: list[tuple[str, str, str]] = []
-
-    async def offer(self, put) -> tuple[ToolSpec, ...]:
-        return (ToolSpec("time__now", "The time in a zone", TOOLS_SCHEMA),)
-
-    async def run(self, calls, put) -> None:
-        for call in calls:
-            put(ToolCallRequest(call.id, call.name, "clock", call.arguments))
-            self.ran.append((call.id, call.name, call.arguments))
-            put(ToolCallResult(call.id, call.name, "12:00 UTC", ms=0.1, server="clock"))
-
-
-TOOLS_SCHEMA = {"type": "object", "properties": {"timezone": {"type": "string", "default": "UTC"}}, "required": ["timezone"]}
-TURN_TARGETS = {  # wire -> (model ref, base URL suffix, key variable, provider wire override)
-    "openai_chat": ("openai/tools@0", "/v1", "OPENAI_API_KEY", None),
-    "openai_responses": ("openai/tools@0", "/v1", "OPENAI_API_KEY", "openai_responses"),
-    "anthropic": ("anthropic/tools@0", "", "ANTHROPIC_API_KEY", None),
-    "gemini": ("gemini/tools@0", "", "GEMINI_API_KEY", None),
-}
-
-
-def builder_sends_tools(wire: str) -> bool:
-    """Whether rtchat's request builder for `wire` offers tools yet (each wire's helper adds it)."""
-    conversation = Conversation()
-    conversation.add_user("hi")
-    request = WIRE_FORMATS[wire].build_request("http://127.0.0.1:1", "key", "m", conversation, RequestOptions(tools=(ToolSpec("t"),)))
-    return "tools" in request.body
-
-
 @pytest.mark.parametrize("wire", WIRES)
 async def test_rtchat_http_turn_runs_a_whole_tool_loop_on_each_wire(isolated, loopback, monkeypatch, wire):
-    if not builder_sends_tools(wire):
-        pytest.skip(f"rtchat's {wire} builder does not offer tools yet (its wire helper's branch is not merged)")
-    ref, suffix, key_var, wire_override = TURN_TARGETS[wire]
-    monkeypatch.setenv(key_var, "test-key-123")
-    session = Session(load_config())
-    if wire_override:
-        providers = session.config.catalog.providers
-        providers["openai"] = replace(providers["openai"], wire=wire_override)
+    ref, suffix, _, _ = TURN_TARGETS[wire]
+    session = tool_session(wire, monkeypatch)
     runner = ClockTool()
     conversation = Conversation()
     conversation.add_user("What time is it?")
@@ -495,18 +456,49 @@ async def test_rtchat_http_turn_runs_a_whole_tool_loop_on_each_wire(isolated, lo
     finally:
         await session.aclose()
 
-    call_id = ID_PREFIX[wire] + "1"
-    # Gemini's schema subset drops `default` (rtchat/wire/gemini_schema.py), so the loopback fills
-    # the required zone with its sample value there; Gemini sends arguments as an object, whose
-    # JSON text is rtchat's own.
-    zone = "sample" if wire == "gemini" else "UTC"
-    assert [(i, n, json.loads(a)) for i, n, a in runner.ran] == [(call_id, "time__now", {"timezone": zone})]
+    (ran,) = runner.ran
+    assert ran[:2] == (ID_PREFIX[wire] + "1", "time__now")
+    assert json.loads(ran[2]) == {"timezone": "UTC"}  # Gemini sends an object: its decoder writes the text
     if wire != "gemini":
-        assert runner.ran[0][2] == '{"timezone":"UTC"}', "arguments reach the tool exactly as the model sent them"
+        assert ran[2] == '{"timezone":"UTC"}', "arguments reach the tool exactly as the model sent them"
     requested = [e for e in events if isinstance(e, ToolCallRequest)]
     assert [(e.id, e.name, e.arguments) for e in requested] == runner.ran
-    assert "".join(e.text for e in events if isinstance(e, TextDelta)) == f"time__now returned: {result_text(wire, '12:00 UTC')}"
+    assert "".join(e.text for e in events if isinstance(e, TextDelta)) == "time__now returned: 12:00 UTC"
     assert isinstance(events[-1], Done) and events[-1].reason == "complete"
     assert not [e for e in events if isinstance(e, Error)]
     records = [r for r in loopback.records if r.model == "tools@0"]
     assert [(r.status, r.outcome) for r in records] == [(200, "complete"), (200, "complete")]  # the follow-up matched what was sent
+
+
+MALFORMED = {  # wire -> bodies' tool parts a careless or hostile client might send
+    "openai_chat": [
+        {"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "tool_calls": [{"id": 5, "function": "x"}]}, {"role": "tool", "tool_call_id": 5, "content": [1]}]},
+        {"messages": [{"role": "user", "content": "hi"}], "tools": [{"type": "function", "function": {"name": "", "parameters": "nope"}}]},
+        {"messages": [{"role": "user", "content": "hi"}, {"role": "tool", "content": "x"}]},
+    ],
+    "anthropic": [
+        {"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": [{"type": "tool_use"}]}, {"role": "user", "content": [{"type": "tool_result", "content": [None, 3]}]}]},
+        {"messages": [{"role": "user", "content": [{"type": "tool_result", "tool_use_id": "toolu_1"}]}]},
+        {"messages": [{"role": "user", "content": "hi"}], "tools": [{"name": "t(", "input_schema": {"type": ["null"], "$ref": "#/x/y"}}]},
+    ],
+    "gemini": [
+        {"contents": [{"role": "user", "parts": [{"text": "hi"}]}, {"role": "model", "parts": [{"functionCall": {"args": [1]}}]}, {"role": "user", "parts": [{"functionResponse": {"response": 7}}]}]},
+        {"contents": [{"role": "user", "parts": [{"functionResponse": {"name": "x"}}]}]},
+        {"contents": [{"role": "user", "parts": [{"text": "hi"}]}], "tools": [{"functionDeclarations": [{"name": "t", "parameters": {"type": "OBJECT", "properties": {"n": {"type": "INTEGER"}}, "required": ["n"]}}]}]},
+    ],
+    "openai_responses": [
+        {"input": [{"role": "user", "content": "hi"}, {"type": "function_call", "call_id": 3, "arguments": {"a": 1}}, {"type": "function_call_output", "call_id": 3, "output": [1]}]},
+        {"input": [{"type": "function_call_output", "output": "x"}]},
+        {"input": "hi", "tools": [{"type": "function", "name": 7}, "junk"]},
+    ],
+}
+
+
+@pytest.mark.parametrize("wire", WIRES)
+async def test_malformed_tool_parts_get_an_answer_or_a_400_never_a_server_error(loopback, wire):
+    path, base = first_request(wire, "hi", tools=False)
+    for malformed in MALFORMED[wire]:
+        response = await post(loopback, path, {**base, **malformed})
+        assert response.status_code in (200, 400), (malformed, response.status_code, response.text)
+        if response.status_code == 400:
+            assert_error_shape(wire, response.json(), "")

@@ -191,7 +191,3 @@ def follow_up(wire: str, body: dict, step: Received, outputs: dict[str, str]) ->
         body["input"] += echo + [{"type": "function_call_output", "call_id": i, "output": outputs[i]} for i, _, _ in step.calls]
     return body
 
-
-def result_text(wire: str, output: str) -> str:
-    """How the tools model quotes a result: Gemini's `response` object (`{"output": ...}`, as google-genai recommends and rtchat sends) arrives as JSON."""
-    return json.dumps({"output": output}) if wire == "gemini" else output
