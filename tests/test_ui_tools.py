@@ -3,7 +3,8 @@
 The real app under `App.run_test()` against the in-process loopback's `loopback/tools`
 model (it calls the tools it is offered, `name(key=value)` in the prompt, and quotes the
 results the follow-up request carried), with real MCP servers started by the session's
-registry: rtchat's demo server (stdio), or the same server configured by the user.
+registry: rtchat's demo server (stdio), the same server configured by the user, or the tool
+layer's test server (tests/support/mcp_servers.py) for a call that runs until it is cancelled.
 """
 
 from __future__ import annotations
@@ -194,26 +195,10 @@ async def test_ctrl_c_while_asked_cancels_the_call_and_keeps_the_answer():
         assert card.state == "cancelled"
 
 
-SLOW_SERVER = """
-import anyio
-from mcp.server.mcpserver import MCPServer
-
-server = MCPServer("slow", log_level="WARNING")
-
-
-@server.tool()
-async def wait() -> str:
-    \"\"\"Wait until the client cancels the call.\"\"\"
-    await anyio.sleep_forever()
-    return "never"
-
-
-server.run("stdio")
-"""
-
-
 async def test_ctrl_c_during_a_call_cancels_it_and_keeps_the_answer(isolated):
-    async with asked_after("wait()", app_with_server(isolated, "slow", "-c", SLOW_SERVER)) as (pilot, card):
+    from tests.support.mcp_servers import SCRIPT  # the SDK's server with a `wait` tool that returns only when cancelled
+
+    async with asked_after("wait()", app_with_server(isolated, "slow", str(SCRIPT), "normal")) as (pilot, card):
         app = pilot.app
         await pilot.press("y")
         await wait_for(pilot, lambda: card.state == "running" and "calling wait · " in app.status.text)
