@@ -65,6 +65,17 @@ async def asked_after(prompt: str, app=None) -> AsyncIterator[tuple[object, Tool
         yield pilot, await asked(pilot)
 
 
+@contextlib.asynccontextmanager
+async def streaming_answer() -> AsyncIterator[tuple[object, AssistantMessage]]:
+    """The app with an answer streaming in its transcript, for a test to hand it a turn's events."""
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        view = AssistantMessage("loopback/tools", streaming=True)
+        await app.transcript.add(view)
+        yield pilot, view
+
+
 async def test_allow_once_runs_the_call_and_the_answer_continues_below_its_card():
     async with asked_after('calculate(expression="6*7")') as (pilot, card):
         app = pilot.app
@@ -258,11 +269,8 @@ async def test_tool_text_is_shown_inert():
 async def test_a_card_grows_with_the_streamed_arguments_then_shows_them_pretty():
     from rtchat.events import ToolCallDelta, ToolCallRequest
 
-    app = make_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await ready(pilot)
-        view = AssistantMessage("loopback/tools", streaming=True)
-        await app.transcript.add(view)
+    async with streaming_answer() as (pilot, view):
+        app = pilot.app
         view.append_text("Let me work it out.")
         card = await view.tool_delta(ToolCallDelta(0, "c1", "calculate", ""))
         await view.tool_delta(ToolCallDelta(0, None, None, '{"expression": "6'))
@@ -285,11 +293,8 @@ async def test_the_question_shows_the_whole_call_even_before_the_screen_drew_eve
     from rtchat.events import ToolCallDelta
     from rtchat.tools.approval import Decision, ToolRequest
 
-    app = make_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await ready(pilot)
-        view = AssistantMessage("loopback/tools", streaming=True)
-        await app.transcript.add(view)
+    async with streaming_answer() as (pilot, view):
+        app = pilot.app
         approver = app.chat.tools.approver
         approver.card_shown(await view.tool_delta(ToolCallDelta(0, "c1", "calculate", '{"expression": "6')))
         call = ToolCall("c1", "calculate", '{"expression": "6*7"}')
