@@ -160,6 +160,14 @@ async def test_always_allows_the_tool_without_asking_again_and_a_again_saves_it(
         await wait_for(pilot, lambda: not app.chat.tools.choices.always)
 
 
+async def test_always_for_rtchats_demo_server_offers_no_save():
+    async with asked_after('calculate(expression="1+1")') as (pilot, card):
+        await pilot.press("a")
+        await wait_for(pilot, lambda: idle(pilot.app), timeout=START)
+        assert card.state == "ok" and not card.save_offered and "a again" not in card.state_text
+        assert isinstance(pilot.app.focused, PromptInput)
+
+
 async def test_typing_y_in_the_prompt_does_not_approve():
     async with asked_after('calculate(expression="6*7")') as (pilot, card):
         app = pilot.app

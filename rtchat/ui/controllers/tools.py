@@ -38,6 +38,7 @@ class AppApprover:
         self._one_at_a_time = asyncio.Lock()
         self.asked: list[str] = []  # call ids asked this session, in order (what the user was shown)
         self.typing: Callable[[], bool] = lambda: False  # the user is writing in the input: a card does not take the keys
+        self.can_save: Callable[[str], bool] = lambda server: save_always is not None  # the config holds this server
 
     def begin_turn(self) -> None:
         """A new answer: call ids of earlier answers (the loopback's repeat) name other cards."""
@@ -73,7 +74,7 @@ class AppApprover:
                 raise
             finally:
                 self._answers.pop(request.call.id, None)
-            card.decided(decision)
+            card.decided(decision, can_save=request.server is not None and self.can_save(request.server))
             return decision
 
     async def _card(self, call_id: str) -> ToolCard:
@@ -119,6 +120,8 @@ class ToolsController:
         self.session = session
         self.config_path = config_path
         self.approver = AppApprover(self._save_always if config_path is not None else None)
+        if session is not None and config_path is not None:
+            self.approver.can_save = lambda server: server in session.config.mcp_servers  # rtchat's demo server has no table
         self.choices = ConversationTools()
         self.make_runner: RunnerFactory | None = self._session_runner if session is not None else None
 

@@ -196,9 +196,10 @@ class ToolCard(Vertical, can_focus=True):
             self.focus()
         self.scroll_visible()
 
-    def decided(self, decision: Decision) -> None:
-        """The answer was taken: a denied call is shown denied, an allowed one runs."""
-        self.save_offered = decision is Decision.ALWAYS and self.server is not None
+    def decided(self, decision: Decision, can_save: bool = False) -> None:
+        """The answer was taken: a denied call is shown denied, an allowed one runs; after "always",
+        `can_save` offers a second `a` (a server of the user's config can remember the tool)."""
+        self.save_offered = decision is Decision.ALWAYS and can_save and self.server is not None
         if decision is Decision.DENY:
             self.set_state("denied")
         else:
