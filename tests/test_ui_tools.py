@@ -45,13 +45,13 @@ async def asked(pilot, previous: ToolCard | None = None) -> ToolCard:
     return asking_card(app)
 
 
-def app_with_server(isolated, name: str, *command: str):
+def app_with_server(isolated, name: str, *command: str, settings: str = ""):
     """The app on loopback/tools with the user's config naming one MCP server, rtchat's demo off."""
     from rtchat.ui.app import RtChatApp
 
     path = isolated / "config" / "config.toml"
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(f"[tools]\ndemo = false\n\n[mcp.servers.{name}]\ncommand = {json.dumps([sys.executable, *command])}\n", encoding="utf-8")
+    path.write_text(f"[tools]\ndemo = false\n{settings}\n[mcp.servers.{name}]\ncommand = {json.dumps([sys.executable, *command])}\n", encoding="utf-8")
     return RtChatApp(load_config(), model="loopback/tools")
 
 
@@ -229,6 +229,18 @@ async def test_ctrl_c_during_a_call_cancels_it_and_keeps_the_answer(isolated):
         assert answer.reason == "interrupted" and "interrupted" in str(answer.status.render())
         assert app.status.facts.calling is None and "calling" not in app.status.text
         assert isinstance(app.focused, PromptInput)
+
+
+async def test_a_call_past_its_deadline_shows_timed_out(isolated):
+    from tests.support.mcp_servers import SCRIPT
+
+    app = app_with_server(isolated, "slow", str(SCRIPT), "normal", settings="call_timeout = 0.5\n")
+    async with asked_after("wait()", app) as (pilot, card):
+        await pilot.press("y")
+        await wait_for(pilot, lambda: idle(app), timeout=START)
+        assert card.state == "timeout" and card.state_text.startswith("timed out after ")
+        assert card.has_class("-timeout")
+        assert app.state.conversation.messages[-1].rounds[0].results[0].status == "timeout"
 
 
 async def test_tools_screen_lists_servers_and_switches_a_tool_off_for_the_conversation():
