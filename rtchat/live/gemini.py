@@ -45,8 +45,12 @@ class GeminiLiveConnection(LiveConnection):
         headers = tuple(auth_headers(self.target).items())
         return SocketAddress(socket_url(self.target.base_url, wire.PATH), headers)
 
+    def new_session_for_tools(self, turn: SocketTurn) -> bool:
+        return turn.offered != self.protocol.tools  # Live fixes tools at setup, as it does instructions
+
     async def _open_once(self) -> float:
         self.protocol.system = self.system  # Live fixes instructions at setup
+        self.protocol.tools = self.tools
         connect_ms = await super()._open_once()
         self.opened_at = time.perf_counter()
         return connect_ms

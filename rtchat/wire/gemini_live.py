@@ -8,11 +8,13 @@ use snake_case, so both are read.
 from __future__ import annotations
 
 import base64
+import json
 import re
+from collections.abc import Sequence
 from typing import Any
 
-from rtchat.conversation import ChatMessage, Conversation
-from rtchat.events import Done, Event, Notice, TextDelta, ThinkingDelta, Transcript, Usage, plausible_count
+from rtchat.conversation import ChatMessage, Conversation, ToolResult, ToolSpec
+from rtchat.events import Done, Event, Notice, TextDelta, ThinkingDelta, ToolCallDelta, Transcript, Usage, plausible_count
 from rtchat.wire.base import binary_attachments, pcm16_audio, user_text
 from rtchat.wire.socket_protocol import FrameQueues, decode_frame, Known, ServerContext
 
@@ -33,7 +35,31 @@ def field(mapping: Any, camel: str) -> Any:
 # ---- client messages
 
 
-def setup(model: str, modalities: list[str], system: str | None = None, resumption_handle: str | None = None, manual_activity: bool = False) -> dict:
+def function_declaration(spec: ToolSpec) -> dict:
+    """A tool as Live declares it. The schema goes as `parametersJsonSchema` (google-genai's
+    `FunctionDeclaration.parameters_json_schema`: plain JSON Schema), not as `parameters`, whose
+    OpenAPI subset would need the HTTP wire's translation (not on this branch yet)."""
+    return {"name": spec.name, "description": spec.description, "parametersJsonSchema": spec.parameters}
+
+
+def function_response(result: ToolResult) -> dict:
+    """One call's result: google-genai's convention, `output` (or `error`) inside `response`; the id
+    only when the server gave one (a synthetic id never goes back)."""
+    response = {"error": result.output} if result.is_error else {"output": result.output}
+    answer: dict[str, Any] = {"name": result.name, "response": response}
+    if not result.call_id.startswith(SYNTHETIC_PREFIX):
+        answer["id"] = result.call_id
+    return answer
+
+
+def tool_response(results: Sequence[ToolResult]) -> dict:
+    return {"toolResponse": {"functionResponses": [function_response(result) for result in results]}}
+
+
+SYNTHETIC_PREFIX = "live_call_"  # ids rtchat made up for calls the server sent without one
+
+
+def setup(model: str, modalities: list[str], system: str | None = None, resumption_handle: str | None = None, manual_activity: bool = False, tools: Sequence[ToolSpec] = ()) -> dict:
     config: dict[str, Any] = {
         "model": model if model.startswith("models/") else f"models/{model}",
         "generationConfig": {"responseModalities": modalities},
@@ -46,6 +72,8 @@ def setup(model: str, modalities: list[str], system: str | None = None, resumpti
         config["realtimeInputConfig"] = {"automaticActivityDetection": {"disabled": True}}
     if system:
         config["systemInstruction"] = {"parts": [{"text": system}]}
+    if tools:
+        config["tools"] = [{"functionDeclarations": [function_declaration(spec) for spec in tools]}]
     return {"setup": config}
 
 
@@ -90,6 +118,8 @@ class LiveDecoder:
         self.resumption_handle: str | None = None
         self.go_away_in: str | None = None
         self.usage: Usage | None = None
+        self.calls_seen = 0  # calls the server asked for on this socket (synthetic ids count on)
+        self.cancelled: set[str] = set()  # call ids the server withdrew (`toolCallCancellation`)
 
     def feed_text(self, frame: str | bytes) -> list[Event]:
         return decode_frame(frame, self.feed)
@@ -114,6 +144,15 @@ class LiveDecoder:
             response = plausible_count(field(usage, "responseTokenCount") or field(usage, "candidatesTokenCount"))
             output = None if response is None and thoughts is None else (response or 0) + (thoughts or 0)
             self.usage = Usage(field(usage, "promptTokenCount"), output, field(usage, "cachedContentTokenCount"), thoughts)
+        tool_call = field(message, "toolCall")
+        if tool_call is not None:
+            events += self._tool_calls(field(tool_call, "functionCalls") or [])
+        cancellation = field(message, "toolCallCancellation")
+        if cancellation is not None:
+            ids = [str(i) for i in field(cancellation, "ids") or [] if i]
+            self.cancelled.update(ids)
+            if ids:
+                events.append(Notice(f"the server withdrew tool call(s) {', '.join(ids)}; their results will not be sent"))
         content = field(message, "serverContent")
         if content:
             model_turn = field(content, "modelTurn") or {}
@@ -135,6 +174,19 @@ class LiveDecoder:
         elif usage and self.usage is not None:
             events.append(self.usage)
         return events
+
+    def _tool_calls(self, calls: list) -> list[Event]:
+        """`toolCall.functionCalls[]`: the model waits for their responses, so this step ends here.
+        `args` is an object on this wire; its JSON text is what the fold keeps as the arguments."""
+        events: list[Event] = []
+        for index, call in enumerate(c for c in calls if isinstance(c, dict)):
+            self.calls_seen += 1
+            given = field(call, "id")
+            call_id = given if isinstance(given, str) and given else f"{SYNTHETIC_PREFIX}{self.calls_seen}"
+            args = field(call, "args")
+            arguments = json.dumps(args, ensure_ascii=False) if isinstance(args, dict) else ""
+            events.append(ToolCallDelta(index, call_id, str(field(call, "name") or ""), arguments, () if given else (("synthetic_id", "1"),)))
+        return events + [Done("tool_use")] if events else events
 
     def _end(self, reason: str) -> list[Event]:
         events: list[Event] = [self.usage] if self.usage else []
@@ -162,6 +214,7 @@ class LiveProtocol(FrameQueues):
         self.handle_known: list[Known] = []  # what the server held when it gave that handle
         self.resuming_with: str | None = None
         self.going_away = False
+        self.tools: tuple[ToolSpec, ...] = ()  # fixed at setup: other tools need a new session
 
     @property
     def ready(self) -> bool:
@@ -177,7 +230,7 @@ class LiveProtocol(FrameQueues):
         self.context = ServerContext(self.handle_known if handle else None)
         self._events.clear()
         self._outgoing.clear()
-        self.send(setup(self.model, self.modalities, self.system, resumption_handle=handle, manual_activity=self.manual_activity))
+        self.send(setup(self.model, self.modalities, self.system, resumption_handle=handle, manual_activity=self.manual_activity, tools=self.tools))
 
     def setup_failed(self) -> None:
         if self.resuming_with:
@@ -200,6 +253,13 @@ class LiveProtocol(FrameQueues):
             self.send(client_content(earlier, turn_complete=False))
         self.send(client_content([latest], turn_complete=True))
         self.context.sent(conversation.messages)
+
+    def send_tool_results(self, results: Sequence[ToolResult]) -> None:
+        """The step's results in one `toolResponse` (the model goes on by itself); any the server
+        withdrew are dropped."""
+        kept = [result for result in results if result.call_id not in self.decoder.cancelled]
+        if kept:
+            self.send(tool_response(kept))
 
     def send_cancel(self) -> None:
         """Live has no cancel: an activity start cuts the answer off (the server says `interrupted`)."""
