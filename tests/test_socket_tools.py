@@ -14,7 +14,7 @@ from dataclasses import replace
 import pytest
 
 from rtchat.catalog import provider_from_config
-from rtchat.conversation import Conversation
+from rtchat.conversation import ChatMessage, Conversation, ToolResult
 from rtchat.events import ToolCallDelta, ToolCallRequest, ToolCallResult
 from rtchat.wire import gemini_live, openai_realtime as rt
 from tests.support.socket_tools import CLOCK, DICE, ClockTools, outputs_sent, run_tool_turn, tool_updates
@@ -60,3 +60,147 @@ async def test_a_realtime_text_turn_runs_parallel_calls_and_answers_from_their_r
     # both outputs, then ONE response.create
     assert connection.received[-3:] == ["conversation.item.create", "conversation.item.create", "response.create"]
     assert connection.received.count("response.create") == 2
+
+
+async def test_a_gemini_live_turn_declares_tools_at_setup_and_answers_with_a_tool_response(isolated, loopback):
+    session = make_session(loopback)
+    tools = ClockTools()
+    try:
+        target = await session.resolve("gemini/tools")
+        events, turn = await run_tool_turn(session, target, Conversation(), TWO_ZONES, tools)
+    finally:
+        await session.aclose()
+    assert errors_of(events) == [] and done_of(events) == "complete"
+    assert [(call_id, arguments) for call_id, _, arguments in tools.ran] == [("call_1", '{"timezone": "UTC"}'), ("call_2", '{"timezone": "Asia/Tokyo"}')]
+    (step,) = turn.answer().rounds
+    assert [result.output for result in step.results] == ["12:00 UTC", "12:00 Asia/Tokyo"]
+    assert "time__now returned:" in text_of(events) and "Asia/Tokyo" in text_of(events)
+    (connection,) = loopback.connections
+    assert connection.setup["tools"] == [{"functionDeclarations": [{"name": "time__now", "description": "The time in a zone", "parametersJsonSchema": CLOCK.parameters}]}]
+    (response,) = connection.tool_frames  # both results in ONE toolResponse; the model goes on by itself
+    assert response == {"toolResponse": {"functionResponses": [
+        {"name": "time__now", "response": {"output": "12:00 UTC"}, "id": "call_1"},
+        {"name": "time__now", "response": {"output": "12:00 Asia/Tokyo"}, "id": "call_2"},
+    ]}}
+
+
+async def test_tools_are_sent_again_only_when_the_offer_changes(isolated, loopback):
+    session = make_session()
+    conversation = Conversation()
+    try:
+        target = await realtime_target(session, loopback, "ga")
+        first, _ = await run_tool_turn(session, target, conversation, "time__now(timezone=UTC)", ClockTools())
+        second, _ = await run_tool_turn(session, target, conversation, "time__now(timezone=Europe/Paris)", ClockTools())
+        third, _ = await run_tool_turn(session, target, conversation, "dice__roll(sides=6)", ClockTools((CLOCK, DICE)))
+    finally:
+        await session.aclose()
+    assert [done_of(events) for events in (first, second, third)] == ["complete"] * 3
+    assert "Europe/Paris" in text_of(second) and "dice__roll returned" in text_of(third)
+    (connection,) = loopback.connections  # one socket, and the tools told twice: at first, and when they changed
+    assert [[tool["name"] for tool in update["tools"]] for update in tool_updates(connection)] == [["time__now"], ["time__now", "dice__roll"]]
+    assert [item["call_id"] for item in outputs_sent(connection)] == ["call_1", "call_2", "call_3"]
+
+
+@pytest.mark.parametrize("wire", ["realtime", "live"])
+async def test_ctrl_c_during_a_call_cancels_it_and_the_late_result_is_never_sent(isolated, loopback, wire):
+    session = make_session(loopback)
+    conversation = Conversation()
+    held = ClockTools(hold=True)
+    try:
+        target = await (session.resolve("gemini/tools") if wire == "live" else realtime_target(session, loopback, "ga"))
+        events, turn = await run_tool_turn(session, target, conversation, "time__now(timezone=UTC)", held, cancel_when=held.started)
+        assert done_of(events) == "interrupted" and held.cancelled, "Ctrl-C cancelled the call in flight and the turn"
+        assert not any(isinstance(e, ToolCallResult) for e in events), "the late result is not shown"
+        after, next_turn = await run_tool_turn(session, target, conversation, "time__now(timezone=Europe/Oslo)", ClockTools())
+    finally:
+        await session.aclose()
+    assert done_of(after) == "complete" and next_turn.clock.connect_ms == 0, "the next turn ran on the same socket"
+    assert "Europe/Oslo" in text_of(after)
+    (connection,) = loopback.connections
+    if wire == "live":
+        sent = [response["id"] for frame in connection.tool_frames for response in frame["toolResponse"]["functionResponses"]]
+    else:
+        sent = [item["call_id"] for item in outputs_sent(connection)]
+    assert sent == ["call_2"], "only the next turn's call was answered; the cancelled call_1 never was"
+
+
+@pytest.mark.parametrize("dialect", ["ga", "beta"])
+async def test_the_loopback_refuses_an_output_for_an_unknown_call_and_waits_for_response_create(loopback, dialect):
+    import websockets  # the raw socket: these frames are what a broken client would send
+
+    url = loopback.url.replace("http", "ws") + ("/beta/v1" if dialect == "beta" else "/v1") + "/realtime?model=tools"
+    async with websockets.connect(url) as socket:
+        assert json.loads(await socket.recv())["type"] == "session.created"
+        await socket.send(json.dumps(rt.function_call_output(ToolResult("call_nope", "time__now", "12:00"))))
+        error = json.loads(await socket.recv())
+        assert error["type"] == "error" and error["error"]["type"] == "invalid_request_error"
+        assert "call_nope" in error["error"]["message"] and error["error"]["code"]
+        await socket.send(json.dumps(rt.item_create(ChatMessage("user", "time__now(timezone=UTC)"))))
+        await socket.send(json.dumps(rt.tools_update((CLOCK,), dialect)))
+        await socket.send(json.dumps(rt.response_create()))
+        seen = await _until(socket, "response.done")
+        call = [item for item in seen[-1]["response"]["output"] if item["type"] == "function_call"][0]
+        await socket.send(json.dumps(rt.function_call_output(ToolResult(call["call_id"], "time__now", "12:00 UTC"))))
+        await socket.send(json.dumps(rt.tools_update((CLOCK,), dialect)))  # a round trip, and no response.create
+        seen = await _until(socket, "session.updated")
+    assert "response.created" not in [event["type"] for event in seen], "no response starts without response.create"
+    assert loopback.records[-1].outcome == "tool_use"
+
+
+async def _until(socket, kind: str) -> list[dict]:
+    seen = []
+    while not seen or seen[-1]["type"] != kind:
+        seen.append(json.loads(await socket.recv()))
+    return seen
+
+
+async def test_the_deepseek_socket_refuses_a_turn_with_tools_in_one_line(isolated, loopback):
+    session = make_session()
+    tools = ClockTools()
+    try:
+        target = await session.resolve("deepseek/deepseek-v4-flash", loopback.url)
+        events, _ = await run_tool_turn(session, target, Conversation(), "hi", tools)
+    finally:
+        await session.aclose()
+    (error,) = errors_of(events)
+    assert error.message == "no tools over this socket; use --protocol sse" and done_of(events) == "error"
+    assert tools.offered == 0 and loopback.connections == [], "refused before any tool server starts or a socket opens"
+
+
+def test_realtime_calls_decode_from_deltas_from_done_alone_and_from_response_done_alone():
+    decoder = rt.RealtimeDecoder()
+    frames = [
+        {"type": "response.created", "response": {"id": "r1"}},
+        {"type": "response.output_item.added", "response_id": "r1", "item": {"id": "i1", "type": "function_call", "call_id": "c1", "name": "a", "arguments": ""}},
+        {"type": "response.function_call_arguments.delta", "response_id": "r1", "item_id": "i1", "call_id": "c1", "delta": '{"x":'},
+        {"type": "response.function_call_arguments.delta", "response_id": "r1", "item_id": "i1", "call_id": "c1", "delta": " 1}"},
+        {"type": "response.function_call_arguments.done", "response_id": "r1", "item_id": "i1", "call_id": "c1", "name": "a", "arguments": '{"x": 1}'},
+        {"type": "response.function_call_arguments.done", "response_id": "r1", "item_id": "i2", "call_id": "c2", "name": "b", "arguments": "{}"},
+        {"type": "response.done", "response": {"id": "r1", "status": "completed", "output": [
+            {"id": "i1", "type": "function_call", "call_id": "c1", "name": "a", "arguments": '{"x": 1}'},
+            {"id": "i2", "type": "function_call", "call_id": "c2", "name": "b", "arguments": "{}"},
+            {"id": "i3", "type": "function_call", "call_id": "c3", "name": "c", "arguments": '{"y":2}'},
+        ]}},
+    ]
+    events = [event for frame in frames for event in decoder.feed(frame)]
+    calls = [e for e in events if isinstance(e, ToolCallDelta)]
+    assert calls == [
+        ToolCallDelta(0, "c1", "a"), ToolCallDelta(0, arguments='{"x":'), ToolCallDelta(0, arguments=" 1}"),
+        ToolCallDelta(1, "c2", "b"), ToolCallDelta(1, arguments="{}"),
+        ToolCallDelta(2, "c3", "c"), ToolCallDelta(2, arguments='{"y":2}'),
+    ], "each call once, its arguments exactly as sent, nothing repeated by .done or response.done"
+    assert events[-1].reason == "tool_use"
+
+
+def test_live_tool_calls_decode_and_cancellations_drop_their_responses():
+    protocol = gemini_live.LiveProtocol("models/x", ["TEXT"])
+    protocol.receive_data(json.dumps({"toolCall": {"functionCalls": [{"id": "f1", "name": "a", "args": {"q": "é"}}, {"name": "b", "args": {}}]}}))
+    first, second, done = protocol.events_received()
+    assert first == ToolCallDelta(0, "f1", "a", '{"q": "é"}') and done.reason == "tool_use"
+    assert second.id == "live_call_2" and dict(second.extra) == {"synthetic_id": "1"}
+    protocol.receive_data(json.dumps({"toolCallCancellation": {"ids": ["f1"]}}))
+    (notice,) = protocol.events_received()
+    assert "f1" in notice.text
+    protocol.send_tool_results([ToolResult("f1", "a", "late"), ToolResult("live_call_2", "b", "ok")])
+    (frame,) = protocol.data_to_send()
+    assert json.loads(frame) == {"toolResponse": {"functionResponses": [{"name": "b", "response": {"output": "ok"}}]}}, "no synthetic id goes back; a withdrawn call gets nothing"
