@@ -13,12 +13,13 @@ from dataclasses import replace
 
 import pytest
 
-from rtchat.catalog import provider_from_config
+from rtchat.catalog import PROTOCOLS, provider_from_config
 from rtchat.conversation import ChatMessage, Conversation, ToolResult
 from rtchat.events import ToolCallDelta, ToolCallRequest, ToolCallResult
 from rtchat.wire import gemini_live, openai_realtime as rt
 from tests.support.socket_tools import CLOCK, DICE, ClockTools, outputs_sent, run_tool_turn, tool_updates
 from tests.support.turns import done_of, errors_of, text_of
+from tests.support.webrtc import calls
 from tests.support.ws import make_session
 
 TWO_ZONES = "what time is it? time__now(timezone=UTC) time__now(timezone=Asia/Tokyo)"
@@ -204,3 +205,21 @@ def test_live_tool_calls_decode_and_cancellations_drop_their_responses():
     protocol.send_tool_results([ToolResult("f1", "a", "late"), ToolResult("live_call_2", "b", "ok")])
     (frame,) = protocol.data_to_send()
     assert json.loads(frame) == {"toolResponse": {"functionResponses": [{"name": "b", "response": {"output": "ok"}}]}}, "no synthetic id goes back; a withdrawn call gets nothing"
+
+
+async def test_a_webrtc_text_turn_carries_the_same_tool_events_on_its_data_channel(isolated, loopback):
+    session = make_session()
+    loopback_provider = session.config.catalog.providers["loopback"]
+    models = tuple(replace(m, protocols=PROTOCOLS) if m.id == "tools" else m for m in loopback_provider.models)
+    session.config.catalog.providers["loopback"] = replace(loopback_provider, models=models)  # the catalogue lists loopback/tools as SSE only
+    tools = ClockTools()
+    try:
+        target = await session.resolve("loopback/tools", loopback.url + "/v1")
+        events, turn = await run_tool_turn(session, target, Conversation(), TWO_ZONES, tools, protocol="webrtc")
+    finally:
+        await session.aclose()
+    assert errors_of(events) == [] and done_of(events) == "complete" and turn.protocol == "webrtc"
+    assert "12:00 Asia/Tokyo" in text_of(events) and len(tools.ran) == 2
+    (call,) = calls(loopback)
+    assert [item["call_id"] for item in outputs_sent(call)] == ["call_1", "call_2"] and [u["tool_choice"] for u in tool_updates(call)] == ["auto"]
+    assert call.received[-3:] == ["conversation.item.create", "conversation.item.create", "response.create"]
