@@ -223,3 +223,19 @@ async def test_a_webrtc_text_turn_carries_the_same_tool_events_on_its_data_chann
     (call,) = calls(loopback)
     assert [item["call_id"] for item in outputs_sent(call)] == ["call_1", "call_2"] and [u["tool_choice"] for u in tool_updates(call)] == ["auto"]
     assert call.received[-3:] == ["conversation.item.create", "conversation.item.create", "response.create"]
+
+
+@pytest.mark.parametrize("wire", ["realtime", "live"])
+async def test_a_fresh_socket_is_given_the_earlier_tool_steps_as_context(isolated, loopback, wire):
+    conversation = Conversation()
+    for prompt in (TWO_ZONES, "time__now(timezone=Europe/Oslo)"):
+        session = make_session(loopback)  # a new session each time: a fresh socket, the context rebuilt
+        tools = ClockTools()
+        try:
+            target = await (session.resolve("gemini/tools") if wire == "live" else realtime_target(session, loopback, "ga"))
+            events, _ = await run_tool_turn(session, target, conversation, prompt, tools)
+        finally:
+            await session.aclose()
+        assert errors_of(events) == [] and done_of(events) == "complete"
+    assert [call_id for call_id, _, _ in tools.ran] == ["call_3"], "the new socket was given both earlier calls (and their results)"
+    assert len(loopback.connections) == 2

@@ -154,7 +154,8 @@ class LiveServerSession:
             text = "".join(str(get(part, "text") or "") for part in get(turn, "parts") or [])
             files = inline_files(turn)
             self.connection.files += files
-            self.turns.append(Turn("model" if get(turn, "role") == "model" else "user", text, files=files))
+            steps = tuple(p for p in get(turn, "parts") or [] if isinstance(p, dict) and (get(p, "functionCall") or get(p, "functionResponse")))
+            self.turns.append(Turn("model" if get(turn, "role") == "model" else "user", text, files=files, parts=steps))
         if get(content, "turnComplete"):
             await self.start()
 

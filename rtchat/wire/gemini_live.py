@@ -78,9 +78,23 @@ def setup(model: str, modalities: list[str], system: str | None = None, resumpti
 
 
 def client_content(messages: list[ChatMessage], turn_complete: bool = True) -> dict:
-    """Turns as Live `Content`: words (text files inside them), then each image as an `inlineData` part."""
-    turns = [{"role": "user" if m.role == "user" else "model", "parts": content_parts(m)} for m in messages if m.text or m.attachments]
+    """Turns as Live `Content`: words (text files inside them), then each image as an `inlineData` part;
+    an answer's tool steps first, as the model's calls and the user's function responses."""
+    turns = [turn for m in messages for turn in tool_step_turns(m)]
     return {"clientContent": {"turns": turns, "turnComplete": turn_complete}}
+
+
+def tool_step_turns(message: ChatMessage) -> list[dict]:
+    """One message as Live turns: for each tool step, the model's words and `functionCall` parts,
+    then a user turn of `functionResponse` parts; then the message's own words (if any)."""
+    turns: list[dict] = []
+    for step in message.rounds:
+        calls = [{"functionCall": {"name": c.name, "args": c.parsed() or {}, **({} if c.extra.get("synthetic_id") else {"id": c.id})}} for c in step.calls]
+        turns.append({"role": "model", "parts": ([{"text": step.text}] if step.text else []) + calls})
+        turns.append({"role": "user", "parts": [{"functionResponse": function_response(result)} for result in step.results]})
+    if message.text or message.attachments:
+        turns.append({"role": "user" if message.role == "user" else "model", "parts": content_parts(message)})
+    return turns
 
 
 def content_parts(message: ChatMessage) -> list[dict]:
