@@ -239,3 +239,19 @@ async def test_a_fresh_socket_is_given_the_earlier_tool_steps_as_context(isolate
         assert errors_of(events) == [] and done_of(events) == "complete"
     assert [call_id for call_id, _, _ in tools.ran] == ["call_3"], "the new socket was given both earlier calls (and their results)"
     assert len(loopback.connections) == 2
+
+
+async def test_other_tools_open_a_new_live_session_that_resumes_the_conversation(isolated, loopback):
+    session = make_session(loopback)
+    conversation = Conversation()
+    try:
+        target = await session.resolve("gemini/tools")
+        first, _ = await run_tool_turn(session, target, conversation, "time__now(timezone=UTC)", ClockTools())
+        same, _ = await run_tool_turn(session, target, conversation, "time__now(timezone=UTC)", ClockTools())
+        other, _ = await run_tool_turn(session, target, conversation, "dice__roll(sides=6)", ClockTools((CLOCK, DICE)))
+    finally:
+        await session.aclose()
+    assert [done_of(events) for events in (first, same, other)] == ["complete"] * 3 and "dice__roll returned" in text_of(other)
+    old, new = loopback.connections  # Live fixes tools at setup: a new session, resumed with the handle
+    assert [d["name"] for d in new.setup["tools"][0]["functionDeclarations"]] == ["time__now", "dice__roll"]
+    assert new.setup["sessionResumption"]["handle"] and old.responses == 4
