@@ -10,6 +10,10 @@ raw HTML into the Markdown: `<` outside code becomes `&lt;` (code blocks and
 spans show it as it is, where it cannot act), a fence left open is closed, and
 the result is checked with a CommonMark parser; if that parser still finds
 HTML, every `<` is escaped. Thinking therefore cannot close its `<details>`.
+
+Tool calls and results are shown folded, each in a `<details>` whose body is fenced code
+blocks with a fence longer than any backtick run inside: whatever a tool returns (a fence,
+a `</details>`, a `<script>`) is code text there, and its one-line summary is escaped.
 """
 
 from __future__ import annotations
@@ -23,13 +27,14 @@ from typing import Any
 from markdown_it import MarkdownIt
 
 from rtchat.attachments import Attachment
-from rtchat.conversation import ThinkingBlock
+from rtchat.conversation import ThinkingBlock, ToolCall, ToolResult, ToolRound
 from rtchat.pricing import format_usd
 from rtchat.sanitize import strict_json, terminal_safe
-from rtchat.store import ConversationRecord, MessageRecord, is_unpriced
+from rtchat.store import ConversationRecord, MessageRecord, call_from_dict, is_unpriced, one_line, round_from_dict
 
 EXPORT_FORMAT = "rtchat.conversation"
-EXPORT_VERSION = 1
+EXPORT_VERSION = 2  # 2: answers carry `rounds` and `open_calls` (tool steps); 1 is still read
+READABLE_VERSIONS = (1, 2)
 
 _CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _CODE_SPAN = re.compile(r"(?<!`)(`+)(?!`)(?:[^\n]|\n(?![ \t]*\n))+?(?<!`)\1(?!`)")  # within a paragraph
@@ -133,6 +138,54 @@ def _thinking_markdown(blocks: list[ThinkingBlock]) -> str:
     return f"<details><summary>Thinking</summary>\n\n{body}\n\n</details>"
 
 
+def _fenced(text: str, info: str = "") -> str:
+    """`text` as a fenced code block nothing inside can close: its fence is longer than any
+    run of backticks in it (and a backtick fence is not closed by tildes)."""
+    longest = max((len(run) for run in re.findall("`+", text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}{info}\n{text}\n{fence}"
+
+
+def _ms(ms: float | None) -> str:
+    if ms is None:
+        return ""
+    return f" · {ms:.0f} ms" if ms >= 1 else f" · {ms:.1f} ms"
+
+
+def _tool_summary(call: ToolCall, result: ToolResult | None) -> str:
+    """`tool time_now · 3 ms`: one escaped line (a tool name is the model's text)."""
+    name = _plain(one_line(call.name or (result.name if result else ""))) or "(unnamed)"
+    if result is None:
+        return f"tool {name} · no result (the turn was stopped)"
+    status = "" if result.status == "ok" and not result.is_error else f" · {_plain(one_line(result.status if result.status != 'ok' else 'error'))}"
+    return f"tool {name}{status}{_ms(result.ms)}"
+
+
+def _tool_call_markdown(call: ToolCall, result: ToolResult | None) -> str:
+    """One call, folded: its arguments as the model sent them, then what came back."""
+    parts = [f"<details><summary>{_tool_summary(call, result)}</summary>", "", "Arguments:", "", _fenced(inert(call.arguments), "json" if call.parsed() is not None else "")]
+    if result is not None:
+        parts += ["", "Result:", "", _fenced(inert(result.output))]
+    return "\n".join(parts + ["", "</details>"])
+
+
+def _rounds_markdown(rounds: list[ToolRound], open_calls: list[ToolCall]) -> list[str]:
+    """An answer's tool steps in the order they happened: each step's thinking, words and calls."""
+    lines: list[str] = []
+    for step in rounds:
+        thinking = _thinking_markdown(step.thinking)
+        if thinking:
+            lines += ["", thinking]
+        if step.text:
+            lines += ["", markdown_text(inert(step.text))]
+        results = {result.call_id: result for result in step.results}
+        shown = [(call, results.pop(call.id, None)) for call in step.calls]
+        shown += [(ToolCall(result.call_id, result.name), result) for result in results.values()]  # a result for no call: still shown
+        lines += [line for call, result in shown for line in ("", _tool_call_markdown(call, result))]
+    lines += [line for call in open_calls for line in ("", _tool_call_markdown(call, None))]
+    return lines
+
+
 def _status_line(message: MessageRecord) -> str:
     if message.status == "interrupted":
         return "_(interrupted: the answer is incomplete)_"
@@ -218,6 +271,7 @@ def _message_markdown(message: MessageRecord, position: int | None = None) -> li
         return lines
     model = f" ({_plain(message.model)})" if message.model else ""
     lines.append(f"**Assistant**{number}{model}")
+    lines += _rounds_markdown(message.rounds, message.open_calls)
     thinking = _thinking_markdown(message.thinking)
     if thinking:
         lines += ["", thinking]
@@ -262,7 +316,7 @@ def records_from_json(data: dict[str, Any]) -> tuple[ConversationRecord, list[Me
     """The inverse of `export_json`."""
     if data.get("format") != EXPORT_FORMAT:
         raise ValueError("not an rtchat conversation export")
-    if data.get("version") != EXPORT_VERSION:
+    if data.get("version") not in READABLE_VERSIONS:
         raise ValueError(f"unsupported rtchat export version {data.get('version')!r}")
     record = ConversationRecord(**data["conversation"])
     messages = []
@@ -270,6 +324,8 @@ def records_from_json(data: dict[str, Any]) -> tuple[ConversationRecord, list[Me
         fields = dict(item)
         fields["thinking"] = [ThinkingBlock(**block) for block in fields.get("thinking", [])]
         fields["attachments"] = [Attachment(a["name"], a["media_type"], base64.b64decode(a["data_base64"])) for a in fields.get("attachments", [])]
+        fields["rounds"] = [round_from_dict(step) for step in fields.get("rounds", [])]
+        fields["open_calls"] = [call_from_dict(call) for call in fields.get("open_calls", [])]
         messages.append(MessageRecord(**fields))
     return record, messages
 

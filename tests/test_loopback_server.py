@@ -22,6 +22,7 @@ from rtchat.loopback.scripts import (
     tokenize,
     write_script,
 )
+from tests.support.sse_frames import parse_sse
 from tests.support.wait import until
 
 WIRES = ["openai_chat", "anthropic", "gemini", "openai_responses"]
@@ -56,21 +57,6 @@ def request_for(wire: str, model: str, prompt: str = PROMPT, *, thinking: bool =
     body = {"model": model, "input": prompt, "stream": True}
     body["reasoning"] = {"effort": "low", "summary": "auto"} if thinking else {"effort": "none"}
     return "/v1/responses", body
-
-
-def parse_sse(raw: str) -> list[tuple[str | None, str]]:
-    """(event name, data) of each frame; comments skipped, LF or CRLF."""
-    frames = []
-    for block in re.split(r"\r?\n\r?\n", raw):
-        event, data = None, []
-        for line in block.splitlines():
-            if line.startswith("event:"):
-                event = line[6:].strip()
-            elif line.startswith("data:"):
-                data.append(line[5:].lstrip(" "))
-        if data:
-            frames.append((event, "\n".join(data)))
-    return frames
 
 
 def decoded(raw: str) -> list[tuple[str | None, dict]]:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from rtchat.events import Done, TextDelta
-from rtchat.store import Store
+from rtchat.store import SCHEMA_VERSION, Store
 from tests.support.answers import Feed
 
 FIXTURES = Path(__file__).parent / "fixtures" / "history"
@@ -22,7 +22,7 @@ import sys
 from pathlib import Path
 from rtchat.answer import AnswerBuilder
 from rtchat.events import Done, TextDelta
-from rtchat.store import Store
+from rtchat.store import SCHEMA_VERSION, Store
 
 def wchar():
     return int(next(l for l in Path("/proc/self/io").read_text().splitlines() if l.startswith("wchar:")).split()[1])
@@ -103,7 +103,7 @@ def test_every_earlier_schema_upgrades_to_chunked_answers(tmp_path):
     path = tmp_path / "history.db"
     shutil.copyfile(FIXTURES / "v5.db", path)
     with Store.open(path) as store:
-        assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone() == (7,)
+        assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,)
         feed = Feed(store.begin_answer(1, "m"))
         feed(TextDelta("after the upgrade"))
         feed(Done("complete"))

@@ -125,7 +125,8 @@ class Wire(Protocol):
     def wants_thinking(self, body: dict) -> bool: ...
     def validate(self, body: dict) -> tuple[str, str] | None: ...
     def conversation(self, body: dict) -> Conversation: ...
-    def error_body(self, kind: str, message: str) -> dict[str, Any]: ...
+    def tool_problem(self, body: dict, conversation: Conversation) -> tuple[str, str | None] | None: ...
+    def error_body(self, kind: str, message: str, param: str | None = None) -> dict[str, Any]: ...
     def renderer(self, model: str, body: dict, script: Script, usage: Usage) -> Renderer: ...
     def whole(self, model: str, body: dict, script: Script, usage: Usage) -> dict[str, Any]: ...
 
@@ -178,6 +179,10 @@ class Exchange:
         if problem:
             return self._error(wire, record, *problem)
         conversation = wire.conversation(body)
+        if spec.base == "tools":  # only the tools model checks a follow-up against what it sent
+            mismatch = wire.tool_problem(body, conversation)
+            if mismatch:
+                return self._error(wire, record, "bad_request", mismatch[0], param=mismatch[1])
         script = write_script(spec.base, conversation, thinking=wire.wants_thinking(body))
         usage = Usage(conversation.input_tokens, self.state.prompt_cache.remember(spec.base, conversation))
         if wire.wants_stream(request, body):
@@ -254,6 +259,7 @@ class Exchange:
         status: int | None = None,
         retry_after: int | None = None,
         outcome: str = "error",
+        param: str | None = None,
     ) -> web.Response:
         record.status = status or ERROR_STATUS.get(kind, 400)
         record.outcome = outcome
@@ -262,7 +268,7 @@ class Exchange:
         if retry_after is not None:
             headers["Retry-After"] = str(retry_after)
         return web.json_response(
-            wire.error_body(kind, message),
+            wire.error_body(kind, message, param),
             status=record.status,
             reason="Overloaded" if record.status == 529 else None,
             headers=headers,

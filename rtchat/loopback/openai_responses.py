@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import time
 import uuid
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
 from .body_wire import BodyNamedModel
-from .openai_chat import conversation_of, error_body
+from .openai_chat import CALL_ID_PREFIX, conversation_of, error_body, mismatch_words
 from .pacing import sse
-from .scripts import Conversation, Script, Usage
+from .scripts import Conversation, Script, ToolTurn, Usage
+from .tool_model import Call, Result, Step, Tool, check_steps
 
 if TYPE_CHECKING:
     from .exchange import Exchange
@@ -86,7 +88,7 @@ def response_object(
         "temperature": 1.0,
         "text": {"format": {"type": "text"}},
         "tool_choice": "auto",
-        "tools": [],
+        "tools": body.get("tools") if isinstance(body.get("tools"), list) else [],
         "top_p": 1.0,
         "truncation": "disabled",
         "usage": None,
@@ -94,6 +96,66 @@ def response_object(
     }
     response.update(fields)
     return response
+
+
+# ---------------------------------------------------------------- tools
+
+
+def item_id(call: Call) -> str:
+    """A function_call item's own id (`fc_<n>`), apart from the `call_id` its output names."""
+    return "fc_" + call.id.removeprefix(CALL_ID_PREFIX)
+
+
+def function_call_item(call: Call, status: str, arguments: str) -> dict[str, Any]:
+    return {"id": item_id(call), "type": "function_call", "status": status, "arguments": arguments, "call_id": call.id, "name": call.name}
+
+
+def offered_tools(body: dict) -> tuple[Tool, ...]:
+    """`tools: [{type: "function", name, parameters}]`."""
+    tools = [tool for tool in body.get("tools") or [] if isinstance(tool, dict) and tool.get("type") == "function"]
+    return tuple(Tool(tool["name"], tool.get("parameters") or {}) for tool in tools if isinstance(tool.get("name"), str))
+
+
+def input_items(body: dict) -> list[dict]:
+    items = body.get("input")
+    if isinstance(items, str):
+        return [{"role": "user", "content": items}]
+    return [item for item in items or [] if isinstance(item, dict)]
+
+
+def _kind(item: dict) -> str:
+    return str(item.get("type", "message"))
+
+
+def tool_turn(items: list[dict], tools: tuple[Tool, ...]) -> ToolTurn:
+    """This answer's rounds: `function_call` items after the last user message, then their `function_call_output`s."""
+    last = max((i for i, item in enumerate(items) if _kind(item) == "message" and item.get("role") == "user"), default=-1)
+    steps: list[Step] = []
+    for item in items[last + 1 :]:
+        if _kind(item) == "function_call":
+            call = Call(str(item.get("call_id", "")), str(item.get("name", "")), str(item.get("arguments", "")))
+            if not steps or steps[-1].results:
+                steps.append(Step(()))
+            steps[-1] = Step(steps[-1].calls + (call,))
+        elif _kind(item) == "function_call_output" and steps:
+            output = item.get("output")
+            result = Result(str(item.get("call_id", "")), output if isinstance(output, str) else str(output))
+            steps[-1] = Step(steps[-1].calls, steps[-1].results + (result,))
+    earlier = sum(1 for item in items[: last + 1] if _kind(item) == "function_call")
+    return ToolTurn(tools, tuple(steps), earlier, CALL_ID_PREFIX)
+
+
+def pairing_problem(items: list[dict]) -> str | None:
+    """OpenAI's own rule, in its words: an output needs its call in the input, and a call its output."""
+    calls = [str(item.get("call_id", "")) for item in items if _kind(item) == "function_call"]
+    outputs = [str(item.get("call_id", "")) for item in items if _kind(item) == "function_call_output"]
+    for call_id in outputs:
+        if call_id not in calls:
+            return f"No tool call found for function call output with call_id {call_id}."
+    for call_id in calls:
+        if call_id not in outputs:
+            return f"No tool output found for function call {call_id}."
+    return None
 
 
 def register(app: web.Application, exchange: Exchange) -> None:
@@ -117,14 +179,20 @@ class OpenAIResponses(BodyNamedModel):
 
     def conversation(self, body: dict) -> Conversation:
         system = [body["instructions"]] if isinstance(body.get("instructions"), str) else []
-        items = body.get("input")
-        if isinstance(items, str):
-            items = [{"role": "user", "content": items}]
-        messages = [item for item in items or [] if isinstance(item, dict) and item.get("type", "message") == "message"]
-        return conversation_of(messages, system)
+        items = input_items(body)
+        messages = [item for item in items if _kind(item) == "message"]
+        return replace(conversation_of(messages, system), tools=tool_turn(items, offered_tools(body)))
 
-    def error_body(self, kind: str, message: str) -> dict[str, Any]:
-        return error_body(kind, message)
+    def tool_problem(self, body: dict, conversation: Conversation) -> tuple[str, str | None] | None:
+        problem = pairing_problem(input_items(body))
+        if problem:
+            return problem, "input"
+        tools = conversation.tools
+        mismatch = check_steps(tools.offered, conversation.prompt, tools.steps, first_number=tools.first_number, id_prefix=tools.id_prefix)
+        return (mismatch_words(mismatch.message), "input") if mismatch else None
+
+    def error_body(self, kind: str, message: str, param: str | None = None) -> dict[str, Any]:
+        return error_body(kind, message, param)
 
     def renderer(self, model: str, body: dict, script: Script, usage: Usage) -> ResponsesStream:
         return ResponsesStream(model, body, script, reasons=self.reasons(body))
@@ -134,7 +202,9 @@ class OpenAIResponses(BodyNamedModel):
         if self.reasons(body):
             output.append(reasoning_item(_new_id("rs"), script.thinking or None))
         status = "incomplete" if script.stop == "length" else "completed"
-        output.append(message_item(_new_id("msg"), status, [content_part(script.answer_kind, script.text)]))
+        if script.text or not script.calls:
+            output.append(message_item(_new_id("msg"), status, [content_part(script.answer_kind, script.text)]))
+        output += [function_call_item(call, "completed", call.arguments) for call in script.calls]
         return response_object(
             _new_id("resp"),
             int(time.time()),
@@ -159,7 +229,7 @@ class ResponsesStream:
         self.created = int(time.time())
         self.sequence = 0
         self.output: list[dict[str, Any]] = []
-        self.kind: str | None = None  # kind of the open item: "thinking" | "text" | "refusal"
+        self.kind: str | None = None  # kind of the open item: "thinking" | "text" | "refusal" | "call:<n>"
         self.item_id = ""
         self.text = ""
 
@@ -187,7 +257,9 @@ class ResponsesStream:
         frames = [] if kind == self.kind else self._close() + self._open(kind)
         self.text += piece
         where = {"item_id": self.item_id, "output_index": len(self.output)}
-        if kind == "thinking":
+        if kind.startswith("call:"):
+            frames.append(self._event("response.function_call_arguments.delta", **where, delta=piece))
+        elif kind == "thinking":
             frames.append(self._event("response.reasoning_summary_text.delta", **where, summary_index=0, delta=piece))
         elif kind == "refusal":
             frames.append(self._event("response.refusal.delta", **where, content_index=0, delta=piece))
@@ -200,6 +272,10 @@ class ResponsesStream:
     def _open(self, kind: str) -> list[str]:
         self.kind, self.text = kind, ""
         index = len(self.output)
+        if kind.startswith("call:"):
+            call = self.script.calls[int(kind[5:])]
+            self.item_id = item_id(call)
+            return [self._event("response.output_item.added", output_index=index, item=function_call_item(call, "in_progress", ""))]
         if kind == "thinking":
             self.item_id = _new_id("rs")
             return [
@@ -230,7 +306,10 @@ class ResponsesStream:
         if self.kind is None:
             return []
         where = {"item_id": self.item_id, "output_index": len(self.output)}
-        if self.kind == "thinking":
+        if self.kind.startswith("call:"):
+            item = function_call_item(self.script.calls[int(self.kind[5:])], "completed", self.text)
+            frames = [self._event("response.function_call_arguments.done", **where, arguments=self.text)]
+        elif self.kind == "thinking":
             item = reasoning_item(self.item_id, self.text)
             frames = [
                 self._event("response.reasoning_summary_text.done", **where, summary_index=0, text=self.text),

@@ -54,9 +54,9 @@ class SocketResponsesStream(ResponsesStream):
         return ""  # WebSocket pings keep the socket alive; there is no comment frame
 
 
-def error_event(kind: str, message: str, status: int | None = None) -> dict[str, Any]:
+def error_event(kind: str, message: str, status: int | None = None, param: str | None = None) -> dict[str, Any]:
     """A request-level failure (unknown model, refused key): WebSocket mode's `error` event."""
-    return {"type": "error", "status": status or ERROR_STATUS.get(kind, 400), **error_body(kind, message)}
+    return {"type": "error", "status": status or ERROR_STATUS.get(kind, 400), **error_body(kind, message, param)}
 
 
 class ResponsesSocket:
@@ -119,6 +119,10 @@ class ResponsesSocket:
         if problem:
             return await self.refuse(record, *problem)
         conversation = self.wire.conversation(body)
+        if spec.base == "tools":  # only the tools model checks a follow-up against what it sent
+            mismatch = self.wire.tool_problem(body, conversation)
+            if mismatch:
+                return await self.refuse(record, "bad_request", mismatch[0], param=mismatch[1])
         script = write_script(spec.base, conversation, thinking=self.wire.wants_thinking(body))
         usage = Usage(conversation.input_tokens, self.state.prompt_cache.remember(spec.base, conversation))
         record.status = 200
@@ -126,8 +130,8 @@ class ResponsesSocket:
         schedule = Schedule(spec.rate, spec.ttft, origin=record.started or clock())
         await self.play(compose(stream, script, fault, usage), schedule, record)
 
-    async def refuse(self, record: RequestRecord, kind: str, message: str, status: int | None = None) -> None:
-        event = error_event(kind, message, status)
+    async def refuse(self, record: RequestRecord, kind: str, message: str, status: int | None = None, param: str | None = None) -> None:
+        event = error_event(kind, message, status, param)
         record.status, record.outcome, record.first_byte = event["status"], "error", clock()
         await self.send(event)
 

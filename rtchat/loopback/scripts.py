@@ -15,6 +15,8 @@ import random
 import re
 from dataclasses import dataclass, field
 
+from .tool_model import Call, Step, Tool, argument_pieces, next_reply
+
 TOKEN_PATTERN = re.compile(r"\S+\s*|\s+")
 
 
@@ -34,6 +36,7 @@ MODELS: dict[str, str] = {
     "lorem": "a long seeded markdown document (>5,000 tokens) with lists, code and a table",
     "redacted": "echo, preceded by a redacted (encrypted) thinking block",
     "deliberate": "echo after two signed thinking blocks with a redacted one between them (Anthropic's hardest shape)",
+    "tools": "calls the tools it is offered (`name(key=value)` in the prompt, else the first with sample arguments), then quotes their results",
     "refusal": "always declines (OpenAI refusal deltas, Anthropic/Gemini refusal stop)",
     "fault-length": "echo cut short with a max-tokens finish reason",
     "fault-error-midstream": "10 answer tokens, then an in-stream error frame",
@@ -183,11 +186,35 @@ class Message:
 
 
 @dataclass(frozen=True)
+class ToolTurn:
+    """What a request says about tools, its wire's field names stripped away: the tools offered,
+    this answer's rounds so far (after the last prompt), and how the wire's call ids look."""
+
+    offered: tuple[Tool, ...] = ()
+    steps: tuple[Step, ...] = ()
+    earlier_calls: int = 0  # calls in the conversation before the last prompt: this answer's ids continue after them
+    id_prefix: str = "call_"
+
+    @property
+    def first_number(self) -> int:
+        return self.earlier_calls + 1
+
+    def items(self) -> list[str]:
+        """The rounds as the prompt cache and the token count see them."""
+        items = []
+        for step in self.steps:
+            items.append("tool_calls\n" + "\n".join(f"{call.id} {call.name} {call.arguments}" for call in step.calls))
+            items.append("tool_results\n" + "\n".join(f"{result.call_id} {result.output}" for result in step.results))
+        return items
+
+
+@dataclass(frozen=True)
 class Conversation:
     """A request's messages with every wire's field names stripped away."""
 
     system: str = ""
     messages: tuple[Message, ...] = ()
+    tools: ToolTurn = ToolTurn()
 
     @property
     def turn(self) -> int:
@@ -205,12 +232,12 @@ class Conversation:
         """The message list as the prompt cache sees it (system first, if any)."""
         items = [f"system\n{self.system}"] if self.system else []
         items.extend(f"{message.role}\n{message.text}" for message in self.messages)
-        return items
+        return items + self.tools.items()
 
     def item_tokens(self) -> list[int]:
         counts = [count_tokens(self.system)] if self.system else []
         counts.extend(count_tokens(message.text) for message in self.messages)
-        return counts
+        return counts + [count_tokens(item) - 1 for item in self.tools.items()]  # the item's label is not a token
 
     @property
     def input_tokens(self) -> int:
@@ -240,21 +267,23 @@ class Usage:
 
 @dataclass(frozen=True)
 class Script:
-    """What one model turn says: optional thinking, then the answer."""
+    """What one model turn says: optional thinking, then the answer (or tool calls, kind `call:<n>`)."""
 
     thinking: str = ""
     text: str = ""
     answer_kind: str = "text"  # "text" | "refusal"
-    stop: str = "complete"  # "complete" | "length" | "refusal"
+    stop: str = "complete"  # "complete" | "length" | "refusal" | "tool_use"
     redacted: str | None = None  # opaque data of a redacted thinking block
     thinking_after: str = ""  # a second thinking block, after the redacted one (Anthropic shows them apart)
     endless: bool = False  # the parts repeat forever: the answer never ends
+    calls: tuple[Call, ...] = ()  # tool calls after the text; their arguments stream in pieces
     parts: tuple[tuple[str, str], ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         parts = [("thinking", piece) for piece in tokenize(self.thinking)]
         parts += [("thinking", piece) for piece in tokenize(self.thinking_after)]
         parts += [(self.answer_kind, piece) for piece in tokenize(self.text)]
+        parts += [(f"call:{index}", piece) for index, call in enumerate(self.calls) for piece in argument_pieces(call.arguments)]
         object.__setattr__(self, "parts", tuple(parts))
 
     @property
@@ -332,6 +361,8 @@ def write_script(base: str, conversation: Conversation, *, thinking: bool) -> Sc
         return Script(thinking=thought if thinking else "", text=lorem_text())
     if base in SHAPES:
         return shape_script(base)
+    if base == "tools":
+        return tools_script(conversation, thinking=thinking)
     if base == "endless":
         return Script(text=lorem_text(), endless=True)
     if base == "refusal":
@@ -347,6 +378,14 @@ def write_script(base: str, conversation: Conversation, *, thinking: bool) -> Sc
         cut = "".join(tokenize(echo_text(conversation))[:LENGTH_LIMIT_TOKENS])
         return Script(thinking=thought, text=cut, stop="length")
     return Script(thinking=thought, text=echo_text(conversation))
+
+
+def tools_script(conversation: Conversation, *, thinking: bool) -> Script:
+    """The `tools` model's next step: calls (stopping for their results) or the answer from them."""
+    tools = conversation.tools
+    reply = next_reply(tools.offered, conversation.prompt, tools.steps, first_number=tools.first_number, id_prefix=tools.id_prefix)
+    stop = "tool_use" if reply.calls else "complete"
+    return Script(thinking=reply.thinking if thinking else "", text=reply.text, calls=reply.calls, stop=stop)
 
 
 REDACTED_SECRET = b"rtchat-loopback-redacted-thinking-v1"

@@ -13,7 +13,8 @@ goes on; the app keeps its own in-memory conversation.
 
 One module per job: `schema` (migrations), `records` (rows as values),
 `connection` (open, transactions), `errors` (wording), `search` (FTS),
-`writer` (the streaming answer), `branches` (the conversation tree), `database` (the `Store`).
+`writer` (the streaming answer), `chunks` (its text while it streams), `tool_blocks` (its
+tool steps), `branches` (the conversation tree), `database` (the `Store`).
 """
 
 from rtchat.store.branches import LEAF, Parent
@@ -37,6 +38,7 @@ from rtchat.store.records import (
 )
 from rtchat.store.schema import MIGRATIONS, SCHEMA_VERSION
 from rtchat.store.search import fts_query
+from rtchat.store.tool_blocks import call_from_dict, round_from_dict
 from rtchat.store.writer import AnswerWriter
 
 __all__ = [
@@ -58,12 +60,14 @@ __all__ = [
     "Store",
     "StoreError",
     "as_conversation",
+    "call_from_dict",
     "default_path",
     "explain",
     "fts_query",
     "is_unpriced",
     "missing_attachments_line",
     "one_line",
+    "round_from_dict",
     "thinking_from_json",
     "thinking_to_json",
     "title_from_prompt",

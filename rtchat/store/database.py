@@ -16,10 +16,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
 
+from rtchat.answer import Answer
 from rtchat.attachments import Attachment, one_line_name
 from rtchat.conversation import ChatMessage, Conversation, has_words
 from rtchat.private_files import FILE_MODE, private_file, private_folder, tighten
-from rtchat.store import branches, chunks
+from rtchat.store import branches, chunks, tool_blocks
 from rtchat.store import search as fts
 from rtchat.store.branches import LEAF, Parent
 from rtchat.store.connection import BUSY_TIMEOUT_S, connect, connect_read_only, read_snapshot, write_transaction
@@ -350,6 +351,7 @@ class Store:
             ).fetchall()
             groups = branches.sibling_groups(conn, conv_id)
             streamed = chunks.pending(conn, [r["id"] for r in rows if r["status"] == "streaming"])
+            steps = tool_blocks.load(conn, conv_id)
             files = conn.execute(
                 "SELECT a.message_id, a.name, b.media_type, b.data FROM attachments a LEFT JOIN blobs b ON b.sha256 = a.sha256"
                 " JOIN messages m ON m.id = a.message_id WHERE m.conversation_id = ? ORDER BY a.message_id, a.position",
@@ -368,6 +370,7 @@ class Store:
             message.attachments = by_message.get(message.id, [])
             message.missing_attachments = missing.get(message.id, [])
             message.siblings = groups.get(message.parent_id, [message.id])
+            message.rounds, message.open_calls = steps.get(message.id, ([], []))
         return record_from_row(ConversationRecord, row), messages
 
     def to_conversation(self, conv_id: int) -> Conversation:
@@ -427,11 +430,18 @@ def make_private(db_path: Path) -> None:
 
 
 def as_conversation(record: ConversationRecord, messages: Sequence[MessageRecord]) -> Conversation:
-    """Stored messages as a request sends them: those with no words are left out (see `to_conversation`)."""
+    """Stored messages as a request sends them: those with no words are left out (see
+    `to_conversation`). An answer is rebuilt by the fold's own rule (`Answer.message`), so
+    its tool steps go back exactly as they went when it was live."""
     conversation = Conversation(system=record.system)
     for message in messages:
-        text = message.text or message.transcript  # voice turns have only a transcript
-        if not has_words(text):
+        if message.role == "assistant":
+            answer = Answer(text=message.text, thinking=tuple(message.thinking), rounds=tuple(message.rounds), transcript=message.transcript)
+            sent = answer.message()
+            if sent is not None:
+                conversation.messages.append(sent)
             continue
-        conversation.messages.append(ChatMessage(message.role, text, list(message.thinking), list(message.attachments)))
+        text = message.text or message.transcript  # voice turns have only a transcript
+        if has_words(text):
+            conversation.messages.append(ChatMessage(message.role, text, list(message.thinking), list(message.attachments)))
     return conversation

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 from rtchat.answer import Answer
 from rtchat.attachments import Attachment
-from rtchat.conversation import ThinkingBlock
+from rtchat.conversation import ThinkingBlock, ToolCall, ToolRound
 from rtchat.events import Metrics, Usage
 
 T = TypeVar("T")
@@ -91,6 +91,8 @@ class MessageRecord:
     parent_id: int | None = None  # the message this one follows; None for a first prompt
     on_path: bool = True  # on the branch the conversation is on
     siblings: list[int] = field(default_factory=list)  # ids sharing its parent, oldest first (itself included)
+    rounds: list[ToolRound] = field(default_factory=list)  # an answer's tool steps (store/tool_blocks.py), before its thinking and text
+    open_calls: list[ToolCall] = field(default_factory=list)  # calls shown but never answered (the turn was stopped)
 
     @property
     def branch(self) -> tuple[int, int]:
@@ -109,6 +111,7 @@ class SearchHit:
     snippet: str
     created: float
     on_path: bool = True  # False: the hit is on a branch its conversation is not on now
+    tool: str | None = None  # "result" or "call": the words were in a tool step (the snippet says so too)
 
 
 # --------------------------------------------------------------------------- titles
@@ -241,6 +244,8 @@ def answer_row(answer: Answer, status: str) -> dict[str, Any]:
         "saved_usd": None if answer.cost is None else stored_money(answer.cost.saved_usd),
         "metrics": json.dumps(metrics_dict(answer.metrics)),
         "prompt_transcript": answer.user_transcript,
+        "rounds": answer.rounds,  # not a column: store/tool_blocks.py writes them
+        "open_calls": answer.tool_calls,
     }
 
 

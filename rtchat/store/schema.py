@@ -140,6 +140,39 @@ MIGRATIONS: list[list[str]] = [
         )""",
         "CREATE INDEX answer_chunks_by_message ON answer_chunks(message_id, id)",
     ],
+    # v8: an answer's tool steps (see store/tool_blocks.py): one row per step, written when a
+    # step begins or gets a result, never per text delta; their own search index.
+    [
+        """CREATE TABLE tool_blocks (
+            id INTEGER PRIMARY KEY,
+            message_id INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+            position INTEGER NOT NULL,
+            answered INTEGER NOT NULL,
+            body TEXT NOT NULL,
+            names TEXT NOT NULL DEFAULT '',
+            arguments TEXT NOT NULL DEFAULT '',
+            output TEXT NOT NULL DEFAULT '',
+            UNIQUE (message_id, position)
+        )""",
+        """CREATE VIRTUAL TABLE tool_blocks_fts USING fts5(
+               names, arguments, output,
+               content='tool_blocks', content_rowid='id',
+               tokenize='porter unicode61 remove_diacritics 2')""",
+        """CREATE TRIGGER tool_blocks_fts_insert AFTER INSERT ON tool_blocks BEGIN
+               INSERT INTO tool_blocks_fts(rowid, names, arguments, output)
+               VALUES (new.id, new.names, new.arguments, new.output);
+           END""",
+        """CREATE TRIGGER tool_blocks_fts_delete AFTER DELETE ON tool_blocks BEGIN
+               INSERT INTO tool_blocks_fts(tool_blocks_fts, rowid, names, arguments, output)
+               VALUES ('delete', old.id, old.names, old.arguments, old.output);
+           END""",
+        """CREATE TRIGGER tool_blocks_fts_update AFTER UPDATE OF names, arguments, output ON tool_blocks BEGIN
+               INSERT INTO tool_blocks_fts(tool_blocks_fts, rowid, names, arguments, output)
+               VALUES ('delete', old.id, old.names, old.arguments, old.output);
+               INSERT INTO tool_blocks_fts(rowid, names, arguments, output)
+               VALUES (new.id, new.names, new.arguments, new.output);
+           END""",
+    ],
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

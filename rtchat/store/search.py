@@ -10,7 +10,7 @@ import itertools
 import re
 import sqlite3
 
-from rtchat.store.records import SearchHit
+from rtchat.store.records import SearchHit, one_line
 
 _CONTROL_CHARS = re.compile("[\x00-\x1f\x7f-\x9f]")
 
@@ -43,6 +43,18 @@ _SEARCH_SQL = (
 )
 
 
+# Tool steps have their own index (store/tool_blocks.py). `in_output`: every word is in the
+# results (FTS5's column filter), so the hit says "tool result"; otherwise "tool call".
+_TOOL_SEARCH_SQL = (
+    "SELECT m.conversation_id, c.title, m.id, m.role, h.snippet, m.created, m.on_path, h.names,"
+    "  h.id IN (SELECT rowid FROM tool_blocks_fts WHERE tool_blocks_fts MATCH ?) AS in_output FROM ("
+    "  SELECT rowid AS id, snippet(tool_blocks_fts, -1, ?, ?, '…', 12) AS snippet, names"
+    "  FROM tool_blocks_fts WHERE tool_blocks_fts MATCH ? ORDER BY rowid DESC LIMIT ?"
+    ") h JOIN tool_blocks t ON t.id = h.id JOIN messages m ON m.id = t.message_id"
+    " JOIN conversations c ON c.id = m.conversation_id ORDER BY h.id DESC"
+)
+
+
 _PARTIAL_SQL = (
     "SELECT m.conversation_id, c.title, m.id, m.role,"
     " coalesce(nullif(m.text, ''), m.transcript, ''), m.created, m.on_path"
@@ -61,9 +73,30 @@ def search(conn: sqlite3.Connection, words: str, limit: int, mark: tuple[str, st
     if not query:
         return []
     rows = conn.execute(_SEARCH_SQL, (mark[0], mark[1], query, limit)).fetchall()
-    if rows:
-        return [SearchHit(*row[:6], bool(row[6])) for row in rows]
-    return _partial(conn, words, limit, mark)
+    hits = [SearchHit(*row[:6], bool(row[6])) for row in rows]
+    hits = _with_tool_hits(hits, _tool_hits(conn, query, limit, mark), limit)
+    return hits or _partial(conn, words, limit, mark)
+
+
+def _tool_hits(conn: sqlite3.Connection, query: str, limit: int, mark: tuple[str, str]) -> list[SearchHit]:
+    """Messages whose tool calls or results hold all the words, one hit per message (its newest
+    step), the snippet saying which tool and where: "tool time_now result: …"."""
+    hits: dict[int, SearchHit] = {}
+    rows = conn.execute(_TOOL_SEARCH_SQL, (f"output : ({query})", mark[0], mark[1], query, limit)).fetchall()
+    for conversation_id, title, message_id, role, snippet, created, on_path, names, in_output in rows:
+        if message_id in hits:
+            continue
+        where = "result" if in_output else "call"
+        label = f"tool {one_line(names)} {where}" if names.strip() else f"tool {where}"
+        hits[message_id] = SearchHit(conversation_id, title, message_id, role, f"{label}: {snippet}", created, bool(on_path), where)
+    return list(hits.values())
+
+
+def _with_tool_hits(hits: list[SearchHit], tool_hits: list[SearchHit], limit: int) -> list[SearchHit]:
+    """Both kinds, newest message first; a message found by its own words is listed once, as that."""
+    found = {hit.message_id for hit in hits}
+    merged = hits + [hit for hit in tool_hits if hit.message_id not in found]
+    return sorted(merged, key=lambda hit: hit.message_id, reverse=True)[:limit]
 
 
 def _partial(conn: sqlite3.Connection, words: str, limit: int, mark: tuple[str, str]) -> list[SearchHit]:

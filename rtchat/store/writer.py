@@ -20,7 +20,7 @@ from typing import Any, Protocol
 
 from rtchat.answer import Answer
 from rtchat.conversation import ThinkingBlock
-from rtchat.store import chunks
+from rtchat.store import chunks, tool_blocks
 from rtchat.store.connection import write_transaction
 from rtchat.store.errors import StoreError
 from rtchat.store.records import STATUSES, answer_row, title_from_prompt
@@ -203,6 +203,7 @@ class Saved:
 
     text_chars: int = 0  # of the text: in `messages.text` plus the answer's chunks
     thinking: str | None = None  # the thinking JSON last written
+    tools: tuple[tool_blocks.Fingerprint, ...] = ()  # of each tool step row written
 
 
 def save_answer(conn: sqlite3.Connection, state: dict[str, Any], saved: Saved = Saved()) -> Saved:
@@ -210,7 +211,8 @@ def save_answer(conn: sqlite3.Connection, state: dict[str, Any], saved: Saved = 
 
     While the answer streams, only the text's new part is written (a chunk row) and the
     thinking only when it changed; the final snapshot writes the whole text once and drops
-    the chunks. So an answer of N bytes costs O(N) bytes of writes, not O(N²)."""
+    the chunks. So an answer of N bytes costs O(N) bytes of writes, not O(N²). Tool steps
+    are written when one begins or gets a result (store/tool_blocks.py)."""
     now = state["now"]
     text: str = state["text"]
     streaming = state["status"] == "streaming"
@@ -223,6 +225,9 @@ def save_answer(conn: sqlite3.Connection, state: dict[str, Any], saved: Saved = 
         chunks.drop(conn, state["id"])
     if not streaming or state["thinking"] != saved.thinking:
         sets.append("thinking = :thinking, thinking_text = :thinking_text")
+    tools = tool_blocks.fingerprints(state["rounds"], state["open_calls"], final=not streaming)
+    if tools != saved.tools:  # a step began or got a result: only its row is written
+        tool_blocks.save(conn, state["id"], state["rounds"], state["open_calls"], tools, saved.tools)
     conn.execute(
         "UPDATE messages SET " + "".join(f"{column}, " for column in sets) +
         " transcript = :transcript, status = :status, finish_reason = :finish_reason,"
@@ -249,4 +254,4 @@ def save_answer(conn: sqlite3.Connection, state: dict[str, Any], saved: Saved = 
             "UPDATE conversations SET updated = max(updated, ?) WHERE id = ?",
             (now, state["conversation_id"]),
         )
-    return Saved(len(text), state["thinking"])
+    return Saved(len(text), state["thinking"], tools)

@@ -8,8 +8,9 @@ can be sent back unchanged in a later turn, which Anthropic requires.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 
-from rtchat.conversation import ChatMessage, Conversation
+from rtchat.conversation import ChatMessage, Conversation, ThinkingBlock, ToolCall, ToolResult, has_words
 from rtchat.events import (
     Done,
     Event,
@@ -39,6 +40,9 @@ STOP_REASONS = {
     "pause_turn": "pause",
 }
 
+# rtchat's tool_choice in Anthropic's words (anthropic-sdk-python's ToolChoice*Param `type`).
+TOOL_CHOICE = {"auto": "auto", "none": "none", "required": "any"}
+
 ERROR_KINDS = {
     "overloaded_error": ("overloaded", True),
     "rate_limit_error": ("rate_limit", True),
@@ -53,22 +57,20 @@ ERROR_KINDS = {
 
 def build_request(base_url: str, key: str | None, model: str, conversation: Conversation, options: RequestOptions) -> HttpRequest:
     thinking_on = options.effort not in (None, "off")
-    messages = []
+    messages: list[dict] = []
     for message in alternating_turns(conversation):
         if message.role == "user":
-            messages.append({"role": "user", "content": user_content(message)})
+            _append(messages, {"role": "user", "content": user_content(message)})
             continue
-        content: list[dict] = []
-        if thinking_on:
-            for block in message.thinking:
-                if block.provider != options.provider_id:
-                    continue  # another provider's signature would be rejected
-                if block.redacted:
-                    content.append({"type": "redacted_thinking", "data": block.redacted})
-                elif block.signature:
-                    content.append({"type": "thinking", "thinking": block.text, "signature": block.signature})
-        content.append({"type": "text", "text": message.text})
-        messages.append({"role": "assistant", "content": content})
+        for step in message.rounds:
+            said = [*_thinking(step.thinking, thinking_on, options.provider_id), *_words(step.text), *map(tool_use, step.calls)]
+            results = [tool_result(result) for result in step.results]
+            if said:  # (never empty from the fold: a step is closed by its calls' results)
+                _append(messages, {"role": "assistant", "content": said})
+            if results:
+                _append(messages, {"role": "user", "content": results})
+        if has_words(message.text):
+            _append(messages, {"role": "assistant", "content": [*_thinking(message.thinking, thinking_on, options.provider_id), {"type": "text", "text": message.text}]})
     body: dict = {"model": model, "max_tokens": options.max_tokens or DEFAULT_MAX_TOKENS, "messages": messages, "stream": True}
     if conversation.system:
         body["system"] = conversation.system
@@ -76,9 +78,61 @@ def build_request(base_url: str, key: str | None, model: str, conversation: Conv
         budget = THINKING_BUDGET[options.effort]
         body["thinking"] = {"type": "enabled", "budget_tokens": budget}
         body["max_tokens"] = max(body["max_tokens"], budget + DEFAULT_MAX_TOKENS)
+    if options.tools:
+        body["tools"] = [{"name": spec.name, "description": spec.description, "input_schema": spec.parameters} for spec in options.tools]
+        body["tool_choice"] = {"type": TOOL_CHOICE.get(options.tool_choice, "auto")}
     body.update(options.extra_body)
     headers = {"anthropic-version": API_VERSION, "Accept": "text/event-stream", **key_headers("anthropic", key)}
     return HttpRequest(f"{base_url.rstrip('/')}/v1/messages", headers, body)
+
+
+def _thinking(blocks: list[ThinkingBlock], thinking_on: bool, provider_id: str) -> list[dict]:
+    """The thinking blocks to send back, exactly as received: Anthropic rejects a tool-use
+    follow-up whose thinking was dropped or changed (while thinking is on)."""
+    if not thinking_on:
+        return []
+    sent: list[dict] = []
+    for block in blocks:
+        if block.provider != provider_id:
+            continue  # another provider's signature would be rejected
+        if block.redacted:
+            sent.append({"type": "redacted_thinking", "data": block.redacted})
+        elif block.signature:
+            sent.append({"type": "thinking", "thinking": block.text, "signature": block.signature})
+    return sent
+
+
+def _words(text: str) -> list[dict]:
+    return [{"type": "text", "text": text}] if has_words(text) else []  # a blank text block is a 400
+
+
+def tool_use(call: ToolCall) -> dict:
+    """A call as the model made it. `input` must be an object: arguments that were not one
+    (the tool was refused for them) go back as `{}`, with the refusal in the result."""
+    parsed = call.parsed()
+    return {"type": "tool_use", "id": call.id, "name": call.name, "input": {} if parsed is None else parsed}
+
+
+def tool_result(result: ToolResult) -> dict:
+    block: dict = {"type": "tool_result", "tool_use_id": result.call_id, "content": result.output}
+    if result.is_error:
+        block["is_error"] = True
+    return block
+
+
+def _append(messages: list[dict], message: dict) -> None:
+    """Add `message`, joined to the last one when the role repeats (Anthropic wants user and
+    assistant to alternate). A prompt after tool results goes in their user message, after
+    them: Anthropic's tool-use guide wants the `tool_result` blocks first in that message."""
+    if not messages or messages[-1]["role"] != message["role"]:
+        messages.append(message)
+        return
+    last = messages[-1]
+    last["content"] = _blocks(last["content"]) + _blocks(message["content"])
+
+
+def _blocks(content: str | list[dict]) -> list[dict]:
+    return [{"type": "text", "text": content}] if isinstance(content, str) else list(content)
 
 
 def user_content(message: ChatMessage) -> str | list[dict]:
@@ -93,6 +147,12 @@ def user_content(message: ChatMessage) -> str | list[dict]:
     return [*blocks, {"type": "text", "text": user_text(message)}]
 
 
+def _index(payload: Mapping[str, object]) -> int:
+    """The content block's index: calls are keyed by it, so an odd one (a string, a bool) reads as 0."""
+    index = payload.get("index", 0)
+    return index if isinstance(index, int) and not isinstance(index, bool) else 0
+
+
 class MessagesDecoder(StreamDecoder):
     wire = "anthropic"
 
@@ -103,7 +163,8 @@ class MessagesDecoder(StreamDecoder):
         self.cached_tokens: int | None = None
         self.written_tokens: int | None = None
         self.output_tokens: int | None = None
-        self.blocks: dict[int, str] = {}
+        self.blocks: dict[int, str] = {}  # content block index -> its type
+        self.arguments_seen: set[int] = set()  # tool_use blocks that streamed some input
 
     def _usage(self, usage: object) -> list[Event]:
         usage = mapping(usage)
@@ -131,13 +192,13 @@ class MessagesDecoder(StreamDecoder):
             usage = (payload.get("message") or {}).get("usage")
             return self._usage(usage) if usage else []
         if kind == "content_block_start":
-            block = payload.get("content_block") or {}
-            index = payload.get("index", 0)
+            block = mapping(payload.get("content_block"))
+            index = _index(payload)
             self.blocks[index] = block.get("type", "")
             if block.get("type") == "redacted_thinking":
                 return [RedactedThinking(block.get("data", ""))]
             if block.get("type") == "tool_use":
-                return [ToolCallDelta(index, block.get("id"), block.get("name"), "")]
+                return [self._tool_start(index, block)]
             if block.get("type") == "text" and block.get("text"):
                 return [TextDelta(block["text"])]
             if block.get("type") == "thinking" and block.get("thinking"):
@@ -153,7 +214,20 @@ class MessagesDecoder(StreamDecoder):
             if delta_type == "signature_delta":
                 return [ThinkingSignature(delta["signature"])] if delta.get("signature") else []  # an empty one is no event
             if delta_type == "input_json_delta":
-                return [ToolCallDelta(payload.get("index", 0), None, None, delta.get("partial_json", ""))]
+                index = _index(payload)
+                piece = delta.get("partial_json")
+                # Only a client `tool_use` block is a call rtchat runs: a `server_tool_use` block
+                # (Anthropic's own web search or tool search) streams its input the same way.
+                if self.blocks.get(index) != "tool_use" or not isinstance(piece, str) or not piece:
+                    return []
+                self.arguments_seen.add(index)
+                return [ToolCallDelta(index, None, None, piece)]
+            return []
+        if kind == "content_block_stop":
+            index = _index(payload)
+            if self.blocks.get(index) == "tool_use" and index not in self.arguments_seen:
+                self.arguments_seen.add(index)
+                return [ToolCallDelta(index, None, None, "{}")]  # no input pieces: the call takes no arguments
             return []
         if kind == "message_delta":
             stop = (payload.get("delta") or {}).get("stop_reason")
@@ -167,7 +241,20 @@ class MessagesDecoder(StreamDecoder):
             error = payload.get("error") or {}
             error_kind, retryable = ERROR_KINDS.get(error.get("type", ""), ("server", False))
             return in_stream_error(error_kind, f"Anthropic reported {error.get('type', 'an error')}: {error.get('message', '')}".rstrip(": "), retryable)
-        return []  # ping, content_block_stop and anything newer
+        return []  # ping and anything newer
+
+    def _tool_start(self, index: int, block: Mapping[str, object]) -> ToolCallDelta:
+        """A call's first fragment: its id and name. Anthropic starts `input` as `{}` and streams
+        it; a proxy that puts the whole input here has it taken as the arguments. Anthropic always
+        gives an id; a server that does not gets a made-up one, marked as such."""
+        call_id, name, given = block.get("id"), block.get("name"), block.get("input")
+        name = name if isinstance(name, str) else ""
+        arguments = json.dumps(given, ensure_ascii=False) if isinstance(given, dict) and given else ""
+        if arguments:
+            self.arguments_seen.add(index)
+        if isinstance(call_id, str) and call_id:
+            return ToolCallDelta(index, call_id, name, arguments)
+        return ToolCallDelta(index, f"toolu_rtchat_{index}", name, arguments, (("synthetic_id", "1"),))
 
     def _as_stream(self, payload: object) -> list[dict] | None:
         if not isinstance(payload, dict):

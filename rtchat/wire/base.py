@@ -107,12 +107,14 @@ def alternating_turns(conversation: Conversation) -> list[ChatMessage]:
 
     Empty assistant answers (an error before any text) are dropped and
     consecutive messages of one role are joined, so nothing the user typed is lost.
+    An answer with tool steps is kept whole and never joined (its steps come before its
+    words): the wire joins its provider messages itself.
     """
     turns: list[ChatMessage] = []
     for message in conversation.messages:
-        if message.role == "assistant" and not has_words(message.text):
+        if message.role == "assistant" and not has_words(message.text) and not message.rounds:
             continue
-        if turns and turns[-1].role == message.role:
+        if turns and turns[-1].role == message.role and not (message.rounds or turns[-1].rounds):
             previous = turns[-1]
             turns[-1] = ChatMessage(
                 previous.role,

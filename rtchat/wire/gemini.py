@@ -7,12 +7,16 @@ Each frame is a whole GenerateContentResponse; thought parts carry
 
 from __future__ import annotations
 
+import json
+import re
+from collections.abc import Mapping
 from urllib.parse import quote
 
-from rtchat.conversation import ChatMessage, Conversation
-from rtchat.events import Done, Event, TextDelta, ThinkingDelta, Usage, plausible_count
+from rtchat.conversation import ChatMessage, Conversation, ToolCall, ToolResult, ToolRound, ToolSpec, has_words
+from rtchat.events import Done, Event, TextDelta, ThinkingDelta, ToolCallDelta, Usage, plausible_count
 from rtchat.target import key_headers
 from rtchat.wire.base import HttpRequest, RequestOptions, StreamDecoder, alternating_turns, binary_attachments, done_reason, in_stream_error, mapping, parse_json, reported_usage, user_text
+from rtchat.wire.gemini_schema import gemini_parameters
 from rtchat.wire.sse import ServerSentEvent
 
 THINKING_BUDGET = {"off": 0, "low": 1024, "medium": 8192, "high": 24576, "max": 32768}
@@ -28,7 +32,11 @@ FINISH_REASONS = {
     "SPII": "refusal",
     "IMAGE_SAFETY": "refusal",
     "MALFORMED_FUNCTION_CALL": "error",
+    "UNEXPECTED_TOOL_CALL": "error",
 }
+
+# rtchat's tool_choice as google-genai's FunctionCallingConfigMode.
+CALLING_MODE = {"auto": "AUTO", "none": "NONE", "required": "ANY"}
 
 
 def thinking_config(effort: str | None, style: str) -> dict:
@@ -48,20 +56,70 @@ def user_parts(message: ChatMessage) -> list[dict]:
 
 
 def build_request(base_url: str, key: str | None, model: str, conversation: Conversation, options: RequestOptions) -> HttpRequest:
-    contents = [
-        {"role": "user", "parts": user_parts(message)} if message.role == "user" else {"role": "model", "parts": [{"text": message.text}]}
-        for message in alternating_turns(conversation)
-    ]
+    contents: list[dict] = []
+    for message in alternating_turns(conversation):
+        if message.role == "user":
+            contents.append({"role": "user", "parts": user_parts(message)})
+            continue
+        for step in message.rounds:
+            contents += round_contents(step, options.provider_id)
+        if has_words(message.text):
+            contents.append({"role": "model", "parts": [{"text": message.text}]})
     generation: dict = {"thinkingConfig": thinking_config(options.effort, options.effort_style)}
     if options.max_tokens:
         generation["maxOutputTokens"] = options.max_tokens
     body: dict = {"contents": contents, "generationConfig": generation}
     if conversation.system:
         body["systemInstruction"] = {"parts": [{"text": conversation.system}]}
+    if options.tools:
+        body["tools"] = [{"functionDeclarations": [function_declaration(spec) for spec in options.tools]}]
+        body["toolConfig"] = {"functionCallingConfig": {"mode": CALLING_MODE.get(options.tool_choice, "AUTO")}}
     body.update(options.extra_body)
     headers = {"Accept": "text/event-stream", **key_headers("gemini", key)}
     url = f"{base_url.rstrip('/')}/v1beta/models/{quote(model, safe='@=,.-_')}:streamGenerateContent?alt=sse"
     return HttpRequest(url, headers, body)
+
+
+def function_declaration(spec: ToolSpec) -> dict:
+    declaration: dict = {"name": spec.name, "description": spec.description}
+    parameters = gemini_parameters(spec.parameters)
+    if parameters is not None:  # a tool without arguments has none (an empty OBJECT is a 400)
+        declaration["parameters"] = parameters
+    return declaration
+
+
+def round_contents(step: ToolRound, provider_id: str) -> list[dict]:
+    """One tool step as Gemini made it: the model's text and `functionCall` parts (each with its
+    `thoughtSignature` back on the same part, byte for byte), then the `functionResponse`
+    parts in a user content (the shape google-genai's automatic function calling sends)."""
+    said = ([{"text": step.text}] if has_words(step.text) else []) + [function_call_part(call, provider_id) for call in step.calls]
+    answered = [function_response_part(result, _synthetic_ids(step)) for result in step.results]
+    return ([{"role": "model", "parts": said}] if said else []) + ([{"role": "user", "parts": answered}] if answered else [])
+
+
+def function_call_part(call: ToolCall, provider_id: str) -> dict:
+    parsed = call.parsed()
+    function_call: dict = {"name": call.name, "args": {} if parsed is None else parsed}
+    if call.id and not call.extra.get("synthetic_id"):
+        function_call["id"] = call.id  # only an id Gemini gave: a made-up one would be a lie to it
+    part: dict = {"functionCall": function_call}
+    signature = call.extra.get("thought_signature")
+    if signature and call.provider == provider_id:  # a signature goes back only to its maker
+        part["thoughtSignature"] = signature
+    return part
+
+
+def function_response_part(result: ToolResult, synthetic: set[str]) -> dict:
+    """google-genai's FunctionResponse.response: "Use "output" key to specify function output
+    and "error" key to specify error details"."""
+    response: dict = {"name": result.name, "response": {"error" if result.is_error else "output": result.output}}
+    if result.call_id and result.call_id not in synthetic:
+        response["id"] = result.call_id
+    return {"functionResponse": response}
+
+
+def _synthetic_ids(step: ToolRound) -> set[str]:
+    return {call.id for call in step.calls if call.extra.get("synthetic_id")}
 
 
 class GeminiDecoder(StreamDecoder):
@@ -70,6 +128,7 @@ class GeminiDecoder(StreamDecoder):
     def __init__(self) -> None:
         super().__init__()
         self.reason: str | None = None
+        self.calls = 0  # function calls so far: each is its own index (they arrive whole)
 
     def _decode(self, sse: ServerSentEvent) -> list[Event]:
         if not sse.data.strip():
@@ -88,13 +147,18 @@ class GeminiDecoder(StreamDecoder):
         if candidates:
             candidate = candidates[0]
             for part in (candidate.get("content") or {}).get("parts") or []:
+                call = part.get("functionCall")
+                if isinstance(call, dict):
+                    events.append(self._call(call, part.get("thoughtSignature"), response.get("responseId")))
+                    continue
                 text = part.get("text")
                 if not isinstance(text, str) or not text:
                     continue
                 events.append(ThinkingDelta(text) if part.get("thought") else TextDelta(text))
             finish = candidate.get("finishReason")
             if finish and finish != "FINISH_REASON_UNSPECIFIED":
-                self.reason = done_reason(FINISH_REASONS, finish)
+                # Gemini says STOP beside its function calls: with calls, the step ends in them.
+                self.reason = "tool_use" if finish == "STOP" and self.calls else done_reason(FINISH_REASONS, finish)
         blocked = (response.get("promptFeedback") or {}).get("blockReason")
         if blocked:
             self.reason = "refusal"
@@ -111,6 +175,22 @@ class GeminiDecoder(StreamDecoder):
             }
             events += reported_usage(Usage(**said), said)
         return events
+
+    def _call(self, call: Mapping[str, object], signature: object, response_id: object) -> ToolCallDelta:
+        """A whole `functionCall` part as one fragment: `args` as JSON text (which parses back to
+        the same object), the part's `thoughtSignature` to send back on it, and an id: Gemini's,
+        or a made-up one (marked, never sent back) when it gave none."""
+        index, self.calls = self.calls, self.calls + 1
+        name = call.get("name") if isinstance(call.get("name"), str) else ""
+        args = call.get("args")
+        arguments = json.dumps(args if isinstance(args, dict) else {}, ensure_ascii=False)
+        extra: tuple[tuple[str, str], ...] = (("thought_signature", signature),) if isinstance(signature, str) and signature else ()
+        call_id = call.get("id")
+        if isinstance(call_id, str) and call_id:
+            return ToolCallDelta(index, call_id, name, arguments, extra)
+        # Unique across the steps of a turn (each step is a new response) and a valid id for any wire.
+        stem = re.sub(r"[^A-Za-z0-9_-]", "", response_id)[:40] if isinstance(response_id, str) else ""
+        return ToolCallDelta(index, f"gemini_{stem or 'call'}_{index}", name, arguments, (*extra, ("synthetic_id", "1")))
 
     def _as_stream(self, payload: object) -> list[dict] | None:
         """`generateContent` answers with one GenerateContentResponse (or a list of them): stream chunks already."""

@@ -13,11 +13,12 @@ llama.cpp's `timings` (the server's own speeds and cache hits).
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Mapping
 
-from rtchat.conversation import ChatMessage, Conversation, has_words
-from rtchat.events import Done, Event, RedactedThinking, ServerTimings, TextDelta, ThinkingDelta, ThinkingSignature, ToolCallDelta, Usage
+from rtchat.conversation import ChatMessage, Conversation, ThinkingBlock, has_words
+from rtchat.events import Done, DoneReason, Event, RedactedThinking, ServerTimings, TextDelta, ThinkingDelta, ThinkingSignature, ToolCallDelta, Usage
 from rtchat.target import key_headers
 from rtchat.wire.base import HttpRequest, RequestOptions, StreamDecoder, binary_attachments, done_reason, in_stream_error, mapping, parse_json, reported_cost, reported_usage, user_text
 from rtchat.wire.sse import ServerSentEvent
@@ -57,15 +58,13 @@ def build_request(base_url: str, key: str | None, model: str, conversation: Conv
     if conversation.system:
         messages.append({"role": "system", "content": conversation.system})
     for message in conversation.messages:
+        if message.role == "assistant" and message.rounds:
+            messages += tool_round_messages(message, options)
         if message.role == "assistant" and not has_words(message.text):
             continue
         entry: dict = {"role": message.role, "content": chat_content(message) if message.role == "user" else message.text}
-        signed = [block for block in message.thinking if block.provider == options.provider_id and (block.signature or block.redacted)]
-        if message.role == "assistant" and signed:  # LiteLLM relays these to Anthropic, which needs them back as sent
-            entry["thinking_blocks"] = [
-                {"type": "redacted_thinking", "data": block.redacted} if block.redacted else {"type": "thinking", "thinking": block.text, "signature": block.signature}
-                for block in signed
-            ]
+        if message.role == "assistant":
+            entry.update(thinking_fields(message.thinking, options, bool(message.rounds)))
         messages.append(entry)
     body: dict = {
         "model": model,
@@ -73,12 +72,50 @@ def build_request(base_url: str, key: str | None, model: str, conversation: Conv
         "stream": True,
         "stream_options": {"include_usage": True},
     }
+    if options.tools:
+        body["tools"] = [{"type": "function", "function": {"name": tool.name, "description": tool.description, "parameters": tool.parameters}} for tool in options.tools]
+        body["tool_choice"] = options.tool_choice
     if options.max_tokens:
         body["max_completion_tokens" if options.effort_style == "openai" else "max_tokens"] = options.max_tokens
     body.update(reasoning_fields(options.effort, options.effort_style))
     body.update(options.extra_body)
     headers = {"Accept": "text/event-stream", **key_headers("openai_chat", key)}
     return HttpRequest(f"{base_url.rstrip('/')}/chat/completions", headers, body)
+
+
+def thinking_fields(blocks: list[ThinkingBlock], options: RequestOptions, called_tools: bool) -> dict:
+    """What an assistant message carries of its reasoning: signed blocks for LiteLLM (which relays
+    them to Anthropic, which needs them back as sent), and DeepSeek's `reasoning_content` on the
+    messages of an answer that called tools (DeepSeek's thinking mode refuses a tool follow-up
+    without it, and ignores it elsewhere, so other answers keep leaving it out)."""
+    fields: dict = {}
+    signed = [block for block in blocks if block.provider == options.provider_id and (block.signature or block.redacted)]
+    if signed:
+        fields["thinking_blocks"] = [
+            {"type": "redacted_thinking", "data": block.redacted} if block.redacted else {"type": "thinking", "thinking": block.text, "signature": block.signature}
+            for block in signed
+        ]
+    reasoning = "".join(block.text for block in blocks if block.provider == options.provider_id)
+    if called_tools and options.effort_style == "deepseek" and reasoning:
+        fields["reasoning_content"] = reasoning
+    return fields
+
+
+def tool_round_messages(message: ChatMessage, options: RequestOptions) -> list[dict]:
+    """An answer's tool steps: per step, the assistant message with its calls exactly as the
+    model sent them (content null when it said nothing: some gateways refuse "" beside
+    tool_calls, and the API documents content as optional there), then one `tool` message per result."""
+    messages: list[dict] = []
+    for step in message.rounds:
+        if not step.calls and not has_words(step.text):
+            continue  # nothing to send: an empty tool_calls list is refused like an empty message
+        entry: dict = {"role": "assistant", "content": step.text if has_words(step.text) else None}
+        entry.update(thinking_fields(step.thinking, options, True))
+        if step.calls:
+            entry["tool_calls"] = [{"id": call.id, "type": "function", "function": {"name": call.name, "arguments": call.arguments}} for call in step.calls]
+        messages.append(entry)
+        messages += [{"role": "tool", "tool_call_id": result.call_id, "content": result.output} for result in step.results]
+    return messages
 
 
 def usage_from(usage: object) -> list[Event]:
@@ -148,17 +185,75 @@ def error_message(error: object) -> tuple[str, str]:
     return "server", str(error)
 
 
+class StreamedCalls:
+    """Which call each `delta.tool_calls[]` fragment belongs to, however the server numbers them.
+
+    OpenAI sends `index` with the id and name in the first fragment and `arguments` in pieces;
+    Ollama and llama.cpp send a whole call in one fragment; some OpenRouter providers repeat the
+    id and name in every fragment; some servers give every call index 0, or no index at all. A
+    fragment whose id differs from its slot's starts a new call; a fragment without an id joins
+    the call its index (or, with no index, the last call) names. Calls are numbered in the order
+    they appear, and one the server gave no id gets one made from the chunk id, marked synthetic."""
+
+    def __init__(self) -> None:
+        self.ids: list[str] = []  # slot -> call id
+        self._slot_of_index: dict[int, int] = {}
+
+    def fragments(self, calls: list, chunk_id: object) -> list[Event]:
+        events: list[Event] = []
+        for call in calls:
+            if isinstance(call, dict):
+                events.append(self._fragment(call, chunk_id))
+        return events
+
+    def _fragment(self, call: dict, chunk_id: object) -> ToolCallDelta:
+        function = mapping(call.get("function"))
+        given = call.get("id") if isinstance(call.get("id"), str) and call.get("id") else None
+        index = call.get("index") if isinstance(call.get("index"), int) and not isinstance(call.get("index"), bool) else None
+        slot = self._slot(given, index)
+        new, extra = slot == len(self.ids), ()
+        if new:
+            if given is None:
+                given, extra = f"{chunk_id if isinstance(chunk_id, str) and chunk_id else 'call'}-{slot}", (("synthetic_id", "1"),)
+            self.ids.append(given)
+        name = function.get("name")
+        return ToolCallDelta(slot, given if new else None, name if isinstance(name, str) and name else None, arguments_text(function.get("arguments")), extra)
+
+    def _slot(self, given: str | None, index: int | None) -> int:
+        known = self._slot_of_index.get(index) if index is not None else (len(self.ids) - 1 if self.ids else None)
+        if given is not None and given in self.ids:
+            slot = self.ids.index(given)
+        elif known is None or (given is not None and self.ids[known] != given):
+            slot = len(self.ids)  # a new call
+        else:
+            slot = known
+        if index is not None:
+            self._slot_of_index[index] = slot
+        return slot
+
+
+def arguments_text(arguments: object) -> str:
+    """A fragment of the arguments exactly as sent; a server that sends them as a JSON object
+    (not the documented string) gets them serialised once, as one whole fragment."""
+    if isinstance(arguments, str):
+        return arguments
+    if isinstance(arguments, (dict, list)):
+        return json.dumps(arguments, ensure_ascii=False)
+    return ""
+
+
 class ChatCompletionsDecoder(StreamDecoder):
     wire = "openai_chat"
 
     def __init__(self) -> None:
         super().__init__()
         self.reason: str | None = None
+        self.calls = StreamedCalls()
 
     def _decode(self, sse: ServerSentEvent) -> list[Event]:
         data = sse.data.strip()
         if data == "[DONE]":
-            return [Done(self.reason or "complete")]
+            return [Done(self._reason())]
         if not data:
             return []
         chunk = parse_json(data)
@@ -187,11 +282,9 @@ class ChatCompletionsDecoder(StreamDecoder):
             content = delta.get("content")
             if isinstance(content, str) and content:
                 events.append(TextDelta(content))
-            for call in delta.get("tool_calls") or []:
-                function = call.get("function") or {}
-                events.append(
-                    ToolCallDelta(call.get("index", 0), call.get("id"), function.get("name"), function.get("arguments") or "")
-                )
+            calls = delta.get("tool_calls")
+            if isinstance(calls, list):
+                events += self.calls.fragments(calls, chunk.get("id"))
             finish = choice.get("finish_reason")
             if finish and self.reason != "refusal":
                 self.reason = done_reason(FINISH_REASONS, finish)
@@ -223,5 +316,11 @@ class ChatCompletionsDecoder(StreamDecoder):
     def _finish(self) -> list[Event]:
         # Some servers omit [DONE]; a finish_reason is enough to call it whole.
         if self.reason is not None:
-            return [Done(self.reason)]
+            return [Done(self._reason())]
         return super()._finish()
+
+    def _reason(self) -> DoneReason:
+        """Calls make the step a tool step even when the server said "stop" (Ollama, llama.cpp)
+        or said nothing (some OpenRouter providers end with [DONE] alone)."""
+        reason = self.reason or "complete"
+        return "tool_use" if reason == "complete" and self.calls.ids else reason  # type: ignore[return-value]

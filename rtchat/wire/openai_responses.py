@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
-from rtchat.conversation import ChatMessage, Conversation
+from rtchat.conversation import ChatMessage, Conversation, ToolRound, has_words
 from rtchat.events import Done, Error, Event, TextDelta, ThinkingDelta, ToolCallDelta, Usage
 from rtchat.target import key_headers
 from rtchat.wire.base import HttpRequest, RequestOptions, StreamDecoder, binary_attachments, in_stream_error, mapping, parse_json, reported_usage, user_text
@@ -35,18 +35,48 @@ def input_content(message: ChatMessage) -> str | list[dict]:
     return parts
 
 
+def round_items(step: ToolRound) -> list[dict]:
+    """One tool step as input items, in the order the model produced them: each call's reasoning
+    items as received (they must come back with the calls they led to), the step's words as an
+    assistant message, the `function_call` items with their arguments exactly as sent, then one
+    `function_call_output` per result.
+
+    The function_call items go without their item `id` (kept in the call's extra): inline items
+    need none, and an item id whose reasoning item is not sent is refused."""
+    items: list[dict] = []
+    for position, call in enumerate(step.calls):
+        items += reasoning_items(call.extra.get("reasoning", ""))
+        if position == 0 and has_words(step.text):
+            items.append({"role": "assistant", "content": step.text})
+        items.append({"type": "function_call", "call_id": call.id, "name": call.name, "arguments": call.arguments})
+    if not step.calls and has_words(step.text):
+        items.append({"role": "assistant", "content": step.text})
+    items += [{"type": "function_call_output", "call_id": result.call_id, "output": result.output} for result in step.results]
+    return items
+
+
+def reasoning_items(kept: str) -> list[dict]:
+    """The reasoning items a call's extra keeps (a JSON list, as the server sent them)."""
+    items = parse_json(kept) if kept else None
+    return [item for item in items if isinstance(item, dict)] if isinstance(items, list) else []
+
+
 def response_body(model: str, conversation: Conversation, options: RequestOptions) -> dict:
     """The fields shared by `POST /responses` and the WebSocket `response.create`."""
-    body: dict = {
-        "model": model,
-        "input": [
-            {"role": message.role, "content": input_content(message) if message.role == "user" else message.text}
-            for message in conversation.messages
-            if message.text or message.role == "user"
-        ],
-    }
+    items: list[dict] = []
+    for message in conversation.messages:
+        if message.role == "assistant":
+            items += [item for step in message.rounds for item in round_items(step)]
+        if message.text or message.role == "user":
+            items.append({"role": message.role, "content": input_content(message) if message.role == "user" else message.text})
+    body: dict = {"model": model, "input": items}
     if conversation.system:
         body["instructions"] = conversation.system
+    if options.tools:
+        # strict: false, said outright: the Responses API makes function tools strict by default,
+        # and strict mode refuses most JSON Schemas an MCP server offers (optional properties).
+        body["tools"] = [{"type": "function", "name": tool.name, "description": tool.description, "parameters": tool.parameters, "strict": False} for tool in options.tools]
+        body["tool_choice"] = options.tool_choice
     if options.effort is not None:
         body["reasoning"] = {"effort": EFFORT[options.effort]}
         if options.effort != "off":
@@ -74,12 +104,94 @@ def usage_from(usage: object) -> list[Event]:
     return reported_usage(Usage(**said), said)
 
 
+class ResponseCalls:
+    """The function calls of one response, from the `response.*` events that build them.
+
+    A call is keyed by its `output_index` (its item `id` stands in where a server leaves the
+    index out). `call_id` is the call's id (the item `id` goes in `extra` as `item_id`); the
+    arguments are the `.delta` pieces joined as sent, and what a `.done` (or the finished item)
+    holds beyond them is added once, so a server that skips the deltas still gives the
+    arguments and one that sends both never doubles them. Reasoning items finished before a
+    call ride in its `extra` (`reasoning`, as the server sent them): the Responses API wants
+    them back in front of that call on the next request."""
+
+    def __init__(self) -> None:
+        self.made = False
+        self._arguments: dict[int, str] = {}  # output_index -> arguments so far
+        self._index_of_item: dict[str, int] = {}
+        self._reasoning: list[dict] = []  # finished reasoning items not yet followed by a call
+
+    def added(self, payload: dict) -> list[Event]:
+        item = mapping(payload.get("item"))
+        if item.get("type") != "function_call":
+            return []
+        item_id = _text(item.get("id"))
+        index = self._index(payload, item_id)
+        if index is None:
+            index = max(self._arguments, default=-1) + 1  # a server that numbers no items
+        if index in self._arguments:
+            return []  # already added (the finished item repeats it)
+        self.made = True
+        self._arguments[index] = ""
+        if item_id:
+            self._index_of_item[item_id] = index
+        call_id, extra = _text(item.get("call_id")), []
+        if not call_id:
+            call_id, extra = item_id or f"call-{index}", [("synthetic_id", "1")]
+        if item_id:
+            extra.append(("item_id", item_id))
+        if self._reasoning:
+            extra.append(("reasoning", json.dumps(self._reasoning, ensure_ascii=False)))
+            self._reasoning = []
+        return [ToolCallDelta(index, call_id, _text(item.get("name")) or None, "", tuple(extra)), *self._append(index, item.get("arguments"))]
+
+    def arguments(self, payload: dict) -> list[Event]:
+        return self._append(self._index(payload, payload.get("item_id")), payload.get("delta"))
+
+    def arguments_done(self, payload: dict) -> list[Event]:
+        return self._rest(self._index(payload, payload.get("item_id")), payload.get("arguments"))
+
+    def item_done(self, payload: dict) -> list[Event]:
+        item = mapping(payload.get("item"))
+        if item.get("type") == "reasoning":
+            self._reasoning.append(dict(item))
+            return []
+        if item.get("type") != "function_call":
+            return []
+        events = self.added(payload)  # a server that never said the item was added
+        return events + self._rest(self._index(payload, item.get("id")), item.get("arguments"))
+
+    def _append(self, index: int | None, piece: object) -> list[Event]:
+        if index not in self._arguments or not isinstance(piece, str) or not piece:
+            return []
+        self._arguments[index] += piece
+        return [ToolCallDelta(index, arguments=piece)]
+
+    def _rest(self, index: int | None, whole: object) -> list[Event]:
+        """The whole arguments: only what the deltas did not already bring."""
+        so_far = self._arguments.get(index) if index is not None else None
+        if so_far is None or not isinstance(whole, str) or not whole.startswith(so_far):
+            return []
+        return self._append(index, whole[len(so_far):])
+
+    def _index(self, payload: dict, item_id: object) -> int | None:
+        index = payload.get("output_index")
+        if isinstance(index, int) and not isinstance(index, bool):
+            return index
+        return self._index_of_item.get(item_id) if isinstance(item_id, str) else None
+
+
+def _text(value: object) -> str:
+    return value if isinstance(value, str) else ""
+
+
 class ResponsesDecoder(StreamDecoder):
     wire = "openai_responses"
 
     def __init__(self) -> None:
         super().__init__()
         self.refused = False
+        self.calls = ResponseCalls()
 
     def decode_payload(self, payload: dict) -> list[Event]:
         """Shared with the WebSocket transport, where each frame is one payload."""
@@ -93,12 +205,13 @@ class ResponsesDecoder(StreamDecoder):
         if kind == "response.reasoning_summary_part.added" and payload.get("summary_index", 0) > 0:
             return [ThinkingDelta("\n\n")]
         if kind == "response.output_item.added":
-            item = payload.get("item") or {}
-            if item.get("type") == "function_call":
-                return [ToolCallDelta(payload.get("output_index", 0), item.get("call_id"), item.get("name"), "")]
-            return []
+            return self.calls.added(payload)
         if kind == "response.function_call_arguments.delta":
-            return [ToolCallDelta(payload.get("output_index", 0), None, None, payload.get("delta", ""))]
+            return self.calls.arguments(payload)
+        if kind == "response.function_call_arguments.done":
+            return self.calls.arguments_done(payload)
+        if kind == "response.output_item.done":
+            return self.calls.item_done(payload)
         if kind in ("response.completed", "response.done", "response.incomplete", "response.failed"):
             response = payload.get("response") or {}
             events: list[Event] = []
@@ -113,7 +226,10 @@ class ResponsesDecoder(StreamDecoder):
                 return events + [Done(INCOMPLETE_REASONS.get(reason, "length"))]
             if status == "cancelled":
                 return events + [Done("interrupted")]
-            return events + [Done("refusal" if self.refused else "complete")]
+            if self.refused:
+                return events + [Done("refusal")]
+            called = self.calls.made or any(mapping(item).get("type") == "function_call" for item in response.get("output") or [])
+            return events + [Done("tool_use" if called else "complete")]
         if kind == "error":
             error = payload.get("error") if isinstance(payload.get("error"), dict) else payload
             return in_stream_error("server", f"OpenAI reported an error: {error.get('message', '')}")
@@ -135,9 +251,8 @@ class ResponsesDecoder(StreamDecoder):
                 for part in item.get("content") or []:
                     kind = "response.refusal.delta" if part.get("type") == "refusal" else "response.output_text.delta"
                     frames.append({"type": kind, "delta": part.get("text") or part.get("refusal") or ""})
-            elif item.get("type") == "function_call":
-                frames.append({"type": "response.output_item.added", "output_index": index, "item": item})
-                frames.append({"type": "response.function_call_arguments.delta", "output_index": index, "delta": item.get("arguments", "")})
+            if item.get("type") in ("reasoning", "function_call"):
+                frames.append({"type": "response.output_item.done", "output_index": index, "item": item})
         frames.append({"type": "response.completed", "response": payload})
         return frames
 

@@ -8,17 +8,19 @@ from pathlib import Path
 from rtchat.store import MIGRATIONS, Store
 
 
-def fts_is_consistent(store: Store) -> bool:
-    """The trigger-maintained index holds exactly what a fresh rebuild would."""
+def fts_is_consistent(store: Store, index: str = "messages_fts") -> bool:
+    """The trigger-maintained index (the messages', or the tool steps' "tool_blocks_fts")
+    holds exactly what a fresh rebuild would."""
     conn = store._conn
+    columns, content = ("names, arguments, output", "tool_blocks") if index == "tool_blocks_fts" else ("text, thinking_text, transcript", "messages_indexed")
     conn.execute(
-        "CREATE VIRTUAL TABLE check_fts USING fts5(text, thinking_text, transcript,"
-        " content='messages_indexed', content_rowid='id',"
+        f"CREATE VIRTUAL TABLE check_fts USING fts5({columns},"
+        f" content='{content}', content_rowid='id',"
         " tokenize='porter unicode61 remove_diacritics 2')"
     )
     try:
         conn.execute("INSERT INTO check_fts(check_fts) VALUES ('rebuild')")
-        conn.execute("CREATE VIRTUAL TABLE temp.live_terms USING fts5vocab(main, messages_fts, instance)")
+        conn.execute(f"CREATE VIRTUAL TABLE temp.live_terms USING fts5vocab(main, {index}, instance)")
         conn.execute("CREATE VIRTUAL TABLE temp.fresh_terms USING fts5vocab(main, check_fts, instance)")
         live = conn.execute("SELECT term, doc, col, offset FROM live_terms").fetchall()
         fresh = conn.execute("SELECT term, doc, col, offset FROM fresh_terms").fetchall()

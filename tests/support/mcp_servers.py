@@ -1,0 +1,159 @@
+"""Real MCP servers for the tool-layer tests, built with the official SDK's own server.
+
+Run as a script (`python tests/support/mcp_servers.py MODE`) it is a stdio server; `http_server()`
+serves the same tools over streamable HTTP on 127.0.0.1 (port 0) in the test's own event loop.
+Modes are the faults the registry must survive: `hang` never answers initialize, `banner` prints
+to stdout before the protocol starts. The tools themselves provide the rest: `die` exits mid-call,
+`garbage` answers with a line that is not JSON, `huge` returns 10 MB, `wait` waits until cancelled.
+What a server sees (a call waiting, a cancellation) it says on stderr, which reaches the
+registry's log: a test awaits that line instead of sleeping.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import os
+import socket
+import sys
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rtchat.config_rules import McpServer
+
+SCRIPT = Path(__file__).resolve()
+WAIT_STARTED = "wait: started"
+WAIT_CANCELLED = "wait: cancelled by the client"
+DIED = "boom: the database went away"
+HUGE_CHARS = 10_000_000
+PROTOCOL_FD = 1  # the protocol's stdout, kept by `main` (the SDK points fd 1 at stderr while it serves)
+
+
+def stdio_config(name: str, mode: str = "normal", **fields) -> McpServer:
+    """A config entry that runs this file as a stdio server in `mode`."""
+    return McpServer(name=name, command=(sys.executable, str(SCRIPT), mode), **fields)
+
+
+def build(name: str = "test"):
+    """The SDK server with the test tools."""
+    import anyio
+    from mcp.server.mcpserver import MCPServer
+    from mcp.server.mcpserver.exceptions import ToolError
+    from mcp.types import CallToolResult, ImageContent
+
+    server = MCPServer(name, log_level="WARNING")
+
+    @server.tool()
+    def echo(text: str) -> str:
+        """Say `text` back."""
+        return text
+
+    @server.tool(name="files.read")
+    def files_read(path: str) -> str:
+        """A name with a dot, which no provider accepts as it is."""
+        return f"contents of {path}"
+
+    @server.tool()
+    def fail(reason: str = "no such record") -> str:
+        """Fail the way a tool does: an error result the model can read."""
+        raise ToolError(reason)
+
+    @server.tool()
+    def huge() -> str:
+        """Ten megabytes of text."""
+        return "x" * HUGE_CHARS
+
+    @server.tool()
+    def picture():  # no annotation: the SDK passes a CallToolResult through as it is
+        """An image and a line of text."""
+        png = base64.b64encode(b"\x89PNG" + bytes(12 * 1024 - 4)).decode()
+        return CallToolResult(content=[ImageContent(type="image", data=png, mime_type="image/png")])
+
+    @server.tool()
+    def numbers():
+        """Structured content and no text."""
+        return CallToolResult(content=[], structured_content={"sum": 3, "items": [1, 2]})
+
+    @server.tool()
+    def pid() -> str:
+        """The server's process id."""
+        return str(os.getpid())
+
+    @server.tool()
+    async def wait() -> str:
+        """Wait until the client cancels the call."""
+        print(WAIT_STARTED, file=sys.stderr, flush=True)
+        try:
+            await anyio.sleep_forever()
+        except anyio.get_cancelled_exc_class():
+            print(WAIT_CANCELLED, file=sys.stderr, flush=True)
+            raise
+        return "never"
+
+    @server.tool()
+    def die() -> str:
+        """Exit in the middle of the call."""
+        print(DIED, file=sys.stderr, flush=True)
+        os._exit(3)
+
+    @server.tool()
+    async def garbage() -> str:
+        """Answer with a line that is not JSON, then nothing."""
+        os.write(PROTOCOL_FD, b"{this is not json\n")
+        await anyio.sleep_forever()
+        return "never"
+
+    return server
+
+
+@dataclass
+class HttpServer:
+    url: str
+    headers_seen: list[dict[str, str]] = field(default_factory=list)
+
+
+@contextlib.asynccontextmanager
+async def http_server(name: str = "test") -> AsyncIterator[HttpServer]:
+    """The SDK's streamable HTTP app under uvicorn on 127.0.0.1, an ephemeral port, this event loop."""
+    import uvicorn
+
+    app = build(name).streamable_http_app()
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    served = HttpServer(f"http://127.0.0.1:{port}/mcp")
+
+    async def recording(scope, receive, send):  # the headers each request carried, as the server saw them
+        if scope["type"] == "http":
+            served.headers_seen.append({key.decode(): value.decode() for key, value in scope["headers"]})
+        await app(scope, receive, send)
+
+    server = uvicorn.Server(uvicorn.Config(recording, log_level="warning", lifespan="on"))
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    try:
+        while not server.started:
+            if task.done():
+                task.result()
+            await asyncio.sleep(0.01)  # uvicorn offers no event for "listening"
+        yield served
+    finally:
+        server.should_exit = True
+        await task
+        sock.close()
+
+
+def main(mode: str) -> None:
+    global PROTOCOL_FD
+    PROTOCOL_FD = os.dup(1)
+    if mode == "hang":  # reads the initialize request and never answers
+        sys.stdin.read()
+        return
+    if mode == "banner":
+        print("Welcome to the test server v1.0 (this line is not JSON-RPC)", flush=True)
+    build(f"test-{mode}").run("stdio")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1] if len(sys.argv) > 1 else "normal")

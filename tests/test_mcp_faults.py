@@ -1,0 +1,153 @@
+"""MCP servers that misbehave, each a real process: every fault is one clear line, and the
+other servers (and the turn) go on. The deadlines set here are the product's settings, made
+short so a hang ends; what is asserted is the line the user reads and what the server saw."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+
+import pytest
+
+from rtchat.config_rules import McpServer, ToolSettings
+from rtchat.tools.registry import ServerState, ToolRegistry
+from tests.support.mcp_servers import DIED, WAIT_CANCELLED, WAIT_STARTED, stdio_config
+
+
+class Log:
+    """The registry's debug log, with a way to await a line."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self._changed = asyncio.Event()
+
+    def __call__(self, line: str) -> None:
+        self.lines.append(line)
+        self._changed.set()
+
+    async def saw(self, text: str, within: float = 60.0) -> None:
+        async def wait() -> None:
+            while not any(text in line for line in self.lines):
+                self._changed.clear()
+                await self._changed.wait()
+
+        await asyncio.wait_for(wait(), within)  # the deadline only stops a hang
+
+
+@pytest.fixture
+async def make():
+    made = []
+
+    def registry(*configs, log=None, **settings):
+        made.append(ToolRegistry({config.name: config for config in configs}, ToolSettings(**settings), log=log))
+        return made[-1]
+
+    yield registry
+    for each in made:
+        await each.aclose()
+
+
+async def start(registry, *names):
+    notices: list[str] = []
+    await registry.start(names, notices.append)
+    return notices
+
+
+def tool(registry, server, name):
+    return next(tool for tool in registry.tools([server]) if tool.original == name)
+
+
+async def test_a_server_that_never_answers_initialize_fails_at_the_start_deadline_and_the_rest_goes_on(make):
+    settings = ToolSettings()
+    registry = ToolRegistry({"good": stdio_config("good"), "silent": stdio_config("silent", "hang")}, settings)
+    try:
+        assert await start(registry, "good") == []
+        settings.start_timeout = 0.5  # the [tools] setting, short so the silent one ends soon
+        assert await start(registry, "good", "silent") == ["mcp server 'silent' did not start within 0.5 s"]
+        assert {status.name: status.state for status in registry.status()} == {"good": ServerState.READY, "silent": ServerState.FAILED}
+        assert (await registry.call(tool(registry, "good", "echo"), {"text": "still here"}, 30)).output == "still here"
+        assert await start(registry, "good", "silent") == []  # one line per failure, not one per turn
+    finally:
+        await registry.aclose()
+
+
+async def test_a_command_that_does_not_exist_is_one_line(make):
+    registry = make(McpServer(name="ghost", command=("rtchat-no-such-command-here", "--serve")), stdio_config("good"))
+    notices = await start(registry, "ghost", "good")
+    assert notices == ["mcp server 'ghost' could not start 'rtchat-no-such-command-here': No such file or directory"]
+    assert [status.state for status in registry.status()] == [ServerState.FAILED, ServerState.READY]
+
+
+async def test_a_server_that_exits_at_once_says_its_last_stderr_line(make):
+    registry = make(McpServer(name="broken", command=(sys.executable, "-c", "import sys; print('config file missing: ~/.notes.toml', file=sys.stderr); sys.exit(1)")))
+    assert await start(registry, "broken") == ["mcp server 'broken' exited: config file missing: ~/.notes.toml"]
+    assert registry.status()[0].problem == "mcp server 'broken' exited: config file missing: ~/.notes.toml"
+
+
+async def test_a_server_that_dies_mid_call_is_an_error_result_one_line_and_its_tools_leave(make):
+    log = Log()
+    registry = make(stdio_config("flaky"), stdio_config("good"), log=log)
+    await start(registry, "flaky", "good")
+    outcome = await registry.call(tool(registry, "flaky", "die"), {}, 30)
+    assert (outcome.is_error, outcome.status) == (True, "error")
+    assert outcome.output == f"mcp server 'flaky' exited: {DIED}"
+    assert await start(registry, "flaky", "good") == [f"mcp server 'flaky' exited: {DIED}"]
+    assert [tool.server for tool in registry.tools(["flaky", "good"])] == ["good"] * len(registry.tools(["good"]))
+    assert any(DIED in line for line in log.lines)  # stderr went to the debug log
+
+
+async def test_a_tool_error_is_an_error_result_and_a_protocol_error_says_the_server_refused(make):
+    registry = make(stdio_config("local"))
+    await start(registry, "local")
+    failed = await registry.call(tool(registry, "local", "fail"), {"reason": "no row 42"}, 30)
+    assert (failed.is_error, failed.status) == (True, "error") and "no row 42" in failed.output
+    wrong = await registry.call(tool(registry, "local", "echo"), {"text": 7, "extra": {"deep": []}}, 30)
+    assert wrong.is_error and wrong.status == "error"
+    assert registry.status()[0].state is ServerState.READY  # the server goes on
+
+
+async def test_a_result_of_ten_megabytes_is_cut_at_the_limit(make):
+    registry = make(stdio_config("local"), max_result_chars=20_000)
+    await start(registry, "local")
+    outcome = await registry.call(tool(registry, "local", "huge"), {}, 120)
+    assert len(outcome.output) < 20_100 and outcome.output.endswith("[cut: 9980000 more characters]")
+
+
+async def test_output_that_is_not_json_rpc_goes_to_the_log_and_the_call_ends_at_its_deadline(make):
+    log = Log()
+    registry = make(stdio_config("noisy"), log=log)
+    await start(registry, "noisy")
+    outcome = await registry.call(tool(registry, "noisy", "garbage"), {}, 1.0)
+    assert (outcome.status, outcome.is_error) == ("timeout", True)
+    assert outcome.output.startswith("The tool did not answer within 1 s") and "not JSON-RPC" in outcome.output
+    assert any("not JSON-RPC" in line and "this is not json" in line for line in log.lines)
+
+
+async def test_a_banner_on_stdout_before_the_protocol_is_logged_and_the_server_works(make):
+    log = Log()
+    registry = make(stdio_config("chatty", "banner"), log=log)
+    assert await start(registry, "chatty") == []
+    assert (await registry.call(tool(registry, "chatty", "echo"), {"text": "ok"}, 30)).output == "ok"
+    assert any("not JSON-RPC" in line and "Welcome to the test serv" in line for line in log.lines)
+
+
+async def test_cancelling_a_call_sends_the_cancellation_the_server_sees(make):
+    log = Log()
+    registry = make(stdio_config("local"), log=log)
+    await start(registry, "local")
+    call = asyncio.create_task(registry.call(tool(registry, "local", "wait"), {}, 300))
+    await log.saw(WAIT_STARTED)
+    call.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await call
+    await log.saw(WAIT_CANCELLED)
+    assert (await registry.call(tool(registry, "local", "echo"), {"text": "next"}, 30)).output == "next"
+
+
+async def test_a_call_past_its_deadline_is_a_timeout_and_the_server_is_told(make):
+    log = Log()
+    registry = make(stdio_config("local"), log=log)
+    await start(registry, "local")
+    outcome = await registry.call(tool(registry, "local", "wait"), {}, 0.5)
+    assert (outcome.status, outcome.is_error, outcome.output) == ("timeout", True, "The tool did not answer within 0.5 s.")
+    await log.saw(WAIT_CANCELLED)
