@@ -17,6 +17,7 @@ from rtchat.catalog import PROTOCOLS, provider_from_config
 from rtchat.conversation import ChatMessage, Conversation, ToolResult
 from rtchat.events import ToolCallDelta, ToolCallRequest, ToolCallResult
 from rtchat.wire import gemini_live, openai_realtime as rt
+from rtchat.wire.gemini_schema import gemini_parameters
 from tests.support.socket_tools import CLOCK, DICE, ClockTools, outputs_sent, run_tool_turn, tool_updates
 from tests.support.turns import done_of, errors_of, text_of
 from tests.support.webrtc import calls
@@ -77,7 +78,8 @@ async def test_a_gemini_live_turn_declares_tools_at_setup_and_answers_with_a_too
     assert [result.output for result in step.results] == ["12:00 UTC", "12:00 Asia/Tokyo"]
     assert "time__now returned:" in text_of(events) and "Asia/Tokyo" in text_of(events)
     (connection,) = loopback.connections
-    assert connection.setup["tools"] == [{"functionDeclarations": [{"name": "time__now", "description": "The time in a zone", "parametersJsonSchema": CLOCK.parameters}]}]
+    declared = {"name": "time__now", "description": "The time in a zone", "parameters": gemini_parameters(CLOCK.parameters)}
+    assert connection.setup["tools"] == [{"functionDeclarations": [declared]}] and declared["parameters"]["type"] == "OBJECT"
     (response,) = connection.tool_frames  # both results in ONE toolResponse; the model goes on by itself
     assert response == {"toolResponse": {"functionResponses": [
         {"name": "time__now", "response": {"output": "12:00 UTC"}, "id": "call_1"},

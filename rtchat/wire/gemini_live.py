@@ -16,6 +16,7 @@ from typing import Any
 from rtchat.conversation import ChatMessage, Conversation, ToolResult, ToolSpec
 from rtchat.events import Done, Event, Notice, TextDelta, ThinkingDelta, ToolCallDelta, Transcript, Usage, plausible_count
 from rtchat.wire.base import binary_attachments, pcm16_audio, user_text
+from rtchat.wire.gemini import function_declaration, function_response_part, round_contents
 from rtchat.wire.socket_protocol import FrameQueues, decode_frame, Known, ServerContext
 
 INPUT_RATE = 16000
@@ -35,28 +36,9 @@ def field(mapping: Any, camel: str) -> Any:
 # ---- client messages
 
 
-def function_declaration(spec: ToolSpec) -> dict:
-    """A tool as Live declares it. The schema goes as `parametersJsonSchema` (google-genai's
-    `FunctionDeclaration.parameters_json_schema`: plain JSON Schema), not as `parameters`, whose
-    OpenAPI subset would need the HTTP wire's translation (not on this branch yet)."""
-    return {"name": spec.name, "description": spec.description, "parametersJsonSchema": spec.parameters}
-
-
-def function_response(result: ToolResult) -> dict:
-    """One call's result: google-genai's convention, `output` (or `error`) inside `response`; the id
-    only when the server gave one (a synthetic id never goes back)."""
-    response = {"error": result.output} if result.is_error else {"output": result.output}
-    answer: dict[str, Any] = {"name": result.name, "response": response}
-    if not result.call_id.startswith(SYNTHETIC_PREFIX):
-        answer["id"] = result.call_id
-    return answer
-
-
-def tool_response(results: Sequence[ToolResult]) -> dict:
-    return {"toolResponse": {"functionResponses": [function_response(result) for result in results]}}
-
-
-SYNTHETIC_PREFIX = "live_call_"  # ids rtchat made up for calls the server sent without one
+def tool_response(results: Sequence[ToolResult], synthetic: set[str]) -> dict:
+    """A step's results in one message, each as the HTTP wire words a `functionResponse`."""
+    return {"toolResponse": {"functionResponses": [function_response_part(result, synthetic)["functionResponse"] for result in results]}}
 
 
 def setup(model: str, modalities: list[str], system: str | None = None, resumption_handle: str | None = None, manual_activity: bool = False, tools: Sequence[ToolSpec] = ()) -> dict:
@@ -72,7 +54,7 @@ def setup(model: str, modalities: list[str], system: str | None = None, resumpti
         config["realtimeInputConfig"] = {"automaticActivityDetection": {"disabled": True}}
     if system:
         config["systemInstruction"] = {"parts": [{"text": system}]}
-    if tools:
+    if tools:  # declared as the HTTP wire declares them (the schema in the subset Gemini accepts)
         config["tools"] = [{"functionDeclarations": [function_declaration(spec) for spec in tools]}]
     return {"setup": config}
 
@@ -87,11 +69,7 @@ def client_content(messages: list[ChatMessage], turn_complete: bool = True) -> d
 def tool_step_turns(message: ChatMessage) -> list[dict]:
     """One message as Live turns: for each tool step, the model's words and `functionCall` parts,
     then a user turn of `functionResponse` parts; then the message's own words (if any)."""
-    turns: list[dict] = []
-    for step in message.rounds:
-        calls = [{"functionCall": {"name": c.name, "args": c.parsed() or {}, **({} if c.extra.get("synthetic_id") else {"id": c.id})}} for c in step.calls]
-        turns.append({"role": "model", "parts": ([{"text": step.text}] if step.text else []) + calls})
-        turns.append({"role": "user", "parts": [{"functionResponse": function_response(result)} for result in step.results]})
+    turns = [content for step in message.rounds for content in round_contents(step, "")]  # Live has no signatures to send back
     if message.text or message.attachments:
         turns.append({"role": "user" if message.role == "user" else "model", "parts": content_parts(message)})
     return turns
@@ -134,6 +112,7 @@ class LiveDecoder:
         self.usage: Usage | None = None
         self.calls_seen = 0  # calls the server asked for on this socket (synthetic ids count on)
         self.cancelled: set[str] = set()  # call ids the server withdrew (`toolCallCancellation`)
+        self.synthetic: set[str] = set()  # call ids rtchat made up for calls the server sent without one
 
     def feed_text(self, frame: str | bytes) -> list[Event]:
         return decode_frame(frame, self.feed)
@@ -196,7 +175,9 @@ class LiveDecoder:
         for index, call in enumerate(c for c in calls if isinstance(c, dict)):
             self.calls_seen += 1
             given = field(call, "id")
-            call_id = given if isinstance(given, str) and given else f"{SYNTHETIC_PREFIX}{self.calls_seen}"
+            call_id = given if isinstance(given, str) and given else f"live_call_{self.calls_seen}"
+            if not given:
+                self.synthetic.add(call_id)  # made up here: never sent back
             args = field(call, "args")
             arguments = json.dumps(args, ensure_ascii=False) if isinstance(args, dict) else ""
             events.append(ToolCallDelta(index, call_id, str(field(call, "name") or ""), arguments, () if given else (("synthetic_id", "1"),)))
@@ -273,7 +254,7 @@ class LiveProtocol(FrameQueues):
         withdrew are dropped."""
         kept = [result for result in results if result.call_id not in self.decoder.cancelled]
         if kept:
-            self.send(tool_response(kept))
+            self.send(tool_response(kept, self.decoder.synthetic))
 
     def send_cancel(self) -> None:
         """Live has no cancel: an activity start cuts the answer off (the server says `interrupted`)."""
