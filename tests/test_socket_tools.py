@@ -257,3 +257,23 @@ async def test_other_tools_open_a_new_live_session_that_resumes_the_conversation
     old, new = loopback.connections  # Live fixes tools at setup: a new session, resumed with the handle
     assert [d["name"] for d in new.setup["tools"][0]["functionDeclarations"]] == ["time__now", "dice__roll"]
     assert new.setup["sessionResumption"]["handle"] and old.responses == 4
+
+
+async def test_a_responses_websocket_turn_sends_its_tool_step_with_the_same_builder_as_sse(isolated, loopback, monkeypatch):
+    monkeypatch.setenv("RTCHAT_TEST_OPENAI_KEY", "sk-fake")
+    session = make_session()
+    openai = session.config.catalog.providers["openai"]
+    session.config.catalog.providers["openai"] = replace(openai, base_url=loopback.url + "/v1", wire="openai_responses", key_env=("RTCHAT_TEST_OPENAI_KEY",))
+    tools = ClockTools()
+    try:
+        target = await session.resolve("openai/tools")
+        events, turn = await run_tool_turn(session, target, Conversation(), TWO_ZONES, tools)
+    finally:
+        await session.aclose()
+    assert errors_of(events) == [] and done_of(events) == "complete" and len(tools.ran) == 2
+    assert "12:00 Asia/Tokyo" in text_of(events)
+    first, second = loopback.records  # two response.create frames on one socket
+    assert first.wire == second.wire == "openai_responses_ws" and len(loopback.connections) == 1
+    assert [tool["name"] for tool in second.request_json["tools"]] == ["time__now"]
+    kinds = [item.get("type", "message") for item in second.request_json["input"]]
+    assert kinds[-4:] == ["function_call", "function_call", "function_call_output", "function_call_output"]
