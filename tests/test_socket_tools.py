@@ -277,3 +277,46 @@ async def test_a_responses_websocket_turn_sends_its_tool_step_with_the_same_buil
     assert [tool["name"] for tool in second.request_json["tools"]] == ["time__now"]
     kinds = [item.get("type", "message") for item in second.request_json["input"]]
     assert kinds[-4:] == ["function_call", "function_call", "function_call_output", "function_call_output"]
+
+
+async def test_the_step_limit_ends_a_chain_of_calls_and_the_socket_goes_on(isolated, loopback):
+    session = make_session()
+    conversation = Conversation()
+    limited = ClockTools()
+    limited.max_steps = 1
+    try:
+        target = await realtime_target(session, loopback, "ga")
+        events, turn = await run_tool_turn(session, target, conversation, "time__now(timezone=UTC) then time__now(timezone=Asia/Tokyo)", limited)
+        after, _ = await run_tool_turn(session, target, conversation, "time__now(timezone=Europe/Oslo)", ClockTools())
+    finally:
+        await session.aclose()
+    assert done_of(events) == "length" and [call_id for call_id, _, _ in limited.ran] == ["call_1"]
+    assert any("[tools] max_steps" in getattr(e, "text", "") for e in events)
+    assert len(turn.answer().rounds) == 1 and turn.answer().tool_calls[0].id == "call_2", "the second step's call was asked, never run"
+    assert done_of(after) == "complete" and "Europe/Oslo" in text_of(after)
+    (connection,) = loopback.connections
+    assert [item["call_id"] for item in outputs_sent(connection)] == ["call_1", "call_3"]
+
+
+async def test_ctrl_c_in_a_later_step_keeps_the_earlier_step_and_the_server_is_not_sent_it_twice(isolated, loopback):
+    session = make_session()
+    conversation = Conversation()
+
+    class SecondStepHolds(ClockTools):
+        async def run(self, calls, put):
+            self.hold = bool(self.ran)  # the first step answers at once; the second is in flight at Ctrl-C
+            await super().run(calls, put)
+
+    held = SecondStepHolds()
+    try:
+        target = await realtime_target(session, loopback, "ga")
+        events, _ = await run_tool_turn(session, target, conversation, "time__now(timezone=UTC) then time__now(timezone=Asia/Tokyo)", held, cancel_when=held.started)
+        after, _ = await run_tool_turn(session, target, conversation, "time__now(timezone=Europe/Oslo)", ClockTools())
+    finally:
+        await session.aclose()
+    assert done_of(events) == "interrupted" and held.cancelled
+    (kept,) = conversation.messages[1].rounds  # the answered first step is kept; the call in flight is not
+    assert [call.id for call in kept.calls] == ["call_1"] and conversation.messages[1].text == ""
+    assert done_of(after) == "complete" and errors_of(after) == []
+    (connection,) = loopback.connections
+    assert [frame["item"].get("call_id") for frame in connection.tool_frames if frame.get("type") == "conversation.item.create"] == ["call_1", "call_3"], "nothing of the first turn was sent twice"

@@ -259,8 +259,8 @@ class LiveConnection(Watched):
         """Remember the answer as the server holds it; free the socket for the next turn."""
         if self.current is turn:
             self.current = None
-            if turn.sent and turn.answer_text and reason != "error":
-                self.protocol.answered(turn.answer_text)
+            if turn.sent and (turn.answer_text or turn.received_answer().rounds) and reason != "error":
+                self.protocol.answered(turn.answer_text)  # tool steps without words: the server holds them all the same
             elif turn.sent and reason == "error" and self.is_open:
                 self.protocol.answered(turn.answer_text)  # kept by the server as far as it got
 
