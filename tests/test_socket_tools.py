@@ -320,3 +320,32 @@ async def test_ctrl_c_in_a_later_step_keeps_the_earlier_step_and_the_server_is_n
     assert done_of(after) == "complete" and errors_of(after) == []
     (connection,) = loopback.connections
     assert [frame["item"].get("call_id") for frame in connection.tool_frames if frame.get("type") == "conversation.item.create"] == ["call_1", "call_3"], "nothing of the first turn was sent twice"
+
+
+async def test_the_live_loopback_withdraws_calls_at_an_interruption_and_closes_on_an_unknown_response(loopback):
+    import websockets  # the raw socket: these frames are what a broken client would send
+
+    url = loopback.url.replace("http", "ws") + gemini_live.PATH
+    setup = gemini_live.setup("tools", ["TEXT"], manual_activity=True, tools=(CLOCK,))
+    async with websockets.connect(url) as socket:
+        await socket.send(json.dumps(setup))
+        await _until_key(socket, "setupComplete")
+        await socket.send(json.dumps(gemini_live.client_content([ChatMessage("user", "time__now(timezone=UTC)")])))
+        (call,) = (await _until_key(socket, "toolCall"))[-1]["toolCall"]["functionCalls"]
+        await socket.send(json.dumps(gemini_live.activity_start()))
+        cancelled = (await _until_key(socket, "toolCallCancellation"))[-1]
+        assert cancelled == {"toolCallCancellation": {"ids": [call["id"]]}}
+        late = gemini_live.tool_response([ToolResult(call["id"], "time__now", "12:00 UTC")], set())
+        await socket.send(json.dumps(late))  # a late response to a withdrawn call: ignored
+        await socket.send(json.dumps(gemini_live.tool_response([ToolResult("call_nope", "time__now", "12:00")], set())))
+        with pytest.raises(websockets.ConnectionClosed) as closed:
+            await _until_key(socket, "never")
+    assert closed.value.rcvd.code == 1007 and "call_nope" in closed.value.rcvd.reason
+    assert loopback.connections[-1].tool_frames[0] == {"toolResponse": late["toolResponse"]}
+
+
+async def _until_key(socket, key: str) -> list[dict]:
+    seen = []
+    while not seen or key not in seen[-1]:
+        seen.append(json.loads(await socket.recv()))
+    return seen

@@ -93,6 +93,7 @@ class LiveServerSession:
         self.playing_until = 0.0  # when the last answer's audio has played out at the client
         self.tools: tuple[Tool, ...] = ()  # declared at setup (`tools[].functionDeclarations`)
         self.pending: dict[str, Call] = {}  # calls sent in a `toolCall` and not answered yet
+        self.withdrawn: set[str] = set()  # calls cancelled by a `toolCallCancellation`: a late response to one is ignored
 
     async def send(self, message: dict) -> None:
         async with self._lock:
@@ -163,7 +164,7 @@ class LiveServerSession:
         """The client's results: each must answer a call the model is waiting on (by `id`); Live
         reports a bad request by closing the socket (1007), as it does for any invalid argument."""
         self.connection.tool_frames.append({"toolResponse": response})
-        answers = get(response, "functionResponses") or []
+        answers = [answer for answer in get(response, "functionResponses") or [] if get(answer, "id") not in self.withdrawn]
         for answer in answers:
             call_id = get(answer, "id")
             if call_id not in self.pending:
@@ -253,6 +254,7 @@ class LiveServerSession:
     async def interrupt(self) -> None:
         if self.pending and self.generation is None:
             ids, self.pending = list(self.pending), {}
+            self.withdrawn.update(ids)
             await self.send({"toolCallCancellation": {"ids": ids}})  # the user cut in while the calls ran
             return
         generation = self.generation
