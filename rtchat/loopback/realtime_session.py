@@ -26,9 +26,9 @@ from rtchat.wire.openai_realtime import BETA_NAMES
 
 from .audio_meter import Heard, measure, tone
 from .openai_chat import content_files
+from .openai_responses import offered_tools, tool_turn
 from .pacing import MIDSTREAM_ERROR, Schedule, fault_position
 from .records import ConnectionRecord, RequestRecord
-from .openai_responses import offered_tools, tool_turn
 from .scripts import FAULTS, Conversation, Message, Script, parse_model, write_script
 from .tool_model import Call, Tool, argument_pieces
 from .vad import EnergyVad
