@@ -132,12 +132,12 @@ async def genai_round_trip(client: genai.Client) -> None:
     assert parts[1].thought_signature is None  # like Gemini: only a step's first call is signed
 
     contents.append(types.Content(role="model", parts=parts))
-    responses = [types.Part(function_response=types.FunctionResponse(id=c.id, name=c.name, response={"result": OUTPUTS[c.name]})) for c in calls]
+    responses = [types.Part(function_response=types.FunctionResponse(id=c.id, name=c.name, response={"output": OUTPUTS[c.name]})) for c in calls]
     contents.append(types.Content(role="user", parts=responses))
     text = ""
     async for chunk in await client.aio.models.generate_content_stream(model=MODEL, contents=contents, config=config):
         text += chunk.text or ""
-    assert text == 'calc__add returned: {"result": "2.5"}\n\ntime__now returned: {"result": "13:00"}'
+    assert text == ANSWER
 
     unsigned = [part.model_copy(update={"thought_signature": None}) for part in parts]
     with pytest.raises(genai_errors.ClientError) as refused:

@@ -184,11 +184,21 @@ def tool_turn(contents: list[dict], tools: tuple[Tool, ...]) -> ToolTurn:
         elif is_responses(content) and steps:
             ids = [call.id for call in steps[-1].calls]
             results = tuple(
-                Result(str(response.get("id") or (ids[n] if n < len(ids) else "")), json.dumps(response.get("response"), ensure_ascii=False))
+                Result(str(response.get("id") or (ids[n] if n < len(ids) else "")), response_text(response.get("response")))
                 for n, (_, response) in enumerate(_parts(content, "functionResponse", "function_response"))
             )
             steps[-1] = Step(steps[-1].calls, steps[-1].results + results)
     return ToolTurn(tools, tuple(steps), earlier, CALL_ID_PREFIX)
+
+
+def response_text(response: Any) -> str:
+    """A functionResponse's `response` object as the model quotes it: the text of a one-field object
+    (`{"output": "12:00"}` or `{"result": ...}`, however the client names it), else its JSON."""
+    if isinstance(response, dict) and len(response) == 1:
+        (value,) = response.values()
+        if isinstance(value, str):
+            return value
+    return json.dumps(response, ensure_ascii=False)
 
 
 def pairing_problem(contents: list[dict]) -> str | None:

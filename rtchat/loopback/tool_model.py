@@ -98,11 +98,11 @@ def next_reply(tools: Sequence[Tool], prompt: str, steps: Sequence[Step] = (), *
 def planned_steps(tools: Sequence[Tool], prompt: str) -> list[list[tuple[str, str]]]:
     """Every step the prompt asks for: lists of (tool name, arguments JSON text)."""
     offered = {tool.name: tool for tool in tools}
-    named = sorted(offered, key=len, reverse=True)
+    named = sorted(filter(None, offered), key=len, reverse=True)
     pattern = re.compile(r"(?<![\w.-])(" + "|".join(map(re.escape, named)) + r")\(([^()]*)\)")
     steps: list[list[tuple[str, str]]] = []
     end = 0
-    for match in pattern.finditer(prompt):
+    for match in pattern.finditer(prompt) if named else ():
         if not steps or THEN.search(prompt, end, match.start()):
             steps.append([])
         tool = offered[match.group(1)]

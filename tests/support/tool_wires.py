@@ -185,13 +185,9 @@ def follow_up(wire: str, body: dict, step: Received, outputs: dict[str, str]) ->
         results = [{"type": "tool_result", "tool_use_id": i, "content": outputs[i]} for i, _, _ in step.calls]
         body["messages"] += [echo, {"role": "user", "content": results}]
     elif wire == "gemini":
-        responses = [{"functionResponse": {"id": i, "name": n, "response": {"result": outputs[i]}}} for i, n, _ in step.calls]
+        responses = [{"functionResponse": {"id": i, "name": n, "response": {"output": outputs[i]}}} for i, n, _ in step.calls]
         body["contents"] += [echo, {"role": "user", "parts": responses}]
     else:
         body["input"] += echo + [{"type": "function_call_output", "call_id": i, "output": outputs[i]} for i, _, _ in step.calls]
     return body
 
-
-def result_text(wire: str, output: str) -> str:
-    """How the tools model quotes a result: Gemini's `response` object arrives as JSON."""
-    return json.dumps({"result": output}) if wire == "gemini" else output
