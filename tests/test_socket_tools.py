@@ -21,6 +21,7 @@ from rtchat.wire.gemini_schema import gemini_parameters
 from tests.support.socket_tools import CLOCK, DICE, ClockTools, outputs_sent, run_tool_turn, tool_updates
 from tests.support.turns import done_of, errors_of, text_of
 from tests.support.webrtc import calls
+from tests.support.ws_peers import socket_peer
 from tests.support.ws import make_session
 
 TWO_ZONES = "what time is it? time__now(timezone=UTC) time__now(timezone=Asia/Tokyo)"
@@ -349,3 +350,31 @@ async def _until_key(socket, key: str) -> list[dict]:
     while not seen or key not in seen[-1]:
         seen.append(json.loads(await socket.recv()))
     return seen
+
+
+async def test_a_live_server_that_withdraws_the_call_in_flight_stops_it_and_gets_no_response(isolated):
+    held = ClockTools(hold=True)
+    received: list[dict] = []
+
+    async def live_server(socket) -> None:  # a Live peer that cancels the call once it runs
+        async for message in socket:
+            frame = json.loads(message.data)
+            received.append(frame)
+            if "setup" in frame:
+                await socket.send_json({"setupComplete": {}})
+            elif "clientContent" in frame:
+                await socket.send_json({"toolCall": {"functionCalls": [{"id": "f1", "name": "time__now", "args": {"timezone": "UTC"}}]}})
+                await held.started.wait()
+                await socket.send_json({"toolCallCancellation": {"ids": ["f1"]}})
+
+    async with socket_peer(live_server) as peer:
+        session = make_session()
+        session.config.catalog.providers["gemini"] = replace(session.config.catalog.providers["gemini"], base_url=peer.url, needs_key=False)
+        try:
+            target = await session.resolve("gemini/tools")
+            events, _ = await run_tool_turn(session, target, Conversation(), "time__now(timezone=UTC)", held)
+        finally:
+            await session.aclose()
+    assert done_of(events) == "interrupted" and held.cancelled, "the withdrawn call was cancelled where it ran"
+    assert any("withdrew tool call(s) f1" in getattr(e, "text", "") for e in events)
+    assert not any("toolResponse" in frame for frame in received), "nothing was sent for a withdrawn call"

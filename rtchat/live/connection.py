@@ -69,9 +69,10 @@ class LiveConnection(Watched):
     def queue_turn(self, turn: SocketTurn) -> None:
         self.protocol.send_turn(turn.conversation)
 
-    def queue_tool_results(self, turn: SocketTurn, results: list[ToolResult]) -> None:
-        """Hook: the step's results in the wire's shape, and whatever makes the model go on."""
-        self.protocol.send_tool_results(results)
+    def queue_tool_results(self, turn: SocketTurn, results: list[ToolResult]) -> bool:
+        """Hook: the step's results in the wire's shape, and whatever makes the model go on;
+        False when nothing was left to send (the server withdrew every call)."""
+        return self.protocol.send_tool_results(results)
 
     def new_session_for_tools(self, turn: SocketTurn) -> bool:
         """Hook: whether this turn's tools need a new session (a protocol that fixes them at setup)."""
@@ -249,7 +250,9 @@ class LiveConnection(Watched):
         if not self.is_open:
             turn.end(Error(ErrorKind.CONNECTION, f"the connection to {self.target.host} closed while the tools ran; the partial answer is kept", retryable=True), Done("error"))
             return
-        self.queue_tool_results(turn, message.rounds[-1].results)
+        if not self.queue_tool_results(turn, message.rounds[-1].results):
+            turn.end(Done("interrupted"))  # the server withdrew the calls: it will not go on from them
+            return
         try:
             await self.flush()
         except SocketFailure as exc:

@@ -35,8 +35,9 @@ class ResponsesSocketConnection(LiveConnection):
     def queue_turn(self, turn: SocketTurn) -> None:
         self.protocol.send_turn(turn.conversation, self.options(turn))
 
-    def queue_tool_results(self, turn: SocketTurn, results: list[ToolResult]) -> None:
+    def queue_tool_results(self, turn: SocketTurn, results: list[ToolResult]) -> bool:
         """As over SSE: the next `response.create` carries the answer so far (its calls as
         received, then their outputs), built by the same protocol object."""
         step = Conversation([*turn.conversation.messages, turn.received_answer().message()], turn.conversation.system)
         self.protocol.send_turn(step, self.options(turn))
+        return True

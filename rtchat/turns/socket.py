@@ -51,6 +51,7 @@ class SocketTurn(QueuedTurn):
         self.offered: tuple[ToolSpec, ...] = ()  # what the runner offered this turn (sent at session set-up)
         self.wants_tools = False  # the response just read ended asking for calls: the producer runs them
         self.running_tools = False  # the calls are being approved and run: no response is on the socket
+        self.running_calls: tuple[str, ...] = ()  # the ids of the step's calls being run
         self.wake = asyncio.Event()  # the producer has something to do: the turn ended, or calls to run
         self.sent = False  # the request left: from now on cancel goes over the socket
         self.sent_at: float | None = None
@@ -89,9 +90,10 @@ class SocketTurn(QueuedTurn):
         server waits for us) and starts again from the results."""
         self.wants_tools = False
         self.wake.clear()
-        self.running_tools = True
+        calls = self.received_answer().tool_calls
+        self.running_tools, self.running_calls = True, tuple(call.id for call in calls)
         try:
-            await tools.run(self.received_answer().tool_calls, self.put)
+            await tools.run(calls, self.put)
         finally:
             self.running_tools = False
         self.sent_at = self.progress_at = time.perf_counter()
@@ -110,6 +112,12 @@ class SocketTurn(QueuedTurn):
             self.connection.spawn(self.connection.stop_capped(self))
         else:
             super()._stop_capped()
+
+    def stop_tools(self) -> None:
+        """The server withdrew the calls being run: cancel them (the runner cancels each at its
+        server) and end the turn interrupted; what was said before stays shown."""
+        if self.running_tools and self._task is not None and not self._task.done():
+            self._task.cancel()
 
     def _abandoned(self) -> None:
         if self.sent and not self.finished.is_set() and not (self.running_tools or self.wants_tools):

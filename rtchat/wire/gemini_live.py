@@ -249,12 +249,13 @@ class LiveProtocol(FrameQueues):
         self.send(client_content([latest], turn_complete=True))
         self.context.sent(conversation.messages)
 
-    def send_tool_results(self, results: Sequence[ToolResult]) -> None:
+    def send_tool_results(self, results: Sequence[ToolResult]) -> bool:
         """The step's results in one `toolResponse` (the model goes on by itself); any the server
-        withdrew are dropped."""
+        withdrew are dropped. False: nothing was left to send (the model will not go on)."""
         kept = [result for result in results if result.call_id not in self.decoder.cancelled]
         if kept:
             self.send(tool_response(kept, self.decoder.synthetic))
+        return bool(kept)
 
     def send_cancel(self) -> None:
         """Live has no cancel: an activity start cuts the answer off (the server says `interrupted`)."""

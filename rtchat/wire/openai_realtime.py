@@ -458,12 +458,13 @@ class RealtimeProtocol(FrameQueues):
         self.context.sent(conversation.messages)
         self.awaiting = True
 
-    def send_tool_results(self, results: Sequence[ToolResult]) -> None:
+    def send_tool_results(self, results: Sequence[ToolResult]) -> bool:
         """Every call's output of the response that asked, then ONE `response.create` to go on."""
         for result in results:
             self.send(function_call_output(result))
         self.send(response_create())
         self.awaiting = True
+        return True
 
     def send_cancel(self, webrtc: bool = False) -> None:
         self.send(response_cancel())
