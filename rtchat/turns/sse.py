@@ -24,9 +24,6 @@ if TYPE_CHECKING:
     from rtchat.debuglog import WireLog
 
 
-SERVER_START_SHOWN = 0.25  # seconds of waiting for tools' servers worth a line (a running server answers in ~1 ms)
-
-
 class HttpTurn(QueuedTurn):
     """Iterate `events()`; `cancel()` closes the response at once."""
 
@@ -121,15 +118,11 @@ class HttpTurn(QueuedTurn):
 
     async def _offer_tools(self) -> tuple:
         """The tools to offer; when MCP servers had to start first, the clock starts after them,
-        so time to first token stays the model's figure (one line says what the wait was)."""
+        so time to first token stays the model's figure, not a Python process's start-up."""
         if self.tools is None:
             return ()
-        began = time.perf_counter()
         specs = await self.tools.offer(self.put)
-        waited = time.perf_counter() - began
-        if waited >= SERVER_START_SHOWN:
-            self.put(Notice(f"tools ready after {waited:.1f} s (MCP servers started); the turn's figures count from here"))
-            self.clock.started = time.perf_counter()
+        self.clock.started = max(self.clock.started, time.perf_counter())
         return specs
 
     def _asks_for_tools(self, done: Done) -> bool:
