@@ -38,6 +38,7 @@ from .scripts import (
     ModelSpec,
     Script,
     Usage,
+    busy_seconds,
     parse_model,
     write_script,
 )
@@ -52,14 +53,20 @@ SSE_HEADERS = {
 
 
 class PromptCache:
-    """Remembers every message-list prefix it has served, like a provider's prompt cache."""
+    """Remembers every message-list prefix it has served, like a provider's prompt cache.
+
+    A prefix is cached once the response that sent it has been worked out (`busy_s`: its
+    pacing, TTFT plus the tokens at the model's rate), not the moment it arrives: two
+    requests sent together (the lanes of a race) both pay for their prompt, as at a
+    provider, where a cache entry exists only after a request has been processed."""
 
     def __init__(self, capacity: int = 100_000):
         self.capacity = capacity
-        self._seen: OrderedDict[bytes, None] = OrderedDict()
+        self._seen: OrderedDict[bytes, float] = OrderedDict()  # prefix key -> when it is cached
 
-    def remember(self, model: str, conversation: Conversation) -> int:
-        """Tokens of the longest prefix seen before; then remembers this request's prefixes."""
+    def remember(self, model: str, conversation: Conversation, busy_s: float = 0.0) -> int:
+        """Tokens of the longest prefix cached by now; then remembers this request's prefixes."""
+        now = clock()
         running = hashlib.sha256(model.encode())
         cached = total = 0
         keys = []
@@ -68,11 +75,11 @@ class PromptCache:
             running.update(len(encoded).to_bytes(8, "big") + encoded)
             key = running.digest()
             total += tokens
-            if key in self._seen:
+            if self._seen.get(key, now + 1) <= now:
                 cached = total
             keys.append(key)
         for key in keys:
-            self._seen[key] = None
+            self._seen[key] = min(self._seen.get(key, now + busy_s), now + busy_s)
             self._seen.move_to_end(key)
         while len(self._seen) > self.capacity:
             self._seen.popitem(last=False)
@@ -184,7 +191,7 @@ class Exchange:
             if mismatch:
                 return self._error(wire, record, "bad_request", mismatch[0], param=mismatch[1])
         script = write_script(spec.base, conversation, thinking=wire.wants_thinking(body))
-        usage = Usage(conversation.input_tokens, self.state.prompt_cache.remember(spec.base, conversation))
+        usage = Usage(conversation.input_tokens, self.state.prompt_cache.remember(spec.base, conversation, busy_seconds(spec, script)))
         if wire.wants_stream(request, body):
             return await self._stream(request, wire, record, spec, fault, script, usage)
         return await self._whole(request, wire, record, spec, fault, script, usage)

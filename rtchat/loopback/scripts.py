@@ -149,6 +149,11 @@ class ModelSpec:
     ttft: float  # seconds before the first token
 
 
+def busy_seconds(spec: ModelSpec, script: Script) -> float:
+    """How long the model works on a request: its TTFT, then every part at its rate (0: unpaced)."""
+    return spec.ttft + (len(script.parts) / spec.rate if spec.rate > 0 else 0.0)
+
+
 def parse_model(name: str) -> ModelSpec:
     """Read `lorem`, `lorem@1000` or `lorem@rate=1000,ttft=250` (ttft in ms)."""
     if not isinstance(name, str) or not name:

@@ -12,6 +12,7 @@ import math
 from dataclasses import dataclass
 
 from rtchat.events import Cost, Usage
+from rtchat.metrics import format_ms
 from rtchat.pricing import format_usd
 from rtchat.ui.choices import PROTOCOL_NAMES
 
@@ -48,7 +49,7 @@ class StatusFacts:
 
 
 def _ms(value: float | None) -> str:
-    return "–" if value is None else f"{value:.0f} ms"
+    return format_ms(value)
 
 
 def _tokens(value: int | None) -> str:
