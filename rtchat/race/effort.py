@@ -29,4 +29,4 @@ def equal_effort(requested: str | None, lanes: Sequence[tuple[Target, str]]) -> 
     if len(thinking) < 2 or requested == "off":
         return requested, None
     cannot = sorted({protocol for target, protocol in lanes if not can_think(target, protocol)})
-    return "off", f"effort off for every lane: {', '.join(cannot)} cannot think here, and a race compares the same work"
+    return "off", f"effort off on every lane, for the same work: {' and '.join(cannot)} cannot think here"

@@ -41,10 +41,15 @@ class Race:
         self.effort_note: str | None = None  # why that effort, when it is not the one asked for
         self.lanes = [Lane(spec) for spec in specs]
         self.cancelled = False
+        self.prepared = False
         self.done = asyncio.Event()
 
     async def prepare(self) -> None:
-        """Resolve every target and make every turn; a target that cannot be resolved is a lane with an error."""
+        """Resolve every target, make every turn and open every socket or call (once; `run` calls it if
+        nobody did). A target that cannot be resolved, or a connection that cannot open, is a lane with an error."""
+        if self.prepared:
+            return
+        self.prepared = True
         targets = []
         for lane in self.lanes:
             try:
@@ -59,10 +64,11 @@ class Race:
             own.add_user(self.prompt)
             lane.turn = self.session.turn(target, own, self.effort, protocol=lane.spec.protocol)
         for lane in self.lanes:
-            await self._open(lane)
+            if not self.cancelled:  # Ctrl-C while a call is being set up: open nothing more
+                await self._open(lane)
 
     async def _open(self, lane: Lane) -> None:
-        """Open a socket or call lane's connection now, before the clocks; a failure is left to the turn to report."""
+        """Open a socket or call lane's connection now, before the clocks, and keep what that took."""
         if lane.turn is None:
             return
         connection = self.session.connection_for(lane.turn.target, lane.turn.conversation, lane.spec.protocol)
@@ -76,8 +82,7 @@ class Race:
 
     async def run(self, watch: Watcher | None = None) -> list[Lane]:
         """Drive every lane to its end; `watch(lane, event)` sees each event as it is shown."""
-        if not any(lane.turn for lane in self.lanes):
-            await self.prepare()
+        await self.prepare()
         start = time.perf_counter()
         for lane in self.lanes:
             if lane.turn is not None:
