@@ -20,7 +20,7 @@ from .audio_meter import Heard, measure, resample, tone
 from .gemini import inline_files
 from .pacing import Schedule, fault_position
 from .records import ConnectionRecord, RequestRecord
-from .scripts import FAULTS, Conversation, Message, ModelError, Script, busy_seconds, parse_model, write_script
+from .scripts import FAULTS, Conversation, Message, ModelError, Script, last_token_due, parse_model, write_script
 from .vad import EnergyVad
 
 INPUT_RATE = 16000
@@ -240,7 +240,7 @@ class LiveServerSession:
     async def _generate(self, generation: Generation) -> None:
         conversation = self.conversation()
         script = self.script(conversation)
-        cached = self.state.prompt_cache.remember(self.spec.base, conversation, busy_seconds(self.spec, script))
+        cached = self.state.prompt_cache.remember(self.spec.base, conversation, last_token_due(self.spec, script, generation.record.started or clock()))
         fault = FAULTS.get(self.spec.base)
         fire_at = fault_position(script, fault)
         audio_mode = "AUDIO" in self.modalities

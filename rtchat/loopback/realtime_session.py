@@ -28,7 +28,7 @@ from .audio_meter import Heard, measure, tone
 from .openai_chat import content_files
 from .pacing import MIDSTREAM_ERROR, Schedule, fault_position
 from .records import ConnectionRecord, RequestRecord
-from .scripts import FAULTS, Conversation, Message, Script, busy_seconds, parse_model, write_script
+from .scripts import FAULTS, Conversation, Message, Script, last_token_due, parse_model, write_script
 from .vad import EnergyVad
 
 RATE = 24000
@@ -392,7 +392,7 @@ class RealtimeServerSession:
     async def _respond(self, active: ActiveResponse) -> None:
         conversation = self.conversation()
         script = self.script(conversation)
-        cached = self.state.prompt_cache.remember(self.spec.base, conversation, busy_seconds(self.spec, script))
+        cached = self.state.prompt_cache.remember(self.spec.base, conversation, last_token_due(self.spec, script, active.record.started or clock()))
         fault = FAULTS.get(self.spec.base)
         fire_at = fault_position(script, fault)
         audio_mode = "audio" in active.modalities

@@ -149,9 +149,9 @@ class ModelSpec:
     ttft: float  # seconds before the first token
 
 
-def busy_seconds(spec: ModelSpec, script: Script) -> float:
-    """How long the model works on a request: its TTFT, then every part at its rate (0: unpaced)."""
-    return spec.ttft + (len(script.parts) / spec.rate if spec.rate > 0 else 0.0)
+def last_token_due(spec: ModelSpec, script: Script, origin: float) -> float:
+    """When a response started at `origin` sends its last part: TTFT, then the parts at the rate (0: at once)."""
+    return origin + spec.ttft + (max(0, len(script.parts) - 1) / spec.rate if spec.rate > 0 else 0.0)
 
 
 def parse_model(name: str) -> ModelSpec:
