@@ -116,7 +116,7 @@ def _text_parts(facts: StatusFacts, usage: Usage) -> tuple[list[Part], list[Part
     if facts.ttft_ms is not None or streaming:
         right.append((5, f"ttft {_ms(facts.ttft_ms)}"))
     if facts.tokens_per_s is not None or streaming:
-        rate = "–" if facts.tokens_per_s is None else f"{facts.tokens_per_s:.0f}"
+        rate = "–" if facts.tokens_per_s is None else f"{facts.tokens_per_s:,.0f}"
         right.append((1 if streaming else 4, f"{rate} tok/s"))
     if usage.input_tokens is not None or usage.output_tokens is not None:
         right.append((6, f"in {_tokens(usage.input_tokens)} out {_tokens(usage.output_tokens)}"))
