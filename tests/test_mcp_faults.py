@@ -11,7 +11,7 @@ import pytest
 
 from rtchat.config_rules import McpServer, ToolSettings
 from rtchat.tools.registry import ServerState, ToolRegistry
-from tests.support.mcp_servers import DIED, WAIT_CANCELLED, WAIT_STARTED, stdio_config
+from tests.support.mcp_servers import DIED, WAIT_CANCELLED, WAIT_STARTED, http_server, stdio_config
 
 
 class Log:
@@ -81,7 +81,7 @@ async def test_a_command_that_does_not_exist_is_one_line(make):
 async def test_a_server_that_exits_at_once_says_its_last_stderr_line(make):
     registry = make(McpServer(name="broken", command=(sys.executable, "-c", "import sys; print('config file missing: ~/.notes.toml', file=sys.stderr); sys.exit(1)")))
     assert await start(registry, "broken") == ["mcp server 'broken' exited: config file missing: ~/.notes.toml"]
-    assert registry.status()[0].problem == "mcp server 'broken' exited: config file missing: ~/.notes.toml"
+    assert registry.status()[0].problem == "exited: config file missing: ~/.notes.toml"
 
 
 async def test_a_server_that_dies_mid_call_is_an_error_result_one_line_and_its_tools_leave(make):
@@ -94,6 +94,9 @@ async def test_a_server_that_dies_mid_call_is_an_error_result_one_line_and_its_t
     assert await start(registry, "flaky", "good") == [f"mcp server 'flaky' exited: {DIED}"]
     assert [tool.server for tool in registry.tools(["flaky", "good"])] == ["good"] * len(registry.tools(["good"]))
     assert any(DIED in line for line in log.lines)  # stderr went to the debug log
+    await registry.restart("flaky", notices := [])  # the user's retry
+    assert notices == [] and registry.status()[0].state is ServerState.READY
+    assert (await registry.call(tool(registry, "flaky", "echo"), {"text": "back"}, 30)).output == "back"
 
 
 async def test_a_tool_error_is_an_error_result_and_a_protocol_error_says_the_server_refused(make):
@@ -151,3 +154,49 @@ async def test_a_call_past_its_deadline_is_a_timeout_and_the_server_is_told(make
     outcome = await registry.call(tool(registry, "local", "wait"), {}, 0.5)
     assert (outcome.status, outcome.is_error, outcome.output) == ("timeout", True, "The tool did not answer within 0.5 s.")
     await log.saw(WAIT_CANCELLED)
+
+
+async def test_ctrl_c_during_a_call_in_a_turn_cancels_it_at_the_server(make):
+    from rtchat.conversation import ToolCall
+    from rtchat.tools.approval import ConversationTools, Decision
+    from rtchat.tools.runner import ToolSession
+
+    class Yes:  # the person at the keyboard (the true edge) pressing y
+        async def decide(self, request):
+            return Decision.ONCE
+
+    log = Log()
+    registry = make(stdio_config("local", tools=("wait",)), log=log)
+    session = ToolSession(registry, Yes(), ConversationTools(), ToolSettings(), "openai")
+    await session.offer(lambda event: None)
+    events = []
+    turn = asyncio.create_task(session.run([ToolCall("call_1", "wait", "{}")], events.append))
+    await log.saw(WAIT_STARTED)
+    turn.cancel()  # what Ctrl-C does to the turn's task
+    with pytest.raises(asyncio.CancelledError):
+        await turn
+    await log.saw(WAIT_CANCELLED)
+    assert [type(event).__name__ for event in events] == ["ToolCallRequest"]  # the fold answers the open call as interrupted
+
+
+async def test_cancelling_a_call_over_streamable_http_posts_the_cancellation(make):
+    async with http_server() as served:
+        registry = make(McpServer(name="remote", url=served.url))
+        await start(registry, "remote")
+        call = asyncio.create_task(registry.call(tool(registry, "remote", "wait"), {}, 300))
+        await served.saw('"name":"wait"')
+        call.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await call
+        await served.saw('"method":"notifications/cancelled"')
+        assert (await registry.call(tool(registry, "remote", "echo"), {"text": "next"}, 30)).output == "next"
+        await registry.aclose()
+
+
+async def test_an_env_secret_a_server_prints_is_redacted_in_the_notice_status_and_log(make):
+    log = Log()
+    leaky = McpServer(name="leaky", command=(sys.executable, "-c", "import os, sys; print('bad token', os.environ['NOTES_TOKEN'], file=sys.stderr); sys.exit(2)"), env={"NOTES_TOKEN": "s3cr3t-token-value"})
+    registry = make(leaky, log=log)
+    assert await start(registry, "leaky") == ["mcp server 'leaky' exited: bad token [redacted]"]
+    assert "s3cr3t" not in repr(registry.status()) and not any("s3cr3t" in line for line in log.lines)
+    assert any("bad token [redacted]" in line for line in log.lines)

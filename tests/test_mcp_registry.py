@@ -6,7 +6,10 @@ the approver is the one fake here, at the true edge (a person pressing y, a or n
 from __future__ import annotations
 
 import asyncio
+import json
 import os
+import subprocess
+import sys
 
 import pytest
 
@@ -14,9 +17,10 @@ from rtchat.config_rules import McpServer, ToolSettings
 from rtchat.conversation import ToolCall
 from rtchat.events import ToolCallRequest, ToolCallResult
 from rtchat.tools.approval import ConversationTools, Decision
-from rtchat.tools.registry import TOOL_NAME, ServerState, ToolRegistry
+from rtchat.tools.registry import TOOL_NAME, ServerState, ToolRegistry, safe_name
 from rtchat.tools.runner import DECLINED, ToolSession
-from tests.support.mcp_servers import HUGE_CHARS, http_server, stdio_config
+from tests.support.env import isolated_env
+from tests.support.mcp_servers import http_server, stdio_config
 
 
 class Log(list):
@@ -128,7 +132,7 @@ async def test_an_allow_list_offers_only_the_tools_named(registry_of):
     assert [tool.name for tool in registry.status()[0].tools] == ["echo", "pid"]
 
 
-async def test_results_in_words_images_described_structured_content_as_json_a_huge_one_cut(registry_of):
+async def test_results_in_words_images_described_structured_content_as_json_a_long_one_cut(registry_of):
     registry = registry_of(stdio_config("local"), max_result_chars=1000)
     await started(registry)
     tools = by_name(registry, ["local"])
@@ -136,9 +140,9 @@ async def test_results_in_words_images_described_structured_content_as_json_a_hu
     assert picture.output == "[image/png, 12 KB]"
     numbers = await registry.call(tools["numbers"], {}, timeout=30)
     assert numbers.output == '{"sum":3,"items":[1,2]}'
-    huge = await registry.call(tools["huge"], {}, timeout=60)
-    assert huge.output == "x" * 1000 + f"\n[cut: {HUGE_CHARS - 1000} more characters]"
-    assert (huge.is_error, huge.status) == (False, "ok")
+    long = await registry.call(tools["echo"], {"text": "y" * 1500}, timeout=60)
+    assert long.output == "y" * 1000 + "\n[cut: 500 more characters]"
+    assert (long.is_error, long.status) == (False, "ok")
 
 
 async def test_aclose_leaves_no_server_process_behind(registry_of):
@@ -150,6 +154,8 @@ async def test_aclose_leaves_no_server_process_behind(registry_of):
         with pytest.raises(ProcessLookupError):
             os.kill(pid, 0)
     assert {status.state for status in registry.status()} == {ServerState.STOPPED}
+    await started(registry, "one")  # closed is not broken: a later start starts it afresh
+    assert int((await registry.call(by_name(registry, ["one"])["pid"], {}, timeout=30)).output) not in pids
 
 
 async def test_start_is_idempotent_and_parallel_starts_share_one_process(registry_of):
@@ -268,3 +274,47 @@ async def test_cancelling_the_turn_while_the_user_decides_runs_nothing(registry_
     with pytest.raises(asyncio.CancelledError):
         await task
     assert [type(event).__name__ for event in events] == ["ToolCallRequest"]
+
+
+def test_importing_the_tool_layer_loads_no_mcp(tmp_path):
+    # The SDK costs start-up time: it loads when the first server starts, not when rtchat does.
+    probe = (
+        "import json, pkgutil, sys, importlib, rtchat.tools\n"
+        "for module in pkgutil.iter_modules(rtchat.tools.__path__): importlib.import_module('rtchat.tools.' + module.name)\n"
+        "print(json.dumps(sorted(m for m in ('mcp', 'mcp_types', 'httpx2', 'anyio', 'pydantic', 'uvicorn') if m in sys.modules)))"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], env=isolated_env(tmp_path), capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == []
+
+
+@pytest.mark.parametrize(
+    ("name", "offered"),
+    [("files.read", "files_read"), ("2fa-check", "_2fa-check"), ("-x", "_-x"), ("héllo wörld", "h_llo_w_rld"), ("", "_")],
+)
+def test_a_tool_name_is_cleaned_into_one_every_provider_accepts(name, offered):
+    assert safe_name(name) == offered and TOOL_NAME.match(offered)
+
+
+def test_long_names_stay_within_64_characters_and_apart():
+    first, second = safe_name("a" * 70 + "one"), safe_name("a" * 70 + "two")
+    assert len(first) == len(second) == 64 and first != second and TOOL_NAME.match(first)
+
+
+async def test_a_server_that_says_its_tools_changed_is_listed_again(registry_of):
+    lines: list[str] = []
+    changed = asyncio.Event()
+
+    def log(line: str) -> None:
+        lines.append(line)
+        if "tools changed" in line:
+            changed.set()
+
+    registry = registry_of(stdio_config("local"), log=log)
+    await started(registry)
+    assert "extra" not in by_name(registry, ["local"])
+    assert (await registry.call(by_name(registry, ["local"])["grow"], {}, timeout=30)).output == "grown"
+    await asyncio.wait_for(changed.wait(), 60)
+    extra = by_name(registry, ["local"])["extra"]
+    assert extra.description == "Added while running."
+    assert (await registry.call(extra, {}, timeout=30)).output == "extra here"

@@ -20,7 +20,7 @@ from openai import OpenAI
 from rtchat.answer import AnswerBuilder, fold
 from rtchat.conversation import ChatMessage, Conversation, ThinkingBlock, ToolCall, ToolResult, ToolRound, ToolSpec
 from rtchat.events import Done, ToolCallDelta, ToolCallResult
-from rtchat.wire import openai_chat, openai_responses
+from rtchat.wire import azure, openai_chat, openai_responses
 from rtchat.wire.base import RequestOptions
 from rtchat.wire.openai_responses import ResponsesSocketProtocol
 from tests.support.canned_sse import canned_sse, chat_frames
@@ -114,6 +114,14 @@ def test_every_call_at_index_0_with_its_own_id_is_its_own_call():
     assert calls_of(decode_chunks("openai_chat", [data])) == [("a", "f", '{"x":1}'), ("b", "g", "{}")]
 
 
+def test_an_id_that_comes_after_the_first_fragment_does_not_split_the_call():
+    data = chat_frames(
+        '{"id":"c","choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"function":{"name":"f","arguments":"{\\"x\\""}}]}}]}',
+        '{"id":"c","choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"id":"late","function":{"arguments":":1}"}}]},"finish_reason":"tool_calls"}]}',
+    )
+    assert calls_of(decode_chunks("openai_chat", [data])) == [("c-0", "f", '{"x":1}')]
+
+
 def test_a_call_without_an_id_gets_a_synthetic_one_that_goes_back_consistently():
     data = chat_frames('{"id":"chatcmpl-9","choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"function":{"name":"f","arguments":{"x":1}}}]},"finish_reason":"tool_calls"}]}')
     builder = _step(AnswerBuilder("ollama"), decode_chunks("openai_chat", [data]))
@@ -168,6 +176,37 @@ def test_a_mutated_tool_stream_never_raises(name, data):
     assert isinstance(events[-1], Done) and sum(isinstance(e, Done) for e in events) == 1
 
 
+ODD_FRAMES = {
+    "openai_chat": [
+        '{"choices":[{"delta":{"tool_calls":[{"index":true,"id":5,"function":"x"}]}}]}',
+        '{"choices":[{"delta":{"tool_calls":"call"}}]}',
+        '{"choices":[{"delta":{"tool_calls":[null,1,{"function":{"name":[],"arguments":7}}]}}]}',
+    ],
+    "openai_responses": [
+        '{"type":"response.output_item.added","item":"x"}',
+        '{"type":"response.output_item.added","output_index":"0","item":{"type":"function_call","call_id":3,"name":{}}}',
+        '{"type":"response.function_call_arguments.delta","output_index":"0","delta":5}',
+        '{"type":"response.function_call_arguments.done","item_id":[],"arguments":null}',
+        '{"type":"response.output_item.done","item":{"type":"reasoning"}}',
+        '{"type":"response.completed","response":{"status":"completed","output":5}}',
+    ],
+}
+
+
+@pytest.mark.parametrize("wire", sorted(ODD_FRAMES))
+def test_oddly_shaped_tool_frames_never_raise_and_every_call_has_an_id(wire):
+    data = "".join(f"data: {frame}\n\n" for frame in ODD_FRAMES[wire]).encode()
+    events = decode_chunks(wire, [data])
+    assert isinstance(events[-1], Done) and sum(isinstance(e, Done) for e in events) == 1
+    assert all(call.id for call in fold(events).tool_calls)
+
+
+def test_azure_sends_the_chat_completions_tools_unchanged():
+    conversation = Conversation([ChatMessage("user", "hi")])
+    options = RequestOptions(tools=(WEATHER,), api_version="2024-10-21")
+    assert azure.build_request("https://r.openai.azure.com", "k", "dep", conversation, options).body["tools"] == openai_chat.build_request("https://x", "k", "dep", conversation, options).body["tools"]
+
+
 # ---- the official SDK reads the same bytes
 
 
@@ -210,6 +249,16 @@ def test_responses_offers_flat_non_strict_tools():
     body = openai_responses.build_request("http://h/v1", "k", "m", Conversation([ChatMessage("user", "hi")]), RequestOptions(tools=(WEATHER,))).body
     assert body["tools"] == [{"type": "function", "name": "get_weather", "description": "The weather in a city.", "parameters": WEATHER.parameters, "strict": False}]
     assert body["tool_choice"] == "auto"
+
+
+def test_responses_asks_for_encrypted_reasoning_only_when_tools_meet_store_false():
+    """With `store: false` (set by the user's extra_body) a reasoning item cannot be found by its
+    id, so it must come back with its encrypted content, which the server sends only on request."""
+    conversation = Conversation([ChatMessage("user", "hi")])
+    stateless = openai_responses.build_request("http://h/v1", "k", "m", conversation, RequestOptions(tools=(WEATHER,), extra_body={"store": False})).body
+    assert stateless["include"] == ["reasoning.encrypted_content"] and stateless["store"] is False
+    assert "include" not in openai_responses.build_request("http://h/v1", "k", "m", conversation, RequestOptions(tools=(WEATHER,))).body
+    assert "include" not in openai_responses.build_request("http://h/v1", "k", "m", conversation, RequestOptions(extra_body={"store": False})).body
 
 
 NO_TOOLS = Conversation(
@@ -336,19 +385,22 @@ def test_responses_follow_up_matches_what_openai_accepted_with_the_arguments_exa
     accepted = json.loads(raw("openai_responses_reasoning_followup_request.json"))
     user = accepted["input"][0]
     conversation = Conversation([ChatMessage("user", user["content"]), builder.answer().message()])
-    body = openai_responses.build_request("http://h/v1", "k", "gpt-5.5", conversation, RequestOptions(tools=(WEATHER,))).body
+    body = openai_responses.build_request("http://h/v1", "k", "gpt-5.5", conversation, RequestOptions(provider_id="openai", tools=(WEATHER,))).body
     expected = [dict(item) for item in accepted["input"]]
     expected[2]["arguments"] = '{"country":"Pundora"}'  # the recording re-serialised it as '{"country": "Pundora"}'
     assert body["input"] == expected
+    # Another provider on the Responses wire cannot read OpenAI's reasoning items: they stay home.
+    elsewhere = openai_responses.build_request("http://h/v1", "k", "m", conversation, RequestOptions(provider_id="azure")).body
+    assert elsewhere["input"] == [expected[0], *expected[2:]]
 
 
 def test_responses_follow_up_puts_a_steps_words_after_its_reasoning_and_before_its_calls():
     reasoning = json.dumps([{"id": "rs_1", "type": "reasoning", "summary": []}])
-    first = ToolCall("call_1", "f", '{"x":1}', {"item_id": "fc_1", "reasoning": reasoning})
-    second = ToolCall("call_2", "g", "{}", {"item_id": "fc_2"})
+    first = ToolCall("call_1", "f", '{"x":1}', {"item_id": "fc_1", "reasoning": reasoning}, "openai")
+    second = ToolCall("call_2", "g", "{}", {"item_id": "fc_2"}, "openai")
     step = ToolRound([ThinkingBlock("", provider="openai")], "Checking.", [first, second], [ToolResult("call_1", "f", "1"), ToolResult("call_2", "g", "2")])
     message = ChatMessage("assistant", "Both done.", rounds=[step])
-    body = openai_responses.build_request("http://h/v1", None, "m", Conversation([ChatMessage("user", "go"), message]), RequestOptions()).body
+    body = openai_responses.build_request("http://h/v1", None, "m", Conversation([ChatMessage("user", "go"), message]), RequestOptions(provider_id="openai")).body
     assert body["input"] == [
         {"role": "user", "content": "go"},
         {"id": "rs_1", "type": "reasoning", "summary": []},

@@ -35,13 +35,14 @@ def calculate(expression: str) -> int | float:
         raise Refused(f"the expression is longer than {MAX_EXPRESSION} characters")
     try:
         tree = ast.parse(expression.strip(), mode="eval")
-    except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
-        raise Refused(f"not an arithmetic expression: {getattr(exc, 'msg', exc)}") from None
-    try:
         return checked(evaluate(tree.body))
+    except (SyntaxError, ValueError) as exc:
+        raise Refused(f"not an arithmetic expression: {getattr(exc, 'msg', exc)}") from None
+    except (RecursionError, MemoryError):
+        raise Refused("the expression is nested too deeply") from None
     except ZeroDivisionError:
         raise Refused("division by zero") from None
-    except (OverflowError, RecursionError):
+    except OverflowError:
         raise Refused("the result is too large") from None
 
 

@@ -27,6 +27,14 @@ STDERR_LINE_LIMIT = 2_000  # a longer stderr line is logged and remembered cut t
 STDERR_SETTLE = 2.0  # seconds a dead server's stderr may take to reach its end after its stdout
 
 
+def load_sdk() -> None:
+    """Import the SDK's client (a second or more of pydantic models): called in a worker thread
+    before the first server starts, so the event loop (the app's screen) keeps running meanwhile."""
+    import httpx2  # noqa: F401 - deferred: mcp costs start-up time
+    import mcp.client.stdio  # noqa: F401
+    import mcp.client.streamable_http  # noqa: F401
+
+
 class ServerState(StrEnum):
     STOPPED = "stopped"
     STARTING = "starting"
@@ -44,7 +52,8 @@ class McpToolInfo:
 
 
 class ServerConnection:
-    """See the module docstring. `problem` is one line for the user (secrets redacted)."""
+    """See the module docstring. `problem` says why it failed, in words that follow "failed: "
+    (secrets redacted); `problem_line()` is the notice that names the server."""
 
     def __init__(self, config: McpServer, log: Callable[[str], None]) -> None:
         self.config = config
@@ -57,6 +66,7 @@ class ServerConnection:
         self._session: Any = None
         self._task: asyncio.Task | None = None
         self._stderr_task: asyncio.Task | None = None
+        self._relist_task: asyncio.Task | None = None
         self._scope: Any = None  # the anyio cancel scope that stops the connection's task
         self._started = asyncio.Event()  # ready or failed
         self._lost = asyncio.Event()  # a stdio server's stderr ended: the process is gone
@@ -72,6 +82,9 @@ class ServerConnection:
         return "http" if self.config.url else "stdio"
 
     def launch(self, start_timeout: float) -> None:
+        import anyio  # deferred with mcp (anyio is its async layer; load_sdk has loaded it)
+
+        self._scope = anyio.CancelScope()  # made here, so a stop before the task runs still ends it at once
         self.state = ServerState.STARTING
         self._start_timeout = start_timeout
         self._deadline = time.monotonic() + start_timeout
@@ -86,11 +99,15 @@ class ServerConnection:
                 self._fail(f"did not start within {self._start_timeout:g} s" + self._clue())
                 await self._end_task()
 
+    def problem_line(self) -> str:
+        """The failure as one line for the user: "mcp server 'time' exited: <last stderr line>"."""
+        return f"mcp server '{self.name}' {self.problem or 'is not running'}"
+
     def unreported_problem(self) -> str | None:
         """The failure line, the first time it is asked for (so each failure is one notice)."""
         if self.state is ServerState.FAILED and self.problem and not self._reported:
             self._reported = True
-            return self.problem
+            return self.problem_line()
         return None
 
     async def call(self, tool: str, arguments: dict, timeout: float, limit: int) -> ToolOutcome:
@@ -112,7 +129,7 @@ class ServerConnection:
             if exc.code == CONNECTION_CLOSED:
                 elapsed = ms()
                 await self._connection_lost()
-                return ToolOutcome(self.problem or f"mcp server '{self.name}' closed the connection", True, "error", elapsed)
+                return ToolOutcome(self.problem_line(), True, "error", elapsed)
             return ToolOutcome(self._redact(f"The server refused the call: {exc.message}"), True, "error", ms())
         except (RuntimeError, ValueError, ValidationError) as exc:  # a result that breaks the protocol or the tool's own output schema
             return ToolOutcome(self._redact(f"The server's result could not be read: {one_line(exc)}"), True, "error", ms())
@@ -121,6 +138,9 @@ class ServerConnection:
 
     async def stop(self) -> None:
         await self._end_task()
+        if self._relist_task is not None:
+            self._relist_task.cancel()
+            await asyncio.gather(self._relist_task, return_exceptions=True)
         if self._stderr_task is not None:
             await self._settle_stderr()  # the process is gone: its stderr ends
             self._stderr_task.cancel()
@@ -131,9 +151,6 @@ class ServerConnection:
     # --- the connection's own task ---
 
     async def _keep(self) -> None:
-        import anyio  # deferred with mcp (anyio is its async layer)
-
-        self._scope = anyio.CancelScope()
         try:
             with self._scope:
                 async with AsyncExitStack() as stack:
@@ -143,6 +160,8 @@ class ServerConnection:
                     self._session = session
                     self.state = ServerState.READY
                     self._started.set()
+                    waited = self._start_timeout - (self._deadline - time.monotonic())
+                    self._log(f"mcp {self.name}: ready in {waited * 1000:.0f} ms, {len(self.tools)} tools: {', '.join(tool.name for tool in self.tools)}")
                     await self._lost.wait()  # until the process is gone, or the scope is cancelled (a stop)
                 if self.state is ServerState.READY:
                     self._fail(self._exit_words())
@@ -224,6 +243,17 @@ class ServerConnection:
         if isinstance(message, Exception):  # output on the protocol stream that is not JSON-RPC
             self._garbage = one_line(message)[:200]
             self._log(self._redact(f"mcp {self.name}: not JSON-RPC: {one_line(message)[:STDERR_LINE_LIMIT]}"))
+        elif getattr(message, "method", None) == "notifications/tools/list_changed" and self._session is not None:
+            self._relist_task = asyncio.get_running_loop().create_task(self._relist(self._session))  # not awaited here: the read loop delivers the answer
+
+    async def _relist(self, session: Any) -> None:
+        """The server said its tools changed: the next offer has the new list."""
+        try:
+            self.tools = await list_tools(session)
+        except Exception as exc:  # noqa: BLE001 - the old list stays; the log says why
+            self._log(self._redact(f"mcp {self.name}: listing the changed tools failed: {one_line(exc)}"))
+            return
+        self._log(f"mcp {self.name}: tools changed, {len(self.tools)} tools: {', '.join(tool.name for tool in self.tools)}")
 
     # --- failures in words ---
 
@@ -249,7 +279,8 @@ class ServerConnection:
         if self.state is ServerState.FAILED:
             return  # the first explanation is the one that counts
         self.state = ServerState.FAILED
-        self.problem = self._redact(f"mcp server '{self.name}' {words}")
+        self.problem = self._redact(words)
+        self._log(self.problem_line())
         self._started.set()
 
     def _exit_words(self) -> str:

@@ -13,16 +13,16 @@ import hashlib
 import re
 import sys
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from rtchat.config_rules import McpServer, ToolSettings
 from rtchat.conversation import ToolSpec
 from rtchat.secrets import redact
-from rtchat.tools.connection import McpToolInfo, ServerConnection, ServerState, route_sdk_logs
+from rtchat.tools.connection import McpToolInfo, ServerConnection, ServerState, load_sdk, route_sdk_logs
 from rtchat.tools.results import ToolOutcome
 
-__all__ = ["DEMO_SERVER", "ServerState", "ServerStatus", "Tool", "ToolOutcome", "ToolRegistry"]
+__all__ = ["DEMO_SERVER", "TOOL_NAME", "ServerState", "ServerStatus", "Tool", "ToolOutcome", "ToolRegistry", "safe_name"]
 
 DEMO_SERVER = "demo"  # rtchat's own demo server, offered to the loopback models only
 LOOPBACK_PROVIDER = "loopback"
@@ -37,15 +37,16 @@ class Tool:
     server: str
     original: str
     description: str = ""
-    schema: dict | None = None
+    schema: dict = field(default_factory=lambda: {"type": "object", "properties": {}}, hash=False)
 
     def spec(self) -> ToolSpec:
-        return ToolSpec(self.name, self.description, self.schema or {"type": "object", "properties": {}})
+        return ToolSpec(self.name, self.description, self.schema)
 
 
 @dataclass(frozen=True, slots=True)
 class ServerStatus:
-    """One server as `rtchat mcp list` and the /tools screen show it (never a header or env value)."""
+    """One server as `rtchat mcp list` and the /tools screen show it (never a header or env value);
+    `problem` is why it failed, worded to follow "failed: " ("exited: <its last stderr line>")."""
 
     name: str
     state: ServerState
@@ -65,6 +66,7 @@ class ToolRegistry:
         self._log: Callable[[str], None] = lambda line: sink(redact(line, *secrets))
         self._connections: dict[str, ServerConnection] = {}
         self._unroute_sdk_logs: Callable[[], None] | None = None
+        self._sdk_loaded = False
 
     def servers_for(self, provider_id: str) -> list[str]:
         """Enabled configured servers, plus the demo server for the loopback provider when `[tools] demo`."""
@@ -84,27 +86,33 @@ class ToolRegistry:
         return self._configured.get(name)
 
     async def start(self, names: Iterable[str], notify: Callable[[str], None]) -> None:
-        """Start the servers in `names` not started yet, in parallel, each with `[tools] start_timeout`.
-        A failure is one line through `notify` (once per failure); the others go on. Idempotent:
-        a running server is left alone, a failed one stays failed until the registry is made again."""
-        waits = []
-        for name in dict.fromkeys(names):
-            connection = self._connections.get(name)
-            if connection is None:
-                config = self.config_of(name)
-                if config is None:
-                    continue
-                if self._unroute_sdk_logs is None:
-                    self._unroute_sdk_logs = route_sdk_logs(self._log)
-                connection = self._connections[name] = ServerConnection(config, self._log)
-                connection.launch(self._settings.start_timeout)
-            waits.append(connection.wait_started())
-        if waits:
-            await asyncio.gather(*waits)
-        for name in dict.fromkeys(names):
-            connection = self._connections.get(name)
-            if connection is not None and (line := connection.unreported_problem()):
+        """Start the servers in `names` not started yet, in parallel, each with `[tools] start_timeout`
+        (counted from its launch, after the SDK has loaded). A failure is one line through `notify`
+        (once per failure); the others go on. Idempotent: a running server is left alone, a failed
+        one stays failed until `restart`."""
+        names = list(dict.fromkeys(names))
+        new = [(name, config) for name in names if name not in self._connections and (config := self.config_of(name)) is not None]
+        if new and not self._sdk_loaded:
+            await asyncio.to_thread(load_sdk)  # two starts at once may both load it: the import lock makes that harmless
+            self._sdk_loaded = True
+        if new and self._unroute_sdk_logs is None:
+            self._unroute_sdk_logs = route_sdk_logs(self._log)
+        for name, config in new:
+            if name not in self._connections:  # another start() may have launched it meanwhile
+                self._connections[name] = ServerConnection(replace(config, name=name), self._log)
+                self._connections[name].launch(self._settings.start_timeout)
+        started = [self._connections[name] for name in names if name in self._connections]
+        await asyncio.gather(*(connection.wait_started() for connection in started))
+        for connection in started:
+            if line := connection.unreported_problem():
                 notify(line)
+
+    async def restart(self, name: str, notify: Callable[[str], None]) -> None:
+        """Stop `name` if it runs and start it afresh (the user's retry of a failed server)."""
+        connection = self._connections.pop(name, None)
+        if connection is not None:
+            await connection.stop()
+        await self.start([name], notify)
 
     def status(self) -> list[ServerStatus]:
         """Every server this registry knows of (configured or started), in config order."""
@@ -140,7 +148,7 @@ class ToolRegistry:
         """Run one call. Cancelling the task sends MCP's cancellation; a deadline gives status "timeout"."""
         connection = self._connections.get(tool.server)
         if connection is None or connection.state is not ServerState.READY:
-            why = connection.problem if connection is not None and connection.problem else f"mcp server '{tool.server}' is not running"
+            why = connection.problem_line() if connection is not None else f"mcp server '{tool.server}' is not running"
             return ToolOutcome(why, True, "error", None)
         return await connection.call(tool.original, arguments, timeout, self._settings.max_result_chars)
 
@@ -148,6 +156,7 @@ class ToolRegistry:
         """Stop every server this registry started (no process left behind)."""
         connections = list(self._connections.values())
         await asyncio.gather(*(connection.stop() for connection in connections), return_exceptions=True)
+        self._connections.clear()  # a later start() starts them afresh
         if self._unroute_sdk_logs is not None:
             self._unroute_sdk_logs()
             self._unroute_sdk_logs = None
@@ -162,9 +171,12 @@ TOOL_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")  # what every provider accepts 
 
 
 def safe_name(name: str) -> str:
-    """`name` as a tool name every provider accepts: other characters become "_", a long one is
-    shortened with a hash of the whole so two long names stay apart."""
+    """`name` as a tool name every provider accepts: other characters become "_", one that does
+    not start with a letter gets a leading "_" (Gemini's rule), and a long one is shortened with a
+    hash of the whole so two long names stay apart."""
     cleaned = re.sub(r"[^a-zA-Z0-9_-]", "_", name) or "_"
+    if not (cleaned[0].isascii() and cleaned[0].isalpha()) and cleaned[0] != "_":
+        cleaned = "_" + cleaned
     if len(cleaned) <= 64:
         return cleaned
     return f"{cleaned[:55]}_{hashlib.sha1(name.encode()).hexdigest()[:8]}"

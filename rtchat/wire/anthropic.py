@@ -3,6 +3,10 @@
 Thinking streams as `thinking_delta`, its signature as one `signature_delta`;
 `redacted_thinking` blocks arrive whole. The signature is kept so the block
 can be sent back unchanged in a later turn, which Anthropic requires.
+
+Tools: `tool_use` blocks stream their `input` as `input_json_delta` pieces, keyed by the
+content block index; a follow-up sends each step's blocks back in order (thinking, text,
+tool_use), then a user message of `tool_result` blocks.
 """
 
 from __future__ import annotations
@@ -103,7 +107,7 @@ def _thinking(blocks: list[ThinkingBlock], thinking_on: bool, provider_id: str) 
 
 
 def _words(text: str) -> list[dict]:
-    return [{"type": "text", "text": text}] if has_words(text) else []  # a blank text block is a 400
+    return [{"type": "text", "text": text}] if has_words(text) else []  # an empty text block is a 400; a blank one says nothing
 
 
 def tool_use(call: ToolCall) -> dict:

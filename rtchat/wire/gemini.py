@@ -3,6 +3,10 @@
 Each frame is a whole GenerateContentResponse; thought parts carry
 `thought: true`. There is no end marker: the stream just ends, so the last
 `finishReason` seen decides how the turn ended.
+
+Tools: `functionCall` parts arrive whole (`args` an object, `id` only sometimes, the part's
+`thoughtSignature` to be sent back on that same part); results go back as `functionResponse`
+parts. Parameters are sent in the schema subset Gemini takes (`gemini_schema`).
 """
 
 from __future__ import annotations
@@ -177,13 +181,13 @@ class GeminiDecoder(StreamDecoder):
         return events
 
     def _call(self, call: Mapping[str, object], signature: object, response_id: object) -> ToolCallDelta:
-        """A whole `functionCall` part as one fragment: `args` as JSON text (which parses back to
-        the same object), the part's `thoughtSignature` to send back on it, and an id: Gemini's,
+        """A whole `functionCall` part as one fragment: `args` as compact JSON text, characters as
+        they are (it parses back to the same object, and reads like other wires' arguments), the part's `thoughtSignature` to send back on it, and an id: Gemini's,
         or a made-up one (marked, never sent back) when it gave none."""
         index, self.calls = self.calls, self.calls + 1
         name = call.get("name") if isinstance(call.get("name"), str) else ""
         args = call.get("args")
-        arguments = json.dumps(args if isinstance(args, dict) else {}, ensure_ascii=False)
+        arguments = json.dumps(args if isinstance(args, dict) else {}, ensure_ascii=False, separators=(",", ":"))
         extra: tuple[tuple[str, str], ...] = (("thought_signature", signature),) if isinstance(signature, str) and signature else ()
         call_id = call.get("id")
         if isinstance(call_id, str) and call_id:

@@ -20,9 +20,13 @@ REF_REPEATS = 2  # a recursive model (a tree's `children: list[Node]`) is unroll
 # JSON Schema type -> OpenAPI type, as google-genai's `types.Type` spells it.
 TYPES = {"string": "STRING", "number": "NUMBER", "integer": "INTEGER", "boolean": "BOOLEAN", "array": "ARRAY", "object": "OBJECT"}
 
-# Kept as they are: `types.Schema` has them with the same meaning.
-PLAIN = ("description", "minItems", "maxItems", "minLength", "maxLength", "minProperties", "maxProperties", "pattern")
+# Kept as they are when of the type `types.Schema` gives them (a wrong one would be a 400 for the
+# whole request). `default` stays because the model fills arguments better knowing it (the API's
+# Schema documents it as a note, not a check).
+TEXTS = ("description", "pattern")
+COUNTS = ("minItems", "maxItems", "minLength", "maxLength", "minProperties", "maxProperties")
 NUMBERS = ("minimum", "maximum")
+KEPT = frozenset((*TEXTS, *COUNTS, *NUMBERS, "default"))
 
 # The formats the Gemini API accepts for each type: any other (`uri`, `email` on a string) is a 400
 # ("only 'enum' and 'date-time' are supported for STRING type"), so it is dropped, not sent.
@@ -31,8 +35,9 @@ FORMATS = {"STRING": {"enum", "date-time"}, "NUMBER": {"float", "double"}, "INTE
 # Dropped on purpose (everything not named above is dropped too):
 # - `additionalProperties`, `propertyNames`, `patternProperties`: the Gemini Developer API rejects
 #   them (google-genai raises for `additionalProperties` outside Vertex AI);
-# - `$schema`, `$id`, `$comment`, `title`, `examples`, `default`, `readOnly`, `deprecated`: notes for
-#   people and validators, which the model does not need and older API versions reject;
+# - `$schema`, `$id`, `$comment`, `title`, `examples`, `readOnly`, `deprecated`: notes for people and
+#   validators that tell the model nothing the names and descriptions do not (pydantic's titles
+#   repeat the property name), and older API versions rejected;
 # - `exclusiveMinimum`/`exclusiveMaximum`, `multipleOf`, `uniqueItems`, `not`, `if`/`then`/`else`:
 #   no OpenAPI-subset equivalent; the tool validates its own input anyway.
 
@@ -89,15 +94,21 @@ def _convert(schema: object, defs: dict, depth: int, seen: tuple[str, ...]) -> d
             out["anyOf"] = converted
     if kind:
         out.setdefault("type", kind)
-    for key in PLAIN:
-        if key in schema and key not in out:
-            out[key] = schema[key]
-    for key in NUMBERS:
-        if isinstance(schema.get(key), (int, float)) and not isinstance(schema.get(key), bool):
-            out[key] = schema[key]
-    _enum(schema, out)
-    if out.get("enum") is not None and None in schema.get("enum", ()):
-        nullable = True
+    for key, value in schema.items():  # in the schema's order, so a request's bytes never vary
+        if key not in KEPT or key in out:
+            continue
+        if key in TEXTS:
+            if isinstance(value, str):
+                out[key] = value
+        elif key in COUNTS:
+            if _number(value) and value == int(value) and 0 <= value < 2**63:
+                out[key] = int(value)
+        elif key in NUMBERS:
+            if _number(value):
+                out[key] = value
+        else:
+            out[key] = value  # default
+    nullable = _enum(schema, out) or nullable
     fmt = schema.get("format")
     if isinstance(fmt, str) and fmt in FORMATS.get(out.get("type", ""), ()):
         out.setdefault("format", fmt)
@@ -108,6 +119,10 @@ def _convert(schema: object, defs: dict, depth: int, seen: tuple[str, ...]) -> d
     if nullable:
         out["nullable"] = True
     return out
+
+
+def _number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and value == value and abs(value) != float("inf")
 
 
 def _type(value: object) -> tuple[str | None, bool, list[str]]:
@@ -161,24 +176,24 @@ def _merge_all_of(schema: dict, parts: list, defs: dict, depth: int, seen: tuple
     return merged
 
 
-def _enum(schema: dict, out: dict) -> None:
+def _enum(schema: dict, out: dict) -> bool:
     """`enum` as strings (google-genai's `enum: list[str]`; integers say `format: enum`);
-    `const` is a one-value enum."""
+    `const` is a one-value enum. True when the values allow null (said as `nullable`)."""
     values = schema.get("enum")
     if not isinstance(values, list):
         values = [schema["const"]] if "const" in schema else None
     if values is None:
-        return
+        return False
     kept = [v for v in values if v is not None and not isinstance(v, (dict, list))]
-    if not kept:
-        return
-    out["enum"] = [v if isinstance(v, str) else _scalar_text(v) for v in kept]
-    if out.get("type") in (None, "STRING") and all(isinstance(v, str) for v in kept):
-        out["type"] = "STRING"
-    elif out.get("type") == "INTEGER":
-        out["format"] = "enum"
-    elif out.get("type") != "STRING":
-        out["type"] = "STRING"  # mixed or non-integer values: Gemini enums are strings
+    if kept:
+        out["enum"] = [v if isinstance(v, str) else _scalar_text(v) for v in kept]
+        if out.get("type") in (None, "STRING") and all(isinstance(v, str) for v in kept):
+            out["type"] = "STRING"
+        elif out.get("type") == "INTEGER":
+            out["format"] = "enum"
+        elif out.get("type") != "STRING":
+            out["type"] = "STRING"  # mixed or non-integer values: Gemini enums are strings
+    return None in values
 
 
 def _scalar_text(value: object) -> str:

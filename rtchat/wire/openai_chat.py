@@ -9,6 +9,10 @@ What gateways add is kept, not dropped: LiteLLM's `usage.cost` and
 `x-litellm-response-cost` header (the turn's cost), its `thinking_blocks`
 (Anthropic thinking with signatures, sent back on the next turn), and
 llama.cpp's `timings` (the server's own speeds and cache hits).
+
+Tool calls: the offered tools go out as `tools` + `tool_choice`; streamed `delta.tool_calls[]`
+become `ToolCallDelta`s however the server numbers them (`StreamedCalls`); an answer's tool
+steps go back as assistant `tool_calls` messages, then one `tool` message per result.
 """
 
 from __future__ import annotations
@@ -198,6 +202,7 @@ class StreamedCalls:
     def __init__(self) -> None:
         self.ids: list[str] = []  # slot -> call id
         self._slot_of_index: dict[int, int] = {}
+        self._synthetic: set[int] = set()  # slots whose id rtchat made up: a later real id joins them
 
     def fragments(self, calls: list, chunk_id: object) -> list[Event]:
         events: list[Event] = []
@@ -215,6 +220,7 @@ class StreamedCalls:
         if new:
             if given is None:
                 given, extra = f"{chunk_id if isinstance(chunk_id, str) and chunk_id else 'call'}-{slot}", (("synthetic_id", "1"),)
+                self._synthetic.add(slot)
             self.ids.append(given)
         name = function.get("name")
         return ToolCallDelta(slot, given if new else None, name if isinstance(name, str) and name else None, arguments_text(function.get("arguments")), extra)
@@ -223,7 +229,7 @@ class StreamedCalls:
         known = self._slot_of_index.get(index) if index is not None else (len(self.ids) - 1 if self.ids else None)
         if given is not None and given in self.ids:
             slot = self.ids.index(given)
-        elif known is None or (given is not None and self.ids[known] != given):
+        elif known is None or (given is not None and self.ids[known] != given and known not in self._synthetic):
             slot = len(self.ids)  # a new call
         else:
             slot = known

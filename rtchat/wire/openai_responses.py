@@ -3,6 +3,10 @@
 `ResponsesSocketProtocol` is WebSocket mode's session object (pure, like the
 other socket protocols): each turn sends the whole conversation, so a fresh
 socket needs no rebuilding and the server's context is never relied on.
+
+Tool calls: flat `function` tools out; `function_call` items in (`ResponseCalls`), with the
+reasoning items before each call kept in its extra; an answer's tool steps go back as those
+reasoning items, `function_call` items and `function_call_output` items.
 """
 
 from __future__ import annotations
@@ -35,17 +39,19 @@ def input_content(message: ChatMessage) -> str | list[dict]:
     return parts
 
 
-def round_items(step: ToolRound) -> list[dict]:
+def round_items(step: ToolRound, provider_id: str) -> list[dict]:
     """One tool step as input items, in the order the model produced them: each call's reasoning
     items as received (they must come back with the calls they led to), the step's words as an
     assistant message, the `function_call` items with their arguments exactly as sent, then one
     `function_call_output` per result.
 
-    The function_call items go without their item `id` (kept in the call's extra): inline items
-    need none, and an item id whose reasoning item is not sent is refused."""
+    Reasoning items go back only to the provider that made them (like thinking blocks: another
+    server cannot read them). The function_call items go without their item `id` (kept in the
+    call's extra): inline items need none, and an item id whose reasoning item is not sent is refused."""
     items: list[dict] = []
     for position, call in enumerate(step.calls):
-        items += reasoning_items(call.extra.get("reasoning", ""))
+        if call.provider == provider_id:
+            items += reasoning_items(call.extra.get("reasoning", ""))
         if position == 0 and has_words(step.text):
             items.append({"role": "assistant", "content": step.text})
         items.append({"type": "function_call", "call_id": call.id, "name": call.name, "arguments": call.arguments})
@@ -66,7 +72,7 @@ def response_body(model: str, conversation: Conversation, options: RequestOption
     items: list[dict] = []
     for message in conversation.messages:
         if message.role == "assistant":
-            items += [item for step in message.rounds for item in round_items(step)]
+            items += [item for step in message.rounds for item in round_items(step, options.provider_id)]
         if message.text or message.role == "user":
             items.append({"role": message.role, "content": input_content(message) if message.role == "user" else message.text})
     body: dict = {"model": model, "input": items}
@@ -77,6 +83,10 @@ def response_body(model: str, conversation: Conversation, options: RequestOption
         # and strict mode refuses most JSON Schemas an MCP server offers (optional properties).
         body["tools"] = [{"type": "function", "name": tool.name, "description": tool.description, "parameters": tool.parameters, "strict": False} for tool in options.tools]
         body["tool_choice"] = options.tool_choice
+        if options.extra_body.get("store") is False:
+            # Nothing is kept server-side, so a reasoning item can only go back with its
+            # encrypted content, which the server sends only when asked.
+            body["include"] = ["reasoning.encrypted_content"]
     if options.effort is not None:
         body["reasoning"] = {"effort": EFFORT[options.effort]}
         if options.effort != "off":
@@ -228,7 +238,8 @@ class ResponsesDecoder(StreamDecoder):
                 return events + [Done("interrupted")]
             if self.refused:
                 return events + [Done("refusal")]
-            called = self.calls.made or any(mapping(item).get("type") == "function_call" for item in response.get("output") or [])
+            output = response.get("output")
+            called = self.calls.made or any(mapping(item).get("type") == "function_call" for item in (output if isinstance(output, list) else []))
             return events + [Done("tool_use" if called else "complete")]
         if kind == "error":
             error = payload.get("error") if isinstance(payload.get("error"), dict) else payload

@@ -9,8 +9,6 @@ What a server sees (a call waiting, a cancellation) it says on stderr, which rea
 registry's log: a test awaits that line instead of sleeping.
 """
 
-from __future__ import annotations
-
 import asyncio
 import base64
 import contextlib
@@ -39,7 +37,7 @@ def stdio_config(name: str, mode: str = "normal", **fields) -> McpServer:
 def build(name: str = "test"):
     """The SDK server with the test tools."""
     import anyio
-    from mcp.server.mcpserver import MCPServer
+    from mcp.server.mcpserver import Context, MCPServer
     from mcp.server.mcpserver.exceptions import ToolError
     from mcp.types import CallToolResult, ImageContent
 
@@ -93,6 +91,13 @@ def build(name: str = "test"):
         return "never"
 
     @server.tool()
+    async def grow(ctx: Context) -> str:
+        """Add a tool named `extra` and tell the client the list changed."""
+        server.add_tool(lambda: "extra here", name="extra", description="Added while running.")
+        await ctx.session.send_tool_list_changed()
+        return "grown"
+
+    @server.tool()
     def die() -> str:
         """Exit in the middle of the call."""
         print(DIED, file=sys.stderr, flush=True)
@@ -112,6 +117,18 @@ def build(name: str = "test"):
 class HttpServer:
     url: str
     headers_seen: list[dict[str, str]] = field(default_factory=list)
+    bodies: list[bytes] = field(default_factory=list)  # every request body, as it arrived
+    arrived: asyncio.Event = field(default_factory=asyncio.Event)  # set at each body; a test clears it to wait for the next
+
+    async def saw(self, text: str, within: float = 60.0) -> None:
+        """Wait until a request body holding `text` has arrived (the deadline only stops a hang)."""
+
+        async def wait() -> None:
+            while not any(text.encode() in body for body in self.bodies):
+                self.arrived.clear()
+                await self.arrived.wait()
+
+        await asyncio.wait_for(wait(), within)
 
 
 @contextlib.asynccontextmanager
@@ -125,10 +142,22 @@ async def http_server(name: str = "test") -> AsyncIterator[HttpServer]:
     port = sock.getsockname()[1]
     served = HttpServer(f"http://127.0.0.1:{port}/mcp")
 
-    async def recording(scope, receive, send):  # the headers each request carried, as the server saw them
-        if scope["type"] == "http":
-            served.headers_seen.append({key.decode(): value.decode() for key, value in scope["headers"]})
-        await app(scope, receive, send)
+    async def recording(scope, receive, send):  # the headers and body of each request, as the server saw them
+        if scope["type"] != "http":
+            return await app(scope, receive, send)
+        served.headers_seen.append({key.decode(): value.decode() for key, value in scope["headers"]})
+        body = bytearray()
+
+        async def receive_recorded():
+            message = await receive()
+            if message["type"] == "http.request":
+                body.extend(message.get("body", b""))
+                if not message.get("more_body"):
+                    served.bodies.append(bytes(body))
+                    served.arrived.set()
+            return message
+
+        await app(scope, receive_recorded, send)
 
     server = uvicorn.Server(uvicorn.Config(recording, log_level="warning", lifespan="on"))
     task = asyncio.create_task(server.serve(sockets=[sock]))
