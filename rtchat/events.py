@@ -184,6 +184,14 @@ def plausible_usd(value: object) -> float | None:
     return None
 
 
+USD_PLACES = 10  # machine output's money: 1e-10 $ is under a hundredth of the cheapest token's price, and no float noise
+
+
+def machine_usd(value: float | None) -> float | None:
+    """Dollars for `--jsonl`/`--json`: rounded to USD_PLACES, so 1.5819999999999998e-05 reads 1.582e-05."""
+    return None if value is None else round(value, USD_PLACES)
+
+
 @dataclass(frozen=True, slots=True)
 class Cost:
     """What the turn cost in US dollars: reported by the server (LiteLLM, OpenRouter) or
@@ -342,4 +350,6 @@ def event_to_dict(event: Event) -> dict:
         data = {"bytes": len(event.pcm), "rate": event.rate}
     elif isinstance(event, ToolCallDelta):
         data["extra"] = dict(event.extra)
+    elif isinstance(event, Cost):
+        data["usd"], data["saved_usd"] = machine_usd(event.usd), machine_usd(event.saved_usd)
     return {"type": kind, **data}

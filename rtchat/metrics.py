@@ -32,15 +32,30 @@ def gaps_ms(arrivals: Sequence[float]) -> list[float]:
     return [(later - earlier) * 1000.0 for earlier, later in zip(arrivals, arrivals[1:])]
 
 
+# A rate needs a span that means something. Arrivals are stamped where the consumer takes
+# them, so a socket frame holding several tokens, or a consumer busy for one screen frame,
+# stamps a few arrivals within microseconds: two of them "measure" 300,000 tok/s. Over at
+# least RATE_MIN_GAPS gaps and RATE_MIN_SPAN_S, one such batch (a 16 ms frame) moves the
+# figure by a sixth at most; below that there is no rate (None), never a wild one.
+RATE_MIN_GAPS = 10
+RATE_MIN_SPAN_S = 0.1
+
+
 def tokens_per_second(arrivals: Sequence[float]) -> float | None:
-    """Streaming rate after the first token: (n - 1) arrivals over the first-to-last span.
+    """Streaming rate after the first token: (n - 1) arrivals over the first-to-last span,
+    or None until that span is long enough to mean something (see RATE_MIN_SPAN_S).
 
     Counted from what arrived, never from a provider's running usage count (Anthropic's
     `message_start` count is provisional). The first arrival is excluded: its wait is TTFT."""
-    if len(arrivals) < 2:
+    if len(arrivals) < RATE_MIN_GAPS + 1:
         return None
     span = arrivals[-1] - arrivals[0]
-    return (len(arrivals) - 1) / span if span > 0 else None
+    return (len(arrivals) - 1) / span if span >= RATE_MIN_SPAN_S else None
+
+
+def format_ms(value: float | None, missing: str = "–") -> str:
+    """A millisecond figure as every screen writes it: `3,011 ms` (whole ms, thousands separated)."""
+    return missing if value is None else f"{value:,.0f} ms"
 
 
 def _round(value: float | None) -> float | None:

@@ -9,6 +9,7 @@ from rtchat.race import RaceSpec
 from rtchat.ui.race_app import RaceApp
 from rtchat.ui.screens.race import RaceScreen
 from rtchat.ui.widgets.transcript.messages import AssistantMessage
+from tests.support.lines import shown_lines
 from tests.support.ui import make_app, palette_offers, ready, wait_for
 
 SIZE = (120, 40)
@@ -43,7 +44,8 @@ async def test_three_protocols_at_once_and_the_quickest_ttft_is_marked_first():
         column = screen.columns[2]
         assert "first to answer" in str(column.query_one(".race-marks").render())
         assert "TTFT" in str(column.query_one(".race-figures").render())
-        assert "race these words" in str(column.query_one(".race-answer").render())
+        answer = shown_lines(column.query_one(".race-answer"))
+        assert "race these words" in answer and "Echo (turn 1)" in answer  # rendered, not `**Echo** (turn 1)`
         assert not screen.has_class("stacked")
 
 

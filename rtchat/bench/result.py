@@ -6,7 +6,7 @@ later; summaries are computed from them on demand, never stored separately.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 from rtchat.bench.stats import Summary, median, percentile, summarize
 
@@ -23,6 +23,7 @@ METRICS: tuple[tuple[str, str, str], ...] = (
     ("tokens_per_s", "tokens/s", "tok/s"),
     ("interrupt_ms", "interrupt latency", "ms"),
 )
+ITL_PERCENTILES = {"itl_p50_ms": 0.5, "itl_p95_ms": 0.95}  # over the pooled gaps: see BenchResult.metric
 
 
 @dataclass
@@ -46,11 +47,11 @@ class Sample:
 
     @property
     def itl_p50_ms(self) -> float | None:
-        return percentile(self.gaps_ms, 0.5)
+        return percentile(self.gaps_ms, ITL_PERCENTILES["itl_p50_ms"])
 
     @property
     def itl_p95_ms(self) -> float | None:
-        return percentile(self.gaps_ms, 0.95)
+        return percentile(self.gaps_ms, ITL_PERCENTILES["itl_p95_ms"])
 
 
 @dataclass
@@ -80,9 +81,16 @@ class BenchResult:
         return [s for s in self.samples if s.protocol == protocol and s.kind == kind and s.error is None]
 
     def metric(self, protocol: str, key: str) -> Summary | None:
-        """A table cell: the metric over this protocol's turns of the kind that measures it."""
+        """A table cell: the metric over this protocol's turns of the kind that measures it.
+
+        The inter-token percentiles are one figure with one definition, the chart's: the
+        percentile of every gap of every measured turn, pooled (a run's own percentile
+        would weigh a short run like a long one). Their min-max is still the runs' spread."""
         kind = INTERRUPT if key == "interrupt_ms" else MEASURED
-        return summarize(getattr(sample, key) for sample in self.of(protocol, kind))
+        per_run = summarize(getattr(sample, key) for sample in self.of(protocol, kind))
+        fraction = ITL_PERCENTILES.get(key)
+        pooled = None if fraction is None else percentile(self.gaps(protocol), fraction)
+        return per_run if per_run is None or pooled is None else replace(per_run, median=pooled)
 
     def gaps(self, protocol: str) -> list[float]:
         """Every inter-token gap of the measured turns, pooled: the distribution the chart draws."""

@@ -40,7 +40,7 @@ def render_table(result: BenchResult) -> str:
     lines = [
         f"rtchat bench: {result.model}, {result.runs} run(s) per protocol, "
         f"measured turns stopped after {result.stop_after} tokens, interrupt after {result.interrupt_after}",
-        "median (min-max) over runs; every turn opens its own connection",
+        "median (min-max) over runs; inter-token p50/p95 over every gap of every run, as the chart; every turn opens its own connection",
         "",
     ]
     if names:

@@ -38,6 +38,7 @@ from .scripts import (
     ModelSpec,
     Script,
     Usage,
+    last_token_due,
     parse_model,
     write_script,
 )
@@ -52,14 +53,21 @@ SSE_HEADERS = {
 
 
 class PromptCache:
-    """Remembers every message-list prefix it has served, like a provider's prompt cache."""
+    """Remembers every message-list prefix it has served, like a provider's prompt cache.
+
+    A prefix counts as cached from `ready_at` on: the moment the response that sent it has
+    sent its last part, so two requests sent together (the lanes of a race) both pay for
+    their prompt, and a follow-up sent after the answer was read always finds it. A
+    provider, too, has an entry only once a request has been processed."""
 
     def __init__(self, capacity: int = 100_000):
         self.capacity = capacity
-        self._seen: OrderedDict[bytes, None] = OrderedDict()
+        self._seen: OrderedDict[bytes, float] = OrderedDict()  # prefix key -> from when it counts as cached
 
-    def remember(self, model: str, conversation: Conversation) -> int:
-        """Tokens of the longest prefix seen before; then remembers this request's prefixes."""
+    def remember(self, model: str, conversation: Conversation, ready_at: float | None = None) -> int:
+        """Tokens of the longest prefix cached by now; then remembers this request's prefixes."""
+        now = clock()
+        ready_at = now if ready_at is None else ready_at
         running = hashlib.sha256(model.encode())
         cached = total = 0
         keys = []
@@ -68,11 +76,11 @@ class PromptCache:
             running.update(len(encoded).to_bytes(8, "big") + encoded)
             key = running.digest()
             total += tokens
-            if key in self._seen:
+            if key in self._seen and self._seen[key] <= now:
                 cached = total
             keys.append(key)
         for key in keys:
-            self._seen[key] = None
+            self._seen[key] = min(self._seen.get(key, ready_at), ready_at)
             self._seen.move_to_end(key)
         while len(self._seen) > self.capacity:
             self._seen.popitem(last=False)
@@ -184,7 +192,7 @@ class Exchange:
             if mismatch:
                 return self._error(wire, record, "bad_request", mismatch[0], param=mismatch[1])
         script = write_script(spec.base, conversation, thinking=wire.wants_thinking(body))
-        usage = Usage(conversation.input_tokens, self.state.prompt_cache.remember(spec.base, conversation))
+        usage = Usage(conversation.input_tokens, self.state.prompt_cache.remember(spec.base, conversation, last_token_due(spec, script, record.started or clock())))
         if wire.wants_stream(request, body):
             return await self._stream(request, wire, record, spec, fault, script, usage)
         return await self._whole(request, wire, record, spec, fault, script, usage)

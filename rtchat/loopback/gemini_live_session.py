@@ -21,7 +21,7 @@ from .audio_meter import Heard, measure, resample, tone
 from .gemini import inline_files, offered_tools, tool_turn
 from .pacing import Schedule, fault_position
 from .records import ConnectionRecord, RequestRecord
-from .scripts import FAULTS, Conversation, Message, ModelError, Script, parse_model, write_script
+from .scripts import FAULTS, Conversation, Message, ModelError, Script, last_token_due, parse_model, write_script
 from .tool_model import Call, Tool
 from .vad import EnergyVad
 
@@ -275,7 +275,7 @@ class LiveServerSession:
         script = self.script(conversation)
         if script.calls:  # the `tools` model asks for calls: the model waits for their responses
             return await self._call_tools(generation, script.calls)
-        cached = self.state.prompt_cache.remember(self.spec.base, conversation)
+        cached = self.state.prompt_cache.remember(self.spec.base, conversation, last_token_due(self.spec, script, generation.record.started or clock()))
         fault = FAULTS.get(self.spec.base)
         fire_at = fault_position(script, fault)
         audio_mode = "AUDIO" in self.modalities

@@ -29,7 +29,7 @@ from .openai_chat import content_files
 from .openai_responses import offered_tools, tool_turn
 from .pacing import MIDSTREAM_ERROR, Schedule, fault_position
 from .records import ConnectionRecord, RequestRecord
-from .scripts import FAULTS, Conversation, Message, Script, parse_model, write_script
+from .scripts import FAULTS, Conversation, Message, Script, last_token_due, parse_model, write_script
 from .tool_model import Call, Tool, argument_pieces
 from .vad import EnergyVad
 
@@ -442,7 +442,7 @@ class RealtimeServerSession:
         script = self.script(conversation)
         if script.calls:  # the `tools` model asks for calls: this response is those calls
             return await self._call_tools(active, script.calls, conversation)
-        cached = self.state.prompt_cache.remember(self.spec.base, conversation)
+        cached = self.state.prompt_cache.remember(self.spec.base, conversation, last_token_due(self.spec, script, active.record.started or clock()))
         fault = FAULTS.get(self.spec.base)
         fire_at = fault_position(script, fault)
         audio_mode = "audio" in active.modalities

@@ -22,7 +22,7 @@ from .openai_chat import error_body
 from .openai_responses import OpenAIResponses, ResponsesStream
 from .pacing import Abort, Action, End, Pause, Schedule, Send, Stall, compose
 from .records import ConnectionRecord, RequestRecord
-from .scripts import ERROR_STATUS, FAULT_MESSAGES, FAULTS, ModelError, Usage, parse_model, write_script
+from .scripts import ERROR_STATUS, FAULT_MESSAGES, FAULTS, ModelError, Usage, last_token_due, parse_model, write_script
 
 if TYPE_CHECKING:
     from .exchange import LoopbackState
@@ -124,7 +124,7 @@ class ResponsesSocket:
             if mismatch:
                 return await self.refuse(record, "bad_request", mismatch[0], param=mismatch[1])
         script = write_script(spec.base, conversation, thinking=self.wire.wants_thinking(body))
-        usage = Usage(conversation.input_tokens, self.state.prompt_cache.remember(spec.base, conversation))
+        usage = Usage(conversation.input_tokens, self.state.prompt_cache.remember(spec.base, conversation, last_token_due(spec, script, record.started or clock())))
         record.status = 200
         stream = SocketResponsesStream(spec.name, body, script, reasons=self.wire.reasons(body))
         schedule = Schedule(spec.rate, spec.ttft, origin=record.started or clock())

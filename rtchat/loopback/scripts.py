@@ -149,6 +149,11 @@ class ModelSpec:
     ttft: float  # seconds before the first token
 
 
+def last_token_due(spec: ModelSpec, script: Script, origin: float) -> float:
+    """When a response started at `origin` sends its last part: TTFT, then the parts at the rate (0: at once)."""
+    return origin + spec.ttft + (max(0, len(script.parts) - 1) / spec.rate if spec.rate > 0 else 0.0)
+
+
 def parse_model(name: str) -> ModelSpec:
     """Read `lorem`, `lorem@1000` or `lorem@rate=1000,ttft=250` (ttft in ms)."""
     if not isinstance(name, str) or not name:

@@ -9,19 +9,27 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 from rtchat.answer import Answer
-from rtchat.events import Done, Error, Event, Metrics
+from rtchat.events import Done, Error, Event, Metrics, machine_usd
 from rtchat.metrics import is_token
 from rtchat.race.targets import RaceSpec
 from rtchat.target import cost_unknown
 from rtchat.turns.base import Turn
 
+COVERS = {
+    "setup_ms": "opening the lane's WebSocket or WebRTC call, done before the common start (not in ttft_ms); null for SSE",
+    "connect_ms": "TCP (and TLS) connect of the lane's request inside the race (SSE; 0 when a kept-alive connection was reused)",
+    "ttft_ms": "the common start to the first token shown",
+    "tokens_per_s": "tokens after the first over the first-to-last span; null when the span is too short to mean a rate",
+    "total_ms": "the common start to the lane's end",
+}
 FINISHED = ("complete", "length", "refusal", "tool_use", "pause")  # a real end, not an error or a stop
 
 
 @dataclass(frozen=True)
 class Figures:
-    """What a column shows and `--json` prints; None where not (yet) measured."""
+    """What a column shows and `--json` prints; None where not (yet) measured (see COVERS)."""
 
+    setup_ms: float | None = None
     connect_ms: float | None = None
     ttft_ms: float | None = None
     tokens_per_s: float | None = None
@@ -46,6 +54,7 @@ class Lane:
     first_answer: bool = False  # marked: the first lane to show a token
     first_finish: bool = False  # marked: the first lane to end with a whole answer
     tokens: int = 0  # pieces of the answer shown so far
+    setup_ms: float | None = None  # opening its socket or call, before the common start (race.runner)
     metrics: Metrics | None = None
 
     @property
@@ -75,15 +84,16 @@ class Lane:
         usage, cost = answer.usage, answer.cost
         metrics = self.metrics
         return Figures(
-            connect_ms=_round(clock.connect_ms),
+            setup_ms=self.setup_ms,
+            connect_ms=None if self.setup_ms is not None else _round(clock.connect_ms),
             ttft_ms=metrics.ttft_ms if metrics else _round(clock.ttft_ms),
             tokens_per_s=metrics.tokens_per_s if metrics else _round(clock.tokens_per_s),
             total_ms=metrics.total_ms if metrics else None,
             input_tokens=usage.input_tokens if usage else None,
             cached_tokens=usage.cached_tokens if usage else None,
             output_tokens=usage.output_tokens if usage else None,
-            cost_usd=cost.usd if cost else None,
-            saved_usd=cost.saved_usd if cost else None,
+            cost_usd=machine_usd(cost.usd) if cost else None,
+            saved_usd=machine_usd(cost.saved_usd) if cost else None,
             cost_source=cost.source if cost else self._unknown_cost(answer),
         )
 

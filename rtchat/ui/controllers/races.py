@@ -149,5 +149,5 @@ def summary(race: Race, kept: Lane) -> str:
     lines = [f"race of {len(race.lanes)}: kept {kept.spec.label}"]
     for lane in race.lanes:
         marks = "".join(mark for mark, on in ((" ★", lane.first_answer), (" ⚑", lane.first_finish)) if on)
-        lines.append(f"{lane.spec.label}{marks}: " + figure_lines(lane.figures()).replace("\n", " · "))
+        lines.append(f"{lane.spec.label}{marks}: " + figure_lines(lane.figures(), lane.spec.protocol).replace("\n", " · "))
     return "\n".join(lines)

@@ -66,6 +66,10 @@ class RaceScreen(Screen[Lane | None]):
     @work(exclusive=True, group="race")
     async def run_race(self) -> None:
         try:
+            await self.race.prepare()  # targets, turns, and every socket or call opened before the start
+            if self.race.effort_note:  # every lane was sent effort off: say why above the columns
+                head = self.query_one("#race-head", Static)
+                head.update(literal(f"{head.render()}\n{self.race.effort_note}"))
             await self.race.run(self._watch)
         finally:
             self.finished = True

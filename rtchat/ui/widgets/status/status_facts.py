@@ -12,6 +12,7 @@ import math
 from dataclasses import dataclass
 
 from rtchat.events import Cost, Usage
+from rtchat.metrics import format_ms
 from rtchat.pricing import format_usd
 from rtchat.ui.choices import PROTOCOL_NAMES
 
@@ -52,7 +53,7 @@ class StatusFacts:
 
 
 def _ms(value: float | None) -> str:
-    return "–" if value is None else f"{value:.0f} ms"
+    return format_ms(value)
 
 
 def duration(ms: float) -> str:
@@ -124,7 +125,7 @@ def _text_parts(facts: StatusFacts, usage: Usage) -> tuple[list[Part], list[Part
     if facts.ttft_ms is not None or streaming:
         right.append((5, f"ttft {_ms(facts.ttft_ms)}"))
     if facts.tokens_per_s is not None or streaming:
-        rate = "–" if facts.tokens_per_s is None else f"{facts.tokens_per_s:.0f}"
+        rate = "–" if facts.tokens_per_s is None else f"{facts.tokens_per_s:,.0f}"
         right.append((1 if streaming else 4, f"{rate} tok/s"))
     if facts.calling:
         right.append((1, facts.calling))
