@@ -125,9 +125,9 @@ class Session:
         chosen, notices = self.effort_for(target, effort)
         notices += context_warning(target, conversation)
         if protocol == "websocket":
-            return self.live_pool().turn(target, conversation, chosen, notices)
+            return self.live_pool().turn(target, conversation, chosen, notices, tools)
         if protocol == "webrtc":
-            return self.call_pool().turn(target, conversation, chosen, notices)
+            return self.call_pool().turn(target, conversation, chosen, notices, tools)
         problem = None
         if protocol != "sse":  # never a silent fallback: the user asked for something else
             problem = f"unknown protocol {protocol!r}; use sse, websocket or webrtc"

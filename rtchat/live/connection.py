@@ -15,8 +15,9 @@ import time
 from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any
 
+from rtchat.conversation import ToolResult, ToolSpec
 from rtchat.errors import DeadlinePassed, deadline_error
-from rtchat.events import Done, Error, Event, Notice
+from rtchat.events import Done, Error, ErrorKind, Event, Notice
 from rtchat.request_errors import describe_status
 from rtchat.retry import GaveUp, TryAgain, run_with_retries
 from rtchat.secrets import redact
@@ -52,6 +53,7 @@ class LiveConnection(Watched):
         self._opening: asyncio.Task | None = None
         self._tasks: set[asyncio.Task] = set()
         self.system: str | None = None  # the conversation's system prompt, for handshakes that carry it
+        self.tools: tuple[ToolSpec, ...] = ()  # the tools offered by the latest turn, for handshakes that carry them
         self.unheard: list[Notice] = []  # notices that arrived between turns (a server breaking the protocol), for the next turn
         self.last_frame_at = time.perf_counter()  # any frame is a sign of life (the stall watchdog reads it)
 
@@ -66,6 +68,15 @@ class LiveConnection(Watched):
 
     def queue_turn(self, turn: SocketTurn) -> None:
         self.protocol.send_turn(turn.conversation)
+
+    def queue_tool_results(self, turn: SocketTurn, results: list[ToolResult]) -> bool:
+        """Hook: the step's results in the wire's shape, and whatever makes the model go on;
+        False when nothing was left to send (the server withdrew every call)."""
+        return self.protocol.send_tool_results(results)
+
+    def new_session_for_tools(self, turn: SocketTurn) -> bool:
+        """Hook: whether this turn's tools need a new session (a protocol that fixes them at setup)."""
+        return False
 
     def turn_problem(self, turn: SocketTurn) -> Error | None:
         """Why this open session cannot take this turn (None: it can)."""
@@ -201,9 +212,10 @@ class LiveConnection(Watched):
                 except (TimeoutError, asyncio.TimeoutError):
                     await self.drop()  # the old answer never ended: start clean rather than mix them
             edited = not self.protocol.context.serves(turn.conversation.messages) or turn.conversation.system != self.system
-            if self.is_open and edited:
-                await self.drop()  # the conversation (or its system prompt) was edited: the socket's context is wrong
+            if self.is_open and (edited or self.new_session_for_tools(turn)):
+                await self.drop()  # the conversation (or its system prompt, or tools fixed at setup) changed: the socket's context is wrong
             self.system = turn.conversation.system
+            self.tools = turn.offered
             try:
                 turn.clock.connect_ms = await self.ensure_open(turn)
             except SocketFailure as exc:
@@ -225,12 +237,33 @@ class LiveConnection(Watched):
             except SocketFailure as exc:
                 turn.end(exc.error, Done("error"))
 
+    async def send_tool_results(self, turn: SocketTurn) -> None:
+        """The results of the step the turn just ran, on the same socket; the next response
+        streams into the same turn. Nothing is sent for a turn that has ended."""
+        if self.current is not turn or turn.finished.is_set():
+            return
+        answer = turn.received_answer()
+        message = answer.message()
+        if answer.tool_calls or message is None or not message.rounds:
+            turn.end(Error(ErrorKind.PROTOCOL, "the tool step gave no result for the model's calls; the answer stops here"), Done("error"))
+            return
+        if not self.is_open:
+            turn.end(Error(ErrorKind.CONNECTION, f"the connection to {self.target.host} closed while the tools ran; the partial answer is kept", retryable=True), Done("error"))
+            return
+        if not self.queue_tool_results(turn, message.rounds[-1].results):
+            turn.end(Done("interrupted"))  # the server withdrew the calls: it will not go on from them
+            return
+        try:
+            await self.flush()
+        except SocketFailure as exc:
+            turn.end(exc.error, Done("error"))
+
     def turn_ended(self, turn: SocketTurn, reason: str) -> None:
         """Remember the answer as the server holds it; free the socket for the next turn."""
         if self.current is turn:
             self.current = None
-            if turn.sent and turn.answer_text and reason != "error":
-                self.protocol.answered(turn.answer_text)
+            if turn.sent and (turn.answer_text or turn.received_answer().rounds) and reason != "error":
+                self.protocol.answered(turn.answer_text)  # tool steps without words: the server holds them all the same
             elif turn.sent and reason == "error" and self.is_open:
                 self.protocol.answered(turn.answer_text)  # kept by the server as far as it got
 
@@ -243,7 +276,7 @@ class LiveConnection(Watched):
         network = self.network
         deadlines = Deadlines(network.stall_timeout, network.first_token_timeout or None, network.total_timeout or None)
         started = turn.sent_at or time.perf_counter()
-        while not turn.finished.is_set():
+        while not turn.finished.is_set() and not turn.wants_tools:
             when, which = deadlines.next(started, turn.progress_at or started, turn.content_sent)
             remaining = when - time.perf_counter()
             if remaining <= 0:
@@ -252,7 +285,7 @@ class LiveConnection(Watched):
                 await self.drop()  # the socket's state is unknown now: the next turn starts clean
                 return
             try:
-                await asyncio.wait_for(turn.finished.wait(), remaining)
+                await asyncio.wait_for(turn.wake.wait(), remaining)  # the end, or calls to run
             except (TimeoutError, asyncio.TimeoutError):
                 pass
 

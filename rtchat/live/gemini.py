@@ -16,7 +16,7 @@ import asyncio
 import time
 from typing import TYPE_CHECKING
 
-from rtchat.events import Notice
+from rtchat.events import Event, Notice
 from rtchat.live.connection import LiveConnection
 from rtchat.retry import ResumeBackoff
 from rtchat.target import Target, auth_headers
@@ -45,8 +45,20 @@ class GeminiLiveConnection(LiveConnection):
         headers = tuple(auth_headers(self.target).items())
         return SocketAddress(socket_url(self.target.base_url, wire.PATH), headers)
 
+    def received(self, events: list[Event]) -> list[Event]:
+        """A `toolCallCancellation` for a call the turn is running stops the step: the call is
+        cancelled at its server, nothing of it is sent, and the turn ends interrupted."""
+        turn = self.current
+        if turn is not None and self.protocol.decoder.cancelled.intersection(turn.running_calls):
+            turn.stop_tools()
+        return events
+
+    def new_session_for_tools(self, turn: SocketTurn) -> bool:
+        return turn.offered != self.protocol.tools  # Live fixes tools at setup, as it does instructions
+
     async def _open_once(self) -> float:
         self.protocol.system = self.system  # Live fixes instructions at setup
+        self.protocol.tools = self.tools
         connect_ms = await super()._open_once()
         self.opened_at = time.perf_counter()
         return connect_ms

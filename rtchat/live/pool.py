@@ -11,6 +11,8 @@ from rtchat.live.connection import LiveConnection
 from rtchat.target import Target, is_local
 from rtchat.turns.refused import RefusedTurn
 from rtchat.turns.socket import SocketTurn
+from rtchat.turns.tool_steps import ToolRunner
+from rtchat.wire.deepseek_socket import NO_TOOLS
 
 if TYPE_CHECKING:
     from rtchat.config import NetworkSettings
@@ -69,12 +71,14 @@ class LivePool:
         entry = self._entries.get((id(conversation), target.ref))
         return entry[1] if entry and entry[0] is conversation else None
 
-    def turn(self, target: Target, conversation: Conversation, effort: str | None, notices: list[Notice]) -> SocketTurn:
+    def turn(self, target: Target, conversation: Conversation, effort: str | None, notices: list[Notice], tools: ToolRunner | None = None) -> SocketTurn:
         wire = ws_wire_for(target)
         if wire is None:
             return RefusedTurn(target, conversation, effort, notices, f"{target.ref} offers no WebSocket API; use --protocol sse", "websocket")
+        if wire == "deepseek_socket" and tools is not None:
+            return RefusedTurn(target, conversation, effort, notices, NO_TOOLS, "websocket")  # refused before any tool server starts
         connection = self._connection_for(target, conversation, lambda: connection_class(wire)(target, self.network))
-        return SocketTurn(connection, target, conversation, effort, notices)
+        return SocketTurn(connection, target, conversation, effort, notices, tools=tools)
 
     def _connection_for(self, target: Target, conversation: Conversation, make: Callable[[], LiveConnection]) -> LiveConnection:
         """This conversation's connection for this model, made (and the model's old one closed) when needed."""

@@ -37,6 +37,9 @@ class RealtimeConnection(LiveConnection):
     def address(self) -> SocketAddress:
         return realtime_address(self.target)
 
+    def queue_turn(self, turn: SocketTurn) -> None:
+        self.protocol.send_turn(turn.conversation, turn.offered)  # tools in a session.update when they changed
+
     def turn_problem(self, turn: SocketTurn) -> Error | None:
         """A beta server has no field for image bytes: refuse its images (only now is its dialect known)."""
         for message in self.protocol.context.unsent(turn.conversation.messages):

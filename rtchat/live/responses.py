@@ -9,6 +9,7 @@ stops generating when the client leaves) and the next turn opens a new one.
 
 from __future__ import annotations
 
+from rtchat.conversation import Conversation, ToolResult
 from rtchat.live.connection import LiveConnection
 from rtchat.target import auth_headers
 from rtchat.turns.socket import SocketTurn
@@ -28,6 +29,15 @@ class ResponsesSocketConnection(LiveConnection):
         headers = tuple(auth_headers(self.target).items())
         return SocketAddress(socket_url(self.target.base_url, "/responses"), headers)
 
+    def options(self, turn: SocketTurn) -> RequestOptions:
+        return RequestOptions(effort=turn.effort, provider_id=self.target.provider.id, effort_style=self.target.provider.effort_style, tools=turn.offered)
+
     def queue_turn(self, turn: SocketTurn) -> None:
-        options = RequestOptions(effort=turn.effort, provider_id=self.target.provider.id, effort_style=self.target.provider.effort_style)
-        self.protocol.send_turn(turn.conversation, options)
+        self.protocol.send_turn(turn.conversation, self.options(turn))
+
+    def queue_tool_results(self, turn: SocketTurn, results: list[ToolResult]) -> bool:
+        """As over SSE: the next `response.create` carries the answer so far (its calls as
+        received, then their outputs), built by the same protocol object."""
+        step = Conversation([*turn.conversation.messages, turn.received_answer().message()], turn.conversation.system)
+        self.protocol.send_turn(step, self.options(turn))
+        return True

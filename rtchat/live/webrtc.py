@@ -31,6 +31,7 @@ from rtchat.live.realtime import RealtimeConnection
 from rtchat.target import Target, is_local
 from rtchat.transports.websocket import ConnectionState, SocketFailure
 from rtchat.turns.socket import SocketTurn
+from rtchat.turns.tool_steps import ToolRunner
 
 if TYPE_CHECKING:
     from rtchat.config import NetworkSettings
@@ -169,9 +170,9 @@ class WebRTCPool(LivePool):
         self.client_for = client_for
         self.ice_servers = list(ice_servers)
 
-    def turn(self, target: Target, conversation: Conversation, effort: str | None, notices: list[Notice]) -> SocketTurn:
+    def turn(self, target: Target, conversation: Conversation, effort: str | None, notices: list[Notice], tools: ToolRunner | None = None) -> SocketTurn:
         if not offers_webrtc(target):
             offered = ", ".join(target.info.protocols)
             return RefusedTurn(target, conversation, effort, notices, f"{target.ref} offers no WebRTC API ({offered} only); use --protocol {target.info.protocols[0]}", "webrtc")
         connection = self._connection_for(target, conversation, lambda: RealtimeCallConnection(target, self.network, self.client_for, self.ice_servers))
-        return SocketTurn(connection, target, conversation, effort, notices, "webrtc")
+        return SocketTurn(connection, target, conversation, effort, notices, "webrtc", tools)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
 import re
 import time
 import uuid
@@ -17,10 +18,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .audio_meter import Heard, measure, resample, tone
-from .gemini import inline_files
+from .gemini import inline_files, offered_tools, tool_turn
 from .pacing import Schedule, fault_position
 from .records import ConnectionRecord, RequestRecord
 from .scripts import FAULTS, Conversation, Message, ModelError, Script, parse_model, write_script
+from .tool_model import Call, Tool
 from .vad import EnergyVad
 
 INPUT_RATE = 16000
@@ -50,6 +52,10 @@ class Turn:
     heard: Heard | None = None
     audio: bytes = b""
     files: tuple[tuple[str, int], ...] = ()  # (media type, bytes) of its inlineData parts
+    parts: tuple[dict, ...] = ()  # a step's `functionCall` parts (model) or the client's `functionResponse` parts (user)
+
+    def content(self) -> dict:
+        return {"role": self.role, "parts": list(self.parts) or [{"text": self.text}]}
 
 
 @dataclass
@@ -85,6 +91,9 @@ class LiveServerSession:
         self.automatic_activity = True  # Live's default: the server hears speech start and stop itself
         self.vad: EnergyVad | None = None
         self.playing_until = 0.0  # when the last answer's audio has played out at the client
+        self.tools: tuple[Tool, ...] = ()  # declared at setup (`tools[].functionDeclarations`)
+        self.pending: dict[str, Call] = {}  # calls sent in a `toolCall` and not answered yet
+        self.withdrawn: set[str] = set()  # calls cancelled by a `toolCallCancellation`: a late response to one is ignored
 
     async def send(self, message: dict) -> None:
         async with self._lock:
@@ -103,7 +112,7 @@ class LiveServerSession:
         if get(message, "realtimeInput") is not None:
             return await self.on_realtime_input(get(message, "realtimeInput"))
         if get(message, "toolResponse") is not None:
-            return
+            return await self.on_tool_response(get(message, "toolResponse"))
         await self._close(1007, "Request contains an invalid argument: unknown message.")
 
     async def on_setup(self, setup: dict) -> None:
@@ -129,6 +138,7 @@ class LiveServerSession:
                 return await self._close(1008, "Invalid session resumption handle.")
             self.turns = list(saved)
             self.resumed = True
+        self.tools = offered_tools(setup)  # the same reading as the HTTP wire's `tools`
         detection = get(get(setup, "realtimeInputConfig") or {}, "automaticActivityDetection") or {}
         self.automatic_activity = not get(detection, "disabled")
         self.spec = spec
@@ -145,9 +155,26 @@ class LiveServerSession:
             text = "".join(str(get(part, "text") or "") for part in get(turn, "parts") or [])
             files = inline_files(turn)
             self.connection.files += files
-            self.turns.append(Turn("model" if get(turn, "role") == "model" else "user", text, files=files))
+            steps = tuple(p for p in get(turn, "parts") or [] if isinstance(p, dict) and (get(p, "functionCall") or get(p, "functionResponse")))
+            self.turns.append(Turn("model" if get(turn, "role") == "model" else "user", text, files=files, parts=steps))
         if get(content, "turnComplete"):
             await self.start()
+
+    async def on_tool_response(self, response: dict) -> None:
+        """The client's results: each must answer a call the model is waiting on (by `id`); Live
+        reports a bad request by closing the socket (1007), as it does for any invalid argument."""
+        self.connection.tool_frames.append({"toolResponse": response})
+        answers = [answer for answer in get(response, "functionResponses") or [] if get(answer, "id") not in self.withdrawn]
+        for answer in answers:
+            call_id = get(answer, "id")
+            if call_id not in self.pending:
+                return await self._close(1007, f"Request contains an invalid argument: function response id {call_id!r} answers no pending function call.")
+        for answer in answers:
+            self.pending.pop(get(answer, "id"))
+        if answers:
+            self.turns.append(Turn("user", "", parts=tuple({"functionResponse": answer} for answer in answers)))
+        if answers and not self.pending:
+            await self.start()  # every call answered: the model goes on by itself
 
     async def on_realtime_input(self, realtime: dict) -> None:
         audio = get(realtime, "audio")
@@ -196,8 +223,8 @@ class LiveServerSession:
     # ---------------------------------------------------------------- answering
 
     def conversation(self) -> Conversation:
-        messages = tuple(Message("assistant" if t.role == "model" else "user", t.text, t.files) for t in self.turns)
-        return Conversation(system=self.system, messages=messages)
+        messages = tuple(Message("assistant" if t.role == "model" else "user", t.text, t.files) for t in self.turns if not t.parts)
+        return Conversation(system=self.system, messages=messages, tools=tool_turn([t.content() for t in self.turns], self.tools))
 
     def script(self, conversation: Conversation) -> Script:
         last = next((t for t in reversed(self.turns) if t.role == "user"), None)
@@ -206,6 +233,7 @@ class LiveServerSession:
         return write_script(self.spec.base, conversation, thinking=False)
 
     async def start(self) -> None:
+        self.pending.clear()  # new input while calls waited: they are abandoned
         await self.interrupt()  # new input while answering: the old answer stops
         record = RequestRecord(path=self.path, wire=WIRE, model=self.model, status=200, started=clock(), connection=self.index)
         record.request_json = {"turns": len(self.turns), "context": [[t.role, t.text] for t in self.turns]}  # what this answer builds on
@@ -224,6 +252,11 @@ class LiveServerSession:
             await self.send({"serverContent": {"interrupted": True}})
 
     async def interrupt(self) -> None:
+        if self.pending and self.generation is None:
+            ids, self.pending = list(self.pending), {}
+            self.withdrawn.update(ids)
+            await self.send({"toolCallCancellation": {"ids": ids}})  # the user cut in while the calls ran
+            return
         generation = self.generation
         if generation is None or generation.finishing:
             return
@@ -240,6 +273,8 @@ class LiveServerSession:
     async def _generate(self, generation: Generation) -> None:
         conversation = self.conversation()
         script = self.script(conversation)
+        if script.calls:  # the `tools` model asks for calls: the model waits for their responses
+            return await self._call_tools(generation, script.calls)
         cached = self.state.prompt_cache.remember(self.spec.base, conversation)
         fault = FAULTS.get(self.spec.base)
         fire_at = fault_position(script, fault)
@@ -283,6 +318,19 @@ class LiveServerSession:
             await self.send({"goAway": {"timeLeft": f"{GOAWAY_SECONDS}s"}})
             await asyncio.sleep(GOAWAY_SECONDS)
             await self._close(1001, "session time limit reached (loopback fault-goaway)")
+
+    async def _call_tools(self, generation: Generation, calls: tuple[Call, ...]) -> None:
+        """One `toolCall` with every call of the step; the model then waits for `toolResponse`."""
+        generation.finishing = True
+        asked = [{"id": c.id, "name": c.name, "args": json.loads(c.arguments or "{}")} for c in calls]
+        self.turns.append(Turn("model", "", parts=tuple({"functionCall": call} for call in asked)))
+        self.pending.update((call.id, call) for call in calls)
+        await self.send({"toolCall": {"functionCalls": asked}})
+        generation.record.tokens_sent += len(calls)
+        generation.record.first_byte = generation.record.first_byte or clock()
+        generation.record.ended = clock()
+        generation.record.outcome = "tool_use"
+        self.generation = None
 
     async def _speak(self) -> None:
         last = next((t for t in reversed(self.turns) if t.role == "user"), None)

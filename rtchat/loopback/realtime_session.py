@@ -26,9 +26,11 @@ from rtchat.wire.openai_realtime import BETA_NAMES
 
 from .audio_meter import Heard, measure, tone
 from .openai_chat import content_files
+from .openai_responses import offered_tools, tool_turn
 from .pacing import MIDSTREAM_ERROR, Schedule, fault_position
 from .records import ConnectionRecord, RequestRecord
 from .scripts import FAULTS, Conversation, Message, Script, parse_model, write_script
+from .tool_model import Call, Tool, argument_pieces
 from .vad import EnergyVad
 
 RATE = 24000
@@ -63,6 +65,10 @@ class Item:
     heard: Heard | None = None  # a spoken user turn: what the meter measured
     audio: bytes = b""
     files: tuple[tuple[str, int], ...] = ()  # (media type, bytes) of its `input_image` parts
+    kind: str = "message"  # or "function_call" / "function_call_output" (role "tool")
+    call_id: str = ""
+    name: str = ""
+    arguments: str = ""
 
 
 @dataclass
@@ -85,6 +91,13 @@ def usage_json(input_tokens: int, cached: int, output_tokens: int) -> dict[str, 
         "input_token_details": {"cached_tokens": cached, "text_tokens": input_tokens, "audio_tokens": 0},
         "output_token_details": {"text_tokens": output_tokens, "audio_tokens": 0},
     }
+
+
+def is_tool_frame(kind: str | None, event: dict) -> bool:
+    """A client event that offers tools or carries a call or its output."""
+    if kind == "session.update":
+        return isinstance(event.get("session"), dict) and "tools" in event["session"]
+    return kind == "conversation.item.create" and isinstance(event.get("item"), dict) and event["item"].get("type") in ("function_call", "function_call_output")
 
 
 class RealtimeServerSession:
@@ -123,6 +136,7 @@ class RealtimeServerSession:
         self.vad: EnergyVad | None = None
         self.speech_item: str | None = None  # the item id the speech being heard will become
         self.active: ActiveResponse | None = None
+        self.tools: tuple[Tool, ...] = ()  # offered in session.update (`session.tools`)
         self.dialect = dialect
         self.connection = ConnectionRecord(path, WIRE, model, opened=clock(), dialect=dialect)
         self.state.connections.append(self.connection)
@@ -180,6 +194,8 @@ class RealtimeServerSession:
         kind = event.get("type") if isinstance(event, dict) else None
         if kind and kind != "input_audio_buffer.append":
             self.connection.received.append(kind)
+        if is_tool_frame(kind, event):
+            self.connection.tool_frames.append(event)  # what tests assert went over the wire
         if not kind:
             return await self.error("invalid_request_error", "invalid_event", "The 'type' field is missing.", event)
         handler = self.HANDLERS.get(kind)
@@ -207,6 +223,10 @@ class RealtimeServerSession:
             self.modalities = list(modalities)
         if isinstance(session.get("instructions"), str):
             self.instructions = session["instructions"]
+        if "tools" in session:
+            if not isinstance(session["tools"], list) or not all(isinstance(tool, dict) and isinstance(tool.get("name"), str) for tool in session["tools"]):
+                return await self.error("invalid_request_error", "invalid_value", "session.tools must be an array of tools, each with a name.", event)
+            self.tools = offered_tools(session)  # the same reading as the Responses wire's `tools`
         holder = session if self.dialect == "beta" else ((session.get("audio") or {}).get("input") or {})
         if "turn_detection" in holder:
             detection = holder["turn_detection"]
@@ -223,6 +243,8 @@ class RealtimeServerSession:
 
     async def on_item_create(self, event: dict) -> None:
         item = event["item"]
+        if item.get("type") in ("function_call", "function_call_output"):
+            return await self.on_function_item(event, item)
         if item.get("type", "message") != "message" or item.get("role") not in ("user", "assistant", "system"):
             return await self.error("invalid_request_error", "invalid_value", "only message items with role user, assistant or system are supported.", event)
         content = item.get("content") or []
@@ -242,11 +264,37 @@ class RealtimeServerSession:
         self.connection.files += files
         await self.add_item(Item(item.get("id") or new_id("item"), item["role"], text, heard, audio, files))
 
+    async def on_function_item(self, event: dict, item: dict) -> None:
+        """A call (context rebuilt on a fresh socket) or a call's output. As OpenAI's server does,
+        an output must answer a `function_call` item of this conversation (by `call_id`); the
+        error names the call id it could not find (the error's code is the loopback's choice)."""
+        call_id = item.get("call_id")
+        if not isinstance(call_id, str) or not call_id:
+            return await self.error("invalid_request_error", "missing_required_parameter", "Missing required parameter: 'item.call_id'.", event)
+        if item["type"] == "function_call":
+            name, arguments = item.get("name"), item.get("arguments", "")
+            if not isinstance(name, str) or not name or not isinstance(arguments, str):
+                return await self.error("invalid_request_error", "invalid_value", "A function_call item needs a name and arguments as a string.", event)
+            return await self.add_item(Item(item.get("id") or new_id("item"), "tool", "", kind="function_call", call_id=call_id, name=name, arguments=arguments))
+        if not any(known.kind == "function_call" and known.call_id == call_id for known in self.items):
+            return await self.error("invalid_request_error", "invalid_value", f"Invalid value: '{call_id}'. No function_call item with this call_id exists in the conversation.", event)
+        output = item.get("output")
+        if not isinstance(output, str):
+            return await self.error("invalid_request_error", "invalid_type", "Invalid type for 'item.output': expected a string.", event)
+        await self.add_item(Item(item.get("id") or new_id("item"), "tool", output, kind="function_call_output", call_id=call_id))
+
+    def item_json(self, item: Item, status: str = "completed") -> dict[str, Any]:
+        if item.kind == "function_call":
+            return {"id": item.id, "type": "function_call", "status": status, "call_id": item.call_id, "name": item.name, "arguments": item.arguments}
+        if item.kind == "function_call_output":
+            return {"id": item.id, "type": "function_call_output", "call_id": item.call_id, "output": item.text}
+        kind = "output_text" if item.role == "assistant" else ("input_audio" if item.heard else "input_text")
+        return {"id": item.id, "type": "message", "status": status, "role": item.role, "content": [{"type": kind, "text": item.text}]}
+
     async def add_item(self, item: Item) -> None:
         previous = self.items[-1].id if self.items else None
         self.items.append(item)
-        kind = "output_text" if item.role == "assistant" else ("input_audio" if item.heard else "input_text")
-        body = {"id": item.id, "type": "message", "status": "completed", "role": item.role, "content": [{"type": kind, "text": item.text}]}
+        body = self.item_json(item)
         await self.send("conversation.item.added", previous_item_id=previous, item=body)
         await self.send("conversation.item.done", previous_item_id=previous, item=body)
 
@@ -356,9 +404,9 @@ class RealtimeServerSession:
     # ---------------------------------------------------------------- answering
 
     def conversation(self) -> Conversation:
-        messages = tuple(Message("assistant" if item.role == "assistant" else "user", item.text, item.files) for item in self.items if item.role != "system")
+        messages = tuple(Message("assistant" if item.role == "assistant" else "user", item.text, item.files) for item in self.items if item.role in ("user", "assistant"))
         system = "\n".join(item.text for item in self.items if item.role == "system") or self.instructions
-        return Conversation(system=system, messages=messages)
+        return Conversation(system=system, messages=messages, tools=tool_turn([self.item_json(item) for item in self.items], self.tools))
 
     def script(self, conversation: Conversation) -> Script:
         last_user = next((item for item in reversed(self.items) if item.role == "user"), None)
@@ -392,6 +440,8 @@ class RealtimeServerSession:
     async def _respond(self, active: ActiveResponse) -> None:
         conversation = self.conversation()
         script = self.script(conversation)
+        if script.calls:  # the `tools` model asks for calls: this response is those calls
+            return await self._call_tools(active, script.calls, conversation)
         cached = self.state.prompt_cache.remember(self.spec.base, conversation)
         fault = FAULTS.get(self.spec.base)
         fire_at = fault_position(script, fault)
@@ -435,6 +485,36 @@ class RealtimeServerSession:
             part = {"type": "text", "text": text}
         await self.send("response.content_part.done", **ids, part=part)
         await self._finish(active, "completed", None, "complete")
+
+    async def _call_tools(self, active: ActiveResponse, calls: tuple[Call, ...], conversation: Conversation) -> None:
+        """A response that asks for calls: each as a `function_call` item, its arguments in pieces,
+        then `response.done` (completed) listing them; the client answers with outputs and
+        `response.create` (without one, no response starts)."""
+        await self.send("response.created", response=self._response_json(active, "in_progress"))
+        done: list[dict[str, Any]] = []
+        for index, call in enumerate(calls):
+            item = Item(new_id("item"), "tool", "", kind="function_call", call_id=call.id, name=call.name, arguments="")
+            ids = {"response_id": active.id, "item_id": item.id, "output_index": index, "call_id": call.id}
+            await self.send("response.output_item.added", response_id=active.id, output_index=index, item=self.item_json(item, "in_progress"))
+            await self.send("conversation.item.added", previous_item_id=self.items[-1].id if self.items else None, item=self.item_json(item, "in_progress"))
+            for piece in argument_pieces(call.arguments):
+                await self.send("response.function_call_arguments.delta", **ids, delta=piece)
+                active.record.tokens_sent += 1
+            item.arguments = call.arguments
+            await self.send("response.function_call_arguments.done", **ids, name=call.name, arguments=call.arguments)
+            await self.send("conversation.item.done", previous_item_id=self.items[-1].id if self.items else None, item=self.item_json(item))
+            await self.send("response.output_item.done", response_id=active.id, output_index=index, item=self.item_json(item))
+            self.items.append(item)
+            done.append(self.item_json(item))
+            if active.record.first_byte is None:
+                active.record.first_byte = clock()
+        active.finishing = True
+        response = self._response_json(active, "completed", None, usage_json(conversation.input_tokens, 0, len(calls)))
+        response["output"] = done
+        await self.send("response.done", response=response)
+        self._end_record(active, "tool_use")
+        if self.active is active:
+            self.active = None
 
     async def _speak(self, active: ActiveResponse) -> None:
         """The answer's audio: to the media track (WebRTC) or as base64 deltas (WebSocket)."""

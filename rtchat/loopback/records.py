@@ -76,6 +76,7 @@ class ConnectionRecord:
     query: dict[str, str] = dataclasses.field(default_factory=dict)
     dialect: str = ""  # Realtime: "ga" or "beta"
     received: list[str] = dataclasses.field(default_factory=list)  # Realtime: client event types in order (audio appends left out)
+    tool_frames: list[dict[str, Any]] = dataclasses.field(default_factory=list)  # Realtime/Live: client frames that offer tools or answer calls, whole
     truncated_ms: list[int] = dataclasses.field(default_factory=list)  # Realtime: each conversation.item.truncate's audio_end_ms
     files: list[tuple[str, int]] = dataclasses.field(default_factory=list)  # (media type, bytes) of each image a turn carried
 

@@ -2,6 +2,12 @@
 
 The connection's reader pushes decoded events in (`push`); cancelling sends the
 protocol's cancel over the open socket, so the socket outlives the turn.
+
+With a `ToolRunner`, a response that ends asking for calls does not end the turn:
+the calls run (approved by the user), their results go back on the same socket
+and the next response streams into the same answer (one queue, one clock, one
+fold), as `turns.sse.HttpTurn` does over HTTP. Ctrl-C while a call runs cancels
+the call and the turn; nothing of it is sent afterwards.
 """
 
 from __future__ import annotations
@@ -12,10 +18,11 @@ from collections.abc import Coroutine
 from typing import Any, Protocol
 
 from rtchat.config_rules import NetworkSettings
-from rtchat.conversation import Conversation
+from rtchat.conversation import Conversation, ToolSpec
 from rtchat.events import ANSWER_EVENTS, Done, Error, Event, Notice
 from rtchat.target import Target
 from rtchat.turns.base import QueuedTurn
+from rtchat.turns.tool_steps import ToolRunner, step_limit_notice
 
 
 class TurnHost(Protocol):
@@ -29,16 +36,23 @@ class TurnHost(Protocol):
     async def watch_for_stall(self, turn: SocketTurn) -> None: ...
     async def interrupt(self, turn: SocketTurn) -> None: ...
     async def stop_capped(self, turn: SocketTurn) -> None: ...
+    async def send_tool_results(self, turn: SocketTurn) -> None: ...
     def turn_ended(self, turn: SocketTurn, reason: str) -> None: ...
 
 
 class SocketTurn(QueuedTurn):
     protocol = "websocket"
 
-    def __init__(self, connection: TurnHost, target: Target, conversation: Conversation, effort: str | None, notices: list[Notice], protocol: str = "websocket") -> None:
+    def __init__(self, connection: TurnHost, target: Target, conversation: Conversation, effort: str | None, notices: list[Notice], protocol: str = "websocket", tools: ToolRunner | None = None) -> None:
         super().__init__(target, conversation, effort, notices)
         self.connection = connection
         self.protocol = protocol
+        self.tools = tools
+        self.offered: tuple[ToolSpec, ...] = ()  # what the runner offered this turn (sent at session set-up)
+        self.wants_tools = False  # the response just read ended asking for calls: the producer runs them
+        self.running_tools = False  # the calls are being approved and run: no response is on the socket
+        self.running_calls: tuple[str, ...] = ()  # the ids of the step's calls being run
+        self.wake = asyncio.Event()  # the producer has something to do: the turn ended, or calls to run
         self.sent = False  # the request left: from now on cancel goes over the socket
         self.sent_at: float | None = None
         self.progress_at: float | None = None  # the last decoded event (not a ping, not a notice): the stall clock
@@ -53,12 +67,43 @@ class SocketTurn(QueuedTurn):
         return answer.spoken_text
 
     async def _produce(self) -> None:
+        if self.tools is not None:
+            self.offered = await self.tools.offer(self.put)
         await self.connection.run(self)
-        await self.connection.watch_for_stall(self)
+        steps = 0
+        while True:
+            await self.connection.watch_for_stall(self)
+            if self.finished.is_set() or not self.wants_tools or self.tools is None:
+                return
+            if steps >= self.tools.max_steps:
+                self.finish(step_limit_notice(steps), Done("length"))
+                return
+            steps += 1
+            await self._run_tools(self.tools)
+            if self.finished.is_set() or self.cancel_requested_at is not None:
+                self.finish(Done("interrupted"))  # a runner that finished a call after Ctrl-C: its result stays here
+                return
+            await self.connection.send_tool_results(self)
+
+    async def _run_tools(self, tools: ToolRunner) -> None:
+        """The open step's calls, approved and run; the stall clock stops meanwhile (the
+        server waits for us) and starts again from the results."""
+        self.wants_tools = False
+        self.wake.clear()
+        calls = self.received_answer().tool_calls
+        self.running_tools, self.running_calls = True, tuple(call.id for call in calls)
+        try:
+            await tools.run(calls, self.put)
+        finally:
+            self.running_tools = False
+        self.sent_at = self.progress_at = time.perf_counter()
 
     def _cancel_sent(self) -> None:
         if not self.sent:
             super()._cancel_sent()
+            return
+        if self.running_tools or self.wants_tools:
+            super()._cancel_sent()  # no response is on the socket: cancel the call in flight and the turn
             return
         self.connection.spawn(self.connection.interrupt(self))
 
@@ -68,12 +113,25 @@ class SocketTurn(QueuedTurn):
         else:
             super()._stop_capped()
 
+    def stop_tools(self) -> None:
+        """The server withdrew the calls being run: cancel them (the runner cancels each at its
+        server) and end the turn interrupted; what was said before stays shown."""
+        if self.running_tools and self._task is not None and not self._task.done():
+            self._task.cancel()
+
     def _abandoned(self) -> None:
-        if self.sent and not self.finished.is_set():
+        if self.sent and not self.finished.is_set() and not (self.running_tools or self.wants_tools):
             self.connection.spawn(self.connection.interrupt(self))
 
     def _ended(self, done: Done) -> None:
+        self.wake.set()
+        if self.running_tools and self._task is not None and self._task is not asyncio.current_task():
+            self._task.cancel()  # the socket closed (or a deadline passed) while a call ran: stop the call too
         self.connection.turn_ended(self, done.reason)
+
+    def _asks_for_tools(self, done: Done) -> bool:
+        """The response ended with calls to run (some servers say "completed" beside their calls)."""
+        return self.tools is not None and self.cancel_requested_at is None and done.reason in ("tool_use", "complete") and bool(self.received_answer().tool_calls)
 
     # ---- fed by the connection
 
@@ -85,7 +143,11 @@ class SocketTurn(QueuedTurn):
         if self.finished.is_set():
             return
         if isinstance(event, Done):
-            self.finish(event)
+            if self._asks_for_tools(event):
+                self.wants_tools = True  # not the end: the producer runs the calls, then the next response
+                self.wake.set()
+            else:
+                self.finish(event)
             return
         if isinstance(event, Error):
             if self._error_seen:

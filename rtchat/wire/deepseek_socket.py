@@ -19,6 +19,7 @@ from rtchat.wire.openai_chat import usage_from
 from rtchat.wire.socket_protocol import FrameQueues, ServerContext, decode_frame
 
 PATH = "/v4/chat"
+NO_TOOLS = "no tools over this socket; use --protocol sse"  # the article's frames have no field for tools
 
 
 def chat_message(model: str, conversation: Conversation) -> dict:

@@ -8,12 +8,15 @@ use snake_case, so both are read.
 from __future__ import annotations
 
 import base64
+import json
 import re
+from collections.abc import Sequence
 from typing import Any
 
-from rtchat.conversation import ChatMessage, Conversation
-from rtchat.events import Done, Event, Notice, TextDelta, ThinkingDelta, Transcript, Usage, plausible_count
+from rtchat.conversation import ChatMessage, Conversation, ToolResult, ToolSpec
+from rtchat.events import Done, Event, Notice, TextDelta, ThinkingDelta, ToolCallDelta, Transcript, Usage, plausible_count
 from rtchat.wire.base import binary_attachments, pcm16_audio, user_text
+from rtchat.wire.gemini import function_declaration, function_response_part, round_contents
 from rtchat.wire.socket_protocol import FrameQueues, decode_frame, Known, ServerContext
 
 INPUT_RATE = 16000
@@ -33,7 +36,12 @@ def field(mapping: Any, camel: str) -> Any:
 # ---- client messages
 
 
-def setup(model: str, modalities: list[str], system: str | None = None, resumption_handle: str | None = None, manual_activity: bool = False) -> dict:
+def tool_response(results: Sequence[ToolResult], synthetic: set[str]) -> dict:
+    """A step's results in one message, each as the HTTP wire words a `functionResponse`."""
+    return {"toolResponse": {"functionResponses": [function_response_part(result, synthetic)["functionResponse"] for result in results]}}
+
+
+def setup(model: str, modalities: list[str], system: str | None = None, resumption_handle: str | None = None, manual_activity: bool = False, tools: Sequence[ToolSpec] = ()) -> dict:
     config: dict[str, Any] = {
         "model": model if model.startswith("models/") else f"models/{model}",
         "generationConfig": {"responseModalities": modalities},
@@ -46,13 +54,25 @@ def setup(model: str, modalities: list[str], system: str | None = None, resumpti
         config["realtimeInputConfig"] = {"automaticActivityDetection": {"disabled": True}}
     if system:
         config["systemInstruction"] = {"parts": [{"text": system}]}
+    if tools:  # declared as the HTTP wire declares them (the schema in the subset Gemini accepts)
+        config["tools"] = [{"functionDeclarations": [function_declaration(spec) for spec in tools]}]
     return {"setup": config}
 
 
 def client_content(messages: list[ChatMessage], turn_complete: bool = True) -> dict:
-    """Turns as Live `Content`: words (text files inside them), then each image as an `inlineData` part."""
-    turns = [{"role": "user" if m.role == "user" else "model", "parts": content_parts(m)} for m in messages if m.text or m.attachments]
+    """Turns as Live `Content`: words (text files inside them), then each image as an `inlineData` part;
+    an answer's tool steps first, as the model's calls and the user's function responses."""
+    turns = [turn for m in messages for turn in tool_step_turns(m)]
     return {"clientContent": {"turns": turns, "turnComplete": turn_complete}}
+
+
+def tool_step_turns(message: ChatMessage) -> list[dict]:
+    """One message as Live turns: for each tool step, the model's words and `functionCall` parts,
+    then a user turn of `functionResponse` parts; then the message's own words (if any)."""
+    turns = [content for step in message.rounds for content in round_contents(step, "")]  # Live has no signatures to send back
+    if message.text or message.attachments:
+        turns.append({"role": "user" if message.role == "user" else "model", "parts": content_parts(message)})
+    return turns
 
 
 def content_parts(message: ChatMessage) -> list[dict]:
@@ -90,6 +110,9 @@ class LiveDecoder:
         self.resumption_handle: str | None = None
         self.go_away_in: str | None = None
         self.usage: Usage | None = None
+        self.calls_seen = 0  # calls the server asked for on this socket (synthetic ids count on)
+        self.cancelled: set[str] = set()  # call ids the server withdrew (`toolCallCancellation`)
+        self.synthetic: set[str] = set()  # call ids rtchat made up for calls the server sent without one
 
     def feed_text(self, frame: str | bytes) -> list[Event]:
         return decode_frame(frame, self.feed)
@@ -114,6 +137,15 @@ class LiveDecoder:
             response = plausible_count(field(usage, "responseTokenCount") or field(usage, "candidatesTokenCount"))
             output = None if response is None and thoughts is None else (response or 0) + (thoughts or 0)
             self.usage = Usage(field(usage, "promptTokenCount"), output, field(usage, "cachedContentTokenCount"), thoughts)
+        tool_call = field(message, "toolCall")
+        if tool_call is not None:
+            events += self._tool_calls(field(tool_call, "functionCalls") or [])
+        cancellation = field(message, "toolCallCancellation")
+        if cancellation is not None:
+            ids = [str(i) for i in field(cancellation, "ids") or [] if i]
+            self.cancelled.update(ids)
+            if ids:
+                events.append(Notice(f"the server withdrew tool call(s) {', '.join(ids)}; their results will not be sent"))
         content = field(message, "serverContent")
         if content:
             model_turn = field(content, "modelTurn") or {}
@@ -135,6 +167,21 @@ class LiveDecoder:
         elif usage and self.usage is not None:
             events.append(self.usage)
         return events
+
+    def _tool_calls(self, calls: list) -> list[Event]:
+        """`toolCall.functionCalls[]`: the model waits for their responses, so this step ends here.
+        `args` is an object on this wire; its JSON text is what the fold keeps as the arguments."""
+        events: list[Event] = []
+        for index, call in enumerate(c for c in calls if isinstance(c, dict)):
+            self.calls_seen += 1
+            given = field(call, "id")
+            call_id = given if isinstance(given, str) and given else f"live_call_{self.calls_seen}"
+            if not given:
+                self.synthetic.add(call_id)  # made up here: never sent back
+            args = field(call, "args")
+            arguments = json.dumps(args, ensure_ascii=False) if isinstance(args, dict) else ""
+            events.append(ToolCallDelta(index, call_id, str(field(call, "name") or ""), arguments, () if given else (("synthetic_id", "1"),)))
+        return events + [Done("tool_use")] if events else events
 
     def _end(self, reason: str) -> list[Event]:
         events: list[Event] = [self.usage] if self.usage else []
@@ -162,6 +209,7 @@ class LiveProtocol(FrameQueues):
         self.handle_known: list[Known] = []  # what the server held when it gave that handle
         self.resuming_with: str | None = None
         self.going_away = False
+        self.tools: tuple[ToolSpec, ...] = ()  # fixed at setup: other tools need a new session
 
     @property
     def ready(self) -> bool:
@@ -177,7 +225,7 @@ class LiveProtocol(FrameQueues):
         self.context = ServerContext(self.handle_known if handle else None)
         self._events.clear()
         self._outgoing.clear()
-        self.send(setup(self.model, self.modalities, self.system, resumption_handle=handle, manual_activity=self.manual_activity))
+        self.send(setup(self.model, self.modalities, self.system, resumption_handle=handle, manual_activity=self.manual_activity, tools=self.tools))
 
     def setup_failed(self) -> None:
         if self.resuming_with:
@@ -200,6 +248,14 @@ class LiveProtocol(FrameQueues):
             self.send(client_content(earlier, turn_complete=False))
         self.send(client_content([latest], turn_complete=True))
         self.context.sent(conversation.messages)
+
+    def send_tool_results(self, results: Sequence[ToolResult]) -> bool:
+        """The step's results in one `toolResponse` (the model goes on by itself); any the server
+        withdrew are dropped. False: nothing was left to send (the model will not go on)."""
+        kept = [result for result in results if result.call_id not in self.decoder.cancelled]
+        if kept:
+            self.send(tool_response(kept, self.decoder.synthetic))
+        return bool(kept)
 
     def send_cancel(self) -> None:
         """Live has no cancel: an activity start cuts the answer off (the server says `interrupted`)."""

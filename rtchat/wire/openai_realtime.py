@@ -16,10 +16,11 @@ refuses GA fields with `unknown_parameter` and vice versa.
 from __future__ import annotations
 
 import base64
+from collections.abc import Sequence
 from typing import Any
 
-from rtchat.conversation import ChatMessage, Conversation
-from rtchat.events import AnswerAudioStarted, AnswerAudioStopped, AudioChunk, Done, Error, Event, Notice, SpeechStarted, SpeechStopped, TextDelta, Transcript, Truncated, Usage
+from rtchat.conversation import ChatMessage, Conversation, ToolResult, ToolSpec
+from rtchat.events import AnswerAudioStarted, AnswerAudioStopped, AudioChunk, Done, Error, Event, Notice, SpeechStarted, SpeechStopped, TextDelta, ToolCallDelta, Transcript, Truncated, Usage
 from rtchat.wire.base import binary_attachments, done_reason, mapping, pcm16_audio, reported_usage, user_text
 from rtchat.wire.socket_protocol import FrameQueues, decode_frame, ServerContext
 
@@ -122,6 +123,39 @@ def instructions_update(instructions: str, dialect: str = GA) -> dict:
     return {"type": "session.update", "session": session}
 
 
+def function_tool(spec: ToolSpec) -> dict:
+    """A tool as `session.tools` declares it (the same shape in both dialects)."""
+    return {"type": "function", "name": spec.name, "description": spec.description, "parameters": spec.parameters}
+
+
+def tools_update(tools: Sequence[ToolSpec], dialect: str = GA, tool_choice: str = "auto") -> dict:
+    """Only the offered tools (an empty list takes them all away); GA needs the session type, beta refuses it."""
+    session: dict[str, Any] = {"tools": [function_tool(spec) for spec in tools], "tool_choice": tool_choice if tools else "none"}
+    if dialect != BETA:
+        session["type"] = "realtime"
+    return {"type": "session.update", "session": session}
+
+
+def function_call_output(result: ToolResult) -> dict:
+    """One call's result as a conversation item; `response.create` follows once every call of the response has one."""
+    return {"type": "conversation.item.create", "item": {"type": "function_call_output", "call_id": result.call_id, "output": result.output}}
+
+
+def items_create(message: ChatMessage) -> list[dict]:
+    """A message with its tool steps, to (re)build context on a fresh socket: each step's words,
+    its `function_call` items as received and their outputs, then the message's own words."""
+    events: list[dict] = []
+    for step in message.rounds:
+        if step.text:
+            events.append(item_create(ChatMessage("assistant", step.text)))
+        for call in step.calls:
+            events.append({"type": "conversation.item.create", "item": {"type": "function_call", "call_id": call.id, "name": call.name, "arguments": call.arguments}})
+        events += [function_call_output(result) for result in step.results]
+    if message.text or message.attachments or not message.rounds:
+        events.append(item_create(message))
+    return events
+
+
 def item_create(message: ChatMessage) -> dict:
     """One conversation message, to (re)build context on a fresh socket.
 
@@ -180,7 +214,18 @@ def _ms(value: Any) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
 
 
-RESPONSE_EVENTS = ("response.output_text.delta", "response.output_audio_transcript.delta", "response.output_audio.delta", "response.output_item.added")
+RESPONSE_EVENTS = ("response.output_text.delta", "response.output_audio_transcript.delta", "response.output_audio.delta", "response.output_item.added", "response.function_call_arguments.delta", "response.function_call_arguments.done")
+SYNTHETIC = (("synthetic_id", "1"),)
+
+
+class _CallSeen:
+    """A function call of the response now streaming: its place in the answer and what of its
+    arguments was handed on (the deltas; `.done` and `response.done` add only what is missing)."""
+
+    __slots__ = ("index", "call_id", "item_id", "named", "sent")
+
+    def __init__(self, index: int, call_id: str, item_id: str | None, named: bool) -> None:
+        self.index, self.call_id, self.item_id, self.named, self.sent = index, call_id, item_id, named, ""
 
 
 def _response_id(payload: dict) -> str | None:
@@ -205,6 +250,30 @@ class RealtimeDecoder:
         self._foreign: set[str] = set()  # responses begun while another streamed: not ours to show
         self.current_item_id: str | None = None
         self.dialect: str | None = None  # as the server's session.created announced it
+        self.calls: list[_CallSeen] = []  # the function calls of the response now streaming
+
+    def _call(self, call_id: object, item_id: object, name: object = None) -> tuple[_CallSeen, list[Event]]:
+        """The call these ids name, announced (id and name) the first time it is seen."""
+        named = isinstance(name, str) and bool(name)
+        for seen in self.calls:
+            if (call_id and seen.call_id == call_id) or (item_id and seen.item_id == item_id):
+                if named and not seen.named:
+                    seen.named = True
+                    return seen, [ToolCallDelta(seen.index, name=name)]  # type: ignore[arg-type]
+                return seen, []
+        index = len(self.calls)
+        given = call_id if isinstance(call_id, str) and call_id else None
+        seen = _CallSeen(index, given or f"call_rtchat_{index + 1}", item_id if isinstance(item_id, str) else None, named)
+        self.calls.append(seen)
+        return seen, [ToolCallDelta(index, seen.call_id, name if named else None, extra=() if given else SYNTHETIC)]  # type: ignore[arg-type]
+
+    def _call_whole(self, call_id: object, item_id: object, name: object, arguments: object) -> list[Event]:
+        """A call's arguments as `.done` or `response.done` give them whole: only the part no delta carried."""
+        seen, events = self._call(call_id, item_id, name)
+        if isinstance(arguments, str) and arguments.startswith(seen.sent) and len(arguments) > len(seen.sent):
+            events.append(ToolCallDelta(seen.index, arguments=arguments[len(seen.sent):]))
+            seen.sent = arguments
+        return events
 
     def feed_text(self, frame: str | bytes) -> list[Event]:
         return decode_frame(frame, self.feed)
@@ -235,6 +304,7 @@ class RealtimeDecoder:
         if kind == "response.created":
             self.response_active = True
             self.response_id = response_id
+            self.calls = []
             return []
         if kind == "input_audio_buffer.speech_started":
             return [SpeechStarted(_ms(payload.get("audio_start_ms")))]
@@ -250,7 +320,18 @@ class RealtimeDecoder:
             item = payload.get("item") or {}
             if item.get("type") == "message":
                 self.current_item_id = item.get("id")
+            if item.get("type") == "function_call":
+                return self._call_whole(item.get("call_id"), item.get("id"), item.get("name"), item.get("arguments"))
             return []
+        if kind == "response.function_call_arguments.delta":
+            seen, events = self._call(payload.get("call_id"), payload.get("item_id"))
+            delta = payload.get("delta")
+            if isinstance(delta, str) and delta:
+                seen.sent += delta
+                events.append(ToolCallDelta(seen.index, arguments=delta))
+            return events
+        if kind == "response.function_call_arguments.done":
+            return self._call_whole(payload.get("call_id"), payload.get("item_id"), payload.get("name"), payload.get("arguments"))
         if kind == "response.output_text.delta":
             return [TextDelta(payload["delta"])] if payload.get("delta") else []
         if kind == "response.output_audio_transcript.delta":
@@ -266,6 +347,10 @@ class RealtimeDecoder:
             self.response_id = None
             response = payload.get("response") or {}
             events: list[Event] = []
+            for item in response.get("output") or []:
+                if isinstance(item, dict) and item.get("type") == "function_call":
+                    events += self._call_whole(item.get("call_id"), item.get("id"), item.get("name"), item.get("arguments"))
+            called, self.calls = bool(self.calls), []
             if response.get("usage"):
                 events += usage_from(response["usage"])
             status = response.get("status", "completed")
@@ -275,6 +360,8 @@ class RealtimeDecoder:
                 return events + [Error("server", f"the response failed: {error.get('message') or error.get('type') or 'no reason given'}"), Done("error")]
             if status == "incomplete":
                 return events + [Done(INCOMPLETE_REASONS.get(details.get("reason", ""), "length"))]
+            if status == "completed" and called:
+                return events + [Done("tool_use")]  # the model waits for the calls' outputs
             return events + [Done(done_reason(DONE_STATUS, status))]
         if kind == "error":
             error = payload.get("error") or {}
@@ -305,6 +392,7 @@ class RealtimeProtocol(FrameQueues):
         self.context = ServerContext()
         self.awaiting = False  # a request is out and its answer has not begun
         self._configured = False
+        self.offered: tuple[ToolSpec, ...] = ()  # the tools this session was told of
 
     @property
     def ready(self) -> bool:
@@ -329,6 +417,7 @@ class RealtimeProtocol(FrameQueues):
         self.context = ServerContext()
         self.awaiting = False
         self._configured = False
+        self.offered = ()
         self._events.clear()
         self._outgoing.clear()
 
@@ -352,15 +441,30 @@ class RealtimeProtocol(FrameQueues):
 
     # ---- to send
 
-    def send_turn(self, conversation: Conversation) -> None:
-        """The messages the server lacks (the system prompt first on a new session), then `response.create`."""
+    def send_turn(self, conversation: Conversation, tools: Sequence[ToolSpec] = ()) -> None:
+        """The messages the server lacks (the system prompt first on a new session), then `response.create`.
+
+        The offered tools go in a `session.update` first when they differ from what the session
+        was told (none offered and none told: nothing is sent, as before tools existed)."""
         if conversation.system and not self.context.known:
             self.send(instructions_update(conversation.system, self.dialect))
+        if tuple(tools) != self.offered:
+            self.send(tools_update(tools, self.dialect))
+            self.offered = tuple(tools)
         for message in self.context.unsent(conversation.messages):
-            self.send(item_create(message))
+            for event in items_create(message):
+                self.send(event)
         self.send(response_create())
         self.context.sent(conversation.messages)
         self.awaiting = True
+
+    def send_tool_results(self, results: Sequence[ToolResult]) -> bool:
+        """Every call's output of the response that asked, then ONE `response.create` to go on."""
+        for result in results:
+            self.send(function_call_output(result))
+        self.send(response_create())
+        self.awaiting = True
+        return True
 
     def send_cancel(self, webrtc: bool = False) -> None:
         self.send(response_cancel())
