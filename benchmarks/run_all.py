@@ -6,7 +6,7 @@ Runs each benchmarks/bench_*.py that exists as a subprocess with `--json TMPFILE
 (and smaller sizes under --quick, passing only flags the script's own --help
 lists), plus `rtchat bench` against the loopback; prints a summary table and
 rtchat's client overhead next to bare httpx and bare websockets loops (target:
-< 2 ms on time to first token). `--compare` prints the change of every median.
+< 2 ms on time to first token) and its own time per tool call (target: < 5 ms). `--compare` prints the change of every median.
 """
 
 from __future__ import annotations
@@ -23,11 +23,13 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 OVERHEAD_TARGET_MS = 2.0
+TOOL_OVERHEAD_TARGET_MS = 5.0
 
 # Smaller sizes for --quick, per script; a flag is passed only if the script's --help lists it.
 QUICK_ARGS: dict[str, list[str]] = {
     "bench_ttft": ["--runs", "10"],
     "bench_ws_overhead": ["--runs", "10"],
+    "bench_tool_overhead": ["--calls", "10", "--rounds", "3"],
     "bench_history": ["--conversations", "1000", "--messages", "20000", "--repeats", "3"],
     "bench_render": ["--rates", "100,1000", "--seconds", "2", "--big", "2000"],
     "bench_startup": ["--messages", "200", "--runs", "2"],
@@ -180,6 +182,12 @@ def print_overhead(results: dict) -> None:
         verdict = "-" if value is None else ("ok" if value < OVERHEAD_TARGET_MS else "OVER TARGET")
         shown = "-" if value is None else f"{value:+.2f} ms"
         print(f"  {label:36} {shown:>10}  {verdict}")
+    tools = results.get("bench_tool_overhead", {})
+    if tools.get("status") == "ok":
+        mcp, floor = tools["result"]["mcp"], tools["result"]["floor"]
+        verdict = "ok" if mcp["p50_ms"] < TOOL_OVERHEAD_TARGET_MS else "OVER TARGET"
+        print(f"rtchat's own time per tool call (last argument byte to the follow-up request, less the tool's; target < {TOOL_OVERHEAD_TARGET_MS:g} ms):")
+        print(f"  p50 {mcp['p50_ms']:.2f} ms, p95 {mcp['p95_ms']:.2f} ms (floor, a no-op runner: p50 {floor['p50_ms']:.2f} ms)  {verdict}")
 
 
 def print_compare(old: dict, new: dict) -> None:

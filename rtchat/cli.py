@@ -50,6 +50,10 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--audio-in", metavar="FILE.wav", help="send this WAV as a spoken user turn (voice models; WebRTC unless --protocol websocket)")
     ask.add_argument("--save-audio", metavar="OUT.wav", help="with --audio-in: write the spoken answer to this WAV")
     ask.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="write a redacted wire log to the state dir")
+    offered = ask.add_mutually_exclusive_group()
+    offered.add_argument("--tools", metavar="SERVER[,SERVER]", help="offer only these MCP servers' tools (default: every enabled server for the model)")
+    offered.add_argument("--no-tools", action="store_true", help="offer no tools")
+    ask.add_argument("--approve-tools", action="store_true", help="allow every tool call of this run without asking (else asked on the terminal; with no terminal, denied)")
 
     models = sub.add_parser("models", help="list known models and their capabilities")
     models.add_argument("--provider", help="only this provider")
@@ -85,6 +89,14 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8765)
     serve.add_argument("--host", default="127.0.0.1", help="a loopback address (127.0.0.1 or ::1)")
     serve.add_argument("--with-parent", action="store_true", help=argparse.SUPPRESS)  # the bench's child: end when stdin closes
+
+    mcp = sub.add_parser("mcp", help="MCP servers: list them with their tools, import a Claude-Desktop-style file")
+    mcp_sub = mcp.add_subparsers(dest="mcp_command", metavar="ACTION", required=True)
+    listing = mcp_sub.add_parser("list", help="start each configured server and show its state and tools")
+    listing.add_argument("--json", action="store_true", help="machine-readable output")
+    imported = mcp_sub.add_parser("import", help='add the servers of a {"mcpServers": {...}} JSON file to the config')
+    imported.add_argument("file", help="the JSON file (Claude Desktop's claude_desktop_config.json, .cursor/mcp.json, ...)")
+    imported.add_argument("--replace", action="store_true", help="overwrite servers the config already has")
 
     add_bench_parser(sub)
     add_race_parser(sub)
@@ -134,6 +146,10 @@ def main(argv: list[str] | None = None) -> int:
         from rtchat.commands.race import run_race_command  # deferred: only this command's modules load
 
         return run_race_command(args)
+    if command == "mcp":
+        from rtchat.commands.mcp import run_mcp  # deferred: only this command's modules load
+
+        return run_mcp(args)
     from rtchat.commands.tui import run_tui  # deferred: Textual and the app, for the app only
 
     return run_tui(args)

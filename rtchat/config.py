@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ import platformdirs
 from rtchat.errors import ConfigFailure
 from rtchat.catalog import BUILTIN, DEFAULT_ORDER, Catalog, ModelRef, parse_model_ref, provider_from_config
 from rtchat.config_rules import Sections, line_of, read_settings
-from rtchat.config_rules import AppSettings as AppSettings, NetworkSettings as NetworkSettings, Persona as Persona, VoiceSettings as VoiceSettings  # the sections, imported with Config
+from rtchat.config_rules import AppSettings as AppSettings, McpServer as McpServer, NetworkSettings as NetworkSettings, Persona as Persona, ToolSettings as ToolSettings, VoiceSettings as VoiceSettings  # the sections, imported with Config
 
 APP = "rtchat"
 
@@ -104,23 +105,92 @@ def load_config(path: Path | None = None) -> Config:
     return parse_config(text, path)
 
 
+def edit_config(path: Path, change: Callable[[Any], None]) -> None:
+    """Apply `change` to the file's tomlkit document and write it back atomically: the user's
+    comments and layout survive. The new text is read as rtchat reads it first: a change that
+    would leave an unusable file raises ConfigError and writes nothing (the one writer)."""
+    import tomlkit  # deferred: tomlkit, only when the config file is written
+
+    document = tomlkit.parse(path.read_text(encoding="utf-8")) if path.exists() else tomlkit.document()
+    change(document)
+    text = tomlkit.dumps(document)
+    parse_config(text, path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+
+
 def save_setting(path: Path, dotted_key: str, value: Any) -> None:
     """Set one value (e.g. `theme` or `protocols."loopback/echo"`) keeping comments intact."""
     import tomlkit  # deferred: tomlkit, only when the config file is written
 
-    document = tomlkit.parse(path.read_text(encoding="utf-8")) if path.exists() else tomlkit.document()
-    *tables, leaf = dotted_key.split(".", 1) if "." in dotted_key else ("", dotted_key)
-    target = document
-    for table in tables:
-        if table:
-            if table not in target:
-                target[table] = tomlkit.table()
-            target = target[table]
-    target[leaf] = value
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(tomlkit.dumps(document), encoding="utf-8")
-    tmp.replace(path)
+    def change(document: Any) -> None:
+        *tables, leaf = dotted_key.split(".", 1) if "." in dotted_key else ("", dotted_key)
+        target = document
+        for table in tables:
+            if table:
+                if table not in target:
+                    target[table] = tomlkit.table()
+                target = target[table]
+        target[leaf] = value
+
+    edit_config(path, change)
+
+
+def _mcp_servers_table(document: Any) -> Any:
+    """`[mcp.servers]` of a tomlkit document, made (as super tables: only `[mcp.servers.NAME]`
+    headers are written) when the file has none."""
+    import tomlkit  # deferred: tomlkit, only when the config file is written
+
+    if "mcp" not in document:
+        document["mcp"] = tomlkit.table(is_super_table=True)
+    if "servers" not in document["mcp"]:
+        document["mcp"]["servers"] = tomlkit.table(is_super_table=True)
+    return document["mcp"]["servers"]
+
+
+def save_always_allow(path: Path, server: str, tool: str) -> None:
+    """Add `tool` to `[mcp.servers.SERVER] always_allow` (the app's "a" twice). Only a server the
+    file defines: the built-in demo server has no table to hold it (LookupError)."""
+
+    def change(document: Any) -> None:
+        servers = document.get("mcp", {}).get("servers", {})
+        if server not in servers:
+            raise LookupError(f"[mcp.servers.{server}] is not in {path}; only a configured server remembers its tools")
+        table = servers[server]
+        allowed = table.get("always_allow")
+        if allowed is None:
+            table["always_allow"] = [tool]
+        elif tool not in allowed:
+            allowed.append(tool)
+
+    edit_config(path, change)
+
+
+def add_mcp_servers(path: Path, servers: dict[str, dict[str, Any]], replace: bool = False) -> None:
+    """Write `[mcp.servers.NAME]` tables (`mcp import`); a name the file already has is refused
+    (ValueError naming them all, nothing written) unless `replace`."""
+    import tomlkit  # deferred: tomlkit, only when the config file is written
+
+    def change(document: Any) -> None:
+        table = _mcp_servers_table(document)
+        clashes = sorted(name for name in servers if name in table)
+        if clashes and not replace:
+            raise ValueError(f"{path} already has {', '.join(clashes)}: use --replace to overwrite")
+        for name, settings in servers.items():
+            entry = tomlkit.table()
+            for key, value in settings.items():
+                if isinstance(value, dict):
+                    inline = tomlkit.inline_table()
+                    inline.update(value)
+                    value = inline
+                entry[key] = value
+            if name in table:
+                del table[name]
+            table[name] = entry
+
+    edit_config(path, change)
 
 
 def default_model_ref(config: Config, has_key) -> ModelRef:

@@ -126,6 +126,13 @@ NETWORK_RANGES: dict[str, tuple[float, float, bool]] = {
     "max_answer_chars": (1000, 1_000_000_000, True),
 }
 DEFAULT_RANGE = (0, 86400, False)  # a NetworkSettings field this table does not name yet
+# [tools]: the same (low, high, whole number?); `demo` is true or false
+TOOL_RANGES: dict[str, tuple[float, float, bool]] = {
+    "start_timeout": (0.1, 600, False),
+    "call_timeout": (0.1, 86400, False),
+    "max_result_chars": (100, 100_000_000, True),
+    "max_steps": (1, 1000, True),
+}
 
 TOP_LEVEL = _names(Sections) | {"providers"}
 PERSONA_FIELDS = _names(Persona) - {"name"}
@@ -138,6 +145,12 @@ PROVIDER_KEYS = {
 }
 EFFORT_STYLES = ("openai", "deepseek", "openrouter", "generic", "budget", "level")
 VOICE_KEYS = _names(VoiceSettings)
+MCP_KEYS = {"servers"}
+MCP_SERVER_KEYS = _names(McpServer) - {"name"}
+MCP_SECRET_TABLES = ("env", "headers")  # their values are never echoed in a message (tokens live there)
+# A server's name prefixes its tools' names when two servers clash, and wires accept only these
+# characters in a tool's name (OpenAI: ^[a-zA-Z0-9_-]{1,64}$).
+MCP_SERVER_NAME = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 JITTER_RANGE = (0, 1000)
 
 
@@ -197,16 +210,22 @@ def _number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-def _check_network(check: _Checker, table: dict, known: set[str]) -> None:
+def _check_ranges(check: _Checker, name: str, table: dict, section: type, ranges: dict[str, tuple[float, float, bool]]) -> None:
+    """A table of numbers with ranges (`[network]`, `[tools]`); its booleans are true or false."""
+    known, defaults = _names(section), section()
     for key, value in table.items():
         if key not in known:
-            check.warn_unknown(("network",), key, known)
+            check.warn_unknown((name,), key, known)
             continue
-        low, high, whole = NETWORK_RANGES.get(key, DEFAULT_RANGE)
+        if isinstance(getattr(defaults, key), bool):
+            if not isinstance(value, bool):
+                check.problem((name,), key, f"[{name}] {key} must be true or false (got {value!r})")
+            continue
+        low, high, whole = ranges.get(key, DEFAULT_RANGE)
         kind = "a whole number" if whole else "a number of seconds"
         ok = _number(value) and math.isfinite(value) and low <= value <= high and (not whole or value == int(value))
         if not ok:
-            check.problem(("network",), key, f"[network] {key} must be {kind} between {low:g} and {high:g} (got {value!r})")
+            check.problem((name,), key, f"[{name}] {key} must be {kind} between {low:g} and {high:g} (got {value!r})")
 
 
 def _check_provider(check: _Checker, name: str, table: Any) -> None:
@@ -271,6 +290,56 @@ def _check_price(check: _Checker, ref: str, table: object) -> None:
             check.problem(where, key, f"[prices.\"{ref}\"] {key} must be a number of dollars between 0 and 10000 (got {value!r})")
 
 
+def _strings_list(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(item, str) for item in value)
+
+
+def _check_mcp_server(check: _Checker, name: str, table: Any) -> None:
+    """`[mcp.servers.NAME]`: a command (stdio) or a url (streamable HTTP), never both.
+    The values of env and headers are never repeated in a message: they hold tokens."""
+    good_name = MCP_SERVER_NAME.match(name) is not None
+    where, label = ("mcp", "servers", name), f"[mcp.servers.{name}]" if good_name else f'[mcp.servers."{name}"]'
+    if not isinstance(table, dict):
+        check.problem(("mcp", "servers"), name, f"{label} must be a table with command or url")
+        return
+    if not good_name:
+        check.problem(where, None, f"{label}: a server's name may hold only letters, digits, _ and - (at most 32)")
+    for key, value in table.items():
+        if key not in MCP_SERVER_KEYS:
+            check.warn_unknown(where, key, MCP_SERVER_KEYS)
+        elif key == "command" and not (_strings_list(value) and value and all(value)):
+            check.problem(where, key, f'{label} command must be a non-empty list of strings, e.g. ["uvx", "mcp-server-time"] (got {value!r})')
+        elif key == "url" and not (isinstance(value, str) and re.match(r"^https?://[^/\s]", value)):
+            check.problem(where, key, f"{label} url must start with http:// or https://")  # not echoed: a URL may carry a token
+        elif key in MCP_SECRET_TABLES and not (isinstance(value, dict) and all(isinstance(v, str) for v in value.values())):
+            check.problem(where, key, f"{label} {key} must be a table of strings, e.g. {key} = {{ NAME = \"value\" }}")
+        elif key == "cwd" and not isinstance(value, str):
+            check.problem(where, key, f"{label} cwd must be a string (got {value!r})")
+        elif key in ("tools", "always_allow") and not _strings_list(value):
+            check.problem(where, key, f"{label} {key} must be a list of tool names (got {value!r})")
+        elif key == "enabled" and not isinstance(value, bool):
+            check.problem(where, key, f"{label} enabled must be true or false (got {value!r})")
+    command, url = "command" in table, "url" in table
+    if command == url:
+        what = "has both command and url: keep one" if command else "needs command (a program rtchat starts) or url (a streamable HTTP server)"
+        check.problem(where, None, f"{label} {what}")
+    elif command and "headers" in table:
+        check.problem(where, "headers", f"{label} headers are for a url server; a command server takes env")
+    elif url and ("env" in table or "cwd" in table):
+        check.problem(where, "env" if "env" in table else "cwd", f"{label} env and cwd are for a command server; a url server takes headers")
+
+
+def _check_mcp(check: _Checker, table: dict) -> None:
+    for key, value in table.items():
+        if key not in MCP_KEYS:
+            check.warn_unknown(("mcp",), key, MCP_KEYS)
+        elif not isinstance(value, dict):
+            check.problem(("mcp",), key, "[mcp] servers must be tables: [mcp.servers.NAME]")
+        else:
+            for name, server in value.items():
+                _check_mcp_server(check, name, server)
+
+
 def check_settings(data: dict, text: str, path: Path) -> Findings:
     """Every problem and warning in a parsed config, each naming the file and line."""
     check = _Checker(text, path)
@@ -282,7 +351,9 @@ def check_settings(data: dict, text: str, path: Path) -> Findings:
         elif key not in ("default_model", "theme") and not isinstance(value, dict):
             check.problem((), key, f"[{key}] must be a table")
     tables = {key: value for key, value in data.items() if isinstance(value, dict)}
-    _check_network(check, tables.get("network", {}), _names(NetworkSettings))
+    _check_ranges(check, "network", tables.get("network", {}), NetworkSettings, NETWORK_RANGES)
+    _check_ranges(check, "tools", tables.get("tools", {}), ToolSettings, TOOL_RANGES)
+    _check_mcp(check, tables.get("mcp", {}))
     for name, table in tables.get("providers", {}).items():
         _check_provider(check, name, table)
     _check_choices(check, "efforts", tables.get("efforts", {}), EFFORTS)
@@ -307,6 +378,26 @@ def _strings(table: dict) -> dict[str, str]:
     return {str(key): str(value) for key, value in table.items()}
 
 
+def _mcp_server(name: str, table: dict) -> McpServer:
+    tools = table.get("tools")
+    return McpServer(
+        name=name,
+        command=tuple(table.get("command", ())),
+        env=_strings(table.get("env", {})),
+        cwd=table.get("cwd"),
+        url=table.get("url"),
+        headers=_strings(table.get("headers", {})),
+        tools=None if tools is None else tuple(tools),
+        enabled=table.get("enabled", True),
+        always_allow=tuple(table.get("always_allow", ())),
+    )
+
+
+def _typed(section: type, table: dict) -> Any:
+    """A section of plain settings (`[network]`, `[tools]`), each value as its default's type."""
+    return section(**{f.name: type(f.default)(table[f.name]) for f in fields(section) if f.name in table})
+
+
 def _sections(data: dict) -> Sections:
     """The typed sections of a config `check_settings` found no problem in (so every value has its type)."""
     tables = {key: value for key, value in data.items() if isinstance(value, dict)}
@@ -317,9 +408,7 @@ def _sections(data: dict) -> Sections:
     return Sections(
         default_model=data.get("default_model"),
         theme=data.get("theme"),
-        network=NetworkSettings(**{
-            f.name: type(f.default)(network[f.name]) for f in fields(NetworkSettings) if f.name in network
-        }),
+        network=_typed(NetworkSettings, network),
         voice=VoiceSettings(
             ice_servers=list(servers) if isinstance(servers, list) else [servers],
             input_device=voice.get("input_device"),
@@ -338,6 +427,10 @@ def _sections(data: dict) -> Sections:
             ref: replace(BUILTIN_PRICES.get(ref, Price(0.0, 0.0)), **{k: float(v) for k, v in table.items() if k in PRICE_FIELDS})
             for ref, table in tables.get("prices", {}).items()
         },
+        mcp_servers={
+            str(name): _mcp_server(str(name), table) for name, table in tables.get("mcp", {}).get("servers", {}).items()
+        },
+        tools=_typed(ToolSettings, tables.get("tools", {})),
     )
 
 

@@ -242,6 +242,9 @@ def branch_paths(messages: list[MessageRecord]) -> list[list[MessageRecord]]:
 
 def _snippet(message: MessageRecord, limit: int = 40) -> str:
     words = " ".join(inert(message.text or message.transcript).split())
+    if not words:  # an answer that only called tools (its turn stopped before it said anything)
+        calls = [call for step in message.rounds for call in step.calls] + message.open_calls
+        words = " ".join(inert("tools: " + ", ".join(dict.fromkeys(call.name for call in calls))).split()) if calls else ""
     return _plain(words if len(words) <= limit else words[:limit] + "…")
 
 

@@ -148,12 +148,13 @@ class TurnRecorder:
         except StoreError as exc:
             self._fail(exc)
 
-    def update(self, snapshot: Callable[[], Answer], final: bool = False) -> None:
-        """The answer grew; `snapshot` reads the turn's one Answer when a write is due."""
+    def update(self, snapshot: Callable[[], Answer], final: bool = False, step: bool = False) -> None:
+        """The answer grew; `snapshot` reads the turn's one Answer when a write is due (at once
+        when `final`, or at a tool step's boundary: `step`)."""
         writer = self.writer
         if writer is None:
             return
-        writer.update(snapshot, final)
+        writer.update(snapshot, final, step)
         if writer.failed is not None:
             self._fail(writer.failed)
 

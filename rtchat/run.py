@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable, Sequence
 
 from rtchat.answer import Answer
 from rtchat.attachments import Attachment
-from rtchat.events import Done, Event
+from rtchat.events import Done, Event, ToolCallRequest, ToolCallResult
 from rtchat.history import TurnRecorder
 from rtchat.store import LEAF, Parent
 from rtchat.target import Target
@@ -58,7 +58,7 @@ class TurnService:
         self.answer_id = recorder.last_answer_id
         try:
             async for event in turn.events():
-                recorder.update(turn.answer, final=isinstance(event, Done))
+                recorder.update(turn.answer, final=isinstance(event, Done), step=isinstance(event, (ToolCallRequest, ToolCallResult)))
                 shown = show(event)
                 if shown is not None:
                     await shown

@@ -10,6 +10,7 @@ wording, the clock) lives below it.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from rtchat.attachments import Attachment, problem_for, socket_problem
@@ -20,6 +21,9 @@ from rtchat.events import Notice
 from rtchat.pricing import price_for
 from rtchat.secrets import lookup_key
 from rtchat.target import Target, is_free, is_local
+from rtchat.tools.approval import Approver, ConversationTools
+from rtchat.tools.registry import DEMO_SERVER, LOOPBACK_PROVIDER, ToolRegistry
+from rtchat.tools.runner import ToolSession
 from rtchat.turns.base import Turn
 from rtchat.turns.refused import RefusedTurn
 from rtchat.turns.tool_steps import ToolRunner
@@ -31,7 +35,10 @@ if TYPE_CHECKING:
     from rtchat.live.connection import LiveConnection
     from rtchat.live.webrtc import WebRTCPool
 
+SaveAlways = Callable[[str, str], None]  # (server, tool): remember "always allow" in the config
+
 PROTOCOLS = ("sse", "websocket", "webrtc")
+TOOLS_MODEL = "tools"  # the loopback model that calls tools: the one the demo MCP server is for
 
 
 def context_warning(target: Target, conversation: Conversation) -> list[Notice]:
@@ -68,6 +75,7 @@ class Session:
         self._calls: WebRTCPool | None = None
         self.wire_log = None  # a rtchat.debuglog.WireLog under --debug
         self._prices = config.prices
+        self._tools: ToolRegistry | None = None
 
     def client_for(self, base_url: str) -> httpx.AsyncClient:
         local = is_local(base_url)
@@ -165,7 +173,46 @@ class Session:
             self._calls = WebRTCPool(self.network, self.client_for, self.config.voice.ice_servers)
         return self._calls
 
+    def tool_registry(self) -> ToolRegistry:
+        """The MCP servers of this session, made on first use (no server starts until a turn
+        offers tools); their log lines go to the --debug wire log, header and env values redacted."""
+        if self._tools is None:
+            for server in self.config.mcp_servers.values():
+                for secret in (*server.headers.values(), *server.env.values()):
+                    if self.wire_log is not None:
+                        self.wire_log.add_secret(secret)
+            self._tools = ToolRegistry(self.config.mcp_servers, self.config.tools, log=self._tool_log)
+        return self._tools
+
+    def _tool_log(self, text: str) -> None:
+        if self.wire_log is not None:
+            self.wire_log.write("mcp", text)
+
+    def tool_servers(self, target: Target, protocol: str, choices: ConversationTools) -> list[str]:
+        """The servers whose tools a turn to `target` over `protocol` offers: none when the wire
+        cannot carry tools (sockets and WebRTC: not yet) or the conversation switched them off."""
+        if protocol != "sse" or choices.off:
+            return []
+        names = self.tool_registry().servers_for(target.provider.id)
+        if target.provider.id == LOOPBACK_PROVIDER and target.model.split("@", 1)[0] != TOOLS_MODEL:  # `tools@rate=0` too
+            names = [name for name in names if name != DEMO_SERVER]  # echo and lorem never call tools: no demo server started for them
+        return [name for name in names if choices.servers is None or name in choices.servers]
+
+    def tool_runner(self, target: Target, protocol: str, approver: Approver, choices: ConversationTools, save_always: SaveAlways | None = None) -> ToolRunner | None:
+        """The `tools=` of a turn (`ask` and the app): None when it offers none, so the request
+        carries no tools field at all."""
+        names = self.tool_servers(target, protocol, choices)
+        if not names:
+            return None
+        # This turn's servers; the conversation's "always" and switched-off tools are shared, so a
+        # choice made during the turn holds for the next.
+        turn_choices = ConversationTools(set(names), choices.disabled_tools, choices.always)
+        return ToolSession(self.tool_registry(), approver, turn_choices, self.config.tools, target.provider.id, save_always=save_always)
+
     async def aclose(self) -> None:
+        if self._tools is not None:  # first: no server process outlives the session, Ctrl-C included
+            tools, self._tools = self._tools, None
+            await tools.aclose()
         if self._calls is not None:
             await self._calls.aclose()
             self._calls = None

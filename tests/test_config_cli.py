@@ -3,15 +3,7 @@
 from __future__ import annotations
 
 
-from tests.support.env import run_rtchat
-
-
-def write_config(tmp_path, text: str):
-    folder = tmp_path / "config"
-    folder.mkdir(exist_ok=True)
-    path = folder / "config.toml"
-    path.write_text(text)
-    return path
+from tests.support.env import run_rtchat, write_config
 
 
 def test_retries_zero_is_refused_by_ask_with_the_line_to_fix(tmp_path):

@@ -4,15 +4,13 @@ follow-up and rejection over real sockets to a started loopback."""
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 
 import aiohttp
 import httpx
 import pytest
 
-from rtchat.config import load_config
-from rtchat.conversation import Conversation, ToolSpec
-from rtchat.events import Done, Error, TextDelta, ToolCallRequest, ToolCallResult
+from rtchat.conversation import Conversation
+from rtchat.events import Done, Error, TextDelta, ToolCallRequest
 from rtchat.loopback.anthropic_messages import sign_thinking
 from rtchat.loopback.gemini import thought_signature
 from rtchat.loopback.tool_model import (
@@ -26,7 +24,7 @@ from rtchat.loopback.tool_model import (
     same_json,
     sample_arguments,
 )
-from rtchat.session import Session
+from tests.support.tool_turns import TURN_TARGETS, ClockTool, tool_session
 from tests.support.tool_wires import ID_PREFIX, WIRES, Received, first_request, follow_up, read_stream, sse_json
 
 TIME = Tool(
@@ -444,44 +442,10 @@ async def socket_events(socket) -> list[dict]:
 # ---------------------------------------------------------------- rtchat's own turn, through a whole tool loop
 
 
-class ClockTool:
-    """A ToolRunner with one tool that always says the same time.
-
-    A fake at a true edge: the tool itself (what an MCP server would run, approved by a user).
-    The turn, its wire builder and decoder, the sockets and the loopback model are all real."""
-
-    max_steps = 4
-
-    def __init__(self) -> None:
-        self.ran: list[tuple[str, str, str]] = []
-
-    async def offer(self, put) -> tuple[ToolSpec, ...]:
-        return (ToolSpec("time__now", "The time in a zone", TOOLS_SCHEMA),)
-
-    async def run(self, calls, put) -> None:
-        for call in calls:
-            put(ToolCallRequest(call.id, call.name, "clock", call.arguments))
-            self.ran.append((call.id, call.name, call.arguments))
-            put(ToolCallResult(call.id, call.name, "12:00 UTC", ms=0.1, server="clock"))
-
-
-TOOLS_SCHEMA = {"type": "object", "properties": {"timezone": {"type": "string", "enum": ["UTC", "Europe/Paris"]}}, "required": ["timezone"]}
-TURN_TARGETS = {  # wire -> (model ref, base URL suffix, key variable, provider wire override)
-    "openai_chat": ("openai/tools@0", "/v1", "OPENAI_API_KEY", None),
-    "openai_responses": ("openai/tools@0", "/v1", "OPENAI_API_KEY", "openai_responses"),
-    "anthropic": ("anthropic/tools@0", "", "ANTHROPIC_API_KEY", None),
-    "gemini": ("gemini/tools@0", "", "GEMINI_API_KEY", None),
-}
-
-
 @pytest.mark.parametrize("wire", WIRES)
 async def test_rtchat_http_turn_runs_a_whole_tool_loop_on_each_wire(isolated, loopback, monkeypatch, wire):
-    ref, suffix, key_var, wire_override = TURN_TARGETS[wire]
-    monkeypatch.setenv(key_var, "test-key-123")
-    session = Session(load_config())
-    if wire_override:
-        providers = session.config.catalog.providers
-        providers["openai"] = replace(providers["openai"], wire=wire_override)
+    ref, suffix, _, _ = TURN_TARGETS[wire]
+    session = tool_session(wire, monkeypatch)
     runner = ClockTool()
     conversation = Conversation()
     conversation.add_user("What time is it?")

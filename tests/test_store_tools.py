@@ -19,15 +19,15 @@ from pathlib import Path
 
 import pytest
 
-from rtchat.answer import AnswerBuilder, fold
+from rtchat.answer import fold
 from rtchat.conversation import ChatMessage, Conversation, ToolCall
-from rtchat.events import Done, TextDelta, ToolCallDelta, ToolCallResult
+from rtchat.events import Done, TextDelta, ToolCallDelta, ToolCallRequest, ToolCallResult
 from rtchat.history import TurnRecorder, edit_point, regenerate_point
 from rtchat.run import TurnService
 from rtchat.store import SCHEMA_VERSION, Store
 from tests.support.answers import Feed
 from tests.support.store import build_old_database, fts_is_consistent
-from tests.support.tool_answers import FIRST_ARGUMENTS, SECOND_ARGUMENTS, tool_answer_events
+from tests.support.tool_answers import FIRST_ARGUMENTS, SECOND_ARGUMENTS, store_tool_answer, tool_answer_events
 from tests.support.turns import ScriptedTurn, anthropic_target
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -153,6 +153,32 @@ async def test_tool_rows_are_written_at_step_boundaries_only(tmp_path: Path) -> 
         assert store.load_conversation(conversation_id)[1][1].rounds == list(fold(events, "anthropic").rounds)
 
 
+async def test_a_call_waiting_for_approval_is_already_in_the_file_whole(tmp_path: Path) -> None:
+    """The user may take minutes to approve a call: its arguments are saved when it is asked
+    (a tool step boundary, through the one way turns are recorded), not at the next flush."""
+    path = tmp_path / "history.db"
+    service, live = TurnService(TurnRecorder(Store.open(path), quiet)), Conversation()
+    in_file: list[list[ToolCall]] = []
+
+    def show(event) -> None:
+        if isinstance(event, ToolCallRequest):  # the approval card is up now
+            writer = service.recorder.writer
+            assert writer is not None and writer.wait(10)
+            with Store.open_read_only(path) as reader:
+                in_file.append(reader.load_conversation(writer.conversation_id)[1][-1].open_calls)
+
+    live.add_user("time?")
+    await service.prompt("time?", anthropic_target(), "sse", None)
+    script = [
+        ToolCallDelta(0, "call_a", "time_now", '{"zone"'),
+        ToolCallDelta(0, None, None, ': "UTC"}'),
+        ToolCallRequest("call_a", "time_now", "time", '{"zone": "UTC"}'),
+    ]
+    await service.run(ScriptedTurn(anthropic_target(), live, script, Done("interrupted")), show)
+    service.recorder.close()
+    assert in_file == [[ToolCall("call_a", "time_now", '{"zone": "UTC"}', {}, "anthropic")]]
+
+
 async def test_search_finds_tool_results_and_arguments_and_says_so(tmp_path: Path) -> None:
     path = tmp_path / "history.db"
     _, conversation_id = await tool_conversation(path)
@@ -163,6 +189,9 @@ async def test_search_finds_tool_results_and_arguments_and_says_so(tmp_path: Pat
         assert hit.snippet.startswith("tool time_now, calc result: 2026-12-07T19:00:00+09:00 [lighthouse]")
         [hit] = store.search("Asia")
         assert (hit.message_id, hit.tool) == (answer_id, "call") and hit.snippet.startswith("tool time_now, calc call: ")
+        [hit] = store.search("ighthous")  # part of a word: the stemmed index cannot, the scan can
+        assert (hit.message_id, hit.tool) == (answer_id, "result") and "[ighthous]e" in hit.snippet
+        assert hit.snippet.startswith("tool time_now, calc result: ")
         # In the answer's words and in its arguments: one hit, for the words (and the prompt's).
         assert [(h.message_id, h.tool) for h in store.search("tokyo")] == [(answer_id, None), (answer_id - 1, None)]
         # (No index check before the delete: SQLite 3.40 fails one cascading DELETE on a connection
@@ -235,16 +264,23 @@ async def test_a_v6_history_upgrades_with_nothing_lost_and_stores_tool_steps(tmp
 
         # The new table works in the upgraded file: a tool answer on the old conversation.
         store.add_user_message(1, "what time is it in Tokyo?")
-        writer = store.begin_answer(1, "anthropic/claude", provider="anthropic")
-        feed = Feed(writer)
-        for event in tool_answer_events():
-            feed(event)
-        assert writer.wait() and writer.failed is None
+        writer = store_tool_answer(store, 1, provider="anthropic")
         sent = fold(tool_answer_events(), "anthropic").message()
         assert store.to_conversation(1).messages[-1] == sent
         assert [h.message_id for h in store.search("lighthouse")] == [writer.message_id]
         assert [h.message_id for h in store.search("magma")] == [2]
         assert fts_is_consistent(store) and fts_is_consistent(store, "tool_blocks_fts")
+
+
+def test_an_older_file_opened_read_only_reads_and_searches_without_tool_steps(tmp_path: Path) -> None:
+    """`rtchat history` in a folder it cannot write does not upgrade the file."""
+    path = tmp_path / "history.db"
+    build_v6_file(path)
+    with Store.open_read_only(path) as reader:
+        assert [m.rounds for m in reader.load_conversation(1)[1]] == [[], [], []]
+        assert [h.message_id for h in reader.search("pressure")] == [3]
+        assert [h.message_id for h in reader.search("ressur")] == [3]  # the part-of-a-word scan too
+    assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone() == (6,)
 
 
 @pytest.mark.parametrize("version", range(SCHEMA_VERSION))
@@ -254,11 +290,7 @@ def test_every_earlier_schema_upgrades_to_tool_steps(tmp_path: Path, version: in
     with Store.open(path) as store:
         conversation_id = store.create_conversation("m")
         store.add_user_message(conversation_id, "time?")
-        writer = store.begin_answer(conversation_id, "m", provider="p")
-        feed = Feed(writer)
-        for event in tool_answer_events():
-            feed(event)
-        assert writer.wait() and writer.failed is None
+        store_tool_answer(store, conversation_id)
         assert store.to_conversation(conversation_id).messages[-1] == fold(tool_answer_events(), "p").message()
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 from rtchat.attachments import Attachment, AttachmentError
 from rtchat.attachments import load as load_attachment
 from rtchat.catalog import parse_model_ref
+from rtchat.commands.ask_approval import AllowAll, TerminalApprover
 from rtchat.commands.common import fail, load_config_or_report, stored_id
 from rtchat.config import default_model_ref
 from rtchat.commands.printers import UNKNOWN_COST_LINE, TextPrinter, print_json_line, print_jsonl, silence_stdout
@@ -24,7 +25,8 @@ from rtchat.run import TurnService
 from rtchat.session import Session, attachment_problem
 from rtchat.store import LEAF, MessageRecord, Parent
 from rtchat.secrets import has_key
-from rtchat.target import cost_unknown
+from rtchat.target import Target, cost_unknown
+from rtchat.tools.approval import ConversationTools
 from rtchat.turns.base import Turn
 
 
@@ -133,6 +135,7 @@ async def ask(args, prompt: str, attachments: list[Attachment] | None = None) ->
     recorder = TurnRecorder.open(warn, enabled=not args.no_history)
     conversation = Conversation(system=args.system)
     loop = asyncio.get_running_loop()
+    terminal = None
     try:
         resumed = None
         if args.continue_last or args.conversation is not None or args.regenerate or args.edit:
@@ -150,7 +153,14 @@ async def ask(args, prompt: str, attachments: list[Attachment] | None = None) ->
             conversation.add_user(prompt).attachments.extend(attachments)
             await service.prompt(prompt, target, args.ask_protocol, args.system, attachments, parent=resumed.prompt_parent if resumed else LEAF)
         effort = "off" if args.no_thinking and not args.effort else args.effort
-        turn = session.turn(target, conversation, effort, protocol=args.ask_protocol)
+        choices = tool_choices(session, target, args)
+        if choices is None:
+            return 2
+        if choices.servers and args.ask_protocol != "sse":
+            warn(f"tools are offered over sse only for now; this {args.ask_protocol} turn goes without them")
+        terminal = None if args.approve_tools else TerminalApprover()
+        tools = session.tool_runner(target, args.ask_protocol, terminal or AllowAll(), choices)
+        turn = session.turn(target, conversation, effort, protocol=args.ask_protocol, tools=tools)
         loop.add_signal_handler(signal.SIGINT, turn.cancel)
         shown = Shown(with_unknown_cost(turn) if args.jsonl else emit, turn.cancel, args.no_thinking)
         await service.run(turn, shown.show, parent=resumed.answer_parent if resumed else LEAF)
@@ -162,9 +172,27 @@ async def ask(args, prompt: str, attachments: list[Attachment] | None = None) ->
         loop.remove_signal_handler(signal.SIGINT)
         recorder.close()
         await session.aclose()
+        if terminal is not None:
+            terminal.close()
     if shown.refused:
         return 2  # as argparse does for bad usage (README: exit codes)
     return {"interrupted": 130, "error": 1}.get(shown.reason, 0)
+
+
+def tool_choices(session: Session, target: Target, args) -> ConversationTools | None:
+    """The servers this run offers (`--tools`, `--no-tools`, else every one for the model); None
+    after saying which named server does not exist."""
+    if args.no_tools:
+        return ConversationTools(servers=set())
+    if not args.tools:
+        return ConversationTools()
+    named = {name.strip() for name in args.tools.split(",") if name.strip()}
+    known = session.tool_servers(target, "sse", ConversationTools())
+    unknown = sorted(named - set(known))
+    if unknown:
+        fail(f"--tools: no MCP server {', '.join(map(repr, unknown))} for {target.ref} (servers: {', '.join(known) or 'none: add [mcp.servers.NAME] to the config'})")
+        return None
+    return ConversationTools(servers=named)
 
 
 def with_unknown_cost(turn: Turn) -> Callable[[Event], None]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 
-from rtchat.events import Done, Error, Event, Notice, TextDelta, ThinkingDelta, event_to_dict
+from rtchat.events import Done, Error, Event, Notice, TextDelta, ThinkingDelta, ToolCallRequest, ToolCallResult, event_to_dict
 from rtchat.sanitize import strict_json, terminal_safe
 
 DIM, RESET = "\x1b[2m", "\x1b[0m"
@@ -48,6 +48,9 @@ class TextPrinter:
                 sys.stdout.flush()
                 self.wrote_text = True
                 self.last_char = text[-1]
+        elif isinstance(event, (ToolCallRequest, ToolCallResult)):
+            sys.stderr.write(f"rtchat: {tool_line(event)}\n")
+            sys.stderr.flush()
         elif isinstance(event, Notice):
             sys.stderr.write(f"rtchat: {terminal_safe(event.text)}\n")
         elif isinstance(event, Error):
@@ -65,6 +68,29 @@ class TextPrinter:
             sys.stdout.write("\n")
             self.last_char = "\n"
         sys.stdout.flush()
+
+
+TOOL_LINE_CHARS = 160  # of a call's arguments or a result's output, on a tool's stderr line
+
+
+def one_line(text: str, limit: int = TOOL_LINE_CHARS) -> str:
+    """`text` inert (a model's or a tool's words), on one line, cut to `limit` characters."""
+    flat = " ".join(terminal_safe(text).split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def tool_name(name: str, server: str | None) -> str:
+    """`server.tool` (inert: both names come from a server)."""
+    return terminal_safe(f"{server}.{name}" if server else name)
+
+
+def tool_line(event: ToolCallRequest | ToolCallResult) -> str:
+    """The short stderr line of a call asked for, or of its result."""
+    if isinstance(event, ToolCallRequest):
+        return f"tool call {tool_name(event.name, event.server)} {one_line(event.arguments)}"
+    took = f" in {event.ms:.0f} ms" if event.ms is not None else ""
+    status = "" if event.status == "ok" else f" ({event.status})"
+    return f"tool result {tool_name(event.name, event.server)}{status}{took}: {one_line(event.output)}"
 
 
 def silence_stdout() -> None:

@@ -13,6 +13,8 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable
 
+from rtchat.store.connection import has_table
+
 
 def append(conn: sqlite3.Connection, message_id: int, text: str) -> None:
     conn.execute("INSERT INTO answer_chunks (message_id, text) VALUES (?, ?)", (message_id, text))
@@ -21,6 +23,8 @@ def append(conn: sqlite3.Connection, message_id: int, text: str) -> None:
 def pending(conn: sqlite3.Connection, message_ids: Iterable[int]) -> dict[int, str]:
     """The chunk text not yet joined into each message's `text`, for those that have any."""
     joined: dict[int, list[str]] = {}
+    if not has_table(conn, "answer_chunks"):  # a file older than schema 7, opened read-only
+        return {}
     for message_id in message_ids:
         for (text,) in conn.execute("SELECT text FROM answer_chunks WHERE message_id = ? ORDER BY id", (message_id,)):
             joined.setdefault(message_id, []).append(text)

@@ -91,3 +91,9 @@ def read_snapshot(conn: sqlite3.Connection, path: str) -> Iterator[sqlite3.Conne
                 conn.execute("COMMIT")
             except sqlite3.Error:
                 pass
+
+
+def has_table(conn: sqlite3.Connection, name: str) -> bool:
+    """Whether the file has table `name`: one opened read-only is not upgraded, so a file an
+    older rtchat wrote may lack a later schema's tables (read as empty)."""
+    return conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)).fetchone() is not None

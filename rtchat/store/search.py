@@ -10,6 +10,7 @@ import itertools
 import re
 import sqlite3
 
+from rtchat.store import tool_blocks
 from rtchat.store.records import SearchHit, one_line
 
 _CONTROL_CHARS = re.compile("[\x00-\x1f\x7f-\x9f]")
@@ -61,6 +62,11 @@ _PARTIAL_SQL = (
     " FROM messages m JOIN conversations c ON c.id = m.conversation_id"
     " WHERE m.status != 'streaming' AND {where} ORDER BY m.id DESC LIMIT ?"
 )
+_TOOL_PARTIAL_SQL = (
+    "SELECT m.conversation_id, c.title, m.id, m.role, t.names, t.arguments, t.output, m.created, m.on_path"
+    " FROM tool_blocks t JOIN messages m ON m.id = t.message_id JOIN conversations c ON c.id = m.conversation_id"
+    " WHERE {where} ORDER BY m.id DESC, t.position DESC LIMIT ?"
+)
 SNIPPET_CHARS = 60
 
 
@@ -82,6 +88,8 @@ def _tool_hits(conn: sqlite3.Connection, query: str, limit: int, mark: tuple[str
     """Messages whose tool calls or results hold all the words, one hit per message (its newest
     step), the snippet saying which tool and where: "tool time_now result: …"."""
     hits: dict[int, SearchHit] = {}
+    if not tool_blocks.present(conn):  # an older file opened read-only
+        return []
     rows = conn.execute(_TOOL_SEARCH_SQL, (f"output : ({query})", mark[0], mark[1], query, limit)).fetchall()
     for conversation_id, title, message_id, role, snippet, created, on_path, names, in_output in rows:
         if message_id in hits:
@@ -101,23 +109,41 @@ def _with_tool_hits(hits: list[SearchHit], tool_hits: list[SearchHit], limit: in
 
 def _partial(conn: sqlite3.Connection, words: str, limit: int, mark: tuple[str, str]) -> list[SearchHit]:
     terms = [w.casefold() for w in _CONTROL_CHARS.sub(" ", words).split() if any(ch.isalnum() for ch in w)]
-    wheres, params = zip(*(_contains(term) for term in terms))
+    wheres, params = zip(*(_contains(term, ("m.text", "m.transcript")) for term in terms))
     rows = conn.execute(_PARTIAL_SQL.format(where=" AND ".join(wheres)), (*itertools.chain(*params), limit)).fetchall()
     hits = []
     for conversation_id, title, message_id, role, text, created, on_path in rows:
         hits.append(SearchHit(conversation_id, title, message_id, role, _marked(text, terms[0], mark), created, bool(on_path)))
-    return hits
+    return _with_tool_hits(hits, _tool_partial(conn, terms, limit, mark), limit)
 
 
-def _contains(term: str) -> tuple[str, tuple[str, ...]]:
-    """SQL that is true when a message's text or transcript contains `term`, ignoring case.
+def _tool_partial(conn: sqlite3.Connection, terms: list[str], limit: int, mark: tuple[str, str]) -> list[SearchHit]:
+    """`_partial` for tool steps: calls and results containing every term as part of a word."""
+    if not tool_blocks.present(conn):
+        return []
+    wheres, params = zip(*(_contains(term, ("t.arguments", "t.output")) for term in terms))
+    rows = conn.execute(_TOOL_PARTIAL_SQL.format(where=" AND ".join(wheres)), (*itertools.chain(*params), limit)).fetchall()
+    hits: dict[int, SearchHit] = {}
+    for conversation_id, title, message_id, role, names, arguments, output, created, on_path in rows:
+        if message_id in hits:
+            continue
+        where, text = ("result", output) if terms[0] in output.casefold() else ("call", arguments)
+        label = f"tool {one_line(names)} {where}" if names.strip() else f"tool {where}"
+        hits[message_id] = SearchHit(conversation_id, title, message_id, role, f"{label}: {_marked(text, terms[0], mark)}", created, bool(on_path), where)
+    return list(hits.values())
+
+
+def _contains(term: str, columns: tuple[str, str]) -> tuple[str, tuple[str, ...]]:
+    """SQL that is true when either column (a message's text or transcript, a tool step's
+    arguments or output) contains `term`, ignoring case.
 
     An ASCII term uses SQLite's own LIKE (which folds ASCII case) and scans a 40,000-message
     history in ~60 ms; any other term needs Python's casefold, about three times slower."""
+    first, second = columns
     if term.isascii():
         pattern = "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        return "(m.text LIKE ? ESCAPE '\\' OR m.transcript LIKE ? ESCAPE '\\')", (pattern, pattern)
-    return "rtchat_contains(coalesce(m.text, '') || ' ' || coalesce(m.transcript, ''), ?)", (term,)
+        return f"({first} LIKE ? ESCAPE '\\' OR {second} LIKE ? ESCAPE '\\')", (pattern, pattern)
+    return f"rtchat_contains(coalesce({first}, '') || ' ' || coalesce({second}, ''), ?)", (term,)
 
 
 def _marked(text: str, term: str, mark: tuple[str, str]) -> str:

@@ -102,37 +102,43 @@ class AnswerWriter:
 
     # ---- the answer
 
-    def update(self, snapshot: Callable[[], Answer], final: bool = False) -> None:
+    def update(self, snapshot: Callable[[], Answer], final: bool = False, step: bool = False) -> None:
         """The answer grew: `snapshot` reads it (the turn's `answer`), called only when a write is
-        due, so a long answer is not copied per token. `final`: it has ended, write now. Never waits."""
+        due, so a long answer is not copied per token. `final`: it has ended, write now. `step`:
+        a tool step's boundary (a call about to run, a result back), write now: a tool's result
+        may not be had again, and the user may take minutes to approve a call. Never waits."""
         if self.closed:
             return
         self._snapshot = snapshot
         self._dirty = True
-        if final or self._clock() - self._last_flush >= self._interval:
-            self.flush()
+        if final or step or self._clock() - self._last_flush >= self._interval:
+            self.flush(step)
 
     # ---- saving
 
-    def _state(self) -> dict[str, Any]:
+    def _state(self, step: bool = False) -> dict[str, Any]:
         answer = self.answer()
         return {
             **answer_row(answer, self.forced_status or answer.status),
+            "step": step,  # at a step boundary: the open step's calls are whole
             "id": self.message_id,
             "conversation_id": self.conversation_id,
             "prompt_id": self.prompt_id,
             "now": self.store.now(),  # when it was received, not when the lock let it through
         }
 
-    def flush(self) -> None:
+    def flush(self, step: bool = False) -> None:
         """Hand what has been received to the writer thread; returns at once."""
         if not self._dirty:
             return
         self._last_flush = self._clock()
         self._dirty = False
-        state = self._state()  # taken here: the turn's answer belongs to this thread
+        state = self._state(step)  # taken here: the turn's answer belongs to this thread
         with self._slot:
-            queued, self._pending = self._pending is not None, state
+            queued = self._pending is not None
+            if queued and self._pending["step"]:  # the snapshot it replaces was a step boundary: still is
+                state["step"] = True
+            self._pending = state
         self.flushes += 1
         if queued:
             return  # the job already queued takes this newer snapshot
@@ -225,9 +231,9 @@ def save_answer(conn: sqlite3.Connection, state: dict[str, Any], saved: Saved = 
         chunks.drop(conn, state["id"])
     if not streaming or state["thinking"] != saved.thinking:
         sets.append("thinking = :thinking, thinking_text = :thinking_text")
-    tools = tool_blocks.fingerprints(state["rounds"], state["open_calls"], final=not streaming)
-    if tools != saved.tools:  # a step began or got a result: only its row is written
-        tool_blocks.save(conn, state["id"], state["rounds"], state["open_calls"], tools, saved.tools)
+    # A tool step's row is written only when a step began, got a result, or its calls are whole.
+    wanted = tool_blocks.fingerprints(state["rounds"], state["open_calls"], whole=not streaming or state["step"])
+    tools = tool_blocks.save(conn, state["id"], state["rounds"], state["open_calls"], wanted, saved.tools)
     conn.execute(
         "UPDATE messages SET " + "".join(f"{column}, " for column in sets) +
         " transcript = :transcript, status = :status, finish_reason = :finish_reason,"

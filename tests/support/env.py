@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -28,3 +29,19 @@ def rtchat_cmd(*args: str) -> list[str]:
 def run_rtchat(tmp_path: Path, *args: str, input: str | None = None, timeout: float = 60, **extra: str) -> subprocess.CompletedProcess[str]:
     """`rtchat ARGS` as a process in `isolated_env(tmp_path, **extra)`, run to its end, output captured as text."""
     return subprocess.run(rtchat_cmd(*args), env=isolated_env(tmp_path, **extra), input=input, capture_output=True, text=True, timeout=timeout)
+
+
+def write_config(tmp_path: Path, text: str) -> Path:
+    """The config file an `isolated_env(tmp_path)` run reads, with `text`; its path."""
+    folder = tmp_path / "config"
+    folder.mkdir(exist_ok=True)
+    path = folder / "config.toml"
+    path.write_text(text)
+    return path
+
+
+def closed_port() -> int:
+    """A 127.0.0.1 port nothing listens on (bound for a moment by the OS's choice, then let go)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]

@@ -7,6 +7,11 @@ must come back byte for byte, never re-serialised. Signatures ride on thinking a
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from rtchat.store import AnswerWriter, Store
+from tests.support.answers import Feed
+
 from rtchat.events import Done, Event, TextDelta, ThinkingDelta, ThinkingSignature, ToolCallDelta, ToolCallResult, Usage
 
 FIRST_ARGUMENTS = '{"zone" :  "Asia/Tōkyō",\n "b": 1, "a": [1.50, 2e3]}'
@@ -34,3 +39,14 @@ def tool_answer_events() -> list[Event]:
         Usage(input_tokens=20, output_tokens=7),
         Done("complete"),
     ]
+
+
+def store_tool_answer(store: Store, conversation_id: int, events: Sequence[Event] | None = None, provider: str = "p") -> AnswerWriter:
+    """Answer the conversation's last prompt with `events` (default: `tool_answer_events()`)
+    through a real writer, as a turn does; returns the writer once all is written."""
+    writer = store.begin_answer(conversation_id, "m", provider=provider)
+    feed = Feed(writer)
+    for event in tool_answer_events() if events is None else events:
+        feed(event)
+    assert writer.wait() and writer.failed is None
+    return writer
