@@ -1,0 +1,166 @@
+"""Tools while talking: a spoken question, a call to a real stdio MCP server, the spoken answer.
+
+The speech is espeak-ng's WAV, sent through the real capture path (the file as the microphone)
+to the loopback over WebRTC (Opus on a track, events on the data channel) and over the
+WebSocket; the `tools` model calls the first tool it is offered (its 'transcript' of speech
+names none). The loopback records every tool frame it received, so what was (not) sent for a
+cancelled call is asserted on the wire.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+
+import httpx
+import pytest
+
+from rtchat.audio.capture import Capture
+from rtchat.audio.playback import ClockSpeaker
+from rtchat.audio.sources import wav_source
+from rtchat.audio.wavfile import read_wav
+from rtchat.config_rules import NetworkSettings, ToolSettings, VoiceSettings
+from rtchat.events import Done, ToolCallRequest, ToolCallResult
+from rtchat.tools.approval import ConversationTools, Decision
+from rtchat.tools.registry import ToolRegistry
+from rtchat.tools.runner import ToolSession
+from rtchat.voice.links import link_for
+from rtchat.voice.session import VoiceSession
+from tests.support.env import isolated_env, rtchat_cmd
+from tests.support.mcp_servers import WAIT_CANCELLED, WAIT_STARTED, stdio_config
+from tests.support.socket_tools import outputs_sent, tool_updates
+from tests.support.voice import loud_seconds, speech_wav, voice_target
+
+PROTOCOLS = ["webrtc", "websocket"]
+
+
+@pytest.fixture(scope="module")
+def speech(tmp_path_factory):
+    return speech_wav(tmp_path_factory.mktemp("speech"), "What time is it?")
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+def test_ask_audio_in_calls_the_demo_tool_and_speaks_its_result(tmp_path, speech, protocol):
+    saved = tmp_path / "answer.wav"
+    command = rtchat_cmd("ask", "-m", "loopback/tools", "--audio-in", str(speech), "--protocol", protocol, "--approve-tools", "--jsonl", "--save-audio", str(saved))
+    done = subprocess.run(command, env=isolated_env(tmp_path), capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    lines = [json.loads(line) for line in done.stdout.splitlines()]
+    calls = [line for line in lines if line["type"] == "tool_call"]
+    results = [line for line in lines if line["type"] == "tool_result"]
+    assert [(c["name"], c["server"]) for c in calls] == [("time_now", "demo")]
+    assert [(r["id"], r["status"], r["server"]) for r in results] == [(calls[0]["id"], "ok", "demo")]
+    assert results[0]["output"].endswith("(UTC)")
+    spoken = "".join(line["text"] for line in lines if line["type"] == "transcript" and line["role"] == "assistant")
+    assert spoken == f"time_now returned: {results[0]['output']}"  # said after the result came back
+    order = [line["type"] for line in lines]
+    assert order.index("tool_call") < order.index("tool_result") < max(i for i, line in enumerate(lines) if line["type"] == "transcript" and line["role"] == "assistant")
+    assert lines[-1] == {"type": "done", "reason": "complete"}
+    samples, rate = read_wav(saved)
+    assert loud_seconds(samples, rate) > 0.2  # the answer's audio arrived and was kept
+
+
+def test_ask_audio_in_without_the_flag_or_a_terminal_denies_the_call(tmp_path, speech):
+    done = subprocess.run(rtchat_cmd("ask", "-m", "loopback/tools", "--audio-in", str(speech), "--protocol", "websocket", "--jsonl"), env=isolated_env(tmp_path), capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL, start_new_session=True)
+    assert done.returncode == 0, done.stderr
+    results = [json.loads(line) for line in done.stdout.splitlines() if '"tool_result"' in line]
+    assert [r["status"] for r in results] == ["denied"]
+    assert "pass --approve-tools" in done.stderr
+
+
+class Log:
+    """The registry's debug log (the test server's stderr), with a way to await a line."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self._changed = asyncio.Event()
+
+    def __call__(self, line: str) -> None:
+        self.lines.append(line)
+        self._changed.set()
+
+    async def saw(self, text: str) -> None:
+        async def wait() -> None:
+            while not any(text in line for line in self.lines):
+                self._changed.clear()
+                await self._changed.wait()
+
+        await asyncio.wait_for(wait(), 60)  # the deadline only stops a hang
+
+
+class Yes:
+    """The key pressed for every call (the app's card and `--approve-tools` both answer so)."""
+
+    async def decide(self, request):
+        return Decision.ONCE
+
+
+async def voice_with_wait_tool(loopback, protocol, speech, registry):
+    """A voice session whose one offered tool is the test server's `wait` (it runs until cancelled)."""
+    await registry.start(["local"], lambda notice: None)
+    others = {tool.name for tool in registry.tools(["local"]) if tool.original != "wait"}
+    tools = ToolSession(registry, Yes(), ConversationTools({"local"}, others), ToolSettings(), "loopback")
+    client = httpx.AsyncClient()
+    link = link_for(voice_target(loopback.url + "/v1", "tools"), protocol, VoiceSettings(), client, NetworkSettings())
+    source = wav_source(speech)
+    voice = VoiceSession(link, Capture(source), ClockSpeaker, tools=tools)
+    voice.http_client = client
+    await voice.start(open_microphone=False)
+    return voice, source
+
+
+async def speak(voice, source, events: list, calls: asyncio.Event) -> asyncio.Task:
+    """Press, the WAV as the microphone, release; events collected until Done."""
+
+    async def collect() -> None:
+        async for event in voice.events():
+            events.append(event)
+            if isinstance(event, ToolCallRequest):
+                calls.set()
+            if isinstance(event, Done):
+                return
+
+    collector = asyncio.create_task(collect())
+    await voice.start_talking()
+    voice.capture.start()
+    await source.finished.wait()
+    await voice.stop_talking()
+    return collector
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+async def test_a_barge_in_during_a_call_cancels_it_at_the_server_and_sends_no_output(loopback, speech, protocol):
+    log = Log()
+    registry = ToolRegistry({"local": stdio_config("local")}, ToolSettings(), log=log)
+    voice = None
+    try:
+        voice, source = await voice_with_wait_tool(loopback, protocol, speech, registry)
+        events: list = []
+        called = asyncio.Event()
+        collector = await speak(voice, source, events, called)
+        await log.saw(WAIT_STARTED)  # the call runs at the server
+        await voice.toggle()  # the talk key while the call runs: a barge-in
+        await asyncio.wait_for(collector, 30)
+        await log.saw(WAIT_CANCELLED)  # the runner cancelled it at the server
+        assert isinstance(events[-1], Done) and events[-1].reason == "interrupted"
+        assert [e.name for e in events if isinstance(e, ToolCallRequest)] == ["wait"]
+        assert not any(isinstance(e, ToolCallResult) for e in events), "a result after the barge-in is dropped"
+        # The next spoken turn: once the server has asked for its call, it has read every frame
+        # sent before it; no output for the cancelled call is among them.
+        second: list = []
+        called_again = asyncio.Event()
+        voice.capture.stop()
+        fresh = voice.capture.source = wav_source(speech)  # the same microphone, speaking again
+        collector = await speak(voice, fresh, second, called_again)
+        await asyncio.wait_for(called_again.wait(), 30)
+        (connection,) = loopback.connections
+        assert outputs_sent(connection) == []
+        assert [tool["name"] for tool in tool_updates(connection)[0]["tools"]] == ["wait"]
+        await voice.interrupt()
+        await asyncio.wait_for(collector, 30)
+    finally:
+        if voice is not None:
+            await voice.close()
+            await voice.http_client.aclose()
+        await registry.aclose()
