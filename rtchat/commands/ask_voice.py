@@ -15,11 +15,11 @@ import signal
 import sys
 
 from rtchat.catalog import parse_model_ref
-from rtchat.commands.ask import tool_choices
 from rtchat.commands.ask_approval import AllowAll, TerminalApprover
 from rtchat.commands.common import fail, load_config_or_report
 from rtchat.audio.support import AudioUnavailable, load_aiortc, missing_voice_packages
 from rtchat.commands.printers import TextPrinter, print_jsonl
+from rtchat.commands.tool_flags import tool_choices
 from rtchat.config import default_model_ref
 from rtchat.conversation import Conversation
 from rtchat.events import AudioChunk, Done, Event, Notice, TextDelta, Transcript
