@@ -130,7 +130,7 @@ def figures(data, prefix: str = "") -> dict[str, float]:
         if isinstance(data.get("median"), (int, float)):
             return {prefix.rstrip("."): float(data["median"])}
         for key, value in data.items():
-            if key in ("samples", "n", "min", "max", "p5", "p25", "p75", "p95", "runs", "seconds", "stop_after_tokens", "interrupt_after_tokens"):
+            if key in ("samples", "n", "min", "max", "p5", "p25", "p75", "p95", "runs", "rounds", "seconds", "stop_after_tokens", "interrupt_after_tokens"):
                 continue
             if isinstance(value, (int, float)) and not isinstance(value, bool):
                 found[f"{prefix}{key}"] = float(value)

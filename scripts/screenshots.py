@@ -300,6 +300,26 @@ async def input_features(out: Path) -> None:
         app.save_screenshot(str(out / "branches.svg"))
 
 
+async def tool_call(out: Path) -> None:
+    """Two tool calls of the demo MCP server: the first allowed (its result unfolded), the second asking."""
+    from rtchat.ui.widgets.transcript.tool_card import ToolCard
+
+    def asking(previous=None):
+        return next((card for card in app.transcript.query(ToolCard) if card.state == "asking" and card is not previous and app.focused is card), None)
+
+    app = new_app(model="loopback/tools")
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await send(pilot, 'What is 1234*5678, and the time in Paris? calculate(expression="1234*5678") then time_now(zone="Europe/Paris")')
+        await until(pilot, lambda: asking() is not None, timeout=60)
+        first = asking()
+        await pilot.press("y")
+        await until(pilot, lambda: asking(first) is not None, timeout=60)
+        first._result.collapsed = False
+        await pilot.pause(0.3)
+        app.save_screenshot(str(out / "tool-call.svg"))
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=str(ROOT / "screenshots"))
@@ -312,7 +332,7 @@ async def main() -> None:
         out.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory() as home:
             isolate(home)
-            for scene in (welcome, streaming_with_thinking, model_picker, protocol_selector, error, themes, help_screen, history_screens, input_features, voice_mode, bench_screen, race_scene):
+            for scene in (welcome, streaming_with_thinking, model_picker, protocol_selector, error, themes, help_screen, history_screens, input_features, tool_call, voice_mode, bench_screen, race_scene):
                 if args.only and scene.__name__ not in args.only:
                     continue
                 await scene(out)

@@ -13,9 +13,10 @@ from rtchat.config_rules import ToolSettings
 from rtchat.conversation import Conversation
 from rtchat.events import Done, ToolCallRequest, ToolCallResult
 from rtchat.session import Session
-from rtchat.tools.approval import ConversationTools, Decision
+from rtchat.tools.approval import ConversationTools
 from rtchat.tools.registry import ToolRegistry, demo_server
 from rtchat.tools.runner import ToolSession
+from tests.support.approvers import Yes
 from tests.support.turns import text_of
 
 pytestmark = pytest.mark.usefixtures("isolated")
@@ -26,17 +27,6 @@ WIRES = {  # wire: (model, the loopback's path for it, the key variable, the pro
     "anthropic": ("anthropic/tools", "", "ANTHROPIC_API_KEY", None),
     "gemini": ("gemini/tools", "", "GEMINI_API_KEY", None),
 }
-
-
-class Yes:
-    """The person at the keyboard, pressing y."""
-
-    def __init__(self) -> None:
-        self.asked = []
-
-    async def decide(self, request):
-        self.asked.append(request)
-        return Decision.ONCE
 
 
 async def test_a_loopback_turn_calls_the_demo_server_and_answers_from_its_result(loopback):

@@ -12,25 +12,15 @@ from rtchat.catalog import PROTOCOLS, provider_from_config
 from rtchat.config_rules import ToolSettings
 from rtchat.conversation import Conversation
 from rtchat.events import Done, ToolCallRequest, ToolCallResult
-from rtchat.tools.approval import ConversationTools, Decision
+from rtchat.tools.approval import ConversationTools
 from rtchat.tools.registry import ToolRegistry, demo_server
 from rtchat.tools.runner import ToolSession
 from tests.support.socket_tools import outputs_sent
+from tests.support.approvers import Yes
 from tests.support.turns import text_of
 from tests.support.ws import make_session
 
 pytestmark = pytest.mark.usefixtures("isolated")
-
-
-class Yes:
-    """The person at the keyboard, pressing y for every call."""
-
-    def __init__(self) -> None:
-        self.asked = []
-
-    async def decide(self, request):
-        self.asked.append(request)
-        return Decision.ONCE
 
 
 async def socket_target(session, loopback, kind: str):

@@ -35,7 +35,7 @@ async def test_reopening_a_tool_answer_in_the_app_restores_its_steps_for_the_nex
         await app.open_conversation(conversation_id).wait()
         await wait_for(pilot, lambda: app.transcript.query(AssistantMessage))
         assert app.state.conversation.messages[1] == fold(tool_answer_events(), "anthropic").message()
-        assert app.transcript.query_one(AssistantMessage).text == "It is 19:00 in Tokyo."
+        assert app.transcript.query_one(AssistantMessage).text == "Let me look.\n\nIt is 19:00 in Tokyo."  # every step's words, as shown around the cards
 
 
 async def test_search_in_the_app_shows_a_hit_in_a_tool_result_as_one():

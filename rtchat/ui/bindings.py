@@ -57,7 +57,14 @@ MESSAGE_BINDINGS = [
     Binding("e", "edit_message", "Edit and resend", id="edit_message", show=False, tooltip="Put this prompt in the input; sending it makes a new branch"),
 ]
 
-SECTIONS = (("Everywhere", APP_BINDINGS), ("Input", INPUT_BINDINGS), ("Focused message", MESSAGE_BINDINGS))
+TOOL_CARD_BINDINGS = [  # act on a card that asks about a tool call (never from the input)
+    Binding("y", "decide('once')", "Allow once", id="tool_allow_once", tooltip="Run this tool call"),
+    Binding("a", "decide('always')", "Always allow", id="tool_allow_always", tooltip="Run this tool without asking for the rest of the conversation; a again saves it to the config"),
+    Binding("n", "decide('deny')", "Deny", id="tool_deny", tooltip="Do not run it; the model is told you declined"),
+    Binding("i,escape", "focus_input", "Input", id="tool_focus_input", show=False),
+]
+
+SECTIONS = (("Everywhere", APP_BINDINGS), ("Input", INPUT_BINDINGS), ("Focused message", MESSAGE_BINDINGS), ("Tool call asking", TOOL_CARD_BINDINGS))
 
 
 def effective_key(binding: Binding, keymap: dict[str, str]) -> str:

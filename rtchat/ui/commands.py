@@ -20,6 +20,7 @@ COMMANDS = (
     ("Edit last prompt", "put the last prompt in the input; sending makes a new branch, the old one stays", "edit_prompt"),
     ("Race this prompt across protocols", "the prompt in the input (else the last one) over every protocol of this model, side by side", "race"),
     ("Benchmark protocols for this model", "connection set-up, time to first token, inter-token and interrupt latency per protocol", "run_bench"),
+    ("Tools", "this conversation's MCP servers and tools, each on or off (/tools)", "pick_tools"),
     ("Choose protocol", "all protocols, with why some are unavailable", "pick_protocol"),
     ("Change theme", "live preview; the choice is saved in the config", "pick_theme"),
     ("Toggle all thinking", "hide or show every reasoning section", "toggle_all_thinking"),

@@ -24,6 +24,9 @@ from rtchat.events import (
     RedactedThinking,
     TextDelta,
     ThinkingDelta,
+    ToolCallDelta,
+    ToolCallRequest,
+    ToolCallResult,
     Transcript,
     Usage,
 )
@@ -31,10 +34,12 @@ from rtchat.run import TurnService
 from rtchat.store import Parent
 from rtchat.turns.base import Turn, TurnPhase
 from rtchat.ui.widgets.transcript.messages import AssistantMessage
+from rtchat.ui.widgets.transcript.tool_card import ToolCard
 
 FRAME_SECONDS = 1 / 25  # deltas are coalesced and painted at most this often
 YIELD_SECONDS = 0.001  # a burst of queued events is applied in slices this long, so keys and Ctrl-C get in between
 
+TOOL_CALL = "tool call"  # the status line's state while the model's calls are shown, asked and run
 Observer = Callable[[Event], None]
 UserWords = Callable[[str], None]  # what the user said, for a spoken turn's placeholder
 
@@ -50,6 +55,8 @@ class TurnHost(Protocol):
     async def show_error(self, error: Error) -> None: ...
     async def show_notice(self, notice: Notice) -> None: ...
     def turn_progress(self, state: str, turn: Turn) -> None: ...
+    def tool_card_shown(self, card: ToolCard) -> None: ...
+    def tool_finished(self, turn: Turn) -> None: ...
 
 
 class TurnRunner:
@@ -100,6 +107,15 @@ class TurnRunner:
             self.host.turn_progress(TurnPhase.THINKING.value, self.turn)
         elif isinstance(event, RedactedThinking):
             view.thinking_grew(delta=False)
+        elif isinstance(event, ToolCallDelta):
+            self.host.tool_card_shown(await view.tool_delta(event))
+            self.host.turn_progress(TOOL_CALL, self.turn)
+        elif isinstance(event, ToolCallRequest):
+            self.host.tool_card_shown(await view.tool_requested(event))
+            self.host.turn_progress(TOOL_CALL, self.turn)
+        elif isinstance(event, ToolCallResult):
+            view.tool_result(event)
+            self.host.tool_finished(self.turn)
         elif isinstance(event, Usage):
             view.set_usage(event)
         elif isinstance(event, Notice):

@@ -27,19 +27,40 @@ from rtchat.turns.spoken import SpokenTurn
 from rtchat.ui.choices import not_implemented_message
 from rtchat.ui.controllers.history import HistoryController
 from rtchat.ui.controllers.state import ChatState
+from rtchat.ui.controllers.tools import ToolsController
 from rtchat.ui.controllers.turn_runner import Observer, Timer, TurnRunner, UserWords
 from rtchat.ui.widgets.status.status_line import StatusLine
 from rtchat.ui.widgets.transcript.messages import AssistantMessage, UserMessage
+from rtchat.ui.widgets.status.status_facts import duration
+from rtchat.ui.widgets.transcript.tool_card import ToolCard
 from rtchat.ui.widgets.transcript.transcript import Transcript
 
 Every = Callable[[float, Callable[[], object]], Timer]  # a repeating timer on the app's loop
 
 
+def calling_words(card: ToolCard | None) -> str | None:
+    """The status line while a call is asked or runs: "allow time_now? y a n", "calling time_now · 1.2 s"."""
+    if card is None:
+        return None
+    if card.state == "asking":
+        return f"allow {card.call_name}? y a n" if card.has_focus else f"allow {card.call_name}? Esc, then y a n"
+    return f"calling {card.call_name} · {duration(card.elapsed_ms)}"
+
+
 class TurnController:
     def __init__(
-        self, state: ChatState, session: Session, history: HistoryController, transcript: Transcript, status: StatusLine, every: Every, talk_key: str
+        self,
+        state: ChatState,
+        session: Session,
+        history: HistoryController,
+        transcript: Transcript,
+        status: StatusLine,
+        every: Every,
+        talk_key: str,
+        tools: ToolsController | None = None,
     ) -> None:
         self.state = state
+        self.tools = tools or ToolsController()  # no runner factory: no tools
         self.session = session
         self.history = history
         self.transcript = transcript
@@ -141,9 +162,10 @@ class TurnController:
     async def _answer(self, target: Target, parent: Parent = LEAF) -> ChatMessage | None:
         """Stream the answer to the conversation as it stands (its last message is the prompt)."""
         state = self.state
-        self.status.show(first_audio_ms=None)  # a typed turn: no spoken figure stays from before
+        self.status.show(first_audio_ms=None, tool_count=0, tool_ms=0.0, calling=None)  # a typed turn: no spoken figure stays from before
         effort = self.session.effort_for(target, state.effort)[0]  # what the turn sends, for the thinking title
-        turn = self.session.turn(target, state.conversation, state.effort, protocol=state.protocol)
+        tools = self.tools.runner_for(target, state.protocol)
+        turn = self.session.turn(target, state.conversation, state.effort, protocol=state.protocol, tools=tools)
         self.status.watch_connection(self.session.connection_for(target, state.conversation, state.protocol))
         view = AssistantMessage(target.ref, streaming=True, effort=effort)
         await self.transcript.add(view)
@@ -202,7 +224,8 @@ class TurnController:
         total = facts.total_usd
         if answer.cost is not None:
             total = (total or 0.0) + answer.cost.usd
-        self.status.show(cost=answer.cost, total_usd=total, waiting_s=None)
+        self.status.show(cost=answer.cost, total_usd=total, waiting_s=None, calling=None)
+        self.show_tools(turn)
         self.show_context(answer.usage)
 
     def show_context(self, usage=None) -> None:
@@ -242,6 +265,17 @@ class TurnController:
     async def show_notice(self, notice: Notice) -> None:
         await self.transcript.show_notice(notice)
 
+    def tool_card_shown(self, card: ToolCard) -> None:
+        self.tools.approver.card_shown(card)
+
+    def tool_finished(self, turn: Turn) -> None:
+        self.show_tools(turn)
+
+    def show_tools(self, turn: Turn) -> None:
+        """"tools 2 · 340 ms": the results of this answer so far and the tools' own time."""
+        answer = turn.answer()
+        self.status.show(tool_count=len(answer.tool_results), tool_ms=answer.tool_time_ms)
+
     def turn_progress(self, state: str, turn: Turn) -> None:
         if self.status.facts.state != state:
             self.status.show(state=state)
@@ -255,6 +289,6 @@ class TurnController:
         stats = runner.turn.stats()
         self.status.show_clock(stats)
         waiting = None if stats.ttft_ms is not None else self.now() - stats.started
-        self.status.show(waiting_s=waiting)
+        self.status.show(waiting_s=waiting, calling=calling_words(runner.view.active_card()))
         runner.view.show_waiting(waiting)
         return True

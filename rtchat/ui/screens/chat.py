@@ -37,6 +37,7 @@ from rtchat.ui.controllers.model import ModelController
 from rtchat.ui.controllers.settings import Settings
 from rtchat.ui.controllers.state import ChatState
 from rtchat.ui.controllers.system_prompt import SystemPrompt
+from rtchat.ui.controllers.tools import ToolsController
 from rtchat.ui.controllers.turns import TurnController
 from rtchat.ui.controllers.voice import VoiceController
 from rtchat.ui.controllers.voice_devices import VoiceDevices, system_devices
@@ -54,6 +55,7 @@ from rtchat.ui.widgets.transcript.history_views import message_factory
 from rtchat.ui.widgets.transcript.jump_hint import JumpHint
 from rtchat.ui.widgets.transcript.branch_switcher import BranchSwitcher, EditRequested, RegenerateRequested
 from rtchat.ui.widgets.transcript.messages import MessageView
+from rtchat.ui.widgets.transcript.tool_card import ToolCard
 from rtchat.ui.widgets.transcript.transcript import Transcript
 from rtchat.ui.widgets.transcript.welcome import Welcome
 
@@ -99,7 +101,9 @@ class ChatScreen(Screen[None]):
         self.history = HistoryController(self.state, self.transcript, self._history_problem)
         self.models = ModelController(self.state, self.session, config, self.settings, self.status, self.transcript)
         talk_key = key_for("push_to_talk", config.keys or {})
-        self.turns = TurnController(self.state, self.session, self.history, self.transcript, self.status, self._every, talk_key)
+        self.tools = ToolsController(session, config.path)
+        self.tools.approver.typing = lambda: self.app.focused is self.prompt and bool(self.prompt.text.strip())
+        self.turns = TurnController(self.state, self.session, self.history, self.transcript, self.status, self._every, talk_key, self.tools)
         self.branches = BranchController(
             self.turns, self.history, self.transcript, self.prompt,
             notify=lambda text: self.notify(text, severity="warning", markup=False),
@@ -331,6 +335,7 @@ class ChatScreen(Screen[None]):
     @work(exclusive=True, group="conversation")
     async def action_clear_conversation(self) -> None:
         await self.input.clear_conversation()
+        self.tools.reset()
 
     def action_export_conversation(self, typed: str = "") -> None:
         self.input.export_conversation(typed)
@@ -358,6 +363,37 @@ class ChatScreen(Screen[None]):
     @on(MessageView.LeaveRequested)
     def _leave_message(self) -> None:
         self.prompt.focus()
+
+    # --- tool calls: the user's answer on a card (the ToolsController's approver) --------------
+
+    def action_pick_tools(self) -> None:
+        """/tools: this conversation's MCP servers and tools, on or off (the servers start to list them)."""
+        from rtchat.ui.screens.tools import ToolsScreen  # deferred: a screen loads when first opened, off the app's first frame
+
+        target = self.state.target
+        if target is None:
+            self.notify("no model is selected yet", severity="warning")
+            return
+        note = "" if self.state.protocol == "sse" else "tools are offered on SSE turns (this model is on another protocol now)"
+        self.app.push_screen(ToolsScreen(target.ref, lambda: self.tools.servers(target, lambda line: None), self.tools.choices, note))
+
+    @on(ToolCard.LeaveRequested)
+    def _leave_card(self, event: ToolCard.LeaveRequested) -> None:
+        """Back to the input, unless another card asks now (it keeps the keys)."""
+        focused = self.app.focused
+        if isinstance(focused, ToolCard) and focused is not event.card and focused.state == "asking":
+            return
+        self.prompt.focus()
+
+    @on(ToolCard.Decided)
+    def _tool_decided(self, event: ToolCard.Decided) -> None:
+        event.stop()
+        self.tools.approver.answered(event.call_id, event.decision)
+
+    @on(ToolCard.SaveRequested)
+    def _tool_save(self, event: ToolCard.SaveRequested) -> None:
+        event.stop()
+        self.notify(self.tools.approver.save(event.server, event.tool), markup=False, timeout=3)
 
     @on(MessageView.Copied)
     def _copied(self, event: MessageView.Copied) -> None:
@@ -425,6 +461,7 @@ class ChatScreen(Screen[None]):
     @work(exclusive=True, group="conversation")
     async def action_new_conversation(self) -> None:
         await self.input.start_afresh(keep_system=False)
+        self.tools.reset()
         self.notify("new conversation", timeout=2)
 
     @work(exclusive=True, group="conversation")
@@ -440,6 +477,7 @@ class ChatScreen(Screen[None]):
             return
         if reopened is None:
             return
+        self.tools.reset()
         self.status.reset_turn()
         self.system_prompt.forget_persona()
         self.input.show_system_prompt()

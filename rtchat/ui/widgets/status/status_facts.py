@@ -40,15 +40,24 @@ class StatusFacts:
     voice_link: str | None = None  # "WebRTC connected", "WebSocket connecting", ...
     level_dbfs: float | None = None  # the microphone's level while listening
     first_audio_ms: float | None = None  # press-to-send -> first sound of the answer
+    tool_count: int = 0  # tool results in this answer so far
+    tool_ms: float = 0.0  # the tools' own time in this answer
+    calling: str | None = None  # the call asked or running now: "calling time_now · 1.2 s"
 
     def reset_turn(self) -> None:
         """A new or reopened conversation: no figures of another conversation's turn stay."""
         self.state, self.waiting_s, self.connect_ms, self.ttft_ms, self.tokens_per_s = "idle", None, None, None, None
         self.usage, self.cost, self.total_usd, self.context_tokens, self.first_audio_ms = None, None, None, None, None
+        self.tool_count, self.tool_ms, self.calling = 0, 0.0, None
 
 
 def _ms(value: float | None) -> str:
     return "–" if value is None else f"{value:.0f} ms"
+
+
+def duration(ms: float) -> str:
+    """A tool's time: "340 ms", "1.2 s"."""
+    return f"{ms:.0f} ms" if ms < 1000 else f"{ms / 1000:.1f} s"
 
 
 def _tokens(value: int | None) -> str:
@@ -117,6 +126,10 @@ def _text_parts(facts: StatusFacts, usage: Usage) -> tuple[list[Part], list[Part
     if facts.tokens_per_s is not None or streaming:
         rate = "–" if facts.tokens_per_s is None else f"{facts.tokens_per_s:.0f}"
         right.append((1 if streaming else 4, f"{rate} tok/s"))
+    if facts.calling:
+        right.append((1, facts.calling))
+    elif facts.tool_count:
+        right.append((6, f"tools {facts.tool_count} · {duration(facts.tool_ms)}"))
     if usage.input_tokens is not None or usage.output_tokens is not None:
         right.append((6, f"in {_tokens(usage.input_tokens)} out {_tokens(usage.output_tokens)}"))
     if usage.cached_tokens:

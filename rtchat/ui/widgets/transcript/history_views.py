@@ -6,11 +6,17 @@ opens at the cost of its last page; see Transcript.load_history.
 
 from __future__ import annotations
 
-from rtchat.conversation import ChatMessage
+from rtchat.conversation import ChatMessage, ThinkingBlock, ToolRound
 from rtchat.store import MessageRecord
 from rtchat.ui.widgets.transcript.branch_switcher import BranchSwitcher
 from rtchat.ui.widgets.transcript.messages import AssistantMessage, MessageView, UserMessage
 from rtchat.ui.widgets.transcript.transcript import WidgetFactory
+
+
+def every_thought(rounds: list[ToolRound], thinking: list[ThinkingBlock]) -> tuple[str, bool]:
+    """An answer's thinking as its panel shows it: every tool step's, then its own; and whether a block is redacted."""
+    blocks = [*(block for step in rounds for block in step.thinking), *thinking]
+    return "".join(block.text for block in blocks), any(block.redacted for block in blocks)
 
 
 def stored_reason(record: MessageRecord) -> str:
@@ -29,13 +35,16 @@ def record_factory(record: MessageRecord, default_model: str) -> WidgetFactory:
     if record.role == "user":
         said = record.transcript or text  # a spoken prompt: its words, not the "[spoken, N s]" placeholder
         return lambda: stored(UserMessage(said, record.attachments), record)
-    thinking = "".join(block.text for block in record.thinking)
-    redacted = any(block.redacted for block in record.thinking)
+    thinking, redacted = every_thought(record.rounds, record.thinking)
     reason = stored_reason(record)
     detail = record.error if reason == "error" else None
 
+    rounds = list(record.rounds)
+    if record.open_calls:  # calls the turn was stopped before answering: shown as cancelled
+        rounds.append(ToolRound(calls=list(record.open_calls)))
+
     def make() -> AssistantMessage:
-        view = AssistantMessage(record.model or default_model, text, thinking=thinking, redacted=redacted)
+        view = AssistantMessage(record.model or default_model, text, thinking=thinking, redacted=redacted, rounds=rounds)
         view.mark(reason, detail)
         return stored(view, record)
 
@@ -53,6 +62,5 @@ def stored(view: MessageView, record: MessageRecord) -> MessageView:
 def message_factory(message: ChatMessage, model: str) -> WidgetFactory:
     if message.role == "user":
         return lambda: UserMessage(message.text, message.attachments)
-    thinking = "".join(block.text for block in message.thinking)
-    redacted = any(block.redacted for block in message.thinking)
-    return lambda: AssistantMessage(model, message.text, thinking=thinking, redacted=redacted)
+    thinking, redacted = every_thought(message.rounds, message.thinking)
+    return lambda: AssistantMessage(model, message.text, thinking=thinking, redacted=redacted, rounds=message.rounds)

@@ -15,13 +15,15 @@ from textual.widgets import Static
 
 from rtchat.answer import Answer
 from rtchat.attachments import Attachment
-from rtchat.events import Usage
+from rtchat.conversation import ToolResult, ToolRound
+from rtchat.events import ToolCallDelta, ToolCallRequest, ToolCallResult, Usage
 from rtchat.ui.bindings import MESSAGE_BINDINGS
 from rtchat.ui.safe_text import literal
 from rtchat.ui.widgets.transcript.branch_switcher import BranchSwitcher, EditRequested, RegenerateRequested
 from rtchat.ui.widgets.input.chips import ChipRow
 from rtchat.ui.widgets.transcript.streaming_markdown import MarkdownPiece, StreamingMarkdown
 from rtchat.ui.widgets.transcript.thinking import ThinkingPanel
+from rtchat.ui.widgets.transcript.tool_card import ToolCard
 
 
 REASON_WORDS = {
@@ -194,7 +196,12 @@ class NoticeMessage(MessageView):
 
 
 class AssistantMessage(MessageView):
-    """An answer: optional thinking panel, then Markdown; streams when `streaming`."""
+    """An answer: optional thinking panel, then Markdown; streams when `streaming`.
+
+    An answer that calls tools is drawn in the order it happened: the text before a call,
+    the call's card (one per call), then the text after the results in a new Markdown
+    segment below the cards, and so on for each tool step. `body` is the segment that
+    grows; what is stored is the turn's own fold (`Answer.rounds` and its text)."""
 
     DEFAULT_CSS = """
     AssistantMessage { border-left: thick $accent; }
@@ -212,9 +219,11 @@ class AssistantMessage(MessageView):
         streaming: bool = False,
         effort: str | None = None,
         redacted: bool = False,
+        rounds: list[ToolRound] | None = None,
     ) -> None:
         super().__init__()
         self.model = model
+        self.rounds = list(rounds or [])  # a stored answer's tool steps, drawn before its text
         self.streaming = streaming
         self.effort = effort
         self.thinking: ThinkingPanel | None = None
@@ -229,6 +238,10 @@ class AssistantMessage(MessageView):
         self.reason: str | None = None
         self._answer: Callable[[], Answer] | None = None  # a streaming answer's own fold
         self._thinking_grew = False
+        self.segments: list[StreamingMarkdown | MarkdownPiece] = [self.body]  # the answer's text, one per tool step
+        self.cards: dict[str, ToolCard] = {}  # this answer's tool calls by id
+        self._step_cards: dict[int, ToolCard] = {}  # the open step's calls by stream index
+        self._after_cards = False  # cards came after the growing segment: text starts a new one
 
     def compose(self) -> ComposeResult:
         yield Static(literal(self.model), classes="label")
@@ -236,12 +249,22 @@ class AssistantMessage(MessageView):
             yield self.switcher
         if self.thinking is not None:
             yield self.thinking
+        for step in self.rounds:
+            if step.text.strip():
+                yield MarkdownPiece(step.text)
+            results = {result.call_id: result for result in step.results}
+            for call in step.calls:
+                yield ToolCard.finished(call, results.get(call.id))
         yield self.body
         yield self.status
 
     @property
     def text(self) -> str:
-        return self.body.source if isinstance(self.body, StreamingMarkdown) else self._text
+        """The answer's words: every step's text in order (a copy takes them all)."""
+        parts = [step.text for step in self.rounds]
+        parts += [segment.source if isinstance(segment, StreamingMarkdown) else self._text for segment in self.segments]
+        parts = [part for part in parts if part]
+        return parts[0] if len(parts) == 1 else "\n\n".join(parts)
 
     def copy_text(self) -> str:
         return self.text
@@ -270,7 +293,8 @@ class AssistantMessage(MessageView):
     def _draw_thinking(self) -> None:
         if self._thinking_grew and self._answer is not None and self.thinking is not None:
             self._thinking_grew = False
-            self.thinking.show(self._answer().thinking)
+            answer = self._answer()
+            self.thinking.show([*(block for step in answer.rounds for block in step.thinking), *answer.thinking])  # every step's
 
     def append_text(self, text: str) -> None:
         if self.thinking is not None and self.thinking.state == "thinking":
@@ -278,7 +302,59 @@ class AssistantMessage(MessageView):
             self.thinking.settle()
         if self.status.has_class("waiting"):
             self.show_waiting(None)
+        if self._after_cards:  # the text after tool results: a new segment below the cards
+            self._after_cards = False
+            self._step_cards = {}
+            self.body = StreamingMarkdown()
+            self.segments.append(self.body)
+            self.mount(self.body, before=self.status)
         self.body.append(text)
+
+    # --- tool calls, driven by the same runner ------------------------------------------------
+
+    async def tool_delta(self, event: ToolCallDelta) -> ToolCard:
+        """A fragment of a call: its card appears at this point of the answer and grows."""
+        card = self._step_cards.get(event.index)
+        if card is None or (event.id and card.call_id and event.id != card.call_id):
+            card = await self._add_card(ToolCard(event.index))
+            self._step_cards[event.index] = card
+        card.grow(event.id, event.name, event.arguments)
+        if card.call_id:
+            self.cards.setdefault(card.call_id, card)
+        return card
+
+    async def tool_requested(self, event: ToolCallRequest) -> ToolCard:
+        """The whole call, about to be approved (a wire that streams no fragments gets its card here)."""
+        card = self.cards.get(event.id)
+        if card is None:
+            card = await self._add_card(ToolCard(call_id=event.id, name=event.name))
+            self.cards[event.id] = card
+        card.requested(event.server, event.name, event.arguments)
+        return card
+
+    def tool_result(self, event: ToolCallResult) -> ToolCard | None:
+        """A call's result; results come once the step's stream ended, so a fragment after one starts the next step."""
+        self._step_cards = {}
+        card = self.cards.get(event.id)
+        if card is not None:
+            card.show_result(ToolResult(event.id, event.name, event.output, event.is_error, event.status, event.ms, event.server))
+        return card
+
+    def active_card(self) -> ToolCard | None:
+        """The call asked or running now, if any (the status line's "calling time_now · 1.2 s")."""
+        return next((card for card in self.cards.values() if card.state in ("asking", "running")), None)
+
+    async def _add_card(self, card: ToolCard) -> ToolCard:
+        if self.status.has_class("waiting"):
+            self.show_waiting(None)
+        if self.thinking is not None and self.thinking.state == "thinking":
+            self._draw_thinking()
+            self.thinking.settle()  # the model thought, then called: the thinking is over
+        if not self._after_cards and isinstance(self.body, StreamingMarkdown):
+            await self.body.flush(final=True)  # the text before the call is all there is of it
+        self._after_cards = True
+        await self.mount(card, before=self.status)
+        return card
 
     async def keep_up(self, stop: Callable[[], bool]) -> None:
         """Wait while the screen is far behind the text received, until `stop()` (see StreamingMarkdown.keep_up)."""
@@ -287,7 +363,7 @@ class AssistantMessage(MessageView):
 
     def show_waiting(self, seconds: float | None) -> None:
         """A sign of life until the first token: "waiting for the first token · 1.2 s"."""
-        waiting = seconds is not None and self.streaming and not self.text and self.thinking is None
+        waiting = seconds is not None and self.streaming and not self.text and self.thinking is None and not self.cards and not self._after_cards
         if waiting:
             self.status.update(f"waiting for the first token · {seconds:.1f} s")
         if waiting != self.status.has_class("waiting"):
@@ -313,6 +389,10 @@ class AssistantMessage(MessageView):
         if self.thinking is not None:
             self._draw_thinking()
             self.thinking.settle(interrupted=reason == "interrupted")
+        for card in self.cards.values():
+            card.cancel()  # a call that got no result was stopped with the turn
+        for card in self._step_cards.values():
+            card.cancel()
         self.mark(reason)  # said at once; the rest of a long answer may take a few frames to lay out
         if isinstance(self.body, StreamingMarkdown):
             await self.body.flush(final=True)

@@ -13,6 +13,7 @@ from textual.widget import Widget
 
 from rtchat.events import Error, Notice
 from rtchat.ui.widgets.transcript.messages import AssistantMessage, ErrorMessage, MessageView, NoticeMessage
+from rtchat.ui.widgets.transcript.tool_card import ToolCard
 
 PAGE = 30
 
@@ -68,8 +69,10 @@ class Transcript(VerticalScroll, can_focus=False):
         await self.add(NoticeMessage(notice.text))
 
     def focus_latest(self) -> None:
-        """Escape from the input: the newest message takes focus (c copies it, t toggles its thinking)."""
-        messages = list(self.query(MessageView))
+        """Escape from the input: a tool call that asks takes focus (y / a / n), else the newest
+        message (c copies it, t toggles its thinking)."""
+        asking = [card for card in self.query(ToolCard) if card.state == "asking"]
+        messages = asking or list(self.query(MessageView))
         if messages:
             messages[-1].focus()
             messages[-1].scroll_visible()

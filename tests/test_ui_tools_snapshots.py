@@ -1,0 +1,63 @@
+"""A tool card at 80x24 and 120x40: asking the user, and finished with its folded result.
+
+Driven by key presses against the loopback's `loopback/tools` model and rtchat's demo MCP
+server (its `calculate` tool: the same arguments and result every run); the tool's time,
+the only figure that varies, is fixed as the turn's timings are elsewhere."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from rtchat.ui.widgets.transcript.tool_card import ToolCard
+from tests.support.snap import SIZES, freeze, settle_figures, steady_cursors
+from tests.support.ui import idle, make_app, ready, wait_for
+
+pytestmark = pytest.mark.usefixtures("isolated")
+
+PROMPT = 'What is 6*7? calculate(expression="6*7")'
+START = 30.0  # seconds: the first turn starts the demo server (a Python process)
+
+
+def asking(app) -> bool:
+    return any(card.state == "asking" and app.focused is card for card in app.transcript.query(ToolCard))
+
+
+def fixed_tool_times(app) -> None:
+    """Each finished call took 12 ms, as far as the picture is concerned."""
+    for card in app.transcript.query(ToolCard):
+        if card.result is not None:
+            card.result = replace(card.result, ms=12.0)
+            card._draw()
+    if app.status.facts.tool_count:
+        app.status.show(tool_ms=12.0)
+
+
+def steps(monkeypatch, answer: bool):
+    async def before(pilot):
+        app = pilot.app
+        freeze(app, monkeypatch)
+        await ready(pilot)
+        app.prompt.load_text(PROMPT)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: asking(app), timeout=START)
+        if answer:
+            await pilot.press("y")
+            await wait_for(pilot, lambda: idle(app), timeout=START)
+            fixed_tool_times(app)
+        settle_figures(app)
+        steady_cursors(app)
+        await pilot.pause()
+
+    return before
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_tool_card_asking(snap_compare, monkeypatch, size):
+    assert snap_compare(make_app(model="loopback/tools"), terminal_size=size, run_before=steps(monkeypatch, answer=False))
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_tool_card_finished(snap_compare, monkeypatch, size):
+    assert snap_compare(make_app(model="loopback/tools"), terminal_size=size, run_before=steps(monkeypatch, answer=True))
