@@ -30,7 +30,7 @@ from rtchat.voice.session import VoiceSession
 from tests.support.env import isolated_env, rtchat_cmd
 from tests.support.mcp_servers import WAIT_CANCELLED, WAIT_STARTED, stdio_config
 from tests.support.socket_tools import outputs_sent, tool_updates
-from tests.support.voice import loud_seconds, speech_wav, voice_target
+from tests.support.voice import MonitorRecorder, loud_seconds, pulse_mic_and_speaker, speech_wav, voice_target
 
 PROTOCOLS = ["webrtc", "websocket"]
 
@@ -164,3 +164,61 @@ async def test_a_barge_in_during_a_call_cancels_it_at_the_server_and_sends_no_ou
             await voice.close()
             await voice.http_client.aclose()
         await registry.aclose()
+
+
+# ---- the app, through PortAudio and PulseAudio (the setup of test_voice_app_pulseaudio.py)
+
+
+@pytest.fixture
+def pulse(monkeypatch):
+    with pulse_mic_and_speaker() as (mic, speaker):
+        monkeypatch.setenv("PULSE_SOURCE", f"{mic}.monitor")  # PortAudio's default input, through ALSA's pulse plugin
+        monkeypatch.setenv("PULSE_SINK", speaker)
+        yield mic, speaker
+
+
+def tools_voice_app():
+    """The app on loopback/tools over WebRTC (the catalogue lists that model for SSE only: here it takes a call)."""
+    from dataclasses import replace
+
+    from rtchat.catalog import PROTOCOLS as ALL
+    from rtchat.config import load_config
+    from rtchat.ui.app import RtChatApp
+
+    config = load_config()
+    lb = config.catalog.providers["loopback"]
+    config.catalog.providers["loopback"] = replace(lb, models=tuple(replace(m, protocols=ALL) if m.id == "tools" else m for m in lb.models))
+    return RtChatApp(config, model="loopback/tools", protocol="webrtc")
+
+
+@pytest.mark.usefixtures("isolated")
+async def test_push_to_talk_a_tool_call_approved_by_key_through_pulseaudio(pulse, tmp_path):
+    from rtchat.ui.widgets.transcript.messages import AssistantMessage
+    from rtchat.ui.widgets.transcript.tool_card import ToolCard
+    from tests.support.ui import idle, ready, wait_for
+
+    mic, speaker = pulse
+    speech = speech_wav(tmp_path, "What time is it?")
+    recorder = MonitorRecorder(speaker)
+    app = tools_voice_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        app.simulate_key("f3")  # no idle wait: aiortc's threads keep the app from idling
+        await wait_for(pilot, lambda: app.voice.current is not None and app.voice.current.state.value == "listening", timeout=30)
+        await recorder.start()
+        player = await asyncio.create_subprocess_exec("paplay", f"--device={mic}", str(speech))
+        assert await player.wait() == 0
+        await wait_for(pilot, lambda: app.voice.current.capture.level_dbfs < -60.0)  # its tail has come through
+        app.simulate_key("f3")
+        await wait_for(pilot, lambda: any(card.state == "asking" and app.focused is card for card in app.transcript.query(ToolCard)), timeout=60)
+        assert app.voice.current.capture.gate_open is False  # push-to-talk: sent, nothing spoken approves
+        app.simulate_key("y")
+        await wait_for(pilot, lambda: app.transcript.query(AssistantMessage) and idle(app) and app.voice.current.state.value == "idle" and app.transcript.query_one(AssistantMessage).reason == "complete", timeout=60)
+        await recorder.stop()
+        answer = app.transcript.query_one(AssistantMessage)
+        (card,) = app.transcript.query(ToolCard)
+        text, state, call_id = answer.text, card.state, card.call_id
+        (connection,) = app.session._loopback.state.connections
+    assert state != "asking" and text.startswith("time_now returned:") and text.endswith("(UTC)"), (state, text)
+    assert [item["call_id"] for item in outputs_sent(connection)] == [call_id]  # the approved call's output, sent once
+    assert recorder.loud_seconds() > 0.2  # the spoken answer reached the speaker's sink
