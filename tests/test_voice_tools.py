@@ -222,3 +222,41 @@ async def test_push_to_talk_a_tool_call_approved_by_key_through_pulseaudio(pulse
     assert state != "asking" and text.startswith("time_now returned:") and text.endswith("(UTC)"), (state, text)
     assert [item["call_id"] for item in outputs_sent(connection)] == [call_id]  # the approved call's output, sent once
     assert recorder.loud_seconds() > 0.2  # the spoken answer reached the speaker's sink
+
+
+@pytest.mark.usefixtures("isolated")
+async def test_hands_free_speech_during_a_pending_approval_approves_nothing(pulse, tmp_path):
+    from rtchat.ui.widgets.transcript.messages import AssistantMessage
+    from rtchat.ui.widgets.transcript.tool_card import ToolCard
+    from tests.support.ui import ready, wait_for
+
+    mic, speaker = pulse
+    speech = speech_wav(tmp_path, "What time is it?")
+    other = tmp_path / "other"
+    other.mkdir()
+    interruption = speech_wav(other, "Yes, go ahead.")  # words of consent, spoken: still no approval
+
+    async def play(wav) -> None:
+        player = await asyncio.create_subprocess_exec("paplay", f"--device={mic}", str(wav))
+        assert await player.wait() == 0
+
+    def asking() -> list:
+        return [card for card in app.transcript.query(ToolCard) if card.state == "asking"]
+
+    app = tools_voice_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        app.simulate_key("f7")
+        await wait_for(pilot, lambda: app.status.facts.voice == "hands-free", timeout=30)
+        await play(speech)  # no key: the server hears it start and stop
+        await wait_for(pilot, lambda: len(asking()) == 1, timeout=60)
+        first = asking()[0]
+        assert app.voice.current.capture.gate_open  # the microphone keeps running while the card asks
+        await play(interruption)
+        await wait_for(pilot, lambda: len(app.transcript.query(ToolCard)) == 2 and len(asking()) == 1 and asking()[0] is not first, timeout=60)
+        reasons = [m.reason for m in app.transcript.query(AssistantMessage)]
+        first_state = first.state
+        (connection,) = app.session._loopback.state.connections
+        sent = outputs_sent(connection)
+    assert reasons[0] == "interrupted" and first_state == "cancelled", (reasons, first_state)
+    assert sent == []  # the first call never ran, nothing was sent for it; the new answer's call waits for a key
