@@ -27,7 +27,7 @@ from rtchat.tools.registry import ToolRegistry
 from rtchat.tools.runner import ToolSession
 from rtchat.voice.links import link_for
 from rtchat.voice.session import VoiceSession
-from tests.support.env import isolated_env, rtchat_cmd
+from tests.support.env import isolated_env, rtchat_cmd, write_config
 from tests.support.mcp_servers import WAIT_CANCELLED, WAIT_STARTED, stdio_config
 from tests.support.socket_tools import outputs_sent, tool_updates
 from tests.support.voice import MonitorRecorder, loud_seconds, pulse_mic_and_speaker, speech_wav, voice_target
@@ -67,6 +67,18 @@ def test_ask_audio_in_without_the_flag_or_a_terminal_denies_the_call(tmp_path, s
     results = [json.loads(line) for line in done.stdout.splitlines() if '"tool_result"' in line]
     assert [r["status"] for r in results] == ["denied"]
     assert "pass --approve-tools" in done.stderr
+
+
+@pytest.mark.parametrize("allowed", [True, False])
+def test_a_server_s_always_allow_is_the_auto_approve_of_a_spoken_call(tmp_path, speech, allowed):
+    """`[mcp.servers.NAME] always_allow` (never the default) runs the listed tool without a key; another tool is still asked."""
+    server = stdio_config("local")
+    listed = '"echo"' if allowed else '"pid"'
+    write_config(tmp_path, f"[tools]\ndemo = false\n[mcp.servers.local]\ncommand = {json.dumps(list(server.command))}\nalways_allow = [{listed}]\n")
+    done = subprocess.run(rtchat_cmd("ask", "-m", "loopback/tools", "--audio-in", str(speech), "--protocol", "websocket", "--jsonl"), env=isolated_env(tmp_path), capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL, start_new_session=True)
+    assert done.returncode == 0, done.stderr
+    results = [json.loads(line) for line in done.stdout.splitlines() if '"tool_result"' in line]
+    assert [(r["name"], r["status"]) for r in results] == [("echo", "ok" if allowed else "denied")]
 
 
 class Log:
