@@ -190,17 +190,10 @@ def pulse(monkeypatch):
 
 
 def tools_voice_app():
-    """The app on loopback/tools over WebRTC (the catalogue lists that model for SSE only: here it takes a call)."""
-    from dataclasses import replace
+    """The app on loopback/tools over WebRTC, rtchat's demo MCP server on (the default)."""
+    from tests.support.ui import make_app
 
-    from rtchat.catalog import PROTOCOLS as ALL
-    from rtchat.config import load_config
-    from rtchat.ui.app import RtChatApp
-
-    config = load_config()
-    lb = config.catalog.providers["loopback"]
-    config.catalog.providers["loopback"] = replace(lb, models=tuple(replace(m, protocols=ALL) if m.id == "tools" else m for m in lb.models))
-    return RtChatApp(config, model="loopback/tools", protocol="webrtc")
+    return make_app(model="loopback/tools", protocol="webrtc")
 
 
 @pytest.mark.usefixtures("isolated")
