@@ -22,28 +22,25 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks._common import describe, loopback_process, write_json  # noqa: E402
+from benchmarks._common import describe, loopback_process, summarize_rounds, write_json  # noqa: E402
+from benchmarks.bench_tool_overhead import NoopRunner  # noqa: E402  (the same floor as over HTTP)
 from rtchat.audio.capture import Capture  # noqa: E402
 from rtchat.audio.playback import ClockSpeaker  # noqa: E402
 from rtchat.audio.sources import ArraySource  # noqa: E402
 from rtchat.commands.ask_approval import AllowAll  # noqa: E402
 from rtchat.config import load_config  # noqa: E402
-from rtchat.conversation import ToolCall, ToolSpec  # noqa: E402
-from rtchat.events import Done, Error, ToolCallDelta, ToolCallRequest, ToolCallResult  # noqa: E402
+from rtchat.events import Done, Error, ToolCallDelta, ToolCallResult  # noqa: E402
 from rtchat.session import Session  # noqa: E402
 from rtchat.tools.approval import ConversationTools  # noqa: E402
-from rtchat.turns.tool_steps import Put  # noqa: E402
 from rtchat.voice.links import link_for  # noqa: E402
 from rtchat.voice.session import VoiceSession  # noqa: E402
 
@@ -51,23 +48,6 @@ MODEL = "loopback/tools@rate=0"
 TARGET_MS = 5.0
 RATE = 48000
 SPEECH = (0.3 * np.sin(2 * np.pi * 220 * np.arange(RATE // 2) / RATE)).astype(np.float32)  # half a second, well above the speech threshold
-
-
-class NoopRunner:
-    """The floor: offers the same tool and answers every call at once, in process."""
-
-    max_steps = 10
-
-    def __init__(self, spec: ToolSpec) -> None:
-        self.spec = spec
-
-    async def offer(self, put: Put) -> tuple[ToolSpec, ...]:
-        return (self.spec,)
-
-    async def run(self, calls: Sequence[ToolCall], put: Put) -> None:
-        for call in calls:
-            put(ToolCallRequest(call.id, call.name, "demo", call.arguments))
-            put(ToolCallResult(call.id, call.name, "12:00", False, 0.0, "demo", "ok"))
 
 
 class TimedVoice:
@@ -145,12 +125,7 @@ async def measure(url: str, protocol: str, calls: int, rounds: int) -> dict:
         for timed in voices:
             await timed.voice.close()
         await session.aclose()
-    summary: dict = {}
-    for name, stats in per_round.items():
-        summary[name] = {"p50_ms": round(statistics.median(s["median"] for s in stats), 3), "p95_ms": round(statistics.median(s["p95"] for s in stats), 3), "rounds": stats}
-    summary["tool_layer_ms"] = round(summary["mcp"]["p50_ms"] - summary["floor"]["p50_ms"], 3)
-    summary["calls_per_round"], summary["target_ms"] = calls, TARGET_MS
-    return summary
+    return summarize_rounds(per_round, calls, TARGET_MS)
 
 
 def main() -> None:

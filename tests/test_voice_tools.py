@@ -30,7 +30,8 @@ from rtchat.voice.session import VoiceSession
 from tests.support.env import isolated_env, rtchat_cmd, write_config
 from tests.support.mcp_servers import WAIT_CANCELLED, WAIT_STARTED, stdio_config
 from tests.support.socket_tools import outputs_sent, tool_updates
-from tests.support.voice import MonitorRecorder, loud_seconds, pulse_mic_and_speaker, speech_wav, voice_target
+from tests.support.voice import MonitorRecorder, loud_seconds, pulse_as_default_devices, speech_wav, voice_target
+from tests.support.wait import Log
 
 PROTOCOLS = ["webrtc", "websocket"]
 
@@ -79,26 +80,6 @@ def test_a_server_s_always_allow_is_the_auto_approve_of_a_spoken_call(tmp_path, 
     assert done.returncode == 0, done.stderr
     results = [json.loads(line) for line in done.stdout.splitlines() if '"tool_result"' in line]
     assert [(r["name"], r["status"]) for r in results] == [("echo", "ok" if allowed else "denied")]
-
-
-class Log:
-    """The registry's debug log (the test server's stderr), with a way to await a line."""
-
-    def __init__(self) -> None:
-        self.lines: list[str] = []
-        self._changed = asyncio.Event()
-
-    def __call__(self, line: str) -> None:
-        self.lines.append(line)
-        self._changed.set()
-
-    async def saw(self, text: str) -> None:
-        async def wait() -> None:
-            while not any(text in line for line in self.lines):
-                self._changed.clear()
-                await self._changed.wait()
-
-        await asyncio.wait_for(wait(), 60)  # the deadline only stops a hang
 
 
 class Yes:
@@ -183,10 +164,8 @@ async def test_a_barge_in_during_a_call_cancels_it_at_the_server_and_sends_no_ou
 
 @pytest.fixture
 def pulse(monkeypatch):
-    with pulse_mic_and_speaker() as (mic, speaker):
-        monkeypatch.setenv("PULSE_SOURCE", f"{mic}.monitor")  # PortAudio's default input, through ALSA's pulse plugin
-        monkeypatch.setenv("PULSE_SINK", speaker)
-        yield mic, speaker
+    with pulse_as_default_devices(monkeypatch) as sinks:
+        yield sinks
 
 
 def tools_voice_app():
