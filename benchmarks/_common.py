@@ -67,3 +67,18 @@ def run_per_protocol(measure, *args, protocols=("sse", "websocket")) -> dict:
             results[protocol] = asyncio.run(measure(url, protocol, *args))
             print(protocol, results[protocol])
     return results
+
+
+def summarize_rounds(per_round: dict[str, list[dict]], calls: int, target_ms: float) -> dict:
+    """Per kind ("mcp", "floor"): the median over the rounds of each round's p50 and p95; the
+    tool layer's share (mcp over floor), the round size and the target."""
+    summary: dict = {}
+    for name, stats in per_round.items():
+        summary[name] = {
+            "p50_ms": round(statistics.median(s["median"] for s in stats), 3),
+            "p95_ms": round(statistics.median(s["p95"] for s in stats), 3),
+            "rounds": stats,
+        }
+    summary["tool_layer_ms"] = round(summary["mcp"]["p50_ms"] - summary["floor"]["p50_ms"], 3)
+    summary["calls_per_round"], summary["target_ms"] = calls, target_ms
+    return summary

@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import statistics
 import sys
 import tempfile
 import time
@@ -31,7 +30,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks._common import describe, loopback_process, write_json  # noqa: E402
+from benchmarks._common import describe, loopback_process, summarize_rounds, write_json  # noqa: E402
 from rtchat.commands.ask_approval import AllowAll  # noqa: E402
 from rtchat.config import load_config  # noqa: E402
 from rtchat.conversation import Conversation, ToolCall, ToolSpec  # noqa: E402
@@ -155,16 +154,7 @@ async def measure(url: str, calls: int, rounds: int) -> dict:
                 per_round[name].append(describe(values))
     finally:
         await session.aclose()
-    summary: dict = {}
-    for name, stats in per_round.items():
-        summary[name] = {
-            "p50_ms": round(statistics.median(s["median"] for s in stats), 3),
-            "p95_ms": round(statistics.median(s["p95"] for s in stats), 3),
-            "rounds": stats,
-        }
-    summary["tool_layer_ms"] = round(summary["mcp"]["p50_ms"] - summary["floor"]["p50_ms"], 3)
-    summary["calls_per_round"], summary["target_ms"] = calls, TARGET_MS
-    return summary
+    return summarize_rounds(per_round, calls, TARGET_MS)
 
 
 def main() -> None:

@@ -190,8 +190,9 @@ class Session:
 
     def tool_servers(self, target: Target, protocol: str, choices: ConversationTools) -> list[str]:
         """The servers whose tools a turn to `target` over `protocol` offers: none when the wire
-        cannot carry tools (sockets and WebRTC: not yet) or the conversation switched them off."""
-        if protocol != "sse" or choices.off:
+        cannot carry tools (typed socket and WebRTC turns: not yet; "voice", a spoken exchange,
+        does) or the conversation switched them off."""
+        if protocol not in ("sse", "voice") or choices.off:
             return []
         names = self.tool_registry().servers_for(target.provider.id)
         if target.provider.id == LOOPBACK_PROVIDER and target.model.split("@", 1)[0] != TOOLS_MODEL:  # `tools@rate=0` too

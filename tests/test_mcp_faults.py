@@ -12,26 +12,7 @@ import pytest
 from rtchat.config_rules import McpServer, ToolSettings
 from rtchat.tools.registry import ServerState, ToolRegistry
 from tests.support.mcp_servers import DIED, WAIT_CANCELLED, WAIT_STARTED, http_server, stdio_config
-
-
-class Log:
-    """The registry's debug log, with a way to await a line."""
-
-    def __init__(self) -> None:
-        self.lines: list[str] = []
-        self._changed = asyncio.Event()
-
-    def __call__(self, line: str) -> None:
-        self.lines.append(line)
-        self._changed.set()
-
-    async def saw(self, text: str, within: float = 60.0) -> None:
-        async def wait() -> None:
-            while not any(text in line for line in self.lines):
-                self._changed.clear()
-                await self._changed.wait()
-
-        await asyncio.wait_for(wait(), within)  # the deadline only stops a hang
+from tests.support.wait import Log
 
 
 @pytest.fixture

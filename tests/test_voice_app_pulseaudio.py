@@ -12,7 +12,7 @@ import pytest
 
 from rtchat.ui.widgets.transcript.messages import AssistantMessage, UserMessage
 from tests.support.ui import idle, make_app, ready, wait_for
-from tests.support.voice import MonitorRecorder, pulse_mic_and_speaker, speech_wav, wav_loud_seconds, wav_speech_seconds
+from tests.support.voice import MonitorRecorder, pulse_as_default_devices, speech_wav, wav_loud_seconds, wav_speech_seconds
 
 SIZE = (120, 40)
 QUIET_DBFS = -60.0
@@ -22,10 +22,8 @@ pytestmark = pytest.mark.usefixtures("isolated")
 
 @pytest.fixture
 def pulse(monkeypatch):
-    with pulse_mic_and_speaker() as (mic, speaker):
-        monkeypatch.setenv("PULSE_SOURCE", f"{mic}.monitor")  # PortAudio's default input, through ALSA's pulse plugin
-        monkeypatch.setenv("PULSE_SINK", speaker)
-        yield mic, speaker
+    with pulse_as_default_devices(monkeypatch) as sinks:
+        yield sinks
 
 
 async def play(sink: str, wav) -> None:

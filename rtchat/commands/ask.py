@@ -25,8 +25,8 @@ from rtchat.run import TurnService
 from rtchat.session import Session, attachment_problem
 from rtchat.store import LEAF, MessageRecord, Parent
 from rtchat.secrets import has_key
-from rtchat.target import Target, cost_unknown
-from rtchat.tools.approval import ConversationTools
+from rtchat.target import cost_unknown
+from rtchat.commands.tool_flags import tool_choices
 from rtchat.turns.base import Turn
 
 
@@ -177,22 +177,6 @@ async def ask(args, prompt: str, attachments: list[Attachment] | None = None) ->
     if shown.refused:
         return 2  # as argparse does for bad usage (README: exit codes)
     return {"interrupted": 130, "error": 1}.get(shown.reason, 0)
-
-
-def tool_choices(session: Session, target: Target, args) -> ConversationTools | None:
-    """The servers this run offers (`--tools`, `--no-tools`, else every one for the model); None
-    after saying which named server does not exist."""
-    if args.no_tools:
-        return ConversationTools(servers=set())
-    if not args.tools:
-        return ConversationTools()
-    named = {name.strip() for name in args.tools.split(",") if name.strip()}
-    known = session.tool_servers(target, "sse", ConversationTools())
-    unknown = sorted(named - set(known))
-    if unknown:
-        fail(f"--tools: no MCP server {', '.join(map(repr, unknown))} for {target.ref} (servers: {', '.join(known) or 'none: add [mcp.servers.NAME] to the config'})")
-        return None
-    return ConversationTools(servers=named)
 
 
 def with_unknown_cost(turn: Turn) -> Callable[[Event], None]:

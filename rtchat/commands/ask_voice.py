@@ -15,9 +15,11 @@ import signal
 import sys
 
 from rtchat.catalog import parse_model_ref
+from rtchat.commands.ask_approval import AllowAll, TerminalApprover
 from rtchat.commands.common import fail, load_config_or_report
 from rtchat.audio.support import AudioUnavailable, load_aiortc, missing_voice_packages
 from rtchat.commands.printers import TextPrinter, print_jsonl
+from rtchat.commands.tool_flags import tool_choices
 from rtchat.config import default_model_ref
 from rtchat.conversation import Conversation
 from rtchat.events import AudioChunk, Done, Event, Notice, TextDelta, Transcript
@@ -91,15 +93,21 @@ async def ask_voice(args) -> int:
     reason = "error"
     loop = asyncio.get_running_loop()
     voice = None
+    terminal = None
     try:
         target = await session.resolve(ref, args.base_url)
         if not target.info.voice and target.provider.id != "gemini":  # Gemini: link_for names the Live models
             return fail(f"{target.ref} has no voice; a spoken turn needs a voice model (loopback/echo, openai/gpt-realtime or a Gemini Live model)")
         if not target.key and target.provider.needs_key:
             return fail(f"no key for {target.provider.id}: set one with `rtchat keys set {target.provider.id}`")
+        choices = tool_choices(session, target, args)
+        if choices is None:
+            return 2
+        terminal = None if args.approve_tools else TerminalApprover()  # nothing spoken approves a call: the flag or the terminal
+        tools = session.tool_runner(target, "voice", terminal or AllowAll(), choices)
         link = link_for(target, protocol, settings, session.client_for(target.base_url), session.network, args.system)
         capture = Capture(source)
-        voice = VoiceSession(link, capture, ClockSpeaker, instructions=args.system, jitter_ms=settings.jitter_ms)
+        voice = VoiceSession(link, capture, ClockSpeaker, instructions=args.system, jitter_ms=settings.jitter_ms, tools=tools)
         recorder.start(target.ref, protocol, args.system)
         recorder.prompt(f"[spoken: {args.audio_in}, {source.duration:.1f} s]")
         recorder.begin_answer(target.ref, target.provider.id)
@@ -151,6 +159,8 @@ async def ask_voice(args) -> int:
             await voice.close()
         recorder.close()
         await session.aclose()
+        if terminal is not None:
+            terminal.close()
     if args.save_audio:
         import numpy as np  # numpy: a voice package, imported once the check above has passed
 

@@ -16,7 +16,7 @@ import httpx
 
 from rtchat.audio.pcm import to_pcm16
 from rtchat.config import NetworkSettings, VoiceSettings
-from rtchat.conversation import ChatMessage
+from rtchat.conversation import ChatMessage, ToolResult, ToolSpec
 from rtchat.events import Event
 from rtchat.live.pool import ws_wire_for
 from rtchat.live.voice import GeminiLiveVoiceConnection, RealtimeVoiceConnection
@@ -24,7 +24,7 @@ from rtchat.target import Target
 from rtchat.transports.webrtc import calls_url
 from rtchat.transports.websocket import ConnectionState, SocketFailure
 from rtchat.wire import gemini_live as live
-from rtchat.wire.openai_realtime import RealtimeProtocol
+from rtchat.wire.openai_realtime import RealtimeProtocol, tools_update
 
 INPUT_TAIL_S = 0.12  # after the last frame leaves: RTP + the far end's jitter buffer
 
@@ -74,6 +74,20 @@ class ProtocolVoice:
 
     def barge_in(self, heard_ms: int | None) -> None:
         self.protocol.send_barge_in(heard_ms, self.webrtc)
+        self._sent()
+
+    def offer_tools(self, tools: Sequence[ToolSpec]) -> bool:
+        """Tell the session of the conversation's tools; False: this link cannot offer them."""
+        if not isinstance(self.protocol, RealtimeProtocol):
+            return False  # Gemini Live fixes its tools at setup: not offered in voice yet
+        self.protocol.send(tools_update(tools, self.protocol.dialect))
+        self.protocol.offered = tuple(tools)
+        self._sent()
+        return True
+
+    def send_tool_results(self, results: Sequence[ToolResult]) -> None:
+        """A step's outputs and the one `response.create` that makes the model go on."""
+        self.protocol.send_tool_results(results)
         self._sent()
 
     def _sent(self) -> None:

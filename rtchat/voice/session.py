@@ -13,6 +13,14 @@ For the UI: `state` (idle / listening / thinking / speaking), `level_dbfs`
 and `latency` (ms figures of the last turn), each with a callback
 (`on_state`, `on_level`, `on_connection`).
 
+With a tool runner (`tools`, the same `ToolRunner` a typed turn gets), the tools are offered
+at session set-up, and a response that ends asking for calls does not end the exchange: the
+calls are approved and run while the "let me check" audio still plays, their outputs go back
+on the same link with one `response.create`, and the next response speaks into the same turn.
+A barge-in (or Ctrl-C) while a call runs cancels it at its server and ends the turn; a result
+that comes back after that is dropped, never sent into the next response. Nothing spoken ever
+approves a call: approval is the Approver's (keys in the app, `--approve-tools` for ask).
+
 Over WebRTC the answer's audio outlives `response.done` (the server streams
 it in real time on the track), so a turn ends when the server says its audio
 buffer stopped and our own playback has drained.
@@ -32,9 +40,11 @@ from rtchat.audio.capture import Capture
 from rtchat.audio.jitter import JitterBuffer
 from rtchat.audio.pcm import level_dbfs, to_pcm16
 from rtchat.audio.resample import Resampler
-from rtchat.events import AnswerAudioStarted, AnswerAudioStopped, AudioChunk, Done, Error, Event, Notice, SpeechStarted, SpeechStopped, VOICE_SIGNALS
+from rtchat.answer import AnswerBuilder
+from rtchat.events import ErrorKind, ToolCallResult, ToolCallDelta, AnswerAudioStarted, AnswerAudioStopped, AudioChunk, Done, Error, Event, Notice, SpeechStarted, SpeechStopped, VOICE_SIGNALS
 from rtchat.metrics import TurnClock
 from rtchat.transports.websocket import ConnectionState
+from rtchat.turns.tool_steps import ToolRunner, step_limit_notice
 from rtchat.voice.ptt import Action, PushToTalk, VoiceState
 
 MIN_TURN_S = 0.1  # the server refuses a commit of less than 100 ms
@@ -61,6 +71,9 @@ class VoiceTurn:
     response_done: Done | None = None
     ended: bool = False
     resampler: Resampler | None = None  # the answer's audio is one stream: resampled with state, no clicks at joins
+    calls: AnswerBuilder = field(default_factory=AnswerBuilder)  # the exchange's tool calls and results, folded
+    tool_task: asyncio.Task | None = None  # the step's calls being approved and run
+    steps: int = 0
 
     def __post_init__(self) -> None:
         self.clock.speech_ended_at = self.clock.started  # until the session knows better
@@ -83,7 +96,9 @@ class VoiceSession:
         hands_free: bool = False,
         vad: str = "server_vad",
         on_turn: Callable[[], None] | None = None,
+        tools: ToolRunner | None = None,
     ) -> None:
+        self.tools = tools
         self.link = link
         self.capture = capture
         self.modalities = list(modalities)
@@ -154,6 +169,11 @@ class VoiceSession:
         if self.link.dialect is None:
             await self._announced_dialect()
         self.link.voice_setup(self.modalities, self.instructions, self.transcribe, self.vad if self.hands_free else None)
+        if self.tools is not None:
+            offered = await self.tools.offer(self._emit)
+            if offered and not self.link.offer_tools(offered):
+                self._emit(Notice("this voice connection takes no tools yet (Gemini Live); the conversation goes on without them"))
+                self.tools = None
         self.speaker.start()
         if self.capture is not None and open_microphone:
             self.capture.start()
@@ -171,6 +191,8 @@ class VoiceSession:
     async def close(self) -> None:
         if self._finisher is not None:
             self._finisher.cancel()
+        if self.turn is not None and self.turn.tool_task is not None:
+            self.turn.tool_task.cancel()
         if self.capture is not None:
             self.capture.stop()
         self.speaker.stop()
@@ -284,7 +306,12 @@ class VoiceSession:
             self._session_seen.set()
         if isinstance(event, VOICE_SIGNALS):
             return
+        if isinstance(event, ToolCallDelta) and turn is not None and not turn.ended:
+            turn.calls.apply(event)
         if isinstance(event, Done):
+            if turn is not None and not turn.ended and self._asks_for_tools(turn, event):
+                turn.tool_task = asyncio.ensure_future(self._run_tools(turn))
+                return
             if turn is not None and not turn.ended:
                 turn.response_done = event
                 if not self.link.webrtc:  # socket links: the answer's audio is all in
@@ -301,6 +328,45 @@ class VoiceSession:
             self._end_turn(Done("error"))
             return
         self._emit(event)
+
+    # ---------------------------------------------------------------- tool steps
+
+    def _asks_for_tools(self, turn: VoiceTurn, done: Done) -> bool:
+        """The response ended with calls to run (some servers say "completed" beside their calls)."""
+        return self.tools is not None and done.reason in ("tool_use", "complete") and bool(turn.calls.answer().tool_calls)
+
+    async def _run_tools(self, turn: VoiceTurn) -> None:
+        """One step: the calls approved and run (their cards and results go out on `events()`),
+        then the outputs and one `response.create` on the link, unless the turn ended meanwhile."""
+        assert self.tools is not None
+        if turn.steps >= self.tools.max_steps:
+            self._emit(step_limit_notice(turn.steps))
+            self._end_turn(Done("length"), turn)
+            return
+        turn.steps += 1
+
+        def put(event: Event) -> None:
+            if turn.ended:
+                return  # a barge-in ended the turn: what the call says after it is dropped
+            if isinstance(event, ToolCallResult):
+                turn.calls.apply(event)
+            self._emit(event)
+
+        await self.tools.run(turn.calls.answer().tool_calls, put)
+        if turn.ended or turn is not self.turn:
+            return  # cancelled: the late result is not sent into the next response
+        message = turn.calls.answer().message()
+        if message is None or not message.rounds:
+            self._emit(Error(ErrorKind.PROTOCOL, "the tool step gave no result for the model's calls; the answer stops here"))
+            self._end_turn(Done("error"), turn)
+            return
+        turn.audio_stopped = False  # the next response speaks again
+        self.link.send_tool_results(message.rounds[-1].results)
+
+    def _cancel_tools(self, turn: VoiceTurn | None) -> None:
+        """The turn ended while its calls ran: the runner cancels each at its server."""
+        if turn is not None and turn.tool_task is not None and not turn.tool_task.done() and turn.tool_task is not asyncio.current_task():
+            turn.tool_task.cancel()
 
     def _speech_started(self, at_ms: int) -> None:
         """Hands-free: the user began speaking; an answer still playing is cut where it was heard."""
@@ -416,6 +482,7 @@ class VoiceSession:
         if turn is None or turn.ended:
             return
         turn.ended = True
+        self._cancel_tools(turn)
         self._emit(done)  # the figures are the turn's clock's, made by the SpokenTurn that reads this
         if turn is self.turn:
             self.ptt.answer_done()

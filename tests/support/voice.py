@@ -195,6 +195,16 @@ def pulse_mic_and_speaker() -> Iterator[tuple[str, str]]:
         yield mic, speaker
 
 
+@contextmanager
+def pulse_as_default_devices(monkeypatch) -> Iterator[tuple[str, str]]:
+    """`pulse_mic_and_speaker`, made PortAudio's default input and output (through ALSA's pulse
+    plugin) for the app's own devices. Yields (mic sink, speaker sink)."""
+    with pulse_mic_and_speaker() as (mic, speaker):
+        monkeypatch.setenv("PULSE_SOURCE", f"{mic}.monitor")
+        monkeypatch.setenv("PULSE_SINK", speaker)
+        yield mic, speaker
+
+
 class MonitorRecorder:
     """`parec` on a sink's monitor: the PCM16 48 kHz mono that reached the sink, for the test to measure."""
 

@@ -18,3 +18,23 @@ async def until(condition: Callable[[], bool], within: float = 20.0, what: str =
         if loop.time() > deadline:
             raise AssertionError(f"not within {within} s: {what or condition}")
         await asyncio.sleep(0.01)  # the poll interval: yields to the loop, waits for nothing in particular
+
+
+class Log:
+    """A log (the tool registry's debug log: what an MCP server says on stderr), with a way to await a line."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self._changed = asyncio.Event()
+
+    def __call__(self, line: str) -> None:
+        self.lines.append(line)
+        self._changed.set()
+
+    async def saw(self, text: str, within: float = 60.0) -> None:
+        async def wait() -> None:
+            while not any(text in line for line in self.lines):
+                self._changed.clear()
+                await self._changed.wait()
+
+        await asyncio.wait_for(wait(), within)  # the deadline only stops a hang

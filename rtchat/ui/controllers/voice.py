@@ -104,6 +104,7 @@ class VoiceController:
 
     def _begin_spoken(self, voice, seconds: float) -> None:
         # No await before `spoken` is set: the answer's first events must reach it.
+        self.turns.tools.approver.begin_turn()  # a new answer: its call ids name its own cards
         spoken = SpokenTurn(voice, self.state.target, self.state.conversation, seconds)
         self.spoken.append(spoken)
         self.spawn(self._run_spoken(spoken), "voice-turns")
@@ -147,8 +148,10 @@ class VoiceController:
         if self.mode.is_open_for(target.ref, protocol):
             return self.current
         self.status.show(voice="opening", voice_link=PROTOCOL_NAMES.get(protocol, protocol))
+        # The conversation's tools, approved on their cards by key as in a typed turn (nothing spoken approves).
+        tools = self.turns.tools.runner_for(target, "voice")
         try:
-            voice = await self.mode.open(self.session, target, protocol, self.state.conversation.system, self.on_change, self.hands_free, self._heard_turn, self.state.conversation.messages)
+            voice = await self.mode.open(self.session, target, protocol, self.state.conversation.system, self.on_change, self.hands_free, self._heard_turn, self.state.conversation.messages, tools)
         except Exception as exc:  # missing PortAudio/device/extra, no endpoint, refused: one line, never a traceback
             self.status.show(voice=None, voice_link=None, level_dbfs=None)
             await self.transcript.show_error(Error("voice", failure_text(exc)))

@@ -43,8 +43,8 @@ class VoiceMode:
     def is_open_for(self, ref: str, protocol: str) -> bool:
         return self.voice is not None and self.opened_for == (ref, protocol)
 
-    async def open(self, session, target, protocol: str, system: str | None, on_change: Callable[[], None], hands_free: bool = False, on_turn: Callable[[], None] | None = None, history: Sequence[Any] = ()):
-        """A started voice session; raises AudioUnavailable, LookupError or a connection error with a one-line message."""
+    async def open(self, session, target, protocol: str, system: str | None, on_change: Callable[[], None], hands_free: bool = False, on_turn: Callable[[], None] | None = None, history: Sequence[Any] = (), tools: Any = None):
+        """A started voice session (with `tools`, the conversation's tool runner); raises AudioUnavailable, LookupError or a connection error with a one-line message."""
         await self.close()
         source = self.devices.source()  # first: no microphone means nothing connects
 
@@ -59,7 +59,7 @@ class VoiceMode:
             link, Capture(source), self.devices.speaker,
             instructions=system, jitter_ms=self.settings.jitter_ms,
             on_state=lambda state: on_change(), on_connection=lambda state: on_change(),
-            on_level=self._heard_level, hands_free=hands_free, on_turn=on_turn,
+            on_level=self._heard_level, hands_free=hands_free, on_turn=on_turn, tools=tools,
         )
         try:
             await voice.start(open_microphone=True)
