@@ -211,6 +211,17 @@ def parse_model_ref(text: str) -> ModelRef:
 
 AZURE_API_VERSION = "2025-04-01-preview"  # a version whose Realtime deployments speak the beta dialect
 WIRE_NAMES = {"responses": "openai_responses", "chat": "openai_chat", "azure": "azure_chat"}
+OPENAI_APIS = ("openai_chat", "openai_responses")  # the wires of a server that may offer both of OpenAI's APIs
+
+
+def with_api(provider: Provider, api: str) -> Provider:
+    """`provider` over OpenAI's Chat Completions or Responses API (`--api`, `api = ...`).
+
+    Only an OpenAI-compatible server can be switched; a provider with its own API
+    (Anthropic, Gemini, Azure's deployments) refuses rather than being silently ignored."""
+    if provider.wire not in OPENAI_APIS:
+        raise ValueError(f"provider '{provider.id}' speaks its own API ({provider.wire}), not OpenAI's; api = {api!r} is only for OpenAI-compatible providers")
+    return replace(provider, wire=WIRE_NAMES[api])
 
 
 def provider_from_config(name: str, table: dict[str, Any], base: Provider | None) -> Provider:
@@ -230,6 +241,8 @@ def provider_from_config(name: str, table: dict[str, Any], base: Provider | None
     kind = table.get("kind", table.get("api"))
     if kind is not None:
         fields["wire"] = WIRE_NAMES.get(str(kind), str(kind))
+        if base is not None and str(kind) in ("chat", "responses"):
+            fields["wire"] = with_api(base, str(kind)).wire
     if fields.get("wire") == "azure_chat":
         fields["api_version"] = str(table.get("api_version", AZURE_API_VERSION))
         fields["ws_wire"] = "openai_realtime"

@@ -34,7 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("prompt", nargs="*", help="the prompt; read from stdin when omitted or '-'")
     ask.add_argument("-m", "--model", dest="ask_model", metavar="PROVIDER/MODEL", help="the model (default: as the app picks)")
     ask.add_argument("--base-url", help="override the provider's base URL (SDK convention: OpenAI-style includes /v1)")
-    ask.add_argument("--api", choices=["chat", "responses"], help="OpenAI: Chat Completions (default) or the Responses API")
+    ask.add_argument("--api", choices=["chat", "responses"], help="an OpenAI-compatible provider: Chat Completions (default) or the Responses API")
     ask.add_argument("--system", help="system prompt")
     ask.add_argument("--persona", help="a [personas.NAME] from the config: its system prompt, model and effort (each flag given here wins)")
     ask.add_argument("-a", "--attach", action="append", default=[], metavar="FILE", help="send an image, PDF or text file with the prompt (repeatable; '-' reads stdin)")

@@ -6,11 +6,11 @@ import asyncio
 import signal
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from rtchat.attachments import Attachment, AttachmentError
 from rtchat.attachments import load as load_attachment
-from rtchat.catalog import parse_model_ref
+from rtchat.catalog import parse_model_ref, with_api
 from rtchat.commands.ask_approval import AllowAll, TerminalApprover
 from rtchat.commands.common import fail, load_config_or_report, stored_id
 from rtchat.config import default_model_ref
@@ -108,10 +108,6 @@ async def ask(args, prompt: str, attachments: list[Attachment] | None = None) ->
     config = load_config_or_report()
     if config is None:
         return 2
-    if args.api:
-        provider = config.catalog.providers.get("openai")
-        if provider:
-            config.catalog.providers["openai"] = replace(provider, wire="openai_responses" if args.api == "responses" else "openai_chat")
     if args.persona:
         persona = config.personas.get(args.persona)
         if persona is None:
@@ -143,6 +139,8 @@ async def ask(args, prompt: str, attachments: list[Attachment] | None = None) ->
             conversation = resumed.conversation
             if not args.ask_model and resumed.model:
                 ref = parse_model_ref(resumed.model)
+        if args.api:
+            config.catalog.providers[ref.provider] = with_api(config.catalog.provider(ref.provider), args.api)
         target = await session.resolve(ref, args.base_url)
         for attachment in attachments:  # refused before anything is sent or stored
             problem = attachment_problem(attachment, target, args.ask_protocol)
