@@ -157,13 +157,13 @@ def main(argv: list[str] | None = None) -> int:
 
 def entry() -> None:
     """Run, and end quietly when the reader of stdout went away (`rtchat history | head -1`)."""
+    code = 0  # a command that stopped early because nobody reads on (`| head -1`) did not fail
     try:
         code = main()
         sys.stdout.flush()  # here, not at exit, so a closed pipe is caught below
     except BrokenPipeError:
         silence_stdout()  # Python's own flush at exit would fail again
-        code = 0
-    sys.exit(code)
+    sys.exit(code)  # a failure's status is kept even when its output found no reader
 
 
 if __name__ == "__main__":

@@ -24,6 +24,7 @@ from rtchat.history import TurnRecorder, edit_point, regenerate_point
 from rtchat.run import TurnService
 from rtchat.session import Session, attachment_problem
 from rtchat.store import LEAF, MessageRecord, Parent
+from rtchat.sanitize import terminal_safe
 from rtchat.secrets import has_key
 from rtchat.target import Target, cost_unknown
 from rtchat.tools.approval import ConversationTools
@@ -162,8 +163,6 @@ async def ask(args, prompt: str, attachments: list[Attachment] | None = None) ->
         loop.add_signal_handler(signal.SIGINT, turn.cancel)
         shown = Shown(with_unknown_cost(turn) if args.jsonl else emit, turn.cancel, args.no_thinking)
         await service.run(turn, shown.show, parent=resumed.answer_parent if resumed else LEAF)
-        if shown.broken_pipe:
-            return 0
     except (ValueError, LookupError) as exc:  # unknown provider, nothing to continue
         return fail(str(exc))
     finally:
@@ -172,9 +171,7 @@ async def ask(args, prompt: str, attachments: list[Attachment] | None = None) ->
         await session.aclose()
         if terminal is not None:
             terminal.close()
-    if shown.refused:
-        return 2  # as argparse does for bad usage (README: exit codes)
-    return {"interrupted": 130, "error": 1}.get(shown.reason, 0)
+    return shown.status()
 
 
 def tool_choices(session: Session, target: Target, args) -> ConversationTools | None:
@@ -216,14 +213,17 @@ class Shown:
         self.no_thinking = no_thinking
         self.reason = "error"
         self.refused = False  # the turn never left (a protocol the model lacks, a bad base URL): bad usage
+        self.failed = False  # an error was said, whether or not anyone still read it
         self.broken_pipe = False
 
     def show(self, event: Event) -> None:
         if isinstance(event, Done):
             self.reason = event.reason
-        elif isinstance(event, Error) and event.kind in USAGE_ERRORS:
-            self.refused = True
+        elif isinstance(event, Error):
+            self.failed = True
+            self.refused = self.refused or event.kind in USAGE_ERRORS
         if self.broken_pipe or (isinstance(event, ThinkingDelta) and self.no_thinking):
+            self.say_lost_error(event)
             return
         try:
             self.emit(event)
@@ -231,6 +231,24 @@ class Shown:
             self.broken_pipe = True
             self.stop()
             silence_stdout()
+            self.say_lost_error(event)
+
+    def say_lost_error(self, event: Event) -> None:
+        """An error that stdout's reader will never see is said on stderr (once: a `--jsonl`
+        error line goes to stdout only; the text printer's stderr line may not have been reached)."""
+        if self.broken_pipe and isinstance(event, Error):
+            print(f"rtchat: {terminal_safe(event.message)}", file=sys.stderr)
+
+    def status(self) -> int:
+        """The exit status: a failure stays one under `pipefail` even when the reader went away;
+        a reader that stopped reading a good answer (`| head -1`) is no failure."""
+        if self.refused:
+            return 2  # as argparse does for bad usage (README: exit codes)
+        if self.failed and self.broken_pipe:
+            return 1  # the turn was stopped after its error, so its ending says "interrupted"
+        if self.broken_pipe:
+            return 0
+        return {"interrupted": 130, "error": 1}.get(self.reason, 0)
 
 
 def run_ask(args) -> int:
