@@ -162,7 +162,7 @@ class Session:
             # websockets (and its proxy support) costs ~20 ms of start-up that an SSE turn never needs.
             from rtchat.live import LivePool  # noqa: PLC0415
 
-            self._live = LivePool(self.network)
+            self._live = LivePool(self.network, self.wire_log)
         return self._live
 
     def call_pool(self) -> WebRTCPool:
@@ -170,7 +170,7 @@ class Session:
         if self._calls is None:
             from rtchat.live.webrtc import WebRTCPool  # noqa: PLC0415 - the socket stack, as above; aiortc loads later still
 
-            self._calls = WebRTCPool(self.network, self.client_for, self.config.voice.ice_servers)
+            self._calls = WebRTCPool(self.network, self.client_for, self.config.voice.ice_servers, self.wire_log)
         return self._calls
 
     def tool_registry(self) -> ToolRegistry:
