@@ -56,7 +56,7 @@ def attachment_problem(attachment: Attachment, target: Target, protocol: str) ->
     if protocol != "sse":
         from rtchat.live.pool import socket_wire_for  # noqa: PLC0415 - the socket stack loads with the first socket turn
 
-        problem = socket_problem(attachment, socket_wire_for(target, protocol), target.provider.realtime_dialect)
+        problem = socket_problem(attachment, socket_wire_for(target, protocol), target.realtime_dialect)
         if problem:
             return problem
     return problem_for(attachment, target.provider.wire, target.info.accepts, target.ref)
@@ -191,7 +191,7 @@ class Session:
     def tool_servers(self, target: Target, protocol: str, choices: ConversationTools) -> list[str]:
         """The servers whose tools a turn to `target` over `protocol` offers: none when the wire
         cannot carry tools (sockets and WebRTC: not yet) or the conversation switched them off."""
-        if protocol != "sse" or choices.off:
+        if protocol != "sse" or choices.off or target.info.tools is False:  # False: the config says it takes none
             return []
         names = self.tool_registry().servers_for(target.provider.id)
         if target.provider.id == LOOPBACK_PROVIDER and target.model.split("@", 1)[0] != TOOLS_MODEL:  # `tools@rate=0` too
