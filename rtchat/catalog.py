@@ -27,6 +27,8 @@ class ModelInfo:
     ws_wire: str | None = None  # WebSocket wire when it differs from the provider's: "openai_realtime" | "openai_responses_ws" | "gemini_live" | "deepseek_socket"
     context_window: int | None = None  # tokens the model reads at most (prompt and history); None: unknown
     accepts: tuple[str, ...] | None = None  # attachment kinds it reads (image, pdf, text); None: unknown, the provider decides
+    realtime_dialect: str | None = None  # "ga" | "beta" for this model (a config declaration); None: the provider's
+    tools: bool | None = None  # False: never offered tools (a config declaration); None: as the wire allows
 
 
 @dataclass(frozen=True)
@@ -211,12 +213,78 @@ def parse_model_ref(text: str) -> ModelRef:
 
 AZURE_API_VERSION = "2025-04-01-preview"  # a version whose Realtime deployments speak the beta dialect
 WIRE_NAMES = {"responses": "openai_responses", "chat": "openai_chat", "azure": "azure_chat"}
+OPENAI_APIS = ("openai_chat", "openai_responses")  # the wires of a server that may offer both of OpenAI's APIs
+
+
+# A model's `socket_api` in the config: its WebSocket wire and, for Realtime, the dialect.
+SOCKET_APIS = {
+    "realtime-ga": ("openai_realtime", "ga"), "realtime-beta": ("openai_realtime", "beta"),
+    "live": ("gemini_live", None), "responses-ws": ("openai_responses_ws", None), "deepseek": ("deepseek_socket", None),
+}
+MODEL_KEYS = ("protocols", "socket_api", "thinking", "images", "audio", "tools")
+KINDS_BUT_IMAGES = ("pdf", "text")  # what `images = false` leaves a model whose kinds were unknown
+
+
+def declared_model(provider: Provider, model_id: str, table: object) -> ModelInfo:
+    """`[providers.NAME.models."MODEL"]`: what the user says the model speaks and accepts,
+    over what the catalogue (or the name rules) would say. Every key is used or refused."""
+    if not isinstance(table, dict):
+        raise ValueError(f"models.{model_id!r} must be a table of {', '.join(MODEL_KEYS)}")
+    unknown = sorted(set(table) - set(MODEL_KEYS))
+    if unknown:
+        raise ValueError(f"models.{model_id!r}: unknown {', '.join(unknown)} (known: {', '.join(MODEL_KEYS)})")
+    for key in ("thinking", "images", "audio", "tools"):
+        if key in table and not isinstance(table[key], bool):
+            raise ValueError(f"models.{model_id!r}: {key} must be true or false")
+    info = provider.model(model_id)
+    fields: dict[str, Any] = {}
+    if "socket_api" in table:
+        if table["socket_api"] not in SOCKET_APIS:
+            raise ValueError(f"models.{model_id!r}: socket_api must be one of {', '.join(SOCKET_APIS)}, not {table['socket_api']!r}")
+        fields["ws_wire"], fields["realtime_dialect"] = SOCKET_APIS[table["socket_api"]]
+    if "protocols" in table:
+        protocols = table["protocols"]
+        if not isinstance(protocols, list) or not protocols or any(p not in PROTOCOLS for p in protocols):
+            raise ValueError(f"models.{model_id!r}: protocols must be a list of {', '.join(PROTOCOLS)}")
+        fields["protocols"] = tuple(p for p in PROTOCOLS if p in protocols)
+    elif "socket_api" in table and "websocket" not in info.protocols:
+        fields["protocols"] = info.protocols + ("websocket",)
+    if "thinking" in table:
+        fields["thinking"] = table["thinking"]
+    if "audio" in table:
+        fields["voice"] = table["audio"]
+    if "tools" in table:
+        fields["tools"] = table["tools"]
+    if "images" in table:
+        kinds = info.accepts
+        if table["images"] and kinds is not None and "image" not in kinds:
+            fields["accepts"] = kinds + ("image",)
+        elif not table["images"]:
+            fields["accepts"] = tuple(k for k in (kinds or KINDS_BUT_IMAGES) if k != "image")
+    declared = replace(info, id=model_id, **fields)
+    socket = declared.ws_wire or provider.ws_wire
+    if "websocket" in declared.protocols and socket is None:
+        raise ValueError(f"models.{model_id!r} speaks websocket: say which API with socket_api = one of {', '.join(SOCKET_APIS)}")
+    if "webrtc" in declared.protocols and socket not in (None, "openai_realtime"):
+        raise ValueError(f"models.{model_id!r}: WebRTC carries the Realtime API only, not socket_api = {table.get('socket_api')!r}")
+    return declared
+
+
+def with_api(provider: Provider, api: str) -> Provider:
+    """`provider` over OpenAI's Chat Completions or Responses API (`--api`, `api = ...`).
+
+    Only an OpenAI-compatible server can be switched; a provider with its own API
+    (Anthropic, Gemini, Azure's deployments) refuses rather than being silently ignored."""
+    if provider.wire not in OPENAI_APIS:
+        raise ValueError(f"provider '{provider.id}' speaks its own API ({provider.wire}), not OpenAI's; api = {api!r} is only for OpenAI-compatible providers")
+    return replace(provider, wire=WIRE_NAMES[api])
 
 
 def provider_from_config(name: str, table: dict[str, Any], base: Provider | None) -> Provider:
     """A built-in provider with config overrides, or a custom OpenAI-compatible (or Azure) one."""
     models = table.get("models")
     model_infos = tuple(ModelInfo(str(m)) for m in models) if isinstance(models, list) else None
+    declared = models if isinstance(models, dict) else {}  # [providers.NAME.models."MODEL"] tables
     key_env = table.get("key_env")
     fields: dict[str, Any] = {}
     if "base_url" in table:
@@ -230,6 +298,8 @@ def provider_from_config(name: str, table: dict[str, Any], base: Provider | None
     kind = table.get("kind", table.get("api"))
     if kind is not None:
         fields["wire"] = WIRE_NAMES.get(str(kind), str(kind))
+        if base is not None and str(kind) in ("chat", "responses"):
+            fields["wire"] = with_api(base, str(kind)).wire
     if fields.get("wire") == "azure_chat":
         fields["api_version"] = str(table.get("api_version", AZURE_API_VERSION))
         fields["ws_wire"] = "openai_realtime"
@@ -248,14 +318,15 @@ def provider_from_config(name: str, table: dict[str, Any], base: Provider | None
     if base is not None:
         if model_infos:
             known = {m.id for m in base.models}
-            fields["models"] = base.models + tuple(m for m in model_infos if m.id not in known)
+            unlisted = replace(base, models=())  # a listed name keeps what its name says (gpt-realtime*: WebSocket)
+            fields["models"] = base.models + tuple(unlisted.model(m.id) for m in model_infos if m.id not in known)
         if "default_model" in table:
             fields["default_model"] = str(table["default_model"])
-        return replace(base, **fields)
+        return with_declared_models(replace(base, **fields), declared)
     if "base_url" not in table:
         raise ValueError(f"provider '{name}' needs a base_url")
     model_infos = model_infos or ()
-    return Provider(
+    custom = Provider(
         id=name,
         label=str(table.get("label", name)),
         wire=fields.pop("wire", "openai_chat"),
@@ -264,11 +335,23 @@ def provider_from_config(name: str, table: dict[str, Any], base: Provider | None
         needs_key=fields.pop("needs_key", True),
         effort_style=fields.pop("effort_style", "generic"),
         models=model_infos,
-        default_model=str(table.get("default_model") or (model_infos[0].id if model_infos else "")),
+        default_model=str(table.get("default_model") or (model_infos[0].id if model_infos else next(iter(declared), ""))),
         allow_insecure=fields.pop("allow_insecure", False),
         custom=True,
         **fields,
     )
+    custom = replace(custom, models=tuple(replace(custom, models=()).model(m.id) for m in custom.models))  # as for a built-in, above
+    return with_declared_models(custom, declared)
+
+
+def with_declared_models(provider: Provider, declared: dict[str, Any]) -> Provider:
+    """The provider with each declared model replacing (or joining) its catalogue entry."""
+    if not declared:
+        return provider
+    infos = {info.id: info for info in provider.models}
+    for model_id, table in declared.items():
+        infos[str(model_id)] = declared_model(provider, str(model_id), table)
+    return replace(provider, models=tuple(infos.values()))
 
 
 @dataclass

@@ -34,7 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("prompt", nargs="*", help="the prompt; read from stdin when omitted or '-'")
     ask.add_argument("-m", "--model", dest="ask_model", metavar="PROVIDER/MODEL", help="the model (default: as the app picks)")
     ask.add_argument("--base-url", help="override the provider's base URL (SDK convention: OpenAI-style includes /v1)")
-    ask.add_argument("--api", choices=["chat", "responses"], help="OpenAI: Chat Completions (default) or the Responses API")
+    ask.add_argument("--api", choices=["chat", "responses"], help="an OpenAI-compatible provider: Chat Completions (default) or the Responses API")
     ask.add_argument("--system", help="system prompt")
     ask.add_argument("--persona", help="a [personas.NAME] from the config: its system prompt, model and effort (each flag given here wins)")
     ask.add_argument("-a", "--attach", action="append", default=[], metavar="FILE", help="send an image, PDF or text file with the prompt (repeatable; '-' reads stdin)")
@@ -157,13 +157,13 @@ def main(argv: list[str] | None = None) -> int:
 
 def entry() -> None:
     """Run, and end quietly when the reader of stdout went away (`rtchat history | head -1`)."""
+    code = 0  # a command that stopped early because nobody reads on (`| head -1`) did not fail
     try:
         code = main()
         sys.stdout.flush()  # here, not at exit, so a closed pipe is caught below
     except BrokenPipeError:
         silence_stdout()  # Python's own flush at exit would fail again
-        code = 0
-    sys.exit(code)
+    sys.exit(code)  # a failure's status is kept even when its output found no reader
 
 
 if __name__ == "__main__":

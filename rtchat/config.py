@@ -91,7 +91,29 @@ def parse_config(text: str, path: Path) -> Config:
             parse_model_ref(sections.default_model)
         except ValueError as exc:
             raise ConfigError(f"{path}: default_model: {exc}") from None
-    return Config(path=path, catalog=catalog, warnings=findings.warnings, text=text, **vars(sections))
+    warnings = findings.warnings + unspoken_protocols(sections.protocols, catalog)
+    return Config(path=path, catalog=catalog, warnings=warnings, text=text, **vars(sections))
+
+
+def unspoken_protocols(protocols: dict[str, str], catalog: Catalog) -> list[str]:
+    """`[protocols]` entries naming a protocol the model does not speak: said, never silently
+    replaced by another one (the fix is a per-model declaration)."""
+    said = []
+    for ref, protocol in protocols.items():
+        try:
+            parsed = parse_model_ref(ref)
+        except ValueError:
+            continue
+        provider = catalog.providers.get(parsed.provider)
+        if provider is None:
+            continue
+        spoken = provider.model(parsed.model).protocols
+        if protocol not in spoken:
+            said.append(
+                f'[protocols] "{ref}" = "{protocol}" is ignored: {ref} speaks {", ".join(spoken)} only; '
+                f'if it does speak {protocol}, declare it: [providers.{parsed.provider}.models."{parsed.model}"] protocols = [...]'
+            )
+    return said
 
 
 def load_config(path: Path | None = None) -> Config:

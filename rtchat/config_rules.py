@@ -139,7 +139,7 @@ PERSONA_FIELDS = _names(Persona) - {"name"}
 PRICE_FIELDS = _names(Price) - {"note"}
 APP_KEYS = {"reopen_last": bool, "last_model": str}  # the types of AppSettings' fields, as a TOML value holds them
 PROVIDER_KEYS = {
-    "base_url": str, "key_env": (str, list), "models": list, "allow_insecure": bool, "effort_style": str,
+    "base_url": str, "key_env": (str, list), "models": (list, dict), "allow_insecure": bool, "effort_style": str,
     "api": str, "needs_key": bool, "default_model": str, "label": str,
     "kind": str, "api_version": str, "realtime_dialect": str, "chat_socket": bool,
 }
@@ -238,7 +238,7 @@ def _check_provider(check: _Checker, name: str, table: Any) -> None:
         if expected is None:
             check.warn_unknown(where, key, PROVIDER_KEYS)
         elif not isinstance(value, expected) or (key == "key_env" and isinstance(value, list) and not all(isinstance(v, str) for v in value)):
-            what = {str: "a string", bool: "true or false", list: "a list"}.get(expected, "a string or a list of strings")  # type: ignore[arg-type]
+            what = {str: "a string", bool: "true or false", list: "a list"}.get(expected, "a list of model names or a table of model tables" if key == "models" else "a string or a list of strings")  # type: ignore[arg-type]
             check.problem(where, key, f"[providers.{name}] {key} must be {what} (got {value!r})")
         elif key == "effort_style" and value not in EFFORT_STYLES:
             check.problem(where, key, f"[providers.{name}] effort_style must be one of {', '.join(EFFORT_STYLES)} (got {value!r})")

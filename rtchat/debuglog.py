@@ -7,6 +7,8 @@ still appears anywhere in a line is replaced before the line is written.
 
 from __future__ import annotations
 
+import itertools
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -15,6 +17,7 @@ from rtchat.config import state_dir
 from rtchat.private_files import private_file, private_folder
 from rtchat.secrets import redact
 
+_RUNS = itertools.count(1)  # logs made by this process: two in one second get two files
 SECRET_HEADERS = {"authorization", "x-api-key", "x-goog-api-key", "api-key", "cookie", "set-cookie", "proxy-authorization", "openai-organization"}
 
 
@@ -29,7 +32,8 @@ class WireLog:
 
     @classmethod
     def create(cls) -> "WireLog":
-        name = time.strftime("wire-%Y%m%d-%H%M%S.log")
+        """A new log named by the second, the process and a counter: runs never share a file."""
+        name = time.strftime("wire-%Y%m%d-%H%M%S") + f"-{os.getpid()}-{next(_RUNS)}.log"
         return cls(state_dir() / "logs" / name)
 
     def add_secret(self, secret: str | None) -> None:
@@ -55,6 +59,15 @@ class WireLog:
     def frame(self, data: bytes | str) -> None:
         text = data.decode("utf-8", "replace") if isinstance(data, bytes) else data
         self.write("frame", text[:20000])
+
+    def socket_frame(self, direction: str, data: bytes | str) -> None:
+        """A WebSocket or data-channel message, `direction` "sent" or "received"; binary as its size."""
+        text = f"<{len(data)} bytes of binary>" if isinstance(data, bytes) else data
+        self.write(f"ws {direction}", text[:20000])
+
+    def socket_event(self, text: str) -> None:
+        """A socket opened (its address, headers redacted) or closed (code and reason)."""
+        self.write("ws", text)
 
     def close(self) -> None:
         self._file.close()

@@ -56,7 +56,7 @@ def attachment_problem(attachment: Attachment, target: Target, protocol: str) ->
     if protocol != "sse":
         from rtchat.live.pool import socket_wire_for  # noqa: PLC0415 - the socket stack loads with the first socket turn
 
-        problem = socket_problem(attachment, socket_wire_for(target, protocol), target.provider.realtime_dialect)
+        problem = socket_problem(attachment, socket_wire_for(target, protocol), target.realtime_dialect)
         if problem:
             return problem
     return problem_for(attachment, target.provider.wire, target.info.accepts, target.ref)
@@ -162,7 +162,7 @@ class Session:
             # websockets (and its proxy support) costs ~20 ms of start-up that an SSE turn never needs.
             from rtchat.live import LivePool  # noqa: PLC0415
 
-            self._live = LivePool(self.network)
+            self._live = LivePool(self.network, self.wire_log)
         return self._live
 
     def call_pool(self) -> WebRTCPool:
@@ -170,7 +170,7 @@ class Session:
         if self._calls is None:
             from rtchat.live.webrtc import WebRTCPool  # noqa: PLC0415 - the socket stack, as above; aiortc loads later still
 
-            self._calls = WebRTCPool(self.network, self.client_for, self.config.voice.ice_servers)
+            self._calls = WebRTCPool(self.network, self.client_for, self.config.voice.ice_servers, self.wire_log)
         return self._calls
 
     def tool_registry(self) -> ToolRegistry:
@@ -190,14 +190,25 @@ class Session:
 
     def tool_servers(self, target: Target, protocol: str, choices: ConversationTools) -> list[str]:
         """The servers whose tools a turn to `target` over `protocol` offers: none when the wire
-        cannot carry tools (typed socket and WebRTC turns: not yet; "voice", a spoken exchange,
-        does) or the conversation switched them off."""
-        if protocol not in ("sse", "voice") or choices.off:
+        cannot carry tools (the DeepSeek socket: `carries_tools`), the model is declared to take
+        none, or the conversation switched them off. A spoken exchange is "voice"."""
+        if choices.off or target.info.tools is False or not self.carries_tools(target, protocol):  # False: the config says it takes none
             return []
         names = self.tool_registry().servers_for(target.provider.id)
         if target.provider.id == LOOPBACK_PROVIDER and target.model.split("@", 1)[0] != TOOLS_MODEL:  # `tools@rate=0` too
             names = [name for name in names if name != DEMO_SERVER]  # echo and lorem never call tools: no demo server started for them
         return [name for name in names if choices.servers is None or name in choices.servers]
+
+    def carries_tools(self, target: Target, protocol: str) -> bool:
+        """Whether a turn over `protocol` can take tools: every HTTP wire, Realtime, Live and the
+        Responses socket can; the DeepSeek V4 chat socket's frames have no tools."""
+        if protocol in ("sse", "voice", "webrtc"):
+            return True
+        if protocol != "websocket":
+            return False
+        from rtchat.live.pool import socket_wire_for  # noqa: PLC0415 - the socket stack loads with the first socket turn
+
+        return socket_wire_for(target, protocol) != "deepseek_socket"
 
     def tool_runner(self, target: Target, protocol: str, approver: Approver, choices: ConversationTools, save_always: SaveAlways | None = None) -> ToolRunner | None:
         """The `tools=` of a turn (`ask` and the app): None when it offers none, so the request

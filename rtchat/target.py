@@ -29,6 +29,11 @@ class Target:
         return f"{self.provider.id}/{self.model}"
 
     @property
+    def realtime_dialect(self) -> str | None:
+        """The Realtime dialect declared for this model, else the provider's (None: as the server says)."""
+        return self.info.realtime_dialect or self.provider.realtime_dialect
+
+    @property
     def host(self) -> str:
         return urlsplit(self.base_url).hostname or self.base_url
 

@@ -128,12 +128,18 @@ def test_an_unknown_server_name_is_one_line(tmp_path):
     assert result.stderr == "rtchat: --tools: no MCP server 'nope' for loopback/tools (servers: notes)\n"
 
 
-def test_tools_over_a_socket_are_not_offered_yet_and_ask_says_so(tmp_path):
+def test_the_deepseek_socket_goes_without_tools_and_ask_says_so(tmp_path):
     configure(tmp_path)
-    result = ask(tmp_path, "-m", "loopback/echo", "--protocol", "websocket", "--tools", "notes", "hi")
+    result = ask(tmp_path, "-m", "deepseek/deepseek-v4-flash", "--base-url", "http://127.0.0.1:9", "--protocol", "websocket", "--tools", "notes", "hi")
+    assert "rtchat: no tools over this socket (deepseek/deepseek-v4-flash over websocket); this turn goes without them (--protocol sse offers them)\n" in result.stderr
+
+
+def test_tools_go_over_a_realtime_socket(tmp_path):
+    configure(tmp_path)
+    result = ask(tmp_path, *TOOLS, "--protocol", "websocket", "--approve-tools", "--jsonl", "shout(text=hello)")
     assert result.returncode == 0, result.stderr
-    assert "hi" in result.stdout
-    assert "rtchat: tools are offered over sse only for now; this websocket turn goes without them\n" in result.stderr
+    events = jsonl(result.stdout)
+    assert [r["output"] for r in of_type(events, "tool_result")] == ["HELLO"]
 
 
 def test_the_demo_server_gives_the_loopback_tools_model_a_tool_call_end_to_end(tmp_path):

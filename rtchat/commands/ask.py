@@ -6,11 +6,11 @@ import asyncio
 import signal
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from rtchat.attachments import Attachment, AttachmentError
 from rtchat.attachments import load as load_attachment
-from rtchat.catalog import parse_model_ref
+from rtchat.catalog import parse_model_ref, with_api
 from rtchat.commands.ask_approval import AllowAll, TerminalApprover
 from rtchat.commands.common import fail, load_config_or_report, stored_id
 from rtchat.config import default_model_ref
@@ -24,6 +24,7 @@ from rtchat.history import TurnRecorder, edit_point, regenerate_point
 from rtchat.run import TurnService
 from rtchat.session import Session, attachment_problem
 from rtchat.store import LEAF, MessageRecord, Parent
+from rtchat.sanitize import terminal_safe
 from rtchat.secrets import has_key
 from rtchat.target import cost_unknown
 from rtchat.commands.tool_flags import tool_choices
@@ -108,10 +109,6 @@ async def ask(args, prompt: str, attachments: list[Attachment] | None = None) ->
     config = load_config_or_report()
     if config is None:
         return 2
-    if args.api:
-        provider = config.catalog.providers.get("openai")
-        if provider:
-            config.catalog.providers["openai"] = replace(provider, wire="openai_responses" if args.api == "responses" else "openai_chat")
     if args.persona:
         persona = config.personas.get(args.persona)
         if persona is None:
@@ -143,6 +140,8 @@ async def ask(args, prompt: str, attachments: list[Attachment] | None = None) ->
             conversation = resumed.conversation
             if not args.ask_model and resumed.model:
                 ref = parse_model_ref(resumed.model)
+        if args.api:
+            config.catalog.providers[ref.provider] = with_api(config.catalog.provider(ref.provider), args.api)
         target = await session.resolve(ref, args.base_url)
         for attachment in attachments:  # refused before anything is sent or stored
             problem = attachment_problem(attachment, target, args.ask_protocol)
@@ -156,16 +155,14 @@ async def ask(args, prompt: str, attachments: list[Attachment] | None = None) ->
         choices = tool_choices(session, target, args)
         if choices is None:
             return 2
-        if choices.servers and args.ask_protocol != "sse":
-            warn(f"tools are offered over sse only for now; this {args.ask_protocol} turn goes without them")
+        if choices.servers and not session.carries_tools(target, args.ask_protocol):
+            warn(f"no tools over this socket ({target.ref} over {args.ask_protocol}); this turn goes without them (--protocol sse offers them)")
         terminal = None if args.approve_tools else TerminalApprover()
         tools = session.tool_runner(target, args.ask_protocol, terminal or AllowAll(), choices)
         turn = session.turn(target, conversation, effort, protocol=args.ask_protocol, tools=tools)
         loop.add_signal_handler(signal.SIGINT, turn.cancel)
         shown = Shown(with_unknown_cost(turn) if args.jsonl else emit, turn.cancel, args.no_thinking)
         await service.run(turn, shown.show, parent=resumed.answer_parent if resumed else LEAF)
-        if shown.broken_pipe:
-            return 0
     except (ValueError, LookupError) as exc:  # unknown provider, nothing to continue
         return fail(str(exc))
     finally:
@@ -174,9 +171,7 @@ async def ask(args, prompt: str, attachments: list[Attachment] | None = None) ->
         await session.aclose()
         if terminal is not None:
             terminal.close()
-    if shown.refused:
-        return 2  # as argparse does for bad usage (README: exit codes)
-    return {"interrupted": 130, "error": 1}.get(shown.reason, 0)
+    return shown.status()
 
 
 def with_unknown_cost(turn: Turn) -> Callable[[Event], None]:
@@ -202,14 +197,17 @@ class Shown:
         self.no_thinking = no_thinking
         self.reason = "error"
         self.refused = False  # the turn never left (a protocol the model lacks, a bad base URL): bad usage
+        self.failed = False  # an error was said, whether or not anyone still read it
         self.broken_pipe = False
 
     def show(self, event: Event) -> None:
         if isinstance(event, Done):
             self.reason = event.reason
-        elif isinstance(event, Error) and event.kind in USAGE_ERRORS:
-            self.refused = True
+        elif isinstance(event, Error):
+            self.failed = True
+            self.refused = self.refused or event.kind in USAGE_ERRORS
         if self.broken_pipe or (isinstance(event, ThinkingDelta) and self.no_thinking):
+            self.say_lost_error(event)
             return
         try:
             self.emit(event)
@@ -217,6 +215,24 @@ class Shown:
             self.broken_pipe = True
             self.stop()
             silence_stdout()
+            self.say_lost_error(event)
+
+    def say_lost_error(self, event: Event) -> None:
+        """An error that stdout's reader will never see is said on stderr (once: a `--jsonl`
+        error line goes to stdout only; the text printer's stderr line may not have been reached)."""
+        if self.broken_pipe and isinstance(event, Error):
+            print(f"rtchat: {terminal_safe(event.message)}", file=sys.stderr)
+
+    def status(self) -> int:
+        """The exit status: a failure stays one under `pipefail` even when the reader went away;
+        a reader that stopped reading a good answer (`| head -1`) is no failure."""
+        if self.refused:
+            return 2  # as argparse does for bad usage (README: exit codes)
+        if self.failed and self.broken_pipe:
+            return 1  # the turn was stopped after its error, so its ending says "interrupted"
+        if self.broken_pipe:
+            return 0
+        return {"interrupted": 130, "error": 1}.get(self.reason, 0)
 
 
 def run_ask(args) -> int:

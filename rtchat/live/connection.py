@@ -27,6 +27,7 @@ from rtchat.transports.websocket import ConnectionState, SocketAddress, SocketFa
 
 if TYPE_CHECKING:
     from rtchat.config import NetworkSettings
+    from rtchat.debuglog import WireLog
     from rtchat.turns.socket import SocketTurn
 
 CANCEL_GRACE = 1.0  # seconds a cancelled turn waits for the server's confirmation
@@ -42,6 +43,7 @@ class LiveConnection(Watched):
     def __init__(self, target: Target, network: NetworkSettings) -> None:
         self.target = target
         self.network = network
+        self.wire_log: WireLog | None = None  # `--debug` (log_wire)
         super().__init__()
         self.protocol = self.make_protocol()
         self.owner = self.make_owner()
@@ -110,6 +112,12 @@ class LiveConnection(Watched):
 
     def make_owner(self) -> SocketOwner | None:
         return SocketOwner(self._on_frame, self.on_closed, self.refused)
+
+    def log_wire(self, wire_log: WireLog | None) -> None:
+        """`--debug`: the owner logs every frame both ways (the WebRTC connection logs its channel)."""
+        self.wire_log = wire_log
+        if self.owner is not None:
+            self.owner.wire_log = wire_log
 
     async def _open_once(self) -> float:
         """Open a socket and set the session up; the time it took in ms."""

@@ -16,6 +16,7 @@ from rtchat.wire.deepseek_socket import NO_TOOLS
 
 if TYPE_CHECKING:
     from rtchat.config import NetworkSettings
+    from rtchat.debuglog import WireLog
 
 
 def ws_wire_for(target: Target) -> str | None:
@@ -62,8 +63,9 @@ class LivePool:
     Going back to a closed one costs a handshake and a context rebuild.
     """
 
-    def __init__(self, network: NetworkSettings) -> None:
+    def __init__(self, network: NetworkSettings, wire_log: WireLog | None = None) -> None:
         self.network = network
+        self.wire_log = wire_log  # `--debug`: each new connection logs its frames here
         self._entries: dict[tuple[int, str], tuple[Conversation, LiveConnection]] = {}
 
     def connection(self, target: Target, conversation: Conversation) -> LiveConnection | None:
@@ -89,6 +91,7 @@ class LivePool:
                 entry[1].spawn(entry[1].aclose())
             self._close_others(conversation, keep=key)
             entry = (conversation, make())
+            entry[1].log_wire(self.wire_log)
         self._entries.pop(key, None)
         self._entries[key] = entry  # most recently used last
         self._close_least_recently_used()

@@ -32,7 +32,7 @@ class RealtimeConnection(LiveConnection):
     wire = "openai_realtime"
 
     def make_protocol(self) -> RealtimeProtocol:
-        return RealtimeProtocol(["text"], self.target.provider.realtime_dialect)
+        return RealtimeProtocol(["text"], self.target.realtime_dialect)
 
     def address(self) -> SocketAddress:
         return realtime_address(self.target)

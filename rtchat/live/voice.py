@@ -43,7 +43,7 @@ class RealtimeVoiceConnection(VoiceRouting, RealtimeConnection):
     """OpenAI Realtime for a voice session, which sends its own session setup."""
 
     def make_protocol(self) -> RealtimeProtocol:
-        return RealtimeProtocol(None, self.target.provider.realtime_dialect)
+        return RealtimeProtocol(None, self.target.realtime_dialect)
 
 
 class GeminiLiveVoiceConnection(VoiceRouting, GeminiLiveConnection):

@@ -35,6 +35,7 @@ from rtchat.turns.tool_steps import ToolRunner
 
 if TYPE_CHECKING:
     from rtchat.config import NetworkSettings
+    from rtchat.debuglog import WireLog
     from rtchat.transports.webrtc import RealtimeCall, WebRTCError
 
 ClientFor = Callable[[str], httpx.AsyncClient]
@@ -74,6 +75,7 @@ class RealtimeCallConnection(RealtimeConnection):
             call = RealtimeCall(_ignore, _ignore, ice_servers=() if local else self.ice_servers)
         except AudioUnavailable as exc:
             raise SocketFailure(Error("unavailable", f"WebRTC is not available here ({exc}); use --protocol websocket")) from None
+        call.wire_log = self.wire_log  # `--debug`: the data channel's events both ways
         call.on_text = lambda text: self._on_call_frame(call, text)
         call.on_state = lambda state: self._on_call_state(call, state)
         timeout = min(self.network.connect_timeout, CONNECT_TIMEOUT) - (time.perf_counter() - began)
@@ -165,8 +167,8 @@ def _ignore(*args: Any) -> None:
 class WebRTCPool(LivePool):
     """One call per conversation (by identity) and model, like the WebSocket pool."""
 
-    def __init__(self, network: NetworkSettings, client_for: ClientFor, ice_servers: Sequence[Any] = ()) -> None:
-        super().__init__(network)
+    def __init__(self, network: NetworkSettings, client_for: ClientFor, ice_servers: Sequence[Any] = (), wire_log: WireLog | None = None) -> None:
+        super().__init__(network, wire_log)
         self.client_for = client_for
         self.ice_servers = list(ice_servers)
 

@@ -14,7 +14,7 @@ import asyncio
 import json
 import time
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import httpx
@@ -23,6 +23,9 @@ from rtchat.audio.support import AudioUnavailable, load_aiortc
 from rtchat.errors import ConnectionFailure, server_message
 from rtchat.target import key_headers
 from rtchat.transports.websocket import ConnectionState, SessionProtocol
+
+if TYPE_CHECKING:
+    from rtchat.debuglog import WireLog
 
 CONNECT_TIMEOUT = 10.0
 CHANNEL = "oai-events"
@@ -88,6 +91,7 @@ class RealtimeCall:
         self.connect_ms: float | None = None  # offer created -> data channel open
         self._pc = None
         self._channel = None
+        self.wire_log: WireLog | None = None  # `--debug`: the data channel's messages both ways, redacted
         self._tasks: set[asyncio.Task] = set()
 
     def _set_state(self, state: ConnectionState) -> None:
@@ -169,6 +173,8 @@ class RealtimeCall:
     def send_text(self, text: str) -> None:
         if self._channel is None or self._channel.readyState != "open":
             raise WebRTCError("the WebRTC data channel is not open")
+        if self.wire_log is not None:
+            self.wire_log.socket_frame("sent", text)
         self._channel.send(text)
 
     def flush(self, protocol: SessionProtocol) -> bool:
@@ -185,6 +191,8 @@ class RealtimeCall:
     def _on_message(self, message: Any) -> None:
         if isinstance(message, bytes):
             message = message.decode("utf-8", "replace")
+        if self.wire_log is not None:
+            self.wire_log.socket_frame("received", message)
         if self.on_text is not None:
             self.on_text(message)
             return

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from websockets.asyncio.client import ClientConnection, connect
@@ -23,6 +23,9 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidSta
 
 from rtchat.errors import ReportedFailure
 from rtchat.events import Error
+
+if TYPE_CHECKING:
+    from rtchat.debuglog import WireLog
 
 PING_INTERVAL = 20.0  # seconds between keepalive pings
 PING_TIMEOUT = 20.0  # a pong later than this means the connection is dead
@@ -229,6 +232,11 @@ class SocketOwner(Watched):
         self._socket: ClientConnection | None = None
         self._reader: asyncio.Task | None = None
         self._closing = False
+        self.wire_log: WireLog | None = None  # `--debug`: every frame both ways, redacted
+
+    def _log_frame(self, direction: str, data: str | bytes) -> None:
+        if self.wire_log is not None:
+            self.wire_log.socket_frame(direction, data)
 
     @property
     def is_open(self) -> bool:
@@ -241,9 +249,14 @@ class SocketOwner(Watched):
 
         Returns the time in ms from the first byte to a ready session. Raises SocketFailure."""
         self.address = address
+        if self.wire_log is not None:
+            self.wire_log.socket_event(f"open {address.url} headers={self.wire_log.headers(address.headers)}")
         try:
             socket, connect_ms = await open_socket(address, connect_timeout, local=local)
         except InvalidStatus as exc:
+            if self.wire_log is not None:
+                self.wire_log.socket_event(f"upgrade refused {exc.response.status_code} headers={self.wire_log.headers(exc.response.headers)}")
+                self.wire_log.socket_frame("received", bytes(exc.response.body or b"").decode("utf-8", "replace"))
             raise SocketFailure(self.refused(exc.response.status_code, bytes(exc.response.body or b""))) from None
         started = time.perf_counter()
         try:
@@ -263,15 +276,17 @@ class SocketOwner(Watched):
         self.set_state(ConnectionState.OPEN)
         return connect_ms + (time.perf_counter() - started) * 1000
 
-    @staticmethod
-    async def _handshake(socket: ClientConnection, protocol: SessionProtocol) -> None:
+    async def _handshake(self, socket: ClientConnection, protocol: SessionProtocol) -> None:
         protocol.begin()
         while True:
             for data in protocol.data_to_send():
+                self._log_frame("sent", data)
                 await socket.send(data)
             if protocol.ready:
                 return
-            protocol.receive_data(await socket.recv())
+            data = await socket.recv()
+            self._log_frame("received", data)
+            protocol.receive_data(data)
             for event in protocol.events_received():
                 if isinstance(event, Error):
                     raise SocketFailure(event)
@@ -284,11 +299,14 @@ class SocketOwner(Watched):
         try:
             async for frame in socket:
                 self.last_frame_at = time.perf_counter()
+                self._log_frame("received", frame)
                 self.on_frame(frame)
             code, reason = socket.close_code, socket.close_reason or ""
         except ConnectionClosed as exc:
             code, reason = close_of(exc)
         finally:
+            if self.wire_log is not None:
+                self.wire_log.socket_event(f"closed {code} {reason}".rstrip())
             if self._socket is socket:
                 self._socket = None
             if not self._closing:
@@ -301,6 +319,7 @@ class SocketOwner(Watched):
         host = self.address.host if self.address else "the server"
         if socket is None:
             raise SocketFailure(Error("connection", f"the connection to {host} is closed", retryable=True))
+        self._log_frame("sent", data)
         try:
             await socket.send(data)
         except ConnectionClosed as exc:

@@ -12,12 +12,12 @@ reasoning items, `function_call` items and `function_call_output` items.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from rtchat.conversation import ChatMessage, Conversation, ToolRound, has_words
 from rtchat.events import Done, Error, Event, TextDelta, ThinkingDelta, ToolCallDelta, Usage
 from rtchat.target import key_headers
-from rtchat.wire.base import HttpRequest, RequestOptions, StreamDecoder, binary_attachments, in_stream_error, mapping, parse_json, reported_usage, user_text
+from rtchat.wire.base import HttpRequest, RequestOptions, StreamDecoder, binary_attachments, in_stream_error, mapping, parse_json, reported_cost, reported_usage, user_text
 from rtchat.wire.socket_protocol import FrameQueues, ServerContext, decode_frame
 from rtchat.wire.sse import ServerSentEvent
 
@@ -227,6 +227,7 @@ class ResponsesDecoder(StreamDecoder):
             events: list[Event] = []
             if response.get("usage"):
                 events += usage_from(response["usage"])
+                events += reported_cost(mapping(response["usage"]).get("cost"))
             status = response.get("status") or kind.removeprefix("response.")
             if status == "failed" or kind == "response.failed":
                 error = response.get("error") or {}
@@ -245,6 +246,9 @@ class ResponsesDecoder(StreamDecoder):
             error = payload.get("error") if isinstance(payload.get("error"), dict) else payload
             return in_stream_error("server", f"OpenAI reported an error: {error.get('message', '')}")
         return []
+
+    def headers(self, headers: Mapping[str, str]) -> list[Event]:
+        return reported_cost(headers.get("x-litellm-response-cost"))
 
     def _as_stream(self, payload: object) -> list[dict] | None:
         if not isinstance(payload, dict):
