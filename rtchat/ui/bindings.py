@@ -54,7 +54,7 @@ MESSAGE_BINDINGS = [
     Binding("left_square_bracket,ctrl+left", "previous_branch", "Previous branch", id="previous_branch", show=False, key_display="["),
     Binding("right_square_bracket,ctrl+right", "next_branch", "Next branch", id="next_branch", show=False, key_display="]"),
     Binding("r", "regenerate_message", "Regenerate", id="regenerate_message", show=False, tooltip="Answer this prompt again; the old answer stays as a sibling"),
-    Binding("e", "edit_message", "Edit and resend", id="edit_message", show=False, tooltip="Put this prompt in the input; sending it makes a new branch"),
+    Binding("e", "edit_message", "Edit and resend", id="edit_message", show=False, tooltip="Put this prompt (on an answer: its prompt) in the input; sending it makes a new branch"),
 ]
 
 TOOL_CARD_BINDINGS = [  # act on a card that asks about a tool call (never from the input)

@@ -19,6 +19,7 @@ from typing import Any
 
 from textual.widget import Widget
 
+from rtchat.attachments import Attachment
 from rtchat.catalog import PROTOCOLS, UnknownProvider, parse_model_ref
 from rtchat.config import Config, Persona
 from rtchat.secrets import has_key
@@ -244,6 +245,11 @@ class InputController:
         self.prompt.load_text(f"/attach {path}")
         self.prompt.move_cursor(self.prompt.document.end)
         self.notify("Enter attaches this file (or edit the line to send the path as text)", markup=False, timeout=4)
+
+    async def replace_files(self, files: list[Attachment]) -> None:
+        """The pending files become `files`: an edited prompt starts with its original's, removable."""
+        self.pending.files = list(files)
+        await self.composer.show_pending(self.pending.files)
 
     async def remove_file(self, index: int) -> None:
         self.pending.remove(index)

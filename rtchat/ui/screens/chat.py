@@ -263,7 +263,9 @@ class ChatScreen(Screen[None]):
         elif self.voice.interrupt():
             pass
         elif alone:
-            self.turns.editing = None  # an edit in progress is dropped with its text
+            if self.turns.editing is not None:  # an edit in progress is dropped with its text and files
+                self.run_worker(self.input.replace_files([]), group="attach")
+            self.turns.editing = None
             self.prompt.clear()
         if alone:
             self.prompt.focus()
@@ -412,9 +414,15 @@ class ChatScreen(Screen[None]):
     def action_edit_prompt(self, prompt_id: int | None = None) -> None:
         self.run_worker(self._edit_prompt(prompt_id), group="branches")
 
-    async def _edit_prompt(self, prompt_id: int | None) -> None:
-        if await self.branches.edit_prompt(prompt_id):
-            self.notify("editing a prompt: Enter sends it as a new branch (the old one stays); ctrl+c cancels", markup=False, timeout=4)
+    async def _edit_prompt(self, message_id: int | None) -> None:
+        replaced = await self.branches.edit_prompt(message_id)
+        if replaced is None:
+            return
+        await self.input.replace_files(replaced.attachments)
+        files = len(replaced.attachments)
+        kept = f" with its {files} file{'s' if files > 1 else ''} (✕ removes one)" if files else ""
+        lost = f"; no longer stored: {', '.join(replaced.missing_attachments)}" if replaced.missing_attachments else ""
+        self.notify(f"editing a prompt{kept}: Enter sends it as a new branch (the old one stays); ctrl+c cancels{lost}", markup=False, timeout=4)
 
     def action_cancel_edit(self) -> None:
         self.branches.cancel_edit()
