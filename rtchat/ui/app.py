@@ -44,7 +44,7 @@ CHAT_ACTIONS = frozenset(name.removeprefix("action_") for name in vars(ChatScree
 
 CHAT_ATTRIBUTES = (
     "session", "state", "settings", "transcript", "jump_hint", "prompt", "status", "composer", "history",
-    "models", "turns", "branches", "races", "pending", "system_prompt", "voice", "input", "show_thinking",
+    "models", "turns", "branches", "races", "pending", "system_prompt", "voice", "input", "thinking_open",
     "requested_model", "requested_protocol", "store_history", "bench_runs",
     "switch_model", "choose_model", "choose_protocol", "open_conversation",
     "action_regenerate", "action_edit_prompt", "action_previous_branch", "action_next_branch", "action_run_bench",

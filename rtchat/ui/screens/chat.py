@@ -91,7 +91,7 @@ class ChatScreen(Screen[None]):
         self.requested_model, self.requested_protocol = model, protocol
         self.store_history = store_history
         self.bench_runs = bench_runs
-        self.show_thinking = True
+        self.thinking_open = False  # ctrl+t: every answer's thinking text shown, or folded to its one line
         self.transcript = Transcript(welcome=lambda: Welcome(config.keys or {}), id="transcript")
         self.jump_hint = JumpHint(id="jump-hint")
         self.prompt = PromptInput(id="prompt")
@@ -345,9 +345,9 @@ class ChatScreen(Screen[None]):
     # --- the transcript -------------------------------------------------------------------
 
     def action_toggle_all_thinking(self) -> None:
-        self.show_thinking = not self.show_thinking
-        self.transcript.show_thinking(self.show_thinking)
-        self.notify("thinking shown" if self.show_thinking else "thinking hidden", timeout=2)
+        self.thinking_open = not self.thinking_open
+        self.transcript.open_thinking(self.thinking_open)
+        self.notify("thinking shown" if self.thinking_open else "thinking folded", timeout=2)
 
     def action_jump_to_latest(self) -> None:
         self.transcript.jump_to_latest()
