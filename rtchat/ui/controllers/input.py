@@ -199,7 +199,17 @@ class InputController:
     def show_system_prompt(self) -> None:
         self.composer.show_system(self.system_prompt.text, self.system_prompt.persona)
 
-    def use_persona(self, name: str) -> None:
+    async def list_personas(self) -> None:
+        """`/persona` alone: read the config's personas again and name them."""
+        problem = await self.system_prompt.reload()
+        self.notify(problem or self.system_prompt.loaded(), severity="warning" if problem else "information", markup=False)
+
+    async def use_persona(self, name: str) -> None:
+        """`/persona NAME`, read from the config file as it is now (edited while the app runs, too)."""
+        before = self.system_prompt.names()
+        problem = await self.system_prompt.reload()
+        if problem or self.system_prompt.names() != before:
+            self.notify(problem or self.system_prompt.loaded(), severity="warning" if problem else "information", markup=False)
         persona = self.system_prompt.find(name)
         if isinstance(persona, str):
             self.refuse(persona)

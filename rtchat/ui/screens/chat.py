@@ -302,8 +302,11 @@ class ChatScreen(Screen[None]):
     def action_set_system_prompt(self, text: str, persona: str | None = None) -> None:
         self.input.set_system_prompt(text, persona)
 
-    def action_use_persona(self, name: str) -> None:
-        self.input.use_persona(name)
+    async def action_use_persona(self, name: str) -> None:
+        await self.input.use_persona(name)
+
+    async def action_list_personas(self) -> None:
+        await self.input.list_personas()
 
     def action_attach_file(self, typed: str) -> None:
         self.input.attach_file(typed)
