@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING
 from textual import on, work
 from textual.app import ComposeResult
 from textual.screen import Screen
-from textual.widgets import Footer
 
 from rtchat.config import Config
 from rtchat.conversation import Conversation
@@ -47,6 +46,7 @@ from rtchat.ui.screens.model_choices import ModelChoice
 from rtchat.ui.screens.model_picker import ModelPicker, model_choices
 from rtchat.ui.screens.protocol_picker import ProtocolPicker
 from rtchat.ui.screens.search import SearchScreen
+from rtchat.ui.widgets.key_footer import KeyFooter
 from rtchat.ui.widgets.input.chips import Chip
 from rtchat.ui.widgets.input.composer import Composer
 from rtchat.ui.widgets.input.prompt_input import PromptInput
@@ -141,7 +141,7 @@ class ChatScreen(Screen[None]):
         yield self.jump_hint
         yield self.composer  # the prompt, with its completions, pending files and system prompt line
         yield self.status
-        yield Footer(compact=True, show_command_palette=False)  # ctrl+p is named in the welcome and F1; 80 columns fit the keys
+        yield KeyFooter()  # the keys that fit the width, a focused message's own first
 
     async def on_mount(self) -> None:
         self.prompt.focus()
