@@ -66,7 +66,8 @@ class TurnService:
             recorder.end_answer()
         answer = turn.answer()
         message = answer.message()
-        await self._forget_unanswered(message is not None)
+        # A turn stopped at its first tool call has no words, but the user saw (and maybe ran) it.
+        await self._forget_unanswered(message is not None or bool(answer.tool_calls))
         messages = turn.conversation.messages
         if message is not None:
             messages.append(message)

@@ -323,3 +323,25 @@ def test_ctrl_c_during_a_call_exits_130_keeps_the_answer_and_marks_it_interrupte
     kept = json.dumps(answer)
     assert shout["id"] in kept and "FIRST" in kept, "the step that ran is kept in the history"
     wait_until_gone(server_pid)
+
+
+def test_ctrl_c_during_the_first_call_of_a_new_conversation_keeps_it_in_the_history(tmp_path):
+    flag = configure(tmp_path, linger=True)
+    proc = subprocess.Popen(
+        rtchat_cmd("ask", *TOOLS, "--approve-tools", "--jsonl", "sleepy(seconds=600)"),
+        env=isolated_env(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True, stdin=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 120
+    while not flag.exists():  # the server writes it when the call begins: then it is in flight
+        assert time.monotonic() < deadline and proc.poll() is None, "the call never reached the server"
+        time.sleep(0.01)  # the poll interval, not a synchronisation
+    server_pid = int(flag.read_text().split()[1])
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, err
+    (call,) = of_type(jsonl(out), "tool_call")
+    exported = subprocess.run(rtchat_cmd("export", "last", "--format", "json"), env=isolated_env(tmp_path), capture_output=True, text=True, timeout=60)
+    assert exported.returncode == 0, exported.stderr
+    answer = json.loads(exported.stdout)["messages"][-1]
+    assert answer["status"] == "interrupted" and call["id"] in json.dumps(answer), "the prompt and the call it led to are kept"
+    wait_until_gone(server_pid)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 
 import pytest
 
@@ -60,8 +61,13 @@ class Runner:
         self.hold = hold  # when given, a call waits on it (a tool still running)
         self.running = asyncio.Event()
         self.ran: list[tuple[str, str]] = []
+        self.start_takes = 0.0
+        self.offered_at = 0.0
 
     async def offer(self, put):
+        if self.start_takes:
+            await asyncio.sleep(self.start_takes)  # the MCP servers' start-up, at the edge: a duration, not a synchronisation
+        self.offered_at = time.perf_counter()
         return (ToolSpec("now", "the time", {"type": "object", "properties": {"zone": {"type": "string"}}}),)
 
     async def run(self, calls, put):
@@ -142,3 +148,12 @@ async def test_without_tools_the_request_carries_no_tools_field():
         finally:
             await session.aclose()
     assert "tools" not in peer.requests[0]["body"] and "tool_choice" not in peer.requests[0]["body"]
+
+
+async def test_time_to_first_token_counts_from_after_the_tool_servers_started():
+    runner = Runner()
+    runner.start_takes = 0.4
+    async with http_peer(model_calling(0)) as peer:
+        events, turn = await run_tool_turn(peer.url, runner)
+    assert turn.stats().started >= runner.offered_at, "the server start is not the model's latency"
+    assert any(isinstance(e, Notice) and e.text.startswith("tools ready after") for e in events)

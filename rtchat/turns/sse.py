@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING
 
 import httpx
@@ -21,6 +22,9 @@ from rtchat.wire.base import HttpRequest, RequestOptions
 if TYPE_CHECKING:
     from rtchat.config import NetworkSettings
     from rtchat.debuglog import WireLog
+
+
+SERVER_START_SHOWN = 0.25  # seconds of waiting for tools' servers worth a line (a running server answers in ~1 ms)
 
 
 class HttpTurn(QueuedTurn):
@@ -54,7 +58,7 @@ class HttpTurn(QueuedTurn):
             self.finish(problem, Done("error"))
             return
         wire = WIRES[target.provider.wire]
-        specs = await self.tools.offer(self.put) if self.tools is not None else ()
+        specs = await self._offer_tools()
         options = RequestOptions(effort=self.effort, provider_id=target.provider.id, effort_style=target.provider.effort_style, api_version=target.provider.api_version, tools=specs)
         deadlines = Deadlines(network.stall_timeout, network.first_token_timeout or None, network.total_timeout or None)
         conversation, steps = self.conversation, 0
@@ -114,6 +118,19 @@ class HttpTurn(QueuedTurn):
                 return None
             reason = f"could not connect to {target.address}" if isinstance(exc, httpx.ConnectError) else f"the connection to {target.address} dropped"
             return TryAgain(failure, reason)
+
+    async def _offer_tools(self) -> tuple:
+        """The tools to offer; when MCP servers had to start first, the clock starts after them,
+        so time to first token stays the model's figure (one line says what the wait was)."""
+        if self.tools is None:
+            return ()
+        began = time.perf_counter()
+        specs = await self.tools.offer(self.put)
+        waited = time.perf_counter() - began
+        if waited >= SERVER_START_SHOWN:
+            self.put(Notice(f"tools ready after {waited:.1f} s (MCP servers started); the turn's figures count from here"))
+            self.clock.started = time.perf_counter()
+        return specs
 
     def _asks_for_tools(self, done: Done) -> bool:
         """The step ended with calls to run (some servers say "stop" beside their tool calls)."""
