@@ -78,6 +78,23 @@ def use_input_parser(parser_class: type) -> None:
         driver.XTermParser = parser_class
 
 
+# ---- Textual: the footer's key widget and its readiness
+
+
+def footer_key() -> type:
+    """Textual's footer key widget (`textual.widgets._footer.FooterKey`, not exported): rtchat's
+    footer (ui/widgets/key_footer.py) lays out its own choice of keys with Textual's look."""
+    from textual.widgets._footer import FooterKey  # noqa: PLC0415 - deferred: Textual loads only for the app
+
+    return FooterKey
+
+
+def footer_bindings_ready(footer: Any) -> bool:
+    """Whether a Textual `Footer` has been told its screen's bindings (private `_bindings_ready`):
+    before that, composing it would show the keys of no screen."""
+    return bool(footer._bindings_ready)
+
+
 # ---- Rich: a table's own column sizing, and the parts of its Markdown elements
 
 

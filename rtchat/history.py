@@ -47,12 +47,14 @@ def regenerate_point(store: Store, conv_id: int, answer_id: int | None = None) -
     return BranchPoint(path[at].id, as_conversation(record, path[: at + 1]), replaced)
 
 
-def edit_point(store: Store, conv_id: int, prompt_id: int | None = None) -> BranchPoint:
-    """A replacement for the prompt `prompt_id` (default: the last one of the current branch)."""
+def edit_point(store: Store, conv_id: int, message_id: int | None = None) -> BranchPoint:
+    """A replacement for the prompt `message_id`, or for the prompt the answer `message_id`
+    answers (default: the last prompt of the current branch)."""
     record, path = store.load_conversation(conv_id)
-    prompts = [i for i, m in enumerate(path) if m.role == "user" and (prompt_id is None or m.id == prompt_id)]
+    end = len(path) if message_id is None else next((i + 1 for i, m in enumerate(path) if m.id == message_id), 0)
+    prompts = [i for i, m in enumerate(path[:end]) if m.role == "user"]
     if not prompts:
-        raise LookupError("there is no prompt to edit yet" if prompt_id is None else f"no prompt {prompt_id} on this branch")
+        raise LookupError("there is no prompt to edit yet" if message_id is None else f"no prompt for message {message_id} on this branch")
     at = prompts[-1]
     return BranchPoint(path[at].parent_id, as_conversation(record, path[:at]), path[at])
 

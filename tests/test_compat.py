@@ -61,6 +61,15 @@ def test_textual_parser_table_maps_sequences_to_keys_with_a_value():
     assert [key.value for key in ANSI_SEQUENCES_KEYS["\x1b[A"]] == ["up"]  # the shape ExtraKey copies
 
 
+def test_textual_footer_key_and_readiness_have_the_shape_used():
+    import inspect
+
+    from textual.widgets import Footer
+
+    assert list(inspect.signature(compat.footer_key().__init__).parameters)[1:7] == ["key", "key_display", "description", "action", "disabled", "tooltip"]
+    assert compat.footer_bindings_ready(Footer()) is False
+
+
 def test_an_added_sequence_reaches_textual_parser_and_a_known_one_is_left_alone():
     from textual._ansi_sequences import ANSI_SEQUENCES_KEYS
     from textual._xterm_parser import XTermParser

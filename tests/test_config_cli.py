@@ -41,3 +41,15 @@ def test_unknown_keys_warn_with_their_line_and_do_not_stop_anything(tmp_path):
     assert checked.stderr.startswith(f"rtchat: warning: {path} line 2: unknown setting [network] retry (ignored; known: ")
     asked = run_rtchat(tmp_path, "ask", "-m", "loopback/echo", "hi")
     assert asked.returncode == 0 and "hi" in asked.stdout and "unknown setting [network] retry" in asked.stderr
+
+
+def test_config_check_warns_about_unknown_binding_ids_and_key_names_with_their_lines(tmp_path):
+    path = write_config(tmp_path, '[keys]\nnot_a_binding = "f10"\ncycle_effort = "ctrl+nosuchkey"\nregenerate = "f11"\npick_model = "f12"\n')
+    result = run_rtchat(tmp_path, "config", "check")
+    assert result.returncode == 0 and result.stdout.startswith(f"{path}: exists")
+    assert result.stderr.splitlines() == [
+        f"rtchat: warning: {path} line 2: [keys] not_a_binding is not a binding id (ignored; F1 lists every binding with its id)",
+        f"rtchat: warning: {path} line 3: [keys] cycle_effort: 'nosuchkey' is not a key Textual knows"
+        ' (e.g. "f10", "ctrl+s", "a", "left_square_bracket") (ignored)',
+        f"rtchat: warning: {path} line 4: [keys] regenerate is now called regenerate_message (the old name works in this release)",
+    ]

@@ -4,13 +4,15 @@ one-line refusals that lose nothing, and the files back when the conversation re
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from textual import events
 
 from rtchat.ui.widgets.input.chips import Chip
 from rtchat.ui.widgets.transcript.messages import UserMessage
 from tests.support.attachments import png
-from tests.support.ui import answers, chips, idle, loopback_app, make_app, notices, ready, send, wait_for
+from tests.support.ui import answers, chips, focus, idle, loopback_app, make_app, notices, ready, send, wait_for
 
 pytestmark = pytest.mark.usefixtures("isolated")
 
@@ -111,3 +113,31 @@ async def test_files_are_stored_and_come_back_with_the_conversation(picture):
         await wait_for(pilot, lambda: idle(app) and len(answers(app)) == 2)
         first_user = app.session._loopback.records[-1].request_json["messages"][0]
         assert [p["type"] for p in first_user["content"]] == ["text", "image_url"], "the file goes back with the history"
+
+
+async def test_an_edited_prompt_starts_with_its_files_and_one_can_be_removed(tmp_path, picture):
+    notes = tmp_path / "notes.txt"
+    notes.write_text("remember the milk\n")
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        for path in (picture, notes):
+            await pilot.press(*f"/attach {path}", "enter")
+            await wait_for(pilot, lambda: app.prompt.text == "")
+        await send(pilot, "what are these")
+        await wait_for(pilot, lambda: idle(app) and len(answers(app)) == 1)
+        await pilot.press("escape", "up")  # the answer, then the prompt above it
+        await wait_for(pilot, lambda: isinstance(app.focused, UserMessage))
+        await pilot.press("e")
+        await wait_for(pilot, lambda: app.prompt.text == "what are these" and len(chips(app.composer)) == 2)
+        assert [c.split(" · ")[0] for c in chips(app.composer)] == ["pic.png", "notes.txt"]
+        assert "with its 2 files" in notices(app)[-1]
+        await pilot.click(Chip)  # ✕ on the first chip: the picture goes, the notes stay
+        await wait_for(pilot, lambda: [f.name for f in app.pending.files] == ["notes.txt"])
+        await focus(pilot, app.prompt)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: idle(app) and len(app.session._loopback.records) == 2 and chips(app.composer) == [])
+        sent = json.dumps(app.session._loopback.records[-1].request_json["messages"][-1])
+        assert "image_url" not in sent, "the removed picture did not go"
+        assert "remember the milk" in sent, "the text file went with the edited prompt"
+        assert [c.split(" · ")[0] for c in chips(list(app.transcript.query(UserMessage))[-1])] == ["notes.txt"]

@@ -123,6 +123,21 @@ async def test_edit_and_resend_makes_a_branch_and_the_old_one_stays_reachable():
         assert "second question with a typo" in sent_texts(app) and "second question, fixed" not in sent_texts(app)
 
 
+async def test_e_on_an_answer_edits_the_prompt_it_answers():
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await after(pilot, "first question", "second question")
+        await pilot.press("escape", "up", "up")  # the last answer, its prompt, the first answer
+        await wait_for(pilot, lambda: app.focused is answers(app)[0])
+        await pilot.press("e")
+        await wait_for(pilot, lambda: app.prompt.text == "first question" and app.prompt.has_focus)
+        app.prompt.load_text("first question, edited")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: idle(app) and len(answers(app)) == 1 and not answers(app)[-1].streaming)
+        assert sent_texts(app) == ["first question, edited"]
+        await wait_for(pilot, lambda: switcher_of(app.transcript.query_one(UserMessage)) == "2/2")
+
+
 async def test_regenerate_with_nothing_to_regenerate_says_so():
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:

@@ -147,15 +147,39 @@ async def test_thinking_toggles_and_message_copy():
         assert not answer.thinking.collapsed
         await pilot.press("c")
         assert copied and "hello" in copied[-1]
-        await pilot.press("ctrl+t")  # hide every thinking section
-        assert app.transcript.has_class("hide-thinking") and answer.thinking.styles.display == "none"
-        await pilot.press("ctrl+t")
-        assert not app.transcript.has_class("hide-thinking") and answer.thinking.styles.display == "block"
+        await pilot.press("t")  # folded again, for ctrl+t below
+        assert answer.thinking.collapsed
         await pilot.press("f8")  # copy last answer from anywhere
         assert len(copied) == 2
         await focus(pilot, answer)
         await pilot.press("i")
         assert isinstance(app.focused, PromptInput)
+
+
+def thinking_text_shown(answer) -> bool:
+    """The answer's thinking words are on the screen, not only its one-line header."""
+    return not answer.thinking.collapsed and answer.thinking.text_body.region.height > 0
+
+
+async def test_ctrl_t_shows_and_folds_the_thinking_text_of_every_answer():
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        await send(pilot, "one")
+        await wait_for(pilot, lambda: app.transcript.query(AssistantMessage) and idle(app))
+        first = app.transcript.query_one(AssistantMessage)
+        assert first.thinking is not None and first.thinking.collapsed, "folded to its header once the answer began"
+        await pilot.press("ctrl+t")
+        await wait_for(pilot, lambda: thinking_text_shown(first))
+        await send(pilot, "two")  # an answer that comes while the thinking is shown stays open
+        await wait_for(pilot, lambda: len(app.transcript.query(AssistantMessage)) == 2 and idle(app))
+        second = list(app.transcript.query(AssistantMessage))[-1]
+        await wait_for(pilot, lambda: thinking_text_shown(second))
+        await pilot.press("ctrl+t")
+        await wait_for(pilot, lambda: first.thinking.collapsed and second.thinking.collapsed)
+        assert first.thinking.display and second.thinking.display, "the one-line headers stay"
+        await pilot.press("escape", "t")  # the focused answer alone, as before
+        await wait_for(pilot, lambda: thinking_text_shown(second) and first.thinking.collapsed)
 
 
 async def test_follow_tail_and_jump_hint():

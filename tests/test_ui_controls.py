@@ -10,7 +10,7 @@ from rtchat.ui.screens.help import HelpScreen
 from rtchat.ui.screens.key_entry import KeyEntry
 from rtchat.ui.screens.model_picker import ModelPicker
 from rtchat.ui.screens.protocol_picker import ProtocolPicker
-from rtchat.ui.widgets.transcript.messages import ErrorMessage
+from rtchat.ui.widgets.transcript.messages import AssistantMessage, ErrorMessage, UserMessage
 from tests.support.ui import idle, make_app, palette_offers, ready, send, wait_for
 
 
@@ -173,3 +173,20 @@ async def test_keymap_from_config_remaps_bindings(tmp_path):
         assert app.status.facts.effort == "off"
         await pilot.press("ctrl+r")  # the old key no longer cycles
         assert app.status.facts.effort == "off"
+
+
+async def test_keymap_warns_at_start_about_an_unknown_id_and_takes_the_readmes_old_names(tmp_path):
+    config_dir = tmp_path / "config"
+    config_dir.mkdir(parents=True, exist_ok=True)
+    (config_dir / "config.toml").write_text('[keys]\nnot_a_binding = "f10"\nedit_prompt = "f11"\n')
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        notes = [n.message for n in app._notifications]
+        assert any("line 2: [keys] not_a_binding is not a binding id" in n for n in notes), notes
+        await send(pilot, "first prompt")
+        await wait_for(pilot, lambda: idle(app) and app.transcript.query(AssistantMessage))
+        await pilot.press("escape", "up")  # the answer, then the prompt above it
+        await wait_for(pilot, lambda: isinstance(app.focused, UserMessage))
+        await pilot.press("f11")  # edit_prompt, the README's old id, remapped edit_message
+        await wait_for(pilot, lambda: app.prompt.text == "first prompt")

@@ -46,13 +46,20 @@ async def open_editor(monkeypatch, visual: str, text: str) -> tuple[str, list[st
 
 
 async def test_text_comes_back_unchanged_when_the_editor_saves_it_as_is(tmp_path, monkeypatch):
-    # Saving adds the one trailing newline editors add; that one newline is all that is taken off.
-    editor = script(tmp_path, "resave", 'text=$(cat "$1"; printf x); printf "%s\\n" "${text%x}" > "$1"\n')
+    # Saved as vi saves: a final newline added only where one is missing (the draft has it already).
+    editor = script(tmp_path, "resave", '[ -n "$(tail -c1 "$1")" ] && echo >> "$1"; exit 0\n')
     assert await open_editor(monkeypatch, str(editor), TEXT) == (TEXT, [])
+    assert await open_editor(monkeypatch, str(editor), "ends with a newline\n") == ("ends with a newline\n", [])
+
+
+async def test_the_draft_ends_with_a_newline_so_an_appended_line_stands_on_its_own(tmp_path, monkeypatch):
+    editor = script(tmp_path, "note", 'cp "$1" "$(dirname "$0")/seen"; echo "appended line" >> "$1"\n')
+    assert await open_editor(monkeypatch, str(editor), "draft") == ("draft\nappended line", [])
+    assert (tmp_path / "seen").read_text() == "draft\n"
 
 
 async def test_an_edit_comes_back_into_the_input(tmp_path, monkeypatch):
-    editor = script(tmp_path, "append", 'for file; do :; done\nprintf "\\nadded by the editor\\n\\n" >> "$file"\n')  # the file is the last argument
+    editor = script(tmp_path, "append", 'for file; do :; done\nprintf "added by the editor\\n\\n" >> "$file"\n')  # the file is the last argument
     temp = tmp_path / "temp"
     temp.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(temp))

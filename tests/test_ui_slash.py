@@ -104,7 +104,7 @@ def test_completion_rules():
     assert enter_completes("/model", Completion("/model ", "")) is False
     assert enter_completes("/attach ", Completion("/attach a.txt", "")) is True  # nothing to run yet
     assert enter_completes("/persona poet", Completion("/persona poet", "")) is False
-    assert parse("/persona").startswith("usage: /persona NAME")
+    assert parse("/attach").startswith("usage: /attach PATH")
     assert parse("/system  be brief ").action == "set_system_prompt('be brief')"
 
 

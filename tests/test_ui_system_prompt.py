@@ -95,6 +95,27 @@ async def test_persona_brings_prompt_model_and_effort_with_completed_name():
         assert notices(app)[-1] == "no persona named 'nobody' (known: coder, poet)"
 
 
+async def test_persona_rereads_the_config_so_one_added_while_the_app_runs_is_known():
+    path = config_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text('[personas.coder]\nprompt = "You write Python."\n')
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        path.write_text('[personas.coder]\nprompt = "You write Python."\n\n[personas.poet]\nprompt = "Rhyme."\neffort = "off"\n')
+        await pilot.press(*"/persona", "enter")
+        await wait_for(pilot, lambda: notices(app)[-1:] == [f"personas in {path}: coder, poet"])
+        assert app.prompt.text == ""
+        path.write_text(path.read_text() + '\n[personas.critic]\nprompt = "Find the flaw."\n')
+        await pilot.press(*"/persona critic", "enter")  # added after the last /persona: read again
+        await wait_for(pilot, lambda: app.state.conversation.system == "Find the flaw.")
+        assert f"personas in {path}: coder, critic, poet" in notices(app)
+        path.write_text("[personas.broken\n")
+        await pilot.press(*"/persona poet", "enter")  # a broken file: said, and the personas read before stay
+        await wait_for(pilot, lambda: app.state.conversation.system == "Rhyme.")
+        assert any(n.startswith(f"personas not re-read: {path}: not valid TOML") for n in notices(app))
+
+
 async def test_a_changed_system_prompt_reaches_a_realtime_socket_already_open():
     app = make_app(protocol="websocket")
     async with app.run_test(size=(80, 24)) as pilot:

@@ -127,7 +127,8 @@ def test_ctrl_e_hands_the_terminal_to_the_editor_and_takes_the_text_back(tmp_pat
         wait_screen(session, lambda s: "editor has the terminal" in s)
         tmux(session, "send-keys", "-t", session, "-l", "typed in the editor")
         tmux(session, "send-keys", "-t", session, "Enter")
-        wait_screen(session, lambda s: "draft plus typed in the editor" in s and "idle" in s)
+        # The draft was written with its trailing newline: the appended text is a line of its own.
+        wait_screen(session, lambda s: "draft" in s and "plus typed in the editor" in s and "draft plus" not in s and "idle" in s)
     finally:
         tmux(session, "kill-server")
 

@@ -7,6 +7,7 @@ import sys
 from rtchat.commands.common import fail
 from rtchat.config import Config, ConfigError, config_path, load_config
 from rtchat.theme_names import theme_names
+from rtchat.ui.keymap import read_keymap
 
 
 def theme_problem(config: Config) -> str | None:
@@ -32,7 +33,7 @@ def run_config(args) -> int:
         for problem in exc.problems:
             fail(problem)
         return 2
-    for warning in config.warnings:
+    for warning in config.warnings + read_keymap(config).warnings:
         print(f"rtchat: warning: {warning}", file=sys.stderr)
     problem = theme_problem(config)
     if problem:

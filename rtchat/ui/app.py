@@ -11,6 +11,7 @@ from __future__ import annotations
 import gc
 import subprocess
 from collections.abc import Mapping
+from dataclasses import replace
 from functools import partial
 from operator import attrgetter
 
@@ -28,6 +29,7 @@ from rtchat.ui.bindings import APP_BINDINGS
 from rtchat.ui.commands import RtChatCommands
 from rtchat.ui.controllers.editor import NoTerminal, Run
 from rtchat.ui.controllers.voice_devices import VoiceDevices
+from rtchat.ui.keymap import read_keymap
 from rtchat.ui.screens.chat import ChatScreen
 from rtchat.ui.screens.conversation_list import ConversationList
 from rtchat.ui.screens.model_picker import ModelPicker
@@ -42,7 +44,7 @@ CHAT_ACTIONS = frozenset(name.removeprefix("action_") for name in vars(ChatScree
 
 CHAT_ATTRIBUTES = (
     "session", "state", "settings", "transcript", "jump_hint", "prompt", "status", "composer", "history",
-    "models", "turns", "branches", "races", "pending", "system_prompt", "voice", "input", "show_thinking",
+    "models", "turns", "branches", "races", "pending", "system_prompt", "voice", "input", "thinking_open",
     "requested_model", "requested_protocol", "store_history", "bench_runs",
     "switch_model", "choose_model", "choose_protocol", "open_conversation",
     "action_regenerate", "action_edit_prompt", "action_previous_branch", "action_next_branch", "action_run_bench",
@@ -78,6 +80,10 @@ class RtChatApp(App[int]):
     ) -> None:
         """`voice_devices` replaces the microphone and speaker (tests inject an array source)."""
         super().__init__()
+        keymap = read_keymap(config)
+        if keymap.keys != config.keys:  # an entry ignored, or an old id renamed: every screen sees what applies
+            config = replace(config, keys=keymap.keys)
+        self.keymap_warnings = keymap.warnings
         self.config = config
         self.requested_theme = theme
         self.theme_problems: list[str] = []
@@ -105,6 +111,8 @@ class RtChatApp(App[int]):
         self._apply_themes()
         if self.config.keys:
             self.set_keymap(self.config.keys)
+        for warning in self.keymap_warnings:  # said on stderr too, but the app's screen covers that at once
+            self.notify(warning, severity="warning", timeout=10, markup=False)
 
     async def on_unmount(self) -> None:
         await self.chat.close()

@@ -24,7 +24,7 @@ APP_BINDINGS = [
     Binding("f3,ctrl+@,ctrl+space", "push_to_talk", "Talk", id="push_to_talk", priority=True, key_display="f3", tooltip="Voice: press to talk (stops a spoken answer), press again to send"),
     Binding("f7", "toggle_hands_free", "Hands-free", id="toggle_hands_free", priority=True, show=False, tooltip="Voice: switch between push-to-talk and hands-free (the server hears when you start and stop)"),
     Binding("f4", "pick_protocol", "Protocols", id="pick_protocol", show=False),
-    Binding("ctrl+t", "toggle_all_thinking", "Thinking", id="toggle_all_thinking", priority=True, show=False),
+    Binding("ctrl+t", "toggle_all_thinking", "Thinking", id="toggle_all_thinking", priority=True, show=False, tooltip="Show or fold the thinking text of every answer (t: the focused one's)"),
     Binding("f5", "pick_theme", "Theme", id="pick_theme", show=False),
     Binding("ctrl+g", "jump_to_latest", "Latest", id="jump_to_latest", show=False, priority=True),
     Binding("f8", "copy_last_answer", "Copy answer", id="copy_last_answer", show=False),
@@ -54,7 +54,7 @@ MESSAGE_BINDINGS = [
     Binding("left_square_bracket,ctrl+left", "previous_branch", "Previous branch", id="previous_branch", show=False, key_display="["),
     Binding("right_square_bracket,ctrl+right", "next_branch", "Next branch", id="next_branch", show=False, key_display="]"),
     Binding("r", "regenerate_message", "Regenerate", id="regenerate_message", show=False, tooltip="Answer this prompt again; the old answer stays as a sibling"),
-    Binding("e", "edit_message", "Edit and resend", id="edit_message", show=False, tooltip="Put this prompt in the input; sending it makes a new branch"),
+    Binding("e", "edit_message", "Edit and resend", id="edit_message", show=False, tooltip="Put this prompt (on an answer: its prompt) in the input; sending it makes a new branch"),
 ]
 
 TOOL_CARD_BINDINGS = [  # act on a card that asks about a tool call (never from the input)

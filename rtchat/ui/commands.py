@@ -23,7 +23,7 @@ COMMANDS = (
     ("Tools", "this conversation's MCP servers and tools, each on or off (/tools)", "pick_tools"),
     ("Choose protocol", "all protocols, with why some are unavailable", "pick_protocol"),
     ("Change theme", "live preview; the choice is saved in the config", "pick_theme"),
-    ("Toggle all thinking", "hide or show every reasoning section", "toggle_all_thinking"),
+    ("Toggle all thinking", "show or fold the thinking text of every answer", "toggle_all_thinking"),
     ("System prompt", "show or change this conversation's system prompt (F6, /system)", "edit_system_prompt"),
     ("Apply persona", "a configured [personas.NAME]: prompt, model, effort (/persona NAME)", "start_slash('persona')"),
     ("Attach a file", "an image, PDF or text file for the next prompt (/attach PATH)", "start_slash('attach')"),

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Coroutine
 from typing import Any
 
+from rtchat.store.records import MessageRecord
 from rtchat.ui.controllers.history import HistoryController
 from rtchat.ui.controllers.turns import TurnController
 from rtchat.ui.widgets.input.prompt_input import PromptInput
@@ -37,20 +38,21 @@ class BranchController:
         self.prompt.focus()
         self.spawn(self.turns.regenerate(answer_id), "branches", False)
 
-    async def edit_prompt(self, prompt_id: int | None = None) -> bool:
-        """Put the last prompt (or `prompt_id`) in the input; sending it makes a new branch.
-        False (and the reason said) when there is none. The history is read off the loop."""
+    async def edit_prompt(self, message_id: int | None = None) -> MessageRecord | None:
+        """Put the last prompt (or `message_id`'s, or the one the answer `message_id` answers) in
+        the input; sending it makes a new branch. Returns that prompt, whose files the caller puts
+        back; None (and the reason said) when there is none. The history is read off the loop."""
         try:
-            point = await self.history.branch_point("edit", prompt_id)
+            point = await self.history.branch_point("edit", message_id)
         except LookupError as exc:
             self.notify(str(exc))
-            return False
+            return None
         assert point.replaced is not None
         self.turns.editing = point.replaced.id
         self.prompt.load_text(point.replaced.text or point.replaced.transcript)
         self.prompt.move_cursor(self.prompt.document.end)
         self.prompt.focus()
-        return True
+        return point.replaced
 
     def cancel_edit(self) -> None:
         if self.turns.editing is not None:

@@ -1,8 +1,10 @@
 """Write a long prompt in the user's own editor ($VISUAL, else $EDITOR, else vi).
 
 The text goes to a temporary file, the editor runs on it in the foreground (the
-caller hands it the terminal), and what comes back is the file's text with the
-one trailing newline editors add taken off, nothing else changed.
+caller hands it the terminal), and what comes back is the file's text with one
+trailing newline taken off, nothing else changed. The draft is written with that
+newline: a text file ends with one, so a line an editor or a script appends starts
+on a line of its own instead of being glued to the draft's last line.
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ def edit_text(text: str, run: Run, env: Mapping[str, str] | None = None) -> tupl
     path = Path(name)
     try:
         with os.fdopen(handle, "w", encoding="utf-8", newline="") as file:
-            file.write(text)
+            file.write(text + "\n")
         try:
             code = run([*command, str(path)])
         except OSError as exc:
@@ -48,4 +50,4 @@ def edit_text(text: str, run: Run, env: Mapping[str, str] | None = None) -> tupl
         edited = path.read_bytes().decode("utf-8", "replace")
     finally:
         path.unlink(missing_ok=True)
-    return edited.removesuffix("\n"), None  # the one newline editors add on save
+    return edited.removesuffix("\n"), None  # the one newline the draft was written with

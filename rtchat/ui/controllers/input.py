@@ -19,6 +19,7 @@ from typing import Any
 
 from textual.widget import Widget
 
+from rtchat.attachments import Attachment
 from rtchat.catalog import PROTOCOLS, UnknownProvider, parse_model_ref
 from rtchat.config import Config, Persona
 from rtchat.secrets import has_key
@@ -198,7 +199,17 @@ class InputController:
     def show_system_prompt(self) -> None:
         self.composer.show_system(self.system_prompt.text, self.system_prompt.persona)
 
-    def use_persona(self, name: str) -> None:
+    async def list_personas(self) -> None:
+        """`/persona` alone: read the config's personas again and name them."""
+        problem = await self.system_prompt.reload()
+        self.notify(problem or self.system_prompt.loaded(), severity="warning" if problem else "information", markup=False)
+
+    async def use_persona(self, name: str) -> None:
+        """`/persona NAME`, read from the config file as it is now (edited while the app runs, too)."""
+        before = self.system_prompt.names()
+        problem = await self.system_prompt.reload()
+        if problem or self.system_prompt.names() != before:
+            self.notify(problem or self.system_prompt.loaded(), severity="warning" if problem else "information", markup=False)
         persona = self.system_prompt.find(name)
         if isinstance(persona, str):
             self.refuse(persona)
@@ -244,6 +255,11 @@ class InputController:
         self.prompt.load_text(f"/attach {path}")
         self.prompt.move_cursor(self.prompt.document.end)
         self.notify("Enter attaches this file (or edit the line to send the path as text)", markup=False, timeout=4)
+
+    async def replace_files(self, files: list[Attachment]) -> None:
+        """The pending files become `files`: an edited prompt starts with its original's, removable."""
+        self.pending.files = list(files)
+        await self.composer.show_pending(self.pending.files)
 
     async def remove_file(self, index: int) -> None:
         self.pending.remove(index)

@@ -42,7 +42,7 @@ SLASH_COMMANDS: tuple[Slash, ...] = (
     Slash("protocol", "switch protocol; no name opens the picker", "pick_protocol", "use_protocol", "NAME", "protocol"),
     Slash("effort", "set reasoning effort; no level cycles it", "cycle_effort", "use_effort", "LEVEL", "effort"),
     Slash("system", "set this conversation's system prompt; no text opens its screen", "edit_system_prompt", "set_system_prompt", "TEXT"),
-    Slash("persona", "apply a configured persona (prompt, model, effort)", None, "use_persona", "NAME", "persona"),
+    Slash("persona", "apply a configured persona (prompt, model, effort); no name re-reads the config and lists them", "list_personas", "use_persona", "NAME", "persona"),
     Slash("attach", "attach a file (image, PDF or text) to the next prompt", None, "attach_file", "PATH", "path"),
     Slash("tools", "this conversation's MCP servers and tools, on or off", "pick_tools"),
     Slash("new", "start a new conversation", "new_conversation"),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 
-from rtchat.config import Config, Persona
+from rtchat.config import Config, ConfigError, Persona, load_config
 from rtchat.store import StoreError
 from rtchat.ui.controllers.history import HistoryController
 from rtchat.ui.controllers.state import ChatState
@@ -21,6 +21,7 @@ class SystemPrompt:
         self.history = history
         self.config = config
         self.persona: str | None = None  # the persona the prompt came from, while unchanged
+        self.personas = dict(config.personas)  # as the config file last said (`reload`)
 
     @property
     def text(self) -> str | None:
@@ -41,12 +42,27 @@ class SystemPrompt:
             return f"the system prompt is used but could not be saved: {exc}"
         return None
 
+    async def reload(self) -> str | None:
+        """Read the config file's personas again (one added while the app runs is known at once);
+        the one line saying why they were kept as they were, else None. Read on a thread."""
+        try:
+            config = await asyncio.to_thread(load_config, self.config.path)
+        except ConfigError as exc:
+            return f"personas not re-read: {exc}"
+        self.personas = dict(config.personas)
+        return None
+
+    def loaded(self) -> str:
+        """The one line saying what the config file holds, after a `reload`."""
+        names = ", ".join(self.names())
+        return f"personas in {self.config.path}: {names}" if names else f"no personas in {self.config.path}: add [personas.NAME] (prompt, model, effort)"
+
     def names(self) -> list[str]:
-        return sorted(self.config.personas)
+        return sorted(self.personas)
 
     def find(self, name: str) -> Persona | str:
         """The persona called `name`, or the one line saying which exist."""
-        persona = self.config.personas.get(name.strip())
+        persona = self.personas.get(name.strip())
         if persona is not None:
             return persona
         known = ", ".join(self.names()) or "none yet: add [personas.NAME] to the config"

@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING
 from textual import on, work
 from textual.app import ComposeResult
 from textual.screen import Screen
-from textual.widgets import Footer
 
 from rtchat.config import Config
 from rtchat.conversation import Conversation
@@ -47,6 +46,7 @@ from rtchat.ui.screens.model_choices import ModelChoice
 from rtchat.ui.screens.model_picker import ModelPicker, model_choices
 from rtchat.ui.screens.protocol_picker import ProtocolPicker
 from rtchat.ui.screens.search import SearchScreen
+from rtchat.ui.widgets.key_footer import KeyFooter
 from rtchat.ui.widgets.input.chips import Chip
 from rtchat.ui.widgets.input.composer import Composer
 from rtchat.ui.widgets.input.prompt_input import PromptInput
@@ -91,7 +91,7 @@ class ChatScreen(Screen[None]):
         self.requested_model, self.requested_protocol = model, protocol
         self.store_history = store_history
         self.bench_runs = bench_runs
-        self.show_thinking = True
+        self.thinking_open = False  # ctrl+t: every answer's thinking text shown, or folded to its one line
         self.transcript = Transcript(welcome=lambda: Welcome(config.keys or {}), id="transcript")
         self.jump_hint = JumpHint(id="jump-hint")
         self.prompt = PromptInput(id="prompt")
@@ -141,7 +141,7 @@ class ChatScreen(Screen[None]):
         yield self.jump_hint
         yield self.composer  # the prompt, with its completions, pending files and system prompt line
         yield self.status
-        yield Footer(compact=True, show_command_palette=False)  # ctrl+p is named in the welcome and F1; 80 columns fit the keys
+        yield KeyFooter()  # the keys that fit the width, a focused message's own first
 
     async def on_mount(self) -> None:
         self.prompt.focus()
@@ -263,7 +263,9 @@ class ChatScreen(Screen[None]):
         elif self.voice.interrupt():
             pass
         elif alone:
-            self.turns.editing = None  # an edit in progress is dropped with its text
+            if self.turns.editing is not None:  # an edit in progress is dropped with its text and files
+                self.run_worker(self.input.replace_files([]), group="attach")
+            self.turns.editing = None
             self.prompt.clear()
         if alone:
             self.prompt.focus()
@@ -300,8 +302,11 @@ class ChatScreen(Screen[None]):
     def action_set_system_prompt(self, text: str, persona: str | None = None) -> None:
         self.input.set_system_prompt(text, persona)
 
-    def action_use_persona(self, name: str) -> None:
-        self.input.use_persona(name)
+    async def action_use_persona(self, name: str) -> None:
+        await self.input.use_persona(name)
+
+    async def action_list_personas(self) -> None:
+        await self.input.list_personas()
 
     def action_attach_file(self, typed: str) -> None:
         self.input.attach_file(typed)
@@ -343,9 +348,9 @@ class ChatScreen(Screen[None]):
     # --- the transcript -------------------------------------------------------------------
 
     def action_toggle_all_thinking(self) -> None:
-        self.show_thinking = not self.show_thinking
-        self.transcript.show_thinking(self.show_thinking)
-        self.notify("thinking shown" if self.show_thinking else "thinking hidden", timeout=2)
+        self.thinking_open = not self.thinking_open
+        self.transcript.open_thinking(self.thinking_open)
+        self.notify("thinking shown" if self.thinking_open else "thinking folded", timeout=2)
 
     def action_jump_to_latest(self) -> None:
         self.transcript.jump_to_latest()
@@ -412,9 +417,15 @@ class ChatScreen(Screen[None]):
     def action_edit_prompt(self, prompt_id: int | None = None) -> None:
         self.run_worker(self._edit_prompt(prompt_id), group="branches")
 
-    async def _edit_prompt(self, prompt_id: int | None) -> None:
-        if await self.branches.edit_prompt(prompt_id):
-            self.notify("editing a prompt: Enter sends it as a new branch (the old one stays); ctrl+c cancels", markup=False, timeout=4)
+    async def _edit_prompt(self, message_id: int | None) -> None:
+        replaced = await self.branches.edit_prompt(message_id)
+        if replaced is None:
+            return
+        await self.input.replace_files(replaced.attachments)
+        files = len(replaced.attachments)
+        kept = f" with its {files} file{'s' if files > 1 else ''} (✕ removes one)" if files else ""
+        lost = f"; no longer stored: {', '.join(replaced.missing_attachments)}" if replaced.missing_attachments else ""
+        self.notify(f"editing a prompt{kept}: Enter sends it as a new branch (the old one stays); ctrl+c cancels{lost}", markup=False, timeout=4)
 
     def action_cancel_edit(self) -> None:
         self.branches.cancel_edit()

@@ -210,6 +210,7 @@ class AssistantMessage(MessageView):
     AssistantMessage.hide-thinking ThinkingPanel { display: none; }
     """
     can_regenerate = True
+    can_edit = True  # `e` edits the prompt this answer answers
 
     def __init__(
         self,

@@ -62,7 +62,13 @@ class ThinkingPanel(Collapsible):
         self._shown_len = len(text)
 
     def on_mount(self) -> None:
+        if self.opened_by_transcript():
+            self.collapsed = False
         self.refresh_title()
+
+    def opened_by_transcript(self) -> bool:
+        """ctrl+t opened every answer's thinking (the transcript's `open-thinking` class): stay open."""
+        return any(node.has_class("open-thinking") for node in self.ancestors)
 
     def show(self, blocks: Sequence[ThinkingBlock]) -> None:
         """Draw a streaming answer's thinking from its blocks (the turn's one fold), as they stand."""
@@ -90,7 +96,7 @@ class ThinkingPanel(Collapsible):
         if self.state == "thinking":
             self.seconds = time.perf_counter() - self.started
             self.state = "interrupted" if interrupted else "thought"
-            self.collapsed = True
+            self.collapsed = not self.opened_by_transcript()
         self.flush()
 
     def refresh_title(self) -> None:

@@ -13,6 +13,7 @@ from textual.widget import Widget
 
 from rtchat.events import Error, Notice
 from rtchat.ui.widgets.transcript.messages import AssistantMessage, ErrorMessage, MessageView, NoticeMessage
+from rtchat.ui.widgets.transcript.thinking import ThinkingPanel
 from rtchat.ui.widgets.transcript.tool_card import ToolCard
 
 PAGE = 30
@@ -23,7 +24,6 @@ WidgetFactory = Callable[[], Widget]
 class Transcript(VerticalScroll, can_focus=False):
     DEFAULT_CSS = """
     Transcript { height: 1fr; padding: 0 1; scrollbar-size-vertical: 1; }
-    Transcript.hide-thinking ThinkingPanel { display: none; }
     """
 
     def __init__(self, welcome: WidgetFactory | None = None, **kwargs) -> None:
@@ -82,9 +82,12 @@ class Transcript(VerticalScroll, can_focus=False):
         if answers:
             answers[-1].action_copy_message()
 
-    def show_thinking(self, shown: bool) -> None:
-        """Show or hide every reasoning section at once (ctrl+t)."""
-        self.set_class(not shown, "hide-thinking")
+    def open_thinking(self, opened: bool) -> None:
+        """Show (or fold) the thinking text of every answer at once (ctrl+t); answers shown
+        later follow (each panel reads the `open-thinking` class when it mounts or settles)."""
+        self.set_class(opened, "open-thinking")
+        for panel in self.query(ThinkingPanel):
+            panel.collapsed = not opened
 
     async def clear(self) -> None:
         """Empty the transcript, for another conversation."""
