@@ -277,7 +277,7 @@ def link_for(target: Target, protocol: str, settings: VoiceSettings, client: htt
     if protocol == "webrtc":
         if target.provider.wire not in ("openai_chat", "openai_responses") or target.provider.id == "gemini":
             raise LookupError(f"{target.provider.id} offers no WebRTC endpoint; use --protocol websocket")
-        return WebRTCLink(client, calls_url(target.base_url, target.model), target.key, settings.ice_servers, target.provider.realtime_dialect)
+        return WebRTCLink(client, calls_url(target.base_url, target.model), target.key, settings.ice_servers, target.realtime_dialect)
     if target.provider.id == "gemini":
         if ws_wire_for(target) != "gemini_live":
             raise LookupError(f"{target.ref} is not a Gemini Live model; spoken turns need one (e.g. gemini/gemini-live-2.5-flash-preview)")
