@@ -78,6 +78,28 @@ class LiveConnection(Watched):
         """Hook: whether this turn's tools need a new session (a protocol that fixes them at setup)."""
         return False
 
+    def hosts_remote_mcp(self) -> bool:
+        """Hook: whether this session can declare MCP servers the provider reaches itself."""
+        return False
+
+    def take_approvals(self) -> list:
+        """Hook: remote calls the response just ended asking the user about (none here)."""
+        return []
+
+    async def send_approvals(self, turn: SocketTurn, answers: list[tuple[str, bool]]) -> None:
+        """The user's answers to a remote server's approval requests, on the same socket; the
+        next response streams into the same turn."""
+        if self.current is not turn or turn.finished.is_set():
+            return
+        if not self.is_open:
+            turn.end(Error(ErrorKind.CONNECTION, f"the connection to {self.target.host} closed while you decided; the partial answer is kept", retryable=True), Done("error"))
+            return
+        self.protocol.send_approvals(answers)
+        try:
+            await self.flush()
+        except SocketFailure as exc:
+            turn.end(exc.error, Done("error"))
+
     def turn_problem(self, turn: SocketTurn) -> Error | None:
         """Why this open session cannot take this turn (None: it can)."""
         return None

@@ -6,12 +6,12 @@ from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from rtchat.attachments import socket_problem
-from rtchat.events import Error, ErrorKind
+from rtchat.events import Error, ErrorKind, ToolCallRequest
 from rtchat.live.connection import LiveConnection
 from rtchat.target import Target, auth_headers
 from rtchat.transports.websocket import SocketAddress, socket_url
 from rtchat.wire import azure
-from rtchat.wire.openai_realtime import RealtimeProtocol
+from rtchat.wire.openai_realtime import BETA, RealtimeProtocol
 
 if TYPE_CHECKING:
     from rtchat.turns.socket import SocketTurn
@@ -38,7 +38,15 @@ class RealtimeConnection(LiveConnection):
         return realtime_address(self.target)
 
     def queue_turn(self, turn: SocketTurn) -> None:
-        self.protocol.send_turn(turn.conversation, turn.offered)  # tools in a session.update when they changed
+        self.protocol.send_turn(turn.conversation, turn.offered, turn.remote)  # tools in a session.update when they changed
+
+    def hosts_remote_mcp(self) -> bool:
+        """GA declares remote MCP servers; beta cannot (a server not yet heard from is taken for GA,
+        OpenAI's default; a beta one then says so once and its servers run locally next turn)."""
+        return self.protocol.announced_dialect != BETA
+
+    def take_approvals(self) -> list[ToolCallRequest]:
+        return self.protocol.take_approvals()
 
     def turn_problem(self, turn: SocketTurn) -> Error | None:
         """A beta server has no field for image bytes: refuse its images (only now is its dialect known)."""
