@@ -1,0 +1,104 @@
+"""Remote MCP inside Realtime GA (issue 25): a `realtime = "remote"` server is declared in
+`session.tools` (not started by rtchat), its approval requests reach the user's approver and the
+answer goes back as an `mcp_approval_response` item, over a real WebSocket to the loopback (which
+fakes the remote server deterministically, no network). The approver is a fake at the true edge
+(the user's key); the runner is rtchat's own `ToolSession`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from rtchat.catalog import provider_from_config
+from rtchat.config_rules import McpServer, ToolSettings
+from rtchat.conversation import Conversation
+from rtchat.events import Notice, ToolCallRequest, ToolCallResult
+from rtchat.tools.approval import ConversationTools, Decision
+from rtchat.tools.registry import ToolRegistry
+from rtchat.tools.runner import ToolSession
+from tests.support.socket_tools import run_tool_turn, tool_updates
+from tests.support.turns import done_of, errors_of, text_of
+from tests.support.ws import make_session
+
+SECRET = "Bearer notes-secret-123456"
+NOTES = McpServer("notes", url="http://127.0.0.1:9/mcp", headers={"Authorization": SECRET}, tools=("search",), realtime="remote")
+
+
+class Key:
+    """The user at the approval key: presses `answer` for every call; keeps each request."""
+
+    def __init__(self, answer: Decision) -> None:
+        self.answer, self.asked = answer, []
+
+    async def decide(self, request):
+        self.asked.append(request)
+        return self.answer
+
+
+def tool_session(approver) -> ToolSession:
+    registry = ToolRegistry({"notes": NOTES}, ToolSettings(demo=False))
+    return ToolSession(registry, approver, ConversationTools(), ToolSettings(demo=False), "loopback")
+
+
+def approvals_sent(connection) -> list[dict]:
+    return [frame["item"] for frame in connection.tool_frames if frame.get("type") == "conversation.item.create" and frame["item"].get("type") == "mcp_approval_response"]
+
+
+async def remote_turn(loopback, answer: Decision):
+    session = make_session()
+    key = Key(answer)
+    try:
+        target = await session.resolve("loopback/tools", loopback.url + "/v1")
+        events, turn = await run_tool_turn(session, target, Conversation(), "find my notes on tea", tool_session(key))
+    finally:
+        await session.aclose()
+    return events, turn, key
+
+
+async def test_a_remote_server_is_declared_with_its_headers_and_an_approved_call_runs_at_the_provider(isolated, loopback):
+    events, turn, key = await remote_turn(loopback, Decision.ONCE)
+    assert errors_of(events) == [] and done_of(events) == "complete"
+    (connection,) = loopback.connections
+    (offered,) = tool_updates(connection)
+    assert offered["tools"] == [{"type": "mcp", "server_label": "notes", "server_url": NOTES.url, "allowed_tools": ["search"], "require_approval": "always", "headers": {"Authorization": SECRET}}]
+    ((asked,),) = [key.asked]
+    assert (asked.server, asked.tool, asked.call.arguments) == ("notes", "search", '{"query":"find my notes on tea"}')
+    (approval,) = approvals_sent(connection)
+    assert approval["approve"] is True and approval["approval_request_id"] == asked.call.id
+    assert connection.received[-2:] == ["conversation.item.create", "response.create"]
+    (result,) = [e for e in events if isinstance(e, ToolCallResult)]
+    assert (result.server, result.output, result.status) == ("notes", "notes found: find my notes on tea", "ok")
+    assert [e.server for e in events if isinstance(e, ToolCallRequest)] == ["notes"]
+    assert text_of(events).endswith("search returned: notes found: find my notes on tea")
+    assert [n.text for n in events if isinstance(n, Notice)] == ["remote mcp 'notes': 1 tool"]
+    (step,) = turn.answer().rounds  # the history keeps the remote call like a local one
+    assert [call.name for call in step.calls] == ["search"] and step.results[0].server == "notes"
+    assert not any(SECRET in n.text for n in events if isinstance(n, Notice))
+
+
+async def test_a_declined_remote_call_goes_back_as_approve_false_and_shows_denied(isolated, loopback):
+    events, _, key = await remote_turn(loopback, Decision.DENY)
+    assert errors_of(events) == [] and done_of(events) == "complete"
+    (connection,) = loopback.connections
+    (approval,) = approvals_sent(connection)
+    assert approval["approve"] is False and len(key.asked) == 1
+    (result,) = [e for e in events if isinstance(e, ToolCallResult)]
+    assert (result.status, result.server) == ("denied", "notes")
+    assert "declined" in text_of(events)
+
+
+async def test_the_beta_dialect_cannot_declare_a_remote_server_and_says_so_once(isolated, loopback):
+    session = make_session()
+    key = Key(Decision.ONCE)
+    try:
+        provider = provider_from_config("betaserver", {"base_url": loopback.url + "/beta/v1", "needs_key": False, "models": ["tools"]}, None)
+        session.config.catalog.providers["betaserver"] = replace(provider, ws_wire="openai_realtime")
+        target = await session.resolve("betaserver/tools")
+        events, _ = await run_tool_turn(session, target, Conversation(), "find my notes on tea", tool_session(key))
+    finally:
+        await session.aclose()
+    assert errors_of(events) == [] and done_of(events) == "complete"
+    (notice,) = [n.text for n in events if isinstance(n, Notice)]
+    assert "remote mcp 'notes'" in notice and "beta" in notice and SECRET not in notice
+    (connection,) = loopback.connections
+    assert connection.dialect == "beta" and tool_updates(connection) == [] and key.asked == []
