@@ -9,7 +9,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pytest
+
 from rtchat.catalog import provider_from_config
+from rtchat.config import ConfigError, parse_config
 from rtchat.config_rules import McpServer, ToolSettings
 from rtchat.conversation import Conversation
 from rtchat.events import Notice, ToolCallRequest, ToolCallResult
@@ -22,6 +25,25 @@ from tests.support.ws import make_session
 
 SECRET = "Bearer notes-secret-123456"
 NOTES = McpServer("notes", url="http://127.0.0.1:9/mcp", headers={"Authorization": SECRET}, tools=("search",), realtime="remote")
+
+
+def test_realtime_remote_is_read_for_a_url_server_and_local_is_the_default(tmp_path):
+    text = '[mcp.servers.notes]\nurl = "https://notes.example/mcp"\nrealtime = "remote"\n[mcp.servers.time]\nurl = "https://time.example/mcp"\n'
+    servers = parse_config(text, tmp_path / "config.toml").mcp_servers
+    assert (servers["notes"].realtime, servers["time"].realtime) == ("remote", "local")
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('[mcp.servers.x]\ncommand = ["a"]\nrealtime = "remote"\n', '[mcp.servers.x] realtime = "remote" is for a url server (the provider must reach it); a command server stays local'),
+        ('[mcp.servers.x]\nurl = "http://h/mcp"\nrealtime = "cloud"\n', "[mcp.servers.x] realtime must be \"local\" or \"remote\" (got 'cloud')"),
+    ],
+)
+def test_realtime_remote_needs_a_url_and_one_of_two_values(tmp_path, text, message):
+    with pytest.raises(ConfigError) as caught:
+        parse_config(text, tmp_path / "config.toml")
+    assert [problem.split(": ", 1)[1] for problem in caught.value.problems] == [message]
 
 
 class Key:
