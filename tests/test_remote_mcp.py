@@ -11,7 +11,7 @@ from dataclasses import replace
 
 import pytest
 
-from rtchat.catalog import provider_from_config
+from rtchat.catalog import PROTOCOLS, provider_from_config
 from rtchat.config import ConfigError, parse_config
 from rtchat.config_rules import McpServer, ToolSettings
 from rtchat.conversation import Conversation
@@ -21,6 +21,7 @@ from rtchat.tools.registry import ToolRegistry
 from rtchat.tools.runner import ToolSession
 from tests.support.socket_tools import run_tool_turn, tool_updates
 from tests.support.turns import done_of, errors_of, text_of
+from tests.support.webrtc import calls
 from tests.support.ws import make_session
 
 SECRET = "Bearer notes-secret-123456"
@@ -66,21 +67,26 @@ def approvals_sent(connection) -> list[dict]:
     return [frame["item"] for frame in connection.tool_frames if frame.get("type") == "conversation.item.create" and frame["item"].get("type") == "mcp_approval_response"]
 
 
-async def remote_turn(loopback, answer: Decision):
+async def remote_turn(loopback, answer: Decision, protocol: str = "websocket"):
     session = make_session()
+    if protocol == "webrtc":  # the catalogue lists loopback/tools as SSE only
+        provider = session.config.catalog.providers["loopback"]
+        models = tuple(replace(m, protocols=PROTOCOLS) if m.id == "tools" else m for m in provider.models)
+        session.config.catalog.providers["loopback"] = replace(provider, models=models)
     key = Key(answer)
     try:
         target = await session.resolve("loopback/tools", loopback.url + "/v1")
-        events, turn = await run_tool_turn(session, target, Conversation(), "find my notes on tea", tool_session(key))
+        events, turn = await run_tool_turn(session, target, Conversation(), "find my notes on tea", tool_session(key), protocol=protocol)
     finally:
         await session.aclose()
     return events, turn, key
 
 
-async def test_a_remote_server_is_declared_with_its_headers_and_an_approved_call_runs_at_the_provider(isolated, loopback):
-    events, turn, key = await remote_turn(loopback, Decision.ONCE)
-    assert errors_of(events) == [] and done_of(events) == "complete"
-    (connection,) = loopback.connections
+@pytest.mark.parametrize("protocol", ["websocket", "webrtc"])
+async def test_a_remote_server_is_declared_with_its_headers_and_an_approved_call_runs_at_the_provider(isolated, loopback, protocol):
+    events, turn, key = await remote_turn(loopback, Decision.ONCE, protocol)
+    assert errors_of(events) == [] and done_of(events) == "complete" and turn.protocol == protocol
+    (connection,) = calls(loopback) if protocol == "webrtc" else loopback.connections
     (offered,) = tool_updates(connection)
     assert offered["tools"] == [{"type": "mcp", "server_label": "notes", "server_url": NOTES.url, "allowed_tools": ["search"], "require_approval": "always", "headers": {"Authorization": SECRET}}]
     ((asked,),) = [key.asked]

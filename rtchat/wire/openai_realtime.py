@@ -158,8 +158,10 @@ def function_call_output(result: ToolResult) -> dict:
 
 
 def mcp_approval_response(request_id: str, approve: bool) -> dict:
-    """The user's answer to a remote server's `mcp_approval_request`; `response.create` follows."""
-    return {"type": "conversation.item.create", "item": {"type": "mcp_approval_response", "approval_request_id": request_id, "approve": approve}}
+    """The user's answer to a remote server's `mcp_approval_request`; `response.create` follows.
+    openai-python's item type requires an `id`: derived from the request's (items ids are at most 32 characters)."""
+    item = {"type": "mcp_approval_response", "id": f"answer_{request_id[-25:]}", "approval_request_id": request_id, "approve": approve}
+    return {"type": "conversation.item.create", "item": item}
 
 
 def remote_call(call: ToolCall) -> bool:
