@@ -7,6 +7,7 @@ fakes the remote server deterministically, no network). The approver is a fake a
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 
 import pytest
@@ -14,11 +15,13 @@ import pytest
 from rtchat.catalog import PROTOCOLS, provider_from_config
 from rtchat.config import ConfigError, parse_config
 from rtchat.config_rules import McpServer, ToolSettings
-from rtchat.conversation import Conversation
+from rtchat.conversation import ChatMessage, Conversation
 from rtchat.events import Notice, ToolCallRequest, ToolCallResult
 from rtchat.tools.approval import ConversationTools, Decision
 from rtchat.tools.registry import ToolRegistry
 from rtchat.tools.runner import ToolSession
+from rtchat.wire import openai_realtime as rt
+from rtchat.wire.openai_realtime import RealtimeDecoder
 from tests.support.socket_tools import run_tool_turn, tool_updates
 from tests.support.turns import done_of, errors_of, text_of
 from tests.support.webrtc import calls
@@ -130,3 +133,59 @@ async def test_the_beta_dialect_cannot_declare_a_remote_server_and_says_so_once(
     assert "remote mcp 'notes'" in notice and "beta" in notice and SECRET not in notice
     (connection,) = loopback.connections
     assert connection.dialect == "beta" and tool_updates(connection) == [] and key.asked == []
+
+
+async def test_the_frames_on_both_sides_are_what_openai_python_types_accept(loopback):
+    """rtchat's client events (the `mcp` tool, the approval answer) validate as openai-python's
+    client event params, and every server event of the loopback's remote flow as its server events."""
+    import openai
+    from openai.types.realtime import RealtimeClientEventParam, RealtimeServerEvent
+    from pydantic import TypeAdapter
+
+    client_events, server_events = TypeAdapter(RealtimeClientEventParam), TypeAdapter(RealtimeServerEvent)
+    client = openai.AsyncOpenAI(base_url=loopback.url + "/v1", api_key="test")
+    decoder, decoded, seen = RealtimeDecoder(), [], []
+
+    async def until(kind: str) -> None:
+        while True:
+            raw = await connection.recv_bytes()
+            event = server_events.validate_json(raw)
+            seen.append(event.type)
+            decoded.extend(decoder.feed(json.loads(raw)))
+            if event.type == kind:
+                return
+
+    async with client.realtime.connect(model="tools") as connection:
+        update = rt.tools_update((), rt.GA, remote=(NOTES,))
+        update["session"]["output_modalities"] = ["text"]
+        for event in (update, rt.item_create(ChatMessage("user", "tea"))):
+            client_events.validate_python(event)
+            await connection.send(event)
+        await until("conversation.item.done")  # the user's item
+        await connection.send(rt.response_create())
+        await until("response.done")
+        (request,) = decoder.approvals
+        answer = rt.mcp_approval_response(request.id, True)
+        client_events.validate_python(answer)
+        await connection.send(answer)
+        await connection.send(rt.response_create())
+        await until("response.done")
+    assert {"mcp_list_tools.in_progress", "mcp_list_tools.completed", "response.mcp_call_arguments.delta", "response.mcp_call.completed"} <= set(seen)
+    assert (request.name, request.server, request.arguments) == ("search", "notes", '{"query":"tea"}')
+    (result,) = [e for e in decoded if isinstance(e, ToolCallResult)]
+    assert (result.output, result.server) == ("notes found: tea", "notes")
+
+
+def test_a_failed_listing_and_a_failed_remote_call_each_say_so_once():
+    decoder = RealtimeDecoder()
+    listed = {"type": "conversation.item.added", "item": {"id": "l1", "type": "mcp_list_tools", "server_label": "notes", "tools": []}}
+    assert decoder.feed(listed) == [] and decoder.feed({"type": "mcp_list_tools.in_progress", "item_id": "l1"}) == []
+    (notice,) = decoder.feed({"type": "mcp_list_tools.failed", "item_id": "l1"})
+    assert notice.level == "warning" and notice.text.startswith("remote mcp 'notes': the provider could not list its tools")
+    decoder.feed({"type": "response.created", "response": {"id": "r1"}})
+    failed = {"id": "m1", "type": "mcp_call", "server_label": "notes", "name": "search", "arguments": "{}", "output": None, "error": {"type": "http_error", "code": 502, "message": "Bad gateway"}}
+    events = decoder.feed({"type": "response.output_item.done", "response_id": "r1", "item": failed})
+    events += decoder.feed({"type": "response.done", "response": {"id": "r1", "status": "completed", "output": [failed]}})  # the same item again: shown once
+    (result,) = [e for e in events if isinstance(e, ToolCallResult)]
+    assert (result.output, result.is_error, result.status, result.server) == ("Bad gateway", True, "error", "notes")
+    assert events[-1].reason == "complete", "a remote call needs nothing from rtchat: the answer ends as usual"
