@@ -22,6 +22,7 @@ from rtchat.tools.registry import ToolRegistry
 from rtchat.tools.runner import ToolSession
 from rtchat.wire import openai_realtime as rt
 from rtchat.wire.openai_realtime import RealtimeDecoder
+from tests.support.mcp_servers import http_server
 from tests.support.socket_tools import run_tool_turn, tool_updates
 from tests.support.turns import done_of, errors_of, text_of
 from tests.support.webrtc import calls
@@ -118,21 +119,34 @@ async def test_a_declined_remote_call_goes_back_as_approve_false_and_shows_denie
     assert "declined" in text_of(events)
 
 
-async def test_the_beta_dialect_cannot_declare_a_remote_server_and_says_so_once(isolated, loopback):
+async def test_the_beta_dialect_cannot_declare_a_remote_server_so_rtchat_runs_it_locally_saying_so_once(isolated, loopback):
     session = make_session()
     key = Key(Decision.ONCE)
-    try:
-        provider = provider_from_config("betaserver", {"base_url": loopback.url + "/beta/v1", "needs_key": False, "models": ["tools"]}, None)
-        session.config.catalog.providers["betaserver"] = replace(provider, ws_wire="openai_realtime")
-        target = await session.resolve("betaserver/tools")
-        events, _ = await run_tool_turn(session, target, Conversation(), "find my notes on tea", tool_session(key))
-    finally:
-        await session.aclose()
-    assert errors_of(events) == [] and done_of(events) == "complete"
-    (notice,) = [n.text for n in events if isinstance(n, Notice)]
-    assert "remote mcp 'notes'" in notice and "beta" in notice and SECRET not in notice
+    conversation = Conversation()
+    async with http_server("notes") as served:  # a real streamable HTTP MCP server, for the local run
+        notes = replace(NOTES, url=served.url, tools=None)
+        registry = ToolRegistry({"notes": notes}, ToolSettings(demo=False))
+        runner = ToolSession(registry, key, ConversationTools(), ToolSettings(demo=False), "betaserver")
+        try:
+            provider = provider_from_config("betaserver", {"base_url": loopback.url + "/beta/v1", "needs_key": False, "models": ["tools"]}, None)
+            session.config.catalog.providers["betaserver"] = replace(provider, ws_wire="openai_realtime")
+            target = await session.resolve("betaserver/tools")
+            first, _ = await run_tool_turn(session, target, conversation, "find my notes on tea", runner)
+            second, _ = await run_tool_turn(session, target, conversation, "echo(text=tea)", runner)
+        finally:
+            await session.aclose()
+            await registry.aclose()
+    assert errors_of(first) == [] and done_of(first) == "complete" and done_of(second) == "complete"
+    notices = [n.text for n in first + second if isinstance(n, Notice)]
+    assert len(notices) == 1 and "remote mcp 'notes'" in notices[0] and "beta" in notices[0] and SECRET not in notices[0]
     (connection,) = loopback.connections
-    assert connection.dialect == "beta" and tool_updates(connection) == [] and key.asked == []
+    assert connection.dialect == "beta"
+    (offered,) = tool_updates(connection)  # the second turn: the server's tools as function tools, run by rtchat
+    assert "echo" in [tool["name"] for tool in offered["tools"]] and all(tool["type"] == "function" for tool in offered["tools"])
+    assert any(seen.get("authorization") == SECRET for seen in served.headers_seen), "rtchat itself reached the server, with its headers"
+    (asked,) = key.asked
+    assert (asked.server, asked.tool) == ("notes", "echo")
+    assert [e.output for e in second if isinstance(e, ToolCallResult)] == ["tea"]
 
 
 async def test_the_frames_on_both_sides_are_what_openai_python_types_accept(loopback):

@@ -78,9 +78,10 @@ class LiveConnection(Watched):
         """Hook: whether this turn's tools need a new session (a protocol that fixes them at setup)."""
         return False
 
-    def hosts_remote_mcp(self) -> bool:
-        """Hook: whether this session can declare MCP servers the provider reaches itself."""
-        return False
+    def host_remote_mcp(self, servers: tuple) -> tuple:
+        """Hook: which of the `realtime = "remote"` servers this session declares for the provider
+        to reach itself; the rest rtchat runs locally (here: all of them, a wire with no remote MCP)."""
+        return ()
 
     def take_approvals(self) -> list:
         """Hook: remote calls the response just ended asking the user about (none here)."""

@@ -6,7 +6,8 @@ from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from rtchat.attachments import socket_problem
-from rtchat.events import Error, ErrorKind, ToolCallRequest
+from rtchat.config_rules import McpServer
+from rtchat.events import Error, ErrorKind, Notice, ToolCallRequest
 from rtchat.live.connection import LiveConnection
 from rtchat.target import Target, auth_headers
 from rtchat.transports.websocket import SocketAddress, socket_url
@@ -30,6 +31,7 @@ class RealtimeConnection(LiveConnection):
     """The conversation lives on the server as items; the dialect (GA or beta) follows the server."""
 
     wire = "openai_realtime"
+    beta_remote_told = False  # the one notice that a beta session runs remote MCP servers locally
 
     def make_protocol(self) -> RealtimeProtocol:
         return RealtimeProtocol(["text"], self.target.provider.realtime_dialect)
@@ -40,10 +42,17 @@ class RealtimeConnection(LiveConnection):
     def queue_turn(self, turn: SocketTurn) -> None:
         self.protocol.send_turn(turn.conversation, turn.offered, turn.remote)  # tools in a session.update when they changed
 
-    def hosts_remote_mcp(self) -> bool:
-        """GA declares remote MCP servers; beta cannot (a server not yet heard from is taken for GA,
-        OpenAI's default; a beta one then says so once and its servers run locally next turn)."""
-        return self.protocol.announced_dialect != BETA
+    def host_remote_mcp(self, servers: tuple[McpServer, ...]) -> tuple[McpServer, ...]:
+        """GA declares remote MCP servers; beta cannot: they run locally, said once per connection.
+        A server not yet heard from is taken for GA (OpenAI's default); a beta one then leaves
+        them out of that turn with a notice (`RealtimeProtocol.send_turn`) and runs them locally after."""
+        if not servers or self.protocol.announced_dialect != BETA:
+            return servers
+        if not (self.beta_remote_told or self.protocol.remote_refused):
+            self.beta_remote_told = True
+            names = ", ".join(f"'{server.name}'" for server in servers)
+            self.unheard.append(Notice(f"remote mcp {names}: this server speaks the Realtime beta dialect, which cannot reach MCP servers; rtchat runs them locally", "warning"))
+        return ()
 
     def take_approvals(self) -> list[ToolCallRequest]:
         return self.protocol.take_approvals()

@@ -57,11 +57,12 @@ class ToolSession:
         names = self.registry.servers_for(self.provider_id)
         return names if self.choices.servers is None else [name for name in names if name in self.choices.servers]
 
-    def take_remote(self) -> tuple[McpServer, ...]:
+    def remote_servers(self) -> tuple[McpServer, ...]:
         servers = [self.registry.config_of(name) for name in self.server_names()]
-        remote = tuple(server for server in servers if server is not None and server.url and server.realtime == "remote")
-        self._remote = {server.name for server in remote}
-        return remote
+        return tuple(server for server in servers if server is not None and server.url and server.realtime == "remote")
+
+    def leave_out(self, names: set[str]) -> None:
+        self._remote = set(names)
 
     async def approve_remote(self, request: ToolCallRequest) -> bool:
         """A remote server's call, decided like a local one (always_allow and "always" answer at once)."""
@@ -77,7 +78,7 @@ class ToolSession:
         return decision is not Decision.DENY
 
     async def offer(self, put: Put) -> tuple[ToolSpec, ...]:
-        remote, self._remote = self._remote, set()  # `take_remote` holds for one offer
+        remote, self._remote = self._remote, set()  # `leave_out` holds for one offer
         names = [name for name in self.server_names() if name not in remote]
         if not names:
             self._offered = {}

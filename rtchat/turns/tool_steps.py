@@ -44,9 +44,13 @@ class RemoteToolRunner(ToolRunner, Protocol):
     """A runner whose servers may be reached by the provider itself (Realtime GA remote MCP).
     Optional: a turn asks for it only when its connection can declare remote servers."""
 
-    def take_remote(self) -> tuple[McpServer, ...]:
-        """The servers marked `realtime = "remote"` this turn may use; the next `offer` leaves them
-        out (rtchat does not start them: the provider reaches their url)."""
+    def remote_servers(self) -> tuple[McpServer, ...]:
+        """The servers marked `realtime = "remote"` (with a url) this turn may use."""
+        ...
+
+    def leave_out(self, names: set[str]) -> None:
+        """The next `offer` leaves these servers out: the provider reaches them itself (rtchat
+        does not start them)."""
         ...
 
     async def approve_remote(self, request: ToolCallRequest) -> bool:

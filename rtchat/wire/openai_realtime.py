@@ -492,6 +492,7 @@ class RealtimeProtocol(FrameQueues):
         self._configured = False
         self.offered: tuple[ToolSpec, ...] = ()  # the tools this session was told of
         self.remote: tuple[McpServer, ...] = ()  # the remote MCP servers this session was told of
+        self.remote_refused = False  # a beta server was found unable to take them (said once, kept across sessions)
 
     @property
     def ready(self) -> bool:
@@ -550,6 +551,7 @@ class RealtimeProtocol(FrameQueues):
             self.send(instructions_update(conversation.system, self.dialect))
         if remote and self.dialect == BETA:
             names = ", ".join(f"'{server.name}'" for server in remote)
+            self.remote_refused = True
             self._events.append(Notice(f"remote mcp {names}: this server speaks the Realtime beta dialect, which cannot reach MCP servers; left out of this turn (rtchat runs it locally from the next one)", "warning"))
             remote = ()
         if tuple(tools) != self.offered or tuple(remote) != self.remote:
