@@ -119,7 +119,10 @@ async def test_a_declined_remote_call_goes_back_as_approve_false_and_shows_denie
     assert "declined" in text_of(events)
 
 
-async def test_the_beta_dialect_cannot_declare_a_remote_server_so_rtchat_runs_it_locally_saying_so_once(isolated, loopback):
+@pytest.mark.parametrize("configured", [False, True], ids=["announced", "configured"])
+async def test_the_beta_dialect_cannot_declare_a_remote_server_so_rtchat_runs_it_locally_saying_so_once(isolated, loopback, configured):
+    """Announced by the server: the first turn leaves the server out (said), the next runs it locally.
+    Configured (`realtime_dialect = "beta"`): it runs locally from the first turn (said once)."""
     session = make_session()
     key = Key(Decision.ONCE)
     conversation = Conversation()
@@ -128,10 +131,10 @@ async def test_the_beta_dialect_cannot_declare_a_remote_server_so_rtchat_runs_it
         registry = ToolRegistry({"notes": notes}, ToolSettings(demo=False))
         runner = ToolSession(registry, key, ConversationTools(), ToolSettings(demo=False), "betaserver")
         try:
-            provider = provider_from_config("betaserver", {"base_url": loopback.url + "/beta/v1", "needs_key": False, "models": ["tools"]}, None)
-            session.config.catalog.providers["betaserver"] = replace(provider, ws_wire="openai_realtime")
+            table = {"base_url": loopback.url + "/beta/v1", "needs_key": False, "models": ["tools"]} | ({"realtime_dialect": "beta"} if configured else {})
+            session.config.catalog.providers["betaserver"] = replace(provider_from_config("betaserver", table, None), ws_wire="openai_realtime")
             target = await session.resolve("betaserver/tools")
-            first, _ = await run_tool_turn(session, target, conversation, "find my notes on tea", runner)
+            first, _ = await run_tool_turn(session, target, conversation, "echo(text=first)" if configured else "find my notes on tea", runner)
             second, _ = await run_tool_turn(session, target, conversation, "echo(text=tea)", runner)
         finally:
             await session.aclose()
@@ -144,8 +147,7 @@ async def test_the_beta_dialect_cannot_declare_a_remote_server_so_rtchat_runs_it
     (offered,) = tool_updates(connection)  # the second turn: the server's tools as function tools, run by rtchat
     assert "echo" in [tool["name"] for tool in offered["tools"]] and all(tool["type"] == "function" for tool in offered["tools"])
     assert any(seen.get("authorization") == SECRET for seen in served.headers_seen), "rtchat itself reached the server, with its headers"
-    (asked,) = key.asked
-    assert (asked.server, asked.tool) == ("notes", "echo")
+    assert [(asked.server, asked.tool) for asked in key.asked] == [("notes", "echo")] * (2 if configured else 1)
     assert [e.output for e in second if isinstance(e, ToolCallResult)] == ["tea"]
 
 
