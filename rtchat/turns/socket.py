@@ -8,6 +8,10 @@ the calls run (approved by the user), their results go back on the same socket
 and the next response streams into the same answer (one queue, one clock, one
 fold), as `turns.sse.HttpTurn` does over HTTP. Ctrl-C while a call runs cancels
 the call and the turn; nothing of it is sent afterwards.
+
+A Realtime GA session may also reach remote MCP servers itself: their approval requests end
+a response the same way, are put to the user through the runner, and the answers go back
+before the next response (`_approve_remote`).
 """
 
 from __future__ import annotations
@@ -17,9 +21,8 @@ import time
 from collections.abc import Coroutine
 from typing import Any, Protocol
 
-from rtchat.config_rules import NetworkSettings
+from rtchat.config_rules import McpServer, NetworkSettings
 from rtchat.conversation import Conversation, ToolSpec
-from rtchat.config_rules import McpServer
 from rtchat.events import ANSWER_EVENTS, Done, Error, Event, Notice, ToolCallRequest
 from rtchat.target import Target
 from rtchat.turns.base import QueuedTurn
