@@ -205,3 +205,12 @@ def test_a_failed_listing_and_a_failed_remote_call_each_say_so_once():
     (result,) = [e for e in events if isinstance(e, ToolCallResult)]
     assert (result.output, result.is_error, result.status, result.server) == ("Bad gateway", True, "error", "notes")
     assert events[-1].reason == "complete", "a remote call needs nothing from rtchat: the answer ends as usual"
+
+
+def test_a_server_quoting_the_header_back_in_an_error_shows_it_redacted():
+    protocol = rt.RealtimeProtocol(["text"], rt.GA)
+    protocol.send_turn(Conversation(), (), (NOTES,))
+    assert any(SECRET in frame for frame in protocol.data_to_send()), "the header goes to the provider, which needs it"
+    protocol.receive_data(json.dumps({"type": "error", "error": {"type": "invalid_request_error", "code": "invalid_value", "message": f"headers.Authorization '{SECRET}' was refused"}}))
+    (error, _) = protocol.events_received()
+    assert SECRET not in error.message and "notes-secret" not in error.message and "[redacted]" in error.message

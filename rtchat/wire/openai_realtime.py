@@ -17,11 +17,13 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from rtchat.config_rules import McpServer
 from rtchat.conversation import ChatMessage, Conversation, ToolCall, ToolResult, ToolSpec
 from rtchat.events import AnswerAudioStarted, AnswerAudioStopped, AudioChunk, Done, Error, Event, Notice, SpeechStarted, SpeechStopped, TextDelta, ToolCallDelta, ToolCallRequest, ToolCallResult, Transcript, Truncated, Usage
+from rtchat.secrets import redact
 from rtchat.wire.base import binary_attachments, done_reason, mapping, pcm16_audio, reported_usage, user_text
 from rtchat.wire.socket_protocol import FrameQueues, decode_frame, ServerContext
 
@@ -531,7 +533,7 @@ class RealtimeProtocol(FrameQueues):
     # ---- received
 
     def receive_data(self, data: str | bytes) -> None:
-        events = self.decoder.feed_text(data)
+        events = self._redacted(self.decoder.feed_text(data))
         if self.decoder.session_ready:
             self.configure()
         if self.awaiting and any(isinstance(e, Error) for e in events) and not self.decoder.response_active and not any(isinstance(e, Done) for e in events):
@@ -539,6 +541,14 @@ class RealtimeProtocol(FrameQueues):
         if any(isinstance(e, (*CONTENT, Done)) for e in events):
             self.awaiting = False
         self._events += events
+
+    def _redacted(self, events: list[Event]) -> list[Event]:
+        """A remote server's header values (tokens) never reach the screen, even when the server
+        quotes the session back in an error or a notice."""
+        secrets = [value for server in self.remote for value in server.headers.values()]
+        if not secrets:
+            return events
+        return [replace(e, message=redact(e.message, *secrets)) if isinstance(e, Error) else replace(e, text=redact(e.text, *secrets)) if isinstance(e, Notice) else e for e in events]
 
     # ---- to send
 
