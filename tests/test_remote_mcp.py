@@ -16,6 +16,7 @@ from rtchat.catalog import PROTOCOLS, provider_from_config
 from rtchat.config import ConfigError, parse_config
 from rtchat.config_rules import McpServer, ToolSettings
 from rtchat.conversation import ChatMessage, Conversation
+from rtchat.debuglog import WireLog
 from rtchat.events import Notice, ToolCallRequest, ToolCallResult
 from rtchat.tools.approval import ConversationTools, Decision
 from rtchat.tools.registry import ToolRegistry
@@ -28,8 +29,8 @@ from tests.support.turns import done_of, errors_of, text_of
 from tests.support.webrtc import calls
 from tests.support.ws import make_session
 
-SECRET = "Bearer notes-secret-123456"
-NOTES = McpServer("notes", url="http://127.0.0.1:9/mcp", headers={"Authorization": SECRET}, tools=("search",), realtime="remote")
+SECRET = "nt-9f8e7d6c5b4a3"  # not a "Bearer" token: only the known-secret redaction can hide it
+NOTES = McpServer("notes", url="http://127.0.0.1:9/mcp", headers={"X-Notes-Token": SECRET}, tools=("search",), realtime="remote")
 
 
 def test_realtime_remote_is_read_for_a_url_server_and_local_is_the_default(tmp_path):
@@ -92,7 +93,7 @@ async def test_a_remote_server_is_declared_with_its_headers_and_an_approved_call
     assert errors_of(events) == [] and done_of(events) == "complete" and turn.protocol == protocol
     (connection,) = calls(loopback) if protocol == "webrtc" else loopback.connections
     (offered,) = tool_updates(connection)
-    assert offered["tools"] == [{"type": "mcp", "server_label": "notes", "server_url": NOTES.url, "allowed_tools": ["search"], "require_approval": "always", "headers": {"Authorization": SECRET}}]
+    assert offered["tools"] == [{"type": "mcp", "server_label": "notes", "server_url": NOTES.url, "allowed_tools": ["search"], "require_approval": "always", "headers": {"X-Notes-Token": SECRET}}]
     ((asked,),) = [key.asked]
     assert (asked.server, asked.tool, asked.call.arguments) == ("notes", "search", '{"query":"find my notes on tea"}')
     (approval,) = approvals_sent(connection)
@@ -146,7 +147,7 @@ async def test_the_beta_dialect_cannot_declare_a_remote_server_so_rtchat_runs_it
     assert connection.dialect == "beta"
     (offered,) = tool_updates(connection)  # the second turn: the server's tools as function tools, run by rtchat
     assert "echo" in [tool["name"] for tool in offered["tools"]] and all(tool["type"] == "function" for tool in offered["tools"])
-    assert any(seen.get("authorization") == SECRET for seen in served.headers_seen), "rtchat itself reached the server, with its headers"
+    assert any(seen.get("x-notes-token") == SECRET for seen in served.headers_seen), "rtchat itself reached the server, with its headers"
     assert [(asked.server, asked.tool) for asked in key.asked] == [("notes", "echo")] * (2 if configured else 1)
     assert [e.output for e in second if isinstance(e, ToolCallResult)] == ["tea"]
 
@@ -211,6 +212,17 @@ def test_a_server_quoting_the_header_back_in_an_error_shows_it_redacted():
     protocol = rt.RealtimeProtocol(["text"], rt.GA)
     protocol.send_turn(Conversation(), (), (NOTES,))
     assert any(SECRET in frame for frame in protocol.data_to_send()), "the header goes to the provider, which needs it"
-    protocol.receive_data(json.dumps({"type": "error", "error": {"type": "invalid_request_error", "code": "invalid_value", "message": f"headers.Authorization '{SECRET}' was refused"}}))
+    protocol.receive_data(json.dumps({"type": "error", "error": {"type": "invalid_request_error", "code": "invalid_value", "message": f"headers.X-Notes-Token '{SECRET}' was refused"}}))
     (error, _) = protocol.events_received()
-    assert SECRET not in error.message and "notes-secret" not in error.message and "[redacted]" in error.message
+    assert SECRET not in error.message and "[redacted]" in error.message
+
+
+def test_the_debug_wire_log_never_shows_a_remote_servers_header(tmp_path):
+    session = make_session()
+    session.config.mcp_servers = {"notes": NOTES}
+    session.wire_log = WireLog(tmp_path / "wire.log")
+    session.tool_registry()  # the servers' header and env values join the log's secrets
+    session.wire_log.frame(json.dumps(rt.tools_update((), rt.GA, remote=(NOTES,))))
+    session.wire_log.close()
+    logged = (tmp_path / "wire.log").read_text()
+    assert '"server_label": "notes"' in logged and SECRET not in logged and "[redacted]" in logged
