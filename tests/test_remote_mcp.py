@@ -7,6 +7,7 @@ fakes the remote server deterministically, no network). The approver is a fake a
 
 from __future__ import annotations
 
+import asyncio
 import json
 from dataclasses import replace
 
@@ -226,3 +227,43 @@ def test_the_debug_wire_log_never_shows_a_remote_servers_header(tmp_path):
     session.wire_log.close()
     logged = (tmp_path / "wire.log").read_text()
     assert '"server_label": "notes"' in logged and SECRET not in logged and "[redacted]" in logged
+
+
+async def test_always_answers_the_next_remote_request_without_asking_again(isolated, loopback):
+    session = make_session()
+    key = Key(Decision.ALWAYS)
+    runner = tool_session(key)
+    conversation = Conversation()
+    try:
+        target = await session.resolve("loopback/tools", loopback.url + "/v1")
+        for prompt in ("tea", "coffee"):
+            events, _ = await run_tool_turn(session, target, conversation, prompt, runner)
+            assert done_of(events) == "complete" and text_of(events).endswith(f"notes found: {prompt}")
+    finally:
+        await session.aclose()
+    (connection,) = loopback.connections
+    assert [a["approve"] for a in approvals_sent(connection)] == [True, True] and len(key.asked) == 1
+
+
+class Waiting:
+    """The user has not pressed a key yet: the decision never comes (Ctrl-C ends the wait)."""
+
+    def __init__(self) -> None:
+        self.asked = asyncio.Event()
+
+    async def decide(self, request):
+        self.asked.set()
+        await asyncio.Event().wait()
+
+
+async def test_ctrl_c_while_a_remote_call_waits_for_the_key_approves_nothing(isolated, loopback):
+    session = make_session()
+    key = Waiting()
+    try:
+        target = await session.resolve("loopback/tools", loopback.url + "/v1")
+        events, _ = await run_tool_turn(session, target, Conversation(), "tea", tool_session(key), cancel_when=key.asked)
+    finally:
+        await session.aclose()
+    assert done_of(events) == "interrupted"
+    (connection,) = loopback.connections
+    assert approvals_sent(connection) == [] and connection.received.count("response.create") == 1
