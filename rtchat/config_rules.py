@@ -82,6 +82,7 @@ class McpServer:
     tools: tuple[str, ...] | None = None  # an allow-list of the server's tool names; None: all of them
     enabled: bool = True
     always_allow: tuple[str, ...] = ()  # the server's tools the user chose to run without asking
+    realtime: str = "local"  # "remote": over Realtime GA the provider reaches this url server itself (rtchat does not start it)
 
 
 @dataclass
@@ -148,6 +149,7 @@ VOICE_KEYS = _names(VoiceSettings)
 MCP_KEYS = {"servers"}
 MCP_SERVER_KEYS = _names(McpServer) - {"name"}
 MCP_SECRET_TABLES = ("env", "headers")  # their values are never echoed in a message (tokens live there)
+REALTIME_MCP = ("local", "remote")  # where a url server runs in a Realtime GA session: rtchat, or the provider
 # A server's name prefixes its tools' names when two servers clash, and wires accept only these
 # characters in a tool's name (OpenAI: ^[a-zA-Z0-9_-]{1,64}$).
 MCP_SERVER_NAME = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
@@ -319,12 +321,16 @@ def _check_mcp_server(check: _Checker, name: str, table: Any) -> None:
             check.problem(where, key, f"{label} {key} must be a list of tool names (got {value!r})")
         elif key == "enabled" and not isinstance(value, bool):
             check.problem(where, key, f"{label} enabled must be true or false (got {value!r})")
+        elif key == "realtime" and value not in REALTIME_MCP:
+            check.problem(where, key, f'{label} realtime must be "local" or "remote" (got {value!r})')
     command, url = "command" in table, "url" in table
     if command == url:
         what = "has both command and url: keep one" if command else "needs command (a program rtchat starts) or url (a streamable HTTP server)"
         check.problem(where, None, f"{label} {what}")
     elif command and "headers" in table:
         check.problem(where, "headers", f"{label} headers are for a url server; a command server takes env")
+    elif command and table.get("realtime") == "remote":
+        check.problem(where, "realtime", f'{label} realtime = "remote" is for a url server (the provider must reach it); a command server stays local')
     elif url and ("env" in table or "cwd" in table):
         check.problem(where, "env" if "env" in table else "cwd", f"{label} env and cwd are for a command server; a url server takes headers")
 
@@ -390,6 +396,7 @@ def _mcp_server(name: str, table: dict) -> McpServer:
         tools=None if tools is None else tuple(tools),
         enabled=table.get("enabled", True),
         always_allow=tuple(table.get("always_allow", ())),
+        realtime=table.get("realtime", "local"),
     )
 
 

@@ -84,7 +84,7 @@ def test_unknown_keys_warn_with_their_line(tmp_path):
     assert config.warnings == [
         f"{path} line 2: unknown setting [tools] steps (ignored; known: call_timeout, demo, max_result_chars, max_steps, start_timeout)",
         f"{path} line 4: unknown setting [mcp] server (ignored; known: servers)",
-        f"{path} line 7: unknown setting [mcp.servers.x] args (ignored; known: always_allow, command, cwd, enabled, env, headers, tools, url)",
+        f"{path} line 7: unknown setting [mcp.servers.x] args (ignored; known: always_allow, command, cwd, enabled, env, headers, realtime, tools, url)",
     ]
 
 

@@ -80,6 +80,29 @@ class LiveConnection(Watched):
         """Hook: whether this turn's tools need a new session (a protocol that fixes them at setup)."""
         return False
 
+    def host_remote_mcp(self, servers: tuple) -> tuple:
+        """Hook: which of the `realtime = "remote"` servers this session declares for the provider
+        to reach itself; the rest rtchat runs locally (here: all of them, a wire with no remote MCP)."""
+        return ()
+
+    def take_approvals(self) -> list:
+        """Hook: remote calls the response just ended asking the user about (none here)."""
+        return []
+
+    async def send_approvals(self, turn: SocketTurn, answers: list[tuple[str, bool]]) -> None:
+        """The user's answers to a remote server's approval requests, on the same socket; the
+        next response streams into the same turn."""
+        if self.current is not turn or turn.finished.is_set():
+            return
+        if not self.is_open:
+            turn.end(Error(ErrorKind.CONNECTION, f"the connection to {self.target.host} closed while you decided; the partial answer is kept", retryable=True), Done("error"))
+            return
+        self.protocol.send_approvals(answers)
+        try:
+            await self.flush()
+        except SocketFailure as exc:
+            turn.end(exc.error, Done("error"))
+
     def turn_problem(self, turn: SocketTurn) -> Error | None:
         """Why this open session cannot take this turn (None: it can)."""
         return None

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import json
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -46,6 +47,10 @@ SESSION_KEYS = {  # what each dialect's session.update accepts
 }
 
 VAD_TYPES = ("server_vad", "semantic_vad")
+# A remote MCP server (GA `session.tools` of type "mcp"): the loopback never calls its url. It fakes
+# the server's answers deterministically: every remote server lists this one tool, and a call
+# returns "<label> found: <query>".
+REMOTE_TOOLS = ({"name": "search", "description": "Search the notes", "input_schema": {"type": "object", "properties": {"query": {"type": "string"}}, "required": ["query"]}},)
 SendEvent = Callable[[dict], Awaitable[None]]
 AudioOut = Callable[[bytes], Awaitable[None]]
 Close = Callable[[int, str], Awaitable[None]]
@@ -97,7 +102,7 @@ def is_tool_frame(kind: str | None, event: dict) -> bool:
     """A client event that offers tools or carries a call or its output."""
     if kind == "session.update":
         return isinstance(event.get("session"), dict) and "tools" in event["session"]
-    return kind == "conversation.item.create" and isinstance(event.get("item"), dict) and event["item"].get("type") in ("function_call", "function_call_output")
+    return kind == "conversation.item.create" and isinstance(event.get("item"), dict) and event["item"].get("type") in ("function_call", "function_call_output", "mcp_approval_response")
 
 
 class RealtimeServerSession:
@@ -137,6 +142,8 @@ class RealtimeServerSession:
         self.speech_item: str | None = None  # the item id the speech being heard will become
         self.active: ActiveResponse | None = None
         self.tools: tuple[Tool, ...] = ()  # offered in session.update (`session.tools`)
+        self.remote_mcp: list[dict] = []  # GA `mcp` tools: remote servers (faked, see REMOTE_TOOLS)
+        self.approvals: dict[str, tuple[dict, str, bool | None]] = {}  # approval request id -> (server, arguments, answer)
         self.dialect = dialect
         self.connection = ConnectionRecord(path, WIRE, model, opened=clock(), dialect=dialect)
         self.state.connections.append(self.connection)
@@ -224,9 +231,14 @@ class RealtimeServerSession:
         if isinstance(session.get("instructions"), str):
             self.instructions = session["instructions"]
         if "tools" in session:
-            if not isinstance(session["tools"], list) or not all(isinstance(tool, dict) and isinstance(tool.get("name"), str) for tool in session["tools"]):
+            remote = [tool for tool in session["tools"] if isinstance(tool, dict) and tool.get("type") == "mcp"] if isinstance(session["tools"], list) else []
+            if remote and (self.dialect == "beta" or not all(isinstance(tool.get("server_label"), str) and isinstance(tool.get("server_url"), str) for tool in remote)):
+                return await self.error("invalid_request_error", "invalid_value", "mcp tools need server_label and server_url (GA sessions only).", event)
+            functions = [tool for tool in session["tools"] if tool not in remote] if isinstance(session["tools"], list) else None
+            if functions is None or not all(isinstance(tool, dict) and isinstance(tool.get("name"), str) for tool in functions):
                 return await self.error("invalid_request_error", "invalid_value", "session.tools must be an array of tools, each with a name.", event)
             self.tools = offered_tools(session)  # the same reading as the Responses wire's `tools`
+            self.remote_mcp = remote
         holder = session if self.dialect == "beta" else ((session.get("audio") or {}).get("input") or {})
         if "turn_detection" in holder:
             detection = holder["turn_detection"]
@@ -234,6 +246,16 @@ class RealtimeServerSession:
                 return await self.error("invalid_request_error", "invalid_value", f"turn_detection.type must be one of {', '.join(VAD_TYPES)}, or turn_detection null.", event)
             self.set_turn_detection(detection)
         await self.send("session.updated", session=self.session_json())
+        for server in self.remote_mcp if "tools" in session else ():
+            await self.list_remote_tools(server)
+
+    async def list_remote_tools(self, server: dict) -> None:
+        """As OpenAI's server does on a new `mcp` tool: an `mcp_list_tools` item, with progress events."""
+        item = {"id": new_id("mcpl"), "type": "mcp_list_tools", "server_label": server["server_label"], "tools": []}
+        await self.send("conversation.item.added", previous_item_id=self.items[-1].id if self.items else None, item=item)
+        await self.send("mcp_list_tools.in_progress", item_id=item["id"])
+        await self.send("mcp_list_tools.completed", item_id=item["id"])
+        await self.send("conversation.item.done", previous_item_id=self.items[-1].id if self.items else None, item={**item, "tools": list(REMOTE_TOOLS)})
 
     def set_turn_detection(self, detection: dict | None) -> None:
         """Hands-free on (a fresh detector: speech is measured from here) or off (push-to-talk)."""
@@ -243,6 +265,8 @@ class RealtimeServerSession:
 
     async def on_item_create(self, event: dict) -> None:
         item = event["item"]
+        if item.get("type") == "mcp_approval_response":
+            return await self.on_approval_response(event, item)
         if item.get("type") in ("function_call", "function_call_output"):
             return await self.on_function_item(event, item)
         if item.get("type", "message") != "message" or item.get("role") not in ("user", "assistant", "system"):
@@ -263,6 +287,17 @@ class RealtimeServerSession:
         files = content_files(images)
         self.connection.files += files
         await self.add_item(Item(item.get("id") or new_id("item"), item["role"], text, heard, audio, files))
+
+    async def on_approval_response(self, event: dict, item: dict) -> None:
+        """The user's answer to an `mcp_approval_request`: the next response acts on it."""
+        request_id = item.get("approval_request_id")
+        if request_id not in self.approvals or not isinstance(item.get("approve"), bool):
+            return await self.error("invalid_request_error", "invalid_value", f"Invalid value: '{request_id}'. No mcp_approval_request item with this id exists in the conversation.", event)
+        server, arguments, _ = self.approvals[request_id]
+        self.approvals[request_id] = (server, arguments, item["approve"])
+        body = {"id": item.get("id") or new_id("mcpr"), "type": "mcp_approval_response", "approval_request_id": request_id, "approve": item["approve"]}
+        await self.send("conversation.item.added", previous_item_id=self.items[-1].id if self.items else None, item=body)
+        await self.send("conversation.item.done", previous_item_id=self.items[-1].id if self.items else None, item=body)
 
     async def on_function_item(self, event: dict, item: dict) -> None:
         """A call (context rebuilt on a fresh socket) or a call's output. As OpenAI's server does,
@@ -437,7 +472,68 @@ class RealtimeServerSession:
             "usage": usage,
         }
 
+    async def _remote_step(self, active: ActiveResponse) -> bool:
+        """With a remote MCP server declared, the `tools` model calls its `search` tool once per user
+        message: it asks approval first (when `require_approval` says so), then runs the call
+        (faked, no network) and answers from its result; declined, it says so."""
+        answered = next(((request_id, entry) for request_id, entry in self.approvals.items() if entry[2] is not None), None)
+        if answered is not None:
+            request_id, (server, arguments, approve) = answered
+            del self.approvals[request_id]
+            await self.send("response.created", response=self._response_json(active, "in_progress"))
+            if not approve:
+                return await self._say(active, f"The user declined the call to {server['server_label']}.search.")
+            text = await self._remote_call(active, server, arguments, request_id)
+            return await self._say(active, f"search returned: {text}")
+        last_user = next((item for item in reversed(self.items) if item.role == "user"), None)
+        if not self.remote_mcp or self.spec.base != "tools" or last_user is None or self.tools or self.approvals:
+            return False
+        server = self.remote_mcp[0]
+        arguments = json.dumps({"query": last_user.text}, separators=(",", ":"))
+        await self.send("response.created", response=self._response_json(active, "in_progress"))
+        never = ((server.get("require_approval") or {}).get("never") or {}).get("tool_names", []) if isinstance(server.get("require_approval"), dict) else []
+        if server.get("require_approval") == "never" or "search" in never:
+            text = await self._remote_call(active, server, arguments, None)
+            return await self._say(active, f"search returned: {text}")
+        request = {"id": new_id("mcpr"), "type": "mcp_approval_request", "server_label": server["server_label"], "name": "search", "arguments": arguments}
+        self.approvals[request["id"]] = (server, arguments, None)
+        await self.send("response.output_item.added", response_id=active.id, output_index=0, item=request)
+        await self.send("response.output_item.done", response_id=active.id, output_index=0, item=request)
+        active.finishing = True
+        response = self._response_json(active, "completed", None, usage_json(1, 0, 1))
+        response["output"] = [request]
+        await self.send("response.done", response=response)
+        self._end_record(active, "tool_use")
+        if self.active is active:
+            self.active = None
+        return True
+
+    async def _remote_call(self, active: ActiveResponse, server: dict, arguments: str, request_id: str | None) -> str:
+        """The `mcp_call` item and its progress events; the fake server's deterministic result."""
+        query = json.loads(arguments)["query"]
+        output = f"{server['server_label']} found: {query}"
+        item = {"id": new_id("mcp"), "type": "mcp_call", "server_label": server["server_label"], "name": "search", "arguments": "", "approval_request_id": request_id, "output": None, "error": None}
+        ids = {"response_id": active.id, "item_id": item["id"], "output_index": 0}
+        await self.send("response.output_item.added", response_id=active.id, output_index=0, item={**item, "status": "in_progress"})
+        for piece in argument_pieces(arguments):
+            await self.send("response.mcp_call_arguments.delta", **ids, delta=piece)
+        await self.send("response.mcp_call_arguments.done", **ids, arguments=arguments)
+        await self.send("response.mcp_call.in_progress", item_id=item["id"], output_index=0)
+        await self.send("response.mcp_call.completed", item_id=item["id"], output_index=0)
+        await self.send("response.output_item.done", response_id=active.id, output_index=0, item={**item, "arguments": arguments, "output": output, "status": "completed"})
+        return output
+
+    async def _say(self, active: ActiveResponse, text: str) -> bool:
+        """A short text answer after a remote step (the response is already created)."""
+        await self.send("response.output_text.delta", **self._part_ids(active), delta=text)
+        active.pieces.append(text)
+        active.record.tokens_sent += 1
+        await self._finish(active, "completed", None, "complete")
+        return True
+
     async def _respond(self, active: ActiveResponse) -> None:
+        if await self._remote_step(active):
+            return
         conversation = self.conversation()
         script = self.script(conversation)
         if script.calls:  # the `tools` model asks for calls: this response is those calls

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from rtchat.config_rules import ToolSettings
+from rtchat.config_rules import McpServer, ToolSettings
 from rtchat.conversation import ToolCall, ToolSpec
 from rtchat.events import Notice, ToolCallRequest, ToolCallResult
 from rtchat.tools.approval import Approver, ConversationTools, Decision, ToolRequest
@@ -44,6 +44,7 @@ class ToolSession:
         self.provider_id = provider_id
         self.save_always = save_always
         self._offered: dict[str, Tool] = {}
+        self._remote: set[str] = set()  # servers the provider reaches itself this turn: not started here
 
     @property
     def max_steps(self) -> int:
@@ -56,8 +57,29 @@ class ToolSession:
         names = self.registry.servers_for(self.provider_id)
         return names if self.choices.servers is None else [name for name in names if name in self.choices.servers]
 
+    def remote_servers(self) -> tuple[McpServer, ...]:
+        servers = [self.registry.config_of(name) for name in self.server_names()]
+        return tuple(server for server in servers if server is not None and server.url and server.realtime == "remote")
+
+    def leave_out(self, names: set[str]) -> None:
+        self._remote = set(names)
+
+    async def approve_remote(self, request: ToolCallRequest) -> bool:
+        """A remote server's call, decided like a local one (always_allow and "always" answer at once)."""
+        key = f"{request.server}/{request.name}"
+        if key in self.choices.always or request.name in self.registry.always_allowed(request.server or ""):
+            return True
+        call = ToolCall(request.id, request.name, request.arguments)
+        decision = await self.approver.decide(ToolRequest(call, request.server or "", request.name, ""))
+        if decision in (Decision.ALWAYS, Decision.SAVE):
+            self.choices.always.add(key)
+        if decision is Decision.SAVE and self.save_always is not None:
+            self.save_always(request.server or "", request.name)
+        return decision is not Decision.DENY
+
     async def offer(self, put: Put) -> tuple[ToolSpec, ...]:
-        names = self.server_names()
+        remote, self._remote = self._remote, set()  # `leave_out` holds for one offer
+        names = [name for name in self.server_names() if name not in remote]
         if not names:
             self._offered = {}
             return ()

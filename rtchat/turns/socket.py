@@ -8,6 +8,10 @@ the calls run (approved by the user), their results go back on the same socket
 and the next response streams into the same answer (one queue, one clock, one
 fold), as `turns.sse.HttpTurn` does over HTTP. Ctrl-C while a call runs cancels
 the call and the turn; nothing of it is sent afterwards.
+
+A Realtime GA session may also reach remote MCP servers itself: their approval requests end
+a response the same way, are put to the user through the runner, and the answers go back
+before the next response (`_approve_remote`).
 """
 
 from __future__ import annotations
@@ -17,12 +21,15 @@ import time
 from collections.abc import Coroutine
 from typing import Any, Protocol
 
-from rtchat.config_rules import NetworkSettings
+from rtchat.config_rules import McpServer, NetworkSettings
 from rtchat.conversation import Conversation, ToolSpec
-from rtchat.events import ANSWER_EVENTS, Done, Error, Event, Notice
+from rtchat.events import ANSWER_EVENTS, Done, Error, Event, Notice, ToolCallRequest
 from rtchat.target import Target
 from rtchat.turns.base import QueuedTurn
 from rtchat.turns.tool_steps import ToolRunner, step_limit_notice
+from rtchat.wire.openai_realtime import remote_call_events
+
+DECLINED = "The user declined this tool call."
 
 
 class TurnHost(Protocol):
@@ -37,6 +44,9 @@ class TurnHost(Protocol):
     async def interrupt(self, turn: SocketTurn) -> None: ...
     async def stop_capped(self, turn: SocketTurn) -> None: ...
     async def send_tool_results(self, turn: SocketTurn) -> None: ...
+    def host_remote_mcp(self, servers: tuple[McpServer, ...]) -> tuple[McpServer, ...]: ...
+    def take_approvals(self) -> list[ToolCallRequest]: ...
+    async def send_approvals(self, turn: SocketTurn, answers: list[tuple[str, bool]]) -> None: ...
     def turn_ended(self, turn: SocketTurn, reason: str) -> None: ...
 
 
@@ -49,6 +59,8 @@ class SocketTurn(QueuedTurn):
         self.protocol = protocol
         self.tools = tools
         self.offered: tuple[ToolSpec, ...] = ()  # what the runner offered this turn (sent at session set-up)
+        self.remote: tuple[McpServer, ...] = ()  # MCP servers the provider reaches itself (Realtime GA)
+        self.approvals: list[ToolCallRequest] = []  # remote calls the response ended asking the user about
         self.wants_tools = False  # the response just read ended asking for calls: the producer runs them
         self.running_tools = False  # the calls are being approved and run: no response is on the socket
         self.running_calls: tuple[str, ...] = ()  # the ids of the step's calls being run
@@ -68,6 +80,10 @@ class SocketTurn(QueuedTurn):
 
     async def _produce(self) -> None:
         if self.tools is not None:
+            remote_servers = getattr(self.tools, "remote_servers", None)  # optional: `RemoteToolRunner`
+            self.remote = self.connection.host_remote_mcp(remote_servers()) if remote_servers is not None else ()
+            if self.remote:
+                self.tools.leave_out({server.name for server in self.remote})  # type: ignore[attr-defined]
             self.offered = await self.tools.offer(self.put)
         await self.connection.run(self)
         steps = 0
@@ -79,6 +95,13 @@ class SocketTurn(QueuedTurn):
                 self.finish(step_limit_notice(steps), Done("length"))
                 return
             steps += 1
+            if self.approvals:
+                answers = await self._approve_remote(self.tools)
+                if self.finished.is_set() or self.cancel_requested_at is not None:
+                    self.finish(Done("interrupted"))
+                    return
+                await self.connection.send_approvals(self, answers)
+                continue
             await self._run_tools(self.tools)
             if self.finished.is_set() or self.cancel_requested_at is not None:
                 self.finish(Done("interrupted"))  # a runner that finished a call after Ctrl-C: its result stays here
@@ -97,6 +120,26 @@ class SocketTurn(QueuedTurn):
         finally:
             self.running_tools = False
         self.sent_at = self.progress_at = time.perf_counter()
+
+    async def _approve_remote(self, tools: ToolRunner) -> list[tuple[str, bool]]:
+        """Each remote call the server asks about, put to the user; a declined one shows as a
+        denied call (an approved one shows when the server sends its result)."""
+        self.wants_tools = False
+        self.wake.clear()
+        requests, self.approvals = self.approvals, []
+        answers: list[tuple[str, bool]] = []
+        self.running_tools = True
+        try:
+            for number, request in enumerate(requests):
+                approve = await tools.approve_remote(request)  # type: ignore[attr-defined]
+                answers.append((request.id, approve))
+                if not approve:
+                    for event in remote_call_events(number, request.id, request.name, request.server or "", request.arguments, DECLINED, "denied"):
+                        self.put(event)
+        finally:
+            self.running_tools = False
+        self.sent_at = self.progress_at = time.perf_counter()
+        return answers
 
     def _cancel_sent(self) -> None:
         if not self.sent:
@@ -143,7 +186,9 @@ class SocketTurn(QueuedTurn):
         if self.finished.is_set():
             return
         if isinstance(event, Done):
-            if self._asks_for_tools(event):
+            if self.tools is not None and self.cancel_requested_at is None:
+                self.approvals = self.connection.take_approvals()
+            if self.approvals or self._asks_for_tools(event):
                 self.wants_tools = True  # not the end: the producer runs the calls, then the next response
                 self.wake.set()
             else:

@@ -13,8 +13,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
+from rtchat.config_rules import McpServer
 from rtchat.conversation import ToolCall, ToolSpec
-from rtchat.events import Event, Notice
+from rtchat.events import Event, Notice, ToolCallRequest
 
 Put = Callable[[Event], None]  # the turn's `put`: events reach the user's screen in order
 
@@ -36,6 +37,24 @@ class ToolRunner(Protocol):
         """Approve and run `calls` in order. For each: put a `ToolCallRequest`, ask the user,
         run it (or not) and put its `ToolCallResult` (every call gets exactly one result,
         denied and failed ones included). Cancelling the task cancels the call in flight."""
+        ...
+
+
+class RemoteToolRunner(ToolRunner, Protocol):
+    """A runner whose servers may be reached by the provider itself (Realtime GA remote MCP).
+    Optional: a turn asks for it only when its connection can declare remote servers."""
+
+    def remote_servers(self) -> tuple[McpServer, ...]:
+        """The servers marked `realtime = "remote"` (with a url) this turn may use."""
+        ...
+
+    def leave_out(self, names: set[str]) -> None:
+        """The next `offer` leaves these servers out: the provider reaches them itself (rtchat
+        does not start them)."""
+        ...
+
+    async def approve_remote(self, request: ToolCallRequest) -> bool:
+        """The user's decision on a call a remote server asks to run (the same approver as local calls)."""
         ...
 
 

@@ -17,10 +17,13 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
-from rtchat.conversation import ChatMessage, Conversation, ToolResult, ToolSpec
-from rtchat.events import AnswerAudioStarted, AnswerAudioStopped, AudioChunk, Done, Error, Event, Notice, SpeechStarted, SpeechStopped, TextDelta, ToolCallDelta, Transcript, Truncated, Usage
+from rtchat.config_rules import McpServer
+from rtchat.conversation import ChatMessage, Conversation, ToolCall, ToolResult, ToolSpec
+from rtchat.events import AnswerAudioStarted, AnswerAudioStopped, AudioChunk, Done, Error, Event, Notice, SpeechStarted, SpeechStopped, TextDelta, ToolCallDelta, ToolCallRequest, ToolCallResult, Transcript, Truncated, Usage
+from rtchat.secrets import redact
 from rtchat.wire.base import binary_attachments, done_reason, mapping, pcm16_audio, reported_usage, user_text
 from rtchat.wire.socket_protocol import FrameQueues, decode_frame, ServerContext
 
@@ -128,9 +131,24 @@ def function_tool(spec: ToolSpec) -> dict:
     return {"type": "function", "name": spec.name, "description": spec.description, "parameters": spec.parameters}
 
 
-def tools_update(tools: Sequence[ToolSpec], dialect: str = GA, tool_choice: str = "auto") -> dict:
-    """Only the offered tools (an empty list takes them all away); GA needs the session type, beta refuses it."""
-    session: dict[str, Any] = {"tools": [function_tool(spec) for spec in tools], "tool_choice": tool_choice if tools else "none"}
+def mcp_tool(server: McpServer) -> dict:
+    """A remote MCP server the provider reaches itself (GA only). rtchat's rule: every call is
+    approved by the user, except the tools in `always_allow` (openai-python's
+    `require_approval` filter `{"never": {"tool_names": [...]}}`; unlisted tools still ask)."""
+    tool: dict[str, Any] = {"type": "mcp", "server_label": server.name, "server_url": server.url}
+    if server.tools is not None:
+        tool["allowed_tools"] = list(server.tools)
+    tool["require_approval"] = {"never": {"tool_names": list(server.always_allow)}} if server.always_allow else "always"
+    if server.headers:
+        tool["headers"] = dict(server.headers)
+    return tool
+
+
+def tools_update(tools: Sequence[ToolSpec], dialect: str = GA, tool_choice: str = "auto", remote: Sequence[McpServer] = ()) -> dict:
+    """Only the offered tools (an empty list takes them all away); GA needs the session type, beta refuses it.
+    `remote`: MCP servers the provider reaches itself (GA only: the caller never passes them for beta)."""
+    declared = [function_tool(spec) for spec in tools] + [mcp_tool(server) for server in remote]
+    session: dict[str, Any] = {"tools": declared, "tool_choice": tool_choice if declared else "none"}
     if dialect != BETA:
         session["type"] = "realtime"
     return {"type": "session.update", "session": session}
@@ -141,6 +159,18 @@ def function_call_output(result: ToolResult) -> dict:
     return {"type": "conversation.item.create", "item": {"type": "function_call_output", "call_id": result.call_id, "output": result.output}}
 
 
+def mcp_approval_response(request_id: str, approve: bool) -> dict:
+    """The user's answer to a remote server's `mcp_approval_request`; `response.create` follows.
+    openai-python's item type requires an `id`: derived from the request's (items ids are at most 32 characters)."""
+    item = {"type": "mcp_approval_response", "id": f"answer_{request_id[-25:]}", "approval_request_id": request_id, "approve": approve}
+    return {"type": "conversation.item.create", "item": item}
+
+
+def remote_call(call: ToolCall) -> bool:
+    """A call a remote MCP server ran inside the provider: history shows it, the wire never re-sends it."""
+    return call.extra.get("remote_mcp") == "1"
+
+
 def items_create(message: ChatMessage) -> list[dict]:
     """A message with its tool steps, to (re)build context on a fresh socket: each step's words,
     its `function_call` items as received and their outputs, then the message's own words."""
@@ -148,9 +178,11 @@ def items_create(message: ChatMessage) -> list[dict]:
     for step in message.rounds:
         if step.text:
             events.append(item_create(ChatMessage("assistant", step.text)))
+        remote = {call.id for call in step.calls if remote_call(call)}
         for call in step.calls:
-            events.append({"type": "conversation.item.create", "item": {"type": "function_call", "call_id": call.id, "name": call.name, "arguments": call.arguments}})
-        events += [function_call_output(result) for result in step.results]
+            if call.id not in remote:
+                events.append({"type": "conversation.item.create", "item": {"type": "function_call", "call_id": call.id, "name": call.name, "arguments": call.arguments}})
+        events += [function_call_output(result) for result in step.results if result.call_id not in remote]
     if message.text or message.attachments or not message.rounds:
         events.append(item_create(message))
     return events
@@ -214,6 +246,25 @@ def _ms(value: Any) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
 
 
+REMOTE_INDEX = 10_000  # a remote MCP call's place in the fold, apart from the function calls streaming beside it
+REMOTE = (("remote_mcp", "1"),)
+
+
+def remote_call_events(index: int, item_id: str, name: str, server: str, arguments: str, output: str, status: str = "ok") -> list[Event]:
+    """A call a remote MCP server ran (or the user declined) in the vocabulary local calls use,
+    so the same card and history block show it: the call, its request, its result (closing it)."""
+    return [
+        ToolCallDelta(REMOTE_INDEX + index, item_id, name, arguments, REMOTE),
+        ToolCallRequest(item_id, name, server, arguments),
+        ToolCallResult(item_id, name, output, status != "ok", None, server, status),  # type: ignore[arg-type]
+    ]
+
+
+def _mcp_error_text(error: object) -> str:
+    error = mapping(error)
+    return str(error.get("message") or error.get("type") or "the remote MCP call failed")
+
+
 RESPONSE_EVENTS = ("response.output_text.delta", "response.output_audio_transcript.delta", "response.output_audio.delta", "response.output_item.added", "response.function_call_arguments.delta", "response.function_call_arguments.done")
 SYNTHETIC = (("synthetic_id", "1"),)
 
@@ -251,6 +302,9 @@ class RealtimeDecoder:
         self.current_item_id: str | None = None
         self.dialect: str | None = None  # as the server's session.created announced it
         self.calls: list[_CallSeen] = []  # the function calls of the response now streaming
+        self.approvals: list[ToolCallRequest] = []  # remote MCP calls waiting for the user (`mcp_approval_request` items)
+        self._remote_seen: set[str] = set()  # mcp_call / approval items already shown (each item arrives twice)
+        self._tool_lists: dict[str, tuple[str, int | None]] = {}  # mcp_list_tools item id -> (server label, tools)
 
     def _call(self, call_id: object, item_id: object, name: object = None) -> tuple[_CallSeen, list[Event]]:
         """The call these ids name, announced (id and name) the first time it is seen."""
@@ -277,6 +331,44 @@ class RealtimeDecoder:
 
     def feed_text(self, frame: str | bytes) -> list[Event]:
         return decode_frame(frame, self.feed)
+
+    def _remote_item(self, item: object) -> list[Event]:
+        """An `mcp_call` item (a remote call, with its output or error) or an `mcp_approval_request`
+        (kept for the turn to put to the user); each once, though servers send an item more than once."""
+        item = mapping(item)
+        kind, item_id = item.get("type"), item.get("id")
+        if kind not in ("mcp_call", "mcp_approval_request") or not isinstance(item_id, str) or item_id in self._remote_seen:
+            return []
+        name, server, arguments = str(item.get("name") or ""), str(item.get("server_label") or ""), item.get("arguments")
+        arguments = arguments if isinstance(arguments, str) else ""
+        if kind == "mcp_approval_request":
+            self._remote_seen.add(item_id)
+            self.approvals.append(ToolCallRequest(item_id, name, server, arguments))
+            return []
+        if item.get("output") is None and item.get("error") is None and item.get("status") == "in_progress":
+            return []  # announced: its result comes with the item's `.done`
+        self._remote_seen.add(item_id)
+        error = item.get("error")
+        output = _mcp_error_text(error) if error else str(item.get("output") or "")
+        return remote_call_events(len(self._remote_seen), item_id, name, server, arguments, output, "error" if error else "ok")
+
+    def _tool_list(self, kind: str, payload: dict) -> list[Event]:
+        """`mcp_list_tools.*` and the `mcp_list_tools` item: one line per remote server listed."""
+        item = mapping(payload.get("item"))
+        if item.get("type") == "mcp_list_tools" and isinstance(item.get("id"), str):
+            tools = item.get("tools")
+            self._tool_lists[item["id"]] = (str(item.get("server_label") or "?"), len(tools) if isinstance(tools, list) and (tools or kind.endswith(".done")) else None)
+            kind, item_id = "mcp_list_tools.completed", item["id"]
+        else:
+            item_id = payload.get("item_id")
+        label, count = self._tool_lists.get(item_id, ("?", None)) if isinstance(item_id, str) else ("?", None)
+        if kind == "mcp_list_tools.failed":
+            self._tool_lists[item_id] = (label, -1)  # type: ignore[index]
+            return [Notice(f"remote mcp '{label}': the provider could not list its tools (is the url reachable from the provider?)", "warning")]
+        if kind == "mcp_list_tools.completed" and count is not None and count >= 0 and item_id not in self._remote_seen:
+            self._remote_seen.add(item_id)  # type: ignore[arg-type]
+            return [Notice(f"remote mcp '{label}': {count} tool{'s' if count != 1 else ''}")]
+        return []
 
     def feed(self, payload: dict) -> list[Event]:
         kind = payload.get("type", "")
@@ -305,6 +397,7 @@ class RealtimeDecoder:
             self.response_active = True
             self.response_id = response_id
             self.calls = []
+            self.approvals = []
             return []
         if kind == "input_audio_buffer.speech_started":
             return [SpeechStarted(_ms(payload.get("audio_start_ms")))]
@@ -316,6 +409,12 @@ class RealtimeDecoder:
             return [AnswerAudioStopped()]
         if kind == "conversation.item.truncated":
             return [Truncated(_ms(payload.get("audio_end_ms")))]
+        if kind.startswith("mcp_list_tools.") or (kind in ("conversation.item.added", "conversation.item.done") and mapping(payload.get("item")).get("type") == "mcp_list_tools"):
+            return self._tool_list(kind, payload)
+        if kind == "response.output_item.done":
+            return self._remote_item(payload.get("item"))
+        if kind.startswith(("response.mcp_call_arguments.", "response.mcp_call.")):
+            return []  # progress of a remote call: its item's `.done` carries the arguments and the result
         if kind == "response.output_item.added":
             item = payload.get("item") or {}
             if item.get("type") == "message":
@@ -350,7 +449,8 @@ class RealtimeDecoder:
             for item in response.get("output") or []:
                 if isinstance(item, dict) and item.get("type") == "function_call":
                     events += self._call_whole(item.get("call_id"), item.get("id"), item.get("name"), item.get("arguments"))
-            called, self.calls = bool(self.calls), []
+                events += self._remote_item(item)
+            called, self.calls = bool(self.calls) or bool(self.approvals), []
             if response.get("usage"):
                 events += usage_from(response["usage"])
             status = response.get("status", "completed")
@@ -393,6 +493,8 @@ class RealtimeProtocol(FrameQueues):
         self.awaiting = False  # a request is out and its answer has not begun
         self._configured = False
         self.offered: tuple[ToolSpec, ...] = ()  # the tools this session was told of
+        self.remote: tuple[McpServer, ...] = ()  # the remote MCP servers this session was told of
+        self.remote_refused = False  # a beta server was found unable to take them (said once, kept across sessions)
 
     @property
     def ready(self) -> bool:
@@ -418,6 +520,7 @@ class RealtimeProtocol(FrameQueues):
         self.awaiting = False
         self._configured = False
         self.offered = ()
+        self.remote = ()
         self._events.clear()
         self._outgoing.clear()
 
@@ -430,7 +533,7 @@ class RealtimeProtocol(FrameQueues):
     # ---- received
 
     def receive_data(self, data: str | bytes) -> None:
-        events = self.decoder.feed_text(data)
+        events = self._redacted(self.decoder.feed_text(data))
         if self.decoder.session_ready:
             self.configure()
         if self.awaiting and any(isinstance(e, Error) for e in events) and not self.decoder.response_active and not any(isinstance(e, Done) for e in events):
@@ -439,18 +542,31 @@ class RealtimeProtocol(FrameQueues):
             self.awaiting = False
         self._events += events
 
+    def _redacted(self, events: list[Event]) -> list[Event]:
+        """A remote server's header values (tokens) never reach the screen, even when the server
+        quotes the session back in an error or a notice."""
+        secrets = [value for server in self.remote for value in server.headers.values()]
+        if not secrets:
+            return events
+        return [replace(e, message=redact(e.message, *secrets)) if isinstance(e, Error) else replace(e, text=redact(e.text, *secrets)) if isinstance(e, Notice) else e for e in events]
+
     # ---- to send
 
-    def send_turn(self, conversation: Conversation, tools: Sequence[ToolSpec] = ()) -> None:
+    def send_turn(self, conversation: Conversation, tools: Sequence[ToolSpec] = (), remote: Sequence[McpServer] = ()) -> None:
         """The messages the server lacks (the system prompt first on a new session), then `response.create`.
 
-        The offered tools go in a `session.update` first when they differ from what the session
-        was told (none offered and none told: nothing is sent, as before tools existed)."""
+        The offered tools (and remote MCP servers, GA only) go in a `session.update` first when they
+        differ from what the session was told (none offered and none told: nothing is sent, as before tools existed)."""
         if conversation.system and not self.context.known:
             self.send(instructions_update(conversation.system, self.dialect))
-        if tuple(tools) != self.offered:
-            self.send(tools_update(tools, self.dialect))
-            self.offered = tuple(tools)
+        if remote and self.dialect == BETA:
+            names = ", ".join(f"'{server.name}'" for server in remote)
+            self.remote_refused = True
+            self._events.append(Notice(f"remote mcp {names}: this server speaks the Realtime beta dialect, which cannot reach MCP servers; left out of this turn (rtchat runs it locally from the next one)", "warning"))
+            remote = ()
+        if tuple(tools) != self.offered or tuple(remote) != self.remote:
+            self.send(tools_update(tools, self.dialect, remote=remote))
+            self.offered, self.remote = tuple(tools), tuple(remote)
         for message in self.context.unsent(conversation.messages):
             for event in items_create(message):
                 self.send(event)
@@ -465,6 +581,19 @@ class RealtimeProtocol(FrameQueues):
         self.send(response_create())
         self.awaiting = True
         return True
+
+    def take_approvals(self) -> list[ToolCallRequest]:
+        """The remote calls the response just ended asking the user about (each handed out once)."""
+        approvals, self.decoder.approvals = self.decoder.approvals, []
+        return approvals
+
+    def send_approvals(self, answers: Sequence[tuple[str, bool]]) -> None:
+        """Each `mcp_approval_request` answered (id, approve), then ONE `response.create`: the response
+        that asked has ended, so the server goes on (runs the approved calls) only in a new one."""
+        for request_id, approve in answers:
+            self.send(mcp_approval_response(request_id, approve))
+        self.send(response_create())
+        self.awaiting = True
 
     def send_cancel(self, webrtc: bool = False) -> None:
         self.send(response_cancel())
