@@ -297,14 +297,18 @@ def test_arguments_on_the_prompt_are_inert_and_shortened(tmp_path):
 # ---- Ctrl-C during a call
 
 
+def ask_with_approved_calls(tmp_path: Path, prompt: str) -> tuple[subprocess.Popen, Path]:
+    """`rtchat ask --approve-tools --jsonl PROMPT` running, and the file its `sleepy` call writes."""
+    flag = configure(tmp_path, linger=True)
+    proc = subprocess.Popen(
+        rtchat_cmd("ask", *TOOLS, "--approve-tools", "--jsonl", prompt),
+        env=isolated_env(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True, stdin=subprocess.DEVNULL,
+    )
+    return proc, flag
 
 
 def test_ctrl_c_during_a_call_exits_130_keeps_the_answer_and_marks_it_interrupted(tmp_path):
-    flag = configure(tmp_path, linger=True)
-    proc = subprocess.Popen(
-        rtchat_cmd("ask", *TOOLS, "--approve-tools", "--jsonl", "shout(text=first) then sleepy(seconds=600)"),
-        env=isolated_env(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True, stdin=subprocess.DEVNULL,
-    )
+    proc, flag = ask_with_approved_calls(tmp_path, "shout(text=first) then sleepy(seconds=600)")
     lines = []
     while sum('"tool_call"' in line for line in lines) < 2:
         line = proc.stdout.readline()
@@ -332,11 +336,7 @@ def test_ctrl_c_during_a_call_exits_130_keeps_the_answer_and_marks_it_interrupte
 
 
 def test_ctrl_c_during_the_first_call_of_a_new_conversation_keeps_it_in_the_history(tmp_path):
-    flag = configure(tmp_path, linger=True)
-    proc = subprocess.Popen(
-        rtchat_cmd("ask", *TOOLS, "--approve-tools", "--jsonl", "sleepy(seconds=600)"),
-        env=isolated_env(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True, stdin=subprocess.DEVNULL,
-    )
+    proc, flag = ask_with_approved_calls(tmp_path, "sleepy(seconds=600)")
     deadline = time.monotonic() + 120
     while not flag.exists():  # the server writes it when the call begins: then it is in flight
         assert time.monotonic() < deadline and proc.poll() is None, "the call never reached the server"
