@@ -26,6 +26,7 @@ COMMANDS = (
     ("Toggle all thinking", "show or fold the thinking text of every answer", "toggle_all_thinking"),
     ("System prompt", "show or change this conversation's system prompt (F6, /system)", "edit_system_prompt"),
     ("Apply persona", "a configured [personas.NAME]: prompt, model, effort (/persona NAME)", "start_slash('persona')"),
+    ("Reload personas", "re-read the config and name the personas it holds (/persona)", "list_personas"),
     ("Attach a file", "an image, PDF or text file for the next prompt (/attach PATH)", "start_slash('attach')"),
     ("Open input in editor", "write the prompt in $VISUAL / $EDITOR (ctrl+e)", "open_editor"),
     ("Copy a code block", "one code block of the focused (else the last) answer (F2)", "copy_code_block"),
