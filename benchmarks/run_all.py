@@ -30,6 +30,7 @@ QUICK_ARGS: dict[str, list[str]] = {
     "bench_ttft": ["--runs", "10"],
     "bench_ws_overhead": ["--runs", "10"],
     "bench_tool_overhead": ["--calls", "10", "--rounds", "3"],
+    "bench_socket_tool_overhead": ["--calls", "10", "--rounds", "3"],
     "bench_history": ["--conversations", "1000", "--messages", "20000", "--repeats", "3"],
     "bench_render": ["--rates", "100,1000", "--seconds", "2", "--big", "2000"],
     "bench_startup": ["--messages", "200", "--runs", "2"],
