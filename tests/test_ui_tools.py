@@ -193,7 +193,7 @@ async def test_a_card_asking_while_the_user_types_leaves_the_keys_in_the_input()
         await pilot.press("y")
         assert app.focused is app.prompt and app.prompt.text in ("ymy next question, yes", "my next question, yesy")
         assert card.state == "asking"
-        assert "allow calculate? Esc, then y a n" in app.status.text
+        await wait_for(pilot, lambda: "allow calculate? Esc, then y a n" in app.status.text)  # the status line's next tick
         await pilot.press("escape")  # the asking card takes the keys
         await wait_for(pilot, lambda: app.focused is card)
         await pilot.press("y")
