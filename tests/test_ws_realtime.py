@@ -113,7 +113,7 @@ async def test_an_answer_the_screen_has_not_caught_up_with_is_the_context_the_se
     answer the socket remembers is the whole of it, so the next turn reuses the socket."""
     session = make_session()
     try:
-        target = await session.resolve("loopback/lorem", loopback.url + "/v1")
+        target = await session.resolve("loopback/lorem@2000", loopback.url + "/v1")  # the whole document, fast: what matters is that most waits unshown
         conversation = Conversation()
         conversation.add_user("first")
         first = session.turn(target, conversation, protocol="websocket")
