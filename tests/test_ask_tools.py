@@ -307,6 +307,27 @@ def ask_with_approved_calls(tmp_path: Path, prompt: str) -> tuple[subprocess.Pop
     return proc, flag
 
 
+def interrupt_the_call_in_flight(proc: subprocess.Popen, flag: Path, give_up_s: float) -> tuple[int, str, str]:
+    """Ctrl-C to `ask` once its `sleepy` call is running at the server (the server writes `flag`
+    when the call begins); returns the server's pid and what ask printed after it."""
+    deadline = time.monotonic() + give_up_s
+    while not flag.exists():
+        assert time.monotonic() < deadline and proc.poll() is None, "the call never reached the server"
+        time.sleep(0.01)  # the poll interval, not a synchronisation
+    server_pid = int(flag.read_text().split()[1])
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, err
+    return server_pid, out, err
+
+
+def last_stored_answer(tmp_path: Path) -> dict:
+    """The latest answer of the history, as `rtchat export last --format json` gives it."""
+    exported = subprocess.run(rtchat_cmd("export", "last", "--format", "json"), env=isolated_env(tmp_path), capture_output=True, text=True, timeout=60)
+    assert exported.returncode == 0, exported.stderr
+    return json.loads(exported.stdout)["messages"][-1]
+
+
 def test_ctrl_c_during_a_call_exits_130_keeps_the_answer_and_marks_it_interrupted(tmp_path):
     proc, flag = ask_with_approved_calls(tmp_path, "shout(text=first) then sleepy(seconds=600)")
     lines = []
@@ -314,21 +335,12 @@ def test_ctrl_c_during_a_call_exits_130_keeps_the_answer_and_marks_it_interrupte
         line = proc.stdout.readline()
         assert line, proc.stderr.read()
         lines.append(line)
-    deadline = time.monotonic() + 60
-    while not flag.exists():  # the server writes it when the call begins: then it is in flight
-        assert time.monotonic() < deadline and proc.poll() is None, "the call never reached the server"
-        time.sleep(0.01)  # the poll interval, not a synchronisation
-    server_pid = int(flag.read_text().split()[1])
-    proc.send_signal(signal.SIGINT)
-    rest, err = proc.communicate(timeout=30)
-    assert proc.returncode == 130, err
+    server_pid, rest, _ = interrupt_the_call_in_flight(proc, flag, give_up_s=60)
     events = jsonl("".join(lines) + rest)
     assert of_type(events, "done")[-1]["reason"] == "interrupted"
     shout, sleepy = of_type(events, "tool_call")
     assert [r["output"] for r in of_type(events, "tool_result")][:1] == ["FIRST"]
-    exported = subprocess.run(rtchat_cmd("export", "last", "--format", "json"), env=isolated_env(tmp_path), capture_output=True, text=True, timeout=60)
-    assert exported.returncode == 0, exported.stderr
-    answer = json.loads(exported.stdout)["messages"][-1]
+    answer = last_stored_answer(tmp_path)
     assert answer["status"] == "interrupted"
     kept = json.dumps(answer)
     assert shout["id"] in kept and "FIRST" in kept, "the step that ran is kept in the history"
@@ -337,17 +349,8 @@ def test_ctrl_c_during_a_call_exits_130_keeps_the_answer_and_marks_it_interrupte
 
 def test_ctrl_c_during_the_first_call_of_a_new_conversation_keeps_it_in_the_history(tmp_path):
     proc, flag = ask_with_approved_calls(tmp_path, "sleepy(seconds=600)")
-    deadline = time.monotonic() + 120
-    while not flag.exists():  # the server writes it when the call begins: then it is in flight
-        assert time.monotonic() < deadline and proc.poll() is None, "the call never reached the server"
-        time.sleep(0.01)  # the poll interval, not a synchronisation
-    server_pid = int(flag.read_text().split()[1])
-    proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=30)
-    assert proc.returncode == 130, err
+    server_pid, out, _ = interrupt_the_call_in_flight(proc, flag, give_up_s=120)
     (call,) = of_type(jsonl(out), "tool_call")
-    exported = subprocess.run(rtchat_cmd("export", "last", "--format", "json"), env=isolated_env(tmp_path), capture_output=True, text=True, timeout=60)
-    assert exported.returncode == 0, exported.stderr
-    answer = json.loads(exported.stdout)["messages"][-1]
+    answer = last_stored_answer(tmp_path)
     assert answer["status"] == "interrupted" and call["id"] in json.dumps(answer), "the prompt and the call it led to are kept"
     wait_until_gone(server_pid)
