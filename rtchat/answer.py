@@ -104,13 +104,9 @@ class Answer:
 def _answered(step: ToolRound) -> ToolRound:
     """A copy of `step` in which every call has its result (an interrupted one says so)."""
     answered = {result.call_id for result in step.results}
-    missing = [ToolResult(call.id, call.name, INTERRUPTED_CALL, is_error=True, status="cancelled") for call in step.calls if call.id not in answered]
-    return ToolRound(
-        [replace(block) for block in step.thinking],
-        step.text,
-        [replace(call, extra=dict(call.extra)) for call in step.calls],
-        [replace(result) for result in step.results] + missing,
-    )
+    copy = _copy_round(step)
+    copy.results += [ToolResult(call.id, call.name, INTERRUPTED_CALL, is_error=True, status="cancelled") for call in step.calls if call.id not in answered]
+    return copy
 
 
 @dataclass(slots=True)
