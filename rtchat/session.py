@@ -17,6 +17,7 @@ from rtchat.attachments import Attachment, problem_for, socket_problem
 from rtchat.catalog import EFFORTS, ModelRef, parse_model_ref
 from rtchat.config import Config
 from rtchat.conversation import Conversation
+from rtchat.errors import ReportedFailure
 from rtchat.events import Notice
 from rtchat.pricing import price_for
 from rtchat.secrets import lookup_key
@@ -251,6 +252,11 @@ class Session:
         await sharing.start()
         self.sharing = sharing
         if limits.delivery == "stream" and conversation is not None:  # Gemini Live: the one streaming wire
+            try:
+                await self.live_pool().open(target, conversation)  # frames flow from now on, not from the first message
+            except ReportedFailure as exc:  # the socket could not open: said as the turn would say it
+                await sharing.aclose()
+                raise ShareError(exc.error.message) from None
             self._share_unsubscribe = sharing.on_frame(lambda frame: self._stream(sharing, target, conversation, protocol, frame))
             self._stream(sharing, target, conversation, protocol, sharing.latest())
         return sharing
@@ -268,10 +274,15 @@ class Session:
 
         connection.spawn(send())
 
+    @property
+    def share_streams(self) -> bool:
+        """Whether the running share streams into a Live session (else its frames go with turns)."""
+        return self._share_unsubscribe is not None
+
     def frame_for_turn(self) -> Attachment | None:
         """The latest shared frame for a user turn (as an image attachment), when a share is
         running and its frames go with turns; None otherwise (or when it was sent already)."""
-        if self.sharing is None or not self.sharing.running or self._share_unsubscribe is not None:
+        if self.sharing is None or not self.sharing.running or self.share_streams:
             return None
         return self.sharing.take_for_turn()
 

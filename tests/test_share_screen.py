@@ -13,7 +13,7 @@ from PIL import Image
 from rtchat.conversation import ChatMessage, Conversation
 from rtchat.share import ScaleRule, ShareError, Sharing, parse_share
 from rtchat.share.screen import display_problem
-from tests.support.share_screen import BLUE, RED, expected_colour, xvfb
+from tests.support.share_sources import BLUE, RED, expected_colour, xvfb
 from tests.support.turns import done_of, errors_of, run_turn, text_of
 from tests.support.wait import until
 from tests.support.ws import make_session

@@ -1,4 +1,4 @@
-"""A real X server (Xvfb) showing a known picture, for the screen-sharing tests.
+"""Known pictures to share: a real X server (Xvfb) showing stripes, and video files made with PyAV.
 
 Xvfb picks its own free display number (`-displayfd`), so parallel workers never clash;
 `-noreset` keeps the root window's picture after `xsetroot` disconnects. The picture is a
@@ -54,3 +54,22 @@ def xvfb(tmp_path: Path, width: int = 1024, height: int = 768) -> Iterator[str]:
         os.close(read)
         server.terminate()
         server.wait(10)
+
+
+def make_video(path: Path, colours: list[tuple[int, int, int]], fps: int = 10, size: tuple[int, int] = (320, 240)) -> Path:
+    """A video file made with PyAV: one frame per colour, `fps` frames a second (MPEG-4 part 2,
+    which every PyAV wheel can encode)."""
+    import av
+    import numpy as np
+
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("mpeg4", rate=fps)
+        stream.width, stream.height, stream.pix_fmt = size[0], size[1], "yuv420p"
+        for colour in colours:
+            picture = np.zeros((size[1], size[0], 3), np.uint8)
+            picture[:, :] = colour
+            for packet in stream.encode(av.VideoFrame.from_ndarray(picture, format="rgb24")):
+                out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+    return path
