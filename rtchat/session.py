@@ -286,6 +286,26 @@ class Session:
             return None
         return self.sharing.take_for_turn()
 
+    def share_into_voice(self, link) -> Callable[[], None]:
+        """Hand the running share to a voice link (`rtchat.voice.links`): a Live link streams
+        each frame; a Realtime link takes the latest with each spoken turn. Returns the undo."""
+        sharing = self.sharing
+        if sharing is None:
+            return lambda: None
+        if self.share_streams:
+            def stream(frame: Frame) -> None:
+                if link.send_video(frame.jpeg):
+                    sharing.mark_sent(frame)
+
+            return sharing.on_frame(stream)
+
+        def latest() -> str | None:
+            frame = sharing.take_for_turn() if sharing.running else None
+            return frame.data_url() if frame is not None else None
+
+        link.frame_for_turn = latest
+        return lambda: setattr(link, "frame_for_turn", lambda: None)
+
     async def stop_share(self) -> None:
         """Stop any share (the model, protocol or session changed, or the user said so)."""
         sharing, self.sharing = self.sharing, None

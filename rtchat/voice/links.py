@@ -37,6 +37,7 @@ class ProtocolVoice:
     protocol: Any
     webrtc = False
     on_event: Callable[[Event], None]
+    frame_for_turn: Callable[[], str | None] = staticmethod(lambda: None)  # issue 29: a shared frame (data URL) for each spoken Realtime turn
 
     @property
     def ready(self) -> bool:
@@ -69,8 +70,19 @@ class ProtocolVoice:
         self._sent()
 
     def speech_ends(self) -> None:
+        image = self.frame_for_turn() if isinstance(self.protocol, RealtimeProtocol) else None
+        if image is not None:  # Realtime takes images, not video: the latest frame joins the turn before its response
+            self.protocol.send_image(image)
         self.protocol.send_speech_ends()
         self._sent()
+
+    def send_video(self, jpeg: bytes) -> bool:
+        """A shared frame into a Live session's realtime input (False: this link streams none)."""
+        if isinstance(self.protocol, RealtimeProtocol) or not self.protocol.ready:
+            return False
+        self.protocol.send_video(jpeg)
+        self._sent()
+        return True
 
     def barge_in(self, heard_ms: int | None) -> None:
         self.protocol.send_barge_in(heard_ms, self.webrtc)
