@@ -35,7 +35,7 @@ def test_a_file_plays_at_its_own_clock_and_starts_again_at_its_end(tmp_path):
         seen = []
         for at in (100.0, 100.7, 101.2, 101.3, 101.9):
             now[0] = at
-            seen.append(colour_of(source.grab()))
+            seen.append(colour_of(source.grab(ScaleRule(768))))
     finally:
         source.close()
     expected = [RED, BLUE, BLUE, RED, BLUE]  # at 1.2 s the file has ended: its last picture, then from the start

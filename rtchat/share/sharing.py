@@ -30,7 +30,7 @@ class FrameSource(Protocol):
 
     def open(self) -> None: ...  # ShareError (one line) when it cannot
 
-    def grab(self): ...  # a PIL image
+    def grab(self, rule: ScaleRule): ...  # a PIL image, fitted to `rule` where the source can do it cheaply
 
     def close(self) -> None: ...
 
@@ -69,6 +69,7 @@ class Sharing:
         self.frames_sent = 0
         self.error: str | None = None
         self.capture_ms: list[float] = []  # grab + scale + encode, per frame (the bench reads it)
+        self.sent_ms: list[float] = []  # capture began -> written to the socket, per streamed frame
         self._subscribers: list[FrameCallback] = []
         self._stopped_callbacks: list[Callable[[Sharing], None]] = []
         self._latest: Frame | None = None
@@ -105,7 +106,7 @@ class Sharing:
 
     def mark_sent(self, frame: Frame) -> None:
         """A frame went to the model (a Live session streamed it)."""
-        del frame
+        self.sent_ms.append((time.monotonic() - frame.captured_at) * 1000)
         self.frames_sent += 1
         self._changed.set()
 
@@ -184,7 +185,7 @@ class Sharing:
         self._finish(error)
 
     def _capture(self, now: float) -> None:
-        image = self.source.grab()
+        image = self.source.grab(self.scale)
         frame = encode(image, self.scale, self.frames_captured + 1, now)
         self.capture_ms.append((time.monotonic() - now) * 1000)
         self.frames_captured += 1
