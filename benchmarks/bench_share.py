@@ -100,7 +100,7 @@ async def window(session: Session, target, seconds: float, share: bool) -> dict:
     result = {"cores": round(cores, 4), "deltas": deltas}
     if sharing is not None:
         await session.stop_share()
-        result.update(frames=sharing.frames_sent, sent_ms=describe(sharing.sent_ms) if sharing.sent_ms else None, capture_ms=describe(sharing.capture_ms))
+        result.update(frames=sharing.frames_sent, sent_ms=describe(sharing.sent_ms) if sharing.sent_ms else None, capture_ms=describe(sharing.capture_ms), capture_cpu_ms=describe(sharing.capture_cpu_ms))
     await session.live_pool().aclose()
     return result
 
@@ -118,13 +118,15 @@ async def run(url: str, rounds: int, seconds: float) -> dict:
             floor = await window(session, target, seconds, False)
             shared = await window(session, target, seconds, True)
             per_round.append({"floor": floor, "share": shared})
-            print(f"round {number + 1}: floor {floor['cores']:.4f} cores, share {shared['cores']:.4f} cores, {shared['frames']} frames, capture-to-socket p50 {shared['sent_ms']['median']} / p95 {shared['sent_ms']['p95']} ms")
+            print(f"round {number + 1}: floor {floor['cores']:.4f} cores ({floor['deltas']} deltas), share {shared['cores']:.4f} cores, {shared['frames']} frames, capture+encode CPU p50 {shared['capture_cpu_ms']['median']} ms, capture-to-socket p50 {shared['sent_ms']['median']} / p95 {shared['sent_ms']['p95']} ms")
     finally:
         await session.aclose()
     return {
         "capture_to_socket_p50_ms": round(statistics.median(r["share"]["sent_ms"]["median"] for r in per_round), 2),
         "capture_to_socket_p95_ms": round(statistics.median(r["share"]["sent_ms"]["p95"] for r in per_round), 2),
         "capture_encode_p50_ms": round(statistics.median(r["share"]["capture_ms"]["median"] for r in per_round), 2),
+        "capture_encode_cpu_p50_ms": round(statistics.median(r["share"]["capture_cpu_ms"]["median"] for r in per_round), 2),
+        "load_average": round(os.getloadavg()[0], 2),  # other work on the machine stretches the wall times
         "floor_cores": round(statistics.median(r["floor"]["cores"] for r in per_round), 4),
         "share_cores": round(statistics.median(r["share"]["cores"] for r in per_round), 4),
         "added_cores": round(statistics.median(r["share"]["cores"] - r["floor"]["cores"] for r in per_round), 4),

@@ -69,6 +69,7 @@ class Sharing:
         self.frames_sent = 0
         self.error: str | None = None
         self.capture_ms: list[float] = []  # grab + scale + encode, per frame (the bench reads it)
+        self.capture_cpu_ms: list[float] = []  # the same in the sharing thread's own CPU time (a loaded machine stretches the wall time, not this)
         self.sent_ms: list[float] = []  # capture began -> written to the socket, per streamed frame
         self._subscribers: list[FrameCallback] = []
         self._stopped_callbacks: list[Callable[[Sharing], None]] = []
@@ -185,9 +186,11 @@ class Sharing:
         self._finish(error)
 
     def _capture(self, now: float) -> None:
+        cpu = time.thread_time()
         image = self.source.grab(self.scale)
         frame = encode(image, self.scale, self.frames_captured + 1, now)
         self.capture_ms.append((time.monotonic() - now) * 1000)
+        self.capture_cpu_ms.append((time.thread_time() - cpu) * 1000)
         self.frames_captured += 1
         self._latest = frame
         self._loop.call_soon_threadsafe(self._deliver, frame)

@@ -24,7 +24,7 @@ from rtchat.target import Target
 from rtchat.transports.webrtc import calls_url
 from rtchat.transports.websocket import ConnectionState, SocketFailure
 from rtchat.wire import gemini_live as live
-from rtchat.wire.openai_realtime import RealtimeProtocol, tools_update
+from rtchat.wire.openai_realtime import BETA, RealtimeProtocol, tools_update
 
 INPUT_TAIL_S = 0.12  # after the last frame leaves: RTP + the far end's jitter buffer
 
@@ -70,7 +70,8 @@ class ProtocolVoice:
         self._sent()
 
     def speech_ends(self) -> None:
-        image = self.frame_for_turn() if isinstance(self.protocol, RealtimeProtocol) else None
+        realtime_ga = isinstance(self.protocol, RealtimeProtocol) and self.protocol.dialect != BETA  # beta has no field for image bytes
+        image = self.frame_for_turn() if realtime_ga else None
         if image is not None:  # Realtime takes images, not video: the latest frame joins the turn before its response
             self.protocol.send_image(image)
         self.protocol.send_speech_ends()
