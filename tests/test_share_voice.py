@@ -16,7 +16,7 @@ from rtchat.events import Transcript
 from rtchat.share import Frame
 from rtchat.voice.links import RealtimeSocketLink
 from rtchat.voice.session import VoiceSession
-from tests.support.voice import run_spoken_turn, speech_wav, voice_target
+from tests.support.voice import speech_wav, spoken_once, voice_target
 
 
 @pytest.fixture(scope="module")
@@ -32,17 +32,7 @@ async def test_a_spoken_realtime_turn_carries_the_latest_frame(loopback, speech)
     link = RealtimeSocketLink(voice_target(loopback.url + "/v1", "vision"), NetworkSettings())
     given: list[str] = []
     link.frame_for_turn = lambda: given.append("frame") or frame.attachment().data_url()
-    voice = VoiceSession(link, Capture(source), ClockSpeaker)
-    await voice.start(open_microphone=False)
-
-    async def talk() -> None:
-        voice.capture.start()
-        await source.finished.wait()
-
-    try:
-        events = await run_spoken_turn(voice, source, talk)
-    finally:
-        await voice.close()
+    events = await spoken_once(VoiceSession(link, Capture(source), ClockSpeaker), source)
     said = "".join(e.text for e in events if isinstance(e, Transcript) and e.role == "assistant")
     assert said == "got 1 frame, last 96x54 JPEG" and given == ["frame"]
     [connection] = loopback.connections
