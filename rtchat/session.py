@@ -21,7 +21,7 @@ from rtchat.errors import ReportedFailure
 from rtchat.events import Notice
 from rtchat.pricing import price_for
 from rtchat.secrets import lookup_key
-from rtchat.share import DEFAULT_FPS, Frame, ShareError, ShareRequest, Sharing, limits_for, share_refusal
+from rtchat.share import DEFAULT_FPS, Frame, ShareError, ShareRequest, Sharing, limits_for, share_note, share_refusal
 from rtchat.target import Target, is_free, is_local
 from rtchat.tools.approval import Approver, ConversationTools
 from rtchat.tools.registry import DEMO_SERVER, LOOPBACK_PROVIDER, ToolRegistry
@@ -250,6 +250,7 @@ class Session:
         limits = limits_for(target, self._socket_wire(target, protocol))
         sharing = Sharing(request, fps=fps, max_fps=limits.max_fps, scale=limits.scale)
         await sharing.start()
+        sharing.note = share_note(limits, target)  # said once by whoever started it
         self.sharing = sharing
         if limits.delivery == "stream" and conversation is not None:  # Gemini Live: the one streaming wire
             try:

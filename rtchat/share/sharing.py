@@ -68,6 +68,7 @@ class Sharing:
         self.frames_captured = 0
         self.frames_sent = 0
         self.error: str | None = None
+        self.note = ""  # where the frames go, said once when sharing starts (Session.start_share sets it)
         self.capture_ms: list[float] = []  # grab + scale + encode, per frame (the bench reads it)
         self.capture_cpu_ms: list[float] = []  # the same in the sharing thread's own CPU time (a loaded machine stretches the wall time, not this)
         self.sent_ms: list[float] = []  # capture began -> written to the socket, per streamed frame
@@ -101,6 +102,13 @@ class Sharing:
         """What the status line shows: "sharing screen · 1 fps · 14 frames"."""
         rate = f"{self.fps:g} fps"
         return f"sharing {self.request.label} · {rate} · {self.frames_sent} frame{'s' if self.frames_sent != 1 else ''}"
+
+    @property
+    def rate_note(self) -> str | None:
+        """One line when the rate asked for was over the provider's limit (None otherwise)."""
+        if self.asked_fps <= self.fps:
+            return None
+        return f"{self.asked_fps:g} fps asked; this model takes at most {self.fps:g} per second, so frames go at {self.fps:g} fps"
 
     def latest(self) -> Frame | None:
         return self._latest
