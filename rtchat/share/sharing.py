@@ -147,7 +147,11 @@ class Sharing:
         opened: asyncio.Future[None] = self._loop.create_future()
         self._thread = threading.Thread(target=self._run, args=(opened,), name=f"rtchat-share-{self.kind}", daemon=True)
         self._thread.start()
-        await opened
+        try:
+            await opened
+        except asyncio.CancelledError:  # the caller gave up waiting: the thread must not run on unowned
+            self.stop()
+            raise
 
     def stop(self) -> None:
         """Stop capturing (the thread ends within one frame's work); safe to call twice."""
@@ -159,20 +163,18 @@ class Sharing:
             await asyncio.to_thread(self._thread.join, 5.0)
 
     def _run(self, opened: asyncio.Future[None]) -> None:
-        loop = self._loop
-        assert loop is not None
         try:
             self.source.open()
             self._capture(time.monotonic())  # the first frame before start() returns: a dead source fails here
         except ShareError as exc:
-            loop.call_soon_threadsafe(_settle, opened, exc)
+            self._post(_settle, opened, exc)
             self._finish(None)
             return
         except Exception as exc:  # a library's own error: one line all the same
-            loop.call_soon_threadsafe(_settle, opened, ShareError(f"cannot share the {self.kind}: {exc}"))
+            self._post(_settle, opened, ShareError(f"cannot share the {self.kind}: {exc}"))
             self._finish(None)
             return
-        loop.call_soon_threadsafe(_settle, opened, None)
+        self._post(_settle, opened, None)
         started = time.monotonic()
         number = 1
         error: str | None = None
@@ -201,7 +203,7 @@ class Sharing:
         self.capture_cpu_ms.append((time.thread_time() - cpu) * 1000)
         self.frames_captured += 1
         self._latest = frame
-        self._loop.call_soon_threadsafe(self._deliver, frame)
+        self._post(self._deliver, frame)
 
     def _deliver(self, frame: Frame) -> None:
         self._changed.set()
@@ -216,7 +218,15 @@ class Sharing:
         except Exception:
             pass
         self.error = error
-        self._loop.call_soon_threadsafe(self._ended)
+        self._post(self._ended)
+
+    def _post(self, callback: Callable, *args: object) -> None:
+        """Run `callback(*args)` on the event loop; nothing when the loop has closed (the
+        program is ending: the thread only has to stop)."""
+        try:
+            self._loop.call_soon_threadsafe(callback, *args)
+        except RuntimeError:
+            self._stop.set()
 
     def _ended(self) -> None:
         self.done.set()
