@@ -128,6 +128,7 @@ async def test_realtime_takes_the_latest_frame_with_each_user_turn(screen, isola
         target = await session.resolve("loopback/vision", loopback.url + "/v1")
         sharing = await session.start_share(parse_share("screen"), target, protocol, conversation)
         assert sharing.scale == ScaleRule(2048, 768)
+        assert sharing.max_bytes == (44_000 if protocol == "webrtc" else None), "a data channel message is at most 64 KB"
         assert sharing.note == "loopback/vision takes images, not video: the latest frame goes with each of your turns"
         frame = session.frame_for_turn()
         assert frame is not None and frame.media_type == "image/jpeg" and frame.name == "screen-frame-1.jpg"
