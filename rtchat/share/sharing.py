@@ -137,6 +137,7 @@ class Sharing:
             return None
         self._taken_index = frame.index
         self.frames_sent += 1
+        self._changed.set()
         return frame.attachment(self.kind)
 
     # ---- running
