@@ -18,9 +18,9 @@ from rtchat.audio.wavfile import read_wav
 from rtchat.config import NetworkSettings
 from rtchat.events import Transcript
 from rtchat.share import Frame
-from rtchat.voice.links import RealtimeSocketLink
+from rtchat.voice.links import GeminiLiveLink, RealtimeSocketLink
 from rtchat.voice.session import VoiceSession
-from tests.support.voice import collect_to_done, speech_wav, spoken_once, voice_target
+from tests.support.voice import collect_to_done, run_spoken_turn, speech_wav, spoken_once, voice_target
 
 
 @pytest.fixture(scope="module")
@@ -69,3 +69,23 @@ async def test_a_hands_free_realtime_turn_carries_the_frame_from_the_start_of_sp
     assert said == "got 1 frame, last 96x54 JPEG" and given == ["frame"]
     [connection] = loopback.connections
     assert "conversation.item.create" in connection.received and "response.create" not in connection.received, "the server answered by itself"
+
+
+async def test_a_live_voice_session_takes_frames_as_realtime_video_beside_the_speech(loopback, speech):
+    source = wav_source(speech)
+    link = GeminiLiveLink(voice_target(loopback.url, "vision", "fake-key", "gemini"), NetworkSettings())
+    voice = VoiceSession(link, Capture(source), ClockSpeaker)
+    await voice.start(open_microphone=False)
+
+    async def talk() -> None:
+        assert link.send_video(green_frame().jpeg), "the session is open: the frame goes"
+        voice.capture.start()
+        await source.finished.wait()
+
+    try:
+        events = await run_spoken_turn(voice, source, talk)
+    finally:
+        await voice.close()
+    said = "".join(e.text for e in events if isinstance(e, Transcript) and e.role == "assistant")
+    assert said == "got 1 frame, last 96x54 JPEG"
+    assert "audio" in link.sent_log and link.sent_log.index("video") < link.sent_log.index("activityEnd")
