@@ -20,7 +20,7 @@ from rtchat.events import Transcript
 from rtchat.share import Frame
 from rtchat.voice.links import GeminiLiveLink, RealtimeSocketLink
 from rtchat.voice.session import VoiceSession
-from tests.support.voice import collect_to_done, run_spoken_turn, speech_wav, spoken_once, voice_target
+from tests.support.voice import collect_to_done, speech_wav, spoken_once, voice_target
 
 
 @pytest.fixture(scope="module")
@@ -74,18 +74,9 @@ async def test_a_hands_free_realtime_turn_carries_the_frame_from_the_start_of_sp
 async def test_a_live_voice_session_takes_frames_as_realtime_video_beside_the_speech(loopback, speech):
     source = wav_source(speech)
     link = GeminiLiveLink(voice_target(loopback.url, "vision", "fake-key", "gemini"), NetworkSettings())
-    voice = VoiceSession(link, Capture(source), ClockSpeaker)
-    await voice.start(open_microphone=False)
-
-    async def talk() -> None:
-        assert link.send_video(green_frame().jpeg), "the session is open: the frame goes"
-        voice.capture.start()
-        await source.finished.wait()
-
-    try:
-        events = await run_spoken_turn(voice, source, talk)
-    finally:
-        await voice.close()
+    sent: list[bool] = []
+    events = await spoken_once(VoiceSession(link, Capture(source), ClockSpeaker), source, before=lambda: sent.append(link.send_video(green_frame().jpeg)))
+    assert sent == [True], "the session is open: the frame goes"
     said = "".join(e.text for e in events if isinstance(e, Transcript) and e.role == "assistant")
     assert said == "got 1 frame, last 96x54 JPEG"
     assert "audio" in link.sent_log and link.sent_log.index("video") < link.sent_log.index("activityEnd")

@@ -254,12 +254,15 @@ def voice_target(base_url: str, model: str = "echo", key: str | None = None, pro
     return Target(BUILTIN[provider], model, ModelInfo(model, protocols=PROTOCOLS, voice=True), base_url, key)
 
 
-async def spoken_once(voice, source) -> list:
+async def spoken_once(voice, source, before=None) -> list:
     """Start `voice` without a microphone, speak `source` (a wav source) as one push-to-talk
-    turn, collect its events up to Done, and close the session."""
+    turn, collect its events up to Done, and close the session. `before()` runs once the key
+    is down, before the speech."""
     await voice.start(open_microphone=False)
 
     async def talk() -> None:
+        if before is not None:
+            before()
         voice.capture.start()
         await source.finished.wait()
 
