@@ -117,6 +117,15 @@ def wait_screen(page, predicate, timeout: float = 30.0, what: str = "") -> str:
         page.wait_for_timeout(50)  # the poll interval
 
 
+def poll(condition, within: float = 30.0, what: str = "") -> None:
+    """Check `condition` until it holds (a process's end, seen in /proc, offers nothing to wait on)."""
+    deadline = time.monotonic() + within
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not within {within} s: {what or condition}")
+        time.sleep(0.05)  # the poll interval
+
+
 def children(pid: int) -> list[int]:
     """The processes `pid` started (Linux /proc): a tab's app is a child of the server."""
     found: list[int] = []
