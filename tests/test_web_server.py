@@ -44,6 +44,15 @@ def ws_url(server, width: int = 100, height: int = 30) -> str:
     return f"{server.base.replace('http', 'ws', 1)}/ws?width={width}&height={height}"
 
 
+async def until_closed(tab: aiohttp.ClientWebSocketResponse, within: float = 60) -> None:
+    """Read the tab's screen bytes until the server closes it."""
+    async def closed() -> None:
+        while (await tab.receive()).type not in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.CLOSING):
+            pass
+
+    await asyncio.wait_for(closed(), within)
+
+
 def environ(pid: int) -> dict[str, str]:
     pairs = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
     return dict(pair.decode().split("=", 1) for pair in pairs if b"=" in pair)
@@ -120,10 +129,7 @@ async def test_an_app_that_quits_closes_its_tab(server):
         tab = await session.ws_connect(ws_url(server), origin=server.base, headers={"Cookie": cookie_header(server)})
         await asyncio.wait_for(tab.receive(), 60)
         await tab.send_json(["stdin", "\x11"])  # ctrl+q
-        async def closed() -> None:
-            while (await tab.receive()).type not in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.CLOSING):
-                pass
-        await asyncio.wait_for(closed(), 60)
+        await until_closed(tab)
     await until(lambda: children(server.process.pid) == [], within=30, what="the app to be gone")
 
 
@@ -212,3 +218,20 @@ def test_https_with_a_certificate_sets_a_secure_cookie(tmp_path):
         web.stop()
     result = run_rtchat(tmp_path, "web", "--port", "0", "--certfile", str(tmp_path / "missing.pem"), "--keyfile", str(key), timeout=30)
     assert result.returncode == 2 and result.stderr.startswith("rtchat: cannot serve HTTPS with")
+
+
+async def test_ctrl_c_on_the_server_ends_every_tab_app_and_removes_their_files(tmp_path):
+    web = start_web(tmp_path)
+    try:
+        async with aiohttp.ClientSession() as session:
+            tab = await session.ws_connect(ws_url(web), origin=web.base, headers={"Cookie": cookie_header(web)})
+            await asyncio.wait_for(tab.receive(), 60)
+            [app] = children(web.process.pid)
+            temp_root = Path(environ(app)["TMPDIR"]).parent
+            assert temp_root.name.startswith("rtchat-web-")
+            await asyncio.to_thread(web.stop)  # SIGINT, as Ctrl+C in its terminal
+            assert web.process.returncode == 0
+            await until_closed(tab)
+    finally:
+        web.stop()
+    assert not Path(f"/proc/{app}").exists() and not temp_root.exists()

@@ -75,6 +75,12 @@ async def stop(service: AppService) -> None:
     """Ask the app to quit (it keeps a partial answer, as on a kill); kill it if it will not."""
     try:
         await asyncio.wait_for(service.stop(), STOP_GRACE)
+    except asyncio.CancelledError:
+        task = asyncio.current_task()
+        if task is not None and task.cancelling():
+            raise
+        # Not ours: textual-serve's reader re-raises the cancellation of its stderr task when the
+        # app ended before that task first ran (an app that failed at once). The app is gone.
     except asyncio.TimeoutError:
         process = app_service_process(service)
         if process is not None and process.returncode is None:
@@ -98,9 +104,11 @@ async def run_tab(websocket: web.WebSocketResponse, argv: list[str], temp_root: 
         watcher = asyncio.create_task(close_when_app_ends(service, websocket))
         await relay(websocket, service)
     finally:
-        if watcher is not None:
-            watcher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await watcher
-        await stop(service)
-        shutil.rmtree(temp_dir, ignore_errors=True)
+        try:
+            if watcher is not None:
+                watcher.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await watcher
+            await stop(service)
+        finally:
+            shutil.rmtree(temp_dir, ignore_errors=True)
