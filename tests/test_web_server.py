@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import ssl
 import subprocess
+import sys
 from pathlib import Path
 
 import aiohttp
@@ -19,7 +20,7 @@ from rtchat.web.address import AddressRefused, plan_listen
 from rtchat.web.guard import cookie_name
 from tests.support.env import run_rtchat, write_config
 from tests.support.wait import until
-from tests.support.web import children, start_web
+from tests.support.web import children, poll, start_web
 
 
 @pytest.fixture(scope="module")
@@ -235,3 +236,14 @@ async def test_ctrl_c_on_the_server_ends_every_tab_app_and_removes_their_files(t
     finally:
         web.stop()
     assert not Path(f"/proc/{app}").exists() and not temp_root.exists()
+
+
+def test_open_hands_the_printed_url_to_the_browser(tmp_path):
+    opened = tmp_path / "opened.txt"
+    recorder = f"{sys.executable} -c 'import pathlib, sys; pathlib.Path(sys.argv[2]).write_text(sys.argv[1])' %s {opened}"
+    web = start_web(tmp_path, "--open", BROWSER=recorder)  # webbrowser runs $BROWSER with the URL for %s
+    try:
+        poll(opened.exists, what="the browser command to run")
+        poll(lambda: opened.read_text() == web.url, what="the URL it was given")
+    finally:
+        web.stop()

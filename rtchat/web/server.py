@@ -58,7 +58,7 @@ class WebServer(Server):
         self.max_sessions = max_sessions
         self.tls = tls
         self.tabs: set[web.WebSocketResponse] = set()
-        self.temp_root: Path | None = None
+        self.temp_root = Path(tempfile.mkdtemp(prefix="rtchat-web-"))  # each tab's TMPDIR under it; removed by `run`
 
     def full(self) -> bool:
         return len(self.tabs) >= self.max_sessions
@@ -88,7 +88,6 @@ class WebServer(Server):
         self.tabs.add(websocket)  # counted before the first await: a flood of upgrades cannot all pass the check
         try:
             await websocket.prepare(request)
-            assert self.temp_root is not None
             width, height = cells(request.query.get("width"), 80), cells(request.query.get("height"), 24)
             await run_tab(websocket, self.argv, self.temp_root, self.download_manager, width, height)
         finally:
@@ -101,7 +100,6 @@ class WebServer(Server):
 
     async def run(self, ready: Callable[[str], None], stopped: asyncio.Event) -> None:
         """Serve until `stopped` is set; `ready` gets the URL to open (key included) once bound."""
-        self.temp_root = Path(tempfile.mkdtemp(prefix="rtchat-web-"))
         runner = web.AppRunner(self.make_app(), handle_signals=False, access_log=None, shutdown_timeout=15)
         try:
             await runner.setup()
