@@ -13,6 +13,9 @@ stopped), and measures:
   the answer starts; then the same while the 100 tok/s answer streams;
 - memory: the resident set of the tab's app process (/proc) once ready and after streaming.
 
+The floor of load and memory: the smallest Textual app (an input and a footer) behind the same
+server and page, rounds alternating with rtchat's.
+
 Figures are medians over rounds of each round's p50/p95 (echo) or value (load, memory).
 
     python benchmarks/bench_web.py [--rounds 5] [--keys 30] [--json OUT]
@@ -32,9 +35,27 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks._common import describe, write_json  # noqa: E402
-from tests.support.web import SCREEN_HOOK, children, launch_chromium, rss_bytes, start_web  # noqa: E402
+from tests.support.web import SCREEN_HOOK, children, launch_chromium, rss_bytes, start_server, start_web  # noqa: E402
 
 MODEL = "loopback/endless@rate=100"
+# The load floor: the smallest Textual app (an input and a footer) behind the same server and page.
+BARE_APP = (
+    "from textual.app import App\n"
+    "from textual.widgets import Footer, Input\n"
+    "class Bare(App):\n"
+    "    def compose(self):\n"
+    "        yield Input(placeholder='Message the floor')\n"
+    "        yield Footer()\n"
+    "Bare().run()\n"
+)
+FLOOR_SERVER = (
+    "import sys\n"
+    "from rtchat.web.address import plan_listen\n"
+    "from rtchat.web.guard import new_secret\n"
+    "from rtchat.web.server import WebServer, serve\n"
+    f"server = WebServer([sys.executable, '-c', {BARE_APP!r}], plan_listen('127.0.0.1', 0), new_secret(), 8)\n"
+    "serve(server, lambda url: print('rtchat web: open ' + url, flush=True))\n"
+)
 PREFIX = "zqz"  # typed first, unmeasured: the typed text then appears nowhere but the input box
 
 # In the page: hand `key` to xterm as a typed key and resolve with the ms until the screen holds
@@ -105,6 +126,22 @@ def one_round(browser, server, keys: int) -> dict:
     }
 
 
+def floor_round(browser, server) -> dict:
+    """The bare app's first screen and memory, the same way as rtchat's."""
+    context = browser.new_context(viewport={"width": 1100, "height": 700})
+    context.add_init_script(SCREEN_HOOK)
+    page = context.new_page()
+    before = set(children(server.process.pid))
+    start = time.perf_counter()
+    page.goto(server.url)
+    screen_has(page, "Message the floor")
+    first_screen = time.perf_counter() - start
+    [app] = set(children(server.process.pid)) - before
+    rss = rss_bytes(app)
+    context.close()
+    return {"first_screen_s": first_screen, "rss_mb": rss / 2**20}
+
+
 def median_of(rounds: list[dict], key: str, part: str | None = None) -> float:
     values = [r[key][part] if part else r[key] for r in rounds]
     return round(statistics.median(values), 3)
@@ -120,22 +157,28 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(prefix="bench-web-") as home:
         server = start_web(Path(home), "-m", MODEL)
+        floor_server = start_server([sys.executable, "-c", FLOOR_SERVER], Path(home))
         try:
             with sync_playwright() as playwright:
                 browser = launch_chromium(playwright)
-                rounds = [one_round(browser, server, args.keys) for _ in range(args.rounds)]
+                rounds, floors = [], []
+                for _ in range(args.rounds):  # alternating: the machine's load falls on both alike
+                    floors.append(floor_round(browser, floor_server))
+                    rounds.append(one_round(browser, server, args.keys))
                 browser.close()
         finally:
             server.stop()
+            floor_server.stop()
     summary = {
         "rounds": args.rounds, "keys_per_round": args.keys, "model": MODEL,
         "first_screen_s": median_of(rounds, "first_screen_s"), "ready_s": median_of(rounds, "ready_s"),
+        "floor_first_screen_s": median_of(floors, "first_screen_s"), "floor_rss_mb": median_of(floors, "rss_mb"),
         "echo_floor_p50_ms": median_of(rounds, "echo_floor_ms", "median"), "echo_floor_p95_ms": median_of(rounds, "echo_floor_ms", "p95"),
         "echo_streaming_p50_ms": median_of(rounds, "echo_streaming_ms", "median"), "echo_streaming_p95_ms": median_of(rounds, "echo_streaming_ms", "p95"),
         "rss_ready_mb": median_of(rounds, "rss_ready_mb"), "rss_streaming_mb": median_of(rounds, "rss_streaming_mb"),
     }
     print(json.dumps(summary, indent=2))
-    write_json(args.json, {"summary": summary, "rounds": rounds})
+    write_json(args.json, {"summary": summary, "rounds": rounds, "floors": floors})
 
 
 if __name__ == "__main__":

@@ -161,3 +161,19 @@ def test_two_tabs_write_to_the_one_history(open_tab, tmp_path):
     rows = json.loads(listed.stdout)
     assert sorted(row["title"] for row in rows) == ["first tab speaking", "second tab speaking"]
     assert all(row["messages"] == 2 for row in rows)
+
+
+def test_a_tab_closed_mid_answer_keeps_the_partial_answer_in_the_history(open_tab, tmp_path):
+    tab = open_tab("-m", "loopback/endless@rate=100")
+    page = tab.open()
+    [app] = children(tab.server.process.pid)
+    page.keyboard.type("keep what came")
+    page.keyboard.press("Enter")
+    shown = wait_screen(page, lambda text: "Lorem Ipsum" in text and "tok/s" in status_line(text), what="the answer streaming")
+    page.close()  # no question asked: as a browser that is killed, or a tab closed anyway
+    poll(lambda: not Path(f"/proc/{app}").exists(), what="the closed tab's app to end")
+    exported = json.loads(run_rtchat(tmp_path, "export", "last", "--format", "json").stdout)
+    prompt, answer = exported["messages"]
+    assert prompt["text"] == "keep what came"
+    assert answer["status"] == "interrupted" and answer["text"].startswith("# Lorem Ipsum: A Loopback Document")
+    assert "Lorem Ipsum: A Loopback Document" in shown

@@ -6,7 +6,6 @@ Shared by tests/test_web*.py and benchmarks/bench_web.py. The browser is the sys
 
 from __future__ import annotations
 
-import os
 import re
 import signal
 import subprocess
@@ -86,7 +85,11 @@ class WebServer:
 
 def start_web(tmp_path: Path, *args: str, **env: str) -> WebServer:
     """`rtchat web --port 0 ARGS` in an isolated environment, once it has printed its URL."""
-    command = [sys.executable, "-m", "rtchat", "web", "--port", "0", *args]
+    return start_server([sys.executable, "-m", "rtchat", "web", "--port", "0", *args], tmp_path, **env)
+
+
+def start_server(command: list[str], tmp_path: Path, **env: str) -> WebServer:
+    """A process that prints `rtchat web: open URL` once it serves, in an isolated environment."""
     process = subprocess.Popen(
         command, env=isolated_env(tmp_path, PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring", **env),
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
@@ -98,7 +101,7 @@ def start_web(tmp_path: Path, *args: str, **env: str) -> WebServer:
         if match := URL_LINE.search(line):
             return WebServer(process, match.group(1), lines)
     process.wait()
-    raise AssertionError(f"rtchat web printed no URL (exit {process.returncode}):\n{''.join(lines)}")
+    raise AssertionError(f"{command[-1]!r} printed no URL (exit {process.returncode}):\n{''.join(lines)}")
 
 
 def screen(page) -> str:
