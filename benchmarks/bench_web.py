@@ -89,18 +89,25 @@ def echoes(page, keys: int, typed: str) -> tuple[list[float], str]:
     return samples, typed
 
 
-def one_round(browser, server, keys: int) -> dict:
+def open_tab(browser, server, first: str):
+    """A fresh tab on `server`: its context, page, app process id, when `goto` began, and the
+    seconds from then to the screen showing `first`."""
     context = browser.new_context(viewport={"width": 1100, "height": 700})
     context.add_init_script(SCREEN_HOOK)
     page = context.new_page()
     before = set(children(server.process.pid))
     start = time.perf_counter()
     page.goto(server.url)
-    screen_has(page, "Message rtchat")
-    first_screen = time.perf_counter() - start
+    screen_has(page, first)
+    seconds = time.perf_counter() - start
+    [app] = set(children(server.process.pid)) - before
+    return context, page, app, start, seconds
+
+
+def one_round(browser, server, keys: int) -> dict:
+    context, page, app, start, first_screen = open_tab(browser, server, "Message rtchat")
     screen_has(page, "· idle ·")
     ready = time.perf_counter() - start
-    [app] = set(children(server.process.pid)) - before
     rss_ready = rss_bytes(app)
 
     for letter in PREFIX:
@@ -128,15 +135,7 @@ def one_round(browser, server, keys: int) -> dict:
 
 def floor_round(browser, server) -> dict:
     """The bare app's first screen and memory, the same way as rtchat's."""
-    context = browser.new_context(viewport={"width": 1100, "height": 700})
-    context.add_init_script(SCREEN_HOOK)
-    page = context.new_page()
-    before = set(children(server.process.pid))
-    start = time.perf_counter()
-    page.goto(server.url)
-    screen_has(page, "Message the floor")
-    first_screen = time.perf_counter() - start
-    [app] = set(children(server.process.pid)) - before
+    context, _page, app, _start, first_screen = open_tab(browser, server, "Message the floor")
     rss = rss_bytes(app)
     context.close()
     return {"first_screen_s": first_screen, "rss_mb": rss / 2**20}

@@ -109,15 +109,18 @@ def screen(page) -> str:
 
 
 def wait_screen(page, predicate, timeout: float = 30.0, what: str = "") -> str:
-    """Poll the tab's screen until `predicate(text)`; the screen offers no event to wait on."""
-    deadline = time.monotonic() + timeout
-    while True:
-        text = screen(page)
-        if predicate(text):
-            return text
-        if time.monotonic() > deadline:
-            raise AssertionError(f"the tab's screen never showed {what or predicate}; last screen:\n{text}")
-        page.wait_for_timeout(50)  # the poll interval
+    """The tab's screen once `predicate(text)` holds; it offers no event to wait on."""
+    seen = [""]
+
+    def shows() -> bool:
+        seen[0] = screen(page)
+        return predicate(seen[0])
+
+    try:
+        poll(shows, timeout, what)
+    except AssertionError:
+        raise AssertionError(f"the tab's screen never showed {what or predicate}; last screen:\n{seen[0]}") from None
+    return seen[0]
 
 
 def poll(condition, within: float = 30.0, what: str = "") -> None:
