@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests.support.env import REPO, run_rtchat
-from tests.support.web import CHROMIUM, SCREEN_HOOK, children, launch_chromium, poll, screen, start_web, wait_screen
+from tests.support.web import CHROMIUM, another_origin, SCREEN_HOOK, children, launch_chromium, poll, screen, start_web, wait_screen
 
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} is not installed (scripts/test installs Debian's chromium as root)")
 
@@ -90,6 +90,7 @@ def test_a_prompt_typed_in_the_tab_streams_its_answer_and_no_request_leaves_the_
     tab = open_tab("-m", "loopback/echo")
     page = tab.open()
     assert page.url == tab.server.base + "/"  # the key left the address bar
+    assert "xterm-helper-textarea" in page.evaluate("document.activeElement.className")  # the terminal has the keys
     page.keyboard.type("hello from the browser")  # no click first: the page focused the terminal
     page.keyboard.press("Enter")
     text = wait_screen(page, lambda text: "2 words" not in text and "4 words, 22 characters." in text, what="the echoed answer")
@@ -177,3 +178,24 @@ def test_a_tab_closed_mid_answer_keeps_the_partial_answer_in_the_history(open_ta
     assert prompt["text"] == "keep what came"
     assert answer["status"] == "interrupted" and answer["text"].startswith("# Lorem Ipsum: A Loopback Document")
     assert "Lorem Ipsum: A Loopback Document" in shown
+
+
+def test_a_page_of_another_origin_in_the_same_browser_cannot_open_a_session(open_tab):
+    # The attack of issue 28: a page the user visits opens ws://127.0.0.1:PORT/ws. Another port of
+    # 127.0.0.1 is the same *site*, so the browser even sends the Strict cookie: the Origin check stops it.
+    tab = open_tab("-m", "loopback/echo")
+    tab.open()  # the user's own tab: the browser holds the cookie
+    apps = children(tab.server.process.pid)
+    evil = tab.context.new_page()
+    with another_origin() as origin:
+        evil.goto(f"{origin}/page")
+        outcome = evil.evaluate(
+            """(url) => new Promise((resolve) => {
+                const socket = new WebSocket(url);
+                socket.onopen = () => resolve("open");
+                socket.onclose = (event) => resolve("closed " + event.code);
+            })""",
+            tab.server.base.replace("http", "ws", 1) + "/ws?width=80&height=24",
+        )
+    assert outcome == "closed 1006"  # the handshake was refused (403): never open
+    assert children(tab.server.process.pid) == apps  # no app started for it

@@ -6,11 +6,15 @@ Shared by tests/test_web*.py and benchmarks/bench_web.py. The browser is the sys
 
 from __future__ import annotations
 
+import http.server
 import re
 import signal
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -149,3 +153,30 @@ def rss_bytes(pid: int) -> int:
     return 0
 
 
+
+
+class _BlankPage(http.server.BaseHTTPRequestHandler):
+    def do_GET(self) -> None:  # noqa: N802 - http.server's name
+        body = b"<!DOCTYPE html><title>another site</title>"
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *_args) -> None:
+        pass
+
+
+@contextmanager
+def another_origin() -> Iterator[str]:
+    """A real web server on another 127.0.0.1 port serving a blank page: the origin of a page
+    the user happens to visit. Yields its origin."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _BlankPage)
+    thread = threading.Thread(target=server.serve_forever, daemon=True, name="another-origin")
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
