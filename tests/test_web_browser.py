@@ -143,8 +143,8 @@ def test_leaving_a_tab_with_a_session_asks_first_and_closing_it_ends_its_app(ope
         dialog.accept()
 
     page.on("dialog", answer)
-    page.close(run_before_unload=True)
-    page.wait_for_event("close")
+    with page.expect_event("close"):
+        page.close(run_before_unload=True)
     assert asked == ["beforeunload"]
     poll(lambda: not Path(f"/proc/{app}").exists(), what="the closed tab's app to end")  # asked to quit, it did
 
@@ -199,3 +199,35 @@ def test_a_page_of_another_origin_in_the_same_browser_cannot_open_a_session(open
         )
     assert outcome == "closed 1006"  # the handshake was refused (403): never open
     assert children(tab.server.process.pid) == apps  # no app started for it
+
+
+def test_what_the_page_sends_before_its_socket_opens_is_kept_and_sent_once_open(open_tab):
+    # textual.js sends a typed key on a socket that may still be connecting (the browser throws
+    # it away with an error); the page keeps such messages until the socket opens.
+    tab = open_tab("-m", "loopback/echo")
+    page = tab.open()
+    reply = page.evaluate(
+        """(url) => new Promise((resolve, reject) => {
+            const socket = new WebSocket(url);
+            socket.onmessage = (event) => {
+                if (typeof event.data === "string" && JSON.parse(event.data)[0] === "pong") { resolve(event.data); socket.close(); }
+            };
+            socket.onclose = () => reject(new Error("closed before the pong"));
+            socket.send(JSON.stringify(["ping", "sent while connecting"]));  // readyState is CONNECTING here
+        })""",
+        tab.server.base.replace("http", "ws", 1) + "/ws?width=80&height=24",
+    )
+    assert json.loads(reply) == ["pong", "sent while connecting"]
+
+
+def test_an_app_that_quits_shows_the_session_ended_and_leaving_then_asks_nothing(open_tab):
+    tab = open_tab("-m", "loopback/echo")
+    page = tab.open()
+    page.keyboard.press("Control+q")
+    page.wait_for_selector("body.-closed")
+    assert page.get_by_text("This rtchat session has ended.").is_visible()
+    asked: list[str] = []
+    page.on("dialog", lambda dialog: (asked.append(dialog.type), dialog.accept()))
+    with page.expect_event("close"):
+        page.close(run_before_unload=True)
+    assert asked == []  # the session is over: nothing to lose
