@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.support.env import REPO, run_rtchat
+from tests.support.env import REPO, run_rtchat, write_config
 from tests.support.web import CHROMIUM, another_origin, SCREEN_HOOK, children, launch_chromium, poll, screen, start_web, wait_screen
 
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} is not installed (scripts/test installs Debian's chromium as root)")
@@ -231,3 +231,36 @@ def test_an_app_that_quits_shows_the_session_ended_and_leaving_then_asks_nothing
     with page.expect_event("close"):
         page.close(run_before_unload=True)
     assert asked == []  # the session is over: nothing to lose
+
+
+def playwright_key(keys: str) -> str:
+    """The first of a binding's keys (Textual's names: "alt+t", "f10") as Playwright presses it."""
+    names = {"ctrl": "Control", "alt": "Alt", "shift": "Shift"}
+    parts = keys.split(",")[0].strip().split("+")
+    return "+".join([names[part] for part in parts[:-1]] + [parts[-1].upper() if parts[-1].startswith("f") else parts[-1]])
+
+
+def switches_protocol_and_thinking(page, protocol_key: str, thinking_key: str) -> None:
+    page.keyboard.type("think first")  # over SSE, where loopback/echo thinks
+    page.keyboard.press("Enter")
+    wait_screen(page, lambda text: "▶ thought for" in text and "done" in status_line(text), what="the answer with its thinking folded")
+    page.keyboard.press(thinking_key)
+    wait_screen(page, lambda text: "▼ thought for" in text, what=f"{thinking_key} showing all thinking")
+    assert "SSE" in status_line(screen(page))
+    page.keyboard.press(protocol_key)
+    wait_screen(page, lambda text: "WebSocket" in status_line(text), what=f"{protocol_key} switching to WebSocket")
+
+
+def test_f10_and_alt_letters_reach_the_app_through_chromium(open_tab, tmp_path):
+    # The keys a tab uses instead of the browser's own (ctrl+n, ctrl+t), set here through [keys]:
+    # Chromium hands the page F10 and alt+letters, and xterm.js sends them on.
+    write_config(tmp_path, '[keys]\ncycle_protocol = "f10"\ntoggle_all_thinking = "alt+t"\n')
+    page = open_tab("-m", "loopback/echo").open()
+    switches_protocol_and_thinking(page, "F10", "Alt+t")
+
+
+def test_the_tabs_own_browser_safe_keys_switch_protocol_and_show_thinking(open_tab):
+    web_keys = pytest.importorskip("rtchat.ui.web_keys", reason="the app's browser-safe defaults (rtchat/ui/web_keys.py) are not in this tree")
+    page = open_tab("-m", "loopback/echo").open()
+    keys = web_keys.WEB_KEYS
+    switches_protocol_and_thinking(page, playwright_key(keys["cycle_protocol"]), playwright_key(keys["toggle_all_thinking"]))
