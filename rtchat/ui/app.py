@@ -37,6 +37,8 @@ from rtchat.ui.screens.protocol_picker import ProtocolPicker
 from rtchat.ui.screens.search import SearchScreen
 from rtchat.ui.screens.theme_picker import ThemePicker
 from rtchat.ui.themes import DEFAULT_THEME, load_themes, theme_dirs
+from rtchat.ui.web_driver import ServedWebDriver
+from rtchat.ui.web_keys import is_web_driver, web_keymap
 
 
 CHAT_ACTIONS = frozenset(name.removeprefix("action_") for name in vars(ChatScreen) if name.startswith("action_"))
@@ -77,12 +79,18 @@ class RtChatApp(App[int]):
         store_history: bool = True,
         voice_devices: VoiceDevices | None = None,
         bench_runs: int = 3,
+        web: bool | None = None,
     ) -> None:
-        """`voice_devices` replaces the microphone and speaker (tests inject an array source)."""
+        """`voice_devices` replaces the microphone and speaker (tests inject an array source); `web`
+        forces browser-tab mode on or off (None: on under Textual's web driver, as `rtchat web` runs it)."""
         super().__init__()
+        self.web = is_web_driver(self.driver_class) if web is None else web
+        if is_web_driver(self.driver_class):
+            self.driver_class = ServedWebDriver  # the app also ends when the server's pipe closes
         keymap = read_keymap(config)
-        if keymap.keys != config.keys:  # an entry ignored, or an old id renamed: every screen sees what applies
-            config = replace(config, keys=keymap.keys)
+        keys = web_keymap(keymap.keys) if self.web else keymap.keys  # browser-safe keys under the user's own
+        if keys != config.keys:  # an entry ignored, an old id renamed, or a browser's key moved: every screen sees what applies
+            config = replace(config, keys=keys)
         self.keymap_warnings = keymap.warnings
         self.config = config
         self.requested_theme = theme
@@ -102,6 +110,11 @@ class RtChatApp(App[int]):
             default_namespace = self.chat
         return await super().run_action(action, default_namespace, namespaces)
 
+
+    @property
+    def is_web(self) -> bool:
+        """In a browser tab: under the web driver, or forced with `web=True` (tests, which run headless)."""
+        return self.web or super().is_web
 
     def get_default_screen(self) -> ChatScreen:
         return self.chat
