@@ -1,0 +1,130 @@
+"""In a browser tab the keys the browser keeps move, and every place that names a key says the moved one.
+
+The app runs under Pilot, headless: the edge here is "in a browser tab", forced with
+`web=True` (or Textual's TEXTUAL_DRIVER pointing at its web driver, as textual-serve
+sets it), since a real tab needs the server and a browser (tests/test_web*.py).
+"""
+
+from __future__ import annotations
+
+import pytest
+from textual import constants
+
+from rtchat.compat import footer_key
+from rtchat.ui.screens.help import HelpScreen
+from rtchat.ui.web_driver import ServedWebDriver
+from rtchat.ui.widgets.key_footer import KeyFooter
+from tests.support.env import write_config
+from tests.support.ui import make_app, notices, plain, ready, wait_for
+
+pytestmark = pytest.mark.usefixtures("isolated")
+
+
+def footer_keys(app) -> list[str]:
+    return [key.key_display for key in app.chat.query_one(KeyFooter).query(footer_key())]
+
+
+def welcome(app) -> str:
+    return plain(app.transcript.query_one("#welcome").parent)
+
+
+async def test_f10_switches_protocol_in_a_tab_and_ctrl_n_does_nothing():
+    app = make_app(web=True)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await ready(pilot)
+        assert app.is_web
+        await pilot.press("ctrl+n")  # in a real tab the browser opens a window and the app never sees it
+        await pilot.pause()
+        assert app.state.protocol == "sse"
+        await pilot.press("f10")
+        await wait_for(pilot, lambda: app.state.protocol == "websocket")
+        assert "protocol WebSocket, remembered for loopback/echo" in notices(app)
+
+
+async def test_alt_t_shows_every_thinking_in_a_tab_and_ctrl_t_does_nothing():
+    app = make_app(web=True)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await ready(pilot)
+        await pilot.press("ctrl+t")
+        await pilot.pause()
+        assert not app.chat.thinking_open
+        await pilot.press("alt+t")
+        await wait_for(pilot, lambda: app.chat.thinking_open)
+
+
+async def test_a_users_own_key_wins_over_the_tabs_default(isolated):
+    write_config(isolated, '[keys]\ncycle_protocol = "f12"\n')
+    app = make_app(web=True)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await ready(pilot)
+        await pilot.press("f10")
+        await pilot.pause()
+        assert app.state.protocol == "sse"
+        await pilot.press("f12")
+        await wait_for(pilot, lambda: app.state.protocol == "websocket")
+        assert "f12 switches protocol" in welcome(app)
+
+
+async def test_the_footer_names_the_tabs_keys():
+    app = make_app(web=True)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await ready(pilot)
+        await wait_for(pilot, lambda: footer_keys(app))
+        keys = footer_keys(app)
+        assert "f10" in keys and "alt+t" in keys, keys
+        assert "^n" not in keys and "^t" not in keys, keys
+
+
+async def test_the_welcome_names_the_tabs_keys_the_newline_keys_and_the_servers_machine():
+    app = make_app(web=True)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await ready(pilot)
+        text = welcome(app)
+        assert "f10 switches protocol" in text
+        assert "ctrl+n" not in text
+        assert "ctrl+j or alt+enter adds a line (shift+enter sends too)" in text
+        assert "runs rtchat on the server: /attach, /export and voice use its files and devices" in text
+        assert "ctrl+j or alt+enter new line" in app.prompt.placeholder
+
+
+async def test_in_a_terminal_nothing_moves():
+    app = make_app()
+    async with app.run_test(size=(120, 30)) as pilot:
+        await ready(pilot)
+        assert not app.is_web
+        text = welcome(app)
+        assert "ctrl+n switches protocol" in text and "server" not in text
+        await pilot.press("ctrl+n")
+        await wait_for(pilot, lambda: app.state.protocol == "websocket")
+
+
+async def test_ctrl_j_and_alt_enter_add_a_line_in_a_tab():
+    app = make_app(web=True)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await ready(pilot)
+        await pilot.press("a", "ctrl+j", "b", "alt+enter", "c")
+        assert app.prompt.text == "a\nb\nc"
+        assert app.state.conversation.messages == []  # nothing was sent
+
+
+async def test_f1_lists_the_tabs_keys_and_says_which_the_browser_keeps():
+    app = make_app(web=True)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await ready(pilot)
+        await pilot.press("f1")
+        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen))
+        text = plain(app.screen)
+        rows = {line.split()[-1]: line.split()[0] for line in text.splitlines() if line.startswith("  ") and len(line.split()) >= 3}
+        assert rows["cycle_protocol"] == "f10"
+        assert rows["toggle_all_thinking"] == "alt+t"
+        assert rows["newline"] == "ctrl+j,alt+enter"
+        assert "the browser keeps ctrl+n, ctrl+t and ctrl+w: ctrl+n is f10 here, ctrl+t is alt+t here" in text
+
+
+async def test_textual_serves_driver_puts_the_app_in_a_tab(monkeypatch):
+    """textual-serve starts the app with TEXTUAL_DRIVER naming Textual's web driver: that alone is a tab
+    (the app swaps in its own subclass, which also ends when the server's pipe closes)."""
+    monkeypatch.setattr(constants, "DRIVER", "textual.drivers.web_driver:WebDriver")
+    app = make_app()
+    assert app.web and app.driver_class is ServedWebDriver
+    assert app.config.keys["cycle_protocol"] == "f10"
