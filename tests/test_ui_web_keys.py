@@ -82,8 +82,8 @@ async def test_the_welcome_names_the_tabs_keys_the_newline_keys_and_the_servers_
         text = welcome(app)
         assert "f10 switches protocol" in text
         assert "ctrl+n" not in text
-        assert "ctrl+j or alt+enter adds a line (shift+enter sends too)" in text
-        assert "runs rtchat on the server: /attach, /export and voice use its files and devices" in text
+        assert "Enter sends; ctrl+j or alt+enter adds a line (shift+enter sends too)" in text
+        assert "/attach, /export and voice use the server's files and devices" in text
         assert "ctrl+j or alt+enter new line" in app.prompt.placeholder
 
 

@@ -33,7 +33,7 @@ WEB_KEYS = {
 }
 
 NEWLINE_HINT = "Enter sends; ctrl+j or alt+enter adds a line (shift+enter sends too)"
-SERVER_MACHINE = "This tab runs rtchat on the server: /attach, /export and voice use its files and devices."
+SERVER_MACHINE = "/attach, /export and voice use the server's files and devices."
 PLACEHOLDER = "Message rtchat — Enter sends · ctrl+j or alt+enter new line · F1 keys"
 
 

@@ -13,7 +13,7 @@ def welcome_text(keymap: dict[str, str], web: bool = False) -> str:
     def key(binding_id: str) -> str:
         return key_for(binding_id, keymap)
 
-    typing = f"• Type a message. {NEWLINE_HINT}.\n" if web else "• Type a message and press Enter (ctrl+j adds a line).\n"
+    typing = f"• {NEWLINE_HINT}.\n" if web else "• Type a message and press Enter (ctrl+j adds a line).\n"
     return (
         "Welcome to rtchat\n\n"
         f"{typing}"
