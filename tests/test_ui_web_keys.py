@@ -128,3 +128,29 @@ async def test_textual_serves_driver_puts_the_app_in_a_tab(monkeypatch):
     app = make_app()
     assert app.web and app.driver_class is ServedWebDriver
     assert app.config.keys["cycle_protocol"] == "f10"
+
+
+def test_no_binding_is_on_a_key_the_browser_keeps_in_a_tab():
+    """Every binding of the app, as a tab applies its keys: none on a key Chromium never hands a page
+    (a binding added on ctrl+w or ctrl+tab fails here until web_keys.py moves it)."""
+    from rtchat.ui.bindings import SECTIONS, effective_key
+    from rtchat.ui.web_keys import BROWSER_RESERVED, web_keymap
+
+    keymap = web_keymap({})
+    kept = {
+        binding.id: key
+        for _title, bindings in SECTIONS for binding in bindings
+        for key in (binding.key if binding.id not in keymap else effective_key(binding, keymap)).split(",")
+        if key.strip() in BROWSER_RESERVED
+    }
+    assert kept == {}
+
+
+async def test_a_users_key_the_browser_keeps_is_one_warning_in_a_tab(isolated):
+    write_config(isolated, '[keys]\nnew_conversation = "ctrl+w"\n')
+    app = make_app(web=True)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await ready(pilot)
+        assert [line for line in notices(app) if "browser keeps" in line] == [
+            "[keys] new_conversation = 'ctrl+w': a browser keeps ctrl+w for itself, so in this tab it never reaches rtchat"
+        ]

@@ -38,7 +38,7 @@ from rtchat.ui.screens.search import SearchScreen
 from rtchat.ui.screens.theme_picker import ThemePicker
 from rtchat.ui.themes import DEFAULT_THEME, load_themes, theme_dirs
 from rtchat.ui.web_driver import ServedWebDriver
-from rtchat.ui.web_keys import is_web_driver, web_keymap
+from rtchat.ui.web_keys import is_web_driver, kept_by_browser, web_keymap
 
 
 CHAT_ACTIONS = frozenset(name.removeprefix("action_") for name in vars(ChatScreen) if name.startswith("action_"))
@@ -89,6 +89,8 @@ class RtChatApp(App[int]):
             self.driver_class = ServedWebDriver  # the app also ends when the server's pipe closes
         keymap = read_keymap(config)
         keys = web_keymap(keymap.keys) if self.web else keymap.keys  # browser-safe keys under the user's own
+        if self.web:
+            keymap.warnings += kept_by_browser(keymap.keys)
         if keys != config.keys:  # an entry ignored, an old id renamed, or a browser's key moved: every screen sees what applies
             config = replace(config, keys=keys)
         self.keymap_warnings = keymap.warnings

@@ -26,6 +26,11 @@ from collections.abc import Mapping
 from textual.driver import Driver
 from textual.drivers.web_driver import WebDriver
 
+BROWSER_RESERVED = frozenset({  # Chromium's reserved shortcuts (above), as Textual names the keys
+    "ctrl+n", "ctrl+shift+n", "ctrl+t", "ctrl+shift+t", "ctrl+w", "ctrl+shift+w", "ctrl+f4",
+    "ctrl+tab", "ctrl+shift+tab", "ctrl+pageup", "ctrl+pagedown", "ctrl+shift+q",
+})
+
 WEB_KEYS = {
     "cycle_protocol": "f10",  # ctrl+n opens a browser window; F10 is free in rtchat and reaches the page
     "toggle_all_thinking": "alt+t",  # ctrl+t opens a browser tab; alt+t keeps the letter
@@ -49,6 +54,16 @@ def moved_keys_line(keymap: Mapping[str, str]) -> str:
 def web_keymap(user_keys: Mapping[str, str]) -> dict[str, str]:
     """The browser-safe defaults with the user's own `[keys]` entries over them."""
     return {**WEB_KEYS, **user_keys}
+
+
+def kept_by_browser(user_keys: Mapping[str, str]) -> list[str]:
+    """One warning for each of the user's `[keys]` entries that a browser never hands the page."""
+    warnings = []
+    for binding_id, keys in user_keys.items():
+        kept = [key.strip() for key in keys.split(",") if key.strip() in BROWSER_RESERVED]
+        if kept:
+            warnings.append(f"[keys] {binding_id} = {keys!r}: a browser keeps {' and '.join(kept)} for itself, so in this tab it never reaches rtchat")
+    return warnings
 
 
 def is_web_driver(driver_class: type[Driver]) -> bool:
