@@ -28,41 +28,35 @@ def welcome(app) -> str:
     return plain(app.transcript.query_one("#welcome").parent)
 
 
-async def test_f10_switches_protocol_in_a_tab_and_ctrl_n_does_nothing():
+async def only_the_new_key_works(pilot, old: str, new: str, done) -> None:
+    """`old` does nothing (in a real tab the browser keeps it and the app never sees it); `new` does it."""
+    await pilot.press(old)
+    await pilot.pause()
+    assert not done(), f"{old} still works"
+    await pilot.press(new)
+    await wait_for(pilot, done)
+
+
+@pytest.mark.parametrize(
+    ("config", "old", "new"),
+    [pytest.param("", "ctrl+n", "f10", id="tab default"), pytest.param('[keys]\ncycle_protocol = "f12"\n', "f10", "f12", id="user's key wins")],
+)
+async def test_the_tabs_protocol_key_switches_protocol_and_ctrl_n_does_nothing(isolated, config, old, new):
+    write_config(isolated, config)
     app = make_app(web=True)
     async with app.run_test(size=(120, 30)) as pilot:
         await ready(pilot)
         assert app.is_web
-        await pilot.press("ctrl+n")  # in a real tab the browser opens a window and the app never sees it
-        await pilot.pause()
-        assert app.state.protocol == "sse"
-        await pilot.press("f10")
-        await wait_for(pilot, lambda: app.state.protocol == "websocket")
+        await only_the_new_key_works(pilot, old, new, lambda: app.state.protocol == "websocket")
         assert "protocol WebSocket, remembered for loopback/echo" in notices(app)
+        assert f"{new} switches protocol" in welcome(app)
 
 
 async def test_alt_t_shows_every_thinking_in_a_tab_and_ctrl_t_does_nothing():
     app = make_app(web=True)
     async with app.run_test(size=(120, 30)) as pilot:
         await ready(pilot)
-        await pilot.press("ctrl+t")
-        await pilot.pause()
-        assert not app.chat.thinking_open
-        await pilot.press("alt+t")
-        await wait_for(pilot, lambda: app.chat.thinking_open)
-
-
-async def test_a_users_own_key_wins_over_the_tabs_default(isolated):
-    write_config(isolated, '[keys]\ncycle_protocol = "f12"\n')
-    app = make_app(web=True)
-    async with app.run_test(size=(120, 30)) as pilot:
-        await ready(pilot)
-        await pilot.press("f10")
-        await pilot.pause()
-        assert app.state.protocol == "sse"
-        await pilot.press("f12")
-        await wait_for(pilot, lambda: app.state.protocol == "websocket")
-        assert "f12 switches protocol" in welcome(app)
+        await only_the_new_key_works(pilot, "ctrl+t", "alt+t", lambda: app.chat.thinking_open)
 
 
 async def test_the_footer_names_the_tabs_keys():

@@ -70,35 +70,35 @@ def no_microphone():
     raise AudioUnavailable("no input device was found (PortAudio lists no microphone); text chat still works")
 
 
+async def voice_notices(monkeypatch, load_sounddevice, presses: int = 1) -> list[str]:
+    """The notices after the voice key is pressed in a tab with the server's sound library given."""
+    monkeypatch.setattr(web_notices, "load_sounddevice", load_sounddevice)
+    app = make_app(web=True, voice_devices=silent_devices(no_microphone))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await ready(pilot)
+        for press in range(1, presses + 1):
+            await pilot.press("f3")
+            await wait_for(pilot, lambda: len(app.transcript.query("ErrorMessage")) >= press)  # this test's microphone is missing
+        return notices(app)
+
+
 async def test_the_first_voice_key_names_the_servers_microphone_and_speaker(monkeypatch):
     class PortAudioError(Exception):
         pass
 
     names = {"input": "USB Mic (hw:1,0)", "output": "HDA Speaker (hw:0,0)"}
     fake = types.SimpleNamespace(PortAudioError=PortAudioError, query_devices=lambda device, kind: {"name": names[kind]})
-    monkeypatch.setattr(web_notices, "load_sounddevice", lambda: fake)
-    app = make_app(web=True, voice_devices=silent_devices(no_microphone))
-    async with app.run_test(size=(100, 30)) as pilot:
-        await ready(pilot)
-        await pilot.press("f3")
-        line = "voice in the browser tab uses the server's microphone and speaker: USB Mic (hw:1,0) / HDA Speaker (hw:0,0)"
-        await wait_for(pilot, lambda: line in notices(app))
-        await pilot.press("f3")
-        await wait_for(pilot, lambda: len(app.transcript.query("ErrorMessage")) >= 2)
-        assert notices(app).count(line) == 1  # said once, not on every press
+    said = await voice_notices(monkeypatch, lambda: fake, presses=2)
+    line = "voice in the browser tab uses the server's microphone and speaker: USB Mic (hw:1,0) / HDA Speaker (hw:0,0)"
+    assert said.count(line) == 1  # said once, not on every press
 
 
 async def test_voice_without_sound_on_the_server_says_it_is_off(monkeypatch):
     def no_sound():
         raise AudioUnavailable("voice needs PortAudio: install libportaudio2")
 
-    monkeypatch.setattr(web_notices, "load_sounddevice", no_sound)
-    app = make_app(web=True, voice_devices=silent_devices(no_microphone))
-    async with app.run_test(size=(100, 30)) as pilot:
-        await ready(pilot)
-        await pilot.press("f3")
-        line = "voice is off in this browser tab: the server has no sound (voice needs PortAudio: install libportaudio2)"
-        await wait_for(pilot, lambda: line in notices(app))
+    said = await voice_notices(monkeypatch, no_sound)
+    assert "voice is off in this browser tab: the server has no sound (voice needs PortAudio: install libportaudio2)" in said
 
 
 async def test_in_a_terminal_voice_and_export_say_nothing_of_a_server(tmp_path, monkeypatch):
