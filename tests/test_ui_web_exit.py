@@ -17,48 +17,15 @@ import json
 import signal
 import sqlite3
 import subprocess
-import time
 from contextlib import closing
 from pathlib import Path
 
 import pytest
 
 from rtchat.store import Store
-from tests.support.env import isolated_env, rtchat_cmd
-from tests.support.web_driver import packet, read_until_ready
+from tests.support.web_driver import flushed_answer, history_opened, packet, read_until_ready, start_served_app, wait_until
 
 ENDINGS = ("quit packet (tab closed)", "SIGTERM (server stopped)", "stdin closed (server gone)")
-
-
-def flushed_answer(database: Path) -> str:
-    """The answer text the app has flushed to the history so far ('' before its first flush)."""
-    if not database.exists():
-        return ""
-    with closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True)) as conn:
-        try:
-            rows = conn.execute(
-                "SELECT c.text FROM answer_chunks c JOIN messages m ON m.id = c.message_id WHERE m.role = 'assistant' ORDER BY c.id"
-            ).fetchall()
-        except sqlite3.OperationalError:  # the app is still making its tables
-            return ""
-    return "".join(text for (text,) in rows)
-
-
-def history_opened(database: Path) -> bool:
-    """The app has opened its history: that is after its first frame, with the input focused
-    (keys that arrive before the app has mounted are lost, in a tab as in a terminal)."""
-    if not database.exists():
-        return False
-    with closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True)) as conn:
-        return conn.execute("SELECT count(*) FROM sqlite_master WHERE name = 'answer_chunks'").fetchone() == (1,)
-
-
-def wait_until(condition, child: subprocess.Popen, what: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert child.poll() is None, child.stderr.read().decode() if child.stderr else ""
-        assert time.monotonic() < deadline, what
-        time.sleep(0.1)  # poll interval: the history file offers nothing to wait on
 
 
 def end_tab(child: subprocess.Popen, ending: str) -> None:
@@ -76,14 +43,8 @@ def end_tab(child: subprocess.Popen, ending: str) -> None:
 def test_a_tab_ended_mid_answer_keeps_the_partial_answer_and_no_temp_state(tmp_path: Path, ending: str) -> None:
     temp = tmp_path / "tmp"
     temp.mkdir()
-    env = isolated_env(
-        tmp_path, TEXTUAL_DRIVER="textual.drivers.web_driver:WebDriver", COLUMNS="80", ROWS="24",
-        TMPDIR=str(temp), PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring",
-    )
     database = tmp_path / "data" / "history.db"
-    child = subprocess.Popen(
-        rtchat_cmd("--model", "loopback/lorem@100"), env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE
-    )
+    child = start_served_app(tmp_path, "loopback/lorem@100", TMPDIR=str(temp))
     try:
         read_until_ready(child)
         wait_until(lambda: history_opened(database), child, "the app never opened its history")

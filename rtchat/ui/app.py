@@ -15,7 +15,7 @@ from dataclasses import replace
 from functools import partial
 from operator import attrgetter
 
-from textual import on
+from textual import events, on
 from textual.actions import ActionParseResult
 from textual.app import App, SuspendNotSupported
 from textual.dom import DOMNode
@@ -94,6 +94,7 @@ class RtChatApp(App[int]):
         if keys != config.keys:  # an entry ignored, an old id renamed, or a browser's key moved: every screen sees what applies
             config = replace(config, keys=keys)
         self.keymap_warnings = keymap.warnings
+        self.early_keys: list[events.Key] | None = []  # typed before the input has the focus: kept for it
         self.config = config
         self.requested_theme = theme
         self.theme_problems: list[str] = []
@@ -117,6 +118,21 @@ class RtChatApp(App[int]):
     def is_web(self) -> bool:
         """In a browser tab: under the web driver, or forced with `web=True` (tests, which run headless)."""
         return self.web or super().is_web
+
+    async def on_event(self, event: events.Event) -> None:
+        """Keys that come before the chat's input has the focus wait for it: a browser tab (and a
+        quick typist) sends keys while the app still starts, and Textual dropped them on the
+        empty screen. `input_ready` hands them on, in order, ahead of any later key."""
+        if self.early_keys is not None and isinstance(event, events.Key) and not event.is_forwarded:
+            self.early_keys.append(event)
+            return
+        await super().on_event(event)
+
+    async def input_ready(self) -> None:
+        """The chat's input has the focus: the keys typed before now reach it."""
+        keys, self.early_keys = self.early_keys or [], None
+        for key in keys:
+            await super().on_event(key)
 
     def get_default_screen(self) -> ChatScreen:
         return self.chat

@@ -152,6 +152,7 @@ class ChatScreen(Screen[None]):
         if self.app.is_web:
             self._in_browser_tab()
         self.prompt.focus()
+        self.app.call_later(self.app.input_ready)  # after the focus lands (focus() takes effect a message later)
         self.input.show_system_prompt()
         if self.state.conversation.messages:
             model = self.requested_model or "assistant"
