@@ -47,6 +47,8 @@ from rtchat.ui.screens.model_choices import ModelChoice
 from rtchat.ui.screens.model_picker import ModelPicker, model_choices
 from rtchat.ui.screens.protocol_picker import ProtocolPicker
 from rtchat.ui.screens.search import SearchScreen
+from rtchat.ui.web_keys import PLACEHOLDER
+from rtchat.ui.web_notices import EDITOR_OFF, PATH_NOTE, server_commands, server_voice
 from rtchat.ui.widgets.key_footer import KeyFooter
 from rtchat.ui.widgets.input.chips import Chip
 from rtchat.ui.widgets.input.composer import Composer
@@ -59,8 +61,6 @@ from rtchat.ui.widgets.transcript.messages import MessageView
 from rtchat.ui.widgets.transcript.tool_card import ToolCard
 from rtchat.ui.widgets.transcript.transcript import Transcript
 from rtchat.ui.widgets.transcript.welcome import Welcome
-from rtchat.ui.web_keys import PLACEHOLDER
-from rtchat.ui.web_notices import EDITOR_OFF, PATH_NOTE, server_commands, server_voice
 
 if TYPE_CHECKING:
     from collections.abc import Callable
