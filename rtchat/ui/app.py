@@ -37,7 +37,6 @@ from rtchat.ui.screens.protocol_picker import ProtocolPicker
 from rtchat.ui.screens.search import SearchScreen
 from rtchat.ui.screens.theme_picker import ThemePicker
 from rtchat.ui.themes import DEFAULT_THEME, load_themes, theme_dirs
-from rtchat.ui.web_driver import ServedWebDriver
 from rtchat.ui.web_keys import is_web_driver, kept_by_browser, web_keymap
 
 
@@ -86,6 +85,8 @@ class RtChatApp(App[int]):
         super().__init__()
         self.web = is_web_driver(self.driver_class) if web is None else web
         if is_web_driver(self.driver_class):
+            from rtchat.ui.web_driver import ServedWebDriver  # deferred: the web driver's modules load in a browser tab only
+
             self.driver_class = ServedWebDriver  # the app also ends when the server's pipe closes
         keymap = read_keymap(config)
         keys = web_keymap(keymap.keys) if self.web else keymap.keys  # browser-safe keys under the user's own

@@ -24,7 +24,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from textual.driver import Driver
-from textual.drivers.web_driver import WebDriver
 
 BROWSER_RESERVED = frozenset({  # Chromium's reserved shortcuts (above), as Textual names the keys
     "ctrl+n", "ctrl+shift+n", "ctrl+t", "ctrl+shift+t", "ctrl+w", "ctrl+shift+w", "ctrl+f4",
@@ -68,5 +67,6 @@ def kept_by_browser(user_keys: Mapping[str, str]) -> list[str]:
 
 def is_web_driver(driver_class: type[Driver]) -> bool:
     """Whether the app will run under Textual's web driver (textual-serve sets TEXTUAL_DRIVER to it),
-    known before the driver exists (`App.is_web` answers only once it runs)."""
-    return issubclass(driver_class, WebDriver)
+    known before the driver exists (`App.is_web` answers only once it runs). By name: a terminal
+    app never loads the web driver's modules."""
+    return any(f"{c.__module__}.{c.__qualname__}" == "textual.drivers.web_driver.WebDriver" for c in driver_class.__mro__)
