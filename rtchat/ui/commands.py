@@ -28,6 +28,7 @@ COMMANDS = (
     ("Apply persona", "a configured [personas.NAME]: prompt, model, effort (/persona NAME)", "start_slash('persona')"),
     ("Reload personas", "re-read the config and name the personas it holds (/persona)", "list_personas"),
     ("Attach a file", "an image, PDF or text file for the next prompt (/attach PATH)", "start_slash('attach')"),
+    ("Paste image from clipboard", "attach the clipboard's image to the next prompt (ctrl+v, /paste)", "paste_image"),
     ("Open input in editor", "write the prompt in $VISUAL / $EDITOR (ctrl+e)", "open_editor"),
     ("Copy a code block", "one code block of the focused (else the last) answer (F2)", "copy_code_block"),
     ("Clear conversation", "start afresh keeping the system prompt (/clear)", "clear_conversation"),

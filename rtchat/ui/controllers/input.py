@@ -21,6 +21,7 @@ from textual.widget import Widget
 
 from rtchat.attachments import Attachment
 from rtchat.catalog import PROTOCOLS, UnknownProvider, parse_model_ref
+from rtchat.clipboard_image import read_clipboard_image
 from rtchat.config import Config, Persona
 from rtchat.secrets import has_key
 from rtchat.store import Store
@@ -249,6 +250,28 @@ class InputController:
             self.notify(f"the {added.size_label} paste is attached as {added.name} (✕ removes it)", markup=False, timeout=4)
         elif self.prompt.text == command:  # unless the input was changed meanwhile
             self.prompt.accept_command()
+
+    def paste_image(self, copied: str = "", web: bool = False) -> None:
+        """ctrl+v, /paste: the clipboard's image becomes a pending chip, checked against the model like
+        any file. Without one, ctrl+v in the input pastes `copied` (what rtchat copied), as it did before."""
+        if web:  # the clipboard rtchat could read is the server machine's, not the browser's
+            self.refuse("in a browser rtchat cannot read your clipboard's image: save it and attach it with /attach PATH")
+            return
+        self.refused = True  # a /paste stays in the input until the image is in
+        self.spawn(self._paste_image(self.prompt.text, copied), "attach", False)
+
+    async def _paste_image(self, command: str, copied: str) -> None:
+        problem = await self.pending.add_image(read_clipboard_image)
+        if problem is None:
+            added = self.pending.files[-1]
+            await self.composer.show_pending(self.pending.files)
+            if command.strip() == "/paste" and self.prompt.text == command:
+                self.prompt.accept_command()
+            self.notify(f"the clipboard's {added.size_label} image is attached as {added.name} (✕ removes it)", markup=False, timeout=4)
+        elif command.strip() != "/paste" and self.focused() is self.prompt and copied:
+            self.prompt.action_paste()  # no image: the input's own ctrl+v (what rtchat copied)
+        else:
+            self.notify(problem, severity="warning", markup=False)
 
     def offer_path(self, path: str) -> None:
         """A pasted file path becomes `/attach PATH`: Enter attaches, editing the line sends it as text."""

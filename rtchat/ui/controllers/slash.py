@@ -44,6 +44,7 @@ SLASH_COMMANDS: tuple[Slash, ...] = (
     Slash("system", "set this conversation's system prompt; no text opens its screen", "edit_system_prompt", "set_system_prompt", "TEXT"),
     Slash("persona", "apply a configured persona (prompt, model, effort); no name re-reads the config and lists them", "list_personas", "use_persona", "NAME", "persona"),
     Slash("attach", "attach a file (image, PDF or text) to the next prompt", None, "attach_file", "PATH", "path"),
+    Slash("paste", "attach the clipboard's image to the next prompt (ctrl+v)", "paste_image"),
     Slash("tools", "this conversation's MCP servers and tools, on or off", "pick_tools"),
     Slash("new", "start a new conversation", "new_conversation"),
     Slash("clear", "clear the conversation, keeping its system prompt", "clear_conversation"),

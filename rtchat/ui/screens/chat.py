@@ -311,6 +311,15 @@ class ChatScreen(Screen[None]):
     def action_attach_file(self, typed: str) -> None:
         self.input.attach_file(typed)
 
+    def action_paste_image(self) -> None:
+        self.input.paste_image(self.app.clipboard, web=self.app.is_web)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """ctrl+v is the chat's only while no dialog is open (a dialog's input pastes as it always did)."""
+        if action == "paste_image":
+            return self.app.screen is self
+        return True
+
     @on(PromptInput.LargePaste)
     def _large_paste(self, event: PromptInput.LargePaste) -> None:
         self.input.attach_paste(event.text)
