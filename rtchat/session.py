@@ -20,6 +20,7 @@ from rtchat.conversation import Conversation
 from rtchat.events import Notice
 from rtchat.pricing import price_for
 from rtchat.secrets import lookup_key
+from rtchat.share import DEFAULT_FPS, ShareError, ShareRequest, Sharing, limits_for, share_refusal
 from rtchat.target import Target, is_free, is_local
 from rtchat.tools.approval import Approver, ConversationTools
 from rtchat.tools.registry import DEMO_SERVER, LOOPBACK_PROVIDER, ToolRegistry
@@ -76,6 +77,8 @@ class Session:
         self.wire_log = None  # a rtchat.debuglog.WireLog under --debug
         self._prices = config.prices
         self._tools: ToolRegistry | None = None
+        self.sharing: Sharing | None = None  # the screen, camera or file being shared (start_share)
+        self._share_unsubscribe: Callable[[], None] | None = None
 
     def client_for(self, base_url: str) -> httpx.AsyncClient:
         local = is_local(base_url)
@@ -221,7 +224,65 @@ class Session:
         turn_choices = ConversationTools(set(names), choices.disabled_tools, choices.always)
         return ToolSession(self.tool_registry(), approver, turn_choices, self.config.tools, target.provider.id, save_always=save_always)
 
+    # ---------------------------------------------------------------- sharing (issue 29)
+
+    def share_refusal(self, target: Target, protocol: str) -> str | None:
+        """Why frames cannot go to `target` over `protocol`, in one line naming what would (None: they can)."""
+        return share_refusal(target, protocol, self._socket_wire(target, protocol))
+
+    def _socket_wire(self, target: Target, protocol: str) -> str | None:
+        if protocol not in ("websocket", "webrtc"):
+            return None
+        from rtchat.live.pool import socket_wire_for  # noqa: PLC0415 - the socket stack loads with the first socket turn
+
+        return socket_wire_for(target, protocol)
+
+    async def start_share(self, request: ShareRequest, target: Target, protocol: str, conversation: Conversation | None = None, fps: float = DEFAULT_FPS) -> Sharing:
+        """Start sharing `request` with `target` over `protocol` (any share running is stopped
+        first). Over Gemini Live each frame streams into the conversation's open session; every
+        other wire takes the latest frame with the next user turn (`frame_for_turn`).
+        ShareError (one line) when the model or protocol cannot take frames or the source fails."""
+        await self.stop_share()
+        refusal = self.share_refusal(target, protocol)
+        if refusal is not None:
+            raise ShareError(refusal)
+        limits = limits_for(target, self._socket_wire(target, protocol))
+        sharing = Sharing(request, fps=fps, max_fps=limits.max_fps, scale=limits.scale)
+        await sharing.start()
+        self.sharing = sharing
+        if limits.delivery == "stream" and conversation is not None:
+            connection = self.connection_for(target, conversation, protocol)
+            if connection is not None:  # Gemini Live: the one streaming wire
+                self._share_unsubscribe = sharing.on_frame(lambda frame: self._stream(sharing, connection, frame))
+                self._stream(sharing, connection, sharing.latest())
+        return sharing
+
+    def _stream(self, sharing: Sharing, connection: LiveConnection, frame) -> None:
+        async def send() -> None:
+            if await connection.send_video(frame.jpeg):
+                sharing.mark_sent(frame)
+
+        if frame is not None:
+            connection.spawn(send())
+
+    def frame_for_turn(self) -> Attachment | None:
+        """The latest shared frame for a user turn (as an image attachment), when a share is
+        running and its frames go with turns; None otherwise (or when it was sent already)."""
+        if self.sharing is None or not self.sharing.running or self._share_unsubscribe is not None:
+            return None
+        return self.sharing.take_for_turn()
+
+    async def stop_share(self) -> None:
+        """Stop any share (the model, protocol or session changed, or the user said so)."""
+        sharing, self.sharing = self.sharing, None
+        if self._share_unsubscribe is not None:
+            self._share_unsubscribe()
+            self._share_unsubscribe = None
+        if sharing is not None:
+            await sharing.aclose()
+
     async def aclose(self) -> None:
+        await self.stop_share()
         if self._tools is not None:  # first: no server process outlives the session, Ctrl-C included
             tools, self._tools = self._tools, None
             await tools.aclose()

@@ -1,0 +1,66 @@
+"""`/share` arguments and who may share: parsed once, refused in one line naming what would work."""
+
+from __future__ import annotations
+
+import pytest
+
+from rtchat.catalog import BUILTIN, ModelInfo
+from rtchat.share import Region, ScaleRule, ShareError, ShareRequest, parse_share, share_refusal
+from rtchat.target import Target
+
+
+def target(provider: str, model: str, **info) -> Target:
+    p = BUILTIN[provider]
+    model_info = ModelInfo(model, **info) if info else p.model(model)
+    return Target(p, model, model_info, "https://example.invalid", None, "none", None)
+
+
+def test_screen_monitor_region_camera_off_and_file(tmp_path):
+    clip = tmp_path / "my clip.mp4"
+    clip.write_bytes(b"x")
+    assert parse_share("screen") == ShareRequest("screen")
+    assert parse_share("screen 2") == ShareRequest("screen", monitor=2)
+    assert parse_share("screen 0,0,1280,720") == ShareRequest("screen", region=Region(0, 0, 1280, 720))
+    assert parse_share("camera") == ShareRequest("camera")
+    assert parse_share("camera /dev/video2") == ShareRequest("camera", device="/dev/video2")
+    assert parse_share(" off ") == ShareRequest("off")
+    assert parse_share(f'"{clip}"') == ShareRequest("file", path=str(clip))
+    assert parse_share("screen 2").label == "screen 2"
+    assert parse_share(f'"{clip}"').label == "file my clip.mp4"
+
+
+@pytest.mark.parametrize("text, words", [
+    ("", "say what to share"),
+    ("screen 1 2", "one monitor or one region"),
+    ("screen 0,0,0,720", "positive width and height"),
+    ("screen left", "neither a monitor number nor a region"),
+    ("nowhere.mp4", "neither screen, camera, off nor an existing video file"),
+    ('"unclosed', "cannot read"),
+])
+def test_bad_arguments_say_one_line(text, words):
+    with pytest.raises(ShareError) as caught:
+        parse_share(text)
+    assert words in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_folder_is_not_a_video(tmp_path):
+    with pytest.raises(ShareError, match="not a regular file"):
+        parse_share(str(tmp_path))
+
+
+def test_scale_rules_never_upscale():
+    assert ScaleRule(768).size_for(1920, 1080) == (768, 432)
+    assert ScaleRule(768).size_for(640, 480) == (640, 480)
+    assert ScaleRule(2048, 768).size_for(1920, 1080) == (1365, 768)
+
+
+def test_refusals_name_what_would_work():
+    text_only = share_refusal(target("deepseek", "deepseek-chat"), "sse")
+    assert text_only is not None and "deepseek/deepseek-chat reads no images" in text_only and "gpt-realtime" in text_only
+    socket = share_refusal(target("deepseek", "deepseek-v4-flash"), "websocket", "deepseek_socket")
+    assert socket is not None and "DeepSeek socket carries text only" in socket
+    beta = share_refusal(target("openai", "gpt-realtime"), "websocket", "openai_realtime", dialect="beta")
+    assert beta is not None and "cannot carry image bytes" in beta
+    assert share_refusal(target("openai", "gpt-realtime"), "webrtc", "openai_realtime", dialect="ga") is None
+    assert share_refusal(target("gemini", "gemini-live-2.5-flash-preview"), "websocket", "gemini_live") is None
+    assert share_refusal(target("anthropic", "claude-sonnet-4-5"), "sse") is None
