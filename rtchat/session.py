@@ -17,10 +17,11 @@ from rtchat.attachments import Attachment, problem_for, socket_problem
 from rtchat.catalog import EFFORTS, ModelRef, parse_model_ref
 from rtchat.config import Config
 from rtchat.conversation import Conversation
+from rtchat.errors import ReportedFailure
 from rtchat.events import Notice
 from rtchat.pricing import price_for
 from rtchat.secrets import lookup_key
-from rtchat.share import DEFAULT_FPS, ShareError, ShareRequest, Sharing, limits_for, share_refusal
+from rtchat.share import DEFAULT_FPS, Frame, ShareError, ShareRequest, Sharing, limits_for, share_refusal
 from rtchat.target import Target, is_free, is_local
 from rtchat.tools.approval import Approver, ConversationTools
 from rtchat.tools.registry import DEMO_SERVER, LOOPBACK_PROVIDER, ToolRegistry
@@ -250,25 +251,38 @@ class Session:
         sharing = Sharing(request, fps=fps, max_fps=limits.max_fps, scale=limits.scale)
         await sharing.start()
         self.sharing = sharing
-        if limits.delivery == "stream" and conversation is not None:
-            connection = self.connection_for(target, conversation, protocol)
-            if connection is not None:  # Gemini Live: the one streaming wire
-                self._share_unsubscribe = sharing.on_frame(lambda frame: self._stream(sharing, connection, frame))
-                self._stream(sharing, connection, sharing.latest())
+        if limits.delivery == "stream" and conversation is not None:  # Gemini Live: the one streaming wire
+            try:
+                await self.live_pool().open(target, conversation)  # frames flow from now on, not from the first message
+            except ReportedFailure as exc:  # the socket could not open: said as the turn would say it
+                await sharing.aclose()
+                raise ShareError(exc.error.message) from None
+            self._share_unsubscribe = sharing.on_frame(lambda frame: self._stream(sharing, target, conversation, protocol, frame))
+            self._stream(sharing, target, conversation, protocol, sharing.latest())
         return sharing
 
-    def _stream(self, sharing: Sharing, connection: LiveConnection, frame) -> None:
+    def _stream(self, sharing: Sharing, target: Target, conversation: Conversation, protocol: str, frame: Frame | None) -> None:
+        """One frame into the conversation's Live session when it is open (looked up per frame: the
+        session opens with the first message and may be reopened); dropped otherwise."""
+        connection = self.connection_for(target, conversation, protocol)
+        if frame is None or connection is None or not connection.is_open:
+            return
+
         async def send() -> None:
             if await connection.send_video(frame.jpeg):
                 sharing.mark_sent(frame)
 
-        if frame is not None:
-            connection.spawn(send())
+        connection.spawn(send())
+
+    @property
+    def share_streams(self) -> bool:
+        """Whether the running share streams into a Live session (else its frames go with turns)."""
+        return self._share_unsubscribe is not None
 
     def frame_for_turn(self) -> Attachment | None:
         """The latest shared frame for a user turn (as an image attachment), when a share is
         running and its frames go with turns; None otherwise (or when it was sent already)."""
-        if self.sharing is None or not self.sharing.running or self._share_unsubscribe is not None:
+        if self.sharing is None or not self.sharing.running or self.share_streams:
             return None
         return self.sharing.take_for_turn()
 

@@ -37,6 +37,7 @@ MODELS: dict[str, str] = {
     "redacted": "echo, preceded by a redacted (encrypted) thinking block",
     "deliberate": "echo after two signed thinking blocks with a redacted one between them (Anthropic's hardest shape)",
     "tools": "calls the tools it is offered (`name(key=value)` in the prompt, else the first with sample arguments), then quotes their results",
+    "vision": "says what images arrived: sockets count shared frames (\"got 14 frames, last 768x432 JPEG\"), HTTP the images of the conversation",
     "refusal": "always declines (OpenAI refusal deltas, Anthropic/Gemini refusal stop)",
     "fault-length": "echo cut short with a max-tokens finish reason",
     "fault-error-midstream": "10 answer tokens, then an in-stream error frame",
@@ -326,6 +327,16 @@ def echo_text(conversation: Conversation) -> str:
     return f"{text}\n\n{received}" if received else text
 
 
+def images_report(conversation: Conversation) -> str:
+    """The `vision` model over HTTP: the images the conversation carried (a request has no frame
+    stream, so each turn's image is one frame): "got 3 frames, last 41 KB JPEG"."""
+    images = [(media_type, size) for message in conversation.messages for media_type, size in message.files if media_type.startswith("image/")]
+    if not images:
+        return "got no frames"
+    media_type, size = images[-1]
+    return f"got {_plural(len(images), 'frame')}, last {_size(size)} {_kind(media_type)}"
+
+
 def received_line(conversation: Conversation) -> str:
     """What came with the prompt, so tests can prove what went over the wire:
     "_got a 12 KB PNG and a system prompt of 40 characters._" (empty when nothing did)."""
@@ -370,6 +381,8 @@ def write_script(base: str, conversation: Conversation, *, thinking: bool) -> Sc
         return tools_script(conversation, thinking=thinking)
     if base == "endless":
         return Script(text=lorem_text(), endless=True)
+    if base == "vision":
+        return Script(text=images_report(conversation))
     if base == "refusal":
         return Script(text=REFUSAL_TEXT, answer_kind="refusal", stop="refusal")
     if base == "redacted":

@@ -50,7 +50,7 @@ class ScreenSource:
         except ImportError:
             raise ShareError("screen sharing needs the mss package (pip install mss)") from None
         try:
-            self._mss = mss.mss()
+            self._mss = (getattr(mss, "MSS", None) or mss.mss)()  # mss 10 names the class MSS; older ones only the factory
         except Exception as exc:  # mss raises its own ScreenShotError, and ctypes errors on odd servers
             raise ShareError(f"cannot open the screen: {exc}") from None
         monitors = self._mss.monitors

@@ -77,6 +77,7 @@ class Sharing:
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self.done = asyncio.Event()  # set once the thread has ended (stopped or failed)
+        self._changed = asyncio.Event()  # a frame was made or sent, or sharing ended (`until`)
 
     # ---- who listens
 
@@ -106,6 +107,16 @@ class Sharing:
         """A frame went to the model (a Live session streamed it)."""
         del frame
         self.frames_sent += 1
+        self._changed.set()
+
+    async def until(self, condition: Callable[[Sharing], bool]) -> None:
+        """Wait until `condition(self)` holds (checked at each frame made or sent); ShareError
+        when sharing ends first."""
+        while not condition(self):
+            if self.done.is_set():
+                raise ShareError(self.error or f"sharing the {self.kind} stopped")
+            self._changed.clear()
+            await self._changed.wait()
 
     def take_for_turn(self) -> Attachment | None:
         """The latest frame as an image attachment for a user turn (Realtime, HTTP), counted as
@@ -181,6 +192,7 @@ class Sharing:
         self._loop.call_soon_threadsafe(self._deliver, frame)
 
     def _deliver(self, frame: Frame) -> None:
+        self._changed.set()
         if self._stop.is_set():
             return
         for callback in list(self._subscribers):
@@ -196,6 +208,7 @@ class Sharing:
 
     def _ended(self) -> None:
         self.done.set()
+        self._changed.set()
         for callback in list(self._stopped_callbacks):
             callback(self)
 

@@ -13,6 +13,7 @@ import os
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -73,8 +74,9 @@ class FileSource:
 
     kind = "file"
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, clock: Callable[[], float] = time.monotonic) -> None:
         self.path = path
+        self.clock = clock  # the file's clock (tests drive it)
         self._container: Any = None
         self._frames: Any = None
         self._shown: Image | None = None
@@ -87,7 +89,7 @@ class FileSource:
             self.close()
             raise ShareError(f"{os.path.basename(self.path)} has no video stream; share a video file")
         self._restart()
-        self._started = time.monotonic()
+        self._started = self.clock()
 
     def _restart(self) -> None:
         if self._frames is not None:
@@ -105,14 +107,14 @@ class FileSource:
 
     def grab(self) -> Image:
         """The picture at the file's clock (time since sharing began); from the start again at its end."""
-        position = time.monotonic() - self._started
+        position = self.clock() - self._started
         while True:
             frame = self._next()
             if frame is None:
                 if self._shown is None:
                     raise ShareError(f"{os.path.basename(self.path)} has no frame to show")
                 self._restart()
-                self._started = time.monotonic()
+                self._started = self.clock()
                 return self._shown  # the last picture closes the loop; the next grab starts over
             at = float(frame.time) if frame.time is not None else self._shown_at + 1 / 30
             self._shown, self._shown_at = frame.to_image(), at
@@ -130,8 +132,9 @@ class CameraSource:
 
     kind = "camera"
 
-    def __init__(self, device: str | None = None) -> None:
+    def __init__(self, device: str | None = None, capture: str | None = "") -> None:
         self.device = device
+        self.capture = capture  # the capture format; "" is the platform's (None: let FFmpeg guess, as for a file)
         self._container: Any = None
         self._latest: Image | None = None
         self._have_one = threading.Event()
@@ -140,7 +143,7 @@ class CameraSource:
         self._error: str | None = None
 
     def open(self) -> None:
-        fmt = capture_format()
+        fmt = capture_format() if self.capture == "" else self.capture
         device = self.device
         if device is None:
             cameras = list_cameras()
