@@ -32,7 +32,7 @@ from rtchat.ui.controllers.editor import NoTerminal, Run, edit_text
 from rtchat.ui.controllers.export_file import export_path, write_export
 from rtchat.ui.controllers.history import HistoryController
 from rtchat.ui.controllers.model import ModelController
-from rtchat.ui.controllers.slash import Sources, parse
+from rtchat.ui.controllers.slash import Sources, is_command, parse
 from rtchat.ui.controllers.state import ChatState
 from rtchat.ui.controllers.system_prompt import SystemPrompt
 from rtchat.ui.controllers.turns import TurnController
@@ -91,6 +91,7 @@ class InputController:
         copy: Callable[[str], None],
         focused: Callable[[], Widget | None],
         run_editor: Run,
+        frame_for_turn: Callable[[], Attachment | None] = lambda: None,
     ) -> None:
         self.config = config
         self.state = state
@@ -113,6 +114,7 @@ class InputController:
         self.copy = copy
         self.focused = focused
         self.run_editor = run_editor
+        self.frame_for_turn = frame_for_turn  # a running share's latest frame, for the prompt being sent
         self.refused = False  # set when an action said why it could not run: its slash command stays in the input
 
     def refuse(self, line: str) -> None:
@@ -131,6 +133,19 @@ class InputController:
         self.refused = False
         await self.run_action(call.action)
         if not self.refused:
+            self.prompt.accept_command()
+
+    def run_slowly(self, doing: Callable[[], Awaitable[str | None]], group: str) -> None:
+        """A command whose work takes a while (opening a camera) runs in a worker: the input stays
+        live meanwhile; the command leaves it once done, or stays with the one line `doing` returns."""
+        self.refused = True  # not yet accepted: `_run_slowly` accepts it when done
+        self.spawn(self._run_slowly(doing, self.prompt.text), group, False)
+
+    async def _run_slowly(self, doing: Callable[[], Awaitable[str | None]], command: str) -> None:
+        problem = await doing()
+        if problem:
+            self.notify(problem, severity="warning", markup=False)
+        elif is_command(command) and self.prompt.text == command:
             self.prompt.accept_command()
 
     def start_slash(self, name: str) -> None:
@@ -302,6 +317,9 @@ class InputController:
             self.prompt.move_cursor(self.prompt.document.end)
             return
         files = self.pending.take()
+        frame = self.frame_for_turn()
+        if frame is not None:  # sharing with a model that takes images per turn: the latest frame goes along
+            files.append(frame)
         if files:
             await self.composer.show_pending([])
         await self.turns.submit(text, files)

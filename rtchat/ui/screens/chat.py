@@ -34,6 +34,7 @@ from rtchat.ui.controllers.history import HistoryController
 from rtchat.ui.controllers.input import InputController, slash_sources
 from rtchat.ui.controllers.model import ModelController
 from rtchat.ui.controllers.settings import Settings
+from rtchat.ui.controllers.share import ShareController
 from rtchat.ui.controllers.state import ChatState
 from rtchat.ui.controllers.system_prompt import SystemPrompt
 from rtchat.ui.controllers.tools import ToolsController
@@ -134,7 +135,17 @@ class ChatScreen(Screen[None]):
             copy=lambda text: self.app.copy_to_clipboard(text),
             focused=lambda: self.app.focused,
             run_editor=run_editor,
+            frame_for_turn=lambda: self.share.frame_for_turn(),
         )
+        self.share = ShareController(
+            self.state, self.session, self.history, self.status, self.prompt,
+            notify=lambda *args, **kwargs: self.notify(*args, **kwargs),
+            show_notice=self.transcript.show_notice,
+            spawn=lambda work: self.run_worker(work, group="share"),
+            keys_changed=lambda: self.app.refresh_bindings(),
+            stop_key=lambda: key_for("stop_sharing", config.keys or {}),
+        )
+        self.models.changed = self.share.follow_choice
 
     def compose(self) -> ComposeResult:
         yield self.transcript
@@ -183,6 +194,7 @@ class ChatScreen(Screen[None]):
     async def close(self) -> None:
         """When the app ends: the turn stops, the microphone and the store close."""
         self.turns.cancel()
+        await self.share.stop(None)  # recorded before the history closes
         await self.voice.close()
         await self.history.close()
 
@@ -194,6 +206,7 @@ class ChatScreen(Screen[None]):
 
     def _refresh_live_figures(self) -> None:
         self.voice.show()  # the input level meter moves while listening
+        self.share.show()  # the frame count moves while sharing
         running = self.turns.show_figures()
         self.jump_hint.show(running and not self.transcript.following)
 
@@ -257,8 +270,10 @@ class ChatScreen(Screen[None]):
 
     def interrupt(self, alone: bool) -> None:
         """ctrl+c (the app's key): stop the answer at once (keeping it); when idle and `alone` (no
-        dialog above this screen), clear the input."""
-        if self.turns.cancel():  # a spoken answer stops as a barge-in does
+        dialog above this screen), clear the input. A second ctrl+c soon after, while sharing, stops the share."""
+        if self.share.interrupt():
+            pass
+        elif self.turns.cancel():  # a spoken answer stops as a barge-in does
             pass
         elif self.voice.interrupt():
             pass
@@ -315,10 +330,36 @@ class ChatScreen(Screen[None]):
         self.input.paste_image(self.app.clipboard, web=self.app.is_web)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """ctrl+v is the chat's only while no dialog is open (a dialog's input pastes as it always did)."""
+        """ctrl+v is the chat's only while no dialog is open (a dialog's input pastes as it always did);
+        the share key offers /share, or while sharing stops it (and only then is in the footer)."""
         if action == "paste_image":
             return self.app.screen is self
+        if action == "stop_sharing":
+            return self.share.active
+        if action == "offer_share":
+            return not self.share.active
         return True
+
+    # --- sharing the screen, a camera or a file (the ShareController) ------------------------
+
+    def action_offer_share(self) -> None:
+        self.input.start_slash("share")
+
+    def action_use_share(self, typed: str) -> None:
+        self.input.run_slowly(lambda: self.share.use(typed), "share")
+
+    async def action_stop_sharing(self) -> None:
+        await self.share.stop("sharing stopped")
+
+    def action_pick_camera(self) -> None:
+        from rtchat.ui.screens.camera_picker import CameraPicker  # deferred: a screen loads when first opened, off the app's first frame
+
+        def chosen(device: str | None) -> None:
+            if device is not None:
+                self.share.camera = device
+                self.notify(f"camera {device}: /share camera opens it", markup=False, timeout=3)
+
+        self.app.push_screen(CameraPicker(self.share.camera, self.share.list_cameras), chosen)
 
     @on(PromptInput.LargePaste)
     def _large_paste(self, event: PromptInput.LargePaste) -> None:
@@ -348,6 +389,7 @@ class ChatScreen(Screen[None]):
 
     @work(exclusive=True, group="conversation")
     async def action_clear_conversation(self) -> None:
+        await self.share.stop("sharing stopped: the conversation was cleared")
         await self.input.clear_conversation()
         self.tools.reset()
 
@@ -480,6 +522,7 @@ class ChatScreen(Screen[None]):
 
     @work(exclusive=True, group="conversation")
     async def action_new_conversation(self) -> None:
+        await self.share.stop("sharing stopped: a new conversation")
         await self.input.start_afresh(keep_system=False)
         self.tools.reset()
         self.notify("new conversation", timeout=2)
@@ -490,6 +533,7 @@ class ChatScreen(Screen[None]):
         if self.history.store is None:
             return
         await self.turns.stop()
+        await self.share.stop("sharing stopped: another conversation")
         try:
             reopened = await self.history.reopen(conversation_id)
         except (StoreError, KeyError) as exc:
