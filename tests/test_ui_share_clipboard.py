@@ -9,14 +9,15 @@ import pytest
 from rtchat.clipboard_image import ClipboardProblem, best_type, read_clipboard_image
 from tests.support.attachments import png
 from tests.support.ui import answers, chips, idle, make_app, notices, ready, send, wait_for
-from tests.support.xvfb import clipboard_owner, xvfb
+from tests.support.clipboard import clipboard_owner
+from tests.support.share_sources import xvfb
 
 pytestmark = pytest.mark.usefixtures("isolated")
 
 
 @pytest.fixture
-def display(monkeypatch):
-    with xvfb() as name:
+def display(monkeypatch, tmp_path):
+    with xvfb(tmp_path) as name:
         monkeypatch.setenv("DISPLAY", name)
         monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
         yield name

@@ -29,7 +29,7 @@ COMMANDS = (
     ("Reload personas", "re-read the config and name the personas it holds (/persona)", "list_personas"),
     ("Attach a file", "an image, PDF or text file for the next prompt (/attach PATH)", "start_slash('attach')"),
     ("Paste image from clipboard", "attach the clipboard's image to the next prompt (ctrl+v, /paste)", "paste_image"),
-    ("Share screen, camera or video file", "show the model what you see: /share screen|camera|FILE (F10); the status line says while it lasts", "offer_share"),
+    ("Share screen, camera or video file", "show the model what you see: /share screen|camera|FILE (F10); the status line says while it lasts", "start_slash('share')"),
     ("Stop sharing", "stop the screen, camera or file share (F10, ctrl+c twice, /share off)", "use_share('off')"),
     ("Choose camera", "the camera /share camera opens, the list scanned again (F12)", "pick_camera"),
     ("Open input in editor", "write the prompt in $VISUAL / $EDITOR (ctrl+e)", "open_editor"),

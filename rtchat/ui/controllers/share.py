@@ -107,12 +107,8 @@ class ShareController:
         return None
 
     async def _say_how_frames_go(self, ref: str) -> None:
-        """Realtime takes images, not video: said once, where the turns are."""
-        if self.state.protocol == "sse" or self._told_per_turn:
-            return
-        from rtchat.live.pool import socket_wire_for  # noqa: PLC0415 - the socket stack, already loaded for a socket turn
-
-        if self.state.target is not None and socket_wire_for(self.state.target, self.state.protocol) == "openai_realtime":
+        """A socket session that takes images, not video (Realtime): said once, where the turns are."""
+        if self.state.protocol != "sse" and not self.session.share_streams and not self._told_per_turn:
             self._told_per_turn = True
             await self.show_notice(Notice(f"{ref} takes images, not video: the latest shared frame goes with each of your turns"))
 

@@ -142,7 +142,7 @@ class ChatScreen(Screen[None]):
             notify=lambda *args, **kwargs: self.notify(*args, **kwargs),
             show_notice=self.transcript.show_notice,
             spawn=lambda work: self.run_worker(work, group="share"),
-            keys_changed=lambda: self.app.refresh_bindings(),
+            keys_changed=lambda: self.refresh_bindings() if self.is_attached else None,
             stop_key=lambda: key_for("stop_sharing", config.keys or {}),
         )
         self.models.changed = self.share.follow_choice
@@ -336,14 +336,11 @@ class ChatScreen(Screen[None]):
             return self.app.screen is self
         if action == "stop_sharing":
             return self.share.active
-        if action == "offer_share":
+        if action == "start_slash" and parameters == ("share",):  # the share key: while sharing, it stops
             return not self.share.active
         return True
 
     # --- sharing the screen, a camera or a file (the ShareController) ------------------------
-
-    def action_offer_share(self) -> None:
-        self.input.start_slash("share")
 
     def action_use_share(self, typed: str) -> None:
         self.input.run_slowly(lambda: self.share.use(typed), "share")
