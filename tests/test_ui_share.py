@@ -12,8 +12,8 @@ import pytest
 from rtchat.catalog import ModelInfo
 from rtchat.store import ShareRecord, Store
 from rtchat.ui.widgets.transcript.messages import UserMessage
-from tests.support.share_sources import make_video
-from tests.support.ui import answers, chips, idle, loopback_app, make_app, notices, ready, send, wait_for
+from tests.support.share_sources import make_video, xvfb
+from tests.support.ui import answers, chips, idle, loopback_app, make_app, notices, plain, ready, send, wait_for
 
 pytestmark = pytest.mark.usefixtures("isolated")
 
@@ -169,3 +169,37 @@ async def test_the_camera_picker_lists_what_it_finds_and_scans_again():
         await pilot.press("down", "enter")
         await wait_for(pilot, lambda: app.chat.share.camera == "/dev/video6")
         assert notices(app)[-1] == "camera /dev/video6: /share camera opens it"
+
+
+async def test_realtime_takes_the_latest_frame_with_each_typed_turn_said_once(clip):
+    app = make_app(model="loopback/vision", protocol="websocket")  # the loopback's socket: a Realtime GA session
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        await share(pilot, clip)
+        told = "loopback/vision takes images, not video: the latest shared frame goes with each of your turns"
+        await wait_for(pilot, lambda: told in plain(app.transcript))
+        await send(pilot, "what do you see?")
+        await wait_for(pilot, lambda: idle(app) and len(answers(app)) == 1, timeout=30)
+        assert answers(app)[0].startswith("got 1 frame, last ") and answers(app)[0].endswith("JPEG")
+        assert chips(app.transcript.query(UserMessage).last())[0].startswith("file-frame-")
+        await pilot.press(*"/share off", "enter")
+        await wait_for(pilot, lambda: not app.chat.share.active)
+        await share(pilot, clip)
+        assert plain(app.transcript).count(told) == 1, "said once"
+
+
+async def test_sharing_a_real_screen_from_the_app(tmp_path, monkeypatch):
+    with xvfb(tmp_path) as display:  # a real X server showing known stripes
+        monkeypatch.setenv("DISPLAY", display)
+        monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+        app = make_app(model="loopback/vision")
+        async with app.run_test(size=(80, 24)) as pilot:
+            await ready(pilot)
+            await share(pilot, "screen")
+            assert app.status.sharing == "sharing screen · 1 fps · 0 frames"
+            await send(pilot, "what is on my screen?")
+            await wait_for(pilot, lambda: idle(app) and len(answers(app)) == 1, timeout=30)
+            assert answers(app)[0].startswith("got 1 frame, last ")
+            assert chips(app.transcript.query(UserMessage).last())[0].startswith("screen-frame-")
+            await pilot.press("f10")
+            await wait_for(pilot, lambda: not app.chat.share.active)
