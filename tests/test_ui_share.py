@@ -203,3 +203,22 @@ async def test_sharing_a_real_screen_from_the_app(tmp_path, monkeypatch):
             assert chips(app.transcript.query(UserMessage).last())[0].startswith("screen-frame-")
             await pilot.press("f10")
             await wait_for(pilot, lambda: not app.chat.share.active)
+
+
+async def test_a_source_that_cannot_open_is_one_line_and_nothing_starts(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "notes.txt").write_text("not a video")
+    app = make_app(model="loopback/vision")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        for typed, said in (
+            ("notes.txt", "cannot open notes.txt: "),
+            ("camera /dev/video-none", "cannot open /dev/video-none: "),
+            ("sideways", "'sideways' is neither screen, camera, off nor an existing video file; use /share screen"),
+        ):
+            app.prompt.clear()
+            await pilot.press(*f"/share {typed}", "enter")
+            await wait_for(pilot, lambda: any(line.startswith(said) for line in notices(app)))
+            assert all("\n" not in line for line in notices(app))
+            assert app.prompt.text == f"/share {typed}", "the command stays, to be fixed"
+            assert not app.chat.share.active and app.status.sharing is None
