@@ -21,7 +21,7 @@ from rtchat.errors import ReportedFailure
 from rtchat.events import Notice
 from rtchat.pricing import price_for
 from rtchat.secrets import lookup_key
-from rtchat.share import DEFAULT_FPS, Frame, ShareError, ShareRequest, Sharing, limits_for, share_refusal
+from rtchat.share import DEFAULT_FPS, Frame, ShareError, ShareRequest, Sharing, limits_for, share_note, share_refusal
 from rtchat.target import Target, is_free, is_local
 from rtchat.tools.approval import Approver, ConversationTools
 from rtchat.tools.registry import DEMO_SERVER, LOOPBACK_PROVIDER, ToolRegistry
@@ -250,6 +250,7 @@ class Session:
         limits = limits_for(target, self._socket_wire(target, protocol))
         sharing = Sharing(request, fps=fps, max_fps=limits.max_fps, scale=limits.scale)
         await sharing.start()
+        sharing.note = share_note(limits, target)  # said once by whoever started it
         self.sharing = sharing
         if limits.delivery == "stream" and conversation is not None:  # Gemini Live: the one streaming wire
             try:
@@ -285,6 +286,26 @@ class Session:
         if self.sharing is None or not self.sharing.running or self.share_streams:
             return None
         return self.sharing.take_for_turn()
+
+    def share_into_voice(self, link) -> Callable[[], None]:
+        """Hand the running share to a voice link (`rtchat.voice.links`): a Live link streams
+        each frame; a Realtime link takes the latest with each spoken turn. Returns the undo."""
+        sharing = self.sharing
+        if sharing is None:
+            return lambda: None
+        if self.share_streams:
+            def stream(frame: Frame) -> None:
+                if link.send_video(frame.jpeg):
+                    sharing.mark_sent(frame)
+
+            return sharing.on_frame(stream)
+
+        def latest() -> str | None:
+            frame = sharing.take_for_turn() if sharing.running else None
+            return frame.data_url() if frame is not None else None
+
+        link.frame_for_turn = latest
+        return lambda: setattr(link, "frame_for_turn", lambda: None)
 
     async def stop_share(self) -> None:
         """Stop any share (the model, protocol or session changed, or the user said so)."""

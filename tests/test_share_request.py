@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from rtchat.catalog import BUILTIN, ModelInfo
-from rtchat.share import Region, ScaleRule, ShareError, ShareRequest, parse_share, share_refusal
+from rtchat.share import Region, ScaleRule, ShareError, ShareRequest, Sharing, parse_share, share_refusal
 from rtchat.target import Target
 
 
@@ -64,3 +64,40 @@ def test_refusals_name_what_would_work():
     assert share_refusal(target("openai", "gpt-realtime"), "webrtc", "openai_realtime", dialect="ga") is None
     assert share_refusal(target("gemini", "gemini-live-2.5-flash-preview"), "websocket", "gemini_live") is None
     assert share_refusal(target("anthropic", "claude-sonnet-4-5"), "sse") is None
+
+
+class DyingCamera:
+    """A camera unplugged after its first picture: the true edge a test cannot unplug for real."""
+
+    kind = "camera"
+
+    def __init__(self) -> None:
+        self.grabs = 0
+        self.closed = False
+
+    def open(self) -> None:
+        pass
+
+    def grab(self, rule):
+        from PIL import Image
+
+        self.grabs += 1
+        if self.grabs > 1:
+            raise ShareError("the camera stopped: No such device")
+        return Image.new("RGB", (1280, 720), (10, 20, 30))
+
+    def close(self) -> None:
+        self.closed = True
+
+
+async def test_a_source_that_dies_stops_sharing_with_its_one_line():
+    camera = DyingCamera()
+    sharing = Sharing(parse_share("camera"), camera, fps=10, max_fps=1)
+    stopped = []
+    sharing.on_stopped(stopped.append)
+    await sharing.start()
+    assert sharing.fps == 1 and sharing.rate_note == "10 fps asked; this model takes at most 1 per second, so frames go at 1 fps"
+    with pytest.raises(ShareError, match=r"^the camera stopped: No such device$"):
+        await sharing.until(lambda s: False)
+    assert stopped == [sharing] and sharing.error == "the camera stopped: No such device" and camera.closed
+    assert sharing.latest().width == 768 and sharing.latest().height == 432 and not sharing.running

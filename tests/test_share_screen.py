@@ -13,6 +13,7 @@ from PIL import Image
 from rtchat.conversation import ChatMessage, Conversation
 from rtchat.share import ScaleRule, ShareError, Sharing, parse_share
 from rtchat.share.screen import display_problem
+from tests.support.attachments import ask_process
 from tests.support.share_sources import BLUE, RED, expected_colour, xvfb
 from tests.support.turns import done_of, errors_of, run_turn, text_of
 from tests.support.wait import until
@@ -98,6 +99,7 @@ async def test_gemini_live_streams_the_screen_as_realtime_video_and_vision_count
         target = await session.resolve("gemini/vision")
         sharing = await session.start_share(parse_share("screen"), target, "websocket", conversation)
         assert sharing.fps == 1 and sharing.scale == ScaleRule(768)
+        assert sharing.note == "frames stream into gemini/vision's Live session at up to 1 per second, beside your words and voice"
         events, _ = await run_turn(session, target, conversation, "are you there?", protocol="websocket")
         assert errors_of(events) == [] and done_of(events) == "complete"
         [connection] = loopback.connections
@@ -122,6 +124,7 @@ async def test_realtime_takes_the_latest_frame_with_each_user_turn(screen, isola
         target = await session.resolve("loopback/vision", loopback.url + "/v1")
         sharing = await session.start_share(parse_share("screen"), target, protocol, conversation)
         assert sharing.scale == ScaleRule(2048, 768)
+        assert sharing.note == "loopback/vision takes images, not video: the latest frame goes with each of your turns"
         frame = session.frame_for_turn()
         assert frame is not None and frame.media_type == "image/jpeg" and frame.name == "screen-frame-1.jpg"
         assert session.frame_for_turn() is None, "the same frame is not sent twice"
@@ -152,3 +155,12 @@ async def test_a_text_only_model_refuses_to_share_in_one_line(screen, isolated, 
         assert session.sharing is None
     finally:
         await session.aclose()
+
+
+async def test_ask_shares_a_screen_region_with_a_realtime_turn(screen, tmp_path, loopback):
+    code, out, err = await ask_process(tmp_path, "-m", "loopback/vision", "--base-url", loopback.url + "/v1", "--protocol", "websocket", "--share-screen", "16,0,64,32", "what is this?", DISPLAY=screen)
+    assert code == 0, err
+    assert "got 1 frame, last 64x32 JPEG" in out
+    [connection] = loopback.connections
+    rgb = Image.open(io.BytesIO(connection.frames.last_data)).convert("RGB")
+    assert near(rgb.getpixel((4, 16)), RED) and near(rgb.getpixel((32, 16)), BLUE)

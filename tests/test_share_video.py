@@ -35,7 +35,7 @@ def test_a_file_plays_at_its_own_clock_and_starts_again_at_its_end(tmp_path):
         seen = []
         for at in (100.0, 100.7, 101.2, 101.3, 101.9):
             now[0] = at
-            seen.append(colour_of(source.grab()))
+            seen.append(colour_of(source.grab(ScaleRule(768))))
     finally:
         source.close()
     expected = [RED, BLUE, BLUE, RED, BLUE]  # at 1.2 s the file has ended: its last picture, then from the start
@@ -87,3 +87,12 @@ async def test_ask_attaches_the_latest_frame_for_an_http_model_and_refuses_a_tex
     code, out, err = await ask_process(tmp_path, "-m", "loopback/refusal", "--base-url", loopback.url + "/v1", "--share-file", str(clip), "hi")
     assert code == 2 and out == ""
     assert err.startswith("rtchat: loopback/refusal reads no images (it takes text); share with ") and err.count("\n") == 1
+
+
+async def test_ask_says_one_line_for_a_missing_file_and_a_bad_frame_count(tmp_path, loopback):
+    code, out, err = await ask_process(tmp_path, "-m", "loopback/vision", "--base-url", loopback.url + "/v1", "--share-file", str(tmp_path / "nowhere.mp4"), "hi")
+    assert (code, out) == (2, "") and err == f"rtchat: --share-file {tmp_path / 'nowhere.mp4'}: no such file (share a video file)\n"
+    clip = make_video(tmp_path / "clip.mp4", [RED])
+    code, out, err = await ask_process(tmp_path, "-m", "loopback/vision", "--base-url", loopback.url + "/v1", "--share-file", str(clip), "--frames", "0", "hi")
+    assert (code, out) == (2, "") and err == "rtchat: --frames must be 1 or more (got 0)\n"
+    assert loopback.records == [], "nothing was sent"

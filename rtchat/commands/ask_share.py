@@ -7,12 +7,12 @@ attachment the history keeps), the share stops, then the prompt is sent.
 
 from __future__ import annotations
 
-import shlex
+import os
 
 from rtchat.attachments import Attachment
 from rtchat.conversation import Conversation
 from rtchat.session import Session
-from rtchat.share import ShareError, parse_share
+from rtchat.share import ShareError, ShareRequest, parse_share
 from rtchat.target import Target
 
 
@@ -25,8 +25,12 @@ async def share_before_prompt(session: Session, target: Target, protocol: str, c
     ShareError (one line) when the model, the protocol or the source cannot."""
     if args.frames < 1:
         raise ShareError(f"--frames must be 1 or more (got {args.frames})")
-    text = f"screen {args.share_screen}".strip() if args.share_screen is not None else shlex.quote(args.share_file)
-    request = parse_share(text)
+    if args.share_screen is not None:
+        request = parse_share(f"screen {args.share_screen}".strip())
+    elif os.path.isfile(args.share_file):
+        request = ShareRequest("file", path=args.share_file)
+    else:
+        raise ShareError(f"--share-file {args.share_file}: no such file (share a video file)")
     sharing = await session.start_share(request, target, protocol, conversation, fps=args.share_fps)
     try:
         if session.share_streams:  # Live: the frames themselves are the input

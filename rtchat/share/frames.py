@@ -54,13 +54,24 @@ class ScaleRule:
         return max(1, round(width * factor)), max(1, round(height * factor))
 
 
-def encode(image: Image, rule: ScaleRule, index: int, captured_at: float, quality: int = JPEG_QUALITY) -> Frame:
-    """`image` scaled by `rule` and encoded as a JPEG frame."""
+def scaled(image: Image, rule: ScaleRule) -> Image:
+    """`image` fitted to `rule`: first an integer box reduction (one cheap pass over the big
+    picture), then a bilinear resize of what is left. Kept in the image's own mode."""
     size = rule.size_for(*image.size)
-    if size != image.size:
-        from PIL import Image as PILImage  # noqa: PLC0415 - Pillow loads with the first shared frame
+    if size == image.size:
+        return image
+    from PIL import Image as PILImage  # noqa: PLC0415 - Pillow loads with the first shared frame
 
-        image = image.resize(size, PILImage.Resampling.BILINEAR, reducing_gap=2.0)
+    factor = min(image.size[0] // size[0], image.size[1] // size[1])
+    if factor >= 2:
+        image = image.reduce(factor)
+    return image.resize(size, PILImage.Resampling.BILINEAR) if image.size != size else image
+
+
+def encode(image: Image, rule: ScaleRule, index: int, captured_at: float, quality: int = JPEG_QUALITY) -> Frame:
+    """`image` scaled by `rule` (a source may have done it already) and encoded as a JPEG frame."""
+    image = scaled(image, rule)
+    size = image.size
     if image.mode != "RGB":
         image = image.convert("RGB")
     out = io.BytesIO()

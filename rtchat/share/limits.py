@@ -43,6 +43,13 @@ OTHER = ShareLimits("per_turn", 1.0, ScaleRule(1568))
 SUGGESTION = "gemini/gemini-live-2.5-flash-preview (--protocol websocket), openai/gpt-realtime, or an HTTP model that reads images"
 
 
+def share_note(limits: ShareLimits, target: Target) -> str:
+    """Said once when a share starts: where its frames go."""
+    if limits.delivery == "stream":
+        return f"frames stream into {target.ref}'s Live session at up to {limits.max_fps:g} per second, beside your words and voice"
+    return f"{target.ref} takes images, not video: the latest frame goes with each of your turns"
+
+
 def limits_for(target: Target, socket_wire: str | None) -> ShareLimits:
     """The limits of a turn to `target` on `socket_wire` (None: over HTTP)."""
     if socket_wire == "gemini_live":

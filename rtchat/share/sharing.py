@@ -30,7 +30,7 @@ class FrameSource(Protocol):
 
     def open(self) -> None: ...  # ShareError (one line) when it cannot
 
-    def grab(self): ...  # a PIL image
+    def grab(self, rule: ScaleRule): ...  # a PIL image, fitted to `rule` where the source can do it cheaply
 
     def close(self) -> None: ...
 
@@ -68,7 +68,10 @@ class Sharing:
         self.frames_captured = 0
         self.frames_sent = 0
         self.error: str | None = None
+        self.note = ""  # where the frames go, said once when sharing starts (Session.start_share sets it)
         self.capture_ms: list[float] = []  # grab + scale + encode, per frame (the bench reads it)
+        self.capture_cpu_ms: list[float] = []  # the same in the sharing thread's own CPU time (a loaded machine stretches the wall time, not this)
+        self.sent_ms: list[float] = []  # capture began -> written to the socket, per streamed frame
         self._subscribers: list[FrameCallback] = []
         self._stopped_callbacks: list[Callable[[Sharing], None]] = []
         self._latest: Frame | None = None
@@ -100,12 +103,19 @@ class Sharing:
         rate = f"{self.fps:g} fps"
         return f"sharing {self.request.label} · {rate} · {self.frames_sent} frame{'s' if self.frames_sent != 1 else ''}"
 
+    @property
+    def rate_note(self) -> str | None:
+        """One line when the rate asked for was over the provider's limit (None otherwise)."""
+        if self.asked_fps <= self.fps:
+            return None
+        return f"{self.asked_fps:g} fps asked; this model takes at most {self.fps:g} per second, so frames go at {self.fps:g} fps"
+
     def latest(self) -> Frame | None:
         return self._latest
 
     def mark_sent(self, frame: Frame) -> None:
         """A frame went to the model (a Live session streamed it)."""
-        del frame
+        self.sent_ms.append((time.monotonic() - frame.captured_at) * 1000)
         self.frames_sent += 1
         self._changed.set()
 
@@ -137,7 +147,11 @@ class Sharing:
         opened: asyncio.Future[None] = self._loop.create_future()
         self._thread = threading.Thread(target=self._run, args=(opened,), name=f"rtchat-share-{self.kind}", daemon=True)
         self._thread.start()
-        await opened
+        try:
+            await opened
+        except asyncio.CancelledError:  # the caller gave up waiting: the thread must not run on unowned
+            self.stop()
+            raise
 
     def stop(self) -> None:
         """Stop capturing (the thread ends within one frame's work); safe to call twice."""
@@ -149,20 +163,18 @@ class Sharing:
             await asyncio.to_thread(self._thread.join, 5.0)
 
     def _run(self, opened: asyncio.Future[None]) -> None:
-        loop = self._loop
-        assert loop is not None
         try:
             self.source.open()
             self._capture(time.monotonic())  # the first frame before start() returns: a dead source fails here
         except ShareError as exc:
-            loop.call_soon_threadsafe(_settle, opened, exc)
+            self._post(_settle, opened, exc)
             self._finish(None)
             return
         except Exception as exc:  # a library's own error: one line all the same
-            loop.call_soon_threadsafe(_settle, opened, ShareError(f"cannot share the {self.kind}: {exc}"))
+            self._post(_settle, opened, ShareError(f"cannot share the {self.kind}: {exc}"))
             self._finish(None)
             return
-        loop.call_soon_threadsafe(_settle, opened, None)
+        self._post(_settle, opened, None)
         started = time.monotonic()
         number = 1
         error: str | None = None
@@ -184,12 +196,14 @@ class Sharing:
         self._finish(error)
 
     def _capture(self, now: float) -> None:
-        image = self.source.grab()
+        cpu = time.thread_time()
+        image = self.source.grab(self.scale)
         frame = encode(image, self.scale, self.frames_captured + 1, now)
         self.capture_ms.append((time.monotonic() - now) * 1000)
+        self.capture_cpu_ms.append((time.thread_time() - cpu) * 1000)
         self.frames_captured += 1
         self._latest = frame
-        self._loop.call_soon_threadsafe(self._deliver, frame)
+        self._post(self._deliver, frame)
 
     def _deliver(self, frame: Frame) -> None:
         self._changed.set()
@@ -204,7 +218,15 @@ class Sharing:
         except Exception:
             pass
         self.error = error
-        self._loop.call_soon_threadsafe(self._ended)
+        self._post(self._ended)
+
+    def _post(self, callback: Callable, *args: object) -> None:
+        """Run `callback(*args)` on the event loop; nothing when the loop has closed (the
+        program is ending: the thread only has to stop)."""
+        try:
+            self._loop.call_soon_threadsafe(callback, *args)
+        except RuntimeError:
+            self._stop.set()
 
     def _ended(self) -> None:
         self.done.set()

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from rtchat.share.frames import ScaleRule
 from rtchat.share.request import ShareError
 
 if TYPE_CHECKING:
@@ -69,6 +70,13 @@ def _open_av(target: str, fmt: str | None = None, options: dict[str, str] | None
         raise ShareError(f"cannot open {target}: {getattr(exc, 'strerror', None) or exc}") from None
 
 
+def picture(frame: Any, rule: ScaleRule) -> Image:
+    """A decoded video frame as an RGB picture fitted to `rule`, scaled by FFmpeg's swscale
+    on the way to RGB (one pass, no full-size RGB copy)."""
+    width, height = rule.size_for(frame.width, frame.height)
+    return frame.reformat(width=width, height=height, format="rgb24").to_image()
+
+
 class FileSource:
     """A video file, played at its own speed and looping: the frame on show when grabbed."""
 
@@ -105,7 +113,7 @@ class FileSource:
         except Exception as exc:  # av errors in a damaged file
             raise ShareError(f"cannot read {os.path.basename(self.path)}: {exc}") from None
 
-    def grab(self) -> Image:
+    def grab(self, rule: ScaleRule) -> Image:
         """The picture at the file's clock (time since sharing began); from the start again at its end."""
         position = self.clock() - self._started
         while True:
@@ -117,7 +125,7 @@ class FileSource:
                 self._started = self.clock()
                 return self._shown  # the last picture closes the loop; the next grab starts over
             at = float(frame.time) if frame.time is not None else self._shown_at + 1 / 30
-            self._shown, self._shown_at = frame.to_image(), at
+            self._shown, self._shown_at = picture(frame, rule), at
             if at >= position:
                 return self._shown
 
@@ -136,7 +144,7 @@ class CameraSource:
         self.device = device
         self.capture = capture  # the capture format; "" is the platform's (None: let FFmpeg guess, as for a file)
         self._container: Any = None
-        self._latest: Image | None = None
+        self._latest: Any = None  # the newest decoded frame (av.VideoFrame)
         self._have_one = threading.Event()
         self._stop = threading.Event()
         self._reader: threading.Thread | None = None
@@ -164,17 +172,17 @@ class CameraSource:
             for frame in self._container.decode(video=0):
                 if self._stop.is_set():
                     return
-                self._latest = frame.to_image()
+                self._latest = frame  # turned into a picture only when grabbed
                 self._have_one.set()
         except Exception as exc:  # the camera went away: the next grab says so
             self._error = f"the camera stopped: {exc}"
         finally:
             self._have_one.set()
 
-    def grab(self) -> Image:
+    def grab(self, rule: ScaleRule) -> Image:
         if self._latest is None or (self._error and not self._reader.is_alive()):
             raise ShareError(self._error or "the camera gave no picture")
-        return self._latest
+        return picture(self._latest, rule)
 
     def close(self) -> None:
         self._stop.set()

@@ -24,7 +24,7 @@ from rtchat.target import Target
 from rtchat.transports.webrtc import calls_url
 from rtchat.transports.websocket import ConnectionState, SocketFailure
 from rtchat.wire import gemini_live as live
-from rtchat.wire.openai_realtime import RealtimeProtocol, tools_update
+from rtchat.wire.openai_realtime import BETA, RealtimeProtocol, tools_update
 
 INPUT_TAIL_S = 0.12  # after the last frame leaves: RTP + the far end's jitter buffer
 
@@ -37,6 +37,7 @@ class ProtocolVoice:
     protocol: Any
     webrtc = False
     on_event: Callable[[Event], None]
+    frame_for_turn: Callable[[], str | None] = staticmethod(lambda: None)  # issue 29: a shared frame (data URL) for each spoken Realtime turn
 
     @property
     def ready(self) -> bool:
@@ -69,8 +70,20 @@ class ProtocolVoice:
         self._sent()
 
     def speech_ends(self) -> None:
+        realtime_ga = isinstance(self.protocol, RealtimeProtocol) and self.protocol.dialect != BETA  # beta has no field for image bytes
+        image = self.frame_for_turn() if realtime_ga else None
+        if image is not None:  # Realtime takes images, not video: the latest frame joins the turn before its response
+            self.protocol.send_image(image)
         self.protocol.send_speech_ends()
         self._sent()
+
+    def send_video(self, jpeg: bytes) -> bool:
+        """A shared frame into a Live session's realtime input (False: this link streams none)."""
+        if isinstance(self.protocol, RealtimeProtocol) or not self.protocol.ready:
+            return False
+        self.protocol.send_video(jpeg)
+        self._sent()
+        return True
 
     def barge_in(self, heard_ms: int | None) -> None:
         self.protocol.send_barge_in(heard_ms, self.webrtc)

@@ -251,3 +251,18 @@ class MonitorRecorder:
 def voice_target(base_url: str, model: str = "echo", key: str | None = None, provider: str = "loopback") -> Target:
     """A voice model at `base_url` (the loopback, or a peer a test runs), as a voice link takes it."""
     return Target(BUILTIN[provider], model, ModelInfo(model, protocols=PROTOCOLS, voice=True), base_url, key)
+
+
+async def spoken_once(voice, source) -> list:
+    """Start `voice` without a microphone, speak `source` (a wav source) as one push-to-talk
+    turn, collect its events up to Done, and close the session."""
+    await voice.start(open_microphone=False)
+
+    async def talk() -> None:
+        voice.capture.start()
+        await source.finished.wait()
+
+    try:
+        return await run_spoken_turn(voice, source, talk)
+    finally:
+        await voice.close()
