@@ -176,7 +176,7 @@ async def test_realtime_takes_the_latest_frame_with_each_typed_turn_said_once(cl
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot)
         await share(pilot, clip)
-        told = "loopback/vision takes images, not video: the latest shared frame goes with each of your turns"
+        told = "loopback/vision takes images, not video: the latest frame goes with each of your turns"
         await wait_for(pilot, lambda: told in plain(app.transcript))
         await send(pilot, "what do you see?")
         await wait_for(pilot, lambda: idle(app) and len(answers(app)) == 1, timeout=30)

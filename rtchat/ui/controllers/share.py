@@ -62,7 +62,7 @@ class ShareController:
         self._for: tuple[str, str] | None = None  # the (model, protocol) the share was started for
         self._started = 0.0  # wall clock, for the history
         self._first_ctrl_c: float | None = None
-        self._told_per_turn = False  # "the latest frame goes with each turn" is said once
+        self._told: set[str] = set()  # the notes said so far ("... takes images, not video: ..."): each once
 
     @property
     def sharing(self) -> Sharing | None:
@@ -103,14 +103,10 @@ class ShareController:
         sharing.on_stopped(self._source_ended)
         self.show()
         self.notify(f"{sharing.status}; {self.stop_key()} or /share off stops it", markup=False, timeout=4)
-        await self._say_how_frames_go(target.ref)
+        if sharing.note and sharing.note not in self._told:  # where the frames go: said once, where the turns are
+            self._told.add(sharing.note)
+            await self.show_notice(Notice(sharing.note))
         return None
-
-    async def _say_how_frames_go(self, ref: str) -> None:
-        """A socket session that takes images, not video (Realtime): said once, where the turns are."""
-        if self.state.protocol != "sse" and not self.session.share_streams and not self._told_per_turn:
-            self._told_per_turn = True
-            await self.show_notice(Notice(f"{ref} takes images, not video: the latest shared frame goes with each of your turns"))
 
     async def stop(self, said: str | None, severity: str = "information") -> None:
         """Stop the share (if any), record it in the history, and say `said` (None: quietly)."""
