@@ -4,6 +4,8 @@ the model, and sends it over the loopback's real socket."""
 
 from __future__ import annotations
 
+import io
+
 import pytest
 
 from rtchat.clipboard_image import ClipboardProblem, best_type, read_clipboard_image
@@ -94,3 +96,29 @@ async def test_ctrl_v_without_an_image_still_pastes_what_rtchat_copied(display):
         await pilot.press("ctrl+v")  # the X clipboard is empty: the input's own paste, as before
         await wait_for(pilot, lambda: app.prompt.text == "copied before")
         assert not app.pending.files
+
+
+def test_an_image_in_another_format_is_converted_to_png(display, tmp_path):
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (8, 4), (0, 128, 255)).save(out, "BMP")
+    with clipboard_owner(display, out.getvalue(), "image/bmp", tmp_path):
+        image = read_clipboard_image()
+    assert image.media_type == "image/png"
+    with Image.open(io.BytesIO(image.data)) as back:
+        assert back.size == (8, 4) and back.convert("RGB").getpixel((3, 2)) == (0, 128, 255)
+
+
+def test_the_pillow_path_macos_and_windows_take(display, tmp_path):
+    """ImageGrab.grabclipboard() is what macOS and Windows use; on Linux Pillow reads the same X
+    clipboard through xclip, so its path runs here for real (only the OS backend differs)."""
+    from PIL import Image
+
+    with clipboard_owner(display, png(10, 6), "image/png", tmp_path):
+        image = read_clipboard_image(platform="darwin")
+    assert image.media_type == "image/png" and image.name.endswith(".png")
+    with Image.open(io.BytesIO(image.data)) as back:
+        assert back.size == (10, 6)
+    with pytest.raises(ClipboardProblem, match="^no image on the clipboard"):
+        read_clipboard_image(platform="win32")  # nothing on it now
