@@ -11,8 +11,10 @@ import pytest
 
 from rtchat.catalog import ModelInfo
 from rtchat.store import ShareRecord, Store
+from rtchat.ui.controllers.voice_devices import silent_devices
 from rtchat.ui.widgets.transcript.messages import UserMessage
 from tests.support.share_sources import make_video, xvfb
+from tests.support.voice import HandFedSource, syllables, tap, voice_state
 from tests.support.ui import answers, chips, idle, loopback_app, make_app, notices, plain, ready, send, wait_for
 
 pytestmark = pytest.mark.usefixtures("isolated")
@@ -222,3 +224,18 @@ async def test_a_source_that_cannot_open_is_one_line_and_nothing_starts(tmp_path
             assert all("\n" not in line for line in notices(app))
             assert app.prompt.text == f"/share {typed}", "the command stays, to be fixed"
             assert not app.chat.share.active and app.status.sharing is None
+
+
+async def test_a_spoken_realtime_turn_carries_the_latest_frame(clip):
+    source = HandFedSource()  # the true edge: no microphone here; the app's own audio path from there on
+    app = make_app(model="loopback/vision", protocol="websocket", voice_devices=silent_devices(lambda: source))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        await share(pilot, clip)
+        tap(pilot, "f3")
+        await wait_for(pilot, lambda: voice_state(app) == "listening", timeout=20)
+        source.say(syllables())
+        tap(pilot, "f3")
+        await wait_for(pilot, lambda: len(answers(app)) == 1 and idle(app) and voice_state(app) == "idle", timeout=30)
+        assert answers(app)[0].startswith("got 1 frame, last ") and answers(app)[0].endswith("JPEG")
+        await wait_for(pilot, lambda: app.status.sharing == "sharing file clip.mp4 · 1 fps · 1 frame")

@@ -45,6 +45,7 @@ class ShareController:
         spawn: Callable[[Coroutine[Any, Any, Any]], object],
         keys_changed: Callable[[], None],
         stop_key: Callable[[], str],
+        voice_link: Callable[[], object | None] = lambda: None,
     ) -> None:
         self.state = state
         self.session = session
@@ -56,6 +57,8 @@ class ShareController:
         self.spawn = spawn
         self.keys_changed = keys_changed
         self.stop_key = stop_key
+        self.voice_link = voice_link  # the open voice session's link (None outside voice mode)
+        self._handed: tuple[object, Sharing, Callable[[], None]] | None = None  # (link, share, undo) given to voice
         self.camera: str | None = None  # chosen in the camera picker: what `/share camera` opens
         self.list_cameras: Callable[[], list[Camera]] = list_cameras  # the machine's (tests give theirs)
         self.now: Callable[[], float] = time.monotonic  # the ctrl+c-twice clock
@@ -115,6 +118,7 @@ class ShareController:
             return
         record = ShareRecord(sharing.kind, sharing.request.label, sharing.fps, sharing.frames_sent, self._started, time.time())
         self._for, self._first_ctrl_c = None, None
+        self._take_from_voice()
         await self.session.stop_share()
         self.show()
         if said:
@@ -151,8 +155,24 @@ class ShareController:
         """The latest frame, as the image chip a typed prompt takes (HTTP and Realtime turns)."""
         return self.session.frame_for_turn()
 
+    def follow_voice(self) -> None:
+        """Voice mode gets the running share (a Live link streams its frames; a Realtime link takes
+        the latest with each spoken turn), whichever of the two opened first; asked on every tick."""
+        link, sharing = self.voice_link(), self.session.sharing
+        handed = self._handed
+        if handed is not None and (handed[0] is not link or handed[1] is not sharing):
+            self._take_from_voice()
+        if link is not None and sharing is not None and self._handed is None:
+            self._handed = (link, sharing, self.session.share_into_voice(link))
+
+    def _take_from_voice(self) -> None:
+        handed, self._handed = self._handed, None
+        if handed is not None:
+            handed[2]()
+
     def show(self) -> None:
         """The red indicator, the input's red border, and the stop key in the footer."""
+        self.follow_voice()
         sharing = self.session.sharing
         was = self.status.sharing is not None
         self.status.show_sharing(sharing.status if sharing is not None else None)

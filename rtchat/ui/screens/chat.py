@@ -121,7 +121,7 @@ class ChatScreen(Screen[None]):
             self.state, self.session, mode, self.turns, self.transcript, self.status,
             notify=lambda text: self.notify(text, markup=False),
             spawn=lambda work, group: self.run_worker(work, group=group),
-            on_change=lambda: self.voice.show(),
+            on_change=lambda: (self.voice.show(), self.share.follow_voice()),  # a share goes to voice as it opens
         )
         self.input = InputController(
             config, self.state, self.prompt, self.composer, self.pending, self.system_prompt,
@@ -144,6 +144,7 @@ class ChatScreen(Screen[None]):
             spawn=lambda work: self.run_worker(work, group="share"),
             keys_changed=lambda: self.refresh_bindings() if self.is_attached else None,
             stop_key=lambda: key_for("stop_sharing", config.keys or {}),
+            voice_link=lambda: self.voice.current.link if self.voice.current is not None else None,
         )
         self.models.changed = self.share.follow_choice
 
