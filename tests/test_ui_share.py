@@ -73,6 +73,11 @@ async def test_a_shared_file_goes_with_the_next_prompt_and_is_in_sight_until_off
         with Store.open(app.history.store.path) as store:
             _, messages = store.load_conversation(app.history.conversation_id)
         assert [a.name for a in messages[0].attachments] == [chips(app.transcript.query(UserMessage).last())[0].split(" · ")[0]], "the frame sent is kept, as the prompt's attachment"
+        conversation_id = app.history.conversation_id
+        await pilot.press("ctrl+k")
+        await wait_for(pilot, lambda: app.history.conversation_id is None)
+        app.open_conversation(conversation_id)
+        await wait_for(pilot, lambda: "shared with the model in this conversation: file clip.mp4 (1 frame)" in plain(app.transcript))
 
 
 async def test_a_text_only_model_refuses_in_one_line_and_nothing_starts(clip):

@@ -21,7 +21,7 @@ from rtchat.attachments import Attachment
 from rtchat.events import Notice
 from rtchat.session import Session
 from rtchat.share import Camera, ShareError, Sharing, list_cameras, parse_share
-from rtchat.store import ShareRecord
+from rtchat.store import ShareRecord, StoreError
 from rtchat.ui.controllers.history import HistoryController
 from rtchat.ui.controllers.state import ChatState
 from rtchat.ui.widgets.input.prompt_input import PromptInput
@@ -78,8 +78,9 @@ class ShareController:
 
     # --- starting and stopping ----------------------------------------------------------------
 
-    async def use(self, typed: str) -> str | None:
-        """`/share screen|camera|FILE|off`: the one line that says why not, else None."""
+    async def use(self, typed: str, web: bool = False) -> str | None:
+        """`/share screen|camera|FILE|off`: the one line that says why not, else None. `web`: the app
+        runs for a browser, so the screen and camera are the server machine's (said as it starts)."""
         try:
             request = parse_share(typed)
         except ShareError as exc:
@@ -105,7 +106,8 @@ class ShareController:
         self._for, self._started = (target.ref, self.state.protocol), time.time()
         sharing.on_stopped(self._source_ended)
         self.show()
-        self.notify(f"{sharing.status}; {self.stop_key()} or /share off stops it", markup=False, timeout=4)
+        whose = " (the server machine's, where rtchat runs: not your browser's)" if web and request.kind in ("screen", "camera") else ""
+        self.notify(f"{sharing.status}{whose}; {self.stop_key()} or /share off stops it", markup=False, timeout=4)
         if sharing.note and sharing.note not in self._told:  # where the frames go: said once, where the turns are
             self._told.add(sharing.note)
             await self.show_notice(Notice(sharing.note))
@@ -124,6 +126,19 @@ class ShareController:
         if said:
             self.notify(f"{said} ({record.frames} frame{'s' if record.frames != 1 else ''} sent)", severity=severity, markup=False, timeout=4)
         await asyncio.to_thread(self.history.recorder.share, record)
+
+    async def recall(self, conversation_id: int) -> None:
+        """A reopened conversation says what was shared in it before (the frames themselves are not kept)."""
+        store = self.history.store
+        if store is None:
+            return
+        try:
+            past = await asyncio.to_thread(store.shares, conversation_id)
+        except StoreError:
+            return
+        if past:
+            said = ", ".join(f"{share.label} ({share.frames} frame{'s' if share.frames != 1 else ''})" for share in past)
+            await self.show_notice(Notice(f"shared with the model in this conversation: {said}"))
 
     def _source_ended(self, sharing: Sharing) -> None:
         """The source stopped by itself (a camera unplugged, the display gone): said in one line."""

@@ -344,7 +344,7 @@ class ChatScreen(Screen[None]):
     # --- sharing the screen, a camera or a file (the ShareController) ------------------------
 
     def action_use_share(self, typed: str) -> None:
-        self.input.run_slowly(lambda: self.share.use(typed), "share")
+        self.input.run_slowly(lambda: self.share.use(typed, web=self.app.is_web), "share")
 
     async def action_stop_sharing(self) -> None:
         await self.share.stop("sharing stopped")
@@ -541,6 +541,7 @@ class ChatScreen(Screen[None]):
             return
         self.tools.reset()
         self.status.reset_turn()
+        await self.share.recall(conversation_id)
         self.system_prompt.forget_persona()
         self.input.show_system_prompt()
         self.turns.show_context()
