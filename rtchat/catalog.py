@@ -179,7 +179,6 @@ BUILTIN: dict[str, Provider] = {
             ModelInfo("lorem", True, PROTOCOLS, note="a long markdown document at ~50 tokens/s", context_window=32_000),
             ModelInfo("redacted", True, note="Anthropic wire: a redacted thinking block"),
             ModelInfo("tools", True, PROTOCOLS, voice=True, note="calls the tools it is offered, then answers from their results", context_window=32_000),
-            ModelInfo("vision", False, PROTOCOLS, voice=True, note="says what images and shared frames arrived", context_window=32_000),
             ModelInfo("refusal", False, note="refuses", accepts=("text",)),
         ),
         default_model="echo",

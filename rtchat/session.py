@@ -247,8 +247,8 @@ class Session:
         refusal = self.share_refusal(target, protocol)
         if refusal is not None:
             raise ShareError(refusal)
-        limits = limits_for(target, self._socket_wire(target, protocol))
-        sharing = Sharing(request, fps=fps, max_fps=limits.max_fps, scale=limits.scale)
+        limits = limits_for(target, self._socket_wire(target, protocol), protocol)
+        sharing = Sharing(request, fps=fps, max_fps=limits.max_fps, scale=limits.scale, max_bytes=limits.max_bytes)
         await sharing.start()
         sharing.note = share_note(limits, target)  # said once by whoever started it
         self.sharing = sharing

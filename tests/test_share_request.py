@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import io
+import random
+
 import pytest
+from PIL import Image
 
 from rtchat.catalog import BUILTIN, ModelInfo
 from rtchat.share import Region, ScaleRule, ShareError, ShareRequest, Sharing, parse_share, share_refusal
+from rtchat.share.frames import encode
 from rtchat.target import Target
 
 
@@ -79,8 +84,6 @@ class DyingCamera:
         pass
 
     def grab(self, rule):
-        from PIL import Image
-
         self.grabs += 1
         if self.grabs > 1:
             raise ShareError("the camera stopped: No such device")
@@ -101,3 +104,12 @@ async def test_a_source_that_dies_stops_sharing_with_its_one_line():
         await sharing.until(lambda s: False)
     assert stopped == [sharing] and sharing.error == "the camera stopped: No such device" and camera.closed
     assert sharing.latest().width == 768 and sharing.latest().height == 432 and not sharing.running
+
+
+def test_a_frame_for_a_data_channel_fits_its_64_kb_message():
+    picture = Image.frombytes("RGB", (1920, 1080), random.Random(7).randbytes(1920 * 1080 * 3))  # noise: the worst case for JPEG
+    roomy = encode(picture, ScaleRule(2048, 768), 1, 0.0)
+    fitted = encode(picture, ScaleRule(2048, 768), 1, 0.0, max_bytes=44_000)
+    assert len(roomy.jpeg) > 44_000 and (roomy.width, roomy.height) == (1365, 768)
+    assert len(fitted.jpeg) <= 44_000 and fitted.width < 1365 and fitted.width / fitted.height == pytest.approx(16 / 9, rel=0.01)
+    assert Image.open(io.BytesIO(fitted.jpeg)).size == (fitted.width, fitted.height)

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import asyncio
 import io
+from dataclasses import replace
 
 import pytest
 from PIL import Image
 
+from rtchat.catalog import PROTOCOLS, ModelInfo
 from rtchat.conversation import ChatMessage, Conversation
 from rtchat.share import ScaleRule, ShareError, Sharing, parse_share
 from rtchat.share.screen import display_problem
@@ -120,10 +122,13 @@ async def test_gemini_live_streams_the_screen_as_realtime_video_and_vision_count
 async def test_realtime_takes_the_latest_frame_with_each_user_turn(screen, isolated, loopback, protocol):
     session = make_session(loopback)
     conversation = Conversation()
+    providers = session.config.catalog.providers  # as a config declares it: the probe model is in no picker
+    providers["loopback"] = replace(providers["loopback"], models=providers["loopback"].models + (ModelInfo("vision", False, PROTOCOLS),))
     try:
         target = await session.resolve("loopback/vision", loopback.url + "/v1")
         sharing = await session.start_share(parse_share("screen"), target, protocol, conversation)
         assert sharing.scale == ScaleRule(2048, 768)
+        assert sharing.max_bytes == (44_000 if protocol == "webrtc" else None), "a data channel message is at most 64 KB"
         assert sharing.note == "loopback/vision takes images, not video: the latest frame goes with each of your turns"
         frame = session.frame_for_turn()
         assert frame is not None and frame.media_type == "image/jpeg" and frame.name == "screen-frame-1.jpg"

@@ -37,7 +37,6 @@ MODELS: dict[str, str] = {
     "redacted": "echo, preceded by a redacted (encrypted) thinking block",
     "deliberate": "echo after two signed thinking blocks with a redacted one between them (Anthropic's hardest shape)",
     "tools": "calls the tools it is offered (`name(key=value)` in the prompt, else the first with sample arguments), then quotes their results",
-    "vision": "says what images arrived: sockets count shared frames (\"got 14 frames, last 768x432 JPEG\"), HTTP the images of the conversation",
     "refusal": "always declines (OpenAI refusal deltas, Anthropic/Gemini refusal stop)",
     "fault-length": "echo cut short with a max-tokens finish reason",
     "fault-error-midstream": "10 answer tokens, then an in-stream error frame",
@@ -72,6 +71,12 @@ SOAKS: dict[str, str] = {
     "fault-flood": "5 answer tokens, then 20,000 malformed frames (sockets: frames of an unknown type), then the rest of the echo",
 }
 FLOOD_FRAMES = 20_000
+
+# Models that report what reached the server, for tests and benchmarks of what rtchat sends. Not
+# served in the model list (pickers stay short); named directly (`loopback/vision`).
+PROBES: dict[str, str] = {
+    "vision": "says what images arrived: sockets count shared frames (\"got 14 frames, last 768x432 JPEG\"), HTTP the images of the conversation",
+}
 
 # What a fault model says when it refuses, by kind (the wire module words the body).
 FAULT_MESSAGES = {
@@ -160,7 +165,7 @@ def parse_model(name: str) -> ModelSpec:
     if not isinstance(name, str) or not name:
         raise ModelError("bad_request", "you must provide a model parameter")
     base, _, options = name.partition("@")
-    if base not in MODELS and base not in SHAPES and base not in SOAKS:
+    if base not in MODELS and base not in SHAPES and base not in SOAKS and base not in PROBES:
         raise ModelError("not_found", f"The model `{name}` does not exist")
     rate = DEFAULT_RATE.get(base, ECHO_RATE)
     ttft_ms = 0.0

@@ -68,12 +68,19 @@ def scaled(image: Image, rule: ScaleRule) -> Image:
     return image.resize(size, PILImage.Resampling.BILINEAR) if image.size != size else image
 
 
-def encode(image: Image, rule: ScaleRule, index: int, captured_at: float, quality: int = JPEG_QUALITY) -> Frame:
-    """`image` scaled by `rule` (a source may have done it already) and encoded as a JPEG frame."""
+def encode(image: Image, rule: ScaleRule, index: int, captured_at: float, quality: int = JPEG_QUALITY, max_bytes: int | None = None) -> Frame:
+    """`image` scaled by `rule` (a source may have done it already) and encoded as a JPEG frame;
+    with `max_bytes`, at lower qualities (then smaller) until it fits: a WebRTC data channel
+    carries one message of at most 64 KB where the far end names no larger size."""
     image = scaled(image, rule)
-    size = image.size
     if image.mode != "RGB":
         image = image.convert("RGB")
-    out = io.BytesIO()
-    image.save(out, "JPEG", quality=quality)
-    return Frame(out.getvalue(), size[0], size[1], index, captured_at)
+    while True:
+        for step in (quality, 60, 45, 30) if max_bytes else (quality,):
+            out = io.BytesIO()
+            image.save(out, "JPEG", quality=step)
+            if max_bytes is None or out.tell() <= max_bytes:
+                return Frame(out.getvalue(), image.size[0], image.size[1], index, captured_at)
+        if min(image.size) <= 64:  # as small as a frame is worth making: sent as it is
+            return Frame(out.getvalue(), image.size[0], image.size[1], index, captured_at)
+        image = scaled(image, ScaleRule(round(max(image.size) * 0.75)))

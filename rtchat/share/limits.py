@@ -10,7 +10,7 @@ prompt, sized for their provider (Anthropic's guide: 1568 px on the long side).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from rtchat.share.frames import ScaleRule
@@ -28,6 +28,7 @@ class ShareLimits:
     delivery: Delivery
     max_fps: float
     scale: ScaleRule
+    max_bytes: int | None = None  # a frame's JPEG at most this big (None: no bound)
 
 
 LIVE = ShareLimits("stream", 1.0, ScaleRule(768))
@@ -40,6 +41,9 @@ BY_WIRE = {
     "azure_chat": OPENAI,
 }
 OTHER = ShareLimits("per_turn", 1.0, ScaleRule(1568))
+# A WebRTC data channel message is at most 64 KB unless the far end's SDP names more (aiortc's
+# default for a peer that says nothing); the frame rides base64 inside a JSON event, so 44 KB of JPEG.
+DATA_CHANNEL_JPEG = 44_000
 SUGGESTION = "gemini/gemini-live-2.5-flash-preview (--protocol websocket), openai/gpt-realtime, or an HTTP model that reads images"
 
 
@@ -50,12 +54,12 @@ def share_note(limits: ShareLimits, target: Target) -> str:
     return f"{target.ref} takes images, not video: the latest frame goes with each of your turns"
 
 
-def limits_for(target: Target, socket_wire: str | None) -> ShareLimits:
-    """The limits of a turn to `target` on `socket_wire` (None: over HTTP)."""
+def limits_for(target: Target, socket_wire: str | None, protocol: str = "websocket") -> ShareLimits:
+    """The limits of a turn to `target` on `socket_wire` (None: over HTTP) over `protocol`."""
     if socket_wire == "gemini_live":
         return LIVE
     if socket_wire == "openai_realtime":
-        return OPENAI
+        return replace(OPENAI, max_bytes=DATA_CHANNEL_JPEG) if protocol == "webrtc" else OPENAI
     return BY_WIRE.get(target.provider.wire, OTHER)
 
 

@@ -56,7 +56,7 @@ class Sharing:
     `frames_sent` counts frames that went to the model (streamed, or taken with a turn);
     `frames_captured` every frame made. `error` is the one line that stopped it, if any."""
 
-    def __init__(self, request: ShareRequest, source: FrameSource | None = None, fps: float = DEFAULT_FPS, max_fps: float = DEFAULT_FPS, scale: ScaleRule | None = None) -> None:
+    def __init__(self, request: ShareRequest, source: FrameSource | None = None, fps: float = DEFAULT_FPS, max_fps: float = DEFAULT_FPS, scale: ScaleRule | None = None, max_bytes: int | None = None) -> None:
         if fps <= 0:
             raise ShareError(f"a frame rate must be above 0 (got {fps:g})")
         self.request = request
@@ -65,6 +65,7 @@ class Sharing:
         self.asked_fps = fps
         self.fps = min(fps, max_fps)
         self.scale = scale or ScaleRule()
+        self.max_bytes = max_bytes  # a frame's JPEG at most this big (a WebRTC data channel's message)
         self.frames_captured = 0
         self.frames_sent = 0
         self.error: str | None = None
@@ -136,6 +137,7 @@ class Sharing:
             return None
         self._taken_index = frame.index
         self.frames_sent += 1
+        self._changed.set()
         return frame.attachment(self.kind)
 
     # ---- running
@@ -198,7 +200,7 @@ class Sharing:
     def _capture(self, now: float) -> None:
         cpu = time.thread_time()
         image = self.source.grab(self.scale)
-        frame = encode(image, self.scale, self.frames_captured + 1, now)
+        frame = encode(image, self.scale, self.frames_captured + 1, now, max_bytes=self.max_bytes)
         self.capture_ms.append((time.monotonic() - now) * 1000)
         self.capture_cpu_ms.append((time.thread_time() - cpu) * 1000)
         self.frames_captured += 1
