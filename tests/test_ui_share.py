@@ -9,7 +9,7 @@ from dataclasses import replace
 
 import pytest
 
-from rtchat.catalog import ModelInfo
+from rtchat.catalog import PROTOCOLS, ModelInfo
 from rtchat.store import ShareRecord, Store
 from rtchat.ui.controllers.voice_devices import silent_devices
 from rtchat.ui.widgets.transcript.messages import UserMessage
@@ -30,6 +30,15 @@ def clip(tmp_path, monkeypatch):
     return "clip.mp4"
 
 
+def vision_app(**kwargs):
+    """The app on the loopback's `vision` probe (named directly, out of the pickers' list), declared
+    here as the loopback serves it: every protocol, voice too."""
+    app = make_app(model="loopback/vision", **kwargs)
+    loopback = app.config.catalog.providers["loopback"]
+    app.config.catalog.providers["loopback"] = replace(loopback, models=(*loopback.models, ModelInfo("vision", False, PROTOCOLS, voice=True)))
+    return app
+
+
 def footer_keys(app) -> list[str]:
     return [binding.description for binding, *_ in app.screen.query_one("KeyFooter").chosen(app.size.width)]
 
@@ -45,7 +54,7 @@ def stored_shares(app) -> list[ShareRecord]:
 
 
 async def test_a_shared_file_goes_with_the_next_prompt_and_is_in_sight_until_off(clip):
-    app = make_app(model="loopback/vision")  # SSE: the latest frame goes with each prompt
+    app = vision_app()  # SSE: the latest frame goes with each prompt
     async with app.run_test(size=(100, 30)) as pilot:
         await ready(pilot)
         assert "Stop sharing" not in footer_keys(app) and not app.prompt.has_class("-sharing")
@@ -93,7 +102,7 @@ async def test_a_text_only_model_refuses_in_one_line_and_nothing_starts(clip):
 
 
 async def test_changing_the_model_stops_the_share(clip):
-    app = make_app(model="loopback/vision")
+    app = vision_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot)
         await share(pilot, clip)
@@ -104,7 +113,7 @@ async def test_changing_the_model_stops_the_share(clip):
 
 
 async def test_changing_the_protocol_and_a_new_conversation_stop_the_share(clip):
-    app = make_app(model="loopback/vision")
+    app = vision_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot)
         await share(pilot, clip)
@@ -117,7 +126,7 @@ async def test_changing_the_protocol_and_a_new_conversation_stop_the_share(clip)
 
 
 async def test_ctrl_c_twice_stops_the_share_and_once_does_not(clip):
-    app = make_app(model="loopback/vision")
+    app = vision_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot)
         await share(pilot, clip)
@@ -129,7 +138,7 @@ async def test_ctrl_c_twice_stops_the_share_and_once_does_not(clip):
 
 
 async def test_the_share_key_offers_the_command_and_then_stops_it(clip):
-    app = make_app(model="loopback/vision")
+    app = vision_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot)
         await pilot.press("f10")
@@ -179,7 +188,7 @@ async def test_the_camera_picker_lists_what_it_finds_and_scans_again():
 
 
 async def test_realtime_takes_the_latest_frame_with_each_typed_turn_said_once(clip):
-    app = make_app(model="loopback/vision", protocol="websocket")  # the loopback's socket: a Realtime GA session
+    app = vision_app(protocol="websocket")  # the loopback's socket: a Realtime GA session
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot)
         await share(pilot, clip)
@@ -199,7 +208,7 @@ async def test_sharing_a_real_screen_from_the_app(tmp_path, monkeypatch):
     with xvfb(tmp_path) as display:  # a real X server showing known stripes
         monkeypatch.setenv("DISPLAY", display)
         monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
-        app = make_app(model="loopback/vision")
+        app = vision_app()
         async with app.run_test(size=(80, 24)) as pilot:
             await ready(pilot)
             await share(pilot, "screen")
@@ -215,7 +224,7 @@ async def test_sharing_a_real_screen_from_the_app(tmp_path, monkeypatch):
 async def test_a_source_that_cannot_open_is_one_line_and_nothing_starts(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "notes.txt").write_text("not a video")
-    app = make_app(model="loopback/vision")
+    app = vision_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot)
         for typed, said in (
@@ -233,7 +242,7 @@ async def test_a_source_that_cannot_open_is_one_line_and_nothing_starts(tmp_path
 
 async def test_a_spoken_realtime_turn_carries_the_latest_frame(clip):
     source = HandFedSource()  # the true edge: no microphone here; the app's own audio path from there on
-    app = make_app(model="loopback/vision", protocol="websocket", voice_devices=silent_devices(lambda: source))
+    app = vision_app(protocol="websocket", voice_devices=silent_devices(lambda: source))
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot)
         await share(pilot, clip)
