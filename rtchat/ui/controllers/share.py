@@ -31,6 +31,10 @@ TWICE_S = 3.0  # two ctrl+c within this long stop a share
 Notify = Callable[..., None]
 
 
+def frames(count: int) -> str:
+    return f"{count} frame{'s' if count != 1 else ''}"
+
+
 class ShareController:
     def __init__(
         self,
@@ -90,20 +94,23 @@ class ShareController:
                 return "nothing is being shared"
             await self.stop("sharing stopped")
             return None
-        target = self.state.target
+        target, protocol = self.state.target, self.state.protocol
         if target is None:
             return "no model is selected yet"
-        refusal = self.session.share_refusal(target, self.state.protocol)
+        refusal = self.session.share_refusal(target, protocol)
         if refusal is not None:
             return refusal
         if request.kind == "camera" and request.device is None and self.camera is not None:
             request = replace(request, device=self.camera)
         await self.stop(None)  # one share at a time: the old one is recorded first
         try:
-            sharing = await self.session.start_share(request, target, self.state.protocol, self.state.conversation)
+            sharing = await self.session.start_share(request, target, protocol, self.state.conversation)
         except ShareError as exc:
             return str(exc)
-        self._for, self._started = (target.ref, self.state.protocol), time.time()
+        self._for, self._started = (target.ref, protocol), time.time()
+        if (self.state.ref, self.state.protocol) != self._for:  # changed while the source opened: not for this one
+            await self.stop(None)
+            return "the model or protocol changed while sharing started; nothing is shared (/share again)"
         sharing.on_stopped(self._source_ended)
         self.show()
         whose = " (the server machine's, where rtchat runs: not your browser's)" if web and request.kind in ("screen", "camera") else ""
@@ -124,7 +131,7 @@ class ShareController:
         await self.session.stop_share()
         self.show()
         if said:
-            self.notify(f"{said} ({record.frames} frame{'s' if record.frames != 1 else ''} sent)", severity=severity, markup=False, timeout=4)
+            self.notify(f"{said} ({frames(record.frames)} sent)", severity=severity, markup=False, timeout=4)
         await asyncio.to_thread(self.history.recorder.share, record)
 
     async def recall(self, conversation_id: int) -> None:
@@ -137,7 +144,7 @@ class ShareController:
         except StoreError:
             return
         if past:
-            said = ", ".join(f"{share.label} ({share.frames} frame{'s' if share.frames != 1 else ''})" for share in past)
+            said = ", ".join(f"{share.label} ({frames(share.frames)})" for share in past)
             await self.show_notice(Notice(f"shared with the model in this conversation: {said}"))
 
     def _source_ended(self, sharing: Sharing) -> None:
