@@ -10,7 +10,7 @@ import pytest
 
 from rtchat.clipboard_image import ClipboardProblem, best_type, read_clipboard_image
 from tests.support.attachments import png
-from tests.support.ui import answers, chips, idle, make_app, notices, ready, send, wait_for
+from tests.support.ui import answers, chips, idle, make_app, notices, palette_offers, ready, send, wait_for
 from tests.support.clipboard import clipboard_owner
 from tests.support.share_sources import xvfb
 
@@ -122,3 +122,23 @@ def test_the_pillow_path_macos_and_windows_take(display, tmp_path):
         assert back.size == (10, 6)
     with pytest.raises(ClipboardProblem, match="^no image on the clipboard"):
         read_clipboard_image(platform="win32")  # nothing on it now
+
+
+async def test_the_palette_entry_pastes_the_image_and_a_dialogs_ctrl_v_is_its_own(display, tmp_path):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        with clipboard_owner(display, png(), "image/png", tmp_path):
+            await pilot.press("ctrl+p", *"paste image")
+            await wait_for(pilot, lambda: palette_offers(app, "Paste image from clipboard"))
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: len(app.pending.files) == 1)
+        with clipboard_owner(display, png(20, 10), "image/png", tmp_path):
+            await pilot.press("ctrl+f")  # the search dialog: ctrl+v there is its input's own paste
+            await wait_for(pilot, lambda: app.screen is not app.chat)
+            await pilot.press("ctrl+v", "escape")
+            await wait_for(pilot, lambda: app.screen is app.chat)
+        with clipboard_owner(display, png(30, 10), "image/png", tmp_path):
+            await pilot.press("ctrl+v")  # back in the chat: this one attaches
+            await wait_for(pilot, lambda: len(app.pending.files) >= 2)
+        assert [len(f.data) for f in app.pending.files] == [len(png()), len(png(30, 10))], "nothing came from the dialog's ctrl+v"
