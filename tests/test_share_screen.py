@@ -163,7 +163,7 @@ async def test_a_text_only_model_refuses_to_share_in_one_line(screen, isolated, 
 
 
 async def test_ask_shares_a_screen_region_with_a_realtime_turn(screen, tmp_path, loopback):
-    code, out, err = await ask_process(tmp_path, "-m", "loopback/vision", "--base-url", loopback.url + "/v1", "--protocol", "websocket", "--share-screen", "16,0,64,32", "what is this?", DISPLAY=screen)
+    code, out, err = await ask_process(tmp_path, "-m", "loopback/vision", "--base-url", loopback.url + "/v1", "--protocol", "websocket", "--share-screen", "--screen-area", "16,0,64,32", "what is this?", DISPLAY=screen)
     assert code == 0, err
     assert "got 1 frame, last 64x32 JPEG" in out
     [connection] = loopback.connections

@@ -17,7 +17,7 @@ from rtchat.target import Target
 
 
 def wants_share(args) -> bool:
-    return args.share_screen is not None or args.share_file is not None
+    return bool(args.share_screen or args.share_file)
 
 
 async def share_before_prompt(session: Session, target: Target, protocol: str, conversation: Conversation, args) -> list[Attachment]:
@@ -25,8 +25,8 @@ async def share_before_prompt(session: Session, target: Target, protocol: str, c
     ShareError (one line) when the model, the protocol or the source cannot."""
     if args.frames < 1:
         raise ShareError(f"--frames must be 1 or more (got {args.frames})")
-    if args.share_screen is not None:
-        request = parse_share(f"screen {args.share_screen}".strip())
+    if args.share_screen:
+        request = parse_share(f"screen {args.screen_area or ''}".strip())
     elif os.path.isfile(args.share_file):
         request = ShareRequest("file", path=args.share_file)
     else:

@@ -47,16 +47,22 @@ def list_cameras(platform: str | None = None) -> list[Camera]:
     if platform.startswith("linux"):
         cameras = []
         for path in sorted(glob.glob("/dev/video*"), key=lambda p: (len(p), p)):
-            try:
-                with open(f"/sys/class/video4linux/{os.path.basename(path)}/name", encoding="utf-8") as file:
-                    name = file.read().strip()
-            except OSError:
-                name = os.path.basename(path)
-            cameras.append(Camera(path, f"{name} ({path})"))
+            node = f"/sys/class/video4linux/{os.path.basename(path)}"
+            if _sys_text(f"{node}/index", "0") != "0":
+                continue  # a camera's second node (its metadata stream): no pictures there
+            cameras.append(Camera(path, f"{_sys_text(f'{node}/name', os.path.basename(path))} ({path})"))
         return cameras
     if platform == "darwin":
         return [Camera("0", "default camera")]
     return []
+
+
+def _sys_text(path: str, default: str) -> str:
+    try:
+        with open(path, encoding="utf-8") as file:
+            return file.read().strip()
+    except OSError:
+        return default
 
 
 def _open_av(target: str, fmt: str | None = None, options: dict[str, str] | None = None) -> Any:

@@ -17,7 +17,7 @@ import httpx
 from rtchat.audio.pcm import to_pcm16
 from rtchat.config import NetworkSettings, VoiceSettings
 from rtchat.conversation import ChatMessage, ToolResult, ToolSpec
-from rtchat.events import Event
+from rtchat.events import Event, SpeechStarted
 from rtchat.live.pool import ws_wire_for
 from rtchat.live.voice import GeminiLiveVoiceConnection, RealtimeVoiceConnection
 from rtchat.target import Target
@@ -70,12 +70,19 @@ class ProtocolVoice:
         self._sent()
 
     def speech_ends(self) -> None:
-        realtime_ga = isinstance(self.protocol, RealtimeProtocol) and self.protocol.dialect != BETA  # beta has no field for image bytes
-        image = self.frame_for_turn() if realtime_ga else None
-        if image is not None:  # Realtime takes images, not video: the latest frame joins the turn before its response
-            self.protocol.send_image(image)
+        self._send_frame()  # push-to-talk: the latest frame joins the turn before its response.create
         self.protocol.send_speech_ends()
         self._sent()
+
+    def _send_frame(self) -> bool:
+        """Realtime takes images, not video: a running share's latest frame as an item of the
+        user's spoken turn (GA only: beta has no field for image bytes). Whether one was queued."""
+        if not isinstance(self.protocol, RealtimeProtocol) or self.protocol.dialect == BETA:
+            return False
+        image = self.frame_for_turn()
+        if image is not None:
+            self.protocol.send_image(image)
+        return image is not None
 
     def send_video(self, jpeg: bytes) -> bool:
         """A shared frame into a Live session's realtime input (False: this link streams none)."""
@@ -109,7 +116,13 @@ class ProtocolVoice:
     def _received(self, frame: str | bytes) -> None:
         self.protocol.receive_data(frame)
         for event in self.protocol.events_received():
-            self.on_event(event)
+            self._heard(event)
+
+    def _heard(self, event: Event) -> None:
+        """A decoded server event, on its way to the session."""
+        if isinstance(event, SpeechStarted) and self._send_frame():
+            self._sent()  # hands-free: the server answers at the speech's end by itself, so the frame goes as it begins
+        self.on_event(event)
 
 
 class WebRTCLink(ProtocolVoice):
@@ -182,7 +195,7 @@ class SocketLink(ProtocolVoice):
         self.on_audio: Callable[[Any, int, int | None], None] = lambda samples, rate, ts: None
         self.on_state: Callable[[ConnectionState], None] = lambda state: None
         self.connect_ms: float | None = None
-        connection.on_event = lambda event: self.on_event(event)
+        connection.on_event = self._heard
         connection.add_listener(lambda state: self.on_state(state))
         self._pending = bytearray()
         self._wake = asyncio.Event()
