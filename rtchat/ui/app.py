@@ -114,6 +114,9 @@ class RtChatApp(App[int]):
             default_namespace = self.chat
         return await super().run_action(action, default_namespace, namespaces)
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """A chat action is enabled as the chat screen says (the footer asks the app)."""
+        return self.chat.check_action(action, parameters) if action in CHAT_ACTIONS else True
 
     @property
     def is_web(self) -> bool:

@@ -7,6 +7,7 @@ worker of the app; the status line shows every change.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 from rtchat.catalog import UnknownProvider, parse_model_ref
 from rtchat.config import Config, default_model_ref
@@ -30,6 +31,7 @@ class ModelController:
         self.settings = settings
         self.status = status
         self.transcript = transcript
+        self.changed: Callable[[], None] = lambda: None  # told when the model or protocol changes (a share stops)
 
     def initial_ref(self, requested: str | None) -> tuple[str, Error | None]:
         """--model, else the config's default_model, else the model last chosen in the app, else the
@@ -84,6 +86,7 @@ class ModelController:
         state.protocol = initial_protocol(target.ref, target.info, self.config.protocols, protocol)
         state.ready.set()
         self.show()
+        self.changed()
         return True
 
     def show(self) -> None:
@@ -115,6 +118,7 @@ class ModelController:
             self.config.protocols[self.state.target.ref] = protocol
             self.settings.save(f"protocols.{self.state.target.ref}", protocol)
         self.show()
+        self.changed()
         return f"protocol {PROTOCOL_NAMES.get(protocol, protocol)}, remembered for {self.state.ref}"
 
     def cycle_protocol(self, unusable: dict[str, str] | None = None) -> str | None:

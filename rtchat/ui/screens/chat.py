@@ -35,6 +35,7 @@ from rtchat.ui.controllers.history import HistoryController
 from rtchat.ui.controllers.input import InputController, slash_sources
 from rtchat.ui.controllers.model import ModelController
 from rtchat.ui.controllers.settings import Settings
+from rtchat.ui.controllers.share import ShareController
 from rtchat.ui.controllers.state import ChatState
 from rtchat.ui.controllers.system_prompt import SystemPrompt
 from rtchat.ui.controllers.tools import ToolsController
@@ -125,7 +126,7 @@ class ChatScreen(Screen[None]):
             self.state, self.session, mode, self.turns, self.transcript, self.status,
             notify=lambda text: self.notify(text, markup=False),
             spawn=lambda work, group: self.run_worker(work, group=group),
-            on_change=lambda: self.voice.show(),
+            on_change=lambda: (self.voice.show(), self.share.follow_voice()),  # a share goes to voice as it opens
         )
         self.input = InputController(
             config, self.state, self.prompt, self.composer, self.pending, self.system_prompt,
@@ -139,7 +140,18 @@ class ChatScreen(Screen[None]):
             copy=lambda text: self.app.copy_to_clipboard(text),
             focused=lambda: self.app.focused,
             run_editor=run_editor,
+            frame_for_turn=lambda: self.share.frame_for_turn(),
         )
+        self.share = ShareController(
+            self.state, self.session, self.history, self.status, self.prompt,
+            notify=lambda *args, **kwargs: self.notify(*args, **kwargs),
+            show_notice=self.transcript.show_notice,
+            spawn=lambda work: self.run_worker(work, group="share"),
+            keys_changed=lambda: self.refresh_bindings() if self.is_attached else None,
+            stop_key=lambda: key_for("stop_sharing", config.keys or {}),
+            voice_link=lambda: self.voice.current.link if self.voice.current is not None else None,
+        )
+        self.models.changed = self.share.follow_choice
 
     def compose(self) -> ComposeResult:
         yield self.transcript
@@ -198,6 +210,7 @@ class ChatScreen(Screen[None]):
     async def close(self) -> None:
         """When the app ends: the turn stops, the microphone and the store close."""
         self.turns.cancel()
+        await self.share.stop(None)  # recorded before the history closes
         await self.voice.close()
         await self.history.close()
 
@@ -209,6 +222,7 @@ class ChatScreen(Screen[None]):
 
     def _refresh_live_figures(self) -> None:
         self.voice.show()  # the input level meter moves while listening
+        self.share.show()  # the frame count moves while sharing
         running = self.turns.show_figures()
         self.jump_hint.show(running and not self.transcript.following)
 
@@ -272,8 +286,10 @@ class ChatScreen(Screen[None]):
 
     def interrupt(self, alone: bool) -> None:
         """ctrl+c (the app's key): stop the answer at once (keeping it); when idle and `alone` (no
-        dialog above this screen), clear the input."""
-        if self.turns.cancel():  # a spoken answer stops as a barge-in does
+        dialog above this screen), clear the input. A second ctrl+c soon after, while sharing, stops the share."""
+        if self.share.interrupt():
+            pass
+        elif self.turns.cancel():  # a spoken answer stops as a barge-in does
             pass
         elif self.voice.interrupt():
             pass
@@ -334,6 +350,38 @@ class ChatScreen(Screen[None]):
     def action_attach_file(self, typed: str) -> None:
         self.input.attach_file(typed)
 
+    def action_paste_image(self) -> None:
+        self.input.paste_image(self.app.clipboard, web=self.app.is_web)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """ctrl+v is the chat's only while no dialog is open (a dialog's input pastes as it always did);
+        the share key offers /share, or while sharing stops it (and only then is in the footer)."""
+        if action == "paste_image":
+            return self.app.screen is self
+        if action == "stop_sharing":
+            return self.share.active
+        if action == "start_slash" and parameters == ("share",):  # the share key: while sharing, it stops
+            return not self.share.active
+        return True
+
+    # --- sharing the screen, a camera or a file (the ShareController) ------------------------
+
+    def action_use_share(self, typed: str) -> None:
+        self.input.run_slowly(lambda: self.share.use(typed, web=self.app.is_web), "share")
+
+    async def action_stop_sharing(self) -> None:
+        await self.share.stop("sharing stopped")
+
+    def action_pick_camera(self) -> None:
+        from rtchat.ui.screens.camera_picker import CameraPicker  # deferred: a screen loads when first opened, off the app's first frame
+
+        def chosen(device: str | None) -> None:
+            if device is not None:
+                self.share.camera = device
+                self.notify(f"camera {device}: /share camera opens it", markup=False, timeout=3)
+
+        self.app.push_screen(CameraPicker(self.share.camera, self.share.list_cameras), chosen)
+
     @on(PromptInput.LargePaste)
     def _large_paste(self, event: PromptInput.LargePaste) -> None:
         self.input.attach_paste(event.text)
@@ -365,6 +413,7 @@ class ChatScreen(Screen[None]):
 
     @work(exclusive=True, group="conversation")
     async def action_clear_conversation(self) -> None:
+        await self.share.stop("sharing stopped: the conversation was cleared")
         await self.input.clear_conversation()
         self.tools.reset()
 
@@ -497,6 +546,7 @@ class ChatScreen(Screen[None]):
 
     @work(exclusive=True, group="conversation")
     async def action_new_conversation(self) -> None:
+        await self.share.stop("sharing stopped: a new conversation")
         await self.input.start_afresh(keep_system=False)
         self.tools.reset()
         self.notify("new conversation", timeout=2)
@@ -507,6 +557,7 @@ class ChatScreen(Screen[None]):
         if self.history.store is None:
             return
         await self.turns.stop()
+        await self.share.stop("sharing stopped: another conversation")
         try:
             reopened = await self.history.reopen(conversation_id)
         except (StoreError, KeyError) as exc:
@@ -516,6 +567,7 @@ class ChatScreen(Screen[None]):
             return
         self.tools.reset()
         self.status.reset_turn()
+        await self.share.recall(conversation_id)
         self.system_prompt.forget_persona()
         self.input.show_system_prompt()
         self.turns.show_context()

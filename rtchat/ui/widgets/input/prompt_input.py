@@ -32,6 +32,7 @@ class PromptInput(InertTextArea):
     DEFAULT_CSS = """
     PromptInput { height: auto; min-height: 3; max-height: 12; border: tall $primary 40%; }
     PromptInput:focus { border: tall $primary; }
+    PromptInput.-sharing, PromptInput.-sharing:focus { border: tall $error; }
     """
 
     class Submitted(Message):
