@@ -131,7 +131,7 @@ async def test_ctrl_c_twice_stops_the_share_and_once_does_not(clip):
         await ready(pilot)
         await share(pilot, clip)
         await pilot.press("ctrl+c")
-        assert app.chat.share.active and notices(app)[-1] == "sharing goes on: ctrl+c again stops it (f10 too)"
+        assert app.chat.share.active and notices(app)[-1] == "sharing goes on: ctrl+c again stops it (ctrl+s too)"
         await pilot.press("ctrl+c")
         await wait_for(pilot, lambda: not app.chat.share.active)
         assert app.status.sharing is None and "sharing stopped (ctrl+c twice) (0 frames sent)" in notices(app)
@@ -141,12 +141,12 @@ async def test_the_share_key_offers_the_command_and_then_stops_it(clip):
     app = vision_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot)
-        await pilot.press("f10")
+        await pilot.press("ctrl+s")
         assert app.prompt.text == "/share " and not app.chat.share.active, "the key never starts a share by itself"
         assert [item.label for item in app.composer.popup.items][:3] == ["screen", "camera", "off"]
         await pilot.press(*clip, "enter")
         await wait_for(pilot, lambda: app.chat.share.active)
-        await pilot.press("f10")
+        await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: not app.chat.share.active)
         assert app.prompt.text == ""
 
@@ -217,7 +217,7 @@ async def test_sharing_a_real_screen_from_the_app(tmp_path, monkeypatch):
             await wait_for(pilot, lambda: idle(app) and len(answers(app)) == 1, timeout=30)
             assert answers(app)[0].startswith("got 1 frame, last ")
             assert chips(app.transcript.query(UserMessage).last())[0].startswith("screen-frame-")
-            await pilot.press("f10")
+            await pilot.press("ctrl+s")
             await wait_for(pilot, lambda: not app.chat.share.active)
 
 

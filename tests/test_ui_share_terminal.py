@@ -1,6 +1,6 @@
 """The real `rtchat` process in a real terminal (tmux): ctrl+v reaches the app as a key and
 attaches the image a real xclip holds on a real X clipboard (Xvfb); /share shows its red
-indicator and F10 stops it."""
+indicator and ctrl+s stops it."""
 
 from __future__ import annotations
 
@@ -34,8 +34,8 @@ def test_ctrl_v_and_share_in_a_real_terminal(tmp_path, monkeypatch):
             tmux(session, "send-keys", "-t", session, "-l", "/share clip.mp4")
             wait_screen(session, lambda s: s.count("clip.mp4") == 2)  # the completions caught up: Enter runs the line
             tmux(session, "send-keys", "-t", session, "Enter")
-            wait_screen(session, lambda s: "sharing file clip.mp4 · 1 fps · 0 frames │ loopback/vision" in s and "f10 Stop sharing" in last_row(s))
-            tmux(session, "send-keys", "-t", session, "F10")
+            wait_screen(session, lambda s: "sharing file clip.mp4 · 1 fps · 0 frames │ loopback/vision" in s and "^s Stop sharing" in last_row(s))
+            tmux(session, "send-keys", "-t", session, "C-s")
             wait_screen(session, lambda s: "sharing file clip.mp4 ·" not in s and "Stop sharing" not in last_row(s) and "loopback/vision" in s)
         finally:
             tmux(session, "kill-server")

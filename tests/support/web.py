@@ -112,7 +112,7 @@ def screen(page) -> str:
     return page.evaluate("window.rtchatScreen()")
 
 
-def wait_screen(page, predicate, timeout: float = 30.0, what: str = "") -> str:
+def wait_screen(page, predicate, timeout: float = 60.0, what: str = "") -> str:
     """The tab's screen once `predicate(text)` holds; it offers no event to wait on."""
     seen = [""]
 
@@ -127,7 +127,7 @@ def wait_screen(page, predicate, timeout: float = 30.0, what: str = "") -> str:
     return seen[0]
 
 
-def poll(condition, within: float = 30.0, what: str = "") -> None:
+def poll(condition, within: float = 60.0, what: str = "") -> None:
     """Check `condition` until it holds (a process's end, seen in /proc, offers nothing to wait on)."""
     deadline = time.monotonic() + within
     while not condition():
