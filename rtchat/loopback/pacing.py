@@ -17,7 +17,8 @@ from typing import Any, Protocol
 
 from aiohttp import web
 
-from .scripts import FLOOD_FRAMES, Fault, Script, Usage
+from .scripts import FLOOD_FRAMES, Fault, ModelSpec, Script, Usage
+from .shape import Shape, offset, prefill_seconds
 
 KEEPALIVE_INTERVAL = 0.1
 KEEPALIVE_COUNT = 10
@@ -152,16 +153,24 @@ def _fire(action: str | None, renderer: Renderer) -> Iterator[Action]:
 
 
 class Schedule:
-    """Token i is due at origin + ttft + i / rate (rate 0: immediately)."""
+    """Token i is due at origin + ttft + i / rate (rate 0: immediately), or on the model's shape
+    (`for_answer`: prefill by uncached input, thinking at its own rate; see shape.py)."""
 
-    def __init__(self, rate: float, ttft: float, origin: float):
+    def __init__(self, rate: float, ttft: float, origin: float, shape: Shape | None = None, thinking_parts: int = 0):
         self.rate = rate
         self.ttft = ttft
         self.origin = origin
+        self.shape = shape or Shape(rate)
+        self.thinking_parts = thinking_parts
+
+    @classmethod
+    def for_answer(cls, spec: ModelSpec, script: Script, input_tokens: int, cached_tokens: int, origin: float) -> "Schedule":
+        """The schedule of `script` from model `spec` for a prompt of `input_tokens`, `cached_tokens` of them cached."""
+        ttft = spec.ttft + prefill_seconds(spec.shape, input_tokens, cached_tokens)
+        return cls(spec.rate, ttft, origin, spec.shape, script.thinking_parts)
 
     def due(self, index: int) -> float:
-        spacing = index / self.rate if self.rate > 0 else 0.0
-        return self.origin + self.ttft + spacing
+        return self.origin + self.ttft + offset(self.shape, self.thinking_parts, index)
 
     def push_back(self, seconds: float) -> None:
         self.origin += seconds

@@ -15,6 +15,7 @@ import random
 import re
 from dataclasses import dataclass, field
 
+from .shape import THINK_TIME_SCALE, Shape, offset, think_shape
 from .tool_model import Call, Step, Tool, argument_pieces, next_reply
 
 TOKEN_PATTERN = re.compile(r"\S+\s*|\s+")
@@ -36,6 +37,7 @@ MODELS: dict[str, str] = {
     "lorem": "a long seeded markdown document (>5,000 tokens) with lists, code and a table",
     "redacted": "echo, preceded by a redacted (encrypted) thinking block",
     "deliberate": "echo after two signed thinking blocks with a redacted one between them (Anthropic's hardest shape)",
+    "think": "thinks for its whole budget (effort low/medium/high: 1,024/4,096/16,384 tokens, or the request's budget_tokens), then echoes and writes 300 tokens of lorem; TTFT and tokens/s follow the seed's shape at 1/10 of its time (think@scale=1: real time)",
     "tools": "calls the tools it is offered (`name(key=value)` in the prompt, else the first with sample arguments), then quotes their results",
     "refusal": "always declines (OpenAI refusal deltas, Anthropic/Gemini refusal stop)",
     "fault-length": "echo cut short with a max-tokens finish reason",
@@ -147,11 +149,17 @@ class ModelSpec:
     base: str
     rate: float  # tokens per second, 0 = as fast as possible
     ttft: float  # seconds before the first token
+    prefill: float = 0.0  # uncached input tokens read per second before the first token (0: free); see shape.py
+    think_rate: float = 0.0  # thinking tokens per second (0: as `rate`)
+
+    @property
+    def shape(self) -> Shape:
+        return Shape(self.rate, self.ttft, self.prefill, self.think_rate)
 
 
 def last_token_due(spec: ModelSpec, script: Script, origin: float) -> float:
-    """When a response started at `origin` sends its last part: TTFT, then the parts at the rate (0: at once)."""
-    return origin + spec.ttft + (max(0, len(script.parts) - 1) / spec.rate if spec.rate > 0 else 0.0)
+    """When a response started at `origin` sends its last part: TTFT, then the parts on the model's shape."""
+    return origin + spec.ttft + offset(spec.shape, script.thinking_parts, max(0, len(script.parts) - 1))
 
 
 def parse_model(name: str) -> ModelSpec:
@@ -161,8 +169,7 @@ def parse_model(name: str) -> ModelSpec:
     base, _, options = name.partition("@")
     if base not in MODELS and base not in SHAPES and base not in SOAKS:
         raise ModelError("not_found", f"The model `{name}` does not exist")
-    rate = DEFAULT_RATE.get(base, ECHO_RATE)
-    ttft_ms = 0.0
+    values: dict[str, float] = {}
     for option in filter(None, options.split(",")):
         key, eq, value = option.partition("=")
         if not eq:
@@ -171,13 +178,21 @@ def parse_model(name: str) -> ModelSpec:
             number = float(value)
         except ValueError:
             raise ModelError("bad_request", f"bad pacing option {option!r} in model `{name}`") from None
-        if key not in ("rate", "ttft") or number < 0 or number != number:
+        if key not in PACING_OPTIONS or number < 0 or number != number or (key == "scale" and number == 0):
             raise ModelError("bad_request", f"bad pacing option {option!r} in model `{name}`")
-        if key == "rate":
-            rate = number
-        else:
-            ttft_ms = number
-    return ModelSpec(name=name, base=base, rate=rate, ttft=ttft_ms / 1000.0)
+        values[key] = number
+    if "scale" in values and base != "think":
+        raise ModelError("bad_request", f"scale is the think model's option, not `{base}`'s")
+    shape = think_shape(values.get("scale", THINK_TIME_SCALE)) if base == "think" else Shape(DEFAULT_RATE.get(base, ECHO_RATE))
+    return ModelSpec(
+        name=name, base=base, rate=values.get("rate", shape.rate),
+        ttft=values["ttft"] / 1000.0 if "ttft" in values else shape.ttft,
+        prefill=values.get("prefill", shape.prefill), think_rate=values.get("think", shape.think_rate),
+    )
+
+
+# rate and think: tokens/s; ttft: ms; prefill: input tokens/s; scale: the think model's time, as a fraction of the seed's
+PACING_OPTIONS = ("rate", "ttft", "prefill", "think", "scale")
 
 
 # ---------------------------------------------------------------- conversations
@@ -292,6 +307,10 @@ class Script:
         object.__setattr__(self, "parts", tuple(parts))
 
     @property
+    def thinking_parts(self) -> int:
+        return sum(1 for kind, _ in self.parts if kind == "thinking")
+
+    @property
     def block_break(self) -> int | None:
         """The part index where the first thinking block ends and the redacted one stands, if split."""
         return count_tokens(self.thinking) if self.thinking_after else None
@@ -356,8 +375,11 @@ REFUSAL_TEXT = "I can't help with that. The loopback `refusal` model declines ev
 LENGTH_LIMIT_TOKENS = 8
 
 
-def write_script(base: str, conversation: Conversation, *, thinking: bool) -> Script:
-    """The script of model `base` for this conversation; `thinking` asks for visible reasoning."""
+def write_script(base: str, conversation: Conversation, *, thinking: bool, budget: int | None = None) -> Script:
+    """The script of model `base` for this conversation; `thinking` asks for visible reasoning,
+    `budget` is the thinking budget the request set (tokens; None: it set none)."""
+    if base == "think":
+        return Script(thinking=think_text(DEFAULT_THINK_BUDGET if budget is None else budget) if thinking else "", text=think_answer(conversation))
     if base == "lorem":
         thought = (
             f"Turn {conversation.turn} asks for the long document. "
@@ -383,6 +405,22 @@ def write_script(base: str, conversation: Conversation, *, thinking: bool) -> Sc
         cut = "".join(tokenize(echo_text(conversation))[:LENGTH_LIMIT_TOKENS])
         return Script(thinking=thought, text=cut, stop="length")
     return Script(thinking=thought, text=echo_text(conversation))
+
+
+DEFAULT_THINK_BUDGET = 1024  # the think model's budget when the request names none
+
+
+THINK_ANSWER_TOKENS = 300  # long enough to time the answer's rate after a bench's 200 tokens
+
+
+def think_answer(conversation: Conversation) -> str:
+    """The echo, then the lorem document's opening: an answer long enough to have a rate."""
+    return echo_text(conversation) + "\n\n" + "".join(tokenize(lorem_text())[:THINK_ANSWER_TOKENS])
+
+
+def think_text(tokens: int) -> str:
+    """`tokens` loopback tokens of thinking, the same words every time."""
+    return " ".join(_WORDS[index * 7 % len(_WORDS)] for index in range(tokens))
 
 
 def tools_script(conversation: Conversation, *, thinking: bool) -> Script:
