@@ -113,7 +113,7 @@ async def test_the_bench_tables_by_budget_and_cache_with_the_seeds_figures(isola
     table = render_table(result)
     assert "thinking pass (loopback/think over sse" in table and "18,000 ms" in table and "30 tok/s" in table
     assert "input cost, fresh prefix" in table and "saving" in table and "350 ms on a miss, 45 ms on a hit" in table
-    assert "came from rtchat's loopback" in table
+    assert "came from rtchat's loopback" in table and "seed: latency (quoted)" in table
     svg = render_svg(result)
     assert "thinking pass (loopback/think)" in svg and "(seed: 18,000 ms, 30.0 tok/s)" in svg and "(seed: 350 / 45 ms" in svg
     assert Plan(("sse",), 1, True, True).turns() == 3 + 3 + 5

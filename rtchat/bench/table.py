@@ -50,6 +50,7 @@ def render_table(result: BenchResult) -> str:
         for key, label, unit in METRICS:
             rows.append([label, *(cell(result.metric(name, key), unit) for name in names)])
         rows.append(["tokens after cancel", *(_late(result.late_tokens(name)) for name in names)])
+        rows.append(["seed: latency (quoted)", *(seed.PROTOCOL_LATENCY.get(name, "-") for name in names)])
         lines += grid(rows)
         lines += _cache_lines(result, names)
     else:
