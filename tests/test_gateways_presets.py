@@ -23,15 +23,20 @@ async def ask(tmp_path, *args: str, **env: str) -> tuple[int, str, str]:
     return process.returncode, out.decode(), err.decode()
 
 
+def assert_one_realtime_socket(loopback, model: str, key: str) -> None:
+    """One WebSocket at the preset's path, for `model`, with the key as a Bearer token."""
+    [connection] = loopback.connections
+    assert connection.path == "/v1/realtime" and connection.query == {"model": model}
+    assert connection.auth == {"authorization": f"Bearer {fingerprint(key)}"}
+
+
 async def test_litellm_realtime_route_takes_any_alias_over_the_realtime_socket(loopback, tmp_path):
     """An alias LiteLLM's config names (here the loopback's `echo`) needs no declaration: the route is Realtime."""
     code, out, err = await ask(tmp_path, "-m", "litellm-realtime/echo", "--protocol", "websocket", "--base-url", f"{loopback.url}/v1", "hello route",
                                LITELLM_API_KEY=KEY)
     assert code == 0, err
     assert "hello route" in out
-    [connection] = loopback.connections
-    assert connection.path == "/v1/realtime" and connection.query == {"model": "echo"}
-    assert connection.auth == {"authorization": f"Bearer {fingerprint(KEY)}"}
+    assert_one_realtime_socket(loopback, "echo", KEY)
     assert loopback.records == [] or all(r.path == "/v1/realtime" for r in loopback.records), "nothing went over SSE"
 
 
@@ -50,9 +55,7 @@ async def test_xai_voice_agent_preset_speaks_realtime_at_v1_realtime_with_the_xa
                                XAI_API_KEY=KEY)
     assert code == 0, err
     assert "hello grok" in out
-    [connection] = loopback.connections
-    assert connection.path == "/v1/realtime" and connection.query == {"model": "grok-voice-think-fast-1.0"}
-    assert connection.auth == {"authorization": f"Bearer {fingerprint(KEY)}"}
+    assert_one_realtime_socket(loopback, "grok-voice-think-fast-1.0", KEY)
 
 
 def test_the_presets_addresses_and_key_variables():

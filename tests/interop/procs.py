@@ -20,9 +20,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.support.env import isolated_env, rtchat_cmd
 
+REPO = Path(__file__).resolve().parents[2]
 POLL_INTERVAL = 0.1  # seconds between readiness probes (a poll interval, not a synchronisation)
 # Credentials a server process must never see (LiteLLM would use them for real providers).
 PROVIDER_KEYS = ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "GEMINI_API_KEY", "GOOGLE_API_KEY", "DEEPSEEK_API_KEY",
@@ -35,6 +37,17 @@ def record_versions(server: str, python: Path, *packages: str) -> None:
     code = "import importlib.metadata as m, sys; print(', '.join(f'{p} {m.version(p)}' for p in sys.argv[1:]))"
     result = subprocess.run([str(python), "-c", code, *packages], capture_output=True, text=True, timeout=60)
     VERSIONS[server] = result.stdout.strip() or f"unknown ({result.stderr.strip()[-200:]})"
+
+
+def installed_bin(label: str, skip_var: str, bin_var: str, folder: str, program: str) -> Path:
+    """The bin folder of a server's virtualenv made by scripts/interop, or a skip that says why it is not there."""
+    reason = os.environ.get(skip_var)
+    if reason:
+        pytest.skip(f"{label}: {reason}")
+    path = Path(os.environ.get(bin_var, REPO / ".interop" / folder / "bin"))
+    if not (path / program).exists():
+        pytest.skip(f"{label} is not installed in {path} (scripts/interop installs it)")
+    return path
 
 
 def free_port() -> int:
@@ -289,6 +302,14 @@ def interrupt(home: Path, *args: str, after_texts: int = 3, **env: str) -> Ask:
             proc.wait()
     events = [json.loads(line) for line in lines + rest.splitlines() if line.strip()]
     return Ask(proc.returncode, events, err)
+
+
+def assert_interrupted(run: Ask) -> None:
+    """What SIGINT mid-stream must leave: exit 130, the turn done as interrupted, the partial answer kept."""
+    assert run.returncode == 130, run.stderr
+    assert run.events[-1] == {"type": "done", "reason": "interrupted"}
+    assert sum(1 for e in run.events if e["type"] == "text") >= 3 and run.text().strip()
+    assert "Traceback" not in run.stderr
 
 
 # ------------------------------------------------------------------ the server's own bytes
