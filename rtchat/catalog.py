@@ -194,7 +194,6 @@ BUILTIN: dict[str, Provider] = {
             ModelInfo("echo", True, PROTOCOLS, voice=True, note="thinks, then repeats your prompt", context_window=32_000),
             ModelInfo("lorem", True, PROTOCOLS, note="a long markdown document at ~50 tokens/s", context_window=32_000),
             ModelInfo("redacted", True, note="Anthropic wire: a redacted thinking block"),
-            ModelInfo("think", True, note="thinks for its whole budget, then echoes: the seed's TTFT and tok/s by budget, 10x faster", context_window=32_000),
             ModelInfo("tools", True, PROTOCOLS, voice=True, note="calls the tools it is offered, then answers from their results", context_window=32_000),
             ModelInfo("refusal", False, note="refuses", accepts=("text",)),
         ),

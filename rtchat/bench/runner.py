@@ -113,7 +113,7 @@ class _Bench:
             result.input_price = (price.input, price.input if price.cached_input is None else price.cached_input)
             result.price_note = price.note
         runners = {s.name: runner_for(s.name) for s in statuses if s.available}
-        if thinking_target is not None and not thinking_target.info.thinking:
+        if thinking_target is not None and thinking_target.info.thinking is False:  # None (unknown): tried, the turns tell
             result.thinking_skipped = f"{thinking_target.ref} has no thinking budget or effort (catalog)"
             thinking_target = None
         self.total = Plan(tuple(runners), self.runs, self.cache_pass, thinking_target is not None).turns()

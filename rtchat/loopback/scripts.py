@@ -37,7 +37,6 @@ MODELS: dict[str, str] = {
     "lorem": "a long seeded markdown document (>5,000 tokens) with lists, code and a table",
     "redacted": "echo, preceded by a redacted (encrypted) thinking block",
     "deliberate": "echo after two signed thinking blocks with a redacted one between them (Anthropic's hardest shape)",
-    "think": "thinks for its whole budget (effort low/medium/high: 1,024/4,096/16,384 tokens, or the request's budget_tokens), then echoes and writes 300 tokens of lorem; TTFT and tokens/s follow the seed's shape at 1/10 of its time (think@scale=1: real time)",
     "tools": "calls the tools it is offered (`name(key=value)` in the prompt, else the first with sample arguments), then quotes their results",
     "refusal": "always declines (OpenAI refusal deltas, Anthropic/Gemini refusal stop)",
     "fault-length": "echo cut short with a max-tokens finish reason",
@@ -65,6 +64,11 @@ SHAPES: dict[str, str] = {
     "shape-table": "one Markdown table of 10,000 rows",
     "shape-code": "one fenced code block of 5,000 lines",
     "shape-line": "one paragraph of about 1 MB without a newline",
+}
+
+# Models shaped for `rtchat bench`'s passes: named directly, not served in the model list either.
+BENCH_MODELS: dict[str, str] = {
+    "think": "thinks for its whole budget (effort low/medium/high: 1,024/4,096/16,384 tokens, or the request's budget_tokens), then echoes and writes 300 tokens of lorem; TTFT and tokens/s follow the seed's shape at 1/10 of its time (think@scale=1: real time)",
 }
 
 # Models that never end or flood: for soaks and bounds tests. Not served in the model list either.
@@ -159,7 +163,7 @@ class ModelSpec:
 
 def last_token_due(spec: ModelSpec, script: Script, origin: float) -> float:
     """When a response started at `origin` sends its last part: TTFT, then the parts on the model's shape."""
-    return origin + spec.ttft + offset(spec.shape, script.thinking_parts, max(0, len(script.parts) - 1))
+    return origin + spec.ttft + offset(spec.shape, script.thinking_parts, max(0, len(script.parts) - 1), script.thinking_chunk)
 
 
 def parse_model(name: str) -> ModelSpec:
@@ -167,7 +171,7 @@ def parse_model(name: str) -> ModelSpec:
     if not isinstance(name, str) or not name:
         raise ModelError("bad_request", "you must provide a model parameter")
     base, _, options = name.partition("@")
-    if base not in MODELS and base not in SHAPES and base not in SOAKS:
+    if base not in MODELS and base not in SHAPES and base not in SOAKS and base not in BENCH_MODELS:
         raise ModelError("not_found", f"The model `{name}` does not exist")
     values: dict[str, float] = {}
     for option in filter(None, options.split(",")):
@@ -297,10 +301,13 @@ class Script:
     thinking_after: str = ""  # a second thinking block, after the redacted one (Anthropic shows them apart)
     endless: bool = False  # the parts repeat forever: the answer never ends
     calls: tuple[Call, ...] = ()  # tool calls after the text; their arguments stream in pieces
+    thinking_chunk: int = 1  # thinking tokens per streamed part (the think model's 16K thoughts go in chunks, as providers send them)
     parts: tuple[tuple[str, str], ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        parts = [("thinking", piece) for piece in tokenize(self.thinking)]
+        thought = tokenize(self.thinking)
+        step = max(1, self.thinking_chunk)
+        parts = [("thinking", "".join(thought[index:index + step])) for index in range(0, len(thought), step)]
         parts += [("thinking", piece) for piece in tokenize(self.thinking_after)]
         parts += [(self.answer_kind, piece) for piece in tokenize(self.text)]
         parts += [(f"call:{index}", piece) for index, call in enumerate(self.calls) for piece in argument_pieces(call.arguments)]
@@ -379,7 +386,8 @@ def write_script(base: str, conversation: Conversation, *, thinking: bool, budge
     """The script of model `base` for this conversation; `thinking` asks for visible reasoning,
     `budget` is the thinking budget the request set (tokens; None: it set none)."""
     if base == "think":
-        return Script(thinking=think_text(DEFAULT_THINK_BUDGET if budget is None else budget) if thinking else "", text=think_answer(conversation))
+        thought = think_text(DEFAULT_THINK_BUDGET if budget is None else budget) if thinking else ""
+        return Script(thinking=thought, text=think_answer(conversation), thinking_chunk=THINK_CHUNK)
     if base == "lorem":
         thought = (
             f"Turn {conversation.turn} asks for the long document. "
@@ -408,6 +416,7 @@ def write_script(base: str, conversation: Conversation, *, thinking: bool, budge
 
 
 DEFAULT_THINK_BUDGET = 1024  # the think model's budget when the request names none
+THINK_CHUNK = 16  # thinking tokens per delta: 16K one-token frames would make the client's parsing the bottleneck
 
 
 THINK_ANSWER_TOKENS = 300  # long enough to time the answer's rate after a bench's 200 tokens

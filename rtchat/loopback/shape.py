@@ -49,14 +49,14 @@ def prefill_seconds(shape: Shape, input_tokens: int, cached_tokens: int) -> floa
     return (fresh + CACHED_COST * min(cached_tokens, input_tokens)) / shape.prefill
 
 
-def offset(shape: Shape, thinking_parts: int, index: int) -> float:
-    """Seconds from the first token to token `index`, thinking parts first."""
+def offset(shape: Shape, thinking_parts: int, index: int, per_part: int = 1) -> float:
+    """Seconds from the first part to part `index`, thinking parts (`per_part` tokens each) first."""
     if shape.think_rate <= 0:
         return index / shape.rate if shape.rate > 0 else 0.0
     if index < thinking_parts:
-        return index / shape.think_rate
-    thought = thinking_parts / shape.think_rate
-    rate = answer_rate(shape, thinking_parts)
+        return index * per_part / shape.think_rate
+    thought = thinking_parts * per_part / shape.think_rate
+    rate = answer_rate(shape, thinking_parts * per_part)
     return thought + ((index - thinking_parts) / rate if rate > 0 else 0.0)
 
 
