@@ -557,7 +557,7 @@ class RealtimeServerSession:
         await self.send("conversation.item.added", previous_item_id=self.items[-1].id if self.items else None, item=item)
         part = {"type": "audio", "transcript": ""} if audio_mode else {"type": "text", "text": ""}
         await self.send("response.content_part.added", **ids, part=part)
-        schedule = Schedule(self.spec.rate, self.spec.ttft, origin=active.record.started or clock())
+        schedule = Schedule.for_answer(self.spec, script, conversation.input_tokens, cached, active.record.started or clock())
         pieces = [piece for kind, piece in script.parts if kind != "thinking"]
         for index, piece in enumerate(pieces):
             if index == fire_at:
