@@ -13,6 +13,7 @@ from rtchat.config import Config, default_model_ref
 from rtchat.events import Error
 from rtchat.secrets import has_key
 from rtchat.session import Session
+from rtchat.target import Target
 from rtchat.ui.choices import DEFAULT_EFFORT, PROTOCOL_NAMES, initial_protocol, next_effort, next_protocol
 from rtchat.ui.controllers.settings import Settings
 from rtchat.ui.controllers.state import ChatState
@@ -79,6 +80,8 @@ class ModelController:
                 state.ready.set()
                 return False
             target = await self.session.resolve(FALLBACK)
+        if state.target is not None and state.target.ref != target.ref:
+            self.status.clear_figures()  # the last turn's figures were another model's
         state.target = target
         state.effort = None if target.info.thinking is False else self.session.effort_for(target, None)[0]
         state.protocol = initial_protocol(target.ref, target.info, self.config.protocols, protocol)
@@ -86,9 +89,29 @@ class ModelController:
         self.show()
         return True
 
+    def adopt(self, target: Target, protocol: str) -> None:
+        """A kept racer's model and protocol answer the next turn (the chosen effort stays, as far
+        as they can think); not remembered for the next start, as a ctrl+o or ctrl+n choice is."""
+        state = self.state
+        if state.target is None or state.target.ref != target.ref:
+            state.effort = None if target.info.thinking is False else self.session.effort_for(target, None)[0]
+        state.target, state.protocol = target, protocol
+        self.show()
+
     def show(self) -> None:
-        if self.state.target is not None:
-            self.status.show(model=self.state.target.ref, protocol=self.state.protocol, effort=self.state.effort or DEFAULT_EFFORT)
+        """The model, protocol (and the state of its connection) and the effort the next turn sends."""
+        state = self.state
+        target = state.target
+        if target is None:
+            return
+        effort = state.effort or DEFAULT_EFFORT
+        if effort != "off" and state.protocol != "sse":
+            from rtchat.race.effort import can_think  # noqa: PLC0415 - deferred: the socket stack (websockets), which an SSE chat never loads
+
+            if not can_think(target, state.protocol):
+                effort = "off"  # a Realtime socket or call carries no reasoning: nothing is sent
+        self.status.show(model=target.ref, protocol=state.protocol, effort=effort)
+        self.status.watch_connection(self.session.connection_for(target, state.conversation, state.protocol))
 
     def cycle_effort(self) -> str | None:
         """The next effort; returns what to tell the user (a short toast)."""

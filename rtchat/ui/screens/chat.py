@@ -529,6 +529,7 @@ class ChatScreen(Screen[None]):
                 notify=lambda text: self.notify(text, severity="warning", markup=False),
                 push_screen=lambda *args, **kwargs: self.app.push_screen(*args, **kwargs),
                 spawn=lambda work: self.run_worker(work, group="race-keep"),
+                models=self.models,
             )
         return self._races
 
