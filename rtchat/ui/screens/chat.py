@@ -70,7 +70,10 @@ STATUS_SECONDS = 0.1  # how often live turn figures refresh
 class ChatScreen(Screen[None]):
     """One conversation with one model at a time; the model can change between turns."""
 
-    DEFAULT_CSS = "ChatScreen { layout: vertical; }"
+    DEFAULT_CSS = """
+    ChatScreen { layout: vertical; }
+    ChatScreen ToastRack { margin-bottom: 2; }  /* toasts stand above the status line, not over it */
+    """
 
     def __init__(
         self,
