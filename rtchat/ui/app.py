@@ -151,7 +151,7 @@ class RtChatApp(App[int]):
     @on(ConversationList.Resume)
     @on(SearchScreen.Resume)
     def _resume(self, event: ConversationList.Resume | SearchScreen.Resume) -> None:
-        self.chat.open_conversation(event.conversation_id)
+        self.chat.open_conversation(event.conversation_id, branch_of=getattr(event, "branch_of", None))
 
     @on(ConversationList.Deleted)
     def _deleted(self, event: ConversationList.Deleted) -> None:

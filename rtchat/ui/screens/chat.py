@@ -13,6 +13,7 @@ they work over dialogs too); `RtChatApp.run_action` runs this screen's actions h
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING
 
 from textual import on, work
@@ -479,12 +480,15 @@ class ChatScreen(Screen[None]):
         self.notify("new conversation", timeout=2)
 
     @work(exclusive=True, group="conversation")
-    async def open_conversation(self, conversation_id: int, quiet: bool = False) -> None:
-        """Show a stored conversation and continue it, with the model that last answered in it."""
+    async def open_conversation(self, conversation_id: int, quiet: bool = False, branch_of: int | None = None) -> None:
+        """Show a stored conversation and continue it, with the model that last answered in it
+        (`branch_of`: first put it on the branch through that message, a search hit's)."""
         if self.history.store is None:
             return
         await self.turns.stop()
         try:
+            if branch_of is not None:
+                await asyncio.to_thread(self.history.store.select_branch, conversation_id, branch_of)
             reopened = await self.history.reopen(conversation_id)
         except (StoreError, KeyError) as exc:
             self.notify(str(exc), severity="error", markup=False)
