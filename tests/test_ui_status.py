@@ -141,3 +141,10 @@ async def test_keeping_a_websocket_racer_makes_websocket_and_its_effort_the_next
         await send(pilot, "and now")
         await answered(pilot, 4)
         assert "WebSocket (open)" in app.status.text
+
+
+def test_the_voice_status_counts_the_underruns_alsa_reported_off_screen():
+    from rtchat.ui.widgets.status.status_facts import StatusFacts, format_status
+
+    assert "underrun" not in format_status(StatusFacts(model="m", voice="speaking"))
+    assert "2 underruns" in format_status(StatusFacts(model="m", voice="speaking", underruns=2))

@@ -20,6 +20,7 @@ from textual.actions import ActionParseResult
 from textual.app import App, SuspendNotSupported
 from textual.dom import DOMNode
 
+from rtchat.audio.native_stderr import NativeStderr
 from rtchat.config import Config
 from rtchat.conversation import Conversation
 from rtchat.debuglog import WireLog
@@ -84,6 +85,7 @@ class RtChatApp(App[int]):
         if keymap.keys != config.keys:  # an entry ignored, or an old id renamed: every screen sees what applies
             config = replace(config, keys=keymap.keys)
         self.keymap_warnings = keymap.warnings
+        self.native_stderr: NativeStderr | None = None  # run_app's guard of descriptor 2 (none under Pilot)
         self.config = config
         self.requested_theme = theme
         self.theme_problems: list[str] = []
@@ -211,7 +213,9 @@ def run_app(config: Config, model: str | None = None, protocol: str | None = Non
     if debug:
         session.wire_log = WireLog.create()
     app = RtChatApp(config, model=model, protocol=protocol, theme=theme, session=session)
-    result = app.run()
+    with NativeStderr(session.wire_log.write if session.wire_log is not None else None) as native:
+        app.native_stderr = native  # ALSA's lines off the screen; the voice status counts its underruns
+        result = app.run()
     if session.wire_log is not None:
         print(f"rtchat: the redacted wire log of this session is in {session.wire_log.path}")
     return app.return_code if app.return_code is not None else (result or 0)

@@ -198,6 +198,9 @@ class ChatScreen(Screen[None]):
 
     def _refresh_live_figures(self) -> None:
         self.voice.show()  # the input level meter moves while listening
+        native = getattr(self.app, "native_stderr", None)
+        if native is not None and native.underruns != self.status.facts.underruns:
+            self.status.show(underruns=native.underruns)  # ALSA's underruns, counted off the screen
         running = self.turns.show_figures()
         self.jump_hint.show(running and not self.transcript.following)
 

@@ -44,6 +44,7 @@ class StatusFacts:
     tool_count: int = 0  # tool results in this answer so far
     tool_ms: float = 0.0  # the tools' own time in this answer
     calling: str | None = None  # the call asked or running now: "calling time_now · 1.2 s"
+    underruns: int = 0  # the speaker ran dry (ALSA said so on stderr, kept off the screen)
     estimated: bool = False  # the turn's counts and cost are estimates (stopped before the server counted)
     total_estimated: bool = False  # the running cost includes an estimate
 
@@ -115,6 +116,8 @@ def _voice_parts(facts: StatusFacts, usage: Usage) -> tuple[list[Part], list[Par
         left.append((4, facts.voice_link))
     right = [(5, f"connect {_ms(facts.connect_ms)}"), (2, f"first audio {_ms(facts.first_audio_ms)}"),
              (3, f"in {_tokens(usage.input_tokens)} out {_tokens(usage.output_tokens)}")]
+    if facts.underruns:
+        right.append((4, f"{facts.underruns:,} underrun{'s' if facts.underruns != 1 else ''}"))
     return left, right
 
 
