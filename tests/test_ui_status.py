@@ -47,6 +47,14 @@ async def test_after_a_websocket_turn_ctrl_n_to_webrtc_shows_no_open_call():
         await pilot.press("ctrl+n")
         assert app.state.protocol == "webrtc"
         assert "WebRTC" in app.status.text and "(open)" not in app.status.text  # no call was ever made
+        assert "ttft" not in app.status.text and "│" not in app.status.text  # nor the WebSocket turn's figures
+
+
+def test_before_a_model_is_resolved_the_line_says_starting_and_guesses_nothing():
+    from rtchat.ui.widgets.status.status_facts import StatusFacts, format_status
+
+    assert format_status(StatusFacts(state="starting")) == "starting"  # not "· SSE · starting · effort off"
+    assert format_status(StatusFacts(model="loopback/echo", state="starting")) == "loopback/echo · starting"
 
 
 async def test_a_first_webrtc_turn_never_shows_an_idle_call_nor_a_doubled_idle():

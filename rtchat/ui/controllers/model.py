@@ -133,6 +133,8 @@ class ModelController:
 
     def set_protocol(self, protocol: str) -> str:
         """Use `protocol` from the next turn on, and remember it for this model; returns the toast."""
+        if protocol != self.state.protocol:
+            self.status.clear_figures()  # the last turn's figures were another protocol's
         self.state.protocol = protocol
         if self.state.target is not None:
             self.config.protocols[self.state.target.ref] = protocol

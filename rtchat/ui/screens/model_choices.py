@@ -40,14 +40,21 @@ class ModelChoice:
             parts.append("voice")
         return " · ".join(parts)
 
-    def describe(self, width: int = 100, ref_width: int = 32, why: str | None = None) -> str:
-        """The row for `width` cells: id, key state, abilities on one line when they fit, else the
-        abilities on a second line (never cut: the protocols are the point); `why` a row matched below."""
+    def line(self, ref_width: int = 32) -> str:
+        """The one-line row: id, key state, abilities."""
         ref = self.ref + ("  (typed)" if self.typed else "")
-        head = f"{ref:<{ref_width}}  {self.key_state():<13}"
-        line = f"{head}  {self.abilities()}"
-        lines = [line] if len(line) <= width else [f"{ref}  {self.key_state()}", INDENT + self.abilities()]
-        if why:
+        return f"{ref:<{ref_width}}  {self.key_state():<13}  {self.abilities()}"
+
+    def describe(self, width: int = 100, ref_width: int = 32, why: str | None = None, split: bool | None = None) -> str:
+        """The row for `width` cells: one line when it fits (or `split` is False), else the
+        abilities on a second line (never cut: the protocols are the point); `why` a row matched below."""
+        line = self.line(ref_width)
+        if split is None:
+            split = len(line) > width
+        lines = [line[: line.rindex(self.abilities())].rstrip(), INDENT + self.abilities()] if split else [line]
+        if why and split:
+            lines[1] += f" · {why}"
+        elif why:
             lines.append(f"{INDENT}{why}")
         return "\n".join(cut(text, width) for text in lines)
 

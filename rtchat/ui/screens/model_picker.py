@@ -64,8 +64,9 @@ class ModelPicker(ModalScreen[None]):
         ref_width = min(34, max((len(c.ref) for c in self.shown), default=10))
         options.clear_options()
         needle = query.strip().casefold()
+        split = any(len(c.line(ref_width)) > width for c in self.shown)  # one layout for the whole list
         options.add_options([
-            Option(Content(("● " if c.ref == self.current else "  ") + c.describe(width, ref_width, match_reason(c, needle) if needle else None)))
+            Option(Content(("● " if c.ref == self.current else "  ") + c.describe(width, ref_width, match_reason(c, needle) if needle else None, split)))
             for c in self.shown
         ])
         if self.shown:

@@ -137,6 +137,8 @@ def _text_parts(facts: StatusFacts, usage: Usage) -> tuple[list[Part], list[Part
     protocol = protocol_name(facts.protocol)
     if facts.socket and facts.socket != "idle" and facts.protocol != "sse":
         protocol += f" ({facts.socket})"  # no "(idle)": a connection made but never opened says nothing
+    if facts.state == "starting":  # no model is resolved yet: its protocol and effort are not known
+        return [(2, facts.model), (0, "starting")] if facts.model else [(0, "starting")], []
     left: list[Part] = [(2, facts.model), (3, protocol)]
     left += [(0, _state(facts)), (9, f"effort {facts.effort}")]
     right: list[Part] = []
