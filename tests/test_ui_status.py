@@ -36,6 +36,14 @@ async def answered(pilot, count: int) -> None:
     await wait_for(pilot, lambda: len(app.state.conversation.messages) == count and idle(app), timeout=30)
 
 
+async def after_one_turn(pilot) -> None:
+    """The app ready and one prompt answered: the status line shows that turn's figures."""
+    await ready(pilot)
+    await send(pilot, "first")
+    await answered(pilot, 2)
+    assert "ttft" in pilot.app.status.text
+
+
 async def test_after_a_websocket_turn_ctrl_n_to_webrtc_shows_no_open_call():
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
@@ -71,10 +79,8 @@ async def test_a_first_webrtc_turn_never_shows_an_idle_call_nor_a_doubled_idle()
 async def test_sending_shows_waiting_at_once_with_none_of_the_last_turns_figures():
     app = make_app(model="loopback/echo@ttft=600")
     async with app.run_test(size=SIZE) as pilot:
-        await ready(pilot)
-        await send(pilot, "first")
-        await answered(pilot, 2)
-        assert "ttft" in app.status.text and "$" in app.status.text
+        await after_one_turn(pilot)
+        assert "$" in app.status.text
         lines = record(app.status)
         await send(pilot, "second")
         await wait_for(pilot, lambda: app.status.facts.ttft_ms is not None)
@@ -88,10 +94,7 @@ async def test_sending_shows_waiting_at_once_with_none_of_the_last_turns_figures
 async def test_a_model_switch_leaves_no_figure_of_the_model_before():
     app = make_app(model="loopback/echo@ttft=300")
     async with app.run_test(size=SIZE) as pilot:
-        await ready(pilot)
-        await send(pilot, "hi")
-        await answered(pilot, 2)
-        assert "ttft" in app.status.text
+        await after_one_turn(pilot)
         app.chat.switch_model("loopback/lorem")
         await wait_for(pilot, lambda: app.state.ref == "loopback/lorem" and app.status.facts.model == "loopback/lorem")
         assert "ttft" not in app.status.text and "tok/s" not in app.status.text and "$" not in app.status.text
