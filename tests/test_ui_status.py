@@ -159,3 +159,16 @@ def test_the_voice_status_counts_the_underruns_alsa_reported_off_screen():
 
     assert "underrun" not in format_status(StatusFacts(model="m", voice="speaking"))
     assert "2 underruns" in format_status(StatusFacts(model="m", voice="speaking", underruns=2))
+
+
+async def test_the_app_shows_the_underruns_counted_off_screen_in_voice_mode():
+    """run_app's guard of descriptor 2 counts ALSA's underruns; here a stand-in with a count (the one
+    fake: no sound card under Pilot) and the voice status as voice mode shows it."""
+    from types import SimpleNamespace
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        app.native_stderr = SimpleNamespace(underruns=3)
+        app.status.show(voice="speaking")
+        await wait_for(pilot, lambda: "3 underruns" in app.status.text)
