@@ -172,3 +172,35 @@ async def test_the_app_shows_the_underruns_counted_off_screen_in_voice_mode():
         app.native_stderr = SimpleNamespace(underruns=3)
         app.status.show(voice="speaking")
         await wait_for(pilot, lambda: "3 underruns" in app.status.text)
+
+
+WEBRTC_CHOSEN = """
+import asyncio, sys, time
+from tests.support.ui import make_app, ready
+
+async def main():
+    app = make_app(protocol="webrtc")
+    async with app.run_test() as pilot:
+        await ready(pilot)
+        deadline = time.monotonic() + 60
+        while "aiortc" not in sys.modules and time.monotonic() < deadline:
+            await pilot.pause(0.05)
+        print("aiortc" in sys.modules, app.turns.idle and not app.state.conversation.messages)
+
+asyncio.run(main())
+"""
+
+
+def test_choosing_webrtc_loads_aiortc_off_the_loop_before_the_first_call(tmp_path):
+    """The first call imported aiortc on the app's loop, and the screen froze (the status line kept the
+    last turn's figures) meanwhile; now it loads in a thread once WebRTC is chosen. A fresh process:
+    a test worker may have loaded aiortc already."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from tests.support.env import isolated_env
+
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run([sys.executable, "-c", WEBRTC_CHOSEN], cwd=root, env=isolated_env(tmp_path), capture_output=True, text=True, timeout=120)
+    assert done.stdout.split() == ["True", "True"], done.stderr[-2000:]  # loaded, and no turn ever ran

@@ -7,7 +7,9 @@ worker of the app; the status line shows every change.
 from __future__ import annotations
 
 import asyncio
+import threading
 
+from rtchat.audio.support import AudioUnavailable, load_aiortc
 from rtchat.catalog import UnknownProvider, parse_model_ref
 from rtchat.config import Config, default_model_ref
 from rtchat.events import Error
@@ -23,6 +25,16 @@ from rtchat.ui.widgets.transcript.transcript import Transcript
 FALLBACK = "loopback/echo"
 
 
+def _load_webrtc() -> None:
+    """aiortc and PyAV (~300 ms, seconds on a loaded machine), loaded in a thread once WebRTC is the
+    protocol: the first call would import them on the loop, freezing the screen (and the status
+    line's "waiting for the first token") while it did."""
+    try:
+        load_aiortc()
+    except AudioUnavailable:
+        pass  # the first call says what is missing
+
+
 class ModelController:
     def __init__(self, state: ChatState, session: Session, config: Config, settings: Settings, status: StatusLine, transcript: Transcript) -> None:
         self.state = state
@@ -31,6 +43,7 @@ class ModelController:
         self.settings = settings
         self.status = status
         self.transcript = transcript
+        self._webrtc_warmed = False  # aiortc is loaded off the loop once WebRTC is chosen
 
     def initial_ref(self, requested: str | None) -> tuple[str, Error | None]:
         """--model, else the config's default_model, else the model last chosen in the app, else the
@@ -112,6 +125,9 @@ class ModelController:
                 effort = "off"  # a Realtime socket or call carries no reasoning: nothing is sent
         self.status.show(model=target.ref, protocol=state.protocol, effort=effort)
         self.status.watch_connection(self.session.connection_for(target, state.conversation, state.protocol))
+        if state.protocol == "webrtc" and not self._webrtc_warmed:
+            self._webrtc_warmed = True
+            threading.Thread(target=_load_webrtc, name="warm-webrtc", daemon=True).start()
 
     def cycle_effort(self) -> str | None:
         """The next effort; returns what to tell the user (a short toast)."""
