@@ -20,6 +20,7 @@ from textual.actions import ActionParseResult
 from textual.app import App, SuspendNotSupported
 from textual.dom import DOMNode
 
+from rtchat.audio.native_stderr import NativeStderr
 from rtchat.config import Config
 from rtchat.conversation import Conversation
 from rtchat.debuglog import WireLog
@@ -96,6 +97,7 @@ class RtChatApp(App[int]):
             config = replace(config, keys=keys)
         self.keymap_warnings = keymap.warnings
         self.early_keys: list[events.Key] | None = []  # typed before the input has the focus: kept for it
+        self.native_stderr: NativeStderr | None = None  # run_app's guard of descriptor 2 (none under Pilot)
         self.config = config
         self.requested_theme = theme
         self.theme_problems: list[str] = []
@@ -186,7 +188,7 @@ class RtChatApp(App[int]):
     @on(ConversationList.Resume)
     @on(SearchScreen.Resume)
     def _resume(self, event: ConversationList.Resume | SearchScreen.Resume) -> None:
-        self.chat.open_conversation(event.conversation_id)
+        self.chat.open_conversation(event.conversation_id, branch_of=getattr(event, "branch_of", None))
 
     @on(ConversationList.Deleted)
     def _deleted(self, event: ConversationList.Deleted) -> None:
@@ -246,7 +248,9 @@ def run_app(config: Config, model: str | None = None, protocol: str | None = Non
     if debug:
         session.wire_log = WireLog.create()
     app = RtChatApp(config, model=model, protocol=protocol, theme=theme, session=session)
-    result = app.run()
+    with NativeStderr(session.wire_log.write if session.wire_log is not None else None) as native:
+        app.native_stderr = native  # ALSA's lines off the screen; the voice status counts its underruns
+        result = app.run()
     if session.wire_log is not None:
         print(f"rtchat: the redacted wire log of this session is in {session.wire_log.path}")
     return app.return_code if app.return_code is not None else (result or 0)

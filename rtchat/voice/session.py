@@ -38,7 +38,7 @@ import numpy as np
 
 from rtchat.audio.capture import Capture
 from rtchat.audio.jitter import JitterBuffer
-from rtchat.audio.pcm import level_dbfs, to_pcm16
+from rtchat.audio.pcm import SPEECH_THRESHOLD_DBFS, level_dbfs, to_pcm16
 from rtchat.audio.resample import Resampler
 from rtchat.answer import AnswerBuilder
 from rtchat.events import ErrorKind, ToolCallResult, ToolCallDelta, AnswerAudioStarted, AnswerAudioStopped, AudioChunk, Done, Error, Event, Notice, SpeechStarted, SpeechStopped, VOICE_SIGNALS
@@ -269,6 +269,10 @@ class VoiceSession:
         if spoken < MIN_TURN_S:
             await self._run(self.ptt.abandon())
             self._emit(Notice(f"nothing was said ({spoken * 1000:.0f} ms of audio); press the talk key, speak, then press it again"))
+            return
+        if self.capture is not None and self.capture.speech_seconds < MIN_TURN_S:
+            await self._run(self.ptt.abandon())  # only silence: a "[0.0 s of audio]" turn would be sent and billed
+            self._emit(Notice(f"nothing was heard ({spoken:.1f} s of silence: the microphone stayed under {SPEECH_THRESHOLD_DBFS:.0f} dBFS); check the microphone, speak, then press the talk key again"))
             return
         self.turn = VoiceTurn(TurnClock(started=released))
         self.buffer.flush()

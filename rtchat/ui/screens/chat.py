@@ -74,7 +74,10 @@ STATUS_SECONDS = 0.1  # how often live turn figures refresh
 class ChatScreen(Screen[None]):
     """One conversation with one model at a time; the model can change between turns."""
 
-    DEFAULT_CSS = "ChatScreen { layout: vertical; }"
+    DEFAULT_CSS = """
+    ChatScreen { layout: vertical; }
+    ChatScreen ToastRack { margin-bottom: 2; }  /* toasts stand above the status line, not over it */
+    """
 
     def __init__(
         self,
@@ -223,6 +226,9 @@ class ChatScreen(Screen[None]):
     def _refresh_live_figures(self) -> None:
         self.voice.show()  # the input level meter moves while listening
         self.share.show()  # the frame count moves while sharing
+        native = getattr(self.app, "native_stderr", None)
+        if native is not None and native.underruns != self.status.facts.underruns:
+            self.status.show(underruns=native.underruns)  # ALSA's underruns, counted off the screen
         running = self.turns.show_figures()
         self.jump_hint.show(running and not self.transcript.following)
 
@@ -552,13 +558,16 @@ class ChatScreen(Screen[None]):
         self.notify("new conversation", timeout=2)
 
     @work(exclusive=True, group="conversation")
-    async def open_conversation(self, conversation_id: int, quiet: bool = False) -> None:
-        """Show a stored conversation and continue it, with the model that last answered in it."""
+    async def open_conversation(self, conversation_id: int, quiet: bool = False, branch_of: int | None = None) -> None:
+        """Show a stored conversation and continue it, with the model that last answered in it
+        (`branch_of`: first put it on the branch through that message, a search hit's)."""
         if self.history.store is None:
             return
         await self.turns.stop()
         await self.share.stop("sharing stopped: another conversation")
         try:
+            if branch_of is not None:
+                await asyncio.to_thread(self.history.store.select_branch, conversation_id, branch_of)
             reopened = await self.history.reopen(conversation_id)
         except (StoreError, KeyError) as exc:
             self.notify(str(exc), severity="error", markup=False)
@@ -607,6 +616,7 @@ class ChatScreen(Screen[None]):
                 notify=lambda text: self.notify(text, severity="warning", markup=False),
                 push_screen=lambda *args, **kwargs: self.app.push_screen(*args, **kwargs),
                 spawn=lambda work: self.run_worker(work, group="race-keep"),
+                models=self.models,
             )
         return self._races
 

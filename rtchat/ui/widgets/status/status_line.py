@@ -64,6 +64,16 @@ class StatusLine(Widget):
         self.facts.reset_turn()
         self._repaint()
 
+    def begin_turn(self) -> None:
+        """The prompt left: "waiting for the first token", and none of the last turn's figures."""
+        self.facts.begin_turn()
+        self._repaint()
+
+    def clear_figures(self) -> None:
+        """Another model (or a kept racer) is current: the last turn's figures were not its."""
+        self.facts.clear_figures(self.facts.state if self.facts.state == "starting" else "idle")
+        self._repaint()
+
     def _repaint(self) -> None:
         text = format_status(self.facts)
         if text != self._shown:
@@ -77,6 +87,7 @@ class StatusLine(Widget):
     def watch_connection(self, connection: LiveConnection | None) -> None:
         """Show the state of the socket or call a turn runs on, and follow it until another is watched."""
         if connection is None:
+            self._watched = None  # the old connection's later changes are not this protocol's
             self.show(socket=None)
             return
         if connection is not self._watched:
