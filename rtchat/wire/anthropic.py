@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 
+from rtchat.attachments import Attachment
 from rtchat.conversation import ChatMessage, Conversation, ThinkingBlock, ToolCall, ToolResult, has_words
 from rtchat.events import (
     Done,
@@ -118,7 +119,12 @@ def tool_use(call: ToolCall) -> dict:
 
 
 def tool_result(result: ToolResult) -> dict:
-    block: dict = {"type": "tool_result", "tool_use_id": result.call_id, "content": result.output}
+    """A result; with images, its content is blocks: the text, then each image (a
+    tool_result's content takes text and image blocks, anthropic-sdk-python's ToolResultBlockParam)."""
+    content: str | list[dict] = result.output
+    if result.images:
+        content = [*_words(result.output), *(image_block(image) for image in result.images)]
+    block: dict = {"type": "tool_result", "tool_use_id": result.call_id, "content": content}
     if result.is_error:
         block["is_error"] = True
     return block
@@ -144,11 +150,13 @@ def user_content(message: ChatMessage) -> str | list[dict]:
     binary = binary_attachments(message)
     if not binary:
         return user_text(message)
-    blocks: list[dict] = [
-        {"type": "image" if a.kind == "image" else "document", "source": {"type": "base64", "media_type": a.media_type, "data": a.base64()}}
-        for a in binary
-    ]
-    return [*blocks, {"type": "text", "text": user_text(message)}]
+    return [*map(image_block, binary), {"type": "text", "text": user_text(message)}]
+
+
+def image_block(attachment: Attachment) -> dict:
+    """A file as Anthropic's base64 `image` (or `document`, for a PDF) block."""
+    kind = "image" if attachment.kind == "image" else "document"
+    return {"type": kind, "source": {"type": "base64", "media_type": attachment.media_type, "data": attachment.base64()}}
 
 
 def _index(payload: Mapping[str, object]) -> int:

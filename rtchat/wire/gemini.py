@@ -115,8 +115,10 @@ def function_call_part(call: ToolCall, provider_id: str) -> dict:
 
 def function_response_part(result: ToolResult, synthetic: set[str]) -> dict:
     """google-genai's FunctionResponse.response: "Use "output" key to specify function output
-    and "error" key to specify error details"."""
+    and "error" key to specify error details"; images go in its `parts` (inline data)."""
     response: dict = {"name": result.name, "response": {"error" if result.is_error else "output": result.output}}
+    if result.images:  # google-genai's FunctionResponse.parts: media that is part of the response
+        response["parts"] = [{"inlineData": {"mimeType": image.media_type, "data": image.base64()}} for image in result.images]
     if result.call_id and result.call_id not in synthetic:
         response["id"] = result.call_id
     return {"functionResponse": response}

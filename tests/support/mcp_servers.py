@@ -26,6 +26,7 @@ WAIT_STARTED = "wait: started"
 WAIT_CANCELLED = "wait: cancelled by the client"
 DIED = "boom: the database went away"
 HUGE_CHARS = 10_000_000
+PHOTO_TEXT = "a grey square"
 PROTOCOL_FD = 1  # the protocol's stdout, kept by `main` (the SDK points fd 1 at stderr while it serves)
 
 
@@ -68,6 +69,25 @@ def build(name: str = "test"):
         """An image and a line of text."""
         png = base64.b64encode(b"\x89PNG" + bytes(12 * 1024 - 4)).decode()
         return CallToolResult(content=[ImageContent(type="image", data=png, mime_type="image/png")])
+
+    @server.tool()
+    def photo():
+        """Text, a real PNG, a second PNG as an embedded resource, and a sound (which stays a line)."""
+        from mcp.types import AudioContent, BlobResourceContents, EmbeddedResource, TextContent
+
+        from tests.support.attachments import png
+
+        def encoded(data: bytes) -> str:
+            return base64.b64encode(data).decode()
+
+        return CallToolResult(
+            content=[
+                TextContent(type="text", text=PHOTO_TEXT),
+                ImageContent(type="image", data=encoded(png()), mime_type="image/png"),
+                EmbeddedResource(type="resource", resource=BlobResourceContents(uri="file:///small.png", mime_type="image/png", blob=encoded(png(8, 8)))),
+                AudioContent(type="audio", data=encoded(b"RIFF" + bytes(40)), mime_type="audio/wav"),
+            ]
+        )
 
     @server.tool()
     def numbers():
@@ -185,4 +205,5 @@ def main(mode: str) -> None:
 
 
 if __name__ == "__main__":
+    sys.path.insert(0, str(SCRIPT.parents[2]))  # run as a script: `tests.support` for the photo tool
     main(sys.argv[1] if len(sys.argv) > 1 else "normal")
