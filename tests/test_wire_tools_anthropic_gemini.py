@@ -186,6 +186,14 @@ def test_anthropic_request_offers_tools(choice, word):
     assert body["tool_choice"] == {"type": word}
 
 
+@pytest.mark.parametrize(("choice", "word"), [("auto", "auto"), ("none", "none"), ("required", "auto")])
+def test_anthropic_with_thinking_never_forces_tool_use(choice, word):
+    """Anthropic refuses tool_choice "any" beside extended thinking: the request asks for "auto"."""
+    options = RequestOptions(effort="low", tools=(WEATHER,), tool_choice=choice)
+    body = WIRES["anthropic"].build_request("https://x", "k", "m", Conversation([ChatMessage("user", "hi")]), options).body
+    assert body["thinking"]["type"] == "enabled" and body["tool_choice"] == {"type": word}
+
+
 @pytest.mark.parametrize(("choice", "mode"), [("auto", "AUTO"), ("none", "NONE"), ("required", "ANY")])
 def test_gemini_request_offers_function_declarations(choice, mode):
     bare = ToolSpec("now", "The time.", {"type": "object", "properties": {}, "title": "nowArguments"})

@@ -85,10 +85,19 @@ def build_request(base_url: str, key: str | None, model: str, conversation: Conv
         body["max_tokens"] = max(body["max_tokens"], budget + DEFAULT_MAX_TOKENS)
     if options.tools:
         body["tools"] = [{"name": spec.name, "description": spec.description, "input_schema": spec.parameters} for spec in options.tools]
-        body["tool_choice"] = {"type": TOOL_CHOICE.get(options.tool_choice, "auto")}
+        body["tool_choice"] = tool_choice(options.tool_choice, thinking_on)
     body.update(options.extra_body)
     headers = {"anthropic-version": API_VERSION, "Accept": "text/event-stream", **key_headers("anthropic", key)}
     return HttpRequest(f"{base_url.rstrip('/')}/v1/messages", headers, body)
+
+
+def tool_choice(choice: str, thinking_on: bool) -> dict:
+    """rtchat's choice in Anthropic's words. With extended thinking on, Anthropic refuses a
+    choice that forces tool use ("any": "Thinking may not be enabled when tool_choice forces
+    tool use"), so the request asks for "auto" instead of failing: the model may still call the
+    tools, it is just not made to. No notice: rtchat's own turns always ask for "auto"."""
+    kind = TOOL_CHOICE.get(choice, "auto")
+    return {"type": "auto" if thinking_on and kind == "any" else kind}
 
 
 def _thinking(blocks: list[ThinkingBlock], thinking_on: bool, provider_id: str) -> list[dict]:
