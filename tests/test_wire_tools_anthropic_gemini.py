@@ -205,6 +205,21 @@ def test_gemini_request_offers_function_declarations(choice, mode):
     assert body["toolConfig"] == {"functionCallingConfig": {"mode": mode}}
 
 
+def test_gemini_translates_a_tool_list_once_for_all_its_steps(monkeypatch):
+    from rtchat.wire import gemini
+
+    translated = []
+    monkeypatch.setattr(gemini, "gemini_parameters", lambda schema: translated.append(schema) or gemini_parameters(schema))
+    options = RequestOptions(tools=(WEATHER, ToolSpec("now", "The time.")))
+    conversation = Conversation([ChatMessage("user", "hi")])
+    first = WIRES["gemini"].build_request("https://x", "k", "m", conversation, options).body
+    second = WIRES["gemini"].build_request("https://x", "k", "m", conversation, options).body  # the next step of the turn
+    assert len(translated) == 2 and second["tools"] == first["tools"]
+    other = RequestOptions(tools=(WEATHER,))  # another turn's list (equal specs, a new tuple): translated again
+    WIRES["gemini"].build_request("https://x", "k", "m", conversation, other)
+    assert len(translated) == 3
+
+
 # --- follow-ups -------------------------------------------------------------------------------
 
 
