@@ -112,19 +112,28 @@ async def test_parallel_calls_are_asked_one_after_the_other_in_order():
         assert [r.status for r in app.state.conversation.messages[-1].rounds[0].results] == ["ok", "denied"]
 
 
+def footer_label(app, key: str) -> str | None:
+    """The footer's words for `key` now (Textual's active bindings, as the Footer reads them)."""
+    active = app.screen.active_bindings.get(key)
+    return active.binding.description if active is not None else None
+
+
 async def test_always_allows_the_tool_without_asking_again_and_a_again_saves_it(isolated):
     app = app_with_server(isolated, "clock", "-m", "rtchat.tools.demo_server")  # the demo server under the user's own name
     async with asked_after('calculate(expression="1+1") then calculate(expression="2+2")', app) as (pilot, first):
         assert first.head == "⚙ clock · calculate"
+        assert footer_label(app, "a") == "Always allow"
         await pilot.press("a")
         await wait_for(pilot, lambda: idle(app), timeout=START)
         cards = list(app.transcript.query(ToolCard))
         assert [card.state for card in cards] == ["ok", "ok"]
         assert app.chat.tools.approver.asked == [first.call_id], "the second call of the tool is not asked"
         assert "a again: save to config" in first.state_text and app.focused is first
+        await wait_for(pilot, lambda: footer_label(app, "a") == "Save always")  # what the next `a` does
         await pilot.press("a")
         await wait_for(pilot, lambda: 'always_allow = ["calculate"]' in (isolated / "config" / "config.toml").read_text())
         assert "a again" not in first.state_text and isinstance(app.focused, PromptInput)
+        assert footer_label(app, "a") != "Save always"
         assert load_config().mcp_servers["clock"].always_allow == ("calculate",)
         assert "clock/calculate" in app.chat.tools.choices.always
         await pilot.press("ctrl+k")  # a new conversation starts from the defaults

@@ -385,9 +385,8 @@ class ChatScreen(Screen[None]):
     @on(ToolCard.LeaveRequested)
     def _leave_card(self, event: ToolCard.LeaveRequested) -> None:
         """Back to the input, unless another card asks now (it keeps the keys)."""
-        focused = self.app.focused
-        if isinstance(focused, ToolCard) and focused is not event.card and focused.state == "asking":
-            return
+        if any(card is not event.card and card.state == "asking" for card in self.query(ToolCard)):
+            return  # (told by state, not focus: its own focus() may not have landed yet)
         self.prompt.focus()
 
     @on(ToolCard.Decided)

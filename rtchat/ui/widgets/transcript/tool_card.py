@@ -212,6 +212,8 @@ class ToolCard(Vertical, can_focus=True):
             self.set_state("requested")
             self.running()
         self._draw()
+        if self.save_offered:
+            self.refresh_bindings()  # the card keeps the keys: its footer's `a` now reads "Save always"
 
     def running(self) -> None:
         if self.state in ENDED or self.state == "asking":
@@ -284,20 +286,24 @@ class ToolCard(Vertical, can_focus=True):
     # --- keys -----------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """y / a / n answer an asking card only (a second `a` saves an "always")."""
+        """y / a / n answer an asking card only; after "always", `a` is "Save always" (the
+        footer names what the next press does)."""
         if action == "decide":
-            if self.state == "asking":
-                return True
-            return parameters == ("always",) and self.save_offered
+            return self.state == "asking"
+        if action == "save_always":
+            return self.save_offered and self.state != "asking"
         return True
 
     def action_decide(self, decision: str) -> None:
         if self.state == "asking":
             self.post_message(self.Decided(self.call_id, Decision(decision)))
-        elif decision == "always" and self.save_offered and self.server is not None:
+
+    def action_save_always(self) -> None:
+        if self.save_offered and self.server is not None:
             self.save_offered = False
             self.post_message(self.SaveRequested(self.server, self.tool))
             self._draw()
+            self.refresh_bindings()
             self.post_message(self.LeaveRequested(self))
 
     def action_focus_input(self) -> None:
