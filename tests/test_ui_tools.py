@@ -85,6 +85,21 @@ async def test_a_reopened_conversation_shows_its_tool_calls():
         assert "calculate returned: 42" in app.transcript.query_one(AssistantMessage).text
 
 
+async def test_picking_loopback_tools_starts_the_demo_server_before_the_first_prompt():
+    from rtchat.tools.registry import DEMO_SERVER, ServerState
+
+    def demo_state(app):
+        return next((status.state for status in app.chat.tools.session.tool_registry().status() if status.name == DEMO_SERVER), None)
+
+    app = make_app(model="loopback/echo")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        assert demo_state(app) is None, "echo never calls tools: no process for it"
+        app.chat.switch_model("loopback/tools")
+        await wait_for(pilot, lambda: demo_state(app) is ServerState.READY, timeout=START)  # no prompt sent
+        assert not app.state.conversation.messages
+
+
 async def test_deny_tells_the_model_the_user_declined():
     async with asked_after('calculate(expression="6*7")') as (pilot, card):
         app = pilot.app

@@ -166,6 +166,7 @@ class ChatScreen(Screen[None]):
             await self.transcript.show_error(problem)
         if await self.models.switch(ref, self.requested_protocol):
             self.voice.follow_choice()
+            self.prestart_tools()
         self.status.show(state="idle")
         if reopen is not None:
             self.open_conversation(reopen, quiet=True)
@@ -204,6 +205,13 @@ class ChatScreen(Screen[None]):
         """Resolve a model (starting the loopback server when needed) and make it current."""
         if await self.models.switch(ref, protocol):
             self.voice.follow_choice()
+            self.prestart_tools()
+
+    def prestart_tools(self) -> None:
+        """A model was picked: `loopback/tools` gets its demo server started now (ToolsController.prestart)."""
+        target = self.state.target
+        if target is not None:
+            self.run_worker(self.tools.prestart(target, self.state.protocol, self._history_problem), group="tools-prestart")
 
     def action_pick_model(self) -> None:
         from rtchat.loopback.scripts import MODELS as LOOPBACK_MODELS  # aiohttp comes with it: load once the picker opens
