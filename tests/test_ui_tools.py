@@ -17,6 +17,7 @@ import pytest
 
 from rtchat.config import load_config
 from rtchat.ui.widgets.input.prompt_input import PromptInput
+from rtchat.ui.widgets.status.status_facts import format_status
 from rtchat.ui.widgets.transcript.messages import AssistantMessage
 from rtchat.ui.widgets.transcript.streaming_markdown import StreamingMarkdown
 from rtchat.ui.widgets.transcript.tool_card import ToolCard, clipped, pretty_arguments
@@ -68,6 +69,19 @@ async def test_allow_once_runs_the_call_and_the_answer_continues_below_its_card(
         assert kept.rounds[0].results[0].output == "42" and "42" in kept.text
         assert app.status.facts.tool_count == 1 and "tools 1 · " in app.status.text
         assert isinstance(app.focused, PromptInput), "the input gets the keys back"
+
+
+async def test_at_80_columns_the_finished_status_keeps_the_tools_figure():
+    app = make_app(model="loopback/tools")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        await send(pilot, 'calculate(expression="6*7")')
+        await asked(pilot)
+        await pilot.press("y")
+        await wait_for(pilot, lambda: idle(app) and app.status.facts.state == "done", timeout=START)
+        shown = app.status.text
+        assert "tools 1 · " in shown and len(shown) <= 78, shown  # in/out tokens and cost yield first
+        assert format_status(app.status.facts).count(" · in ") == 1, "the whole line had the token counts"
 
 
 async def test_a_reopened_conversation_shows_its_tool_calls():
