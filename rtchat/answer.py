@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
+from rtchat.attachments import Attachment
 from rtchat.conversation import ChatMessage, ThinkingBlock, ToolCall, ToolResult, ToolRound, has_words
 from rtchat.events import (
     Cost,
@@ -208,7 +209,7 @@ class AnswerBuilder:
             self._close_round()
         if not self._rounds:
             return False  # a result for no call: nothing to attach it to
-        self._rounds[-1].results.append(ToolResult(event.id, event.name, event.output, event.is_error, event.status, event.ms, event.server))
+        self._rounds[-1].results.append(tool_result_of(event))
         return True
 
     def _close_round(self) -> None:
@@ -318,3 +319,9 @@ def fold(events, provider: str | None = None) -> Answer:
     for event in events:
         builder.apply(event)
     return builder.answer()
+
+
+def tool_result_of(event: ToolCallResult) -> ToolResult:
+    """A result event as the answer keeps it: its images become attachments of the result."""
+    images = [Attachment(image.name, image.media_type, image.data) for image in event.images]
+    return ToolResult(event.id, event.name, event.output, event.is_error, event.status, event.ms, event.server, images)

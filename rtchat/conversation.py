@@ -72,6 +72,7 @@ class ToolResult:
     status: str = "ok"
     ms: float | None = None
     server: str | None = None
+    images: list[Attachment] = field(default_factory=list)  # a tool's images, sent with `output` to a model that reads images
 
 
 @dataclass(slots=True)

@@ -105,6 +105,16 @@ ToolStatus = Literal["ok", "error", "denied", "cancelled", "timeout", "unknown_t
 
 
 @dataclass(frozen=True, slots=True)
+class ToolImage:
+    """An image a tool returned, going to the model with its result: `media_type` is what its
+    bytes say they are (their magic number), never only what the tool claimed."""
+
+    name: str
+    media_type: str
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True)
 class ToolCallResult:
     """What a tool call gave back (or why it did not run), as sent to the model (`--jsonl`'s
     `tool_result`). `output` is the text the wire sends, already cut to the result limit;
@@ -117,6 +127,7 @@ class ToolCallResult:
     ms: float | None = None
     server: str | None = None
     status: ToolStatus = "ok"
+    images: tuple[ToolImage, ...] = ()  # sent to the model as images (a model that reads them); `output` describes each too
     type: Literal["tool_result"] = field(default="tool_result", init=False)
 
 
@@ -352,6 +363,8 @@ def event_to_dict(event: Event) -> dict:
         data = {"bytes": len(event.pcm), "rate": event.rate}
     elif isinstance(event, ToolCallDelta):
         data["extra"] = dict(event.extra)
+    elif isinstance(event, ToolCallResult):
+        data["images"] = [{"name": image.name, "media_type": image.media_type, "bytes": len(image.data)} for image in event.images]
     elif isinstance(event, Cost):
         data["usd"], data["saved_usd"] = machine_usd(event.usd), machine_usd(event.saved_usd)
     return {"type": kind, **data}

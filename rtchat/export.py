@@ -30,7 +30,7 @@ from rtchat.attachments import Attachment
 from rtchat.conversation import ThinkingBlock, ToolCall, ToolResult, ToolRound
 from rtchat.pricing import format_usd
 from rtchat.sanitize import strict_json, terminal_safe
-from rtchat.store import ConversationRecord, MessageRecord, call_from_dict, is_unpriced, one_line, round_from_dict
+from rtchat.store import ConversationRecord, MessageRecord, call_from_dict, is_unpriced, one_line, round_from_dict, round_json
 
 EXPORT_FORMAT = "rtchat.conversation"
 EXPORT_VERSION = 2  # 2: answers carry `rounds` and `open_calls` (tool steps); 1 is still read
@@ -312,6 +312,7 @@ def _message_json(message: MessageRecord) -> dict[str, Any]:
         {"name": a.name, "media_type": a.media_type, "bytes": len(a.data), "sha256": a.sha256, "data_base64": a.base64()}
         for a in message.attachments
     ]
+    data["rounds"] = [round_json(step) for step in message.rounds]
     return data
 
 

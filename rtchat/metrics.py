@@ -17,7 +17,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from rtchat.events import Event, Metrics, TextDelta, ThinkingDelta, Transcript, Usage
+from rtchat.events import Event, Metrics, TextDelta, ThinkingDelta, ToolCallResult, Transcript, Usage
 
 
 def is_token(event: Event) -> bool:
@@ -41,16 +41,23 @@ RATE_MIN_GAPS = 10
 RATE_MIN_SPAN_S = 0.1
 
 
-def tokens_per_second(arrivals: Sequence[float]) -> float | None:
+def tokens_per_second(arrivals: Sequence[float], steps: Sequence[int] = ()) -> float | None:
     """Streaming rate after the first token: (n - 1) arrivals over the first-to-last span,
     or None until that span is long enough to mean something (see RATE_MIN_SPAN_S).
 
     Counted from what arrived, never from a provider's running usage count (Anthropic's
-    `message_start` count is provisional). The first arrival is excluded: its wait is TTFT."""
-    if len(arrivals) < RATE_MIN_GAPS + 1:
+    `message_start` count is provisional). The first arrival is excluded: its wait is TTFT.
+
+    `steps` are the indices of the arrivals that began a tool step's next stream: the time
+    before each (the tools running, the user deciding, the next request's wait) is not
+    streaming, so each stream counts its own gaps over its own span, as the first does."""
+    bounds = [0, *steps, len(arrivals)]
+    runs = [arrivals[start:end] for start, end in zip(bounds, bounds[1:]) if end > start]
+    gaps = sum(len(run) - 1 for run in runs)
+    span = sum(run[-1] - run[0] for run in runs)
+    if gaps < RATE_MIN_GAPS:
         return None
-    span = arrivals[-1] - arrivals[0]
-    return (len(arrivals) - 1) / span if span >= RATE_MIN_SPAN_S else None
+    return gaps / span if span >= RATE_MIN_SPAN_S else None
 
 
 def format_ms(value: float | None, missing: str = "–") -> str:
@@ -80,9 +87,14 @@ class TurnClock:
     first_audio_at: float | None = None  # spoken turns: the first audible sample of the answer played
     thinking_from: float | None = None  # the first piece of thinking arrived
     thinking_until: float | None = None  # the first piece after the thinking (text) arrived
+    steps: list[int] = field(default_factory=list)  # arrivals that began a stream after tool results (see tokens_per_second)
+    _after_tools: bool = False
 
     def observe(self, event: Event, now: float | None = None) -> None:
         if is_token(event):
+            if self._after_tools:
+                self.steps.append(len(self.arrivals))
+                self._after_tools = False
             at = time.perf_counter() if now is None else now
             self.arrivals.append(at)
             if isinstance(event, ThinkingDelta):
@@ -91,6 +103,8 @@ class TurnClock:
                 self.thinking_until = at
         elif isinstance(event, Usage):
             self.usage = event
+        elif isinstance(event, ToolCallResult):
+            self._after_tools = True  # what streams next is the next step's answer
 
     @property
     def thinking_ms(self) -> float | None:
@@ -106,7 +120,7 @@ class TurnClock:
 
     @property
     def tokens_per_s(self) -> float | None:
-        return tokens_per_second(self.arrivals)
+        return tokens_per_second(self.arrivals, self.steps)
 
     @property
     def first_audio_ms(self) -> float | None:

@@ -223,7 +223,8 @@ class Session:
         # This turn's servers; the conversation's "always" and switched-off tools are shared, so a
         # choice made during the turn holds for the next.
         turn_choices = ConversationTools(set(names), choices.disabled_tools, choices.always)
-        return ToolSession(self.tool_registry(), approver, turn_choices, self.config.tools, target.provider.id, save_always=save_always)
+        images = (lambda attachment: attachment_problem(attachment, target, protocol)) if protocol == "sse" else None  # a socket's results carry text only
+        return ToolSession(self.tool_registry(), approver, turn_choices, self.config.tools, target.provider.id, save_always=save_always, image_problem=images)
 
     # ---------------------------------------------------------------- sharing (issue 29)
 

@@ -119,7 +119,7 @@ def test_json_export_keeps_signatures_and_extras(store: Store) -> None:
     first = data["messages"][1]["rounds"][0]
     assert first["thinking"][0]["signature"] == "sig-step-1=="
     assert first["calls"][0]["extra"] == {"thought_signature": "c2lnbmF0dXJl/+=="}
-    assert first["results"][1] == {"call_id": "call_calc_1", "name": "calc", "output": "The user declined this call.", "is_error": True, "status": "denied", "ms": None, "server": "demo"}
+    assert first["results"][1] == {"call_id": "call_calc_1", "name": "calc", "output": "The user declined this call.", "is_error": True, "status": "denied", "ms": None, "server": "demo", "images": []}
     assert records_from_json(data) == (record, messages)
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from rtchat.config_rules import McpServer, ToolSettings
 from rtchat.tools.registry import ServerState, ToolRegistry
-from tests.support.mcp_servers import DIED, WAIT_CANCELLED, WAIT_STARTED, http_server, stdio_config
+from tests.support.mcp_servers import DIED, WAIT_CANCELLED, WAIT_STARTED, http_process, http_server, stdio_config
 from tests.support.wait import Log
 
 
@@ -172,6 +172,48 @@ async def test_cancelling_a_call_over_streamable_http_posts_the_cancellation(mak
         await served.saw('"method":"notifications/cancelled"')
         assert (await registry.call(tool(registry, "remote", "echo"), {"text": "next"}, 30)).output == "next"
         await registry.aclose()
+
+
+async def test_a_streamable_http_server_killed_mid_call_is_one_line_an_error_result_and_the_turn_goes_on(loopback, make):
+    from rtchat.config import load_config
+    from rtchat.conversation import Conversation
+    from rtchat.events import Done, Notice, ToolCallResult
+    from rtchat.session import Session
+    from rtchat.tools.approval import ConversationTools
+    from rtchat.tools.runner import ToolSession
+    from tests.support.approvers import Yes
+    from tests.support.turns import text_of
+
+    session = Session(load_config())
+    async with http_process() as served:
+        registry = make(McpServer(name="remote", url=served.url), demo=False)
+        try:
+            target = await session.resolve("loopback/tools", loopback.url + "/v1")
+            tools = ToolSession(registry, Yes(), ConversationTools(), ToolSettings(), target.provider.id)
+            conversation = Conversation()
+            conversation.add_user("wait()")
+            events = []
+
+            async def turn() -> None:
+                async for event in session.turn(target, conversation, tools=tools).events():
+                    events.append(event)
+
+            running = asyncio.create_task(turn())
+            said = asyncio.create_task(served.said(WAIT_STARTED))
+            await asyncio.wait([running, said], return_when=asyncio.FIRST_COMPLETED)
+            assert said.done() and not running.done(), (events, served.stderr)
+            said.result()
+            served.process.kill()  # the server dies with the call in flight
+            await asyncio.wait_for(running, 120)  # the deadline only stops a hang
+        finally:
+            await session.aclose()
+    [result] = [event for event in events if isinstance(event, ToolCallResult)]
+    assert (result.status, result.is_error, result.server) == ("error", True, "remote")
+    assert result.output == "mcp server 'remote' closed the connection" and "\n" not in result.output, result.output
+    assert not [event for event in events if isinstance(event, Notice) and event.level == "warning" and "remote" in event.text]  # said once: in the result
+    assert isinstance(events[-1], Done) and events[-1].reason == "complete"
+    assert result.output in text_of(events)  # the model was told, and answered
+    assert registry.status()[0].state is ServerState.FAILED
 
 
 async def test_an_env_secret_a_server_prints_is_redacted_in_the_notice_status_and_log(make):

@@ -156,3 +156,23 @@ async def test_time_to_first_token_counts_from_after_the_tool_servers_started():
     async with http_peer(model_calling(0)) as peer:
         events, turn = await run_tool_turn(peer.url, runner)
     assert turn.stats().started >= runner.offered_at, "the server start is not the model's latency"
+
+
+def test_the_rate_leaves_out_the_time_between_tool_steps():
+    from rtchat.metrics import TurnClock
+
+    def streamed(clock: TurnClock, start: float) -> None:
+        for i in range(11):  # 10 gaps of 10 ms: 100 tok/s
+            clock.observe(TextDelta("x"), now=start + i * 0.01)
+
+    clock = TurnClock(started=0.0)
+    streamed(clock, 1.0)
+    clock.observe(ToolCallRequest("call_1", "now", "time", "{}"))
+    clock.observe(ToolCallResult("call_1", "now", "12:00", ms=29_000.0, server="time"))  # the user and the tool took 30 s
+    streamed(clock, 31.0)
+    assert clock.tokens_per_s == pytest.approx(100.0) and clock.metrics(now=32.0).tokens_per_s == pytest.approx(100.0)
+    assert clock.ttft_ms == pytest.approx(1000.0)
+    no_tools = TurnClock(started=0.0)  # the same arrivals in one stream: the pause is inside its span
+    streamed(no_tools, 1.0)
+    streamed(no_tools, 31.0)
+    assert no_tools.tokens_per_s == pytest.approx(21 / 30.1)

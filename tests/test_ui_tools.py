@@ -11,50 +11,22 @@ from __future__ import annotations
 
 import contextlib
 import json
-import sys
 from collections.abc import AsyncIterator
 
 import pytest
 
 from rtchat.config import load_config
 from rtchat.ui.widgets.input.prompt_input import PromptInput
+from rtchat.ui.widgets.status.status_facts import format_status
 from rtchat.ui.widgets.transcript.messages import AssistantMessage
 from rtchat.ui.widgets.transcript.streaming_markdown import StreamingMarkdown
 from rtchat.ui.widgets.transcript.tool_card import ToolCard, clipped, pretty_arguments
 from tests.support.ui import focus, idle, make_app, ready, send, wait_for
+from tests.support.ui_tools import START, app_with_server, asked, asking_card
 
 pytestmark = pytest.mark.usefixtures("isolated")
 
 DECLINED = "The user declined this tool call."
-START = 30.0  # seconds: a turn that starts an MCP server (a Python process) on a loaded machine
-
-
-def asking_card(app) -> ToolCard | None:
-    return next((card for card in app.transcript.query(ToolCard) if card.state == "asking"), None)
-
-
-async def asked(pilot, previous: ToolCard | None = None) -> ToolCard:
-    """The card that asks now (another than `previous`), once it has the keys."""
-    app = pilot.app
-
-    def asking() -> bool:
-        card = asking_card(app)
-        return card is not None and card is not previous and app.focused is card
-
-    await wait_for(pilot, asking, timeout=START)
-    return asking_card(app)
-
-
-def app_with_server(isolated, name: str, *command: str, settings: str = ""):
-    """The app on loopback/tools with the user's config naming one MCP server, rtchat's demo off."""
-    from rtchat.ui.app import RtChatApp
-
-    path = isolated / "config" / "config.toml"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(f"[tools]\ndemo = false\n{settings}\n[mcp.servers.{name}]\ncommand = {json.dumps([sys.executable, *command])}\n", encoding="utf-8")
-    return RtChatApp(load_config(), model="loopback/tools")
-
-
 @contextlib.asynccontextmanager
 async def asked_after(prompt: str, app=None) -> AsyncIterator[tuple[object, ToolCard]]:
     """The app (else loopback/tools with the demo server) once `prompt` was sent and a card asks."""
@@ -99,6 +71,19 @@ async def test_allow_once_runs_the_call_and_the_answer_continues_below_its_card(
         assert isinstance(app.focused, PromptInput), "the input gets the keys back"
 
 
+async def test_at_80_columns_the_finished_status_keeps_the_tools_figure():
+    app = make_app(model="loopback/tools")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        await send(pilot, 'calculate(expression="6*7")')
+        await asked(pilot)
+        await pilot.press("y")
+        await wait_for(pilot, lambda: idle(app) and app.status.facts.state == "done", timeout=START)
+        shown = app.status.text
+        assert "tools 1 · " in shown and len(shown) <= 78, shown  # in/out tokens and cost yield first
+        assert format_status(app.status.facts).count(" · in ") == 1, "the whole line had the token counts"
+
+
 async def test_a_reopened_conversation_shows_its_tool_calls():
     async with asked_after('calculate(expression="6*7")') as (pilot, card):
         app = pilot.app
@@ -112,6 +97,21 @@ async def test_a_reopened_conversation_shows_its_tool_calls():
         card = app.transcript.query_one(ToolCard)
         assert (card.head, card.state, str(card._result_text.render())) == ("⚙ demo · calculate", "ok", "42")
         assert "calculate returned: 42" in app.transcript.query_one(AssistantMessage).text
+
+
+async def test_picking_loopback_tools_starts_the_demo_server_before_the_first_prompt():
+    from rtchat.tools.registry import DEMO_SERVER, ServerState
+
+    def demo_state(app):
+        return next((status.state for status in app.chat.tools.session.tool_registry().status() if status.name == DEMO_SERVER), None)
+
+    app = make_app(model="loopback/echo")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        assert demo_state(app) is None, "echo never calls tools: no process for it"
+        app.chat.switch_model("loopback/tools")
+        await wait_for(pilot, lambda: demo_state(app) is ServerState.READY, timeout=START)  # no prompt sent
+        assert not app.state.conversation.messages
 
 
 async def test_deny_tells_the_model_the_user_declined():
@@ -141,19 +141,28 @@ async def test_parallel_calls_are_asked_one_after_the_other_in_order():
         assert [r.status for r in app.state.conversation.messages[-1].rounds[0].results] == ["ok", "denied"]
 
 
+def footer_label(app, key: str) -> str | None:
+    """The footer's words for `key` now (Textual's active bindings, as the Footer reads them)."""
+    active = app.screen.active_bindings.get(key)
+    return active.binding.description if active is not None else None
+
+
 async def test_always_allows_the_tool_without_asking_again_and_a_again_saves_it(isolated):
     app = app_with_server(isolated, "clock", "-m", "rtchat.tools.demo_server")  # the demo server under the user's own name
     async with asked_after('calculate(expression="1+1") then calculate(expression="2+2")', app) as (pilot, first):
         assert first.head == "⚙ clock · calculate"
+        assert footer_label(app, "a") == "Always allow"
         await pilot.press("a")
         await wait_for(pilot, lambda: idle(app), timeout=START)
         cards = list(app.transcript.query(ToolCard))
         assert [card.state for card in cards] == ["ok", "ok"]
         assert app.chat.tools.approver.asked == [first.call_id], "the second call of the tool is not asked"
         assert "a again: save to config" in first.state_text and app.focused is first
+        await wait_for(pilot, lambda: footer_label(app, "a") == "Save always")  # what the next `a` does
         await pilot.press("a")
         await wait_for(pilot, lambda: 'always_allow = ["calculate"]' in (isolated / "config" / "config.toml").read_text())
         assert "a again" not in first.state_text and isinstance(app.focused, PromptInput)
+        assert footer_label(app, "a") != "Save always"
         assert load_config().mcp_servers["clock"].always_allow == ("calculate",)
         assert "clock/calculate" in app.chat.tools.choices.always
         await pilot.press("ctrl+k")  # a new conversation starts from the defaults

@@ -1,4 +1,5 @@
-"""A tool card at 80x24 and 120x40: asking the user, and finished with its folded result.
+"""A tool card at 80x24 and 120x40: asking the user, and finished with its folded result; and
+the /tools screen, with rtchat's demo server ready and a configured server that failed to start.
 
 Driven by key presses against the loopback's `loopback/tools` model and rtchat's demo MCP
 server (its `calculate` tool: the same arguments and result every run); the tool's time,
@@ -61,3 +62,30 @@ def test_tool_card_asking(snap_compare, monkeypatch, size):
 @pytest.mark.parametrize("size", SIZES)
 def test_tool_card_finished(snap_compare, monkeypatch, size):
     assert snap_compare(make_app(model="loopback/tools"), terminal_size=size, run_before=steps(monkeypatch, answer=True))
+
+
+def tools_screen_steps(monkeypatch):
+    async def before(pilot):
+        from textual.widgets import Switch
+
+        from rtchat.ui.screens.tools import ToolsScreen
+
+        app = pilot.app
+        freeze(app, monkeypatch)
+        await ready(pilot)
+        app.prompt.load_text("/tools")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, ToolsScreen) and isinstance(app.focused, Switch), timeout=START)  # listed
+        steady_cursors(app)
+        await pilot.pause()
+
+    return before
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_tools_screen(snap_compare, monkeypatch, isolated, size):
+    config = isolated / "config" / "config.toml"
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text('[mcp.servers.ghost]\ncommand = ["rtchat-no-such-command-here"]\n', encoding="utf-8")  # fails the same way every run
+    app = make_app(model="loopback/tools")
+    assert snap_compare(app, terminal_size=size, run_before=tools_screen_steps(monkeypatch))

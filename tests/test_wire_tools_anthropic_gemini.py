@@ -186,6 +186,14 @@ def test_anthropic_request_offers_tools(choice, word):
     assert body["tool_choice"] == {"type": word}
 
 
+@pytest.mark.parametrize(("choice", "word"), [("auto", "auto"), ("none", "none"), ("required", "auto")])
+def test_anthropic_with_thinking_never_forces_tool_use(choice, word):
+    """Anthropic refuses tool_choice "any" beside extended thinking: the request asks for "auto"."""
+    options = RequestOptions(effort="low", tools=(WEATHER,), tool_choice=choice)
+    body = WIRES["anthropic"].build_request("https://x", "k", "m", Conversation([ChatMessage("user", "hi")]), options).body
+    assert body["thinking"]["type"] == "enabled" and body["tool_choice"] == {"type": word}
+
+
 @pytest.mark.parametrize(("choice", "mode"), [("auto", "AUTO"), ("none", "NONE"), ("required", "ANY")])
 def test_gemini_request_offers_function_declarations(choice, mode):
     bare = ToolSpec("now", "The time.", {"type": "object", "properties": {}, "title": "nowArguments"})
@@ -195,6 +203,21 @@ def test_gemini_request_offers_function_declarations(choice, mode):
         {"name": "now", "description": "The time."},  # no arguments: no parameters (an empty OBJECT is a 400)
     ]}]
     assert body["toolConfig"] == {"functionCallingConfig": {"mode": mode}}
+
+
+def test_gemini_translates_a_tool_list_once_for_all_its_steps(monkeypatch):
+    from rtchat.wire import gemini
+
+    translated = []
+    monkeypatch.setattr(gemini, "gemini_parameters", lambda schema: translated.append(schema) or gemini_parameters(schema))
+    options = RequestOptions(tools=(WEATHER, ToolSpec("now", "The time.")))
+    conversation = Conversation([ChatMessage("user", "hi")])
+    first = WIRES["gemini"].build_request("https://x", "k", "m", conversation, options).body
+    second = WIRES["gemini"].build_request("https://x", "k", "m", conversation, options).body  # the next step of the turn
+    assert len(translated) == 2 and second["tools"] == first["tools"]
+    other = RequestOptions(tools=(WEATHER,))  # another turn's list (equal specs, a new tuple): translated again
+    WIRES["gemini"].build_request("https://x", "k", "m", conversation, other)
+    assert len(translated) == 3
 
 
 # --- follow-ups -------------------------------------------------------------------------------

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from rtchat.wire.openai_chat import TOOL_IMAGES_INTRO
+
 from .body_wire import BodyNamedModel
 from .frames import data_url_parts
 from .pacing import sse
@@ -90,6 +92,8 @@ def conversation_of(messages: list[dict], system: list[str] | None = None) -> Co
     system = list(system or [])
     turns: list[Message] = []
     for message in messages:
+        if is_tool_images(message):
+            continue  # part of the answer's tool step, not a prompt
         role, text = message.get("role"), content_text(message.get("content"))
         if role in ("system", "developer"):
             system.append(text)
@@ -118,7 +122,15 @@ def _tool_calls(message: dict) -> list[dict]:
 
 
 def _last_prompt(messages: list[dict]) -> int:
-    return max((index for index, message in enumerate(messages) if message.get("role") == "user"), default=-1)
+    return max((index for index, message in enumerate(messages) if message.get("role") == "user" and not is_tool_images(message)), default=-1)
+
+
+def is_tool_images(message: dict) -> bool:
+    """The user message rtchat sends after a step's tool messages with the images its tools
+    returned (a `tool` message takes text only): part of the step, not a prompt."""
+    content = message.get("content")
+    first = content[0] if isinstance(content, list) and content else None
+    return message.get("role") == "user" and isinstance(first, dict) and first.get("text") == TOOL_IMAGES_INTRO
 
 
 def chat_tool_turn(messages: list[dict], tools: tuple[Tool, ...]) -> ToolTurn:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from .body_wire import BodyNamedModel
-from .openai_chat import CALL_ID_PREFIX, conversation_of, error_body, mismatch_words
+from .openai_chat import CALL_ID_PREFIX, content_text, conversation_of, error_body, mismatch_words
 from .pacing import sse
 from .scripts import Conversation, Script, ToolTurn, Usage
 from .tool_model import Call, Result, Step, Tool, check_steps
@@ -139,7 +139,7 @@ def tool_turn(items: list[dict], tools: tuple[Tool, ...]) -> ToolTurn:
             steps[-1] = Step(steps[-1].calls + (call,))
         elif _kind(item) == "function_call_output" and steps:
             output = item.get("output")
-            result = Result(str(item.get("call_id", "")), output if isinstance(output, str) else str(output))
+            result = Result(str(item.get("call_id", "")), output if isinstance(output, str) else content_text(output))  # text, or input_text/input_image parts
             steps[-1] = Step(steps[-1].calls, steps[-1].results + (result,))
     earlier = sum(1 for item in items[: last + 1] if _kind(item) == "function_call")
     return ToolTurn(tools, tuple(steps), earlier, CALL_ID_PREFIX)

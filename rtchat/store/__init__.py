@@ -39,7 +39,7 @@ from rtchat.store.records import (
 from rtchat.store.schema import MIGRATIONS, SCHEMA_VERSION
 from rtchat.store.search import fts_query
 from rtchat.store.shares import ShareRecord
-from rtchat.store.tool_blocks import call_from_dict, round_from_dict
+from rtchat.store.tool_blocks import call_from_dict, round_from_dict, round_json
 from rtchat.store.writer import AnswerWriter
 
 __all__ = [
@@ -70,6 +70,7 @@ __all__ = [
     "missing_attachments_line",
     "one_line",
     "round_from_dict",
+    "round_json",
     "thinking_from_json",
     "thinking_to_json",
     "title_from_prompt",

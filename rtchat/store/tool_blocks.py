@@ -11,7 +11,8 @@ per call that appears, once per result; the text streamed around it never rewrit
 search index is its own too, and indexes a step at once (the answer's waits for its end).
 
 Each row holds the step whole as JSON (`body`: thinking with signatures, text, the calls
-with their arguments exactly as the model sent them and their provider extras, the results),
+with their arguments exactly as the model sent them and their provider extras, the results
+with the images that went to the model),
 so a reopened conversation resends it byte for byte; and the call names, arguments and
 outputs as plain text for its own search index (`tool_blocks_fts`), which says a hit was in
 a tool result or call.
@@ -25,12 +26,14 @@ arguments are whole then) and when the answer ends.
 
 from __future__ import annotations
 
+import base64
 import json
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import asdict, fields
 from typing import Any
 
+from rtchat.attachments import Attachment
 from rtchat.conversation import ThinkingBlock, ToolCall, ToolResult, ToolRound
 from rtchat.store.connection import has_table
 
@@ -112,10 +115,26 @@ def load(conn: sqlite3.Connection, conversation_id: int) -> dict[int, tuple[list
     return found
 
 
+def round_json(step: ToolRound) -> dict[str, Any]:
+    """A step as JSON data (the history's `body`, the JSON export's `rounds`): a result's images
+    as base64 (a tool's images are few and small next to what a step's row already holds)."""
+    data = asdict(step)
+    for result, shown in zip(step.results, data["results"]):
+        shown["images"] = [{"name": a.name, "media_type": a.media_type, "data_base64": a.base64()} for a in result.images]
+    return data
+
+
+def _result_from_dict(data: dict[str, Any]) -> ToolResult:
+    result = ToolResult(**_known(ToolResult, data))
+    result.images = [Attachment(a["name"], a["media_type"], base64.b64decode(a["data_base64"])) for a in data.get("images") or []]
+    return result
+
+
 def _row(step: ToolRound, answered: bool) -> tuple[int, str, str, str, str]:
-    body = json.dumps(asdict(step), ensure_ascii=False)
+    data = round_json(step)
+    body = json.dumps(data, ensure_ascii=False)
     if not _encodable(body):  # a lone surrogate from a hostile stream: escaped, still exact
-        body = json.dumps(asdict(step))
+        body = json.dumps(data)
     names = ", ".join(dict.fromkeys(call.name for call in step.calls))
     arguments = "\n".join(call.arguments for call in step.calls)
     output = "\n".join(result.output for result in step.results)
@@ -145,7 +164,7 @@ def round_from_dict(data: dict[str, Any]) -> ToolRound:
         thinking=[ThinkingBlock(**_known(ThinkingBlock, block)) for block in data.get("thinking") or []],
         text=data.get("text") or "",
         calls=[call_from_dict(call) for call in data.get("calls") or []],
-        results=[ToolResult(**_known(ToolResult, result)) for result in data.get("results") or []],
+        results=[_result_from_dict(result) for result in data.get("results") or []],
     )
 
 

@@ -21,7 +21,7 @@ from typing import Any
 from rtchat.config_rules import McpServer
 from rtchat.errors import ConfigFailure
 from rtchat.secrets import redact
-from rtchat.tools.results import ToolOutcome, cut, result_text, status_of
+from rtchat.tools.results import ToolOutcome, cut, result_images, result_text, status_of
 
 STDERR_LINE_LIMIT = 2_000  # a longer stderr line is logged and remembered cut to this
 STDERR_SETTLE = 2.0  # seconds a dead server's stderr may take to reach its end after its stdout
@@ -134,7 +134,7 @@ class ServerConnection:
         except (RuntimeError, ValueError, ValidationError) as exc:  # a result that breaks the protocol or the tool's own output schema
             return ToolOutcome(self._redact(f"The server's result could not be read: {one_line(exc)}"), True, "error", ms())
         elapsed = ms()
-        return ToolOutcome(cut(result_text(result), limit), bool(result.is_error), status_of(result), elapsed)
+        return ToolOutcome(cut(result_text(result), limit), bool(result.is_error), status_of(result), elapsed, result_images(result))
 
     async def stop(self) -> None:
         await self._end_task()

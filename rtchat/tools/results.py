@@ -1,19 +1,25 @@
 """An MCP tool result as the text a wire sends back to the model.
 
 Text blocks are joined; structured content goes as compact JSON when the tool gave no text;
-images, audio and resources are described in one line each for now ("[image/png, 12 KB]": rtchat
-does not yet send a tool's images to the model as attachments). Whatever the tool claims about
-its size, the text is cut at `[tools] max_result_chars` with a note. Making it inert for the
-screen is the UI's job.
+images, audio and resources are described in one line each ("[image/png, 12 KB]"). Whatever the
+tool claims about its size, the text is cut at `[tools] max_result_chars` with a note. Making it
+inert for the screen is the UI's job.
+
+Images (an image block, or an embedded resource whose bytes are an image) also go to the model
+as images, when it reads them (`result_images`; the runner asks the model's capability): their
+type is what their bytes say (`attachments.sniffed_type`), so a tool cannot pass bytes off as a
+PNG. Audio stays a described line: no provider takes audio inside a tool result.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 from dataclasses import dataclass
 from typing import Any
 
-from rtchat.events import ToolStatus
+from rtchat.attachments import IMAGE_TYPES, sniffed_type
+from rtchat.events import ToolImage, ToolStatus
 
 @dataclass(frozen=True, slots=True)
 class ToolOutcome:
@@ -23,6 +29,7 @@ class ToolOutcome:
     is_error: bool
     status: ToolStatus
     ms: float | None
+    images: tuple[ToolImage, ...] = ()  # every image the tool returned; the runner keeps those the model can read
 
 
 NO_OUTPUT = "(the tool returned no output)"
@@ -34,6 +41,25 @@ def result_text(result: Any) -> str:
     if not any(getattr(block, "type", None) == "text" for block in result.content) and result.structured_content is not None:
         parts.insert(0, json.dumps(result.structured_content, ensure_ascii=False, separators=(",", ":"), default=str))
     return "\n".join(parts) if parts else NO_OUTPUT
+
+
+def result_images(result: Any) -> tuple[ToolImage, ...]:
+    """The images of an MCP `CallToolResult` whose bytes really are images, named by position
+    ("image-1.png"); a block that does not decode or is no image stays a described line only."""
+    images: list[ToolImage] = []
+    for block in result.content:
+        kind = getattr(block, "type", None)
+        encoded = block.data if kind == "image" else getattr(getattr(block, "resource", None), "blob", None) if kind == "resource" else None
+        if not encoded:
+            continue
+        try:
+            data = base64.b64decode(encoded, validate=True)
+        except ValueError:
+            continue
+        media_type = sniffed_type(data)
+        if media_type in IMAGE_TYPES:
+            images.append(ToolImage(f"image-{len(images) + 1}.{media_type.split('/')[1]}", media_type, data))
+    return tuple(images)
 
 
 def block_text(block: Any) -> str:

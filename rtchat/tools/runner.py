@@ -4,15 +4,20 @@
 an `Approver` (the user) and a conversation's `ConversationTools` (its choices). Only the user's
 decision lets a call run: a server's `always_allow` and the conversation's "always" set are
 decisions the user made earlier.
+
+A tool's images go to the model only when `image_problem` (the model's capability and the
+wire's limits: `session.attachment_problem`) has nothing against them; otherwise, and when no
+gate is given, the model reads the result's one-line description of each.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from rtchat.attachments import Attachment
 from rtchat.config_rules import McpServer, ToolSettings
 from rtchat.conversation import ToolCall, ToolSpec
-from rtchat.events import Notice, ToolCallRequest, ToolCallResult
+from rtchat.events import Notice, ToolCallRequest, ToolCallResult, ToolImage
 from rtchat.tools.approval import Approver, ConversationTools, Decision, ToolRequest
 from rtchat.tools.registry import Tool, ToolRegistry
 from rtchat.turns.tool_steps import Put
@@ -36,6 +41,7 @@ class ToolSession:
         settings: ToolSettings,
         provider_id: str,
         save_always: Callable[[str, str], None] | None = None,
+        image_problem: Callable[[Attachment], str | None] | None = None,
     ) -> None:
         self.registry = registry
         self.approver = approver
@@ -43,6 +49,7 @@ class ToolSession:
         self.settings = settings
         self.provider_id = provider_id
         self.save_always = save_always
+        self.image_problem = image_problem
         self._offered: dict[str, Tool] = {}
         self._remote: set[str] = set()  # servers the provider reaches itself this turn: not started here
 
@@ -97,8 +104,8 @@ class ToolSession:
         server = tool.server if tool else None
         put(ToolCallRequest(call.id, call.name, server, call.arguments))
 
-        def result(output: str, status: str, *, is_error: bool = True, ms: float | None = None) -> None:
-            put(ToolCallResult(call.id, call.name, output, is_error, ms, server, status))  # type: ignore[arg-type]
+        def result(output: str, status: str, *, is_error: bool = True, ms: float | None = None, images: tuple[ToolImage, ...] = ()) -> None:
+            put(ToolCallResult(call.id, call.name, output, is_error, ms, server, status, images))  # type: ignore[arg-type]
 
         if tool is None:
             return result(unknown_tool_text(call.name), "unknown_tool")
@@ -114,7 +121,12 @@ class ToolSession:
             if decision is Decision.SAVE and self.save_always is not None:
                 self.save_always(tool.server, tool.original)
         outcome = await self.registry.call(tool, arguments, self.settings.call_timeout)
-        result(outcome.output, outcome.status, is_error=outcome.is_error, ms=outcome.ms)
+        result(outcome.output, outcome.status, is_error=outcome.is_error, ms=outcome.ms, images=self._readable(outcome.images))
+
+    def _readable(self, images: tuple[ToolImage, ...]) -> tuple[ToolImage, ...]:
+        """The images this model reads (see the module docstring)."""
+        gate = self.image_problem
+        return tuple(image for image in images if gate is not None and gate(Attachment(image.name, image.media_type, image.data)) is None)
 
     def _always_allowed(self, tool: Tool) -> bool:
         if always_key(tool) in self.choices.always:

@@ -64,6 +64,8 @@ MESSAGE_BINDINGS = [
 TOOL_CARD_BINDINGS = [  # act on a card that asks about a tool call (never from the input)
     Binding("y", "decide('once')", "Allow once", id="tool_allow_once", tooltip="Run this tool call"),
     Binding("a", "decide('always')", "Always allow", id="tool_allow_always", tooltip="Run this tool without asking for the rest of the conversation; a again saves it to the config"),
+    # After `a`, the same key (and id: one keymap entry moves both) saves it; the footer says so.
+    Binding("a", "save_always", "Save always", id="tool_allow_always", tooltip="Save always allow for this tool to the config"),
     Binding("n", "decide('deny')", "Deny", id="tool_deny", tooltip="Do not run it; the model is told you declined"),
     Binding("i,escape", "focus_input", "Input", id="tool_focus_input", show=False),
 ]

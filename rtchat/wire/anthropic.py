@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 
+from rtchat.attachments import Attachment
 from rtchat.conversation import ChatMessage, Conversation, ThinkingBlock, ToolCall, ToolResult, has_words
 from rtchat.events import (
     Done,
@@ -84,10 +85,19 @@ def build_request(base_url: str, key: str | None, model: str, conversation: Conv
         body["max_tokens"] = max(body["max_tokens"], budget + DEFAULT_MAX_TOKENS)
     if options.tools:
         body["tools"] = [{"name": spec.name, "description": spec.description, "input_schema": spec.parameters} for spec in options.tools]
-        body["tool_choice"] = {"type": TOOL_CHOICE.get(options.tool_choice, "auto")}
+        body["tool_choice"] = tool_choice(options.tool_choice, thinking_on)
     body.update(options.extra_body)
     headers = {"anthropic-version": API_VERSION, "Accept": "text/event-stream", **key_headers("anthropic", key)}
     return HttpRequest(f"{base_url.rstrip('/')}/v1/messages", headers, body)
+
+
+def tool_choice(choice: str, thinking_on: bool) -> dict:
+    """rtchat's choice in Anthropic's words. With extended thinking on, Anthropic refuses a
+    choice that forces tool use ("any": "Thinking may not be enabled when tool_choice forces
+    tool use"), so the request asks for "auto" instead of failing: the model may still call the
+    tools, it is just not made to. No notice: rtchat's own turns always ask for "auto"."""
+    kind = TOOL_CHOICE.get(choice, "auto")
+    return {"type": "auto" if thinking_on and kind == "any" else kind}
 
 
 def _thinking(blocks: list[ThinkingBlock], thinking_on: bool, provider_id: str) -> list[dict]:
@@ -118,7 +128,12 @@ def tool_use(call: ToolCall) -> dict:
 
 
 def tool_result(result: ToolResult) -> dict:
-    block: dict = {"type": "tool_result", "tool_use_id": result.call_id, "content": result.output}
+    """A result; with images, its content is blocks: the text, then each image (a
+    tool_result's content takes text and image blocks, anthropic-sdk-python's ToolResultBlockParam)."""
+    content: str | list[dict] = result.output
+    if result.images:
+        content = [*_words(result.output), *(image_block(image) for image in result.images)]
+    block: dict = {"type": "tool_result", "tool_use_id": result.call_id, "content": content}
     if result.is_error:
         block["is_error"] = True
     return block
@@ -144,11 +159,13 @@ def user_content(message: ChatMessage) -> str | list[dict]:
     binary = binary_attachments(message)
     if not binary:
         return user_text(message)
-    blocks: list[dict] = [
-        {"type": "image" if a.kind == "image" else "document", "source": {"type": "base64", "media_type": a.media_type, "data": a.base64()}}
-        for a in binary
-    ]
-    return [*blocks, {"type": "text", "text": user_text(message)}]
+    return [*map(image_block, binary), {"type": "text", "text": user_text(message)}]
+
+
+def image_block(attachment: Attachment) -> dict:
+    """A file as Anthropic's base64 `image` (or `document`, for a PDF) block."""
+    kind = "image" if attachment.kind == "image" else "document"
+    return {"type": kind, "source": {"type": "base64", "media_type": attachment.media_type, "data": attachment.base64()}}
 
 
 def _index(payload: Mapping[str, object]) -> int:

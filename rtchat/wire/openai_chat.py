@@ -21,7 +21,7 @@ import json
 import math
 from collections.abc import Mapping
 
-from rtchat.conversation import ChatMessage, Conversation, ThinkingBlock, has_words
+from rtchat.conversation import ChatMessage, Conversation, ThinkingBlock, ToolResult, has_words
 from rtchat.events import Done, DoneReason, Event, RedactedThinking, ServerTimings, TextDelta, ThinkingDelta, ThinkingSignature, ToolCallDelta, Usage
 from rtchat.target import key_headers
 from rtchat.wire.base import HttpRequest, RequestOptions, StreamDecoder, binary_attachments, done_reason, in_stream_error, mapping, parse_json, reported_cost, reported_usage, user_text
@@ -119,7 +119,22 @@ def tool_round_messages(message: ChatMessage, options: RequestOptions) -> list[d
             entry["tool_calls"] = [{"id": call.id, "type": "function", "function": {"name": call.name, "arguments": call.arguments}} for call in step.calls]
         messages.append(entry)
         messages += [{"role": "tool", "tool_call_id": result.call_id, "content": result.output} for result in step.results]
+        messages += tool_images_message(step.results)
     return messages
+
+
+# A `tool` message's content is text on most servers (OpenAI's own takes only text parts there),
+# so a step's images follow its tool messages in one user message that says whose they are.
+TOOL_IMAGES_INTRO = "Images the tool calls returned:"
+
+
+def tool_images_message(results: list[ToolResult]) -> list[dict]:
+    """The user message carrying a step's tool images (none when no result has any)."""
+    parts: list[dict] = []
+    for result in results:
+        for image in result.images:
+            parts += [{"type": "text", "text": f"{result.call_id} ({result.name}): {image.name}"}, {"type": "image_url", "image_url": {"url": image.data_url()}}]
+    return [{"role": "user", "content": [{"type": "text", "text": TOOL_IMAGES_INTRO}, *parts]}] if parts else []
 
 
 def usage_from(usage: object) -> list[Event]:

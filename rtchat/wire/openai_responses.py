@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 
-from rtchat.conversation import ChatMessage, Conversation, ToolRound, has_words
+from rtchat.conversation import ChatMessage, Conversation, ToolResult, ToolRound, has_words
 from rtchat.events import Done, Error, Event, TextDelta, ThinkingDelta, ToolCallDelta, Usage
 from rtchat.target import key_headers
 from rtchat.wire.base import HttpRequest, RequestOptions, StreamDecoder, binary_attachments, in_stream_error, mapping, parse_json, reported_cost, reported_usage, user_text
@@ -57,8 +57,16 @@ def round_items(step: ToolRound, provider_id: str) -> list[dict]:
         items.append({"type": "function_call", "call_id": call.id, "name": call.name, "arguments": call.arguments})
     if not step.calls and has_words(step.text):
         items.append({"role": "assistant", "content": step.text})
-    items += [{"type": "function_call_output", "call_id": result.call_id, "output": result.output} for result in step.results]
+    items += [{"type": "function_call_output", "call_id": result.call_id, "output": call_output(result)} for result in step.results]
     return items
+
+
+def call_output(result: ToolResult) -> str | list[dict]:
+    """The text, or with images a list of `input_text` and `input_image` parts (openai-python's
+    ResponseFunctionCallOutputItemListParam: a function's output may carry images)."""
+    if not result.images:
+        return result.output
+    return [{"type": "input_text", "text": result.output}, *({"type": "input_image", "image_url": image.data_url()} for image in result.images)]
 
 
 def reasoning_items(kept: str) -> list[dict]:

@@ -3,7 +3,8 @@
 Run as a script (`python tests/support/mcp_servers.py MODE`) it is a stdio server; `http_server()`
 serves the same tools over streamable HTTP on 127.0.0.1 (port 0) in the test's own event loop.
 Modes are the faults the registry must survive: `hang` never answers initialize, `banner` prints
-to stdout before the protocol starts. The tools themselves provide the rest: `die` exits mid-call,
+to stdout before the protocol starts; `http` serves streamable HTTP from a process of its own
+(`http_process`: a test kills it mid-call). The tools themselves provide the rest: `die` exits mid-call,
 `garbage` answers with a line that is not JSON, `huge` returns 10 MB, `wait` waits until cancelled.
 What a server sees (a call waiting, a cancellation) it says on stderr, which reaches the
 registry's log: a test awaits that line instead of sleeping.
@@ -26,6 +27,7 @@ WAIT_STARTED = "wait: started"
 WAIT_CANCELLED = "wait: cancelled by the client"
 DIED = "boom: the database went away"
 HUGE_CHARS = 10_000_000
+PHOTO_TEXT = "a grey square"
 PROTOCOL_FD = 1  # the protocol's stdout, kept by `main` (the SDK points fd 1 at stderr while it serves)
 
 
@@ -68,6 +70,25 @@ def build(name: str = "test"):
         """An image and a line of text."""
         png = base64.b64encode(b"\x89PNG" + bytes(12 * 1024 - 4)).decode()
         return CallToolResult(content=[ImageContent(type="image", data=png, mime_type="image/png")])
+
+    @server.tool()
+    def photo():
+        """Text, a real PNG, a second PNG as an embedded resource, and a sound (which stays a line)."""
+        from mcp.types import AudioContent, BlobResourceContents, EmbeddedResource, TextContent
+
+        from tests.support.attachments import png
+
+        def encoded(data: bytes) -> str:
+            return base64.b64encode(data).decode()
+
+        return CallToolResult(
+            content=[
+                TextContent(type="text", text=PHOTO_TEXT),
+                ImageContent(type="image", data=encoded(png()), mime_type="image/png"),
+                EmbeddedResource(type="resource", resource=BlobResourceContents(uri="file:///small.png", mime_type="image/png", blob=encoded(png(8, 8)))),
+                AudioContent(type="audio", data=encoded(b"RIFF" + bytes(40)), mime_type="audio/wav"),
+            ]
+        )
 
     @server.tool()
     def numbers():
@@ -173,8 +194,62 @@ async def http_server(name: str = "test") -> AsyncIterator[HttpServer]:
         sock.close()
 
 
+@dataclass
+class HttpProcess:
+    """The streamable HTTP server in a process of its own (`http_process`), so a test can kill it."""
+
+    url: str
+    process: asyncio.subprocess.Process
+    stderr: list[str] = field(default_factory=list)  # its lines so far, as `said` read them
+
+    async def said(self, text: str, within: float = 60.0) -> None:
+        """Wait until the server's stderr has a line holding `text` (the deadline only stops a hang)."""
+
+        async def wait() -> None:
+            assert self.process.stderr is not None
+            while True:
+                line = (await self.process.stderr.readline()).decode()
+                self.stderr.append(line)
+                if text in line:
+                    return
+                assert line, f"the server ended before saying {text!r}: {self.stderr}"
+
+        await asyncio.wait_for(wait(), within)
+
+
+@contextlib.asynccontextmanager
+async def http_process() -> AsyncIterator[HttpProcess]:
+    """This file's server over streamable HTTP, in a child process on 127.0.0.1 (an ephemeral
+    port, which it prints first); killed on the way out if still running."""
+    process = await asyncio.create_subprocess_exec(sys.executable, str(SCRIPT), "http", stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    try:
+        assert process.stdout is not None
+        url = (await asyncio.wait_for(process.stdout.readline(), 60)).decode().strip()
+        assert url.startswith("http://127.0.0.1:"), url
+        yield HttpProcess(url, process)
+    finally:
+        if process.returncode is None:
+            process.kill()
+        await process.wait()
+
+
+def serve_http() -> None:
+    """`http` mode: print the URL, then serve until killed."""
+    import uvicorn
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen()  # before the URL is out: a client that comes early waits in the backlog, not refused
+    print(f"http://127.0.0.1:{sock.getsockname()[1]}/mcp", flush=True)
+    server = uvicorn.Server(uvicorn.Config(build("test-http").streamable_http_app(), log_level="warning", lifespan="on"))
+    asyncio.run(server.serve(sockets=[sock]))
+
+
 def main(mode: str) -> None:
     global PROTOCOL_FD
+    if mode == "http":
+        serve_http()
+        return
     PROTOCOL_FD = os.dup(1)
     if mode == "hang":  # reads the initialize request and never answers
         sys.stdin.read()
@@ -185,4 +260,5 @@ def main(mode: str) -> None:
 
 
 if __name__ == "__main__":
+    sys.path.insert(0, str(SCRIPT.parents[2]))  # run as a script: `tests.support` for the photo tool
     main(sys.argv[1] if len(sys.argv) > 1 else "normal")

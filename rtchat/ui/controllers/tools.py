@@ -20,6 +20,7 @@ from rtchat.config import ConfigError
 from rtchat.session import SaveAlways, Session
 from rtchat.target import Target
 from rtchat.tools.approval import ConversationTools, Decision, ToolRequest
+from rtchat.tools.registry import DEMO_SERVER
 from rtchat.turns.tool_steps import ToolRunner
 from rtchat.ui.widgets.transcript.tool_card import ToolCard
 
@@ -145,6 +146,17 @@ class ToolsController:
 
         assert self.config_path is not None
         save_always_allow(self.config_path, server, tool)
+
+    async def prestart(self, target: Target, protocol: str, notify: Callable[[str], None]) -> None:
+        """The model was picked: when it is `loopback/tools`, rtchat's demo server starts now (a
+        Python process: seconds on a loaded machine), so the first tool turn does not wait for
+        it. The user's own servers still start with the first turn that offers them: picking a
+        model starts no process of theirs. A failure is the usual one line, through `notify`."""
+        if self.session is None or self.choices.off:
+            return
+        names = [name for name in self.session.tool_servers(target, protocol, self.choices) if name == DEMO_SERVER and name not in self.session.config.mcp_servers]
+        if names:
+            await self.session.tool_registry().start(names, notify)
 
     async def servers(self, target: Target, notify: Callable[[str], None]) -> list[ServerStatus]:
         """The servers the model's provider may use, started (in parallel, each with its deadline)

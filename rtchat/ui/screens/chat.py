@@ -196,6 +196,7 @@ class ChatScreen(Screen[None]):
             await self.transcript.show_error(problem)
         if await self.models.switch(ref, self.requested_protocol):
             self.voice.follow_choice()
+            self.prestart_tools()
         self.status.show(state="idle")
         if reopen is not None:
             self.open_conversation(reopen, quiet=True)
@@ -239,6 +240,13 @@ class ChatScreen(Screen[None]):
         """Resolve a model (starting the loopback server when needed) and make it current."""
         if await self.models.switch(ref, protocol):
             self.voice.follow_choice()
+            self.prestart_tools()
+
+    def prestart_tools(self) -> None:
+        """A model was picked: `loopback/tools` gets its demo server started now (ToolsController.prestart)."""
+        target = self.state.target
+        if target is not None:
+            self.run_worker(self.tools.prestart(target, self.state.protocol, self._history_problem), group="tools-prestart")
 
     def action_pick_model(self) -> None:
         from rtchat.loopback.scripts import MODELS as LOOPBACK_MODELS  # aiohttp comes with it: load once the picker opens
@@ -466,9 +474,8 @@ class ChatScreen(Screen[None]):
     @on(ToolCard.LeaveRequested)
     def _leave_card(self, event: ToolCard.LeaveRequested) -> None:
         """Back to the input, unless another card asks now (it keeps the keys)."""
-        focused = self.app.focused
-        if isinstance(focused, ToolCard) and focused is not event.card and focused.state == "asking":
-            return
+        if any(card is not event.card and card.state == "asking" for card in self.query(ToolCard)):
+            return  # (told by state, not focus: its own focus() may not have landed yet)
         self.prompt.focus()
 
     @on(ToolCard.Decided)

@@ -152,7 +152,7 @@ def _text_parts(facts: StatusFacts, usage: Usage) -> tuple[list[Part], list[Part
     if facts.calling:
         right.append((1, facts.calling))
     elif facts.tool_count:
-        right.append((6, f"tools {facts.tool_count} · {duration(facts.tool_ms)}"))
+        right.append((4, f"tools {facts.tool_count} · {duration(facts.tool_ms)}"))  # kept with the rate at 80 columns: tokens in/out, cost and ttft yield first
     about = "≈" if facts.estimated else ""
     if usage.input_tokens is not None or usage.output_tokens is not None:
         right.append((6, f"in {about}{_tokens(usage.input_tokens)} out {about}{_tokens(usage.output_tokens)}"))

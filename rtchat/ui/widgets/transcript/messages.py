@@ -13,9 +13,9 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import Static
 
-from rtchat.answer import Answer
+from rtchat.answer import Answer, tool_result_of
 from rtchat.attachments import Attachment
-from rtchat.conversation import ToolResult, ToolRound
+from rtchat.conversation import ToolRound
 from rtchat.events import ToolCallDelta, ToolCallRequest, ToolCallResult, Usage
 from rtchat.ui.bindings import MESSAGE_BINDINGS
 from rtchat.ui.safe_text import literal
@@ -339,7 +339,7 @@ class AssistantMessage(MessageView):
         self._step_cards = {}
         card = self.cards.get(event.id)
         if card is not None:
-            card.show_result(ToolResult(event.id, event.name, event.output, event.is_error, event.status, event.ms, event.server))
+            card.show_result(tool_result_of(event))
         return card
 
     def active_card(self) -> ToolCard | None:

@@ -4,9 +4,10 @@ The card appears where the call happens in the answer and grows with the argumen
 they stream; once the call is whole it names the server and tool and pretty-prints the
 arguments. When the approver asks, the card takes focus and y / a / n decide; the keys
 act on an asking card only (the prompt input never approves anything). After the call:
-its duration and the result, folded. Everything in a card comes from a model or a tool,
-so it is shown as data (`literal`: no markup, no terminal controls), and a huge result
-is cut to its first lines: the widget never holds more than `SHOWN_CHARS` of it.
+its duration, a chip line for the images that went to the model, and the result, folded.
+Everything in a card comes from a model or a tool, so it is shown as data (`literal`: no
+markup, no terminal controls), and a huge result is cut to its first lines: the widget
+never holds more than `SHOWN_CHARS` of it.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from rtchat.conversation import ToolCall, ToolResult
 from rtchat.tools.approval import Decision
 from rtchat.ui.bindings import TOOL_CARD_BINDINGS
 from rtchat.ui.safe_text import literal
+from rtchat.ui.widgets.input.chips import chip_text
 from rtchat.ui.widgets.status.status_facts import duration
 
 SHOWN_LINES = 24  # a result or arguments longer than this show their first lines and "… N more lines"
@@ -79,6 +81,7 @@ class ToolCard(Vertical, can_focus=True):
     ToolCard .tool-state { color: $text-muted; }
     ToolCard .tool-arguments { color: $text; }
     ToolCard .tool-question { color: $warning; text-style: bold; }
+    ToolCard .tool-images { color: $text-muted; }
     ToolCard Collapsible { background: transparent; border-top: none; padding: 0; margin: 0; }
     ToolCard Collapsible > Contents { padding: 0 0 0 2; }
     ToolCard.-asking { border-left: outer $warning; }
@@ -139,6 +142,8 @@ class ToolCard(Vertical, can_focus=True):
         self._arguments = Static(classes="tool-arguments")
         self._question = Static(QUESTION, classes="tool-question", markup=False)
         self._question.display = False
+        self._images = Static(classes="tool-images")  # the result's images that went to the model, as chips
+        self._images.display = False
         self._result_text = Static(classes="tool-result")
         self._result = Collapsible(self._result_text, title="result", collapsed=True)
         self._result.display = False
@@ -162,6 +167,7 @@ class ToolCard(Vertical, can_focus=True):
         yield self._arguments
         yield self._question
         yield self._state
+        yield self._images
         yield self._result
 
     # --- what the turn says ---------------------------------------------------------------
@@ -206,6 +212,8 @@ class ToolCard(Vertical, can_focus=True):
             self.set_state("requested")
             self.running()
         self._draw()
+        if self.save_offered:
+            self.refresh_bindings()  # the card keeps the keys: its footer's `a` now reads "Save always"
 
     def running(self) -> None:
         if self.state in ENDED or self.state == "asking":
@@ -223,6 +231,8 @@ class ToolCard(Vertical, can_focus=True):
         self._result.title = f"result · {lines:,} line{'s' if lines != 1 else ''} · {len(result.output):,} characters" if result.output else "result · empty"
         self._result_text.update(literal(clipped(result.output)))
         self._result.display = bool(result.output)
+        self._images.update(literal("  ".join(f"[image {chip_text(image)}]" for image in result.images)))
+        self._images.display = bool(result.images)
         self._draw()
 
     def cancel(self) -> None:
@@ -276,20 +286,24 @@ class ToolCard(Vertical, can_focus=True):
     # --- keys -----------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """y / a / n answer an asking card only (a second `a` saves an "always")."""
+        """y / a / n answer an asking card only; after "always", `a` is "Save always" (the
+        footer names what the next press does)."""
         if action == "decide":
-            if self.state == "asking":
-                return True
-            return parameters == ("always",) and self.save_offered
+            return self.state == "asking"
+        if action == "save_always":
+            return self.save_offered and self.state != "asking"
         return True
 
     def action_decide(self, decision: str) -> None:
         if self.state == "asking":
             self.post_message(self.Decided(self.call_id, Decision(decision)))
-        elif decision == "always" and self.save_offered and self.server is not None:
+
+    def action_save_always(self) -> None:
+        if self.save_offered and self.server is not None:
             self.save_offered = False
             self.post_message(self.SaveRequested(self.server, self.tool))
             self._draw()
+            self.refresh_bindings()
             self.post_message(self.LeaveRequested(self))
 
     def action_focus_input(self) -> None:
