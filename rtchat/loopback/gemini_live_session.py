@@ -244,8 +244,11 @@ class LiveServerSession:
         generation.task = asyncio.create_task(self._generate(generation))
 
     async def barge_in(self) -> None:
-        """Speech heard during an answer: stop generating, or (all of it sent) stop it playing, as Live does."""
-        if self.generation is not None and not self.generation.finishing:
+        """Speech heard during an answer: stop generating, withdraw the calls it waits on, or (all of
+        it sent) stop it playing, as Live does."""
+        if self.pending and self.generation is None:
+            await self.interrupt()  # `toolCallCancellation`
+        elif self.generation is not None and not self.generation.finishing:
             await self.interrupt()
         elif clock() < self.playing_until:
             self.playing_until = 0.0
