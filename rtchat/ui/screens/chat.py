@@ -44,7 +44,7 @@ from rtchat.ui.controllers.voice_mode import VoiceMode
 from rtchat.ui.screens.conversation_list import ConversationList
 from rtchat.ui.screens.model_choices import ModelChoice
 from rtchat.ui.screens.model_picker import ModelPicker, model_choices
-from rtchat.ui.screens.protocol_picker import ProtocolPicker
+from rtchat.ui.screens.protocol_picker import ProtocolPicker, tool_notes
 from rtchat.ui.screens.search import SearchScreen
 from rtchat.ui.widgets.key_footer import KeyFooter
 from rtchat.ui.widgets.input.chips import Chip
@@ -242,7 +242,8 @@ class ChatScreen(Screen[None]):
         target = self.state.target
         if target is not None:
             unusable = self.voice.unusable_protocols()
-            self.app.push_screen(ProtocolPicker(target.ref, protocol_options(target.info, unusable), self.state.protocol, self.voice.partial_protocols()))
+            notes = {**self.voice.partial_protocols(), **tool_notes(self.session, target, self.tools.choices)}
+            self.app.push_screen(ProtocolPicker(target.ref, protocol_options(target.info, unusable), self.state.protocol, notes))
 
     def choose_protocol(self, protocol: str) -> None:
         note = self.models.set_protocol(protocol)
