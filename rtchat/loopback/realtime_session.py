@@ -105,6 +105,13 @@ def is_tool_frame(kind: str | None, event: dict) -> bool:
     return kind == "conversation.item.create" and isinstance(event.get("item"), dict) and event["item"].get("type") in ("function_call", "function_call_output", "mcp_approval_response")
 
 
+def approval_required(server: dict) -> bool:
+    """A declared remote server's `require_approval` for its `search` tool."""
+    rule = server.get("require_approval")
+    never = ((rule or {}).get("never") or {}).get("tool_names", []) if isinstance(rule, dict) else []
+    return not (rule == "never" or "search" in never)
+
+
 class RealtimeServerSession:
     """One Realtime session: items, the audio input buffer, at most one response at a time.
 
@@ -491,14 +498,10 @@ class RealtimeServerSession:
         server = self.remote_mcp[0]
         arguments = json.dumps({"query": last_user.text}, separators=(",", ":"))
         await self.send("response.created", response=self._response_json(active, "in_progress"))
-        never = ((server.get("require_approval") or {}).get("never") or {}).get("tool_names", []) if isinstance(server.get("require_approval"), dict) else []
-        if server.get("require_approval") == "never" or "search" in never:
+        if not approval_required(server):
             text = await self._remote_call(active, server, arguments, None)
             return await self._say(active, f"search returned: {text}")
-        request = {"id": new_id("mcpr"), "type": "mcp_approval_request", "server_label": server["server_label"], "name": "search", "arguments": arguments}
-        self.approvals[request["id"]] = (server, arguments, None)
-        await self.send("response.output_item.added", response_id=active.id, output_index=0, item=request)
-        await self.send("response.output_item.done", response_id=active.id, output_index=0, item=request)
+        request = await self._ask_approval(active, server, arguments, 0)
         active.finishing = True
         response = self._response_json(active, "completed", None, usage_json(1, 0, 1))
         response["output"] = [request]
@@ -507,6 +510,14 @@ class RealtimeServerSession:
         if self.active is active:
             self.active = None
         return True
+
+    async def _ask_approval(self, active: ActiveResponse, server: dict, arguments: str, index: int) -> dict:
+        """An `mcp_approval_request` item for the remote `search` call; the answer comes as an item."""
+        request = {"id": new_id("mcpr"), "type": "mcp_approval_request", "server_label": server["server_label"], "name": "search", "arguments": arguments}
+        self.approvals[request["id"]] = (server, arguments, None)
+        await self.send("response.output_item.added", response_id=active.id, output_index=index, item=request)
+        await self.send("response.output_item.done", response_id=active.id, output_index=index, item=request)
+        return request
 
     async def _remote_call(self, active: ActiveResponse, server: dict, arguments: str, request_id: str | None) -> str:
         """The `mcp_call` item and its progress events; the fake server's deterministic result."""
@@ -604,6 +615,12 @@ class RealtimeServerSession:
             done.append(self.item_json(item))
             if active.record.first_byte is None:
                 active.record.first_byte = clock()
+        last_user = next((item for item in reversed(self.items) if item.role == "user"), None)
+        if self.remote_mcp and approval_required(self.remote_mcp[0]) and last_user is not None and not self.approvals and not conversation.tools.steps:
+            # Remote MCP beside function tools: the first response also asks to run the remote
+            # `search`, so the client answers approvals and outputs before one `response.create`.
+            arguments = json.dumps({"query": last_user.text}, separators=(",", ":"))
+            done.append(await self._ask_approval(active, self.remote_mcp[0], arguments, len(calls)))
         active.finishing = True
         response = self._response_json(active, "completed", None, usage_json(conversation.input_tokens, 0, len(calls)))
         response["output"] = done

@@ -16,6 +16,7 @@ refuses GA fields with `unknown_parameter` and vice versa.
 from __future__ import annotations
 
 import base64
+import time
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
@@ -250,14 +251,19 @@ REMOTE_INDEX = 10_000  # a remote MCP call's place in the fold, apart from the f
 REMOTE = (("remote_mcp", "1"),)
 
 
-def remote_call_events(index: int, item_id: str, name: str, server: str, arguments: str, output: str, status: str = "ok") -> list[Event]:
-    """A call a remote MCP server ran (or the user declined) in the vocabulary local calls use,
-    so the same card and history block show it: the call, its request, its result (closing it)."""
-    return [
-        ToolCallDelta(REMOTE_INDEX + index, item_id, name, arguments, REMOTE),
-        ToolCallRequest(item_id, name, server, arguments),
-        ToolCallResult(item_id, name, output, status != "ok", None, server, status),  # type: ignore[arg-type]
-    ]
+def remote_call_events(index: int, item_id: str, name: str, server: str, arguments: str, output: str, status: str = "ok", ms: float | None = None) -> list[Event]:
+    """A call a remote MCP server ran in the vocabulary local calls use, so the same card and
+    history block show it: the call, its request, its result (closing it; `ms`: how long it ran)."""
+    return remote_call_asked(index, item_id, name, server, arguments) + [remote_call_result(item_id, name, server, output, status, ms)]
+
+
+def remote_call_asked(index: int, item_id: str, name: str, server: str, arguments: str) -> list[Event]:
+    """A remote call shown before it has a result (an approval request: its card asks)."""
+    return [ToolCallDelta(REMOTE_INDEX + index, item_id, name, arguments, REMOTE), ToolCallRequest(item_id, name, server, arguments)]
+
+
+def remote_call_result(item_id: str, name: str, server: str, output: str, status: str = "ok", ms: float | None = None) -> ToolCallResult:
+    return ToolCallResult(item_id, name, output, status != "ok", ms, server, status)  # type: ignore[arg-type]
 
 
 def _mcp_error_text(error: object) -> str:
@@ -304,6 +310,9 @@ class RealtimeDecoder:
         self.calls: list[_CallSeen] = []  # the function calls of the response now streaming
         self.approvals: list[ToolCallRequest] = []  # remote MCP calls waiting for the user (`mcp_approval_request` items)
         self._remote_seen: set[str] = set()  # mcp_call / approval items already shown (each item arrives twice)
+        self._asked: set[str] = set()  # approval requests handed to the turn: their calls' cards are shown already
+        self._remote_started: dict[str, float] = {}  # mcp_call item id -> when it was first seen running
+        self.clock = time.perf_counter  # a remote call's running time, as local calls have theirs
         self._tool_lists: dict[str, tuple[str, int | None]] = {}  # mcp_list_tools item id -> (server label, tools)
 
     def _call(self, call_id: object, item_id: object, name: object = None) -> tuple[_CallSeen, list[Event]]:
@@ -343,14 +352,30 @@ class RealtimeDecoder:
         arguments = arguments if isinstance(arguments, str) else ""
         if kind == "mcp_approval_request":
             self._remote_seen.add(item_id)
+            self._asked.add(item_id)
             self.approvals.append(ToolCallRequest(item_id, name, server, arguments))
             return []
         if item.get("output") is None and item.get("error") is None and item.get("status") == "in_progress":
+            self._remote_running(item_id)
             return []  # announced: its result comes with the item's `.done`
         self._remote_seen.add(item_id)
         error = item.get("error")
         output = _mcp_error_text(error) if error else str(item.get("output") or "")
-        return remote_call_events(len(self._remote_seen), item_id, name, server, arguments, output, "error" if error else "ok")
+        started = self._remote_started.pop(item_id, None)
+        ms = None if started is None else (self.clock() - started) * 1000
+        asked = item.get("approval_request_id")
+        if isinstance(asked, str) and asked in self._asked:  # the card its approval asked on takes the result
+            return [remote_call_result(asked, name, server, output, "error" if error else "ok", ms)]
+        return remote_call_events(len(self._remote_seen), item_id, name, server, arguments, output, "error" if error else "ok", ms)
+
+    def _remote_running(self, item_id: object) -> None:
+        if isinstance(item_id, str) and item_id not in self._remote_seen and item_id not in self._remote_started:
+            self._remote_started[item_id] = self.clock()
+
+    @property
+    def remote_ids(self) -> set[str]:
+        """Ids of remote items (MCP calls, approval requests, tool lists): never function calls."""
+        return self._remote_seen
 
     def _tool_list(self, kind: str, payload: dict) -> list[Event]:
         """`mcp_list_tools.*` and the `mcp_list_tools` item: one line per remote server listed."""
@@ -414,6 +439,8 @@ class RealtimeDecoder:
         if kind == "response.output_item.done":
             return self._remote_item(payload.get("item"))
         if kind.startswith(("response.mcp_call_arguments.", "response.mcp_call.")):
+            if not kind.endswith((".completed", ".failed")):
+                self._remote_running(payload.get("item_id"))  # its running time starts at the first sign of it
             return []  # progress of a remote call: its item's `.done` carries the arguments and the result
         if kind == "response.output_item.added":
             item = payload.get("item") or {}
@@ -421,6 +448,8 @@ class RealtimeDecoder:
                 self.current_item_id = item.get("id")
             if item.get("type") == "function_call":
                 return self._call_whole(item.get("call_id"), item.get("id"), item.get("name"), item.get("arguments"))
+            if item.get("type") == "mcp_call":
+                self._remote_running(item.get("id"))
             return []
         if kind == "response.function_call_arguments.delta":
             seen, events = self._call(payload.get("call_id"), payload.get("item_id"))
@@ -574,10 +603,16 @@ class RealtimeProtocol(FrameQueues):
         self.context.sent(conversation.messages)
         self.awaiting = True
 
-    def send_tool_results(self, results: Sequence[ToolResult]) -> bool:
-        """Every call's output of the response that asked, then ONE `response.create` to go on."""
+    def send_tool_results(self, results: Sequence[ToolResult], approvals: Sequence[tuple[str, bool]] = ()) -> bool:
+        """Every function call's output of the response that asked, the user's answers to its
+        approval requests (when it held both), then ONE `response.create` to go on. A remote
+        call's result is the provider's own: it never goes back as an output."""
+        remote = self.decoder.remote_ids
         for result in results:
-            self.send(function_call_output(result))
+            if result.call_id not in remote:
+                self.send(function_call_output(result))
+        for request_id, approve in approvals:
+            self.send(mcp_approval_response(request_id, approve))
         self.send(response_create())
         self.awaiting = True
         return True
