@@ -54,7 +54,7 @@ def test_ask_audio_in_calls_the_demo_tool_and_speaks_its_result(tmp_path, speech
     assert [(r["id"], r["status"], r["server"]) for r in results] == [(calls[0]["id"], "ok", "demo")]
     assert results[0]["output"].endswith("(UTC)")
     spoken = "".join(line["text"] for line in lines if line["type"] == "transcript" and line["role"] == "assistant")
-    assert spoken == f"time_now returned: {results[0]['output']}"  # said after the result came back
+    assert spoken == f"Let me check. time_now returned: {results[0]['output']}"  # "let me check", the call, then its result said
     order = [line["type"] for line in lines]
     assert order.index("tool_call") < order.index("tool_result") < max(i for i, line in enumerate(lines) if line["type"] == "transcript" and line["role"] == "assistant")
     assert lines[-1] == {"type": "done", "reason": "complete"}
@@ -203,7 +203,7 @@ async def test_push_to_talk_a_tool_call_approved_by_key_through_pulseaudio(pulse
         (card,) = app.transcript.query(ToolCard)
         text, state, call_id = answer.text, card.state, card.call_id
         (connection,) = app.session._loopback.state.connections
-    assert state != "asking" and text.startswith("time_now returned:") and text.endswith("(UTC)"), (state, text)
+    assert state != "asking" and text.startswith("Let me check.") and "time_now returned:" in text and text.endswith("(UTC)"), (state, text)
     assert [item["call_id"] for item in outputs_sent(connection)] == [call_id]  # the approved call's output, sent once
     assert recorder.loud_seconds() > 0.2  # the spoken answer reached the speaker's sink
 

@@ -37,6 +37,7 @@ from .vad import EnergyVad
 RATE = 24000
 AUDIO_CHUNK_BYTES = RATE * 2 // 10  # 100 ms per output_audio.delta
 ANSWER_TONE_SECONDS = 0.3
+LET_ME_CHECK = "Let me check. "  # what the `tools` model says aloud before its calls
 TRANSCRIPT_PIECE = 6  # characters per input_audio_transcription.delta
 WIRE = "openai_realtime"
 clock = time.monotonic
@@ -127,6 +128,7 @@ class RealtimeServerSession:
         server: Any,
         *,
         audio_out: AudioOut | None = None,
+        audio_drained: Callable[[], Awaitable[None]] | None = None,
         close: Close | None = None,
         path: str = "/v1/realtime",
         dialect: str = "ga",
@@ -137,6 +139,8 @@ class RealtimeServerSession:
         self.path = path
         self._send_event = send_event
         self._audio_out = audio_out
+        self._audio_drained = audio_drained  # WebRTC: until the track has played out what was queued
+        self.step_audio: str | None = None  # WebRTC: a spoken tool step whose `output_audio_buffer.stopped` is held
         self._close = close
         self._send_lock = asyncio.Lock()
         self.session_id = new_id("sess")
@@ -543,6 +547,7 @@ class RealtimeServerSession:
         return True
 
     async def _respond(self, active: ActiveResponse) -> None:
+        await self._step_audio_stopped()
         if await self._remote_step(active):
             return
         conversation = self.conversation()
@@ -596,8 +601,14 @@ class RealtimeServerSession:
     async def _call_tools(self, active: ActiveResponse, calls: tuple[Call, ...], conversation: Conversation) -> None:
         """A response that asks for calls: each as a `function_call` item, its arguments in pieces,
         then `response.done` (completed) listing them; the client answers with outputs and
-        `response.create` (without one, no response starts)."""
+        `response.create` (without one, no response starts). Spoken, it says "Let me check."
+        first (transcript and audio)."""
         await self.send("response.created", response=self._response_json(active, "in_progress"))
+        if "audio" in active.modalities:
+            await self.send("response.output_audio_transcript.delta", **self._part_ids(active), delta=LET_ME_CHECK)
+            await self._speak(active, tone(ANSWER_TONE_SECONDS, RATE))
+            if self._audio_out is not None:
+                self.step_audio = active.id
         done: list[dict[str, Any]] = []
         for index, call in enumerate(calls):
             item = Item(new_id("item"), "tool", "", kind="function_call", call_id=call.id, name=call.name, arguments="")
@@ -629,9 +640,22 @@ class RealtimeServerSession:
         if self.active is active:
             self.active = None
 
-    async def _speak(self, active: ActiveResponse) -> None:
-        """The answer's audio: to the media track (WebRTC) or as base64 deltas (WebSocket)."""
-        audio = self.answer_audio()
+    async def _step_audio_stopped(self) -> None:
+        """WebRTC: a spoken tool step's `output_audio_buffer.stopped` is sent only now, when the
+        client's outputs have come back and its next response begins, once the track played the
+        step's audio out: the late order a real server's buffer can give (the stop arrives after
+        the client answered the calls), made certain, so a client that took that stop for the
+        end of the whole answer is caught."""
+        response_id, self.step_audio = self.step_audio, None
+        if response_id is None:
+            return
+        if self._audio_drained is not None:
+            await self._audio_drained()
+        await self.send("output_audio_buffer.stopped", response_id=response_id)
+
+    async def _speak(self, active: ActiveResponse, audio: bytes | None = None) -> None:
+        """The answer's audio (`audio`, else the answer's own): to the media track (WebRTC) or as base64 deltas (WebSocket)."""
+        audio = self.answer_audio() if audio is None else audio
         if self._audio_out is not None:
             await self.send("output_audio_buffer.started", response_id=active.id)
             await self._audio_out(audio)

@@ -313,6 +313,7 @@ class RealtimeDecoder:
         self._asked: set[str] = set()  # approval requests handed to the turn: their calls' cards are shown already
         self._remote_started: dict[str, float] = {}  # mcp_call item id -> when it was first seen running
         self.clock = time.perf_counter  # a remote call's running time, as local calls have theirs
+        self._steps: set[str] = set()  # responses that ended asking for calls: their audio's end is not the answer's
         self._tool_lists: dict[str, tuple[str, int | None]] = {}  # mcp_list_tools item id -> (server label, tools)
 
     def _call(self, call_id: object, item_id: object, name: object = None) -> tuple[_CallSeen, list[Event]]:
@@ -430,6 +431,8 @@ class RealtimeDecoder:
             return [SpeechStopped(_ms(payload.get("audio_end_ms")))]
         if kind == "output_audio_buffer.started":
             return [AnswerAudioStarted()]
+        if kind == "output_audio_buffer.stopped" and payload.get("response_id") in self._steps:
+            return []  # a tool step's "let me check" played out (maybe after rtchat sent the outputs): the answer goes on
         if kind in ("output_audio_buffer.stopped", "output_audio_buffer.cleared"):
             return [AnswerAudioStopped()]
         if kind == "conversation.item.truncated":
@@ -490,6 +493,8 @@ class RealtimeDecoder:
             if status == "incomplete":
                 return events + [Done(INCOMPLETE_REASONS.get(details.get("reason", ""), "length"))]
             if status == "completed" and called:
+                if isinstance(response.get("id"), str):
+                    self._steps.add(response["id"])
                 return events + [Done("tool_use")]  # the model waits for the calls' outputs
             return events + [Done(done_reason(DONE_STATUS, status))]
         if kind == "error":

@@ -44,7 +44,7 @@ from rtchat.ui.controllers.voice_mode import VoiceMode
 from rtchat.ui.screens.conversation_list import ConversationList
 from rtchat.ui.screens.model_choices import ModelChoice
 from rtchat.ui.screens.model_picker import ModelPicker, model_choices
-from rtchat.ui.screens.protocol_picker import ProtocolPicker, tool_notes
+from rtchat.ui.screens.protocol_picker import NO_TOOLS, ProtocolPicker, tool_notes
 from rtchat.ui.screens.search import SearchScreen
 from rtchat.ui.widgets.key_footer import KeyFooter
 from rtchat.ui.widgets.input.chips import Chip
@@ -380,8 +380,8 @@ class ChatScreen(Screen[None]):
         if target is None:
             self.notify("no model is selected yet", severity="warning")
             return
-        note = "" if self.state.protocol == "sse" else "tools are offered on SSE turns (this model is on another protocol now)"
-        self.app.push_screen(ToolsScreen(target.ref, lambda: self.tools.servers(target, lambda line: None), self.tools.choices, note))
+        note = "" if self.session.carries_tools(target, self.state.protocol) else NO_TOOLS
+        self.app.push_screen(ToolsScreen(target.ref, lambda: self.tools.servers(target, lambda line: None), self.tools.choices, note), lambda _: self.run_worker(self.voice.tools_changed(), group="voice"))
 
     @on(ToolCard.LeaveRequested)
     def _leave_card(self, event: ToolCard.LeaveRequested) -> None:
