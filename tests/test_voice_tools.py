@@ -244,3 +244,79 @@ async def test_hands_free_speech_during_a_pending_approval_approves_nothing(puls
         sent = outputs_sent(connection)
     assert reasons[0] == "interrupted" and first_state == "cancelled", (reasons, first_state)
     assert sent == []  # the first call never ran, nothing was sent for it; the new answer's call waits for a key
+
+
+# ---- Gemini Live voice, through PortAudio and PulseAudio
+
+
+@pytest.mark.usefixtures("isolated")
+async def test_push_to_talk_a_live_tool_call_approved_by_key_through_pulseaudio(pulse, tmp_path, monkeypatch):
+    """Gemini Live: the tool declared in `setup`, the loopback's `toolCall` for the test MCP server's
+    `echo`, approved with `y` while the session stays open, one `toolResponse`, the answer spoken."""
+    from rtchat.ui.widgets.transcript.messages import AssistantMessage
+    from rtchat.ui.widgets.transcript.tool_card import ToolCard
+    from tests.support.ui import idle, ready, wait_for
+    from tests.support.voice_tools import voice_tools_app
+
+    monkeypatch.setenv("GEMINI_API_KEY", "k")  # a dummy the loopback accepts
+    mic, speaker = pulse
+    speech = speech_wav(tmp_path, "What time is it?")
+    recorder = MonitorRecorder(speaker)
+    app = voice_tools_app(tmp_path, "gemini/tools", "websocket", ("echo",))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        app.simulate_key("f3")
+        await wait_for(pilot, lambda: app.voice.current is not None and app.voice.current.state.value == "listening", timeout=30)
+        await recorder.start()
+        player = await asyncio.create_subprocess_exec("paplay", f"--device={mic}", str(speech))
+        assert await player.wait() == 0
+        await wait_for(pilot, lambda: app.voice.current.capture.level_dbfs < -60.0)  # its tail has come through
+        app.simulate_key("f3")
+        await wait_for(pilot, lambda: any(card.state == "asking" and app.focused is card for card in app.transcript.query(ToolCard)), timeout=60)
+        app.simulate_key("y")
+        await wait_for(pilot, lambda: app.transcript.query(AssistantMessage) and idle(app) and app.voice.current.state.value == "idle" and app.transcript.query_one(AssistantMessage).reason == "complete", timeout=60)
+        await wait_for(pilot, lambda: recorder.loud_seconds() > 0.2, timeout=10)  # the short answer's tail, through the device's own latency
+        await recorder.stop()
+        answer = app.transcript.query_one(AssistantMessage)
+        (card,) = app.transcript.query(ToolCard)
+        text, state, call_id = answer.text, card.state, card.call_id
+        (connection,) = app.session._loopback.state.connections
+    assert state == "ok" and text == "echo returned: sample", (state, text)
+    assert [d["name"] for d in connection.setup["tools"][0]["functionDeclarations"]] == ["echo"]
+    assert [r["id"] for frame in connection.tool_frames for r in frame["toolResponse"]["functionResponses"]] == [call_id]
+    assert recorder.loud_seconds() > 0.2  # the spoken answer (the question echoed back) reached the speaker's sink
+
+
+@pytest.mark.usefixtures("isolated")
+async def test_a_barge_in_during_a_live_call_through_pulseaudio_cancels_it_and_its_card_says_so(pulse, tmp_path, monkeypatch):
+    """The talk key while the approved `wait` runs: Live withdraws the call (`toolCallCancellation`),
+    rtchat cancels it at the MCP server, the card says cancelled, and no `toolResponse` is sent."""
+    from rtchat.ui.widgets.transcript.messages import AssistantMessage
+    from rtchat.ui.widgets.transcript.tool_card import ToolCard
+    from tests.support.ui import idle, ready, wait_for
+    from tests.support.voice_tools import voice_tools_app
+
+    monkeypatch.setenv("GEMINI_API_KEY", "k")
+    mic, _ = pulse
+    speech = speech_wav(tmp_path, "Wait for me.")
+    app = voice_tools_app(tmp_path, "gemini/tools", "websocket", ("wait",))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        app.simulate_key("f3")
+        await wait_for(pilot, lambda: app.voice.current is not None and app.voice.current.state.value == "listening", timeout=30)
+        player = await asyncio.create_subprocess_exec("paplay", f"--device={mic}", str(speech))
+        assert await player.wait() == 0
+        await wait_for(pilot, lambda: app.voice.current.capture.level_dbfs < -60.0)
+        app.simulate_key("f3")
+        await wait_for(pilot, lambda: any(card.state == "asking" and app.focused is card for card in app.transcript.query(ToolCard)), timeout=60)
+        app.simulate_key("y")
+        (card,) = app.transcript.query(ToolCard)
+        await wait_for(pilot, lambda: card.state == "running", timeout=60)
+        app.simulate_key("f3")  # the talk key while the call runs: a barge-in
+        await wait_for(pilot, lambda: card.state == "cancelled" and idle(app), timeout=60)
+        await wait_for(pilot, lambda: bool(app.voice.current.link.withdrawn), timeout=60)
+        withdrawn = set(app.voice.current.link.withdrawn)
+        reason = app.transcript.query_one(AssistantMessage).reason
+        (connection,) = app.session._loopback.state.connections
+    assert reason == "interrupted" and withdrawn == {card.call_id}
+    assert connection.tool_frames == []  # nothing was sent for the withdrawn call

@@ -10,21 +10,16 @@ the tool layer's real stdio test server named in the user's config.
 
 from __future__ import annotations
 
-import json
-from dataclasses import replace
-
 import pytest
 from textual.widgets import Switch
 
-from rtchat.catalog import ModelInfo
-from rtchat.config import load_config
 from rtchat.ui.controllers.voice_devices import silent_devices
 from rtchat.ui.screens.tools import ToolsScreen
 from rtchat.ui.widgets.transcript.messages import AssistantMessage
 from rtchat.ui.widgets.transcript.tool_card import ToolCard
-from tests.support.mcp_servers import stdio_config
 from tests.support.socket_tools import tool_updates
 from tests.support.ui import focus, idle, ready, send, wait_for
+from tests.support.voice_tools import voice_tools_app
 from tests.support.voice import HandFedSource, syllables, tap, voice_state
 
 pytestmark = pytest.mark.usefixtures("isolated")
@@ -33,20 +28,8 @@ SIZE = (120, 40)
 START = 60.0  # seconds: a voice session and an MCP server (a Python process) start on a loaded machine
 
 
-def voice_app(isolated, model: str, protocol: str, tools: tuple[str, ...], source: HandFedSource, keys: bool = False):
-    """The app on `model` with the test MCP server offering `tools`, rtchat's demo server off."""
-    from rtchat.ui.app import RtChatApp
-
-    path = isolated / "config" / "config.toml"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    command = json.dumps(list(stdio_config("local").command))
-    path.write_text(f'[tools]\ndemo = false\n[mcp.servers.local]\ncommand = {command}\ntools = {json.dumps(list(tools))}\n', encoding="utf-8")
-    config = load_config()
-    if model.startswith("gemini/"):  # the built-in loopback's Live endpoint, `tools` declared a Live voice model
-        gemini = config.catalog.providers["gemini"]
-        live_tools = ModelInfo("tools", True, ("websocket",), voice=True, ws_wire="gemini_live")
-        config.catalog.providers["gemini"] = replace(gemini, base_url="", models=(live_tools, *gemini.models))
-    return RtChatApp(config, model=model, protocol=protocol, voice_devices=silent_devices(lambda: source))
+def voice_app(isolated, model: str, protocol: str, tools: tuple[str, ...], source: HandFedSource):
+    return voice_tools_app(isolated, model, protocol, tools, silent_devices(lambda: source))
 
 
 def card(app) -> ToolCard | None:
@@ -61,9 +44,11 @@ async def spoken_question(pilot, source: HandFedSource) -> None:
     tap(pilot, "f3")
 
 
-async def test_the_status_line_says_calling_while_a_spoken_call_runs_and_a_barge_in_cancels_it(isolated):
+@pytest.mark.parametrize("model", ["loopback/tools", "gemini/tools"], ids=["realtime", "live"])
+async def test_the_status_line_says_calling_while_a_spoken_call_runs_and_a_barge_in_cancels_it(isolated, monkeypatch, model):
+    monkeypatch.setenv("GEMINI_API_KEY", "k")  # a dummy the loopback accepts
     source = HandFedSource()
-    app = voice_app(isolated, "loopback/tools", "websocket", ("wait",), source)
+    app = voice_app(isolated, model, "websocket", ("wait",), source)
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
         await spoken_question(pilot, source)
@@ -76,6 +61,12 @@ async def test_the_status_line_says_calling_while_a_spoken_call_runs_and_a_barge
         await wait_for(pilot, lambda: card(app).state == "cancelled" and idle(app), timeout=START)
         assert app.status.facts.calling is None and "calling" not in app.status.text
         assert app.transcript.query(AssistantMessage).last().reason == "interrupted"
+        connection = app.session._loopback.state.connections[-1]
+        if model.startswith("gemini/"):  # Live: the server withdrew the call (`toolCallCancellation`), no response went back
+            await wait_for(pilot, lambda: bool(app.voice.current.link.withdrawn), timeout=START)
+            assert connection.tool_frames == []
+        else:
+            assert [f for f in connection.tool_frames if f.get("item", {}).get("type") == "function_call_output"] == []
 
 
 async def test_after_a_spoken_call_the_status_line_shows_the_turn_s_tool_time(isolated):

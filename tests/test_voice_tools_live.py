@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 
+import numpy as np
 import pytest
 
 from rtchat.audio.capture import Capture
@@ -25,7 +26,7 @@ from rtchat.tools.runner import ToolSession
 from rtchat.voice.links import GeminiLiveLink
 from rtchat.voice.session import VoiceSession
 from tests.support.mcp_servers import WAIT_CANCELLED, WAIT_STARTED, stdio_config
-from tests.support.voice import HandFedSource, speech_wav, spoken_then_quiet, voice_target
+from tests.support.voice import HandFedSource, loud_seconds, speech_wav, spoken_then_quiet, voice_target
 from tests.support.wait import Log, until
 
 
@@ -91,8 +92,9 @@ async def test_a_spoken_question_calls_a_tool_over_live_and_the_answer_is_spoken
     assert answer["id"] == request.id and answer["name"] == "echo" and answer["response"]
     spoken = "".join(e.text for e in events if isinstance(e, Transcript) and e.role == "assistant")
     assert spoken == "echo returned: sample"
-    order = [type(e) for e in events]
-    assert order.index(ToolCallResult) < max(i for i, e in enumerate(events) if isinstance(e, AudioChunk))  # spoken after the result
+    after = [e for e in events[[type(e) for e in events].index(ToolCallResult) :] if isinstance(e, AudioChunk)]
+    pcm = np.frombuffer(b"".join(e.pcm for e in after), "<i2").astype(np.float32) / 32768
+    assert after and loud_seconds(pcm, after[0].rate) > 0.5  # spoken after the result (the loopback echoes the question)
     assert events[-1] == Done("complete")
 
 

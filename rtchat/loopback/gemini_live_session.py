@@ -336,7 +336,7 @@ class LiveServerSession:
         self.generation = None
 
     async def _speak(self) -> None:
-        last = next((t for t in reversed(self.turns) if t.role == "user"), None)
+        last = next((t for t in reversed(self.turns) if t.role == "user" and not t.parts), None)  # the user's words, not a tool step's responses
         audio = tone(0.3, OUTPUT_RATE) if last is None or not last.audio else resample(last.audio, self.audio_rate, OUTPUT_RATE)
         self.playing_until = clock() + len(audio) / 2 / OUTPUT_RATE  # sent faster than real time; heard until then
         for start in range(0, len(audio), AUDIO_CHUNK_BYTES):
