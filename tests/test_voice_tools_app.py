@@ -134,3 +134,30 @@ async def test_tools_switched_off_in_voice_open_a_new_live_session_seeded_with_t
         second = connections[1]
         assert [d["name"] for d in second.setup["tools"][0]["functionDeclarations"]] == ["echo"]
         assert app.voice.current.link.sent_log[:1] == ["clientContent"]  # the conversation first, before any speech
+
+
+async def test_a_remote_mcp_approval_asks_on_a_card_and_the_result_lands_on_it(isolated):
+    """A typed turn over the Realtime WebSocket with a `realtime = "remote"` server: the provider's
+    `mcp_approval_request` shows as a card that asks (y / a / n); once approved, the call the
+    provider ran lands on that same card, with its running time."""
+    from rtchat.config import load_config
+    from rtchat.ui.app import RtChatApp
+
+    path = isolated / "config" / "config.toml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text('[tools]\ndemo = false\n[mcp.servers.notes]\nurl = "http://127.0.0.1:9/mcp"\nrealtime = "remote"\n', encoding="utf-8")
+    app = RtChatApp(load_config(), model="loopback/tools", protocol="websocket")
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await send(pilot, "tea")
+        await wait_for(pilot, lambda: card(app) is not None and card(app).state == "asking" and app.focused is card(app), timeout=START)
+        asked = card(app)
+        assert asked.head == "⚙ notes · search"
+        await pilot.press("y")
+        await wait_for(pilot, lambda: idle(app), timeout=START)
+        (shown,) = app.transcript.query(ToolCard)  # one card: the approval's, which took the result
+        assert shown is asked and shown.state == "ok" and shown.result.output == "notes found: tea"
+        assert shown.result.ms is not None
+        assert app.transcript.query(AssistantMessage).last().text.endswith("search returned: notes found: tea")
+        (step,) = app.state.conversation.messages[-1].rounds  # kept as one step, its result with the time
+        assert [r.ms is not None for r in step.results] == [True]
