@@ -28,16 +28,26 @@ def notes_server(tmp_path) -> None:
     write_config(tmp_path, f"[mcp.servers.notes]\ncommand = {json.dumps(list(stdio_config('notes').command))}\n")
 
 
-@pytest.mark.usefixtures("isolated")
-async def test_with_tools_on_the_deepseek_socket_row_says_no_tools_and_sse_offers_them(tmp_path, monkeypatch):
+async def picker_rows(pilot) -> dict[str, str]:
+    """F4, and each protocol's row as shown."""
+    await pilot.press("f4")
+    await wait_for(pilot, lambda: isinstance(pilot.app.screen, ProtocolPicker))
+    return rows(pilot.app)
+
+
+@pytest.fixture
+def deepseek_app(isolated, monkeypatch):
+    """The app on the DeepSeek V4 socket, its key a dummy, the user's config naming one MCP server."""
     monkeypatch.setenv("DEEPSEEK_API_KEY", "k")
-    notes_server(tmp_path)
-    app = make_app(model=MODEL, protocol="websocket")
+    notes_server(isolated)
+    return make_app(model=MODEL, protocol="websocket")
+
+
+async def test_with_tools_on_the_deepseek_socket_row_says_no_tools_and_sse_offers_them(deepseek_app):
+    app = deepseek_app
     async with app.run_test(size=(140, 30)) as pilot:
         await ready(pilot)
-        await pilot.press("f4")
-        await wait_for(pilot, lambda: isinstance(app.screen, ProtocolPicker))
-        shown = rows(app)
+        shown = await picker_rows(pilot)
         assert "no tools over this socket; SSE offers them" in shown["websocket"]
         assert "offers this conversation's tools" in shown["sse"]
         await pilot.press("up", "enter")  # from the socket (current) to SSE
@@ -45,15 +55,10 @@ async def test_with_tools_on_the_deepseek_socket_row_says_no_tools_and_sse_offer
         assert app.state.protocol == "sse"
 
 
-@pytest.mark.usefixtures("isolated")
-async def test_with_tools_off_the_rows_say_nothing_of_tools(tmp_path, monkeypatch):
-    monkeypatch.setenv("DEEPSEEK_API_KEY", "k")
-    notes_server(tmp_path)
-    app = make_app(model=MODEL, protocol="websocket")
+async def test_with_tools_off_the_rows_say_nothing_of_tools(deepseek_app):
+    app = deepseek_app
     async with app.run_test(size=(140, 30)) as pilot:
         await ready(pilot)
         app.screen.tools.choices.servers = set()  # /tools: every server switched off
-        await pilot.press("f4")
-        await wait_for(pilot, lambda: isinstance(app.screen, ProtocolPicker))
-        shown = rows(app)
+        shown = await picker_rows(pilot)
     assert not any("tools" in row for row in shown.values()), shown

@@ -21,6 +21,7 @@ from rtchat.tools.approval import ConversationTools, Decision
 from rtchat.tools.registry import ToolRegistry
 from rtchat.tools.runner import DECLINED, ToolSession
 from rtchat.wire.openai_realtime import RealtimeDecoder
+from tests.support.approvers import Key
 from tests.support.mcp_servers import stdio_config
 from tests.support.socket_tools import outputs_sent, run_tool_turn
 from tests.support.turns import done_of, errors_of, text_of
@@ -29,17 +30,6 @@ from tests.support.ws import make_session
 
 NOTES = McpServer("notes", url="http://127.0.0.1:9/mcp", tools=("search",), realtime="remote")
 PROMPT = "echo(text=hi)"
-
-
-class Key:
-    """The user at the approval key: presses `answer` on every card; keeps each request."""
-
-    def __init__(self, answer: Decision) -> None:
-        self.answer, self.asked = answer, []
-
-    async def decide(self, request):
-        self.asked.append(request)
-        return self.answer
 
 
 async def mixed_turn(loopback, answer: Decision, protocol: str):

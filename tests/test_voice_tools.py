@@ -22,15 +22,16 @@ from rtchat.audio.sources import wav_source
 from rtchat.audio.wavfile import read_wav
 from rtchat.config_rules import NetworkSettings, ToolSettings, VoiceSettings
 from rtchat.events import Done, ToolCallRequest, ToolCallResult
-from rtchat.tools.approval import ConversationTools, Decision
+from rtchat.tools.approval import ConversationTools
 from rtchat.tools.registry import ToolRegistry
 from rtchat.tools.runner import ToolSession
 from rtchat.voice.links import link_for
 from rtchat.voice.session import VoiceSession
+from tests.support.approvers import Yes
 from tests.support.env import isolated_env, rtchat_cmd, write_config
 from tests.support.mcp_servers import WAIT_CANCELLED, WAIT_STARTED, stdio_config
 from tests.support.socket_tools import outputs_sent, tool_updates
-from tests.support.voice import MonitorRecorder, loud_seconds, pulse_as_default_devices, speech_wav, voice_target
+from tests.support.voice import MonitorRecorder, loud_seconds, pulse_as_default_devices, speech_wav, spoken_exchange, voice_target
 from tests.support.wait import Log
 
 PROTOCOLS = ["webrtc", "websocket"]
@@ -82,13 +83,6 @@ def test_a_server_s_always_allow_is_the_auto_approve_of_a_spoken_call(tmp_path, 
     assert [(r["name"], r["status"]) for r in results] == [("echo", "ok" if allowed else "denied")]
 
 
-class Yes:
-    """The key pressed for every call (the app's card and `--approve-tools` both answer so)."""
-
-    async def decide(self, request):
-        return Decision.ONCE
-
-
 async def voice_with_wait_tool(loopback, protocol, speech, registry):
     """A voice session whose one offered tool is the test server's `wait` (it runs until cancelled)."""
     await registry.start(["local"], lambda notice: None)
@@ -104,22 +98,8 @@ async def voice_with_wait_tool(loopback, protocol, speech, registry):
 
 
 async def speak(voice, source, events: list, calls: asyncio.Event) -> asyncio.Task:
-    """Press, the WAV as the microphone, release; events collected until Done."""
-
-    async def collect() -> None:
-        async for event in voice.events():
-            events.append(event)
-            if isinstance(event, ToolCallRequest):
-                calls.set()
-            if isinstance(event, Done):
-                return
-
-    collector = asyncio.create_task(collect())
-    await voice.start_talking()
-    voice.capture.start()
-    await source.finished.wait()
-    await voice.stop_talking()
-    return collector
+    """Press, the WAV as the microphone, release; events collected until Done (`calls` set at a call)."""
+    return await spoken_exchange(voice, source, events, lambda event: calls.set() if isinstance(event, ToolCallRequest) else None)
 
 
 @pytest.mark.parametrize("protocol", PROTOCOLS)
@@ -168,6 +148,22 @@ def pulse(monkeypatch):
         yield sinks
 
 
+async def asked_aloud(pilot, mic: str, speech) -> None:
+    """Push-to-talk: the talk key, `speech` played into the microphone's sink, the key again;
+    until a card asks (and has the keys)."""
+    from rtchat.ui.widgets.transcript.tool_card import ToolCard
+    from tests.support.ui import wait_for
+
+    app = pilot.app
+    app.simulate_key("f3")  # no idle wait: aiortc's threads keep the app from idling
+    await wait_for(pilot, lambda: app.voice.current is not None and app.voice.current.state.value == "listening", timeout=30)
+    player = await asyncio.create_subprocess_exec("paplay", f"--device={mic}", str(speech))
+    assert await player.wait() == 0
+    await wait_for(pilot, lambda: app.voice.current.capture.level_dbfs < -60.0)  # its tail has come through
+    app.simulate_key("f3")
+    await wait_for(pilot, lambda: any(card.state == "asking" and app.focused is card for card in app.transcript.query(ToolCard)), timeout=60)
+
+
 def tools_voice_app():
     """The app on loopback/tools over WebRTC, rtchat's demo MCP server on (the default)."""
     from tests.support.ui import make_app
@@ -187,14 +183,8 @@ async def test_push_to_talk_a_tool_call_approved_by_key_through_pulseaudio(pulse
     app = tools_voice_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(pilot)
-        app.simulate_key("f3")  # no idle wait: aiortc's threads keep the app from idling
-        await wait_for(pilot, lambda: app.voice.current is not None and app.voice.current.state.value == "listening", timeout=30)
         await recorder.start()
-        player = await asyncio.create_subprocess_exec("paplay", f"--device={mic}", str(speech))
-        assert await player.wait() == 0
-        await wait_for(pilot, lambda: app.voice.current.capture.level_dbfs < -60.0)  # its tail has come through
-        app.simulate_key("f3")
-        await wait_for(pilot, lambda: any(card.state == "asking" and app.focused is card for card in app.transcript.query(ToolCard)), timeout=60)
+        await asked_aloud(pilot, mic, speech)
         assert app.voice.current.capture.gate_open is False  # push-to-talk: sent, nothing spoken approves
         app.simulate_key("y")
         await wait_for(pilot, lambda: app.transcript.query(AssistantMessage) and idle(app) and app.voice.current.state.value == "idle" and app.transcript.query_one(AssistantMessage).reason == "complete", timeout=60)
@@ -265,14 +255,8 @@ async def test_push_to_talk_a_live_tool_call_approved_by_key_through_pulseaudio(
     app = voice_tools_app(tmp_path, "gemini/tools", "websocket", ("echo",))
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(pilot)
-        app.simulate_key("f3")
-        await wait_for(pilot, lambda: app.voice.current is not None and app.voice.current.state.value == "listening", timeout=30)
         await recorder.start()
-        player = await asyncio.create_subprocess_exec("paplay", f"--device={mic}", str(speech))
-        assert await player.wait() == 0
-        await wait_for(pilot, lambda: app.voice.current.capture.level_dbfs < -60.0)  # its tail has come through
-        app.simulate_key("f3")
-        await wait_for(pilot, lambda: any(card.state == "asking" and app.focused is card for card in app.transcript.query(ToolCard)), timeout=60)
+        await asked_aloud(pilot, mic, speech)
         app.simulate_key("y")
         await wait_for(pilot, lambda: app.transcript.query(AssistantMessage) and idle(app) and app.voice.current.state.value == "idle" and app.transcript.query_one(AssistantMessage).reason == "complete", timeout=60)
         await wait_for(pilot, lambda: recorder.loud_seconds() > 0.2, timeout=10)  # the short answer's tail, through the device's own latency
@@ -302,13 +286,7 @@ async def test_a_barge_in_during_a_live_call_through_pulseaudio_cancels_it_and_i
     app = voice_tools_app(tmp_path, "gemini/tools", "websocket", ("wait",))
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(pilot)
-        app.simulate_key("f3")
-        await wait_for(pilot, lambda: app.voice.current is not None and app.voice.current.state.value == "listening", timeout=30)
-        player = await asyncio.create_subprocess_exec("paplay", f"--device={mic}", str(speech))
-        assert await player.wait() == 0
-        await wait_for(pilot, lambda: app.voice.current.capture.level_dbfs < -60.0)
-        app.simulate_key("f3")
-        await wait_for(pilot, lambda: any(card.state == "asking" and app.focused is card for card in app.transcript.query(ToolCard)), timeout=60)
+        await asked_aloud(pilot, mic, speech)
         app.simulate_key("y")
         (card,) = app.transcript.query(ToolCard)
         await wait_for(pilot, lambda: card.state == "running", timeout=60)

@@ -12,29 +12,22 @@ from __future__ import annotations
 
 import asyncio
 
-import numpy as np
 import pytest
 
 from rtchat.audio.capture import Capture
 from rtchat.audio.playback import ClockSpeaker
 from rtchat.audio.sources import wav_source
 from rtchat.config_rules import NetworkSettings, ToolSettings
-from rtchat.events import AudioChunk, Done, Notice, ToolCallRequest, ToolCallResult, Transcript
-from rtchat.tools.approval import ConversationTools, Decision
+from rtchat.events import Done, Notice, ToolCallRequest, ToolCallResult, Transcript
+from rtchat.tools.approval import ConversationTools
 from rtchat.tools.registry import ToolRegistry
 from rtchat.tools.runner import ToolSession
 from rtchat.voice.links import GeminiLiveLink
 from rtchat.voice.session import VoiceSession
+from tests.support.approvers import Yes
 from tests.support.mcp_servers import WAIT_CANCELLED, WAIT_STARTED, stdio_config
-from tests.support.voice import HandFedSource, loud_seconds, speech_wav, spoken_then_quiet, voice_target
+from tests.support.voice import HandFedSource, loud_seconds_after, speech_wav, spoken_exchange, spoken_then_quiet, voice_target
 from tests.support.wait import Log, until
-
-
-class Yes:
-    """The key pressed for every call, at once."""
-
-    async def decide(self, request):
-        return Decision.ONCE
 
 
 @pytest.fixture(scope="module")
@@ -73,12 +66,7 @@ async def test_a_spoken_question_calls_a_tool_over_live_and_the_answer_is_spoken
     voice = await live_voice(loopback, registry, "echo", source)
     try:
         events: list = []
-        collector = collect(voice, events)
-        await voice.start_talking()
-        voice.capture.start()
-        await source.finished.wait()
-        await voice.stop_talking()
-        await asyncio.wait_for(collector, 60)
+        await asyncio.wait_for(await spoken_exchange(voice, source, events), 60)
     finally:
         await voice.close()
         await registry.aclose()
@@ -92,9 +80,7 @@ async def test_a_spoken_question_calls_a_tool_over_live_and_the_answer_is_spoken
     assert answer["id"] == request.id and answer["name"] == "echo" and answer["response"]
     spoken = "".join(e.text for e in events if isinstance(e, Transcript) and e.role == "assistant")
     assert spoken == "echo returned: sample"
-    after = [e for e in events[[type(e) for e in events].index(ToolCallResult) :] if isinstance(e, AudioChunk)]
-    pcm = np.frombuffer(b"".join(e.pcm for e in after), "<i2").astype(np.float32) / 32768
-    assert after and loud_seconds(pcm, after[0].rate) > 0.5  # spoken after the result (the loopback echoes the question)
+    assert loud_seconds_after(events, ToolCallResult) > 0.5  # spoken after the result (the loopback echoes the question)
     assert events[-1] == Done("complete")
 
 
@@ -105,11 +91,7 @@ async def test_a_barge_in_during_a_live_call_withdraws_it_and_cancels_it_at_the_
     voice = await live_voice(loopback, registry, "wait", source)
     try:
         events: list = []
-        collector = collect(voice, events)
-        await voice.start_talking()
-        voice.capture.start()
-        await source.finished.wait()
-        await voice.stop_talking()
+        collector = await spoken_exchange(voice, source, events)
         await log.saw(WAIT_STARTED)  # the call runs at the MCP server
         await voice.toggle()  # the talk key while it runs: a barge-in (Live: `activityStart`)
         await asyncio.wait_for(collector, 30)

@@ -13,25 +13,20 @@ from __future__ import annotations
 import asyncio
 
 import httpx
-import numpy as np
 
 from rtchat.audio.capture import Capture
 from rtchat.audio.playback import ClockSpeaker
 from rtchat.audio.sources import wav_source
 from rtchat.config_rules import NetworkSettings, ToolSettings, VoiceSettings
-from rtchat.events import AnswerAudioStopped, AudioChunk, Done, ToolCallResult, Transcript
-from rtchat.tools.approval import ConversationTools, Decision
+from rtchat.events import AnswerAudioStopped, Done, ToolCallResult, Transcript
+from rtchat.tools.approval import ConversationTools
 from rtchat.tools.registry import ToolRegistry
 from rtchat.tools.runner import ToolSession
 from rtchat.voice.links import link_for
 from rtchat.voice.session import VoiceSession
+from tests.support.approvers import Yes
 from tests.support.mcp_servers import stdio_config
-from tests.support.voice import loud_seconds, speech_wav, voice_target
-
-
-class Yes:
-    async def decide(self, request):
-        return Decision.ONCE
+from tests.support.voice import loud_seconds_after, speech_wav, spoken_exchange, voice_target
 
 
 async def test_a_step_s_audio_stopped_after_the_outputs_does_not_end_the_answer_early(loopback, tmp_path):
@@ -53,19 +48,7 @@ async def test_a_step_s_audio_stopped_after_the_outputs_does_not_end_the_answer_
     try:
         await voice.start(open_microphone=False)
         link.on_event = lambda event: (order.append("audio stopped") if isinstance(event, AnswerAudioStopped) else None, heard(event))
-
-        async def collect() -> None:
-            async for event in voice.events():
-                events.append(event)
-                if isinstance(event, Done):
-                    return
-
-        collector = asyncio.create_task(collect())
-        await voice.start_talking()
-        voice.capture.start()
-        await source.finished.wait()
-        await voice.stop_talking()
-        await asyncio.wait_for(collector, 60)
+        await asyncio.wait_for(await spoken_exchange(voice, source, events), 60)
     finally:
         await voice.close()
         await client.aclose()
@@ -74,7 +57,5 @@ async def test_a_step_s_audio_stopped_after_the_outputs_does_not_end_the_answer_
     assert events[-1] == Done("complete")
     spoken = "".join(e.text for e in events if isinstance(e, Transcript) and e.role == "assistant")
     assert spoken == "Let me check. echo returned: sample"
-    after = [e for e in events[[i for i, e in enumerate(events) if isinstance(e, ToolCallResult)][0] :] if isinstance(e, AudioChunk)]
-    pcm = np.frombuffer(b"".join(e.pcm for e in after), "<i2").astype(np.float32) / 32768
-    answer_seconds = loud_seconds(pcm, after[0].rate) if after else 0.0
+    answer_seconds = loud_seconds_after(events, ToolCallResult)
     assert answer_seconds > 0.5, answer_seconds  # the second response's audio (the question echoed back) was played, not cut
