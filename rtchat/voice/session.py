@@ -21,9 +21,16 @@ A barge-in (or Ctrl-C) while a call runs cancels it at its server and ends the t
 that comes back after that is dropped, never sent into the next response. Nothing spoken ever
 approves a call: approval is the Approver's (keys in the app, `--approve-tools` for ask).
 
+The tools are offered where the link takes them: Realtime in a `session.update` after the
+session's own, Gemini Live in its `setup` (so before `connect`); `set_tools` applies a /tools
+change to the open session, or says the link needs a new one (Live). A call the server
+withdraws (Live's `toolCallCancellation`, when the user cut in) is cancelled like a barge-in.
+
 Over WebRTC the answer's audio outlives `response.done` (the server streams
 it in real time on the track), so a turn ends when the server says its audio
-buffer stopped and our own playback has drained.
+buffer stopped and our own playback has drained. The stop of a tool step's own audio
+("let me check") is not that end, even when it arrives after the outputs were sent: the
+wire drops it (`RealtimeDecoder` knows which responses asked for calls).
 """
 
 from __future__ import annotations
