@@ -95,14 +95,22 @@ async def test_declining_both_sends_the_denied_output_and_approve_false_before_o
     assert sorted(result.status for result in step.results) == ["denied", "denied"]
 
 
-def test_a_remote_call_s_running_time_runs_from_its_first_sign_to_its_result():
+def test_a_remote_call_shows_as_it_streams_and_runs_with_its_running_time():
+    """`response.mcp_call_arguments.*` grow its card, `response.mcp_call.in_progress` runs it (the
+    status line says "calling search · …"), the item's `.done` gives the result and the time."""
     decoder = RealtimeDecoder()
     now = iter([10.0, 10.25])
     decoder.clock = lambda: next(now)
-    item = {"id": "mcp_1", "type": "mcp_call", "server_label": "notes", "name": "search", "arguments": "{}", "output": None, "error": None}
-    decoder.feed({"type": "response.output_item.added", "response_id": "r", "item": {**item, "status": "in_progress"}})
-    decoder.feed({"type": "response.mcp_call.in_progress", "item_id": "mcp_1"})  # not a new start
-    events = decoder.feed({"type": "response.output_item.done", "response_id": "r", "item": {**item, "output": "found", "status": "completed"}})
-    (result,) = [e for e in events if isinstance(e, ToolCallResult)]
-    assert result.ms == 250.0
-    assert [type(e) for e in events] == [ToolCallDelta, ToolCallRequest, ToolCallResult]
+    item = {"id": "mcp_1", "type": "mcp_call", "server_label": "notes", "name": "search", "arguments": "", "output": None, "error": None}
+    ids = {"response_id": "r", "item_id": "mcp_1", "output_index": 0}
+    (shown,) = decoder.feed({"type": "response.output_item.added", "response_id": "r", "item": {**item, "status": "in_progress"}})
+    assert (type(shown), shown.id, shown.name, shown.arguments) == (ToolCallDelta, "mcp_1", "search", "")
+    (grown,) = decoder.feed({"type": "response.mcp_call_arguments.delta", **ids, "delta": '{"query":'})
+    (rest,) = decoder.feed({"type": "response.mcp_call_arguments.done", **ids, "arguments": '{"query":"tea"}'})
+    assert grown.arguments + rest.arguments == '{"query":"tea"}' and grown.index == rest.index == shown.index
+    (running,) = decoder.feed({"type": "response.mcp_call.in_progress", "item_id": "mcp_1", "output_index": 0})
+    assert (type(running), running.id, running.server, running.arguments) == (ToolCallRequest, "mcp_1", "notes", '{"query":"tea"}')
+    assert decoder.feed({"type": "response.mcp_call.completed", "item_id": "mcp_1", "output_index": 0}) == []
+    (result,) = decoder.feed({"type": "response.output_item.done", "response_id": "r", "item": {**item, "arguments": '{"query":"tea"}', "output": "found", "status": "completed"}})
+    assert (type(result), result.id, result.output, result.ms) == (ToolCallResult, "mcp_1", "found", 250.0)
+    assert decoder.feed({"type": "response.output_item.done", "response_id": "r", "item": {**item, "output": "found"}}) == []  # each once

@@ -27,7 +27,7 @@ from rtchat.events import ANSWER_EVENTS, Done, Error, Event, Notice, ToolCallReq
 from rtchat.target import Target
 from rtchat.turns.base import QueuedTurn
 from rtchat.turns.tool_steps import ToolRunner, step_limit_notice
-from rtchat.wire.openai_realtime import remote_call, remote_call_asked, remote_call_result
+from rtchat.wire.openai_realtime import ASKED_INDEX, remote_call, remote_call_asked, remote_call_result
 
 DECLINED = "The user declined this tool call."
 
@@ -144,7 +144,7 @@ class SocketTurn(QueuedTurn):
         self.running_tools = True
         try:
             for number, request in enumerate(requests):
-                self._put_all(remote_call_asked(number, request.id, request.name, request.server or "", request.arguments))
+                self._put_all(remote_call_asked(ASKED_INDEX + number, request.id, request.name, request.server or "", request.arguments))
                 approve = await tools.approve_remote(request)  # type: ignore[attr-defined]
                 answers.append((request.id, approve))
                 if not approve:

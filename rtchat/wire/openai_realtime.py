@@ -248,6 +248,7 @@ def _ms(value: Any) -> int:
 
 
 REMOTE_INDEX = 10_000  # a remote MCP call's place in the fold, apart from the function calls streaming beside it
+ASKED_INDEX = 5_000  # after REMOTE_INDEX: the calls a turn shows for approval requests, apart from the ones the decoder shows
 REMOTE = (("remote_mcp", "1"),)
 
 
@@ -285,6 +286,31 @@ class _CallSeen:
         self.index, self.call_id, self.item_id, self.named, self.sent = index, call_id, item_id, named, ""
 
 
+class _RemoteCall:
+    """A remote MCP call the provider is running: its card (`card`: its own id, or the approval
+    request's whose card asked), the arguments shown so far, and when it began."""
+
+    __slots__ = ("index", "card", "name", "server", "started", "asked", "sent", "requested")
+
+    def __init__(self, index: int, card: str, name: str, server: str, started: float, asked: bool = False) -> None:
+        self.index, self.card, self.name, self.server, self.started, self.asked = index, card, name, server, started, asked
+        self.sent, self.requested = "", False
+
+    def arguments(self, whole: str) -> list[Event]:
+        """The part of `whole` not shown yet."""
+        if not whole.startswith(self.sent) or len(whole) == len(self.sent):
+            return []
+        delta, self.sent = whole[len(self.sent):], whole
+        return [ToolCallDelta(self.index, arguments=delta)]
+
+    def request(self) -> list[Event]:
+        """The call, whole, as it runs (once)."""
+        if self.requested:
+            return []
+        self.requested = True
+        return [ToolCallRequest(self.card, self.name, self.server, self.sent)]
+
+
 def _response_id(payload: dict) -> str | None:
     """The response a server event belongs to (`response_id`, or `response.id` on created/done)."""
     found = payload.get("response_id")
@@ -311,7 +337,8 @@ class RealtimeDecoder:
         self.approvals: list[ToolCallRequest] = []  # remote MCP calls waiting for the user (`mcp_approval_request` items)
         self._remote_seen: set[str] = set()  # mcp_call / approval items already shown (each item arrives twice)
         self._asked: set[str] = set()  # approval requests handed to the turn: their calls' cards are shown already
-        self._remote_started: dict[str, float] = {}  # mcp_call item id -> when it was first seen running
+        self._remote_calls: dict[str, _RemoteCall] = {}  # mcp_call item id -> the call shown while the provider runs it
+        self._remote_count = 0
         self.clock = time.perf_counter  # a remote call's running time, as local calls have theirs
         self._steps: set[str] = set()  # responses that ended asking for calls: their audio's end is not the answer's
         self._tool_lists: dict[str, tuple[str, int | None]] = {}  # mcp_list_tools item id -> (server label, tools)
@@ -357,21 +384,49 @@ class RealtimeDecoder:
             self.approvals.append(ToolCallRequest(item_id, name, server, arguments))
             return []
         if item.get("output") is None and item.get("error") is None and item.get("status") == "in_progress":
-            self._remote_running(item_id)
-            return []  # announced: its result comes with the item's `.done`
+            return self._remote_begun(item)  # announced: its result comes with the item's `.done`
         self._remote_seen.add(item_id)
         error = item.get("error")
+        status = "error" if error else "ok"
         output = _mcp_error_text(error) if error else str(item.get("output") or "")
-        started = self._remote_started.pop(item_id, None)
-        ms = None if started is None else (self.clock() - started) * 1000
-        asked = item.get("approval_request_id")
-        if isinstance(asked, str) and asked in self._asked:  # the card its approval asked on takes the result
-            return [remote_call_result(asked, name, server, output, "error" if error else "ok", ms)]
-        return remote_call_events(len(self._remote_seen), item_id, name, server, arguments, output, "error" if error else "ok", ms)
+        call = self._remote_calls.pop(item_id, None)
+        ms = None if call is None else (self.clock() - call.started) * 1000
+        if call is None:
+            asked = item.get("approval_request_id")
+            if isinstance(asked, str) and asked in self._asked:  # the card its approval asked on takes the result
+                return [remote_call_result(asked, name, server, output, status, ms)]
+            self._remote_count += 1
+            return remote_call_events(self._remote_count, item_id, name, server, arguments, output, status, ms)
+        events = [] if call.asked else call.arguments(arguments) + call.request()
+        return events + [remote_call_result(call.card, name or call.name, server or call.server, output, status, ms)]
 
-    def _remote_running(self, item_id: object) -> None:
-        if isinstance(item_id, str) and item_id not in self._remote_seen and item_id not in self._remote_started:
-            self._remote_started[item_id] = self.clock()
+    def _remote_begun(self, item: dict) -> list[Event]:
+        """A remote call the provider starts: its card (unless its approval's card shows it) grows
+        with the arguments and runs, with its running time, until the item's `.done`."""
+        item_id = item.get("id")
+        if not isinstance(item_id, str) or item_id in self._remote_seen or item_id in self._remote_calls:
+            return []
+        asked = item.get("approval_request_id")
+        name, server = str(item.get("name") or ""), str(item.get("server_label") or "")
+        if isinstance(asked, str) and asked in self._asked:
+            self._remote_calls[item_id] = _RemoteCall(0, asked, name, server, self.clock(), asked=True)
+            return []
+        self._remote_count += 1
+        call = self._remote_calls[item_id] = _RemoteCall(REMOTE_INDEX + self._remote_count, item_id, name, server, self.clock())
+        return [ToolCallDelta(call.index, item_id, name, "", REMOTE)]
+
+    def _remote_progress(self, kind: str, payload: dict) -> list[Event]:
+        """`response.mcp_call_arguments.*` grow the call's card; `response.mcp_call.in_progress` runs it."""
+        call = self._remote_calls.get(payload.get("item_id"))  # type: ignore[arg-type]
+        if call is None or call.asked:
+            return []
+        if kind == "response.mcp_call_arguments.delta" and isinstance(payload.get("delta"), str):
+            return call.arguments(call.sent + payload["delta"])
+        if kind == "response.mcp_call_arguments.done" and isinstance(payload.get("arguments"), str):
+            return call.arguments(payload["arguments"])
+        if kind == "response.mcp_call.in_progress":
+            return call.request()
+        return []
 
     @property
     def remote_ids(self) -> set[str]:
@@ -442,9 +497,7 @@ class RealtimeDecoder:
         if kind == "response.output_item.done":
             return self._remote_item(payload.get("item"))
         if kind.startswith(("response.mcp_call_arguments.", "response.mcp_call.")):
-            if not kind.endswith((".completed", ".failed")):
-                self._remote_running(payload.get("item_id"))  # its running time starts at the first sign of it
-            return []  # progress of a remote call: its item's `.done` carries the arguments and the result
+            return self._remote_progress(kind, payload)  # the item's `.done` carries the whole arguments and the result
         if kind == "response.output_item.added":
             item = payload.get("item") or {}
             if item.get("type") == "message":
@@ -452,7 +505,7 @@ class RealtimeDecoder:
             if item.get("type") == "function_call":
                 return self._call_whole(item.get("call_id"), item.get("id"), item.get("name"), item.get("arguments"))
             if item.get("type") == "mcp_call":
-                self._remote_running(item.get("id"))
+                return self._remote_begun(item)
             return []
         if kind == "response.function_call_arguments.delta":
             seen, events = self._call(payload.get("call_id"), payload.get("item_id"))
