@@ -82,3 +82,18 @@ def summarize_rounds(per_round: dict[str, list[dict]], calls: int, target_ms: fl
     summary["tool_layer_ms"] = round(summary["mcp"]["p50_ms"] - summary["floor"]["p50_ms"], 3)
     summary["calls_per_round"], summary["target_ms"] = calls, target_ms
     return summary
+
+
+def print_tool_overhead(results: dict[str, dict], rounds: int, calls: int) -> None:
+    """The tool-overhead table both tool benchmarks print: per path, the demo MCP server and the
+    no-op floor measured in the same run, and the verdict against the summary's target."""
+    label_width = max(34, *(len(f"{path}: floor, no-op in-process runner") for path in results))
+    print(f"{'path':{label_width}} {'p50 ms':>8} {'p95 ms':>8}   (medians of {rounds} rounds of {calls} calls)")
+    for path, summary in results.items():
+        for kind, label in (("mcp", "demo MCP server, auto-approved"), ("floor", "floor, no-op in-process runner")):
+            print(f"{path + ': ' + label:{label_width}} {summary[kind]['p50_ms']:8.2f} {summary[kind]['p95_ms']:8.2f}")
+        verdict = "within" if summary["mcp"]["p50_ms"] < summary["target_ms"] else "OVER"
+        print(
+            f"{path}: tool layer over the floor {summary['tool_layer_ms']:+.2f} ms; rtchat's overhead per call "
+            f"{summary['mcp']['p50_ms']:.2f} ms ({verdict} the {summary['target_ms']:g} ms target)"
+        )

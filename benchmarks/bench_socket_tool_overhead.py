@@ -31,7 +31,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks._common import describe, loopback_process, summarize_rounds, write_json  # noqa: E402
+from benchmarks._common import describe, loopback_process, print_tool_overhead, summarize_rounds, write_json  # noqa: E402
 from benchmarks.bench_tool_overhead import NoopRunner  # noqa: E402  (the same floor as over HTTP)
 from rtchat.audio.capture import Capture  # noqa: E402
 from rtchat.audio.playback import ClockSpeaker  # noqa: E402
@@ -141,12 +141,7 @@ def main() -> None:
     with loopback_process() as url:
         for protocol in args.protocols.split(","):
             results[protocol] = asyncio.run(measure(url, protocol, args.calls, args.rounds))
-    print(f"{'path':44} {'p50 ms':>8} {'p95 ms':>8}   (medians of {args.rounds} rounds of {args.calls} calls)")
-    for protocol, summary in results.items():
-        print(f"{protocol + ': demo MCP server, auto-approved':44} {summary['mcp']['p50_ms']:8.2f} {summary['mcp']['p95_ms']:8.2f}")
-        print(f"{protocol + ': floor, no-op in-process runner':44} {summary['floor']['p50_ms']:8.2f} {summary['floor']['p95_ms']:8.2f}")
-        verdict = "within" if summary["mcp"]["p50_ms"] < TARGET_MS else "OVER"
-        print(f"{protocol}: rtchat's overhead per call {summary['mcp']['p50_ms']:.2f} ms ({verdict} the {TARGET_MS:g} ms target)")
+    print_tool_overhead(results, args.rounds, args.calls)
     write_json(args.json, results)
 
 

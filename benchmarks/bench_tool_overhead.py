@@ -30,7 +30,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks._common import describe, loopback_process, summarize_rounds, write_json  # noqa: E402
+from benchmarks._common import describe, loopback_process, print_tool_overhead, summarize_rounds, write_json  # noqa: E402
 from rtchat.commands.ask_approval import AllowAll  # noqa: E402
 from rtchat.config import load_config  # noqa: E402
 from rtchat.conversation import Conversation, ToolCall, ToolSpec  # noqa: E402
@@ -167,11 +167,7 @@ def main() -> None:
     os.environ.setdefault("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
     with loopback_process() as url:
         summary = asyncio.run(measure(url, args.calls, args.rounds))
-    print(f"{'path':34} {'p50 ms':>8} {'p95 ms':>8}   (medians of {args.rounds} rounds of {args.calls} calls)")
-    print(f"{'demo MCP server, auto-approved':34} {summary['mcp']['p50_ms']:8.2f} {summary['mcp']['p95_ms']:8.2f}")
-    print(f"{'floor: no-op in-process runner':34} {summary['floor']['p50_ms']:8.2f} {summary['floor']['p95_ms']:8.2f}")
-    verdict = "within" if summary["mcp"]["p50_ms"] < TARGET_MS else "OVER"
-    print(f"tool layer over the floor: {summary['tool_layer_ms']:+.2f} ms; rtchat's overhead per call {summary['mcp']['p50_ms']:.2f} ms ({verdict} the {TARGET_MS:g} ms target)")
+    print_tool_overhead({"sse": summary}, args.rounds, args.calls)
     write_json(args.json, summary)
 
 

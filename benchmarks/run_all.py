@@ -34,6 +34,7 @@ QUICK_ARGS: dict[str, list[str]] = {
     "bench_history": ["--conversations", "1000", "--messages", "20000", "--repeats", "3"],
     "bench_render": ["--rates", "100,1000", "--seconds", "2", "--big", "2000"],
     "bench_startup": ["--messages", "200", "--runs", "2"],
+    "bench_share": ["--rounds", "2", "--seconds", "5"],
 }
 RTCHAT_BENCH_RUNS = {"quick": "3", "full": "10"}
 

@@ -9,6 +9,7 @@ from rtchat import __version__
 from rtchat.catalog import EFFORTS, PROTOCOLS
 from rtchat.commands.bench import add_bench_parser
 from rtchat.commands.race import add_race_parser
+from rtchat.commands.web import add_web_parser, run_web
 from rtchat.commands.printers import silence_stdout
 from rtchat.compat import subcommand_parsers
 
@@ -38,6 +39,12 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--system", help="system prompt")
     ask.add_argument("--persona", help="a [personas.NAME] from the config: its system prompt, model and effort (each flag given here wins)")
     ask.add_argument("-a", "--attach", action="append", default=[], metavar="FILE", help="send an image, PDF or text file with the prompt (repeatable; '-' reads stdin)")
+    share = ask.add_mutually_exclusive_group()  # issue 29: frames before the prompt (rtchat/commands/ask_share.py)
+    share.add_argument("--share-screen", action="store_true", help="share the screen before the prompt (--screen-area picks a monitor or a region)")
+    share.add_argument("--share-file", metavar="FILE", help="share a video file (looping) before the prompt")
+    ask.add_argument("--screen-area", metavar="MONITOR|X,Y,W,H", help="with --share-screen: a monitor number (1 is the first) or a region")
+    ask.add_argument("--frames", type=int, default=1, metavar="N", help="frames to share before the prompt goes (default 1)")
+    ask.add_argument("--share-fps", type=float, default=1.0, metavar="FPS", help="frames per second while sharing, at most the provider's limit (default 1)")
     ask.add_argument("--effort", choices=EFFORTS, help="reasoning effort, mapped to the provider's own knob")
     ask.add_argument("--no-thinking", action="store_true", help="hide reasoning and ask the provider not to think where it can")
     ask.add_argument("--jsonl", action="store_true", help="print one JSON object per event")
@@ -100,6 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_bench_parser(sub)
     add_race_parser(sub)
+    add_web_parser(sub)
     return parser
 
 
@@ -150,6 +158,8 @@ def main(argv: list[str] | None = None) -> int:
         from rtchat.commands.mcp import run_mcp  # deferred: only this command's modules load
 
         return run_mcp(args)
+    if command == "web":
+        return run_web(args)
     from rtchat.commands.tui import run_tui  # deferred: Textual and the app, for the app only
 
     return run_tui(args)

@@ -17,9 +17,11 @@ from rtchat.attachments import Attachment, problem_for, socket_problem
 from rtchat.catalog import EFFORTS, ModelRef, parse_model_ref
 from rtchat.config import Config
 from rtchat.conversation import Conversation
+from rtchat.errors import ReportedFailure
 from rtchat.events import Notice
 from rtchat.pricing import price_for
 from rtchat.secrets import lookup_key
+from rtchat.share import DEFAULT_FPS, Frame, ShareError, ShareRequest, Sharing, limits_for, share_note, share_refusal
 from rtchat.target import Target, is_free, is_local
 from rtchat.tools.approval import Approver, ConversationTools
 from rtchat.tools.registry import DEMO_SERVER, LOOPBACK_PROVIDER, ToolRegistry
@@ -76,6 +78,8 @@ class Session:
         self.wire_log = None  # a rtchat.debuglog.WireLog under --debug
         self._prices = config.prices
         self._tools: ToolRegistry | None = None
+        self.sharing: Sharing | None = None  # the screen, camera or file being shared (start_share)
+        self._share_unsubscribe: Callable[[], None] | None = None
 
     def client_for(self, base_url: str) -> httpx.AsyncClient:
         local = is_local(base_url)
@@ -221,7 +225,99 @@ class Session:
         turn_choices = ConversationTools(set(names), choices.disabled_tools, choices.always)
         return ToolSession(self.tool_registry(), approver, turn_choices, self.config.tools, target.provider.id, save_always=save_always)
 
+    # ---------------------------------------------------------------- sharing (issue 29)
+
+    def share_refusal(self, target: Target, protocol: str) -> str | None:
+        """Why frames cannot go to `target` over `protocol`, in one line naming what would (None: they can)."""
+        return share_refusal(target, protocol, self._socket_wire(target, protocol))
+
+    def _socket_wire(self, target: Target, protocol: str) -> str | None:
+        if protocol not in ("websocket", "webrtc"):
+            return None
+        from rtchat.live.pool import socket_wire_for  # noqa: PLC0415 - the socket stack loads with the first socket turn
+
+        return socket_wire_for(target, protocol)
+
+    async def start_share(self, request: ShareRequest, target: Target, protocol: str, conversation: Conversation | None = None, fps: float = DEFAULT_FPS) -> Sharing:
+        """Start sharing `request` with `target` over `protocol` (any share running is stopped
+        first). Over Gemini Live each frame streams into the conversation's open session; every
+        other wire takes the latest frame with the next user turn (`frame_for_turn`).
+        ShareError (one line) when the model or protocol cannot take frames or the source fails."""
+        await self.stop_share()
+        refusal = self.share_refusal(target, protocol)
+        if refusal is not None:
+            raise ShareError(refusal)
+        limits = limits_for(target, self._socket_wire(target, protocol), protocol)
+        sharing = Sharing(request, fps=fps, max_fps=limits.max_fps, scale=limits.scale, max_bytes=limits.max_bytes)
+        await sharing.start()
+        sharing.note = share_note(limits, target)  # said once by whoever started it
+        self.sharing = sharing
+        if limits.delivery == "stream" and conversation is not None:  # Gemini Live: the one streaming wire
+            try:
+                await self.live_pool().open(target, conversation)  # frames flow from now on, not from the first message
+            except ReportedFailure as exc:  # the socket could not open: said as the turn would say it
+                await sharing.aclose()
+                raise ShareError(exc.error.message) from None
+            self._share_unsubscribe = sharing.on_frame(lambda frame: self._stream(sharing, target, conversation, protocol, frame))
+            self._stream(sharing, target, conversation, protocol, sharing.latest())
+        return sharing
+
+    def _stream(self, sharing: Sharing, target: Target, conversation: Conversation, protocol: str, frame: Frame | None) -> None:
+        """One frame into the conversation's Live session when it is open (looked up per frame: the
+        session opens with the first message and may be reopened); dropped otherwise."""
+        connection = self.connection_for(target, conversation, protocol)
+        if frame is None or connection is None or not connection.is_open:
+            return
+
+        async def send() -> None:
+            if await connection.send_video(frame.jpeg):
+                sharing.mark_sent(frame)
+
+        connection.spawn(send())
+
+    @property
+    def share_streams(self) -> bool:
+        """Whether the running share streams into a Live session (else its frames go with turns)."""
+        return self._share_unsubscribe is not None
+
+    def frame_for_turn(self) -> Attachment | None:
+        """The latest shared frame for a user turn (as an image attachment), when a share is
+        running and its frames go with turns; None otherwise (or when it was sent already)."""
+        if self.sharing is None or not self.sharing.running or self.share_streams:
+            return None
+        return self.sharing.take_for_turn()
+
+    def share_into_voice(self, link) -> Callable[[], None]:
+        """Hand the running share to a voice link (`rtchat.voice.links`): a Live link streams
+        each frame; a Realtime link takes the latest with each spoken turn. Returns the undo."""
+        sharing = self.sharing
+        if sharing is None:
+            return lambda: None
+        if self.share_streams:
+            def stream(frame: Frame) -> None:
+                if link.send_video(frame.jpeg):
+                    sharing.mark_sent(frame)
+
+            return sharing.on_frame(stream)
+
+        def latest() -> str | None:
+            frame = sharing.take_for_turn() if sharing.running else None
+            return frame.data_url() if frame is not None else None
+
+        link.frame_for_turn = latest
+        return lambda: setattr(link, "frame_for_turn", lambda: None)
+
+    async def stop_share(self) -> None:
+        """Stop any share (the model, protocol or session changed, or the user said so)."""
+        sharing, self.sharing = self.sharing, None
+        if self._share_unsubscribe is not None:
+            self._share_unsubscribe()
+            self._share_unsubscribe = None
+        if sharing is not None:
+            await sharing.aclose()
+
     async def aclose(self) -> None:
+        await self.stop_share()
         if self._tools is not None:  # first: no server process outlives the session, Ctrl-C included
             tools, self._tools = self._tools, None
             await tools.aclose()

@@ -19,7 +19,8 @@ from rtchat.transports.webrtc import calls_url
 from rtchat.voice.links import RealtimeSocketLink, WebRTCLink
 from rtchat.voice.session import VoiceSession
 from tests.support.turns import done_of, errors_of, run_turn, text_of
-from tests.support.voice import heard_seconds, run_spoken_turn, speech_wav, voice_target, wav_speech_seconds
+from tests.support.voice import heard_seconds, speech_wav, voice_target, wav_speech_seconds
+from tests.support.voice import spoken_once as spoken
 from tests.support.ws import make_session
 
 
@@ -30,19 +31,6 @@ def speech(tmp_path_factory):
 
 def answer_of(events) -> str:
     return "".join(e.text for e in events if isinstance(e, Transcript) and e.role == "assistant")
-
-
-async def spoken(voice: VoiceSession, source) -> list:
-    await voice.start(open_microphone=False)
-
-    async def talk() -> None:
-        voice.capture.start()
-        await source.finished.wait()
-
-    try:
-        return await run_spoken_turn(voice, source, talk)
-    finally:
-        await voice.close()
 
 
 @pytest.mark.parametrize("transport", ["websocket", "webrtc"])

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from rtchat.attachments import Attachment, AttachmentError
 from rtchat.attachments import load as load_attachment
+from rtchat.commands.ask_share import share_before_prompt, wants_share
 from rtchat.catalog import parse_model_ref, with_api
 from rtchat.commands.ask_approval import AllowAll, TerminalApprover
 from rtchat.commands.common import fail, load_config_or_report, stored_id
@@ -23,6 +24,7 @@ USAGE_ERRORS = (ErrorKind.UNAVAILABLE, ErrorKind.CONFIG)  # refused before anyth
 from rtchat.history import TurnRecorder, edit_point, regenerate_point
 from rtchat.run import TurnService
 from rtchat.session import Session, attachment_problem
+from rtchat.share import ShareError
 from rtchat.store import LEAF, MessageRecord, Parent
 from rtchat.sanitize import terminal_safe
 from rtchat.secrets import has_key
@@ -147,6 +149,11 @@ async def ask(args, prompt: str, attachments: list[Attachment] | None = None) ->
             problem = attachment_problem(attachment, target, args.ask_protocol)
             if problem:
                 return fail(problem)
+        if wants_share(args):
+            try:
+                attachments = attachments + await share_before_prompt(session, target, args.ask_protocol, conversation, args)
+            except ShareError as exc:
+                return fail(str(exc))
         service = TurnService(recorder)
         if not args.regenerate:  # a regenerate answers the stored prompt, already at the end of `conversation`
             conversation.add_user(prompt).attachments.extend(attachments)

@@ -103,6 +103,10 @@ class LiveConnection(Watched):
         except SocketFailure as exc:
             turn.end(exc.error, Done("error"))
 
+    async def send_video(self, jpeg: bytes) -> bool:
+        """Hook: a shared frame into the open session (Gemini Live streams it); False: not sent."""
+        return False
+
     def turn_problem(self, turn: SocketTurn) -> Error | None:
         """Why this open session cannot take this turn (None: it can)."""
         return None

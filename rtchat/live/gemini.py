@@ -20,7 +20,7 @@ from rtchat.events import Event, Notice
 from rtchat.live.connection import LiveConnection
 from rtchat.retry import ResumeBackoff
 from rtchat.target import Target, auth_headers
-from rtchat.transports.websocket import ConnectionState, SocketAddress, socket_url
+from rtchat.transports.websocket import ConnectionState, SocketAddress, SocketFailure, socket_url
 from rtchat.wire import gemini_live as wire
 
 if TYPE_CHECKING:
@@ -69,6 +69,18 @@ class GeminiLiveConnection(LiveConnection):
             turn.notice(notice)
         self.resume_backoff.in_a_row = 0  # the user asked for this socket: its own going away may be resumed again
         await super().run(turn)
+
+    async def send_video(self, jpeg: bytes) -> bool:
+        """A shared frame into the open session; False when none is open (the frame is dropped:
+        a Live session wants the present, not a backlog)."""
+        if not self.is_open or not self.protocol.ready:
+            return False
+        self.protocol.send_video(jpeg)
+        try:
+            await self.flush()
+        except SocketFailure:
+            return False
+        return True
 
     def between_answers(self) -> bool:
         """No answer is on its way (a going-away session is resumed only then)."""

@@ -82,6 +82,16 @@ class LivePool:
         connection = self._connection_for(target, conversation, lambda: connection_class(wire)(target, self.network))
         return SocketTurn(connection, target, conversation, effort, notices, tools=tools)
 
+    async def open(self, target: Target, conversation: Conversation) -> LiveConnection | None:
+        """The conversation's socket, opened before any turn (a shared screen streams into it
+        from `/share` on); None when the model offers no WebSocket. Raises SocketFailure."""
+        wire = ws_wire_for(target)
+        if wire is None:
+            return None
+        connection = self._connection_for(target, conversation, lambda: connection_class(wire)(target, self.network))
+        await connection.ensure_open()
+        return connection
+
     def _connection_for(self, target: Target, conversation: Conversation, make: Callable[[], LiveConnection]) -> LiveConnection:
         """This conversation's connection for this model, made (and the model's old one closed) when needed."""
         key = (id(conversation), target.ref)

@@ -186,6 +186,9 @@ class LiveServerSession:
             await self.interrupt()  # START_OF_ACTIVITY_INTERRUPTS, the default activity handling
         if get(realtime, "activityEnd") is not None or get(realtime, "audioStreamEnd"):
             await self.commit_audio()
+        for blob in [get(realtime, "video"), *(get(realtime, "mediaChunks") or [])]:  # shared frames (`mediaChunks`: the older field)
+            if isinstance(blob, dict) and str(get(blob, "mimeType") or "").startswith("image/"):
+                self.connection.frames.add_base64(str(get(blob, "mimeType")), str(get(blob, "data") or ""))
         text = get(realtime, "text")
         if isinstance(text, str) and text:
             self.turns.append(Turn("user", text))
@@ -227,6 +230,8 @@ class LiveServerSession:
         return Conversation(system=self.system, messages=messages, tools=tool_turn([t.content() for t in self.turns], self.tools))
 
     def script(self, conversation: Conversation) -> Script:
+        if self.spec.base == "vision":
+            return Script(text=self.connection.frames.report())
         last = next((t for t in reversed(self.turns) if t.role == "user"), None)
         if self.spec.base == "echo" and last is not None and last.heard is not None:
             return Script(text=last.heard.answer())

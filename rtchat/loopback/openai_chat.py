@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from .body_wire import BodyNamedModel
+from .frames import data_url_parts
 from .pacing import sse
 from .scripts import Conversation, Message, Script, ToolTurn, Usage, decoded_size
 from .tool_model import Call, Result, Step, Tool, check_steps
@@ -66,9 +67,9 @@ def content_files(content: Any) -> tuple[tuple[str, int], ...]:
             continue
         url = (part.get("image_url") or {}).get("url") if isinstance(part.get("image_url"), dict) else part.get("image_url")
         url = url or (part.get("file") or {}).get("file_data") or part.get("file_data")
-        if isinstance(url, str) and url.startswith("data:") and ";base64," in url:
-            media_type, data = url[5:].split(";base64,", 1)
-            found.append((media_type, decoded_size(data)))
+        parts = data_url_parts(url)
+        if parts is not None:
+            found.append((parts[0], decoded_size(parts[1])))
     return tuple(found)
 
 

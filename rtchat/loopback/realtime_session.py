@@ -26,6 +26,7 @@ from typing import Any
 from rtchat.wire.openai_realtime import BETA_NAMES
 
 from .audio_meter import Heard, measure, tone
+from .frames import data_url_parts
 from .openai_chat import content_files
 from .openai_responses import offered_tools, tool_turn
 from .pacing import MIDSTREAM_ERROR, Schedule, fault_position
@@ -297,6 +298,10 @@ class RealtimeServerSession:
         text = "".join(texts) or (heard.transcript() if heard else "")
         files = content_files(images)
         self.connection.files += files
+        for part in images:  # every image counts as a shared frame the `vision` model reports
+            found = data_url_parts(part.get("image_url"))
+            if found:
+                self.connection.frames.add_base64(*found)
         await self.add_item(Item(item.get("id") or new_id("item"), item["role"], text, heard, audio, files))
 
     async def on_approval_response(self, event: dict, item: dict) -> None:
@@ -455,6 +460,8 @@ class RealtimeServerSession:
         return Conversation(system=system, messages=messages, tools=tool_turn([self.item_json(item) for item in self.items], self.tools))
 
     def script(self, conversation: Conversation) -> Script:
+        if self.spec.base == "vision":
+            return Script(text=self.connection.frames.report())
         last_user = next((item for item in reversed(self.items) if item.role == "user"), None)
         if self.spec.base == "echo" and last_user is not None and last_user.heard is not None:
             return Script(text=last_user.heard.answer())

@@ -10,6 +10,8 @@ import dataclasses
 import hashlib
 from typing import Any
 
+from .frames import FrameLog
+
 AUTH_HEADERS = ("Authorization", "api-key", "x-api-key", "x-goog-api-key")
 
 
@@ -79,6 +81,7 @@ class ConnectionRecord:
     tool_frames: list[dict[str, Any]] = dataclasses.field(default_factory=list)  # Realtime/Live: client frames that offer tools or answer calls, whole
     truncated_ms: list[int] = dataclasses.field(default_factory=list)  # Realtime: each conversation.item.truncate's audio_end_ms
     files: list[tuple[str, int]] = dataclasses.field(default_factory=list)  # (media type, bytes) of each image a turn carried
+    frames: FrameLog = dataclasses.field(default_factory=FrameLog)  # shared frames: Live realtime video, Realtime input_image parts
 
     def to_json(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

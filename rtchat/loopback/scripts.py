@@ -72,6 +72,12 @@ SOAKS: dict[str, str] = {
 }
 FLOOD_FRAMES = 20_000
 
+# Models that report what reached the server, for tests and benchmarks of what rtchat sends. Not
+# served in the model list (pickers stay short); named directly (`loopback/vision`).
+PROBES: dict[str, str] = {
+    "vision": "says what images arrived: sockets count shared frames (\"got 14 frames, last 768x432 JPEG\"), HTTP the images of the conversation",
+}
+
 # What a fault model says when it refuses, by kind (the wire module words the body).
 FAULT_MESSAGES = {
     "rate_limit": "Rate limit reached for model `{model}`. Please try again in 1s.",
@@ -159,7 +165,7 @@ def parse_model(name: str) -> ModelSpec:
     if not isinstance(name, str) or not name:
         raise ModelError("bad_request", "you must provide a model parameter")
     base, _, options = name.partition("@")
-    if base not in MODELS and base not in SHAPES and base not in SOAKS:
+    if base not in MODELS and base not in SHAPES and base not in SOAKS and base not in PROBES:
         raise ModelError("not_found", f"The model `{name}` does not exist")
     rate = DEFAULT_RATE.get(base, ECHO_RATE)
     ttft_ms = 0.0
@@ -326,6 +332,16 @@ def echo_text(conversation: Conversation) -> str:
     return f"{text}\n\n{received}" if received else text
 
 
+def images_report(conversation: Conversation) -> str:
+    """The `vision` model over HTTP: the images the conversation carried (a request has no frame
+    stream, so each turn's image is one frame): "got 3 frames, last 41 KB JPEG"."""
+    images = [(media_type, size) for message in conversation.messages for media_type, size in message.files if media_type.startswith("image/")]
+    if not images:
+        return "got no frames"
+    media_type, size = images[-1]
+    return f"got {_plural(len(images), 'frame')}, last {_size(size)} {_kind(media_type)}"
+
+
 def received_line(conversation: Conversation) -> str:
     """What came with the prompt, so tests can prove what went over the wire:
     "_got a 12 KB PNG and a system prompt of 40 characters._" (empty when nothing did)."""
@@ -370,6 +386,8 @@ def write_script(base: str, conversation: Conversation, *, thinking: bool) -> Sc
         return tools_script(conversation, thinking=thinking)
     if base == "endless":
         return Script(text=lorem_text(), endless=True)
+    if base == "vision":
+        return Script(text=images_report(conversation))
     if base == "refusal":
         return Script(text=REFUSAL_TEXT, answer_kind="refusal", stop="refusal")
     if base == "redacted":

@@ -17,14 +17,14 @@ import httpx
 from rtchat.audio.pcm import to_pcm16
 from rtchat.config import NetworkSettings, VoiceSettings
 from rtchat.conversation import ChatMessage, ToolResult, ToolSpec
-from rtchat.events import Event
+from rtchat.events import Event, SpeechStarted
 from rtchat.live.pool import ws_wire_for
 from rtchat.live.voice import GeminiLiveVoiceConnection, RealtimeVoiceConnection
 from rtchat.target import Target
 from rtchat.transports.webrtc import calls_url
 from rtchat.transports.websocket import ConnectionState, SocketFailure
 from rtchat.wire import gemini_live as live
-from rtchat.wire.openai_realtime import RealtimeProtocol, tools_update
+from rtchat.wire.openai_realtime import BETA, RealtimeProtocol, tools_update
 
 INPUT_TAIL_S = 0.12  # after the last frame leaves: RTP + the far end's jitter buffer
 
@@ -37,6 +37,7 @@ class ProtocolVoice:
     protocol: Any
     webrtc = False
     on_event: Callable[[Event], None]
+    frame_for_turn: Callable[[], str | None] = staticmethod(lambda: None)  # issue 29: a shared frame (data URL) for each spoken Realtime turn
 
     @property
     def ready(self) -> bool:
@@ -69,8 +70,27 @@ class ProtocolVoice:
         self._sent()
 
     def speech_ends(self) -> None:
+        self._send_frame()  # push-to-talk: the latest frame joins the turn before its response.create
         self.protocol.send_speech_ends()
         self._sent()
+
+    def _send_frame(self) -> bool:
+        """Realtime takes images, not video: a running share's latest frame as an item of the
+        user's spoken turn (GA only: beta has no field for image bytes). Whether one was queued."""
+        if not isinstance(self.protocol, RealtimeProtocol) or self.protocol.dialect == BETA:
+            return False
+        image = self.frame_for_turn()
+        if image is not None:
+            self.protocol.send_image(image)
+        return image is not None
+
+    def send_video(self, jpeg: bytes) -> bool:
+        """A shared frame into a Live session's realtime input (False: this link streams none)."""
+        if isinstance(self.protocol, RealtimeProtocol) or not self.protocol.ready:
+            return False
+        self.protocol.send_video(jpeg)
+        self._sent()
+        return True
 
     def barge_in(self, heard_ms: int | None) -> None:
         self.protocol.send_barge_in(heard_ms, self.webrtc)
@@ -106,7 +126,13 @@ class ProtocolVoice:
     def _received(self, frame: str | bytes) -> None:
         self.protocol.receive_data(frame)
         for event in self.protocol.events_received():
-            self.on_event(event)
+            self._heard(event)
+
+    def _heard(self, event: Event) -> None:
+        """A decoded server event, on its way to the session."""
+        if isinstance(event, SpeechStarted) and self._send_frame():
+            self._sent()  # hands-free: the server answers at the speech's end by itself, so the frame goes as it begins
+        self.on_event(event)
 
 
 class WebRTCLink(ProtocolVoice):
@@ -179,7 +205,7 @@ class SocketLink(ProtocolVoice):
         self.on_audio: Callable[[Any, int, int | None], None] = lambda samples, rate, ts: None
         self.on_state: Callable[[ConnectionState], None] = lambda state: None
         self.connect_ms: float | None = None
-        connection.on_event = lambda event: self.on_event(event)
+        connection.on_event = self._heard
         connection.add_listener(lambda state: self.on_state(state))
         self._pending = bytearray()
         self._wake = asyncio.Event()

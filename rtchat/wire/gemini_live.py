@@ -86,6 +86,12 @@ def realtime_audio(pcm16: bytes) -> dict:
     return {"realtimeInput": {"audio": {"data": base64.b64encode(pcm16).decode("ascii"), "mimeType": f"audio/pcm;rate={INPUT_RATE}"}}}
 
 
+def realtime_video(jpeg: bytes, mime_type: str = "image/jpeg") -> dict:
+    """One shared frame as realtime video input (google-genai's `LiveClientRealtimeInput.video`,
+    a `Blob`; the older `mediaChunks` is deprecated): the server watches it beside audio and text."""
+    return {"realtimeInput": {"video": {"data": base64.b64encode(jpeg).decode("ascii"), "mimeType": mime_type}}}
+
+
 def activity_start() -> dict:
     return {"realtimeInput": {"activityStart": {}}}
 
@@ -264,6 +270,10 @@ class LiveProtocol(FrameQueues):
 
     def send_audio(self, pcm16: bytes) -> None:
         self.send(realtime_audio(pcm16))
+
+    def send_video(self, jpeg: bytes) -> None:
+        """A shared frame (screen, camera, file) into the session's realtime input."""
+        self.send(realtime_video(jpeg))
 
     def answered(self, text: str) -> None:
         self.context.answered(text)

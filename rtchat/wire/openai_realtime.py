@@ -203,6 +203,12 @@ def item_create(message: ChatMessage) -> dict:
     return {"type": "conversation.item.create", "item": {"type": "message", "role": message.role, "content": content}}
 
 
+def image_item(data_url: str) -> dict:
+    """A shared frame as a user message of one `input_image` part (GA only: beta has no field for
+    image bytes): what a spoken turn carries, created before the turn's `response.create`."""
+    return {"type": "conversation.item.create", "item": {"type": "message", "role": "user", "content": [{"type": "input_image", "image_url": data_url}]}}
+
+
 def response_create(**response: Any) -> dict:
     return {"type": "response.create", "response": response} if response else {"type": "response.create"}
 
@@ -714,6 +720,10 @@ class RealtimeProtocol(FrameQueues):
     def send_speech_begins(self) -> None:
         """Push-to-talk down: whatever the input buffer held is not part of this turn."""
         self.send(audio_clear())
+
+    def send_image(self, data_url: str) -> None:
+        """A shared frame for the spoken turn now being made (before its `response.create`)."""
+        self.send(image_item(data_url))
 
     def send_speech_ends(self) -> None:
         """Push-to-talk up: the speech is the user's turn; answer it."""

@@ -164,21 +164,22 @@ async def loopback_voice(server, capture, speaker_factory, model: str = "echo", 
     return voice
 
 
-async def run_spoken_turn(voice, source, talk) -> list:
-    """Press, let `talk()` deliver the speech, press again; collect events up to Done."""
+async def collect_to_done(voice, events: list) -> None:
+    """Append the session's events to `events` up to and with the first Done."""
     from rtchat.events import Done
 
-    events: list = []
+    async for event in voice.events():
+        events.append(event)
+        if isinstance(event, Done):
+            return
 
-    async def collect() -> None:
-        async for event in voice.events():
-            events.append(event)
-            if isinstance(event, Done):
-                return
 
+async def run_spoken_turn(voice, source, talk) -> list:
+    """Press, let `talk()` deliver the speech, press again; collect events up to Done."""
     import asyncio
 
-    collector = asyncio.create_task(collect())
+    events: list = []
+    collector = asyncio.create_task(collect_to_done(voice, events))
     await voice.start_talking()
     await talk()
     await voice.stop_talking()
@@ -286,3 +287,21 @@ class MonitorRecorder:
 def voice_target(base_url: str, model: str = "echo", key: str | None = None, provider: str = "loopback") -> Target:
     """A voice model at `base_url` (the loopback, or a peer a test runs), as a voice link takes it."""
     return Target(BUILTIN[provider], model, ModelInfo(model, protocols=PROTOCOLS, voice=True), base_url, key)
+
+
+async def spoken_once(voice, source, before=None) -> list:
+    """Start `voice` without a microphone, speak `source` (a wav source) as one push-to-talk
+    turn, collect its events up to Done, and close the session. `before()` runs once the key
+    is down, before the speech."""
+    await voice.start(open_microphone=False)
+
+    async def talk() -> None:
+        if before is not None:
+            before()
+        voice.capture.start()
+        await source.finished.wait()
+
+    try:
+        return await run_spoken_turn(voice, source, talk)
+    finally:
+        await voice.close()

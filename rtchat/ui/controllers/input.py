@@ -112,6 +112,7 @@ class InputController:
         self.copy = copy
         self.focused = focused
         self.run_editor = run_editor
+        self.where_exported = ""  # a browser tab: "the server's ", whose disk the file is on
         self.refused = False  # set when an action said why it could not run: its slash command stays in the input
 
     def refuse(self, line: str) -> None:
@@ -352,4 +353,6 @@ class InputController:
     async def _export_conversation(self, store: Store, conversation_id: int, path: Path) -> None:
         """Read and write on a thread: SQLite and the file never run on the event loop."""
         written, line = await asyncio.to_thread(write_export, store, conversation_id, path)
+        if written is not None and self.where_exported:
+            line = line.replace("exported to ", f"exported to {self.where_exported}disk: ", 1)
         self.notify(line, severity="information" if written is not None else "warning", markup=False)

@@ -84,6 +84,7 @@ class Sources:
     efforts: Callable[[], Sequence[str]] = lambda: ()
     personas: Callable[[], Sequence[str]] = lambda: ()
     commands: Sequence[Slash] = field(default_factory=lambda: SLASH_COMMANDS)
+    path_note: str = ""  # said beside the first path offered
 
 
 def is_command(text: str) -> bool:
@@ -129,8 +130,8 @@ def completions(text: str, sources: Sources) -> list[Completion]:
     if command is None or command.completes is None:
         return []
     head = f"/{command.name} "
-    if command.completes == "path":
-        return [Completion(head + path, path) for path in path_completions(argument)]
+    if command.completes == "path":  # the first row says whose disk, where that is not obvious (a browser tab)
+        return [Completion(head + path, path, "" if i else sources.path_note) for i, path in enumerate(path_completions(argument))]
     names = {"model": sources.models, "protocol": sources.protocols, "effort": sources.efforts, "persona": sources.personas}[command.completes]()
     needle = argument.strip().casefold()
     starts = [n for n in names if n.casefold().startswith(needle)]

@@ -67,6 +67,7 @@ class TurnController:
         self.status = status
         self._every = every
         self.talk_key = talk_key  # named in the "WebRTC carries voice" message
+        self.protocol_key = "ctrl+n"  # named there too (a browser tab moves it: the chat screen sets it)
         self.runner: TurnRunner | None = None
         self.observers: list[Observer] = []  # anything else that must see every event as shown (the render benchmark)
         self._prompts: asyncio.Queue[tuple[str, list[Attachment], UserMessage | None, int | None]] = asyncio.Queue()  # text, files, its view, the prompt it edits
@@ -110,7 +111,7 @@ class TurnController:
         """The model to answer with, else the reason in the transcript (after `unshown`, an
         edited prompt not on screen yet: the text the user sent is never lost)."""
         target = self.state.target
-        problem = not_implemented_message(self.state.protocol, self.talk_key)
+        problem = not_implemented_message(self.state.protocol, self.talk_key, self.protocol_key)
         if target is None or problem:
             if unshown is not None:
                 await self.transcript.add(UserMessage(unshown))

@@ -13,6 +13,7 @@ they work over dialogs too); `RtChatApp.run_action` runs this screen's actions h
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING
 
 from textual import on, work
@@ -46,6 +47,8 @@ from rtchat.ui.screens.model_choices import ModelChoice
 from rtchat.ui.screens.model_picker import ModelPicker, model_choices
 from rtchat.ui.screens.protocol_picker import NO_TOOLS, ProtocolPicker, tool_notes
 from rtchat.ui.screens.search import SearchScreen
+from rtchat.ui.web_keys import PLACEHOLDER
+from rtchat.ui.web_notices import EDITOR_OFF, PATH_NOTE, server_commands, server_voice
 from rtchat.ui.widgets.key_footer import KeyFooter
 from rtchat.ui.widgets.input.chips import Chip
 from rtchat.ui.widgets.input.composer import Composer
@@ -92,7 +95,7 @@ class ChatScreen(Screen[None]):
         self.store_history = store_history
         self.bench_runs = bench_runs
         self.thinking_open = False  # ctrl+t: every answer's thinking text shown, or folded to its one line
-        self.transcript = Transcript(welcome=lambda: Welcome(config.keys or {}), id="transcript")
+        self.transcript = Transcript(welcome=lambda: Welcome(config.keys or {}, web=self.app.is_web), id="transcript")
         self.jump_hint = JumpHint(id="jump-hint")
         self.prompt = PromptInput(id="prompt")
         self.status = StatusLine(id="status")
@@ -104,6 +107,8 @@ class ChatScreen(Screen[None]):
         self.tools = ToolsController(session, config.path)
         self.tools.approver.typing = lambda: self.app.focused is self.prompt and bool(self.prompt.text.strip())
         self.turns = TurnController(self.state, self.session, self.history, self.transcript, self.status, self._every, talk_key, self.tools)
+        self.turns.protocol_key = key_for("cycle_protocol", config.keys or {})
+        self._voice_where_said = False  # in a browser tab: the first voice key says whose microphone it is
         self.branches = BranchController(
             self.turns, self.history, self.transcript, self.prompt,
             notify=lambda text: self.notify(text, severity="warning", markup=False),
@@ -144,7 +149,10 @@ class ChatScreen(Screen[None]):
         yield KeyFooter()  # the keys that fit the width, a focused message's own first
 
     async def on_mount(self) -> None:
+        if self.app.is_web:
+            self._in_browser_tab()
         self.prompt.focus()
+        self.app.call_later(self.app.input_ready)  # after the focus lands (focus() takes effect a message later)
         self.input.show_system_prompt()
         if self.state.conversation.messages:
             model = self.requested_model or "assistant"
@@ -155,6 +163,13 @@ class ChatScreen(Screen[None]):
         # After the first frame: the history's SQLite file, and the model (httpx, the keyring and the
         # loopback, loaded in threads that would otherwise compete with the first paint for the GIL).
         self.call_after_refresh(self._open_first_model)
+
+    def _in_browser_tab(self) -> None:
+        """A browser tab (`rtchat web`): the newline keys it can type, and whose disk a path is on."""
+        self.prompt.placeholder = PLACEHOLDER
+        self.composer.sources.commands = server_commands(self.composer.sources.commands)
+        self.composer.sources.path_note = PATH_NOTE
+        self.input.where_exported = "the server's "
 
     @work(exclusive=True, group="resolve")
     async def _open_first_model(self) -> None:
@@ -273,11 +288,19 @@ class ChatScreen(Screen[None]):
 
     @work(group="voice")
     async def action_push_to_talk(self) -> None:
+        await self._say_whose_voice()
         await self.voice.push_to_talk()
 
     @work(group="voice")
     async def action_toggle_hands_free(self) -> None:
+        await self._say_whose_voice()
         await self.voice.toggle_hands_free()
+
+    async def _say_whose_voice(self) -> None:
+        """In a browser tab, once: voice is the server's microphone and speaker, named."""
+        if self.app.is_web and not self._voice_where_said:
+            self._voice_where_said = True
+            self.notify(await asyncio.to_thread(server_voice, self.config.voice), markup=False, timeout=8)
 
     # --- the input: slash commands, system prompt, files, editor (the InputController) ------
 
@@ -330,9 +353,12 @@ class ChatScreen(Screen[None]):
 
     @on(PromptInput.EditorRequested)
     def _editor_requested(self) -> None:
-        self.input.open_editor()
+        self.action_open_editor()
 
     def action_open_editor(self) -> None:
+        if self.app.is_web:
+            self.notify(EDITOR_OFF, severity="warning", markup=False)
+            return
         self.input.open_editor()
 
     def action_copy_code_block(self) -> None:
@@ -408,7 +434,7 @@ class ChatScreen(Screen[None]):
     def action_help(self) -> None:
         from rtchat.ui.screens.help import HelpScreen  # deferred: a screen loads when first opened, off the app's first frame
 
-        self.app.push_screen(HelpScreen(self.config.keys))
+        self.app.push_screen(HelpScreen(self.config.keys, web=self.app.is_web))
 
     # --- branches: regenerate, edit, flip (the BranchController) -----------------------------
 
