@@ -46,7 +46,7 @@ from rtchat.ui.controllers.voice_mode import VoiceMode
 from rtchat.ui.screens.conversation_list import ConversationList
 from rtchat.ui.screens.model_choices import ModelChoice
 from rtchat.ui.screens.model_picker import ModelPicker, model_choices
-from rtchat.ui.screens.protocol_picker import ProtocolPicker
+from rtchat.ui.screens.protocol_picker import NO_TOOLS, ProtocolPicker, tool_notes
 from rtchat.ui.screens.search import SearchScreen
 from rtchat.ui.web_keys import PLACEHOLDER
 from rtchat.ui.web_notices import EDITOR_OFF, PATH_NOTE, server_commands, server_voice
@@ -285,7 +285,8 @@ class ChatScreen(Screen[None]):
         target = self.state.target
         if target is not None:
             unusable = self.voice.unusable_protocols()
-            self.app.push_screen(ProtocolPicker(target.ref, protocol_options(target.info, unusable), self.state.protocol, self.voice.partial_protocols()))
+            notes = {**self.voice.partial_protocols(), **tool_notes(self.session, target, self.tools.choices)}
+            self.app.push_screen(ProtocolPicker(target.ref, protocol_options(target.info, unusable), self.state.protocol, notes))
 
     def choose_protocol(self, protocol: str) -> None:
         note = self.models.set_protocol(protocol)
@@ -468,8 +469,8 @@ class ChatScreen(Screen[None]):
         if target is None:
             self.notify("no model is selected yet", severity="warning")
             return
-        note = "" if self.state.protocol == "sse" else "tools are offered on SSE turns (this model is on another protocol now)"
-        self.app.push_screen(ToolsScreen(target.ref, lambda: self.tools.servers(target, lambda line: None), self.tools.choices, note))
+        note = "" if self.session.carries_tools(target, self.state.protocol) else NO_TOOLS
+        self.app.push_screen(ToolsScreen(target.ref, lambda: self.tools.servers(target, lambda line: None), self.tools.choices, note), lambda _: self.run_worker(self.voice.tools_changed(), group="voice"))
 
     @on(ToolCard.LeaveRequested)
     def _leave_card(self, event: ToolCard.LeaveRequested) -> None:

@@ -116,6 +116,10 @@ def _voice_parts(facts: StatusFacts, usage: Usage) -> tuple[list[Part], list[Par
         left.append((4, facts.voice_link))
     right = [(5, f"connect {_ms(facts.connect_ms)}"), (2, f"first audio {_ms(facts.first_audio_ms)}"),
              (3, f"in {_tokens(usage.input_tokens)} out {_tokens(usage.output_tokens)}")]
+    if facts.calling:  # a spoken answer's tool call, as in a typed one
+        right.insert(2, (1, facts.calling))
+    elif facts.tool_count:
+        right.insert(2, (6, f"tools {facts.tool_count} · {duration(facts.tool_ms)}"))
     if facts.underruns:
         right.append((4, f"{facts.underruns:,} underrun{'s' if facts.underruns != 1 else ''}"))
     return left, right
