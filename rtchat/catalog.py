@@ -48,6 +48,8 @@ class Provider:
     ws_wire: str | None = None  # the WebSocket wire of its models (None: no WebSocket API)
     realtime_dialect: str | None = None  # "ga" | "beta"; None: as the server's session.created says
     api_version: str = ""  # Azure OpenAI: the `api-version` query parameter
+    realtime_prefixes: tuple[str, ...] = ("gpt-realtime",)  # model names that speak OpenAI Realtime ("": every name)
+    realtime_webrtc: bool = True  # those models also take OpenAI's WebRTC call (`/realtime/calls`)
 
     def model(self, model_id: str) -> ModelInfo:
         for info in self.models:
@@ -59,8 +61,9 @@ class Provider:
                 return replace(info, id=model_id)
         if self.wire == "azure_chat" and "realtime" in model_id:  # an Azure deployment of a Realtime model
             return ModelInfo(model_id, False, ("websocket",), voice=True, ws_wire="openai_realtime")
-        if self.wire.startswith("openai") and model_id.startswith("gpt-realtime"):
-            return ModelInfo(model_id, False, ("websocket", "webrtc"), voice=True, ws_wire="openai_realtime")
+        if self.wire.startswith("openai") and model_id.startswith(self.realtime_prefixes):
+            protocols = ("websocket", "webrtc") if self.realtime_webrtc else ("websocket",)
+            return ModelInfo(model_id, False, protocols, voice=True, ws_wire="openai_realtime")
         if "live" in model_id and self.wire == "gemini":
             return ModelInfo(model_id, False, ("websocket",), voice=True, ws_wire="gemini_live")
         return ModelInfo(model_id)
@@ -136,6 +139,13 @@ BUILTIN: dict[str, Provider] = {
         "litellm", "LiteLLM proxy (local)", "openai_chat", "http://localhost:4000/v1", ("LITELLM_API_KEY",), needs_key=False,
         effort_style="openai",
     ),
+    # LiteLLM's `/v1/realtime` route relays OpenAI Realtime events to whatever its config names (OpenAI, Azure,
+    # xAI, Gemini...): every alias asked for here is a Realtime model, whatever its name.
+    "litellm-realtime": Provider(
+        "litellm-realtime", "LiteLLM proxy, realtime route (local)", "openai_chat", "http://localhost:4000/v1", ("LITELLM_API_KEY",),
+        needs_key=False, ws_wire="openai_realtime", realtime_prefixes=("",), realtime_webrtc=False,
+        lists_models=False,  # the same proxy's list is `litellm`'s: one probe of it, not two
+    ),
     "vllm": Provider(
         "vllm", "vLLM (local)", "openai_chat", "http://localhost:8000/v1", ("VLLM_API_KEY",), needs_key=False, effort_style="generic",
     ),
@@ -166,7 +176,13 @@ BUILTIN: dict[str, Provider] = {
     ),
     "xai": Provider(
         "xai", "xAI", "openai_chat", "https://api.x.ai/v1", ("XAI_API_KEY",), effort_style="openai",
-        models=_models(ModelInfo("grok-4", True), ModelInfo("grok-3-mini", True, default_effort="low")), default_model="grok-4",
+        models=_models(
+            ModelInfo("grok-4", True), ModelInfo("grok-3-mini", True, default_effort="low"),
+            # The Voice Agent API: wss://api.x.ai/v1/realtime, OpenAI Realtime events, a Bearer XAI_API_KEY.
+            ModelInfo("grok-voice-think-fast-1.0", False, ("websocket",), voice=True, ws_wire="openai_realtime", note="xAI Voice Agent (Realtime events)"),
+        ),
+        default_model="grok-4",
+        realtime_prefixes=("grok-voice",), realtime_webrtc=False,  # grok-voice-latest and the releases to come
     ),
     "ollama": Provider(
         "ollama", "Ollama (local)", "openai_chat", "http://localhost:11434/v1", ("OLLAMA_API_KEY",), needs_key=False,

@@ -9,6 +9,7 @@ from rtchat import __version__
 from rtchat.catalog import EFFORTS, PROTOCOLS
 from rtchat.commands.bench import add_bench_parser
 from rtchat.commands.race import add_race_parser
+from rtchat.commands.web import add_web_parser, run_web
 from rtchat.commands.printers import silence_stdout
 from rtchat.compat import subcommand_parsers
 
@@ -106,6 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_bench_parser(sub)
     add_race_parser(sub)
+    add_web_parser(sub)
     return parser
 
 
@@ -156,6 +158,8 @@ def main(argv: list[str] | None = None) -> int:
         from rtchat.commands.mcp import run_mcp  # deferred: only this command's modules load
 
         return run_mcp(args)
+    if command == "web":
+        return run_web(args)
     from rtchat.commands.tui import run_tui  # deferred: Textual and the app, for the app only
 
     return run_tui(args)

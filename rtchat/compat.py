@@ -137,3 +137,13 @@ def set_markdown_tokens(markdown: Any, tokens: list[Any]) -> None:
     """Give a Rich `Markdown` the tokens to render, parsed elsewhere (its undocumented `parsed`),
     so a parser with other rules than Rich's own decides what the text means."""
     markdown.parsed = tokens
+
+
+# ---- textual-serve: a tab's app process
+
+
+def app_service_process(service: Any) -> Any:
+    """The app process (`asyncio.subprocess.Process`, or None before it starts) of a textual-serve
+    `AppService` (private `_process`): rtchat web ends a tab's app that will not quit, and watches
+    it so the tab hears of an app that ended by itself."""
+    return service._process

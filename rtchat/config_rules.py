@@ -97,6 +97,13 @@ class ToolSettings:
 
 
 @dataclass
+class WebSettings:
+    """`[web]`: `rtchat web`'s limits."""
+
+    max_sessions: int = 4  # browser tabs with an app running at once; one more gets a page saying so
+
+
+@dataclass
 class Sections:
     """Every setting but the providers (the catalogue builds those), typed."""
 
@@ -112,6 +119,7 @@ class Sections:
     prices: dict[str, Price] = field(default_factory=dict)  # "provider/model" -> a price overriding the built-in one
     mcp_servers: dict[str, McpServer] = field(default_factory=dict, metadata={"table": "mcp"})  # `[mcp.servers.NAME]`
     tools: ToolSettings = field(default_factory=ToolSettings)
+    web: WebSettings = field(default_factory=WebSettings)
 
 
 def _names(section: type) -> set[str]:
@@ -134,6 +142,8 @@ TOOL_RANGES: dict[str, tuple[float, float, bool]] = {
     "max_result_chars": (100, 100_000_000, True),
     "max_steps": (1, 1000, True),
 }
+# [web]: the same (low, high, whole number?)
+WEB_RANGES: dict[str, tuple[float, float, bool]] = {"max_sessions": (1, 64, True)}
 
 TOP_LEVEL = _names(Sections) | {"providers"}
 PERSONA_FIELDS = _names(Persona) - {"name"}
@@ -359,6 +369,7 @@ def check_settings(data: dict, text: str, path: Path) -> Findings:
     tables = {key: value for key, value in data.items() if isinstance(value, dict)}
     _check_ranges(check, "network", tables.get("network", {}), NetworkSettings, NETWORK_RANGES)
     _check_ranges(check, "tools", tables.get("tools", {}), ToolSettings, TOOL_RANGES)
+    _check_ranges(check, "web", tables.get("web", {}), WebSettings, WEB_RANGES)
     _check_mcp(check, tables.get("mcp", {}))
     for name, table in tables.get("providers", {}).items():
         _check_provider(check, name, table)
@@ -438,6 +449,7 @@ def _sections(data: dict) -> Sections:
             str(name): _mcp_server(str(name), table) for name, table in tables.get("mcp", {}).get("servers", {}).items()
         },
         tools=_typed(ToolSettings, tables.get("tools", {})),
+        web=_typed(WebSettings, tables.get("web", {})),
     )
 
 

@@ -250,6 +250,8 @@ class Metrics:
     attempts: int = 1
     first_audio_ms: float | None = None  # spoken turns (metrics.TurnClock defines both)
     speech_to_audio_ms: float | None = None
+    thinking_ms: float | None = None  # from the first thought to the first text after it
+    effort: str | None = None  # the effort the turn sent, when it thought (a stored answer's thinking title says it)
     type: Literal["metrics"] = field(default="metrics", init=False)
 
 

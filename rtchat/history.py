@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from rtchat.answer import Answer
 from rtchat.attachments import Attachment
 from rtchat.conversation import Conversation
-from rtchat.store import LEAF, AnswerWriter, MessageRecord, Parent, Store, StoreError, as_conversation, missing_attachments_line
+from rtchat.store import LEAF, AnswerWriter, MessageRecord, Parent, ShareRecord, Store, StoreError, as_conversation, missing_attachments_line
 
 
 @dataclass(frozen=True)
@@ -167,6 +167,15 @@ class TurnRecorder:
         writer.close()  # hands the final state to the writer thread; does not wait
         self._finished = writer
         self._check_finished()
+
+    def share(self, share: ShareRecord) -> None:
+        """Record a share that has ended, in the current conversation (none yet: nothing went to a model)."""
+        if self.store is None or self.conversation_id is None:
+            return
+        try:
+            self.store.add_share(self.conversation_id, share)
+        except StoreError as exc:
+            self._fail(exc)
 
     def discard(self, conversation_id: int) -> None:
         """Forget a conversation whose first turn got no answer (no key, a refused protocol,

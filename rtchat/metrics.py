@@ -85,6 +85,8 @@ class TurnClock:
     usage: Usage | None = None
     speech_ended_at: float | None = None  # spoken turns: the user's speech ended (released, or the server heard it stop)
     first_audio_at: float | None = None  # spoken turns: the first audible sample of the answer played
+    thinking_from: float | None = None  # the first piece of thinking arrived
+    thinking_until: float | None = None  # the first piece after the thinking (text) arrived
     steps: list[int] = field(default_factory=list)  # arrivals that began a stream after tool results (see tokens_per_second)
     _after_tools: bool = False
 
@@ -93,11 +95,24 @@ class TurnClock:
             if self._after_tools:
                 self.steps.append(len(self.arrivals))
                 self._after_tools = False
-            self.arrivals.append(time.perf_counter() if now is None else now)
+            at = time.perf_counter() if now is None else now
+            self.arrivals.append(at)
+            if isinstance(event, ThinkingDelta):
+                self.thinking_from = at if self.thinking_from is None else self.thinking_from
+            elif self.thinking_from is not None and self.thinking_until is None:
+                self.thinking_until = at
         elif isinstance(event, Usage):
             self.usage = event
         elif isinstance(event, ToolCallResult):
             self._after_tools = True  # what streams next is the next step's answer
+
+    @property
+    def thinking_ms(self) -> float | None:
+        """How long the model thought: its first thought to the first text after (or its last thought)."""
+        if self.thinking_from is None:
+            return None
+        until = self.thinking_until if self.thinking_until is not None else self.arrivals[-1]
+        return (until - self.thinking_from) * 1000.0
 
     @property
     def ttft_ms(self) -> float | None:
@@ -117,7 +132,8 @@ class TurnClock:
         """Spoken turns: from the end of the user's speech to the first sound of the answer."""
         return None if self.speech_ended_at is None else _since(self.speech_ended_at, self.first_audio_at)
 
-    def metrics(self, now: float | None = None) -> Metrics:
+    def metrics(self, now: float | None = None, effort: str | None = None) -> Metrics:
+        """The frozen figures; `effort`, the one the turn sent, is kept beside its thinking time."""
         end = time.perf_counter() if now is None else now
         return Metrics(
             connect_ms=_round(self.connect_ms),
@@ -129,4 +145,6 @@ class TurnClock:
             attempts=max(1, self.attempts),
             first_audio_ms=_round(self.first_audio_ms),
             speech_to_audio_ms=_round(self.speech_to_audio_ms),
+            thinking_ms=_round(self.thinking_ms),
+            effort=effort if self.thinking_from is not None else None,
         )

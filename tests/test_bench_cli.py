@@ -25,7 +25,7 @@ def positive_and_finite(summary: dict) -> bool:
 
 def test_a_short_loopback_bench_gives_positive_figures_json_and_an_svg(tmp_path):
     chart = tmp_path / "out.svg"
-    result = bench(tmp_path, "--runs", "2", "--json", "--chart", str(chart))
+    result = bench(tmp_path, "--runs", "2", "--json", "--chart", str(chart), timeout=120)
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     assert data["model"] == "loopback/lorem@rate=1000" and data["runs"] == 2
@@ -43,7 +43,12 @@ def test_a_short_loopback_bench_gives_positive_figures_json_and_an_svg(tmp_path)
         assert cache["reported"] and cache["cached_tokens_warm"] > 0 and cache["cached_tokens_cold"] == 0
     measured = [s for s in data["samples"] if s["kind"] == "measured"]
     assert measured and all(s["tokens"] == 200 and len(s["gaps_ms"]) == 199 for s in measured)
-    assert {s["kind"] for s in data["samples"]} == {"measured", "interrupt", "cache_cold", "cache_warm"}
+    assert {s["kind"] for s in data["samples"]} == {"measured", "interrupt", "cache_cold", "cache_warm", "thinking"}
+    thinking = data["thinking"]
+    assert (thinking["model"], thinking["protocol"]) == ("loopback/think", "sse")
+    assert {budget: row["thinking_tokens"] for budget, row in thinking["budgets"].items()} == {"off": 0, "1K": 1024, "4K": 4096, "16K": 16384}
+    assert all(positive_and_finite(row["ttft_ms"]) and positive_and_finite(row["tokens_per_s"]) for row in thinking["budgets"].values())
+    assert data["seed"]["thinking"]["16K"] == {"ttft_ms": 18000.0, "tokens_per_s": 30.0} and data["figures_from"].startswith("the loopback")
     root = ET.parse(chart).getroot()
     assert root.tag == "{http://www.w3.org/2000/svg}svg"
     assert root.findall(".//{http://www.w3.org/2000/svg}circle")
@@ -56,7 +61,7 @@ def test_a_protocol_the_model_does_not_offer_is_reported_not_available(tmp_path)
     config.mkdir()
     # A loopback model declared in the config offers SSE only (the catalog default).
     (config / "config.toml").write_text('[providers.loopback]\nmodels = ["lorem@rate=2000"]\n')
-    result = bench(tmp_path, "-m", "loopback/lorem@rate=2000", "--protocols", "sse,websocket", "--runs", "1", "--no-cache-pass", "--json")
+    result = bench(tmp_path, "-m", "loopback/lorem@rate=2000", "--protocols", "sse,websocket", "--runs", "1", "--no-cache-pass", "--no-thinking-pass", "--json")
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     assert data["protocols"]["sse"]["available"]
@@ -69,7 +74,7 @@ def test_the_table_names_unavailable_protocols(tmp_path):
     config = tmp_path / "config"
     config.mkdir()
     (config / "config.toml").write_text('[providers.loopback]\nmodels = ["lorem@rate=2000"]\n')
-    result = bench(tmp_path, "-m", "loopback/lorem@rate=2000", "--protocols", "sse,webrtc", "--runs", "1", "--no-cache-pass")
+    result = bench(tmp_path, "-m", "loopback/lorem@rate=2000", "--protocols", "sse,webrtc", "--runs", "1", "--no-cache-pass", "--no-thinking-pass")
     assert result.returncode == 0, result.stderr
     assert "time to first token" in result.stdout
     assert "webrtc: not available" in result.stdout

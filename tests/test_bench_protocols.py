@@ -47,5 +47,6 @@ def test_protocol_order_rotates_by_run_and_turns_are_counted():
 
 
 def test_the_cache_pass_uses_echo_instead_of_the_endless_lorem():
-    assert cache_model_for("loopback/lorem@rate=1000") == "loopback/echo@rate=1000"
+    assert cache_model_for("loopback/lorem@rate=1000") == "loopback/echo@rate=1000,prefill=5000"
+    assert cache_model_for("loopback/echo@prefill=100") == "loopback/echo@prefill=100", "a reading speed asked for is kept"
     assert cache_model_for("openai/gpt-5-mini") == "openai/gpt-5-mini"

@@ -151,3 +151,37 @@ def test_textual_drivers_create_their_input_parser_from_a_module_name_rtchat_can
         assert linux_driver.XTermParser is dict and linux_inline_driver.XTermParser is dict
     finally:
         linux_driver.XTermParser, linux_inline_driver.XTermParser = before
+
+
+async def test_textual_serve_app_service_keeps_its_process_where_rtchat_web_reads_it():
+    import asyncio
+
+    from textual_serve.app_service import AppService
+    from textual_serve.download_manager import DownloadManager
+
+    async def ignore(*_args) -> None:
+        return None
+
+    service = AppService("sleep 0.2; exit 3", write_bytes=ignore, write_str=ignore, close=ignore, download_manager=DownloadManager())
+    assert compat.app_service_process(service) is None  # before it starts
+    await service.start(80, 24)
+    process = compat.app_service_process(service)
+    assert isinstance(process, asyncio.subprocess.Process)
+    assert await asyncio.wait_for(process.wait(), 30) == 3
+    await service.stop()
+
+
+def test_textual_serve_ships_the_client_rtchat_web_page_loads_and_its_hooks():
+    # rtchat/web/page.py names these files and relies on textual.js's classes and data attribute.
+    from textual_serve.server import Server
+
+    from rtchat.web.page import render_page
+
+    statics = Server("true").statics_path
+    page = render_page("ws://127.0.0.1:1/ws")
+    for name in ("js/textual.js", "css/xterm.css", "fonts/RobotoMono-VariableFont_wght.ttf", "fonts/RobotoMono-Italic-VariableFont_wght.ttf"):
+        assert (statics / name).is_file(), name
+        assert f"/static/{name}" in page
+    client = (statics / "js/textual.js").read_text()
+    for hook in ("dataset.sessionWebsocketUrl", '"-connected"', '"-closed"', "xterm-helper-textarea", "this.websocket_url="):
+        assert hook in client, hook

@@ -9,7 +9,7 @@ import stat
 
 from rtchat.conversation import Conversation
 from rtchat.debuglog import WireLog
-from tests.support.env import isolated_env, rtchat_cmd
+from tests.support.env import isolated_env, rtchat_cmd, write_config
 from tests.support.turns import done_of
 from tests.support.webrtc import ask, make_session
 
@@ -65,3 +65,31 @@ async def test_a_webrtc_turn_logs_its_data_channel_both_ways(isolated, loopback,
     assert any("over the channel" in line and "conversation.item.create" in line for line in sent)
     assert any("response.create" in line for line in sent)
     assert any("session.created" in line for line in received) and any("response.done" in line for line in received)
+
+
+async def test_the_webrtc_offer_and_its_answer_are_in_the_log_with_key_and_ice_password_out(loopback, tmp_path):
+    """The signalling POST (offer + session) and the 201 SDP answer, as sent and received: the key in
+    neither its header nor anywhere else, and each side's `a=ice-pwd` replaced."""
+    write_config(tmp_path, f'[providers.lb]\nbase_url = "{loopback.url}/v1"\nkey_env = "LB_API_KEY"\n'
+                           '[providers.lb.models."echo"]\nprotocols = ["webrtc"]\nsocket_api = "realtime-ga"\n')
+    process = await asyncio.create_subprocess_exec(
+        *rtchat_cmd("ask", "--debug", "--no-history", "--protocol", "webrtc", "-m", "lb/echo", "over webrtc"),
+        env=isolated_env(tmp_path, LB_API_KEY=KEY), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(process.communicate(), 90)
+    assert process.returncode == 0, err.decode()
+    assert "over webrtc" in out.decode()
+    [log] = (tmp_path / "state" / "logs").glob("wire-*.log")
+    text = log.read_text()
+    assert KEY not in text
+    lines = text.splitlines()
+    [offer] = [line for line in lines if " request " in line]
+    assert f"POST {loopback.url}/v1/realtime/calls?model=echo" in offer and "'Authorization': '[redacted]'" in offer
+    assert "v=0" in offer and "a=ice-ufrag:" in offer and "a=ice-pwd:[redacted]" in offer
+    assert "'session': {'type': 'realtime', 'model': 'echo'" in offer
+    [status] = [line for line in lines if " response " in line]
+    assert " 201 headers=" in status
+    [answer] = [line for line in lines if " answer " in line]
+    assert "v=0" in answer and "a=ice-pwd:[redacted]" in answer and "a=fingerprint:" in answer
+    assert all(line.count("a=ice-pwd:") == line.count("a=ice-pwd:[redacted]") for line in lines)
+    assert lines.index(offer) < lines.index(answer) < min(i for i, line in enumerate(lines) if "ws sent" in line)

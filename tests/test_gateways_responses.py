@@ -91,3 +91,18 @@ async def test_api_responses_in_the_config_of_gemini_is_a_config_error(tmp_path)
     code, _, err = await ask(tmp_path, "-m", "gemini/gemini-x")
     assert code == 2
     assert "[providers.gemini]" in err and "OpenAI-compatible" in err, err
+
+
+async def test_the_responses_cost_is_stored_with_the_answer(tmp_path):
+    """Issue 27: the cost was shown nowhere and stored nowhere; now `rtchat history` reads it back."""
+    async with http_peer(litellm_responses(usage_cost=0.000024)) as peer:
+        process = await asyncio.create_subprocess_exec(
+            *rtchat_cmd("ask", "-m", "litellm/tiny", "--api", "responses", "--base-url", peer.url + "/v1", "hi"),
+            env=isolated_env(tmp_path), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        )
+        _, err = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode == 0, err.decode()
+    listed = await asyncio.create_subprocess_exec(*rtchat_cmd("history", "--json"), env=isolated_env(tmp_path), stdout=asyncio.subprocess.PIPE)
+    out, _ = await asyncio.wait_for(listed.communicate(), 60)
+    [conversation] = json.loads(out)
+    assert conversation["cost_usd"] == 0.000024 and conversation["cost_unknown_answers"] == 0

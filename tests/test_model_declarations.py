@@ -64,3 +64,20 @@ def test_a_listed_realtime_name_keeps_its_socket_and_a_declaration_overrides_the
     assert openai.model("gpt-4.1").thinking is True and "image" not in (openai.model("gpt-4.1").accepts or ())
     voice = openai.model("voice-beta")
     assert voice.protocols == ("websocket", "webrtc") and voice.voice and voice.realtime_dialect == "beta"
+
+
+async def test_what_a_declared_model_does_not_accept_is_said_not_sent(loopback, tmp_path):
+    """`thinking = false`: an effort asked for is a warning and no reasoning field goes out;
+    `images = false`: an image is refused in one line before anything is sent."""
+    write_config(tmp_path, '[providers.loopback.models."echo"]\nthinking = false\nimages = false\n')
+    code, out, err = await run_ask(tmp_path, "-m", "loopback/echo", "--effort", "high", "--base-url", loopback.url + "/v1", "plain please")
+    assert code == 0, err
+    assert "cannot think; effort high ignored" in err and "plain please" in out
+    assert "reasoning_effort" not in loopback.records[-1].request_json
+    picture = tmp_path / "dot.png"
+    picture.write_bytes(bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+                                      "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"))
+    sent = len(loopback.records)
+    code, _, err = await run_ask(tmp_path, "-m", "loopback/echo", "-a", str(picture), "--base-url", loopback.url + "/v1", "see this")
+    assert code == 2 and err.count("\n") == 1 and "image" in err, err
+    assert len(loopback.records) == sent, "nothing was sent"

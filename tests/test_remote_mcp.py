@@ -24,6 +24,7 @@ from rtchat.tools.registry import ToolRegistry
 from rtchat.tools.runner import ToolSession
 from rtchat.wire import openai_realtime as rt
 from rtchat.wire.openai_realtime import RealtimeDecoder
+from tests.support.approvers import Key
 from tests.support.mcp_servers import http_server
 from tests.support.socket_tools import run_tool_turn, tool_updates
 from tests.support.turns import done_of, errors_of, text_of
@@ -51,17 +52,6 @@ def test_realtime_remote_needs_a_url_and_one_of_two_values(tmp_path, text, messa
     with pytest.raises(ConfigError) as caught:
         parse_config(text, tmp_path / "config.toml")
     assert [problem.split(": ", 1)[1] for problem in caught.value.problems] == [message]
-
-
-class Key:
-    """The user at the approval key: presses `answer` for every call; keeps each request."""
-
-    def __init__(self, answer: Decision) -> None:
-        self.answer, self.asked = answer, []
-
-    async def decide(self, request):
-        self.asked.append(request)
-        return self.answer
 
 
 def tool_session(approver) -> ToolSession:

@@ -174,5 +174,7 @@ async def test_race_losers_are_stored_as_siblings_of_the_kept_answer():
         await focus(pilot, answers(app)[0])
         await pilot.press("left_square_bracket")
         await wait_for(pilot, lambda: answers(app) and answers(app)[0].model == "loopback/echo@rate=0")
+        assert app.state.protocol == "websocket"  # the kept racer's protocol answers next; a flip changes no setting
+        app.models.set_protocol("sse")  # SSE, whose requests the loopback records whole
         await chat(pilot, "next")
         assert "race and keep" in sent_texts(app)[1], "the next turn follows the racer flipped to"

@@ -13,7 +13,7 @@ from rtchat.ui.screens.conversation_list import ConversationList
 from rtchat.ui.screens.rename import RenameDialog
 from rtchat.ui.screens.search import SearchScreen
 from rtchat.ui.widgets.transcript.messages import AssistantMessage, NoticeMessage, UserMessage
-from tests.support.ui import idle, make_app, ready, send, wait_for
+from tests.support.ui import focus, idle, make_app, ready, send, wait_for
 
 SIZE = (120, 40)
 
@@ -209,3 +209,29 @@ async def test_new_conversation_while_streaming_keeps_the_partial_answer_first()
     with stored() as store:
         _, messages = store.load_conversation(first)
         assert [(m.role, m.status) for m in messages] == [("user", "complete"), ("assistant", "interrupted")]
+
+
+async def test_opening_a_search_hit_on_another_branch_flips_to_that_branch():
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await chat(pilot, "the platypus lays eggs")
+        app.switch_model("loopback/refusal")
+        await wait_for(pilot, lambda: app.state.ref == "loopback/refusal" and app.state.ready.is_set())
+        await focus(pilot, app.transcript.query(AssistantMessage).last())
+        await pilot.press("r")  # the refusal answers beside the echo: the echo's branch is not the current one
+        await wait_for(pilot, lambda: idle(app) and (v := app.transcript.query(AssistantMessage).last()).model == "loopback/refusal" and v.switcher is not None)
+        await pilot.press("ctrl+f")
+        await wait_for(pilot, lambda: isinstance(app.screen, SearchScreen))
+        await pilot.press(*"platypus")
+        screen = app.screen
+        await wait_for(pilot, lambda: any(not hit.on_path for hit in screen.hits))
+        index = next(i for i, hit in enumerate(screen.hits) if not hit.on_path and hit.role == "assistant")
+        assert "on another branch" in str(screen.query_one(OptionList).get_option_at_index(index).prompt)
+        screen.query_one(OptionList).highlighted = index
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: not isinstance(app.screen, SearchScreen) and app.transcript.query(AssistantMessage))
+        await wait_for(pilot, lambda: app.transcript.query(AssistantMessage).last().model == "loopback/echo")
+        view = app.transcript.query(AssistantMessage).last()
+        assert "platypus" in view.text and view.switcher.label == "1/2"
+        assert "platypus" in app.state.conversation.messages[-1].text  # the next turn follows the hit's branch

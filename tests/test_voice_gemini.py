@@ -21,6 +21,7 @@ from tests.support.voice import (
     heard_seconds,
     run_spoken_turn,
     speech_wav,
+    spoken_exchange,
     wav_speech_seconds,
 )
 from tests.support.voice import voice_target
@@ -74,19 +75,8 @@ async def test_barge_in_is_an_activity_start_and_flushes_playback(loopback, tmp_
     session_handler = link.on_event
     link.on_event = lambda event: (seen.append(event), session_handler(event))
     events: list = []
-
-    async def collect() -> None:
-        async for event in voice.events():
-            events.append(event)
-            if isinstance(event, Done):
-                return
-
-    collector = asyncio.create_task(collect())
     try:
-        await voice.start_talking()
-        voice.capture.start()
-        await source.finished.wait()
-        await voice.stop_talking()
+        collector = await spoken_exchange(voice, source, events)
         await until(lambda: voice.state is VoiceState.SPEAKING)
         answered_at = len(link.sent_log)
         await voice.start_talking()  # the talk key while the answer plays

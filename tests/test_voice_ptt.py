@@ -249,3 +249,20 @@ async def test_answer_audio_at_another_rate_is_resampled_as_one_stream():
     expected = np.frombuffer(to_pcm16(resample(np.frombuffer(to_pcm16(answer), "<i2").astype(np.float32) / 32768.0, 24000, 48000)), "<i2").astype(np.int32)
     assert len(got) == len(expected)
     assert np.max(np.abs(got - expected)) <= 1
+
+
+async def test_a_turn_of_silence_alone_is_not_sent():
+    """Push-to-talk held over a silent microphone (a second of -100 dBFS): no "[0.0 s of audio]" turn
+    is committed to the server, and the user is told why."""
+    link = ScriptedLink()
+    voice = VoiceSession(link, Capture(ArraySource(np.zeros(48000, dtype=np.float32), 48000)), ClockSpeaker)
+    await voice.start(open_microphone=False)
+    await voice.start_talking()
+    voice.capture._on_block(np.zeros(48000, dtype=np.float32))  # the microphone's block, as its callback delivers it
+    await voice.stop_talking()
+    assert voice.capture.sent_seconds == 1.0 and voice.capture.speech_seconds == 0.0
+    assert "input_audio_buffer.commit" not in link.types() and "response.create" not in link.types()
+    assert voice.state is VoiceState.IDLE
+    notice = voice._queue.get_nowait()
+    assert isinstance(notice, Notice) and "nothing was heard" in notice.text
+    await voice.close()

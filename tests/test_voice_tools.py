@@ -22,15 +22,16 @@ from rtchat.audio.sources import wav_source
 from rtchat.audio.wavfile import read_wav
 from rtchat.config_rules import NetworkSettings, ToolSettings, VoiceSettings
 from rtchat.events import Done, ToolCallRequest, ToolCallResult
-from rtchat.tools.approval import ConversationTools, Decision
+from rtchat.tools.approval import ConversationTools
 from rtchat.tools.registry import ToolRegistry
 from rtchat.tools.runner import ToolSession
 from rtchat.voice.links import link_for
 from rtchat.voice.session import VoiceSession
+from tests.support.approvers import Yes
 from tests.support.env import isolated_env, rtchat_cmd, write_config
 from tests.support.mcp_servers import WAIT_CANCELLED, WAIT_STARTED, stdio_config
 from tests.support.socket_tools import outputs_sent, tool_updates
-from tests.support.voice import MonitorRecorder, loud_seconds, pulse_as_default_devices, speech_wav, voice_target
+from tests.support.voice import MonitorRecorder, loud_seconds, pulse_as_default_devices, speech_wav, spoken_exchange, voice_target
 from tests.support.wait import Log
 
 PROTOCOLS = ["webrtc", "websocket"]
@@ -54,7 +55,7 @@ def test_ask_audio_in_calls_the_demo_tool_and_speaks_its_result(tmp_path, speech
     assert [(r["id"], r["status"], r["server"]) for r in results] == [(calls[0]["id"], "ok", "demo")]
     assert results[0]["output"].endswith("(UTC)")
     spoken = "".join(line["text"] for line in lines if line["type"] == "transcript" and line["role"] == "assistant")
-    assert spoken == f"time_now returned: {results[0]['output']}"  # said after the result came back
+    assert spoken == f"Let me check. time_now returned: {results[0]['output']}"  # "let me check", the call, then its result said
     order = [line["type"] for line in lines]
     assert order.index("tool_call") < order.index("tool_result") < max(i for i, line in enumerate(lines) if line["type"] == "transcript" and line["role"] == "assistant")
     assert lines[-1] == {"type": "done", "reason": "complete"}
@@ -82,13 +83,6 @@ def test_a_server_s_always_allow_is_the_auto_approve_of_a_spoken_call(tmp_path, 
     assert [(r["name"], r["status"]) for r in results] == [("echo", "ok" if allowed else "denied")]
 
 
-class Yes:
-    """The key pressed for every call (the app's card and `--approve-tools` both answer so)."""
-
-    async def decide(self, request):
-        return Decision.ONCE
-
-
 async def voice_with_wait_tool(loopback, protocol, speech, registry):
     """A voice session whose one offered tool is the test server's `wait` (it runs until cancelled)."""
     await registry.start(["local"], lambda notice: None)
@@ -104,22 +98,8 @@ async def voice_with_wait_tool(loopback, protocol, speech, registry):
 
 
 async def speak(voice, source, events: list, calls: asyncio.Event) -> asyncio.Task:
-    """Press, the WAV as the microphone, release; events collected until Done."""
-
-    async def collect() -> None:
-        async for event in voice.events():
-            events.append(event)
-            if isinstance(event, ToolCallRequest):
-                calls.set()
-            if isinstance(event, Done):
-                return
-
-    collector = asyncio.create_task(collect())
-    await voice.start_talking()
-    voice.capture.start()
-    await source.finished.wait()
-    await voice.stop_talking()
-    return collector
+    """Press, the WAV as the microphone, release; events collected until Done (`calls` set at a call)."""
+    return await spoken_exchange(voice, source, events, lambda event: calls.set() if isinstance(event, ToolCallRequest) else None)
 
 
 @pytest.mark.parametrize("protocol", PROTOCOLS)
@@ -168,6 +148,22 @@ def pulse(monkeypatch):
         yield sinks
 
 
+async def asked_aloud(pilot, mic: str, speech) -> None:
+    """Push-to-talk: the talk key, `speech` played into the microphone's sink, the key again;
+    until a card asks (and has the keys)."""
+    from rtchat.ui.widgets.transcript.tool_card import ToolCard
+    from tests.support.ui import wait_for
+
+    app = pilot.app
+    app.simulate_key("f3")  # no idle wait: aiortc's threads keep the app from idling
+    await wait_for(pilot, lambda: app.voice.current is not None and app.voice.current.state.value == "listening", timeout=30)
+    player = await asyncio.create_subprocess_exec("paplay", f"--device={mic}", str(speech))
+    assert await player.wait() == 0
+    await wait_for(pilot, lambda: app.voice.current.capture.level_dbfs < -60.0)  # its tail has come through
+    app.simulate_key("f3")
+    await wait_for(pilot, lambda: any(card.state == "asking" and app.focused is card for card in app.transcript.query(ToolCard)), timeout=60)
+
+
 def tools_voice_app():
     """The app on loopback/tools over WebRTC, rtchat's demo MCP server on (the default)."""
     from tests.support.ui import make_app
@@ -187,14 +183,8 @@ async def test_push_to_talk_a_tool_call_approved_by_key_through_pulseaudio(pulse
     app = tools_voice_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(pilot)
-        app.simulate_key("f3")  # no idle wait: aiortc's threads keep the app from idling
-        await wait_for(pilot, lambda: app.voice.current is not None and app.voice.current.state.value == "listening", timeout=30)
         await recorder.start()
-        player = await asyncio.create_subprocess_exec("paplay", f"--device={mic}", str(speech))
-        assert await player.wait() == 0
-        await wait_for(pilot, lambda: app.voice.current.capture.level_dbfs < -60.0)  # its tail has come through
-        app.simulate_key("f3")
-        await wait_for(pilot, lambda: any(card.state == "asking" and app.focused is card for card in app.transcript.query(ToolCard)), timeout=60)
+        await asked_aloud(pilot, mic, speech)
         assert app.voice.current.capture.gate_open is False  # push-to-talk: sent, nothing spoken approves
         app.simulate_key("y")
         await wait_for(pilot, lambda: app.transcript.query(AssistantMessage) and idle(app) and app.voice.current.state.value == "idle" and app.transcript.query_one(AssistantMessage).reason == "complete", timeout=60)
@@ -203,7 +193,7 @@ async def test_push_to_talk_a_tool_call_approved_by_key_through_pulseaudio(pulse
         (card,) = app.transcript.query(ToolCard)
         text, state, call_id = answer.text, card.state, card.call_id
         (connection,) = app.session._loopback.state.connections
-    assert state != "asking" and text.startswith("time_now returned:") and text.endswith("(UTC)"), (state, text)
+    assert state != "asking" and text.startswith("Let me check.") and "time_now returned:" in text and text.endswith("(UTC)"), (state, text)
     assert [item["call_id"] for item in outputs_sent(connection)] == [call_id]  # the approved call's output, sent once
     assert recorder.loud_seconds() > 0.2  # the spoken answer reached the speaker's sink
 
@@ -244,3 +234,67 @@ async def test_hands_free_speech_during_a_pending_approval_approves_nothing(puls
         sent = outputs_sent(connection)
     assert reasons[0] == "interrupted" and first_state == "cancelled", (reasons, first_state)
     assert sent == []  # the first call never ran, nothing was sent for it; the new answer's call waits for a key
+
+
+# ---- Gemini Live voice, through PortAudio and PulseAudio
+
+
+@pytest.mark.usefixtures("isolated")
+async def test_push_to_talk_a_live_tool_call_approved_by_key_through_pulseaudio(pulse, tmp_path, monkeypatch):
+    """Gemini Live: the tool declared in `setup`, the loopback's `toolCall` for the test MCP server's
+    `echo`, approved with `y` while the session stays open, one `toolResponse`, the answer spoken."""
+    from rtchat.ui.widgets.transcript.messages import AssistantMessage
+    from rtchat.ui.widgets.transcript.tool_card import ToolCard
+    from tests.support.ui import idle, ready, wait_for
+    from tests.support.voice_tools import voice_tools_app
+
+    monkeypatch.setenv("GEMINI_API_KEY", "k")  # a dummy the loopback accepts
+    mic, speaker = pulse
+    speech = speech_wav(tmp_path, "What time is it?")
+    recorder = MonitorRecorder(speaker)
+    app = voice_tools_app(tmp_path, "gemini/tools", "websocket", ("echo",))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        await recorder.start()
+        await asked_aloud(pilot, mic, speech)
+        app.simulate_key("y")
+        await wait_for(pilot, lambda: app.transcript.query(AssistantMessage) and idle(app) and app.voice.current.state.value == "idle" and app.transcript.query_one(AssistantMessage).reason == "complete", timeout=60)
+        await wait_for(pilot, lambda: recorder.loud_seconds() > 0.2, timeout=10)  # the short answer's tail, through the device's own latency
+        await recorder.stop()
+        answer = app.transcript.query_one(AssistantMessage)
+        (card,) = app.transcript.query(ToolCard)
+        text, state, call_id = answer.text, card.state, card.call_id
+        (connection,) = app.session._loopback.state.connections
+    assert state == "ok" and text == "echo returned: sample", (state, text)
+    assert [d["name"] for d in connection.setup["tools"][0]["functionDeclarations"]] == ["echo"]
+    assert [r["id"] for frame in connection.tool_frames for r in frame["toolResponse"]["functionResponses"]] == [call_id]
+    assert recorder.loud_seconds() > 0.2  # the spoken answer (the question echoed back) reached the speaker's sink
+
+
+@pytest.mark.usefixtures("isolated")
+async def test_a_barge_in_during_a_live_call_through_pulseaudio_cancels_it_and_its_card_says_so(pulse, tmp_path, monkeypatch):
+    """The talk key while the approved `wait` runs: Live withdraws the call (`toolCallCancellation`),
+    rtchat cancels it at the MCP server, the card says cancelled, and no `toolResponse` is sent."""
+    from rtchat.ui.widgets.transcript.messages import AssistantMessage
+    from rtchat.ui.widgets.transcript.tool_card import ToolCard
+    from tests.support.ui import idle, ready, wait_for
+    from tests.support.voice_tools import voice_tools_app
+
+    monkeypatch.setenv("GEMINI_API_KEY", "k")
+    mic, _ = pulse
+    speech = speech_wav(tmp_path, "Wait for me.")
+    app = voice_tools_app(tmp_path, "gemini/tools", "websocket", ("wait",))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        await asked_aloud(pilot, mic, speech)
+        app.simulate_key("y")
+        (card,) = app.transcript.query(ToolCard)
+        await wait_for(pilot, lambda: card.state == "running", timeout=60)
+        app.simulate_key("f3")  # the talk key while the call runs: a barge-in
+        await wait_for(pilot, lambda: card.state == "cancelled" and idle(app), timeout=60)
+        await wait_for(pilot, lambda: bool(app.voice.current.link.withdrawn), timeout=60)
+        withdrawn = set(app.voice.current.link.withdrawn)
+        reason = app.transcript.query_one(AssistantMessage).reason
+        (connection,) = app.session._loopback.state.connections
+    assert reason == "interrupted" and withdrawn == {card.call_id}
+    assert connection.tool_frames == []  # nothing was sent for the withdrawn call

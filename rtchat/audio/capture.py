@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from rtchat.audio.pcm import SILENCE_DBFS, level_dbfs
+from rtchat.audio.pcm import SILENCE_DBFS, SPEECH_THRESHOLD_DBFS, level_dbfs
 from rtchat.audio.resample import Resampler
 from rtchat.audio.sources import AudioSource
 
@@ -26,6 +26,7 @@ class Capture:
         self.level_dbfs = SILENCE_DBFS
         self.gate_open = False
         self.sent_samples = 0  # at the source rate, since the gate last opened
+        self.speech_samples = 0  # of those, in blocks loud enough to be speech (SPEECH_THRESHOLD_DBFS)
         self._sinks: list[tuple[Resampler, Sink]] = []
         self._started = False
 
@@ -44,7 +45,7 @@ class Capture:
 
     def open_gate(self) -> None:
         self.gate_open = True
-        self.sent_samples = 0
+        self.sent_samples = self.speech_samples = 0
 
     def close_gate(self) -> None:
         self.gate_open = False
@@ -53,6 +54,11 @@ class Capture:
     def sent_seconds(self) -> float:
         return self.sent_samples / self.source.rate
 
+    @property
+    def speech_seconds(self) -> float:
+        """How much of what was sent was loud enough to be speech: silence alone is no turn."""
+        return self.speech_samples / self.source.rate
+
     def _on_block(self, samples: np.ndarray) -> None:
         self.level_dbfs = level_dbfs(samples)
         if self.on_level is not None:
@@ -60,5 +66,7 @@ class Capture:
         if not self.gate_open:
             return
         self.sent_samples += len(samples)
+        if self.level_dbfs > SPEECH_THRESHOLD_DBFS:
+            self.speech_samples += len(samples)
         for resampler, sink in self._sinks:
             sink(resampler.process(samples))

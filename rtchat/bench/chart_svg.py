@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from xml.sax.saxutils import escape
 
+from rtchat.bench import seed
 from rtchat.bench.chart_data import Panel, panels
 from rtchat.bench.result import BenchResult
 from rtchat.bench.scale import Scale, tick_label
@@ -32,6 +33,10 @@ def render_svg(result: BenchResult) -> str:
         svg, height = panel_svg(panel, top)
         parts.append(svg)
         top += height
+    notes = figure_lines(result)
+    for index, line in enumerate(notes):
+        parts.append(f'<text x="{LEFT}" y="{top + 18 * (index + 1)}" fill="{"#222" if index == 0 or line.startswith("thinking") else "#444"}">{escape(line)}</text>')
+    top += 18 * len(notes) + (10 if notes else 0)
     title = escape(f"rtchat bench: {result.model} ({result.runs} runs per protocol)")
     height = top + 10
     return (
@@ -42,6 +47,28 @@ def render_svg(result: BenchResult) -> str:
         + "\n".join(parts)
         + "\n</svg>\n"
     )
+
+
+def figure_lines(result: BenchResult) -> list[str]:
+    """The passes' medians as text under the charts, each beside the seed's quoted figure."""
+    lines = []
+    thinking = result.thinking() or {}
+    if thinking:
+        lines.append(f"thinking pass ({result.thinking_model}): time to the first answer token, answer tok/s; seed quoted")
+        for budget, row in thinking.items():
+            ttft, rate = (row[key]["median"] if row[key] else None for key in ("ttft_ms", "tokens_per_s"))
+            quoted = seed.THINKING.get(budget, (None, None))
+            lines.append(f"  {budget}: {number(ttft)} ms, {number(rate)} tok/s   (seed: {number(quoted[0])} ms, {number(quoted[1])} tok/s)")
+    for name in result.available():
+        cache = result.cache(name)
+        if cache and cache["ttft_cold_ms"] and cache["ttft_warm_ms"]:
+            saving = "" if cache.get("input_saving") is None else f", input {cache['input_saving']:.0%} cheaper"
+            lines.append(f"cache pass, {name}: TTFT fresh {number(cache['ttft_cold_ms']['median'])} ms, repeated "
+                         f"{number(cache['ttft_warm_ms']['median'])} ms{saving}   (seed: {seed.CACHE_TTFT_MISS_MS:g} / "
+                         f"{seed.CACHE_TTFT_HIT_MS:g} ms, up to {seed.CACHE_INPUT_SAVING:.0%} off)")
+    if lines and result.loopback:
+        lines.append("measured on rtchat's loopback (a model of a server); seed figures quoted from the article")
+    return lines
 
 
 def panel_svg(panel: Panel, top: float) -> tuple[str, float]:

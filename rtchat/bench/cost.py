@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rtchat.bench.plan import CACHE_REPLY_LIMIT, Plan
+from rtchat.bench.plan import CACHE_REPLY_LIMIT, THINKING_ROWS, Plan
 from rtchat.bench.prefix import shared_prefix
 from rtchat.conversation import CHARS_PER_TOKEN
 from rtchat.events import Usage
 from rtchat.pricing import Price, format_usd
 
 REQUEST_OVERHEAD_TOKENS = 10  # role markers and framing around the prompt
+THINKING_BUDGET_TOKENS = 1024 + 4096 + 16_384  # one run of the thinking pass's budgets (off thinks none)
 
 
 @dataclass(frozen=True)
@@ -49,4 +50,8 @@ def estimate(plan: Plan, prompt: str, stop_after: int, interrupt_after: int) -> 
         cached = protocols * (1 + 2 * plan.runs)
         inputs += cached * (prompt_tokens + len(shared_prefix()) // CHARS_PER_TOKEN)
         output += cached * CACHE_REPLY_LIMIT
+    if plan.thinking_pass and protocols:
+        turns = 1 + THINKING_ROWS * plan.runs  # a warm-up, then each budget
+        inputs += turns * prompt_tokens
+        output += turns * CACHE_REPLY_LIMIT + plan.runs * THINKING_BUDGET_TOKENS  # every budget thought through to its end
     return Estimate(plan.turns(), inputs, output)

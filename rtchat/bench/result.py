@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, replace
 
+from rtchat.bench import seed
 from rtchat.bench.stats import Summary, median, percentile, summarize
 
 # Kinds of turn: "measured" streams up to the token limit, "interrupt" is cancelled after a
 # few tokens, "cache_cold"/"cache_warm" run with a fresh or a repeated long prefix.
 MEASURED, INTERRUPT, CACHE_COLD, CACHE_WARM = "measured", "interrupt", "cache_cold", "cache_warm"
+THINKING = "thinking"  # the thinking pass: one turn at one budget (Sample.budget)
 
 # The table's rows, in order: key, label, unit.
 METRICS: tuple[tuple[str, str, str], ...] = (
@@ -44,6 +46,8 @@ class Sample:
     cached_tokens: int | None = None
     done: str | None = None
     error: str | None = None
+    budget: str | None = None  # the thinking pass's row ("off", "1K", ...)
+    thinking_tokens: int | None = None  # the thinking pass: as the provider counted them, else the deltas that arrived
 
     @property
     def itl_p50_ms(self) -> float | None:
@@ -73,6 +77,12 @@ class BenchResult:
     protocols: list[ProtocolStatus]
     samples: list[Sample] = field(default_factory=list)
     seconds: float = 0.0
+    thinking_model: str | None = None  # the thinking pass's model, None: no pass
+    thinking_protocol: str | None = None
+    thinking_skipped: str | None = None  # why the pass did not run
+    input_price: tuple[float, float] | None = None  # $ per million input tokens, fresh and cached; None: unknown
+    price_note: str = ""
+    loopback: bool = False  # the figures came from rtchat's loopback (a model of a server, not a server)
 
     def available(self) -> list[str]:
         return [status.name for status in self.protocols if status.available]
@@ -105,7 +115,7 @@ class BenchResult:
         if not cold and not warm:
             return None
         reported = [s.cached_tokens for s in warm if s.cached_tokens is not None]
-        return {
+        cache = {
             "ttft_cold_ms": _dict(summarize(s.ttft_ms for s in cold)),
             "ttft_warm_ms": _dict(summarize(s.ttft_ms for s in warm)),
             "input_tokens": median([s.input_tokens for s in warm if s.input_tokens is not None]),
@@ -113,6 +123,35 @@ class BenchResult:
             "cached_tokens_warm": median(reported),
             "reported": bool(reported),
         }
+        return cache | self._input_costs(cold, warm)
+
+    def _input_costs(self, cold: list[Sample], warm: list[Sample]) -> dict:
+        """The input's price, fresh vs repeated prefix (median turn of each), and the share saved."""
+        if self.input_price is None:
+            return {"input_cost_fresh_usd": None, "input_cost_repeated_usd": None, "input_saving": None}
+        fresh = median([self._input_usd(s) for s in cold if s.input_tokens is not None])
+        repeated = median([self._input_usd(s) for s in warm if s.input_tokens is not None])
+        saving = 1 - repeated / fresh if fresh and repeated is not None else None
+        return {"input_cost_fresh_usd": fresh, "input_cost_repeated_usd": repeated, "input_saving": saving}
+
+    def _input_usd(self, sample: Sample) -> float:
+        full, cached_price = self.input_price
+        cached = min(sample.cached_tokens or 0, sample.input_tokens or 0)
+        return ((sample.input_tokens - cached) * full + cached * cached_price) / 1e6
+
+    def thinking(self) -> dict[str, dict] | None:
+        """Per budget row: time to the first answer token, the answer's tokens/s, thinking tokens."""
+        if self.thinking_model is None:
+            return None
+        rows = {}
+        for budget in dict.fromkeys(s.budget for s in self.samples if s.kind == THINKING):
+            turns = [s for s in self.samples if s.kind == THINKING and s.budget == budget and s.error is None]
+            rows[budget] = {
+                "ttft_ms": _dict(summarize(s.ttft_ms for s in turns)),
+                "tokens_per_s": _dict(summarize(s.tokens_per_s for s in turns)),
+                "thinking_tokens": median([s.thinking_tokens for s in turns if s.thinking_tokens is not None]),
+            }
+        return rows
 
     def late_tokens(self, protocol: str) -> Summary | None:
         """Tokens still delivered after cancel() on the interrupt turns (0 = stopped at once)."""
@@ -136,6 +175,9 @@ class BenchResult:
             "seconds": round(self.seconds, 3),
             "protocols": {s.name: {"available": s.available, "reason": s.reason, "setup": s.setup} for s in self.protocols},
             "summary": self.summary(),
+            "thinking": {"model": self.thinking_model, "protocol": self.thinking_protocol, "skipped": self.thinking_skipped, "budgets": self.thinking()},
+            "figures_from": "the loopback (rtchat's model of a server)" if self.loopback else self.model,
+            "seed": seed.as_json(),
             "samples": [asdict(s) for s in self.samples],
         }
 

@@ -20,15 +20,18 @@ from rtchat.bench.plan import (
     STOP_AFTER,
     Plan,
     cache_model_for,
+    thinking_model_for,
 )
 from rtchat.bench.prefix import fresh_prefix, shared_prefix
 from rtchat.bench.probe import Probe, probe_turn
 from rtchat.bench.protocols import ProtocolRunner, runner_for
+from rtchat.bench.thinking import BUDGETS, ThinkingProbe, probe_answer
 from rtchat.bench.result import (
     CACHE_COLD,
     CACHE_WARM,
     INTERRUPT,
     MEASURED,
+    THINKING,
     BenchResult,
     ProtocolStatus,
     Sample,
@@ -39,6 +42,7 @@ from rtchat.conversation import Conversation
 from rtchat.errors import UnavailableFailure
 from rtchat.events import ErrorKind
 from rtchat.metrics import gaps_ms, tokens_per_second
+from rtchat.pricing import price_for
 from rtchat.session import Session
 from rtchat.target import Target
 
@@ -61,6 +65,7 @@ async def run_bench(
     stop_after: int = STOP_AFTER,
     interrupt_after: int = INTERRUPT_AFTER,
     cache_pass: bool = True,
+    thinking_pass: bool = False,
 ) -> BenchResult:
     """Measure `model` over each protocol `runs` times; protocols that cannot run are reported, not raised."""
     ref = parse_model_ref(model)
@@ -68,12 +73,12 @@ async def run_bench(
         async with loopback_process() as root:
             wire = config.catalog.provider("loopback").wire
             url = root + "/v1" if wire in ("openai_chat", "openai_responses") else root
-            return await _Bench(config, model, prompt, runs, stop_after, interrupt_after, cache_pass, on_progress).run(list(protocols), url)
-    return await _Bench(config, model, prompt, runs, stop_after, interrupt_after, cache_pass, on_progress).run(list(protocols), base_url)
+            return await _Bench(config, model, prompt, runs, stop_after, interrupt_after, cache_pass, on_progress, thinking_pass).run(list(protocols), url)
+    return await _Bench(config, model, prompt, runs, stop_after, interrupt_after, cache_pass, on_progress, thinking_pass).run(list(protocols), base_url)
 
 
 class _Bench:
-    def __init__(self, config, model, prompt, runs, stop_after, interrupt_after, cache_pass, on_progress) -> None:
+    def __init__(self, config, model, prompt, runs, stop_after, interrupt_after, cache_pass, on_progress, thinking_pass=False) -> None:
         self.config = config
         self.model = model
         self.prompt = prompt
@@ -81,6 +86,7 @@ class _Bench:
         self.stop_after = stop_after
         self.interrupt_after = interrupt_after
         self.cache_pass = cache_pass
+        self.thinking_pass = thinking_pass
         self.on_progress = on_progress or (lambda done, total, label: None)
         self.done = 0
         self.total = 0
@@ -93,6 +99,7 @@ class _Bench:
         try:
             target = await resolver.resolve(self.model, base_url)
             cache_target = await resolver.resolve(cache_model_for(self.model), base_url) if self.cache_pass else None
+            thinking_target = await resolver.resolve(thinking_model_for(self.model), base_url) if self.thinking_pass else None
             statuses = [self._status(resolver, target, name) for name in protocols]
         finally:
             await resolver.aclose()
@@ -100,12 +107,26 @@ class _Bench:
             self.model, self.prompt, self.runs, self.stop_after, self.interrupt_after,
             cache_target.ref if cache_target else None, statuses,
         )
+        result.loopback = target.provider.id == "loopback"
+        price = price_for(str(cache_target.ref if cache_target else target.ref), self.config.prices)
+        if price is not None:
+            result.input_price = (price.input, price.input if price.cached_input is None else price.cached_input)
+            result.price_note = price.note
         runners = {s.name: runner_for(s.name) for s in statuses if s.available}
-        self.total = Plan(tuple(runners), self.runs, self.cache_pass).turns()
+        if thinking_target is not None and thinking_target.info.thinking is False:  # None (unknown): tried, the turns tell
+            result.thinking_skipped = f"{thinking_target.ref} has no thinking budget or effort (catalog)"
+            thinking_target = None
+        self.total = Plan(tuple(runners), self.runs, self.cache_pass, thinking_target is not None).turns()
         await self._warm_up(result, runners, target)
         await self._measure(result, runners, target)
         if cache_target is not None:
             await self._cache_pass(result, runners, cache_target)
+        if thinking_target is not None:
+            runner = next((r for r in runners.values() if r.unavailable_reason(thinking_target) is None), None)
+            if runner is None:
+                result.thinking_skipped = f"{thinking_target.ref} offers none of the protocols measured"
+            else:
+                await self._thinking_pass(result, runner, thinking_target)
         result.seconds = time.perf_counter() - began
         return result
 
@@ -176,6 +197,25 @@ class _Bench:
                 await self._record(result, runners, name, CACHE_WARM, run, target, self._conversation(shared_prefix()), CACHE_REPLY_LIMIT)
         result.samples = [s for s in result.samples if s.kind != "cache_prime"]
 
+    async def _thinking_pass(self, result: BenchResult, runner: ProtocolRunner, target: Target) -> None:
+        """Each budget in turn, `runs` times, over one protocol; a fresh session per turn, as everywhere."""
+        result.thinking_model, result.thinking_protocol = str(target.ref), runner.name
+        self._step(runner.name, "thinking warm-up")
+        await self._thinking_turn(runner, target, "off")  # the model's first turn pays its one-off costs unmeasured
+        for run in range(self.runs):
+            for label, effort in BUDGETS:
+                self._step(runner.name, f"thinking {label} {run + 1}/{self.runs}")
+                result.samples.append(thinking_sample(runner.name, label, run, await self._thinking_turn(runner, target, effort)))
+
+    async def _thinking_turn(self, runner: ProtocolRunner, target: Target, effort: str) -> ThinkingProbe:
+        """Run to the end when the answer is short (usage, with its thinking tokens, comes last)."""
+        session = Session(self.config)
+        try:
+            session.client_for(target.base_url)  # outside the timing, as in _turn
+            return await probe_answer(lambda: session.turn(target, self._conversation(), effort=effort, protocol=runner.name), CACHE_REPLY_LIMIT)
+        finally:
+            await session.aclose()
+
     async def _record(self, result, runners, name, kind, run, target, conversation, limit) -> None:
         if name not in runners:
             return
@@ -213,6 +253,15 @@ def to_sample(protocol: str, kind: str, run: int, probe: Probe) -> Sample:
         done=probe.done,
         error=error,
     )
+
+
+def thinking_sample(protocol: str, budget: str, run: int, probe: ThinkingProbe) -> Sample:
+    error = probe.error.message if probe.error else None
+    if error is None and not probe.answer:
+        error = f"no answer tokens arrived (the turn ended: {probe.done})"
+    thought = probe.reasoning_tokens if probe.reasoning_tokens is not None else probe.thinking
+    return Sample(protocol=protocol, kind=THINKING, run=run, ttft_ms=probe.ttft_ms, tokens=len(probe.answer),
+                  tokens_per_s=probe.tokens_per_s, done=probe.done, error=error, budget=budget, thinking_tokens=thought)
 
 
 def bench_words(message: str) -> str:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from rtchat.bench import seed
 from rtchat.bench.result import METRICS, BenchResult
+from rtchat.loopback.shape import THINK_TIME_SCALE
 from rtchat.bench.stats import Summary
 
 LABEL_WIDTH = 24
@@ -48,10 +50,15 @@ def render_table(result: BenchResult) -> str:
         for key, label, unit in METRICS:
             rows.append([label, *(cell(result.metric(name, key), unit) for name in names)])
         rows.append(["tokens after cancel", *(_late(result.late_tokens(name)) for name in names)])
+        rows.append(["seed: latency (quoted)", *(seed.PROTOCOL_LATENCY.get(name, "-") for name in names)])
         lines += grid(rows)
         lines += _cache_lines(result, names)
     else:
         lines.append("no protocol could be measured")
+    lines += thinking_lines(result)
+    if result.loopback:
+        lines += ["", "every figure above came from rtchat's loopback: a model of a server (loopback/shape.py), not a provider; "
+                      "the seed's figures are quoted from the article, not measured here"]
     for status in result.protocols:
         if not status.available:
             lines.append(f"{status.name}: not available - {status.reason}")
@@ -78,12 +85,59 @@ def _cache_lines(result: BenchResult, names: list[str]) -> list[str]:
     rows.append(["TTFT, fresh prefix", *(cell(_summary(caches[n], "ttft_cold_ms"), "ms") for n in names)])
     rows.append(["TTFT, repeated prefix", *(cell(_summary(caches[n], "ttft_warm_ms"), "ms") for n in names)])
     rows.append(["tokens cached", *(_cached(caches[n]) for n in names)])
-    return lines + grid(rows)
+    if any(c and c.get("input_cost_fresh_usd") is not None for c in caches.values()):
+        rows.append(["input cost, fresh prefix", *(_usd(caches[n], "input_cost_fresh_usd") for n in names)])
+        rows.append(["input cost, repeated", *(_usd(caches[n], "input_cost_repeated_usd") for n in names)])
+        rows.append(["saving", *(_share(caches[n]) for n in names)])
+    lines += grid(rows)
+    if result.price_note:
+        lines.append(f"prices: {result.price_note}")
+    lines.append(
+        f"seed (DeepSeek V4, quoted): first byte {seed.CACHE_TTFT_MISS_MS:g} ms on a miss, {seed.CACHE_TTFT_HIT_MS:g} ms on a hit; "
+        f"up to {seed.CACHE_INPUT_SAVING:.0%} off cached input"
+    )
+    return lines
+
+
+def thinking_lines(result: BenchResult) -> list[str]:
+    """TTFT and tokens/s of the answer by thinking budget, the seed's figures beside them."""
+    if result.thinking_skipped:
+        return ["", f"thinking pass: not run - {result.thinking_skipped}"]
+    rows_by_budget = result.thinking()
+    if not rows_by_budget:
+        return []
+    lines = ["", f"thinking pass ({result.thinking_model} over {result.thinking_protocol}; time to the first answer token, not the first thought):"]
+    rows = [["budget", "TTFT", "answer tok/s", "thinking tokens", "seed TTFT", "seed tok/s"]]
+    for budget, row in rows_by_budget.items():
+        quoted = seed.THINKING.get(budget)
+        thought = row["thinking_tokens"]
+        rows.append([
+            budget, cell(_as_summary(row["ttft_ms"]), "ms"), cell(_as_summary(row["tokens_per_s"]), "tok/s"),
+            "-" if thought is None else f"{thought:,.0f}",
+            "-" if quoted is None else f"{number(quoted[0])} ms", "-" if quoted is None else f"{quoted[1]:g} tok/s",
+        ])
+    lines += grid(rows)
+    if result.loopback and str(result.thinking_model).partition("@")[2].find("scale=") < 0:
+        lines.append(f"loopback/think runs the seed's shape at {THINK_TIME_SCALE:g}x its time (loopback/think@scale=1: the seed's own speed)")
+    return lines
+
+
+def _as_summary(data: dict | None) -> Summary | None:
+    return Summary(**data) if data else None
+
+
+def _usd(cache: dict | None, key: str) -> str:
+    value = cache and cache.get(key)
+    return "-" if value is None else f"${value:.6f}"
+
+
+def _share(cache: dict | None) -> str:
+    saving = cache and cache.get("input_saving")
+    return "-" if saving is None else f"{saving:.0%}"
 
 
 def _summary(cache: dict | None, key: str) -> Summary | None:
-    data = cache and cache.get(key)
-    return Summary(**data) if data else None
+    return _as_summary(cache and cache.get(key))
 
 
 def _cached(cache: dict | None) -> str:

@@ -28,6 +28,7 @@ def add_bench_parser(sub) -> None:
     bench.add_argument("--max-tokens", type=int, default=None, help="stop each measured turn after this many tokens (default 200)")
     bench.add_argument("--base-url", help="override the provider's base URL")
     bench.add_argument("--no-cache-pass", action="store_true", help="skip the repeated-prefix (prompt cache) pass")
+    bench.add_argument("--no-thinking-pass", action="store_true", help="skip the pass by thinking budget (off, 1K, 4K, 16K)")
     bench.add_argument("--json", dest="bench_json", action="store_true", help="print the raw samples and the summary as JSON")
     bench.add_argument("--chart", metavar="FILE.svg", help="also save the distributions as an SVG chart")
     bench.add_argument("-y", "--yes", action="store_true", help="do not ask before spending tokens on a paid provider")
@@ -59,7 +60,7 @@ def run_bench_command(args) -> int:
     except ValueError as exc:
         return fail(str(exc))
     if not is_free(provider.id, args.base_url or provider.base_url) and not args.yes:
-        plan = Plan(tuple(protocols), args.runs, not args.no_cache_pass)
+        plan = Plan(tuple(protocols), args.runs, not args.no_cache_pass, not args.no_thinking_pass)
         from rtchat.pricing import price_for  # deferred: the CLI imports this module for its parser; the bench loads when run
 
         price = price_for(f"{provider.id}/{ref.model}", config.prices)  # is_free said no: no FREE price
@@ -101,6 +102,7 @@ async def _bench(args, config, protocols: list[str], stop_after: int) -> int:
         result = await run_bench(
             config, args.bench_model, protocols, args.runs, args.prompt, progress,
             base_url=args.base_url, stop_after=stop_after, cache_pass=not args.no_cache_pass,
+            thinking_pass=not args.no_thinking_pass,
         )
     except (ValueError, RuntimeError, OSError) as exc:
         return fail(f"bench failed: {exc}", 1)

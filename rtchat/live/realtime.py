@@ -7,6 +7,7 @@ from urllib.parse import quote
 
 from rtchat.attachments import socket_problem
 from rtchat.config_rules import McpServer
+from rtchat.conversation import ToolResult
 from rtchat.events import Error, ErrorKind, Notice, ToolCallRequest
 from rtchat.live.connection import LiveConnection
 from rtchat.target import Target, auth_headers
@@ -56,6 +57,10 @@ class RealtimeConnection(LiveConnection):
 
     def take_approvals(self) -> list[ToolCallRequest]:
         return self.protocol.take_approvals()
+
+    def queue_tool_results(self, turn: SocketTurn, results: list[ToolResult]) -> bool:
+        """The outputs, and the answers to approval requests of the same response, before one `response.create`."""
+        return self.protocol.send_tool_results(results, turn.approval_answers)
 
     def turn_problem(self, turn: SocketTurn) -> Error | None:
         """A beta server has no field for image bytes: refuse its images (only now is its dialect known)."""

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 
 from aiohttp import web
 
+from .budget import thinking_budget
 from .pacing import (
     KEEPALIVE_COUNT,
     KEEPALIVE_INTERVAL,
@@ -191,7 +192,7 @@ class Exchange:
             mismatch = wire.tool_problem(body, conversation)
             if mismatch:
                 return self._error(wire, record, "bad_request", mismatch[0], param=mismatch[1])
-        script = write_script(spec.base, conversation, thinking=wire.wants_thinking(body))
+        script = write_script(spec.base, conversation, thinking=wire.wants_thinking(body), budget=thinking_budget(body))
         usage = Usage(conversation.input_tokens, self.state.prompt_cache.remember(spec.base, conversation, last_token_due(spec, script, record.started or clock())))
         if wire.wants_stream(request, body):
             return await self._stream(request, wire, record, spec, fault, script, usage)
@@ -215,7 +216,7 @@ class Exchange:
             record.outcome = "disconnected"
             return response
         renderer = wire.renderer(spec.name, record.request_json, script, usage)
-        schedule = Schedule(spec.rate, spec.ttft, origin=record.started or clock())
+        schedule = Schedule.for_answer(spec, script, usage.input_tokens, usage.cached_tokens, record.started or clock())
         await play(request, response, compose(renderer, script, fault, usage), schedule, record)
         return response
 
@@ -245,7 +246,7 @@ class Exchange:
         if action == "keepalive":
             await asyncio.sleep(KEEPALIVE_COUNT * KEEPALIVE_INTERVAL)
         if script.parts:
-            schedule = Schedule(spec.rate, spec.ttft, origin=record.started or clock())
+            schedule = Schedule.for_answer(spec, script, usage.input_tokens, usage.cached_tokens, record.started or clock())
             await asyncio.sleep(max(0.0, schedule.due(len(script.parts) - 1) - clock()))
         record.status = 200
         record.first_byte = clock()

@@ -249,8 +249,11 @@ class LiveServerSession:
         generation.task = asyncio.create_task(self._generate(generation))
 
     async def barge_in(self) -> None:
-        """Speech heard during an answer: stop generating, or (all of it sent) stop it playing, as Live does."""
-        if self.generation is not None and not self.generation.finishing:
+        """Speech heard during an answer: stop generating, withdraw the calls it waits on, or (all of
+        it sent) stop it playing, as Live does."""
+        if self.pending and self.generation is None:
+            await self.interrupt()  # `toolCallCancellation`
+        elif self.generation is not None and not self.generation.finishing:
             await self.interrupt()
         elif clock() < self.playing_until:
             self.playing_until = 0.0
@@ -338,7 +341,7 @@ class LiveServerSession:
         self.generation = None
 
     async def _speak(self) -> None:
-        last = next((t for t in reversed(self.turns) if t.role == "user"), None)
+        last = next((t for t in reversed(self.turns) if t.role == "user" and not t.parts), None)  # the user's words, not a tool step's responses
         audio = tone(0.3, OUTPUT_RATE) if last is None or not last.audio else resample(last.audio, self.audio_rate, OUTPUT_RATE)
         self.playing_until = clock() + len(audio) / 2 / OUTPUT_RATE  # sent faster than real time; heard until then
         for start in range(0, len(audio), AUDIO_CHUNK_BYTES):

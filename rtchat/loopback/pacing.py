@@ -17,7 +17,8 @@ from typing import Any, Protocol
 
 from aiohttp import web
 
-from .scripts import FLOOD_FRAMES, Fault, Script, Usage
+from .scripts import FLOOD_FRAMES, Fault, ModelSpec, Script, Usage, count_tokens
+from .shape import Shape, offset, prefill_seconds
 
 KEEPALIVE_INTERVAL = 0.1
 KEEPALIVE_COUNT = 10
@@ -119,7 +120,7 @@ def compose(renderer: Renderer, script: Script, fault: Fault | None, usage: Usag
         for index, frame in enumerate(renderer.token(kind, piece)):
             yield Send(frame, token=index == 0)  # transition frames ride with their token
         if kind == "thinking":
-            thinking_sent += 1
+            thinking_sent += count_tokens(piece)  # one, but for the think model's chunks
         else:
             answer_sent += 1
     if fire_at == len(script.parts) and (yield from _fire(action, renderer)):
@@ -152,16 +153,25 @@ def _fire(action: str | None, renderer: Renderer) -> Iterator[Action]:
 
 
 class Schedule:
-    """Token i is due at origin + ttft + i / rate (rate 0: immediately)."""
+    """Token i is due at origin + ttft + i / rate (rate 0: immediately), or on the model's shape
+    (`for_answer`: prefill by uncached input, thinking at its own rate; see shape.py)."""
 
-    def __init__(self, rate: float, ttft: float, origin: float):
+    def __init__(self, rate: float, ttft: float, origin: float, shape: Shape | None = None, thinking_parts: int = 0, per_part: int = 1):
         self.rate = rate
         self.ttft = ttft
         self.origin = origin
+        self.shape = shape or Shape(rate)
+        self.thinking_parts = thinking_parts
+        self.per_part = per_part  # thinking tokens per thinking part
+
+    @classmethod
+    def for_answer(cls, spec: ModelSpec, script: Script, input_tokens: int, cached_tokens: int, origin: float) -> "Schedule":
+        """The schedule of `script` from model `spec` for a prompt of `input_tokens`, `cached_tokens` of them cached."""
+        ttft = spec.ttft + prefill_seconds(spec.shape, input_tokens, cached_tokens)
+        return cls(spec.rate, ttft, origin, spec.shape, script.thinking_parts, script.thinking_chunk)
 
     def due(self, index: int) -> float:
-        spacing = index / self.rate if self.rate > 0 else 0.0
-        return self.origin + self.ttft + spacing
+        return self.origin + self.ttft + offset(self.shape, self.thinking_parts, index, self.per_part)
 
     def push_back(self, seconds: float) -> None:
         self.origin += seconds

@@ -38,6 +38,7 @@ from .vad import EnergyVad
 RATE = 24000
 AUDIO_CHUNK_BYTES = RATE * 2 // 10  # 100 ms per output_audio.delta
 ANSWER_TONE_SECONDS = 0.3
+LET_ME_CHECK = "Let me check. "  # what the `tools` model says aloud before its calls
 TRANSCRIPT_PIECE = 6  # characters per input_audio_transcription.delta
 WIRE = "openai_realtime"
 clock = time.monotonic
@@ -106,6 +107,13 @@ def is_tool_frame(kind: str | None, event: dict) -> bool:
     return kind == "conversation.item.create" and isinstance(event.get("item"), dict) and event["item"].get("type") in ("function_call", "function_call_output", "mcp_approval_response")
 
 
+def approval_required(server: dict) -> bool:
+    """A declared remote server's `require_approval` for its `search` tool."""
+    rule = server.get("require_approval")
+    never = ((rule or {}).get("never") or {}).get("tool_names", []) if isinstance(rule, dict) else []
+    return not (rule == "never" or "search" in never)
+
+
 class RealtimeServerSession:
     """One Realtime session: items, the audio input buffer, at most one response at a time.
 
@@ -121,6 +129,7 @@ class RealtimeServerSession:
         server: Any,
         *,
         audio_out: AudioOut | None = None,
+        audio_drained: Callable[[], Awaitable[None]] | None = None,
         close: Close | None = None,
         path: str = "/v1/realtime",
         dialect: str = "ga",
@@ -131,6 +140,8 @@ class RealtimeServerSession:
         self.path = path
         self._send_event = send_event
         self._audio_out = audio_out
+        self._audio_drained = audio_drained  # WebRTC: until the track has played out what was queued
+        self.step_audio: str | None = None  # WebRTC: a spoken tool step whose `output_audio_buffer.stopped` is held
         self._close = close
         self._send_lock = asyncio.Lock()
         self.session_id = new_id("sess")
@@ -498,14 +509,10 @@ class RealtimeServerSession:
         server = self.remote_mcp[0]
         arguments = json.dumps({"query": last_user.text}, separators=(",", ":"))
         await self.send("response.created", response=self._response_json(active, "in_progress"))
-        never = ((server.get("require_approval") or {}).get("never") or {}).get("tool_names", []) if isinstance(server.get("require_approval"), dict) else []
-        if server.get("require_approval") == "never" or "search" in never:
+        if not approval_required(server):
             text = await self._remote_call(active, server, arguments, None)
             return await self._say(active, f"search returned: {text}")
-        request = {"id": new_id("mcpr"), "type": "mcp_approval_request", "server_label": server["server_label"], "name": "search", "arguments": arguments}
-        self.approvals[request["id"]] = (server, arguments, None)
-        await self.send("response.output_item.added", response_id=active.id, output_index=0, item=request)
-        await self.send("response.output_item.done", response_id=active.id, output_index=0, item=request)
+        request = await self._ask_approval(active, server, arguments, 0)
         active.finishing = True
         response = self._response_json(active, "completed", None, usage_json(1, 0, 1))
         response["output"] = [request]
@@ -514,6 +521,14 @@ class RealtimeServerSession:
         if self.active is active:
             self.active = None
         return True
+
+    async def _ask_approval(self, active: ActiveResponse, server: dict, arguments: str, index: int) -> dict:
+        """An `mcp_approval_request` item for the remote `search` call; the answer comes as an item."""
+        request = {"id": new_id("mcpr"), "type": "mcp_approval_request", "server_label": server["server_label"], "name": "search", "arguments": arguments}
+        self.approvals[request["id"]] = (server, arguments, None)
+        await self.send("response.output_item.added", response_id=active.id, output_index=index, item=request)
+        await self.send("response.output_item.done", response_id=active.id, output_index=index, item=request)
+        return request
 
     async def _remote_call(self, active: ActiveResponse, server: dict, arguments: str, request_id: str | None) -> str:
         """The `mcp_call` item and its progress events; the fake server's deterministic result."""
@@ -539,6 +554,7 @@ class RealtimeServerSession:
         return True
 
     async def _respond(self, active: ActiveResponse) -> None:
+        await self._step_audio_stopped()
         if await self._remote_step(active):
             return
         conversation = self.conversation()
@@ -557,7 +573,7 @@ class RealtimeServerSession:
         await self.send("conversation.item.added", previous_item_id=self.items[-1].id if self.items else None, item=item)
         part = {"type": "audio", "transcript": ""} if audio_mode else {"type": "text", "text": ""}
         await self.send("response.content_part.added", **ids, part=part)
-        schedule = Schedule(self.spec.rate, self.spec.ttft, origin=active.record.started or clock())
+        schedule = Schedule.for_answer(self.spec, script, conversation.input_tokens, cached, active.record.started or clock())
         pieces = [piece for kind, piece in script.parts if kind != "thinking"]
         for index, piece in enumerate(pieces):
             if index == fire_at:
@@ -592,8 +608,14 @@ class RealtimeServerSession:
     async def _call_tools(self, active: ActiveResponse, calls: tuple[Call, ...], conversation: Conversation) -> None:
         """A response that asks for calls: each as a `function_call` item, its arguments in pieces,
         then `response.done` (completed) listing them; the client answers with outputs and
-        `response.create` (without one, no response starts)."""
+        `response.create` (without one, no response starts). Spoken, it says "Let me check."
+        first (transcript and audio)."""
         await self.send("response.created", response=self._response_json(active, "in_progress"))
+        if "audio" in active.modalities:
+            await self.send("response.output_audio_transcript.delta", **self._part_ids(active), delta=LET_ME_CHECK)
+            await self._speak(active, tone(ANSWER_TONE_SECONDS, RATE))
+            if self._audio_out is not None:
+                self.step_audio = active.id
         done: list[dict[str, Any]] = []
         for index, call in enumerate(calls):
             item = Item(new_id("item"), "tool", "", kind="function_call", call_id=call.id, name=call.name, arguments="")
@@ -611,6 +633,12 @@ class RealtimeServerSession:
             done.append(self.item_json(item))
             if active.record.first_byte is None:
                 active.record.first_byte = clock()
+        last_user = next((item for item in reversed(self.items) if item.role == "user"), None)
+        if self.remote_mcp and approval_required(self.remote_mcp[0]) and last_user is not None and not self.approvals and not conversation.tools.steps:
+            # Remote MCP beside function tools: the first response also asks to run the remote
+            # `search`, so the client answers approvals and outputs before one `response.create`.
+            arguments = json.dumps({"query": last_user.text}, separators=(",", ":"))
+            done.append(await self._ask_approval(active, self.remote_mcp[0], arguments, len(calls)))
         active.finishing = True
         response = self._response_json(active, "completed", None, usage_json(conversation.input_tokens, 0, len(calls)))
         response["output"] = done
@@ -619,9 +647,22 @@ class RealtimeServerSession:
         if self.active is active:
             self.active = None
 
-    async def _speak(self, active: ActiveResponse) -> None:
-        """The answer's audio: to the media track (WebRTC) or as base64 deltas (WebSocket)."""
-        audio = self.answer_audio()
+    async def _step_audio_stopped(self) -> None:
+        """WebRTC: a spoken tool step's `output_audio_buffer.stopped` is sent only now, when the
+        client's outputs have come back and its next response begins, once the track played the
+        step's audio out: the late order a real server's buffer can give (the stop arrives after
+        the client answered the calls), made certain, so a client that took that stop for the
+        end of the whole answer is caught."""
+        response_id, self.step_audio = self.step_audio, None
+        if response_id is None:
+            return
+        if self._audio_drained is not None:
+            await self._audio_drained()
+        await self.send("output_audio_buffer.stopped", response_id=response_id)
+
+    async def _speak(self, active: ActiveResponse, audio: bytes | None = None) -> None:
+        """The answer's audio (`audio`, else the answer's own): to the media track (WebRTC) or as base64 deltas (WebSocket)."""
+        audio = self.answer_audio() if audio is None else audio
         if self._audio_out is not None:
             await self.send("output_audio_buffer.started", response_id=active.id)
             await self._audio_out(audio)

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import WSMsgType, web
 
+from .budget import thinking_budget
 from .openai_chat import error_body
 from .openai_responses import OpenAIResponses, ResponsesStream
 from .pacing import Abort, Action, End, Pause, Schedule, Send, Stall, compose
@@ -123,11 +124,11 @@ class ResponsesSocket:
             mismatch = self.wire.tool_problem(body, conversation)
             if mismatch:
                 return await self.refuse(record, "bad_request", mismatch[0], param=mismatch[1])
-        script = write_script(spec.base, conversation, thinking=self.wire.wants_thinking(body))
+        script = write_script(spec.base, conversation, thinking=self.wire.wants_thinking(body), budget=thinking_budget(body))
         usage = Usage(conversation.input_tokens, self.state.prompt_cache.remember(spec.base, conversation, last_token_due(spec, script, record.started or clock())))
         record.status = 200
         stream = SocketResponsesStream(spec.name, body, script, reasons=self.wire.reasons(body))
-        schedule = Schedule(spec.rate, spec.ttft, origin=record.started or clock())
+        schedule = Schedule.for_answer(spec, script, usage.input_tokens, usage.cached_tokens, record.started or clock())
         await self.play(compose(stream, script, fault, usage), schedule, record)
 
     async def refuse(self, record: RequestRecord, kind: str, message: str, status: int | None = None, param: str | None = None) -> None:

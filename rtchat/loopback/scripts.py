@@ -15,6 +15,7 @@ import random
 import re
 from dataclasses import dataclass, field
 
+from .shape import THINK_TIME_SCALE, Shape, offset, think_shape
 from .tool_model import Call, Step, Tool, argument_pieces, next_reply
 
 TOKEN_PATTERN = re.compile(r"\S+\s*|\s+")
@@ -63,6 +64,11 @@ SHAPES: dict[str, str] = {
     "shape-table": "one Markdown table of 10,000 rows",
     "shape-code": "one fenced code block of 5,000 lines",
     "shape-line": "one paragraph of about 1 MB without a newline",
+}
+
+# Models shaped for `rtchat bench`'s passes: named directly, not served in the model list either.
+BENCH_MODELS: dict[str, str] = {
+    "think": "thinks for its whole budget (effort low/medium/high: 1,024/4,096/16,384 tokens, or the request's budget_tokens), then echoes and writes 300 tokens of lorem; TTFT and tokens/s follow the seed's shape at 1/10 of its time (think@scale=1: real time)",
 }
 
 # Models that never end or flood: for soaks and bounds tests. Not served in the model list either.
@@ -153,11 +159,17 @@ class ModelSpec:
     base: str
     rate: float  # tokens per second, 0 = as fast as possible
     ttft: float  # seconds before the first token
+    prefill: float = 0.0  # uncached input tokens read per second before the first token (0: free); see shape.py
+    think_rate: float = 0.0  # thinking tokens per second (0: as `rate`)
+
+    @property
+    def shape(self) -> Shape:
+        return Shape(self.rate, self.ttft, self.prefill, self.think_rate)
 
 
 def last_token_due(spec: ModelSpec, script: Script, origin: float) -> float:
-    """When a response started at `origin` sends its last part: TTFT, then the parts at the rate (0: at once)."""
-    return origin + spec.ttft + (max(0, len(script.parts) - 1) / spec.rate if spec.rate > 0 else 0.0)
+    """When a response started at `origin` sends its last part: TTFT, then the parts on the model's shape."""
+    return origin + spec.ttft + offset(spec.shape, script.thinking_parts, max(0, len(script.parts) - 1), script.thinking_chunk)
 
 
 def parse_model(name: str) -> ModelSpec:
@@ -165,10 +177,9 @@ def parse_model(name: str) -> ModelSpec:
     if not isinstance(name, str) or not name:
         raise ModelError("bad_request", "you must provide a model parameter")
     base, _, options = name.partition("@")
-    if base not in MODELS and base not in SHAPES and base not in SOAKS and base not in PROBES:
+    if base not in MODELS and base not in SHAPES and base not in SOAKS and base not in PROBES and base not in BENCH_MODELS:
         raise ModelError("not_found", f"The model `{name}` does not exist")
-    rate = DEFAULT_RATE.get(base, ECHO_RATE)
-    ttft_ms = 0.0
+    values: dict[str, float] = {}
     for option in filter(None, options.split(",")):
         key, eq, value = option.partition("=")
         if not eq:
@@ -177,13 +188,21 @@ def parse_model(name: str) -> ModelSpec:
             number = float(value)
         except ValueError:
             raise ModelError("bad_request", f"bad pacing option {option!r} in model `{name}`") from None
-        if key not in ("rate", "ttft") or number < 0 or number != number:
+        if key not in PACING_OPTIONS or number < 0 or number != number or (key == "scale" and number == 0):
             raise ModelError("bad_request", f"bad pacing option {option!r} in model `{name}`")
-        if key == "rate":
-            rate = number
-        else:
-            ttft_ms = number
-    return ModelSpec(name=name, base=base, rate=rate, ttft=ttft_ms / 1000.0)
+        values[key] = number
+    if "scale" in values and base != "think":
+        raise ModelError("bad_request", f"scale is the think model's option, not `{base}`'s")
+    shape = think_shape(values.get("scale", THINK_TIME_SCALE)) if base == "think" else Shape(DEFAULT_RATE.get(base, ECHO_RATE))
+    return ModelSpec(
+        name=name, base=base, rate=values.get("rate", shape.rate),
+        ttft=values["ttft"] / 1000.0 if "ttft" in values else shape.ttft,
+        prefill=values.get("prefill", shape.prefill), think_rate=values.get("think", shape.think_rate),
+    )
+
+
+# rate and think: tokens/s; ttft: ms; prefill: input tokens/s; scale: the think model's time, as a fraction of the seed's
+PACING_OPTIONS = ("rate", "ttft", "prefill", "think", "scale")
 
 
 # ---------------------------------------------------------------- conversations
@@ -288,14 +307,21 @@ class Script:
     thinking_after: str = ""  # a second thinking block, after the redacted one (Anthropic shows them apart)
     endless: bool = False  # the parts repeat forever: the answer never ends
     calls: tuple[Call, ...] = ()  # tool calls after the text; their arguments stream in pieces
+    thinking_chunk: int = 1  # thinking tokens per streamed part (the think model's 16K thoughts go in chunks, as providers send them)
     parts: tuple[tuple[str, str], ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        parts = [("thinking", piece) for piece in tokenize(self.thinking)]
+        thought = tokenize(self.thinking)
+        step = max(1, self.thinking_chunk)
+        parts = [("thinking", "".join(thought[index:index + step])) for index in range(0, len(thought), step)]
         parts += [("thinking", piece) for piece in tokenize(self.thinking_after)]
         parts += [(self.answer_kind, piece) for piece in tokenize(self.text)]
         parts += [(f"call:{index}", piece) for index, call in enumerate(self.calls) for piece in argument_pieces(call.arguments)]
         object.__setattr__(self, "parts", tuple(parts))
+
+    @property
+    def thinking_parts(self) -> int:
+        return sum(1 for kind, _ in self.parts if kind == "thinking")
 
     @property
     def block_break(self) -> int | None:
@@ -372,8 +398,12 @@ REFUSAL_TEXT = "I can't help with that. The loopback `refusal` model declines ev
 LENGTH_LIMIT_TOKENS = 8
 
 
-def write_script(base: str, conversation: Conversation, *, thinking: bool) -> Script:
-    """The script of model `base` for this conversation; `thinking` asks for visible reasoning."""
+def write_script(base: str, conversation: Conversation, *, thinking: bool, budget: int | None = None) -> Script:
+    """The script of model `base` for this conversation; `thinking` asks for visible reasoning,
+    `budget` is the thinking budget the request set (tokens; None: it set none)."""
+    if base == "think":
+        thought = think_text(DEFAULT_THINK_BUDGET if budget is None else budget) if thinking else ""
+        return Script(thinking=thought, text=think_answer(conversation), thinking_chunk=THINK_CHUNK)
     if base == "lorem":
         thought = (
             f"Turn {conversation.turn} asks for the long document. "
@@ -401,6 +431,23 @@ def write_script(base: str, conversation: Conversation, *, thinking: bool) -> Sc
         cut = "".join(tokenize(echo_text(conversation))[:LENGTH_LIMIT_TOKENS])
         return Script(thinking=thought, text=cut, stop="length")
     return Script(thinking=thought, text=echo_text(conversation))
+
+
+DEFAULT_THINK_BUDGET = 1024  # the think model's budget when the request names none
+THINK_CHUNK = 16  # thinking tokens per delta: 16K one-token frames would make the client's parsing the bottleneck
+
+
+THINK_ANSWER_TOKENS = 300  # long enough to time the answer's rate after a bench's 200 tokens
+
+
+def think_answer(conversation: Conversation) -> str:
+    """The echo, then the lorem document's opening: an answer long enough to have a rate."""
+    return echo_text(conversation) + "\n\n" + "".join(tokenize(lorem_text())[:THINK_ANSWER_TOKENS])
+
+
+def think_text(tokens: int) -> str:
+    """`tokens` loopback tokens of thinking, the same words every time."""
+    return " ".join(_WORDS[index * 7 % len(_WORDS)] for index in range(tokens))
 
 
 def tools_script(conversation: Conversation, *, thinking: bool) -> Script:

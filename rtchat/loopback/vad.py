@@ -2,7 +2,8 @@
 
 Deterministic and energy-based (the real servers use a model; tests need the
 same answer every run): a 20 ms frame is speech when its RMS is above the
-meter's -45 dBFS; speech starts at the first loud frame and stops after
+meter's -45 dBFS; speech starts at the first loud frame of a run of at least
+`min_speech_ms` (a shorter burst is ignored: never a turn of no speech) and stops after
 `silence_ms` of quiet frames. Positions are milliseconds of audio received in
 the session, as OpenAI's `audio_start_ms` / `audio_end_ms` are. Pure.
 """
@@ -22,11 +23,16 @@ class SpeechEdge:
     ms: int
 
 
+MIN_SPEECH_MS = 100  # a shorter burst (a click, a cough, the speaker's echo) is not speech: no turn, no barge-in
+
+
 class EnergyVad:
-    def __init__(self, rate: int, silence_ms: int = 500) -> None:
+    def __init__(self, rate: int, silence_ms: int = 500, min_speech_ms: int = MIN_SPEECH_MS) -> None:
         self.rate = rate
         self.silence_ms = silence_ms
+        self.min_speech_ms = min_speech_ms
         self.speaking = False
+        self._burst_start: int | None = None  # where the loud frames not yet long enough to be speech began
         self.heard_ms = 0  # audio received so far
         self._frame = max(1, int(rate * FRAME_SECONDS)) * 2  # bytes of one frame
         self._pending = b""
@@ -47,8 +53,13 @@ class EnergyVad:
                 self._quiet_ms = 0
                 self._last_loud_end = self.heard_ms
                 if not self.speaking:
-                    self.speaking = True
-                    edges.append(SpeechEdge(True, begin))
+                    self._burst_start = begin if self._burst_start is None else self._burst_start
+                    if self.heard_ms - self._burst_start >= self.min_speech_ms:
+                        self.speaking = True
+                        edges.append(SpeechEdge(True, self._burst_start))
+                        self._burst_start = None
+            elif not self.speaking:
+                self._burst_start = None  # the burst ended before it was long enough to be speech
             elif self.speaking:
                 self._quiet_ms += FRAME_MS
                 if self._quiet_ms >= self.silence_ms:

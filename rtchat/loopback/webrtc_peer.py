@@ -158,7 +158,7 @@ class LoopbackPeer:
         self.speaker.push(resample(to_float(pcm16_24k), SESSION_RATE, self.speaker.rate))
 
     async def _run_session(self) -> None:
-        self.session = RealtimeServerSession(self._send, self.model, self.state, audio_out=self._speak, close=self._hang_up, path=BETA_PATH if self.dialect == "beta" else PATH, dialect=self.dialect)
+        self.session = RealtimeServerSession(self._send, self.model, self.state, audio_out=self._speak, audio_drained=self.speaker.drained, close=self._hang_up, path=BETA_PATH if self.dialect == "beta" else PATH, dialect=self.dialect)
         await self.session.open()
         while True:
             message = await self._inbox.get()

@@ -38,6 +38,7 @@ from rtchat.store.records import (
 )
 from rtchat.store.schema import MIGRATIONS, SCHEMA_VERSION
 from rtchat.store.search import fts_query
+from rtchat.store.shares import ShareRecord
 from rtchat.store.tool_blocks import call_from_dict, round_from_dict, round_json
 from rtchat.store.writer import AnswerWriter
 
@@ -57,6 +58,7 @@ __all__ = [
     "MessageRecord",
     "Parent",
     "SearchHit",
+    "ShareRecord",
     "Store",
     "StoreError",
     "as_conversation",

@@ -20,7 +20,7 @@ from rtchat.answer import Answer
 from rtchat.attachments import Attachment, one_line_name
 from rtchat.conversation import ChatMessage, Conversation, has_words
 from rtchat.private_files import FILE_MODE, private_file, private_folder, tighten
-from rtchat.store import branches, chunks, tool_blocks
+from rtchat.store import branches, chunks, shares, tool_blocks
 from rtchat.store import search as fts
 from rtchat.store.branches import LEAF, Parent
 from rtchat.store.connection import BUSY_TIMEOUT_S, connect, connect_read_only, read_snapshot, write_transaction
@@ -258,6 +258,14 @@ class Store:
 
         message_id, prompt_id = self._write(insert)
         return AnswerWriter(self, conv_id, message_id, prompt_id, provider)
+
+    def add_share(self, conv_id: int, share: shares.ShareRecord) -> int:
+        """Record that frames of a screen, camera or file were shared in this conversation."""
+        return self._write(lambda conn: shares.insert_share(conn, conv_id, share))
+
+    def shares(self, conv_id: int) -> list[shares.ShareRecord]:
+        with self._read() as conn:
+            return shares.shares_of(conn, conv_id)
 
     def recover(self) -> int:
         """Mark answers left 'streaming' by a crash or kill as 'interrupted'; return how many.

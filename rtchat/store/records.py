@@ -252,5 +252,5 @@ def answer_row(answer: Answer, status: str) -> dict[str, Any]:
 def metrics_dict(metrics: Metrics | None) -> dict[str, Any]:
     if metrics is None:
         return {}
-    fields = ("connect_ms", "headers_ms", "ttft_ms", "total_ms", "tokens_per_s", "output_chunks", "attempts")
+    fields = ("connect_ms", "headers_ms", "ttft_ms", "total_ms", "tokens_per_s", "output_chunks", "attempts", "thinking_ms", "effort")
     return {name: getattr(metrics, name) for name in fields if getattr(metrics, name) is not None}

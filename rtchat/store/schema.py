@@ -11,6 +11,7 @@ import sqlite3
 from rtchat.store.connection import write_transaction
 from rtchat.store.errors import StoreError
 from rtchat.store.location import DATA_DIR_ENV
+from rtchat.store.shares import CREATE_SHARES, CREATE_SHARES_INDEX
 
 # Each entry migrates from version i to i+1 (PRAGMA user_version). Never edit a
 # shipped entry: old files are upgraded by replaying the ones they lack.
@@ -173,6 +174,9 @@ MIGRATIONS: list[list[str]] = [
                VALUES (new.id, new.names, new.arguments, new.output);
            END""",
     ],
+    # v9: what was shared with the model (screen, camera, video file) and how many frames went
+    # (see store/shares.py); the frames sent as a turn's image are that prompt's attachments.
+    [CREATE_SHARES, CREATE_SHARES_INDEX],
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
 
 CONNECT_TIMEOUT = 10.0
 CHANNEL = "oai-events"
+ICE_PWD = re.compile(r"^(a=ice-pwd:)[^\r\n]*", re.MULTILINE)
 
 OnEvent = Callable[[dict], None]
 OnAudio = Callable[[Any, int, int | None], None]  # samples (float32 mono), rate, timestamp
@@ -65,6 +67,11 @@ def ice_servers_from(config_entries: Sequence[Any]) -> list:
         elif isinstance(entry, dict) and entry.get("urls"):
             servers.append(RTCIceServer(urls=entry["urls"], username=entry.get("username"), credential=entry.get("credential")))
     return servers
+
+
+def redact_sdp(sdp: str) -> str:
+    """An SDP with its ICE password replaced: with the ufrag it would let a reader join the call."""
+    return ICE_PWD.sub(r"\1[redacted]", sdp)
 
 
 def describe_refusal(status: int, body: bytes) -> str:
@@ -139,12 +146,14 @@ class RealtimeCall:
             else:
                 form = {"sdp": (None, pc.localDescription.sdp, "application/sdp"), "session": (None, json.dumps(session), "application/json")}
                 body = {"files": form, "headers": headers}
+            self._log_offer(url, headers, pc.localDescription.sdp, session)
             try:
                 response = await client.post(url, **body, timeout=max(0.1, deadline - time.perf_counter()))
             except httpx.TimeoutException:
                 raise WebRTCError(f"no answer to the WebRTC offer within {timeout:g} s from {httpx.URL(url).host}") from None
             except httpx.TransportError as exc:
                 raise WebRTCError(f"could not reach {httpx.URL(url).host} to start the WebRTC call ({type(exc).__name__}: {exc})") from None
+            self._log_answer(response)
             if response.status_code not in (200, 201):
                 raise WebRTCError(describe_refusal(response.status_code, response.content), response.status_code, response.content, response.headers.get("location"))
             await pc.setRemoteDescription(RTCSessionDescription(sdp=response.text, type="answer"))
@@ -161,6 +170,19 @@ class RealtimeCall:
             raise
         self.connect_ms = (time.perf_counter() - began) * 1000
         self._set_state(ConnectionState.OPEN)
+
+    def _log_offer(self, url: str, headers: dict[str, str], sdp: str, session: dict | None) -> None:
+        """`--debug`: the signalling POST as sent (headers redacted, ICE password out of the SDP)."""
+        if self.wire_log is None:
+            return
+        body: Any = {"sdp": redact_sdp(sdp), "session": session} if session is not None else redact_sdp(sdp)
+        self.wire_log.request("POST", url, headers, body)
+
+    def _log_answer(self, response: httpx.Response) -> None:
+        if self.wire_log is None:
+            return
+        self.wire_log.response(response.status_code, response.headers)
+        self.wire_log.write("answer", redact_sdp(response.text).replace("\r\n", "\n"))  # one log line: \n written as \\n
 
     @property
     def is_open(self) -> bool:

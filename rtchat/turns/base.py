@@ -164,7 +164,7 @@ class QueuedTurn:
                     if cost is not None:
                         self._answer.apply(cost)
                         yield cost
-                    item = self.clock.metrics()
+                    item = self.clock.metrics(effort=self.effort)
                 elif self.cancel_requested_at is not None and isinstance(item, ANSWER_EVENTS):
                     self._cut_short = True
                     continue  # queued before Ctrl-C but not yet shown: the answer stops at once

@@ -22,12 +22,12 @@ from collections.abc import Coroutine
 from typing import Any, Protocol
 
 from rtchat.config_rules import McpServer, NetworkSettings
-from rtchat.conversation import Conversation, ToolSpec
+from rtchat.conversation import Conversation, ToolCall, ToolSpec
 from rtchat.events import ANSWER_EVENTS, Done, Error, Event, Notice, ToolCallRequest
 from rtchat.target import Target
 from rtchat.turns.base import QueuedTurn
 from rtchat.turns.tool_steps import ToolRunner, step_limit_notice
-from rtchat.wire.openai_realtime import remote_call_events
+from rtchat.wire.openai_realtime import ASKED_INDEX, remote_call, remote_call_asked, remote_call_result
 
 DECLINED = "The user declined this tool call."
 
@@ -61,6 +61,7 @@ class SocketTurn(QueuedTurn):
         self.offered: tuple[ToolSpec, ...] = ()  # what the runner offered this turn (sent at session set-up)
         self.remote: tuple[McpServer, ...] = ()  # MCP servers the provider reaches itself (Realtime GA)
         self.approvals: list[ToolCallRequest] = []  # remote calls the response ended asking the user about
+        self.approval_answers: list[tuple[str, bool]] = []  # the user's answers, sent with the step's function outputs
         self.wants_tools = False  # the response just read ended asking for calls: the producer runs them
         self.running_tools = False  # the calls are being approved and run: no response is on the socket
         self.running_calls: tuple[str, ...] = ()  # the ids of the step's calls being run
@@ -95,25 +96,34 @@ class SocketTurn(QueuedTurn):
                 self.finish(step_limit_notice(steps), Done("length"))
                 return
             steps += 1
+            calls = [call for call in self.received_answer().tool_calls if not remote_call(call)]  # rtchat's to run
+            declined: list[Event] = []
             if self.approvals:
-                answers = await self._approve_remote(self.tools)
+                self.approval_answers, declined = await self._approve_remote(self.tools)
                 if self.finished.is_set() or self.cancel_requested_at is not None:
                     self.finish(Done("interrupted"))
                     return
-                await self.connection.send_approvals(self, answers)
-                continue
-            await self._run_tools(self.tools)
+                if not calls:
+                    await self.connection.send_approvals(self, self.approval_answers)
+                    self._put_all(declined)
+                    continue
+            await self._run_tools(self.tools, calls)
             if self.finished.is_set() or self.cancel_requested_at is not None:
                 self.finish(Done("interrupted"))  # a runner that finished a call after Ctrl-C: its result stays here
                 return
-            await self.connection.send_tool_results(self)
+            self._put_all(declined)
+            await self.connection.send_tool_results(self)  # the outputs, any approval answers, one request to go on
+            self.approval_answers = []
 
-    async def _run_tools(self, tools: ToolRunner) -> None:
-        """The open step's calls, approved and run; the stall clock stops meanwhile (the
+    def _put_all(self, events: list[Event]) -> None:
+        for event in events:
+            self.put(event)
+
+    async def _run_tools(self, tools: ToolRunner, calls: list[ToolCall]) -> None:
+        """The open step's function calls, approved and run; the stall clock stops meanwhile (the
         server waits for us) and starts again from the results."""
         self.wants_tools = False
         self.wake.clear()
-        calls = self.received_answer().tool_calls
         self.running_tools, self.running_calls = True, tuple(call.id for call in calls)
         try:
             await tools.run(calls, self.put)
@@ -121,25 +131,28 @@ class SocketTurn(QueuedTurn):
             self.running_tools = False
         self.sent_at = self.progress_at = time.perf_counter()
 
-    async def _approve_remote(self, tools: ToolRunner) -> list[tuple[str, bool]]:
-        """Each remote call the server asks about, put to the user; a declined one shows as a
-        denied call (an approved one shows when the server sends its result)."""
+    async def _approve_remote(self, tools: ToolRunner) -> tuple[list[tuple[str, bool]], list[Event]]:
+        """Each remote call the server asks about, shown as a call and put to the user on its card;
+        the answers, and the results of the declined ones (denied: put once the step's function
+        calls are run, so they stay in the same step). An approved one's card takes the result
+        the server sends after it ran the call."""
         self.wants_tools = False
         self.wake.clear()
         requests, self.approvals = self.approvals, []
         answers: list[tuple[str, bool]] = []
+        declined: list[Event] = []
         self.running_tools = True
         try:
             for number, request in enumerate(requests):
+                self._put_all(remote_call_asked(ASKED_INDEX + number, request.id, request.name, request.server or "", request.arguments))
                 approve = await tools.approve_remote(request)  # type: ignore[attr-defined]
                 answers.append((request.id, approve))
                 if not approve:
-                    for event in remote_call_events(number, request.id, request.name, request.server or "", request.arguments, DECLINED, "denied"):
-                        self.put(event)
+                    declined.append(remote_call_result(request.id, request.name, request.server or "", DECLINED, "denied"))
         finally:
             self.running_tools = False
         self.sent_at = self.progress_at = time.perf_counter()
-        return answers
+        return answers, declined
 
     def _cancel_sent(self) -> None:
         if not self.sent:

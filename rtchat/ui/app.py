@@ -15,11 +15,12 @@ from dataclasses import replace
 from functools import partial
 from operator import attrgetter
 
-from textual import on
+from textual import events, on
 from textual.actions import ActionParseResult
 from textual.app import App, SuspendNotSupported
 from textual.dom import DOMNode
 
+from rtchat.audio.native_stderr import NativeStderr
 from rtchat.config import Config
 from rtchat.conversation import Conversation
 from rtchat.debuglog import WireLog
@@ -37,6 +38,7 @@ from rtchat.ui.screens.protocol_picker import ProtocolPicker
 from rtchat.ui.screens.search import SearchScreen
 from rtchat.ui.screens.theme_picker import ThemePicker
 from rtchat.ui.themes import DEFAULT_THEME, load_themes, theme_dirs
+from rtchat.ui.web_keys import is_web_driver, kept_by_browser, web_keymap
 
 
 CHAT_ACTIONS = frozenset(name.removeprefix("action_") for name in vars(ChatScreen) if name.startswith("action_"))
@@ -77,13 +79,25 @@ class RtChatApp(App[int]):
         store_history: bool = True,
         voice_devices: VoiceDevices | None = None,
         bench_runs: int = 3,
+        web: bool | None = None,
     ) -> None:
-        """`voice_devices` replaces the microphone and speaker (tests inject an array source)."""
+        """`voice_devices` replaces the microphone and speaker (tests inject an array source); `web`
+        forces browser-tab mode on or off (None: on under Textual's web driver, as `rtchat web` runs it)."""
         super().__init__()
+        self.web = is_web_driver(self.driver_class) if web is None else web
+        if is_web_driver(self.driver_class):
+            from rtchat.ui.web_driver import ServedWebDriver  # deferred: the web driver's modules load in a browser tab only
+
+            self.driver_class = ServedWebDriver  # the app also ends when the server's pipe closes
         keymap = read_keymap(config)
-        if keymap.keys != config.keys:  # an entry ignored, or an old id renamed: every screen sees what applies
-            config = replace(config, keys=keymap.keys)
+        keys = web_keymap(keymap.keys) if self.web else keymap.keys  # browser-safe keys under the user's own
+        if self.web:
+            keymap.warnings += kept_by_browser(keymap.keys)
+        if keys != config.keys:  # an entry ignored, an old id renamed, or a browser's key moved: every screen sees what applies
+            config = replace(config, keys=keys)
         self.keymap_warnings = keymap.warnings
+        self.early_keys: list[events.Key] | None = []  # typed before the input has the focus: kept for it
+        self.native_stderr: NativeStderr | None = None  # run_app's guard of descriptor 2 (none under Pilot)
         self.config = config
         self.requested_theme = theme
         self.theme_problems: list[str] = []
@@ -102,6 +116,29 @@ class RtChatApp(App[int]):
             default_namespace = self.chat
         return await super().run_action(action, default_namespace, namespaces)
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """A chat action is enabled as the chat screen says (the footer asks the app)."""
+        return self.chat.check_action(action, parameters) if action in CHAT_ACTIONS else True
+
+    @property
+    def is_web(self) -> bool:
+        """In a browser tab: under the web driver, or forced with `web=True` (tests, which run headless)."""
+        return self.web or super().is_web
+
+    async def on_event(self, event: events.Event) -> None:
+        """Keys that come before the chat's input has the focus wait for it: a browser tab (and a
+        quick typist) sends keys while the app still starts, and Textual dropped them on the
+        empty screen. `input_ready` hands them on, in order, ahead of any later key."""
+        if self.early_keys is not None and isinstance(event, events.Key) and not event.is_forwarded:
+            self.early_keys.append(event)
+            return
+        await super().on_event(event)
+
+    async def input_ready(self) -> None:
+        """The chat's input has the focus: the keys typed before now reach it."""
+        keys, self.early_keys = self.early_keys or [], None
+        for key in keys:
+            await super().on_event(key)
 
     def get_default_screen(self) -> ChatScreen:
         return self.chat
@@ -151,7 +188,7 @@ class RtChatApp(App[int]):
     @on(ConversationList.Resume)
     @on(SearchScreen.Resume)
     def _resume(self, event: ConversationList.Resume | SearchScreen.Resume) -> None:
-        self.chat.open_conversation(event.conversation_id)
+        self.chat.open_conversation(event.conversation_id, branch_of=getattr(event, "branch_of", None))
 
     @on(ConversationList.Deleted)
     def _deleted(self, event: ConversationList.Deleted) -> None:
@@ -211,7 +248,9 @@ def run_app(config: Config, model: str | None = None, protocol: str | None = Non
     if debug:
         session.wire_log = WireLog.create()
     app = RtChatApp(config, model=model, protocol=protocol, theme=theme, session=session)
-    result = app.run()
+    with NativeStderr(session.wire_log.write if session.wire_log is not None else None) as native:
+        app.native_stderr = native  # ALSA's lines off the screen; the voice status counts its underruns
+        result = app.run()
     if session.wire_log is not None:
         print(f"rtchat: the redacted wire log of this session is in {session.wire_log.path}")
     return app.return_code if app.return_code is not None else (result or 0)

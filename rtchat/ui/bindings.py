@@ -34,6 +34,10 @@ APP_BINDINGS = [
     Binding("ctrl+f", "search_history", "Search", id="search_history", priority=True, show=False),
     Binding("f6", "edit_system_prompt", "System prompt", id="edit_system_prompt", priority=True, show=False, tooltip="Show or change this conversation's system prompt (/system)"),
     Binding("f2", "copy_code_block", "Copy code block", id="copy_code_block", show=False, tooltip="Copy one code block of the focused (else the last) answer"),
+    Binding("ctrl+v,alt+v", "paste_image", "Paste image", id="paste_image", priority=True, show=False, key_display="ctrl+v", tooltip="Attach the clipboard's image (alt+v where the terminal keeps ctrl+v); without one, paste what rtchat copied"),
+    Binding("ctrl+s", "stop_sharing", "Stop sharing", id="stop_sharing", priority=True, tooltip="Stop sharing the screen, camera or file (shown only while sharing; ctrl+c twice too)"),
+    Binding("ctrl+s", "start_slash('share')", "Share", id="share", priority=True, show=False, tooltip="Share the screen, a camera or a video file with the model: puts /share in the input (Enter starts it)"),
+    Binding("f12", "pick_camera", "Camera", id="pick_camera", show=False, tooltip="The camera /share camera opens (the list is scanned again each time)"),
     Binding("f9", "run_bench", "Bench", id="run_bench", show=False, tooltip="Benchmark the protocols of the current model"),
 ]
 

@@ -53,15 +53,15 @@ def initial_protocol(ref: str, info: ModelInfo, remembered: dict[str, str], requ
     return "sse" if "sse" in info.protocols else (info.protocols[0] if info.protocols else "sse")
 
 
-def not_implemented_message(protocol: str, talk_key: str = "f3") -> str | None:
+def not_implemented_message(protocol: str, talk_key: str = "f3", protocol_key: str = "ctrl+n") -> str | None:
     if protocol in IMPLEMENTED_PROTOCOLS:
         return None
     if protocol == "webrtc":
         return (
             f"WebRTC in rtchat carries voice: press {talk_key} to talk and {talk_key} again to send. "
-            f"For typed messages switch to {' or '.join(PROTOCOL_NAMES[p] for p in IMPLEMENTED_PROTOCOLS)} with ctrl+n."
+            f"For typed messages switch to {' or '.join(PROTOCOL_NAMES[p] for p in IMPLEMENTED_PROTOCOLS)} with {protocol_key}."
         )
     return (
         f"the {PROTOCOL_NAMES.get(protocol, protocol)} transport is not implemented for text chat in this version of rtchat; "
-        f"{' and '.join(PROTOCOL_NAMES[p] for p in IMPLEMENTED_PROTOCOLS)} work. Press ctrl+n to switch protocol."
+        f"{' and '.join(PROTOCOL_NAMES[p] for p in IMPLEMENTED_PROTOCOLS)} work. Press {protocol_key} to switch protocol."
     )

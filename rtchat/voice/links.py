@@ -96,19 +96,29 @@ class ProtocolVoice:
         self.protocol.send_barge_in(heard_ms, self.webrtc)
         self._sent()
 
+    tools_at_setup = False  # True: the tools go in the session's setup (before `connect`), and other tools need a new session
+
     def offer_tools(self, tools: Sequence[ToolSpec]) -> bool:
-        """Tell the session of the conversation's tools; False: this link cannot offer them."""
+        """Tell the open session of the conversation's tools (an empty offer takes them all away);
+        False: this link cannot offer them."""
         if not isinstance(self.protocol, RealtimeProtocol):
-            return False  # Gemini Live fixes its tools at setup: not offered in voice yet
+            return False
         self.protocol.send(tools_update(tools, self.protocol.dialect))
         self.protocol.offered = tuple(tools)
         self._sent()
         return True
 
-    def send_tool_results(self, results: Sequence[ToolResult]) -> None:
-        """A step's outputs and the one `response.create` that makes the model go on."""
-        self.protocol.send_tool_results(results)
+    def send_tool_results(self, results: Sequence[ToolResult]) -> bool:
+        """A step's outputs and whatever makes the model go on (Realtime: one `response.create`);
+        False: nothing was left to send (the server withdrew every call)."""
+        sent = self.protocol.send_tool_results(results)
         self._sent()
+        return sent
+
+    @property
+    def withdrawn(self) -> set[str]:
+        """Call ids the server cancelled (Live's `toolCallCancellation`); Realtime withdraws none."""
+        return set()
 
     def _sent(self) -> None:
         raise NotImplementedError
@@ -267,8 +277,12 @@ class GeminiLiveLink(SocketLink):
     what comes back. When the server says it is going away between answers, the connection
     resumes the session with its handle, as it does for text turns.
 
-    A new session (voice opened on a conversation, or hands-free switched: Live fixes
-    activity detection at setup) is seeded with the conversation so far as
+    Tools are declared in `setup` too (`offer_tools` before `connect`); the model's
+    `toolCall` is answered with one `toolResponse`, and a `toolCallCancellation` shows
+    in `withdrawn` (the session cancels those calls at their servers).
+
+    A new session (voice opened on a conversation, hands-free switched or other tools:
+    Live fixes activity detection and tools at setup) is seeded with the conversation so far as
     `clientContent` turns with `turnComplete` false, so the next answer builds on them.
     Not the old session's handle: the Live docs do not say a resumed session may take
     a different `realtimeInputConfig`, and a fresh conversation has no handle at all."""
@@ -290,6 +304,18 @@ class GeminiLiveLink(SocketLink):
     @property
     def resumed(self) -> int:
         return self.connection.resumed
+
+    tools_at_setup = True  # Live fixes tools at `setup`, as it fixes instructions
+
+    def offer_tools(self, tools: Sequence[ToolSpec]) -> bool:
+        """Before `connect`: the tools go in `setup` as `functionDeclarations` (the connection
+        copies them into each setup it sends, a resumed one included)."""
+        self.connection.tools = tuple(tools)
+        return True
+
+    @property
+    def withdrawn(self) -> set[str]:
+        return self.protocol.decoder.cancelled
 
     async def connect(self) -> None:
         await super().connect()

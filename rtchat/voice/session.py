@@ -21,9 +21,16 @@ A barge-in (or Ctrl-C) while a call runs cancels it at its server and ends the t
 that comes back after that is dropped, never sent into the next response. Nothing spoken ever
 approves a call: approval is the Approver's (keys in the app, `--approve-tools` for ask).
 
+The tools are offered where the link takes them: Realtime in a `session.update` after the
+session's own, Gemini Live in its `setup` (so before `connect`); `set_tools` applies a /tools
+change to the open session, or says the link needs a new one (Live). A call the server
+withdraws (Live's `toolCallCancellation`, when the user cut in) is cancelled like a barge-in.
+
 Over WebRTC the answer's audio outlives `response.done` (the server streams
 it in real time on the track), so a turn ends when the server says its audio
-buffer stopped and our own playback has drained.
+buffer stopped and our own playback has drained. The stop of a tool step's own audio
+("let me check") is not that end, even when it arrives after the outputs were sent: the
+wire drops it (`RealtimeDecoder` knows which responses asked for calls).
 """
 
 from __future__ import annotations
@@ -38,9 +45,10 @@ import numpy as np
 
 from rtchat.audio.capture import Capture
 from rtchat.audio.jitter import JitterBuffer
-from rtchat.audio.pcm import level_dbfs, to_pcm16
+from rtchat.audio.pcm import SPEECH_THRESHOLD_DBFS, level_dbfs, to_pcm16
 from rtchat.audio.resample import Resampler
 from rtchat.answer import AnswerBuilder
+from rtchat.conversation import ToolSpec
 from rtchat.events import ErrorKind, ToolCallResult, ToolCallDelta, AnswerAudioStarted, AnswerAudioStopped, AudioChunk, Done, Error, Event, Notice, SpeechStarted, SpeechStopped, VOICE_SIGNALS
 from rtchat.metrics import TurnClock
 from rtchat.transports.websocket import ConnectionState
@@ -99,6 +107,7 @@ class VoiceSession:
         tools: ToolRunner | None = None,
     ) -> None:
         self.tools = tools
+        self.offered: tuple[ToolSpec, ...] = ()  # what the session was told it may call
         self.link = link
         self.capture = capture
         self.modalities = list(modalities)
@@ -164,21 +173,35 @@ class VoiceSession:
     async def start(self, open_microphone: bool = True) -> None:
         """Connect, configure push-to-talk, start playback, and open the microphone once."""
         self._loop = asyncio.get_running_loop()
+        if self.tools is not None:
+            self.offered = await self.tools.offer(self._emit)
+        if self.offered and self.link.tools_at_setup:
+            self.link.offer_tools(self.offered)  # Gemini Live: declared in the setup `connect` sends
         await self.link.connect()
         self.latency["connect_ms"] = self.link.connect_ms
         if self.link.dialect is None:
             await self._announced_dialect()
         self.link.voice_setup(self.modalities, self.instructions, self.transcribe, self.vad if self.hands_free else None)
-        if self.tools is not None:
-            offered = await self.tools.offer(self._emit)
-            if offered and not self.link.offer_tools(offered):
-                self._emit(Notice("this voice connection takes no tools yet (Gemini Live); the conversation goes on without them"))
-                self.tools = None
+        if self.offered and not self.link.tools_at_setup:
+            self.link.offer_tools(self.offered)  # Realtime: a `session.update` after the session's own
         self.speaker.start()
         if self.capture is not None and open_microphone:
             self.capture.start()
             if self.hands_free:
                 self.capture.open_gate()
+
+    async def set_tools(self, tools: ToolRunner | None) -> bool:
+        """/tools changed mid-session: the open session is told the new offer at once (Realtime:
+        a `session.update`; none left: `tools: []`). False: the link fixes its tools at setup
+        (Gemini Live), so the caller opens a new session, seeded with the conversation."""
+        offered = await tools.offer(self._emit) if tools is not None else ()
+        if offered != self.offered and self.link.tools_at_setup:
+            return False
+        self.tools = tools
+        if offered != self.offered:
+            self.offered = offered
+            self.link.offer_tools(offered)
+        return True
 
     async def _announced_dialect(self) -> None:
         """A WebRTC call learns the dialect from the session the server announces: wait for it (bounded;
@@ -270,6 +293,10 @@ class VoiceSession:
             await self._run(self.ptt.abandon())
             self._emit(Notice(f"nothing was said ({spoken * 1000:.0f} ms of audio); press the talk key, speak, then press it again"))
             return
+        if self.capture is not None and self.capture.speech_seconds < MIN_TURN_S:
+            await self._run(self.ptt.abandon())  # only silence: a "[0.0 s of audio]" turn would be sent and billed
+            self._emit(Notice(f"nothing was heard ({spoken:.1f} s of silence: the microphone stayed under {SPEECH_THRESHOLD_DBFS:.0f} dBFS); check the microphone, speak, then press the talk key again"))
+            return
         self.turn = VoiceTurn(TurnClock(started=released))
         self.buffer.flush()
         self.buffer.restart_count()
@@ -293,6 +320,19 @@ class VoiceSession:
 
     def _on_server_event(self, event: Event) -> None:
         """One decoded event from the link: the voice signals steer the session, the rest is the answer."""
+        self._steer(event)
+        self._stop_withdrawn_calls()
+
+    def _stop_withdrawn_calls(self) -> None:
+        """The server withdrew calls that are being approved or run (Live's `toolCallCancellation`):
+        they are cancelled at their servers and the answer ends interrupted; their cards say so."""
+        turn = self.turn
+        if turn is None or turn.ended or turn.tool_task is None or turn.tool_task.done():
+            return
+        if self.link.withdrawn.intersection(call.id for call in turn.calls.answer().tool_calls):
+            self._end_turn(Done("interrupted"), turn)
+
+    def _steer(self, event: Event) -> None:
         turn = self.turn
         if isinstance(event, AnswerAudioStopped) and turn is not None:
             turn.audio_stopped = True
@@ -361,7 +401,8 @@ class VoiceSession:
             self._end_turn(Done("error"), turn)
             return
         turn.audio_stopped = False  # the next response speaks again
-        self.link.send_tool_results(message.rounds[-1].results)
+        if not self.link.send_tool_results(message.rounds[-1].results):
+            self._end_turn(Done("interrupted"), turn)  # the server withdrew every call: nothing goes on
 
     def _cancel_tools(self, turn: VoiceTurn | None) -> None:
         """The turn ended while its calls ran: the runner cancels each at its server."""

@@ -8,6 +8,12 @@ events; this is what they are on Live, with no other provider's words in between
                               the server says `interrupted`)
   speech ends              -> `activityEnd` (manual activity detection: Live answers
                               by itself)
+  tool results             -> `toolResponse` (the answer goes on by itself)
+
+A `toolCall` ends a step, not the answer: the answer is still under way until its
+`turnComplete`. A `toolCallCancellation` means the user cut in while the calls ran
+(Live's activity handling withdraws them): the answer is over, and hands-free that
+is where speech started.
 
 Hands-free, Live's automatic activity detection decides the turns and says nothing
 of where speech starts or stops, so they are inferred as a server VAD would say
@@ -18,7 +24,10 @@ that mode). Pure: no I/O.
 
 from __future__ import annotations
 
-from rtchat.events import AudioChunk, Done, Event, Notice, SpeechStarted, SpeechStopped, TextDelta, Transcript, Usage
+from collections.abc import Sequence
+
+from rtchat.conversation import ToolResult
+from rtchat.events import AudioChunk, Done, Event, Notice, SpeechStarted, SpeechStopped, TextDelta, ToolCallDelta, Transcript, Usage
 from rtchat.wire.gemini_live import LiveProtocol, activity_end, activity_start
 
 
@@ -77,22 +86,39 @@ class LiveVoiceProtocol(LiveProtocol):
         """An activity start cuts the answer off; Live keeps what was said, so nothing to truncate."""
         self.send_speech_begins()
 
+    def send_tool_results(self, results: Sequence[ToolResult]) -> bool:
+        """The step's results in one `toolResponse`; the model then goes on speaking."""
+        sent = super().send_tool_results(results)
+        self.answering = sent
+        return sent
+
     # ---- received
 
     def receive_data(self, data: str | bytes) -> None:
+        withdrawn, going_away = len(self.decoder.cancelled), self.going_away
         super().receive_data(data)
+        if self.going_away and not going_away:  # goAway's notice: the link resumes the session quietly when the socket closes
+            self._events = [event for event in self._events if not (isinstance(event, Notice) and event.level == "info")]
         self._events = [signal for event in self._events for signal in self._voice(event)]
+        if len(self.decoder.cancelled) > withdrawn:
+            self._events += self._calls_withdrawn()
+
+    def _calls_withdrawn(self) -> list[Event]:
+        """The user cut in while the calls ran: the answer is over; hands-free, speech started."""
+        self.answering = False
+        if not self.hands_free or self.hearing:
+            return []
+        self.hearing = True
+        return [SpeechStarted()]
 
     def _voice(self, event: Event) -> list[Event]:
-        if isinstance(event, Notice) and event.level == "info":
-            return []  # goAway's notice: the link resumes the session quietly when the socket closes
         if isinstance(event, Transcript) and event.role == "user" and not event.final:
             event = Transcript("user", event.text, final=True)  # Live says the words of a speech as they are settled
         if isinstance(event, Usage):
             self._usage = event
             return []
         if isinstance(event, Done):
-            self.answering = False
+            self.answering = event.reason == "tool_use"  # a step's end: the answer goes on after the results
             usage, self._usage = self._usage, None
             ended = ([usage] if usage else []) + [event]
         else:
@@ -107,7 +133,7 @@ class LiveVoiceProtocol(LiveProtocol):
                 self._heard += ended
                 return started
             return ended + started
-        answer_part = isinstance(event, (AudioChunk, TextDelta)) or isinstance(event, Transcript) and event.role == "assistant"
+        answer_part = isinstance(event, (AudioChunk, TextDelta, ToolCallDelta)) or isinstance(event, Transcript) and event.role == "assistant"
         if answer_part and not self.answering:
             self.answering = True
             begun: list[Event] = [] if self.hearing else [SpeechStarted()]

@@ -16,6 +16,7 @@ refuses GA fields with `unknown_parameter` and vice versa.
 from __future__ import annotations
 
 import base64
+import time
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
@@ -253,17 +254,23 @@ def _ms(value: Any) -> int:
 
 
 REMOTE_INDEX = 10_000  # a remote MCP call's place in the fold, apart from the function calls streaming beside it
+ASKED_INDEX = 5_000  # after REMOTE_INDEX: the calls a turn shows for approval requests, apart from the ones the decoder shows
 REMOTE = (("remote_mcp", "1"),)
 
 
-def remote_call_events(index: int, item_id: str, name: str, server: str, arguments: str, output: str, status: str = "ok") -> list[Event]:
-    """A call a remote MCP server ran (or the user declined) in the vocabulary local calls use,
-    so the same card and history block show it: the call, its request, its result (closing it)."""
-    return [
-        ToolCallDelta(REMOTE_INDEX + index, item_id, name, arguments, REMOTE),
-        ToolCallRequest(item_id, name, server, arguments),
-        ToolCallResult(item_id, name, output, status != "ok", None, server, status),  # type: ignore[arg-type]
-    ]
+def remote_call_events(index: int, item_id: str, name: str, server: str, arguments: str, output: str, status: str = "ok", ms: float | None = None) -> list[Event]:
+    """A call a remote MCP server ran in the vocabulary local calls use, so the same card and
+    history block show it: the call, its request, its result (closing it; `ms`: how long it ran)."""
+    return remote_call_asked(index, item_id, name, server, arguments) + [remote_call_result(item_id, name, server, output, status, ms)]
+
+
+def remote_call_asked(index: int, item_id: str, name: str, server: str, arguments: str) -> list[Event]:
+    """A remote call shown before it has a result (an approval request: its card asks)."""
+    return [ToolCallDelta(REMOTE_INDEX + index, item_id, name, arguments, REMOTE), ToolCallRequest(item_id, name, server, arguments)]
+
+
+def remote_call_result(item_id: str, name: str, server: str, output: str, status: str = "ok", ms: float | None = None) -> ToolCallResult:
+    return ToolCallResult(item_id, name, output, status != "ok", ms, server, status)  # type: ignore[arg-type]
 
 
 def _mcp_error_text(error: object) -> str:
@@ -283,6 +290,31 @@ class _CallSeen:
 
     def __init__(self, index: int, call_id: str, item_id: str | None, named: bool) -> None:
         self.index, self.call_id, self.item_id, self.named, self.sent = index, call_id, item_id, named, ""
+
+
+class _RemoteCall:
+    """A remote MCP call the provider is running: its card (`card`: its own id, or the approval
+    request's whose card asked), the arguments shown so far, and when it began."""
+
+    __slots__ = ("index", "card", "name", "server", "started", "asked", "sent", "requested")
+
+    def __init__(self, index: int, card: str, name: str, server: str, started: float, asked: bool = False) -> None:
+        self.index, self.card, self.name, self.server, self.started, self.asked = index, card, name, server, started, asked
+        self.sent, self.requested = "", False
+
+    def arguments(self, whole: str) -> list[Event]:
+        """The part of `whole` not shown yet."""
+        if not whole.startswith(self.sent) or len(whole) == len(self.sent):
+            return []
+        delta, self.sent = whole[len(self.sent):], whole
+        return [ToolCallDelta(self.index, arguments=delta)]
+
+    def request(self) -> list[Event]:
+        """The call, whole, as it runs (once)."""
+        if self.requested:
+            return []
+        self.requested = True
+        return [ToolCallRequest(self.card, self.name, self.server, self.sent)]
 
 
 def _response_id(payload: dict) -> str | None:
@@ -310,6 +342,11 @@ class RealtimeDecoder:
         self.calls: list[_CallSeen] = []  # the function calls of the response now streaming
         self.approvals: list[ToolCallRequest] = []  # remote MCP calls waiting for the user (`mcp_approval_request` items)
         self._remote_seen: set[str] = set()  # mcp_call / approval items already shown (each item arrives twice)
+        self._asked: set[str] = set()  # approval requests handed to the turn: their calls' cards are shown already
+        self._remote_calls: dict[str, _RemoteCall] = {}  # mcp_call item id -> the call shown while the provider runs it
+        self._remote_count = 0
+        self.clock = time.perf_counter  # a remote call's running time, as local calls have theirs
+        self._steps: set[str] = set()  # responses that ended asking for calls: their audio's end is not the answer's
         self._tool_lists: dict[str, tuple[str, int | None]] = {}  # mcp_list_tools item id -> (server label, tools)
 
     def _call(self, call_id: object, item_id: object, name: object = None) -> tuple[_CallSeen, list[Event]]:
@@ -349,14 +386,58 @@ class RealtimeDecoder:
         arguments = arguments if isinstance(arguments, str) else ""
         if kind == "mcp_approval_request":
             self._remote_seen.add(item_id)
+            self._asked.add(item_id)
             self.approvals.append(ToolCallRequest(item_id, name, server, arguments))
             return []
         if item.get("output") is None and item.get("error") is None and item.get("status") == "in_progress":
-            return []  # announced: its result comes with the item's `.done`
+            return self._remote_begun(item)  # announced: its result comes with the item's `.done`
         self._remote_seen.add(item_id)
         error = item.get("error")
+        status = "error" if error else "ok"
         output = _mcp_error_text(error) if error else str(item.get("output") or "")
-        return remote_call_events(len(self._remote_seen), item_id, name, server, arguments, output, "error" if error else "ok")
+        call = self._remote_calls.pop(item_id, None)
+        ms = None if call is None else (self.clock() - call.started) * 1000
+        if call is None:
+            asked = item.get("approval_request_id")
+            if isinstance(asked, str) and asked in self._asked:  # the card its approval asked on takes the result
+                return [remote_call_result(asked, name, server, output, status, ms)]
+            self._remote_count += 1
+            return remote_call_events(self._remote_count, item_id, name, server, arguments, output, status, ms)
+        events = [] if call.asked else call.arguments(arguments) + call.request()
+        return events + [remote_call_result(call.card, name or call.name, server or call.server, output, status, ms)]
+
+    def _remote_begun(self, item: dict) -> list[Event]:
+        """A remote call the provider starts: its card (unless its approval's card shows it) grows
+        with the arguments and runs, with its running time, until the item's `.done`."""
+        item_id = item.get("id")
+        if not isinstance(item_id, str) or item_id in self._remote_seen or item_id in self._remote_calls:
+            return []
+        asked = item.get("approval_request_id")
+        name, server = str(item.get("name") or ""), str(item.get("server_label") or "")
+        if isinstance(asked, str) and asked in self._asked:
+            self._remote_calls[item_id] = _RemoteCall(0, asked, name, server, self.clock(), asked=True)
+            return []
+        self._remote_count += 1
+        call = self._remote_calls[item_id] = _RemoteCall(REMOTE_INDEX + self._remote_count, item_id, name, server, self.clock())
+        return [ToolCallDelta(call.index, item_id, name, "", REMOTE)]
+
+    def _remote_progress(self, kind: str, payload: dict) -> list[Event]:
+        """`response.mcp_call_arguments.*` grow the call's card; `response.mcp_call.in_progress` runs it."""
+        call = self._remote_calls.get(payload.get("item_id"))  # type: ignore[arg-type]
+        if call is None or call.asked:
+            return []
+        if kind == "response.mcp_call_arguments.delta" and isinstance(payload.get("delta"), str):
+            return call.arguments(call.sent + payload["delta"])
+        if kind == "response.mcp_call_arguments.done" and isinstance(payload.get("arguments"), str):
+            return call.arguments(payload["arguments"])
+        if kind == "response.mcp_call.in_progress":
+            return call.request()
+        return []
+
+    @property
+    def remote_ids(self) -> set[str]:
+        """Ids of remote items (MCP calls, approval requests, tool lists): never function calls."""
+        return self._remote_seen
 
     def _tool_list(self, kind: str, payload: dict) -> list[Event]:
         """`mcp_list_tools.*` and the `mcp_list_tools` item: one line per remote server listed."""
@@ -411,6 +492,8 @@ class RealtimeDecoder:
             return [SpeechStopped(_ms(payload.get("audio_end_ms")))]
         if kind == "output_audio_buffer.started":
             return [AnswerAudioStarted()]
+        if kind == "output_audio_buffer.stopped" and payload.get("response_id") in self._steps:
+            return []  # a tool step's "let me check" played out (maybe after rtchat sent the outputs): the answer goes on
         if kind in ("output_audio_buffer.stopped", "output_audio_buffer.cleared"):
             return [AnswerAudioStopped()]
         if kind == "conversation.item.truncated":
@@ -420,13 +503,15 @@ class RealtimeDecoder:
         if kind == "response.output_item.done":
             return self._remote_item(payload.get("item"))
         if kind.startswith(("response.mcp_call_arguments.", "response.mcp_call.")):
-            return []  # progress of a remote call: its item's `.done` carries the arguments and the result
+            return self._remote_progress(kind, payload)  # the item's `.done` carries the whole arguments and the result
         if kind == "response.output_item.added":
             item = payload.get("item") or {}
             if item.get("type") == "message":
                 self.current_item_id = item.get("id")
             if item.get("type") == "function_call":
                 return self._call_whole(item.get("call_id"), item.get("id"), item.get("name"), item.get("arguments"))
+            if item.get("type") == "mcp_call":
+                return self._remote_begun(item)
             return []
         if kind == "response.function_call_arguments.delta":
             seen, events = self._call(payload.get("call_id"), payload.get("item_id"))
@@ -467,6 +552,8 @@ class RealtimeDecoder:
             if status == "incomplete":
                 return events + [Done(INCOMPLETE_REASONS.get(details.get("reason", ""), "length"))]
             if status == "completed" and called:
+                if isinstance(response.get("id"), str):
+                    self._steps.add(response["id"])
                 return events + [Done("tool_use")]  # the model waits for the calls' outputs
             return events + [Done(done_reason(DONE_STATUS, status))]
         if kind == "error":
@@ -580,10 +667,16 @@ class RealtimeProtocol(FrameQueues):
         self.context.sent(conversation.messages)
         self.awaiting = True
 
-    def send_tool_results(self, results: Sequence[ToolResult]) -> bool:
-        """Every call's output of the response that asked, then ONE `response.create` to go on."""
+    def send_tool_results(self, results: Sequence[ToolResult], approvals: Sequence[tuple[str, bool]] = ()) -> bool:
+        """Every function call's output of the response that asked, the user's answers to its
+        approval requests (when it held both), then ONE `response.create` to go on. A remote
+        call's result is the provider's own: it never goes back as an output."""
+        remote = self.decoder.remote_ids
         for result in results:
-            self.send(function_call_output(result))
+            if result.call_id not in remote:
+                self.send(function_call_output(result))
+        for request_id, approve in approvals:
+            self.send(mcp_approval_response(request_id, approve))
         self.send(response_create())
         self.awaiting = True
         return True

@@ -4,8 +4,11 @@ The main suite (`pytest`, testpaths = tests) walks into this directory too: with
 variable nothing here is imported or collected, so it costs the main run nothing."""
 
 import os
+import platform
 
 import pytest
+
+from rtchat import __version__
 
 if os.environ.get("RTCHAT_INTEROP") != "1":
     collect_ignore_glob = ["test_*.py"]
@@ -73,7 +76,8 @@ def pytest_terminal_summary(terminalreporter):
     terminalreporter.write_sep("=", "interop pass table")
     from tests.interop.procs import VERSIONS
 
-    text = table() + "".join(f"\n\n{server}: {versions}" for server, versions in VERSIONS.items())
+    ran = {"rtchat (client)": f"rtchat {__version__}, Python {platform.python_version()}", **VERSIONS}
+    text = table() + "\n\nversions that ran:" + "".join(f"\n- {server}: {versions}" for server, versions in ran.items())
     terminalreporter.write_line(text)
     out = os.environ.get("RTCHAT_INTEROP_TABLE")
     if out:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import ast
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -19,9 +20,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.support.env import isolated_env, rtchat_cmd
 
+REPO = Path(__file__).resolve().parents[2]
 POLL_INTERVAL = 0.1  # seconds between readiness probes (a poll interval, not a synchronisation)
 # Credentials a server process must never see (LiteLLM would use them for real providers).
 PROVIDER_KEYS = ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "GEMINI_API_KEY", "GOOGLE_API_KEY", "DEEPSEEK_API_KEY",
@@ -34,6 +37,17 @@ def record_versions(server: str, python: Path, *packages: str) -> None:
     code = "import importlib.metadata as m, sys; print(', '.join(f'{p} {m.version(p)}' for p in sys.argv[1:]))"
     result = subprocess.run([str(python), "-c", code, *packages], capture_output=True, text=True, timeout=60)
     VERSIONS[server] = result.stdout.strip() or f"unknown ({result.stderr.strip()[-200:]})"
+
+
+def installed_bin(label: str, skip_var: str, bin_var: str, folder: str, program: str) -> Path:
+    """The bin folder of a server's virtualenv made by scripts/interop, or a skip that says why it is not there."""
+    reason = os.environ.get(skip_var)
+    if reason:
+        pytest.skip(f"{label}: {reason}")
+    path = Path(os.environ.get(bin_var, REPO / ".interop" / folder / "bin"))
+    if not (path / program).exists():
+        pytest.skip(f"{label} is not installed in {path} (scripts/interop installs it)")
+    return path
 
 
 def free_port() -> int:
@@ -202,14 +216,68 @@ def read_wire_requests(log: Path) -> list[tuple[str, str, dict]]:
     return requests
 
 
-def ask(home: Path, *args: str, timeout: float = 120, **env: str) -> Ask:
-    """`rtchat ask --jsonl --debug --no-history ARGS` as a real process with its own dirs; the wire log read back."""
-    result = subprocess.run(rtchat_cmd("ask", "--jsonl", "--debug", "--no-history", *args), env=isolated_env(home, **env),
+def ask(home: Path, *args: str, timeout: float = 120, history: bool = False, **env: str) -> Ask:
+    """`rtchat ask --jsonl --debug --no-history ARGS` as a real process with its own dirs; the wire log read back.
+    `history`: the turn is stored (so a later `--continue` in the same `home` finds it)."""
+    flags = ("--jsonl", "--debug") if history else ("--jsonl", "--debug", "--no-history")
+    result = subprocess.run(rtchat_cmd("ask", *flags, *args), env=isolated_env(home, **env),
                             capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
     events = [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
     logs = sorted((home / "state" / "logs").glob("wire-*.log"))
     wire = logs[-1] if logs else None
     return Ask(result.returncode, events, result.stderr, wire, read_wire_requests(wire) if wire else [])
+
+
+SOCKET_FRAME = re.compile(r"^\s*[\d.]+ ms  ws (sent|received)\s+(\{.*)$")
+
+
+def socket_frames(log: Path, direction: str) -> list[dict]:
+    """The JSON frames a `--debug` wire log shows going one way over a socket (`ws sent {...}`)."""
+    frames = []
+    for line in log.read_text().splitlines():
+        match = SOCKET_FRAME.match(line)
+        if match and match.group(1) == direction:
+            frames.append(json.loads(match.group(2)))
+    return frames
+
+
+@dataclass
+class RealtimeTruth:
+    text: str
+    usage: dict | None
+    errors: list[str]
+    types: list[str]
+
+
+def realtime_replay(url: str, frames: list[dict], headers: dict[str, str], within: float = 60) -> RealtimeTruth:
+    """Open the server's Realtime socket with its own client (aiohttp, not rtchat's), send the very frames
+    rtchat sent, and read what comes back until the response is done (or the socket closes)."""
+    import asyncio
+
+    import aiohttp
+
+    async def run() -> RealtimeTruth:
+        text, errors, types, usage = [], [], [], None
+        async with aiohttp.ClientSession(trust_env=False) as session:
+            async with session.ws_connect(url, headers=headers, timeout=aiohttp.ClientWSTimeout(ws_close=5)) as socket:
+                for frame in frames:
+                    await socket.send_str(json.dumps(frame))
+                async for message in socket:
+                    if message.type != aiohttp.WSMsgType.TEXT:
+                        break
+                    event = json.loads(message.data)
+                    types.append(event["type"])
+                    if event["type"] in ("response.output_text.delta", "response.text.delta"):
+                        text.append(event["delta"])
+                    elif event["type"] == "error":
+                        errors.append(event["error"]["message"])
+                    elif event["type"] == "response.done":
+                        u = event["response"].get("usage")
+                        usage = {"input_tokens": u["input_tokens"], "output_tokens": u["output_tokens"]} if u else None
+                        break
+        return RealtimeTruth("".join(text), usage, errors, types)
+
+    return asyncio.run(asyncio.wait_for(run(), within))
 
 
 def interrupt(home: Path, *args: str, after_texts: int = 3, **env: str) -> Ask:
@@ -234,6 +302,14 @@ def interrupt(home: Path, *args: str, after_texts: int = 3, **env: str) -> Ask:
             proc.wait()
     events = [json.loads(line) for line in lines + rest.splitlines() if line.strip()]
     return Ask(proc.returncode, events, err)
+
+
+def assert_interrupted(run: Ask) -> None:
+    """What SIGINT mid-stream must leave: exit 130, the turn done as interrupted, the partial answer kept."""
+    assert run.returncode == 130, run.stderr
+    assert run.events[-1] == {"type": "done", "reason": "interrupted"}
+    assert sum(1 for e in run.events if e["type"] == "text") >= 3 and run.text().strip()
+    assert "Traceback" not in run.stderr
 
 
 # ------------------------------------------------------------------ the server's own bytes

@@ -16,8 +16,8 @@ import httpx
 import pytest
 
 from tests.interop.procs import (
-    Sentinel, Server, ask, chat_reasoning, chat_truth, chat_usage_with_cache, free_port, interrupt, loopback_server, messages_truth,
-    record_versions, replay, responses_truth, responses_usage_with_cache, server_env,
+    assert_interrupted, Sentinel, Server, ask, chat_reasoning, chat_truth, chat_usage_with_cache, free_port, interrupt, loopback_server, messages_truth,
+    realtime_replay, record_versions, replay, responses_truth, responses_usage_with_cache, server_env, socket_frames,
 )
 
 REPO = Path(__file__).resolve().parents[2]
@@ -42,9 +42,16 @@ def config(loopback_port: int, master_key: str) -> str:
         "loop-lorem": {"model": "openai/lorem", "api_base": openai_base, "api_key": "loopback"},
         "loop-401": {"model": "openai/fault-401", "api_base": openai_base, "api_key": "loopback"},
         "loop-claude": {"model": "anthropic/echo", "api_base": anthropic_base, "api_key": "loopback"},
+        # Realtime aliases: LiteLLM's /v1/realtime relays to ws://…/v1/realtime?model=… on the loopback.
+        "loop-voice": {"model": "openai/echo", "api_base": openai_base, "api_key": "loopback"},
+        "loop-voice-long": {"model": "openai/lorem", "api_base": openai_base, "api_key": "loopback"},
+        "loop-voice-fault": {"model": "openai/fault-error-frame", "api_base": openai_base, "api_key": "loopback"},
+        "loop-voice-drop": {"model": "openai/fault-close-midreply", "api_base": openai_base, "api_key": "loopback"},
     }
+    realtime = {name for name in models if name.startswith("loop-voice")}
     body = {
-        "model_list": [{"model_name": name, "litellm_params": params} for name, params in models.items()],
+        "model_list": [{"model_name": name, "litellm_params": params, **({"model_info": {"mode": "realtime"}} if name in realtime else {})}
+                       for name, params in models.items()],
         "litellm_settings": {"telemetry": False, "num_retries": 0},
         # A failing deployment is not benched: the replay of a failed request must meet the same failure.
         "router_settings": {"disable_cooldowns": True},
@@ -206,10 +213,7 @@ def test_error_inside_a_responses_stream(proxy, tmp_path):
 def test_sigint_mid_stream_keeps_the_partial_answer_and_exits_130(proxy, tmp_path):
     run = interrupt(home(tmp_path), "-m", "litellm/loop-lorem", "--base-url", f"{proxy.url}/v1", "write",
                     LITELLM_API_KEY=proxy.key)
-    assert run.returncode == 130, run.stderr
-    assert run.events[-1] == {"type": "done", "reason": "interrupted"}
-    assert sum(1 for e in run.events if e["type"] == "text") >= 3 and run.text().strip()
-    assert "Traceback" not in run.stderr
+    assert_interrupted(run)
     # The hang-up travels through the proxy: the loopback sees its lorem stream end early.
     deadline = time.monotonic() + 30
     with httpx.Client(trust_env=False) as client:
@@ -221,6 +225,84 @@ def test_sigint_mid_stream_keeps_the_partial_answer_and_exits_130(proxy, tmp_pat
             assert time.monotonic() < deadline, f"the loopback still streams lorem 30 s after the interrupt: {lorem}"
             time.sleep(0.1)  # poll interval
     assert lorem[-1]["outcome"] == "disconnected"
+
+
+# ------------------------------------------------------------------ the realtime route (/v1/realtime)
+
+
+def realtime(proxy: Proxy, home_dir: Path, alias: str, *args: str, history: bool = False):
+    """`rtchat ask` over LiteLLM's realtime route with the `litellm-realtime` preset: a WebSocket, never SSE."""
+    flags = ("-m", f"litellm-realtime/{alias}", "--protocol", "websocket", "--base-url", f"{proxy.url}/v1")
+    return ask(home_dir, *flags, *args, history=history, LITELLM_API_KEY=proxy.key)
+
+
+def loopback_connections(proxy: Proxy) -> list[dict]:
+    with httpx.Client(trust_env=False, timeout=10) as client:
+        return client.get(f"http://127.0.0.1:{proxy.loopback_port}/loopback/stats").json()["connections"]
+
+
+@pytest.mark.route("realtime route: text turn over the WebSocket (litellm-realtime preset)")
+def test_realtime_text_turn_through_the_proxy_matches_its_own_frames(proxy, tmp_path):
+    run = realtime(proxy, home(tmp_path), "loop-voice", "interop over the realtime route")
+    assert run.returncode == 0, run.stderr
+    assert run.events[-1] == {"type": "done", "reason": "complete"}
+    assert run.requests == [], "nothing went over HTTP: the turn rode the socket"
+    log = run.wire_log.read_text()
+    assert f"ws        open ws://127.0.0.1:{proxy.port}/v1/realtime?model=loop-voice" in log and "'Authorization': '[redacted]'" in log
+    assert proxy.key not in log
+    sent = socket_frames(run.wire_log, "sent")
+    assert [f["type"] for f in sent][-2:] == ["conversation.item.create", "response.create"]
+    truth = realtime_replay(f"ws://127.0.0.1:{proxy.port}/v1/realtime?model=loop-voice", sent, proxy.bearer())
+    assert "interop over the realtime route" in truth.text and run.text() == truth.text
+    if truth.usage is not None:
+        assert run.usage("input_tokens", "output_tokens") == truth.usage
+    [*_, upstream] = [c for c in loopback_connections(proxy) if c["path"] == "/v1/realtime" and c["model"] == "echo"]
+    assert "response.create" in upstream["received"]
+
+
+@pytest.mark.route("realtime route: --continue (the earlier turn reaches the backend)")
+def test_realtime_continue_sends_the_earlier_turn_through_the_proxy(proxy, tmp_path):
+    first = realtime(proxy, home(tmp_path), "loop-voice", "first words", history=True)
+    assert first.returncode == 0, first.stderr
+    second = realtime(proxy, home(tmp_path), "loop-voice", "--continue", "second words", history=True)
+    assert second.returncode == 0, second.stderr
+    assert "second words" in second.text() and "(turn 2)" in second.text(), second.text()
+    creates = [f for f in socket_frames(second.wire_log, "sent") if f["type"] == "conversation.item.create"]
+    said = [part.get("text", "") for f in creates for part in f["item"].get("content", [])]
+    assert any("first words" in text for text in said) and any("second words" in text for text in said)
+
+
+@pytest.mark.route("realtime route: Ctrl-C relayed as response.cancel (exit 130, partial kept)")
+def test_realtime_sigint_is_relayed_to_the_backend_as_response_cancel(proxy, tmp_path):
+    run = interrupt(home(tmp_path), "-m", "litellm-realtime/loop-voice-long", "--protocol", "websocket", "--base-url", f"{proxy.url}/v1",
+                    "write long", LITELLM_API_KEY=proxy.key)
+    assert_interrupted(run)
+    deadline = time.monotonic() + 30
+    while True:  # the cancel travels client -> LiteLLM -> loopback; the loopback writes down what arrived
+        lorem = [c for c in loopback_connections(proxy) if c["model"] == "lorem" and c["path"] == "/v1/realtime"]
+        if lorem and "response.cancel" in lorem[-1]["received"]:
+            break
+        assert time.monotonic() < deadline, f"no response.cancel reached the backend within 30 s: {lorem}"
+        time.sleep(0.1)  # poll interval
+
+
+@pytest.mark.route("realtime route: upstream faults (error event mid-reply, socket dropped)")
+def test_realtime_upstream_error_event_is_one_error_with_the_partial_answer(proxy, tmp_path):
+    run = realtime(proxy, home(tmp_path), "loop-voice-fault", "fail midway please")
+    sent = socket_frames(run.wire_log, "sent")
+    truth = realtime_replay(f"ws://127.0.0.1:{proxy.port}/v1/realtime?model=loop-voice-fault", sent, proxy.bearer())
+    assert truth.errors, "the proxy relays the backend's error event"
+    assert run.returncode == 1 and run.events[-1] == {"type": "done", "reason": "error"}
+    assert run.text() == truth.text and run.text().strip(), "the 5 tokens before the fault are kept"
+    assert truth.errors[0] in run.error()["message"]
+
+
+@pytest.mark.route("realtime route: upstream faults (error event mid-reply, socket dropped)")
+def test_realtime_upstream_socket_dropped_mid_reply_is_an_error_not_a_hang(proxy, tmp_path):
+    run = realtime(proxy, home(tmp_path), "loop-voice-drop", "drop midway please")
+    assert run.returncode == 1, run.stderr
+    assert run.events[-1] == {"type": "done", "reason": "error"} and run.error() is not None
+    assert "Traceback" not in run.stderr
 
 
 @pytest.mark.route("nothing left 127.0.0.1 (sentinel proxy saw no request)")

@@ -3,7 +3,9 @@
 Run by the interop suite with the `transformers` virtualenv's Python (this file imports
 torch and transformers, which rtchat's own virtualenv does not have):
 
-    python tiny_model.py OUT_DIR
+    python tiny_model.py OUT_DIR [HEAD_DIM]
+
+HEAD_DIM (default 8) is the attention head size: vLLM's CPU attention takes 32 and up.
 
 Nothing is downloaded: the tokenizer is a word-level `tokenizers` model built from the
 sentences below, and the weights come from a seeded `torch.manual_seed`. Generation is
@@ -30,7 +32,7 @@ CHAT_TEMPLATE = (
 )
 
 
-def build(out: str) -> None:
+def build(out: str, head_dim: int = 8) -> None:
     words = sorted({word for sentence in SENTENCES for word in sentence.split()})
     vocab = {token: index for index, token in enumerate(SPECIAL + words)}
     core = Tokenizer(models.WordLevel(vocab=vocab, unk_token="<unk>"))
@@ -44,7 +46,7 @@ def build(out: str) -> None:
 
     torch.manual_seed(0)
     config = LlamaConfig(
-        vocab_size=len(vocab), hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=4,
+        vocab_size=len(vocab), hidden_size=4 * head_dim, intermediate_size=8 * head_dim, num_hidden_layers=2, num_attention_heads=4,
         num_key_value_heads=2, max_position_embeddings=2048, bos_token_id=vocab["<s>"], eos_token_id=vocab["</s>"],
         pad_token_id=vocab["<pad>"], tie_word_embeddings=True, initializer_range=0.5,  # wide weights: varied words
     )
@@ -59,4 +61,4 @@ def build(out: str) -> None:
 
 
 if __name__ == "__main__":
-    build(sys.argv[1])
+    build(sys.argv[1], *(int(arg) for arg in sys.argv[2:3]))

@@ -14,3 +14,14 @@ class Yes:
     async def decide(self, request):
         self.asked.append(request)
         return Decision.ONCE
+
+
+class Key:
+    """Presses `answer` for every call; `asked` keeps each request put to them."""
+
+    def __init__(self, answer: Decision) -> None:
+        self.answer, self.asked = answer, []
+
+    async def decide(self, request):
+        self.asked.append(request)
+        return self.answer

@@ -13,7 +13,7 @@ def make_app(**kwargs):
     return RtChatApp(load_config(), **kwargs)
 
 
-def loopback_app(monkeypatch, model: str):
+def loopback_app(monkeypatch, model: str, **kwargs):
     """The app with Anthropic, Gemini and an OpenAI Responses provider served by its own loopback
     (an empty base URL means the built-in loopback; the keys are dummies it accepts)."""
     from dataclasses import replace
@@ -28,7 +28,7 @@ def loopback_app(monkeypatch, model: str):
     providers["anthropic"] = replace(providers["anthropic"], base_url="")
     providers["gemini"] = replace(providers["gemini"], base_url="")
     providers["responses"] = replace(providers["openai"], id="responses", wire="openai_responses", base_url="")
-    return RtChatApp(config, model=model)
+    return RtChatApp(config, model=model, **kwargs)
 
 
 def answers(app) -> list[str]:

@@ -187,6 +187,41 @@ async def run_spoken_turn(voice, source, talk) -> list:
     return events
 
 
+async def spoken_exchange(voice, source, events: list, seen=None):
+    """Press, the WAV `source` played as the microphone to its end, release: the task that collects
+    the session's events into `events` (each also handed to `seen`) up to Done."""
+    import asyncio
+
+    from rtchat.events import Done
+
+    async def collect() -> None:
+        async for event in voice.events():
+            events.append(event)
+            if seen is not None:
+                seen(event)
+            if isinstance(event, Done):
+                return
+
+    collector = asyncio.create_task(collect())
+    await voice.start_talking()
+    voice.capture.start()
+    await source.finished.wait()
+    await voice.stop_talking()
+    return collector
+
+
+def loud_seconds_after(events: list, kind: type) -> float:
+    """How long the AudioChunks emitted after the first event of `kind` are loud (see `loud_seconds`)."""
+    from rtchat.events import AudioChunk
+
+    start = next(i for i, event in enumerate(events) if isinstance(event, kind))
+    chunks = [event for event in events[start:] if isinstance(event, AudioChunk)]
+    if not chunks:
+        return 0.0
+    pcm = np.frombuffer(b"".join(chunk.pcm for chunk in chunks), "<i2").astype(np.float32) / 32768
+    return loud_seconds(pcm, chunks[0].rate)
+
+
 @contextmanager
 def pulse_mic_and_speaker() -> Iterator[tuple[str, str]]:
     """Two PulseAudio null sinks: what is played into `mic` is heard on its monitor (rtchat's

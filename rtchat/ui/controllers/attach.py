@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import os
+from collections.abc import Callable
 
 from rtchat.attachments import Attachment, AttachmentError, load, pasted
+from rtchat.errors import InputFailure
 from rtchat.session import attachment_problem
 from rtchat.ui.controllers.state import ChatState
 
@@ -45,6 +47,14 @@ class PendingFiles:
         if problem is None:
             self.pastes += 1
         return problem
+
+    async def add_image(self, read: Callable[[], Attachment]) -> str | None:
+        """An image read by `read` (the clipboard's), on a thread; the one line that says why not, else None."""
+        try:
+            attachment = await asyncio.to_thread(hashed, read)
+        except InputFailure as exc:
+            return str(exc)
+        return self._keep(attachment)
 
     def _keep(self, attachment: Attachment) -> str | None:
         if any(a.sha256 == attachment.sha256 for a in self.files):

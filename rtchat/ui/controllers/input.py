@@ -21,6 +21,7 @@ from textual.widget import Widget
 
 from rtchat.attachments import Attachment
 from rtchat.catalog import PROTOCOLS, UnknownProvider, parse_model_ref
+from rtchat.clipboard_image import read_clipboard_image
 from rtchat.config import Config, Persona
 from rtchat.secrets import has_key
 from rtchat.store import Store
@@ -31,7 +32,7 @@ from rtchat.ui.controllers.editor import NoTerminal, Run, edit_text
 from rtchat.ui.controllers.export_file import export_path, write_export
 from rtchat.ui.controllers.history import HistoryController
 from rtchat.ui.controllers.model import ModelController
-from rtchat.ui.controllers.slash import Sources, parse
+from rtchat.ui.controllers.slash import Sources, is_command, parse
 from rtchat.ui.controllers.state import ChatState
 from rtchat.ui.controllers.system_prompt import SystemPrompt
 from rtchat.ui.controllers.turns import TurnController
@@ -90,6 +91,7 @@ class InputController:
         copy: Callable[[str], None],
         focused: Callable[[], Widget | None],
         run_editor: Run,
+        frame_for_turn: Callable[[], Attachment | None] = lambda: None,
     ) -> None:
         self.config = config
         self.state = state
@@ -112,6 +114,8 @@ class InputController:
         self.copy = copy
         self.focused = focused
         self.run_editor = run_editor
+        self.where_exported = ""  # a browser tab: "the server's ", whose disk the file is on
+        self.frame_for_turn = frame_for_turn  # a running share's latest frame, for the prompt being sent
         self.refused = False  # set when an action said why it could not run: its slash command stays in the input
 
     def refuse(self, line: str) -> None:
@@ -130,6 +134,19 @@ class InputController:
         self.refused = False
         await self.run_action(call.action)
         if not self.refused:
+            self.prompt.accept_command()
+
+    def run_slowly(self, doing: Callable[[], Awaitable[str | None]], group: str) -> None:
+        """A command whose work takes a while (opening a camera) runs in a worker: the input stays
+        live meanwhile; the command leaves it once done, or stays with the one line `doing` returns."""
+        self.refused = True  # not yet accepted: `_run_slowly` accepts it when done
+        self.spawn(self._run_slowly(doing, self.prompt.text), group, False)
+
+    async def _run_slowly(self, doing: Callable[[], Awaitable[str | None]], command: str) -> None:
+        problem = await doing()
+        if problem:
+            self.notify(problem, severity="warning", markup=False)
+        elif is_command(command) and self.prompt.text == command:
             self.prompt.accept_command()
 
     def start_slash(self, name: str) -> None:
@@ -250,6 +267,28 @@ class InputController:
         elif self.prompt.text == command:  # unless the input was changed meanwhile
             self.prompt.accept_command()
 
+    def paste_image(self, copied: str = "", web: bool = False) -> None:
+        """ctrl+v, /paste: the clipboard's image becomes a pending chip, checked against the model like
+        any file. Without one, ctrl+v in the input pastes `copied` (what rtchat copied), as it did before."""
+        if web:  # the clipboard rtchat could read is the server machine's, not the browser's
+            self.refuse("in a browser rtchat cannot read your clipboard's image: save it and attach it with /attach PATH")
+            return
+        self.refused = True  # a /paste stays in the input until the image is in
+        self.spawn(self._paste_image(self.prompt.text, copied), "attach", False)
+
+    async def _paste_image(self, command: str, copied: str) -> None:
+        problem = await self.pending.add_image(read_clipboard_image)
+        if problem is None:
+            added = self.pending.files[-1]
+            await self.composer.show_pending(self.pending.files)
+            if command.strip() == "/paste" and self.prompt.text == command:
+                self.prompt.accept_command()
+            self.notify(f"the clipboard's {added.size_label} image is attached as {added.name} (✕ removes it)", markup=False, timeout=4)
+        elif command.strip() != "/paste" and self.focused() is self.prompt and copied:
+            self.prompt.action_paste()  # no image: the input's own ctrl+v (what rtchat copied)
+        else:
+            self.notify(problem, severity="warning", markup=False)
+
     def offer_path(self, path: str) -> None:
         """A pasted file path becomes `/attach PATH`: Enter attaches, editing the line sends it as text."""
         self.prompt.load_text(f"/attach {path}")
@@ -279,6 +318,9 @@ class InputController:
             self.prompt.move_cursor(self.prompt.document.end)
             return
         files = self.pending.take()
+        frame = self.frame_for_turn()
+        if frame is not None:  # sharing with a model that takes images per turn: the latest frame goes along
+            files.append(frame)
         if files:
             await self.composer.show_pending([])
         await self.turns.submit(text, files)
@@ -352,4 +394,6 @@ class InputController:
     async def _export_conversation(self, store: Store, conversation_id: int, path: Path) -> None:
         """Read and write on a thread: SQLite and the file never run on the event loop."""
         written, line = await asyncio.to_thread(write_export, store, conversation_id, path)
+        if written is not None and self.where_exported:
+            line = line.replace("exported to ", f"exported to {self.where_exported}disk: ", 1)
         self.notify(line, severity="information" if written is not None else "warning", markup=False)

@@ -7,12 +7,16 @@ worker of the app; the status line shows every change.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
+import threading
 
+from rtchat.audio.support import AudioUnavailable, load_aiortc
 from rtchat.catalog import UnknownProvider, parse_model_ref
 from rtchat.config import Config, default_model_ref
 from rtchat.events import Error
 from rtchat.secrets import has_key
 from rtchat.session import Session
+from rtchat.target import Target
 from rtchat.ui.choices import DEFAULT_EFFORT, PROTOCOL_NAMES, initial_protocol, next_effort, next_protocol
 from rtchat.ui.controllers.settings import Settings
 from rtchat.ui.controllers.state import ChatState
@@ -20,6 +24,16 @@ from rtchat.ui.widgets.status.status_line import StatusLine
 from rtchat.ui.widgets.transcript.transcript import Transcript
 
 FALLBACK = "loopback/echo"
+
+
+def _load_webrtc() -> None:
+    """aiortc and PyAV (~300 ms, seconds on a loaded machine), loaded in a thread once WebRTC is the
+    protocol: the first call would import them on the loop, freezing the screen (and the status
+    line's "waiting for the first token") while it did."""
+    try:
+        load_aiortc()
+    except AudioUnavailable:
+        pass  # the first call says what is missing
 
 
 class ModelController:
@@ -30,6 +44,8 @@ class ModelController:
         self.settings = settings
         self.status = status
         self.transcript = transcript
+        self.changed: Callable[[], None] = lambda: None  # told when the model or protocol changes (a share stops)
+        self._webrtc_warmed = False  # aiortc is loaded off the loop once WebRTC is chosen
 
     def initial_ref(self, requested: str | None) -> tuple[str, Error | None]:
         """--model, else the config's default_model, else the model last chosen in the app, else the
@@ -79,16 +95,43 @@ class ModelController:
                 state.ready.set()
                 return False
             target = await self.session.resolve(FALLBACK)
+        if state.target is not None and state.target.ref != target.ref:
+            self.status.clear_figures()  # the last turn's figures were another model's
         state.target = target
         state.effort = None if target.info.thinking is False else self.session.effort_for(target, None)[0]
         state.protocol = initial_protocol(target.ref, target.info, self.config.protocols, protocol)
         state.ready.set()
         self.show()
+        self.changed()
         return True
 
+    def adopt(self, target: Target, protocol: str) -> None:
+        """A kept racer's model and protocol answer the next turn (the chosen effort stays, as far
+        as they can think); not remembered for the next start, as a ctrl+o or ctrl+n choice is."""
+        state = self.state
+        if state.target is None or state.target.ref != target.ref:
+            state.effort = None if target.info.thinking is False else self.session.effort_for(target, None)[0]
+        state.target, state.protocol = target, protocol
+        self.show()
+        self.changed()
+
     def show(self) -> None:
-        if self.state.target is not None:
-            self.status.show(model=self.state.target.ref, protocol=self.state.protocol, effort=self.state.effort or DEFAULT_EFFORT)
+        """The model, protocol (and the state of its connection) and the effort the next turn sends."""
+        state = self.state
+        target = state.target
+        if target is None:
+            return
+        effort = state.effort or DEFAULT_EFFORT
+        if effort != "off" and state.protocol != "sse":
+            from rtchat.race.effort import can_think  # noqa: PLC0415 - deferred: the socket stack (websockets), which an SSE chat never loads
+
+            if not can_think(target, state.protocol):
+                effort = "off"  # a Realtime socket or call carries no reasoning: nothing is sent
+        self.status.show(model=target.ref, protocol=state.protocol, effort=effort)
+        self.status.watch_connection(self.session.connection_for(target, state.conversation, state.protocol))
+        if state.protocol == "webrtc" and not self._webrtc_warmed:
+            self._webrtc_warmed = True
+            threading.Thread(target=_load_webrtc, name="warm-webrtc", daemon=True).start()
 
     def cycle_effort(self) -> str | None:
         """The next effort; returns what to tell the user (a short toast)."""
@@ -110,11 +153,14 @@ class ModelController:
 
     def set_protocol(self, protocol: str) -> str:
         """Use `protocol` from the next turn on, and remember it for this model; returns the toast."""
+        if protocol != self.state.protocol:
+            self.status.clear_figures()  # the last turn's figures were another protocol's
         self.state.protocol = protocol
         if self.state.target is not None:
             self.config.protocols[self.state.target.ref] = protocol
             self.settings.save(f"protocols.{self.state.target.ref}", protocol)
         self.show()
+        self.changed()
         return f"protocol {PROTOCOL_NAMES.get(protocol, protocol)}, remembered for {self.state.ref}"
 
     def cycle_protocol(self, unusable: dict[str, str] | None = None) -> str | None:

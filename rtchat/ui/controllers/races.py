@@ -21,6 +21,7 @@ from rtchat.race.cost import paid_question
 from rtchat.race.targets import MIN_TARGETS
 from rtchat.session import Session
 from rtchat.ui.controllers.history import HistoryController
+from rtchat.ui.controllers.model import ModelController
 from rtchat.ui.controllers.state import ChatState
 from rtchat.ui.controllers.turns import TurnController
 from rtchat.ui.screens.confirm import ConfirmDialog
@@ -50,7 +51,9 @@ class RaceController:
     def __init__(
         self, state: ChatState, session: Session, config: Config, turns: TurnController, history: HistoryController,
         transcript: Transcript, prompt: PromptInput, notify: Notify, push_screen: PushScreen, spawn: Spawn,
+        models: ModelController | None = None,
     ) -> None:
+        self.models = models  # the kept racer's model and protocol answer the next turn
         self.state = state
         self.session = session
         self.config = config
@@ -116,6 +119,10 @@ class RaceController:
             await self.transcript.add(view)
         await self.transcript.show_notice(Notice(summary(race, lane)))
         self.transcript.jump_to_latest()
+        if self.models is not None:
+            self.models.adopt(turn.target, lane.spec.protocol)
+            self.models.status.show_clock(turn.stats())  # the figures beside it are the kept answer's
+            self.turns.show_cost(turn)
 
     async def _store(self, race: Race, kept: Lane) -> int | None:
         """Store the prompt (unless the race answered the last stored prompt again) and every

@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import unquote, urlparse
 
-Kind = Literal["model", "protocol", "effort", "persona", "path"]
+Kind = Literal["model", "protocol", "effort", "persona", "path", "share"]
+SHARE_WORDS = ("screen", "camera", "off")  # what /share completes before file names
 PATH_ROWS = 40  # a directory listing in the popup stops here
 
 
@@ -44,6 +45,8 @@ SLASH_COMMANDS: tuple[Slash, ...] = (
     Slash("system", "set this conversation's system prompt; no text opens its screen", "edit_system_prompt", "set_system_prompt", "TEXT"),
     Slash("persona", "apply a configured persona (prompt, model, effort); no name re-reads the config and lists them", "list_personas", "use_persona", "NAME", "persona"),
     Slash("attach", "attach a file (image, PDF or text) to the next prompt", None, "attach_file", "PATH", "path"),
+    Slash("paste", "attach the clipboard's image to the next prompt (ctrl+v)", "paste_image"),
+    Slash("share", "show the model the screen, a camera or a video file; off stops", None, "use_share", "screen|camera|FILE|off", "share"),
     Slash("tools", "this conversation's MCP servers and tools, on or off", "pick_tools"),
     Slash("new", "start a new conversation", "new_conversation"),
     Slash("clear", "clear the conversation, keeping its system prompt", "clear_conversation"),
@@ -84,6 +87,7 @@ class Sources:
     efforts: Callable[[], Sequence[str]] = lambda: ()
     personas: Callable[[], Sequence[str]] = lambda: ()
     commands: Sequence[Slash] = field(default_factory=lambda: SLASH_COMMANDS)
+    path_note: str = ""  # said beside the first path offered
 
 
 def is_command(text: str) -> bool:
@@ -129,8 +133,11 @@ def completions(text: str, sources: Sources) -> list[Completion]:
     if command is None or command.completes is None:
         return []
     head = f"/{command.name} "
-    if command.completes == "path":
-        return [Completion(head + path, path) for path in path_completions(argument)]
+    if command.completes == "path":  # the first row says whose disk, where that is not obvious (a browser tab)
+        return [Completion(head + path, path, "" if i else sources.path_note) for i, path in enumerate(path_completions(argument))]
+    if command.completes == "share":
+        words = [w for w in SHARE_WORDS if w.startswith(argument.strip().lower())] if " " not in argument.strip() else []
+        return [Completion(head + w, w) for w in words] + [Completion(head + path, path) for path in path_completions(argument) if argument.strip()]
     names = {"model": sources.models, "protocol": sources.protocols, "effort": sources.efforts, "persona": sources.personas}[command.completes]()
     needle = argument.strip().casefold()
     starts = [n for n in names if n.casefold().startswith(needle)]

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import asyncio
 import time
+from dataclasses import replace
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from rtchat.attachments import Attachment
-from rtchat.conversation import ChatMessage
-from rtchat.events import Error, Notice
+from rtchat.conversation import CHARS_PER_TOKEN, ChatMessage
+from rtchat.events import Cost, Error, Notice, Usage
 from rtchat.store import LEAF, Parent
 from rtchat.session import Session
 from rtchat.target import Target
@@ -47,6 +48,23 @@ def calling_words(card: ToolCard | None) -> str | None:
     return f"calling {card.call_name} · {duration(card.elapsed_ms)}"
 
 
+def stopped_turn_estimate(turn: Turn, sent_tokens: int | None) -> tuple[Usage, Cost | None] | None:
+    """A stopped turn whose server never sent its counts (most send them only at the end): the
+    counts it did send, the rest estimated (`CHARS_PER_TOKEN`), and their price. None otherwise."""
+    answer = turn.answer()
+    usage = answer.usage or Usage()
+    if answer.reason != "interrupted" or sent_tokens is None or (usage.input_tokens is not None and usage.output_tokens is not None):
+        return None
+    said = len(answer.text) + sum(len(block.text) for block in answer.thinking)
+    estimated = replace(
+        usage,
+        input_tokens=usage.input_tokens if usage.input_tokens is not None else sent_tokens,
+        output_tokens=usage.output_tokens if usage.output_tokens is not None else said // CHARS_PER_TOKEN,
+    )
+    price = turn.target.price
+    return estimated, (price.cost(estimated) if price is not None else None)
+
+
 class TurnController:
     def __init__(
         self,
@@ -67,6 +85,7 @@ class TurnController:
         self.status = status
         self._every = every
         self.talk_key = talk_key  # named in the "WebRTC carries voice" message
+        self.protocol_key = "ctrl+n"  # named there too (a browser tab moves it: the chat screen sets it)
         self.runner: TurnRunner | None = None
         self.observers: list[Observer] = []  # anything else that must see every event as shown (the render benchmark)
         self._prompts: asyncio.Queue[tuple[str, list[Attachment], UserMessage | None, int | None]] = asyncio.Queue()  # text, files, its view, the prompt it edits
@@ -74,6 +93,7 @@ class TurnController:
         self._taken = 0  # prompts taken off the queue and not yet answered
         self._slot = asyncio.Lock()
         self.now: Callable[[], float] = time.perf_counter  # the waiting indicator's clock; tests freeze it
+        self._sent_tokens: int | None = None  # the running typed turn's estimated input, for a stop before the usage came
 
     @property
     def idle(self) -> bool:
@@ -86,6 +106,7 @@ class TurnController:
         """A new message while an answer streams interrupts it (kept, marked interrupted), then goes out.
         While a prompt is being edited (`editing`), it goes out as that prompt's new version."""
         self.cancel()
+        self.status.begin_turn()  # at once: no figure of the last turn stays beside the new prompt
         files = list(attachments or [])
         edits, self.editing = self.editing, None
         said = None
@@ -110,7 +131,7 @@ class TurnController:
         """The model to answer with, else the reason in the transcript (after `unshown`, an
         edited prompt not on screen yet: the text the user sent is never lost)."""
         target = self.state.target
-        problem = not_implemented_message(self.state.protocol, self.talk_key)
+        problem = not_implemented_message(self.state.protocol, self.talk_key, self.protocol_key)
         if target is None or problem:
             if unshown is not None:
                 await self.transcript.add(UserMessage(unshown))
@@ -162,7 +183,8 @@ class TurnController:
     async def _answer(self, target: Target, parent: Parent = LEAF) -> ChatMessage | None:
         """Stream the answer to the conversation as it stands (its last message is the prompt)."""
         state = self.state
-        self.status.show(first_audio_ms=None, tool_count=0, tool_ms=0.0, calling=None)  # a typed turn: no spoken figure stays from before
+        self.status.begin_turn()  # a typed turn: no figure of the turn before (spoken or typed) stays
+        self._sent_tokens = state.conversation.estimated_tokens()  # what the prompt costs, if the server never says
         effort = self.session.effort_for(target, state.effort)[0]  # what the turn sends, for the thinking title
         tools = self.tools.runner_for(target, state.protocol)
         turn = self.session.turn(target, state.conversation, state.effort, protocol=state.protocol, tools=tools)
@@ -212,21 +234,29 @@ class TurnController:
             answer = await self.runner.run(service, parent)
         finally:
             self.runner = None
+            sent, self._sent_tokens = self._sent_tokens, None
         if view.is_attached:
             await self.history.mark_branch(view, service.answer_id)
-        self.show_cost(turn)
+        self.show_cost(turn, sent)
         return answer.message()
 
-    def show_cost(self, turn: Turn) -> None:
-        """The turn's cost, the conversation's running cost and how full its context is."""
+    def show_cost(self, turn: Turn, sent_tokens: int | None = None) -> None:
+        """The turn's cost, the conversation's running cost and how full its context is. A turn
+        stopped before the server counted shows estimated counts and cost (marked ≈), not none."""
         answer = turn.answer()
+        usage, cost = answer.usage, answer.cost
+        estimate = stopped_turn_estimate(turn, sent_tokens)
+        if estimate is not None:
+            usage, cost = estimate
         facts = self.status.facts
         total = facts.total_usd
-        if answer.cost is not None:
-            total = (total or 0.0) + answer.cost.usd
-        self.status.show(cost=answer.cost, total_usd=total, waiting_s=None, calling=None)
+        if cost is not None:
+            total = (total or 0.0) + cost.usd
+        if estimate is not None:
+            self.status.show(usage=usage, estimated=True, total_estimated=True)
+        self.status.show(cost=cost, total_usd=total, waiting_s=None, calling=None)
         self.show_tools(turn)
-        self.show_context(answer.usage)
+        self.show_context(usage)
 
     def show_context(self, usage=None) -> None:
         """Tokens in the conversation (the last turn's count, else an estimate) against the model's window."""

@@ -149,7 +149,7 @@ class VoiceController:
             return self.current
         self.status.show(voice="opening", voice_link=PROTOCOL_NAMES.get(protocol, protocol))
         # The conversation's tools, approved on their cards by key as in a typed turn (nothing spoken approves).
-        tools = self.turns.tools.runner_for(target, "voice")
+        tools = self._runner(target)
         try:
             voice = await self.mode.open(self.session, target, protocol, self.state.conversation.system, self.on_change, self.hands_free, self._heard_turn, self.state.conversation.messages, tools)
         except Exception as exc:  # missing PortAudio/device/extra, no endpoint, refused: one line, never a traceback
@@ -161,6 +161,28 @@ class VoiceController:
         if not self.hands_free:  # hands-free says its own line
             self.notify(f"voice mode: {target.ref} over {protocol}; press the talk key again to send")
         return voice
+
+    async def tools_changed(self) -> None:
+        """/tools closed: an open voice session is told the new offer at once (Realtime: a
+        `session.update`); Gemini Live fixes tools at setup, so a new session opens, seeded with
+        the conversation, as when hands-free is switched there."""
+        async with self._lock:
+            voice, target = self.current, self.state.target
+            if voice is None or target is None:
+                return
+            if await voice.set_tools(self._runner(target)):
+                return
+            await self.mode.close()
+            if await self._voice_for_current_model() is not None:
+                self.notify("the Live session was reopened with the new tools (Live fixes them at setup)")
+
+    def _runner(self, target):
+        """The conversation's tools for a spoken exchange now (None: it offers none). Not through
+        `runner_for`: that begins a turn, and an answer may still be speaking."""
+        tools = self.turns.tools
+        if tools.make_runner is None or tools.choices.off:
+            return None
+        return tools.make_runner(target, "voice", tools.choices, tools.approver)
 
     def follow_choice(self) -> None:
         """A new model or protocol ends voice mode; the next press opens it for the new choice."""

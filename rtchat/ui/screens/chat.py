@@ -13,6 +13,7 @@ they work over dialogs too); `RtChatApp.run_action` runs this screen's actions h
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING
 
 from textual import on, work
@@ -34,6 +35,7 @@ from rtchat.ui.controllers.history import HistoryController
 from rtchat.ui.controllers.input import InputController, slash_sources
 from rtchat.ui.controllers.model import ModelController
 from rtchat.ui.controllers.settings import Settings
+from rtchat.ui.controllers.share import ShareController
 from rtchat.ui.controllers.state import ChatState
 from rtchat.ui.controllers.system_prompt import SystemPrompt
 from rtchat.ui.controllers.tools import ToolsController
@@ -44,8 +46,10 @@ from rtchat.ui.controllers.voice_mode import VoiceMode
 from rtchat.ui.screens.conversation_list import ConversationList
 from rtchat.ui.screens.model_choices import ModelChoice
 from rtchat.ui.screens.model_picker import ModelPicker, model_choices
-from rtchat.ui.screens.protocol_picker import ProtocolPicker
+from rtchat.ui.screens.protocol_picker import NO_TOOLS, ProtocolPicker, tool_notes
 from rtchat.ui.screens.search import SearchScreen
+from rtchat.ui.web_keys import PLACEHOLDER
+from rtchat.ui.web_notices import EDITOR_OFF, PATH_NOTE, server_commands, server_voice
 from rtchat.ui.widgets.key_footer import KeyFooter
 from rtchat.ui.widgets.input.chips import Chip
 from rtchat.ui.widgets.input.composer import Composer
@@ -70,7 +74,10 @@ STATUS_SECONDS = 0.1  # how often live turn figures refresh
 class ChatScreen(Screen[None]):
     """One conversation with one model at a time; the model can change between turns."""
 
-    DEFAULT_CSS = "ChatScreen { layout: vertical; }"
+    DEFAULT_CSS = """
+    ChatScreen { layout: vertical; }
+    ChatScreen ToastRack { margin-bottom: 2; }  /* toasts stand above the status line, not over it */
+    """
 
     def __init__(
         self,
@@ -92,7 +99,7 @@ class ChatScreen(Screen[None]):
         self.store_history = store_history
         self.bench_runs = bench_runs
         self.thinking_open = False  # ctrl+t: every answer's thinking text shown, or folded to its one line
-        self.transcript = Transcript(welcome=lambda: Welcome(config.keys or {}), id="transcript")
+        self.transcript = Transcript(welcome=lambda: Welcome(config.keys or {}, web=self.app.is_web), id="transcript")
         self.jump_hint = JumpHint(id="jump-hint")
         self.prompt = PromptInput(id="prompt")
         self.status = StatusLine(id="status")
@@ -104,6 +111,8 @@ class ChatScreen(Screen[None]):
         self.tools = ToolsController(session, config.path)
         self.tools.approver.typing = lambda: self.app.focused is self.prompt and bool(self.prompt.text.strip())
         self.turns = TurnController(self.state, self.session, self.history, self.transcript, self.status, self._every, talk_key, self.tools)
+        self.turns.protocol_key = key_for("cycle_protocol", config.keys or {})
+        self._voice_where_said = False  # in a browser tab: the first voice key says whose microphone it is
         self.branches = BranchController(
             self.turns, self.history, self.transcript, self.prompt,
             notify=lambda text: self.notify(text, severity="warning", markup=False),
@@ -120,7 +129,7 @@ class ChatScreen(Screen[None]):
             self.state, self.session, mode, self.turns, self.transcript, self.status,
             notify=lambda text: self.notify(text, markup=False),
             spawn=lambda work, group: self.run_worker(work, group=group),
-            on_change=lambda: self.voice.show(),
+            on_change=lambda: (self.voice.show(), self.share.follow_voice()),  # a share goes to voice as it opens
         )
         self.input = InputController(
             config, self.state, self.prompt, self.composer, self.pending, self.system_prompt,
@@ -134,7 +143,18 @@ class ChatScreen(Screen[None]):
             copy=lambda text: self.app.copy_to_clipboard(text),
             focused=lambda: self.app.focused,
             run_editor=run_editor,
+            frame_for_turn=lambda: self.share.frame_for_turn(),
         )
+        self.share = ShareController(
+            self.state, self.session, self.history, self.status, self.prompt,
+            notify=lambda *args, **kwargs: self.notify(*args, **kwargs),
+            show_notice=self.transcript.show_notice,
+            spawn=lambda work: self.run_worker(work, group="share"),
+            keys_changed=lambda: self.refresh_bindings() if self.is_attached else None,
+            stop_key=lambda: key_for("stop_sharing", config.keys or {}),
+            voice_link=lambda: self.voice.current.link if self.voice.current is not None else None,
+        )
+        self.models.changed = self.share.follow_choice
 
     def compose(self) -> ComposeResult:
         yield self.transcript
@@ -144,7 +164,10 @@ class ChatScreen(Screen[None]):
         yield KeyFooter()  # the keys that fit the width, a focused message's own first
 
     async def on_mount(self) -> None:
+        if self.app.is_web:
+            self._in_browser_tab()
         self.prompt.focus()
+        self.app.call_later(self.app.input_ready)  # after the focus lands (focus() takes effect a message later)
         self.input.show_system_prompt()
         if self.state.conversation.messages:
             model = self.requested_model or "assistant"
@@ -155,6 +178,13 @@ class ChatScreen(Screen[None]):
         # After the first frame: the history's SQLite file, and the model (httpx, the keyring and the
         # loopback, loaded in threads that would otherwise compete with the first paint for the GIL).
         self.call_after_refresh(self._open_first_model)
+
+    def _in_browser_tab(self) -> None:
+        """A browser tab (`rtchat web`): the newline keys it can type, and whose disk a path is on."""
+        self.prompt.placeholder = PLACEHOLDER
+        self.composer.sources.commands = server_commands(self.composer.sources.commands)
+        self.composer.sources.path_note = PATH_NOTE
+        self.input.where_exported = "the server's "
 
     @work(exclusive=True, group="resolve")
     async def _open_first_model(self) -> None:
@@ -184,6 +214,7 @@ class ChatScreen(Screen[None]):
     async def close(self) -> None:
         """When the app ends: the turn stops, the microphone and the store close."""
         self.turns.cancel()
+        await self.share.stop(None)  # recorded before the history closes
         await self.voice.close()
         await self.history.close()
 
@@ -195,6 +226,10 @@ class ChatScreen(Screen[None]):
 
     def _refresh_live_figures(self) -> None:
         self.voice.show()  # the input level meter moves while listening
+        self.share.show()  # the frame count moves while sharing
+        native = getattr(self.app, "native_stderr", None)
+        if native is not None and native.underruns != self.status.facts.underruns:
+            self.status.show(underruns=native.underruns)  # ALSA's underruns, counted off the screen
         running = self.turns.show_figures()
         self.jump_hint.show(running and not self.transcript.following)
 
@@ -250,7 +285,8 @@ class ChatScreen(Screen[None]):
         target = self.state.target
         if target is not None:
             unusable = self.voice.unusable_protocols()
-            self.app.push_screen(ProtocolPicker(target.ref, protocol_options(target.info, unusable), self.state.protocol, self.voice.partial_protocols()))
+            notes = {**self.voice.partial_protocols(), **tool_notes(self.session, target, self.tools.choices)}
+            self.app.push_screen(ProtocolPicker(target.ref, protocol_options(target.info, unusable), self.state.protocol, notes))
 
     def choose_protocol(self, protocol: str) -> None:
         note = self.models.set_protocol(protocol)
@@ -265,8 +301,10 @@ class ChatScreen(Screen[None]):
 
     def interrupt(self, alone: bool) -> None:
         """ctrl+c (the app's key): stop the answer at once (keeping it); when idle and `alone` (no
-        dialog above this screen), clear the input."""
-        if self.turns.cancel():  # a spoken answer stops as a barge-in does
+        dialog above this screen), clear the input. A second ctrl+c soon after, while sharing, stops the share."""
+        if self.share.interrupt():
+            pass
+        elif self.turns.cancel():  # a spoken answer stops as a barge-in does
             pass
         elif self.voice.interrupt():
             pass
@@ -280,11 +318,19 @@ class ChatScreen(Screen[None]):
 
     @work(group="voice")
     async def action_push_to_talk(self) -> None:
+        await self._say_whose_voice()
         await self.voice.push_to_talk()
 
     @work(group="voice")
     async def action_toggle_hands_free(self) -> None:
+        await self._say_whose_voice()
         await self.voice.toggle_hands_free()
+
+    async def _say_whose_voice(self) -> None:
+        """In a browser tab, once: voice is the server's microphone and speaker, named."""
+        if self.app.is_web and not self._voice_where_said:
+            self._voice_where_said = True
+            self.notify(await asyncio.to_thread(server_voice, self.config.voice), markup=False, timeout=8)
 
     # --- the input: slash commands, system prompt, files, editor (the InputController) ------
 
@@ -319,6 +365,38 @@ class ChatScreen(Screen[None]):
     def action_attach_file(self, typed: str) -> None:
         self.input.attach_file(typed)
 
+    def action_paste_image(self) -> None:
+        self.input.paste_image(self.app.clipboard, web=self.app.is_web)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """ctrl+v is the chat's only while no dialog is open (a dialog's input pastes as it always did);
+        the share key offers /share, or while sharing stops it (and only then is in the footer)."""
+        if action == "paste_image":
+            return self.app.screen is self
+        if action == "stop_sharing":
+            return self.share.active
+        if action == "start_slash" and parameters == ("share",):  # the share key: while sharing, it stops
+            return not self.share.active
+        return True
+
+    # --- sharing the screen, a camera or a file (the ShareController) ------------------------
+
+    def action_use_share(self, typed: str) -> None:
+        self.input.run_slowly(lambda: self.share.use(typed, web=self.app.is_web), "share")
+
+    async def action_stop_sharing(self) -> None:
+        await self.share.stop("sharing stopped")
+
+    def action_pick_camera(self) -> None:
+        from rtchat.ui.screens.camera_picker import CameraPicker  # deferred: a screen loads when first opened, off the app's first frame
+
+        def chosen(device: str | None) -> None:
+            if device is not None:
+                self.share.camera = device
+                self.notify(f"camera {device}: /share camera opens it", markup=False, timeout=3)
+
+        self.app.push_screen(CameraPicker(self.share.camera, self.share.list_cameras), chosen)
+
     @on(PromptInput.LargePaste)
     def _large_paste(self, event: PromptInput.LargePaste) -> None:
         self.input.attach_paste(event.text)
@@ -337,9 +415,12 @@ class ChatScreen(Screen[None]):
 
     @on(PromptInput.EditorRequested)
     def _editor_requested(self) -> None:
-        self.input.open_editor()
+        self.action_open_editor()
 
     def action_open_editor(self) -> None:
+        if self.app.is_web:
+            self.notify(EDITOR_OFF, severity="warning", markup=False)
+            return
         self.input.open_editor()
 
     def action_copy_code_block(self) -> None:
@@ -347,6 +428,7 @@ class ChatScreen(Screen[None]):
 
     @work(exclusive=True, group="conversation")
     async def action_clear_conversation(self) -> None:
+        await self.share.stop("sharing stopped: the conversation was cleared")
         await self.input.clear_conversation()
         self.tools.reset()
 
@@ -387,8 +469,8 @@ class ChatScreen(Screen[None]):
         if target is None:
             self.notify("no model is selected yet", severity="warning")
             return
-        note = "" if self.state.protocol == "sse" else "tools are offered on SSE turns (this model is on another protocol now)"
-        self.app.push_screen(ToolsScreen(target.ref, lambda: self.tools.servers(target, lambda line: None), self.tools.choices, note))
+        note = "" if self.session.carries_tools(target, self.state.protocol) else NO_TOOLS
+        self.app.push_screen(ToolsScreen(target.ref, lambda: self.tools.servers(target, lambda line: None), self.tools.choices, note), lambda _: self.run_worker(self.voice.tools_changed(), group="voice"))
 
     @on(ToolCard.LeaveRequested)
     def _leave_card(self, event: ToolCard.LeaveRequested) -> None:
@@ -414,7 +496,7 @@ class ChatScreen(Screen[None]):
     def action_help(self) -> None:
         from rtchat.ui.screens.help import HelpScreen  # deferred: a screen loads when first opened, off the app's first frame
 
-        self.app.push_screen(HelpScreen(self.config.keys))
+        self.app.push_screen(HelpScreen(self.config.keys, web=self.app.is_web))
 
     # --- branches: regenerate, edit, flip (the BranchController) -----------------------------
 
@@ -478,17 +560,22 @@ class ChatScreen(Screen[None]):
 
     @work(exclusive=True, group="conversation")
     async def action_new_conversation(self) -> None:
+        await self.share.stop("sharing stopped: a new conversation")
         await self.input.start_afresh(keep_system=False)
         self.tools.reset()
         self.notify("new conversation", timeout=2)
 
     @work(exclusive=True, group="conversation")
-    async def open_conversation(self, conversation_id: int, quiet: bool = False) -> None:
-        """Show a stored conversation and continue it, with the model that last answered in it."""
+    async def open_conversation(self, conversation_id: int, quiet: bool = False, branch_of: int | None = None) -> None:
+        """Show a stored conversation and continue it, with the model that last answered in it
+        (`branch_of`: first put it on the branch through that message, a search hit's)."""
         if self.history.store is None:
             return
         await self.turns.stop()
+        await self.share.stop("sharing stopped: another conversation")
         try:
+            if branch_of is not None:
+                await asyncio.to_thread(self.history.store.select_branch, conversation_id, branch_of)
             reopened = await self.history.reopen(conversation_id)
         except (StoreError, KeyError) as exc:
             self.notify(str(exc), severity="error", markup=False)
@@ -497,6 +584,7 @@ class ChatScreen(Screen[None]):
             return
         self.tools.reset()
         self.status.reset_turn()
+        await self.share.recall(conversation_id)
         self.system_prompt.forget_persona()
         self.input.show_system_prompt()
         self.turns.show_context()
@@ -536,6 +624,7 @@ class ChatScreen(Screen[None]):
                 notify=lambda text: self.notify(text, severity="warning", markup=False),
                 push_screen=lambda *args, **kwargs: self.app.push_screen(*args, **kwargs),
                 spawn=lambda work: self.run_worker(work, group="race-keep"),
+                models=self.models,
             )
         return self._races
 

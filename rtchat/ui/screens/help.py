@@ -10,10 +10,12 @@ from textual.widgets import Static
 
 from rtchat.ui.bindings import SECTIONS, effective_key
 from rtchat.ui.controllers.slash import SLASH_COMMANDS
+from rtchat.ui.web_keys import moved_keys_line
 
 
-def help_text(keymap: dict[str, str]) -> str:
-    """Columns as wide as their widest entry, so the table fits 80 columns without wrapping."""
+def help_text(keymap: dict[str, str], web: bool = False) -> str:
+    """Columns as wide as their widest entry, so the table fits 80 columns without wrapping;
+    `web`: in a browser tab, a line on the keys the browser keeps."""
     rows = [(title, [(effective_key(b, keymap), b.description or b.action, b.id or "") for b in bindings]) for title, bindings in SECTIONS]
     key_width = max(len(key) for _, entries in rows for key, _, _ in entries)
     text_width = max(len(text) for _, entries in rows for _, text, _ in entries)
@@ -29,6 +31,8 @@ def help_text(keymap: dict[str, str]) -> str:
     lines.append("")
     lines.append("ctrl+p opens the command palette: every action by name.")
     lines.append("Remap keys in the config file under [keys], e.g.  pick_model = \"f12\"")
+    if web:
+        lines += ["", moved_keys_line(keymap)]
     return "\n".join(lines)
 
 
@@ -39,11 +43,12 @@ class HelpScreen(ModalScreen[None]):
     HelpScreen > VerticalScroll { width: 90; max-width: 95%; height: 80%; border: thick $primary; background: $surface; padding: 1 2; }
     """
 
-    def __init__(self, keymap: dict[str, str]) -> None:
+    def __init__(self, keymap: dict[str, str], web: bool = False) -> None:
         super().__init__()
         self.keymap = keymap
+        self.web = web
 
     def compose(self) -> ComposeResult:
         with VerticalScroll():
             yield Static("Keys", classes="title")
-            yield Static(help_text(self.keymap), markup=False, id="help-text")
+            yield Static(help_text(self.keymap, self.web), markup=False, id="help-text")

@@ -2,7 +2,8 @@
 
 A typed `PROVIDER/MODEL` (with a variant such as `loopback/lorem@1000`) is a
 row of its own, so any model a provider serves can be chosen. Filtering prefers
-plain substring matches and falls back to fuzzy matching only when none match,
+plain substring matches (in the id first, then the provider and the description,
+which a row then says) and falls back to fuzzy matching only when none match,
 so "fault" lists the fault models rather than fuzzy-matching "refusal".
 """
 
@@ -39,11 +40,30 @@ class ModelChoice:
             parts.append("voice")
         return " · ".join(parts)
 
-    def describe(self, width: int = 100, ref_width: int = 32) -> str:
-        """One row of at most `width` cells: id, key state, then abilities (cut first)."""
+    def line(self, ref_width: int = 32) -> str:
+        """The one-line row: id, key state, abilities."""
         ref = self.ref + ("  (typed)" if self.typed else "")
-        line = f"{ref:<{ref_width}}  {self.key_state():<13}  {self.abilities()}"
-        return line if len(line) <= width else line[: max(1, width - 1)] + "…"
+        return f"{ref:<{ref_width}}  {self.key_state():<13}  {self.abilities()}"
+
+    def describe(self, width: int = 100, ref_width: int = 32, why: str | None = None, split: bool | None = None) -> str:
+        """The row for `width` cells: one line when it fits (or `split` is False), else the
+        abilities on a second line (never cut: the protocols are the point); `why` a row matched below."""
+        line = self.line(ref_width)
+        if split is None:
+            split = len(line) > width
+        lines = [line[: line.rindex(self.abilities())].rstrip(), INDENT + self.abilities()] if split else [line]
+        if why and split:
+            lines[1] += f" · {why}"
+        elif why:
+            lines.append(f"{INDENT}{why}")
+        return "\n".join(cut(text, width) for text in lines)
+
+
+INDENT = "    "  # a row's second line, under its id
+
+
+def cut(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: max(1, width - 1)] + "…"
 
 
 def model_choices(providers, has_key, extra_loopback: dict[str, str] | None = None) -> list[ModelChoice]:
@@ -76,13 +96,35 @@ def typed_choice(choices: list[ModelChoice], query: str) -> ModelChoice | None:
     return None
 
 
+def match_reason(choice: ModelChoice, needle: str) -> str | None:
+    """Why a row matched a filter, when not by its id: "matched its description: …"."""
+    if needle in choice.ref.casefold():
+        return None
+    if needle in choice.provider.label.casefold():
+        return f"matched its provider: {choice.provider.label}"
+    if needle in choice.info.note.casefold():
+        return f"matched its description: {choice.info.note}"
+    return "a loose match of the id"
+
+
 def filter_choices(choices: list[ModelChoice], query: str) -> list[ModelChoice]:
+    """Rows whose id holds `query` first, then those whose provider or description does (each
+    group in catalogue order); loose (fuzzy) id matches only when nothing holds it."""
     query = query.strip()
     if not query:
         return choices
     typed = typed_choice(choices, query)
     needle = query.casefold()
-    found = [c for c in choices if needle in f"{c.ref} {c.provider.label} {c.info.note}".casefold()]
+
+    def rank(choice: ModelChoice) -> int | None:
+        if needle in choice.ref.casefold():
+            return 0
+        if needle in choice.provider.label.casefold():
+            return 1
+        return 2 if needle in choice.info.note.casefold() else None
+
+    ranked = [(rank(c), i, c) for i, c in enumerate(choices)]
+    found = [c for r, _, c in sorted((t for t in ranked if t[0] is not None), key=lambda t: (t[0], t[1]))]
     if not found and typed is None:
         matcher = Matcher(query)
         scored = [(matcher.match(f"{c.ref} {c.provider.label}"), i, c) for i, c in enumerate(choices)]

@@ -12,7 +12,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from rtchat.ui.screens.model_choices import ModelChoice, filter_choices, model_choices
+from rtchat.ui.screens.model_choices import ModelChoice, filter_choices, match_reason, model_choices
 from rtchat.ui.widgets.input.inert import InertInput
 
 __all__ = ["ModelChoice", "ModelPicker", "filter_choices", "model_choices"]
@@ -63,7 +63,12 @@ class ModelPicker(ModalScreen[None]):
         width = max(20, inner - 3)  # the marker and a scrollbar
         ref_width = min(34, max((len(c.ref) for c in self.shown), default=10))
         options.clear_options()
-        options.add_options([Option(Content(("● " if c.ref == self.current else "  ") + c.describe(width, ref_width))) for c in self.shown])
+        needle = query.strip().casefold()
+        split = any(len(c.line(ref_width)) > width for c in self.shown)  # one layout for the whole list
+        options.add_options([
+            Option(Content(("● " if c.ref == self.current else "  ") + c.describe(width, ref_width, match_reason(c, needle) if needle else None, split)))
+            for c in self.shown
+        ])
         if self.shown:
             refs = [c.ref for c in self.shown]
             options.highlighted = refs.index(self.current) if not query.strip() and self.current in refs else 0

@@ -1,5 +1,6 @@
 """All protocols for the current model; unusable ones are disabled with the reason, and ones
-that work only in part (WebRTC without a microphone: text only) say so."""
+that work only in part (WebRTC without a microphone: text only; a socket whose frames carry
+no tools while the conversation's tools are on) say so."""
 
 from __future__ import annotations
 
@@ -13,7 +14,21 @@ from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
+from rtchat.target import Target
+from rtchat.tools.approval import ConversationTools
 from rtchat.ui.choices import IMPLEMENTED_PROTOCOLS, PROTOCOL_NAMES
+
+NO_TOOLS = "no tools over this socket; SSE offers them"
+SSE_TOOLS = "offers this conversation's tools"
+
+
+def tool_notes(session, target: Target, choices: ConversationTools) -> dict[str, str]:
+    """With tools on (an SSE turn would offer some), each protocol whose frames carry none (the
+    DeepSeek V4 socket) says so and points at SSE, which says it offers them; else nothing."""
+    if "sse" not in target.info.protocols or not session.tool_servers(target, "sse", choices):
+        return {}
+    toolless = {p: NO_TOOLS for p in target.info.protocols if p != "sse" and p in IMPLEMENTED_PROTOCOLS and not session.carries_tools(target, p)}
+    return {**toolless, "sse": SSE_TOOLS} if toolless else {}
 
 
 class ProtocolPicker(ModalScreen[None]):

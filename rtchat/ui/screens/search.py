@@ -1,4 +1,5 @@
-"""Full-text search over every stored message: type words, see hits with snippets, Enter opens."""
+"""Full-text search over every stored message: type words, see hits with snippets, Enter opens
+(a hit on another branch opens its conversation on that branch)."""
 
 from __future__ import annotations
 
@@ -46,11 +47,13 @@ class SearchScreen(ModalScreen[None]):
     """Posts `Resume` with the conversation of the chosen hit, and closes."""
 
     class Resume(Message):
-        """Open the conversation a hit belongs to; the search closes as it bubbles to the app."""
+        """Open the conversation a hit belongs to (`branch_of`: on the branch through that message,
+        for a hit on a branch the conversation is not on); the search closes as it bubbles to the app."""
 
-        def __init__(self, conversation_id: int) -> None:
+        def __init__(self, conversation_id: int, branch_of: int | None = None) -> None:
             super().__init__()
             self.conversation_id = conversation_id
+            self.branch_of = branch_of
 
     BINDINGS = [
         Binding("escape", "close", "Close", id="search.close"),
@@ -135,7 +138,8 @@ class SearchScreen(ModalScreen[None]):
 
     def _open(self, index: int | None) -> None:
         if index is not None and 0 <= index < len(self.hits):
-            self.post_message(self.Resume(self.hits[index].conversation_id))
+            hit = self.hits[index]
+            self.post_message(self.Resume(hit.conversation_id, None if hit.on_path else hit.message_id))
 
     @on(Input.Submitted, "#search-words")
     def _open_highlighted(self) -> None:

@@ -15,6 +15,7 @@ from textual.widgets import Footer
 
 from rtchat.compat import footer_bindings_ready, footer_key
 
+ALWAYS_FIRST = ("stop_sharing",)  # present only while sharing; then before everything, at any width
 FOCUSED_FIRST = ("regenerate_message", "edit_message", "previous_branch", "next_branch")  # a message's branch keys
 MORE = (  # app keys shown after the everyday ones, while the width has room
     "new_conversation", "cycle_effort", "toggle_all_thinking", "edit_system_prompt",
@@ -42,7 +43,8 @@ class KeyFooter(Footer):
         rows = list(self.screen.active_bindings.values())
         own = [(b, e, t) for node, b, e, t in rows if node is focused and node not in (self.app, self.screen)]
         own.sort(key=lambda row: FOCUSED_FIRST.index(row[0].id) if row[0].id in FOCUSED_FIRST else len(FOCUSED_FIRST))
-        wanted = [row for row in own if row[0].show or row[0].id in FOCUSED_FIRST]
+        wanted = [(b, e, t) for node, b, e, t in rows if b.id in ALWAYS_FIRST]  # privacy first: a running share's stop key
+        wanted += [row for row in own if row[0].show or row[0].id in FOCUSED_FIRST]
         wanted += [(b, e, t) for node, b, e, t in rows if node is self.app and b.show]
         wanted += sorted(
             ((b, e, t) for node, b, e, t in rows if node is self.app and b.id in MORE), key=lambda row: MORE.index(row[0].id)

@@ -32,6 +32,7 @@ class PromptInput(InertTextArea):
     DEFAULT_CSS = """
     PromptInput { height: auto; min-height: 3; max-height: 12; border: tall $primary 40%; }
     PromptInput:focus { border: tall $primary; }
+    PromptInput.-sharing, PromptInput.-sharing:focus { border: tall $error; }
     """
 
     class Submitted(Message):
@@ -94,6 +95,15 @@ class PromptInput(InertTextArea):
             event.stop()
             event.prevent_default()
             self.action_send()
+            return
+        active = self.screen.active_bindings.get(event.key)
+        if active is not None and active.node is self and active.binding.action == "newline":
+            # Here, in turn with the keys around it: as a binding it ran once the key came back up
+            # unhandled, after the keys that followed it (a burst, as a browser tab's WebSocket
+            # batches them, turned a, ctrl+j, b into "ab\n").
+            event.stop()
+            event.prevent_default()
+            self.action_newline()
 
     def _popup_key(self, key: str) -> bool:
         """Keys the open completion popup takes; True when it took this one."""

@@ -44,12 +44,25 @@ class StatusFacts:
     tool_count: int = 0  # tool results in this answer so far
     tool_ms: float = 0.0  # the tools' own time in this answer
     calling: str | None = None  # the call asked or running now: "calling time_now · 1.2 s"
+    underruns: int = 0  # the speaker ran dry (ALSA said so on stderr, kept off the screen)
+    estimated: bool = False  # the turn's counts and cost are estimates (stopped before the server counted)
+    total_estimated: bool = False  # the running cost includes an estimate
+
+    def clear_figures(self, state: str = "idle") -> None:
+        """No figure of an earlier turn stays (another model's, or the one before this)."""
+        self.state, self.waiting_s, self.connect_ms, self.ttft_ms, self.tokens_per_s = state, None, None, None, None
+        self.usage, self.cost, self.first_audio_ms, self.estimated = None, None, None, False
+        self.tool_count, self.tool_ms, self.calling = 0, 0.0, None
+
+    def begin_turn(self) -> None:
+        """A prompt was sent: waiting from 0 s, with none of the last turn's figures beside it."""
+        self.clear_figures("connecting")
+        self.waiting_s = 0.0
 
     def reset_turn(self) -> None:
         """A new or reopened conversation: no figures of another conversation's turn stay."""
-        self.state, self.waiting_s, self.connect_ms, self.ttft_ms, self.tokens_per_s = "idle", None, None, None, None
-        self.usage, self.cost, self.total_usd, self.context_tokens, self.first_audio_ms = None, None, None, None, None
-        self.tool_count, self.tool_ms, self.calling = 0, 0.0, None
+        self.clear_figures()
+        self.total_usd, self.total_estimated, self.context_tokens = None, False, None
 
 
 def _ms(value: float | None) -> str:
@@ -103,20 +116,33 @@ def _voice_parts(facts: StatusFacts, usage: Usage) -> tuple[list[Part], list[Par
         left.append((4, facts.voice_link))
     right = [(5, f"connect {_ms(facts.connect_ms)}"), (2, f"first audio {_ms(facts.first_audio_ms)}"),
              (3, f"in {_tokens(usage.input_tokens)} out {_tokens(usage.output_tokens)}")]
+    if facts.calling:  # a spoken answer's tool call, as in a typed one
+        right.insert(2, (1, facts.calling))
+    elif facts.tool_count:
+        right.insert(2, (6, f"tools {facts.tool_count} · {duration(facts.tool_ms)}"))
+    if facts.underruns:
+        right.append((4, f"{facts.underruns:,} underrun{'s' if facts.underruns != 1 else ''}"))
     return left, right
+
+
+def waiting_words(seconds: float) -> str:
+    """The one wording of the wait before the first token, in the status line and under the answer."""
+    return f"waiting for the first token · {seconds:.1f} s"
 
 
 def _state(facts: StatusFacts) -> str:
     if facts.waiting_s is not None and facts.state in ("connecting", "waiting"):
-        return f"{facts.state} {facts.waiting_s:.1f} s"
+        return waiting_words(facts.waiting_s)
     return facts.state
 
 
 def _text_parts(facts: StatusFacts, usage: Usage) -> tuple[list[Part], list[Part]]:
     streaming = facts.state in ("streaming", "thinking")
     protocol = protocol_name(facts.protocol)
-    if facts.socket and facts.protocol != "sse":
-        protocol += f" ({facts.socket})"
+    if facts.socket and facts.socket != "idle" and facts.protocol != "sse":
+        protocol += f" ({facts.socket})"  # no "(idle)": a connection made but never opened says nothing
+    if facts.state == "starting":  # no model is resolved yet: its protocol and effort are not known
+        return [(2, facts.model), (0, "starting")] if facts.model else [(0, "starting")], []
     left: list[Part] = [(2, facts.model), (3, protocol)]
     left += [(0, _state(facts)), (9, f"effort {facts.effort}")]
     right: list[Part] = []
@@ -131,14 +157,18 @@ def _text_parts(facts: StatusFacts, usage: Usage) -> tuple[list[Part], list[Part
         right.append((1, facts.calling))
     elif facts.tool_count:
         right.append((4, f"tools {facts.tool_count} · {duration(facts.tool_ms)}"))  # kept with the rate at 80 columns: tokens in/out, cost and ttft yield first
+    about = "≈" if facts.estimated else ""
     if usage.input_tokens is not None or usage.output_tokens is not None:
-        right.append((6, f"in {_tokens(usage.input_tokens)} out {_tokens(usage.output_tokens)}"))
+        right.append((6, f"in {about}{_tokens(usage.input_tokens)} out {about}{_tokens(usage.output_tokens)}"))
     if usage.cached_tokens:
         saved = f" · saved {usd(facts.cost.saved_usd)}" if facts.cost and facts.cost.saved_usd else ""
         right.append((13, f"cached {_tokens(usage.cached_tokens)} of {_tokens(usage.input_tokens)}{saved}"))
     if facts.cost is not None and (facts.cost.usd or facts.total_usd):
-        total = f" · total {usd(facts.total_usd)}" if facts.total_usd is not None and facts.total_usd != facts.cost.usd else ""
-        right.append((7, f"{usd(facts.cost.usd)}{total}"))
+        total = ""
+        if facts.total_usd is not None and facts.total_usd != facts.cost.usd:
+            total = f" · total {'≈' if facts.total_estimated else ''}{usd(facts.total_usd)}"
+        cost = usd(facts.cost.usd)
+        right.append((7, f"{'' if cost.startswith('<') else about}{cost}{total}"))  # "<$0.0001" is already a bound
     elif facts.cost is None and not streaming and (usage.input_tokens is not None or usage.output_tokens is not None):
         right.append((7, "cost unknown"))  # counted but not priced (a gateway or remote server that says no cost): never $0
     meter = context_meter(facts.context_tokens, facts.context_window)

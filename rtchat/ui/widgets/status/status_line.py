@@ -26,19 +26,34 @@ class StatusLine(Widget):
     StatusLine { height: 1; padding: 0 1; background: $panel; color: $text; }
     """
 
+    SHARING_STYLE = "bold $text on $error"  # the share indicator: red, first, never dropped
+
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
+        self.sharing: str | None = None  # "sharing screen · 1 fps · 14 frames" while anything is shared
         self.facts = StatusFacts()
         self._shown = ""
         self._watched: LiveConnection | None = None  # the live connection whose state is shown
 
     @property
     def text(self) -> str:
-        """What the line shows at its current width."""
-        return format_status(self.facts, self.content_size.width or None)
+        """What the line shows at its current width (a share's indicator first, whole: the facts make room)."""
+        width = self.content_size.width or None
+        if self.sharing is None:
+            return format_status(self.facts, width)
+        room = None if width is None else width - len(self.sharing) - 3
+        rest = format_status(self.facts, room) if room is None or room > 1 else ""
+        return f"{self.sharing} │ {rest}" if rest else self.sharing
 
     def render(self):
-        return literal(self.text)
+        shown = literal(self.text)
+        return shown.stylize(self.SHARING_STYLE, 0, len(self.sharing)) if self.sharing else shown
+
+    def show_sharing(self, indicator: str | None) -> None:
+        """The share's indicator (None: nothing is shared)."""
+        if indicator != self.sharing:
+            self.sharing = indicator
+            self.refresh()
 
     def show(self, **changes) -> None:
         for name, value in changes.items():
@@ -47,6 +62,16 @@ class StatusLine(Widget):
 
     def reset_turn(self) -> None:
         self.facts.reset_turn()
+        self._repaint()
+
+    def begin_turn(self) -> None:
+        """The prompt left: "waiting for the first token", and none of the last turn's figures."""
+        self.facts.begin_turn()
+        self._repaint()
+
+    def clear_figures(self) -> None:
+        """Another model (or a kept racer) is current: the last turn's figures were not its."""
+        self.facts.clear_figures(self.facts.state if self.facts.state == "starting" else "idle")
         self._repaint()
 
     def _repaint(self) -> None:
@@ -62,6 +87,7 @@ class StatusLine(Widget):
     def watch_connection(self, connection: LiveConnection | None) -> None:
         """Show the state of the socket or call a turn runs on, and follow it until another is watched."""
         if connection is None:
+            self._watched = None  # the old connection's later changes are not this protocol's
             self.show(socket=None)
             return
         if connection is not self._watched:

@@ -45,6 +45,8 @@ def record_factory(record: MessageRecord, default_model: str) -> WidgetFactory:
 
     def make() -> AssistantMessage:
         view = AssistantMessage(record.model or default_model, text, thinking=thinking, redacted=redacted, rounds=rounds)
+        if view.thinking is not None:  # titled as it was live: "thought for 0.3 s · 27 tokens · effort high"
+            view.thinking.recall(record.metrics.get("thinking_ms"), record.reasoning_tokens, record.metrics.get("effort"))
         view.mark(reason, detail)
         return stored(view, record)
 

@@ -21,6 +21,7 @@ from rtchat.ui.bindings import MESSAGE_BINDINGS
 from rtchat.ui.safe_text import literal
 from rtchat.ui.widgets.transcript.branch_switcher import BranchSwitcher, EditRequested, RegenerateRequested
 from rtchat.ui.widgets.input.chips import ChipRow
+from rtchat.ui.widgets.status.status_facts import waiting_words
 from rtchat.ui.widgets.transcript.streaming_markdown import MarkdownPiece, StreamingMarkdown
 from rtchat.ui.widgets.transcript.thinking import ThinkingPanel
 from rtchat.ui.widgets.transcript.tool_card import ToolCard
@@ -363,10 +364,10 @@ class AssistantMessage(MessageView):
             await self.body.keep_up(stop)
 
     def show_waiting(self, seconds: float | None) -> None:
-        """A sign of life until the first token: "waiting for the first token · 1.2 s"."""
+        """A sign of life until the first token, in the status line's words: "waiting for the first token · 1.2 s"."""
         waiting = seconds is not None and self.streaming and not self.text and self.thinking is None and not self.cards and not self._after_cards
         if waiting:
-            self.status.update(f"waiting for the first token · {seconds:.1f} s")
+            self.status.update(waiting_words(seconds))
         if waiting != self.status.has_class("waiting"):
             self.status.set_class(waiting, "waiting")
             self.status.display = waiting

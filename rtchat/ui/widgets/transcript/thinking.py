@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from textual.widgets import Collapsible, Static
 
+from rtchat.catalog import EFFORTS
 from rtchat.conversation import ThinkingBlock
 from rtchat.ui.safe_text import literal
 
@@ -78,6 +79,14 @@ class ThinkingPanel(Collapsible):
             self.state = "redacted"
         elif self.state == "redacted":
             self.state = "thinking"  # words came after a redacted block
+
+    def recall(self, thinking_ms: float | None, reasoning_tokens: int | None, effort: str | None) -> None:
+        """A stored answer's thinking: the time, count and effort its live title showed, as far as kept."""
+        if isinstance(thinking_ms, (int, float)) and thinking_ms >= 0:
+            self.seconds = thinking_ms / 1000
+        self.reasoning_tokens = reasoning_tokens or self.reasoning_tokens
+        if effort in EFFORTS and self.effort is None:  # a stored word, checked: only the efforts rtchat sends
+            self.effort = effort
 
     def mark_redacted(self) -> None:
         self.redacted = True
