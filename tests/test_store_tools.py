@@ -249,9 +249,9 @@ async def test_a_v6_history_upgrades_with_nothing_lost_and_stores_tool_steps(tmp
     others = [before.execute(f"SELECT * FROM {table}").fetchall() for table in ("conversations", "blobs", "attachments")]
     before.close()
 
-    with Store.open(path) as store:  # today's code: migrates v6 -> v8, recovers the streaming row
+    with Store.open(path) as store:  # today's code: migrates v6 -> v9, recovers the streaming row
         after = sqlite3.connect(path)
-        assert after.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,) == (8,)
+        assert after.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,) == (9,)
         migrated = after.execute(f"SELECT {V6_COLUMNS} FROM messages ORDER BY id").fetchall()
         assert [row[:8] + row[9:15] + row[16:] for row in migrated] == [row[:8] + row[9:15] + row[16:] for row in rows]
         assert [r[8] for r in migrated] == ["complete", "complete", "complete", "interrupted"]  # recovered

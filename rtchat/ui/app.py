@@ -186,9 +186,12 @@ class RtChatApp(App[int]):
         self.chat.choose_protocol(event.protocol)
 
     @on(ConversationList.Resume)
+    def _resume(self, event: ConversationList.Resume) -> None:
+        self.chat.open_conversation(event.conversation_id)
+
     @on(SearchScreen.Resume)
-    def _resume(self, event: ConversationList.Resume | SearchScreen.Resume) -> None:
-        self.chat.open_conversation(event.conversation_id, branch_of=getattr(event, "branch_of", None))
+    def _resume_at_hit(self, event: SearchScreen.Resume) -> None:
+        self.chat.open_conversation(event.conversation_id, branch_of=event.branch_of)  # on the hit's branch
 
     @on(ConversationList.Deleted)
     def _deleted(self, event: ConversationList.Deleted) -> None:

@@ -71,10 +71,19 @@ async def close_when_app_ends(service: AppService, websocket: web.WebSocketRespo
     await websocket.close()
 
 
+async def quit_and_wait(service: AppService) -> None:
+    """textual-serve's stop returns once the app's output closes; the process may still be
+    finishing (Python's own shutdown), so wait for it to exit too."""
+    await service.stop()
+    process = app_service_process(service)
+    if process is not None:
+        await process.wait()
+
+
 async def stop(service: AppService) -> None:
     """Ask the app to quit (it keeps a partial answer, as on a kill); kill it if it will not."""
     try:
-        await asyncio.wait_for(service.stop(), STOP_GRACE)
+        await asyncio.wait_for(quit_and_wait(service), STOP_GRACE)
     except asyncio.CancelledError:
         task = asyncio.current_task()
         if task is not None and task.cancelling():

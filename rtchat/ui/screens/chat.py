@@ -227,7 +227,7 @@ class ChatScreen(Screen[None]):
     def _refresh_live_figures(self) -> None:
         self.voice.show()  # the input level meter moves while listening
         self.share.show()  # the frame count moves while sharing
-        native = getattr(self.app, "native_stderr", None)
+        native = self.app.native_stderr  # type: ignore[attr-defined]  # RtChatApp: run_app set it, or None under Pilot
         if native is not None and native.underruns != self.status.facts.underruns:
             self.status.show(underruns=native.underruns)  # ALSA's underruns, counted off the screen
         running = self.turns.show_figures()
@@ -369,14 +369,15 @@ class ChatScreen(Screen[None]):
         self.input.paste_image(self.app.clipboard, web=self.app.is_web)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """ctrl+v is the chat's only while no dialog is open (a dialog's input pastes as it always did);
-        the share key offers /share, or while sharing stops it (and only then is in the footer)."""
+        """ctrl+v and ctrl+s are the chat's only while no dialog is open (a dialog's input pastes as it
+        always did; the system prompt dialog saves on ctrl+s); the share key offers /share, or while
+        sharing stops it (and only then is in the footer)."""
         if action == "paste_image":
             return self.app.screen is self
         if action == "stop_sharing":
-            return self.share.active
+            return self.share.active and self.app.screen is self
         if action == "start_slash" and parameters == ("share",):  # the share key: while sharing, it stops
-            return not self.share.active
+            return not self.share.active and self.app.screen is self
         return True
 
     # --- sharing the screen, a camera or a file (the ShareController) ------------------------
