@@ -278,3 +278,17 @@ async def test_a_capped_turn_is_freed_once_its_reader_lets_go(isolated, loopback
         assert freed() is None  # nothing (a task, a queue, a callback) still holds the answer
     finally:
         await session.aclose()
+
+
+async def test_a_peer_that_never_answers_our_close_holds_the_socket_at_most_the_close_timeout():
+    # A deadline ends the turn and closes its socket; a peer that keeps sending and never answers
+    # the close frame held the turn's end for websockets' default 10 s. The socket rtchat opens
+    # gives such a peer CLOSE_TIMEOUT, asserted on the real connection object.
+    from rtchat.transports.websocket import CLOSE_TIMEOUT, SocketAddress, open_socket
+
+    async with socket_peer(pings_forever) as peer:
+        socket, _ = await open_socket(SocketAddress(peer.url.replace("http", "ws", 1)), 5.0, local=True)
+        try:
+            assert socket.close_timeout == CLOSE_TIMEOUT < 10
+        finally:
+            await socket.close()

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 PING_INTERVAL = 20.0  # seconds between keepalive pings
 PING_TIMEOUT = 20.0  # a pong later than this means the connection is dead
 MAX_FRAME = 16 * 1024 * 1024
+CLOSE_TIMEOUT = 2.0  # seconds a peer gets to answer our close frame: a turn that ended (a deadline, Ctrl-C) is never held longer by a peer that does not answer (websockets' default is 10 s)
 TOO_LARGE = 1009
 OURS_TOO_LARGE = "rtchat: frame over the size cap"  # the reason close_of gives a 1009 that rtchat sent
 
@@ -157,6 +158,7 @@ async def open_socket(address: SocketAddress, connect_timeout: float, *, local: 
             open_timeout=connect_timeout,
             ping_interval=PING_INTERVAL,
             ping_timeout=PING_TIMEOUT,
+            close_timeout=CLOSE_TIMEOUT,
             max_size=MAX_FRAME,
             compression=None,  # per-message deflate costs latency on small frames
             proxy=None if local else True,
