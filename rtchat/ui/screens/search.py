@@ -151,4 +151,5 @@ class SearchScreen(ModalScreen[None]):
 
     @on(Resume)
     def _close(self) -> None:
+        self.workers.cancel_group(self, "search")  # a search typed just before Enter must not run on a closed screen
         self.dismiss()
