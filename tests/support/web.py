@@ -140,7 +140,10 @@ def children(pid: int) -> list[int]:
     """The processes `pid` started (Linux /proc): a tab's app is a child of the server."""
     found: list[int] = []
     for task in Path(f"/proc/{pid}/task").iterdir():
-        text = (task / "children").read_text().split()
+        try:
+            text = (task / "children").read_text().split()
+        except FileNotFoundError:  # the thread ended between the listing and the read
+            continue
         found += [int(child) for child in text]
     return found
 

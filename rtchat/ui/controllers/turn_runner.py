@@ -20,6 +20,7 @@ from rtchat.events import (
     Done,
     Error,
     Event,
+    Metrics,
     Notice,
     RedactedThinking,
     TextDelta,
@@ -118,6 +119,8 @@ class TurnRunner:
             self.host.tool_finished(self.turn)
         elif isinstance(event, Usage):
             view.set_usage(event)
+        elif isinstance(event, Metrics):
+            view.set_thinking_time(event.thinking_ms)  # the turn's clock, as the history keeps it
         elif isinstance(event, Notice):
             await self.host.show_notice(event)
         elif isinstance(event, Error):

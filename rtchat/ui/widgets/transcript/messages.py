@@ -372,6 +372,10 @@ class AssistantMessage(MessageView):
             self.status.set_class(waiting, "waiting")
             self.status.display = waiting
 
+    def set_thinking_time(self, thinking_ms: float | None) -> None:
+        if self.thinking is not None:
+            self.thinking.timed(thinking_ms)
+
     def set_usage(self, usage: Usage) -> None:
         if self.thinking is not None and usage.reasoning_tokens:
             self.thinking.reasoning_tokens = usage.reasoning_tokens

@@ -61,6 +61,7 @@ class ThinkingPanel(Collapsible):
         self.seconds = seconds
         self.state = "thought" if finished else "thinking"
         self._shown_len = len(text)
+        self._timed_by_turn = False  # the turn's clock gave the duration: the widget's own clock yields
 
     def on_mount(self) -> None:
         if self.opened_by_transcript():
@@ -88,6 +89,14 @@ class ThinkingPanel(Collapsible):
         if effort in EFFORTS and self.effort is None:  # a stored word, checked: only the efforts rtchat sends
             self.effort = effort
 
+    def timed(self, thinking_ms: float | None) -> None:
+        """The turn's own figure for how long it thought (its Metrics), the one the history keeps:
+        the title shows it, so a redrawn answer reads the same (one clock, one figure)."""
+        if thinking_ms is not None and thinking_ms >= 0:
+            self.seconds, self._timed_by_turn = thinking_ms / 1000, True
+            if self.state != "thinking":
+                self.refresh_title()
+
     def mark_redacted(self) -> None:
         self.redacted = True
         if not self.source:
@@ -103,7 +112,8 @@ class ThinkingPanel(Collapsible):
     def settle(self, interrupted: bool = False) -> None:
         """Thinking is over (the answer began, or the turn ended): freeze the clock and fold."""
         if self.state == "thinking":
-            self.seconds = time.perf_counter() - self.started
+            if not self._timed_by_turn:
+                self.seconds = time.perf_counter() - self.started
             self.state = "interrupted" if interrupted else "thought"
             self.collapsed = not self.opened_by_transcript()
         self.flush()
