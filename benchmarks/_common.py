@@ -52,15 +52,22 @@ def write_json(path: str | None, data: dict) -> None:
         Path(path).write_text(json.dumps(data, indent=2))
 
 
-def run_per_protocol(measure, *args, protocols=("sse", "websocket")) -> dict:
-    """`asyncio.run(measure(url, protocol, *args))` for each protocol, against one loopback process,
-    with a throwaway config dir and no keyring (a benchmark must not read the user's)."""
-    import asyncio
+def isolate_from_the_user() -> None:
+    """A throwaway config dir (so the loopback's demo tool server is on and nothing of the user's
+    is read) and no keyring: a benchmark must never read the user's keys or settings."""
     import os
     import tempfile
 
     os.environ.setdefault("RTCHAT_CONFIG_DIR", tempfile.mkdtemp())
     os.environ.setdefault("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+
+
+def run_per_protocol(measure, *args, protocols=("sse", "websocket")) -> dict:
+    """`asyncio.run(measure(url, protocol, *args))` for each protocol, against one loopback process,
+    isolated from the user's config and keyring."""
+    import asyncio
+
+    isolate_from_the_user()
     results = {}
     with loopback_process() as url:
         for protocol in protocols:

@@ -30,7 +30,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks._common import describe, loopback_process, write_json  # noqa: E402
+from benchmarks._common import describe, isolate_from_the_user, loopback_process, write_json  # noqa: E402
 from rtchat.config import load_config  # noqa: E402
 from rtchat.conversation import Conversation  # noqa: E402
 from rtchat.events import Done, TextDelta  # noqa: E402
@@ -144,8 +144,7 @@ def main() -> None:
     args = parser.parse_args()
     if shutil.which("Xvfb") is None or shutil.which("xsetroot") is None:
         sys.exit("bench_share: needs Xvfb and xsetroot (apt install xvfb x11-xserver-utils)")
-    os.environ.setdefault("RTCHAT_CONFIG_DIR", tempfile.mkdtemp())
-    os.environ.setdefault("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+    isolate_from_the_user()
     with tempfile.TemporaryDirectory() as folder:
         server, display = start_xvfb(args.size, Path(folder))
         os.environ["DISPLAY"] = display

@@ -21,9 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -31,7 +29,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks._common import describe, loopback_process, print_tool_overhead, summarize_rounds, write_json  # noqa: E402
+from benchmarks._common import describe, isolate_from_the_user, loopback_process, print_tool_overhead, summarize_rounds, write_json  # noqa: E402
 from benchmarks.bench_tool_overhead import NoopRunner  # noqa: E402  (the same floor as over HTTP)
 from rtchat.audio.capture import Capture  # noqa: E402
 from rtchat.audio.playback import ClockSpeaker  # noqa: E402
@@ -135,8 +133,7 @@ def main() -> None:
     parser.add_argument("--protocols", default="websocket,webrtc")
     parser.add_argument("--json")
     args = parser.parse_args()
-    os.environ.setdefault("RTCHAT_CONFIG_DIR", tempfile.mkdtemp())  # the demo server on, nothing of the user's
-    os.environ.setdefault("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+    isolate_from_the_user()
     results = {}
     with loopback_process() as url:
         for protocol in args.protocols.split(","):

@@ -19,9 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import sys
-import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -30,7 +28,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks._common import describe, loopback_process, print_tool_overhead, summarize_rounds, write_json  # noqa: E402
+from benchmarks._common import describe, isolate_from_the_user, loopback_process, print_tool_overhead, summarize_rounds, write_json  # noqa: E402
 from rtchat.commands.ask_approval import AllowAll  # noqa: E402
 from rtchat.config import load_config  # noqa: E402
 from rtchat.conversation import Conversation, ToolCall, ToolSpec  # noqa: E402
@@ -163,8 +161,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--json")
     args = parser.parse_args()
-    os.environ.setdefault("RTCHAT_CONFIG_DIR", tempfile.mkdtemp())  # the demo server on, nothing of the user's
-    os.environ.setdefault("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+    isolate_from_the_user()
     with loopback_process() as url:
         summary = asyncio.run(measure(url, args.calls, args.rounds))
     print_tool_overhead({"sse": summary}, args.rounds, args.calls)
