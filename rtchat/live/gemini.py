@@ -37,6 +37,7 @@ class GeminiLiveConnection(LiveConnection):
         self.resume_backoff = ResumeBackoff()
         self.opened_at = time.perf_counter()
         self.gave_up: Notice | None = None  # said once, to the next turn
+        self.resuming = False  # the socket being opened resumes a session the server sent away
 
     def make_protocol(self) -> wire.LiveProtocol:
         return wire.LiveProtocol(self.target.model, ["TEXT"], manual_activity=True)
@@ -61,6 +62,8 @@ class GeminiLiveConnection(LiveConnection):
         self.protocol.tools = self.tools
         connect_ms = await super()._open_once()
         self.opened_at = time.perf_counter()
+        if self.resuming:
+            self.resumed += 1  # counted here, as the socket is set up: the server may close it before `_resume` wakes
         return connect_ms
 
     async def run(self, turn: SocketTurn) -> None:
@@ -107,9 +110,10 @@ class GeminiLiveConnection(LiveConnection):
 
     async def _resume(self, wait: float) -> None:
         await asyncio.sleep(wait)
+        self.resuming = True
         try:
             await self.ensure_open()
         except Exception:
             self.set_state(ConnectionState.CLOSED)
-            return
-        self.resumed += 1
+        finally:
+            self.resuming = False
