@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import anthropic
-import openai
 import pytest
-from anthropic import AsyncAnthropic
-from openai import AsyncOpenAI
 
 from rtchat.loopback.anthropic_messages import sign_thinking
 from rtchat.loopback.scripts import Conversation, Message, count_tokens, lorem_text, write_script
+from tests.support import lazy_sdks as sdk
 from tests.support.sdk import PROMPT, read_with_anthropic_sdk, read_with_openai_responses_sdk, read_with_openai_sdk
 
 
@@ -25,7 +22,7 @@ async def test_openai_sdk_reads_chat_stream(loopback):
 
 
 async def test_openai_sdk_reads_usage_with_extra_fields(loopback):
-    async with AsyncOpenAI(base_url=loopback.url + "/v1", api_key="test", max_retries=0) as client:
+    async with sdk.openai.AsyncOpenAI(base_url=loopback.url + "/v1", api_key="test", max_retries=0) as client:
         stream = await client.chat.completions.create(
             model="echo@0",
             messages=[{"role": "user", "content": PROMPT}],
@@ -48,7 +45,7 @@ async def test_openai_sdk_reads_responses_stream(loopback):
 
 
 async def test_openai_sdk_responses_helper_assembles_final_response(loopback):
-    async with AsyncOpenAI(base_url=loopback.url + "/v1", api_key="test", max_retries=0) as client:
+    async with sdk.openai.AsyncOpenAI(base_url=loopback.url + "/v1", api_key="test", max_retries=0) as client:
         async with client.responses.stream(model="echo@0", input=PROMPT) as stream:
             final = await stream.get_final_response()
     assert final.output_text == script_for("echo", PROMPT).text
@@ -63,7 +60,7 @@ async def test_anthropic_sdk_reads_signed_thinking(loopback):
 
 
 async def test_anthropic_sdk_sends_thinking_back_and_forgeries_are_refused(loopback):
-    async with AsyncAnthropic(base_url=loopback.url, api_key="test", max_retries=0) as client:
+    async with sdk.anthropic.AsyncAnthropic(base_url=loopback.url, api_key="test", max_retries=0) as client:
         options = {"model": "echo@0", "max_tokens": 2048, "thinking": {"type": "enabled", "budget_tokens": 1024}}
         first = await client.messages.create(messages=[{"role": "user", "content": "one"}], **options)
         history = [{"role": "user", "content": "one"}, {"role": "assistant", "content": first.content}]
@@ -71,7 +68,7 @@ async def test_anthropic_sdk_sends_thinking_back_and_forgeries_are_refused(loopb
         assert second.content[-1].text == script_for("echo", "two").text.replace("(turn 1)", "(turn 2)")
         assert second.usage.cache_read_input_tokens == count_tokens("one")
         forged = [{"type": "thinking", "thinking": "not what I thought", "signature": first.content[0].signature}]
-        with pytest.raises(anthropic.BadRequestError, match="signature"):
+        with pytest.raises(sdk.anthropic.BadRequestError, match="signature"):
             await client.messages.create(
                 messages=[history[0], {"role": "assistant", "content": forged}, {"role": "user", "content": "two"}],
                 **options,
@@ -79,7 +76,7 @@ async def test_anthropic_sdk_sends_thinking_back_and_forgeries_are_refused(loopb
 
 
 async def test_sdks_read_redacted_and_refusal(loopback):
-    async with AsyncAnthropic(base_url=loopback.url, api_key="test", max_retries=0) as client:
+    async with sdk.anthropic.AsyncAnthropic(base_url=loopback.url, api_key="test", max_retries=0) as client:
         async with client.messages.stream(
             model="redacted@0", max_tokens=1024, messages=[{"role": "user", "content": PROMPT}]
         ) as stream:
@@ -90,7 +87,7 @@ async def test_sdks_read_redacted_and_refusal(loopback):
         ) as stream:
             refused = await stream.get_final_message()
         assert refused.stop_reason == "refusal"
-    async with AsyncOpenAI(base_url=loopback.url + "/v1", api_key="test", max_retries=0) as client:
+    async with sdk.openai.AsyncOpenAI(base_url=loopback.url + "/v1", api_key="test", max_retries=0) as client:
         stream = await client.chat.completions.create(
             model="refusal@0", messages=[{"role": "user", "content": PROMPT}], stream=True
         )
@@ -104,27 +101,27 @@ async def test_openai_sdk_reads_lorem_whole(loopback):
 
 
 async def test_sdks_raise_their_own_errors(loopback):
-    async with AsyncOpenAI(base_url=loopback.url + "/v1", api_key="test", max_retries=0) as client:
-        with pytest.raises(openai.NotFoundError):
+    async with sdk.openai.AsyncOpenAI(base_url=loopback.url + "/v1", api_key="test", max_retries=0) as client:
+        with pytest.raises(sdk.openai.NotFoundError):
             await client.chat.completions.create(model="nope", messages=[{"role": "user", "content": "x"}])
-        with pytest.raises(openai.RateLimitError):
+        with pytest.raises(sdk.openai.RateLimitError):
             await client.chat.completions.create(model="fault-429", messages=[{"role": "user", "content": "x"}])
-        with pytest.raises(openai.AuthenticationError):
+        with pytest.raises(sdk.openai.AuthenticationError):
             await client.chat.completions.create(model="fault-401", messages=[{"role": "user", "content": "x"}])
-        with pytest.raises(openai.APIError, match="middle of the stream"):
+        with pytest.raises(sdk.openai.APIError, match="middle of the stream"):
             await read_with_openai_sdk(loopback.url, "fault-error-midstream@0", "x")
-    async with AsyncAnthropic(base_url=loopback.url, api_key="test", max_retries=0) as client:
-        with pytest.raises(anthropic.InternalServerError) as overloaded:
+    async with sdk.anthropic.AsyncAnthropic(base_url=loopback.url, api_key="test", max_retries=0) as client:
+        with pytest.raises(sdk.anthropic.InternalServerError) as overloaded:
             await client.messages.create(
                 model="fault-529", max_tokens=10, messages=[{"role": "user", "content": "x"}]
             )
         assert overloaded.value.status_code == 529
-        with pytest.raises(anthropic.APIStatusError, match="overloaded_error"):
+        with pytest.raises(sdk.anthropic.APIStatusError, match="overloaded_error"):
             await read_with_anthropic_sdk(loopback.url, "fault-error-midstream@0", "x")
 
 
 async def test_openai_sdk_retries_429_once_after_retry_after(loopback):
-    async with AsyncOpenAI(base_url=loopback.url + "/v1", api_key="test", max_retries=2) as client:
+    async with sdk.openai.AsyncOpenAI(base_url=loopback.url + "/v1", api_key="test", max_retries=2) as client:
         reply = await client.chat.completions.create(
             model="fault-429-once@0", messages=[{"role": "user", "content": PROMPT}]
         )

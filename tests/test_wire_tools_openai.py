@@ -15,7 +15,6 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from openai import OpenAI
 
 from rtchat.answer import AnswerBuilder, fold
 from rtchat.conversation import ChatMessage, Conversation, ThinkingBlock, ToolCall, ToolResult, ToolRound, ToolSpec
@@ -23,6 +22,7 @@ from rtchat.events import Done, ToolCallDelta, ToolCallResult
 from rtchat.wire import azure, openai_chat, openai_responses
 from rtchat.wire.base import RequestOptions
 from rtchat.wire.openai_responses import ResponsesSocketProtocol
+from tests.support import lazy_sdks as sdk
 from tests.support.canned_sse import canned_sse, chat_frames
 from tests.support.streams import decode_chunks
 
@@ -214,19 +214,19 @@ def test_azure_sends_the_chat_completions_tools_unchanged():
 def test_openai_sdk_chat_accumulator_finds_the_same_calls(name):
     """openai_chat_repeated_id.sse is left out on purpose: the SDK's accumulator joins a repeated
     id and name as text ("00", "llm_versionllm_version"); rtchat reads it as one call."""
-    with canned_sse(raw(name)) as url, OpenAI(base_url=url, api_key="test", max_retries=0) as client:
+    with canned_sse(raw(name)) as url, sdk.openai.OpenAI(base_url=url, api_key="test", max_retries=0) as client:
         with client.chat.completions.stream(model="m", messages=[{"role": "user", "content": "x"}]) as stream:
             for _ in stream:
                 pass
             completion = stream.get_final_completion()
-    sdk = [(c.id, c.function.name, c.function.arguments) for c in completion.choices[0].message.tool_calls]
-    assert sdk == calls_of(decode_chunks("openai_chat", [raw(name)])) == CALLS[name]
+    read = [(c.id, c.function.name, c.function.arguments) for c in completion.choices[0].message.tool_calls]
+    assert read == calls_of(decode_chunks("openai_chat", [raw(name)])) == CALLS[name]
 
 
 @pytest.mark.parametrize("name", ["openai_responses_call.sse", "openai_responses_reasoning_call.sse"])
 def test_openai_sdk_responses_accumulator_finds_the_same_calls(name):
     calls: dict[int, list[str]] = {}
-    with canned_sse(raw(name)) as url, OpenAI(base_url=url, api_key="test", max_retries=0) as client:
+    with canned_sse(raw(name)) as url, sdk.openai.OpenAI(base_url=url, api_key="test", max_retries=0) as client:
         with client.responses.stream(model="m", input="x") as stream:
             for event in stream:
                 if event.type == "response.output_item.added" and event.item.type == "function_call":

@@ -3,8 +3,7 @@ stream, so another reader (rtchat's own client) can be compared against them on 
 
 from __future__ import annotations
 
-from anthropic import AsyncAnthropic
-from openai import AsyncOpenAI
+from tests.support.lazy_sdks import anthropic, openai
 
 PROMPT = "Cross-check me:\n\n- *markdown* stays\n- `code` stays\n\tünïcödé — and  double  spaces."
 
@@ -12,7 +11,7 @@ PROMPT = "Cross-check me:\n\n- *markdown* stays\n- `code` stays\n\tünïcödé �
 async def read_with_openai_sdk(url: str, model: str, prompt: str) -> tuple[str, str]:
     """(text, thinking) of a Chat Completions stream, as the openai SDK delivers it."""
     text = thinking = ""
-    async with AsyncOpenAI(base_url=url + "/v1", api_key="test", max_retries=0) as client:
+    async with openai.AsyncOpenAI(base_url=url + "/v1", api_key="test", max_retries=0) as client:
         stream = await client.chat.completions.create(
             model=model,
             messages=[{"role": "user", "content": prompt}],
@@ -29,7 +28,7 @@ async def read_with_openai_sdk(url: str, model: str, prompt: str) -> tuple[str, 
 async def read_with_openai_responses_sdk(url: str, model: str, prompt: str) -> tuple[str, str]:
     """(text, reasoning summary) of a Responses stream, as the openai SDK delivers it."""
     text = thinking = ""
-    async with AsyncOpenAI(base_url=url + "/v1", api_key="test", max_retries=0) as client:
+    async with openai.AsyncOpenAI(base_url=url + "/v1", api_key="test", max_retries=0) as client:
         stream = await client.responses.create(
             model=model, input=prompt, stream=True, reasoning={"effort": "low", "summary": "auto"}
         )
@@ -43,7 +42,7 @@ async def read_with_openai_responses_sdk(url: str, model: str, prompt: str) -> t
 
 async def read_with_anthropic_sdk(url: str, model: str, prompt: str) -> tuple[str, str, str]:
     """(text, thinking, signature) of the final message the anthropic SDK assembles."""
-    async with AsyncAnthropic(base_url=url, api_key="test", max_retries=0) as client:
+    async with anthropic.AsyncAnthropic(base_url=url, api_key="test", max_retries=0) as client:
         async with client.messages.stream(
             model=model,
             max_tokens=2048,
