@@ -13,7 +13,13 @@ from rtchat.errors import UnavailableFailure
 
 EFFORTS = ("off", "low", "medium", "high", "max")
 PROTOCOLS = ("sse", "websocket", "webrtc")
+PROTOCOL_NAMES = {"sse": "SSE", "websocket": "WebSocket", "webrtc": "WebRTC"}  # how every screen and line names them
 SSE_WS = ("sse", "websocket")
+
+
+def protocol_name(protocol: str) -> str:
+    """One naming everywhere: SSE, WebSocket, WebRTC (an unknown id as it is)."""
+    return PROTOCOL_NAMES.get(protocol, protocol)
 
 
 @dataclass(frozen=True)

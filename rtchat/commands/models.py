@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from rtchat.catalog import ModelInfo, Provider, UnknownProvider
+from rtchat.catalog import PROTOCOL_NAMES, ModelInfo, Provider, UnknownProvider, protocol_name
 from rtchat.commands.common import fail, load_config_or_report
 from rtchat.model_list import cached_ids, fetch_ids, merged
 from rtchat.sanitize import terminal_safe
@@ -17,14 +17,13 @@ from rtchat.session import Session
 from rtchat.target import is_local
 
 
-PROTOCOL_NAMES = {"sse": "SSE", "websocket": "WebSocket", "webrtc": "WebRTC"}  # one naming everywhere
-PROTOCOLS_WIDTH = len("SSE,WebSocket,WebRTC")
+PROTOCOLS_WIDTH = len(",".join(PROTOCOL_NAMES.values()))
 
 
 def describe(info: ModelInfo) -> str:
     thinking = {True: "thinking", False: "-", None: "unknown"}[info.thinking]  # None: the server listed it, nothing more
     voice = "voice" if info.voice else "-"
-    protocols = ",".join(PROTOCOL_NAMES.get(p, p) for p in info.protocols)
+    protocols = ",".join(protocol_name(p) for p in info.protocols)
     return f"{thinking:9} {protocols:{PROTOCOLS_WIDTH}} {voice:6}"
 
 
