@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import httpx
@@ -74,8 +75,21 @@ async def fetch_ids(provider: Provider, base_url: str, client: httpx.AsyncClient
     return ids
 
 
-def merged(provider: Provider, server_ids: list[str] | None) -> list[ModelInfo]:
-    """Catalogue entries first (they know capabilities), then anything else the server listed."""
+def is_fault_model(model_id: str) -> bool:
+    """The loopback's fault models (`fault-429`, `fault-stall`, ...): each fails one way, on purpose."""
+    return model_id.startswith("fault-")
+
+
+def scripted_models(provider: Provider, scripted: dict[str, str]) -> list[ModelInfo]:
+    """The loopback's scripted models the catalogue does not list (`deliberate`, the fault models),
+    each with what it does as its note: what `rtchat models` and the model picker both add."""
     known = {m.id for m in provider.models}
-    extra = [ModelInfo(model_id) for model_id in server_ids or [] if model_id not in known]
-    return list(provider.models) + extra
+    return [replace(provider.model(model_id), note=note) for model_id, note in scripted.items() if model_id not in known]
+
+
+def merged(provider: Provider, server_ids: list[str] | None, scripted: dict[str, str] | None = None) -> list[ModelInfo]:
+    """Catalogue entries first (they know capabilities), then the scripted ones (the loopback's),
+    then anything else the server listed."""
+    listed = list(provider.models) + scripted_models(provider, scripted or {})
+    known = {m.id for m in listed}
+    return listed + [ModelInfo(model_id) for model_id in server_ids or [] if model_id not in known]
