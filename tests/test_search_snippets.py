@@ -8,9 +8,10 @@ import pytest
 from textual.widgets import OptionList
 
 from rtchat.store import SearchHit, Store, default_path
-from rtchat.ui.screens.search import MARK, SearchScreen, hit_label
+from rtchat.ui.screens.search import MARK, hit_label
 from rtchat.ui.widgets.transcript.markdown_text import markdown_text
-from tests.support.ui import make_app, ready, wait_for
+from tests.support.search import search_for
+from tests.support.ui import make_app, ready
 
 pytestmark = pytest.mark.usefixtures("isolated")
 
@@ -29,11 +30,7 @@ async def test_a_markdown_message_is_found_and_shown_as_its_words_with_the_hit_h
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(pilot)
-        await pilot.press("ctrl+f")
-        await wait_for(pilot, lambda: isinstance(app.screen, SearchScreen))
-        await pilot.press(*"airship")
-        screen = app.screen
-        await wait_for(pilot, lambda: len(screen.hits) == 1)
+        screen = await search_for(pilot, "airship", hits=1)
         label = screen.query_one(OptionList).get_option_at_index(0).prompt
     snippet = label.plain.split("\n", 1)[1].strip()
     assert snippet == "Airship notes The airship flew; run airship up. one airship", snippet
