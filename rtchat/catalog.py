@@ -208,6 +208,19 @@ BUILTIN: dict[str, Provider] = {
     ),
 }
 
+
+def is_fault_model(model_id: str) -> bool:
+    """The loopback's fault models (`fault-429`, `fault-stall`, ...): each fails one way, on purpose."""
+    return model_id.startswith("fault-")
+
+
+def scripted_models(provider: Provider, scripted: dict[str, str]) -> list[ModelInfo]:
+    """The loopback's scripted models the catalogue does not list (`deliberate`, the fault models),
+    each with what it does as its note: what `rtchat models` and the model picker both add."""
+    known = {m.id for m in provider.models}
+    return [replace(provider.model(model_id), note=note) for model_id, note in scripted.items() if model_id not in known]
+
+
 # Providers tried, in order, for the default model when the config names none.
 DEFAULT_ORDER = ("openai", "anthropic", "gemini", "deepseek", "openrouter")
 

@@ -5,12 +5,11 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from dataclasses import replace
 from pathlib import Path
 
 import httpx
 
-from rtchat.catalog import ModelInfo, Provider
+from rtchat.catalog import ModelInfo, Provider, scripted_models
 from rtchat.config import cache_dir
 from rtchat.secrets import lookup_key
 from rtchat.target import key_headers
@@ -73,18 +72,6 @@ async def fetch_ids(provider: Provider, base_url: str, client: httpx.AsyncClient
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps({"fetched": time.time(), "models": ids}), encoding="utf-8")
     return ids
-
-
-def is_fault_model(model_id: str) -> bool:
-    """The loopback's fault models (`fault-429`, `fault-stall`, ...): each fails one way, on purpose."""
-    return model_id.startswith("fault-")
-
-
-def scripted_models(provider: Provider, scripted: dict[str, str]) -> list[ModelInfo]:
-    """The loopback's scripted models the catalogue does not list (`deliberate`, the fault models),
-    each with what it does as its note: what `rtchat models` and the model picker both add."""
-    known = {m.id for m in provider.models}
-    return [replace(provider.model(model_id), note=note) for model_id, note in scripted.items() if model_id not in known]
 
 
 def merged(provider: Provider, server_ids: list[str] | None, scripted: dict[str, str] | None = None) -> list[ModelInfo]:

@@ -8,10 +8,10 @@ from dataclasses import dataclass
 
 import httpx
 
-from rtchat.catalog import PROTOCOL_NAMES, ModelInfo, Provider, UnknownProvider, protocol_name
+from rtchat.catalog import PROTOCOL_NAMES, ModelInfo, Provider, UnknownProvider, is_fault_model, protocol_name
 from rtchat.commands.common import fail, load_config_or_report
 from rtchat.loopback.scripts import MODELS as LOOPBACK_MODELS
-from rtchat.model_list import cached_ids, fetch_ids, is_fault_model, merged
+from rtchat.model_list import cached_ids, fetch_ids, merged
 from rtchat.sanitize import terminal_safe
 from rtchat.secrets import has_key
 from rtchat.session import Session

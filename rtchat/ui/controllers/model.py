@@ -73,7 +73,7 @@ class ModelController:
         except (UnknownProvider, ValueError):
             return
         if not provider.base_url:
-            import rtchat.loopback  # noqa: F401, PLC0415 - deferred: the in-process server loads aiohttp (~150 ms), here in a thread
+            import rtchat.loopback.server  # noqa: F401, PLC0415 - deferred: the in-process server loads aiohttp (~150 ms), here in a thread
         has_key(provider)
 
     async def start(self, requested: str | None) -> tuple[str, Error | None]:
