@@ -13,7 +13,13 @@ from rtchat.errors import UnavailableFailure
 
 EFFORTS = ("off", "low", "medium", "high", "max")
 PROTOCOLS = ("sse", "websocket", "webrtc")
+PROTOCOL_NAMES = {"sse": "SSE", "websocket": "WebSocket", "webrtc": "WebRTC"}  # how every screen and line names them
 SSE_WS = ("sse", "websocket")
+
+
+def protocol_name(protocol: str) -> str:
+    """One naming everywhere: SSE, WebSocket, WebRTC (an unknown id as it is)."""
+    return PROTOCOL_NAMES.get(protocol, protocol)
 
 
 @dataclass(frozen=True)
@@ -201,6 +207,19 @@ BUILTIN: dict[str, Provider] = {
         ws_wire="openai_realtime",  # {loopback}/v1/realtime
     ),
 }
+
+
+def is_fault_model(model_id: str) -> bool:
+    """The loopback's fault models (`fault-429`, `fault-stall`, ...): each fails one way, on purpose."""
+    return model_id.startswith("fault-")
+
+
+def scripted_models(provider: Provider, scripted: dict[str, str]) -> list[ModelInfo]:
+    """The loopback's scripted models the catalogue does not list (`deliberate`, the fault models),
+    each with what it does as its note: what `rtchat models` and the model picker both add."""
+    known = {m.id for m in provider.models}
+    return [replace(provider.model(model_id), note=note) for model_id, note in scripted.items() if model_id not in known]
+
 
 # Providers tried, in order, for the default model when the config names none.
 DEFAULT_ORDER = ("openai", "anthropic", "gemini", "deepseek", "openrouter")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import httpx
 
-from rtchat.catalog import ModelInfo, Provider
+from rtchat.catalog import ModelInfo, Provider, scripted_models
 from rtchat.config import cache_dir
 from rtchat.secrets import lookup_key
 from rtchat.target import key_headers
@@ -74,8 +74,9 @@ async def fetch_ids(provider: Provider, base_url: str, client: httpx.AsyncClient
     return ids
 
 
-def merged(provider: Provider, server_ids: list[str] | None) -> list[ModelInfo]:
-    """Catalogue entries first (they know capabilities), then anything else the server listed."""
-    known = {m.id for m in provider.models}
-    extra = [ModelInfo(model_id) for model_id in server_ids or [] if model_id not in known]
-    return list(provider.models) + extra
+def merged(provider: Provider, server_ids: list[str] | None, scripted: dict[str, str] | None = None) -> list[ModelInfo]:
+    """Catalogue entries first (they know capabilities), then the scripted ones (the loopback's),
+    then anything else the server listed."""
+    listed = list(provider.models) + scripted_models(provider, scripted or {})
+    known = {m.id for m in listed}
+    return listed + [ModelInfo(model_id) for model_id in server_ids or [] if model_id not in known]

@@ -6,6 +6,10 @@ import threading
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from rtchat.catalog import BUILTIN
+from rtchat.commands.models import FAULTS_HEADING
+from rtchat.loopback.scripts import MODELS
+from rtchat.ui.screens.model_choices import model_choices
 from tests.support.env import run_rtchat
 
 
@@ -19,10 +23,23 @@ def test_lists_capabilities_and_key_state(tmp_path):
 
 def test_refresh_asks_the_server_and_caches(tmp_path):
     out = run_rtchat(tmp_path, "models", "--provider", "loopback", "--refresh").stdout
-    assert "loopback/fault-429" in out  # only the server's own list has the fault models
+    assert [line.split()[0] for line in out.splitlines() if line.startswith("loopback/fault-429 ")] == ["loopback/fault-429"]  # listed once
     cache = json.loads((tmp_path / "cache" / "models" / "loopback.json").read_text())
     assert "fault-429" in cache["models"]
     assert "loopback/fault-429" in run_rtchat(tmp_path, "models", "--provider", "loopback").stdout  # from the cache now
+
+
+def test_the_fault_models_are_listed_apart_and_the_picker_offers_the_same_models(tmp_path):
+    out = run_rtchat(tmp_path, "models", "--provider", "loopback").stdout
+    table, _, faults = out.partition(f"\n{FAULTS_HEADING}\n")
+    assert faults, out
+    assert "loopback/fault-429                           always HTTP 429 with Retry-After: 1\n" in faults
+    fault_refs = [line.split()[0] for line in faults.splitlines()]
+    table_refs = [line.split()[0] for line in table.splitlines()[1:] if line.strip()]
+    assert all(ref.startswith("loopback/fault-") for ref in fault_refs) and not any("fault-" in ref for ref in table_refs)
+    picker = model_choices([BUILTIN["loopback"]], lambda provider: False, MODELS)  # the rows ctrl+o lists for the loopback
+    assert [choice.ref for choice in picker] == table_refs + fault_refs
+    assert [choice.ref for choice in picker if choice.line().endswith("  fault model")] == fault_refs  # marked there too
 
 
 def test_unknown_provider(tmp_path):

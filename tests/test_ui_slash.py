@@ -120,3 +120,21 @@ def test_path_completion_keeps_the_users_spelling(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert path_completions("do") == ["docs/"]
     assert path_completions("nowhere/x") == []
+
+
+def test_share_completes_its_words_and_file_names_only_where_no_word_fits(tmp_path, monkeypatch):
+    (tmp_path / "screenshots").mkdir()
+    (tmp_path / "clip.mp4").write_bytes(b"x")
+    (tmp_path / "off-cut.mp4").write_bytes(b"x")
+    monkeypatch.chdir(tmp_path)
+
+    def labels(text: str) -> list[str]:
+        return [c.label for c in completions(text, Sources())]
+
+    assert labels("/share ") == ["screen", "camera", "off"]
+    assert labels("/share scr") == ["screen"]  # not also the screenshots/ folder
+    assert labels("/share o") == ["off"]
+    assert labels("/share cl") == ["clip.mp4"]  # no word starts so: the files that do
+    assert labels("/share off-") == ["off-cut.mp4"]
+    assert labels("/share ./scr") == ["./screenshots/"]  # spelled as a path: files only
+    assert [c.text for c in completions("/share scr", Sources())] == ["/share screen"]

@@ -8,8 +8,9 @@ from dataclasses import dataclass
 
 import httpx
 
-from rtchat.catalog import ModelInfo, Provider, UnknownProvider
+from rtchat.catalog import PROTOCOL_NAMES, ModelInfo, Provider, UnknownProvider, is_fault_model, protocol_name
 from rtchat.commands.common import fail, load_config_or_report
+from rtchat.loopback.scripts import MODELS as LOOPBACK_MODELS
 from rtchat.model_list import cached_ids, fetch_ids, merged
 from rtchat.sanitize import terminal_safe
 from rtchat.secrets import has_key
@@ -17,17 +18,17 @@ from rtchat.session import Session
 from rtchat.target import is_local
 
 
-PROTOCOL_NAMES = {"sse": "SSE", "websocket": "WebSocket", "webrtc": "WebRTC"}  # one naming everywhere
-PROTOCOLS_WIDTH = len("SSE,WebSocket,WebRTC")
+PROTOCOLS_WIDTH = len(",".join(PROTOCOL_NAMES.values()))
 
 
 def describe(info: ModelInfo) -> str:
     thinking = {True: "thinking", False: "-", None: "unknown"}[info.thinking]  # None: the server listed it, nothing more
     voice = "voice" if info.voice else "-"
-    protocols = ",".join(PROTOCOL_NAMES.get(p, p) for p in info.protocols)
+    protocols = ",".join(protocol_name(p) for p in info.protocols)
     return f"{thinking:9} {protocols:{PROTOCOLS_WIDTH}} {voice:6}"
 
 
+FAULTS_HEADING = "Fault models (the loopback's, no key needed): each fails one way, to try error handling"
 NOT_LISTENING = "nothing is listening there"
 
 
@@ -106,10 +107,19 @@ def run_models(args) -> int:
             return fail(str(exc))
     server_ids, unlisted = asyncio.run(gather(config, providers, args.refresh))
     print(f"{'MODEL':44} {'THINKING':9} {'PROTOCOLS':{PROTOCOLS_WIDTH}} {'VOICE':6} KEY")
+    faults: list[str] = []
     for provider in providers:
         key = "not needed" if not provider.needs_key else ("set" if has_key(provider) else "missing")
-        for info in merged(provider, server_ids.get(provider.id)):
-            print(f"{terminal_safe(provider.id + '/' + info.id):44} {describe(info)} {key}")
+        scripted = LOOPBACK_MODELS if provider.id == "loopback" else None  # as the model picker lists them
+        for info in merged(provider, server_ids.get(provider.id), scripted):
+            ref = terminal_safe(provider.id + "/" + info.id)
+            if scripted and is_fault_model(info.id):
+                faults.append(f"{ref:44} {info.note}")
+            else:
+                print(f"{ref:44} {describe(info)} {key}")
+    if faults:
+        print(f"\n{FAULTS_HEADING}")
+        print("\n".join(faults))
     sys.stdout.flush()  # the table first, then what could not be listed under it
     report_unlisted(unlisted, args.refresh)
     return 0

@@ -6,6 +6,16 @@ Completions, OpenAI Responses, Anthropic Messages and Gemini SSE.
 """
 
 from .scripts import MODELS
-from .server import LoopbackServer, RequestRecord, run_forever, start_loopback
 
 __all__ = ["MODELS", "LoopbackServer", "RequestRecord", "run_forever", "start_loopback"]
+SERVER_NAMES = frozenset(__all__) - {"MODELS"}
+
+
+def __getattr__(name: str):
+    """The server's names, loaded when first asked for: the models' descriptions (`rtchat models`,
+    the model picker) come without aiohttp."""
+    if name in SERVER_NAMES:
+        from . import server  # deferred: aiohttp (~150 ms), only where a server is started
+
+        return getattr(server, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from rtchat.catalog import protocol_name
 from rtchat.session import PROTOCOLS
 
 MIN_TARGETS, MAX_TARGETS = 2, 6
@@ -23,7 +24,8 @@ class RaceSpec:
 
     @property
     def label(self) -> str:
-        return f"{self.model} · {self.protocol}"
+        """"loopback/echo · WebSocket": the protocol as the rest of the app names it."""
+        return f"{self.model} · {protocol_name(self.protocol)}"
 
 
 def parse_protocols(text: str) -> tuple[str, ...]:

@@ -50,6 +50,11 @@ def source_for(request: ShareRequest) -> FrameSource:
     raise ShareError(f"nothing to share for {request.kind!r}")
 
 
+def frames(count: int) -> str:
+    """A frame count as the status line and the share's notes say it: "1 frame", "14 frames"."""
+    return f"{count} frame{'s' if count != 1 else ''}"
+
+
 class Sharing:
     """A running share. `fps` is the rate asked for, capped at `max_fps` (the provider's).
 
@@ -102,7 +107,7 @@ class Sharing:
     def status(self) -> str:
         """What the status line shows: "sharing screen · 1 fps · 14 frames"."""
         rate = f"{self.fps:g} fps"
-        return f"sharing {self.request.label} · {rate} · {self.frames_sent} frame{'s' if self.frames_sent != 1 else ''}"
+        return f"sharing {self.request.label} · {rate} · {frames(self.frames_sent)}"
 
     @property
     def rate_note(self) -> str | None:

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from rtchat.catalog import EFFORTS, PROTOCOLS, ModelInfo
+from rtchat.catalog import EFFORTS, PROTOCOL_NAMES, PROTOCOLS, ModelInfo, protocol_name
 from rtchat.session import PROTOCOLS as IMPLEMENTED_PROTOCOLS
-
-PROTOCOL_NAMES = {"sse": "SSE", "websocket": "WebSocket", "webrtc": "WebRTC"}
 
 
 DEFAULT_EFFORT = "default"  # no effort is sent: the provider's own default applies
@@ -62,6 +60,6 @@ def not_implemented_message(protocol: str, talk_key: str = "f3", protocol_key: s
             f"For typed messages switch to {' or '.join(PROTOCOL_NAMES[p] for p in IMPLEMENTED_PROTOCOLS)} with {protocol_key}."
         )
     return (
-        f"the {PROTOCOL_NAMES.get(protocol, protocol)} transport is not implemented for text chat in this version of rtchat; "
+        f"the {protocol_name(protocol)} transport is not implemented for text chat in this version of rtchat; "
         f"{' and '.join(PROTOCOL_NAMES[p] for p in IMPLEMENTED_PROTOCOLS)} work. Press {protocol_key} to switch protocol."
     )

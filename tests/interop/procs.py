@@ -16,6 +16,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -321,6 +322,27 @@ def replay(url: str, body: dict, headers: dict[str, str] | None = None) -> tuple
         with client.stream("POST", url, json=body, headers=headers or {}) as response:
             raw = b"".join(response.iter_raw())
             return response.status_code, response.headers.get("content-type", ""), raw
+
+
+def replayed(run: Ask, url: str, truth: Callable[[bytes], tuple[str, dict | None]], headers: dict[str, str] | None = None) -> tuple[dict, bytes]:
+    """rtchat's one streamed POST, which must have gone to `url`, sent again: (the body rtchat sent, the
+    server's raw bytes for it), once rtchat's text, and its usage where the stream has one, are checked
+    to be what those bytes say (`truth` reads them: `chat_truth`, `responses_truth`)."""
+    assert run.returncode == 0, run.stderr
+    (method, sent_to, body), = run.requests
+    assert (method, sent_to, body["stream"]) == ("POST", url, True)
+    status, ctype, raw = replay(url, body, headers)
+    assert status == 200 and ctype.startswith("text/event-stream"), (status, raw[:300])
+    text, usage = truth(raw)
+    assert text.strip() and run.text() == text
+    if usage is not None:
+        assert run.usage("input_tokens", "output_tokens") == usage
+    return body, raw
+
+
+def finish_reasons(raw: bytes) -> list[str]:
+    """The finish reasons a Chat Completions SSE body gives, in order."""
+    return [c["finish_reason"] for _, d in sse(raw) for c in json.loads(d)["choices"] if c.get("finish_reason")]
 
 
 def sse(raw: bytes) -> list[tuple[str | None, str]]:

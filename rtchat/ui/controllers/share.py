@@ -20,7 +20,7 @@ from typing import Any
 from rtchat.attachments import Attachment
 from rtchat.events import Notice
 from rtchat.session import Session
-from rtchat.share import Camera, ShareError, Sharing, list_cameras, parse_share
+from rtchat.share import Camera, ShareError, Sharing, frames, list_cameras, parse_share
 from rtchat.store import ShareRecord, StoreError
 from rtchat.ui.controllers.history import HistoryController
 from rtchat.ui.controllers.state import ChatState
@@ -29,10 +29,6 @@ from rtchat.ui.widgets.status.status_line import StatusLine
 
 TWICE_S = 3.0  # two ctrl+c within this long stop a share
 Notify = Callable[..., None]
-
-
-def frames(count: int) -> str:
-    return f"{count} frame{'s' if count != 1 else ''}"
 
 
 class ShareController:

@@ -19,7 +19,7 @@ from typing import Literal
 from urllib.parse import unquote, urlparse
 
 Kind = Literal["model", "protocol", "effort", "persona", "path", "share"]
-SHARE_WORDS = ("screen", "camera", "off")  # what /share completes before file names
+SHARE_WORDS = ("screen", "camera", "off")  # what /share completes; file names once none matches
 PATH_ROWS = 40  # a directory listing in the popup stops here
 
 
@@ -136,13 +136,23 @@ def completions(text: str, sources: Sources) -> list[Completion]:
     if command.completes == "path":  # the first row says whose disk, where that is not obvious (a browser tab)
         return [Completion(head + path, path, "" if i else sources.path_note) for i, path in enumerate(path_completions(argument))]
     if command.completes == "share":
-        words = [w for w in SHARE_WORDS if w.startswith(argument.strip().lower())] if " " not in argument.strip() else []
-        return [Completion(head + w, w) for w in words] + [Completion(head + path, path) for path in path_completions(argument) if argument.strip()]
+        return [Completion(head + choice, choice) for choice in share_completions(argument)]
     names = {"model": sources.models, "protocol": sources.protocols, "effort": sources.efforts, "persona": sources.personas}[command.completes]()
     needle = argument.strip().casefold()
     starts = [n for n in names if n.casefold().startswith(needle)]
     inside = [n for n in names if needle in n.casefold() and n not in starts]
     return [Completion(head + n, n) for n in starts + inside]
+
+
+def share_completions(typed: str) -> list[str]:
+    """`/share`'s argument: the words (screen, camera, off) it starts, and file names only once no
+    word matches (a path spelled `./`, `~/` or with a `/` never does), so `scr` offers `screen`,
+    not also the `screenshots/` folder, while `clip` still finds `clip.mp4`."""
+    argument = typed.strip()
+    if " " in argument:
+        return path_completions(typed)
+    words = [w for w in SHARE_WORDS if w.startswith(argument.lower())]
+    return words if words or not argument else path_completions(typed)
 
 
 def enter_completes(text: str, completion: Completion | None) -> bool:

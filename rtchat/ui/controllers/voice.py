@@ -15,10 +15,10 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from rtchat.audio.support import webrtc_problem
+from rtchat.catalog import protocol_name
 from rtchat.events import Done, Error, Notice
 from rtchat.session import Session
 from rtchat.turns.spoken import SpokenTurn
-from rtchat.ui.choices import PROTOCOL_NAMES
 from rtchat.ui.controllers.state import ChatState
 from rtchat.ui.controllers.turns import TurnController
 from rtchat.ui.controllers.voice_mode import VoiceMode, failure_text, no_voice_message, voice_protocol_for
@@ -147,7 +147,7 @@ class VoiceController:
             return None
         if self.mode.is_open_for(target.ref, protocol):
             return self.current
-        self.status.show(voice="opening", voice_link=PROTOCOL_NAMES.get(protocol, protocol))
+        self.status.show(voice="opening", voice_link=protocol_name(protocol))
         # The conversation's tools, approved on their cards by key as in a typed turn (nothing spoken approves).
         tools = self._runner(target)
         try:
@@ -159,7 +159,7 @@ class VoiceController:
         self.spawn(self._read_events(voice), "voice-events")
         self.show()  # what the session said while it opened (not yet `current` then)
         if not self.hands_free:  # hands-free says its own line
-            self.notify(f"voice mode: {target.ref} over {protocol}; press the talk key again to send")
+            self.notify(f"voice mode: {target.ref} over {protocol_name(protocol)}; press the talk key again to send")
         return voice
 
     async def tools_changed(self) -> None:
@@ -236,7 +236,7 @@ class VoiceController:
             shown = "hands-free" if state == "idle" else f"hands-free {state}"
         self.status.show(
             voice=shown,
-            voice_link=f"{PROTOCOL_NAMES.get(self.mode.opened_for[1], '') if self.mode.opened_for else ''} {voice.connection}",
+            voice_link=f"{protocol_name(self.mode.opened_for[1]) if self.mode.opened_for else ''} {voice.connection}",
             level_dbfs=self.mode.take_level() if state == "listening" or (voice.hands_free and state == "idle") else None,
             first_audio_ms=voice.latency.get("first_audio_ms"),
             **({} if self.turns.runner is not None else {"connect_ms": voice.latency.get("connect_ms")}),

@@ -23,6 +23,7 @@ from textual.screen import Screen
 from rtchat.config import Config
 from rtchat.conversation import Conversation
 from rtchat.events import Notice
+from rtchat.loopback.scripts import MODELS as LOOPBACK_MODELS
 from rtchat.secrets import has_key
 from rtchat.session import Session
 from rtchat.store import StoreError
@@ -249,8 +250,6 @@ class ChatScreen(Screen[None]):
             self.run_worker(self.tools.prestart(target, self.state.protocol, self._history_problem), group="tools-prestart")
 
     def action_pick_model(self) -> None:
-        from rtchat.loopback.scripts import MODELS as LOOPBACK_MODELS  # aiohttp comes with it: load once the picker opens
-
         choices = model_choices(self.config.catalog.providers.values(), has_key, LOOPBACK_MODELS)
         self.app.push_screen(ModelPicker(choices, self.state.ref))
 

@@ -1,4 +1,5 @@
-"""The rows of the model picker: every configured model, the loopback's fault models, and a typed id.
+"""The rows of the model picker: every configured model, the loopback's scripted and fault models
+(a fault row marked as such, as `rtchat models` groups them), and a typed id.
 
 A typed `PROVIDER/MODEL` (with a variant such as `loopback/lorem@1000`) is a
 row of its own, so any model a provider serves can be chosen. Filtering prefers
@@ -9,11 +10,11 @@ so "fault" lists the fault models rather than fuzzy-matching "refusal".
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from textual.fuzzy import Matcher
 
-from rtchat.catalog import ModelInfo, Provider, parse_model_ref
+from rtchat.catalog import ModelInfo, Provider, is_fault_model, parse_model_ref, scripted_models
 from rtchat.ui.choices import PROTOCOL_NAMES
 
 
@@ -33,7 +34,14 @@ class ModelChoice:
             return "no key needed"
         return "key set" if self.key_set else "no key"
 
+    @property
+    def fault(self) -> bool:
+        """A loopback fault model (listed by the loopback, not typed): marked as `rtchat models` groups it."""
+        return is_fault_model(self.info.id) and not self.typed
+
     def abilities(self) -> str:
+        if self.fault:
+            return "fault model"  # it fails on purpose; what it does: its description, `rtchat models`
         parts = ["thinking"] if self.info.thinking else []
         parts.append(" ".join(PROTOCOL_NAMES[p] for p in self.info.protocols if p in PROTOCOL_NAMES))
         if self.info.voice:
@@ -74,10 +82,7 @@ def model_choices(providers, has_key, extra_loopback: dict[str, str] | None = No
         for info in provider.models:
             choices.append(ModelChoice(provider, info, key_set))
         if provider.id == "loopback" and extra_loopback:
-            known = {info.id for info in provider.models}
-            for model_id, note in extra_loopback.items():
-                if model_id not in known:
-                    choices.append(ModelChoice(provider, replace(provider.model(model_id), note=note), key_set))
+            choices.extend(ModelChoice(provider, info, key_set) for info in scripted_models(provider, extra_loopback))
     return choices
 
 

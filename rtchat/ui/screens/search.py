@@ -19,6 +19,7 @@ from textual.widgets.option_list import Option
 from rtchat.sanitize import terminal_safe
 from rtchat.store import SearchHit, Store, StoreError
 from rtchat.ui.widgets.input.inert import InertInput
+from rtchat.ui.widgets.transcript.markdown_text import markdown_text
 
 MARK = ("\x02", "\x03")  # around matched words in a snippet; never in stored text shown (controls are stripped)
 TYPING_PAUSE = 0.15  # search once typing pauses, not on every key
@@ -38,9 +39,11 @@ def snippet_content(snippet: str) -> Content:
 
 
 def hit_label(hit: SearchHit) -> Content:
+    """Title, role and branch, then the snippet: a message's as the words its Markdown shows
+    (no `**` or `#`), a tool step's (JSON, not Markdown) as stored."""
     branch = "" if hit.on_path else " · on another branch"
     head = Content.assemble((terminal_safe(hit.title or "(untitled)"), "bold"), f"  · {hit.role}{branch}\n")
-    return head + Content("   ") + snippet_content(hit.snippet)
+    return head + Content("   ") + snippet_content(hit.snippet if hit.tool else markdown_text(hit.snippet))
 
 
 class SearchScreen(ModalScreen[None]):

@@ -11,10 +11,10 @@ import math
 
 from dataclasses import dataclass
 
+from rtchat.catalog import protocol_name
 from rtchat.events import Cost, Usage
 from rtchat.metrics import format_ms
 from rtchat.pricing import format_usd
-from rtchat.ui.choices import PROTOCOL_NAMES
 
 METER_CELLS = 8
 METER_FLOOR_DBFS = -60.0  # quieter than this shows an empty meter
@@ -96,11 +96,6 @@ def level_meter(dbfs: float | None, cells: int = METER_CELLS) -> str:
     fraction = min(1.0, max(0.0, (dbfs - METER_FLOOR_DBFS) / -METER_FLOOR_DBFS))
     filled = round(fraction * cells)
     return "█" * filled + "░" * (cells - filled)
-
-
-def protocol_name(protocol: str) -> str:
-    """One naming everywhere: SSE, WebSocket, WebRTC."""
-    return PROTOCOL_NAMES.get(protocol, protocol)
 
 
 # (priority, text); the first group holds the settings, the second the figures
