@@ -25,6 +25,23 @@ def mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
 
 
+def stored_conversation(tmp_path: Path, *prompts: str) -> Path:
+    """Conversation 1 with a complete echo answer to each prompt, as `rtchat ask` then `ask
+    --continue` leave it, written in-process (set-up only: a process costs ~0.6 s of CPU)."""
+    db = tmp_path / "data" / "history.db"
+    warnings: list[str] = []
+    recorder = TurnRecorder(Store.open(db), warnings.append)
+    recorder.start("loopback/echo", "sse", None)
+    for prompt in prompts:
+        recorder.prompt(prompt)
+        recorder.begin_answer("loopback/echo", "loopback")
+        recorder.update(answer_of(TextDelta(f"You said: {prompt}"), Done("complete")).answer, final=True)
+        recorder.end_answer()
+    recorder.close()
+    assert warnings == []
+    return db
+
+
 HUGE_USAGE = chat_frames(
     '{"choices":[{"index":0,"delta":{"content":"a perfectly good answer"},"finish_reason":"stop"}]}',
     '{"choices":[],"usage":{"prompt_tokens":10000000000000000000,"completion_tokens":7}}',
@@ -81,9 +98,7 @@ def test_history_and_wire_log_are_private_and_old_ones_are_tightened(tmp_path):
 
 
 def test_a_parent_cycle_in_a_damaged_history_does_not_hang_export_or_branch_moves(tmp_path):
-    assert run(tmp_path, "ask", "first").returncode == 0
-    assert run(tmp_path, "ask", "--continue", "second").returncode == 0
-    db = tmp_path / "data" / "history.db"
+    db = stored_conversation(tmp_path, "first", "second")
     with sqlite3.connect(db) as conn:  # damage: the first prompt now follows the last answer
         conn.execute("UPDATE messages SET parent_id = (SELECT max(id) FROM messages) WHERE id = 1")
     exported = run(tmp_path, "export", "last", "--all-branches")
@@ -150,7 +165,7 @@ def test_two_processes_on_one_conversation_never_make_a_prompt_follow_a_prompt(t
     """`ask --conversation 1 --edit X & ask --conversation 1 Y &`: each new message follows what
     its own process loaded and sent (a branch if another wrote meanwhile), so the tree keeps
     alternating roles: providers reject a prompt after a prompt."""
-    assert run(tmp_path, "ask", "first question").returncode == 0
+    stored_conversation(tmp_path, "first question")
     env = isolated_env(tmp_path)
     for round_ in range(3):
         edit = subprocess.Popen(rtchat_cmd("ask", "--conversation", "1", "--edit", f"edited {round_}"), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
