@@ -7,8 +7,10 @@ import json
 import sqlite3
 import stat
 import subprocess
+from collections.abc import Sequence
 from pathlib import Path
 
+from rtchat import attachments
 from rtchat.events import Done, TextDelta, Usage
 from rtchat.history import TurnRecorder
 from rtchat.store import Store
@@ -25,15 +27,16 @@ def mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
 
 
-def stored_conversation(tmp_path: Path, *prompts: str) -> Path:
-    """Conversation 1 with a complete echo answer to each prompt, as `rtchat ask` then `ask
-    --continue` leave it, written in-process (set-up only: a process costs ~0.6 s of CPU)."""
+def stored_conversation(tmp_path: Path, *prompts: str, attach: Sequence[Path] = ()) -> Path:
+    """Conversation 1 with a complete echo answer to each prompt (the first with `attach`), as
+    `rtchat ask [-a FILE]` then `ask --continue` leave it, written in-process (set-up only: a
+    process costs ~0.6 s of CPU)."""
     db = tmp_path / "data" / "history.db"
     warnings: list[str] = []
     recorder = TurnRecorder(Store.open(db), warnings.append)
     recorder.start("loopback/echo", "sse", None)
-    for prompt in prompts:
-        recorder.prompt(prompt)
+    for number, prompt in enumerate(prompts):
+        recorder.prompt(prompt, [attachments.load(str(path)) for path in attach] if number == 0 else ())
         recorder.begin_answer("loopback/echo", "loopback")
         recorder.update(answer_of(TextDelta(f"You said: {prompt}"), Done("complete")).answer, final=True)
         recorder.end_answer()
@@ -145,8 +148,7 @@ def test_a_history_locked_by_another_program_at_exit_is_still_said(tmp_path):
 def test_an_attachment_whose_file_is_gone_is_said_in_export_and_resume(tmp_path):
     notes = tmp_path / "notes.txt"
     notes.write_text("lava notes\n")
-    assert run(tmp_path, "ask", "-a", str(notes), "summarise").returncode == 0
-    db = tmp_path / "data" / "history.db"
+    db = stored_conversation(tmp_path, "summarise", attach=[notes])
     with sqlite3.connect(db) as conn:  # damage: the blob is gone, the attachment row stays
         conn.execute("PRAGMA foreign_keys = OFF")
         conn.execute("DELETE FROM blobs")
