@@ -7,16 +7,15 @@ import json
 import sqlite3
 import stat
 import subprocess
-from collections.abc import Sequence
 from pathlib import Path
 
-from rtchat import attachments
 from rtchat.events import Done, TextDelta, Usage
 from rtchat.history import TurnRecorder
 from rtchat.store import Store
 from tests.support.answers import Feed, answer_of
 from tests.support.canned_sse import canned_provider_config, canned_sse, chat_frames
 from tests.support.env import isolated_env, rtchat_cmd
+from tests.support.store import stored_conversation
 
 
 def run(tmp_path, *args, **env):
@@ -25,24 +24,6 @@ def run(tmp_path, *args, **env):
 
 def mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
-
-
-def stored_conversation(tmp_path: Path, *prompts: str, attach: Sequence[Path] = ()) -> Path:
-    """Conversation 1 with a complete echo answer to each prompt (the first with `attach`), as
-    `rtchat ask [-a FILE]` then `ask --continue` leave it, written in-process (set-up only: a
-    process costs ~0.6 s of CPU)."""
-    db = tmp_path / "data" / "history.db"
-    warnings: list[str] = []
-    recorder = TurnRecorder(Store.open(db), warnings.append)
-    recorder.start("loopback/echo", "sse", None)
-    for number, prompt in enumerate(prompts):
-        recorder.prompt(prompt, [attachments.load(str(path)) for path in attach] if number == 0 else ())
-        recorder.begin_answer("loopback/echo", "loopback")
-        recorder.update(answer_of(TextDelta(f"You said: {prompt}"), Done("complete")).answer, final=True)
-        recorder.end_answer()
-    recorder.close()
-    assert warnings == []
-    return db
 
 
 HUGE_USAGE = chat_frames(
