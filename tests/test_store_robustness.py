@@ -93,23 +93,23 @@ def test_a_parent_cycle_in_a_damaged_history_does_not_hang_export_or_branch_move
 
 
 def test_a_huge_answer_still_being_written_at_exit_is_not_called_locked(tmp_path):
-    """Writing and indexing 12 MB takes most of a second, far past the close timeout (cut here
-    to 0.1 s, so the answer needs not be 60 MB), yet nothing waits for a lock: close waits for
-    it, says nothing, and the answer is saved."""
+    """Writing and indexing 20 MB takes about a second, past the close timeout (cut here to
+    0.25 s, so the answer needs not be 60 MB), yet nothing waits for a lock: close waits for it,
+    says nothing, and the answer is saved."""
     warnings: list[str] = []
     store = Store.open(tmp_path / "history.db", busy_timeout=0.05)
-    store.close_timeout = 0.1
+    store.close_timeout = 0.25
     recorder = TurnRecorder(store, warnings.append)
     recorder.start("m", "sse", None)
     recorder.prompt("say a lot")
     recorder.begin_answer("m", "p")
-    fold = answer_of(TextDelta("word " * 2_400_000), Done("complete"))
+    fold = answer_of(TextDelta("word " * 4_000_000), Done("complete"))
     recorder.update(fold.answer, final=True)
     recorder.close()
     assert warnings == []
     with Store.open(tmp_path / "history.db") as store:
         answer = store.load_conversation(1)[1][-1]
-        assert (len(answer.text), answer.status) == (12_000_000, "complete")
+        assert (len(answer.text), answer.status) == (20_000_000, "complete")
 
 
 def test_a_history_locked_by_another_program_at_exit_is_still_said(tmp_path):
