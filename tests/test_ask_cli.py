@@ -35,7 +35,7 @@ def test_jsonl_contract(tmp_path):
 
 
 def test_no_thinking_hides_and_disables_reasoning(tmp_path):
-    result = run_rtchat(tmp_path, "ask", "--jsonl", "--no-thinking", "-m", "loopback/echo", "no thoughts")
+    result = run_rtchat(tmp_path, "ask", "--jsonl", "--no-thinking", "-m", "loopback/echo@0", "no thoughts")
     types = [json.loads(line)["type"] for line in result.stdout.splitlines()]
     assert "thinking" not in types and types[-1] == "done"
 
@@ -65,7 +65,7 @@ def test_bad_config_names_the_line(tmp_path):
 
 def test_control_sequences_from_the_model_never_reach_the_terminal(tmp_path):
     hostile = "evil \x1b]52;c;ZXZpbA==\x07 \x1b[2J done"
-    result = subprocess.run(rtchat_cmd("ask", "-m", "loopback/echo", hostile), env=isolated_env(tmp_path), capture_output=True, timeout=60)
+    result = subprocess.run(rtchat_cmd("ask", "-m", "loopback/echo@0", hostile), env=isolated_env(tmp_path), capture_output=True, timeout=60)
     assert b"\x1b" not in result.stdout and b"\x07" not in result.stdout
     assert "done".encode() in result.stdout
 
@@ -78,13 +78,13 @@ def test_sigint_interrupts_keeps_output_and_exits_130(tmp_path):
 
 
 def test_a_cut_or_refused_answer_says_so_on_stderr_and_exits_0(tmp_path):
-    cut = run_rtchat(tmp_path, "ask", "-m", "loopback/fault-length", "a long prompt that will not fit in eight tokens at all")
+    cut = run_rtchat(tmp_path, "ask", "-m", "loopback/fault-length@0", "a long prompt that will not fit in eight tokens at all")
     assert cut.returncode == 0 and cut.stdout
     assert cut.stderr.splitlines()[-1] == "rtchat: the answer was cut at the token limit (length)"
-    refused = run_rtchat(tmp_path, "ask", "-m", "loopback/refusal", "hi")
+    refused = run_rtchat(tmp_path, "ask", "-m", "loopback/refusal@0", "hi")
     assert refused.returncode == 0 and "declines" in refused.stdout
     assert refused.stderr.splitlines()[-1] == "rtchat: the model refused (refusal)"
-    whole = run_rtchat(tmp_path, "ask", "-m", "loopback/echo", "hi")
+    whole = run_rtchat(tmp_path, "ask", "-m", "loopback/echo@0", "hi")
     assert whole.stderr == ""
 
 

@@ -26,10 +26,10 @@ def files(tmp_path):
 
 
 WIRES = {
-    "openai_chat": ("loopback/echo", "/v1", {}),
-    "anthropic": ("anthropic/echo", "", {"ANTHROPIC_API_KEY": "k"}),
-    "gemini": ("gemini/echo", "", {"GEMINI_API_KEY": "k"}),
-    "openai_responses": ("openai/echo", "/v1", {"OPENAI_API_KEY": "k"}),
+    "openai_chat": ("loopback/echo@0", "/v1", {}),
+    "anthropic": ("anthropic/echo@0", "", {"ANTHROPIC_API_KEY": "k"}),
+    "gemini": ("gemini/echo@0", "", {"GEMINI_API_KEY": "k"}),
+    "openai_responses": ("openai/echo@0", "/v1", {"OPENAI_API_KEY": "k"}),
 }
 
 
@@ -88,7 +88,7 @@ async def test_unknown_binary_files_and_missing_files_are_one_line(tmp_path, loo
 
 async def test_files_are_stored_once_and_go_back_with_the_conversation(tmp_path, loopback, files):
     picture, _, _ = files
-    for args in (["-m", "loopback/echo", "-a", str(picture), "first"], ["--continue", "-a", str(picture), "second"], ["--continue", "third"]):
+    for args in (["-m", "loopback/echo@0", "-a", str(picture), "first"], ["--continue", "-a", str(picture), "second"], ["--continue", "third"]):
         code, _, err = await ask_process(tmp_path, "--base-url", loopback.url + "/v1", *args)
         assert code == 0, err
     with sqlite3.connect(tmp_path / "data" / "history.db") as db:
@@ -99,14 +99,14 @@ async def test_files_are_stored_once_and_go_back_with_the_conversation(tmp_path,
 
 
 async def test_a_file_from_stdin(tmp_path, loopback):
-    code, out, err = await ask_process(tmp_path, "-m", "loopback/echo", "-a", "-", "look", stdin=png())
+    code, out, err = await ask_process(tmp_path, "-m", "loopback/echo@0", "-a", "-", "look", stdin=png())
     assert code == 0, err
     assert "got a" in out and "PNG" in out
 
 
 async def test_exports_show_files_and_cost_and_json_round_trips_them(tmp_path, loopback, files):
     picture, _, _ = files
-    code, _, err = await ask_process(tmp_path, "--base-url", loopback.url + "/v1", "-m", "loopback/echo", "-a", str(picture), "look")
+    code, _, err = await ask_process(tmp_path, "--base-url", loopback.url + "/v1", "-m", "loopback/echo@0", "-a", str(picture), "look")
     assert code == 0, err
     _, markdown, _ = await run_export(tmp_path, "md")
     assert f"📎 pic.png ({round(len(png()) / 1024)} KB, image/png)" in markdown and "_cost <$0.0001 (table)_" in markdown  # a loopback turn costs a fraction of a cent

@@ -24,8 +24,11 @@ def positive_and_finite(summary: dict) -> bool:
 
 
 def test_a_short_loopback_bench_gives_positive_figures_json_and_an_svg(tmp_path):
+    """Every protocol and the cache pass; no thinking pass, which sleeps ~9 s of paced thinking
+    (its figures and JSON: test_bench_thinking_cache.py, in-process). 200 tokens a measured turn
+    stay: at 1,000 tok/s fewer would span under the 0.1 s a rate needs (rtchat/metrics.py)."""
     chart = tmp_path / "out.svg"
-    result = bench(tmp_path, "--runs", "2", "--json", "--chart", str(chart), timeout=120)
+    result = bench(tmp_path, "--runs", "2", "--no-thinking-pass", "--json", "--chart", str(chart), timeout=120)
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     assert data["model"] == "loopback/lorem@rate=1000" and data["runs"] == 2
@@ -43,11 +46,8 @@ def test_a_short_loopback_bench_gives_positive_figures_json_and_an_svg(tmp_path)
         assert cache["reported"] and cache["cached_tokens_warm"] > 0 and cache["cached_tokens_cold"] == 0
     measured = [s for s in data["samples"] if s["kind"] == "measured"]
     assert measured and all(s["tokens"] == 200 and len(s["gaps_ms"]) == 199 for s in measured)
-    assert {s["kind"] for s in data["samples"]} == {"measured", "interrupt", "cache_cold", "cache_warm", "thinking"}
-    thinking = data["thinking"]
-    assert (thinking["model"], thinking["protocol"]) == ("loopback/think", "sse")
-    assert {budget: row["thinking_tokens"] for budget, row in thinking["budgets"].items()} == {"off": 0, "1K": 1024, "4K": 4096, "16K": 16384}
-    assert all(positive_and_finite(row["ttft_ms"]) and positive_and_finite(row["tokens_per_s"]) for row in thinking["budgets"].values())
+    assert {s["kind"] for s in data["samples"]} == {"measured", "interrupt", "cache_cold", "cache_warm"}
+    assert not data["thinking"]["budgets"] and data["thinking"]["model"] is None, "--no-thinking-pass runs none"
     assert data["seed"]["thinking"]["16K"] == {"ttft_ms": 18000.0, "tokens_per_s": 30.0} and data["figures_from"].startswith("the loopback")
     root = ET.parse(chart).getroot()
     assert root.tag == "{http://www.w3.org/2000/svg}svg"

@@ -20,6 +20,7 @@ from rtchat.loopback.budget import thinking_budget
 from rtchat.loopback.pacing import Schedule
 from rtchat.loopback.scripts import Conversation, Message, ModelError, parse_model, write_script
 from rtchat.loopback.shape import CACHED_COST
+from rtchat.sanitize import strict_json
 
 PROMPT = Conversation(messages=(Message("user", "how long do you think"),))
 
@@ -117,6 +118,13 @@ async def test_the_bench_tables_by_budget_and_cache_with_the_seeds_figures(isola
     svg = render_svg(result)
     assert "thinking pass (loopback/think)" in svg and "(seed: 18,000 ms, 30.0 tok/s)" in svg and "(seed: 350 / 45 ms" in svg
     assert Plan(("sse",), 1, True, True).turns() == 3 + 3 + 5
+    data = json.loads(strict_json(result.to_json()))  # what `rtchat bench --json` prints (its CLI test skips this pass)
+    thinking = data["thinking"]
+    assert (thinking["model"], thinking["protocol"]) == ("loopback/think", "sse")
+    assert {budget: row["thinking_tokens"] for budget, row in thinking["budgets"].items()} == {"off": 0, "1K": 1024, "4K": 4096, "16K": 16384}
+    assert all(row[key][stat] > 0 for row in thinking["budgets"].values() for key in ("ttft_ms", "tokens_per_s") for stat in ("median", "min", "max", "p5", "p95"))
+    assert {s["kind"] for s in data["samples"]} == {"measured", "interrupt", "cache_cold", "cache_warm", "thinking"}
+    assert data["seed"]["thinking"]["16K"] == {"ttft_ms": 18000.0, "tokens_per_s": 30.0}
 
 
 async def test_a_model_that_cannot_think_skips_the_pass_and_says_why(isolated):

@@ -30,7 +30,7 @@ def sent(loopback) -> list[tuple[str, str]]:
 
 async def test_regenerate_and_edit_branch_the_stored_conversation(tmp_path, loopback):
     base = ["--base-url", loopback.url + "/v1"]
-    assert (await rtchat(tmp_path, "ask", *base, "-m", "loopback/echo", "first question"))[0] == 0
+    assert (await rtchat(tmp_path, "ask", *base, "-m", "loopback/echo@0", "first question"))[0] == 0
     code, first_answer, err = await rtchat(tmp_path, "ask", *base, "--continue", "second question")
     assert code == 0, err
 
@@ -79,23 +79,23 @@ async def test_regenerate_and_edit_branch_the_stored_conversation(tmp_path, loop
 
 async def test_regenerate_with_another_model_and_bad_usage(tmp_path, loopback):
     base = ["--base-url", loopback.url + "/v1"]
-    assert (await rtchat(tmp_path, "ask", *base, "-m", "loopback/echo", "only question"))[0] == 0
+    assert (await rtchat(tmp_path, "ask", *base, "-m", "loopback/echo@0", "only question"))[0] == 0
     code, _, err = await rtchat(tmp_path, "ask", "--regenerate", "a prompt too")
     assert code == 2 and err.count("\n") == 1 and "--regenerate" in err
     code, _, err = await rtchat(tmp_path, "ask", "--conversation", "999", "hello")
     assert code == 2 and "no conversation 999" in err
-    code, _, err = await rtchat(tmp_path, "ask", *base, "-m", "loopback/redacted", "--regenerate")
+    code, _, err = await rtchat(tmp_path, "ask", *base, "-m", "loopback/redacted@0", "--regenerate")
     assert code == 0, err
     with sqlite3.connect(tmp_path / "data" / "history.db") as db:
         models = db.execute("SELECT model, on_path FROM messages WHERE role = 'assistant' ORDER BY seq").fetchall()
-    assert models == [("loopback/echo", 0), ("loopback/redacted", 1)]
+    assert models == [("loopback/echo@0", 0), ("loopback/redacted@0", 1)]
 
 
 WIRES = {  # as tests/test_attachments.py: each wire format the loopback speaks, with a dummy key
-    "openai_chat": ("loopback/echo", "/v1", {}),
-    "anthropic": ("anthropic/echo", "", {"ANTHROPIC_API_KEY": "k"}),
-    "gemini": ("gemini/echo", "", {"GEMINI_API_KEY": "k"}),
-    "openai_responses": ("openai/echo", "/v1", {"OPENAI_API_KEY": "k"}),
+    "openai_chat": ("loopback/echo@0", "/v1", {}),
+    "anthropic": ("anthropic/echo@0", "", {"ANTHROPIC_API_KEY": "k"}),
+    "gemini": ("gemini/echo@0", "", {"GEMINI_API_KEY": "k"}),
+    "openai_responses": ("openai/echo@0", "/v1", {"OPENAI_API_KEY": "k"}),
 }
 
 

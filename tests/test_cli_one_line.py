@@ -17,6 +17,7 @@ from aiohttp import web
 from tests.support.canned_sse import canned_provider_config
 from tests.support.env import isolated_env, rtchat_cmd
 from tests.support.peers import http_peer
+from tests.support.store import stored_conversation
 
 BEYOND_SQLITE = "99999999999999999999"  # > 2**63 - 1: OverflowError inside sqlite3 before
 
@@ -31,7 +32,7 @@ def stderr_lines(result) -> list[str]:
 
 @pytest.fixture
 def one_conversation(tmp_path):
-    assert run(tmp_path, "ask", "-m", "loopback/echo", "hi").returncode == 0
+    stored_conversation(tmp_path, "hi")  # as `rtchat ask hi` leaves it, without a process
 
 
 def test_a_conversation_id_past_sqlites_integers_is_no_conversation(tmp_path, one_conversation):

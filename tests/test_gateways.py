@@ -116,6 +116,6 @@ async def test_tokenpapa_sends_its_own_key(monkeypatch):
 async def test_tokenpapa_shows_cache_hits(loopback, monkeypatch):
     monkeypatch.setenv("TOKENPAPA_API_KEY", "tp-test-key")
     prompt = "a long shared prefix " * 80
-    turns = await run_turns(loopback.url, "tokenpapa/echo", [prompt, prompt])
+    turns = await run_turns(loopback.url, "tokenpapa/echo@0", [prompt, prompt])  # @0: the echo of 320 tokens at once, not over 3 s
     cached = [fold(events).usage.cached_tokens for events in turns]
     assert not cached[0] and cached[1] > 0

@@ -63,20 +63,23 @@ async def test_ctrl_c_stops_every_lane_and_keeps_what_each_showed():
 
 
 async def test_enter_keeps_the_focused_answer_as_the_reply():
-    specs = [RaceSpec("loopback/echo@rate=0", "sse"), RaceSpec("loopback/lorem@rate=0", "websocket")]
+    # The second answer is the echo cut short: as different from the first as lorem's 5,000 tokens,
+    # which took most of the test's time to lay out in the lane and again in the transcript.
+    specs = [RaceSpec("loopback/echo@rate=0", "sse"), RaceSpec("loopback/fault-length@rate=0", "websocket")]
     app = race_app(specs, "keep one")
     async with app.run_test(size=SIZE) as pilot:
         screen = await race_screen(pilot)
         await wait_for(pilot, lambda: screen.finished, timeout=30)
-        await pilot.press("tab", "enter")  # the second column: lorem over WebSocket
+        await pilot.press("tab", "enter")  # the second column: the cut echo over WebSocket
         await wait_for(pilot, lambda: not isinstance(app.screen, RaceScreen) and len(app.state.conversation.messages) == 2)
         kept = screen.race.lanes[1].text
+        assert kept and kept != screen.race.lanes[0].text
         assert [m.role for m in app.state.conversation.messages] == ["user", "assistant"]
         assert app.state.conversation.messages[1].text == kept
         await wait_for(pilot, lambda: len(app.transcript.query(AssistantMessage)) == 1)
         _, messages = app.history.store.load_conversation(app.history.conversation_id)
         assert [(m.role, m.text) for m in messages] == [("user", "keep one"), ("assistant", kept)]
-        assert messages[1].model == "loopback/lorem@rate=0"
+        assert messages[1].model == "loopback/fault-length@rate=0"
 
 
 async def test_from_the_palette_the_prompt_in_the_input_races_every_protocol():

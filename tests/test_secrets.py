@@ -28,7 +28,7 @@ def test_canary_never_leaks_through_cli_logs_db_or_config(tmp_path):
     # keyring key, rejected by the server, with the debug wire log on
     outputs.append(run_rtchat(tmp_path, "--debug", "ask", "-m", "openai/fault-401", "--base-url", "http://127.0.0.1:9/v1", "hi", **keyring_env))
     # env key, a good answer, stored in history, exported
-    outputs.append(run_rtchat(tmp_path, "ask", "--debug", "-m", "loopback/echo", "hello", OPENAI_API_KEY=CANARY))
+    outputs.append(run_rtchat(tmp_path, "ask", "--debug", "-m", "loopback/echo@0", "hello", OPENAI_API_KEY=CANARY))
     outputs.append(run_rtchat(tmp_path, "ask", "--jsonl", "-m", "loopback/fault-401", "hello", OPENAI_API_KEY=CANARY))
     outputs.append(run_rtchat(tmp_path, "export", "last", "--format", "json"))
     outputs.append(run_rtchat(tmp_path, "history", "--json"))

@@ -15,6 +15,7 @@ from rtchat.store import Store
 from tests.support.answers import Feed, answer_of
 from tests.support.canned_sse import canned_provider_config, canned_sse, chat_frames
 from tests.support.env import isolated_env, rtchat_cmd
+from tests.support.store import stored_conversation
 
 
 def run(tmp_path, *args, **env):
@@ -81,9 +82,7 @@ def test_history_and_wire_log_are_private_and_old_ones_are_tightened(tmp_path):
 
 
 def test_a_parent_cycle_in_a_damaged_history_does_not_hang_export_or_branch_moves(tmp_path):
-    assert run(tmp_path, "ask", "first").returncode == 0
-    assert run(tmp_path, "ask", "--continue", "second").returncode == 0
-    db = tmp_path / "data" / "history.db"
+    db = stored_conversation(tmp_path, "first", "second")
     with sqlite3.connect(db) as conn:  # damage: the first prompt now follows the last answer
         conn.execute("UPDATE messages SET parent_id = (SELECT max(id) FROM messages) WHERE id = 1")
     exported = run(tmp_path, "export", "last", "--all-branches")
@@ -94,20 +93,23 @@ def test_a_parent_cycle_in_a_damaged_history_does_not_hang_export_or_branch_move
 
 
 def test_a_huge_answer_still_being_written_at_exit_is_not_called_locked(tmp_path):
-    """Writing and indexing 60 MB takes seconds, far past the close timeout (here 1.1 s), yet
-    nothing waits for a lock: close waits for it, says nothing, and the answer is saved."""
+    """Writing and indexing 20 MB takes about a second, past the close timeout (cut here to
+    0.25 s, so the answer needs not be 60 MB), yet nothing waits for a lock: close waits for it,
+    says nothing, and the answer is saved."""
     warnings: list[str] = []
-    recorder = TurnRecorder(Store.open(tmp_path / "history.db", busy_timeout=0.05), warnings.append)
+    store = Store.open(tmp_path / "history.db", busy_timeout=0.05)
+    store.close_timeout = 0.25
+    recorder = TurnRecorder(store, warnings.append)
     recorder.start("m", "sse", None)
     recorder.prompt("say a lot")
     recorder.begin_answer("m", "p")
-    fold = answer_of(TextDelta("word " * 12_000_000), Done("complete"))
+    fold = answer_of(TextDelta("word " * 4_000_000), Done("complete"))
     recorder.update(fold.answer, final=True)
     recorder.close()
     assert warnings == []
     with Store.open(tmp_path / "history.db") as store:
         answer = store.load_conversation(1)[1][-1]
-        assert (len(answer.text), answer.status) == (60_000_000, "complete")
+        assert (len(answer.text), answer.status) == (20_000_000, "complete")
 
 
 def test_a_history_locked_by_another_program_at_exit_is_still_said(tmp_path):
@@ -130,8 +132,7 @@ def test_a_history_locked_by_another_program_at_exit_is_still_said(tmp_path):
 def test_an_attachment_whose_file_is_gone_is_said_in_export_and_resume(tmp_path):
     notes = tmp_path / "notes.txt"
     notes.write_text("lava notes\n")
-    assert run(tmp_path, "ask", "-a", str(notes), "summarise").returncode == 0
-    db = tmp_path / "data" / "history.db"
+    db = stored_conversation(tmp_path, "summarise", attach=[notes])
     with sqlite3.connect(db) as conn:  # damage: the blob is gone, the attachment row stays
         conn.execute("PRAGMA foreign_keys = OFF")
         conn.execute("DELETE FROM blobs")
@@ -150,7 +151,7 @@ def test_two_processes_on_one_conversation_never_make_a_prompt_follow_a_prompt(t
     """`ask --conversation 1 --edit X & ask --conversation 1 Y &`: each new message follows what
     its own process loaded and sent (a branch if another wrote meanwhile), so the tree keeps
     alternating roles: providers reject a prompt after a prompt."""
-    assert run(tmp_path, "ask", "first question").returncode == 0
+    stored_conversation(tmp_path, "first question")
     env = isolated_env(tmp_path)
     for round_ in range(3):
         edit = subprocess.Popen(rtchat_cmd("ask", "--conversation", "1", "--edit", f"edited {round_}"), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

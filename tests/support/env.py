@@ -18,6 +18,9 @@ def isolated_env(tmp_path: Path, **extra: str) -> dict[str, str]:
         env[f"RTCHAT_{name}_DIR"] = str(tmp_path / name.lower())
     env["PYTHONPATH"] = str(REPO)
     env["PYTHONUNBUFFERED"] = "1"
+    # No OS keyring, as the `isolated` fixture; it also spares each process keyring's scan of every
+    # installed package for backends (~0.1 s of CPU). A test's own backend comes in `extra`.
+    env.setdefault("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
     env.update(extra)
     return env
 

@@ -1,11 +1,17 @@
-"""Shared by the store tests: a database file as an older rtchat left it, and a check of the search index."""
+"""Shared by the store tests: a database file as an older rtchat left it, one as `rtchat ask` leaves
+it (written in-process), and a check of the search index."""
 
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 from pathlib import Path
 
+from rtchat import attachments
+from rtchat.events import Done, TextDelta
+from rtchat.history import TurnRecorder
 from rtchat.store import MIGRATIONS, Store
+from tests.support.answers import answer_of
 
 
 def fts_is_consistent(store: Store, index: str = "messages_fts") -> bool:
@@ -64,3 +70,20 @@ def build_old_database(path: Path, version: int) -> None:
     connection.commit()
     connection.close()
 
+
+def stored_conversation(tmp_path: Path, *prompts: str, attach: Sequence[Path] = ()) -> Path:
+    """Conversation 1 with a complete echo answer to each prompt (the first with `attach`), as
+    `rtchat ask [-a FILE]` then `ask --continue` leave it, written in-process (set-up only: a
+    process costs ~0.6 s of CPU)."""
+    db = tmp_path / "data" / "history.db"
+    warnings: list[str] = []
+    recorder = TurnRecorder(Store.open(db), warnings.append)
+    recorder.start("loopback/echo", "sse", None)
+    for number, prompt in enumerate(prompts):
+        recorder.prompt(prompt, [attachments.load(str(path)) for path in attach] if number == 0 else ())
+        recorder.begin_answer("loopback/echo", "loopback")
+        recorder.update(answer_of(TextDelta(f"You said: {prompt}"), Done("complete")).answer, final=True)
+        recorder.end_answer()
+    recorder.close()
+    assert warnings == []
+    return db
