@@ -15,8 +15,9 @@ import base64
 import contextlib
 import os
 import socket
+import subprocess
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -233,22 +234,38 @@ async def http_process() -> AsyncIterator[HttpProcess]:
         await process.wait()
 
 
-def serve_http() -> None:
-    """`http` mode: print the URL, then serve until killed."""
+def serve_http(app) -> None:
+    """`http` mode of a server script: print the URL, then serve the SDK's streamable HTTP `app`
+    on 127.0.0.1 (an ephemeral port) until killed."""
     import uvicorn
 
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
     sock.listen()  # before the URL is out: a client that comes early waits in the backlog, not refused
     print(f"http://127.0.0.1:{sock.getsockname()[1]}/mcp", flush=True)
-    server = uvicorn.Server(uvicorn.Config(build("test-http").streamable_http_app(), log_level="warning", lifespan="on"))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
     asyncio.run(server.serve(sockets=[sock]))
+
+
+@contextlib.contextmanager
+def http_script(script: Path | str, *args: str) -> Iterator[str]:
+    """A server script run in its `http` mode (`python SCRIPT ARGS`, which prints its URL, then
+    serves) as a child process: its URL, for the tests of a module to share; killed at the end."""
+    process = subprocess.Popen([sys.executable, str(script), *args], stdout=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True)
+    try:
+        assert process.stdout is not None
+        url = process.stdout.readline().strip()
+        assert url.startswith("http://127.0.0.1:"), f"{script} printed no URL (exit {process.poll()})"
+        yield url
+    finally:
+        process.kill()
+        process.wait()
 
 
 def main(mode: str) -> None:
     global PROTOCOL_FD
     if mode == "http":
-        serve_http()
+        serve_http(build("test-http").streamable_http_app())
         return
     PROTOCOL_FD = os.dup(1)
     if mode == "hang":  # reads the initialize request and never answers
