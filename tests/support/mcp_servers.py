@@ -5,7 +5,7 @@ serves the same tools over streamable HTTP on 127.0.0.1 (port 0) in the test's o
 Modes are the faults the registry must survive: `hang` never answers initialize, `banner` prints
 to stdout before the protocol starts; `http` serves streamable HTTP from a process of its own
 (`http_process`: a test kills it mid-call). The tools themselves provide the rest: `die` exits mid-call,
-`garbage` answers with a line that is not JSON, `huge` returns 10 MB, `wait` waits until cancelled.
+`garbage` answers with a line that is not JSON, `huge` returns 2 MB, `wait` waits until cancelled.
 What a server sees (a call waiting, a cancellation) it says on stderr, which reaches the
 registry's log: a test awaits that line instead of sleeping.
 """
@@ -27,7 +27,7 @@ SCRIPT = Path(__file__).resolve()
 WAIT_STARTED = "wait: started"
 WAIT_CANCELLED = "wait: cancelled by the client"
 DIED = "boom: the database went away"
-HUGE_CHARS = 10_000_000
+HUGE_CHARS = 2_000_000  # past the 64 KiB and 1 MiB line limits a stream reader may have
 PHOTO_TEXT = "a grey square"
 PROTOCOL_FD = 1  # the protocol's stdout, kept by `main` (the SDK points fd 1 at stderr while it serves)
 
@@ -63,7 +63,7 @@ def build(name: str = "test"):
 
     @server.tool()
     def huge() -> str:
-        """Ten megabytes of text."""
+        """Two megabytes of text, on one line of the protocol."""
         return "x" * HUGE_CHARS
 
     @server.tool()
