@@ -3,8 +3,10 @@ one user-configured MCP server. Shared by the tool card's Pilot tests."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
+from collections.abc import Iterator
 
 from rtchat.config import load_config
 from rtchat.ui.widgets.transcript.tool_card import ToolCard
@@ -29,11 +31,25 @@ async def asked(pilot, previous: ToolCard | None = None) -> ToolCard:
     return asking_card(app)
 
 
-def app_with_server(isolated, name: str, *command: str, settings: str = ""):
-    """The app on loopback/tools with the user's config naming one MCP server, rtchat's demo off."""
+def app_with_server(isolated, name: str, *command: str, settings: str = "", url: str | None = None):
+    """The app on loopback/tools with the user's config naming one MCP server (run from `command`,
+    else at `url`), rtchat's demo off."""
     from rtchat.ui.app import RtChatApp
 
     path = isolated / "config" / "config.toml"
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(f"[tools]\ndemo = false\n{settings}\n[mcp.servers.{name}]\ncommand = {json.dumps([sys.executable, *command])}\n", encoding="utf-8")
+    entry = f"url = {json.dumps(url)}" if url else f"command = {json.dumps([sys.executable, *command])}"
+    path.write_text(f"[tools]\ndemo = false\n{settings}\n[mcp.servers.{name}]\n{entry}\n", encoding="utf-8")
     return RtChatApp(load_config(), model="loopback/tools")
+
+
+@contextlib.contextmanager
+def demo_over_http() -> Iterator[str]:
+    """rtchat's demo server's tools over streamable HTTP in a process of their own: its URL.
+
+    For a module's tests to share as a server the user named `demo` (`app_with_server(...,
+    url=...)`), where what is tested is the card and the keys, not the built-in server's start."""
+    from tests.support.mcp_servers import SCRIPT, http_script
+
+    with http_script(SCRIPT, "demo-http") as url:
+        yield url
