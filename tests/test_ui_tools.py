@@ -24,8 +24,9 @@ from rtchat.ui.widgets.status.status_facts import format_status
 from rtchat.ui.widgets.transcript.messages import AssistantMessage
 from rtchat.ui.widgets.transcript.streaming_markdown import StreamingMarkdown
 from rtchat.ui.widgets.transcript.tool_card import ToolCard, clipped, pretty_arguments
+from tests.support.mcp_servers import demo_over_http
 from tests.support.ui import focus, idle, make_app, ready, send, wait_for
-from tests.support.ui_tools import START, app_with_server, asked, asking_card, demo_over_http
+from tests.support.ui_tools import START, app_with_server, asked, asking_card
 
 pytestmark = pytest.mark.usefixtures("isolated")
 

@@ -235,6 +235,14 @@ async def http_process() -> AsyncIterator[HttpProcess]:
         await process.wait()
 
 
+@contextlib.contextmanager
+def demo_over_http() -> Iterator[str]:
+    """rtchat's demo server's tools over streamable HTTP in a process of their own: its URL. For a
+    module's tests to share where what they test is the calls, not the built-in server's start."""
+    with http_script(SCRIPT, "demo-http") as url:
+        yield url
+
+
 def serve_http(app) -> None:
     """`http` mode of a server script: print the URL, then serve the SDK's streamable HTTP `app`
     on 127.0.0.1 (an ephemeral port) until killed."""

@@ -3,10 +3,8 @@ one user-configured MCP server. Shared by the tool card's Pilot tests."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 import sys
-from collections.abc import Iterator
 
 from rtchat.config import load_config
 from rtchat.ui.widgets.transcript.tool_card import ToolCard
@@ -42,14 +40,3 @@ def app_with_server(isolated, name: str, *command: str, settings: str = "", url:
     path.write_text(f"[tools]\ndemo = false\n{settings}\n[mcp.servers.{name}]\n{entry}\n", encoding="utf-8")
     return RtChatApp(load_config(), model="loopback/tools")
 
-
-@contextlib.contextmanager
-def demo_over_http() -> Iterator[str]:
-    """rtchat's demo server's tools over streamable HTTP in a process of their own: its URL.
-
-    For a module's tests to share as a server the user named `demo` (`app_with_server(...,
-    url=...)`), where what is tested is the card and the keys, not the built-in server's start."""
-    from tests.support.mcp_servers import SCRIPT, http_script
-
-    with http_script(SCRIPT, "demo-http") as url:
-        yield url
