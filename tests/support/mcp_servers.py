@@ -15,6 +15,7 @@ import asyncio
 import base64
 import contextlib
 import os
+import select
 import socket
 import subprocess
 import sys
@@ -263,6 +264,8 @@ def http_script(script: Path | str, *args: str) -> Iterator[str]:
     process = subprocess.Popen([sys.executable, str(script), *args], stdout=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True)
     try:
         assert process.stdout is not None
+        ready, _, _ = select.select([process.stdout], [], [], 60)  # the deadline only stops a hang
+        assert ready, f"{script} printed no URL within 60 s"
         url = process.stdout.readline().strip()
         assert url.startswith("http://127.0.0.1:"), f"{script} printed no URL (exit {process.poll()})"
         yield url
