@@ -4,9 +4,10 @@ Run as a script (`python tests/support/mcp_servers.py MODE`) it is a stdio serve
 serves the same tools over streamable HTTP on 127.0.0.1 (port 0) in the test's own event loop.
 Modes are the faults the registry must survive: `hang` never answers initialize, `banner` prints
 to stdout before the protocol starts; `http` serves streamable HTTP from a process of its own
-(`http_process`: a test kills it mid-call), and `demo-http` serves rtchat's demo server's tools
-that way, for a module's tests to share (`http_script`). The tools themselves provide the rest: `die` exits mid-call,
-`garbage` answers with a line that is not JSON, `huge` returns 2 MB, `wait` waits until cancelled.
+(`http_process`: a test kills it mid-call; `http_script`: a module's tests share it), and
+`demo-http` serves rtchat's demo server's tools that way. The tools themselves provide the
+rest: `die` exits mid-call, `garbage` answers with a line that is not JSON, `huge` returns 2 MB,
+`wait` waits until cancelled.
 What a server sees (a call waiting, a cancellation) it says on stderr, which reaches the
 registry's log: a test awaits that line instead of sleeping.
 """

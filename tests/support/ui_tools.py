@@ -39,4 +39,3 @@ def app_with_server(isolated, name: str, *command: str, settings: str = "", url:
     entry = f"url = {json.dumps(url)}" if url else f"command = {json.dumps([sys.executable, *command])}"
     path.write_text(f"[tools]\ndemo = false\n{settings}\n[mcp.servers.{name}]\n{entry}\n", encoding="utf-8")
     return RtChatApp(load_config(), model="loopback/tools")
-
