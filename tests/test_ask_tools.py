@@ -1,7 +1,10 @@
 """`rtchat ask` with tools, as a user and a script meet it: real `rtchat ask` processes against the
 in-process loopback's `tools` model (it calls the tools it is offered: `shout(text=hello)` in the
-prompt calls `shout`), with a real MCP server (the SDK's, over stdio:
-`tests/support/mcp_cli_server.py`). The one true edge: the terminal of the prompt test is a pty.
+prompt calls `shout`), with a real MCP server (the SDK's: `tests/support/mcp_cli_server.py`). The
+tests about a server's process (its lifetime, a call in flight at Ctrl-C) start it over stdio
+from each `ask`, as a user's config does; the others share one started over streamable HTTP for
+the module (`notes_url`), which spares each `ask` a server's start-up. The one true edge: the
+terminal of the prompt test is a pty.
 
 Every process here starts in a new session (no controlling terminal), as a script under cron or
 CI runs: /dev/tty cannot be opened there, unless the test gives it one.
@@ -16,25 +19,36 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
+
 from tests.support.env import REPO, isolated_env, rtchat_cmd, write_config
+from tests.support.mcp_servers import http_script
 
 SERVER = str(REPO / "tests" / "support" / "mcp_cli_server.py")
 TOOLS = ["-m", "loopback/tools", "--tools", "notes"]
 
 
-def configure(tmp_path: Path, demo: bool = False, linger: bool = False) -> Path:
-    """A config with the `notes` server; its `sleepy` tool writes the returned file when a call
-    starts. `linger`: the server outlives its stdin, so only rtchat stopping it ends it."""
+@pytest.fixture(scope="module")
+def notes_url() -> Iterator[str]:
+    """The `notes` server over streamable HTTP, one process for this module's tests (of this worker)."""
+    with http_script(SERVER, "http") as url:
+        yield url
+
+
+def configure(tmp_path: Path, demo: bool = False, linger: bool = False, url: str | None = None) -> Path:
+    """A config with the `notes` server: at `url`, else run over stdio by `ask`, where its `sleepy`
+    tool writes the returned file when a call starts. `linger`: the server outlives its stdin,
+    so only rtchat stopping it ends it."""
     flag = tmp_path / "sleeping"
     lingers = ', MCP_CLI_LINGER = "1"' if linger else ""
-    write_config(
-        tmp_path,
-        f"[tools]\ndemo = {str(demo).lower()}\nstart_timeout = 30\n\n"
-        f"[mcp.servers.notes]\ncommand = [{json.dumps(sys.executable)}, {json.dumps(SERVER)}]\n"
+    server = f"url = {json.dumps(url)}\n" if url else (
+        f"command = [{json.dumps(sys.executable)}, {json.dumps(SERVER)}]\n"
         f"env = {{ MCP_CLI_SLEEP_FLAG = {json.dumps(str(flag))}{lingers} }}\n"
     )
+    write_config(tmp_path, f"[tools]\ndemo = {str(demo).lower()}\nstart_timeout = 30\n\n[mcp.servers.notes]\n{server}")
     return flag
 
 
@@ -67,8 +81,8 @@ def of_type(events: list[dict], kind: str) -> list[dict]:
     return [event for event in events if event["type"] == kind]
 
 
-def test_approve_tools_runs_the_call_and_the_answer_uses_its_result(tmp_path):
-    configure(tmp_path)
+def test_approve_tools_runs_the_call_and_the_answer_uses_its_result(tmp_path, notes_url):
+    configure(tmp_path, url=notes_url)
     result = ask(tmp_path, *TOOLS, "--approve-tools", "shout(text=hello)")
     assert result.returncode == 0, result.stderr
     assert "HELLO" in result.stdout, "the model's answer quotes the tool's result"
@@ -78,8 +92,8 @@ def test_approve_tools_runs_the_call_and_the_answer_uses_its_result(tmp_path):
     assert len(lines) == 2 and "allow" not in result.stdout + result.stderr
 
 
-def test_jsonl_has_tool_call_and_tool_result_events(tmp_path):
-    configure(tmp_path)
+def test_jsonl_has_tool_call_and_tool_result_events(tmp_path, notes_url):
+    configure(tmp_path, url=notes_url)
     result = ask(tmp_path, *TOOLS, "--approve-tools", "--jsonl", "shout(text=hello)")
     assert result.returncode == 0, result.stderr
     events = jsonl(result.stdout)
@@ -94,8 +108,8 @@ def test_jsonl_has_tool_call_and_tool_result_events(tmp_path):
     assert of_type(events, "done")[-1]["reason"] == "complete"
 
 
-def test_with_no_terminal_and_no_flag_each_call_is_denied_naming_the_flag(tmp_path):
-    configure(tmp_path)
+def test_with_no_terminal_and_no_flag_each_call_is_denied_naming_the_flag(tmp_path, notes_url):
+    configure(tmp_path, url=notes_url)
     result = ask(tmp_path, *TOOLS, "--jsonl", "shout(text=a) shout(text=b)")
     assert result.returncode == 0, result.stderr
     denials = [line for line in result.stderr.splitlines() if "denied" in line]
@@ -105,8 +119,8 @@ def test_with_no_terminal_and_no_flag_each_call_is_denied_naming_the_flag(tmp_pa
     assert "A" not in [r["output"] for r in results]
 
 
-def test_no_tools_sends_no_tools_field(tmp_path):
-    configure(tmp_path)
+def test_no_tools_sends_no_tools_field(tmp_path, notes_url):
+    configure(tmp_path, url=notes_url)
     offered = ask(tmp_path, "--debug", *TOOLS, "--approve-tools", "shout(text=hello)")
     plain = ask(tmp_path, "--debug", "-m", "loopback/tools", "--no-tools", "shout(text=hello)")
     assert offered.returncode == 0 and plain.returncode == 0, plain.stderr
@@ -122,20 +136,20 @@ def test_no_tools_sends_no_tools_field(tmp_path):
 
 
 def test_an_unknown_server_name_is_one_line(tmp_path):
-    configure(tmp_path)
+    configure(tmp_path)  # no server starts: the line comes first
     result = ask(tmp_path, "-m", "loopback/tools", "--tools", "notes,nope", "hi")
     assert (result.returncode, result.stdout) == (2, "")
     assert result.stderr == "rtchat: --tools: no MCP server 'nope' for loopback/tools (servers: notes)\n"
 
 
 def test_the_deepseek_socket_goes_without_tools_and_ask_says_so(tmp_path):
-    configure(tmp_path)
+    configure(tmp_path)  # no server starts: the line comes first
     result = ask(tmp_path, "-m", "deepseek/deepseek-v4-flash", "--base-url", "http://127.0.0.1:9", "--protocol", "websocket", "--tools", "notes", "hi")
     assert "rtchat: no tools over this socket (deepseek/deepseek-v4-flash over websocket); this turn goes without them (--protocol sse offers them)\n" in result.stderr
 
 
-def test_tools_go_over_a_realtime_socket(tmp_path):
-    configure(tmp_path)
+def test_tools_go_over_a_realtime_socket(tmp_path, notes_url):
+    configure(tmp_path, url=notes_url)
     result = ask(tmp_path, *TOOLS, "--protocol", "websocket", "--approve-tools", "--jsonl", "shout(text=hello)")
     assert result.returncode == 0, result.stderr
     events = jsonl(result.stdout)
@@ -230,8 +244,8 @@ def ask_on_a_terminal(tmp_path: Path, *args: str) -> tuple[subprocess.Popen[str]
 PROMPT_END = b"? [y]es / [a]lways / [n]o "
 
 
-def test_on_a_terminal_ask_prompts_there_and_y_runs_the_call(tmp_path):
-    configure(tmp_path)
+def test_on_a_terminal_ask_prompts_there_and_y_runs_the_call(tmp_path, notes_url):
+    configure(tmp_path, url=notes_url)
     proc, terminal = ask_on_a_terminal(tmp_path, *TOOLS, "shout(text=hello)")
     try:
         shown = read_until(terminal, PROMPT_END)
@@ -244,8 +258,8 @@ def test_on_a_terminal_ask_prompts_there_and_y_runs_the_call(tmp_path):
     assert "HELLO" in out and "allow" not in out, "the prompt is on the terminal, never on stdout"
 
 
-def test_on_a_terminal_n_denies_and_a_allows_the_rest_of_the_run(tmp_path):
-    configure(tmp_path)
+def test_on_a_terminal_n_denies_and_a_allows_the_rest_of_the_run(tmp_path, notes_url):
+    configure(tmp_path, url=notes_url)
     proc, terminal = ask_on_a_terminal(tmp_path, *TOOLS, "--jsonl", "shout(text=one) then shout(text=two) then shout(text=three)")
     try:
         read_until(terminal, b'allow notes.shout {"text":"one"}' + PROMPT_END)
@@ -263,8 +277,8 @@ def test_on_a_terminal_n_denies_and_a_allows_the_rest_of_the_run(tmp_path):
     assert results[0]["status"] == "denied"
 
 
-def test_ctrl_c_at_the_prompt_stops_the_turn_and_runs_nothing(tmp_path):
-    configure(tmp_path)
+def test_ctrl_c_at_the_prompt_stops_the_turn_and_runs_nothing(tmp_path, notes_url):
+    configure(tmp_path, url=notes_url)
     proc, terminal = ask_on_a_terminal(tmp_path, *TOOLS, "--jsonl", "shout(text=hello)")
     try:
         read_until(terminal, PROMPT_END)
@@ -279,8 +293,8 @@ def test_ctrl_c_at_the_prompt_stops_the_turn_and_runs_nothing(tmp_path):
     assert "HELLO" not in out
 
 
-def test_arguments_on_the_prompt_are_inert_and_shortened(tmp_path):
-    configure(tmp_path)
+def test_arguments_on_the_prompt_are_inert_and_shortened(tmp_path, notes_url):
+    configure(tmp_path, url=notes_url)
     hostile = "\x1b]52;c;ZXZpbA==\x07" + "x" * 400
     proc, terminal = ask_on_a_terminal(tmp_path, *TOOLS, f"shout(text={hostile})")
     try:

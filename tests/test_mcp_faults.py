@@ -11,7 +11,7 @@ import pytest
 
 from rtchat.config_rules import McpServer, ToolSettings
 from rtchat.tools.registry import ServerState, ToolRegistry
-from tests.support.mcp_servers import DIED, WAIT_CANCELLED, WAIT_STARTED, http_process, http_server, stdio_config
+from tests.support.mcp_servers import DIED, HUGE_CHARS, WAIT_CANCELLED, WAIT_STARTED, http_process, http_server, stdio_config
 from tests.support.wait import Log
 
 
@@ -90,11 +90,13 @@ async def test_a_tool_error_is_an_error_result_and_a_protocol_error_says_the_ser
     assert registry.status()[0].state is ServerState.READY  # the server goes on
 
 
-async def test_a_result_of_ten_megabytes_is_cut_at_the_limit(make):
+async def test_a_result_of_megabytes_is_cut_at_the_limit(make):
+    """Two megabytes on one line of stdio: past any line limit of a stream reader (64 KiB, 1 MiB),
+    which is what the size adds over a result just past the cut."""
     registry = make(stdio_config("local"), max_result_chars=20_000)
     await start(registry, "local")
     outcome = await registry.call(tool(registry, "local", "huge"), {}, 120)
-    assert len(outcome.output) < 20_100 and outcome.output.endswith("[cut: 9980000 more characters]")
+    assert len(outcome.output) < 20_100 and outcome.output.endswith(f"[cut: {HUGE_CHARS - 20_000} more characters]")
 
 
 async def test_output_that_is_not_json_rpc_goes_to_the_log_and_the_call_ends_at_its_deadline(make):

@@ -1,7 +1,11 @@
 """The tool registry against real MCP servers (the SDK's own server): over stdio, a script run
 with this Python; over streamable HTTP, the SDK's app under uvicorn on 127.0.0.1 in this loop.
 Then the runner (ToolSession) a turn's tool steps go through, with the user's decisions scripted:
-the approver is the one fake here, at the true edge (a person pressing y, a or n)."""
+the approver is the one fake here, at the true edge (a person pressing y, a or n).
+
+Tests about a server's process (its start, its end, its pid, a tool list it changes) start their
+own over stdio; those about names, results and the runner reach one the module shares over
+streamable HTTP (`shared`), under as many names as they need."""
 
 from __future__ import annotations
 
@@ -20,7 +24,7 @@ from rtchat.tools.approval import ConversationTools, Decision
 from rtchat.tools.registry import TOOL_NAME, ServerState, ToolRegistry, safe_name
 from rtchat.tools.runner import DECLINED, ToolSession
 from tests.support.env import isolated_env
-from tests.support.mcp_servers import http_server, stdio_config
+from tests.support.mcp_servers import SCRIPT, http_script, http_server, stdio_config
 
 
 class Log(list):
@@ -28,6 +32,18 @@ class Log(list):
 
     def __call__(self, line: str) -> None:
         self.append(line)
+
+
+@pytest.fixture(scope="module")
+def shared_url():
+    with http_script(SCRIPT, "http") as url:
+        yield url
+
+
+@pytest.fixture
+def shared(shared_url):
+    """A config entry for the module's shared test server: `shared(name, **fields)`."""
+    return lambda name, **fields: McpServer(name=name, url=shared_url, **fields)
 
 
 @pytest.fixture
@@ -110,8 +126,8 @@ def socket_closed_port():
     return closed()
 
 
-async def test_two_servers_with_the_same_tool_name_are_namespaced_and_every_name_fits_every_provider(registry_of):
-    registry = registry_of(stdio_config("alpha"), stdio_config("beta.v2"))
+async def test_two_servers_with_the_same_tool_name_are_namespaced_and_every_name_fits_every_provider(registry_of, shared):
+    registry = registry_of(shared("alpha"), shared("beta.v2"))
     assert await started(registry) == []
     tools = by_name(registry, ["alpha", "beta.v2"])
     assert {"alpha__echo", "beta_v2__echo", "alpha__files_read"} <= set(tools)
@@ -125,15 +141,15 @@ async def test_two_servers_with_the_same_tool_name_are_namespaced_and_every_name
     assert {"echo", "files_read"} <= set(alone) and alone["files_read"].original == "files.read"
 
 
-async def test_an_allow_list_offers_only_the_tools_named(registry_of):
-    registry = registry_of(stdio_config("local", tools=("echo", "pid")))
+async def test_an_allow_list_offers_only_the_tools_named(registry_of, shared):
+    registry = registry_of(shared("local", tools=("echo", "pid")))
     await started(registry)
     assert sorted(by_name(registry, ["local"])) == ["echo", "pid"]
     assert [tool.name for tool in registry.status()[0].tools] == ["echo", "pid"]
 
 
-async def test_results_in_words_images_described_structured_content_as_json_a_long_one_cut(registry_of):
-    registry = registry_of(stdio_config("local"), max_result_chars=1000)
+async def test_results_in_words_images_described_structured_content_as_json_a_long_one_cut(registry_of, shared):
+    registry = registry_of(shared("local"), max_result_chars=1000)
     await started(registry)
     tools = by_name(registry, ["local"])
     picture = await registry.call(tools["picture"], {}, timeout=30)
@@ -213,8 +229,8 @@ def results(events):
     return [event for event in events if isinstance(event, ToolCallResult)]
 
 
-async def test_the_runner_offers_approves_in_order_and_reports_each_call(registry_of):
-    registry = registry_of(stdio_config("local", tools=("echo", "fail")))
+async def test_the_runner_offers_approves_in_order_and_reports_each_call(registry_of, shared):
+    registry = registry_of(shared("local", tools=("echo", "fail")))
     user = ScriptedUser(Decision.ONCE, Decision.DENY)
     session = ToolSession(registry, user, ConversationTools(), ToolSettings(), "openai")
     specs = await session.offer(lambda event: None)
@@ -231,8 +247,8 @@ async def test_the_runner_offers_approves_in_order_and_reports_each_call(registr
     assert done[0].ms is not None
 
 
-async def test_always_allows_the_tool_for_the_conversation_and_save_remembers_it_in_the_config(registry_of):
-    registry = registry_of(stdio_config("local"), stdio_config("other", always_allow=("echo",)))
+async def test_always_allows_the_tool_for_the_conversation_and_save_remembers_it_in_the_config(registry_of, shared):
+    registry = registry_of(shared("local"), shared("other", always_allow=("echo",)))
     saved = []
     choices = ConversationTools()
     user = ScriptedUser(Decision.ALWAYS, Decision.SAVE)
@@ -244,8 +260,8 @@ async def test_always_allows_the_tool_for_the_conversation_and_save_remembers_it
     assert choices.always == {"local/echo", "local/pid"} and saved == [("local", "pid")]
 
 
-async def test_a_conversation_can_switch_servers_and_tools_off(registry_of):
-    registry = registry_of(stdio_config("local"), stdio_config("other", tools=("echo",)))
+async def test_a_conversation_can_switch_servers_and_tools_off(registry_of, shared):
+    registry = registry_of(shared("local"), shared("other", tools=("echo",)))
     choices = ConversationTools(servers={"other"})
     session = ToolSession(registry, ScriptedUser(), choices, ToolSettings(), "openai")
     assert [spec.name for spec in await session.offer(lambda event: None)] == ["echo"]
@@ -256,8 +272,8 @@ async def test_a_conversation_can_switch_servers_and_tools_off(registry_of):
     assert await session.offer(lambda event: None) == ()
 
 
-async def test_cancelling_the_turn_while_the_user_decides_runs_nothing(registry_of):
-    registry = registry_of(stdio_config("local"))
+async def test_cancelling_the_turn_while_the_user_decides_runs_nothing(registry_of, shared):
+    registry = registry_of(shared("local"))
     asked = asyncio.Event()
 
     class SlowUser:

@@ -1,5 +1,6 @@
-"""Socket turns with the real tool layer: the demo MCP server started by the registry (the SDK's
-server in a process), its calls approved by a person pressing y (the one edge faked), over a
+"""Socket turns with the real tool layer: the demo MCP server's tools (the SDK's server in a
+process, one the module's turns share over streamable HTTP: how the server is reached is not
+what these test), its calls approved by a person pressing y (the one edge faked), over a
 Realtime WebSocket (GA and beta), a WebRTC data channel and a Gemini Live socket to the loopback."""
 
 from __future__ import annotations
@@ -9,18 +10,25 @@ from dataclasses import replace
 import pytest
 
 from rtchat.catalog import PROTOCOLS, provider_from_config
-from rtchat.config_rules import ToolSettings
+from rtchat.config_rules import McpServer, ToolSettings
 from rtchat.conversation import Conversation
 from rtchat.events import Done, ToolCallRequest, ToolCallResult
 from rtchat.tools.approval import ConversationTools
-from rtchat.tools.registry import ToolRegistry, demo_server
+from rtchat.tools.registry import DEMO_SERVER, ToolRegistry
 from rtchat.tools.runner import ToolSession
 from tests.support.socket_tools import outputs_sent
 from tests.support.approvers import Yes
+from tests.support.mcp_servers import demo_over_http
 from tests.support.turns import text_of
 from tests.support.ws import make_session
 
 pytestmark = pytest.mark.usefixtures("isolated")
+
+
+@pytest.fixture(scope="module")
+def demo_url():
+    with demo_over_http() as url:
+        yield url
 
 
 async def socket_target(session, loopback, kind: str):
@@ -36,9 +44,9 @@ async def socket_target(session, loopback, kind: str):
 
 
 @pytest.mark.parametrize("kind", ["ga", "beta", "webrtc", "live"])
-async def test_a_socket_turn_takes_demo_server_calls_through_to_the_answer(loopback, kind):
+async def test_a_socket_turn_takes_demo_server_calls_through_to_the_answer(loopback, demo_url, kind):
     session = make_session(loopback)
-    registry = ToolRegistry({"demo": demo_server()}, ToolSettings())
+    registry = ToolRegistry({DEMO_SERVER: McpServer(name=DEMO_SERVER, url=demo_url)}, ToolSettings())
     user = Yes()
     try:
         target = await socket_target(session, loopback, kind)

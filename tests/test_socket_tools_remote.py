@@ -1,10 +1,11 @@
-"""A Realtime GA response that holds both function calls and an `mcp_approval_request` (a local
-stdio MCP server and a remote one declared side by side): rtchat answers the approval on its card,
+"""A Realtime GA response that holds both function calls and an `mcp_approval_request` (a server
+rtchat runs the calls of, and a remote one the provider calls, declared side by side): rtchat answers the approval on its card,
 runs the function call, and sends every output and the approval answer before ONE
 `response.create`; the remote call's result lands on the card its approval asked on, with its
 running time, like a local call's. Over a real WebSocket and a WebRTC data channel to the
 loopback (which fakes the remote server, never calling its URL); the approver is the one fake
-(the user's key), the runner and the MCP server are real.
+(the user's key), the runner and the MCP server are real (the tool layer's test server, one
+process the module's turns share over streamable HTTP: `local_url`).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from rtchat.tools.registry import ToolRegistry
 from rtchat.tools.runner import DECLINED, ToolSession
 from rtchat.wire.openai_realtime import RealtimeDecoder
 from tests.support.approvers import Key
-from tests.support.mcp_servers import stdio_config
+from tests.support.mcp_servers import SCRIPT, http_script
 from tests.support.socket_tools import outputs_sent, run_tool_turn
 from tests.support.turns import done_of, errors_of, text_of
 from tests.support.webrtc import calls
@@ -32,11 +33,17 @@ NOTES = McpServer("notes", url="http://127.0.0.1:9/mcp", tools=("search",), real
 PROMPT = "echo(text=hi)"
 
 
-async def mixed_turn(loopback, answer: Decision, protocol: str):
+@pytest.fixture(scope="module")
+def local_url():
+    with http_script(SCRIPT, "http") as url:
+        yield url
+
+
+async def mixed_turn(loopback, local_url: str, answer: Decision, protocol: str):
     session = make_session()
     provider = session.config.catalog.providers["loopback"]  # the catalogue lists loopback/tools as SSE only
     session.config.catalog.providers["loopback"] = replace(provider, models=tuple(replace(m, protocols=PROTOCOLS) if m.id == "tools" else m for m in provider.models))
-    registry = ToolRegistry({"notes": NOTES, "local": stdio_config("local")}, ToolSettings(demo=False))
+    registry = ToolRegistry({"notes": NOTES, "local": McpServer("local", url=local_url)}, ToolSettings(demo=False))
     await registry.start(["local"], lambda line: None)
     others = {tool.name for tool in registry.tools(["local"]) if tool.original != "echo"}
     key = Key(answer)
@@ -58,8 +65,8 @@ def answers_sent(connection) -> list[tuple[str, object]]:
 
 
 @pytest.mark.parametrize("protocol", ["websocket", "webrtc"])
-async def test_function_calls_and_an_approval_request_in_one_response_are_answered_before_one_response_create(isolated, loopback, protocol):
-    events, turn, key, connection = await mixed_turn(loopback, Decision.ONCE, protocol)
+async def test_function_calls_and_an_approval_request_in_one_response_are_answered_before_one_response_create(isolated, loopback, local_url, protocol):
+    events, turn, key, connection = await mixed_turn(loopback, local_url, Decision.ONCE, protocol)
     assert errors_of(events) == [] and done_of(events) == "complete"
     assert sorted(request.tool for request in key.asked) == ["echo", "search"]  # both asked on their cards
     (output,) = outputs_sent(connection)
@@ -81,8 +88,8 @@ async def test_function_calls_and_an_approval_request_in_one_response_are_answer
     assert {result.call_id: result.ms is not None for result in step.results} == {echo.id: True, search.id: True}
 
 
-async def test_declining_both_sends_the_denied_output_and_approve_false_before_one_response_create(isolated, loopback):
-    events, turn, _, connection = await mixed_turn(loopback, Decision.DENY, "websocket")
+async def test_declining_both_sends_the_denied_output_and_approve_false_before_one_response_create(isolated, loopback, local_url):
+    events, turn, _, connection = await mixed_turn(loopback, local_url, Decision.DENY, "websocket")
     assert errors_of(events) == [] and done_of(events) == "complete"
     (output,) = outputs_sent(connection)  # the remote call's denial is not an output: only the function's
     assert output["output"] == DECLINED

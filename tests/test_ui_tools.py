@@ -5,6 +5,9 @@ model (it calls the tools it is offered, `name(key=value)` in the prompt, and qu
 results the follow-up request carried), with real MCP servers started by the session's
 registry: rtchat's demo server (stdio), the same server configured by the user, or the tool
 layer's test server (tests/support/mcp_servers.py) for a call that runs until it is cancelled.
+Where a test is about the card and the keys, not the demo server's start, its tools come from
+one process this module shares (`demo_url`): the demo server's tools over streamable HTTP,
+configured as a server the user named `demo`.
 """
 
 from __future__ import annotations
@@ -21,12 +24,26 @@ from rtchat.ui.widgets.status.status_facts import format_status
 from rtchat.ui.widgets.transcript.messages import AssistantMessage
 from rtchat.ui.widgets.transcript.streaming_markdown import StreamingMarkdown
 from rtchat.ui.widgets.transcript.tool_card import ToolCard, clipped, pretty_arguments
+from tests.support.mcp_servers import demo_over_http
 from tests.support.ui import focus, idle, make_app, ready, send, wait_for
 from tests.support.ui_tools import START, app_with_server, asked, asking_card
 
 pytestmark = pytest.mark.usefixtures("isolated")
 
 DECLINED = "The user declined this tool call."
+
+
+@pytest.fixture(scope="module")
+def demo_url():
+    with demo_over_http() as url:
+        yield url
+
+
+@pytest.fixture
+async def demo_app(isolated, demo_url):
+    """The app on loopback/tools with the demo tools as the user's server `demo`, shared over HTTP."""
+    return app_with_server(isolated, "demo", url=demo_url)
+
 @contextlib.asynccontextmanager
 async def asked_after(prompt: str, app=None) -> AsyncIterator[tuple[object, ToolCard]]:
     """The app (else loopback/tools with the demo server) once `prompt` was sent and a card asks."""
@@ -48,8 +65,8 @@ async def streaming_answer() -> AsyncIterator[tuple[object, AssistantMessage]]:
         yield pilot, view
 
 
-async def test_allow_once_runs_the_call_and_the_answer_continues_below_its_card():
-    async with asked_after('calculate(expression="6*7")') as (pilot, card):
+async def test_allow_once_runs_the_call_and_the_answer_continues_below_its_card(demo_app):
+    async with asked_after('calculate(expression="6*7")', demo_app) as (pilot, card):
         app = pilot.app
         assert card.head == "⚙ demo · calculate"
         assert json.loads(card.arguments) == {"expression": "6*7"}
@@ -71,8 +88,8 @@ async def test_allow_once_runs_the_call_and_the_answer_continues_below_its_card(
         assert isinstance(app.focused, PromptInput), "the input gets the keys back"
 
 
-async def test_at_80_columns_the_finished_status_keeps_the_tools_figure():
-    app = make_app(model="loopback/tools")
+async def test_at_80_columns_the_finished_status_keeps_the_tools_figure(demo_app):
+    app = demo_app
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot)
         await send(pilot, 'calculate(expression="6*7")')
@@ -84,8 +101,8 @@ async def test_at_80_columns_the_finished_status_keeps_the_tools_figure():
         assert format_status(app.status.facts).count(" · in ") == 1, "the whole line had the token counts"
 
 
-async def test_a_reopened_conversation_shows_its_tool_calls():
-    async with asked_after('calculate(expression="6*7")') as (pilot, card):
+async def test_a_reopened_conversation_shows_its_tool_calls(demo_app):
+    async with asked_after('calculate(expression="6*7")', demo_app) as (pilot, card):
         app = pilot.app
         await pilot.press("y")
         await wait_for(pilot, lambda: idle(app) and app.history.service.answer_id is not None, timeout=START)
@@ -114,8 +131,8 @@ async def test_picking_loopback_tools_starts_the_demo_server_before_the_first_pr
         assert not app.state.conversation.messages
 
 
-async def test_deny_tells_the_model_the_user_declined():
-    async with asked_after('calculate(expression="6*7")') as (pilot, card):
+async def test_deny_tells_the_model_the_user_declined(demo_app):
+    async with asked_after('calculate(expression="6*7")', demo_app) as (pilot, card):
         app = pilot.app
         await pilot.press("n")
         await wait_for(pilot, lambda: idle(app), timeout=START)
@@ -126,8 +143,8 @@ async def test_deny_tells_the_model_the_user_declined():
         assert DECLINED in answer.text, "the follow-up carried the denial: the model quotes it"
 
 
-async def test_parallel_calls_are_asked_one_after_the_other_in_order():
-    async with asked_after('calculate(expression="1+1") calculate(expression="2+2")') as (pilot, first):
+async def test_parallel_calls_are_asked_one_after_the_other_in_order(demo_app):
+    async with asked_after('calculate(expression="1+1") calculate(expression="2+2")', demo_app) as (pilot, first):
         app = pilot.app
         cards = list(app.transcript.query(ToolCard))
         assert cards[0] is first and len(cards) == 2 and cards[1].state != "asking", "one question at a time"
@@ -147,8 +164,8 @@ def footer_label(app, key: str) -> str | None:
     return active.binding.description if active is not None else None
 
 
-async def test_always_allows_the_tool_without_asking_again_and_a_again_saves_it(isolated):
-    app = app_with_server(isolated, "clock", "-m", "rtchat.tools.demo_server")  # the demo server under the user's own name
+async def test_always_allows_the_tool_without_asking_again_and_a_again_saves_it(isolated, demo_url):
+    app = app_with_server(isolated, "clock", url=demo_url)  # the demo server's tools under the user's own name
     async with asked_after('calculate(expression="1+1") then calculate(expression="2+2")', app) as (pilot, first):
         assert first.head == "⚙ clock · calculate"
         assert footer_label(app, "a") == "Always allow"
@@ -177,8 +194,8 @@ async def test_always_for_rtchats_demo_server_offers_no_save():
         assert isinstance(pilot.app.focused, PromptInput)
 
 
-async def test_typing_y_in_the_prompt_does_not_approve():
-    async with asked_after('calculate(expression="6*7")') as (pilot, card):
+async def test_typing_y_in_the_prompt_does_not_approve(demo_app):
+    async with asked_after('calculate(expression="6*7")', demo_app) as (pilot, card):
         app = pilot.app
         await focus(pilot, app.prompt)
         await pilot.press("y", "a", "n")
@@ -192,7 +209,7 @@ async def test_typing_y_in_the_prompt_does_not_approve():
 
 
 async def test_a_card_asking_while_the_user_types_leaves_the_keys_in_the_input():
-    app = make_app(model="loopback/tools")
+    app = make_app(model="loopback/tools")  # rtchat's demo server: its start is the time the user types in
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(pilot)
         await send(pilot, 'calculate(expression="6*7")')
@@ -210,8 +227,8 @@ async def test_a_card_asking_while_the_user_types_leaves_the_keys_in_the_input()
         assert card.state == "ok" and "my next question, yes" in app.prompt.text, "the draft is kept"
 
 
-async def test_ctrl_c_while_asked_cancels_the_call_and_keeps_the_answer():
-    async with asked_after('calculate(expression="6*7")') as (pilot, card):
+async def test_ctrl_c_while_asked_cancels_the_call_and_keeps_the_answer(demo_app):
+    async with asked_after('calculate(expression="6*7")', demo_app) as (pilot, card):
         app = pilot.app
         await pilot.press("ctrl+c")
         await wait_for(pilot, lambda: idle(app))
@@ -336,8 +353,8 @@ async def test_the_question_shows_the_whole_call_even_before_the_screen_drew_eve
         assert await decision is Decision.DENY and card.state == "denied"
 
 
-async def test_a_failing_tool_shows_its_error():
-    async with asked_after('calculate(expression="2**")') as (pilot, card):
+async def test_a_failing_tool_shows_its_error(demo_app):
+    async with asked_after('calculate(expression="2**")', demo_app) as (pilot, card):
         await pilot.press("y")
         await wait_for(pilot, lambda: idle(pilot.app), timeout=START)
         assert card.state == "error" and card.state_text.startswith("failed after ")

@@ -3,7 +3,9 @@ the /tools screen, with rtchat's demo server ready and a configured server that 
 
 Driven by key presses against the loopback's `loopback/tools` model and rtchat's demo MCP
 server (its `calculate` tool: the same arguments and result every run); the tool's time,
-the only figure that varies, is fixed as the turn's timings are elsewhere."""
+the only figure that varies, is fixed as the turn's timings are elsewhere. The cards take the
+demo tools from one process the module shares (`demo_url`: over streamable HTTP, as the user's
+server `demo`); the /tools screen shows the built-in demo server, started over stdio."""
 
 from __future__ import annotations
 
@@ -12,13 +14,21 @@ from dataclasses import replace
 import pytest
 
 from rtchat.ui.widgets.transcript.tool_card import ToolCard
+from tests.support.mcp_servers import demo_over_http
 from tests.support.snap import SIZES, freeze, settle_figures, steady_cursors
 from tests.support.ui import idle, make_app, ready, wait_for
+from tests.support.ui_tools import app_with_server
 
 pytestmark = pytest.mark.usefixtures("isolated")
 
 PROMPT = 'What is 6*7? calculate(expression="6*7")'
 START = 30.0  # seconds: the first turn starts the demo server (a Python process)
+
+
+@pytest.fixture(scope="module")
+def demo_url():
+    with demo_over_http() as url:
+        yield url
 
 
 def asking(app) -> bool:
@@ -55,13 +65,13 @@ def steps(monkeypatch, answer: bool):
 
 
 @pytest.mark.parametrize("size", SIZES)
-def test_tool_card_asking(snap_compare, monkeypatch, size):
-    assert snap_compare(make_app(model="loopback/tools"), terminal_size=size, run_before=steps(monkeypatch, answer=False))
+def test_tool_card_asking(snap_compare, monkeypatch, isolated, demo_url, size):
+    assert snap_compare(app_with_server(isolated, "demo", url=demo_url), terminal_size=size, run_before=steps(monkeypatch, answer=False))
 
 
 @pytest.mark.parametrize("size", SIZES)
-def test_tool_card_finished(snap_compare, monkeypatch, size):
-    assert snap_compare(make_app(model="loopback/tools"), terminal_size=size, run_before=steps(monkeypatch, answer=True))
+def test_tool_card_finished(snap_compare, monkeypatch, isolated, demo_url, size):
+    assert snap_compare(app_with_server(isolated, "demo", url=demo_url), terminal_size=size, run_before=steps(monkeypatch, answer=True))
 
 
 def tools_screen_steps(monkeypatch):

@@ -7,12 +7,15 @@ tests: run as `python tests/support/mcp_cli_server.py`. Its tools:
 - `hostile()`: its description holds terminal controls (OSC 52, a clear screen): shown inert.
 
 With $MCP_CLI_LINGER set it stays alive after its stdin closes (as some servers do), so only
-a client that stops it leaves no process behind.
+a client that stops it leaves no process behind. Run as `python tests/support/mcp_cli_server.py
+http` it serves the same tools over streamable HTTP instead (`mcp_servers.http_script`), for the
+tests of a module to share one server.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 import time
 from pathlib import Path
 
@@ -43,6 +46,12 @@ def hostile() -> str:
 
 
 if __name__ == "__main__":
+    if sys.argv[1:] == ["http"]:
+        sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run as a script: `tests.support`
+        from tests.support.mcp_servers import serve_http
+
+        serve_http(server.streamable_http_app())
+        sys.exit()
     server.run()
     if os.environ.get("MCP_CLI_LINGER"):  # a server that outlives its stdin: only a kill ends it
         time.sleep(3600)

@@ -4,8 +4,10 @@ Run as a script (`python tests/support/mcp_servers.py MODE`) it is a stdio serve
 serves the same tools over streamable HTTP on 127.0.0.1 (port 0) in the test's own event loop.
 Modes are the faults the registry must survive: `hang` never answers initialize, `banner` prints
 to stdout before the protocol starts; `http` serves streamable HTTP from a process of its own
-(`http_process`: a test kills it mid-call). The tools themselves provide the rest: `die` exits mid-call,
-`garbage` answers with a line that is not JSON, `huge` returns 10 MB, `wait` waits until cancelled.
+(`http_process`: a test kills it mid-call; `http_script`: a module's tests share it), and
+`demo-http` serves rtchat's demo server's tools that way. The tools themselves provide the
+rest: `die` exits mid-call, `garbage` answers with a line that is not JSON, `huge` returns 2 MB,
+`wait` waits until cancelled.
 What a server sees (a call waiting, a cancellation) it says on stderr, which reaches the
 registry's log: a test awaits that line instead of sleeping.
 """
@@ -14,9 +16,11 @@ import asyncio
 import base64
 import contextlib
 import os
+import select
 import socket
+import subprocess
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,7 +30,7 @@ SCRIPT = Path(__file__).resolve()
 WAIT_STARTED = "wait: started"
 WAIT_CANCELLED = "wait: cancelled by the client"
 DIED = "boom: the database went away"
-HUGE_CHARS = 10_000_000
+HUGE_CHARS = 2_000_000  # past the 64 KiB and 1 MiB line limits a stream reader may have
 PHOTO_TEXT = "a grey square"
 PROTOCOL_FD = 1  # the protocol's stdout, kept by `main` (the SDK points fd 1 at stderr while it serves)
 
@@ -62,7 +66,7 @@ def build(name: str = "test"):
 
     @server.tool()
     def huge() -> str:
-        """Ten megabytes of text."""
+        """Two megabytes of text, on one line of the protocol."""
         return "x" * HUGE_CHARS
 
     @server.tool()
@@ -233,22 +237,53 @@ async def http_process() -> AsyncIterator[HttpProcess]:
         await process.wait()
 
 
-def serve_http() -> None:
-    """`http` mode: print the URL, then serve until killed."""
+@contextlib.contextmanager
+def demo_over_http() -> Iterator[str]:
+    """rtchat's demo server's tools over streamable HTTP in a process of their own: its URL. For a
+    module's tests to share where what they test is the calls, not the built-in server's start."""
+    with http_script(SCRIPT, "demo-http") as url:
+        yield url
+
+
+def serve_http(app) -> None:
+    """`http` mode of a server script: print the URL, then serve the SDK's streamable HTTP `app`
+    on 127.0.0.1 (an ephemeral port) until killed."""
     import uvicorn
 
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
     sock.listen()  # before the URL is out: a client that comes early waits in the backlog, not refused
     print(f"http://127.0.0.1:{sock.getsockname()[1]}/mcp", flush=True)
-    server = uvicorn.Server(uvicorn.Config(build("test-http").streamable_http_app(), log_level="warning", lifespan="on"))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
     asyncio.run(server.serve(sockets=[sock]))
+
+
+@contextlib.contextmanager
+def http_script(script: Path | str, *args: str) -> Iterator[str]:
+    """A server script run in its `http` mode (`python SCRIPT ARGS`, which prints its URL, then
+    serves) as a child process: its URL, for the tests of a module to share; killed at the end."""
+    process = subprocess.Popen([sys.executable, str(script), *args], stdout=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True)
+    try:
+        assert process.stdout is not None
+        ready, _, _ = select.select([process.stdout], [], [], 60)  # the deadline only stops a hang
+        assert ready, f"{script} printed no URL within 60 s"
+        url = process.stdout.readline().strip()
+        assert url.startswith("http://127.0.0.1:"), f"{script} printed no URL (exit {process.poll()})"
+        yield url
+    finally:
+        process.kill()
+        process.wait()
 
 
 def main(mode: str) -> None:
     global PROTOCOL_FD
     if mode == "http":
-        serve_http()
+        serve_http(build("test-http").streamable_http_app())
+        return
+    if mode == "demo-http":  # rtchat's own demo server, its tools as they are, over streamable HTTP
+        from rtchat.tools.demo_server import build_server
+
+        serve_http(build_server().streamable_http_app())
         return
     PROTOCOL_FD = os.dup(1)
     if mode == "hang":  # reads the initialize request and never answers

@@ -29,11 +29,13 @@ async def asked(pilot, previous: ToolCard | None = None) -> ToolCard:
     return asking_card(app)
 
 
-def app_with_server(isolated, name: str, *command: str, settings: str = ""):
-    """The app on loopback/tools with the user's config naming one MCP server, rtchat's demo off."""
+def app_with_server(isolated, name: str, *command: str, settings: str = "", url: str | None = None):
+    """The app on loopback/tools with the user's config naming one MCP server (run from `command`,
+    else at `url`), rtchat's demo off."""
     from rtchat.ui.app import RtChatApp
 
     path = isolated / "config" / "config.toml"
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(f"[tools]\ndemo = false\n{settings}\n[mcp.servers.{name}]\ncommand = {json.dumps([sys.executable, *command])}\n", encoding="utf-8")
+    entry = f"url = {json.dumps(url)}" if url else f"command = {json.dumps([sys.executable, *command])}"
+    path.write_text(f"[tools]\ndemo = false\n{settings}\n[mcp.servers.{name}]\n{entry}\n", encoding="utf-8")
     return RtChatApp(load_config(), model="loopback/tools")
