@@ -54,12 +54,16 @@ class Tab:
             route.abort()
 
     def open(self):
-        """A new page on the printed URL, once the app is up: its input box, and its model ready
-        (the status line's "idle": before that, the app drops a key such as F4 that needs the model)."""
+        """A new page on the printed URL, once the app is up: its input box, the footer's keys, and
+        its model ready (the status line's "idle": before that, the app drops a key such as F4 that
+        needs the model)."""
         page = self.context.new_page()
         page.on("websocket", lambda socket: self.sockets.append(socket.url))
         page.goto(self.server.url)
         wait_screen(page, lambda text: "Message rtchat" in text and "· idle ·" in text, what="the app's input box and its model ready")
+        # The page gives the terminal the focus on load, before the app is up: the app must take
+        # that, not the web driver's start-up blur, as the last word (else the footer stayed blank).
+        wait_screen(page, lambda text: "^q Quit" in text.splitlines()[-1], what="the footer's keys")
         return page
 
     def close(self) -> None:
