@@ -50,6 +50,27 @@ window.rtchatScreen = () => {
   }
   return rows.join("\\n");
 };
+// What the tests wait on: xterm's count of parsed writes, read with the screen, and a promise of
+// the next write after a count seen (or of `ms` passing), so a test wakes when the screen changes.
+window.rtchatWrites = 0;
+window.rtchatWaiters = [];
+window.rtchatSeen = () => {
+  const client = window.rtchatClient;
+  if (client && client.terminal && !client.rtchatCounted) {
+    client.rtchatCounted = true;
+    client.terminal.onWriteParsed(() => {
+      window.rtchatWrites++;
+      for (const wake of window.rtchatWaiters.splice(0)) wake();
+    });
+  }
+  return [window.rtchatWrites, window.rtchatScreen()];
+};
+window.rtchatChanged = ([seen, ms]) => new Promise((resolve) => {
+  if (window.rtchatWrites !== seen) return resolve();
+  const counted = window.rtchatClient && window.rtchatClient.rtchatCounted;
+  setTimeout(resolve, counted ? ms : Math.min(ms, 50));  // before xterm is there: look again soon
+  window.rtchatWaiters.push(resolve);
+});
 """
 
 
@@ -113,18 +134,17 @@ def screen(page) -> str:
 
 
 def wait_screen(page, predicate, timeout: float = 60.0, what: str = "") -> str:
-    """The tab's screen once `predicate(text)` holds; it offers no event to wait on."""
-    seen = [""]
-
-    def shows() -> bool:
-        seen[0] = screen(page)
-        return predicate(seen[0])
-
-    try:
-        poll(shows, timeout, what)
-    except AssertionError:
-        raise AssertionError(f"the tab's screen never showed {what or predicate}; last screen:\n{seen[0]}") from None
-    return seen[0]
+    """The tab's screen once `predicate(text)` holds, looked at again each time xterm has parsed
+    more of the app's output (SCREEN_HOOK's `rtchatChanged`), not on a timer."""
+    deadline = time.monotonic() + timeout
+    while True:
+        seen, text = page.evaluate("window.rtchatSeen()")
+        if predicate(text):
+            return text
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise AssertionError(f"the tab's screen never showed {what or predicate}; last screen:\n{text}")
+        page.evaluate("(waiting) => window.rtchatChanged(waiting)", [seen, int(left * 1000) + 1])
 
 
 def poll(condition, within: float = 60.0, what: str = "") -> None:
