@@ -63,17 +63,10 @@ def test_ask_audio_in_calls_the_demo_tool_and_speaks_its_result(tmp_path, speech
     assert loud_seconds(samples, rate) > 0.2  # the answer's audio arrived and was kept
 
 
-def test_ask_audio_in_without_the_flag_or_a_terminal_denies_the_call(tmp_path, speech):
-    done = subprocess.run(rtchat_cmd("ask", "-m", "loopback/tools", "--audio-in", str(speech), "--protocol", "websocket", "--jsonl"), env=isolated_env(tmp_path), capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL, start_new_session=True)
-    assert done.returncode == 0, done.stderr
-    results = [json.loads(line) for line in done.stdout.splitlines() if '"tool_result"' in line]
-    assert [r["status"] for r in results] == ["denied"]
-    assert "pass --approve-tools" in done.stderr
-
-
 @pytest.mark.parametrize("allowed", [True, False])
 def test_a_server_s_always_allow_is_the_auto_approve_of_a_spoken_call(tmp_path, speech, allowed):
-    """`[mcp.servers.NAME] always_allow` (never the default) runs the listed tool without a key; another tool is still asked."""
+    """`[mcp.servers.NAME] always_allow` (never the default) runs the listed tool without a key; another
+    tool is still asked, and without --approve-tools or a terminal to ask on, denied with a hint."""
     server = stdio_config("local")
     listed = '"echo"' if allowed else '"pid"'
     write_config(tmp_path, f"[tools]\ndemo = false\n[mcp.servers.local]\ncommand = {json.dumps(list(server.command))}\nalways_allow = [{listed}]\n")
@@ -81,6 +74,7 @@ def test_a_server_s_always_allow_is_the_auto_approve_of_a_spoken_call(tmp_path, 
     assert done.returncode == 0, done.stderr
     results = [json.loads(line) for line in done.stdout.splitlines() if '"tool_result"' in line]
     assert [(r["name"], r["status"]) for r in results] == [("echo", "ok" if allowed else "denied")]
+    assert ("pass --approve-tools" in done.stderr) is not allowed
 
 
 async def voice_with_wait_tool(loopback, protocol, speech, registry):

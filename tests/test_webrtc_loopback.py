@@ -128,7 +128,7 @@ def test_ask_audio_in_prints_the_reply_and_saves_the_audio(tmp_path, speech):
     assert metrics["output_chunks"] == sum(1 for line in lines if line["type"] == "transcript" and line["role"] == "assistant")
     answer = "".join(line["text"] for line in lines if line["type"] == "transcript" and line["role"] == "assistant")
     assert abs(heard_seconds(answer) - wav_speech_seconds(speech)) <= 0.1 * wav_speech_seconds(speech) + 0.05
-    assert "audio" in kinds and out.exists() and wav_speech_seconds(out) > 1.0
+    assert "audio" in kinds and out.exists() and wav_speech_seconds(out) > 0.8 * wav_speech_seconds(speech)  # the echo of the speech was kept
     text = subprocess.run(rtchat_cmd("ask", "-m", "loopback/echo", "--audio-in", str(speech)), env=isolated_env(tmp_path), capture_output=True, text=True, timeout=60)
     assert text.returncode == 0 and text.stdout.startswith("heard ") and "you said:" in text.stderr
 
