@@ -31,7 +31,7 @@ from tests.support.approvers import Yes
 from tests.support.env import isolated_env, rtchat_cmd, write_config
 from tests.support.mcp_servers import WAIT_CANCELLED, WAIT_STARTED, stdio_config
 from tests.support.socket_tools import outputs_sent, tool_updates
-from tests.support.voice import MonitorRecorder, loud_seconds, pulse_as_default_devices, speech_wav, spoken_exchange, voice_target
+from tests.support.voice import MonitorRecorder, loud_seconds, pulse_as_default_devices, speech_wav, spoken_exchange, voice_target, wav_loud_seconds
 from tests.support.wait import Log
 
 PROTOCOLS = ["webrtc", "websocket"]
@@ -237,23 +237,28 @@ async def test_hands_free_speech_during_a_pending_approval_approves_nothing(puls
 async def test_push_to_talk_a_live_tool_call_approved_by_key_through_pulseaudio(pulse, tmp_path, monkeypatch):
     """Gemini Live: the tool declared in `setup`, the loopback's `toolCall` for the test MCP server's
     `echo`, approved with `y` while the session stays open, one `toolResponse`, the answer spoken
-    (handed to the PortAudio device: what reaches the sink's monitor at 24 kHz under a loaded
-    machine is not reliable, so the recording is test_push_to_talk_a_tool_call_approved_by_key_through_pulseaudio's)."""
+    and recorded from the speaker's sink (Live's 24 kHz answer once lost audio there under load:
+    test_voice_pulseaudio.py's 24 kHz playback test)."""
     from rtchat.ui.widgets.transcript.messages import AssistantMessage
     from rtchat.ui.widgets.transcript.tool_card import ToolCard
     from tests.support.ui import idle, ready, wait_for
     from tests.support.voice_tools import voice_tools_app
 
     monkeypatch.setenv("GEMINI_API_KEY", "k")  # a dummy the loopback accepts
-    mic, _ = pulse
+    mic, speaker = pulse
     speech = speech_wav(tmp_path, "What time is it?")
+    recorder = MonitorRecorder(speaker)
     app = voice_tools_app(tmp_path, "gemini/tools", "websocket", ("echo",))
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(pilot)
+        await recorder.start()
         await asked_aloud(pilot, mic, speech)
         app.simulate_key("y")
         await wait_for(pilot, lambda: app.transcript.query(AssistantMessage) and idle(app) and app.voice.current.state.value == "idle" and app.transcript.query_one(AssistantMessage).reason == "complete", timeout=60)
         played_ms = app.voice.current.buffer.played_ms
+        loud = wav_loud_seconds(speech)  # the answer's audio is the question echoed back
+        await wait_for(pilot, lambda: recorder.loud_seconds() >= 0.85 * loud, timeout=10)  # its tail, through the device's own latency
+        await recorder.stop()
         answer = app.transcript.query_one(AssistantMessage)
         (card,) = app.transcript.query(ToolCard)
         text, state, call_id = answer.text, card.state, card.call_id
@@ -262,6 +267,7 @@ async def test_push_to_talk_a_live_tool_call_approved_by_key_through_pulseaudio(
     assert [d["name"] for d in connection.setup["tools"][0]["functionDeclarations"]] == ["echo"]
     assert [r["id"] for frame in connection.tool_frames for r in frame["toolResponse"]["functionResponses"]] == [call_id]
     assert played_ms > 500  # the spoken answer (the question echoed back) went to the output device
+    assert abs(recorder.loud_seconds() - loud) <= 0.15 * loud, (recorder.loud_seconds(), loud)  # and reached the speaker's sink whole
 
 
 @pytest.mark.usefixtures("isolated")
