@@ -200,5 +200,6 @@ def test_a_24_khz_answer_read_at_the_device_s_48_khz_comes_out_whole_and_in_tune
     out = np.concatenate([samples for samples, _ in blocks])
     assert {len(samples) for samples, _ in blocks} == {480}
     assert sum(real for _, real in blocks) == 24000 and buffer.played_ms == 1000  # counted in the answer's samples
-    assert abs(speech_duration(out, 48000) - 1.0) < 0.005  # all of it, its end not held in the filter
+    sounding = np.flatnonzero(np.abs(out) > 0.05)
+    assert abs(sounding[-1] - sounding[0] + 1 - 48000) <= 48  # all of it, its end not held in the filter
     assert abs(peak_hz(out, 48000) - 440.0) < 2.0
