@@ -26,7 +26,7 @@ async def test_speech_played_into_pulseaudio_is_captured_and_heard(pulseaudio_si
     from rtchat.events import Transcript
 
     monkeypatch.setenv("PULSE_SOURCE", f"{pulseaudio_sink}.monitor")  # the null sink's monitor is our microphone
-    speech = speech_wav(tmp_path, "Testing the microphone path.")
+    speech = speech_wav(tmp_path, "Testing the microphone path through Pulse Audio.")
     source = MicrophoneSource()
     levels: list[float] = []
     block_heard = asyncio.Event()  # the microphone delivered a block
