@@ -186,3 +186,20 @@ def test_jitter_buffer_without_timestamps_plays_in_arrival_order():
     buffer.put(np.full(160, 0.2, dtype=np.float32))
     out, real = buffer.read(320)
     assert real == 320 and out[0] == pytest.approx(0.1) and out[-1] == pytest.approx(0.2)
+
+
+def test_a_24_khz_answer_read_at_the_device_s_48_khz_comes_out_whole_and_in_tune():
+    from rtchat.audio.playback import RateConverted
+
+    buffer = JitterBuffer(24000, prefill_ms=20)
+    answer = sine(440.0, 1.0, 24000)
+    for piece in np.split(answer, 25):  # 40 ms pieces, as a socket hands them over
+        buffer.put(piece)
+    feed = RateConverted(buffer, 48000)
+    blocks = [feed.read(480) for _ in range(110)]  # 10 ms device blocks, past the answer's end
+    out = np.concatenate([samples for samples, _ in blocks])
+    assert {len(samples) for samples, _ in blocks} == {480}
+    assert sum(real for _, real in blocks) == 24000 and buffer.played_ms == 1000  # counted in the answer's samples
+    sounding = np.flatnonzero(np.abs(out) > 0.05)
+    assert abs(sounding[-1] - sounding[0] + 1 - 48000) <= 48  # all of it, its end not held in the filter
+    assert abs(peak_hz(out, 48000) - 440.0) < 2.0

@@ -172,7 +172,7 @@ async def test_hands_free_turns_and_a_barge_in(protocol):
         assert said.endswith(" s of audio]") and answer.text.startswith("heard ") and answer.reason == "complete"
         assert app.status.facts.voice == "hands-free"
         # speaking over the next answer cuts it where it was heard
-        source.say(spoken_then_quiet(12))
+        source.say(spoken_then_quiet(8))
         await wait_for(pilot, lambda: voice_state(app) == "speaking", timeout=20)
         await wait_for(pilot, lambda: app.voice.current.buffer.played_ms >= 300, timeout=20)
         source.say(spoken_then_quiet(3))

@@ -57,7 +57,7 @@ async def open_voice(pilot, key: str, opened, recorder: MonitorRecorder) -> list
 
 async def test_push_to_talk_through_pulseaudio(pulse, tmp_path):
     mic, speaker = pulse
-    speech = speech_wav(tmp_path, "What is the capital of France?")
+    speech = speech_wav(tmp_path, "What is the capital of France?")  # 1.5 s loud: the 15 % below holds through a loaded machine's underruns
     recorder = MonitorRecorder(speaker)
     app = make_app(protocol="webrtc")
     async with app.run_test(size=SIZE) as pilot:
@@ -81,7 +81,7 @@ async def test_push_to_talk_through_pulseaudio(pulse, tmp_path):
 
 async def test_hands_free_and_a_barge_in_through_pulseaudio(pulse, tmp_path):
     mic, speaker = pulse
-    long_speech = speech_wav(tmp_path, "Tell me a long story about the sea and the ships that sail on it.")
+    long_speech = speech_wav(tmp_path, "Tell me a story about the sea and the ships.")
     short = tmp_path / "short"
     short.mkdir()
     interruption = speech_wav(short, "Stop please.")

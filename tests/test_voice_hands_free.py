@@ -35,10 +35,18 @@ def speech(tmp_path_factory):
     return samples, rate
 
 
-def clip(speech, *gaps_and_speech: float | bool) -> ArraySource:
-    """Speech (True) and silences (seconds) in order, delivered in real time as a microphone would."""
+@pytest.fixture(scope="module")
+def long_speech(tmp_path_factory):
+    """2.3 s of speech: its echo still plays a second after the next sentence starts."""
+    samples, rate = read_wav(speech_wav(tmp_path_factory.mktemp("long"), "Push to talk works over the loopback."))
+    return samples, rate
+
+
+def clip(speech, *gaps_and_speech: float | bool | tuple) -> ArraySource:
+    """Speech (True, or another recording at the same rate) and silences (seconds) in order,
+    delivered in real time as a microphone would."""
     samples, rate = speech
-    parts = [samples if part is True else np.zeros(int(part * rate), np.float32) for part in gaps_and_speech]
+    parts = [samples if part is True else part[0] if isinstance(part, tuple) else np.zeros(int(part * rate), np.float32) for part in gaps_and_speech]
     return ArraySource(np.concatenate(parts), rate, realtime=True)
 
 
@@ -106,9 +114,10 @@ async def test_hands_free_the_server_hears_the_turn_end_and_answers(loopback, sp
 
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
-async def test_hands_free_speech_during_the_answer_barges_in_at_the_played_ms(loopback, speech, transport):
+async def test_hands_free_speech_during_the_answer_barges_in_at_the_played_ms(loopback, speech, long_speech, transport):
     states: list = []
-    source = clip(speech, 0.3, True, 1.5, True, 1.0)  # the second sentence starts while the echo of the first plays
+    assert long_speech[1] == speech[1]
+    source = clip(speech, 0.3, long_speech, 1.0, True, 0.8)  # the second sentence starts about 1 s into the 2.3 s echo of the first
     voice = make_voice(loopback, transport, source, states, hands_free=True)
     events: list = []
     collector = asyncio.create_task(collect_until(voice, 2, events))

@@ -1,13 +1,19 @@
 """The real capture path through PortAudio and PulseAudio: speech is played
 into the null sink, rtchat records it from the sink's monitor with its
 microphone source, sends it over WebRTC to the loopback, and the loopback's
-`heard N.N s` must match the speech in the WAV within 10 %."""
+`heard N.N s` must match the speech in the WAV within 10 %. And the playback
+path the other way: a 24 kHz answer played on the device reaches the sink whole."""
 
 from __future__ import annotations
 
 import asyncio
 
-from tests.support.voice import heard_seconds, loopback_voice, run_spoken_turn, speech_wav, wav_speech_seconds
+import subprocess
+
+import numpy as np
+
+from tests.support.voice import MonitorRecorder, heard_seconds, loopback_voice, run_spoken_turn, speech_wav, wav_speech_seconds
+from tests.support.wait import until
 
 QUIET_DBFS = -60.0  # below this a block is line silence, not speech
 QUIET_BLOCKS = 15  # 0.3 s of 20 ms blocks
@@ -59,3 +65,47 @@ async def test_speech_played_into_pulseaudio_is_captured_and_heard(pulseaudio_si
     expected = wav_speech_seconds(speech)
     assert abs(heard_seconds(answer) - expected) <= 0.1 * expected, (answer, expected)
     assert max(levels) > -40  # the meter saw the speech
+
+
+def sink_input_rates(sink: str) -> list[str]:
+    """The sample rate of each stream playing into `sink`, as PulseAudio reports it."""
+    index = next(line.split()[0] for line in subprocess.run(["pactl", "list", "short", "sinks"], capture_output=True, text=True, timeout=10).stdout.splitlines() if line.split()[1] == sink)
+    rates, into = [], None
+    for line in subprocess.run(["pactl", "list", "sink-inputs"], capture_output=True, text=True, timeout=10).stdout.splitlines():
+        line = line.strip()
+        if line.startswith("Sink:"):
+            into = line.split()[1]
+        elif line.startswith("Sample Specification:") and into == index:
+            rates.append(line.split()[-1])
+    return rates
+
+
+async def test_a_24_khz_answer_played_on_the_device_reaches_the_sink_whole(pulseaudio_sink, monkeypatch):
+    """Realtime over WebSocket and Gemini Live answer at 24 kHz. Played on a 24 kHz PortAudio stream,
+    ALSA's PulseAudio plugin underflowed on a loaded machine and dropped what was queued at each
+    recovery (0.5 s to all of a 2 s answer never reached the sink; at 48 kHz it arrived whole): the
+    device runs at 48 kHz and the answer is converted on the way."""
+    from rtchat.audio.jitter import JitterBuffer
+    from rtchat.audio.playback import DeviceSpeaker
+
+    monkeypatch.setenv("PULSE_SINK", pulseaudio_sink)
+    rate = 24000
+    answer = (0.3 * np.sin(2 * np.pi * 440 * np.arange(2 * rate) / rate)).astype(np.float32)
+    recorder = MonitorRecorder(pulseaudio_sink)
+    buffer = JitterBuffer(rate, prefill_ms=20)
+    speaker = DeviceSpeaker(buffer)
+    await recorder.start()
+    speaker.start()
+    try:
+        stream_rates = sink_input_rates(pulseaudio_sink)
+        for offset in range(0, len(answer), rate // 25):  # 40 ms pieces, as a socket hands them over
+            buffer.put(answer[offset : offset + rate // 25])
+        await until(lambda: buffer.buffered_samples == 0, 30, "the answer handed to PortAudio")
+        # the device's own latency: the deadline only stops a hang (lost audio never arrives)
+        await until(lambda: recorder.loud_seconds() >= 1.7, 30, "the 2 s answer recorded from the sink's monitor")  # a loaded machine's underruns may cost a little
+    finally:
+        speaker.stop()
+        await recorder.stop()
+    assert buffer.played_ms == 2000
+    assert stream_rates == ["48000Hz"]  # what PortAudio opened, as PulseAudio saw it
+    assert recorder.loud_seconds() <= 2.05

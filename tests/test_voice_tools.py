@@ -31,7 +31,7 @@ from tests.support.approvers import Yes
 from tests.support.env import isolated_env, rtchat_cmd, write_config
 from tests.support.mcp_servers import WAIT_CANCELLED, WAIT_STARTED, stdio_config
 from tests.support.socket_tools import outputs_sent, tool_updates
-from tests.support.voice import MonitorRecorder, loud_seconds, pulse_as_default_devices, speech_wav, spoken_exchange, voice_target
+from tests.support.voice import MonitorRecorder, loud_seconds, pulse_as_default_devices, speech_wav, spoken_exchange, voice_target, wav_loud_seconds
 from tests.support.wait import Log
 
 PROTOCOLS = ["webrtc", "websocket"]
@@ -63,17 +63,10 @@ def test_ask_audio_in_calls_the_demo_tool_and_speaks_its_result(tmp_path, speech
     assert loud_seconds(samples, rate) > 0.2  # the answer's audio arrived and was kept
 
 
-def test_ask_audio_in_without_the_flag_or_a_terminal_denies_the_call(tmp_path, speech):
-    done = subprocess.run(rtchat_cmd("ask", "-m", "loopback/tools", "--audio-in", str(speech), "--protocol", "websocket", "--jsonl"), env=isolated_env(tmp_path), capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL, start_new_session=True)
-    assert done.returncode == 0, done.stderr
-    results = [json.loads(line) for line in done.stdout.splitlines() if '"tool_result"' in line]
-    assert [r["status"] for r in results] == ["denied"]
-    assert "pass --approve-tools" in done.stderr
-
-
 @pytest.mark.parametrize("allowed", [True, False])
 def test_a_server_s_always_allow_is_the_auto_approve_of_a_spoken_call(tmp_path, speech, allowed):
-    """`[mcp.servers.NAME] always_allow` (never the default) runs the listed tool without a key; another tool is still asked."""
+    """`[mcp.servers.NAME] always_allow` (never the default) runs the listed tool without a key; another
+    tool is still asked, and without --approve-tools or a terminal to ask on, denied with a hint."""
     server = stdio_config("local")
     listed = '"echo"' if allowed else '"pid"'
     write_config(tmp_path, f"[tools]\ndemo = false\n[mcp.servers.local]\ncommand = {json.dumps(list(server.command))}\nalways_allow = [{listed}]\n")
@@ -81,6 +74,7 @@ def test_a_server_s_always_allow_is_the_auto_approve_of_a_spoken_call(tmp_path, 
     assert done.returncode == 0, done.stderr
     results = [json.loads(line) for line in done.stdout.splitlines() if '"tool_result"' in line]
     assert [(r["name"], r["status"]) for r in results] == [("echo", "ok" if allowed else "denied")]
+    assert ("pass --approve-tools" in done.stderr) is not allowed
 
 
 async def voice_with_wait_tool(loopback, protocol, speech, registry):
@@ -243,23 +237,28 @@ async def test_hands_free_speech_during_a_pending_approval_approves_nothing(puls
 async def test_push_to_talk_a_live_tool_call_approved_by_key_through_pulseaudio(pulse, tmp_path, monkeypatch):
     """Gemini Live: the tool declared in `setup`, the loopback's `toolCall` for the test MCP server's
     `echo`, approved with `y` while the session stays open, one `toolResponse`, the answer spoken
-    (handed to the PortAudio device: what reaches the sink's monitor at 24 kHz under a loaded
-    machine is not reliable, so the recording is test_push_to_talk_a_tool_call_approved_by_key_through_pulseaudio's)."""
+    and recorded from the speaker's sink (Live's 24 kHz answer once lost audio there under load:
+    test_voice_pulseaudio.py's 24 kHz playback test)."""
     from rtchat.ui.widgets.transcript.messages import AssistantMessage
     from rtchat.ui.widgets.transcript.tool_card import ToolCard
     from tests.support.ui import idle, ready, wait_for
     from tests.support.voice_tools import voice_tools_app
 
     monkeypatch.setenv("GEMINI_API_KEY", "k")  # a dummy the loopback accepts
-    mic, _ = pulse
+    mic, speaker = pulse
     speech = speech_wav(tmp_path, "What time is it?")
+    recorder = MonitorRecorder(speaker)
     app = voice_tools_app(tmp_path, "gemini/tools", "websocket", ("echo",))
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(pilot)
+        await recorder.start()
         await asked_aloud(pilot, mic, speech)
         app.simulate_key("y")
         await wait_for(pilot, lambda: app.transcript.query(AssistantMessage) and idle(app) and app.voice.current.state.value == "idle" and app.transcript.query_one(AssistantMessage).reason == "complete", timeout=60)
         played_ms = app.voice.current.buffer.played_ms
+        loud = wav_loud_seconds(speech)  # the answer's audio is the question echoed back
+        await wait_for(pilot, lambda: recorder.loud_seconds() >= 0.7 * loud, timeout=10)  # its tail, through the device's own latency
+        await recorder.stop()
         answer = app.transcript.query_one(AssistantMessage)
         (card,) = app.transcript.query(ToolCard)
         text, state, call_id = answer.text, card.state, card.call_id
@@ -268,6 +267,7 @@ async def test_push_to_talk_a_live_tool_call_approved_by_key_through_pulseaudio(
     assert [d["name"] for d in connection.setup["tools"][0]["functionDeclarations"]] == ["echo"]
     assert [r["id"] for frame in connection.tool_frames for r in frame["toolResponse"]["functionResponses"]] == [call_id]
     assert played_ms > 500  # the spoken answer (the question echoed back) went to the output device
+    assert 0.7 * loud <= recorder.loud_seconds() <= 1.15 * loud, (recorder.loud_seconds(), loud)  # and reached the speaker's sink (at 24 kHz, 25-100 % of it was once lost there)
 
 
 @pytest.mark.usefixtures("isolated")

@@ -82,39 +82,6 @@ async def test_a_refused_offer_is_one_clear_line_fast(loopback):
     assert [r.path for r in loopback.records if r.path == "/v1/realtime/calls"] == [], "a refused offer is not a call"
 
 
-async def test_an_answer_that_never_connects_fails_within_the_timeout(loopback):
-    """A server that answers the offer but whose peer is gone: ICE cannot complete."""
-    from aiohttp import web
-
-    offers = []
-
-    async def dead_answer(request: web.Request) -> web.Response:
-        offers.append(request.path)
-        from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
-
-        pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
-        await pc.setRemoteDescription(RTCSessionDescription(await request.text(), "offer"))
-        await pc.setLocalDescription(await pc.createAnswer())
-        sdp = pc.localDescription.sdp
-        await pc.close()  # nobody will answer connectivity checks
-        return web.Response(status=201, text=sdp, content_type="application/sdp")
-
-    app = web.Application()
-    app.router.add_post("/v1/realtime/calls", dead_answer)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
-    try:
-        async with httpx.AsyncClient() as client:
-            with pytest.raises(WebRTCError, match="did not connect"):
-                await RealtimeCall(lambda e: None, lambda *a: None).connect(client, f"http://127.0.0.1:{port}/v1/realtime/calls?model=echo", None, timeout=3)
-    finally:
-        await runner.cleanup()
-    assert offers == ["/v1/realtime/calls"], "one offer: the timeout ended it, nothing retried it"
-
-
 def test_ask_audio_in_prints_the_reply_and_saves_the_audio(tmp_path, speech):
     out = tmp_path / "answer.wav"
     command = rtchat_cmd("ask", "-m", "loopback/echo", "--audio-in", str(speech), "--protocol", "webrtc", "--jsonl", "--save-audio", str(out))
@@ -128,7 +95,7 @@ def test_ask_audio_in_prints_the_reply_and_saves_the_audio(tmp_path, speech):
     assert metrics["output_chunks"] == sum(1 for line in lines if line["type"] == "transcript" and line["role"] == "assistant")
     answer = "".join(line["text"] for line in lines if line["type"] == "transcript" and line["role"] == "assistant")
     assert abs(heard_seconds(answer) - wav_speech_seconds(speech)) <= 0.1 * wav_speech_seconds(speech) + 0.05
-    assert "audio" in kinds and out.exists() and wav_speech_seconds(out) > 1.0
+    assert "audio" in kinds and out.exists() and wav_speech_seconds(out) > 0.8 * wav_speech_seconds(speech)  # the echo of the speech was kept
     text = subprocess.run(rtchat_cmd("ask", "-m", "loopback/echo", "--audio-in", str(speech)), env=isolated_env(tmp_path), capture_output=True, text=True, timeout=60)
     assert text.returncode == 0 and text.stdout.startswith("heard ") and "you said:" in text.stderr
 

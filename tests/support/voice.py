@@ -19,7 +19,7 @@ from rtchat.audio.wavfile import read_wav, write_wav
 from rtchat.catalog import BUILTIN, PROTOCOLS, ModelInfo
 from rtchat.target import Target
 
-SENTENCE = "Push to talk works over the loopback."
+SENTENCE = "Push to talk."  # 0.84 s of speech: the echo plays it back in real time, so each second here costs two
 
 
 MIC_RATE = 48000  # what the app's microphone path delivers
@@ -67,15 +67,22 @@ def voice_state(app) -> str | None:
     return app.voice.current.state.value if app.voice.current is not None else None
 
 
+_SPOKEN: dict[str, bytes] = {}  # text -> its WAV: espeak-ng runs once per text and process
+
+
 def speech_wav(folder: Path, text: str = SENTENCE) -> Path:
-    """A real espeak-ng recording; a synthetic syllable train when espeak-ng is absent."""
+    """`folder/speech.wav`: a real espeak-ng recording of `text` (a synthetic syllable train when
+    espeak-ng is absent), synthesised once per process and copied for each caller."""
     path = folder / "speech.wav"
-    if shutil.which("espeak-ng"):
-        subprocess.run(["espeak-ng", "-s", "150", "-w", str(path), text], check=True, capture_output=True, timeout=20)
-        return path
-    rate = 22050
-    clip = np.concatenate([np.zeros(rate // 5), syllables(12, rate), np.zeros(rate // 5)])
-    write_wav(path, clip, rate)
+    if text not in _SPOKEN:
+        if shutil.which("espeak-ng"):
+            subprocess.run(["espeak-ng", "-s", "150", "-w", str(path), text], check=True, capture_output=True, timeout=20)
+        else:
+            rate = 22050
+            write_wav(path, np.concatenate([np.zeros(rate // 5), syllables(12, rate), np.zeros(rate // 5)]), rate)
+        _SPOKEN[text] = path.read_bytes()
+    else:
+        path.write_bytes(_SPOKEN[text])
     return path
 
 
