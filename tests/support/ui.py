@@ -75,6 +75,10 @@ async def send(pilot, text: str) -> None:
         return
     taken = len(prompt.sent)
     await press_until(pilot, "enter", lambda: len(prompt.sent) > taken)
+    for _ in range(50):  # the line bubbles up to the screen, which queues the turn (the app not idle)
+        if not idle(pilot.app):
+            break
+        await pilot.pause(0)  # one round: every widget has handled what it had queued
 
 
 async def press_until(pilot, key: str, condition, timeout: float = 15.0) -> None:
