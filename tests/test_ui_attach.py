@@ -12,7 +12,7 @@ from textual import events
 from rtchat.ui.widgets.input.chips import Chip
 from rtchat.ui.widgets.transcript.messages import UserMessage
 from tests.support.attachments import png
-from tests.support.ui import answers, chips, focus, idle, loopback_app, make_app, notices, ready, send, wait_for
+from tests.support.ui import answers, chips, command, focus, idle, loopback_app, make_app, notices, paste, ready, send, wait_for
 
 pytestmark = pytest.mark.usefixtures("isolated")
 
@@ -31,7 +31,7 @@ async def test_attach_sends_each_wires_own_part_and_shows_a_chip(monkeypatch, pi
     app = loopback_app(monkeypatch, model)
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot)
-        await pilot.press(*f"/attach {picture}", "enter")
+        await command(pilot, f"/attach {picture}")
         await wait_for(pilot, lambda: app.prompt.text == "")
         size = f"{round(len(png()) / 1024)} KB"
         assert chips(app.composer) == [f"pic.png · {size} ✕"]
@@ -48,7 +48,7 @@ async def test_path_completion_tab_and_a_pasted_path(tmp_path, monkeypatch, pict
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot)
-        await pilot.press(*"/attach ~/pi")
+        await paste(pilot, "/attach ~/pi")
         assert [item.label for item in app.composer.popup.items] == ["~/pic.png"]
         await pilot.press("tab", "enter")
         await wait_for(pilot, lambda: len(app.pending.files) == 1)
@@ -73,19 +73,19 @@ async def test_refusals_are_one_line_and_lose_nothing(tmp_path, picture):
     app = make_app(model="loopback/refusal")  # reads text attachments only
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot)
-        await pilot.press(*f"/attach {picture}", "enter")  # the file is read by a worker: its line comes when read
+        await command(pilot, f"/attach {picture}")  # the file is read by a worker: its line comes when read
         await wait_for(pilot, lambda: notices(app)[-1:] == ["loopback/refusal cannot read image attachments (pic.png); it takes text only"])
         assert app.prompt.text == f"/attach {picture}", "the command stays to be fixed"
         app.prompt.clear()
-        await pilot.press(*"/attach nothing.png", "enter")
+        await command(pilot, "/attach nothing.png")
         await wait_for(pilot, lambda: notices(app)[-1].startswith("cannot read nothing.png"))
         app.switch_model("loopback/echo")
         await wait_for(pilot, lambda: app.state.ref == "loopback/echo" and app.state.ready.is_set())
         app.prompt.clear()
-        await pilot.press(*f"/attach {big.name}", "enter")
+        await command(pilot, f"/attach {big.name}")
         await wait_for(pilot, lambda: notices(app)[-1].startswith("big.png is 21.0 MB, over the 20.0 MB"))
         app.prompt.clear()
-        await pilot.press(*f"/attach {picture}", "enter")
+        await command(pilot, f"/attach {picture}")
         await wait_for(pilot, lambda: len(app.pending.files) == 1)
         app.switch_model("loopback/refusal")  # attached for one model, sent to another
         await wait_for(pilot, lambda: app.state.ref == "loopback/refusal" and app.state.ready.is_set())
@@ -99,7 +99,7 @@ async def test_files_are_stored_and_come_back_with_the_conversation(picture):
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot)
-        await pilot.press(*f"/attach {picture}", "enter")
+        await command(pilot, f"/attach {picture}")
         await wait_for(pilot, lambda: len(app.pending.files) == 1)
         await send(pilot, "keep this")
         await wait_for(pilot, lambda: idle(app) and len(answers(app)) == 1)
@@ -122,7 +122,7 @@ async def test_an_edited_prompt_starts_with_its_files_and_one_can_be_removed(tmp
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot)
         for path in (picture, notes):
-            await pilot.press(*f"/attach {path}", "enter")
+            await command(pilot, f"/attach {path}")
             await wait_for(pilot, lambda: app.prompt.text == "")
         await send(pilot, "what are these")
         await wait_for(pilot, lambda: idle(app) and len(answers(app)) == 1)

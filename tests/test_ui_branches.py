@@ -9,7 +9,7 @@ import pytest
 from rtchat.store import Store, default_path
 from rtchat.ui.widgets.transcript.branch_switcher import BranchSwitcher
 from rtchat.ui.widgets.transcript.messages import AssistantMessage, UserMessage
-from tests.support.ui import focus, idle, make_app, ready, send, wait_for
+from tests.support.ui import focus, idle, make_app, press_until, ready, send, wait_for
 
 SIZE = (100, 40)
 REFUSAL = "I can't help with that."
@@ -92,8 +92,7 @@ async def test_regenerate_flip_by_key_and_mouse_and_the_choice_survives_a_restar
         first = answers(app)[0]
         assert first.model == "loopback/echo" and switcher_of(first) == "1/2"
         await focus(pilot, first)
-        await pilot.press("right_square_bracket")
-        await wait_for(pilot, lambda: len(answers(app)) == 1 and answers(app)[0].model == "loopback/refusal")
+        await press_until(pilot, "right_square_bracket", lambda: len(answers(app)) == 1 and answers(app)[0].model == "loopback/refusal")
         await chat(pilot, "why not?")
         assert sent_texts(app) == ["name a colour", sent_texts(app)[1], "why not?"]
         assert REFUSAL in sent_texts(app)[1]
@@ -105,10 +104,8 @@ async def test_edit_and_resend_makes_a_branch_and_the_old_one_stays_reachable():
         await after(pilot, "first question", "second question with a typo")
         await pilot.press("escape", "up")  # the answer, then the prompt above it
         await wait_for(pilot, lambda: isinstance(app.focused, UserMessage))
-        await pilot.press("e")
-        await wait_for(pilot, lambda: app.prompt.text == "second question with a typo" and app.prompt.has_focus)
-        app.prompt.load_text("second question, fixed")
-        await pilot.press("enter")
+        await press_until(pilot, "e", lambda: app.prompt.text == "second question with a typo" and app.prompt.has_focus)
+        await send(pilot, "second question, fixed")
         await wait_for(pilot, lambda: idle(app) and len(answers(app)) == 2 and not answers(app)[-1].streaming)
         assert [t for i, t in enumerate(sent_texts(app)) if i != 1] == ["first question", "second question, fixed"]
         prompts = list(app.transcript.query(UserMessage))
@@ -129,10 +126,8 @@ async def test_e_on_an_answer_edits_the_prompt_it_answers():
         await after(pilot, "first question", "second question")
         await pilot.press("escape", "up", "up")  # the last answer, its prompt, the first answer
         await wait_for(pilot, lambda: app.focused is answers(app)[0])
-        await pilot.press("e")
-        await wait_for(pilot, lambda: app.prompt.text == "first question" and app.prompt.has_focus)
-        app.prompt.load_text("first question, edited")
-        await pilot.press("enter")
+        await press_until(pilot, "e", lambda: app.prompt.text == "first question" and app.prompt.has_focus)
+        await send(pilot, "first question, edited")
         await wait_for(pilot, lambda: idle(app) and len(answers(app)) == 1 and not answers(app)[-1].streaming)
         assert sent_texts(app) == ["first question, edited"]
         await wait_for(pilot, lambda: switcher_of(app.transcript.query_one(UserMessage)) == "2/2")
@@ -161,8 +156,8 @@ async def test_race_losers_are_stored_as_siblings_of_the_kept_answer():
         await wait_for(pilot, lambda: isinstance(app.screen, RaceScreen))
         screen = app.screen
         await wait_for(pilot, lambda: screen.finished, timeout=30)
-        await pilot.press("tab", "enter")  # keep the second column: the refusal over WebSocket
-        await wait_for(pilot, lambda: not isinstance(app.screen, RaceScreen) and len(answers(app)) == 1)
+        await pilot.press("tab")  # keep the second column: the refusal over WebSocket
+        await press_until(pilot, "enter", lambda: not isinstance(app.screen, RaceScreen) and len(answers(app)) == 1)
         kept = answers(app)[0]
         assert kept.model == "loopback/refusal"
         await wait_for(pilot, lambda: switcher_of(answers(app)[0]) == "2/2")
@@ -172,8 +167,7 @@ async def test_race_losers_are_stored_as_siblings_of_the_kept_answer():
         ]
         assert everything[1].text == screen.race.lanes[0].text, "the loser is stored as its column showed it"
         await focus(pilot, answers(app)[0])
-        await pilot.press("left_square_bracket")
-        await wait_for(pilot, lambda: answers(app) and answers(app)[0].model == "loopback/echo@rate=0")
+        await press_until(pilot, "left_square_bracket", lambda: answers(app) and answers(app)[0].model == "loopback/echo@rate=0")
         assert app.state.protocol == "websocket"  # the kept racer's protocol answers next; a flip changes no setting
         app.models.set_protocol("sse")  # SSE, whose requests the loopback records whole
         await chat(pilot, "next")

@@ -11,7 +11,7 @@ from rtchat.ui.screens.key_entry import KeyEntry
 from rtchat.ui.screens.model_picker import ModelPicker
 from rtchat.ui.screens.protocol_picker import ProtocolPicker
 from rtchat.ui.widgets.transcript.messages import AssistantMessage, ErrorMessage, UserMessage
-from tests.support.ui import idle, make_app, palette_offers, ready, send, wait_for
+from tests.support.ui import command, idle, make_app, palette_offers, paste, ready, send, wait_for
 
 
 pytestmark = pytest.mark.usefixtures("isolated")
@@ -23,7 +23,7 @@ async def test_model_picker_filters_and_switches():
         await ready(pilot)
         await pilot.press("ctrl+o")
         assert isinstance(app.screen, ModelPicker)
-        await pilot.press(*"lorem")
+        await paste(pilot, "lorem")
         picker = app.screen
         assert picker.shown[0].ref == "loopback/lorem"
         assert "no key needed" in picker.shown[0].describe()
@@ -41,7 +41,7 @@ async def test_model_without_key_asks_for_it_and_explains_missing_keyring():
         assert "no key" in app.screen.shown[0].describe()
         await pilot.press("enter")
         assert isinstance(app.screen, KeyEntry)
-        await pilot.press(*"sk-secret-value", "enter")
+        await command(pilot, "sk-secret-value")
         problem = str(app.screen.query_one("#key-problem").render())
         assert "OPENAI_API_KEY" in problem  # the fail backend: explain the env var
         assert "sk-secret-value" not in problem
@@ -156,7 +156,7 @@ async def test_command_palette_runs_actions():
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(pilot)
         await pilot.press("ctrl+p")
-        await pilot.press(*"cycle reasoning")
+        await paste(pilot, "cycle reasoning")
         await wait_for(pilot, lambda: palette_offers(app, "Cycle reasoning effort"))
         await pilot.press("enter")
         await wait_for(pilot, lambda: app.status.facts.effort == "off")

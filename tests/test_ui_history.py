@@ -13,7 +13,7 @@ from rtchat.ui.screens.conversation_list import ConversationList
 from rtchat.ui.screens.rename import RenameDialog
 from rtchat.ui.screens.search import SearchScreen
 from rtchat.ui.widgets.transcript.messages import AssistantMessage, NoticeMessage, UserMessage
-from tests.support.ui import focus, idle, make_app, ready, send, wait_for
+from tests.support.ui import focus, idle, make_app, paste, ready, send, wait_for
 
 SIZE = (120, 40)
 
@@ -48,7 +48,7 @@ async def test_turns_are_stored_listed_filtered_and_resumed():
         await wait_for(pilot, lambda: isinstance(app.screen, ConversationList))
         screen = app.screen
         assert [s.title for s in screen.shown] == ["banana split", "apple pie recipe"]  # newest first
-        await pilot.press(*"APPLE")
+        await paste(pilot, "APPLE")
         await wait_for(pilot, lambda: [s.title for s in screen.shown] == ["apple pie recipe"])
         await pilot.press("enter")
         await wait_for(pilot, lambda: not isinstance(app.screen, ConversationList) and len(app.transcript.query(AssistantMessage)) == 1)
@@ -107,7 +107,7 @@ async def test_search_shows_snippets_and_opens_the_conversation():
         await chat(pilot, "something else")
         await pilot.press("ctrl+f")
         await wait_for(pilot, lambda: isinstance(app.screen, SearchScreen))
-        await pilot.press(*"zeppelins")
+        await paste(pilot, "zeppelins")
         screen = app.screen
         await wait_for(pilot, lambda: len(screen.hits) == 2)  # the prompt and its echo
         prompt = str(screen.query_one(OptionList).get_option_at_index(0).prompt)
@@ -223,7 +223,7 @@ async def test_opening_a_search_hit_on_another_branch_flips_to_that_branch():
         await wait_for(pilot, lambda: idle(app) and (v := app.transcript.query(AssistantMessage).last()).model == "loopback/refusal" and v.switcher is not None)
         await pilot.press("ctrl+f")
         await wait_for(pilot, lambda: isinstance(app.screen, SearchScreen))
-        await pilot.press(*"platypus")
+        await paste(pilot, "platypus")
         screen = app.screen
         await wait_for(pilot, lambda: any(not hit.on_path for hit in screen.hits))
         index = next(i for i, hit in enumerate(screen.hits) if not hit.on_path and hit.role == "assistant")

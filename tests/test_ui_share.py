@@ -15,7 +15,7 @@ from rtchat.ui.controllers.voice_devices import silent_devices
 from rtchat.ui.widgets.transcript.messages import UserMessage
 from tests.support.share_sources import make_video, xvfb
 from tests.support.voice import HandFedSource, syllables, tap, voice_state
-from tests.support.ui import answers, chips, idle, loopback_app, make_app, notices, plain, ready, send, wait_for
+from tests.support.ui import answers, chips, command, idle, loopback_app, make_app, notices, paste, plain, ready, send, wait_for
 
 pytestmark = pytest.mark.usefixtures("isolated")
 
@@ -44,8 +44,7 @@ def footer_keys(app) -> list[str]:
 
 
 async def share(pilot, what: str) -> None:
-    await pilot.press(*f"/share {what}", "enter")
-    await wait_for(pilot, lambda: pilot.app.chat.share.active)
+    await command(pilot, f"/share {what}", until=lambda: pilot.app.chat.share.active and not pilot.app.prompt.text)
 
 
 def stored_shares(app) -> list[ShareRecord]:
@@ -71,9 +70,8 @@ async def test_a_shared_file_goes_with_the_next_prompt_and_is_in_sight_until_off
         assert [part["type"] for part in sent] == ["text", "image_url"] and sent[1]["image_url"]["url"].startswith("data:image/jpeg;base64,")
         assert chips(app.transcript.query(UserMessage).last())[0].startswith("file-frame-"), "the frame is the prompt's image chip"
         await wait_for(pilot, lambda: app.status.sharing == "sharing file clip.mp4 · 1 fps · 1 frame")
-        await pilot.press(*"/share off", "enter")
-        await wait_for(pilot, lambda: not app.chat.share.active)
-        assert app.status.sharing is None and not app.prompt.has_class("-sharing")
+        await command(pilot, "/share off", until=lambda: not app.chat.share.active and not app.prompt.text)
+        await wait_for(pilot, lambda: app.status.sharing is None and not app.prompt.has_class("-sharing"))
         await wait_for(pilot, lambda: "Stop sharing" not in footer_keys(app))
         assert "sharing stopped (1 frame sent)" in notices(app)
         [record] = stored_shares(app)
@@ -93,7 +91,7 @@ async def test_a_text_only_model_refuses_in_one_line_and_nothing_starts(clip):
     app = make_app(model="loopback/refusal")  # reads text only
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot)
-        await pilot.press(*f"/share {clip}", "enter")
+        await command(pilot, f"/share {clip}")
         await wait_for(pilot, lambda: any("reads no images" in line for line in notices(app)))
         [line] = [line for line in notices(app) if "reads no images" in line]
         assert line.startswith("loopback/refusal reads no images (it takes text); share with ") and "\n" not in line
@@ -106,7 +104,7 @@ async def test_changing_the_model_stops_the_share(clip):
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot)
         await share(pilot, clip)
-        await pilot.press(*"/model loopback/echo", "enter")
+        await command(pilot, "/model loopback/echo")
         await wait_for(pilot, lambda: not app.chat.share.active)
         assert app.state.ref == "loopback/echo" and app.status.sharing is None
         assert "sharing stopped: the model or protocol changed (0 frames sent)" in notices(app)
@@ -144,7 +142,8 @@ async def test_the_share_key_offers_the_command_and_then_stops_it(clip):
         await pilot.press("ctrl+s")
         assert app.prompt.text == "/share " and not app.chat.share.active, "the key never starts a share by itself"
         assert [item.label for item in app.composer.popup.items][:3] == ["screen", "camera", "off"]
-        await pilot.press(*clip, "enter")
+        await paste(pilot, clip)
+        await pilot.press("enter")
         await wait_for(pilot, lambda: app.chat.share.active)
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: not app.chat.share.active)
@@ -198,8 +197,7 @@ async def test_realtime_takes_the_latest_frame_with_each_typed_turn_said_once(cl
         await wait_for(pilot, lambda: idle(app) and len(answers(app)) == 1, timeout=30)
         assert answers(app)[0].startswith("got 1 frame, last ") and answers(app)[0].endswith("JPEG")
         assert chips(app.transcript.query(UserMessage).last())[0].startswith("file-frame-")
-        await pilot.press(*"/share off", "enter")
-        await wait_for(pilot, lambda: not app.chat.share.active)
+        await command(pilot, "/share off", until=lambda: not app.chat.share.active and not app.prompt.text)
         await share(pilot, clip)
         assert plain(app.transcript).count(told) == 1, "said once"
 
@@ -233,7 +231,7 @@ async def test_a_source_that_cannot_open_is_one_line_and_nothing_starts(tmp_path
             ("sideways", "'sideways' is neither screen, camera, off nor an existing video file; use /share screen"),
         ):
             app.prompt.clear()
-            await pilot.press(*f"/share {typed}", "enter")
+            await command(pilot, f"/share {typed}")
             await wait_for(pilot, lambda: any(line.startswith(said) for line in notices(app)))
             assert all("\n" not in line for line in notices(app))
             assert app.prompt.text == f"/share {typed}", "the command stays, to be fixed"

@@ -8,7 +8,7 @@ import pytest
 from rtchat.ui.controllers.slash import SLASH_COMMANDS, Completion, Sources, completions, enter_completes, parse, path_completions
 from rtchat.ui.screens.help import HelpScreen
 from rtchat.ui.screens.model_picker import ModelPicker
-from tests.support.ui import make_app, notices, ready, wait_for
+from tests.support.ui import command, make_app, notices, paste, ready, wait_for
 
 pytestmark = pytest.mark.usefixtures("isolated")
 
@@ -29,7 +29,7 @@ async def test_typing_slash_offers_every_command_and_tab_completes():
         await pilot.press("tab")
         assert app.prompt.text == "/model "
         assert app.focused is app.prompt, "Tab completed instead of moving focus"
-        await pilot.press(*"lor")
+        await paste(pilot, "lor")
         assert popup_rows(app)[0] == "loopback/lorem"
         await pilot.press("enter")  # takes the highlighted model
         assert app.prompt.text == "/model loopback/lorem"
@@ -42,11 +42,11 @@ async def test_a_whole_command_name_runs_its_action_and_escape_closes_the_popup(
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot)
-        await pilot.press(*"/model")
+        await paste(pilot, "/model")
         await pilot.press("enter")
         assert isinstance(app.screen, ModelPicker), "/model alone opens the picker, as ctrl+o does"
         await pilot.press("escape")
-        await pilot.press(*"/he")
+        await paste(pilot, "/he")
         assert app.composer.popup.display
         await pilot.press("escape")
         assert not app.composer.popup.display and app.prompt.text == "/he"
@@ -59,7 +59,7 @@ async def test_unknown_command_is_one_line_and_the_input_is_kept():
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot)
-        await pilot.press(*"/frobnicate now", "enter")
+        await command(pilot, "/frobnicate now")
         assert app.prompt.text == "/frobnicate now"
         assert notices(app) == ["unknown command /frobnicate — /help lists them (// sends a message starting with /)"]
         assert app.turns.idle and len(app.state.conversation.messages) == 0
@@ -69,7 +69,7 @@ async def test_double_slash_sends_a_message_starting_with_a_slash():
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot)
-        await pilot.press(*"//etc/hosts is a file", "enter")
+        await command(pilot, "//etc/hosts is a file")
         await wait_for(pilot, lambda: len(app.state.conversation.messages) == 2)
         assert app.state.conversation.messages[0].text == "/etc/hosts is a file"
 
@@ -78,18 +78,18 @@ async def test_effort_protocol_and_bad_arguments():
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot)
-        await pilot.press(*"/effort hi")
+        await paste(pilot, "/effort hi")
         assert popup_rows(app) == ["high"]
         await pilot.press("enter", "enter")
         assert app.state.effort == "high" and app.status.facts.effort == "high"
-        await pilot.press(*"/effort loud", "enter")
+        await command(pilot, "/effort loud")
         assert app.prompt.text == "/effort loud", "a bad level stays to be fixed"
         assert "not 'loud'" in notices(app)[-1]
         app.prompt.clear()
-        await pilot.press(*"/protocol websocket", "enter")
+        await command(pilot, "/protocol websocket")
         await wait_for(pilot, lambda: app.state.protocol == "websocket")
         assert app.prompt.text == "" and app.status.facts.protocol == "websocket"
-        await pilot.press(*"/new extra", "enter")
+        await command(pilot, "/new extra")
         assert notices(app)[-1] == "/new takes no argument"
 
 

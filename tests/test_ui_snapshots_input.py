@@ -9,7 +9,7 @@ from textual.widgets import TextArea
 
 from rtchat.config import config_path
 from tests.support.snap import run_before
-from tests.support.ui import idle, make_app, wait_for
+from tests.support.ui import command, idle, make_app, paste, wait_for
 
 pytestmark = pytest.mark.usefixtures("isolated")
 
@@ -30,7 +30,7 @@ def test_system_prompt_screen(snap_compare, monkeypatch):
     async def steps(pilot):
         await pilot.press("f6")
         pilot.app.screen.query_one(TextArea).cursor_blink = False
-        await pilot.press(*"You are a careful reviewer. Point at the line, say why, stop.")
+        await paste(pilot, "You are a careful reviewer. Point at the line, say why, stop.")
 
     assert snap_compare(make_app(), terminal_size=SIZE, run_before=run_before(monkeypatch, steps, from_idle=True, without_toasts=True))
 
@@ -43,12 +43,12 @@ def test_attachment_chips(snap_compare, monkeypatch, tmp_path):
 
     async def steps(pilot):
         app = pilot.app
-        await pilot.press(*"/system Be brief.", "enter")
-        await pilot.press(*f"/attach {notes}", "enter")
+        await command(pilot, "/system Be brief.")
+        await command(pilot, f"/attach {notes}")
         await wait_for(pilot, lambda: len(app.pending.files) == 1)  # read by a worker
-        await pilot.press(*"summarise", "enter")
+        await command(pilot, "summarise")
         await wait_for(pilot, lambda: idle(app) and len(app.state.conversation.messages) == 2)
-        await pilot.press(*f"/attach {plan}", "enter")
+        await command(pilot, f"/attach {plan}")
         await wait_for(pilot, lambda: len(app.composer.pending.children) == 1)
         app.transcript.scroll_home(animate=False, immediate=True)  # the sent prompt's chip in view
 

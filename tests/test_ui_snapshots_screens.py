@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from tests.support.snap import SIZES, run_before
-from tests.support.ui import idle, make_app, wait_for
+from tests.support.ui import command, idle, make_app, wait_for
 
 pytestmark = pytest.mark.usefixtures("isolated")
 
@@ -21,7 +21,7 @@ def stalled(app) -> bool:
 
 
 async def type_and_send(pilot, text: str) -> None:
-    await pilot.press(*text, "enter")
+    await command(pilot, text)
 
 
 @pytest.mark.parametrize("size", SIZES)

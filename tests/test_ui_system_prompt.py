@@ -9,7 +9,7 @@ import pytest
 from rtchat.config import config_path
 from rtchat.store import Store
 from rtchat.ui.screens.system_prompt import SystemPromptScreen
-from tests.support.ui import answers, idle, loopback_app, make_app, notices, ready, send, wait_for
+from tests.support.ui import answers, command, idle, loopback_app, make_app, notices, paste, ready, send, wait_for
 
 pytestmark = pytest.mark.usefixtures("isolated")
 
@@ -30,7 +30,7 @@ async def test_system_prompt_goes_in_each_wires_own_field_and_is_stored(monkeypa
     app = loopback_app(monkeypatch, model)
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot)
-        await pilot.press(*f"/system {SYSTEM}", "enter")
+        await command(pilot, f"/system {SYSTEM}")
         assert app.prompt.text == ""
         assert "system (34 chars): You are terse." in str(app.composer.system_line.render())
         await send(pilot, "hello")
@@ -62,10 +62,10 @@ async def test_screen_sets_changes_and_the_prompt_comes_back_on_reopen():
         assert app.screen.query_one("TextArea").text == "Be kind."  # shows what is set
         await pilot.press("escape")
         assert app.state.conversation.system == "Be kind."  # Esc changes nothing
-        await pilot.press(*"/clear", "enter")
+        await command(pilot, "/clear")
         await wait_for(pilot, lambda: app.history.conversation_id is None and app.transcript.empty)
         assert app.state.conversation.system == "Be kind.", "/clear keeps the system prompt"
-        await pilot.press(*"/new", "enter")
+        await command(pilot, "/new")
         await wait_for(pilot, lambda: app.state.conversation.system is None)
         assert not app.composer.system_line.display
         await app.open_conversation(conversation_id).wait()  # the worker has shown it, switched the model and focused the prompt
@@ -84,13 +84,13 @@ async def test_persona_brings_prompt_model_and_effort_with_completed_name():
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot)
-        await pilot.press(*"/persona c")
+        await paste(pilot, "/persona c")
         assert [item.label for item in app.composer.popup.items] == ["coder"]
         await pilot.press("tab", "enter")
         await wait_for(pilot, lambda: app.state.ref == "loopback/lorem" and app.state.effort == "high")
         assert app.state.conversation.system == "You write Python."
         assert "persona coder" in str(app.composer.system_line.render())
-        await pilot.press(*"/persona nobody", "enter")
+        await command(pilot, "/persona nobody")
         assert app.prompt.text == "/persona nobody"
         assert notices(app)[-1] == "no persona named 'nobody' (known: coder, poet)"
 
@@ -103,15 +103,15 @@ async def test_persona_rereads_the_config_so_one_added_while_the_app_runs_is_kno
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot)
         path.write_text('[personas.coder]\nprompt = "You write Python."\n\n[personas.poet]\nprompt = "Rhyme."\neffort = "off"\n')
-        await pilot.press(*"/persona", "enter")
+        await command(pilot, "/persona")
         await wait_for(pilot, lambda: notices(app)[-1:] == [f"personas in {path}: coder, poet"])
         assert app.prompt.text == ""
         path.write_text(path.read_text() + '\n[personas.critic]\nprompt = "Find the flaw."\n')
-        await pilot.press(*"/persona critic", "enter")  # added after the last /persona: read again
+        await command(pilot, "/persona critic")  # added after the last /persona: read again
         await wait_for(pilot, lambda: app.state.conversation.system == "Find the flaw.")
         assert f"personas in {path}: coder, critic, poet" in notices(app)
         path.write_text("[personas.broken\n")
-        await pilot.press(*"/persona poet", "enter")  # a broken file: said, and the personas read before stay
+        await command(pilot, "/persona poet")  # a broken file: said, and the personas read before stay
         await wait_for(pilot, lambda: app.state.conversation.system == "Rhyme.")
         assert any(n.startswith(f"personas not re-read: {path}: not valid TOML") for n in notices(app))
 
@@ -120,11 +120,11 @@ async def test_a_changed_system_prompt_reaches_a_realtime_socket_already_open():
     app = make_app(protocol="websocket")
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot)
-        await pilot.press(*"/system Short.", "enter")
+        await command(pilot, "/system Short.")
         await send(pilot, "one")
         await wait_for(pilot, lambda: idle(app) and len(answers(app)) == 1)
         assert "a system prompt of 6 characters" in answers(app)[0]
-        await pilot.press(*"/system A longer prompt now.", "enter")
+        await command(pilot, "/system A longer prompt now.")
         await send(pilot, "two")
         await wait_for(pilot, lambda: idle(app) and len(answers(app)) == 2)
         assert "a system prompt of 20 characters" in answers(app)[1]

@@ -43,7 +43,7 @@ def chips(widget) -> list[str]:
     return [str(chip.render()) for chip in widget.query(Chip)]
 
 
-async def wait_for(pilot, condition, timeout: float = 15.0, step: float = 0.05) -> None:
+async def wait_for(pilot, condition, timeout: float = 15.0, step: float = 0.02) -> None:
     """Poll until `condition()` is true (the loopback streams in real time)."""
     deadline = time.monotonic() + timeout
     while not condition():
@@ -64,8 +64,57 @@ async def ready(pilot) -> None:
 
 
 async def send(pilot, text: str) -> None:
-    pilot.app.prompt.load_text(text)
-    await pilot.press("enter")
+    """`text` in the input and Enter. A message's Enter waits for the input to take the line:
+    Pilot.press waits for an idle CPU besides, up to 2 s once the answer it starts streams."""
+    from rtchat.ui.controllers.slash import is_command
+
+    prompt = pilot.app.prompt
+    prompt.load_text(text)
+    if is_command(text):
+        await pilot.press("enter")
+        return
+    taken = len(prompt.sent)
+    await press_until(pilot, "enter", lambda: len(prompt.sent) > taken)
+    for _ in range(50):  # the line bubbles up to the screen, which queues the turn (the app not idle)
+        if not idle(pilot.app):
+            break
+        await pilot.pause(0)  # one round: every widget has handled what it had queued
+
+
+async def press_until(pilot, key: str, condition, timeout: float = 15.0) -> None:
+    """Press `key` as the terminal sends it (one key event) and wait until `condition()`, what the
+    key does: Pilot.press waits for an idle CPU after each key, up to 2 s while an answer streams."""
+    from textual import events
+    from textual.keys import key_to_character
+
+    pilot.app.post_message(events.Key(key, key_to_character(key)))
+    await wait_for(pilot, condition, timeout)
+
+
+async def paste(pilot, text: str) -> None:
+    """`text` into the focused widget as one bracketed paste, where the test is about what the
+    text does, not about typing it: Pilot types ~70 ms a key, more while the app is busy."""
+    from textual import events
+
+    widget = pilot.app.focused
+    before = typed(widget)
+    pilot.app.post_message(events.Paste(text))
+    await wait_for(pilot, lambda: typed(widget) != before)
+
+
+def typed(widget) -> str:
+    """The text in an input widget (a TextArea's text, an Input's value)."""
+    return widget.text if hasattr(widget, "text") else widget.value
+
+
+async def command(pilot, line: str, until=None) -> None:
+    """A slash command (or any line) pasted into the input, then Enter; with `until`, Enter waits
+    for that (what the command does) rather than for an idle CPU."""
+    await paste(pilot, line)
+    if until is None:
+        await pilot.press("enter")
+    else:
+        await press_until(pilot, "enter", until)
 
 
 def idle(app) -> bool:
