@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.env import REPO, isolated_env, rtchat_cmd, write_config
+from tests.support.env import REPO, in_the_foreground, isolated_env, rtchat_cmd, write_config
 from tests.support.mcp_servers import http_script
 
 SERVER = str(REPO / "tests" / "support" / "mcp_cli_server.py")
@@ -316,7 +316,7 @@ def ask_with_approved_calls(tmp_path: Path, prompt: str) -> tuple[subprocess.Pop
     flag = configure(tmp_path, linger=True)
     proc = subprocess.Popen(
         rtchat_cmd("ask", *TOOLS, "--approve-tools", "--jsonl", prompt),
-        env=isolated_env(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True, stdin=subprocess.DEVNULL,
+        env=isolated_env(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True, stdin=subprocess.DEVNULL, preexec_fn=in_the_foreground,
     )
     return proc, flag
 

@@ -20,7 +20,7 @@ from textual import events
 
 from rtchat.attachments import Attachment, AttachmentError, load
 from rtchat.ui.widgets.input.chips import Chip
-from tests.support.env import isolated_env, rtchat_cmd
+from tests.support.env import in_the_foreground, isolated_env, rtchat_cmd
 from tests.support.ui import make_app, notices, ready, wait_for
 
 pytestmark = pytest.mark.usefixtures("isolated")
@@ -199,7 +199,7 @@ def test_a_name_is_one_inert_line_whatever_made_the_attachment():
 def test_ctrl_c_while_ask_waits_on_a_stdin_attachment_is_one_line_and_130(tmp_path):
     process = subprocess.Popen(
         rtchat_cmd("ask", "-a", "-", "hi"), env=isolated_env(tmp_path), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # as a shell in the foreground runs it
+        preexec_fn=in_the_foreground,
     )
     try:
         wchan = Path(f"/proc/{process.pid}/wchan")

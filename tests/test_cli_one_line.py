@@ -15,7 +15,7 @@ import pytest
 from aiohttp import web
 
 from tests.support.canned_sse import canned_provider_config
-from tests.support.env import isolated_env, rtchat_cmd
+from tests.support.env import in_the_foreground, isolated_env, rtchat_cmd
 from tests.support.peers import http_peer
 from tests.support.store import stored_conversation
 
@@ -102,7 +102,7 @@ async def test_a_model_list_that_drips_ends_at_an_overall_deadline(tmp_path):
 def test_ctrl_c_during_a_bench_is_one_line_and_exit_130(tmp_path):
     process = subprocess.Popen(
         rtchat_cmd("bench", "-m", "loopback/echo", "--runs", "100000"),
-        env=isolated_env(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env=isolated_env(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=in_the_foreground,
     )
     progress = process.stderr.readline()  # the first progress line: the bench is running turns
     assert progress.startswith("bench: "), progress

@@ -8,14 +8,14 @@ import json
 import signal
 
 from rtchat.store import Store
-from tests.support.env import isolated_env, rtchat_cmd
+from tests.support.env import in_the_foreground, isolated_env, rtchat_cmd
 
 
 async def ask_and_interrupt(tmp_path, loopback, ref: str, after_texts: int) -> tuple[int, list[dict]]:
     env = isolated_env(tmp_path, ANTHROPIC_API_KEY="sk-ant-loopback-test")
     process = await asyncio.create_subprocess_exec(
         *rtchat_cmd("ask", "--jsonl", "--base-url", loopback.url, "-m", ref, "go"),
-        env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, preexec_fn=in_the_foreground,
     )
     events: list[dict] = []
     texts = 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -23,6 +24,14 @@ def isolated_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     env.setdefault("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
     env.update(extra)
     return env
+
+
+def in_the_foreground() -> None:
+    """A `preexec_fn`: the child takes Ctrl-C (SIGINT) as a command a shell runs in the foreground.
+    A test run started in the background (`scripts/test &`, some CI runners) inherits SIGINT
+    ignored, as POSIX shells give background jobs; Python keeps an ignored SIGINT ignored, so a
+    Ctrl-C test would wait out its timeout instead of testing what a user's Ctrl-C does."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def rtchat_cmd(*args: str) -> list[str]:

@@ -8,14 +8,14 @@ import subprocess
 import time
 from pathlib import Path
 
-from tests.support.env import isolated_env, rtchat_cmd
+from tests.support.env import in_the_foreground, isolated_env, rtchat_cmd
 
 
 def interrupt_ask(tmp_path: Path, *args: str, after_texts: int = 3) -> tuple[int, list[dict], str]:
     """(exit code, all JSONL events, stderr) of `rtchat ask --jsonl ARGS` interrupted after `after_texts` text events."""
     proc = subprocess.Popen(
         rtchat_cmd("ask", "--jsonl", *args),
-        env=isolated_env(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env=isolated_env(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=in_the_foreground,
     )
     lines: list[str] = []
     deadline = time.monotonic() + 30

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from tests.support.env import isolated_env
+from tests.support.env import in_the_foreground, isolated_env
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -117,7 +117,7 @@ def start_server(command: list[str], tmp_path: Path, **env: str) -> WebServer:
     """A process that prints `rtchat web: open URL` once it serves, in an isolated environment."""
     process = subprocess.Popen(
         command, env=isolated_env(tmp_path, PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring", **env),
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True, preexec_fn=in_the_foreground,
     )
     lines: list[str] = []
     assert process.stdout is not None
