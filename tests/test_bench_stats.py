@@ -54,6 +54,13 @@ def test_tokens_per_second_excludes_the_wait_for_the_first_token():
     assert tokens_per_second([2.0, 2.0]) is None  # no span: no rate, not infinity
 
 
+def test_a_burst_too_short_to_mean_a_rate_has_none():
+    """13 tokens at 400 tok/s span 30 ms: under RATE_MIN_SPAN_S, so no rate rather than a wild one."""
+    burst = [1.0 + i / 400 for i in range(13)]
+    assert tokens_per_second(burst) is None
+    assert tokens_per_second([1.0 + i / 100 for i in range(13)]) == pytest.approx(100.0)  # 120 ms: a rate
+
+
 def test_summary_skips_missing_values_and_orders_its_quantiles():
     summary = summarize([3.0, None, 1.0, 2.0, 4.0, 100.0])
     assert summary.n == 5

@@ -35,7 +35,9 @@ def test_json_gives_figures_and_the_answer_for_every_target(tmp_path):
         opened = "connect_ms" if target["protocol"] == "sse" else "setup_ms"  # a socket or call opens before the start
         assert isinstance(figures[opened], (int, float)) and figures[opened] >= 0, target
         assert figures["ttft_ms"] > 0
-        assert figures["tokens_per_s"] is None  # 13 tokens at 400 tok/s span 30 ms: too short to mean a rate
+        # 13 tokens at 400 tok/s span 30 ms, too short to mean a rate (test_bench_stats), unless a
+        # loaded machine spread their arrivals past 0.1 s: then a real, finite rate.
+        assert figures["tokens_per_s"] is None or 0 < figures["tokens_per_s"] < 10_000
     assert set(data["figures_cover"]) >= {"setup_ms", "connect_ms", "ttft_ms", "tokens_per_s"}
     assert sum(t["first_answer"] for t in targets) == 1 and sum(t["first_finish"] for t in targets) == 1
 
