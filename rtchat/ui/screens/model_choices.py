@@ -14,8 +14,7 @@ from dataclasses import dataclass
 
 from textual.fuzzy import Matcher
 
-from rtchat.catalog import ModelInfo, Provider, is_fault_model, parse_model_ref, scripted_models
-from rtchat.ui.choices import PROTOCOL_NAMES
+from rtchat.catalog import PROTOCOL_NAMES, ModelInfo, Provider, is_fault_model, parse_model_ref, scripted_models
 
 
 @dataclass(frozen=True)

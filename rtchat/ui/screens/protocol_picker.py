@@ -14,9 +14,10 @@ from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
+from rtchat.catalog import PROTOCOL_NAMES
 from rtchat.target import Target
 from rtchat.tools.approval import ConversationTools
-from rtchat.ui.choices import IMPLEMENTED_PROTOCOLS, PROTOCOL_NAMES
+from rtchat.ui.choices import IMPLEMENTED_PROTOCOLS
 
 NO_TOOLS = "no tools over this socket; SSE offers them"
 SSE_TOOLS = "offers this conversation's tools"
